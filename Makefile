@@ -1,0 +1,57 @@
+# railwatch — every entry point a developer or CI needs. See README.md.
+# `make demo` and `make test` install what is missing first (scripts/install-deps.sh).
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+SOURCES     = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
+
+.PHONY: all deps configure build test unit asan tsan bench format format-check demo tools clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+# Node.js test tooling (graphql-js for the schema check), pinned by package-lock.json.
+tools: deps
+	@if [ ! -d tools/graphql-validate/node_modules/graphql ]; then \
+		npm ci --prefix tools/graphql-validate --no-audit --no-fund --loglevel=error; fi
+
+configure: deps
+	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Every test: unit, integration (real SQLite, PostgreSQL, simulator, SMTP on loopback), lint.
+test: build tools format-check
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
+
+# Only the fast unit tests.
+unit: build
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
+
+asan:
+	@$(MAKE) --no-print-directory test BUILD=build-asan \
+		CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Debug -DRAILWATCH_SANITIZE=address"
+
+tsan:
+	@$(MAKE) --no-print-directory test BUILD=build-tsan \
+		CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAILWATCH_SANITIZE=thread"
+
+bench: build
+	@./scripts/run-bench.sh $(BUILD)
+
+format:
+	@clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run --Werror $(SOURCES) || \
+		{ echo "format-check: run 'make format'"; exit 1; }
+
+demo: build
+	@./scripts/demo.sh $(BUILD)
+
+clean:
+	@rm -rf build build-asan build-tsan

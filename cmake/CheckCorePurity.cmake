@@ -1,0 +1,31 @@
+# Fails when a file under CORE_DIR includes a header for I/O, threads, processes, sockets or
+# clocks, or reads a clock. Run by ctest as lint.core_is_pure.
+set(forbidden_includes
+  iostream fstream cstdio stdio.h filesystem thread mutex shared_mutex condition_variable future
+  atomic random ctime time.h unistd.h sys/ netinet/ arpa/ curl/ sqlite3.h SQLiteCpp/ pqxx/ httplib.h
+  spdlog/ nlohmann/)
+file(GLOB_RECURSE files ${CORE_DIR}/*.hpp ${CORE_DIR}/*.cpp)
+set(problems "")
+foreach(file IN LISTS files)
+  file(STRINGS ${file} lines)
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^[ \t]*#[ \t]*include[ \t]*[<\"]([^>\"]+)[>\"]")
+      set(header ${CMAKE_MATCH_1})
+      foreach(bad IN LISTS forbidden_includes)
+        string(FIND "${header}" "${bad}" at)
+        if(at EQUAL 0)
+          list(APPEND problems "${file}: includes <${header}>")
+        endif()
+      endforeach()
+    endif()
+    if(line MATCHES "(system_clock|steady_clock|high_resolution_clock)::now|getenv|std::rand\\(")
+      list(APPEND problems "${file}: reads a clock or the environment: ${line}")
+    endif()
+  endforeach()
+endforeach()
+if(problems)
+  list(JOIN problems "\n  " text)
+  message(FATAL_ERROR "core/ must be pure (see docs/ARCHITECTURE.md):\n  ${text}")
+endif()
+list(LENGTH files count)
+message(STATUS "core/ is pure: ${count} files checked")

@@ -1,0 +1,11 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+/// Each subcommand lives in its own file and registers itself on the root app here.
+/// A command's callback stores its exit code in `exit_code`.
+namespace railwatch::cli {
+
+void AddVersionCommand(CLI::App& app, int& exit_code);
+
+}  // namespace railwatch::cli

@@ -1,0 +1,26 @@
+#include "cli/run.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+
+namespace railwatch::cli {
+
+int Run(int argc, char** argv) {
+    CLI::App app{"railwatch: watches Railway.app deployments until they run or fail", "railwatch"};
+    app.require_subcommand(1);
+    app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+    int exit_code = kExitOk;
+    AddVersionCommand(app, exit_code);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? kExitOk : kExitUsage;
+    }
+    return exit_code;
+}
+
+}  // namespace railwatch::cli

@@ -1,0 +1,14 @@
+#pragma once
+
+/// The railwatch command line (docs: README.md, "Command line").
+namespace railwatch::cli {
+
+/// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 64;  ///< bad flags or arguments (sysexits EX_USAGE)
+
+/// Parses `argv`, runs the chosen subcommand and returns the process exit code.
+int Run(int argc, char** argv);
+
+}  // namespace railwatch::cli

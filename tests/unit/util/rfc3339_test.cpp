@@ -1,0 +1,102 @@
+#include "util/rfc3339.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace railwatch::util {
+namespace {
+
+using namespace std::chrono;
+
+core::Timestamp At(int y, unsigned mo, unsigned d, int h, int mi, int s, long long ns = 0) {
+    return sys_days{year{y} / month{mo} / day{d}} + hours{h} + minutes{mi} + seconds{s} + nanoseconds{ns};
+}
+
+TEST(Rfc3339, ParsesRailwayLogTimestampWithNanoseconds) {
+    auto t = ParseRfc3339("2026-11-29T02:36:45.123456789Z");
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_EQ(*t, At(2026, 11, 29, 2, 36, 45, 123456789));
+}
+
+TEST(Rfc3339, ParsesWithoutFraction) {
+    auto t = ParseRfc3339("2026-01-01T00:00:00Z");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(*t, At(2026, 1, 1, 0, 0, 0));
+}
+
+TEST(Rfc3339, ShortFractionsAreScaled) {
+    EXPECT_EQ(*ParseRfc3339("2026-01-01T00:00:00.5Z"), At(2026, 1, 1, 0, 0, 0, 500000000));
+    EXPECT_EQ(*ParseRfc3339("2026-01-01T00:00:00.123Z"), At(2026, 1, 1, 0, 0, 0, 123000000));
+}
+
+TEST(Rfc3339, FractionsLongerThanNanosecondsAreTruncated) {
+    EXPECT_EQ(*ParseRfc3339("2026-01-01T00:00:00.1234567899Z"), At(2026, 1, 1, 0, 0, 0, 123456789));
+}
+
+TEST(Rfc3339, AppliesPositiveAndNegativeOffsets) {
+    EXPECT_EQ(*ParseRfc3339("2026-11-29T10:36:45+08:00"), At(2026, 11, 29, 2, 36, 45));
+    EXPECT_EQ(*ParseRfc3339("2026-11-28T21:06:45-05:30"), At(2026, 11, 29, 2, 36, 45));
+}
+
+TEST(Rfc3339, AcceptsLowercaseSeparatorsAndSpace) {
+    EXPECT_EQ(*ParseRfc3339("2026-11-29t02:36:45z"), At(2026, 11, 29, 2, 36, 45));
+    EXPECT_EQ(*ParseRfc3339("2026-11-29 02:36:45Z"), At(2026, 11, 29, 2, 36, 45));
+}
+
+TEST(Rfc3339, LeapSecondIsTheNextMinute) {
+    EXPECT_EQ(*ParseRfc3339("2016-12-31T23:59:60Z"), At(2017, 1, 1, 0, 0, 0));
+}
+
+TEST(Rfc3339, LeapDayIsValidOnlyInLeapYears) {
+    EXPECT_TRUE(ParseRfc3339("2024-02-29T00:00:00Z"));
+    EXPECT_FALSE(ParseRfc3339("2026-02-29T00:00:00Z"));
+}
+
+class Rfc3339Invalid : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Rfc3339Invalid, IsRejectedWithAParseErrorQuotingTheInput) {
+    const std::string input = GetParam();
+    auto t = ParseRfc3339(input);
+    ASSERT_FALSE(t) << input;
+    EXPECT_EQ(t.error().code, ErrorCode::kParse);
+    EXPECT_NE(t.error().message.find("invalid RFC 3339"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Inputs, Rfc3339Invalid,
+                         ::testing::Values("", "2026-11-29", "2026-11-29T02:36:45", "2026-13-01T00:00:00Z",
+                                           "2026-11-31T00:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T02:60:00Z",
+                                           "2026-11-29T02:36:45.Z", "2026-11-29T02:36:45+0800",
+                                           "2026-11-29T02:36:45Zjunk", "2026-11-29X02:36:45Z", "abcd-ef-ghTij:kl:mnZ",
+                                           "2026-11-29T02:36:45+25:00"));
+
+TEST(Rfc3339, FormatsEachPrecision) {
+    const auto t = At(2026, 11, 29, 2, 36, 45, 123456789);
+    EXPECT_EQ(FormatRfc3339(t, TimePrecision::kSeconds), "2026-11-29T02:36:45Z");
+    EXPECT_EQ(FormatRfc3339(t, TimePrecision::kMillis), "2026-11-29T02:36:45.123Z");
+    EXPECT_EQ(FormatRfc3339(t, TimePrecision::kMicros), "2026-11-29T02:36:45.123456Z");
+    EXPECT_EQ(FormatRfc3339(t, TimePrecision::kNanos), "2026-11-29T02:36:45.123456789Z");
+}
+
+TEST(Rfc3339, FormatsTimesBeforeTheEpoch) {
+    EXPECT_EQ(FormatRfc3339(At(1969, 12, 31, 23, 59, 59, 500000000)), "1969-12-31T23:59:59.500Z");
+}
+
+TEST(Rfc3339, RoundTripsAtNanosecondPrecision) {
+    for (long long ns : {0LL, 1LL, 999999999LL, 123000000LL}) {
+        const auto t = At(2030, 6, 15, 12, 0, 1, ns);
+        auto parsed = ParseRfc3339(FormatRfc3339(t, TimePrecision::kNanos));
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(*parsed, t);
+    }
+}
+
+TEST(Rfc3339, LongGarbageIsQuotedShortened) {
+    const std::string input(1000, 'x');
+    auto t = ParseRfc3339(input);
+    ASSERT_FALSE(t);
+    EXPECT_LT(t.error().message.size(), 200u);
+}
+
+}  // namespace
+}  // namespace railwatch::util
