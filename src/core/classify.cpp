@@ -1,0 +1,579 @@
+#include "core/classify.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+namespace railwatch::core {
+namespace {
+
+constexpr ErrorClass kConfig = ErrorClass::kConfiguration;
+constexpr ErrorClass kNet = ErrorClass::kNetwork;
+constexpr ErrorClass kAuth = ErrorClass::kAuthentication;
+constexpr ErrorClass kRes = ErrorClass::kResource;
+constexpr ErrorClass kTime = ErrorClass::kTimeout;
+constexpr RuleStrength kStrong = RuleStrength::kStrong;
+constexpr RuleStrength kWeak = RuleStrength::kWeak;
+
+// Reasons shared by several patterns.
+constexpr std::string_view kOom = "out of memory: the process was killed or could not allocate";
+constexpr std::string_view kDisk = "disk full (no space left on device)";
+constexpr std::string_view kUsage = "usage or plan limit reached";
+constexpr std::string_view kRate = "rate limited by a service (too many requests)";
+constexpr std::string_view kDbSlots = "the database has no free connection slots";
+constexpr std::string_view kHealth = "the healthcheck never succeeded within its window";
+constexpr std::string_view kDeadline = "a deployment step ran over its time limit";
+constexpr std::string_view kDepAuth = "a dependency rejected the service's credentials";
+constexpr std::string_view kApiKey = "a dependency rejected the service's API key";
+constexpr std::string_view kRailwayToken = "Railway rejected the token";
+constexpr std::string_view kTimedOut = "a connection or request to a dependency timed out";
+constexpr std::string_view kRefused = "a dependency refused the connection (not listening or down)";
+constexpr std::string_view kReset = "a connection to a dependency was reset or closed";
+constexpr std::string_view kDns = "a host name did not resolve (DNS)";
+constexpr std::string_view kUnreachable = "a dependency's network is unreachable";
+constexpr std::string_view kUpstream = "a dependency answered 502/503/504 (upstream down or overloaded)";
+constexpr std::string_view kMissingEnv = "missing environment variable";
+constexpr std::string_view kStart = "no start command: Railway does not know how to run the service";
+constexpr std::string_view kBuildPlan = "the builder could not make a build plan for this repository";
+constexpr std::string_view kDeps = "dependencies could not be resolved or installed";
+constexpr std::string_view kDockerfile = "the Dockerfile is missing or invalid";
+constexpr std::string_view kModule = "a module or package the code imports is missing";
+constexpr std::string_view kCommand = "a command or executable is missing from the image";
+constexpr std::string_view kImage = "the image cannot be pulled (wrong name, tag or private registry)";
+constexpr std::string_view kTlsConfig = "TLS certificate verification failed (CA or sslmode setting)";
+constexpr std::string_view kCompile = "the code does not compile";
+constexpr std::string_view kPort = "the app does not listen where Railway expects it ($PORT)";
+constexpr std::string_view kBuildStep = "a build step failed (see the lines before it for the cause)";
+constexpr std::string_view kScript = "a start or build script exited with an error";
+
+// Priority order matters only within one strength: the first matching row wins for a line.
+// TIMEOUT rows come first so that "time limit exceeded" is not read as a resource limit, and
+// RESOURCE rows before CONFIGURATION so that "failed to solve: ... exit code: 137" is memory.
+constexpr std::array kRules = std::to_array<MessageRule>({
+    // ---- TIMEOUT. A failed healthcheck is weak evidence: it is usually the symptom of a crash
+    // at start-up whose cause (missing variable, refused database) is printed in the deploy log.
+    {"healthcheck failed", kTime, kHealth, kWeak},
+    {"health check failed", kTime, kHealth, kWeak},
+    {"never became healthy", kTime, kHealth, kWeak},
+    {"failed with service unavailable", kTime, kHealth, kWeak},
+    {"healthcheck timeout", kTime, kHealth, kWeak},
+    {"healthcheck timed out", kTime, kHealth, kWeak},
+    {"build timed out", kTime, kDeadline, kStrong},
+    {"deploy timed out", kTime, kDeadline, kStrong},
+    {"deployment timed out", kTime, kDeadline, kStrong},
+    {"command timed out", kTime, kDeadline, kStrong},
+    {"time limit", kTime, kDeadline, kStrong},
+    {"maximum build time", kTime, kDeadline, kStrong},
+    // ---- RESOURCE (strong)
+    {"javascript heap out of memory", kRes, "Node.js ran out of heap memory", kStrong},
+    {"outofmemoryerror", kRes, "the JVM ran out of memory", kStrong},
+    {"out of memory", kRes, kOom, kStrong},
+    {"oomkilled", kRes, "the container was killed for exceeding its memory (OOMKilled)", kStrong},
+    {"oom-kill", kRes, kOom, kStrong},
+    {"oom killer", kRes, kOom, kStrong},
+    {"memoryerror", kRes, "Python ran out of memory (MemoryError)", kStrong},
+    {"cannot allocate memory", kRes, kOom, kStrong},
+    {"<enomem", kRes, kOom, kStrong},
+    {"code 137", kRes, "exit code 137: killed by SIGKILL, almost always for memory", kStrong},
+    {"code: 137", kRes, "exit code 137: killed by SIGKILL, almost always for memory", kStrong},
+    {"errno 137", kRes, "exit code 137: killed by SIGKILL, almost always for memory", kStrong},
+    {"status 137", kRes, "exit code 137: killed by SIGKILL, almost always for memory", kStrong},
+    {"signal: killed", kRes, "the process was killed (SIGKILL), almost always for memory", kStrong},
+    {"no space left on device", kRes, kDisk, kStrong},
+    {"<enospc", kRes, kDisk, kStrong},
+    {"disk quota exceeded", kRes, kDisk, kStrong},
+    {"disk full", kRes, kDisk, kStrong},
+    {"too many open files", kRes, "the process ran out of file descriptors", kStrong},
+    {"<emfile", kRes, "the process ran out of file descriptors", kStrong},
+    {"usage limit", kRes, kUsage, kStrong},
+    {"hard limit", kRes, kUsage, kStrong},
+    {"plan limit", kRes, kUsage, kStrong},
+    {"quota", kRes, kUsage, kStrong},
+    {"trial has expired", kRes, kUsage, kStrong},
+    {"trial has ended", kRes, kUsage, kStrong},
+    {"payment required", kRes, kUsage, kStrong},
+    {"rate limit", kRes, kRate, kStrong},
+    {"ratelimit", kRes, kRate, kStrong},
+    {"too many requests", kRes, kRate, kStrong},
+    {"toomanyrequests", kRes, kRate, kStrong},
+    {"limit exceeded", kRes, kUsage, kStrong},
+    {"too many clients already", kRes, kDbSlots, kStrong},
+    {"remaining connection slots are reserved", kRes, kDbSlots, kStrong},
+    {"too many connections", kRes, kDbSlots, kStrong},
+    // ---- AUTHENTICATION (strong); the specific "permission denied (publickey)" before the
+    // configuration row "permission denied".
+    {"not authorized", kAuth, "a token or credentials were not accepted (Not Authorized)", kStrong},
+    {"project token not found", kAuth, "Railway does not know this project token", kStrong},
+    {"two factor authentication required", kAuth, "the workspace requires two-factor authentication", kStrong},
+    {"permission denied (publickey)", kAuth, "an SSH key was rejected", kStrong},
+    {"password authentication failed", kAuth, "the database rejected the user or password", kStrong},
+    {"access denied for user", kAuth, "the database rejected the user or password", kStrong},
+    {"authentication failed", kAuth, kDepAuth, kStrong},
+    {"authentication required", kAuth, kDepAuth, kStrong},
+    {"wrongpass", kAuth, kDepAuth, kStrong},
+    {"invalid*api key", kAuth, kApiKey, kStrong},
+    {"invalid_api_key", kAuth, kApiKey, kStrong},
+    {"incorrect api key", kAuth, kApiKey, kStrong},
+    {"api key not valid", kAuth, kApiKey, kStrong},
+    {"api key*invalid", kAuth, kApiKey, kStrong},
+    {"invalid credentials", kAuth, kDepAuth, kStrong},
+    {"bad credentials", kAuth, kDepAuth, kStrong},
+    {"security token included in the request is invalid", kAuth, kDepAuth, kStrong},
+    {"invalidclienttokenid", kAuth, kDepAuth, kStrong},
+    {"signaturedoesnotmatch", kAuth, kDepAuth, kStrong},
+    {"jwt expired", kAuth, "a token has expired", kStrong},
+    {"token has expired", kAuth, "a token has expired", kStrong},
+    {"token expired", kAuth, "a token has expired", kStrong},
+    {"unauthorized", kAuth, "a dependency answered 401 Unauthorized", kStrong},
+    {"unauthenticated", kAuth, "a dependency answered 401 Unauthorized", kStrong},
+    {"status code 401", kAuth, "a dependency answered 401 Unauthorized", kStrong},
+    {"status 401", kAuth, "a dependency answered 401 Unauthorized", kStrong},
+    {"forbidden", kAuth, "a dependency answered 403 Forbidden", kStrong},
+    {"status code 403", kAuth, "a dependency answered 403 Forbidden", kStrong},
+    {"status 403", kAuth, "a dependency answered 403 Forbidden", kStrong},
+    // ---- NETWORK (strong)
+    {"<etimedout", kNet, kTimedOut, kStrong},
+    {"connection timeout", kNet, kTimedOut, kStrong},
+    {"connection timed out", kNet, kTimedOut, kStrong},
+    {"connect timeout", kNet, kTimedOut, kStrong},
+    {"i/o timeout", kNet, kTimedOut, kStrong},
+    {"sockettimeoutexception", kNet, kTimedOut, kStrong},
+    {"context deadline exceeded", kNet, kTimedOut, kStrong},
+    {"tls handshake timeout", kNet, kTimedOut, kStrong},
+    {"<econnrefused", kNet, kRefused, kStrong},
+    {"connection refused", kNet, kRefused, kStrong},
+    {"could not connect to server", kNet, kRefused, kStrong},
+    {"connectexception", kNet, kRefused, kStrong},
+    {"communications link failure", kNet, kRefused, kStrong},
+    {"<econnreset", kNet, kReset, kStrong},
+    {"connection reset", kNet, kReset, kStrong},
+    {"socket hang up", kNet, kReset, kStrong},
+    {"<econnaborted", kNet, kReset, kStrong},
+    {"broken pipe", kNet, kReset, kStrong},
+    {"<epipe", kNet, kReset, kStrong},
+    {"connection terminated unexpectedly", kNet, kReset, kStrong},
+    {"server closed the connection unexpectedly", kNet, kReset, kStrong},
+    {"<eai_again", kNet, kDns, kStrong},
+    {"<enotfound", kNet, kDns, kStrong},
+    {"getaddrinfo", kNet, kDns, kStrong},
+    {"temporary failure in name resolution", kNet, kDns, kStrong},
+    {"name or service not known", kNet, kDns, kStrong},
+    {"no such host", kNet, kDns, kStrong},
+    {"could not resolve host", kNet, kDns, kStrong},
+    {"could not translate host name", kNet, kDns, kStrong},
+    {"unknownhostexception", kNet, kDns, kStrong},
+    {"<ehostunreach", kNet, kUnreachable, kStrong},
+    {"<enetunreach", kNet, kUnreachable, kStrong},
+    {"no route to host", kNet, kUnreachable, kStrong},
+    {"network is unreachable", kNet, kUnreachable, kStrong},
+    {"fetch failed", kNet, "an HTTP request to a dependency failed below HTTP", kStrong},
+    {"upstream connect error", kNet, kUpstream, kStrong},
+    {"bad gateway", kNet, kUpstream, kStrong},
+    {"gateway timeout", kNet, kUpstream, kStrong},
+    {"gateway time-out", kNet, kUpstream, kStrong},
+    {"status code 502", kNet, kUpstream, kStrong},
+    {"status code 504", kNet, kUpstream, kStrong},
+    {"service unavailable", kNet, kUpstream, kStrong, true},
+    {"status code 503", kNet, kUpstream, kStrong, true},
+    // ---- CONFIGURATION (strong)
+    {"environment variable not found", kConfig, kMissingEnv, kStrong},
+    {"missing*environment variable", kConfig, kMissingEnv, kStrong},
+    {"environment variable*not set", kConfig, kMissingEnv, kStrong},
+    {"environment variable*required", kConfig, kMissingEnv, kStrong},
+    {"environment variable*missing", kConfig, kMissingEnv, kStrong},
+    {"environment variable*undefined", kConfig, kMissingEnv, kStrong},
+    {"env var*not set", kConfig, kMissingEnv, kStrong},
+    {"env var*missing", kConfig, kMissingEnv, kStrong},
+    {"environ[", kConfig, kMissingEnv, kStrong},
+    {"environ.get(", kConfig, kMissingEnv, kStrong},
+    {"required key*missing value", kConfig, kMissingEnv, kStrong},
+    {"could not resolve placeholder", kConfig, kMissingEnv, kStrong},
+    {"validation error for settings", kConfig, "the service's settings failed validation (env vars)", kStrong},
+    {"is not set", kConfig, "a required setting is not set (environment variable?)", kStrong},
+    {"must be set", kConfig, "a required setting is not set (environment variable?)", kStrong},
+    {"no start command", kConfig, kStart, kStrong},
+    {"unable to generate a build plan", kConfig, kBuildPlan, kStrong},
+    {"error creating build plan", kConfig, kBuildPlan, kStrong},
+    {"missing script", kConfig, "package.json has no such script", kStrong},
+    {"<eresolve", kConfig, kDeps, kStrong},
+    {"could not resolve dependency", kConfig, kDeps, kStrong},
+    {"could not find a version that satisfies", kConfig, kDeps, kStrong},
+    {"npm err! 404", kConfig, kDeps, kStrong},
+    {"npm error 404", kConfig, kDeps, kStrong},
+    {"dockerfile parse error", kConfig, kDockerfile, kStrong},
+    {"failed to read dockerfile", kConfig, kDockerfile, kStrong},
+    {"dockerfile*not found", kConfig, kDockerfile, kStrong},
+    {"unknown instruction", kConfig, kDockerfile, kStrong},
+    {"cannot find module", kConfig, kModule, kStrong},
+    {"modulenotfounderror", kConfig, kModule, kStrong},
+    {"no module named", kConfig, kModule, kStrong},
+    {"importerror", kConfig, kModule, kStrong},
+    {"command not found", kConfig, kCommand, kStrong},
+    {"executable file not found", kConfig, kCommand, kStrong},
+    {"exec format error", kConfig, "the executable is for another CPU architecture or lacks a shebang", kStrong},
+    {"pull access denied", kConfig, kImage, kStrong},
+    {"manifest unknown", kConfig, kImage, kStrong},
+    {"invalid reference format", kConfig, kImage, kStrong},
+    {"certificate verify failed", kConfig, kTlsConfig, kStrong},
+    {"self signed certificate", kConfig, kTlsConfig, kStrong},
+    {"self-signed certificate", kConfig, kTlsConfig, kStrong},
+    {"unable to verify the first certificate", kConfig, kTlsConfig, kStrong},
+    {"x509:", kConfig, kTlsConfig, kStrong},
+    {"could not compile", kConfig, kCompile, kStrong},
+    {"compilation failed", kConfig, kCompile, kStrong},
+    {"failed to compile", kConfig, kCompile, kStrong},
+    {"<eaddrinuse", kConfig, "the port is already in use", kStrong},
+    {"address already in use", kConfig, "the port is already in use", kStrong},
+    {"application failed to respond", kConfig, kPort, kStrong},
+    // ---- weak rows: symptoms that wrap a cause printed elsewhere
+    {"timed out", kTime, "something timed out", kWeak},
+    {"timeout", kTime, "something timed out", kWeak},
+    {"<killed", kRes, "the process was killed, most likely for memory", kWeak},
+    {"sigkill", kRes, "the process was killed, most likely for memory", kWeak},
+    {"<elifecycle", kConfig, kScript, kWeak},
+    {"failed to solve", kConfig, kBuildStep, kWeak},
+    {"did not complete successfully", kConfig, kBuildStep, kWeak},
+    {"build failed", kConfig, kBuildStep, kWeak},
+    {"exit code 1", kConfig, kScript, kWeak},
+    {"exit code: 1", kConfig, kScript, kWeak},
+    {"exit status 1", kConfig, kScript, kWeak},
+    {"exited with code 1", kConfig, kScript, kWeak},
+    {"container failed to start", kConfig, "the container did not start", kWeak},
+    {"keyerror", kConfig, kMissingEnv, kWeak},
+    {"syntaxerror", kConfig, "the code or a config file has a syntax error", kWeak},
+    {"syntax error", kConfig, "the code or a config file has a syntax error", kWeak},
+    {"permission denied", kConfig, "a file or resource is not accessible (permissions)", kWeak},
+    {"<eacces", kConfig, "a file or resource is not accessible (permissions)", kWeak},
+    {"does not exist", kConfig, "something the service expects does not exist (database, table, file)", kWeak},
+    {"no such file or directory", kConfig, "a file the service expects is missing", kWeak},
+    {"invalid configuration", kConfig, "the configuration is invalid", kWeak},
+});
+
+constexpr std::size_t kMaxEvidence = 240;
+
+char Lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string ToLower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), Lower);
+    return out;
+}
+
+bool IsWordChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// True when every '*'-separated piece of `pattern` occurs in `text`, in order. A leading '<'
+// anchors the first piece at the start of a word ("<enotfound" must not match
+// "modulenotfounderror").
+bool Matches(std::string_view text, std::string_view pattern) {
+    bool word_start = false;
+    if (!pattern.empty() && pattern.front() == '<') {
+        word_start = true;
+        pattern.remove_prefix(1);
+    }
+    std::size_t from = 0;
+    while (true) {
+        const std::size_t star = pattern.find('*');
+        const std::string_view piece = pattern.substr(0, star);
+        if (!piece.empty()) {
+            std::size_t at = text.find(piece, from);
+            while (word_start && at != std::string_view::npos && at > 0 && IsWordChar(text[at - 1])) {
+                at = text.find(piece, at + 1);
+            }
+            if (at == std::string_view::npos) return false;
+            from = at + piece.size();
+        }
+        word_start = false;
+        if (star == std::string_view::npos) return true;
+        pattern.remove_prefix(star + 1);
+    }
+}
+
+std::string Trimmed(std::string_view text) {
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!text.empty() && is_space(text.front()))
+        text.remove_prefix(1);
+    while (!text.empty() && is_space(text.back()))
+        text.remove_suffix(1);
+    if (text.size() > kMaxEvidence) return std::string(text.substr(0, kMaxEvidence - 3)) + "...";
+    return std::string(text);
+}
+
+// Words that show a line belongs to Railway's healthcheck output.
+constexpr std::array<std::string_view, 5> kHealthcheckMarkers = {
+    "healthcheck", "health check", "never became healthy", "failed with service unavailable", "continuing to retry",
+};
+
+bool MentionsHealthcheck(std::string_view lowered) {
+    return std::any_of(kHealthcheckMarkers.begin(), kHealthcheckMarkers.end(),
+                       [&](std::string_view marker) { return lowered.find(marker) != std::string_view::npos; });
+}
+
+// A rule that matched, and what it means in context.
+struct Hit {
+    const MessageRule* rule = nullptr;
+    RuleStrength strength = RuleStrength::kWeak;
+    bool healthcheck_timeout = false;  ///< "service unavailable" during a healthcheck
+};
+
+// The best rule for one lower-cased text: strong before weak, then table order. During a
+// healthcheck a "service unavailable" rule means TIMEOUT and is only a symptom (weak).
+Hit BestRule(std::string_view lowered, bool in_healthcheck) {
+    Hit weak;
+    for (const MessageRule& rule : kRules) {
+        if (!Matches(lowered, rule.pattern)) continue;
+        const bool as_timeout = in_healthcheck && rule.timeout_in_healthcheck;
+        const RuleStrength strength = as_timeout ? RuleStrength::kWeak : rule.strength;
+        if (strength == RuleStrength::kStrong) return Hit{&rule, strength, false};
+        if (weak.rule == nullptr) weak = Hit{&rule, strength, as_timeout};
+    }
+    return weak;
+}
+
+Classification Make(ErrorClass error_class, std::string_view reason, std::string_view evidence,
+                    bool retryable = false) {
+    return Classification{error_class, std::string(reason), Trimmed(evidence), retryable};
+}
+
+Classification FromHit(const Hit& hit, std::string_view text) {
+    if (hit.healthcheck_timeout) {
+        return Make(kTime, std::string(kHealth) + " (the app answered \"service unavailable\")", text);
+    }
+    return Make(hit.rule->error_class, hit.rule->reason, text);
+}
+
+// ---- API failures
+
+struct ApiMessageRule {
+    std::string_view pattern;
+    ErrorClass error_class;
+    std::string_view reason;
+    bool retryable;
+};
+
+// GraphQL `errors[].message` texts Railway is known to send (../railway-api/FACTS.md §6).
+constexpr std::array kApiMessageRules = std::to_array<ApiMessageRule>({
+    {"not authorized", kAuth, "Railway rejected the token (invalid, expired, or not allowed to see this resource)",
+     false},
+    {"project token not found", kAuth, "Railway does not know this project token", false},
+    {"two factor authentication required", kAuth,
+     "the workspace requires two-factor authentication for this token's user", false},
+    {"unauthenticated", kAuth, kRailwayToken, false},
+    {"unauthorized", kAuth, kRailwayToken, false},
+    {"rate limit", kRes, "Railway's API request budget is used up", true},
+    {"too many requests", kRes, "Railway's API request budget is used up", true},
+    {"problem processing request", kConfig,
+     "Railway could not process an argument (e.g. a log date outside retention, a bad id)", false},
+    {"not found", kConfig, "Railway does not know this id (project, service, environment or deployment)", false},
+    {"cannot query field", kConfig, "the GraphQL document does not match Railway's schema", false},
+    {"unknown argument", kConfig, "the GraphQL document does not match Railway's schema", false},
+    {"syntax error", kConfig, "the GraphQL document does not parse", false},
+    {"internal server error", kNet, "Railway had an internal error", true},
+});
+
+struct ApiCodeRule {
+    std::string_view code;
+    ErrorClass error_class;
+    std::string_view reason;
+    bool retryable;
+};
+
+constexpr std::array kApiCodeRules = std::to_array<ApiCodeRule>({
+    {"graphql_parse_failed", kConfig, "the GraphQL document does not parse", false},
+    {"graphql_validation_failed", kConfig, "the GraphQL document does not match Railway's schema", false},
+    {"bad_user_input", kConfig, "Railway rejected an argument of the request", false},
+    {"unauthenticated", kAuth, kRailwayToken, false},
+    {"forbidden", kAuth, kRailwayToken, false},
+    {"internal_server_error", kNet, "Railway had an internal error", true},
+});
+
+Classification ClassifyTransport(TransportErrorKind kind) {
+    const std::string_view evidence = ToString(kind);
+    switch (kind) {
+        case TransportErrorKind::kDns:
+            return Make(kNet, "the Railway API host name did not resolve (DNS)", evidence, true);
+        case TransportErrorKind::kConnect:
+            return Make(kNet, "could not connect to the Railway API", evidence, true);
+        case TransportErrorKind::kReset:
+            return Make(kNet, "the connection to the Railway API was reset", evidence, true);
+        case TransportErrorKind::kTimeout:
+            // A request deadline, not a deployment deadline: transient, so NETWORK (retry), not
+            // TIMEOUT (whose reaction is about deployments running too long).
+            return Make(kNet, "the Railway API did not answer before the request deadline", evidence, true);
+        case TransportErrorKind::kTls:
+            // Handshake/verification failures rarely heal by themselves: a wrong RAILWAY_API_URL,
+            // a missing CA bundle or an intercepting proxy. A person has to look.
+            return Make(kConfig, "TLS with the Railway API failed: check RAILWAY_API_URL and the CA certificates",
+                        evidence);
+        case TransportErrorKind::kCancelled:
+            return Make(ErrorClass::kUnknown, "the request was cancelled locally (shutdown)", evidence);
+        case TransportErrorKind::kOther:
+        case TransportErrorKind::kNone:
+            break;
+    }
+    return Make(ErrorClass::kUnknown, "the HTTP transport failed for an unknown reason", evidence);
+}
+
+Classification ClassifyHttpStatus(int status) {
+    const std::string evidence = "HTTP " + std::to_string(status);
+    if (status == 408) return Make(kNet, "the Railway API timed out the request (408)", evidence, true);
+    if (status == 501 || status == 505) {
+        return Make(kConfig, "the server does not support this request: check RAILWAY_API_URL", evidence);
+    }
+    if (status >= 500) return Make(kNet, "the Railway API is failing or overloaded (5xx)", evidence, true);
+    if (status == 400) {
+        // Railway answers 400 for documents that do not parse or validate: our request is wrong.
+        return Make(kConfig, "Railway rejected the request document (400)", evidence);
+    }
+    if (status == 404) return Make(kConfig, "no GraphQL endpoint here (404): check RAILWAY_API_URL", evidence);
+    if (status >= 300 && status < 400) {
+        return Make(kConfig, "the API URL redirects (not followed): check RAILWAY_API_URL", evidence);
+    }
+    if (status >= 400) return Make(kConfig, "Railway rejected the request (4xx)", evidence);
+    return Make(ErrorClass::kUnknown, "unexpected HTTP status", evidence);
+}
+
+}  // namespace
+
+std::string_view ToString(TransportErrorKind kind) {
+    switch (kind) {
+        case TransportErrorKind::kNone:
+            return "none";
+        case TransportErrorKind::kDns:
+            return "dns";
+        case TransportErrorKind::kConnect:
+            return "connect";
+        case TransportErrorKind::kReset:
+            return "reset";
+        case TransportErrorKind::kTls:
+            return "tls";
+        case TransportErrorKind::kTimeout:
+            return "timeout";
+        case TransportErrorKind::kCancelled:
+            return "cancelled";
+        case TransportErrorKind::kOther:
+            return "other";
+    }
+    return "other";
+}
+
+std::span<const MessageRule> MessageRules() {
+    return kRules;
+}
+
+Classification ClassifyMessage(std::string_view message) {
+    const std::string lowered = ToLower(message);
+    const Hit hit = BestRule(lowered, MentionsHealthcheck(lowered));
+    if (hit.rule != nullptr) return FromHit(hit, message);
+    return Classification{ErrorClass::kUnknown, "no rule matched", Trimmed(message), false};
+}
+
+Classification ClassifyApiFailure(const ApiFailure& failure) {
+    if (failure.transport != TransportErrorKind::kNone) return ClassifyTransport(failure.transport);
+
+    const int status = failure.http_status;
+    const std::string status_text = "HTTP " + std::to_string(status);
+    // 429, and Cloudflare's HTML refusal in front of Railway (error 1015 / "Access denied ... used
+    // Cloudflare to restrict access"), mean the request budget is used up: RESOURCE, because the
+    // remedy is fewer requests or a bigger plan, never a redeploy (NETWORK's reaction, which would
+    // spend more requests). The call itself is retried after Retry-After.
+    if (status == 429) return Make(kRes, "Railway's API request budget is used up (429)", status_text, true);
+    if (failure.malformed_body && status == 403) {
+        return Make(kRes,
+                    "Railway's edge refused the request with an HTML page (rate limit for unidentified traffic; "
+                    "keep a query string such as ?source=railwatch on the API URL)",
+                    status_text, true);
+    }
+    if (status == 401 || status == 403) {
+        return Make(kAuth, "Railway rejected the token (" + std::to_string(status) + ")", status_text);
+    }
+
+    for (const std::string& message : failure.graphql_messages) {
+        const std::string lowered = ToLower(message);
+        for (const ApiMessageRule& rule : kApiMessageRules) {
+            if (Matches(lowered, rule.pattern)) return Make(rule.error_class, rule.reason, message, rule.retryable);
+        }
+    }
+    if (!failure.graphql_code.empty()) {
+        const std::string code = ToLower(failure.graphql_code);
+        for (const ApiCodeRule& rule : kApiCodeRules) {
+            if (code == rule.code) {
+                const std::string_view evidence = failure.graphql_messages.empty()
+                                                      ? std::string_view(failure.graphql_code)
+                                                      : std::string_view(failure.graphql_messages.front());
+                return Make(rule.error_class, rule.reason, evidence, rule.retryable);
+            }
+        }
+    }
+    if (status != 0 && (status < 200 || status >= 300)) return ClassifyHttpStatus(status);
+    if (failure.malformed_body) {
+        // A 2xx that is not our JSON: an edge, proxy or captive portal answered. Transient.
+        return Make(kNet, "the API answered with something that is not GraphQL JSON (HTML from a proxy?)", status_text,
+                    true);
+    }
+    for (const std::string& message : failure.graphql_messages) {
+        Classification c = ClassifyMessage(message);
+        if (c.error_class != ErrorClass::kUnknown) return c;
+    }
+    if (!failure.graphql_messages.empty()) {
+        return Make(ErrorClass::kUnknown, "Railway returned an error railwatch does not recognise",
+                    failure.graphql_messages.front());
+    }
+    return Make(ErrorClass::kUnknown, "the call failed without any detail", status == 0 ? "" : status_text);
+}
+
+bool IsRetryableApiFailure(const ApiFailure& failure) {
+    return ClassifyApiFailure(failure).retryable;
+}
+
+Classification ClassifyDeploymentFailure(const FailureEvidence& evidence) {
+    std::vector<std::string> event_lower, log_lower;
+    event_lower.reserve(evidence.event_errors.size());
+    log_lower.reserve(evidence.log_lines.size());
+    for (const std::string& line : evidence.event_errors)
+        event_lower.push_back(ToLower(line));
+    for (const std::string& line : evidence.log_lines)
+        log_lower.push_back(ToLower(line));
+    const auto any_marker = [](const std::vector<std::string>& lines) {
+        return std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return MentionsHealthcheck(l); });
+    };
+    const bool in_healthcheck =
+        evidence.failed_step == DeploymentEventStep::kHealthcheck || any_marker(event_lower) || any_marker(log_lower);
+
+    struct Match {
+        Hit hit;
+        const std::string* text = nullptr;
+    };
+    // The newest hit per (strength, source): scanning newest first, the first hit is kept.
+    Match strong_event, weak_event, strong_log, weak_log;
+    const auto scan = [&](const std::vector<std::string>& lines, const std::vector<std::string>& lowered, Match& strong,
+                          Match& weak) {
+        for (std::size_t i = lines.size(); i-- > 0;) {
+            const Hit hit = BestRule(lowered[i], in_healthcheck);
+            if (hit.rule == nullptr) continue;
+            Match& slot = hit.strength == RuleStrength::kStrong ? strong : weak;
+            if (slot.text == nullptr) slot = Match{hit, &lines[i]};
+        }
+    };
+    scan(evidence.event_errors, event_lower, strong_event, weak_event);
+    scan(evidence.log_lines, log_lower, strong_log, weak_log);
+
+    for (const Match* m : {&strong_event, &strong_log, &weak_event, &weak_log}) {
+        if (m->text != nullptr) return FromHit(m->hit, *m->text);
+    }
+    if (evidence.failed_step == DeploymentEventStep::kHealthcheck) {
+        return Make(kTime, kHealth, "HEALTHCHECK step failed");
+    }
+    if (evidence.failed_step == DeploymentEventStep::kBuildImage) {
+        // Builds that fail without a recognised infrastructure cause are the repository's doing.
+        return Make(kConfig, "the build failed; see the build logs", "BUILD_IMAGE step failed");
+    }
+    const std::string status(ToString(evidence.status));
+    return Make(ErrorClass::kUnknown, "no rule matched the deployment's evidence",
+                evidence.status == DeploymentStatus::kUnknown ? "" : status);
+}
+
+}  // namespace railwatch::core

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/deployment_event.hpp"
+#include "core/deployment_status.hpp"
+#include "core/time.hpp"
+
+/// Deployment progress as a percentage, a phase label and an ETA.
+///
+///   StatusProgress(status)            -> the seed's table (plus the statuses it did not know)
+///   ComputeProgress(input, now)       -> Progress{percent, phase, eta, step_aware}
+///
+/// Rules (docs/STATUSES.md): the seed's table INITIALIZING 10, BUILDING 40, DEPLOYING 70, SUCCESS
+/// 100, FAILED/CRASHED 0; pending statuses 0–5 (NEEDS_APPROVAL 0, WAITING 2, QUEUED 5). While
+/// DEPLOYING, +30 creeps in linearly over 5 minutes measured from when DEPLOYING began (the seed
+/// measured from the instance's creation, so a long build made DEPLOYING jump to 95 at once),
+/// capped at 95. When deploymentEvents steps are known, each step owns a band of the bar and
+/// fills it as it runs. Within one deployment id the percent never decreases while the deployment
+/// moves forward; a failure verdict (FAILED, CRASHED, SKIPPED) reports 0 as the seed's table does.
+/// A new deployment id starts over. Nothing but SUCCESS/SLEEPING reaches 100 (in progress <= 99).
+/// Pure and thread-safe.
+namespace railwatch::core {
+
+/// Typical durations from earlier deployments of the same service (e.g. medians, see
+/// core/stats.hpp Median). Missing entries mean "not known".
+struct HistoricalDurations {
+    std::map<DeploymentStatus, Duration> phases;    ///< time spent in INITIALIZING, BUILDING, DEPLOYING, ...
+    std::map<DeploymentEventStep, Duration> steps;  ///< time from a step's createdAt to completedAt
+};
+
+/// The value reported last time, so that progress never goes backwards.
+struct PreviousProgress {
+    std::string deployment_id;
+    double percent = 0.0;
+};
+
+struct ProgressInput {
+    std::string deployment_id;
+    DeploymentStatus status = DeploymentStatus::kUnknown;
+    /// When the current status began (for DEPLOYING: when DEPLOYING began). Unknown = just now.
+    std::optional<Timestamp> status_since;
+    std::vector<DeploymentStep> steps;         ///< from deploymentEvents, any order
+    std::optional<PreviousProgress> previous;  ///< ignored when its deployment id differs
+    HistoricalDurations typical;
+};
+
+struct Progress {
+    double percent = 0.0;         ///< 0..100
+    std::string phase;            ///< "building", "building image", "active", "failed", ...
+    std::optional<Duration> eta;  ///< remaining time, when past durations allow an estimate
+    bool step_aware = false;      ///< true when deploymentEvents steps decided the percent
+};
+
+/// The percent the status table gives (DEPLOYING without its creep). REMOVING, REMOVED and unknown
+/// values return nullopt: they keep the previous value.
+std::optional<double> StatusProgress(DeploymentStatus status);
+
+/// The band [start, end] of the progress bar that `step` fills.
+struct StepBand {
+    double start;
+    double end;
+    Duration expected;  ///< used to fill the band when no typical duration is known
+};
+StepBand BandOf(DeploymentEventStep step);
+
+/// Computes progress at `now`. See the rules above.
+Progress ComputeProgress(const ProgressInput& input, Timestamp now);
+
+}  // namespace railwatch::core
