@@ -7,5 +7,6 @@
 namespace railwatch::cli {
 
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddWatchCommand(CLI::App& app, int& exit_code);
 
 }  // namespace railwatch::cli

@@ -1,0 +1,79 @@
+// Status checks per second per core for the client's CPU work: building a batched request body,
+// parsing Railway's JSON answer and mapping every alias to a Deployment (no network).
+#include <benchmark/benchmark.h>
+
+#include <nlohmann/json.hpp>
+
+#include "railway/client.hpp"
+#include "util/random.hpp"
+
+namespace railwatch::railway {
+namespace {
+
+class NoTransport final : public net::HttpTransport {
+  public:
+    net::RequestId Submit(net::HttpRequest, net::Completion) override { return 0; }
+    void Cancel(net::RequestId) override {}
+};
+
+std::string Answer(std::size_t n) {
+    nlohmann::json data = nlohmann::json::object();
+    for (std::size_t i = 0; i < n; ++i) {
+        data["d" + std::to_string(i)] = {{"id", "3f2a9c1e-5b7d-4e8f-9a0b-" + std::to_string(100000000000 + i)},
+                                         {"status", i % 3 == 0 ? "BUILDING" : "SUCCESS"},
+                                         {"statusUpdatedAt", "2026-11-29T02:36:45.123Z"},
+                                         {"createdAt", "2026-11-29T02:30:00.000Z"},
+                                         {"updatedAt", "2026-11-29T02:36:45.123Z"},
+                                         {"url", "web-production-1234.up.railway.app"},
+                                         {"staticUrl", "web-production-1234.up.railway.app"},
+                                         {"deploymentStopped", false},
+                                         {"canRedeploy", true},
+                                         {"instances", nlohmann::json::array({{{"status", "RUNNING"}}})},
+                                         {"serviceId", "a1b2c3d4-0000-4000-8000-000000000001"},
+                                         {"environmentId", "a1b2c3d4-0000-4000-8000-000000000002"},
+                                         {"projectId", "a1b2c3d4-0000-4000-8000-000000000003"}};
+    }
+    return nlohmann::json{{"data", data}}.dump();
+}
+
+void BM_StatusCheck(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    util::SystemClock clock;
+    RequestBudget budget(clock, {});
+    util::SystemRandom random;
+    RealWaiter waiter;
+    NoTransport transport;
+    ClientConfig config;
+    config.batch_size = n;
+    RailwayClient client(transport, clock, waiter, budget, random, {TokenKind::kAccount, "t"}, config);
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < n; ++i)
+        ids.push_back("3f2a9c1e-5b7d-4e8f-9a0b-" + std::to_string(100000000000 + i));
+    net::HttpResponse response;
+    response.status = 200;
+    response.body = Answer(n);
+    const ErrorContext context{"bench", "http://x", TokenKind::kAccount, "t"};
+    std::vector<std::pair<std::size_t, ApiResult<Deployment>>> out;
+    std::vector<std::size_t> retry;
+    for (auto _ : state) {
+        std::string body = client.BuildStatusBatchBody(ids);
+        benchmark::DoNotOptimize(body);
+        auto envelope = InterpretResponse(response, context);
+        out.clear();
+        retry.clear();
+        client.MapStatusBatch(*envelope, ids, out, retry, 0);
+        if (out.size() != n) state.SkipWithError("mapping lost deployments");
+        benchmark::DoNotOptimize(out);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+    state.counters["status_checks_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+    state.counters["requests_per_status_check"] = 1.0 / static_cast<double>(n);
+    state.counters["answer_bytes"] = static_cast<double>(response.body.size());
+}
+BENCHMARK(BM_StatusCheck)->Arg(1)->Arg(10)->Arg(50)->Arg(100);
+
+}  // namespace
+}  // namespace railwatch::railway
+
+BENCHMARK_MAIN();

@@ -1,0 +1,337 @@
+#include "net/curl_transport.hpp"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace railwatch::net {
+namespace {
+
+using core::TransportErrorKind;
+
+void GlobalInitOnce() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            throw std::runtime_error("libcurl could not be initialised (curl_global_init failed)");
+        }
+    });
+}
+
+TransportErrorKind KindOf(CURLcode code) {
+    switch (code) {
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return TransportErrorKind::kDns;
+        case CURLE_COULDNT_CONNECT:
+            return TransportErrorKind::kConnect;
+        case CURLE_OPERATION_TIMEDOUT:
+            return TransportErrorKind::kTimeout;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ENGINE_NOTFOUND:
+        case CURLE_SSL_ENGINE_SETFAILED:
+        case CURLE_SSL_ENGINE_INITFAILED:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+        case CURLE_SSL_SHUTDOWN_FAILED:
+        case CURLE_USE_SSL_FAILED:
+            return TransportErrorKind::kTls;
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_HTTP3:
+        case CURLE_WEIRD_SERVER_REPLY:
+            return TransportErrorKind::kReset;
+        case CURLE_ABORTED_BY_CALLBACK:
+            return TransportErrorKind::kCancelled;
+        default:
+            return TransportErrorKind::kOther;
+    }
+}
+
+std::string_view KindName(TransportErrorKind kind) {
+    switch (kind) {
+        case TransportErrorKind::kNone:
+            return "none";
+        case TransportErrorKind::kDns:
+            return "DNS lookup failed";
+        case TransportErrorKind::kConnect:
+            return "could not connect";
+        case TransportErrorKind::kReset:
+            return "connection reset";
+        case TransportErrorKind::kTls:
+            return "TLS failure";
+        case TransportErrorKind::kTimeout:
+            return "timed out";
+        case TransportErrorKind::kCancelled:
+            return "cancelled";
+        case TransportErrorKind::kOther:
+            return "transport error";
+    }
+    return "transport error";
+}
+
+std::string Trim(std::string_view s) {
+    while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    return std::string(s);
+}
+
+long ClampMillis(core::Duration d) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    return static_cast<long>(std::clamp<long long>(ms, 1, 24LL * 3600 * 1000));
+}
+
+}  // namespace
+
+struct CurlTransport::Transfer {
+    RequestId id = 0;
+    HttpRequest request;
+    Completion done;
+    CURL* easy = nullptr;
+    curl_slist* header_list = nullptr;
+    HttpResponse response;
+    char error_buffer[CURL_ERROR_SIZE] = {};
+
+    ~Transfer() {
+        if (easy != nullptr) curl_easy_cleanup(easy);
+        if (header_list != nullptr) curl_slist_free_all(header_list);
+    }
+
+    static size_t OnBody(char* data, size_t size, size_t count, void* user) {
+        auto* self = static_cast<Transfer*>(user);
+        self->response.body.append(data, size * count);
+        return size * count;
+    }
+
+    static size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+        auto* self = static_cast<Transfer*>(user);
+        const std::string_view line(data, size * count);
+        if (line.starts_with("HTTP/")) {
+            self->response.headers.clear();  // a new response (after 100 Continue) starts over
+        } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+            self->response.headers.emplace_back(Trim(line.substr(0, colon)), Trim(line.substr(colon + 1)));
+        }
+        return size * count;
+    }
+};
+
+CurlTransport::CurlTransport(CurlTransportOptions options) : options_(std::move(options)) {
+    GlobalInitOnce();
+    CURLM* multi = curl_multi_init();
+    if (multi == nullptr) throw std::runtime_error("libcurl could not create a multi handle");
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_host_connections);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_total_connections);
+    curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+    multi_ = multi;
+    worker_ = std::thread([this] { Run(); });
+}
+
+CurlTransport::~CurlTransport() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    curl_multi_wakeup(static_cast<CURLM*>(multi_));
+    if (worker_.joinable()) worker_.join();
+    curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+RequestId CurlTransport::Submit(HttpRequest request, Completion done) {
+    const RequestId id = next_id_.fetch_add(1);
+    {
+        std::unique_lock lock(mutex_);
+        if (stopping_) {
+            lock.unlock();
+            HttpResponse response;
+            response.error = TransportErrorKind::kCancelled;
+            response.error_message = "request not sent: the HTTP transport is shutting down";
+            done(std::move(response));
+            return id;
+        }
+        in_flight_.fetch_add(1);
+        pending_.push_back(Pending{id, std::move(request), std::move(done)});
+    }
+    curl_multi_wakeup(static_cast<CURLM*>(multi_));
+    return id;
+}
+
+void CurlTransport::Cancel(RequestId id) {
+    {
+        std::lock_guard lock(mutex_);
+        cancels_.push_back(id);
+    }
+    curl_multi_wakeup(static_cast<CURLM*>(multi_));
+}
+
+std::size_t CurlTransport::InFlight() const {
+    return in_flight_.load();
+}
+
+void CurlTransport::Run() {
+    auto* multi = static_cast<CURLM*>(multi_);
+    std::unordered_map<RequestId, std::unique_ptr<Transfer>> active;
+
+    const auto finish = [&](std::unique_ptr<Transfer> transfer) {
+        in_flight_.fetch_sub(1);
+        try {
+            transfer->done(std::move(transfer->response));
+        } catch (...) {
+            // A completion must not throw; if one does, the other transfers still complete.
+        }
+    };
+    const auto fail = [&](std::unique_ptr<Transfer> transfer, TransportErrorKind kind, std::string message) {
+        transfer->response = HttpResponse{};
+        transfer->response.error = kind;
+        transfer->response.error_message = std::move(message);
+        finish(std::move(transfer));
+    };
+    const auto remove = [&](RequestId id) -> std::unique_ptr<Transfer> {
+        auto it = active.find(id);
+        if (it == active.end()) return nullptr;
+        auto transfer = std::move(it->second);
+        active.erase(it);
+        curl_multi_remove_handle(multi, transfer->easy);
+        return transfer;
+    };
+
+    for (;;) {
+        std::vector<Pending> incoming;
+        std::vector<RequestId> cancels;
+        bool stopping = false;
+        {
+            std::lock_guard lock(mutex_);
+            incoming.swap(pending_);
+            cancels.swap(cancels_);
+            stopping = stopping_;
+        }
+
+        for (auto& item : incoming) {
+            auto transfer = std::make_unique<Transfer>();
+            transfer->id = item.id;
+            transfer->request = std::move(item.request);
+            transfer->done = std::move(item.done);
+            const HttpRequest& req = transfer->request;
+            CURL* easy = curl_easy_init();
+            if (easy == nullptr) {
+                fail(std::move(transfer), TransportErrorKind::kOther, "libcurl could not create a request handle");
+                continue;
+            }
+            transfer->easy = easy;
+            curl_easy_setopt(easy, CURLOPT_URL, req.url.c_str());
+            curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+            curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+            // Over TLS, wait for a connection being set up to learn (ALPN) whether it multiplexes, rather
+            // than opening another. Over plain HTTP there is no h2 (2TLS), and waiting would serialise
+            // requests behind the first answer.
+            if (req.url.starts_with("https://")) curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+            curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+            curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+            if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+            curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+            curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+            curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ClampMillis(req.timeout));
+            curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                             ClampMillis(std::min(req.timeout, options_.connect_timeout)));
+            curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer);
+            curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
+            curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
+            curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+            curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer.get());
+            curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+            if (!options_.user_agent.empty()) curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+
+            if (req.method == "GET") {
+                curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+            } else {
+                curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
+                curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+                if (req.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+            }
+            // "Expect:" turns off 100-continue, which would cost a round trip on every large POST.
+            curl_slist* list = curl_slist_append(nullptr, "Expect:");
+            for (const auto& [name, value] : req.headers) {
+                const std::string line = name + ": " + value;
+                if (curl_slist* next = curl_slist_append(list, line.c_str()); next != nullptr) list = next;
+            }
+            transfer->header_list = list;
+            curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
+
+            if (stopping) {
+                fail(std::move(transfer), TransportErrorKind::kCancelled,
+                     "request cancelled: the HTTP transport is shutting down");
+                continue;
+            }
+            if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+                fail(std::move(transfer), TransportErrorKind::kOther, "libcurl refused the request handle");
+                continue;
+            }
+            const RequestId id = transfer->id;
+            active.emplace(id, std::move(transfer));
+        }
+
+        for (RequestId id : cancels) {
+            if (auto transfer = remove(id)) {
+                fail(std::move(transfer), TransportErrorKind::kCancelled, "request cancelled before an answer arrived");
+            }
+        }
+
+        if (stopping) {
+            std::vector<RequestId> ids;
+            ids.reserve(active.size());
+            for (const auto& [id, transfer] : active)
+                ids.push_back(id);
+            for (RequestId id : ids) {
+                fail(remove(id), TransportErrorKind::kCancelled,
+                     "request cancelled: the HTTP transport is shutting down");
+            }
+            // Requests submitted between the swap above and now were refused by Submit.
+            return;
+        }
+
+        int running = 0;
+        curl_multi_perform(multi, &running);
+        int queued = 0;
+        while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            Transfer* raw = nullptr;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
+            const CURLcode code = msg->data.result;
+            auto transfer = remove(raw->id);
+            if (code == CURLE_OK) {
+                long status = 0;
+                curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &status);
+                transfer->response.status = static_cast<int>(status);
+                finish(std::move(transfer));
+            } else {
+                const std::string detail =
+                    transfer->error_buffer[0] != '\0' ? std::string(transfer->error_buffer) : curl_easy_strerror(code);
+                const std::string message =
+                    fmt::format("{} {} failed ({}): {}", transfer->request.method,
+                                UrlForMessages(transfer->request.url), KindName(KindOf(code)), detail);
+                fail(std::move(transfer), KindOf(code), message);
+            }
+        }
+        curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+}
+
+}  // namespace railwatch::net

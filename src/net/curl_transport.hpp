@@ -1,0 +1,75 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "net/http_transport.hpp"
+
+/// The production HttpTransport: libcurl's multi interface driven by one worker thread.
+namespace railwatch::net {
+
+/// Tuning for CurlTransport. The defaults suit the Railway API (one host, HTTP/2 when offered).
+struct CurlTransportOptions {
+    /// Connections open at once to one host (CURLMOPT_MAX_HOST_CONNECTIONS); with HTTP/2 one
+    /// connection carries many requests, so a small number is enough.
+    long max_host_connections = 4;
+    /// Connections open at once in total (CURLMOPT_MAX_TOTAL_CONNECTIONS).
+    long max_total_connections = 16;
+    /// Upper bound on connection set-up; a request's own timeout applies when it is shorter.
+    core::Duration connect_timeout = core::Seconds(10);
+    /// Sent as User-Agent unless the request sets one itself; empty means libcurl's default.
+    std::string user_agent;
+    /// A CA bundle file to verify servers with; empty means the system's default store.
+    std::string ca_file;
+};
+
+/// libcurl multi on one worker thread (`curl_multi_poll` + `curl_multi_wakeup`): connection reuse,
+/// HTTP/2 over TLS when the server offers it (CURL_HTTP_VERSION_2TLS, multiplexed), a per-host
+/// connection cap, a per-request timeout, cancellation and TLS verification that cannot be turned
+/// off. Redirects are not followed.
+///
+/// Thread-safety: Submit/Cancel from any thread. Completions run on the worker thread; a
+/// completion may call Submit or Cancel. The destructor cancels everything outstanding (each
+/// completion still runs, with kCancelled), joins the worker and frees every curl handle; it must
+/// not be called from a completion.
+class CurlTransport final : public HttpTransport {
+  public:
+    explicit CurlTransport(CurlTransportOptions options = {});
+    ~CurlTransport() override;
+
+    CurlTransport(const CurlTransport&) = delete;
+    CurlTransport& operator=(const CurlTransport&) = delete;
+
+    RequestId Submit(HttpRequest request, Completion done) override;
+    void Cancel(RequestId id) override;
+
+    /// Number of requests submitted and not yet completed (for tests and metrics).
+    std::size_t InFlight() const;
+
+  private:
+    struct Transfer;
+    struct Pending {
+        RequestId id;
+        HttpRequest request;
+        Completion done;
+    };
+
+    void Run();
+
+    CurlTransportOptions options_;
+    void* multi_ = nullptr;  // CURLM*, owned; only the worker touches it after construction
+    mutable std::mutex mutex_;
+    std::vector<Pending> pending_;    // guarded by mutex_
+    std::vector<RequestId> cancels_;  // guarded by mutex_
+    bool stopping_ = false;           // guarded by mutex_
+    std::atomic<RequestId> next_id_{1};
+    std::atomic<std::size_t> in_flight_{0};
+    std::thread worker_;
+};
+
+}  // namespace railwatch::net

@@ -1,0 +1,42 @@
+#include "net/http_transport.hpp"
+
+#include <memory>
+
+namespace railwatch::net {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::string_view> FindHeader(const HttpHeaders& headers, std::string_view name) {
+    for (const auto& [key, value] : headers) {
+        if (EqualsIgnoreCase(key, name)) return std::string_view(value);
+    }
+    return std::nullopt;
+}
+
+std::string UrlForMessages(std::string_view url) {
+    const auto cut = url.find_first_of("?#");
+    return std::string(url.substr(0, cut));
+}
+
+std::optional<std::string_view> HttpResponse::Header(std::string_view name) const {
+    return FindHeader(headers, name);
+}
+
+std::future<HttpResponse> HttpTransport::Send(HttpRequest request) {
+    auto promise = std::make_shared<std::promise<HttpResponse>>();
+    auto future = promise->get_future();
+    Submit(std::move(request), [promise](HttpResponse response) { promise->set_value(std::move(response)); });
+    return future;
+}
+
+}  // namespace railwatch::net

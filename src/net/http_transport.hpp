@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/classify.hpp"
+#include "core/time.hpp"
+
+/// The outgoing-HTTP seam: everything railwatch sends (Railway GraphQL, webhooks) goes through an
+/// HttpTransport, so tests can script the other side (tests/fakes/scripted_transport.hpp).
+namespace railwatch::net {
+
+/// One header line. Names compare case-insensitively (see FindHeader).
+using HttpHeader = std::pair<std::string, std::string>;
+using HttpHeaders = std::vector<HttpHeader>;
+
+/// An HTTP request. `timeout` bounds the whole exchange (connect + send + answer).
+struct HttpRequest {
+    std::string method = "POST";
+    std::string url;
+    HttpHeaders headers;
+    std::string body;
+    core::Duration timeout = core::Seconds(30);
+};
+
+/// The outcome of one exchange: either an HTTP answer (`error == kNone`, any status code), or a
+/// transport failure (`error != kNone`, `status == 0`) with a message that names what failed.
+/// Messages never contain request headers (where tokens live).
+struct HttpResponse {
+    int status = 0;
+    HttpHeaders headers;
+    std::string body;
+    core::TransportErrorKind error = core::TransportErrorKind::kNone;
+    std::string error_message;
+
+    /// True when an HTTP answer arrived (whatever its status).
+    bool Answered() const { return error == core::TransportErrorKind::kNone; }
+    /// The first header named `name` (case-insensitive), if any.
+    std::optional<std::string_view> Header(std::string_view name) const;
+};
+
+/// Case-insensitive header lookup.
+std::optional<std::string_view> FindHeader(const HttpHeaders& headers, std::string_view name);
+
+/// The URL without its query string or fragment (what error messages may show: a query may
+/// carry a secret).
+std::string UrlForMessages(std::string_view url);
+
+/// Identifies a submitted request, for Cancel.
+using RequestId = std::uint64_t;
+
+/// Called exactly once per submitted request, with its outcome.
+using Completion = std::function<void(HttpResponse)>;
+
+/// Sends HTTP requests asynchronously. Implementations are thread-safe: Submit and Cancel may be
+/// called from any thread, including from inside a completion. Completions may run on a
+/// transport-owned thread (or inline, for fakes): they must be quick and must not block on
+/// other requests of the same transport.
+class HttpTransport {
+  public:
+    virtual ~HttpTransport() = default;
+
+    /// Queues `request`; `done` is called exactly once — with the answer, a transport error, or
+    /// kCancelled (after Cancel or at shutdown).
+    virtual RequestId Submit(HttpRequest request, Completion done) = 0;
+
+    /// Cancels a request that has not completed yet; its completion gets kCancelled. No effect
+    /// on a completed or unknown id.
+    virtual void Cancel(RequestId id) = 0;
+
+    /// Convenience: Submit with a future. Do not wait on the future from inside a completion.
+    std::future<HttpResponse> Send(HttpRequest request);
+};
+
+}  // namespace railwatch::net

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+
+#include "core/classify.hpp"
+#include "core/error_class.hpp"
+#include "core/time.hpp"
+#include "util/result.hpp"
+
+/// Failures of Railway API calls, as values.
+namespace railwatch::railway {
+
+/// One failed API call (or one failed alias of a batch): what a person reads (`message`), what
+/// code branches on (`code`, `retryable`), and the raw facts for the core's classifier
+/// (`failure`, `error_class`). No field ever holds a token.
+struct ApiError {
+    util::ErrorCode code = util::ErrorCode::kInternal;
+    std::string message;
+    core::ApiFailure failure;
+    core::ErrorClass error_class = core::ErrorClass::kUnknown;  ///< from core::ClassifyApiFailure
+    bool retryable = false;
+    std::optional<core::Duration> retry_after;  ///< from a 429's Retry-After
+    int attempts = 0;                           ///< requests sent for this result
+
+    /// As a util::Error (code + message).
+    util::Error ToError() const { return util::Error(code, message); }
+};
+
+template <typename T>
+using ApiResult = tl::expected<T, ApiError>;
+
+/// Replaces every occurrence of `secret` in `text` with "[redacted]" (no-op for an empty secret).
+std::string Redact(std::string text, std::string_view secret);
+
+/// At most `max_chars` of `text` on one line (control characters as spaces), with "…" when cut.
+std::string Excerpt(std::string_view text, std::size_t max_chars = 120);
+
+}  // namespace railwatch::railway

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/time.hpp"
+#include "net/http_transport.hpp"
+#include "util/clock.hpp"
+
+/// The Railway request budget: how many API requests railwatch may still send, and how many
+/// deployments that lets it watch.
+namespace railwatch::railway {
+
+/// Plan limits (Railway docs: Free 100/h, Hobby 1,000/h and 10/s, Pro 10,000/h and 50/s).
+struct BudgetConfig {
+    int requests_per_hour = 1000;
+    int requests_per_second = 10;
+};
+
+/// Whether a request may go now, or how long to wait.
+struct BudgetGrant {
+    bool granted = false;
+    core::Duration wait{0};  ///< when not granted: the earliest moment worth asking again
+};
+
+/// What the budget knows right now.
+struct BudgetSnapshot {
+    int hour_limit = 0;                           ///< requests per hour (the server's X-RateLimit-Limit once seen)
+    int second_limit = 0;                         ///< requests per second
+    double hour_remaining = 0;                    ///< tokens left in the hourly bucket
+    double second_remaining = 0;                  ///< tokens left in the per-second bucket
+    std::optional<int> server_remaining;          ///< last X-RateLimit-Remaining
+    std::optional<core::Timestamp> server_reset;  ///< last X-RateLimit-Reset, as a point in time
+    core::Duration paused_for{0};  ///< > 0 while a 429 Retry-After (or an exhausted window) holds requests
+    long long requests_sent = 0;   ///< requests granted since start
+    long long rate_limited = 0;    ///< 429 answers seen
+};
+
+/// Fleet capacity: how many deployments a request budget can watch.
+struct FleetCapacity {
+    long long max_deployments = 0;        ///< watchable at `check_interval` with `batch_size` aliases
+    double requests_per_hour_needed = 0;  ///< for `deployments` (when given)
+    bool fits = true;                     ///< requests_per_hour_needed ≤ the hourly limit
+};
+
+/// Deployments watchable with `hour_limit` requests/hour and `second_limit` requests/second when
+/// each is checked every `check_interval`, `batch_size` per request; and the requests/hour
+/// `deployments` would need. Pure.
+FleetCapacity ComputeFleetCapacity(int hour_limit, int second_limit, core::Duration check_interval,
+                                   std::size_t batch_size, long long deployments = 0);
+
+/// Parses X-RateLimit-Reset into a point in time. Railway does not document the unit, so this
+/// accepts epoch seconds, epoch milliseconds, seconds from now (small numbers) and RFC 3339.
+std::optional<core::Timestamp> ParseRateLimitReset(std::string_view value, core::Timestamp now);
+
+/// Parses Retry-After: delta seconds (what Railway sends) or an HTTP date is not supported and
+/// yields nullopt.
+std::optional<core::Duration> ParseRetryAfter(std::string_view value);
+
+/// Two token buckets (per second and per hour), corrected by the server's X-RateLimit-* headers
+/// and paused by 429 Retry-After. Time comes from the injected clock (steady time for refills,
+/// wall time to read X-RateLimit-Reset). Thread-safe.
+class RequestBudget {
+  public:
+    RequestBudget(const util::Clock& clock, BudgetConfig config);
+
+    /// Takes one request from both buckets if both have one; otherwise says how long to wait.
+    BudgetGrant TryAcquire();
+
+    /// Reads X-RateLimit-Limit/Remaining/Reset and, on a 429, Retry-After from an answer.
+    void Observe(int http_status, const net::HttpHeaders& headers);
+
+    /// Holds every request for `delay` (a 429's Retry-After).
+    void PauseFor(core::Duration delay);
+
+    BudgetSnapshot Snapshot() const;
+
+    /// Fleet capacity for the current limits.
+    FleetCapacity Capacity(core::Duration check_interval, std::size_t batch_size, long long deployments = 0) const;
+
+  private:
+    void RefillLocked(util::SteadyTime now);
+
+    const util::Clock& clock_;
+    mutable std::mutex mutex_;
+    int hour_limit_;
+    int second_limit_;
+    double hour_tokens_;
+    double second_tokens_;
+    util::SteadyTime last_refill_;
+    util::SteadyTime paused_until_;
+    std::optional<int> server_remaining_;
+    std::optional<core::Timestamp> server_reset_;
+    long long requests_sent_ = 0;
+    long long rate_limited_ = 0;
+};
+
+}  // namespace railwatch::railway

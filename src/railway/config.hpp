@@ -1,0 +1,73 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/time.hpp"
+#include "net/http_transport.hpp"
+#include "railway/budget.hpp"
+#include "util/result.hpp"
+
+/// How railwatch reaches Railway: endpoint, credentials, batching and retry limits.
+namespace railwatch::railway {
+
+inline constexpr std::string_view kDefaultApiUrl = "https://backboard.railway.com/graphql/v2";
+
+/// Which kind of token, which decides the header it travels in (the Railway CLI's convention).
+enum class TokenKind {
+    kAccount,  ///< RAILWAY_API_TOKEN: account or workspace token → `Authorization: Bearer`
+    kProject,  ///< RAILWAY_TOKEN: project token → `Project-Access-Token`
+};
+
+/// A token and its kind. The token is a secret: never format it into a message or a log line.
+struct Credentials {
+    TokenKind kind = TokenKind::kAccount;
+    std::string token;
+
+    /// The header that carries the token.
+    net::HttpHeader AuthHeader() const;
+    /// The environment variable a user sets for this kind ("RAILWAY_API_TOKEN" / "RAILWAY_TOKEN").
+    std::string_view EnvName() const;
+    /// A description safe to show: "project token from RAILWAY_TOKEN".
+    std::string Describe() const;
+};
+
+/// Looks a variable up; nullopt when unset. Lets tests supply an environment.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+/// The process environment (getenv).
+EnvLookup ProcessEnvironment();
+
+/// Credentials as the Railway CLI reads them: RAILWAY_TOKEN (project token) wins over
+/// RAILWAY_API_TOKEN (account/workspace token); empty values count as unset.
+/// Errors: kUnauthenticated when neither is set, with what to do.
+util::Result<Credentials> CredentialsFromEnvironment(const EnvLookup& env);
+
+/// RAILWAY_API_URL when set and non-empty, else `fallback`.
+std::string ApiUrlFromEnvironment(const EnvLookup& env, std::string_view fallback = kDefaultApiUrl);
+
+/// The endpoint with `source=railwatch` in its query (Railway's edge applies a stricter limit to
+/// requests without a query string). An existing `source=` is kept.
+std::string EndpointWithSource(std::string_view api_url);
+
+/// Checks that `api_url` is an http(s) URL; errors (kInvalidArgument) quote it.
+util::Result<void> ValidateApiUrl(std::string_view api_url);
+
+/// Everything the client needs besides its collaborators.
+struct ClientConfig {
+    std::string api_url = std::string(kDefaultApiUrl);
+    std::size_t batch_size = 50;    ///< aliases per status request (1..100)
+    std::size_t max_in_flight = 4;  ///< concurrent requests of one batched call
+    core::Duration request_timeout = core::Seconds(30);
+    int max_attempts = 5;           ///< per request, first try included (reads)
+    int max_mutation_attempts = 3;  ///< mutations: retried only when surely not executed
+    std::string user_agent;         ///< empty: "railwatch/<version>"
+};
+
+/// "railwatch/<version>".
+std::string DefaultUserAgent();
+
+}  // namespace railwatch::railway

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// Every GraphQL document railwatch sends to Railway, in one place. Each is checked against
+/// Railway's schema by the `schema.client_documents` test (tests/integration/client), so a field
+/// that does not exist fails the build's tests, not production.
+namespace railwatch::railway::documents {
+
+/// The fields of a status check (`fragment DeploymentStatusFields on Deployment`).
+extern const std::string_view kDeploymentStatusFragment;
+
+/// `DeploymentStatuses` with `count` aliases `d0 … d{count-1}`, each `deployment(id: $idN)`.
+/// `count` must be ≥ 1. Variables: `id0 … id{count-1}` (String!).
+std::string DeploymentStatusBatch(std::size_t count);
+
+/// The alias of the `index`-th deployment in a batch ("d0", "d1", ...), also the suffix of its
+/// variable ("id0", ...).
+std::string Alias(std::size_t index);
+
+/// Newest deployment of a service in an environment. Variables: serviceId, environmentId.
+extern const std::string_view kLatestDeployment;
+/// Steps of a deployment. Variables: id, first.
+extern const std::string_view kDeploymentEvents;
+/// Deploy (runtime) logs. Variables: deploymentId, limit, startDate (optional).
+extern const std::string_view kDeploymentLogs;
+/// Build logs. Variables: deploymentId, limit, startDate (optional).
+extern const std::string_view kBuildLogs;
+/// Health-related settings of a service instance. Variables: serviceId, environmentId.
+extern const std::string_view kServiceInstance;
+/// Mutations. Variable: id.
+extern const std::string_view kDeploymentRedeploy;
+extern const std::string_view kDeploymentRestart;
+extern const std::string_view kDeploymentCancel;
+/// Token validation: `me` for account/workspace tokens, `projectToken` for project tokens.
+extern const std::string_view kMe;
+extern const std::string_view kProjectToken;
+/// Railway-wide incidents.
+extern const std::string_view kPlatformStatus;
+/// Workspace plan and usage limit. Variable: workspaceId.
+extern const std::string_view kWorkspaceUsage;
+
+/// A document with a name, for the schema check.
+struct NamedDocument {
+    std::string name;
+    std::string query;
+};
+
+/// Every document the client can emit, with the status batch at each size in `batch_sizes`.
+std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_sizes);
+
+}  // namespace railwatch::railway::documents

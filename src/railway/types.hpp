@@ -1,0 +1,100 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/deployment_status.hpp"
+#include "core/time.hpp"
+
+/// What railwatch reads from Railway, as plain values (parsed from GraphQL answers by
+/// railway/response.hpp). Field names follow Railway's schema.
+namespace railwatch::railway {
+
+/// `Deployment.instances[]`: one replica's status, kept as Railway spelled it.
+struct DeploymentInstance {
+    std::string status;  ///< DeploymentInstanceStatus (RUNNING, CRASHED, EXITED, ...), raw
+};
+
+/// The status-check selection of one deployment.
+struct Deployment {
+    std::string id;
+    core::RailwayStatus status;  ///< unknown values kept raw
+    std::optional<core::Timestamp> status_updated_at;
+    std::optional<core::Timestamp> created_at;
+    std::optional<core::Timestamp> updated_at;
+    std::optional<std::string> url;
+    std::optional<std::string> static_url;
+    bool deployment_stopped = false;
+    bool can_redeploy = false;
+    std::vector<DeploymentInstance> instances;
+    std::optional<std::string> service_id;  ///< nullable in the schema
+    std::string environment_id;
+    std::string project_id;
+};
+
+/// One build or deploy log line. `timestamp_raw` keeps Railway's RFC 3339 text (nanoseconds) so
+/// it can be sent back as `startDate` unchanged.
+struct LogLine {
+    core::Timestamp timestamp;
+    std::string timestamp_raw;
+    std::string message;
+    std::string severity;  ///< "info", "error", ... ; empty when Railway sent none
+};
+
+/// `deploymentEvents` node: one step of a deployment (BUILD_IMAGE, HEALTHCHECK, ...).
+struct DeploymentEvent {
+    std::string step;
+    std::optional<core::Timestamp> created_at;
+    std::optional<core::Timestamp> completed_at;
+    std::optional<int> attempt;
+    std::optional<int> max_attempts;
+    std::optional<long long> duration_ms;
+    std::string error;
+    std::string reason;
+    std::string detail;
+    bool skipped = false;
+};
+
+/// `serviceInstance` settings that matter for health.
+struct ServiceInstanceInfo {
+    std::string id;
+    std::string service_name;
+    std::optional<std::string> healthcheck_path;
+    std::optional<int> healthcheck_timeout_s;
+    std::optional<int> num_replicas;
+    std::string restart_policy_type;  ///< ALWAYS, NEVER, ON_FAILURE
+    int restart_policy_max_retries = 0;
+    std::vector<std::string> domains;  ///< service domains then custom domains
+};
+
+/// Who a token belongs to, from `me` (account token) or `projectToken` (project token).
+struct TokenInfo {
+    bool is_project_token = false;
+    std::string user_id;  ///< account tokens
+    std::string user_email;
+    std::string project_id;  ///< project tokens
+    std::string environment_id;
+};
+
+/// `platformStatus`: Railway-wide incidents and maintenance.
+struct PlatformStatus {
+    bool is_stable = true;
+    std::string incident_message;  ///< empty when there is no incident
+    std::string incident_status;
+    std::string maintenance_message;
+    std::string maintenance_status;
+};
+
+/// A workspace's usage limit (`workspace.customer.usageLimit`), for quota checks.
+struct WorkspaceUsage {
+    std::string workspace_id;
+    std::string plan;  ///< FREE, HOBBY, PRO
+    double current_usage_dollars = 0;
+    std::optional<int> soft_limit_dollars;
+    std::optional<int> hard_limit_dollars;
+    bool is_over_limit = false;
+    std::string customer_state;  ///< ACTIVE, PAST_DUE, UNPAID, ...
+};
+
+}  // namespace railwatch::railway

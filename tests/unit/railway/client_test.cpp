@@ -1,0 +1,620 @@
+#include "railway/client.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fakes/fake_waiter.hpp"
+#include "fakes/scripted_transport.hpp"
+
+namespace railwatch::railway {
+namespace {
+
+using core::TransportErrorKind;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kToken = "tok_SUPERSECRET_0123456789";
+
+json DeploymentNode(const std::string& id, const std::string& status) {
+    return {{"id", id},
+            {"status", status},
+            {"statusUpdatedAt", "2026-01-01T00:00:05.123Z"},
+            {"createdAt", "2026-01-01T00:00:00Z"},
+            {"updatedAt", "2026-01-01T00:00:05Z"},
+            {"url", "app.up.railway.app"},
+            {"staticUrl", nullptr},
+            {"deploymentStopped", false},
+            {"canRedeploy", true},
+            {"instances", json::array({{{"status", "RUNNING"}}})},
+            {"serviceId", "svc"},
+            {"environmentId", "env"},
+            {"projectId", "prj"}};
+}
+
+// Answers a status batch from its variables: every id gets `status`, except ids in `errors`.
+json AnswerBatch(const net::HttpRequest& request, const std::string& status,
+                 const std::map<std::string, std::string>& errors = {}, bool null_all_data_on_error = false) {
+    const json body = json::parse(request.body);
+    json data = json::object();
+    json errs = json::array();
+    for (const auto& [name, value] : body["variables"].items()) {
+        const std::string alias = "d" + name.substr(2);
+        const std::string id = value.get<std::string>();
+        if (auto it = errors.find(id); it != errors.end()) {
+            errs.push_back({{"message", it->second}, {"path", {alias}}});
+            data[alias] = nullptr;
+        } else {
+            data[alias] = DeploymentNode(id, status);
+        }
+    }
+    json answer = {{"data", (null_all_data_on_error && !errs.empty()) ? json(nullptr) : data}};
+    if (!errs.empty()) answer["errors"] = errs;
+    return answer;
+}
+
+class ClientTest : public ::testing::Test {
+  protected:
+    void Make(Credentials credentials = {TokenKind::kAccount, kToken}, ClientConfig config = {}) {
+        config.api_url = "https://backboard.railway.com/graphql/v2";
+        client_ = std::make_unique<RailwayClient>(transport_, clock_, waiter_, budget_, random_, credentials, config,
+                                                  [this](std::string_view line) { logs_.emplace_back(line); });
+    }
+
+    void ExpectNoSecret(const ApiError& error) {
+        EXPECT_THAT(error.message, Not(HasSubstr(kToken)));
+        for (const auto& m : error.failure.graphql_messages)
+            EXPECT_THAT(m, Not(HasSubstr(kToken)));
+        for (const auto& line : logs_)
+            EXPECT_THAT(line, Not(HasSubstr(kToken)));
+    }
+
+    util::FakeClock clock_;
+    fakes::FakeWaiter waiter_{clock_};
+    fakes::ScriptedTransport transport_;
+    core::SequenceRandom random_{{0.5}};
+    RequestBudget budget_{clock_, BudgetConfig{1000, 10}};
+    std::vector<std::string> logs_;
+    std::unique_ptr<RailwayClient> client_;
+};
+
+TEST_F(ClientTest, SendsAccountTokenAsBearerWithSourceQueryAndUserAgent) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
+    });
+    ASSERT_TRUE(client_->GetDeployment("dep-1"));
+    const auto requests = transport_.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].url, "https://backboard.railway.com/graphql/v2?source=railwatch");
+    EXPECT_EQ(net::FindHeader(requests[0].headers, "Authorization").value_or(""), std::string("Bearer ") + kToken);
+    EXPECT_FALSE(net::FindHeader(requests[0].headers, "Project-Access-Token").has_value());
+    EXPECT_THAT(std::string(net::FindHeader(requests[0].headers, "User-Agent").value_or("")), HasSubstr("railwatch/"));
+    EXPECT_EQ(net::FindHeader(requests[0].headers, "Content-Type").value_or(""), "application/json");
+}
+
+TEST_F(ClientTest, SendsProjectTokenAsProjectAccessToken) {
+    Make({TokenKind::kProject, kToken});
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
+    });
+    ASSERT_TRUE(client_->GetDeployment("dep-1"));
+    const auto request = transport_.requests().at(0);
+    EXPECT_EQ(net::FindHeader(request.headers, "Project-Access-Token").value_or(""), kToken);
+    EXPECT_FALSE(net::FindHeader(request.headers, "Authorization").has_value());
+}
+
+TEST_F(ClientTest, BatchesFiftyAliasesPerRequestAndMapsEveryField) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200, {}, AnswerBatch(r, "BUILDING").dump(), TransportErrorKind::kNone, ""};
+    });
+    std::vector<std::string> ids;
+    for (int i = 0; i < 120; ++i)
+        ids.push_back("dep-" + std::to_string(i));
+    const auto results = client_->GetDeployments(ids);
+    ASSERT_EQ(results.size(), 120u);
+    EXPECT_EQ(transport_.request_count(), 3u);  // 50 + 50 + 20
+    const json first = json::parse(transport_.requests()[0].body);
+    EXPECT_EQ(first["variables"].size(), 50u);
+    EXPECT_THAT(first["query"].get<std::string>(), HasSubstr("d49: deployment(id: $id49)"));
+    EXPECT_EQ(json::parse(transport_.requests()[2].body)["variables"].size(), 20u);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        ASSERT_TRUE(results[i].result) << results[i].result.error().message;
+        EXPECT_EQ(results[i].deployment_id, ids[i]);
+        EXPECT_EQ(results[i].result->id, ids[i]);
+        EXPECT_EQ(results[i].result->status.value, core::DeploymentStatus::kBuilding);
+    }
+    const Deployment& d = *results[0].result;
+    EXPECT_EQ(d.url.value_or(""), "app.up.railway.app");
+    EXPECT_FALSE(d.static_url.has_value());
+    EXPECT_TRUE(d.can_redeploy);
+    ASSERT_EQ(d.instances.size(), 1u);
+    EXPECT_EQ(d.instances[0].status, "RUNNING");
+    EXPECT_EQ(d.service_id.value_or(""), "svc");
+    EXPECT_EQ(d.project_id, "prj");
+    ASSERT_TRUE(d.status_updated_at.has_value());
+}
+
+TEST_F(ClientTest, BatchSizeIsConfigurable) {
+    ClientConfig config;
+    config.batch_size = 7;
+    Make({TokenKind::kAccount, kToken}, config);
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
+    });
+    std::vector<std::string> ids(15, "x");
+    for (int i = 0; i < 15; ++i)
+        ids[i] = "dep-" + std::to_string(i);
+    client_->GetDeployments(ids);
+    EXPECT_EQ(transport_.request_count(), 3u);
+}
+
+TEST_F(ClientTest, KeepsUnknownStatusRaw) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200, {}, AnswerBatch(r, "HIBERNATING").dump(), TransportErrorKind::kNone, ""};
+    });
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->status.value, core::DeploymentStatus::kUnknown);
+    EXPECT_EQ(d->status.raw, "HIBERNATING");
+}
+
+TEST_F(ClientTest, PartialBatchErrorsGiveOneResultPerDeployment) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200,
+                                 {},
+                                 AnswerBatch(r, "SUCCESS", {{"dep-3", "Deployment not found"}}).dump(),
+                                 TransportErrorKind::kNone,
+                                 ""};
+    });
+    std::vector<std::string> ids = {"dep-0", "dep-1", "dep-2", "dep-3", "dep-4"};
+    const auto results = client_->GetDeployments(ids);
+    ASSERT_EQ(results.size(), 5u);
+    EXPECT_EQ(transport_.request_count(), 1u);
+    for (int i : {0, 1, 2, 4})
+        EXPECT_TRUE(results[i].result) << i;
+    ASSERT_FALSE(results[3].result);
+    EXPECT_EQ(results[3].result.error().code, util::ErrorCode::kNotFound);
+    EXPECT_THAT(results[3].result.error().message, HasSubstr("dep-3"));
+    EXPECT_THAT(results[3].result.error().message, HasSubstr("Deployment not found"));
+    EXPECT_FALSE(results[3].result.error().retryable);
+}
+
+TEST_F(ClientTest, AsksAgainForAliasesNulledByAnotherAliasError) {
+    Make();
+    // Railway's null propagation: one failing non-null field nulls all of `data`.
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200,
+                                 {},
+                                 AnswerBatch(r, "DEPLOYING", {{"dep-1", "Not Authorized"}}, true).dump(),
+                                 TransportErrorKind::kNone,
+                                 ""};
+    });
+    std::vector<std::string> ids = {"dep-0", "dep-1", "dep-2"};
+    const auto results = client_->GetDeployments(ids);
+    EXPECT_EQ(transport_.request_count(), 2u);  // second request without dep-1
+    EXPECT_EQ(json::parse(transport_.requests()[1].body)["variables"].size(), 2u);
+    ASSERT_TRUE(results[0].result);
+    ASSERT_TRUE(results[2].result);
+    EXPECT_EQ(results[2].result->status.value, core::DeploymentStatus::kDeploying);
+    ASSERT_FALSE(results[1].result);
+    EXPECT_EQ(results[1].result.error().code, util::ErrorCode::kUnauthenticated);
+    EXPECT_EQ(results[1].result.error().error_class, core::ErrorClass::kAuthentication);
+}
+
+TEST_F(ClientTest, RetriesServerErrorsWithBackoffThenSucceeds) {
+    Make();
+    transport_.PushResponse(502, "<html><title>502 Bad Gateway</title></html>");
+    transport_.PushResponse(500, R"({"errors":[{"message":"boom","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]})");
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
+    });
+    const auto start = clock_.Steady();
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(transport_.request_count(), 3u);
+    // Full jitter with unit 0.5: 0.5 * 500 ms, then 0.5 * 1 s.
+    EXPECT_EQ(clock_.Steady() - start, core::Millis(250) + core::Millis(500));
+    ASSERT_EQ(logs_.size(), 2u);
+    EXPECT_THAT(logs_[0], HasSubstr("HTTP 502"));
+    EXPECT_THAT(logs_[0], HasSubstr("attempt 1/5"));
+}
+
+TEST_F(ClientTest, EveryTransportErrorKindIsRetriedAndReportedWithItsOwnCode) {
+    struct Case {
+        TransportErrorKind kind;
+        util::ErrorCode code;
+        bool retried;
+        core::ErrorClass error_class;
+        const char* words;
+    };
+    const Case cases[] = {
+        {TransportErrorKind::kDns, util::ErrorCode::kUnavailable, true, core::ErrorClass::kNetwork, "resolve"},
+        {TransportErrorKind::kConnect, util::ErrorCode::kUnavailable, true, core::ErrorClass::kNetwork, "connect"},
+        {TransportErrorKind::kReset, util::ErrorCode::kUnavailable, true, core::ErrorClass::kNetwork, "broke"},
+        {TransportErrorKind::kTimeout, util::ErrorCode::kTimeout, true, core::ErrorClass::kNetwork, "in time"},
+        {TransportErrorKind::kTls, util::ErrorCode::kUnavailable, false, core::ErrorClass::kConfiguration, "TLS"},
+        {TransportErrorKind::kOther, util::ErrorCode::kUnavailable, true, core::ErrorClass::kUnknown, "failed"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(std::string(core::ToString(c.kind)));
+        fakes::ScriptedTransport transport;
+        util::FakeClock clock;
+        fakes::FakeWaiter waiter(clock);
+        RequestBudget budget(clock, {1000, 10});
+        std::vector<std::string> logs;
+        ClientConfig config;
+        config.max_attempts = 3;
+        RailwayClient client(transport, clock, waiter, budget, random_, {TokenKind::kAccount, kToken}, config,
+                             [&](std::string_view l) { logs.emplace_back(l); });
+        transport.SetHandler([&](const net::HttpRequest&) {
+            net::HttpResponse r;
+            r.error = c.kind;
+            r.error_message = std::string("scripted ") + std::string(core::ToString(c.kind));
+            return r;
+        });
+        auto d = client.GetDeployment("dep-1");
+        ASSERT_FALSE(d);
+        EXPECT_EQ(d.error().code, c.code);
+        EXPECT_EQ(d.error().failure.transport, c.kind);
+        EXPECT_EQ(d.error().error_class, c.error_class);
+        EXPECT_EQ(transport.request_count(), c.retried ? 3u : 1u);
+        EXPECT_EQ(d.error().attempts, c.retried ? 3 : 1);
+        EXPECT_THAT(d.error().message, HasSubstr(c.words));
+        EXPECT_THAT(d.error().message, HasSubstr("dep-1"));
+        EXPECT_THAT(d.error().message, Not(HasSubstr(kToken)));
+        for (const auto& l : logs)
+            EXPECT_THAT(l, Not(HasSubstr(kToken)));
+    }
+}
+
+TEST_F(ClientTest, HonoursRetryAfterOn429AndPausesTheBudget) {
+    Make();
+    transport_.PushResponse(429, "", {{"Retry-After", "7"}});
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
+    });
+    const auto start = clock_.Steady();
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_TRUE(d);
+    EXPECT_GE(clock_.Steady() - start, core::Seconds(7));
+    EXPECT_LT(clock_.Steady() - start, core::Seconds(8));
+    EXPECT_EQ(budget_.Snapshot().rate_limited, 1);
+    ASSERT_FALSE(logs_.empty());
+    EXPECT_THAT(logs_[0], HasSubstr("429"));
+}
+
+TEST_F(ClientTest, RateLimitedToTheEndIsReportedAsRateLimited) {
+    ClientConfig config;
+    config.max_attempts = 2;
+    Make({TokenKind::kAccount, kToken}, config);
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{429, {{"Retry-After", "2"}}, "", TransportErrorKind::kNone, ""};
+    });
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_FALSE(d);
+    EXPECT_EQ(d.error().code, util::ErrorCode::kRateLimited);
+    EXPECT_EQ(d.error().error_class, core::ErrorClass::kResource);
+    EXPECT_THAT(d.error().message, HasSubstr("rate limit"));
+    EXPECT_EQ(d.error().retry_after, core::Seconds(2));
+}
+
+TEST_F(ClientTest, ReadsRateLimitHeadersIntoTheBudget) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{
+            200,
+            {{"X-RateLimit-Limit", "10000"}, {"X-RateLimit-Remaining", "9876"}, {"X-RateLimit-Reset", "1767229200"}},
+            AnswerBatch(r, "SUCCESS").dump(),
+            TransportErrorKind::kNone,
+            ""};
+    });
+    ASSERT_TRUE(client_->GetDeployment("dep-1"));
+    const auto snapshot = budget_.Snapshot();
+    EXPECT_EQ(snapshot.hour_limit, 10000);
+    EXPECT_EQ(snapshot.server_remaining, 9876);
+    EXPECT_NEAR(snapshot.hour_remaining, 9876, 1e-6);
+    ASSERT_TRUE(snapshot.server_reset.has_value());
+    EXPECT_EQ(*snapshot.server_reset, core::Timestamp(std::chrono::seconds(1767229200)));
+}
+
+TEST_F(ClientTest, WaitsForTheBudgetInsteadOfExceedingIt) {
+    ClientConfig config;
+    config.batch_size = 1;
+    Make({TokenKind::kAccount, kToken}, config);
+    transport_.SetHandler([](const net::HttpRequest& r) {
+        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
+    });
+    std::vector<std::string> ids;
+    for (int i = 0; i < 25; ++i)
+        ids.push_back("dep-" + std::to_string(i));
+    const auto start = clock_.Steady();
+    const auto results = client_->GetDeployments(ids);
+    for (const auto& r : results)
+        EXPECT_TRUE(r.result);
+    // 10 per second with a full bucket: 10 at once, then 15 more need 1.5 s.
+    EXPECT_GE(clock_.Steady() - start, core::Millis(1400));
+    EXPECT_LE(clock_.Steady() - start, core::Millis(1600));
+}
+
+TEST_F(ClientTest, NotAuthorizedIsAnAuthenticationErrorThatIsNotRetried) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{
+            200, {}, R"({"data":null,"errors":[{"message":"Not Authorized"}]})", TransportErrorKind::kNone, ""};
+    });
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_FALSE(d);
+    EXPECT_EQ(transport_.request_count(), 1u);
+    EXPECT_EQ(d.error().code, util::ErrorCode::kUnauthenticated);
+    EXPECT_EQ(d.error().error_class, core::ErrorClass::kAuthentication);
+    EXPECT_THAT(d.error().message, HasSubstr("RAILWAY_API_TOKEN"));
+    ExpectNoSecret(d.error());
+}
+
+TEST_F(ClientTest, ProjectTokenNotFoundNamesRailwayToken) {
+    Make({TokenKind::kProject, kToken});
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{200,
+                                 {},
+                                 R"({"data":null,"errors":[{"message":"Project Token not found"}]})",
+                                 TransportErrorKind::kNone,
+                                 ""};
+    });
+    auto info = client_->ValidateToken();
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().code, util::ErrorCode::kUnauthenticated);
+    EXPECT_THAT(info.error().message, HasSubstr("RAILWAY_TOKEN"));
+    EXPECT_THAT(json::parse(transport_.requests()[0].body)["query"].get<std::string>(), HasSubstr("projectToken"));
+}
+
+TEST_F(ClientTest, ValidationErrorIsReportedAsABugAndNotRetried) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{
+            400,
+            {},
+            R"({"errors":[{"message":"Cannot query field \"nope\" on type \"Deployment\".","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]})",
+            TransportErrorKind::kNone,
+            ""};
+    });
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_FALSE(d);
+    EXPECT_EQ(transport_.request_count(), 1u);
+    EXPECT_EQ(d.error().code, util::ErrorCode::kInvalidArgument);
+    EXPECT_EQ(d.error().failure.http_status, 400);
+    EXPECT_EQ(d.error().failure.graphql_code, "GRAPHQL_VALIDATION_FAILED");
+    EXPECT_THAT(d.error().message, HasSubstr("railwatch bug"));
+}
+
+TEST_F(ClientTest, HtmlFromTheEdgeIsRateLimitingAndRetried) {
+    ClientConfig config;
+    config.max_attempts = 2;
+    Make({TokenKind::kAccount, kToken}, config);
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{403,
+                                 {},
+                                 "<!DOCTYPE html><html><head><title>Access denied | backboard.railway.com used "
+                                 "Cloudflare to restrict access</title></head></html>",
+                                 TransportErrorKind::kNone,
+                                 ""};
+    });
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_FALSE(d);
+    EXPECT_EQ(transport_.request_count(), 2u);
+    EXPECT_EQ(d.error().code, util::ErrorCode::kRateLimited);
+    EXPECT_TRUE(d.error().failure.malformed_body);
+    EXPECT_THAT(d.error().message, HasSubstr("Access denied"));
+}
+
+TEST_F(ClientTest, MalformedJsonIsAParseErrorAfterRetries) {
+    ClientConfig config;
+    config.max_attempts = 2;
+    Make({TokenKind::kAccount, kToken}, config);
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{200, {}, "{\"data\": {\"d0\": ", TransportErrorKind::kNone, ""};
+    });
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_FALSE(d);
+    EXPECT_EQ(transport_.request_count(), 2u);
+    EXPECT_EQ(d.error().code, util::ErrorCode::kParse);
+    EXPECT_TRUE(d.error().failure.malformed_body);
+}
+
+TEST_F(ClientTest, UnexpectedShapeIsAParseErrorNamingTheField) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{200, {}, R"({"data":{"d0":{"id":"dep-1"}}})", TransportErrorKind::kNone, ""};
+    });
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_FALSE(d);
+    EXPECT_EQ(d.error().code, util::ErrorCode::kParse);
+    EXPECT_THAT(d.error().message, HasSubstr("Deployment.status"));
+}
+
+TEST_F(ClientTest, OtherGraphqlErrorKeepsRailwaysMessage) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{
+            200, {}, R"({"data":null,"errors":[{"message":"Something odd happened"}]})", TransportErrorKind::kNone, ""};
+    });
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_FALSE(d);
+    EXPECT_EQ(d.error().code, util::ErrorCode::kInternal);
+    EXPECT_THAT(d.error().message, HasSubstr("Something odd happened"));
+}
+
+TEST_F(ClientTest, NoSecretInErrorsEvenWhenTheServerEchoesTheToken) {
+    Make();
+    const std::string echoed = std::string("invalid token ") + kToken;
+    transport_.PushResponse(500, "upstream said: " + echoed);
+    transport_.PushError(TransportErrorKind::kConnect, "connect failed for " + std::string(kToken));
+    transport_.PushResponse(200, json{{"data", nullptr}, {"errors", {{{"message", echoed}}}}}.dump());
+    auto d = client_->GetDeployment("dep-1");
+    ASSERT_FALSE(d);
+    EXPECT_THAT(d.error().message, HasSubstr("[redacted]"));
+    ExpectNoSecret(d.error());
+    EXPECT_GE(logs_.size(), 2u);
+}
+
+TEST_F(ClientTest, MutationsAreNotRetriedAfterAServerError) {
+    Make();
+    transport_.PushResponse(503, "");
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{200,
+                                 {},
+                                 R"({"data":{"deploymentRedeploy":{"id":"new","status":"QUEUED"}}})",
+                                 TransportErrorKind::kNone,
+                                 ""};
+    });
+    auto id = client_->Redeploy("dep-1");
+    ASSERT_FALSE(id);
+    EXPECT_EQ(transport_.request_count(), 1u);
+    EXPECT_EQ(id.error().code, util::ErrorCode::kUnavailable);
+}
+
+TEST_F(ClientTest, MutationsAreRetriedWhenTheySurelyDidNotRun) {
+    Make();
+    transport_.PushError(TransportErrorKind::kConnect, "refused");
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{200,
+                                 {},
+                                 R"({"data":{"deploymentRedeploy":{"id":"new","status":"QUEUED"}}})",
+                                 TransportErrorKind::kNone,
+                                 ""};
+    });
+    auto id = client_->Redeploy("dep-1");
+    ASSERT_TRUE(id) << id.error().message;
+    EXPECT_EQ(*id, "new");
+    EXPECT_EQ(transport_.request_count(), 2u);
+}
+
+TEST_F(ClientTest, RestartAndCancelReturnRailwaysBoolean) {
+    Make();
+    transport_.PushResponse(200, R"({"data":{"deploymentRestart":true}})");
+    transport_.PushResponse(200, R"({"data":{"deploymentCancel":false}})");
+    auto restarted = client_->Restart("dep-1");
+    auto cancelled = client_->CancelDeployment("dep-1");
+    ASSERT_TRUE(restarted);
+    ASSERT_TRUE(cancelled);
+    EXPECT_TRUE(*restarted);
+    EXPECT_FALSE(*cancelled);
+    EXPECT_EQ(json::parse(transport_.requests()[0].body)["variables"]["id"], "dep-1");
+}
+
+TEST_F(ClientTest, FetchesLogsIncrementallyDroppingOverlapAndTheExtraLine) {
+    Make();
+    transport_.PushResponse(200, R"({"data":{"deploymentLogs":[
+        {"timestamp":"2026-01-01T00:00:01.000000001Z","message":"one","severity":"info"},
+        {"timestamp":"2026-01-01T00:00:02Z","message":"two","severity":"info"},
+        {"timestamp":"2026-01-01T00:00:03Z","message":"three","severity":"error"}]}})");
+    transport_.PushResponse(200, R"({"data":{"deploymentLogs":[
+        {"timestamp":"2026-01-01T00:00:03Z","message":"three","severity":"error"},
+        {"timestamp":"2026-01-01T00:00:03Z","message":"three-b","severity":"error"},
+        {"timestamp":"2026-01-01T00:00:04Z","message":"four","severity":"info"}]}})");
+    LogCursor cursor;
+    auto first = client_->GetNewLogs(LogKind::kDeploy, "dep-1", cursor, 2);
+    ASSERT_TRUE(first) << first.error().message;
+    ASSERT_EQ(first->size(), 2u);  // limit 2, Railway sent 3: the newest two are kept
+    EXPECT_EQ((*first)[0].message, "two");
+    EXPECT_EQ((*first)[1].message, "three");
+    EXPECT_EQ(cursor.last_raw, "2026-01-01T00:00:03Z");
+    auto second = client_->GetNewLogs(LogKind::kDeploy, "dep-1", cursor, 500);
+    ASSERT_TRUE(second);
+    ASSERT_EQ(second->size(), 2u);
+    EXPECT_EQ((*second)[0].message, "three-b");
+    EXPECT_EQ((*second)[1].message, "four");
+    const json body = json::parse(transport_.requests()[1].body);
+    EXPECT_EQ(body["variables"]["startDate"], "2026-01-01T00:00:03Z");
+    EXPECT_EQ(body["operationName"], "DeploymentLogs");
+}
+
+TEST_F(ClientTest, BuildLogsUseTheBuildLogsQuery) {
+    Make();
+    transport_.PushResponse(200, R"({"data":{"buildLogs":[]}})");
+    LogCursor cursor;
+    auto lines = client_->GetNewLogs(LogKind::kBuild, "dep-1", cursor);
+    ASSERT_TRUE(lines);
+    EXPECT_TRUE(lines->empty());
+    EXPECT_EQ(json::parse(transport_.requests()[0].body)["operationName"], "BuildLogs");
+    EXPECT_FALSE(json::parse(transport_.requests()[0].body)["variables"].contains("startDate"));
+}
+
+TEST_F(ClientTest, LatestDeploymentAndEventsAndServiceInstance) {
+    Make();
+    transport_.PushResponse(
+        200, json{{"data", {{"deployments", {{"edges", {{{"node", DeploymentNode("dep-9", "QUEUED")}}}}}}}}}.dump());
+    transport_.PushResponse(200, R"({"data":{"deployments":{"edges":[]}}})");
+    transport_.PushResponse(200, R"({"data":{"deploymentEvents":{"edges":[
+        {"node":{"step":"BUILD_IMAGE","createdAt":"2026-01-01T00:00:00Z","completedAt":"2026-01-01T00:01:00Z","payload":null}},
+        {"node":{"step":"HEALTHCHECK","createdAt":"2026-01-01T00:01:00Z","completedAt":null,
+                 "payload":{"attempt":3,"maxAttempts":10,"error":"service unavailable","durationMs":1500}}}]}}})");
+    transport_.PushResponse(200,
+                            R"({"data":{"serviceInstance":{"id":"si","serviceName":"web","healthcheckPath":"/health",
+        "healthcheckTimeout":300,"numReplicas":2,"restartPolicyType":"ON_FAILURE","restartPolicyMaxRetries":10,
+        "domains":{"serviceDomains":[{"domain":"web.up.railway.app"}],"customDomains":[{"domain":"example.com"}]}}}})");
+    auto latest = client_->GetLatestDeployment("svc", "env");
+    ASSERT_TRUE(latest);
+    ASSERT_TRUE(latest->has_value());
+    EXPECT_EQ((*latest)->id, "dep-9");
+    auto none = client_->GetLatestDeployment("svc", "env");
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->has_value());
+    auto events = client_->GetDeploymentEvents("dep-9");
+    ASSERT_TRUE(events);
+    ASSERT_EQ(events->size(), 2u);
+    EXPECT_EQ((*events)[1].step, "HEALTHCHECK");
+    EXPECT_EQ((*events)[1].attempt, 3);
+    EXPECT_EQ((*events)[1].error, "service unavailable");
+    auto instance = client_->GetServiceInstance("svc", "env");
+    ASSERT_TRUE(instance);
+    EXPECT_EQ(instance->healthcheck_path.value_or(""), "/health");
+    EXPECT_EQ(instance->num_replicas, 2);
+    EXPECT_EQ(instance->domains.size(), 2u);
+}
+
+TEST_F(ClientTest, TokenValidationPlatformStatusAndUsage) {
+    Make();
+    transport_.PushResponse(200, R"({"data":{"me":{"id":"u1","email":"a@b.c"}}})");
+    transport_.PushResponse(
+        200,
+        R"({"data":{"platformStatus":{"isStable":false,"incident":{"status":"INVESTIGATING","message":"API degraded"},"maintenance":null}}})");
+    transport_.PushResponse(
+        200,
+        R"({"data":{"workspace":{"id":"ws","plan":"HOBBY","customer":{"currentUsage":4.5,"state":"ACTIVE","usageLimit":{"softLimit":5,"hardLimit":10,"isOverLimit":false}}}}})");
+    auto me = client_->ValidateToken();
+    ASSERT_TRUE(me);
+    EXPECT_EQ(me->user_id, "u1");
+    auto platform = client_->GetPlatformStatus();
+    ASSERT_TRUE(platform);
+    EXPECT_FALSE(platform->is_stable);
+    EXPECT_EQ(platform->incident_message, "API degraded");
+    auto usage = client_->GetWorkspaceUsage("ws");
+    ASSERT_TRUE(usage);
+    EXPECT_EQ(usage->plan, "HOBBY");
+    EXPECT_EQ(usage->hard_limit_dollars, 10);
+    EXPECT_DOUBLE_EQ(usage->current_usage_dollars, 4.5);
+}
+
+TEST_F(ClientTest, StopCancelsInFlightRequests) {
+    Make();
+    transport_.Hold(true);
+    std::thread stopper([&] {
+        while (transport_.request_count() == 0)
+            std::this_thread::yield();
+        client_->Stop();
+    });
+    auto d = client_->GetDeployment("dep-1");
+    stopper.join();
+    ASSERT_FALSE(d);
+    EXPECT_EQ(d.error().code, util::ErrorCode::kCancelled);
+    EXPECT_EQ(transport_.cancelled(), 1u);
+}
+
+}  // namespace
+}  // namespace railwatch::railway

@@ -1,0 +1,66 @@
+#include "railway/documents.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "railway/client.hpp"
+
+namespace railwatch::railway {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::size_t Count(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1))
+        ++n;
+    return n;
+}
+
+TEST(Documents, BatchHasOneAliasAndVariablePerDeployment) {
+    const std::string doc = documents::DeploymentStatusBatch(3);
+    EXPECT_THAT(doc, HasSubstr("query DeploymentStatuses($id0: String!, $id1: String!, $id2: String!)"));
+    EXPECT_THAT(doc, HasSubstr("d2: deployment(id: $id2) { ...DeploymentStatusFields }"));
+    EXPECT_EQ(Count(doc, ": deployment(id:"), 3u);
+    EXPECT_EQ(Count(documents::DeploymentStatusBatch(50), ": deployment(id:"), 50u);
+    EXPECT_THAT(doc, HasSubstr("fragment DeploymentStatusFields on Deployment"));
+}
+
+TEST(Documents, StatusSelectionHasEveryFieldTheIssueAsksFor) {
+    for (const char* field :
+         {"id", "status", "statusUpdatedAt", "createdAt", "updatedAt", "url", "staticUrl", "deploymentStopped",
+          "canRedeploy", "instances { status }", "serviceId", "environmentId", "projectId"}) {
+        EXPECT_THAT(std::string(documents::kDeploymentStatusFragment), HasSubstr(field));
+    }
+}
+
+TEST(Documents, AllDocumentsListsEveryOperationAndEachBatchSize) {
+    const auto all = documents::AllDocuments({1, 2, 50});
+    EXPECT_EQ(all.size(), 15u);
+    EXPECT_EQ(all[0].name, "DeploymentStatuses[1]");
+    EXPECT_EQ(all[2].name, "DeploymentStatuses[50]");
+}
+
+TEST(Documents, BatchBodyIsJsonWithEscapedIds) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {});
+    core::SequenceRandom random({0.0});
+    class NoTransport final : public net::HttpTransport {
+      public:
+        net::RequestId Submit(net::HttpRequest, net::Completion) override { return 0; }
+        void Cancel(net::RequestId) override {}
+    } transport;
+    RealWaiter waiter;
+    RailwayClient client(transport, clock, waiter, budget, random, {TokenKind::kAccount, "t"}, {});
+    const std::vector<std::string> ids = {"plain", "quo\"te\\back\nnl"};
+    const auto body = nlohmann::json::parse(client.BuildStatusBatchBody(ids));
+    EXPECT_EQ(body["operationName"], "DeploymentStatuses");
+    EXPECT_EQ(body["variables"]["id0"], "plain");
+    EXPECT_EQ(body["variables"]["id1"], "quo\"te\\back\nnl");
+    EXPECT_EQ(body["query"], documents::DeploymentStatusBatch(2));
+}
+
+}  // namespace
+}  // namespace railwatch::railway
