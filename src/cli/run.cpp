@@ -13,6 +13,7 @@ int Run(int argc, char** argv) {
 
     int exit_code = kExitOk;
     AddVersionCommand(app, exit_code);
+    AddSimCommand(app, exit_code);
     AddWatchCommand(app, exit_code);
 
     try {

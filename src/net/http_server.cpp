@@ -1,0 +1,300 @@
+#include "net/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fmt/format.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace railwatch::net {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string JsonError(std::string_view code, std::string_view message) {
+    // Messages here are fixed ASCII strings without quotes or backslashes.
+    return fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
+}
+
+int PortOf(const sockaddr_storage& addr) {
+    if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
+    if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
+    return -1;
+}
+
+/// Finds the descriptor of the connection a request came on (cpp-httplib does not hand it to
+/// handlers): the socket whose local and peer ports are the request's. Only used for the rare
+/// reset fault, so a scan of /proc/self/fd is fine. Returns -1 when not found.
+int FindConnectionSocket(int local_port, int remote_port) {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) return -1;
+    int found = -1;
+    while (dirent* entry = ::readdir(dir)) {
+        char* end = nullptr;
+        const long fd = std::strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != '\0') continue;
+        sockaddr_storage local{};
+        sockaddr_storage peer{};
+        socklen_t local_len = sizeof(local);
+        socklen_t peer_len = sizeof(peer);
+        if (::getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
+        if (::getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+        if (PortOf(local) == local_port && PortOf(peer) == remote_port) {
+            found = static_cast<int>(fd);
+            break;
+        }
+    }
+    ::closedir(dir);
+    return found;
+}
+
+/// Sends a TCP RST on the connection without closing the descriptor (cpp-httplib still owns it
+/// and closes it when its next write fails): connect() with AF_UNSPEC disconnects the socket,
+/// which Linux does with an active reset.
+bool ResetConnection(int local_port, int remote_port) {
+    const int fd = FindConnectionSocket(local_port, remote_port);
+    if (fd < 0) return false;
+    linger lin{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+    sockaddr unspec{};
+    unspec.sa_family = AF_UNSPEC;
+    return ::connect(fd, &unspec, sizeof(unspec)) == 0;
+}
+
+}  // namespace
+
+std::optional<std::string_view> ServerRequest::Header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (EqualsIgnoreCase(key, name)) return std::string_view(value);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string_view> ServerRequest::Param(std::string_view name) const {
+    for (const auto& [key, value] : params) {
+        if (key == name) return std::string_view(value);
+    }
+    return std::nullopt;
+}
+
+struct HttpServer::Impl {
+    HttpServerOptions options;
+    httplib::Server server;
+    std::thread thread;
+    int port = 0;
+    bool started = false;
+    std::atomic<bool> stop_requested{false};
+    mutable std::mutex stop_mutex;
+    mutable std::condition_variable stop_cv;
+    ServerHandler not_found;
+
+    void Dispatch(const httplib::Request& in, httplib::Response& out, const ServerHandler& handler) {
+        ServerRequest req;
+        req.method = in.method;
+        req.path = in.path;
+        const auto q = in.target.find('?');
+        if (q != std::string::npos) {
+            req.has_query = true;
+            req.query = in.target.substr(q + 1);
+        }
+        req.headers.reserve(in.headers.size());
+        for (const auto& [k, v] : in.headers)
+            req.headers.emplace_back(k, v);
+        for (const auto& [k, v] : in.params)
+            req.params.emplace_back(k, v);
+        for (const auto& m : in.matches)
+            req.matches.push_back(m.str());
+        req.body = in.body;
+        req.remote_addr = in.remote_addr;
+        req.remote_port = in.remote_port;
+
+        ServerResponse res;
+        try {
+            handler(req, res);
+        } catch (const std::exception& e) {
+            res = ServerResponse{};
+            res.status = 500;
+            res.body = JsonError("internal", "the handler failed; see the server log");
+        }
+
+        if (res.action == ServerResponse::Action::kResetConnection) {
+            if (ResetConnection(in.local_port, in.remote_port)) {
+                // Nothing reaches the client: cpp-httplib's write fails on the reset socket.
+                out.status = 500;
+                return;
+            }
+            // Could not find the socket: end the exchange mid-body instead (also a broken
+            // connection as far as the client can tell).
+            out.set_content_provider(1024, "application/json",
+                                     [](size_t, size_t, httplib::DataSink&) { return false; });
+            return;
+        }
+
+        out.status = res.status;
+        for (auto& [k, v] : res.headers)
+            out.set_header(k, v);
+        if (res.stream) {
+            auto stream = std::move(res.stream);
+            out.set_chunked_content_provider(res.content_type, [this, stream](size_t, httplib::DataSink& sink) {
+                const ChunkWriter writer = [&sink](std::string_view chunk) {
+                    if (!sink.is_writable()) return false;
+                    return sink.write(chunk.data(), chunk.size());
+                };
+                if (stop_requested.load() || !stream(writer)) {
+                    sink.done();
+                }
+                return true;
+            });
+            return;
+        }
+        out.set_content(std::move(res.body), res.content_type.c_str());
+    }
+};
+
+HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+    if (impl_->options.threads == 0) impl_->options.threads = 1;
+    const std::size_t threads = impl_->options.threads;
+    impl_->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    impl_->server.set_payload_max_length(impl_->options.max_body_bytes);
+    impl_->server.set_read_timeout(impl_->options.read_timeout);
+    impl_->server.set_write_timeout(impl_->options.write_timeout);
+    impl_->server.set_keep_alive_timeout(impl_->options.keep_alive_timeout.count());
+    impl_->server.set_keep_alive_max_count(impl_->options.keep_alive_max_requests);
+    impl_->server.set_tcp_nodelay(true);
+    // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server bind a port that is
+    // in use; keep only SO_REUSEADDR so that "address in use" is reported.
+    impl_->server.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    impl_->server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        if (res.status == 413) {
+            res.set_content(JsonError("payload_too_large", "the request body is larger than the server accepts"),
+                            "application/json");
+        } else if (res.status >= 400) {
+            res.set_content(JsonError("bad_request", "the server could not handle this request"), "application/json");
+        }
+    });
+    impl_->not_found = [](const ServerRequest&, ServerResponse& res) {
+        res.status = 404;
+        res.body = JsonError("not_found", "no such route");
+    };
+}
+
+HttpServer::~HttpServer() {
+    Stop();
+}
+
+void HttpServer::Route(std::string method, std::string pattern, ServerHandler handler) {
+    Impl* impl = impl_.get();
+    auto wrapped = [impl, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+        impl->Dispatch(req, res, handler);
+    };
+    if (method == "GET") {
+        impl_->server.Get(pattern, wrapped);
+    } else if (method == "POST") {
+        impl_->server.Post(pattern, wrapped);
+    } else if (method == "PUT") {
+        impl_->server.Put(pattern, wrapped);
+    } else if (method == "PATCH") {
+        impl_->server.Patch(pattern, wrapped);
+    } else if (method == "DELETE") {
+        impl_->server.Delete(pattern, wrapped);
+    } else if (method == "OPTIONS") {
+        impl_->server.Options(pattern, wrapped);
+    }
+}
+
+void HttpServer::SetNotFoundHandler(ServerHandler handler) {
+    impl_->not_found = std::move(handler);
+}
+
+util::Result<int> HttpServer::Start() {
+    if (impl_->started) return impl_->port;
+    Impl* impl = impl_.get();
+    // Unmatched paths: cpp-httplib calls the error handler with 404; answer through ours.
+    impl_->server.set_error_handler([impl](const httplib::Request& req, httplib::Response& res) {
+        if (res.status == 404 && res.body.empty()) {
+            impl->Dispatch(req, res, impl->not_found);
+            return;
+        }
+        if (!res.body.empty()) return;
+        if (res.status == 413) {
+            res.set_content(JsonError("payload_too_large", "the request body is larger than the server accepts"),
+                            "application/json");
+        } else if (res.status >= 400) {
+            res.set_content(JsonError("bad_request", "the server could not handle this request"), "application/json");
+        }
+    });
+
+    int port = impl_->options.port;
+    if (port == 0) {
+        port = impl_->server.bind_to_any_port(impl_->options.host);
+        if (port <= 0) {
+            return util::Fail(util::ErrorCode::kUnavailable,
+                              fmt::format("cannot listen on {}:0: no free port could be bound; check the host address",
+                                          impl_->options.host));
+        }
+    } else if (!impl_->server.bind_to_port(impl_->options.host, port)) {
+        return util::Fail(util::ErrorCode::kUnavailable,
+                          fmt::format("cannot listen on {}:{}: the address is in use or not local; choose another "
+                                      "--listen address",
+                                      impl_->options.host, port));
+    }
+    impl_->port = port;
+    impl_->started = true;
+    impl_->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+    // cpp-httplib's stop() is a no-op until the accept loop runs: wait for it (bounded), so
+    // that a Stop() right after Start() cannot be lost.
+    for (int i = 0; i < 5000 && !impl_->server.is_running(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return port;
+}
+
+void HttpServer::Stop() {
+    {
+        std::lock_guard lock(impl_->stop_mutex);
+        impl_->stop_requested.store(true);
+    }
+    impl_->stop_cv.notify_all();
+    if (!impl_->started) return;
+    impl_->server.stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+    impl_->started = false;
+}
+
+int HttpServer::Port() const {
+    return impl_->port;
+}
+
+const std::string& HttpServer::Host() const {
+    return impl_->options.host;
+}
+
+std::string HttpServer::BaseUrl() const {
+    return fmt::format("http://{}:{}", impl_->options.host, impl_->port);
+}
+
+bool HttpServer::StopRequested() const {
+    return impl_->stop_requested.load();
+}
+
+bool HttpServer::SleepUnlessStopped(std::chrono::milliseconds d) const {
+    std::unique_lock lock(impl_->stop_mutex);
+    return !impl_->stop_cv.wait_for(lock, d, [this] { return impl_->stop_requested.load(); });
+}
+
+}  // namespace railwatch::net

@@ -1,0 +1,573 @@
+#include "sim/resolvers.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "util/rfc3339.hpp"
+
+namespace railwatch::sim {
+namespace {
+
+using core::DeploymentStatus;
+using graphql::FieldFailure;
+using graphql::Object;
+using graphql::RawJson;
+using graphql::ResolvedValue;
+using json = nlohmann::json;
+
+constexpr int kMaxLogLimit = 5000;
+constexpr int kDefaultLogLimit = 100;
+
+std::string Time(core::Timestamp t) {
+    return util::FormatRfc3339(t, util::TimePrecision::kMillis);
+}
+
+/// A fixed set of field values (for small objects: page info, log lines, users, ...).
+class Record final : public Object {
+  public:
+    using Fields = std::vector<std::pair<std::string_view, ResolvedValue>>;
+    explicit Record(Fields fields) : fields_(std::move(fields)) {}
+    ResolvedValue Resolve(std::string_view field, const json&) const override {
+        for (const auto& [name, value] : fields_)
+            if (name == field) return value;
+        return nullptr;
+    }
+
+  private:
+    Fields fields_;
+};
+
+ResolvedValue Rec(Record::Fields fields) {
+    return ResolvedValue(std::make_shared<Record>(std::move(fields)));
+}
+
+FieldFailure NotFound(std::string_view what) {
+    return FieldFailure{fmt::format("{} not found", what), ""};
+}
+
+std::string ArgString(const json& args, const char* name) {
+    const auto it = args.find(name);
+    return it != args.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<long long> ArgInt(const json& args, const char* name) {
+    const auto it = args.find(name);
+    if (it == args.end() || !it->is_number_integer()) return std::nullopt;
+    return it->get<long long>();
+}
+
+ResolvedValue PageInfo(const std::string& start, const std::string& end, bool has_next, bool has_previous) {
+    return Rec({{"startCursor", start.empty() ? ResolvedValue() : ResolvedValue(start)},
+                {"endCursor", end.empty() ? ResolvedValue() : ResolvedValue(end)},
+                {"hasNextPage", has_next},
+                {"hasPreviousPage", has_previous}});
+}
+
+ResolvedValue EnvironmentRecord(const RequestContext& ctx, std::string_view id) {
+    return Rec({{"id", std::string(id)},
+                {"name", id == World::kEnvironmentId ? "production" : std::string(id)},
+                {"projectId", std::string(World::kProjectId)},
+                {"isEphemeral", false},
+                {"createdAt", Time(ctx.now - std::chrono::hours(24 * 30))},
+                {"updatedAt", Time(ctx.now - std::chrono::hours(24))},
+                {"deletedAt", nullptr}});
+}
+
+ResolvedValue ProjectRecord(const RequestContext& ctx) {
+    return Rec({{"id", std::string(World::kProjectId)},
+                {"name", "railwatch-sim"},
+                {"description", "A project simulated by railwatch sim"},
+                {"createdAt", Time(ctx.now - std::chrono::hours(24 * 30))},
+                {"updatedAt", Time(ctx.now - std::chrono::hours(24))},
+                {"deletedAt", nullptr},
+                {"workspaceId", std::string(World::kWorkspaceId)}});
+}
+
+ResolvedValue ServiceRecord(const RequestContext& ctx, const SimService& s) {
+    return Rec({{"id", s.id},
+                {"name", s.name},
+                {"projectId", std::string(World::kProjectId)},
+                {"isRestricted", false},
+                {"icon", nullptr},
+                {"createdAt", Time(ctx.now - std::chrono::hours(24 * 7))},
+                {"updatedAt", Time(ctx.now - std::chrono::hours(1))},
+                {"deletedAt", nullptr},
+                {"project", ProjectRecord(ctx)}});
+}
+
+ResolvedValue RateLimitRecord(const RequestContext& ctx) {
+    return Rec({{"remainingPoints", static_cast<std::int64_t>(ctx.remaining_points)},
+                {"resetsAt", util::FormatRfc3339(ctx.resets_at, util::TimePrecision::kSeconds)}});
+}
+
+ResolvedValue WorkspaceRecord(const RequestContext& ctx, std::string id) {
+    const SimConfig& cfg = *ctx.config;
+    const bool over = cfg.usage_hard_limit ? cfg.current_usage >= *cfg.usage_hard_limit : false;
+    using namespace std::chrono;
+    const auto today = floor<days>(ctx.now);
+    const year_month_day ymd{today};
+    const sys_days period_start{ymd.year() / ymd.month() / 1};
+    const sys_days period_end{(ymd.year() / ymd.month() / 1) + months(1)};
+    auto usage_limit =
+        Rec({{"id", "usage-limit-sim"},
+             {"customerId", "customer-sim"},
+             {"softLimit", cfg.usage_soft_limit},
+             {"hardLimit", cfg.usage_hard_limit ? ResolvedValue(*cfg.usage_hard_limit) : ResolvedValue()},
+             {"isOverLimit", over},
+             {"agentHardLimitCents", nullptr},
+             {"agentSoftLimitCents", nullptr}});
+    auto customer =
+        Rec({{"id", "customer-sim"},
+             {"currentUsage", cfg.current_usage},
+             {"creditBalance", 0.0},
+             {"appliedCredits", 0.0},
+             {"remainingUsageCreditBalance", 0.0},
+             {"billingEmail", "billing@example.com"},
+             {"hasExhaustedFreePlan", false},
+             {"isPrepaying", false},
+             {"isTrialing", false},
+             {"isUsageSubscriber", true},
+             {"trialDaysRemaining", 0},
+             {"state", "ACTIVE"},
+             {"billingPeriod",
+              Rec({{"start", Time(core::Timestamp(period_start))}, {"end", Time(core::Timestamp(period_end))}})},
+             {"usageLimit", usage_limit},
+             {"workspace", nullptr}});
+    return Rec({{"id", std::move(id)},
+                {"name", "Simulated Workspace"},
+                {"plan", cfg.plan},
+                {"avatar", nullptr},
+                {"preferredRegion", "us-west1"},
+                {"createdAt", Time(ctx.now - std::chrono::hours(24 * 365))},
+                {"updatedAt", Time(ctx.now - std::chrono::hours(24))},
+                {"customer", customer},
+                {"apiTokenRateLimit", RateLimitRecord(ctx)}});
+}
+
+std::string_view InstanceStatus(DeploymentStatus s, bool built) {
+    switch (s) {
+        case DeploymentStatus::kSuccess:
+            return "RUNNING";
+        case DeploymentStatus::kCrashed:
+            return "CRASHED";
+        case DeploymentStatus::kDeploying:
+            return "INITIALIZING";
+        case DeploymentStatus::kSleeping:
+            return "STOPPED";
+        case DeploymentStatus::kRemoving:
+            return "REMOVING";
+        case DeploymentStatus::kRemoved:
+            return "REMOVED";
+        case DeploymentStatus::kFailed:
+            return built ? "EXITED" : "";
+        default:
+            return "";
+    }
+}
+
+class DeploymentObject final : public Object {
+  public:
+    DeploymentObject(const RequestContext& ctx, const SimDeployment& d) : ctx_(ctx), d_(d) {}
+
+    ResolvedValue Resolve(std::string_view f, const json&) const override {
+        const SimService& service = ctx_.world->ServiceOf(d_);
+        const std::size_t entry = EntryAt(d_.timeline, ctx_.now);
+        const DeploymentStatus status = d_.timeline.empty() ? DeploymentStatus::kQueued : d_.timeline[entry].status;
+        if (f == "id") return d_.id;
+        if (f == "status") return std::string(core::ToString(status));
+        if (f == "statusUpdatedAt" || f == "updatedAt")
+            return Time(d_.timeline.empty() ? d_.created_at : d_.timeline[entry].at);
+        if (f == "createdAt") return Time(d_.created_at);
+        if (f == "projectId") return std::string(World::kProjectId);
+        if (f == "environmentId") return d_.environment_id;
+        if (f == "serviceId") return service.id;
+        if (f == "snapshotId") return "snap-" + d_.id.substr(0, 8);
+        if (f == "url") return ServiceUrl(ctx_, service);
+        if (f == "staticUrl") {
+            const std::string url = ServiceUrl(ctx_, service);
+            const auto scheme = url.find("://");
+            return scheme == std::string::npos ? url : url.substr(scheme + 3);
+        }
+        if (f == "canRedeploy") return true;
+        if (f == "canRollback") return status == DeploymentStatus::kRemoved;
+        if (f == "deploymentStopped")
+            return status == DeploymentStatus::kFailed || status == DeploymentStatus::kCrashed ||
+                   status == DeploymentStatus::kRemoved || status == DeploymentStatus::kSkipped ||
+                   status == DeploymentStatus::kSleeping;
+        if (f == "suggestAddServiceDomain") return false;
+        if (f == "diagnosis") return nullptr;
+        if (f == "meta") {
+            json meta = {{"repo", "acme/" + service.name},
+                         {"branch", "main"},
+                         {"commitHash", d_.id.substr(0, 8) + d_.id.substr(9, 4) + "c0ffee"},
+                         {"commitMessage", "Simulated change #" + std::to_string(d_.number + 1)},
+                         {"reason", d_.redeploy ? "redeploy" : "deploy"},
+                         {"simKind", std::string(ToString(d_.kind))}};
+            return RawJson{meta.dump()};
+        }
+        if (f == "instances") {
+            const bool built =
+                std::any_of(d_.timeline.begin(), d_.timeline.begin() + static_cast<long>(entry + 1),
+                            [](const TimelineEntry& e) { return e.status == DeploymentStatus::kDeploying; });
+            const std::string_view s = InstanceStatus(status, built);
+            ResolvedValue::List list;
+            if (!s.empty()) list.push_back(Rec({{"id", "inst-" + d_.id.substr(0, 8)}, {"status", std::string(s)}}));
+            return list;
+        }
+        if (f == "creator")
+            return Rec(
+                {{"id", "user-sim"}, {"email", "dev@example.com"}, {"name", "Sim Developer"}, {"avatar", nullptr}});
+        if (f == "sockets") {
+            ResolvedValue::List list;
+            if (status == DeploymentStatus::kSuccess) {
+                list.push_back(Rec({{"ipv6", false},
+                                    {"port", 8080},
+                                    {"processName", "node"},
+                                    {"updatedAt", static_cast<std::int64_t>(
+                                                      core::ToSeconds(d_.timeline[entry].at.time_since_epoch()))}}));
+            }
+            return list;
+        }
+        if (f == "environment") return EnvironmentRecord(ctx_, d_.environment_id);
+        if (f == "service") return ServiceRecord(ctx_, service);
+        return nullptr;
+    }
+
+  private:
+    const RequestContext& ctx_;
+    const SimDeployment& d_;
+};
+
+ResolvedValue Deployment(const RequestContext& ctx, const SimDeployment* d) {
+    if (d == nullptr) return nullptr;
+    return ResolvedValue(std::make_shared<DeploymentObject>(ctx, *d));
+}
+
+ResolvedValue LogsField(const RequestContext& ctx, const json& args, bool build) {
+    const SimDeployment* d = ctx.world->Find(ArgString(args, "deploymentId"));
+    if (d == nullptr) return NotFound("Deployment");
+    long long limit = ArgInt(args, "limit").value_or(kDefaultLogLimit);
+    if (limit < 0) return FieldFailure{"Problem processing request", ""};
+    limit = std::min<long long>(limit, kMaxLogLimit);
+    std::optional<core::Timestamp> start, end;
+    for (const auto& [key, target] :
+         {std::pair<const char*, std::optional<core::Timestamp>*>{"startDate", &start}, {"endDate", &end}}) {
+        const std::string text = ArgString(args, key);
+        if (text.empty()) continue;
+        auto t = util::ParseRfc3339(text);
+        if (!t) return FieldFailure{"Problem processing request", ""};
+        *target = *t;
+    }
+    const std::string filter = ArgString(args, "filter");
+    const LifecycleFacts facts = ctx.world->FactsOf(*d);
+    std::vector<LogLine> lines = build ? BuildLogLines(facts, ctx.now) : DeployLogLines(facts, ctx.now);
+    std::erase_if(lines, [&](const LogLine& l) {
+        if (start && l.at < *start) return true;
+        if (end && l.at > *end) return true;
+        if (filter.empty()) return false;
+        if (filter.rfind("@level:", 0) == 0) return l.severity != filter.substr(7);
+        return l.message.find(filter) == std::string::npos;
+    });
+    // Railway is reported to return limit + 1 lines (railwayapp/cli controllers/deployment.rs):
+    // the oldest ones after startDate when it is given, otherwise the newest ones.
+    const std::size_t keep = static_cast<std::size_t>(limit) + 1;
+    if (lines.size() > keep) {
+        if (start) {
+            lines.resize(keep);
+        } else {
+            lines.erase(lines.begin(), lines.end() - static_cast<long>(keep));
+        }
+    }
+    const SimService& service = ctx.world->ServiceOf(*d);
+    ResolvedValue::List out;
+    out.reserve(lines.size());
+    for (auto& l : lines) {
+        auto tags = Rec({{"deploymentId", d->id},
+                         {"deploymentInstanceId", "inst-" + d->id.substr(0, 8)},
+                         {"environmentId", d->environment_id},
+                         {"projectId", std::string(World::kProjectId)},
+                         {"serviceId", service.id},
+                         {"snapshotId", "snap-" + d->id.substr(0, 8)},
+                         {"pluginId", nullptr}});
+        ResolvedValue::List attributes;
+        attributes.push_back(Rec({{"key", "level"}, {"value", "\"" + l.severity + "\""}}));
+        out.push_back(Rec({{"message", std::move(l.message)},
+                           {"timestamp", util::FormatRfc3339(l.at, util::TimePrecision::kNanos)},
+                           {"severity", l.severity},
+                           {"attributes", std::move(attributes)},
+                           {"tags", std::move(tags)}}));
+    }
+    return out;
+}
+
+ResolvedValue EventsField(const RequestContext& ctx, const json& args) {
+    const SimDeployment* d = ctx.world->Find(ArgString(args, "id"));
+    if (d == nullptr) return NotFound("Deployment");
+    std::vector<EventStep> steps = EventSteps(ctx.world->FactsOf(*d), ctx.now);
+    const std::string after = ArgString(args, "after");
+    if (!after.empty()) {
+        const auto it = std::find_if(steps.begin(), steps.end(), [&](const EventStep& e) { return e.id == after; });
+        steps.erase(steps.begin(), it == steps.end() ? steps.end() : it + 1);
+    }
+    bool has_next = false;
+    if (auto first = ArgInt(args, "first"); first && *first >= 0 && static_cast<std::size_t>(*first) < steps.size()) {
+        steps.resize(static_cast<std::size_t>(*first));
+        has_next = true;
+    }
+    ResolvedValue::List edges;
+    for (const auto& e : steps) {
+        auto payload = Rec(
+            {{"attempt", e.attempt ? ResolvedValue(*e.attempt) : ResolvedValue()},
+             {"maxAttempts", e.max_attempts ? ResolvedValue(*e.max_attempts) : ResolvedValue()},
+             {"durationMs", e.duration_ms ? ResolvedValue(static_cast<std::int64_t>(*e.duration_ms)) : ResolvedValue()},
+             {"error", e.error ? ResolvedValue(*e.error) : ResolvedValue()},
+             {"reason", nullptr},
+             {"detail", nullptr},
+             {"skipped", false}});
+        auto node = Rec({{"id", e.id},
+                         {"step", e.step},
+                         {"createdAt", Time(e.created_at)},
+                         {"completedAt", e.completed_at ? ResolvedValue(Time(*e.completed_at)) : ResolvedValue()},
+                         {"payload", payload}});
+        edges.push_back(Rec({{"cursor", e.id}, {"node", node}}));
+    }
+    const std::string start = steps.empty() ? "" : steps.front().id;
+    const std::string end = steps.empty() ? "" : steps.back().id;
+    return Rec({{"edges", std::move(edges)}, {"pageInfo", PageInfo(start, end, has_next, !after.empty())}});
+}
+
+std::vector<DeploymentStatus> Statuses(const json& list) {
+    std::vector<DeploymentStatus> out;
+    if (!list.is_array()) return out;
+    for (const auto& s : list)
+        if (s.is_string())
+            if (auto parsed = core::ParseDeploymentStatus(s.get<std::string>())) out.push_back(*parsed);
+    return out;
+}
+
+ResolvedValue DeploymentsField(const RequestContext& ctx, const json& args) {
+    DeploymentFilter filter;
+    const json input = args.value("input", json::object());
+    filter.service_id = ArgString(input, "serviceId");
+    filter.environment_id = ArgString(input, "environmentId");
+    filter.project_id = ArgString(input, "projectId");
+    if (input.contains("status") && input["status"].is_object()) {
+        filter.status_in = Statuses(input["status"].value("in", json::array()));
+        filter.status_not_in = Statuses(input["status"].value("notIn", json::array()));
+        if (input["status"].contains("in") && filter.status_in.empty() && input["status"]["in"].is_array())
+            return Rec({{"edges", ResolvedValue::List{}}, {"pageInfo", PageInfo("", "", false, false)}});
+    }
+    std::vector<const SimDeployment*> list = ctx.world->List(filter, ctx.now);
+    const std::string after = ArgString(args, "after");
+    if (!after.empty()) {
+        const auto it = std::find_if(list.begin(), list.end(), [&](const SimDeployment* d) { return d->id == after; });
+        list.erase(list.begin(), it == list.end() ? list.end() : it + 1);
+    }
+    bool has_next = false;
+    const long long first = std::clamp<long long>(ArgInt(args, "first").value_or(100), 0, 5000);
+    if (static_cast<std::size_t>(first) < list.size()) {
+        list.resize(static_cast<std::size_t>(first));
+        has_next = true;
+    }
+    ResolvedValue::List edges;
+    for (const SimDeployment* d : list)
+        edges.push_back(Rec({{"cursor", d->id}, {"node", Deployment(ctx, d)}}));
+    return Rec({{"edges", std::move(edges)},
+                {"pageInfo", PageInfo(list.empty() ? "" : list.front()->id, list.empty() ? "" : list.back()->id,
+                                      has_next, !after.empty())}});
+}
+
+ResolvedValue ServiceInstanceField(const RequestContext& ctx, const json& args) {
+    const std::string environment_id = ArgString(args, "environmentId");
+    const SimService* s = ctx.world->FindService(ArgString(args, "serviceId"));
+    if (s == nullptr || s->environment_id != environment_id) return NotFound("ServiceInstance");
+    ResolvedValue::List active;
+    for (auto it = s->deployments.rbegin(); it != s->deployments.rend(); ++it) {
+        const SimDeployment& d = ctx.world->Deployments()[*it];
+        const DeploymentStatus st = d.StatusAt(ctx.now);
+        if (st == DeploymentStatus::kSuccess || st == DeploymentStatus::kSleeping)
+            active.push_back(Deployment(ctx, &d));
+    }
+    const std::string url = ServiceUrl(ctx, *s);
+    const auto scheme = url.find("://");
+    const std::string domain = scheme == std::string::npos ? url : url.substr(scheme + 3);
+    ResolvedValue::List service_domains;
+    service_domains.push_back(Rec({{"id", "domain-" + s->id.substr(0, 8)},
+                                   {"domain", domain},
+                                   {"environmentId", s->environment_id},
+                                   {"serviceId", s->id},
+                                   {"projectId", std::string(World::kProjectId)},
+                                   {"suffix", nullptr},
+                                   {"syncStatus", "ACTIVE"},
+                                   {"targetPort", 8080},
+                                   {"edgeId", nullptr},
+                                   {"createdAt", Time(ctx.now - std::chrono::hours(24 * 7))},
+                                   {"updatedAt", Time(ctx.now - std::chrono::hours(24 * 7))},
+                                   {"deletedAt", nullptr}}));
+    auto domains = Rec({{"serviceDomains", std::move(service_domains)}, {"customDomains", ResolvedValue::List{}}});
+    return Rec({{"id", s->id + ":" + environment_id},
+                {"serviceId", s->id},
+                {"serviceName", s->name},
+                {"environmentId", environment_id},
+                {"latestDeployment", Deployment(ctx, ctx.world->Latest(s->id, environment_id))},
+                {"activeDeployments", std::move(active)},
+                {"healthcheckPath", "/health"},
+                {"healthcheckTimeout", 300},
+                {"numReplicas", 1},
+                {"restartPolicyType", "ON_FAILURE"},
+                {"restartPolicyMaxRetries", ctx.world->GetDurations().crash_loop_restarts},
+                {"domains", domains},
+                {"region", "us-west1"},
+                {"sleepApplication", false},
+                {"startCommand", "npm start"},
+                {"buildCommand", nullptr},
+                {"rootDirectory", nullptr},
+                {"cronSchedule", nullptr},
+                {"nextCronRunAt", nullptr},
+                {"drainingSeconds", nullptr},
+                {"overlapSeconds", nullptr},
+                {"upstreamUrl", nullptr},
+                {"isUpdatable", false},
+                {"watchPatterns", ResolvedValue::List{}},
+                {"source", Rec({{"repo", "acme/" + s->name}, {"image", nullptr}})},
+                {"service", ServiceRecord(ctx, *s)},
+                {"createdAt", Time(ctx.now - std::chrono::hours(24 * 7))},
+                {"updatedAt", Time(ctx.now - std::chrono::hours(1))},
+                {"deletedAt", nullptr}});
+}
+
+class QueryRoot final : public Object {
+  public:
+    explicit QueryRoot(const RequestContext& ctx) : ctx_(ctx) {}
+
+    ResolvedValue Resolve(std::string_view f, const json& args) const override {
+        if (f == "deployment") {
+            const SimDeployment* d = ctx_.world->Find(ArgString(args, "id"));
+            if (d == nullptr) return NotFound("Deployment");
+            return Deployment(ctx_, d);
+        }
+        if (f == "deployments") return DeploymentsField(ctx_, args);
+        if (f == "deploymentLogs") return LogsField(ctx_, args, false);
+        if (f == "buildLogs") return LogsField(ctx_, args, true);
+        if (f == "deploymentEvents") return EventsField(ctx_, args);
+        if (f == "serviceInstance") return ServiceInstanceField(ctx_, args);
+        if (f == "service") {
+            const SimService* s = ctx_.world->FindService(ArgString(args, "id"));
+            if (s == nullptr) return NotFound("Service");
+            return ServiceRecord(ctx_, *s);
+        }
+        if (f == "environment") {
+            const std::string id = ArgString(args, "id");
+            if (id != World::kEnvironmentId) {
+                bool known = false;
+                for (const auto& d : ctx_.world->Deployments())
+                    if (d.environment_id == id) known = true;
+                if (!known) return NotFound("Environment");
+            }
+            return EnvironmentRecord(ctx_, id);
+        }
+        if (f == "project") {
+            if (ArgString(args, "id") != World::kProjectId) return NotFound("Project");
+            return ProjectRecord(ctx_);
+        }
+        if (f == "me") {
+            if (ctx_.auth != AuthKind::kAccount) return FieldFailure{"Not Authorized", ""};
+            ResolvedValue::List workspaces;
+            workspaces.push_back(WorkspaceRecord(ctx_, std::string(World::kWorkspaceId)));
+            return Rec({{"id", "user-sim"},
+                        {"name", "Sim Developer"},
+                        {"email", "dev@example.com"},
+                        {"username", "simdev"},
+                        {"avatar", nullptr},
+                        {"has2FA", false},
+                        {"isAdmin", false},
+                        {"isVerified", true},
+                        {"createdAt", Time(ctx_.now - std::chrono::hours(24 * 400))},
+                        {"workspaces", std::move(workspaces)},
+                        {"apiTokenRateLimit", RateLimitRecord(ctx_)}});
+        }
+        if (f == "apiToken") {
+            if (ctx_.auth != AuthKind::kAccount) return FieldFailure{"Not Authorized", ""};
+            ResolvedValue::List workspaces;
+            workspaces.push_back(Rec({{"id", std::string(World::kWorkspaceId)}, {"name", "Simulated Workspace"}}));
+            return Rec({{"workspaces", std::move(workspaces)}});
+        }
+        if (f == "projectToken") {
+            if (ctx_.auth != AuthKind::kProject) return FieldFailure{"Project Token not found", ""};
+            return Rec({{"id", "project-token-sim"},
+                        {"name", "railwatch"},
+                        {"displayToken", ctx_.config->project_token.substr(0, 4) + "…"},
+                        {"projectId", std::string(World::kProjectId)},
+                        {"environmentId", std::string(World::kEnvironmentId)},
+                        {"createdAt", Time(ctx_.now - std::chrono::hours(24 * 10))},
+                        {"project", ProjectRecord(ctx_)},
+                        {"environment", EnvironmentRecord(ctx_, World::kEnvironmentId)}});
+        }
+        if (f == "workspace") {
+            if (ctx_.auth != AuthKind::kAccount) return FieldFailure{"Not Authorized", ""};
+            return WorkspaceRecord(ctx_, ArgString(args, "workspaceId"));
+        }
+        if (f == "platformStatus") {
+            const auto& incident = ctx_.config->incident;
+            return Rec({{"isStable", !incident.has_value()},
+                        {"incident", incident ? Rec({{"id", "incident-sim"},
+                                                     {"message", *incident},
+                                                     {"status", "INVESTIGATING"},
+                                                     {"url", "https://status.railway.com/"},
+                                                     {"createdAt", Time(ctx_.now - std::chrono::minutes(20))}})
+                                              : ResolvedValue()},
+                        {"maintenance", nullptr}});
+        }
+        return nullptr;
+    }
+
+  private:
+    const RequestContext& ctx_;
+};
+
+class MutationRoot final : public Object {
+  public:
+    explicit MutationRoot(const RequestContext& ctx) : ctx_(ctx) {}
+
+    ResolvedValue Resolve(std::string_view f, const json& args) const override {
+        const std::string id = ArgString(args, "id");
+        World& world = *ctx_.world;
+        auto boolean = [](const util::Result<void>& r) -> ResolvedValue {
+            if (r) return true;
+            return FieldFailure{r.error().message, ""};
+        };
+        if (f == "deploymentRedeploy") {
+            auto d = world.Redeploy(id, ctx_.now);
+            if (!d) return FieldFailure{d.error().message, ""};
+            return Deployment(ctx_, *d);
+        }
+        if (f == "deploymentRestart") return boolean(world.Restart(id, ctx_.now));
+        if (f == "deploymentCancel") return boolean(world.Cancel(id, ctx_.now));
+        if (f == "deploymentRemove") return boolean(world.Remove(id, ctx_.now));
+        if (f == "deploymentApprove") return boolean(world.Approve(id, ctx_.now));
+        return nullptr;
+    }
+
+  private:
+    const RequestContext& ctx_;
+};
+
+}  // namespace
+
+std::string ServiceUrl(const RequestContext& ctx, const SimService& service) {
+    const std::string base = ctx.health_base_url.empty() ? "http://127.0.0.1:9" : ctx.health_base_url;
+    return base + "/s/" + service.id;
+}
+
+std::shared_ptr<graphql::Object> MakeQueryRoot(const RequestContext& ctx) {
+    return std::make_shared<QueryRoot>(ctx);
+}
+
+std::shared_ptr<graphql::Object> MakeMutationRoot(const RequestContext& ctx) {
+    return std::make_shared<MutationRoot>(ctx);
+}
+
+}  // namespace railwatch::sim

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/time.hpp"
+#include "sim/config.hpp"
+#include "sim/graphql/executor.hpp"
+#include "sim/world.hpp"
+
+/// The GraphQL resolvers of the simulator: root objects for queries and mutations over a World.
+namespace railwatch::sim {
+
+/// Which token authenticated the request.
+enum class AuthKind { kAccount, kProject };
+
+/// What one request's resolvers see. The World must stay locked (shared for queries, exclusive
+/// for mutations) while the request executes.
+struct RequestContext {
+    World* world = nullptr;
+    core::Timestamp now;
+    const SimConfig* config = nullptr;
+    AuthKind auth = AuthKind::kAccount;
+    std::string health_base_url;  ///< "http://127.0.0.1:PORT" of the health server, may be empty
+    long long remaining_points = 0;
+    core::Timestamp resets_at;
+};
+
+/// Root objects; they keep a reference to `ctx`, which must outlive them.
+std::shared_ptr<graphql::Object> MakeQueryRoot(const RequestContext& ctx);
+std::shared_ptr<graphql::Object> MakeMutationRoot(const RequestContext& ctx);
+
+/// The URL of a service's app (health endpoint at url + "/health").
+std::string ServiceUrl(const RequestContext& ctx, const SimService& service);
+
+}  // namespace railwatch::sim

@@ -1,0 +1,83 @@
+#include "sim/sim_server.hpp"
+
+namespace railwatch::sim {
+namespace {
+
+net::HttpServerOptions ApiOptions(const SimServerOptions& o) {
+    net::HttpServerOptions options;
+    options.host = o.host;
+    options.port = o.port;
+    options.threads = o.threads;
+    options.max_body_bytes = 1024 * 1024;
+    return options;
+}
+
+net::HttpServerOptions HealthOptions(const SimServerOptions& o) {
+    net::HttpServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = o.health_threads;
+    options.max_body_bytes = 64 * 1024;
+    return options;
+}
+
+}  // namespace
+
+SimServer::SimServer(SimConfig config, const util::Clock& clock, SimServerOptions options)
+    : simulator_(std::make_unique<Simulator>(std::move(config), clock)),
+      api_(ApiOptions(options)),
+      health_(HealthOptions(options)) {
+    Simulator* sim = simulator_.get();
+    const net::HttpServer* api = &api_;
+    sim->SetSleeper([api](std::chrono::milliseconds d) { return api->SleepUnlessStopped(d); });
+    api_.Route("POST", "/graphql/v2",
+               [sim](const net::ServerRequest& req, net::ServerResponse& res) { res = sim->HandleGraphql(req); });
+    api_.Route("GET", "/_sim/.*",
+               [sim](const net::ServerRequest& req, net::ServerResponse& res) { res = sim->HandleControl(req); });
+    api_.Route("POST", "/_sim/.*",
+               [sim](const net::ServerRequest& req, net::ServerResponse& res) { res = sim->HandleControl(req); });
+    api_.Route("GET", "/healthz",
+               [](const net::ServerRequest&, net::ServerResponse& res) { res.body = R"({"ok":true})"; });
+    health_.Route("GET", "/s/.*",
+                  [sim](const net::ServerRequest& req, net::ServerResponse& res) { res = sim->HandleHealth(req); });
+}
+
+SimServer::~SimServer() {
+    Stop();
+}
+
+util::Result<void> SimServer::Start() {
+    auto health_port = health_.Start();
+    if (!health_port) return tl::unexpected(health_port.error());
+    simulator_->SetHealthBaseUrl(health_.BaseUrl());
+    auto port = api_.Start();
+    if (!port) {
+        health_.Stop();
+        return tl::unexpected(port.error());
+    }
+    auto created = simulator_->CreateScenarioDeployments();
+    if (!created) {
+        Stop();
+        return created;
+    }
+    return util::Ok();
+}
+
+void SimServer::Stop() {
+    api_.Stop();
+    health_.Stop();
+}
+
+int SimServer::Port() const {
+    return api_.Port();
+}
+
+std::string SimServer::BaseUrl() const {
+    return api_.BaseUrl();
+}
+
+std::string SimServer::HealthBaseUrl() const {
+    return health_.BaseUrl();
+}
+
+}  // namespace railwatch::sim

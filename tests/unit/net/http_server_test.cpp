@@ -1,0 +1,125 @@
+#include "net/http_server.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace railwatch::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(HttpServer, ServesRoutesOnAnOsChosenPortWithHeadersParamsAndCaptures) {
+    HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 2});
+    server.Route("POST", "/echo/([a-z]+)", [](const ServerRequest& req, ServerResponse& res) {
+        res.status = 201;
+        res.body = req.matches.at(1) + "|" + req.body + "|" + std::string(req.Header("x-test").value_or("")) + "|" +
+                   std::string(req.Param("q").value_or("")) + "|" + (req.has_query ? "q" : "-");
+        res.content_type = "text/plain";
+        res.SetHeader("X-Answer", "42");
+    });
+    auto port = server.Start();
+    ASSERT_TRUE(port) << port.error().message;
+    EXPECT_GT(*port, 0);
+    EXPECT_EQ(server.BaseUrl(), "http://127.0.0.1:" + std::to_string(*port));
+
+    httplib::Client client("127.0.0.1", *port);
+    auto res = client.Post("/echo/abc?q=1", {{"X-Test", "yes"}}, "body", "text/plain");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 201);
+    EXPECT_EQ(res->body, "abc|body|yes|1|q");
+    EXPECT_EQ(res->get_header_value("X-Answer"), "42");
+
+    auto missing = client.Get("/nope");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->status, 404);
+    EXPECT_NE(missing->body.find("not_found"), std::string::npos);
+    server.Stop();
+}
+
+TEST(HttpServer, RejectsBodiesOverTheLimitAndTurnsHandlerExceptionsInto500) {
+    HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 1, .max_body_bytes = 16});
+    server.Route("POST", "/x", [](const ServerRequest&, ServerResponse& res) { res.body = "ok"; });
+    server.Route("GET", "/throw", [](const ServerRequest&, ServerResponse&) { throw std::runtime_error("boom"); });
+    auto port = server.Start();
+    ASSERT_TRUE(port);
+    httplib::Client client("127.0.0.1", *port);
+    auto big = client.Post("/x", std::string(100, 'a'), "text/plain");
+    ASSERT_TRUE(big);
+    EXPECT_EQ(big->status, 413);
+    auto thrown = client.Get("/throw");
+    ASSERT_TRUE(thrown);
+    EXPECT_EQ(thrown->status, 500);
+    EXPECT_EQ(thrown->body.find("boom"), std::string::npos);
+}
+
+TEST(HttpServer, ResetConnectionActionBreaksTheConnectionWithoutAnAnswer) {
+    HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 1});
+    server.Route("GET", "/reset", [](const ServerRequest&, ServerResponse& res) {
+        res.action = ServerResponse::Action::kResetConnection;
+    });
+    auto port = server.Start();
+    ASSERT_TRUE(port);
+    httplib::Client client("127.0.0.1", *port);
+    auto res = client.Get("/reset");
+    EXPECT_FALSE(res);
+}
+
+TEST(HttpServer, FailsToBindAPortInUseWithAnActionableError) {
+    HttpServer first({.host = "127.0.0.1", .port = 0});
+    auto port = first.Start();
+    ASSERT_TRUE(port);
+    HttpServer second({.host = "127.0.0.1", .port = *port});
+    auto again = second.Start();
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, util::ErrorCode::kUnavailable);
+    EXPECT_NE(again.error().message.find(std::to_string(*port)), std::string::npos);
+}
+
+TEST(HttpServer, StopWakesSleepingHandlersAndStreamsChunks) {
+    HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 2});
+    std::atomic<bool> woke_early{false};
+    std::atomic<bool> entered{false};
+    server.Route("GET", "/sleep", [&](const ServerRequest&, ServerResponse& res) {
+        entered = true;
+        woke_early = !server.SleepUnlessStopped(30s);
+        res.body = "late";
+    });
+    server.Route("GET", "/stream", [](const ServerRequest&, ServerResponse& res) {
+        auto sent = std::make_shared<int>(0);
+        res.content_type = "text/event-stream";
+        res.stream = [sent](const ChunkWriter& write) {
+            if (*sent == 3) return false;
+            ++*sent;
+            return write("data: " + std::to_string(*sent) + "\n\n");
+        };
+    });
+    auto port = server.Start();
+    ASSERT_TRUE(port);
+    httplib::Client client("127.0.0.1", *port);
+    auto stream = client.Get("/stream");
+    ASSERT_TRUE(stream);
+    EXPECT_EQ(stream->body, "data: 1\n\ndata: 2\n\ndata: 3\n\n");
+
+    std::thread sleeper([&] {
+        httplib::Client c("127.0.0.1", *port);
+        c.set_read_timeout(10, 0);
+        (void)c.Get("/sleep");
+    });
+    const auto wait_until = std::chrono::steady_clock::now() + 10s;
+    while (!entered && std::chrono::steady_clock::now() < wait_until)
+        std::this_thread::yield();
+    EXPECT_TRUE(entered.load());
+    const auto start = std::chrono::steady_clock::now();
+    server.Stop();
+    sleeper.join();
+    EXPECT_TRUE(woke_early.load());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+    EXPECT_TRUE(server.StopRequested());
+}
+
+}  // namespace
+}  // namespace railwatch::net
