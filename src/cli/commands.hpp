@@ -9,5 +9,6 @@ namespace railwatch::cli {
 void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddSimCommand(CLI::App& app, int& exit_code);
 void AddWatchCommand(CLI::App& app, int& exit_code);
+void AddMigrateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace railwatch::cli

@@ -15,6 +15,7 @@ int Run(int argc, char** argv) {
     AddVersionCommand(app, exit_code);
     AddSimCommand(app, exit_code);
     AddWatchCommand(app, exit_code);
+    AddMigrateCommand(app, exit_code);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,360 @@
+// Store throughput on both backends, each next to the raw rate of the same rows written by one
+// prepared statement in one transaction (no dedup, no rotation, no store layers), measured in
+// the same run. PostgreSQL runs in a throw-away cluster started by this binary (see
+// tests/support/postgres_cluster.hpp); fsync is off there, so its figures are an upper bound.
+//
+//   build/bench/bench_store --benchmark_counters_tabular=true
+//
+// Every figure is wall-clock (UseRealTime): the store works on its own threads, so the calling
+// thread's CPU time would flatter it.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "store/store.hpp"
+#include "store/text.hpp"
+#include "support/postgres_cluster.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using namespace railwatch;
+using store::LogLine;
+using store::Timestamp;
+
+constexpr int kInstances = 10;
+constexpr int kLinesPerBatch = 1000;  // one AppendLogs call: every instance gets 90 new lines
+constexpr int kInstancesPerBatch = 10;
+constexpr int kWarmupBatches = 12;     // fills every instance past max_logs: rotation runs in every timed batch
+constexpr int kDuplicatePercent = 10;  // lines re-sent from the previous batch (Railway overlap)
+
+test::TempDir* g_dir = nullptr;
+test::PostgresCluster* g_cluster = nullptr;
+std::atomic<int> g_counter{0};
+
+Timestamp T(long long ns) {
+    using namespace std::chrono;
+    return Timestamp(sys_days{year{2026} / January / 1}) + nanoseconds(ns);
+}
+
+std::string FreshUrl(bool postgres) {
+    const int n = ++g_counter;
+    if (!postgres) return "sqlite:" + g_dir->File("bench-" + std::to_string(n) + ".db");
+    const std::string name = "bench_" + std::to_string(n);
+    if (!g_cluster->CreateDatabase(name)) return {};
+    return g_cluster->Url(name);
+}
+
+std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int count, bool due = false) {
+    auto opened = store::OpenStore(url);
+    if (!opened) {
+        std::cerr << opened.error().ToString() << "\n";
+        return nullptr;
+    }
+    for (int n = 0; n < count; ++n) {
+        store::Instance i;
+        i.id = "inst-" + std::to_string(n);
+        i.service_id = "svc";
+        i.environment_id = "env";
+        i.created_at = T(0);
+        i.monitoring = true;
+        i.state.next_check_at = due ? T(n) : T(1'000'000'000'000LL);
+        if (!(*opened)->CreateInstance(i)) return nullptr;
+    }
+    return std::move(*opened);
+}
+
+// Deterministic batches: batch b covers instances (b*10 .. b*10+9) % 100 with fresh lines, and
+// repeats 10 % of the previous batch's lines (which the store must drop).
+class LogWorkload {
+  public:
+    std::vector<LogLine> Next() {
+        std::vector<LogLine> out;
+        out.reserve(kLinesPerBatch);
+        const int dup = kLinesPerBatch * kDuplicatePercent / 100;
+        for (int k = 0; k < dup && k < static_cast<int>(previous_.size()); ++k)
+            out.push_back(previous_[static_cast<std::size_t>(k) * previous_.size() / dup]);
+        std::vector<LogLine> fresh;
+        const int per_instance = (kLinesPerBatch - static_cast<int>(out.size())) / kInstancesPerBatch;
+        for (int j = 0; j < kInstancesPerBatch; ++j) {
+            const std::string instance = "inst-" + std::to_string((batch_ * kInstancesPerBatch + j) % kInstances);
+            for (int k = 0; k < per_instance; ++k) {
+                ++seq_;
+                fresh.push_back(
+                    LogLine{instance, "dep-1", store::LogKind::kDeploy, T(seq_ * 1000), "info",
+                            "2026-01-01 GET /api/v1/items?page=" + std::to_string(seq_) +
+                                " 200 12ms user-agent=Mozilla/5.0 request-id=" + std::to_string(seq_ * 7919)});
+            }
+        }
+        out.insert(out.end(), fresh.begin(), fresh.end());
+        previous_ = std::move(fresh);
+        ++batch_;
+        return out;
+    }
+
+  private:
+    long long seq_ = 0;
+    int batch_ = 0;
+    std::vector<LogLine> previous_;
+};
+
+void LogIngest(benchmark::State& state, bool postgres) {
+    if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    auto s = OpenWithInstances(FreshUrl(postgres), kInstances);
+    if (!s) return state.SkipWithError("cannot open the store");
+    LogWorkload work;
+    for (int b = 0; b < kWarmupBatches; ++b) {
+        if (!s->AppendLogs(work.Next(), store::kDefaultMaxLogs)) return state.SkipWithError("warm-up failed");
+    }
+    long long lines = 0, inserted = 0, dups = 0, rotated = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto batch = work.Next();
+        state.ResumeTiming();
+        auto r = s->AppendLogs(batch, store::kDefaultMaxLogs);
+        if (!r) return state.SkipWithError(r.error().message.c_str());
+        lines += static_cast<long long>(batch.size());
+        inserted += r->inserted;
+        dups += r->duplicates;
+        rotated += r->rotated;
+    }
+    state.counters["lines/s"] = benchmark::Counter(static_cast<double>(lines), benchmark::Counter::kIsRate);
+    state.counters["inserted"] = static_cast<double>(inserted);
+    state.counters["dups"] = static_cast<double>(dups);
+    state.counters["rotated"] = static_cast<double>(rotated);
+}
+
+// The raw rate: the same fresh rows, one prepared INSERT executed per row inside one transaction
+// per batch, seq precomputed, no dedup lookup beyond the unique index, no rotation.
+void RawLogInsertSqlite(benchmark::State& state) {
+    const std::string url = FreshUrl(false);
+    if (!OpenWithInstances(url, kInstances)) return state.SkipWithError("cannot create the schema");
+    SQLite::Database db(url.substr(7), SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    SQLite::Statement insert(db,
+                             "INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, "
+                             "msg_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+    LogWorkload work;
+    long long lines = 0, seq = 0;
+    auto insert_batch = [&](const std::vector<LogLine>& batch) {
+        SQLite::Transaction tx(db);
+        for (const auto& l : batch) {
+            insert.bind(1, l.instance_id);
+            insert.bind(2, static_cast<int64_t>(++seq));
+            insert.bind(3, l.deployment_id);
+            insert.bind(4, "deploy");
+            insert.bind(5, static_cast<int64_t>(l.ts.time_since_epoch().count()));
+            insert.bind(6, l.severity);
+            insert.bind(7, l.message);
+            insert.bind(8, static_cast<int64_t>(store::MessageHash(l.message)));
+            insert.exec();  // duplicates hit the unique index and are skipped, as in the store
+            insert.reset();
+        }
+        tx.commit();
+    };
+    for (int b = 0; b < kWarmupBatches; ++b)
+        insert_batch(work.Next());
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto batch = work.Next();
+        state.ResumeTiming();
+        insert_batch(batch);
+        lines += static_cast<long long>(batch.size());
+    }
+    state.counters["lines/s"] = benchmark::Counter(static_cast<double>(lines), benchmark::Counter::kIsRate);
+}
+
+void RawLogInsertPostgres(benchmark::State& state) {
+    if (g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    const std::string url = FreshUrl(true);
+    if (!OpenWithInstances(url, kInstances)) return state.SkipWithError("cannot create the schema");
+    pqxx::connection c(url);
+    c.prepare("ins",
+              "INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, msg_hash) VALUES "
+              "($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING");
+    LogWorkload work;
+    long long lines = 0, seq = 0;
+    auto insert_batch = [&](const std::vector<LogLine>& batch) {
+        pqxx::work w(c);
+        for (const auto& l : batch) {
+            w.exec_prepared("ins", l.instance_id, ++seq, l.deployment_id, "deploy",
+                            static_cast<long long>(l.ts.time_since_epoch().count()), l.severity, l.message,
+                            static_cast<long long>(store::MessageHash(l.message)));
+        }
+        w.commit();
+    };
+    for (int b = 0; b < kWarmupBatches; ++b)
+        insert_batch(work.Next());
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto batch = work.Next();
+        state.ResumeTiming();
+        insert_batch(batch);
+        lines += static_cast<long long>(batch.size());
+    }
+    state.counters["lines/s"] = benchmark::Counter(static_cast<double>(lines), benchmark::Counter::kIsRate);
+}
+
+store::Transition MakeTransition(long long i) {
+    store::Transition t;
+    t.instance_id = "inst-" + std::to_string(i % kInstances);
+    t.deployment_id = "dep-" + std::to_string(i / 4);
+    t.to_status = (i % 2 == 0) ? "DEPLOYING" : "SUCCESS";
+    t.at = T(i);
+    t.state.status = core::InstanceStatus::kDeploying;
+    t.state.deployment_status = t.to_status;
+    t.state.progress = static_cast<int>(i % 100);
+    t.outbox.push_back(store::OutboxMessage{"out-" + std::to_string(i), "webhook", "t-" + std::to_string(i),
+                                            R"({"event":"deployment.status","n":1})", T(i), std::nullopt});
+    return t;
+}
+
+// Transitions from `threads` concurrent callers (the SQLite writer groups them into one
+// transaction; PostgreSQL uses a pool of 4).
+void Transitions(benchmark::State& state, bool postgres) {
+    if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    const int threads = static_cast<int>(state.range(0));
+    auto s = OpenWithInstances(FreshUrl(postgres), kInstances);
+    if (!s) return state.SkipWithError("cannot open the store");
+    std::atomic<long long> next{0};
+    long long done = 0;
+    constexpr int kPerIteration = 2000;
+    for (auto _ : state) {
+        std::vector<std::thread> pool;
+        std::atomic<int> failures{0};
+        for (int t = 0; t < threads; ++t) {
+            pool.emplace_back([&] {
+                for (int k = 0; k < kPerIteration / threads; ++k) {
+                    if (!s->ApplyTransition(MakeTransition(next++))) ++failures;
+                }
+            });
+        }
+        for (auto& th : pool)
+            th.join();
+        if (failures > 0) return state.SkipWithError("a transition failed");
+        done += kPerIteration / threads * threads;
+    }
+    state.counters["transitions/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+}
+
+// Raw: the same rows (event, instance update, outbox row) by prepared statements, 500
+// transitions per transaction.
+void RawTransitionsSqlite(benchmark::State& state) {
+    const std::string url = FreshUrl(false);
+    if (!OpenWithInstances(url, kInstances)) return state.SkipWithError("cannot create the schema");
+    SQLite::Database db(url.substr(7), SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    SQLite::Statement event(db,
+                            "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, "
+                            "source) VALUES (?, ?, NULL, ?, ?, 'poll')");
+    SQLite::Statement update(db,
+                             "UPDATE instances SET status = 'DEPLOYING', deployment_id = ?, deployment_status = ?, "
+                             "progress = ? WHERE id = ?");
+    SQLite::Statement outbox(db,
+                             "INSERT INTO outbox (id, channel, dedup_key, payload, status, attempts, next_attempt_at, "
+                             "created_at) VALUES (?, 'webhook', ?, ?, 'pending', 0, ?, ?)");
+    long long i = 0, done = 0;
+    for (auto _ : state) {
+        for (int chunk = 0; chunk < 4; ++chunk) {
+            SQLite::Transaction tx(db);
+            for (int k = 0; k < 500; ++k, ++i) {
+                const auto t = MakeTransition(i);
+                event.bind(1, t.instance_id);
+                event.bind(2, t.deployment_id);
+                event.bind(3, t.to_status);
+                event.bind(4, static_cast<int64_t>(t.at.time_since_epoch().count()));
+                event.exec();
+                event.reset();
+                update.bind(1, t.deployment_id);
+                update.bind(2, t.to_status);
+                update.bind(3, t.state.progress);
+                update.bind(4, t.instance_id);
+                update.exec();
+                update.reset();
+                const auto& o = t.outbox[0];
+                outbox.bind(1, o.id);
+                outbox.bind(2, o.dedup_key);
+                outbox.bind(3, o.payload);
+                outbox.bind(4, static_cast<int64_t>(o.created_at.time_since_epoch().count()));
+                outbox.bind(5, static_cast<int64_t>(o.created_at.time_since_epoch().count()));
+                outbox.exec();
+                outbox.reset();
+            }
+            tx.commit();
+        }
+        done += 2000;
+    }
+    state.counters["transitions/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+}
+
+// Claiming 1,000 due rows out of 20,000 instances; the claimed rows are released (outside the
+// timing) before the next iteration.
+void ClaimDue(benchmark::State& state, bool postgres) {
+    if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    const std::string url = FreshUrl(postgres);
+    auto s = OpenWithInstances(url, 20000, /*due=*/false);
+    if (!s) return state.SkipWithError("cannot open the store");
+    // Make 1,000 of them due.
+    for (int n = 0; n < 1000; ++n) {
+        store::InstanceState st;
+        st.next_check_at = T(n);
+        if (!s->SaveState("inst-" + std::to_string(n * 20), st)) return state.SkipWithError("SaveState failed");
+    }
+    long long claimed = 0;
+    for (auto _ : state) {
+        auto got = s->ClaimDueInstances("bench", T(2'000'000), core::Seconds(30), 1000);
+        if (!got || got->size() != 1000) return state.SkipWithError("claim did not return 1,000 rows");
+        claimed += static_cast<long long>(got->size());
+        state.PauseTiming();
+        for (const auto& i : *got) {
+            if (!s->ReleaseInstance(i.id, "bench", i.state.next_check_at)) return state.SkipWithError("release failed");
+        }
+        state.ResumeTiming();
+    }
+    state.counters["rows"] = static_cast<double>(claimed);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    test::TempDir dir("railwatch-bench-store-");
+    g_dir = &dir;
+    std::unique_ptr<test::PostgresCluster> cluster;
+    if (auto started = test::PostgresCluster::Start()) {
+        cluster = std::move(*started);
+        g_cluster = cluster.get();
+    } else {
+        std::cerr << "PostgreSQL benchmarks skipped: " << started.error().message << "\n";
+    }
+
+    benchmark::RegisterBenchmark("sqlite/log_ingest_dedup_rotate", LogIngest, false)->MinTime(1)->UseRealTime();
+    benchmark::RegisterBenchmark("sqlite/log_raw_prepared_insert", RawLogInsertSqlite)->MinTime(1)->UseRealTime();
+    benchmark::RegisterBenchmark("sqlite/transitions", Transitions, false)->Arg(1)->Arg(8)->MinTime(1)->UseRealTime();
+    benchmark::RegisterBenchmark("sqlite/transitions_raw_prepared", RawTransitionsSqlite)->MinTime(1)->UseRealTime();
+    benchmark::RegisterBenchmark("sqlite/claim_1000_due", ClaimDue, false)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("postgres/log_ingest_dedup_rotate", LogIngest, true)->MinTime(1)->UseRealTime();
+    benchmark::RegisterBenchmark("postgres/log_raw_prepared_insert", RawLogInsertPostgres)->MinTime(1)->UseRealTime();
+    benchmark::RegisterBenchmark("postgres/transitions", Transitions, true)->Arg(1)->Arg(8)->MinTime(1)->UseRealTime();
+    benchmark::RegisterBenchmark("postgres/claim_1000_due", ClaimDue, true)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1)
+        ->UseRealTime();
+
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    g_cluster = nullptr;
+    return 0;
+}

@@ -1,0 +1,262 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/deployment_status.hpp"
+#include "core/error_class.hpp"
+#include "core/time.hpp"
+
+/// The records the store reads and writes (docs/STORE.md has the tables behind them).
+/// Plain data: no I/O, safe to copy between threads. Every text field must be valid UTF-8 without
+/// NUL bytes and at most kMaxTextBytes long; the store rejects anything else with kInvalidArgument
+/// naming the field, before it touches the database.
+namespace railwatch::store {
+
+using core::Duration;
+using core::Timestamp;
+
+/// The longest text the store accepts in one field (1 MiB).
+inline constexpr std::size_t kMaxTextBytes = 1 << 20;
+
+/// How many log lines per instance rotation keeps unless told otherwise.
+inline constexpr int kDefaultMaxLogs = 1000;
+
+/// A person who receives notifications.
+struct User {
+    std::string id;
+    std::string email;  ///< unique
+    std::string name;
+    std::string plan;  ///< free text ("free", "hobby", "pro"), may be empty
+    Timestamp created_at{};
+
+    friend bool operator==(const User&, const User&) = default;
+};
+
+/// The deployment-state columns of an instance: what a transition (or a plain state save)
+/// writes. Monitoring settings, ids and deletion are changed by their own calls.
+struct InstanceState {
+    core::InstanceStatus status = core::InstanceStatus::kInitializing;
+    std::optional<std::string> deployment_id;
+    std::optional<std::string> deployment_status;  ///< Railway's raw string, unknown values kept
+    int progress = 0;                              ///< 0..100
+    std::optional<std::string> health;             ///< e.g. "HEALTHY", "UNHEALTHY"; null = not probed yet
+    std::optional<core::ErrorClass> error_type;
+    std::optional<std::string> error_message;
+    std::optional<std::string> error_stack;
+    int retry_count = 0;
+    bool needs_attention = false;
+    std::optional<std::string> attention_reason;
+    std::optional<Timestamp> deployment_started_at;
+    std::optional<Timestamp> deployment_updated_at;
+    std::optional<Timestamp> deployment_completed_at;
+    std::optional<Timestamp> next_check_at;  ///< null = not scheduled
+
+    friend bool operator==(const InstanceState&, const InstanceState&) = default;
+};
+
+/// One monitored Railway service deployment (the architecture sketch's `instances` row).
+struct Instance {
+    std::string id;
+    std::optional<std::string> user_id;  ///< must name an existing user when set
+    std::optional<std::string> project_name;
+    std::optional<std::string> project_id;
+    std::string service_id;
+    std::string environment_id;
+    InstanceState state;
+    bool monitoring = true;
+    int check_interval_s = 30;
+    std::optional<std::string> lease_owner;  ///< scheduler worker holding the instance
+    std::optional<Timestamp> lease_until;
+    Timestamp created_at{};
+    std::optional<Timestamp> deleted_at;
+
+    friend bool operator==(const Instance&, const Instance&) = default;
+};
+
+/// A row of the status timeline.
+struct DeploymentEvent {
+    std::int64_t id = 0;  ///< assigned by the store
+    std::string instance_id;
+    std::string deployment_id;
+    std::optional<std::string> from_status;  ///< Railway's raw string; null for the first event
+    std::string to_status;                   ///< Railway's raw string
+    Timestamp at{};
+    std::string source;  ///< "poll", "webhook", "user", ...
+
+    friend bool operator==(const DeploymentEvent&, const DeploymentEvent&) = default;
+};
+
+/// Outbox delivery state.
+enum class OutboxStatus { kPending, kSent, kFailed, kDead };
+std::string_view ToString(OutboxStatus status);
+std::optional<OutboxStatus> ParseOutboxStatus(std::string_view text);
+
+/// A notification to deliver, as the producer hands it to the store.
+struct OutboxMessage {
+    std::string id;         ///< unique row id (util::NewId("out"))
+    std::string channel;    ///< "email", "webhook", "in_app", ...
+    std::string dedup_key;  ///< unique: the same key enqueued twice is stored once
+    std::string payload;    ///< channel-specific, usually JSON
+    Timestamp created_at{};
+    std::optional<Timestamp> next_attempt_at;  ///< null = created_at
+
+    friend bool operator==(const OutboxMessage&, const OutboxMessage&) = default;
+};
+
+/// An outbox row as stored.
+struct OutboxRow {
+    OutboxMessage message;
+    OutboxStatus status = OutboxStatus::kPending;
+    int attempts = 0;  ///< delivery attempts started (incremented by each claim)
+    Timestamp next_attempt_at{};
+    std::optional<std::string> last_error;
+    std::optional<std::string> lease_owner;
+    std::optional<Timestamp> lease_until;
+    std::optional<Timestamp> sent_at;
+
+    friend bool operator==(const OutboxRow&, const OutboxRow&) = default;
+};
+
+/// A status change of one instance: the event row, the instance's new state and the outbox rows
+/// it causes, written in one transaction. Idempotent: a transition with the same
+/// (instance_id, deployment_id, to_status, at) as a recorded one is not applied again.
+struct Transition {
+    std::string instance_id;
+    std::string deployment_id;
+    std::optional<std::string> from_status;
+    std::string to_status;
+    Timestamp at{};
+    std::string source = "poll";
+    InstanceState state;  ///< the instance's state after the change (deployment_id is set from above)
+    std::vector<OutboxMessage> outbox;
+};
+
+/// What ApplyTransition did.
+struct TransitionResult {
+    bool applied = false;       ///< false: the same transition was recorded before; nothing changed
+    std::int64_t event_id = 0;  ///< the event row (the earlier one when !applied)
+};
+
+enum class LogKind { kBuild, kDeploy };
+std::string_view ToString(LogKind kind);  ///< "build" / "deploy"
+std::optional<LogKind> ParseLogKind(std::string_view text);
+
+/// One build or deploy log line.
+struct LogLine {
+    std::string instance_id;
+    std::string deployment_id;
+    LogKind kind = LogKind::kDeploy;
+    Timestamp ts{};
+    std::string severity;  ///< "info", "error", ... as Railway sends it
+    std::string message;
+
+    friend bool operator==(const LogLine&, const LogLine&) = default;
+};
+
+/// What AppendLogs did.
+struct LogAppendResult {
+    int inserted = 0;
+    int duplicates = 0;  ///< lines already stored (same instance, deployment, kind, ts, message)
+    int rotated = 0;     ///< old lines deleted to keep max_logs per instance
+};
+
+/// One health probe result.
+struct HealthCheck {
+    std::int64_t id = 0;  ///< assigned by the store
+    std::string instance_id;
+    Timestamp at{};
+    bool ok = false;
+    std::optional<int> http_status;
+    std::optional<int> latency_ms;
+    std::optional<std::string> error;
+
+    friend bool operator==(const HealthCheck&, const HealthCheck&) = default;
+};
+
+/// Rolled-up health over a window.
+struct UptimeSummary {
+    int checks = 0;
+    int ok = 0;
+    std::optional<Timestamp> last_checked_at;
+    std::optional<Timestamp> last_failure_at;
+    /// ok / checks, 1.0 when there were no checks.
+    double Ratio() const { return checks == 0 ? 1.0 : static_cast<double>(ok) / checks; }
+};
+
+/// An in-app inbox entry.
+struct Notification {
+    std::string id;
+    std::string user_id;  ///< must name an existing user
+    std::string type;     ///< "deployment_failed", "attention", ...
+    std::string title;
+    std::string message;
+    std::string data = "{}";  ///< JSON
+    std::optional<Timestamp> read_at;
+    Timestamp created_at{};
+
+    friend bool operator==(const Notification&, const Notification&) = default;
+};
+
+/// Filter and page for ListInstances. Newest first (created_at, then id, descending).
+struct InstanceQuery {
+    /// Only this status; without it DELETED instances are left out.
+    std::optional<core::InstanceStatus> status;
+    std::optional<bool> needs_attention;
+    int limit = 50;      ///< 1..1000
+    std::string cursor;  ///< empty = first page; otherwise a next_cursor from a previous page
+};
+
+struct InstancePage {
+    std::vector<Instance> items;
+    std::string next_cursor;  ///< empty when this is the last page
+};
+
+/// What the attention list considers stuck.
+struct AttentionQuery {
+    Timestamp now{};
+    Duration stuck_after = core::Seconds(600);  ///< INITIALIZING / DEPLOYING longer than this
+    int limit = 100;
+};
+
+/// An instance that needs a person, with its owner when it has one.
+struct AttentionItem {
+    Instance instance;
+    std::optional<User> user;
+    bool stuck = false;  ///< true when listed for being stuck (it may also be flagged)
+};
+
+/// Fleet figures for GET /stats.
+struct Stats {
+    int total_instances = 0;  ///< not deleted
+    int running_instances = 0;
+    int failed_instances = 0;
+    int pending_instances = 0;  ///< INITIALIZING + DEPLOYING
+    int deleted_instances = 0;
+    int attention_instances = 0;
+    int deployments_seen = 0;      ///< distinct deployments in the timeline
+    int deployments_finished = 0;  ///< reached SUCCESS, FAILED or CRASHED
+    int deployments_failed = 0;    ///< reached FAILED or CRASHED
+    /// Mean seconds from a deployment's first event to its first SUCCESS; null without one.
+    std::optional<double> avg_deployment_seconds;
+    /// deployments_failed / deployments_finished; 0 when none finished.
+    double error_rate = 0.0;
+};
+
+/// Which notifications to list. Newest first.
+struct NotificationQuery {
+    std::optional<std::string> user_id;
+    bool unread_only = false;
+    int limit = 100;
+};
+
+/// A migration that Migrate() applied.
+struct AppliedMigration {
+    int version = 0;
+    std::string name;
+};
+
+}  // namespace railwatch::store

@@ -1,0 +1,234 @@
+#include "store/sql/migrations.hpp"
+
+#include <array>
+
+namespace railwatch::store::sql {
+namespace {
+
+// Times are BIGINT nanoseconds since the Unix epoch (UTC) in both dialects: Railway's log
+// timestamps carry nanoseconds, and one representation keeps the two backends identical.
+// Booleans are INTEGER 0/1 for the same reason.
+
+constexpr std::string_view kSqliteV1 = R"sql(
+CREATE TABLE users (
+    id         TEXT PRIMARY KEY,
+    email      TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    plan       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE instances (
+    id                      TEXT PRIMARY KEY,
+    user_id                 TEXT REFERENCES users(id),
+    project_name            TEXT,
+    project_id              TEXT,
+    service_id              TEXT NOT NULL,
+    environment_id          TEXT NOT NULL,
+    deployment_id           TEXT,
+    status                  TEXT NOT NULL,
+    deployment_status       TEXT,
+    progress                INTEGER NOT NULL DEFAULT 0,
+    health                  TEXT,
+    error_type              TEXT,
+    error_message           TEXT,
+    error_stack             TEXT,
+    retry_count             INTEGER NOT NULL DEFAULT 0,
+    needs_attention         INTEGER NOT NULL DEFAULT 0,
+    attention_reason        TEXT,
+    monitoring              INTEGER NOT NULL DEFAULT 1,
+    check_interval_s        INTEGER NOT NULL DEFAULT 30,
+    next_check_at           INTEGER,
+    lease_owner             TEXT,
+    lease_until             INTEGER,
+    log_seq                 INTEGER NOT NULL DEFAULT 0,
+    created_at              INTEGER NOT NULL,
+    deployment_started_at   INTEGER,
+    deployment_updated_at   INTEGER,
+    deployment_completed_at INTEGER,
+    deleted_at              INTEGER
+);
+CREATE INDEX instances_due ON instances (monitoring, next_check_at);
+CREATE INDEX instances_status ON instances (status);
+CREATE INDEX instances_created ON instances (created_at, id);
+CREATE INDEX instances_deployment ON instances (deployment_id);
+CREATE INDEX instances_user ON instances (user_id);
+CREATE TABLE deployment_events (
+    id            INTEGER PRIMARY KEY,
+    instance_id   TEXT NOT NULL REFERENCES instances(id),
+    deployment_id TEXT NOT NULL,
+    from_status   TEXT,
+    to_status     TEXT NOT NULL,
+    at            INTEGER NOT NULL,
+    source        TEXT NOT NULL,
+    UNIQUE (instance_id, deployment_id, to_status, at)
+);
+CREATE INDEX deployment_events_deployment ON deployment_events (deployment_id);
+CREATE TABLE log_lines (
+    instance_id   TEXT NOT NULL REFERENCES instances(id),
+    seq           INTEGER NOT NULL,
+    deployment_id TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('build', 'deploy')),
+    ts            INTEGER NOT NULL,
+    severity      TEXT NOT NULL,
+    message       TEXT NOT NULL,
+    msg_hash      INTEGER NOT NULL,
+    PRIMARY KEY (instance_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX log_lines_dedup ON log_lines (instance_id, deployment_id, kind, ts, msg_hash);
+CREATE TABLE health_checks (
+    id          INTEGER PRIMARY KEY,
+    instance_id TEXT NOT NULL REFERENCES instances(id),
+    at          INTEGER NOT NULL,
+    ok          INTEGER NOT NULL,
+    http_status INTEGER,
+    latency_ms  INTEGER,
+    error       TEXT
+);
+CREATE INDEX health_checks_instance ON health_checks (instance_id, at);
+CREATE TABLE notifications (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id),
+    type       TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    read_at    INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX notifications_user ON notifications (user_id, created_at);
+CREATE TABLE outbox (
+    id              TEXT PRIMARY KEY,
+    channel         TEXT NOT NULL,
+    dedup_key       TEXT NOT NULL UNIQUE,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    lease_owner     TEXT,
+    lease_until     INTEGER,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_created ON outbox (created_at);
+)sql";
+
+// PostgreSQL: the same tables. Ids use the "C" collation so that ordering (cursor pagination)
+// is bytewise, exactly as in SQLite, whatever the database's locale.
+constexpr std::string_view kPostgresV1 = R"sql(
+CREATE TABLE users (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    email      TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    plan       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE instances (
+    id                      TEXT COLLATE "C" PRIMARY KEY,
+    user_id                 TEXT COLLATE "C" REFERENCES users(id),
+    project_name            TEXT,
+    project_id              TEXT,
+    service_id              TEXT NOT NULL,
+    environment_id          TEXT NOT NULL,
+    deployment_id           TEXT COLLATE "C",
+    status                  TEXT NOT NULL,
+    deployment_status       TEXT,
+    progress                INTEGER NOT NULL DEFAULT 0,
+    health                  TEXT,
+    error_type              TEXT,
+    error_message           TEXT,
+    error_stack             TEXT,
+    retry_count             INTEGER NOT NULL DEFAULT 0,
+    needs_attention         INTEGER NOT NULL DEFAULT 0,
+    attention_reason        TEXT,
+    monitoring              INTEGER NOT NULL DEFAULT 1,
+    check_interval_s        INTEGER NOT NULL DEFAULT 30,
+    next_check_at           BIGINT,
+    lease_owner             TEXT,
+    lease_until             BIGINT,
+    log_seq                 BIGINT NOT NULL DEFAULT 0,
+    created_at              BIGINT NOT NULL,
+    deployment_started_at   BIGINT,
+    deployment_updated_at   BIGINT,
+    deployment_completed_at BIGINT,
+    deleted_at              BIGINT
+);
+CREATE INDEX instances_due ON instances (monitoring, next_check_at);
+CREATE INDEX instances_status ON instances (status);
+CREATE INDEX instances_created ON instances (created_at, id);
+CREATE INDEX instances_deployment ON instances (deployment_id);
+CREATE INDEX instances_user ON instances (user_id);
+CREATE TABLE deployment_events (
+    id            BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    instance_id   TEXT COLLATE "C" NOT NULL REFERENCES instances(id),
+    deployment_id TEXT COLLATE "C" NOT NULL,
+    from_status   TEXT,
+    to_status     TEXT NOT NULL,
+    at            BIGINT NOT NULL,
+    source        TEXT NOT NULL,
+    UNIQUE (instance_id, deployment_id, to_status, at)
+);
+CREATE INDEX deployment_events_deployment ON deployment_events (deployment_id);
+CREATE TABLE log_lines (
+    instance_id   TEXT COLLATE "C" NOT NULL REFERENCES instances(id),
+    seq           BIGINT NOT NULL,
+    deployment_id TEXT COLLATE "C" NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('build', 'deploy')),
+    ts            BIGINT NOT NULL,
+    severity      TEXT NOT NULL,
+    message       TEXT NOT NULL,
+    msg_hash      BIGINT NOT NULL,
+    PRIMARY KEY (instance_id, seq)
+);
+CREATE UNIQUE INDEX log_lines_dedup ON log_lines (instance_id, deployment_id, kind, ts, msg_hash);
+CREATE TABLE health_checks (
+    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    instance_id TEXT COLLATE "C" NOT NULL REFERENCES instances(id),
+    at          BIGINT NOT NULL,
+    ok          INTEGER NOT NULL,
+    http_status INTEGER,
+    latency_ms  INTEGER,
+    error       TEXT
+);
+CREATE INDEX health_checks_instance ON health_checks (instance_id, at);
+CREATE TABLE notifications (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    user_id    TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+    type       TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    read_at    BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX notifications_user ON notifications (user_id, created_at);
+CREATE TABLE outbox (
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    channel         TEXT NOT NULL,
+    dedup_key       TEXT NOT NULL UNIQUE,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    last_error      TEXT,
+    lease_owner     TEXT,
+    lease_until     BIGINT,
+    created_at      BIGINT NOT NULL,
+    sent_at         BIGINT
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_created ON outbox (created_at);
+)sql";
+
+constexpr std::array<Migration, 1> kSqlite = {{{1, "initial schema", kSqliteV1}}};
+constexpr std::array<Migration, 1> kPostgres = {{{1, "initial schema", kPostgresV1}}};
+
+}  // namespace
+
+std::span<const Migration> Migrations(Backend backend) {
+    if (backend == Backend::kSqlite) return kSqlite;
+    return kPostgres;
+}
+
+}  // namespace railwatch::store::sql

@@ -1,0 +1,251 @@
+#include "store/sql/statements.hpp"
+
+#include <array>
+#include <cctype>
+
+namespace railwatch::store::sql {
+namespace {
+
+// Columns of an instance row, in RowToInstance order, qualified with `p` ("" or "i.").
+std::string InstanceColumns(const std::string& p) {
+    static constexpr std::array<std::string_view, kInstanceColumns> kColumns = {
+        "id",
+        "user_id",
+        "project_name",
+        "project_id",
+        "service_id",
+        "environment_id",
+        "deployment_id",
+        "status",
+        "deployment_status",
+        "progress",
+        "health",
+        "error_type",
+        "error_message",
+        "error_stack",
+        "retry_count",
+        "needs_attention",
+        "attention_reason",
+        "monitoring",
+        "check_interval_s",
+        "next_check_at",
+        "lease_owner",
+        "lease_until",
+        "created_at",
+        "deployment_started_at",
+        "deployment_updated_at",
+        "deployment_completed_at",
+        "deleted_at",
+    };
+    std::string out;
+    for (const auto column : kColumns) {
+        if (!out.empty()) out += ", ";
+        out += p;
+        out += column;
+    }
+    return out;
+}
+
+const std::string kUserColumns = "id, email, name, plan, created_at";
+const std::string kEventColumns = "id, instance_id, deployment_id, from_status, to_status, at, source";
+const std::string kLogColumns = "instance_id, deployment_id, kind, ts, severity, message";
+const std::string kHealthColumns = "id, instance_id, at, ok, http_status, latency_ms, error";
+const std::string kNotificationColumns = "id, user_id, type, title, message, data, read_at, created_at";
+const std::string kOutboxColumns =
+    "id, channel, dedup_key, payload, created_at, status, attempts, next_attempt_at, last_error, lease_owner, "
+    "lease_until, sent_at";
+
+// The state columns written by SaveState / ApplyTransition: $2.. in this order.
+const std::string kStateAssignments =
+    "status = $2, deployment_id = $3, deployment_status = $4, progress = $5, health = $6, error_type = $7, "
+    "error_message = $8, error_stack = $9, retry_count = $10, needs_attention = $11, attention_reason = $12, "
+    "deployment_started_at = $13, deployment_updated_at = $14, deployment_completed_at = $15, next_check_at = $16";
+
+// When an INITIALIZING / DEPLOYING instance last moved.
+const std::string kLastMove = "COALESCE(i.deployment_updated_at, i.deployment_started_at, i.created_at)";
+
+struct Entry {
+    std::string_view name;
+    std::string common;
+    std::string postgres;  // empty: same as common
+};
+
+std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
+    const std::string icols = InstanceColumns("");
+    const std::string iprefixed = InstanceColumns("i.");
+    const std::string due_filter =
+        "monitoring = 1 AND deleted_at IS NULL AND next_check_at IS NOT NULL AND next_check_at <= $3 "
+        "AND (lease_until IS NULL OR lease_until <= $3)";
+    const std::string outbox_due =
+        "status IN ('pending', 'failed') AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)";
+    std::array<Entry, static_cast<int>(Stmt::kCount)> e;
+    auto set = [&e](Stmt s, std::string_view name, std::string common, std::string postgres = {}) {
+        e[static_cast<int>(s)] = Entry{name, std::move(common), std::move(postgres)};
+    };
+    set(Stmt::kInsertUser, "insert_user",
+        "INSERT INTO users (" + kUserColumns + ") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING");
+    set(Stmt::kGetUser, "get_user", "SELECT " + kUserColumns + " FROM users WHERE id = $1");
+    set(Stmt::kListUsers, "list_users", "SELECT " + kUserColumns + " FROM users ORDER BY created_at, id");
+    set(Stmt::kUserExists, "user_exists", "SELECT 1 FROM users WHERE id = $1");
+    set(Stmt::kInsertInstance, "insert_instance",
+        "INSERT INTO instances (" + icols +
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
+            "NULL, NULL, $21, $22, $23, $24, $25) ON CONFLICT DO NOTHING");
+    set(Stmt::kGetInstance, "get_instance", "SELECT " + icols + " FROM instances WHERE id = $1");
+    set(Stmt::kInstanceExists, "instance_exists", "SELECT deleted_at FROM instances WHERE id = $1");
+    set(Stmt::kInstancesByDeployment, "instances_by_deployment",
+        "SELECT " + icols + " FROM instances WHERE deployment_id = $1 ORDER BY created_at, id");
+    set(Stmt::kListInstances, "list_instances",
+        "SELECT " + icols +
+            " FROM instances WHERE ((CAST($1 AS TEXT) IS NULL AND status <> 'DELETED') OR status = CAST($1 AS TEXT)) "
+            "AND (CAST($2 AS BIGINT) IS NULL OR needs_attention = CAST($2 AS BIGINT)) "
+            "AND (CAST($3 AS BIGINT) IS NULL OR created_at < CAST($3 AS BIGINT) "
+            "OR (created_at = CAST($3 AS BIGINT) AND id < CAST($4 AS TEXT))) "
+            "ORDER BY created_at DESC, id DESC LIMIT $5");
+    set(Stmt::kUpdateState, "update_state", "UPDATE instances SET " + kStateAssignments + " WHERE id = $1");
+    set(Stmt::kSetMonitoring, "set_monitoring",
+        "UPDATE instances SET monitoring = CAST($2 AS BIGINT), "
+        "check_interval_s = COALESCE(CAST($3 AS BIGINT), check_interval_s), "
+        "next_check_at = CASE WHEN CAST($2 AS BIGINT) = 1 THEN CAST($4 AS BIGINT) ELSE NULL END, "
+        "lease_owner = NULL, lease_until = NULL WHERE id = $1 AND deleted_at IS NULL");
+    set(Stmt::kDeleteInstance, "delete_instance",
+        "UPDATE instances SET status = 'DELETED', monitoring = 0, next_check_at = NULL, lease_owner = NULL, "
+        "lease_until = NULL, deleted_at = COALESCE(deleted_at, $2) WHERE id = $1");
+    set(Stmt::kInsertEvent, "insert_event",
+        "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, source) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id");
+    set(Stmt::kFindEvent, "find_event",
+        "SELECT id FROM deployment_events WHERE instance_id = $1 AND deployment_id = $2 AND to_status = $3 "
+        "AND at = $4");
+    set(Stmt::kListEvents, "list_events",
+        "SELECT " + kEventColumns + " FROM (SELECT " + kEventColumns +
+            " FROM deployment_events WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2) AS newest "
+            "ORDER BY at, id");
+    set(Stmt::kGetLogSeq, "get_log_seq", "SELECT log_seq FROM instances WHERE id = $1");
+    set(Stmt::kSetLogSeq, "set_log_seq", "UPDATE instances SET log_seq = $2 WHERE id = $1");
+    set(Stmt::kInsertLog, "insert_log",
+        "INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, msg_hash) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING");
+    set(Stmt::kRotateLogs, "rotate_logs", "DELETE FROM log_lines WHERE instance_id = $1 AND seq <= $2");
+    set(Stmt::kRecentLogs, "recent_logs",
+        "SELECT " + kLogColumns + " FROM (SELECT seq, " + kLogColumns +
+            " FROM log_lines WHERE instance_id = $1 AND (CAST($2 AS TEXT) IS NULL OR kind = CAST($2 AS TEXT)) "
+            "ORDER BY seq DESC LIMIT $3) AS newest ORDER BY seq");
+    set(Stmt::kLatestLogTs, "latest_log_ts",
+        "SELECT MAX(ts) FROM log_lines WHERE instance_id = $1 AND deployment_id = $2 AND kind = $3");
+    set(Stmt::kInsertHealth, "insert_health",
+        "INSERT INTO health_checks (instance_id, at, ok, http_status, latency_ms, error) "
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id");
+    set(Stmt::kRecentHealth, "recent_health",
+        "SELECT " + kHealthColumns + " FROM health_checks WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2");
+    set(Stmt::kUptime, "uptime",
+        "SELECT COUNT(*), COALESCE(SUM(ok), 0), MAX(at), MAX(CASE WHEN ok = 0 THEN at END) "
+        "FROM health_checks WHERE instance_id = $1 AND at >= $2");
+    set(Stmt::kInsertNotification, "insert_notification",
+        "INSERT INTO notifications (" + kNotificationColumns +
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING");
+    set(Stmt::kListNotifications, "list_notifications",
+        "SELECT " + kNotificationColumns +
+            " FROM notifications WHERE (CAST($1 AS TEXT) IS NULL OR user_id = CAST($1 AS TEXT)) "
+            "AND (CAST($2 AS BIGINT) = 0 OR read_at IS NULL) ORDER BY created_at DESC, id DESC LIMIT $3");
+    set(Stmt::kMarkNotificationRead, "mark_notification_read",
+        "UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE id = $1");
+    set(Stmt::kInsertOutbox, "insert_outbox",
+        "INSERT INTO outbox (id, channel, dedup_key, payload, status, attempts, next_attempt_at, created_at) "
+        "VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6) ON CONFLICT DO NOTHING");
+    const std::string claim_outbox_head =
+        "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (SELECT id FROM "
+        "outbox WHERE " +
+        outbox_due + " ORDER BY next_attempt_at, id LIMIT $4";
+    set(Stmt::kClaimOutbox, "claim_outbox", claim_outbox_head + ") RETURNING " + kOutboxColumns,
+        claim_outbox_head + " FOR UPDATE SKIP LOCKED) RETURNING " + kOutboxColumns);
+    set(Stmt::kMarkOutboxSent, "mark_outbox_sent",
+        "UPDATE outbox SET status = 'sent', sent_at = $3, last_error = NULL, lease_owner = NULL, lease_until = NULL "
+        "WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'failed')");
+    set(Stmt::kMarkOutboxFailed, "mark_outbox_failed",
+        "UPDATE outbox SET status = CASE WHEN CAST($4 AS BIGINT) IS NULL THEN 'dead' ELSE 'failed' END, "
+        "next_attempt_at = COALESCE(CAST($4 AS BIGINT), next_attempt_at), last_error = $3, lease_owner = NULL, "
+        "lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'failed')");
+    set(Stmt::kOutboxExists, "outbox_exists", "SELECT status FROM outbox WHERE id = $1");
+    set(Stmt::kListDeliveries, "list_deliveries",
+        "SELECT " + kOutboxColumns +
+            " FROM outbox WHERE (CAST($1 AS TEXT) IS NULL OR status = CAST($1 AS TEXT)) "
+            "ORDER BY created_at DESC, id DESC LIMIT $2");
+    const std::string claim_due_head =
+        "UPDATE instances SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM instances WHERE " +
+        due_filter + " ORDER BY next_check_at, id LIMIT $4";
+    set(Stmt::kClaimDue, "claim_due", claim_due_head + ") RETURNING " + icols,
+        claim_due_head + " FOR UPDATE SKIP LOCKED) RETURNING " + icols);
+    set(Stmt::kReleaseInstance, "release_instance",
+        "UPDATE instances SET lease_owner = NULL, lease_until = NULL, next_check_at = CASE WHEN monitoring = 1 "
+        "AND deleted_at IS NULL THEN CAST($3 AS BIGINT) ELSE NULL END WHERE id = $1 AND lease_owner = $2");
+    set(Stmt::kListAttention, "list_attention",
+        "SELECT " + iprefixed +
+            ", u.id, u.email, u.name, u.plan, u.created_at, CASE WHEN i.status IN "
+            "('INITIALIZING', 'DEPLOYING') AND " +
+            kLastMove +
+            " < $1 THEN 1 ELSE 0 END "
+            "FROM instances i LEFT JOIN users u ON u.id = i.user_id WHERE i.deleted_at IS NULL AND "
+            "(i.needs_attention = 1 OR (i.status IN ('INITIALIZING', 'DEPLOYING') AND " +
+            kLastMove +
+            " < $1)) "
+            "ORDER BY " +
+            kLastMove + ", i.id LIMIT $2");
+    set(Stmt::kInstanceStats, "instance_stats",
+        "SELECT COUNT(*), "
+        "COALESCE(SUM(CASE WHEN status <> 'DELETED' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN status = 'RUNNING' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN status IN ('INITIALIZING', 'DEPLOYING') THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN status = 'DELETED' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN status <> 'DELETED' AND needs_attention = 1 THEN 1 ELSE 0 END), 0) "
+        "FROM instances");
+    set(Stmt::kEventStats, "event_stats",
+        "SELECT COUNT(*), COALESCE(SUM(finished), 0), COALESCE(SUM(failed), 0), "
+        "AVG(CASE WHEN first_success IS NOT NULL THEN first_success - first_at END) FROM ("
+        "SELECT deployment_id, MIN(at) AS first_at, MIN(CASE WHEN to_status = 'SUCCESS' THEN at END) AS "
+        "first_success, MAX(CASE WHEN to_status IN ('SUCCESS', 'FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS finished, "
+        "MAX(CASE WHEN to_status IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed "
+        "FROM deployment_events GROUP BY deployment_id) AS d");
+    return e;
+}
+
+// `$N` → `?N`: SQLite's numbered parameters.
+std::string ToSqlite(const std::string& sql) {
+    std::string out = sql;
+    for (std::size_t i = 0; i + 1 < out.size(); ++i) {
+        if (out[i] == '$' && std::isdigit(static_cast<unsigned char>(out[i + 1]))) out[i] = '?';
+    }
+    return out;
+}
+
+struct Table {
+    std::array<Entry, static_cast<int>(Stmt::kCount)> entries = BuildEntries();
+    std::array<std::string, static_cast<int>(Stmt::kCount)> sqlite;
+    std::array<std::string, static_cast<int>(Stmt::kCount)> postgres;
+    Table() {
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            sqlite[i] = ToSqlite(entries[i].common);
+            postgres[i] = entries[i].postgres.empty() ? entries[i].common : entries[i].postgres;
+        }
+    }
+};
+
+const Table& GetTable() {
+    static const Table table;
+    return table;
+}
+
+}  // namespace
+
+std::string_view Name(Stmt stmt) {
+    return GetTable().entries.at(static_cast<std::size_t>(stmt)).name;
+}
+
+const std::string& Sql(Stmt stmt, Backend backend) {
+    const auto& table = GetTable();
+    const auto i = static_cast<std::size_t>(stmt);
+    return backend == Backend::kSqlite ? table.sqlite.at(i) : table.postgres.at(i);
+}
+
+}  // namespace railwatch::store::sql

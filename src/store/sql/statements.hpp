@@ -1,0 +1,64 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "store/store.hpp"
+
+/// Every statement the store runs, named, with its SQL per dialect. Drivers prepare each once per
+/// connection and cache it. Internal to src/store.
+namespace railwatch::store::sql {
+
+enum class Stmt : int {
+    kInsertUser,
+    kGetUser,
+    kListUsers,
+    kUserExists,
+    kInsertInstance,
+    kGetInstance,
+    kInstanceExists,
+    kInstancesByDeployment,
+    kListInstances,
+    kUpdateState,
+    kSetMonitoring,
+    kDeleteInstance,
+    kInsertEvent,
+    kFindEvent,
+    kListEvents,
+    kGetLogSeq,
+    kSetLogSeq,
+    kInsertLog,
+    kRotateLogs,
+    kRecentLogs,
+    kLatestLogTs,
+    kInsertHealth,
+    kRecentHealth,
+    kUptime,
+    kInsertNotification,
+    kListNotifications,
+    kMarkNotificationRead,
+    kInsertOutbox,
+    kClaimOutbox,
+    kMarkOutboxSent,
+    kMarkOutboxFailed,
+    kOutboxExists,
+    kListDeliveries,
+    kClaimDue,
+    kReleaseInstance,
+    kListAttention,
+    kInstanceStats,
+    kEventStats,
+    kCount,  // not a statement
+};
+
+/// A stable name for the statement (PostgreSQL prepared-statement name, error messages).
+std::string_view Name(Stmt stmt);
+
+/// The statement's SQL for `backend`: parameters are `$1`, `$2`… for PostgreSQL and `?1`, `?2`…
+/// for SQLite.
+const std::string& Sql(Stmt stmt, Backend backend);
+
+/// Column list of instance rows, in the order RowToInstance (sql_store.cpp) reads them.
+inline constexpr int kInstanceColumns = 27;
+
+}  // namespace railwatch::store::sql

@@ -1,0 +1,399 @@
+#include "store/sqlite/sqlite_driver.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace railwatch::store::sqlite {
+namespace {
+
+using sql::DbError;
+using sql::ExecResult;
+using sql::Param;
+using sql::Row;
+using sql::Stmt;
+using sql::Value;
+using util::ErrorCode;
+
+ErrorCode CodeFor(int rc) {
+    switch (rc & 0xFF) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return ErrorCode::kUnavailable;
+        case SQLITE_CONSTRAINT:
+            return ErrorCode::kConflict;
+        case SQLITE_FULL:
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_NOTADB:
+        case SQLITE_CORRUPT:
+            return ErrorCode::kIo;
+        case SQLITE_TOOBIG:
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+            return ErrorCode::kInvalidArgument;
+        default:
+            return ErrorCode::kInternal;
+    }
+}
+
+std::string Advice(int rc) {
+    switch (rc & 0xFF) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return "another process holds the database lock; retry later";
+        case SQLITE_FULL:
+            return "the disk is full; free space";
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_CANTOPEN:
+            return "check that the file and its directory are writable";
+        case SQLITE_NOTADB:
+        case SQLITE_CORRUPT:
+            return "the file is not a healthy SQLite database; restore it from a backup or point RAILWATCH_DB "
+                   "elsewhere";
+        case SQLITE_IOERR:
+            return "the disk reported an I/O error; check it";
+        default:
+            return "this is a bug in railwatch; please report it";
+    }
+}
+
+[[noreturn]] void Throw(sqlite3* db, int rc, std::string_view context) {
+    throw DbError(CodeFor(rc), fmt::format("SQLite {} failed: {} ({})", context, sqlite3_errmsg(db), Advice(rc)));
+}
+
+// $N → ?N (SQLite's numbered parameters), for SQL that is not in the statement table.
+std::string ToSqliteParams(const std::string& sql) {
+    std::string out = sql;
+    for (std::size_t i = 0; i + 1 < out.size(); ++i) {
+        if (out[i] == '$' && out[i + 1] >= '0' && out[i + 1] <= '9') out[i] = '?';
+    }
+    return out;
+}
+
+// One connection with its cached prepared statements. Used by one thread at a time.
+class Connection {
+  public:
+    Connection(const std::string& path, int flags, int busy_timeout_ms) : db_(path, flags, busy_timeout_ms) {}
+
+    ~Connection() {
+        for (sqlite3_stmt* s : cache_)
+            sqlite3_finalize(s);
+    }
+
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    SQLite::Database& db() { return db_; }
+    sqlite3* handle() { return db_.getHandle(); }
+
+    sqlite3_stmt* Prepared(Stmt stmt) {
+        auto& slot = cache_.at(static_cast<std::size_t>(stmt));
+        if (slot == nullptr) {
+            const std::string& text = sql::Sql(stmt, Backend::kSqlite);
+            const int rc = sqlite3_prepare_v3(handle(), text.c_str(), static_cast<int>(text.size()),
+                                              SQLITE_PREPARE_PERSISTENT, &slot, nullptr);
+            if (rc != SQLITE_OK) Throw(handle(), rc, fmt::format("preparing {}", sql::Name(stmt)));
+        }
+        return slot;
+    }
+
+    ExecResult Run(sqlite3_stmt* s, std::span<const Param> params, std::string_view what) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            const int index = static_cast<int>(i) + 1;
+            int rc = SQLITE_OK;
+            const Param& p = params[i];
+            if (const auto* n = std::get_if<std::int64_t>(&p)) {
+                rc = sqlite3_bind_int64(s, index, *n);
+            } else if (const auto* d = std::get_if<double>(&p)) {
+                rc = sqlite3_bind_double(s, index, *d);
+            } else if (const auto* t = std::get_if<std::string_view>(&p)) {
+                // SQLITE_STATIC: the text outlives this call (Param's contract); no copy.
+                rc = sqlite3_bind_text64(s, index, t->data(), t->size(), SQLITE_STATIC, SQLITE_UTF8);
+            } else {
+                rc = sqlite3_bind_null(s, index);
+            }
+            if (rc != SQLITE_OK) Throw(handle(), rc, fmt::format("binding parameter {} of {}", index, what));
+        }
+        ExecResult out;
+        const int columns = sqlite3_column_count(s);
+        while (true) {
+            const int rc = sqlite3_step(s);
+            if (rc == SQLITE_DONE) break;
+            if (rc != SQLITE_ROW) {
+                sqlite3_reset(s);
+                Throw(handle(), rc, std::string(what));
+            }
+            Row row;
+            row.values.reserve(static_cast<std::size_t>(columns));
+            for (int c = 0; c < columns; ++c) {
+                switch (sqlite3_column_type(s, c)) {
+                    case SQLITE_INTEGER:
+                        row.values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(s, c)));
+                        break;
+                    case SQLITE_FLOAT:
+                        row.values.emplace_back(sqlite3_column_double(s, c));
+                        break;
+                    case SQLITE_NULL:
+                        row.values.emplace_back(std::monostate{});
+                        break;
+                    default: {
+                        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
+                        const int bytes = sqlite3_column_bytes(s, c);
+                        row.values.emplace_back(
+                            std::string(text == nullptr ? "" : text, static_cast<std::size_t>(bytes)));
+                        break;
+                    }
+                }
+            }
+            out.rows.push_back(std::move(row));
+        }
+        if (!sqlite3_stmt_readonly(s)) out.affected = sqlite3_changes64(handle());
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);  // drop pointers to the caller's text
+        return out;
+    }
+
+    void ExecScript(const std::string& sql) {
+        char* error = nullptr;
+        const int rc = sqlite3_exec(handle(), sql.c_str(), nullptr, nullptr, &error);
+        if (rc != SQLITE_OK) {
+            const std::string message = error ? error : sqlite3_errstr(rc);
+            sqlite3_free(error);
+            throw DbError(CodeFor(rc), fmt::format("SQLite failed: {} ({})", message, Advice(rc)));
+        }
+    }
+
+  private:
+    SQLite::Database db_;
+    std::array<sqlite3_stmt*, static_cast<std::size_t>(Stmt::kCount)> cache_{};
+};
+
+class SqliteTx final : public sql::Tx {
+  public:
+    explicit SqliteTx(Connection& c) : c_(c) {}
+
+    ExecResult Exec(Stmt stmt, std::span<const Param> params) override {
+        return c_.Run(c_.Prepared(stmt), params, sql::Name(stmt));
+    }
+
+    ExecResult ExecRaw(const std::string& text, std::span<const Param> params) override {
+        if (params.empty() && text.find('$') == std::string::npos) {
+            // May hold several statements (migrations); those return no rows we need, except a
+            // single SELECT, which goes the prepared way below.
+            if (!text.starts_with("SELECT")) {
+                c_.ExecScript(text);
+                return {};
+            }
+        }
+        const std::string converted = ToSqliteParams(text);
+        sqlite3_stmt* s = nullptr;
+        const int rc =
+            sqlite3_prepare_v2(c_.handle(), converted.c_str(), static_cast<int>(converted.size()), &s, nullptr);
+        if (rc != SQLITE_OK) Throw(c_.handle(), rc, "preparing a statement");
+        struct Finalize {
+            sqlite3_stmt* s;
+            ~Finalize() { sqlite3_finalize(s); }
+        } finalize{s};
+        return c_.Run(s, params, "a statement");
+    }
+
+  private:
+    Connection& c_;
+};
+
+class SqliteDriver final : public sql::Driver {
+  public:
+    SqliteDriver(std::string path, const StoreOptions& options) : path_(std::move(path)), options_(options) {}
+
+    ~SqliteDriver() override {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        if (writer_thread_.joinable()) writer_thread_.join();
+    }
+
+    util::Result<void> Open() {
+        const int busy_ms =
+            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.busy_timeout).count());
+        try {
+            writer_ = std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_ms);
+            auto& db = writer_->db();
+            const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+            if (mode != "wal") {
+                return util::Fail(ErrorCode::kIo, fmt::format("SQLite database {} cannot use WAL mode (journal_mode "
+                                                              "is \"{}\"): put it on a local file system",
+                                                              path_, mode));
+            }
+            db.exec("PRAGMA synchronous = NORMAL");
+            db.exec("PRAGMA foreign_keys = ON");
+            for (int i = 0; i < std::max(1, options_.connections); ++i) {
+                auto reader = std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE, busy_ms);
+                reader->db().exec("PRAGMA foreign_keys = ON");
+                reader->db().exec("PRAGMA query_only = ON");
+                readers_.push_back(reader.get());
+                owned_readers_.push_back(std::move(reader));
+            }
+        } catch (const SQLite::Exception& e) {
+            return util::Fail(ErrorCode::kIo,
+                              fmt::format("cannot open SQLite database \"{}\": {} ({})", path_, e.what(),
+                                          Advice(e.getErrorCode() == 0 ? SQLITE_CANTOPEN : e.getErrorCode())));
+        }
+        writer_thread_ = std::thread([this] { WriterLoop(); });
+        return util::Ok();
+    }
+
+    Backend backend() const override { return Backend::kSqlite; }
+    std::string Describe() const override { return "sqlite:" + path_; }
+
+    util::Result<void> Write(const std::function<void(sql::Tx&)>& work) override {
+        Job job{&work, {}};
+        auto done = job.done.get_future();
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return util::Fail(ErrorCode::kCancelled, "the store is closing");
+            queue_.push_back(&job);
+        }
+        wake_.notify_one();
+        return done.get();
+    }
+
+    util::Result<void> Read(const std::function<void(sql::Tx&)>& work) override {
+        Connection* c = nullptr;
+        {
+            std::unique_lock lock(readers_mutex_);
+            readers_free_.wait(lock, [this] { return !readers_.empty(); });
+            c = readers_.back();
+            readers_.pop_back();
+        }
+        util::Result<void> result;
+        try {
+            c->ExecScript("BEGIN");
+            try {
+                SqliteTx tx(*c);
+                work(tx);
+            } catch (...) {
+                c->ExecScript("ROLLBACK");
+                throw;
+            }
+            c->ExecScript("COMMIT");
+        } catch (const DbError& e) {
+            result = tl::unexpected(e.error());
+        } catch (const std::exception& e) {
+            result = util::Fail(ErrorCode::kInternal, fmt::format("SQLite read failed: {}", e.what()));
+        }
+        {
+            std::lock_guard lock(readers_mutex_);
+            readers_.push_back(c);
+        }
+        readers_free_.notify_one();
+        return result;
+    }
+
+  private:
+    struct Job {
+        const std::function<void(sql::Tx&)>* work;
+        std::promise<util::Result<void>> done;
+    };
+
+    void WriterLoop() {
+        std::vector<Job*> batch;
+        std::vector<util::Result<void>> results;
+        while (true) {
+            {
+                std::unique_lock lock(mutex_);
+                wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+                if (queue_.empty() && stopping_) return;
+                batch.clear();
+                while (!queue_.empty() && batch.size() < static_cast<std::size_t>(std::max(1, options_.max_batch))) {
+                    batch.push_back(queue_.front());
+                    queue_.pop_front();
+                }
+            }
+            RunBatch(batch, results);
+            for (std::size_t i = 0; i < batch.size(); ++i)
+                batch[i]->done.set_value(std::move(results[i]));
+        }
+    }
+
+    // One BEGIN IMMEDIATE … COMMIT for the whole batch; each job inside a savepoint.
+    void RunBatch(const std::vector<Job*>& batch, std::vector<util::Result<void>>& results) {
+        results.assign(batch.size(), util::Ok());
+        Connection& c = *writer_;
+        try {
+            c.ExecScript("BEGIN IMMEDIATE");
+        } catch (const DbError& e) {
+            for (auto& r : results)
+                r = tl::unexpected(e.error());
+            return;
+        }
+        SqliteTx tx(c);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            try {
+                c.ExecScript("SAVEPOINT job");
+                try {
+                    (*batch[i]->work)(tx);
+                } catch (...) {
+                    c.ExecScript("ROLLBACK TO job");
+                    c.ExecScript("RELEASE job");
+                    throw;
+                }
+                c.ExecScript("RELEASE job");
+            } catch (const DbError& e) {
+                results[i] = tl::unexpected(e.error());
+            } catch (const std::exception& e) {
+                results[i] = util::Fail(ErrorCode::kInternal, fmt::format("SQLite write failed: {}", e.what()));
+            }
+        }
+        try {
+            c.ExecScript("COMMIT");
+        } catch (const DbError& e) {
+            try {
+                c.ExecScript("ROLLBACK");
+            } catch (const DbError&) {
+                // The transaction may already be gone; nothing else to undo.
+            }
+            for (auto& r : results)
+                r = tl::unexpected(e.error());
+        }
+    }
+
+    std::string path_;
+    StoreOptions options_;
+    std::unique_ptr<Connection> writer_;
+    std::vector<std::unique_ptr<Connection>> owned_readers_;
+
+    std::mutex readers_mutex_;
+    std::condition_variable readers_free_;
+    std::vector<Connection*> readers_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Job*> queue_;
+    bool stopping_ = false;
+    std::thread writer_thread_;
+};
+
+}  // namespace
+
+util::Result<std::unique_ptr<sql::Driver>> OpenSqliteDriver(const std::string& path, const StoreOptions& options) {
+    auto driver = std::make_unique<SqliteDriver>(path, options);
+    if (auto r = driver->Open(); !r) return tl::unexpected(r.error());
+    return std::unique_ptr<sql::Driver>(std::move(driver));
+}
+
+}  // namespace railwatch::store::sqlite

@@ -1,0 +1,1212 @@
+// The store conformance suite: every test runs against every backend (see conformance.hpp).
+
+#include "conformance/conformance.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace railwatch::store::test {
+namespace {
+
+using core::InstanceStatus;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using util::ErrorCode;
+
+Timestamp T(long long seconds) {
+    using namespace std::chrono;
+    return Timestamp(sys_days{year{2026} / January / 1}) + core::Seconds(seconds);
+}
+
+User MakeUser(const std::string& id) {
+    return User{id, id + "@example.com", "Name " + id, "hobby", T(0)};
+}
+
+Instance MakeInstance(const std::string& id, Timestamp created = T(0)) {
+    Instance i;
+    i.id = id;
+    i.service_id = "svc-" + id;
+    i.environment_id = "env-1";
+    i.created_at = created;
+    i.state.next_check_at = created;
+    return i;
+}
+
+OutboxMessage MakeOutbox(const std::string& key, Timestamp at = T(0)) {
+    return OutboxMessage{"out-" + key, "email", key, R"({"to":"a@example.com"})", at, std::nullopt};
+}
+
+Transition MakeTransition(const std::string& instance, const std::string& deployment, std::string to, Timestamp at,
+                          std::vector<std::string> outbox_keys = {}) {
+    Transition t;
+    t.instance_id = instance;
+    t.deployment_id = deployment;
+    t.to_status = std::move(to);
+    t.at = at;
+    t.source = "poll";
+    t.state.status = InstanceStatus::kDeploying;
+    t.state.deployment_status = t.to_status;
+    t.state.deployment_updated_at = at;
+    for (const auto& key : outbox_keys)
+        t.outbox.push_back(MakeOutbox(key, at));
+    return t;
+}
+
+LogLine MakeLog(const std::string& instance, int n, LogKind kind = LogKind::kDeploy, std::string deployment = "dep-1") {
+    return LogLine{instance, std::move(deployment), kind, T(n), "info", "line " + std::to_string(n)};
+}
+
+template <typename T>
+T Must(util::Result<T> r) {
+    if (!r) ADD_FAILURE() << "unexpected error: " << r.error().ToString();
+    if constexpr (std::is_void_v<T>) {
+        return;
+    } else {
+        return r ? std::move(*r) : T{};
+    }
+}
+
+void ExpectCode(const util::Error& e, ErrorCode code) {
+    EXPECT_EQ(e.code, code) << e.ToString();
+}
+
+// --- schema -----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
+    EXPECT_EQ(Must(store_->SchemaVersion()), 1);
+    EXPECT_TRUE(Must(store_->Migrate()).empty());
+}
+
+TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
+    const std::string url = GetParam().fresh_url("empty");
+    StoreOptions options;
+    options.migrate = false;
+    auto store = Must(OpenStore(url, options));
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(Must(store->SchemaVersion()), 0);
+    const auto applied = Must(store->Migrate());
+    ASSERT_EQ(applied.size(), 1u);
+    EXPECT_EQ(applied[0].version, 1);
+    EXPECT_EQ(applied[0].name, "initial schema");
+    EXPECT_EQ(Must(store->SchemaVersion()), 1);
+    EXPECT_TRUE(Must(store->Migrate()).empty());
+}
+
+TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
+    const std::string url = GetParam().fresh_url("race");
+    StoreOptions options;
+    options.migrate = false;
+    auto a = Must(OpenStore(url, options));
+    auto b = Must(OpenStore(url, options));
+    ASSERT_TRUE(a && b);
+    util::Result<std::vector<AppliedMigration>> ra, rb;
+    std::thread ta([&] { ra = a->Migrate(); });
+    std::thread tb([&] { rb = b->Migrate(); });
+    ta.join();
+    tb.join();
+    ASSERT_TRUE(ra) << ra.error().ToString();
+    ASSERT_TRUE(rb) << rb.error().ToString();
+    EXPECT_EQ(ra->size() + rb->size(), 1u);
+    EXPECT_EQ(Must(a->SchemaVersion()), 1);
+}
+
+TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
+    const auto d = store_->Describe();
+    if (store_->backend() == Backend::kSqlite) {
+        EXPECT_TRUE(d.starts_with("sqlite:")) << d;
+    } else {
+        EXPECT_TRUE(d.starts_with("postgres")) << d;
+    }
+}
+
+// --- users ------------------------------------------------------------------------------
+
+TEST_P(StoreConformance, CreatedUserReadsBackEqual) {
+    const User u = MakeUser("u1");
+    Must(store_->CreateUser(u));
+    EXPECT_EQ(Must(store_->GetUser("u1")), u);
+}
+
+TEST_P(StoreConformance, DuplicateUserIdIsAConflict) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    User again = MakeUser("u1");
+    again.email = "other@example.com";
+    const auto r = store_->CreateUser(again);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kConflict);
+    EXPECT_THAT(r.error().message, HasSubstr("u1"));
+}
+
+TEST_P(StoreConformance, DuplicateUserEmailIsAConflict) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    User other = MakeUser("u2");
+    other.email = "u1@example.com";
+    const auto r = store_->CreateUser(other);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kConflict);
+}
+
+TEST_P(StoreConformance, MissingUserIsNotFound) {
+    const auto r = store_->GetUser("nobody");
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+    EXPECT_THAT(r.error().message, HasSubstr("nobody"));
+}
+
+TEST_P(StoreConformance, ListUsersReturnsEveryUserInCreationOrder) {
+    User b = MakeUser("b");
+    b.created_at = T(2);
+    User a = MakeUser("a");
+    a.created_at = T(1);
+    Must(store_->CreateUser(b));
+    Must(store_->CreateUser(a));
+    const auto users = Must(store_->ListUsers());
+    ASSERT_EQ(users.size(), 2u);
+    EXPECT_EQ(users[0].id, "a");
+    EXPECT_EQ(users[1].id, "b");
+}
+
+TEST_P(StoreConformance, UserWithEmptyEmailIsRejected) {
+    User u = MakeUser("u1");
+    u.email.clear();
+    const auto r = store_->CreateUser(u);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("email"));
+}
+
+// --- instances --------------------------------------------------------------------------
+
+TEST_P(StoreConformance, InstanceRoundTripsEveryField) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    Instance i = MakeInstance("i1", T(10));
+    i.user_id = "u1";
+    i.project_name = "shop";
+    i.project_id = "proj-1";
+    i.monitoring = true;
+    i.check_interval_s = 15;
+    auto& s = i.state;
+    s.status = InstanceStatus::kFailed;
+    s.deployment_id = "dep-9";
+    s.deployment_status = "CRASHED";
+    s.progress = 100;
+    s.health = "UNHEALTHY";
+    s.error_type = core::ErrorClass::kResource;
+    s.error_message = "out of memory";
+    s.error_stack = "at main()\nat start()";
+    s.retry_count = 2;
+    s.needs_attention = true;
+    s.attention_reason = "crash loop";
+    s.deployment_started_at = T(11);
+    s.deployment_updated_at = T(12) + std::chrono::nanoseconds(123456789);
+    s.deployment_completed_at = T(13);
+    s.next_check_at = T(14);
+    Must(store_->CreateInstance(i));
+    EXPECT_EQ(Must(store_->GetInstance("i1")), i);
+}
+
+TEST_P(StoreConformance, InstanceWithoutOptionalFieldsReadsBackNulls) {
+    Instance i = MakeInstance("i1");
+    i.state.next_check_at.reset();
+    Must(store_->CreateInstance(i));
+    const Instance got = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(got, i);
+    EXPECT_FALSE(got.user_id);
+    EXPECT_FALSE(got.state.deployment_status);
+    EXPECT_FALSE(got.state.error_type);
+    EXPECT_FALSE(got.lease_owner);
+}
+
+TEST_P(StoreConformance, DuplicateInstanceIdIsAConflict) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    const auto r = store_->CreateInstance(MakeInstance("i1"));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kConflict);
+}
+
+TEST_P(StoreConformance, InstanceOfUnknownUserIsNotFoundAndNotStored) {
+    Instance i = MakeInstance("i1");
+    i.user_id = "ghost";
+    const auto r = store_->CreateInstance(i);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+    EXPECT_THAT(r.error().message, HasSubstr("ghost"));
+    EXPECT_FALSE(store_->GetInstance("i1"));
+}
+
+TEST_P(StoreConformance, MissingInstanceIsNotFound) {
+    const auto r = store_->GetInstance("nope");
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ListInstancesIsNewestFirst) {
+    Must(store_->CreateInstance(MakeInstance("a", T(1))));
+    Must(store_->CreateInstance(MakeInstance("b", T(3))));
+    Must(store_->CreateInstance(MakeInstance("c", T(2))));
+    const auto page = Must(store_->ListInstances({}));
+    std::vector<std::string> ids;
+    for (const auto& i : page.items)
+        ids.push_back(i.id);
+    EXPECT_THAT(ids, ElementsAre("b", "c", "a"));
+    EXPECT_TRUE(page.next_cursor.empty());
+}
+
+TEST_P(StoreConformance, ListInstancesFiltersByStatus) {
+    Instance running = MakeInstance("run");
+    running.state.status = InstanceStatus::kRunning;
+    Instance failed = MakeInstance("fail");
+    failed.state.status = InstanceStatus::kFailed;
+    Must(store_->CreateInstance(running));
+    Must(store_->CreateInstance(failed));
+    InstanceQuery q;
+    q.status = InstanceStatus::kFailed;
+    const auto page = Must(store_->ListInstances(q));
+    ASSERT_EQ(page.items.size(), 1u);
+    EXPECT_EQ(page.items[0].id, "fail");
+}
+
+TEST_P(StoreConformance, ListInstancesFiltersByNeedsAttention) {
+    Instance flagged = MakeInstance("flagged");
+    flagged.state.needs_attention = true;
+    Must(store_->CreateInstance(flagged));
+    Must(store_->CreateInstance(MakeInstance("calm")));
+    InstanceQuery q;
+    q.needs_attention = true;
+    auto page = Must(store_->ListInstances(q));
+    ASSERT_EQ(page.items.size(), 1u);
+    EXPECT_EQ(page.items[0].id, "flagged");
+    q.needs_attention = false;
+    page = Must(store_->ListInstances(q));
+    ASSERT_EQ(page.items.size(), 1u);
+    EXPECT_EQ(page.items[0].id, "calm");
+}
+
+TEST_P(StoreConformance, ListInstancesLeavesOutDeletedUnlessAskedFor) {
+    Must(store_->CreateInstance(MakeInstance("keep")));
+    Must(store_->CreateInstance(MakeInstance("gone")));
+    Must(store_->DeleteInstance("gone", T(5)));
+    auto page = Must(store_->ListInstances({}));
+    ASSERT_EQ(page.items.size(), 1u);
+    EXPECT_EQ(page.items[0].id, "keep");
+    InstanceQuery q;
+    q.status = InstanceStatus::kDeleted;
+    page = Must(store_->ListInstances(q));
+    ASSERT_EQ(page.items.size(), 1u);
+    EXPECT_EQ(page.items[0].id, "gone");
+}
+
+TEST_P(StoreConformance, CursorPagesVisitEveryInstanceExactlyOnce) {
+    std::set<std::string> created;
+    for (int n = 0; n < 25; ++n) {
+        // Several instances share a created_at so that the id breaks ties.
+        const std::string id = "inst-" + std::to_string(n);
+        Must(store_->CreateInstance(MakeInstance(id, T(n / 3))));
+        created.insert(id);
+    }
+    std::vector<std::string> seen;
+    InstanceQuery q;
+    q.limit = 7;
+    int pages = 0;
+    do {
+        const auto page = Must(store_->ListInstances(q));
+        for (const auto& i : page.items)
+            seen.push_back(i.id);
+        q.cursor = page.next_cursor;
+        ASSERT_LT(++pages, 10);
+    } while (!q.cursor.empty());
+    EXPECT_EQ(pages, 4);
+    EXPECT_EQ(seen.size(), 25u);
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), created);
+}
+
+TEST_P(StoreConformance, ForeignCursorIsRejectedWithAdvice) {
+    InstanceQuery q;
+    q.cursor = "not-a-cursor";
+    const auto r = store_->ListInstances(q);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("without a cursor"));
+}
+
+TEST_P(StoreConformance, OutOfRangeLimitIsRejected) {
+    InstanceQuery q;
+    q.limit = 0;
+    auto r = store_->ListInstances(q);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    q.limit = 1'000'000;
+    r = store_->ListInstances(q);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, SaveStateChangesOnlyTheStateColumns) {
+    Instance i = MakeInstance("i1");
+    i.check_interval_s = 42;
+    Must(store_->CreateInstance(i));
+    InstanceState s;
+    s.status = InstanceStatus::kRunning;
+    s.deployment_id = "dep-2";
+    s.deployment_status = "SUCCESS";
+    s.progress = 100;
+    s.next_check_at = T(60);
+    Must(store_->SaveState("i1", s));
+    const Instance got = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(got.state, s);
+    EXPECT_EQ(got.check_interval_s, 42);
+    EXPECT_EQ(got.service_id, i.service_id);
+}
+
+TEST_P(StoreConformance, SaveStateOfMissingInstanceIsNotFound) {
+    const auto r = store_->SaveState("nope", InstanceState{});
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, TurningMonitoringOffClearsScheduleAndLease) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(30), 10)).size(), 1u);
+    Must(store_->SetMonitoring("i1", false, std::nullopt, T(1)));
+    const Instance got = Must(store_->GetInstance("i1"));
+    EXPECT_FALSE(got.monitoring);
+    EXPECT_FALSE(got.state.next_check_at);
+    EXPECT_FALSE(got.lease_owner);
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(100), core::Seconds(30), 10)).empty());
+}
+
+TEST_P(StoreConformance, TurningMonitoringOnSchedulesTheNextCheck) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->SetMonitoring("i1", false, std::nullopt, T(0)));
+    Must(store_->SetMonitoring("i1", true, 20, T(50)));
+    const Instance got = Must(store_->GetInstance("i1"));
+    EXPECT_TRUE(got.monitoring);
+    EXPECT_EQ(got.check_interval_s, 20);
+    EXPECT_EQ(got.state.next_check_at, T(50));
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w", T(49), core::Seconds(5), 10)).empty());
+    EXPECT_EQ(Must(store_->ClaimDueInstances("w", T(50), core::Seconds(5), 10)).size(), 1u);
+}
+
+TEST_P(StoreConformance, MonitoringADeletedInstanceIsAConflict) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->DeleteInstance("i1", T(1)));
+    const auto r = store_->SetMonitoring("i1", true, std::nullopt, T(2));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kConflict);
+    const auto missing = store_->SetMonitoring("nope", true, std::nullopt, T(2));
+    ASSERT_FALSE(missing);
+    ExpectCode(missing.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, DeletedInstanceKeepsItsHistory) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->ApplyTransition(MakeTransition("i1", "d1", "BUILDING", T(1))));
+    Must(store_->DeleteInstance("i1", T(7)));
+    Must(store_->DeleteInstance("i1", T(9)));  // a second delete keeps the first time
+    const Instance got = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(got.state.status, InstanceStatus::kDeleted);
+    EXPECT_FALSE(got.monitoring);
+    EXPECT_EQ(got.deleted_at, T(7));
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).size(), 1u);
+    const auto missing = store_->DeleteInstance("nope", T(1));
+    ASSERT_FALSE(missing);
+    ExpectCode(missing.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, InstancesAreFoundByTheirDeployment) {
+    Instance a = MakeInstance("a");
+    a.state.deployment_id = "dep-x";
+    Instance b = MakeInstance("b");
+    b.state.deployment_id = "dep-y";
+    Must(store_->CreateInstance(a));
+    Must(store_->CreateInstance(b));
+    const auto found = Must(store_->FindInstancesByDeployment("dep-x"));
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].id, "a");
+    EXPECT_TRUE(Must(store_->FindInstancesByDeployment("dep-z")).empty());
+}
+
+// --- transitions ------------------------------------------------------------------------
+
+TEST_P(StoreConformance, TransitionWritesEventStateAndOutboxTogether) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Transition t = MakeTransition("i1", "dep-1", "FAILED", T(5), {"k1", "k2"});
+    t.from_status = "DEPLOYING";
+    t.state.status = InstanceStatus::kFailed;
+    t.state.error_type = core::ErrorClass::kConfiguration;
+    t.state.error_message = "missing env";
+    const auto r = Must(store_->ApplyTransition(t));
+    EXPECT_TRUE(r.applied);
+    EXPECT_GT(r.event_id, 0);
+    const Instance got = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(got.state.status, InstanceStatus::kFailed);
+    EXPECT_EQ(got.state.deployment_id, "dep-1");
+    EXPECT_EQ(got.state.deployment_status, "FAILED");
+    EXPECT_EQ(got.state.error_message, "missing env");
+    const auto events = Must(store_->ListEvents("i1", 10));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].id, r.event_id);
+    EXPECT_EQ(events[0].from_status, "DEPLOYING");
+    EXPECT_EQ(events[0].to_status, "FAILED");
+    EXPECT_EQ(events[0].at, T(5));
+    EXPECT_EQ(events[0].source, "poll");
+    EXPECT_EQ(Must(store_->ListDeliveries(OutboxStatus::kPending, 10)).size(), 2u);
+}
+
+TEST_P(StoreConformance, SameTransitionTwiceIsRecordedOnce) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Transition t = MakeTransition("i1", "dep-1", "SUCCESS", T(5), {"k1"});
+    t.state.retry_count = 1;
+    const auto first = Must(store_->ApplyTransition(t));
+    // A replay (e.g. after a crash between commit and acknowledgement) with other state must
+    // not change anything.
+    t.state.retry_count = 7;
+    t.outbox = {MakeOutbox("k-other")};
+    const auto second = Must(store_->ApplyTransition(t));
+    EXPECT_TRUE(first.applied);
+    EXPECT_FALSE(second.applied);
+    EXPECT_EQ(second.event_id, first.event_id);
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).size(), 1u);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.retry_count, 1);
+    EXPECT_EQ(Must(store_->ListDeliveries(std::nullopt, 10)).size(), 1u);
+}
+
+TEST_P(StoreConformance, TransitionOfUnknownInstanceWritesNothing) {
+    const auto r = store_->ApplyTransition(MakeTransition("ghost", "dep-1", "SUCCESS", T(1), {"k1"}));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+    EXPECT_TRUE(Must(store_->ListDeliveries(std::nullopt, 10)).empty());
+}
+
+TEST_P(StoreConformance, TransitionWithABadOutboxRowWritesNothing) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Transition t = MakeTransition("i1", "dep-1", "SUCCESS", T(1), {"k1"});
+    t.outbox.push_back(MakeOutbox("k2"));
+    t.outbox.back().payload = std::string("bad \xff payload");
+    const auto r = store_->ApplyTransition(t);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("payload"));
+    EXPECT_TRUE(Must(store_->ListEvents("i1", 10)).empty());
+    EXPECT_TRUE(Must(store_->ListDeliveries(std::nullopt, 10)).empty());
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.status, InstanceStatus::kInitializing);
+}
+
+TEST_P(StoreConformance, UnknownRailwayStatusIsKeptVerbatim) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Transition t = MakeTransition("i1", "dep-1", "HIBERNATING_V2", T(1));
+    Must(store_->ApplyTransition(t));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_status, "HIBERNATING_V2");
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).at(0).to_status, "HIBERNATING_V2");
+}
+
+TEST_P(StoreConformance, EventsAreOldestFirstAndTheLimitKeepsTheNewest) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    const std::vector<std::string> statuses = {"QUEUED", "BUILDING", "DEPLOYING", "SUCCESS", "CRASHED"};
+    for (std::size_t k = 0; k < statuses.size(); ++k)
+        Must(store_->ApplyTransition(MakeTransition("i1", "d1", statuses[k], T(static_cast<long long>(k)))));
+    const auto events = Must(store_->ListEvents("i1", 3));
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events[0].to_status, "DEPLOYING");
+    EXPECT_EQ(events[2].to_status, "CRASHED");
+}
+
+TEST_P(StoreConformance, OutboxDedupKeyHoldsAcrossTransitions) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->ApplyTransition(MakeTransition("i1", "d1", "FAILED", T(1), {"notify-d1-failed"})));
+    Must(store_->ApplyTransition(MakeTransition("i1", "d1", "CRASHED", T(2), {"notify-d1-failed"})));
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).size(), 2u);
+    EXPECT_EQ(Must(store_->ListDeliveries(std::nullopt, 10)).size(), 1u);
+}
+
+TEST_P(StoreConformance, ConcurrentTransitionsAreAllRecorded) {
+    constexpr int kThreads = 6;
+    constexpr int kPerThread = 40;
+    for (int t = 0; t < kThreads; ++t)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(t))));
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            const std::string id = "i" + std::to_string(t);
+            for (int n = 0; n < kPerThread; ++n) {
+                auto tr = MakeTransition(id, "d", "S" + std::to_string(n), T(n), {id + "-" + std::to_string(n)});
+                tr.state.retry_count = n;
+                if (!store_->ApplyTransition(tr)) ++failures;
+            }
+        });
+    }
+    for (auto& th : threads)
+        th.join();
+    EXPECT_EQ(failures.load(), 0);
+    for (int t = 0; t < kThreads; ++t) {
+        const std::string id = "i" + std::to_string(t);
+        EXPECT_EQ(Must(store_->ListEvents(id, 1000)).size(), static_cast<std::size_t>(kPerThread));
+        EXPECT_EQ(Must(store_->GetInstance(id)).state.retry_count, kPerThread - 1);
+    }
+    EXPECT_EQ(Must(store_->ListDeliveries(std::nullopt, 1000)).size(), static_cast<std::size_t>(kThreads * kPerThread));
+}
+
+// --- logs -------------------------------------------------------------------------------
+
+TEST_P(StoreConformance, LogsComeBackOldestFirst) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    const auto r = Must(store_->AppendLogs({MakeLog("i1", 1), MakeLog("i1", 2), MakeLog("i1", 3)}));
+    EXPECT_EQ(r.inserted, 3);
+    EXPECT_EQ(r.duplicates, 0);
+    const auto lines = Must(store_->RecentLogs("i1", 10));
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0], MakeLog("i1", 1));
+    EXPECT_EQ(lines[2], MakeLog("i1", 3));
+}
+
+TEST_P(StoreConformance, DuplicateLogLinesAreDropped) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->AppendLogs({MakeLog("i1", 1), MakeLog("i1", 2)}));
+    // Railway returns the boundary line again on an incremental fetch; a batch may repeat too.
+    const auto r = Must(store_->AppendLogs({MakeLog("i1", 2), MakeLog("i1", 3), MakeLog("i1", 3)}));
+    EXPECT_EQ(r.inserted, 1);
+    EXPECT_EQ(r.duplicates, 2);
+    EXPECT_EQ(Must(store_->RecentLogs("i1", 10)).size(), 3u);
+}
+
+TEST_P(StoreConformance, SameMessageAtAnotherTimeOrKindIsNotADuplicate) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    LogLine a = MakeLog("i1", 1);
+    LogLine b = a;
+    b.ts = T(2);
+    LogLine c = a;
+    c.kind = LogKind::kBuild;
+    LogLine d = a;
+    d.deployment_id = "dep-2";
+    const auto r = Must(store_->AppendLogs({a, b, c, d}));
+    EXPECT_EQ(r.inserted, 4);
+}
+
+TEST_P(StoreConformance, RotationKeepsTheNewestMaxLogsLines) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    std::vector<LogLine> batch;
+    for (int n = 0; n < 30; ++n)
+        batch.push_back(MakeLog("i1", n));
+    auto r = Must(store_->AppendLogs(batch, 10));
+    EXPECT_EQ(r.inserted, 30);
+    EXPECT_EQ(r.rotated, 20);
+    r = Must(store_->AppendLogs({MakeLog("i1", 30), MakeLog("i1", 31)}, 10));
+    EXPECT_EQ(r.rotated, 2);
+    const auto lines = Must(store_->RecentLogs("i1", 100));
+    ASSERT_EQ(lines.size(), 10u);
+    EXPECT_EQ(lines.front().message, "line 22");
+    EXPECT_EQ(lines.back().message, "line 31");
+}
+
+TEST_P(StoreConformance, RotationIsPerInstance) {
+    Must(store_->CreateInstance(MakeInstance("a")));
+    Must(store_->CreateInstance(MakeInstance("b")));
+    std::vector<LogLine> batch;
+    for (int n = 0; n < 8; ++n) {
+        batch.push_back(MakeLog("a", n));
+        batch.push_back(MakeLog("b", n));
+    }
+    Must(store_->AppendLogs(batch, 5));
+    Must(store_->AppendLogs({MakeLog("a", 100)}, 5));
+    EXPECT_EQ(Must(store_->RecentLogs("a", 100)).size(), 5u);
+    const auto b = Must(store_->RecentLogs("b", 100));
+    ASSERT_EQ(b.size(), 5u);
+    EXPECT_EQ(b.front().message, "line 3");
+}
+
+TEST_P(StoreConformance, RecentLogsFiltersByKindAndLimit) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->AppendLogs({MakeLog("i1", 1, LogKind::kBuild), MakeLog("i1", 2, LogKind::kDeploy),
+                             MakeLog("i1", 3, LogKind::kBuild), MakeLog("i1", 4, LogKind::kBuild)}));
+    const auto build = Must(store_->RecentLogs("i1", 2, LogKind::kBuild));
+    ASSERT_EQ(build.size(), 2u);
+    EXPECT_EQ(build[0].message, "line 3");
+    EXPECT_EQ(build[1].message, "line 4");
+    const auto deploy = Must(store_->RecentLogs("i1", 10, LogKind::kDeploy));
+    ASSERT_EQ(deploy.size(), 1u);
+    EXPECT_EQ(deploy[0].kind, LogKind::kDeploy);
+}
+
+TEST_P(StoreConformance, LogBatchNamingAnUnknownInstanceWritesNothing) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    const auto r = store_->AppendLogs({MakeLog("i1", 1), MakeLog("ghost", 2)});
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+    EXPECT_TRUE(Must(store_->RecentLogs("i1", 10)).empty());
+}
+
+TEST_P(StoreConformance, LatestLogTimestampFollowsDeploymentAndKind) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    EXPECT_FALSE(Must(store_->LatestLogTimestamp("i1", "dep-1", LogKind::kDeploy)));
+    Must(store_->AppendLogs({MakeLog("i1", 5), MakeLog("i1", 9), MakeLog("i1", 20, LogKind::kBuild)}));
+    EXPECT_EQ(Must(store_->LatestLogTimestamp("i1", "dep-1", LogKind::kDeploy)), T(9));
+    EXPECT_EQ(Must(store_->LatestLogTimestamp("i1", "dep-1", LogKind::kBuild)), T(20));
+    EXPECT_FALSE(Must(store_->LatestLogTimestamp("i1", "dep-2", LogKind::kDeploy)));
+}
+
+TEST_P(StoreConformance, LogLineWithInvalidUtf8IsRejectedByIndexAndNothingIsWritten) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    LogLine bad = MakeLog("i1", 2);
+    bad.message = "broken \xc3\x28 sequence";
+    const auto r = store_->AppendLogs({MakeLog("i1", 1), bad});
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("log line 1 message"));
+    EXPECT_THAT(r.error().message, HasSubstr("UTF-8"));
+    EXPECT_TRUE(Must(store_->RecentLogs("i1", 10)).empty());
+}
+
+TEST_P(StoreConformance, LogTimestampsKeepNanoseconds) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    LogLine l = MakeLog("i1", 1);
+    l.ts += std::chrono::nanoseconds(987654321);
+    Must(store_->AppendLogs({l}));
+    EXPECT_EQ(Must(store_->RecentLogs("i1", 1)).at(0).ts, l.ts);
+}
+
+// --- health -----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, HealthChecksComeBackNewestFirst) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    HealthCheck ok{0, "i1", T(1), true, 200, 35, std::nullopt};
+    HealthCheck bad{0, "i1", T(2), false, std::nullopt, std::nullopt, "connection refused"};
+    ok.id = Must(store_->RecordHealthCheck(ok));
+    bad.id = Must(store_->RecordHealthCheck(bad));
+    EXPECT_NE(ok.id, bad.id);
+    const auto checks = Must(store_->RecentHealthChecks("i1", 10));
+    ASSERT_EQ(checks.size(), 2u);
+    EXPECT_EQ(checks[0], bad);
+    EXPECT_EQ(checks[1], ok);
+}
+
+TEST_P(StoreConformance, UptimeCountsChecksInTheWindow) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    for (int n = 0; n < 10; ++n)
+        Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(n), n != 3 && n != 8, 200, 10, std::nullopt}));
+    const auto all = Must(store_->Uptime("i1", T(0)));
+    EXPECT_EQ(all.checks, 10);
+    EXPECT_EQ(all.ok, 8);
+    EXPECT_EQ(all.last_checked_at, T(9));
+    EXPECT_EQ(all.last_failure_at, T(8));
+    EXPECT_DOUBLE_EQ(all.Ratio(), 0.8);
+    const auto recent = Must(store_->Uptime("i1", T(5)));
+    EXPECT_EQ(recent.checks, 5);
+    EXPECT_EQ(recent.ok, 4);
+    const auto none = Must(store_->Uptime("i1", T(100)));
+    EXPECT_EQ(none.checks, 0);
+    EXPECT_DOUBLE_EQ(none.Ratio(), 1.0);
+}
+
+TEST_P(StoreConformance, HealthCheckOfUnknownInstanceIsNotFound) {
+    const auto r = store_->RecordHealthCheck(HealthCheck{0, "ghost", T(1), true, 200, 1, std::nullopt});
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+}
+
+// --- notifications ----------------------------------------------------------------------
+
+Notification MakeNotification(const std::string& id, const std::string& user, Timestamp at) {
+    return Notification{id,           user, "deployment_failed", "Deploy failed", "dep-1 crashed", R"({"d":1})",
+                        std::nullopt, at};
+}
+
+TEST_P(StoreConformance, NotificationsListNewestFirst) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    const auto a = MakeNotification("n1", "u1", T(1));
+    const auto b = MakeNotification("n2", "u1", T(2));
+    EXPECT_TRUE(Must(store_->AddNotification(a)));
+    EXPECT_TRUE(Must(store_->AddNotification(b)));
+    EXPECT_THAT(Must(store_->ListNotifications({})), ElementsAre(b, a));
+}
+
+TEST_P(StoreConformance, AddingANotificationTwiceKeepsOne) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    EXPECT_TRUE(Must(store_->AddNotification(MakeNotification("n1", "u1", T(1)))));
+    EXPECT_FALSE(Must(store_->AddNotification(MakeNotification("n1", "u1", T(1)))));
+    EXPECT_EQ(Must(store_->ListNotifications({})).size(), 1u);
+}
+
+TEST_P(StoreConformance, MarkingReadRemovesFromTheUnreadInbox) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    Must(store_->AddNotification(MakeNotification("n1", "u1", T(1))));
+    Must(store_->AddNotification(MakeNotification("n2", "u1", T(2))));
+    Must(store_->MarkNotificationRead("n1", T(10)));
+    NotificationQuery q;
+    q.unread_only = true;
+    const auto unread = Must(store_->ListNotifications(q));
+    ASSERT_EQ(unread.size(), 1u);
+    EXPECT_EQ(unread[0].id, "n2");
+}
+
+TEST_P(StoreConformance, MarkingReadTwiceKeepsTheFirstTime) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    Must(store_->AddNotification(MakeNotification("n1", "u1", T(1))));
+    Must(store_->MarkNotificationRead("n1", T(10)));
+    Must(store_->MarkNotificationRead("n1", T(20)));
+    EXPECT_EQ(Must(store_->ListNotifications({})).at(0).read_at, T(10));
+}
+
+TEST_P(StoreConformance, MarkingAnUnknownNotificationIsNotFound) {
+    const auto r = store_->MarkNotificationRead("nope", T(1));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, NotificationForUnknownUserIsNotFound) {
+    const auto r = store_->AddNotification(MakeNotification("n1", "ghost", T(1)));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, NotificationsFilterByUser) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    Must(store_->CreateUser(MakeUser("u2")));
+    Must(store_->AddNotification(MakeNotification("n1", "u1", T(1))));
+    Must(store_->AddNotification(MakeNotification("n2", "u2", T(2))));
+    NotificationQuery q;
+    q.user_id = "u2";
+    const auto got = Must(store_->ListNotifications(q));
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].id, "n2");
+}
+
+// --- outbox -----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, EnqueueSkipsKnownDedupKeys) {
+    EXPECT_EQ(Must(store_->EnqueueOutbox({MakeOutbox("a"), MakeOutbox("b")})), 2);
+    OutboxMessage again = MakeOutbox("a");
+    again.id = "out-a-2";
+    EXPECT_EQ(Must(store_->EnqueueOutbox({again, MakeOutbox("c")})), 1);
+    EXPECT_EQ(Must(store_->ListDeliveries(std::nullopt, 10)).size(), 3u);
+}
+
+TEST_P(StoreConformance, ClaimOutboxTakesOnlyDueRowsAndLeasesThem) {
+    OutboxMessage later = MakeOutbox("later");
+    later.next_attempt_at = T(100);
+    Must(store_->EnqueueOutbox({MakeOutbox("now"), later}));
+    const auto claimed = Must(store_->ClaimOutbox("n1", T(10), core::Seconds(30), 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].message.dedup_key, "now");
+    EXPECT_EQ(claimed[0].lease_owner, "n1");
+    EXPECT_EQ(claimed[0].lease_until, T(40));
+    EXPECT_EQ(claimed[0].attempts, 1);
+}
+
+TEST_P(StoreConformance, LeasedOutboxRowIsNotClaimedAgainUntilTheLeaseExpires) {
+    Must(store_->EnqueueOutbox({MakeOutbox("a")}));
+    ASSERT_EQ(Must(store_->ClaimOutbox("n1", T(10), core::Seconds(30), 10)).size(), 1u);
+    EXPECT_TRUE(Must(store_->ClaimOutbox("n2", T(39), core::Seconds(30), 10)).empty());
+    const auto retaken = Must(store_->ClaimOutbox("n2", T(40), core::Seconds(30), 10));
+    ASSERT_EQ(retaken.size(), 1u);
+    EXPECT_EQ(retaken[0].attempts, 2);
+    // The first worker lost it: its report is refused.
+    const auto late = store_->MarkOutboxSent("out-a", "n1", T(41));
+    ASSERT_FALSE(late);
+    ExpectCode(late.error(), ErrorCode::kConflict);
+    Must(store_->MarkOutboxSent("out-a", "n2", T(42)));
+}
+
+TEST_P(StoreConformance, SentOutboxRowIsNotClaimedAgain) {
+    Must(store_->EnqueueOutbox({MakeOutbox("a")}));
+    Must(store_->ClaimOutbox("n1", T(1), core::Seconds(30), 10));
+    Must(store_->MarkOutboxSent("out-a", "n1", T(2)));
+    EXPECT_TRUE(Must(store_->ClaimOutbox("n1", T(1000), core::Seconds(30), 10)).empty());
+    const auto sent = Must(store_->ListDeliveries(OutboxStatus::kSent, 10));
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].sent_at, T(2));
+    EXPECT_FALSE(sent[0].lease_owner);
+}
+
+TEST_P(StoreConformance, FailedOutboxRowRetriesThenDies) {
+    Must(store_->EnqueueOutbox({MakeOutbox("a")}));
+    Must(store_->ClaimOutbox("n1", T(1), core::Seconds(30), 10));
+    Must(store_->MarkOutboxFailed("out-a", "n1", "SMTP 451 try later", T(60)));
+    auto failed = Must(store_->ListDeliveries(OutboxStatus::kFailed, 10));
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].last_error, "SMTP 451 try later");
+    EXPECT_EQ(failed[0].next_attempt_at, T(60));
+    EXPECT_TRUE(Must(store_->ClaimOutbox("n1", T(59), core::Seconds(30), 10)).empty());
+    ASSERT_EQ(Must(store_->ClaimOutbox("n1", T(60), core::Seconds(30), 10)).size(), 1u);
+    Must(store_->MarkOutboxFailed("out-a", "n1", "550 no such user", std::nullopt));
+    const auto dead = Must(store_->ListDeliveries(OutboxStatus::kDead, 10));
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].attempts, 2);
+    EXPECT_TRUE(Must(store_->ClaimOutbox("n1", T(10000), core::Seconds(30), 10)).empty());
+}
+
+TEST_P(StoreConformance, ReportingAnUnknownOutboxRowIsNotFound) {
+    const auto r = store_->MarkOutboxSent("nope", "n1", T(1));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, DeliveriesFilterByStatus) {
+    Must(store_->EnqueueOutbox({MakeOutbox("a", T(1)), MakeOutbox("b", T(2))}));
+    Must(store_->ClaimOutbox("n1", T(5), core::Seconds(30), 1));
+    Must(store_->MarkOutboxSent("out-a", "n1", T(6)));
+    EXPECT_EQ(Must(store_->ListDeliveries(OutboxStatus::kSent, 10)).size(), 1u);
+    const auto pending = Must(store_->ListDeliveries(OutboxStatus::kPending, 10));
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_EQ(pending[0].message.id, "out-b");
+    const auto all = Must(store_->ListDeliveries(std::nullopt, 10));
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].message.id, "out-b");  // newest first
+}
+
+TEST_P(StoreConformance, ConcurrentOutboxClaimsGiveEachRowToOneWorker) {
+    std::vector<OutboxMessage> rows;
+    for (int n = 0; n < 200; ++n)
+        rows.push_back(MakeOutbox("k" + std::to_string(n)));
+    Must(store_->EnqueueOutbox(rows));
+    std::mutex mutex;
+    std::multiset<std::string> claimed;
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 4; ++w) {
+        workers.emplace_back([&, w] {
+            for (int round = 0; round < 100; ++round) {
+                auto got = store_->ClaimOutbox("w" + std::to_string(w), T(1), core::Seconds(60), 7);
+                if (!got || got->empty()) break;
+                std::lock_guard lock(mutex);
+                for (const auto& r : *got)
+                    claimed.insert(r.message.id);
+            }
+        });
+    }
+    for (auto& w : workers)
+        w.join();
+    EXPECT_EQ(claimed.size(), 200u);
+    EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), 200u);
+}
+
+// --- schedule ---------------------------------------------------------------------------
+
+TEST_P(StoreConformance, ClaimTakesOnlyDueMonitoredLiveInstances) {
+    Must(store_->CreateInstance(MakeInstance("due", T(0))));
+    Instance later = MakeInstance("later");
+    later.state.next_check_at = T(100);
+    Must(store_->CreateInstance(later));
+    Instance off = MakeInstance("off");
+    off.monitoring = false;
+    Must(store_->CreateInstance(off));
+    Must(store_->CreateInstance(MakeInstance("deleted")));
+    Must(store_->DeleteInstance("deleted", T(0)));
+    Instance unscheduled = MakeInstance("unscheduled");
+    unscheduled.state.next_check_at.reset();
+    Must(store_->CreateInstance(unscheduled));
+    const auto claimed = Must(store_->ClaimDueInstances("w1", T(10), core::Seconds(30), 100));
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].id, "due");
+    EXPECT_EQ(claimed[0].lease_owner, "w1");
+    EXPECT_EQ(claimed[0].lease_until, T(40));
+}
+
+TEST_P(StoreConformance, LeasedInstanceIsNotClaimedAgainWhileTheLeaseLives) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(30), 10)).size(), 1u);
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(30), core::Seconds(30), 10)).empty());
+    const auto retaken = Must(store_->ClaimDueInstances("w2", T(31), core::Seconds(30), 10));
+    ASSERT_EQ(retaken.size(), 1u);
+    EXPECT_EQ(retaken[0].lease_owner, "w2");
+}
+
+TEST_P(StoreConformance, ReleasingSetsTheNextCheckAndFreesTheInstance) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(30), 10));
+    Must(store_->ReleaseInstance("i1", "w1", T(20)));
+    const Instance got = Must(store_->GetInstance("i1"));
+    EXPECT_FALSE(got.lease_owner);
+    EXPECT_FALSE(got.lease_until);
+    EXPECT_EQ(got.state.next_check_at, T(20));
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(19), core::Seconds(30), 10)).empty());
+    EXPECT_EQ(Must(store_->ClaimDueInstances("w2", T(20), core::Seconds(30), 10)).size(), 1u);
+}
+
+TEST_P(StoreConformance, ReleaseByAWorkerThatLostTheLeaseIsAConflict) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(5), 10));
+    Must(store_->ClaimDueInstances("w2", T(10), core::Seconds(5), 10));
+    const auto r = store_->ReleaseInstance("i1", "w1", T(100));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kConflict);
+    EXPECT_THAT(r.error().message, HasSubstr("w1"));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).lease_owner, "w2");
+    const auto missing = store_->ReleaseInstance("nope", "w1", T(1));
+    ASSERT_FALSE(missing);
+    ExpectCode(missing.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ClaimHonoursTheLimitEarliestDueFirst) {
+    for (int n = 0; n < 10; ++n) {
+        Instance i = MakeInstance("i" + std::to_string(n));
+        i.state.next_check_at = T(10 - n);
+        Must(store_->CreateInstance(i));
+    }
+    const auto claimed = Must(store_->ClaimDueInstances("w", T(100), core::Seconds(30), 3));
+    ASSERT_EQ(claimed.size(), 3u);
+    EXPECT_EQ(claimed[0].id, "i9");
+    EXPECT_EQ(claimed[1].id, "i8");
+    EXPECT_EQ(claimed[2].id, "i7");
+}
+
+TEST_P(StoreConformance, ConcurrentClaimsGiveEachInstanceToOneWorker) {
+    for (int n = 0; n < 120; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    std::mutex mutex;
+    std::multiset<std::string> claimed;
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 4; ++w) {
+        workers.emplace_back([&, w] {
+            for (int round = 0; round < 100; ++round) {
+                auto got = store_->ClaimDueInstances("w" + std::to_string(w), T(1), core::Seconds(60), 9);
+                if (!got || got->empty()) break;
+                std::lock_guard lock(mutex);
+                for (const auto& i : *got)
+                    claimed.insert(i.id);
+            }
+        });
+    }
+    for (auto& w : workers)
+        w.join();
+    EXPECT_EQ(claimed.size(), 120u);
+    EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), 120u);
+}
+
+// --- attention and stats ----------------------------------------------------------------
+
+TEST_P(StoreConformance, AttentionListsFlaggedAndStuckInstancesWithTheirUser) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    Instance flagged = MakeInstance("flagged", T(0));
+    flagged.user_id = "u1";
+    flagged.state.status = InstanceStatus::kFailed;
+    flagged.state.needs_attention = true;
+    flagged.state.attention_reason = "redeploys exhausted";
+    Instance stuck = MakeInstance("stuck", T(0));
+    stuck.state.status = InstanceStatus::kDeploying;
+    stuck.state.deployment_updated_at = T(100);
+    Instance moving = MakeInstance("moving", T(0));
+    moving.state.status = InstanceStatus::kDeploying;
+    moving.state.deployment_updated_at = T(650);
+    Instance fine = MakeInstance("fine", T(0));
+    fine.state.status = InstanceStatus::kRunning;
+    for (const auto& i : {flagged, stuck, moving, fine})
+        Must(store_->CreateInstance(i));
+    AttentionQuery q;
+    q.now = T(1000);
+    q.stuck_after = core::Seconds(600);
+    const auto items = Must(store_->ListAttention(q));
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0].instance.id, "flagged");
+    ASSERT_TRUE(items[0].user);
+    EXPECT_EQ(items[0].user->email, "u1@example.com");
+    EXPECT_FALSE(items[0].stuck);
+    EXPECT_EQ(items[1].instance.id, "stuck");
+    EXPECT_FALSE(items[1].user);
+    EXPECT_TRUE(items[1].stuck);
+}
+
+TEST_P(StoreConformance, AttentionLeavesOutDeletedInstances) {
+    Instance flagged = MakeInstance("flagged");
+    flagged.state.needs_attention = true;
+    Must(store_->CreateInstance(flagged));
+    Must(store_->DeleteInstance("flagged", T(1)));
+    AttentionQuery q;
+    q.now = T(10000);
+    EXPECT_TRUE(Must(store_->ListAttention(q)).empty());
+}
+
+TEST_P(StoreConformance, StatsOfAnEmptyStoreAreZero) {
+    const Stats s = Must(store_->GetStats());
+    EXPECT_EQ(s.total_instances, 0);
+    EXPECT_EQ(s.deployments_seen, 0);
+    EXPECT_FALSE(s.avg_deployment_seconds);
+    EXPECT_DOUBLE_EQ(s.error_rate, 0.0);
+}
+
+TEST_P(StoreConformance, StatsCountInstancesAndDeploymentsFromEvents) {
+    Instance running = MakeInstance("run");
+    running.state.status = InstanceStatus::kRunning;
+    Instance failed = MakeInstance("fail");
+    failed.state.status = InstanceStatus::kFailed;
+    failed.state.needs_attention = true;
+    Instance pending = MakeInstance("pend");
+    Must(store_->CreateInstance(running));
+    Must(store_->CreateInstance(failed));
+    Must(store_->CreateInstance(pending));
+    Must(store_->CreateInstance(MakeInstance("gone")));
+    Must(store_->DeleteInstance("gone", T(1)));
+    // d1: 100 s to SUCCESS; d2: 50 s to SUCCESS; d3 fails; d4 still building.
+    Must(store_->ApplyTransition(MakeTransition("run", "d1", "BUILDING", T(0))));
+    Must(store_->ApplyTransition(MakeTransition("run", "d1", "SUCCESS", T(100))));
+    Must(store_->ApplyTransition(MakeTransition("run", "d2", "BUILDING", T(200))));
+    Must(store_->ApplyTransition(MakeTransition("run", "d2", "SUCCESS", T(250))));
+    Must(store_->ApplyTransition(MakeTransition("fail", "d3", "BUILDING", T(0))));
+    Must(store_->ApplyTransition(MakeTransition("fail", "d3", "FAILED", T(30))));
+    Must(store_->ApplyTransition(MakeTransition("pend", "d4", "BUILDING", T(0))));
+    // The transitions moved statuses; put them back for the instance counts.
+    InstanceState s;
+    s.status = InstanceStatus::kRunning;
+    Must(store_->SaveState("run", s));
+    s.status = InstanceStatus::kFailed;
+    s.needs_attention = true;
+    Must(store_->SaveState("fail", s));
+    const Stats st = Must(store_->GetStats());
+    EXPECT_EQ(st.total_instances, 3);
+    EXPECT_EQ(st.running_instances, 1);
+    EXPECT_EQ(st.failed_instances, 1);
+    EXPECT_EQ(st.pending_instances, 1);
+    EXPECT_EQ(st.deleted_instances, 1);
+    EXPECT_EQ(st.attention_instances, 1);
+    EXPECT_EQ(st.deployments_seen, 4);
+    EXPECT_EQ(st.deployments_finished, 3);
+    EXPECT_EQ(st.deployments_failed, 1);
+    ASSERT_TRUE(st.avg_deployment_seconds);
+    EXPECT_DOUBLE_EQ(*st.avg_deployment_seconds, 75.0);
+    EXPECT_DOUBLE_EQ(st.error_rate, 1.0 / 3.0);
+}
+
+// --- bad input --------------------------------------------------------------------------
+
+TEST_P(StoreConformance, VeryLongTextIsStoredVerbatim) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    std::string big;
+    for (int n = 0; big.size() < 900'000; ++n)
+        big += "line " + std::to_string(n) + " ünïcödé ✓ 𝄞\n";
+    InstanceState s;
+    s.error_stack = big;
+    Must(store_->SaveState("i1", s));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.error_stack, big);
+    LogLine l = MakeLog("i1", 1);
+    l.message = big;
+    Must(store_->AppendLogs({l}));
+    EXPECT_EQ(Must(store_->RecentLogs("i1", 1)).at(0).message, big);
+}
+
+TEST_P(StoreConformance, TextOverTheLimitIsRejectedWithTheFieldName) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    InstanceState s;
+    s.error_message = std::string(kMaxTextBytes + 1, 'x');
+    const auto r = store_->SaveState("i1", s);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("error_message"));
+    EXPECT_THAT(r.error().message, HasSubstr("at most"));
+    EXPECT_FALSE(Must(store_->GetInstance("i1")).state.error_message);
+}
+
+TEST_P(StoreConformance, InvalidUtf8IsRejectedAndNothingIsStored) {
+    for (const std::string& bad : {std::string("\xff"), std::string("ab\xc0\xaf"), std::string("\xed\xa0\x80"),
+                                   std::string("trunc \xe2\x82"), std::string("\xf5\x80\x80\x80")}) {
+        Instance i = MakeInstance("i1");
+        i.project_name = bad;
+        const auto r = store_->CreateInstance(i);
+        ASSERT_FALSE(r);
+        ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+        EXPECT_THAT(r.error().message, HasSubstr("project_name"));
+        EXPECT_THAT(r.error().message, HasSubstr("UTF-8"));
+    }
+    EXPECT_FALSE(store_->GetInstance("i1"));
+}
+
+TEST_P(StoreConformance, NulBytesAreRejectedWithTheirOffset) {
+    Must(store_->CreateUser(MakeUser("u1")));
+    Notification n = MakeNotification("n1", "u1", T(1));
+    n.message = std::string("before\0after", 12);
+    const auto r = store_->AddNotification(n);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("NUL byte at offset 6"));
+    EXPECT_TRUE(Must(store_->ListNotifications({})).empty());
+}
+
+TEST_P(StoreConformance, SqlMetacharactersAreStoredVerbatim) {
+    const std::string nasty = "'; DROP TABLE instances; -- \" ` \\ % _ $1 ?1 :name @x /* */ \t\r\n";
+    Must(store_->CreateUser(User{"u'1", "o'brien@example.com", nasty, "pro", T(0)}));
+    Instance i = MakeInstance("i'; DROP TABLE users; --");
+    i.user_id = "u'1";
+    i.project_name = nasty;
+    i.state.error_message = nasty;
+    Must(store_->CreateInstance(i));
+    EXPECT_EQ(Must(store_->GetInstance(i.id)), i);
+    EXPECT_EQ(Must(store_->GetUser("u'1")).name, nasty);
+    LogLine l = MakeLog(i.id, 1);
+    l.message = nasty;
+    Must(store_->AppendLogs({l}));
+    EXPECT_EQ(Must(store_->RecentLogs(i.id, 1)).at(0).message, nasty);
+    EXPECT_EQ(Must(store_->ListUsers()).size(), 1u);
+}
+
+TEST_P(StoreConformance, MultilingualTextRoundTrips) {
+    const std::string text = "Ошибка 部署失败 ❌ 🚀 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 عربى ä\u00a0\u200b";
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    InstanceState s;
+    s.error_message = text;
+    s.attention_reason = text;
+    Must(store_->SaveState("i1", s));
+    const auto got = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(got.state.error_message, text);
+    EXPECT_EQ(got.state.attention_reason, text);
+}
+
+TEST_P(StoreConformance, OutOfRangeNumbersAreRejected) {
+    Instance i = MakeInstance("i1");
+    i.state.progress = 101;
+    auto r = store_->CreateInstance(i);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("progress"));
+    i.state.progress = 0;
+    i.check_interval_s = 0;
+    r = store_->CreateInstance(i);
+    ASSERT_FALSE(r);
+    EXPECT_THAT(r.error().message, HasSubstr("check_interval_s"));
+    EXPECT_FALSE(store_->GetInstance("i1"));
+}
+
+TEST_P(StoreConformance, EmptyIdsAreRejected) {
+    const auto r = store_->CreateInstance(MakeInstance(""));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("instance id is empty"));
+}
+
+TEST_P(StoreConformance, ASecondStoreOnTheSameDatabaseSeesCommittedWrites) {
+    auto other = OpenAgain();
+    ASSERT_NE(other, nullptr);
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->ApplyTransition(MakeTransition("i1", "d1", "SUCCESS", T(1), {"k"})));
+    EXPECT_EQ(Must(other->GetInstance("i1")).state.deployment_status, "SUCCESS");
+    EXPECT_EQ(Must(other->ClaimOutbox("o", T(2), core::Seconds(5), 10)).size(), 1u);
+    EXPECT_TRUE(Must(store_->ClaimOutbox("s", T(3), core::Seconds(5), 10)).empty());
+}
+
+}  // namespace
+
+std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
+    return info.param.name;
+}
+
+void StoreConformance::SetUp() {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    url_ = GetParam().fresh_url(test->name());
+    auto opened = OpenStore(url_);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    store_ = std::move(*opened);
+}
+
+std::unique_ptr<Store> StoreConformance::OpenAgain(bool migrate) const {
+    StoreOptions options;
+    options.migrate = migrate;
+    auto opened = OpenStore(url_, options);
+    EXPECT_TRUE(opened) << opened.error().ToString();
+    return opened ? std::move(*opened) : nullptr;
+}
+
+}  // namespace railwatch::store::test

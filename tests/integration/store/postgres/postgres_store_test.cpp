@@ -1,0 +1,253 @@
+// The conformance suite on a real PostgreSQL started for this binary, plus what only a shared
+// server has: several workers claiming with leases, a server that dies mid-test, and
+// `railwatch migrate` against PostgreSQL.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "conformance/conformance.hpp"
+#include "support/child_process.hpp"
+#include "support/postgres_cluster.hpp"
+
+namespace railwatch::store::test {
+namespace {
+
+using railwatch::test::PostgresCluster;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using util::ErrorCode;
+
+// One cluster for the whole binary; every test gets its own database.
+PostgresCluster* g_cluster = nullptr;
+
+class ClusterEnvironment : public ::testing::Environment {
+  public:
+    void SetUp() override {
+        auto started = PostgresCluster::Start();
+        ASSERT_TRUE(started) << "could not start PostgreSQL for the tests: " << started.error().message;
+        cluster_ = std::move(*started);
+        g_cluster = cluster_.get();
+    }
+    void TearDown() override {
+        g_cluster = nullptr;
+        cluster_.reset();  // stops the server and deletes its directory
+    }
+
+  private:
+    std::unique_ptr<PostgresCluster> cluster_;
+};
+
+[[maybe_unused]] const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new ClusterEnvironment);
+
+std::string FreshDatabase(const std::string& hint) {
+    static std::atomic<int> counter{0};
+    std::string name = "t" + std::to_string(++counter) + "_";
+    for (const char c : hint) {
+        if (name.size() >= 60) break;
+        name += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a')
+                                       : ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_');
+    }
+    if (g_cluster == nullptr) {
+        ADD_FAILURE() << "no PostgreSQL cluster";
+        return "postgresql://nobody@127.0.0.1:1/none";
+    }
+    const auto created = g_cluster->CreateDatabase(name);
+    EXPECT_TRUE(created) << created.error().message;
+    return g_cluster->Url(name);
+}
+
+StoreBackend PostgresBackend() {
+    return StoreBackend{"Postgres", FreshDatabase};
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance, ::testing::Values(PostgresBackend()), BackendName);
+
+Timestamp T(long long seconds) {
+    using namespace std::chrono;
+    return Timestamp(sys_days{year{2026} / January / 1}) + core::Seconds(seconds);
+}
+
+std::unique_ptr<Store> Open(const std::string& url, int connections = 2) {
+    StoreOptions options;
+    options.connections = connections;
+    auto opened = OpenStore(url, options);
+    EXPECT_TRUE(opened) << opened.error().ToString();
+    return opened ? std::move(*opened) : nullptr;
+}
+
+// --- leases -----------------------------------------------------------------------------
+
+// 4 workers, each with its own Store (its own connections, as separate processes would have),
+// claim 2,000 due instances. Each instance must be claimed exactly once per due time; then a
+// worker that stops while holding leases loses them to the others once the leases expire.
+TEST(PostgresLeases, FourWorkersClaimEachDueInstanceExactlyOnce) {
+    const std::string url = FreshDatabase("leases");
+    constexpr int kInstances = 2000;
+    constexpr int kWorkers = 4;
+    {
+        auto seed = Open(url, 1);
+        ASSERT_NE(seed, nullptr);
+        for (int n = 0; n < kInstances; ++n) {
+            Instance i;
+            i.id = "inst-" + std::to_string(n);
+            i.service_id = "svc";
+            i.environment_id = "env";
+            i.created_at = T(0);
+            i.state.next_check_at = T(n % 50);  // 50 different due times, all ≤ T(100)
+            ASSERT_TRUE(seed->CreateInstance(i));
+        }
+    }
+    std::vector<std::unique_ptr<Store>> workers;
+    for (int w = 0; w < kWorkers; ++w) {
+        workers.push_back(Open(url, 1));
+        ASSERT_NE(workers.back(), nullptr);
+    }
+
+    // Round 1: at T(100) everyone claims and releases with the next check at T(1000).
+    std::mutex mutex;
+    std::map<std::string, int> claims;
+    std::map<int, int> per_worker;
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWorkers; ++w) {
+        threads.emplace_back([&, w] {
+            const std::string owner = "worker-" + std::to_string(w);
+            for (int round = 0; round < 1000; ++round) {
+                auto batch = workers[w]->ClaimDueInstances(owner, T(100), core::Seconds(30), 25);
+                if (!batch) {
+                    ++errors;
+                    return;
+                }
+                if (batch->empty()) return;
+                {
+                    std::lock_guard lock(mutex);
+                    for (const auto& i : *batch) {
+                        ++claims[i.id];
+                        ++per_worker[w];
+                    }
+                }
+                for (const auto& i : *batch) {
+                    if (!workers[w]->ReleaseInstance(i.id, owner, T(1000))) ++errors;
+                }
+            }
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(claims.size(), static_cast<std::size_t>(kInstances));
+    for (const auto& [id, count] : claims)
+        ASSERT_EQ(count, 1) << id << " was claimed " << count << " times for one due time";
+    int busy_workers = 0;
+    for (const auto& [w, count] : per_worker)
+        busy_workers += count > 0 ? 1 : 0;
+    EXPECT_GE(busy_workers, 2) << "the claims were not actually concurrent";
+
+    // Nothing is due again before T(1000).
+    EXPECT_TRUE(workers[0]->ClaimDueInstances("worker-0", T(999), core::Seconds(30), 100)->empty());
+
+    // Round 2 at T(1000): worker 3 claims 300 and then dies without releasing (its Store is
+    // destroyed, its connections closed). The others take everything else now and worker 3's
+    // instances only after its 30 s lease expires.
+    auto dead = workers[3]->ClaimDueInstances("worker-3", T(1000), core::Seconds(30), 300);
+    ASSERT_TRUE(dead);
+    ASSERT_EQ(dead->size(), 300u);
+    std::set<std::string> held_by_dead;
+    for (const auto& i : *dead)
+        held_by_dead.insert(i.id);
+    workers[3].reset();
+
+    auto drain = [&](Timestamp now, std::set<std::string>& got) {
+        std::vector<std::thread> ts;
+        for (int w = 0; w < 3; ++w) {
+            ts.emplace_back([&, w] {
+                const std::string owner = "worker-" + std::to_string(w);
+                for (int round = 0; round < 1000; ++round) {
+                    auto batch = workers[w]->ClaimDueInstances(owner, now, core::Seconds(30), 25);
+                    if (!batch || batch->empty()) return;
+                    std::lock_guard lock(mutex);
+                    for (const auto& i : *batch)
+                        EXPECT_TRUE(got.insert(i.id).second) << i.id << " claimed twice";
+                }
+            });
+        }
+        for (auto& t : ts)
+            t.join();
+    };
+    std::set<std::string> before_expiry;
+    drain(T(1010), before_expiry);
+    EXPECT_EQ(before_expiry.size(), static_cast<std::size_t>(kInstances - 300));
+    for (const auto& id : held_by_dead)
+        EXPECT_FALSE(before_expiry.contains(id)) << id << " was taken while its lease lived";
+    std::set<std::string> after_expiry;
+    drain(T(1031), after_expiry);
+    EXPECT_EQ(after_expiry, held_by_dead);
+}
+
+// --- a dead database --------------------------------------------------------------------
+
+TEST(PostgresOutage, StoppedServerGivesUnavailableThenRecovers) {
+    ASSERT_NE(g_cluster, nullptr);
+    const std::string url = FreshDatabase("outage");
+    auto store = Open(url, 2);
+    ASSERT_NE(store, nullptr);
+    Instance i;
+    i.id = "i1";
+    i.service_id = "svc";
+    i.environment_id = "env";
+    i.created_at = T(0);
+    ASSERT_TRUE(store->CreateInstance(i));
+
+    ASSERT_TRUE(g_cluster->Stop());
+    const auto read = store->GetInstance("i1");
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code, ErrorCode::kUnavailable) << read.error().ToString();
+    EXPECT_THAT(read.error().message, HasSubstr("127.0.0.1:" + std::to_string(g_cluster->port())));
+    EXPECT_THAT(read.error().message, HasSubstr("is the server running"));
+    const auto write = store->ApplyTransition(Transition{"i1", "d1", std::nullopt, "SUCCESS", T(1), "poll", {}, {}});
+    ASSERT_FALSE(write);
+    EXPECT_EQ(write.error().code, ErrorCode::kUnavailable) << write.error().ToString();
+
+    ASSERT_TRUE(g_cluster->Restart()) << g_cluster->LogTail();
+    // The pool replaces its broken connections on the next call.
+    const auto again = store->GetInstance("i1");
+    ASSERT_TRUE(again) << again.error().ToString();
+    EXPECT_TRUE(store->ApplyTransition(Transition{"i1", "d1", std::nullopt, "SUCCESS", T(1), "poll", {}, {}}));
+    EXPECT_EQ(store->ListEvents("i1", 10)->size(), 1u);
+}
+
+TEST(PostgresOutage, UnreachableServerAtOpenIsUnavailableWithoutThePassword) {
+    const int port = railwatch::test::FreeLoopbackPort();
+    const auto r = OpenStore("postgresql://rw:hunter2@127.0.0.1:" + std::to_string(port) + "/db");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+    EXPECT_THAT(r.error().message, HasSubstr("127.0.0.1:" + std::to_string(port)));
+    EXPECT_THAT(r.error().message, Not(HasSubstr("hunter2")));
+}
+
+TEST(PostgresOutage, MissingDatabaseSaysWhichOne) {
+    ASSERT_NE(g_cluster, nullptr);
+    const auto r = OpenStore(g_cluster->Url("no_such_database"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+    EXPECT_THAT(r.error().message, HasSubstr("no_such_database"));
+}
+
+TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {
+    const std::string url = FreshDatabase("cli");
+    const auto first = railwatch::test::RunCommand({RAILWATCH_BINARY, "migrate", "--db", url});
+    EXPECT_TRUE(first.status.Ok()) << first.output;
+    EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
+    const auto second = railwatch::test::RunCommand({RAILWATCH_BINARY, "migrate", "--db", url});
+    EXPECT_TRUE(second.status.Ok()) << second.output;
+    EXPECT_THAT(second.output, HasSubstr("up to date"));
+}
+
+}  // namespace
+}  // namespace railwatch::store::test

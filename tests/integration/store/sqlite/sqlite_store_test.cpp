@@ -1,0 +1,307 @@
+// The conformance suite on SQLite, plus what only SQLite has: WAL set-up, the rotation plan,
+// crash safety under SIGKILL, and `railwatch migrate` (which defaults to SQLite).
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "conformance/conformance.hpp"
+#include "support/child_process.hpp"
+#include "support/postgres_cluster.hpp"
+#include "support/temp_dir.hpp"
+
+namespace railwatch::store::test {
+namespace {
+
+using railwatch::test::ChildProcess;
+using railwatch::test::RunCommand;
+using railwatch::test::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TempDir& SharedDir() {
+    static TempDir dir("railwatch-store-sqlite-");
+    return dir;
+}
+
+StoreBackend SqliteBackend() {
+    return StoreBackend{"Sqlite", [](const std::string& hint) {
+                            static std::atomic<int> counter{0};
+                            std::string name = hint;
+                            std::replace(name.begin(), name.end(), '/', '_');
+                            return "sqlite:" + SharedDir().File(name + "-" + std::to_string(++counter) + ".db");
+                        }};
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance, ::testing::Values(SqliteBackend()), BackendName);
+
+Timestamp T(long long seconds) {
+    using namespace std::chrono;
+    return Timestamp(sys_days{year{2026} / January / 1}) + core::Seconds(seconds);
+}
+
+TEST(SqliteStore, DatabaseUsesWalJournal) {
+    TempDir dir;
+    const std::string path = dir.File("wal.db");
+    auto store = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(store) << store.error().ToString();
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
+    TempDir dir;
+    const std::string path = dir.File("plan.db");
+    auto store = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(store) << store.error().ToString();
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    auto plan = [&](const std::string& sql) {
+        std::string out;
+        SQLite::Statement q(db, "EXPLAIN QUERY PLAN " + sql);
+        while (q.executeStep())
+            out += q.getColumn(3).getString() + "\n";
+        return out;
+    };
+    const std::string rotate = plan("DELETE FROM log_lines WHERE instance_id = 'i' AND seq <= 10");
+    EXPECT_THAT(rotate, HasSubstr("SEARCH log_lines USING PRIMARY KEY (instance_id=? AND seq<?)"));
+    EXPECT_THAT(rotate, Not(HasSubstr("SCAN")));
+    const std::string recent =
+        plan("SELECT message FROM log_lines WHERE instance_id = 'i' ORDER BY seq DESC LIMIT 100");
+    EXPECT_THAT(recent, Not(HasSubstr("SCAN log_lines")));
+    const std::string due = plan(
+        "SELECT id FROM instances WHERE monitoring = 1 AND next_check_at IS NOT NULL AND next_check_at <= 5 ORDER BY "
+        "next_check_at LIMIT 10");
+    EXPECT_THAT(due, HasSubstr("instances_due"));
+}
+
+TEST(SqliteStore, UnopenableFileIsAClearIoError) {
+    const auto r = OpenStore("sqlite:/nonexistent-dir/for/sure/railwatch.db");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, util::ErrorCode::kIo);
+    EXPECT_THAT(r.error().message, HasSubstr("/nonexistent-dir/for/sure/railwatch.db"));
+    EXPECT_THAT(r.error().message, HasSubstr("writable"));
+}
+
+TEST(SqliteStore, FileThatIsNotADatabaseIsAClearError) {
+    TempDir dir;
+    const std::string path = dir.File("garbage.db");
+    std::ofstream(path) << std::string(8192, 'x');
+    const auto r = OpenStore("sqlite:" + path);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, util::ErrorCode::kIo);
+    EXPECT_THAT(r.error().message, HasSubstr("not"));
+}
+
+TEST(SqliteStore, BadUrlNamesTheAcceptedForms) {
+    const auto r = OpenStore("mysql://root@localhost/db");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, util::ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("sqlite:PATH"));
+    EXPECT_THAT(r.error().message, HasSubstr("postgresql://"));
+}
+
+// --- crash safety -----------------------------------------------------------------------
+
+constexpr int kCrashInstances = 8;
+constexpr int kCrashThreads = 4;
+
+Transition CrashTransition(long long i) {
+    Transition t;
+    t.instance_id = "i" + std::to_string(i % kCrashInstances);
+    t.deployment_id = "d";
+    t.to_status = "S" + std::to_string(i);
+    t.at = T(i);
+    t.state.status = core::InstanceStatus::kDeploying;
+    t.state.retry_count = static_cast<int>(i);
+    t.state.progress = static_cast<int>(i % 100);
+    for (const char* suffix : {"a", "b"}) {
+        const std::string key = "t-" + std::to_string(i) + "-" + suffix;
+        t.outbox.push_back(OutboxMessage{"o" + key, "webhook", key, R"({"n":1})", T(i), std::nullopt});
+    }
+    return t;
+}
+
+// Runs in the forked child: writes transitions from several threads until killed, appending
+// the number of each committed one to `progress_path`.
+int CrashChild(const std::string& url, const std::string& progress_path) {
+    auto store = OpenStore(url);
+    if (!store) return 2;
+    const int fd = open(progress_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0) return 3;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kCrashThreads; ++t) {
+        threads.emplace_back([&, t] {
+            // Thread t writes instances t and t + 4 only, so each instance's writes are ordered.
+            for (long long n = 0; n < 2'000'000; ++n) {
+                const long long i = n * kCrashThreads + t;
+                if (!(*store)->ApplyTransition(CrashTransition(i))) continue;
+                const std::string line = std::to_string(i) + "\n";
+                if (write(fd, line.data(), line.size()) < 0) return;
+            }
+        });
+    }
+    for (auto& th : threads)
+        th.join();
+    return 0;
+}
+
+TEST(SqliteCrashSafety, SigkilledWriterLeavesOnlyWholeTransitions) {
+    TempDir dir;
+    const std::string path = dir.File("crash.db");
+    const std::string url = "sqlite:" + path;
+    const std::string progress = dir.File("committed.txt");
+    {
+        auto store = OpenStore(url);
+        ASSERT_TRUE(store) << store.error().ToString();
+        for (int k = 0; k < kCrashInstances; ++k) {
+            Instance i;
+            i.id = "i" + std::to_string(k);
+            i.service_id = "svc";
+            i.environment_id = "env";
+            i.created_at = T(0);
+            ASSERT_TRUE((*store)->CreateInstance(i));
+        }
+    }  // closed before forking: the child starts with no store threads in its image
+
+    auto child = ChildProcess::Fork([&] { return CrashChild(url, progress); });
+    // Let it commit a good number of transitions, then kill it mid-write (bounded wait).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::size_t committed_lines = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::ifstream in(progress);
+        committed_lines = 0;
+        for (std::string line; std::getline(in, line);)
+            ++committed_lines;
+        if (committed_lines >= 3000) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    child.Signal(SIGKILL);
+    const auto status = child.Wait(std::chrono::seconds(10));
+    ASSERT_TRUE(status.signaled) << "the writer ended on its own: " << status.Describe();
+    ASSERT_GE(committed_lines, 3000u) << "the writer committed too little before the deadline";
+
+    std::set<long long> acknowledged;
+    {
+        std::ifstream in(progress);
+        for (std::string line; std::getline(in, line);) {
+            if (!line.empty()) acknowledged.insert(std::stoll(line));
+        }
+    }
+
+    // Reopening runs recovery (WAL replay); then check every row directly.
+    auto reopened = OpenStore(url);
+    ASSERT_TRUE(reopened) << reopened.error().ToString();
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
+
+    std::map<long long, std::string> events;  // i → instance
+    {
+        SQLite::Statement q(db, "SELECT to_status, instance_id FROM deployment_events");
+        while (q.executeStep())
+            events[std::stoll(q.getColumn(0).getString().substr(1))] = q.getColumn(1).getString();
+    }
+    std::multiset<long long> outbox;
+    {
+        SQLite::Statement q(db, "SELECT dedup_key FROM outbox");
+        while (q.executeStep()) {
+            const std::string key = q.getColumn(0).getString();  // t-<i>-a
+            outbox.insert(std::stoll(key.substr(2, key.rfind('-') - 2)));
+        }
+    }
+    // Every acknowledged commit survived the kill.
+    for (const long long i : acknowledged)
+        EXPECT_TRUE(events.contains(i)) << "committed transition " << i << " was lost";
+    EXPECT_GE(events.size(), acknowledged.size());
+    // Whole or absent: each event has both outbox rows, each outbox row has its event.
+    for (const auto& [i, instance] : events)
+        EXPECT_EQ(outbox.count(i), 2u) << "transition " << i << " is partial";
+    for (const long long i : outbox)
+        EXPECT_TRUE(events.contains(i)) << "outbox row of transition " << i << " has no event";
+    // Each instance shows the state of its newest recorded transition.
+    std::map<std::string, long long> newest;
+    for (const auto& [i, instance] : events)
+        newest[instance] = std::max(newest[instance], i);
+    for (int k = 0; k < kCrashInstances; ++k) {
+        const std::string id = "i" + std::to_string(k);
+        const auto got = (*reopened)->GetInstance(id);
+        ASSERT_TRUE(got) << got.error().ToString();
+        EXPECT_EQ(got->state.retry_count, newest.contains(id) ? newest[id] : 0) << id;
+    }
+}
+
+// --- railwatch migrate ------------------------------------------------------------------
+
+railwatch::test::CommandResult Railwatch(const std::vector<std::string>& args, const std::string& env_db = "",
+                                         const std::string& cwd = "") {
+    // sh keeps the environment explicit: RAILWATCH_DB unset unless given.
+    std::string command = "unset RAILWATCH_DB; ";
+    if (!cwd.empty()) command += "cd '" + cwd + "' && ";
+    if (!env_db.empty()) command += "RAILWATCH_DB='" + env_db + "' ";
+    command += "exec '" + std::string(RAILWATCH_BINARY) + "'";
+    for (const auto& a : args)
+        command += " '" + a + "'";
+    return RunCommand({"sh", "-c", command}, std::chrono::seconds(60));
+}
+
+TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
+    TempDir dir;
+    const std::string url = "sqlite:" + dir.File("m.db");
+    auto first = Railwatch({"migrate", "--db", url});
+    EXPECT_TRUE(first.status.Ok()) << first.output;
+    EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 1"));
+    auto second = Railwatch({"migrate", "--db", url});
+    EXPECT_TRUE(second.status.Ok()) << second.output;
+    EXPECT_THAT(second.output, HasSubstr("up to date"));
+}
+
+TEST(MigrateCommand, UsesRailwatchDbWhenNoFlagAndTheFlagWins) {
+    TempDir dir;
+    const std::string env_url = "sqlite:" + dir.File("env.db");
+    const std::string flag_url = "sqlite:" + dir.File("flag.db");
+    auto r = Railwatch({"migrate"}, env_url);
+    EXPECT_TRUE(r.status.Ok()) << r.output;
+    EXPECT_TRUE(std::filesystem::exists(dir.File("env.db")));
+    r = Railwatch({"migrate", "--db", flag_url}, "sqlite:" + dir.File("not-this.db"));
+    EXPECT_TRUE(r.status.Ok()) << r.output;
+    EXPECT_TRUE(std::filesystem::exists(dir.File("flag.db")));
+    EXPECT_FALSE(std::filesystem::exists(dir.File("not-this.db")));
+}
+
+TEST(MigrateCommand, DefaultsToRailwatchDbInTheWorkingDirectory) {
+    TempDir dir;
+    const auto r = Railwatch({"migrate"}, "", dir.path().string());
+    EXPECT_TRUE(r.status.Ok()) << r.output;
+    EXPECT_TRUE(std::filesystem::exists(dir.File("railwatch.db")));
+}
+
+TEST(MigrateCommand, BadUrlFailsWithAdvice) {
+    const auto r = Railwatch({"migrate", "--db", "mongodb://x"});
+    EXPECT_TRUE(r.status.exited);
+    EXPECT_NE(r.status.code, 0);
+    EXPECT_THAT(r.output, HasSubstr("sqlite:PATH"));
+}
+
+TEST(MigrateCommand, UnreachablePostgresNamesHostAndPortButNotThePassword) {
+    const int port = railwatch::test::FreeLoopbackPort();  // nothing listens there
+    const std::string url = "postgresql://rw:s3cr3t-pw@127.0.0.1:" + std::to_string(port) + "/railwatch";
+    const auto r = Railwatch({"migrate", "--db", url});
+    EXPECT_TRUE(r.status.exited);
+    EXPECT_NE(r.status.code, 0);
+    EXPECT_THAT(r.output, HasSubstr("127.0.0.1:" + std::to_string(port)));
+    EXPECT_THAT(r.output, HasSubstr("is the server running"));
+    EXPECT_THAT(r.output, Not(HasSubstr("s3cr3t-pw")));
+}
+
+}  // namespace
+}  // namespace railwatch::store::test

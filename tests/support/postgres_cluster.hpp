@@ -1,0 +1,70 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "temp_dir.hpp"
+#include "util/result.hpp"
+
+/// A throw-away PostgreSQL server for tests: `initdb` in a temp dir, `pg_ctl start` listening
+/// on 127.0.0.1 only at a free port (unix socket in the temp dir), trust authentication for
+/// the `postgres` user, fsync off. Stopped and deleted by the destructor, also when a test fails.
+///
+/// The server binaries come from Debian's postgresql-NN package: the folder `pg_config
+/// --bindir` names, else /usr/lib/postgresql/<newest>/bin. initdb refuses to run as root, so
+/// when the test runs as root the directory is chowned to the `postgres` system user and every
+/// server command runs through `runuser -u postgres --`.
+///
+/// Typical use: one cluster per test binary (a ::testing::Environment), a fresh database per
+/// test (CreateDatabase). Not thread-safe; create and use it from the test's main thread.
+namespace railwatch::test {
+
+class PostgresCluster {
+  public:
+    /// initdb + start. Errors (kUnavailable) carry the command's output so a failing set-up
+    /// says why.
+    static util::Result<std::unique_ptr<PostgresCluster>> Start();
+
+    ~PostgresCluster();
+    PostgresCluster(const PostgresCluster&) = delete;
+    PostgresCluster& operator=(const PostgresCluster&) = delete;
+
+    const std::string& host() const { return host_; }
+    int port() const { return port_; }
+    bool running() const { return running_; }
+
+    /// postgresql://postgres@127.0.0.1:PORT/DATABASE
+    std::string Url(std::string_view database) const;
+
+    /// CREATE DATABASE `name` (letters, digits and '_' only).
+    util::Result<void> CreateDatabase(std::string_view name);
+    /// Runs SQL with psql against `database`; returns psql's output (unaligned, tuples only).
+    util::Result<std::string> Psql(std::string_view sql, std::string_view database = "postgres");
+
+    /// Stops the server now (fast shutdown); the data stays.
+    util::Result<void> Stop();
+    /// Starts it again on the same port.
+    util::Result<void> Restart();
+
+    /// The last lines of the server log, for failure messages.
+    std::string LogTail() const;
+
+  private:
+    PostgresCluster() = default;
+    util::Result<void> Init();
+    util::Result<void> StartServer();
+    std::string Tool(std::string_view name) const;
+
+    std::unique_ptr<TempDir> dir_;
+    std::string bindir_;
+    std::string host_ = "127.0.0.1";
+    int port_ = 0;
+    bool as_postgres_user_ = false;
+    bool running_ = false;
+};
+
+/// A port on 127.0.0.1 that was free a moment ago (bind port 0, read it, close).
+int FreeLoopbackPort();
+
+}  // namespace railwatch::test
