@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake ninja-build pkg-config make git clang-format clang-tidy
+  g++ cmake ninja-build pkg-config make git clang-format clang-tidy curl
   # libraries (see docs/ARCHITECTURE.md for why each one)
   libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3

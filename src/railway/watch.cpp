@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/progress.hpp"
+
 namespace railwatch::railway {
 namespace {
 
@@ -103,29 +105,13 @@ std::string PhaseLabel(const core::RailwayStatus& status, bool deployment_stoppe
     return status.raw.empty() ? "Unknown" : status.raw;
 }
 
-int SeedProgress(DeploymentStatus status, core::Duration in_status) {
-    switch (status) {
-        case DeploymentStatus::kInitializing:
-            return 10;
-        case DeploymentStatus::kBuilding:
-            return 40;
-        case DeploymentStatus::kDeploying: {
-            const double extra = std::min(core::ToSecondsF(in_status) / 300.0 * 30.0, 30.0);
-            return std::min(70 + static_cast<int>(extra), 95);
-        }
-        case DeploymentStatus::kSuccess:
-            return 100;
-        default:
-            return 0;
-    }
-}
-
 WatchOutcome WatchDeployment(RailwayClient& client, const util::Clock& clock, Waiter& waiter,
                              const WatchOptions& options, const WatchSink& sink) {
     const auto start = clock.Steady();
     auto last_change = start;
     auto last_answer = start;
     std::optional<Deployment> last;
+    std::optional<double> last_percent;
     bool reached_deploy = false;
     std::mutex mutex;
     std::condition_variable cv;
@@ -153,13 +139,25 @@ WatchOutcome WatchDeployment(RailwayClient& client, const util::Clock& clock, Wa
             const bool changed = !last || last->status.raw != d.status.raw;
             if (changed) last_change = now;
             reached_deploy = reached_deploy || ReachedDeploy(d.status.value);
+            const core::Timestamp update_at = clock.Now();
             WatchUpdate update;
             update.changed = changed;
             update.phase = PhaseLabel(d.status, d.deployment_stopped);
-            update.progress = SeedProgress(d.status.value, now - last_change);
-            if (core::IsFailed(d.status.value) && last) update.progress = SeedProgress(last->status.value, {});
+            // Core's progress rules (docs/STATUSES.md), with the creep measured from when this
+            // status was first seen. On failure a CI log is more useful showing how far the
+            // deployment got than the table's 0, so the last percent is kept.
+            core::ProgressInput progress_in;
+            progress_in.deployment_id = d.id;
+            progress_in.status = d.status.value;
+            progress_in.status_since = update_at - (now - last_change);
+            if (last_percent) progress_in.previous = core::PreviousProgress{d.id, *last_percent};
+            const core::Progress progress = core::ComputeProgress(progress_in, update_at);
+            const bool failed = core::IsFailed(d.status.value) || d.status.value == DeploymentStatus::kSkipped;
+            const double percent = failed && last_percent ? *last_percent : progress.percent;
+            last_percent = percent;
+            update.progress = static_cast<int>(percent);
             update.elapsed = now - start;
-            update.at = clock.Now();
+            update.at = update_at;
             update.deployment = d;
             if (sink.on_update) sink.on_update(update);
             last = d;

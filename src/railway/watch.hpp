@@ -26,11 +26,6 @@ std::string FormatDuration(core::Duration d);
 /// Human label of a status ("Building", "Waiting for CI", "Online"); the raw text when unknown.
 std::string PhaseLabel(const core::RailwayStatus& status, bool deployment_stopped = false);
 
-/// Progress in percent from the seed's table (INITIALIZING 10, BUILDING 40, DEPLOYING 70 plus up
-/// to 25 more over five minutes, SUCCESS 100, anything else 0). Used because core/ has no progress
-/// function yet.
-int SeedProgress(core::DeploymentStatus status, core::Duration in_status);
-
 struct WatchOptions {
     std::string deployment_id;
     core::Duration timeout = core::Seconds(30 * 60);
