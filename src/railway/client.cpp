@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "railway/documents.hpp"
+#include "util/json.hpp"
 
 namespace railwatch::railway {
 namespace {
@@ -18,40 +19,6 @@ std::string FormatDelay(core::Duration d) {
 }
 
 }  // namespace
-
-void AppendJsonString(std::string& out, std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (u < 0x20) {
-                    out += "\\u00";
-                    out.push_back(kHex[u >> 4]);
-                    out.push_back(kHex[u & 0xF]);
-                } else {
-                    out.push_back(c);
-                }
-        }
-    }
-    out.push_back('"');
-}
 
 /// One request the engine drives to a final outcome.
 struct RailwayClient::Call {
@@ -123,7 +90,7 @@ const std::string& RailwayClient::BatchDocumentJson(std::size_t count) {
     auto& slot = batch_documents_[count];
     if (!slot) {
         slot = std::make_unique<std::string>();
-        AppendJsonString(*slot, documents::DeploymentStatusBatch(count));
+        util::AppendJsonString(*slot, documents::DeploymentStatusBatch(count));
     }
     return *slot;  // never freed or moved while the client lives
 }
@@ -138,7 +105,7 @@ std::string RailwayClient::BuildStatusBatchBody(std::span<const std::string> ids
     for (std::size_t i = 0; i < ids.size(); ++i) {
         if (i > 0) body.push_back(',');
         fmt::format_to(std::back_inserter(body), "\"id{}\":", i);
-        AppendJsonString(body, ids[i]);
+        util::AppendJsonString(body, ids[i]);
     }
     body += "}}";
     return body;

@@ -147,7 +147,4 @@ class RailwayClient {
     std::vector<std::unique_ptr<std::string>> batch_documents_;  // JSON-escaped, by size; guarded by mutex_
 };
 
-/// `text` as a JSON string literal, quotes included.
-void AppendJsonString(std::string& out, std::string_view text);
-
 }  // namespace railwatch::railway

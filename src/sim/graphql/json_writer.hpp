@@ -5,14 +5,14 @@
 #include <vector>
 
 #include "sim/graphql/errors.hpp"
+#include "util/json.hpp"
 
 /// Appends JSON text to a string without building a DOM (the answer of a 50-alias request is
 /// written straight into one buffer).
 namespace railwatch::sim::graphql {
 
-/// Appends `s` as a JSON string literal (quotes and escapes included). Invalid UTF-8 is passed
-/// through unchanged; control characters are escaped.
-void AppendJsonString(std::string& out, std::string_view s);
+/// Appends a JSON string literal (see util/json.hpp).
+using util::AppendJsonString;
 
 /// Appends `{"message":…,"locations":[…],"path":[…],"extensions":{"code":…}}`.
 void AppendError(std::string& out, const GraphqlError& error);

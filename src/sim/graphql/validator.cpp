@@ -8,34 +8,10 @@
 #include <set>
 #include <unordered_map>
 
+#include "util/json.hpp"
+
 namespace railwatch::sim::graphql {
 namespace {
-
-std::string QuoteString(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out + "\"";
-}
 
 struct VariableUsage {
     std::string name;
@@ -535,7 +511,7 @@ std::string PrintValue(const Value& value) {
         case ValueKind::kEnum:
             return value.text;
         case ValueKind::kString:
-            return QuoteString(value.text);
+            return util::JsonString(value.text);
         case ValueKind::kBoolean:
             return value.boolean ? "true" : "false";
         case ValueKind::kVariable:
