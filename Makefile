@@ -33,7 +33,9 @@ unit: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
 
 asan:
-	@$(MAKE) --no-print-directory test BUILD=build-asan \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) --no-print-directory test BUILD=build-asan \
 		CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Debug -DRAILWATCH_SANITIZE=address"
 
 tsan:

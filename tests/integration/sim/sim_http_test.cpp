@@ -147,7 +147,8 @@ TEST_F(SimHttpTest, EveryLifecycleKindReachesItsDocumentedEndState) {
         ids += (ids.empty() ? "" : ",") + id;
     auto truth = c.Get("/_sim/truth?id=" + ids);
     ASSERT_TRUE(truth);
-    for (const auto& d : json::parse(truth->body)["deployments"]) {
+    const json truth_body = json::parse(truth->body);  // must outlive the loop over its member
+    for (const auto& d : truth_body["deployments"]) {
         EXPECT_EQ(d["currentStatus"], expected[d["id"]]);
         EXPECT_GE(d["timeline"].size(), 1u);
     }
