@@ -3,7 +3,9 @@
 namespace railwatch::railway {
 
 std::string Redact(std::string text, std::string_view secret) {
-    if (secret.empty()) return text;
+    // Railway tokens are UUIDs; a "secret" this short would only mangle ordinary words ("proxy"
+    // with a token "x"), and is not one a message could leak in any meaningful sense.
+    if (secret.size() < kMinRedactedSecretSize) return text;
     constexpr std::string_view kMark = "[redacted]";
     std::size_t pos = 0;
     while ((pos = text.find(secret, pos)) != std::string::npos) {

@@ -32,7 +32,11 @@ struct ApiError {
 template <typename T>
 using ApiResult = tl::expected<T, ApiError>;
 
-/// Replaces every occurrence of `secret` in `text` with "[redacted]" (no-op for an empty secret).
+/// Secrets shorter than this are not searched for by Redact.
+inline constexpr std::size_t kMinRedactedSecretSize = 6;
+
+/// Replaces every occurrence of `secret` in `text` with "[redacted]" (no-op for a secret shorter
+/// than kMinRedactedSecretSize).
 std::string Redact(std::string text, std::string_view secret);
 
 /// At most `max_chars` of `text` on one line (control characters as spaces), with "…" when cut.

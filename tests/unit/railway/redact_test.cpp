@@ -1,0 +1,26 @@
+#include <gtest/gtest.h>
+
+#include "railway/api_error.hpp"
+
+namespace railwatch::railway {
+namespace {
+
+TEST(Redact, ReplacesEveryOccurrenceOfTheToken) {
+    const std::string token = "6f1c2d3e-aaaa-bbbb-cccc-0123456789ab";
+    EXPECT_EQ(Redact("Bearer " + token + " and again " + token, token), "Bearer [redacted] and again [redacted]");
+}
+
+TEST(Redact, LeavesTextAloneForAnEmptyOrTooShortSecret) {
+    EXPECT_EQ(Redact("check the network, a proxy or RAILWAY_API_URL", ""),
+              "check the network, a proxy or RAILWAY_API_URL");
+    EXPECT_EQ(Redact("check the network, a proxy or RAILWAY_API_URL", "x"),
+              "check the network, a proxy or RAILWAY_API_URL");
+}
+
+TEST(Redact, TheShortestRedactedSecretIsStillFound) {
+    const std::string secret(kMinRedactedSecretSize, 'q');
+    EXPECT_EQ(Redact("a" + secret + "b", secret), "a[redacted]b");
+}
+
+}  // namespace
+}  // namespace railwatch::railway
