@@ -12,5 +12,7 @@ fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
 for b in "${benches[@]}"; do
   echo "== $(basename "$b")"
-  "$b" --benchmark_counters_tabular=true "${BENCH_ARGS[@]:-}"
+  # BENCH_ARGS: extra flags for every binary, e.g. BENCH_ARGS=--benchmark_filter=claim
+  # shellcheck disable=SC2086
+  "$b" --benchmark_counters_tabular=true ${BENCH_ARGS:-}
 done
