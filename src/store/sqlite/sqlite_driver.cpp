@@ -72,6 +72,9 @@ std::string Advice(int rc) {
     throw DbError(CodeFor(rc), fmt::format("SQLite {} failed: {} ({})", context, sqlite3_errmsg(db), Advice(rc)));
 }
 
+// Page size of new database files (bytes).
+constexpr int kPageSize = 8192;
+
 // $N → ?N (SQLite's numbered parameters), for SQL that is not in the statement table.
 std::string ToSqliteParams(const std::string& sql) {
     std::string out = sql;
@@ -231,8 +234,15 @@ class SqliteDriver final : public sql::Driver {
         const int busy_ms =
             static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.busy_timeout).count());
         try {
-            writer_ = std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_ms);
+            // Each connection is used by one thread at a time (the writer thread, or a reader taken
+            // from the pool under readers_mutex_), so SQLite's per-call connection mutex is not
+            // needed (SQLITE_OPEN_NOMUTEX); it cost ~10 % of a log ingest.
+            writer_ = std::make_unique<Connection>(
+                path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOMUTEX, busy_ms);
             auto& db = writer_->db();
+            // Before WAL mode is set, a new file may still choose its page size (an existing one
+            // keeps its own): 8 KiB pages halve the WAL frames and syscalls per log batch.
+            db.exec(fmt::format("PRAGMA page_size = {}", kPageSize));
             const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
             if (mode != "wal") {
                 return util::Fail(ErrorCode::kIo, fmt::format("SQLite database {} cannot use WAL mode (journal_mode "
@@ -242,7 +252,8 @@ class SqliteDriver final : public sql::Driver {
             db.exec("PRAGMA synchronous = NORMAL");
             db.exec("PRAGMA foreign_keys = ON");
             for (int i = 0; i < std::max(1, options_.connections); ++i) {
-                auto reader = std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE, busy_ms);
+                auto reader =
+                    std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms);
                 reader->db().exec("PRAGMA foreign_keys = ON");
                 reader->db().exec("PRAGMA query_only = ON");
                 readers_.push_back(reader.get());

@@ -259,7 +259,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     auto first = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(first.status.Ok()) << first.output;
     EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 1"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 2: instance leases"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 2"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
