@@ -789,12 +789,19 @@ class SqlStore final : public Store {
         c.That(lease.count() > 0, "lease must be positive");
         if (!c.result()) return tl::unexpected(c.result().error());
         std::vector<Instance> out;
+        const Backend backend = driver_->backend();
         auto r = driver_->Write([&](Tx& tx) {
             out.clear();
             const std::int64_t until = Ns(now + lease);
             const auto claimed =
                 tx.Exec(Stmt::kClaimDue, {std::string_view(owner), until, Ns(now), static_cast<std::int64_t>(limit)})
                     .rows;
+            if (backend == Backend::kPostgres) {  // the claimed instances, ordered (statements.cpp)
+                out.reserve(claimed.size());
+                for (const auto& row : claimed)
+                    out.push_back(RowToInstance(row));
+                return;
+            }
             if (claimed.empty()) return;
             auto rows = tx.Exec(Stmt::kClaimedInstances, {std::string_view(owner), until}).rows;
             out.reserve(claimed.size());

@@ -259,7 +259,7 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     auto first = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(first.status.Ok()) << first.output;
     EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
-    EXPECT_THAT(first.output, HasSubstr("applied migration 2: instance leases"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 2: lease table, log_lines without foreign key"));
     EXPECT_THAT(first.output, HasSubstr("schema version 2"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
