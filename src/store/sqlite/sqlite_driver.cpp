@@ -72,9 +72,6 @@ std::string Advice(int rc) {
     throw DbError(CodeFor(rc), fmt::format("SQLite {} failed: {} ({})", context, sqlite3_errmsg(db), Advice(rc)));
 }
 
-// Page size of new database files (bytes).
-constexpr int kPageSize = 8192;
-
 // $N → ?N (SQLite's numbered parameters), for SQL that is not in the statement table.
 std::string ToSqliteParams(const std::string& sql) {
     std::string out = sql;
@@ -240,9 +237,6 @@ class SqliteDriver final : public sql::Driver {
             writer_ = std::make_unique<Connection>(
                 path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOMUTEX, busy_ms);
             auto& db = writer_->db();
-            // Before WAL mode is set, a new file may still choose its page size (an existing one
-            // keeps its own): 8 KiB pages halve the WAL frames and syscalls per log batch.
-            db.exec(fmt::format("PRAGMA page_size = {}", kPageSize));
             const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
             if (mode != "wal") {
                 return util::Fail(ErrorCode::kIo, fmt::format("SQLite database {} cannot use WAL mode (journal_mode "
