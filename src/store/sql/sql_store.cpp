@@ -438,6 +438,7 @@ class SqlStore final : public Store {
                 throw DbError(ErrorCode::kConflict,
                               fmt::format("instance \"{}\" is deleted: add it again to monitor it", id));
             }
+            tx.Exec(Stmt::kDropLease, {std::string_view(id)});
         });
     }
 
@@ -446,6 +447,7 @@ class SqlStore final : public Store {
             if (tx.Exec(Stmt::kDeleteInstance, {std::string_view(id), Ns(at)}).affected == 0) {
                 ThrowNotFound("instance", id);
             }
+            tx.Exec(Stmt::kDropLease, {std::string_view(id)});
         });
     }
 
@@ -509,6 +511,13 @@ class SqlStore final : public Store {
         c.That(max_logs >= 1, fmt::format("max_logs {} is out of range: use 1 or more", max_logs));
         for (std::size_t k = 0; k < lines.size() && c.result(); ++k) {
             const auto& l = lines[k];
+            // A batch holds thousands of lines: name the fields (fmt::format) only for a bad one.
+            Checker quick;
+            quick.Id("", l.instance_id);
+            quick.Id("", l.deployment_id);
+            quick.Text("", l.severity, kMaxIdBytes);
+            quick.Text("", l.message);
+            if (quick.result()) continue;
             c.Id(fmt::format("log line {} instance_id", k), l.instance_id);
             c.Id(fmt::format("log line {} deployment_id", k), l.deployment_id);
             c.Text(fmt::format("log line {} severity", k), l.severity, kMaxIdBytes);
@@ -780,26 +789,51 @@ class SqlStore final : public Store {
         c.That(lease.count() > 0, "lease must be positive");
         if (!c.result()) return tl::unexpected(c.result().error());
         std::vector<Instance> out;
+        const Backend backend = driver_->backend();
         auto r = driver_->Write([&](Tx& tx) {
             out.clear();
-            for (const auto& row : tx.Exec(Stmt::kClaimDue, {std::string_view(owner), Ns(now + lease), Ns(now),
-                                                             static_cast<std::int64_t>(limit)})
-                                       .rows)
-                out.push_back(RowToInstance(row));
+            const std::int64_t until = Ns(now + lease);
+            const auto claimed =
+                tx.Exec(Stmt::kClaimDue, {std::string_view(owner), until, Ns(now), static_cast<std::int64_t>(limit)})
+                    .rows;
+            if (backend == Backend::kPostgres) {  // the claimed instances, ordered (statements.cpp)
+                out.reserve(claimed.size());
+                for (const auto& row : claimed)
+                    out.push_back(RowToInstance(row));
+                return;
+            }
+            if (claimed.empty()) return;
+            auto rows = tx.Exec(Stmt::kClaimedInstances, {std::string_view(owner), until}).rows;
+            out.reserve(claimed.size());
+            if (rows.size() == claimed.size()) {
+                for (const auto& row : rows)
+                    out.push_back(RowToInstance(row));
+                return;
+            }
+            // The owner already held leases with the same expiry (an earlier claim at the same
+            // `now`): those are not part of this claim.
+            std::vector<std::string> ids;
+            ids.reserve(claimed.size());
+            for (const auto& row : claimed)
+                ids.push_back(row.Text(0));
+            std::sort(ids.begin(), ids.end());
+            for (const auto& row : rows) {
+                if (std::binary_search(ids.begin(), ids.end(), row.Text(0))) out.push_back(RowToInstance(row));
+            }
         });
         if (!r) return tl::unexpected(r.error());
-        std::sort(out.begin(), out.end(), [](const Instance& a, const Instance& b) {
-            return std::tie(a.state.next_check_at, a.id) < std::tie(b.state.next_check_at, b.id);
-        });
-        return out;
+        return out;  // kClaimedInstances orders them: earliest due first, then by id
     }
 
     Result<void> ReleaseInstance(const std::string& id, const std::string& owner,
                                  std::optional<Timestamp> next_check_at) override {
         return driver_->Write([&](Tx& tx) {
-            if (tx.Exec(Stmt::kReleaseInstance, {std::string_view(id), std::string_view(owner), OptNs(next_check_at)})
-                    .affected == 0) {
-                RequireInstance(tx, id);
+            // The instance row first, then the lease: the order a claim locks them in (PostgreSQL),
+            // so a release and a claim cannot deadlock. A lost lease rolls the update back.
+            if (tx.Exec(Stmt::kReleaseInstance, {std::string_view(id), OptNs(next_check_at)}).affected == 0) {
+                ThrowNotFound("instance", id);
+            }
+            if (tx.Exec(Stmt::kReleaseLease, {std::string_view(id), std::string_view(owner)}).affected == 0) {
                 throw DbError(ErrorCode::kConflict,
                               fmt::format("worker \"{}\" no longer holds the lease on instance \"{}\" (it expired and "
                                           "another worker may have claimed it): drop this result",

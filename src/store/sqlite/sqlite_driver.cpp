@@ -231,7 +231,11 @@ class SqliteDriver final : public sql::Driver {
         const int busy_ms =
             static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.busy_timeout).count());
         try {
-            writer_ = std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_ms);
+            // Each connection is used by one thread at a time (the writer thread, or a reader taken
+            // from the pool under readers_mutex_), so SQLite's per-call connection mutex is not
+            // needed (SQLITE_OPEN_NOMUTEX); it cost ~10 % of a log ingest.
+            writer_ = std::make_unique<Connection>(
+                path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOMUTEX, busy_ms);
             auto& db = writer_->db();
             const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
             if (mode != "wal") {
@@ -242,7 +246,8 @@ class SqliteDriver final : public sql::Driver {
             db.exec("PRAGMA synchronous = NORMAL");
             db.exec("PRAGMA foreign_keys = ON");
             for (int i = 0; i < std::max(1, options_.connections); ++i) {
-                auto reader = std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE, busy_ms);
+                auto reader =
+                    std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms);
                 reader->db().exec("PRAGMA foreign_keys = ON");
                 reader->db().exec("PRAGMA query_only = ON");
                 readers_.push_back(reader.get());

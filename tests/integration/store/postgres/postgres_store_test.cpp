@@ -244,6 +244,7 @@ TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {
     const auto first = railwatch::test::RunCommand({RAILWATCH_BINARY, "migrate", "--db", url});
     EXPECT_TRUE(first.status.Ok()) << first.output;
     EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 2: lease table, log_lines without foreign key"));
     const auto second = railwatch::test::RunCommand({RAILWATCH_BINARY, "migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));

@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "conformance/conformance.hpp"
+#include "store/sql/migrations.hpp"
+#include "store/text.hpp"
 #include "support/child_process.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
@@ -82,6 +84,55 @@ TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
         "SELECT id FROM instances WHERE monitoring = 1 AND next_check_at IS NOT NULL AND next_check_at <= 5 ORDER BY "
         "next_check_at LIMIT 10");
     EXPECT_THAT(due, HasSubstr("instances_due"));
+}
+
+// Migration 2 moves leases into instance_leases and rebuilds log_lines: a database written by
+// version 1 keeps its lease and its log lines, and the lease still works.
+TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
+    TempDir dir;
+    const std::string path = dir.File("v1.db");
+    const auto ns = [](Timestamp t) { return std::to_string(t.time_since_epoch().count()); };
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(std::string(sql::Migrations(Backend::kSqlite)[0].sql));
+        db.exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+            "BIGINT NOT NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0)");
+        db.exec(
+            "INSERT INTO instances (id, service_id, environment_id, status, monitoring, next_check_at, "
+            "lease_owner, lease_until, log_seq, created_at) VALUES ('i1', 's', 'e', 'RUNNING', 1, " +
+            ns(T(5)) + ", 'w1', " + ns(T(50)) + ", 1, 0), ('i2', 's', 'e', 'RUNNING', 1, " + ns(T(5)) +
+            ", NULL, NULL, 0, 0)");
+        db.exec("INSERT INTO log_lines VALUES ('i1', 1, 'd1', 'deploy', " + ns(T(7)) + ", 'info', 'hello', " +
+                std::to_string(MessageHash("hello")) + ")");
+    }
+    auto opened = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 2);
+    const auto i1 = store->GetInstance("i1");
+    ASSERT_TRUE(i1) << i1.error().ToString();
+    EXPECT_EQ(i1->lease_owner, "w1");
+    EXPECT_EQ(i1->lease_until, T(50));
+    ASSERT_TRUE(store->GetInstance("i2"));
+    EXPECT_FALSE(store->GetInstance("i2")->lease_owner.has_value());
+    const auto logs = store->RecentLogs("i1", 10, std::nullopt);
+    ASSERT_TRUE(logs && logs->size() == 1u);
+    EXPECT_EQ(logs->front().message, "hello");
+    // i1's lease lives until T(50): only i2 is claimable before that, and w1 can still release i1.
+    const auto claimed = store->ClaimDueInstances("w2", T(10), core::Seconds(1), 10);
+    ASSERT_TRUE(claimed) << claimed.error().ToString();
+    ASSERT_EQ(claimed->size(), 1u);
+    EXPECT_EQ(claimed->front().id, "i2");
+    EXPECT_TRUE(store->ReleaseInstance("i1", "w1", T(100)));
+    EXPECT_FALSE(store->GetInstance("i1")->lease_owner.has_value());
+    // The rebuilt log_lines still deduplicates and numbers densely.
+    const auto again = store->AppendLogs({LogLine{"i1", "d1", LogKind::kDeploy, T(7), "info", "hello"},
+                                          LogLine{"i1", "d1", LogKind::kDeploy, T(8), "info", "next"}},
+                                         10);
+    ASSERT_TRUE(again) << again.error().ToString();
+    EXPECT_EQ(again->inserted, 1);
+    EXPECT_EQ(again->duplicates, 1);
 }
 
 TEST(SqliteStore, UnopenableFileIsAClearIoError) {
@@ -259,7 +310,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     auto first = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(first.status.Ok()) << first.output;
     EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 1"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 2: lease table, log_lines without foreign key"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 2"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
