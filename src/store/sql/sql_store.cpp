@@ -492,17 +492,7 @@ class SqlStore final : public Store {
     }
 
     Result<std::vector<DeploymentEvent>> ListEvents(const std::string& instance_id, int limit) override {
-        Checker c;
-        c.Limit(limit);
-        if (!c.result()) return tl::unexpected(c.result().error());
-        std::vector<DeploymentEvent> out;
-        auto r = driver_->Read([&](Tx& tx) {
-            for (const auto& row :
-                 tx.Exec(Stmt::kListEvents, {std::string_view(instance_id), static_cast<std::int64_t>(limit)}).rows)
-                out.push_back(RowToEvent(row));
-        });
-        if (!r) return tl::unexpected(r.error());
-        return out;
+        return ReadPerInstance<DeploymentEvent>(Stmt::kListEvents, instance_id, limit, RowToEvent);
     }
 
     // --- logs ---
@@ -626,17 +616,7 @@ class SqlStore final : public Store {
     }
 
     Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) override {
-        Checker c;
-        c.Limit(limit);
-        if (!c.result()) return tl::unexpected(c.result().error());
-        std::vector<HealthCheck> out;
-        auto r = driver_->Read([&](Tx& tx) {
-            for (const auto& row :
-                 tx.Exec(Stmt::kRecentHealth, {std::string_view(instance_id), static_cast<std::int64_t>(limit)}).rows)
-                out.push_back(RowToHealth(row));
-        });
-        if (!r) return tl::unexpected(r.error());
-        return out;
+        return ReadPerInstance<HealthCheck>(Stmt::kRecentHealth, instance_id, limit, RowToHealth);
     }
 
     Result<UptimeSummary> Uptime(const std::string& instance_id, Timestamp since) override {
@@ -885,6 +865,23 @@ class SqlStore final : public Store {
     }
 
   private:
+    /// Reads up to `limit` rows of one instance with `stmt` (parameters: instance id, limit) and
+    /// maps each with `to_record`.
+    template <typename Record, typename Map>
+    Result<std::vector<Record>> ReadPerInstance(Stmt stmt, const std::string& instance_id, int limit, Map to_record) {
+        Checker c;
+        c.Limit(limit);
+        if (!c.result()) return tl::unexpected(c.result().error());
+        std::vector<Record> out;
+        auto r = driver_->Read([&](Tx& tx) {
+            for (const auto& row :
+                 tx.Exec(stmt, {std::string_view(instance_id), static_cast<std::int64_t>(limit)}).rows)
+                out.push_back(to_record(row));
+        });
+        if (!r) return tl::unexpected(r.error());
+        return out;
+    }
+
     static bool InsertOutbox(Tx& tx, const OutboxMessage& m) {
         const std::array<Param, 6> p = {std::string_view(m.id),
                                         std::string_view(m.channel),
