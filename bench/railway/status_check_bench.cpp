@@ -41,11 +41,10 @@ void BM_StatusCheck(benchmark::State& state) {
     util::SystemClock clock;
     RequestBudget budget(clock, {});
     util::SystemRandom random;
-    RealWaiter waiter;
     NoTransport transport;
     ClientConfig config;
     config.batch_size = n;
-    RailwayClient client(transport, clock, waiter, budget, random, {TokenKind::kAccount, "t"}, config);
+    RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, config);
     std::vector<std::string> ids;
     for (std::size_t i = 0; i < n; ++i)
         ids.push_back("3f2a9c1e-5b7d-4e8f-9a0b-" + std::to_string(100000000000 + i));

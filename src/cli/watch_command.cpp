@@ -90,13 +90,13 @@ int RunWatch(const WatchFlags& flags) {
     const bool tty = ::isatty(STDOUT_FILENO) == 1;
     const bool json = flags.json;
     util::SystemClock clock;
-    railway::RealWaiter waiter;
+    util::Wakeup wakeup;
     railway::RequestBudget budget(clock, railway::BudgetConfig{});
     util::SystemRandom random;
     net::CurlTransportOptions transport_options;
     transport_options.max_host_connections = 2;
     net::CurlTransport transport(transport_options);
-    railway::RailwayClient client(transport, clock, waiter, budget, random, *credentials, config,
+    railway::RailwayClient client(transport, clock, budget, random, *credentials, config,
                                   [tty, json](std::string_view line) {
                                       if (!json) fmt::print(stderr, "{}{}\n", tty ? "\r\033[K" : "", line);
                                   });
@@ -136,7 +136,7 @@ int RunWatch(const WatchFlags& flags) {
         line_open = false;
     };
 
-    const railway::WatchOutcome outcome = railway::WatchDeployment(client, clock, waiter, options, sink);
+    const railway::WatchOutcome outcome = railway::WatchDeployment(client, clock, wakeup, options, sink);
     if (line_open) fmt::print("\n");
 
     if (json) {

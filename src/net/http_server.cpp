@@ -95,8 +95,6 @@ struct HttpServer::Impl {
     int port = 0;
     bool started = false;
     std::atomic<bool> stop_requested{false};
-    mutable std::mutex stop_mutex;
-    mutable std::condition_variable stop_cv;
     ServerHandler not_found;
 
     void Dispatch(const httplib::Request& in, httplib::Response& out, const ServerHandler& handler) {
@@ -265,11 +263,7 @@ util::Result<int> HttpServer::Start() {
 }
 
 void HttpServer::Stop() {
-    {
-        std::lock_guard lock(impl_->stop_mutex);
-        impl_->stop_requested.store(true);
-    }
-    impl_->stop_cv.notify_all();
+    impl_->stop_requested.store(true);
     if (!impl_->started) return;
     impl_->server.stop();
     if (impl_->thread.joinable()) impl_->thread.join();
@@ -290,11 +284,6 @@ std::string HttpServer::BaseUrl() const {
 
 bool HttpServer::StopRequested() const {
     return impl_->stop_requested.load();
-}
-
-bool HttpServer::SleepUnlessStopped(std::chrono::milliseconds d) const {
-    std::unique_lock lock(impl_->stop_mutex);
-    return !impl_->stop_cv.wait_for(lock, d, [this] { return impl_->stop_requested.load(); });
 }
 
 }  // namespace railwatch::net

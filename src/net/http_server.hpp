@@ -99,8 +99,9 @@ class HttpServer {
     /// Errors: kUnavailable when the address cannot be bound (in use, bad host, no permission).
     util::Result<int> Start();
 
-    /// Stops accepting, wakes handlers waiting in SleepUnlessStopped, waits for running handlers
-    /// and joins the accept thread. Idempotent.
+    /// Stops accepting, ends streamed responses at their next chunk, waits for running handlers
+    /// and joins the accept thread. Handlers that wait for something must be woken by their owner
+    /// first (e.g. a util::Wakeup stopped before this call). Idempotent.
     void Stop();
 
     /// The port the server is bound to (0 before Start).
@@ -111,9 +112,6 @@ class HttpServer {
 
     /// True once Stop() has been called.
     bool StopRequested() const;
-    /// Sleeps for `d` unless Stop() is called first; returns false if woken by Stop(). For
-    /// handlers that simulate slowness without holding up shutdown.
-    bool SleepUnlessStopped(std::chrono::milliseconds d) const;
 
   private:
     struct Impl;

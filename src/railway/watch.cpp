@@ -105,7 +105,7 @@ std::string PhaseLabel(const core::RailwayStatus& status, bool deployment_stoppe
     return status.raw.empty() ? "Unknown" : status.raw;
 }
 
-WatchOutcome WatchDeployment(RailwayClient& client, const util::Clock& clock, Waiter& waiter,
+WatchOutcome WatchDeployment(RailwayClient& client, const util::Clock& clock, util::Wakeup& wakeup,
                              const WatchOptions& options, const WatchSink& sink) {
     const auto start = clock.Steady();
     auto last_change = start;
@@ -113,8 +113,6 @@ WatchOutcome WatchDeployment(RailwayClient& client, const util::Clock& clock, Wa
     std::optional<Deployment> last;
     std::optional<double> last_percent;
     bool reached_deploy = false;
-    std::mutex mutex;
-    std::condition_variable cv;
     WatchOutcome out;
 
     for (;;) {
@@ -230,10 +228,7 @@ WatchOutcome WatchDeployment(RailwayClient& client, const util::Clock& clock, Wa
         core::Duration wait = options.interval;
         wait = std::min(wait, options.timeout - (now - start));
         if (last) wait = std::min(wait, options.stall - (now - last_change));
-        const auto until = now + std::max(wait, core::Duration(core::Millis(1)));
-        std::unique_lock lock(mutex);
-        while (clock.Steady() < until)
-            waiter.Wait(lock, cv, until - clock.Steady());
+        clock.WaitUntil(now + std::max(wait, core::Duration(core::Millis(1))), wakeup);
     }
 }
 

@@ -70,7 +70,9 @@ struct WatchSink {
 /// keeps waiting. No status change for `stall`, or `timeout` in all, ends it (exit 2). Token, id
 /// or document errors end it at once (exit 3); transient API trouble is retried by the client and
 /// then tolerated until the stall limit, after which it is reported (exit 3).
-WatchOutcome WatchDeployment(RailwayClient& client, const util::Clock& clock, Waiter& waiter,
+/// Waits between checks go through `clock` on `wakeup`; a notification cuts the current wait
+/// short (the next check comes at once).
+WatchOutcome WatchDeployment(RailwayClient& client, const util::Clock& clock, util::Wakeup& wakeup,
                              const WatchOptions& options, const WatchSink& sink);
 
 }  // namespace railwatch::railway

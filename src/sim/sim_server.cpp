@@ -28,8 +28,6 @@ SimServer::SimServer(SimConfig config, const util::Clock& clock, SimServerOption
       api_(ApiOptions(options)),
       health_(HealthOptions(options)) {
     Simulator* sim = simulator_.get();
-    const net::HttpServer* api = &api_;
-    sim->SetSleeper([api](std::chrono::milliseconds d) { return api->SleepUnlessStopped(d); });
     api_.Route("POST", "/graphql/v2",
                [sim](const net::ServerRequest& req, net::ServerResponse& res) { res = sim->HandleGraphql(req); });
     api_.Route("GET", "/_sim/.*",
@@ -64,6 +62,7 @@ util::Result<void> SimServer::Start() {
 }
 
 void SimServer::Stop() {
+    simulator_->Stop();
     api_.Stop();
     health_.Stop();
 }

@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <stdexcept>
-#include <thread>
 
 #include "sim/graphql/json_writer.hpp"
 #include "sim/graphql/parser.hpp"
@@ -88,11 +87,7 @@ Simulator::Simulator(SimConfig config, const util::Clock& clock)
       initial_config_(config),
       config_(std::move(config)),
       world_(std::make_unique<World>(config_.seed, config_.durations, config_.time_scale)),
-      fault_rng_(config_.seed ^ 0xFA017ULL),
-      sleeper_([](std::chrono::milliseconds d) {
-          std::this_thread::sleep_for(d);
-          return true;
-      }) {}
+      fault_rng_(config_.seed ^ 0xFA017ULL) {}
 
 util::Result<void> Simulator::CreateScenarioDeployments() {
     std::unique_lock lock(state_mutex_);
@@ -104,8 +99,8 @@ util::Result<void> Simulator::CreateScenarioDeployments() {
     return util::Ok();
 }
 
-void Simulator::SetSleeper(Sleeper sleeper) {
-    sleeper_ = std::move(sleeper);
+void Simulator::Stop() {
+    stop_.Stop();
 }
 
 void Simulator::SetHealthBaseUrl(std::string url) {
@@ -150,7 +145,7 @@ ServerResponse Simulator::HandleGraphql(const ServerRequest& req) {
     Count([](Counters& c) { ++c.total; });
     if (add_latency) {
         Count([](Counters& c) { ++c.latency_injected; });
-        sleeper_(std::chrono::milliseconds(faults.latency_ms));
+        clock_.WaitFor(core::Millis(faults.latency_ms), stop_);
     }
     ServerResponse res;
     switch (fault) {
@@ -166,7 +161,7 @@ ServerResponse Simulator::HandleGraphql(const ServerRequest& req) {
             break;
         case Fault::kHang:
             Count([](Counters& c) { ++c.faults["hang"]; });
-            sleeper_(std::chrono::milliseconds(faults.hang_ms));
+            clock_.WaitFor(core::Millis(faults.hang_ms), stop_);
             res.action = ServerResponse::Action::kResetConnection;
             break;
         case Fault::kReset:
@@ -576,7 +571,7 @@ ServerResponse Simulator::HandleHealth(const ServerRequest& req) {
         case HealthMode::kFailing:
             return JsonResponse(503, json{{"status", "failing"}, {"service", name}}.dump());
         case HealthMode::kSlow:
-            sleeper_(std::chrono::milliseconds(slow_ms));
+            clock_.WaitFor(core::Millis(slow_ms), stop_);
             return JsonResponse(200, json{{"status", "ok"}, {"service", name}, {"slowMs", slow_ms}}.dump());
         case HealthMode::kHealthy:
             break;

@@ -29,18 +29,17 @@ namespace railwatch::sim {
 
 class Simulator {
   public:
-    /// Sleeps for the given time unless interrupted (returns false then). Used for latency,
-    /// hang and slow-health faults; the server passes HttpServer::SleepUnlessStopped.
-    using Sleeper = std::function<bool(std::chrono::milliseconds)>;
-
-    /// `clock` must outlive the simulator. Deployments of config.deployments are created by
+    /// `clock` must outlive the simulator; injected latency, hangs and slow health answers wait
+    /// on it (a FakeClock moves forward instead of sleeping). Deployments of config.deployments are created by
     /// CreateScenarioDeployments(), not here.
     Simulator(SimConfig config, const util::Clock& clock);
 
     /// Creates the scenario's deployments at the current time. Errors: kInvalidArgument.
     util::Result<void> CreateScenarioDeployments();
 
-    void SetSleeper(Sleeper sleeper);
+    /// Ends every injected wait now and makes later ones return at once (server shutdown).
+    /// Thread-safe; irreversible.
+    void Stop();
     /// Where the health server listens ("http://127.0.0.1:PORT"); deployment URLs point there.
     void SetHealthBaseUrl(std::string url);
 
@@ -95,7 +94,7 @@ class Simulator {
     RateLimiter limiter_;
     mutable std::mutex counters_mutex_;
     mutable Counters counters_;
-    Sleeper sleeper_;
+    util::Wakeup stop_;
 };
 
 /// The parsed simulator schema (Railway's subset), built once per process on first use.

@@ -44,7 +44,6 @@ TEST(ClientAtScale, TenThousandStatusesInTwoHundredRequestsSurviveInjectedFaults
     railway.SetFaults(faults);
 
     util::SystemClock clock;
-    railway::RealWaiter waiter;
     railway::RequestBudget budget(clock, {100'000, 1'000});
     util::SystemRandom random;
     std::vector<std::string> log;
@@ -58,7 +57,7 @@ TEST(ClientAtScale, TenThousandStatusesInTwoHundredRequestsSurviveInjectedFaults
     railway::RailwayClient* client_ptr = nullptr;
     {
         net::CurlTransport transport;
-        railway::RailwayClient client(transport, clock, waiter, budget, random,
+        railway::RailwayClient client(transport, clock, budget, random,
                                       {railway::TokenKind::kAccount, "test-account-token"}, config,
                                       [&](std::string_view line) {
                                           std::lock_guard lock(log_mutex);
@@ -100,13 +99,12 @@ TEST(ClientAtScale, UnknownIdsInABatchGetTheirOwnErrorAndTheRestTheirStatus) {
     test::FakeRailway railway;
     railway.AddSuccessfulDeployments(100);
     util::SystemClock clock;
-    railway::RealWaiter waiter;
     railway::RequestBudget budget(clock, {100'000, 1'000});
     util::SystemRandom random;
     railway::ClientConfig config;
     config.api_url = railway.Url();
     net::CurlTransport transport;
-    railway::RailwayClient client(transport, clock, waiter, budget, random,
+    railway::RailwayClient client(transport, clock, budget, random,
                                   {railway::TokenKind::kAccount, "test-account-token"}, config);
     std::vector<std::string> ids;
     for (int i = 0; i < 100; ++i)
@@ -126,13 +124,12 @@ TEST(ClientAtScale, WrongTokenEndsWithAnAuthenticationErrorWithoutTheToken) {
     test::FakeRailway railway;
     railway.AddSuccessfulDeployments(1);
     util::SystemClock clock;
-    railway::RealWaiter waiter;
     railway::RequestBudget budget(clock, {});
     util::SystemRandom random;
     railway::ClientConfig config;
     config.api_url = railway.Url();
     net::CurlTransport transport;
-    railway::RailwayClient client(transport, clock, waiter, budget, random,
+    railway::RailwayClient client(transport, clock, budget, random,
                                   {railway::TokenKind::kProject, "wrong-project-token-XYZ"}, config);
     auto d = client.GetDeployment("dep-0");
     ASSERT_FALSE(d);

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <thread>
 
+#include "util/clock.hpp"
+
 namespace railwatch::net {
 namespace {
 
@@ -79,15 +81,8 @@ TEST(HttpServer, FailsToBindAPortInUseWithAnActionableError) {
     EXPECT_NE(again.error().message.find(std::to_string(*port)), std::string::npos);
 }
 
-TEST(HttpServer, StopWakesSleepingHandlersAndStreamsChunks) {
+TEST(HttpServer, StreamsChunksUntilTheProducerEnds) {
     HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 2});
-    std::atomic<bool> woke_early{false};
-    std::atomic<bool> entered{false};
-    server.Route("GET", "/sleep", [&](const ServerRequest&, ServerResponse& res) {
-        entered = true;
-        woke_early = !server.SleepUnlessStopped(30s);
-        res.body = "late";
-    });
     server.Route("GET", "/stream", [](const ServerRequest&, ServerResponse& res) {
         auto sent = std::make_shared<int>(0);
         res.content_type = "text/event-stream";
@@ -103,20 +98,35 @@ TEST(HttpServer, StopWakesSleepingHandlersAndStreamsChunks) {
     auto stream = client.Get("/stream");
     ASSERT_TRUE(stream);
     EXPECT_EQ(stream->body, "data: 1\n\ndata: 2\n\ndata: 3\n\n");
+}
 
-    std::thread sleeper([&] {
+TEST(HttpServer, StopEndsAStreamThatWouldNeverEnd) {
+    HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 2});
+    std::atomic<int> chunks{0};
+    util::SystemClock clock;
+    util::Wakeup wakeup;  // never notified: each chunk waits 20 ms of real time
+    server.Route("GET", "/forever", [&](const ServerRequest&, ServerResponse& res) {
+        res.content_type = "text/event-stream";
+        res.stream = [&](const ChunkWriter& write) {
+            clock.WaitFor(core::Millis(20), wakeup);
+            ++chunks;
+            return write(": keep-alive\n\n");
+        };
+    });
+    auto port = server.Start();
+    ASSERT_TRUE(port);
+    std::thread reader([&] {
         httplib::Client c("127.0.0.1", *port);
-        c.set_read_timeout(10, 0);
-        (void)c.Get("/sleep");
+        c.set_read_timeout(30, 0);
+        (void)c.Get("/forever");
     });
     const auto wait_until = std::chrono::steady_clock::now() + 10s;
-    while (!entered && std::chrono::steady_clock::now() < wait_until)
+    while (chunks < 3 && std::chrono::steady_clock::now() < wait_until)
         std::this_thread::yield();
-    EXPECT_TRUE(entered.load());
+    EXPECT_GE(chunks.load(), 3);
     const auto start = std::chrono::steady_clock::now();
     server.Stop();
-    sleeper.join();
-    EXPECT_TRUE(woke_early.load());
+    reader.join();
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
     EXPECT_TRUE(server.StopRequested());
 }

@@ -52,8 +52,7 @@ TEST(Documents, BatchBodyIsJsonWithEscapedIds) {
         net::RequestId Submit(net::HttpRequest, net::Completion) override { return 0; }
         void Cancel(net::RequestId) override {}
     } transport;
-    RealWaiter waiter;
-    RailwayClient client(transport, clock, waiter, budget, random, {TokenKind::kAccount, "t"}, {});
+    RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, {});
     const std::vector<std::string> ids = {"plain", "quo\"te\\back\nnl"};
     const auto body = nlohmann::json::parse(client.BuildStatusBatchBody(ids));
     EXPECT_EQ(body["operationName"], "DeploymentStatuses");

@@ -51,13 +51,7 @@ class SimulatorTest : public ::testing::Test {
         c.time_scale = 60;
         return c;
     }
-    void SetUp() override {
-        sim_ = std::make_unique<Simulator>(Config(), clock_);
-        sim_->SetSleeper([this](std::chrono::milliseconds d) {
-            slept_ += d;
-            return true;
-        });
-    }
+    void SetUp() override { sim_ = std::make_unique<Simulator>(Config(), clock_); }
     std::vector<std::string> Create(json spec) {
         auto res = sim_->HandleControl(Control("POST", "/_sim/deployments", spec.dump()));
         EXPECT_EQ(res.status, 201) << res.body;
@@ -71,7 +65,6 @@ class SimulatorTest : public ::testing::Test {
 
     util::FakeClock clock_;
     std::unique_ptr<Simulator> sim_;
-    std::chrono::milliseconds slept_{0};
 };
 
 TEST_F(SimulatorTest, DeploymentMovesThroughItsLifecycleAsTheClockAdvances) {
@@ -219,14 +212,14 @@ TEST_F(SimulatorTest, EachFaultKindShowsUpAsConfigured) {
     EXPECT_EQ(sim_->HandleGraphql(Gql("{ me { id } }")).action, net::ServerResponse::Action::kResetConnection);
     set(R"({"reset":0,"hang":1,"hangMs":250})");
     EXPECT_EQ(sim_->HandleGraphql(Gql("{ me { id } }")).action, net::ServerResponse::Action::kResetConnection);
-    EXPECT_EQ(slept_, 250ms);
+    EXPECT_EQ(clock_.TotalWaited(), core::Duration(250ms));
     set(R"({"hang":0,"malformedJson":1})");
     auto malformed = sim_->HandleGraphql(Gql("{ me { id name email } }"));
     EXPECT_EQ(malformed.status, 200);
     EXPECT_FALSE(json::accept(malformed.body));
     set(R"({"malformedJson":0,"latency":1,"latencyMs":700})");
     EXPECT_EQ(sim_->HandleGraphql(Gql("{ me { id } }")).status, 200);
-    EXPECT_EQ(slept_, 950ms);
+    EXPECT_EQ(clock_.TotalWaited(), core::Duration(950ms));
     const json faults = sim_->Stats()["faults"];
     for (const char* k : {"http500", "http503", "html403", "reset", "hang", "malformedJson"})
         EXPECT_EQ(faults[k], 1) << k;
@@ -291,7 +284,7 @@ TEST_F(SimulatorTest, HealthEndpointFollowsTheServiceModeAndItsDeployment) {
     ASSERT_EQ(sim_->HandleControl(Control("POST", "/_sim/health", R"({"serviceId":"svc-1","mode":"slow"})")).status,
               200);
     EXPECT_EQ(sim_->HandleHealth(req).status, 200);
-    EXPECT_EQ(slept_, 2000ms);
+    EXPECT_EQ(clock_.TotalWaited(), core::Duration(2000ms));
     req.path = "/s/unknown/health";
     EXPECT_EQ(sim_->HandleHealth(req).status, 404);
 }

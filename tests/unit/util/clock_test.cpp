@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "util/ids.hpp"
 #include "util/result.hpp"
@@ -37,6 +39,95 @@ TEST(SystemClock, WallTimeIsAfter2025AndSteadyTimeIsMonotonic) {
     const auto a = clock.Steady();
     const auto b = clock.Steady();
     EXPECT_LE(a, b);
+}
+
+TEST(FakeClock, AWaitInAdvanceModeMovesTimeToTheDeadlineAndIsRecorded) {
+    FakeClock clock;
+    Wakeup wakeup;
+    const auto start = clock.Steady();
+    EXPECT_EQ(clock.WaitFor(3s, wakeup), WakeReason::kDeadline);
+    EXPECT_EQ(clock.Steady() - start, 3s);
+    EXPECT_EQ(clock.WaitUntil(start, wakeup), WakeReason::kDeadline);  // already past: no move
+    EXPECT_EQ(clock.Steady() - start, 3s);
+    ASSERT_EQ(clock.Waits().size(), 2u);
+    EXPECT_EQ(clock.Waits()[0], Duration(3s));
+    EXPECT_EQ(clock.Waits()[1], Duration(0));
+    EXPECT_EQ(clock.TotalWaited(), Duration(3s));
+}
+
+TEST(FakeClock, APendingNotificationEndsTheNextWaitOnceWithoutMovingTime) {
+    FakeClock clock;
+    Wakeup wakeup;
+    wakeup.Notify();
+    wakeup.Notify();  // several notifications before a wait count as one
+    const auto start = clock.Steady();
+    EXPECT_EQ(clock.WaitFor(10s, wakeup), WakeReason::kNotified);
+    EXPECT_EQ(clock.Steady(), start);
+    EXPECT_EQ(clock.WaitFor(10s, wakeup), WakeReason::kDeadline);
+}
+
+TEST(FakeClock, StopEndsEveryLaterWaitAndWinsOverANotification) {
+    FakeClock clock;
+    Wakeup wakeup;
+    wakeup.Notify();
+    wakeup.Stop();
+    EXPECT_TRUE(wakeup.Stopped());
+    EXPECT_EQ(clock.WaitFor(10s, wakeup), WakeReason::kStopped);
+    EXPECT_EQ(clock.WaitFor(10s, wakeup), WakeReason::kStopped);
+}
+
+TEST(FakeClock, ABlockingWaitEndsWhenAdvancePassesItsDeadline) {
+    FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
+    Wakeup wakeup;
+    std::atomic<int> result{-1};
+    std::thread waiter([&] { result = static_cast<int>(clock.WaitFor(60s, wakeup)); });
+    ASSERT_TRUE(clock.AwaitWaiters(1));
+    clock.Advance(59s);
+    // Still waiting: the deadline is a second away.
+    EXPECT_EQ(clock.Waiters(), 1u);
+    EXPECT_EQ(result.load(), -1);
+    clock.Advance(1s);
+    waiter.join();
+    EXPECT_EQ(result.load(), static_cast<int>(WakeReason::kDeadline));
+    EXPECT_EQ(clock.Waiters(), 0u);
+}
+
+TEST(FakeClock, ABlockingWaitEndsWhenNotifiedFromAnotherThread) {
+    FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
+    Wakeup wakeup;
+    std::atomic<int> result{-1};
+    std::thread waiter([&] { result = static_cast<int>(clock.WaitFor(1h, wakeup)); });
+    ASSERT_TRUE(clock.AwaitWaiters(1));
+    wakeup.Notify();
+    waiter.join();
+    EXPECT_EQ(result.load(), static_cast<int>(WakeReason::kNotified));
+}
+
+TEST(SystemClock, AWaitEndsAtItsDeadline) {
+    SystemClock clock;
+    Wakeup wakeup;
+    const auto start = clock.Steady();
+    EXPECT_EQ(clock.WaitFor(20ms, wakeup), WakeReason::kDeadline);
+    EXPECT_GE(clock.Steady() - start, 20ms);
+}
+
+TEST(SystemClock, StopFromAnotherThreadEndsALongWait) {
+    SystemClock clock;
+    Wakeup wakeup;
+    std::atomic<int> result{-1};
+    const auto start = clock.Steady();
+    std::thread waiter([&] { result = static_cast<int>(clock.WaitFor(1h, wakeup)); });
+    wakeup.Stop();
+    waiter.join();
+    EXPECT_EQ(result.load(), static_cast<int>(WakeReason::kStopped));
+    EXPECT_LT(clock.Steady() - start, 1h);
+}
+
+TEST(SystemClock, ANotificationSentBeforeTheWaitIsNotLost) {
+    SystemClock clock;
+    Wakeup wakeup;
+    wakeup.Notify();
+    EXPECT_EQ(clock.WaitFor(1h, wakeup), WakeReason::kNotified);
 }
 
 TEST(Ids, HavePrefixAndAreDistinct) {
