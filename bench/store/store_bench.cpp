@@ -152,7 +152,7 @@ void RawLogInsertSqlite(benchmark::State& state) {
             insert.bind(2, static_cast<int64_t>(++seq));
             insert.bind(3, l.deployment_id);
             insert.bind(4, "deploy");
-            insert.bind(5, static_cast<int64_t>(l.ts.time_since_epoch().count()));
+            insert.bind(5, static_cast<int64_t>(l.timestamp.time_since_epoch().count()));
             insert.bind(6, l.severity);
             insert.bind(7, l.message);
             insert.bind(8, static_cast<int64_t>(store::MessageHash(l.message)));
@@ -187,7 +187,7 @@ void RawLogInsertPostgres(benchmark::State& state) {
         pqxx::work w(c);
         for (const auto& l : batch) {
             w.exec_prepared("ins", l.instance_id, ++seq, l.deployment_id, "deploy",
-                            static_cast<long long>(l.ts.time_since_epoch().count()), l.severity, l.message,
+                            static_cast<long long>(l.timestamp.time_since_epoch().count()), l.severity, l.message,
                             static_cast<long long>(store::MessageHash(l.message)));
         }
         w.commit();

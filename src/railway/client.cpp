@@ -35,14 +35,13 @@ struct RailwayClient::Call {
 /// Answers that arrived for one Execute, guarded by the client's mutex.
 struct RailwayClient::Inbox {
     std::vector<std::pair<std::size_t, net::HttpResponse>> answers;
+    util::Wakeup wakeup;  // notified by each answer and by Stop()
 };
 
-RailwayClient::RailwayClient(net::HttpTransport& transport, const util::Clock& clock, Waiter& waiter,
-                             RequestBudget& budget, core::RandomSource& random, Credentials credentials,
-                             ClientConfig config, LogSink log)
+RailwayClient::RailwayClient(net::HttpTransport& transport, const util::Clock& clock, RequestBudget& budget,
+                             core::RandomSource& random, Credentials credentials, ClientConfig config, LogSink log)
     : transport_(transport),
       clock_(clock),
-      waiter_(waiter),
       budget_(budget),
       random_(random),
       credentials_(std::move(credentials)),
@@ -60,7 +59,8 @@ RailwayClient::RailwayClient(net::HttpTransport& transport, const util::Clock& c
 void RailwayClient::Stop() {
     std::lock_guard lock(mutex_);
     stopped_ = true;
-    cv_.notify_all();
+    for (Inbox* inbox : active_)
+        inbox->wakeup.Notify();
 }
 
 void RailwayClient::Log(const std::string& line) const {
@@ -119,6 +119,18 @@ std::string RailwayClient::Body(std::string_view query, std::string_view operati
 
 void RailwayClient::Execute(std::vector<Call>& calls) {
     auto inbox = std::make_shared<Inbox>();
+    {
+        std::lock_guard lock(mutex_);
+        active_.push_back(inbox.get());
+    }
+    struct Deactivate {
+        RailwayClient& client;
+        Inbox* inbox;
+        ~Deactivate() {
+            std::lock_guard lock(client.mutex_);
+            client.active_.erase(std::find(client.active_.begin(), client.active_.end(), inbox));
+        }
+    } deactivate{*this, inbox.get()};
     std::size_t in_flight = 0;
     std::size_t done = 0;
     for (auto& call : calls)
@@ -189,9 +201,11 @@ void RailwayClient::Execute(std::vector<Call>& calls) {
             // Submit may complete inline (fakes): the completion takes the mutex, so do not hold it.
             next->request_id =
                 transport_.Submit(std::move(request), [this, inbox, next_index](net::HttpResponse response) {
-                    std::lock_guard lock(mutex_);
-                    inbox->answers.emplace_back(next_index, std::move(response));
-                    cv_.notify_all();
+                    {
+                        std::lock_guard lock(mutex_);
+                        inbox->answers.emplace_back(next_index, std::move(response));
+                    }
+                    inbox->wakeup.Notify();
                 });
         }
 
@@ -244,8 +258,7 @@ void RailwayClient::Execute(std::vector<Call>& calls) {
         if (wait && *wait <= core::Duration{0} && !budget_wait && in_flight < config_.max_in_flight) continue;
         if (!wait) wait = core::Seconds(3600);  // only in-flight requests: their answers wake us
         if (in_flight >= config_.max_in_flight && in_flight > 0) wait = core::Seconds(3600);
-        std::unique_lock lock(mutex_);
-        if (inbox->answers.empty() && !stopped_) waiter_.Wait(lock, cv_, *wait);
+        clock_.WaitFor(*wait, inbox->wakeup);
     }
 }
 
@@ -393,11 +406,6 @@ std::vector<DeploymentResult> RailwayClient::GetDeployments(std::span<const std:
     for (std::size_t i = 0; i < ids.size(); ++i)
         out.push_back({ids[i], std::move(*results[i])});
     return out;
-}
-
-ApiResult<Deployment> RailwayClient::GetDeployment(const std::string& id) {
-    auto results = GetDeployments(std::span<const std::string>(&id, 1));
-    return std::move(results.front().result);
 }
 
 ApiResult<std::optional<Deployment>> RailwayClient::GetLatestDeployment(const std::string& service_id,

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -11,27 +10,21 @@
 #include <string_view>
 #include <vector>
 
+#include "core/log_kind.hpp"
 #include "core/retry.hpp"
 #include "net/http_transport.hpp"
 #include "railway/api_error.hpp"
 #include "railway/budget.hpp"
 #include "railway/config.hpp"
+#include "railway/railway_api.hpp"
 #include "railway/response.hpp"
 #include "railway/types.hpp"
-#include "railway/waiter.hpp"
 #include "util/clock.hpp"
 
 /// The Railway GraphQL client: every call railwatch makes to Railway.
 namespace railwatch::railway {
 
-/// Which log stream.
-enum class LogKind { kBuild, kDeploy };
-
-/// The status of one deployment from a batched check: its data, or why there is none.
-struct DeploymentResult {
-    std::string deployment_id;
-    ApiResult<Deployment> result;
-};
+using core::LogKind;
 
 /// Receives the client's log lines (retries, rate-limit pauses). Lines never contain the token.
 using LogSink = std::function<void(std::string_view line)>;
@@ -46,10 +39,11 @@ using LogSink = std::function<void(std::string_view line)>;
 /// what to do and never contain the token.
 ///
 /// Thread-safety: all methods may be called from several threads at once. The transport, clock,
-/// waiter, budget and random source must outlive the client; the client must outlive its calls.
-class RailwayClient {
+/// budget and random source must outlive the client; the client must outlive its calls. Waits
+/// (for answers, retry delays, the budget) go through the clock, so a FakeClock runs them at once.
+class RailwayClient final : public RailwayApi {
   public:
-    RailwayClient(net::HttpTransport& transport, const util::Clock& clock, Waiter& waiter, RequestBudget& budget,
+    RailwayClient(net::HttpTransport& transport, const util::Clock& clock, RequestBudget& budget,
                   core::RandomSource& random, Credentials credentials, ClientConfig config, LogSink log = {});
 
     /// Status of many deployments, `batch_size` per request (aliases d0…dN), up to
@@ -57,52 +51,51 @@ class RailwayClient {
     /// for some aliases, data for the rest) yields data for the rest; aliases that got neither
     /// (Railway nulls all `data` when one non-null field fails) are asked again without the
     /// failing ones.
-    std::vector<DeploymentResult> GetDeployments(std::span<const std::string> ids);
-
-    /// Status of one deployment (a batch of one).
-    ApiResult<Deployment> GetDeployment(const std::string& id);
+    std::vector<DeploymentResult> GetDeployments(std::span<const std::string> ids) override;
 
     /// The newest deployment of a service in an environment; nullopt when it has none.
     ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,
-                                                             const std::string& environment_id);
+                                                             const std::string& environment_id) override;
 
     /// The steps of a deployment (`deploymentEvents`), oldest first as Railway returns them.
-    ApiResult<std::vector<DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id, int first = 100);
+    ApiResult<std::vector<DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
+                                                                int first = 100) override;
 
     /// Log lines newer than `cursor` (startDate = the last timestamp seen), overlap and Railway's
     /// extra line dropped, oldest first; advances `cursor`. `limit` ≤ 5000.
     ApiResult<std::vector<LogLine>> GetNewLogs(LogKind kind, const std::string& deployment_id, LogCursor& cursor,
-                                               int limit = 500);
+                                               int limit = 500) override;
 
     /// Health settings of a service instance.
-    ApiResult<ServiceInstanceInfo> GetServiceInstance(const std::string& service_id, const std::string& environment_id);
+    ApiResult<ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
+                                                      const std::string& environment_id) override;
 
     /// `deploymentRedeploy`: returns the new deployment's id.
-    ApiResult<std::string> Redeploy(const std::string& deployment_id);
+    ApiResult<std::string> Redeploy(const std::string& deployment_id) override;
     /// `deploymentRestart`.
-    ApiResult<bool> Restart(const std::string& deployment_id);
+    ApiResult<bool> Restart(const std::string& deployment_id) override;
     /// `deploymentCancel`.
-    ApiResult<bool> CancelDeployment(const std::string& deployment_id);
+    ApiResult<bool> CancelDeployment(const std::string& deployment_id) override;
 
     /// Checks the token: `me` for an account token, `projectToken` for a project token.
     /// (A workspace token is rejected by `me`; validate it with GetWorkspaceUsage instead.)
-    ApiResult<TokenInfo> ValidateToken();
+    ApiResult<TokenInfo> ValidateToken() override;
 
     /// Railway-wide incidents and maintenance.
-    ApiResult<PlatformStatus> GetPlatformStatus();
+    ApiResult<PlatformStatus> GetPlatformStatus() override;
 
     /// A workspace's plan and usage limit (quota checks).
-    ApiResult<WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id);
+    ApiResult<WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id) override;
 
     /// The budget as of now, and what it can watch at `check_interval`.
-    BudgetSnapshot Budget() const { return budget_.Snapshot(); }
+    BudgetSnapshot Budget() const override { return budget_.Snapshot(); }
     FleetCapacity Capacity(core::Duration check_interval, long long deployments = 0) const {
         return budget_.Capacity(check_interval, config_.batch_size, deployments);
     }
 
     /// Makes every running and future call end soon with kCancelled (in-flight requests are
     /// cancelled, waits are cut short). Thread-safe; irreversible.
-    void Stop();
+    void Stop() override;
 
     const ClientConfig& config() const { return config_; }
 
@@ -131,7 +124,6 @@ class RailwayClient {
 
     net::HttpTransport& transport_;
     const util::Clock& clock_;
-    Waiter& waiter_;
     RequestBudget& budget_;
     core::RandomSource& random_;
     Credentials credentials_;
@@ -142,8 +134,8 @@ class RailwayClient {
     std::string user_agent_;
 
     mutable std::mutex mutex_;
-    std::condition_variable cv_;
     bool stopped_ = false;                                       // guarded by mutex_
+    std::vector<Inbox*> active_;                                 // calls in Execute; guarded by mutex_
     std::vector<std::unique_ptr<std::string>> batch_documents_;  // JSON-escaped, by size; guarded by mutex_
 };
 

@@ -63,14 +63,6 @@ util::Result<ServiceInstanceInfo> ParseServiceInstance(const nlohmann::json& nod
 util::Result<PlatformStatus> ParsePlatformStatus(const nlohmann::json& node);
 util::Result<WorkspaceUsage> ParseWorkspaceUsage(const nlohmann::json& node);
 
-/// Where an incremental log fetch stopped: the newest timestamp seen and the messages seen at it
-/// (lines sharing a timestamp are told apart by message).
-struct LogCursor {
-    std::optional<core::Timestamp> last;
-    std::string last_raw;  ///< Railway's text for `last`, sent back as startDate
-    std::vector<std::string> messages_at_last;
-};
-
 /// Orders `lines` by time, drops what `cursor` has already seen (Railway repeats the lines at
 /// startDate) and, if more than `limit` remain (Railway returns limit + 1), keeps the newest
 /// `limit`. Advances `cursor` to the newest line kept.

@@ -42,6 +42,14 @@ struct LogLine {
     std::string severity;  ///< "info", "error", ... ; empty when Railway sent none
 };
 
+/// Where an incremental log fetch stopped: the newest timestamp seen and the messages seen at it
+/// (lines sharing a timestamp are told apart by message).
+struct LogCursor {
+    std::optional<core::Timestamp> last;
+    std::string last_raw;  ///< Railway's text for `last`, sent back as startDate
+    std::vector<std::string> messages_at_last;
+};
+
 /// `deploymentEvents` node: one step of a deployment (BUILD_IMAGE, HEALTHCHECK, ...).
 struct DeploymentEvent {
     std::string step;

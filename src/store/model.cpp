@@ -25,16 +25,6 @@ std::optional<OutboxStatus> ParseOutboxStatus(std::string_view text) {
     return std::nullopt;
 }
 
-std::string_view ToString(LogKind kind) {
-    return kind == LogKind::kBuild ? "build" : "deploy";
-}
-
-std::optional<LogKind> ParseLogKind(std::string_view text) {
-    if (text == "build") return LogKind::kBuild;
-    if (text == "deploy") return LogKind::kDeploy;
-    return std::nullopt;
-}
-
 std::string_view ToString(Backend backend) {
     return backend == Backend::kSqlite ? "sqlite" : "postgresql";
 }

@@ -8,6 +8,7 @@
 
 #include "core/deployment_status.hpp"
 #include "core/error_class.hpp"
+#include "core/log_kind.hpp"
 #include "core/time.hpp"
 
 /// The records the store reads and writes (docs/STORE.md has the tables behind them).
@@ -77,8 +78,9 @@ struct Instance {
     friend bool operator==(const Instance&, const Instance&) = default;
 };
 
-/// A row of the status timeline.
-struct DeploymentEvent {
+/// A row of the status timeline: the instance's deployment entered `to_status` at `at`. (Not to be
+/// confused with a Railway `DeploymentEvent`, one step of a deployment such as BUILD_IMAGE.)
+struct TimelineEvent {
     std::int64_t id = 0;  ///< assigned by the store
     std::string instance_id;
     std::string deployment_id;
@@ -87,7 +89,7 @@ struct DeploymentEvent {
     Timestamp at{};
     std::string source;  ///< "poll", "webhook", "user", ...
 
-    friend bool operator==(const DeploymentEvent&, const DeploymentEvent&) = default;
+    friend bool operator==(const TimelineEvent&, const TimelineEvent&) = default;
 };
 
 /// Outbox delivery state.
@@ -141,16 +143,16 @@ struct TransitionResult {
     std::int64_t event_id = 0;  ///< the event row (the earlier one when !applied)
 };
 
-enum class LogKind { kBuild, kDeploy };
-std::string_view ToString(LogKind kind);  ///< "build" / "deploy"
-std::optional<LogKind> ParseLogKind(std::string_view text);
+using core::LogKind;
+using core::ParseLogKind;
+using core::ToString;
 
 /// One build or deploy log line.
 struct LogLine {
     std::string instance_id;
     std::string deployment_id;
     LogKind kind = LogKind::kDeploy;
-    Timestamp ts{};
+    Timestamp timestamp{};
     std::string severity;  ///< "info", "error", ... as Railway sends it
     std::string message;
 

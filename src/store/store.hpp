@@ -84,7 +84,7 @@ class Store {
     /// Idempotent (see Transition). kNotFound for an unknown instance.
     virtual util::Result<TransitionResult> ApplyTransition(const Transition& transition) = 0;
     /// The instance's timeline, oldest first, at most `limit` (newest kept) events.
-    virtual util::Result<std::vector<DeploymentEvent>> ListEvents(const std::string& instance_id, int limit) = 0;
+    virtual util::Result<std::vector<TimelineEvent>> ListEvents(const std::string& instance_id, int limit) = 0;
 
     // --- logs -----------------------------------------------------------------------------
     /// Appends lines (any mix of instances), dropping duplicates, then keeps only the newest

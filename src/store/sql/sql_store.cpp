@@ -162,8 +162,8 @@ User RowToUser(const Row& r, std::size_t o = 0) {
     return User{r.Text(o), r.Text(o + 1), r.Text(o + 2), r.Text(o + 3), r.Time(o + 4)};
 }
 
-DeploymentEvent RowToEvent(const Row& r) {
-    return DeploymentEvent{r.Int(0), r.Text(1), r.Text(2), r.OptText(3), r.Text(4), r.Time(5), r.Text(6)};
+TimelineEvent RowToEvent(const Row& r) {
+    return TimelineEvent{r.Int(0), r.Text(1), r.Text(2), r.OptText(3), r.Text(4), r.Time(5), r.Text(6)};
 }
 
 OutboxRow RowToOutbox(const Row& r) {
@@ -491,8 +491,8 @@ class SqlStore final : public Store {
         return out;
     }
 
-    Result<std::vector<DeploymentEvent>> ListEvents(const std::string& instance_id, int limit) override {
-        return ReadPerInstance<DeploymentEvent>(Stmt::kListEvents, instance_id, limit, RowToEvent);
+    Result<std::vector<TimelineEvent>> ListEvents(const std::string& instance_id, int limit) override {
+        return ReadPerInstance<TimelineEvent>(Stmt::kListEvents, instance_id, limit, RowToEvent);
     }
 
     // --- logs ---
@@ -533,7 +533,7 @@ class SqlStore final : public Store {
                         seq + 1,
                         std::string_view(l->deployment_id),
                         ToString(l->kind),
-                        Ns(l->ts),
+                        Ns(l->timestamp),
                         std::string_view(l->severity),
                         std::string_view(l->message),
                         MessageHash(l->message),
@@ -573,7 +573,7 @@ class SqlStore final : public Store {
                 l.instance_id = row.Text(0);
                 l.deployment_id = row.Text(1);
                 l.kind = ParseLogKind(row.Text(2)).value_or(LogKind::kDeploy);
-                l.ts = row.Time(3);
+                l.timestamp = row.Time(3);
                 l.severity = row.Text(4);
                 l.message = row.Text(5);
                 out.push_back(std::move(l));

@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fakes/fake_waiter.hpp"
 #include "fakes/scripted_transport.hpp"
 
 namespace railwatch::railway {
@@ -59,7 +58,7 @@ class ClientTest : public ::testing::Test {
   protected:
     void Make(Credentials credentials = {TokenKind::kAccount, kToken}, ClientConfig config = {}) {
         config.api_url = "https://backboard.railway.com/graphql/v2";
-        client_ = std::make_unique<RailwayClient>(transport_, clock_, waiter_, budget_, random_, credentials, config,
+        client_ = std::make_unique<RailwayClient>(transport_, clock_, budget_, random_, credentials, config,
                                                   [this](std::string_view line) { logs_.emplace_back(line); });
     }
 
@@ -72,7 +71,6 @@ class ClientTest : public ::testing::Test {
     }
 
     util::FakeClock clock_;
-    fakes::FakeWaiter waiter_{clock_};
     fakes::ScriptedTransport transport_;
     core::SequenceRandom random_{{0.5}};
     RequestBudget budget_{clock_, BudgetConfig{1000, 10}};
@@ -245,12 +243,11 @@ TEST_F(ClientTest, EveryTransportErrorKindIsRetriedAndReportedWithItsOwnCode) {
         SCOPED_TRACE(std::string(core::ToString(c.kind)));
         fakes::ScriptedTransport transport;
         util::FakeClock clock;
-        fakes::FakeWaiter waiter(clock);
         RequestBudget budget(clock, {1000, 10});
         std::vector<std::string> logs;
         ClientConfig config;
         config.max_attempts = 3;
-        RailwayClient client(transport, clock, waiter, budget, random_, {TokenKind::kAccount, kToken}, config,
+        RailwayClient client(transport, clock, budget, random_, {TokenKind::kAccount, kToken}, config,
                              [&](std::string_view l) { logs.emplace_back(l); });
         transport.SetHandler([&](const net::HttpRequest&) {
             net::HttpResponse r;

@@ -583,7 +583,7 @@ TEST_P(StoreConformance, SameMessageAtAnotherTimeOrKindIsNotADuplicate) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     LogLine a = MakeLog("i1", 1);
     LogLine b = a;
-    b.ts = T(2);
+    b.timestamp = T(2);
     LogLine c = a;
     c.kind = LogKind::kBuild;
     LogLine d = a;
@@ -669,9 +669,9 @@ TEST_P(StoreConformance, LogLineWithInvalidUtf8IsRejectedByIndexAndNothingIsWrit
 TEST_P(StoreConformance, LogTimestampsKeepNanoseconds) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     LogLine l = MakeLog("i1", 1);
-    l.ts += std::chrono::nanoseconds(987654321);
+    l.timestamp += std::chrono::nanoseconds(987654321);
     Must(store_->AppendLogs({l}));
-    EXPECT_EQ(Must(store_->RecentLogs("i1", 1)).at(0).ts, l.ts);
+    EXPECT_EQ(Must(store_->RecentLogs("i1", 1)).at(0).timestamp, l.timestamp);
 }
 
 // --- health -----------------------------------------------------------------------------

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/log_kind.hpp"
+#include "railway/api_error.hpp"
+#include "railway/budget.hpp"
+#include "railway/types.hpp"
+
+/// What railwatch asks of Railway, in plain values: the seam between the modules that use Railway
+/// (the monitor, `railwatch watch`) and the one that speaks its GraphQL API. RailwayClient is the
+/// implementation over HTTP; tests/fakes/fake_railway_api.hpp answers from tables.
+namespace railwatch::railway {
+
+using core::LogKind;
+
+/// The status of one deployment from a batched check: its data, or why there is none.
+struct DeploymentResult {
+    std::string deployment_id;
+    ApiResult<Deployment> result;
+};
+
+/// The contract every implementation keeps:
+/// - Every call blocks its caller until it has a final answer (transient trouble already retried
+///   within the implementation's limits) and never throws: failures are ApiError values whose
+///   `message` a person can act on, whose `error_class` and `retryable` come from the core's
+///   rules, and which never contain a token.
+/// - One bad id never costs another id its answer (GetDeployments answers each id on its own).
+/// - Mutations (Redeploy, Restart, CancelDeployment) are sent at most once unless Railway surely
+///   did not run them.
+/// - Thread-safety: every method may be called from several threads at once.
+/// - After Stop(), running and later calls end soon with util::ErrorCode::kCancelled.
+class RailwayApi {
+  public:
+    virtual ~RailwayApi() = default;
+
+    /// Status of many deployments: one result per id, in the order given.
+    virtual std::vector<DeploymentResult> GetDeployments(std::span<const std::string> ids) = 0;
+
+    /// The newest deployment of a service in an environment; nullopt when it has none.
+    virtual ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,
+                                                                     const std::string& environment_id) = 0;
+
+    /// The steps of a deployment (`deploymentEvents`), oldest first.
+    virtual ApiResult<std::vector<DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
+                                                                        int first = 100) = 0;
+
+    /// Log lines newer than `cursor`, oldest first, duplicates of what the cursor has seen dropped;
+    /// advances `cursor` past exactly the lines returned. At most `limit` lines per call.
+    virtual ApiResult<std::vector<LogLine>> GetNewLogs(LogKind kind, const std::string& deployment_id,
+                                                       LogCursor& cursor, int limit = 500) = 0;
+
+    /// Health settings of a service instance (healthcheck path, domains, restart policy).
+    virtual ApiResult<ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
+                                                              const std::string& environment_id) = 0;
+
+    /// `deploymentRedeploy`: the new deployment's id.
+    virtual ApiResult<std::string> Redeploy(const std::string& deployment_id) = 0;
+    /// `deploymentRestart`.
+    virtual ApiResult<bool> Restart(const std::string& deployment_id) = 0;
+    /// `deploymentCancel`.
+    virtual ApiResult<bool> CancelDeployment(const std::string& deployment_id) = 0;
+
+    /// Who the configured token belongs to; an error when Railway refuses it.
+    virtual ApiResult<TokenInfo> ValidateToken() = 0;
+    /// Railway-wide incidents and maintenance (`platformStatus`).
+    virtual ApiResult<PlatformStatus> GetPlatformStatus() = 0;
+    /// A workspace's plan and usage limit, for quota checks.
+    virtual ApiResult<WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id) = 0;
+
+    /// The request budget as of now.
+    virtual BudgetSnapshot Budget() const = 0;
+
+    /// Ends running and later calls soon with kCancelled. Irreversible; thread-safe.
+    virtual void Stop() = 0;
+
+    /// Status of one deployment (GetDeployments with one id).
+    ApiResult<Deployment> GetDeployment(const std::string& id) {
+        auto results = GetDeployments(std::span<const std::string>(&id, 1));
+        return std::move(results.front().result);
+    }
+};
+
+}  // namespace railwatch::railway

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "railway/railway_api.hpp"
+#include "util/clock.hpp"
+
+/// A RailwayApi that answers from tables of plain values, for unit tests of the modules that use
+/// Railway (the monitor, `watch`). No JSON, no HTTP: set what Railway "knows", run the code under
+/// test, then read the calls it made.
+namespace railwatch::fakes {
+
+class FakeRailwayApi final : public railway::RailwayApi {
+  public:
+    /// Called at the start of every call with its name ("GetDeployments", "Redeploy", ...), before
+    /// the answer is looked up: lets a test advance a FakeClock (a slow call) or change the tables.
+    using CallHook = std::function<void(const std::string& call)>;
+
+    // --- what Railway knows ------------------------------------------------------------------
+    /// GetDeployments answers `deployment` for its id from now on.
+    void SetDeployment(railway::Deployment deployment);
+    /// Answers for one id, in turn; the last one repeats. Overrides SetDeployment for that id.
+    void ScriptDeployment(const std::string& id, std::vector<railway::ApiResult<railway::Deployment>> answers);
+    /// GetDeployments answers `error` for `id` from now on.
+    void SetDeploymentError(const std::string& id, railway::ApiError error);
+    void SetLatestDeployment(const std::string& service_id, const std::string& environment_id,
+                             std::optional<railway::Deployment> deployment);
+    void SetDeploymentEvents(const std::string& deployment_id, std::vector<railway::DeploymentEvent> events);
+    /// Appends log lines Railway holds for a deployment (any order; GetNewLogs sorts them).
+    void AddLogs(railway::LogKind kind, const std::string& deployment_id, std::vector<railway::LogLine> lines);
+    void SetServiceInstance(const std::string& service_id, const std::string& environment_id,
+                            railway::ServiceInstanceInfo info);
+    /// What Redeploy answers for `deployment_id` (default: an id "<id>-redeploy-<n>").
+    void SetRedeployAnswer(const std::string& deployment_id, railway::ApiResult<std::string> answer);
+    void SetTokenAnswer(railway::ApiResult<railway::TokenInfo> answer);
+    void SetPlatformStatus(railway::ApiResult<railway::PlatformStatus> answer);
+    void SetWorkspaceUsage(const std::string& workspace_id, railway::ApiResult<railway::WorkspaceUsage> answer);
+    void SetBudget(railway::BudgetSnapshot budget);
+    /// Every call after this one fails with `error` (nullopt: back to the tables).
+    void FailEverything(std::optional<railway::ApiError> error);
+    void SetCallHook(CallHook hook);
+
+    // --- what the code under test asked ------------------------------------------------------
+    /// Every call, in order, as "Name(args)": "GetDeployments(d1,d2)", "Redeploy(d1)".
+    std::vector<std::string> Calls() const;
+    /// How many calls had this name.
+    int CallCount(const std::string& name) const;
+
+    // --- RailwayApi ---------------------------------------------------------------------------
+    std::vector<railway::DeploymentResult> GetDeployments(std::span<const std::string> ids) override;
+    railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(
+        const std::string& service_id, const std::string& environment_id) override;
+    railway::ApiResult<std::vector<railway::DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
+                                                                                  int first) override;
+    railway::ApiResult<std::vector<railway::LogLine>> GetNewLogs(railway::LogKind kind,
+                                                                 const std::string& deployment_id,
+                                                                 railway::LogCursor& cursor, int limit) override;
+    railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
+                                                                        const std::string& environment_id) override;
+    railway::ApiResult<std::string> Redeploy(const std::string& deployment_id) override;
+    railway::ApiResult<bool> Restart(const std::string& deployment_id) override;
+    railway::ApiResult<bool> CancelDeployment(const std::string& deployment_id) override;
+    railway::ApiResult<railway::TokenInfo> ValidateToken() override;
+    railway::ApiResult<railway::PlatformStatus> GetPlatformStatus() override;
+    railway::ApiResult<railway::WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id) override;
+    railway::BudgetSnapshot Budget() const override;
+    void Stop() override;
+
+    /// An ApiError as the real client would build it for a failed call (class and retryability
+    /// from the core's rules for `failure`).
+    static railway::ApiError MakeError(util::ErrorCode code, std::string message, core::ApiFailure failure = {});
+
+  private:
+    // Records the call and runs the hook (outside the lock); returns the error every call gets
+    // now, if any.
+    std::optional<railway::ApiError> Enter(const std::string& call);
+    railway::ApiError NotFound(const std::string& what) const;
+
+    mutable std::mutex mutex_;
+    CallHook hook_;
+    bool stopped_ = false;
+    std::optional<railway::ApiError> fail_everything_;
+    std::map<std::string, std::vector<railway::ApiResult<railway::Deployment>>> deployments_;
+    std::map<std::string, std::size_t> next_answer_;
+    std::map<std::pair<std::string, std::string>, std::optional<railway::Deployment>> latest_;
+    std::map<std::string, std::vector<railway::DeploymentEvent>> events_;
+    std::map<std::pair<railway::LogKind, std::string>, std::vector<railway::LogLine>> logs_;
+    std::map<std::pair<std::string, std::string>, railway::ServiceInstanceInfo> service_instances_;
+    std::map<std::string, railway::ApiResult<std::string>> redeploy_answers_;
+    std::map<std::string, int> redeploys_;
+    std::optional<railway::ApiResult<railway::TokenInfo>> token_;
+    std::optional<railway::ApiResult<railway::PlatformStatus>> platform_;
+    std::map<std::string, railway::ApiResult<railway::WorkspaceUsage>> usage_;
+    railway::BudgetSnapshot budget_;
+    std::vector<std::string> calls_;
+};
+
+}  // namespace railwatch::fakes
