@@ -10,5 +10,6 @@ void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddSimCommand(CLI::App& app, int& exit_code);
 void AddWatchCommand(CLI::App& app, int& exit_code);
 void AddMigrateCommand(CLI::App& app, int& exit_code);
+void AddConfigCommand(CLI::App& app, int& exit_code);
 
 }  // namespace railwatch::cli

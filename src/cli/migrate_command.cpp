@@ -1,38 +1,38 @@
 #include <fmt/core.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "app/config.hpp"
+#include "app/root.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_flags.hpp"
 #include "cli/run.hpp"
-#include "store/store.hpp"
 
 namespace railwatch::cli {
 
 void AddMigrateCommand(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("migrate", "Create or upgrade the database schema");
-    auto db = std::make_shared<std::string>();
-    cmd->add_option("--db", *db,
-                    "Database URL: sqlite:PATH or postgresql://USER@HOST:PORT/DB (default: $RAILWATCH_DB, "
-                    "else sqlite:railwatch.db)");
-    cmd->callback([db, &exit_code] {
-        // Flag beats environment beats default.
-        std::string url = *db;
-        if (url.empty()) {
-            const char* env = std::getenv("RAILWATCH_DB");
-            url = env != nullptr && *env != '\0' ? env : std::string(store::kDefaultStoreUrl);
+    // The store URL comes through the configuration: --db beats $RAILWATCH_DB beats [store] url
+    // of the config file beats sqlite:railwatch.db.
+    auto flags = std::make_shared<ConfigFlags>(*cmd, std::vector<std::string_view>{"--db"});
+    cmd->callback([flags, &exit_code] {
+        auto loaded = app::LoadConfig(flags->Sources());
+        if (!loaded) {
+            exit_code = ReportConfigErrors("railwatch migrate", loaded.error());
+            return;
         }
-        store::StoreOptions options;
-        options.migrate = false;
-        options.connections = 1;
-        auto opened = store::OpenStore(url, options);
-        if (!opened) {
-            fmt::print(stderr, "railwatch migrate: {}\n", opened.error().message);
+        app::RootOptions options;
+        options.parts = {.store = true, .railway = false, .http = false};
+        options.store.migrate = false;  // applied below, to report each migration
+        options.store.connections = 1;
+        auto root = app::Root::Build(std::move(loaded->config), std::move(options));
+        if (!root) {
+            fmt::print(stderr, "railwatch migrate: {}\n", root.error().message);
             exit_code = kExitFailure;
             return;
         }
-        auto& s = **opened;
+        auto& s = (*root)->store();
         auto applied = s.Migrate();
         if (!applied) {
             fmt::print(stderr, "railwatch migrate: migrating {} failed: {}\n", s.Describe(), applied.error().message);

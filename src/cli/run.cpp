@@ -16,6 +16,7 @@ int Run(int argc, char** argv) {
     AddSimCommand(app, exit_code);
     AddWatchCommand(app, exit_code);
     AddMigrateCommand(app, exit_code);
+    AddConfigCommand(app, exit_code);
 
     try {
         app.parse(argc, argv);

@@ -74,8 +74,9 @@ ErrorContext RailwayClient::Context(std::string operation) const {
 core::Duration RailwayClient::RetryDelay(int attempts_made, std::optional<core::Duration> retry_after) {
     core::BackoffPolicy policy;
     policy.max_attempts = attempts_made + 1;  // the caller has already decided to retry
-    policy.base = core::Millis(500);
-    policy.cap = core::Seconds(30);
+    policy.base = config_.retry_base_delay;
+    policy.cap = config_.retry_max_delay;
+    policy.factor = config_.retry_factor;
     double unit = 0;
     {
         std::lock_guard lock(mutex_);

@@ -65,6 +65,11 @@ struct ClientConfig {
     int max_attempts = 5;           ///< per request, first try included (reads)
     int max_mutation_attempts = 3;  ///< mutations: retried only when surely not executed
     std::string user_agent;         ///< empty: "railwatch/<version>"
+    /// Retry delays (full jitter, core::NextRetryDelay): the first retry waits up to
+    /// retry_base_delay, each later one up to `retry_factor` times more, never above retry_max_delay.
+    core::Duration retry_base_delay = core::Millis(500);
+    core::Duration retry_max_delay = core::Seconds(30);
+    double retry_factor = 2.0;
 };
 
 /// "railwatch/<version>".
