@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -27,9 +28,9 @@ inline constexpr int kWatchExitInterrupted = 130;  ///< 128 + SIGINT: what a she
 
 struct WatchOptions {
     std::string deployment_id;
-    core::Duration timeout = core::Seconds(30 * 60);  ///< for the whole watch
-    core::Duration stall = core::Seconds(10 * 60);    ///< no status change (or no answer) for this long
-    core::Duration interval = core::Seconds(5);       ///< between status checks
+    core::Duration timeout = std::chrono::minutes(30);  ///< for the whole watch
+    core::Duration stall = std::chrono::minutes(10);    ///< no status change (or no answer) for this long
+    core::Duration interval = core::Seconds(5);         ///< between status checks
     std::size_t log_lines_on_failure = 20;
 };
 
