@@ -253,6 +253,7 @@ TEST_P(WatchFailure, FailsAtOnceWithTheLastLinesOfTheStageThatFailedAndTheirClas
         script.emplace_back(Dep(s));
     api_.ScriptDeployment(kId, script);
     std::vector<railway::LogLine> build;
+    build.reserve(31);
     for (int i = 0; i < 30; ++i)
         build.push_back(Line(i, "build step " + std::to_string(i)));
     build.push_back(Line(40, "Error: Missing environment variable DATABASE_URL"));
@@ -361,6 +362,7 @@ TEST_F(WatchLoop, StallsWhenTheStatusDoesNotChangeForTheStallLimit) {
 TEST_F(WatchLoop, TimesOutAtTheTimeoutWhenTheStatusKeepsChanging) {
     options_.timeout = seconds(32);
     std::vector<ApiResult<Deployment>> flapping;
+    flapping.reserve(100);
     for (int i = 0; i < 100; ++i)
         flapping.emplace_back(Dep(i % 2 == 0 ? "BUILDING" : "DEPLOYING"));
     api_.ScriptDeployment(kId, flapping);
