@@ -98,6 +98,7 @@ TEST_P(WatchTest, ExitsTwoWhenTheStatusStalls) {
 
 TEST_P(WatchTest, ExitsTwoOnTimeout) {
     std::vector<std::string> statuses;
+    statuses.reserve(200);
     for (int i = 0; i < 200; ++i)
         statuses.push_back(i % 2 == 0 ? "BUILDING" : "DEPLOYING");  // never stalls
     railway_.AddDeployment("dep-slow", {statuses, {}, {}});
