@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 SOURCES     = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps configure build test unit asan tsan bench format format-check demo tools clean
+.PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools clean
 
 all: build
 
@@ -41,6 +41,10 @@ asan:
 tsan:
 	@$(MAKE) --no-print-directory test BUILD=build-tsan \
 		CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAILWATCH_SANITIZE=thread"
+
+# clang-tidy over the project's sources with the checked-in .clang-tidy; fails on any finding.
+lint: configure
+	@./scripts/lint.sh $(BUILD) $(JOBS)
 
 bench: build
 	@./scripts/run-bench.sh $(BUILD)

@@ -3,10 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/unexpected_error.hpp"
 
 namespace railwatch::cli {
 
-int Run(int argc, char** argv) {
+int Run(int argc, char** argv) try {
     CLI::App app{"railwatch: watches Railway.app deployments until they run or fail", "railwatch"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Show help for every subcommand");
@@ -25,6 +26,12 @@ int Run(int argc, char** argv) {
         return rc == 0 ? kExitOk : kExitUsage;
     }
     return exit_code;
+} catch (const std::exception& e) {
+    // A command let an exception escape: end with a documented code and one line, not
+    // std::terminate's abort and core dump.
+    return ReportUnexpectedError(e.what(), argc, argv);
+} catch (...) {
+    return ReportUnexpectedError("an exception of unknown type", argc, argv);
 }
 
 }  // namespace railwatch::cli

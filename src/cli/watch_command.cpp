@@ -1,18 +1,23 @@
 #include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/run.hpp"
+#include "monitor/duration.hpp"
+#include "monitor/watch.hpp"
 #include "net/curl_transport.hpp"
 #include "railway/budget.hpp"
 #include "railway/client.hpp"
 #include "railway/config.hpp"
-#include "railway/watch.hpp"
 #include "util/clock.hpp"
 #include "util/random.hpp"
 #include "util/rfc3339.hpp"
@@ -20,8 +25,46 @@
 namespace railwatch::cli {
 namespace {
 
-constexpr int kExitStalled = 2;  // timeout or stall
-constexpr int kExitApi = 3;      // authentication or API error
+// SIGTERM ends a watch like Ctrl-C does, with the exit code a shell reports for it.
+constexpr int kExitTerminated = 143;  // 128 + SIGTERM
+
+// Turns SIGINT and SIGTERM into a stop of the watch. The signals are blocked before any other
+// thread starts (threads inherit the mask) and received by one thread through sigwait, so no
+// handler runs in the middle of the watch's code. Construct it before any thread is started.
+class StopOnSignals {
+  public:
+    explicit StopOnSignals(util::Wakeup& wakeup) {
+        sigemptyset(&signals_);
+        sigaddset(&signals_, SIGINT);
+        sigaddset(&signals_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+        thread_ = std::thread([this, &wakeup] {
+            int received = 0;
+            sigwait(&signals_, &received);
+            if (finished_.load()) return;  // woken by the destructor, not by a person
+            received_.store(received);
+            wakeup.Stop();
+        });
+    }
+    StopOnSignals(const StopOnSignals&) = delete;
+    StopOnSignals& operator=(const StopOnSignals&) = delete;
+    ~StopOnSignals() {
+        finished_.store(true);
+        // Blocked there, so it only ends the sigwait; not sent when a signal already ended it.
+        if (received_.load() == 0) pthread_kill(thread_.native_handle(), SIGINT);
+        thread_.join();
+        pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    }
+    /// SIGINT or SIGTERM once one stopped the watch, else 0.
+    int received() const { return received_.load(); }
+
+  private:
+    sigset_t signals_{};
+    sigset_t previous_{};
+    std::atomic<bool> finished_{false};
+    std::atomic<int> received_{0};
+    std::thread thread_;
+};
 
 struct WatchFlags {
     std::string deployment_id;
@@ -37,29 +80,13 @@ std::string Bar(int percent, int width) {
            std::string(static_cast<std::size_t>(width - filled), '-');
 }
 
-std::string_view ResultName(railway::WatchResult r) {
-    switch (r) {
-        case railway::WatchResult::kSucceeded:
-            return "succeeded";
-        case railway::WatchResult::kFailed:
-            return "failed";
-        case railway::WatchResult::kTimedOut:
-            return "timed_out";
-        case railway::WatchResult::kStalled:
-            return "stalled";
-        case railway::WatchResult::kApiError:
-            return "api_error";
-    }
-    return "api_error";
-}
-
 int RunWatch(const WatchFlags& flags) {
-    railway::WatchOptions options;
+    monitor::WatchOptions options;
     options.deployment_id = flags.deployment_id;
     for (auto [text, target, name] : {std::tuple{&flags.timeout, &options.timeout, "--timeout"},
                                       std::tuple{&flags.stall, &options.stall, "--stall"},
                                       std::tuple{&flags.interval, &options.interval, "--interval"}}) {
-        auto parsed = railway::ParseDuration(*text);
+        auto parsed = monitor::ParseDuration(*text);
         if (!parsed) {
             fmt::print(stderr, "railwatch watch: {}: {}\n", name, parsed.error().message);
             return kExitUsage;
@@ -91,6 +118,7 @@ int RunWatch(const WatchFlags& flags) {
     const bool json = flags.json;
     util::SystemClock clock;
     util::Wakeup wakeup;
+    const StopOnSignals signals(wakeup);  // before the transport starts its thread
     railway::RequestBudget budget(clock, railway::BudgetConfig{});
     util::SystemRandom random;
     net::CurlTransportOptions transport_options;
@@ -103,13 +131,13 @@ int RunWatch(const WatchFlags& flags) {
 
     if (!json) {
         fmt::print("Watching deployment {} (timeout {}, stall {}) via {}\n", options.deployment_id,
-                   railway::FormatDuration(options.timeout), railway::FormatDuration(options.stall),
+                   monitor::FormatDuration(options.timeout), monitor::FormatDuration(options.stall),
                    credentials->Describe());
         std::fflush(stdout);
     }
     bool line_open = false;
-    railway::WatchSink sink;
-    sink.on_update = [&](const railway::WatchUpdate& u) {
+    monitor::WatchSink sink;
+    sink.on_update = [&](const monitor::WatchUpdate& u) {
         if (json) {
             if (!u.changed) return;
             nlohmann::json event = {{"event", "status"},
@@ -122,11 +150,11 @@ int RunWatch(const WatchFlags& flags) {
             fmt::print("{}\n", event.dump());
         } else if (tty) {
             fmt::print("\r\033[K{:<18} [{}] {:>3}%  {}", u.phase, Bar(u.progress, 30), u.progress,
-                       railway::FormatDuration(u.elapsed));
+                       monitor::FormatDuration(u.elapsed));
             line_open = true;
         } else if (u.changed) {
             fmt::print("{}  {:<18} {:>3}%  elapsed {}\n", util::FormatRfc3339(u.at, util::TimePrecision::kSeconds),
-                       u.phase + " (" + u.deployment.status.raw + ")", u.progress, railway::FormatDuration(u.elapsed));
+                       u.phase + " (" + u.deployment.status.raw + ")", u.progress, monitor::FormatDuration(u.elapsed));
         }
         std::fflush(stdout);
     };
@@ -136,14 +164,18 @@ int RunWatch(const WatchFlags& flags) {
         line_open = false;
     };
 
-    const railway::WatchOutcome outcome = railway::WatchDeployment(client, clock, wakeup, options, sink);
+    monitor::DeploymentWatch watch(client, clock, wakeup);
+    const monitor::WatchOutcome outcome = watch.Run(options, sink);
     if (line_open) fmt::print("\n");
+    const int exit_code = outcome.result == monitor::WatchResult::kInterrupted && signals.received() == SIGTERM
+                              ? kExitTerminated
+                              : outcome.exit_code;
 
     if (json) {
         nlohmann::json result = {{"event", "result"},
                                  {"deploymentId", options.deployment_id},
-                                 {"result", ResultName(outcome.result)},
-                                 {"exitCode", outcome.exit_code},
+                                 {"result", monitor::ToString(outcome.result)},
+                                 {"exitCode", exit_code},
                                  {"elapsedSeconds", core::ToSeconds(outcome.elapsed)},
                                  {"message", outcome.message}};
         if (outcome.last) result["status"] = outcome.last->status.raw;
@@ -173,8 +205,7 @@ int RunWatch(const WatchFlags& flags) {
         }
     }
     std::fflush(stdout);
-    static_assert(kExitStalled == 2 && kExitApi == 3);
-    return outcome.exit_code;
+    return exit_code;
 }
 
 }  // namespace
@@ -184,7 +215,7 @@ void AddWatchCommand(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand(
         "watch",
         "Follow one deployment until it succeeds or fails (exit 0 success, 1 failed, 2 timeout/stall, "
-        "3 auth/API error, 64 usage)");
+        "3 auth/API error, 64 usage, 130 Ctrl-C)");
     cmd->add_option("DEPLOYMENT_ID", flags->deployment_id, "The Railway deployment to follow")->required();
     cmd->add_option("--timeout", flags->timeout, "Give up after this long, e.g. 30m, 1h30m (default 30m)");
     cmd->add_option("--stall", flags->stall, "Give up when the status has not changed for this long (default 10m)");

@@ -119,6 +119,86 @@ bool IsStable(DeploymentStatus status) {
     }
 }
 
+Outcome OutcomeOf(DeploymentStatus status) {
+    switch (GroupOf(status)) {
+        case StatusGroup::kSucceeded:
+            return Outcome::kSucceeded;
+        case StatusGroup::kFailed:
+            return Outcome::kFailed;
+        case StatusGroup::kInactive:
+            // SKIPPED and REMOVED will never serve; REMOVING is on its way to REMOVED.
+            return IsStable(status) ? Outcome::kFailed : Outcome::kUndecided;
+        case StatusGroup::kPending:
+        case StatusGroup::kInProgress:
+        case StatusGroup::kUnknown:
+            return Outcome::kUndecided;
+    }
+    return Outcome::kUndecided;
+}
+
+std::string_view ToString(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::kUndecided:
+            return "undecided";
+        case Outcome::kSucceeded:
+            return "succeeded";
+        case Outcome::kFailed:
+            return "failed";
+    }
+    return "undecided";
+}
+
+bool ReachedDeploy(DeploymentStatus status) {
+    switch (status) {
+        case DeploymentStatus::kDeploying:
+        case DeploymentStatus::kSuccess:
+        case DeploymentStatus::kCrashed:
+        case DeploymentStatus::kSleeping:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string_view StatusLabel(DeploymentStatus status, bool deployment_stopped) {
+    switch (status) {
+        case DeploymentStatus::kQueued:
+            return "Queued";
+        case DeploymentStatus::kWaiting:
+            return "Waiting for CI";
+        case DeploymentStatus::kNeedsApproval:
+            return "Awaiting approval";
+        case DeploymentStatus::kInitializing:
+            return "Initializing";
+        case DeploymentStatus::kBuilding:
+            return "Building";
+        case DeploymentStatus::kDeploying:
+            return "Deploying";
+        case DeploymentStatus::kSuccess:
+            return deployment_stopped ? "Completed" : "Online";
+        case DeploymentStatus::kFailed:
+            return "Failed";
+        case DeploymentStatus::kCrashed:
+            return "Crashed";
+        case DeploymentStatus::kSleeping:
+            return "Sleeping";
+        case DeploymentStatus::kSkipped:
+            return "Skipped";
+        case DeploymentStatus::kRemoving:
+            return "Removing";
+        case DeploymentStatus::kRemoved:
+            return "Removed";
+        case DeploymentStatus::kUnknown:
+            break;
+    }
+    return "Unknown";
+}
+
+std::string StatusLabel(const RailwayStatus& status, bool deployment_stopped) {
+    if (status.value == DeploymentStatus::kUnknown && !status.raw.empty()) return status.raw;
+    return std::string(StatusLabel(status.value, deployment_stopped));
+}
+
 std::string_view ToString(InstanceStatus status) {
     switch (status) {
         case InstanceStatus::kInitializing:

@@ -82,6 +82,30 @@ bool IsFailed(DeploymentStatus status);
 /// sleeping service, a crash): SUCCESS, SLEEPING, FAILED, CRASHED, SKIPPED, REMOVED.
 bool IsStable(DeploymentStatus status);
 
+/// Where following one deployment stands: what `railwatch watch` exits with (0 succeeded, 1 failed,
+/// else keep waiting) and what the monitor treats as settled. Decided here, once, from the groups.
+enum class Outcome {
+    kUndecided,  ///< keep waiting: pending, in progress, REMOVING (it becomes REMOVED), unknown values
+    kSucceeded,  ///< the succeeded group: SUCCESS, SLEEPING
+    kFailed,     ///< the failed group (FAILED, CRASHED) and the stable inactive statuses (SKIPPED, REMOVED)
+};
+
+Outcome OutcomeOf(DeploymentStatus status);
+/// "undecided", "succeeded", "failed".
+std::string_view ToString(Outcome outcome);
+
+/// True for the statuses a deployment only reaches once its deploy phase began (DEPLOYING, SUCCESS,
+/// CRASHED, SLEEPING): after one of these the deploy logs explain a failure, before it the build
+/// logs do.
+bool ReachedDeploy(DeploymentStatus status);
+
+/// What a person is shown for a status: the Railway CLI's wording (docs/STATUSES.md): "Queued",
+/// "Waiting for CI", "Awaiting approval", "Building", "Online" (or "Completed" for a SUCCESS whose
+/// process exited, `deploymentStopped`), "Crashed", ...; "Unknown" for kUnknown.
+std::string_view StatusLabel(DeploymentStatus status, bool deployment_stopped = false);
+/// As above; a value the schema does not have yet is shown as Railway spelled it.
+std::string StatusLabel(const RailwayStatus& status, bool deployment_stopped = false);
+
 /// railwatch's instance status (the seed's InstanceStatus).
 enum class InstanceStatus {
     kInitializing,

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 
 namespace railwatch::util {
 namespace {
@@ -22,6 +24,15 @@ bool ReadDigits(std::string_view text, std::size_t pos, std::size_t count, int& 
     return true;
 }
 
+// core::Timestamp counts int64 nanoseconds since 1970: it spans 1677-09-21T00:12:43.145224192Z to
+// 2262-04-11T23:47:16.854775807Z. Its ends as whole seconds plus nanoseconds (floor division):
+constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+constexpr std::int64_t kMaxCount = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMaxSeconds = kMaxCount / kNanosPerSecond;            // 9223372036
+constexpr std::int64_t kMaxSubsecond = kMaxCount % kNanosPerSecond;          // 854775807
+constexpr std::int64_t kMinSeconds = -kMaxSeconds - 1;                       // -9223372037
+constexpr std::int64_t kMinSubsecond = kNanosPerSecond - 1 - kMaxSubsecond;  // 145224192
+
 tl::unexpected<Error> Bad(std::string_view text, std::string_view what) {
     constexpr std::size_t kQuoteMax = 64;
     std::string quoted(text.substr(0, kQuoteMax));
@@ -32,14 +43,22 @@ tl::unexpected<Error> Bad(std::string_view text, std::string_view what) {
 }  // namespace
 
 std::string FormatRfc3339(core::Timestamp t, TimePrecision precision) {
-    const auto day = floor<days>(t);
+    // Whole seconds by floor division of the count: converting a day or a second near either end
+    // of the range back to nanoseconds would overflow, so nothing here does.
+    const std::int64_t count = t.time_since_epoch().count();
+    std::int64_t whole = count / kNanosPerSecond;
+    std::int64_t nanos = count % kNanosPerSecond;
+    if (nanos < 0) {
+        nanos += kNanosPerSecond;
+        --whole;
+    }
+    const sys_seconds at{seconds{whole}};
+    const auto day = floor<days>(at);
     const year_month_day ymd{day};
-    const auto since_midnight = t - day;
-    const hh_mm_ss<core::Duration> hms{since_midnight};
+    const hh_mm_ss<seconds> hms{at - day};
     std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
                                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                                   hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-    const long long nanos = hms.subseconds().count();
     switch (precision) {
         case TimePrecision::kSeconds:
             break;
@@ -60,6 +79,9 @@ std::string FormatRfc3339(core::Timestamp t, TimePrecision precision) {
 Result<core::Timestamp> ParseRfc3339(std::string_view text) {
     // Fixed part: YYYY-MM-DDTHH:MM:SS (19 characters).
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+    if (text.size() >= 5 && std::all_of(text.begin(), text.begin() + 5, [](char c) { return c >= '0' && c <= '9'; })) {
+        return Bad(text, "the year has more than four digits (timestamps must lie between 1677 and 2262)");
+    }
     if (text.size() < 20) return Bad(text, "too short (expected e.g. 2026-11-29T02:36:45Z)");
     if (!ReadDigits(text, 0, 4, y) || text[4] != '-' || !ReadDigits(text, 5, 2, mo) || text[7] != '-' ||
         !ReadDigits(text, 8, 2, d)) {
@@ -111,8 +133,19 @@ Result<core::Timestamp> ParseRfc3339(std::string_view text) {
     }
     if (pos != text.size()) return Bad(text, "unexpected characters after the time zone");
 
-    core::Timestamp t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + nanoseconds{nanos};
-    return t - offset;
+    // In whole seconds first: that cannot overflow for any four-digit year.
+    const sys_seconds local = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+    const std::int64_t whole = (local - offset).time_since_epoch().count();
+    if (whole < kMinSeconds || (whole == kMinSeconds && nanos < kMinSubsecond) || whole > kMaxSeconds ||
+        (whole == kMaxSeconds && nanos > kMaxSubsecond)) {
+        return Bad(text,
+                   "outside the range railwatch can represent (1677-09-21T00:12:43.145224192Z to "
+                   "2262-04-11T23:47:16.854775807Z)");
+    }
+    // Below zero, count from the next second down so that no intermediate value overflows.
+    const std::int64_t count =
+        whole < 0 ? (whole + 1) * kNanosPerSecond + (nanos - kNanosPerSecond) : whole * kNanosPerSecond + nanos;
+    return core::Timestamp(core::Duration(count));
 }
 
 }  // namespace railwatch::util

@@ -31,10 +31,12 @@ int DecodeStatus(int status) {
 }
 
 // Reads every fd in `fds` into the matching output until all reach EOF / error, then reaps `pid`.
-// Kills the child at the deadline.
-void Collect(pid_t pid, std::vector<std::pair<int, std::string*>> fds, std::chrono::milliseconds timeout,
+// Kills the child at the deadline. Sends the interrupt of `options` (to `pty_master`, or as SIGINT
+// when there is none) once its text shows.
+void Collect(pid_t pid, std::vector<std::pair<int, std::string*>> fds, const RunOptions& options, int pty_master,
              TerminalRun& run) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+    std::chrono::steady_clock::time_point interrupted_at;
     char buffer[4096];
     bool exited = false;
     int status = 0;
@@ -61,6 +63,14 @@ void Collect(pid_t pid, std::vector<std::pair<int, std::string*>> fds, std::chro
                 fds.erase(fds.begin() + static_cast<long>(i));
             }
         }
+        if (!run.interrupted && !options.interrupt_after.empty() &&
+            (run.output.find(options.interrupt_after) != std::string::npos ||
+             run.error_output.find(options.interrupt_after) != std::string::npos)) {
+            run.interrupted = true;
+            interrupted_at = std::chrono::steady_clock::now();
+            // ETX: the terminal's line discipline turns it into SIGINT for the foreground process.
+            if (pty_master < 0 || ::write(pty_master, "\x03", 1) != 1) ::kill(pid, SIGINT);
+        }
         if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
         // A pty master may not see EOF while a grandchild holds the slave: stop once the child is gone
         // and nothing more is readable.
@@ -70,6 +80,10 @@ void Collect(pid_t pid, std::vector<std::pair<int, std::string*>> fds, std::chro
         ::close(fd);
     if (!exited) ::waitpid(pid, &status, 0);
     run.exit_code = run.timed_out ? -1 : DecodeStatus(status);
+    if (run.interrupted) {
+        run.after_interrupt =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - interrupted_at);
+    }
 }
 
 }  // namespace
@@ -88,7 +102,7 @@ TerminalRun RunOnPty(const std::vector<std::string>& argv, const RunOptions& opt
         ::_exit(127);
     }
     TerminalRun run;
-    Collect(pid, {{master, &run.output}}, options.timeout, run);
+    Collect(pid, {{master, &run.output}}, options, master, run);
     return run;
 }
 
@@ -111,7 +125,7 @@ TerminalRun RunOnPipes(const std::vector<std::string>& argv, const RunOptions& o
     ::close(out[1]);
     ::close(err[1]);
     TerminalRun run;
-    Collect(pid, {{out[0], &run.output}, {err[0], &run.error_output}}, options.timeout, run);
+    Collect(pid, {{out[0], &run.output}, {err[0], &run.error_output}}, options, -1, run);
     return run;
 }
 

@@ -15,6 +15,9 @@ struct TerminalRun {
     bool timed_out = false;    ///< still running at the deadline (then SIGKILLed)
     std::string output;        ///< pty: everything written to the terminal; pipes: stdout only
     std::string error_output;  ///< pipes: stderr; pty: empty (the terminal merges both)
+    bool interrupted = false;  ///< RunOptions::interrupt_after was seen and the interrupt sent
+    /// From the interrupt to the end of the run (real time).
+    std::chrono::milliseconds after_interrupt{0};
 };
 
 /// Options for a run. `env` entries are "NAME=value" and replace the whole environment
@@ -23,6 +26,9 @@ struct RunOptions {
     std::vector<std::string> env;
     std::chrono::milliseconds timeout{30'000};
     int columns = 100;  ///< terminal width (pty only)
+    /// When not empty: once the output (stdout or stderr) contains this text, interrupt the program
+    /// as a person would: Ctrl-C typed on the terminal (pty), SIGINT sent to it (pipes).
+    std::string interrupt_after;
 };
 
 /// Runs `argv` (argv[0] must be a path) on a new pseudo-terminal (forkpty) and collects what it

@@ -3,9 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/child_process.hpp"
 #include "support/fake_railway.hpp"
 #include "support/pty.hpp"
 
@@ -21,7 +23,8 @@ enum class Terminal { kPty, kPipes };
 
 class WatchTest : public ::testing::TestWithParam<Terminal> {
   protected:
-    test::TerminalRun Watch(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    test::TerminalRun Watch(std::vector<std::string> args, std::vector<std::string> env = {},
+                            std::string interrupt_after = {}) {
         std::vector<std::string> argv = {RAILWATCH_BINARY, "watch"};
         argv.insert(argv.end(), args.begin(), args.end());
         test::RunOptions options;
@@ -29,6 +32,7 @@ class WatchTest : public ::testing::TestWithParam<Terminal> {
         if (env.empty()) env = {std::string("RAILWAY_API_TOKEN=") + kToken};
         options.env.insert(options.env.end(), env.begin(), env.end());
         options.timeout = std::chrono::seconds(60);
+        options.interrupt_after = std::move(interrupt_after);
         test::TerminalRun run =
             GetParam() == Terminal::kPty ? test::RunOnPty(argv, options) : test::RunOnPipes(argv, options);
         EXPECT_FALSE(run.timed_out);
@@ -94,6 +98,7 @@ TEST_P(WatchTest, ExitsTwoWhenTheStatusStalls) {
 
 TEST_P(WatchTest, ExitsTwoOnTimeout) {
     std::vector<std::string> statuses;
+    statuses.reserve(200);
     for (int i = 0; i < 200; ++i)
         statuses.push_back(i % 2 == 0 ? "BUILDING" : "DEPLOYING");  // never stalls
     railway_.AddDeployment("dep-slow", {statuses, {}, {}});
@@ -155,8 +160,63 @@ TEST_P(WatchTest, JsonPrintsOneObjectPerChangeAndTheResult) {
     EXPECT_EQ(events[3]["result"], "succeeded");
 }
 
+TEST_P(WatchTest, CtrlCEndsTheWatchPromptlyWithExit130) {
+    railway_.AddDeployment("dep-long", {{"BUILDING"}, {}, {}});  // would wait 10 minutes for a stall
+    const auto run = Watch({"dep-long", "--interval", "50ms"}, {}, "Building");
+    ASSERT_TRUE(run.interrupted) << All(run);
+    EXPECT_EQ(run.exit_code, 130) << All(run);
+    EXPECT_THAT(All(run), HasSubstr("interrupted after"));
+    EXPECT_THAT(All(run), HasSubstr("was Building when the watch was stopped"));
+    EXPECT_LT(run.after_interrupt, std::chrono::seconds(20));  // prompt; generous for a busy machine
+}
+
+TEST_P(WatchTest, CtrlCEndsTheWatchPromptlyEvenWhileAStatusCheckHangs) {
+    railway_.AddDeployment("dep-ok", {{"SUCCESS"}, {}, {}});
+    railway_.SetFaults({.hang = 1.0, .hang_for = std::chrono::seconds(120)});
+    // The header comes just before the first status check, which hangs: the client would wait
+    // 30 s for an answer, then retry.
+    const auto run = Watch({"dep-ok", "--interval", "50ms"}, {}, "Watching deployment dep-ok");
+    ASSERT_TRUE(run.interrupted) << All(run);
+    EXPECT_EQ(run.exit_code, 130) << All(run);
+    EXPECT_THAT(All(run), HasSubstr("was not known yet when the watch was stopped"));
+    EXPECT_LT(run.after_interrupt, std::chrono::seconds(20));
+}
+
+TEST_P(WatchTest, ExitsTwoAtTheTimeoutEvenWhileAStatusCheckHangs) {
+    railway_.AddDeployment("dep-ok", {{"SUCCESS"}, {}, {}});
+    railway_.SetFaults({.hang = 1.0, .hang_for = std::chrono::seconds(120)});
+    const auto started = std::chrono::steady_clock::now();
+    // Each attempt may take the whole 5 s and the client makes four: before, the watch ended only
+    // after all of them (20 s and more).
+    const auto run = Watch({"dep-ok", "--timeout", "5s", "--stall", "1h"});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(run.exit_code, 2) << All(run);
+    EXPECT_THAT(All(run), HasSubstr("timed out after 5s"));
+    EXPECT_THAT(All(run), HasSubstr("still waiting for Railway's answer"));
+    EXPECT_LT(took, std::chrono::seconds(15));
+}
+
 INSTANTIATE_TEST_SUITE_P(Terminals, WatchTest, ::testing::Values(Terminal::kPty, Terminal::kPipes),
                          [](const auto& info) { return info.param == Terminal::kPty ? "OnPty" : "OnPipes"; });
+
+// An exception that escapes a command ends railwatch with exit 70 and one line on stderr, not with
+// std::terminate. A real way to provoke one: fmt::print throws when standard output cannot take
+// the text (here /dev/full, a full disk) and the text is larger than stdio's buffer, as the JSON
+// result of a failure with long log lines is.
+TEST(WatchUnexpectedError, AFullStandardOutputEndsWithExit70AndOneLine) {
+    test::FakeRailway railway;
+    railway.AddDeployment("dep-bad", {{"FAILED"}, std::vector<std::string>(20, std::string(1000, 'x')), {}});
+    const std::string command = "exec env -i PATH=/usr/bin:/bin RAILWAY_API_URL='" + railway.Url() +
+                                "' RAILWAY_API_TOKEN=" + kToken + " '" + RAILWATCH_BINARY +
+                                "' watch dep-bad --json --interval 20ms >/dev/full";
+    const auto result = test::RunCommand({"/bin/sh", "-c", command}, std::chrono::seconds(60));
+    EXPECT_TRUE(result.status.exited) << result.status.Describe();
+    EXPECT_EQ(result.status.code, 70) << result.output;
+    EXPECT_THAT(result.output, HasSubstr("railwatch: internal error: cannot write to file"));
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    EXPECT_THAT(result.output, Not(HasSubstr(kToken)));
+    EXPECT_EQ(railway.status_queries("dep-bad"), 1);  // it got as far as the result
+}
 
 }  // namespace
 }  // namespace railwatch

@@ -14,6 +14,9 @@ struct StatusRow {
     StatusGroup group;
     InstanceStatus instance;
     bool stable;
+    Outcome outcome;      // what `railwatch watch` makes of it
+    bool reached_deploy;  // its failure is explained by the deploy logs
+    const char* label;    // the Railway CLI's wording
 };
 
 class EveryStatus : public ::testing::TestWithParam<StatusRow> {};
@@ -30,27 +33,40 @@ TEST_P(EveryStatus, ParsesGroupsAndMapsAsDocumented) {
     EXPECT_EQ(IsInProgress(row.status), row.group == StatusGroup::kPending || row.group == StatusGroup::kInProgress);
     EXPECT_EQ(IsSucceeded(row.status), row.group == StatusGroup::kSucceeded);
     EXPECT_EQ(IsFailed(row.status), row.group == StatusGroup::kFailed);
+    EXPECT_EQ(OutcomeOf(row.status), row.outcome);
+    EXPECT_EQ(ReachedDeploy(row.status), row.reached_deploy);
+    EXPECT_EQ(StatusLabel(row.status), row.label);
+    EXPECT_EQ(StatusLabel(parsed), row.label);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Railway, EveryStatus,
-    ::testing::Values(
-        StatusRow{"QUEUED", DeploymentStatus::kQueued, StatusGroup::kPending, InstanceStatus::kInitializing, false},
-        StatusRow{"WAITING", DeploymentStatus::kWaiting, StatusGroup::kPending, InstanceStatus::kInitializing, false},
-        StatusRow{"NEEDS_APPROVAL", DeploymentStatus::kNeedsApproval, StatusGroup::kPending,
-                  InstanceStatus::kInitializing, false},
-        StatusRow{"INITIALIZING", DeploymentStatus::kInitializing, StatusGroup::kInProgress,
-                  InstanceStatus::kInitializing, false},
-        StatusRow{"BUILDING", DeploymentStatus::kBuilding, StatusGroup::kInProgress, InstanceStatus::kDeploying, false},
-        StatusRow{"DEPLOYING", DeploymentStatus::kDeploying, StatusGroup::kInProgress, InstanceStatus::kDeploying,
-                  false},
-        StatusRow{"SUCCESS", DeploymentStatus::kSuccess, StatusGroup::kSucceeded, InstanceStatus::kRunning, true},
-        StatusRow{"SLEEPING", DeploymentStatus::kSleeping, StatusGroup::kSucceeded, InstanceStatus::kRunning, true},
-        StatusRow{"FAILED", DeploymentStatus::kFailed, StatusGroup::kFailed, InstanceStatus::kFailed, true},
-        StatusRow{"CRASHED", DeploymentStatus::kCrashed, StatusGroup::kFailed, InstanceStatus::kFailed, true},
-        StatusRow{"SKIPPED", DeploymentStatus::kSkipped, StatusGroup::kInactive, InstanceStatus::kFailed, true},
-        StatusRow{"REMOVING", DeploymentStatus::kRemoving, StatusGroup::kInactive, InstanceStatus::kDeleted, false},
-        StatusRow{"REMOVED", DeploymentStatus::kRemoved, StatusGroup::kInactive, InstanceStatus::kDeleted, true}),
+    ::testing::Values(StatusRow{"QUEUED", DeploymentStatus::kQueued, StatusGroup::kPending,
+                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, "Queued"},
+                      StatusRow{"WAITING", DeploymentStatus::kWaiting, StatusGroup::kPending,
+                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, "Waiting for CI"},
+                      StatusRow{"NEEDS_APPROVAL", DeploymentStatus::kNeedsApproval, StatusGroup::kPending,
+                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, "Awaiting approval"},
+                      StatusRow{"INITIALIZING", DeploymentStatus::kInitializing, StatusGroup::kInProgress,
+                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, "Initializing"},
+                      StatusRow{"BUILDING", DeploymentStatus::kBuilding, StatusGroup::kInProgress,
+                                InstanceStatus::kDeploying, false, Outcome::kUndecided, false, "Building"},
+                      StatusRow{"DEPLOYING", DeploymentStatus::kDeploying, StatusGroup::kInProgress,
+                                InstanceStatus::kDeploying, false, Outcome::kUndecided, true, "Deploying"},
+                      StatusRow{"SUCCESS", DeploymentStatus::kSuccess, StatusGroup::kSucceeded,
+                                InstanceStatus::kRunning, true, Outcome::kSucceeded, true, "Online"},
+                      StatusRow{"SLEEPING", DeploymentStatus::kSleeping, StatusGroup::kSucceeded,
+                                InstanceStatus::kRunning, true, Outcome::kSucceeded, true, "Sleeping"},
+                      StatusRow{"FAILED", DeploymentStatus::kFailed, StatusGroup::kFailed, InstanceStatus::kFailed,
+                                true, Outcome::kFailed, false, "Failed"},
+                      StatusRow{"CRASHED", DeploymentStatus::kCrashed, StatusGroup::kFailed, InstanceStatus::kFailed,
+                                true, Outcome::kFailed, true, "Crashed"},
+                      StatusRow{"SKIPPED", DeploymentStatus::kSkipped, StatusGroup::kInactive, InstanceStatus::kFailed,
+                                true, Outcome::kFailed, false, "Skipped"},
+                      StatusRow{"REMOVING", DeploymentStatus::kRemoving, StatusGroup::kInactive,
+                                InstanceStatus::kDeleted, false, Outcome::kUndecided, false, "Removing"},
+                      StatusRow{"REMOVED", DeploymentStatus::kRemoved, StatusGroup::kInactive, InstanceStatus::kDeleted,
+                                true, Outcome::kFailed, false, "Removed"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(DeploymentStatus, TheTableCoversAllThirteenRailwayValuesOnce) {
@@ -70,6 +86,41 @@ TEST(DeploymentStatus, UnknownValueKeepsTheRawStringAndLeavesTheInstanceStatusAl
     EXPECT_EQ(ToInstanceStatus(parsed.value), std::nullopt);
     EXPECT_FALSE(IsInProgress(parsed.value));
     EXPECT_FALSE(IsStable(parsed.value));
+    EXPECT_EQ(OutcomeOf(parsed.value), Outcome::kUndecided);  // keep waiting: never a verdict on it
+    EXPECT_FALSE(ReachedDeploy(parsed.value));
+    EXPECT_EQ(StatusLabel(parsed), "HIBERNATING");
+    EXPECT_EQ(StatusLabel(parsed.value), "Unknown");
+    EXPECT_EQ(StatusLabel(RailwayStatus{}), "Unknown");
+}
+
+TEST(DeploymentStatus, AStoppedSuccessIsCompletedNotOnline) {
+    EXPECT_EQ(StatusLabel(DeploymentStatus::kSuccess, true), "Completed");
+    EXPECT_EQ(StatusLabel(RailwayStatus::Of(DeploymentStatus::kSuccess), true), "Completed");
+    // Only SUCCESS has a "stopped" wording.
+    EXPECT_EQ(StatusLabel(DeploymentStatus::kCrashed, true), "Crashed");
+}
+
+TEST(DeploymentStatus, EveryOutcomeFollowsFromTheGroups) {
+    for (auto status : kAllDeploymentStatuses) {
+        SCOPED_TRACE(ToString(status));
+        const Outcome outcome = OutcomeOf(status);
+        if (IsSucceeded(status)) {
+            EXPECT_EQ(outcome, Outcome::kSucceeded);
+        }
+        if (IsFailed(status)) {
+            EXPECT_EQ(outcome, Outcome::kFailed);
+        }
+        if (IsInProgress(status)) {
+            EXPECT_EQ(outcome, Outcome::kUndecided);
+        }
+        // A verdict is only given on a status that does not change by itself.
+        if (outcome != Outcome::kUndecided) {
+            EXPECT_TRUE(IsStable(status));
+        }
+    }
+    EXPECT_EQ(ToString(Outcome::kUndecided), "undecided");
+    EXPECT_EQ(ToString(Outcome::kSucceeded), "succeeded");
+    EXPECT_EQ(ToString(Outcome::kFailed), "failed");
 }
 
 TEST(DeploymentStatus, ParsingIsCaseSensitiveLikeTheSchema) {

@@ -89,6 +89,17 @@ TEST(Docs, StatusTableMatchesTheCode) {
         const auto deadline = StuckDeadline(StuckPolicy{}, status);
         EXPECT_EQ(row[6], deadline ? std::to_string(ToSeconds(*deadline)) + " s" : "none");
         EXPECT_FALSE(row[7].empty());
+        ASSERT_GE(row.size(), 10u);
+        if (status == DeploymentStatus::kUnknown) {
+            EXPECT_EQ(row[8], "Railway's text");
+        } else if (status == DeploymentStatus::kSuccess) {
+            EXPECT_EQ(row[8], std::string(StatusLabel(status)) + " (" + std::string(StatusLabel(status, true)) +
+                                  " if stopped)");
+        } else {
+            EXPECT_EQ(row[8], StatusLabel(status));
+        }
+        const Outcome outcome = OutcomeOf(status);
+        EXPECT_EQ(row[9], outcome == Outcome::kUndecided ? "waits" : std::string(ToString(outcome)));
     }
     EXPECT_EQ(seen.size(), 14u);
 }

@@ -91,6 +91,47 @@ TEST(Rfc3339, RoundTripsAtNanosecondPrecision) {
     }
 }
 
+TEST(Rfc3339, AcceptsTheFirstAndLastRepresentableNanosecond) {
+    const auto first = ParseRfc3339("1677-09-21T00:12:43.145224192Z");
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(*first, core::Timestamp::min());
+    const auto last = ParseRfc3339("2262-04-11T23:47:16.854775807Z");
+    ASSERT_TRUE(last) << last.error().message;
+    EXPECT_EQ(*last, core::Timestamp::max());
+    // An offset can bring a time from just outside the range into it.
+    const auto shifted = ParseRfc3339("2262-04-12T00:47:16.854775807+01:00");
+    ASSERT_TRUE(shifted);
+    EXPECT_EQ(*shifted, core::Timestamp::max());
+}
+
+TEST(Rfc3339, FormatsTheEndsOfTheRangeWithoutOverflowing) {
+    EXPECT_EQ(FormatRfc3339(core::Timestamp::min(), TimePrecision::kNanos), "1677-09-21T00:12:43.145224192Z");
+    EXPECT_EQ(FormatRfc3339(core::Timestamp::max(), TimePrecision::kNanos), "2262-04-11T23:47:16.854775807Z");
+}
+
+class Rfc3339OutOfRange : public ::testing::TestWithParam<const char*> {};
+
+// Each of these overflowed int64 nanoseconds before (signed overflow: UB, caught by UBSan).
+TEST_P(Rfc3339OutOfRange, IsRejectedWithAClearError) {
+    const std::string input = GetParam();
+    auto t = ParseRfc3339(input);
+    ASSERT_FALSE(t) << input << " parsed as " << FormatRfc3339(*t);
+    EXPECT_EQ(t.error().code, ErrorCode::kParse);
+    EXPECT_NE(t.error().message.find("\"" + input + "\""), std::string::npos) << t.error().message;
+    const bool five_digits = input.size() > 4 && input[4] != '-';
+    EXPECT_NE(
+        t.error().message.find(five_digits ? "more than four digits" : "outside the range railwatch can represent"),
+        std::string::npos)
+        << t.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Inputs, Rfc3339OutOfRange,
+                         ::testing::Values("1677-09-21T00:12:43.145224191Z", "2262-04-11T23:47:16.854775808Z",
+                                           "2262-04-11T23:47:16.854775807-00:01", "1677-09-21T00:12:43.145224192+00:01",
+                                           "1000-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "2263-01-01T00:00:00Z",
+                                           "9999-12-31T23:59:59.999999999Z", "99999-01-01T00:00:00Z",
+                                           "123456789-01-01T00:00:00Z"));
+
 TEST(Rfc3339, LongGarbageIsQuotedShortened) {
     const std::string input(1000, 'x');
     auto t = ParseRfc3339(input);
