@@ -483,7 +483,6 @@ TEST_F(SimHttpTest, ANewDeploymentOfAServiceIsItsLatestInEveryQueryThatShowsIt) 
     const std::string service = "svc-latest-it";
     const std::string env(World::kEnvironmentId);
     const std::string first = Create({{"kind", "success"}, {"serviceId", service}})[0];
-    std::this_thread::sleep_for(50ms);
     const std::string second = Create({{"kind", "success"}, {"serviceId", service}})[0];
     const Answer redeploy =
         Gql("mutation Redeploy($id: String!) { deploymentRedeploy(id: $id) { id status } }", {{"id", second}});
@@ -612,7 +611,7 @@ TEST_F(SimHttpTest, WebhooksReachALoopbackReceiverWithoutHoldingUpRequests) {
         const auto start = std::chrono::steady_clock::now();
         const Answer a = Gql("{ platformStatus { isStable } }");
         EXPECT_EQ(a.status, 200);
-        EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);  // blocked, it would take the 30 s hang
         std::this_thread::sleep_for(50ms);
     }
     EXPECT_GE(stuck.requests_received(), 1u);
