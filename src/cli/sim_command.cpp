@@ -19,7 +19,9 @@ struct SimFlags {
     std::string scenario;
     double time_scale = 0;
     std::string account_token;
+    std::string workspace_token;
     std::string project_token;
+    std::string project_token_environment;
     long long seed = -1;
     std::size_t threads = 8;
 };
@@ -51,7 +53,9 @@ int RunSim(const SimFlags& flags) {
     }
     if (flags.time_scale > 0) config.time_scale = flags.time_scale;
     if (!flags.account_token.empty()) config.account_token = flags.account_token;
+    if (!flags.workspace_token.empty()) config.workspace_token = flags.workspace_token;
     if (!flags.project_token.empty()) config.project_token = flags.project_token;
+    if (!flags.project_token_environment.empty()) config.project_token_environment_id = flags.project_token_environment;
     if (flags.seed >= 0) config.seed = static_cast<std::uint64_t>(flags.seed);
 
     sim::SimServerOptions options;
@@ -99,8 +103,12 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
         ->check(CLI::PositiveNumber);
     cmd->add_option("--account-token", flags->account_token,
                     "Accepted account token (Authorization: Bearer); default sim-account-token");
+    cmd->add_option("--workspace-token", flags->workspace_token,
+                    "Accepted workspace token (Authorization: Bearer; `me` fails for it); default sim-workspace-token");
     cmd->add_option("--project-token", flags->project_token,
                     "Accepted project token (Project-Access-Token); default sim-project-token");
+    cmd->add_option("--project-token-environment", flags->project_token_environment,
+                    "The one environment id the project token may see; default the simulator's environment");
     cmd->add_option("--seed", flags->seed, "Seed for ids, durations and faults (default: the scenario's, else 1)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--threads", flags->threads, "HTTP worker threads")

@@ -1,16 +1,12 @@
 #include "net/http_server.hpp"
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <fmt/format.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <strings.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -25,51 +21,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 std::string JsonError(std::string_view code, std::string_view message) {
     // Messages here are fixed ASCII strings without quotes or backslashes.
     return fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
-}
-
-int PortOf(const sockaddr_storage& addr) {
-    if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
-    if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
-    return -1;
-}
-
-/// Finds the descriptor of the connection a request came on (cpp-httplib does not hand it to
-/// handlers): the socket whose local and peer ports are the request's. Only used for the rare
-/// reset fault, so a scan of /proc/self/fd is fine. Returns -1 when not found.
-int FindConnectionSocket(int local_port, int remote_port) {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int found = -1;
-    while (dirent* entry = ::readdir(dir)) {
-        char* end = nullptr;
-        const long fd = std::strtol(entry->d_name, &end, 10);
-        if (end == entry->d_name || *end != '\0') continue;
-        sockaddr_storage local{};
-        sockaddr_storage peer{};
-        socklen_t local_len = sizeof(local);
-        socklen_t peer_len = sizeof(peer);
-        if (::getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
-        if (::getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
-        if (PortOf(local) == local_port && PortOf(peer) == remote_port) {
-            found = static_cast<int>(fd);
-            break;
-        }
-    }
-    ::closedir(dir);
-    return found;
-}
-
-/// Sends a TCP RST on the connection without closing the descriptor (cpp-httplib still owns it
-/// and closes it when its next write fails): connect() with AF_UNSPEC disconnects the socket,
-/// which Linux does with an active reset.
-bool ResetConnection(int local_port, int remote_port) {
-    const int fd = FindConnectionSocket(local_port, remote_port);
-    if (fd < 0) return false;
-    linger lin{1, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
-    sockaddr unspec{};
-    unspec.sa_family = AF_UNSPEC;
-    return ::connect(fd, &unspec, sizeof(unspec)) == 0;
 }
 
 }  // namespace
@@ -116,6 +67,7 @@ struct HttpServer::Impl {
         req.body = in.body;
         req.remote_addr = in.remote_addr;
         req.remote_port = in.remote_port;
+        req.local_port = in.local_port;
 
         ServerResponse res;
         try {
@@ -126,14 +78,11 @@ struct HttpServer::Impl {
             res.body = JsonError("internal", "the handler failed; see the server log");
         }
 
-        if (res.action == ServerResponse::Action::kResetConnection) {
-            if (ResetConnection(in.local_port, in.remote_port)) {
-                // Nothing reaches the client: cpp-httplib's write fails on the reset socket.
-                out.status = 500;
-                return;
-            }
-            // Could not find the socket: end the exchange mid-body instead (also a broken
-            // connection as far as the client can tell).
+        if (res.action == ServerResponse::Action::kAbort) {
+            // cpp-httplib has no "close without answering": promise a body and fail to produce
+            // it, which ends the exchange with the connection closed and no body. The status
+            // stays below 400, or the error handler would replace the failing body with a page.
+            out.status = 200;
             out.set_content_provider(1024, "application/json",
                                      [](size_t, size_t, httplib::DataSink&) { return false; });
             return;

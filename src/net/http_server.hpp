@@ -33,6 +33,7 @@ struct ServerRequest {
     std::string body;
     std::string remote_addr;
     int remote_port = 0;
+    int local_port = 0;  ///< the server's port this connection came in on
 
     /// First header with this name (case-insensitive), nullopt if absent.
     std::optional<std::string_view> Header(std::string_view name) const;
@@ -47,8 +48,12 @@ using ChunkWriter = std::function<bool(std::string_view)>;
 struct ServerResponse {
     /// How the connection ends.
     enum class Action {
-        kRespond,          ///< send status, headers and body (the normal case)
-        kResetConnection,  ///< send nothing and reset the TCP connection (RST), as a crashed peer would
+        kRespond,  ///< send status, headers and body (the normal case)
+        /// End the exchange without a complete answer: the body never arrives and the connection
+        /// is closed (the status line and headers may reach the client first). A handler that
+        /// wants a TCP reset instead does it itself on the connection (local_port/remote_port)
+        /// before returning this.
+        kAbort,
     };
 
     int status = 200;

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
 
 namespace railwatch::sim {
@@ -57,14 +60,88 @@ util::Result<Kind> KindOf(const json& j, std::string_view key) {
                 fmt::format("\"{}\": unknown lifecycle kind \"{}\" (one of: {})", key, *s, list));
 }
 
+util::Result<bool> Bool(const json& j, std::string_view key) {
+    if (!j.is_boolean())
+        return Fail(ErrorCode::kInvalidArgument, fmt::format("\"{}\" must be true or false, not {}", key, j.dump()));
+    return j.get<bool>();
+}
+
+/// One of `names` (a string), as its index.
+util::Result<std::size_t> Choice(const json& j, std::string_view key, std::span<const std::string_view> names) {
+    std::string list;
+    for (auto n : names)
+        list += (list.empty() ? "\"" : ", \"") + std::string(n) + "\"";
+    if (j.is_string()) {
+        std::size_t index = 0;
+        for (auto n : names) {
+            if (n == j.get_ref<const std::string&>()) return index;
+            ++index;
+        }
+    }
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("\"{}\" must be one of {}, not {}", key, list, j.dump()));
+}
+
+constexpr std::string_view kHeaderWindows[] = {"hour", "second"};
+constexpr std::string_view kResetFormats[] = {"epochSeconds", "epochMillis", "secondsFromNow", "rfc3339"};
+constexpr std::string_view kAliasCosts[] = {"request", "rootField"};
+constexpr std::string_view kLogPages[] = {"head", "tail"};
+constexpr std::string_view kLogSeverities[] = {"always", "sometimes", "never"};
+constexpr std::string_view kSiblingErrors[] = {"first", "all"};
+
+template <typename Enum>
+std::string_view NameOf(Enum value, std::span<const std::string_view> names) {
+    return names[static_cast<std::size_t>(value)];
+}
+
+util::Result<LogConfig> ApplyLogs(const json& j, LogConfig l) {
+    if (auto r = CheckKeys(j, "logs", {"pageWithStartDate", "extraLine", "severity"}); !r)
+        return tl::unexpected(r.error());
+    if (j.contains("pageWithStartDate")) {
+        auto c = Choice(j["pageWithStartDate"], "pageWithStartDate", kLogPages);
+        if (!c) return tl::unexpected(c.error());
+        l.page_with_start_date = static_cast<LogPage>(*c);
+    }
+    if (j.contains("extraLine")) {
+        auto b = Bool(j["extraLine"], "extraLine");
+        if (!b) return tl::unexpected(b.error());
+        l.extra_line = *b;
+    }
+    if (j.contains("severity")) {
+        auto c = Choice(j["severity"], "severity", kLogSeverities);
+        if (!c) return tl::unexpected(c.error());
+        l.severity = static_cast<LogSeverity>(*c);
+    }
+    return l;
+}
+
+util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
+    if (auto r = CheckKeys(j, "errors", {"unknownDeployment", "siblingErrors"}); !r) return tl::unexpected(r.error());
+    if (j.contains("unknownDeployment")) {
+        auto c = Choice(j["unknownDeployment"], "unknownDeployment", kUnknownDeploymentMessages);
+        if (!c) return tl::unexpected(c.error());
+        e.unknown_deployment = std::string(kUnknownDeploymentMessages[*c]);
+    }
+    if (j.contains("siblingErrors")) {
+        auto c = Choice(j["siblingErrors"], "siblingErrors", kSiblingErrors);
+        if (!c) return tl::unexpected(c.error());
+        e.sibling_errors = static_cast<graphql::SiblingErrors>(*c);
+    }
+    return e;
+}
+
 util::Result<Durations> ApplyDurations(const json& j, Durations d) {
-    if (auto r = CheckKeys(
-            j, "durations",
-            {"queuedSeconds", "waitingSeconds", "initializingSeconds", "buildingSeconds", "deployingSeconds",
-             "healthcheckTimeoutSeconds", "crashAfterSeconds", "crashLoopUptimeSeconds", "restartDelaySeconds",
-             "crashLoopRestarts", "sleepAfterSeconds", "removeAfterSeconds", "removingSeconds", "jitter"});
+    if (auto r = CheckKeys(j, "durations",
+                           {"queuedSeconds", "queuedFraction", "waitingSeconds", "initializingSeconds",
+                            "buildingSeconds", "deployingSeconds", "healthcheckTimeoutSeconds", "crashAfterSeconds",
+                            "crashLoopUptimeSeconds", "restartDelaySeconds", "crashLoopRestarts", "sleepAfterSeconds",
+                            "removeAfterSeconds", "removingSeconds", "jitter"});
         !r)
         return tl::unexpected(r.error());
+    if (j.contains("queuedFraction")) {
+        auto v = Number(j["queuedFraction"], "queuedFraction", 0, 1);
+        if (!v) return tl::unexpected(v.error());
+        d.queued_fraction = *v;
+    }
     const std::pair<const char*, double*> fields[] = {
         {"queuedSeconds", &d.queued_s},
         {"waitingSeconds", &d.waiting_s},
@@ -227,7 +304,10 @@ util::Result<FaultConfig> ApplyFaults(const json& j, FaultConfig f) {
 }
 
 util::Result<RateLimitConfig> ApplyRateLimit(const json& j, RateLimitConfig r) {
-    if (auto c = CheckKeys(j, "rateLimit", {"rps", "rph", "edgeRps"}); !c) return tl::unexpected(c.error());
+    if (auto c =
+            CheckKeys(j, "rateLimit", {"rps", "rph", "edgeRps", "headerWindow", "resetFormat", "policyHeader", "cost"});
+        !c)
+        return tl::unexpected(c.error());
     for (const auto& [key, target] :
          {std::pair<const char*, int*>{"rps", &r.rps}, {"rph", &r.rph}, {"edgeRps", &r.edge_rps}}) {
         if (!j.contains(key)) continue;
@@ -235,7 +315,132 @@ util::Result<RateLimitConfig> ApplyRateLimit(const json& j, RateLimitConfig r) {
         if (!v) return tl::unexpected(v.error());
         *target = static_cast<int>(*v);
     }
+    if (j.contains("headerWindow")) {
+        auto c = Choice(j["headerWindow"], "headerWindow", kHeaderWindows);
+        if (!c) return tl::unexpected(c.error());
+        r.header_window = static_cast<HeaderWindow>(*c);
+    }
+    if (j.contains("resetFormat")) {
+        auto c = Choice(j["resetFormat"], "resetFormat", kResetFormats);
+        if (!c) return tl::unexpected(c.error());
+        r.reset_format = static_cast<ResetFormat>(*c);
+    }
+    if (j.contains("policyHeader")) {
+        auto b = Bool(j["policyHeader"], "policyHeader");
+        if (!b) return tl::unexpected(b.error());
+        r.policy_header = *b;
+    }
+    if (j.contains("cost")) {
+        auto c = Choice(j["cost"], "cost", kAliasCosts);
+        if (!c) return tl::unexpected(c.error());
+        r.cost = static_cast<AliasCost>(*c);
+    }
     return r;
+}
+
+util::Result<SimConfig> ApplyRuntimeSettings(const json& j, SimConfig cfg) {
+    if (!j.is_object()) return Fail(ErrorCode::kInvalidArgument, "the settings must be a JSON object");
+    if (j.contains("faults")) {
+        auto f = ApplyFaults(j["faults"], cfg.faults);
+        if (!f) return tl::unexpected(f.error());
+        cfg.faults = *f;
+    }
+    if (j.contains("rateLimit")) {
+        auto r = ApplyRateLimit(j["rateLimit"], cfg.rate_limit);
+        if (!r) return tl::unexpected(r.error());
+        cfg.rate_limit = *r;
+    }
+    if (j.contains("timeScale")) {
+        auto v = Number(j["timeScale"], "timeScale", 0.001, 1e6);
+        if (!v) return tl::unexpected(v.error());
+        cfg.time_scale = *v;
+    }
+    if (j.contains("incident")) {
+        if (j["incident"].is_null()) {
+            cfg.incident.reset();
+        } else {
+            auto s = String(j["incident"], "incident");
+            if (!s) return tl::unexpected(s.error());
+            cfg.incident = *s;
+        }
+    }
+    if (j.contains("logs")) {
+        auto l = ApplyLogs(j["logs"], cfg.logs);
+        if (!l) return tl::unexpected(l.error());
+        cfg.logs = *l;
+    }
+    if (j.contains("errors")) {
+        auto e = ApplyErrors(j["errors"], cfg.errors);
+        if (!e) return tl::unexpected(e.error());
+        cfg.errors = *e;
+    }
+    if (j.contains("webhookUrl")) {
+        if (j["webhookUrl"].is_null()) {
+            cfg.webhook.url.clear();
+        } else {
+            auto s = String(j["webhookUrl"], "webhookUrl");
+            if (!s) return tl::unexpected(s.error());
+            if (!s->empty() && s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0)
+                return Fail(ErrorCode::kInvalidArgument,
+                            "\"webhookUrl\" must start with http:// or https:// (or be null or \"\" to turn webhooks "
+                            "off)");
+            cfg.webhook.url = *s;
+        }
+    }
+    if (j.contains("webhookSecret")) {
+        if (j["webhookSecret"].is_null()) {
+            cfg.webhook.secret.clear();
+        } else {
+            auto s = String(j["webhookSecret"], "webhookSecret");
+            if (!s) return tl::unexpected(s.error());
+            cfg.webhook.secret = *s;
+        }
+    }
+    if (j.contains("webhookSecretHeader")) {
+        auto s = String(j["webhookSecretHeader"], "webhookSecretHeader");
+        if (!s) return tl::unexpected(s.error());
+        const bool token_chars = !s->empty() && std::all_of(s->begin(), s->end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+        });
+        if (!token_chars)
+            return Fail(ErrorCode::kInvalidArgument,
+                        "\"webhookSecretHeader\" must be a header name (letters, digits, '-' and '_')");
+        cfg.webhook.secret_header = *s;
+    }
+    return cfg;
+}
+
+json RuntimeSettingsJson(const SimConfig& c) {
+    const json faults = {{"http500", c.faults.http500},
+                         {"http503", c.faults.http503},
+                         {"hang", c.faults.hang},
+                         {"reset", c.faults.reset},
+                         {"malformedJson", c.faults.malformed_json},
+                         {"html403", c.faults.html403},
+                         {"latency", c.faults.latency},
+                         {"latencyMs", c.faults.latency_ms},
+                         {"hangMs", c.faults.hang_ms}};
+    const json rate_limit = {{"rps", c.rate_limit.rps},
+                             {"rph", c.rate_limit.rph},
+                             {"edgeRps", c.rate_limit.edge_rps},
+                             {"headerWindow", NameOf(c.rate_limit.header_window, kHeaderWindows)},
+                             {"resetFormat", NameOf(c.rate_limit.reset_format, kResetFormats)},
+                             {"policyHeader", c.rate_limit.policy_header},
+                             {"cost", NameOf(c.rate_limit.cost, kAliasCosts)}};
+    const json logs = {{"pageWithStartDate", NameOf(c.logs.page_with_start_date, kLogPages)},
+                       {"extraLine", c.logs.extra_line},
+                       {"severity", NameOf(c.logs.severity, kLogSeverities)}};
+    const json errors = {{"unknownDeployment", c.errors.unknown_deployment},
+                         {"siblingErrors", NameOf(c.errors.sibling_errors, kSiblingErrors)}};
+    return json{{"faults", faults},
+                {"rateLimit", rate_limit},
+                {"timeScale", c.time_scale},
+                {"incident", c.incident ? json(*c.incident) : json(nullptr)},
+                {"logs", logs},
+                {"errors", errors},
+                {"webhookUrl", c.webhook.url.empty() ? json(nullptr) : json(c.webhook.url)},
+                {"webhookSecret", c.webhook.secret.empty() ? json(nullptr) : json("***")},
+                {"webhookSecretHeader", c.webhook.secret_header}};
 }
 
 util::Result<SimConfig> ParseScenario(std::string_view json_text) {
@@ -246,23 +451,43 @@ util::Result<SimConfig> ParseScenario(std::string_view json_text) {
         return Fail(ErrorCode::kParse, fmt::format("the scenario is not valid JSON: {}", e.what()));
     }
     if (auto r = CheckKeys(j, "scenario",
-                           {"description", "seed", "timeScale", "accountToken", "projectToken", "durations",
-                            "rateLimit", "faults", "slowHealthMs", "plan", "usage", "incident", "deployments"});
+                           {"description",
+                            "seed",
+                            "timeScale",
+                            "accountToken",
+                            "workspaceToken",
+                            "projectToken",
+                            "projectTokenEnvironmentId",
+                            "durations",
+                            "rateLimit",
+                            "faults",
+                            "logs",
+                            "errors",
+                            "webhookUrl",
+                            "webhookSecret",
+                            "webhookSecretHeader",
+                            "slowHealthMs",
+                            "plan",
+                            "usage",
+                            "incident",
+                            "deployments"});
         !r)
         return tl::unexpected(r.error());
     SimConfig cfg;
+    {
+        auto runtime = ApplyRuntimeSettings(j, cfg);
+        if (!runtime) return tl::unexpected(runtime.error());
+        cfg = std::move(*runtime);
+    }
     if (j.contains("seed")) {
         if (!j["seed"].is_number_unsigned())
             return Fail(ErrorCode::kInvalidArgument, "\"seed\" must be a non-negative integer");
         cfg.seed = j["seed"].get<std::uint64_t>();
     }
-    if (j.contains("timeScale")) {
-        auto v = Number(j["timeScale"], "timeScale", 0.001, 1e6);
-        if (!v) return tl::unexpected(v.error());
-        cfg.time_scale = *v;
-    }
     for (const auto& [key, target] : {std::pair<const char*, std::string*>{"accountToken", &cfg.account_token},
-                                      {"projectToken", &cfg.project_token}}) {
+                                      {"workspaceToken", &cfg.workspace_token},
+                                      {"projectToken", &cfg.project_token},
+                                      {"projectTokenEnvironmentId", &cfg.project_token_environment_id}}) {
         if (!j.contains(key)) continue;
         auto s = String(j[key], key);
         if (!s) return tl::unexpected(s.error());
@@ -273,16 +498,6 @@ util::Result<SimConfig> ParseScenario(std::string_view json_text) {
         auto d = ApplyDurations(j["durations"], cfg.durations);
         if (!d) return tl::unexpected(d.error());
         cfg.durations = *d;
-    }
-    if (j.contains("rateLimit")) {
-        auto r = ApplyRateLimit(j["rateLimit"], cfg.rate_limit);
-        if (!r) return tl::unexpected(r.error());
-        cfg.rate_limit = *r;
-    }
-    if (j.contains("faults")) {
-        auto f = ApplyFaults(j["faults"], cfg.faults);
-        if (!f) return tl::unexpected(f.error());
-        cfg.faults = *f;
     }
     if (j.contains("slowHealthMs")) {
         auto v = Number(j["slowHealthMs"], "slowHealthMs", 0, 600000);
@@ -319,11 +534,6 @@ util::Result<SimConfig> ParseScenario(std::string_view json_text) {
                 cfg.usage_hard_limit = static_cast<int>(*v);
             }
         }
-    }
-    if (j.contains("incident") && !j["incident"].is_null()) {
-        auto s = String(j["incident"], "incident");
-        if (!s) return tl::unexpected(s.error());
-        cfg.incident = *s;
     }
     if (j.contains("deployments")) {
         if (!j["deployments"].is_array())

@@ -177,7 +177,7 @@ void Spread(std::vector<LogLine>& out, const std::vector<std::pair<std::string, 
         Timestamp at = from + step * static_cast<long long>(i + 1) +
                        Duration(static_cast<long long>(
                            rng.Next() % static_cast<std::uint64_t>(std::max<long long>(1, step.count() / 2))));
-        if (!out.empty() && at <= out.back().at) at = out.back().at + Duration(1);
+        if (!out.empty() && at <= out.back().timestamp) at = out.back().timestamp + Duration(1);
         out.push_back({at, lines[i].first, lines[i].second});
     }
 }
@@ -312,21 +312,25 @@ std::vector<TimelineEntry> PlanTimeline(Kind kind, Reason reason, Timestamp crea
     Planner p(d, time_scale, seed);
     std::vector<TimelineEntry> out;
     Timestamp t = created;
+    // Railway: INITIALIZING is the first state ("accepted into the build queue").
+    p.Push(out, DeploymentStatus::kInitializing, t);
+    if (kind == Kind::kStuckInitializing) return out;
+    t += p.Span(d.initializing_s);
     if (kind == Kind::kNeedsApproval) {
         p.Push(out, DeploymentStatus::kNeedsApproval, t);
         return out;
     }
-    p.Push(out, DeploymentStatus::kQueued, t);
-    t += p.Span(d.queued_s);
     if (kind == Kind::kWaitingSkipped) {
         p.Push(out, DeploymentStatus::kWaiting, t);
         t += p.Span(d.waiting_s);
         p.Push(out, DeploymentStatus::kSkipped, t);
         return out;
     }
-    p.Push(out, DeploymentStatus::kInitializing, t);
-    if (kind == Kind::kStuckInitializing) return out;
-    t += p.Span(d.initializing_s);
+    // Some deployments wait for a build slot.
+    if (p.rng_.Uniform() < d.queued_fraction) {
+        p.Push(out, DeploymentStatus::kQueued, t);
+        t += p.Span(d.queued_s);
+    }
     p.Push(out, DeploymentStatus::kBuilding, t);
     if (kind == Kind::kBuildFailed) {
         t += p.Span(d.building_s * 0.6);
@@ -375,15 +379,8 @@ std::vector<TimelineEntry> PlanTimeline(Kind kind, Reason reason, Timestamp crea
 
 std::vector<TimelineEntry> PlanAfterApproval(Timestamp approved, const Durations& d, double time_scale,
                                              std::uint64_t seed) {
-    auto plan = PlanTimeline(Kind::kSuccess, Reason::kNone, approved, d, time_scale, seed);
-    // Approval goes straight to INITIALIZING (no queue wait).
-    if (!plan.empty() && plan.front().status == DeploymentStatus::kQueued) {
-        const Duration shift = plan[1].at - plan[0].at;
-        plan.erase(plan.begin());
-        for (auto& e : plan)
-            e.at -= shift;
-    }
-    return plan;
+    // An approved deployment enters the build queue like a new one.
+    return PlanTimeline(Kind::kSuccess, Reason::kNone, approved, d, time_scale, seed);
 }
 
 std::size_t EntryAt(const std::vector<TimelineEntry>& timeline, Timestamp now) {
@@ -398,7 +395,7 @@ std::size_t EntryAt(const std::vector<TimelineEntry>& timeline, Timestamp now) {
 }
 
 core::DeploymentStatus StatusAt(const std::vector<TimelineEntry>& timeline, Timestamp now) {
-    if (timeline.empty()) return DeploymentStatus::kQueued;
+    if (timeline.empty()) return DeploymentStatus::kInitializing;
     return timeline[EntryAt(timeline, now)].status;
 }
 
@@ -449,7 +446,7 @@ std::vector<LogLine> BuildLogLines(const LifecycleFacts& f, Timestamp now) {
         }
         Spread(out, hc, *p.deploying, deploy_end, rng);
     }
-    std::erase_if(out, [now](const LogLine& l) { return l.at > now; });
+    std::erase_if(out, [now](const LogLine& l) { return l.timestamp > now; });
     return out;
 }
 
@@ -492,10 +489,10 @@ std::vector<LogLine> DeployLogLines(const LifecycleFacts& f, Timestamp now) {
     if (p.removing)
         Spread(out, Info({"Stopping Container", "npm ERR! signal SIGTERM"}), *p.removing,
                *p.removing + std::chrono::milliseconds(5), rng);
-    std::sort(out.begin(), out.end(), [](const LogLine& a, const LogLine& b) { return a.at < b.at; });
+    std::sort(out.begin(), out.end(), [](const LogLine& a, const LogLine& b) { return a.timestamp < b.timestamp; });
     for (std::size_t i = 1; i < out.size(); ++i)
-        if (out[i].at <= out[i - 1].at) out[i].at = out[i - 1].at + Duration(1);
-    std::erase_if(out, [now](const LogLine& l) { return l.at > now; });
+        if (out[i].timestamp <= out[i - 1].timestamp) out[i].timestamp = out[i - 1].timestamp + Duration(1);
+    std::erase_if(out, [now](const LogLine& l) { return l.timestamp > now; });
     return out;
 }
 

@@ -17,15 +17,15 @@ namespace railwatch::sim {
 
 /// The lifecycle shapes (interface.md, "The simulator").
 enum class Kind {
-    kSuccess,            ///< QUEUED → INITIALIZING → BUILDING → DEPLOYING → SUCCESS
+    kSuccess,            ///< INITIALIZING → (QUEUED) → BUILDING → DEPLOYING → SUCCESS
     kBuildFailed,        ///< … BUILDING → FAILED
     kDeployFailed,       ///< … DEPLOYING → FAILED (healthcheck timeout by default)
     kCrashAfterSuccess,  ///< … SUCCESS → CRASHED
     kCrashLoop,          ///< … SUCCESS → CRASHED → SUCCESS → … → CRASHED (restart policy exhausted)
-    kStuckInitializing,  ///< QUEUED → INITIALIZING, forever
+    kStuckInitializing,  ///< INITIALIZING, forever
     kStuckDeploying,     ///< … DEPLOYING, forever
-    kNeedsApproval,      ///< NEEDS_APPROVAL until deploymentApprove
-    kWaitingSkipped,     ///< QUEUED → WAITING (for CI) → SKIPPED
+    kNeedsApproval,      ///< INITIALIZING → NEEDS_APPROVAL until deploymentApprove
+    kWaitingSkipped,     ///< INITIALIZING → WAITING (for CI) → SKIPPED
     kRemoved,            ///< … SUCCESS → REMOVING → REMOVED
     kSleeping,           ///< … SUCCESS → SLEEPING (serverless)
 };
@@ -63,6 +63,7 @@ core::DeploymentStatus EndStatus(Kind kind);
 /// How long each phase takes, in Railway seconds (divided by the time scale to get real time).
 /// The defaults make a successful deploy take 5 minutes.
 struct Durations {
+    double queued_fraction = 0.25;  ///< share of deployments that wait in QUEUED for a build slot (seeded)
     double queued_s = 5;
     double waiting_s = 30;  ///< WAITING for CI before SKIPPED
     double initializing_s = 15;
@@ -79,8 +80,9 @@ struct Durations {
     double jitter = 0.2;                 ///< each duration varies by ± this fraction (seeded)
 };
 
+/// One planned status change.
 struct TimelineEntry {
-    core::DeploymentStatus status = core::DeploymentStatus::kQueued;
+    core::DeploymentStatus status = core::DeploymentStatus::kInitializing;
     core::Timestamp at;
 };
 
@@ -89,13 +91,14 @@ struct TimelineEntry {
 std::vector<TimelineEntry> PlanTimeline(Kind kind, Reason reason, core::Timestamp created, const Durations& durations,
                                         double time_scale, std::uint64_t seed);
 
-/// The timeline continuing from NEEDS_APPROVAL once approved at `approved` (INITIALIZING … SUCCESS).
+/// The timeline continuing from NEEDS_APPROVAL once approved at `approved`: like a new successful
+/// deployment (INITIALIZING … SUCCESS).
 std::vector<TimelineEntry> PlanAfterApproval(core::Timestamp approved, const Durations& durations, double time_scale,
                                              std::uint64_t seed);
 
-/// One log line. `timestamp` has nanoseconds, as Railway's do.
+/// One log line. Its time has nanoseconds, as Railway's do.
 struct LogLine {
-    core::Timestamp at;
+    core::Timestamp timestamp;
     std::string severity;  ///< "info" or "error" (stdout / stderr)
     std::string message;
 };
@@ -131,7 +134,8 @@ struct EventStep {
 /// The steps started by `now`, oldest first.
 std::vector<EventStep> EventSteps(const LifecycleFacts& facts, core::Timestamp now);
 
-/// The status at `now` according to a timeline (the first entry's status before it starts).
+/// The status at `now` according to a timeline (the first entry's status before it starts;
+/// INITIALIZING for an empty timeline).
 core::DeploymentStatus StatusAt(const std::vector<TimelineEntry>& timeline, core::Timestamp now);
 /// Index of the entry in force at `now` (0 before the first entry).
 std::size_t EntryAt(const std::vector<TimelineEntry>& timeline, core::Timestamp now);

@@ -5,8 +5,6 @@
 namespace railwatch::sim {
 namespace {
 
-constexpr long long kUnlimited = 1'000'000'000;
-
 long long CeilSeconds(core::Duration d) {
     const long long ns = d.count();
     return std::max<long long>(1, (ns + 999'999'999) / 1'000'000'000);
@@ -25,33 +23,36 @@ void RateLimiter::Roll(Windows& w, core::Timestamp now) {
     }
 }
 
-RateLimiter::Decision RateLimiter::Describe(const Windows& w, core::Timestamp now, int rps, int rph) {
+RateLimiter::Decision RateLimiter::Describe(const Windows& w, core::Timestamp now, int rps, int rph, long long cost) {
     Decision d;
-    d.limit = rph > 0 ? rph : (rps > 0 ? rps : kUnlimited);
-    const long long used = rph > 0 ? w.hour_count : (rps > 0 ? w.second_count : w.hour_count);
-    d.remaining = std::max<long long>(0, d.limit - used);
-    const core::Timestamp reset =
-        rph > 0 || rps == 0 ? w.hour_start + std::chrono::hours(1) : w.second_start + std::chrono::seconds(1);
-    d.reset_epoch_s = (reset.time_since_epoch().count() + 999'999'999) / 1'000'000'000;
-    if (rph > 0 && w.hour_count >= rph) {
+    d.hour.limit = rph > 0 ? rph : kUnlimited;
+    d.hour.remaining = std::max<long long>(0, d.hour.limit - w.hour_count);
+    d.hour.reset_at = w.hour_start + std::chrono::hours(1);
+    d.second.limit = rps > 0 ? rps : kUnlimited;
+    d.second.remaining = std::max<long long>(0, d.second.limit - w.second_count);
+    d.second.reset_at = w.second_start + std::chrono::seconds(1);
+    // The hour window is checked first: when both are used up, Retry-After names the later end.
+    if (rph > 0 && w.hour_count + cost > rph) {
         d.allowed = false;
-        d.retry_after_s = CeilSeconds(w.hour_start + std::chrono::hours(1) - now);
-    } else if (rps > 0 && w.second_count >= rps) {
+        d.retry_after_s = CeilSeconds(d.hour.reset_at - now);
+    } else if (rps > 0 && w.second_count + cost > rps) {
         d.allowed = false;
-        d.retry_after_s = CeilSeconds(w.second_start + std::chrono::seconds(1) - now);
+        d.retry_after_s = CeilSeconds(d.second.reset_at - now);
     }
     return d;
 }
 
-RateLimiter::Decision RateLimiter::Acquire(const std::string& key, core::Timestamp now, int rps, int rph) {
+RateLimiter::Decision RateLimiter::Acquire(const std::string& key, core::Timestamp now, int rps, int rph,
+                                           long long cost) {
     std::lock_guard lock(mutex_);
     Windows& w = windows_[key];
     Roll(w, now);
-    Decision d = Describe(w, now, rps, rph);
+    Decision d = Describe(w, now, rps, rph, cost);
     if (!d.allowed) return d;
-    ++w.second_count;
-    ++w.hour_count;
-    d.remaining = std::max<long long>(0, d.remaining - 1);
+    w.second_count += cost;
+    w.hour_count += cost;
+    d.hour.remaining = std::max<long long>(0, d.hour.remaining - cost);
+    d.second.remaining = std::max<long long>(0, d.second.remaining - cost);
     return d;
 }
 
@@ -60,7 +61,7 @@ RateLimiter::Decision RateLimiter::Peek(const std::string& key, core::Timestamp 
     const auto it = windows_.find(key);
     Windows w = it == windows_.end() ? Windows{} : it->second;
     Roll(w, now);
-    return Describe(w, now, rps, rph);
+    return Describe(w, now, rps, rph, 1);
 }
 
 void RateLimiter::Reset() {

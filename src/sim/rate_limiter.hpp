@@ -9,23 +9,34 @@
 
 /// Railway-like request budgets per token: a one-second window and a one-hour window, each
 /// starting with the first request after the previous one ended (as GitHub's and Railway's
-/// `X-RateLimit-Reset` suggest). Thread-safe.
+/// `X-RateLimit-Reset` suggest). A request may cost more than one unit (aliases, when the
+/// simulator charges per root field). Thread-safe.
 namespace railwatch::sim {
 
 class RateLimiter {
   public:
-    /// The verdict for one request and the header values to send.
+    /// Stands for "no limit" in Window::limit and Window::remaining.
+    static constexpr long long kUnlimited = 1'000'000'000;
+
+    /// One window's state after the request.
+    struct Window {
+        long long limit = kUnlimited;  ///< requests per window (kUnlimited when 0 was configured)
+        long long remaining = kUnlimited;
+        core::Timestamp reset_at;  ///< when the window ends
+    };
+
+    /// The verdict for one request and what the answer may tell about the budgets.
     struct Decision {
         bool allowed = true;
-        long long limit = 0;          ///< X-RateLimit-Limit: requests per hour (per second if rph is 0)
-        long long remaining = 0;      ///< X-RateLimit-Remaining, after this request
-        long long reset_epoch_s = 0;  ///< X-RateLimit-Reset: Unix seconds when the hour window ends
+        Window hour;
+        Window second;
         long long retry_after_s = 0;  ///< Retry-After when !allowed (≥ 1)
     };
 
-    /// Counts a request for `key` at `now` unless it is over a budget. 0 = unlimited.
-    Decision Acquire(const std::string& key, core::Timestamp now, int rps, int rph);
-    /// The state for `key` without counting a request.
+    /// Charges `cost` units to both of `key`'s windows at `now`, unless that would exceed a
+    /// budget (then nothing is charged and the decision says when to retry). 0 = unlimited.
+    Decision Acquire(const std::string& key, core::Timestamp now, int rps, int rph, long long cost = 1);
+    /// The state for `key` without charging anything.
     Decision Peek(const std::string& key, core::Timestamp now, int rps, int rph) const;
     void Reset();
 
@@ -37,7 +48,7 @@ class RateLimiter {
         long long hour_count = 0;
     };
     static void Roll(Windows& w, core::Timestamp now);
-    static Decision Describe(const Windows& w, core::Timestamp now, int rps, int rph);
+    static Decision Describe(const Windows& w, core::Timestamp now, int rps, int rph, long long cost);
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Windows> windows_;

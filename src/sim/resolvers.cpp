@@ -48,6 +48,30 @@ FieldFailure NotFound(std::string_view what) {
     return FieldFailure{fmt::format("{} not found", what), ""};
 }
 
+FieldFailure NotAuthorized() {
+    return FieldFailure{"Not Authorized", ""};
+}
+
+/// Whether the token may see this environment (a project token sees only its own).
+bool EnvironmentAllowed(const RequestContext& ctx, std::string_view environment_id) {
+    return ctx.auth != AuthKind::kProject || environment_id == ctx.project_environment;
+}
+
+/// The deployment `id` names when the token may see it; otherwise null, with the field error to
+/// answer in `failure` (the configured unknown-id message, or "Not Authorized").
+const SimDeployment* Lookup(const RequestContext& ctx, std::string_view id, FieldFailure& failure) {
+    const SimDeployment* d = ctx.world->Find(id);
+    if (d == nullptr) {
+        failure = FieldFailure{ctx.config->errors.unknown_deployment, ""};
+        return nullptr;
+    }
+    if (!EnvironmentAllowed(ctx, d->environment_id)) {
+        failure = NotAuthorized();
+        return nullptr;
+    }
+    return d;
+}
+
 std::string ArgString(const json& args, const char* name) {
     const auto it = args.find(name);
     return it != args.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -66,14 +90,35 @@ ResolvedValue PageInfo(const std::string& start, const std::string& end, bool ha
                 {"hasPreviousPage", has_previous}});
 }
 
+ResolvedValue ServiceInstanceRecord(const RequestContext& ctx, const SimService& s, const std::string& environment_id);
+
+/// An environment; its service instances are listed only when asked for.
+class EnvironmentObject final : public Object {
+  public:
+    EnvironmentObject(const RequestContext& ctx, std::string id) : ctx_(ctx), id_(std::move(id)) {}
+
+    ResolvedValue Resolve(std::string_view f, const json& args) const override {
+        if (f == "id") return id_;
+        if (f == "name") return id_ == World::kEnvironmentId ? std::string("production") : id_;
+        if (f == "projectId") return std::string(World::kProjectId);
+        if (f == "isEphemeral") return false;
+        if (f == "createdAt") return Time(ctx_.now - std::chrono::hours(24 * 30));
+        if (f == "updatedAt") return Time(ctx_.now - std::chrono::hours(24));
+        if (f == "deletedAt") return nullptr;
+        if (f == "serviceInstances") return ServiceInstances(args);
+        return nullptr;
+    }
+
+  private:
+    /// The services with an instance here, in creation order (cursor = service id).
+    ResolvedValue ServiceInstances(const json& args) const;
+
+    const RequestContext& ctx_;
+    std::string id_;
+};
+
 ResolvedValue EnvironmentRecord(const RequestContext& ctx, std::string_view id) {
-    return Rec({{"id", std::string(id)},
-                {"name", id == World::kEnvironmentId ? "production" : std::string(id)},
-                {"projectId", std::string(World::kProjectId)},
-                {"isEphemeral", false},
-                {"createdAt", Time(ctx.now - std::chrono::hours(24 * 30))},
-                {"updatedAt", Time(ctx.now - std::chrono::hours(24))},
-                {"deletedAt", nullptr}});
+    return ResolvedValue(std::make_shared<EnvironmentObject>(ctx, std::string(id)));
 }
 
 ResolvedValue ProjectRecord(const RequestContext& ctx) {
@@ -175,7 +220,7 @@ class DeploymentObject final : public Object {
     ResolvedValue Resolve(std::string_view f, const json&) const override {
         const SimService& service = ctx_.world->ServiceOf(d_);
         const std::size_t entry = EntryAt(d_.timeline, ctx_.now);
-        const DeploymentStatus status = d_.timeline.empty() ? DeploymentStatus::kQueued : d_.timeline[entry].status;
+        const DeploymentStatus status = d_.StatusAt(ctx_.now);
         if (f == "id") return d_.id;
         if (f == "status") return std::string(core::ToString(status));
         if (f == "statusUpdatedAt" || f == "updatedAt")
@@ -246,9 +291,27 @@ ResolvedValue Deployment(const RequestContext& ctx, const SimDeployment* d) {
     return ResolvedValue(std::make_shared<DeploymentObject>(ctx, *d));
 }
 
+/// Whether a line shows its severity under LogSeverity::kSometimes: about half of them, chosen by
+/// a hash of the line's time (the same line always answers the same).
+bool ShowsSeverity(const LogConfig& logs, const LogLine& line, std::uint64_t seed) {
+    switch (logs.severity) {
+        case LogSeverity::kAlways:
+            return true;
+        case LogSeverity::kNever:
+            return false;
+        case LogSeverity::kSometimes:
+            break;
+    }
+    std::uint64_t x = static_cast<std::uint64_t>(line.timestamp.time_since_epoch().count()) ^ seed;
+    x = (x ^ (x >> 31)) * 0x7FB5D329728EA185ULL;
+    x = (x ^ (x >> 27)) * 0x81DADEF4BC2DD44DULL;
+    return ((x ^ (x >> 33)) & 1U) == 0;
+}
+
 ResolvedValue LogsField(const RequestContext& ctx, const json& args, bool build) {
-    const SimDeployment* d = ctx.world->Find(ArgString(args, "deploymentId"));
-    if (d == nullptr) return NotFound("Deployment");
+    FieldFailure failure;
+    const SimDeployment* d = Lookup(ctx, ArgString(args, "deploymentId"), failure);
+    if (d == nullptr) return failure;
     long long limit = ArgInt(args, "limit").value_or(kDefaultLogLimit);
     if (limit < 0) return FieldFailure{"Problem processing request", ""};
     limit = std::min<long long>(limit, kMaxLogLimit);
@@ -265,17 +328,19 @@ ResolvedValue LogsField(const RequestContext& ctx, const json& args, bool build)
     const LifecycleFacts facts = ctx.world->FactsOf(*d);
     std::vector<LogLine> lines = build ? BuildLogLines(facts, ctx.now) : DeployLogLines(facts, ctx.now);
     std::erase_if(lines, [&](const LogLine& l) {
-        if (start && l.at < *start) return true;
-        if (end && l.at > *end) return true;
+        if (start && l.timestamp < *start) return true;
+        if (end && l.timestamp > *end) return true;
         if (filter.empty()) return false;
         if (filter.rfind("@level:", 0) == 0) return l.severity != filter.substr(7);
         return l.message.find(filter) == std::string::npos;
     });
-    // Railway is reported to return limit + 1 lines (railwayapp/cli controllers/deployment.rs):
-    // the oldest ones after startDate when it is given, otherwise the newest ones.
-    const std::size_t keep = static_cast<std::size_t>(limit) + 1;
+    // A full page: the newest lines without startDate; with it, the oldest (head) or the newest
+    // (tail) lines at or after it. Railway is reported to return limit + 1 lines
+    // (railwayapp/cli controllers/deployment.rs).
+    const LogConfig& logs = ctx.config->logs;
+    const std::size_t keep = static_cast<std::size_t>(limit) + (logs.extra_line ? 1 : 0);
     if (lines.size() > keep) {
-        if (start) {
+        if (start && logs.page_with_start_date == LogPage::kHead) {
             lines.resize(keep);
         } else {
             lines.erase(lines.begin(), lines.end() - static_cast<long>(keep));
@@ -292,11 +357,13 @@ ResolvedValue LogsField(const RequestContext& ctx, const json& args, bool build)
                          {"serviceId", service.id},
                          {"snapshotId", "snap-" + d->id.substr(0, 8)},
                          {"pluginId", nullptr}});
+        // Attribute values are JSON-encoded, as Railway's look ("\"error\"").
         ResolvedValue::List attributes;
-        attributes.push_back(Rec({{"key", "level"}, {"value", "\"" + l.severity + "\""}}));
+        attributes.push_back(Rec({{"key", "level"}, {"value", json(l.severity).dump()}}));
+        const bool show_severity = ShowsSeverity(logs, l, d->seed);
         out.push_back(Rec({{"message", std::move(l.message)},
-                           {"timestamp", util::FormatRfc3339(l.at, util::TimePrecision::kNanos)},
-                           {"severity", l.severity},
+                           {"timestamp", util::FormatRfc3339(l.timestamp, util::TimePrecision::kNanos)},
+                           {"severity", show_severity ? ResolvedValue(l.severity) : ResolvedValue()},
                            {"attributes", std::move(attributes)},
                            {"tags", std::move(tags)}}));
     }
@@ -304,8 +371,9 @@ ResolvedValue LogsField(const RequestContext& ctx, const json& args, bool build)
 }
 
 ResolvedValue EventsField(const RequestContext& ctx, const json& args) {
-    const SimDeployment* d = ctx.world->Find(ArgString(args, "id"));
-    if (d == nullptr) return NotFound("Deployment");
+    FieldFailure failure;
+    const SimDeployment* d = Lookup(ctx, ArgString(args, "id"), failure);
+    if (d == nullptr) return failure;
     std::vector<EventStep> steps = EventSteps(ctx.world->FactsOf(*d), ctx.now);
     const std::string after = ArgString(args, "after");
     if (!after.empty()) {
@@ -354,6 +422,10 @@ ResolvedValue DeploymentsField(const RequestContext& ctx, const json& args) {
     filter.service_id = ArgString(input, "serviceId");
     filter.environment_id = ArgString(input, "environmentId");
     filter.project_id = ArgString(input, "projectId");
+    if (ctx.auth == AuthKind::kProject) {
+        if (!filter.environment_id.empty() && !EnvironmentAllowed(ctx, filter.environment_id)) return NotAuthorized();
+        filter.environment_id = ctx.project_environment;
+    }
     if (input.contains("status") && input["status"].is_object()) {
         filter.status_in = Statuses(input["status"].value("in", json::array()));
         filter.status_not_in = Statuses(input["status"].value("notIn", json::array()));
@@ -380,25 +452,23 @@ ResolvedValue DeploymentsField(const RequestContext& ctx, const json& args) {
                                       has_next, !after.empty())}});
 }
 
-ResolvedValue ServiceInstanceField(const RequestContext& ctx, const json& args) {
-    const std::string environment_id = ArgString(args, "environmentId");
-    const SimService* s = ctx.world->FindService(ArgString(args, "serviceId"));
-    if (s == nullptr || s->environment_id != environment_id) return NotFound("ServiceInstance");
+ResolvedValue ServiceInstanceRecord(const RequestContext& ctx, const SimService& s, const std::string& environment_id) {
     ResolvedValue::List active;
-    for (auto it = s->deployments.rbegin(); it != s->deployments.rend(); ++it) {
+    for (auto it = s.deployments.rbegin(); it != s.deployments.rend(); ++it) {
         const SimDeployment& d = ctx.world->Deployments()[*it];
+        if (d.Deleted() || d.environment_id != environment_id) continue;
         const DeploymentStatus st = d.StatusAt(ctx.now);
         if (st == DeploymentStatus::kSuccess || st == DeploymentStatus::kSleeping)
             active.push_back(Deployment(ctx, &d));
     }
-    const std::string url = ServiceUrl(ctx, *s);
+    const std::string url = ServiceUrl(ctx, s);
     const auto scheme = url.find("://");
     const std::string domain = scheme == std::string::npos ? url : url.substr(scheme + 3);
     ResolvedValue::List service_domains;
-    service_domains.push_back(Rec({{"id", "domain-" + s->id.substr(0, 8)},
+    service_domains.push_back(Rec({{"id", "domain-" + s.id.substr(0, 8)},
                                    {"domain", domain},
-                                   {"environmentId", s->environment_id},
-                                   {"serviceId", s->id},
+                                   {"environmentId", environment_id},
+                                   {"serviceId", s.id},
                                    {"projectId", std::string(World::kProjectId)},
                                    {"suffix", nullptr},
                                    {"syncStatus", "ACTIVE"},
@@ -408,11 +478,11 @@ ResolvedValue ServiceInstanceField(const RequestContext& ctx, const json& args) 
                                    {"updatedAt", Time(ctx.now - std::chrono::hours(24 * 7))},
                                    {"deletedAt", nullptr}}));
     auto domains = Rec({{"serviceDomains", std::move(service_domains)}, {"customDomains", ResolvedValue::List{}}});
-    return Rec({{"id", s->id + ":" + environment_id},
-                {"serviceId", s->id},
-                {"serviceName", s->name},
+    return Rec({{"id", s.id + ":" + environment_id},
+                {"serviceId", s.id},
+                {"serviceName", s.name},
                 {"environmentId", environment_id},
-                {"latestDeployment", Deployment(ctx, ctx.world->Latest(s->id, environment_id))},
+                {"latestDeployment", Deployment(ctx, ctx.world->Latest(s.id, environment_id))},
                 {"activeDeployments", std::move(active)},
                 {"healthcheckPath", "/health"},
                 {"healthcheckTimeout", 300},
@@ -432,11 +502,43 @@ ResolvedValue ServiceInstanceField(const RequestContext& ctx, const json& args) 
                 {"upstreamUrl", nullptr},
                 {"isUpdatable", false},
                 {"watchPatterns", ResolvedValue::List{}},
-                {"source", Rec({{"repo", "acme/" + s->name}, {"image", nullptr}})},
-                {"service", ServiceRecord(ctx, *s)},
+                {"source", Rec({{"repo", "acme/" + s.name}, {"image", nullptr}})},
+                {"service", ServiceRecord(ctx, s)},
                 {"createdAt", Time(ctx.now - std::chrono::hours(24 * 7))},
                 {"updatedAt", Time(ctx.now - std::chrono::hours(1))},
                 {"deletedAt", nullptr}});
+}
+
+ResolvedValue ServiceInstanceField(const RequestContext& ctx, const json& args) {
+    const std::string environment_id = ArgString(args, "environmentId");
+    if (!EnvironmentAllowed(ctx, environment_id)) return NotAuthorized();
+    const SimService* s = ctx.world->FindService(ArgString(args, "serviceId"));
+    if (s == nullptr || !World::HasInstance(*s, environment_id)) return NotFound("ServiceInstance");
+    return ServiceInstanceRecord(ctx, *s, environment_id);
+}
+
+ResolvedValue EnvironmentObject::ServiceInstances(const json& args) const {
+    std::vector<const SimService*> services;
+    for (const SimService& s : ctx_.world->Services())
+        if (World::HasInstance(s, id_)) services.push_back(&s);
+    const std::string after = ArgString(args, "after");
+    if (!after.empty()) {
+        const auto it =
+            std::find_if(services.begin(), services.end(), [&](const SimService* s) { return s->id == after; });
+        services.erase(services.begin(), it == services.end() ? services.end() : it + 1);
+    }
+    bool has_next = false;
+    if (auto first = ArgInt(args, "first");
+        first && *first >= 0 && static_cast<std::size_t>(*first) < services.size()) {
+        services.resize(static_cast<std::size_t>(*first));
+        has_next = true;
+    }
+    ResolvedValue::List edges;
+    for (const SimService* s : services)
+        edges.push_back(Rec({{"cursor", s->id}, {"node", ServiceInstanceRecord(ctx_, *s, id_)}}));
+    return Rec({{"edges", std::move(edges)},
+                {"pageInfo", PageInfo(services.empty() ? "" : services.front()->id,
+                                      services.empty() ? "" : services.back()->id, has_next, !after.empty())}});
 }
 
 class QueryRoot final : public Object {
@@ -445,8 +547,9 @@ class QueryRoot final : public Object {
 
     ResolvedValue Resolve(std::string_view f, const json& args) const override {
         if (f == "deployment") {
-            const SimDeployment* d = ctx_.world->Find(ArgString(args, "id"));
-            if (d == nullptr) return NotFound("Deployment");
+            FieldFailure failure;
+            const SimDeployment* d = Lookup(ctx_, ArgString(args, "id"), failure);
+            if (d == nullptr) return failure;
             return Deployment(ctx_, d);
         }
         if (f == "deployments") return DeploymentsField(ctx_, args);
@@ -461,12 +564,10 @@ class QueryRoot final : public Object {
         }
         if (f == "environment") {
             const std::string id = ArgString(args, "id");
-            if (id != World::kEnvironmentId) {
-                bool known = false;
-                for (const auto& d : ctx_.world->Deployments())
-                    if (d.environment_id == id) known = true;
-                if (!known) return NotFound("Environment");
-            }
+            if (!EnvironmentAllowed(ctx_, id)) return NotAuthorized();
+            if (!ctx_.world->HasEnvironment(id)) return NotFound("Environment");
+            const std::string project = ArgString(args, "projectId");
+            if (!project.empty() && project != World::kProjectId) return NotFound("Environment");
             return EnvironmentRecord(ctx_, id);
         }
         if (f == "project") {
@@ -474,7 +575,8 @@ class QueryRoot final : public Object {
             return ProjectRecord(ctx_);
         }
         if (f == "me") {
-            if (ctx_.auth != AuthKind::kAccount) return FieldFailure{"Not Authorized", ""};
+            // Personal: workspace and project tokens are not a user (FACTS §1).
+            if (ctx_.auth != AuthKind::kAccount) return NotAuthorized();
             ResolvedValue::List workspaces;
             workspaces.push_back(WorkspaceRecord(ctx_, std::string(World::kWorkspaceId)));
             return Rec({{"id", "user-sim"},
@@ -490,7 +592,7 @@ class QueryRoot final : public Object {
                         {"apiTokenRateLimit", RateLimitRecord(ctx_)}});
         }
         if (f == "apiToken") {
-            if (ctx_.auth != AuthKind::kAccount) return FieldFailure{"Not Authorized", ""};
+            if (ctx_.auth == AuthKind::kProject) return NotAuthorized();
             ResolvedValue::List workspaces;
             workspaces.push_back(Rec({{"id", std::string(World::kWorkspaceId)}, {"name", "Simulated Workspace"}}));
             return Rec({{"workspaces", std::move(workspaces)}});
@@ -501,14 +603,17 @@ class QueryRoot final : public Object {
                         {"name", "railwatch"},
                         {"displayToken", ctx_.config->project_token.substr(0, 4) + "…"},
                         {"projectId", std::string(World::kProjectId)},
-                        {"environmentId", std::string(World::kEnvironmentId)},
+                        {"environmentId", ctx_.project_environment},
                         {"createdAt", Time(ctx_.now - std::chrono::hours(24 * 10))},
                         {"project", ProjectRecord(ctx_)},
-                        {"environment", EnvironmentRecord(ctx_, World::kEnvironmentId)}});
+                        {"environment", EnvironmentRecord(ctx_, ctx_.project_environment)}});
         }
         if (f == "workspace") {
-            if (ctx_.auth != AuthKind::kAccount) return FieldFailure{"Not Authorized", ""};
-            return WorkspaceRecord(ctx_, ArgString(args, "workspaceId"));
+            const std::string id = ArgString(args, "workspaceId");
+            // A workspace token sees its own workspace only; an account token any of "its".
+            if (ctx_.auth == AuthKind::kProject) return NotAuthorized();
+            if (ctx_.auth == AuthKind::kWorkspace && id != World::kWorkspaceId) return NotAuthorized();
+            return WorkspaceRecord(ctx_, id);
         }
         if (f == "platformStatus") {
             const auto& incident = ctx_.config->incident;
@@ -534,6 +639,8 @@ class MutationRoot final : public Object {
 
     ResolvedValue Resolve(std::string_view f, const json& args) const override {
         const std::string id = ArgString(args, "id");
+        FieldFailure failure;
+        if (Lookup(ctx_, id, failure) == nullptr) return failure;
         World& world = *ctx_.world;
         auto boolean = [](const util::Result<void>& r) -> ResolvedValue {
             if (r) return true;

@@ -11,8 +11,12 @@
 /// The GraphQL resolvers of the simulator: root objects for queries and mutations over a World.
 namespace railwatch::sim {
 
-/// Which token authenticated the request.
-enum class AuthKind { kAccount, kProject };
+/// Which token authenticated the request (FACTS §1).
+enum class AuthKind {
+    kAccount,    ///< personal account token (Bearer): everything, `me` included
+    kWorkspace,  ///< workspace token (Bearer): everything in its workspace, but not `me`
+    kProject,    ///< project token (Project-Access-Token): one environment of one project
+};
 
 /// What one request's resolvers see. The World must stay locked (shared for queries, exclusive
 /// for mutations) while the request executes.
@@ -21,12 +25,15 @@ struct RequestContext {
     core::Timestamp now;
     const SimConfig* config = nullptr;
     AuthKind auth = AuthKind::kAccount;
-    std::string health_base_url;  ///< "http://127.0.0.1:PORT" of the health server, may be empty
-    long long remaining_points = 0;
-    core::Timestamp resets_at;
+    std::string project_environment;  ///< the one environment a project token sees (kProject only)
+    std::string health_base_url;      ///< "http://127.0.0.1:PORT" of the health server, may be empty
+    long long remaining_points = 0;   ///< apiTokenRateLimit.remainingPoints
+    core::Timestamp resets_at;        ///< apiTokenRateLimit.resetsAt
 };
 
-/// Root objects; they keep a reference to `ctx`, which must outlive them.
+/// Root objects; they keep a reference to `ctx`, which must outlive them. Unknown and deleted
+/// deployment ids fail with config->errors.unknown_deployment; what a token may not see fails
+/// with "Not Authorized".
 std::shared_ptr<graphql::Object> MakeQueryRoot(const RequestContext& ctx);
 std::shared_ptr<graphql::Object> MakeMutationRoot(const RequestContext& ctx);
 

@@ -24,9 +24,10 @@ net::HttpServerOptions HealthOptions(const SimServerOptions& o) {
 }  // namespace
 
 SimServer::SimServer(SimConfig config, const util::Clock& clock, SimServerOptions options)
-    : simulator_(std::make_unique<Simulator>(std::move(config), clock)),
+    : simulator_(std::make_unique<Simulator>(std::move(config), clock, &resetter_)),
       api_(ApiOptions(options)),
-      health_(HealthOptions(options)) {
+      health_(HealthOptions(options)),
+      sender_(*simulator_, transport_, clock) {
     Simulator* sim = simulator_.get();
     api_.Route("POST", "/graphql/v2",
                [sim](const net::ServerRequest& req, net::ServerResponse& res) { res = sim->HandleGraphql(req); });
@@ -58,6 +59,7 @@ util::Result<void> SimServer::Start() {
         Stop();
         return created;
     }
+    sender_.Start();
     return util::Ok();
 }
 
@@ -65,6 +67,7 @@ void SimServer::Stop() {
     simulator_->Stop();
     api_.Stop();
     health_.Stop();
+    sender_.Stop();
 }
 
 int SimServer::Port() const {

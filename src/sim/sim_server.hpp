@@ -4,15 +4,19 @@
 #include <memory>
 #include <string>
 
+#include "net/curl_transport.hpp"
 #include "net/http_server.hpp"
 #include "sim/config.hpp"
+#include "sim/connection_reset.hpp"
 #include "sim/simulator.hpp"
+#include "sim/webhook_sender.hpp"
 #include "util/clock.hpp"
 #include "util/result.hpp"
 
-/// `railwatch sim` on HTTP: the API server (POST /graphql/v2 and /_sim/*) and a second loopback
+/// `railwatch sim` on HTTP: the API server (POST /graphql/v2 and /_sim/*), a second loopback
 /// server for the simulated services' health endpoints (/s/<serviceId>/health), which the
-/// deployments' `url` and the service instances' domains point at.
+/// deployments' `url` and the service instances' domains point at, and the webhook sender.
+/// A thin adapter: the request logic is the Simulator's.
 namespace railwatch::sim {
 
 struct SimServerOptions {
@@ -22,7 +26,8 @@ struct SimServerOptions {
     std::size_t health_threads = 4;
 };
 
-/// Owns a Simulator and its two servers. Start() once, Stop() (or the destructor) once.
+/// Owns a Simulator, its two servers and its webhook sender. Start() once, Stop() (or the
+/// destructor) once.
 class SimServer {
   public:
     SimServer(SimConfig config, const util::Clock& clock, SimServerOptions options);
@@ -30,10 +35,12 @@ class SimServer {
     SimServer(const SimServer&) = delete;
     SimServer& operator=(const SimServer&) = delete;
 
-    /// Starts the health server, then the API server, then creates the scenario's deployments.
-    /// Errors: kUnavailable (cannot bind), kInvalidArgument (bad scenario deployments).
+    /// Starts the health server, then the API server, then creates the scenario's deployments
+    /// and starts the webhook sender. Errors: kUnavailable (cannot bind), kInvalidArgument (bad
+    /// scenario deployments).
     util::Result<void> Start();
-    /// Stops both servers; hanging and slow requests are woken. Idempotent.
+    /// Stops both servers and the webhook sender; hanging and slow requests are woken.
+    /// Idempotent.
     void Stop();
 
     int Port() const;
@@ -45,9 +52,15 @@ class SimServer {
     Simulator& Sim() { return *simulator_; }
 
   private:
+    // Declaration order is destruction order reversed: the sender stops before the transport
+    // goes (whose last completions still count into the simulator), the simulator goes last but
+    // for the resetter it uses.
+    TcpConnectionResetter resetter_;
     std::unique_ptr<Simulator> simulator_;
     net::HttpServer api_;
     net::HttpServer health_;
+    net::CurlTransport transport_;
+    WebhookSender sender_;
 };
 
 }  // namespace railwatch::sim

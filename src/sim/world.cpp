@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace railwatch::sim {
 namespace {
@@ -66,6 +67,7 @@ std::size_t World::ServiceFor(const CreateSpec& spec, std::string_view environme
             ? spec.service_name
             : fmt::format("{}-{}", kServiceNames[services_.size() % std::size(kServiceNames)], services_.size() + 1);
     s.environment_id = std::string(environment_id);
+    s.environments.push_back(s.environment_id);
     s.health = spec.health.value_or(HealthMode::kHealthy);
     service_by_id_.emplace(s.id, services_.size());
     services_.push_back(std::move(s));
@@ -120,8 +122,11 @@ const SimDeployment* World::AddDeployment(Kind kind, Reason reason, std::size_t 
     d.redeploy = redeploy;
     d.number = deployments_.size();
     by_id_.emplace(d.id, deployments_.size());
-    services_[service].deployments.push_back(deployments_.size());
+    SimService& s = services_[service];
+    s.deployments.push_back(deployments_.size());
+    if (!HasInstance(s, d.environment_id)) s.environments.push_back(d.environment_id);
     deployments_.push_back(std::move(d));
+    Touch(deployments_.back());
     Supersede(deployments_.back());
     return &deployments_.back();
 }
@@ -134,7 +139,7 @@ void World::Supersede(const SimDeployment& newer) {
     const core::Timestamp at = first_success->at;
     for (std::size_t index : services_[newer.service].deployments) {
         SimDeployment& old = deployments_[index];
-        if (old.number >= newer.number || old.environment_id != newer.environment_id) continue;
+        if (old.number >= newer.number || old.environment_id != newer.environment_id || old.Deleted()) continue;
         const DeploymentStatus s = old.StatusAt(at);
         if (s != DeploymentStatus::kSuccess && s != DeploymentStatus::kCrashed && s != DeploymentStatus::kSleeping)
             continue;
@@ -142,17 +147,65 @@ void World::Supersede(const SimDeployment& newer) {
             std::max(core::Duration(std::chrono::milliseconds(1)),
                      core::Duration(static_cast<long long>(durations_.removing_s / time_scale_ * 1e9)));
         Replan(old, at, {{DeploymentStatus::kRemoving, at}, {DeploymentStatus::kRemoved, at + removing}});
+        Touch(old);
     }
 }
 
+void World::Touch(SimDeployment& d) {
+    ++d.version;
+    if (tracking_) touched_.push_back(d.number);
+}
+
+void World::SetChangeTracking(bool on) {
+    tracking_ = on;
+    if (!on) touched_.clear();
+}
+
+std::vector<std::size_t> World::TakeTouched() {
+    return std::exchange(touched_, {});
+}
+
+bool World::HasEnvironment(std::string_view environment_id) const {
+    if (environment_id == kEnvironmentId) return true;
+    return std::any_of(services_.begin(), services_.end(),
+                       [&](const SimService& s) { return HasInstance(s, environment_id); });
+}
+
+bool World::HasInstance(const SimService& service, std::string_view environment_id) {
+    return std::find(service.environments.begin(), service.environments.end(), environment_id) !=
+           service.environments.end();
+}
+
+std::size_t World::Delete(const std::vector<std::string>& ids, core::Timestamp now,
+                          std::vector<std::string>& not_deleted) {
+    std::size_t deleted = 0;
+    for (const auto& id : ids) {
+        SimDeployment* d = Mutable(id);
+        if (d == nullptr) {
+            not_deleted.push_back(id);
+            continue;
+        }
+        d->deleted_at = now;
+        Touch(*d);
+        ++deleted;
+    }
+    return deleted;
+}
+
 const SimDeployment* World::Find(std::string_view id) const {
+    const SimDeployment* d = FindIncludingDeleted(id);
+    return d == nullptr || d->Deleted() ? nullptr : d;
+}
+
+const SimDeployment* World::FindIncludingDeleted(std::string_view id) const {
     const auto it = by_id_.find(std::string(id));
     return it == by_id_.end() ? nullptr : &deployments_[it->second];
 }
 
 SimDeployment* World::Mutable(std::string_view id) {
     const auto it = by_id_.find(std::string(id));
-    return it == by_id_.end() ? nullptr : &deployments_[it->second];
+    if (it == by_id_.end() || deployments_[it->second].Deleted()) return nullptr;
+    return &deployments_[it->second];
 }
 
 const SimService* World::FindService(std::string_view id) const {
@@ -164,6 +217,7 @@ std::vector<const SimDeployment*> World::List(const DeploymentFilter& filter, co
     std::vector<const SimDeployment*> out;
     if (!filter.project_id.empty() && filter.project_id != kProjectId) return out;
     auto consider = [&](const SimDeployment& d) {
+        if (d.Deleted()) return;
         if (!filter.environment_id.empty() && d.environment_id != filter.environment_id) return;
         if (!filter.service_id.empty() && services_[d.service].id != filter.service_id) return;
         if (!filter.status_in.empty() || !filter.status_not_in.empty()) {
@@ -197,7 +251,7 @@ const SimDeployment* World::Latest(std::string_view service_id, std::string_view
     if (s == nullptr) return nullptr;
     for (auto it = s->deployments.rbegin(); it != s->deployments.rend(); ++it) {
         const SimDeployment& d = deployments_[*it];
-        if (d.environment_id == environment_id) return &d;
+        if (d.environment_id == environment_id && !d.Deleted()) return &d;
     }
     return nullptr;
 }
@@ -232,9 +286,10 @@ util::Result<void> World::Restart(std::string_view id, core::Timestamp now) {
     if (s == DeploymentStatus::kSuccess) next.erase(next.begin());  // already running: only the crash is replanned
     if (next.empty()) {
         std::erase_if(d->timeline, [now](const TimelineEntry& e) { return e.at > now; });
-        return util::Ok();
+    } else {
+        Replan(*d, now, std::move(next));
     }
-    Replan(*d, now, std::move(next));
+    Touch(*d);
     return util::Ok();
 }
 
@@ -247,6 +302,7 @@ util::Result<void> World::Cancel(std::string_view id, core::Timestamp now) {
                           fmt::format("Cannot cancel a deployment that is {}", core::ToString(s)));
     }
     Replan(*d, now, {{DeploymentStatus::kRemoved, now}});
+    Touch(*d);
     return util::Ok();
 }
 
@@ -257,6 +313,7 @@ util::Result<void> World::Remove(std::string_view id, core::Timestamp now) {
     if (s == DeploymentStatus::kRemoved || s == DeploymentStatus::kRemoving) return util::Ok();
     const auto removing = core::Duration(static_cast<long long>(durations_.removing_s / time_scale_ * 1e9));
     Replan(*d, now, {{DeploymentStatus::kRemoving, now}, {DeploymentStatus::kRemoved, now + removing}});
+    Touch(*d);
     return util::Ok();
 }
 
@@ -268,6 +325,7 @@ util::Result<void> World::Approve(std::string_view id, core::Timestamp now) {
     }
     Replan(*d, now, PlanAfterApproval(now, durations_, time_scale_, d->seed));
     d->kind = Kind::kSuccess;
+    Touch(*d);
     Supersede(*d);
     return util::Ok();
 }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 /// nothing runs in the background. Not thread-safe: the Simulator guards it with a lock.
 namespace railwatch::sim {
 
+/// One deployment and its planned timeline.
 struct SimDeployment {
     std::string id;
     std::uint64_t seed = 0;
@@ -27,18 +29,23 @@ struct SimDeployment {
     core::Timestamp created_at;
     std::vector<TimelineEntry> timeline;  ///< planned, including future entries
     Kind redeploy_kind = Kind::kSuccess;
-    bool redeploy = false;     ///< created by deploymentRedeploy
-    std::uint64_t number = 0;  ///< creation order
+    bool redeploy = false;                      ///< created by deploymentRedeploy
+    std::uint64_t number = 0;                   ///< creation order, also the index in World::Deployments()
+    std::optional<core::Timestamp> deleted_at;  ///< set by Delete: unknown to the API from then on
+    std::uint64_t version = 0;                  ///< bumped whenever the timeline is replanned
 
     core::DeploymentStatus StatusAt(core::Timestamp now) const { return sim::StatusAt(timeline, now); }
+    bool Deleted() const { return deleted_at.has_value(); }
 };
 
+/// A service; it has an instance in every environment it has deployments in.
 struct SimService {
     std::string id;
     std::string name;
-    std::string environment_id;
+    std::string environment_id;  ///< the environment of its first deployment
     HealthMode health = HealthMode::kHealthy;
-    std::vector<std::size_t> deployments;  ///< indices, oldest first
+    std::vector<std::size_t> deployments;   ///< indices, oldest first (deleted ones included)
+    std::vector<std::string> environments;  ///< where it has instances, in order of appearance
 };
 
 /// Filter of `deployments(input: …)`.
@@ -63,16 +70,31 @@ class World {
     /// Errors (kInvalidArgument) name what is wrong with the spec.
     util::Result<std::vector<std::string>> Create(const CreateSpec& spec, core::Timestamp now);
 
+    /// The deployment with this id, or null when there is none or it was deleted.
     const SimDeployment* Find(std::string_view id) const;
+    /// The deployment with this id, deleted or not (for the ground truth), or null.
+    const SimDeployment* FindIncludingDeleted(std::string_view id) const;
     const SimService* FindService(std::string_view id) const;
     const SimService& ServiceOf(const SimDeployment& d) const { return services_[d.service]; }
+    /// Every deployment ever created, deleted ones included, in creation order.
     const std::deque<SimDeployment>& Deployments() const { return deployments_; }
-    std::size_t ServiceCount() const { return services_.size(); }
+    /// Every service, in creation order.
+    const std::vector<SimService>& Services() const { return services_; }
 
-    /// Deployments matching the filter, newest first.
+    /// Whether an environment exists: the simulator's own, or one a deployment was created in.
+    bool HasEnvironment(std::string_view environment_id) const;
+    /// Whether `service` has an instance in `environment_id`.
+    static bool HasInstance(const SimService& service, std::string_view environment_id);
+
+    /// Deployments matching the filter, newest first; deleted ones are left out.
     std::vector<const SimDeployment*> List(const DeploymentFilter& filter, core::Timestamp now) const;
-    /// The newest deployment of a service in an environment, or null.
+    /// The newest deployment (not deleted) of a service in an environment, or null.
     const SimDeployment* Latest(std::string_view service_id, std::string_view environment_id) const;
+
+    /// Deletes deployments: Find no longer sees them (the API answers as for an unknown id), the
+    /// ground truth keeps them marked deleted. Returns how many were deleted now; unknown and
+    /// already deleted ids are appended to `not_deleted`.
+    std::size_t Delete(const std::vector<std::string>& ids, core::Timestamp now, std::vector<std::string>& not_deleted);
 
     /// deploymentRedeploy: a new deployment of the same service (kind: the old one's redeploy kind).
     util::Result<const SimDeployment*> Redeploy(std::string_view id, core::Timestamp now);
@@ -94,6 +116,12 @@ class World {
     void SetTimeScale(double scale) { time_scale_ = scale; }
     const Durations& GetDurations() const { return durations_; }
 
+    /// While on, every deployment created, replanned or deleted is recorded for TakeTouched (the
+    /// webhook feed follows timelines this way). Off by default.
+    void SetChangeTracking(bool on);
+    /// The indices recorded since the last call (may repeat), and forgets them.
+    std::vector<std::size_t> TakeTouched();
+
   private:
     std::string NewUuid();
     std::size_t ServiceFor(const CreateSpec& spec, std::string_view environment_id);
@@ -102,6 +130,8 @@ class World {
     /// Older deployments of the service that are live when `newer` first succeeds get REMOVED.
     void Supersede(const SimDeployment& newer);
     SimDeployment* Mutable(std::string_view id);
+    /// Records a replanned (or new, or deleted) deployment: new version, noted for TakeTouched.
+    void Touch(SimDeployment& d);
 
     std::uint64_t seed_;
     std::uint64_t counter_ = 0;
@@ -111,6 +141,8 @@ class World {
     std::unordered_map<std::string, std::size_t> by_id_;
     std::vector<SimService> services_;
     std::unordered_map<std::string, std::size_t> service_by_id_;
+    bool tracking_ = false;
+    std::vector<std::size_t> touched_;
 };
 
 }  // namespace railwatch::sim

@@ -12,12 +12,14 @@ namespace railwatch::sim::graphql {
 /// One element of an error's `path`: a response key or a list index.
 using PathElement = std::variant<std::string, int>;
 
-/// A request-level or field-level error. `code` becomes `extensions.code` when not empty.
+/// A request-level or field-level error. `code` and `trace_id` become `extensions.code` and
+/// `extensions.traceId` when not empty (Railway sends both on every error).
 struct GraphqlError {
     std::string message;
     std::vector<Location> locations;
     std::vector<PathElement> path;
     std::string code;
+    std::string trace_id;
 };
 
 /// extensions.code values Railway documents (docs PR #1320).

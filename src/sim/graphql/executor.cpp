@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -31,34 +32,39 @@ struct FieldGroup {
 
 class Execution {
   public:
-    Execution(const Schema& schema, const Document& doc) : schema_(schema), doc_(doc) {
+    Execution(const Schema& schema, const Document& doc, const ExecutionOptions& options)
+        : schema_(schema), doc_(doc), options_(options) {
         for (const auto& f : doc_.fragments)
             fragments_.emplace(f.name, &f);
     }
 
-    std::string Run(const Operation& op, const Object& root, const TypeDef& root_type,
-                    const std::function<void(std::string_view)>& on_root_field) {
+    std::string Run(const Operation& op, const Object& root, const TypeDef& root_type) {
         out_.reserve(4096);
-        out_ += "{\"data\":{";
+        out_ += "{\"data\":";
+        const std::size_t data_start = out_.size();
+        out_ += '{';
         std::vector<FieldGroup> groups;
         CollectFields(op.selections, root_type, groups);
+        // The root fields are non-null in Railway's schema: a failed one nulls `data` (spec,
+        // "Handling Field Errors"), whose value is then dropped.
+        bool data_null = false;
         bool first = true;
         for (const auto& group : groups) {
+            if (data_null && options_.sibling_errors == SiblingErrors::kFirst) break;
             if (!first) out_ += ',';
             first = false;
             AppendJsonString(out_, group.key);
             out_ += ':';
-            const std::size_t value_start = out_.size();
-            if (group.selections.front()->name != "__typename") on_root_field(group.selections.front()->name);
             path_.clear();
             path_.emplace_back(group.key);
-            if (!ExecuteField(root, root_type, group)) {
-                // Stop propagation at the root field (see executor.hpp).
-                out_.resize(value_start);
-                out_ += "null";
-            }
+            if (!ExecuteField(root, root_type, group)) data_null = true;
         }
-        out_ += '}';
+        if (data_null) {
+            out_.resize(data_start);
+            out_ += "null";
+        } else {
+            out_ += '}';
+        }
         if (!errors_.empty()) {
             out_ += ",\"errors\":[";
             for (std::size_t i = 0; i < errors_.size(); ++i) {
@@ -176,8 +182,13 @@ class Execution {
     }
 
     void AddError(std::string message, const Selection& sel, std::string code = {}) {
-        errors_.push_back(GraphqlError{std::move(message), {sel.loc}, path_, std::move(code)});
+        if (code.empty()) code = kInternalServerError;
+        errors_.push_back(GraphqlError{std::move(message), {sel.loc}, path_, std::move(code), options_.trace_id});
     }
+
+    /// After an item or field failed in a non-null position: whether to go on completing its
+    /// siblings (only to report their errors; the parent is null either way).
+    bool GoOnAfterFailure() const { return options_.sibling_errors == SiblingErrors::kAll; }
 
     /// Resolves and writes one field; false when it produced null in a non-null position.
     bool ExecuteField(const Object& object, const TypeDef& parent, const FieldGroup& group) {
@@ -224,17 +235,19 @@ class Execution {
             const std::size_t start = out_.size();
             out_ += '[';
             const std::string_view item_type = ListItemType(nullable);
+            bool failed = false;
             for (std::size_t i = 0; i < list->size(); ++i) {
+                if (failed && !GoOnAfterFailure()) break;
                 if (i > 0) out_ += ',';
                 path_.emplace_back(static_cast<int>(i));
-                const bool ok = Complete(item_type, (*list)[i], group, parent, def);
+                if (!Complete(item_type, (*list)[i], group, parent, def)) failed = true;
                 path_.pop_back();
-                if (!ok) {
-                    out_.resize(start);
-                    if (IsNonNull(type)) return false;
-                    out_ += "null";
-                    return true;
-                }
+            }
+            if (failed) {
+                out_.resize(start);
+                if (IsNonNull(type)) return false;
+                out_ += "null";
+                return true;
             }
             out_ += ']';
             return true;
@@ -247,8 +260,13 @@ class Execution {
         if (t->kind == TypeKind::kObject) {
             const auto* obj = std::get_if<ObjectPtr>(&value.v);
             if (obj == nullptr || *obj == nullptr) {
+                if (IsNonNull(type)) {
+                    AddError(fmt::format("Cannot return null for non-nullable field {}.{}.", parent.name, def.name),
+                             sel);
+                    return false;
+                }
                 out_ += "null";
-                return !IsNonNull(type);
+                return true;
             }
             std::vector<FieldGroup> groups;
             for (const Selection* s : group.selections)
@@ -256,20 +274,22 @@ class Execution {
             const std::size_t start = out_.size();
             out_ += '{';
             bool first = true;
+            bool failed = false;
             for (const auto& g : groups) {
+                if (failed && !GoOnAfterFailure()) break;
                 if (!first) out_ += ',';
                 first = false;
                 AppendJsonString(out_, g.key);
                 out_ += ':';
                 path_.emplace_back(g.key);
-                const bool ok = ExecuteField(**obj, *t, g);
+                if (!ExecuteField(**obj, *t, g)) failed = true;
                 path_.pop_back();
-                if (!ok) {
-                    out_.resize(start);
-                    if (IsNonNull(type)) return false;
-                    out_ += "null";
-                    return true;
-                }
+            }
+            if (failed) {
+                out_.resize(start);
+                if (IsNonNull(type)) return false;
+                out_ += "null";
+                return true;
             }
             out_ += '}';
             return true;
@@ -297,6 +317,7 @@ class Execution {
   private:
     const Schema& schema_;
     const Document& doc_;
+    const ExecutionOptions& options_;
     std::unordered_map<std::string, const Fragment*> fragments_;
     std::vector<GraphqlError> errors_;
     std::vector<PathElement> path_;
@@ -387,23 +408,90 @@ std::string CoerceVariable(const Schema& schema, const json& value, std::string_
     return {};
 }
 
+namespace {
+
+/// The operation a request names (or its only operation); nullptr when there is none such.
+const Operation* ChooseOperation(const Document& document, std::string_view operation_name) {
+    if (operation_name.empty()) return document.operations.size() == 1 ? &document.operations.front() : nullptr;
+    const Operation* op = nullptr;
+    for (const auto& candidate : document.operations)
+        if (candidate.name == operation_name) op = &candidate;
+    return op;
+}
+
+/// Whether @skip/@include let a selection through, with raw (uncoerced) request variables.
+bool IncludedByRawVariables(const std::vector<Directive>& directives, const json& variables) {
+    for (const auto& d : directives) {
+        if (d.name != "include" && d.name != "skip") continue;
+        bool condition = false;
+        for (const auto& a : d.arguments) {
+            if (a.name != "if") continue;
+            if (a.value.kind == ValueKind::kBoolean) {
+                condition = a.value.boolean;
+            } else if (a.value.kind == ValueKind::kVariable && variables.is_object()) {
+                const auto it = variables.find(a.value.text);
+                condition = it != variables.end() && it->is_boolean() && it->get<bool>();
+            }
+        }
+        if (d.name == "include" && !condition) return false;
+        if (d.name == "skip" && condition) return false;
+    }
+    return true;
+}
+
+void CollectRootFields(const Document& document, const std::vector<Selection>& selections, const json& variables,
+                       std::vector<std::pair<std::string, std::string>>& keys, int depth) {
+    if (depth > 64) return;
+    for (const auto& sel : selections) {
+        if (!IncludedByRawVariables(sel.directives, variables)) continue;
+        switch (sel.kind) {
+            case SelectionKind::kField: {
+                if (sel.name == "__typename") break;
+                const std::string& key = sel.ResponseName();
+                const bool seen = std::any_of(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; });
+                if (!seen) keys.emplace_back(key, sel.name);
+                break;
+            }
+            case SelectionKind::kInlineFragment:
+                CollectRootFields(document, sel.selections, variables, keys, depth + 1);
+                break;
+            case SelectionKind::kFragmentSpread:
+                for (const auto& f : document.fragments)
+                    if (f.name == sel.name) CollectRootFields(document, f.selections, variables, keys, depth + 1);
+                break;
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> RootFieldNames(const Document& document, std::string_view operation_name,
+                                        const json& variables) {
+    const Operation* op = ChooseOperation(document, operation_name);
+    if (op == nullptr) return {};
+    std::vector<std::pair<std::string, std::string>> keys;
+    CollectRootFields(document, op->selections, variables, keys, 0);
+    std::vector<std::string> names;
+    names.reserve(keys.size());
+    for (auto& [key, name] : keys)
+        names.push_back(std::move(name));
+    return names;
+}
+
 ExecutionResult Executor::Execute(const Document& document, std::string_view operation_name, const json& variables,
                                   const Object& query_root, const Object& mutation_root,
-                                  const std::function<void(std::string_view)>& on_root_field) const {
-    auto request_error = [](std::string message, std::string code = kBadUserInput) {
-        return ExecutionResult{400, ErrorsBody({GraphqlError{std::move(message), {}, {}, std::move(code)}})};
+                                  const ExecutionOptions& options) const {
+    auto request_error = [&options](std::string message, std::string code = kBadUserInput) {
+        return ExecutionResult{
+            400, ErrorsBody({GraphqlError{std::move(message), {}, {}, std::move(code), options.trace_id}})};
     };
-    const Operation* op = nullptr;
-    if (operation_name.empty()) {
-        if (document.operations.size() != 1)
-            return request_error(document.operations.empty()
-                                     ? "Must provide an operation."
-                                     : "Must provide operation name if query contains multiple operations.");
-        op = &document.operations.front();
-    } else {
-        for (const auto& candidate : document.operations)
-            if (candidate.name == operation_name) op = &candidate;
-        if (op == nullptr) return request_error(fmt::format("Unknown operation named \"{}\".", operation_name));
+    const Operation* op = ChooseOperation(document, operation_name);
+    if (op == nullptr) {
+        if (!operation_name.empty())
+            return request_error(fmt::format("Unknown operation named \"{}\".", operation_name));
+        return request_error(document.operations.empty()
+                                 ? "Must provide an operation."
+                                 : "Must provide operation name if query contains multiple operations.");
     }
     if (op->kind == OperationKind::kSubscription)
         return request_error("Subscriptions are not served over HTTP POST; use a WebSocket (graphql-transport-ws).");
@@ -413,7 +501,7 @@ ExecutionResult Executor::Execute(const Document& document, std::string_view ope
     if (root_type == nullptr)
         return request_error("Schema is not configured for this operation.", kInternalServerError);
 
-    Execution execution(schema_, document);
+    Execution execution(schema_, document, options);
     // Variable coercion (spec §6.1.2): a bad or missing variable fails the whole request.
     std::vector<GraphqlError> var_errors;
     for (const auto& def : op->variables) {
@@ -452,7 +540,8 @@ ExecutionResult Executor::Execute(const Document& document, std::string_view ope
                     fmt::format("Variable \"${}\" of required type \"{}\" was not provided.", def.name, def.type),
                     {def.loc},
                     {},
-                    kBadUserInput});
+                    kBadUserInput,
+                    options.trace_id});
             }
             continue;
         }
@@ -462,15 +551,15 @@ ExecutionResult Executor::Execute(const Document& document, std::string_view ope
                                                           DumpForMessage(variables[def.name]), err),
                                               {def.loc},
                                               {},
-                                              kBadUserInput});
+                                              kBadUserInput,
+                                              options.trace_id});
             continue;
         }
         execution.coerced_[def.name] = std::move(coerced);
     }
     if (!var_errors.empty()) return ExecutionResult{400, ErrorsBody(var_errors)};
 
-    return ExecutionResult{200,
-                           execution.Run(*op, is_mutation ? mutation_root : query_root, *root_type, on_root_field)};
+    return ExecutionResult{200, execution.Run(*op, is_mutation ? mutation_root : query_root, *root_type)};
 }
 
 }  // namespace railwatch::sim::graphql

@@ -16,12 +16,11 @@
 
 /// Executes a validated document against resolver objects and writes the JSON answer.
 ///
-/// Null propagation: inside a root field, a null (or an error) in a non-null position makes the
-/// nearest nullable parent null, as the spec says. At the root it stops at the root field: that
-/// key (alias) becomes null and the other root fields keep their data, even though Railway's
-/// root fields are non-null (`deployment(id): Deployment!`) and a strict server would null the
-/// whole `data`. This is what a batched status request needs (one unknown id must not hide 49
-/// good answers) and what docs/SIMULATOR.md promises; the error still carries the alias's path.
+/// Null propagation follows the spec ("Handling Field Errors"): a field error, or a null, in a
+/// non-null position makes the nearest nullable ancestor null; when every field from the root
+/// to the error is non-null, `data` itself is null. Railway's root fields are non-null
+/// (`deployment(id): Deployment!`), so one unknown id among 50 aliases nulls the whole answer,
+/// and the error's `path` names the alias that failed.
 namespace railwatch::sim::graphql {
 
 class Object;
@@ -35,7 +34,7 @@ struct RawJson {
 /// A field-level error: becomes `errors[]` with the field's path, and the field is null.
 struct FieldFailure {
     std::string message;
-    std::string code;  ///< extensions.code, may be empty
+    std::string code;  ///< extensions.code; empty means INTERNAL_SERVER_ERROR (as Railway sends)
 };
 
 /// What a resolver returns: null, a scalar (enum values as strings), an object, a list, or an error.
@@ -76,20 +75,44 @@ struct ExecutionResult {
     std::string body;
 };
 
+/// Which errors an answer reports once a non-null field error has nulled a parent.
+enum class SiblingErrors {
+    /// The parent's remaining fields are not completed, so only the first error is reported, as
+    /// graphql-js does (its executeFields stops at the first error, and with asynchronous resolvers
+    /// Promise.all keeps only the first rejection).
+    kFirst,
+    /// The remaining fields are completed too and every error is reported (the data is the same).
+    kAll,
+};
+
+/// Per-request execution settings.
+struct ExecutionOptions {
+    std::string trace_id;  ///< extensions.traceId of every error of the answer (may be empty)
+    SiblingErrors sibling_errors = SiblingErrors::kFirst;
+};
+
 /// Runs operations. Holds only a reference to the schema; thread-safe (no shared state).
 class Executor {
   public:
     explicit Executor(const Schema& schema) : schema_(schema) {}
 
-    /// Executes the chosen operation of a *validated* document. `on_root_field(name)` is called
-    /// once per executed root field, aliases counted separately (for request counters).
+    /// Executes the chosen operation of a *validated* document. Field errors carry
+    /// extensions.code (INTERNAL_SERVER_ERROR unless the resolver gave one) and options.trace_id.
     ExecutionResult Execute(const Document& document, std::string_view operation_name, const nlohmann::json& variables,
                             const Object& query_root, const Object& mutation_root,
-                            const std::function<void(std::string_view)>& on_root_field) const;
+                            const ExecutionOptions& options) const;
 
   private:
     const Schema& schema_;
 };
+
+/// The root fields the chosen operation of a validated document selects, one entry (the field
+/// name) per response key: aliases count separately, `__typename` does not, fragments are
+/// followed, and `@skip`/`@include` are honoured with literal or variable conditions (a variable
+/// that is absent or not a boolean counts as false). Empty when no operation can be chosen.
+/// For request counters and per-field costs, before execution.
+std::vector<std::string> RootFieldNames(const Document& document, std::string_view operation_name,
+                                        const nlohmann::json& variables);
 
 /// Coerces a JSON variable value to `type`; returns an error text (graphql-js wording) or "".
 std::string CoerceVariable(const Schema& schema, const nlohmann::json& value, std::string_view type,

@@ -27,9 +27,17 @@ void AppendError(std::string& out, const GraphqlError& error) {
         }
         out += ']';
     }
-    if (!error.code.empty()) {
-        out += ",\"extensions\":{\"code\":";
-        AppendJsonString(out, error.code);
+    if (!error.code.empty() || !error.trace_id.empty()) {
+        out += ",\"extensions\":{";
+        if (!error.code.empty()) {
+            out += "\"code\":";
+            AppendJsonString(out, error.code);
+        }
+        if (!error.trace_id.empty()) {
+            if (!error.code.empty()) out += ',';
+            out += "\"traceId\":";
+            AppendJsonString(out, error.trace_id);
+        }
         out += '}';
     }
     out += '}';

@@ -298,7 +298,7 @@ tl::expected<Document, GraphqlError> ParseDocument(std::string_view source) {
         Parser parser(source);
         return parser.ParseDocumentBody();
     } catch (const SyntaxErrorException& e) {
-        return tl::unexpected(GraphqlError{"Syntax Error: " + e.message, {e.loc}, {}, kParseFailed});
+        return tl::unexpected(GraphqlError{"Syntax Error: " + e.message, {e.loc}, {}, kParseFailed, {}});
     }
 }
 

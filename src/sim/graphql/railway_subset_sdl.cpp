@@ -311,7 +311,16 @@ type Environment {
   isEphemeral: Boolean!
   name: String!
   projectId: String!
+  serviceInstances(after: String, before: String, first: Int, last: Int): EnvironmentServiceInstancesConnection!
   updatedAt: DateTime!
+}
+type EnvironmentServiceInstancesConnection {
+  edges: [EnvironmentServiceInstancesConnectionEdge!]!
+  pageInfo: PageInfo!
+}
+type EnvironmentServiceInstancesConnectionEdge {
+  cursor: String!
+  node: ServiceInstance!
 }
 
 type Project {

@@ -35,7 +35,7 @@ class Validator {
 
   private:
     void Error(std::string message, std::vector<Location> locations) {
-        errors_.push_back(GraphqlError{std::move(message), std::move(locations), {}, kValidationFailed});
+        errors_.push_back(GraphqlError{std::move(message), std::move(locations), {}, kValidationFailed, {}});
     }
 
     void CheckOperations() {

@@ -1,5 +1,6 @@
-// Drives the simulator over real HTTP on loopback: an in-process SimServer on port 0 for most
-// tests, and the real `railwatch sim` process for the ready line and a clean stop.
+// Drives the real `railwatch sim` binary over HTTP on loopback: one process for the suite
+// (started with flags and a scenario file, as a user would), plus its own processes for the ready
+// line and a clean stop.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -11,13 +12,19 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "sim/lifecycle.hpp"
-#include "sim/sim_server.hpp"
-#include "util/clock.hpp"
+#include "sim/world.hpp"
+#include "support/child_process.hpp"
+#include "support/loopback_http.hpp"
+#include "support/temp_dir.hpp"
 
 namespace railwatch::sim {
 namespace {
@@ -54,50 +61,127 @@ const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new WriteSentDocume
 
 struct Answer {
     int status = 0;
+    std::string raw;  ///< the body as sent
     json body;
     httplib::Headers headers;
+
+    std::string Header(const std::string& name) const {
+        const auto it = headers.find(name);
+        return it == headers.end() ? "" : it->second;
+    }
 };
+
+/// A `railwatch sim` process: started with `args`, ready once it printed its listening line.
+class SimProcess {
+  public:
+    explicit SimProcess(std::vector<std::string> args) : dir_("railwatch-sim-it-") {
+        std::vector<std::string> argv{RAILWATCH_BINARY, "sim", "--listen", "127.0.0.1:0"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        log_ = dir_.File("sim.log");
+        child_ = std::make_unique<test::ChildProcess>(test::ChildProcess::Spawn(argv, log_));
+        const std::regex ready("railwatch sim listening on http://127\\.0\\.0\\.1:([0-9]+)");
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
+            std::smatch m;
+            const std::string text = Log();
+            if (std::regex_search(text, m, ready)) {
+                port_ = std::stoi(m[1]);
+                break;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+    ~SimProcess() {
+        if (child_ && child_->running()) {
+            child_->Signal(SIGTERM);
+            (void)child_->Wait(10s);
+        }
+    }
+
+    int port() const { return port_; }
+    std::string Log() const {
+        std::ifstream in(log_);
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        return buffer.str();
+    }
+    /// A file in the process's own temporary directory.
+    std::string File(std::string_view name) const { return dir_.File(name); }
+
+  private:
+    test::TempDir dir_;
+    std::string log_;
+    std::unique_ptr<test::ChildProcess> child_;
+    int port_ = 0;
+};
+
+/// Writes `scenario` next to nothing else and returns its path (kept until the process ends).
+std::string WriteScenario(const test::TempDir& dir, const json& scenario) {
+    const std::string path = dir.File("scenario.json");
+    std::ofstream(path) << scenario.dump(2);
+    return path;
+}
+
+constexpr const char* kWorkspaceToken = "it-workspace-token";
+constexpr const char* kStagingEnvironment = "env-it-staging";
 
 class SimHttpTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        SimConfig config;
-        config.time_scale = 3000;  // a 5-minute deploy in 0.1 s
-        config.rate_limit = {0, 0, 0};
-        server_ = new SimServer(config, clock_, SimServerOptions{});
-        auto started = server_->Start();
-        ASSERT_TRUE(started) << started.error().message;
+        scenario_dir_ = new test::TempDir("railwatch-sim-scenario-");
+        // Limits off for the suite (tests that need them turn them on); a 5-minute deploy in 0.1 s.
+        const std::string scenario = WriteScenario(
+            *scenario_dir_, {{"description", "integration"}, {"rateLimit", {{"rps", 0}, {"rph", 0}, {"edgeRps", 0}}}});
+        sim_ = new SimProcess({"--scenario", scenario, "--time-scale", "3000", "--seed", "11", "--workspace-token",
+                               kWorkspaceToken, "--project-token-environment", kStagingEnvironment});
+        ASSERT_GT(sim_->port(), 0) << "railwatch sim did not start:\n" << sim_->Log();
     }
     static void TearDownTestSuite() {
-        server_->Stop();
-        delete server_;
+        delete sim_;
+        sim_ = nullptr;
+        delete scenario_dir_;
+        scenario_dir_ = nullptr;
     }
     void TearDown() override {
-        (void)Control(
-            "/_sim/config",
-            R"({"faults":{"http500":0,"http503":0,"hang":0,"reset":0,"malformedJson":0,"html403":0,"latency":0},"rateLimit":{"rps":0,"rph":0}})");
+        const json reset = Control("/_sim/config", R"({
+            "faults":{"http500":0,"http503":0,"hang":0,"reset":0,"malformedJson":0,"html403":0,"latency":0},
+            "rateLimit":{"rps":0,"rph":0,"headerWindow":"hour","resetFormat":"epochSeconds","policyHeader":false,
+                         "cost":"request"},
+            "errors":{"unknownDeployment":"Deployment not found","siblingErrors":"first"},
+            "logs":{"pageWithStartDate":"head","extraLine":true,"severity":"always"},
+            "webhookUrl":null,"webhookSecret":null})");
+        ASSERT_FALSE(reset.contains("error")) << reset.dump();
     }
 
     static httplib::Client Client() {
-        httplib::Client c("127.0.0.1", server_->Port());
+        httplib::Client c("127.0.0.1", sim_->port());
         c.set_read_timeout(10, 0);
         return c;
     }
 
-    static Answer Gql(const std::string& query, const json& variables = json::object(),
-                      const std::string& token = "sim-account-token") {
+    static Answer Post(const std::string& query, const json& variables, const httplib::Headers& headers) {
         auto c = Client();
-        httplib::Headers headers;
-        if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
         auto res = c.Post("/graphql/v2?source=railwatch-test", headers,
                           json{{"query", query}, {"variables", variables}}.dump(), "application/json");
         Answer a;
         if (!res) return a;
         a.status = res->status;
         a.headers = res->headers;
+        a.raw = res->body;
         a.body = json::parse(res->body, nullptr, false);
         Record(query, res->status, res->body);
         return a;
+    }
+
+    static Answer Gql(const std::string& query, const json& variables = json::object(),
+                      const std::string& token = "sim-account-token") {
+        httplib::Headers headers;
+        if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+        return Post(query, variables, headers);
+    }
+
+    static Answer ProjectGql(const std::string& query, const json& variables = json::object()) {
+        return Post(query, variables, {{"Project-Access-Token", "sim-project-token"}});
     }
 
     static json Control(const std::string& path, const std::string& body) {
@@ -107,11 +191,27 @@ class SimHttpTest : public ::testing::Test {
         return json::parse(res->body, nullptr, false);
     }
 
-    static util::SystemClock clock_;
-    static SimServer* server_;
+    static json Get(const std::string& path) {
+        auto res = Client().Get(path);
+        if (!res) return json();
+        return json::parse(res->body, nullptr, false);
+    }
+
+    static std::vector<std::string> Create(const json& spec) {
+        const json created = Control("/_sim/deployments", spec.dump());
+        EXPECT_TRUE(created.contains("ids")) << created.dump();
+        return created.value("ids", std::vector<std::string>{});
+    }
+
+    static test::TempDir* scenario_dir_;
+    static SimProcess* sim_;
 };
-util::SystemClock SimHttpTest::clock_;
-SimServer* SimHttpTest::server_ = nullptr;
+test::TempDir* SimHttpTest::scenario_dir_ = nullptr;
+SimProcess* SimHttpTest::sim_ = nullptr;
+
+bool IsTraceId(const json& v) {
+    return v.is_string() && std::regex_match(v.get<std::string>(), std::regex("[0-9a-f]{32}"));
+}
 
 TEST_F(SimHttpTest, EveryLifecycleKindReachesItsDocumentedEndState) {
     std::map<std::string, std::string> expected;  // id → end status
@@ -150,7 +250,8 @@ TEST_F(SimHttpTest, EveryLifecycleKindReachesItsDocumentedEndState) {
     const json truth_body = json::parse(truth->body);  // must outlive the loop over its member
     for (const auto& d : truth_body["deployments"]) {
         EXPECT_EQ(d["currentStatus"], expected[d["id"]]);
-        EXPECT_GE(d["timeline"].size(), 1u);
+        ASSERT_GE(d["timeline"].size(), 1u);
+        EXPECT_EQ(d["timeline"][0]["status"], "INITIALIZING");  // Railway's first state
     }
 }
 
@@ -176,22 +277,89 @@ TEST_F(SimHttpTest, RejectsUnknownFieldsAndBadTokensAsRailwayDoes) {
     const Answer invalid = Gql(R"({ deployment(id: "x") { id nonsense } })");
     EXPECT_EQ(invalid.status, 400);
     EXPECT_EQ(invalid.body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    EXPECT_TRUE(IsTraceId(invalid.body["errors"][0]["extensions"]["traceId"]));
     const Answer syntax = Gql(R"({ deployment(id: "x") { id )");
     EXPECT_EQ(syntax.status, 400);
     EXPECT_EQ(syntax.body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED");
+    EXPECT_TRUE(IsTraceId(syntax.body["errors"][0]["extensions"]["traceId"]));
     const Answer bad_arg = Gql(R"({ deploymentLogs(deploymentId: "x", since: "y") { message } })");
     EXPECT_EQ(bad_arg.status, 400);
-    const Answer no_token = Gql("{ me { id } }", json::object(), "");
-    EXPECT_EQ(no_token.status, 200);
-    EXPECT_TRUE(no_token.body["data"].is_null());
-    EXPECT_EQ(no_token.body["errors"][0]["message"], "Not Authorized");
-    const Answer bad_token = Gql("{ me { id } }", json::object(), "not-the-token");
-    EXPECT_EQ(bad_token.body["errors"][0]["message"], "Not Authorized");
+    for (const std::string token : {"", "not-the-token"}) {
+        const Answer refused = Gql("{ me { id } }", json::object(), token);
+        EXPECT_EQ(refused.status, 200);
+        EXPECT_EQ(refused.raw.rfind(R"({"data":null,"errors":[{"message":"Not Authorized")", 0), 0u) << refused.raw;
+        EXPECT_EQ(refused.body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+        EXPECT_TRUE(IsTraceId(refused.body["errors"][0]["extensions"]["traceId"]));
+    }
+    // `deployment` is non-null: an unknown id nulls every alias of the request.
     const Answer unknown = Gql(R"({ a: deployment(id: "missing") { id } b: me { email } })");
     EXPECT_EQ(unknown.status, 200);
-    EXPECT_TRUE(unknown.body["data"]["a"].is_null());
-    EXPECT_EQ(unknown.body["data"]["b"]["email"], "dev@example.com");
-    EXPECT_EQ(unknown.body["errors"][0]["path"], json::array({"a"}));
+    ASSERT_TRUE(unknown.body.contains("data"));
+    EXPECT_TRUE(unknown.body["data"].is_null());
+    ASSERT_EQ(unknown.body["errors"].size(), 1u);
+    const json& e = unknown.body["errors"][0];
+    EXPECT_EQ(e["message"], "Deployment not found");
+    EXPECT_EQ(e["path"], json::array({"a"}));
+    EXPECT_EQ(e["locations"], json::parse(R"([{"line":1,"column":3}])"));
+    EXPECT_EQ(e["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+    EXPECT_TRUE(IsTraceId(e["extensions"]["traceId"]));
+}
+
+TEST_F(SimHttpTest, DeletedIdsNullTheWholeBatchAndErrorPathsNameThem) {
+    const auto ids = Create({{"count", 50}, {"kind", "success"}});
+    ASSERT_EQ(ids.size(), 50u);
+    auto batch = [&](const std::set<std::size_t>& skip) {
+        std::string q = "query DeploymentStatuses {";
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            if (!skip.count(i)) q += " d" + std::to_string(i) + ": deployment(id: \"" + ids[i] + "\") { id status }";
+        return Gql(q + " }");
+    };
+    EXPECT_EQ(batch({}).body["data"].size(), 50u);
+    std::set<std::size_t> doomed;
+    json doomed_ids = json::array();
+    for (std::size_t i = 3; i < 50; i += 5) {
+        doomed.insert(i);
+        doomed_ids.push_back(ids[i]);
+    }
+    ASSERT_EQ(doomed.size(), 10u);
+    const json deleted = Control("/_sim/deployments/delete", json{{"ids", doomed_ids}}.dump());
+    EXPECT_EQ(deleted["deleted"], 10);
+    EXPECT_EQ(deleted["notDeleted"], json::array());
+
+    const Answer first = batch({});
+    EXPECT_EQ(first.status, 200);
+    EXPECT_TRUE(first.body["data"].is_null());
+    ASSERT_EQ(first.body["errors"].size(), 1u);
+    EXPECT_EQ(first.body["errors"][0]["message"], "Deployment not found");
+    EXPECT_EQ(first.body["errors"][0]["path"], json::array({"d3"}));
+
+    ASSERT_FALSE(Control("/_sim/config", R"({"errors":{"siblingErrors":"all"}})").contains("error"));
+    const Answer all = batch({});
+    EXPECT_TRUE(all.body["data"].is_null());
+    ASSERT_EQ(all.body["errors"].size(), 10u);
+    std::set<std::string> paths;
+    for (const auto& e : all.body["errors"])
+        paths.insert(e["path"][0].get<std::string>());
+    for (std::size_t i : doomed)
+        EXPECT_TRUE(paths.count("d" + std::to_string(i))) << i;
+
+    const Answer rest = batch(doomed);
+    EXPECT_EQ(rest.body["data"].size(), 40u);
+    EXPECT_FALSE(rest.body.contains("errors"));
+    const json truth = Get("/_sim/truth?id=" + ids[3] + "," + ids[4]);
+    EXPECT_EQ(truth["deployments"][0]["deleted"], true);
+    EXPECT_EQ(truth["deployments"][1]["deleted"], false);
+}
+
+TEST_F(SimHttpTest, TheNotFoundMessageIsASettingAtRunTime) {
+    for (const char* message : {"Not Authorized", "Problem processing request", "Deployment not found"}) {
+        const json settings = Control("/_sim/config", json{{"errors", {{"unknownDeployment", message}}}}.dump());
+        ASSERT_EQ(settings["errors"]["unknownDeployment"], message) << settings.dump();
+        const Answer a = Gql(R"({ deployment(id: "no-such-deployment") { id } })");
+        EXPECT_EQ(a.body["errors"][0]["message"], message);
+    }
+    const json refused = Control("/_sim/config", R"({"errors":{"unknownDeployment":"Gone"}})");
+    EXPECT_EQ(refused["error"]["code"], "invalid_argument");
 }
 
 TEST_F(SimHttpTest, AnswersOverTheLimitWith429RetryAfterAndRateLimitHeaders) {
@@ -221,7 +389,7 @@ TEST_F(SimHttpTest, ClientsSeeEveryFaultKind) {
         ASSERT_FALSE(r.contains("error")) << r.dump();
     };
     auto raw = [](int read_timeout_ms = 10000) {
-        httplib::Client c("127.0.0.1", server_->Port());
+        httplib::Client c("127.0.0.1", sim_->port());
         c.set_read_timeout(read_timeout_ms / 1000, (read_timeout_ms % 1000) * 1000);
         return c.Post("/graphql/v2?source=test", {{"Authorization", "Bearer sim-account-token"}},
                       R"({"query":"{ me { id name email } }"})", "application/json");
@@ -284,6 +452,170 @@ TEST_F(SimHttpTest, DeploymentUrlsPointAtALiveHealthEndpoint) {
     auto failing = app.Get(url.substr(slash) + "/health");
     ASSERT_TRUE(failing);
     EXPECT_EQ(failing->status, 503);
+}
+
+TEST_F(SimHttpTest, RateLimitHeadersAndCostsFollowTheSettings) {
+    const json settings = Control("/_sim/config", R"({"rateLimit":{"rps":5,"rph":40,"headerWindow":"second",
+        "resetFormat":"rfc3339","policyHeader":true,"cost":"rootField"}})");
+    ASSERT_FALSE(settings.contains("error")) << settings.dump();
+    const auto ids = Create({{"count", 6}, {"kind", "success"}});
+    const std::string token = "token-for-costs";
+    const Answer one = Gql("{ platformStatus { isStable } }", json::object(), token);
+    EXPECT_EQ(one.status, 200);
+    EXPECT_EQ(one.Header("X-RateLimit-Limit"), "5");
+    EXPECT_EQ(one.Header("RateLimit-Policy"), "40;w=3600, 5;w=1");
+    EXPECT_TRUE(std::regex_match(one.Header("X-RateLimit-Reset"),
+                                 std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")))
+        << one.Header("X-RateLimit-Reset");
+    std::string six = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        six += " d" + std::to_string(i) + ": deployment(id: \"" + ids[i] + "\") { id }";
+    six += " }";
+    // Six root fields cost six; the per-second budget is five.
+    const Answer refused = Gql(six, json::object(), token);
+    EXPECT_EQ(refused.status, 429);
+    EXPECT_GE(std::stoi(refused.Header("Retry-After")), 1);
+    EXPECT_NE(refused.body["errors"][0]["message"].get<std::string>().find("costs 6"), std::string::npos);
+    EXPECT_GE(Get("/_sim/stats")["rateLimited"].get<int>(), 1);
+}
+
+TEST_F(SimHttpTest, ANewDeploymentOfAServiceIsItsLatestInEveryQueryThatShowsIt) {
+    const std::string service = "svc-latest-it";
+    const std::string env(World::kEnvironmentId);
+    const std::string first = Create({{"kind", "success"}, {"serviceId", service}})[0];
+    const std::string second = Create({{"kind", "success"}, {"serviceId", service}})[0];
+    const Answer redeploy =
+        Gql("mutation Redeploy($id: String!) { deploymentRedeploy(id: $id) { id status } }", {{"id", second}});
+    ASSERT_EQ(redeploy.status, 200);
+    const std::string third = redeploy.body["data"]["deploymentRedeploy"]["id"];
+    const Answer a = Gql(R"(query Latest($e: String!, $s: String!) {
+        serviceInstance(environmentId: $e, serviceId: $s) { serviceId latestDeployment { id status createdAt } }
+        environment(id: $e) { id serviceInstances { edges { node { serviceId latestDeployment { id } } } } }
+        deployments(input: {environmentId: $e, serviceId: $s}, first: 3) {
+          edges { node { id createdAt } } pageInfo { hasNextPage endCursor } } })",
+                         {{"e", env}, {"s", service}});
+    ASSERT_EQ(a.status, 200) << a.body.dump();
+    ASSERT_FALSE(a.body.contains("errors")) << a.body.dump();
+    EXPECT_EQ(a.body["data"]["serviceInstance"]["latestDeployment"]["id"], third);
+    bool listed = false;
+    for (const auto& edge : a.body["data"]["environment"]["serviceInstances"]["edges"]) {
+        if (edge["node"]["serviceId"] != service) continue;
+        listed = true;
+        EXPECT_EQ(edge["node"]["latestDeployment"]["id"], third);
+    }
+    EXPECT_TRUE(listed);
+    const json& edges = a.body["data"]["deployments"]["edges"];
+    ASSERT_EQ(edges.size(), 3u);
+    EXPECT_EQ(edges[0]["node"]["id"], third);
+    EXPECT_EQ(edges[1]["node"]["id"], second);
+    EXPECT_EQ(edges[2]["node"]["id"], first);
+    EXPECT_GE(edges[0]["node"]["createdAt"].get<std::string>(), edges[2]["node"]["createdAt"].get<std::string>());
+}
+
+TEST_F(SimHttpTest, TokensAreScopedAsRailwayScopesThem) {
+    // Started with --workspace-token and --project-token-environment (see SetUpTestSuite).
+    const Answer ws_me = Gql("{ me { id } }", json::object(), kWorkspaceToken);
+    EXPECT_EQ(ws_me.status, 200);
+    EXPECT_TRUE(ws_me.body["data"].is_null());
+    EXPECT_EQ(ws_me.body["errors"][0]["message"], "Not Authorized");
+    const Answer ws_token = Gql("{ apiToken { workspaces { id name } } }", json::object(), kWorkspaceToken);
+    EXPECT_EQ(ws_token.body["data"]["apiToken"]["workspaces"][0]["id"], World::kWorkspaceId);
+    EXPECT_EQ(Gql("{ me { id email } }").body["data"]["me"]["email"], "dev@example.com");
+
+    const std::string prod = Create({{"kind", "success"}})[0];
+    const std::string staging = Create({{"kind", "success"}, {"environmentId", kStagingEnvironment}})[0];
+    const Answer token = ProjectGql("query ProjectToken { projectToken { projectId environmentId } }");
+    EXPECT_EQ(token.body["data"]["projectToken"]["projectId"], World::kProjectId);
+    EXPECT_EQ(token.body["data"]["projectToken"]["environmentId"], kStagingEnvironment);
+    const std::string by_id = "query Q($id: String!) { deployment(id: $id) { id environmentId } }";
+    EXPECT_EQ(ProjectGql(by_id, {{"id", staging}}).body["data"]["deployment"]["id"], staging);
+    const Answer outside = ProjectGql(by_id, {{"id", prod}});
+    EXPECT_TRUE(outside.body["data"].is_null());
+    EXPECT_EQ(outside.body["errors"][0]["message"], "Not Authorized");
+    EXPECT_EQ(outside.body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+}
+
+TEST_F(SimHttpTest, LogLinesCarryALevelAttributeAndMayLeaveSeverityOut) {
+    const std::string id = Create({{"kind", "build_failed"}})[0];
+    std::this_thread::sleep_for(300ms);  // the build fails within 0.1 s at 3000×
+    ASSERT_FALSE(
+        Control("/_sim/config", R"({"logs":{"severity":"never","pageWithStartDate":"tail","extraLine":false}})")
+            .contains("error"));
+    const Answer logs = Gql(R"(query Logs($id: String!, $since: DateTime) {
+        buildLogs(deploymentId: $id, startDate: $since, limit: 2) { timestamp message severity attributes { key value } } })",
+                            {{"id", id}, {"since", "2000-01-01T00:00:00Z"}});
+    ASSERT_EQ(logs.status, 200) << logs.body.dump();
+    const json& lines = logs.body["data"]["buildLogs"];
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[1]["message"], "Error: Docker build failed");  // the newest: a tail page
+    EXPECT_TRUE(lines[1]["severity"].is_null());
+    EXPECT_EQ(lines[1]["attributes"], json::parse(R"([{"key":"level","value":"\"error\""}])"));
+}
+
+TEST_F(SimHttpTest, WebhooksReachALoopbackReceiverWithoutHoldingUpRequests) {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, json>> received;  // secret header, body
+    test::LoopbackHttpServer receiver([&](const test::LoopbackRequest& req) {
+        std::lock_guard lock(mutex);
+        received.emplace_back(req.Header("X-Hook-Secret"), json::parse(req.body, nullptr, false));
+        return test::LoopbackReply::Json(200, "{}");
+    });
+    const json settings = Control("/_sim/config", json{{"webhookUrl", receiver.Url("/hooks/railway")},
+                                                       {"webhookSecret", "it-secret"},
+                                                       {"webhookSecretHeader", "X-Hook-Secret"}}
+                                                      .dump());
+    ASSERT_EQ(settings["webhookSecret"], "***") << settings.dump();
+    const std::string id = Create({{"kind", "build_failed"}})[0];
+    // Several deliveries are in flight at once, so they may arrive out of order: order by time.
+    std::map<std::string, std::string> statuses;  // timestamp → status
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    bool failed_seen = false;
+    while (!failed_seen && std::chrono::steady_clock::now() < deadline) {
+        {
+            std::lock_guard lock(mutex);
+            statuses.clear();
+            for (const auto& [secret, body] : received) {
+                if (body.is_discarded() || body["details"]["id"] != id) continue;
+                EXPECT_EQ(secret, "it-secret");
+                statuses[body["timestamp"]] = body["details"]["status"];
+                failed_seen = failed_seen || body["details"]["status"] == "FAILED";
+            }
+        }
+        if (!failed_seen) std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_TRUE(failed_seen);
+    EXPECT_EQ(statuses.begin()->second, "INITIALIZING");
+    EXPECT_EQ(statuses.rbegin()->second, "FAILED");
+    EXPECT_GE(statuses.size(), 3u);  // INITIALIZING, (QUEUED,) BUILDING, FAILED
+    {
+        std::lock_guard lock(mutex);
+        for (const auto& [secret, body] : received) {
+            if (body["details"]["id"] != id || body["details"]["status"] != "FAILED") continue;
+            EXPECT_EQ(body["type"], "Deployment.failed");
+            EXPECT_EQ(body["resource"]["deployment"]["id"], id);
+            EXPECT_TRUE(body.contains("timestamp"));
+        }
+    }
+    EXPECT_GE(Get("/_sim/stats")["webhooks"]["delivered"].get<int>(), static_cast<int>(statuses.size()));
+
+    // A receiver that never answers holds up no GraphQL request.
+    test::LoopbackHttpServer stuck([](const test::LoopbackRequest&) {
+        test::LoopbackReply reply;
+        reply.action = test::LoopbackReply::Action::kHang;
+        reply.delay = 30s;
+        return reply;
+    });
+    ASSERT_FALSE(Control("/_sim/config", json{{"webhookUrl", stuck.Url("/hooks")}}.dump()).contains("error"));
+    Create({{"count", 20}, {"kind", "crash_loop"}});
+    for (int i = 0; i < 5; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        const Answer a = Gql("{ platformStatus { isStable } }");
+        EXPECT_EQ(a.status, 200);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);  // blocked, it would take the 30 s hang
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_GE(stuck.requests_received(), 1u);
+    ASSERT_FALSE(Control("/_sim/config", R"({"webhookUrl":null})").contains("error"));
 }
 
 TEST(SimProcess, PrintsItsReadyLineServesAndStopsCleanlyOnSigterm) {

@@ -58,16 +58,29 @@ TEST(HttpServer, RejectsBodiesOverTheLimitAndTurnsHandlerExceptionsInto500) {
     EXPECT_EQ(thrown->body.find("boom"), std::string::npos);
 }
 
-TEST(HttpServer, ResetConnectionActionBreaksTheConnectionWithoutAnAnswer) {
+TEST(HttpServer, AbortActionEndsTheExchangeWithoutAnAnswerAndTellsTheHandlerItsPorts) {
     HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 1});
-    server.Route("GET", "/reset", [](const ServerRequest&, ServerResponse& res) {
-        res.action = ServerResponse::Action::kResetConnection;
+    std::atomic<int> local_port{0};
+    std::atomic<int> remote_port{0};
+    server.Route("GET", "/abort", [&](const ServerRequest& req, ServerResponse& res) {
+        local_port = req.local_port;
+        remote_port = req.remote_port;
+        res.body = "never sent";
+        res.action = ServerResponse::Action::kAbort;
     });
+    server.Route("GET", "/ok", [](const ServerRequest&, ServerResponse& res) { res.body = "ok"; });
     auto port = server.Start();
     ASSERT_TRUE(port);
     httplib::Client client("127.0.0.1", *port);
-    auto res = client.Get("/reset");
+    auto res = client.Get("/abort");
     EXPECT_FALSE(res);
+    EXPECT_EQ(local_port.load(), *port);
+    EXPECT_GT(remote_port.load(), 0);
+    // The server goes on serving new connections.
+    httplib::Client again("127.0.0.1", *port);
+    auto ok = again.Get("/ok");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->body, "ok");
 }
 
 TEST(HttpServer, FailsToBindAPortInUseWithAnActionableError) {

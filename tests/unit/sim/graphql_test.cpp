@@ -7,7 +7,7 @@
 #include "sim/graphql/executor.hpp"
 #include "sim/graphql/parser.hpp"
 #include "sim/graphql/validator.hpp"
-#include "sim/simulator.hpp"
+#include "sim/sim_state.hpp"
 
 namespace railwatch::sim::graphql {
 namespace {
@@ -173,44 +173,101 @@ class MapObject final : public Object {
     std::map<std::string, ResolvedValue> fields_;
 };
 
-TEST(GraphqlExecutor, NullsOnlyTheFailingAliasAndReportsItsPath) {
-    Schema schema = *Schema::FromSdl(R"(
-        type Query { deployment(id: String!): Deployment! }
+/// Answers `deployment(id)` from a table: "a" → a full object, "nullstatus" → an object whose
+/// non-null `status` is null, anything else → a field error.
+class DeploymentRoot final : public Object {
+  public:
+    ResolvedValue Resolve(std::string_view, const json& args) const override {
+        if (args["id"] == "a")
+            return std::make_shared<MapObject>(
+                std::map<std::string, ResolvedValue>{{"id", "a"}, {"status", "SUCCESS"}});
+        if (args["id"] == "nullstatus")
+            return std::make_shared<MapObject>(std::map<std::string, ResolvedValue>{{"id", "n"}});
+        return FieldFailure{"Deployment not found", ""};
+    }
+};
+
+const Schema& DeploymentSchema() {
+    static const Schema schema = *Schema::FromSdl(R"(
+        type Query { deployment(id: String!): Deployment! maybe(id: String!): Deployment }
         type Mutation { x: Boolean }
         type Deployment { id: ID! status: String! url: String }
     )");
-    auto good = std::make_shared<MapObject>(std::map<std::string, ResolvedValue>{{"id", "a"}, {"status", "SUCCESS"}});
-    class Root final : public Object {
-      public:
-        explicit Root(ObjectPtr good) : good_(std::move(good)) {}
-        ResolvedValue Resolve(std::string_view, const json& args) const override {
-            if (args["id"] == "a") return good_;
-            if (args["id"] == "nullstatus")
-                return std::make_shared<MapObject>(std::map<std::string, ResolvedValue>{{"id", "n"}});
-            return FieldFailure{"Deployment not found", ""};
-        }
-        ObjectPtr good_;
-    };
-    Root root(good);
-    auto doc = ParseDocument(R"({ a: deployment(id: "a") { id status url }
-                                 b: deployment(id: "zz") { id }
-                                 c: deployment(id: "nullstatus") { id status } })");
-    ASSERT_TRUE(doc);
-    std::vector<std::string> counted;
-    Executor executor(schema);
-    const auto result =
-        executor.Execute(*doc, "", json::object(), root, root, [&](std::string_view f) { counted.emplace_back(f); });
+    return schema;
+}
+
+json ExecuteQuery(std::string_view query, ExecutionOptions options = {}) {
+    auto doc = ParseDocument(query);
+    EXPECT_TRUE(doc) << doc.error().message;
+    DeploymentRoot root;
+    const auto result = Executor(DeploymentSchema()).Execute(*doc, "", json::object(), root, root, options);
     EXPECT_EQ(result.http_status, 200);
-    const json body = json::parse(result.body);
-    EXPECT_EQ(body["data"]["a"], (json{{"id", "a"}, {"status", "SUCCESS"}, {"url", nullptr}}));
-    EXPECT_TRUE(body["data"]["b"].is_null());
-    EXPECT_TRUE(body["data"]["c"].is_null());
-    ASSERT_EQ(body["errors"].size(), 2u);
-    EXPECT_EQ(body["errors"][0]["message"], "Deployment not found");
-    EXPECT_EQ(body["errors"][0]["path"], json::array({"b"}));
-    EXPECT_EQ(body["errors"][1]["message"], "Cannot return null for non-nullable field Deployment.status.");
-    EXPECT_EQ(body["errors"][1]["path"], json::array({"c", "status"}));
-    EXPECT_EQ(counted.size(), 3u);
+    return json::parse(result.body);
+}
+
+TEST(GraphqlExecutor, AFailedNonNullRootFieldNullsAllOfDataAndTheErrorNamesItsAlias) {
+    const json body = ExecuteQuery(R"({ a: deployment(id: "a") { id status url }
+                               b: deployment(id: "zz") { id }
+                               c: deployment(id: "a") { id } })",
+                                   {.trace_id = "trace-1"});
+    ASSERT_TRUE(body.contains("data"));
+    EXPECT_TRUE(body["data"].is_null());
+    ASSERT_EQ(body["errors"].size(), 1u);
+    const json& e = body["errors"][0];
+    EXPECT_EQ(e["message"], "Deployment not found");
+    EXPECT_EQ(e["path"], json::array({"b"}));
+    EXPECT_EQ(e["locations"], json::parse(R"([{"line":2,"column":32}])"));
+    EXPECT_EQ(e["extensions"], (json{{"code", "INTERNAL_SERVER_ERROR"}, {"traceId", "trace-1"}}));
+}
+
+TEST(GraphqlExecutor, ANullInANonNullFieldNullsTheNearestNullableAncestorOnly) {
+    // `maybe` is nullable: the null status stops there and the other fields keep their data.
+    const json body = ExecuteQuery(R"({ m: maybe(id: "nullstatus") { id status } a: deployment(id: "a") { id } })");
+    EXPECT_TRUE(body["data"]["m"].is_null());
+    EXPECT_EQ(body["data"]["a"]["id"], "a");
+    ASSERT_EQ(body["errors"].size(), 1u);
+    EXPECT_EQ(body["errors"][0]["message"], "Cannot return null for non-nullable field Deployment.status.");
+    EXPECT_EQ(body["errors"][0]["path"], json::array({"m", "status"}));
+    EXPECT_EQ(body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+    // Under a non-null root field the same null goes all the way up.
+    const json up = ExecuteQuery(R"({ a: deployment(id: "a") { id } d: deployment(id: "nullstatus") { id status } })");
+    EXPECT_TRUE(up["data"].is_null());
+    EXPECT_EQ(up["errors"][0]["path"], json::array({"d", "status"}));
+    // A nullable field's error nulls only that field.
+    const json nullable = ExecuteQuery(R"({ m: maybe(id: "zz") { id } a: deployment(id: "a") { id } })");
+    EXPECT_TRUE(nullable["data"]["m"].is_null());
+    EXPECT_EQ(nullable["data"]["a"]["id"], "a");
+    EXPECT_EQ(nullable["errors"][0]["path"], json::array({"m"}));
+}
+
+TEST(GraphqlExecutor, ReportsOnlyTheFirstSiblingErrorUnlessAskedForAll) {
+    const std::string query = R"({ a: deployment(id: "x1") { id } b: deployment(id: "a") { id }
+                                   c: deployment(id: "x2") { id } })";
+    const json first = ExecuteQuery(query);
+    EXPECT_TRUE(first["data"].is_null());
+    ASSERT_EQ(first["errors"].size(), 1u);
+    EXPECT_EQ(first["errors"][0]["path"], json::array({"a"}));
+    const json all = ExecuteQuery(query, {.trace_id = "t", .sibling_errors = SiblingErrors::kAll});
+    EXPECT_TRUE(all["data"].is_null());
+    ASSERT_EQ(all["errors"].size(), 2u);
+    EXPECT_EQ(all["errors"][0]["path"], json::array({"a"}));
+    EXPECT_EQ(all["errors"][1]["path"], json::array({"c"}));
+}
+
+TEST(GraphqlExecutor, RootFieldNamesCountEveryAliasOnceAndHonourSkipAndInclude) {
+    auto doc = ParseDocument(R"(query Q($on: Boolean!) {
+        a: deployment(id: "1") { id } b: deployment(id: "2") { id } __typename
+        ... on Query { c: deployment(id: "3") { id } a: deployment(id: "1") { status } }
+        ...F
+        d: deployment(id: "4") @include(if: $on) { id }
+        e: deployment(id: "5") @skip(if: true) { id }
+      }
+      fragment F on Query { me: maybe(id: "6") { id } })");
+    ASSERT_TRUE(doc);
+    EXPECT_EQ(RootFieldNames(*doc, "", json{{"on", true}}),
+              (std::vector<std::string>{"deployment", "deployment", "deployment", "maybe", "deployment"}));
+    EXPECT_EQ(RootFieldNames(*doc, "Q", json{{"on", false}}).size(), 4u);
+    EXPECT_TRUE(RootFieldNames(*doc, "Other", json::object()).empty());
 }
 
 TEST(GraphqlExecutor, CoercesVariablesAndRejectsBadOnesWith400) {
@@ -224,7 +281,7 @@ TEST(GraphqlExecutor, CoercesVariablesAndRejectsBadOnesWith400) {
     auto doc = ParseDocument("query Q($id: String!) { deployment(id: $id) { id } }");
     ASSERT_TRUE(doc);
     Executor executor(schema);
-    auto noop = [](std::string_view) {};
+    const ExecutionOptions noop{.trace_id = "trace-2"};
     auto ok = executor.Execute(*doc, "Q", json{{"id", "abc"}}, root, root, noop);
     EXPECT_EQ(ok.http_status, 200);
     EXPECT_EQ(root.last_args, (json{{"id", "abc"}}));
@@ -236,6 +293,7 @@ TEST(GraphqlExecutor, CoercesVariablesAndRejectsBadOnesWith400) {
     auto wrong = executor.Execute(*doc, "", json{{"id", 5}}, root, root, noop);
     EXPECT_EQ(wrong.http_status, 400);
     EXPECT_NE(wrong.body.find("BAD_USER_INPUT"), std::string::npos);
+    EXPECT_NE(wrong.body.find(R"("traceId":"trace-2")"), std::string::npos) << wrong.body;
     auto unknown_op = executor.Execute(*doc, "Nope", json::object(), root, root, noop);
     EXPECT_EQ(unknown_op.http_status, 400);
 }

@@ -34,17 +34,49 @@ TEST(Lifecycle, EveryKindEndsInItsDocumentedStatus) {
     }
 }
 
-TEST(Lifecycle, SuccessGoesThroughEveryPhaseAndTakesFiveMinutesScaledBySixty) {
-    const auto timeline = PlanTimeline(Kind::kSuccess, Reason::kNone, kStart, Durations{}, 60.0, 1);
+std::vector<DeploymentStatus> Statuses(const std::vector<TimelineEntry>& timeline) {
     std::vector<DeploymentStatus> statuses;
     for (const auto& e : timeline)
         statuses.push_back(e.status);
-    EXPECT_EQ(statuses, (std::vector<DeploymentStatus>{DeploymentStatus::kQueued, DeploymentStatus::kInitializing,
-                                                       DeploymentStatus::kBuilding, DeploymentStatus::kDeploying,
-                                                       DeploymentStatus::kSuccess}));
+    return statuses;
+}
+
+TEST(Lifecycle, SuccessStartsInitializingGoesThroughEveryPhaseAndTakesFiveMinutesScaledBySixty) {
+    Durations never_queued;
+    never_queued.queued_fraction = 0;
+    const auto timeline = PlanTimeline(Kind::kSuccess, Reason::kNone, kStart, never_queued, 60.0, 1);
+    EXPECT_EQ(Statuses(timeline),
+              (std::vector<DeploymentStatus>{DeploymentStatus::kInitializing, DeploymentStatus::kBuilding,
+                                             DeploymentStatus::kDeploying, DeploymentStatus::kSuccess}));
+    EXPECT_EQ(timeline.front().at, kStart);
     const auto total = timeline.back().at - kStart;
-    EXPECT_GT(total, 4s);  // 300 s / 60 = 5 s, ± 20 % jitter
+    EXPECT_GT(total, 4s);  // 295 s / 60 ≈ 4.9 s, ± 20 % jitter
     EXPECT_LT(total, 6s);
+}
+
+TEST(Lifecycle, EveryKindStartsInitializingAndSomeWaitInTheQueueBeforeBuilding) {
+    for (Kind kind : kAllKinds)
+        EXPECT_EQ(PlanTimeline(kind, DefaultReason(kind), kStart, Durations{}, 60.0, 3).front().status,
+                  DeploymentStatus::kInitializing)
+            << ToString(kind);
+    Durations always_queued;
+    always_queued.queued_fraction = 1;
+    EXPECT_EQ(Statuses(PlanTimeline(Kind::kBuildFailed, Reason::kOom, kStart, always_queued, 60.0, 1)),
+              (std::vector<DeploymentStatus>{DeploymentStatus::kInitializing, DeploymentStatus::kQueued,
+                                             DeploymentStatus::kBuilding, DeploymentStatus::kFailed}));
+    EXPECT_EQ(Statuses(PlanTimeline(Kind::kWaitingSkipped, Reason::kNone, kStart, always_queued, 60.0, 1)),
+              (std::vector<DeploymentStatus>{DeploymentStatus::kInitializing, DeploymentStatus::kWaiting,
+                                             DeploymentStatus::kSkipped}));
+    EXPECT_EQ(Statuses(PlanTimeline(Kind::kNeedsApproval, Reason::kNone, kStart, always_queued, 60.0, 1)),
+              (std::vector<DeploymentStatus>{DeploymentStatus::kInitializing, DeploymentStatus::kNeedsApproval}));
+    // With the default share, some of many deployments are queued and most are not.
+    int queued = 0;
+    for (std::uint64_t seed = 0; seed < 200; ++seed) {
+        const auto t = PlanTimeline(Kind::kSuccess, Reason::kNone, kStart, Durations{}, 60.0, seed);
+        queued += t[1].status == DeploymentStatus::kQueued ? 1 : 0;
+    }
+    EXPECT_GT(queued, 20);
+    EXPECT_LT(queued, 100);
 }
 
 TEST(Lifecycle, IsDeterministicInTheSeed) {
@@ -88,7 +120,7 @@ TEST(Lifecycle, FailureReasonsLeaveRealisticLogLines) {
             << ToString(c.kind) << "/" << ToString(c.reason) << ":\n"
             << JoinMessages(lines);
         for (std::size_t i = 1; i < lines.size(); ++i)
-            EXPECT_LT(lines[i - 1].at, lines[i].at);
+            EXPECT_LT(lines[i - 1].timestamp, lines[i].timestamp);
     }
 }
 
@@ -100,15 +132,20 @@ TEST(Lifecycle, LogsAndEventsOnlyShowWhatHappenedByNow) {
                          5,
                          PlanTimeline(Kind::kSuccess, Reason::kNone, kStart, Durations{}, 1.0, 5)};
     const auto& t = facts.timeline;
-    EXPECT_TRUE(BuildLogLines(facts, t[2].at - 1ns).empty());  // before BUILDING
-    const auto mid_build = t[2].at + (t[3].at - t[2].at) / 2;
+    const auto building = static_cast<std::size_t>(
+        std::find_if(t.begin(), t.end(),
+                     [](const TimelineEntry& e) { return e.status == DeploymentStatus::kBuilding; }) -
+        t.begin());
+    ASSERT_LT(building + 1, t.size());
+    EXPECT_TRUE(BuildLogLines(facts, t[building].at - 1ns).empty());
+    const auto mid_build = t[building].at + (t[building + 1].at - t[building].at) / 2;
     const auto some = BuildLogLines(facts, mid_build);
     const auto all = BuildLogLines(facts, t.back().at + 1h);
     EXPECT_FALSE(some.empty());
     EXPECT_LT(some.size(), all.size());
     EXPECT_NE(JoinMessages(all).find("[1/1] Healthcheck succeeded!"), std::string::npos);
     // Nanosecond timestamps, as Railway's.
-    const std::string ts = util::FormatRfc3339(all.front().at, util::TimePrecision::kNanos);
+    const std::string ts = util::FormatRfc3339(all.front().timestamp, util::TimePrecision::kNanos);
     EXPECT_EQ(ts.size(), std::string("2026-01-01T00:00:00.000000000Z").size());
 
     const auto events_mid = EventSteps(facts, mid_build);

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "sim/graphql/schema.hpp"
-#include "sim/simulator.hpp"
+#include "sim/sim_state.hpp"
 
 namespace railwatch::sim::graphql {
 namespace {

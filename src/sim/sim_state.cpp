@@ -1,0 +1,110 @@
+#include "sim/sim_state.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace railwatch::sim {
+namespace {
+
+using json = nlohmann::json;
+
+std::uint64_t Mix(std::uint64_t x) {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+}  // namespace
+
+const graphql::Schema& SimulatorSchema() {
+    static const graphql::Schema schema = [] {
+        auto parsed = graphql::Schema::FromSdl(graphql::RailwaySubsetSdl());
+        if (!parsed) throw std::logic_error("the simulator's built-in schema is invalid: " + parsed.error());
+        return std::move(*parsed);
+    }();
+    return schema;
+}
+
+void SimCounters::Update(const std::function<void(Values&)>& update) {
+    std::lock_guard lock(mutex_);
+    update(values_);
+}
+
+void SimCounters::Reset() {
+    std::lock_guard lock(mutex_);
+    values_ = Values{};
+}
+
+json SimCounters::ToJson() const {
+    std::lock_guard lock(mutex_);
+    json root_fields = json::object();
+    for (const auto& [k, v] : values_.root_fields)
+        root_fields[k] = v;
+    json faults = json::object();
+    for (const auto& [k, v] : values_.faults)
+        faults[k] = v;
+    json by_status = json::object();
+    for (const auto& [k, v] : values_.by_status)
+        by_status[std::to_string(k)] = v;
+    return json{{"total", values_.total},
+                {"rootFields", root_fields},
+                {"rateLimited", values_.rate_limited},
+                {"edgeBlocked", values_.edge_blocked},
+                {"parseErrors", values_.parse_errors},
+                {"validationErrors", values_.validation_errors},
+                {"authErrors", values_.auth_errors},
+                {"latencyInjected", values_.latency_injected},
+                {"faults", faults},
+                {"byStatus", by_status},
+                {"webhooks",
+                 {{"sent", values_.webhooks_sent},
+                  {"delivered", values_.webhooks_delivered},
+                  {"failed", values_.webhooks_failed},
+                  {"dropped", values_.webhooks_dropped}}}};
+}
+
+SimState::SimState(SimConfig cfg, const util::Clock& clock_in, ConnectionResetter* resetter_in)
+    : clock(clock_in),
+      resetter(resetter_in),
+      schema(SimulatorSchema()),
+      executor(schema),
+      initial_config(cfg),
+      config(std::move(cfg)),
+      world(std::make_unique<World>(config.seed, config.durations, config.time_scale)),
+      fault_rng_(config.seed ^ 0xFA017ULL),
+      trace_seed_(Mix(config.seed ^ 0x7ACE1DULL)) {
+    SyncWebhookFeed();
+}
+
+std::string SimState::NextTraceId() {
+    const std::uint64_t n = trace_counter_.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t a = Mix(trace_seed_ + n);
+    const std::uint64_t b = Mix(a ^ n);
+    return fmt::format("{:016x}{:016x}", a, b);
+}
+
+double SimState::DrawFraction() {
+    std::lock_guard lock(fault_mutex_);
+    return std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng_);
+}
+
+void SimState::ResetFaultDraws() {
+    std::lock_guard lock(fault_mutex_);
+    fault_rng_.seed(initial_config.seed ^ 0xFA017ULL);
+}
+
+std::string_view SimState::ProjectTokenEnvironment() const {
+    return config.project_token_environment_id.empty() ? World::kEnvironmentId
+                                                       : std::string_view(config.project_token_environment_id);
+}
+
+void SimState::SyncWebhookFeed() {
+    const bool wanted = !config.webhook.url.empty();
+    if (wanted && !feed.Active()) feed.Start(*world, clock.Now());
+    if (!wanted && feed.Active()) feed.Stop(*world);
+    webhook_changes.Notify();
+}
+
+}  // namespace railwatch::sim
