@@ -1,0 +1,27 @@
+#pragma once
+
+#include "notify/channel.hpp"
+#include "notify/outbox_store.hpp"
+
+/// The in-app channel: writes the event into the user's inbox (store notifications table). The
+/// notification's id is the row's dedup key, and the store adds an id only once, so a retried or
+/// replayed row never shows twice.
+namespace railwatch::notify {
+
+/// Thread-safe. The inbox must outlive the channel.
+class InAppChannel final : public Channel {
+  public:
+    explicit InAppChannel(InboxStore& inbox) : inbox_(inbox) {}
+
+    std::string_view name() const override;
+    /// Accepted when stored (or already there); permanent for an unreadable payload, an unknown
+    /// user or a value the store refuses; retry when the store is unavailable.
+    DeliveryOutcome Deliver(const store::OutboxRow& row) override;
+    /// The store's own waits (busy timeout, connection acquisition) bound a call.
+    core::Duration MaxDeliveryTime() const override { return core::Seconds(30); }
+
+  private:
+    InboxStore& inbox_;
+};
+
+}  // namespace railwatch::notify
