@@ -36,9 +36,11 @@ DeliveryOutcome InAppChannel::Deliver(const store::OutboxRow& row) {
                 fmt::format("user {} does not exist, so the in-app notification has no inbox: {}",
                             CleanText(payload->recipient, 256), detail));
         case util::ErrorCode::kInvalidArgument:
-            return DeliveryOutcome::Permanent("the store refused the notification: " + detail);
+            return DeliveryOutcome::Permanent(fmt::format("the store refused the notification for user {}: {}",
+                                                          CleanText(payload->recipient, 256), detail));
         default:
-            return DeliveryOutcome::Retry("the store could not save the notification: " + detail);
+            return DeliveryOutcome::Retry(fmt::format("the store could not save the notification for user {}: {}",
+                                                      CleanText(payload->recipient, 256), detail));
     }
 }
 
