@@ -13,8 +13,8 @@ packages=(
   libpq-dev libpqxx-dev postgresql-15
   libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # test tooling: SMTP server, Node.js for the schema check
-  python3 python3-aiosmtpd nodejs
+  # test tooling: SMTP server, Node.js for the schema check, openssl (throw-away test CA)
+  python3 python3-aiosmtpd nodejs openssl
 )
 
 missing=()

@@ -15,6 +15,9 @@ namespace {
 constexpr std::size_t kMaxStoredErrorBytes = 2000;
 constexpr int kMarkTries = 3;
 constexpr core::Duration kFirstMarkRetry = core::Millis(100);
+// Rows claimed ahead per worker. Each claim scans the due rows, so claims should be large; a
+// claimed row may wait behind this many deliveries of its worker, which its lease accounts for.
+constexpr int kClaimAhead = 4;
 
 bool WorthRetrying(util::ErrorCode code) {
     return code == util::ErrorCode::kUnavailable || code == util::ErrorCode::kIo || code == util::ErrorCode::kTimeout ||
@@ -29,6 +32,8 @@ Dispatcher::Dispatcher(OutboxStore& store, const std::vector<Channel*>& channels
     if (options_.owner.empty()) options_.owner = util::NewId("notifier");
     options_.concurrency = std::max(options_.concurrency, 1);
     options_.max_claim = std::max(options_.max_claim, 1);
+    options_.recorders = std::max(options_.recorders, 1);
+    capacity_ = kClaimAhead * options_.concurrency;
     if (!random_factory_) {
         random_factory_ = [] { return std::unique_ptr<core::RandomSource>(new util::SystemRandom()); };
     }
@@ -37,7 +42,7 @@ Dispatcher::Dispatcher(OutboxStore& store, const std::vector<Channel*>& channels
         channels_[std::string(channel->name())] = channel;
         slowest = std::max(slowest, channel->MaxDeliveryTime());
     }
-    lease_ = slowest + std::max(options_.lease_margin, core::Seconds(1));
+    lease_ = slowest * kClaimAhead + std::max(options_.lease_margin, core::Seconds(1));
     run_once_random_ = random_factory_();
 }
 
@@ -52,15 +57,16 @@ void Dispatcher::SetListener(DeliveryListener listener) {
 void Dispatcher::Start() {
     if (started_) return;
     started_ = true;
-    for (int i = 0; i < options_.concurrency; ++i)
-        worker_wakeups_.push_back(std::make_unique<util::Wakeup>());
-    for (int i = 0; i < options_.concurrency; ++i) {
-        workers_.emplace_back([this, i] {
+    for (int i = 0; i < options_.recorders; ++i)
+        recorder_wakeups_.push_back(std::make_unique<util::Wakeup>());
+    for (int i = 0; i < options_.recorders; ++i) {
+        recorders_.emplace_back([this, i] {
             auto random = random_factory_();
-            util::Wakeup& wakeup = *worker_wakeups_[static_cast<std::size_t>(i)];
-            WorkerLoop(*random, wakeup);
+            RecorderLoop(*random, *recorder_wakeups_[static_cast<std::size_t>(i)]);
         });
     }
+    for (int i = 0; i < options_.concurrency; ++i)
+        workers_.emplace_back([this] { WorkerLoop(); });
     claimer_ = std::thread([this] { ClaimLoop(); });
 }
 
@@ -74,6 +80,14 @@ void Dispatcher::Stop() {
     if (claimer_.joinable()) claimer_.join();
     for (auto& worker : workers_) {
         if (worker.joinable()) worker.join();
+    }
+    {
+        std::lock_guard lock(mutex_);
+        workers_done_ = true;
+    }
+    outcome_ready_.notify_all();
+    for (auto& recorder : recorders_) {
+        if (recorder.joinable()) recorder.join();
     }
 }
 
@@ -104,7 +118,7 @@ void Dispatcher::ClaimLoop() {
         {
             std::lock_guard lock(mutex_);
             if (stopping_) return;
-            free = options_.concurrency - in_flight_;
+            free = capacity_ - in_flight_;
             if (earliest_retry_ && *earliest_retry_ <= now) earliest_retry_.reset();
             if (free <= 0) waiting_for_slots_ = true;
         }
@@ -126,7 +140,7 @@ void Dispatcher::ClaimLoop() {
                 stats_.claimed += static_cast<std::uint64_t>(got);
                 // A full claim means more rows may be due: claim again as soon as slots free up.
                 waiting_for_slots_ = got == want;
-                claim_again = got == want && in_flight_ < options_.concurrency;
+                claim_again = got == want && in_flight_ < capacity_;
             }
             if (got > 0) work_ready_.notify_all();
         }
@@ -144,8 +158,9 @@ void Dispatcher::ClaimLoop() {
     }
 }
 
-void Dispatcher::WorkerLoop(core::RandomSource& random, util::Wakeup& wakeup) {
-    const int low_water = std::max(1, options_.concurrency / 2);
+void Dispatcher::WorkerLoop() {
+    // Wake the claimer once half of the claimed rows are delivered: claims stay batched.
+    const int low_water = std::max(1, capacity_ / 2);
     for (;;) {
         store::OutboxRow row;
         {
@@ -156,17 +171,37 @@ void Dispatcher::WorkerLoop(core::RandomSource& random, util::Wakeup& wakeup) {
             row = std::move(queue_.front());
             queue_.pop_front();
         }
-        Process(row, random, wakeup);
+        DeliveryReport report;
+        DeliveryOutcome outcome = Deliver(row, report);
         bool wake_claimer = false;
         {
-            std::lock_guard lock(mutex_);
+            std::unique_lock lock(mutex_);
+            outcome_taken_.wait(lock,
+                                [&] { return outcomes_.size() < static_cast<std::size_t>(2 * options_.recorders); });
+            outcomes_.push_back(Outcome{std::move(row), std::move(outcome), std::move(report)});
             --in_flight_;
-            if (waiting_for_slots_ && options_.concurrency - in_flight_ >= low_water) {
+            if (waiting_for_slots_ && capacity_ - in_flight_ >= low_water) {
                 waiting_for_slots_ = false;
                 wake_claimer = true;
             }
         }
+        outcome_ready_.notify_one();
         if (wake_claimer) claimer_wakeup_.Notify();
+    }
+}
+
+void Dispatcher::RecorderLoop(core::RandomSource& random, util::Wakeup& wakeup) {
+    for (;;) {
+        Outcome item;
+        {
+            std::unique_lock lock(mutex_);
+            outcome_ready_.wait(lock, [&] { return workers_done_ || !outcomes_.empty(); });
+            if (outcomes_.empty()) return;
+            item = std::move(outcomes_.front());
+            outcomes_.pop_front();
+        }
+        outcome_taken_.notify_one();
+        Record(item.row, item.outcome, std::move(item.report), random, wakeup);
     }
 }
 
@@ -181,8 +216,11 @@ int Dispatcher::RunOnce() {
         std::lock_guard lock(mutex_);
         stats_.claimed += rows->size();
     }
-    for (const auto& row : *rows)
-        Process(row, *run_once_random_, run_once_wakeup_);
+    for (const auto& row : *rows) {
+        DeliveryReport report;
+        const DeliveryOutcome outcome = Deliver(row, report);
+        Record(row, outcome, std::move(report), *run_once_random_, run_once_wakeup_);
+    }
     return static_cast<int>(rows->size());
 }
 
@@ -197,8 +235,7 @@ util::Result<void> Dispatcher::Mark(const std::function<util::Result<void>()>& c
     return result;
 }
 
-void Dispatcher::Process(const store::OutboxRow& row, core::RandomSource& random, util::Wakeup& wakeup) {
-    const std::string& id = row.message.id;
+DeliveryOutcome Dispatcher::Deliver(const store::OutboxRow& row, DeliveryReport& report) {
     const auto started = clock_.Steady();
     DeliveryOutcome outcome;
     if (const auto it = channels_.find(row.message.channel); it != channels_.end()) {
@@ -208,15 +245,18 @@ void Dispatcher::Process(const store::OutboxRow& row, core::RandomSource& random
             fmt::format("no \"{}\" channel is configured in this railwatch, so the row waits for one (see [notify.{}])",
                         CleanText(row.message.channel, 64), CleanText(row.message.channel, 64)));
     }
-
-    DeliveryReport report;
-    report.row_id = id;
+    report.row_id = row.message.id;
     report.channel = row.message.channel;
     report.attempt = std::max(row.attempts, 1);
     report.verdict = outcome.verdict;
     report.detail = outcome.detail;
     report.latency = clock_.Steady() - started;
+    return outcome;
+}
 
+void Dispatcher::Record(const store::OutboxRow& row, const DeliveryOutcome& outcome, DeliveryReport report,
+                        core::RandomSource& random, util::Wakeup& wakeup) {
+    const std::string& id = row.message.id;
     const core::Timestamp now = clock_.Now();
     const int max_attempts = core::MaxAttempts(options_.retry);
     util::Result<void> marked;

@@ -26,9 +26,14 @@
 /// failure, with the last error kept on the row (store ListDeliveries shows it).
 ///
 /// Threads: one claimer (waits through util::Clock with a Wakeup: until the poll interval passes,
-/// the earliest retry it scheduled falls due, a worker frees slots, or Notify() says new rows
-/// exist) and `concurrency` delivery workers. Several processes may run dispatchers on one store:
-/// the store gives each row to one of them, and a lost lease (kConflict) is counted, not an error.
+/// the earliest retry it scheduled falls due, workers free slots, or Notify() says new rows
+/// exist; it keeps up to 4 × concurrency rows claimed, so that workers never wait for a claim and
+/// claims come in batches),
+/// `concurrency` delivery workers (the bound on requests in flight to receivers), and `recorders`
+/// threads that write outcomes to the store (a worker hands its outcome over and takes the next
+/// row, so that commits — which the store groups into one transaction when they arrive together —
+/// do not hold delivery slots). Several processes may run dispatchers on one store: the store gives
+/// each row to one of them, and a lost lease (kConflict) is counted, not an error.
 namespace railwatch::notify {
 
 /// How the dispatcher works. Defaults suit production.
@@ -36,11 +41,15 @@ struct DispatcherOptions {
     /// The lease owner written into claimed rows; empty: util::NewId("notifier").
     std::string owner;
     int concurrency = 8;  ///< deliveries in flight at once (worker threads)
+    /// Threads writing outcomes (mark sent / failed) to the store; outcomes waiting for one are
+    /// bounded (2 × recorders), after which workers wait.
+    int recorders = 16;
     /// The longest wait for due rows when nobody called Notify() (rows from other processes).
     core::Duration poll_interval = core::Seconds(2);
     core::DeliveryRetryPolicy retry;  ///< schedule and attempts (default: Standard Webhooks')
-    /// A lease lasts the slowest channel's MaxDeliveryTime plus this, so that it outlives every
-    /// attempt and another process never delivers a row that is still being delivered.
+    /// A lease lasts 4 × the slowest channel's MaxDeliveryTime (a claimed row may wait behind 3
+    /// deliveries) plus this, so that it outlives every attempt and another process never
+    /// delivers a row that is still being delivered.
     core::Duration lease_margin = core::Seconds(60);
     int max_claim = 64;                                   ///< rows per claim at most
     core::Duration store_retry_delay = core::Seconds(1);  ///< wait after a failed claim
@@ -92,8 +101,9 @@ class Dispatcher {
 
     /// Starts the claimer and the workers. Called at most once.
     void Start();
-    /// Ends the claimer's wait at once, lets workers finish the rows they hold (each delivery is
-    /// bounded by its channel's timeout) and joins every thread. Idempotent.
+    /// Ends the claimer's wait at once, lets workers deliver the rows already claimed (each delivery
+    /// is bounded by its channel's timeout), records every outcome and joins every thread.
+    /// Idempotent.
     void Stop();
     /// Says that new rows exist: the claimer looks now instead of at the next poll.
     void Notify();
@@ -113,8 +123,13 @@ class Dispatcher {
 
   private:
     void ClaimLoop();
-    void WorkerLoop(core::RandomSource& random, util::Wakeup& wakeup);
-    void Process(const store::OutboxRow& row, core::RandomSource& random, util::Wakeup& wakeup);
+    void WorkerLoop();
+    /// Delivers one row (no store call).
+    DeliveryOutcome Deliver(const store::OutboxRow& row, DeliveryReport& report);
+    /// Writes one outcome to the store, updates the counters and tells the listener.
+    void Record(const store::OutboxRow& row, const DeliveryOutcome& outcome, DeliveryReport report,
+                core::RandomSource& random, util::Wakeup& wakeup);
+    void RecorderLoop(core::RandomSource& random, util::Wakeup& wakeup);
     /// Runs a store mark call, retrying a failure other than kConflict a few times.
     util::Result<void> Mark(const std::function<util::Result<void>()>& call, util::Wakeup& wakeup);
     void NoteStoreError(const util::Error& error);
@@ -133,18 +148,29 @@ class Dispatcher {
     util::Wakeup run_once_wakeup_;
     mutable std::mutex mutex_;
     std::condition_variable work_ready_;
-    std::deque<store::OutboxRow> queue_;  // guarded by mutex_
-    int in_flight_ = 0;                   // claimed and not yet recorded; guarded by mutex_
+    std::deque<store::OutboxRow> queue_;  // claimed, waiting for a worker; guarded by mutex_
+    int in_flight_ = 0;                   // claimed and not yet delivered; guarded by mutex_
+    int capacity_ = 0;                    // the most rows claimed and not yet delivered
+    struct Outcome {
+        store::OutboxRow row;
+        DeliveryOutcome outcome;
+        DeliveryReport report;
+    };
+    std::condition_variable outcome_ready_;  // recorders wait for outcomes
+    std::condition_variable outcome_taken_;  // workers wait for room
+    std::deque<Outcome> outcomes_;           // delivered, waiting to be recorded; guarded by mutex_
+    bool workers_done_ = false;              // guarded by mutex_
     /// The claimer wants to hear when slots free up (its last claim was full, or it found no free
     /// slot). Guarded by mutex_.
     bool waiting_for_slots_ = false;
     bool stopping_ = false;                          // guarded by mutex_
     std::optional<core::Timestamp> earliest_retry_;  // guarded by mutex_
-    std::vector<std::unique_ptr<util::Wakeup>> worker_wakeups_;
+    std::vector<std::unique_ptr<util::Wakeup>> recorder_wakeups_;
     DispatcherStats stats_;  // guarded by mutex_
     bool started_ = false;
     std::thread claimer_;
     std::vector<std::thread> workers_;
+    std::vector<std::thread> recorders_;
 };
 
 }  // namespace railwatch::notify

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notify/payload.hpp"
+#include "util/json.hpp"
 #include "util/rfc3339.hpp"
 
 namespace railwatch::notify {
@@ -62,9 +63,16 @@ std::string NoCodeFence(std::string text) {
 }
 
 std::string Standard(const core::NotifyEvent& event) {
-    return Dump(json{{"type", core::ToString(event.type)},
-                     {"timestamp", util::FormatRfc3339(event.at, util::TimePrecision::kMillis)},
-                     {"data", json::parse(EventDataJson(event))}});
+    // Assembled around EventDataJson rather than parsing it back into a tree: this runs once per
+    // delivery.
+    std::string body = "{\"type\":";
+    util::AppendJsonString(body, core::ToString(event.type));
+    body += ",\"timestamp\":";
+    util::AppendJsonString(body, util::FormatRfc3339(event.at, util::TimePrecision::kMillis));
+    body += ",\"data\":";
+    body += EventDataJson(event);
+    body += '}';
+    return body;
 }
 
 std::string Slack(const core::NotifyEvent& event) {

@@ -263,7 +263,7 @@ TEST(Dispatcher, TheLeaseOutlivesTheSlowestChannel) {
     FakeOutboxStore store;
     ScriptedChannel slow("webhook", [](const store::OutboxRow&) { return DeliveryOutcome::Accepted("ok"); });
     Dispatcher dispatcher(store, {&slow}, clock, Options(), MiddleRandom());
-    EXPECT_EQ(dispatcher.lease(), Seconds(15) + Seconds(60));
+    EXPECT_EQ(dispatcher.lease(), 4 * Seconds(15) + Seconds(60));
 }
 
 TEST(Dispatcher, AnEventPlannedTwiceIsDeliveredOncePerChannelAndRecipient) {
