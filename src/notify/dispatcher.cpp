@@ -107,8 +107,13 @@ void Dispatcher::NoteStoreError(const util::Error& error) {
 }
 
 void Dispatcher::NoteRetryAt(core::Timestamp at) {
-    std::lock_guard lock(mutex_);
-    if (!earliest_retry_ || at < *earliest_retry_) earliest_retry_ = at;
+    {
+        std::lock_guard lock(mutex_);
+        if (earliest_retry_ && *earliest_retry_ <= at) return;
+        earliest_retry_ = at;
+    }
+    // The claimer may be waiting for a later moment: let it compute its deadline again.
+    claimer_wakeup_.Notify();
 }
 
 void Dispatcher::ClaimLoop() {

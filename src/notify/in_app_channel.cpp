@@ -3,8 +3,13 @@
 #include <fmt/format.h>
 
 #include "notify/payload.hpp"
+#include "notify/signing.hpp"
 
 namespace railwatch::notify {
+
+std::string InAppNotificationId(std::string_view dedup_key) {
+    return "ntf_" + Sha256Hex(dedup_key).substr(0, 32);
+}
 
 std::string_view InAppChannel::name() const {
     return core::kInAppChannel;
@@ -16,7 +21,7 @@ DeliveryOutcome InAppChannel::Deliver(const store::OutboxRow& row) {
     if (payload->recipient.empty()) return DeliveryOutcome::Permanent("the in-app notification names no user");
 
     store::Notification notification;
-    notification.id = row.message.dedup_key;
+    notification.id = InAppNotificationId(row.message.dedup_key);
     notification.user_id = payload->recipient;
     notification.type = std::string(core::ToString(payload->event.type));
     notification.title = core::TitleOf(payload->event);

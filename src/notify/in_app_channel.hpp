@@ -1,12 +1,20 @@
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "notify/channel.hpp"
 #include "notify/outbox_store.hpp"
 
 /// The in-app channel: writes the event into the user's inbox (store notifications table). The
-/// notification's id is the row's dedup key, and the store adds an id only once, so a retried or
-/// replayed row never shows twice.
+/// notification's id derives from the row's dedup key, and the store adds an id only once, so a
+/// retried or replayed row never shows twice.
 namespace railwatch::notify {
+
+/// The inbox id of a delivery: "ntf_" + the first 32 hex digits of SHA-256(dedup_key). Stable
+/// (the same row, or the same key enqueued again, gives the same id) and safe in a URL path
+/// (`POST /notifications/{id}/read`), which the dedup key itself ("…|in_app|usr_1") is not.
+std::string InAppNotificationId(std::string_view dedup_key);
 
 /// Thread-safe. The inbox must outlive the channel.
 class InAppChannel final : public Channel {

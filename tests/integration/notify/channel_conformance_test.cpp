@@ -214,7 +214,7 @@ class InAppHarness final : public ChannelHarness {
         const std::vector<store::Notification> inbox = store_->ListNotifications({}).value();
         int copies = 0;
         for (const auto& n : inbox)
-            copies += n.id == row.message.dedup_key ? 1 : 0;
+            copies += n.id == InAppNotificationId(row.message.dedup_key) ? 1 : 0;
         return copies;
     }
     int TotalReceived() override { return static_cast<int>(store_->ListNotifications({}).value().size()); }

@@ -21,6 +21,7 @@
 #include "notify/webhook_channel.hpp"
 #include "store/store.hpp"
 #include "support/child_process.hpp"
+#include "support/postgres_cluster.hpp"
 #include "support/smtp_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webhook_receiver.hpp"
@@ -164,7 +165,7 @@ void ExpectEachDeliveredOnce(Rig& rig, const std::vector<store::OutboxMessage>& 
             const std::string recipient = m.dedup_key.substr(m.dedup_key.rfind('|') + 1);
             EXPECT_EQ(mails[MessageIdFor(m.dedup_key, kFrom) + " to " + recipient], 1) << m.dedup_key;
         } else {
-            EXPECT_TRUE(inbox.contains(m.dedup_key)) << m.dedup_key;
+            EXPECT_TRUE(inbox.contains(InAppNotificationId(m.dedup_key))) << m.dedup_key;
         }
     }
     EXPECT_EQ(webhooks.size(), webhook_rows);
@@ -371,6 +372,78 @@ TEST(NotifyEndToEnd, PythonsHmacVerifiesTheWebhookSignatures) {
                                                      hook.timestamp, hook.signature, kOldSecret, kNewSecret});
     EXPECT_TRUE(result.status.Ok()) << result.output;
     EXPECT_NE(result.output.find("verified 2"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace railwatch::notify::test
+
+namespace railwatch::notify::test {
+namespace {
+
+/// Two dispatchers (as two railwatch processes would) on two connections to one database, both
+/// delivering to one receiver: every row goes to exactly one of them, once.
+void TwoDispatchersDeliverEachRowOnce(const std::string& url) {
+    auto first_store = std::move(store::OpenStore(url).value());
+    auto second_store = std::move(store::OpenStore(url).value());
+    StoreAdapter first_adapter(*first_store);
+    StoreAdapter second_adapter(*second_store);
+    WebhookReceiver receiver({kNewSecret});
+    receiver.SetKeepLog(false);
+    receiver.Start();
+    NotifyConfig config;
+    config.webhook.url = receiver.Url();
+    config.webhook.secrets = {kNewSecret};
+    const OutboxPlanner planner(config);
+    util::SystemClock clock;
+    net::CurlTransport transport;
+    auto channel = std::move(WebhookChannel::Create(config.webhook, transport, clock).value());
+
+    constexpr int kEvents = 300;
+    std::vector<store::OutboxMessage> rows;
+    for (int n = 0; n < kEvents; ++n) {
+        core::NotifyEvent event;
+        event.type = core::NotifyEventType::kTokenInvalid;
+        event.at = clock.Now();
+        event.id = core::MakeEventId(event.type, "ins_" + std::to_string(n), "dep", event.at);
+        event.message = "event " + std::to_string(n);
+        const auto planned = planner.Plan(event, clock.Now()).messages;
+        rows.insert(rows.end(), planned.begin(), planned.end());
+    }
+    ASSERT_EQ(first_store->EnqueueOutbox(rows).value(), kEvents);
+
+    DispatcherOptions options;
+    options.concurrency = 4;
+    options.poll_interval = 100ms;
+    options.owner = "process-a";
+    Dispatcher a(first_adapter, {channel.get()}, clock, options);
+    options.owner = "process-b";
+    Dispatcher b(second_adapter, {channel.get()}, clock, options);
+    a.Start();
+    b.Start();
+    a.Notify();
+    b.Notify();
+    ASSERT_TRUE(Eventually([&] { return receiver.accepted() >= static_cast<std::size_t>(kEvents); }));
+    ASSERT_TRUE(
+        Eventually([&] { return first_store->ListDeliveries(OutboxStatus::kSent, 1000).value().size() == kEvents; }));
+    a.Stop();
+    b.Stop();
+    EXPECT_EQ(receiver.accepted(), static_cast<std::size_t>(kEvents));
+    EXPECT_EQ(receiver.duplicates(), 0u);
+    EXPECT_EQ(receiver.AcceptedById().size(), static_cast<std::size_t>(kEvents));
+    EXPECT_EQ(a.Stats().delivered + b.Stats().delivered, static_cast<std::uint64_t>(kEvents));
+    EXPECT_EQ(a.Stats().lost_leases + b.Stats().lost_leases, 0u);
+}
+
+TEST(NotifyEndToEnd, TwoDispatchersOnOneSqliteFileDeliverEachRowOnce) {
+    TempDir dir("railwatch-notify-two-");
+    TwoDispatchersDeliverEachRowOnce("sqlite:" + dir.File("shared.db"));
+}
+
+TEST(NotifyEndToEnd, TwoDispatchersOnOnePostgresDatabaseDeliverEachRowOnce) {
+    auto cluster = railwatch::test::PostgresCluster::Start();
+    ASSERT_TRUE(cluster) << cluster.error().message;
+    ASSERT_TRUE((*cluster)->CreateDatabase("notify_e2e"));
+    TwoDispatchersDeliverEachRowOnce((*cluster)->Url("notify_e2e"));
 }
 
 }  // namespace

@@ -354,8 +354,7 @@ TEST(Dispatcher, AScheduledRetryWakesTheClaimerWhenItFallsDue) {
     store.Enqueue({Message("out_1", "webhook", clock.Now())});
     Dispatcher dispatcher(store, {&webhook}, clock, options, MiddleRandom());
     dispatcher.SetListener(reports.Listener());
-    dispatcher.Start();
-    dispatcher.Notify();
+    dispatcher.Start();  // no Notify(): the first claim finds the row, and nothing else wakes the claimer
     ASSERT_TRUE(reports.AwaitCount(1));
     ASSERT_TRUE(clock.AwaitWaiters(1));
     clock.Advance(Seconds(5));  // the schedule's first retry delay; far less than the poll interval

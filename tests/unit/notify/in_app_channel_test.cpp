@@ -14,7 +14,7 @@ using core::DeliveryVerdict;
 using test::RowFor;
 using test::SampleEvent;
 
-TEST(InAppChannel, StoresTheEventInTheUsersInboxUnderTheDedupKey) {
+TEST(InAppChannel, StoresTheEventInTheUsersInboxUnderAnIdDerivedFromTheDedupKey) {
     test::FakeOutboxStore inbox;
     inbox.AddUser("usr_1");
     InAppChannel channel(inbox);
@@ -23,7 +23,8 @@ TEST(InAppChannel, StoresTheEventInTheUsersInboxUnderTheDedupKey) {
     const auto stored = inbox.Inbox();
     ASSERT_EQ(stored.size(), 1u);
     const store::Notification& n = stored.begin()->second;
-    EXPECT_EQ(n.id, row.message.dedup_key);
+    EXPECT_EQ(n.id, InAppNotificationId(row.message.dedup_key));
+    EXPECT_EQ(stored.begin()->first, n.id);
     EXPECT_EQ(n.user_id, "usr_1");
     EXPECT_EQ(n.type, "deployment_failed");
     EXPECT_EQ(n.title, "Deployment failed");
@@ -54,6 +55,14 @@ TEST(InAppChannel, AnUnknownUserIsPermanentAndAnUnavailableStoreIsRetried) {
     inbox.AddUser("usr_gone");
     inbox.SetInboxUnavailable(true);
     EXPECT_EQ(channel.Deliver(row).verdict, DeliveryVerdict::kRetry);
+}
+
+TEST(InAppNotificationId, IsStablePerKeyDistinctAcrossKeysAndUrlSafe) {
+    const std::string id = InAppNotificationId("evt|in_app|usr_1");
+    EXPECT_EQ(id, InAppNotificationId("evt|in_app|usr_1"));
+    EXPECT_NE(id, InAppNotificationId("evt|in_app|usr_2"));
+    EXPECT_EQ(id.rfind("ntf_", 0), 0u);
+    EXPECT_EQ(id.find_first_not_of("ntf_0123456789abcdef"), std::string::npos);
 }
 
 }  // namespace
