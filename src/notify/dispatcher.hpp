@@ -26,14 +26,14 @@
 /// failure, with the last error kept on the row (store ListDeliveries shows it).
 ///
 /// Threads: one claimer (waits through util::Clock with a Wakeup: until the poll interval passes,
-/// the earliest retry it scheduled falls due, workers free slots, or Notify() says new rows
-/// exist; it keeps up to 4 × concurrency rows claimed, so that workers never wait for a claim and
-/// claims come in batches),
-/// `concurrency` delivery workers (the bound on requests in flight to receivers), and `recorders`
-/// threads that write outcomes to the store (a worker hands its outcome over and takes the next
-/// row, so that commits — which the store groups into one transaction when they arrive together —
-/// do not hold delivery slots). Several processes may run dispatchers on one store: the store gives
-/// each row to one of them, and a lost lease (kConflict) is counted, not an error.
+/// the earliest scheduled retry falls due, workers free slots, or Notify() says new rows exist; it
+/// keeps up to 4 × concurrency rows claimed, so that workers never wait for a claim and claims
+/// come in batches), `concurrency` delivery workers (the bound on requests in flight to
+/// receivers), and `recorders` threads that write outcomes to the store (a worker hands its
+/// outcome over and takes the next row, so that commits — which the store groups into one
+/// transaction when they arrive together — do not hold delivery slots). Several processes may run
+/// dispatchers on one store: the store gives each row to one of them, and a lost lease
+/// (kConflict) is counted, not an error.
 namespace railwatch::notify {
 
 /// How the dispatcher works. Defaults suit production.

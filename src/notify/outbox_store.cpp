@@ -4,6 +4,10 @@
 
 namespace railwatch::notify {
 
+util::Result<int> StoreAdapter::EnqueueOutbox(const std::vector<store::OutboxMessage>& messages) {
+    return store_.EnqueueOutbox(messages);
+}
+
 util::Result<std::vector<store::OutboxRow>> StoreAdapter::ClaimOutbox(const std::string& owner, core::Timestamp now,
                                                                       core::Duration lease, int limit) {
     return store_.ClaimOutbox(owner, now, lease, limit);

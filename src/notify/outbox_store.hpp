@@ -17,10 +17,13 @@ class Store;
 /// StoreAdapter changes. Semantics and errors are the store's (src/store/store.hpp).
 namespace railwatch::notify {
 
-/// The outbox calls of the dispatcher. Thread-safe.
+/// The outbox calls of the notifier. Thread-safe.
 class OutboxStore {
   public:
     virtual ~OutboxStore() = default;
+    /// Stores messages outside a transition; a dedup_key already present is skipped. Returns how
+    /// many were new.
+    virtual util::Result<int> EnqueueOutbox(const std::vector<store::OutboxMessage>& messages) = 0;
     /// Claims up to `limit` due rows under a lease held by `owner` until now + lease; increments
     /// each row's attempts.
     virtual util::Result<std::vector<store::OutboxRow>> ClaimOutbox(const std::string& owner, core::Timestamp now,
@@ -46,6 +49,7 @@ class StoreAdapter final : public OutboxStore, public InboxStore {
   public:
     explicit StoreAdapter(store::Store& store) : store_(store) {}
 
+    util::Result<int> EnqueueOutbox(const std::vector<store::OutboxMessage>& messages) override;
     util::Result<std::vector<store::OutboxRow>> ClaimOutbox(const std::string& owner, core::Timestamp now,
                                                             core::Duration lease, int limit) override;
     util::Result<void> MarkOutboxSent(const std::string& id, const std::string& owner, core::Timestamp at) override;

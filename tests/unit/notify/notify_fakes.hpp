@@ -25,6 +25,10 @@ namespace railwatch::notify::test {
 /// succeed only for the lease owner (kConflict otherwise). Failures can be injected.
 class FakeOutboxStore final : public OutboxStore, public InboxStore {
   public:
+    util::Result<int> EnqueueOutbox(const std::vector<store::OutboxMessage>& messages) override {
+        return Enqueue(messages);
+    }
+
     int Enqueue(const std::vector<store::OutboxMessage>& messages) {
         std::lock_guard lock(mutex_);
         int added = 0;
