@@ -14,17 +14,21 @@ namespace railwatch::notify {
 
 /// What one delivery attempt came to.
 struct DeliveryOutcome {
-    core::DeliveryVerdict verdict = core::DeliveryVerdict::kRetry;
+    core::DeliveryVerdict verdict = core::DeliveryVerdict::kRetry;  ///< accepted, retry or permanent
     /// For people: what happened and, on failure, what to do ("HTTP 503 from https://host: …").
     /// Never contains a secret (passwords, webhook secrets, the path of a webhook URL).
     std::string detail;
     /// The receiver asked to wait at least this long before the next attempt (Retry-After).
     std::optional<core::Duration> retry_after;
 
+    /// The receiver took it.
     static DeliveryOutcome Accepted(std::string detail);
+    /// It may work later (no sooner than `retry_after` when the receiver said so).
     static DeliveryOutcome Retry(std::string detail, std::optional<core::Duration> retry_after = std::nullopt);
+    /// It can never work.
     static DeliveryOutcome Permanent(std::string detail);
 
+    /// verdict == kAccepted.
     bool accepted() const { return verdict == core::DeliveryVerdict::kAccepted; }
 };
 
@@ -34,7 +38,7 @@ struct DeliveryOutcome {
 /// (HTTP 2xx, SMTP 250, stored in the inbox).
 class Channel {
   public:
-    virtual ~Channel() = default;
+    virtual ~Channel() = default;  ///< No Deliver may be running.
 
     /// The outbox `channel` value this channel serves ("email", "webhook", "in_app").
     virtual std::string_view name() const = 0;

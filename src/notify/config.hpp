@@ -22,6 +22,7 @@ enum class StartTls {
     kRequired,  ///< "required": STARTTLS or fail, credentials only after TLS (CURLUSESSL_ALL)
     kOff,       ///< "off": plain SMTP, accepted only for a relay on a loopback address
 };
+/// "required" | "off", and back (nullopt for anything else).
 std::string_view ToString(StartTls mode);
 std::optional<StartTls> ParseStartTls(std::string_view text);
 
@@ -31,6 +32,7 @@ enum class WebhookFormat {
     kSlack,     ///< "slack": Slack incoming-webhook message (text + blocks)
     kDiscord,   ///< "discord": Discord webhook message (content + one embed)
 };
+/// "standard" | "slack" | "discord", and back (nullopt for anything else).
 std::string_view ToString(WebhookFormat format);
 std::optional<WebhookFormat> ParseWebhookFormat(std::string_view text);
 
@@ -44,6 +46,7 @@ struct EmailConfig {
     std::string ca_file;                         ///< extra CA bundle to verify the server with; empty: the system store
     core::Duration timeout = core::Seconds(30);  ///< one whole SMTP conversation
 
+    /// Email is on.
     bool enabled() const { return !smtp_url.empty(); }
 };
 
@@ -54,8 +57,9 @@ struct WebhookConfig {
     /// (one `v1,` signature each), so two can be valid while a secret rotates. Empty: unsigned.
     std::vector<std::string> secrets;
     WebhookFormat format = WebhookFormat::kStandard;
-    core::Duration timeout = core::Seconds(15);
+    core::Duration timeout = core::Seconds(15);  ///< one request, connection included
 
+    /// The webhook is on.
     bool enabled() const { return !url.empty(); }
 };
 

@@ -68,9 +68,9 @@ struct DispatcherStats {
 
 /// What happened to one attempt, after it was recorded (for metrics and the event stream).
 struct DeliveryReport {
-    std::string row_id;
-    std::string channel;
-    int attempt = 0;  ///< 1 for the first attempt
+    std::string row_id;   ///< the outbox row's id
+    std::string channel;  ///< "email", "webhook", "in_app"
+    int attempt = 0;      ///< 1 for the first attempt
     core::DeliveryVerdict verdict = core::DeliveryVerdict::kRetry;
     std::optional<core::Timestamp> retry_at;  ///< set when scheduled again
     bool dead = false;                        ///< dead-lettered
@@ -119,6 +119,7 @@ class Dispatcher {
 
     /// The lease every claim takes.
     core::Duration lease() const { return lease_; }
+    /// The lease owner of this dispatcher's claims.
     const std::string& owner() const { return options_.owner; }
 
   private:

@@ -19,6 +19,7 @@ std::string InAppNotificationId(std::string_view dedup_key);
 /// Thread-safe. The inbox must outlive the channel.
 class InAppChannel final : public Channel {
   public:
+    /// Writes into `inbox`.
     explicit InAppChannel(InboxStore& inbox) : inbox_(inbox) {}
 
     std::string_view name() const override;

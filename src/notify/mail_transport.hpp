@@ -24,7 +24,7 @@ struct MailEnvelope {
 /// accepted (250 after DATA) or refused the message, or the timeout passed.
 class MailTransport {
   public:
-    virtual ~MailTransport() = default;
+    virtual ~MailTransport() = default;  ///< Sends nothing more.
     /// accepted only after the server's 250 for the message; otherwise a retryable or permanent
     /// failure (core::ClassifySmtpReply) whose detail never contains the password.
     virtual DeliveryOutcome Send(const MailEnvelope& envelope) = 0;

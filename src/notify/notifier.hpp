@@ -39,7 +39,9 @@ class Notifier {
     Notifier(const Notifier&) = delete;
     Notifier& operator=(const Notifier&) = delete;
 
+    /// The planner producers use to turn events into outbox rows (for Transition.outbox).
     const OutboxPlanner& planner() const { return planner_; }
+    /// The dispatcher (Stats, SetListener before Start, RunOnce in tools).
     Dispatcher& dispatcher() { return *dispatcher_; }
 
     /// Plans `event` now, stores its rows (a dedup key already stored is skipped) and wakes the
