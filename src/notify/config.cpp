@@ -1,0 +1,234 @@
+#include "notify/config.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "notify/signing.hpp"
+
+namespace railwatch::notify {
+namespace {
+
+using util::ErrorCode;
+using util::Fail;
+
+std::string Lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+constexpr std::size_t kMaxSecrets = 4;
+constexpr std::size_t kMinSecretBytes = 16;
+constexpr int kMaxConcurrency = 256;
+
+}  // namespace
+
+std::string_view ToString(StartTls mode) {
+    return mode == StartTls::kOff ? "off" : "required";
+}
+
+std::optional<StartTls> ParseStartTls(std::string_view text) {
+    if (text == "required") return StartTls::kRequired;
+    if (text == "off") return StartTls::kOff;
+    return std::nullopt;
+}
+
+std::string_view ToString(WebhookFormat format) {
+    switch (format) {
+        case WebhookFormat::kStandard:
+            return "standard";
+        case WebhookFormat::kSlack:
+            return "slack";
+        case WebhookFormat::kDiscord:
+            return "discord";
+    }
+    return "standard";
+}
+
+std::optional<WebhookFormat> ParseWebhookFormat(std::string_view text) {
+    for (const auto format : {WebhookFormat::kStandard, WebhookFormat::kSlack, WebhookFormat::kDiscord}) {
+        if (ToString(format) == text) return format;
+    }
+    return std::nullopt;
+}
+
+core::NotifyTargets NotifyConfig::Targets() const {
+    return core::NotifyTargets{email.enabled(), webhook.enabled(), admin_emails};
+}
+
+std::optional<UrlParts> ParseUrl(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos || scheme_end == 0) return std::nullopt;
+    UrlParts parts;
+    parts.scheme = Lower(url.substr(0, scheme_end));
+    std::string_view rest = url.substr(scheme_end + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+        parts.userinfo = std::string(rest.substr(0, at));
+        rest.remove_prefix(at + 1);
+    }
+    std::string_view port_text;
+    if (rest.starts_with('[')) {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        parts.host = std::string(rest.substr(1, close - 1));
+        rest.remove_prefix(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return std::nullopt;
+            port_text = rest.substr(1);
+        }
+    } else {
+        const auto colon = rest.rfind(':');
+        parts.host = std::string(rest.substr(0, colon));
+        if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
+    }
+    if (parts.host.empty()) return std::nullopt;
+    if (!port_text.empty()) {
+        const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), parts.port);
+        if (ec != std::errc() || end != port_text.data() + port_text.size() || parts.port < 1 || parts.port > 65535) {
+            return std::nullopt;
+        }
+    }
+    return parts;
+}
+
+std::string RedactUrl(std::string_view url) {
+    const auto parts = ParseUrl(url);
+    if (!parts) return "(an unreadable URL)";
+    std::string out = parts->scheme + "://";
+    out += parts->host.find(':') != std::string::npos ? "[" + parts->host + "]" : parts->host;
+    if (parts->port != 0) out += fmt::format(":{}", parts->port);
+    return out;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+    const std::string lower = Lower(host);
+    if (lower == "localhost" || lower == "::1" || lower == "0:0:0:0:0:0:0:1") return true;
+    // 127.0.0.0/8, written as four decimal octets.
+    if (!lower.starts_with("127.")) return false;
+    int dots = 0;
+    for (const char c : lower) {
+        if (c == '.') {
+            ++dots;
+        } else if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    return dots == 3;
+}
+
+bool IsPlausibleEmail(std::string_view address) {
+    if (address.empty() || address.size() > 254) return false;
+    const auto at = address.rfind('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 == address.size()) return false;
+    for (const char c : address) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f) return false;
+        if (std::string_view("<>()[],;:\"\\").find(c) != std::string_view::npos) return false;
+    }
+    return address.find('@') == at;
+}
+
+util::Result<void> ValidateNotifyConfig(const NotifyConfig& config) {
+    const EmailConfig& email = config.email;
+    if (email.enabled()) {
+        const auto url = ParseUrl(email.smtp_url);
+        if (!url || (url->scheme != "smtp" && url->scheme != "smtps")) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "[notify.email] smtp_url must look like smtp://host:587 (STARTTLS) or smtps://host:465 "
+                        "(implicit TLS)");
+        }
+        if (!url->userinfo.empty()) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "[notify.email] smtp_url must not contain a user name or password: set username, and the "
+                        "password through the variable password_env names");
+        }
+        if (email.starttls == StartTls::kOff && url->scheme == "smtp" && !IsLoopbackHost(url->host)) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        fmt::format("[notify.email] starttls = \"off\" is refused for {}: without TLS the password "
+                                    "and every message would cross the network in clear text. Use starttls = "
+                                    "\"required\" or an smtps:// URL, or relay through a server on 127.0.0.1",
+                                    RedactUrl(email.smtp_url)));
+        }
+        if (!IsPlausibleEmail(email.from)) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "[notify.email] from must be an email address such as railwatch@example.com");
+        }
+        if (!email.username.empty() && email.password.empty()) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "[notify.email] username is set but the password is empty: set the variable password_env "
+                        "names");
+        }
+        if (email.timeout <= core::Duration::zero()) {
+            return Fail(ErrorCode::kInvalidArgument, "[notify.email] timeout_seconds must be positive");
+        }
+    }
+    for (std::size_t i = 0; i < config.admin_emails.size(); ++i) {
+        if (!IsPlausibleEmail(config.admin_emails[i])) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        fmt::format("[notify.admin] emails[{}] is not an email address", i));
+        }
+    }
+
+    const WebhookConfig& webhook = config.webhook;
+    if (webhook.enabled()) {
+        const auto url = ParseUrl(webhook.url);
+        if (!url || (url->scheme != "http" && url->scheme != "https")) {
+            return Fail(ErrorCode::kInvalidArgument, "[notify.webhook] url must be an http:// or https:// URL");
+        }
+        if (webhook.secrets.size() > kMaxSecrets) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        fmt::format("[notify.webhook] at most {} secrets may be valid at once (two during a "
+                                    "rotation)",
+                                    kMaxSecrets));
+        }
+        for (std::size_t i = 0; i < webhook.secrets.size(); ++i) {
+            const auto key = DecodeWebhookSecret(webhook.secrets[i]);
+            if (!key || key->size() < kMinSecretBytes) {
+                return Fail(ErrorCode::kInvalidArgument,
+                            fmt::format("[notify.webhook] secret {} is not a Standard Webhooks secret (\"whsec_\" "
+                                        "followed by the base64 of at least {} random bytes); the value is not shown",
+                                        i + 1, kMinSecretBytes));
+            }
+        }
+        if (webhook.timeout <= core::Duration::zero()) {
+            return Fail(ErrorCode::kInvalidArgument, "[notify.webhook] timeout_seconds must be positive");
+        }
+    }
+
+    if (config.dispatch.concurrency < 1 || config.dispatch.concurrency > kMaxConcurrency) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("[notify.dispatch] concurrency must be between 1 and {}", kMaxConcurrency));
+    }
+    if (config.dispatch.poll_interval <= core::Duration::zero()) {
+        return Fail(ErrorCode::kInvalidArgument, "[notify.dispatch] poll_interval_seconds must be positive");
+    }
+    if (std::any_of(config.retry.delays.begin(), config.retry.delays.end(),
+                    [](core::Duration d) { return d < core::Duration::zero(); })) {
+        return Fail(ErrorCode::kInvalidArgument, "[notify.retry] schedule_seconds must not hold negative delays");
+    }
+    if (config.retry.max_attempts < 0) {
+        return Fail(ErrorCode::kInvalidArgument, "[notify.retry] max_attempts must be 0 (the schedule's) or more");
+    }
+    if (!(config.retry.jitter >= 0.0 && config.retry.jitter <= 1.0)) {
+        return Fail(ErrorCode::kInvalidArgument, "[notify.retry] jitter must be between 0 and 1");
+    }
+    for (std::size_t i = 0; i < config.silences.size(); ++i) {
+        if (config.silences[i].ends_at <= config.silences[i].starts_at) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        fmt::format("[[notify.silences]] entry {} ends before it starts", i + 1));
+        }
+    }
+    if (config.reminders.repeat_every < core::Duration::zero() || config.reminders.max_reminders < 0) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "[notify.reminders] repeat_every_seconds and max_reminders must not be negative");
+    }
+    return util::Ok();
+}
+
+}  // namespace railwatch::notify

@@ -1,0 +1,313 @@
+#include "notify/dispatcher.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "notify/payload.hpp"
+#include "util/ids.hpp"
+#include "util/random.hpp"
+#include "util/rfc3339.hpp"
+
+namespace railwatch::notify {
+namespace {
+
+constexpr std::size_t kMaxStoredErrorBytes = 2000;
+constexpr int kMarkTries = 3;
+constexpr core::Duration kFirstMarkRetry = core::Millis(100);
+// Rows claimed ahead per worker. Each claim scans the due rows, so claims should be large; a
+// claimed row may wait behind this many deliveries of its worker, which its lease accounts for.
+constexpr int kClaimAhead = 4;
+
+bool WorthRetrying(util::ErrorCode code) {
+    return code == util::ErrorCode::kUnavailable || code == util::ErrorCode::kIo || code == util::ErrorCode::kTimeout ||
+           code == util::ErrorCode::kInternal;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(OutboxStore& store, const std::vector<Channel*>& channels, const util::Clock& clock,
+                       DispatcherOptions options, RandomFactory random)
+    : store_(store), clock_(clock), options_(std::move(options)), random_factory_(std::move(random)) {
+    if (options_.owner.empty()) options_.owner = util::NewId("notifier");
+    options_.concurrency = std::max(options_.concurrency, 1);
+    options_.max_claim = std::max(options_.max_claim, 1);
+    options_.recorders = std::max(options_.recorders, 1);
+    capacity_ = kClaimAhead * options_.concurrency;
+    if (!random_factory_) {
+        random_factory_ = [] { return std::unique_ptr<core::RandomSource>(new util::SystemRandom()); };
+    }
+    core::Duration slowest{0};
+    for (Channel* channel : channels) {
+        channels_[std::string(channel->name())] = channel;
+        slowest = std::max(slowest, channel->MaxDeliveryTime());
+    }
+    lease_ = slowest * kClaimAhead + std::max(options_.lease_margin, core::Seconds(1));
+    run_once_random_ = random_factory_();
+}
+
+Dispatcher::~Dispatcher() {
+    Stop();
+}
+
+void Dispatcher::SetListener(DeliveryListener listener) {
+    listener_ = std::move(listener);
+}
+
+void Dispatcher::Start() {
+    if (started_) return;
+    started_ = true;
+    for (int i = 0; i < options_.recorders; ++i)
+        recorder_wakeups_.push_back(std::make_unique<util::Wakeup>());
+    for (int i = 0; i < options_.recorders; ++i) {
+        recorders_.emplace_back([this, i] {
+            auto random = random_factory_();
+            RecorderLoop(*random, *recorder_wakeups_[static_cast<std::size_t>(i)]);
+        });
+    }
+    for (int i = 0; i < options_.concurrency; ++i)
+        workers_.emplace_back([this] { WorkerLoop(); });
+    claimer_ = std::thread([this] { ClaimLoop(); });
+}
+
+void Dispatcher::Stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    claimer_wakeup_.Stop();
+    work_ready_.notify_all();
+    if (claimer_.joinable()) claimer_.join();
+    for (auto& worker : workers_) {
+        if (worker.joinable()) worker.join();
+    }
+    {
+        std::lock_guard lock(mutex_);
+        workers_done_ = true;
+    }
+    outcome_ready_.notify_all();
+    for (auto& recorder : recorders_) {
+        if (recorder.joinable()) recorder.join();
+    }
+}
+
+void Dispatcher::Notify() {
+    claimer_wakeup_.Notify();
+}
+
+DispatcherStats Dispatcher::Stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+}
+
+void Dispatcher::NoteStoreError(const util::Error& error) {
+    std::lock_guard lock(mutex_);
+    ++stats_.store_errors;
+    stats_.last_store_error = error.ToString();
+}
+
+void Dispatcher::NoteRetryAt(core::Timestamp at) {
+    {
+        std::lock_guard lock(mutex_);
+        if (earliest_retry_ && *earliest_retry_ <= at) return;
+        earliest_retry_ = at;
+    }
+    // The claimer may be waiting for a later moment: let it compute its deadline again.
+    claimer_wakeup_.Notify();
+}
+
+void Dispatcher::ClaimLoop() {
+    for (;;) {
+        int free = 0;
+        const core::Timestamp now = clock_.Now();
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+            free = capacity_ - in_flight_;
+            if (earliest_retry_ && *earliest_retry_ <= now) earliest_retry_.reset();
+            if (free <= 0) waiting_for_slots_ = true;
+        }
+        bool claim_again = false;
+        if (free > 0) {
+            const int want = std::min(free, options_.max_claim);
+            auto rows = store_.ClaimOutbox(options_.owner, now, lease_, want);
+            if (!rows) {
+                NoteStoreError(rows.error());
+                if (clock_.WaitFor(options_.store_retry_delay, claimer_wakeup_) == util::WakeReason::kStopped) return;
+                continue;
+            }
+            const int got = static_cast<int>(rows->size());
+            {
+                std::lock_guard lock(mutex_);
+                for (auto& row : *rows)
+                    queue_.push_back(std::move(row));
+                in_flight_ += got;
+                stats_.claimed += static_cast<std::uint64_t>(got);
+                // A full claim means more rows may be due: claim again as soon as slots free up.
+                waiting_for_slots_ = got == want;
+                claim_again = got == want && in_flight_ < capacity_;
+            }
+            if (got > 0) work_ready_.notify_all();
+        }
+        if (claim_again) continue;
+
+        util::SteadyTime deadline = clock_.Steady() + options_.poll_interval;
+        {
+            std::lock_guard lock(mutex_);
+            if (earliest_retry_) {
+                deadline =
+                    std::min(deadline, clock_.Steady() + std::max(core::Duration::zero(), *earliest_retry_ - now));
+            }
+        }
+        if (clock_.WaitUntil(deadline, claimer_wakeup_) == util::WakeReason::kStopped) return;
+    }
+}
+
+void Dispatcher::WorkerLoop() {
+    // Wake the claimer once half of the claimed rows are delivered: claims stay batched.
+    const int low_water = std::max(1, capacity_ / 2);
+    for (;;) {
+        store::OutboxRow row;
+        {
+            std::unique_lock lock(mutex_);
+            work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            // At a stop the rows already claimed are still delivered: they are leased to us.
+            if (queue_.empty()) return;
+            row = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        DeliveryReport report;
+        DeliveryOutcome outcome = Deliver(row, report);
+        bool wake_claimer = false;
+        {
+            std::unique_lock lock(mutex_);
+            outcome_taken_.wait(lock,
+                                [&] { return outcomes_.size() < static_cast<std::size_t>(2 * options_.recorders); });
+            outcomes_.push_back(Outcome{std::move(row), std::move(outcome), std::move(report)});
+            --in_flight_;
+            if (waiting_for_slots_ && capacity_ - in_flight_ >= low_water) {
+                waiting_for_slots_ = false;
+                wake_claimer = true;
+            }
+        }
+        outcome_ready_.notify_one();
+        if (wake_claimer) claimer_wakeup_.Notify();
+    }
+}
+
+void Dispatcher::RecorderLoop(core::RandomSource& random, util::Wakeup& wakeup) {
+    for (;;) {
+        Outcome item;
+        {
+            std::unique_lock lock(mutex_);
+            outcome_ready_.wait(lock, [&] { return workers_done_ || !outcomes_.empty(); });
+            if (outcomes_.empty()) return;
+            item = std::move(outcomes_.front());
+            outcomes_.pop_front();
+        }
+        outcome_taken_.notify_one();
+        Record(item.row, item.outcome, std::move(item.report), random, wakeup);
+    }
+}
+
+int Dispatcher::RunOnce() {
+    const int want = std::min(options_.concurrency, options_.max_claim);
+    auto rows = store_.ClaimOutbox(options_.owner, clock_.Now(), lease_, want);
+    if (!rows) {
+        NoteStoreError(rows.error());
+        return 0;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        stats_.claimed += rows->size();
+    }
+    for (const auto& row : *rows) {
+        DeliveryReport report;
+        const DeliveryOutcome outcome = Deliver(row, report);
+        Record(row, outcome, std::move(report), *run_once_random_, run_once_wakeup_);
+    }
+    return static_cast<int>(rows->size());
+}
+
+util::Result<void> Dispatcher::Mark(const std::function<util::Result<void>()>& call, util::Wakeup& wakeup) {
+    core::Duration delay = kFirstMarkRetry;
+    util::Result<void> result = call();
+    for (int attempt = 1; attempt < kMarkTries && !result && WorthRetrying(result.error().code); ++attempt) {
+        if (clock_.WaitFor(delay, wakeup) == util::WakeReason::kStopped) break;
+        delay *= 2;
+        result = call();
+    }
+    return result;
+}
+
+DeliveryOutcome Dispatcher::Deliver(const store::OutboxRow& row, DeliveryReport& report) {
+    const auto started = clock_.Steady();
+    DeliveryOutcome outcome;
+    if (const auto it = channels_.find(row.message.channel); it != channels_.end()) {
+        outcome = it->second->Deliver(row);
+    } else {
+        outcome = DeliveryOutcome::Retry(
+            fmt::format("no \"{}\" channel is configured in this railwatch, so the row waits for one (see [notify.{}])",
+                        CleanText(row.message.channel, 64), CleanText(row.message.channel, 64)));
+    }
+    report.row_id = row.message.id;
+    report.channel = row.message.channel;
+    report.attempt = std::max(row.attempts, 1);
+    report.verdict = outcome.verdict;
+    report.detail = outcome.detail;
+    report.latency = clock_.Steady() - started;
+    return outcome;
+}
+
+void Dispatcher::Record(const store::OutboxRow& row, const DeliveryOutcome& outcome, DeliveryReport report,
+                        core::RandomSource& random, util::Wakeup& wakeup) {
+    const std::string& id = row.message.id;
+    const core::Timestamp now = clock_.Now();
+    const int max_attempts = core::MaxAttempts(options_.retry);
+    util::Result<void> marked;
+    if (outcome.accepted()) {
+        marked = Mark([&] { return store_.MarkOutboxSent(id, options_.owner, now); }, wakeup);
+    } else {
+        std::string error;
+        if (outcome.verdict == core::DeliveryVerdict::kRetry) {
+            if (const auto delay =
+                    core::NextDeliveryDelay(options_.retry, report.attempt, random.NextUnit(), outcome.retry_after)) {
+                report.retry_at = now + *delay;
+                error =
+                    fmt::format("attempt {}/{}: {}; next attempt at {}", report.attempt, max_attempts, outcome.detail,
+                                util::FormatRfc3339(*report.retry_at, util::TimePrecision::kSeconds));
+            } else {
+                report.dead = true;
+                error = fmt::format("dead after attempt {}/{}: {}", report.attempt, max_attempts, outcome.detail);
+            }
+        } else {
+            report.dead = true;
+            error = fmt::format("dead after attempt {} (permanent failure): {}", report.attempt, outcome.detail);
+        }
+        error = CleanText(error, kMaxStoredErrorBytes);
+        marked = Mark([&] { return store_.MarkOutboxFailed(id, options_.owner, error, report.retry_at); }, wakeup);
+    }
+
+    if (!marked) {
+        if (marked.error().code == util::ErrorCode::kConflict) {
+            report.lease_lost = true;
+            std::lock_guard lock(mutex_);
+            ++stats_.lost_leases;
+        } else {
+            NoteStoreError(marked.error());
+        }
+    } else {
+        std::lock_guard lock(mutex_);
+        if (outcome.accepted()) {
+            ++stats_.delivered;
+        } else if (report.dead) {
+            ++stats_.dead;
+        } else {
+            ++stats_.retried;
+        }
+    }
+    if (marked && report.retry_at) NoteRetryAt(*report.retry_at);
+    if (listener_) listener_(report);
+}
+
+}  // namespace railwatch::notify

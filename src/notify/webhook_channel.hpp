@@ -1,0 +1,53 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "net/http_transport.hpp"
+#include "notify/channel.hpp"
+#include "notify/config.hpp"
+#include "notify/signing.hpp"
+#include "util/clock.hpp"
+
+/// The webhook channel: POSTs the event to [notify.webhook] url in the configured format, signed
+/// per Standard Webhooks (webhook-id stable per outbox row, a fresh webhook-timestamp and
+/// signature on every attempt, one v1 signature per secret), through net::HttpTransport (which
+/// never follows redirects).
+namespace railwatch::notify {
+
+/// Thread-safe. The transport and the clock must outlive the channel.
+class WebhookChannel final : public Channel {
+  public:
+    /// kInvalidArgument when the URL or a secret is unusable (ValidateNotifyConfig says more).
+    static util::Result<std::unique_ptr<WebhookChannel>> Create(WebhookConfig config, net::HttpTransport& transport,
+                                                                const util::Clock& clock);
+
+    std::string_view name() const override;
+    /// 2xx accepted; 410 permanent and the endpoint is disabled for the life of this channel
+    /// (every later row fails permanently until railwatch restarts with a working URL);
+    /// 429 / 502 / 503 / 504 retry after Retry-After; every other answer or transport failure
+    /// retry (core::ClassifyWebhookAnswer). Details name the host, never the URL's path or query.
+    DeliveryOutcome Deliver(const store::OutboxRow& row) override;
+    core::Duration MaxDeliveryTime() const override { return config_.timeout; }
+
+    /// True once the endpoint answered 410 Gone.
+    bool disabled() const { return disabled_.load(); }
+
+  private:
+    WebhookChannel(WebhookConfig config, WebhookSigner signer, net::HttpTransport& transport, const util::Clock& clock);
+
+    std::string Sanitize(std::string_view text) const;
+
+    WebhookConfig config_;
+    WebhookSigner signer_;
+    net::HttpTransport& transport_;
+    const util::Clock& clock_;
+    std::string redacted_url_;
+    std::atomic<bool> disabled_{false};
+    mutable std::mutex mutex_;
+    std::string disabled_detail_;  // guarded by mutex_
+};
+
+}  // namespace railwatch::notify

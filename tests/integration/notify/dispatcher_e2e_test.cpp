@@ -1,0 +1,450 @@
+// The notifier end to end: events planned into a real SQLite outbox, the dispatcher's threads
+// delivering them to a real SMTP server (aiosmtpd), a webhook receiver that verifies signatures
+// and the SQLite inbox — exactly once per channel and recipient, through outages, and into the
+// dead letters when a receiver never accepts.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "net/curl_transport.hpp"
+#include "notify/dispatcher.hpp"
+#include "notify/email_channel.hpp"
+#include "notify/email_message.hpp"
+#include "notify/in_app_channel.hpp"
+#include "notify/planner.hpp"
+#include "notify/signing.hpp"
+#include "notify/webhook_channel.hpp"
+#include "store/store.hpp"
+#include "support/child_process.hpp"
+#include "support/postgres_cluster.hpp"
+#include "support/smtp_server.hpp"
+#include "support/temp_dir.hpp"
+#include "support/webhook_receiver.hpp"
+#include "util/clock.hpp"
+
+namespace railwatch::notify::test {
+namespace {
+
+using namespace std::chrono_literals;
+using railwatch::test::SmtpServer;
+using railwatch::test::TempDir;
+using railwatch::test::WebhookReceiver;
+using store::OutboxStatus;
+
+const std::string kOldSecret = "whsec_" + Base64Encode("the-old-webhook-secret-32-bytes!");
+const std::string kNewSecret = "whsec_" + Base64Encode("the-new-webhook-secret-32-bytes!");
+constexpr const char* kFrom = "railwatch@example.com";
+
+/// Waits (real time, polling) until `done` holds or `timeout` passes; returns whether it holds.
+bool Eventually(const std::function<bool()>& done, std::chrono::seconds timeout = 120s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return done();
+}
+
+/// A real SQLite store with users, the three channels wired to real receivers, and a dispatcher.
+class Rig {
+  public:
+    explicit Rig(DispatcherOptions options, bool with_email = true)
+        : receiver_({kNewSecret}) {  // the consumer already has the new secret; we sign with both
+        store_ = std::move(store::OpenStore("sqlite:" + dir_.File("railwatch.db")).value());
+        adapter_ = std::make_unique<StoreAdapter>(*store_);
+        for (int i = 0; i < 5; ++i) {
+            store::User user;
+            user.id = "usr_" + std::to_string(i);
+            user.email = "dev" + std::to_string(i) + "@example.com";
+            user.name = "Dev " + std::to_string(i);
+            EXPECT_TRUE(store_->CreateUser(user));
+        }
+        receiver_.Start();
+        config_.webhook.url = receiver_.Url();
+        config_.webhook.secrets = {kOldSecret, kNewSecret};
+        config_.admin_emails = {"ops@example.com", "oncall@example.com"};
+        if (with_email) {
+            smtp_ = std::move(SmtpServer::Start().value());
+            config_.email.smtp_url = smtp_->Url();
+            config_.email.from = kFrom;
+            config_.email.starttls = StartTls::kOff;  // a relay on loopback
+        }
+        EXPECT_TRUE(ValidateNotifyConfig(config_)) << ValidateNotifyConfig(config_).error().message;
+        planner_ = std::make_unique<OutboxPlanner>(config_);
+        webhook_ = std::move(WebhookChannel::Create(config_.webhook, transport_, clock_).value());
+        in_app_ = std::make_unique<InAppChannel>(*adapter_);
+        std::vector<Channel*> channels{webhook_.get(), in_app_.get()};
+        if (with_email) {
+            mail_ = std::move(CurlMailTransport::Create(config_.email).value());
+            email_ = std::make_unique<EmailChannel>(config_.email, *mail_);
+            channels.push_back(email_.get());
+        }
+        dispatcher_ = std::make_unique<Dispatcher>(*adapter_, channels, clock_, std::move(options));
+    }
+
+    ~Rig() { dispatcher_->Stop(); }
+
+    core::NotifyEvent Event(int n, core::NotifyEventType type) const {
+        core::NotifyEvent event;
+        event.type = type;
+        event.at = clock_.Now();
+        event.instance_id = "ins_" + std::to_string(n % 5);
+        event.deployment_id = "dep-" + std::to_string(n);
+        event.id = core::MakeEventId(type, event.instance_id, event.deployment_id, event.at);
+        event.user =
+            core::NotifyUser{"usr_" + std::to_string(n % 5), "dev" + std::to_string(n % 5) + "@example.com", "Dev"};
+        event.error_class = core::ErrorClass::kConfiguration;
+        event.message = "event " + std::to_string(n);
+        event.next_step = "look at the logs";
+        return event;
+    }
+
+    /// Plans and enqueues `event` twice (a producer replaying it); returns the rows it planned.
+    std::vector<store::OutboxMessage> Enqueue(const core::NotifyEvent& event) {
+        const auto first = planner_->Plan(event, clock_.Now()).messages;
+        EXPECT_EQ(store_->EnqueueOutbox(first).value(), static_cast<int>(first.size()));
+        EXPECT_EQ(store_->EnqueueOutbox(planner_->Plan(event, clock_.Now()).messages).value(), 0);
+        return first;
+    }
+
+    std::vector<store::OutboxRow> Rows(std::optional<OutboxStatus> status = std::nullopt) const {
+        return store_->ListDeliveries(status, 1000).value();
+    }
+
+    store::Store& store() { return *store_; }
+    WebhookReceiver& receiver() { return receiver_; }
+    SmtpServer& smtp() { return *smtp_; }
+    Dispatcher& dispatcher() { return *dispatcher_; }
+    OutboxPlanner& planner() { return *planner_; }
+
+  private:
+    TempDir dir_{"railwatch-notify-e2e-"};
+    std::unique_ptr<store::Store> store_;
+    std::unique_ptr<StoreAdapter> adapter_;
+    WebhookReceiver receiver_;
+    std::unique_ptr<SmtpServer> smtp_;
+    NotifyConfig config_;
+    util::SystemClock clock_;
+    net::CurlTransport transport_;
+    std::unique_ptr<OutboxPlanner> planner_;
+    std::unique_ptr<WebhookChannel> webhook_;
+    std::unique_ptr<InAppChannel> in_app_;
+    std::unique_ptr<CurlMailTransport> mail_;
+    std::unique_ptr<EmailChannel> email_;
+    std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+/// Checks that every planned row reached its receiver exactly once.
+void ExpectEachDeliveredOnce(Rig& rig, const std::vector<store::OutboxMessage>& planned) {
+    const auto webhooks = rig.receiver().AcceptedById();
+    EXPECT_EQ(rig.receiver().invalid_signatures(), 0u);
+    EXPECT_EQ(rig.receiver().duplicates(), 0u);
+    std::map<std::string, int> mails;
+    for (const auto& m : rig.smtp().Messages())
+        ++mails[m.Header("Message-ID") + " to " + m.rcpt_tos.at(0)];
+    std::set<std::string> inbox;
+    const std::vector<store::Notification> notifications =
+        rig.store().ListNotifications(store::NotificationQuery{std::nullopt, false, 1000}).value();
+    for (const auto& n : notifications)
+        inbox.insert(n.id);
+
+    std::size_t webhook_rows = 0;
+    std::size_t email_rows = 0;
+    for (const auto& m : planned) {
+        if (m.channel == "webhook") {
+            ++webhook_rows;
+            const auto it = webhooks.find(WebhookMessageId(m.dedup_key));
+            EXPECT_TRUE(it != webhooks.end() && it->second == 1) << m.dedup_key;
+        } else if (m.channel == "email") {
+            ++email_rows;
+            const std::string recipient = m.dedup_key.substr(m.dedup_key.rfind('|') + 1);
+            EXPECT_EQ(mails[MessageIdFor(m.dedup_key, kFrom) + " to " + recipient], 1) << m.dedup_key;
+        } else {
+            EXPECT_TRUE(inbox.contains(InAppNotificationId(m.dedup_key))) << m.dedup_key;
+        }
+    }
+    EXPECT_EQ(webhooks.size(), webhook_rows);
+    EXPECT_EQ(rig.smtp().Messages().size(), email_rows);
+}
+
+DispatcherOptions FastRetries() {
+    DispatcherOptions options;
+    options.concurrency = 4;
+    options.poll_interval = 200ms;
+    // Short delays so that an outage of a few seconds is ridden out within the test.
+    options.retry.delays = {500ms, 1s, 1s, 2s};
+    options.retry.max_attempts = 30;
+    return options;
+}
+
+TEST(NotifyEndToEnd, EveryEventIsDeliveredExactlyOncePerChannelAndRecipient) {
+    Rig rig(FastRetries());
+    std::vector<store::OutboxMessage> planned;
+    const std::vector<core::NotifyEventType> types = {
+        core::NotifyEventType::kDeploymentFailed,   core::NotifyEventType::kDeploymentCrashed,
+        core::NotifyEventType::kCrashLoop,          core::NotifyEventType::kDeploymentRecovered,
+        core::NotifyEventType::kConfigurationError, core::NotifyEventType::kTokenInvalid};
+    for (int n = 0; n < 24; ++n) {
+        const auto rows = rig.Enqueue(rig.Event(n, types[static_cast<std::size_t>(n) % types.size()]));
+        planned.insert(planned.end(), rows.begin(), rows.end());
+    }
+
+    // One more event through a recorded transition, applied twice (a replayed poll answer).
+    store::Instance instance;
+    instance.id = "ins_t";
+    instance.user_id = "usr_1";
+    instance.service_id = "svc";
+    instance.environment_id = "env";
+    ASSERT_TRUE(rig.store().CreateInstance(instance));
+    core::NotifyEvent failed = rig.Event(100, core::NotifyEventType::kDeploymentFailed);
+    failed.instance_id = "ins_t";
+    failed.id = core::MakeEventId(failed.type, failed.instance_id, failed.deployment_id, failed.at);
+    store::Transition transition;
+    transition.instance_id = "ins_t";
+    transition.deployment_id = failed.deployment_id;
+    transition.to_status = "FAILED";
+    transition.at = failed.at;
+    transition.state.status = core::InstanceStatus::kFailed;
+    transition.outbox = rig.planner().Plan(failed, failed.at).messages;
+    ASSERT_TRUE(rig.store().ApplyTransition(transition).value().applied);
+    transition.outbox = rig.planner().Plan(failed, failed.at).messages;  // new row ids, same keys
+    ASSERT_FALSE(rig.store().ApplyTransition(transition).value().applied);
+    planned.insert(planned.end(), transition.outbox.begin(), transition.outbox.end());
+    ASSERT_EQ(rig.Rows().size(), planned.size());
+
+    rig.dispatcher().Start();
+    rig.dispatcher().Notify();
+    ASSERT_TRUE(Eventually([&] { return rig.Rows(OutboxStatus::kSent).size() == planned.size(); }))
+        << rig.Rows(OutboxStatus::kSent).size() << " of " << planned.size()
+        << " sent; last store error: " << rig.dispatcher().Stats().last_store_error;
+    rig.dispatcher().Stop();
+    ExpectEachDeliveredOnce(rig, planned);
+    for (const auto& row : rig.Rows()) {
+        EXPECT_EQ(row.attempts, 1) << row.message.dedup_key;
+        EXPECT_TRUE(row.sent_at);
+    }
+    EXPECT_EQ(rig.dispatcher().Stats().delivered, planned.size());
+}
+
+TEST(NotifyEndToEnd, ReceiversDownForAWhileGetEverythingOnceWhenTheyReturn) {
+    Rig rig(FastRetries());
+    rig.receiver().Stop();
+    rig.smtp().Stop();
+    std::vector<store::OutboxMessage> planned;
+    for (int n = 0; n < 10; ++n) {
+        const auto rows = rig.Enqueue(rig.Event(n, core::NotifyEventType::kDeploymentFailed));
+        planned.insert(planned.end(), rows.begin(), rows.end());
+    }
+    rig.dispatcher().Start();
+    rig.dispatcher().Notify();
+    // The outage lasts until every email and webhook row has failed at least twice (about 2 s with
+    // these delays; Standard Webhooks' own schedule would wait 5 s, then 5 min).
+    ASSERT_TRUE(Eventually([&] {
+        int retried = 0;
+        for (const auto& row : rig.Rows()) {
+            if (row.message.channel != "in_app" && row.attempts >= 2 && row.status == OutboxStatus::kFailed) ++retried;
+        }
+        return retried == 20;
+    }));
+    for (const auto& row : rig.Rows(OutboxStatus::kFailed)) {
+        ASSERT_TRUE(row.last_error);
+        EXPECT_NE(row.last_error->find("attempt"), std::string::npos) << *row.last_error;
+    }
+    EXPECT_EQ(rig.Rows(OutboxStatus::kSent).size(), 10u);  // the inbox was up all along
+
+    rig.receiver().Start();
+    ASSERT_TRUE(rig.smtp().Restart());
+    ASSERT_TRUE(Eventually([&] { return rig.Rows(OutboxStatus::kSent).size() == planned.size(); }))
+        << rig.Rows(OutboxStatus::kSent).size() << " of " << planned.size() << " sent";
+    rig.dispatcher().Stop();
+    ExpectEachDeliveredOnce(rig, planned);
+    EXPECT_TRUE(rig.Rows(OutboxStatus::kDead).empty());
+}
+
+TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastError) {
+    DispatcherOptions options;
+    options.poll_interval = 100ms;
+    options.retry.delays = {200ms};
+    options.retry.max_attempts = 4;
+    options.retry.jitter = 0;
+    Rig rig(options, /*with_email=*/false);
+    rig.receiver().AnswerWith(500);
+    core::NotifyEvent event = rig.Event(1, core::NotifyEventType::kConfigurationError);  // admin: webhook only
+    const auto planned = rig.Enqueue(event);
+    ASSERT_EQ(planned.size(), 1u);
+    rig.dispatcher().Start();
+    rig.dispatcher().Notify();
+    ASSERT_TRUE(Eventually([&] { return rig.Rows(OutboxStatus::kDead).size() == 1; }));
+    rig.dispatcher().Stop();
+    const store::OutboxRow dead = rig.Rows(OutboxStatus::kDead).front();
+    EXPECT_EQ(dead.attempts, 4);
+    ASSERT_TRUE(dead.last_error);
+    EXPECT_NE(dead.last_error->find("dead after attempt 4/4"), std::string::npos) << *dead.last_error;
+    EXPECT_NE(dead.last_error->find("HTTP 500"), std::string::npos) << *dead.last_error;
+    EXPECT_FALSE(dead.sent_at);
+    EXPECT_EQ(rig.receiver().requests(), 4u);
+    EXPECT_EQ(rig.receiver().accepted(), 0u);
+    EXPECT_EQ(rig.dispatcher().Stats().dead, 1u);
+}
+
+TEST(NotifyEndToEnd, StarttlsRequiredSendsNoCredentialsToAServerWithoutStarttls) {
+    TempDir dir("railwatch-notify-starttls-");
+    auto store = std::move(store::OpenStore("sqlite:" + dir.File("railwatch.db")).value());
+    StoreAdapter adapter(*store);
+    railwatch::test::SmtpServerOptions server_options;
+    server_options.auth = "railwatch:NEVER-SENT-PASSWORD";  // AUTH is offered, in clear text
+    auto server = std::move(SmtpServer::Start(server_options).value());
+
+    EmailConfig email;
+    email.smtp_url = server->Url();
+    email.from = kFrom;
+    email.starttls = StartTls::kRequired;
+    email.username = "railwatch";
+    email.password = "NEVER-SENT-PASSWORD";
+    auto transport = std::move(CurlMailTransport::Create(email).value());
+    EmailChannel channel(email, *transport);
+    NotifyConfig config;
+    config.email = email;
+    config.admin_emails = {"ops@example.com"};
+    const OutboxPlanner planner(config);
+    util::SystemClock clock;
+    core::NotifyEvent event;
+    event.type = core::NotifyEventType::kTokenInvalid;
+    event.at = clock.Now();
+    event.id = core::MakeEventId(event.type, "", "", event.at);
+    event.message = "the Railway token is invalid";
+    ASSERT_EQ(store->EnqueueOutbox(planner.Plan(event, clock.Now()).messages).value(), 1);
+
+    Dispatcher dispatcher(adapter, {&channel}, clock);
+    ASSERT_EQ(dispatcher.RunOnce(), 1);
+    const auto rows = store->ListDeliveries(std::nullopt, 10).value();
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].status, OutboxStatus::kFailed);
+    ASSERT_TRUE(rows[0].last_error);
+    const std::string& error = *rows[0].last_error;
+    EXPECT_NE(error.find("does not offer STARTTLS"), std::string::npos) << error;
+    EXPECT_NE(error.find("sent neither credentials nor the message"), std::string::npos) << error;
+    EXPECT_EQ(error.find("NEVER-SENT-PASSWORD"), std::string::npos) << error;
+
+    const std::vector<std::string> commands = server->Commands();
+    EXPECT_NE(std::find(commands.begin(), commands.end(), "EHLO"), commands.end());
+    for (const std::string& command : commands) {
+        EXPECT_NE(command.rfind("AUTH", 0), 0u) << "the client tried to authenticate without TLS";
+        EXPECT_NE(command, "MAIL") << "the client sent a message without TLS";
+    }
+    EXPECT_TRUE(server->Messages().empty());
+
+    // starttls = "off" would send in clear text: refused for anything but a loopback relay.
+    EmailConfig remote = email;
+    remote.smtp_url = "smtp://mail.example.com:587";
+    remote.starttls = StartTls::kOff;
+    const auto refused = CurlMailTransport::Create(remote);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("refused"), std::string::npos);
+}
+
+TEST(NotifyEndToEnd, PythonsHmacVerifiesTheWebhookSignatures) {
+    Rig rig(FastRetries(), /*with_email=*/false);
+    rig.Enqueue(rig.Event(7, core::NotifyEventType::kQuotaExceeded));
+    ASSERT_EQ(rig.dispatcher().RunOnce(), 1);
+    const auto received = rig.receiver().Received();
+    ASSERT_EQ(received.size(), 1u);
+    const auto& hook = received[0];
+    TempDir dir("railwatch-notify-hmac-");
+    std::ofstream(dir.File("body"), std::ios::binary) << hook.body;
+    // Python's own hmac and base64 check both signatures (old and new secret), as a consumer would.
+    const std::string script =
+        "import base64,hashlib,hmac,sys\n"
+        "body=open(sys.argv[1],'rb').read()\n"
+        "content=sys.argv[2].encode()+b'.'+sys.argv[3].encode()+b'.'+body\n"
+        "want=[s.split(',',1)[1] for s in sys.argv[4].split(' ')]\n"
+        "for secret in sys.argv[5:]:\n"
+        "    key=base64.b64decode(secret[len('whsec_'):])\n"
+        "    sig=base64.b64encode(hmac.new(key,content,hashlib.sha256).digest()).decode()\n"
+        "    assert sig in want, (sig, want)\n"
+        "print('verified', len(want))\n";
+    const auto result = railwatch::test::RunCommand({SmtpServer::Python(), "-c", script, dir.File("body"), hook.id,
+                                                     hook.timestamp, hook.signature, kOldSecret, kNewSecret});
+    EXPECT_TRUE(result.status.Ok()) << result.output;
+    EXPECT_NE(result.output.find("verified 2"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace railwatch::notify::test
+
+namespace railwatch::notify::test {
+namespace {
+
+/// Two dispatchers (as two railwatch processes would) on two connections to one database, both
+/// delivering to one receiver: every row goes to exactly one of them, once.
+void TwoDispatchersDeliverEachRowOnce(const std::string& url) {
+    auto first_store = std::move(store::OpenStore(url).value());
+    auto second_store = std::move(store::OpenStore(url).value());
+    StoreAdapter first_adapter(*first_store);
+    StoreAdapter second_adapter(*second_store);
+    WebhookReceiver receiver({kNewSecret});
+    receiver.SetKeepLog(false);
+    receiver.Start();
+    NotifyConfig config;
+    config.webhook.url = receiver.Url();
+    config.webhook.secrets = {kNewSecret};
+    const OutboxPlanner planner(config);
+    util::SystemClock clock;
+    net::CurlTransport transport;
+    auto channel = std::move(WebhookChannel::Create(config.webhook, transport, clock).value());
+
+    constexpr int kEvents = 300;
+    std::vector<store::OutboxMessage> rows;
+    for (int n = 0; n < kEvents; ++n) {
+        core::NotifyEvent event;
+        event.type = core::NotifyEventType::kTokenInvalid;
+        event.at = clock.Now();
+        event.id = core::MakeEventId(event.type, "ins_" + std::to_string(n), "dep", event.at);
+        event.message = "event " + std::to_string(n);
+        const auto planned = planner.Plan(event, clock.Now()).messages;
+        rows.insert(rows.end(), planned.begin(), planned.end());
+    }
+    ASSERT_EQ(first_store->EnqueueOutbox(rows).value(), kEvents);
+
+    DispatcherOptions options;
+    options.concurrency = 4;
+    options.poll_interval = 100ms;
+    options.owner = "process-a";
+    Dispatcher a(first_adapter, {channel.get()}, clock, options);
+    options.owner = "process-b";
+    Dispatcher b(second_adapter, {channel.get()}, clock, options);
+    a.Start();
+    b.Start();
+    a.Notify();
+    b.Notify();
+    ASSERT_TRUE(Eventually([&] { return receiver.accepted() >= static_cast<std::size_t>(kEvents); }));
+    ASSERT_TRUE(
+        Eventually([&] { return first_store->ListDeliveries(OutboxStatus::kSent, 1000).value().size() == kEvents; }));
+    a.Stop();
+    b.Stop();
+    EXPECT_EQ(receiver.accepted(), static_cast<std::size_t>(kEvents));
+    EXPECT_EQ(receiver.duplicates(), 0u);
+    EXPECT_EQ(receiver.AcceptedById().size(), static_cast<std::size_t>(kEvents));
+    EXPECT_EQ(a.Stats().delivered + b.Stats().delivered, static_cast<std::uint64_t>(kEvents));
+    EXPECT_EQ(a.Stats().lost_leases + b.Stats().lost_leases, 0u);
+}
+
+TEST(NotifyEndToEnd, TwoDispatchersOnOneSqliteFileDeliverEachRowOnce) {
+    TempDir dir("railwatch-notify-two-");
+    TwoDispatchersDeliverEachRowOnce("sqlite:" + dir.File("shared.db"));
+}
+
+TEST(NotifyEndToEnd, TwoDispatchersOnOnePostgresDatabaseDeliverEachRowOnce) {
+    auto cluster = railwatch::test::PostgresCluster::Start();
+    ASSERT_TRUE(cluster) << cluster.error().message;
+    ASSERT_TRUE((*cluster)->CreateDatabase("notify_e2e"));
+    TwoDispatchersDeliverEachRowOnce((*cluster)->Url("notify_e2e"));
+}
+
+}  // namespace
+}  // namespace railwatch::notify::test
