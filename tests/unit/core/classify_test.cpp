@@ -3,10 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <ostream>
 #include <set>
-#include <sstream>
 #include <string>
 
 namespace railwatch::core {
@@ -586,68 +584,6 @@ TEST(ApiFailureKind, EveryKindHasADistinctName) {
         names.insert(ToString(kind));
     }
     EXPECT_EQ(names.size(), 12u);
-}
-
-// docs/ERRORS.md lists the API message and code tables row for row (docs_test.cpp does the same
-// for the log-line table).
-std::vector<std::vector<std::string>> DocTable(const std::string& first_header) {
-    std::ifstream in(std::string(RAILWATCH_SOURCE_DIR) + "/docs/ERRORS.md");
-    std::vector<std::vector<std::string>> rows;
-    std::string line;
-    bool in_table = false;
-    while (std::getline(in, line)) {
-        if (line.rfind("| " + first_header + " |", 0) == 0) {
-            in_table = true;
-            continue;
-        }
-        if (!in_table) continue;
-        if (line.empty() || line[0] != '|') break;
-        if (line.rfind("|---", 0) == 0) continue;
-        std::vector<std::string> cells;
-        std::stringstream cells_in(line.substr(1));
-        std::string cell;
-        while (std::getline(cells_in, cell, '|')) {
-            const auto first = cell.find_first_not_of(' ');
-            cells.push_back(first == std::string::npos ? ""
-                                                       : cell.substr(first, cell.find_last_not_of(' ') - first + 1));
-        }
-        rows.push_back(cells);
-    }
-    return rows;
-}
-
-std::string YesNo(bool value) {
-    return value ? "yes" : "no";
-}
-
-TEST(ApiRules, ErrorsPageListsExactlyTheApiMessageRules) {
-    const auto rows = DocTable("# | message contains");
-    const auto rules = ApiMessageRules();
-    ASSERT_EQ(rows.size(), rules.size());
-    for (std::size_t i = 0; i < rules.size(); ++i) {
-        SCOPED_TRACE(rules[i].pattern);
-        ASSERT_GE(rows[i].size(), 6u);
-        EXPECT_EQ(rows[i][1], "`" + std::string(rules[i].pattern) + "`");
-        EXPECT_EQ(rows[i][2], ToString(rules[i].error_class));
-        EXPECT_EQ(rows[i][3], ToString(rules[i].kind));
-        EXPECT_EQ(rows[i][4], YesNo(rules[i].retryable));
-        EXPECT_EQ(rows[i][5], rules[i].reason);
-    }
-}
-
-TEST(ApiRules, ErrorsPageListsExactlyTheApiCodeRules) {
-    const auto rows = DocTable("# | extensions.code");
-    const auto rules = ApiCodeRules();
-    ASSERT_EQ(rows.size(), rules.size());
-    for (std::size_t i = 0; i < rules.size(); ++i) {
-        SCOPED_TRACE(rules[i].code);
-        ASSERT_GE(rows[i].size(), 6u);
-        EXPECT_EQ(ToLower(rows[i][1]), "`" + std::string(rules[i].code) + "`");
-        EXPECT_EQ(rows[i][2], ToString(rules[i].error_class));
-        EXPECT_EQ(rows[i][3], ToString(rules[i].kind));
-        EXPECT_EQ(rows[i][4], YesNo(rules[i].retryable));
-        EXPECT_EQ(rows[i][5], rules[i].reason);
-    }
 }
 
 TEST(TransportErrorKind, EveryKindHasADistinctName) {

@@ -111,5 +111,46 @@ TEST(Docs, ErrorsPageListsExactlyTheMessageRules) {
     }
 }
 
+std::string YesNo(bool value) {
+    return value ? "yes" : "no";
+}
+
+std::string Lower(std::string text) {
+    for (char& c : text) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return text;
+}
+
+TEST(Docs, ErrorsPageListsExactlyTheApiMessageRules) {
+    const auto rows = TableRows(ReadDoc("ERRORS.md"), "# | message contains");
+    const auto rules = ApiMessageRules();
+    ASSERT_EQ(rows.size(), rules.size());
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        SCOPED_TRACE(rules[i].pattern);
+        ASSERT_GE(rows[i].size(), 6u);
+        EXPECT_EQ(rows[i][1], "`" + std::string(rules[i].pattern) + "`");
+        EXPECT_EQ(rows[i][2], ToString(rules[i].error_class));
+        EXPECT_EQ(rows[i][3], ToString(rules[i].kind));
+        EXPECT_EQ(rows[i][4], YesNo(rules[i].retryable));
+        EXPECT_EQ(rows[i][5], rules[i].reason);
+    }
+}
+
+TEST(Docs, ErrorsPageListsExactlyTheApiCodeRules) {
+    const auto rows = TableRows(ReadDoc("ERRORS.md"), "# | extensions.code");
+    const auto rules = ApiCodeRules();
+    ASSERT_EQ(rows.size(), rules.size());
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        SCOPED_TRACE(rules[i].code);
+        ASSERT_GE(rows[i].size(), 6u);
+        EXPECT_EQ(Lower(rows[i][1]), "`" + std::string(rules[i].code) + "`");
+        EXPECT_EQ(rows[i][2], ToString(rules[i].error_class));
+        EXPECT_EQ(rows[i][3], ToString(rules[i].kind));
+        EXPECT_EQ(rows[i][4], YesNo(rules[i].retryable));
+        EXPECT_EQ(rows[i][5], rules[i].reason);
+    }
+}
+
 }  // namespace
 }  // namespace railwatch::core
