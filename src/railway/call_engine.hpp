@@ -68,6 +68,7 @@ class CallEngine {
     void Log(const std::string& line) const;
 
     const ClientConfig& config() const { return config_; }
+    TokenKind token_kind() const { return credentials_.kind; }
     RequestBudget& budget() const { return budget_; }
 
   private:

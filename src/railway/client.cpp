@@ -84,7 +84,7 @@ json DeploymentVariable(const std::string& deployment_id) {
 
 // Railway answered the call and refused it for what it is (not a transient failure).
 bool Refused(const ApiError& error) {
-    return !error.retryable && !error.failure.graphql_errors.empty();
+    return error.kind == core::ApiFailureKind::kAuth || (!error.retryable && !error.failure.graphql_errors.empty());
 }
 
 }  // namespace
@@ -215,7 +215,7 @@ ApiResult<bool> RailwayClient::CancelDeployment(const std::string& deployment_id
 }
 
 ApiResult<TokenInfo> RailwayClient::ValidateToken() {
-    if (engine_.Context("").token_kind == TokenKind::kProject) {
+    if (engine_.token_kind() == TokenKind::kProject) {
         return Ask(engine_,
                    {"validation of the project token from RAILWAY_TOKEN", documents::kProjectToken, "ProjectToken",
                     "projectToken"},
@@ -229,7 +229,7 @@ ApiResult<TokenInfo> RailwayClient::ValidateToken() {
         Ask(engine_, {op + " as a workspace token", documents::kApiToken, "ApiToken", "apiToken"}, ParseApiToken);
     if (workspace || workspace.error().kind != core::ApiFailureKind::kAuth) return workspace;
     ApiError error = std::move(workspace.error());
-    const std::string_view secret = engine_.Context("").secret;
+    const std::string_view secret = engine_.Context(op).secret;
     const auto said = [&](const ApiError& e) {
         return e.failure.graphql_errors.empty()
                    ? std::string("no message")

@@ -170,8 +170,7 @@ std::string Word(const core::ApiClassification& verdict, const core::ApiFailure&
                 "RAILWAY_API_URL ({}) Railway's GraphQL endpoint?",
                 op, status, d.body.size(), body_text.empty() ? "" : ": \"", body_text, body_text.empty() ? "" : "\"",
                 c.endpoint);
-        case ApiFailureKind::kCancelled:
-            return fmt::format("{}: cancelled", op);
+        case ApiFailureKind::kCancelled:  // only transport errors are cancelled: worded above
         case ApiFailureKind::kUnknown:
             break;
     }
