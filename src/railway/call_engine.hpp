@@ -67,8 +67,11 @@ class CallEngine {
     /// Sends a line to the log sink, token redacted.
     void Log(const std::string& line) const;
 
+    /// The configuration, limits clamped (ClientConfig::Normalized).
     const ClientConfig& config() const { return config_; }
+    /// Which kind of token the requests carry.
     TokenKind token_kind() const { return credentials_.kind; }
+    /// The budget every request takes a token from (not owned).
     RequestBudget& budget() const { return budget_; }
 
   private:

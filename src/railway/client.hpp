@@ -87,8 +87,9 @@ class RailwayClient final : public RailwayApi {
     /// A workspace's plan and usage limit (quota checks).
     ApiResult<WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id) override;
 
-    /// The budget as of now, and what it can watch at `check_interval`.
+    /// The budget as of now.
     BudgetSnapshot Budget() const override { return engine_.budget().Snapshot(); }
+    /// What the budget can watch at `check_interval` with this client's batch size.
     FleetCapacity Capacity(core::Duration check_interval, long long deployments = 0) const {
         return engine_.budget().Capacity(check_interval, engine_.config().batch_size, deployments);
     }

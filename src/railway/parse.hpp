@@ -25,8 +25,11 @@ util::Result<std::vector<LogLine>> ParseLogLines(const nlohmann::json& list);
 
 /// A `deploymentEvents` connection, in Railway's order.
 util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(const nlohmann::json& connection);
+/// `serviceInstance` (health settings; domains: service domains, then custom ones).
 util::Result<ServiceInstanceInfo> ParseServiceInstance(const nlohmann::json& node);
+/// `platformStatus`.
 util::Result<PlatformStatus> ParsePlatformStatus(const nlohmann::json& node);
+/// `workspace { plan customer { … usageLimit } }`.
 util::Result<WorkspaceUsage> ParseWorkspaceUsage(const nlohmann::json& node);
 
 /// `me { id email name }` → an account token's TokenInfo.

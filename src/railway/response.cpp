@@ -54,6 +54,11 @@ bool LooksLikeHtml(std::string_view body) {
            body.find("<!DOCTYPE") != std::string_view::npos;
 }
 
+// `lead` + `text` in quotes + `tail`, or nothing when there is no text.
+std::string QuoteIf(std::string_view lead, const std::string& text, std::string_view tail = "") {
+    return text.empty() ? std::string() : fmt::format("{}\"{}\"{}", lead, text, tail);
+}
+
 // What, besides the classified facts, a message may quote. Every text here is raw: Word()
 // redacts before it excerpts.
 struct Detail {
@@ -100,8 +105,8 @@ std::string Word(const core::ApiClassification& verdict, const core::ApiFailure&
     if (f.transport != TransportErrorKind::kNone) {
         return TransportText(f.transport, c, RedactedExcerpt(d.transport_message, c.secret, 300));
     }
-    const std::string body_text = RedactedExcerpt(
-        LooksLikeHtml(d.body) && !HtmlTitle(d.body).empty() ? HtmlTitle(d.body) : d.body, c.secret, kBodyTextChars);
+    const std::string title = HtmlTitle(d.body);
+    const std::string body_text = RedactedExcerpt(title.empty() ? d.body : title, c.secret, kBodyTextChars);
     switch (verdict.kind) {
         case ApiFailureKind::kAuth:
             if (quoted.empty())
@@ -128,9 +133,8 @@ std::string Word(const core::ApiClassification& verdict, const core::ApiFailure&
                 op, label, quoted.empty() ? body_text : quoted);
         }
         case ApiFailureKind::kEndpoint:
-            return fmt::format(
-                "{}: {} answered HTTP {}{}{}{}, which is not Railway's GraphQL API; check RAILWAY_API_URL", op,
-                c.endpoint, status, body_text.empty() ? "" : " (\"", body_text, body_text.empty() ? "" : "\")");
+            return fmt::format("{}: {} answered HTTP {}{}, which is not Railway's GraphQL API; check RAILWAY_API_URL",
+                               op, c.endpoint, status, QuoteIf(" (", body_text, ")"));
         case ApiFailureKind::kPrecondition:
             return fmt::format("{}: not sent: {}", op, f.precondition);
         case ApiFailureKind::kRateLimited:
@@ -152,9 +156,8 @@ std::string Word(const core::ApiClassification& verdict, const core::ApiFailure&
             return fmt::format("{}: Railway's rate limit (\"{}\"); railwatch waits and retries", op, quoted);
         case ApiFailureKind::kUnavailable:
             if (status >= 500) {
-                const std::string& text = quoted.empty() ? body_text : quoted;
-                return fmt::format("{}: Railway answered HTTP {} (server error, usually temporary){}{}{}", op, status,
-                                   text.empty() ? "" : ": \"", text, text.empty() ? "" : "\"");
+                return fmt::format("{}: Railway answered HTTP {} (server error, usually temporary){}", op, status,
+                                   QuoteIf(": ", quoted.empty() ? body_text : quoted));
             }
             return fmt::format("{}: Railway had an internal error (\"{}\"); usually temporary", op, quoted);
         case ApiFailureKind::kTimeout:
@@ -166,10 +169,9 @@ std::string Word(const core::ApiClassification& verdict, const core::ApiFailure&
                                    RedactedExcerpt(d.what, c.secret, 300));
             }
             return fmt::format(
-                "{}: Railway's answer was not GraphQL JSON (HTTP {}, {} bytes{}{}{}): is "
-                "RAILWAY_API_URL ({}) Railway's GraphQL endpoint?",
-                op, status, d.body.size(), body_text.empty() ? "" : ": \"", body_text, body_text.empty() ? "" : "\"",
-                c.endpoint);
+                "{}: Railway's answer was not GraphQL JSON (HTTP {}, {} bytes{}): is RAILWAY_API_URL ({}) Railway's "
+                "GraphQL endpoint?",
+                op, status, d.body.size(), QuoteIf(": ", body_text), c.endpoint);
         case ApiFailureKind::kCancelled:  // only transport errors are cancelled: worded above
         case ApiFailureKind::kUnknown:
             break;
@@ -178,8 +180,7 @@ std::string Word(const core::ApiClassification& verdict, const core::ApiFailure&
         return fmt::format("{}: Railway returned an error: \"{}\"{}", op, quoted,
                            decider != nullptr && !decider->code.empty() ? fmt::format(" ({})", decider->code) : "");
     }
-    return fmt::format("{}: Railway answered HTTP {}{}{}{}", op, status, body_text.empty() ? "" : ": \"", body_text,
-                       body_text.empty() ? "" : "\"");
+    return fmt::format("{}: Railway answered HTTP {}{}", op, status, QuoteIf(": ", body_text));
 }
 
 // The one path from facts to an ApiError: the core's verdict, its ErrorCode, and the words.

@@ -44,6 +44,7 @@ std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<co
 /// (at most `max_attempts`).
 class StatusChecker {
   public:
+    /// Runs its requests through `engine` (not owned; must outlive the checker).
     explicit StatusChecker(CallEngine& engine);
 
     /// One result per id, in the order given. Blocks.
