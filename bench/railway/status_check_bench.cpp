@@ -52,17 +52,13 @@ void BM_StatusCheck(benchmark::State& state) {
     response.status = 200;
     response.body = Answer(n);
     const ErrorContext context{"bench", "http://x", TokenKind::kAccount, "t"};
-    std::vector<std::pair<std::size_t, ApiResult<Deployment>>> out;
-    std::vector<std::size_t> retry;
     for (auto _ : state) {
         std::string body = client.BuildStatusBatchBody(ids);
         benchmark::DoNotOptimize(body);
         auto envelope = InterpretResponse(response, context);
-        out.clear();
-        retry.clear();
-        client.MapStatusBatch(*envelope, ids, out, retry, 0);
-        if (out.size() != n) state.SkipWithError("mapping lost deployments");
-        benchmark::DoNotOptimize(out);
+        auto readings = ReadStatusBatch(*envelope, ids, context);
+        if (readings.size() != n || !readings.back().result) state.SkipWithError("mapping lost deployments");
+        benchmark::DoNotOptimize(readings);
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
     state.counters["status_checks_per_s"] =

@@ -347,93 +347,110 @@ Classification FromHit(const Hit& hit, std::string_view text) {
 
 // ---- API failures
 
-struct ApiMessageRule {
-    std::string_view pattern;
-    ErrorClass error_class;
-    std::string_view reason;
-    bool retryable;
-};
+using Kind = ApiFailureKind;
 
-// GraphQL `errors[].message` texts Railway is known to send (../railway-api/FACTS.md §6).
+// GraphQL `errors[].message` texts Railway is known to send (../railway-api/FACTS.md §6). Railway
+// puts extensions.code INTERNAL_SERVER_ERROR on every error, so the message decides first.
+// "project token not found" comes before "not found".
 constexpr std::array kApiMessageRules = std::to_array<ApiMessageRule>({
-    {"not authorized", kAuth, "Railway rejected the token (invalid, expired, or not allowed to see this resource)",
-     false},
-    {"project token not found", kAuth, "Railway does not know this project token", false},
-    {"two factor authentication required", kAuth,
-     "the workspace requires two-factor authentication for this token's user", false},
-    {"unauthenticated", kAuth, kRailwayToken, false},
-    {"unauthorized", kAuth, kRailwayToken, false},
-    {"rate limit", kRes, "Railway's API request budget is used up", true},
-    {"too many requests", kRes, "Railway's API request budget is used up", true},
-    {"problem processing request", kConfig,
-     "Railway could not process an argument (e.g. a log date outside retention, a bad id)", false},
-    {"not found", kConfig, "Railway does not know this id (project, service, environment or deployment)", false},
-    {"cannot query field", kConfig, "the GraphQL document does not match Railway's schema", false},
-    {"unknown argument", kConfig, "the GraphQL document does not match Railway's schema", false},
-    {"syntax error", kConfig, "the GraphQL document does not parse", false},
-    {"internal server error", kNet, "Railway had an internal error", true},
+    {"not authorized", kAuth, Kind::kAuth, false,
+     "Railway rejected the token (invalid, expired, or not allowed to see this resource)"},
+    {"project token not found", kAuth, Kind::kAuth, false, "Railway does not know this project token"},
+    {"two factor authentication required", kAuth, Kind::kAuth, false,
+     "the workspace requires two-factor authentication for this token's user"},
+    {"unauthenticated", kAuth, Kind::kAuth, false, kRailwayToken},
+    {"unauthorized", kAuth, Kind::kAuth, false, kRailwayToken},
+    {"rate limit", kRes, Kind::kRateLimited, true, "Railway's API request budget is used up"},
+    {"too many requests", kRes, Kind::kRateLimited, true, "Railway's API request budget is used up"},
+    {"problem processing request", kConfig, Kind::kInvalidArgument, false,
+     "Railway could not process an argument (e.g. a log date outside retention, a bad id)"},
+    {"not found", kConfig, Kind::kNotFound, false,
+     "Railway does not know this id (project, service, environment or deployment)"},
+    {"cannot query field", kConfig, Kind::kBadDocument, false, "the GraphQL document does not match Railway's schema"},
+    {"unknown argument", kConfig, Kind::kBadDocument, false, "the GraphQL document does not match Railway's schema"},
+    {"syntax error", kConfig, Kind::kBadDocument, false, "the GraphQL document does not parse"},
+    {"internal server error", kNet, Kind::kUnavailable, true, "Railway had an internal error"},
 });
-
-struct ApiCodeRule {
-    std::string_view code;
-    ErrorClass error_class;
-    std::string_view reason;
-    bool retryable;
-};
 
 constexpr std::array kApiCodeRules = std::to_array<ApiCodeRule>({
-    {"graphql_parse_failed", kConfig, "the GraphQL document does not parse", false},
-    {"graphql_validation_failed", kConfig, "the GraphQL document does not match Railway's schema", false},
-    {"bad_user_input", kConfig, "Railway rejected an argument of the request", false},
-    {"unauthenticated", kAuth, kRailwayToken, false},
-    {"forbidden", kAuth, kRailwayToken, false},
-    {"internal_server_error", kNet, "Railway had an internal error", true},
+    {"graphql_parse_failed", kConfig, Kind::kBadDocument, false, "the GraphQL document does not parse"},
+    {"graphql_validation_failed", kConfig, Kind::kBadDocument, false,
+     "the GraphQL document does not match Railway's schema"},
+    {"bad_user_input", kConfig, Kind::kInvalidArgument, false, "Railway rejected an argument of the request"},
+    {"unauthenticated", kAuth, Kind::kAuth, false, kRailwayToken},
+    {"forbidden", kAuth, Kind::kAuth, false, kRailwayToken},
+    {"internal_server_error", kNet, Kind::kUnavailable, true,
+     "Railway had an internal error, and its message says nothing more"},
 });
 
-Classification ClassifyTransport(TransportErrorKind kind) {
+ApiClassification Verdict(ErrorClass error_class, Kind kind, bool retryable, std::string_view reason,
+                          std::string_view evidence, int deciding_error = -1) {
+    ApiClassification out;
+    out.error_class = error_class;
+    out.reason = std::string(reason);
+    out.evidence = Trimmed(evidence);
+    out.retryable = retryable;
+    out.kind = kind;
+    out.deciding_error = deciding_error;
+    return out;
+}
+
+ApiClassification ClassifyTransport(TransportErrorKind kind) {
     const std::string_view evidence = ToString(kind);
     switch (kind) {
         case TransportErrorKind::kDns:
-            return Make(kNet, "the Railway API host name did not resolve (DNS)", evidence, true);
+            return Verdict(kNet, Kind::kUnavailable, true, "the Railway API host name did not resolve (DNS)", evidence);
         case TransportErrorKind::kConnect:
-            return Make(kNet, "could not connect to the Railway API", evidence, true);
+            return Verdict(kNet, Kind::kUnavailable, true, "could not connect to the Railway API", evidence);
         case TransportErrorKind::kReset:
-            return Make(kNet, "the connection to the Railway API was reset", evidence, true);
+            return Verdict(kNet, Kind::kUnavailable, true, "the connection to the Railway API was reset", evidence);
         case TransportErrorKind::kTimeout:
             // A request deadline, not a deployment deadline: transient, so NETWORK (retry), not
             // TIMEOUT (whose reaction is about deployments running too long).
-            return Make(kNet, "the Railway API did not answer before the request deadline", evidence, true);
+            return Verdict(kNet, Kind::kTimeout, true, "the Railway API did not answer before the request deadline",
+                           evidence);
         case TransportErrorKind::kTls:
             // Handshake/verification failures rarely heal by themselves: a wrong RAILWAY_API_URL,
             // a missing CA bundle or an intercepting proxy. A person has to look.
-            return Make(kConfig, "TLS with the Railway API failed: check RAILWAY_API_URL and the CA certificates",
-                        evidence);
+            return Verdict(kConfig, Kind::kUnavailable, false,
+                           "TLS with the Railway API failed: check RAILWAY_API_URL and the CA certificates", evidence);
         case TransportErrorKind::kCancelled:
-            return Make(ErrorClass::kUnknown, "the request was cancelled locally (shutdown)", evidence);
+            return Verdict(ErrorClass::kUnknown, Kind::kCancelled, false,
+                           "the request was cancelled locally (shutdown)", evidence);
         case TransportErrorKind::kOther:
         case TransportErrorKind::kNone:
             break;
     }
-    return Make(ErrorClass::kUnknown, "the HTTP transport failed for an unknown reason", evidence);
+    // Nothing is known, but nothing says the next try fails the same way: a read may be repeated.
+    return Verdict(ErrorClass::kUnknown, Kind::kUnavailable, true, "the HTTP transport failed for an unknown reason",
+                   evidence);
 }
 
-Classification ClassifyHttpStatus(int status) {
+// HTTP statuses that are not 2xx, 401, 403, 408, 429 or a retryable 5xx (decided earlier).
+ApiClassification ClassifyOtherHttpStatus(int status) {
     const std::string evidence = "HTTP " + std::to_string(status);
-    if (status == 408) return Make(kNet, "the Railway API timed out the request (408)", evidence, true);
     if (status == 501 || status == 505) {
-        return Make(kConfig, "the server does not support this request: check RAILWAY_API_URL", evidence);
+        return Verdict(kConfig, Kind::kEndpoint, false,
+                       "the server does not support this request: check RAILWAY_API_URL", evidence);
     }
-    if (status >= 500) return Make(kNet, "the Railway API is failing or overloaded (5xx)", evidence, true);
     if (status == 400) {
         // Railway answers 400 for documents that do not parse or validate: our request is wrong.
-        return Make(kConfig, "Railway rejected the request document (400)", evidence);
+        return Verdict(kConfig, Kind::kBadDocument, false, "Railway rejected the request document (400)", evidence);
     }
-    if (status == 404) return Make(kConfig, "no GraphQL endpoint here (404): check RAILWAY_API_URL", evidence);
+    if (status == 404) {
+        return Verdict(kConfig, Kind::kEndpoint, false, "no GraphQL endpoint here (404): check RAILWAY_API_URL",
+                       evidence);
+    }
     if (status >= 300 && status < 400) {
-        return Make(kConfig, "the API URL redirects (not followed): check RAILWAY_API_URL", evidence);
+        return Verdict(kConfig, Kind::kEndpoint, false, "the API URL redirects (not followed): check RAILWAY_API_URL",
+                       evidence);
     }
-    if (status >= 400) return Make(kConfig, "Railway rejected the request (4xx)", evidence);
-    return Make(ErrorClass::kUnknown, "unexpected HTTP status", evidence);
+    if (status >= 400) return Verdict(kConfig, Kind::kUnknown, false, "Railway rejected the request (4xx)", evidence);
+    return Verdict(ErrorClass::kUnknown, Kind::kUnknown, false, "unexpected HTTP status", evidence);
+}
+
+bool IsRetryableServerStatus(int status) {
+    return status >= 500 && status != 501 && status != 505;
 }
 
 }  // namespace
@@ -471,7 +488,51 @@ Classification ClassifyMessage(std::string_view message) {
     return Classification{ErrorClass::kUnknown, "no rule matched", Trimmed(message), false};
 }
 
-Classification ClassifyApiFailure(const ApiFailure& failure) {
+std::string_view ToString(ApiFailureKind kind) {
+    switch (kind) {
+        case Kind::kAuth:
+            return "auth";
+        case Kind::kNotFound:
+            return "not_found";
+        case Kind::kInvalidArgument:
+            return "invalid_argument";
+        case Kind::kBadDocument:
+            return "bad_document";
+        case Kind::kEndpoint:
+            return "endpoint";
+        case Kind::kPrecondition:
+            return "precondition";
+        case Kind::kRateLimited:
+            return "rate_limited";
+        case Kind::kUnavailable:
+            return "unavailable";
+        case Kind::kTimeout:
+            return "timeout";
+        case Kind::kMalformed:
+            return "malformed";
+        case Kind::kCancelled:
+            return "cancelled";
+        case Kind::kUnknown:
+            return "unknown";
+    }
+    return "unknown";
+}
+
+std::span<const ApiMessageRule> ApiMessageRules() {
+    return kApiMessageRules;
+}
+
+std::span<const ApiCodeRule> ApiCodeRules() {
+    return kApiCodeRules;
+}
+
+ApiClassification ClassifyApiFailure(const ApiFailure& failure) {
+    if (!failure.precondition.empty()) {
+        // Nothing was sent: a check made first (e.g. canRedeploy) says the call cannot succeed
+        // as things are. A person has to change something; asking again changes nothing.
+        return Verdict(kConfig, Kind::kPrecondition, false, "Railway's state does not allow this call",
+                       failure.precondition);
+    }
     if (failure.transport != TransportErrorKind::kNone) return ClassifyTransport(failure.transport);
 
     const int status = failure.http_status;
@@ -480,49 +541,67 @@ Classification ClassifyApiFailure(const ApiFailure& failure) {
     // Cloudflare to restrict access"), mean the request budget is used up: RESOURCE, because the
     // remedy is fewer requests or a bigger plan, never a redeploy (NETWORK's reaction, which would
     // spend more requests). The call itself is retried after Retry-After.
-    if (status == 429) return Make(kRes, "Railway's API request budget is used up (429)", status_text, true);
-    if (failure.malformed_body && status == 403) {
-        return Make(kRes,
-                    "Railway's edge refused the request with an HTML page (rate limit for unidentified traffic; "
-                    "keep a query string such as ?source=railwatch on the API URL)",
-                    status_text, true);
+    if (status == 429) {
+        return Verdict(kRes, Kind::kRateLimited, true, "Railway's API request budget is used up (429)", status_text);
+    }
+    if (failure.malformed_body && (failure.edge_page || status == 403)) {
+        return Verdict(kRes, Kind::kRateLimited, true,
+                       "Railway's edge refused the request with an HTML page (rate limit for unidentified traffic; "
+                       "keep a query string such as ?source=railwatch on the API URL)",
+                       status_text);
     }
     if (status == 401 || status == 403) {
-        return Make(kAuth, "Railway rejected the token (" + std::to_string(status) + ")", status_text);
+        return Verdict(kAuth, Kind::kAuth, false, "Railway rejected the token (" + std::to_string(status) + ")",
+                       status_text);
+    }
+    // A server failure says nothing about the request: whatever the body says, try again later.
+    if (status == 408) {
+        return Verdict(kNet, Kind::kTimeout, true, "the Railway API timed out the request (408)", status_text);
+    }
+    if (IsRetryableServerStatus(status)) {
+        return Verdict(kNet, Kind::kUnavailable, true, "the Railway API is failing or overloaded (5xx)", status_text);
     }
 
-    for (const std::string& message : failure.graphql_messages) {
-        const std::string lowered = ToLower(message);
+    // Message first: the code is the same for every error Railway sends.
+    const auto& errors = failure.graphql_errors;
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        const std::string lowered = ToLower(errors[i].message);
         for (const ApiMessageRule& rule : kApiMessageRules) {
-            if (Matches(lowered, rule.pattern)) return Make(rule.error_class, rule.reason, message, rule.retryable);
-        }
-    }
-    if (!failure.graphql_code.empty()) {
-        const std::string code = ToLower(failure.graphql_code);
-        for (const ApiCodeRule& rule : kApiCodeRules) {
-            if (code == rule.code) {
-                const std::string_view evidence = failure.graphql_messages.empty()
-                                                      ? std::string_view(failure.graphql_code)
-                                                      : std::string_view(failure.graphql_messages.front());
-                return Make(rule.error_class, rule.reason, evidence, rule.retryable);
+            if (Matches(lowered, rule.pattern)) {
+                return Verdict(rule.error_class, rule.kind, rule.retryable, rule.reason, errors[i].message,
+                               static_cast<int>(i));
             }
         }
     }
-    if (status != 0 && (status < 200 || status >= 300)) return ClassifyHttpStatus(status);
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        if (errors[i].code.empty()) continue;
+        const std::string code = ToLower(errors[i].code);
+        for (const ApiCodeRule& rule : kApiCodeRules) {
+            if (code == rule.code) {
+                const std::string_view evidence =
+                    errors[i].message.empty() ? std::string_view(errors[i].code) : std::string_view(errors[i].message);
+                return Verdict(rule.error_class, rule.kind, rule.retryable, rule.reason, evidence, static_cast<int>(i));
+            }
+        }
+    }
+    if (status != 0 && (status < 200 || status >= 300)) return ClassifyOtherHttpStatus(status);
     if (failure.malformed_body) {
         // A 2xx that is not our JSON: an edge, proxy or captive portal answered. Transient.
-        return Make(kNet, "the API answered with something that is not GraphQL JSON (HTML from a proxy?)", status_text,
-                    true);
+        return Verdict(kNet, Kind::kMalformed, true,
+                       "the API answered with something that is not the JSON railwatch expected", status_text);
     }
-    for (const std::string& message : failure.graphql_messages) {
-        Classification c = ClassifyMessage(message);
-        if (c.error_class != ErrorClass::kUnknown) return c;
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        const Classification c = ClassifyMessage(errors[i].message);
+        if (c.error_class != ErrorClass::kUnknown) {
+            return Verdict(c.error_class, Kind::kUnknown, false, c.reason, errors[i].message, static_cast<int>(i));
+        }
     }
-    if (!failure.graphql_messages.empty()) {
-        return Make(ErrorClass::kUnknown, "Railway returned an error railwatch does not recognise",
-                    failure.graphql_messages.front());
+    if (!errors.empty()) {
+        return Verdict(ErrorClass::kUnknown, Kind::kUnknown, false,
+                       "Railway returned an error railwatch does not recognise", errors.front().message, 0);
     }
-    return Make(ErrorClass::kUnknown, "the call failed without any detail", status == 0 ? "" : status_text);
+    return Verdict(ErrorClass::kUnknown, Kind::kUnknown, false, "the call failed without any detail",
+                   status == 0 ? "" : status_text);
 }
 
 bool IsRetryableApiFailure(const ApiFailure& failure) {

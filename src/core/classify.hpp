@@ -14,8 +14,9 @@
 /// deployment left (log lines, deployment-event errors), to one of the six error classes.
 /// Pure and table-driven; the rules are listed in docs/ERRORS.md.
 ///
-///   ClassifyApiFailure(ApiFailure)             -> Classification (+ retryable: retry the call?)
+///   ClassifyApiFailure(ApiFailure)             -> ApiClassification (class, kind, retryable)
 ///   IsRetryableApiFailure(ApiFailure)          -> bool
+///   ApiMessageRules(), ApiCodeRules()          -> the API rule tables (for docs and tests)
 ///   ClassifyDeploymentFailure(FailureEvidence) -> Classification
 ///   ClassifyMessage(text)                      -> Classification (kUnknown when nothing matches)
 ///   MessageRules()                             -> the static rule table (for docs and tests)
@@ -37,14 +38,46 @@ enum class TransportErrorKind {
 
 std::string_view ToString(TransportErrorKind kind);
 
-/// Everything known about one failed API call. Never holds a secret.
+/// One entry of a GraphQL `errors` array: the facts classification reads. Never holds a secret.
+struct GraphqlErrorFacts {
+    std::string message;    ///< errors[].message
+    std::string code;       ///< errors[].extensions.code; empty when absent
+    std::string path_head;  ///< first element of errors[].path ("d3", "deployment"); empty when absent
+    std::string trace_id;   ///< errors[].extensions.traceId; empty when absent
+};
+
+/// Everything known about one failed API call (or one failed alias of a batch). Never holds a
+/// secret.
 struct ApiFailure {
     TransportErrorKind transport = TransportErrorKind::kNone;
-    int http_status = 0;                        ///< 0 when no HTTP response arrived
-    std::vector<std::string> graphql_messages;  ///< errors[].message, in order
-    std::string graphql_code;                   ///< errors[0].extensions.code, if any
-    bool malformed_body = false;                ///< body was not the JSON we expected (HTML, garbage)
+    int http_status = 0;                            ///< 0 when no HTTP response arrived
+    std::vector<GraphqlErrorFacts> graphql_errors;  ///< the answer's errors, in order
+    bool malformed_body = false;                    ///< body was not the JSON we expected (HTML, garbage)
+    bool edge_page = false;                         ///< the body is an HTML page from Railway's edge (Cloudflare)
+    /// Non-empty when railwatch did not send a request because a check it made first failed
+    /// (e.g. "canRedeploy is false"): says what failed.
+    std::string precondition;
 };
+
+/// What a failed API call means for the code that made it: the branch it takes. The caller maps
+/// it to its own error codes (railway/response.cpp maps it to util::ErrorCode).
+enum class ApiFailureKind {
+    kAuth,             ///< the token is refused (invalid, expired, not allowed here)
+    kNotFound,         ///< Railway does not know the id
+    kInvalidArgument,  ///< Railway rejected an argument ("Problem processing request", BAD_USER_INPUT)
+    kBadDocument,      ///< Railway rejected railwatch's GraphQL document (a railwatch bug)
+    kEndpoint,         ///< the URL does not lead to a GraphQL API (3xx, 404, 501, 505)
+    kPrecondition,     ///< not sent: a check made first says the call cannot succeed
+    kRateLimited,      ///< 429, the edge's HTML refusal, or a rate-limit message
+    kUnavailable,      ///< transport trouble, 5xx, Railway's internal errors
+    kTimeout,          ///< no answer in time (transport deadline, HTTP 408)
+    kMalformed,        ///< an answer railwatch cannot read (not JSON, missing fields)
+    kCancelled,        ///< cancelled locally (shutdown)
+    kUnknown,          ///< nothing recognised
+};
+
+/// "auth", "not_found", ... (stable, lower case: for docs and logs).
+std::string_view ToString(ApiFailureKind kind);
 
 /// Evidence left by a failed, crashed or stalled deployment.
 struct FailureEvidence {
@@ -64,6 +97,15 @@ struct Classification {
     /// API failures only: true when repeating the same call later may succeed (transport
     /// trouble, 5xx, 429 / edge rate limit). Always false for deployment evidence.
     bool retryable = false;
+};
+
+/// The verdict on a failed API call: the class and whether repeating the call may help
+/// (Classification), plus the branch the caller takes (`kind`) and which GraphQL error decided.
+struct ApiClassification : Classification {
+    ApiFailureKind kind = ApiFailureKind::kUnknown;
+    /// Index into ApiFailure::graphql_errors of the error whose message or code decided; -1 when
+    /// no GraphQL error did (transport, HTTP status, body).
+    int deciding_error = -1;
 };
 
 /// How much a rule says about the root cause. A strong match anywhere in the evidence beats a weak
@@ -88,9 +130,37 @@ struct MessageRule {
 /// (within one strength, the first matching row wins).
 std::span<const MessageRule> MessageRules();
 
-/// Classifies a failed Railway API call. Order: transport error, HTTP 429 / edge refusal (HTML),
-/// HTTP 401/403, GraphQL messages, GraphQL code, other HTTP status, malformed body, message table.
-Classification ClassifyApiFailure(const ApiFailure& failure);
+/// One row of the API message table: a GraphQL error whose lower-cased message contains
+/// `pattern` ('*' as in MessageRule) is of `error_class` and `kind`.
+struct ApiMessageRule {
+    std::string_view pattern;  ///< lower case
+    ErrorClass error_class;
+    ApiFailureKind kind;
+    bool retryable;
+    std::string_view reason;
+};
+
+/// One row of the API code table: a GraphQL error whose `extensions.code` equals `code`
+/// (case-insensitive). Consulted only when no error's message is in the message table: Railway
+/// puts INTERNAL_SERVER_ERROR on every error, "Not Authorized" included.
+struct ApiCodeRule {
+    std::string_view code;  ///< lower case
+    ErrorClass error_class;
+    ApiFailureKind kind;
+    bool retryable;
+    std::string_view reason;
+};
+
+/// The API message table, in priority order (the first matching row wins).
+std::span<const ApiMessageRule> ApiMessageRules();
+/// The API code table.
+std::span<const ApiCodeRule> ApiCodeRules();
+
+/// Classifies a failed Railway API call: the one place that decides an API failure's class,
+/// kind and retryability (docs/ERRORS.md lists the order). Order: precondition, transport error,
+/// HTTP 429 / edge refusal (HTML), HTTP 401/403, HTTP 408/5xx, GraphQL messages (every error's,
+/// in order), GraphQL codes, other HTTP status, malformed body, message table.
+ApiClassification ClassifyApiFailure(const ApiFailure& failure);
 
 /// Same as ClassifyApiFailure(failure).retryable. Note: whether a *write* may be repeated is the
 /// caller's decision (Railway advises retrying mutations only when no answer arrived, or on 429).

@@ -247,6 +247,13 @@ void CurlTransport::Run() {
             curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
             if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
             curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+            if (!req.idempotent) {
+                // libcurl re-sends a request by itself when a reused connection turns out dead
+                // (the peer closed it after reading the request): a new connection that is never
+                // reused leaves it nothing to re-send on.
+                curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+                curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+            }
             curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
             curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ClampMillis(req.timeout));
             curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,

@@ -31,7 +31,9 @@ struct CurlTransportOptions {
 /// libcurl multi on one worker thread (`curl_multi_poll` + `curl_multi_wakeup`): connection reuse,
 /// HTTP/2 over TLS when the server offers it (CURL_HTTP_VERSION_2TLS, multiplexed), a per-host
 /// connection cap, a per-request timeout, cancellation and TLS verification that cannot be turned
-/// off. Redirects are not followed.
+/// off. Redirects are not followed. A request with `idempotent == false` gets a fresh connection
+/// that is closed after it (CURLOPT_FRESH_CONNECT + CURLOPT_FORBID_REUSE), so libcurl never
+/// re-sends it on its own.
 ///
 /// Thread-safety: Submit/Cancel from any thread. Completions run on the worker thread; a
 /// completion may call Submit or Cancel. The destructor cancels everything outstanding (each

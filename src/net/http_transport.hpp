@@ -27,6 +27,12 @@ struct HttpRequest {
     HttpHeaders headers;
     std::string body;
     core::Duration timeout = core::Seconds(30);
+    /// Whether the transport may send this request more than once on its own. HTTP clients
+    /// silently re-send a request when a reused keep-alive connection turns out to be dead,
+    /// although the server may have received (and acted on) the first copy. False for requests
+    /// with effects (a GraphQL mutation): the transport then sends it on a connection of its own
+    /// that is used for nothing else, so it reaches the server at most once per Submit.
+    bool idempotent = true;
 };
 
 /// The outcome of one exchange: either an HTTP answer (`error == kNone`, any status code), or a

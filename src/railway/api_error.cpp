@@ -33,4 +33,8 @@ std::string Excerpt(std::string_view text, std::size_t max_chars) {
     return out;
 }
 
+std::string RedactedExcerpt(std::string_view text, std::string_view secret, std::size_t max_chars) {
+    return Excerpt(Redact(std::string(text), secret), max_chars);
+}
+
 }  // namespace railwatch::railway

@@ -14,16 +14,19 @@
 namespace railwatch::railway {
 
 /// One failed API call (or one failed alias of a batch): what a person reads (`message`), what
-/// code branches on (`code`, `retryable`), and the raw facts for the core's classifier
-/// (`failure`, `error_class`). No field ever holds a token.
+/// code branches on (`code`, `kind`, `retryable`), and the raw facts the core classified
+/// (`failure`). `error_class`, `kind` and `retryable` are the core's verdict
+/// (core::ClassifyApiFailure); `code` is mapped from `kind`. No field ever holds a token.
 struct ApiError {
     util::ErrorCode code = util::ErrorCode::kInternal;
-    std::string message;
+    std::string message;  ///< what happened and what to do; ends with "(Railway traceId …)" when known
     core::ApiFailure failure;
-    core::ErrorClass error_class = core::ErrorClass::kUnknown;  ///< from core::ClassifyApiFailure
+    core::ErrorClass error_class = core::ErrorClass::kUnknown;
+    core::ApiFailureKind kind = core::ApiFailureKind::kUnknown;
     bool retryable = false;
     std::optional<core::Duration> retry_after;  ///< from a 429's Retry-After
     int attempts = 0;                           ///< requests sent for this result
+    std::string trace_id;                       ///< Railway's extensions.traceId of the deciding error, if any
 
     /// As a util::Error (code + message).
     util::Error ToError() const { return util::Error(code, message); }
@@ -40,6 +43,11 @@ inline constexpr std::size_t kMinRedactedSecretSize = 6;
 std::string Redact(std::string text, std::string_view secret);
 
 /// At most `max_chars` of `text` on one line (control characters as spaces), with "…" when cut.
+/// Does not redact: for text that may hold a secret use RedactedExcerpt.
 std::string Excerpt(std::string_view text, std::size_t max_chars = 120);
+
+/// Excerpt of `text` with `secret` redacted first, so that a cut can never leave part of the
+/// secret behind where Redact would no longer recognise it.
+std::string RedactedExcerpt(std::string_view text, std::string_view secret, std::size_t max_chars = 120);
 
 }  // namespace railwatch::railway

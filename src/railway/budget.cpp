@@ -22,8 +22,70 @@ std::optional<long long> ParseInteger(std::string_view text) {
 }
 
 constexpr double kSecondsPerHour = 3600.0;
+// Windows up to this long are the per-second kind (a reset this close, a policy window this short).
+constexpr core::Duration kShortWindow = core::Seconds(60);
+constexpr long long kMaxLimit = 1'000'000;
+
+std::string_view Trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    return text;
+}
+
+// Splits `text` on `separator`, trimming each piece.
+std::vector<std::string_view> Split(std::string_view text, char separator) {
+    std::vector<std::string_view> out;
+    for (;;) {
+        const auto at = text.find(separator);
+        out.push_back(Trim(text.substr(0, at)));
+        if (at == std::string_view::npos) return out;
+        text.remove_prefix(at + 1);
+    }
+}
+
+int ClampLimit(long long value) {
+    return static_cast<int>(std::clamp<long long>(value, 1, kMaxLimit));
+}
 
 }  // namespace
+
+std::vector<RateLimitPolicyItem> ParseRateLimitPolicy(std::string_view value) {
+    std::vector<RateLimitPolicyItem> items;
+    for (std::string_view item : Split(value, ',')) {
+        RateLimitPolicyItem parsed;
+        const auto params = Split(item, ';');
+        // Drafts up to 06 lead with the quota; later ones lead with a name and carry q=.
+        if (auto quota = ParseInteger(params.front())) parsed.quota = *quota;
+        for (std::size_t i = 1; i < params.size(); ++i) {
+            const std::string_view param = params[i];
+            if (param.size() < 2 || param[1] != '=') continue;
+            const auto number = ParseInteger(param.substr(2));
+            if (!number) continue;
+            if (param[0] == 'q') parsed.quota = *number;
+            if (param[0] == 'w') parsed.window_s = *number;
+        }
+        if (parsed.quota > 0 && parsed.window_s > 0) items.push_back(parsed);
+    }
+    return items;
+}
+
+RateLimitWindow RateLimitWindowOf(long long limit, std::optional<core::Duration> reset_in,
+                                  const std::vector<RateLimitPolicyItem>& policy, int hour_limit) {
+    const auto of_item = [](const RateLimitPolicyItem& item) {
+        return core::Seconds(item.window_s) <= kShortWindow ? RateLimitWindow::kSecond : RateLimitWindow::kHour;
+    };
+    for (const auto& item : policy) {
+        if (item.quota == limit) return of_item(item);
+    }
+    if (policy.size() == 1) return of_item(policy.front());
+    if (reset_in) {
+        if (*reset_in > kShortWindow) return RateLimitWindow::kHour;
+        return limit >= hour_limit ? RateLimitWindow::kHour : RateLimitWindow::kSecond;
+    }
+    return limit >= hour_limit ? RateLimitWindow::kHour : RateLimitWindow::kUnknown;
+}
 
 FleetCapacity ComputeFleetCapacity(int hour_limit, int second_limit, core::Duration check_interval,
                                    std::size_t batch_size, long long deployments) {
@@ -94,30 +156,57 @@ BudgetGrant RequestBudget::TryAcquire() {
 }
 
 void RequestBudget::Observe(int http_status, const net::HttpHeaders& headers) {
-    const auto limit = net::FindHeader(headers, "X-RateLimit-Limit");
-    const auto remaining = net::FindHeader(headers, "X-RateLimit-Remaining");
-    const auto reset = net::FindHeader(headers, "X-RateLimit-Reset");
+    const auto limit_header = net::FindHeader(headers, "X-RateLimit-Limit");
+    const auto remaining_header = net::FindHeader(headers, "X-RateLimit-Remaining");
+    const auto reset_header = net::FindHeader(headers, "X-RateLimit-Reset");
+    const auto policy_header = net::FindHeader(headers, "RateLimit-Policy");
     const auto retry_after = net::FindHeader(headers, "Retry-After");
 
     std::lock_guard lock(mutex_);
     const auto now = clock_.Steady();
+    const auto wall_now = clock_.Now();
     RefillLocked(now);
-    if (limit) {
-        if (auto value = ParseInteger(*limit); value && *value > 0) {
-            hour_limit_ = static_cast<int>(std::min<long long>(*value, 1'000'000));
+
+    const std::vector<RateLimitPolicyItem> policy =
+        policy_header ? ParseRateLimitPolicy(*policy_header) : std::vector<RateLimitPolicyItem>{};
+    for (const auto& item : policy) {
+        if (core::Seconds(item.window_s) <= kShortWindow) {
+            second_limit_ = ClampLimit(item.quota / item.window_s);
+        } else {
+            hour_limit_ = ClampLimit(item.quota * static_cast<long long>(kSecondsPerHour) / item.window_s);
         }
     }
-    if (reset) server_reset_ = ParseRateLimitReset(*reset, clock_.Now());
-    if (remaining) {
-        if (auto value = ParseInteger(*remaining); value && *value >= 0) {
-            server_remaining_ = static_cast<int>(*value);
+    hour_tokens_ = std::min<double>(hour_tokens_, hour_limit_);
+    second_tokens_ = std::min<double>(second_tokens_, second_limit_);
+
+    // -1: absent or unreadable.
+    const long long limit = limit_header ? ParseInteger(*limit_header).value_or(-1) : -1;
+    const long long remaining = remaining_header ? ParseInteger(*remaining_header).value_or(-1) : -1;
+    const std::optional<core::Timestamp> reset =
+        reset_header ? ParseRateLimitReset(*reset_header, wall_now) : std::nullopt;
+    std::optional<core::Duration> reset_in;
+    if (reset) reset_in = std::max(*reset - wall_now, core::Duration{0});
+    // Without a limit the window is told by the reset alone, against the hourly limit known.
+    RateLimitWindow window = RateLimitWindow::kUnknown;
+    if (limit > 0 || reset_in) window = RateLimitWindowOf(std::max(limit, 0LL), reset_in, policy, hour_limit_);
+
+    if (window == RateLimitWindow::kHour) {
+        if (limit > 0) hour_limit_ = ClampLimit(limit);
+        if (reset) server_reset_ = reset;
+        if (remaining >= 0) {
+            server_remaining_ = static_cast<int>(std::min(remaining, kMaxLimit));
             // The server counts every request of this token (other tools included): trust it.
-            hour_tokens_ = std::min<double>(static_cast<double>(*value), hour_limit_);
-            if (*value == 0 && server_reset_) {
-                const auto until = *server_reset_ - clock_.Now();
-                if (until > core::Duration{0}) paused_until_ = std::max(paused_until_, now + until);
-            }
+            hour_tokens_ = std::min<double>(static_cast<double>(remaining), hour_limit_);
         }
+    } else if (window == RateLimitWindow::kSecond) {
+        if (limit > 0) second_limit_ = ClampLimit(limit);
+        if (remaining >= 0) {
+            server_second_remaining_ = static_cast<int>(std::min(remaining, kMaxLimit));
+            second_tokens_ = std::min<double>(static_cast<double>(remaining), second_limit_);
+        }
+    }
+    if (window != RateLimitWindow::kUnknown && remaining == 0 && reset_in) {
+        paused_until_ = std::max(paused_until_, now + *reset_in);
     }
     if (http_status == 429) {
         ++rate_limited_;
@@ -145,6 +234,7 @@ BudgetSnapshot RequestBudget::Snapshot() const {
     s.second_remaining = std::min<double>(second_limit_, second_tokens_ + elapsed_s * second_limit_);
     s.server_remaining = server_remaining_;
     s.server_reset = server_reset_;
+    s.server_second_remaining = server_second_remaining_;
     s.paused_for = paused_until_ > now ? paused_until_ - now : core::Duration{0};
     s.requests_sent = requests_sent_;
     s.rate_limited = rate_limited_;

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/time.hpp"
 #include "net/http_transport.hpp"
@@ -31,8 +32,9 @@ struct BudgetSnapshot {
     int second_limit = 0;                         ///< requests per second
     double hour_remaining = 0;                    ///< tokens left in the hourly bucket
     double second_remaining = 0;                  ///< tokens left in the per-second bucket
-    std::optional<int> server_remaining;          ///< last X-RateLimit-Remaining
-    std::optional<core::Timestamp> server_reset;  ///< last X-RateLimit-Reset, as a point in time
+    std::optional<int> server_remaining;          ///< last X-RateLimit-Remaining of the hourly window
+    std::optional<core::Timestamp> server_reset;  ///< last X-RateLimit-Reset of the hourly window
+    std::optional<int> server_second_remaining;   ///< last X-RateLimit-Remaining of the per-second window
     core::Duration paused_for{0};  ///< > 0 while a 429 Retry-After (or an exhausted window) holds requests
     long long requests_sent = 0;   ///< requests granted since start
     long long rate_limited = 0;    ///< 429 answers seen
@@ -59,6 +61,33 @@ std::optional<core::Timestamp> ParseRateLimitReset(std::string_view value, core:
 /// yields nullopt.
 std::optional<core::Duration> ParseRetryAfter(std::string_view value);
 
+/// One quota of a `RateLimit-Policy` header: `quota` requests per `window_s` seconds.
+struct RateLimitPolicyItem {
+    long long quota = 0;
+    long long window_s = 0;
+};
+
+/// Parses `RateLimit-Policy` in either IETF draft syntax: `10000;w=3600, 50;w=1` (drafts ≤ 06) or
+/// `"hourly";q=10000;w=3600, "burst";q=50;w=1` (later drafts). Items without a positive quota
+/// and window are skipped.
+std::vector<RateLimitPolicyItem> ParseRateLimitPolicy(std::string_view value);
+
+/// Which window an answer's X-RateLimit-Limit/Remaining/Reset describe.
+enum class RateLimitWindow {
+    kUnknown,  ///< cannot tell: the numbers are not used
+    kSecond,   ///< the per-second window
+    kHour,     ///< the hourly window
+};
+
+/// Tells the window of X-RateLimit-* (Railway does not document it; the limits are per hour and
+/// per second by plan): a `RateLimit-Policy` quota equal to `limit` (or a policy of one quota)
+/// names it; else the reset horizon does — up to a minute away is the per-second window (unless
+/// `limit` is at least the hourly limit known: then the hour is ending), further is the hourly
+/// one; without a reset, only a limit of at least the hourly limit known is taken as hourly, so
+/// that a per-second limit never shrinks the hourly budget. Pure.
+RateLimitWindow RateLimitWindowOf(long long limit, std::optional<core::Duration> reset_in,
+                                  const std::vector<RateLimitPolicyItem>& policy, int hour_limit);
+
 /// Two token buckets (per second and per hour), corrected by the server's X-RateLimit-* headers
 /// and paused by 429 Retry-After. Time comes from the injected clock (steady time for refills,
 /// wall time to read X-RateLimit-Reset). Thread-safe.
@@ -69,7 +98,10 @@ class RequestBudget {
     /// Takes one request from both buckets if both have one; otherwise says how long to wait.
     BudgetGrant TryAcquire();
 
-    /// Reads X-RateLimit-Limit/Remaining/Reset and, on a 429, Retry-After from an answer.
+    /// Reads an answer's rate-limit headers: `RateLimit-Policy` sets both limits; X-RateLimit-
+    /// Limit/Remaining/Reset correct the bucket of the window they describe (RateLimitWindowOf;
+    /// Reset as epoch s, epoch ms, seconds from now or RFC 3339), a Remaining of 0 pauses
+    /// requests until Reset; on a 429, Retry-After (1 s without one) pauses them.
     void Observe(int http_status, const net::HttpHeaders& headers);
 
     /// Holds every request for `delay` (a 429's Retry-After).
@@ -93,6 +125,7 @@ class RequestBudget {
     util::SteadyTime paused_until_;
     std::optional<int> server_remaining_;
     std::optional<core::Timestamp> server_reset_;
+    std::optional<int> server_second_remaining_;
     long long requests_sent_ = 0;
     long long rate_limited_ = 0;
 };

@@ -1,13 +1,9 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "core/log_kind.hpp"
@@ -15,9 +11,10 @@
 #include "net/http_transport.hpp"
 #include "railway/api_error.hpp"
 #include "railway/budget.hpp"
+#include "railway/call_engine.hpp"
 #include "railway/config.hpp"
 #include "railway/railway_api.hpp"
-#include "railway/response.hpp"
+#include "railway/status_batch.hpp"
 #include "railway/types.hpp"
 #include "util/clock.hpp"
 
@@ -26,17 +23,12 @@ namespace railwatch::railway {
 
 using core::LogKind;
 
-/// Receives the client's log lines (retries, rate-limit pauses). Lines never contain the token.
-using LogSink = std::function<void(std::string_view line)>;
-
-/// Speaks Railway's public GraphQL API (backboard v2) for railwatch.
-///
-/// Every call blocks its caller until it has a final answer: transient failures (transport
-/// errors, 5xx, 429, HTML from the edge, malformed bodies) are retried with exponential backoff
-/// and full jitter (core::NextRetryDelay; a 429's Retry-After is honoured), every request first
-/// takes a token from the RequestBudget. Mutations are retried only when Railway surely did not
-/// run them (DNS/connect failures, 429). Errors come back as values (ApiError) whose messages say
-/// what to do and never contain the token.
+/// Speaks Railway's public GraphQL API (backboard v2) for railwatch: the endpoints, each one
+/// document → root field → parser through one helper, over a CallEngine (in-flight cap, request
+/// budget, retries with backoff, cancellation; see call_engine.hpp) and, for statuses, a
+/// StatusChecker (batches with per-id isolation; see status_batch.hpp). Mutations go on a
+/// connection of their own and are retried only when Railway surely did not run them. Errors
+/// come back as values (ApiError) whose messages say what to do and never contain the token.
 ///
 /// Thread-safety: all methods may be called from several threads at once. The transport, clock,
 /// budget and random source must outlive the client; the client must outlive its calls. Waits
@@ -46,23 +38,29 @@ class RailwayClient final : public RailwayApi {
     RailwayClient(net::HttpTransport& transport, const util::Clock& clock, RequestBudget& budget,
                   core::RandomSource& random, Credentials credentials, ClientConfig config, LogSink log = {});
 
-    /// Status of many deployments, `batch_size` per request (aliases d0…dN), up to
-    /// `max_in_flight` requests at once. One result per id, in order. A partial failure (errors
-    /// for some aliases, data for the rest) yields data for the rest; aliases that got neither
-    /// (Railway nulls all `data` when one non-null field fails) are asked again without the
-    /// failing ones.
+    /// Status of many deployments (StatusChecker::Check): one result per id, in order.
     std::vector<DeploymentResult> GetDeployments(std::span<const std::string> ids) override;
 
-    /// The newest deployment of a service in an environment; nullopt when it has none.
+    /// ListDeployments(environment, service, 1).
     ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,
                                                              const std::string& environment_id) override;
+
+    /// `environment(id) { serviceInstances { … latestDeployment } }`: one request per page of
+    /// services (at most `max_environment_pages`; a longer list is cut there, with a log line).
+    ApiResult<std::vector<ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
+        const std::string& environment_id) override;
+
+    /// `deployments(input: {environmentId, serviceId?}, first)`, newest first by createdAt.
+    ApiResult<std::vector<Deployment>> ListDeployments(const std::string& environment_id,
+                                                       const std::optional<std::string>& service_id,
+                                                       int first = 10) override;
 
     /// The steps of a deployment (`deploymentEvents`), oldest first as Railway returns them.
     ApiResult<std::vector<DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
                                                                 int first = 100) override;
 
-    /// Log lines newer than `cursor` (startDate = the last timestamp seen), overlap and Railway's
-    /// extra line dropped, oldest first; advances `cursor`. `limit` ≤ 5000.
+    /// Log lines newer than `cursor` (log_pager.hpp: pages of `limit` lines, `limit` ≤ 5000, at
+    /// most `max_log_pages` requests per call, gaps filled with endDate).
     ApiResult<std::vector<LogLine>> GetNewLogs(LogKind kind, const std::string& deployment_id, LogCursor& cursor,
                                                int limit = 500) override;
 
@@ -70,15 +68,17 @@ class RailwayClient final : public RailwayApi {
     ApiResult<ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
                                                       const std::string& environment_id) override;
 
-    /// `deploymentRedeploy`: returns the new deployment's id.
+    /// Reads `deployment(id) { canRedeploy }`, then sends `deploymentRedeploy` only when true;
+    /// returns the new deployment's id.
     ApiResult<std::string> Redeploy(const std::string& deployment_id) override;
     /// `deploymentRestart`.
     ApiResult<bool> Restart(const std::string& deployment_id) override;
     /// `deploymentCancel`.
     ApiResult<bool> CancelDeployment(const std::string& deployment_id) override;
 
-    /// Checks the token: `me` for an account token, `projectToken` for a project token.
-    /// (A workspace token is rejected by `me`; validate it with GetWorkspaceUsage instead.)
+    /// A project token: `projectToken`. A Bearer token: `me` (account token); when Railway refuses
+    /// that, `apiToken` (workspace token); both refused → kUnauthenticated naming
+    /// RAILWAY_API_TOKEN and what to do.
     ApiResult<TokenInfo> ValidateToken() override;
 
     /// Railway-wide incidents and maintenance.
@@ -87,56 +87,25 @@ class RailwayClient final : public RailwayApi {
     /// A workspace's plan and usage limit (quota checks).
     ApiResult<WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id) override;
 
-    /// The budget as of now, and what it can watch at `check_interval`.
-    BudgetSnapshot Budget() const override { return budget_.Snapshot(); }
+    /// The budget as of now.
+    BudgetSnapshot Budget() const override { return engine_.budget().Snapshot(); }
+    /// What the budget can watch at `check_interval` with this client's batch size.
     FleetCapacity Capacity(core::Duration check_interval, long long deployments = 0) const {
-        return budget_.Capacity(check_interval, config_.batch_size, deployments);
+        return engine_.budget().Capacity(check_interval, engine_.config().batch_size, deployments);
     }
 
-    /// Makes every running and future call end soon with kCancelled (in-flight requests are
-    /// cancelled, waits are cut short). Thread-safe; irreversible.
-    void Stop() override;
+    /// Makes every running and future call end soon with kCancelled. Thread-safe; irreversible.
+    void Stop() override { engine_.Stop(); }
 
-    const ClientConfig& config() const { return config_; }
+    /// The configuration in use (limits clamped).
+    const ClientConfig& config() const { return engine_.config(); }
 
     /// The JSON body of a status request for `ids` (exposed for benchmarks and tests).
-    std::string BuildStatusBatchBody(std::span<const std::string> ids);
-
-    /// Maps one status answer to a result per id (exposed for benchmarks and tests). Ids with
-    /// neither data nor error are returned in `retry` instead of `out`.
-    void MapStatusBatch(const Envelope& envelope, std::span<const std::string> ids,
-                        std::vector<std::pair<std::size_t, ApiResult<Deployment>>>& out,
-                        std::vector<std::size_t>& retry, std::size_t first_index) const;
+    std::string BuildStatusBatchBody(std::span<const std::string> ids) { return statuses_.BuildBody(ids); }
 
   private:
-    struct Call;
-    struct Inbox;
-
-    void Execute(std::vector<Call>& calls);
-    ApiResult<Envelope> ExecuteOne(std::string operation, std::string body, bool mutation);
-    ApiResult<nlohmann::json> RootField(const Envelope& envelope, std::string_view field,
-                                        const std::string& operation) const;
-    std::string Body(std::string_view query, std::string_view operation_name, const nlohmann::json& variables) const;
-    const std::string& BatchDocumentJson(std::size_t count);
-    ErrorContext Context(std::string operation) const;
-    core::Duration RetryDelay(int attempts_made, std::optional<core::Duration> retry_after);
-    void Log(const std::string& line) const;
-
-    net::HttpTransport& transport_;
-    const util::Clock& clock_;
-    RequestBudget& budget_;
-    core::RandomSource& random_;
-    Credentials credentials_;
-    ClientConfig config_;
-    LogSink log_;
-    std::string endpoint_;           // with ?source=railwatch
-    std::string endpoint_for_text_;  // without the query
-    std::string user_agent_;
-
-    mutable std::mutex mutex_;
-    bool stopped_ = false;                                       // guarded by mutex_
-    std::vector<Inbox*> active_;                                 // calls in Execute; guarded by mutex_
-    std::vector<std::unique_ptr<std::string>> batch_documents_;  // JSON-escaped, by size; guarded by mutex_
+    CallEngine engine_;
+    StatusChecker statuses_;
 };
 
 }  // namespace railwatch::railway

@@ -1,7 +1,10 @@
 #include "railway/config.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace railwatch::railway {
@@ -58,15 +61,63 @@ std::string EndpointWithSource(std::string_view api_url) {
     return base + "&source=railwatch";
 }
 
+namespace {
+
+std::string LowerAscii(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+// The host of an http(s) URL, lower case, without userinfo, port or IPv6 brackets.
+std::string UrlHost(std::string_view url) {
+    std::string_view rest = url.substr(url.find("://") + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+    if (rest.starts_with('[')) return LowerAscii(rest.substr(1, rest.find(']') - 1));
+    return LowerAscii(rest.substr(0, rest.find(':')));
+}
+
+bool IsLoopbackHost(const std::string& host) {
+    if (host == "localhost" || host == "localhost.") return true;
+    in_addr v4{};
+    if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+    return false;
+}
+
+}  // namespace
+
 util::Result<void> ValidateApiUrl(std::string_view api_url) {
-    const bool http = api_url.starts_with("http://") || api_url.starts_with("https://");
-    const auto host_start = api_url.find("://");
-    if (!http || host_start == std::string_view::npos || api_url.size() <= host_start + 3) {
+    const std::string shown = net::UrlForMessages(api_url);
+    const bool https = api_url.starts_with("https://");
+    const bool http = api_url.starts_with("http://");
+    if ((!http && !https) || UrlHost(api_url).empty()) {
         return util::Fail(util::ErrorCode::kInvalidArgument,
                           fmt::format("Railway API URL \"{}\" is not an http(s) URL; set RAILWAY_API_URL to e.g. {}",
-                                      api_url, kDefaultApiUrl));
+                                      shown, kDefaultApiUrl));
+    }
+    if (http && !IsLoopbackHost(UrlHost(api_url))) {
+        return util::Fail(util::ErrorCode::kInvalidArgument,
+                          fmt::format("Railway API URL \"{}\" is plain http to another machine: the token would "
+                                      "travel in clear text; use https:// (e.g. {}), or http:// only to this machine "
+                                      "(127.0.0.1, ::1, localhost, e.g. the bundled simulator)",
+                                      shown, kDefaultApiUrl));
     }
     return util::Ok();
+}
+
+ClientConfig ClientConfig::Normalized() && {
+    batch_size = std::clamp<std::size_t>(batch_size, 1, 100);
+    max_in_flight = std::max<std::size_t>(max_in_flight, 1);
+    max_attempts = std::max(max_attempts, 1);
+    max_mutation_attempts = std::max(max_mutation_attempts, 1);
+    max_log_pages = std::clamp<std::size_t>(max_log_pages, 1, 100);
+    max_environment_pages = std::clamp<std::size_t>(max_environment_pages, 1, 100);
+    return std::move(*this);
 }
 
 std::string DefaultUserAgent() {

@@ -53,7 +53,9 @@ std::string ApiUrlFromEnvironment(const EnvLookup& env, std::string_view fallbac
 /// requests without a query string). An existing `source=` is kept.
 std::string EndpointWithSource(std::string_view api_url);
 
-/// Checks that `api_url` is an http(s) URL; errors (kInvalidArgument) quote it.
+/// Checks that `api_url` is an http(s) URL, and that a plain-http URL points at this machine
+/// (127.0.0.0/8, ::1, localhost): anywhere else the token would travel in clear text. Errors
+/// (kInvalidArgument) quote the URL (without its query) and say what to set instead.
 util::Result<void> ValidateApiUrl(std::string_view api_url);
 
 /// Everything the client needs besides its collaborators.
@@ -62,14 +64,20 @@ struct ClientConfig {
     std::size_t batch_size = 50;    ///< aliases per status request (1..100)
     std::size_t max_in_flight = 4;  ///< concurrent requests of one batched call
     core::Duration request_timeout = core::Seconds(30);
-    int max_attempts = 5;           ///< per request, first try included (reads)
-    int max_mutation_attempts = 3;  ///< mutations: retried only when surely not executed
-    std::string user_agent;         ///< empty: "railwatch/<version>"
+    int max_attempts = 5;                    ///< per request, first try included (reads)
+    int max_mutation_attempts = 3;           ///< mutations: retried only when surely not executed
+    std::size_t max_log_pages = 10;          ///< requests one GetNewLogs call may send (1..100)
+    std::size_t max_environment_pages = 10;  ///< `serviceInstances` pages one environment read may fetch
+    std::string user_agent;                  ///< empty: "railwatch/<version>"
     /// Retry delays (full jitter, core::NextRetryDelay): the first retry waits up to
     /// retry_base_delay, each later one up to `retry_factor` times more, never above retry_max_delay.
     core::Duration retry_base_delay = core::Millis(500);
     core::Duration retry_max_delay = core::Seconds(30);
     double retry_factor = 2.0;
+
+    /// This config with every limit clamped to what the client supports (batch_size 1..100,
+    /// max_in_flight ≥ 1, attempts ≥ 1, page bounds 1..100).
+    ClientConfig Normalized() &&;
 };
 
 /// "railwatch/<version>".

@@ -31,24 +31,33 @@ std::string DeploymentStatusBatch(std::size_t count) {
     return text;
 }
 
-const std::string_view kLatestDeployment =
-    "query LatestDeployment($serviceId: String!, $environmentId: String!) { "
-    "deployments(input: { serviceId: $serviceId, environmentId: $environmentId }, first: 1) { "
+const std::string_view kDeploymentList =
+    "query Deployments($environmentId: String!, $serviceId: String, $first: Int) { "
+    "deployments(input: { environmentId: $environmentId, serviceId: $serviceId }, first: $first) { "
     "edges { node { ...DeploymentStatusFields } } } } " RW_DEPLOYMENT_STATUS_FRAGMENT;
+
+const std::string_view kEnvironmentLatestDeployments =
+    "query EnvironmentLatestDeployments($environmentId: String!, $after: String) { "
+    "environment(id: $environmentId) { serviceInstances(after: $after) { "
+    "edges { node { serviceId serviceName latestDeployment { ...DeploymentStatusFields } } } "
+    "pageInfo { hasNextPage endCursor } } } } " RW_DEPLOYMENT_STATUS_FRAGMENT;
+
+const std::string_view kDeploymentCanRedeploy =
+    "query DeploymentCanRedeploy($id: String!) { deployment(id: $id) { id status canRedeploy } }";
 
 const std::string_view kDeploymentEvents =
     "query DeploymentEvents($id: String!, $first: Int) { deploymentEvents(id: $id, first: $first) { "
     "edges { node { step createdAt completedAt payload { attempt maxAttempts durationMs error reason detail "
     "skipped } } } } }";
 
-const std::string_view kDeploymentLogs =
-    "query DeploymentLogs($deploymentId: String!, $limit: Int, $startDate: DateTime) { "
-    "deploymentLogs(deploymentId: $deploymentId, limit: $limit, startDate: $startDate) { timestamp message "
-    "severity } }";
+// One spelling of the log selection and arguments, shared by build and deploy logs.
+#define RW_LOG_QUERY(operation, field)                                                                            \
+    "query " operation "($deploymentId: String!, $limit: Int, $startDate: DateTime, $endDate: DateTime) { " field \
+    "(deploymentId: $deploymentId, limit: $limit, startDate: $startDate, endDate: $endDate) { "                   \
+    "timestamp message severity attributes { key value } } }"
 
-const std::string_view kBuildLogs =
-    "query BuildLogs($deploymentId: String!, $limit: Int, $startDate: DateTime) { "
-    "buildLogs(deploymentId: $deploymentId, limit: $limit, startDate: $startDate) { timestamp message severity } }";
+const std::string_view kDeploymentLogs = RW_LOG_QUERY("DeploymentLogs", "deploymentLogs");
+const std::string_view kBuildLogs = RW_LOG_QUERY("BuildLogs", "buildLogs");
 
 const std::string_view kServiceInstance =
     "query ServiceInstance($serviceId: String!, $environmentId: String!) { "
@@ -61,7 +70,8 @@ const std::string_view kDeploymentRedeploy =
 const std::string_view kDeploymentRestart = "mutation DeploymentRestart($id: String!) { deploymentRestart(id: $id) }";
 const std::string_view kDeploymentCancel = "mutation DeploymentCancel($id: String!) { deploymentCancel(id: $id) }";
 
-const std::string_view kMe = "query Me { me { id email } }";
+const std::string_view kMe = "query Me { me { id email name } }";
+const std::string_view kApiToken = "query ApiToken { apiToken { workspaces { id name } } }";
 const std::string_view kProjectToken = "query ProjectToken { projectToken { projectId environmentId } }";
 const std::string_view kPlatformStatus =
     "query PlatformStatus { platformStatus { isStable incident { status message } maintenance { status message } } }";
@@ -75,7 +85,9 @@ std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_si
         all.push_back({fmt::format("DeploymentStatuses[{}]", n), DeploymentStatusBatch(n)});
     }
     const std::pair<const char*, std::string_view> fixed[] = {
-        {"LatestDeployment", kLatestDeployment},
+        {"Deployments", kDeploymentList},
+        {"EnvironmentLatestDeployments", kEnvironmentLatestDeployments},
+        {"DeploymentCanRedeploy", kDeploymentCanRedeploy},
         {"DeploymentEvents", kDeploymentEvents},
         {"DeploymentLogs", kDeploymentLogs},
         {"BuildLogs", kBuildLogs},
@@ -84,6 +96,7 @@ std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_si
         {"DeploymentRestart", kDeploymentRestart},
         {"DeploymentCancel", kDeploymentCancel},
         {"Me", kMe},
+        {"ApiToken", kApiToken},
         {"ProjectToken", kProjectToken},
         {"PlatformStatus", kPlatformStatus},
         {"WorkspaceUsage", kWorkspaceUsage},

@@ -21,13 +21,19 @@ std::string DeploymentStatusBatch(std::size_t count);
 /// variable ("id0", ...).
 std::string Alias(std::size_t index);
 
-/// Newest deployment of a service in an environment. Variables: serviceId, environmentId.
-extern const std::string_view kLatestDeployment;
+/// Newest deployments of an environment (of one service when serviceId is given).
+/// Variables: environmentId, serviceId (optional), first.
+extern const std::string_view kDeploymentList;
+/// Every service of an environment with its latest deployment, in one request (a page of
+/// `serviceInstances`). Variables: environmentId, after (optional page cursor).
+extern const std::string_view kEnvironmentLatestDeployments;
+/// What a redeploy must check first. Variable: id.
+extern const std::string_view kDeploymentCanRedeploy;
 /// Steps of a deployment. Variables: id, first.
 extern const std::string_view kDeploymentEvents;
-/// Deploy (runtime) logs. Variables: deploymentId, limit, startDate (optional).
+/// Deploy (runtime) logs. Variables: deploymentId, limit, startDate and endDate (optional).
 extern const std::string_view kDeploymentLogs;
-/// Build logs. Variables: deploymentId, limit, startDate (optional).
+/// Build logs. Variables: deploymentId, limit, startDate and endDate (optional).
 extern const std::string_view kBuildLogs;
 /// Health-related settings of a service instance. Variables: serviceId, environmentId.
 extern const std::string_view kServiceInstance;
@@ -35,8 +41,10 @@ extern const std::string_view kServiceInstance;
 extern const std::string_view kDeploymentRedeploy;
 extern const std::string_view kDeploymentRestart;
 extern const std::string_view kDeploymentCancel;
-/// Token validation: `me` for account/workspace tokens, `projectToken` for project tokens.
+/// Token validation: `me` for account tokens, `apiToken` for workspace tokens (which `me`
+/// refuses), `projectToken` for project tokens.
 extern const std::string_view kMe;
+extern const std::string_view kApiToken;
 extern const std::string_view kProjectToken;
 /// Railway-wide incidents.
 extern const std::string_view kPlatformStatus;

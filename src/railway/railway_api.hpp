@@ -26,8 +26,9 @@ struct DeploymentResult {
 /// The contract every implementation keeps:
 /// - Every call blocks its caller until it has a final answer (transient trouble already retried
 ///   within the implementation's limits) and never throws: failures are ApiError values whose
-///   `message` a person can act on, whose `error_class` and `retryable` come from the core's
-///   rules, and which never contain a token.
+///   `message` a person can act on (with Railway's traceId when it sent one), whose
+///   `error_class`, `kind` and `retryable` come from the core's rules, and which never contain a
+///   token.
 /// - One bad id never costs another id its answer (GetDeployments answers each id on its own).
 /// - Mutations (Redeploy, Restart, CancelDeployment) are sent at most once unless Railway surely
 ///   did not run them.
@@ -44,12 +45,25 @@ class RailwayApi {
     virtual ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,
                                                                      const std::string& environment_id) = 0;
 
+    /// Every service of an environment with its latest deployment (RailwayClient: one request per
+    /// page of services, usually one).
+    virtual ApiResult<std::vector<ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
+        const std::string& environment_id) = 0;
+
+    /// The newest `first` deployments of an environment, of one service when `service_id` is
+    /// given; newest first.
+    virtual ApiResult<std::vector<Deployment>> ListDeployments(const std::string& environment_id,
+                                                               const std::optional<std::string>& service_id,
+                                                               int first = 10) = 0;
+
     /// The steps of a deployment (`deploymentEvents`), oldest first.
     virtual ApiResult<std::vector<DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
                                                                         int first = 100) = 0;
 
     /// Log lines newer than `cursor`, oldest first, duplicates of what the cursor has seen dropped;
-    /// advances `cursor` past exactly the lines returned. At most `limit` lines per call.
+    /// advances `cursor` past exactly the lines returned, and the lines returned are every line
+    /// from the cursor up to the newest one returned (never a gap). Pages of `limit` lines until
+    /// caught up, within a bounded number of pages per call; the next call goes on from there.
     virtual ApiResult<std::vector<LogLine>> GetNewLogs(LogKind kind, const std::string& deployment_id,
                                                        LogCursor& cursor, int limit = 500) = 0;
 
@@ -57,14 +71,16 @@ class RailwayApi {
     virtual ApiResult<ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
                                                               const std::string& environment_id) = 0;
 
-    /// `deploymentRedeploy`: the new deployment's id.
+    /// `deploymentRedeploy`: the new deployment's id. Checks `canRedeploy` first: when Railway
+    /// says false, nothing is sent and the error (util::ErrorCode::kConflict) says why.
     virtual ApiResult<std::string> Redeploy(const std::string& deployment_id) = 0;
     /// `deploymentRestart`.
     virtual ApiResult<bool> Restart(const std::string& deployment_id) = 0;
     /// `deploymentCancel`.
     virtual ApiResult<bool> CancelDeployment(const std::string& deployment_id) = 0;
 
-    /// Who the configured token belongs to; an error when Railway refuses it.
+    /// Who the configured token belongs to and what kind it is (account, workspace or project);
+    /// an error (kUnauthenticated) when Railway refuses it.
     virtual ApiResult<TokenInfo> ValidateToken() = 0;
     /// Railway-wide incidents and maintenance (`platformStatus`).
     virtual ApiResult<PlatformStatus> GetPlatformStatus() = 0;

@@ -4,14 +4,16 @@
 
 #include <algorithm>
 
-#include "util/rfc3339.hpp"
-
 namespace railwatch::railway {
 namespace {
 
+using core::ApiFailureKind;
 using core::TransportErrorKind;
 using nlohmann::json;
 using util::ErrorCode;
+
+constexpr std::size_t kRailwayTextChars = 200;  // of a GraphQL message, in an error message
+constexpr std::size_t kBodyTextChars = 100;     // of a non-JSON body or its HTML title
 
 std::string Lower(std::string_view s) {
     std::string out(s);
@@ -33,12 +35,8 @@ std::string_view TokenAdvice(TokenKind kind) {
                  "one at https://railway.com/account/tokens";
 }
 
-ApiError Make(ErrorCode code, std::string message, const ErrorContext& context, bool retryable) {
-    ApiError error;
-    error.code = code;
-    error.message = Redact(std::move(message), context.secret);
-    error.retryable = retryable;
-    return error;
+std::string_view TokenName(TokenKind kind) {
+    return kind == TokenKind::kProject ? "project token (RAILWAY_TOKEN)" : "token (RAILWAY_API_TOKEN)";
 }
 
 // The message Railway's edge (Cloudflare) shows on an HTML page, if any.
@@ -51,92 +49,193 @@ std::string HtmlTitle(std::string_view body) {
     return std::string(body.substr(start + 7, end - start - 7));
 }
 
-ApiError TransportError(const net::HttpResponse& response, const ErrorContext& context) {
-    ApiError error;
-    const std::string& detail = response.error_message;
-    switch (response.error) {
+bool LooksLikeHtml(std::string_view body) {
+    return !HtmlTitle(body).empty() || body.find("<html") != std::string_view::npos ||
+           body.find("<!DOCTYPE") != std::string_view::npos;
+}
+
+// `lead` + `text` in quotes + `tail`, or nothing when there is no text.
+std::string QuoteIf(std::string_view lead, const std::string& text, std::string_view tail = "") {
+    return text.empty() ? std::string() : fmt::format("{}\"{}\"{}", lead, text, tail);
+}
+
+// What, besides the classified facts, a message may quote. Every text here is raw: Word()
+// redacts before it excerpts.
+struct Detail {
+    std::string_view transport_message;  // HttpResponse::error_message
+    std::string_view body;               // a body that is not GraphQL JSON
+    std::string_view what;               // MalformedAnswer: what the JSON lacks
+    std::optional<std::string_view> retry_after;
+};
+
+std::string TransportText(TransportErrorKind kind, const ErrorContext& c, std::string_view detail) {
+    switch (kind) {
         case TransportErrorKind::kDns:
-            error = Make(ErrorCode::kUnavailable,
-                         fmt::format("{}: could not resolve Railway's host ({}); check the network, DNS or "
-                                     "RAILWAY_API_URL ({})",
-                                     context.operation, detail, context.endpoint),
-                         context, true);
-            break;
+            return fmt::format(
+                "{}: could not resolve Railway's host ({}); check the network, DNS or RAILWAY_API_URL ({})",
+                c.operation, detail, c.endpoint);
         case TransportErrorKind::kConnect:
-            error = Make(ErrorCode::kUnavailable,
-                         fmt::format("{}: could not connect to {} ({}); check the network, a proxy or RAILWAY_API_URL",
-                                     context.operation, context.endpoint, detail),
-                         context, true);
-            break;
+            return fmt::format("{}: could not connect to {} ({}); check the network, a proxy or RAILWAY_API_URL",
+                               c.operation, c.endpoint, detail);
         case TransportErrorKind::kReset:
-            error = Make(ErrorCode::kUnavailable,
-                         fmt::format("{}: the connection to {} broke before a full answer arrived ({})",
-                                     context.operation, context.endpoint, detail),
-                         context, true);
-            break;
+            return fmt::format("{}: the connection to {} broke before a full answer arrived ({})", c.operation,
+                               c.endpoint, detail);
         case TransportErrorKind::kTls:
-            error = Make(ErrorCode::kUnavailable,
-                         fmt::format("{}: TLS with {} failed ({}); check the system's CA certificates, the clock, or a "
-                                     "proxy that intercepts TLS",
-                                     context.operation, context.endpoint, detail),
-                         context, false);
-            break;
+            return fmt::format(
+                "{}: TLS with {} failed ({}); check the system's CA certificates, the clock, or a "
+                "proxy that intercepts TLS",
+                c.operation, c.endpoint, detail);
         case TransportErrorKind::kTimeout:
-            error = Make(ErrorCode::kTimeout,
-                         fmt::format("{}: {} did not answer in time ({})", context.operation, context.endpoint, detail),
-                         context, true);
-            break;
+            return fmt::format("{}: {} did not answer in time ({})", c.operation, c.endpoint, detail);
         case TransportErrorKind::kCancelled:
-            error = Make(ErrorCode::kCancelled, fmt::format("{}: cancelled ({})", context.operation, detail), context,
-                         false);
-            break;
+            return fmt::format("{}: cancelled ({})", c.operation, detail);
         case TransportErrorKind::kNone:
         case TransportErrorKind::kOther:
-            error = Make(ErrorCode::kUnavailable,
-                         fmt::format("{}: request to {} failed ({})", context.operation, context.endpoint, detail),
-                         context, true);
             break;
     }
-    error.failure.transport = response.error;
+    return fmt::format("{}: request to {} failed ({})", c.operation, c.endpoint, detail);
+}
+
+// The sentence a person reads for a verdict. `quoted` is the deciding GraphQL message, redacted
+// and cut; `decider` the deciding error (null when none decided).
+std::string Word(const core::ApiClassification& verdict, const core::ApiFailure& f, const GraphqlError* decider,
+                 const std::string& quoted, const ErrorContext& c, const Detail& d) {
+    const std::string& op = c.operation;
+    const int status = f.http_status;
+    if (f.transport != TransportErrorKind::kNone) {
+        return TransportText(f.transport, c, RedactedExcerpt(d.transport_message, c.secret, 300));
+    }
+    const std::string title = HtmlTitle(d.body);
+    const std::string body_text = RedactedExcerpt(title.empty() ? d.body : title, c.secret, kBodyTextChars);
+    switch (verdict.kind) {
+        case ApiFailureKind::kAuth:
+            if (quoted.empty())
+                return fmt::format("{}: Railway answered HTTP {}; {}", op, status, TokenAdvice(c.token_kind));
+            if (Contains(quoted, "project token not found")) {
+                return fmt::format("{}: Railway does not know this project token (\"{}\"); {}", op, quoted,
+                                   TokenAdvice(TokenKind::kProject));
+            }
+            return fmt::format("{}: Railway refused the {} (\"{}\"); {}", op, TokenName(c.token_kind), quoted,
+                               TokenAdvice(c.token_kind));
+        case ApiFailureKind::kNotFound:
+            return fmt::format(
+                "{}: Railway says \"{}\"; check the id (and that the token's project or workspace owns it)", op,
+                quoted);
+        case ApiFailureKind::kInvalidArgument:
+            return fmt::format("{}: Railway rejected an argument (\"{}\"); check the ids and dates given", op, quoted);
+        case ApiFailureKind::kBadDocument: {
+            const std::string label =
+                decider != nullptr && !decider->code.empty() ? decider->code : fmt::format("HTTP {}", status);
+            return fmt::format(
+                "{}: Railway rejected railwatch's GraphQL document ({}: \"{}\"); this is a railwatch "
+                "bug (its documents are checked against Railway's schema, which may have changed): "
+                "please report it",
+                op, label, quoted.empty() ? body_text : quoted);
+        }
+        case ApiFailureKind::kEndpoint:
+            return fmt::format("{}: {} answered HTTP {}{}, which is not Railway's GraphQL API; check RAILWAY_API_URL",
+                               op, c.endpoint, status, QuoteIf(" (", body_text, ")"));
+        case ApiFailureKind::kPrecondition:
+            return fmt::format("{}: not sent: {}", op, f.precondition);
+        case ApiFailureKind::kRateLimited:
+            if (status == 429) {
+                return fmt::format(
+                    "{}: Railway's rate limit was reached (HTTP 429{}); railwatch waits and retries. If this keeps "
+                    "happening, watch fewer deployments, check them less often, or set requests_per_hour to the "
+                    "token's plan",
+                    op,
+                    d.retry_after ? fmt::format(", Retry-After {} s", RedactedExcerpt(*d.retry_after, c.secret, 20))
+                                  : "");
+            }
+            if (f.malformed_body) {
+                return fmt::format(
+                    "{}: Railway's edge answered with an HTML page instead of JSON (HTTP {}, \"{}\"), "
+                    "most likely its limit on unidentified traffic; railwatch waits and retries",
+                    op, status, body_text);
+            }
+            return fmt::format("{}: Railway's rate limit (\"{}\"); railwatch waits and retries", op, quoted);
+        case ApiFailureKind::kUnavailable:
+            if (status >= 500) {
+                return fmt::format("{}: Railway answered HTTP {} (server error, usually temporary){}", op, status,
+                                   QuoteIf(": ", quoted.empty() ? body_text : quoted));
+            }
+            return fmt::format("{}: Railway had an internal error (\"{}\"); usually temporary", op, quoted);
+        case ApiFailureKind::kTimeout:
+            return fmt::format("{}: Railway answered HTTP {} (it timed the request out); usually temporary", op,
+                               status);
+        case ApiFailureKind::kMalformed:
+            if (!d.what.empty()) {
+                return fmt::format("{}: Railway's answer (HTTP {}) was not what railwatch expected: {}", op, status,
+                                   RedactedExcerpt(d.what, c.secret, 300));
+            }
+            return fmt::format(
+                "{}: Railway's answer was not GraphQL JSON (HTTP {}, {} bytes{}): is RAILWAY_API_URL ({}) Railway's "
+                "GraphQL endpoint?",
+                op, status, d.body.size(), QuoteIf(": ", body_text), c.endpoint);
+        case ApiFailureKind::kCancelled:  // only transport errors are cancelled: worded above
+        case ApiFailureKind::kUnknown:
+            break;
+    }
+    if (!quoted.empty()) {
+        return fmt::format("{}: Railway returned an error: \"{}\"{}", op, quoted,
+                           decider != nullptr && !decider->code.empty() ? fmt::format(" ({})", decider->code) : "");
+    }
+    return fmt::format("{}: Railway answered HTTP {}{}", op, status, QuoteIf(": ", body_text));
+}
+
+// The one path from facts to an ApiError: the core's verdict, its ErrorCode, and the words.
+ApiError Judge(core::ApiFailure failure, const ErrorContext& context, const Detail& detail = {}) {
+    const core::ApiClassification verdict = core::ClassifyApiFailure(failure);
+    const auto& errors = failure.graphql_errors;
+    const GraphqlError* decider = verdict.deciding_error >= 0
+                                      ? &errors[static_cast<std::size_t>(verdict.deciding_error)]
+                                  : errors.empty() ? nullptr
+                                                   : &errors.front();
+    const std::string quoted =
+        decider != nullptr ? RedactedExcerpt(decider->message, context.secret, kRailwayTextChars) : std::string();
+    ApiError error;
+    error.kind = verdict.kind;
+    error.error_class = verdict.error_class;
+    error.retryable = verdict.retryable;
+    error.code = ErrorCodeFor(verdict.kind);
+    if (decider != nullptr && !decider->trace_id.empty()) {
+        error.trace_id = decider->trace_id;
+    } else {
+        const auto traced =
+            std::find_if(errors.begin(), errors.end(), [](const GraphqlError& e) { return !e.trace_id.empty(); });
+        if (traced != errors.end()) error.trace_id = traced->trace_id;
+    }
+    std::string message = Word(verdict, failure, decider, quoted, context, detail);
+    if (!error.trace_id.empty()) message += fmt::format(" (Railway traceId {})", error.trace_id);
+    error.message = Redact(std::move(message), context.secret);
+    error.failure = std::move(failure);
     return error;
 }
 
-std::optional<std::string> OptString(const json& node, const char* key) {
-    auto it = node.find(key);
-    if (it == node.end() || it->is_null()) return std::nullopt;
-    if (!it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-}
-
-util::Result<std::string> ReqString(const json& node, const char* key, std::string_view type) {
-    auto it = node.find(key);
-    if (it == node.end() || !it->is_string()) {
-        return util::Fail(ErrorCode::kParse, fmt::format("{}.{} is missing or not a string", type, key));
+GraphqlError ReadGraphqlError(const json& e, std::string_view secret) {
+    GraphqlError gql;
+    if (!e.is_object()) return gql;
+    const auto text = [&](const json& node) {
+        return Redact(node.is_string() ? node.get<std::string>() : node.dump(), secret);
+    };
+    if (auto m = e.find("message"); m != e.end() && m->is_string()) gql.message = text(*m);
+    if (auto p = e.find("path"); p != e.end() && p->is_array() && !p->empty()) gql.path_head = text(p->front());
+    if (auto ext = e.find("extensions"); ext != e.end() && ext->is_object()) {
+        if (auto c = ext->find("code"); c != ext->end() && c->is_string()) gql.code = text(*c);
+        if (auto t = ext->find("traceId"); t != ext->end() && (t->is_string() || t->is_number())) {
+            gql.trace_id = text(*t);
+        }
     }
-    return it->get<std::string>();
-}
-
-std::optional<core::Timestamp> OptTime(const json& node, const char* key) {
-    auto it = node.find(key);
-    if (it == node.end() || !it->is_string()) return std::nullopt;
-    const auto& text = it->get_ref<const std::string&>();
-    if (auto t = util::ParseRfc3339(text)) return *t;
-    return std::nullopt;
-}
-
-bool OptBool(const json& node, const char* key) {
-    auto it = node.find(key);
-    return it != node.end() && it->is_boolean() && it->get<bool>();
-}
-
-template <typename Int>
-std::optional<Int> OptInt(const json& node, const char* key) {
-    auto it = node.find(key);
-    if (it == node.end() || !it->is_number()) return std::nullopt;
-    return it->get<Int>();
+    return gql;
 }
 
 }  // namespace
+
+ErrorContext ErrorContext::For(std::string other_operation) const {
+    ErrorContext out = *this;
+    out.operation = std::move(other_operation);
+    return out;
+}
 
 const GraphqlError* Envelope::ErrorFor(std::string_view field) const {
     for (const auto& error : errors) {
@@ -145,331 +244,114 @@ const GraphqlError* Envelope::ErrorFor(std::string_view field) const {
     return nullptr;
 }
 
-ApiError& Classify(ApiError& error) {
-    error.error_class = core::ClassifyApiFailure(error.failure).error_class;
-    return error;
+bool Envelope::NamesAnyOf(const std::vector<std::string>& fields) const {
+    return std::any_of(errors.begin(), errors.end(), [&](const GraphqlError& e) {
+        return !e.path_head.empty() && std::find(fields.begin(), fields.end(), e.path_head) != fields.end();
+    });
+}
+
+util::ErrorCode ErrorCodeFor(ApiFailureKind kind) {
+    switch (kind) {
+        case ApiFailureKind::kAuth:
+            return ErrorCode::kUnauthenticated;
+        case ApiFailureKind::kNotFound:
+            return ErrorCode::kNotFound;
+        case ApiFailureKind::kInvalidArgument:
+        case ApiFailureKind::kBadDocument:
+        case ApiFailureKind::kEndpoint:
+            return ErrorCode::kInvalidArgument;
+        case ApiFailureKind::kPrecondition:
+            // util has no "failed precondition"; kConflict ("the thing's current state does not
+            // allow it") is the closest.
+            return ErrorCode::kConflict;
+        case ApiFailureKind::kRateLimited:
+            return ErrorCode::kRateLimited;
+        case ApiFailureKind::kUnavailable:
+            return ErrorCode::kUnavailable;
+        case ApiFailureKind::kTimeout:
+            return ErrorCode::kTimeout;
+        case ApiFailureKind::kMalformed:
+            return ErrorCode::kParse;
+        case ApiFailureKind::kCancelled:
+            return ErrorCode::kCancelled;
+        case ApiFailureKind::kUnknown:
+            break;
+    }
+    return ErrorCode::kInternal;
 }
 
 ApiError ApiErrorFromGraphql(const GraphqlError& gql, int http_status, const ErrorContext& context) {
-    const std::string excerpt = Excerpt(gql.message, 200);
-    ApiError error;
-    if (gql.code == "GRAPHQL_VALIDATION_FAILED" || gql.code == "GRAPHQL_PARSE_FAILED") {
-        error = Make(ErrorCode::kInvalidArgument,
-                     fmt::format("{}: Railway rejected railwatch's GraphQL document ({}: \"{}\"); this is a railwatch "
-                                 "bug (its documents are checked against Railway's schema, which may have changed): "
-                                 "please report it",
-                                 context.operation, gql.code, excerpt),
-                     context, false);
-    } else if (Contains(gql.message, "project token not found")) {
-        error = Make(ErrorCode::kUnauthenticated,
-                     fmt::format("{}: Railway does not know this project token (\"{}\"); {}", context.operation,
-                                 excerpt, TokenAdvice(TokenKind::kProject)),
-                     context, false);
-    } else if (Contains(gql.message, "not authorized") || Contains(gql.message, "unauthorized") ||
-               Contains(gql.message, "two factor authentication")) {
-        error = Make(ErrorCode::kUnauthenticated,
-                     fmt::format("{}: Railway refused the {} (\"{}\"); {}", context.operation,
-                                 context.token_kind == TokenKind::kProject ? "project token (RAILWAY_TOKEN)"
-                                                                           : "token (RAILWAY_API_TOKEN)",
-                                 excerpt, TokenAdvice(context.token_kind)),
-                     context, false);
-    } else if (Contains(gql.message, "not found")) {
-        error = Make(ErrorCode::kNotFound,
-                     fmt::format("{}: Railway says \"{}\"; check the id (and that the token's project or workspace "
-                                 "owns it)",
-                                 context.operation, excerpt),
-                     context, false);
-    } else if (gql.code == "INTERNAL_SERVER_ERROR") {
-        error = Make(
-            ErrorCode::kUnavailable,
-            fmt::format("{}: Railway had an internal error (\"{}\"); usually temporary", context.operation, excerpt),
-            context, true);
-    } else if (gql.code == "BAD_USER_INPUT" || Contains(gql.message, "problem processing request")) {
-        error = Make(ErrorCode::kInvalidArgument,
-                     fmt::format("{}: Railway rejected an argument (\"{}\"); check the ids and dates given",
-                                 context.operation, excerpt),
-                     context, false);
-    } else if (Contains(gql.message, "rate limit")) {
-        error = Make(ErrorCode::kRateLimited,
-                     fmt::format("{}: Railway's rate limit (\"{}\")", context.operation, excerpt), context, true);
-    } else {
-        error = Make(ErrorCode::kInternal,
-                     fmt::format("{}: Railway returned an error: \"{}\"{}", context.operation, excerpt,
-                                 gql.code.empty() ? "" : fmt::format(" ({})", gql.code)),
-                     context, false);
-    }
-    error.failure.http_status = http_status;
-    error.failure.graphql_messages = {Redact(gql.message, context.secret)};
-    error.failure.graphql_code = gql.code;
-    return error;
+    core::ApiFailure failure;
+    failure.http_status = http_status;
+    failure.graphql_errors = {gql};
+    return Judge(std::move(failure), context);
 }
 
 ApiError MalformedAnswer(std::string_view what, int http_status, const ErrorContext& context) {
-    ApiError error = Make(ErrorCode::kParse,
-                          fmt::format("{}: Railway's answer (HTTP {}) was not what railwatch expected: {}",
-                                      context.operation, http_status, what),
-                          context, true);
-    error.failure.http_status = http_status;
-    error.failure.malformed_body = true;
-    return error;
+    core::ApiFailure failure;
+    failure.http_status = http_status;
+    failure.malformed_body = true;
+    Detail detail;
+    detail.what = what;
+    return Judge(std::move(failure), context, detail);
+}
+
+ApiError PreconditionFailed(std::string what_and_what_to_do, const ErrorContext& context) {
+    core::ApiFailure failure;
+    failure.precondition = Redact(std::move(what_and_what_to_do), context.secret);
+    return Judge(std::move(failure), context);
 }
 
 ApiResult<Envelope> InterpretResponse(const net::HttpResponse& response, const ErrorContext& context) {
-    if (!response.Answered()) return tl::unexpected(TransportError(response, context));
+    core::ApiFailure failure;
+    Detail detail;
+    if (!response.Answered()) {
+        failure.transport = response.error;
+        detail.transport_message = response.error_message;
+        return tl::unexpected(Judge(std::move(failure), context, detail));
+    }
     const int status = response.status;
+    failure.http_status = status;
 
     if (status == 429) {
-        const auto retry_after = response.Header("Retry-After");
-        ApiError error =
-            Make(ErrorCode::kRateLimited,
-                 fmt::format("{}: Railway's rate limit was reached (HTTP 429{}); railwatch waits and retries. If "
-                             "this keeps happening, watch fewer deployments, check them less often, or set "
-                             "requests_per_hour to the token's plan",
-                             context.operation,
-                             retry_after ? fmt::format(", Retry-After {} s", Excerpt(*retry_after, 20)) : ""),
-                 context, true);
-        error.failure.http_status = status;
-        if (retry_after) {
-            if (auto seconds = ParseRetryAfter(*retry_after)) error.retry_after = *seconds;
-        }
+        detail.retry_after = response.Header("Retry-After");
+        ApiError error = Judge(std::move(failure), context, detail);
+        if (detail.retry_after) error.retry_after = ParseRetryAfter(*detail.retry_after);
         return tl::unexpected(std::move(error));
     }
 
     json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-    const bool is_object = body.is_object() && (body.contains("data") || body.contains("errors"));
-    if (!is_object) {
-        const std::string title = HtmlTitle(response.body);
-        const bool html = !title.empty() || response.body.find("<html") != std::string::npos ||
-                          response.body.find("<!DOCTYPE") != std::string::npos;
-        ApiError error;
-        if (html && (Contains(response.body.substr(0, 8192), "cloudflare") || status == 403)) {
-            error = Make(ErrorCode::kRateLimited,
-                         fmt::format("{}: Railway's edge answered with an HTML page instead of JSON (HTTP {}, \"{}\"), "
-                                     "most likely its limit on unidentified traffic; railwatch waits and retries",
-                                     context.operation, status, Excerpt(title.empty() ? response.body : title, 100)),
-                         context, true);
-            error.retry_after = core::Seconds(10);
-        } else if (status >= 500) {
-            error = Make(ErrorCode::kUnavailable,
-                         fmt::format("{}: Railway answered HTTP {} (server error, usually temporary): \"{}\"",
-                                     context.operation, status, Excerpt(html ? title : response.body, 100)),
-                         context, true);
-        } else {
-            error = Make(
-                ErrorCode::kParse,
-                fmt::format("{}: Railway's answer was not GraphQL JSON (HTTP {}, {} bytes{}{}): is RAILWAY_API_URL "
-                            "({}) Railway's GraphQL endpoint?",
-                            context.operation, status, response.body.size(), response.body.empty() ? "" : ": \"",
-                            response.body.empty() ? "" : Excerpt(html ? title : response.body, 100) + "\"",
-                            context.endpoint),
-                context, status >= 200 && status < 300);
-        }
-        error.failure.http_status = status;
-        error.failure.malformed_body = true;
+    if (!body.is_object() || !(body.contains("data") || body.contains("errors"))) {
+        failure.malformed_body = true;
+        failure.edge_page =
+            LooksLikeHtml(response.body) && Contains(std::string_view(response.body).substr(0, 8192), "cloudflare");
+        detail.body = response.body;
+        ApiError error = Judge(std::move(failure), context, detail);
+        // The edge sends no Retry-After; its window is short, and a pause spares the budget.
+        if (error.kind == ApiFailureKind::kRateLimited) error.retry_after = core::Seconds(10);
         return tl::unexpected(std::move(error));
     }
 
     Envelope envelope;
     envelope.http_status = status;
     if (auto it = body.find("errors"); it != body.end() && it->is_array()) {
-        for (const auto& e : *it) {
-            GraphqlError gql;
-            if (auto m = e.find("message"); m != e.end() && m->is_string()) gql.message = m->get<std::string>();
-            if (auto p = e.find("path"); p != e.end() && p->is_array() && !p->empty()) {
-                const auto& head = p->front();
-                gql.path_head = head.is_string() ? head.get<std::string>() : head.dump();
-            }
-            if (auto ext = e.find("extensions"); ext != e.end() && ext->is_object()) {
-                if (auto c = ext->find("code"); c != ext->end() && c->is_string()) gql.code = c->get<std::string>();
-            }
-            envelope.errors.push_back(std::move(gql));
-        }
+        envelope.errors.reserve(it->size());
+        for (const auto& e : *it)
+            envelope.errors.push_back(ReadGraphqlError(e, context.secret));
     }
     if (auto it = body.find("data"); it != body.end()) envelope.data = std::move(*it);
 
     const bool whole_failure = !envelope.errors.empty() && !envelope.data.is_object() &&
                                std::none_of(envelope.errors.begin(), envelope.errors.end(),
                                             [](const GraphqlError& e) { return !e.path_head.empty(); });
-    if (status >= 500) {
-        ApiError error = envelope.errors.empty()
-                             ? Make(ErrorCode::kUnavailable,
-                                    fmt::format("{}: Railway answered HTTP {} (server error, usually temporary)",
-                                                context.operation, status),
-                                    context, true)
-                             : ApiErrorFromGraphql(envelope.errors.front(), status, context);
-        error.code = ErrorCode::kUnavailable;
-        error.retryable = true;
-        error.failure.http_status = status;
-        return tl::unexpected(std::move(error));
-    }
-    if (whole_failure || (status >= 400 && !envelope.errors.empty())) {
-        ApiError error = ApiErrorFromGraphql(envelope.errors.front(), status, context);
-        for (std::size_t i = 1; i < envelope.errors.size(); ++i) {
-            error.failure.graphql_messages.push_back(Redact(envelope.errors[i].message, context.secret));
-        }
-        if (status == 400 && error.code == ErrorCode::kInternal) error.code = ErrorCode::kInvalidArgument;
-        return tl::unexpected(std::move(error));
-    }
-    if (status < 200 || status >= 300) {
-        ApiError error = Make(
-            status == 401 || status == 403 ? ErrorCode::kUnauthenticated : ErrorCode::kInternal,
-            fmt::format("{}: Railway answered HTTP {}{}", context.operation, status,
-                        status == 401 || status == 403 ? fmt::format("; {}", TokenAdvice(context.token_kind)) : ""),
-            context, status == 408);
-        error.failure.http_status = status;
-        return tl::unexpected(std::move(error));
+    if (whole_failure || status < 200 || status >= 300) {
+        failure.graphql_errors = std::move(envelope.errors);
+        return tl::unexpected(Judge(std::move(failure), context, detail));
     }
     if (envelope.errors.empty() && !envelope.data.is_object()) {
         return tl::unexpected(MalformedAnswer("it has neither data nor errors", status, context));
     }
     return envelope;
-}
-
-util::Result<Deployment> ParseDeployment(const json& node) {
-    if (!node.is_object()) return util::Fail(ErrorCode::kParse, "deployment is not an object");
-    Deployment d;
-    auto id = ReqString(node, "id", "Deployment");
-    if (!id) return tl::unexpected(id.error());
-    d.id = std::move(*id);
-    auto status = ReqString(node, "status", "Deployment");
-    if (!status) return tl::unexpected(status.error());
-    d.status = core::RailwayStatus::Parse(*status);
-    d.status_updated_at = OptTime(node, "statusUpdatedAt");
-    d.created_at = OptTime(node, "createdAt");
-    d.updated_at = OptTime(node, "updatedAt");
-    d.url = OptString(node, "url");
-    d.static_url = OptString(node, "staticUrl");
-    d.deployment_stopped = OptBool(node, "deploymentStopped");
-    d.can_redeploy = OptBool(node, "canRedeploy");
-    if (auto it = node.find("instances"); it != node.end() && it->is_array()) {
-        d.instances.reserve(it->size());
-        for (const auto& instance : *it) {
-            d.instances.push_back({OptString(instance, "status").value_or("")});
-        }
-    }
-    d.service_id = OptString(node, "serviceId");
-    d.environment_id = OptString(node, "environmentId").value_or("");
-    d.project_id = OptString(node, "projectId").value_or("");
-    return d;
-}
-
-util::Result<LogLine> ParseLogLine(const json& node) {
-    if (!node.is_object()) return util::Fail(ErrorCode::kParse, "log line is not an object");
-    auto ts = ReqString(node, "timestamp", "Log");
-    if (!ts) return tl::unexpected(ts.error());
-    auto parsed = util::ParseRfc3339(*ts);
-    if (!parsed) return util::Fail(ErrorCode::kParse, "Log.timestamp: " + parsed.error().message);
-    LogLine line;
-    line.timestamp = *parsed;
-    line.timestamp_raw = std::move(*ts);
-    line.message = OptString(node, "message").value_or("");
-    line.severity = OptString(node, "severity").value_or("");
-    return line;
-}
-
-util::Result<DeploymentEvent> ParseDeploymentEvent(const json& node) {
-    if (!node.is_object()) return util::Fail(ErrorCode::kParse, "deployment event is not an object");
-    auto step = ReqString(node, "step", "DeploymentEvent");
-    if (!step) return tl::unexpected(step.error());
-    DeploymentEvent event;
-    event.step = std::move(*step);
-    event.created_at = OptTime(node, "createdAt");
-    event.completed_at = OptTime(node, "completedAt");
-    if (auto it = node.find("payload"); it != node.end() && it->is_object()) {
-        const json& p = *it;
-        event.attempt = OptInt<int>(p, "attempt");
-        event.max_attempts = OptInt<int>(p, "maxAttempts");
-        event.duration_ms = OptInt<long long>(p, "durationMs");
-        event.error = OptString(p, "error").value_or("");
-        event.reason = OptString(p, "reason").value_or("");
-        event.detail = OptString(p, "detail").value_or("");
-        event.skipped = OptBool(p, "skipped");
-    }
-    return event;
-}
-
-util::Result<ServiceInstanceInfo> ParseServiceInstance(const json& node) {
-    if (!node.is_object()) return util::Fail(ErrorCode::kParse, "serviceInstance is not an object");
-    ServiceInstanceInfo info;
-    info.id = OptString(node, "id").value_or("");
-    info.service_name = OptString(node, "serviceName").value_or("");
-    info.healthcheck_path = OptString(node, "healthcheckPath");
-    info.healthcheck_timeout_s = OptInt<int>(node, "healthcheckTimeout");
-    info.num_replicas = OptInt<int>(node, "numReplicas");
-    info.restart_policy_type = OptString(node, "restartPolicyType").value_or("");
-    info.restart_policy_max_retries = OptInt<int>(node, "restartPolicyMaxRetries").value_or(0);
-    if (auto domains = node.find("domains"); domains != node.end() && domains->is_object()) {
-        for (const char* kind : {"serviceDomains", "customDomains"}) {
-            if (auto list = domains->find(kind); list != domains->end() && list->is_array()) {
-                for (const auto& d : *list) {
-                    if (auto name = OptString(d, "domain")) info.domains.push_back(*name);
-                }
-            }
-        }
-    }
-    return info;
-}
-
-util::Result<PlatformStatus> ParsePlatformStatus(const json& node) {
-    if (!node.is_object()) return util::Fail(ErrorCode::kParse, "platformStatus is not an object");
-    PlatformStatus status;
-    status.is_stable = OptBool(node, "isStable");
-    if (auto it = node.find("incident"); it != node.end() && it->is_object()) {
-        status.incident_message = OptString(*it, "message").value_or("");
-        status.incident_status = OptString(*it, "status").value_or("");
-    }
-    if (auto it = node.find("maintenance"); it != node.end() && it->is_object()) {
-        status.maintenance_message = OptString(*it, "message").value_or("");
-        status.maintenance_status = OptString(*it, "status").value_or("");
-    }
-    return status;
-}
-
-util::Result<WorkspaceUsage> ParseWorkspaceUsage(const json& node) {
-    if (!node.is_object()) return util::Fail(ErrorCode::kParse, "workspace is not an object");
-    WorkspaceUsage usage;
-    usage.workspace_id = OptString(node, "id").value_or("");
-    usage.plan = OptString(node, "plan").value_or("");
-    if (auto customer = node.find("customer"); customer != node.end() && customer->is_object()) {
-        if (auto cu = customer->find("currentUsage"); cu != customer->end() && cu->is_number()) {
-            usage.current_usage_dollars = cu->get<double>();
-        }
-        usage.customer_state = OptString(*customer, "state").value_or("");
-        if (auto limit = customer->find("usageLimit"); limit != customer->end() && limit->is_object()) {
-            usage.soft_limit_dollars = OptInt<int>(*limit, "softLimit");
-            usage.hard_limit_dollars = OptInt<int>(*limit, "hardLimit");
-            usage.is_over_limit = OptBool(*limit, "isOverLimit");
-        }
-    }
-    return usage;
-}
-
-std::vector<LogLine> TakeNewLogLines(std::vector<LogLine> lines, LogCursor& cursor, std::size_t limit) {
-    std::stable_sort(lines.begin(), lines.end(),
-                     [](const LogLine& a, const LogLine& b) { return a.timestamp < b.timestamp; });
-    std::vector<LogLine> fresh;
-    fresh.reserve(lines.size());
-    for (auto& line : lines) {
-        if (cursor.last) {
-            if (line.timestamp < *cursor.last) continue;
-            if (line.timestamp == *cursor.last &&
-                std::find(cursor.messages_at_last.begin(), cursor.messages_at_last.end(), line.message) !=
-                    cursor.messages_at_last.end()) {
-                continue;
-            }
-        }
-        fresh.push_back(std::move(line));
-    }
-    if (limit > 0 && fresh.size() > limit) fresh.erase(fresh.begin(), fresh.end() - static_cast<long>(limit));
-    for (const auto& line : fresh) {
-        if (!cursor.last || line.timestamp > *cursor.last) {
-            cursor.last = line.timestamp;
-            cursor.last_raw = line.timestamp_raw;
-            cursor.messages_at_last.clear();
-        }
-        cursor.messages_at_last.push_back(line.message);
-    }
-    return fresh;
 }
 
 }  // namespace railwatch::railway

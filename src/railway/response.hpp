@@ -6,31 +6,32 @@
 #include <string_view>
 #include <vector>
 
+#include "core/classify.hpp"
 #include "net/http_transport.hpp"
 #include "railway/api_error.hpp"
 #include "railway/config.hpp"
-#include "railway/types.hpp"
 #include "util/result.hpp"
 
-/// Reading Railway's answers: the HTTP exchange → a GraphQL envelope or an ApiError, and the
-/// envelope's JSON → railwatch's types. Pure functions; thread-safe.
+/// Reading Railway's answers: the HTTP exchange → a GraphQL envelope or an ApiError. The verdict
+/// on a failure (class, kind, retryability) is the core's (core::ClassifyApiFailure); this file
+/// only gathers the facts, maps the verdict to util::ErrorCode and words the message. Pure
+/// functions; thread-safe.
 namespace railwatch::railway {
 
-/// One entry of a GraphQL `errors` array.
-struct GraphqlError {
-    std::string message;
-    std::string path_head;  ///< first element of `path` ("d3", "deployment"); empty when absent
-    std::string code;       ///< extensions.code, if any
-};
+/// One entry of a GraphQL `errors` array (message, extensions.code, path head, traceId).
+using GraphqlError = core::GraphqlErrorFacts;
 
-/// A parsed GraphQL answer. `data` is null when the server sent none.
+/// A parsed GraphQL answer. `data` is null when the server sent none. Every text in `errors` has
+/// the token redacted.
 struct Envelope {
     nlohmann::json data;
     std::vector<GraphqlError> errors;
     int http_status = 0;
 
-    /// The errors whose path starts at `field` (an alias or a root field).
+    /// The first error whose path starts at `field` (an alias or a root field); null if none.
     const GraphqlError* ErrorFor(std::string_view field) const;
+    /// True when some error's path starts at one of `fields`.
+    bool NamesAnyOf(const std::vector<std::string>& fields) const;
 };
 
 /// What an error message may say about the call, and the secret it must never contain.
@@ -39,6 +40,9 @@ struct ErrorContext {
     std::string endpoint;   ///< the URL without its query
     TokenKind token_kind = TokenKind::kAccount;
     std::string_view secret;  ///< redacted from every message
+
+    /// The same context for another operation.
+    ErrorContext For(std::string other_operation) const;
 };
 
 /// Interprets one exchange. Success: the body was GraphQL JSON and is not a whole-request failure
@@ -46,26 +50,17 @@ struct ErrorContext {
 /// HTML or malformed bodies, and whole-request GraphQL errors such as "Not Authorized".
 ApiResult<Envelope> InterpretResponse(const net::HttpResponse& response, const ErrorContext& context);
 
-/// The ApiError for one GraphQL error (a per-alias error, or the only one of a request).
+/// The ApiError for one GraphQL error (a per-alias error, or the error of a root field).
 ApiError ApiErrorFromGraphql(const GraphqlError& error, int http_status, const ErrorContext& context);
 
-/// The ApiError for an answer whose JSON lacks what the document asked for.
+/// The ApiError for an answer whose JSON lacks what the document asked for (`what`).
 ApiError MalformedAnswer(std::string_view what, int http_status, const ErrorContext& context);
 
-/// Fills `error.error_class` from the core's classifier and returns it.
-ApiError& Classify(ApiError& error);
+/// The ApiError for a call railwatch did not send because a check it made first failed.
+/// `what_and_what_to_do` is the sentence a person reads after "<operation>: not sent: ".
+ApiError PreconditionFailed(std::string what_and_what_to_do, const ErrorContext& context);
 
-/// Mapping from the GraphQL JSON (errors: kParse naming the field).
-util::Result<Deployment> ParseDeployment(const nlohmann::json& node);
-util::Result<LogLine> ParseLogLine(const nlohmann::json& node);
-util::Result<DeploymentEvent> ParseDeploymentEvent(const nlohmann::json& node);
-util::Result<ServiceInstanceInfo> ParseServiceInstance(const nlohmann::json& node);
-util::Result<PlatformStatus> ParsePlatformStatus(const nlohmann::json& node);
-util::Result<WorkspaceUsage> ParseWorkspaceUsage(const nlohmann::json& node);
-
-/// Orders `lines` by time, drops what `cursor` has already seen (Railway repeats the lines at
-/// startDate) and, if more than `limit` remain (Railway returns limit + 1), keeps the newest
-/// `limit`. Advances `cursor` to the newest line kept.
-std::vector<LogLine> TakeNewLogLines(std::vector<LogLine> lines, LogCursor& cursor, std::size_t limit);
+/// The util::ErrorCode a verdict maps to (kAuth → kUnauthenticated, kPrecondition → kConflict, ...).
+util::ErrorCode ErrorCodeFor(core::ApiFailureKind kind);
 
 }  // namespace railwatch::railway

@@ -33,21 +33,37 @@ struct Deployment {
     std::string project_id;
 };
 
+/// `Log.attributes[]`: one field Railway parsed from a structured (JSON) log line. Values are
+/// kept as Railway sent them (they look JSON-encoded: a string value keeps its quotes).
+struct LogAttribute {
+    std::string key;
+    std::string value;
+
+    bool operator==(const LogAttribute&) const = default;
+};
+
 /// One build or deploy log line. `timestamp_raw` keeps Railway's RFC 3339 text (nanoseconds) so
 /// it can be sent back as `startDate` unchanged.
 struct LogLine {
     core::Timestamp timestamp;
     std::string timestamp_raw;
     std::string message;
-    std::string severity;  ///< "info", "error", ... ; empty when Railway sent none
+    /// "info", "error", ...: Railway's `severity`, or when it sent none the `level` attribute
+    /// (quotes stripped); empty when neither is there.
+    std::string severity;
+    std::vector<LogAttribute> attributes;
 };
 
-/// Where an incremental log fetch stopped: the newest timestamp seen and the messages seen at it
-/// (lines sharing a timestamp are told apart by message).
+/// Where an incremental log fetch stopped: the newest timestamp returned and the messages
+/// returned at it (lines sharing a timestamp are told apart by message). Only ever moves past
+/// lines that were returned to the caller.
 struct LogCursor {
     std::optional<core::Timestamp> last;
     std::string last_raw;  ///< Railway's text for `last`, sent back as startDate
     std::vector<std::string> messages_at_last;
+    /// Set by a first fetch (empty cursor) that could not reach the oldest lines within its page
+    /// bound: the lines returned are the newest ones, and older lines were not returned.
+    bool older_lines_omitted = false;
 };
 
 /// `deploymentEvents` node: one step of a deployment (BUILD_IMAGE, HEALTHCHECK, ...).
@@ -76,13 +92,36 @@ struct ServiceInstanceInfo {
     std::vector<std::string> domains;  ///< service domains then custom domains
 };
 
-/// Who a token belongs to, from `me` (account token) or `projectToken` (project token).
+/// What kind of token Railway accepted, as found by RailwayApi::ValidateToken.
+enum class TokenScope {
+    kAccount,    ///< a personal account token: `me` answers
+    kWorkspace,  ///< a workspace token: `me` refuses it, `apiToken` lists its workspace(s)
+    kProject,    ///< a project token (Project-Access-Token): `projectToken` answers
+};
+
+/// A workspace a token may act on (`apiToken.workspaces[]`).
+struct TokenWorkspace {
+    std::string id;
+    std::string name;
+};
+
+/// Who a token belongs to, from `me` (account token), `apiToken` (workspace token) or
+/// `projectToken` (project token).
 struct TokenInfo {
-    bool is_project_token = false;
+    TokenScope scope = TokenScope::kAccount;
     std::string user_id;  ///< account tokens
     std::string user_email;
-    std::string project_id;  ///< project tokens
+    std::string user_name;
+    std::vector<TokenWorkspace> workspaces;  ///< workspace tokens
+    std::string project_id;                  ///< project tokens
     std::string environment_id;
+};
+
+/// `environment.serviceInstances[]`: a service of an environment and its newest deployment.
+struct ServiceLatestDeployment {
+    std::string service_id;
+    std::string service_name;
+    std::optional<Deployment> latest;  ///< nullopt when the service has never deployed
 };
 
 /// `platformStatus`: Railway-wide incidents and maintenance.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "railway/log_pager.hpp"
+
 namespace railwatch::fakes {
 
 using railway::ApiError;
@@ -13,8 +15,9 @@ ApiError FakeRailwayApi::MakeError(util::ErrorCode code, std::string message, co
     ApiError error;
     error.code = code;
     error.message = std::move(message);
-    const core::Classification c = core::ClassifyApiFailure(failure);
+    const core::ApiClassification c = core::ClassifyApiFailure(failure);
     error.error_class = c.error_class;
+    error.kind = c.kind;
     error.retryable = c.retryable;
     error.failure = std::move(failure);
     error.attempts = 1;
@@ -24,8 +27,16 @@ ApiError FakeRailwayApi::MakeError(util::ErrorCode code, std::string message, co
 ApiError FakeRailwayApi::NotFound(const std::string& what) const {
     core::ApiFailure failure;
     failure.http_status = 200;
-    failure.graphql_messages = {what + " not found"};
+    failure.graphql_errors = {{what + " not found", "INTERNAL_SERVER_ERROR", "", ""}};
     return MakeError(util::ErrorCode::kNotFound, "fake Railway: " + what + " not found", failure);
+}
+
+ApiError FakeRailwayApi::CannotRedeploy(const std::string& deployment_id) {
+    core::ApiFailure failure;
+    failure.precondition = "canRedeploy is false for deployment " + deployment_id;
+    return MakeError(util::ErrorCode::kConflict,
+                     "redeploy of deployment " + deployment_id + ": not sent: Railway says it cannot be redeployed",
+                     failure);
 }
 
 std::optional<ApiError> FakeRailwayApi::Enter(const std::string& call) {
@@ -64,6 +75,12 @@ void FakeRailwayApi::SetLatestDeployment(const std::string& service_id, const st
                                          std::optional<railway::Deployment> deployment) {
     std::lock_guard lock(mutex_);
     latest_[{service_id, environment_id}] = std::move(deployment);
+}
+
+void FakeRailwayApi::SetEnvironmentServices(const std::string& environment_id,
+                                            std::vector<railway::ServiceLatestDeployment> services) {
+    std::lock_guard lock(mutex_);
+    environments_[environment_id] = std::move(services);
 }
 
 void FakeRailwayApi::SetDeploymentEvents(const std::string& deployment_id,
@@ -170,6 +187,39 @@ ApiResult<std::optional<railway::Deployment>> FakeRailwayApi::GetLatestDeploymen
     return it->second;
 }
 
+ApiResult<std::vector<railway::ServiceLatestDeployment>> FakeRailwayApi::GetEnvironmentLatestDeployments(
+    const std::string& environment_id) {
+    if (auto failure = Enter(fmt::format("GetEnvironmentLatestDeployments({})", environment_id))) {
+        return tl::unexpected(*failure);
+    }
+    std::lock_guard lock(mutex_);
+    auto it = environments_.find(environment_id);
+    if (it == environments_.end()) return tl::unexpected(NotFound("environment " + environment_id));
+    return it->second;
+}
+
+ApiResult<std::vector<railway::Deployment>> FakeRailwayApi::ListDeployments(
+    const std::string& environment_id, const std::optional<std::string>& service_id, int first) {
+    if (auto failure =
+            Enter(fmt::format("ListDeployments({},{},{})", environment_id, service_id.value_or(""), first))) {
+        return tl::unexpected(*failure);
+    }
+    std::lock_guard lock(mutex_);
+    std::vector<railway::Deployment> out;
+    for (const auto& [id, answers] : deployments_) {
+        if (answers.empty()) continue;
+        const auto& current = answers[std::min(next_answer_[id], answers.size() - 1)];
+        if (!current || current->environment_id != environment_id) continue;
+        if (service_id && current->service_id != *service_id) continue;
+        out.push_back(*current);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const railway::Deployment& a, const railway::Deployment& b) {
+        return a.created_at.value_or(core::Timestamp{}) > b.created_at.value_or(core::Timestamp{});
+    });
+    if (first >= 0 && out.size() > static_cast<std::size_t>(first)) out.resize(static_cast<std::size_t>(first));
+    return out;
+}
+
 ApiResult<std::vector<railway::DeploymentEvent>> FakeRailwayApi::GetDeploymentEvents(const std::string& deployment_id,
                                                                                      int first) {
     if (auto failure = Enter(fmt::format("GetDeploymentEvents({})", deployment_id))) return tl::unexpected(*failure);
@@ -183,33 +233,14 @@ ApiResult<std::vector<railway::DeploymentEvent>> FakeRailwayApi::GetDeploymentEv
 
 ApiResult<std::vector<railway::LogLine>> FakeRailwayApi::GetNewLogs(railway::LogKind kind,
                                                                     const std::string& deployment_id,
-                                                                    railway::LogCursor& cursor, int limit) {
+                                                                    railway::LogCursor& cursor, int /*limit*/) {
     if (auto failure = Enter(fmt::format("GetNewLogs({},{})", core::ToString(kind), deployment_id))) {
         return tl::unexpected(*failure);
     }
     std::lock_guard lock(mutex_);
-    std::vector<railway::LogLine> out;
     auto it = logs_.find({kind, deployment_id});
-    if (it == logs_.end()) return out;
-    for (const auto& line : it->second) {
-        if (limit > 0 && out.size() >= static_cast<std::size_t>(limit)) break;
-        if (cursor.last) {
-            if (line.timestamp < *cursor.last) continue;
-            if (line.timestamp == *cursor.last &&
-                std::find(cursor.messages_at_last.begin(), cursor.messages_at_last.end(), line.message) !=
-                    cursor.messages_at_last.end()) {
-                continue;
-            }
-        }
-        if (!cursor.last || line.timestamp > *cursor.last) {
-            cursor.last = line.timestamp;
-            cursor.last_raw = line.timestamp_raw;
-            cursor.messages_at_last.clear();
-        }
-        cursor.messages_at_last.push_back(line.message);
-        out.push_back(line);
-    }
-    return out;
+    if (it == logs_.end()) return std::vector<railway::LogLine>{};
+    return railway::TakeNewLogLines(it->second, cursor);
 }
 
 ApiResult<railway::ServiceInstanceInfo> FakeRailwayApi::GetServiceInstance(const std::string& service_id,

@@ -31,12 +31,16 @@ class FakeRailwayApi final : public railway::RailwayApi {
     void SetDeploymentError(const std::string& id, railway::ApiError error);
     void SetLatestDeployment(const std::string& service_id, const std::string& environment_id,
                              std::optional<railway::Deployment> deployment);
+    /// What GetEnvironmentLatestDeployments answers for `environment_id` (unset: not found).
+    void SetEnvironmentServices(const std::string& environment_id,
+                                std::vector<railway::ServiceLatestDeployment> services);
     void SetDeploymentEvents(const std::string& deployment_id, std::vector<railway::DeploymentEvent> events);
     /// Appends log lines Railway holds for a deployment (any order; GetNewLogs sorts them).
     void AddLogs(railway::LogKind kind, const std::string& deployment_id, std::vector<railway::LogLine> lines);
     void SetServiceInstance(const std::string& service_id, const std::string& environment_id,
                             railway::ServiceInstanceInfo info);
-    /// What Redeploy answers for `deployment_id` (default: an id "<id>-redeploy-<n>").
+    /// What Redeploy answers for `deployment_id` (default: an id "<id>-redeploy-<n>"). A refusal
+    /// because `canRedeploy` is false is scripted with CannotRedeploy(id).
     void SetRedeployAnswer(const std::string& deployment_id, railway::ApiResult<std::string> answer);
     void SetTokenAnswer(railway::ApiResult<railway::TokenInfo> answer);
     void SetPlatformStatus(railway::ApiResult<railway::PlatformStatus> answer);
@@ -56,8 +60,17 @@ class FakeRailwayApi final : public railway::RailwayApi {
     std::vector<railway::DeploymentResult> GetDeployments(std::span<const std::string> ids) override;
     railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(
         const std::string& service_id, const std::string& environment_id) override;
+    railway::ApiResult<std::vector<railway::ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
+        const std::string& environment_id) override;
+    /// From the deployments set with SetDeployment/ScriptDeployment (their current answer, not
+    /// advanced), filtered by environment and service, newest createdAt first.
+    railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& environment_id,
+                                                                         const std::optional<std::string>& service_id,
+                                                                         int first) override;
     railway::ApiResult<std::vector<railway::DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
                                                                                   int first) override;
+    /// Every line newer than the cursor (the fake is always caught up in one call; `limit` is
+    /// Railway's page size and does not cut the answer).
     railway::ApiResult<std::vector<railway::LogLine>> GetNewLogs(railway::LogKind kind,
                                                                  const std::string& deployment_id,
                                                                  railway::LogCursor& cursor, int limit) override;
@@ -75,6 +88,8 @@ class FakeRailwayApi final : public railway::RailwayApi {
     /// An ApiError as the real client would build it for a failed call (class and retryability
     /// from the core's rules for `failure`).
     static railway::ApiError MakeError(util::ErrorCode code, std::string message, core::ApiFailure failure = {});
+    /// The error RailwayClient::Redeploy gives when Railway says canRedeploy is false.
+    static railway::ApiError CannotRedeploy(const std::string& deployment_id);
 
   private:
     // Records the call and runs the hook (outside the lock); returns the error every call gets
@@ -89,6 +104,7 @@ class FakeRailwayApi final : public railway::RailwayApi {
     std::map<std::string, std::vector<railway::ApiResult<railway::Deployment>>> deployments_;
     std::map<std::string, std::size_t> next_answer_;
     std::map<std::pair<std::string, std::string>, std::optional<railway::Deployment>> latest_;
+    std::map<std::string, std::vector<railway::ServiceLatestDeployment>> environments_;
     std::map<std::string, std::vector<railway::DeploymentEvent>> events_;
     std::map<std::pair<railway::LogKind, std::string>, std::vector<railway::LogLine>> logs_;
     std::map<std::pair<std::string, std::string>, railway::ServiceInstanceInfo> service_instances_;

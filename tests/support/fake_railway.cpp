@@ -40,6 +40,15 @@ json LogsJson(const std::vector<std::string>& messages, const json& start_date) 
     return lines;
 }
 
+// An error as Railway sends it: INTERNAL_SERVER_ERROR and a traceId whatever the message, and
+// the path of the field that failed (none for a whole-request failure).
+json RailwayError(const std::string& message, const std::string& path) {
+    json error = {{"message", message},
+                  {"extensions", {{"code", "INTERNAL_SERVER_ERROR"}, {"traceId", "fake-trace-" + path}}}};
+    if (!path.empty()) error["path"] = json::array({path});
+    return error;
+}
+
 }  // namespace
 
 FakeRailway::FakeRailway(std::string account_token, std::string project_token)
@@ -129,7 +138,8 @@ LoopbackReply FakeRailway::Handle(const LoopbackRequest& request) {
     const bool authorized = (!bearer.empty() && bearer == "Bearer " + account_token_) ||
                             (bearer.empty() && !project.empty() && project == project_token_);
     if (!authorized) {
-        return with_limits(LoopbackReply::Json(200, R"({"data":null,"errors":[{"message":"Not Authorized"}]})"));
+        return with_limits(LoopbackReply::Json(
+            200, json{{"data", nullptr}, {"errors", json::array({RailwayError("Not Authorized", "")})}}.dump()));
     }
 
     const json body = json::parse(request.body, nullptr, false);
@@ -151,7 +161,7 @@ LoopbackReply FakeRailway::Handle(const LoopbackRequest& request) {
             ++queries_[id];
             auto it = deployments_.find(id);
             if (it == deployments_.end()) {
-                errors.push_back({{"message", "Deployment not found"}, {"path", {alias}}});
+                errors.push_back(RailwayError("Deployment not found", alias));
                 continue;
             }
             const int n = queries_[id];
@@ -171,7 +181,7 @@ LoopbackReply FakeRailway::Handle(const LoopbackRequest& request) {
         const std::string field = operation == "BuildLogs" ? "buildLogs" : "deploymentLogs";
         if (it == deployments_.end()) {
             return with_limits(LoopbackReply::Json(
-                200, json{{"data", nullptr}, {"errors", {{{"message", "Deployment not found"}, {"path", {field}}}}}}
+                200, json{{"data", nullptr}, {"errors", json::array({RailwayError("Deployment not found", field)})}}
                          .dump()));
         }
         const auto& messages = operation == "BuildLogs" ? it->second.build_logs : it->second.deploy_logs;

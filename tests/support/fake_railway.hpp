@@ -14,8 +14,9 @@
 /// A loopback stand-in for Railway's GraphQL endpoint, for client and `railwatch watch` tests:
 /// answers the documents railwatch sends (DeploymentStatuses with aliases, DeploymentLogs,
 /// BuildLogs, DeploymentEvents) the way FACTS.md says Railway does — "Not Authorized" with HTTP
-/// 200 for a bad token, errors with `path` (and `data: null`) for unknown ids, X-RateLimit-* on
-/// every answer — and injects faults on demand (5xx, hangs, connection resets).
+/// 200 for a bad token, errors with `path` (and `data: null`) for unknown ids, every error with
+/// `extensions: {code: INTERNAL_SERVER_ERROR, traceId}`, X-RateLimit-* on every answer — and
+/// injects faults on demand (5xx, hangs, connection resets).
 namespace railwatch::test {
 
 /// A scripted deployment: each status query returns the next status (the last one repeats).

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -32,14 +33,14 @@ net::HttpRequest Post(const std::string& url, core::Duration timeout = core::Sec
     return request;
 }
 
-TEST(ClientAtScale, TenThousandStatusesInTwoHundredRequestsSurviveInjectedFaults) {
+TEST(ClientAtScale, TenThousandStatusesInAboutTwoHundredRequestsSurviveInjectedFaults) {
     test::FakeRailway railway;
     railway.AddSuccessfulDeployments(10'000);
     test::FakeFaults faults;
     faults.http5xx = 0.04;
     faults.hang = 0.03;
     faults.reset = 0.03;
-    faults.hang_for = std::chrono::milliseconds(2000);
+    faults.hang_for = std::chrono::milliseconds(3000);
     faults.seed = 7;
     railway.SetFaults(faults);
 
@@ -52,9 +53,10 @@ TEST(ClientAtScale, TenThousandStatusesInTwoHundredRequestsSurviveInjectedFaults
     config.api_url = railway.Url();
     config.batch_size = 50;
     config.max_in_flight = 4;
-    config.request_timeout = core::Millis(400);
+    // Short enough that the injected hangs (3 s) end as timeouts, long enough that a busy machine
+    // (ctest -j2 beside other builds) does not turn ordinary answers into timeouts often.
+    config.request_timeout = core::Millis(1500);
     config.max_attempts = 10;
-    railway::RailwayClient* client_ptr = nullptr;
     {
         net::CurlTransport transport;
         railway::RailwayClient client(transport, clock, budget, random,
@@ -63,36 +65,40 @@ TEST(ClientAtScale, TenThousandStatusesInTwoHundredRequestsSurviveInjectedFaults
                                           std::lock_guard lock(log_mutex);
                                           log.emplace_back(line);
                                       });
-        client_ptr = &client;
         std::vector<std::string> ids;
         for (int i = 0; i < 10'000; ++i)
             ids.push_back("dep-" + std::to_string(i));
 
         const auto results = client.GetDeployments(ids);
         ASSERT_EQ(results.size(), ids.size());
-        std::size_t ok = 0;
         for (std::size_t i = 0; i < results.size(); ++i) {
             ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
             EXPECT_EQ(results[i].result->id, ids[i]);
             EXPECT_EQ(results[i].result->status.value, core::DeploymentStatus::kSuccess);
-            ++ok;
         }
-        EXPECT_EQ(ok, 10'000u);
         EXPECT_EQ(transport.InFlight(), 0u);
     }
-    (void)client_ptr;
-    // Every fault was retried; the answered requests were exactly 200 batches of 50.
+    // What holds however busy the machine is. Timing decides how many attempts fail (a slow
+    // answer becomes a timeout), so the counts are bounds, not exact figures:
+    const long long sent = budget.Snapshot().requests_sent;
+    const auto retries = static_cast<long long>(std::count_if(
+        log.begin(), log.end(), [](const std::string& line) { return line.find("retrying in") != std::string::npos; }));
+    // - every request railwatch sent was a batch's last attempt (200 batches of 50) or a retry it logged;
+    EXPECT_EQ(sent, 200 + retries);
+    // - every batch got one answer (a late answer to a request railwatch gave up on is extra);
+    EXPECT_GE(railway.requests() - railway.faults_injected(), 200u);
+    EXPECT_GE(railway.status_aliases_answered(), 10'000u);
+    // - the faults were retried, not fatal; and retries stay well within max_attempts per batch:
+    //   about 10% of requests fail by injection, so even a machine that doubles that needs far
+    //   fewer than 200 retries (libcurl may re-send a read once on a dead kept-alive connection,
+    //   so the server may count up to twice what was sent).
     EXPECT_GT(railway.faults_injected(), 5u);
-    EXPECT_EQ(railway.requests() - railway.faults_injected(), 200u);
-    EXPECT_EQ(railway.status_aliases_answered(), 10'000u);
+    EXPECT_LE(sent, 400);
+    EXPECT_LE(railway.requests(), static_cast<std::size_t>(2 * sent));
     EXPECT_TRUE(railway.all_requests_had_source());
     EXPECT_TRUE(railway.all_requests_had_user_agent());
-    // One retry line per failed attempt. (libcurl itself re-sends a request once when a reused
-    // connection turns out dead, so the server may count a few more requests than were granted.)
-    EXPECT_EQ(log.size(), static_cast<std::size_t>(budget.Snapshot().requests_sent) - 200u);
     std::cout << "[ client ] requests " << railway.requests() << ", faults " << railway.faults_injected()
-              << ", connections " << railway.connections() << ", budget sent " << budget.Snapshot().requests_sent
-              << "\n";
+              << ", connections " << railway.connections() << ", sent " << sent << ", retries " << retries << "\n";
 }
 
 TEST(ClientAtScale, UnknownIdsInABatchGetTheirOwnErrorAndTheRestTheirStatus) {
@@ -110,10 +116,13 @@ TEST(ClientAtScale, UnknownIdsInABatchGetTheirOwnErrorAndTheRestTheirStatus) {
     for (int i = 0; i < 100; ++i)
         ids.push_back(i % 25 == 3 ? "missing-" + std::to_string(i) : "dep-" + std::to_string(i));
     const auto results = client.GetDeployments(ids);
+    // Two batches of 50 with two unknown ids each, then the 96 others in two batches.
+    EXPECT_EQ(budget.Snapshot().requests_sent, 4);
     for (std::size_t i = 0; i < ids.size(); ++i) {
         if (ids[i].starts_with("missing-")) {
             ASSERT_FALSE(results[i].result);
             EXPECT_EQ(results[i].result.error().code, util::ErrorCode::kNotFound);
+            EXPECT_THAT(results[i].result.error().message, ::testing::HasSubstr("Railway traceId fake-trace-d"));
         } else {
             ASSERT_TRUE(results[i].result) << results[i].result.error().message;
         }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ostream>
 #include <set>
 #include <string>
@@ -383,11 +384,21 @@ TEST(ClassifyDeploymentFailure, WeakEventBeatsWeakLog) {
 
 // ---- API failures
 
+using Kind = ApiFailureKind;
+
+std::string ToLower(std::string text) {
+    for (char& c : text) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return text;
+}
+
 struct ApiCase {
     const char* name;
     ApiFailure failure;
     ErrorClass expected;
     bool retryable;
+    ApiFailureKind kind;
 };
 
 void PrintTo(const ApiCase& c, std::ostream* os) {
@@ -398,9 +409,10 @@ class ApiFailureCase : public ::testing::TestWithParam<ApiCase> {};
 
 TEST_P(ApiFailureCase, IsClassified) {
     const ApiCase& c = GetParam();
-    const Classification result = ClassifyApiFailure(c.failure);
+    const ApiClassification result = ClassifyApiFailure(c.failure);
     EXPECT_EQ(result.error_class, c.expected) << result.reason;
     EXPECT_EQ(result.retryable, c.retryable) << result.reason;
+    EXPECT_EQ(result.kind, c.kind) << result.reason;
     EXPECT_EQ(IsRetryableApiFailure(c.failure), c.retryable);
     EXPECT_FALSE(result.reason.empty());
 }
@@ -418,55 +430,118 @@ ApiFailure Status(int status, bool malformed = false) {
     return f;
 }
 
+// Errors as Railway sends them: every one carries the same `code` (INTERNAL_SERVER_ERROR on real
+// Railway, whatever the message says).
 ApiFailure GraphQl(std::vector<std::string> messages, std::string code = "", int status = 200) {
     ApiFailure f;
     f.http_status = status;
-    f.graphql_messages = std::move(messages);
-    f.graphql_code = std::move(code);
+    for (auto& message : messages)
+        f.graphql_errors.push_back({std::move(message), code, "", ""});
+    return f;
+}
+
+ApiFailure Railway(std::string message, std::string path = "d0") {
+    ApiFailure f = GraphQl({std::move(message)}, "INTERNAL_SERVER_ERROR");
+    f.graphql_errors[0].path_head = std::move(path);
+    f.graphql_errors[0].trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    return f;
+}
+
+ApiFailure EdgePage(int status) {
+    ApiFailure f = Status(status, true);
+    f.edge_page = true;
+    return f;
+}
+
+ApiFailure Precondition() {
+    ApiFailure f;
+    f.precondition = "canRedeploy is false";
     return f;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Classify, ApiFailureCase,
     ::testing::Values(
-        ApiCase{"Dns", Transport(TransportErrorKind::kDns), kNet, true},
-        ApiCase{"Connect", Transport(TransportErrorKind::kConnect), kNet, true},
-        ApiCase{"Reset", Transport(TransportErrorKind::kReset), kNet, true},
-        ApiCase{"RequestTimeout", Transport(TransportErrorKind::kTimeout), kNet, true},
-        ApiCase{"Tls", Transport(TransportErrorKind::kTls), kConfig, false},
-        ApiCase{"Cancelled", Transport(TransportErrorKind::kCancelled), kUnknown, false},
-        ApiCase{"OtherTransport", Transport(TransportErrorKind::kOther), kUnknown, false},
-        ApiCase{"Http401", Status(401), kAuth, false}, ApiCase{"Http403", Status(403), kAuth, false},
-        ApiCase{"Http429", Status(429), kRes, true}, ApiCase{"CloudflareHtml403", Status(403, true), kRes, true},
-        ApiCase{"CloudflareHtml429", Status(429, true), kRes, true}, ApiCase{"Http500", Status(500), kNet, true},
-        ApiCase{"Http502Html", Status(502, true), kNet, true}, ApiCase{"Http503", Status(503), kNet, true},
-        ApiCase{"Http504", Status(504), kNet, true}, ApiCase{"Http408", Status(408), kNet, true},
-        ApiCase{"Http501", Status(501), kConfig, false}, ApiCase{"Http400Validation", Status(400), kConfig, false},
-        ApiCase{"Http404", Status(404), kConfig, false}, ApiCase{"Http301", Status(301), kConfig, false},
-        ApiCase{"Http418", Status(418), kConfig, false}, ApiCase{"HtmlWith200", Status(200, true), kNet, true},
-        ApiCase{"NotAuthorized", GraphQl({"Not Authorized"}), kAuth, false},
-        ApiCase{"ProjectTokenNotFound", GraphQl({"Project Token not found"}), kAuth, false},
-        ApiCase{"TwoFactor", GraphQl({"Two Factor Authentication Required"}), kAuth, false},
-        ApiCase{"ProblemProcessing", GraphQl({"Problem processing request"}), kConfig, false},
-        ApiCase{"ProjectNotFound", GraphQl({"Project not found"}), kConfig, false},
-        ApiCase{"DeploymentNotFound", GraphQl({"Deployment not found"}), kConfig, false},
-        ApiCase{"RateLimitMessage", GraphQl({"Rate limit exceeded, retry later"}), kRes, true},
-        ApiCase{"InternalServerError", GraphQl({"Internal server error"}), kNet, true},
+        ApiCase{"Dns", Transport(TransportErrorKind::kDns), kNet, true, Kind::kUnavailable},
+        ApiCase{"Connect", Transport(TransportErrorKind::kConnect), kNet, true, Kind::kUnavailable},
+        ApiCase{"Reset", Transport(TransportErrorKind::kReset), kNet, true, Kind::kUnavailable},
+        ApiCase{"RequestTimeout", Transport(TransportErrorKind::kTimeout), kNet, true, Kind::kTimeout},
+        ApiCase{"Tls", Transport(TransportErrorKind::kTls), kConfig, false, Kind::kUnavailable},
+        ApiCase{"Cancelled", Transport(TransportErrorKind::kCancelled), kUnknown, false, Kind::kCancelled},
+        ApiCase{"OtherTransport", Transport(TransportErrorKind::kOther), kUnknown, true, Kind::kUnavailable},
+        ApiCase{"Precondition", Precondition(), kConfig, false, Kind::kPrecondition},
+        ApiCase{"Http401", Status(401), kAuth, false, Kind::kAuth},
+        ApiCase{"Http403", Status(403), kAuth, false, Kind::kAuth},
+        ApiCase{"Http429", Status(429), kRes, true, Kind::kRateLimited},
+        ApiCase{"CloudflareHtml403", Status(403, true), kRes, true, Kind::kRateLimited},
+        ApiCase{"CloudflareHtml429", Status(429, true), kRes, true, Kind::kRateLimited},
+        ApiCase{"CloudflarePageWith200", EdgePage(200), kRes, true, Kind::kRateLimited},
+        ApiCase{"Http500", Status(500), kNet, true, Kind::kUnavailable},
+        ApiCase{"Http502Html", Status(502, true), kNet, true, Kind::kUnavailable},
+        ApiCase{"Http503", Status(503), kNet, true, Kind::kUnavailable},
+        ApiCase{"Http504", Status(504), kNet, true, Kind::kUnavailable},
+        ApiCase{"Http408", Status(408), kNet, true, Kind::kTimeout},
+        ApiCase{"Http501", Status(501), kConfig, false, Kind::kEndpoint},
+        ApiCase{"Http400Validation", Status(400), kConfig, false, Kind::kBadDocument},
+        ApiCase{"Http404", Status(404), kConfig, false, Kind::kEndpoint},
+        ApiCase{"Http301", Status(301), kConfig, false, Kind::kEndpoint},
+        ApiCase{"Http418", Status(418), kConfig, false, Kind::kUnknown},
+        ApiCase{"HtmlWith200", Status(200, true), kNet, true, Kind::kMalformed},
+        ApiCase{"NotAuthorized", GraphQl({"Not Authorized"}), kAuth, false, Kind::kAuth},
+        ApiCase{"ProjectTokenNotFound", GraphQl({"Project Token not found"}), kAuth, false, Kind::kAuth},
+        ApiCase{"TwoFactor", GraphQl({"Two Factor Authentication Required"}), kAuth, false, Kind::kAuth},
+        ApiCase{"ProblemProcessing", GraphQl({"Problem processing request"}), kConfig, false, Kind::kInvalidArgument},
+        ApiCase{"ProjectNotFound", GraphQl({"Project not found"}), kConfig, false, Kind::kNotFound},
+        ApiCase{"DeploymentNotFound", GraphQl({"Deployment not found"}), kConfig, false, Kind::kNotFound},
+        ApiCase{"RateLimitMessage", GraphQl({"Rate limit exceeded, retry later"}), kRes, true, Kind::kRateLimited},
+        ApiCase{"InternalServerError", GraphQl({"Internal server error"}), kNet, true, Kind::kUnavailable},
         ApiCase{"ValidationCode400",
                 GraphQl({"Cannot query field \"foo\" on type \"Deployment\"."}, "GRAPHQL_VALIDATION_FAILED", 400),
-                kConfig, false},
-        ApiCase{"ParseCode", GraphQl({"Expected Name, found <EOF>"}, "GRAPHQL_PARSE_FAILED", 400), kConfig, false},
-        ApiCase{"BadUserInput", GraphQl({"Variable \"$id\" got invalid value"}, "BAD_USER_INPUT"), kConfig, false},
-        ApiCase{"InternalCode", GraphQl({"Something broke"}, "INTERNAL_SERVER_ERROR"), kNet, true},
-        ApiCase{"MessageFallsBackToTable", GraphQl({"connect ECONNREFUSED 10.1.1.1:443"}), kNet, false},
-        ApiCase{"UnrecognisedMessage", GraphQl({"You must be a member of this team"}), kUnknown, false},
-        ApiCase{"NoDetail", ApiFailure{}, kUnknown, false}),
+                kConfig, false, Kind::kBadDocument},
+        ApiCase{"ParseCode", GraphQl({"Expected Name, found <EOF>"}, "GRAPHQL_PARSE_FAILED", 400), kConfig, false,
+                Kind::kBadDocument},
+        ApiCase{"BadUserInput", GraphQl({"Variable \"$id\" got invalid value"}, "BAD_USER_INPUT"), kConfig, false,
+                Kind::kInvalidArgument},
+        ApiCase{"InternalCode", GraphQl({"Something broke"}, "INTERNAL_SERVER_ERROR"), kNet, true, Kind::kUnavailable},
+        // Real Railway: INTERNAL_SERVER_ERROR on every error, a path and a traceId. The message decides.
+        ApiCase{"RailwayNotAuthorized", Railway("Not Authorized"), kAuth, false, Kind::kAuth},
+        ApiCase{"RailwayDeploymentNotFound", Railway("Deployment not found"), kConfig, false, Kind::kNotFound},
+        ApiCase{"RailwayProblemProcessing", Railway("Problem processing request"), kConfig, false,
+                Kind::kInvalidArgument},
+        ApiCase{"RailwayUnrecognised", Railway("Something odd happened"), kNet, true, Kind::kUnavailable},
+        ApiCase{"MessageFallsBackToTable", GraphQl({"connect ECONNREFUSED 10.1.1.1:443"}), kNet, false, Kind::kUnknown},
+        ApiCase{"UnrecognisedMessage", GraphQl({"You must be a member of this team"}), kUnknown, false, Kind::kUnknown},
+        ApiCase{"NoDetail", ApiFailure{}, kUnknown, false, Kind::kUnknown}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(ClassifyApiFailure, TheFirstRecognisedMessageDecides) {
-    const Classification c = ClassifyApiFailure(GraphQl({"Something odd", "Not Authorized"}));
+    const ApiClassification c = ClassifyApiFailure(GraphQl({"Something odd", "Not Authorized"}));
     EXPECT_EQ(c.error_class, kAuth);
     EXPECT_EQ(c.evidence, "Not Authorized");
+    EXPECT_EQ(c.deciding_error, 1);
+}
+
+TEST(ClassifyApiFailure, AnyErrorsMessageBeatsAnyErrorsCode) {
+    ApiFailure f = GraphQl({"Something odd"}, "INTERNAL_SERVER_ERROR");
+    f.graphql_errors.push_back({"Problem processing request", "", "d3", ""});
+    const ApiClassification c = ClassifyApiFailure(f);
+    EXPECT_EQ(c.kind, Kind::kInvalidArgument);
+    EXPECT_FALSE(c.retryable);
+    EXPECT_EQ(c.deciding_error, 1);
+}
+
+TEST(ClassifyApiFailure, CodeDecidesOnlyWhenNoMessageIsKnown) {
+    const ApiClassification c = ClassifyApiFailure(Railway("Something odd happened"));
+    EXPECT_EQ(c.kind, Kind::kUnavailable);
+    EXPECT_TRUE(c.retryable);
+    EXPECT_EQ(c.deciding_error, 0);
+    EXPECT_EQ(c.evidence, "Something odd happened");
+}
+
+TEST(ClassifyApiFailure, ServerErrorStatusWinsOverTheBodysMessages) {
+    const ApiClassification c = ClassifyApiFailure(GraphQl({"Problem processing request"}, "", 503));
+    EXPECT_EQ(c.kind, Kind::kUnavailable);
+    EXPECT_TRUE(c.retryable);
 }
 
 TEST(ClassifyApiFailure, TransportErrorWinsOverAnythingElse) {
@@ -474,11 +549,41 @@ TEST(ClassifyApiFailure, TransportErrorWinsOverAnythingElse) {
     f.transport = TransportErrorKind::kReset;
     f.http_status = 0;
     EXPECT_EQ(ClassifyApiFailure(f).error_class, kNet);
+    EXPECT_EQ(ClassifyApiFailure(f).deciding_error, -1);
 }
 
 TEST(ClassifyApiFailure, UnrecognisedMessageIsKeptAsEvidence) {
-    const Classification c = ClassifyApiFailure(GraphQl({"You must be a member of this team"}));
+    const ApiClassification c = ClassifyApiFailure(GraphQl({"You must be a member of this team"}));
     EXPECT_EQ(c.evidence, "You must be a member of this team");
+}
+
+TEST(ApiRules, EveryPatternAndCodeIsLowerCaseAndEveryRuleIsReachable) {
+    for (const ApiMessageRule& rule : ApiMessageRules()) {
+        SCOPED_TRACE(rule.pattern);
+        std::string text(rule.pattern);
+        EXPECT_EQ(text, ToLower(text));
+        std::replace(text.begin(), text.end(), '*', ' ');
+        const ApiClassification c = ClassifyApiFailure(GraphQl({text}, "INTERNAL_SERVER_ERROR"));
+        EXPECT_EQ(c.reason, rule.reason);
+        EXPECT_EQ(c.kind, rule.kind);
+    }
+    for (const ApiCodeRule& rule : ApiCodeRules()) {
+        SCOPED_TRACE(rule.code);
+        EXPECT_EQ(std::string(rule.code), ToLower(std::string(rule.code)));
+        const ApiClassification c = ClassifyApiFailure(GraphQl({"x"}, std::string(rule.code)));
+        EXPECT_EQ(c.reason, rule.reason);
+        EXPECT_EQ(c.retryable, rule.retryable);
+    }
+}
+
+TEST(ApiFailureKind, EveryKindHasADistinctName) {
+    std::set<std::string_view> names;
+    for (auto kind : {Kind::kAuth, Kind::kNotFound, Kind::kInvalidArgument, Kind::kBadDocument, Kind::kEndpoint,
+                      Kind::kPrecondition, Kind::kRateLimited, Kind::kUnavailable, Kind::kTimeout, Kind::kMalformed,
+                      Kind::kCancelled, Kind::kUnknown}) {
+        names.insert(ToString(kind));
+    }
+    EXPECT_EQ(names.size(), 12u);
 }
 
 TEST(TransportErrorKind, EveryKindHasADistinctName) {

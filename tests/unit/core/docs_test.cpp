@@ -122,5 +122,40 @@ TEST(Docs, ErrorsPageListsExactlyTheMessageRules) {
     }
 }
 
+std::string YesNo(bool value) {
+    return value ? "yes" : "no";
+}
+
+std::string Lower(std::string text) {
+    for (char& c : text) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return text;
+}
+
+// The ERRORS.md table under `header` lists `rules` row for row; `key` is a rule's pattern or code.
+template <typename Rule, typename Key>
+void ExpectApiTable(const std::string& header, std::span<const Rule> rules, Key key) {
+    const auto rows = TableRows(ReadDoc("ERRORS.md"), header);
+    ASSERT_EQ(rows.size(), rules.size());
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        SCOPED_TRACE(key(rules[i]));
+        ASSERT_GE(rows[i].size(), 6u);
+        EXPECT_EQ(Lower(rows[i][1]), "`" + std::string(key(rules[i])) + "`");
+        EXPECT_EQ(rows[i][2], ToString(rules[i].error_class));
+        EXPECT_EQ(rows[i][3], ToString(rules[i].kind));
+        EXPECT_EQ(rows[i][4], YesNo(rules[i].retryable));
+        EXPECT_EQ(rows[i][5], rules[i].reason);
+    }
+}
+
+TEST(Docs, ErrorsPageListsExactlyTheApiMessageRules) {
+    ExpectApiTable("# | message contains", ApiMessageRules(), [](const ApiMessageRule& r) { return r.pattern; });
+}
+
+TEST(Docs, ErrorsPageListsExactlyTheApiCodeRules) {
+    ExpectApiTable("# | extensions.code", ApiCodeRules(), [](const ApiCodeRule& r) { return r.code; });
+}
+
 }  // namespace
 }  // namespace railwatch::core

@@ -1,6 +1,20 @@
 #include "net/http_transport.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/curl_transport.hpp"
 
 namespace railwatch::net {
 namespace {
@@ -26,6 +40,159 @@ TEST(HttpTransport, ResponseAnsweredOnlyWithoutTransportError) {
     HttpResponse failed;
     failed.error = core::TransportErrorKind::kReset;
     EXPECT_FALSE(failed.Answered());
+}
+
+TEST(HttpTransport, RequestsAreIdempotentUnlessMarkedOtherwise) {
+    EXPECT_TRUE(HttpRequest{}.idempotent);
+}
+
+// A keep-alive HTTP/1.1 server on 127.0.0.1 that answers the first request of every connection
+// and, on the second request of a connection, reads that request whole and closes the connection
+// without answering: what a server does when it drops an idle keep-alive connection just as a
+// request arrives on it. It counts every complete request it read, by body.
+class DropsSecondRequestServer {
+  public:
+    DropsSecondRequestServer() {
+        listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(listen_fd_, 8) != 0) {
+            throw std::runtime_error("cannot listen on 127.0.0.1");
+        }
+        socklen_t len = sizeof(addr);
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+        acceptor_ = std::thread([this] { Accept(); });
+    }
+
+    ~DropsSecondRequestServer() {
+        ::shutdown(listen_fd_, SHUT_RDWR);
+        ::close(listen_fd_);
+        acceptor_.join();
+        {
+            std::lock_guard lock(mutex_);
+            for (int fd : open_)
+                ::shutdown(fd, SHUT_RDWR);
+        }
+        for (auto& t : connections_)
+            t.join();
+    }
+
+    std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/graphql/v2"; }
+
+    /// How many complete requests carried `body`.
+    int Received(const std::string& body) const {
+        std::lock_guard lock(mutex_);
+        auto it = bodies_.find(body);
+        return it == bodies_.end() ? 0 : it->second;
+    }
+
+    int connections() const { return accepted_.load(); }
+
+  private:
+    void Accept() {
+        for (;;) {
+            const int fd = ::accept(listen_fd_, nullptr, nullptr);
+            if (fd < 0) return;
+            ++accepted_;
+            std::lock_guard lock(mutex_);
+            open_.push_back(fd);
+            connections_.emplace_back([this, fd] { Serve(fd); });
+        }
+    }
+
+    // Reads one request (headers, then Content-Length bytes of body); false when the peer left.
+    static bool ReadRequest(int fd, std::string& buffer, std::string& body) {
+        std::size_t header_end;
+        while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+            if (!ReadMore(fd, buffer)) return false;
+        }
+        std::string head = buffer.substr(0, header_end);
+        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::size_t length = 0;
+        if (auto at = head.find("content-length:"); at != std::string::npos) {
+            length = std::stoul(head.substr(at + 15));
+        }
+        while (buffer.size() < header_end + 4 + length) {
+            if (!ReadMore(fd, buffer)) return false;
+        }
+        body = buffer.substr(header_end + 4, length);
+        buffer.erase(0, header_end + 4 + length);
+        return true;
+    }
+
+    static bool ReadMore(int fd, std::string& buffer) {
+        char chunk[4096];
+        const ssize_t n = ::read(fd, chunk, sizeof(chunk));
+        if (n <= 0) return false;
+        buffer.append(chunk, static_cast<std::size_t>(n));
+        return true;
+    }
+
+    void Serve(int fd) {
+        std::string buffer;
+        for (int index = 1;; ++index) {
+            std::string body;
+            if (!ReadRequest(fd, buffer, body)) break;
+            {
+                std::lock_guard lock(mutex_);
+                ++bodies_[body];
+            }
+            if (index >= 2) break;  // read it whole, then close without a word
+            const std::string answer =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+            if (::write(fd, answer.data(), answer.size()) != static_cast<ssize_t>(answer.size())) break;
+        }
+        std::lock_guard lock(mutex_);
+        open_.erase(std::find(open_.begin(), open_.end(), fd));
+        ::close(fd);
+    }
+
+    int listen_fd_ = -1;
+    int port_ = 0;
+    std::atomic<int> accepted_{0};
+    mutable std::mutex mutex_;
+    std::map<std::string, int> bodies_;  // guarded by mutex_
+    std::vector<int> open_;              // guarded by mutex_
+    std::vector<std::thread> connections_;
+    std::thread acceptor_;
+};
+
+HttpRequest Post(const std::string& url, std::string body, bool idempotent) {
+    HttpRequest request;
+    request.url = url;
+    request.body = std::move(body);
+    request.headers = {{"Content-Type", "application/json"}};
+    request.timeout = core::Seconds(20);
+    request.idempotent = idempotent;
+    return request;
+}
+
+TEST(CurlTransport, AMutationReachesTheServerExactlyOnceWhenAKeptAliveConnectionDies) {
+    DropsSecondRequestServer server;
+    CurlTransport transport;
+    // A read leaves a kept-alive connection behind.
+    ASSERT_EQ(transport.Send(Post(server.Url(), R"({"query":"{ read }"})", true)).get().status, 200);
+    // The mutation must not go on that connection: the server would read it and hang up, and
+    // libcurl would silently send it again on a new connection.
+    const std::string mutation = R"({"query":"mutation { deploymentRedeploy(id: \"d\") { id } }"})";
+    const HttpResponse response = transport.Send(Post(server.Url(), mutation, false)).get();
+    EXPECT_EQ(server.Received(mutation), 1);
+    EXPECT_EQ(response.status, 200) << response.error_message;
+}
+
+TEST(CurlTransport, AReadIsSentAgainByTheTransportWhenAKeptAliveConnectionDies) {
+    // The server above does make libcurl re-send: a read (idempotent) shows it, so the mutation
+    // test would see a second copy if the transport reused the connection for it.
+    DropsSecondRequestServer server;
+    CurlTransport transport;
+    ASSERT_EQ(transport.Send(Post(server.Url(), R"({"query":"{ first }"})", true)).get().status, 200);
+    const std::string read = R"({"query":"{ second }"})";
+    const HttpResponse response = transport.Send(Post(server.Url(), read, true)).get();
+    EXPECT_EQ(server.Received(read), 2);
+    EXPECT_EQ(response.status, 200) << response.error_message;
+    EXPECT_EQ(server.connections(), 2);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/rfc3339.hpp"
+
 namespace railwatch::railway {
 namespace {
 
@@ -96,6 +98,149 @@ TEST(RequestBudget, ParsesRetryAfterSeconds) {
     EXPECT_EQ(ParseRetryAfter(" 12 "), core::Seconds(12));
     EXPECT_FALSE(ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT").has_value());
     EXPECT_FALSE(ParseRetryAfter("-1").has_value());
+}
+
+// ---- Which window X-RateLimit-* describe, for every plausible shape of X-RateLimit-Reset.
+
+// A reset `in` from now, in each format Railway might use.
+struct ResetShape {
+    const char* name;
+    std::string (*format)(core::Timestamp now, core::Duration in);
+};
+
+const ResetShape kResetShapes[] = {
+    {"EpochSeconds",
+     [](core::Timestamp now, core::Duration in) {
+         return std::to_string(std::chrono::duration_cast<std::chrono::seconds>((now + in).time_since_epoch()).count());
+     }},
+    {"EpochMillis",
+     [](core::Timestamp now, core::Duration in) {
+         return std::to_string(
+             std::chrono::duration_cast<std::chrono::milliseconds>((now + in).time_since_epoch()).count());
+     }},
+    {"SecondsFromNow",
+     [](core::Timestamp, core::Duration in) {
+         return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(in).count());
+     }},
+    {"Rfc3339", [](core::Timestamp now, core::Duration in) { return util::FormatRfc3339(now + in); }},
+};
+
+class ResetShapes : public ::testing::TestWithParam<ResetShape> {};
+
+TEST_P(ResetShapes, AResetSecondsAwayIsThePerSecondWindowAndNeverShrinksTheHourlyBudget) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    budget.Observe(200, {{"X-RateLimit-Limit", "50"},
+                         {"X-RateLimit-Remaining", "0"},
+                         {"X-RateLimit-Reset", GetParam().format(clock.Now(), core::Seconds(1))}});
+    const BudgetSnapshot s = budget.Snapshot();
+    EXPECT_EQ(s.hour_limit, 1000);
+    EXPECT_NEAR(s.hour_remaining, 1000, 1e-6);
+    EXPECT_FALSE(s.server_remaining.has_value());
+    EXPECT_EQ(s.second_limit, 50);
+    EXPECT_EQ(s.server_second_remaining, 0);
+    EXPECT_LE(s.paused_for, core::Seconds(1));  // until the second is over, not longer
+    clock.Advance(core::Seconds(1));
+    EXPECT_TRUE(budget.TryAcquire().granted);
+}
+
+TEST_P(ResetShapes, AResetMinutesAwayIsTheHourlyWindow) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    budget.Observe(200, {{"X-RateLimit-Limit", "10000"},
+                         {"X-RateLimit-Remaining", "9000"},
+                         {"X-RateLimit-Reset", GetParam().format(clock.Now(), core::Seconds(1800))}});
+    const BudgetSnapshot s = budget.Snapshot();
+    EXPECT_EQ(s.hour_limit, 10000);
+    EXPECT_NEAR(s.hour_remaining, 9000, 1e-6);
+    EXPECT_EQ(s.server_remaining, 9000);
+    ASSERT_TRUE(s.server_reset.has_value());
+    EXPECT_LE(*s.server_reset - clock.Now(), core::Seconds(1800));
+    EXPECT_GT(*s.server_reset - clock.Now(), core::Seconds(1799));
+    EXPECT_EQ(s.second_limit, 10);
+}
+
+TEST_P(ResetShapes, AnExhaustedHourPausesUntilItsReset) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    budget.Observe(200, {{"X-RateLimit-Limit", "1000"},
+                         {"X-RateLimit-Remaining", "0"},
+                         {"X-RateLimit-Reset", GetParam().format(clock.Now(), core::Seconds(600))}});
+    EXPECT_GT(budget.Snapshot().paused_for, core::Seconds(599));
+    EXPECT_LE(budget.Snapshot().paused_for, core::Seconds(600));
+}
+
+INSTANTIATE_TEST_SUITE_P(RateLimitReset, ResetShapes, ::testing::ValuesIn(kResetShapes),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(RequestBudget, AnHourEndingInSecondsIsStillTheHourlyWindow) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    budget.Observe(200, {{"X-RateLimit-Limit", "1000"}, {"X-RateLimit-Remaining", "400"}, {"X-RateLimit-Reset", "5"}});
+    EXPECT_EQ(budget.Snapshot().server_remaining, 400);
+    EXPECT_EQ(budget.Snapshot().second_limit, 10);
+}
+
+TEST(RequestBudget, WithoutAResetASmallLimitIsNotTakenForTheHourlyOne) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    budget.Observe(200, {{"X-RateLimit-Limit", "50"}, {"X-RateLimit-Remaining", "3"}});
+    EXPECT_EQ(budget.Snapshot().hour_limit, 1000);
+    EXPECT_NEAR(budget.Snapshot().hour_remaining, 1000, 1e-6);
+}
+
+TEST(RequestBudget, RateLimitPolicySetsBothLimitsAndNamesTheWindowOfTheOtherHeaders) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    // The policy says 50 is the per-second quota: Remaining 7 is of that second, even with a
+    // Reset that alone would have looked hourly.
+    budget.Observe(200, {{"RateLimit-Policy", "10000;w=3600, 50;w=1"},
+                         {"X-RateLimit-Limit", "50"},
+                         {"X-RateLimit-Remaining", "7"},
+                         {"X-RateLimit-Reset", "3600"}});
+    const BudgetSnapshot s = budget.Snapshot();
+    EXPECT_EQ(s.hour_limit, 10000);
+    EXPECT_EQ(s.second_limit, 50);
+    EXPECT_EQ(s.server_second_remaining, 7);
+    EXPECT_FALSE(s.server_remaining.has_value());
+    EXPECT_NEAR(s.second_remaining, 7, 1e-6);
+}
+
+TEST(RequestBudget, RateLimitPolicyInTheLaterDraftSyntax) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    budget.Observe(200, {{"RateLimit-Policy", R"("hourly";q=100;w=3600, "burst";q=600;w=60)"},
+                         {"X-RateLimit-Limit", "100"},
+                         {"X-RateLimit-Remaining", "42"}});
+    const BudgetSnapshot s = budget.Snapshot();
+    EXPECT_EQ(s.hour_limit, 100);
+    EXPECT_EQ(s.second_limit, 10);  // 600 per minute
+    EXPECT_EQ(s.server_remaining, 42);
+}
+
+TEST(RateLimitPolicy, ParsesBothDraftSyntaxesAndSkipsWhatItCannotRead) {
+    const auto old_syntax = ParseRateLimitPolicy("10000;w=3600, 50;w=1");
+    ASSERT_EQ(old_syntax.size(), 2u);
+    EXPECT_EQ(old_syntax[0].quota, 10000);
+    EXPECT_EQ(old_syntax[0].window_s, 3600);
+    EXPECT_EQ(old_syntax[1].quota, 50);
+    EXPECT_EQ(old_syntax[1].window_s, 1);
+    const auto new_syntax = ParseRateLimitPolicy(R"("default";q=1000;w=3600;pk=:abc=:)");
+    ASSERT_EQ(new_syntax.size(), 1u);
+    EXPECT_EQ(new_syntax[0].quota, 1000);
+    EXPECT_TRUE(ParseRateLimitPolicy("garbage, 10;w=, ;w=5").empty());
+}
+
+TEST(RateLimitWindow, IsToldByPolicyThenResetHorizonThenTheLimit) {
+    const std::vector<RateLimitPolicyItem> none;
+    EXPECT_EQ(RateLimitWindowOf(50, core::Seconds(1), none, 1000), RateLimitWindow::kSecond);
+    EXPECT_EQ(RateLimitWindowOf(1000, core::Seconds(1), none, 1000), RateLimitWindow::kHour);
+    EXPECT_EQ(RateLimitWindowOf(100, core::Seconds(3000), none, 1000), RateLimitWindow::kHour);
+    EXPECT_EQ(RateLimitWindowOf(50, std::nullopt, none, 1000), RateLimitWindow::kUnknown);
+    EXPECT_EQ(RateLimitWindowOf(10000, std::nullopt, none, 1000), RateLimitWindow::kHour);
+    const std::vector<RateLimitPolicyItem> policy = {{10000, 3600}, {50, 1}};
+    EXPECT_EQ(RateLimitWindowOf(50, core::Seconds(3000), policy, 1000), RateLimitWindow::kSecond);
+    EXPECT_EQ(RateLimitWindowOf(10000, core::Seconds(1), policy, 1000), RateLimitWindow::kHour);
 }
 
 TEST(FleetCapacity, HobbyPlanWatchesEightHundredDeploymentsAtOneMinuteInBatchesOfFifty) {

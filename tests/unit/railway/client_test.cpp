@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fakes/scripted_transport.hpp"
+#include "railway_answers.hpp"
 
 namespace railwatch::railway {
 namespace {
@@ -17,41 +18,10 @@ using ::testing::Not;
 
 constexpr const char* kToken = "tok_SUPERSECRET_0123456789";
 
-json DeploymentNode(const std::string& id, const std::string& status) {
-    return {{"id", id},
-            {"status", status},
-            {"statusUpdatedAt", "2026-01-01T00:00:05.123Z"},
-            {"createdAt", "2026-01-01T00:00:00Z"},
-            {"updatedAt", "2026-01-01T00:00:05Z"},
-            {"url", "app.up.railway.app"},
-            {"staticUrl", nullptr},
-            {"deploymentStopped", false},
-            {"canRedeploy", true},
-            {"instances", json::array({{{"status", "RUNNING"}}})},
-            {"serviceId", "svc"},
-            {"environmentId", "env"},
-            {"projectId", "prj"}};
-}
+using answers::DeploymentNode;
 
-// Answers a status batch from its variables: every id gets `status`, except ids in `errors`.
-json AnswerBatch(const net::HttpRequest& request, const std::string& status,
-                 const std::map<std::string, std::string>& errors = {}, bool null_all_data_on_error = false) {
-    const json body = json::parse(request.body);
-    json data = json::object();
-    json errs = json::array();
-    for (const auto& [name, value] : body["variables"].items()) {
-        const std::string alias = "d" + name.substr(2);
-        const std::string id = value.get<std::string>();
-        if (auto it = errors.find(id); it != errors.end()) {
-            errs.push_back({{"message", it->second}, {"path", {alias}}});
-            data[alias] = nullptr;
-        } else {
-            data[alias] = DeploymentNode(id, status);
-        }
-    }
-    json answer = {{"data", (null_all_data_on_error && !errs.empty()) ? json(nullptr) : data}};
-    if (!errs.empty()) answer["errors"] = errs;
-    return answer;
+std::string CanRedeployAnswer(const std::string& id, bool can, const std::string& status = "SUCCESS") {
+    return json{{"data", {{"deployment", {{"id", id}, {"status", status}, {"canRedeploy", can}}}}}}.dump();
 }
 
 class ClientTest : public ::testing::Test {
@@ -64,8 +34,8 @@ class ClientTest : public ::testing::Test {
 
     void ExpectNoSecret(const ApiError& error) {
         EXPECT_THAT(error.message, Not(HasSubstr(kToken)));
-        for (const auto& m : error.failure.graphql_messages)
-            EXPECT_THAT(m, Not(HasSubstr(kToken)));
+        for (const auto& e : error.failure.graphql_errors)
+            EXPECT_THAT(e.message, Not(HasSubstr(kToken)));
         for (const auto& line : logs_)
             EXPECT_THAT(line, Not(HasSubstr(kToken)));
     }
@@ -80,9 +50,7 @@ class ClientTest : public ::testing::Test {
 
 TEST_F(ClientTest, SendsAccountTokenAsBearerWithSourceQueryAndUserAgent) {
     Make();
-    transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
-    });
+    transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "SUCCESS"); });
     ASSERT_TRUE(client_->GetDeployment("dep-1"));
     const auto requests = transport_.requests();
     ASSERT_EQ(requests.size(), 1u);
@@ -95,9 +63,7 @@ TEST_F(ClientTest, SendsAccountTokenAsBearerWithSourceQueryAndUserAgent) {
 
 TEST_F(ClientTest, SendsProjectTokenAsProjectAccessToken) {
     Make({TokenKind::kProject, kToken});
-    transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
-    });
+    transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "SUCCESS"); });
     ASSERT_TRUE(client_->GetDeployment("dep-1"));
     const auto request = transport_.requests().at(0);
     EXPECT_EQ(net::FindHeader(request.headers, "Project-Access-Token").value_or(""), kToken);
@@ -106,9 +72,7 @@ TEST_F(ClientTest, SendsProjectTokenAsProjectAccessToken) {
 
 TEST_F(ClientTest, BatchesFiftyAliasesPerRequestAndMapsEveryField) {
     Make();
-    transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200, {}, AnswerBatch(r, "BUILDING").dump(), TransportErrorKind::kNone, ""};
-    });
+    transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "BUILDING"); });
     std::vector<std::string> ids;
     for (int i = 0; i < 120; ++i)
         ids.push_back("dep-" + std::to_string(i));
@@ -140,9 +104,7 @@ TEST_F(ClientTest, BatchSizeIsConfigurable) {
     ClientConfig config;
     config.batch_size = 7;
     Make({TokenKind::kAccount, kToken}, config);
-    transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
-    });
+    transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "SUCCESS"); });
     std::vector<std::string> ids(15, "x");
     for (int i = 0; i < 15; ++i)
         ids[i] = "dep-" + std::to_string(i);
@@ -152,9 +114,7 @@ TEST_F(ClientTest, BatchSizeIsConfigurable) {
 
 TEST_F(ClientTest, KeepsUnknownStatusRaw) {
     Make();
-    transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200, {}, AnswerBatch(r, "HIBERNATING").dump(), TransportErrorKind::kNone, ""};
-    });
+    transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "HIBERNATING"); });
     auto d = client_->GetDeployment("dep-1");
     ASSERT_TRUE(d);
     EXPECT_EQ(d->status.value, core::DeploymentStatus::kUnknown);
@@ -164,11 +124,7 @@ TEST_F(ClientTest, KeepsUnknownStatusRaw) {
 TEST_F(ClientTest, PartialBatchErrorsGiveOneResultPerDeployment) {
     Make();
     transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200,
-                                 {},
-                                 AnswerBatch(r, "SUCCESS", {{"dep-3", "Deployment not found"}}).dump(),
-                                 TransportErrorKind::kNone,
-                                 ""};
+        return answers::StatusAnswer(r, "SUCCESS", {{"dep-3", "Deployment not found"}}, answers::Nulling::kPartial);
     });
     std::vector<std::string> ids = {"dep-0", "dep-1", "dep-2", "dep-3", "dep-4"};
     const auto results = client_->GetDeployments(ids);
@@ -187,11 +143,7 @@ TEST_F(ClientTest, AsksAgainForAliasesNulledByAnotherAliasError) {
     Make();
     // Railway's null propagation: one failing non-null field nulls all of `data`.
     transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200,
-                                 {},
-                                 AnswerBatch(r, "DEPLOYING", {{"dep-1", "Not Authorized"}}, true).dump(),
-                                 TransportErrorKind::kNone,
-                                 ""};
+        return answers::StatusAnswer(r, "DEPLOYING", {{"dep-1", "Not Authorized"}});
     });
     std::vector<std::string> ids = {"dep-0", "dep-1", "dep-2"};
     const auto results = client_->GetDeployments(ids);
@@ -209,9 +161,7 @@ TEST_F(ClientTest, RetriesServerErrorsWithBackoffThenSucceeds) {
     Make();
     transport_.PushResponse(502, "<html><title>502 Bad Gateway</title></html>");
     transport_.PushResponse(500, R"({"errors":[{"message":"boom","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]})");
-    transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
-    });
+    transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "SUCCESS"); });
     const auto start = clock_.Steady();
     auto d = client_->GetDeployment("dep-1");
     ASSERT_TRUE(d) << d.error().message;
@@ -273,9 +223,7 @@ TEST_F(ClientTest, EveryTransportErrorKindIsRetriedAndReportedWithItsOwnCode) {
 TEST_F(ClientTest, HonoursRetryAfterOn429AndPausesTheBudget) {
     Make();
     transport_.PushResponse(429, "", {{"Retry-After", "7"}});
-    transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
-    });
+    transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "SUCCESS"); });
     const auto start = clock_.Steady();
     auto d = client_->GetDeployment("dep-1");
     ASSERT_TRUE(d);
@@ -304,12 +252,10 @@ TEST_F(ClientTest, RateLimitedToTheEndIsReportedAsRateLimited) {
 TEST_F(ClientTest, ReadsRateLimitHeadersIntoTheBudget) {
     Make();
     transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{
-            200,
-            {{"X-RateLimit-Limit", "10000"}, {"X-RateLimit-Remaining", "9876"}, {"X-RateLimit-Reset", "1767229200"}},
-            AnswerBatch(r, "SUCCESS").dump(),
-            TransportErrorKind::kNone,
-            ""};
+        net::HttpResponse response = answers::StatusAnswer(r, "SUCCESS");
+        response.headers = {
+            {"X-RateLimit-Limit", "10000"}, {"X-RateLimit-Remaining", "9876"}, {"X-RateLimit-Reset", "1767229200"}};
+        return response;
     });
     ASSERT_TRUE(client_->GetDeployment("dep-1"));
     const auto snapshot = budget_.Snapshot();
@@ -324,9 +270,7 @@ TEST_F(ClientTest, WaitsForTheBudgetInsteadOfExceedingIt) {
     ClientConfig config;
     config.batch_size = 1;
     Make({TokenKind::kAccount, kToken}, config);
-    transport_.SetHandler([](const net::HttpRequest& r) {
-        return net::HttpResponse{200, {}, AnswerBatch(r, "SUCCESS").dump(), TransportErrorKind::kNone, ""};
-    });
+    transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "SUCCESS"); });
     std::vector<std::string> ids;
     for (int i = 0; i < 25; ++i)
         ids.push_back("dep-" + std::to_string(i));
@@ -385,7 +329,8 @@ TEST_F(ClientTest, ValidationErrorIsReportedAsABugAndNotRetried) {
     EXPECT_EQ(transport_.request_count(), 1u);
     EXPECT_EQ(d.error().code, util::ErrorCode::kInvalidArgument);
     EXPECT_EQ(d.error().failure.http_status, 400);
-    EXPECT_EQ(d.error().failure.graphql_code, "GRAPHQL_VALIDATION_FAILED");
+    ASSERT_EQ(d.error().failure.graphql_errors.size(), 1u);
+    EXPECT_EQ(d.error().failure.graphql_errors[0].code, "GRAPHQL_VALIDATION_FAILED");
     EXPECT_THAT(d.error().message, HasSubstr("railwatch bug"));
 }
 
@@ -463,20 +408,17 @@ TEST_F(ClientTest, MutationsAreNotRetriedAfterAServerError) {
     Make();
     transport_.PushResponse(503, "");
     transport_.SetHandler([](const net::HttpRequest&) {
-        return net::HttpResponse{200,
-                                 {},
-                                 R"({"data":{"deploymentRedeploy":{"id":"new","status":"QUEUED"}}})",
-                                 TransportErrorKind::kNone,
-                                 ""};
+        return net::HttpResponse{200, {}, R"({"data":{"deploymentRestart":true}})", TransportErrorKind::kNone, ""};
     });
-    auto id = client_->Redeploy("dep-1");
-    ASSERT_FALSE(id);
+    auto restarted = client_->Restart("dep-1");
+    ASSERT_FALSE(restarted);
     EXPECT_EQ(transport_.request_count(), 1u);
-    EXPECT_EQ(id.error().code, util::ErrorCode::kUnavailable);
+    EXPECT_EQ(restarted.error().code, util::ErrorCode::kUnavailable);
 }
 
 TEST_F(ClientTest, MutationsAreRetriedWhenTheySurelyDidNotRun) {
     Make();
+    transport_.PushResponse(200, CanRedeployAnswer("dep-1", true));
     transport_.PushError(TransportErrorKind::kConnect, "refused");
     transport_.SetHandler([](const net::HttpRequest&) {
         return net::HttpResponse{200,
@@ -488,7 +430,52 @@ TEST_F(ClientTest, MutationsAreRetriedWhenTheySurelyDidNotRun) {
     auto id = client_->Redeploy("dep-1");
     ASSERT_TRUE(id) << id.error().message;
     EXPECT_EQ(*id, "new");
-    EXPECT_EQ(transport_.request_count(), 2u);
+    EXPECT_EQ(transport_.request_count(), 3u);
+}
+
+TEST_F(ClientTest, RedeployReadsCanRedeployFirstThenSendsTheMutationOnItsOwnConnection) {
+    Make();
+    transport_.PushResponse(200, CanRedeployAnswer("dep-1", true));
+    transport_.PushResponse(200, R"({"data":{"deploymentRedeploy":{"id":"dep-2","status":"INITIALIZING"}}})");
+    auto id = client_->Redeploy("dep-1");
+    ASSERT_TRUE(id) << id.error().message;
+    EXPECT_EQ(*id, "dep-2");
+    const auto requests = transport_.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(answers::OperationOf(requests[0]), "DeploymentCanRedeploy");
+    EXPECT_THAT(json::parse(requests[0].body)["query"].get<std::string>(), HasSubstr("canRedeploy"));
+    EXPECT_TRUE(requests[0].idempotent);
+    EXPECT_EQ(answers::OperationOf(requests[1]), "DeploymentRedeploy");
+    EXPECT_FALSE(requests[1].idempotent);
+}
+
+TEST_F(ClientTest, RedeployIsNotSentWhenRailwaySaysItCannotBeRedeployed) {
+    Make();
+    transport_.PushResponse(200, CanRedeployAnswer("dep-1", false, "REMOVED"));
+    auto id = client_->Redeploy("dep-1");
+    ASSERT_FALSE(id);
+    EXPECT_EQ(transport_.request_count(), 1u);  // the read only: no mutation
+    EXPECT_EQ(id.error().code, util::ErrorCode::kConflict);
+    EXPECT_EQ(id.error().kind, core::ApiFailureKind::kPrecondition);
+    EXPECT_FALSE(id.error().retryable);
+    EXPECT_THAT(id.error().message, HasSubstr("canRedeploy is false"));
+    EXPECT_THAT(id.error().message, HasSubstr("REMOVED"));
+    EXPECT_THAT(id.error().message, HasSubstr("redeploy the service's latest deployment instead"));
+}
+
+TEST_F(ClientTest, MutationsAreMarkedNonIdempotentAndReadsIdempotent) {
+    Make();
+    transport_.PushResponse(200, R"({"data":{"deploymentRestart":true}})");
+    transport_.PushResponse(200, R"({"data":{"deploymentCancel":true}})");
+    transport_.PushResponse(200, R"({"data":{"platformStatus":{"isStable":true}}})");
+    ASSERT_TRUE(client_->Restart("dep-1"));
+    ASSERT_TRUE(client_->CancelDeployment("dep-1"));
+    ASSERT_TRUE(client_->GetPlatformStatus());
+    const auto requests = transport_.requests();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_FALSE(requests[0].idempotent);
+    EXPECT_FALSE(requests[1].idempotent);
+    EXPECT_TRUE(requests[2].idempotent);
 }
 
 TEST_F(ClientTest, RestartAndCancelReturnRailwaysBoolean) {
@@ -504,22 +491,22 @@ TEST_F(ClientTest, RestartAndCancelReturnRailwaysBoolean) {
     EXPECT_EQ(json::parse(transport_.requests()[0].body)["variables"]["id"], "dep-1");
 }
 
-TEST_F(ClientTest, FetchesLogsIncrementallyDroppingOverlapAndTheExtraLine) {
+TEST_F(ClientTest, FetchesLogsIncrementallyDroppingTheOverlapAtStartDate) {
     Make();
     transport_.PushResponse(200, R"({"data":{"deploymentLogs":[
-        {"timestamp":"2026-01-01T00:00:01.000000001Z","message":"one","severity":"info"},
-        {"timestamp":"2026-01-01T00:00:02Z","message":"two","severity":"info"},
-        {"timestamp":"2026-01-01T00:00:03Z","message":"three","severity":"error"}]}})");
+        {"timestamp":"2026-01-01T00:00:01.000000001Z","message":"one","severity":"info","attributes":[]},
+        {"timestamp":"2026-01-01T00:00:02Z","message":"two","severity":"info","attributes":[]},
+        {"timestamp":"2026-01-01T00:00:03Z","message":"three","severity":"error","attributes":[]}]}})");
     transport_.PushResponse(200, R"({"data":{"deploymentLogs":[
-        {"timestamp":"2026-01-01T00:00:03Z","message":"three","severity":"error"},
-        {"timestamp":"2026-01-01T00:00:03Z","message":"three-b","severity":"error"},
-        {"timestamp":"2026-01-01T00:00:04Z","message":"four","severity":"info"}]}})");
+        {"timestamp":"2026-01-01T00:00:03Z","message":"three","severity":"error","attributes":[]},
+        {"timestamp":"2026-01-01T00:00:03Z","message":"three-b","severity":"error","attributes":[]},
+        {"timestamp":"2026-01-01T00:00:04Z","message":"four","severity":"info","attributes":[]}]}})");
     LogCursor cursor;
-    auto first = client_->GetNewLogs(LogKind::kDeploy, "dep-1", cursor, 2);
+    auto first = client_->GetNewLogs(LogKind::kDeploy, "dep-1", cursor, 500);
     ASSERT_TRUE(first) << first.error().message;
-    ASSERT_EQ(first->size(), 2u);  // limit 2, Railway sent 3: the newest two are kept
-    EXPECT_EQ((*first)[0].message, "two");
-    EXPECT_EQ((*first)[1].message, "three");
+    ASSERT_EQ(first->size(), 3u);
+    EXPECT_EQ((*first)[0].message, "one");
+    EXPECT_EQ((*first)[2].message, "three");
     EXPECT_EQ(cursor.last_raw, "2026-01-01T00:00:03Z");
     auto second = client_->GetNewLogs(LogKind::kDeploy, "dep-1", cursor, 500);
     ASSERT_TRUE(second);
@@ -528,6 +515,7 @@ TEST_F(ClientTest, FetchesLogsIncrementallyDroppingOverlapAndTheExtraLine) {
     EXPECT_EQ((*second)[1].message, "four");
     const json body = json::parse(transport_.requests()[1].body);
     EXPECT_EQ(body["variables"]["startDate"], "2026-01-01T00:00:03Z");
+    EXPECT_FALSE(body["variables"].contains("endDate"));
     EXPECT_EQ(body["operationName"], "DeploymentLogs");
 }
 
@@ -586,6 +574,7 @@ TEST_F(ClientTest, TokenValidationPlatformStatusAndUsage) {
         R"({"data":{"workspace":{"id":"ws","plan":"HOBBY","customer":{"currentUsage":4.5,"state":"ACTIVE","usageLimit":{"softLimit":5,"hardLimit":10,"isOverLimit":false}}}}})");
     auto me = client_->ValidateToken();
     ASSERT_TRUE(me);
+    EXPECT_EQ(me->scope, TokenScope::kAccount);
     EXPECT_EQ(me->user_id, "u1");
     auto platform = client_->GetPlatformStatus();
     ASSERT_TRUE(platform);
@@ -596,6 +585,178 @@ TEST_F(ClientTest, TokenValidationPlatformStatusAndUsage) {
     EXPECT_EQ(usage->plan, "HOBBY");
     EXPECT_EQ(usage->hard_limit_dollars, 10);
     EXPECT_DOUBLE_EQ(usage->current_usage_dollars, 4.5);
+}
+
+TEST_F(ClientTest, WholeRequestNotAuthorizedCarriesRailwaysTraceId) {
+    Make();
+    transport_.PushResponse(200, answers::WholeFailure("Not Authorized", "abc123"));
+    auto platform = client_->GetPlatformStatus();
+    ASSERT_FALSE(platform);
+    EXPECT_EQ(platform.error().code, util::ErrorCode::kUnauthenticated);
+    EXPECT_EQ(platform.error().trace_id, "abc123");
+    EXPECT_THAT(platform.error().message, HasSubstr("Not Authorized"));
+    EXPECT_THAT(platform.error().message, HasSubstr("(Railway traceId abc123)"));
+    EXPECT_THAT(platform.error().message, HasSubstr("RAILWAY_API_TOKEN"));
+}
+
+TEST_F(ClientTest, ProblemProcessingRequestWithInternalServerErrorIsAnInvalidArgumentAndNotRetried) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{
+            200, {}, answers::WholeFailure("Problem processing request", "t-1"), TransportErrorKind::kNone, ""};
+    });
+    LogCursor cursor;
+    cursor.last = core::Timestamp(std::chrono::seconds(1'000'000));
+    cursor.last_raw = "1970-01-12T13:46:40Z";
+    auto lines = client_->GetNewLogs(LogKind::kDeploy, "dep-1", cursor);
+    ASSERT_FALSE(lines);
+    EXPECT_EQ(transport_.request_count(), 1u);
+    EXPECT_EQ(lines.error().code, util::ErrorCode::kInvalidArgument);
+    EXPECT_EQ(lines.error().error_class, core::ErrorClass::kConfiguration);
+    EXPECT_FALSE(lines.error().retryable);
+    EXPECT_THAT(lines.error().message, HasSubstr("(Railway traceId t-1)"));
+}
+
+TEST_F(ClientTest, ATokenStraddlingTheExcerptBoundaryIsStillRedacted) {
+    Make();
+    // Railway's message is cut at 200 characters in the error message: put the token across the cut.
+    const std::string message = std::string(195, 'x') + kToken + " trailing words";
+    transport_.PushResponse(200, json{{"data", nullptr}, {"errors", {{{"message", message}}}}}.dump());
+    auto d = client_->GetPlatformStatus();
+    ASSERT_FALSE(d);
+    EXPECT_THAT(d.error().message, Not(HasSubstr(std::string(kToken).substr(0, 5))));
+    ExpectNoSecret(d.error());
+}
+
+TEST_F(ClientTest, AccountTokenIsValidatedWithMe) {
+    Make();
+    transport_.PushResponse(200, R"({"data":{"me":{"id":"u1","email":"a@b.c","name":"Ada"}}})");
+    auto info = client_->ValidateToken();
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_EQ(info->scope, TokenScope::kAccount);
+    EXPECT_EQ(info->user_id, "u1");
+    EXPECT_EQ(info->user_name, "Ada");
+    EXPECT_EQ(transport_.request_count(), 1u);
+}
+
+TEST_F(ClientTest, WorkspaceTokenIsRefusedByMeAndFoundByApiToken) {
+    Make();
+    transport_.PushResponse(200, answers::FieldFailure("me", "Not Authorized", "t-me"));
+    transport_.PushResponse(200, R"({"data":{"apiToken":{"workspaces":[{"id":"ws-1","name":"Acme"}]}}})");
+    auto info = client_->ValidateToken();
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_EQ(info->scope, TokenScope::kWorkspace);
+    ASSERT_EQ(info->workspaces.size(), 1u);
+    EXPECT_EQ(info->workspaces[0].id, "ws-1");
+    EXPECT_EQ(info->workspaces[0].name, "Acme");
+    const auto requests = transport_.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(answers::OperationOf(requests[0]), "Me");
+    EXPECT_THAT(json::parse(requests[1].body)["query"].get<std::string>(),
+                HasSubstr("apiToken { workspaces { id name } }"));
+}
+
+TEST_F(ClientTest, BearerTokenRefusedAsAccountAndAsWorkspaceTokenIsInvalidAndSaysWhatToDo) {
+    Make();
+    transport_.PushResponse(200, answers::FieldFailure("me", "Not Authorized", "t-me"));
+    transport_.PushResponse(200, answers::FieldFailure("apiToken", "Not Authorized", "t-api"));
+    auto info = client_->ValidateToken();
+    ASSERT_FALSE(info);
+    EXPECT_EQ(transport_.request_count(), 2u);
+    EXPECT_EQ(info.error().code, util::ErrorCode::kUnauthenticated);
+    EXPECT_EQ(info.error().error_class, core::ErrorClass::kAuthentication);
+    EXPECT_EQ(info.error().attempts, 2);
+    EXPECT_THAT(info.error().message, HasSubstr("RAILWAY_API_TOKEN"));
+    EXPECT_THAT(info.error().message, HasSubstr("https://railway.com/account/tokens"));
+    EXPECT_THAT(info.error().message, HasSubstr("(Railway traceId t-api)"));
+    ExpectNoSecret(info.error());
+}
+
+TEST_F(ClientTest, ATransientFailureOfMeIsNotTakenForARefusal) {
+    ClientConfig config;
+    config.max_attempts = 2;
+    Make({TokenKind::kAccount, kToken}, config);
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return net::HttpResponse{503, {}, "", TransportErrorKind::kNone, ""};
+    });
+    auto info = client_->ValidateToken();
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().code, util::ErrorCode::kUnavailable);
+    for (const auto& request : transport_.requests())
+        EXPECT_EQ(answers::OperationOf(request), "Me");
+}
+
+TEST_F(ClientTest, ProjectTokenIsValidatedWithProjectToken) {
+    Make({TokenKind::kProject, kToken});
+    transport_.PushResponse(200, R"({"data":{"projectToken":{"projectId":"p1","environmentId":"e1"}}})");
+    auto info = client_->ValidateToken();
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_EQ(info->scope, TokenScope::kProject);
+    EXPECT_EQ(info->project_id, "p1");
+    EXPECT_EQ(info->environment_id, "e1");
+}
+
+TEST_F(ClientTest, EnvironmentLatestDeploymentsComeInOneRequest) {
+    Make();
+    json answer = json::parse(R"({"data":{"environment":{"serviceInstances":{"edges":[
+        {"node":{"serviceId":"svc-a","serviceName":"web","latestDeployment":null}},
+        {"node":{"serviceId":"svc-b","serviceName":"worker","latestDeployment":null}}],
+        "pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}})");
+    answer["data"]["environment"]["serviceInstances"]["edges"][0]["node"]["latestDeployment"] =
+        DeploymentNode("dep-a", "SUCCESS");
+    transport_.PushResponse(200, answer.dump());
+    auto services = client_->GetEnvironmentLatestDeployments("env-1");
+    ASSERT_TRUE(services) << services.error().message;
+    EXPECT_EQ(transport_.request_count(), 1u);
+    ASSERT_EQ(services->size(), 2u);
+    EXPECT_EQ((*services)[0].service_name, "web");
+    ASSERT_TRUE((*services)[0].latest.has_value());
+    EXPECT_EQ((*services)[0].latest->id, "dep-a");
+    EXPECT_FALSE((*services)[1].latest.has_value());
+    const json body = json::parse(transport_.requests()[0].body);
+    EXPECT_EQ(body["variables"]["environmentId"], "env-1");
+    EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("latestDeployment { ...DeploymentStatusFields }"));
+}
+
+TEST_F(ClientTest, EnvironmentLatestDeploymentsFollowTheNextPage) {
+    Make();
+    const auto page = [](const std::string& service, bool next) {
+        json answer = json::parse(R"({"data":{"environment":{"serviceInstances":{"edges":[{"node":{}}],
+            "pageInfo":{}}}}})");
+        json& connection = answer["data"]["environment"]["serviceInstances"];
+        connection["edges"][0]["node"] = {{"serviceId", service}, {"serviceName", service}};
+        connection["pageInfo"] = {{"hasNextPage", next}, {"endCursor", "after-" + service}};
+        return answer.dump();
+    };
+    transport_.PushResponse(200, page("svc-a", true));
+    transport_.PushResponse(200, page("svc-b", false));
+    auto services = client_->GetEnvironmentLatestDeployments("env-1");
+    ASSERT_TRUE(services) << services.error().message;
+    ASSERT_EQ(services->size(), 2u);
+    EXPECT_EQ(json::parse(transport_.requests()[1].body)["variables"]["after"], "after-svc-a");
+}
+
+TEST_F(ClientTest, ListDeploymentsAsksForTheEnvironmentAndOptionalServiceNewestFirst) {
+    Make();
+    json older = DeploymentNode("dep-old", "REMOVED");
+    older["createdAt"] = "2025-12-01T00:00:00Z";
+    json newer = DeploymentNode("dep-new", "SUCCESS");
+    newer["createdAt"] = "2026-01-02T00:00:00Z";
+    const std::string answer =
+        json{{"data", {{"deployments", {{"edges", {{{"node", older}}, {{"node", newer}}}}}}}}}.dump();
+    transport_.PushResponse(200, answer);
+    transport_.PushResponse(200, answer);
+    auto all = client_->ListDeployments("env-1", std::nullopt, 5);
+    auto one_service = client_->ListDeployments("env-1", std::string("svc-1"), 5);
+    ASSERT_TRUE(all) << all.error().message;
+    ASSERT_TRUE(one_service);
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ((*all)[0].id, "dep-new");
+    const json first = json::parse(transport_.requests()[0].body)["variables"];
+    EXPECT_EQ(first["environmentId"], "env-1");
+    EXPECT_EQ(first["first"], 5);
+    EXPECT_FALSE(first.contains("serviceId"));
+    EXPECT_EQ(json::parse(transport_.requests()[1].body)["variables"]["serviceId"], "svc-1");
 }
 
 TEST_F(ClientTest, StopCancelsInFlightRequests) {

@@ -72,5 +72,30 @@ TEST(Endpoint, ApiUrlFromEnvironmentOrDefault) {
     EXPECT_THAT(bad.error().message, HasSubstr("RAILWAY_API_URL"));
 }
 
+TEST(Endpoint, PlainHttpIsRefusedUnlessItStaysOnThisMachine) {
+    for (const char* url :
+         {"http://127.0.0.1:7070/graphql/v2", "http://127.8.9.10/graphql/v2", "http://localhost:7070/graphql/v2",
+          "http://LOCALHOST/graphql/v2", "http://[::1]:7070/graphql/v2", "http://user@127.0.0.1:1/x",
+          "https://backboard.railway.com/graphql/v2", "https://10.0.0.5/graphql/v2"}) {
+        EXPECT_TRUE(ValidateApiUrl(url)) << url;
+    }
+    for (const char* url :
+         {"http://backboard.railway.com/graphql/v2", "http://10.0.0.5:7070/graphql/v2", "http://128.0.0.1/graphql/v2",
+          "http://localhost.evil.com/graphql/v2", "http://127.0.0.1.evil.com/graphql/v2", "http://[::2]/graphql/v2",
+          "http://127.0.0.1@evil.com/graphql/v2"}) {
+        auto refused = ValidateApiUrl(url);
+        ASSERT_FALSE(refused) << url;
+        EXPECT_EQ(refused.error().code, util::ErrorCode::kInvalidArgument);
+        EXPECT_THAT(refused.error().message, HasSubstr("token would travel in clear text"));
+        EXPECT_THAT(refused.error().message, HasSubstr("https://"));
+    }
+}
+
+TEST(Endpoint, RefusalsDoNotQuoteTheQueryString) {
+    auto refused = ValidateApiUrl("http://example.com/graphql/v2?token=s3cr3t-value");
+    ASSERT_FALSE(refused);
+    EXPECT_THAT(refused.error().message, ::testing::Not(HasSubstr("s3cr3t")));
+}
+
 }  // namespace
 }  // namespace railwatch::railway

@@ -38,9 +38,16 @@ TEST(Documents, StatusSelectionHasEveryFieldTheIssueAsksFor) {
 
 TEST(Documents, AllDocumentsListsEveryOperationAndEachBatchSize) {
     const auto all = documents::AllDocuments({1, 2, 50});
-    EXPECT_EQ(all.size(), 15u);
+    EXPECT_EQ(all.size(), 18u);
     EXPECT_EQ(all[0].name, "DeploymentStatuses[1]");
     EXPECT_EQ(all[2].name, "DeploymentStatuses[50]");
+}
+
+TEST(Documents, LogQueriesSelectAttributesAndTakeAnEndDate) {
+    for (std::string_view doc : {documents::kDeploymentLogs, documents::kBuildLogs}) {
+        EXPECT_THAT(std::string(doc), HasSubstr("attributes { key value }"));
+        EXPECT_THAT(std::string(doc), HasSubstr("endDate: $endDate"));
+    }
 }
 
 TEST(Documents, BatchBodyIsJsonWithEscapedIds) {

@@ -22,5 +22,15 @@ TEST(Redact, TheShortestRedactedSecretIsStillFound) {
     EXPECT_EQ(Redact("a" + secret + "b", secret), "a[redacted]b");
 }
 
+TEST(RedactedExcerpt, ATokenAcrossTheCutIsRedactedBeforeTheCut) {
+    const std::string token = "6f1c2d3e-aaaa-bbbb-cccc-0123456789ab";
+    const std::string text = std::string(20, 'x') + token + " and more";
+    // Cutting first would leave "6f1c2d3e-a" where Redact no longer finds the whole token.
+    EXPECT_NE(Redact(Excerpt(text, 30), token).find("6f1c2d3e"), std::string::npos);
+    const std::string safe = RedactedExcerpt(text, token, 30);
+    EXPECT_EQ(safe.find("6f1c"), std::string::npos);
+    EXPECT_EQ(safe.rfind(std::string(20, 'x'), 0), 0u);
+}
+
 }  // namespace
 }  // namespace railwatch::railway

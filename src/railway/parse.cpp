@@ -1,0 +1,298 @@
+#include "railway/parse.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "util/rfc3339.hpp"
+
+namespace railwatch::railway {
+namespace {
+
+using nlohmann::json;
+using util::ErrorCode;
+
+util::Error Missing(std::string_view what) {
+    return util::Error(ErrorCode::kParse, std::string(what));
+}
+
+std::optional<std::string> OptString(const json& node, const char* key) {
+    auto it = node.find(key);
+    if (it == node.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+}
+
+util::Result<std::string> ReqString(const json& node, const char* key, std::string_view type) {
+    auto it = node.find(key);
+    if (it == node.end() || !it->is_string()) {
+        return tl::unexpected(Missing(fmt::format("{}.{} is missing or not a string", type, key)));
+    }
+    return it->get<std::string>();
+}
+
+std::optional<core::Timestamp> OptTime(const json& node, const char* key) {
+    auto it = node.find(key);
+    if (it == node.end() || !it->is_string()) return std::nullopt;
+    if (auto t = util::ParseRfc3339(it->get_ref<const std::string&>())) return *t;
+    return std::nullopt;
+}
+
+bool OptBool(const json& node, const char* key) {
+    auto it = node.find(key);
+    return it != node.end() && it->is_boolean() && it->get<bool>();
+}
+
+template <typename Int>
+std::optional<Int> OptInt(const json& node, const char* key) {
+    auto it = node.find(key);
+    if (it == node.end() || !it->is_number()) return std::nullopt;
+    return it->get<Int>();
+}
+
+// The `node` of every edge of a connection, each parsed by `parse`.
+template <typename T, typename Parse>
+util::Result<std::vector<T>> ParseEdges(const json& connection, std::string_view type, Parse parse) {
+    if (!connection.is_object()) return tl::unexpected(Missing(fmt::format("{} is not an object", type)));
+    auto edges = connection.find("edges");
+    if (edges == connection.end() || !edges->is_array()) {
+        return tl::unexpected(Missing(fmt::format("{}.edges is missing", type)));
+    }
+    std::vector<T> out;
+    out.reserve(edges->size());
+    for (const auto& edge : *edges) {
+        auto node = edge.find("node");
+        if (node == edge.end()) return tl::unexpected(Missing(fmt::format("{}.edges[].node is missing", type)));
+        auto parsed = parse(*node);
+        if (!parsed) return tl::unexpected(parsed.error());
+        out.push_back(std::move(*parsed));
+    }
+    return out;
+}
+
+// Railway's attribute values look JSON-encoded ("\"error\""): the text without its quotes.
+std::string Unquoted(std::string value) {
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') return value.substr(1, value.size() - 2);
+    return value;
+}
+
+}  // namespace
+
+util::Result<Deployment> ParseDeployment(const json& node) {
+    if (!node.is_object()) return tl::unexpected(Missing("deployment is not an object"));
+    Deployment d;
+    auto id = ReqString(node, "id", "Deployment");
+    if (!id) return tl::unexpected(id.error());
+    d.id = std::move(*id);
+    auto status = ReqString(node, "status", "Deployment");
+    if (!status) return tl::unexpected(status.error());
+    d.status = core::RailwayStatus::Parse(*status);
+    d.status_updated_at = OptTime(node, "statusUpdatedAt");
+    d.created_at = OptTime(node, "createdAt");
+    d.updated_at = OptTime(node, "updatedAt");
+    d.url = OptString(node, "url");
+    d.static_url = OptString(node, "staticUrl");
+    d.deployment_stopped = OptBool(node, "deploymentStopped");
+    d.can_redeploy = OptBool(node, "canRedeploy");
+    if (auto it = node.find("instances"); it != node.end() && it->is_array()) {
+        d.instances.reserve(it->size());
+        for (const auto& instance : *it)
+            d.instances.push_back({OptString(instance, "status").value_or("")});
+    }
+    d.service_id = OptString(node, "serviceId");
+    d.environment_id = OptString(node, "environmentId").value_or("");
+    d.project_id = OptString(node, "projectId").value_or("");
+    return d;
+}
+
+util::Result<std::vector<Deployment>> ParseDeploymentList(const json& connection) {
+    auto list = ParseEdges<Deployment>(connection, "deployments", ParseDeployment);
+    if (!list) return list;
+    // Unknown creation times sort last.
+    std::stable_sort(list->begin(), list->end(), [](const Deployment& a, const Deployment& b) {
+        if (a.created_at && b.created_at) return *a.created_at > *b.created_at;
+        return a.created_at.has_value() && !b.created_at.has_value();
+    });
+    return list;
+}
+
+util::Result<LogLine> ParseLogLine(const json& node) {
+    if (!node.is_object()) return tl::unexpected(Missing("log line is not an object"));
+    auto ts = ReqString(node, "timestamp", "Log");
+    if (!ts) return tl::unexpected(ts.error());
+    auto parsed = util::ParseRfc3339(*ts);
+    if (!parsed) return tl::unexpected(Missing("Log.timestamp: " + parsed.error().message));
+    LogLine line;
+    line.timestamp = *parsed;
+    line.timestamp_raw = std::move(*ts);
+    line.message = OptString(node, "message").value_or("");
+    line.severity = OptString(node, "severity").value_or("");
+    if (auto it = node.find("attributes"); it != node.end() && it->is_array()) {
+        line.attributes.reserve(it->size());
+        for (const auto& attribute : *it) {
+            line.attributes.push_back(
+                {OptString(attribute, "key").value_or(""), OptString(attribute, "value").value_or("")});
+        }
+    }
+    if (line.severity.empty()) {
+        auto level = std::find_if(line.attributes.begin(), line.attributes.end(),
+                                  [](const LogAttribute& a) { return a.key == "level"; });
+        if (level != line.attributes.end()) line.severity = Unquoted(level->value);
+    }
+    return line;
+}
+
+util::Result<std::vector<LogLine>> ParseLogLines(const json& list) {
+    if (!list.is_array()) return tl::unexpected(Missing("the log list is not an array"));
+    std::vector<LogLine> lines;
+    lines.reserve(list.size());
+    for (const auto& node : list) {
+        auto line = ParseLogLine(node);
+        if (!line) return tl::unexpected(line.error());
+        lines.push_back(std::move(*line));
+    }
+    return lines;
+}
+
+util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(const json& connection) {
+    return ParseEdges<DeploymentEvent>(connection, "deploymentEvents",
+                                       [](const json& node) -> util::Result<DeploymentEvent> {
+                                           if (!node.is_object())
+                                               return tl::unexpected(Missing("deployment event is not an object"));
+                                           auto step = ReqString(node, "step", "DeploymentEvent");
+                                           if (!step) return tl::unexpected(step.error());
+                                           DeploymentEvent event;
+                                           event.step = std::move(*step);
+                                           event.created_at = OptTime(node, "createdAt");
+                                           event.completed_at = OptTime(node, "completedAt");
+                                           if (auto it = node.find("payload"); it != node.end() && it->is_object()) {
+                                               const json& p = *it;
+                                               event.attempt = OptInt<int>(p, "attempt");
+                                               event.max_attempts = OptInt<int>(p, "maxAttempts");
+                                               event.duration_ms = OptInt<long long>(p, "durationMs");
+                                               event.error = OptString(p, "error").value_or("");
+                                               event.reason = OptString(p, "reason").value_or("");
+                                               event.detail = OptString(p, "detail").value_or("");
+                                               event.skipped = OptBool(p, "skipped");
+                                           }
+                                           return event;
+                                       });
+}
+
+util::Result<ServiceInstanceInfo> ParseServiceInstance(const json& node) {
+    if (!node.is_object()) return tl::unexpected(Missing("serviceInstance is not an object"));
+    ServiceInstanceInfo info;
+    info.id = OptString(node, "id").value_or("");
+    info.service_name = OptString(node, "serviceName").value_or("");
+    info.healthcheck_path = OptString(node, "healthcheckPath");
+    info.healthcheck_timeout_s = OptInt<int>(node, "healthcheckTimeout");
+    info.num_replicas = OptInt<int>(node, "numReplicas");
+    info.restart_policy_type = OptString(node, "restartPolicyType").value_or("");
+    info.restart_policy_max_retries = OptInt<int>(node, "restartPolicyMaxRetries").value_or(0);
+    if (auto domains = node.find("domains"); domains != node.end() && domains->is_object()) {
+        for (const char* kind : {"serviceDomains", "customDomains"}) {
+            if (auto list = domains->find(kind); list != domains->end() && list->is_array()) {
+                for (const auto& d : *list) {
+                    if (auto name = OptString(d, "domain")) info.domains.push_back(*name);
+                }
+            }
+        }
+    }
+    return info;
+}
+
+util::Result<PlatformStatus> ParsePlatformStatus(const json& node) {
+    if (!node.is_object()) return tl::unexpected(Missing("platformStatus is not an object"));
+    PlatformStatus status;
+    status.is_stable = OptBool(node, "isStable");
+    if (auto it = node.find("incident"); it != node.end() && it->is_object()) {
+        status.incident_message = OptString(*it, "message").value_or("");
+        status.incident_status = OptString(*it, "status").value_or("");
+    }
+    if (auto it = node.find("maintenance"); it != node.end() && it->is_object()) {
+        status.maintenance_message = OptString(*it, "message").value_or("");
+        status.maintenance_status = OptString(*it, "status").value_or("");
+    }
+    return status;
+}
+
+util::Result<WorkspaceUsage> ParseWorkspaceUsage(const json& node) {
+    if (!node.is_object()) return tl::unexpected(Missing("workspace is not an object"));
+    WorkspaceUsage usage;
+    usage.workspace_id = OptString(node, "id").value_or("");
+    usage.plan = OptString(node, "plan").value_or("");
+    if (auto customer = node.find("customer"); customer != node.end() && customer->is_object()) {
+        if (auto cu = customer->find("currentUsage"); cu != customer->end() && cu->is_number()) {
+            usage.current_usage_dollars = cu->get<double>();
+        }
+        usage.customer_state = OptString(*customer, "state").value_or("");
+        if (auto limit = customer->find("usageLimit"); limit != customer->end() && limit->is_object()) {
+            usage.soft_limit_dollars = OptInt<int>(*limit, "softLimit");
+            usage.hard_limit_dollars = OptInt<int>(*limit, "hardLimit");
+            usage.is_over_limit = OptBool(*limit, "isOverLimit");
+        }
+    }
+    return usage;
+}
+
+util::Result<TokenInfo> ParseMe(const json& node) {
+    if (!node.is_object()) return tl::unexpected(Missing("me is not an object"));
+    TokenInfo info;
+    info.scope = TokenScope::kAccount;
+    info.user_id = OptString(node, "id").value_or("");
+    info.user_email = OptString(node, "email").value_or("");
+    info.user_name = OptString(node, "name").value_or("");
+    return info;
+}
+
+util::Result<TokenInfo> ParseApiToken(const json& node) {
+    if (!node.is_object()) return tl::unexpected(Missing("apiToken is not an object"));
+    auto workspaces = node.find("workspaces");
+    if (workspaces == node.end() || !workspaces->is_array()) {
+        return tl::unexpected(Missing("apiToken.workspaces is missing"));
+    }
+    TokenInfo info;
+    info.scope = TokenScope::kWorkspace;
+    for (const auto& w : *workspaces)
+        info.workspaces.push_back({OptString(w, "id").value_or(""), OptString(w, "name").value_or("")});
+    return info;
+}
+
+util::Result<TokenInfo> ParseProjectToken(const json& node) {
+    if (!node.is_object()) return tl::unexpected(Missing("projectToken is not an object"));
+    TokenInfo info;
+    info.scope = TokenScope::kProject;
+    info.project_id = OptString(node, "projectId").value_or("");
+    info.environment_id = OptString(node, "environmentId").value_or("");
+    return info;
+}
+
+util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(const json& environment) {
+    if (!environment.is_object()) return tl::unexpected(Missing("environment is not an object"));
+    auto connection = environment.find("serviceInstances");
+    if (connection == environment.end()) return tl::unexpected(Missing("environment.serviceInstances is missing"));
+    auto services = ParseEdges<ServiceLatestDeployment>(
+        *connection, "serviceInstances", [](const json& node) -> util::Result<ServiceLatestDeployment> {
+            if (!node.is_object()) return tl::unexpected(Missing("serviceInstance is not an object"));
+            auto service_id = ReqString(node, "serviceId", "ServiceInstance");
+            if (!service_id) return tl::unexpected(service_id.error());
+            ServiceLatestDeployment out;
+            out.service_id = std::move(*service_id);
+            out.service_name = OptString(node, "serviceName").value_or("");
+            if (auto latest = node.find("latestDeployment"); latest != node.end() && !latest->is_null()) {
+                auto deployment = ParseDeployment(*latest);
+                if (!deployment) return tl::unexpected(deployment.error());
+                out.latest = std::move(*deployment);
+            }
+            return out;
+        });
+    if (!services) return tl::unexpected(services.error());
+    ServiceInstancePage page;
+    page.services = std::move(*services);
+    if (auto info = connection->find("pageInfo"); info != connection->end() && info->is_object()) {
+        page.has_next_page = OptBool(*info, "hasNextPage");
+        page.end_cursor = OptString(*info, "endCursor").value_or("");
+    }
+    return page;
+}
+
+}  // namespace railwatch::railway

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "railway/types.hpp"
+#include "util/result.hpp"
+
+/// Mapping Railway's GraphQL JSON to railwatch's plain values. Each function takes the value of
+/// one root field (or of one node) and fails with kParse, naming the field, when the JSON lacks
+/// what the document asked for. Pure; thread-safe.
+namespace railwatch::railway {
+
+/// One `Deployment` with the status selection (documents::kDeploymentStatusFragment).
+util::Result<Deployment> ParseDeployment(const nlohmann::json& node);
+/// A `deployments` connection (`edges[].node`), newest first by createdAt (Railway does not
+/// document its order).
+util::Result<std::vector<Deployment>> ParseDeploymentList(const nlohmann::json& connection);
+
+/// One `Log`: severity falls back to the `level` attribute (quotes stripped).
+util::Result<LogLine> ParseLogLine(const nlohmann::json& node);
+/// A `[Log!]!` list, in Railway's order.
+util::Result<std::vector<LogLine>> ParseLogLines(const nlohmann::json& list);
+
+/// A `deploymentEvents` connection, in Railway's order.
+util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(const nlohmann::json& connection);
+/// `serviceInstance` (health settings; domains: service domains, then custom ones).
+util::Result<ServiceInstanceInfo> ParseServiceInstance(const nlohmann::json& node);
+/// `platformStatus`.
+util::Result<PlatformStatus> ParsePlatformStatus(const nlohmann::json& node);
+/// `workspace { plan customer { … usageLimit } }`.
+util::Result<WorkspaceUsage> ParseWorkspaceUsage(const nlohmann::json& node);
+
+/// `me { id email name }` → an account token's TokenInfo.
+util::Result<TokenInfo> ParseMe(const nlohmann::json& node);
+/// `apiToken { workspaces { id name } }` → a workspace token's TokenInfo.
+util::Result<TokenInfo> ParseApiToken(const nlohmann::json& node);
+/// `projectToken { projectId environmentId }` → a project token's TokenInfo.
+util::Result<TokenInfo> ParseProjectToken(const nlohmann::json& node);
+
+/// One page of `environment { serviceInstances }`.
+struct ServiceInstancePage {
+    std::vector<ServiceLatestDeployment> services;
+    bool has_next_page = false;
+    std::string end_cursor;
+};
+/// The value of `environment` from documents::kEnvironmentLatestDeployments.
+util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(const nlohmann::json& environment);
+
+}  // namespace railwatch::railway

@@ -1,0 +1,272 @@
+// Batch isolation: one bad id never blinds the rest of its batch, against answers shaped like
+// real Railway's (HTTP 200, `data: null`, INTERNAL_SERVER_ERROR + traceId on every error).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fakes/scripted_transport.hpp"
+#include "railway/client.hpp"
+#include "railway_answers.hpp"
+
+namespace railwatch::railway {
+namespace {
+
+using answers::AliasesOf;
+using answers::Nulling;
+using answers::StatusAnswer;
+using answers::TraceFor;
+using ::testing::HasSubstr;
+
+constexpr const char* kToken = "tok_SUPERSECRET_0123456789";
+
+std::vector<std::string> Ids(int count, const std::string& prefix = "dep-") {
+    std::vector<std::string> ids;
+    for (int i = 0; i < count; ++i)
+        ids.push_back(prefix + std::to_string(i));
+    return ids;
+}
+
+class StatusBatchTest : public ::testing::Test {
+  protected:
+    void Make(ClientConfig config = {}) {
+        config.api_url = "https://backboard.railway.com/graphql/v2";
+        client_ = std::make_unique<RailwayClient>(transport_, clock_, budget_, random_,
+                                                  Credentials{TokenKind::kAccount, kToken}, config,
+                                                  [this](std::string_view line) { logs_.emplace_back(line); });
+    }
+
+    // Every request's ids, in order.
+    std::vector<std::set<std::string>> RequestedIds() const {
+        std::vector<std::set<std::string>> out;
+        for (const auto& request : transport_.requests()) {
+            std::set<std::string> ids;
+            for (const auto& [alias, id] : AliasesOf(request))
+                ids.insert(id);
+            out.push_back(std::move(ids));
+        }
+        return out;
+    }
+
+    util::FakeClock clock_;
+    fakes::ScriptedTransport transport_;
+    core::SequenceRandom random_{{0.5}};
+    RequestBudget budget_{clock_, BudgetConfig{100'000, 1'000}};
+    std::vector<std::string> logs_;
+    std::unique_ptr<RailwayClient> client_;
+};
+
+struct FinalMessage {
+    const char* name;
+    const char* message;
+    util::ErrorCode code;
+    core::ErrorClass error_class;
+};
+
+void PrintTo(const FinalMessage& m, std::ostream* os) {
+    *os << m.name;
+}
+
+class OneFailingIdOfFifty : public StatusBatchTest, public ::testing::WithParamInterface<FinalMessage> {};
+
+TEST_P(OneFailingIdOfFifty, YieldsFortyNineStatusesInAtMostTwoRequestsAndTheMessageWithTraceId) {
+    Make();
+    const FinalMessage& m = GetParam();
+    const auto ids = Ids(50);
+    const std::string bad = ids[17];
+    transport_.SetHandler([&](const net::HttpRequest& r) { return StatusAnswer(r, "SUCCESS", {{bad, m.message}}); });
+
+    const auto results = client_->GetDeployments(ids);
+
+    ASSERT_EQ(results.size(), 50u);
+    EXPECT_LE(transport_.request_count(), 2u);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (ids[i] == bad) continue;
+        ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
+        EXPECT_EQ(results[i].result->id, ids[i]);
+    }
+    ASSERT_FALSE(results[17].result);
+    const ApiError& error = results[17].result.error();
+    EXPECT_EQ(error.code, m.code);
+    EXPECT_EQ(error.error_class, m.error_class);
+    EXPECT_FALSE(error.retryable);
+    EXPECT_THAT(error.message, HasSubstr(m.message));
+    EXPECT_THAT(error.message, HasSubstr(bad));
+    EXPECT_THAT(error.message, HasSubstr("(Railway traceId " + TraceFor(bad) + ")"));
+    EXPECT_EQ(error.trace_id, TraceFor(bad));
+    EXPECT_EQ(error.attempts, 1);
+    // The failing id is never asked again together with the others.
+    const auto requested = RequestedIds();
+    for (std::size_t r = 1; r < requested.size(); ++r)
+        EXPECT_EQ(requested[r].count(bad), 0u) << "request " << r;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RailwayMessages, OneFailingIdOfFifty,
+    ::testing::Values(FinalMessage{"NotFound", "Deployment not found", util::ErrorCode::kNotFound,
+                                   core::ErrorClass::kConfiguration},
+                      FinalMessage{"NotAuthorized", "Not Authorized", util::ErrorCode::kUnauthenticated,
+                                   core::ErrorClass::kAuthentication},
+                      FinalMessage{"ProblemProcessing", "Problem processing request", util::ErrorCode::kInvalidArgument,
+                                   core::ErrorClass::kConfiguration}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(StatusBatchTest, ErrorsWithPartialDataNeedOneRequest) {
+    Make();
+    const auto ids = Ids(50);
+    transport_.SetHandler([&](const net::HttpRequest& r) {
+        return StatusAnswer(r, "BUILDING", {{ids[3], "Deployment not found"}}, Nulling::kPartial);
+    });
+    const auto results = client_->GetDeployments(ids);
+    EXPECT_EQ(transport_.request_count(), 1u);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        EXPECT_EQ(results[i].result.has_value(), i != 3) << ids[i];
+    EXPECT_EQ(results[3].result.error().code, util::ErrorCode::kNotFound);
+}
+
+TEST_F(StatusBatchTest, SeveralFailingIdsAreAllSetAsideAtOnce) {
+    Make();
+    const auto ids = Ids(50);
+    const std::map<std::string, std::string> failing = {
+        {ids[0], "Deployment not found"}, {ids[20], "Not Authorized"}, {ids[49], "Problem processing request"}};
+    transport_.SetHandler([&](const net::HttpRequest& r) { return StatusAnswer(r, "SUCCESS", failing); });
+    const auto results = client_->GetDeployments(ids);
+    EXPECT_EQ(transport_.request_count(), 2u);
+    EXPECT_EQ(results[0].result.error().code, util::ErrorCode::kNotFound);
+    EXPECT_EQ(results[20].result.error().code, util::ErrorCode::kUnauthenticated);
+    EXPECT_EQ(results[49].result.error().code, util::ErrorCode::kInvalidArgument);
+    int ok = 0;
+    for (const auto& r : results)
+        ok += r.result.has_value() ? 1 : 0;
+    EXPECT_EQ(ok, 47);
+}
+
+TEST_F(StatusBatchTest, AServerThatNamesOneErrorPerAnswerStillCostsTheOthersNothing) {
+    Make();
+    const auto ids = Ids(50);
+    std::map<std::string, std::string> failing;
+    for (int i : {2, 11, 23, 35, 47, 48})
+        failing[ids[i]] = "Deployment not found";
+    transport_.SetHandler([&](const net::HttpRequest& r) {
+        return StatusAnswer(r, "SUCCESS", failing, Nulling::kAll, /*name_one_error_only=*/true);
+    });
+    const auto results = client_->GetDeployments(ids);
+    // One failing id set aside per answer: 6 answers naming one, then one clean answer. More
+    // failing ids than max_attempts (5) do not make an innocent id fail.
+    EXPECT_EQ(transport_.request_count(), 7u);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (failing.count(ids[i])) {
+            ASSERT_FALSE(results[i].result);
+            EXPECT_EQ(results[i].result.error().code, util::ErrorCode::kNotFound);
+        } else {
+            EXPECT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
+        }
+    }
+}
+
+TEST_F(StatusBatchTest, AFailingIdInEveryBatchOfTwoHundredCostsOneExtraRequestPerBatch) {
+    Make();
+    const auto ids = Ids(200);
+    std::map<std::string, std::string> failing;
+    for (int batch = 0; batch < 4; ++batch)
+        failing[ids[batch * 50 + 7]] = batch % 2 == 0 ? "Deployment not found" : "Not Authorized";
+    transport_.SetHandler([&](const net::HttpRequest& r) { return StatusAnswer(r, "SUCCESS", failing); });
+    const auto results = client_->GetDeployments(ids);
+    // 4 batches, then the 196 others in 4 new batches (50, 50, 50, 46).
+    EXPECT_EQ(transport_.request_count(), 8u);
+    int ok = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (failing.count(ids[i])) {
+            EXPECT_FALSE(results[i].result);
+            EXPECT_THAT(results[i].result.error().message, HasSubstr(TraceFor(ids[i])));
+        } else if (results[i].result) {
+            ++ok;
+            EXPECT_EQ(results[i].result->id, ids[i]);
+        }
+    }
+    EXPECT_EQ(ok, 196);
+}
+
+TEST_F(StatusBatchTest, AnUnrecognisedInternalErrorIsAskedAloneAgainThenReported) {
+    ClientConfig config;
+    config.max_attempts = 3;
+    Make(config);
+    const auto ids = Ids(50);
+    const std::string odd = ids[9];
+    transport_.SetHandler([&](const net::HttpRequest& r) {
+        return StatusAnswer(r, "SUCCESS", {{odd, "Something odd happened"}});
+    });
+    const auto results = client_->GetDeployments(ids);
+    // First batch; then the 49 others in one batch and the odd one alone (same round); then the
+    // odd one alone once more: it had 3 answers in all.
+    EXPECT_EQ(transport_.request_count(), 4u);
+    const auto requested = RequestedIds();
+    for (std::size_t r = 1; r < requested.size(); ++r) {
+        if (requested[r].count(odd)) {
+            EXPECT_EQ(requested[r].size(), 1u) << "request " << r;
+        }
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (ids[i] != odd) {
+            EXPECT_TRUE(results[i].result) << ids[i];
+        }
+    }
+    ASSERT_FALSE(results[9].result);
+    const ApiError& error = results[9].result.error();
+    EXPECT_EQ(error.code, util::ErrorCode::kUnavailable);
+    EXPECT_TRUE(error.retryable);
+    EXPECT_EQ(error.attempts, 3);
+    EXPECT_THAT(error.message, HasSubstr("Something odd happened"));
+    EXPECT_EQ(error.trace_id, TraceFor(odd));
+}
+
+TEST_F(StatusBatchTest, AnUnrecognisedInternalErrorThatClearsUpAloneGivesTheStatus) {
+    Make();
+    const auto ids = Ids(10);
+    transport_.SetHandler([&](const net::HttpRequest& r) {
+        // Railway fails the id only when it is asked together with others.
+        return StatusAnswer(r, "DEPLOYING",
+                            AliasesOf(r).size() > 1 ? std::map<std::string, std::string>{{ids[4], "Upstream hiccup"}}
+                                                    : std::map<std::string, std::string>{});
+    });
+    const auto results = client_->GetDeployments(ids);
+    EXPECT_EQ(transport_.request_count(), 3u);
+    for (const auto& r : results)
+        ASSERT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
+}
+
+TEST_F(StatusBatchTest, AnswersThatNameNoFailingAliasAreRetriedABoundedNumberOfTimes) {
+    ClientConfig config;
+    config.max_attempts = 3;
+    Make(config);
+    // data: null with an error whose path names no alias of the request.
+    transport_.PushResponse(200, R"({"data":null,"errors":[{"message":"odd","path":["elsewhere"]}]})");
+    transport_.PushResponse(200, R"({"data":null,"errors":[{"message":"odd","path":["elsewhere"]}]})");
+    transport_.PushResponse(200, R"({"data":null,"errors":[{"message":"odd","path":["elsewhere"]}]})");
+    const auto results = client_->GetDeployments(Ids(3));
+    EXPECT_EQ(transport_.request_count(), 3u);
+    for (const auto& r : results) {
+        ASSERT_FALSE(r.result);
+        EXPECT_EQ(r.result.error().code, util::ErrorCode::kParse);
+        EXPECT_THAT(r.result.error().message, HasSubstr("no data and no error"));
+        EXPECT_EQ(r.result.error().attempts, 3);
+    }
+}
+
+TEST_F(StatusBatchTest, AWholeRequestFailureIsEveryIdsAnswer) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 200;
+        r.body = answers::WholeFailure("Not Authorized", "abc123");
+        return r;
+    });
+    const auto results = client_->GetDeployments(Ids(3));
+    EXPECT_EQ(transport_.request_count(), 1u);
+    for (const auto& r : results) {
+        ASSERT_FALSE(r.result);
+        EXPECT_EQ(r.result.error().code, util::ErrorCode::kUnauthenticated);
+        EXPECT_THAT(r.result.error().message, HasSubstr("(Railway traceId abc123)"));
+    }
+}
+
+}  // namespace
+}  // namespace railwatch::railway
