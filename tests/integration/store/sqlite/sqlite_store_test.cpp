@@ -12,6 +12,7 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -288,6 +289,139 @@ TEST(SqliteCrashSafety, SigkilledWriterLeavesOnlyWholeTransitions) {
         ASSERT_TRUE(got) << got.error().ToString();
         EXPECT_EQ(got->state.retry_count, newest.contains(id) ? newest[id] : 0) << id;
     }
+}
+
+// --- a full disk ------------------------------------------------------------------------
+
+// Writers hit SQLITE_FULL in a database capped at a few pages (max_page_count: a small "disk").
+// SQLite then rolls back the writer's WHOLE group-commit transaction, not only the failing
+// request's savepoint. Afterwards the file must agree with every answer: each caller told ok has
+// its rows, no caller told failed has any; the file is intact; and the store works again once
+// space is freed.
+TEST(SqliteDiskFull, EveryAnswerMatchesTheFileWhenTheDiskFills) {
+    TempDir dir;
+    const std::string path = dir.File("full.db");
+    const std::string url = "sqlite:" + path;
+    {
+        auto store = OpenStore(url);
+        ASSERT_TRUE(store) << store.error().ToString();
+        Instance i;
+        i.id = "i1";
+        i.service_id = "svc";
+        i.environment_id = "env";
+        i.created_at = T(0);
+        ASSERT_TRUE((*store)->CreateInstance(i));
+    }
+    std::int64_t pages = 0;
+    {
+        SQLite::Database db(path, SQLite::OPEN_READONLY);
+        pages = db.execAndGet("PRAGMA page_count").getInt64();
+    }
+    StoreOptions options;
+    options.sqlite_max_pages = pages + 40;  // room for ~100 of the rows below
+    auto opened = OpenStore(url, options);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+
+    // Half the writers record health checks (one insert), half apply transitions (an event, an
+    // instance update and an outbox row: several statements). Each request carries a unique
+    // marker; a writer stops after 5 failures in a row.
+    constexpr int kWriters = 8;
+    const std::string padding(1500, 'x');
+    std::mutex mutex;
+    std::set<std::string> told_ok, told_failed;
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWriters; ++w) {
+        threads.emplace_back([&, w] {
+            int failures_in_a_row = 0;
+            for (int n = 0; n < 2000 && failures_in_a_row < 5; ++n) {
+                const std::string marker = "w" + std::to_string(w) + "-" + std::to_string(n);
+                util::Result<void> r;
+                if (w % 2 == 0) {
+                    HealthCheck h;
+                    h.instance_id = "i1";
+                    h.at = T(n);
+                    h.error = marker + " " + padding;
+                    const auto id = store->RecordHealthCheck(h);
+                    r = id ? util::Ok() : util::Result<void>(tl::unexpected(id.error()));
+                } else {
+                    Transition t;
+                    t.instance_id = "i1";
+                    t.deployment_id = "d1";
+                    t.to_status = marker;
+                    t.at = T(n);
+                    t.outbox.push_back(OutboxMessage{"o-" + marker, "webhook", marker, padding, T(n), std::nullopt});
+                    const auto applied = store->ApplyTransition(t);
+                    r = applied ? util::Ok() : util::Result<void>(tl::unexpected(applied.error()));
+                }
+                std::lock_guard lock(mutex);
+                if (r) {
+                    told_ok.insert(marker);
+                    failures_in_a_row = 0;
+                } else {
+                    EXPECT_EQ(r.error().code, util::ErrorCode::kIo) << r.error().ToString();
+                    told_failed.insert(marker);
+                    ++failures_in_a_row;
+                }
+            }
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    ASSERT_FALSE(told_failed.empty()) << "the database never filled up";
+    ASSERT_FALSE(told_ok.empty());
+
+    // What the file holds, read by a connection of its own.
+    auto check_file = [&] {
+        SQLite::Database db(path, SQLite::OPEN_READONLY);
+        EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
+        std::set<std::string> health, events, outbox;
+        SQLite::Statement h(db, "SELECT substr(error, 1, instr(error, ' ') - 1) FROM health_checks");
+        while (h.executeStep())
+            health.insert(h.getColumn(0).getString());
+        SQLite::Statement e(db, "SELECT to_status FROM deployment_events");
+        while (e.executeStep())
+            events.insert(e.getColumn(0).getString());
+        SQLite::Statement o(db, "SELECT dedup_key FROM outbox");
+        while (o.executeStep())
+            outbox.insert(o.getColumn(0).getString());
+        EXPECT_EQ(events, outbox) << "a transition was stored in part";
+        std::set<std::string> stored = health;
+        stored.insert(events.begin(), events.end());
+        for (const auto& marker : told_ok)
+            EXPECT_TRUE(stored.contains(marker)) << marker << " was acknowledged but is not in the file";
+        for (const auto& marker : told_failed)
+            EXPECT_FALSE(stored.contains(marker)) << marker << " was reported failed but is in the file";
+        return stored.size();
+    };
+    EXPECT_EQ(check_file(), told_ok.size());
+
+    // Free space (another connection deletes the health checks: their pages go to the free list)
+    // and the same store writes again.
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec("DELETE FROM health_checks");
+    }
+    HealthCheck after;
+    after.instance_id = "i1";
+    after.at = T(5000);
+    after.error = "after " + padding;
+    const auto again = store->RecordHealthCheck(after);
+    ASSERT_TRUE(again) << again.error().ToString();
+    Transition t;
+    t.instance_id = "i1";
+    t.deployment_id = "d2";
+    t.to_status = "SUCCESS";
+    t.at = T(5000);
+    ASSERT_TRUE(store->ApplyTransition(t));
+    store.reset();
+    // Reopened without the cap, it keeps working and the file is intact.
+    auto reopened = OpenStore(url);
+    ASSERT_TRUE(reopened) << reopened.error().ToString();
+    EXPECT_EQ((*reopened)->RecentHealthChecks("i1", 10)->size(), 1u);
+    EXPECT_TRUE((*reopened)->AppendLogs({LogLine{"i1", "d2", LogKind::kDeploy, T(5001), "info", "fine"}}));
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
 }
 
 // --- railwatch migrate ------------------------------------------------------------------
