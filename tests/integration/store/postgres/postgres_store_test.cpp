@@ -2,10 +2,17 @@
 // server has: several workers claiming with leases, a server that dies mid-test, and
 // `railwatch migrate` against PostgreSQL.
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +21,7 @@
 #include "conformance/conformance.hpp"
 #include "support/child_process.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/temp_dir.hpp"
 
 namespace railwatch::store::test {
 namespace {
@@ -237,6 +245,58 @@ TEST(PostgresOutage, MissingDatabaseSaysWhichOne) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
     EXPECT_THAT(r.error().message, HasSubstr("no_such_database"));
+}
+
+// --- the test cluster itself -----------------------------------------------------------
+
+bool AcceptsConnections(int port) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    return ok;
+}
+
+// A test binary killed by ctest's timeout (SIGKILL: no destructor runs) must not leave its
+// server running: the cluster's watchdog stops it and deletes its directory.
+TEST(PostgresTestCluster, ServerStopsWhenTheProcessThatStartedItIsKilled) {
+    railwatch::test::TempDir scratch;
+    const std::string info = scratch.File("cluster.txt");
+    auto child = railwatch::test::ChildProcess::Fork([&] {
+        auto started = PostgresCluster::Start();
+        if (!started) return 2;
+        {
+            std::ofstream out(info + ".tmp");
+            out << (*started)->port() << "\n" << (*started)->directory() << "\n";
+        }
+        std::filesystem::rename(info + ".tmp", info);
+        while (true)
+            pause();  // until killed
+    });
+    int port = 0;
+    std::string directory;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+    while (std::chrono::steady_clock::now() < deadline && port == 0) {
+        std::ifstream in(info);
+        if (!(in >> port >> directory)) port = 0;
+        if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_NE(port, 0) << "the child did not start its cluster";
+    ASSERT_TRUE(AcceptsConnections(port));
+    ASSERT_TRUE(std::filesystem::exists(directory));
+
+    child.Signal(SIGKILL);
+    EXPECT_TRUE(child.Wait(std::chrono::seconds(10)).signaled);
+    const auto stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < stop_deadline &&
+           (AcceptsConnections(port) || std::filesystem::exists(directory)))
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(AcceptsConnections(port)) << "the server outlived its test process";
+    EXPECT_FALSE(std::filesystem::exists(directory)) << directory << " was left behind";
 }
 
 TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {
