@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "store/sql/checks.hpp"
@@ -52,6 +53,7 @@ Result<LogAppendResult> SqlStore::AppendLogsPerRow(const std::vector<LogLine>& l
             if (seq_rows.empty()) ThrowNotFound("instance", instance_id);
             std::int64_t seq = seq_rows.front().Int(0);
             const std::int64_t first_seq = seq;
+            const std::int64_t old_first = seq_rows.front().Int(1);
             for (const LogLine* l : group) {
                 const std::array<Param, 8> p = {
                     instance_id,
@@ -71,11 +73,14 @@ Result<LogAppendResult> SqlStore::AppendLogsPerRow(const std::vector<LogLine>& l
                 }
             }
             if (seq == first_seq) continue;
-            tx.Exec(Stmt::kSetLogSeq, {instance_id, seq});
             // Sequence numbers are dense per instance, so "keep the newest max_logs" is a
-            // range delete on the primary key: its cost is the rows deleted, not the table.
-            if (seq > max_logs) {
-                out.rotated += static_cast<int>(tx.Exec(Stmt::kRotateLogs, {instance_id, seq - max_logs}).affected);
+            // range delete on the primary key, [log_first_seq, new first): its cost is the rows
+            // deleted, not the table.
+            const std::int64_t new_first = std::max(old_first, seq - max_logs + 1);
+            tx.Exec(Stmt::kSetLogSeq, {instance_id, seq, new_first});
+            if (new_first > old_first) {
+                out.rotated +=
+                    static_cast<int>(tx.Exec(Stmt::kRotateLogs, {instance_id, old_first, new_first}).affected);
             }
         }
     });

@@ -125,22 +125,25 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "SELECT " + kEventColumns + " FROM (SELECT " + kEventColumns +
             " FROM deployment_events WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2) AS newest "
             "ORDER BY at, id");
-    set(Stmt::kGetLogSeq, "get_log_seq", "SELECT log_seq FROM instances WHERE id = $1");
-    set(Stmt::kSetLogSeq, "set_log_seq", "UPDATE instances SET log_seq = $2 WHERE id = $1");
+    set(Stmt::kGetLogSeq, "get_log_seq", "SELECT log_seq, log_first_seq FROM instances WHERE id = $1");
+    set(Stmt::kSetLogSeq, "set_log_seq", "UPDATE instances SET log_seq = $2, log_first_seq = $3 WHERE id = $1");
     set(Stmt::kInsertLog, "insert_log",
         "INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, msg_hash) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING");
-    set(Stmt::kRotateLogs, "rotate_logs", "DELETE FROM log_lines WHERE instance_id = $1 AND seq <= $2");
+    // Exactly the lines that fall out: [log_first_seq, new first) on the primary key.
+    set(Stmt::kRotateLogs, "rotate_logs", "DELETE FROM log_lines WHERE instance_id = $1 AND seq >= $2 AND seq < $3");
     // PostgreSQL only: a whole AppendLogs call in one statement, run after kLockInstances locked
     // the instances (so its snapshot holds every line stored before and no other append can
     // interleave). `fresh`: the first copy of each line that is not stored yet; `numbered`: its
-    // place among its instance's new lines; `bumped`: log_seq advanced by that count, returning
-    // the new last seq; lines that would be rotated at once (more than max_logs new ones) are
-    // not inserted; `rot` deletes what falls out of the newest max_logs (it cannot see the rows
-    // `ins` adds, which is why those are filtered instead). Returns (new lines, inserted, deleted).
-    // Both lookups into log_lines are written so that they can only be index probes (a scalar
-    // subquery per line; a key range per instance, deleted by row address): as a join, the
-    // planner chose to hash the whole table, a cost that grows with the table, not the batch.
+    // place among its instance's new lines; `bumped`: log_seq advanced by that count and
+    // log_first_seq to the first seq that stays, returning both with the old first; lines that
+    // would be rotated at once (more than max_logs new ones) are not inserted; `rot` deletes
+    // [old first, new first) (it cannot see the rows `ins` adds, which is why those are filtered
+    // instead). Returns (new lines, inserted, deleted). Both lookups into log_lines can only be
+    // index probes (a scalar subquery per line; per instance a key range behind OFFSET 0, deleted
+    // by row address): written as joins, the planner hashed the whole table, a cost that grows
+    // with the table, not the batch. The range starts at log_first_seq, not at the instance's
+    // first key, so that it never walks the index entries of earlier deletes not vacuumed yet.
     set(Stmt::kAppendLogs, "append_logs",
         "WITH input AS (SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), "
         "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($6 AS TEXT[]), CAST($7 AS BIGINT[])) WITH ORDINALITY "
@@ -151,14 +154,17 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "ORDER BY instance_id, deployment_id, kind, ts, msg_hash, ord), "
         "numbered AS (SELECT f.*, row_number() OVER (PARTITION BY f.instance_id ORDER BY f.ord) AS n, "
         "count(*) OVER (PARTITION BY f.instance_id) AS c FROM fresh f), "
-        "bumped AS (UPDATE instances SET log_seq = instances.log_seq + counts.c FROM (SELECT instance_id, "
-        "count(*) AS c FROM fresh GROUP BY instance_id) AS counts WHERE instances.id = counts.instance_id "
-        "RETURNING instances.id, instances.log_seq AS last_seq), "
+        "bumped AS (UPDATE instances SET log_seq = instances.log_seq + s.c, log_first_seq = "
+        "GREATEST(instances.log_first_seq, instances.log_seq + s.c - $8 + 1) FROM (SELECT i.id, i.log_first_seq "
+        "AS old_first, counts.c FROM instances i JOIN (SELECT instance_id, count(*) AS c FROM fresh GROUP BY "
+        "instance_id) AS counts ON counts.instance_id = i.id) AS s WHERE instances.id = s.id "
+        "RETURNING instances.id, instances.log_seq AS last_seq, s.old_first, instances.log_first_seq AS new_first), "
         "ins AS (INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, msg_hash) "
         "SELECT n.instance_id, b.last_seq - n.c + n.n, n.deployment_id, n.kind, n.ts, n.severity, n.message, "
         "n.msg_hash FROM numbered n JOIN bumped b ON b.id = n.instance_id WHERE n.n > n.c - $8 RETURNING 1), "
         "rot AS (DELETE FROM log_lines WHERE ctid = ANY(ARRAY(SELECT x.ctid FROM bumped b CROSS JOIN LATERAL "
-        "(SELECT ctid FROM log_lines x WHERE x.instance_id = b.id AND x.seq <= b.last_seq - $8) x)) RETURNING 1) "
+        "(SELECT ctid FROM log_lines x WHERE x.instance_id = b.id AND x.seq >= b.old_first AND x.seq < b.new_first "
+        "OFFSET 0) x)) RETURNING 1) "
         "SELECT (SELECT COUNT(*) FROM fresh), (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM rot)");
     set(Stmt::kRecentLogs, "recent_logs",
         "SELECT " + kLogColumns + " FROM (SELECT seq, " + kLogColumns +

@@ -84,7 +84,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 2);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 3);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -96,12 +96,14 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 2u);
+    ASSERT_EQ(applied.size(), 3u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
     EXPECT_EQ(applied[1].name, "lease table, log_lines without foreign key");
-    EXPECT_EQ(Must(store->SchemaVersion()), 2);
+    EXPECT_EQ(applied[2].version, 3);
+    EXPECT_EQ(applied[2].name, "log rotation lower bound");
+    EXPECT_EQ(Must(store->SchemaVersion()), 3);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -119,8 +121,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 2u);  // one of them applied both versions
-    EXPECT_EQ(Must(a->SchemaVersion()), 2);
+    EXPECT_EQ(ra->size() + rb->size(), 3u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 3);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -610,6 +612,35 @@ TEST_P(StoreConformance, RotationKeepsTheNewestMaxLogsLines) {
     ASSERT_EQ(lines.size(), 10u);
     EXPECT_EQ(lines.front().message, "line 22");
     EXPECT_EQ(lines.back().message, "line 31");
+}
+
+TEST_P(StoreConformance, RotationFollowsAChangedMaxLogs) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    std::vector<LogLine> batch;
+    for (int n = 0; n < 10; ++n)
+        batch.push_back(MakeLog("i1", n));
+    EXPECT_EQ(Must(store_->AppendLogs(batch, 8)).rotated, 2);
+    // A smaller max_logs deletes down to it with the next append ...
+    auto r = Must(store_->AppendLogs({MakeLog("i1", 10)}, 3));
+    EXPECT_EQ(r.rotated, 6);
+    auto lines = Must(store_->RecentLogs("i1", 100));
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines.front().message, "line 8");
+    // ... a larger one keeps what is there and lets it grow.
+    r = Must(store_->AppendLogs({MakeLog("i1", 11), MakeLog("i1", 12)}, 100));
+    EXPECT_EQ(r.rotated, 0);
+    EXPECT_EQ(Must(store_->RecentLogs("i1", 100)).size(), 5u);
+    // A batch larger than max_logs keeps only its own newest lines.
+    batch.clear();
+    for (int n = 20; n < 30; ++n)
+        batch.push_back(MakeLog("i1", n));
+    r = Must(store_->AppendLogs(batch, 4));
+    EXPECT_EQ(r.inserted, 10);
+    EXPECT_EQ(r.rotated, 11);
+    lines = Must(store_->RecentLogs("i1", 100));
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines.front().message, "line 26");
+    EXPECT_EQ(lines.back().message, "line 29");
 }
 
 TEST_P(StoreConformance, RotationIsPerInstance) {
@@ -1131,9 +1162,8 @@ TEST_P(StoreConformance, BatchedReleaseWithARepeatedIdIsRejectedAndChangesNothin
     ExpectCode(bad_owner.error(), ErrorCode::kInvalidArgument);
 }
 
-TEST_P(StoreConformance, BatchedReleaseKeepsTheScheduleOfAnInstanceTurnedOff) {
-    Instance i = MakeInstance("i1");
-    Must(store_->CreateInstance(i));
+TEST_P(StoreConformance, BatchedReleaseReportsAnInstanceDeletedMeanwhileAsLost) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
     Must(store_->CreateInstance(MakeInstance("i2")));
     Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(30), 10));
     Must(store_->DeleteInstance("i2", T(2)));  // drops its lease: w1's result for it is void

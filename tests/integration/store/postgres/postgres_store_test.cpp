@@ -19,6 +19,8 @@
 #include <thread>
 
 #include "conformance/conformance.hpp"
+#include "store/sql/migrations.hpp"
+#include "store/text.hpp"
 #include "support/child_process.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
@@ -299,12 +301,51 @@ TEST(PostgresTestCluster, ServerStopsWhenTheProcessThatStartedItIsKilled) {
     EXPECT_FALSE(std::filesystem::exists(directory)) << directory << " was left behind";
 }
 
+// Migration 3 on a version-2 PostgreSQL database: log_first_seq is filled from the stored lines,
+// and the set-based append rotates from there.
+TEST(PostgresMigrate, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
+    ASSERT_NE(g_cluster, nullptr);
+    const std::string name = "v2_to_v3";
+    ASSERT_TRUE(g_cluster->CreateDatabase(name));
+    const auto run = [&](const std::string& sql) {
+        const auto r = g_cluster->Psql(sql, name);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? *r : std::string();
+    };
+    run(std::string(sql::Migrations(Backend::kPostgres)[0].sql));
+    run(std::string(sql::Migrations(Backend::kPostgres)[1].sql));
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT "
+        "NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0), (2, 'lease table, log_lines without "
+        "foreign key', 0)");
+    run("INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, created_at) VALUES "
+        "('i1', 's', 'e', 'RUNNING', 1, 7, 0), ('i2', 's', 'e', 'RUNNING', 1, 3, 0)");
+    for (int seq = 5; seq <= 7; ++seq) {
+        const std::string message = "line " + std::to_string(seq);
+        run("INSERT INTO log_lines VALUES ('i1', " + std::to_string(seq) + ", 'd1', 'deploy', " +
+            std::to_string(T(seq).time_since_epoch().count()) + ", 'info', '" + message + "', " +
+            std::to_string(MessageHash(message)) + ")");
+    }
+    auto store = Open(g_cluster->Url(name));
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 3);
+    EXPECT_EQ(run("SELECT string_agg(id || ' ' || log_first_seq, ',' ORDER BY id) FROM instances"), "i1 5,i2 4\n");
+    const auto r = store->AppendLogs({LogLine{"i1", "d1", LogKind::kDeploy, T(8), "info", "line 8"}}, 2);
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->rotated, 2);
+    const auto logs = store->RecentLogs("i1", 10, std::nullopt);
+    ASSERT_TRUE(logs);
+    ASSERT_EQ(logs->size(), 2u);
+    EXPECT_EQ(logs->front().message, "line 7");
+    EXPECT_EQ(logs->back().message, "line 8");
+}
+
 TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {
     const std::string url = FreshDatabase("cli");
     const auto first = railwatch::test::RunCommand({RAILWATCH_BINARY, "migrate", "--db", url});
     EXPECT_TRUE(first.status.Ok()) << first.output;
     EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 2: lease table, log_lines without foreign key"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 3: log rotation lower bound"));
     const auto second = railwatch::test::RunCommand({RAILWATCH_BINARY, "migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));

@@ -75,8 +75,8 @@ TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
             out += q.getColumn(3).getString() + "\n";
         return out;
     };
-    const std::string rotate = plan("DELETE FROM log_lines WHERE instance_id = 'i' AND seq <= 10");
-    EXPECT_THAT(rotate, HasSubstr("SEARCH log_lines USING PRIMARY KEY (instance_id=? AND seq<?)"));
+    const std::string rotate = plan("DELETE FROM log_lines WHERE instance_id = 'i' AND seq >= 3 AND seq < 10");
+    EXPECT_THAT(rotate, HasSubstr("SEARCH log_lines USING PRIMARY KEY (instance_id=? AND seq>? AND seq<?)"));
     EXPECT_THAT(rotate, Not(HasSubstr("SCAN")));
     const std::string recent =
         plan("SELECT message FROM log_lines WHERE instance_id = 'i' ORDER BY seq DESC LIMIT 100");
@@ -110,7 +110,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 2);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 3);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -134,6 +134,59 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     ASSERT_TRUE(again) << again.error().ToString();
     EXPECT_EQ(again->inserted, 1);
     EXPECT_EQ(again->duplicates, 1);
+}
+
+// Migration 3 adds instances.log_first_seq, the lowest seq still stored, filled from the lines of
+// a version-2 database; rotation then starts there.
+TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
+    TempDir dir;
+    const std::string path = dir.File("v2.db");
+    const auto ns = [](Timestamp t) { return std::to_string(t.time_since_epoch().count()); };
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(std::string(sql::Migrations(Backend::kSqlite)[0].sql));
+        db.exec(std::string(sql::Migrations(Backend::kSqlite)[1].sql));
+        db.exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+            "BIGINT NOT NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0), "
+            "(2, 'lease table, log_lines without foreign key', 0)");
+        // i1 stored 7 lines and rotation kept the newest 3; i2's lines were all deleted.
+        db.exec(
+            "INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, created_at) VALUES "
+            "('i1', 's', 'e', 'RUNNING', 1, 7, 0), ('i2', 's', 'e', 'RUNNING', 1, 3, 0), "
+            "('i3', 's', 'e', 'RUNNING', 1, 0, 0)");
+        for (int seq = 5; seq <= 7; ++seq) {
+            const std::string message = "line " + std::to_string(seq);
+            db.exec("INSERT INTO log_lines VALUES ('i1', " + std::to_string(seq) + ", 'd1', 'deploy', " + ns(T(seq)) +
+                    ", 'info', '" + message + "', " + std::to_string(MessageHash(message)) + ")");
+        }
+    }
+    auto opened = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 3);
+    {
+        SQLite::Database db(path, SQLite::OPEN_READONLY);
+        SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
+        std::vector<std::string> got;
+        while (q.executeStep())
+            got.push_back(q.getColumn(0).getString() + " " + q.getColumn(1).getString() + " " +
+                          q.getColumn(2).getString());
+        EXPECT_THAT(got, ::testing::ElementsAre("i1 7 5", "i2 3 4", "i3 0 1"));
+    }
+    // Appending keeps the newest max_logs, the pre-migration lines included.
+    const auto r = store->AppendLogs({LogLine{"i1", "d1", LogKind::kDeploy, T(8), "info", "line 8"}}, 2);
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->rotated, 2);
+    const auto logs = store->RecentLogs("i1", 10, std::nullopt);
+    ASSERT_TRUE(logs);
+    ASSERT_EQ(logs->size(), 2u);
+    EXPECT_EQ(logs->front().message, "line 7");
+    EXPECT_EQ(logs->back().message, "line 8");
+    const auto fresh = store->AppendLogs({LogLine{"i2", "d1", LogKind::kDeploy, T(9), "info", "again"}}, 2);
+    ASSERT_TRUE(fresh) << fresh.error().ToString();
+    EXPECT_EQ(fresh->rotated, 0);
+    EXPECT_EQ(store->RecentLogs("i2", 10, std::nullopt)->size(), 1u);
 }
 
 TEST(SqliteStore, UnopenableFileIsAClearIoError) {
@@ -445,7 +498,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_TRUE(first.status.Ok()) << first.output;
     EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 2: lease table, log_lines without foreign key"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 2"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 3: log rotation lower bound"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 3"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
