@@ -252,6 +252,56 @@ util::Result<void> PostgresCluster::Restart() {
     return StartServer();
 }
 
+namespace {
+
+// Fields of /proc/PID/stat after the command (which may hold spaces): field 4 is the parent,
+// 14..17 utime, stime, cutime, cstime in clock ticks.
+struct ProcStat {
+    long parent = 0;
+    long long ticks = 0;           // utime + stime
+    long long children_ticks = 0;  // cutime + cstime (reaped children)
+};
+
+std::optional<ProcStat> ReadProcStat(const std::string& pid) {
+    std::ifstream in("/proc/" + pid + "/stat");
+    std::string text;
+    if (!std::getline(in, text)) return std::nullopt;
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(text.substr(close + 2));
+    std::vector<std::string> f;
+    for (std::string field; fields >> field;)
+        f.push_back(field);
+    if (f.size() < 15) return std::nullopt;  // f[0] is field 3 (state)
+    try {
+        return ProcStat{std::stol(f[1]), std::stoll(f[11]) + std::stoll(f[12]), std::stoll(f[13]) + std::stoll(f[14])};
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+std::optional<double> PostgresCluster::ServerCpuSeconds() const {
+    if (!running_) return std::nullopt;
+    std::ifstream pidfile(dir_->File("data") + "/postmaster.pid");
+    std::string postmaster;
+    if (!std::getline(pidfile, postmaster)) return std::nullopt;
+    const auto main = ReadProcStat(postmaster);
+    if (!main) return std::nullopt;
+    long long ticks = main->ticks + main->children_ticks;
+    const long parent = std::stol(postmaster);
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            continue;
+        }
+        if (const auto child = ReadProcStat(name); child && child->parent == parent) ticks += child->ticks;
+    }
+    return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::string PostgresCluster::LogTail() const {
     std::ifstream in(dir_->File("server.log"));
     std::vector<std::string> lines;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,12 @@ class PostgresCluster {
 
     /// The last lines of the server log, for failure messages.
     std::string LogTail() const;
+
+    /// CPU seconds (user + system) the server has used so far: the postmaster and its live
+    /// children (connection backends, background workers) plus the children it has reaped
+    /// (Linux /proc). For benchmarks: server work independent of how busy the machine is.
+    /// nullopt when the server is not running or /proc cannot be read.
+    std::optional<double> ServerCpuSeconds() const;
 
   private:
     PostgresCluster() = default;
