@@ -135,11 +135,14 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     // PostgreSQL only: a whole AppendLogs call in one statement, run after kLockInstances locked
     // the instances (so its snapshot holds every line stored before and no other append can
     // interleave). `fresh`: the first copy of each line that is not stored yet; `numbered`: its
-    // place among its instance's new lines; `bumped`: log_seq advanced by that count and
-    // log_first_seq to the first seq that stays, returning both with the old first; lines that
-    // would be rotated at once (more than max_logs new ones) are not inserted; `rot` deletes
-    // [old first, new first) (it cannot see the rows `ins` adds, which is why those are filtered
-    // instead). Returns (new lines, inserted, deleted). Both lookups into log_lines can only be
+    // place n among its instance's c new lines, and the instance's log_seq before (base: its seq
+    // is base + n); `bumped`: log_seq advanced by c and log_first_seq to the first seq that
+    // stays, returning it with the old first; lines that would be rotated at once (more than
+    // max_logs new ones) are not inserted; `rot` deletes [old first, new first) (it cannot see the
+    // rows `ins` adds, which is why those are filtered instead). Every sub-statement reads the
+    // same snapshot, so base is log_seq before `bumped`. Returns (new lines, inserted, deleted).
+    // The instances are read by key per line / per instance, never joined: a join of the
+    // batch's lines with its instances could become a nested loop over both. Both lookups into log_lines can only be
     // index probes (a scalar subquery per line; per instance a key range behind OFFSET 0, deleted
     // by row address): written as joins, the planner hashed the whole table, a cost that grows
     // with the table, not the batch. The range starts at log_first_seq, not at the instance's
@@ -153,15 +156,16 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "AND l.kind = i.kind AND l.ts = i.ts AND l.msg_hash = i.msg_hash LIMIT 1) IS NULL "
         "ORDER BY instance_id, deployment_id, kind, ts, msg_hash, ord), "
         "numbered AS (SELECT f.*, row_number() OVER (PARTITION BY f.instance_id ORDER BY f.ord) AS n, "
-        "count(*) OVER (PARTITION BY f.instance_id) AS c FROM fresh f), "
-        "bumped AS (UPDATE instances SET log_seq = instances.log_seq + s.c, log_first_seq = "
-        "GREATEST(instances.log_first_seq, instances.log_seq + s.c - $8 + 1) FROM (SELECT i.id, i.log_first_seq "
-        "AS old_first, counts.c FROM instances i JOIN (SELECT instance_id, count(*) AS c FROM fresh GROUP BY "
-        "instance_id) AS counts ON counts.instance_id = i.id) AS s WHERE instances.id = s.id "
-        "RETURNING instances.id, instances.log_seq AS last_seq, s.old_first, instances.log_first_seq AS new_first), "
+        "count(*) OVER (PARTITION BY f.instance_id) AS c, (SELECT x.log_seq FROM instances x WHERE x.id = "
+        "f.instance_id) AS base FROM fresh f), "
+        "counts AS (SELECT instance_id, count(*) AS c, (SELECT x.log_first_seq FROM instances x WHERE x.id = "
+        "fresh.instance_id) AS old_first FROM fresh GROUP BY instance_id), "
+        "bumped AS (UPDATE instances SET log_seq = instances.log_seq + counts.c, log_first_seq = "
+        "GREATEST(instances.log_first_seq, instances.log_seq + counts.c - $8 + 1) FROM counts WHERE instances.id = "
+        "counts.instance_id RETURNING instances.id, counts.old_first, instances.log_first_seq AS new_first), "
         "ins AS (INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, msg_hash) "
-        "SELECT n.instance_id, b.last_seq - n.c + n.n, n.deployment_id, n.kind, n.ts, n.severity, n.message, "
-        "n.msg_hash FROM numbered n JOIN bumped b ON b.id = n.instance_id WHERE n.n > n.c - $8 RETURNING 1), "
+        "SELECT instance_id, base + n, deployment_id, kind, ts, severity, message, msg_hash FROM numbered "
+        "WHERE n > c - $8 RETURNING 1), "
         "rot AS (DELETE FROM log_lines WHERE ctid = ANY(ARRAY(SELECT x.ctid FROM bumped b CROSS JOIN LATERAL "
         "(SELECT ctid FROM log_lines x WHERE x.instance_id = b.id AND x.seq >= b.old_first AND x.seq < b.new_first "
         "OFFSET 0) x)) RETURNING 1) "
