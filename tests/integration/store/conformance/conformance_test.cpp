@@ -614,6 +614,30 @@ TEST_P(StoreConformance, RotationKeepsTheNewestMaxLogsLines) {
     EXPECT_EQ(lines.back().message, "line 31");
 }
 
+TEST_P(StoreConformance, OneBatchOverManyInstancesNumbersAndRotatesEachOnItsOwn) {
+    constexpr int kInstances = 50;
+    for (int k = 0; k < kInstances; ++k)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(k))));
+    Must(store_->AppendLogs({MakeLog("i7", 0)}, 2));  // one instance starts with a line
+    std::vector<LogLine> batch;
+    for (int n = 1; n <= 3; ++n) {
+        for (int k = kInstances - 1; k >= 0; --k)  // interleaved, instances in reverse order
+            batch.push_back(MakeLog("i" + std::to_string(k), n));
+    }
+    batch.push_back(MakeLog("i7", 0));  // a duplicate of a stored line
+    batch.push_back(MakeLog("i9", 2));  // a duplicate within the batch
+    const auto r = Must(store_->AppendLogs(batch, 2));
+    EXPECT_EQ(r.inserted, 3 * kInstances);
+    EXPECT_EQ(r.duplicates, 2);
+    EXPECT_EQ(r.rotated, kInstances + 1);  // each instance drops one new line; i7 also its old one
+    for (int k = 0; k < kInstances; ++k) {
+        const auto lines = Must(store_->RecentLogs("i" + std::to_string(k), 10));
+        ASSERT_EQ(lines.size(), 2u) << k;
+        EXPECT_EQ(lines[0].message, "line 2") << k;
+        EXPECT_EQ(lines[1].message, "line 3") << k;
+    }
+}
+
 TEST_P(StoreConformance, RotationFollowsAChangedMaxLogs) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     std::vector<LogLine> batch;
