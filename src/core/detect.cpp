@@ -65,4 +65,45 @@ CrashLoopVerdict DetectCrashLoop(const std::vector<StatusChange>& history, const
     return verdict;
 }
 
+DeploymentStatus CurrentPhase(const std::optional<std::string>& deployment_status, InstanceStatus status) {
+    if (deployment_status) {
+        if (const auto parsed = ParseDeploymentStatus(*deployment_status)) return *parsed;
+    }
+    switch (status) {
+        case InstanceStatus::kInitializing:
+            return DeploymentStatus::kInitializing;
+        case InstanceStatus::kDeploying:
+            return DeploymentStatus::kDeploying;
+        case InstanceStatus::kRunning:
+        case InstanceStatus::kFailed:
+        case InstanceStatus::kDeleted:
+            break;
+    }
+    return DeploymentStatus::kUnknown;
+}
+
+AttentionVerdict DecideAttention(const AttentionFacts& facts, const StuckPolicy& policy, Timestamp now,
+                                 bool platform_incident) {
+    AttentionVerdict verdict;
+    if (facts.status == InstanceStatus::kDeleted) return verdict;
+    StuckInput input;
+    input.status = CurrentPhase(facts.deployment_status, facts.status);
+    input.status_since = facts.status_entered_at.value_or(facts.deployment_started_at.value_or(facts.created_at));
+    for (const auto& sign : {facts.deployment_updated_at, facts.last_log_at}) {
+        if (sign && (!input.last_progress_at || *sign > *input.last_progress_at)) input.last_progress_at = sign;
+    }
+    input.platform_incident = platform_incident;
+    verdict.stuck = DetectStuck(input, policy, now);
+    verdict.idle_since = std::max(input.status_since, input.last_progress_at.value_or(input.status_since));
+    verdict.flagged = facts.flagged;
+    verdict.needs_attention = verdict.flagged || verdict.stuck.stuck;
+    verdict.platform_suspected = !verdict.flagged && verdict.stuck.stuck && verdict.stuck.platform_suspected;
+    if (verdict.flagged) {
+        verdict.reason = facts.flag_reason && !facts.flag_reason->empty() ? *facts.flag_reason : "flagged";
+    } else {
+        verdict.reason = verdict.stuck.reason;
+    }
+    return verdict;
+}
+
 }  // namespace railwatch::core

@@ -16,6 +16,9 @@
 ///   DetectStuck(history, last_progress, ...)  -> the same, from a status history
 ///   DetectCrashLoop(history, policy, now)     -> CrashLoopVerdict: N crashes within a window
 ///                                                 (default 3 in 10 minutes)
+///   DecideAttention(facts, policy, now, incident) -> AttentionVerdict: does an instance need a
+///                                                 person (flagged, or stuck per StuckPolicy)? The
+///                                                 one attention rule: the store only gathers facts
 ///
 /// Verdicts are reports, not actions (as in Kubernetes): the monitor decides what to do.
 /// Pure and thread-safe.
@@ -82,5 +85,48 @@ struct CrashLoopVerdict {
 /// entries after `now` are ignored.
 CrashLoopVerdict DetectCrashLoop(const std::vector<StatusChange>& history, const CrashLoopPolicy& policy,
                                  Timestamp now);
+
+/// What the attention rule looks at for one instance: raw facts as the store keeps them
+/// (store::Queries::ListAttentionCandidates gathers them).
+struct AttentionFacts {
+    bool flagged = false;                    ///< the monitor set needs_attention
+    std::optional<std::string> flag_reason;  ///< its attention_reason
+    InstanceStatus status = InstanceStatus::kInitializing;
+    std::optional<std::string> deployment_status;  ///< Railway's raw string; null before the first check
+    Timestamp created_at{};                        ///< when the instance was added
+    std::optional<Timestamp> deployment_started_at;
+    std::optional<Timestamp> deployment_updated_at;
+    /// When the timeline last recorded a change of the current deployment (its newest event):
+    /// the moment its current status began.
+    std::optional<Timestamp> status_entered_at;
+    /// The newest stored log line (build or deploy) of the current deployment: a sign of life.
+    std::optional<Timestamp> last_log_at;
+};
+
+/// Whether an instance needs a person, and why.
+struct AttentionVerdict {
+    bool needs_attention = false;  ///< flagged || stuck.stuck
+    bool flagged = false;
+    /// The stall check of the current phase (stuck.stuck, stuck.reason, stuck.deadline, ...).
+    StuckVerdict stuck;
+    /// Listed only because it is stuck while Railway reports an incident: likely Railway's
+    /// stall, not the user's doing (shown apart, not blamed on the user).
+    bool platform_suspected = false;
+    /// The last sign of life: max(status began, deployment updated, newest log line).
+    Timestamp idle_since{};
+    std::string reason;  ///< the flag's reason if flagged (or "flagged"), else the stuck reason
+};
+
+/// The phase an instance is in: its deployment status when railwatch knows it, else the phase its
+/// instance status implies (INITIALIZING / DEPLOYING; a deployment not checked yet or a status
+/// Railway added later), else kUnknown.
+DeploymentStatus CurrentPhase(const std::optional<std::string>& deployment_status, InstanceStatus status);
+
+/// The attention rule: flagged, or stuck in its current phase per `policy` (DetectStuck), where
+/// the phase began at status_entered_at, else deployment_started_at, else created_at, and
+/// deployment_updated_at and last_log_at count as progress. DELETED instances never need
+/// attention. `platform_incident`: Railway's status page reports an incident now.
+AttentionVerdict DecideAttention(const AttentionFacts& facts, const StuckPolicy& policy, Timestamp now,
+                                 bool platform_incident);
 
 }  // namespace railwatch::core

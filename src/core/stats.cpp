@@ -39,38 +39,19 @@ DurationSummary SummarizeDurations(const std::vector<Duration>& values) {
     return out;
 }
 
-FleetStats ComputeFleetStats(const std::vector<InstanceSummary>& instances) {
+FleetStats ComputeFleetStats(const FleetCounts& counts) {
     FleetStats out;
-    std::vector<Duration> durations;
-    for (const InstanceSummary& instance : instances) {
-        switch (instance.status) {
-            case InstanceStatus::kDeleted:
-                ++out.deleted;
-                continue;
-            case InstanceStatus::kRunning:
-                ++out.running;
-                break;
-            case InstanceStatus::kFailed:
-                ++out.failed;
-                break;
-            case InstanceStatus::kInitializing:
-                ++out.pending;
-                ++out.initializing;
-                break;
-            case InstanceStatus::kDeploying:
-                ++out.pending;
-                ++out.deploying;
-                break;
-        }
-        ++out.total;
-        if (instance.deployment_duration) durations.push_back(*instance.deployment_duration);
+    out.counts = counts;
+    out.pending = counts.initializing + counts.deploying;
+    if (counts.deployments_succeeded > 0) {
+        out.avg_deployment_seconds =
+            ToSecondsF(counts.succeeded_time_total) / static_cast<double>(counts.deployments_succeeded);
     }
-    const DurationSummary summary = SummarizeDurations(durations);
-    out.avg_deployment_seconds = summary.mean_seconds;
-    out.p50_deployment = summary.p50;
-    out.p95_deployment = summary.p95;
-    const std::size_t finished = out.running + out.failed;
-    out.error_rate = finished == 0 ? 0.0 : static_cast<double>(out.failed) / static_cast<double>(finished);
+    // A deployment that succeeded and crashed later counts as finished once and failed once.
+    if (counts.deployments_finished > 0) {
+        out.error_rate = static_cast<double>(std::min(counts.deployments_failed, counts.deployments_finished)) /
+                         static_cast<double>(counts.deployments_finished);
+    }
     return out;
 }
 

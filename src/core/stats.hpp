@@ -4,7 +4,6 @@
 #include <optional>
 #include <vector>
 
-#include "core/deployment_status.hpp"
 #include "core/time.hpp"
 
 /// Fleet statistics (the seed's getMonitorStats) and duration summaries.
@@ -12,8 +11,8 @@
 ///   Percentile(durations, p)     -> linear interpolation between closest ranks (p in [0, 100])
 ///   Median(durations)            -> Percentile(durations, 50)
 ///   SummarizeDurations(durations) -> count, mean, p50, p95
-///   ComputeFleetStats(instances) -> total, running, failed, pending, average deployment seconds,
-///                                   error rate, p50/p95 deployment duration
+///   ComputeFleetStats(counts)    -> pending, average deployment seconds and the error rate from the
+///                                   raw counts the store reports (FleetCounts)
 ///
 /// Pure and thread-safe.
 namespace railwatch::core {
@@ -32,29 +31,47 @@ struct DurationSummary {
 
 DurationSummary SummarizeDurations(const std::vector<Duration>& values);
 
-/// What stats need to know about one instance.
-struct InstanceSummary {
-    InstanceStatus status = InstanceStatus::kInitializing;
-    /// From the deployment's creation to SUCCESS or to the failure verdict; nullopt while running.
-    std::optional<Duration> deployment_duration;
-};
-
-struct FleetStats {
+/// The raw figures of a fleet, as the store counts them (store::Queries::CountFleet): counts and
+/// sums only, no rates. ComputeFleetStats turns them into the figures users see.
+struct FleetCounts {
+    // The instances as they are now (the instances table).
     std::size_t total = 0;         ///< instances not DELETED (the seed's `deletedAt: null`)
     std::size_t running = 0;       ///< RUNNING
     std::size_t failed = 0;        ///< FAILED
-    std::size_t pending = 0;       ///< INITIALIZING or DEPLOYING: not finished yet (total = running+failed+pending)
-    std::size_t initializing = 0;  ///< the seed's "pending" (INITIALIZING only)
+    std::size_t initializing = 0;  ///< INITIALIZING (the seed's "pending")
     std::size_t deploying = 0;     ///< DEPLOYING (the seed counted these nowhere)
     std::size_t deleted = 0;       ///< DELETED, not part of total
-    /// Mean deployment duration of non-deleted instances that have one; nullopt if none.
-    std::optional<double> avg_deployment_seconds;
-    /// failed / (running + failed): the share of finished deployments that failed; 0 when none.
-    double error_rate = 0.0;
-    std::optional<Duration> p50_deployment;
-    std::optional<Duration> p95_deployment;
+    std::size_t flagged = 0;       ///< not DELETED and flagged needs_attention
+    // Every deployment the timeline has seen (deployment_events), including finished ones of
+    // deleted instances and earlier deployments of live ones.
+    std::size_t deployments_seen = 0;       ///< distinct deployments with at least one event
+    std::size_t deployments_finished = 0;   ///< reached SUCCESS, FAILED or CRASHED
+    std::size_t deployments_failed = 0;     ///< reached FAILED or CRASHED (also after a SUCCESS)
+    std::size_t deployments_succeeded = 0;  ///< reached SUCCESS
+    /// Sum over the succeeded deployments of the time from their first event to their first
+    /// SUCCESS (millisecond resolution).
+    Duration succeeded_time_total{};
 };
 
-FleetStats ComputeFleetStats(const std::vector<InstanceSummary>& instances);
+/// The fleet figures of GET /stats.
+struct FleetStats {
+    FleetCounts counts;
+    std::size_t pending = 0;  ///< INITIALIZING + DEPLOYING: not finished yet (total = running+failed+pending)
+    /// Mean seconds from a deployment's first event to its first SUCCESS, over the deployments
+    /// that succeeded; nullopt when none did.
+    std::optional<double> avg_deployment_seconds;
+    /// THE error rate of railwatch (the only place that computes it): the share of finished
+    /// deployments that failed, deployments_failed / deployments_finished over the whole
+    /// timeline; 0 when none finished. Per deployment, not per instance, because railwatch
+    /// redeploys failed services on its own: an instance that failed and was redeployed to
+    /// RUNNING would vanish from a per-instance rate although its deployment failed; the
+    /// deployment rate also does not move when an instance is deleted, shares its basis with
+    /// avg_deployment_seconds, and is the usual "change failure rate". The instance counts show
+    /// the fleet as it is now.
+    double error_rate = 0.0;
+};
+
+/// Rates and averages from raw counts. Pure.
+FleetStats ComputeFleetStats(const FleetCounts& counts);
 
 }  // namespace railwatch::core

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/deployment_status.hpp"
+#include "core/detect.hpp"
 #include "core/error_class.hpp"
 #include "core/log_kind.hpp"
 #include "core/time.hpp"
@@ -217,35 +218,50 @@ struct InstancePage {
     std::string next_cursor;  ///< empty when this is the last page
 };
 
-/// What the attention list considers stuck.
+/// What ListAttention (store/queries.hpp) asks.
 struct AttentionQuery {
     Timestamp now{};
-    Duration stuck_after = core::Seconds(600);  ///< INITIALIZING / DEPLOYING longer than this
-    int limit = 100;
+    /// Per-phase deadlines (core::StuckPolicy): an instance longer than this in its phase without
+    /// a sign of life is stuck. Default: 600 s, none for NEEDS_APPROVAL.
+    core::StuckPolicy stuck_policy;
+    /// Railway reports an incident now: stalls are then marked platform_suspected.
+    bool platform_incident = false;
+    int limit = 100;  ///< 1..10000
 };
 
-/// An instance that needs a person, with its owner when it has one.
+/// An instance the attention rule must look at (Queries::ListAttentionCandidates): not deleted,
+/// and flagged or not finished (INITIALIZING / DEPLOYING), with the timeline and log facts the
+/// rule needs. Raw facts only; core::DecideAttention decides.
+struct AttentionCandidate {
+    Instance instance;
+    std::optional<User> user;
+    /// The newest timeline event of the instance's current deployment (when its current status
+    /// began); null without a deployment or without events for it.
+    std::optional<Timestamp> status_entered_at;
+    /// The newest stored log line (build or deploy) of the current deployment.
+    std::optional<Timestamp> last_log_at;
+};
+
+/// An instance that needs a person, with its owner when it has one and the verdict that lists it.
 struct AttentionItem {
     Instance instance;
     std::optional<User> user;
-    bool stuck = false;  ///< true when listed for being stuck (it may also be flagged)
+    core::AttentionVerdict verdict;  ///< verdict.flagged, verdict.stuck.stuck, verdict.platform_suspected, reason
 };
 
-/// Fleet figures for GET /stats.
-struct Stats {
-    int total_instances = 0;  ///< not deleted
-    int running_instances = 0;
-    int failed_instances = 0;
-    int pending_instances = 0;  ///< INITIALIZING + DEPLOYING
-    int deleted_instances = 0;
-    int attention_instances = 0;
-    int deployments_seen = 0;      ///< distinct deployments in the timeline
-    int deployments_finished = 0;  ///< reached SUCCESS, FAILED or CRASHED
-    int deployments_failed = 0;    ///< reached FAILED or CRASHED
-    /// Mean seconds from a deployment's first event to its first SUCCESS; null without one.
-    std::optional<double> avg_deployment_seconds;
-    /// deployments_failed / deployments_finished; 0 when none finished.
-    double error_rate = 0.0;
+/// One claimed instance to give back (Schedule::ReleaseInstances).
+struct InstanceRelease {
+    std::string id;
+    std::optional<Timestamp> next_check_at;  ///< null = not scheduled
+
+    friend bool operator==(const InstanceRelease&, const InstanceRelease&) = default;
+};
+
+/// What a batched release did.
+struct ReleaseReport {
+    int released = 0;  ///< instances given back with their next_check_at
+    std::vector<std::string>
+        lost;  ///< ids the owner did not hold (lease expired and taken, or no such instance), in request order
 };
 
 /// Which notifications to list. Newest first.

@@ -1,9 +1,11 @@
 #include "postgres_cluster.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,6 +67,7 @@ int FreeLoopbackPort() {
 util::Result<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
     std::unique_ptr<PostgresCluster> cluster(new PostgresCluster());
     if (auto r = cluster->Init(); !r) return tl::unexpected(r.error());
+    if (auto r = cluster->StartWatchdog(); !r) return tl::unexpected(r.error());
     // The port was free a moment ago; another process may take it first, so try a few.
     util::Result<void> started;
     for (int attempt = 0; attempt < 3; ++attempt) {
@@ -132,20 +135,80 @@ util::Result<void> PostgresCluster::StartServer() {
     return util::Ok();
 }
 
+std::vector<std::string> PostgresCluster::StopCommand() const {
+    std::vector<std::string> argv;
+    if (as_postgres_user_) argv = {"runuser", "-u", "postgres", "--"};
+    for (const std::string& a : {Tool("pg_ctl"), std::string("-D"), dir_->File("data"), std::string("-m"),
+                                 std::string("immediate"), std::string("-w"), std::string("stop")})
+        argv.push_back(a);
+    return argv;
+}
+
+// The watchdog is `sh` reading one line from the pipe: "done" (the destructor has cleaned up)
+// → exit; end of file (this process died) → stop the server and delete the directory. Double
+// fork + setsid: reparented to init and in its own session. Between fork and exec only
+// async-signal-safe calls (the test may have threads).
+util::Result<void> PostgresCluster::StartWatchdog() {
+    static constexpr const char* kScript =
+        "dir=$1; shift; if IFS= read -r line && [ \"$line\" = done ]; then exit 0; fi; "
+        "\"$@\" >/dev/null 2>&1; rm -rf \"$dir\"";
+    std::vector<std::string> args = {"/bin/sh", "-c", kScript, "railwatch-pg-watchdog", dir_->path().string()};
+    for (auto& a : StopCommand())
+        args.push_back(std::move(a));
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return util::Fail(ErrorCode::kIo, "cannot create the watchdog's pipe");
+    const pid_t child = fork();
+    if (child < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return util::Fail(ErrorCode::kIo, "cannot fork the watchdog");
+    }
+    if (child == 0) {
+        setsid();
+        const pid_t watchdog = fork();
+        if (watchdog != 0) _exit(watchdog < 0 ? 1 : 0);
+        const int devnull = open("/dev/null", O_RDWR);
+        // dup2 clears close-on-exec on the copies; everything else is closed, the write end
+        // included, so that only the test process holds it.
+        if (dup2(fds[0], 0) < 0 || devnull < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0) _exit(1);
+        close_range(3, ~0U, 0);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        close(fds[1]);
+        return util::Fail(ErrorCode::kIo, "cannot start the watchdog");
+    }
+    watchdog_fd_ = fds[1];
+    return util::Ok();
+}
+
 PostgresCluster::~PostgresCluster() {
     if (running_) {
-        std::vector<std::string> argv;
-        if (as_postgres_user_) argv = {"runuser", "-u", "postgres", "--"};
-        for (const std::string& a : {Tool("pg_ctl"), std::string("-D"), dir_->File("data"), std::string("-m"),
-                                     std::string("immediate"), std::string("-w"), std::string("stop")})
-            argv.push_back(a);
         try {
-            RunCommand(argv, std::chrono::seconds(60));
+            RunCommand(StopCommand(), std::chrono::seconds(60));
         } catch (const std::exception&) {
             // Nothing more to do in a destructor; the temp dir is still removed below.
         }
     }
+    if (watchdog_fd_ >= 0) {
+        // Cleaned up here: the watchdog may go. (If this write fails, it stops an already
+        // stopped server and removes a directory TempDir removes too: harmless.)
+        [[maybe_unused]] const auto written = write(watchdog_fd_, "done\n", 5);
+        close(watchdog_fd_);
+    }
     // dir_ (and the data in it) is removed by TempDir's destructor.
+}
+
+std::string PostgresCluster::directory() const {
+    return dir_->path().string();
 }
 
 std::string PostgresCluster::Url(std::string_view database) const {
@@ -187,6 +250,56 @@ util::Result<void> PostgresCluster::Stop() {
 
 util::Result<void> PostgresCluster::Restart() {
     return StartServer();
+}
+
+namespace {
+
+// Fields of /proc/PID/stat after the command (which may hold spaces): field 4 is the parent,
+// 14..17 utime, stime, cutime, cstime in clock ticks.
+struct ProcStat {
+    long parent = 0;
+    long long ticks = 0;           // utime + stime
+    long long children_ticks = 0;  // cutime + cstime (reaped children)
+};
+
+std::optional<ProcStat> ReadProcStat(const std::string& pid) {
+    std::ifstream in("/proc/" + pid + "/stat");
+    std::string text;
+    if (!std::getline(in, text)) return std::nullopt;
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(text.substr(close + 2));
+    std::vector<std::string> f;
+    for (std::string field; fields >> field;)
+        f.push_back(field);
+    if (f.size() < 15) return std::nullopt;  // f[0] is field 3 (state)
+    try {
+        return ProcStat{std::stol(f[1]), std::stoll(f[11]) + std::stoll(f[12]), std::stoll(f[13]) + std::stoll(f[14])};
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+std::optional<double> PostgresCluster::ServerCpuSeconds() const {
+    if (!running_) return std::nullopt;
+    std::ifstream pidfile(dir_->File("data") + "/postmaster.pid");
+    std::string postmaster;
+    if (!std::getline(pidfile, postmaster)) return std::nullopt;
+    const auto main = ReadProcStat(postmaster);
+    if (!main) return std::nullopt;
+    long long ticks = main->ticks + main->children_ticks;
+    const long parent = std::stol(postmaster);
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            continue;
+        }
+        if (const auto child = ReadProcStat(name); child && child->parent == parent) ticks += child->ticks;
+    }
+    return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 std::string PostgresCluster::LogTail() const {

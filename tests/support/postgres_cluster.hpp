@@ -1,8 +1,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "temp_dir.hpp"
 #include "util/result.hpp"
@@ -15,6 +17,12 @@
 /// --bindir` names, else /usr/lib/postgresql/<newest>/bin. initdb refuses to run as root, so
 /// when the test runs as root the directory is chowned to the `postgres` system user and every
 /// server command runs through `runuser -u postgres --`.
+///
+/// If the test process dies without running the destructor (SIGKILL from a ctest timeout, an
+/// abort), a watchdog process started with the cluster stops the server and deletes its directory:
+/// it waits on a pipe whose write end only this process holds, and the kernel closes that end when
+/// the process dies. The watchdog is detached (its own session, reparented to init), so that
+/// killing the test's process group or process tree does not take it along.
 ///
 /// Typical use: one cluster per test binary (a ::testing::Environment), a fresh database per
 /// test (CreateDatabase). Not thread-safe; create and use it from the test's main thread.
@@ -31,6 +39,8 @@ class PostgresCluster {
     PostgresCluster& operator=(const PostgresCluster&) = delete;
 
     const std::string& host() const { return host_; }
+    /// The directory holding the cluster's data, socket and log (removed with the cluster).
+    std::string directory() const;
     int port() const { return port_; }
     bool running() const { return running_; }
 
@@ -50,10 +60,19 @@ class PostgresCluster {
     /// The last lines of the server log, for failure messages.
     std::string LogTail() const;
 
+    /// CPU seconds (user + system) the server has used so far: the postmaster and its live
+    /// children (connection backends, background workers) plus the children it has reaped
+    /// (Linux /proc). For benchmarks: server work independent of how busy the machine is.
+    /// nullopt when the server is not running or /proc cannot be read.
+    std::optional<double> ServerCpuSeconds() const;
+
   private:
     PostgresCluster() = default;
     util::Result<void> Init();
     util::Result<void> StartServer();
+    util::Result<void> StartWatchdog();
+    /// The pg_ctl command line stopping the server now (-m immediate), as root through runuser.
+    std::vector<std::string> StopCommand() const;
     std::string Tool(std::string_view name) const;
 
     std::unique_ptr<TempDir> dir_;
@@ -62,6 +81,7 @@ class PostgresCluster {
     int port_ = 0;
     bool as_postgres_user_ = false;
     bool running_ = false;
+    int watchdog_fd_ = -1;  ///< write end of the watchdog's pipe; -1 without a watchdog
 };
 
 /// A port on 127.0.0.1 that was free a moment ago (bind port 0, read it, close).

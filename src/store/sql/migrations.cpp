@@ -274,10 +274,31 @@ ALTER TABLE instances DROP COLUMN lease_owner, DROP COLUMN lease_until;
 ALTER TABLE log_lines DROP CONSTRAINT log_lines_instance_id_fkey;
 )sql";
 
-constexpr std::array<Migration, 2> kSqlite = {
-    {{1, "initial schema", kSqliteV1}, {2, "lease table, log_lines without foreign key", kSqliteV2}}};
-constexpr std::array<Migration, 2> kPostgres = {
-    {{1, "initial schema", kPostgresV1}, {2, "lease table, log_lines without foreign key", kPostgresV2}}};
+// Version 3, for PostgreSQL's log rotation (measurements in docs/performance/store.md):
+// instances.log_first_seq, the lowest seq of the instance's stored lines (every stored line has
+// log_first_seq ≤ seq ≤ log_seq). Rotation deletes exactly [log_first_seq, new first) instead
+// of "seq ≤ last - max_logs": in PostgreSQL the index entries of deleted lines stay until vacuum,
+// and a range starting at the instance's first key walked all of them on every append. Filled
+// from the lines stored (one past log_seq when there are none). Same column in SQLite, so that
+// both backends keep the same invariant.
+constexpr std::string_view kSqliteV3 = R"sql(
+ALTER TABLE instances ADD COLUMN log_first_seq INTEGER NOT NULL DEFAULT 1;
+UPDATE instances SET log_first_seq =
+    COALESCE((SELECT MIN(seq) FROM log_lines WHERE log_lines.instance_id = instances.id), log_seq + 1);
+)sql";
+
+constexpr std::string_view kPostgresV3 = R"sql(
+ALTER TABLE instances ADD COLUMN log_first_seq BIGINT NOT NULL DEFAULT 1;
+UPDATE instances SET log_first_seq =
+    COALESCE((SELECT MIN(seq) FROM log_lines WHERE log_lines.instance_id = instances.id), log_seq + 1);
+)sql";
+
+constexpr std::array<Migration, 3> kSqlite = {{{1, "initial schema", kSqliteV1},
+                                               {2, "lease table, log_lines without foreign key", kSqliteV2},
+                                               {3, "log rotation lower bound", kSqliteV3}}};
+constexpr std::array<Migration, 3> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                                 {2, "lease table, log_lines without foreign key", kPostgresV2},
+                                                 {3, "log rotation lower bound", kPostgresV3}}};
 
 }  // namespace
 

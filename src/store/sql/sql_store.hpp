@@ -5,11 +5,96 @@
 #include "store/sql/database.hpp"
 #include "store/store.hpp"
 
+/// The Store, written once against the Driver seam: every query, validation and invariant lives
+/// here, so both backends behave the same by construction. One class; its methods are defined in
+/// one file per role (users.cpp, instances.cpp, schedule.cpp, timeline.cpp, logs.cpp,
+/// health_checks.cpp, outbox.cpp, inbox.cpp, queries.cpp, schema.cpp), with the shared row
+/// mapping in rows.cpp and the input checks in checks.cpp. Internal to src/store.
 namespace railwatch::store::sql {
 
-/// The Store, written once against the Driver seam: every query, validation and invariant lives
-/// here, so both backends behave the same by construction. Thread-safe as Store requires (the
-/// driver serialises what must be serialised).
+/// Thread-safe as Store requires (the driver serialises what must be serialised). Every
+/// closure handed to Driver::Write resets what it reports at its start: the SQLite driver may
+/// run it again after a rollback caused by another request of its batch.
+class SqlStore final : public Store {
+  public:
+    explicit SqlStore(std::unique_ptr<Driver> driver) : driver_(std::move(driver)) {}
+
+    Backend backend() const override { return driver_->backend(); }
+    std::string Describe() const override { return driver_->Describe(); }
+
+    // Schema (schema.cpp)
+    util::Result<std::vector<AppliedMigration>> Migrate() override;
+    util::Result<int> SchemaVersion() override;
+
+    // Users (users.cpp)
+    util::Result<void> CreateUser(const User& user) override;
+    util::Result<User> GetUser(const std::string& id) override;
+    util::Result<std::vector<User>> ListUsers() override;
+
+    // Instances (instances.cpp)
+    util::Result<void> CreateInstance(const Instance& instance) override;
+    util::Result<Instance> GetInstance(const std::string& id) override;
+    util::Result<std::vector<Instance>> FindInstancesByDeployment(const std::string& deployment_id) override;
+    util::Result<InstancePage> ListInstances(const InstanceQuery& query) override;
+    util::Result<void> SaveState(const std::string& id, const InstanceState& state) override;
+    util::Result<void> SetMonitoring(const std::string& id, bool enabled, std::optional<int> check_interval_s,
+                                     Timestamp next_check_at) override;
+    util::Result<void> DeleteInstance(const std::string& id, Timestamp at) override;
+
+    // Schedule (schedule.cpp)
+    util::Result<std::vector<Instance>> ClaimDueInstances(const std::string& owner, Timestamp now, Duration lease,
+                                                          int limit) override;
+    util::Result<void> ReleaseInstance(const std::string& id, const std::string& owner,
+                                       std::optional<Timestamp> next_check_at) override;
+    util::Result<ReleaseReport> ReleaseInstances(const std::string& owner,
+                                                 const std::vector<InstanceRelease>& releases) override;
+
+    // Timeline (timeline.cpp)
+    util::Result<TransitionResult> ApplyTransition(const Transition& transition) override;
+    util::Result<std::vector<TimelineEvent>> ListEvents(const std::string& instance_id, int limit) override;
+
+    // Logs (logs.cpp)
+    util::Result<LogAppendResult> AppendLogs(const std::vector<LogLine>& lines, int max_logs) override;
+    util::Result<std::vector<LogLine>> RecentLogs(const std::string& instance_id, int limit,
+                                                  std::optional<LogKind> kind) override;
+    util::Result<std::optional<Timestamp>> LatestLogTimestamp(const std::string& instance_id,
+                                                              const std::string& deployment_id, LogKind kind) override;
+
+    // HealthChecks (health_checks.cpp)
+    util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) override;
+    util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) override;
+    util::Result<UptimeSummary> Uptime(const std::string& instance_id, Timestamp since) override;
+
+    // Outbox (outbox.cpp)
+    util::Result<int> EnqueueOutbox(const std::vector<OutboxMessage>& messages) override;
+    util::Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& owner, Timestamp now, Duration lease,
+                                                     int limit) override;
+    util::Result<void> MarkOutboxSent(const std::string& id, const std::string& owner, Timestamp at) override;
+    util::Result<void> MarkOutboxFailed(const std::string& id, const std::string& owner, const std::string& error,
+                                        std::optional<Timestamp> retry_at) override;
+    util::Result<std::vector<OutboxRow>> ListDeliveries(std::optional<OutboxStatus> status, int limit) override;
+
+    // Inbox (inbox.cpp)
+    util::Result<bool> AddNotification(const Notification& notification) override;
+    util::Result<std::vector<Notification>> ListNotifications(const NotificationQuery& query) override;
+    util::Result<void> MarkNotificationRead(const std::string& id, Timestamp at) override;
+
+    // Queries (queries.cpp)
+    util::Result<std::vector<AttentionCandidate>> ListAttentionCandidates() override;
+    util::Result<core::FleetCounts> CountFleet() override;
+
+  private:
+    util::Result<LogAppendResult> AppendLogsPerRow(const std::vector<LogLine>& lines, int max_logs);
+    util::Result<LogAppendResult> AppendLogsInSets(const std::vector<LogLine>& lines, int max_logs);
+    util::Result<ReleaseReport> ReleaseInstancesPerRow(const std::string& owner,
+                                                       const std::vector<InstanceRelease>& releases);
+    util::Result<ReleaseReport> ReleaseInstancesInSets(const std::string& owner,
+                                                       const std::vector<InstanceRelease>& releases);
+
+    std::unique_ptr<Driver> driver_;
+};
+
+/// Makes the store over `driver`.
 std::unique_ptr<Store> MakeSqlStore(std::unique_ptr<Driver> driver);
 
 }  // namespace railwatch::store::sql

@@ -70,9 +70,6 @@ const std::string kStateAssignments =
     "error_message = $8, error_stack = $9, retry_count = $10, needs_attention = $11, attention_reason = $12, "
     "deployment_started_at = $13, deployment_updated_at = $14, deployment_completed_at = $15, next_check_at = $16";
 
-// When an INITIALIZING / DEPLOYING instance last moved.
-const std::string kLastMove = "COALESCE(i.deployment_updated_at, i.deployment_started_at, i.created_at)";
-
 struct Entry {
     std::string_view name;
     std::string common;
@@ -128,12 +125,51 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "SELECT " + kEventColumns + " FROM (SELECT " + kEventColumns +
             " FROM deployment_events WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2) AS newest "
             "ORDER BY at, id");
-    set(Stmt::kGetLogSeq, "get_log_seq", "SELECT log_seq FROM instances WHERE id = $1");
-    set(Stmt::kSetLogSeq, "set_log_seq", "UPDATE instances SET log_seq = $2 WHERE id = $1");
+    set(Stmt::kGetLogSeq, "get_log_seq", "SELECT log_seq, log_first_seq FROM instances WHERE id = $1");
+    set(Stmt::kSetLogSeq, "set_log_seq", "UPDATE instances SET log_seq = $2, log_first_seq = $3 WHERE id = $1");
     set(Stmt::kInsertLog, "insert_log",
         "INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, msg_hash) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING");
-    set(Stmt::kRotateLogs, "rotate_logs", "DELETE FROM log_lines WHERE instance_id = $1 AND seq <= $2");
+    // Exactly the lines that fall out: [log_first_seq, new first) on the primary key.
+    set(Stmt::kRotateLogs, "rotate_logs", "DELETE FROM log_lines WHERE instance_id = $1 AND seq >= $2 AND seq < $3");
+    // PostgreSQL only: a whole AppendLogs call in one statement, run after kLockInstances locked
+    // the instances (so its snapshot holds every line stored before and no other append can
+    // interleave). `fresh`: the first copy of each line that is not stored yet; `numbered`: its
+    // place n among its instance's c new lines, and the instance's log_seq before (base: its seq
+    // is base + n); `bumped`: log_seq advanced by c and log_first_seq to the first seq that
+    // stays, returning it with the old first; lines that would be rotated at once (more than
+    // max_logs new ones) are not inserted; `rot` deletes [old first, new first) (it cannot see the
+    // rows `ins` adds, which is why those are filtered instead). Every sub-statement reads the
+    // same snapshot, so base is log_seq before `bumped`. Returns (new lines, inserted, deleted).
+    // The instances are read by key per line / per instance, never joined: a join of the
+    // batch's lines with its instances could become a nested loop over both. Both lookups into log_lines can only be
+    // index probes (a scalar subquery per line; per instance a key range behind OFFSET 0, deleted
+    // by row address): written as joins, the planner hashed the whole table, a cost that grows
+    // with the table, not the batch. The range starts at log_first_seq, not at the instance's
+    // first key, so that it never walks the index entries of earlier deletes not vacuumed yet.
+    set(Stmt::kAppendLogs, "append_logs",
+        "WITH input AS (SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), "
+        "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($6 AS TEXT[]), CAST($7 AS BIGINT[])) WITH ORDINALITY "
+        "AS t(instance_id, deployment_id, kind, ts, severity, message, msg_hash, ord)), "
+        "fresh AS (SELECT DISTINCT ON (instance_id, deployment_id, kind, ts, msg_hash) * FROM input i "
+        "WHERE (SELECT 1 FROM log_lines l WHERE l.instance_id = i.instance_id AND l.deployment_id = i.deployment_id "
+        "AND l.kind = i.kind AND l.ts = i.ts AND l.msg_hash = i.msg_hash LIMIT 1) IS NULL "
+        "ORDER BY instance_id, deployment_id, kind, ts, msg_hash, ord), "
+        "numbered AS (SELECT f.*, row_number() OVER (PARTITION BY f.instance_id ORDER BY f.ord) AS n, "
+        "count(*) OVER (PARTITION BY f.instance_id) AS c, (SELECT x.log_seq FROM instances x WHERE x.id = "
+        "f.instance_id) AS base FROM fresh f), "
+        "counts AS (SELECT instance_id, count(*) AS c, (SELECT x.log_first_seq FROM instances x WHERE x.id = "
+        "fresh.instance_id) AS old_first FROM fresh GROUP BY instance_id), "
+        "bumped AS (UPDATE instances SET log_seq = instances.log_seq + counts.c, log_first_seq = "
+        "GREATEST(instances.log_first_seq, instances.log_seq + counts.c - $8 + 1) FROM counts WHERE instances.id = "
+        "counts.instance_id RETURNING instances.id, counts.old_first, instances.log_first_seq AS new_first), "
+        "ins AS (INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, msg_hash) "
+        "SELECT instance_id, base + n, deployment_id, kind, ts, severity, message, msg_hash FROM numbered "
+        "WHERE n > c - $8 RETURNING 1), "
+        "rot AS (DELETE FROM log_lines WHERE ctid = ANY(ARRAY(SELECT x.ctid FROM bumped b CROSS JOIN LATERAL "
+        "(SELECT ctid FROM log_lines x WHERE x.instance_id = b.id AND x.seq >= b.old_first AND x.seq < b.new_first "
+        "OFFSET 0) x)) RETURNING 1) "
+        "SELECT (SELECT COUNT(*) FROM fresh), (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM rot)");
     set(Stmt::kRecentLogs, "recent_logs",
         "SELECT " + kLogColumns + " FROM (SELECT seq, " + kLogColumns +
             " FROM log_lines WHERE instance_id = $1 AND (CAST($2 AS TEXT) IS NULL OR kind = CAST($2 AS TEXT)) "
@@ -208,30 +244,51 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     set(Stmt::kReleaseInstance, "release_instance",
         "UPDATE instances SET next_check_at = CASE WHEN monitoring = 1 AND deleted_at IS NULL THEN CAST($2 AS BIGINT) "
         "ELSE NULL END WHERE id = $1");
-    set(Stmt::kListAttention, "list_attention",
+    // PostgreSQL only (arrays): the set-based batch statements (logs.cpp, schedule.cpp). Instance
+    // rows are locked in id order by every statement that locks several, so two of them cannot
+    // deadlock; a claim skips locked rows.
+    set(Stmt::kLockInstances, "lock_instances",
+        "SELECT id FROM instances WHERE id = ANY(CAST($1 AS TEXT[])) ORDER BY id FOR NO KEY UPDATE");
+    set(Stmt::kReleaseLeases, "release_leases",
+        "DELETE FROM instance_leases WHERE lease_owner = $1 AND instance_id = ANY(CAST($2 AS TEXT[])) "
+        "RETURNING instance_id");
+    set(Stmt::kReleaseInstances, "release_instances",
+        "UPDATE instances SET next_check_at = CASE WHEN monitoring = 1 AND deleted_at IS NULL THEN t.next_check_at "
+        "ELSE NULL END FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS BIGINT[])) AS t(id, next_check_at) "
+        "WHERE instances.id = t.id");
+    // The facts of the attention rule (core::DecideAttention), not the rule: flagged or
+    // unfinished instances, with when their deployment's status last changed and its newest log
+    // line of each kind (one index lookup each: log_lines_dedup, the events' unique key).
+    set(Stmt::kAttentionCandidates, "attention_candidates",
         "SELECT " + iprefixed +
-            ", u.id, u.email, u.name, u.plan, u.created_at, CASE WHEN i.status IN "
-            "('INITIALIZING', 'DEPLOYING') AND " +
-            kLastMove + " < $1 THEN 1 ELSE 0 END" + kInstanceFromI +
+            ", u.id, u.email, u.name, u.plan, u.created_at, "
+            "(SELECT MAX(e.at) FROM deployment_events e WHERE e.instance_id = i.id AND e.deployment_id = "
+            "i.deployment_id), "
+            "(SELECT MAX(g.ts) FROM log_lines g WHERE g.instance_id = i.id AND g.deployment_id = i.deployment_id "
+            "AND g.kind = 'build'), "
+            "(SELECT MAX(g.ts) FROM log_lines g WHERE g.instance_id = i.id AND g.deployment_id = i.deployment_id "
+            "AND g.kind = 'deploy')" +
+            kInstanceFromI +
             " LEFT JOIN users u ON u.id = i.user_id WHERE i.deleted_at IS NULL AND "
-            "(i.needs_attention = 1 OR (i.status IN ('INITIALIZING', 'DEPLOYING') AND " +
-            kLastMove +
-            " < $1)) "
-            "ORDER BY " +
-            kLastMove + ", i.id LIMIT $2");
+            "(i.needs_attention = 1 OR i.status IN ('INITIALIZING', 'DEPLOYING')) ORDER BY i.id");
+    // Raw counts only; core::ComputeFleetStats derives the rates.
     set(Stmt::kInstanceStats, "instance_stats",
-        "SELECT COUNT(*), "
+        "SELECT "
         "COALESCE(SUM(CASE WHEN status <> 'DELETED' THEN 1 ELSE 0 END), 0), "
         "COALESCE(SUM(CASE WHEN status = 'RUNNING' THEN 1 ELSE 0 END), 0), "
         "COALESCE(SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN status IN ('INITIALIZING', 'DEPLOYING') THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN status = 'INITIALIZING' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN status = 'DEPLOYING' THEN 1 ELSE 0 END), 0), "
         "COALESCE(SUM(CASE WHEN status = 'DELETED' THEN 1 ELSE 0 END), 0), "
         "COALESCE(SUM(CASE WHEN status <> 'DELETED' AND needs_attention = 1 THEN 1 ELSE 0 END), 0) "
         "FROM instances");
+    // Per deployment: its first event, its first SUCCESS, whether it finished and whether it
+    // failed; summed. Durations in whole milliseconds, so that the sum cannot overflow BIGINT.
     set(Stmt::kEventStats, "event_stats",
         "SELECT COUNT(*), COALESCE(SUM(finished), 0), COALESCE(SUM(failed), 0), "
-        "AVG(CASE WHEN first_success IS NOT NULL THEN first_success - first_at END) FROM ("
-        "SELECT deployment_id, MIN(at) AS first_at, MIN(CASE WHEN to_status = 'SUCCESS' THEN at END) AS "
+        "COALESCE(SUM(CASE WHEN first_success IS NOT NULL THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN first_success IS NOT NULL THEN (first_success - first_at) / 1000000 ELSE 0 END), 0) "
+        "FROM (SELECT deployment_id, MIN(at) AS first_at, MIN(CASE WHEN to_status = 'SUCCESS' THEN at END) AS "
         "first_success, MAX(CASE WHEN to_status IN ('SUCCESS', 'FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS finished, "
         "MAX(CASE WHEN to_status IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed "
         "FROM deployment_events GROUP BY deployment_id) AS d");

@@ -6,7 +6,9 @@
 #include "store/store.hpp"
 
 /// Every statement the store runs, named, with its SQL per dialect. Drivers prepare each once per
-/// connection and cache it. Internal to src/store.
+/// connection and cache it (SQLite when first used, PostgreSQL when connecting: so every
+/// statement must be valid PostgreSQL; the few PostgreSQL-only ones, which bind arrays, are
+/// never run on SQLite). Internal to src/store.
 namespace railwatch::store::sql {
 
 enum class Stmt : int {
@@ -29,6 +31,7 @@ enum class Stmt : int {
     kGetLogSeq,
     kSetLogSeq,
     kInsertLog,
+    kAppendLogs,
     kRotateLogs,
     kRecentLogs,
     kLatestLogTs,
@@ -48,7 +51,10 @@ enum class Stmt : int {
     kClaimedInstances,
     kReleaseLease,
     kReleaseInstance,
-    kListAttention,
+    kLockInstances,
+    kReleaseLeases,
+    kReleaseInstances,
+    kAttentionCandidates,
     kInstanceStats,
     kEventStats,
     kCount,  // not a statement
@@ -61,7 +67,7 @@ std::string_view Name(Stmt stmt);
 /// for SQLite.
 const std::string& Sql(Stmt stmt, Backend backend);
 
-/// Column list of instance rows, in the order RowToInstance (sql_store.cpp) reads them.
+/// Column list of instance rows, in the order RowToInstance (rows.cpp) reads them.
 inline constexpr int kInstanceColumns = 27;
 
 }  // namespace railwatch::store::sql

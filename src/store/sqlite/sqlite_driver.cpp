@@ -245,6 +245,9 @@ class SqliteDriver final : public sql::Driver {
             }
             db.exec("PRAGMA synchronous = NORMAL");
             db.exec("PRAGMA foreign_keys = ON");
+            if (options_.sqlite_max_pages > 0) {
+                db.exec(fmt::format("PRAGMA max_page_count = {}", options_.sqlite_max_pages));
+            }
             for (int i = 0; i < std::max(1, options_.connections); ++i) {
                 auto reader =
                     std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms);
@@ -335,46 +338,107 @@ class SqliteDriver final : public sql::Driver {
         }
     }
 
-    // One BEGIN IMMEDIATE … COMMIT for the whole batch; each job inside a savepoint.
+    // One BEGIN IMMEDIATE … COMMIT for the whole batch; each job inside a savepoint, so that a
+    // job that fails rolls back only itself. SQLite may instead roll back the WHOLE transaction
+    // when a statement fails with SQLITE_FULL, SQLITE_IOERR or SQLITE_NOMEM (a full disk, a
+    // failing disk): the savepoints are gone then, and the connection is back in autocommit
+    // mode, where a further job would commit on its own. So after every job the writer checks
+    // that the transaction still stands. If it does not, the job that broke it fails with its
+    // error, the jobs before it in this transaction (rolled back with it, through no fault of
+    // their own) run again in a fresh transaction with the jobs not run yet, and nothing runs
+    // in autocommit mode. A job's result is final only once its transaction committed: a failed
+    // COMMIT fails every job of that transaction (none of their writes is in the file).
     void RunBatch(const std::vector<Job*>& batch, std::vector<util::Result<void>>& results) {
         results.assign(batch.size(), util::Ok());
         Connection& c = *writer_;
-        try {
-            c.ExecScript("BEGIN IMMEDIATE");
-        } catch (const DbError& e) {
-            for (auto& r : results)
-                r = tl::unexpected(e.error());
-            return;
-        }
-        SqliteTx tx(c);
-        for (std::size_t i = 0; i < batch.size(); ++i) {
+        std::vector<std::size_t> pending(batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i)
+            pending[i] = i;
+        while (!pending.empty()) {
             try {
-                c.ExecScript("SAVEPOINT job");
-                try {
-                    (*batch[i]->work)(tx);
-                } catch (...) {
-                    c.ExecScript("ROLLBACK TO job");
-                    c.ExecScript("RELEASE job");
-                    throw;
-                }
-                c.ExecScript("RELEASE job");
+                c.ExecScript("BEGIN IMMEDIATE");
             } catch (const DbError& e) {
-                results[i] = tl::unexpected(e.error());
-            } catch (const std::exception& e) {
-                results[i] = util::Fail(ErrorCode::kInternal, fmt::format("SQLite write failed: {}", e.what()));
+                for (const std::size_t i : pending)
+                    results[i] = tl::unexpected(e.error());
+                return;
             }
-        }
-        try {
-            c.ExecScript("COMMIT");
-        } catch (const DbError& e) {
+            std::vector<std::size_t> done;  // ran in this transaction without error
+            std::vector<std::size_t> rerun;
+            for (std::size_t k = 0; k < pending.size(); ++k) {
+                const std::size_t i = pending[k];
+                results[i] = RunJob(c, *batch[i]);
+                if (InTransaction(c)) {
+                    if (results[i]) done.push_back(i);
+                    continue;
+                }
+                // The transaction is gone. A job that reported success although it ended the
+                // transaction (it cannot know: its writes were undone) fails as well.
+                if (results[i]) {
+                    results[i] = util::Fail(ErrorCode::kIo,
+                                            "SQLite rolled back the write transaction (disk full or I/O error?); "
+                                            "the change was not saved: retry later");
+                }
+                rerun = std::move(done);
+                rerun.insert(rerun.end(), pending.begin() + static_cast<std::ptrdiff_t>(k) + 1, pending.end());
+                done.clear();
+                break;
+            }
+            if (!rerun.empty() || !InTransaction(c)) {
+                pending = std::move(rerun);
+                continue;
+            }
             try {
-                c.ExecScript("ROLLBACK");
-            } catch (const DbError&) {
-                // The transaction may already be gone; nothing else to undo.
+                c.ExecScript("COMMIT");
+            } catch (const DbError& e) {
+                if (InTransaction(c)) {
+                    try {
+                        c.ExecScript("ROLLBACK");
+                    } catch (const DbError&) {
+                        // Nothing else to undo: the jobs fail below either way.
+                    }
+                }
+                for (const std::size_t i : done)
+                    results[i] = tl::unexpected(e.error());
             }
-            for (auto& r : results)
-                r = tl::unexpected(e.error());
+            pending.clear();
         }
+    }
+
+    static bool InTransaction(Connection& c) { return sqlite3_get_autocommit(c.handle()) == 0; }
+
+    // Runs one job inside SAVEPOINT job … RELEASE job. A job that fails is rolled back to its
+    // savepoint; if even that fails, the whole transaction is rolled back, so that its partial
+    // writes cannot be committed with the others (RunBatch then re-runs the others).
+    static util::Result<void> RunJob(Connection& c, Job& job) {
+        try {
+            c.ExecScript("SAVEPOINT job");
+        } catch (const DbError& e) {
+            return tl::unexpected(e.error());
+        }
+        util::Result<void> result;
+        try {
+            SqliteTx tx(c);
+            (*job.work)(tx);
+            c.ExecScript("RELEASE job");
+            return util::Ok();
+        } catch (const DbError& e) {
+            result = tl::unexpected(e.error());
+        } catch (const std::exception& e) {
+            result = util::Fail(ErrorCode::kInternal, fmt::format("SQLite write failed: {}", e.what()));
+        }
+        if (InTransaction(c)) {
+            try {
+                c.ExecScript("ROLLBACK TO job");
+                c.ExecScript("RELEASE job");
+            } catch (const DbError&) {
+                try {
+                    c.ExecScript("ROLLBACK");
+                } catch (const DbError&) {
+                    // Already rolled back by SQLite; RunBatch sees autocommit mode either way.
+                }
+            }
+        }
+        return result;
     }
 
     std::string path_;

@@ -170,5 +170,105 @@ TEST(DetectCrashLoop, ThePolicyIsConfigurable) {
     EXPECT_FALSE(DetectCrashLoop(history, policy, kT0 + minutes(30)).looping);
 }
 
+// ---- Attention
+
+AttentionFacts Deploying(Timestamp since) {
+    AttentionFacts f;
+    f.status = InstanceStatus::kDeploying;
+    f.deployment_status = "DEPLOYING";
+    f.created_at = since - minutes(30);
+    f.status_entered_at = since;
+    return f;
+}
+
+TEST(DecideAttention, FlaggedInstancesNeedAttentionWithTheirReason) {
+    AttentionFacts f;
+    f.status = InstanceStatus::kFailed;
+    f.deployment_status = "FAILED";
+    f.flagged = true;
+    f.flag_reason = "redeploys exhausted";
+    const AttentionVerdict v = DecideAttention(f, StuckPolicy{}, kT0, false);
+    EXPECT_TRUE(v.needs_attention);
+    EXPECT_TRUE(v.flagged);
+    EXPECT_FALSE(v.stuck.stuck);
+    EXPECT_EQ(v.reason, "redeploys exhausted");
+    f.flag_reason.reset();
+    EXPECT_EQ(DecideAttention(f, StuckPolicy{}, kT0, false).reason, "flagged");
+}
+
+TEST(DecideAttention, StuckIsMeasuredFromWhenTheCurrentStatusBegan) {
+    const AttentionFacts f = Deploying(kT0);  // created 30 min earlier: not what counts
+    EXPECT_FALSE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(10), false).needs_attention);
+    const AttentionVerdict v = DecideAttention(f, StuckPolicy{}, kT0 + minutes(11), false);
+    EXPECT_TRUE(v.needs_attention);
+    EXPECT_TRUE(v.stuck.stuck);
+    EXPECT_EQ(v.idle_since, kT0);
+    EXPECT_EQ(v.reason, v.stuck.reason);
+}
+
+TEST(DecideAttention, WithoutATimelineTheStartThenTheCreationCounts) {
+    AttentionFacts f = Deploying(kT0);
+    f.status_entered_at.reset();
+    f.deployment_started_at = kT0 - minutes(5);
+    EXPECT_TRUE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(6), false).stuck.stuck);
+    f.deployment_started_at.reset();
+    f.created_at = kT0;
+    EXPECT_FALSE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(6), false).stuck.stuck);
+}
+
+TEST(DecideAttention, LogLinesAndUpdatesAreSignsOfLife) {
+    AttentionFacts f = Deploying(kT0);
+    f.last_log_at = kT0 + minutes(8);
+    AttentionVerdict v = DecideAttention(f, StuckPolicy{}, kT0 + minutes(15), false);
+    EXPECT_FALSE(v.needs_attention);
+    EXPECT_EQ(v.idle_since, kT0 + minutes(8));
+    f.last_log_at.reset();
+    f.deployment_updated_at = kT0 + minutes(9);
+    EXPECT_FALSE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(15), false).needs_attention);
+    EXPECT_TRUE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(20), false).needs_attention);
+}
+
+TEST(DecideAttention, ThePhaseDeadlineComesFromThePolicy) {
+    AttentionFacts f = Deploying(kT0);
+    f.deployment_status = "NEEDS_APPROVAL";  // waits for a person: no deadline by default
+    f.status = InstanceStatus::kInitializing;
+    EXPECT_FALSE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(600), false).needs_attention);
+    StuckPolicy policy;
+    policy.per_phase[DeploymentStatus::kNeedsApproval] = minutes(60);
+    EXPECT_TRUE(DecideAttention(f, policy, kT0 + minutes(61), false).needs_attention);
+}
+
+TEST(DecideAttention, WithoutAKnownDeploymentStatusTheInstanceStatusGivesThePhase) {
+    AttentionFacts f = Deploying(kT0);
+    f.deployment_status.reset();
+    EXPECT_EQ(CurrentPhase(f.deployment_status, f.status), DeploymentStatus::kDeploying);
+    EXPECT_TRUE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(11), false).needs_attention);
+    f.deployment_status = "SOMETHING_NEW";  // a status Railway added later
+    f.status = InstanceStatus::kInitializing;
+    EXPECT_EQ(CurrentPhase(f.deployment_status, f.status), DeploymentStatus::kInitializing);
+    EXPECT_EQ(CurrentPhase(std::nullopt, InstanceStatus::kRunning), DeploymentStatus::kUnknown);
+}
+
+TEST(DecideAttention, SettledInstancesAreNeverStuck) {
+    AttentionFacts f = Deploying(kT0);
+    f.status = InstanceStatus::kRunning;
+    f.deployment_status = "SUCCESS";
+    EXPECT_FALSE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(6000), false).needs_attention);
+    f.status = InstanceStatus::kDeleted;
+    f.flagged = true;
+    EXPECT_FALSE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(6000), false).needs_attention);
+}
+
+TEST(DecideAttention, AStallDuringARailwayIncidentIsNotBlamedOnTheUser) {
+    AttentionFacts f = Deploying(kT0);
+    const AttentionVerdict v = DecideAttention(f, StuckPolicy{}, kT0 + minutes(20), true);
+    EXPECT_TRUE(v.needs_attention);
+    EXPECT_TRUE(v.platform_suspected);
+    EXPECT_NE(v.reason.find("incident"), std::string::npos);
+    f.flagged = true;  // flagged by the monitor for its own reasons: that is not Railway's stall
+    EXPECT_FALSE(DecideAttention(f, StuckPolicy{}, kT0 + minutes(20), true).platform_suspected);
+    EXPECT_FALSE(DecideAttention(Deploying(kT0), StuckPolicy{}, kT0 + minutes(20), false).platform_suspected);
+}
+
 }  // namespace
 }  // namespace railwatch::core

@@ -41,45 +41,61 @@ TEST(SummarizeDurations, CountMeanP50P95) {
     EXPECT_FALSE(empty.p50);
 }
 
-TEST(FleetStats, CountsEveryInstanceStatus) {
-    const std::vector<InstanceSummary> fleet = {
-        {InstanceStatus::kRunning, Seconds(60)},  {InstanceStatus::kRunning, Seconds(120)},
-        {InstanceStatus::kRunning, Seconds(90)},  {InstanceStatus::kFailed, Seconds(30)},
-        {InstanceStatus::kInitializing, {}},      {InstanceStatus::kDeploying, {}},
-        {InstanceStatus::kDeleted, Seconds(999)},
-    };
-    const FleetStats s = ComputeFleetStats(fleet);
-    EXPECT_EQ(s.total, 6u);
-    EXPECT_EQ(s.running, 3u);
-    EXPECT_EQ(s.failed, 1u);
+TEST(FleetStats, PendingIsInitializingPlusDeploying) {
+    FleetCounts c;
+    c.total = 6;
+    c.running = 3;
+    c.failed = 1;
+    c.initializing = 1;
+    c.deploying = 1;
+    c.deleted = 1;
+    const FleetStats s = ComputeFleetStats(c);
     EXPECT_EQ(s.pending, 2u);
-    EXPECT_EQ(s.initializing, 1u);
-    EXPECT_EQ(s.deploying, 1u);
-    EXPECT_EQ(s.deleted, 1u);
-    EXPECT_EQ(s.total, s.running + s.failed + s.pending);
-    ASSERT_TRUE(s.avg_deployment_seconds);
-    EXPECT_DOUBLE_EQ(*s.avg_deployment_seconds, 75.0);  // the deleted instance's 999 s is excluded
-    EXPECT_DOUBLE_EQ(s.error_rate, 0.25);
-    EXPECT_EQ(s.p50_deployment, Seconds(75));
-    EXPECT_EQ(s.p95_deployment, milliseconds(115500));
+    EXPECT_EQ(s.counts.total, s.counts.running + s.counts.failed + s.pending);
+    EXPECT_EQ(s.counts.deleted, 1u);
 }
 
-TEST(FleetStats, EmptyFleetHasZerosAndNoAverages) {
+TEST(FleetStats, AverageIsOverSucceededDeployments) {
+    FleetCounts c;
+    c.deployments_seen = 4;
+    c.deployments_finished = 3;
+    c.deployments_failed = 1;
+    c.deployments_succeeded = 2;
+    c.succeeded_time_total = Seconds(150);  // 100 s + 50 s
+    const FleetStats s = ComputeFleetStats(c);
+    ASSERT_TRUE(s.avg_deployment_seconds);
+    EXPECT_DOUBLE_EQ(*s.avg_deployment_seconds, 75.0);
+    EXPECT_DOUBLE_EQ(s.error_rate, 1.0 / 3.0);
+}
+
+TEST(FleetStats, EmptyFleetHasZerosAndNoAverage) {
     const FleetStats s = ComputeFleetStats({});
-    EXPECT_EQ(s.total, 0u);
+    EXPECT_EQ(s.counts.total, 0u);
+    EXPECT_EQ(s.pending, 0u);
     EXPECT_DOUBLE_EQ(s.error_rate, 0.0);
     EXPECT_FALSE(s.avg_deployment_seconds);
-    EXPECT_FALSE(s.p50_deployment);
-    EXPECT_FALSE(s.p95_deployment);
 }
 
-TEST(FleetStats, ErrorRateIsOverFinishedDeploymentsOnly) {
-    const FleetStats s = ComputeFleetStats({{InstanceStatus::kFailed, {}},
-                                            {InstanceStatus::kFailed, {}},
-                                            {InstanceStatus::kInitializing, {}},
-                                            {InstanceStatus::kDeploying, {}}});
-    EXPECT_DOUBLE_EQ(s.error_rate, 1.0);
-    EXPECT_FALSE(s.avg_deployment_seconds);
+// The one definition: failed deployments over finished deployments, whatever the instances show.
+TEST(FleetStats, ErrorRateIsFailedOverFinishedDeploymentsNotInstances) {
+    FleetCounts c;
+    c.total = 2;
+    c.running = 2;  // both instances were redeployed to RUNNING ...
+    c.deployments_finished = 4;
+    c.deployments_failed = 2;  // ... after two of their four deployments failed
+    c.deployments_succeeded = 2;
+    EXPECT_DOUBLE_EQ(ComputeFleetStats(c).error_rate, 0.5);
+    c.deployments_finished = 0;  // in progress only: nothing to rate yet
+    c.deployments_failed = 0;
+    c.deployments_succeeded = 0;
+    EXPECT_DOUBLE_EQ(ComputeFleetStats(c).error_rate, 0.0);
+}
+
+TEST(FleetStats, ErrorRateNeverExceedsOne) {
+    FleetCounts c;
+    c.deployments_finished = 1;
+    c.deployments_failed = 2;  // inconsistent input must not produce a rate above 100 %
+    EXPECT_DOUBLE_EQ(ComputeFleetStats(c).error_rate, 1.0);
 }
 
 }  // namespace

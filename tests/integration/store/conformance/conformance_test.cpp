@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -63,6 +64,9 @@ LogLine MakeLog(const std::string& instance, int n, LogKind kind = LogKind::kDep
     return LogLine{instance, std::move(deployment), kind, T(n), "info", "line " + std::to_string(n)};
 }
 
+// The largest limit a read accepts.
+constexpr int kMaxRecent = 10000;
+
 template <typename T>
 T Must(util::Result<T> r) {
     if (!r) ADD_FAILURE() << "unexpected error: " << r.error().ToString();
@@ -80,7 +84,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 2);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 3);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -92,12 +96,14 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 2u);
+    ASSERT_EQ(applied.size(), 3u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
     EXPECT_EQ(applied[1].name, "lease table, log_lines without foreign key");
-    EXPECT_EQ(Must(store->SchemaVersion()), 2);
+    EXPECT_EQ(applied[2].version, 3);
+    EXPECT_EQ(applied[2].name, "log rotation lower bound");
+    EXPECT_EQ(Must(store->SchemaVersion()), 3);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -115,8 +121,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 2u);  // one of them applied both versions
-    EXPECT_EQ(Must(a->SchemaVersion()), 2);
+    EXPECT_EQ(ra->size() + rb->size(), 3u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 3);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -608,6 +614,59 @@ TEST_P(StoreConformance, RotationKeepsTheNewestMaxLogsLines) {
     EXPECT_EQ(lines.back().message, "line 31");
 }
 
+TEST_P(StoreConformance, OneBatchOverManyInstancesNumbersAndRotatesEachOnItsOwn) {
+    constexpr int kInstances = 50;
+    for (int k = 0; k < kInstances; ++k)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(k))));
+    Must(store_->AppendLogs({MakeLog("i7", 0)}, 2));  // one instance starts with a line
+    std::vector<LogLine> batch;
+    for (int n = 1; n <= 3; ++n) {
+        for (int k = kInstances - 1; k >= 0; --k)  // interleaved, instances in reverse order
+            batch.push_back(MakeLog("i" + std::to_string(k), n));
+    }
+    batch.push_back(MakeLog("i7", 0));  // a duplicate of a stored line
+    batch.push_back(MakeLog("i9", 2));  // a duplicate within the batch
+    const auto r = Must(store_->AppendLogs(batch, 2));
+    EXPECT_EQ(r.inserted, 3 * kInstances);
+    EXPECT_EQ(r.duplicates, 2);
+    EXPECT_EQ(r.rotated, kInstances + 1);  // each instance drops one new line; i7 also its old one
+    for (int k = 0; k < kInstances; ++k) {
+        const auto lines = Must(store_->RecentLogs("i" + std::to_string(k), 10));
+        ASSERT_EQ(lines.size(), 2u) << k;
+        EXPECT_EQ(lines[0].message, "line 2") << k;
+        EXPECT_EQ(lines[1].message, "line 3") << k;
+    }
+}
+
+TEST_P(StoreConformance, RotationFollowsAChangedMaxLogs) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    std::vector<LogLine> batch;
+    for (int n = 0; n < 10; ++n)
+        batch.push_back(MakeLog("i1", n));
+    EXPECT_EQ(Must(store_->AppendLogs(batch, 8)).rotated, 2);
+    // A smaller max_logs deletes down to it with the next append ...
+    auto r = Must(store_->AppendLogs({MakeLog("i1", 10)}, 3));
+    EXPECT_EQ(r.rotated, 6);
+    auto lines = Must(store_->RecentLogs("i1", 100));
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines.front().message, "line 8");
+    // ... a larger one keeps what is there and lets it grow.
+    r = Must(store_->AppendLogs({MakeLog("i1", 11), MakeLog("i1", 12)}, 100));
+    EXPECT_EQ(r.rotated, 0);
+    EXPECT_EQ(Must(store_->RecentLogs("i1", 100)).size(), 5u);
+    // A batch larger than max_logs keeps only its own newest lines.
+    batch.clear();
+    for (int n = 20; n < 30; ++n)
+        batch.push_back(MakeLog("i1", n));
+    r = Must(store_->AppendLogs(batch, 4));
+    EXPECT_EQ(r.inserted, 10);
+    EXPECT_EQ(r.rotated, 11);
+    lines = Must(store_->RecentLogs("i1", 100));
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines.front().message, "line 26");
+    EXPECT_EQ(lines.back().message, "line 29");
+}
+
 TEST_P(StoreConformance, RotationIsPerInstance) {
     Must(store_->CreateInstance(MakeInstance("a")));
     Must(store_->CreateInstance(MakeInstance("b")));
@@ -622,6 +681,97 @@ TEST_P(StoreConformance, RotationIsPerInstance) {
     const auto b = Must(store_->RecentLogs("b", 100));
     ASSERT_EQ(b.size(), 5u);
     EXPECT_EQ(b.front().message, "line 3");
+}
+
+// Several writers append distinct lines for ONE instance at the same time, through two stores
+// on the same database (as two processes would: separate connections, and on SQLite a second
+// writer). No line may be lost or numbered twice; then, with rotation on, exactly the newest
+// max_logs stay: for each writer, a suffix of what it sent.
+TEST_P(StoreConformance, ConcurrentAppendsForOneInstanceLoseNoLine) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    auto other = OpenAgain();
+    ASSERT_NE(other, nullptr);
+    constexpr int kWriters = 6;
+    constexpr int kBatches = 20;
+    constexpr int kPerBatch = 25;
+    auto line = [](int round, int w, int b, int n) {
+        LogLine l = MakeLog("i1", 0);
+        l.timestamp = T(round * 1'000'000 + w * 10'000 + b * 100 + n);
+        l.message = "r" + std::to_string(round) + " w" + std::to_string(w) + " b" + std::to_string(b) + " n" +
+                    std::to_string(n);
+        return l;
+    };
+    auto run_round = [&](int round, int max_logs, std::atomic<int>& inserted, std::atomic<int>& rotated) {
+        std::atomic<int> failures{0};
+        std::vector<std::thread> threads;
+        for (int w = 0; w < kWriters; ++w) {
+            threads.emplace_back([&, w] {
+                Store& s = w % 2 == 0 ? *store_ : *other;
+                for (int b = 0; b < kBatches; ++b) {
+                    std::vector<LogLine> batch;
+                    for (int n = 0; n < kPerBatch; ++n)
+                        batch.push_back(line(round, w, b, n));
+                    const auto r = s.AppendLogs(batch, max_logs);
+                    if (!r) {
+                        ADD_FAILURE() << r.error().ToString();
+                        ++failures;
+                        return;
+                    }
+                    EXPECT_EQ(r->inserted, kPerBatch) << "writer " << w << " batch " << b;
+                    EXPECT_EQ(r->duplicates, 0) << "writer " << w << " batch " << b;
+                    inserted += r->inserted;
+                    rotated += r->rotated;
+                }
+            });
+        }
+        for (auto& t : threads)
+            t.join();
+        return failures.load();
+    };
+    constexpr int kTotal = kWriters * kBatches * kPerBatch;  // 3,000 per round
+
+    // Round 1, no rotation: every line is there, once.
+    std::atomic<int> inserted{0}, rotated{0};
+    ASSERT_EQ(run_round(1, 1'000'000, inserted, rotated), 0);
+    EXPECT_EQ(inserted.load(), kTotal);
+    EXPECT_EQ(rotated.load(), 0);
+    std::map<std::string, int> stored;
+    for (const auto& l : Must(store_->RecentLogs("i1", kMaxRecent)))
+        ++stored[l.message];
+    EXPECT_EQ(stored.size(), static_cast<std::size_t>(kTotal));
+    for (int w = 0; w < kWriters; ++w) {
+        for (int b = 0; b < kBatches; ++b) {
+            for (int n = 0; n < kPerBatch; ++n) {
+                const auto it = stored.find(line(1, w, b, n).message);
+                ASSERT_NE(it, stored.end()) << line(1, w, b, n).message << " was lost";
+                EXPECT_EQ(it->second, 1);
+            }
+        }
+    }
+
+    // Round 2 with max_logs = 500: 500 lines stay, and for each writer they are the newest it sent.
+    constexpr int kMaxLogs = 500;
+    inserted = 0;
+    rotated = 0;
+    ASSERT_EQ(run_round(2, kMaxLogs, inserted, rotated), 0);
+    EXPECT_EQ(inserted.load(), kTotal);
+    EXPECT_EQ(rotated.load(), 2 * kTotal - kMaxLogs);
+    const auto kept = Must(store_->RecentLogs("i1", kMaxRecent));
+    ASSERT_EQ(kept.size(), static_cast<std::size_t>(kMaxLogs));
+    std::map<int, std::vector<int>> per_writer;  // writer → indexes of its kept lines
+    for (const auto& l : kept) {
+        ASSERT_EQ(l.message.rfind("r2 ", 0), 0u) << l.message << " is older than every round-2 line";
+        int w = 0, b = 0, n = 0;
+        ASSERT_EQ(std::sscanf(l.message.c_str(), "r2 w%d b%d n%d", &w, &b, &n), 3);
+        per_writer[w].push_back(b * kPerBatch + n);
+    }
+    for (auto& [w, indexes] : per_writer) {
+        std::sort(indexes.begin(), indexes.end());
+        const int sent = kBatches * kPerBatch;
+        EXPECT_EQ(indexes.back(), sent - 1) << "writer " << w << " lost its newest line";
+        EXPECT_EQ(indexes.back() - indexes.front() + 1, static_cast<int>(indexes.size()))
+            << "writer " << w << " kept lines that are not its newest";
+    }
 }
 
 TEST_P(StoreConformance, RecentLogsFiltersByKindAndLimit) {
@@ -981,6 +1131,120 @@ TEST_P(StoreConformance, ConcurrentClaimsGiveEachInstanceToOneWorker) {
     EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), 120u);
 }
 
+TEST_P(StoreConformance, BatchedReleaseGivesBackHeldInstancesAndReportsLostOnes) {
+    for (int n = 0; n < 5; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(5), 10)).size(), 5u);
+    // w1's leases expire at T(6); w2 takes over i0 and i1 at T(10).
+    const auto taken = Must(store_->ClaimDueInstances("w2", T(10), core::Seconds(60), 2));
+    ASSERT_EQ(taken.size(), 2u);
+    const auto report = Must(store_->ReleaseInstances(
+        "w1", {{"i0", T(100)}, {"i1", T(100)}, {"i2", T(200)}, {"i3", std::nullopt}, {"i4", T(300)}, {"ghost", T(1)}}));
+    EXPECT_EQ(report.released, 3);
+    EXPECT_THAT(report.lost, ElementsAre("i0", "i1", "ghost"));
+    const Instance i2 = Must(store_->GetInstance("i2"));
+    EXPECT_EQ(i2.state.next_check_at, T(200));
+    EXPECT_FALSE(i2.lease_owner);
+    EXPECT_FALSE(Must(store_->GetInstance("i3")).state.next_check_at);
+    EXPECT_EQ(Must(store_->GetInstance("i4")).state.next_check_at, T(300));
+    // The lost rows are untouched: still w2's, still due at T(0).
+    const Instance i0 = Must(store_->GetInstance("i0"));
+    EXPECT_EQ(i0.lease_owner, "w2");
+    EXPECT_EQ(i0.state.next_check_at, T(0));
+    // Released ones are claimable at their new time, not before (i0 and i1 are, once w2's
+    // lease expires: w1's release did not touch them).
+    const auto early = Must(store_->ClaimDueInstances("w3", T(199), core::Seconds(5), 10));
+    ASSERT_EQ(early.size(), 2u);
+    EXPECT_EQ(early[0].id, "i0");
+    EXPECT_EQ(early[1].id, "i1");
+    const auto again = Must(store_->ClaimDueInstances("w3", T(200), core::Seconds(5), 10));
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].id, "i2");
+}
+
+TEST_P(StoreConformance, BatchedReleaseOfNothingHeldReleasesNothing) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    EXPECT_EQ(Must(store_->ReleaseInstances("w1", {})).released, 0);
+    const auto report = Must(store_->ReleaseInstances("w1", {{"i1", T(50)}}));  // never claimed
+    EXPECT_EQ(report.released, 0);
+    EXPECT_THAT(report.lost, ElementsAre("i1"));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(0));
+}
+
+TEST_P(StoreConformance, BatchedReleaseWithARepeatedIdIsRejectedAndChangesNothing) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->CreateInstance(MakeInstance("i2")));
+    Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(30), 10));
+    const auto r = store_->ReleaseInstances("w1", {{"i1", T(5)}, {"i2", T(5)}, {"i1", T(6)}});
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r.error().message, HasSubstr("i1"));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).lease_owner, "w1");
+    EXPECT_EQ(Must(store_->GetInstance("i2")).lease_owner, "w1");
+    const auto bad_owner = store_->ReleaseInstances("", {{"i1", T(5)}});
+    ASSERT_FALSE(bad_owner);
+    ExpectCode(bad_owner.error(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, BatchedReleaseReportsAnInstanceDeletedMeanwhileAsLost) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->CreateInstance(MakeInstance("i2")));
+    Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(30), 10));
+    Must(store_->DeleteInstance("i2", T(2)));  // drops its lease: w1's result for it is void
+    const auto report = Must(store_->ReleaseInstances("w1", {{"i1", T(40)}, {"i2", T(40)}}));
+    EXPECT_EQ(report.released, 1);
+    EXPECT_THAT(report.lost, ElementsAre("i2"));
+    EXPECT_FALSE(Must(store_->GetInstance("i2")).state.next_check_at);
+}
+
+// Workers claim and give back in batches at the same time: each instance is claimed once per
+// due time and every release lands.
+TEST_P(StoreConformance, ConcurrentClaimsAndBatchedReleasesLoseNothing) {
+    constexpr int kInstances = 200;
+    for (int n = 0; n < kInstances; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    std::mutex mutex;
+    std::multiset<std::string> claimed;
+    std::atomic<int> released{0}, lost{0}, failures{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 4; ++w) {
+        workers.emplace_back([&, w] {
+            const std::string owner = "w" + std::to_string(w);
+            for (int round = 0; round < 100; ++round) {
+                auto got = store_->ClaimDueInstances(owner, T(1), core::Seconds(60), 15);
+                if (!got) ++failures;
+                if (!got || got->empty()) break;
+                std::vector<InstanceRelease> batch;
+                {
+                    std::lock_guard lock(mutex);
+                    for (const auto& i : *got) {
+                        claimed.insert(i.id);
+                        batch.push_back({i.id, T(1000)});
+                    }
+                }
+                const auto report = store_->ReleaseInstances(owner, batch);
+                if (!report) {
+                    ADD_FAILURE() << report.error().ToString();
+                    ++failures;
+                    break;
+                }
+                released += report->released;
+                lost += static_cast<int>(report->lost.size());
+            }
+        });
+    }
+    for (auto& w : workers)
+        w.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kInstances));
+    EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), static_cast<std::size_t>(kInstances));
+    EXPECT_EQ(released.load(), kInstances);
+    EXPECT_EQ(lost.load(), 0);
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("late", T(999), core::Seconds(60), 1000)).empty());
+    EXPECT_EQ(Must(store_->ClaimDueInstances("late", T(1000), core::Seconds(60), 1000)).size(),
+              static_cast<std::size_t>(kInstances));
+}
+
 // --- attention and stats ----------------------------------------------------------------
 
 TEST_P(StoreConformance, AttentionListsFlaggedAndStuckInstancesWithTheirUser) {
@@ -1001,17 +1265,19 @@ TEST_P(StoreConformance, AttentionListsFlaggedAndStuckInstancesWithTheirUser) {
     for (const auto& i : {flagged, stuck, moving, fine})
         Must(store_->CreateInstance(i));
     AttentionQuery q;
-    q.now = T(1000);
-    q.stuck_after = core::Seconds(600);
-    const auto items = Must(store_->ListAttention(q));
+    q.now = T(1000);  // the default policy: 600 s per phase
+    const auto items = Must(ListAttention(*store_, q));
     ASSERT_EQ(items.size(), 2u);
     EXPECT_EQ(items[0].instance.id, "flagged");
     ASSERT_TRUE(items[0].user);
     EXPECT_EQ(items[0].user->email, "u1@example.com");
-    EXPECT_FALSE(items[0].stuck);
+    EXPECT_TRUE(items[0].verdict.flagged);
+    EXPECT_FALSE(items[0].verdict.stuck.stuck);
+    EXPECT_EQ(items[0].verdict.reason, "redeploys exhausted");
     EXPECT_EQ(items[1].instance.id, "stuck");
     EXPECT_FALSE(items[1].user);
-    EXPECT_TRUE(items[1].stuck);
+    EXPECT_TRUE(items[1].verdict.stuck.stuck);
+    EXPECT_EQ(items[1].verdict.idle_since, T(100));
 }
 
 TEST_P(StoreConformance, AttentionLeavesOutDeletedInstances) {
@@ -1021,13 +1287,99 @@ TEST_P(StoreConformance, AttentionLeavesOutDeletedInstances) {
     Must(store_->DeleteInstance("flagged", T(1)));
     AttentionQuery q;
     q.now = T(10000);
-    EXPECT_TRUE(Must(store_->ListAttention(q)).empty());
+    EXPECT_TRUE(Must(ListAttention(*store_, q)).empty());
+    EXPECT_TRUE(Must(store_->ListAttentionCandidates()).empty());
+}
+
+// A deployment that entered DEPLOYING recently is not stuck however old the instance is; a
+// log line is a sign of life; without either, the phase's deadline counts from the transition.
+TEST_P(StoreConformance, AttentionMeasuresStuckFromTheTimelineAndTheLogs) {
+    auto deploying = [&](const std::string& id, Timestamp entered) {
+        Must(store_->CreateInstance(MakeInstance(id, T(0))));
+        Transition t = MakeTransition(id, "dep-" + id, "BUILDING", T(0));
+        t.state.deployment_updated_at.reset();
+        Must(store_->ApplyTransition(t));
+        t = MakeTransition(id, "dep-" + id, "DEPLOYING", entered);
+        t.state.deployment_updated_at.reset();
+        Must(store_->ApplyTransition(t));
+    };
+    deploying("recent", T(500));
+    deploying("logging", T(100));
+    deploying("silent", T(100));
+    Must(store_->AppendLogs({MakeLog("logging", 900, LogKind::kDeploy, "dep-logging"),
+                             MakeLog("logging", 50, LogKind::kBuild, "dep-logging"),
+                             MakeLog("silent", 950, LogKind::kDeploy, "another-deployment")}));
+    AttentionQuery q;
+    q.now = T(1000);
+    auto items = Must(ListAttention(*store_, q));
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].instance.id, "silent");
+    EXPECT_EQ(items[0].verdict.stuck.phase, core::DeploymentStatus::kDeploying);
+    EXPECT_EQ(items[0].verdict.idle_since, T(100));
+    q.now = T(1501);
+    items = Must(ListAttention(*store_, q));
+    ASSERT_EQ(items.size(), 3u);
+    EXPECT_EQ(items[0].instance.id, "silent");
+    EXPECT_EQ(items[1].instance.id, "recent");
+    EXPECT_EQ(items[2].instance.id, "logging");
+    EXPECT_EQ(items[2].verdict.idle_since, T(900));
+    // The raw facts behind it.
+    const auto candidates = Must(store_->ListAttentionCandidates());
+    ASSERT_EQ(candidates.size(), 3u);
+    EXPECT_EQ(candidates[0].instance.id, "logging");
+    EXPECT_EQ(candidates[0].status_entered_at, T(100));
+    EXPECT_EQ(candidates[0].last_log_at, T(900));
+    EXPECT_FALSE(candidates[2].last_log_at);  // "silent": its only line is of another deployment
+}
+
+TEST_P(StoreConformance, AttentionFollowsThePolicyAndListsRailwayStallsApart) {
+    Instance approval = MakeInstance("approval", T(0));
+    approval.state.status = InstanceStatus::kInitializing;
+    approval.state.deployment_status = "NEEDS_APPROVAL";
+    Instance stalled = MakeInstance("stalled", T(0));
+    stalled.state.status = InstanceStatus::kDeploying;
+    stalled.state.deployment_status = "BUILDING";
+    Instance flagged = MakeInstance("flagged", T(3000));
+    flagged.state.status = InstanceStatus::kFailed;
+    flagged.state.needs_attention = true;
+    for (const auto& i : {approval, stalled, flagged})
+        Must(store_->CreateInstance(i));
+    AttentionQuery q;
+    q.now = T(4000);
+    auto items = Must(ListAttention(*store_, q));
+    ASSERT_EQ(items.size(), 2u);  // waiting for approval is what NEEDS_APPROVAL is for
+    EXPECT_EQ(items[0].instance.id, "stalled");
+    EXPECT_EQ(items[1].instance.id, "flagged");
+    q.stuck_policy.per_phase[core::DeploymentStatus::kNeedsApproval] = core::Seconds(3600);
+    q.stuck_policy.per_phase[core::DeploymentStatus::kBuilding] = core::Seconds(7200);
+    items = Must(ListAttention(*store_, q));
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0].instance.id, "approval");
+    EXPECT_EQ(items[1].instance.id, "flagged");
+    // During a Railway incident the stall is listed after what the user can act on.
+    q.stuck_policy = {};
+    q.platform_incident = true;
+    items = Must(ListAttention(*store_, q));
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0].instance.id, "flagged");
+    EXPECT_FALSE(items[0].verdict.platform_suspected);
+    EXPECT_EQ(items[1].instance.id, "stalled");
+    EXPECT_TRUE(items[1].verdict.platform_suspected);
+    // The limit applies to what the rule lists, not to the candidates.
+    q.limit = 1;
+    items = Must(ListAttention(*store_, q));
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].instance.id, "flagged");
+    q.limit = 0;
+    const auto bad = ListAttention(*store_, q);
+    ASSERT_FALSE(bad);
+    ExpectCode(bad.error(), ErrorCode::kInvalidArgument);
 }
 
 TEST_P(StoreConformance, StatsOfAnEmptyStoreAreZero) {
-    const Stats s = Must(store_->GetStats());
-    EXPECT_EQ(s.total_instances, 0);
-    EXPECT_EQ(s.deployments_seen, 0);
+    const core::FleetStats s = Must(GetFleetStats(*store_));
+    EXPECT_EQ(s.counts.total, 0u);
+    EXPECT_EQ(s.counts.deployments_seen, 0u);
     EXPECT_FALSE(s.avg_deployment_seconds);
     EXPECT_DOUBLE_EQ(s.error_rate, 0.0);
 }
@@ -1043,8 +1395,12 @@ TEST_P(StoreConformance, StatsCountInstancesAndDeploymentsFromEvents) {
     Must(store_->CreateInstance(failed));
     Must(store_->CreateInstance(pending));
     Must(store_->CreateInstance(MakeInstance("gone")));
-    Must(store_->DeleteInstance("gone", T(1)));
-    // d1: 100 s to SUCCESS; d2: 50 s to SUCCESS; d3 fails; d4 still building.
+    // d1: 100 s to SUCCESS; d2: 50 s to SUCCESS; d3 fails; d4 still building; d5 (of an
+    // instance deleted since) crashes after its SUCCESS: finished, failed and succeeded.
+    Must(store_->ApplyTransition(MakeTransition("gone", "d5", "DEPLOYING", T(0))));
+    Must(store_->ApplyTransition(MakeTransition("gone", "d5", "SUCCESS", T(30))));
+    Must(store_->ApplyTransition(MakeTransition("gone", "d5", "CRASHED", T(40))));
+    Must(store_->DeleteInstance("gone", T(41)));
     Must(store_->ApplyTransition(MakeTransition("run", "d1", "BUILDING", T(0))));
     Must(store_->ApplyTransition(MakeTransition("run", "d1", "SUCCESS", T(100))));
     Must(store_->ApplyTransition(MakeTransition("run", "d2", "BUILDING", T(200))));
@@ -1059,19 +1415,24 @@ TEST_P(StoreConformance, StatsCountInstancesAndDeploymentsFromEvents) {
     s.status = InstanceStatus::kFailed;
     s.needs_attention = true;
     Must(store_->SaveState("fail", s));
-    const Stats st = Must(store_->GetStats());
-    EXPECT_EQ(st.total_instances, 3);
-    EXPECT_EQ(st.running_instances, 1);
-    EXPECT_EQ(st.failed_instances, 1);
-    EXPECT_EQ(st.pending_instances, 1);
-    EXPECT_EQ(st.deleted_instances, 1);
-    EXPECT_EQ(st.attention_instances, 1);
-    EXPECT_EQ(st.deployments_seen, 4);
-    EXPECT_EQ(st.deployments_finished, 3);
-    EXPECT_EQ(st.deployments_failed, 1);
+    const core::FleetCounts c = Must(store_->CountFleet());
+    EXPECT_EQ(c.total, 3u);
+    EXPECT_EQ(c.running, 1u);
+    EXPECT_EQ(c.failed, 1u);
+    EXPECT_EQ(c.initializing, 0u);
+    EXPECT_EQ(c.deploying, 1u);  // "pend": its BUILDING transition set DEPLOYING
+    EXPECT_EQ(c.deleted, 1u);
+    EXPECT_EQ(c.flagged, 1u);
+    EXPECT_EQ(c.deployments_seen, 5u);
+    EXPECT_EQ(c.deployments_finished, 4u);
+    EXPECT_EQ(c.deployments_failed, 2u);
+    EXPECT_EQ(c.deployments_succeeded, 3u);
+    EXPECT_EQ(c.succeeded_time_total, core::Seconds(180));
+    const core::FleetStats st = Must(GetFleetStats(*store_));
+    EXPECT_EQ(st.pending, 1u);
     ASSERT_TRUE(st.avg_deployment_seconds);
-    EXPECT_DOUBLE_EQ(*st.avg_deployment_seconds, 75.0);
-    EXPECT_DOUBLE_EQ(st.error_rate, 1.0 / 3.0);
+    EXPECT_DOUBLE_EQ(*st.avg_deployment_seconds, 60.0);
+    EXPECT_DOUBLE_EQ(st.error_rate, 2.0 / 4.0);
 }
 
 // --- bad input --------------------------------------------------------------------------

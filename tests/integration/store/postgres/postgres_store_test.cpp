@@ -2,18 +2,28 @@
 // server has: several workers claiming with leases, a server that dies mid-test, and
 // `railwatch migrate` against PostgreSQL.
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "conformance/conformance.hpp"
+#include "store/sql/migrations.hpp"
+#include "store/text.hpp"
 #include "support/child_process.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/temp_dir.hpp"
 
 namespace railwatch::store::test {
 namespace {
@@ -239,12 +249,103 @@ TEST(PostgresOutage, MissingDatabaseSaysWhichOne) {
     EXPECT_THAT(r.error().message, HasSubstr("no_such_database"));
 }
 
+// --- the test cluster itself -----------------------------------------------------------
+
+bool AcceptsConnections(int port) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    return ok;
+}
+
+// A test binary killed by ctest's timeout (SIGKILL: no destructor runs) must not leave its
+// server running: the cluster's watchdog stops it and deletes its directory.
+TEST(PostgresTestCluster, ServerStopsWhenTheProcessThatStartedItIsKilled) {
+    railwatch::test::TempDir scratch;
+    const std::string info = scratch.File("cluster.txt");
+    auto child = railwatch::test::ChildProcess::Fork([&] {
+        auto started = PostgresCluster::Start();
+        if (!started) return 2;
+        {
+            std::ofstream out(info + ".tmp");
+            out << (*started)->port() << "\n" << (*started)->directory() << "\n";
+        }
+        std::filesystem::rename(info + ".tmp", info);
+        while (true)
+            pause();  // until killed
+    });
+    int port = 0;
+    std::string directory;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+    while (std::chrono::steady_clock::now() < deadline && port == 0) {
+        std::ifstream in(info);
+        if (!(in >> port >> directory)) port = 0;
+        if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_NE(port, 0) << "the child did not start its cluster";
+    ASSERT_TRUE(AcceptsConnections(port));
+    ASSERT_TRUE(std::filesystem::exists(directory));
+
+    child.Signal(SIGKILL);
+    EXPECT_TRUE(child.Wait(std::chrono::seconds(10)).signaled);
+    const auto stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < stop_deadline &&
+           (AcceptsConnections(port) || std::filesystem::exists(directory)))
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(AcceptsConnections(port)) << "the server outlived its test process";
+    EXPECT_FALSE(std::filesystem::exists(directory)) << directory << " was left behind";
+}
+
+// Migration 3 on a version-2 PostgreSQL database: log_first_seq is filled from the stored lines,
+// and the set-based append rotates from there.
+TEST(PostgresMigrate, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
+    ASSERT_NE(g_cluster, nullptr);
+    const std::string name = "v2_to_v3";
+    ASSERT_TRUE(g_cluster->CreateDatabase(name));
+    const auto run = [&](const std::string& sql) {
+        const auto r = g_cluster->Psql(sql, name);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? *r : std::string();
+    };
+    run(std::string(sql::Migrations(Backend::kPostgres)[0].sql));
+    run(std::string(sql::Migrations(Backend::kPostgres)[1].sql));
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT "
+        "NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0), (2, 'lease table, log_lines without "
+        "foreign key', 0)");
+    run("INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, created_at) VALUES "
+        "('i1', 's', 'e', 'RUNNING', 1, 7, 0), ('i2', 's', 'e', 'RUNNING', 1, 3, 0)");
+    for (int seq = 5; seq <= 7; ++seq) {
+        const std::string message = "line " + std::to_string(seq);
+        run("INSERT INTO log_lines VALUES ('i1', " + std::to_string(seq) + ", 'd1', 'deploy', " +
+            std::to_string(T(seq).time_since_epoch().count()) + ", 'info', '" + message + "', " +
+            std::to_string(MessageHash(message)) + ")");
+    }
+    auto store = Open(g_cluster->Url(name));
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 3);
+    EXPECT_EQ(run("SELECT string_agg(id || ' ' || log_first_seq, ',' ORDER BY id) FROM instances"), "i1 5,i2 4\n");
+    const auto r = store->AppendLogs({LogLine{"i1", "d1", LogKind::kDeploy, T(8), "info", "line 8"}}, 2);
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->rotated, 2);
+    const auto logs = store->RecentLogs("i1", 10, std::nullopt);
+    ASSERT_TRUE(logs);
+    ASSERT_EQ(logs->size(), 2u);
+    EXPECT_EQ(logs->front().message, "line 7");
+    EXPECT_EQ(logs->back().message, "line 8");
+}
+
 TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {
     const std::string url = FreshDatabase("cli");
     const auto first = railwatch::test::RunCommand({RAILWATCH_BINARY, "migrate", "--db", url});
     EXPECT_TRUE(first.status.Ok()) << first.output;
     EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 2: lease table, log_lines without foreign key"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 3: log rotation lower bound"));
     const auto second = railwatch::test::RunCommand({RAILWATCH_BINARY, "migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -74,8 +75,8 @@ TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
             out += q.getColumn(3).getString() + "\n";
         return out;
     };
-    const std::string rotate = plan("DELETE FROM log_lines WHERE instance_id = 'i' AND seq <= 10");
-    EXPECT_THAT(rotate, HasSubstr("SEARCH log_lines USING PRIMARY KEY (instance_id=? AND seq<?)"));
+    const std::string rotate = plan("DELETE FROM log_lines WHERE instance_id = 'i' AND seq >= 3 AND seq < 10");
+    EXPECT_THAT(rotate, HasSubstr("SEARCH log_lines USING PRIMARY KEY (instance_id=? AND seq>? AND seq<?)"));
     EXPECT_THAT(rotate, Not(HasSubstr("SCAN")));
     const std::string recent =
         plan("SELECT message FROM log_lines WHERE instance_id = 'i' ORDER BY seq DESC LIMIT 100");
@@ -109,7 +110,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 2);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 3);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -133,6 +134,59 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     ASSERT_TRUE(again) << again.error().ToString();
     EXPECT_EQ(again->inserted, 1);
     EXPECT_EQ(again->duplicates, 1);
+}
+
+// Migration 3 adds instances.log_first_seq, the lowest seq still stored, filled from the lines of
+// a version-2 database; rotation then starts there.
+TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
+    TempDir dir;
+    const std::string path = dir.File("v2.db");
+    const auto ns = [](Timestamp t) { return std::to_string(t.time_since_epoch().count()); };
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(std::string(sql::Migrations(Backend::kSqlite)[0].sql));
+        db.exec(std::string(sql::Migrations(Backend::kSqlite)[1].sql));
+        db.exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+            "BIGINT NOT NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0), "
+            "(2, 'lease table, log_lines without foreign key', 0)");
+        // i1 stored 7 lines and rotation kept the newest 3; i2's lines were all deleted.
+        db.exec(
+            "INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, created_at) VALUES "
+            "('i1', 's', 'e', 'RUNNING', 1, 7, 0), ('i2', 's', 'e', 'RUNNING', 1, 3, 0), "
+            "('i3', 's', 'e', 'RUNNING', 1, 0, 0)");
+        for (int seq = 5; seq <= 7; ++seq) {
+            const std::string message = "line " + std::to_string(seq);
+            db.exec("INSERT INTO log_lines VALUES ('i1', " + std::to_string(seq) + ", 'd1', 'deploy', " + ns(T(seq)) +
+                    ", 'info', '" + message + "', " + std::to_string(MessageHash(message)) + ")");
+        }
+    }
+    auto opened = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 3);
+    {
+        SQLite::Database db(path, SQLite::OPEN_READONLY);
+        SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
+        std::vector<std::string> got;
+        while (q.executeStep())
+            got.push_back(q.getColumn(0).getString() + " " + q.getColumn(1).getString() + " " +
+                          q.getColumn(2).getString());
+        EXPECT_THAT(got, ::testing::ElementsAre("i1 7 5", "i2 3 4", "i3 0 1"));
+    }
+    // Appending keeps the newest max_logs, the pre-migration lines included.
+    const auto r = store->AppendLogs({LogLine{"i1", "d1", LogKind::kDeploy, T(8), "info", "line 8"}}, 2);
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->rotated, 2);
+    const auto logs = store->RecentLogs("i1", 10, std::nullopt);
+    ASSERT_TRUE(logs);
+    ASSERT_EQ(logs->size(), 2u);
+    EXPECT_EQ(logs->front().message, "line 7");
+    EXPECT_EQ(logs->back().message, "line 8");
+    const auto fresh = store->AppendLogs({LogLine{"i2", "d1", LogKind::kDeploy, T(9), "info", "again"}}, 2);
+    ASSERT_TRUE(fresh) << fresh.error().ToString();
+    EXPECT_EQ(fresh->rotated, 0);
+    EXPECT_EQ(store->RecentLogs("i2", 10, std::nullopt)->size(), 1u);
 }
 
 TEST(SqliteStore, UnopenableFileIsAClearIoError) {
@@ -290,6 +344,139 @@ TEST(SqliteCrashSafety, SigkilledWriterLeavesOnlyWholeTransitions) {
     }
 }
 
+// --- a full disk ------------------------------------------------------------------------
+
+// Writers hit SQLITE_FULL in a database capped at a few pages (max_page_count: a small "disk").
+// SQLite then rolls back the writer's WHOLE group-commit transaction, not only the failing
+// request's savepoint. Afterwards the file must agree with every answer: each caller told ok has
+// its rows, no caller told failed has any; the file is intact; and the store works again once
+// space is freed.
+TEST(SqliteDiskFull, EveryAnswerMatchesTheFileWhenTheDiskFills) {
+    TempDir dir;
+    const std::string path = dir.File("full.db");
+    const std::string url = "sqlite:" + path;
+    {
+        auto store = OpenStore(url);
+        ASSERT_TRUE(store) << store.error().ToString();
+        Instance i;
+        i.id = "i1";
+        i.service_id = "svc";
+        i.environment_id = "env";
+        i.created_at = T(0);
+        ASSERT_TRUE((*store)->CreateInstance(i));
+    }
+    std::int64_t pages = 0;
+    {
+        SQLite::Database db(path, SQLite::OPEN_READONLY);
+        pages = db.execAndGet("PRAGMA page_count").getInt64();
+    }
+    StoreOptions options;
+    options.sqlite_max_pages = pages + 40;  // room for ~100 of the rows below
+    auto opened = OpenStore(url, options);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+
+    // Half the writers record health checks (one insert), half apply transitions (an event, an
+    // instance update and an outbox row: several statements). Each request carries a unique
+    // marker; a writer stops after 5 failures in a row.
+    constexpr int kWriters = 8;
+    const std::string padding(1500, 'x');
+    std::mutex mutex;
+    std::set<std::string> told_ok, told_failed;
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWriters; ++w) {
+        threads.emplace_back([&, w] {
+            int failures_in_a_row = 0;
+            for (int n = 0; n < 2000 && failures_in_a_row < 5; ++n) {
+                const std::string marker = "w" + std::to_string(w) + "-" + std::to_string(n);
+                util::Result<void> r;
+                if (w % 2 == 0) {
+                    HealthCheck h;
+                    h.instance_id = "i1";
+                    h.at = T(n);
+                    h.error = marker + " " + padding;
+                    const auto id = store->RecordHealthCheck(h);
+                    r = id ? util::Ok() : util::Result<void>(tl::unexpected(id.error()));
+                } else {
+                    Transition t;
+                    t.instance_id = "i1";
+                    t.deployment_id = "d1";
+                    t.to_status = marker;
+                    t.at = T(n);
+                    t.outbox.push_back(OutboxMessage{"o-" + marker, "webhook", marker, padding, T(n), std::nullopt});
+                    const auto applied = store->ApplyTransition(t);
+                    r = applied ? util::Ok() : util::Result<void>(tl::unexpected(applied.error()));
+                }
+                std::lock_guard lock(mutex);
+                if (r) {
+                    told_ok.insert(marker);
+                    failures_in_a_row = 0;
+                } else {
+                    EXPECT_EQ(r.error().code, util::ErrorCode::kIo) << r.error().ToString();
+                    told_failed.insert(marker);
+                    ++failures_in_a_row;
+                }
+            }
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    ASSERT_FALSE(told_failed.empty()) << "the database never filled up";
+    ASSERT_FALSE(told_ok.empty());
+
+    // What the file holds, read by a connection of its own.
+    auto check_file = [&] {
+        SQLite::Database db(path, SQLite::OPEN_READONLY);
+        EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
+        std::set<std::string> health, events, outbox;
+        SQLite::Statement h(db, "SELECT substr(error, 1, instr(error, ' ') - 1) FROM health_checks");
+        while (h.executeStep())
+            health.insert(h.getColumn(0).getString());
+        SQLite::Statement e(db, "SELECT to_status FROM deployment_events");
+        while (e.executeStep())
+            events.insert(e.getColumn(0).getString());
+        SQLite::Statement o(db, "SELECT dedup_key FROM outbox");
+        while (o.executeStep())
+            outbox.insert(o.getColumn(0).getString());
+        EXPECT_EQ(events, outbox) << "a transition was stored in part";
+        std::set<std::string> stored = health;
+        stored.insert(events.begin(), events.end());
+        for (const auto& marker : told_ok)
+            EXPECT_TRUE(stored.contains(marker)) << marker << " was acknowledged but is not in the file";
+        for (const auto& marker : told_failed)
+            EXPECT_FALSE(stored.contains(marker)) << marker << " was reported failed but is in the file";
+        return stored.size();
+    };
+    EXPECT_EQ(check_file(), told_ok.size());
+
+    // Free space (another connection deletes the health checks: their pages go to the free list)
+    // and the same store writes again.
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec("DELETE FROM health_checks");
+    }
+    HealthCheck after;
+    after.instance_id = "i1";
+    after.at = T(5000);
+    after.error = "after " + padding;
+    const auto again = store->RecordHealthCheck(after);
+    ASSERT_TRUE(again) << again.error().ToString();
+    Transition t;
+    t.instance_id = "i1";
+    t.deployment_id = "d2";
+    t.to_status = "SUCCESS";
+    t.at = T(5000);
+    ASSERT_TRUE(store->ApplyTransition(t));
+    store.reset();
+    // Reopened without the cap, it keeps working and the file is intact.
+    auto reopened = OpenStore(url);
+    ASSERT_TRUE(reopened) << reopened.error().ToString();
+    EXPECT_EQ((*reopened)->RecentHealthChecks("i1", 10)->size(), 1u);
+    EXPECT_TRUE((*reopened)->AppendLogs({LogLine{"i1", "d2", LogKind::kDeploy, T(5001), "info", "fine"}}));
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
+}
+
 // --- railwatch migrate ------------------------------------------------------------------
 
 railwatch::test::CommandResult Railwatch(const std::vector<std::string>& args, const std::string& env_db = "",
@@ -311,7 +498,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_TRUE(first.status.Ok()) << first.output;
     EXPECT_THAT(first.output, HasSubstr("applied migration 1: initial schema"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 2: lease table, log_lines without foreign key"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 2"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 3: log rotation lower bound"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 3"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));

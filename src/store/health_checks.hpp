@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/model.hpp"
+#include "util/result.hpp"
+
+namespace railwatch::store {
+
+/// Health probe results and the uptime rolled up from them.
+///
+/// Thread-safety: every method from any thread and process at once. Errors: kInvalidArgument for
+/// bad input before anything is written; kNotFound for an unknown instance; kUnavailable / kIo
+/// when the database cannot be reached. A failed call changes nothing.
+class HealthChecks {
+  public:
+    virtual ~HealthChecks() = default;
+
+    /// Stores one probe result and returns its row id. Not idempotent: each call adds a row.
+    virtual util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) = 0;
+    /// The newest `limit` checks, newest first.
+    virtual util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) = 0;
+    /// Checks at or after `since`.
+    virtual util::Result<UptimeSummary> Uptime(const std::string& instance_id, Timestamp since) = 0;
+};
+
+}  // namespace railwatch::store

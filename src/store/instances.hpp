@@ -1,0 +1,44 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/model.hpp"
+#include "util/result.hpp"
+
+namespace railwatch::store {
+
+/// The monitored deployments themselves: add, read, list, change settings and state, delete.
+/// The schedule's leases are Schedule's; status changes with history are Timeline's.
+///
+/// Thread-safety: every method from any thread (and process) at once; each call is one
+/// transaction. Errors: kInvalidArgument for bad input (text, ranges, a foreign cursor) before
+/// anything is written; kNotFound for an unknown id; kConflict as stated; kUnavailable / kIo when
+/// the database cannot be reached. A failed call changes nothing.
+class Instances {
+  public:
+    virtual ~Instances() = default;
+
+    /// Inserts a new instance (lease fields are ignored). Not idempotent: kConflict when the id
+    /// exists; kNotFound when user_id names no user.
+    virtual util::Result<void> CreateInstance(const Instance& instance) = 0;
+    virtual util::Result<Instance> GetInstance(const std::string& id) = 0;
+    /// Instances (deleted ones included) currently following `deployment_id`, oldest first.
+    virtual util::Result<std::vector<Instance>> FindInstancesByDeployment(const std::string& deployment_id) = 0;
+    /// One page, newest first; pass next_cursor back for the next page.
+    virtual util::Result<InstancePage> ListInstances(const InstanceQuery& query) = 0;
+    /// Writes the deployment-state columns without recording a transition (progress, health,
+    /// next_check_at updates). Idempotent (last write wins).
+    virtual util::Result<void> SaveState(const std::string& id, const InstanceState& state) = 0;
+    /// Turns monitoring on (scheduling the next check at `next_check_at`) or off (clearing it
+    /// and any lease). `check_interval_s` must be ≥ 1 when given. Idempotent. kConflict for a
+    /// deleted instance.
+    virtual util::Result<void> SetMonitoring(const std::string& id, bool enabled, std::optional<int> check_interval_s,
+                                             Timestamp next_check_at) = 0;
+    /// Stops monitoring and marks the instance DELETED at `at`; it stays for history.
+    /// Idempotent: a second call keeps the first time.
+    virtual util::Result<void> DeleteInstance(const std::string& id, Timestamp at) = 0;
+};
+
+}  // namespace railwatch::store

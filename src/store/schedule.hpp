@@ -1,0 +1,47 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/model.hpp"
+#include "util/result.hpp"
+
+namespace railwatch::store {
+
+/// The check schedule: which instances are due, and who is checking them (leases). Several
+/// workers (threads or processes sharing PostgreSQL) claim from one schedule; docs/STORE.md
+/// ("Scale-out") has the statements.
+///
+/// Thread-safety: every method from any thread and process at once. A claimed instance belongs
+/// to its claimer until it releases it or the lease expires; then any worker may claim it again.
+/// Errors: kInvalidArgument for a bad owner, limit or lease before anything is written; kConflict
+/// for a single release whose lease is lost; kUnavailable / kIo when the database cannot be
+/// reached. A failed call changes nothing.
+class Schedule {
+  public:
+    virtual ~Schedule() = default;
+
+    /// Claims up to `limit` monitored, not deleted instances with next_check_at ≤ now and no
+    /// live lease, earliest due first; sets lease (owner, now + lease). Concurrent callers
+    /// never get the same instance while its lease lives. Not idempotent (a second call gets
+    /// the next due ones).
+    virtual util::Result<std::vector<Instance>> ClaimDueInstances(const std::string& owner, Timestamp now,
+                                                                  Duration lease, int limit) = 0;
+    /// Gives one claimed instance back with its next check time (ignored, stored as null, when
+    /// monitoring is off or the instance is deleted). kConflict when `owner` does not hold the
+    /// lease any more (it expired and another worker may have claimed it): drop the result;
+    /// kNotFound for an unknown id.
+    virtual util::Result<void> ReleaseInstance(const std::string& id, const std::string& owner,
+                                               std::optional<Timestamp> next_check_at) = 0;
+    /// Gives many claimed instances back in ONE transaction (the engine's cheap path: checks
+    /// that change nothing cost no transaction of their own). Each row is lease-checked on its
+    /// own: those `owner` holds are released with their next_check_at, the others (lease lost,
+    /// unknown id) are left unchanged and listed in ReleaseReport::lost; that is not an error.
+    /// kInvalidArgument for a bad owner, a bad or repeated id (nothing is released then).
+    /// Releasing an instance that is already released reports it lost: not idempotent.
+    virtual util::Result<ReleaseReport> ReleaseInstances(const std::string& owner,
+                                                         const std::vector<InstanceRelease>& releases) = 0;
+};
+
+}  // namespace railwatch::store

@@ -1,0 +1,46 @@
+// HealthChecks: probe results and uptime.
+
+#include "store/sql/checks.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
+
+namespace railwatch::store::sql {
+
+using util::Result;
+
+Result<std::int64_t> SqlStore::RecordHealthCheck(const HealthCheck& h) {
+    Checker c;
+    c.Id("instance_id", h.instance_id);
+    c.OptText("health check error", h.error);
+    if (!c.result()) return tl::unexpected(c.result().error());
+    std::int64_t id = 0;
+    auto r = driver_->Write([&](Tx& tx) {
+        RequireInstance(tx, h.instance_id);
+        const auto rows = tx.Exec(Stmt::kInsertHealth, {std::string_view(h.instance_id), Ns(h.at), Bool(h.ok),
+                                                        OptInt(h.http_status), OptInt(h.latency_ms), OptText(h.error)})
+                              .rows;
+        id = rows.at(0).Int(0);
+    });
+    if (!r) return tl::unexpected(r.error());
+    return id;
+}
+
+Result<std::vector<HealthCheck>> SqlStore::RecentHealthChecks(const std::string& instance_id, int limit) {
+    return ReadPerInstance<HealthCheck>(*driver_, Stmt::kRecentHealth, instance_id, limit, RowToHealth);
+}
+
+Result<UptimeSummary> SqlStore::Uptime(const std::string& instance_id, Timestamp since) {
+    UptimeSummary out;
+    auto r = driver_->Read([&](Tx& tx) {
+        const auto rows = tx.Exec(Stmt::kUptime, {std::string_view(instance_id), Ns(since)}).rows;
+        const auto& row = rows.at(0);
+        out.checks = static_cast<int>(row.Int(0));
+        out.ok = static_cast<int>(row.Int(1));
+        out.last_checked_at = row.OptTime(2);
+        out.last_failure_at = row.OptTime(3);
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
+}
+
+}  // namespace railwatch::store::sql

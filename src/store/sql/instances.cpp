@@ -1,0 +1,129 @@
+// Instances: create, read, list, state, monitoring settings, delete.
+
+#include <fmt/format.h>
+
+#include "store/sql/checks.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
+#include "store/text.hpp"
+
+namespace railwatch::store::sql {
+
+using util::ErrorCode;
+using util::Result;
+
+Result<void> SqlStore::CreateInstance(const Instance& i) {
+    Checker c;
+    c.Id("instance id", i.id);
+    c.OptId("user_id", i.user_id);
+    c.OptText("project_name", i.project_name);
+    c.OptId("project_id", i.project_id);
+    c.Id("service_id", i.service_id);
+    c.Id("environment_id", i.environment_id);
+    c.That(i.check_interval_s >= 1,
+           fmt::format("check_interval_s {} is out of range: use 1 or more", i.check_interval_s));
+    CheckState(c, i.state);
+    if (!c.result()) return c.result();
+    const auto params = InstanceParams(i);
+    return driver_->Write([&](Tx& tx) {
+        if (i.user_id && tx.Exec(Stmt::kUserExists, {std::string_view(*i.user_id)}).rows.empty()) {
+            ThrowNotFound("user", *i.user_id);
+        }
+        if (tx.Exec(Stmt::kInsertInstance, params).affected == 0) {
+            throw DbError(ErrorCode::kConflict, fmt::format("an instance with id \"{}\" exists already", i.id));
+        }
+    });
+}
+
+Result<Instance> SqlStore::GetInstance(const std::string& id) {
+    std::optional<Instance> out;
+    auto r = driver_->Read([&](Tx& tx) {
+        const auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(id)}).rows;
+        if (rows.empty()) ThrowNotFound("instance", id);
+        out = RowToInstance(rows.front());
+    });
+    if (!r) return tl::unexpected(r.error());
+    return std::move(*out);
+}
+
+Result<std::vector<Instance>> SqlStore::FindInstancesByDeployment(const std::string& deployment_id) {
+    std::vector<Instance> out;
+    auto r = driver_->Read([&](Tx& tx) {
+        out.clear();
+        for (const auto& row : tx.Exec(Stmt::kInstancesByDeployment, {std::string_view(deployment_id)}).rows)
+            out.push_back(RowToInstance(row));
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
+}
+
+Result<InstancePage> SqlStore::ListInstances(const InstanceQuery& q) {
+    Checker c;
+    c.Limit(q.limit);
+    if (!c.result()) return tl::unexpected(c.result().error());
+    std::optional<InstanceCursor> cursor;
+    if (!q.cursor.empty()) {
+        auto decoded = DecodeInstanceCursor(q.cursor);
+        if (!decoded) return tl::unexpected(decoded.error());
+        cursor = std::move(*decoded);
+    }
+    InstancePage page;
+    auto r = driver_->Read([&](Tx& tx) {
+        page.items.clear();
+        const std::array<Param, 5> p = {
+            q.status ? Param(core::ToString(*q.status)) : Param(std::monostate{}),
+            q.needs_attention ? Bool(*q.needs_attention) : Param(std::monostate{}),
+            cursor ? Param(Ns(cursor->created_at)) : Param(std::monostate{}),
+            cursor ? Param(std::string_view(cursor->id)) : Param(std::monostate{}),
+            static_cast<std::int64_t>(q.limit + 1),
+        };
+        for (const auto& row : tx.Exec(Stmt::kListInstances, p).rows)
+            page.items.push_back(RowToInstance(row));
+    });
+    if (!r) return tl::unexpected(r.error());
+    if (page.items.size() > static_cast<std::size_t>(q.limit)) {
+        page.items.resize(static_cast<std::size_t>(q.limit));
+        const auto& last = page.items.back();
+        page.next_cursor = EncodeInstanceCursor(last.created_at, last.id);
+    }
+    return page;
+}
+
+Result<void> SqlStore::SaveState(const std::string& id, const InstanceState& state) {
+    Checker c;
+    CheckState(c, state);
+    if (!c.result()) return c.result();
+    const auto params = StateParams(id, state, state.deployment_id);
+    return driver_->Write([&](Tx& tx) {
+        if (tx.Exec(Stmt::kUpdateState, params).affected == 0) ThrowNotFound("instance", id);
+    });
+}
+
+Result<void> SqlStore::SetMonitoring(const std::string& id, bool enabled, std::optional<int> interval_s,
+                                     Timestamp next_check_at) {
+    Checker c;
+    c.That(!interval_s || *interval_s >= 1,
+           fmt::format("check interval {} s is out of range: use 1 or more", interval_s.value_or(0)));
+    if (!c.result()) return c.result();
+    return driver_->Write([&](Tx& tx) {
+        const auto r =
+            tx.Exec(Stmt::kSetMonitoring, {std::string_view(id), Bool(enabled), OptInt(interval_s), Ns(next_check_at)});
+        if (r.affected == 0) {
+            RequireInstance(tx, id);
+            throw DbError(ErrorCode::kConflict,
+                          fmt::format("instance \"{}\" is deleted: add it again to monitor it", id));
+        }
+        tx.Exec(Stmt::kDropLease, {std::string_view(id)});
+    });
+}
+
+Result<void> SqlStore::DeleteInstance(const std::string& id, Timestamp at) {
+    return driver_->Write([&](Tx& tx) {
+        if (tx.Exec(Stmt::kDeleteInstance, {std::string_view(id), Ns(at)}).affected == 0) {
+            ThrowNotFound("instance", id);
+        }
+        tx.Exec(Stmt::kDropLease, {std::string_view(id)});
+    });
+}
+
+}  // namespace railwatch::store::sql

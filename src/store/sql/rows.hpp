@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/model.hpp"
+#include "store/sql/checks.hpp"
+#include "store/sql/database.hpp"
+#include "util/result.hpp"
+
+/// Mapping between records and statement parameters / result rows, shared by every role of the
+/// SQL store, and the few helpers several roles run inside their transactions. Internal to
+/// src/store.
+namespace railwatch::store::sql {
+
+/// Nanoseconds since the epoch: how every time is stored.
+std::int64_t Ns(Timestamp t);
+Param OptNs(const std::optional<Timestamp>& t);
+/// Borrows the text: `s` must outlive the statement.
+Param OptText(const std::optional<std::string>& s);
+Param OptInt(const std::optional<int>& v);
+/// 0 / 1.
+Param Bool(bool b);
+
+/// The 16 parameters of Stmt::kUpdateState: $1 = id, $2.. = the state, with `deployment_id`
+/// in place of the state's own. Borrows the strings.
+std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
+                               const std::optional<std::string>& deployment_id);
+/// The 25 parameters of Stmt::kInsertInstance. Borrows the strings.
+std::vector<Param> InstanceParams(const Instance& i);
+
+/// An instance row (kInstanceColumns columns from `o`, statements.hpp). Throws DbError for a
+/// status railwatch does not know.
+Instance RowToInstance(const Row& r, std::size_t o = 0);
+/// A user row (5 columns from `o`).
+User RowToUser(const Row& r, std::size_t o = 0);
+TimelineEvent RowToEvent(const Row& r);
+OutboxRow RowToOutbox(const Row& r);
+Notification RowToNotification(const Row& r);
+HealthCheck RowToHealth(const Row& r);
+LogLine RowToLogLine(const Row& r);
+
+/// Throws DbError(kNotFound) naming what and which id.
+[[noreturn]] void ThrowNotFound(std::string_view what, std::string_view id);
+/// Throws DbError(kNotFound) unless the instance exists (deleted ones count).
+void RequireInstance(Tx& tx, const std::string& id);
+/// Inserts an outbox row unless its dedup_key (or id) exists; true when it was new.
+bool InsertOutbox(Tx& tx, const OutboxMessage& m);
+
+/// Builds a PostgreSQL array literal (`{"a","b"}`, `{1,NULL}`) to bind as one text parameter
+/// cast to an array type (`$1::text[]`): how the set-based statements receive a whole batch in
+/// one round trip. Not thread-safe.
+class PgArray {
+  public:
+    void Add(std::string_view text);
+    void Add(std::int64_t value);
+    void AddNull();
+    /// The literal; the builder is empty again afterwards.
+    std::string Take();
+
+  private:
+    void Separator();
+    std::string text_ = "{";
+};
+
+/// Reads up to `limit` rows of one instance with `stmt` (parameters: instance id, limit) and
+/// maps each with `to_record`. kInvalidArgument for a limit outside 1..kMaxLimit.
+template <typename Record, typename Map>
+util::Result<std::vector<Record>> ReadPerInstance(Driver& driver, Stmt stmt, const std::string& instance_id, int limit,
+                                                  Map to_record) {
+    Checker c;
+    c.Limit(limit);
+    if (!c.result()) return tl::unexpected(c.result().error());
+    std::vector<Record> out;
+    auto r = driver.Read([&](Tx& tx) {
+        out.clear();
+        for (const auto& row : tx.Exec(stmt, {std::string_view(instance_id), static_cast<std::int64_t>(limit)}).rows)
+            out.push_back(to_record(row));
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
+}
+
+}  // namespace railwatch::store::sql

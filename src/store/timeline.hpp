@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/model.hpp"
+#include "util/result.hpp"
+
+namespace railwatch::store {
+
+/// The deployment timeline: status transitions, each recorded with the instance's new state and
+/// the notifications it causes, atomically.
+///
+/// Thread-safety: every method from any thread and process at once. Errors: kInvalidArgument for
+/// bad input (nothing is written); kNotFound for an unknown instance; kUnavailable / kIo when the
+/// database cannot be reached (a PostgreSQL connection lost during COMMIT says the outcome is
+/// unknown: replaying the transition is safe). A failed call changes nothing.
+class Timeline {
+  public:
+    virtual ~Timeline() = default;
+
+    /// Records the event, updates the instance's state and enqueues the outbox rows in one
+    /// transaction. Idempotent: a transition with the same (instance, deployment, to_status, at)
+    /// as a recorded one changes nothing and returns applied = false with the earlier event id.
+    virtual util::Result<TransitionResult> ApplyTransition(const Transition& transition) = 0;
+    /// The instance's timeline, oldest first, at most `limit` (1..10000; the newest are kept).
+    virtual util::Result<std::vector<TimelineEvent>> ListEvents(const std::string& instance_id, int limit) = 0;
+};
+
+}  // namespace railwatch::store
