@@ -13,8 +13,8 @@ packages=(
   libpq-dev libpqxx-dev postgresql-15
   libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # test tooling: SMTP server, Node.js for the schema check
-  python3 python3-aiosmtpd nodejs
+  # test tooling: SMTP server, Node.js for the schema check and the browser tests, the browser
+  python3 python3-aiosmtpd nodejs chromium
 )
 
 missing=()
