@@ -214,6 +214,24 @@ for (const vp of VIEWPORTS) {
       assert.deepEqual(errors, []);
     });
 
+    test('the keyboard reaches the skip link, the filters and an instance, and opens it', async () => {
+      await page.goto(base + '/');
+      await page.locator('.fleet-table tbody tr[data-id]').first().waitFor({ timeout: WAIT });
+      await page.keyboard.press('Tab');
+      assert.ok(await page.evaluate(() => document.activeElement.matches('a.skip')), 'the first Tab lands on the skip link');
+      let sawFilter = false;
+      for (let i = 0; i < 80 && !(await page.evaluate(() => document.activeElement.matches('a.name'))); i++) {
+        await page.keyboard.press('Tab');
+        sawFilter ||= await page.evaluate(() => document.activeElement.matches('.facets summary, .facet input'));
+      }
+      assert.ok(sawFilter, 'the filters are in the tab order');
+      assert.ok(await page.evaluate(() => document.activeElement.matches('a.name')), 'an instance link is reachable with Tab');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/instances\/[^/]+$/, { timeout: WAIT });
+      await page.locator('.inst-head h1').waitFor({ timeout: WAIT });
+      assert.deepEqual(errors, []);
+    });
+
     test('attention, stats and notifications pages render from the API', async () => {
       await page.goto(base + '/attention');
       await page.locator('.page.attention h2').first().waitFor({ timeout: WAIT });
