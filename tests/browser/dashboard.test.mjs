@@ -103,6 +103,11 @@ async function openPage(width, height, colorScheme = 'light') {
   await page.emulateMedia({ colorScheme });
   const errors = [];
   page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
+  // The API gets no empty parameters (`status=`): a server may rightly reject them.
+  page.on('request', (r) => {
+    const url = r.url();
+    if (url.includes('/api/v1/') && /[?&][^=&]+=(&|$)/.test(url)) errors.push('empty query parameter: ' + url);
+  });
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push('console: ' + m.text());
   });

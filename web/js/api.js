@@ -120,7 +120,7 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
 export function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || v === null || v === '' || v === false) continue;
+    if (v === undefined || v === null || v === '' || v === false || (Array.isArray(v) && !v.length)) continue;
     q.set(k, Array.isArray(v) ? v.join(',') : String(v));
   }
   const s = q.toString();
