@@ -6,17 +6,27 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 SOURCES     = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools clean
+.PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools browser-test clean
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
 
-# Node.js test tooling (graphql-js for the schema check), pinned by package-lock.json.
+# Node.js test tooling, pinned by package-lock.json: graphql-js for the schema check,
+# playwright-core for the browser tests (it drives Debian's chromium; no browser is downloaded).
+# The dashboard's own npm packages (uPlot) are installed by CMake at configure time.
 tools: deps
 	@if [ ! -d tools/graphql-validate/node_modules/graphql ]; then \
 		npm ci --prefix tools/graphql-validate --no-audit --no-fund --loglevel=error; fi
+	@if [ ! -d tests/browser/node_modules/playwright-core ]; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; fi
+
+# The dashboard in Chromium at desktop and phone widths; screenshots in $(BUILD)/browser/.
+# RAILWATCH_URL=http://HOST:PORT (and RAILWATCH_API_TOKEN, RAILWATCH_SIM_URL) test a running
+# server; without it a stand-in API serves the page (docs/DASHBOARD.md).
+browser-test: tools
+	@cd tests/browser && SCREENSHOT_DIR=$(CURDIR)/$(BUILD)/browser node --test --test-concurrency=1 dashboard.test.mjs
 
 configure: deps
 	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_ARGS) >/dev/null

@@ -13,9 +13,9 @@ packages=(
   libpq-dev libpqxx-dev postgresql-15
   libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # test tooling: SMTP server, Node.js for the schema check, openssl (throw-away test CA),
-  # promtool (in `prometheus`) to check /metrics
-  python3 python3-aiosmtpd nodejs openssl prometheus
+  # test tooling: SMTP server, Node.js for the schema check and the browser tests, openssl
+  # (throw-away test CA), promtool (in `prometheus`) to check /metrics, the browser
+  python3 python3-aiosmtpd nodejs openssl prometheus chromium
 )
 
 missing=()
