@@ -165,8 +165,9 @@ std::vector<std::string_view> StoreUrlPasswords(std::string_view url) {
 // --- checks ---------------------------------------------------------------------------------
 
 std::optional<std::string> CheckHttpUrl(std::string_view url) {
-    if (railway::ValidateApiUrl(url)) return std::nullopt;
-    return fmt::format("{} is not an http(s) URL", Quote(url));
+    auto valid = railway::ValidateApiUrl(url);
+    if (valid) return std::nullopt;
+    return valid.error().message;  // says why: not http(s), or plain http off this machine
 }
 
 std::optional<std::string> CheckStoreUrl(std::string_view url) {
@@ -335,7 +336,7 @@ KeySpec ListKey(std::string_view name, Field field, std::string allowed, TextChe
 std::vector<KeySpec> BuildKeys() {
     constexpr long long kDay = 86400;
     constexpr long long kWeek = 7 * kDay;
-    const std::string url_allowed = "an http:// or https:// URL";
+    const std::string url_allowed = "an https:// URL (http:// only to 127.0.0.1, ::1 or localhost)";
     const std::string env_allowed = "a variable name, or empty";
     std::vector<KeySpec> k;
     // [railway]

@@ -254,7 +254,7 @@ TEST(Config, SecretsInTheFileAreRejectedWithWhereToPutThem) {
 TEST(Config, FlagsBeatEnvironmentBeatsFileBeatsDefaults) {
     const std::string file =
         "[store]\nurl = \"sqlite:file.db\"\n[server]\nlisten = \"127.0.0.1:1111\"\n"
-        "[railway]\napi_url = \"http://file.example/graphql/v2\"\n";
+        "[railway]\napi_url = \"https://file.example/graphql/v2\"\n";
     // File only.
     LoadedConfig loaded = Valid(LoadConfigText(file, "cfg.toml"));
     EXPECT_EQ(loaded.config.store.url, "sqlite:file.db");
@@ -263,18 +263,18 @@ TEST(Config, FlagsBeatEnvironmentBeatsFileBeatsDefaults) {
     ConfigSources sources;
     sources.env = Env({{"RAILWATCH_DB", "sqlite:env.db"},
                        {"RAILWATCH_LISTEN", "127.0.0.1:2222"},
-                       {"RAILWAY_API_URL", "http://env.example/graphql/v2"}});
+                       {"RAILWAY_API_URL", "https://env.example/graphql/v2"}});
     loaded = Valid(LoadConfigText(file, "cfg.toml", sources));
     EXPECT_EQ(loaded.config.store.url, "sqlite:env.db");
     EXPECT_EQ(loaded.config.server.listen, "127.0.0.1:2222");
-    EXPECT_EQ(loaded.config.railway.api_url, "http://env.example/graphql/v2");
+    EXPECT_EQ(loaded.config.railway.api_url, "https://env.example/graphql/v2");
     EXPECT_EQ(loaded.SourceOf("store.url").Describe(), "env RAILWATCH_DB");
     // Flags beat the environment.
-    sources.flags = {{"--db", "sqlite:flag.db"}, {"--listen", "127.0.0.1:3333"}, {"--railway-url", "http://flag/x"}};
+    sources.flags = {{"--db", "sqlite:flag.db"}, {"--listen", "127.0.0.1:3333"}, {"--railway-url", "https://flag/x"}};
     loaded = Valid(LoadConfigText(file, "cfg.toml", sources));
     EXPECT_EQ(loaded.config.store.url, "sqlite:flag.db");
     EXPECT_EQ(loaded.config.server.listen, "127.0.0.1:3333");
-    EXPECT_EQ(loaded.config.railway.api_url, "http://flag/x");
+    EXPECT_EQ(loaded.config.railway.api_url, "https://flag/x");
     EXPECT_EQ(loaded.SourceOf("server.listen").Describe(), "flag --listen");
     // An empty variable counts as unset.
     sources.flags.clear();
@@ -374,6 +374,16 @@ TEST(Config, MaxDelayBelowBaseDelayIsAnErrorAtItsLine) {
     EXPECT_EQ(problems[0].key, "retry.max_delay_ms");
     EXPECT_EQ(problems[0].origin, "cfg.toml:3");
     EXPECT_THAT(problems[0].message, HasSubstr("less than retry.base_delay_ms (5000)"));
+}
+
+TEST(Config, APlainHttpRailwayUrlIsAllowedOnlyToThisMachine) {
+    EXPECT_TRUE(LoadConfigText("[railway]\napi_url = \"http://127.0.0.1:4000/graphql/v2\"\n", "c"));
+    const auto problems =
+        Problems(LoadConfigText("[railway]\napi_url = \"http://backboard.example/graphql/v2\"\n", "cfg.toml"));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].key, "railway.api_url");
+    EXPECT_EQ(problems[0].origin, "cfg.toml:2:11");
+    EXPECT_THAT(problems[0].message, HasSubstr("clear"));
 }
 
 TEST(Config, StarttlsOffIsAllowedForLoopbackRelaysOnly) {

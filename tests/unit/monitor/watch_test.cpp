@@ -65,7 +65,10 @@ railway::ApiError Transient() {
 railway::ApiError NotAuthorized() {
     core::ApiFailure failure;
     failure.http_status = 200;
-    failure.graphql_messages = {"Not Authorized"};
+    core::GraphqlErrorFacts error;
+    error.message = "Not Authorized";
+    error.code = "INTERNAL_SERVER_ERROR";
+    failure.graphql_errors = {error};
     return FakeRailwayApi::MakeError(util::ErrorCode::kUnauthenticated,
                                      "Railway refused the token (Not Authorized); check RAILWAY_API_TOKEN", failure);
 }

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/time.hpp"
+#include "store/model.hpp"
+#include "util/result.hpp"
+
+/// The seam between the monitoring engine and the layers above it (the REST API, `serve`, the
+/// dashboard's live stream). The API reads stored state straight from the store's roles; every
+/// change that the engine must know about goes through `Operations`, and everything the engine
+/// learns comes back up through an `EventSink` it is given. The monitor never includes api/.
+namespace railwatch::monitor {
+
+/// What `POST /api/v1/instances` asks for (interface.md). Validated by Operations::AddInstance.
+struct AddInstanceRequest {
+    std::string service_id;
+    std::string environment_id;
+    std::optional<std::string> deployment_id;  ///< none: the service's latest deployment is found
+    std::optional<std::string> project_name;
+    std::optional<std::string> user_id;   ///< must name an existing user
+    std::optional<int> check_interval_s;  ///< ≥ 1; none: per-status intervals of [monitor.intervals]
+};
+
+/// Where a deployment is, for `GET /instances/{id}/progress`.
+struct ProgressReport {
+    std::string instance_id;
+    int progress = 0;                         ///< 0..100, step-aware when steps are known
+    std::string phase;                        ///< "queued", "building", "deploying", "running", "failed", ...
+    std::optional<std::int64_t> eta_seconds;  ///< from the service's own past durations; none when unknown
+};
+
+/// The fleet against the token's budget (the API's /stats and /metrics show it).
+struct CapacityReport {
+    double requests_per_hour = 0;  ///< the budget the plan uses (pro-rated hourly limit)
+    double requests_per_second = 0;
+    std::size_t monitored = 0;  ///< instances being monitored
+    std::size_t capacity = 0;   ///< deployments that fit at the configured intervals
+    double stretch = 1.0;       ///< factor applied to stable statuses' intervals (1 = none)
+    /// Effective interval per Railway status (after stretching), seconds.
+    std::vector<std::pair<std::string, double>> effective_interval_s;
+};
+
+/// The engine's operations. Thread-safety: every method from any thread at once. Errors:
+/// kInvalidArgument (bad input, message names the field), kNotFound (unknown instance or user),
+/// kConflict (e.g. monitoring a deleted instance, a redeploy Railway refuses up front),
+/// kUnavailable (store or Railway unreachable; nothing was changed). Each call returns once its
+/// change is durable; work that needs Railway (a redeploy, finding the latest deployment) may
+/// continue in the background, recorded in the timeline.
+class Operations {
+  public:
+    virtual ~Operations() = default;
+
+    /// Stores a new instance and schedules its first check at once. Without a deployment id the
+    /// service's latest deployment is looked up first (kNotFound when Railway has none).
+    virtual util::Result<store::Instance> AddInstance(const AddInstanceRequest& request) = 0;
+
+    /// Stops monitoring and marks the instance DELETED (kept for history). Idempotent.
+    virtual util::Result<store::Instance> DeleteInstance(const std::string& id) = 0;
+
+    /// Turns monitoring on (first check at once) or off; `check_interval_s` ≥ 1 when given.
+    virtual util::Result<store::Instance> SetMonitoring(const std::string& id, bool enabled,
+                                                        std::optional<int> check_interval_s) = 0;
+
+    /// Asks Railway to redeploy the instance's deployment (a user's request: it does not count
+    /// against the automatic redeploy limit). Returns once accepted; the outcome is recorded
+    /// in the timeline (source "user").
+    virtual util::Result<void> Redeploy(const std::string& id) = 0;
+
+    /// A push (Railway webhook): check the instances following `deployment_id` now. Unknown
+    /// deployment ids are not an error (Railway sends events for every service of a project):
+    /// returns how many instances were woken.
+    virtual util::Result<int> CheckDeploymentNow(const std::string& deployment_id) = 0;
+
+    /// Progress, phase and ETA of one instance.
+    virtual util::Result<ProgressReport> Progress(const std::string& id) = 0;
+
+    /// The fleet against the budget, as planned at the last scheduling round.
+    virtual CapacityReport Capacity() const = 0;
+};
+
+/// Receives what the engine learns, after it is durable. Implemented by the API's SSE hub and
+/// the metrics adapter. Called from the engine's threads: implementations must be thread-safe
+/// and must not block (queue and return).
+class EventSink {
+  public:
+    virtual ~EventSink() = default;
+    /// An instance's stored state changed (status, progress, health, attention, monitoring).
+    virtual void OnInstance(const store::Instance& instance) = 0;
+    /// A status transition was recorded (the timeline row, with its store id).
+    virtual void OnTransition(const store::Instance& instance, const store::TimelineEvent& event) = 0;
+    /// A health probe finished.
+    virtual void OnHealth(const store::Instance& instance, const store::HealthCheck& check) = 0;
+};
+
+}  // namespace railwatch::monitor
