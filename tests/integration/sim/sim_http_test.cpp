@@ -24,6 +24,7 @@
 #include "sim/world.hpp"
 #include "support/child_process.hpp"
 #include "support/loopback_http.hpp"
+#include "support/sim_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace railwatch::sim {
@@ -71,49 +72,7 @@ struct Answer {
     }
 };
 
-/// A `railwatch sim` process: started with `args`, ready once it printed its listening line.
-class SimProcess {
-  public:
-    explicit SimProcess(std::vector<std::string> args) : dir_("railwatch-sim-it-") {
-        std::vector<std::string> argv{RAILWATCH_BINARY, "sim", "--listen", "127.0.0.1:0"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        log_ = dir_.File("sim.log");
-        child_ = std::make_unique<test::ChildProcess>(test::ChildProcess::Spawn(argv, log_));
-        const std::regex ready("railwatch sim listening on http://127\\.0\\.0\\.1:([0-9]+)");
-        const auto deadline = std::chrono::steady_clock::now() + 30s;
-        while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
-            std::smatch m;
-            const std::string text = Log();
-            if (std::regex_search(text, m, ready)) {
-                port_ = std::stoi(m[1]);
-                break;
-            }
-            std::this_thread::sleep_for(20ms);
-        }
-    }
-    ~SimProcess() {
-        if (child_ && child_->running()) {
-            child_->Signal(SIGTERM);
-            (void)child_->Wait(10s);
-        }
-    }
-
-    int port() const { return port_; }
-    std::string Log() const {
-        std::ifstream in(log_);
-        std::stringstream buffer;
-        buffer << in.rdbuf();
-        return buffer.str();
-    }
-    /// A file in the process's own temporary directory.
-    std::string File(std::string_view name) const { return dir_.File(name); }
-
-  private:
-    test::TempDir dir_;
-    std::string log_;
-    std::unique_ptr<test::ChildProcess> child_;
-    int port_ = 0;
-};
+using test::SimProcess;
 
 /// Writes `scenario` next to nothing else and returns its path (kept until the process ends).
 std::string WriteScenario(const test::TempDir& dir, const json& scenario) {
