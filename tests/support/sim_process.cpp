@@ -4,10 +4,8 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
-#include <regex>
-#include <sstream>
-#include <thread>
+
+#include "support/ready_line.hpp"
 
 namespace railwatch::test {
 
@@ -18,17 +16,7 @@ SimProcess::SimProcess(std::vector<std::string> args) : dir_("railwatch-sim-it-"
     argv.insert(argv.end(), args.begin(), args.end());
     log_ = dir_.File("sim.log");
     child_ = std::make_unique<ChildProcess>(ChildProcess::Spawn(argv, log_));
-    const std::regex ready("railwatch sim listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (port_ == 0 && std::chrono::steady_clock::now() < deadline && child_->running()) {
-        std::smatch m;
-        const std::string text = Log();
-        if (std::regex_search(text, m, ready)) {
-            port_ = std::stoi(m[1]);
-            break;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
+    port_ = WaitForReadyPort(*child_, log_, "railwatch sim listening on http://127\\.0\\.0\\.1:([0-9]+)");
 }
 
 SimProcess::~SimProcess() {
@@ -47,10 +35,7 @@ std::string SimProcess::GraphqlUrl() const {
 }
 
 std::string SimProcess::Log() const {
-    std::ifstream in(log_);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    return ReadWholeFile(log_);
 }
 
 std::string SimProcess::Post(const std::string& path, const std::string& body) const {
