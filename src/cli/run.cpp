@@ -1,6 +1,10 @@
 #include "cli/run.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "cli/unexpected_error.hpp"
@@ -24,6 +28,13 @@ int Run(int argc, char** argv) try {
     } catch (const CLI::ParseError& e) {
         const int rc = app.exit(e);
         return rc == 0 ? kExitOk : kExitUsage;
+    }
+    // Output still buffered is written now; a failure there (a full disk, a closed pipe) must not
+    // end with exit code 0 as if everything had been printed.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+        const int error = errno;
+        return ReportUnexpectedError(std::string("cannot write to standard output: ") + std::strerror(error), argc,
+                                     argv);
     }
     return exit_code;
 } catch (const std::exception& e) {

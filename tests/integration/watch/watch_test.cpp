@@ -218,5 +218,13 @@ TEST(WatchUnexpectedError, AFullStandardOutputEndsWithExit70AndOneLine) {
     EXPECT_EQ(railway.status_queries("dep-bad"), 1);  // it got as far as the result
 }
 
+TEST(WatchUnexpectedError, OutputThatCannotBeWrittenAtExitIsAnErrorNotSuccess) {
+    const auto result = test::RunCommand(
+        {"/bin/sh", "-c", std::string("exec '") + RAILWATCH_BINARY + "' version >/dev/full"}, std::chrono::seconds(30));
+    EXPECT_TRUE(result.status.exited) << result.status.Describe();
+    EXPECT_EQ(result.status.code, 70) << result.output;
+    EXPECT_THAT(result.output, HasSubstr("cannot write to standard output"));
+}
+
 }  // namespace
 }  // namespace railwatch
