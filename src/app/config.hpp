@@ -108,7 +108,7 @@ struct EmailSettings {
     StartTls starttls = StartTls::kRequired;
     std::string username;
     std::string password_env = "RAILWATCH_SMTP_PASSWORD";
-    std::string ca_file;      ///< PEM bundle to verify the server with; empty: the system store
+    std::string ca_file;       ///< PEM bundle to verify the server with; empty: the system store
     int timeout_seconds = 30;  ///< one whole SMTP conversation
     /// The SMTP password, read from the variable password_env names.
     Secret password;

@@ -197,8 +197,7 @@ void Dispatcher::WorkerLoop() {
         bool wake_claimer = false;
         {
             std::unique_lock lock(mutex_);
-            outcome_taken_.wait(lock,
-                                [&] { return outcomes_.size() < kMaxWaitingOutcomes; });
+            outcome_taken_.wait(lock, [&] { return outcomes_.size() < kMaxWaitingOutcomes; });
             outcomes_.push_back(Outcome{std::move(row), std::move(outcome), std::move(report)});
             --in_flight_;
             if (waiting_for_slots_ && capacity_ - in_flight_ >= low_water) {
@@ -321,9 +320,9 @@ store::OutboxCompletion Dispatcher::Decide(const store::OutboxRow& row, const De
         if (const auto delay =
                 core::NextDeliveryDelay(options_.retry, report.attempt, random.NextUnit(), outcome.retry_after)) {
             report.retry_at = now + *delay;
-            done.error = fmt::format("attempt {}/{}: {}; next attempt at {}", report.attempt, max_attempts,
-                                     outcome.detail,
-                                     util::FormatRfc3339(*report.retry_at, util::TimePrecision::kSeconds));
+            done.error =
+                fmt::format("attempt {}/{}: {}; next attempt at {}", report.attempt, max_attempts, outcome.detail,
+                            util::FormatRfc3339(*report.retry_at, util::TimePrecision::kSeconds));
         } else {
             report.dead = true;
             done.error = fmt::format("dead after attempt {}/{}: {}", report.attempt, max_attempts, outcome.detail);

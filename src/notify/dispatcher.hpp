@@ -134,8 +134,8 @@ class Dispatcher {
         DeliveryReport report;
     };
     /// What to record for one delivered row (fills report.retry_at / dead). No store call.
-    store::OutboxCompletion Decide(const store::OutboxRow& row, const DeliveryOutcome& outcome,
-                                   DeliveryReport& report, core::RandomSource& random) const;
+    store::OutboxCompletion Decide(const store::OutboxRow& row, const DeliveryOutcome& outcome, DeliveryReport& report,
+                                   core::RandomSource& random) const;
     /// Writes the outcomes in one store call, updates the counters and tells the listener.
     void RecordBatch(std::vector<Outcome>& batch, core::RandomSource& random, util::Wakeup& wakeup);
     void RecorderLoop(core::RandomSource& random, util::Wakeup& wakeup);
@@ -159,9 +159,9 @@ class Dispatcher {
     util::Wakeup run_once_wakeup_;
     mutable std::mutex mutex_;
     std::condition_variable work_ready_;
-    std::deque<store::OutboxRow> queue_;  // claimed, waiting for a worker; guarded by mutex_
-    int in_flight_ = 0;                   // claimed and not yet delivered; guarded by mutex_
-    int capacity_ = 0;                    // the most rows claimed and not yet delivered
+    std::deque<store::OutboxRow> queue_;     // claimed, waiting for a worker; guarded by mutex_
+    int in_flight_ = 0;                      // claimed and not yet delivered; guarded by mutex_
+    int capacity_ = 0;                       // the most rows claimed and not yet delivered
     std::condition_variable outcome_ready_;  // recorders wait for outcomes
     std::condition_variable outcome_taken_;  // workers wait for room
     std::deque<Outcome> outcomes_;           // delivered, waiting to be recorded; guarded by mutex_

@@ -35,8 +35,7 @@ class Notifier {
     /// `endpoints` (optional) keeps a webhook endpoint's 410 across restarts (WebhookChannel).
     static util::Result<std::unique_ptr<Notifier>> Create(const NotifyConfig& config, OutboxStore& outbox,
                                                           InboxStore& inbox, net::HttpTransport& http,
-                                                          const util::Clock& clock,
-                                                          EndpointStore* endpoints = nullptr);
+                                                          const util::Clock& clock, EndpointStore* endpoints = nullptr);
     /// Stops the dispatcher.
     ~Notifier();
 

@@ -127,8 +127,8 @@ struct OutboxRow {
 /// One delivery outcome for Outbox::CompleteOutbox: what MarkOutboxSent (status kSent) or
 /// MarkOutboxFailed (kFailed with retry_at, kDead) would record.
 struct OutboxCompletion {
-    std::string id;     ///< the outbox row
-    std::string owner;  ///< the lease owner that delivered it
+    std::string id;                             ///< the outbox row
+    std::string owner;                          ///< the lease owner that delivered it
     OutboxStatus status = OutboxStatus::kSent;  ///< kSent, kFailed or kDead (kPending is refused)
     Timestamp sent_at{};                        ///< kSent: when the receiver accepted
     std::string error;                          ///< kFailed / kDead: the attempt's error
@@ -160,7 +160,7 @@ struct DeliveryQuery {
 /// One page of deliveries, with the endpoints disabled at the time of the read.
 struct DeliveryPage {
     std::vector<OutboxRow> items;
-    std::string next_cursor;  ///< empty when this is the last page
+    std::string next_cursor;                           ///< empty when this is the last page
     std::vector<DisabledEndpoint> disabled_endpoints;  ///< every disabled endpoint, oldest first
 };
 

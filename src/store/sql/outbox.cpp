@@ -200,8 +200,8 @@ Result<void> SqlStore::DisableEndpoint(const DisabledEndpoint& endpoint) {
 
 Result<bool> SqlStore::EnableEndpoint(const std::string& key) {
     bool removed = false;
-    auto r = driver_->Write(
-        [&](Tx& tx) { removed = tx.Exec(Stmt::kEnableEndpoint, {std::string_view(key)}).affected > 0; });
+    auto r =
+        driver_->Write([&](Tx& tx) { removed = tx.Exec(Stmt::kEnableEndpoint, {std::string_view(key)}).affected > 0; });
     if (!r) return tl::unexpected(r.error());
     return removed;
 }

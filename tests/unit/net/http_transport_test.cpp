@@ -226,7 +226,8 @@ int ClosedPort() {
 TEST(CurlTransport, AFailedRequestNamesOnlyTheOriginNeverThePathQueryOrUserInfo) {
     CurlTransport transport;
     const std::string origin = "http://127.0.0.1:" + std::to_string(ClosedPort());
-    const std::string url = "http://hookuser:hookpass@" + origin.substr(7) + "/services/T0001/B0002/SECRETPATH?token=Q1";
+    const std::string url =
+        "http://hookuser:hookpass@" + origin.substr(7) + "/services/T0001/B0002/SECRETPATH?token=Q1";
     const HttpResponse response = transport.Send(Post(url, "{}", false)).get();
     ASSERT_FALSE(response.Answered());
     EXPECT_NE(response.error_message.find("POST " + origin + " failed"), std::string::npos) << response.error_message;
