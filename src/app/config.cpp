@@ -401,6 +401,10 @@ std::vector<KeySpec> BuildKeys() {
                           "SMTP login; empty: no login"));
     k.push_back(StringKey("notify.email.password_env", RW_FIELD(notify.email.password_env), env_allowed, CheckEnvName,
                           "Variable holding the SMTP password"));
+    k.push_back(StringKey("notify.email.ca_file", RW_FIELD(notify.email.ca_file), "a file path, or empty", nullptr,
+                          "PEM bundle to verify the SMTP server with; empty: the system store"));
+    k.push_back(IntKey("notify.email.timeout_seconds", RW_FIELD(notify.email.timeout_seconds), 1, 3600,
+                       "Longest SMTP conversation (one message), in seconds"));
     // [notify.webhook]
     k.push_back(StringKey("notify.webhook.url", RW_FIELD(notify.webhook.url), "empty or an http(s) URL",
                           CheckOptionalHttpUrl, "Where webhook notifications are POSTed; empty: no webhook"));
@@ -411,9 +415,24 @@ std::vector<KeySpec> BuildKeys() {
                                         {"slack", WebhookFormat::kSlack},
                                         {"discord", WebhookFormat::kDiscord}},
                                        "Body: signed Standard Webhooks JSON, a Slack message or a Discord message"));
+    k.push_back(IntKey("notify.webhook.timeout_seconds", RW_FIELD(notify.webhook.timeout_seconds), 1, 3600,
+                       "Longest webhook request, connection included, in seconds"));
     // [notify.admin]
     k.push_back(ListKey("notify.admin.emails", RW_FIELD(notify.admin.emails), "email addresses", CheckEmail,
                         "Who is told about instances without a user and about railwatch itself"));
+    // [notify.retry], [notify.dispatch], [notify.reminders]
+    k.push_back(IntKey("notify.retry.max_attempts", RW_FIELD(notify.retry.max_attempts), 0, 100,
+                       "Delivery attempts per notification, the first included; 0: Standard Webhooks' ten"));
+    k.push_back(DoubleKey("notify.retry.jitter", RW_FIELD(notify.retry.jitter), 0, 1,
+                          "Spread of each retry delay, as a fraction of it (0.2: ±20 %)"));
+    k.push_back(IntKey("notify.dispatch.concurrency", RW_FIELD(notify.dispatch.concurrency), 1, 256,
+                       "Notifications delivered at once"));
+    k.push_back(IntKey("notify.dispatch.poll_interval_seconds", RW_FIELD(notify.dispatch.poll_interval_seconds), 1,
+                       3600, "Longest wait before looking for notifications written by other processes"));
+    k.push_back(IntKey("notify.reminders.repeat_every_seconds", RW_FIELD(notify.reminders.repeat_every_seconds), 0,
+                       kWeek, "Remind about an unresolved problem this often; 0: no reminders"));
+    k.push_back(IntKey("notify.reminders.max_reminders", RW_FIELD(notify.reminders.max_reminders), 0, 100,
+                       "Most reminders per problem"));
     // [log]
     k.push_back(EnumKey<LogLevel>("log.level", RW_FIELD(log.level),
                                   {{"trace", LogLevel::kTrace},
@@ -446,7 +465,7 @@ const std::vector<SecretSpec>& SecretTable() {
         {"notify.email.password", "notify.email.password_env", "", "SMTP password",
          [](const Config& c) -> const Secret& { return c.notify.email.password; }},
         {"notify.webhook.secret", "notify.webhook.secret_env", "",
-         "Standard Webhooks signing secret: \"whsec_\" followed by base64",
+         "Standard Webhooks signing secret: \"whsec_\" followed by base64; two, space-separated, during a rotation",
          [](const Config& c) -> const Secret& { return c.notify.webhook.secret; }},
     };
     return secrets;
@@ -843,11 +862,21 @@ class Loader {
         from_variable("notify.email.password", c.notify.email.password_env, c.notify.email.password);
         from_variable("notify.webhook.secret", c.notify.webhook.secret_env, c.notify.webhook.secret);
 
-        const std::string& secret = c.notify.webhook.secret.Reveal();
-        if (!secret.empty() && !(secret.starts_with("whsec_") && IsBase64(secret.substr(6)))) {
+        // One secret, or two separated by spaces while a secret rotates (both sign every request).
+        std::vector<std::string_view> secrets;
+        const std::string_view all = c.notify.webhook.secret.Reveal();
+        for (std::size_t at = 0; at < all.size();) {
+            const auto end = std::min(all.find(' ', at), all.size());
+            if (end > at) secrets.push_back(all.substr(at, end - at));
+            at = end + 1;
+        }
+        const bool well_formed = std::all_of(secrets.begin(), secrets.end(), [](std::string_view secret) {
+            return secret.starts_with("whsec_") && IsBase64(secret.substr(6));
+        });
+        if (!all.empty() && (secrets.empty() || secrets.size() > 2 || !well_formed)) {
             AddProblem({"notify.webhook.secret", "env " + c.notify.webhook.secret_env,
                         "is not a Standard Webhooks secret (the value is not shown); allowed: \"whsec_\" followed by "
-                        "base64 of the key bytes"});
+                        "base64 of the key bytes, or two of them separated by a space during a rotation"});
         }
     }
 

@@ -108,6 +108,8 @@ struct EmailSettings {
     StartTls starttls = StartTls::kRequired;
     std::string username;
     std::string password_env = "RAILWATCH_SMTP_PASSWORD";
+    std::string ca_file;       ///< PEM bundle to verify the server with; empty: the system store
+    int timeout_seconds = 30;  ///< one whole SMTP conversation
     /// The SMTP password, read from the variable password_env names.
     Secret password;
 };
@@ -116,6 +118,7 @@ struct WebhookSettings {
     std::string url;  ///< empty: no webhook channel
     std::string secret_env = "RAILWATCH_WEBHOOK_SECRET";
     WebhookFormat format = WebhookFormat::kStandard;
+    int timeout_seconds = 15;  ///< one request, connection included
     /// The Standard Webhooks signing secret ("whsec_" + base64), read from the variable
     /// secret_env names.
     Secret secret;
@@ -125,10 +128,31 @@ struct AdminSettings {
     std::vector<std::string> emails;
 };
 
+/// [notify.retry]: the delivery retry schedule (Standard Webhooks' by default).
+struct NotifyRetrySettings {
+    int max_attempts = 0;  ///< attempts in total, the first included; 0: the schedule's length + 1
+    double jitter = 0.2;   ///< each delay is spread by ± this fraction
+};
+
+/// [notify.dispatch]: how the outbox is drained.
+struct NotifyDispatchSettings {
+    int concurrency = 8;            ///< deliveries in flight at once
+    int poll_interval_seconds = 2;  ///< the longest wait for rows written by other processes
+};
+
+/// [notify.reminders]: repeated notices for problems that stay unresolved.
+struct NotifyReminderSettings {
+    int repeat_every_seconds = 0;  ///< 0: no reminders
+    int max_reminders = 3;
+};
+
 struct NotifySettings {
     EmailSettings email;
     WebhookSettings webhook;
     AdminSettings admin;
+    NotifyRetrySettings retry;
+    NotifyDispatchSettings dispatch;
+    NotifyReminderSettings reminders;
 };
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };

@@ -63,6 +63,30 @@ TransportErrorKind KindOf(CURLcode code) {
     }
 }
 
+void ReplaceAll(std::string& text, std::string_view what, std::string_view with) {
+    if (what.empty()) return;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
+        text.replace(at, what.size(), with);
+}
+
+// Removes the URL's path, query and user info from libcurl's error text (it rarely quotes them,
+// but a webhook URL's path is a secret wherever it appears).
+void ScrubUrl(std::string& text, std::string_view url) {
+    const std::string origin = OriginForMessages(url);
+    ReplaceAll(text, url, origin);
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return;
+    if (const auto path = url.find('/', scheme + 3); path != std::string_view::npos && url.size() > path + 1) {
+        ReplaceAll(text, url.substr(path), "/…");
+        const auto cut = url.find_first_of("?#", path);
+        if (cut != std::string_view::npos && cut > path + 1) ReplaceAll(text, url.substr(path, cut - path), "/…");
+    }
+    const auto authority_end = url.find_first_of("/?#", scheme + 3);
+    if (const auto at = url.substr(0, authority_end).rfind('@'); at != std::string_view::npos && at > scheme) {
+        ReplaceAll(text, url.substr(scheme + 3, at - scheme - 3), "…");
+    }
+}
+
 std::string_view KindName(TransportErrorKind kind) {
     switch (kind) {
         case TransportErrorKind::kNone:
@@ -329,11 +353,13 @@ void CurlTransport::Run() {
                 transfer->response.status = static_cast<int>(status);
                 finish(std::move(transfer));
             } else {
-                const std::string detail =
+                std::string detail =
                     transfer->error_buffer[0] != '\0' ? std::string(transfer->error_buffer) : curl_easy_strerror(code);
+                // Only the origin, here and in libcurl's own words: the path may be a secret.
+                ScrubUrl(detail, transfer->request.url);
                 const std::string message =
                     fmt::format("{} {} failed ({}): {}", transfer->request.method,
-                                UrlForMessages(transfer->request.url), KindName(KindOf(code)), detail);
+                                OriginForMessages(transfer->request.url), KindName(KindOf(code)), detail);
                 fail(std::move(transfer), KindOf(code), message);
             }
         }

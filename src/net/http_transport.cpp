@@ -25,7 +25,22 @@ std::optional<std::string_view> FindHeader(const HttpHeaders& headers, std::stri
 
 std::string UrlForMessages(std::string_view url) {
     const auto cut = url.find_first_of("?#");
-    return std::string(url.substr(0, cut));
+    std::string out(url.substr(0, cut));
+    // User info ("user:password@") is a credential too.
+    if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+        const auto authority_end = out.find('/', scheme + 3);
+        const auto at = out.rfind('@', authority_end == std::string::npos ? std::string::npos : authority_end);
+        if (at != std::string::npos && at > scheme) out.erase(scheme + 3, at + 1 - (scheme + 3));
+    }
+    return out;
+}
+
+std::string OriginForMessages(std::string_view url) {
+    std::string out = UrlForMessages(url);
+    const auto scheme = out.find("://");
+    if (scheme == std::string::npos) return "(a URL without a scheme)";
+    if (const auto path = out.find('/', scheme + 3); path != std::string::npos) out.resize(path);
+    return out;
 }
 
 std::optional<std::string_view> HttpResponse::Header(std::string_view name) const {

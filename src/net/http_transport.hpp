@@ -54,9 +54,14 @@ struct HttpResponse {
 /// Case-insensitive header lookup.
 std::optional<std::string_view> FindHeader(const HttpHeaders& headers, std::string_view name);
 
-/// The URL without its query string or fragment (what error messages may show: a query may
-/// carry a secret).
+/// The URL without user info, query string or fragment (what messages about a well-known API
+/// endpoint may show: user info and a query may carry a secret).
 std::string UrlForMessages(std::string_view url);
+
+/// Only "scheme://host[:port]" of the URL: what a transport error may show. A webhook URL's path
+/// is often itself the secret (Slack, Discord), and the transport cannot tell which URLs those
+/// are. Pure; "(a URL without a scheme)" for text that has none.
+std::string OriginForMessages(std::string_view url);
 
 /// Identifies a submitted request, for Cancel.
 using RequestId = std::uint64_t;

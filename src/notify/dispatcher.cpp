@@ -18,6 +18,10 @@ constexpr core::Duration kFirstMarkRetry = core::Millis(100);
 // Rows claimed ahead per worker. Each claim scans the due rows, so claims should be large; a
 // claimed row may wait behind this many deliveries of its worker, which its lease accounts for.
 constexpr int kClaimAhead = 4;
+// Outcomes one recorder writes in one store call (one transaction) at most.
+constexpr std::size_t kMaxRecordBatch = 128;
+// Outcomes waiting for a recorder at most; then workers wait.
+constexpr std::size_t kMaxWaitingOutcomes = 2 * kMaxRecordBatch;
 
 bool WorthRetrying(util::ErrorCode code) {
     return code == util::ErrorCode::kUnavailable || code == util::ErrorCode::kIo || code == util::ErrorCode::kTimeout ||
@@ -128,6 +132,7 @@ void Dispatcher::ClaimLoop() {
             if (free <= 0) waiting_for_slots_ = true;
         }
         bool claim_again = false;
+        bool drained = false;  // the claim found fewer due rows than it had room for
         if (free > 0) {
             const int want = std::min(free, options_.max_claim);
             auto rows = store_.ClaimOutbox(options_.owner, now, lease_, want);
@@ -147,6 +152,7 @@ void Dispatcher::ClaimLoop() {
                 waiting_for_slots_ = got == want;
                 claim_again = got == want && in_flight_ < capacity_;
             }
+            drained = got < want;
             if (got > 0) work_ready_.notify_all();
         }
         if (claim_again) continue;
@@ -157,6 +163,16 @@ void Dispatcher::ClaimLoop() {
             if (earliest_retry_) {
                 deadline =
                     std::min(deadline, clock_.Steady() + std::max(core::Duration::zero(), *earliest_retry_ - now));
+            }
+        }
+        if (drained) {
+            // Rows scheduled by other processes (or replayed) fall due between polls: wake for the
+            // first of them. A time already past is a row another claimer holds or took
+            // meanwhile; the poll interval covers it rather than a busy loop.
+            if (auto due = store_.NextOutboxDue(now); !due) {
+                NoteStoreError(due.error());
+            } else if (*due && **due > now) {
+                deadline = std::min(deadline, clock_.Steady() + (**due - now));
             }
         }
         if (clock_.WaitUntil(deadline, claimer_wakeup_) == util::WakeReason::kStopped) return;
@@ -181,8 +197,7 @@ void Dispatcher::WorkerLoop() {
         bool wake_claimer = false;
         {
             std::unique_lock lock(mutex_);
-            outcome_taken_.wait(lock,
-                                [&] { return outcomes_.size() < static_cast<std::size_t>(2 * options_.recorders); });
+            outcome_taken_.wait(lock, [&] { return outcomes_.size() < kMaxWaitingOutcomes; });
             outcomes_.push_back(Outcome{std::move(row), std::move(outcome), std::move(report)});
             --in_flight_;
             if (waiting_for_slots_ && capacity_ - in_flight_ >= low_water) {
@@ -196,17 +211,21 @@ void Dispatcher::WorkerLoop() {
 }
 
 void Dispatcher::RecorderLoop(core::RandomSource& random, util::Wakeup& wakeup) {
+    std::vector<Outcome> batch;
     for (;;) {
-        Outcome item;
+        batch.clear();
         {
             std::unique_lock lock(mutex_);
             outcome_ready_.wait(lock, [&] { return workers_done_ || !outcomes_.empty(); });
             if (outcomes_.empty()) return;
-            item = std::move(outcomes_.front());
-            outcomes_.pop_front();
+            // Everything waiting goes in one store call: one transaction for many outcomes.
+            while (!outcomes_.empty() && batch.size() < kMaxRecordBatch) {
+                batch.push_back(std::move(outcomes_.front()));
+                outcomes_.pop_front();
+            }
         }
-        outcome_taken_.notify_one();
-        Record(item.row, item.outcome, std::move(item.report), random, wakeup);
+        outcome_taken_.notify_all();
+        RecordBatch(batch, random, wakeup);
     }
 }
 
@@ -221,23 +240,49 @@ int Dispatcher::RunOnce() {
         std::lock_guard lock(mutex_);
         stats_.claimed += rows->size();
     }
-    for (const auto& row : *rows) {
+    std::vector<Outcome> batch;
+    for (auto& row : *rows) {
         DeliveryReport report;
-        const DeliveryOutcome outcome = Deliver(row, report);
-        Record(row, outcome, std::move(report), *run_once_random_, run_once_wakeup_);
+        DeliveryOutcome outcome = Deliver(row, report);
+        batch.push_back(Outcome{std::move(row), std::move(outcome), std::move(report)});
     }
-    return static_cast<int>(rows->size());
+    RecordBatch(batch, *run_once_random_, run_once_wakeup_);
+    return static_cast<int>(batch.size());
 }
 
-util::Result<void> Dispatcher::Mark(const std::function<util::Result<void>()>& call, util::Wakeup& wakeup) {
+std::vector<util::Result<void>> Dispatcher::Complete(const std::vector<store::OutboxCompletion>& completions,
+                                                     util::Wakeup& wakeup) {
+    std::vector<util::Result<void>> results(completions.size());
+    std::vector<std::size_t> todo(completions.size());
+    for (std::size_t i = 0; i < todo.size(); ++i)
+        todo[i] = i;
     core::Duration delay = kFirstMarkRetry;
-    util::Result<void> result = call();
-    for (int attempt = 1; attempt < kMarkTries && !result && WorthRetrying(result.error().code); ++attempt) {
+    for (int attempt = 1; !todo.empty(); ++attempt) {
+        std::vector<store::OutboxCompletion> batch;
+        batch.reserve(todo.size());
+        for (const std::size_t i : todo)
+            batch.push_back(completions[i]);
+        auto done = store_.CompleteOutbox(batch);
+        std::vector<std::size_t> again;
+        if (!done) {
+            for (const std::size_t i : todo)
+                results[i] = tl::unexpected(done.error());
+            if (WorthRetrying(done.error().code)) again = todo;
+        } else {
+            for (std::size_t k = 0; k < todo.size(); ++k) {
+                util::Result<void> one =
+                    k < done->size() ? (*done)[k]
+                                     : util::Fail(util::ErrorCode::kInternal, "the store returned too few results");
+                if (!one && WorthRetrying(one.error().code)) again.push_back(todo[k]);
+                results[todo[k]] = std::move(one);
+            }
+        }
+        if (again.empty() || attempt >= kMarkTries) break;
         if (clock_.WaitFor(delay, wakeup) == util::WakeReason::kStopped) break;
         delay *= 2;
-        result = call();
+        todo = std::move(again);
     }
-    return result;
+    return results;
 }
 
 DeliveryOutcome Dispatcher::Deliver(const store::OutboxRow& row, DeliveryReport& report) {
@@ -259,55 +304,70 @@ DeliveryOutcome Dispatcher::Deliver(const store::OutboxRow& row, DeliveryReport&
     return outcome;
 }
 
-void Dispatcher::Record(const store::OutboxRow& row, const DeliveryOutcome& outcome, DeliveryReport report,
-                        core::RandomSource& random, util::Wakeup& wakeup) {
-    const std::string& id = row.message.id;
+store::OutboxCompletion Dispatcher::Decide(const store::OutboxRow& row, const DeliveryOutcome& outcome,
+                                           DeliveryReport& report, core::RandomSource& random) const {
     const core::Timestamp now = clock_.Now();
     const int max_attempts = core::MaxAttempts(options_.retry);
-    util::Result<void> marked;
+    store::OutboxCompletion done;
+    done.id = row.message.id;
+    done.owner = options_.owner;
     if (outcome.accepted()) {
-        marked = Mark([&] { return store_.MarkOutboxSent(id, options_.owner, now); }, wakeup);
-    } else {
-        std::string error;
-        if (outcome.verdict == core::DeliveryVerdict::kRetry) {
-            if (const auto delay =
-                    core::NextDeliveryDelay(options_.retry, report.attempt, random.NextUnit(), outcome.retry_after)) {
-                report.retry_at = now + *delay;
-                error =
-                    fmt::format("attempt {}/{}: {}; next attempt at {}", report.attempt, max_attempts, outcome.detail,
-                                util::FormatRfc3339(*report.retry_at, util::TimePrecision::kSeconds));
-            } else {
-                report.dead = true;
-                error = fmt::format("dead after attempt {}/{}: {}", report.attempt, max_attempts, outcome.detail);
-            }
+        done.status = store::OutboxStatus::kSent;
+        done.sent_at = now;
+        return done;
+    }
+    if (outcome.verdict == core::DeliveryVerdict::kRetry) {
+        if (const auto delay =
+                core::NextDeliveryDelay(options_.retry, report.attempt, random.NextUnit(), outcome.retry_after)) {
+            report.retry_at = now + *delay;
+            done.error =
+                fmt::format("attempt {}/{}: {}; next attempt at {}", report.attempt, max_attempts, outcome.detail,
+                            util::FormatRfc3339(*report.retry_at, util::TimePrecision::kSeconds));
         } else {
             report.dead = true;
-            error = fmt::format("dead after attempt {} (permanent failure): {}", report.attempt, outcome.detail);
-        }
-        error = CleanText(error, kMaxStoredErrorBytes);
-        marked = Mark([&] { return store_.MarkOutboxFailed(id, options_.owner, error, report.retry_at); }, wakeup);
-    }
-
-    if (!marked) {
-        if (marked.error().code == util::ErrorCode::kConflict) {
-            report.lease_lost = true;
-            std::lock_guard lock(mutex_);
-            ++stats_.lost_leases;
-        } else {
-            NoteStoreError(marked.error());
+            done.error = fmt::format("dead after attempt {}/{}: {}", report.attempt, max_attempts, outcome.detail);
         }
     } else {
-        std::lock_guard lock(mutex_);
-        if (outcome.accepted()) {
-            ++stats_.delivered;
-        } else if (report.dead) {
-            ++stats_.dead;
-        } else {
-            ++stats_.retried;
-        }
+        report.dead = true;
+        done.error = fmt::format("dead after attempt {} (permanent failure): {}", report.attempt, outcome.detail);
     }
-    if (marked && report.retry_at) NoteRetryAt(*report.retry_at);
-    if (listener_) listener_(report);
+    done.error = CleanText(done.error, kMaxStoredErrorBytes);
+    done.status = report.dead ? store::OutboxStatus::kDead : store::OutboxStatus::kFailed;
+    done.retry_at = report.retry_at;
+    return done;
+}
+
+void Dispatcher::RecordBatch(std::vector<Outcome>& batch, core::RandomSource& random, util::Wakeup& wakeup) {
+    if (batch.empty()) return;
+    std::vector<store::OutboxCompletion> completions;
+    completions.reserve(batch.size());
+    for (auto& item : batch)
+        completions.push_back(Decide(item.row, item.outcome, item.report, random));
+    const auto results = Complete(completions, wakeup);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        auto& item = batch[i];
+        const auto& marked = results[i];
+        if (!marked) {
+            if (marked.error().code == util::ErrorCode::kConflict) {
+                item.report.lease_lost = true;
+                std::lock_guard lock(mutex_);
+                ++stats_.lost_leases;
+            } else {
+                NoteStoreError(marked.error());
+            }
+        } else {
+            std::lock_guard lock(mutex_);
+            if (item.outcome.accepted()) {
+                ++stats_.delivered;
+            } else if (item.report.dead) {
+                ++stats_.dead;
+            } else {
+                ++stats_.retried;
+            }
+        }
+        if (marked && item.report.retry_at) NoteRetryAt(*item.report.retry_at);
+        if (listener_) listener_(item.report);
+    }
 }
 
 }  // namespace railwatch::notify

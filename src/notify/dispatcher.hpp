@@ -30,8 +30,9 @@
 /// keeps up to 4 × concurrency rows claimed, so that workers never wait for a claim and claims
 /// come in batches), `concurrency` delivery workers (the bound on requests in flight to
 /// receivers), and `recorders` threads that write outcomes to the store (a worker hands its
-/// outcome over and takes the next row, so that commits — which the store groups into one
-/// transaction when they arrive together — do not hold delivery slots). Several processes may run
+/// outcome over and takes the next row, so that commits do not hold delivery slots; a recorder
+/// writes every outcome waiting, up to 128, in one store call — Outbox::CompleteOutbox, one
+/// transaction). Several processes may run
 /// dispatchers on one store: the store gives each row to one of them, and a lost lease
 /// (kConflict) is counted, not an error.
 namespace railwatch::notify {
@@ -41,9 +42,9 @@ struct DispatcherOptions {
     /// The lease owner written into claimed rows; empty: util::NewId("notifier").
     std::string owner;
     int concurrency = 8;  ///< deliveries in flight at once (worker threads)
-    /// Threads writing outcomes (mark sent / failed) to the store; outcomes waiting for one are
-    /// bounded (2 × recorders), after which workers wait.
-    int recorders = 16;
+    /// Threads writing outcomes to the store, each a batch of up to 128 outcomes per store call;
+    /// outcomes waiting for one are bounded (256), after which workers wait.
+    int recorders = 2;
     /// The longest wait for due rows when nobody called Notify() (rows from other processes).
     core::Duration poll_interval = core::Seconds(2);
     core::DeliveryRetryPolicy retry;  ///< schedule and attempts (default: Standard Webhooks')
@@ -127,12 +128,21 @@ class Dispatcher {
     void WorkerLoop();
     /// Delivers one row (no store call).
     DeliveryOutcome Deliver(const store::OutboxRow& row, DeliveryReport& report);
-    /// Writes one outcome to the store, updates the counters and tells the listener.
-    void Record(const store::OutboxRow& row, const DeliveryOutcome& outcome, DeliveryReport report,
-                core::RandomSource& random, util::Wakeup& wakeup);
+    struct Outcome {
+        store::OutboxRow row;
+        DeliveryOutcome outcome;
+        DeliveryReport report;
+    };
+    /// What to record for one delivered row (fills report.retry_at / dead). No store call.
+    store::OutboxCompletion Decide(const store::OutboxRow& row, const DeliveryOutcome& outcome, DeliveryReport& report,
+                                   core::RandomSource& random) const;
+    /// Writes the outcomes in one store call, updates the counters and tells the listener.
+    void RecordBatch(std::vector<Outcome>& batch, core::RandomSource& random, util::Wakeup& wakeup);
     void RecorderLoop(core::RandomSource& random, util::Wakeup& wakeup);
-    /// Runs a store mark call, retrying a failure other than kConflict a few times.
-    util::Result<void> Mark(const std::function<util::Result<void>()>& call, util::Wakeup& wakeup);
+    /// CompleteOutbox, trying again (a few times, backing off) the rows the store could not write
+    /// for a passing reason; a lost lease (kConflict) is final. One result per completion.
+    std::vector<util::Result<void>> Complete(const std::vector<store::OutboxCompletion>& completions,
+                                             util::Wakeup& wakeup);
     void NoteStoreError(const util::Error& error);
     void NoteRetryAt(core::Timestamp at);
 
@@ -149,14 +159,9 @@ class Dispatcher {
     util::Wakeup run_once_wakeup_;
     mutable std::mutex mutex_;
     std::condition_variable work_ready_;
-    std::deque<store::OutboxRow> queue_;  // claimed, waiting for a worker; guarded by mutex_
-    int in_flight_ = 0;                   // claimed and not yet delivered; guarded by mutex_
-    int capacity_ = 0;                    // the most rows claimed and not yet delivered
-    struct Outcome {
-        store::OutboxRow row;
-        DeliveryOutcome outcome;
-        DeliveryReport report;
-    };
+    std::deque<store::OutboxRow> queue_;     // claimed, waiting for a worker; guarded by mutex_
+    int in_flight_ = 0;                      // claimed and not yet delivered; guarded by mutex_
+    int capacity_ = 0;                       // the most rows claimed and not yet delivered
     std::condition_variable outcome_ready_;  // recorders wait for outcomes
     std::condition_variable outcome_taken_;  // workers wait for room
     std::deque<Outcome> outcomes_;           // delivered, waiting to be recorded; guarded by mutex_

@@ -15,7 +15,7 @@ Notifier::Notifier(const NotifyConfig& config, OutboxStore& outbox, const util::
 
 util::Result<std::unique_ptr<Notifier>> Notifier::Create(const NotifyConfig& config, OutboxStore& outbox,
                                                          InboxStore& inbox, net::HttpTransport& http,
-                                                         const util::Clock& clock) {
+                                                         const util::Clock& clock, EndpointStore* endpoints) {
     if (auto valid = ValidateNotifyConfig(config); !valid) return tl::unexpected(valid.error());
     std::unique_ptr<Notifier> notifier(new Notifier(config, outbox, clock));
     std::vector<Channel*> channels;
@@ -27,7 +27,7 @@ util::Result<std::unique_ptr<Notifier>> Notifier::Create(const NotifyConfig& con
         channels.push_back(notifier->email_.get());
     }
     if (config.webhook.enabled()) {
-        auto webhook = WebhookChannel::Create(config.webhook, http, clock);
+        auto webhook = WebhookChannel::Create(config.webhook, http, clock, endpoints);
         if (!webhook) return tl::unexpected(webhook.error());
         notifier->webhook_ = std::move(*webhook);
         channels.push_back(notifier->webhook_.get());

@@ -18,7 +18,9 @@
 /// the channels that are configured (email when [notify.email] has an SMTP URL, the webhook when
 /// [notify.webhook] has a URL, the in-app inbox always) and the dispatcher.
 ///
-///   auto notifier = Notifier::Create(config, adapter, adapter, http, clock);   // app/
+///   StoreAdapter adapter(store, store);       // store::Outbox, store::Inbox
+///   auto notifier = Notifier::Create(app::NotifyConfigFrom(config), adapter, adapter, http, clock,
+///                                    &adapter);                                    // app/
 ///   notifier->Start();                        // the dispatcher's threads
 ///   transition.outbox = notifier->planner().Plan(event, now).messages;          // monitor/
 ///   store.ApplyTransition(transition); notifier->Notify();
@@ -30,9 +32,10 @@ namespace railwatch::notify {
 class Notifier {
   public:
     /// kInvalidArgument (ValidateNotifyConfig's message) when the configuration is unusable.
+    /// `endpoints` (optional) keeps a webhook endpoint's 410 across restarts (WebhookChannel).
     static util::Result<std::unique_ptr<Notifier>> Create(const NotifyConfig& config, OutboxStore& outbox,
                                                           InboxStore& inbox, net::HttpTransport& http,
-                                                          const util::Clock& clock);
+                                                          const util::Clock& clock, EndpointStore* endpoints = nullptr);
     /// Stops the dispatcher.
     ~Notifier();
 

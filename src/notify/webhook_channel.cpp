@@ -22,23 +22,37 @@ void ReplaceAll(std::string& text, std::string_view what, std::string_view with)
 
 util::Result<std::unique_ptr<WebhookChannel>> WebhookChannel::Create(WebhookConfig config,
                                                                      net::HttpTransport& transport,
-                                                                     const util::Clock& clock) {
+                                                                     const util::Clock& clock,
+                                                                     EndpointStore* endpoints) {
     const auto url = ParseUrl(config.url);
     if (!url || (url->scheme != "http" && url->scheme != "https")) {
         return util::Fail(util::ErrorCode::kInvalidArgument, "[notify.webhook] url must be an http:// or https:// URL");
     }
     auto signer = WebhookSigner::Create(config.secrets);
     if (!signer) return util::Fail(util::ErrorCode::kInvalidArgument, "[notify.webhook] " + signer.error().message);
-    return std::unique_ptr<WebhookChannel>(new WebhookChannel(std::move(config), std::move(*signer), transport, clock));
+    std::unique_ptr<WebhookChannel> channel(
+        new WebhookChannel(std::move(config), std::move(*signer), transport, clock, endpoints));
+    if (endpoints != nullptr) {
+        if (auto disabled = endpoints->ListDisabledEndpoints()) {
+            for (const auto& endpoint : *disabled) {
+                if (endpoint.key != channel->endpoint_key_) continue;
+                channel->disabled_detail_ = channel->Sanitize(endpoint.reason);
+                channel->disabled_.store(true);
+            }
+        }
+    }
+    return channel;
 }
 
 WebhookChannel::WebhookChannel(WebhookConfig config, WebhookSigner signer, net::HttpTransport& transport,
-                               const util::Clock& clock)
+                               const util::Clock& clock, EndpointStore* endpoints)
     : config_(std::move(config)),
       signer_(std::move(signer)),
       transport_(transport),
       clock_(clock),
-      redacted_url_(RedactUrl(config_.url)) {}
+      redacted_url_(RedactUrl(config_.url)),
+      endpoints_(endpoints),
+      endpoint_key_("webhook:" + Sha256Hex(config_.url).substr(0, 32)) {}
 
 std::string_view WebhookChannel::name() const {
     return core::kWebhookChannel;
@@ -96,12 +110,21 @@ DeliveryOutcome WebhookChannel::Deliver(const store::OutboxRow& row) {
         detail += fmt::format("; it said: {}", CleanText(response.body, kMaxBodyExcerptBytes));
     }
     if (verdict.disable_endpoint) {
-        std::lock_guard lock(mutex_);
-        disabled_detail_ = Sanitize(fmt::format(
+        std::string reason = Sanitize(fmt::format(
             "the webhook endpoint {} was disabled when it answered 410 Gone at {}; nothing more is sent to it. Fix "
-            "[notify.webhook] url and restart railwatch",
+            "[notify.webhook] url (a new URL starts enabled) and restart railwatch, then replay the dead deliveries",
             redacted_url_, util::FormatRfc3339(now, util::TimePrecision::kSeconds)));
-        disabled_.store(true);
+        {
+            std::lock_guard lock(mutex_);
+            disabled_detail_ = reason;
+            disabled_.store(true);
+        }
+        // Best effort: if the store cannot record it, this process still stops sending, and the
+        // next 410 after a restart tries again.
+        if (endpoints_ != nullptr) {
+            (void)endpoints_->DisableEndpoint(
+                store::DisabledEndpoint{endpoint_key_, std::string(core::kWebhookChannel), std::move(reason), now});
+        }
         return DeliveryOutcome::Permanent(Sanitize(detail));
     }
     if (verdict.verdict == core::DeliveryVerdict::kPermanent) return DeliveryOutcome::Permanent(Sanitize(detail));

@@ -124,6 +124,46 @@ struct OutboxRow {
     friend bool operator==(const OutboxRow&, const OutboxRow&) = default;
 };
 
+/// One delivery outcome for Outbox::CompleteOutbox: what MarkOutboxSent (status kSent) or
+/// MarkOutboxFailed (kFailed with retry_at, kDead) would record.
+struct OutboxCompletion {
+    std::string id;                             ///< the outbox row
+    std::string owner;                          ///< the lease owner that delivered it
+    OutboxStatus status = OutboxStatus::kSent;  ///< kSent, kFailed or kDead (kPending is refused)
+    Timestamp sent_at{};                        ///< kSent: when the receiver accepted
+    std::string error;                          ///< kFailed / kDead: the attempt's error
+    std::optional<Timestamp> retry_at;          ///< kFailed: the next attempt (required)
+
+    friend bool operator==(const OutboxCompletion&, const OutboxCompletion&) = default;
+};
+
+/// A delivery endpoint (e.g. a webhook URL) that the receiver asked to stop using (HTTP 410
+/// Gone). Kept across restarts until enabled again.
+struct DisabledEndpoint {
+    /// The notifier's opaque key for the endpoint (never the URL itself: webhook URLs may carry
+    /// a secret in their path).
+    std::string key;
+    std::string channel;  ///< "webhook", ...
+    std::string reason;   ///< for people; contains no secret
+    Timestamp disabled_at{};
+
+    friend bool operator==(const DisabledEndpoint&, const DisabledEndpoint&) = default;
+};
+
+/// Filter and page for Outbox::ListDeliveries. Newest first (created_at, then id, descending).
+struct DeliveryQuery {
+    std::optional<OutboxStatus> status;  ///< only this status; all when nullopt
+    int limit = 100;                     ///< 1..1000
+    std::string cursor;                  ///< empty = first page; otherwise a next_cursor from a previous page
+};
+
+/// One page of deliveries, with the endpoints disabled at the time of the read.
+struct DeliveryPage {
+    std::vector<OutboxRow> items;
+    std::string next_cursor;                           ///< empty when this is the last page
+    std::vector<DisabledEndpoint> disabled_endpoints;  ///< every disabled endpoint, oldest first
+};
+
 /// A status change of one instance: the event row, the instance's new state and the outbox rows
 /// it causes, written in one transaction. Idempotent: a transition with the same
 /// (instance_id, deployment_id, to_status, at) as a recorded one is not applied again.

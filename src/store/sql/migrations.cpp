@@ -293,12 +293,44 @@ UPDATE instances SET log_first_seq =
     COALESCE((SELECT MIN(seq) FROM log_lines WHERE log_lines.instance_id = instances.id), log_seq + 1);
 )sql";
 
-constexpr std::array<Migration, 3> kSqlite = {{{1, "initial schema", kSqliteV1},
+// Version 4, for the notifier (docs/NOTIFY.md, figures in docs/performance/notify.md):
+// - outbox_open replaces outbox_due. ClaimOutbox asks for two statuses ordered by
+//   (next_attempt_at, id); on (status, next_attempt_at) SQLite sorted every due row in a
+//   temporary B-tree on each claim (O(backlog)). A partial index ordered like the query lets the
+//   unchanged statement walk it and stop at its LIMIT, and it holds only open rows, so sent rows
+//   cost it nothing. The WHERE clause repeats the query's status list word for word: SQLite uses
+//   a partial index only when it can prove the query's WHERE implies the index's.
+// - disabled_endpoints: endpoints a receiver asked to stop using (HTTP 410), kept across restarts.
+constexpr std::string_view kSqliteV4 = R"sql(
+DROP INDEX outbox_due;
+CREATE INDEX outbox_open ON outbox (next_attempt_at, id) WHERE status IN ('pending', 'failed');
+CREATE TABLE disabled_endpoints (
+    key         TEXT PRIMARY KEY,
+    channel     TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    disabled_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::string_view kPostgresV4 = R"sql(
+DROP INDEX outbox_due;
+CREATE INDEX outbox_open ON outbox (next_attempt_at, id) WHERE status IN ('pending', 'failed');
+CREATE TABLE disabled_endpoints (
+    key         TEXT COLLATE "C" PRIMARY KEY,
+    channel     TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    disabled_at BIGINT NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 4> kSqlite = {{{1, "initial schema", kSqliteV1},
                                                {2, "lease table, log_lines without foreign key", kSqliteV2},
-                                               {3, "log rotation lower bound", kSqliteV3}}};
-constexpr std::array<Migration, 3> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                               {3, "log rotation lower bound", kSqliteV3},
+                                               {4, "open outbox index, disabled endpoints", kSqliteV4}}};
+constexpr std::array<Migration, 4> kPostgres = {{{1, "initial schema", kPostgresV1},
                                                  {2, "lease table, log_lines without foreign key", kPostgresV2},
-                                                 {3, "log rotation lower bound", kPostgresV3}}};
+                                                 {3, "log rotation lower bound", kPostgresV3},
+                                                 {4, "open outbox index, disabled endpoints", kPostgresV4}}};
 
 }  // namespace
 

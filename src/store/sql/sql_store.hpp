@@ -72,7 +72,15 @@ class SqlStore final : public Store {
     util::Result<void> MarkOutboxSent(const std::string& id, const std::string& owner, Timestamp at) override;
     util::Result<void> MarkOutboxFailed(const std::string& id, const std::string& owner, const std::string& error,
                                         std::optional<Timestamp> retry_at) override;
-    util::Result<std::vector<OutboxRow>> ListDeliveries(std::optional<OutboxStatus> status, int limit) override;
+    util::Result<std::vector<util::Result<void>>> CompleteOutbox(
+        const std::vector<OutboxCompletion>& completions) override;
+    util::Result<void> ReplayOutbox(const std::string& id, Timestamp next_attempt_at) override;
+    util::Result<std::optional<Timestamp>> NextOutboxDue(Timestamp now) override;
+    using Outbox::ListDeliveries;
+    util::Result<DeliveryPage> ListDeliveries(const DeliveryQuery& query) override;
+    util::Result<void> DisableEndpoint(const DisabledEndpoint& endpoint) override;
+    util::Result<bool> EnableEndpoint(const std::string& key) override;
+    util::Result<std::vector<DisabledEndpoint>> ListDisabledEndpoints() override;
 
     // Inbox (inbox.cpp)
     util::Result<bool> AddNotification(const Notification& notification) override;

@@ -213,7 +213,23 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     set(Stmt::kListDeliveries, "list_deliveries",
         "SELECT " + kOutboxColumns +
             " FROM outbox WHERE (CAST($1 AS TEXT) IS NULL OR status = CAST($1 AS TEXT)) "
-            "ORDER BY created_at DESC, id DESC LIMIT $2");
+            "AND (CAST($2 AS BIGINT) IS NULL OR created_at < CAST($2 AS BIGINT) "
+            "OR (created_at = CAST($2 AS BIGINT) AND id < CAST($3 AS TEXT))) "
+            "ORDER BY created_at DESC, id DESC LIMIT $4");
+    // Only a dead row comes back, so that two replays of one row deliver it once.
+    set(Stmt::kReplayOutbox, "replay_outbox",
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_owner = NULL, "
+        "lease_until = NULL WHERE id = $1 AND status = 'dead'");
+    // A live lease delays its row to the lease's end (the row is claimable only then).
+    set(Stmt::kNextOutboxDue, "next_outbox_due",
+        "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > $1 AND lease_until > next_attempt_at "
+        "THEN lease_until ELSE next_attempt_at END) FROM outbox WHERE status IN ('pending', 'failed')");
+    set(Stmt::kDisableEndpoint, "disable_endpoint",
+        "INSERT INTO disabled_endpoints (key, channel, reason, disabled_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT DO NOTHING");
+    set(Stmt::kEnableEndpoint, "enable_endpoint", "DELETE FROM disabled_endpoints WHERE key = $1");
+    set(Stmt::kListDisabledEndpoints, "list_disabled_endpoints",
+        "SELECT key, channel, reason, disabled_at FROM disabled_endpoints ORDER BY disabled_at, key");
     // A claim inserts narrow lease rows (or takes over expired ones). SQLite returns the ids it got
     // and kClaimedInstances reads those instances. PostgreSQL does it all in one statement: it
     // locks the chosen instance rows (SKIP LOCKED: concurrent claimers take different ones),

@@ -196,7 +196,7 @@ class InAppHarness final : public ChannelHarness {
         user.email = "dev@example.com";
         user.name = "Dev";
         if (!store_->CreateUser(user)) throw std::runtime_error("cannot create the test user");
-        adapter_ = std::make_unique<StoreAdapter>(*store_);
+        adapter_ = std::make_unique<StoreAdapter>(*store_, *store_);
         inbox_ = std::make_unique<SwitchableInbox>(*adapter_);
         channel_ = std::make_unique<InAppChannel>(*inbox_);
     }

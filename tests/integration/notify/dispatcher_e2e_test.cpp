@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <set>
@@ -56,7 +57,7 @@ class Rig {
     explicit Rig(DispatcherOptions options, bool with_email = true)
         : receiver_({kNewSecret}) {  // the consumer already has the new secret; we sign with both
         store_ = std::move(store::OpenStore("sqlite:" + dir_.File("railwatch.db")).value());
-        adapter_ = std::make_unique<StoreAdapter>(*store_);
+        adapter_ = std::make_unique<StoreAdapter>(*store_, *store_);
         for (int i = 0; i < 5; ++i) {
             store::User user;
             user.id = "usr_" + std::to_string(i);
@@ -266,7 +267,7 @@ TEST(NotifyEndToEnd, ReceiversDownForAWhileGetEverythingOnceWhenTheyReturn) {
     EXPECT_TRUE(rig.Rows(OutboxStatus::kDead).empty());
 }
 
-TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastError) {
+TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastErrorAndAReplayDeliversItOnce) {
     DispatcherOptions options;
     options.poll_interval = 100ms;
     options.retry.delays = {200ms};
@@ -280,8 +281,12 @@ TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastError)
     rig.dispatcher().Start();
     rig.dispatcher().Notify();
     ASSERT_TRUE(Eventually([&] { return rig.Rows(OutboxStatus::kDead).size() == 1; }));
-    rig.dispatcher().Stop();
-    const store::OutboxRow dead = rig.Rows(OutboxStatus::kDead).front();
+    // What GET /deliveries?status=dead lists: the row with its last error.
+    store::DeliveryQuery dead_only;
+    dead_only.status = OutboxStatus::kDead;
+    const auto page = rig.store().ListDeliveries(dead_only).value();
+    ASSERT_EQ(page.items.size(), 1u);
+    const store::OutboxRow dead = page.items.front();
     EXPECT_EQ(dead.attempts, 4);
     ASSERT_TRUE(dead.last_error);
     EXPECT_NE(dead.last_error->find("dead after attempt 4/4"), std::string::npos) << *dead.last_error;
@@ -290,12 +295,27 @@ TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastError)
     EXPECT_EQ(rig.receiver().requests(), 4u);
     EXPECT_EQ(rig.receiver().accepted(), 0u);
     EXPECT_EQ(rig.dispatcher().Stats().dead, 1u);
+
+    // The receiver is fixed; the row is replayed (twice: a double click) while the dispatcher runs.
+    rig.receiver().AnswerWith(200);
+    ASSERT_TRUE(rig.store().ReplayOutbox(dead.message.id, util::SystemClock().Now()));
+    const auto again = rig.store().ReplayOutbox(dead.message.id, util::SystemClock().Now());
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, util::ErrorCode::kConflict);
+    ASSERT_TRUE(Eventually([&] { return rig.Rows(OutboxStatus::kSent).size() == 1; }));
+    rig.dispatcher().Stop();
+    EXPECT_EQ(rig.receiver().accepted(), 1u);
+    EXPECT_EQ(rig.receiver().duplicates(), 0u);
+    const auto accepted = rig.receiver().AcceptedById();
+    ASSERT_EQ(accepted.size(), 1u);
+    EXPECT_EQ(accepted.begin()->first, WebhookMessageId(planned[0].dedup_key));
+    EXPECT_EQ(rig.Rows(OutboxStatus::kSent).front().attempts, 1);
 }
 
 TEST(NotifyEndToEnd, StarttlsRequiredSendsNoCredentialsToAServerWithoutStarttls) {
     TempDir dir("railwatch-notify-starttls-");
     auto store = std::move(store::OpenStore("sqlite:" + dir.File("railwatch.db")).value());
-    StoreAdapter adapter(*store);
+    StoreAdapter adapter(*store, *store);
     railwatch::test::SmtpServerOptions server_options;
     server_options.auth = "railwatch:NEVER-SENT-PASSWORD";  // AUTH is offered, in clear text
     auto server = std::move(SmtpServer::Start(server_options).value());
@@ -385,8 +405,8 @@ namespace {
 void TwoDispatchersDeliverEachRowOnce(const std::string& url) {
     auto first_store = std::move(store::OpenStore(url).value());
     auto second_store = std::move(store::OpenStore(url).value());
-    StoreAdapter first_adapter(*first_store);
-    StoreAdapter second_adapter(*second_store);
+    StoreAdapter first_adapter(*first_store, *first_store);
+    StoreAdapter second_adapter(*second_store, *second_store);
     WebhookReceiver receiver({kNewSecret});
     receiver.SetKeepLog(false);
     receiver.Start();
@@ -432,6 +452,99 @@ void TwoDispatchersDeliverEachRowOnce(const std::string& url) {
     EXPECT_EQ(receiver.AcceptedById().size(), static_cast<std::size_t>(kEvents));
     EXPECT_EQ(a.Stats().delivered + b.Stats().delivered, static_cast<std::uint64_t>(kEvents));
     EXPECT_EQ(a.Stats().lost_leases + b.Stats().lost_leases, 0u);
+}
+
+/// The body of a dispatcher process (a forked copy of the test): its own store connection, HTTP
+/// transport and webhook channel; delivers until it is killed, or, with `until_done`, until no
+/// row is open and then exits 0. Short timeout and lease margin, so that rows a killed process
+/// held come back within seconds (lease = 4 × 2 s + 1 s).
+int RunDispatcherProcess(const std::string& url, const std::string& receiver_url, const std::string& owner,
+                         bool until_done) {
+    auto store = store::OpenStore(url);
+    if (!store) return 2;
+    StoreAdapter adapter(**store, **store);
+    NotifyConfig config;
+    config.webhook.url = receiver_url;
+    config.webhook.secrets = {kNewSecret};
+    config.webhook.timeout = 2s;
+    util::SystemClock clock;
+    net::CurlTransport transport;
+    auto channel = WebhookChannel::Create(config.webhook, transport, clock, &adapter);
+    if (!channel) return 3;
+    DispatcherOptions options;
+    options.owner = owner;
+    options.concurrency = 4;
+    options.poll_interval = 100ms;
+    options.lease_margin = 1s;
+    Dispatcher dispatcher(adapter, {channel->get()}, clock, options);
+    dispatcher.Start();
+    dispatcher.Notify();
+    for (;;) {
+        std::this_thread::sleep_for(100ms);
+        if (!until_done) continue;
+        auto due = (*store)->NextOutboxDue(clock.Now());
+        if (due && !*due) break;
+    }
+    dispatcher.Stop();
+    return 0;
+}
+
+TEST(NotifyEndToEnd, ADispatcherKilledMidDeliveryAndRestartedDeliversEveryEventUnderOneWebhookId) {
+    TempDir dir("railwatch-notify-kill-");
+    const std::string url = "sqlite:" + dir.File("railwatch.db");
+    constexpr int kEvents = 400;
+    std::set<std::string> planned_ids;
+    {
+        auto store = std::move(store::OpenStore(url).value());
+        NotifyConfig config;
+        config.webhook.url = "http://127.0.0.1:9/unused";
+        const OutboxPlanner planner(config);
+        util::SystemClock clock;
+        std::vector<store::OutboxMessage> rows;
+        for (int n = 0; n < kEvents; ++n) {
+            core::NotifyEvent event;
+            event.type = core::NotifyEventType::kTokenInvalid;  // admin notice: one webhook row
+            event.at = clock.Now();
+            event.id = core::MakeEventId(event.type, "ins_" + std::to_string(n), "dep", event.at);
+            event.message = "event " + std::to_string(n);
+            for (auto& m : planner.Plan(event, clock.Now()).messages) {
+                planned_ids.insert(WebhookMessageId(m.dedup_key));
+                rows.push_back(std::move(m));
+            }
+        }
+        ASSERT_EQ(store->EnqueueOutbox(rows).value(), kEvents);
+    }
+    ASSERT_EQ(planned_ids.size(), static_cast<std::size_t>(kEvents));
+
+    WebhookReceiver receiver({kNewSecret});
+    receiver.Start();
+    auto first = railwatch::test::ChildProcess::Fork(
+        [&] { return RunDispatcherProcess(url, receiver.Url(), "process-1", /*until_done=*/false); });
+    // Kill it while it is busy: some rows delivered, others claimed or in flight.
+    ASSERT_TRUE(Eventually([&] { return receiver.accepted() >= 40; }, 60s));
+    first.Signal(SIGKILL);
+    const auto killed = first.Wait();
+    EXPECT_TRUE(killed.signaled && killed.signal == SIGKILL) << killed.Describe();
+    const std::size_t before_restart = receiver.accepted();
+    EXPECT_LT(before_restart, static_cast<std::size_t>(kEvents)) << "the kill came too late to test anything";
+
+    auto second = railwatch::test::ChildProcess::Fork(
+        [&] { return RunDispatcherProcess(url, receiver.Url(), "process-2", /*until_done=*/true); });
+    const auto finished = second.Wait(180s);
+    EXPECT_TRUE(finished.Ok()) << finished.Describe();
+
+    auto store = std::move(store::OpenStore(url).value());
+    EXPECT_EQ(store->ListDeliveries(OutboxStatus::kSent, 1000).value().size(), static_cast<std::size_t>(kEvents));
+    EXPECT_EQ(receiver.invalid_signatures(), 0u);
+    // Every event arrived, each under the one webhook-id of its row: a receiver deduplicating by
+    // webhook-id sees every event once. A row delivered just before the kill may arrive again
+    // (at-least-once), but always with the same id.
+    std::set<std::string> arrived;
+    for (const auto& [id, count] : receiver.AcceptedById()) {
+        EXPECT_TRUE(planned_ids.contains(id)) << id;
+        arrived.insert(id);
+    }
+    EXPECT_EQ(arrived, planned_ids);
 }
 
 TEST(NotifyEndToEnd, TwoDispatchersOnOneSqliteFileDeliverEachRowOnce) {

@@ -33,6 +33,20 @@ TEST(HttpTransport, UrlForMessagesDropsQueryAndFragment) {
     EXPECT_EQ(UrlForMessages("http://h/p"), "http://h/p");
 }
 
+TEST(HttpTransport, UrlForMessagesDropsUserInfo) {
+    EXPECT_EQ(UrlForMessages("https://user:pa55@h.example:8443/p?q=1"), "https://h.example:8443/p");
+    EXPECT_EQ(UrlForMessages("http://h/a@b"), "http://h/a@b");  // an @ in the path is not user info
+}
+
+TEST(HttpTransport, OriginForMessagesKeepsOnlySchemeHostAndPort) {
+    EXPECT_EQ(OriginForMessages("https://hooks.slack.com/services/T0001/B0002/XXXXSECRET"), "https://hooks.slack.com");
+    EXPECT_EQ(OriginForMessages("https://discord.com/api/webhooks/123/tok?wait=true"), "https://discord.com");
+    EXPECT_EQ(OriginForMessages("http://user:pw@127.0.0.1:8080/hook#x"), "http://127.0.0.1:8080");
+    EXPECT_EQ(OriginForMessages("http://[::1]:9/x"), "http://[::1]:9");
+    EXPECT_EQ(OriginForMessages("http://h"), "http://h");
+    EXPECT_EQ(OriginForMessages("no scheme/secret"), "(a URL without a scheme)");
+}
+
 TEST(HttpTransport, ResponseAnsweredOnlyWithoutTransportError) {
     HttpResponse ok;
     ok.status = 503;
@@ -193,6 +207,32 @@ TEST(CurlTransport, AReadIsSentAgainByTheTransportWhenAKeptAliveConnectionDies) 
     EXPECT_EQ(server.Received(read), 2);
     EXPECT_EQ(response.status, 200) << response.error_message;
     EXPECT_EQ(server.connections(), 2);
+}
+
+// A port on 127.0.0.1 that nobody listens on (bound, then closed).
+int ClosedPort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+TEST(CurlTransport, AFailedRequestNamesOnlyTheOriginNeverThePathQueryOrUserInfo) {
+    CurlTransport transport;
+    const std::string origin = "http://127.0.0.1:" + std::to_string(ClosedPort());
+    const std::string url =
+        "http://hookuser:hookpass@" + origin.substr(7) + "/services/T0001/B0002/SECRETPATH?token=Q1";
+    const HttpResponse response = transport.Send(Post(url, "{}", false)).get();
+    ASSERT_FALSE(response.Answered());
+    EXPECT_NE(response.error_message.find("POST " + origin + " failed"), std::string::npos) << response.error_message;
+    for (const std::string secret : {"SECRETPATH", "services", "T0001", "token", "Q1", "hookuser", "hookpass"})
+        EXPECT_EQ(response.error_message.find(secret), std::string::npos) << secret << ": " << response.error_message;
 }
 
 }  // namespace

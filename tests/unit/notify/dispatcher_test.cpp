@@ -363,6 +363,55 @@ TEST(Dispatcher, AScheduledRetryWakesTheClaimerWhenItFallsDue) {
     dispatcher.Stop();
 }
 
+TEST(Dispatcher, ARowAnotherProcessScheduledWakesTheClaimerWhenItFallsDue) {
+    util::FakeClock clock(util::FakeClock::DefaultStart(), util::FakeClock::WaitMode::kBlock);
+    FakeOutboxStore store;
+    ScriptedChannel webhook("webhook", [](const store::OutboxRow&) { return DeliveryOutcome::Accepted("ok"); });
+    Reports reports;
+    DispatcherOptions options = Options(1);
+    options.poll_interval = hours(1);
+    // Written by someone else (e.g. a replay through the API of another process): no Notify().
+    store::OutboxMessage later = Message("out_1", "webhook", clock.Now());
+    later.next_attempt_at = clock.Now() + Seconds(30);
+    store.Enqueue({later});
+    Dispatcher dispatcher(store, {&webhook}, clock, options, MiddleRandom());
+    dispatcher.SetListener(reports.Listener());
+    dispatcher.Start();
+    ASSERT_TRUE(clock.AwaitWaiters(1));
+    const core::Timestamp before = clock.Now();
+    clock.Advance(Seconds(30));  // far less than the poll interval
+    ASSERT_TRUE(reports.AwaitCount(1));
+    EXPECT_EQ(store.Row("out_1").status, OutboxStatus::kSent);
+    EXPECT_LT(clock.Now() - before, hours(1));
+    dispatcher.Stop();
+}
+
+TEST(Dispatcher, OutcomesOfOnePassAreRecordedInOneStoreCall) {
+    util::FakeClock clock;
+    FakeOutboxStore store;
+    int calls = 0;
+    ScriptedChannel webhook("webhook", [&](const store::OutboxRow&) {
+        ++calls;
+        if (calls == 2) return DeliveryOutcome::Retry("HTTP 503");
+        if (calls == 3) return DeliveryOutcome::Permanent("HTTP 410 Gone");
+        return DeliveryOutcome::Accepted("HTTP 200");
+    });
+    store.Enqueue({Message("out_1", "webhook", clock.Now()), Message("out_2", "webhook", clock.Now()),
+                   Message("out_3", "webhook", clock.Now()), Message("out_4", "webhook", clock.Now())});
+    Dispatcher dispatcher(store, {&webhook}, clock, Options(4), MiddleRandom());
+    EXPECT_EQ(dispatcher.RunOnce(), 4);
+    EXPECT_EQ(store.completes(), 1);
+    EXPECT_EQ(store.Row("out_1").status, OutboxStatus::kSent);
+    EXPECT_EQ(store.Row("out_2").status, OutboxStatus::kFailed);
+    EXPECT_EQ(store.Row("out_2").next_attempt_at, clock.Now() + Seconds(5));
+    EXPECT_EQ(store.Row("out_3").status, OutboxStatus::kDead);
+    EXPECT_EQ(store.Row("out_4").status, OutboxStatus::kSent);
+    const auto stats = dispatcher.Stats();
+    EXPECT_EQ(stats.delivered, 2u);
+    EXPECT_EQ(stats.retried, 1u);
+    EXPECT_EQ(stats.dead, 1u);
+}
+
 TEST(Dispatcher, NeverRunsMoreDeliveriesAtOnceThanItsConcurrency) {
     util::FakeClock clock(util::FakeClock::DefaultStart(), util::FakeClock::WaitMode::kBlock);
     FakeOutboxStore store;

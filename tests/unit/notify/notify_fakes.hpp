@@ -23,7 +23,7 @@ namespace railwatch::notify::test {
 /// The outbox and inbox in memory, with the store's rules: a dedup key is stored once; a claim
 /// takes due pending/failed rows whose lease expired, sets the lease and counts an attempt; marks
 /// succeed only for the lease owner (kConflict otherwise). Failures can be injected.
-class FakeOutboxStore final : public OutboxStore, public InboxStore {
+class FakeOutboxStore final : public OutboxStore, public EndpointStore, public InboxStore {
   public:
     util::Result<int> EnqueueOutbox(const std::vector<store::OutboxMessage>& messages) override {
         return Enqueue(messages);
@@ -74,33 +74,62 @@ class FakeOutboxStore final : public OutboxStore, public InboxStore {
         return out;
     }
 
-    util::Result<void> MarkOutboxSent(const std::string& id, const std::string& owner, core::Timestamp at) override {
+    /// One injected mark failure fails the whole batch (as a store that cannot be reached would).
+    util::Result<std::vector<util::Result<void>>> CompleteOutbox(
+        const std::vector<store::OutboxCompletion>& completions) override {
         std::lock_guard lock(mutex_);
-        if (auto r = Injected()) return *r;
-        auto* row = Find(id);
-        if (row == nullptr) return util::Fail(util::ErrorCode::kNotFound, "no outbox row " + id);
-        if (!Holds(*row, owner)) return util::Fail(util::ErrorCode::kConflict, "lease lost");
-        row->status = store::OutboxStatus::kSent;
-        row->sent_at = at;
-        row->last_error.reset();
-        row->lease_owner.reset();
-        row->lease_until.reset();
-        return util::Ok();
+        ++completes_;
+        if (auto r = Injected()) return tl::unexpected(r->error());
+        std::vector<util::Result<void>> out;
+        for (const auto& done : completions) {
+            auto* row = Find(done.id);
+            if (row == nullptr) {
+                out.push_back(util::Fail(util::ErrorCode::kNotFound, "no outbox row " + done.id));
+                continue;
+            }
+            if (!Holds(*row, done.owner)) {
+                out.push_back(util::Fail(util::ErrorCode::kConflict, "lease lost"));
+                continue;
+            }
+            row->status = done.status;
+            if (done.status == store::OutboxStatus::kSent) {
+                row->sent_at = done.sent_at;
+                row->last_error.reset();
+            } else {
+                if (done.retry_at) row->next_attempt_at = *done.retry_at;
+                row->last_error = done.error;
+            }
+            row->lease_owner.reset();
+            row->lease_until.reset();
+            out.push_back(util::Ok());
+        }
+        return out;
     }
 
-    util::Result<void> MarkOutboxFailed(const std::string& id, const std::string& owner, const std::string& error,
-                                        std::optional<core::Timestamp> retry_at) override {
+    util::Result<std::optional<core::Timestamp>> NextOutboxDue(core::Timestamp now) override {
         std::lock_guard lock(mutex_);
-        if (auto r = Injected()) return *r;
-        auto* row = Find(id);
-        if (row == nullptr) return util::Fail(util::ErrorCode::kNotFound, "no outbox row " + id);
-        if (!Holds(*row, owner)) return util::Fail(util::ErrorCode::kConflict, "lease lost");
-        row->status = retry_at ? store::OutboxStatus::kFailed : store::OutboxStatus::kDead;
-        if (retry_at) row->next_attempt_at = *retry_at;
-        row->last_error = error;
-        row->lease_owner.reset();
-        row->lease_until.reset();
+        std::optional<core::Timestamp> due;
+        for (const auto& row : rows_) {
+            const bool open = row.status == store::OutboxStatus::kPending || row.status == store::OutboxStatus::kFailed;
+            if (!open) continue;
+            core::Timestamp at = row.next_attempt_at;
+            if (row.lease_until && *row.lease_until > now) at = std::max(at, *row.lease_until);
+            if (!due || at < *due) due = at;
+        }
+        return due;
+    }
+
+    util::Result<void> DisableEndpoint(const store::DisabledEndpoint& endpoint) override {
+        std::lock_guard lock(mutex_);
+        endpoints_.emplace(endpoint.key, endpoint);
         return util::Ok();
+    }
+    util::Result<std::vector<store::DisabledEndpoint>> ListDisabledEndpoints() override {
+        std::lock_guard lock(mutex_);
+        std::vector<store::DisabledEndpoint> out;
+        for (const auto& [key, endpoint] : endpoints_)
+            out.push_back(endpoint);
+        return out;
     }
 
     util::Result<bool> AddNotification(const store::Notification& notification) override {
@@ -124,7 +153,7 @@ class FakeOutboxStore final : public OutboxStore, public InboxStore {
         std::lock_guard lock(mutex_);
         fail_claims_ = n;
     }
-    /// The next `n` mark calls fail with `code`.
+    /// The next `n` CompleteOutbox calls fail as a whole with `code`.
     void FailMarks(int n, util::ErrorCode code) {
         std::lock_guard lock(mutex_);
         fail_marks_ = n;
@@ -154,6 +183,11 @@ class FakeOutboxStore final : public OutboxStore, public InboxStore {
     int claims() const {
         std::lock_guard lock(mutex_);
         return claims_;
+    }
+    /// CompleteOutbox calls so far (each one store transaction).
+    int completes() const {
+        std::lock_guard lock(mutex_);
+        return completes_;
     }
     int CountStatus(store::OutboxStatus status) const {
         std::lock_guard lock(mutex_);
@@ -187,6 +221,8 @@ class FakeOutboxStore final : public OutboxStore, public InboxStore {
     int fail_marks_ = 0;
     util::ErrorCode fail_code_ = util::ErrorCode::kUnavailable;
     int claims_ = 0;
+    int completes_ = 0;
+    std::map<std::string, store::DisabledEndpoint> endpoints_;
 };
 
 /// A MailTransport that records envelopes and answers from a script (default: accepted).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes/scripted_transport.hpp"
+#include "notify_fakes.hpp"
 #include "test_rows.hpp"
 
 namespace railwatch::notify {
@@ -117,6 +118,44 @@ TEST(WebhookChannel, GoneDisablesTheEndpointForGood) {
     EXPECT_EQ(later.verdict, DeliveryVerdict::kPermanent);
     EXPECT_NE(later.detail.find("410 Gone"), std::string::npos);
     EXPECT_EQ(f.transport.request_count(), 1u);  // nothing more was sent
+}
+
+TEST(WebhookChannel, GoneIsRememberedByTheEndpointStoreAcrossRestarts) {
+    const std::string url = "https://hooks.slack.com/services/T0001/B0002/SECRETPATH";
+    test::FakeOutboxStore endpoints;
+    WebhookConfig config;
+    config.url = url;
+    fakes::ScriptedTransport transport;
+    util::FakeClock clock;
+    {
+        auto first = std::move(WebhookChannel::Create(config, transport, clock, &endpoints).value());
+        EXPECT_FALSE(first->disabled());
+        transport.PushResponse(410, "gone");
+        EXPECT_EQ(first->Deliver(RowFor(SampleEvent(), core::NotifyRoute::kWebhook, "webhook")).verdict,
+                  DeliveryVerdict::kPermanent);
+    }
+    const auto stored = endpoints.ListDisabledEndpoints().value();
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].channel, "webhook");
+    EXPECT_EQ(stored[0].disabled_at, clock.Now());
+    EXPECT_EQ(stored[0].key.find("SECRETPATH"), std::string::npos);
+    EXPECT_EQ(stored[0].reason.find("SECRETPATH"), std::string::npos);
+    EXPECT_NE(stored[0].reason.find("410 Gone"), std::string::npos);
+
+    // "After a restart": a new channel on the same store and URL sends nothing.
+    auto second = std::move(WebhookChannel::Create(config, transport, clock, &endpoints).value());
+    EXPECT_TRUE(second->disabled());
+    EXPECT_EQ(second->endpoint_key(), stored[0].key);
+    const DeliveryOutcome later = second->Deliver(RowFor(SampleEvent(), core::NotifyRoute::kWebhook, "webhook"));
+    EXPECT_EQ(later.verdict, DeliveryVerdict::kPermanent);
+    EXPECT_NE(later.detail.find("410 Gone"), std::string::npos);
+    EXPECT_EQ(transport.request_count(), 1u);
+
+    // A fixed URL is another endpoint: enabled.
+    config.url = "https://hooks.slack.com/services/T0001/B0002/NEWSECRET";
+    auto fixed = std::move(WebhookChannel::Create(config, transport, clock, &endpoints).value());
+    EXPECT_FALSE(fixed->disabled());
+    EXPECT_NE(fixed->endpoint_key(), stored[0].key);
 }
 
 TEST(WebhookChannel, RateLimitsAndGatewayErrorsCarryRetryAfter) {

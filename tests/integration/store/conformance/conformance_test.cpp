@@ -84,7 +84,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 3);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 4);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -96,14 +96,16 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 3u);
+    ASSERT_EQ(applied.size(), 4u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
     EXPECT_EQ(applied[1].name, "lease table, log_lines without foreign key");
     EXPECT_EQ(applied[2].version, 3);
     EXPECT_EQ(applied[2].name, "log rotation lower bound");
-    EXPECT_EQ(Must(store->SchemaVersion()), 3);
+    EXPECT_EQ(applied[3].version, 4);
+    EXPECT_EQ(applied[3].name, "open outbox index, disabled endpoints");
+    EXPECT_EQ(Must(store->SchemaVersion()), 4);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -121,8 +123,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 3u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 3);
+    EXPECT_EQ(ra->size() + rb->size(), 4u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 4);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -1011,6 +1013,163 @@ TEST_P(StoreConformance, DeliveriesFilterByStatus) {
     const auto all = Must(store_->ListDeliveries(std::nullopt, 10));
     ASSERT_EQ(all.size(), 2u);
     EXPECT_EQ(all[0].message.id, "out-b");  // newest first
+}
+
+TEST_P(StoreConformance, DeliveriesPageWithACursorWithoutGapsOrRepeats) {
+    std::vector<OutboxMessage> rows;
+    for (int n = 0; n < 7; ++n)
+        rows.push_back(MakeOutbox("k" + std::to_string(n), T(n / 2)));  // equal created_at in pairs
+    Must(store_->EnqueueOutbox(rows));
+    Must(store_->ClaimOutbox("n1", T(10), core::Seconds(30), 1));
+    Must(store_->MarkOutboxSent("out-k0", "n1", T(11)));
+    std::vector<std::string> seen;
+    DeliveryQuery q;
+    q.limit = 3;
+    for (int page = 0; page < 10; ++page) {
+        const auto got = Must(store_->ListDeliveries(q));
+        for (const auto& r : got.items)
+            seen.push_back(r.message.id);
+        if (got.next_cursor.empty()) break;
+        q.cursor = got.next_cursor;
+    }
+    EXPECT_THAT(seen, ElementsAre("out-k6", "out-k5", "out-k4", "out-k3", "out-k2", "out-k1", "out-k0"));
+    DeliveryQuery pending;
+    pending.status = OutboxStatus::kPending;
+    pending.limit = 6;
+    const auto all_pending = Must(store_->ListDeliveries(pending));
+    EXPECT_EQ(all_pending.items.size(), 6u);
+    EXPECT_TRUE(all_pending.next_cursor.empty());
+    DeliveryQuery bad;
+    bad.cursor = "not-a-cursor";
+    const auto r = store_->ListDeliveries(bad);
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, ReplayGivesADeadRowOneMoreLifeOnce) {
+    Must(store_->EnqueueOutbox({MakeOutbox("a")}));
+    Must(store_->ClaimOutbox("n1", T(1), core::Seconds(30), 10));
+    Must(store_->MarkOutboxFailed("out-a", "n1", "HTTP 500", std::nullopt));
+    Must(store_->ReplayOutbox("out-a", T(100)));
+    const auto pending = Must(store_->ListDeliveries(OutboxStatus::kPending, 10));
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_EQ(pending[0].attempts, 0);
+    EXPECT_EQ(pending[0].next_attempt_at, T(100));
+    EXPECT_EQ(pending[0].last_error, "HTTP 500");  // kept until the next attempt records its own
+    EXPECT_FALSE(pending[0].lease_owner);
+    // A second replay (a double click) does nothing: the row is pending, not dead.
+    const auto again = store_->ReplayOutbox("out-a", T(100));
+    ASSERT_FALSE(again);
+    ExpectCode(again.error(), ErrorCode::kConflict);
+    EXPECT_TRUE(Must(store_->ClaimOutbox("n1", T(99), core::Seconds(30), 10)).empty());
+    const auto claimed = Must(store_->ClaimOutbox("n1", T(100), core::Seconds(30), 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].attempts, 1);
+    Must(store_->MarkOutboxSent("out-a", "n1", T(101)));
+    const auto sent = store_->ReplayOutbox("out-a", T(200));
+    ASSERT_FALSE(sent);
+    ExpectCode(sent.error(), ErrorCode::kConflict);
+    const auto unknown = store_->ReplayOutbox("nope", T(1));
+    ASSERT_FALSE(unknown);
+    ExpectCode(unknown.error(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, NextOutboxDueIsTheEarliestClaimableTime) {
+    EXPECT_FALSE(Must(store_->NextOutboxDue(T(0))));
+    OutboxMessage a = MakeOutbox("a");
+    a.next_attempt_at = T(50);
+    OutboxMessage b = MakeOutbox("b");
+    b.next_attempt_at = T(80);
+    Must(store_->EnqueueOutbox({a, b}));
+    EXPECT_EQ(Must(store_->NextOutboxDue(T(0))), T(50));
+    // A live lease delays its row to the lease's end; an expired one does not.
+    ASSERT_EQ(Must(store_->ClaimOutbox("n1", T(50), core::Seconds(100), 1)).size(), 1u);
+    EXPECT_EQ(Must(store_->NextOutboxDue(T(60))), T(80));
+    EXPECT_EQ(Must(store_->NextOutboxDue(T(151))), T(50));
+    Must(store_->MarkOutboxFailed("out-a", "n1", "HTTP 503", T(70)));
+    EXPECT_EQ(Must(store_->NextOutboxDue(T(60))), T(70));
+    // Sent and dead rows are never due.
+    ASSERT_EQ(Must(store_->ClaimOutbox("n1", T(100), core::Seconds(30), 10)).size(), 2u);
+    Must(store_->MarkOutboxSent("out-a", "n1", T(101)));
+    Must(store_->MarkOutboxFailed("out-b", "n1", "HTTP 410", std::nullopt));
+    EXPECT_FALSE(Must(store_->NextOutboxDue(T(200))));
+}
+
+TEST_P(StoreConformance, CompleteOutboxRecordsABatchCheckingEachLease) {
+    Must(store_->EnqueueOutbox({MakeOutbox("a"), MakeOutbox("b"), MakeOutbox("c"), MakeOutbox("d")}));
+    ASSERT_EQ(Must(store_->ClaimOutbox("n1", T(1), core::Seconds(30), 3)).size(), 3u);  // a, b, c
+    ASSERT_EQ(Must(store_->ClaimOutbox("n2", T(1), core::Seconds(30), 3)).size(), 1u);  // d
+    const std::vector<OutboxCompletion> batch = {
+        {"out-a", "n1", OutboxStatus::kSent, T(2), "", std::nullopt},
+        {"out-b", "n1", OutboxStatus::kFailed, {}, "HTTP 503", T(60)},
+        {"out-c", "n1", OutboxStatus::kDead, {}, "HTTP 410 Gone", std::nullopt},
+        {"out-d", "n1", OutboxStatus::kSent, T(2), "", std::nullopt},  // n2 holds it
+        {"out-x", "n1", OutboxStatus::kSent, T(2), "", std::nullopt},
+    };
+    const auto results = Must(store_->CompleteOutbox(batch));
+    ASSERT_EQ(results.size(), 5u);
+    EXPECT_TRUE(results[0]);
+    EXPECT_TRUE(results[1]);
+    EXPECT_TRUE(results[2]);
+    ASSERT_FALSE(results[3]);
+    ExpectCode(results[3].error(), ErrorCode::kConflict);
+    ASSERT_FALSE(results[4]);
+    ExpectCode(results[4].error(), ErrorCode::kNotFound);
+    const auto sent = Must(store_->ListDeliveries(OutboxStatus::kSent, 10));
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].sent_at, T(2));
+    const auto failed = Must(store_->ListDeliveries(OutboxStatus::kFailed, 10));
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].next_attempt_at, T(60));
+    EXPECT_EQ(failed[0].last_error, "HTTP 503");
+    const auto dead = Must(store_->ListDeliveries(OutboxStatus::kDead, 10));
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].last_error, "HTTP 410 Gone");
+    // The row whose lease was lost is untouched and still n2's.
+    Must(store_->MarkOutboxSent("out-d", "n2", T(3)));
+    EXPECT_TRUE(Must(store_->CompleteOutbox({})).empty());
+}
+
+TEST_P(StoreConformance, MalformedCompletionWritesNothing) {
+    Must(store_->EnqueueOutbox({MakeOutbox("a"), MakeOutbox("b")}));
+    ASSERT_EQ(Must(store_->ClaimOutbox("n1", T(1), core::Seconds(30), 10)).size(), 2u);
+    const auto r = store_->CompleteOutbox({{"out-a", "n1", OutboxStatus::kSent, T(2), "", std::nullopt},
+                                           {"out-b", "n1", OutboxStatus::kFailed, {}, "HTTP 503", std::nullopt}});
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(Must(store_->ListDeliveries(OutboxStatus::kSent, 10)).empty());
+}
+
+TEST_P(StoreConformance, DisabledEndpointsLastUntilEnabledAndShowInDeliveries) {
+    EXPECT_TRUE(Must(store_->ListDisabledEndpoints()).empty());
+    const DisabledEndpoint gone{"webhook:abc", "webhook", "HTTP 410 Gone from https://hooks.example.com", T(5)};
+    Must(store_->DisableEndpoint(gone));
+    DisabledEndpoint later = gone;
+    later.reason = "again";
+    later.disabled_at = T(9);
+    Must(store_->DisableEndpoint(later));  // the first time and reason stay
+    EXPECT_THAT(Must(store_->ListDisabledEndpoints()), ElementsAre(gone));
+    const auto page = Must(store_->ListDeliveries(DeliveryQuery{}));
+    EXPECT_THAT(page.disabled_endpoints, ElementsAre(gone));
+    EXPECT_TRUE(Must(store_->EnableEndpoint("webhook:abc")));
+    EXPECT_FALSE(Must(store_->EnableEndpoint("webhook:abc")));
+    EXPECT_TRUE(Must(store_->ListDisabledEndpoints()).empty());
+    const auto empty_key = store_->DisableEndpoint(DisabledEndpoint{"", "webhook", "x", T(1)});
+    ASSERT_FALSE(empty_key);
+    ExpectCode(empty_key.error(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, DisabledEndpointSurvivesAReopen) {
+    const std::string url = GetParam().fresh_url("endpoints");
+    const DisabledEndpoint gone{"webhook:abc", "webhook", "HTTP 410 Gone", T(5)};
+    {
+        auto first = Must(OpenStore(url));
+        ASSERT_NE(first, nullptr);
+        Must(first->DisableEndpoint(gone));
+    }
+    auto second = Must(OpenStore(url));
+    ASSERT_NE(second, nullptr);
+    EXPECT_THAT(Must(second->ListDisabledEndpoints()), ElementsAre(gone));
 }
 
 TEST_P(StoreConformance, ConcurrentOutboxClaimsGiveEachRowToOneWorker) {

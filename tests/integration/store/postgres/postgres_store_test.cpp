@@ -327,7 +327,7 @@ TEST(PostgresMigrate, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     }
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 3);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 4);
     EXPECT_EQ(run("SELECT string_agg(id || ' ' || log_first_seq, ',' ORDER BY id) FROM instances"), "i1 5,i2 4\n");
     const auto r = store->AppendLogs({LogLine{"i1", "d1", LogKind::kDeploy, T(8), "info", "line 8"}}, 2);
     ASSERT_TRUE(r) << r.error().ToString();

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "app/config.hpp"
+#include "notify/config.hpp"
+
+/// The bridge from the app's configuration ([notify.*] of the TOML file and the secrets read from
+/// the environment) to the notifier's plain settings, for whoever builds the notifier (`serve`):
+///
+///   auto notify_config = app::NotifyConfigFrom(config);
+///   notify::StoreAdapter adapter(store, store);
+///   auto notifier = notify::Notifier::Create(notify_config, adapter, adapter, http, clock, &adapter);
+///   (*notifier)->Start();  ...  (*notifier)->Stop();
+namespace railwatch::app {
+
+/// The notifier's settings from a loaded Config. Pure: no I/O. The webhook secret variable may
+/// hold two secrets separated by spaces (a rotation); each becomes one signing secret. Keys the
+/// file cannot set yet keep the notifier's defaults: [notify.routes] (the default routes),
+/// [[notify.silences]] (none), [notify.retry] schedule_seconds (Standard Webhooks' schedule) and
+/// [notify.reminders] types (every problem type). notify::ValidateNotifyConfig checks the result.
+notify::NotifyConfig NotifyConfigFrom(const Config& config);
+
+}  // namespace railwatch::app
