@@ -184,14 +184,16 @@ void Monitor::SchedulerLoop() {
         Duration wait = options_.max_idle_wait;
         {
             std::lock_guard lock(mutex_);
-            const std::size_t limit =
-                std::min(options_.max_claim, core::ChecksAllowed(plan_, options_.batch_size, core::Seconds(1)));
-            if (checked > 0 && checked >= limit) {
-                // A full round: more may be due, but the budget allows one such round per second.
-                wait = core::Seconds(1);
-            } else {
-                due_.erase(due_.begin(), due_.upper_bound(now));
-                if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
+            due_.erase(due_.begin(), due_.upper_bound(now));
+            if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
+            // The checks just made spend the budget for a while: the next round waits that long
+            // even when more is due (a backlog drains at the budget's pace, with no 429).
+            const double per_second =
+                plan_.budget_requests_per_second * static_cast<double>(std::max<std::size_t>(options_.batch_size, 1));
+            if (checked > 0 && per_second > 0) {
+                const Duration pace = std::chrono::duration_cast<Duration>(
+                    std::chrono::duration<double>(static_cast<double>(checked) / per_second));
+                wait = std::max(wait, pace);
             }
         }
         clock_.WaitFor(wait, scheduler_wakeup_);
@@ -278,6 +280,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             if (!Write(instance, t, "status")) return next;  // nothing written: the next check tries again
             NoteFleet(instance, decision.interval_status);
             EnqueueFollowUp(decision.follow_up, instance.id, deployment_id, now);
+            if (decision.clear_error && decision.completed_at) Forget(deployment_id);  // succeeded
             return next;
         }
         case core::CheckVerdict::kAttention: {
@@ -457,9 +460,14 @@ void Monitor::RunJob(const Job& job) {
             Discover(job);
             return;
         case JobKind::kCollectLogs: {
+            // A phase change: new log lines, and the steps that make progress step-aware.
             auto instance = instances_.GetInstance(job.instance_id);
             if (!instance || instance->state.deployment_id != job.deployment_id) return;
             CollectLogs(*instance, job.deployment_id, core::ReachedDeploy(PhaseOf(instance->state)));
+            if (auto events = api_.GetDeploymentEvents(job.deployment_id, 100)) {
+                std::lock_guard lock(mutex_);
+                steps_[job.deployment_id] = *events;
+            }
             return;
         }
     }
@@ -492,6 +500,13 @@ void Monitor::CollectLogs(const store::Instance& instance, const std::string& de
     }
 }
 
+void Monitor::Forget(const std::string& deployment_id) {
+    std::lock_guard lock(mutex_);
+    log_cursors_.erase(std::make_pair(deployment_id, static_cast<int>(core::LogKind::kBuild)));
+    log_cursors_.erase(std::make_pair(deployment_id, static_cast<int>(core::LogKind::kDeploy)));
+    steps_.erase(deployment_id);
+}
+
 void Monitor::Classify(const Job& job) {
     auto instance = instances_.GetInstance(job.instance_id);
     if (!instance || instance->deleted_at || instance->state.deployment_id != job.deployment_id) return;
@@ -517,6 +532,7 @@ void Monitor::Classify(const Job& job) {
     }
     const core::Classification verdict = core::ClassifyDeploymentFailure(evidence);
     React(*instance, verdict, clock_.Now());
+    Forget(job.deployment_id);
 }
 
 void Monitor::React(store::Instance instance, const core::Classification& verdict, Timestamp now) {

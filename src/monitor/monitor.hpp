@@ -132,6 +132,7 @@ class Monitor final : public Operations {
                                                   const std::string& deployment_id, core::Timestamp now);
     // Jobs (worker thread).
     void Classify(const Job& job);
+    void Forget(const std::string& deployment_id);  // drops a finished deployment's cursors and steps
     void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now);
     util::Result<void> DoRedeploy(const Job& job);
     void Discover(const Job& job);
