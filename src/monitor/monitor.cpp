@@ -184,7 +184,8 @@ void Monitor::SchedulerLoop() {
         Duration wait = options_.max_idle_wait;
         {
             std::lock_guard lock(mutex_);
-            due_.erase(due_.begin(), due_.upper_bound(now));
+            // What fell due within the window was claimed by this round (or is someone else's).
+            due_.erase(due_.begin(), due_.upper_bound(now + options_.batch_window));
             if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
             // The checks just made spend the budget for a while: the next round waits that long
             // even when more is due (a backlog drains at the budget's pace, with no 429).
@@ -212,7 +213,8 @@ std::size_t Monitor::RunRound(Timestamp now) {
         limit = std::min(options_.max_claim, core::ChecksAllowed(plan_, options_.batch_size, core::Seconds(1)));
     }
     if (limit == 0) return 0;
-    auto claimed = schedule_.ClaimDueInstances(options_.worker_id, now, options_.lease, static_cast<int>(limit));
+    auto claimed = schedule_.ClaimDueInstances(options_.worker_id, now + options_.batch_window, options_.lease,
+                                               static_cast<int>(limit));
     if (!claimed || claimed->empty()) return 0;
 
     // One batched status call for every distinct deployment claimed (the client packs the ids
@@ -448,7 +450,58 @@ std::size_t Monitor::RunWorkForTest() {
     return ran;
 }
 
+bool Monitor::TakeSideBudget(double requests, Timestamp now, Timestamp* retry_at) {
+    std::lock_guard lock(mutex_);
+    const double rate = std::max(options_.reserve_fraction, 0.0) *
+                        std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second));
+    // The bucket holds at most a few seconds of the reserve: side work may burst a little, never
+    // take what polling needs.
+    const double capacity = std::max(rate * 5.0, requests);
+    if (!side_refilled_at_) side_tokens_ = capacity;
+    if (side_refilled_at_ && now > *side_refilled_at_) {
+        side_tokens_ = std::min(capacity, side_tokens_ + rate * core::ToSecondsF(now - *side_refilled_at_));
+    }
+    side_refilled_at_ = std::max(now, side_refilled_at_.value_or(now));
+    if (side_tokens_ >= requests) {
+        side_tokens_ -= requests;
+        return true;
+    }
+    const double missing_s = rate > 0 ? (requests - side_tokens_) / rate : 3600.0;
+    *retry_at = now + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(missing_s));
+    return false;
+}
+
 void Monitor::RunJob(const Job& job) {
+    // What each job asks of Railway at most (status reads excluded): failure evidence is waited
+    // for; log collection on a phase change is best effort and dropped when the reserve is spent.
+    double cost = 1;
+    switch (job.kind) {
+        case JobKind::kClassify:
+            cost = 5;  // events, build + deploy logs, token, quota
+            break;
+        case JobKind::kRedeploy:
+            cost = 2;  // the mutation, the new deployment's status
+            break;
+        case JobKind::kDiscover:
+            cost = 1;
+            break;
+        case JobKind::kCollectLogs:
+            cost = 3;
+            break;
+    }
+    if (!job.user_requested) {
+        const Timestamp now = clock_.Now();
+        Timestamp retry_at{};
+        if (!TakeSideBudget(cost, now, &retry_at)) {
+            if (job.kind != JobKind::kCollectLogs) {
+                Job later = job;
+                later.not_before = retry_at;
+                std::lock_guard lock(mutex_);
+                jobs_.push_back(std::move(later));
+            }
+            return;
+        }
+    }
     switch (job.kind) {
         case JobKind::kClassify:
             Classify(job);

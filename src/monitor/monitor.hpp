@@ -48,6 +48,11 @@ struct MonitorOptions {
     double reserve_fraction = 0.2;  ///< share of the budget kept for side work
     /// How long a claim holds an instance: longer than one round can take.
     core::Duration lease = core::Seconds(120);
+    /// A round also claims instances due within this window after now, checking them a little
+    /// early: instances due at scattered times (jitter) then share one batched request instead of
+    /// each costing one. 0 claims only what is due. Keep it well below the lease and the shortest
+    /// interval.
+    core::Duration batch_window = core::Seconds(2);
     /// The most instances one round claims (also bounded by the budget).
     std::size_t max_claim = 5000;
     /// The longest the scheduler sleeps without looking at the schedule: instances scheduled by
@@ -126,6 +131,9 @@ class Monitor final : public Operations {
     void EnqueueFollowUp(const core::FollowUp& follow_up, const std::string& instance_id,
                          const std::string& deployment_id, core::Timestamp now);
     std::optional<Job> TakeDueJob(core::Timestamp now);
+    // Side-work budget: takes `requests` from the reserve's bucket; false (nothing taken) when
+    // it holds fewer, with `retry_at` the moment it will.
+    bool TakeSideBudget(double requests, core::Timestamp now, core::Timestamp* retry_at);
 
     // Per answer (scheduler thread).
     std::optional<core::Timestamp> HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
@@ -171,6 +179,8 @@ class Monitor final : public Operations {
     std::deque<Job> jobs_;
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
+    double side_tokens_ = 0;                                                 // reserve bucket
+    std::optional<core::Timestamp> side_refilled_at_;
     util::SystemRandom random_;
 };
 

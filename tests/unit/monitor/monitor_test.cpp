@@ -198,6 +198,34 @@ TEST_F(MonitorTest, StatusSequenceBecomesTimelineRowsAndSuccessMakesItRunning) {
     EXPECT_EQ(sink_.Transitions().size(), 4u);
 }
 
+// Instances due at nearby times share one request: a round also takes what falls due within
+// batch_window, a little early.
+TEST_F(MonitorTest, InstancesDueWithinTheBatchWindowShareOneRequest) {
+    options_.intervals.jitter_fraction = 0;
+    options_.batch_window = seconds(2);
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "BUILDING", clock_.Now()));
+    AddInstanceRequest request;
+    request.service_id = "svc";
+    request.environment_id = "env";
+    request.deployment_id = "d1";
+    request.check_interval_s = 10;
+    ASSERT_TRUE(monitor->AddInstance(request));
+    request.deployment_id = "d2";
+    request.check_interval_s = 11;
+    ASSERT_TRUE(monitor->AddInstance(request));
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    clock_.Advance(seconds(10));
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // d2 is due in 1 s: taken along
+    EXPECT_EQ(api_.CallCount("GetDeployments"), 2);
+
+    options_.batch_window = core::Duration{0};
+    auto strict = Make("w2");
+    clock_.Advance(seconds(10));  // d1 due now, d2 in 1 s
+    EXPECT_EQ(strict->RunRoundForTest(), 1u);
+}
+
 TEST_F(MonitorTest, UnchangedChecksWriteNoTimelineRow) {
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
@@ -260,6 +288,31 @@ TEST_F(MonitorTest, ConfigurationFailureFlagsAttentionAndIsNotRedeployed) {
     EXPECT_EQ(api_.CallCount("Redeploy"), 0);
     // The evidence was sanitised and stored.
     EXPECT_EQ(store_->RecentLogs(instance.id, 10)->size(), 2u);
+}
+
+// Side work (evidence, redeploys, logs) spends only the budget's reserve: with 3,600 requests an
+// hour and a 20 % reserve, 0.2 requests a second; one classification (5 requests) fits the bucket,
+// the second waits until the reserve has refilled.
+TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
+    options_.requests_per_hour = 3600;
+    options_.requests_per_second = 10;
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "FAILED", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
+    const auto first = Add(*monitor, "d1");
+    const auto second = Add(*monitor, "d2");
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 2u);  // one ran, one was put back
+    const int classified = (Get(first.id).state.error_type ? 1 : 0) + (Get(second.id).state.error_type ? 1 : 0);
+    EXPECT_EQ(classified, 1);
+    EXPECT_EQ(api_.CallCount("GetDeploymentEvents"), 1);
+    clock_.Advance(seconds(24));
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("GetDeploymentEvents"), 1);  // 4.8 of 5 requests refilled
+    clock_.Advance(seconds(2));
+    monitor->RunWorkForTest();
+    EXPECT_TRUE(Get(first.id).state.error_type.has_value());
+    EXPECT_TRUE(Get(second.id).state.error_type.has_value());
 }
 
 TEST_F(MonitorTest, DeletedDeploymentEndsMonitoringAndOthersInTheBatchAreUnaffected) {
