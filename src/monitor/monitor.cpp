@@ -162,7 +162,6 @@ util::Result<void> Monitor::Start() {
         query.cursor = page->next_cursor;
     }
     Replan();
-    started_ = true;
     scheduler_ = std::thread([this] { SchedulerLoop(); });
     worker_ = std::thread([this] { WorkerLoop(); });
     return {};

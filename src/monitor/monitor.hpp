@@ -90,7 +90,9 @@ class Monitor final : public Operations {
     /// Reads the fleet (for the budget plan) and starts the threads. kUnavailable when the store
     /// cannot be read (no thread is started then).
     util::Result<void> Start();
-    /// Stops the threads and waits for them; work in flight is abandoned (leases expire).
+    /// Stops the threads and waits for them; work in flight is abandoned (leases expire). A
+    /// thread inside a Railway call finishes that call first: stop the RailwayApi before this to
+    /// end it at once. Idempotent.
     void Stop();
 
     /// Runs one scheduling round now on the calling thread (claims what is due, checks, writes):
@@ -170,7 +172,6 @@ class Monitor final : public Operations {
     util::Wakeup worker_wakeup_;
     std::thread scheduler_;
     std::thread worker_;
-    bool started_ = false;
 
     mutable std::mutex mutex_;  // guards everything below
     std::map<std::string, FleetEntry> fleet_;
