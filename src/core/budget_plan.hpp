@@ -29,11 +29,12 @@ namespace railwatch::core {
 
 /// Deployments of one status that share one configured interval.
 struct FleetGroup {
-    DeploymentStatus status = DeploymentStatus::kUnknown;
-    Duration interval{};  ///< the configured interval (per status, or the instance's own)
-    std::size_t count = 0;
+    DeploymentStatus status = DeploymentStatus::kUnknown;  ///< the deployments' current status
+    Duration interval{};    ///< the configured interval (per status, or the instance's own)
+    std::size_t count = 0;  ///< how many deployments
 };
 
+/// The fleet and the token's limits.
 struct BudgetPlanInput {
     std::vector<FleetGroup> groups;
     std::size_t batch_size = 50;              ///< ids per status request (≥ 1)
@@ -49,6 +50,7 @@ struct GroupPlan {
     Duration effective_interval{};  ///< ≥ group.interval
 };
 
+/// The plan: what polling may spend and how much each group's interval is stretched.
 struct BudgetPlan {
     double budget_requests_per_second = 0;   ///< pro-rated and after the reserve: what polling may use
     double budget_requests_per_hour = 0;     ///< the same per hour
@@ -62,6 +64,7 @@ struct BudgetPlan {
     std::vector<GroupPlan> groups;           ///< in input order
 };
 
+/// Plans the fleet within the budget (the rules above).
 BudgetPlan PlanBudget(const BudgetPlanInput& input);
 
 /// How many status checks the budget allows in `window` (at least 1 batch when the budget is

@@ -57,12 +57,14 @@ struct ObservedError {
     std::string message;     ///< Railway's message as the client built it (traceId included)
 };
 
+/// The [monitor] settings the decision uses.
 struct CheckSettings {
     StuckPolicy stuck;
     /// A deployment still in progress this long after it started gets a timeout notice (once).
     Duration timeout_after = Seconds(600);
 };
 
+/// What a check means for the instance.
 enum class CheckVerdict {
     kUnchanged,   ///< nothing to write but the next check time
     kTransition,  ///< a status change: timeline row + new state (+ follow-up work)
@@ -79,6 +81,7 @@ struct FollowUp {
     bool crash_check = false;       ///< CRASHED: look for a crash loop over the timeline
 };
 
+/// The decision on one answer; which fields are set depends on `verdict`.
 struct CheckDecision {
     CheckVerdict verdict = CheckVerdict::kUnchanged;
     // kTransition
@@ -99,9 +102,12 @@ struct CheckDecision {
     DeploymentStatus interval_status = DeploymentStatus::kUnknown;
 };
 
+/// The decision for an answer with the deployment's data (the rules above).
 CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeployment& observed,
                              const CheckSettings& settings, Timestamp now);
 
+/// The decision for an answer without data for the deployment: kEnded when Railway does not know
+/// it, kRetry otherwise.
 CheckDecision DecideOnError(const StoredCheckState& stored, const ObservedError& error, Timestamp now);
 
 /// The status a stored raw string stands for (kUnknown for null or an unknown value).

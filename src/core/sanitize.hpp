@@ -12,6 +12,7 @@
 /// Pure and thread-safe.
 namespace railwatch::core {
 
+/// `text` made storable (see above); never longer than `max_bytes`.
 std::string SanitizeText(std::string_view text, std::size_t max_bytes);
 
 }  // namespace railwatch::core

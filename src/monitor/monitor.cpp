@@ -225,7 +225,12 @@ std::size_t Monitor::RunRound(Timestamp now) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<railway::DeploymentResult> results;
-    if (!ids.empty()) results = api_.GetDeployments(ids);
+    if (!ids.empty()) {
+        results = api_.GetDeployments(ids);
+        // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
+        // the next intervals or date transitions early.
+        now = clock_.Now();
+    }
     std::map<std::string, const railway::ApiResult<railway::Deployment>*> by_id;
     for (const railway::DeploymentResult& r : results)
         by_id[r.deployment_id] = &r.result;
