@@ -1,0 +1,912 @@
+#include "monitor/monitor.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/deployment_event.hpp"
+#include "core/progress.hpp"
+#include "core/sanitize.hpp"
+#include "core/stats.hpp"
+#include "util/ids.hpp"
+
+namespace railwatch::monitor {
+namespace {
+
+using core::DeploymentStatus;
+using core::Duration;
+using core::Timestamp;
+
+// Evidence kept on an instance (error_stack) and per log line: the store's field limit is 1 MiB,
+// far more than a person reads.
+constexpr std::size_t kMaxEvidenceBytes = 8 * 1024;
+constexpr std::size_t kMaxLogLineBytes = 16 * 1024;
+// Log lines read back as classification evidence.
+constexpr int kEvidenceLines = 200;
+// The longest a worker with nothing queued sleeps before looking again.
+constexpr Duration kWorkerIdle = core::Seconds(3600);
+
+core::StoredCheckState StoredOf(const store::Instance& instance) {
+    const store::InstanceState& s = instance.state;
+    core::StoredCheckState out;
+    out.status = s.status;
+    out.deployment_id = s.deployment_id;
+    out.deployment_status = s.deployment_status;
+    out.progress = s.progress;
+    out.needs_attention = s.needs_attention;
+    out.deployment_started_at = s.deployment_started_at;
+    out.deployment_updated_at = s.deployment_updated_at;
+    out.deployment_completed_at = s.deployment_completed_at;
+    return out;
+}
+
+core::ObservedDeployment ObservedOf(const railway::Deployment& d) {
+    core::ObservedDeployment out;
+    out.id = d.id;
+    out.status = d.status;
+    out.created_at = d.created_at;
+    out.updated_at = d.updated_at;
+    out.status_updated_at = d.status_updated_at;
+    out.deployment_stopped = d.deployment_stopped;
+    return out;
+}
+
+// The state a transition decision leaves the instance in.
+store::InstanceState StateAfter(const store::InstanceState& before, const core::CheckDecision& d,
+                                const std::string& deployment_id) {
+    store::InstanceState s = before;
+    s.status = d.status;
+    s.deployment_id = deployment_id;
+    s.deployment_status = d.to_status;
+    s.progress = d.progress;
+    s.deployment_started_at = d.started_at;
+    s.deployment_updated_at = d.updated_at;
+    s.deployment_completed_at = d.completed_at;
+    if (d.clear_error) {
+        s.error_type.reset();
+        s.error_message.reset();
+        s.error_stack.reset();
+        s.needs_attention = false;
+        s.attention_reason.reset();
+    }
+    if (d.error_message) {
+        s.error_type.reset();
+        s.error_message = d.error_message;
+        s.error_stack.reset();
+    }
+    return s;
+}
+
+DeploymentStatus PhaseOf(const store::InstanceState& state) {
+    return state.deployment_status ? core::RailwayStatus::Parse(*state.deployment_status).value
+                                   : DeploymentStatus::kUnknown;
+}
+
+std::string WithSuggestion(const std::string& reason, const std::string& suggestion) {
+    return suggestion.empty() ? reason : reason + ": " + suggestion;
+}
+
+core::DeploymentStep StepOf(const railway::DeploymentEvent& event) {
+    core::DeploymentStep step;
+    step.step = core::ParseDeploymentEventStep(event.step).value_or(core::DeploymentEventStep::kSnapshotCode);
+    step.created_at = event.created_at.value_or(Timestamp{});
+    step.completed_at = event.completed_at;
+    step.error = event.error.empty() ? event.reason : event.error;
+    return step;
+}
+
+// Typical time per phase from the instance's earlier deployments: the medians of how long each
+// status lasted (the time to the next event of the same deployment).
+core::HistoricalDurations TypicalDurations(const std::vector<store::TimelineEvent>& events,
+                                           const std::string& current_deployment) {
+    std::map<DeploymentStatus, std::vector<Duration>> spans;
+    for (std::size_t i = 0; i + 1 < events.size(); ++i) {
+        const auto& a = events[i];
+        const auto& b = events[i + 1];
+        if (a.deployment_id == current_deployment || a.deployment_id != b.deployment_id) continue;
+        if (a.to_status == b.to_status) continue;  // a reaction or attention row, not a new phase
+        spans[core::RailwayStatus::Parse(a.to_status).value].push_back(b.at - a.at);
+    }
+    core::HistoricalDurations out;
+    for (auto& [status, values] : spans) {
+        if (auto median = core::Median(std::move(values))) out.phases[status] = *median;
+    }
+    return out;
+}
+
+// A row that records a decision about the current status (a reaction, an attention flag) keeps
+// the status: its time must differ from the status row's, which the store treats as its key.
+Timestamp RowTime(const store::InstanceState& state, Timestamp now) {
+    if (state.deployment_updated_at && now <= *state.deployment_updated_at) {
+        return *state.deployment_updated_at + core::Millis(1);
+    }
+    return now;
+}
+
+util::Error ErrorOf(const railway::ApiError& error) {
+    return error.ToError();
+}
+
+}  // namespace
+
+Monitor::Monitor(railway::RailwayApi& api, store::Instances& instances, store::Schedule& schedule,
+                 store::Timeline& timeline, store::Logs& logs, const util::Clock& clock, EventSink& sink,
+                 MonitorOptions options, OutboxPlanner planner)
+    : api_(api),
+      instances_(instances),
+      schedule_(schedule),
+      timeline_(timeline),
+      logs_(logs),
+      clock_(clock),
+      sink_(sink),
+      options_(std::move(options)),
+      planner_(std::move(planner)) {
+    Replan();
+}
+
+Monitor::~Monitor() {
+    Stop();
+}
+
+util::Result<void> Monitor::Start() {
+    // The fleet as stored: what the budget plan starts from (rounds keep it current).
+    store::InstanceQuery query;
+    query.limit = 1000;
+    for (;;) {
+        auto page = instances_.ListInstances(query);
+        if (!page)
+            return util::Fail(page.error().code, "reading the monitored instances failed: " + page.error().message);
+        for (const store::Instance& instance : page->items) {
+            if (instance.monitoring && !instance.deleted_at) NoteFleet(instance, PhaseOf(instance.state));
+        }
+        if (page->next_cursor.empty()) break;
+        query.cursor = page->next_cursor;
+    }
+    Replan();
+    scheduler_ = std::thread([this] { SchedulerLoop(); });
+    worker_ = std::thread([this] { WorkerLoop(); });
+    return {};
+}
+
+void Monitor::Stop() {
+    scheduler_wakeup_.Stop();
+    worker_wakeup_.Stop();
+    if (scheduler_.joinable()) scheduler_.join();
+    if (worker_.joinable()) worker_.join();
+}
+
+// --- scheduler -------------------------------------------------------------------------------
+
+void Monitor::SchedulerLoop() {
+    while (!scheduler_wakeup_.Stopped()) {
+        const Timestamp now = clock_.Now();
+        const std::size_t checked = RunRound(now);
+        Duration wait = options_.max_idle_wait;
+        {
+            std::lock_guard lock(mutex_);
+            // What fell due within the window was claimed by this round (or is someone else's).
+            due_.erase(due_.begin(), due_.upper_bound(now + options_.batch_window));
+            if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
+            // The checks just made spend the budget for a while: the next round waits that long
+            // even when more is due (a backlog drains at the budget's pace, with no 429).
+            const double per_second =
+                plan_.budget_requests_per_second * static_cast<double>(std::max<std::size_t>(options_.batch_size, 1));
+            if (checked > 0 && per_second > 0) {
+                const Duration pace = std::chrono::duration_cast<Duration>(
+                    std::chrono::duration<double>(static_cast<double>(checked) / per_second));
+                wait = std::max(wait, pace);
+            }
+        }
+        clock_.WaitFor(wait, scheduler_wakeup_);
+    }
+}
+
+std::size_t Monitor::RunRoundForTest() {
+    return RunRound(clock_.Now());
+}
+
+std::size_t Monitor::RunRound(Timestamp now) {
+    Replan();
+    std::size_t limit = 0;
+    {
+        std::lock_guard lock(mutex_);
+        limit = std::min(options_.max_claim, core::ChecksAllowed(plan_, options_.batch_size, core::Seconds(1)));
+    }
+    if (limit == 0) return 0;
+    auto claimed = schedule_.ClaimDueInstances(options_.worker_id, now + options_.batch_window, options_.lease,
+                                               static_cast<int>(limit));
+    if (!claimed || claimed->empty()) return 0;
+
+    // One batched status call for every distinct deployment claimed (the client packs the ids
+    // into aliased requests and answers each id on its own).
+    std::vector<std::string> ids;
+    for (const store::Instance& instance : *claimed) {
+        if (instance.state.deployment_id) ids.push_back(*instance.state.deployment_id);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<railway::DeploymentResult> results;
+    if (!ids.empty()) {
+        results = api_.GetDeployments(ids);
+        // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
+        // the next intervals or date transitions early.
+        now = clock_.Now();
+    }
+    std::map<std::string, const railway::ApiResult<railway::Deployment>*> by_id;
+    for (const railway::DeploymentResult& r : results)
+        by_id[r.deployment_id] = &r.result;
+
+    std::vector<store::InstanceRelease> releases;
+    releases.reserve(claimed->size());
+    for (const store::Instance& instance : *claimed) {
+        std::optional<Timestamp> next;
+        const auto found = instance.state.deployment_id ? by_id.find(*instance.state.deployment_id) : by_id.end();
+        if (found == by_id.end()) {
+            // Added without a deployment and not resolved yet: find the service's latest one.
+            Enqueue(Job{JobKind::kDiscover, instance.id, "", now, false});
+            next = NextCheck(instance, PhaseOf(instance.state), now);
+        } else if (const auto& result = *found->second; result.has_value()) {
+            const auto decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now);
+            next = HandleDecision(instance, decision, result->id, now);
+        } else if (result.error().code == util::ErrorCode::kCancelled) {
+            next = instance.state.next_check_at.value_or(now);  // shutting down: leave it as it was
+        } else {
+            const core::ObservedError error{result.error().kind == core::ApiFailureKind::kNotFound,
+                                            result.error().message};
+            next = HandleDecision(instance, core::DecideOnError(StoredOf(instance), error, now),
+                                  *instance.state.deployment_id, now);
+        }
+        if (next) {
+            releases.push_back(store::InstanceRelease{instance.id, next});
+            NoteDue(*next);
+        }
+    }
+    if (!releases.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, releases);
+    return claimed->size();
+}
+
+std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
+                                                 const std::string& deployment_id, Timestamp now) {
+    switch (decision.verdict) {
+        case core::CheckVerdict::kUnchanged:
+        case core::CheckVerdict::kRetry: {
+            NoteFleet(instance, decision.interval_status);
+            return NextCheck(instance, decision.interval_status, now);
+        }
+        case core::CheckVerdict::kTransition: {
+            const Timestamp next = NextCheck(instance, decision.interval_status, now);
+            store::Transition t;
+            t.instance_id = instance.id;
+            t.deployment_id = deployment_id;
+            t.from_status = decision.from_status;
+            t.to_status = decision.to_status;
+            t.at = decision.at;
+            t.source = "poll";
+            t.state = StateAfter(instance.state, decision, deployment_id);
+            t.state.next_check_at = next;
+            if (!Write(instance, t, "status")) return next;  // nothing written: the next check tries again
+            NoteFleet(instance, decision.interval_status);
+            EnqueueFollowUp(decision.follow_up, instance.id, deployment_id, now);
+            if (decision.clear_error && decision.completed_at) Forget(deployment_id);  // succeeded
+            return next;
+        }
+        case core::CheckVerdict::kAttention: {
+            const Timestamp next = NextCheck(instance, decision.interval_status, now);
+            store::Transition t;
+            t.instance_id = instance.id;
+            t.deployment_id = deployment_id;
+            t.from_status = instance.state.deployment_status;
+            t.to_status = instance.state.deployment_status.value_or("UNKNOWN");
+            t.at = RowTime(instance.state, now);
+            t.source = "attention";
+            t.state = instance.state;
+            t.state.needs_attention = true;
+            t.state.attention_reason = decision.reason;
+            t.state.next_check_at = next;
+            (void)Write(instance, t, "attention");
+            NoteFleet(instance, decision.interval_status);
+            return next;
+        }
+        case core::CheckVerdict::kEnded: {
+            store::InstanceState state = instance.state;
+            state.error_message = core::SanitizeText(decision.reason, kMaxEvidenceBytes);
+            state.next_check_at.reset();
+            if (!instances_.SaveState(instance.id, state)) return NextCheck(instance, decision.interval_status, now);
+            (void)instances_.SetMonitoring(instance.id, false, std::nullopt, now);
+            NoteFleet(instance, std::nullopt);
+            if (auto after = instances_.GetInstance(instance.id)) sink_.OnInstance(*after);
+            return std::nullopt;  // monitoring is off: nothing to release
+        }
+    }
+    return NextCheck(instance, decision.interval_status, now);
+}
+
+util::Result<store::TransitionResult> Monitor::Write(const store::Instance& before, store::Transition transition,
+                                                     const std::string& kind, std::vector<core::Action> actions,
+                                                     std::optional<core::Classification> classification) {
+    store::Instance after = before;
+    after.state = transition.state;
+    after.state.deployment_id = transition.deployment_id;
+    if (planner_) {
+        transition.outbox = planner_(ChangeToPlan{after, transition, kind, std::move(actions), classification});
+    }
+    auto result = timeline_.ApplyTransition(transition);
+    if (result && result->applied) {
+        const store::TimelineEvent event{result->event_id,       transition.instance_id, transition.deployment_id,
+                                         transition.from_status, transition.to_status,   transition.at,
+                                         transition.source};
+        sink_.OnTransition(after, event);
+        sink_.OnInstance(after);
+    }
+    return result;
+}
+
+Duration Monitor::ConfiguredInterval(const store::Instance& instance, DeploymentStatus status) const {
+    // The store keeps check_interval_s with the config's default when the user gave none: only a
+    // different value is the user's own interval, used for every status.
+    if (instance.check_interval_s > 0 && core::Seconds(instance.check_interval_s) != options_.intervals.fallback) {
+        return std::max(core::Seconds(instance.check_interval_s), options_.intervals.min_interval);
+    }
+    return core::BaseCheckInterval(options_.intervals, status);
+}
+
+Timestamp Monitor::NextCheck(const store::Instance& instance, DeploymentStatus status, Timestamp now) {
+    double stretch = 1.0;
+    {
+        std::lock_guard lock(mutex_);
+        stretch = core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
+    }
+    core::IntervalPolicy policy = options_.intervals;
+    const Duration base = ConfiguredInterval(instance, status);
+    policy.per_status[status] =
+        Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * std::max(stretch, 1.0)));
+    return now + core::CheckInterval(policy, status, NextUnit());
+}
+
+void Monitor::NoteFleet(const store::Instance& instance, std::optional<DeploymentStatus> status) {
+    FleetEntry entry;
+    if (status) entry = FleetEntry{*status, ConfiguredInterval(instance, *status)};
+    std::lock_guard lock(mutex_);
+    if (status) {
+        fleet_[instance.id] = entry;
+    } else {
+        fleet_.erase(instance.id);
+    }
+}
+
+void Monitor::Replan() {
+    std::lock_guard lock(mutex_);
+    std::map<std::pair<DeploymentStatus, Duration::rep>, std::size_t> counts;
+    for (const auto& [id, entry] : fleet_)
+        ++counts[{entry.status, entry.interval.count()}];
+    core::BudgetPlanInput input;
+    for (const auto& [key, count] : counts)
+        input.groups.push_back({key.first, Duration(key.second), count});
+    input.batch_size = options_.batch_size;
+    input.requests_per_hour = options_.requests_per_hour;
+    input.requests_per_second = options_.requests_per_second;
+    input.reserve_fraction = options_.reserve_fraction;
+    input.default_interval = options_.intervals.fallback;
+    plan_ = core::PlanBudget(input);
+}
+
+void Monitor::NoteDue(Timestamp at) {
+    std::lock_guard lock(mutex_);
+    due_.insert(at);
+}
+
+double Monitor::NextUnit() {
+    std::lock_guard lock(mutex_);
+    return random_.NextUnit();
+}
+
+// --- worker ----------------------------------------------------------------------------------
+
+void Monitor::EnqueueFollowUp(const core::FollowUp& follow_up, const std::string& instance_id,
+                              const std::string& deployment_id, Timestamp now) {
+    if (follow_up.classify_failure) Enqueue(Job{JobKind::kClassify, instance_id, deployment_id, now, false});
+    if (follow_up.discover_latest) Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now, false});
+    if (follow_up.collect_logs) Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now, false});
+}
+
+void Monitor::Enqueue(Job job) {
+    {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back(std::move(job));
+    }
+    worker_wakeup_.Notify();
+}
+
+std::optional<Monitor::Job> Monitor::TakeDueJob(Timestamp now) {
+    std::lock_guard lock(mutex_);
+    for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+        if (it->not_before <= now) {
+            Job job = std::move(*it);
+            jobs_.erase(it);
+            return job;
+        }
+    }
+    return std::nullopt;
+}
+
+void Monitor::WorkerLoop() {
+    while (!worker_wakeup_.Stopped()) {
+        const Timestamp now = clock_.Now();
+        if (auto job = TakeDueJob(now)) {
+            RunJob(*job);
+            continue;
+        }
+        Duration wait = kWorkerIdle;
+        {
+            std::lock_guard lock(mutex_);
+            for (const Job& job : jobs_)
+                wait = std::min(wait, job.not_before - now);
+        }
+        clock_.WaitFor(wait, worker_wakeup_);
+    }
+}
+
+std::size_t Monitor::RunWorkForTest() {
+    std::size_t ran = 0;
+    while (auto job = TakeDueJob(clock_.Now())) {
+        RunJob(*job);
+        ++ran;
+    }
+    return ran;
+}
+
+bool Monitor::TakeSideBudget(double requests, Timestamp now, Timestamp* retry_at) {
+    std::lock_guard lock(mutex_);
+    const double rate = std::max(options_.reserve_fraction, 0.0) *
+                        std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second));
+    // The bucket holds at most a few seconds of the reserve: side work may burst a little, never
+    // take what polling needs.
+    const double capacity = std::max(rate * 5.0, requests);
+    if (!side_refilled_at_) side_tokens_ = capacity;
+    if (side_refilled_at_ && now > *side_refilled_at_) {
+        side_tokens_ = std::min(capacity, side_tokens_ + rate * core::ToSecondsF(now - *side_refilled_at_));
+    }
+    side_refilled_at_ = std::max(now, side_refilled_at_.value_or(now));
+    if (side_tokens_ >= requests) {
+        side_tokens_ -= requests;
+        return true;
+    }
+    const double missing_s = rate > 0 ? (requests - side_tokens_) / rate : 3600.0;
+    *retry_at = now + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(missing_s));
+    return false;
+}
+
+void Monitor::RunJob(const Job& job) {
+    // What each job asks of Railway at most (status reads excluded): failure evidence is waited
+    // for; log collection on a phase change is best effort and dropped when the reserve is spent.
+    double cost = 1;
+    switch (job.kind) {
+        case JobKind::kClassify:
+            cost = 5;  // events, build + deploy logs, token, quota
+            break;
+        case JobKind::kRedeploy:
+            cost = 2;  // the mutation, the new deployment's status
+            break;
+        case JobKind::kDiscover:
+            cost = 1;
+            break;
+        case JobKind::kCollectLogs:
+            cost = 3;
+            break;
+    }
+    if (!job.user_requested) {
+        const Timestamp now = clock_.Now();
+        Timestamp retry_at{};
+        if (!TakeSideBudget(cost, now, &retry_at)) {
+            if (job.kind != JobKind::kCollectLogs) {
+                Job later = job;
+                later.not_before = retry_at;
+                std::lock_guard lock(mutex_);
+                jobs_.push_back(std::move(later));
+            }
+            return;
+        }
+    }
+    switch (job.kind) {
+        case JobKind::kClassify:
+            Classify(job);
+            return;
+        case JobKind::kRedeploy:
+            (void)DoRedeploy(job);
+            return;
+        case JobKind::kDiscover:
+            Discover(job);
+            return;
+        case JobKind::kCollectLogs: {
+            // A phase change: new log lines, and the steps that make progress step-aware.
+            auto instance = instances_.GetInstance(job.instance_id);
+            if (!instance || instance->state.deployment_id != job.deployment_id) return;
+            CollectLogs(*instance, job.deployment_id, core::ReachedDeploy(PhaseOf(instance->state)));
+            if (auto events = api_.GetDeploymentEvents(job.deployment_id, 100)) {
+                std::lock_guard lock(mutex_);
+                steps_[job.deployment_id] = *events;
+            }
+            return;
+        }
+    }
+}
+
+void Monitor::CollectLogs(const store::Instance& instance, const std::string& deployment_id, bool deploy_logs) {
+    std::vector<core::LogKind> kinds{core::LogKind::kBuild};
+    if (deploy_logs) kinds.push_back(core::LogKind::kDeploy);
+    for (const core::LogKind kind : kinds) {
+        const auto key = std::make_pair(deployment_id, static_cast<int>(kind));
+        railway::LogCursor cursor;
+        {
+            std::lock_guard lock(mutex_);
+            cursor = log_cursors_[key];
+        }
+        auto lines = api_.GetNewLogs(kind, deployment_id, cursor, 500);
+        if (!lines || lines->empty()) continue;
+        std::vector<store::LogLine> rows;
+        rows.reserve(lines->size());
+        for (const railway::LogLine& line : *lines) {
+            rows.push_back(store::LogLine{instance.id, deployment_id, kind, line.timestamp,
+                                          core::SanitizeText(line.severity, 64),
+                                          core::SanitizeText(line.message, kMaxLogLineBytes)});
+        }
+        // The cursor moves only once the lines are stored: a failed write fetches them again.
+        if (logs_.AppendLogs(rows, options_.max_logs)) {
+            std::lock_guard lock(mutex_);
+            log_cursors_[key] = cursor;
+        }
+    }
+}
+
+void Monitor::Forget(const std::string& deployment_id) {
+    std::lock_guard lock(mutex_);
+    log_cursors_.erase(std::make_pair(deployment_id, static_cast<int>(core::LogKind::kBuild)));
+    log_cursors_.erase(std::make_pair(deployment_id, static_cast<int>(core::LogKind::kDeploy)));
+    steps_.erase(deployment_id);
+}
+
+void Monitor::Classify(const Job& job) {
+    auto instance = instances_.GetInstance(job.instance_id);
+    if (!instance || instance->deleted_at || instance->state.deployment_id != job.deployment_id) return;
+    const DeploymentStatus status = PhaseOf(instance->state);
+
+    core::FailureEvidence evidence;
+    evidence.status = status;
+    if (auto events = api_.GetDeploymentEvents(job.deployment_id, 100)) {
+        for (const railway::DeploymentEvent& event : *events) {
+            const std::string& error = event.error.empty() ? event.reason : event.error;
+            if (error.empty()) continue;
+            evidence.event_errors.push_back(error);
+            evidence.failed_step = core::ParseDeploymentEventStep(event.step);
+        }
+        std::lock_guard lock(mutex_);
+        steps_[job.deployment_id] = *events;
+    }
+    CollectLogs(*instance, job.deployment_id, core::ReachedDeploy(status));
+    if (auto lines = logs_.RecentLogs(instance->id, kEvidenceLines)) {
+        for (const store::LogLine& line : *lines) {
+            if (line.deployment_id == job.deployment_id) evidence.log_lines.push_back(line.message);
+        }
+    }
+    const core::Classification verdict = core::ClassifyDeploymentFailure(evidence);
+    React(*instance, verdict, clock_.Now());
+    Forget(job.deployment_id);
+}
+
+void Monitor::React(store::Instance instance, const core::Classification& verdict, Timestamp now) {
+    core::ReactionInput input;
+    input.error_class = verdict.error_class;
+    input.message = verdict.reason;
+    input.context = verdict.evidence;
+    input.retry_count = instance.state.retry_count;
+    input.elapsed = instance.state.deployment_started_at ? now - *instance.state.deployment_started_at : Duration{};
+    input.unit_random = NextUnit();
+    std::vector<core::Action> actions;
+    // Actions that need an answer first (token, quota) are asked once each, then planned again.
+    for (int pass = 0; pass < 3; ++pass) {
+        actions = core::PlanReactions(input, options_.reactions);
+        bool again = false;
+        for (const core::Action& action : actions) {
+            if (action.kind == core::ActionKind::kValidateToken && !input.token_valid) {
+                input.token_valid = api_.ValidateToken().has_value();
+                again = true;
+            } else if (action.kind == core::ActionKind::kCheckQuota && !input.quota_exceeded) {
+                bool exceeded = false;
+                if (auto token = api_.ValidateToken(); token && !token->workspaces.empty()) {
+                    if (auto usage = api_.GetWorkspaceUsage(token->workspaces.front().id)) {
+                        exceeded = usage->is_over_limit;
+                    }
+                }
+                input.quota_exceeded = exceeded;
+                again = true;
+            }
+        }
+        if (!again) break;
+    }
+
+    store::InstanceState state = instance.state;
+    state.error_type = verdict.error_class;
+    const std::string reason =
+        verdict.reason.empty() ? state.error_message.value_or("deployment failed") : verdict.reason;
+    state.error_message = core::SanitizeText(reason, kMaxEvidenceBytes);
+    if (!verdict.evidence.empty()) state.error_stack = core::SanitizeText(verdict.evidence, kMaxEvidenceBytes);
+    for (const core::Action& action : actions) {
+        if (action.kind == core::ActionKind::kRecord && !action.suggestion.empty()) {
+            state.error_message = core::SanitizeText(WithSuggestion(reason, action.suggestion), kMaxEvidenceBytes);
+        } else if (action.kind == core::ActionKind::kFlagAttention) {
+            state.needs_attention = true;
+            state.attention_reason = core::SanitizeText(WithSuggestion(action.reason, action.suggestion), 4096);
+        } else if (action.kind == core::ActionKind::kRedeploy) {
+            Enqueue(Job{JobKind::kRedeploy, instance.id, *instance.state.deployment_id, now + action.delay, false});
+        }
+    }
+    store::Transition t;
+    t.instance_id = instance.id;
+    t.deployment_id = *instance.state.deployment_id;
+    t.from_status = instance.state.deployment_status;
+    t.to_status = instance.state.deployment_status.value_or("UNKNOWN");
+    t.at = RowTime(instance.state, now);
+    t.source = "reaction";
+    t.state = state;
+    (void)Write(instance, t, "reaction", actions, verdict);
+
+    // A crash loop over the timeline is flagged once, on top of the class's own reactions.
+    if (!core::IsFailed(PhaseOf(state)) || !core::ReachedDeploy(PhaseOf(state)) || state.needs_attention) return;
+    auto events = timeline_.ListEvents(instance.id, 500);
+    if (!events) return;
+    std::vector<core::StatusChange> history;
+    for (const store::TimelineEvent& e : *events) {
+        if (e.from_status != e.to_status) history.push_back({e.at, core::RailwayStatus::Parse(e.to_status).value});
+    }
+    const core::CrashLoopVerdict loop = core::DetectCrashLoop(history, options_.crash_loop, now);
+    if (!loop.looping) return;
+    instance.state = state;
+    store::Transition flag = t;
+    flag.at = t.at + core::Millis(1);  // its own row: the reaction above holds t.at
+    flag.source = "attention";
+    flag.state.needs_attention = true;
+    flag.state.attention_reason = loop.reason;
+    (void)Write(instance, flag, "attention");
+}
+
+util::Result<void> Monitor::DoRedeploy(const Job& job) {
+    auto instance = instances_.GetInstance(job.instance_id);
+    if (!instance) return tl::unexpected(instance.error());
+    const store::Instance& before = *instance;
+    if (before.deleted_at) return util::Fail(util::ErrorCode::kConflict, "instance " + before.id + " is deleted");
+    if (!job.user_requested) {
+        // The failure this redeploy was planned for may be over (a newer deployment, a person's
+        // redeploy), and the limit holds whatever was queued.
+        if (before.state.deployment_id != job.deployment_id || !before.monitoring) return {};
+        if (before.state.retry_count >= options_.reactions.max_redeploys) return {};
+    }
+    const Timestamp now = clock_.Now();
+    auto redeployed = api_.Redeploy(job.deployment_id);
+    store::Transition t;
+    t.instance_id = before.id;
+    t.from_status = before.state.deployment_status;
+    t.at = now;
+    t.source = job.user_requested ? "user" : "reaction";
+    t.state = before.state;
+    if (!redeployed) {
+        if (job.user_requested) return tl::unexpected(ErrorOf(redeployed.error()));
+        t.deployment_id = job.deployment_id;
+        t.at = RowTime(before.state, now);
+        t.to_status = before.state.deployment_status.value_or("UNKNOWN");
+        t.state.needs_attention = true;
+        t.state.attention_reason =
+            core::SanitizeText("the automatic redeploy failed: " + redeployed.error().message, 4096);
+        (void)Write(before, t, "reaction");
+        return {};
+    }
+    if (!job.user_requested) ++t.state.retry_count;
+    t.deployment_id = *redeployed;
+    t.state.next_check_at = now;  // follow the new deployment at once
+    // The new deployment's own status starts its timeline; without an answer the next poll
+    // records it (from no status).
+    auto fresh = api_.GetDeployment(*redeployed);
+    if (!fresh) {
+        t.state.deployment_id = *redeployed;
+        t.state.deployment_status.reset();
+        t.state.deployment_started_at = now;
+        t.state.deployment_completed_at.reset();
+        if (auto saved = instances_.SaveState(before.id, t.state); !saved) return saved;
+    } else {
+        const auto decision = core::DecideOnAnswer(StoredOf(before), ObservedOf(*fresh), options_.check, now);
+        t.to_status = decision.to_status;
+        t.at = decision.at;
+        store::InstanceState state = StateAfter(t.state, decision, *redeployed);
+        state.next_check_at = now;
+        t.state = state;
+        if (auto written = Write(before, t, "reaction"); !written) return tl::unexpected(written.error());
+        EnqueueFollowUp(decision.follow_up, before.id, *redeployed, now);
+    }
+    NoteDue(now);
+    scheduler_wakeup_.Notify();
+    return {};
+}
+
+void Monitor::Discover(const Job& job) {
+    auto instance = instances_.GetInstance(job.instance_id);
+    if (!instance || instance->deleted_at || !instance->monitoring) return;
+    if (instance->state.deployment_id.value_or("") != job.deployment_id) return;
+    auto latest = api_.GetLatestDeployment(instance->service_id, instance->environment_id);
+    if (!latest || !*latest || instance->state.deployment_id == (*latest)->id) return;
+    const Timestamp now = clock_.Now();
+    const auto decision = core::DecideOnAnswer(StoredOf(*instance), ObservedOf(**latest), options_.check, now);
+    store::Transition t;
+    t.instance_id = instance->id;
+    t.deployment_id = (*latest)->id;
+    t.from_status = instance->state.deployment_status;
+    t.to_status = decision.to_status;
+    t.at = decision.at;
+    t.source = "discovery";
+    t.state = StateAfter(instance->state, decision, (*latest)->id);
+    t.state.next_check_at = NextCheck(*instance, decision.interval_status, now);
+    if (!Write(*instance, t, "status")) return;
+    NoteDue(*t.state.next_check_at);
+    EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
+}
+
+// --- operations ------------------------------------------------------------------------------
+
+util::Result<store::Instance> Monitor::AddInstance(const AddInstanceRequest& request) {
+    if (request.service_id.empty()) return util::Fail(util::ErrorCode::kInvalidArgument, "serviceId is required");
+    if (request.environment_id.empty()) {
+        return util::Fail(util::ErrorCode::kInvalidArgument, "environmentId is required");
+    }
+    if (request.check_interval_s && *request.check_interval_s < 1) {
+        return util::Fail(util::ErrorCode::kInvalidArgument, "checkIntervalSeconds must be at least 1");
+    }
+    if (request.deployment_id && request.deployment_id->empty()) {
+        return util::Fail(util::ErrorCode::kInvalidArgument, "deploymentId must not be empty when given");
+    }
+    std::string deployment_id;
+    if (request.deployment_id) {
+        deployment_id = *request.deployment_id;
+    } else {
+        auto latest = api_.GetLatestDeployment(request.service_id, request.environment_id);
+        if (!latest) return tl::unexpected(ErrorOf(latest.error()));
+        if (!*latest) {
+            return util::Fail(util::ErrorCode::kNotFound, "Railway has no deployment of service " + request.service_id +
+                                                              " in environment " + request.environment_id +
+                                                              ": deploy it first, or pass deploymentId");
+        }
+        deployment_id = (*latest)->id;
+    }
+    const Timestamp now = clock_.Now();
+    store::Instance instance;
+    instance.id = util::NewId("ins");
+    instance.user_id = request.user_id;
+    instance.project_name = request.project_name;
+    instance.service_id = request.service_id;
+    instance.environment_id = request.environment_id;
+    instance.state.deployment_id = deployment_id;
+    instance.state.next_check_at = now;  // the first check at once
+    instance.monitoring = true;
+    instance.check_interval_s =
+        request.check_interval_s.value_or(static_cast<int>(core::ToSeconds(options_.intervals.fallback)));
+    instance.created_at = now;
+    if (auto created = instances_.CreateInstance(instance); !created) return tl::unexpected(created.error());
+    auto stored = instances_.GetInstance(instance.id);
+    if (!stored) return stored;
+    NoteFleet(*stored, DeploymentStatus::kInitializing);
+    NoteDue(now);
+    scheduler_wakeup_.Notify();
+    sink_.OnInstance(*stored);
+    return stored;
+}
+
+util::Result<store::Instance> Monitor::DeleteInstance(const std::string& id) {
+    if (auto deleted = instances_.DeleteInstance(id, clock_.Now()); !deleted) return tl::unexpected(deleted.error());
+    auto stored = instances_.GetInstance(id);
+    if (!stored) return stored;
+    NoteFleet(*stored, std::nullopt);
+    sink_.OnInstance(*stored);
+    return stored;
+}
+
+util::Result<store::Instance> Monitor::SetMonitoring(const std::string& id, bool enabled,
+                                                     std::optional<int> check_interval_s) {
+    if (check_interval_s && *check_interval_s < 1) {
+        return util::Fail(util::ErrorCode::kInvalidArgument, "checkIntervalSeconds must be at least 1");
+    }
+    const Timestamp now = clock_.Now();
+    if (auto set = instances_.SetMonitoring(id, enabled, check_interval_s, now); !set) {
+        return tl::unexpected(set.error());
+    }
+    auto stored = instances_.GetInstance(id);
+    if (!stored) return stored;
+    NoteFleet(*stored, enabled ? std::optional(PhaseOf(stored->state)) : std::nullopt);
+    if (enabled) {
+        NoteDue(now);
+        scheduler_wakeup_.Notify();
+    }
+    sink_.OnInstance(*stored);
+    return stored;
+}
+
+util::Result<void> Monitor::Redeploy(const std::string& id) {
+    auto instance = instances_.GetInstance(id);
+    if (!instance) return tl::unexpected(instance.error());
+    if (instance->deleted_at) {
+        return util::Fail(util::ErrorCode::kConflict, "instance " + id + " is deleted: add it again to redeploy");
+    }
+    if (!instance->state.deployment_id) {
+        return util::Fail(util::ErrorCode::kConflict,
+                          "instance " + id + " has no deployment yet: wait for its first check, then redeploy");
+    }
+    return DoRedeploy(Job{JobKind::kRedeploy, id, *instance->state.deployment_id, clock_.Now(), true});
+}
+
+util::Result<int> Monitor::CheckDeploymentNow(const std::string& deployment_id) {
+    auto found = instances_.FindInstancesByDeployment(deployment_id);
+    if (!found) return tl::unexpected(found.error());
+    const Timestamp now = clock_.Now();
+    int woken = 0;
+    for (const store::Instance& instance : *found) {
+        if (instance.deleted_at || !instance.monitoring) continue;
+        if (instances_.SetMonitoring(instance.id, true, std::nullopt, now)) ++woken;
+    }
+    if (woken > 0) {
+        NoteDue(now);
+        scheduler_wakeup_.Notify();
+    }
+    return woken;
+}
+
+util::Result<ProgressReport> Monitor::Progress(const std::string& id) {
+    auto instance = instances_.GetInstance(id);
+    if (!instance) return tl::unexpected(instance.error());
+    ProgressReport report;
+    report.instance_id = id;
+    report.progress = instance->state.progress;
+    const std::string deployment_id = instance->state.deployment_id.value_or("");
+    core::ProgressInput input;
+    input.deployment_id = deployment_id;
+    input.status = PhaseOf(instance->state);
+    input.previous = core::PreviousProgress{deployment_id, static_cast<double>(instance->state.progress)};
+    if (auto events = timeline_.ListEvents(id, 1000)) {
+        for (auto it = events->rbegin(); it != events->rend(); ++it) {
+            if (it->deployment_id == deployment_id && it->from_status != it->to_status) {
+                input.status_since = it->at;
+                break;
+            }
+        }
+        input.typical = TypicalDurations(*events, deployment_id);
+    }
+    {
+        std::lock_guard lock(mutex_);
+        if (auto steps = steps_.find(deployment_id); steps != steps_.end()) {
+            for (const railway::DeploymentEvent& event : steps->second)
+                input.steps.push_back(StepOf(event));
+        }
+    }
+    if (!instance->state.deployment_status) {
+        report.phase = "queued";
+        return report;
+    }
+    const core::Progress progress = core::ComputeProgress(input, clock_.Now());
+    report.progress = std::clamp(static_cast<int>(progress.percent), 0, 100);
+    report.phase = progress.phase;
+    if (progress.eta) report.eta_seconds = core::ToSeconds(*progress.eta);
+    return report;
+}
+
+CapacityReport Monitor::Capacity() const {
+    std::lock_guard lock(mutex_);
+    CapacityReport report;
+    report.requests_per_hour = plan_.budget_requests_per_hour;
+    report.requests_per_second = plan_.budget_requests_per_second;
+    report.monitored = plan_.monitored;
+    report.capacity = plan_.capacity;
+    report.stretch = plan_.stable_stretch;
+    for (const DeploymentStatus status : core::kAllDeploymentStatuses) {
+        const double stretch = core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
+        report.effective_interval_s.emplace_back(
+            std::string(core::ToString(status)),
+            core::ToSecondsF(core::BaseCheckInterval(options_.intervals, status)) * stretch);
+    }
+    return report;
+}
+
+}  // namespace railwatch::monitor

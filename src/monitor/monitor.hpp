@@ -1,0 +1,188 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/budget_plan.hpp"
+#include "core/check_decision.hpp"
+#include "core/classify.hpp"
+#include "core/detect.hpp"
+#include "core/interval.hpp"
+#include "core/reactions.hpp"
+#include "core/time.hpp"
+#include "monitor/operations.hpp"
+#include "railway/railway_api.hpp"
+#include "store/instances.hpp"
+#include "store/logs.hpp"
+#include "store/schedule.hpp"
+#include "store/timeline.hpp"
+#include "util/clock.hpp"
+#include "util/random.hpp"
+
+/// The monitoring engine (docs/ENGINE.md): follows every monitored instance's deployment on
+/// Railway, within the token's budget, and records what it learns. Implements monitor::Operations.
+namespace railwatch::monitor {
+
+/// The [monitor] settings and the engine's own knobs.
+struct MonitorOptions {
+    /// Names this process in the schedule's leases; unique per process sharing a store.
+    std::string worker_id = "monitor";
+    core::IntervalPolicy intervals;  ///< [monitor.intervals]
+    core::CheckSettings check;       ///< stuck_after_seconds, timeout_after_seconds
+    core::ReactionPolicy reactions;  ///< at most 3 automatic redeploys, backoff
+    core::CrashLoopPolicy crash_loop;
+    int max_logs = 1000;  ///< log lines kept per instance
+    /// Ids per status request (the client's railway.batch_size) and the token's limits.
+    std::size_t batch_size = 50;
+    double requests_per_hour = 1000;
+    double requests_per_second = 10;
+    double reserve_fraction = 0.2;  ///< share of the budget kept for side work
+    /// How long a claim holds an instance: longer than one round can take.
+    core::Duration lease = core::Seconds(120);
+    /// A round also claims instances due within this window after now, checking them a little
+    /// early: instances due at scattered times (jitter) then share one batched request instead of
+    /// each costing one. 0 claims only what is due. Keep it well below the lease and the shortest
+    /// interval.
+    core::Duration batch_window = core::Seconds(2);
+    /// The most instances one round claims (also bounded by the budget).
+    std::size_t max_claim = 5000;
+    /// The longest the scheduler sleeps without looking at the schedule: instances scheduled by
+    /// other processes, or whose lease expired, are found within this time.
+    core::Duration max_idle_wait = core::Seconds(5);
+};
+
+/// What an outbox planner is asked: a change about to be written (a status transition, a
+/// reaction, an attention flag), with what the engine decided about it.
+struct ChangeToPlan {
+    store::Instance instance;                            ///< the instance with its state after the change
+    store::Transition transition;                        ///< the row about to be written (outbox still empty)
+    std::string kind;                                    ///< "status", "reaction", "attention"
+    std::vector<core::Action> actions;                   ///< reactions planned (kind "reaction")
+    std::optional<core::Classification> classification;  ///< the failure's verdict, when known
+};
+
+/// Returns the outbox rows a change causes; they are written in the same transaction as the
+/// change. Must be pure or at least fast and non-blocking; called from the engine's threads.
+using OutboxPlanner = std::function<std::vector<store::OutboxMessage>(const ChangeToPlan&)>;
+
+/// The engine. Threads: one scheduler (status checks) and one worker (evidence, classification,
+/// reactions, log collection, discovery). Thread-safety: every Operations method from any thread.
+/// Start() and Stop() are each called at most once, Stop() after Start() (the destructor stops).
+class Monitor final : public Operations {
+  public:
+    /// References must outlive the monitor. `planner` may be empty (no notifications).
+    Monitor(railway::RailwayApi& api, store::Instances& instances, store::Schedule& schedule, store::Timeline& timeline,
+            store::Logs& logs, const util::Clock& clock, EventSink& sink, MonitorOptions options,
+            OutboxPlanner planner = {});
+    ~Monitor() override;
+    Monitor(const Monitor&) = delete;
+    Monitor& operator=(const Monitor&) = delete;
+
+    /// Reads the fleet (for the budget plan) and starts the threads. kUnavailable when the store
+    /// cannot be read (no thread is started then).
+    util::Result<void> Start();
+    /// Stops the threads and waits for them; work in flight is abandoned (leases expire). A
+    /// thread inside a Railway call finishes that call first: stop the RailwayApi before this to
+    /// end it at once. Idempotent.
+    void Stop();
+
+    /// Runs one scheduling round now on the calling thread (claims what is due, checks, writes):
+    /// what the scheduler thread does each time it wakes. Returns how many instances it checked.
+    /// For tests and tools; not to be mixed with a started scheduler.
+    std::size_t RunRoundForTest();
+    /// Runs queued follow-up jobs on the calling thread until none is due; returns how many ran.
+    std::size_t RunWorkForTest();
+
+    util::Result<store::Instance> AddInstance(const AddInstanceRequest& request) override;
+    util::Result<store::Instance> DeleteInstance(const std::string& id) override;
+    util::Result<store::Instance> SetMonitoring(const std::string& id, bool enabled,
+                                                std::optional<int> check_interval_s) override;
+    util::Result<void> Redeploy(const std::string& id) override;
+    util::Result<int> CheckDeploymentNow(const std::string& deployment_id) override;
+    util::Result<ProgressReport> Progress(const std::string& id) override;
+    CapacityReport Capacity() const override;
+
+  private:
+    enum class JobKind { kClassify, kRedeploy, kDiscover, kCollectLogs };
+    struct Job {
+        JobKind kind = JobKind::kClassify;
+        std::string instance_id;
+        std::string deployment_id;
+        core::Timestamp not_before{};
+        bool user_requested = false;
+    };
+    struct FleetEntry {
+        core::DeploymentStatus status = core::DeploymentStatus::kUnknown;
+        core::Duration interval{};
+    };
+
+    void SchedulerLoop();
+    void WorkerLoop();
+    std::size_t RunRound(core::Timestamp now);
+    void RunJob(const Job& job);
+    void Enqueue(Job job);
+    void EnqueueFollowUp(const core::FollowUp& follow_up, const std::string& instance_id,
+                         const std::string& deployment_id, core::Timestamp now);
+    std::optional<Job> TakeDueJob(core::Timestamp now);
+    // Side-work budget: takes `requests` from the reserve's bucket; false (nothing taken) when
+    // it holds fewer, with `retry_at` the moment it will.
+    bool TakeSideBudget(double requests, core::Timestamp now, core::Timestamp* retry_at);
+
+    // Per answer (scheduler thread).
+    std::optional<core::Timestamp> HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
+                                                  const std::string& deployment_id, core::Timestamp now);
+    // Jobs (worker thread).
+    void Classify(const Job& job);
+    void Forget(const std::string& deployment_id);  // drops a finished deployment's cursors and steps
+    void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now);
+    util::Result<void> DoRedeploy(const Job& job);
+    void Discover(const Job& job);
+    void CollectLogs(const store::Instance& instance, const std::string& deployment_id, bool deploy_logs);
+
+    util::Result<store::TransitionResult> Write(const store::Instance& before, store::Transition transition,
+                                                const std::string& kind, std::vector<core::Action> actions = {},
+                                                std::optional<core::Classification> classification = std::nullopt);
+    core::Timestamp NextCheck(const store::Instance& instance, core::DeploymentStatus status, core::Timestamp now);
+    core::Duration ConfiguredInterval(const store::Instance& instance, core::DeploymentStatus status) const;
+    void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status);
+    void Replan();
+    void NoteDue(core::Timestamp at);
+    double NextUnit();
+
+    railway::RailwayApi& api_;
+    store::Instances& instances_;
+    store::Schedule& schedule_;
+    store::Timeline& timeline_;
+    store::Logs& logs_;
+    const util::Clock& clock_;
+    EventSink& sink_;
+    const MonitorOptions options_;
+    const OutboxPlanner planner_;
+
+    util::Wakeup scheduler_wakeup_;
+    util::Wakeup worker_wakeup_;
+    std::thread scheduler_;
+    std::thread worker_;
+
+    mutable std::mutex mutex_;  // guards everything below
+    std::map<std::string, FleetEntry> fleet_;
+    core::BudgetPlan plan_;
+    std::multiset<core::Timestamp> due_;  // next checks this process scheduled (may be stale)
+    std::deque<Job> jobs_;
+    std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
+    std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
+    double side_tokens_ = 0;                                                 // reserve bucket
+    std::optional<core::Timestamp> side_refilled_at_;
+    util::SystemRandom random_;
+};
+
+}  // namespace railwatch::monitor

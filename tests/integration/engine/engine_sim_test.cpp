@@ -1,0 +1,298 @@
+// The engine against the real `railwatch sim` process over loopback (RailwayClient + CurlTransport),
+// on a real SQLite file: 100 deployments of every lifecycle kind are followed to the simulator's
+// ground truth (`GET /_sim/truth`).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "monitor/monitor.hpp"
+#include "net/curl_transport.hpp"
+#include "railway/budget.hpp"
+#include "railway/client.hpp"
+#include "store/store.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+#include "util/clock.hpp"
+#include "util/random.hpp"
+#include "util/rfc3339.hpp"
+
+namespace railwatch {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+/// A `railwatch sim` process, ready once it printed its listening line.
+class SimProcess {
+  public:
+    explicit SimProcess(std::vector<std::string> args) : dir_("railwatch-engine-it-") {
+        std::vector<std::string> argv{RAILWATCH_BINARY, "sim", "--listen", "127.0.0.1:0"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        log_ = dir_.File("sim.log");
+        child_ = std::make_unique<test::ChildProcess>(test::ChildProcess::Spawn(argv, log_));
+        const std::regex ready("railwatch sim listening on http://127\\.0\\.0\\.1:([0-9]+)");
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
+            std::ifstream in(log_);
+            std::stringstream text;
+            text << in.rdbuf();
+            const std::string log = text.str();
+            std::smatch m;
+            if (std::regex_search(log, m, ready)) port_ = std::stoi(m[1]);
+            if (port_ == 0) std::this_thread::sleep_for(20ms);
+        }
+    }
+    ~SimProcess() {
+        if (child_ && child_->running()) {
+            child_->Signal(SIGTERM);
+            (void)child_->Wait(10s);
+        }
+    }
+    int port() const { return port_; }
+    const test::TempDir& dir() const { return dir_; }
+
+  private:
+    test::TempDir dir_;
+    std::string log_;
+    std::unique_ptr<test::ChildProcess> child_;
+    int port_ = 0;
+};
+
+class NullSink final : public monitor::EventSink {
+  public:
+    void OnInstance(const store::Instance&) override {}
+    void OnTransition(const store::Instance&, const store::TimelineEvent&) override { ++transitions; }
+    void OnHealth(const store::Instance&, const store::HealthCheck&) override {}
+    std::atomic<int> transitions{0};
+};
+
+/// Counts the engine's status calls on their way to the real client.
+class CountingApi final : public railway::RailwayApi {
+  public:
+    explicit CountingApi(railway::RailwayApi& inner) : inner_(inner) {}
+    std::atomic<long long> status_calls{0};
+    std::atomic<long long> status_ids{0};
+
+    std::vector<railway::DeploymentResult> GetDeployments(std::span<const std::string> ids) override {
+        ++status_calls;
+        status_ids += static_cast<long long>(ids.size());
+        return inner_.GetDeployments(ids);
+    }
+    railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(const std::string& s,
+                                                                               const std::string& e) override {
+        return inner_.GetLatestDeployment(s, e);
+    }
+    railway::ApiResult<std::vector<railway::ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
+        const std::string& e) override {
+        return inner_.GetEnvironmentLatestDeployments(e);
+    }
+    railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& e,
+                                                                         const std::optional<std::string>& s,
+                                                                         int first) override {
+        return inner_.ListDeployments(e, s, first);
+    }
+    railway::ApiResult<std::vector<railway::DeploymentEvent>> GetDeploymentEvents(const std::string& d,
+                                                                                  int first) override {
+        return inner_.GetDeploymentEvents(d, first);
+    }
+    railway::ApiResult<std::vector<railway::LogLine>> GetNewLogs(railway::LogKind kind, const std::string& d,
+                                                                 railway::LogCursor& cursor, int limit) override {
+        return inner_.GetNewLogs(kind, d, cursor, limit);
+    }
+    railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& s,
+                                                                        const std::string& e) override {
+        return inner_.GetServiceInstance(s, e);
+    }
+    railway::ApiResult<std::string> Redeploy(const std::string& d) override { return inner_.Redeploy(d); }
+    railway::ApiResult<bool> Restart(const std::string& d) override { return inner_.Restart(d); }
+    railway::ApiResult<bool> CancelDeployment(const std::string& d) override { return inner_.CancelDeployment(d); }
+    railway::ApiResult<railway::TokenInfo> ValidateToken() override { return inner_.ValidateToken(); }
+    railway::ApiResult<railway::PlatformStatus> GetPlatformStatus() override { return inner_.GetPlatformStatus(); }
+    railway::ApiResult<railway::WorkspaceUsage> GetWorkspaceUsage(const std::string& w) override {
+        return inner_.GetWorkspaceUsage(w);
+    }
+    railway::BudgetSnapshot Budget() const override { return inner_.Budget(); }
+    void Stop() override { inner_.Stop(); }
+
+  private:
+    railway::RailwayApi& inner_;
+};
+
+json Call(httplib::Client& http, const std::string& method, const std::string& path, const json& body = {}) {
+    auto answer = method == "GET" ? http.Get(path) : http.Post(path, body.dump(), "application/json");
+    if (!answer) throw std::runtime_error(method + " " + path + " failed: " + httplib::to_string(answer.error()));
+    if (answer->status >= 300) throw std::runtime_error(method + " " + path + ": " + answer->body);
+    return json::parse(answer->body);
+}
+
+TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
+    SimProcess sim({"--time-scale", "60", "--seed", "7"});
+    ASSERT_NE(sim.port(), 0) << "the simulator did not start";
+    httplib::Client http("127.0.0.1", sim.port());
+
+    // Pro-like limits. The client's per-second bucket holds a full second of tokens and refills
+    // while they are spent, so it can send up to twice its rate within one second: it is given half
+    // of what the simulator enforces per second.
+    (void)Call(http, "POST", "/_sim/config", {{"rateLimit", {{"rps", 50}, {"rph", 100000}}}});
+    std::vector<std::string> ids;
+    const json mix = {{"success", 3},    {"build_failed", 1},    {"deploy_failed", 1},   {"crash_after_success", 1},
+                      {"crash_loop", 1}, {"stuck_deploying", 1}, {"waiting_skipped", 1}, {"removed", 1},
+                      {"sleeping", 1},   {"needs_approval", 1}};
+    const json mixed = Call(http, "POST", "/_sim/deployments", {{"count", 90}, {"mix", mix}});
+    for (const auto& id : mixed.at("ids"))
+        ids.push_back(id);
+    // A transient failure (NETWORK): the policy redeploys it, at most 3 times (it fails again).
+    const json transient =
+        Call(http, "POST", "/_sim/deployments", {{"count", 10}, {"kind", "build_failed"}, {"reason", "etimedout"}});
+    for (const auto& id : transient.at("ids"))
+        ids.push_back(id);
+    ASSERT_EQ(ids.size(), 100u);
+
+    test::TempDir dir("railwatch-engine-store-");
+    auto opened = store::OpenStore("sqlite:" + dir.File("engine.db"));
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    store::Store& db = **opened;
+
+    util::SystemClock clock;
+    railway::RequestBudget budget(clock, railway::BudgetConfig{100000, 25});
+    util::SystemRandom random(7);
+    net::CurlTransport transport;
+    railway::ClientConfig config;
+    config.api_url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/graphql/v2";
+    config.batch_size = 50;
+    config.request_timeout = core::Seconds(10);
+    railway::RailwayClient client(transport, clock, budget, random,
+                                  railway::Credentials{railway::TokenKind::kAccount, "sim-account-token"}, config);
+
+    monitor::MonitorOptions options;
+    options.worker_id = "it";
+    for (const auto status : core::kAllDeploymentStatuses)
+        options.intervals.per_status[status] = core::Seconds(1);
+    options.intervals.fallback = core::Seconds(1);
+    options.requests_per_hour = 100000;
+    options.requests_per_second = 25;
+    options.max_idle_wait = core::Millis(500);
+    options.batch_window = core::Millis(500);
+    options.lease = core::Seconds(30);
+    options.reactions.redeploy_backoff.base = core::Millis(100);
+    options.reactions.redeploy_backoff.cap = core::Millis(500);
+    NullSink sink;
+    CountingApi counting(client);
+    monitor::Monitor engine(counting, db, db, db, db, clock, sink, options);
+    ASSERT_TRUE(engine.Start());
+
+    const json truth0 = Call(http, "GET", "/_sim/truth");
+    std::map<std::string, json> by_id;
+    for (const auto& d : truth0["deployments"])
+        by_id[d["id"]] = d;
+    std::vector<std::string> instances;
+    for (const std::string& id : ids) {
+        monitor::AddInstanceRequest request;
+        request.service_id = by_id[id]["serviceId"];
+        request.environment_id = by_id[id]["environmentId"];
+        request.deployment_id = id;
+        auto added = engine.AddInstance(request);
+        ASSERT_TRUE(added) << added.error().ToString();
+        instances.push_back(added->id);
+    }
+
+    // Until every instance's followed deployment has reached its final status in the sim and the
+    // store agrees (real time, generous bound).
+    std::vector<std::string> disagreements;
+    const auto deadline = std::chrono::steady_clock::now() + 150s;
+    for (;;) {
+        const json truth = Call(http, "GET", "/_sim/truth");
+        by_id.clear();
+        for (const auto& d : truth["deployments"])
+            by_id[d["id"]] = d;
+        disagreements.clear();
+        for (const std::string& id : instances) {
+            const auto instance = db.GetInstance(id);
+            ASSERT_TRUE(instance);
+            const std::string followed = instance->state.deployment_id.value_or("");
+            const json& t = by_id[followed];
+            const std::string stored = instance->state.deployment_status.value_or("(none)");
+            const bool settled = t.value("currentStatus", "") == t.value("finalStatus", "?");
+            const bool redeploy_due =
+                instance->state.error_type == core::ErrorClass::kNetwork && instance->state.retry_count < 3;
+            const bool unclassified =
+                core::IsFailed(core::RailwayStatus::Parse(stored).value) && !instance->state.error_type;
+            if (!settled || stored != t.value("currentStatus", "") || redeploy_due || unclassified) {
+                disagreements.push_back(id + " follows " + followed + " (" + t.value("kind", "?") + "): stored " +
+                                        stored + ", sim " + t.value("currentStatus", "?"));
+            }
+        }
+        if (disagreements.empty() || std::chrono::steady_clock::now() > deadline) break;
+        std::this_thread::sleep_for(500ms);
+    }
+    engine.Stop();
+    EXPECT_TRUE(disagreements.empty()) << disagreements.size() << " not converged, first: " << disagreements.front();
+
+    // Every true transition that lasted two check intervals (2 s) is in the timeline, and every
+    // failure is classified; never more than 3 automatic redeploys.
+    int missing = 0;
+    int classified = 0;
+    int failed = 0;
+    std::string first_missing;
+    for (const std::string& id : instances) {
+        const auto instance = *db.GetInstance(id);
+        EXPECT_LE(instance.state.retry_count, 3) << id;
+        const auto events = *db.ListEvents(id, 1000);
+        std::set<std::pair<std::string, std::string>> seen;  // (deployment, status)
+        for (const auto& e : events)
+            seen.insert({e.deployment_id, e.to_status});
+        const json& t = by_id[*instance.state.deployment_id];
+        const auto& timeline = t["timeline"];
+        for (std::size_t i = 0; i < timeline.size(); ++i) {
+            const auto at = util::ParseRfc3339(timeline[i]["at"].get<std::string>());
+            const auto until = i + 1 < timeline.size() ? util::ParseRfc3339(timeline[i + 1]["at"].get<std::string>())
+                                                       : util::ParseRfc3339(truth0["now"].get<std::string>());
+            if (!at || !until) continue;
+            const bool lasted = i + 1 == timeline.size() || *until - *at >= core::Seconds(2);
+            const std::string status = timeline[i]["status"];
+            if (lasted && !seen.count({*instance.state.deployment_id, status})) {
+                ++missing;
+                if (first_missing.empty()) first_missing = id + " " + status;
+            }
+        }
+        if (core::IsFailed(core::RailwayStatus::Parse(instance.state.deployment_status.value_or("")).value)) {
+            ++failed;
+            if (instance.state.error_type) ++classified;
+        }
+    }
+    EXPECT_EQ(missing, 0) << "first: " << first_missing;
+    EXPECT_GT(failed, 0);
+    EXPECT_EQ(classified, failed);
+    const json stats = Call(http, "GET", "/_sim/stats");
+    EXPECT_EQ(stats.value("rateLimited", -1), 0);
+    const int redeploys = stats["rootFields"].value("deploymentRedeploy", 0);
+    EXPECT_GT(redeploys, 0);
+    EXPECT_LE(redeploys, 30);  // 10 NETWORK failures, at most 3 each
+    // Batched: rounds take what falls due within the batch window, so checks share requests.
+    EXPECT_LE(stats.value("total", 0) * 10, counting.status_ids.load());
+    std::cout << "engine-sim root fields: " << stats["rootFields"].dump() << "\n";
+    std::cout << "engine-sim: " << counting.status_calls.load() << " status calls for " << counting.status_ids.load()
+              << " ids\n";
+    std::cout << "engine-sim: " << sink.transitions.load() << " transitions, " << stats.value("total", 0)
+              << " GraphQL requests, " << redeploys << " redeploys, " << failed << " failed (" << classified
+              << " classified)\n";
+}
+
+}  // namespace
+}  // namespace railwatch

@@ -1,0 +1,489 @@
+// The engine against FakeRailwayApi, a FakeClock and a real SQLite store in a temp dir. Most tests
+// drive the scheduler's rounds and the worker's jobs on the test thread (RunRoundForTest,
+// RunWorkForTest) so that every step is deterministic; the threaded loop is tested on its own
+// with the clock in kBlock mode.
+#include "monitor/monitor.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fakes/fake_railway_api.hpp"
+#include "store/store.hpp"
+#include "support/temp_dir.hpp"
+#include "util/rfc3339.hpp"
+
+namespace railwatch::monitor {
+namespace {
+
+using fakes::FakeRailwayApi;
+using railway::ApiResult;
+using railway::Deployment;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using util::FakeClock;
+
+class RecordingSink final : public EventSink {
+  public:
+    void OnInstance(const store::Instance&) override {
+        std::lock_guard lock(mutex_);
+        ++instances_;
+    }
+    void OnTransition(const store::Instance&, const store::TimelineEvent& event) override {
+        std::lock_guard lock(mutex_);
+        transitions_.push_back(event);
+        changed_.notify_all();
+    }
+    /// Blocks (real time, bounded) until `n` transitions arrived; returns whether they did.
+    bool AwaitTransitions(std::size_t n) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return transitions_.size() >= n; });
+    }
+    void OnHealth(const store::Instance&, const store::HealthCheck&) override {}
+
+    std::vector<store::TimelineEvent> Transitions() const {
+        std::lock_guard lock(mutex_);
+        return transitions_;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    int instances_ = 0;
+    std::vector<store::TimelineEvent> transitions_;
+};
+
+Deployment Dep(const std::string& id, std::string_view status, core::Timestamp at) {
+    Deployment d;
+    d.id = id;
+    d.status = core::RailwayStatus::Parse(status);
+    d.created_at = FakeClock::DefaultStart();
+    d.status_updated_at = at;
+    d.updated_at = at;
+    d.service_id = "svc";
+    d.environment_id = "env";
+    return d;
+}
+
+railway::LogLine Line(core::Timestamp at, std::string message) {
+    railway::LogLine line;
+    line.timestamp = at;
+    line.timestamp_raw = util::FormatRfc3339(at, util::TimePrecision::kNanos);
+    line.message = std::move(message);
+    line.severity = "error";
+    return line;
+}
+
+// The ids GetDeployments was asked for, over every call so far.
+std::vector<std::string> CheckedIds(const FakeRailwayApi& api) {
+    std::vector<std::string> out;
+    for (const std::string& call : api.Calls()) {
+        if (call.rfind("GetDeployments(", 0) != 0) continue;
+        std::string inner = call.substr(15, call.size() - 16);
+        std::size_t start = 0;
+        while (start <= inner.size()) {
+            const std::size_t comma = inner.find(',', start);
+            const std::string id = inner.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            if (!id.empty()) out.push_back(id);
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+    }
+    return out;
+}
+
+class MonitorTest : public ::testing::Test {
+  protected:
+    MonitorTest() {
+        auto opened = store::OpenStore("sqlite:" + dir_.File("monitor.db"));
+        if (!opened) throw std::runtime_error(opened.error().ToString());
+        store_ = std::move(*opened);
+        options_.worker_id = "w1";
+        options_.requests_per_hour = 100000;
+        options_.requests_per_second = 100;
+    }
+
+    std::unique_ptr<Monitor> Make(const std::string& worker_id = "w1", const util::Clock* clock = nullptr) {
+        MonitorOptions options = options_;
+        options.worker_id = worker_id;
+        return std::make_unique<Monitor>(api_, *store_, *store_, *store_, *store_, clock ? *clock : clock_, sink_,
+                                         options);
+    }
+
+    store::Instance Add(Monitor& monitor, const std::string& deployment_id) {
+        AddInstanceRequest request;
+        request.service_id = "svc";
+        request.environment_id = "env";
+        request.deployment_id = deployment_id;
+        auto added = monitor.AddInstance(request);
+        if (!added) throw std::runtime_error(added.error().ToString());
+        return *added;
+    }
+
+    store::Instance Get(const std::string& id) {
+        auto got = store_->GetInstance(id);
+        if (!got) throw std::runtime_error(got.error().ToString());
+        return *got;
+    }
+
+    std::vector<std::string> Statuses(const std::string& id) {
+        std::vector<std::string> out;
+        const auto events = store_->ListEvents(id, 1000);
+        if (!events) throw std::runtime_error(events.error().ToString());
+        for (const auto& e : *events)
+            out.push_back(e.to_status);
+        return out;
+    }
+
+    // Moves time to the instance's next check and runs a round and the follow-up work.
+    void Step(Monitor& monitor, const std::string& id) {
+        const auto next = Get(id).state.next_check_at;
+        ASSERT_TRUE(next.has_value());
+        if (*next > clock_.Now()) clock_.Advance(*next - clock_.Now());
+        monitor.RunRoundForTest();
+        monitor.RunWorkForTest();
+    }
+
+    test::TempDir dir_{"railwatch-monitor-"};
+    std::unique_ptr<store::Store> store_;
+    FakeRailwayApi api_;
+    FakeClock clock_;
+    RecordingSink sink_;
+    MonitorOptions options_;
+};
+
+TEST_F(MonitorTest, FirstCheckHappensAtOnce) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    const auto instance = Add(*monitor, "d1");
+    EXPECT_EQ(instance.state.next_check_at, clock_.Now());
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);
+    EXPECT_THAT(CheckedIds(api_), ElementsAre("d1"));
+    EXPECT_THAT(Statuses(instance.id), ElementsAre("BUILDING"));
+    const auto stored = Get(instance.id);
+    EXPECT_EQ(stored.state.status, core::InstanceStatus::kDeploying);
+    EXPECT_FALSE(stored.lease_owner.has_value());  // released
+    EXPECT_GT(*stored.state.next_check_at, clock_.Now());
+}
+
+TEST_F(MonitorTest, StatusSequenceBecomesTimelineRowsAndSuccessMakesItRunning) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.ScriptDeployment("d1", {Dep("d1", "INITIALIZING", t0), Dep("d1", "BUILDING", t0 + seconds(5)),
+                                 Dep("d1", "BUILDING", t0 + seconds(5)), Dep("d1", "DEPLOYING", t0 + seconds(40)),
+                                 Dep("d1", "SUCCESS", t0 + seconds(60))});
+    const auto instance = Add(*monitor, "d1");
+    for (int i = 0; i < 6; ++i)
+        Step(*monitor, instance.id);
+    EXPECT_THAT(Statuses(instance.id), ElementsAre("INITIALIZING", "BUILDING", "DEPLOYING", "SUCCESS"));
+    const auto stored = Get(instance.id);
+    EXPECT_EQ(stored.state.status, core::InstanceStatus::kRunning);
+    EXPECT_EQ(stored.state.deployment_completed_at, t0 + seconds(60));
+    EXPECT_EQ(stored.state.progress, 100);
+    EXPECT_TRUE(stored.monitoring);  // still watched: crashes, sleep, removal
+    ASSERT_TRUE(stored.state.next_check_at.has_value());
+    // SUCCESS is checked at its own interval (60 s ± 10 %).
+    EXPECT_GE(*stored.state.next_check_at - clock_.Now(), seconds(54));
+    EXPECT_EQ(sink_.Transitions().size(), 4u);
+}
+
+// Instances due at nearby times share one request: a round also takes what falls due within
+// batch_window, a little early.
+TEST_F(MonitorTest, InstancesDueWithinTheBatchWindowShareOneRequest) {
+    options_.intervals.jitter_fraction = 0;
+    options_.batch_window = seconds(2);
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "BUILDING", clock_.Now()));
+    AddInstanceRequest request;
+    request.service_id = "svc";
+    request.environment_id = "env";
+    request.deployment_id = "d1";
+    request.check_interval_s = 10;
+    ASSERT_TRUE(monitor->AddInstance(request));
+    request.deployment_id = "d2";
+    request.check_interval_s = 11;
+    ASSERT_TRUE(monitor->AddInstance(request));
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    clock_.Advance(seconds(10));
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // d2 is due in 1 s: taken along
+    EXPECT_EQ(api_.CallCount("GetDeployments"), 2);
+
+    options_.batch_window = core::Duration{0};
+    auto strict = Make("w2");
+    clock_.Advance(seconds(10));  // d1 due now, d2 in 1 s
+    EXPECT_EQ(strict->RunRoundForTest(), 1u);
+}
+
+TEST_F(MonitorTest, UnchangedChecksWriteNoTimelineRow) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    const auto instance = Add(*monitor, "d1");
+    for (int i = 0; i < 5; ++i)
+        Step(*monitor, instance.id);
+    EXPECT_EQ(CheckedIds(api_).size(), 5u);
+    EXPECT_THAT(Statuses(instance.id), ElementsAre("BUILDING"));
+}
+
+TEST_F(MonitorTest, NetworkFailureIsClassifiedAndRedeployedAtMostThreeTimes) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "FAILED", t0));
+    api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
+    std::string current = "d1";
+    for (int n = 1; n <= 3; ++n) {
+        current += "-redeploy-1";
+        api_.SetDeployment(Dep(current, "FAILED", t0 + seconds(n)));
+        api_.AddLogs(core::LogKind::kBuild, current,
+                     {Line(t0 + seconds(n), "Error: connect ECONNREFUSED 10.0.0.7:443")});
+    }
+    const auto instance = Add(*monitor, "d1");
+    for (int i = 0; i < 30; ++i) {
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
+        clock_.Advance(seconds(31));
+    }
+    EXPECT_EQ(api_.CallCount("Redeploy"), 3);
+    const auto stored = Get(instance.id);
+    EXPECT_EQ(stored.state.retry_count, 3);
+    EXPECT_EQ(stored.state.error_type, core::ErrorClass::kNetwork);
+    EXPECT_EQ(stored.state.deployment_id, current);
+    ASSERT_TRUE(stored.state.error_stack.has_value());
+    EXPECT_THAT(*stored.state.error_stack, HasSubstr("ECONNREFUSED"));
+    // Each reaction is in the timeline.
+    int reactions = 0;
+    const auto events = store_->ListEvents(instance.id, 1000);
+    ASSERT_TRUE(events);
+    for (const auto& e : *events)
+        reactions += e.source == "reaction" ? 1 : 0;
+    EXPECT_GE(reactions, 4);
+}
+
+TEST_F(MonitorTest, ConfigurationFailureFlagsAttentionAndIsNotRedeployed) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "CRASHED", t0));
+    api_.AddLogs(core::LogKind::kDeploy, "d1",
+                 {Line(t0, "booting"), Line(t0 + seconds(1), "Error: environment variable DATABASE_URL is not set")});
+    const auto instance = Add(*monitor, "d1");
+    monitor->RunRoundForTest();
+    monitor->RunWorkForTest();
+    const auto stored = Get(instance.id);
+    EXPECT_EQ(stored.state.status, core::InstanceStatus::kFailed);
+    EXPECT_EQ(stored.state.error_type, core::ErrorClass::kConfiguration);
+    EXPECT_TRUE(stored.state.needs_attention);
+    ASSERT_TRUE(stored.state.error_stack.has_value());
+    EXPECT_THAT(*stored.state.error_stack, HasSubstr("DATABASE_URL"));
+    EXPECT_EQ(api_.CallCount("Redeploy"), 0);
+    // The evidence was sanitised and stored.
+    EXPECT_EQ(store_->RecentLogs(instance.id, 10)->size(), 2u);
+}
+
+// Side work (evidence, redeploys, logs) spends only the budget's reserve: with 3,600 requests an
+// hour and a 20 % reserve, 0.2 requests a second; one classification (5 requests) fits the bucket,
+// the second waits until the reserve has refilled.
+TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
+    options_.requests_per_hour = 3600;
+    options_.requests_per_second = 10;
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "FAILED", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
+    const auto first = Add(*monitor, "d1");
+    const auto second = Add(*monitor, "d2");
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 2u);  // one ran, one was put back
+    const int classified = (Get(first.id).state.error_type ? 1 : 0) + (Get(second.id).state.error_type ? 1 : 0);
+    EXPECT_EQ(classified, 1);
+    EXPECT_EQ(api_.CallCount("GetDeploymentEvents"), 1);
+    clock_.Advance(seconds(24));
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("GetDeploymentEvents"), 1);  // 4.8 of 5 requests refilled
+    clock_.Advance(seconds(2));
+    monitor->RunWorkForTest();
+    EXPECT_TRUE(Get(first.id).state.error_type.has_value());
+    EXPECT_TRUE(Get(second.id).state.error_type.has_value());
+}
+
+TEST_F(MonitorTest, DeletedDeploymentEndsMonitoringAndOthersInTheBatchAreUnaffected) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d2", "BUILDING", clock_.Now()));  // d1 is unknown to the fake: not found
+    const auto gone = Add(*monitor, "d1");
+    const auto alive = Add(*monitor, "d2");
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    EXPECT_EQ(api_.CallCount("GetDeployments"), 1);  // one batch for both
+    const auto ended = Get(gone.id);
+    EXPECT_FALSE(ended.monitoring);
+    EXPECT_FALSE(ended.state.next_check_at.has_value());
+    ASSERT_TRUE(ended.state.error_message.has_value());
+    EXPECT_THAT(*ended.state.error_message, HasSubstr("no longer knows deployment d1"));
+    EXPECT_THAT(*ended.state.error_message, HasSubstr("not found"));
+    EXPECT_THAT(Statuses(alive.id), ElementsAre("BUILDING"));
+    EXPECT_TRUE(Get(alive.id).monitoring);
+    // The ended one is not checked again.
+    clock_.Advance(seconds(3600));
+    monitor->RunRoundForTest();
+    const auto checked = CheckedIds(api_);
+    EXPECT_EQ(std::count(checked.begin(), checked.end(), "d1"), 1);
+}
+
+TEST_F(MonitorTest, RestartResumesFromTheStoredSchedule) {
+    const auto t0 = clock_.Now();
+    api_.ScriptDeployment("d1", {Dep("d1", "BUILDING", t0), Dep("d1", "DEPLOYING", t0 + seconds(20))});
+    std::string id;
+    {
+        auto first = Make("w1");
+        id = Add(*first, "d1").id;
+        first->RunRoundForTest();
+    }
+    auto second = Make("w2");
+    EXPECT_EQ(second->RunRoundForTest(), 0u);  // not due yet: the schedule was kept
+    Step(*second, id);
+    EXPECT_THAT(Statuses(id), ElementsAre("BUILDING", "DEPLOYING"));
+}
+
+TEST_F(MonitorTest, TwoMonitorsNeverCheckOneInstanceTwiceForOneDueTime) {
+    auto a = Make("a");
+    auto b = Make("b");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 40; ++i) {
+        const std::string dep = "d" + std::to_string(i);
+        api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
+        Add(*a, dep);
+    }
+    std::atomic<std::size_t> checked{0};
+    std::thread ta([&] { checked += a->RunRoundForTest(); });
+    std::thread tb([&] { checked += b->RunRoundForTest(); });
+    ta.join();
+    tb.join();
+    EXPECT_EQ(checked.load(), 40u);
+    auto all = CheckedIds(api_);
+    std::set<std::string> unique(all.begin(), all.end());
+    EXPECT_EQ(all.size(), 40u);
+    EXPECT_EQ(unique.size(), 40u);
+}
+
+TEST_F(MonitorTest, PushChecksTheDeploymentNow) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+    Add(*monitor, "d1");
+    monitor->RunRoundForTest();
+    EXPECT_EQ(monitor->RunRoundForTest(), 0u);  // next check in a minute
+    EXPECT_EQ(*monitor->CheckDeploymentNow("d1"), 1);
+    EXPECT_EQ(*monitor->CheckDeploymentNow("unknown"), 0);
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);
+}
+
+TEST_F(MonitorTest, RemovedDeploymentIsReplacedByTheServicesNewerOne) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.ScriptDeployment("d1", {Dep("d1", "SUCCESS", t0), Dep("d1", "REMOVED", t0 + seconds(100))});
+    api_.SetDeployment(Dep("d2", "BUILDING", t0 + seconds(90)));
+    api_.SetLatestDeployment("svc", "env", Dep("d2", "BUILDING", t0 + seconds(90)));
+    const auto instance = Add(*monitor, "d1");
+    Step(*monitor, instance.id);
+    Step(*monitor, instance.id);
+    const auto events = *store_->ListEvents(instance.id, 100);
+    ASSERT_EQ(events.size(), 3u);
+    // d2 was created before d1 was removed: the timeline is in time order.
+    const auto d2 = std::find_if(events.begin(), events.end(), [](const auto& e) { return e.deployment_id == "d2"; });
+    ASSERT_NE(d2, events.end());
+    EXPECT_EQ(d2->source, "discovery");
+    EXPECT_EQ(d2->from_status, "REMOVED");
+    EXPECT_EQ(d2->to_status, "BUILDING");
+    EXPECT_EQ(Get(instance.id).state.deployment_id, "d2");
+}
+
+TEST_F(MonitorTest, AddInstanceWithoutDeploymentFollowsTheLatestOne) {
+    auto monitor = Make();
+    api_.SetLatestDeployment("svc", "env", Dep("d9", "QUEUED", clock_.Now()));
+    AddInstanceRequest request;
+    request.service_id = "svc";
+    request.environment_id = "env";
+    EXPECT_EQ(monitor->AddInstance(request)->state.deployment_id, "d9");
+    api_.SetLatestDeployment("svc", "other", std::nullopt);
+    request.environment_id = "other";
+    EXPECT_EQ(monitor->AddInstance(request).error().code, util::ErrorCode::kNotFound);
+    request.service_id.clear();
+    EXPECT_EQ(monitor->AddInstance(request).error().code, util::ErrorCode::kInvalidArgument);
+}
+
+TEST_F(MonitorTest, UserRedeployFollowsTheNewDeploymentWithoutCountingARetry) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
+    const auto instance = Add(*monitor, "d1");
+    monitor->RunRoundForTest();
+    ASSERT_TRUE(monitor->Redeploy(instance.id));
+    const auto stored = Get(instance.id);
+    EXPECT_EQ(stored.state.deployment_id, "d1-redeploy-1");
+    EXPECT_EQ(stored.state.retry_count, 0);
+    const auto events = *store_->ListEvents(instance.id, 100);
+    EXPECT_EQ(events.back().source, "user");
+    EXPECT_EQ(events.back().to_status, "QUEUED");
+}
+
+TEST_F(MonitorTest, CapacityFollowsTheBudget) {
+    options_.requests_per_hour = 1000;
+    options_.requests_per_second = 10;
+    auto monitor = Make();
+    const CapacityReport report = monitor->Capacity();
+    EXPECT_NEAR(report.requests_per_second, 1000.0 / 3600 * 0.8, 1e-9);
+    EXPECT_GT(report.capacity, 0u);
+    EXPECT_EQ(report.stretch, 1.0);
+    EXPECT_EQ(report.effective_interval_s.size(), core::kAllDeploymentStatuses.size());
+}
+
+TEST_F(MonitorTest, ProgressReportsPhaseAndPercent) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    const auto instance = Add(*monitor, "d1");
+    EXPECT_EQ(monitor->Progress(instance.id)->phase, "queued");
+    monitor->RunRoundForTest();
+    const auto progress = *monitor->Progress(instance.id);
+    EXPECT_EQ(progress.progress, 40);
+    EXPECT_FALSE(progress.phase.empty());
+    EXPECT_EQ(monitor->Progress("nope").error().code, util::ErrorCode::kNotFound);
+}
+
+// The scheduler thread with nothing due sleeps until the next due check or its idle bound, and
+// a new instance wakes it at once.
+TEST_F(MonitorTest, SchedulerThreadDoesNotSpinWhenNothingIsDueAndWakesForANewInstance) {
+    FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
+    options_.max_idle_wait = seconds(5);
+    auto monitor = Make("w1", &clock);
+    ASSERT_TRUE(monitor->Start());
+    ASSERT_TRUE(clock.AwaitWaiters(2));  // the scheduler and the worker
+    const std::size_t waits_before = clock.Waits().size();
+    EXPECT_LE(waits_before, 2u);
+    clock.Advance(seconds(5));
+    ASSERT_TRUE(clock.AwaitWaiters(2));
+    EXPECT_LE(clock.Waits().size(), waits_before + 1);  // one more round, then asleep again
+    for (const auto wait : clock.Waits())
+        EXPECT_GT(wait, core::Duration{0});
+
+    api_.SetDeployment(Dep("d1", "BUILDING", clock.Now()));
+    AddInstanceRequest request;
+    request.service_id = "svc";
+    request.environment_id = "env";
+    request.deployment_id = "d1";
+    const auto added = monitor->AddInstance(request);
+    ASSERT_TRUE(added);
+    // Checked without the clock moving: the add woke the scheduler.
+    ASSERT_TRUE(sink_.AwaitTransitions(1));
+    EXPECT_THAT(Statuses(added->id), ElementsAre("BUILDING"));
+    monitor->Stop();
+}
+
+}  // namespace
+}  // namespace railwatch::monitor
