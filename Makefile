@@ -66,8 +66,10 @@ format-check:
 	@clang-format --dry-run --Werror $(SOURCES) || \
 		{ echo "format-check: run 'make format'"; exit 1; }
 
-demo: build
-	@./scripts/demo.sh $(BUILD)
+# Builds only the binary it runs (not the tests or benchmarks), then runs the whole system.
+demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target railwatch
+	@./$(BUILD)/railwatch demo
 
 clean:
 	@rm -rf build build-asan build-tsan

@@ -358,6 +358,8 @@ std::vector<KeySpec> BuildKeys() {
                           "Address of the REST API and dashboard", {.env = "RAILWATCH_LISTEN", .flag = "--listen"}));
     k.push_back(StringKey("server.api_token_env", RW_FIELD(server.api_token_env), env_allowed, CheckEnvName,
                           "Variable holding the bearer token /api/* requires"));
+    k.push_back(StringKey("server.hook_secret_env", RW_FIELD(server.hook_secret_env), env_allowed, CheckEnvName,
+                          "Variable holding the shared secret POST /api/v1/hooks/railway requires"));
     // [monitor]
     k.push_back(IntKey("monitor.max_logs", RW_FIELD(monitor.max_logs), 1, 100'000,
                        "Log lines kept per instance, newest first"));
@@ -462,6 +464,9 @@ const std::vector<SecretSpec>& SecretTable() {
          [](const Config& c) -> const Secret& { return c.railway.token; }},
         {"server.api_token", "server.api_token_env", "", "Bearer token /api/* requires",
          [](const Config& c) -> const Secret& { return c.server.api_token; }},
+        {"server.hook_secret", "server.hook_secret_env", "",
+         "Shared secret the Railway webhook receiver requires in X-Webhook-Secret; not set: none",
+         [](const Config& c) -> const Secret& { return c.server.hook_secret; }},
         {"notify.email.password", "notify.email.password_env", "", "SMTP password",
          [](const Config& c) -> const Secret& { return c.notify.email.password; }},
         {"notify.webhook.secret", "notify.webhook.secret_env", "",
@@ -859,6 +864,7 @@ class Loader {
             }
         };
         from_variable("server.api_token", c.server.api_token_env, c.server.api_token);
+        from_variable("server.hook_secret", c.server.hook_secret_env, c.server.hook_secret);
         from_variable("notify.email.password", c.notify.email.password_env, c.notify.email.password);
         from_variable("notify.webhook.secret", c.notify.webhook.secret_env, c.notify.webhook.secret);
 

@@ -66,6 +66,10 @@ struct ServerSettings {
     std::string api_token_env = "RAILWATCH_API_TOKEN";
     /// The bearer token /api/* requires, read from the variable api_token_env names.
     Secret api_token;
+    std::string hook_secret_env = "RAILWATCH_HOOK_SECRET";
+    /// The shared secret `POST /api/v1/hooks/railway` requires (header X-Webhook-Secret), read
+    /// from the variable hook_secret_env names; empty: the receiver takes any caller.
+    Secret hook_secret;
 };
 
 /// Check intervals per Railway status, in seconds ([monitor.intervals]).

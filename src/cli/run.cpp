@@ -22,6 +22,8 @@ int Run(int argc, char** argv) try {
     AddWatchCommand(app, exit_code);
     AddMigrateCommand(app, exit_code);
     AddConfigCommand(app, exit_code);
+    AddServeCommand(app, exit_code);
+    AddDemoCommand(app, exit_code);
 
     try {
         app.parse(argc, argv);

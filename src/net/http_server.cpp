@@ -14,13 +14,13 @@
 namespace railwatch::net {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 std::string JsonError(std::string_view code, std::string_view message) {
     // Messages here are fixed ASCII strings without quotes or backslashes.
     return fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace
@@ -89,8 +89,19 @@ struct HttpServer::Impl {
         }
 
         out.status = res.status;
-        for (auto& [k, v] : res.headers)
+        bool encoded = false;
+        for (auto& [k, v] : res.headers) {
+            encoded = encoded || EqualsIgnoreCase(k, "Content-Encoding");
             out.set_header(k, v);
+        }
+        if (encoded || res.stream) {
+            // cpp-httplib compresses text answers on its own when the client accepts gzip or br,
+            // deciding from the request's Accept-Encoding after the handler ran. A body the handler
+            // encoded itself must not be compressed twice, and a stream must not sit in a
+            // compressor's buffer (Server-Sent Events would arrive late or never): hide the header.
+            // The request object is httplib's own, not const; only its view here is.
+            const_cast<httplib::Request&>(in).headers.erase("Accept-Encoding");
+        }
         if (res.stream) {
             auto stream = std::move(res.stream);
             out.set_chunked_content_provider(res.content_type, [this, stream](size_t, httplib::DataSink& sink) {

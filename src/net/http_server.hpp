@@ -64,6 +64,9 @@ struct ServerResponse {
     /// When set, the body is streamed with chunked encoding instead of `body`: the function is
     /// called repeatedly with a writer until it returns false, the writer fails (client gone) or
     /// the server stops. Used for Server-Sent Events.
+    ///
+    /// Text answers are compressed (gzip / br) when the client accepts it, except streams and
+    /// answers whose handler set `Content-Encoding` itself: those are sent as they are.
     std::function<bool(const ChunkWriter&)> stream;
 
     void SetHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }

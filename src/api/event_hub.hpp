@@ -1,0 +1,90 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/time.hpp"
+#include "monitor/operations.hpp"
+#include "net/http_server.hpp"
+#include "store/model.hpp"
+#include "util/clock.hpp"
+
+/// The live event stream `GET /api/v1/stream` (Server-Sent Events, docs/API.md): the engine's
+/// EventSink fans out to every connected client through a bounded ring of recent events, so that
+/// a client reconnecting with `Last-Event-ID` gets what it missed (or `reset` when the ring no
+/// longer holds it).
+namespace railwatch::api {
+
+struct EventHubOptions {
+    std::size_t ring_size = 10000;                  ///< events kept for Last-Event-ID resume (≥ 1)
+    std::size_t max_clients = 64;                   ///< streams open at once; more get 503
+    core::Duration keep_alive = core::Seconds(15);  ///< a `: keep-alive` comment after this much quiet
+};
+
+/// Thread-safety: every method from any thread. The On* methods (the engine's threads) only
+/// format, append to the ring and wake the clients: they never wait for a client. Must outlive
+/// the HTTP server that serves its streams; Stop() it before stopping that server.
+class EventHub final : public monitor::EventSink {
+  public:
+    /// `clock` (for keep-alive waits) must outlive the hub.
+    EventHub(const util::Clock& clock, EventHubOptions options = {});
+    ~EventHub() override;
+    EventHub(const EventHub&) = delete;
+    EventHub& operator=(const EventHub&) = delete;
+
+    /// `instance`: the instance object (without `recentChecks`' history: the sink must not read
+    /// the store on the engine's thread, so the list is empty).
+    void OnInstance(const store::Instance& instance) override;
+    /// `transition`: `{instanceId, deploymentId, from, to, at, source}`.
+    void OnTransition(const store::Instance& instance, const store::TimelineEvent& event) override;
+    /// `health`: `{instanceId, at, ok, httpStatus, latencyMs, error, status}`.
+    void OnHealth(const store::Instance& instance, const store::HealthCheck& check) override;
+    /// `notification`: the notification object. For whoever creates in-app notifications.
+    void OnNotification(const store::Notification& notification);
+
+    /// The answer to `GET /api/v1/stream`: 200 with a stream of events newer than
+    /// `last_event_id` (when given and still held; else a `reset` event first, then new ones), or
+    /// 503 when max_clients streams are open or the hub is stopped. `instance_id`: only events
+    /// about that instance. The stream ends when the client goes, or at Stop().
+    net::ServerResponse OpenStream(std::optional<std::string> instance_id,
+                                   std::optional<std::string_view> last_event_id);
+
+    /// Ends every stream (their next chunk is their last) and refuses new ones. Idempotent.
+    void Stop();
+
+    /// Streams open now.
+    std::size_t Clients() const;
+    /// The id of the newest event (0 before the first).
+    std::uint64_t LastEventId() const;
+
+  private:
+    struct Event {
+        std::uint64_t id = 0;
+        std::string type;
+        std::string instance_id;  // empty: about no instance in particular
+        std::string record;       // "id: ..\nevent: ..\ndata: ..\n\n"
+    };
+    struct Client;
+
+    void Publish(std::string type, std::string instance_id, std::string data);
+    /// One step of a client's stream; false ends it.
+    bool Step(Client& client, const net::ChunkWriter& write);
+    void Unregister(const Client* client);
+
+    const util::Clock& clock_;
+    const EventHubOptions options_;
+    mutable std::mutex mutex_;
+    std::deque<Event> ring_;                      // guarded by mutex_
+    std::uint64_t last_id_ = 0;                   // guarded by mutex_
+    std::list<std::shared_ptr<Client>> clients_;  // guarded by mutex_
+    bool stopped_ = false;                        // guarded by mutex_
+};
+
+}  // namespace railwatch::api

@@ -1,0 +1,166 @@
+#include "api/render.hpp"
+
+#include <algorithm>
+
+#include "util/rfc3339.hpp"
+
+namespace railwatch::api {
+namespace {
+
+using nlohmann::json;
+
+json OptText(const std::optional<std::string>& text) {
+    return text ? json(*text) : json(nullptr);
+}
+
+/// https://railway.com/project/{p}/service/{s}?environmentId={e}&id={d}, null while a part is
+/// unknown. Railway's ids are UUIDs (no characters that need escaping); anything else is not
+/// linked rather than linked wrongly.
+json RailwayUrl(const store::Instance& i) {
+    if (!i.project_id || !i.state.deployment_id) return nullptr;
+    const auto plain = [](const std::string& s) {
+        return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+        });
+    };
+    if (!plain(*i.project_id) || !plain(i.service_id) || !plain(i.environment_id) || !plain(*i.state.deployment_id))
+        return nullptr;
+    return "https://railway.com/project/" + *i.project_id + "/service/" + i.service_id +
+           "?environmentId=" + i.environment_id + "&id=" + *i.state.deployment_id;
+}
+
+/// A JSON object from a stored JSON text, or an empty object when it is not one.
+json ParseObject(const std::string& text) {
+    json parsed = json::parse(text, nullptr, false);
+    return parsed.is_object() ? parsed : json::object();
+}
+
+json StringField(const json& object, std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+        auto it = object.find(name);
+        if (it != object.end() && it->is_string()) return *it;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+json TimeJson(core::Timestamp t) {
+    return util::FormatRfc3339(t, util::TimePrecision::kMillis);
+}
+
+json TimeJson(const std::optional<core::Timestamp>& t) {
+    return t ? TimeJson(*t) : json(nullptr);
+}
+
+json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck>& recent_checks) {
+    const store::InstanceState& s = i.state;
+    json checks = json::array();
+    for (auto it = recent_checks.rbegin(); it != recent_checks.rend(); ++it) {
+        checks.push_back({{"at", TimeJson(it->at)},
+                          {"ok", it->ok},
+                          {"latencyMs", it->latency_ms ? json(*it->latency_ms) : json(nullptr)}});
+    }
+    return {
+        {"id", i.id},
+        {"userId", OptText(i.user_id)},
+        {"projectName", OptText(i.project_name)},
+        {"projectId", OptText(i.project_id)},
+        {"serviceId", i.service_id},
+        {"environmentId", i.environment_id},
+        {"deploymentId", OptText(s.deployment_id)},
+        {"status", core::ToString(s.status)},
+        {"deploymentStatus", OptText(s.deployment_status)},
+        {"progress", s.progress},
+        {"health", s.health ? *s.health : std::string("UNKNOWN")},
+        {"errorType", s.error_type ? json(core::ToString(*s.error_type)) : json(nullptr)},
+        {"errorMessage", OptText(s.error_message)},
+        {"needsAttention", s.needs_attention},
+        {"attentionReason", OptText(s.attention_reason)},
+        {"retryCount", s.retry_count},
+        {"monitoring", i.monitoring},
+        {"checkIntervalSeconds", i.check_interval_s},
+        {"createdAt", TimeJson(i.created_at)},
+        {"deploymentStartedAt", TimeJson(s.deployment_started_at)},
+        {"deploymentUpdatedAt", TimeJson(s.deployment_updated_at)},
+        {"deploymentCompletedAt", TimeJson(s.deployment_completed_at)},
+        {"deletedAt", TimeJson(i.deleted_at)},
+        {"railwayUrl", RailwayUrl(i)},
+        {"recentChecks", std::move(checks)},
+    };
+}
+
+json UserJson(const store::User& u) {
+    return {
+        {"id", u.id}, {"email", u.email}, {"name", u.name}, {"plan", u.plan}, {"createdAt", TimeJson(u.created_at)}};
+}
+
+json TimelineJson(const store::TimelineEvent& e) {
+    return {{"id", e.id},           {"from", OptText(e.from_status)},  {"to", e.to_status},
+            {"at", TimeJson(e.at)}, {"deploymentId", e.deployment_id}, {"source", e.source}};
+}
+
+json LogJson(const store::LogLine& l) {
+    return {{"timestamp", util::FormatRfc3339(l.timestamp, util::TimePrecision::kNanos)},
+            {"severity", l.severity},
+            {"message", l.message},
+            {"kind", core::ToString(l.kind)}};
+}
+
+json HealthCheckJson(const store::HealthCheck& c) {
+    return {{"at", TimeJson(c.at)},
+            {"ok", c.ok},
+            {"httpStatus", c.http_status.value_or(0)},
+            {"latencyMs", c.latency_ms ? json(*c.latency_ms) : json(nullptr)},
+            {"error", OptText(c.error)}};
+}
+
+json NotificationJson(const store::Notification& n) {
+    const json data = ParseObject(n.data);
+    return {{"id", n.id},
+            {"userId", n.user_id},
+            {"instanceId", StringField(data, {"instanceId", "instance_id"})},
+            {"type", n.type},
+            {"title", n.title},
+            {"message", n.message},
+            {"createdAt", TimeJson(n.created_at)},
+            {"readAt", TimeJson(n.read_at)}};
+}
+
+json DeliveryJson(const store::OutboxRow& row) {
+    const json payload = ParseObject(row.message.payload);
+    return {{"id", row.message.id},
+            {"channel", row.message.channel},
+            {"status", store::ToString(row.status)},
+            {"attempts", row.attempts},
+            {"lastError", OptText(row.last_error)},
+            {"notificationType", StringField(payload, {"type", "notificationType"})},
+            {"instanceId", StringField(payload, {"instanceId", "instance_id"})},
+            {"createdAt", TimeJson(row.message.created_at)},
+            {"sentAt", TimeJson(row.sent_at)},
+            {"nextAttemptAt", row.status == store::OutboxStatus::kPending || row.status == store::OutboxStatus::kFailed
+                                  ? TimeJson(row.next_attempt_at)
+                                  : json(nullptr)}};
+}
+
+json ProgressJson(const monitor::ProgressReport& r, const std::optional<std::string>& deployment_id) {
+    return {{"instanceId", r.instance_id},
+            {"deploymentId", OptText(deployment_id)},
+            {"progress", r.progress},
+            {"phase", r.phase},
+            {"etaSeconds", r.eta_seconds ? json(*r.eta_seconds) : json(nullptr)}};
+}
+
+json CapacityJson(const monitor::CapacityReport& r) {
+    json intervals = json::object();
+    for (const auto& [status, seconds] : r.effective_interval_s)
+        intervals[status] = seconds;
+    return {{"monitored", r.monitored},
+            {"capacity", r.capacity},
+            {"requestsPerHour", r.requests_per_hour},
+            {"requestsPerSecond", r.requests_per_second},
+            {"stretch", r.stretch},
+            {"effectiveIntervalSeconds", std::move(intervals)}};
+}
+
+}  // namespace railwatch::api

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "core/time.hpp"
+#include "monitor/operations.hpp"
+#include "store/model.hpp"
+
+/// JSON shapes of the REST API (interface.md, docs/DASHBOARD.md, docs/API.md): field names in
+/// camelCase, timestamps RFC 3339 UTC, durations in seconds in fields ending in `Seconds`, null for
+/// "not known". Pure functions of their arguments; thread-safe.
+namespace railwatch::api {
+
+/// RFC 3339 UTC with milliseconds ("2026-01-01T00:00:00.000Z").
+nlohmann::json TimeJson(core::Timestamp t);
+/// TimeJson, or null.
+nlohmann::json TimeJson(const std::optional<core::Timestamp>& t);
+
+/// The instance object. `recent_checks` (newest first, as the store returns them) become
+/// `recentChecks`, oldest first. `health` is "UNKNOWN" until the first probe.
+nlohmann::json InstanceJson(const store::Instance& instance, const std::vector<store::HealthCheck>& recent_checks = {});
+
+/// `{id, email, name, plan, createdAt}`.
+nlohmann::json UserJson(const store::User& user);
+
+/// A timeline item `{from, to, at, deploymentId, source}` (+ `id`, the event's store id).
+nlohmann::json TimelineJson(const store::TimelineEvent& event);
+
+/// A log line `{timestamp, severity, message, kind}`.
+nlohmann::json LogJson(const store::LogLine& line);
+
+/// A health check `{at, ok, httpStatus, latencyMs, error}` (httpStatus 0 when no answer).
+nlohmann::json HealthCheckJson(const store::HealthCheck& check);
+
+/// `{id, userId, instanceId, type, title, message, createdAt, readAt}`; `instanceId` is read
+/// from the notification's data (`instanceId` or `instance_id`), null when absent.
+nlohmann::json NotificationJson(const store::Notification& notification);
+
+/// One outbox row `{id, channel, status, attempts, lastError, createdAt, sentAt, nextAttemptAt}`
+/// (+ `notificationType` / `instanceId` when the payload names them). The payload itself is never
+/// shown: it may carry a recipient's address or a signed URL.
+nlohmann::json DeliveryJson(const store::OutboxRow& row);
+
+/// `{instanceId, deploymentId, progress, phase, etaSeconds}`.
+nlohmann::json ProgressJson(const monitor::ProgressReport& report, const std::optional<std::string>& deployment_id);
+
+/// The capacity report: `{monitored, capacity, requestsPerHour, requestsPerSecond, stretch,
+/// effectiveIntervalSeconds:{STATUS: s}}`.
+nlohmann::json CapacityJson(const monitor::CapacityReport& report);
+
+}  // namespace railwatch::api

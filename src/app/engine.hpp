@@ -1,0 +1,43 @@
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "monitor/operations.hpp"
+#include "util/result.hpp"
+
+namespace railwatch::notify {
+class Notifier;
+}
+
+/// The monitoring engine as `serve` runs it: monitor::Operations plus start and stop. MakeEngine
+/// is the ONE place that chooses the implementation, so that the real engine (monitor::Monitor)
+/// replaces the placeholder by changing that function only.
+namespace railwatch::app {
+
+class Root;
+
+/// Thread-safety: the Operations methods from any thread at once (monitor/operations.hpp); Start
+/// and Stop from the owning thread, each once.
+class Engine : public monitor::Operations {
+  public:
+    /// Starts the engine's threads. Errors: whatever keeps it from running (the store, Railway).
+    virtual util::Result<void> Start() = 0;
+    /// Stops the threads after their in-flight writes. Idempotent.
+    virtual void Stop() = 0;
+    /// What this engine is, for the start-up log ("placeholder: store only, no Railway polling").
+    virtual std::string_view Describe() const = 0;
+};
+
+/// What an engine is built from. Everything referenced must outlive the engine.
+struct EngineDeps {
+    Root& root;                  ///< config, clock, store, Railway client, metrics
+    monitor::EventSink& events;  ///< receives every change once it is durable
+    notify::Notifier* notifier;  ///< plans outbox rows for transitions; may be null
+};
+
+/// Builds the engine `serve` runs. TODAY THIS IS THE PLACEHOLDER (app/placeholder_engine.hpp):
+/// it stores what the API asks for and polls nothing. Errors: none yet.
+util::Result<std::unique_ptr<Engine>> MakeEngine(const EngineDeps& deps);
+
+}  // namespace railwatch::app

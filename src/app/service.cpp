@@ -1,0 +1,85 @@
+#include "app/service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "app/notify_config.hpp"
+
+namespace railwatch::app {
+
+util::Result<bool> Service::StreamingInbox::AddNotification(const store::Notification& notification) {
+    auto added = inner_.AddNotification(notification);
+    if (added && *added) hub_.OnNotification(notification);
+    return added;
+}
+
+Service::Service(Root& root, ServiceOptions options)
+    : root_(root),
+      options_(options),
+      hub_(root.clock(), options.events),
+      notify_store_(root.store()),
+      inbox_(notify_store_, hub_),
+      lifecycle_(&root.logger()) {}
+
+Service::~Service() {
+    Stop();
+}
+
+util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions options) {
+    const Config& config = root.config();
+    auto listen = ParseListenAddress(config.server.listen);
+    if (!listen) return tl::unexpected(listen.error());
+
+    std::unique_ptr<Service> service(new Service(root, options));
+    Service& s = *service;
+    auto notifier =
+        notify::Notifier::Create(NotifyConfigFrom(config), s.notify_store_, s.inbox_, root.http(), root.clock());
+    if (!notifier) return tl::unexpected(notifier.error());
+    s.notifier_ = std::move(*notifier);
+
+    auto engine = MakeEngine(EngineDeps{root, s.hub_, s.notifier_.get()});
+    if (!engine) return tl::unexpected(engine.error());
+    s.engine_ = std::move(*engine);
+
+    store::Store& st = root.store();
+    api::RestApiOptions api_options;
+    api_options.api_token = config.server.api_token.Reveal();
+    api_options.webhook_secret = config.server.hook_secret.Reveal();
+    s.api_ = std::make_unique<api::RestApi>(api::StoreRoles{st, st, st, st, st, st, st, st, st}, *s.engine_,
+                                            root.clock(), &root.metrics(), &s.hub_, api_options);
+    api::ApiServerOptions server_options;
+    server_options.host = listen->host;
+    server_options.port = listen->port;
+    server_options.threads = options.http_threads;
+    s.server_ = std::make_unique<api::ApiServer>(*s.api_, &s.hub_, server_options, api_options.max_body_bytes);
+
+    s.lifecycle_.Add(
+        "notifier",
+        [&s] {
+            s.notifier_->Start();
+            return util::Ok();
+        },
+        [&s] { s.notifier_->Stop(); });
+    s.lifecycle_.Add("railway client", nullptr, [&root] { root.StopRailway(); });
+    s.lifecycle_.Add(
+        "engine", [&s] { return s.engine_->Start(); }, [&s] { s.engine_->Stop(); });
+    s.lifecycle_.Add(
+        "api server",
+        [&s]() -> util::Result<void> {
+            auto port = s.server_->Start();
+            if (!port) return tl::unexpected(port.error());
+            return util::Ok();
+        },
+        [&s] { s.server_->Stop(); });
+    return service;
+}
+
+util::Result<void> Service::Start() {
+    root_.logger().info("engine: {}", engine_->Describe());
+    return lifecycle_.Start();
+}
+
+void Service::Stop() {
+    lifecycle_.Stop();
+}
+
+}  // namespace railwatch::app

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/api_server.hpp"
+#include "api/event_hub.hpp"
+#include "api/rest_api.hpp"
+#include "app/engine.hpp"
+#include "app/lifecycle.hpp"
+#include "app/root.hpp"
+#include "notify/notifier.hpp"
+#include "notify/outbox_store.hpp"
+#include "util/result.hpp"
+
+/// `railwatch serve` without the command line: on top of a Root it builds the event hub, the
+/// notifier (outbox dispatcher), the engine (app/engine.hpp: TODAY THE PLACEHOLDER) and the REST
+/// API server on [server] listen, and starts and stops them in order.
+namespace railwatch::app {
+
+struct ServiceOptions {
+    std::size_t http_threads = 64;  ///< API workers; each open event stream holds one
+    /// max_clients stays below http_threads, so that open streams never take every worker.
+    api::EventHubOptions events = {.ring_size = 10000, .max_clients = 48, .keep_alive = core::Seconds(15)};
+};
+
+/// Not thread-safe: one owner builds, starts and stops it. Root must outlive it.
+class Service {
+  public:
+    /// Builds every component (nothing runs yet). Errors: kInvalidArgument for an unusable
+    /// listen address or notifier configuration.
+    static util::Result<std::unique_ptr<Service>> Build(Root& root, ServiceOptions options = {});
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    /// Starts the notifier, the engine, then the API server; on failure what started is stopped
+    /// again and the error names the component (e.g. the address in use).
+    util::Result<void> Start();
+    /// Stops in reverse: the API (its streams first, then running requests), the engine (after
+    /// its in-flight writes), Railway calls, the notifier. Idempotent.
+    void Stop();
+
+    /// "http://HOST:PORT" with the real port (after Start).
+    std::string BaseUrl() const { return server_->BaseUrl(); }
+    const Engine& engine() const { return *engine_; }
+    api::EventHub& events() { return hub_; }
+
+  private:
+    /// Forwards in-app notifications to the store, then to the stream.
+    class StreamingInbox final : public notify::InboxStore {
+      public:
+        StreamingInbox(notify::InboxStore& inner, api::EventHub& hub) : inner_(inner), hub_(hub) {}
+        util::Result<bool> AddNotification(const store::Notification& notification) override;
+
+      private:
+        notify::InboxStore& inner_;
+        api::EventHub& hub_;
+    };
+
+    Service(Root& root, ServiceOptions options);
+
+    Root& root_;
+    ServiceOptions options_;
+    api::EventHub hub_;
+    notify::StoreAdapter notify_store_;
+    StreamingInbox inbox_;
+    std::unique_ptr<notify::Notifier> notifier_;
+    std::unique_ptr<Engine> engine_;
+    std::unique_ptr<api::RestApi> api_;
+    std::unique_ptr<api::ApiServer> server_;
+    Lifecycle lifecycle_;
+};
+
+}  // namespace railwatch::app

@@ -1,0 +1,238 @@
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+// `railwatch serve` as a user runs it: the real binary on port 0 with a real SQLite file, driven
+// over real HTTP on loopback, stopped with SIGTERM.
+namespace railwatch {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kApiToken = "it-serve-api-token-0123456789";
+
+/// A `railwatch serve` process, ready once it printed its listening line.
+class ServeProcess {
+  public:
+    /// `db`: the store URL; empty: a fresh SQLite file in the process's own directory.
+    explicit ServeProcess(std::vector<std::string> args, bool wait_ready = true, std::string db = {})
+        : dir_("railwatch-serve-it-") {
+        if (db.empty()) db = "sqlite:" + dir_.File("railwatch.db");
+        std::vector<std::string> argv{RAILWATCH_BINARY, "serve", "--db", db};
+        argv.insert(argv.end(), args.begin(), args.end());
+        log_ = dir_.File("serve.log");
+        child_ = std::make_unique<test::ChildProcess>(test::ChildProcess::Spawn(argv, log_));
+        if (!wait_ready) return;
+        const std::regex ready("(^|\n)railwatch listening on http://127\\.0\\.0\\.1:([0-9]+)\n");
+        // Generous: the machine may be busy with other builds.
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
+            std::smatch m;
+            const std::string text = Log();
+            if (std::regex_search(text, m, ready)) {
+                port_ = std::stoi(m[2]);
+                break;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+    ~ServeProcess() {
+        if (child_ && child_->running()) {
+            child_->Signal(SIGKILL);
+            (void)child_->Wait(10s);
+        }
+    }
+
+    int port() const { return port_; }
+    test::ChildProcess& child() { return *child_; }
+    std::string Log() const {
+        std::ifstream in(log_);
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        return buffer.str();
+    }
+
+  private:
+    test::TempDir dir_;
+    std::string log_;
+    std::unique_ptr<test::ChildProcess> child_;
+    int port_ = 0;
+};
+
+httplib::Headers Auth() {
+    return {{"Authorization", std::string("Bearer ") + kApiToken}};
+}
+
+class ServeTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        // The children inherit the environment. The placeholder engine talks to no Railway, but
+        // serve builds the Railway client, which needs a token.
+        ::setenv("RAILWAY_API_TOKEN", "it-railway-token", 1);
+        ::setenv("RAILWATCH_API_TOKEN", kApiToken, 1);
+        ::unsetenv("RAILWATCH_CONFIG");
+        ::unsetenv("RAILWATCH_LISTEN");
+        ::unsetenv("RAILWATCH_DB");
+    }
+};
+
+TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigterm) {
+    ServeProcess serve({"--listen", "127.0.0.1:0"});
+    ASSERT_NE(serve.port(), 0) << serve.Log();
+    httplib::Client client("127.0.0.1", serve.port());
+    client.set_read_timeout(30s);
+
+    auto healthz = client.Get("/healthz");
+    ASSERT_TRUE(healthz) << serve.Log();
+    EXPECT_EQ(healthz->status, 200);
+    auto readyz = client.Get("/readyz");
+    ASSERT_TRUE(readyz);
+    EXPECT_EQ(readyz->status, 200) << readyz->body;
+
+    auto denied = client.Get("/api/v1/stats");
+    ASSERT_TRUE(denied);
+    EXPECT_EQ(denied->status, 401);
+    EXPECT_EQ(json::parse(denied->body)["error"]["code"], "unauthorized");
+
+    // A live stream, opened before the change it must carry.
+    std::atomic<bool> saw_instance{false};
+    std::string streamed;
+    std::thread reader([&] {
+        httplib::Client sse("127.0.0.1", serve.port());
+        sse.set_read_timeout(60s);
+        sse.Get("/api/v1/stream", Auth(), [&](const char* data, size_t size) {
+            streamed.append(data, size);
+            if (streamed.find("event: instance") != std::string::npos) {
+                saw_instance = true;
+                return false;
+            }
+            return true;
+        });
+    });
+    std::this_thread::sleep_for(300ms);
+
+    auto user = client.Post("/api/v1/users", Auth(), R"({"email":"ana@example.com","name":"Ana","id":"usr_ana"})",
+                            "application/json");
+    ASSERT_TRUE(user);
+    EXPECT_EQ(user->status, 201) << user->body;
+    auto added = client.Post("/api/v1/instances", Auth(),
+                             R"({"serviceId":"svc-1","environmentId":"env-1","deploymentId":"dep-1",
+                                 "projectName":"checkout","userId":"usr_ana"})",
+                             "application/json");
+    ASSERT_TRUE(added);
+    ASSERT_EQ(added->status, 201) << added->body;
+    const std::string id = json::parse(added->body)["id"];
+
+    auto list = client.Get("/api/v1/instances?limit=10", Auth());
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->status, 200);
+    ASSERT_EQ(json::parse(list->body)["items"].size(), 1u);
+    EXPECT_EQ(json::parse(list->body)["items"][0]["id"], id);
+    auto one = client.Get("/api/v1/instances/" + id, Auth());
+    ASSERT_TRUE(one);
+    EXPECT_EQ(json::parse(one->body)["userId"], "usr_ana");
+    auto missing = client.Get("/api/v1/instances/ins_missing", Auth());
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->status, 404);
+    auto too_big = client.Post("/api/v1/instances", Auth(), std::string(2 * 1024 * 1024, 'x'), "application/json");
+    ASSERT_TRUE(too_big);
+    EXPECT_EQ(too_big->status, 413);
+    auto hook =
+        client.Post("/api/v1/hooks/railway", R"({"resource":{"deployment":{"id":"dep-1"}}})", "application/json");
+    ASSERT_TRUE(hook);
+    EXPECT_EQ(hook->status, 202) << hook->body;
+    EXPECT_EQ(json::parse(hook->body)["woken"], 1);
+
+    auto page = client.Get("/instances/" + id, {{"Accept-Encoding", "gzip"}});
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+    EXPECT_NE(page->body.find("<html"), std::string::npos);  // httplib decompresses once
+    EXPECT_FALSE(page->get_header_value("Content-Security-Policy").empty());
+    auto metrics = client.Get("/metrics");
+    ASSERT_TRUE(metrics);
+    EXPECT_EQ(metrics->status, 200);
+    EXPECT_NE(metrics->body.find("railwatch_api_requests_total{route=\"/api/v1/instances\",code=\"201\"} 1"),
+              std::string::npos)
+        << metrics->body;
+
+    reader.join();
+    EXPECT_TRUE(saw_instance) << streamed;
+    EXPECT_NE(streamed.find(id), std::string::npos);
+
+    // A stream still open at shutdown must not hold the process.
+    std::thread holder([&] {
+        httplib::Client sse("127.0.0.1", serve.port());
+        sse.set_read_timeout(60s);
+        sse.Get("/api/v1/stream", Auth(), [](const char*, size_t) { return true; });
+    });
+    std::this_thread::sleep_for(300ms);
+    serve.child().Signal(SIGTERM);
+    const test::ExitStatus status = serve.child().Wait(30s);
+    holder.join();
+    EXPECT_TRUE(status.Ok()) << status.Describe() << "\n" << serve.Log();
+    EXPECT_NE(serve.Log().find("api server stopped"), std::string::npos) << serve.Log();
+}
+
+TEST_F(ServeTest, KeepsWhatWasAddedAcrossARestart) {
+    test::TempDir dir("railwatch-serve-db-");
+    const std::string db = "sqlite:" + dir.File("keep.db");
+    std::string id;
+    {
+        ServeProcess serve({"--listen", "127.0.0.1:0"}, true, db);
+        ASSERT_NE(serve.port(), 0) << serve.Log();
+        httplib::Client client("127.0.0.1", serve.port());
+        auto added =
+            client.Post("/api/v1/instances", Auth(), R"({"serviceId":"s","environmentId":"e"})", "application/json");
+        ASSERT_TRUE(added);
+        ASSERT_EQ(added->status, 201);
+        id = json::parse(added->body)["id"];
+        serve.child().Signal(SIGINT);
+        EXPECT_TRUE(serve.child().Wait(30s).Ok()) << serve.Log();
+    }
+    ServeProcess again({"--listen", "127.0.0.1:0"}, true, db);
+    ASSERT_NE(again.port(), 0) << again.Log();
+    httplib::Client client("127.0.0.1", again.port());
+    auto one = client.Get("/api/v1/instances/" + id, Auth());
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->status, 200) << one->body;
+}
+
+TEST_F(ServeTest, RefusesANonLoopbackAddressWithoutAnApiToken) {
+    ::unsetenv("RAILWATCH_API_TOKEN");
+    ServeProcess serve({"--listen", "0.0.0.0:0"}, false);
+    const test::ExitStatus status = serve.child().Wait(30s);
+    EXPECT_TRUE(status.exited) << status.Describe();
+    EXPECT_EQ(status.code, 78) << serve.Log();
+    EXPECT_NE(serve.Log().find("refusing to listen on 0.0.0.0:0 without an API token"), std::string::npos)
+        << serve.Log();
+    EXPECT_EQ(serve.Log().find("railwatch listening"), std::string::npos);
+}
+
+TEST_F(ServeTest, ReportsAnAddressInUseAndExitsNonZero) {
+    ServeProcess first({"--listen", "127.0.0.1:0"});
+    ASSERT_NE(first.port(), 0) << first.Log();
+    ServeProcess second({"--listen", "127.0.0.1:" + std::to_string(first.port())}, false);
+    const test::ExitStatus status = second.child().Wait(30s);
+    EXPECT_TRUE(status.exited) << status.Describe();
+    EXPECT_NE(status.code, 0);
+    EXPECT_NE(second.Log().find("in use"), std::string::npos) << second.Log();
+}
+
+}  // namespace
+}  // namespace railwatch

@@ -1,0 +1,154 @@
+#include "api/event_hub.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "util/clock.hpp"
+
+namespace railwatch::api {
+namespace {
+
+store::Instance MakeInstance(const std::string& id) {
+    store::Instance instance;
+    instance.id = id;
+    instance.service_id = "svc";
+    instance.environment_id = "env";
+    instance.state.deployment_id = "dep-" + id;
+    return instance;
+}
+
+/// Runs `steps` steps of a stream and returns everything it wrote.
+std::string Drain(net::ServerResponse& res, int steps) {
+    std::string out;
+    const net::ChunkWriter writer = [&out](std::string_view chunk) {
+        out += chunk;
+        return true;
+    };
+    for (int i = 0; i < steps; ++i) {
+        if (!res.stream(writer)) break;
+    }
+    return out;
+}
+
+TEST(EventHub, AStreamReceivesEventsPublishedAfterItOpenedWithGrowingIds) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    hub.OnInstance(MakeInstance("before"));
+    auto res = hub.OpenStream(std::nullopt, std::nullopt);
+    ASSERT_EQ(res.status, 200);
+    EXPECT_EQ(res.content_type, "text/event-stream");
+    hub.OnInstance(MakeInstance("a"));
+    store::TimelineEvent event;
+    event.deployment_id = "dep-a";
+    event.to_status = "SUCCESS";
+    hub.OnTransition(MakeInstance("a"), event);
+    const std::string out = Drain(res, 1);
+    EXPECT_EQ(out.find("before"), std::string::npos);
+    EXPECT_NE(out.find("id: 2\nevent: instance\ndata: {"), std::string::npos) << out;
+    EXPECT_NE(out.find("id: 3\nevent: transition\ndata: {"), std::string::npos) << out;
+    EXPECT_NE(out.find("\"instanceId\":\"a\""), std::string::npos);
+}
+
+TEST(EventHub, QuietStreamsGetKeepAliveComments) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    auto res = hub.OpenStream(std::nullopt, std::nullopt);
+    const auto before = clock.Steady();
+    const std::string out = Drain(res, 2);
+    EXPECT_EQ(out, ": keep-alive\n\n: keep-alive\n\n");
+    EXPECT_EQ(clock.Steady() - before, core::Seconds(30));
+}
+
+TEST(EventHub, LastEventIdResumesFromTheRingOrResetsWhenTooOld) {
+    util::FakeClock clock;
+    EventHubOptions options;
+    options.ring_size = 3;
+    EventHub hub(clock, options);
+    for (int i = 1; i <= 5; ++i)
+        hub.OnInstance(MakeInstance("i" + std::to_string(i)));
+    auto resumed = hub.OpenStream(std::nullopt, "3");
+    std::string out = Drain(resumed, 1);
+    EXPECT_EQ(out.find("id: 3\n"), std::string::npos);
+    EXPECT_NE(out.find("id: 4\n"), std::string::npos);
+    EXPECT_NE(out.find("id: 5\n"), std::string::npos);
+
+    auto too_old = hub.OpenStream(std::nullopt, "1");
+    out = Drain(too_old, 1);
+    EXPECT_EQ(out, "id: 5\nevent: reset\ndata: {}\n\n");
+
+    auto from_the_future = hub.OpenStream(std::nullopt, "99");
+    EXPECT_EQ(Drain(from_the_future, 1), "id: 5\nevent: reset\ndata: {}\n\n");
+    auto garbage = hub.OpenStream(std::nullopt, "abc");
+    EXPECT_EQ(Drain(garbage, 1), "id: 5\nevent: reset\ndata: {}\n\n");
+}
+
+TEST(EventHub, AnInstanceStreamGetsOnlyThatInstancesEvents) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    auto res = hub.OpenStream(std::string("a"), std::nullopt);
+    hub.OnInstance(MakeInstance("b"));
+    hub.OnInstance(MakeInstance("a"));
+    store::HealthCheck check;
+    check.ok = true;
+    hub.OnHealth(MakeInstance("a"), check);
+    const std::string out = Drain(res, 1);
+    EXPECT_EQ(out.find("\"id\":\"b\""), std::string::npos);
+    EXPECT_NE(out.find("id: 2\nevent: instance"), std::string::npos) << out;
+    EXPECT_NE(out.find("id: 3\nevent: health"), std::string::npos) << out;
+}
+
+TEST(EventHub, RefusesClientsOverTheCapAndFreesASlotWhenAStreamGoes) {
+    util::FakeClock clock;
+    EventHubOptions options;
+    options.max_clients = 2;
+    EventHub hub(clock, options);
+    auto first = hub.OpenStream(std::nullopt, std::nullopt);
+    {
+        auto second = hub.OpenStream(std::nullopt, std::nullopt);
+        EXPECT_EQ(second.status, 200);
+        EXPECT_EQ(hub.Clients(), 2u);
+        EXPECT_EQ(hub.OpenStream(std::nullopt, std::nullopt).status, 503);
+    }
+    EXPECT_EQ(hub.Clients(), 1u);
+    EXPECT_EQ(hub.OpenStream(std::nullopt, std::nullopt).status, 200);
+}
+
+TEST(EventHub, StopEndsOpenStreamsAndRefusesNewOnes) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    auto res = hub.OpenStream(std::nullopt, std::nullopt);
+    hub.Stop();
+    const net::ChunkWriter writer = [](std::string_view) { return true; };
+    EXPECT_FALSE(res.stream(writer));
+    EXPECT_EQ(hub.OpenStream(std::nullopt, std::nullopt).status, 503);
+}
+
+TEST(EventHub, AClientThatCannotBeWrittenToEndsItsStream) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    auto res = hub.OpenStream(std::nullopt, std::nullopt);
+    hub.OnInstance(MakeInstance("a"));
+    const net::ChunkWriter gone = [](std::string_view) { return false; };
+    EXPECT_FALSE(res.stream(gone));
+}
+
+TEST(EventHub, NotificationEventsCarryTheNotification) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    auto res = hub.OpenStream(std::string("ins_1"), std::nullopt);
+    store::Notification n;
+    n.id = "ntf_1";
+    n.user_id = "usr";
+    n.type = "DEPLOYMENT_FAILED";
+    n.data = R"({"instanceId":"ins_1"})";
+    hub.OnNotification(n);
+    const std::string out = Drain(res, 1);
+    EXPECT_NE(out.find("event: notification\ndata: "), std::string::npos) << out;
+    EXPECT_NE(out.find("\"id\":\"ntf_1\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace railwatch::api

@@ -1,0 +1,584 @@
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "api/render.hpp"
+#include "api/static_assets.hpp"
+#include "api_test_support.hpp"
+#include "util/rfc3339.hpp"
+
+namespace railwatch::api::test {
+namespace {
+
+using nlohmann::json;
+
+TEST_F(ApiTest, HealthzAnswersWithoutAToken) {
+    auto res = Call("GET", "/healthz", {}, false);
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(Json(res)["ok"], true);
+}
+
+TEST_F(ApiTest, ReadyzIsOkWhileTheStoreAnswers) {
+    auto res = Call("GET", "/readyz", {}, false);
+    EXPECT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(Json(res)["ready"], true);
+}
+
+TEST_F(ApiTest, EveryApiRouteAnswers401WithoutOrWithAWrongToken) {
+    int checked = 0;
+    for (const RouteInfo& route : api_.Routes()) {
+        if (route.pattern.rfind("/api/", 0) != 0 || route.pattern == "/api/v1/hooks/railway") continue;
+        std::string path = route.pattern;
+        if (auto at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, "ins_x");
+        auto without = Call(route.method, path, "{}", false);
+        EXPECT_EQ(without.status, 401) << route.method << " " << path;
+        EXPECT_EQ(Json(without)["error"]["code"], "unauthorized");
+        auto req = MakeRequest(route.method, path, "{}", false);
+        req.headers.emplace_back("Authorization", "Bearer wrong-token-of-another-length");
+        EXPECT_EQ(api_.Handle(req).status, 401) << route.method << " " << path;
+        req.headers.back().second = "Bearer " + std::string(kToken.size(), 'x');
+        EXPECT_EQ(api_.Handle(req).status, 401) << route.method << " " << path;
+        ++checked;
+    }
+    EXPECT_GE(checked, 19);
+}
+
+TEST_F(ApiTest, TheTokenMayUseAnyCaseOfTheBearerScheme) {
+    auto req = MakeRequest("GET", "/api/v1/stats", {}, false);
+    req.headers.emplace_back("authorization", "bearer " + std::string(kToken));
+    EXPECT_EQ(api_.Handle(req).status, 200);
+}
+
+TEST_F(ApiTest, UnknownApiPathIs404AsJson) {
+    auto res = Call("GET", "/api/v1/nothing-here");
+    EXPECT_EQ(res.status, 404);
+    EXPECT_EQ(Json(res)["error"]["code"], "not_found");
+    EXPECT_EQ(Call("GET", "/api/v1/instances/").status, 404);
+}
+
+TEST_F(ApiTest, CreateUserAnswers201AndRejectsBadOrDuplicateEmails) {
+    auto res = Call("POST", "/api/v1/users", R"({"email":"ana@example.com","name":"Ana","id":"usr_ana"})");
+    ASSERT_EQ(res.status, 201) << res.body;
+    EXPECT_EQ(Json(res)["id"], "usr_ana");
+    EXPECT_EQ(Json(res)["email"], "ana@example.com");
+    EXPECT_EQ(Call("POST", "/api/v1/users", R"({"email":"ana@example.com"})").status, 409);
+    EXPECT_EQ(Call("POST", "/api/v1/users", R"({"name":"No mail"})").status, 422);
+    EXPECT_EQ(Call("POST", "/api/v1/users", R"({"email":"not-an-address"})").status, 422);
+    EXPECT_EQ(Call("POST", "/api/v1/users", R"({"email":42})").status, 422);
+    EXPECT_EQ(Call("POST", "/api/v1/users", R"(["email"])").status, 400);
+    auto list = Call("GET", "/api/v1/users");
+    ASSERT_EQ(list.status, 200);
+    EXPECT_EQ(Json(list)["items"].size(), 1u);
+}
+
+TEST_F(ApiTest, CreateInstanceAnswers201WithEveryContractField) {
+    auto res = Call("POST", "/api/v1/instances",
+                    R"({"serviceId":"svc-1","environmentId":"env-1","deploymentId":"dep-1","projectName":"checkout",
+                        "checkIntervalSeconds":20})");
+    ASSERT_EQ(res.status, 201) << res.body;
+    json body = Json(res);
+    for (const char* field : {"id",
+                              "userId",
+                              "projectName",
+                              "serviceId",
+                              "environmentId",
+                              "deploymentId",
+                              "status",
+                              "deploymentStatus",
+                              "progress",
+                              "health",
+                              "errorType",
+                              "errorMessage",
+                              "needsAttention",
+                              "attentionReason",
+                              "retryCount",
+                              "monitoring",
+                              "checkIntervalSeconds",
+                              "createdAt",
+                              "deploymentStartedAt",
+                              "deploymentUpdatedAt",
+                              "deploymentCompletedAt",
+                              "deletedAt"}) {
+        EXPECT_TRUE(body.contains(field)) << field;
+    }
+    EXPECT_EQ(body["status"], "INITIALIZING");
+    EXPECT_EQ(body["deploymentStatus"], nullptr);
+    EXPECT_EQ(body["checkIntervalSeconds"], 20);
+    EXPECT_EQ(body["createdAt"], "2026-01-01T00:00:00.000Z");
+    EXPECT_EQ(res.headers.front().first, "Location");
+    ASSERT_EQ(ops_.Calls().size(), 1u);
+    EXPECT_EQ(ops_.Calls()[0], (std::pair<std::string, std::string>{"AddInstance", "svc-1"}));
+}
+
+TEST_F(ApiTest, CreateInstanceRejectsBadBodiesWithoutCallingTheEngine) {
+    EXPECT_EQ(Call("POST", "/api/v1/instances", "not json").status, 400);
+    EXPECT_EQ(Call("POST", "/api/v1/instances", "[1,2]").status, 400);
+    EXPECT_EQ(Call("POST", "/api/v1/instances", R"({"environmentId":"env-1"})").status, 422);
+    EXPECT_EQ(Call("POST", "/api/v1/instances", R"({"serviceId":"","environmentId":"env-1"})").status, 422);
+    EXPECT_EQ(Call("POST", "/api/v1/instances", R"({"serviceId":1,"environmentId":"env-1"})").status, 422);
+    auto res = Call("POST", "/api/v1/instances", R"({"serviceId":"s","environmentId":"e","checkIntervalSeconds":0})");
+    EXPECT_EQ(res.status, 422);
+    EXPECT_NE(Json(res)["error"]["message"].get<std::string>().find("checkIntervalSeconds"), std::string::npos);
+    EXPECT_EQ(
+        Call("POST", "/api/v1/instances", R"({"serviceId":"s","environmentId":"e","checkIntervalSeconds":1.5})").status,
+        422);
+    EXPECT_TRUE(ops_.Calls().empty());
+}
+
+TEST_F(ApiTest, EngineErrorsBecomeTheirStatusCodes) {
+    ops_.FailNext("AddInstance", util::Error(util::ErrorCode::kNotFound, "Railway has no deployment for svc-9"));
+    EXPECT_EQ(Call("POST", "/api/v1/instances", R"({"serviceId":"svc-9","environmentId":"e"})").status, 404);
+    ops_.FailNext("AddInstance", util::Error(util::ErrorCode::kUnavailable, "store down"));
+    auto res = Call("POST", "/api/v1/instances", R"({"serviceId":"svc-9","environmentId":"e"})");
+    EXPECT_EQ(res.status, 503);
+    EXPECT_EQ(Json(res)["error"]["code"], "unavailable");
+    ops_.FailNext("AddInstance", util::Error(util::ErrorCode::kInvalidArgument, "userId names no user"));
+    EXPECT_EQ(Call("POST", "/api/v1/instances", R"({"serviceId":"s","environmentId":"e","userId":"x"})").status, 422);
+    ops_.FailNext("AddInstance", util::Error(util::ErrorCode::kRateLimited, "budget"));
+    EXPECT_EQ(Call("POST", "/api/v1/instances", R"({"serviceId":"s","environmentId":"e"})").status, 429);
+}
+
+TEST_F(ApiTest, EveryInstanceRouteAnswers404ForAnUnknownId) {
+    for (const RouteInfo& route : api_.Routes()) {
+        if (route.pattern.find("/instances/{id}") == std::string::npos) continue;
+        std::string path = route.pattern;
+        path.replace(path.find("{id}"), 4, "ins_unknown");
+        const std::string body = route.method == "PUT" ? R"({"enabled":true})" : "";
+        ops_.FailNext("DeleteInstance", util::Error(util::ErrorCode::kNotFound, "no instance ins_unknown"));
+        ops_.FailNext("SetMonitoring", util::Error(util::ErrorCode::kNotFound, "no instance ins_unknown"));
+        auto res = Call(route.method, path, body);
+        EXPECT_EQ(res.status, 404) << route.method << " " << path << " " << res.body;
+    }
+}
+
+TEST_F(ApiTest, GetInstanceReturnsTheStoredInstanceWithItsRecentChecksOldestFirst) {
+    const std::string id = AddInstance();
+    for (int i = 0; i < 3; ++i) {
+        store::HealthCheck check;
+        check.instance_id = id;
+        check.at = clock_.Now() + core::Seconds(i);
+        check.ok = i != 1;
+        check.http_status = i != 1 ? 200 : 502;
+        check.latency_ms = 10 + i;
+        ASSERT_TRUE(store_->RecordHealthCheck(check));
+    }
+    auto res = Call("GET", "/api/v1/instances/" + id);
+    ASSERT_EQ(res.status, 200);
+    json body = Json(res);
+    EXPECT_EQ(body["id"], id);
+    ASSERT_EQ(body["recentChecks"].size(), 3u);
+    EXPECT_EQ(body["recentChecks"][0]["latencyMs"], 10);
+    EXPECT_EQ(body["recentChecks"][1]["ok"], false);
+    EXPECT_EQ(body["recentChecks"][2]["latencyMs"], 12);
+}
+
+TEST_F(ApiTest, ListInstancesPagesThroughEveryInstanceOnceWithTheCursor) {
+    std::set<std::string> added;
+    for (int i = 0; i < 5; ++i) {
+        added.insert(AddInstance("svc-" + std::to_string(i), "dep-" + std::to_string(i)));
+        clock_.Advance(core::Seconds(1));
+    }
+    std::set<std::string> seen;
+    std::string target = "/api/v1/instances?limit=2";
+    int pages = 0;
+    while (true) {
+        auto res = Call("GET", target);
+        ASSERT_EQ(res.status, 200) << res.body;
+        json body = Json(res);
+        EXPECT_LE(body["items"].size(), 2u);
+        for (const json& item : body["items"])
+            EXPECT_TRUE(seen.insert(item["id"].get<std::string>()).second) << "listed twice: " << item["id"];
+        ++pages;
+        if (body["nextCursor"].is_null()) break;
+        target = "/api/v1/instances?limit=2&cursor=" + body["nextCursor"].get<std::string>();
+        ASSERT_LT(pages, 10);
+    }
+    EXPECT_EQ(seen, added);
+    EXPECT_EQ(pages, 3);
+}
+
+TEST_F(ApiTest, ListInstancesFiltersByStatusAndAttentionAndRejectsBadFilters) {
+    const std::string a = AddInstance("svc-a", "dep-a");
+    AddInstance("svc-b", "dep-b");
+    store::InstanceState failed;
+    failed.status = core::InstanceStatus::kFailed;
+    failed.deployment_id = "dep-a";
+    failed.needs_attention = true;
+    failed.attention_reason = "build failed";
+    ASSERT_TRUE(store_->SaveState(a, failed));
+
+    auto res = Call("GET", "/api/v1/instances?status=FAILED");
+    ASSERT_EQ(res.status, 200) << res.body;
+    ASSERT_EQ(Json(res)["items"].size(), 1u);
+    EXPECT_EQ(Json(res)["items"][0]["id"], a);
+    auto flagged = Call("GET", "/api/v1/instances?needsAttention=true");
+    ASSERT_EQ(flagged.status, 200);
+    ASSERT_EQ(Json(flagged)["items"].size(), 1u);
+    EXPECT_EQ(Json(flagged)["items"][0]["attentionReason"], "build failed");
+
+    EXPECT_EQ(Call("GET", "/api/v1/instances?status=BROKEN").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?limit=0").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?limit=501").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?limit=abc").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?needsAttention=maybe").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?cursor=forged").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?health=HEALTHY").status, 400);
+}
+
+TEST_F(ApiTest, DeleteInstanceMarksItDeletedThroughTheEngine) {
+    const std::string id = AddInstance();
+    auto res = Call("DELETE", "/api/v1/instances/" + id);
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(Json(res)["status"], "DELETED");
+    EXPECT_FALSE(Json(res)["deletedAt"].is_null());
+    EXPECT_EQ(ops_.Calls().back().first, "DeleteInstance");
+}
+
+TEST_F(ApiTest, SetMonitoringNeedsEnabledAndAnswersTheUpdatedInstance) {
+    const std::string id = AddInstance();
+    EXPECT_EQ(Call("PUT", "/api/v1/instances/" + id + "/monitoring", "{}").status, 422);
+    EXPECT_EQ(Call("PUT", "/api/v1/instances/" + id + "/monitoring", R"({"enabled":"yes"})").status, 422);
+    auto res = Call("PUT", "/api/v1/instances/" + id + "/monitoring", R"({"enabled":false})");
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(Json(res)["monitoring"], false);
+    res = Call("PUT", "/api/v1/instances/" + id + "/monitoring", R"({"enabled":true,"checkIntervalSeconds":45})");
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(Json(res)["monitoring"], true);
+    EXPECT_EQ(Json(res)["checkIntervalSeconds"], 45);
+}
+
+TEST_F(ApiTest, ProgressAnswersTheEnginesReport) {
+    const std::string id = AddInstance();
+    auto res = Call("GET", "/api/v1/instances/" + id + "/progress");
+    ASSERT_EQ(res.status, 200) << res.body;
+    json body = Json(res);
+    EXPECT_EQ(body["instanceId"], id);
+    EXPECT_EQ(body["deploymentId"], "dep-1");
+    EXPECT_EQ(body["progress"], 40);
+    EXPECT_EQ(body["phase"], "building");
+    EXPECT_EQ(body["etaSeconds"], 90);
+}
+
+TEST_F(ApiTest, LogsAreTheCurrentDeploymentsNewestLastAndFilteredByKind) {
+    const std::string id = AddInstance();
+    std::vector<store::LogLine> lines;
+    for (int i = 0; i < 4; ++i) {
+        store::LogLine line;
+        line.instance_id = id;
+        line.deployment_id = i == 0 ? "dep-old" : "dep-1";
+        line.kind = i == 3 ? core::LogKind::kBuild : core::LogKind::kDeploy;
+        line.timestamp = clock_.Now() + core::Seconds(i);
+        line.severity = "info";
+        line.message = "line " + std::to_string(i);
+        lines.push_back(line);
+    }
+    ASSERT_TRUE(store_->AppendLogs(lines));
+    auto res = Call("GET", "/api/v1/instances/" + id + "/logs");
+    ASSERT_EQ(res.status, 200) << res.body;
+    json items = Json(res)["items"];
+    ASSERT_EQ(items.size(), 3u);
+    EXPECT_EQ(items[0]["message"], "line 1");
+    EXPECT_EQ(items[2]["message"], "line 3");
+    auto deploy = Call("GET", "/api/v1/instances/" + id + "/logs?kind=deploy&limit=1");
+    ASSERT_EQ(deploy.status, 200);
+    ASSERT_EQ(Json(deploy)["items"].size(), 1u);
+    EXPECT_EQ(Json(deploy)["items"][0]["message"], "line 2");
+    EXPECT_EQ(Json(deploy)["items"][0]["kind"], "deploy");
+    EXPECT_EQ(Call("GET", "/api/v1/instances/" + id + "/logs?kind=runtime").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances/" + id + "/logs?limit=1001").status, 400);
+}
+
+TEST_F(ApiTest, HealthSummarisesTheStoredChecks) {
+    const std::string id = AddInstance();
+    for (int i = 0; i < 4; ++i) {
+        store::HealthCheck check;
+        check.instance_id = id;
+        check.at = clock_.Now() + core::Seconds(i);
+        check.ok = i != 3;
+        check.http_status = i != 3 ? 200 : 0;
+        check.error = i != 3 ? std::nullopt : std::optional<std::string>("timeout");
+        ASSERT_TRUE(store_->RecordHealthCheck(check));
+    }
+    clock_.Advance(core::Seconds(10));
+    auto res = Call("GET", "/api/v1/instances/" + id + "/health");
+    ASSERT_EQ(res.status, 200) << res.body;
+    json body = Json(res);
+    EXPECT_EQ(body["instanceId"], id);
+    EXPECT_EQ(body["status"], "UNKNOWN");
+    EXPECT_DOUBLE_EQ(body["uptimePercent"].get<double>(), 75.0);
+    EXPECT_EQ(body["lastCheckedAt"], "2026-01-01T00:00:03.000Z");
+    ASSERT_EQ(body["reasons"].size(), 1u);
+    EXPECT_EQ(body["reasons"][0], "last probe failed: timeout");
+
+    auto checks = Call("GET", "/api/v1/instances/" + id + "/health/checks?limit=2");
+    ASSERT_EQ(checks.status, 200);
+    ASSERT_EQ(Json(checks)["items"].size(), 2u);
+    EXPECT_EQ(Json(checks)["items"][1]["error"], "timeout");
+    EXPECT_EQ(Call("GET", "/api/v1/instances/" + id + "/health/checks?since=yesterday").status, 400);
+}
+
+TEST_F(ApiTest, EventsListTheTimelineOldestFirst) {
+    const std::string id = AddInstance();
+    store::Transition t;
+    t.instance_id = id;
+    t.deployment_id = "dep-1";
+    t.to_status = "BUILDING";
+    t.at = clock_.Now();
+    t.state.status = core::InstanceStatus::kDeploying;
+    ASSERT_TRUE(store_->ApplyTransition(t));
+    t.from_status = "BUILDING";
+    t.to_status = "SUCCESS";
+    t.at = clock_.Now() + core::Seconds(30);
+    t.state.status = core::InstanceStatus::kRunning;
+    ASSERT_TRUE(store_->ApplyTransition(t));
+    auto res = Call("GET", "/api/v1/instances/" + id + "/events");
+    ASSERT_EQ(res.status, 200) << res.body;
+    json items = Json(res)["items"];
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0]["from"], nullptr);
+    EXPECT_EQ(items[0]["to"], "BUILDING");
+    EXPECT_EQ(items[1]["from"], "BUILDING");
+    EXPECT_EQ(items[1]["to"], "SUCCESS");
+    EXPECT_EQ(items[1]["source"], "poll");
+    EXPECT_EQ(items[1]["deploymentId"], "dep-1");
+}
+
+TEST_F(ApiTest, RedeployAnswers202AndConflictsForDeletedInstances) {
+    const std::string id = AddInstance();
+    auto res = Call("POST", "/api/v1/instances/" + id + "/redeploy");
+    ASSERT_EQ(res.status, 202) << res.body;
+    EXPECT_EQ(Json(res)["instanceId"], id);
+    EXPECT_EQ(ops_.Calls().back(), (std::pair<std::string, std::string>{"Redeploy", id}));
+    ops_.FailNext("Redeploy", util::Error(util::ErrorCode::kConflict, "a redeploy is in flight"));
+    EXPECT_EQ(Call("POST", "/api/v1/instances/" + id + "/redeploy").status, 409);
+    ASSERT_EQ(Call("DELETE", "/api/v1/instances/" + id).status, 200);
+    EXPECT_EQ(Call("POST", "/api/v1/instances/" + id + "/redeploy").status, 409);
+}
+
+TEST_F(ApiTest, StatsCountTheFleet) {
+    const std::string a = AddInstance("svc-a", "dep-a");
+    AddInstance("svc-b", "dep-b");
+    store::InstanceState running;
+    running.status = core::InstanceStatus::kRunning;
+    running.deployment_id = "dep-a";
+    ASSERT_TRUE(store_->SaveState(a, running));
+    auto res = Call("GET", "/api/v1/stats");
+    ASSERT_EQ(res.status, 200) << res.body;
+    json body = Json(res);
+    EXPECT_EQ(body["totalInstances"], 2);
+    EXPECT_EQ(body["runningInstances"], 1);
+    EXPECT_EQ(body["failedInstances"], 0);
+    EXPECT_EQ(body["pendingInstances"], 1);
+    EXPECT_EQ(body["errorRate"], 0.0);
+    EXPECT_EQ(body["byStatus"]["RUNNING"], 1);
+    EXPECT_EQ(body["capacity"]["capacity"], 16);
+    EXPECT_TRUE(body.contains("avgDeploymentSeconds"));
+}
+
+TEST_F(ApiTest, AttentionListsFlaggedInstancesWithTheirOwner) {
+    ASSERT_EQ(Call("POST", "/api/v1/users", R"({"email":"ana@example.com","id":"usr_ana","name":"Ana"})").status, 201);
+    auto added = Call("POST", "/api/v1/instances",
+                      R"({"serviceId":"svc-1","environmentId":"env-1","deploymentId":"dep-1","userId":"usr_ana"})");
+    ASSERT_EQ(added.status, 201) << added.body;
+    const std::string id = Json(added)["id"];
+    store::InstanceState failed;
+    failed.status = core::InstanceStatus::kFailed;
+    failed.deployment_id = "dep-1";
+    failed.needs_attention = true;
+    failed.attention_reason = "crash loop";
+    ASSERT_TRUE(store_->SaveState(id, failed));
+    auto res = Call("GET", "/api/v1/attention");
+    ASSERT_EQ(res.status, 200) << res.body;
+    json items = Json(res)["items"];
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0]["id"], id);
+    EXPECT_EQ(items[0]["needsAttention"], true);
+    EXPECT_EQ(items[0]["attentionKind"], "failed");
+    EXPECT_EQ(items[0]["user"]["email"], "ana@example.com");
+}
+
+TEST_F(ApiTest, NotificationsListCountUnreadAndMarkRead) {
+    ASSERT_EQ(Call("POST", "/api/v1/users", R"({"email":"ana@example.com","id":"usr_ana"})").status, 201);
+    for (int i = 0; i < 3; ++i) {
+        store::Notification n;
+        n.id = "ntf_" + std::to_string(i);
+        n.user_id = "usr_ana";
+        n.type = "DEPLOYMENT_FAILED";
+        n.title = "failed " + std::to_string(i);
+        n.message = "the build failed";
+        n.data = R"({"instanceId":"ins_1"})";
+        n.created_at = clock_.Now() + core::Seconds(i);
+        ASSERT_TRUE(store_->AddNotification(n));
+    }
+    auto res = Call("GET", "/api/v1/notifications?userId=usr_ana&limit=2");
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(Json(res)["items"].size(), 2u);
+    EXPECT_EQ(Json(res)["unreadCount"], 3);
+    EXPECT_EQ(Json(res)["items"][0]["id"], "ntf_2");
+    EXPECT_EQ(Json(res)["items"][0]["instanceId"], "ins_1");
+
+    auto read = Call("POST", "/api/v1/notifications/ntf_1/read");
+    ASSERT_EQ(read.status, 200) << read.body;
+    EXPECT_EQ(Json(read)["id"], "ntf_1");
+    EXPECT_FALSE(Json(read)["readAt"].is_null());
+    EXPECT_EQ(Call("POST", "/api/v1/notifications/ntf_1/read").status, 200);
+    EXPECT_EQ(Call("POST", "/api/v1/notifications/ntf_missing/read").status, 404);
+    auto unread = Call("GET", "/api/v1/notifications?unread=true");
+    EXPECT_EQ(Json(unread)["items"].size(), 2u);
+    EXPECT_EQ(Json(unread)["unreadCount"], 2);
+    EXPECT_EQ(Call("GET", "/api/v1/notifications?unread=perhaps").status, 400);
+}
+
+TEST_F(ApiTest, DeliveriesListOutboxRowsWithoutTheirPayload) {
+    store::OutboxMessage m;
+    m.id = "out_1";
+    m.channel = "webhook";
+    m.dedup_key = "k1";
+    m.payload = R"({"type":"DEPLOYMENT_FAILED","instanceId":"ins_1","url":"https://hooks.example.com/?token=s3cret"})";
+    m.created_at = clock_.Now();
+    ASSERT_TRUE(store_->EnqueueOutbox({m}));
+    auto res = Call("GET", "/api/v1/deliveries?status=pending");
+    ASSERT_EQ(res.status, 200) << res.body;
+    json items = Json(res)["items"];
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0]["id"], "out_1");
+    EXPECT_EQ(items[0]["channel"], "webhook");
+    EXPECT_EQ(items[0]["status"], "pending");
+    EXPECT_EQ(items[0]["notificationType"], "DEPLOYMENT_FAILED");
+    EXPECT_EQ(res.body.find("s3cret"), std::string::npos);
+    EXPECT_EQ(Json(Call("GET", "/api/v1/deliveries?status=sent"))["items"].size(), 0u);
+    EXPECT_EQ(Call("GET", "/api/v1/deliveries?status=lost").status, 400);
+}
+
+TEST_F(ApiTest, RailwayHookNeedsTheSharedSecretNotTheBearerToken) {
+    const std::string payload =
+        R"({"type":"Deployment.failed","details":{"id":"dep-7","status":"FAILED"},
+            "resource":{"deployment":{"id":"dep-7"},"service":{"id":"svc"}}})";
+    auto without = Call("POST", "/api/v1/hooks/railway", payload, false);
+    EXPECT_EQ(without.status, 401);
+    auto req = MakeRequest("POST", "/api/v1/hooks/railway", payload, false);
+    req.headers.emplace_back("X-Webhook-Secret", "wrong");
+    EXPECT_EQ(api_.Handle(req).status, 401);
+    req.headers.back().second = "hook-secret";
+    auto res = api_.Handle(req);
+    ASSERT_EQ(res.status, 202) << res.body;
+    EXPECT_EQ(Json(res)["woken"], 1);
+    EXPECT_EQ(ops_.Calls().back(), (std::pair<std::string, std::string>{"CheckDeploymentNow", "dep-7"}));
+    req.body = R"({"type":"Volume.alert","resource":{}})";
+    EXPECT_EQ(api_.Handle(req).status, 202);
+    EXPECT_EQ(ops_.Calls().size(), 1u);
+    req.body = "{nope";
+    EXPECT_EQ(api_.Handle(req).status, 400);
+}
+
+TEST_F(ApiTest, BodiesOverTheLimitAre413) {
+    auto res = Call("POST", "/api/v1/instances", std::string(5000, ' '));
+    EXPECT_EQ(res.status, 413);
+    EXPECT_EQ(Json(res)["error"]["code"], "payload_too_large");
+    EXPECT_TRUE(ops_.Calls().empty());
+}
+
+TEST_F(ApiTest, RandomAndHostileBodiesNeverCrashAndGetAClientError) {
+    const std::string id = AddInstance();
+    const std::vector<std::string> hostile = {
+        "",
+        "null",
+        "0",
+        "\"x\"",
+        "{",
+        "}",
+        "{\"serviceId\":null,\"environmentId\":null}",
+        "{\"serviceId\":{},\"environmentId\":[]}",
+        "{\"serviceId\":\"a\",\"environmentId\":\"b\",\"checkIntervalSeconds\":1e300}",
+        "{\"serviceId\":\"a\",\"environmentId\":\"b\",\"checkIntervalSeconds\":-9223372036854775808}",
+        "{\"serviceId\":\"a\",\"environmentId\":\"b\",\"checkIntervalSeconds\":18446744073709551615}",
+        "{\"serviceId\":\"\\u0000\",\"environmentId\":\"b\"}",
+        "{\"email\":\"\\ud800@x\"}",
+        std::string("{\"serviceId\":\"\xff\xfe\",\"environmentId\":\"b\"}"),
+        std::string(3000, '['),
+        "{\"enabled\":null}",
+        "{\"resource\":{\"deployment\":{\"id\":123}}}",
+        "{\"resource\":\"x\",\"details\":[]}",
+    };
+    std::mt19937 rng(12345);
+    std::vector<std::string> bodies = hostile;
+    for (int i = 0; i < 300; ++i) {
+        std::string body(rng() % 200, '\0');
+        for (char& c : body)
+            c = static_cast<char>(rng() % 256);
+        bodies.push_back(std::move(body));
+    }
+    const std::vector<std::pair<std::string, std::string>> targets = {
+        {"POST", "/api/v1/users"},
+        {"POST", "/api/v1/instances"},
+        {"PUT", "/api/v1/instances/" + id + "/monitoring"},
+        {"POST", "/api/v1/hooks/railway"},
+        {"POST", "/api/v1/instances/" + id + "/redeploy"},
+    };
+    for (const auto& [method, path] : targets) {
+        for (const std::string& body : bodies) {
+            auto req = MakeRequest(method, path, body);
+            req.headers.emplace_back("X-Webhook-Secret", "hook-secret");
+            const net::ServerResponse res = api_.Handle(req);
+            EXPECT_TRUE(res.status < 500) << method << " " << path << " " << res.status << " " << res.body;
+            EXPECT_FALSE(Json(res).is_discarded());
+        }
+    }
+}
+
+TEST_F(ApiTest, MetricsRenderPrometheusTextWithTheApisRequestCounter) {
+    Call("GET", "/api/v1/stats");
+    auto res = Call("GET", "/metrics", {}, false);
+    ASSERT_EQ(res.status, 200);
+    EXPECT_EQ(res.content_type, std::string(util::kPrometheusContentType));
+    EXPECT_NE(res.body.find("# TYPE railwatch_api_requests_total counter"), std::string::npos) << res.body;
+    EXPECT_NE(res.body.find(R"(railwatch_api_requests_total{route="/api/v1/stats",code="200"} 1)"), std::string::npos)
+        << res.body;
+}
+
+TEST_F(ApiTest, TheDashboardNeedsNoTokenAndCarriesCspAndETag) {
+    auto res = Call("GET", "/", {}, false);
+    ASSERT_EQ(res.status, 200);
+    EXPECT_NE(res.content_type.find("text/html"), std::string::npos);
+    std::map<std::string, std::string> headers(res.headers.begin(), res.headers.end());
+    EXPECT_EQ(headers["Cache-Control"], "no-cache");
+    EXPECT_EQ(headers["X-Content-Type-Options"], "nosniff");
+    EXPECT_EQ(headers["Vary"], "Accept-Encoding");
+    EXPECT_NE(headers["Content-Security-Policy"].find("default-src 'self'"), std::string::npos);
+    EXPECT_EQ(headers.count("Content-Encoding"), 0u);
+    ASSERT_FALSE(headers["ETag"].empty());
+
+    auto again = MakeRequest("GET", "/instances/ins_abc", {}, false);
+    again.headers.emplace_back("If-None-Match", headers["ETag"]);
+    auto cached = api_.Handle(again);
+    EXPECT_EQ(cached.status, 304);
+    EXPECT_TRUE(cached.body.empty());
+
+    auto zipped_req = MakeRequest("GET", "/", {}, false);
+    zipped_req.headers.emplace_back("Accept-Encoding", "br, gzip;q=0.8");
+    auto zipped = api_.Handle(zipped_req);
+    ASSERT_EQ(zipped.status, 200);
+    std::map<std::string, std::string> zh(zipped.headers.begin(), zipped.headers.end());
+    EXPECT_EQ(zh["Content-Encoding"], "gzip");
+    EXPECT_NE(zh["ETag"], headers["ETag"]);
+    EXPECT_LT(zipped.body.size(), res.body.size());
+
+    auto head = Call("HEAD", "/app.css", {}, false);
+    EXPECT_EQ(head.status, 200);
+    EXPECT_TRUE(head.body.empty());
+    EXPECT_EQ(Call("GET", "/no-such-file.js", {}, false).status, 404);
+}
+
+TEST(StaticAssets, GzipIsAcceptedUnlessItsQualityIsZero) {
+    EXPECT_TRUE(AcceptsGzip("gzip"));
+    EXPECT_TRUE(AcceptsGzip("deflate, GZIP;q=0.5"));
+    EXPECT_TRUE(AcceptsGzip("*"));
+    EXPECT_FALSE(AcceptsGzip(""));
+    EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+    EXPECT_FALSE(AcceptsGzip("gzip;q=0.000, br"));
+    EXPECT_FALSE(AcceptsGzip("br, deflate"));
+}
+
+}  // namespace
+}  // namespace railwatch::api::test
