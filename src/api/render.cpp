@@ -121,6 +121,7 @@ json NotificationJson(const store::Notification& n) {
             {"userId", n.user_id},
             {"instanceId", StringField(data, {"instanceId", "instance_id"})},
             {"type", n.type},
+            {"errorType", StringField(data, {"errorType", "error_class"})},
             {"title", n.title},
             {"message", n.message},
             {"createdAt", TimeJson(n.created_at)},

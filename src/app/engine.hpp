@@ -11,8 +11,7 @@ class Notifier;
 }
 
 /// The monitoring engine as `serve` runs it: monitor::Operations plus start and stop. MakeEngine
-/// is the ONE place that chooses the implementation, so that the real engine (monitor::Monitor)
-/// replaces the placeholder by changing that function only.
+/// is the one place that chooses the implementation (app/monitor_engine.hpp: monitor::Monitor).
 namespace railwatch::app {
 
 class Root;
@@ -25,7 +24,7 @@ class Engine : public monitor::Operations {
     virtual util::Result<void> Start() = 0;
     /// Stops the threads after their in-flight writes. Idempotent.
     virtual void Stop() = 0;
-    /// What this engine is, for the start-up log ("placeholder: store only, no Railway polling").
+    /// What this engine is, for the start-up log ("monitoring engine (worker host-123-w…)").
     virtual std::string_view Describe() const = 0;
 };
 
@@ -36,8 +35,9 @@ struct EngineDeps {
     notify::Notifier* notifier;  ///< plans outbox rows for transitions; may be null
 };
 
-/// Builds the engine `serve` runs. TODAY THIS IS THE PLACEHOLDER (app/placeholder_engine.hpp):
-/// it stores what the API asks for and polls nothing. Errors: none yet.
+/// Builds the engine `serve` runs: monitor::Monitor with a worker id unique to this process
+/// (host, pid, random), its changes' notifications planned by `deps.notifier`. Errors: none yet
+/// (the engine reports trouble when it starts).
 util::Result<std::unique_ptr<Engine>> MakeEngine(const EngineDeps& deps);
 
 }  // namespace railwatch::app

@@ -14,7 +14,7 @@
 #include "util/result.hpp"
 
 /// `railwatch serve` without the command line: on top of a Root it builds the event hub, the
-/// notifier (outbox dispatcher), the engine (app/engine.hpp: TODAY THE PLACEHOLDER) and the REST
+/// notifier (outbox dispatcher), the engine (app/engine.hpp: monitor::Monitor) and the REST
 /// API server on [server] listen, and starts and stops them in order.
 namespace railwatch::app {
 

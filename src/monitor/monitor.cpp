@@ -581,7 +581,9 @@ void Monitor::Classify(const Job& job) {
         std::lock_guard lock(mutex_);
         steps_[job.deployment_id] = *events;
     }
-    CollectLogs(*instance, job.deployment_id, core::ReachedDeploy(status));
+    // A FAILED deployment may have failed in its deploy phase (a healthcheck): the container's
+    // output in the deploy logs then holds the cause, and the healthcheck only the symptom.
+    CollectLogs(*instance, job.deployment_id, core::ReachedDeploy(status) || core::IsFailed(status));
     if (auto lines = logs_.RecentLogs(instance->id, kEvidenceLines)) {
         for (const store::LogLine& line : *lines) {
             if (line.deployment_id == job.deployment_id) evidence.log_lines.push_back(line.message);

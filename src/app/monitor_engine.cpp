@@ -1,0 +1,110 @@
+#include "app/monitor_engine.hpp"
+
+#include <fmt/format.h>
+
+#include "app/root.hpp"
+#include "core/deployment_status.hpp"
+#include "core/notify_event.hpp"
+#include "notify/notifier.hpp"
+
+namespace railwatch::app {
+
+namespace {
+
+bool WasFailing(const std::optional<std::string>& status) {
+    return status == "FAILED" || status == "CRASHED";
+}
+
+core::NotifyEvent EventOf(const monitor::ChangeToPlan& change, core::NotifyEventType type) {
+    const store::Instance& instance = change.instance;
+    const store::Transition& t = change.transition;
+    core::NotifyEvent event;
+    event.type = type;
+    event.at = t.at;
+    event.id = core::MakeEventId(type, instance.id, t.deployment_id, t.at);
+    event.instance_id = instance.id;
+    event.project_name = instance.project_name.value_or("");
+    event.service_id = instance.service_id;
+    event.environment_id = instance.environment_id;
+    event.deployment_id = t.deployment_id;
+    if (change.classification) {
+        event.error_class = change.classification->error_class;
+        event.message = change.classification->reason;
+        event.evidence = change.classification->evidence;
+    } else if (instance.state.error_type) {
+        event.error_class = instance.state.error_type;
+    }
+    if (event.message.empty()) event.message = instance.state.error_message.value_or("");
+    return event;
+}
+
+}  // namespace
+
+std::vector<core::NotifyEvent> NotifyEventsFor(const monitor::ChangeToPlan& change) {
+    std::vector<core::NotifyEvent> events;
+    const store::Transition& t = change.transition;
+    if (change.kind == "status") {
+        if (t.to_status == "SUCCESS" && WasFailing(t.from_status))
+            events.push_back(EventOf(change, core::NotifyEventType::kDeploymentRecovered));
+    } else if (change.kind == "reaction") {
+        for (const core::Action& action : change.actions) {
+            auto type = core::EventTypeForAction(action);
+            if (!type) continue;
+            if (*type == core::NotifyEventType::kDeploymentFailed && t.to_status == "CRASHED")
+                type = core::NotifyEventType::kDeploymentCrashed;
+            core::NotifyEvent event = EventOf(change, *type);
+            if (!action.reason.empty()) event.message = action.reason;
+            event.next_step = action.suggestion;
+            events.push_back(std::move(event));
+        }
+    } else if (change.kind == "attention" && t.state.needs_attention) {
+        const std::string reason = t.state.attention_reason.value_or("");
+        const bool loop = reason.find("crash") != std::string::npos && reason.find("loop") != std::string::npos;
+        core::NotifyEvent event =
+            EventOf(change, loop ? core::NotifyEventType::kCrashLoop : core::NotifyEventType::kDeploymentStuck);
+        event.message = reason;
+        events.push_back(std::move(event));
+    }
+    return events;
+}
+
+monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string worker_id) {
+    monitor::MonitorOptions options;
+    options.worker_id = std::move(worker_id);
+    options.intervals = config.monitor.IntervalPolicy();
+    options.check.stuck.default_deadline = core::Seconds(config.monitor.stuck_after_seconds);
+    options.check.timeout_after = core::Seconds(config.monitor.timeout_after_seconds);
+    options.max_logs = config.monitor.max_logs;
+    options.batch_size = static_cast<std::size_t>(config.railway.batch_size);
+    options.requests_per_hour = config.railway.requests_per_hour;
+    options.requests_per_second = config.railway.requests_per_second;
+    return options;
+}
+
+MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
+    : description_(fmt::format("monitoring engine (worker {})", worker_id)) {
+    store::Store& store = deps.root.store();
+    monitor::OutboxPlanner planner;
+    if (deps.notifier != nullptr) {
+        notify::Notifier* notifier = deps.notifier;
+        const util::Clock* clock = &deps.root.clock();
+        planner = [notifier, &store, clock](const monitor::ChangeToPlan& change) {
+            std::vector<store::OutboxMessage> rows;
+            for (core::NotifyEvent& event : NotifyEventsFor(change)) {
+                if (change.instance.user_id) {
+                    if (auto user = store.GetUser(*change.instance.user_id))
+                        event.user = core::NotifyUser{user->id, user->email, user->name};
+                }
+                auto planned = notifier->planner().Plan(event, clock->Now());
+                for (auto& message : planned.messages)
+                    rows.push_back(std::move(message));
+            }
+            return rows;
+        };
+    }
+    monitor_ = std::make_unique<monitor::Monitor>(deps.root.railway(), store, store, store, store, deps.root.clock(),
+                                                  deps.events, MonitorOptionsFrom(deps.root.config(), worker_id),
+                                                  std::move(planner));
+}
+
+}  // namespace railwatch::app

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "app/engine.hpp"
+#include "core/notify_event.hpp"
+#include "monitor/monitor.hpp"
+
+namespace railwatch::app {
+
+/// The monitoring engine `serve` runs: monitor::Monitor built from the configuration, with the
+/// notifier's planner turning its changes into outbox rows (written in the change's own
+/// transaction). Thread-safety as monitor::Monitor.
+class MonitorEngine final : public Engine {
+  public:
+    /// Builds the engine from `deps` (nothing starts yet). `worker_id` names this process in the
+    /// schedule's leases; it must differ between processes sharing a store.
+    MonitorEngine(const EngineDeps& deps, std::string worker_id);
+
+    util::Result<void> Start() override { return monitor_->Start(); }
+    void Stop() override { monitor_->Stop(); }
+    std::string_view Describe() const override { return description_; }
+
+    util::Result<store::Instance> AddInstance(const monitor::AddInstanceRequest& request) override {
+        return monitor_->AddInstance(request);
+    }
+    util::Result<store::Instance> DeleteInstance(const std::string& id) override {
+        return monitor_->DeleteInstance(id);
+    }
+    util::Result<store::Instance> SetMonitoring(const std::string& id, bool enabled,
+                                                std::optional<int> check_interval_s) override {
+        return monitor_->SetMonitoring(id, enabled, check_interval_s);
+    }
+    util::Result<void> Redeploy(const std::string& id) override { return monitor_->Redeploy(id); }
+    util::Result<int> CheckDeploymentNow(const std::string& deployment_id) override {
+        return monitor_->CheckDeploymentNow(deployment_id);
+    }
+    util::Result<monitor::ProgressReport> Progress(const std::string& id) override { return monitor_->Progress(id); }
+    monitor::CapacityReport Capacity() const override { return monitor_->Capacity(); }
+
+  private:
+    std::string description_;
+    std::unique_ptr<monitor::Monitor> monitor_;
+};
+
+/// The notification events one engine change stands for (pure): a reaction's notices
+/// (core::EventTypeForAction; a crashed deployment's user notice is "deployment crashed"), a
+/// recovery (a deployment that runs again after a failure), an attention flag (a crash loop when
+/// the reason says so, otherwise a stall). Users are filled in by the caller.
+std::vector<core::NotifyEvent> NotifyEventsFor(const monitor::ChangeToPlan& change);
+
+/// The monitor's settings from the configuration.
+monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string worker_id);
+
+}  // namespace railwatch::app

@@ -1,0 +1,188 @@
+// [engine] acceptance: the real `railwatch serve` follows 1,000 deployments of every lifecycle kind
+// in the real `railwatch sim`, added through the REST API, and ends with the sim's ground truth —
+// once without faults, once with 20 % injected API faults and ids deleted mid-run.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <set>
+#include <thread>
+
+#include "fleet_run.hpp"
+#include "util/rfc3339.hpp"
+
+namespace railwatch::test {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+/// What the scenario intends for each failure reason (docs/SIMULATOR.md, interface.md).
+std::string IntendedClass(const std::string& reason) {
+    static const std::map<std::string, std::string> classes = {{"missing_env", "CONFIGURATION"},
+                                                               {"oom", "RESOURCE"},
+                                                               {"healthcheck", "TIMEOUT"},
+                                                               {"etimedout", "NETWORK"},
+                                                               {"npm_elifecycle", "CONFIGURATION"}};
+    return classes.at(reason);
+}
+
+double Seconds(const std::string& from, const std::string& to) {
+    const auto a = util::ParseRfc3339(from);
+    const auto b = util::ParseRfc3339(to);
+    if (!a || !b) return 0;
+    return std::chrono::duration<double>(*b - *a).count();
+}
+
+int RequestsSoFar(FleetRun& run) {
+    const json stats = json::parse(run.sim().Get("/_sim/stats"), nullptr, false);
+    return stats.is_discarded() ? -1 : stats["total"].get<int>();
+}
+
+/// The checks both runs share. Returns the GraphQL requests the sim received.
+int CheckRun(FleetRun& run, const std::set<std::string>& deleted) {
+    const auto open = run.AwaitConvergence(300s);
+    const int requests = RequestsSoFar(run);
+    EXPECT_TRUE(open.empty()) << open.size() << " instances did not reach the sim's final status, e.g. "
+                              << open.front();
+
+    const auto instances = run.Instances();
+    EXPECT_EQ(instances.size(), run.created().size());
+    std::map<std::string, json> by_id;
+    for (const auto& instance : instances)
+        by_id[instance["id"].get<std::string>()] = instance;
+
+    std::map<std::string, int> breakdown;
+    int failures = 0, classified = 0, network = 0, network_redeployed = 0;
+    int transitions_due = 0, transitions_seen = 0;
+    std::vector<std::string> missing_examples, class_examples;
+    for (const auto& [deployment_id, truth] : run.created()) {
+        const std::string instance_id = run.instance_of().at(deployment_id);
+        const auto found = by_id.find(instance_id);
+        if (found == by_id.end()) {
+            ADD_FAILURE() << "instance " << instance_id << " (deployment " << deployment_id << ") is not listed";
+            continue;
+        }
+        const json& instance = found->second;
+        const auto events = run.Events(instance_id);
+        std::set<std::string> followed;
+        for (const auto& e : events)
+            followed.insert(e["deploymentId"].get<std::string>());
+        const int redeploys = static_cast<int>(followed.size()) - 1;
+        EXPECT_LE(redeploys, 3) << instance_id << " followed " << followed.size() << " deployments";
+
+        if (deleted.count(deployment_id) != 0) {
+            EXPECT_EQ(instance["monitoring"], false) << instance.dump();
+            continue;
+        }
+        // Every true transition of the original deployment that lasted two check intervals (with
+        // room for the jitter) after the instance was added is in its timeline.
+        const auto& timeline = truth["plannedTimeline"];
+        const std::string added = instance["createdAt"].get<std::string>();
+        for (std::size_t i = 0; i + 1 < timeline.size(); ++i) {
+            const std::string status = timeline[i]["status"].get<std::string>();
+            const std::string end = timeline[i + 1]["at"].get<std::string>();
+            const double lasted = Seconds(timeline[i]["at"].get<std::string>(), end);
+            const double visible = std::min(lasted, Seconds(added, end));
+            if (visible < 2.5 * FleetRun::IntervalOf(status)) continue;
+            ++transitions_due;
+            const bool seen = std::any_of(events.begin(), events.end(), [&](const json& e) {
+                return e["deploymentId"] == deployment_id && e["to"] == status;
+            });
+            if (seen) {
+                ++transitions_seen;
+            } else if (missing_examples.size() < 5) {
+                missing_examples.push_back(instance_id + " " + deployment_id + " " + status);
+            }
+        }
+        if (!truth["reason"].is_string()) continue;
+        ++failures;
+        const std::string intended = IntendedClass(truth["reason"].get<std::string>());
+        // What the user was told (the in-app notice of the failure), else what the instance shows.
+        std::set<std::string> told;
+        for (const auto& n : run.Notifications(deployment_id))
+            if (n["errorType"].is_string()) told.insert(n["errorType"].get<std::string>());
+        // A network failure is redeployed before anyone is told (the policy): a redeploy that then
+        // succeeded leaves no notice, and the redeploy itself is the policy's answer to NETWORK.
+        std::string got = told.count(intended) != 0           ? intended
+                          : !told.empty()                     ? *told.begin()
+                          : instance["errorType"].is_string() ? instance["errorType"].get<std::string>()
+                          : redeploys > 0                     ? "NETWORK"
+                                                              : "";
+        breakdown[truth["kind"].get<std::string>() + "/" + truth["reason"].get<std::string>() + " -> " +
+                  (got.empty() ? "none" : got)]++;
+        if (got == intended) {
+            ++classified;
+        } else if (class_examples.size() < 5) {
+            class_examples.push_back(instance_id + " " + truth["kind"].get<std::string>() + "/" +
+                                     truth["reason"].get<std::string>() + ": " + got + " (intended " + intended + ")");
+        }
+        if (intended == "NETWORK") {
+            ++network;
+            if (redeploys >= 1) ++network_redeployed;
+        }
+        if (intended == "CONFIGURATION") {
+            EXPECT_EQ(redeploys, 0) << instance_id << ": configuration is not retried";
+        }
+    }
+    EXPECT_EQ(transitions_seen, transitions_due) << ::testing::PrintToString(missing_examples);
+    EXPECT_GE(classified * 100, failures * 95)
+        << classified << " of " << failures << " failures classified as intended; e.g. "
+        << ::testing::PrintToString(class_examples);
+    EXPECT_GE(network_redeployed * 100, network * 95)
+        << network_redeployed << " of " << network << " network failures redeployed";
+    for (const auto& [what, count] : breakdown)
+        std::printf("  %-50s %d\n", what.c_str(), count);
+    ::testing::Test::RecordProperty("requests", requests);
+    ::testing::Test::RecordProperty("failures", failures);
+    ::testing::Test::RecordProperty("transitions_checked", transitions_due);
+    std::printf("run: %d requests, %d failures (%d classified as intended), %d transitions checked\n", requests,
+                failures, classified, transitions_due);
+    return requests;
+}
+
+int g_fault_free_requests = 0;
+
+TEST(EngineAcceptance, FollowsAThousandDeploymentsOfEveryKindToTheSimulatorsTruth) {
+    FleetRun run({});
+    ASSERT_TRUE(run.Start()) << run.problem;
+    ASSERT_TRUE(run.AddFleet()) << run.problem;
+    g_fault_free_requests = CheckRun(run, {});
+    EXPECT_GT(g_fault_free_requests, 0);
+}
+
+TEST(EngineAcceptance, TheSameUnderTwentyPercentApiFaultsAndIdsDeletedMidRun) {
+    FleetRun::Options options;
+    options.sim_config = {{"faults",
+                           {{"http500", 0.05},
+                            {"http503", 0.04},
+                            {"hang", 0.02},
+                            {"hangMs", 3000},
+                            {"reset", 0.04},
+                            {"malformedJson", 0.03},
+                            {"html403", 0.02}}}};
+    FleetRun run(options);
+    ASSERT_TRUE(run.Start()) << run.problem;
+    ASSERT_TRUE(run.AddFleet()) << run.problem;
+
+    // Ten deployments still building disappear from Railway.
+    std::this_thread::sleep_for(3s);
+    std::vector<std::string> doomed;
+    for (const auto& [id, truth] : run.created())
+        if (truth["kind"] == "success" && doomed.size() < 10) doomed.push_back(id);
+    const json deleted =
+        json::parse(run.sim().Post("/_sim/deployments/delete", json{{"ids", doomed}}.dump()), nullptr, false);
+    ASSERT_EQ(deleted["deleted"], 10) << deleted.dump();
+
+    const int requests = CheckRun(run, std::set<std::string>(doomed.begin(), doomed.end()));
+    const json stats = json::parse(run.sim().Get("/_sim/stats"), nullptr, false);
+    EXPECT_GT(stats["faults"].size(), 0u) << "no fault was injected: " << stats.dump();
+    EXPECT_TRUE(run.serve().running()) << "serve crashed:\n" << run.serve().Log();
+    if (g_fault_free_requests > 0) {
+        EXPECT_LE(requests * 2, g_fault_free_requests * 3)
+            << requests << " requests with faults, " << g_fault_free_requests << " without";
+    }
+}
+
+}  // namespace
+}  // namespace railwatch::test
