@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -232,6 +233,57 @@ TEST_F(ServeTest, ReportsAnAddressInUseAndExitsNonZero) {
     EXPECT_TRUE(status.exited) << status.Describe();
     EXPECT_NE(status.code, 0);
     EXPECT_NE(second.Log().find("in use"), std::string::npos) << second.Log();
+}
+
+TEST_F(ServeTest, DemoPrintsTheDashboardUrlFirstAddsEveryKindAndStopsOnCtrlC) {
+    ::unsetenv("RAILWATCH_API_TOKEN");
+    test::TempDir dir("railwatch-demo-it-");
+    const std::string log = dir.File("demo.log");
+    test::ChildProcess demo = test::ChildProcess::Spawn({RAILWATCH_BINARY, "demo", "--listen", "127.0.0.1:0"}, log);
+    const auto read = [&log] {
+        std::ifstream in(log);
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        return buffer.str();
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (read().find("Ctrl-C stops everything") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    const std::string text = read();
+    ASSERT_NE(text.find("Ctrl-C stops everything"), std::string::npos) << text;
+    // The first line of standard output is the dashboard URL (the log lines go to stderr, which
+    // shares the file here: look at the first line that is not a log line).
+    std::istringstream lines(text);
+    std::string line;
+    std::string first_output;
+    while (std::getline(lines, line)) {
+        if (line.rfind("railwatch demo:", 0) == 0) {
+            first_output = line;
+            break;
+        }
+    }
+    const std::regex url_line("railwatch demo: dashboard at http://127\\.0\\.0\\.1:([0-9]+)/");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(first_output, m, url_line)) << text;
+    EXPECT_NE(text.find("11 of 11 instances added"), std::string::npos) << text;
+
+    httplib::Client client("127.0.0.1", std::stoi(m[1]));
+    auto list = client.Get("/api/v1/instances?limit=100");
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->status, 200);
+    std::set<std::string> kinds;
+    const json listed = json::parse(list->body);
+    for (const json& item : listed["items"])
+        kinds.insert(item["projectName"].get<std::string>());
+    EXPECT_EQ(kinds.size(), 11u) << list->body;
+    EXPECT_TRUE(kinds.count("demo-crash_loop"));
+    auto page = client.Get("/");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+
+    demo.Signal(SIGINT);
+    const test::ExitStatus status = demo.Wait(60s);
+    EXPECT_TRUE(status.Ok()) << status.Describe() << "\n" << read();
 }
 
 }  // namespace
