@@ -172,6 +172,15 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
               std::string::npos)
         << metrics->body;
 
+    // promtool (Debian `prometheus`, installed by scripts/install-deps.sh) is the judge of the format.
+    {
+        test::TempDir scratch("railwatch-metrics-");
+        const std::string file = scratch.File("metrics.txt");
+        std::ofstream(file) << metrics->body;
+        const test::CommandResult checked = test::RunCommand({"sh", "-c", "promtool check metrics < " + file});
+        EXPECT_TRUE(checked.status.Ok()) << checked.output;
+    }
+
     reader.join();
     EXPECT_TRUE(saw_instance) << streamed;
     EXPECT_NE(streamed.find(id), std::string::npos);
