@@ -9,12 +9,14 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/sim_process.hpp"
 #include "support/temp_dir.hpp"
 
 // `railwatch serve` as a user runs it: the real binary on port 0 with a real SQLite file, driven
@@ -81,10 +83,27 @@ httplib::Headers Auth() {
 
 class ServeTest : public ::testing::Test {
   protected:
+    static void SetUpTestSuite() {
+        // The engine follows deployments in a real simulator on loopback, never Railway itself.
+        sim_ = new test::SimProcess({"--time-scale", "600"});
+        ASSERT_GT(sim_->port(), 0) << sim_->Log();
+    }
+    static void TearDownTestSuite() {
+        delete sim_;
+        sim_ = nullptr;
+    }
+    /// A new deployment in the simulator: its truth (id, serviceId, environmentId, ...).
+    static json SimDeployment() {
+        const json created = json::parse(sim_->Post("/_sim/deployments", R"({"kind":"success"})"), nullptr, false);
+        const std::string id = created["ids"][0].get<std::string>();
+        return json::parse(sim_->Get("/_sim/truth?id=" + id), nullptr, false)["deployments"][0];
+    }
+    static test::SimProcess* sim_;
+
     void SetUp() override {
-        // The children inherit the environment. The placeholder engine talks to no Railway, but
-        // serve builds the Railway client, which needs a token.
-        ::setenv("RAILWAY_API_TOKEN", "it-railway-token", 1);
+        // The children inherit the environment: the simulator's URL and its default account token.
+        ::setenv("RAILWAY_API_URL", sim_->GraphqlUrl().c_str(), 1);
+        ::setenv("RAILWAY_API_TOKEN", "sim-account-token", 1);
         ::setenv("RAILWATCH_API_TOKEN", kApiToken, 1);
         ::unsetenv("RAILWATCH_CONFIG");
         ::unsetenv("RAILWATCH_LISTEN");
@@ -92,7 +111,11 @@ class ServeTest : public ::testing::Test {
     }
 };
 
+test::SimProcess* ServeTest::sim_ = nullptr;
+
 TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigterm) {
+    const json deployment = SimDeployment();
+    const std::string deployment_id = deployment["id"].get<std::string>();
     ServeProcess serve({"--listen", "127.0.0.1:0"});
     ASSERT_NE(serve.port(), 0) << serve.Log();
     httplib::Client client("127.0.0.1", serve.port());
@@ -132,8 +155,12 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     ASSERT_TRUE(user);
     EXPECT_EQ(user->status, 201) << user->body;
     auto added = client.Post("/api/v1/instances", Auth(),
-                             R"({"serviceId":"svc-1","environmentId":"env-1","deploymentId":"dep-1",
-                                 "projectName":"checkout","userId":"usr_ana"})",
+                             json{{"serviceId", deployment["serviceId"]},
+                                  {"environmentId", deployment["environmentId"]},
+                                  {"deploymentId", deployment_id},
+                                  {"projectName", "checkout"},
+                                  {"userId", "usr_ana"}}
+                                 .dump(),
                              "application/json");
     ASSERT_TRUE(added);
     ASSERT_EQ(added->status, 201) << added->body;
@@ -154,7 +181,8 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     ASSERT_TRUE(too_big);
     EXPECT_EQ(too_big->status, 413);
     auto hook =
-        client.Post("/api/v1/hooks/railway", R"({"resource":{"deployment":{"id":"dep-1"}}})", "application/json");
+        client.Post("/api/v1/hooks/railway", json{{"resource", {{"deployment", {{"id", deployment_id}}}}}}.dump(),
+                    "application/json");
     ASSERT_TRUE(hook);
     EXPECT_EQ(hook->status, 202) << hook->body;
     EXPECT_EQ(json::parse(hook->body)["woken"], 1);
@@ -170,6 +198,15 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     EXPECT_NE(metrics->body.find("railwatch_api_requests_total{route=\"/api/v1/instances\",code=\"201\"} 1"),
               std::string::npos)
         << metrics->body;
+
+    // promtool (Debian `prometheus`, installed by scripts/install-deps.sh) is the judge of the format.
+    {
+        test::TempDir scratch("railwatch-metrics-");
+        const std::string file = scratch.File("metrics.txt");
+        std::ofstream(file) << metrics->body;
+        const test::CommandResult checked = test::RunCommand({"sh", "-c", "promtool check metrics < " + file});
+        EXPECT_TRUE(checked.status.Ok()) << checked.output;
+    }
 
     reader.join();
     EXPECT_TRUE(saw_instance) << streamed;
@@ -193,14 +230,19 @@ TEST_F(ServeTest, KeepsWhatWasAddedAcrossARestart) {
     test::TempDir dir("railwatch-serve-db-");
     const std::string db = "sqlite:" + dir.File("keep.db");
     std::string id;
+    const json deployment = SimDeployment();
     {
         ServeProcess serve({"--listen", "127.0.0.1:0"}, true, db);
         ASSERT_NE(serve.port(), 0) << serve.Log();
         httplib::Client client("127.0.0.1", serve.port());
-        auto added =
-            client.Post("/api/v1/instances", Auth(), R"({"serviceId":"s","environmentId":"e"})", "application/json");
+        // No deployment id: the engine finds the service's latest deployment.
+        auto added = client.Post(
+            "/api/v1/instances", Auth(),
+            json{{"serviceId", deployment["serviceId"]}, {"environmentId", deployment["environmentId"]}}.dump(),
+            "application/json");
         ASSERT_TRUE(added);
-        ASSERT_EQ(added->status, 201);
+        ASSERT_EQ(added->status, 201) << added->body;
+        EXPECT_EQ(json::parse(added->body)["deploymentId"], deployment["id"]);
         id = json::parse(added->body)["id"];
         serve.child().Signal(SIGINT);
         EXPECT_TRUE(serve.child().Wait(30s).Ok()) << serve.Log();
@@ -232,6 +274,57 @@ TEST_F(ServeTest, ReportsAnAddressInUseAndExitsNonZero) {
     EXPECT_TRUE(status.exited) << status.Describe();
     EXPECT_NE(status.code, 0);
     EXPECT_NE(second.Log().find("in use"), std::string::npos) << second.Log();
+}
+
+TEST_F(ServeTest, DemoPrintsTheDashboardUrlFirstAddsEveryKindAndStopsOnCtrlC) {
+    ::unsetenv("RAILWATCH_API_TOKEN");
+    test::TempDir dir("railwatch-demo-it-");
+    const std::string log = dir.File("demo.log");
+    test::ChildProcess demo = test::ChildProcess::Spawn({RAILWATCH_BINARY, "demo", "--listen", "127.0.0.1:0"}, log);
+    const auto read = [&log] {
+        std::ifstream in(log);
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        return buffer.str();
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (read().find("Ctrl-C stops everything") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    const std::string text = read();
+    ASSERT_NE(text.find("Ctrl-C stops everything"), std::string::npos) << text;
+    // The first line of standard output is the dashboard URL (the log lines go to stderr, which
+    // shares the file here: look at the first line that is not a log line).
+    std::istringstream lines(text);
+    std::string line;
+    std::string first_output;
+    while (std::getline(lines, line)) {
+        if (line.rfind("railwatch demo:", 0) == 0) {
+            first_output = line;
+            break;
+        }
+    }
+    const std::regex url_line("railwatch demo: dashboard at http://127\\.0\\.0\\.1:([0-9]+)/");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(first_output, m, url_line)) << text;
+    EXPECT_NE(text.find("11 of 11 instances added"), std::string::npos) << text;
+
+    httplib::Client client("127.0.0.1", std::stoi(m[1]));
+    auto list = client.Get("/api/v1/instances?limit=100");
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->status, 200);
+    std::set<std::string> kinds;
+    const json listed = json::parse(list->body);
+    for (const json& item : listed["items"])
+        kinds.insert(item["projectName"].get<std::string>());
+    EXPECT_EQ(kinds.size(), 11u) << list->body;
+    EXPECT_TRUE(kinds.count("demo-crash_loop"));
+    auto page = client.Get("/");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+
+    demo.Signal(SIGINT);
+    const test::ExitStatus status = demo.Wait(60s);
+    EXPECT_TRUE(status.Ok()) << status.Describe() << "\n" << read();
 }
 
 }  // namespace
