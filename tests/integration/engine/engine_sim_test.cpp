@@ -348,9 +348,9 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
 }
 
 // 10 deployments deleted on Railway mid-run: their monitoring ends with Railway's reason, the
-// others reach the same final states. (With injected faults as well, one NETWORK failure whose
-// redeploy got a 503 ended up neither redeployed nor flagged in two of three runs: not found yet,
-// see docs/ENGINE.md.)
+// others reach the same final states. (With injected faults as well, one or two NETWORK failures
+// whose redeploy failed ended neither redeployed nor flagged in each of three runs: the cause is
+// not found yet, see docs/ENGINE.md.)
 TEST(EngineSim, DeletedDeploymentsEndTheirMonitoringAndBlindNoOne) {
     RunFigures figures;
     FollowFleet(json::object(), 10, &figures);
