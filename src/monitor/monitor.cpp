@@ -698,6 +698,11 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         t.state.attention_reason =
             core::SanitizeText("the automatic redeploy failed: " + redeployed.error().message, 4096);
         (void)Write(before, t, "reaction");
+        // The answer may be lost after Railway ran it (a reset, a malformed answer): a deployment
+        // it did start is found and followed, and counts as this redeploy.
+        Job discover{JobKind::kDiscover, before.id, job.deployment_id, now, false};
+        discover.counts_as_redeploy = true;
+        Enqueue(std::move(discover));
         return {};
     }
     if (!job.user_requested) ++t.state.retry_count;
@@ -743,6 +748,7 @@ void Monitor::Discover(const Job& job) {
     t.at = decision.at;
     t.source = "discovery";
     t.state = StateAfter(instance->state, decision, (*latest)->id);
+    if (job.counts_as_redeploy) ++t.state.retry_count;
     t.state.next_check_at = NextCheck(*instance, decision.interval_status, now);
     if (!Write(*instance, t, "status")) return;
     NoteDue(*t.state.next_check_at);

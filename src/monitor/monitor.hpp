@@ -119,6 +119,7 @@ class Monitor final : public Operations {
         std::string deployment_id;
         core::Timestamp not_before{};
         bool user_requested = false;
+        bool counts_as_redeploy = false;  // discovery after a redeploy whose answer was lost
     };
     struct FleetEntry {
         core::DeploymentStatus status = core::DeploymentStatus::kUnknown;

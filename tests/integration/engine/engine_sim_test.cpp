@@ -119,7 +119,10 @@ class CountingApi final : public railway::RailwayApi {
                                                                         const std::string& e) override {
         return inner_.GetServiceInstance(s, e);
     }
-    railway::ApiResult<std::string> Redeploy(const std::string& d) override { return inner_.Redeploy(d); }
+    railway::ApiResult<std::string> Redeploy(const std::string& d) override {
+        auto result = inner_.Redeploy(d);
+        return result;
+    }
     railway::ApiResult<bool> Restart(const std::string& d) override { return inner_.Restart(d); }
     railway::ApiResult<bool> CancelDeployment(const std::string& d) override { return inner_.CancelDeployment(d); }
     railway::ApiResult<railway::TokenInfo> ValidateToken() override { return inner_.ValidateToken(); }
@@ -141,7 +144,17 @@ json Call(httplib::Client& http, const std::string& method, const std::string& p
     return json::parse(answer->body);
 }
 
-TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
+/// What a run measured.
+struct RunFigures {
+    long long requests = 0;  ///< GraphQL requests the simulator received
+    long long checks = 0;    ///< deployment ids the engine asked about
+};
+
+/// Follows 100 deployments of every kind (10 of them transient NETWORK failures) with the engine
+/// until the store agrees with the simulator's truth, then checks the timeline, classification,
+/// redeploys and rate limits. `faults`: the simulator's fault rates (empty: none); `delete_count`:
+/// succeeding deployments deleted on the simulator two seconds into the run.
+void FollowFleet(const json& faults, int delete_count, RunFigures* figures) {
     SimProcess sim({"--time-scale", "60", "--seed", "7"});
     ASSERT_NE(sim.port(), 0) << "the simulator did not start";
     httplib::Client http("127.0.0.1", sim.port());
@@ -150,6 +163,7 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
     // while they are spent, so it can send up to twice its rate within one second: it is given half
     // of what the simulator enforces per second.
     (void)Call(http, "POST", "/_sim/config", {{"rateLimit", {{"rps", 50}, {"rph", 100000}}}});
+    if (!faults.empty()) (void)Call(http, "POST", "/_sim/config", {{"faults", faults}});
     std::vector<std::string> ids;
     const json mix = {{"success", 3},    {"build_failed", 1},    {"deploy_failed", 1},   {"crash_after_success", 1},
                       {"crash_loop", 1}, {"stuck_deploying", 1}, {"waiting_skipped", 1}, {"removed", 1},
@@ -212,6 +226,21 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
         instances.push_back(added->id);
     }
 
+    // Deleted on Railway while followed: their monitoring ends; nobody else notices.
+    std::set<std::string> deleted_instances;
+    if (delete_count > 0) {
+        std::this_thread::sleep_for(2s);
+        json doomed = json::array();
+        for (std::size_t i = 0; i < ids.size() && static_cast<int>(doomed.size()) < delete_count; ++i) {
+            if (by_id[ids[i]]["kind"] == "success") {
+                doomed.push_back(ids[i]);
+                deleted_instances.insert(instances[i]);
+            }
+        }
+        const json answer = Call(http, "POST", "/_sim/deployments/delete", {{"ids", doomed}});
+        ASSERT_EQ(answer.value("deleted", 0), delete_count);
+    }
+
     // Until every instance's followed deployment has reached its final status in the sim and the
     // store agrees (real time, generous bound).
     std::vector<std::string> disagreements;
@@ -225,8 +254,16 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
         for (const std::string& id : instances) {
             const auto instance = db.GetInstance(id);
             ASSERT_TRUE(instance);
+            if (deleted_instances.count(id)) {
+                if (instance->monitoring) disagreements.push_back(id + " (deleted on Railway) is still monitored");
+                continue;
+            }
             const std::string followed = instance->state.deployment_id.value_or("");
             const json& t = by_id[followed];
+            if (!t.is_object()) {  // a deployment newer than the truth just read
+                disagreements.push_back(id + " follows " + followed + ", not in the truth yet");
+                continue;
+            }
             const std::string stored = instance->state.deployment_status.value_or("(none)");
             const bool settled = t.value("currentStatus", "") == t.value("finalStatus", "?");
             const bool redeploy_due =
@@ -235,7 +272,10 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
                 core::IsFailed(core::RailwayStatus::Parse(stored).value) && !instance->state.error_type;
             if (!settled || stored != t.value("currentStatus", "") || redeploy_due || unclassified) {
                 disagreements.push_back(id + " follows " + followed + " (" + t.value("kind", "?") + "): stored " +
-                                        stored + ", sim " + t.value("currentStatus", "?"));
+                                        stored + ", sim " + t.value("currentStatus", "?") + ", monitoring " +
+                                        (instance->monitoring ? "on" : "off") + ", retries " +
+                                        std::to_string(instance->state.retry_count) + ", error " +
+                                        instance->state.error_message.value_or("none"));
             }
         }
         if (disagreements.empty() || std::chrono::steady_clock::now() > deadline) break;
@@ -253,6 +293,11 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
     for (const std::string& id : instances) {
         const auto instance = *db.GetInstance(id);
         EXPECT_LE(instance.state.retry_count, 3) << id;
+        if (deleted_instances.count(id)) {
+            EXPECT_FALSE(instance.monitoring) << id;
+            EXPECT_THAT(instance.state.error_message.value_or(""), ::testing::HasSubstr("no longer knows")) << id;
+            continue;
+        }
         const auto events = *db.ListEvents(id, 1000);
         std::set<std::pair<std::string, std::string>> seen;  // (deployment, status)
         for (const auto& e : events)
@@ -281,17 +326,34 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
     EXPECT_EQ(classified, failed);
     const json stats = Call(http, "GET", "/_sim/stats");
     EXPECT_EQ(stats.value("rateLimited", -1), 0);
+    figures->requests = stats.value("total", 0);
+    figures->checks = counting.status_ids.load();
     const int redeploys = stats["rootFields"].value("deploymentRedeploy", 0);
     EXPECT_GT(redeploys, 0);
     EXPECT_LE(redeploys, 30);  // 10 NETWORK failures, at most 3 each
     // Batched: rounds take what falls due within the batch window, so checks share requests.
     EXPECT_LE(stats.value("total", 0) * 10, counting.status_ids.load());
-    std::cout << "engine-sim root fields: " << stats["rootFields"].dump() << "\n";
+    std::cout << "engine-sim (faults " << faults.dump() << ", " << delete_count
+              << " deleted) root fields: " << stats["rootFields"].dump() << "\n";
     std::cout << "engine-sim: " << counting.status_calls.load() << " status calls for " << counting.status_ids.load()
               << " ids\n";
     std::cout << "engine-sim: " << sink.transitions.load() << " transitions, " << stats.value("total", 0)
               << " GraphQL requests, " << redeploys << " redeploys, " << failed << " failed (" << classified
               << " classified)\n";
+}
+
+TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
+    RunFigures figures;
+    FollowFleet(json::object(), 0, &figures);
+}
+
+// 10 deployments deleted on Railway mid-run: their monitoring ends with Railway's reason, the
+// others reach the same final states. (With injected faults as well, one or two NETWORK failures
+// whose redeploy failed ended neither redeployed nor flagged in each of three runs: the cause is
+// not found yet, see docs/ENGINE.md.)
+TEST(EngineSim, DeletedDeploymentsEndTheirMonitoringAndBlindNoOne) {
+    RunFigures figures;
+    FollowFleet(json::object(), 10, &figures);
 }
 
 }  // namespace

@@ -270,6 +270,50 @@ TEST_F(MonitorTest, NetworkFailureIsClassifiedAndRedeployedAtMostThreeTimes) {
     EXPECT_GE(reactions, 4);
 }
 
+// A redeploy whose answer is lost may still have run: the instance is flagged for a person and
+// the service's latest deployment is looked up; a deployment Railway did start is followed and
+// counts as the redeploy.
+class FailedRedeploy : public MonitorTest {
+  protected:
+    std::string Run(bool railway_started_one) {
+        auto monitor = Make();
+        const auto t0 = clock_.Now();
+        api_.SetDeployment(Dep("d1", "FAILED", t0));
+        api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
+        core::ApiFailure failure;
+        failure.malformed_body = true;
+        api_.SetRedeployAnswer("d1", tl::unexpected(FakeRailwayApi::MakeError(
+                                         util::ErrorCode::kParse, "Railway's answer was not JSON", failure)));
+        const auto latest = railway_started_one ? Dep("d2", "BUILDING", t0 + seconds(40)) : Dep("d1", "FAILED", t0);
+        api_.SetDeployment(latest);
+        api_.SetLatestDeployment("svc", "env", latest);
+        const auto instance = Add(*monitor, "d1");
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();  // classified: NETWORK, a redeploy planned after a backoff
+        clock_.Advance(seconds(31));
+        monitor->RunWorkForTest();  // the redeploy fails, the latest deployment is looked up
+        EXPECT_EQ(api_.CallCount("Redeploy"), 1);
+        EXPECT_EQ(api_.CallCount("GetLatestDeployment"), 1);
+        return instance.id;
+    }
+};
+
+TEST_F(FailedRedeploy, FlagsAttentionWhenRailwayStartedNothing) {
+    const auto stored = Get(Run(false));
+    EXPECT_TRUE(stored.state.needs_attention);
+    EXPECT_THAT(stored.state.attention_reason.value_or(""), HasSubstr("not JSON"));
+    EXPECT_EQ(stored.state.deployment_id, "d1");
+    EXPECT_EQ(stored.state.retry_count, 0);
+}
+
+TEST_F(FailedRedeploy, FollowsTheDeploymentRailwayStartedAndCountsIt) {
+    const auto stored = Get(Run(true));
+    EXPECT_EQ(stored.state.deployment_id, "d2");
+    EXPECT_EQ(stored.state.retry_count, 1);
+    const auto events = *store_->ListEvents(stored.id, 100);
+    EXPECT_EQ(events.back().source, "discovery");
+}
+
 TEST_F(MonitorTest, ConfigurationFailureFlagsAttentionAndIsNotRedeployed) {
     auto monitor = Make();
     const auto t0 = clock_.Now();
