@@ -1,9 +1,9 @@
 #include "app/engine.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <array>
-#include <fmt/format.h>
 
 #include "app/monitor_engine.hpp"
 #include "app/root.hpp"

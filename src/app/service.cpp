@@ -31,9 +31,8 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
 
     std::unique_ptr<Service> service(new Service(root, options));
     Service& s = *service;
-    auto notifier =
-        notify::Notifier::Create(NotifyConfigFrom(config), s.notify_store_, s.inbox_, root.http(), root.clock(),
-                                 &s.notify_store_);
+    auto notifier = notify::Notifier::Create(NotifyConfigFrom(config), s.notify_store_, s.inbox_, root.http(),
+                                             root.clock(), &s.notify_store_);
     if (!notifier) return tl::unexpected(notifier.error());
     s.notifier_ = std::move(*notifier);
 

@@ -180,9 +180,8 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     auto too_big = client.Post("/api/v1/instances", Auth(), std::string(2 * 1024 * 1024, 'x'), "application/json");
     ASSERT_TRUE(too_big);
     EXPECT_EQ(too_big->status, 413);
-    auto hook =
-        client.Post("/api/v1/hooks/railway", json{{"resource", {{"deployment", {{"id", deployment_id}}}}}}.dump(),
-                    "application/json");
+    auto hook = client.Post("/api/v1/hooks/railway",
+                            json{{"resource", {{"deployment", {{"id", deployment_id}}}}}}.dump(), "application/json");
     ASSERT_TRUE(hook);
     EXPECT_EQ(hook->status, 202) << hook->body;
     EXPECT_EQ(json::parse(hook->body)["woken"], 1);
