@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/http_transport.hpp"
 #include "web/embedded_assets.hpp"
 
 namespace railwatch::api {
@@ -14,15 +15,6 @@ std::string_view Trim(std::string_view s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
         s.remove_suffix(1);
     return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
 }
 
 /// True when the If-None-Match list names `etag` (or is "*").
@@ -56,14 +48,14 @@ bool AcceptsGzip(std::string_view accept_encoding) {
             coding = Trim(item.substr(0, semi));
             params = Trim(item.substr(semi + 1));
         }
-        if (EqualsIgnoreCase(coding, "gzip") || coding == "*") {
+        if (net::EqualsIgnoreCase(coding, "gzip") || coding == "*") {
             // q=0, q=0.0, q=0.00 ... refuse it.
             bool refused = false;
             if (params.size() >= 3 && (params[0] == 'q' || params[0] == 'Q') && params[1] == '=') {
                 std::string_view q = params.substr(2);
                 refused = !q.empty() && q.find_first_not_of("0.") == std::string_view::npos;
             }
-            if (EqualsIgnoreCase(coding, "gzip")) return !refused;
+            if (net::EqualsIgnoreCase(coding, "gzip")) return !refused;
             if (!refused) return true;
         }
         if (comma == std::string_view::npos) break;

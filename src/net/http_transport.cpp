@@ -3,7 +3,6 @@
 #include <memory>
 
 namespace railwatch::net {
-namespace {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -13,8 +12,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     }
     return true;
 }
-
-}  // namespace
 
 std::optional<std::string_view> FindHeader(const HttpHeaders& headers, std::string_view name) {
     for (const auto& [key, value] : headers) {

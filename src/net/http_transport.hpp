@@ -16,6 +16,9 @@
 /// HttpTransport, so tests can script the other side (tests/fakes/scripted_transport.hpp).
 namespace railwatch::net {
 
+/// ASCII case-insensitive equality (HTTP header names, content codings). Pure.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 /// One header line. Names compare case-insensitively (see FindHeader).
 using HttpHeader = std::pair<std::string, std::string>;
 using HttpHeaders = std::vector<HttpHeader>;

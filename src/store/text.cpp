@@ -83,6 +83,13 @@ std::string EncodeInstanceCursor(core::Timestamp created_at, std::string_view id
     return out;
 }
 
+util::Result<std::optional<InstanceCursor>> DecodePageCursor(std::string_view cursor) {
+    if (cursor.empty()) return std::optional<InstanceCursor>();
+    auto decoded = DecodeInstanceCursor(cursor);
+    if (!decoded) return tl::unexpected(decoded.error());
+    return std::optional<InstanceCursor>(std::move(*decoded));
+}
+
 util::Result<InstanceCursor> DecodeInstanceCursor(std::string_view cursor) {
     auto bad = [] {
         return util::Fail(util::ErrorCode::kInvalidArgument,

@@ -31,6 +31,9 @@ struct InstanceCursor {
 /// not produce.
 util::Result<InstanceCursor> DecodeInstanceCursor(std::string_view cursor);
 
+/// DecodeInstanceCursor for a page request: nullopt for the first page (an empty cursor).
+util::Result<std::optional<InstanceCursor>> DecodePageCursor(std::string_view cursor);
+
 /// What a store URL names.
 struct StoreUrl {
     enum class Kind { kSqlite, kPostgres } kind = Kind::kSqlite;

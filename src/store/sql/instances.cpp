@@ -61,12 +61,9 @@ Result<InstancePage> SqlStore::ListInstances(const InstanceQuery& q) {
     Checker c;
     c.Limit(q.limit);
     if (!c.result()) return tl::unexpected(c.result().error());
-    std::optional<InstanceCursor> cursor;
-    if (!q.cursor.empty()) {
-        auto decoded = DecodeInstanceCursor(q.cursor);
-        if (!decoded) return tl::unexpected(decoded.error());
-        cursor = std::move(*decoded);
-    }
+    auto decoded = DecodePageCursor(q.cursor);
+    if (!decoded) return tl::unexpected(decoded.error());
+    const std::optional<InstanceCursor> cursor = std::move(*decoded);
     InstancePage page;
     auto r = driver_->Read([&](Tx& tx) {
         page.items.clear();

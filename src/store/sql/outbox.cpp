@@ -156,12 +156,9 @@ Result<DeliveryPage> SqlStore::ListDeliveries(const DeliveryQuery& q) {
     c.Limit(q.limit);
     if (!c.result()) return tl::unexpected(c.result().error());
     // Deliveries page on (created_at, id) like instances, so they share the cursor format.
-    std::optional<InstanceCursor> cursor;
-    if (!q.cursor.empty()) {
-        auto decoded = DecodeInstanceCursor(q.cursor);
-        if (!decoded) return tl::unexpected(decoded.error());
-        cursor = std::move(*decoded);
-    }
+    auto decoded = DecodePageCursor(q.cursor);
+    if (!decoded) return tl::unexpected(decoded.error());
+    const std::optional<InstanceCursor> cursor = std::move(*decoded);
     DeliveryPage page;
     auto r = driver_->Read([&](Tx& tx) {
         page.items.clear();
