@@ -161,7 +161,9 @@ int RunDemo(const std::string& listen_flag) {
     util::SystemClock sim_clock;
     sim::SimConfig sim_config;
     sim_config.seed = 42;
-    sim_config.time_scale = 60;  // a 5-minute Railway deploy takes 5 s
+    sim_config.time_scale = 60;      // a 5-minute Railway deploy takes 5 s
+    sim_config.rate_limit.rps = 50;  // Railway's Pro plan, so the demo can check every second
+    sim_config.rate_limit.rph = 10000;
     sim::SimServer simulator(std::move(sim_config), sim_clock, sim::SimServerOptions{});
     if (auto started = simulator.Start(); !started) {
         fmt::print(stderr, "railwatch demo: the simulator did not start: {}\n", started.error().message);
@@ -175,6 +177,19 @@ int RunDemo(const std::string& listen_flag) {
     config.store.url = "sqlite:" + scratch.path() + "/railwatch.db";
     config.server.listen = listen_flag;
     config.server.api_token = app::Secret(api_token);
+    // The simulator runs 60 times faster than Railway: check as often as the budget allows so the
+    // dashboard shows each phase, and flag a stall after a minute instead of ten.
+    config.monitor.intervals = app::MonitorIntervals{.initializing_s = 1,
+                                                     .building_s = 1,
+                                                     .deploying_s = 1,
+                                                     .success_s = 5,
+                                                     .failed_s = 5,
+                                                     .crashed_s = 5,
+                                                     .default_s = 2};
+    config.railway.requests_per_second = 50;
+    config.railway.requests_per_hour = 10000;
+    config.monitor.stuck_after_seconds = 60;
+    config.monitor.timeout_after_seconds = 120;
     auto redactor = std::make_shared<app::SecretRedactor>();
     redactor->AddAll(config);
     auto logger = app::SetupLogging(config.log, redactor);
