@@ -57,12 +57,11 @@ std::vector<core::NotifyEvent> NotifyEventsFor(const monitor::ChangeToPlan& chan
             event.next_step = action.suggestion;
             events.push_back(std::move(event));
         }
-    } else if (change.kind == "attention" && t.state.needs_attention) {
-        const std::string reason = t.state.attention_reason.value_or("");
-        const bool loop = reason.find("crash") != std::string::npos && reason.find("loop") != std::string::npos;
+    } else if ((change.kind == "attention" || change.kind == "crash_loop") && t.state.needs_attention) {
         core::NotifyEvent event =
-            EventOf(change, loop ? core::NotifyEventType::kCrashLoop : core::NotifyEventType::kDeploymentStuck);
-        event.message = reason;
+            EventOf(change, change.kind == "crash_loop" ? core::NotifyEventType::kCrashLoop
+                                                        : core::NotifyEventType::kDeploymentStuck);
+        event.message = t.state.attention_reason.value_or("");
         events.push_back(std::move(event));
     }
     return events;

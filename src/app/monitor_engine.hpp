@@ -48,8 +48,8 @@ class MonitorEngine final : public Engine {
 
 /// The notification events one engine change stands for (pure): a reaction's notices
 /// (core::EventTypeForAction; a crashed deployment's user notice is "deployment crashed"), a
-/// recovery (a deployment that runs again after a failure), an attention flag (a crash loop when
-/// the reason says so, otherwise a stall). Users are filled in by the caller.
+/// recovery (a deployment that runs again after a failure), an attention flag (kind "crash_loop": a crash
+/// loop; "attention": a stall or a deployment past its timeout). Users are filled in by the caller.
 std::vector<core::NotifyEvent> NotifyEventsFor(const monitor::ChangeToPlan& change);
 
 /// The monitor's settings from the configuration.

@@ -667,7 +667,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     flag.source = "attention";
     flag.state.needs_attention = true;
     flag.state.attention_reason = loop.reason;
-    (void)Write(instance, flag, "attention");
+    (void)Write(instance, flag, "crash_loop");
 }
 
 util::Result<void> Monitor::DoRedeploy(const Job& job) {

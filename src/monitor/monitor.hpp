@@ -63,10 +63,10 @@ struct MonitorOptions {
 /// What an outbox planner is asked: a change about to be written (a status transition, a
 /// reaction, an attention flag), with what the engine decided about it.
 struct ChangeToPlan {
-    store::Instance instance;                            ///< the instance with its state after the change
-    store::Transition transition;                        ///< the row about to be written (outbox still empty)
-    std::string kind;                                    ///< "status", "reaction", "attention"
-    std::vector<core::Action> actions;                   ///< reactions planned (kind "reaction")
+    store::Instance instance;           ///< the instance with its state after the change
+    store::Transition transition;       ///< the row about to be written (outbox still empty)
+    std::string kind;                   ///< "status", "reaction", "attention" (stuck / timeout), "crash_loop"
+    std::vector<core::Action> actions;  ///< reactions planned (kind "reaction")
     std::optional<core::Classification> classification;  ///< the failure's verdict, when known
 };
 

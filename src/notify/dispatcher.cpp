@@ -253,34 +253,34 @@ int Dispatcher::RunOnce() {
 std::vector<util::Result<void>> Dispatcher::Complete(const std::vector<store::OutboxCompletion>& completions,
                                                      util::Wakeup& wakeup) {
     std::vector<util::Result<void>> results(completions.size());
-    std::vector<std::size_t> todo(completions.size());
-    for (std::size_t i = 0; i < todo.size(); ++i)
-        todo[i] = i;
+    std::vector<std::size_t> unrecorded(completions.size());
+    for (std::size_t i = 0; i < unrecorded.size(); ++i)
+        unrecorded[i] = i;
     core::Duration delay = kFirstMarkRetry;
-    for (int attempt = 1; !todo.empty(); ++attempt) {
+    for (int attempt = 1; !unrecorded.empty(); ++attempt) {
         std::vector<store::OutboxCompletion> batch;
-        batch.reserve(todo.size());
-        for (const std::size_t i : todo)
+        batch.reserve(unrecorded.size());
+        for (const std::size_t i : unrecorded)
             batch.push_back(completions[i]);
         auto done = store_.CompleteOutbox(batch);
         std::vector<std::size_t> again;
         if (!done) {
-            for (const std::size_t i : todo)
+            for (const std::size_t i : unrecorded)
                 results[i] = tl::unexpected(done.error());
-            if (WorthRetrying(done.error().code)) again = todo;
+            if (WorthRetrying(done.error().code)) again = unrecorded;
         } else {
-            for (std::size_t k = 0; k < todo.size(); ++k) {
+            for (std::size_t k = 0; k < unrecorded.size(); ++k) {
                 util::Result<void> one =
                     k < done->size() ? (*done)[k]
                                      : util::Fail(util::ErrorCode::kInternal, "the store returned too few results");
-                if (!one && WorthRetrying(one.error().code)) again.push_back(todo[k]);
-                results[todo[k]] = std::move(one);
+                if (!one && WorthRetrying(one.error().code)) again.push_back(unrecorded[k]);
+                results[unrecorded[k]] = std::move(one);
             }
         }
         if (again.empty() || attempt >= kMarkTries) break;
         if (clock_.WaitFor(delay, wakeup) == util::WakeReason::kStopped) break;
         delay *= 2;
-        todo = std::move(again);
+        unrecorded = std::move(again);
     }
     return results;
 }
