@@ -26,7 +26,7 @@
 #include "railway/budget.hpp"
 #include "railway/client.hpp"
 #include "store/store.hpp"
-#include "support/child_process.hpp"
+#include "support/sim_process.hpp"
 #include "support/temp_dir.hpp"
 #include "util/clock.hpp"
 #include "util/random.hpp"
@@ -38,41 +38,7 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-/// A `railwatch sim` process, ready once it printed its listening line.
-class SimProcess {
-  public:
-    explicit SimProcess(std::vector<std::string> args) : dir_("railwatch-engine-it-") {
-        std::vector<std::string> argv{RAILWATCH_BINARY, "sim", "--listen", "127.0.0.1:0"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        log_ = dir_.File("sim.log");
-        child_ = std::make_unique<test::ChildProcess>(test::ChildProcess::Spawn(argv, log_));
-        const std::regex ready("railwatch sim listening on http://127\\.0\\.0\\.1:([0-9]+)");
-        const auto deadline = std::chrono::steady_clock::now() + 30s;
-        while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
-            std::ifstream in(log_);
-            std::stringstream text;
-            text << in.rdbuf();
-            const std::string log = text.str();
-            std::smatch m;
-            if (std::regex_search(log, m, ready)) port_ = std::stoi(m[1]);
-            if (port_ == 0) std::this_thread::sleep_for(20ms);
-        }
-    }
-    ~SimProcess() {
-        if (child_ && child_->running()) {
-            child_->Signal(SIGTERM);
-            (void)child_->Wait(10s);
-        }
-    }
-    int port() const { return port_; }
-    const test::TempDir& dir() const { return dir_; }
-
-  private:
-    test::TempDir dir_;
-    std::string log_;
-    std::unique_ptr<test::ChildProcess> child_;
-    int port_ = 0;
-};
+using test::SimProcess;
 
 class NullSink final : public monitor::EventSink {
   public:
