@@ -24,9 +24,10 @@ struct ApiError {
     core::ErrorClass error_class = core::ErrorClass::kUnknown;
     core::ApiFailureKind kind = core::ApiFailureKind::kUnknown;
     bool retryable = false;
-    std::optional<core::Duration> retry_after;  ///< from a 429's Retry-After
-    int attempts = 0;                           ///< requests sent for this result
-    std::string trace_id;                       ///< Railway's extensions.traceId of the deciding error, if any
+    /// From a 429's Retry-After, or the pause CallEngine chose for an edge (Cloudflare) refusal.
+    std::optional<core::Duration> retry_after;
+    int attempts = 0;      ///< requests sent for this result
+    std::string trace_id;  ///< Railway's extensions.traceId of the deciding error, if any
 
     /// As a util::Error (code + message).
     util::Error ToError() const { return util::Error(code, message); }

@@ -14,6 +14,9 @@ std::string FormatDelay(core::Duration d) {
 
 // How long to wait when only in-flight requests remain: their answers wake the wait.
 constexpr core::Duration kIdleWait = core::Seconds(3600);
+// Pauses after refusal pages from the edge, which names no time to wait (NoteEdgeAnswer).
+constexpr core::Duration kFirstEdgePause = core::Seconds(1);
+constexpr core::Duration kLongestEdgePause = core::Seconds(60);
 
 }  // namespace
 
@@ -73,6 +76,19 @@ core::Duration CallEngine::RetryDelay(int attempts_made, std::optional<core::Dur
         unit = random_.NextUnit();
     }
     return core::NextRetryDelay(policy, attempts_made, unit, retry_after).value_or(policy.cap);
+}
+
+void CallEngine::NoteEdgeAnswer(ApiResult<Envelope>& outcome) {
+    // The edge's page (HTML where JSON was expected, judged a rate limit) carries no Retry-After.
+    const bool edge = !outcome && outcome.error().kind == core::ApiFailureKind::kRateLimited &&
+                      outcome.error().failure.malformed_body;
+    std::lock_guard lock(mutex_);
+    if (!edge) {
+        edge_refusals_in_a_row_ = 0;
+        return;
+    }
+    const int doublings = std::min(edge_refusals_in_a_row_++, 6);
+    outcome.error().retry_after = std::min<core::Duration>(kFirstEdgePause * (1 << doublings), kLongestEdgePause);
 }
 
 net::HttpRequest CallEngine::Request(const Call& call) const {
@@ -199,6 +215,7 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
             Call& call = calls[index];
             if (response.Answered()) budget_.Observe(response.status, response.headers);
             ApiResult<Envelope> outcome = InterpretResponse(response, Context(call.request.operation));
+            if (response.Answered()) NoteEdgeAnswer(outcome);
             if (outcome || stopped || !MayRetry(call, outcome.error())) {
                 finish(call, std::move(outcome));
                 continue;

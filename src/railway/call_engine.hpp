@@ -80,6 +80,9 @@ class CallEngine {
 
     net::HttpRequest Request(const Call& call) const;
     bool MayRetry(const Call& call, const ApiError& error) const;
+    // Notes whether an answer was the edge's refusal page; for one, sets the pause every request
+    // waits: 1 s for the first in a row, doubling while the edge keeps refusing, at most 60 s.
+    void NoteEdgeAnswer(ApiResult<Envelope>& outcome);
 
     net::HttpTransport& transport_;
     const util::Clock& clock_;
@@ -93,8 +96,9 @@ class CallEngine {
     std::string user_agent_;
 
     mutable std::mutex mutex_;
-    bool stopped_ = false;        // guarded by mutex_
-    std::vector<Inbox*> active_;  // inboxes of running Execute calls; guarded by mutex_
+    bool stopped_ = false;            // guarded by mutex_
+    std::vector<Inbox*> active_;      // inboxes of running Execute calls; guarded by mutex_
+    int edge_refusals_in_a_row_ = 0;  // guarded by mutex_
 };
 
 }  // namespace railwatch::railway

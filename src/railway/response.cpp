@@ -326,10 +326,10 @@ ApiResult<Envelope> InterpretResponse(const net::HttpResponse& response, const E
         failure.edge_page =
             LooksLikeHtml(response.body) && Contains(std::string_view(response.body).substr(0, 8192), "cloudflare");
         detail.body = response.body;
-        ApiError error = Judge(std::move(failure), context, detail);
-        // The edge sends no Retry-After; its window is short, and a pause spares the budget.
-        if (error.kind == ApiFailureKind::kRateLimited) error.retry_after = core::Seconds(10);
-        return tl::unexpected(std::move(error));
+        // The edge sends no Retry-After: the caller decides how long to pause (CallEngine grows
+        // the pause while the edge keeps refusing, so one stray page costs a second, a real
+        // block no more requests than it lets through).
+        return tl::unexpected(Judge(std::move(failure), context, detail));
     }
 
     Envelope envelope;

@@ -354,6 +354,37 @@ TEST_F(ClientTest, HtmlFromTheEdgeIsRateLimitingAndRetried) {
     EXPECT_THAT(d.error().message, HasSubstr("Access denied"));
 }
 
+TEST_F(ClientTest, EdgeRefusalsInARowPauseLongerEachTimeAndAnAnswerResetsThePause) {
+    ClientConfig config;
+    config.max_attempts = 5;
+    Make({TokenKind::kAccount, kToken}, config);
+    std::vector<core::Duration> sent_at;
+    int refusals_left = 3;
+    transport_.SetHandler([&](const net::HttpRequest& r) {
+        sent_at.push_back(clock_.Steady().time_since_epoch());
+        if (refusals_left-- > 0) {
+            return net::HttpResponse{
+                403, {}, "<html><title>Access denied | used Cloudflare</title></html>", TransportErrorKind::kNone, ""};
+        }
+        return answers::StatusAnswer(r, "SUCCESS");
+    });
+    ASSERT_TRUE(client_->GetDeployment("dep-1"));
+    ASSERT_EQ(sent_at.size(), 4u);
+    // 1 s, 2 s, 4 s: a block that lasts is asked less and less often.
+    EXPECT_GE(sent_at[1] - sent_at[0], core::Seconds(1));
+    EXPECT_GE(sent_at[2] - sent_at[1], core::Seconds(2));
+    EXPECT_GE(sent_at[3] - sent_at[2], core::Seconds(4));
+    EXPECT_LT(sent_at[3] - sent_at[2], core::Seconds(8));
+
+    // The edge answered normally in between: one more stray page costs a second again, not 8.
+    refusals_left = 1;
+    sent_at.clear();
+    ASSERT_TRUE(client_->GetDeployment("dep-2"));
+    ASSERT_EQ(sent_at.size(), 2u);
+    EXPECT_GE(sent_at[1] - sent_at[0], core::Seconds(1));
+    EXPECT_LT(sent_at[1] - sent_at[0], core::Seconds(2));
+}
+
 TEST_F(ClientTest, MalformedJsonIsAParseErrorAfterRetries) {
     ClientConfig config;
     config.max_attempts = 2;
