@@ -116,4 +116,9 @@ std::vector<Action> PlanReactions(const ReactionInput& in, const ReactionPolicy&
     return actions;
 }
 
+std::optional<Duration> PlanRedeployRetry(int attempts_made, const ReactionPolicy& policy, double unit_random) {
+    if (attempts_made >= policy.max_redeploys) return std::nullopt;
+    return NextRetryDelay(policy.redeploy_backoff, attempts_made, unit_random).value_or(policy.redeploy_backoff.cap);
+}
+
 }  // namespace railwatch::core

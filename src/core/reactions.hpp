@@ -71,4 +71,9 @@ struct ReactionPolicy {
 
 std::vector<Action> PlanReactions(const ReactionInput& input, const ReactionPolicy& policy);
 
+/// After an automatic redeploy whose request failed and that Railway did not start (no new
+/// deployment found): the delay before trying again, or nullopt when `attempts_made` (failed
+/// attempts included) reached policy.max_redeploys and a person must look. Pure.
+std::optional<Duration> PlanRedeployRetry(int attempts_made, const ReactionPolicy& policy, double unit_random);
+
 }  // namespace railwatch::core

@@ -1,5 +1,7 @@
 #include "monitor/monitor.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -140,6 +142,10 @@ Monitor::Monitor(railway::RailwayApi& api, store::Instances& instances, store::S
       sink_(sink),
       options_(std::move(options)),
       planner_(std::move(planner)) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(options_.poll_threads, 1); ++i)
+        poll_wakeups_.push_back(std::make_unique<util::Wakeup>());
+    for (std::size_t i = 0; i < std::max<std::size_t>(options_.workers, 1); ++i)
+        worker_wakeups_.push_back(std::make_unique<util::Wakeup>());
     Replan();
 }
 
@@ -162,87 +168,190 @@ util::Result<void> Monitor::Start() {
         query.cursor = page->next_cursor;
     }
     Replan();
+    for (std::size_t i = 0; i < poll_wakeups_.size(); ++i)
+        pollers_.emplace_back([this, i] { PollLoop(i); });
+    for (std::size_t i = 0; i < worker_wakeups_.size(); ++i)
+        workers_.emplace_back([this, i] { WorkerLoop(i); });
     scheduler_ = std::thread([this] { SchedulerLoop(); });
-    worker_ = std::thread([this] { WorkerLoop(); });
     return {};
 }
 
 void Monitor::Stop() {
     scheduler_wakeup_.Stop();
-    worker_wakeup_.Stop();
+    for (auto& wakeup : poll_wakeups_)
+        wakeup->Stop();
+    for (auto& wakeup : worker_wakeups_)
+        wakeup->Stop();
     if (scheduler_.joinable()) scheduler_.join();
-    if (worker_.joinable()) worker_.join();
+    for (std::thread& thread : pollers_)
+        if (thread.joinable()) thread.join();
+    for (std::thread& thread : workers_)
+        if (thread.joinable()) thread.join();
+    // Batches no poller took: their leases expire and the next claim (here or elsewhere) has them.
+    std::lock_guard lock(mutex_);
+    poll_queue_.clear();
 }
 
 // --- scheduler -------------------------------------------------------------------------------
 
 void Monitor::SchedulerLoop() {
+    std::optional<Timestamp> next_round_at;  // the budget's pace after the last round's claims
+    Timestamp last_round{};
+    bool backlog = false;  // the last round took all it was allowed: more may be due
     while (!scheduler_wakeup_.Stopped()) {
         const Timestamp now = clock_.Now();
-        const std::size_t checked = RunRound(now);
-        Duration wait = options_.max_idle_wait;
+        bool room = false;
+        bool due_soon = false;
         {
+            std::lock_guard lock(mutex_);
+            room = polls_pending_ < 2 * poll_wakeups_.size();
+            // The first due check starts a round, which takes what falls due within the window
+            // along: rounds come at most once per window, each with a batch worth its request.
+            due_soon = !due_.empty() && *due_.begin() <= now;
+        }
+        const bool paced = next_round_at && now < *next_round_at;
+        if (room && !paced && (backlog || due_soon || now - last_round >= options_.max_idle_wait)) {
+            last_round = now;
+            const std::size_t claimed = RunRound(now, /*inline_polls=*/false);
             std::lock_guard lock(mutex_);
             // What fell due within the window was claimed by this round (or is someone else's).
             due_.erase(due_.begin(), due_.upper_bound(now + options_.batch_window));
-            if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
             // The checks just made spend the budget for a while: the next round waits that long
             // even when more is due (a backlog drains at the budget's pace, with no 429).
             const double per_second =
                 plan_.budget_requests_per_second * static_cast<double>(std::max<std::size_t>(options_.batch_size, 1));
-            if (checked > 0 && per_second > 0) {
-                const Duration pace = std::chrono::duration_cast<Duration>(
-                    std::chrono::duration<double>(static_cast<double>(checked) / per_second));
-                wait = std::max(wait, pace);
+            next_round_at.reset();
+            if (claimed > 0 && per_second > 0) {
+                next_round_at = now + std::chrono::duration_cast<Duration>(
+                                          std::chrono::duration<double>(static_cast<double>(claimed) / per_second));
             }
+            backlog = claimed > 0 && claimed >= last_claim_limit_;
+            continue;
         }
+        // Without room, a poller finishing its batch wakes this loop.
+        Duration wait = options_.max_idle_wait;
+        if (room) {
+            wait -= now - last_round;
+            std::lock_guard lock(mutex_);
+            if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
+        }
+        if (paced) wait = std::max(wait, *next_round_at - now);
         clock_.WaitFor(wait, scheduler_wakeup_);
     }
 }
 
-std::size_t Monitor::RunRoundForTest() {
-    return RunRound(clock_.Now());
+void Monitor::PollLoop(std::size_t index) {
+    util::Wakeup& wakeup = *poll_wakeups_[index];
+    while (!wakeup.Stopped()) {
+        std::optional<std::vector<store::Instance>> batch;
+        {
+            std::lock_guard lock(mutex_);
+            if (!poll_queue_.empty()) {
+                batch = std::move(poll_queue_.front());
+                poll_queue_.pop_front();
+            }
+        }
+        if (!batch) {
+            clock_.WaitFor(kWorkerIdle, wakeup);
+            continue;
+        }
+        PollBatch(*batch);
+        {
+            std::lock_guard lock(mutex_);
+            --polls_pending_;
+        }
+        // The scheduler learns the batch's next due times, and may claim again.
+        scheduler_wakeup_.Notify();
+    }
 }
 
-std::size_t Monitor::RunRound(Timestamp now) {
+std::size_t Monitor::RunRoundForTest() {
+    return RunRound(clock_.Now(), /*inline_polls=*/true);
+}
+
+std::size_t Monitor::RunRound(Timestamp now, bool inline_polls) {
     Replan();
     std::size_t limit = 0;
     {
         std::lock_guard lock(mutex_);
         limit = std::min(options_.max_claim, core::ChecksAllowed(plan_, options_.batch_size, core::Seconds(1)));
+        if (!inline_polls) {
+            // Claim no more than the pollers take soon: a claim waiting in the queue holds its
+            // lease and is checked late. Two batches per poller keep each one busy.
+            const std::size_t most = 2 * poll_wakeups_.size();
+            const std::size_t room = polls_pending_ >= most ? 0 : most - polls_pending_;
+            limit = std::min(limit, room * std::max<std::size_t>(options_.batch_size, 1));
+        }
+        last_claim_limit_ = limit;
     }
     if (limit == 0) return 0;
     auto claimed = schedule_.ClaimDueInstances(options_.worker_id, now + options_.batch_window, options_.lease,
                                                static_cast<int>(limit));
     if (!claimed || claimed->empty()) return 0;
+    const std::size_t count = claimed->size();
 
-    // One batched status call for every distinct deployment claimed (the client packs the ids
-    // into aliased requests and answers each id on its own).
+    // Batches of at most batch_size distinct deployments (instances sharing one share its alias).
+    std::sort(claimed->begin(), claimed->end(), [](const store::Instance& a, const store::Instance& b) {
+        return a.state.deployment_id < b.state.deployment_id;
+    });
+    std::vector<std::vector<store::Instance>> batches(1);
+    std::size_t distinct = 0;
+    const std::string* last_id = nullptr;
+    for (store::Instance& instance : *claimed) {
+        const std::string* id = instance.state.deployment_id ? &*instance.state.deployment_id : nullptr;
+        const bool new_id = id != nullptr && (last_id == nullptr || *last_id != *id);
+        if (new_id && distinct == std::max<std::size_t>(options_.batch_size, 1)) {
+            batches.emplace_back();
+            distinct = 0;
+        }
+        if (new_id) {
+            ++distinct;
+            last_id = id;
+        }
+        batches.back().push_back(std::move(instance));
+    }
+    if (inline_polls) {
+        for (const auto& batch : batches)
+            PollBatch(batch);
+        return count;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& batch : batches)
+            poll_queue_.push_back(std::move(batch));
+        polls_pending_ += batches.size();
+    }
+    for (auto& wakeup : poll_wakeups_)
+        wakeup->Notify();
+    return count;
+}
+
+void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
+    // One batched status call for every distinct deployment of the batch (the client answers
+    // each id on its own).
     std::vector<std::string> ids;
-    for (const store::Instance& instance : *claimed) {
+    for (const store::Instance& instance : batch) {
         if (instance.state.deployment_id) ids.push_back(*instance.state.deployment_id);
     }
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<railway::DeploymentResult> results;
-    if (!ids.empty()) {
-        results = api_.GetDeployments(ids);
-        // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
-        // the next intervals or date transitions early.
-        now = clock_.Now();
-    }
+    if (!ids.empty()) results = api_.GetDeployments(ids);
+    // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
+    // the next intervals or date transitions early.
+    const Timestamp now = clock_.Now();
     std::map<std::string, const railway::ApiResult<railway::Deployment>*> by_id;
     for (const railway::DeploymentResult& r : results)
         by_id[r.deployment_id] = &r.result;
 
     std::vector<store::InstanceRelease> releases;
-    releases.reserve(claimed->size());
-    for (const store::Instance& instance : *claimed) {
+    releases.reserve(batch.size());
+    for (const store::Instance& instance : batch) {
         std::optional<Timestamp> next;
         const auto found = instance.state.deployment_id ? by_id.find(*instance.state.deployment_id) : by_id.end();
         if (found == by_id.end()) {
             // Added without a deployment and not resolved yet: find the service's latest one.
-            Enqueue(Job{JobKind::kDiscover, instance.id, "", now, false});
+            Enqueue(Job{JobKind::kDiscover, instance.id, "", now});
             next = NextCheck(instance, PhaseOf(instance.state), now);
         } else if (const auto& result = *found->second; result.has_value()) {
             const auto decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now);
@@ -261,7 +370,6 @@ std::size_t Monitor::RunRound(Timestamp now) {
         }
     }
     if (!releases.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, releases);
-    return claimed->size();
 }
 
 std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
@@ -403,9 +511,9 @@ double Monitor::NextUnit() {
 
 void Monitor::EnqueueFollowUp(const core::FollowUp& follow_up, const std::string& instance_id,
                               const std::string& deployment_id, Timestamp now) {
-    if (follow_up.classify_failure) Enqueue(Job{JobKind::kClassify, instance_id, deployment_id, now, false});
-    if (follow_up.discover_latest) Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now, false});
-    if (follow_up.collect_logs) Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now, false});
+    if (follow_up.classify_failure) Enqueue(Job{JobKind::kClassify, instance_id, deployment_id, now});
+    if (follow_up.discover_latest) Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});
+    if (follow_up.collect_logs) Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now});
 }
 
 void Monitor::Enqueue(Job job) {
@@ -413,35 +521,72 @@ void Monitor::Enqueue(Job job) {
         std::lock_guard lock(mutex_);
         jobs_.push_back(std::move(job));
     }
-    worker_wakeup_.Notify();
+    NotifyWorkers();
+}
+
+void Monitor::NotifyWorkers() {
+    for (auto& wakeup : worker_wakeups_)
+        wakeup->Notify();
 }
 
 std::optional<Monitor::Job> Monitor::TakeDueJob(Timestamp now) {
     std::lock_guard lock(mutex_);
-    for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
-        if (it->not_before <= now) {
-            Job job = std::move(*it);
-            jobs_.erase(it);
-            return job;
+    // Failures first (a person waits for the verdict, a redeploy for its backoff), then
+    // discovery; log collection on a phase change is best effort and comes last. Oldest first
+    // within a kind.
+    const auto rank = [](JobKind kind) {
+        switch (kind) {
+            case JobKind::kRedeploy:
+                return 0;
+            case JobKind::kClassify:
+                return 1;
+            case JobKind::kDiscover:
+                return 2;
+            case JobKind::kCollectLogs:
+                return 3;
         }
+        return 3;
+    };
+    auto best = jobs_.end();
+    for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+        // One job per instance at a time: a redeploy must see what its classification wrote.
+        if (it->not_before > now || busy_instances_.contains(it->instance_id)) continue;
+        if (best == jobs_.end() || rank(it->kind) < rank(best->kind)) best = it;
+        if (rank(best->kind) == 0) break;
     }
-    return std::nullopt;
+    if (best == jobs_.end()) return std::nullopt;
+    Job job = std::move(*best);
+    jobs_.erase(best);
+    busy_instances_.insert(job.instance_id);
+    return job;
 }
 
-void Monitor::WorkerLoop() {
-    while (!worker_wakeup_.Stopped()) {
+void Monitor::FinishJob(const Job& job) {
+    {
+        std::lock_guard lock(mutex_);
+        busy_instances_.erase(job.instance_id);
+    }
+    // A job of the same instance may have waited for this one.
+    NotifyWorkers();
+}
+
+void Monitor::WorkerLoop(std::size_t index) {
+    util::Wakeup& wakeup = *worker_wakeups_[index];
+    while (!wakeup.Stopped()) {
         const Timestamp now = clock_.Now();
         if (auto job = TakeDueJob(now)) {
             RunJob(*job);
+            FinishJob(*job);
             continue;
         }
         Duration wait = kWorkerIdle;
         {
             std::lock_guard lock(mutex_);
+            // A job whose instance is busy waits for FinishJob's notification, not for its time.
             for (const Job& job : jobs_)
-                wait = std::min(wait, job.not_before - now);
+                if (!busy_instances_.contains(job.instance_id)) wait = std::min(wait, job.not_before - now);
         }
-        clock_.WaitFor(wait, worker_wakeup_);
+        clock_.WaitFor(wait, wakeup);
     }
 }
 
@@ -449,6 +594,7 @@ std::size_t Monitor::RunWorkForTest() {
     std::size_t ran = 0;
     while (auto job = TakeDueJob(clock_.Now())) {
         RunJob(*job);
+        FinishJob(*job);
         ++ran;
     }
     return ran;
@@ -456,8 +602,12 @@ std::size_t Monitor::RunWorkForTest() {
 
 bool Monitor::TakeSideBudget(double requests, Timestamp now, Timestamp* retry_at) {
     std::lock_guard lock(mutex_);
+    // The reserve, plus what polling leaves unused at its planned intervals: a small fleet's
+    // failures are explained at once, a fleet that needs its whole budget still gets the reserve.
+    const double unused = std::max(0.0, plan_.budget_requests_per_second - plan_.planned_requests_per_second);
     const double rate = std::max(options_.reserve_fraction, 0.0) *
-                        std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second));
+                            std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second)) +
+                        unused;
     // The bucket holds at most a few seconds of the reserve: side work may burst a little, never
     // take what polling needs.
     const double capacity = std::max(rate * 5.0, requests);
@@ -638,7 +788,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
             state.needs_attention = true;
             state.attention_reason = core::SanitizeText(WithSuggestion(action.reason, action.suggestion), 4096);
         } else if (action.kind == core::ActionKind::kRedeploy) {
-            Enqueue(Job{JobKind::kRedeploy, instance.id, *instance.state.deployment_id, now + action.delay, false});
+            Enqueue(Job{JobKind::kRedeploy, instance.id, *instance.state.deployment_id, now + action.delay});
         }
     }
     store::Transition t;
@@ -691,17 +841,17 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
     t.state = before.state;
     if (!redeployed) {
         if (job.user_requested) return tl::unexpected(ErrorOf(redeployed.error()));
+        // The attempt counts whatever became of it: at most max_redeploys requests per failure.
         t.deployment_id = job.deployment_id;
         t.at = RowTime(before.state, now);
         t.to_status = before.state.deployment_status.value_or("UNKNOWN");
-        t.state.needs_attention = true;
-        t.state.attention_reason =
-            core::SanitizeText("the automatic redeploy failed: " + redeployed.error().message, 4096);
-        (void)Write(before, t, "reaction");
+        ++t.state.retry_count;
+        if (!Write(before, t, "reaction")) return {};  // not counted: the failure's next check plans again
         // The answer may be lost after Railway ran it (a reset, a malformed answer): a deployment
-        // it did start is found and followed, and counts as this redeploy.
-        Job discover{JobKind::kDiscover, before.id, job.deployment_id, now, false};
-        discover.counts_as_redeploy = true;
+        // it did start is found and followed as this redeploy; none found means trying again.
+        Job discover{JobKind::kDiscover, before.id, job.deployment_id, now};
+        discover.after_failed_redeploy = true;
+        discover.failure = redeployed.error().message;
         Enqueue(std::move(discover));
         return {};
     }
@@ -737,8 +887,11 @@ void Monitor::Discover(const Job& job) {
     if (!instance || instance->deleted_at || !instance->monitoring) return;
     if (instance->state.deployment_id.value_or("") != job.deployment_id) return;
     auto latest = api_.GetLatestDeployment(instance->service_id, instance->environment_id);
-    if (!latest || !*latest || instance->state.deployment_id == (*latest)->id) return;
     const Timestamp now = clock_.Now();
+    if (!latest || !*latest || instance->state.deployment_id == (*latest)->id) {
+        if (job.after_failed_redeploy) RetryFailedRedeploy(*instance, job, now);
+        return;
+    }
     const auto decision = core::DecideOnAnswer(StoredOf(*instance), ObservedOf(**latest), options_.check, now);
     store::Transition t;
     t.instance_id = instance->id;
@@ -748,11 +901,33 @@ void Monitor::Discover(const Job& job) {
     t.at = decision.at;
     t.source = "discovery";
     t.state = StateAfter(instance->state, decision, (*latest)->id);
-    if (job.counts_as_redeploy) ++t.state.retry_count;
     t.state.next_check_at = NextCheck(*instance, decision.interval_status, now);
     if (!Write(*instance, t, "status")) return;
     NoteDue(*t.state.next_check_at);
     EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
+}
+
+void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& job, Timestamp now) {
+    if (auto delay = core::PlanRedeployRetry(instance.state.retry_count, options_.reactions, NextUnit())) {
+        Enqueue(Job{JobKind::kRedeploy, instance.id, job.deployment_id, now + *delay});
+        return;
+    }
+    store::Transition t;
+    t.instance_id = instance.id;
+    t.deployment_id = job.deployment_id;
+    t.from_status = instance.state.deployment_status;
+    t.to_status = instance.state.deployment_status.value_or("UNKNOWN");
+    // Its own row: the failed attempt's row may hold `now` already.
+    t.at = RowTime(instance.state, now) + core::Millis(1);
+    t.source = "reaction";
+    t.state = instance.state;
+    t.state.needs_attention = true;
+    t.state.attention_reason = core::SanitizeText(
+        fmt::format("the automatic redeploy failed {} times, last: {}; redeploy it from the dashboard or the API "
+                    "once Railway answers",
+                    instance.state.retry_count, job.failure),
+        4096);
+    (void)Write(instance, t, "redeploy_failed");
 }
 
 // --- operations ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -58,15 +59,23 @@ struct MonitorOptions {
     /// The longest the scheduler sleeps without looking at the schedule: instances scheduled by
     /// other processes, or whose lease expired, are found within this time.
     core::Duration max_idle_wait = core::Seconds(5);
+    /// Status requests in flight at once, one batch each: a batch that is slow or retried holds
+    /// only its own poller, the others' answers are written as they come. At least 1.
+    std::size_t poll_threads = 4;
+    /// Side-work threads (evidence, reactions, logs, discovery). Jobs of one instance never run at
+    /// the same time. At least 1.
+    std::size_t workers = 8;
 };
 
 /// What an outbox planner is asked: a change about to be written (a status transition, a
 /// reaction, an attention flag), with what the engine decided about it.
 struct ChangeToPlan {
-    store::Instance instance;           ///< the instance with its state after the change
-    store::Transition transition;       ///< the row about to be written (outbox still empty)
-    std::string kind;                   ///< "status", "reaction", "attention" (stuck / timeout), "crash_loop"
-    std::vector<core::Action> actions;  ///< reactions planned (kind "reaction")
+    store::Instance instance;      ///< the instance with its state after the change
+    store::Transition transition;  ///< the row about to be written (outbox still empty)
+    /// "status", "reaction", "attention" (stuck / timeout), "crash_loop", "redeploy_failed"
+    /// (automatic redeploys spent without Railway starting one; the instance needs attention)
+    std::string kind;
+    std::vector<core::Action> actions;                   ///< reactions planned (kind "reaction")
     std::optional<core::Classification> classification;  ///< the failure's verdict, when known
 };
 
@@ -74,8 +83,10 @@ struct ChangeToPlan {
 /// change. Must be pure or at least fast and non-blocking; called from the engine's threads.
 using OutboxPlanner = std::function<std::vector<store::OutboxMessage>(const ChangeToPlan&)>;
 
-/// The engine. Threads: one scheduler (status checks) and one worker (evidence, classification,
-/// reactions, log collection, discovery). Thread-safety: every Operations method from any thread.
+/// The engine. Threads: one scheduler (claims what is due and cuts it into batches),
+/// `poll_threads` pollers (one batched status request each, written as it completes) and
+/// `workers` side-work threads (evidence, classification, reactions, log collection, discovery).
+/// Thread-safety: every Operations method from any thread.
 /// Start() and Stop() are each called at most once, Stop() after Start() (the destructor stops).
 class Monitor final : public Operations {
   public:
@@ -114,12 +125,22 @@ class Monitor final : public Operations {
   private:
     enum class JobKind { kClassify, kRedeploy, kDiscover, kCollectLogs };
     struct Job {
+        Job(JobKind kind_, std::string instance_id_, std::string deployment_id_, core::Timestamp not_before_,
+            bool user_requested_ = false)
+            : kind(kind_),
+              instance_id(std::move(instance_id_)),
+              deployment_id(std::move(deployment_id_)),
+              not_before(not_before_),
+              user_requested(user_requested_) {}
         JobKind kind = JobKind::kClassify;
         std::string instance_id;
         std::string deployment_id;
         core::Timestamp not_before{};
         bool user_requested = false;
-        bool counts_as_redeploy = false;  // discovery after a redeploy whose answer was lost
+        // Discovery after an automatic redeploy whose request failed (already counted in
+        // retry_count): a new deployment is followed, none means trying again or a person.
+        bool after_failed_redeploy = false;
+        std::string failure;  // that request's error, for the attention reason
     };
     struct FleetEntry {
         core::DeploymentStatus status = core::DeploymentStatus::kUnknown;
@@ -127,9 +148,17 @@ class Monitor final : public Operations {
     };
 
     void SchedulerLoop();
-    void WorkerLoop();
-    std::size_t RunRound(core::Timestamp now);
+    void PollLoop(std::size_t index);
+    void WorkerLoop(std::size_t index);
+    // Claims what is due and checks it: on the calling thread (`inline_polls`) or by handing the
+    // batches to the pollers. Returns how many instances it claimed.
+    std::size_t RunRound(core::Timestamp now, bool inline_polls);
+    // One status request for `batch` (at most batch_size distinct deployments), its answers
+    // judged and written, the instances released.
+    void PollBatch(const std::vector<store::Instance>& batch);
     void RunJob(const Job& job);
+    void FinishJob(const Job& job);  // the job's instance may run another job
+    void NotifyWorkers();
     void Enqueue(Job job);
     void EnqueueFollowUp(const core::FollowUp& follow_up, const std::string& instance_id,
                          const std::string& deployment_id, core::Timestamp now);
@@ -147,6 +176,9 @@ class Monitor final : public Operations {
     void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now);
     util::Result<void> DoRedeploy(const Job& job);
     void Discover(const Job& job);
+    // No deployment came of a failed automatic redeploy: try again after a backoff, or flag the
+    // instance once the attempts are spent.
+    void RetryFailedRedeploy(const store::Instance& instance, const Job& job, core::Timestamp now);
     void CollectLogs(const store::Instance& instance, const std::string& deployment_id, bool deploy_logs);
 
     util::Result<store::TransitionResult> Write(const store::Instance& before, store::Transition transition,
@@ -170,15 +202,21 @@ class Monitor final : public Operations {
     const OutboxPlanner planner_;
 
     util::Wakeup scheduler_wakeup_;
-    util::Wakeup worker_wakeup_;
+    std::vector<std::unique_ptr<util::Wakeup>> poll_wakeups_;    // one per poller
+    std::vector<std::unique_ptr<util::Wakeup>> worker_wakeups_;  // one per worker
     std::thread scheduler_;
-    std::thread worker_;
+    std::vector<std::thread> pollers_;
+    std::vector<std::thread> workers_;
 
     mutable std::mutex mutex_;  // guards everything below
     std::map<std::string, FleetEntry> fleet_;
     core::BudgetPlan plan_;
     std::multiset<core::Timestamp> due_;  // next checks this process scheduled (may be stale)
     std::deque<Job> jobs_;
+    std::set<std::string> busy_instances_;                                   // instances a worker runs a job for
+    std::deque<std::vector<store::Instance>> poll_queue_;                    // claimed batches no poller took yet
+    std::size_t polls_pending_ = 0;                                          // batches queued or being polled
+    std::size_t last_claim_limit_ = 0;                                       // the last round's claim limit
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
     double side_tokens_ = 0;                                                 // reserve bucket

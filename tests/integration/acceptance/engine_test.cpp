@@ -4,7 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -40,13 +44,24 @@ int RequestsSoFar(FleetRun& run) {
 }
 
 /// The checks both runs share. Returns the GraphQL requests the sim received.
-/// `full`: also hold the timeline, the classification and the reactions to the acceptance's bar
-/// (the fault-free run); otherwise they are printed, and only the final states are asserted.
+/// Both runs hold the final states, the classification and the reactions to the acceptance's bar;
+/// `full` (the fault-free run) also every transition that lasted two intervals, which the fault
+/// run prints: a check lost to a fault can miss a short phase.
 int CheckRun(FleetRun& run, const std::set<std::string>& deleted, bool full) {
     const auto open = run.AwaitConvergence(300s);
-    const int requests = RequestsSoFar(run);
     EXPECT_TRUE(open.empty()) << open.size() << " instances did not reach the sim's final status, e.g. "
                               << open.front();
+    // Classification follows a failure on the engine's workers: let them finish before judging.
+    for (const auto deadline = std::chrono::steady_clock::now() + 120s; std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(1s)) {
+        const auto listed = run.Instances();
+        const bool pending = std::any_of(listed.begin(), listed.end(), [](const json& instance) {
+            return instance["status"] == "FAILED" && instance["monitoring"] == true &&
+                   !instance["errorType"].is_string();
+        });
+        if (!pending) break;
+    }
+    const int requests = RequestsSoFar(run);
 
     const auto instances = run.Instances();
     EXPECT_EQ(instances.size(), run.created().size());
@@ -127,13 +142,14 @@ int CheckRun(FleetRun& run, const std::set<std::string>& deleted, bool full) {
             EXPECT_EQ(redeploys, 0) << instance_id << ": configuration is not retried";
         }
     }
+    // Under faults too: a failed request delays a verdict or a redeploy, it never loses one.
+    EXPECT_GE(classified * 100, failures * 95)
+        << classified << " of " << failures << " failures classified as intended; e.g. "
+        << ::testing::PrintToString(class_examples);
+    EXPECT_GE(network_redeployed * 100, network * 95)
+        << network_redeployed << " of " << network << " network failures redeployed";
     if (full) {
         EXPECT_EQ(transitions_seen, transitions_due) << ::testing::PrintToString(missing_examples);
-        EXPECT_GE(classified * 100, failures * 95)
-            << classified << " of " << failures << " failures classified as intended; e.g. "
-            << ::testing::PrintToString(class_examples);
-        EXPECT_GE(network_redeployed * 100, network * 95)
-            << network_redeployed << " of " << network << " network failures redeployed";
     }
     std::printf(
         "run: %d of %d transitions that lasted two intervals recorded; %d of %d network failures "
@@ -186,6 +202,8 @@ TEST(EngineAcceptance, TheSameUnderTwentyPercentApiFaultsAndIdsDeletedMidRun) {
     const json stats = json::parse(run.sim().Get("/_sim/stats"), nullptr, false);
     EXPECT_GT(stats["faults"].size(), 0u) << "no fault was injected: " << stats.dump();
     EXPECT_TRUE(run.serve().running()) << "serve crashed:\n" << run.serve().Log();
+    // RAILWATCH_ACCEPTANCE_LOG=FILE keeps serve's log of the fault run for a look at what it did.
+    if (const char* keep = std::getenv("RAILWATCH_ACCEPTANCE_LOG")) std::ofstream(keep) << run.serve().Log();
     if (g_fault_free_requests > 0) {
         EXPECT_LE(requests * 2, g_fault_free_requests * 3)
             << requests << " requests with faults, " << g_fault_free_requests << " without";

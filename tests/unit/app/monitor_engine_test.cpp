@@ -69,5 +69,15 @@ TEST(NotifyEventsFor, AttentionIsAStallAndACrashLoopRowIsACrashLoop) {
     EXPECT_TRUE(Types(loop).empty());
 }
 
+TEST(NotifyEventsFor, RedeploysRailwayRefusedAreTheNetworkNoticeWithTheLastError) {
+    auto failed = Change("redeploy_failed", "FAILED", "FAILED");
+    failed.transition.state.needs_attention = true;
+    failed.transition.state.attention_reason = "the automatic redeploy failed 3 times, last: HTTP 503";
+    const auto events = NotifyEventsFor(failed);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].type, NotifyEventType::kNetworkError);
+    EXPECT_EQ(events[0].message, "the automatic redeploy failed 3 times, last: HTTP 503");
+}
+
 }  // namespace
 }  // namespace railwatch::app

@@ -181,3 +181,25 @@ TEST(ActionKind, HasDistinctNames) {
 
 }  // namespace
 }  // namespace railwatch::core
+
+namespace railwatch::core {
+namespace {
+
+TEST(RedeployRetry, TriesAgainWithGrowingBackoffUntilTheAttemptsAreSpent) {
+    ReactionPolicy policy;
+    policy.max_redeploys = 3;
+    policy.redeploy_backoff.base = Seconds(10);
+    policy.redeploy_backoff.cap = Seconds(300);
+    policy.redeploy_backoff.factor = 2;
+    // Full jitter with the top draw: the ceilings themselves.
+    const auto first = PlanRedeployRetry(1, policy, 0.999999);
+    const auto second = PlanRedeployRetry(2, policy, 0.999999);
+    ASSERT_TRUE(first && second);
+    EXPECT_GT(*second, *first);
+    EXPECT_LE(*second, Seconds(300));
+    EXPECT_FALSE(PlanRedeployRetry(3, policy, 0.5).has_value());  // three attempts made: a person looks
+    EXPECT_FALSE(PlanRedeployRetry(4, policy, 0.5).has_value());
+}
+
+}  // namespace
+}  // namespace railwatch::core

@@ -276,7 +276,8 @@ TEST_F(MonitorTest, NetworkFailureIsClassifiedAndRedeployedAtMostThreeTimes) {
 class FailedRedeploy : public MonitorTest {
   protected:
     std::string Run(bool railway_started_one) {
-        auto monitor = Make();
+        monitor_ = Make();
+        auto& monitor = monitor_;
         const auto t0 = clock_.Now();
         api_.SetDeployment(Dep("d1", "FAILED", t0));
         api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
@@ -296,14 +297,30 @@ class FailedRedeploy : public MonitorTest {
         EXPECT_EQ(api_.CallCount("GetLatestDeployment"), 1);
         return instance.id;
     }
+
+    std::unique_ptr<Monitor> monitor_;
 };
 
-TEST_F(FailedRedeploy, FlagsAttentionWhenRailwayStartedNothing) {
-    const auto stored = Get(Run(false));
+TEST_F(FailedRedeploy, TriesAgainAfterABackoffAndFlagsAttentionWhenRailwayStartedNothingThreeTimes) {
+    const auto id = Run(false);
+    auto stored = Get(id);
+    // The failed request was an attempt; nothing was started, so it is tried again later.
+    EXPECT_EQ(stored.state.retry_count, 1);
+    EXPECT_FALSE(stored.state.needs_attention);
+    for (int attempt = 2; attempt <= 3; ++attempt) {
+        clock_.Advance(std::chrono::minutes(10));
+        monitor_->RunWorkForTest();  // the redeploy fails again; discovery finds nothing again
+        EXPECT_EQ(api_.CallCount("Redeploy"), attempt);
+    }
+    clock_.Advance(std::chrono::minutes(10));
+    monitor_->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("Redeploy"), 3);  // never a fourth
+    stored = Get(id);
+    EXPECT_EQ(stored.state.retry_count, 3);
     EXPECT_TRUE(stored.state.needs_attention);
+    EXPECT_THAT(stored.state.attention_reason.value_or(""), HasSubstr("failed 3 times"));
     EXPECT_THAT(stored.state.attention_reason.value_or(""), HasSubstr("not JSON"));
     EXPECT_EQ(stored.state.deployment_id, "d1");
-    EXPECT_EQ(stored.state.retry_count, 0);
 }
 
 TEST_F(FailedRedeploy, FollowsTheDeploymentRailwayStartedAndCountsIt) {
@@ -334,12 +351,18 @@ TEST_F(MonitorTest, ConfigurationFailureFlagsAttentionAndIsNotRedeployed) {
     EXPECT_EQ(store_->RecentLogs(instance.id, 10)->size(), 2u);
 }
 
-// Side work (evidence, redeploys, logs) spends only the budget's reserve: with 3,600 requests an
-// hour and a 20 % reserve, 0.2 requests a second; one classification (5 requests) fits the bucket,
-// the second waits until the reserve has refilled.
+// Side work (evidence, redeploys, logs) spends the budget's reserve and what polling leaves
+// unused. Here polling needs all of its share (two deployments per request, checked every second:
+// 1 request a second against 0.8): with 3,600 requests an hour and a 20 % reserve, side work gets
+// 0.2 requests a second; one classification (5 requests) fits the bucket, the second waits until
+// the reserve has refilled.
 TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     options_.requests_per_hour = 3600;
     options_.requests_per_second = 10;
+    options_.batch_size = 2;
+    for (const auto status : core::kAllDeploymentStatuses)
+        options_.intervals.per_status[status] = seconds(1);
+    options_.intervals.fallback = seconds(1);
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "FAILED", clock_.Now()));
     api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
@@ -354,6 +377,24 @@ TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     monitor->RunWorkForTest();
     EXPECT_EQ(api_.CallCount("GetDeploymentEvents"), 1);  // 4.8 of 5 requests refilled
     clock_.Advance(seconds(2));
+    monitor->RunWorkForTest();
+    EXPECT_TRUE(Get(first.id).state.error_type.has_value());
+    EXPECT_TRUE(Get(second.id).state.error_type.has_value());
+}
+
+// A small fleet leaves most of the budget unused: side work may spend it, so two failures are
+// explained at once where the reserve alone (0.2 requests a second) would make the second wait.
+TEST_F(MonitorTest, SideWorkSpendsWhatPollingLeavesUnused) {
+    options_.requests_per_hour = 3600;
+    options_.requests_per_second = 10;
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "FAILED", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
+    const auto first = Add(*monitor, "d1");
+    const auto second = Add(*monitor, "d2");
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    monitor->RunWorkForTest();
+    clock_.Advance(seconds(6));  // about 1 request a second refills the bucket's 5 in 5 s
     monitor->RunWorkForTest();
     EXPECT_TRUE(Get(first.id).state.error_type.has_value());
     EXPECT_TRUE(Get(second.id).state.error_type.has_value());
@@ -502,16 +543,52 @@ TEST_F(MonitorTest, ProgressReportsPhaseAndPercent) {
 
 // The scheduler thread with nothing due sleeps until the next due check or its idle bound, and
 // a new instance wakes it at once.
+// A status request that hangs (a slow answer, retries) holds only its own batch: the pollers
+// write the other batches' answers meanwhile.
+TEST_F(MonitorTest, AHangingStatusRequestHoldsOnlyItsOwnBatch) {
+    util::SystemClock clock;
+    options_.batch_size = 1;  // one deployment per request: two batches
+    options_.poll_threads = 2;
+    std::mutex mutex;
+    std::condition_variable released_cv;
+    bool released = false;
+    int status_calls = 0;
+    api_.SetCallHook([&](const std::string& call) {
+        if (call != "GetDeployments") return;
+        std::unique_lock lock(mutex);
+        if (status_calls++ == 0) released_cv.wait_for(lock, seconds(30), [&] { return released; });
+    });
+    api_.SetDeployment(Dep("d1", "BUILDING", clock.Now()));
+    api_.SetDeployment(Dep("d2", "BUILDING", clock.Now()));
+    auto monitor = Make("w1", &clock);
+    Add(*monitor, "d1");
+    Add(*monitor, "d2");
+    ASSERT_TRUE(monitor->Start());
+    ASSERT_TRUE(sink_.AwaitTransitions(1));  // the other batch, while the first request hangs
+    {
+        std::lock_guard lock(mutex);
+        EXPECT_FALSE(released);
+        EXPECT_EQ(sink_.Transitions().size(), 1u);
+        released = true;
+    }
+    released_cv.notify_all();
+    ASSERT_TRUE(sink_.AwaitTransitions(2));
+    monitor->Stop();
+    api_.SetCallHook({});
+}
+
 TEST_F(MonitorTest, SchedulerThreadDoesNotSpinWhenNothingIsDueAndWakesForANewInstance) {
     FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
     options_.max_idle_wait = seconds(5);
+    options_.poll_threads = 2;
+    options_.workers = 2;
     auto monitor = Make("w1", &clock);
     ASSERT_TRUE(monitor->Start());
-    ASSERT_TRUE(clock.AwaitWaiters(2));  // the scheduler and the worker
+    ASSERT_TRUE(clock.AwaitWaiters(5));  // the scheduler, two pollers, two workers
     const std::size_t waits_before = clock.Waits().size();
-    EXPECT_LE(waits_before, 2u);
+    EXPECT_LE(waits_before, 5u);
     clock.Advance(seconds(5));
-    ASSERT_TRUE(clock.AwaitWaiters(2));
+    ASSERT_TRUE(clock.AwaitWaiters(5));
     EXPECT_LE(clock.Waits().size(), waits_before + 1);  // one more round, then asleep again
     for (const auto wait : clock.Waits())
         EXPECT_GT(wait, core::Duration{0});
