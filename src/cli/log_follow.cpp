@@ -71,6 +71,7 @@ util::Result<void> FollowLogs(RestClient& client, const util::Clock& clock, util
         for (const json& line : lines)
             sink.on_line(line, deployment);
         limit = options.poll_limit;
+        if (wakeup.Stopped()) break;
         if (clock.WaitFor(options.interval, wakeup) == util::WakeReason::kStopped) break;
     }
     return util::Ok();
