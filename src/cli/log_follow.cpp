@@ -36,9 +36,8 @@ std::vector<json> LogFollower::Take(const json& answer) {
 
     std::vector<json> out;
     const json empty = json::array();
-    const json& items = answer.is_object() && answer.contains("items") && answer["items"].is_array()
-                            ? answer["items"]
-                            : empty;
+    const json& items =
+        answer.is_object() && answer.contains("items") && answer["items"].is_array() ? answer["items"] : empty;
     for (const json& line : items) {
         if (!line.is_object()) continue;
         auto at = util::ParseRfc3339(Field(line, "timestamp"));
@@ -57,8 +56,8 @@ std::vector<json> LogFollower::Take(const json& answer) {
     return out;
 }
 
-util::Result<void> FollowLogs(RestClient& client, const util::Clock& clock, util::Wakeup& wakeup,
-                              const std::string& id, const FollowOptions& options, const FollowSink& sink) {
+util::Result<void> FollowLogs(RestClient& client, const util::Clock& clock, util::Wakeup& wakeup, const std::string& id,
+                              const FollowOptions& options, const FollowSink& sink) {
     LogFollower follower;
     int limit = options.initial_limit;
     while (!wakeup.Stopped()) {

@@ -59,7 +59,7 @@ struct FollowOptions {
 /// with that error. Lines that arrive faster than `poll_limit` per interval are partly skipped.
 /// Waits through `clock` (a FakeClock in tests). Runs on the calling thread; `wakeup.Stop()` may
 /// come from any thread and ends the wait at once (a request in flight is finished first).
-util::Result<void> FollowLogs(RestClient& client, const util::Clock& clock, util::Wakeup& wakeup,
-                              const std::string& id, const FollowOptions& options, const FollowSink& sink);
+util::Result<void> FollowLogs(RestClient& client, const util::Clock& clock, util::Wakeup& wakeup, const std::string& id,
+                              const FollowOptions& options, const FollowSink& sink);
 
 }  // namespace railwatch::cli

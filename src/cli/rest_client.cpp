@@ -128,11 +128,10 @@ util::Result<json> RestClient::Call(std::string method, const std::string& path_
 
     if (!response.Answered()) {
         const bool timeout = response.error == core::TransportErrorKind::kTimeout;
-        return util::Fail(
-            timeout ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-            fmt::format("cannot reach the railwatch server at {} ({}); is `railwatch serve` running? set "
-                        "RAILWATCH_SERVER (or --server) to the address it listens on",
-                        server, timeout ? "no answer in time" : response.error_message));
+        return util::Fail(timeout ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+                          fmt::format("cannot reach the railwatch server at {} ({}); is `railwatch serve` running? set "
+                                      "RAILWATCH_SERVER (or --server) to the address it listens on",
+                                      server, timeout ? "no answer in time" : response.error_message));
     }
     const json parsed = json::parse(response.body, nullptr, false);
     if (response.status == 401) {

@@ -25,8 +25,8 @@ inline constexpr int kExitApiUnreachable = 3;
 
 /// How the REST client reaches the server.
 struct ServerConfig {
-    std::string base_url;   ///< "http(s)://host[:port][/prefix]", without a trailing slash
-    std::string api_token;  ///< sent as `Authorization: Bearer`; empty: no header. Never printed.
+    std::string base_url;                        ///< "http(s)://host[:port][/prefix]", without a trailing slash
+    std::string api_token;                       ///< sent as `Authorization: Bearer`; empty: no header. Never printed.
     core::Duration timeout = core::Seconds(30);  ///< per request, connect included
 };
 
@@ -47,7 +47,7 @@ int ExitCodeFor(const util::Error& error);
 
 /// Filters of `GET /api/v1/instances` (docs/API.md).
 struct InstanceFilter {
-    std::string status;           ///< one status (INITIALIZING, …); empty: every one but DELETED
+    std::string status;            ///< one status (INITIALIZING, …); empty: every one but DELETED
     bool needs_attention = false;  ///< only instances flagged for attention
 };
 

@@ -154,8 +154,8 @@ void AddInstancesCommand(CLI::App& app, int& exit_code) {
             std::string id;
         };
         auto flags = std::make_shared<Flags>();
-        auto* cmd = instances->add_subcommand(
-            "rm", "Stop monitoring an instance; it is marked DELETED and kept for history");
+        auto* cmd =
+            instances->add_subcommand("rm", "Stop monitoring an instance; it is marked DELETED and kept for history");
         cmd->add_option("ID", flags->id, "The instance id (see `railwatch instances list`)")->required();
         AddClientFlags(cmd, *flags);
         cmd->callback([flags, &exit_code] {

@@ -34,7 +34,8 @@ std::string Text(const json& object, std::string_view name, std::size_t max_widt
     if (it->is_number_float()) {
         const double value = it->get<double>();
         // 800.0 requests per hour reads better as 800.
-        if (value == static_cast<double>(static_cast<long long>(value))) return std::to_string(static_cast<long long>(value));
+        if (value == static_cast<double>(static_cast<long long>(value)))
+            return std::to_string(static_cast<long long>(value));
         return fmt::format("{:.2f}", value);
     }
     return "-";
@@ -161,8 +162,9 @@ std::string RenderInstances(const json& items, core::Timestamp now) {
     for (const json& i : list) {
         rows.push_back({Text(i, "id"), Text(i, "projectName"), Text(i, "status"), Text(i, "deploymentStatus"),
                         Percent(i, "progress"), Text(i, "health"),
-                        Text(i, "errorType") == "-" ? Text(i, "errorMessage", kErrorWidth)
-                                                    : Text(i, "errorType") + ": " + Text(i, "errorMessage", kErrorWidth),
+                        Text(i, "errorType") == "-"
+                            ? Text(i, "errorMessage", kErrorWidth)
+                            : Text(i, "errorType") + ": " + Text(i, "errorMessage", kErrorWidth),
                         Age(i, "createdAt", now)});
     }
     return RenderTable({"ID", "PROJECT", "STATUS", "DEPLOYMENT STATUS", "PROGRESS", "HEALTH", "ERROR", "AGE"}, rows);
@@ -260,9 +262,9 @@ std::string RenderStats(const json& s) {
     }
     if (s.is_object() && s.contains("capacity") && s["capacity"].is_object()) {
         const json& c = s["capacity"];
-        fields.emplace_back("Monitored", fmt::format("{} of a capacity of {} ({} Railway requests/hour)",
-                                                     Text(c, "monitored"), Text(c, "capacity"),
-                                                     Text(c, "requestsPerHour")));
+        fields.emplace_back("Monitored",
+                            fmt::format("{} of a capacity of {} ({} Railway requests/hour)", Text(c, "monitored"),
+                                        Text(c, "capacity"), Text(c, "requestsPerHour")));
     }
     fields.emplace_back("Generated", Text(s, "generatedAt"));
     return RenderFields(fields);
@@ -276,8 +278,7 @@ std::string RenderAttention(const json& answer, core::Timestamp now) {
     for (const json& i : list) {
         const json user = i.is_object() && i.contains("user") ? i["user"] : json();
         rows.push_back({Text(i, "id"), Text(i, "projectName"), Text(i, "status"), Text(i, "attentionKind"),
-                        Age(i, "attentionSince", now), Text(user, "email"),
-                        Text(i, "attentionReason", kReasonWidth)});
+                        Age(i, "attentionSince", now), Text(user, "email"), Text(i, "attentionReason", kReasonWidth)});
     }
     return RenderTable({"ID", "PROJECT", "STATUS", "KIND", "SINCE", "USER", "REASON"}, rows);
 }

@@ -105,9 +105,9 @@ class CliTest : public ::testing::Test {
         // A notification recipient, created over the API itself (the CLI has no user command).
         httplib::Client http("127.0.0.1", serve_->port());
         http.set_read_timeout(30, 0);
-        auto created = http.Post("/api/v1/users", {{"Authorization", std::string("Bearer ") + kApiToken}},
-                                 json{{"id", kUserId}, {"email", "ana@example.com"}, {"name", "Ana"}}.dump(),
-                                 "application/json");
+        auto created =
+            http.Post("/api/v1/users", {{"Authorization", std::string("Bearer ") + kApiToken}},
+                      json{{"id", kUserId}, {"email", "ana@example.com"}, {"name", "Ana"}}.dump(), "application/json");
         ASSERT_TRUE(created);
         ASSERT_EQ(created->status, 201) << created->body;
     }
@@ -126,8 +126,7 @@ class CliTest : public ::testing::Test {
 
     /// A new deployment of `kind` in the simulator: its truth (id, serviceId, environmentId, ...).
     static json SimDeployment(const std::string& kind) {
-        const json created =
-            json::parse(sim_->Post("/_sim/deployments", json{{"kind", kind}}.dump()), nullptr, false);
+        const json created = json::parse(sim_->Post("/_sim/deployments", json{{"kind", kind}}.dump()), nullptr, false);
         const std::string id = created["ids"][0].get<std::string>();
         return json::parse(sim_->Get("/_sim/truth?id=" + id), nullptr, false)["deployments"][0];
     }
@@ -159,8 +158,8 @@ class CliTest : public ::testing::Test {
 
     /// `instances add` for `deployment` (its simulator truth); the new instance's JSON.
     static json AddInstance(const json& deployment, const std::string& project) {
-        return CliJson({"instances", "add", "--service", deployment["serviceId"].get<std::string>(),
-                        "--environment", deployment["environmentId"].get<std::string>(), "--deployment",
+        return CliJson({"instances", "add", "--service", deployment["serviceId"].get<std::string>(), "--environment",
+                        deployment["environmentId"].get<std::string>(), "--deployment",
                         deployment["id"].get<std::string>(), "--project-name", project, "--user", kUserId});
     }
 
@@ -198,8 +197,9 @@ TEST_F(CliTest, AddsListsShowsAndRemovesAnInstanceFromASimDeployment) {
     ASSERT_FALSE(id.empty()) << list.dump(2);
 
     // It reaches RUNNING in the engine; --status filters on the server.
-    ASSERT_TRUE(Eventually([&] { return CliJson({"instances", "show", id})["status"] == "RUNNING"; }))
-        << Cli({"instances", "show", id}).output;
+    ASSERT_TRUE(Eventually([&] {
+        return CliJson({"instances", "show", id})["status"] == "RUNNING";
+    })) << Cli({"instances", "show", id}).output;
     const json running = CliJson({"instances", "list", "--status", "running"});
     ASSERT_TRUE(running["items"].is_array());
     bool listed = false;

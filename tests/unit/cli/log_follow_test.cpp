@@ -33,7 +33,8 @@ std::vector<std::string> Messages(const std::vector<json>& lines) {
 
 TEST(LogFollower, ReturnsEveryLineOfTheFirstAnswer) {
     LogFollower follower;
-    const auto lines = follower.Take(Answer("d1", {Line("2026-01-01T00:00:01Z", "a"), Line("2026-01-01T00:00:02Z", "b")}));
+    const auto lines =
+        follower.Take(Answer("d1", {Line("2026-01-01T00:00:01Z", "a"), Line("2026-01-01T00:00:02Z", "b")}));
     EXPECT_THAT(Messages(lines), ElementsAre("a", "b"));
     EXPECT_FALSE(follower.deployment_changed());
     EXPECT_EQ(follower.deployment_id(), "d1");

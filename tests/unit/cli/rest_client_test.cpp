@@ -116,7 +116,8 @@ TEST(RestClient, AddInstancePostsOnlyTheFieldsGiven) {
     EXPECT_EQ(request.method, "POST");
     EXPECT_EQ(request.url, "http://127.0.0.1:8080/api/v1/instances");
     EXPECT_FALSE(request.idempotent);
-    EXPECT_EQ(json::parse(request.body), json({{"serviceId", "svc"}, {"environmentId", "env"}, {"projectName", "shop"}}));
+    EXPECT_EQ(json::parse(request.body),
+              json({{"serviceId", "svc"}, {"environmentId", "env"}, {"projectName", "shop"}}));
     EXPECT_EQ(Header(request, "Content-Type"), "application/json");
 }
 
@@ -200,7 +201,8 @@ TEST(RestClient, NotFoundOnAnInstanceNamesItAndPointsAtTheList) {
 TEST(RestClient, OtherErrorsCarryTheApisOwnMessage) {
     fakes::ScriptedTransport transport;
     transport.PushResponse(
-        404, R"({"error":{"code":"not_found","message":"Railway has no deployment for service svc; deploy it first"}})");
+        404,
+        R"({"error":{"code":"not_found","message":"Railway has no deployment for service svc; deploy it first"}})");
     transport.PushResponse(400, R"({"error":{"code":"bad_request","message":"query parameter `limit` is bad"}})");
     RestClient client(transport, Config());
     auto added = client.AddInstance({"svc", "env", "", "", ""});

@@ -103,8 +103,8 @@ TEST(RenderInstances, SaysSoWhenThereAreNone) {
 }
 
 TEST(RenderInstances, ShowsADashForMissingOrMalformedFields) {
-    const std::string table = RenderInstances(json{{"items", {{{"id", "ins_z"}, {"progress", "lots"}}}}},
-                                              At("2026-01-01T00:00:00Z"));
+    const std::string table =
+        RenderInstances(json{{"items", {{{"id", "ins_z"}, {"progress", "lots"}}}}}, At("2026-01-01T00:00:00Z"));
     const auto lines = Lines(table);
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_THAT(lines[1], HasSubstr("ins_z  -"));
@@ -125,11 +125,13 @@ TEST(RenderInstance, ShowsEveryFieldAsAlignedLabelValueLines) {
 }
 
 TEST(RenderLogs, PrintsOneLinePerLogLineOldestFirst) {
-    const json answer = {{"items",
-                          {{{"timestamp", "2026-01-01T00:00:01Z"}, {"severity", "info"}, {"message", "first"},
-                            {"kind", "build"}},
-                           {{"timestamp", "2026-01-01T00:00:02Z"}, {"severity", "error"}, {"message", "second\r"},
-                            {"kind", "deploy"}}}}};
+    const json answer = {
+        {"items",
+         {{{"timestamp", "2026-01-01T00:00:01Z"}, {"severity", "info"}, {"message", "first"}, {"kind", "build"}},
+          {{"timestamp", "2026-01-01T00:00:02Z"},
+           {"severity", "error"},
+           {"message", "second\r"},
+           {"kind", "deploy"}}}}};
     const auto lines = Lines(RenderLogs(answer));
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_EQ(lines[0], "2026-01-01T00:00:01Z  build   info   first");
@@ -138,9 +140,12 @@ TEST(RenderLogs, PrintsOneLinePerLogLineOldestFirst) {
 }
 
 TEST(RenderHealth, ListsEveryReasonOnItsOwnLine) {
-    const json health = {{"instanceId", "ins_a"},   {"status", "UNHEALTHY"},
-                         {"uptimeSeconds", 0},      {"lastCheckedAt", "2026-01-01T00:00:00.000Z"},
-                         {"uptimePercent", 97.5},   {"uptimeWindowSeconds", 86400},
+    const json health = {{"instanceId", "ins_a"},
+                         {"status", "UNHEALTHY"},
+                         {"uptimeSeconds", 0},
+                         {"lastCheckedAt", "2026-01-01T00:00:00.000Z"},
+                         {"uptimePercent", 97.5},
+                         {"uptimeWindowSeconds", 86400},
                          {"reasons", {"last probe failed: HTTP 503", "deployment failed: OOM"}}};
     const std::string text = RenderHealth(health, At("2026-01-01T00:00:10Z"));
     EXPECT_THAT(text, HasSubstr("Health:        UNHEALTHY\n"));
