@@ -279,6 +279,11 @@ TEST_F(CliTest, StatsAttentionAndNotificationsAnswerWithTheApisDocuments) {
         EXPECT_THAT(attention_text.output, HasSubstr("REASON"));
     }
 
+    const json flagged = CliJson({"instances", "list", "--attention"});
+    ASSERT_TRUE(flagged["items"].is_array()) << flagged;
+    for (const json& item : flagged["items"])
+        EXPECT_EQ(item["needsAttention"], true) << item.dump();
+
     const json notifications = CliJson({"notifications", "--user", kUserId});
     ASSERT_TRUE(notifications["items"].is_array()) << notifications;
     EXPECT_TRUE(notifications["unreadCount"].is_number());
