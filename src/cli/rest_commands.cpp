@@ -166,8 +166,14 @@ void AddInstancesCommand(CLI::App& app, int& exit_code) {
             exit_code = RunRequest(
                 "instances rm", *flags, [&](RestClient& c) { return c.DeleteInstance(flags->id); },
                 [](const json& i) {
+                    // Through OneLine and a type check: the text comes from the server.
+                    const auto field = [&i](const char* name) {
+                        return i.is_object() && i.contains(name) && i[name].is_string()
+                                   ? OneLine(i[name].get<std::string>())
+                                   : std::string("-");
+                    };
                     return fmt::format("Instance {} is no longer monitored (status {}; kept for history).\n",
-                                       i.value("id", std::string("-")), i.value("status", std::string("-")));
+                                       field("id"), field("status"));
                 });
         });
     }
