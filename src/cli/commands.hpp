@@ -13,5 +13,7 @@ void AddMigrateCommand(CLI::App& app, int& exit_code);
 void AddConfigCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
 void AddDemoCommand(CLI::App& app, int& exit_code);
+/// The REST client commands (instances, logs, health, stats, attention, notifications).
+void AddRestClientCommands(CLI::App& app, int& exit_code);
 
 }  // namespace railwatch::cli

@@ -24,6 +24,7 @@ int Run(int argc, char** argv) try {
     AddConfigCommand(app, exit_code);
     AddServeCommand(app, exit_code);
     AddDemoCommand(app, exit_code);
+    AddRestClientCommands(app, exit_code);
 
     try {
         app.parse(argc, argv);

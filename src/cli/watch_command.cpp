@@ -1,17 +1,15 @@
 #include <fmt/format.h>
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/run.hpp"
+#include "cli/stop_on_signals.hpp"
 #include "monitor/duration.hpp"
 #include "monitor/watch.hpp"
 #include "net/curl_transport.hpp"
@@ -27,44 +25,6 @@ namespace {
 
 // SIGTERM ends a watch like Ctrl-C does, with the exit code a shell reports for it.
 constexpr int kExitTerminated = 143;  // 128 + SIGTERM
-
-// Turns SIGINT and SIGTERM into a stop of the watch. The signals are blocked before any other
-// thread starts (threads inherit the mask) and received by one thread through sigwait, so no
-// handler runs in the middle of the watch's code. Construct it before any thread is started.
-class StopOnSignals {
-  public:
-    explicit StopOnSignals(util::Wakeup& wakeup) {
-        sigemptyset(&signals_);
-        sigaddset(&signals_, SIGINT);
-        sigaddset(&signals_, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
-        thread_ = std::thread([this, &wakeup] {
-            int received = 0;
-            sigwait(&signals_, &received);
-            if (finished_.load()) return;  // woken by the destructor, not by a person
-            received_.store(received);
-            wakeup.Stop();
-        });
-    }
-    StopOnSignals(const StopOnSignals&) = delete;
-    StopOnSignals& operator=(const StopOnSignals&) = delete;
-    ~StopOnSignals() {
-        finished_.store(true);
-        // Blocked there, so it only ends the sigwait; not sent when a signal already ended it.
-        if (received_.load() == 0) pthread_kill(thread_.native_handle(), SIGINT);
-        thread_.join();
-        pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-    }
-    /// SIGINT or SIGTERM once one stopped the watch, else 0.
-    int received() const { return received_.load(); }
-
-  private:
-    sigset_t signals_{};
-    sigset_t previous_{};
-    std::atomic<bool> finished_{false};
-    std::atomic<int> received_{0};
-    std::thread thread_;
-};
 
 struct WatchFlags {
     std::string deployment_id;
