@@ -63,6 +63,10 @@ std::vector<core::NotifyEvent> NotifyEventsFor(const monitor::ChangeToPlan& chan
                                                         : core::NotifyEventType::kDeploymentStuck);
         event.message = t.state.attention_reason.value_or("");
         events.push_back(std::move(event));
+    } else if (change.kind == "timeout" && t.state.needs_attention) {
+        core::NotifyEvent event = EventOf(change, core::NotifyEventType::kTimeoutError);
+        event.message = t.state.attention_reason.value_or("");
+        events.push_back(std::move(event));
     } else if (change.kind == "redeploy_failed" && t.state.needs_attention) {
         // The NETWORK reaction's redeploys are used up, only that Railway refused them.
         core::NotifyEvent event = EventOf(change, core::NotifyEventType::kNetworkError);

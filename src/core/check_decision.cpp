@@ -32,6 +32,7 @@ CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeplo
         if (outcome == Outcome::kUndecided && stored.deployment_started_at &&
             now - *stored.deployment_started_at > settings.timeout_after) {
             out.verdict = CheckVerdict::kAttention;
+            out.timed_out = true;
             out.reason = "the deployment has been in progress for " + Minutes(now - *stored.deployment_started_at) +
                          ", over the " + Minutes(settings.timeout_after) +
                          " limit: look at its build and deploy logs, or cancel and redeploy it";

@@ -98,6 +98,9 @@ struct CheckDecision {
     FollowUp follow_up;
     // kAttention / kEnded
     std::string reason;
+    /// kAttention: true when the deployment ran past `timeout_after` (a timeout notice), false
+    /// when it is stuck in its phase.
+    bool timed_out = false;
     /// The status whose interval schedules the next check.
     DeploymentStatus interval_status = DeploymentStatus::kUnknown;
 };

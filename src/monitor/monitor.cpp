@@ -410,7 +410,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             t.state.needs_attention = true;
             t.state.attention_reason = decision.reason;
             t.state.next_check_at = next;
-            (void)Write(instance, t, "attention");
+            (void)Write(instance, t, decision.timed_out ? "timeout" : "attention");
             NoteFleet(instance, decision.interval_status);
             return next;
         }

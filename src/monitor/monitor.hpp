@@ -72,7 +72,8 @@ struct MonitorOptions {
 struct ChangeToPlan {
     store::Instance instance;      ///< the instance with its state after the change
     store::Transition transition;  ///< the row about to be written (outbox still empty)
-    /// "status", "reaction", "attention" (stuck / timeout), "crash_loop", "redeploy_failed"
+    /// "status", "reaction", "attention" (stuck), "timeout" (in progress past
+    /// timeout_after_seconds), "crash_loop", "redeploy_failed"
     /// (automatic redeploys spent without Railway starting one; the instance needs attention)
     std::string kind;
     std::vector<core::Action> actions;                   ///< reactions planned (kind "reaction")

@@ -69,6 +69,13 @@ TEST(NotifyEventsFor, AttentionIsAStallAndACrashLoopRowIsACrashLoop) {
     EXPECT_TRUE(Types(loop).empty());
 }
 
+TEST(NotifyEventsFor, ADeploymentPastItsTimeLimitIsATimeoutNoticeNotAStall) {
+    auto late = Change("timeout", "BUILDING", "BUILDING");
+    late.transition.state.needs_attention = true;
+    late.transition.state.attention_reason = "the deployment has been in progress for 11 min";
+    EXPECT_EQ(Types(late), std::vector<NotifyEventType>{NotifyEventType::kTimeoutError});
+}
+
 TEST(NotifyEventsFor, RedeploysRailwayRefusedAreTheNetworkNoticeWithTheLastError) {
     auto failed = Change("redeploy_failed", "FAILED", "FAILED");
     failed.transition.state.needs_attention = true;

@@ -109,6 +109,7 @@ TEST(CheckDecision, StuckInProgressAsksForAttentionOnce) {
     StoredCheckState stored = Stored("d1", "BUILDING", InstanceStatus::kDeploying);
     const auto d = DecideOnAnswer(stored, Observed("d1", "BUILDING"), settings, T(700));
     EXPECT_EQ(d.verdict, CheckVerdict::kAttention);
+    EXPECT_FALSE(d.timed_out);  // stuck, not over the limit: told as a stall
     EXPECT_FALSE(d.reason.empty());
     stored.needs_attention = true;
     EXPECT_EQ(DecideOnAnswer(stored, Observed("d1", "BUILDING"), settings, T(800)).verdict, CheckVerdict::kUnchanged);
@@ -121,6 +122,7 @@ TEST(CheckDecision, RunningPastTheTimeoutAsksForAttention) {
     stored.deployment_updated_at = T(250);
     const auto d = DecideOnAnswer(stored, Observed("d1", "BUILDING", T(250)), settings, T(301));
     EXPECT_EQ(d.verdict, CheckVerdict::kAttention);
+    EXPECT_TRUE(d.timed_out);  // told as a timeout notice
     EXPECT_NE(d.reason.find("limit"), std::string::npos);
 }
 
