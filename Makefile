@@ -14,13 +14,16 @@ deps:
 	@./scripts/install-deps.sh
 
 # Node.js test tooling, pinned by package-lock.json: graphql-js for the schema check,
-# playwright-core for the browser tests (it drives Debian's chromium; no browser is downloaded).
+# playwright-core for the browser tests (it drives Debian's chromium; no browser is downloaded),
+# an OpenAPI 3.1 validator and ajv for docs/openapi.yaml (tools/openapi-validate).
 # The dashboard's own npm packages (uPlot) are installed by CMake at configure time.
 tools: deps
 	@if [ ! -d tools/graphql-validate/node_modules/graphql ]; then \
 		npm ci --prefix tools/graphql-validate --no-audit --no-fund --loglevel=error; fi
 	@if [ ! -d tests/browser/node_modules/playwright-core ]; then \
 		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; fi
+	@if [ ! -d tools/openapi-validate/node_modules/@seriousme/openapi-schema-validator ]; then \
+		npm ci --prefix tools/openapi-validate --no-audit --no-fund --loglevel=error; fi
 
 # The dashboard in Chromium at desktop and phone widths; screenshots in $(BUILD)/browser/.
 # RAILWATCH_URL=http://HOST:PORT (and RAILWATCH_API_TOKEN, RAILWATCH_SIM_URL) test a running
