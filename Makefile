@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 SOURCES     = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools browser-test clean
+.PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools browser-test package clean
 
 all: build
 
@@ -73,6 +73,12 @@ format-check:
 demo: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target railwatch
 	@./$(BUILD)/railwatch demo
+
+# The Debian package (CPack): builds only what it packages (the binary and its man page), then
+# $(BUILD)/railwatch_<version>_<arch>.deb. docs/PACKAGING.md.
+package: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target railwatch railwatch_manpage
+	@cd $(BUILD) && cpack -G DEB
 
 clean:
 	@rm -rf build build-asan build-tsan
