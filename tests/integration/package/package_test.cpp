@@ -127,14 +127,17 @@ TEST_F(PackageTest, HoldsTheBinaryUnitConfigAndManPageWithDependsThisSystemSatis
 TEST_F(PackageTest, InstallsIntoAThrowAwayRootRunsAndPurges) {
     test::TempDir root_dir("railwatch-package-root-");
     const std::string root = root_dir.path().string();
-    // A root of its own: dpkg's database, and the files useradd needs to add the service user
-    // there (the postinst writes the root's /etc/passwd, never the machine's).
+    // A root of its own: dpkg's database, and minimal account files for useradd to add the
+    // service user to (the postinst writes the root's /etc/passwd, never the machine's).
     fs::create_directories(root + "/var/lib/dpkg/info");
     fs::create_directories(root + "/var/lib/dpkg/updates");
     std::ofstream(root + "/var/lib/dpkg/status");
     fs::create_directories(root + "/etc");
-    for (const char* file : {"passwd", "group", "shadow", "gshadow", "login.defs"})
-        fs::copy_file(std::string("/etc/") + file, root + "/etc/" + file);
+    std::ofstream(root + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n";
+    std::ofstream(root + "/etc/group") << "root:x:0:\n";
+    std::ofstream(root + "/etc/shadow") << "root:*:19000:0:99999:7:::\n";
+    std::ofstream(root + "/etc/gshadow") << "root:*::\n";
+    fs::copy_file("/etc/login.defs", root + "/etc/login.defs");
     const std::string host_passwd = test::ReadWholeFile("/etc/passwd");
 
     // Dependencies are checked above against this system; the empty root has none of them.
