@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 SOURCES     = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools browser-test clean
+.PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools browser-test package clean
 
 all: build
 
@@ -14,13 +14,16 @@ deps:
 	@./scripts/install-deps.sh
 
 # Node.js test tooling, pinned by package-lock.json: graphql-js for the schema check,
-# playwright-core for the browser tests (it drives Debian's chromium; no browser is downloaded).
+# playwright-core for the browser tests (it drives Debian's chromium; no browser is downloaded),
+# an OpenAPI 3.1 validator and ajv for docs/openapi.yaml (tools/openapi-validate).
 # The dashboard's own npm packages (uPlot) are installed by CMake at configure time.
 tools: deps
 	@if [ ! -d tools/graphql-validate/node_modules/graphql ]; then \
 		npm ci --prefix tools/graphql-validate --no-audit --no-fund --loglevel=error; fi
 	@if [ ! -d tests/browser/node_modules/playwright-core ]; then \
 		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; fi
+	@if [ ! -d tools/openapi-validate/node_modules/@seriousme/openapi-schema-validator ]; then \
+		npm ci --prefix tools/openapi-validate --no-audit --no-fund --loglevel=error; fi
 
 # The dashboard in Chromium at desktop and phone widths; screenshots in $(BUILD)/browser/.
 # RAILWATCH_URL=http://HOST:PORT (and RAILWATCH_API_TOKEN, RAILWATCH_SIM_URL) test a running
@@ -70,6 +73,12 @@ format-check:
 demo: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target railwatch
 	@./$(BUILD)/railwatch demo
+
+# The Debian package (CPack): builds only what it packages (the binary and its man page), then
+# $(BUILD)/railwatch_<version>_<arch>.deb. docs/PACKAGING.md.
+package: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target railwatch railwatch_manpage
+	@cd $(BUILD) && cpack -G DEB
 
 clean:
 	@rm -rf build build-asan build-tsan

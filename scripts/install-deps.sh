@@ -16,6 +16,9 @@ packages=(
   # test tooling: SMTP server, Node.js for the schema check and the browser tests, openssl
   # (throw-away test CA), promtool (in `prometheus`) to check /metrics, the browser
   python3 python3-aiosmtpd nodejs openssl prometheus chromium
+  # packaging (make package, integration.package): dpkg-shlibdeps for Depends, systemd-analyze
+  # to verify the unit, man to read the generated page
+  dpkg-dev systemd man-db
 )
 
 missing=()
