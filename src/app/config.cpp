@@ -197,6 +197,12 @@ std::optional<std::string> CheckSmtpUrl(std::string_view url) {
     return fmt::format("{} is not an smtp:// or smtps:// URL", Quote(url));
 }
 
+std::optional<std::string> CheckWorkerId(std::string_view id) {
+    const bool printable = std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 127; });
+    if (id.size() <= 200 && printable) return std::nullopt;
+    return fmt::format("{} is not a worker id: use at most 200 printable characters without spaces", Quote(id));
+}
+
 std::optional<std::string> CheckEmail(std::string_view email) {
     if (ValidEmail(email)) return std::nullopt;
     return fmt::format("{} is not an email address", Quote(email));
@@ -367,6 +373,10 @@ std::vector<KeySpec> BuildKeys() {
                        "Seconds in INITIALIZING or DEPLOYING after which an instance needs attention"));
     k.push_back(IntKey("monitor.timeout_after_seconds", RW_FIELD(monitor.timeout_after_seconds), 1, kWeek,
                        "Seconds after which a deployment that has not finished counts as timed out"));
+    k.push_back(StringKey("monitor.worker_id", RW_FIELD(monitor.worker_id),
+                          "empty, or at most 200 printable characters without spaces", CheckWorkerId,
+                          "This process's name in the schedule's leases; empty: host name and server.listen. Keep "
+                          "it across restarts, unique among processes sharing a store"));
     // [monitor.intervals]
     k.push_back(IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
                        "Seconds between checks of an INITIALIZING deployment"));

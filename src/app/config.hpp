@@ -84,6 +84,10 @@ struct MonitorIntervals {
 };
 
 struct MonitorSettings {
+    /// Names this process in the schedule's leases; empty: "<host name>-<server.listen>". Keep
+    /// it across restarts (a restarted process then takes back its crashed life's claims at once)
+    /// and unique among processes sharing a store.
+    std::string worker_id;
     int max_logs = 1000;
     int stuck_after_seconds = 600;
     int timeout_after_seconds = 600;

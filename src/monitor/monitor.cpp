@@ -154,6 +154,12 @@ Monitor::~Monitor() {
 }
 
 util::Result<void> Monitor::Start() {
+    // A process restarted under its worker id after a crash takes back its earlier life's claims
+    // now instead of when their leases end (MonitorOptions::worker_id says why ids must differ).
+    if (auto dropped = schedule_.DropLeases(options_.worker_id); !dropped) {
+        return util::Fail(dropped.error().code,
+                          "taking back this worker's earlier claims failed: " + dropped.error().message);
+    }
     // The fleet as stored: what the budget plan starts from (rounds keep it current).
     store::InstanceQuery query;
     query.limit = 1000;

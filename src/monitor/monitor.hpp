@@ -35,7 +35,9 @@ namespace railwatch::monitor {
 
 /// The [monitor] settings and the engine's own knobs.
 struct MonitorOptions {
-    /// Names this process in the schedule's leases; unique per process sharing a store.
+    /// Names this process in the schedule's leases: unique among processes sharing a store, and
+    /// the same after a restart — Start() drops the leases this id holds (a crashed earlier life's
+    /// claims), so two running processes with one id would take each other's claims.
     std::string worker_id = "monitor";
     core::IntervalPolicy intervals;  ///< [monitor.intervals]
     core::CheckSettings check;       ///< stuck_after_seconds, timeout_after_seconds

@@ -42,6 +42,12 @@ class Schedule {
     /// Releasing an instance that is already released reports it lost: not idempotent.
     virtual util::Result<ReleaseReport> ReleaseInstances(const std::string& owner,
                                                          const std::vector<InstanceRelease>& releases) = 0;
+    /// Drops every lease `owner` holds: its claimed instances are due again at their stored next
+    /// check time (a claim does not change it). For a process restarted under the same worker id
+    /// after a crash, whose earlier life's claims would otherwise wait for their leases to expire.
+    /// Never call it for an owner that may still be running. Returns how many leases were dropped;
+    /// kInvalidArgument for a bad owner.
+    virtual util::Result<int> DropLeases(const std::string& owner) = 0;
 };
 
 }  // namespace railwatch::store

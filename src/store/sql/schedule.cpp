@@ -75,6 +75,17 @@ Result<void> SqlStore::ReleaseInstance(const std::string& id, const std::string&
     });
 }
 
+Result<int> SqlStore::DropLeases(const std::string& owner) {
+    Checker c;
+    c.Id("owner", owner);
+    if (!c.result()) return tl::unexpected(c.result().error());
+    int dropped = 0;
+    auto r = driver_->Write(
+        [&](Tx& tx) { dropped = static_cast<int>(tx.Exec(Stmt::kDropLeases, {std::string_view(owner)}).affected); });
+    if (!r) return tl::unexpected(r.error());
+    return dropped;
+}
+
 Result<ReleaseReport> SqlStore::ReleaseInstances(const std::string& owner,
                                                  const std::vector<InstanceRelease>& releases) {
     Checker c;

@@ -48,6 +48,7 @@ class SqlStore final : public Store {
                                        std::optional<Timestamp> next_check_at) override;
     util::Result<ReleaseReport> ReleaseInstances(const std::string& owner,
                                                  const std::vector<InstanceRelease>& releases) override;
+    util::Result<int> DropLeases(const std::string& owner) override;
 
     // Timeline (timeline.cpp)
     util::Result<TransitionResult> ApplyTransition(const Transition& transition) override;

@@ -255,6 +255,7 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "SELECT " + icols +
             " FROM instance_leases l JOIN instances ON instances.id = l.instance_id WHERE l.lease_owner = $1 "
             "AND l.lease_until = $2 ORDER BY instances.next_check_at, instances.id");
+    set(Stmt::kDropLeases, "drop_leases", "DELETE FROM instance_leases WHERE lease_owner = $1");
     set(Stmt::kReleaseLease, "release_lease",
         "DELETE FROM instance_leases WHERE instance_id = $1 AND lease_owner = $2");
     set(Stmt::kReleaseInstance, "release_instance",

@@ -59,6 +59,7 @@ enum class Stmt : int {
     kLockInstances,
     kReleaseLeases,
     kReleaseInstances,
+    kDropLeases,
     kAttentionCandidates,
     kInstanceStats,
     kEventStats,

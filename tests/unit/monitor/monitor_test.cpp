@@ -577,6 +577,25 @@ TEST_F(MonitorTest, AHangingStatusRequestHoldsOnlyItsOwnBatch) {
     api_.SetCallHook({});
 }
 
+// A process killed mid-round leaves its claims leased; restarted under the same worker id it
+// takes them back at once instead of waiting out the lease (120 s).
+TEST_F(MonitorTest, ARestartUnderTheSameWorkerIdTakesBackItsCrashedClaimsAtOnce) {
+    util::SystemClock clock;
+    api_.SetDeployment(Dep("d1", "BUILDING", clock.Now()));
+    {
+        auto crashed = Make("w1", &clock);
+        Add(*crashed, "d1");
+    }
+    // Its last round claimed d1 and died before releasing it.
+    ASSERT_EQ(store_->ClaimDueInstances("w1", clock.Now(), options_.lease, 10)->size(), 1u);
+    auto other = Make("w2", &clock);
+    EXPECT_EQ(other->RunRoundForTest(), 0u);  // another worker waits for the lease
+    auto restarted = Make("w1", &clock);
+    ASSERT_TRUE(restarted->Start());
+    ASSERT_TRUE(sink_.AwaitTransitions(1));  // checked within seconds, not after the lease
+    restarted->Stop();
+}
+
 TEST_F(MonitorTest, SchedulerThreadDoesNotSpinWhenNothingIsDueAndWakesForANewInstance) {
     FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
     options_.max_idle_wait = seconds(5);

@@ -392,6 +392,21 @@ TEST_P(StoreConformance, TurningMonitoringOffClearsScheduleAndLease) {
     EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(100), core::Seconds(30), 10)).empty());
 }
 
+TEST_P(StoreConformance, DroppingAnOwnersLeasesMakesItsClaimsDueAgainAndSparesOthers) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->CreateInstance(MakeInstance("i2")));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("dead", T(1), core::Seconds(120), 1)).size(), 1u);
+    ASSERT_EQ(Must(store_->ClaimDueInstances("alive", T(1), core::Seconds(120), 1)).size(), 1u);
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("dead", T(2), core::Seconds(120), 10)).empty());
+    EXPECT_EQ(Must(store_->DropLeases("dead")), 1);
+    // Due at once again (its next check time was never moved), long before the lease would end;
+    // the other owner's claim stands.
+    const auto again = Must(store_->ClaimDueInstances("dead", T(2), core::Seconds(120), 10));
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(Must(store_->DropLeases("nobody")), 0);
+    EXPECT_FALSE(store_->DropLeases(""));
+}
+
 TEST_P(StoreConformance, TurningMonitoringOnSchedulesTheNextCheck) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     Must(store_->SetMonitoring("i1", false, std::nullopt, T(0)));
