@@ -205,6 +205,9 @@ util::Result<void> ValidateNotifyConfig(const NotifyConfig& config) {
         return Fail(ErrorCode::kInvalidArgument,
                     fmt::format("[notify.dispatch] concurrency must be between 1 and {}", kMaxConcurrency));
     }
+    if (config.dispatch.lease_margin < core::Seconds(1)) {
+        return Fail(ErrorCode::kInvalidArgument, "[notify.dispatch] lease_margin_seconds must be at least 1");
+    }
     if (config.dispatch.poll_interval <= core::Duration::zero()) {
         return Fail(ErrorCode::kInvalidArgument, "[notify.dispatch] poll_interval_seconds must be positive");
     }

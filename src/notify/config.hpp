@@ -69,6 +69,9 @@ struct DispatchConfig {
     /// How often to look for due rows when nobody said new ones exist (rows from other
     /// processes, retries scheduled by them).
     core::Duration poll_interval = core::Seconds(2);
+    /// Added to 4 × the slowest channel's timeout to make the claim lease (DispatcherOptions):
+    /// how long rows claimed by a process that died wait before another process takes them.
+    core::Duration lease_margin = core::Seconds(60);
 };
 
 /// Everything the notifier needs.
