@@ -527,10 +527,9 @@ std::vector<KeySpec> BuildKeys() {
                        "Notifications delivered at once"));
     k.push_back(IntKey("notify.dispatch.poll_interval_seconds", RW_FIELD(notify.dispatch.poll_interval_seconds), 1,
                        3600, "Longest wait before looking for notifications written by other processes"));
-    k.push_back(IntKey("notify.dispatch.lease_margin_seconds", RW_FIELD(notify.dispatch.lease_margin_seconds), 1,
-                       3600,
-                       "Claim lease beyond 4 × the slowest channel's timeout: how long a dead process's "
-                       "claimed notifications wait"));
+    k.push_back(IntKey("notify.dispatch.lease_seconds", RW_FIELD(notify.dispatch.lease_seconds), 0, 86400,
+                       "How long notifications claimed by a process that died wait for another; 0: 4 × the "
+                       "slowest channel's timeout + 60 s"));
     k.push_back(IntKey("notify.reminders.repeat_every_seconds", RW_FIELD(notify.reminders.repeat_every_seconds), 0,
                        kWeek, "Remind about an unresolved problem this often; 0: no reminders"));
     k.push_back(IntKey("notify.reminders.max_reminders", RW_FIELD(notify.reminders.max_reminders), 0, 100,

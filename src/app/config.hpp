@@ -146,7 +146,7 @@ struct NotifyRetrySettings {
 struct NotifyDispatchSettings {
     int concurrency = 8;            ///< deliveries in flight at once
     int poll_interval_seconds = 2;  ///< the longest wait for rows written by other processes
-    int lease_margin_seconds = 60;  ///< the claim lease beyond 4 × the slowest channel's timeout
+    int lease_seconds = 0;          ///< the claim lease; 0: 4 × the slowest channel's timeout + 60 s
 };
 
 /// [notify.reminders]: repeated notices for problems that stay unresolved.

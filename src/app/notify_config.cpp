@@ -67,7 +67,7 @@ notify::NotifyConfig NotifyConfigFrom(const Config& config) {
     out.retry.jitter = in.retry.jitter;
     out.dispatch.concurrency = in.dispatch.concurrency;
     out.dispatch.poll_interval = core::Seconds(in.dispatch.poll_interval_seconds);
-    out.dispatch.lease_margin = core::Seconds(in.dispatch.lease_margin_seconds);
+    out.dispatch.lease = core::Seconds(in.dispatch.lease_seconds);
     out.reminders.repeat_every = core::Seconds(in.reminders.repeat_every_seconds);
     out.reminders.max_reminders = in.reminders.max_reminders;
     for (const std::string& name : in.reminders.types) {

@@ -6,7 +6,7 @@ DispatcherOptions DispatcherOptionsFrom(const NotifyConfig& config) {
     DispatcherOptions options;
     options.concurrency = config.dispatch.concurrency;
     options.poll_interval = config.dispatch.poll_interval;
-    options.lease_margin = config.dispatch.lease_margin;
+    options.lease = config.dispatch.lease;
     options.retry = config.retry;
     return options;
 }

@@ -56,7 +56,8 @@ struct RunSettings {
     std::string schedule_seconds = "[1, 2, 3]";
     int max_attempts = 100;
     int timeout_seconds = 5;  ///< webhook and SMTP
-    int lease_margin_seconds = 2;
+    int lease_seconds = 0;  ///< 0: automatic (4 × the in-app channel's 30 s + 60 s)
+    int poll_interval_seconds = 1;
 };
 
 class ServeDeliveryTest : public ::testing::Test {
@@ -98,8 +99,9 @@ class ServeDeliveryTest : public ::testing::Test {
                "\"\ntimeout_seconds = " + std::to_string(run.timeout_seconds) + "\n\n[notify.admin]\nemails = [\"" +
                kAdminEmail + "\"]\n\n[notify.retry]\nschedule_seconds = " + run.schedule_seconds +
                "\nmax_attempts = " + std::to_string(run.max_attempts) +
-               "\n\n[notify.dispatch]\nconcurrency = 4\npoll_interval_seconds = 1\nlease_margin_seconds = " +
-               std::to_string(run.lease_margin_seconds) + "\n";
+               "\n\n[notify.dispatch]\nconcurrency = 4\npoll_interval_seconds = " +
+               std::to_string(run.poll_interval_seconds) + "\nlease_seconds = " +
+               std::to_string(run.lease_seconds) + "\n";
     }
 
     /// Starts (or restarts, on the same database and log) `railwatch serve`.
@@ -289,7 +291,8 @@ TEST_F(ServeDeliveryTest, ReceiversDownFor30SecondsGetEveryNotificationOnceAfter
 
 TEST_F(ServeDeliveryTest, ServeKilledMidDeliveryAndRestartedDeliversEverythingUnderOneWebhookIdPerEvent) {
     RunSettings run;
-    run.timeout_seconds = 4;        // the lease: 4 × 4 s + 2 s = 18 s
+    run.timeout_seconds = 4;
+    run.lease_seconds = 12;  // the rows the killed process claimed come back after this
     receiver_->SetDelay(1500ms);  // slow: deliveries are in flight when serve dies
     StartServe(run);
     CreateUser();
@@ -351,6 +354,8 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
     RunSettings run;
     run.schedule_seconds = "[1]";
     run.max_attempts = 3;
+    // Without the replay's wake-up the dispatcher would look again only after this poll.
+    run.poll_interval_seconds = 30;
     receiver_->AnswerWith(500);
     StartServe(run);
     CreateUser();
@@ -389,7 +394,8 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
         EXPECT_EQ(replay.body["status"], "pending");
         EXPECT_EQ(replay.body["attempts"], 0);
     }
-    ASSERT_TRUE(Eventually([&] { return receiver_->accepted() >= dead.size(); }, 20s));
+    ASSERT_TRUE(Eventually([&] { return receiver_->accepted() >= dead.size(); }, 15s))
+        << "the replayed rows were not delivered well before the 30 s poll: the dispatcher was not woken";
     const double delivered_after_s = Seconds(Clock::now() - replayed_at);
     ASSERT_TRUE(Eventually([&] { return OfChannel(Deliveries("&status=sent"), "webhook").size() == dead.size(); },
                            20s));
@@ -405,7 +411,7 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
         EXPECT_EQ(times, 1) << id;
     ExpectEveryDeploymentNotified(deployments);
     std::printf("[ figures ] %zu webhook row(s) dead after 3 attempts %.1f s after the failure was added; "
-                "replayed through the API, delivered once %.1f s later\n",
+                "replayed through the API, delivered once %.2f s later\n",
                 dead.size(), dead_after_s, delivered_after_s);
 }
 

@@ -48,7 +48,7 @@ jitter = 0.5
 [notify.dispatch]
 concurrency = 3
 poll_interval_seconds = 9
-lease_margin_seconds = 5
+lease_seconds = 20
 [notify.reminders]
 repeat_every_seconds = 3600
 max_reminders = 2
@@ -74,8 +74,8 @@ max_reminders = 2
     EXPECT_DOUBLE_EQ(c.retry.jitter, 0.5);
     EXPECT_EQ(c.dispatch.concurrency, 3);
     EXPECT_EQ(c.dispatch.poll_interval, core::Seconds(9));
-    EXPECT_EQ(c.dispatch.lease_margin, core::Seconds(5));
-    EXPECT_EQ(notify::DispatcherOptionsFrom(c).lease_margin, core::Seconds(5));
+    EXPECT_EQ(c.dispatch.lease, core::Seconds(20));
+    EXPECT_EQ(notify::DispatcherOptionsFrom(c).lease, core::Seconds(20));
     EXPECT_EQ(c.reminders.repeat_every, core::Seconds(3600));
     EXPECT_EQ(c.reminders.max_reminders, 2);
     EXPECT_TRUE(notify::ValidateNotifyConfig(c)) << notify::ValidateNotifyConfig(c).error().message;
@@ -157,7 +157,7 @@ TEST(NotifyConfigFrom, TheDefaultsAreTheNotifiersDefaults) {
     EXPECT_DOUBLE_EQ(c.retry.jitter, defaults.retry.jitter);
     EXPECT_EQ(c.dispatch.concurrency, defaults.dispatch.concurrency);
     EXPECT_EQ(c.dispatch.poll_interval, defaults.dispatch.poll_interval);
-    EXPECT_EQ(c.dispatch.lease_margin, defaults.dispatch.lease_margin);
+    EXPECT_EQ(c.dispatch.lease, defaults.dispatch.lease);
     EXPECT_EQ(c.reminders.repeat_every, defaults.reminders.repeat_every);
     EXPECT_EQ(c.reminders.max_reminders, defaults.reminders.max_reminders);
     EXPECT_EQ(c.reminders.types, defaults.reminders.types);
