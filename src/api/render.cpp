@@ -130,8 +130,8 @@ json NotificationJson(const store::Notification& n) {
     const json data = ParseObject(n.data);
     return {{"id", n.id},
             {"userId", n.user_id},
-            {"instanceId", Either(StringField(data, {"instanceId", "instance_id"}),
-                                  StringField(Member(data, "instance"), {"id"}))},
+            {"instanceId",
+             Either(StringField(data, {"instanceId", "instance_id"}), StringField(Member(data, "instance"), {"id"}))},
             {"type", n.type},
             {"errorType", StringField(data, {"errorType", "error_class"})},
             {"title", n.title},
@@ -145,20 +145,21 @@ json DeliveryJson(const store::OutboxRow& row) {
     // The notifier's payload (notify::EncodePayload) holds the event under "event"; flat
     // payloads name the fields at the top.
     const json event = Member(payload, "event");
-    return {{"id", row.message.id},
-            {"channel", row.message.channel},
-            {"status", store::ToString(row.status)},
-            {"attempts", row.attempts},
-            {"lastError", OptText(row.last_error)},
-            {"notificationType", Either(StringField(payload, {"type", "notificationType"}), StringField(event, {"type"}))},
-            {"instanceId", Either(StringField(payload, {"instanceId", "instance_id"}),
-                                  StringField(Member(event, "instance"), {"id"}))},
-            {"eventId", StringField(event, {"id"})},
-            {"createdAt", TimeJson(row.message.created_at)},
-            {"sentAt", TimeJson(row.sent_at)},
-            {"nextAttemptAt", row.status == store::OutboxStatus::kPending || row.status == store::OutboxStatus::kFailed
-                                  ? TimeJson(row.next_attempt_at)
-                                  : json(nullptr)}};
+    return {
+        {"id", row.message.id},
+        {"channel", row.message.channel},
+        {"status", store::ToString(row.status)},
+        {"attempts", row.attempts},
+        {"lastError", OptText(row.last_error)},
+        {"notificationType", Either(StringField(payload, {"type", "notificationType"}), StringField(event, {"type"}))},
+        {"instanceId",
+         Either(StringField(payload, {"instanceId", "instance_id"}), StringField(Member(event, "instance"), {"id"}))},
+        {"eventId", StringField(event, {"id"})},
+        {"createdAt", TimeJson(row.message.created_at)},
+        {"sentAt", TimeJson(row.sent_at)},
+        {"nextAttemptAt", row.status == store::OutboxStatus::kPending || row.status == store::OutboxStatus::kFailed
+                              ? TimeJson(row.next_attempt_at)
+                              : json(nullptr)}};
 }
 
 json DisabledEndpointJson(const store::DisabledEndpoint& endpoint) {

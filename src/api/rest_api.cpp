@@ -579,8 +579,8 @@ net::ServerResponse RestApi::Deliveries(const net::ServerRequest& req, const Pat
     json disabled = json::array();
     for (const store::DisabledEndpoint& endpoint : page->disabled_endpoints)
         disabled.push_back(DisabledEndpointJson(endpoint));
-    return JsonResponse(200,
-                        {{"items", std::move(items)}, {"nextCursor", nullptr}, {"disabledEndpoints", std::move(disabled)}});
+    return JsonResponse(
+        200, {{"items", std::move(items)}, {"nextCursor", nullptr}, {"disabledEndpoints", std::move(disabled)}});
 }
 
 net::ServerResponse RestApi::ReplayDelivery(const net::ServerRequest&, const PathParams& p) const {

@@ -17,8 +17,8 @@
 #include "core/notify_event.hpp"
 #include "core/notify_plan.hpp"
 #include "store/text.hpp"
-#include "util/rfc3339.hpp"
 #include "util/metrics.hpp"
+#include "util/rfc3339.hpp"
 
 namespace railwatch::app {
 namespace {
@@ -534,8 +534,8 @@ std::vector<KeySpec> BuildKeys() {
                        kWeek, "Remind about an unresolved problem this often; 0: no reminders"));
     k.push_back(IntKey("notify.reminders.max_reminders", RW_FIELD(notify.reminders.max_reminders), 0, 100,
                        "Most reminders per problem"));
-    k.push_back(ListKey("notify.reminders.types", RW_FIELD(notify.reminders.types), EventTypesAllowed(),
-                        CheckEventType, "Event types that get reminders; []: every problem type"));
+    k.push_back(ListKey("notify.reminders.types", RW_FIELD(notify.reminders.types), EventTypesAllowed(), CheckEventType,
+                        "Event types that get reminders; []: every problem type"));
     // [notify.routes]
     for (const RouteKeyText& text : RouteKeyTexts())
         k.push_back(RouteKey(text));
@@ -858,9 +858,9 @@ class Loader {
                 continue;
             }
             if (!ids.insert(silence->id).second) {
-                AddFileProblem(fmt::format("{}[{}].id", kSilencesKey, index), PositionOf(item.source()),
-                               fmt::format("{} names another silence too; give each silence its own id",
-                                           Quote(silence->id)));
+                AddFileProblem(
+                    fmt::format("{}[{}].id", kSilencesKey, index), PositionOf(item.source()),
+                    fmt::format("{} names another silence too; give each silence its own id", Quote(silence->id)));
                 ok = false;
                 continue;
             }
@@ -946,10 +946,10 @@ class Loader {
                 for (const toml::node& type : *types) {
                     auto name = type.value_exact<std::string>();
                     if (!name || CheckEventType(*name)) {
-                        problem(leaf, type.source(),
-                                fmt::format("{} is not an event type; allowed: {}",
-                                            name ? Quote(*name) : std::string(TomlTypeName(type)),
-                                            EventTypesAllowed()));
+                        problem(
+                            leaf, type.source(),
+                            fmt::format("{} is not an event type; allowed: {}",
+                                        name ? Quote(*name) : std::string(TomlTypeName(type)), EventTypesAllowed()));
                         continue;
                     }
                     out.types.push_back(*name);

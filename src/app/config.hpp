@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "core/interval.hpp"
-#include "core/time.hpp"
 #include "core/retry.hpp"
+#include "core/time.hpp"
 #include "railway/config.hpp"
 #include "store/store.hpp"
 

@@ -56,7 +56,7 @@ struct RunSettings {
     std::string schedule_seconds = "[1, 2, 3]";
     int max_attempts = 100;
     int timeout_seconds = 5;  ///< webhook and SMTP
-    int lease_seconds = 0;  ///< 0: automatic (4 × the in-app channel's 30 s + 60 s)
+    int lease_seconds = 0;    ///< 0: automatic (4 × the in-app channel's 30 s + 60 s)
     int poll_interval_seconds = 1;
 };
 
@@ -93,15 +93,14 @@ class ServeDeliveryTest : public ::testing::Test {
                "[monitor.intervals]\nINITIALIZING = 1\nBUILDING = 1\nDEPLOYING = 1\nSUCCESS = 2\nFAILED = 2\n"
                "CRASHED = 2\ndefault = 1\n\n"
                "[notify.email]\nsmtp_url = \"" +
-               smtp_->Url() +
-               "\"\nfrom = \"railwatch@example.com\"\nstarttls = \"off\"\ntimeout_seconds = " +
+               smtp_->Url() + "\"\nfrom = \"railwatch@example.com\"\nstarttls = \"off\"\ntimeout_seconds = " +
                std::to_string(run.timeout_seconds) + "\n\n[notify.webhook]\nurl = \"" + receiver_->Url() +
                "\"\ntimeout_seconds = " + std::to_string(run.timeout_seconds) + "\n\n[notify.admin]\nemails = [\"" +
                kAdminEmail + "\"]\n\n[notify.retry]\nschedule_seconds = " + run.schedule_seconds +
                "\nmax_attempts = " + std::to_string(run.max_attempts) +
                "\n\n[notify.dispatch]\nconcurrency = 4\npoll_interval_seconds = " +
-               std::to_string(run.poll_interval_seconds) + "\nlease_seconds = " +
-               std::to_string(run.lease_seconds) + "\n";
+               std::to_string(run.poll_interval_seconds) + "\nlease_seconds = " + std::to_string(run.lease_seconds) +
+               "\n";
     }
 
     /// Starts (or restarts, on the same database and log) `railwatch serve`.
@@ -284,15 +283,16 @@ TEST_F(ServeDeliveryTest, ReceiversDownFor30SecondsGetEveryNotificationOnceAfter
         EXPECT_FALSE(id.empty());
         EXPECT_EQ(times, 1) << "Message-ID " << id << " arrived " << times << " times";
     }
-    std::printf("[ figures ] outage %.1f s; attempts per row during it up to %d; every one of %zu webhook and %zu "
-                "email notifications delivered %.1f s after recovery, each once\n",
-                outage_s, most_attempts, webhook_rows.size(), email_rows.size(), recovery_s);
+    std::printf(
+        "[ figures ] outage %.1f s; attempts per row during it up to %d; every one of %zu webhook and %zu "
+        "email notifications delivered %.1f s after recovery, each once\n",
+        outage_s, most_attempts, webhook_rows.size(), email_rows.size(), recovery_s);
 }
 
 TEST_F(ServeDeliveryTest, ServeKilledMidDeliveryAndRestartedDeliversEverythingUnderOneWebhookIdPerEvent) {
     RunSettings run;
     run.timeout_seconds = 4;
-    run.lease_seconds = 12;  // the rows the killed process claimed come back after this
+    run.lease_seconds = 12;       // the rows the killed process claimed come back after this
     receiver_->SetDelay(1500ms);  // slow: deliveries are in flight when serve dies
     StartServe(run);
     CreateUser();
@@ -343,11 +343,11 @@ TEST_F(ServeDeliveryTest, ServeKilledMidDeliveryAndRestartedDeliversEverythingUn
     const std::map<std::string, int> messages = SmtpMessageIds();
     const std::vector<json> email_rows = OfChannel(rows, "email");
     EXPECT_EQ(messages.size(), email_rows.size());
-    std::printf("[ figures ] killed with %zu webhook requests made (%zu accepted) and %zu deliveries open; after the "
-                "restart all %zu webhook and %zu email notifications arrived %.1f s after the kill, %zu event(s) "
-                "twice under the same webhook-id\n",
-                requests_at_kill, accepted_at_kill, open_at_kill, webhook_rows.size(), email_rows.size(),
-                recovery_s, twice);
+    std::printf(
+        "[ figures ] killed with %zu webhook requests made (%zu accepted) and %zu deliveries open; after the "
+        "restart all %zu webhook and %zu email notifications arrived %.1f s after the kill, %zu event(s) "
+        "twice under the same webhook-id\n",
+        requests_at_kill, accepted_at_kill, open_at_kill, webhook_rows.size(), email_rows.size(), recovery_s, twice);
 }
 
 TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThroughTheApiDeliversItOnce) {
@@ -397,8 +397,8 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
     ASSERT_TRUE(Eventually([&] { return receiver_->accepted() >= dead.size(); }, 15s))
         << "the replayed rows were not delivered well before the 30 s poll: the dispatcher was not woken";
     const double delivered_after_s = Seconds(Clock::now() - replayed_at);
-    ASSERT_TRUE(Eventually([&] { return OfChannel(Deliveries("&status=sent"), "webhook").size() == dead.size(); },
-                           20s));
+    ASSERT_TRUE(
+        Eventually([&] { return OfChannel(Deliveries("&status=sent"), "webhook").size() == dead.size(); }, 20s));
     // A second replay of a sent row is refused and sends nothing.
     const auto again = serve_->Post("/api/v1/deliveries/" + dead[0]["id"].get<std::string>() + "/replay", json{});
     EXPECT_EQ(again.status, 409) << again.raw;
@@ -410,9 +410,10 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
     for (const auto& [id, times] : receiver_->AcceptedById())
         EXPECT_EQ(times, 1) << id;
     ExpectEveryDeploymentNotified(deployments);
-    std::printf("[ figures ] %zu webhook row(s) dead after 3 attempts %.1f s after the failure was added; "
-                "replayed through the API, delivered once %.2f s later\n",
-                dead.size(), dead_after_s, delivered_after_s);
+    std::printf(
+        "[ figures ] %zu webhook row(s) dead after 3 attempts %.1f s after the failure was added; "
+        "replayed through the API, delivered once %.2f s later\n",
+        dead.size(), dead_after_s, delivered_after_s);
 }
 
 }  // namespace

@@ -480,7 +480,8 @@ class DeliveryApiTest : public ApiTest {
         m.id = id;
         m.channel = "webhook";
         m.dedup_key = "key-" + id;
-        m.payload = R"({"version":1,"route":"webhook","event":{"id":"deployment_failed:ins_1:dep-1:1","type":"deployment_failed","instance":{"id":"ins_1"}}})";
+        m.payload =
+            R"({"version":1,"route":"webhook","event":{"id":"deployment_failed:ins_1:dep-1:1","type":"deployment_failed","instance":{"id":"ins_1"}}})";
         m.created_at = clock_.Now();
         ASSERT_TRUE(store_->EnqueueOutbox({m}));
         auto claimed = store_->ClaimOutbox("worker", clock_.Now(), core::Seconds(60), 10);

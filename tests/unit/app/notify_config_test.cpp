@@ -108,8 +108,8 @@ ends_at = "2027-02-02T00:00:00Z"
     ASSERT_TRUE(loaded) << loaded.error().ToString();
     const notify::NotifyConfig c = NotifyConfigFrom(loaded->config);
     EXPECT_EQ(c.retry.delays, (std::vector<core::Duration>{core::Seconds(1), core::Seconds(2), core::Seconds(30)}));
-    EXPECT_EQ(c.reminders.types,
-              (std::set<core::NotifyEventType>{core::NotifyEventType::kCrashLoop, core::NotifyEventType::kDeploymentStuck}));
+    EXPECT_EQ(c.reminders.types, (std::set<core::NotifyEventType>{core::NotifyEventType::kCrashLoop,
+                                                                  core::NotifyEventType::kDeploymentStuck}));
     EXPECT_EQ(c.routing.RoutesFor(core::NotifyEventType::kDeploymentRecovered),
               std::set<core::NotifyRoute>{core::NotifyRoute::kUserInApp});
     EXPECT_TRUE(c.routing.RoutesFor(core::NotifyEventType::kNetworkError).empty());
