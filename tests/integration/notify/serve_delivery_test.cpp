@@ -369,7 +369,8 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
             dead = OfChannel(Deliveries("&status=dead"), "webhook");
             return !dead.empty();
         },
-        40s))
+        25s))
+        << "not dead well before the 30 s poll: the engine's new rows did not wake the dispatcher\n"
         << Deliveries().dump(1);
     const double dead_after_s = Seconds(Clock::now() - started);
     std::this_thread::sleep_for(2s);  // every webhook row of the failure is dead by now
