@@ -43,6 +43,17 @@ json StringField(const json& object, std::initializer_list<const char*> names) {
     return nullptr;
 }
 
+// The object at `name` in `object`, or an empty object.
+json Member(const json& object, const char* name) {
+    auto it = object.find(name);
+    return it != object.end() && it->is_object() ? *it : json::object();
+}
+
+// The first non-null of two fields.
+json Either(json first, json second) {
+    return first.is_null() ? second : first;
+}
+
 }  // namespace
 
 json TimeJson(core::Timestamp t) {
@@ -119,7 +130,8 @@ json NotificationJson(const store::Notification& n) {
     const json data = ParseObject(n.data);
     return {{"id", n.id},
             {"userId", n.user_id},
-            {"instanceId", StringField(data, {"instanceId", "instance_id"})},
+            {"instanceId",
+             Either(StringField(data, {"instanceId", "instance_id"}), StringField(Member(data, "instance"), {"id"}))},
             {"type", n.type},
             {"errorType", StringField(data, {"errorType", "error_class"})},
             {"title", n.title},
@@ -130,18 +142,31 @@ json NotificationJson(const store::Notification& n) {
 
 json DeliveryJson(const store::OutboxRow& row) {
     const json payload = ParseObject(row.message.payload);
-    return {{"id", row.message.id},
-            {"channel", row.message.channel},
-            {"status", store::ToString(row.status)},
-            {"attempts", row.attempts},
-            {"lastError", OptText(row.last_error)},
-            {"notificationType", StringField(payload, {"type", "notificationType"})},
-            {"instanceId", StringField(payload, {"instanceId", "instance_id"})},
-            {"createdAt", TimeJson(row.message.created_at)},
-            {"sentAt", TimeJson(row.sent_at)},
-            {"nextAttemptAt", row.status == store::OutboxStatus::kPending || row.status == store::OutboxStatus::kFailed
-                                  ? TimeJson(row.next_attempt_at)
-                                  : json(nullptr)}};
+    // The notifier's payload (notify::EncodePayload) holds the event under "event"; flat
+    // payloads name the fields at the top.
+    const json event = Member(payload, "event");
+    return {
+        {"id", row.message.id},
+        {"channel", row.message.channel},
+        {"status", store::ToString(row.status)},
+        {"attempts", row.attempts},
+        {"lastError", OptText(row.last_error)},
+        {"notificationType", Either(StringField(payload, {"type", "notificationType"}), StringField(event, {"type"}))},
+        {"instanceId",
+         Either(StringField(payload, {"instanceId", "instance_id"}), StringField(Member(event, "instance"), {"id"}))},
+        {"eventId", StringField(event, {"id"})},
+        {"createdAt", TimeJson(row.message.created_at)},
+        {"sentAt", TimeJson(row.sent_at)},
+        {"nextAttemptAt", row.status == store::OutboxStatus::kPending || row.status == store::OutboxStatus::kFailed
+                              ? TimeJson(row.next_attempt_at)
+                              : json(nullptr)}};
+}
+
+json DisabledEndpointJson(const store::DisabledEndpoint& endpoint) {
+    return {{"key", endpoint.key},
+            {"channel", endpoint.channel},
+            {"reason", endpoint.reason},
+            {"disabledAt", TimeJson(endpoint.disabled_at)}};
 }
 
 json ProgressJson(const monitor::ProgressReport& r, const std::optional<std::string>& deployment_id) {

@@ -35,13 +35,16 @@ nlohmann::json LogJson(const store::LogLine& line);
 nlohmann::json HealthCheckJson(const store::HealthCheck& check);
 
 /// `{id, userId, instanceId, type, title, message, createdAt, readAt}`; `instanceId` is read
-/// from the notification's data (`instanceId` or `instance_id`), null when absent.
+/// from the notification's data (`instanceId`, `instance_id` or the notifier's `instance.id`), null when absent.
 nlohmann::json NotificationJson(const store::Notification& notification);
 
 /// One outbox row `{id, channel, status, attempts, lastError, createdAt, sentAt, nextAttemptAt}`
-/// (+ `notificationType` / `instanceId` when the payload names them). The payload itself is never
+/// (+ `notificationType`, `instanceId` and `eventId` when the payload names them: at its top, or
+/// in the notifier's `event` object). The payload itself is never
 /// shown: it may carry a recipient's address or a signed URL.
 nlohmann::json DeliveryJson(const store::OutboxRow& row);
+/// `{key, channel, reason, disabledAt}` of an endpoint the notifier stopped sending to (410 Gone).
+nlohmann::json DisabledEndpointJson(const store::DisabledEndpoint& endpoint);
 
 /// `{instanceId, deploymentId, progress, phase, etaSeconds}`.
 nlohmann::json ProgressJson(const monitor::ProgressReport& report, const std::optional<std::string>& deployment_id);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string_view>
@@ -143,6 +144,8 @@ RestApi::RestApi(StoreRoles store, monitor::Operations& operations, const util::
     Add("GET", "/api/v1/notifications", &RestApi::Notifications);
     Add("POST", "/api/v1/notifications/{id}/read", &RestApi::MarkRead);
     Add("GET", "/api/v1/deliveries", &RestApi::Deliveries);
+    Add("POST", "/api/v1/deliveries/{id}/replay", &RestApi::ReplayDelivery);
+    Add("POST", "/api/v1/endpoints/{key}/enable", &RestApi::EnableEndpoint);
     Add("GET", "/api/v1/stream", &RestApi::Stream);
     Add("POST", "/api/v1/hooks/railway", &RestApi::RailwayHook);
     Add("GET", "/healthz", &RestApi::Healthz);
@@ -563,17 +566,67 @@ net::ServerResponse RestApi::Deliveries(const net::ServerRequest& req, const Pat
         status = store::ParseOutboxStatus(*text);
         if (!status) return BadRequest("query parameter `status` must be pending, sent, failed or dead");
     }
-    auto rows = store_.outbox.ListDeliveries(status, *limit);
-    if (!rows) return ErrorFrom(rows.error());
+    auto page = store_.outbox.ListDeliveries(store::DeliveryQuery{status, *limit, {}});
+    if (!page) return ErrorFrom(page.error());
     const auto instance_filter = req.Param("instanceId");
     json items = json::array();
-    for (const store::OutboxRow& row : *rows) {
+    for (const store::OutboxRow& row : page->items) {
         json item = DeliveryJson(row);
         if (instance_filter && !instance_filter->empty() && item["instanceId"] != std::string(*instance_filter))
             continue;
         items.push_back(std::move(item));
     }
-    return JsonResponse(200, {{"items", std::move(items)}, {"nextCursor", nullptr}});
+    json disabled = json::array();
+    for (const store::DisabledEndpoint& endpoint : page->disabled_endpoints)
+        disabled.push_back(DisabledEndpointJson(endpoint));
+    return JsonResponse(
+        200, {{"items", std::move(items)}, {"nextCursor", nullptr}, {"disabledEndpoints", std::move(disabled)}});
+}
+
+net::ServerResponse RestApi::ReplayDelivery(const net::ServerRequest&, const PathParams& p) const {
+    const std::string& id = p.at("id");
+    const core::Timestamp now = clock_.Now();
+    if (auto replayed = store_.outbox.ReplayOutbox(id, now); !replayed) {
+        if (replayed.error().code == ErrorCode::kNotFound)
+            return ErrorResponse(404, "not_found",
+                                 fmt::format("no delivery \"{}\"; GET /api/v1/deliveries lists them", id));
+        if (replayed.error().code == ErrorCode::kConflict)
+            return ErrorResponse(409, "conflict",
+                                 fmt::format("delivery \"{}\" is not dead: only a dead delivery can be replayed ({})",
+                                             id, replayed.error().message));
+        return ErrorFrom(replayed.error());
+    }
+    // Read the row back before the dispatcher is woken, so that the answer shows it pending. The
+    // store has no read-one call: a replayed row is among the pending ones, which are few.
+    json row = {{"id", id}, {"status", "pending"}, {"attempts", 0}, {"nextAttemptAt", TimeJson(now)}};
+    store::DeliveryQuery query{store::OutboxStatus::kPending, 1000, {}};
+    for (int page_count = 0; page_count < 10; ++page_count) {
+        auto page = store_.outbox.ListDeliveries(query);
+        if (!page) break;
+        const auto found = std::find_if(page->items.begin(), page->items.end(),
+                                        [&](const store::OutboxRow& r) { return r.message.id == id; });
+        if (found != page->items.end()) {
+            row = DeliveryJson(*found);
+            break;
+        }
+        if (page->next_cursor.empty()) break;
+        query.cursor = page->next_cursor;
+    }
+    if (options_.deliveries != nullptr) options_.deliveries->WakeDispatcher();
+    return JsonResponse(202, row);
+}
+
+net::ServerResponse RestApi::EnableEndpoint(const net::ServerRequest&, const PathParams& p) const {
+    const std::string& key = p.at("key");
+    auto enabled = store_.outbox.EnableEndpoint(key);
+    if (!enabled) return ErrorFrom(enabled.error());
+    if (!*enabled)
+        return ErrorResponse(404, "not_found",
+                             fmt::format("endpoint \"{}\" is not disabled; GET /api/v1/deliveries lists the "
+                                         "disabled endpoints under disabledEndpoints",
+                                         key));
+    if (options_.deliveries != nullptr) options_.deliveries->EndpointEnabled(key);
+    return JsonResponse(200, {{"key", key}, {"enabled", true}});
 }
 
 // --- stream, hooks, probes -----------------------------------------------------------------------

@@ -41,6 +41,19 @@ struct StoreRoles {
     store::Outbox& outbox;
 };
 
+/// What the API asks of the process's notifier after it changed the outbox or an endpoint flag
+/// (app::Service implements it over notify::Notifier). Thread-safety: both calls from any thread.
+class DeliveryControl {
+  public:
+    virtual ~DeliveryControl() = default;
+    /// Rows are due now (a replayed delivery): the dispatcher looks at once instead of at its next
+    /// poll. Never blocks on a delivery.
+    virtual void WakeDispatcher() = 0;
+    /// The store no longer holds endpoint `key` disabled: the running channel of that endpoint
+    /// (if any) forgets the 410 it remembered, so that its next rows are sent again.
+    virtual void EndpointEnabled(const std::string& key) = 0;
+};
+
 struct RestApiOptions {
     /// The bearer token /api/* requires; empty: no authentication.
     std::string api_token;
@@ -50,6 +63,10 @@ struct RestApiOptions {
     /// empty: none. That route does not take the bearer token (Railway cannot send one).
     std::string webhook_secret;
     std::string webhook_secret_header = "X-Webhook-Secret";
+    /// The notifier to tell about replays and re-enabled endpoints; not owned, must outlive the
+    /// API. Null: replayed rows wait for the dispatcher's next poll, and a re-enabled endpoint is
+    /// used again after the next restart.
+    DeliveryControl* deliveries = nullptr;
 };
 
 /// Thread-safety: Handle from any number of threads at once (the roles, the operations and the
@@ -90,6 +107,8 @@ class RestApi {
     net::ServerResponse Notifications(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse MarkRead(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Deliveries(const net::ServerRequest& req, const PathParams& p) const;
+    net::ServerResponse ReplayDelivery(const net::ServerRequest& req, const PathParams& p) const;
+    net::ServerResponse EnableEndpoint(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Stream(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse RailwayHook(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Healthz(const net::ServerRequest& req, const PathParams& p) const;

@@ -9,11 +9,16 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <set>
+#include <sstream>
 #include <system_error>
 
+#include "core/notify_event.hpp"
+#include "core/notify_plan.hpp"
 #include "store/text.hpp"
 #include "util/metrics.hpp"
+#include "util/rfc3339.hpp"
 
 namespace railwatch::app {
 namespace {
@@ -23,6 +28,7 @@ using TextCheck = std::function<std::optional<std::string>(std::string_view)>;
 
 constexpr std::string_view kConfigFlag = "--config";
 constexpr std::string_view kConfigEnv = "RAILWATCH_CONFIG";
+constexpr std::string_view kSilencesKey = "notify.silences";
 
 // --- small text helpers ----------------------------------------------------------------------
 
@@ -208,6 +214,23 @@ std::optional<std::string> CheckEmail(std::string_view email) {
     return fmt::format("{} is not an email address", Quote(email));
 }
 
+std::optional<std::string> CheckEventType(std::string_view text) {
+    if (core::ParseNotifyEventType(text)) return std::nullopt;
+    return fmt::format("{} is not an event type", Quote(text));
+}
+
+std::optional<std::string> CheckRoute(std::string_view text) {
+    if (core::ParseNotifyRoute(text)) return std::nullopt;
+    return fmt::format("{} is not a route", Quote(text));
+}
+
+std::string EventTypesAllowed() {
+    std::vector<std::string> names;
+    for (const core::NotifyEventType type : core::kAllNotifyEventTypes)
+        names.emplace_back(core::ToString(type));
+    return "event types: " + fmt::format("{}", fmt::join(names, ", "));
+}
+
 // --- key builders -----------------------------------------------------------------------------
 
 // What a row may add to name, type and meaning: the variable and flag that override the file,
@@ -332,6 +355,76 @@ KeySpec ListKey(std::string_view name, Field field, std::string allowed, TextChe
     return key;
 }
 
+template <typename Field>
+KeySpec IntListKey(std::string_view name, Field field, long long min, long long max, std::size_t max_items,
+                   std::string_view doc) {
+    KeySpec key;
+    key.name = name;
+    key.kind = ValueKind::kIntList;
+    key.allowed = fmt::format("up to {} integers, each {}", max_items, RangeText(min, max));
+    key.doc = doc;
+    key.check = [min, max, max_items](const ConfigValue& value) -> std::optional<std::string> {
+        const auto& items = std::get<std::vector<std::int64_t>>(value);
+        if (items.size() > max_items) return fmt::format("{} items are too many", items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (items[i] < min || items[i] > max) return fmt::format("item {}: {} is out of range", i + 1, items[i]);
+        }
+        return std::nullopt;
+    };
+    key.set = [field](Config& config, const ConfigValue& value) {
+        field(config) = std::get<std::vector<std::int64_t>>(value);
+    };
+    key.get = [field](const Config& config) { return ConfigValue(field(config)); };
+    return key;
+}
+
+// The names and docs of the [notify.routes] keys, one per event type; they live as long as the
+// key table, which holds views of them.
+struct RouteKeyText {
+    core::NotifyEventType type;
+    std::string name;
+    std::string doc;
+};
+
+const std::deque<RouteKeyText>& RouteKeyTexts() {
+    static const std::deque<RouteKeyText> texts = [] {
+        std::deque<RouteKeyText> out;
+        for (const core::NotifyEventType type : core::kAllNotifyEventTypes) {
+            out.push_back({type, "notify.routes." + std::string(core::ToString(type)),
+                           fmt::format("Where {} notices go; [] sends them nowhere", core::ToString(type))});
+        }
+        return out;
+    }();
+    return texts;
+}
+
+KeySpec RouteKey(const RouteKeyText& text) {
+    KeySpec key;
+    key.name = text.name;
+    key.kind = ValueKind::kStringList;
+    key.allowed = "routes: email, in_app, admin_email, webhook";
+    key.doc = text.doc;
+    key.check = [](const ConfigValue& value) -> std::optional<std::string> {
+        const auto& items = std::get<std::vector<std::string>>(value);
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (auto bad = CheckRoute(items[i])) return fmt::format("item {}: {}", i + 1, *bad);
+        }
+        return std::nullopt;
+    };
+    const std::string type(core::ToString(text.type));
+    key.set = [type](Config& config, const ConfigValue& value) {
+        config.notify.routes[type] = std::get<std::vector<std::string>>(value);
+    };
+    key.get = [type, event_type = text.type](const Config& config) {
+        if (auto it = config.notify.routes.find(type); it != config.notify.routes.end()) return ConfigValue(it->second);
+        std::vector<std::string> defaults;
+        for (const core::NotifyRoute route : core::DefaultRoutes(event_type))
+            defaults.emplace_back(core::ToString(route));
+        return ConfigValue(std::move(defaults));
+    };
+    return key;
+}
+
 // A generic lambda selecting one field of a Config (const or not); keeps each table row on a line
 // or two.
 #define RW_FIELD(path)     \
@@ -433,6 +526,9 @@ std::vector<KeySpec> BuildKeys() {
     k.push_back(ListKey("notify.admin.emails", RW_FIELD(notify.admin.emails), "email addresses", CheckEmail,
                         "Who is told about instances without a user and about railwatch itself"));
     // [notify.retry], [notify.dispatch], [notify.reminders]
+    k.push_back(IntListKey("notify.retry.schedule_seconds", RW_FIELD(notify.retry.schedule_seconds), 1, kDay, 100,
+                           "Seconds between delivery attempts, the last repeating; []: Standard Webhooks' "
+                           "5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h"));
     k.push_back(IntKey("notify.retry.max_attempts", RW_FIELD(notify.retry.max_attempts), 0, 100,
                        "Delivery attempts per notification, the first included; 0: Standard Webhooks' ten"));
     k.push_back(DoubleKey("notify.retry.jitter", RW_FIELD(notify.retry.jitter), 0, 1,
@@ -441,10 +537,18 @@ std::vector<KeySpec> BuildKeys() {
                        "Notifications delivered at once"));
     k.push_back(IntKey("notify.dispatch.poll_interval_seconds", RW_FIELD(notify.dispatch.poll_interval_seconds), 1,
                        3600, "Longest wait before looking for notifications written by other processes"));
+    k.push_back(IntKey("notify.dispatch.lease_seconds", RW_FIELD(notify.dispatch.lease_seconds), 0, 86400,
+                       "How long notifications claimed by a process that died wait for another; 0: 4 × the "
+                       "slowest channel's timeout + 60 s"));
     k.push_back(IntKey("notify.reminders.repeat_every_seconds", RW_FIELD(notify.reminders.repeat_every_seconds), 0,
                        kWeek, "Remind about an unresolved problem this often; 0: no reminders"));
     k.push_back(IntKey("notify.reminders.max_reminders", RW_FIELD(notify.reminders.max_reminders), 0, 100,
                        "Most reminders per problem"));
+    k.push_back(ListKey("notify.reminders.types", RW_FIELD(notify.reminders.types), EventTypesAllowed(), CheckEventType,
+                        "Event types that get reminders; []: every problem type"));
+    // [notify.routes]
+    for (const RouteKeyText& text : RouteKeyTexts())
+        k.push_back(RouteKey(text));
     // [log]
     k.push_back(EnumKey<LogLevel>("log.level", RW_FIELD(log.level),
                                   {{"trace", LogLevel::kTrace},
@@ -536,6 +640,8 @@ std::string_view Expected(ValueKind kind) {
             return "a string";
         case ValueKind::kStringList:
             return "an array of strings";
+        case ValueKind::kIntList:
+            return "an array of integers";
     }
     return "a value";
 }
@@ -573,6 +679,23 @@ std::optional<ConfigValue> FromText(ValueKind kind, std::string_view text) {
                 const auto comma = text.find(',', start);
                 const auto item = Trim(text.substr(start, comma == text.npos ? text.npos : comma - start));
                 if (!item.empty()) items.emplace_back(item);
+                if (comma == text.npos) break;
+                start = comma + 1;
+            }
+            return ConfigValue(std::move(items));
+        }
+        case ValueKind::kIntList: {
+            std::vector<std::int64_t> items;
+            std::size_t start = 0;
+            while (start <= text.size()) {
+                const auto comma = text.find(',', start);
+                const auto item = Trim(text.substr(start, comma == text.npos ? text.npos : comma - start));
+                if (!item.empty()) {
+                    std::int64_t n = 0;
+                    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+                    if (ec != std::errc() || ptr != item.data() + item.size()) return std::nullopt;
+                    items.push_back(n);
+                }
                 if (comma == text.npos) break;
                 start = comma + 1;
             }
@@ -693,6 +816,10 @@ class Loader {
             const std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
             const Position key_at = PositionOf(k.source());
             const KeySpec* spec = FindKey(path);
+            if (path == kSilencesKey) {
+                ApplySilences(node, key_at);
+                continue;
+            }
             if (node.is_table()) {
                 if (Sections().contains(path)) {
                     Walk(*node.as_table(), path);
@@ -717,6 +844,141 @@ class Loader {
             }
             ApplyNode(*spec, node);
         }
+    }
+
+    // [[notify.silences]]: an array of tables, which the flat key table does not express.
+    void ApplySilences(const toml::node& node, Position key_at) {
+        const toml::array* array = node.as_array();
+        if (array == nullptr || !array->is_array_of_tables()) {
+            AddFileProblem(std::string(kSilencesKey), key_at,
+                           fmt::format("expected an array of tables, got {}; write each silence under its own "
+                                       "[[notify.silences]] header (two brackets)",
+                                       TomlTypeName(node)));
+            return;
+        }
+        std::vector<NotifySilenceSettings> silences;
+        std::set<std::string, std::less<>> ids;
+        bool ok = true;
+        std::size_t index = 0;
+        for (const toml::node& item : *array) {
+            ++index;
+            auto silence = ReadSilence(*item.as_table(), index);
+            if (!silence) {
+                ok = false;
+                continue;
+            }
+            if (!ids.insert(silence->id).second) {
+                AddFileProblem(
+                    fmt::format("{}[{}].id", kSilencesKey, index), PositionOf(item.source()),
+                    fmt::format("{} names another silence too; give each silence its own id", Quote(silence->id)));
+                ok = false;
+                continue;
+            }
+            silences.push_back(std::move(*silence));
+        }
+        if (!ok) return;
+        loaded_.config.notify.silences = std::move(silences);
+        loaded_.sources[std::string(kSilencesKey)] = ValueSource{ValueSource::Kind::kFile, file_name_, key_at.line};
+    }
+
+    // One silence; nullopt (with the problems recorded) when a value is wrong.
+    std::optional<NotifySilenceSettings> ReadSilence(const toml::table& table, std::size_t index) {
+        NotifySilenceSettings out;
+        out.line = PositionOf(table.source()).line;
+        bool ok = true;
+        const auto problem = [&](std::string_view leaf, const toml::source_region& at, std::string message) {
+            AddFileProblem(fmt::format("{}[{}].{}", kSilencesKey, index, leaf), PositionOf(at), std::move(message));
+            ok = false;
+        };
+        const auto read_time = [&](std::string_view leaf, const toml::node& value) -> std::optional<core::Timestamp> {
+            std::string text;
+            if (auto s = value.value_exact<std::string>()) {
+                text = *s;
+            } else if (const auto* dt = value.as_date_time(); dt != nullptr && dt->get().offset) {
+                std::ostringstream printed;
+                printed << dt->get();
+                text = printed.str();
+            } else {
+                problem(leaf, value.source(),
+                        fmt::format("expected an RFC 3339 time with its offset (\"2026-01-01T00:00:00Z\"), got {}",
+                                    value.is_date_time() ? "a date/time without an offset" : TomlTypeName(value)));
+                return std::nullopt;
+            }
+            auto parsed = util::ParseRfc3339(text);
+            if (!parsed) {
+                problem(leaf, value.source(),
+                        fmt::format("{} is not an RFC 3339 time; write it like \"2026-01-01T00:00:00Z\"", Quote(text)));
+                return std::nullopt;
+            }
+            return *parsed;
+        };
+        const auto read_string = [&](std::string_view leaf, const toml::node& value) -> std::optional<std::string> {
+            if (auto s = value.value_exact<std::string>()) return *s;
+            problem(leaf, value.source(), fmt::format("expected a string, got {}", TomlTypeName(value)));
+            return std::nullopt;
+        };
+        bool has_start = false;
+        bool has_end = false;
+        for (const auto& [k, value] : table) {
+            const std::string_view leaf = k.str();
+            if (leaf == "id") {
+                if (auto id = read_string(leaf, value)) {
+                    if (id->empty()) {
+                        problem(leaf, value.source(), "an empty id; name the silence");
+                    } else {
+                        out.id = *id;
+                    }
+                }
+            } else if (leaf == "starts_at") {
+                if (auto t = read_time(leaf, value)) out.starts_at = *t;
+                has_start = true;
+            } else if (leaf == "ends_at") {
+                if (auto t = read_time(leaf, value)) out.ends_at = *t;
+                has_end = true;
+            } else if (leaf == "instance") {
+                if (auto instance = read_string(leaf, value)) out.instance = *instance;
+            } else if (leaf == "comment") {
+                if (auto comment = read_string(leaf, value)) out.comment = *comment;
+            } else if (leaf == "mute_in_app") {
+                if (auto b = value.value_exact<bool>()) {
+                    out.mute_in_app = *b;
+                } else {
+                    problem(leaf, value.source(), fmt::format("expected true or false, got {}", TomlTypeName(value)));
+                }
+            } else if (leaf == "types") {
+                const toml::array* types = value.as_array();
+                if (types == nullptr) {
+                    problem(leaf, value.source(),
+                            fmt::format("expected an array of strings, got {}; allowed: {}", TomlTypeName(value),
+                                        EventTypesAllowed()));
+                    continue;
+                }
+                for (const toml::node& type : *types) {
+                    auto name = type.value_exact<std::string>();
+                    if (!name || CheckEventType(*name)) {
+                        problem(
+                            leaf, type.source(),
+                            fmt::format("{} is not an event type; allowed: {}",
+                                        name ? Quote(*name) : std::string(TomlTypeName(type)), EventTypesAllowed()));
+                        continue;
+                    }
+                    out.types.push_back(*name);
+                }
+            } else {
+                problem(leaf, k.source(),
+                        "unknown key; keys of [[notify.silences]]: id, starts_at, ends_at, instance, types, "
+                        "mute_in_app, comment");
+            }
+        }
+        const toml::source_region& at = table.source();
+        if (out.id.empty() && !table.contains("id")) problem("id", at, "missing; name the silence (id = \"...\")");
+        if (!has_start) problem("starts_at", at, "missing; when the silence begins (RFC 3339)");
+        if (!has_end) problem("ends_at", at, "missing; when the silence ends (RFC 3339)");
+        if (ok && out.ends_at <= out.starts_at) {
+            problem("ends_at", table.get("ends_at")->source(), "must be later than starts_at");
+        }
+        if (!ok) return std::nullopt;
+        return out;
     }
 
     std::string UnknownTable(const std::string& path) const {
@@ -798,6 +1060,23 @@ class Loader {
                 for (const auto& item : *array) {
                     if (auto s = item.value_exact<std::string>()) {
                         items.push_back(*s);
+                    } else {
+                        wrong_type(item);
+                        ok = false;
+                    }
+                }
+                if (!ok) return;
+                value = std::move(items);
+                break;
+            }
+            case ValueKind::kIntList: {
+                const toml::array* array = node.as_array();
+                if (array == nullptr) break;
+                std::vector<std::int64_t> items;
+                bool ok = true;
+                for (const auto& item : *array) {
+                    if (auto n = item.value_exact<std::int64_t>()) {
+                        items.push_back(*n);
                     } else {
                         wrong_type(item);
                         ok = false;
@@ -1075,6 +1354,8 @@ std::string_view ToString(ValueKind kind) {
             return "string";
         case ValueKind::kStringList:
             return "list of strings";
+        case ValueKind::kIntList:
+            return "list of integers";
     }
     return "string";
 }
@@ -1095,6 +1376,9 @@ std::string FormatValue(const ConfigValue& value) {
             for (const auto& item : items)
                 quoted.push_back(Quote(item));
             return fmt::format("[{}]", fmt::join(quoted, ", "));
+        }
+        std::string operator()(const std::vector<std::int64_t>& items) const {
+            return fmt::format("[{}]", fmt::join(items, ", "));
         }
     };
     return std::visit(Visitor{}, value);
@@ -1141,6 +1425,16 @@ std::string FormatEffectiveConfig(const LoadedConfig& loaded) {
             out += fmt::format("\n[{}]\n", section);
         }
         out += fmt::format("{:<{}}  # {}\n", line.text, width, line.source);
+    }
+    for (const NotifySilenceSettings& silence : loaded.config.notify.silences) {
+        out += fmt::format("\n[[{}]]  # {}:{}\n", kSilencesKey, loaded.file.value_or(""), silence.line);
+        out += fmt::format("id = {}\n", Quote(silence.id));
+        out += fmt::format("starts_at = {}\n", Quote(util::FormatRfc3339(silence.starts_at)));
+        out += fmt::format("ends_at = {}\n", Quote(util::FormatRfc3339(silence.ends_at)));
+        if (!silence.instance.empty()) out += fmt::format("instance = {}\n", Quote(silence.instance));
+        if (!silence.types.empty()) out += fmt::format("types = {}\n", FormatValue(ConfigValue(silence.types)));
+        out += fmt::format("mute_in_app = {}\n", silence.mute_in_app ? "true" : "false");
+        if (!silence.comment.empty()) out += fmt::format("comment = {}\n", Quote(silence.comment));
     }
 
     out += "\n# secrets: read from the environment only, never shown\n";

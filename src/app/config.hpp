@@ -13,6 +13,7 @@
 
 #include "core/interval.hpp"
 #include "core/retry.hpp"
+#include "core/time.hpp"
 #include "railway/config.hpp"
 #include "store/store.hpp"
 
@@ -138,6 +139,9 @@ struct AdminSettings {
 
 /// [notify.retry]: the delivery retry schedule (Standard Webhooks' by default).
 struct NotifyRetrySettings {
+    /// Seconds between attempts (the last one repeats when max_attempts asks for more); empty:
+    /// Standard Webhooks' schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h).
+    std::vector<std::int64_t> schedule_seconds;
     int max_attempts = 0;  ///< attempts in total, the first included; 0: the schedule's length + 1
     double jitter = 0.2;   ///< each delay is spread by ± this fraction
 };
@@ -146,12 +150,27 @@ struct NotifyRetrySettings {
 struct NotifyDispatchSettings {
     int concurrency = 8;            ///< deliveries in flight at once
     int poll_interval_seconds = 2;  ///< the longest wait for rows written by other processes
+    int lease_seconds = 0;          ///< the claim lease; 0: 4 × the slowest channel's timeout + 60 s
 };
 
 /// [notify.reminders]: repeated notices for problems that stay unresolved.
 struct NotifyReminderSettings {
     int repeat_every_seconds = 0;  ///< 0: no reminders
     int max_reminders = 3;
+    std::vector<std::string> types;  ///< event type names that get reminders; empty: every problem type
+};
+
+/// One [[notify.silences]] entry: while it is active, matching events send no email and no
+/// webhook (core::Silence).
+struct NotifySilenceSettings {
+    std::string id;                  ///< names the silence in plans and logs; required, unique
+    core::Timestamp starts_at{};     ///< inclusive
+    core::Timestamp ends_at{};       ///< exclusive; after starts_at
+    std::string instance;            ///< empty: every instance
+    std::vector<std::string> types;  ///< event type names; empty: every type
+    bool mute_in_app = false;        ///< mute the in-app inbox too
+    std::string comment;
+    int line = 0;  ///< where the entry starts in the file (for messages); 0 when not from a file
 };
 
 struct NotifySettings {
@@ -161,6 +180,12 @@ struct NotifySettings {
     NotifyRetrySettings retry;
     NotifyDispatchSettings dispatch;
     NotifyReminderSettings reminders;
+    /// [notify.routes]: event type name → route names ("email", "in_app", "admin_email",
+    /// "webhook"); a type not listed keeps its default routes (docs/NOTIFY.md), `[]` sends it
+    /// nowhere.
+    std::map<std::string, std::vector<std::string>, std::less<>> routes;
+    /// [[notify.silences]], in file order.
+    std::vector<NotifySilenceSettings> silences;
 };
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
@@ -263,10 +288,11 @@ tl::expected<LoadedConfig, ConfigErrors> LoadConfigText(std::string_view toml, s
 // --- the key table ---------------------------------------------------------------------------
 
 /// The value types a key can have.
-enum class ValueKind { kBool, kInt, kDouble, kString, kStringList };
+enum class ValueKind { kBool, kInt, kDouble, kString, kStringList, kIntList };
 
 /// A value as read from a file, a variable or a flag, before it is stored in Config.
-using ConfigValue = std::variant<bool, std::int64_t, double, std::string, std::vector<std::string>>;
+using ConfigValue =
+    std::variant<bool, std::int64_t, double, std::string, std::vector<std::string>, std::vector<std::int64_t>>;
 
 /// One configuration key.
 struct KeySpec {

@@ -89,14 +89,35 @@ monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string wor
     return options;
 }
 
+void MonitorEngine::WakingSink::OnInstance(const store::Instance& instance) {
+    inner_.OnInstance(instance);
+    Wake();
+}
+
+void MonitorEngine::WakingSink::OnTransition(const store::Instance& instance, const store::TimelineEvent& event) {
+    inner_.OnTransition(instance, event);
+    Wake();
+}
+
+void MonitorEngine::WakingSink::OnHealth(const store::Instance& instance, const store::HealthCheck& check) {
+    inner_.OnHealth(instance, check);
+}
+
+void MonitorEngine::WakingSink::Wake() {
+    // A change of another instance may be reported first and take the flag: the dispatcher then
+    // looks a moment early, and the rows of the change still being written wait for its poll.
+    if (notifier_ != nullptr && rows_planned_.exchange(false)) notifier_->Notify();
+}
+
 MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
-    : description_(fmt::format("monitoring engine (worker {})", worker_id)) {
+    : description_(fmt::format("monitoring engine (worker {})", worker_id)), sink_(deps.events, deps.notifier) {
     store::Store& store = deps.root.store();
     monitor::OutboxPlanner planner;
     if (deps.notifier != nullptr) {
         notify::Notifier* notifier = deps.notifier;
         const util::Clock* clock = &deps.root.clock();
-        planner = [notifier, &store, clock](const monitor::ChangeToPlan& change) {
+        WakingSink* sink = &sink_;
+        planner = [notifier, &store, clock, sink](const monitor::ChangeToPlan& change) {
             std::vector<store::OutboxMessage> rows;
             for (core::NotifyEvent& event : NotifyEventsFor(change)) {
                 if (change.instance.user_id) {
@@ -107,12 +128,13 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
                 for (auto& message : planned.messages)
                     rows.push_back(std::move(message));
             }
+            if (!rows.empty()) sink->RowsPlanned();
             return rows;
         };
     }
-    monitor_ = std::make_unique<monitor::Monitor>(deps.root.railway(), store, store, store, store, deps.root.clock(),
-                                                  deps.events, MonitorOptionsFrom(deps.root.config(), worker_id),
-                                                  std::move(planner));
+    monitor_ =
+        std::make_unique<monitor::Monitor>(deps.root.railway(), store, store, store, store, deps.root.clock(), sink_,
+                                           MonitorOptionsFrom(deps.root.config(), worker_id), std::move(planner));
 }
 
 }  // namespace railwatch::app

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +43,28 @@ class MonitorEngine final : public Engine {
     monitor::CapacityReport Capacity() const override { return monitor_->Capacity(); }
 
   private:
+    /// Forwards the engine's changes to the real sink and, once a change that planned outbox rows
+    /// is durable, wakes the notifier's dispatcher, so that a new notification does not wait for
+    /// the dispatcher's poll. Thread-safe.
+    class WakingSink final : public monitor::EventSink {
+      public:
+        WakingSink(monitor::EventSink& inner, notify::Notifier* notifier) : inner_(inner), notifier_(notifier) {}
+        /// The planner produced rows; they are written with the change being recorded.
+        void RowsPlanned() { rows_planned_.store(true); }
+        void OnInstance(const store::Instance& instance) override;
+        void OnTransition(const store::Instance& instance, const store::TimelineEvent& event) override;
+        void OnHealth(const store::Instance& instance, const store::HealthCheck& check) override;
+
+      private:
+        void Wake();
+
+        monitor::EventSink& inner_;
+        notify::Notifier* notifier_;
+        std::atomic<bool> rows_planned_{false};
+    };
+
     std::string description_;
+    WakingSink sink_;
     std::unique_ptr<monitor::Monitor> monitor_;
 };
 

@@ -1,7 +1,11 @@
 #include "app/notify_config.hpp"
 
+#include <set>
 #include <sstream>
 #include <string>
+
+#include "core/notify_event.hpp"
+#include "core/notify_plan.hpp"
 
 namespace railwatch::app {
 
@@ -34,12 +38,41 @@ notify::NotifyConfig NotifyConfigFrom(const Config& config) {
     out.webhook.timeout = core::Seconds(in.webhook.timeout_seconds);
 
     out.admin_emails = in.admin.emails;
+    // Names were checked when the configuration was loaded (app::LoadConfig); one that does not
+    // parse here can only come from a Config built in code, and is skipped.
+    for (const auto& [type_name, route_names] : in.routes) {
+        const auto type = core::ParseNotifyEventType(type_name);
+        if (!type) continue;
+        std::set<core::NotifyRoute>& routes = out.routing.routes[*type];
+        for (const std::string& name : route_names) {
+            if (auto route = core::ParseNotifyRoute(name)) routes.insert(*route);
+        }
+    }
+    for (const NotifySilenceSettings& s : in.silences) {
+        core::Silence silence;
+        silence.id = s.id;
+        silence.starts_at = s.starts_at;
+        silence.ends_at = s.ends_at;
+        silence.instance_id = s.instance;
+        for (const std::string& name : s.types) {
+            if (auto type = core::ParseNotifyEventType(name)) silence.types.push_back(*type);
+        }
+        silence.mute_in_app = s.mute_in_app;
+        silence.comment = s.comment;
+        out.silences.push_back(std::move(silence));
+    }
+    for (const std::int64_t seconds : in.retry.schedule_seconds)
+        out.retry.delays.push_back(core::Seconds(seconds));
     out.retry.max_attempts = in.retry.max_attempts;
     out.retry.jitter = in.retry.jitter;
     out.dispatch.concurrency = in.dispatch.concurrency;
     out.dispatch.poll_interval = core::Seconds(in.dispatch.poll_interval_seconds);
+    out.dispatch.lease = core::Seconds(in.dispatch.lease_seconds);
     out.reminders.repeat_every = core::Seconds(in.reminders.repeat_every_seconds);
     out.reminders.max_reminders = in.reminders.max_reminders;
+    for (const std::string& name : in.reminders.types) {
+        if (auto type = core::ParseNotifyEventType(name)) out.reminders.types.insert(*type);
+    }
     return out;
 }
 

@@ -13,10 +13,12 @@
 namespace railwatch::app {
 
 /// The notifier's settings from a loaded Config. Pure: no I/O. The webhook secret variable may
-/// hold two secrets separated by spaces (a rotation); each becomes one signing secret. Keys the
-/// file cannot set yet keep the notifier's defaults: [notify.routes] (the default routes),
-/// [[notify.silences]] (none), [notify.retry] schedule_seconds (Standard Webhooks' schedule) and
-/// [notify.reminders] types (every problem type). notify::ValidateNotifyConfig checks the result.
+/// hold two secrets separated by spaces (a rotation); each becomes one signing secret.
+/// [notify.routes] replaces the default routes of the types it lists; [[notify.silences]],
+/// [notify.retry] schedule_seconds (empty: Standard Webhooks' schedule) and [notify.reminders]
+/// types (empty: every problem type) map one to one. Names were checked by LoadConfig; in a
+/// Config built in code, an unknown type or route name is skipped. notify::ValidateNotifyConfig
+/// checks the result.
 notify::NotifyConfig NotifyConfigFrom(const Config& config);
 
 }  // namespace railwatch::app

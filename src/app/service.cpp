@@ -12,6 +12,14 @@ util::Result<bool> Service::StreamingInbox::AddNotification(const store::Notific
     return added;
 }
 
+void Service::NotifierControl::WakeDispatcher() {
+    if (service_.notifier_) service_.notifier_->Notify();
+}
+
+void Service::NotifierControl::EndpointEnabled(const std::string& key) {
+    if (service_.notifier_) service_.notifier_->EndpointEnabled(key);
+}
+
 Service::Service(Root& root, ServiceOptions options)
     : root_(root),
       options_(options),
@@ -44,6 +52,7 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
     api::RestApiOptions api_options;
     api_options.api_token = config.server.api_token.Reveal();
     api_options.webhook_secret = config.server.hook_secret.Reveal();
+    api_options.deliveries = &s.notifier_control_;
     s.api_ = std::make_unique<api::RestApi>(api::StoreRoles{st, st, st, st, st, st, st, st, st}, *s.engine_,
                                             root.clock(), &root.metrics(), &s.hub_, api_options);
     api::ApiServerOptions server_options;

@@ -58,6 +58,17 @@ class Service {
         api::EventHub& hub_;
     };
 
+    /// Tells the notifier what the API changed (replays, re-enabled endpoints).
+    class NotifierControl final : public api::DeliveryControl {
+      public:
+        explicit NotifierControl(Service& service) : service_(service) {}
+        void WakeDispatcher() override;
+        void EndpointEnabled(const std::string& key) override;
+
+      private:
+        Service& service_;
+    };
+
     Service(Root& root, ServiceOptions options);
 
     Root& root_;
@@ -65,6 +76,7 @@ class Service {
     api::EventHub hub_;
     notify::StoreAdapter notify_store_;
     StreamingInbox inbox_;
+    NotifierControl notifier_control_{*this};
     std::unique_ptr<notify::Notifier> notifier_;
     std::unique_ptr<Engine> engine_;
     std::unique_ptr<api::RestApi> api_;

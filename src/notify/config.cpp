@@ -205,6 +205,13 @@ util::Result<void> ValidateNotifyConfig(const NotifyConfig& config) {
         return Fail(ErrorCode::kInvalidArgument,
                     fmt::format("[notify.dispatch] concurrency must be between 1 and {}", kMaxConcurrency));
     }
+    if (config.dispatch.lease < core::Duration::zero() ||
+        (config.dispatch.lease > core::Duration::zero() &&
+         (config.dispatch.lease <= config.email.timeout || config.dispatch.lease <= config.webhook.timeout))) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "[notify.dispatch] lease_seconds must be 0 (automatic) or longer than the email and webhook "
+                    "timeout_seconds, so that a delivery never outlives its lease");
+    }
     if (config.dispatch.poll_interval <= core::Duration::zero()) {
         return Fail(ErrorCode::kInvalidArgument, "[notify.dispatch] poll_interval_seconds must be positive");
     }

@@ -69,6 +69,9 @@ struct DispatchConfig {
     /// How often to look for due rows when nobody said new ones exist (rows from other
     /// processes, retries scheduled by them).
     core::Duration poll_interval = core::Seconds(2);
+    /// The claim lease (DispatcherOptions::lease): how long rows claimed by a process that died
+    /// wait before another process takes them. Zero: 4 × the slowest channel's timeout + 60 s.
+    core::Duration lease{0};
 };
 
 /// Everything the notifier needs.

@@ -46,7 +46,9 @@ Dispatcher::Dispatcher(OutboxStore& store, const std::vector<Channel*>& channels
         channels_[std::string(channel->name())] = channel;
         slowest = std::max(slowest, channel->MaxDeliveryTime());
     }
-    lease_ = slowest * kClaimAhead + std::max(options_.lease_margin, core::Seconds(1));
+    lease_ = options_.lease > core::Duration::zero()
+                 ? options_.lease
+                 : slowest * kClaimAhead + std::max(options_.lease_margin, core::Seconds(1));
     run_once_random_ = random_factory_();
 }
 

@@ -52,6 +52,10 @@ struct DispatcherOptions {
     /// deliveries) plus this, so that it outlives every attempt and another process never
     /// delivers a row that is still being delivered.
     core::Duration lease_margin = core::Seconds(60);
+    /// A fixed lease instead ([notify.dispatch] lease_seconds); zero: the lease above. Shorter
+    /// leases let rows of a process that died be taken over sooner, at the risk of a second
+    /// delivery (same webhook-id / Message-ID) when a claimed row waits longer than the lease.
+    core::Duration lease{0};
     int max_claim = 64;                                   ///< rows per claim at most
     core::Duration store_retry_delay = core::Seconds(1);  ///< wait after a failed claim
 };

@@ -6,6 +6,7 @@ DispatcherOptions DispatcherOptionsFrom(const NotifyConfig& config) {
     DispatcherOptions options;
     options.concurrency = config.dispatch.concurrency;
     options.poll_interval = config.dispatch.poll_interval;
+    options.lease = config.dispatch.lease;
     options.retry = config.retry;
     return options;
 }
@@ -48,6 +49,10 @@ util::Result<int> Notifier::Enqueue(const core::NotifyEvent& event) {
     auto added = outbox_.EnqueueOutbox(planned.messages);
     if (added && *added > 0) dispatcher_->Notify();
     return added;
+}
+
+void Notifier::EndpointEnabled(const std::string& key) {
+    if (webhook_ && webhook_->endpoint_key() == key) webhook_->Enable();
 }
 
 void Notifier::Start() {

@@ -51,6 +51,10 @@ class Notifier {
     /// dispatcher. Returns how many rows were new.
     util::Result<int> Enqueue(const core::NotifyEvent& event);
 
+    /// The endpoint store no longer holds endpoint `key` disabled: the webhook channel, when `key`
+    /// is its endpoint, sends again (WebhookChannel::Enable). Other keys are ignored.
+    void EndpointEnabled(const std::string& key);
+
     /// Dispatcher::Start / Stop / Notify.
     void Start();
     void Stop();

@@ -54,6 +54,12 @@ WebhookChannel::WebhookChannel(WebhookConfig config, WebhookSigner signer, net::
       endpoints_(endpoints),
       endpoint_key_("webhook:" + Sha256Hex(config_.url).substr(0, 32)) {}
 
+void WebhookChannel::Enable() {
+    std::lock_guard lock(mutex_);
+    disabled_detail_.clear();
+    disabled_.store(false);
+}
+
 std::string_view WebhookChannel::name() const {
     return core::kWebhookChannel;
 }

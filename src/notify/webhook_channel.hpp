@@ -40,6 +40,9 @@ class WebhookChannel final : public Channel {
 
     /// True once the endpoint answered 410 Gone (now or, per the endpoint store, before).
     bool disabled() const { return disabled_.load(); }
+    /// Sends again after a 410: the operator re-enabled the endpoint (the caller removed the
+    /// store's flag first, e.g. `POST /api/v1/endpoints/{key}/enable`). Idempotent.
+    void Enable();
     /// The endpoint store's key of this channel's URL: "webhook:" + 32 hex of SHA-256(url) (the
     /// URL itself may hold a secret; a new URL has a new key, so fixing the URL enables it).
     const std::string& endpoint_key() const { return endpoint_key_; }

@@ -227,6 +227,11 @@ void WebhookReceiver::AnswerWith(int status, std::string retry_after) {
     retry_after_ = std::move(retry_after);
 }
 
+void WebhookReceiver::SetDelay(std::chrono::milliseconds delay) {
+    std::lock_guard lock(mutex_);
+    delay_ = delay;
+}
+
 void WebhookReceiver::SetKeepLog(bool keep) {
     std::lock_guard lock(mutex_);
     keep_log_ = keep;
@@ -388,6 +393,15 @@ void WebhookReceiver::Serve(int fd) {
         hook.body = buffer.substr(header_end + 4, content_length);
         buffer.erase(0, header_end + 4 + content_length);
         ++requests_;
+        std::chrono::milliseconds delay;
+        {
+            std::lock_guard lock(mutex_);
+            delay = delay_;
+        }
+        for (const auto until = std::chrono::steady_clock::now() + delay;
+             !stop_.load() && std::chrono::steady_clock::now() < until;)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (stop_.load()) break;  // stopped while waiting: no answer, like a receiver going down
         std::string retry_after;
         const int status = Decide(hook, retry_after);
         std::string reply = "HTTP/1.1 " + std::to_string(status) + " Status\r\nContent-Length: 0\r\n";

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -56,6 +57,9 @@ class WebhookReceiver {
 
     /// What to answer a request with a valid signature (invalid ones always get 401).
     void AnswerWith(int status, std::string retry_after = {});
+    /// How long to wait before deciding and answering each request (a slow receiver); 0 by default.
+    /// The wait ends early when the receiver stops.
+    void SetDelay(std::chrono::milliseconds delay);
     /// Whether Received() keeps every request (default true; benchmarks turn it off).
     void SetKeepLog(bool keep);
 
@@ -91,6 +95,7 @@ class WebhookReceiver {
     mutable std::mutex mutex_;
     int status_ = 200;                           // guarded by mutex_
     std::string retry_after_;                    // guarded by mutex_
+    std::chrono::milliseconds delay_{0};         // guarded by mutex_
     std::vector<ReceivedWebhook> log_;           // guarded by mutex_
     std::map<std::string, int> accepted_by_id_;  // guarded by mutex_
     std::size_t accepted_ = 0;                   // guarded by mutex_

@@ -451,6 +451,120 @@ TEST_F(ApiTest, DeliveriesListOutboxRowsWithoutTheirPayload) {
     EXPECT_EQ(Call("GET", "/api/v1/deliveries?status=lost").status, 400);
 }
 
+/// Records what the API tells the notifier.
+class RecordingDeliveryControl final : public DeliveryControl {
+  public:
+    void WakeDispatcher() override { ++wakes; }
+    void EndpointEnabled(const std::string& key) override { enabled.push_back(key); }
+    int wakes = 0;
+    std::vector<std::string> enabled;
+};
+
+class DeliveryApiTest : public ApiTest {
+  protected:
+    DeliveryApiTest() : api_with_control_(Roles(), ops_, clock_, nullptr, &hub_, OptionsWithControl()) {}
+
+    RestApiOptions OptionsWithControl() {
+        RestApiOptions options = Options();
+        options.deliveries = &control_;
+        return options;
+    }
+
+    net::ServerResponse Send(std::string method, std::string_view target, bool with_token = true) {
+        return api_with_control_.Handle(MakeRequest(std::move(method), target, {}, with_token));
+    }
+
+    /// Stores one webhook row and fails it once: dead with `error` when `dead`, else due again later.
+    void AddFailedRow(const std::string& id, bool dead, const std::string& error = "HTTP 500 from http://127.0.0.1:1") {
+        store::OutboxMessage m;
+        m.id = id;
+        m.channel = "webhook";
+        m.dedup_key = "key-" + id;
+        m.payload =
+            R"({"version":1,"route":"webhook","event":{"id":"deployment_failed:ins_1:dep-1:1","type":"deployment_failed","instance":{"id":"ins_1"}}})";
+        m.created_at = clock_.Now();
+        ASSERT_TRUE(store_->EnqueueOutbox({m}));
+        auto claimed = store_->ClaimOutbox("worker", clock_.Now(), core::Seconds(60), 10);
+        ASSERT_TRUE(claimed);
+        ASSERT_EQ(claimed->size(), 1u);
+        std::optional<core::Timestamp> retry;
+        if (!dead) retry = clock_.Now() + core::Seconds(300);
+        ASSERT_TRUE(store_->MarkOutboxFailed(id, "worker", error, retry));
+    }
+
+    RecordingDeliveryControl control_;
+    RestApi api_with_control_;
+};
+
+TEST_F(DeliveryApiTest, ReplayOfADeadDeliveryAnswers202WithThePendingRowAndWakesTheDispatcher) {
+    AddFailedRow("out_dead", true);
+    auto dead = Json(Send("GET", "/api/v1/deliveries?status=dead"));
+    ASSERT_EQ(dead["items"].size(), 1u);
+    EXPECT_EQ(dead["items"][0]["lastError"], "HTTP 500 from http://127.0.0.1:1");
+    EXPECT_EQ(dead["items"][0]["notificationType"], "deployment_failed");
+    EXPECT_EQ(dead["items"][0]["instanceId"], "ins_1");
+    EXPECT_EQ(dead["items"][0]["eventId"], "deployment_failed:ins_1:dep-1:1");
+
+    auto res = Send("POST", "/api/v1/deliveries/out_dead/replay");
+    ASSERT_EQ(res.status, 202) << res.body;
+    EXPECT_EQ(Json(res)["id"], "out_dead");
+    EXPECT_EQ(Json(res)["status"], "pending");
+    EXPECT_EQ(Json(res)["attempts"], 0);
+    EXPECT_EQ(Json(res)["nextAttemptAt"], TimeJson(clock_.Now()));
+    EXPECT_EQ(control_.wakes, 1);
+    EXPECT_EQ(Json(Send("GET", "/api/v1/deliveries?status=pending"))["items"].size(), 1u);
+    EXPECT_EQ(Json(Send("GET", "/api/v1/deliveries?status=dead"))["items"].size(), 0u);
+}
+
+TEST_F(DeliveryApiTest, ReplayIs409ForARowThatIsNotDeadAndChangesNothing) {
+    AddFailedRow("out_failed", false);
+    auto failed = Send("POST", "/api/v1/deliveries/out_failed/replay");
+    ASSERT_EQ(failed.status, 409) << failed.body;
+    EXPECT_EQ(Json(failed)["error"]["code"], "conflict");
+    EXPECT_NE(Json(failed)["error"]["message"].get<std::string>().find("not dead"), std::string::npos);
+    EXPECT_EQ(Json(Send("GET", "/api/v1/deliveries?status=failed"))["items"].size(), 1u);
+
+    AddFailedRow("out_twice", true);
+    EXPECT_EQ(Send("POST", "/api/v1/deliveries/out_twice/replay").status, 202);
+    auto again = Send("POST", "/api/v1/deliveries/out_twice/replay");
+    EXPECT_EQ(again.status, 409) << again.body;
+    EXPECT_NE(again.body.find("not dead"), std::string::npos);
+    EXPECT_EQ(control_.wakes, 1);
+}
+
+TEST_F(DeliveryApiTest, ReplayOfAnUnknownDeliveryIs404) {
+    auto res = Send("POST", "/api/v1/deliveries/out_missing/replay");
+    EXPECT_EQ(res.status, 404) << res.body;
+    EXPECT_EQ(Json(res)["error"]["code"], "not_found");
+    EXPECT_EQ(control_.wakes, 0);
+}
+
+TEST_F(DeliveryApiTest, ReplayAndEnableNeedTheToken) {
+    AddFailedRow("out_dead", true);
+    EXPECT_EQ(Send("POST", "/api/v1/deliveries/out_dead/replay", false).status, 401);
+    EXPECT_EQ(Send("POST", "/api/v1/endpoints/webhook:abc/enable", false).status, 401);
+    EXPECT_EQ(Json(Send("GET", "/api/v1/deliveries?status=dead"))["items"].size(), 1u);
+    EXPECT_EQ(control_.wakes, 0);
+}
+
+TEST_F(DeliveryApiTest, ADisabledEndpointIsListedAndEnabledOnceThroughTheApi) {
+    ASSERT_TRUE(store_->DisableEndpoint(
+        store::DisabledEndpoint{"webhook:0123abcd", "webhook", "answered 410 Gone", clock_.Now()}));
+    auto listed = Json(Send("GET", "/api/v1/deliveries"));
+    ASSERT_EQ(listed["disabledEndpoints"].size(), 1u);
+    EXPECT_EQ(listed["disabledEndpoints"][0]["key"], "webhook:0123abcd");
+    EXPECT_EQ(listed["disabledEndpoints"][0]["reason"], "answered 410 Gone");
+
+    auto res = Send("POST", "/api/v1/endpoints/webhook:0123abcd/enable");
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(Json(res)["key"], "webhook:0123abcd");
+    EXPECT_EQ(control_.enabled, std::vector<std::string>{"webhook:0123abcd"});
+    EXPECT_TRUE(Json(Send("GET", "/api/v1/deliveries"))["disabledEndpoints"].empty());
+    auto again = Send("POST", "/api/v1/endpoints/webhook:0123abcd/enable");
+    EXPECT_EQ(again.status, 404) << again.body;
+    EXPECT_EQ(control_.enabled.size(), 1u);
+}
+
 TEST_F(ApiTest, RailwayHookNeedsTheSharedSecretNotTheBearerToken) {
     const std::string payload =
         R"({"type":"Deployment.failed","details":{"id":"dep-7","status":"FAILED"},

@@ -187,6 +187,101 @@ format = "teams"
               "\"slack\", \"discord\"");
 }
 
+TEST(Config, BadRoutesScheduleAndReminderTypesAreRejectedWithKeyAndLine) {
+    const auto problems = Problems(LoadConfigText(R"toml([notify.routes]
+deployment_failed = ["email", "sms"]
+deployment_exploded = ["email"]
+crash_loop = "email"
+[notify.retry]
+schedule_seconds = [1, 0]
+[notify.reminders]
+types = ["crash_loop", "lunch"]
+)toml",
+                                                  "bad.toml"));
+    ASSERT_EQ(problems.size(), 5u);
+    EXPECT_EQ(problems[0].key, "notify.routes.deployment_failed");
+    EXPECT_EQ(problems[0].line, 2);
+    EXPECT_THAT(problems[0].message,
+                AllOf(HasSubstr("item 2: \"sms\" is not a route"), HasSubstr("email, in_app, admin_email, webhook")));
+    EXPECT_EQ(problems[1].key, "notify.routes.deployment_exploded");
+    EXPECT_EQ(problems[1].line, 3);
+    EXPECT_THAT(problems[1].message, HasSubstr("unknown key"));
+    EXPECT_EQ(problems[2].key, "notify.routes.crash_loop");
+    EXPECT_EQ(problems[2].line, 4);
+    EXPECT_THAT(problems[2].message, HasSubstr("expected an array of strings"));
+    EXPECT_EQ(problems[3].key, "notify.retry.schedule_seconds");
+    EXPECT_EQ(problems[3].line, 6);
+    EXPECT_THAT(problems[3].message, AllOf(HasSubstr("item 2: 0 is out of range"), HasSubstr("1..86400")));
+    EXPECT_EQ(problems[4].key, "notify.reminders.types");
+    EXPECT_EQ(problems[4].line, 8);
+    EXPECT_THAT(problems[4].message, AllOf(HasSubstr("\"lunch\" is not an event type"), HasSubstr("crash_loop")));
+}
+
+TEST(Config, BadSilencesAreRejectedWithTheirIndexKeyAndLine) {
+    const auto problems = Problems(LoadConfigText(R"toml([[notify.silences]]
+id = "a"
+starts_at = "2027-01-15T10:00:00Z"
+ends_at = "2027-01-15T09:00:00Z"
+[[notify.silences]]
+id = "b"
+starts_at = "yesterday"
+ends_at = 2027-01-15T09:00:00
+types = ["crash_loop", "lunch"]
+colour = "red"
+[[notify.silences]]
+starts_at = "2027-01-15T08:00:00Z"
+[[notify.silences]]
+id = "c"
+starts_at = "2027-01-15T08:00:00Z"
+ends_at = "2027-01-15T09:00:00Z"
+[[notify.silences]]
+id = "c"
+starts_at = "2027-01-16T08:00:00Z"
+ends_at = "2027-01-16T09:00:00Z"
+)toml",
+                                                  "bad.toml"));
+    std::vector<std::string> keys;
+    for (const auto& p : problems)
+        keys.push_back(p.key + "@" + std::to_string(p.line));
+    EXPECT_THAT(keys, ::testing::ElementsAre("notify.silences[1].ends_at@4", "notify.silences[2].starts_at@7",
+                                             "notify.silences[2].ends_at@8", "notify.silences[2].types@9",
+                                             "notify.silences[2].colour@10", "notify.silences[3].id@11",
+                                             "notify.silences[3].ends_at@11", "notify.silences[5].id@17"));
+    ASSERT_EQ(problems.size(), 8u);
+    EXPECT_THAT(problems[0].message, HasSubstr("later than starts_at"));
+    EXPECT_THAT(problems[1].message, HasSubstr("\"yesterday\" is not an RFC 3339 time"));
+    EXPECT_THAT(problems[2].message, HasSubstr("without an offset"));
+    EXPECT_THAT(problems[3].message, HasSubstr("\"lunch\" is not an event type"));
+    EXPECT_THAT(problems[4].message, HasSubstr("keys of [[notify.silences]]"));
+    EXPECT_THAT(problems[7].message, HasSubstr("names another silence too"));
+
+    const auto single = Problems(LoadConfigText("[notify.silences]\nid = \"x\"\n", "bad.toml"));
+    ASSERT_EQ(single.size(), 1u);
+    EXPECT_EQ(single[0].key, "notify.silences");
+    EXPECT_EQ(single[0].line, 1);
+    EXPECT_THAT(single[0].message, HasSubstr("[[notify.silences]]"));
+}
+
+TEST(Config, ConfigCheckShowsRoutesScheduleAndSilences) {
+    const LoadedConfig loaded = Valid(LoadConfigText(R"toml([notify.routes]
+deployment_recovered = ["in_app"]
+[notify.retry]
+schedule_seconds = [1, 2]
+[[notify.silences]]
+id = "maintenance"
+starts_at = "2027-01-15T08:00:00Z"
+ends_at = "2027-01-15T10:00:00Z"
+)toml",
+                                                     "cfg.toml"));
+    const std::string text = FormatEffectiveConfig(loaded);
+    EXPECT_THAT(text, HasSubstr("deployment_recovered = [\"in_app\"]"));
+    EXPECT_THAT(text, HasSubstr("deployment_failed = [\"email\", \"in_app\", \"webhook\"]"));
+    EXPECT_THAT(text, HasSubstr("schedule_seconds = [1, 2]"));
+    EXPECT_THAT(text, HasSubstr("[[notify.silences]]"));
+    EXPECT_THAT(text, HasSubstr("id = \"maintenance\""));
+    EXPECT_THAT(text, HasSubstr("ends_at = \"2027-01-15T10:00:00.000Z\""));
+}
+
 TEST(Config, AnUnknownKeyIsAnErrorWithASuggestion) {
     const auto problems = Problems(LoadConfigText("[railway]\nbatch_sise = 10\n[monitor]\nfoo = 1\n", "cfg.toml"));
     ASSERT_EQ(problems.size(), 2u);

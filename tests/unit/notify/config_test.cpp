@@ -76,6 +76,11 @@ TEST(NotifyConfig, BadValuesAreNamedWithTheirKey) {
     config.retry.jitter = 2;
     EXPECT_NE(ErrorOf(config).find("jitter"), std::string::npos);
     config = Valid();
+    config.dispatch.lease = config.webhook.timeout;  // a delivery could outlive its lease
+    EXPECT_NE(ErrorOf(config).find("[notify.dispatch] lease_seconds"), std::string::npos);
+    config.dispatch.lease = std::max(config.webhook.timeout, config.email.timeout) + core::Seconds(1);
+    EXPECT_TRUE(ValidateNotifyConfig(config));
+    config = Valid();
     core::Silence backwards;
     backwards.id = "s";
     backwards.starts_at = core::Timestamp(core::Seconds(10));

@@ -264,6 +264,9 @@ TEST(Dispatcher, TheLeaseOutlivesTheSlowestChannel) {
     ScriptedChannel slow("webhook", [](const store::OutboxRow&) { return DeliveryOutcome::Accepted("ok"); });
     Dispatcher dispatcher(store, {&slow}, clock, Options(), MiddleRandom());
     EXPECT_EQ(dispatcher.lease(), 4 * Seconds(15) + Seconds(60));
+    DispatcherOptions fixed = Options();
+    fixed.lease = Seconds(20);
+    EXPECT_EQ(Dispatcher(store, {&slow}, clock, fixed, MiddleRandom()).lease(), Seconds(20));
 }
 
 TEST(Dispatcher, AnEventPlannedTwiceIsDeliveredOncePerChannelAndRecipient) {

@@ -120,6 +120,20 @@ TEST(WebhookChannel, GoneDisablesTheEndpointForGood) {
     EXPECT_EQ(f.transport.request_count(), 1u);  // nothing more was sent
 }
 
+TEST(WebhookChannel, EnableSendsAgainAfterAGone) {
+    Fixture f;
+    f.transport.PushResponse(410, "endpoint deleted");
+    EXPECT_EQ(f.channel->Deliver(f.Row()).verdict, DeliveryVerdict::kPermanent);
+    ASSERT_TRUE(f.channel->disabled());
+    f.channel->Enable();
+    EXPECT_FALSE(f.channel->disabled());
+    f.transport.PushResponse(200, "ok");
+    EXPECT_EQ(f.channel->Deliver(f.Row()).verdict, DeliveryVerdict::kAccepted);
+    EXPECT_EQ(f.transport.request_count(), 2u);
+    f.channel->Enable();  // idempotent
+    EXPECT_FALSE(f.channel->disabled());
+}
+
 TEST(WebhookChannel, GoneIsRememberedByTheEndpointStoreAcrossRestarts) {
     const std::string url = "https://hooks.slack.com/services/T0001/B0002/SECRETPATH";
     test::FakeOutboxStore endpoints;
