@@ -111,18 +111,36 @@ TEST_F(OpenApiTest, EveryOperationAnswersWithADocumentedStatusAndSchema) {
     const json good = make_deployment(R"({"kind":"success"})");
     const json bad = make_deployment(R"({"kind":"deploy_failed","reason":"missing_env"})");
 
+    // A webhook receiver that is gone (410): the failure's webhook row is dead-lettered and its
+    // endpoint disabled, so replay and re-enable have something to act on.
+    httplib::Server gone;
+    gone.Post("/hook", [](const httplib::Request&, httplib::Response& res) { res.status = 410; });
+    const int gone_port = gone.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(gone_port, 0);
+    std::thread gone_thread([&] { gone.listen_after_bind(); });
+    struct StopOnExit {
+        httplib::Server& server;
+        std::thread& thread;
+        ~StopOnExit() {
+            server.stop();
+            thread.join();
+        }
+    } stop_gone{gone, gone_thread};
+
     test::TempDir dir("railwatch-openapi-it-");
     const std::string config = dir.File("railwatch.toml");
     // A budget that never holds a check back (the default plan's 1,000 requests an hour would).
     std::ofstream(config) << "[railway]\nrequests_per_hour = 1000000\nrequests_per_second = 1000\n\n"
                              "[monitor.intervals]\nINITIALIZING = 1\nBUILDING = 1\nDEPLOYING = 1\nSUCCESS = 2\n"
-                             "FAILED = 2\nCRASHED = 2\ndefault = 1\n";
+                             "FAILED = 2\nCRASHED = 2\ndefault = 1\n\n[notify.webhook]\nurl = \"http://127.0.0.1:"
+                          << gone_port << "/hook\"\n";
     test::ServeOptions options;
     options.db_url = "sqlite:" + dir.File("railwatch.db");
     options.railway_url = sim.GraphqlUrl();
     options.config_file = config;
     options.log_file = dir.File("serve.log");
-    options.env = {std::string("RAILWAY_API_TOKEN=") + kAccountToken, std::string("RAILWATCH_API_TOKEN=") + kApiToken};
+    options.env = {std::string("RAILWAY_API_TOKEN=") + kAccountToken, std::string("RAILWATCH_API_TOKEN=") + kApiToken,
+                   "RAILWATCH_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"};
     test::ServeProcess serve(options);
     ASSERT_TRUE(serve.Start()) << serve.Log();
     const int port = serve.port();
@@ -157,6 +175,18 @@ TEST_F(OpenApiTest, EveryOperationAnswersWithADocumentedStatusAndSchema) {
         if (notification_id.empty()) std::this_thread::sleep_for(500ms);
     }
     ASSERT_FALSE(notification_id.empty()) << "no notification for the failed deployment within 180 s\n" << serve.Log();
+    std::string dead_id, endpoint_key;
+    while ((dead_id.empty() || endpoint_key.empty()) && std::chrono::steady_clock::now() < deadline) {
+        const Answer dead = Send(port, "GET", "", Call{"/api/v1/deliveries?status=dead", {}, {}}, true);
+        const json body = json::parse(dead.body, nullptr, false);
+        if (dead.status == 200 && !body["items"].empty()) dead_id = body["items"][0]["id"].get<std::string>();
+        if (dead.status == 200 && !body["disabledEndpoints"].empty()) {
+            endpoint_key = body["disabledEndpoints"][0]["key"].get<std::string>();
+        }
+        if (dead_id.empty() || endpoint_key.empty()) std::this_thread::sleep_for(500ms);
+    }
+    ASSERT_FALSE(dead_id.empty()) << "no dead delivery after the receiver's 410\n" << serve.Log();
+    ASSERT_FALSE(endpoint_key.empty()) << "no disabled endpoint after the receiver's 410\n" << serve.Log();
 
     // The request of every operation, in the order they run (the delete last).
     const std::string good_path = "/api/v1/instances/" + good_id;
@@ -184,6 +214,8 @@ TEST_F(OpenApiTest, EveryOperationAnswersWithADocumentedStatusAndSchema) {
         {"GET /api/v1/notifications", {"/api/v1/notifications?userId=usr_ana&unread=true", "", {}}},
         {"POST /api/v1/notifications/{id}/read", {"/api/v1/notifications/" + notification_id + "/read", "", {}}},
         {"GET /api/v1/deliveries", {"/api/v1/deliveries", "", {}}},
+        {"POST /api/v1/deliveries/{id}/replay", {"/api/v1/deliveries/" + dead_id + "/replay", "", {}}},
+        {"POST /api/v1/endpoints/{key}/enable", {"/api/v1/endpoints/" + endpoint_key + "/enable", "", {}}},
         {"GET /api/v1/stream", {"/api/v1/stream", "", {{"Last-Event-ID", "0"}}}},
         {"POST /api/v1/hooks/railway",
          {"/api/v1/hooks/railway", json{{"resource", {{"deployment", {{"id", good["id"]}}}}}}.dump(), {}}},
