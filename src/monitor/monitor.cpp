@@ -153,6 +153,17 @@ Monitor::~Monitor() {
     Stop();
 }
 
+bool Monitor::NeedsVerdictAgain(const store::Instance& instance) const {
+    // Jobs live in memory: a process that died after writing a failure but before its
+    // classification, or before a planned redeploy ran, left the failure without its answer.
+    const store::InstanceState& s = instance.state;
+    if (!s.deployment_id || !core::IsFailed(PhaseOf(s)) || s.needs_attention) return false;
+    if (!s.error_type) return true;
+    // Classified NETWORK with redeploys left: the redeploy was planned; planning again queues it
+    // (a NETWORK failure with redeploys left notifies nobody, so nothing is told twice).
+    return *s.error_type == core::ErrorClass::kNetwork && s.retry_count < options_.reactions.max_redeploys;
+}
+
 util::Result<void> Monitor::Start() {
     // A process restarted under its worker id after a crash takes back its earlier life's claims
     // now instead of when their leases end (MonitorOptions::worker_id says why ids must differ).
@@ -168,7 +179,11 @@ util::Result<void> Monitor::Start() {
         if (!page)
             return util::Fail(page.error().code, "reading the monitored instances failed: " + page.error().message);
         for (const store::Instance& instance : page->items) {
-            if (instance.monitoring && !instance.deleted_at) NoteFleet(instance, PhaseOf(instance.state));
+            if (!instance.monitoring || instance.deleted_at) continue;
+            NoteFleet(instance, PhaseOf(instance.state));
+            if (NeedsVerdictAgain(instance)) {
+                Enqueue(Job{JobKind::kClassify, instance.id, *instance.state.deployment_id, clock_.Now()});
+            }
         }
         if (page->next_cursor.empty()) break;
         query.cursor = page->next_cursor;
@@ -606,28 +621,36 @@ std::size_t Monitor::RunWorkForTest() {
     return ran;
 }
 
-bool Monitor::TakeSideBudget(double requests, Timestamp now, Timestamp* retry_at) {
-    std::lock_guard lock(mutex_);
-    // The reserve, plus what polling leaves unused at its planned intervals: a small fleet's
-    // failures are explained at once, a fleet that needs its whole budget still gets the reserve.
-    const double unused = std::max(0.0, plan_.budget_requests_per_second - plan_.planned_requests_per_second);
-    const double rate = std::max(options_.reserve_fraction, 0.0) *
-                            std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second)) +
-                        unused;
-    // The bucket holds at most a few seconds of the reserve: side work may burst a little, never
-    // take what polling needs.
-    const double capacity = std::max(rate * 5.0, requests);
-    if (!side_refilled_at_) side_tokens_ = capacity;
-    if (side_refilled_at_ && now > *side_refilled_at_) {
-        side_tokens_ = std::min(capacity, side_tokens_ + rate * core::ToSecondsF(now - *side_refilled_at_));
-    }
-    side_refilled_at_ = std::max(now, side_refilled_at_.value_or(now));
-    if (side_tokens_ >= requests) {
-        side_tokens_ -= requests;
+bool Monitor::SideBucket::Take(double rate, double requests, Timestamp now, Timestamp* retry_at) {
+    // At most a few seconds of the rate: side work may burst a little, never take what polling
+    // needs.
+    const double capacity = rate > 0 ? std::max(rate * 5.0, requests) : 0.0;
+    if (!refilled_at) tokens = capacity;
+    if (refilled_at && now > *refilled_at)
+        tokens = std::min(capacity, tokens + rate * core::ToSecondsF(now - *refilled_at));
+    refilled_at = std::max(now, refilled_at.value_or(now));
+    if (tokens >= requests) {
+        tokens -= requests;
         return true;
     }
-    const double missing_s = rate > 0 ? (requests - side_tokens_) / rate : 3600.0;
+    const double missing_s = rate > 0 ? (requests - tokens) / rate : 3600.0;
     *retry_at = now + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(missing_s));
+    return false;
+}
+
+bool Monitor::TakeSideBudget(double requests, bool failure_work, Timestamp now, Timestamp* retry_at) {
+    std::lock_guard lock(mutex_);
+    const double reserve = std::max(options_.reserve_fraction, 0.0) *
+                           std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second));
+    if (reserve_bucket_.Take(reserve, requests, now, retry_at)) return true;
+    if (!failure_work) return false;
+    // What polling leaves unused at its planned intervals answers failures (evidence, redeploys,
+    // discovery) beyond the reserve: a small fleet's failures are explained at once. Log
+    // collection on phase changes stays within the reserve, so it never floods a big budget.
+    const double unused = std::max(0.0, plan_.budget_requests_per_second - plan_.planned_requests_per_second);
+    Timestamp unused_at{};
+    if (unused_bucket_.Take(unused, requests, now, &unused_at)) return true;
+    *retry_at = std::min(*retry_at, unused_at);
     return false;
 }
 
@@ -652,7 +675,7 @@ void Monitor::RunJob(const Job& job) {
     if (!job.user_requested) {
         const Timestamp now = clock_.Now();
         Timestamp retry_at{};
-        if (!TakeSideBudget(cost, now, &retry_at)) {
+        if (!TakeSideBudget(cost, job.kind != JobKind::kCollectLogs, now, &retry_at)) {
             if (job.kind != JobKind::kCollectLogs) {
                 Job later = job;
                 later.not_before = retry_at;

@@ -101,8 +101,10 @@ class Monitor final : public Operations {
     Monitor(const Monitor&) = delete;
     Monitor& operator=(const Monitor&) = delete;
 
-    /// Reads the fleet (for the budget plan) and starts the threads. kUnavailable when the store
-    /// cannot be read (no thread is started then).
+    /// Takes back this worker id's earlier claims, reads the fleet (for the budget plan), queues
+    /// the classification again for failures a previous process left without a verdict or with a
+    /// planned redeploy not yet made, and starts the threads. kUnavailable when the store cannot be
+    /// read (no thread is started then).
     util::Result<void> Start();
     /// Stops the threads and waits for them; work in flight is abandoned (leases expire). A
     /// thread inside a Railway call finishes that call first: stop the RailwayApi before this to
@@ -150,6 +152,8 @@ class Monitor final : public Operations {
         core::Duration interval{};
     };
 
+    // A stored failure whose verdict or planned redeploy may have died with an earlier process.
+    bool NeedsVerdictAgain(const store::Instance& instance) const;
     void SchedulerLoop();
     void PollLoop(std::size_t index);
     void WorkerLoop(std::size_t index);
@@ -166,9 +170,18 @@ class Monitor final : public Operations {
     void EnqueueFollowUp(const core::FollowUp& follow_up, const std::string& instance_id,
                          const std::string& deployment_id, core::Timestamp now);
     std::optional<Job> TakeDueJob(core::Timestamp now);
-    // Side-work budget: takes `requests` from the reserve's bucket; false (nothing taken) when
-    // it holds fewer, with `retry_at` the moment it will.
-    bool TakeSideBudget(double requests, core::Timestamp now, core::Timestamp* retry_at);
+    // A token bucket for side work (guarded by mutex_).
+    struct SideBucket {
+        double tokens = 0;
+        std::optional<core::Timestamp> refilled_at;
+        // Takes `requests` at `rate` per second; false (nothing taken) when it holds fewer, with
+        // `retry_at` the moment it will.
+        bool Take(double rate, double requests, core::Timestamp now, core::Timestamp* retry_at);
+    };
+    // Side-work budget: the reserve's bucket, then for `failure_work` the bucket of what polling
+    // leaves unused; false (nothing taken) when neither holds `requests`, with `retry_at` the
+    // earlier moment one will.
+    bool TakeSideBudget(double requests, bool failure_work, core::Timestamp now, core::Timestamp* retry_at);
 
     // Per answer (scheduler thread).
     std::optional<core::Timestamp> HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
@@ -222,8 +235,8 @@ class Monitor final : public Operations {
     std::size_t last_claim_limit_ = 0;                                       // the last round's claim limit
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
-    double side_tokens_ = 0;                                                 // reserve bucket
-    std::optional<core::Timestamp> side_refilled_at_;
+    SideBucket reserve_bucket_;
+    SideBucket unused_bucket_;
     util::SystemRandom random_;
 };
 

@@ -9,8 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "fleet_run.hpp"
 #include "util/rfc3339.hpp"
@@ -43,6 +46,24 @@ int RequestsSoFar(FleetRun& run) {
     return stats.is_discarded() ? -1 : stats["total"].get<int>();
 }
 
+/// A deployment Railway reports FAILED or CRASHED whose instance is still monitored and has no
+/// class yet (SKIPPED and REMOVED deployments are not failures to classify).
+bool AwaitsVerdict(const json& instance) {
+    const bool failed = instance["deploymentStatus"] == "FAILED" || instance["deploymentStatus"] == "CRASHED";
+    return failed && instance["monitoring"] == true && !instance["errorType"].is_string() &&
+           instance["needsAttention"] != true;
+}
+
+/// Classification follows a failure on the engine's workers: waits (≤ 120 s) until no instance
+/// awaits its verdict.
+void AwaitVerdicts(FleetRun& run) {
+    for (const auto deadline = std::chrono::steady_clock::now() + 120s; std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(1s)) {
+        const auto listed = run.Instances();
+        if (std::none_of(listed.begin(), listed.end(), AwaitsVerdict)) return;
+    }
+}
+
 /// The checks both runs share. Returns the GraphQL requests the sim received.
 /// Both runs hold the final states, the classification and the reactions to the acceptance's bar;
 /// `full` (the fault-free run) also every transition that lasted two intervals, which the fault
@@ -51,16 +72,7 @@ int CheckRun(FleetRun& run, const std::set<std::string>& deleted, bool full) {
     const auto open = run.AwaitConvergence(300s);
     EXPECT_TRUE(open.empty()) << open.size() << " instances did not reach the sim's final status, e.g. "
                               << open.front();
-    // Classification follows a failure on the engine's workers: let them finish before judging.
-    for (const auto deadline = std::chrono::steady_clock::now() + 120s; std::chrono::steady_clock::now() < deadline;
-         std::this_thread::sleep_for(1s)) {
-        const auto listed = run.Instances();
-        const bool pending = std::any_of(listed.begin(), listed.end(), [](const json& instance) {
-            return instance["status"] == "FAILED" && instance["monitoring"] == true &&
-                   !instance["errorType"].is_string();
-        });
-        if (!pending) break;
-    }
+    AwaitVerdicts(run);
     const int requests = RequestsSoFar(run);
 
     const auto instances = run.Instances();
@@ -208,6 +220,78 @@ TEST(EngineAcceptance, TheSameUnderTwentyPercentApiFaultsAndIdsDeletedMidRun) {
         EXPECT_LE(requests * 2, g_fault_free_requests * 3)
             << requests << " requests with faults, " << g_fault_free_requests << " without";
     }
+}
+
+// SIGKILL `serve` three times at random points of a run and restart it each time (same database,
+// same worker id): nothing it had recorded is lost, no outbox row is written twice, checks resume
+// at once, and the fleet still ends at the sim's truth with every failure answered.
+TEST(EngineAcceptance, ThreeSigkillsLoseNoTransitionAndWriteNoOutboxRowTwice) {
+    FleetRun::Options options;
+    options.deployments = 300;
+    FleetRun run(options);
+    ASSERT_TRUE(run.Start()) << run.problem;
+    ASSERT_TRUE(run.AddFleet()) << run.problem;
+
+    using Row = std::tuple<std::string, std::string, std::string, std::string>;  // instance, deployment, to, at
+    const auto timeline = [&] {
+        std::set<Row> rows;
+        for (const auto& [deployment_id, instance_id] : run.instance_of()) {
+            for (const auto& e : run.Events(instance_id)) {
+                rows.insert({instance_id, e["deploymentId"].get<std::string>(), e["to"].get<std::string>(),
+                             e["at"].get<std::string>()});
+            }
+        }
+        return rows;
+    };
+    const auto status_requests = [&] {
+        const json stats = json::parse(run.sim().Get("/_sim/stats"), nullptr, false);
+        return stats.is_discarded() ? -1 : stats["rootFields"].value("deployment", 0);
+    };
+    std::mt19937 random(std::random_device{}());
+    std::set<Row> recorded;
+    for (int kill = 1; kill <= 3; ++kill) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(1000, 6000)(random)));
+        const auto before = timeline();
+        recorded.insert(before.begin(), before.end());
+        run.serve().Kill();
+        const int requests_at_kill = status_requests();
+        ASSERT_TRUE(run.serve().Start()) << "restart " << kill << ":\n" << run.serve().Log();
+        const auto ready = std::chrono::steady_clock::now();
+        // Resumed: status checks go out again right after the ready line (intervals are 1-2 s).
+        while (status_requests() <= requests_at_kill && std::chrono::steady_clock::now() - ready < 30s)
+            std::this_thread::sleep_for(50ms);
+        const double resumed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - ready).count();
+        std::printf("kill %d: %zu timeline rows recorded before it; checks resumed %.2f s after the restart\n", kill,
+                    before.size(), resumed_s);
+        EXPECT_LT(resumed_s, 2 * FleetRun::IntervalOf("SUCCESS")) << "restart " << kill;
+    }
+
+    const auto open = run.AwaitConvergence(300s);
+    EXPECT_TRUE(open.empty()) << open.size() << " instances did not reach the sim's final status, e.g. "
+                              << open.front();
+    const auto after = timeline();
+    std::vector<Row> lost;
+    std::set_difference(recorded.begin(), recorded.end(), after.begin(), after.end(), std::back_inserter(lost));
+    EXPECT_TRUE(lost.empty()) << lost.size() << " timeline rows recorded before a kill are gone";
+
+    // One outbox row per event and channel (each instance has its own user and no other channel).
+    const auto deliveries = run.serve().Get("/api/v1/deliveries?limit=1000");
+    ASSERT_EQ(deliveries.status, 200) << deliveries.raw;
+    ASSERT_LT(deliveries.body["items"].size(), 1000u) << "more rows than one page: the check would miss some";
+    std::map<std::pair<std::string, std::string>, int> per_event;
+    for (const auto& row : deliveries.body["items"]) {
+        if (row["eventId"].is_string())
+            ++per_event[{row["eventId"].get<std::string>(), row["channel"].get<std::string>()}];
+    }
+    EXPECT_FALSE(per_event.empty());
+    for (const auto& [key, count] : per_event)
+        EXPECT_EQ(count, 1) << "event " << key.first << " has " << count << " " << key.second << " rows";
+
+    // Failures whose verdict or redeploy was queued when a kill came are answered after the restart.
+    AwaitVerdicts(run);
+    for (const auto& instance : run.Instances())
+        EXPECT_FALSE(AwaitsVerdict(instance)) << instance.dump();
+    std::printf("sigkills: %zu timeline rows in all, %zu outbox rows\n", after.size(), deliveries.body["items"].size());
 }
 
 }  // namespace

@@ -596,6 +596,27 @@ TEST_F(MonitorTest, ARestartUnderTheSameWorkerIdTakesBackItsCrashedClaimsAtOnce)
     restarted->Stop();
 }
 
+// Jobs live in memory: a failure written just before a crash had its classification queued and
+// lost. The restarted engine finds it without a verdict and classifies it.
+TEST_F(MonitorTest, ARestartClassifiesAFailureItsCrashedLifeLeftWithoutAVerdict) {
+    util::SystemClock clock;
+    api_.SetDeployment(Dep("d1", "FAILED", clock.Now()));
+    api_.AddLogs(core::LogKind::kBuild, "d1",
+                 {Line(clock.Now(), "Error: environment variable DATABASE_URL is not set")});
+    std::string id;
+    {
+        auto crashed = Make("w1", &clock);
+        id = Add(*crashed, "d1").id;
+        EXPECT_EQ(crashed->RunRoundForTest(), 1u);  // FAILED written; its classification never runs
+    }
+    ASSERT_FALSE(Get(id).state.error_type.has_value());
+    auto restarted = Make("w1", &clock);
+    ASSERT_TRUE(restarted->Start());
+    ASSERT_TRUE(sink_.AwaitTransitions(2));  // the FAILED row, then the verdict's reaction row
+    restarted->Stop();
+    EXPECT_EQ(Get(id).state.error_type, core::ErrorClass::kConfiguration);
+}
+
 TEST_F(MonitorTest, SchedulerThreadDoesNotSpinWhenNothingIsDueAndWakesForANewInstance) {
     FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
     options_.max_idle_wait = seconds(5);
