@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string_view>
@@ -586,7 +585,8 @@ net::ServerResponse RestApi::Deliveries(const net::ServerRequest& req, const Pat
 net::ServerResponse RestApi::ReplayDelivery(const net::ServerRequest&, const PathParams& p) const {
     const std::string& id = p.at("id");
     const core::Timestamp now = clock_.Now();
-    if (auto replayed = store_.outbox.ReplayOutbox(id, now); !replayed) {
+    auto replayed = store_.outbox.ReplayOutbox(id, now);
+    if (!replayed) {
         if (replayed.error().code == ErrorCode::kNotFound)
             return ErrorResponse(404, "not_found",
                                  fmt::format("no delivery \"{}\"; GET /api/v1/deliveries lists them", id));
@@ -596,22 +596,8 @@ net::ServerResponse RestApi::ReplayDelivery(const net::ServerRequest&, const Pat
                                              id, replayed.error().message));
         return ErrorFrom(replayed.error());
     }
-    // Read the row back before the dispatcher is woken, so that the answer shows it pending. The
-    // store has no read-one call: a replayed row is among the pending ones, which are few.
-    json row = {{"id", id}, {"status", "pending"}, {"attempts", 0}, {"nextAttemptAt", TimeJson(now)}};
-    store::DeliveryQuery query{store::OutboxStatus::kPending, 1000, {}};
-    for (int page_count = 0; page_count < 10; ++page_count) {
-        auto page = store_.outbox.ListDeliveries(query);
-        if (!page) break;
-        const auto found = std::find_if(page->items.begin(), page->items.end(),
-                                        [&](const store::OutboxRow& r) { return r.message.id == id; });
-        if (found != page->items.end()) {
-            row = DeliveryJson(*found);
-            break;
-        }
-        if (page->next_cursor.empty()) break;
-        query.cursor = page->next_cursor;
-    }
+    // The row as replayed (pending), answered before the woken dispatcher can move it on.
+    json row = DeliveryJson(*replayed);
     if (options_.deliveries != nullptr) options_.deliveries->WakeDispatcher();
     return JsonResponse(202, row);
 }

@@ -1027,6 +1027,27 @@ class Loader {
                            fmt::join(siblings, ", "));
     }
 
+    // The array at `node` as items of type T, or nullopt: not an array (the caller reports the
+    // type), or items of another type (each reported through `wrong_type`, and `reported` set).
+    template <typename T, typename WrongType>
+    static std::optional<ConfigValue> ListOf(const toml::node& node, const WrongType& wrong_type, bool& reported) {
+        const toml::array* array = node.as_array();
+        if (array == nullptr) return std::nullopt;
+        std::vector<T> items;
+        bool ok = true;
+        for (const auto& item : *array) {
+            if (auto v = item.value_exact<T>()) {
+                items.push_back(*v);
+            } else {
+                wrong_type(item);
+                ok = false;
+            }
+        }
+        reported = !ok;
+        if (!ok) return std::nullopt;
+        return ConfigValue(std::move(items));
+    }
+
     void ApplyNode(const KeySpec& spec, const toml::node& node) {
         const Position at = PositionOf(node.source());
         const auto wrong_type = [&](const toml::node& n) {
@@ -1035,6 +1056,7 @@ class Loader {
                 fmt::format("expected {}, got {}; allowed: {}", Expected(spec.kind), TomlTypeName(n), spec.allowed));
         };
         std::optional<ConfigValue> value;
+        bool reported = false;  // a list's items were reported one by one
         switch (spec.kind) {
             case ValueKind::kBool:
                 if (auto b = node.value_exact<bool>()) value = *b;
@@ -1052,41 +1074,14 @@ class Loader {
             case ValueKind::kString:
                 if (auto s = node.value_exact<std::string>()) value = *s;
                 break;
-            case ValueKind::kStringList: {
-                const toml::array* array = node.as_array();
-                if (array == nullptr) break;
-                std::vector<std::string> items;
-                bool ok = true;
-                for (const auto& item : *array) {
-                    if (auto s = item.value_exact<std::string>()) {
-                        items.push_back(*s);
-                    } else {
-                        wrong_type(item);
-                        ok = false;
-                    }
-                }
-                if (!ok) return;
-                value = std::move(items);
+            case ValueKind::kStringList:
+                value = ListOf<std::string>(node, wrong_type, reported);
                 break;
-            }
-            case ValueKind::kIntList: {
-                const toml::array* array = node.as_array();
-                if (array == nullptr) break;
-                std::vector<std::int64_t> items;
-                bool ok = true;
-                for (const auto& item : *array) {
-                    if (auto n = item.value_exact<std::int64_t>()) {
-                        items.push_back(*n);
-                    } else {
-                        wrong_type(item);
-                        ok = false;
-                    }
-                }
-                if (!ok) return;
-                value = std::move(items);
+            case ValueKind::kIntList:
+                value = ListOf<std::int64_t>(node, wrong_type, reported);
                 break;
-            }
         }
+        if (reported) return;
         if (!value) {
             wrong_type(node);
             return;

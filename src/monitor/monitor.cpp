@@ -233,7 +233,8 @@ void Monitor::SchedulerLoop() {
         const bool paced = next_round_at && now < *next_round_at;
         if (room && !paced && (backlog || due_soon || now - last_round >= options_.max_idle_wait)) {
             last_round = now;
-            const std::size_t claimed = RunRound(now, /*inline_polls=*/false);
+            std::size_t limit = 0;
+            const std::size_t claimed = RunRound(now, /*inline_polls=*/false, &limit);
             std::lock_guard lock(mutex_);
             // What fell due within the window was claimed by this round (or is someone else's).
             due_.erase(due_.begin(), due_.upper_bound(now + options_.batch_window));
@@ -246,7 +247,7 @@ void Monitor::SchedulerLoop() {
                 next_round_at = now + std::chrono::duration_cast<Duration>(
                                           std::chrono::duration<double>(static_cast<double>(claimed) / per_second));
             }
-            backlog = claimed > 0 && claimed >= last_claim_limit_;
+            backlog = claimed > 0 && claimed >= limit;
             continue;
         }
         // Without room, a poller finishing its batch wakes this loop.
@@ -290,7 +291,7 @@ std::size_t Monitor::RunRoundForTest() {
     return RunRound(clock_.Now(), /*inline_polls=*/true);
 }
 
-std::size_t Monitor::RunRound(Timestamp now, bool inline_polls) {
+std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* limit_out) {
     Replan();
     std::size_t limit = 0;
     {
@@ -303,8 +304,8 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls) {
             const std::size_t room = polls_pending_ >= most ? 0 : most - polls_pending_;
             limit = std::min(limit, room * std::max<std::size_t>(options_.batch_size, 1));
         }
-        last_claim_limit_ = limit;
     }
+    if (limit_out != nullptr) *limit_out = limit;
     if (limit == 0) return 0;
     auto claimed = schedule_.ClaimDueInstances(options_.worker_id, now + options_.batch_window, options_.lease,
                                                static_cast<int>(limit));

@@ -158,8 +158,9 @@ class Monitor final : public Operations {
     void PollLoop(std::size_t index);
     void WorkerLoop(std::size_t index);
     // Claims what is due and checks it: on the calling thread (`inline_polls`) or by handing the
-    // batches to the pollers. Returns how many instances it claimed.
-    std::size_t RunRound(core::Timestamp now, bool inline_polls);
+    // batches to the pollers. Returns how many instances it claimed; `limit` (when given) is told
+    // how many it was allowed to claim.
+    std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr);
     // One status request for `batch` (at most batch_size distinct deployments), its answers
     // judged and written, the instances released.
     void PollBatch(const std::vector<store::Instance>& batch);
@@ -232,7 +233,6 @@ class Monitor final : public Operations {
     std::set<std::string> busy_instances_;                                   // instances a worker runs a job for
     std::deque<std::vector<store::Instance>> poll_queue_;                    // claimed batches no poller took yet
     std::size_t polls_pending_ = 0;                                          // batches queued or being polled
-    std::size_t last_claim_limit_ = 0;                                       // the last round's claim limit
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
     SideBucket reserve_bucket_;

@@ -44,10 +44,10 @@ class Outbox {
     virtual util::Result<std::vector<util::Result<void>>> CompleteOutbox(
         const std::vector<OutboxCompletion>& completions) = 0;
     /// Gives a dead row another life: status pending, attempts 0, due at `next_attempt_at`, no
-    /// lease; last_error is kept until the next attempt records its own. Once: kConflict for a
-    /// row that is not dead (pending, failed — e.g. replayed already — or sent), kNotFound for
-    /// an unknown id.
-    virtual util::Result<void> ReplayOutbox(const std::string& id, Timestamp next_attempt_at) = 0;
+    /// lease; last_error is kept until the next attempt records its own. Returns the row as it now
+    /// is. Once: kConflict for a row that is not dead (pending, failed — e.g. replayed already —
+    /// or sent), kNotFound for an unknown id.
+    virtual util::Result<OutboxRow> ReplayOutbox(const std::string& id, Timestamp next_attempt_at) = 0;
     /// When a claim can next find a row: the earliest time an open (pending or failed) row is due,
     /// counting a lease that is still live at `now` as delaying its row to the lease's end.
     /// nullopt when no row is open. The time may be ≤ now (rows due already).

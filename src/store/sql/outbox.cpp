@@ -128,9 +128,13 @@ Result<std::vector<Result<void>>> SqlStore::CompleteOutbox(const std::vector<Out
     return out;
 }
 
-Result<void> SqlStore::ReplayOutbox(const std::string& id, Timestamp next_attempt_at) {
-    return driver_->Write([&](Tx& tx) {
-        if (tx.Exec(Stmt::kReplayOutbox, {std::string_view(id), Ns(next_attempt_at)}).affected > 0) return;
+Result<OutboxRow> SqlStore::ReplayOutbox(const std::string& id, Timestamp next_attempt_at) {
+    OutboxRow replayed;
+    auto r = driver_->Write([&](Tx& tx) {
+        if (tx.Exec(Stmt::kReplayOutbox, {std::string_view(id), Ns(next_attempt_at)}).affected > 0) {
+            replayed = RowToOutbox(tx.Exec(Stmt::kOutboxRow, {std::string_view(id)}).rows.at(0));
+            return;
+        }
         const auto rows = tx.Exec(Stmt::kOutboxExists, {std::string_view(id)}).rows;
         if (rows.empty()) ThrowNotFound("outbox row", id);
         throw DbError(ErrorCode::kConflict,
@@ -138,6 +142,8 @@ Result<void> SqlStore::ReplayOutbox(const std::string& id, Timestamp next_attemp
                                   "row is pending until its next attempt)",
                                   id, rows.front().Text(0)));
     });
+    if (!r) return tl::unexpected(r.error());
+    return replayed;
 }
 
 Result<std::optional<Timestamp>> SqlStore::NextOutboxDue(Timestamp now) {

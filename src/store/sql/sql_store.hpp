@@ -75,7 +75,7 @@ class SqlStore final : public Store {
                                         std::optional<Timestamp> retry_at) override;
     util::Result<std::vector<util::Result<void>>> CompleteOutbox(
         const std::vector<OutboxCompletion>& completions) override;
-    util::Result<void> ReplayOutbox(const std::string& id, Timestamp next_attempt_at) override;
+    util::Result<OutboxRow> ReplayOutbox(const std::string& id, Timestamp next_attempt_at) override;
     util::Result<std::optional<Timestamp>> NextOutboxDue(Timestamp now) override;
     using Outbox::ListDeliveries;
     util::Result<DeliveryPage> ListDeliveries(const DeliveryQuery& query) override;

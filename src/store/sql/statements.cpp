@@ -210,6 +210,7 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "next_attempt_at = COALESCE(CAST($4 AS BIGINT), next_attempt_at), last_error = $3, lease_owner = NULL, "
         "lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'failed')");
     set(Stmt::kOutboxExists, "outbox_exists", "SELECT status FROM outbox WHERE id = $1");
+    set(Stmt::kOutboxRow, "outbox_row", "SELECT " + kOutboxColumns + " FROM outbox WHERE id = $1");
     set(Stmt::kListDeliveries, "list_deliveries",
         "SELECT " + kOutboxColumns +
             " FROM outbox WHERE (CAST($1 AS TEXT) IS NULL OR status = CAST($1 AS TEXT)) "

@@ -46,6 +46,7 @@ enum class Stmt : int {
     kMarkOutboxSent,
     kMarkOutboxFailed,
     kOutboxExists,
+    kOutboxRow,
     kListDeliveries,
     kReplayOutbox,
     kNextOutboxDue,

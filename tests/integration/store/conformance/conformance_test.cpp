@@ -1065,7 +1065,12 @@ TEST_P(StoreConformance, ReplayGivesADeadRowOneMoreLifeOnce) {
     Must(store_->EnqueueOutbox({MakeOutbox("a")}));
     Must(store_->ClaimOutbox("n1", T(1), core::Seconds(30), 10));
     Must(store_->MarkOutboxFailed("out-a", "n1", "HTTP 500", std::nullopt));
-    Must(store_->ReplayOutbox("out-a", T(100)));
+    const OutboxRow replayed = Must(store_->ReplayOutbox("out-a", T(100)));
+    EXPECT_EQ(replayed.message.id, "out-a");
+    EXPECT_EQ(replayed.status, OutboxStatus::kPending);
+    EXPECT_EQ(replayed.attempts, 0);
+    EXPECT_EQ(replayed.next_attempt_at, T(100));
+    EXPECT_EQ(replayed.last_error, "HTTP 500");
     const auto pending = Must(store_->ListDeliveries(OutboxStatus::kPending, 10));
     ASSERT_EQ(pending.size(), 1u);
     EXPECT_EQ(pending[0].attempts, 0);
