@@ -25,6 +25,7 @@ Service::Service(Root& root, ServiceOptions options)
       options_(options),
       hub_(root.clock(), options.events),
       notify_store_(root.store(), root.store()),
+      reminder_source_(root.store(), root.store(), root.store()),
       inbox_(notify_store_, hub_),
       lifecycle_(&root.logger()) {}
 
@@ -40,7 +41,7 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
     std::unique_ptr<Service> service(new Service(root, options));
     Service& s = *service;
     auto notifier = notify::Notifier::Create(NotifyConfigFrom(config), s.notify_store_, s.inbox_, root.http(),
-                                             root.clock(), &s.notify_store_);
+                                             root.clock(), &s.notify_store_, &s.reminder_source_);
     if (!notifier) return tl::unexpected(notifier.error());
     s.notifier_ = std::move(*notifier);
 

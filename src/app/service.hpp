@@ -75,6 +75,7 @@ class Service {
     ServiceOptions options_;
     api::EventHub hub_;
     notify::StoreAdapter notify_store_;
+    notify::StoreReminderSource reminder_source_;
     StreamingInbox inbox_;
     NotifierControl notifier_control_{*this};
     std::unique_ptr<notify::Notifier> notifier_;

@@ -99,6 +99,22 @@ int DueReminder(const ReminderPolicy& policy, NotifyEventType type, Timestamp pr
     return static_cast<int>(std::min<long long>(periods, policy.max_reminders));
 }
 
+bool ProblemOpen(const NotifyEvent& event, const ProblemSubject& subject) {
+    if (event.instance_id.empty() || !subject.watched) return false;
+    if (subject.deployment_id.value_or("") != event.deployment_id) return false;
+    return subject.status == InstanceStatus::kFailed || subject.needs_attention;
+}
+
+std::optional<NotifyEvent> PlanReminder(const ReminderPolicy& policy, const NotifyEvent& event,
+                                        const ProblemSubject& subject, Timestamp now) {
+    if (event.reminder != 0) return std::nullopt;
+    const int due = DueReminder(policy, event.type, event.at, now);
+    if (due == 0 || !ProblemOpen(event, subject)) return std::nullopt;
+    NotifyEvent reminder = event;
+    reminder.reminder = due;
+    return reminder;
+}
+
 std::string MakeDedupKey(std::string_view event_id, int reminder, std::string_view channel,
                          std::string_view recipient) {
     std::string key(event_id);

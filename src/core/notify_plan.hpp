@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/deployment_status.hpp"
 #include "core/notify_event.hpp"
 #include "core/time.hpp"
 
@@ -21,6 +22,7 @@
 ///   MakeDedupKey(event_id, reminder, channel, recipient)        -> the outbox row's dedup_key
 ///   FindSilence(silences, event, now)                           -> the silence that mutes it, if any
 ///   DueReminder(policy, type, problem_since, now)               -> which reminder is due (0: none)
+///   PlanReminder(policy, event, subject, now)                   -> the reminder to send, if any
 ///
 /// Pure and thread-safe.
 namespace railwatch::core {
@@ -101,6 +103,29 @@ struct ReminderPolicy {
 /// plans the event again with `reminder` set to the answer, and the dedup key (which includes it)
 /// turns repeated calls for the same reminder into one notice.
 int DueReminder(const ReminderPolicy& policy, NotifyEventType type, Timestamp problem_since, Timestamp now);
+
+/// What is known, when the reminder sweep looks, about the instance a problem notice was about.
+struct ProblemSubject {
+    bool watched = true;                       ///< the instance exists, is not deleted and is monitored
+    std::optional<std::string> deployment_id;  ///< the deployment it follows now
+    InstanceStatus status = InstanceStatus::kInitializing;
+    bool needs_attention = false;
+
+    friend bool operator==(const ProblemSubject&, const ProblemSubject&) = default;
+};
+
+/// Whether the problem `event` told about is still open: the instance is watched, still follows
+/// the deployment the event was about, and is FAILED or needs attention. A new deployment (a
+/// push, a redeploy), a recovery, a cleared flag, deletion or monitoring turned off close it.
+/// Events about no instance (token, quota) are never judged open: nothing here can tell when
+/// they end.
+bool ProblemOpen(const NotifyEvent& event, const ProblemSubject& subject);
+
+/// The reminder of `event` (a first notice, reminder 0) due at `now`: a copy with `reminder` =
+/// DueReminder(policy, event.type, event.at, now), or nullopt when none is due or the problem is
+/// closed (ProblemOpen). Planning the copy again for the same reminder yields the same dedup keys.
+std::optional<NotifyEvent> PlanReminder(const ReminderPolicy& policy, const NotifyEvent& event,
+                                        const ProblemSubject& subject, Timestamp now);
 
 /// One delivery to make.
 struct PlannedDelivery {

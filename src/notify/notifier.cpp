@@ -16,7 +16,8 @@ Notifier::Notifier(const NotifyConfig& config, OutboxStore& outbox, const util::
 
 util::Result<std::unique_ptr<Notifier>> Notifier::Create(const NotifyConfig& config, OutboxStore& outbox,
                                                          InboxStore& inbox, net::HttpTransport& http,
-                                                         const util::Clock& clock, EndpointStore* endpoints) {
+                                                         const util::Clock& clock, EndpointStore* endpoints,
+                                                         ReminderSource* reminders) {
     if (auto valid = ValidateNotifyConfig(config); !valid) return tl::unexpected(valid.error());
     std::unique_ptr<Notifier> notifier(new Notifier(config, outbox, clock));
     std::vector<Channel*> channels;
@@ -36,6 +37,10 @@ util::Result<std::unique_ptr<Notifier>> Notifier::Create(const NotifyConfig& con
     notifier->in_app_ = std::make_unique<InAppChannel>(inbox);
     channels.push_back(notifier->in_app_.get());
     notifier->dispatcher_ = std::make_unique<Dispatcher>(outbox, channels, clock, DispatcherOptionsFrom(config));
+    if (reminders != nullptr) {
+        auto sweep = std::make_unique<ReminderSweep>(notifier->planner_, config.reminders, *reminders, outbox, clock);
+        if (sweep->enabled()) notifier->reminders_ = std::move(sweep);
+    }
     return notifier;
 }
 
@@ -57,9 +62,11 @@ void Notifier::EndpointEnabled(const std::string& key) {
 
 void Notifier::Start() {
     dispatcher_->Start();
+    if (reminders_) reminders_->Start([this] { dispatcher_->Notify(); });
 }
 
 void Notifier::Stop() {
+    if (reminders_) reminders_->Stop();
     if (dispatcher_) dispatcher_->Stop();
 }
 

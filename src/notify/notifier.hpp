@@ -11,12 +11,14 @@
 #include "notify/mail_transport.hpp"
 #include "notify/outbox_store.hpp"
 #include "notify/planner.hpp"
+#include "notify/reminders.hpp"
 #include "notify/webhook_channel.hpp"
 #include "util/clock.hpp"
 
 /// The notifier as one object for the composition root: from a NotifyConfig it builds the planner,
 /// the channels that are configured (email when [notify.email] has an SMTP URL, the webhook when
-/// [notify.webhook] has a URL, the in-app inbox always) and the dispatcher.
+/// [notify.webhook] has a URL, the in-app inbox always), the dispatcher and, when
+/// [notify.reminders] asks for them and a ReminderSource is given, the reminder sweep.
 ///
 ///   StoreAdapter adapter(store, store);       // store::Outbox, store::Inbox
 ///   auto notifier = Notifier::Create(app::NotifyConfigFrom(config), adapter, adapter, http, clock,
@@ -33,9 +35,12 @@ class Notifier {
   public:
     /// kInvalidArgument (ValidateNotifyConfig's message) when the configuration is unusable.
     /// `endpoints` (optional) keeps a webhook endpoint's 410 across restarts (WebhookChannel).
+    /// `reminders` (optional, must outlive the notifier) is what the reminder sweep reads; without
+    /// it no reminders are sent.
     static util::Result<std::unique_ptr<Notifier>> Create(const NotifyConfig& config, OutboxStore& outbox,
                                                           InboxStore& inbox, net::HttpTransport& http,
-                                                          const util::Clock& clock, EndpointStore* endpoints = nullptr);
+                                                          const util::Clock& clock, EndpointStore* endpoints = nullptr,
+                                                          ReminderSource* reminders = nullptr);
     /// Stops the dispatcher.
     ~Notifier();
 
@@ -46,6 +51,8 @@ class Notifier {
     const OutboxPlanner& planner() const { return planner_; }
     /// The dispatcher (Stats, SetListener before Start, RunOnce in tools).
     Dispatcher& dispatcher() { return *dispatcher_; }
+    /// The reminder sweep; nullptr when reminders are off or no ReminderSource was given.
+    ReminderSweep* reminders() { return reminders_.get(); }
 
     /// Plans `event` now, stores its rows (a dedup key already stored is skipped) and wakes the
     /// dispatcher. Returns how many rows were new.
@@ -55,7 +62,8 @@ class Notifier {
     /// is its endpoint, sends again (WebhookChannel::Enable). Other keys are ignored.
     void EndpointEnabled(const std::string& key);
 
-    /// Dispatcher::Start / Stop / Notify.
+    /// Dispatcher::Start / Stop / Notify; Start and Stop also start and stop the reminder sweep
+    /// (which wakes the dispatcher when it stored reminders).
     void Start();
     void Stop();
     void Notify();
@@ -71,6 +79,7 @@ class Notifier {
     std::unique_ptr<WebhookChannel> webhook_;
     std::unique_ptr<InAppChannel> in_app_;
     std::unique_ptr<Dispatcher> dispatcher_;
+    std::unique_ptr<ReminderSweep> reminders_;
 };
 
 /// The dispatcher options a NotifyConfig asks for ([notify.dispatch], [notify.retry]).

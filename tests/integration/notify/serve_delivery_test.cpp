@@ -58,6 +58,7 @@ struct RunSettings {
     int timeout_seconds = 5;  ///< webhook and SMTP
     int lease_seconds = 0;    ///< 0: automatic (4 × the in-app channel's 30 s + 60 s)
     int poll_interval_seconds = 1;
+    std::string extra_config;  ///< appended to the config file
 };
 
 class ServeDeliveryTest : public ::testing::Test {
@@ -100,7 +101,7 @@ class ServeDeliveryTest : public ::testing::Test {
                "\nmax_attempts = " + std::to_string(run.max_attempts) +
                "\n\n[notify.dispatch]\nconcurrency = 4\npoll_interval_seconds = " +
                std::to_string(run.poll_interval_seconds) + "\nlease_seconds = " + std::to_string(run.lease_seconds) +
-               "\n";
+               "\n\n" + run.extra_config;
     }
 
     /// Starts (or restarts, on the same database and log) `railwatch serve`.
@@ -415,6 +416,97 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
         "[ figures ] %zu webhook row(s) dead after 3 attempts %.1f s after the failure was added; "
         "replayed through the API, delivered once %.2f s later\n",
         dead.size(), dead_after_s, delivered_after_s);
+}
+
+/// The accepted webhooks about `deployment`, by reminder number (0: the first notice) and event.
+std::map<int, std::map<std::string, int>> RemindersOf(const std::vector<ReceivedWebhook>& hooks,
+                                                      const std::string& deployment) {
+    std::map<int, std::map<std::string, int>> out;
+    for (const ReceivedWebhook& hook : hooks) {
+        if (hook.answered < 200 || hook.answered >= 300) continue;
+        const json body = json::parse(hook.body, nullptr, false);
+        if (body["data"]["deployment_id"] == deployment)
+            ++out[body["data"]["reminder"].get<int>()][body["data"]["id"].get<std::string>()];
+    }
+    return out;
+}
+
+TEST_F(ServeDeliveryTest, UnresolvedFailuresAreRemindedOnScheduleOnceEachAndADeletedOneNoMore) {
+    RunSettings run;
+    run.extra_config = "[notify.reminders]\nrepeat_every_seconds = 6\nmax_reminders = 2\n";
+    StartServe(run);
+    CreateUser();
+    const std::vector<std::string> deployments = AddFailingDeployments(3);
+    ASSERT_EQ(deployments.size(), 3u);
+    const std::string resolved = deployments[2];
+
+    // Every failure's first notice arrives; then the third instance is deleted (monitoring ends:
+    // nobody is to be reminded about it).
+    ASSERT_TRUE(Eventually(
+        [&] {
+            const auto hooks = receiver_->Received();
+            for (const std::string& id : deployments)
+                if (RemindersOf(hooks, id)[0].empty()) return false;
+            return true;
+        },
+        60s))
+        << Deliveries().dump(1);
+    std::string resolved_instance;
+    const auto listed = serve_->Get("/api/v1/instances?limit=100");
+    ASSERT_EQ(listed.status, 200) << listed.raw;
+    for (const json& instance : listed.body["items"])
+        if (instance["deploymentId"] == resolved) resolved_instance = instance["id"].get<std::string>();
+    ASSERT_FALSE(resolved_instance.empty()) << listed.raw;
+    const auto deleted = serve_->Delete("/api/v1/instances/" + resolved_instance);
+    ASSERT_EQ(deleted.status, 200) << deleted.raw;
+    const auto deleted_at = Clock::now();
+    // A sweep that read the instance just before the delete may still store one reminder.
+    std::this_thread::sleep_for(2s);
+    const auto resolved_before = RemindersOf(receiver_->Received(), resolved);
+
+    // The other two get reminder 1 (after 6 s) and 2 (after 12 s), then no more (at most 2).
+    ASSERT_TRUE(Eventually(
+        [&] {
+            const auto hooks = receiver_->Received();
+            return !RemindersOf(hooks, deployments[0])[2].empty() && !RemindersOf(hooks, deployments[1])[2].empty();
+        },
+        60s))
+        << Deliveries().dump(1);
+    std::this_thread::sleep_until(std::max(Clock::now() + 8s, deleted_at + 20s));
+
+    // Each failure's notices (the user's and the admin's: two events) come back as reminders 1
+    // and 2, each once, and never a third.
+    const auto hooks = receiver_->Received();
+    std::size_t open_events = 0;
+    for (std::size_t i = 0; i < 2; ++i) {
+        auto got = RemindersOf(hooks, deployments[i]);
+        const std::map<std::string, int> firsts = got[0];
+        EXPECT_FALSE(firsts.empty());
+        open_events += firsts.size();
+        for (const auto& [event, times] : firsts)
+            EXPECT_EQ(times, 1) << event;
+        EXPECT_EQ(got[1], firsts) << deployments[i];
+        EXPECT_EQ(got[2], firsts) << deployments[i];
+        EXPECT_EQ(got.size(), 3u) << "a reminder past max_reminders about " << deployments[i];
+    }
+    EXPECT_EQ(RemindersOf(hooks, resolved), resolved_before) << "a reminder about a deleted instance";
+    EXPECT_EQ(receiver_->duplicates(), 0u);
+    EXPECT_EQ(receiver_->invalid_signatures(), 0u);
+
+    // By email (to the user and the admin): two reminders per open event, each once.
+    int reminder_emails = 0;
+    for (const SmtpMessage& message : smtp_->Messages())
+        if (message.Header("Subject").find("Reminder") != std::string::npos) ++reminder_emails;
+    std::size_t resolved_reminders = 0;
+    for (const auto& [number, events] : resolved_before)
+        if (number > 0) resolved_reminders += events.size();
+    EXPECT_EQ(static_cast<std::size_t>(reminder_emails), 2 * open_events + resolved_reminders);
+    for (const auto& [id, times] : SmtpMessageIds())
+        EXPECT_EQ(times, 1) << "Message-ID " << id << " arrived " << times << " times";
+    std::printf(
+        "[ figures ] reminders: %zu notices of 2 open failures got reminders 1 and 2 once each by webhook "
+        "and email, none a third; the deleted failure got %zu before its deletion and none after\n",
+        open_events, resolved_reminders);
 }
 
 }  // namespace

@@ -220,5 +220,96 @@ TEST(DueReminder, OffByDefaultNeverForRecoveriesAndOnlyForConfiguredTypes) {
     EXPECT_EQ(DueReminder(policy, NotifyEventType::kCrashLoop, since, since + hours(2)), 2);
 }
 
+ProblemSubject StillFailing() {
+    ProblemSubject subject;
+    subject.deployment_id = "dep-1";
+    subject.status = InstanceStatus::kFailed;
+    return subject;
+}
+
+TEST(ProblemOpen, OpenWhileTheSameDeploymentStaysFailedOrFlagged) {
+    const NotifyEvent event = FailedEvent();
+    EXPECT_TRUE(ProblemOpen(event, StillFailing()));
+
+    ProblemSubject flagged = StillFailing();
+    flagged.status = InstanceStatus::kDeploying;
+    EXPECT_FALSE(ProblemOpen(event, flagged));
+    flagged.needs_attention = true;
+    EXPECT_TRUE(ProblemOpen(event, flagged));
+}
+
+TEST(ProblemOpen, ANewDeploymentARecoveryDeletionOrStoppedMonitoringCloseIt) {
+    const NotifyEvent event = FailedEvent();
+    ProblemSubject redeployed = StillFailing();
+    redeployed.deployment_id = "dep-2";
+    EXPECT_FALSE(ProblemOpen(event, redeployed));
+
+    ProblemSubject recovered = StillFailing();
+    recovered.status = InstanceStatus::kRunning;
+    EXPECT_FALSE(ProblemOpen(event, recovered));
+
+    ProblemSubject unwatched = StillFailing();
+    unwatched.watched = false;
+    EXPECT_FALSE(ProblemOpen(event, unwatched));
+
+    ProblemSubject unknown_deployment = StillFailing();
+    unknown_deployment.deployment_id.reset();
+    EXPECT_FALSE(ProblemOpen(event, unknown_deployment));
+}
+
+TEST(ProblemOpen, AnEventAboutNoInstanceIsNeverJudgedOpen) {
+    NotifyEvent token = FailedEvent();
+    token.type = NotifyEventType::kTokenInvalid;
+    token.instance_id.clear();
+    token.deployment_id.clear();
+    ProblemSubject subject;
+    subject.status = InstanceStatus::kFailed;
+    EXPECT_FALSE(ProblemOpen(token, subject));
+}
+
+TEST(PlanReminder, RemindsOfAnOpenProblemWithTheDueNumberAndAFreshDedupKey) {
+    ReminderPolicy policy;
+    policy.repeat_every = minutes(30);
+    policy.max_reminders = 2;
+    const NotifyEvent event = FailedEvent();
+    EXPECT_FALSE(PlanReminder(policy, event, StillFailing(), kNow + minutes(29)));
+
+    auto first = PlanReminder(policy, event, StillFailing(), kNow + minutes(31));
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->reminder, 1);
+    EXPECT_EQ(first->id, event.id);
+    EXPECT_EQ(first->message, event.message);
+    auto second = PlanReminder(policy, event, StillFailing(), kNow + hours(5));
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->reminder, 2);
+
+    // The same reminder planned twice has the same keys; the next one has others.
+    const auto keys = [](const NotifyEvent& e) {
+        std::set<std::string> out;
+        for (const auto& d : PlanNotifications(e, {}, AllTargets(), {}, kNow).deliveries)
+            out.insert(d.dedup_key);
+        return out;
+    };
+    EXPECT_EQ(keys(*first), keys(*PlanReminder(policy, event, StillFailing(), kNow + minutes(45))));
+    std::set<std::string> all = keys(event);
+    for (const auto& key : keys(*first))
+        EXPECT_TRUE(all.insert(key).second) << key;
+    for (const auto& key : keys(*second))
+        EXPECT_TRUE(all.insert(key).second) << key;
+}
+
+TEST(PlanReminder, NoneForAClosedProblemOrForAReminderItself) {
+    ReminderPolicy policy;
+    policy.repeat_every = minutes(30);
+    const NotifyEvent event = FailedEvent();
+    ProblemSubject recovered = StillFailing();
+    recovered.status = InstanceStatus::kRunning;
+    EXPECT_FALSE(PlanReminder(policy, event, recovered, kNow + hours(1)));
+
+    NotifyEvent reminder = event;
+    reminder.reminder = 1;
+    EXPECT_FALSE(PlanReminder(policy, reminder, StillFailing(), kNow + hours(1)));
+}
+
 }  // namespace
 }  // namespace railwatch::core
