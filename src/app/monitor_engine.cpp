@@ -96,7 +96,13 @@ void MonitorEngine::WakingSink::OnInstance(const store::Instance& instance) {
 
 void MonitorEngine::WakingSink::OnTransition(const store::Instance& instance, const store::TimelineEvent& event) {
     inner_.OnTransition(instance, event);
+    if (metrics_ != nullptr) metrics_->OnTransition(event);
     Wake();
+}
+
+void MonitorEngine::WakingSink::OnChecks(const monitor::CheckBatchReport& report) {
+    inner_.OnChecks(report);
+    if (metrics_ != nullptr) metrics_->OnChecks(report);
 }
 
 void MonitorEngine::WakingSink::OnHealth(const store::Instance& instance, const store::HealthCheck& check) {
@@ -135,6 +141,18 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
     monitor_ =
         std::make_unique<monitor::Monitor>(deps.root.railway(), store, store, store, store, deps.root.clock(), sink_,
                                            MonitorOptionsFrom(deps.root.config(), worker_id), std::move(planner));
+    monitor::Monitor* monitor = monitor_.get();
+    metrics_ = std::make_unique<EngineMetrics>(deps.root.metrics(), [monitor] { return monitor->Capacity(); });
+    sink_.SetMetrics(metrics_.get());
+    if (deps.notifier != nullptr) {
+        EngineMetrics* metrics = metrics_.get();
+        deps.notifier->dispatcher().SetListener(
+            [metrics](const notify::DeliveryReport& report) { metrics->OnDelivery(report); });
+    }
+}
+
+MonitorEngine::~MonitorEngine() {
+    monitor_->Stop();
 }
 
 }  // namespace railwatch::app

@@ -7,6 +7,7 @@
 
 #include "app/config.hpp"
 #include "app/engine.hpp"
+#include "app/engine_metrics.hpp"
 #include "core/notify_event.hpp"
 #include "monitor/monitor.hpp"
 
@@ -14,12 +15,15 @@ namespace railwatch::app {
 
 /// The monitoring engine `serve` runs: monitor::Monitor built from the configuration, with the
 /// notifier's planner turning its changes into outbox rows (written in the change's own
-/// transaction). Thread-safety as monitor::Monitor.
+/// transaction), and its metrics (EngineMetrics, also counting the notifier's deliveries) in the
+/// root's registry — so one MonitorEngine per Root. Thread-safety as monitor::Monitor.
 class MonitorEngine final : public Engine {
   public:
     /// Builds the engine from `deps` (nothing starts yet). `worker_id` names this process in the
     /// schedule's leases; it must differ between processes sharing a store.
     MonitorEngine(const EngineDeps& deps, std::string worker_id);
+    /// Stops the monitor first: its threads report to the metrics, which go before it.
+    ~MonitorEngine() override;
 
     util::Result<void> Start() override { return monitor_->Start(); }
     void Stop() override { monitor_->Stop(); }
@@ -54,18 +58,23 @@ class MonitorEngine final : public Engine {
         void OnInstance(const store::Instance& instance) override;
         void OnTransition(const store::Instance& instance, const store::TimelineEvent& event) override;
         void OnHealth(const store::Instance& instance, const store::HealthCheck& check) override;
+        void OnChecks(const monitor::CheckBatchReport& report) override;
+        /// Where checks and transitions are counted; set once, before the engine starts.
+        void SetMetrics(EngineMetrics* metrics) { metrics_ = metrics; }
 
       private:
         void Wake();
 
         monitor::EventSink& inner_;
         notify::Notifier* notifier_;
+        EngineMetrics* metrics_ = nullptr;
         std::atomic<bool> rows_planned_{false};
     };
 
     std::string description_;
     WakingSink sink_;
     std::unique_ptr<monitor::Monitor> monitor_;
+    std::unique_ptr<EngineMetrics> metrics_;  // reads monitor_ at scrape time: declared after it
 };
 
 /// The notification events one engine change stands for (pure): a reaction's notices

@@ -358,7 +358,10 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<railway::DeploymentResult> results;
+    const auto asked_at = clock_.Steady();
     if (!ids.empty()) results = api_.GetDeployments(ids);
+    CheckBatchReport report;
+    report.request_time = clock_.Steady() - asked_at;
     // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
     // the next intervals or date transitions early.
     const Timestamp now = clock_.Now();
@@ -377,14 +380,17 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             next = NextCheck(instance, PhaseOf(instance.state), now);
         } else if (const auto& result = *found->second; result.has_value()) {
             const auto decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now);
+            NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, result->id, now);
         } else if (result.error().code == util::ErrorCode::kCancelled) {
             next = instance.state.next_check_at.value_or(now);  // shutting down: leave it as it was
         } else {
             const core::ObservedError error{result.error().kind == core::ApiFailureKind::kNotFound,
                                             result.error().message};
-            next = HandleDecision(instance, core::DecideOnError(StoredOf(instance), error, now),
-                                  *instance.state.deployment_id, now);
+            const auto decision = core::DecideOnError(StoredOf(instance), error, now);
+            ++report.errors;
+            NoteCheck(report, instance, decision, now);
+            next = HandleDecision(instance, decision, *instance.state.deployment_id, now);
         }
         if (next) {
             releases.push_back(store::InstanceRelease{instance.id, next});
@@ -392,6 +398,16 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
         }
     }
     if (!releases.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, releases);
+    if (report.checked > 0) sink_.OnChecks(report);
+}
+
+void Monitor::NoteCheck(CheckBatchReport& report, const store::Instance& instance, const core::CheckDecision& decision,
+                        Timestamp now) {
+    ++report.checked;
+    if (decision.verdict == core::CheckVerdict::kTransition) ++report.transitions;
+    // A batch window checks some instances a little early: that is no delay.
+    const Timestamp due = instance.state.next_check_at.value_or(now);
+    report.delays.push_back(std::max(now - due, Duration::zero()));
 }
 
 std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
@@ -1113,6 +1129,8 @@ CapacityReport Monitor::Capacity() const {
     report.monitored = plan_.monitored;
     report.capacity = plan_.capacity;
     report.stretch = plan_.stable_stretch;
+    for (const auto& [id, entry] : fleet_)
+        ++report.by_status[std::string(core::ToString(entry.status))];
     for (const DeploymentStatus status : core::kAllDeploymentStatuses) {
         const double stretch = core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
         report.effective_interval_s.emplace_back(

@@ -164,6 +164,9 @@ class Monitor final : public Operations {
     // One status request for `batch` (at most batch_size distinct deployments), its answers
     // judged and written, the instances released.
     void PollBatch(const std::vector<store::Instance>& batch);
+    // Counts one answered check of `instance` into `report`.
+    static void NoteCheck(CheckBatchReport& report, const store::Instance& instance,
+                          const core::CheckDecision& decision, core::Timestamp now);
     void RunJob(const Job& job);
     void FinishJob(const Job& job);  // the job's instance may run another job
     void NotifyWorkers();

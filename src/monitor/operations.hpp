@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -44,6 +45,19 @@ struct CapacityReport {
     double stretch = 1.0;       ///< factor applied to stable statuses' intervals (1 = none)
     /// Effective interval per Railway status (after stretching), seconds.
     std::vector<std::pair<std::string, double>> effective_interval_s;
+    /// Instances this engine follows, by the Railway status it last saw ("UNKNOWN" before the
+    /// first answer is not counted: such instances are not in the plan yet).
+    std::map<std::string, std::size_t> by_status;
+};
+
+/// One batched status check, after its answers were written (for metrics).
+struct CheckBatchReport {
+    std::size_t checked = 0;  ///< instances the batch answered for
+    std::size_t errors = 0;   ///< of them, answered with an error (the deployment's own or the call's)
+    std::size_t transitions = 0;
+    core::Duration request_time{};  ///< the status request, retries included (steady time)
+    /// How late each instance was checked: answer time − its due time (next_check_at), ≥ 0.
+    std::vector<core::Duration> delays;
 };
 
 /// The engine's operations. Thread-safety: every method from any thread at once. Errors:
@@ -96,6 +110,8 @@ class EventSink {
     virtual void OnTransition(const store::Instance& instance, const store::TimelineEvent& event) = 0;
     /// A health probe finished.
     virtual void OnHealth(const store::Instance& instance, const store::HealthCheck& check) = 0;
+    /// A batch of status checks is written. Default: ignored.
+    virtual void OnChecks(const CheckBatchReport& report) { (void)report; }
 };
 
 }  // namespace railwatch::monitor

@@ -36,8 +36,8 @@ util::Result<std::optional<ReminderSubject>> StoreReminderSource::Subject(const 
         return tl::unexpected(instance.error());
     }
     ReminderSubject subject;
-    subject.problem.watched = instance->monitoring && !instance->deleted_at &&
-                              instance->state.status != core::InstanceStatus::kDeleted;
+    subject.problem.watched =
+        instance->monitoring && !instance->deleted_at && instance->state.status != core::InstanceStatus::kDeleted;
     subject.problem.deployment_id = instance->state.deployment_id;
     subject.problem.status = instance->state.status;
     subject.problem.needs_attention = instance->state.needs_attention;

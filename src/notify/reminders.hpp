@@ -67,10 +67,10 @@ class StoreReminderSource final : public ReminderSource {
 
 /// Counters since construction. Plain values.
 struct ReminderStats {
-    std::uint64_t sweeps = 0;          ///< passes that read the outbox
-    std::uint64_t reminders = 0;       ///< reminder rows stored (new dedup keys)
-    std::uint64_t failed_sweeps = 0;   ///< passes the store could not serve
-    std::string last_error;            ///< the latest failure, for people
+    std::uint64_t sweeps = 0;         ///< passes that read the outbox
+    std::uint64_t reminders = 0;      ///< reminder rows stored (new dedup keys)
+    std::uint64_t failed_sweeps = 0;  ///< passes the store could not serve
+    std::string last_error;           ///< the latest failure, for people
 };
 
 /// Thread-safety: RunOnce and Stats from any thread; Start and Stop from the owner (Start at most

@@ -191,9 +191,20 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     EXPECT_EQ(page->status, 200);
     EXPECT_NE(page->body.find("<html"), std::string::npos);  // httplib decompresses once
     EXPECT_FALSE(page->get_header_value("Content-Security-Policy").empty());
+    // The engine's families: the instance added above is checked at once and counted.
     auto metrics = client.Get("/metrics");
+    for (int i = 0; i < 150 && metrics && metrics->body.find("railwatch_checks_total 0") != std::string::npos; ++i) {
+        std::this_thread::sleep_for(200ms);
+        metrics = client.Get("/metrics");
+    }
     ASSERT_TRUE(metrics);
     EXPECT_EQ(metrics->status, 200);
+    EXPECT_EQ(metrics->body.find("railwatch_checks_total 0"), std::string::npos) << metrics->body;
+    EXPECT_NE(metrics->body.find("railwatch_checks_total "), std::string::npos) << metrics->body;
+    EXPECT_NE(metrics->body.find("railwatch_check_request_seconds_count "), std::string::npos) << metrics->body;
+    EXPECT_NE(metrics->body.find("railwatch_instances{deployment_status=\""), std::string::npos) << metrics->body;
+    EXPECT_NE(metrics->body.find("railwatch_engine_capacity{measure=\"monitored\"} 1"), std::string::npos)
+        << metrics->body;
     EXPECT_NE(metrics->body.find("railwatch_api_requests_total{route=\"/api/v1/instances\",code=\"201\"} 1"),
               std::string::npos)
         << metrics->body;

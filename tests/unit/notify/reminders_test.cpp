@@ -88,8 +88,7 @@ struct Fixture {
         std::multiset<std::tuple<int, std::string, std::string>> out;
         for (const auto& row : outbox.Rows()) {
             auto payload = DecodePayload(row.message.payload).value();
-            if (payload.event.reminder > 0)
-                out.emplace(payload.event.reminder, row.message.channel, payload.recipient);
+            if (payload.event.reminder > 0) out.emplace(payload.event.reminder, row.message.channel, payload.recipient);
         }
         return out;
     }

@@ -1,0 +1,96 @@
+#include "app/engine_metrics.hpp"
+
+#include <string>
+
+#include "core/time.hpp"
+
+namespace railwatch::app {
+
+namespace {
+
+// How late checks run, seconds: from "on time" to "five minutes behind".
+std::vector<double> DelayBuckets() {
+    return {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+}
+
+std::string_view OutcomeOf(const notify::DeliveryReport& report) {
+    if (report.lease_lost) return "lease_lost";
+    if (report.dead) return "dead";
+    if (report.retry_at) return "retry";
+    return "sent";
+}
+
+}  // namespace
+
+EngineMetrics::EngineMetrics(util::MetricsRegistry& registry, std::function<monitor::CapacityReport()> capacity)
+    : registry_(registry),
+      checks_(registry.AddCounter("railwatch_checks_total", "Deployment status checks answered").Get()),
+      check_errors_(registry
+                        .AddCounter("railwatch_check_errors_total",
+                                    "Status checks answered with an error (the deployment's own or the request's)")
+                        .Get()),
+      request_seconds_(registry
+                           .AddHistogram("railwatch_check_request_seconds",
+                                         "Time of one batched status request to Railway, retries included",
+                                         util::DefaultLatencyBuckets())
+                           .Get()),
+      delay_seconds_(registry
+                         .AddHistogram("railwatch_check_delay_seconds",
+                                       "How long after its due time each instance was checked", DelayBuckets())
+                         .Get()),
+      transitions_(registry.AddCounter("railwatch_transitions_total",
+                                       "Status transitions recorded, by the Railway status entered", {"to_status"})),
+      deliveries_(registry.AddCounter("railwatch_deliveries_total",
+                                      "Notification delivery attempts, by channel and outcome "
+                                      "(sent, retry, dead, lease_lost)",
+                                      {"channel", "outcome"})),
+      delivery_seconds_(registry.AddHistogram("railwatch_delivery_seconds", "Time of one delivery attempt",
+                                              util::DefaultLatencyBuckets(), {"channel"})) {
+    // One capacity report per family and scrape: each walks the engine's fleet once.
+    callbacks_.push_back(registry_.AddCallbackGauge(
+        "railwatch_instances", "Instances the engine follows, by the Railway status it last saw", {"deployment_status"},
+        [capacity] {
+            std::vector<util::MetricSample> samples;
+            for (const auto& [status, count] : capacity().by_status)
+                samples.push_back({{status}, static_cast<double>(count)});
+            return samples;
+        }));
+    callbacks_.push_back(registry_.AddCallbackGauge(
+        "railwatch_engine_capacity", "The fleet against the token's budget", {"measure"}, [capacity] {
+            const monitor::CapacityReport report = capacity();
+            return std::vector<util::MetricSample>{
+                {{"monitored"}, static_cast<double>(report.monitored)},
+                {{"capacity"}, static_cast<double>(report.capacity)},
+                {{"stretch"}, report.stretch},
+                {{"requests_per_hour"}, report.requests_per_hour},
+                {{"requests_per_second"}, report.requests_per_second},
+            };
+        }));
+    callbacks_.push_back(registry_.AddCallbackGauge(
+        "railwatch_engine_effective_interval_seconds",
+        "The check interval per Railway status after the budget's stretching", {"deployment_status"}, [capacity] {
+            std::vector<util::MetricSample> samples;
+            for (const auto& [status, seconds] : capacity().effective_interval_s)
+                samples.push_back({{status}, seconds});
+            return samples;
+        }));
+}
+
+void EngineMetrics::OnChecks(const monitor::CheckBatchReport& report) {
+    checks_.Increment(report.checked);
+    if (report.errors > 0) check_errors_.Increment(report.errors);
+    request_seconds_.Observe(core::ToSecondsF(report.request_time));
+    for (const core::Duration delay : report.delays)
+        delay_seconds_.Observe(core::ToSecondsF(delay));
+}
+
+void EngineMetrics::OnTransition(const store::TimelineEvent& event) {
+    transitions_.WithLabels({event.to_status}).Increment();
+}
+
+void EngineMetrics::OnDelivery(const notify::DeliveryReport& report) {
+    deliveries_.WithLabels({std::string_view(report.channel), OutcomeOf(report)}).Increment();
+    delivery_seconds_.WithLabels({report.channel}).Observe(core::ToSecondsF(report.latency));
+}
+
+}  // namespace railwatch::app

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "monitor/operations.hpp"
+#include "notify/dispatcher.hpp"
+#include "util/metrics.hpp"
+
+/// The engine's and the notifier's Prometheus families (docs/API.md, "Metrics"): what the monitor
+/// reports after each batch of checks and each transition, the fleet and its capacity read at
+/// scrape time, and each delivery attempt. Nothing here reads the store: a scrape costs one walk
+/// over the engine's in-memory fleet, however large the database.
+namespace railwatch::app {
+
+/// Registers its families on construction (once per registry: a second EngineMetrics on the same
+/// registry throws std::invalid_argument, as the registry does for a name taken). Thread-safe.
+class EngineMetrics {
+  public:
+    /// `capacity` is read at each scrape; it must stay callable until the EngineMetrics is
+    /// destroyed (declare the EngineMetrics after what it reads).
+    EngineMetrics(util::MetricsRegistry& registry, std::function<monitor::CapacityReport()> capacity);
+
+    /// One batch of checks: checks, errors, the request's time and each instance's delay.
+    void OnChecks(const monitor::CheckBatchReport& report);
+    /// One recorded transition to Railway status `to_status`.
+    void OnTransition(const store::TimelineEvent& event);
+    /// One delivery attempt, after its outcome was recorded (a notify::DeliveryListener).
+    void OnDelivery(const notify::DeliveryReport& report);
+
+  private:
+    util::MetricsRegistry& registry_;
+    util::Counter& checks_;
+    util::Counter& check_errors_;
+    util::Histogram& request_seconds_;
+    util::Histogram& delay_seconds_;
+    util::CounterFamily& transitions_;
+    util::CounterFamily& deliveries_;
+    util::HistogramFamily& delivery_seconds_;
+    std::vector<util::MetricCallback> callbacks_;
+};
+
+}  // namespace railwatch::app

@@ -1,0 +1,115 @@
+// The engine's and notifier's metric families (app::EngineMetrics): what each report adds, and
+// the fleet read at scrape time.
+#include "app/engine_metrics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+
+namespace railwatch::app {
+namespace {
+
+bool Has(const std::string& text, const std::string& line) {
+    return text.find(line + "\n") != std::string::npos;
+}
+
+monitor::CapacityReport SampleCapacity() {
+    monitor::CapacityReport report;
+    report.monitored = 3;
+    report.capacity = 900;
+    report.stretch = 1.5;
+    report.requests_per_hour = 1000;
+    report.requests_per_second = 10;
+    report.effective_interval_s = {{"BUILDING", 5}, {"SUCCESS", 90}};
+    report.by_status = {{"BUILDING", 1}, {"SUCCESS", 2}};
+    return report;
+}
+
+TEST(EngineMetrics, CountsChecksErrorsAndDelaysOfEachBatch) {
+    util::MetricsRegistry registry;
+    EngineMetrics metrics(registry, [] { return SampleCapacity(); });
+    monitor::CheckBatchReport batch;
+    batch.checked = 3;
+    batch.errors = 1;
+    batch.request_time = core::Millis(40);
+    batch.delays = {core::Millis(0), core::Millis(300), core::Seconds(7)};
+    metrics.OnChecks(batch);
+    metrics.OnChecks(batch);
+
+    const std::string text = registry.Render();
+    EXPECT_TRUE(Has(text, "railwatch_checks_total 6")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_check_errors_total 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_check_request_seconds_count 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_check_request_seconds_bucket{le=\"0.05\"} 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_check_delay_seconds_count 6")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_check_delay_seconds_bucket{le=\"0.05\"} 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_check_delay_seconds_bucket{le=\"0.5\"} 4")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_check_delay_seconds_bucket{le=\"5\"} 4")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_check_delay_seconds_bucket{le=\"10\"} 6")) << text;
+}
+
+TEST(EngineMetrics, CountsTransitionsByStatusAndDeliveriesByOutcome) {
+    util::MetricsRegistry registry;
+    EngineMetrics metrics(registry, [] { return SampleCapacity(); });
+    store::TimelineEvent event;
+    event.to_status = "FAILED";
+    metrics.OnTransition(event);
+    metrics.OnTransition(event);
+    event.to_status = "SUCCESS";
+    metrics.OnTransition(event);
+
+    notify::DeliveryReport sent;
+    sent.channel = "webhook";
+    sent.latency = core::Millis(20);
+    notify::DeliveryReport retry = sent;
+    retry.retry_at = core::Timestamp{};
+    notify::DeliveryReport dead = sent;
+    dead.channel = "email";
+    dead.dead = true;
+    notify::DeliveryReport lost = sent;
+    lost.lease_lost = true;
+    for (const auto* report : {&sent, &sent, &retry, &dead, &lost})
+        metrics.OnDelivery(*report);
+
+    const std::string text = registry.Render();
+    EXPECT_TRUE(Has(text, "railwatch_transitions_total{to_status=\"FAILED\"} 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_transitions_total{to_status=\"SUCCESS\"} 1")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_deliveries_total{channel=\"webhook\",outcome=\"sent\"} 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_deliveries_total{channel=\"webhook\",outcome=\"retry\"} 1")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_deliveries_total{channel=\"email\",outcome=\"dead\"} 1")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_deliveries_total{channel=\"webhook\",outcome=\"lease_lost\"} 1")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_delivery_seconds_count{channel=\"webhook\"} 4")) << text;
+}
+
+TEST(EngineMetrics, ReadsTheFleetAndItsCapacityAtEachScrape) {
+    util::MetricsRegistry registry;
+    std::atomic<int> reads{0};
+    monitor::CapacityReport capacity = SampleCapacity();
+    EngineMetrics metrics(registry, [&] {
+        ++reads;
+        return capacity;
+    });
+    std::string text = registry.Render();
+    EXPECT_TRUE(Has(text, "railwatch_instances{deployment_status=\"BUILDING\"} 1")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_instances{deployment_status=\"SUCCESS\"} 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"monitored\"} 3")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"capacity\"} 900")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"stretch\"} 1.5")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_engine_effective_interval_seconds{deployment_status=\"SUCCESS\"} 90")) << text;
+    const int after_first = reads.load();
+    EXPECT_EQ(after_first, 3);  // one read per family
+
+    capacity.by_status["SUCCESS"] = 5;
+    text = registry.Render();
+    EXPECT_TRUE(Has(text, "railwatch_instances{deployment_status=\"SUCCESS\"} 5")) << text;
+}
+
+TEST(EngineMetrics, ASecondSetOnOneRegistryIsRefused) {
+    util::MetricsRegistry registry;
+    EngineMetrics first(registry, [] { return SampleCapacity(); });
+    EXPECT_THROW(EngineMetrics(registry, [] { return SampleCapacity(); }), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace railwatch::app
