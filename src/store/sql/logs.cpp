@@ -123,28 +123,40 @@ struct LineKeyHash {
 // each line carries its instance's log_seq and log_first_seq, so that the statement needs no sort
 // of the batch by its dedup key and no lookup of instances per line.
 Result<LogAppendResult> SqlStore::AppendLogsInSets(const std::vector<LogLine>& lines, int max_logs) {
-    std::vector<std::int64_t> hashes(lines.size());
-    std::vector<const LogLine*> unique;  // first copy of each line, in order
-    unique.reserve(lines.size());
     std::unordered_set<LineKey, LineKeyHash> seen(lines.size() * 2);
-    std::map<std::string_view, std::size_t> instances;  // id → index in the lock's result
-    for (std::size_t k = 0; k < lines.size(); ++k) {
-        const auto& l = lines[k];
-        hashes[k] = MessageHash(l.message);
-        if (!seen.insert(LineKey{l.instance_id, l.deployment_id, l.message, l.kind, Ns(l.timestamp), hashes[k]}).second)
+    std::map<std::string_view, std::size_t> instances;  // id → its row in kLockInstances' result
+    std::vector<const LogLine*> unique;                 // the first copy of each line, in order
+    unique.reserve(lines.size());
+    PgArray instance_ids, deployment_ids, kinds, timestamps, severities, messages, hashes;
+    for (const auto& l : lines) {
+        const std::int64_t hash = MessageHash(l.message);
+        if (!seen.insert(LineKey{l.instance_id, l.deployment_id, l.message, l.kind, Ns(l.timestamp), hash}).second)
             continue;
         unique.push_back(&l);
         instances.emplace(l.instance_id, 0);
+        instance_ids.Add(l.instance_id);
+        deployment_ids.Add(l.deployment_id);
+        kinds.Add(ToString(l.kind));
+        timestamps.Add(Ns(l.timestamp));
+        severities.Add(l.severity);
+        messages.Add(l.message);
+        hashes.Add(hash);
     }
     PgArray distinct_ids;
-    for (const auto& [id, _] : instances)
+    std::size_t next_row = 0;
+    for (auto& [id, index] : instances) {
         distinct_ids.Add(id);
-    const std::string locked_ids = distinct_ids.Take();
+        index = next_row++;
+    }
+    const std::array<std::string, 8> arrays = {instance_ids.Take(), deployment_ids.Take(), kinds.Take(),
+                                               timestamps.Take(),   severities.Take(),     messages.Take(),
+                                               hashes.Take(),       distinct_ids.Take()};
+    const std::string_view locked_ids = arrays[7];
     const int batch_duplicates = static_cast<int>(lines.size() - unique.size());
     LogAppendResult out;
     auto r = driver_->Write([&](Tx& tx) {
         out = {};
-        const auto locked = tx.Exec(Stmt::kLockInstances, {std::string_view(locked_ids)}).rows;
+        const auto locked = tx.Exec(Stmt::kLockInstances, {locked_ids}).rows;
         if (locked.size() != instances.size()) {
             auto it = instances.begin();
             for (const auto& row : locked) {  // both in id order: the first mismatch is missing
@@ -153,35 +165,24 @@ Result<LogAppendResult> SqlStore::AppendLogsInSets(const std::vector<LogLine>& l
             }
             ThrowNotFound("instance", it->first);
         }
-        std::size_t n = 0;
-        for (auto& [id, index] : instances)
-            index = n++;
-        PgArray instance_ids, deployment_ids, kinds, timestamps, severities, messages, msg_hashes, bases, firsts;
+        PgArray bases, firsts;
         for (const LogLine* l : unique) {
             const auto& head = locked[instances.at(l->instance_id)];
-            instance_ids.Add(l->instance_id);
-            deployment_ids.Add(l->deployment_id);
-            kinds.Add(ToString(l->kind));
-            timestamps.Add(Ns(l->timestamp));
-            severities.Add(l->severity);
-            messages.Add(l->message);
-            msg_hashes.Add(hashes[static_cast<std::size_t>(l - lines.data())]);
             bases.Add(head.Int(1));
             firsts.Add(head.Int(2));
         }
-        const std::array<std::string, 9> arrays = {instance_ids.Take(), deployment_ids.Take(), kinds.Take(),
-                                                   timestamps.Take(),   severities.Take(),     messages.Take(),
-                                                   msg_hashes.Take(),   bases.Take(),          firsts.Take()};
-        const std::array<Param, 10> p = {
-            arrays[0], arrays[1], arrays[2], arrays[3], arrays[4],
-            arrays[5], arrays[6], arrays[7], arrays[8], static_cast<std::int64_t>(max_logs)};
-        const auto row = tx.Exec(Stmt::kAppendLogs, p).rows.at(0);
-        const auto fresh = static_cast<int>(row.Int(0));
-        const auto stored = static_cast<int>(row.Int(1));
+        const std::string base_array = bases.Take(), first_array = firsts.Take();
+        const std::array<Param, 11> p = {
+            arrays[0], arrays[1], arrays[2],  arrays[3],   arrays[4],
+            arrays[5], arrays[6], base_array, first_array, static_cast<std::int64_t>(max_logs),
+            locked_ids};
+        const auto counts = tx.Exec(Stmt::kAppendLogs, p).rows.at(0);
+        const auto fresh = static_cast<int>(counts.Int(0));
+        const auto stored = static_cast<int>(counts.Int(1));
         out.inserted = fresh;
         out.duplicates = static_cast<int>(unique.size()) - fresh + batch_duplicates;
         // New lines beyond max_logs of one instance are never written: rotated at once.
-        out.rotated = static_cast<int>(row.Int(2)) + (fresh - stored);
+        out.rotated = static_cast<int>(counts.Int(2)) + (fresh - stored);
     });
     if (!r) return tl::unexpected(r.error());
     return out;

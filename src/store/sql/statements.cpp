@@ -136,9 +136,13 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     // the instances (so its snapshot holds every line stored before and no other append can
     // interleave) and returned their log_seq / log_first_seq, which the caller binds per line
     // ($8 base, $9 old first: no per-line lookup of instances here). The caller also dropped the
-    // batch's own duplicates. `fresh`: the lines not stored yet, found by one probe per line into
-    // log_lines_ts (instance, ts, msg_hash) that confirms deployment, kind and message on the row
-    // (a hash collision cannot drop a line); `numbered`: each fresh line's place n among its
+    // batch's own duplicates; $11 lists the batch's instances. `newest`: each instance's newest
+    // stored timestamp (one backward step in log_lines_ts; MATERIALIZED, else PostgreSQL inlines
+    // it and runs it again for every line). `fresh`: the lines not stored yet. A line newer than
+    // everything its instance holds cannot be a duplicate (the timestamp is part of the key): the
+    // lines fetched incrementally need no probe. The others get one probe into log_lines_ts
+    // (instance, ts, msg_hash) that confirms deployment, kind and message on the row (a hash
+    // collision cannot drop a line). `numbered`: each fresh line's place n among its
     // instance's c fresh lines (its seq is base + n); `bumped`: log_seq advanced by c and
     // log_first_seq to the first seq that stays, returning both firsts; lines that would be
     // rotated at once (more than max_logs new ones) are not inserted; `rot` deletes
@@ -153,7 +157,10 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($6 AS TEXT[]), CAST($7 AS BIGINT[]), CAST($8 AS BIGINT[]), "
         "CAST($9 AS BIGINT[])) WITH ORDINALITY "
         "AS t(instance_id, deployment_id, kind, ts, severity, message, msg_hash, base, old_first, ord)), "
-        "fresh AS (SELECT * FROM input i WHERE (SELECT 1 FROM log_lines l WHERE l.instance_id = i.instance_id "
+        "newest AS MATERIALIZED (SELECT d.id, (SELECT MAX(l.ts) FROM log_lines l WHERE l.instance_id = d.id) AS ts "
+        "FROM unnest(CAST($11 AS TEXT[])) AS d(id)), "
+        "fresh AS (SELECT i.* FROM input i JOIN newest h ON h.id = i.instance_id WHERE h.ts IS NULL OR i.ts > h.ts "
+        "OR (SELECT 1 FROM log_lines l WHERE l.instance_id = i.instance_id "
         "AND l.ts = i.ts AND l.msg_hash = i.msg_hash AND l.deployment_id = i.deployment_id AND l.kind = i.kind "
         "AND l.message = i.message LIMIT 1) IS NULL), "
         "numbered AS (SELECT f.*, row_number() OVER w AS n, count(*) OVER w AS c FROM fresh f "
