@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include "store/sql/checks.hpp"
 #include "store/sql/rows.hpp"
@@ -88,35 +89,74 @@ Result<LogAppendResult> SqlStore::AppendLogsPerRow(const std::vector<LogLine>& l
     return out;
 }
 
-// PostgreSQL: two statements per call, whatever its size (one round trip per line capped the
-// ingest at ~15,000 lines/s). kLockInstances locks the instances' rows in id order, so appends
-// for the same instance from several connections run one after the other, and kAppendLogs, whose
-// snapshot is taken after the locks are granted, sees every line committed before: it drops the
-// duplicates, numbers the new lines densely from log_seq, inserts them and rotates, all from
-// arrays bound as one parameter each (statements.cpp).
+namespace {
+
+// A line's dedup key (docs/STORE.md, "Logs: dedup and rotation"), borrowing the line's text.
+struct LineKey {
+    std::string_view instance_id, deployment_id, message;
+    LogKind kind;
+    std::int64_t ts;
+    std::int64_t msg_hash;
+    bool operator==(const LineKey& o) const {
+        return ts == o.ts && msg_hash == o.msg_hash && kind == o.kind && instance_id == o.instance_id &&
+               deployment_id == o.deployment_id && message == o.message;
+    }
+};
+
+struct LineKeyHash {
+    std::size_t operator()(const LineKey& k) const {
+        // msg_hash already mixes the message; ts and the instance separate the rest well enough
+        // for a hash table (equality compares every field).
+        return static_cast<std::size_t>(k.msg_hash) ^ (static_cast<std::size_t>(k.ts) * 0x9E3779B97F4A7C15ULL) ^
+               std::hash<std::string_view>{}(k.instance_id);
+    }
+};
+
+}  // namespace
+
+// PostgreSQL: two statements per call, whatever its size. kLockInstances locks the instances'
+// rows in id order, so appends for the same instance from several connections run one after the
+// other, and returns their log_seq and log_first_seq; kAppendLogs, whose snapshot is taken after
+// the locks are granted, sees every line committed before: it drops the stored duplicates,
+// numbers the new lines densely from log_seq, inserts them and rotates, all from arrays bound as
+// one parameter each (statements.cpp). The batch's own duplicates are dropped here first, and
+// each line carries its instance's log_seq and log_first_seq, so that the statement needs no sort
+// of the batch by its dedup key and no lookup of instances per line.
 Result<LogAppendResult> SqlStore::AppendLogsInSets(const std::vector<LogLine>& lines, int max_logs) {
-    PgArray instance_ids, deployment_ids, kinds, timestamps, severities, messages, hashes, distinct_ids;
-    std::map<std::string_view, bool> instances;
+    std::unordered_set<LineKey, LineKeyHash> seen(lines.size() * 2);
+    std::map<std::string_view, std::size_t> instances;  // id → its row in kLockInstances' result
+    std::vector<const LogLine*> unique;                 // the first copy of each line, in order
+    unique.reserve(lines.size());
+    PgArray instance_ids, deployment_ids, kinds, timestamps, severities, messages, hashes;
     for (const auto& l : lines) {
+        const std::int64_t hash = MessageHash(l.message);
+        if (!seen.insert(LineKey{l.instance_id, l.deployment_id, l.message, l.kind, Ns(l.timestamp), hash}).second)
+            continue;
+        unique.push_back(&l);
+        instances.emplace(l.instance_id, 0);
         instance_ids.Add(l.instance_id);
         deployment_ids.Add(l.deployment_id);
         kinds.Add(ToString(l.kind));
         timestamps.Add(Ns(l.timestamp));
         severities.Add(l.severity);
         messages.Add(l.message);
-        hashes.Add(MessageHash(l.message));
-        instances[l.instance_id] = true;
+        hashes.Add(hash);
     }
-    for (const auto& [id, _] : instances)
+    PgArray distinct_ids;
+    std::size_t next_row = 0;
+    for (auto& [id, index] : instances) {
         distinct_ids.Add(id);
-    const std::array<std::string, 7> arrays = {instance_ids.Take(), deployment_ids.Take(), kinds.Take(),
+        index = next_row++;
+    }
+    const std::array<std::string, 8> arrays = {instance_ids.Take(), deployment_ids.Take(), kinds.Take(),
                                                timestamps.Take(),   severities.Take(),     messages.Take(),
-                                               hashes.Take()};
-    const std::string locked_ids = distinct_ids.Take();
+                                               hashes.Take(),       distinct_ids.Take()};
+    const std::string_view locked_ids = arrays[7];
+    const int batch_duplicates = static_cast<int>(lines.size() - unique.size());
     LogAppendResult out;
     auto r = driver_->Write([&](Tx& tx) {
         out = {};
-        const auto locked = tx.Exec(Stmt::kLockInstances, {std::string_view(locked_ids)}).rows;
+        const auto locked = tx.Exec(Stmt::kLockInstances, {locked_ids}).rows;
         if (locked.size() != instances.size()) {
             auto it = instances.begin();
             for (const auto& row : locked) {  // both in id order: the first mismatch is missing
@@ -125,15 +165,24 @@ Result<LogAppendResult> SqlStore::AppendLogsInSets(const std::vector<LogLine>& l
             }
             ThrowNotFound("instance", it->first);
         }
-        const std::array<Param, 8> p = {arrays[0], arrays[1], arrays[2], arrays[3],
-                                        arrays[4], arrays[5], arrays[6], static_cast<std::int64_t>(max_logs)};
-        const auto row = tx.Exec(Stmt::kAppendLogs, p).rows.at(0);
-        const auto fresh = static_cast<int>(row.Int(0));
-        const auto stored = static_cast<int>(row.Int(1));
+        PgArray bases, firsts;
+        for (const LogLine* l : unique) {
+            const auto& head = locked[instances.at(l->instance_id)];
+            bases.Add(head.Int(1));
+            firsts.Add(head.Int(2));
+        }
+        const std::string base_array = bases.Take(), first_array = firsts.Take();
+        const std::array<Param, 11> p = {
+            arrays[0], arrays[1], arrays[2],  arrays[3],   arrays[4],
+            arrays[5], arrays[6], base_array, first_array, static_cast<std::int64_t>(max_logs),
+            locked_ids};
+        const auto counts = tx.Exec(Stmt::kAppendLogs, p).rows.at(0);
+        const auto fresh = static_cast<int>(counts.Int(0));
+        const auto stored = static_cast<int>(counts.Int(1));
         out.inserted = fresh;
-        out.duplicates = static_cast<int>(lines.size()) - fresh;
+        out.duplicates = static_cast<int>(unique.size()) - fresh + batch_duplicates;
         // New lines beyond max_logs of one instance are never written: rotated at once.
-        out.rotated = static_cast<int>(row.Int(2)) + (fresh - stored);
+        out.rotated = static_cast<int>(counts.Int(2)) + (fresh - stored);
     });
     if (!r) return tl::unexpected(r.error());
     return out;

@@ -323,14 +323,36 @@ CREATE TABLE disabled_endpoints (
 );
 )sql";
 
-constexpr std::array<Migration, 4> kSqlite = {{{1, "initial schema", kSqliteV1},
+// Version 5, for PostgreSQL's log ingest (figures in docs/performance/store.md): the wide unique
+// index log_lines_dedup (instance_id, deployment_id, kind, ts, msg_hash) gives way to a narrow,
+// non-unique log_lines_ts (instance_id, ts, msg_hash). PostgreSQL's AppendLogs locks the
+// instances it appends to first, so no two appends for one instance run at once and the unique
+// constraint guarded nothing the lock does not; its per-line duplicate probe uses the narrow
+// index and confirms deployment, kind and message on the row, so a hash collision drops no line.
+// Within an instance, timestamps grow with the lines, so new entries land at the right end of the
+// instance's range, like the primary key's; the newest timestamp of (instance, deployment, kind)
+// is a backward walk of the same index. SQLite keeps log_lines_dedup: its single writer inserts
+// line by line with ON CONFLICT DO NOTHING, which needs the unique index and costs there no
+// round trip (its version 5 changes nothing, so that both lists keep the same versions).
+constexpr std::string_view kSqliteV5 = R"sql(
+-- SQLite keeps log_lines_dedup: nothing to change.
+)sql";
+
+constexpr std::string_view kPostgresV5 = R"sql(
+DROP INDEX log_lines_dedup;
+CREATE INDEX log_lines_ts ON log_lines (instance_id, ts, msg_hash);
+)sql";
+
+constexpr std::array<Migration, 5> kSqlite = {{{1, "initial schema", kSqliteV1},
                                                {2, "lease table, log_lines without foreign key", kSqliteV2},
                                                {3, "log rotation lower bound", kSqliteV3},
-                                               {4, "open outbox index, disabled endpoints", kSqliteV4}}};
-constexpr std::array<Migration, 4> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                               {4, "open outbox index, disabled endpoints", kSqliteV4},
+                                               {5, "narrow log dedup index (PostgreSQL)", kSqliteV5}}};
+constexpr std::array<Migration, 5> kPostgres = {{{1, "initial schema", kPostgresV1},
                                                  {2, "lease table, log_lines without foreign key", kPostgresV2},
                                                  {3, "log rotation lower bound", kPostgresV3},
-                                                 {4, "open outbox index, disabled endpoints", kPostgresV4}}};
+                                                 {4, "open outbox index, disabled endpoints", kPostgresV4},
+                                                 {5, "narrow log dedup index (PostgreSQL)", kPostgresV5}}};
 
 }  // namespace
 

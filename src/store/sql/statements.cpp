@@ -134,38 +134,46 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     set(Stmt::kRotateLogs, "rotate_logs", "DELETE FROM log_lines WHERE instance_id = $1 AND seq >= $2 AND seq < $3");
     // PostgreSQL only: a whole AppendLogs call in one statement, run after kLockInstances locked
     // the instances (so its snapshot holds every line stored before and no other append can
-    // interleave). `fresh`: the first copy of each line that is not stored yet; `numbered`: its
-    // place n among its instance's c new lines, and the instance's log_seq before (base: its seq
-    // is base + n); `bumped`: log_seq advanced by c and log_first_seq to the first seq that
-    // stays, returning it with the old first; lines that would be rotated at once (more than
-    // max_logs new ones) are not inserted; `rot` deletes [old first, new first) (it cannot see the
-    // rows `ins` adds, which is why those are filtered instead). Every sub-statement reads the
-    // same snapshot, so base is log_seq before `bumped`. Returns (new lines, inserted, deleted).
-    // The instances are read by key per line / per instance, never joined: a join of the
-    // batch's lines with its instances could become a nested loop over both. Both lookups into log_lines can only be
+    // interleave) and returned their log_seq / log_first_seq, which the caller binds per line
+    // ($8 base, $9 old first: no per-line lookup of instances here). The caller also dropped the
+    // batch's own duplicates; $11 lists the batch's instances. `newest`: each instance's newest
+    // stored timestamp (one backward step in log_lines_ts; MATERIALIZED, else PostgreSQL inlines
+    // it and runs it again for every line). `fresh`: the lines not stored yet. A line newer than
+    // everything its instance holds cannot be a duplicate (the timestamp is part of the key): the
+    // lines fetched incrementally need no probe. The others get one probe into log_lines_ts
+    // (instance, ts, msg_hash) that confirms deployment, kind and message on the row (a hash
+    // collision cannot drop a line). `numbered`: each fresh line's place n among its
+    // instance's c fresh lines (its seq is base + n); `bumped`: log_seq advanced by c and
+    // log_first_seq to the first seq that stays, returning both firsts; lines that would be
+    // rotated at once (more than max_logs new ones) are not inserted; `rot` deletes
+    // [old first, new first) (it cannot see the rows `ins` adds, which is why those are filtered
+    // instead). Returns (fresh lines, inserted, deleted). Both lookups into log_lines can only be
     // index probes (a scalar subquery per line; per instance a key range behind OFFSET 0, deleted
     // by row address): written as joins, the planner hashed the whole table, a cost that grows
     // with the table, not the batch. The range starts at log_first_seq, not at the instance's
     // first key, so that it never walks the index entries of earlier deletes not vacuumed yet.
     set(Stmt::kAppendLogs, "append_logs",
         "WITH input AS (SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), "
-        "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($6 AS TEXT[]), CAST($7 AS BIGINT[])) WITH ORDINALITY "
-        "AS t(instance_id, deployment_id, kind, ts, severity, message, msg_hash, ord)), "
-        "fresh AS (SELECT DISTINCT ON (instance_id, deployment_id, kind, ts, msg_hash) * FROM input i "
-        "WHERE (SELECT 1 FROM log_lines l WHERE l.instance_id = i.instance_id AND l.deployment_id = i.deployment_id "
-        "AND l.kind = i.kind AND l.ts = i.ts AND l.msg_hash = i.msg_hash LIMIT 1) IS NULL "
-        "ORDER BY instance_id, deployment_id, kind, ts, msg_hash, ord), "
-        "numbered AS (SELECT f.*, row_number() OVER (PARTITION BY f.instance_id ORDER BY f.ord) AS n, "
-        "count(*) OVER (PARTITION BY f.instance_id) AS c, (SELECT x.log_seq FROM instances x WHERE x.id = "
-        "f.instance_id) AS base FROM fresh f), "
-        "counts AS (SELECT instance_id, count(*) AS c, (SELECT x.log_first_seq FROM instances x WHERE x.id = "
-        "fresh.instance_id) AS old_first FROM fresh GROUP BY instance_id), "
-        "bumped AS (UPDATE instances SET log_seq = instances.log_seq + counts.c, log_first_seq = "
-        "GREATEST(instances.log_first_seq, instances.log_seq + counts.c - $8 + 1) FROM counts WHERE instances.id = "
-        "counts.instance_id RETURNING instances.id, counts.old_first, instances.log_first_seq AS new_first), "
+        "CAST($4 AS BIGINT[]), CAST($5 AS TEXT[]), CAST($6 AS TEXT[]), CAST($7 AS BIGINT[]), CAST($8 AS BIGINT[]), "
+        "CAST($9 AS BIGINT[])) WITH ORDINALITY "
+        "AS t(instance_id, deployment_id, kind, ts, severity, message, msg_hash, base, old_first, ord)), "
+        "newest AS MATERIALIZED (SELECT d.id, (SELECT MAX(l.ts) FROM log_lines l WHERE l.instance_id = d.id) AS ts "
+        "FROM unnest(CAST($11 AS TEXT[])) AS d(id)), "
+        "fresh AS (SELECT i.* FROM input i JOIN newest h ON h.id = i.instance_id WHERE h.ts IS NULL OR i.ts > h.ts "
+        "OR (SELECT 1 FROM log_lines l WHERE l.instance_id = i.instance_id "
+        "AND l.ts = i.ts AND l.msg_hash = i.msg_hash AND l.deployment_id = i.deployment_id AND l.kind = i.kind "
+        "AND l.message = i.message LIMIT 1) IS NULL), "
+        "numbered AS (SELECT f.*, row_number() OVER w AS n, count(*) OVER w AS c FROM fresh f "
+        "WINDOW w AS (PARTITION BY f.instance_id ORDER BY f.ord ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED "
+        "FOLLOWING)), "
+        "counts AS (SELECT instance_id, MIN(base) AS base, MIN(old_first) AS old_first, count(*) AS c FROM fresh "
+        "GROUP BY instance_id), "
+        "bumped AS (UPDATE instances SET log_seq = k.base + k.c, log_first_seq = GREATEST(k.old_first, "
+        "k.base + k.c - $10 + 1) FROM counts k WHERE instances.id = k.instance_id "
+        "RETURNING instances.id, k.old_first, instances.log_first_seq AS new_first), "
         "ins AS (INSERT INTO log_lines (instance_id, seq, deployment_id, kind, ts, severity, message, msg_hash) "
         "SELECT instance_id, base + n, deployment_id, kind, ts, severity, message, msg_hash FROM numbered "
-        "WHERE n > c - $8 RETURNING 1), "
+        "WHERE n > c - $10 RETURNING 1), "
         "rot AS (DELETE FROM log_lines WHERE ctid = ANY(ARRAY(SELECT x.ctid FROM bumped b CROSS JOIN LATERAL "
         "(SELECT ctid FROM log_lines x WHERE x.instance_id = b.id AND x.seq >= b.old_first AND x.seq < b.new_first "
         "OFFSET 0) x)) RETURNING 1) "
@@ -266,7 +274,8 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     // rows are locked in id order by every statement that locks several, so two of them cannot
     // deadlock; a claim skips locked rows.
     set(Stmt::kLockInstances, "lock_instances",
-        "SELECT id FROM instances WHERE id = ANY(CAST($1 AS TEXT[])) ORDER BY id FOR NO KEY UPDATE");
+        "SELECT id, log_seq, log_first_seq FROM instances WHERE id = ANY(CAST($1 AS TEXT[])) ORDER BY id FOR NO KEY "
+        "UPDATE");
     set(Stmt::kReleaseLeases, "release_leases",
         "DELETE FROM instance_leases WHERE lease_owner = $1 AND instance_id = ANY(CAST($2 AS TEXT[])) "
         "RETURNING instance_id");
@@ -276,7 +285,8 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "WHERE instances.id = t.id");
     // The facts of the attention rule (core::DecideAttention), not the rule: flagged or
     // unfinished instances, with when their deployment's status last changed and its newest log
-    // line of each kind (one index lookup each: log_lines_dedup, the events' unique key).
+    // line of each kind (one index walk each: log_lines_dedup in SQLite, log_lines_ts in PostgreSQL; the
+    // events' unique key).
     set(Stmt::kAttentionCandidates, "attention_candidates",
         "SELECT " + iprefixed +
             ", u.id, u.email, u.name, u.plan, u.created_at, "

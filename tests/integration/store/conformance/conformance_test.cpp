@@ -84,7 +84,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 4);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 5);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -96,7 +96,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 4u);
+    ASSERT_EQ(applied.size(), 5u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -105,7 +105,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[2].name, "log rotation lower bound");
     EXPECT_EQ(applied[3].version, 4);
     EXPECT_EQ(applied[3].name, "open outbox index, disabled endpoints");
-    EXPECT_EQ(Must(store->SchemaVersion()), 4);
+    EXPECT_EQ(applied[4].version, 5);
+    EXPECT_EQ(applied[4].name, "narrow log dedup index (PostgreSQL)");
+    EXPECT_EQ(Must(store->SchemaVersion()), 5);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -123,8 +125,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 4u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 4);
+    EXPECT_EQ(ra->size() + rb->size(), 5u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 5);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {

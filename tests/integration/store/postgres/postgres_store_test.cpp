@@ -327,7 +327,7 @@ TEST(PostgresMigrate, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     }
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 4);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), static_cast<int>(sql::Migrations(Backend::kPostgres).size()));
     EXPECT_EQ(run("SELECT string_agg(id || ' ' || log_first_seq, ',' ORDER BY id) FROM instances"), "i1 5,i2 4\n");
     const auto r = store->AppendLogs({LogLine{"i1", "d1", LogKind::kDeploy, T(8), "info", "line 8"}}, 2);
     ASSERT_TRUE(r) << r.error().ToString();
@@ -337,6 +337,60 @@ TEST(PostgresMigrate, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     ASSERT_EQ(logs->size(), 2u);
     EXPECT_EQ(logs->front().message, "line 7");
     EXPECT_EQ(logs->back().message, "line 8");
+}
+
+// Migration 5 on a version-4 PostgreSQL database holding lines: the wide unique dedup index gives
+// way to log_lines_ts, and the lines stored before it still count as duplicates (same instance,
+// deployment, kind, timestamp and message), while a line differing only in deployment, kind or
+// message is new; numbering goes on from log_seq and the newest timestamps are still found.
+TEST(PostgresMigrate, MigrationFiveKeepsDeduplicatingLinesStoredBeforeIt) {
+    ASSERT_NE(g_cluster, nullptr);
+    const std::string name = "v4_to_v5";
+    ASSERT_TRUE(g_cluster->CreateDatabase(name));
+    const auto run = [&](const std::string& sql) {
+        const auto r = g_cluster->Psql(sql, name);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? *r : std::string();
+    };
+    for (int v = 0; v < 4; ++v)
+        run(std::string(sql::Migrations(Backend::kPostgres)[static_cast<std::size_t>(v)].sql));
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT "
+        "NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0), (2, 'lease table, log_lines without "
+        "foreign key', 0), (3, 'log rotation lower bound', 0), (4, 'open outbox index, disabled endpoints', 0)");
+    run("INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, log_first_seq, "
+        "created_at) VALUES ('i1', 's', 'e', 'RUNNING', 1, 2, 1, 0)");
+    const auto stored = [](int seq) {
+        return LogLine{"i1", "d1", LogKind::kDeploy, T(seq), "info", "line " + std::to_string(seq)};
+    };
+    for (int seq = 1; seq <= 2; ++seq) {
+        const LogLine l = stored(seq);
+        run("INSERT INTO log_lines VALUES ('i1', " + std::to_string(seq) + ", 'd1', 'deploy', " +
+            std::to_string(l.timestamp.time_since_epoch().count()) + ", 'info', '" + l.message + "', " +
+            std::to_string(MessageHash(l.message)) + ")");
+    }
+    auto store = Open(g_cluster->Url(name));
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 5);
+    EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
+                  "'log_lines'"),
+              "log_lines_pkey,log_lines_ts\n");
+
+    LogLine other_deployment = stored(2);
+    other_deployment.deployment_id = "d2";
+    LogLine other_kind = stored(2);
+    other_kind.kind = LogKind::kBuild;
+    LogLine other_message = stored(2);
+    other_message.message = "line 2 again";
+    const auto r =
+        store->AppendLogs({stored(1), stored(2), other_deployment, other_kind, other_message, stored(3)}, 100);
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->duplicates, 2);
+    EXPECT_EQ(r->inserted, 4);
+    EXPECT_EQ(run("SELECT string_agg(seq || ' ' || message, ',' ORDER BY seq) FROM log_lines"),
+              "1 line 1,2 line 2,3 line 2,4 line 2,5 line 2 again,6 line 3\n");
+    EXPECT_EQ(store->LatestLogTimestamp("i1", "d1", LogKind::kDeploy).value_or(std::nullopt), T(3));
+    EXPECT_EQ(store->LatestLogTimestamp("i1", "d2", LogKind::kDeploy).value_or(std::nullopt), T(2));
+    EXPECT_EQ(store->LatestLogTimestamp("i1", "d1", LogKind::kBuild).value_or(std::nullopt), T(2));
 }
 
 TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {

@@ -110,7 +110,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 4);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 5);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -164,7 +164,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 4);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 5);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -500,7 +500,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 2: lease table, log_lines without foreign key"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 3: log rotation lower bound"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 4: open outbox index, disabled endpoints"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 4"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 5: narrow log dedup index (PostgreSQL)"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 5"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
