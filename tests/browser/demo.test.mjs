@@ -7,8 +7,8 @@
 // opens the fleet page, waits for the demo's sample fleet to fill the table, then starts one
 // succeeding and one failing deployment in the demo's simulator, adds both through the REST API
 // and waits until their rows read Active and Failed, with the page never reloaded. It then opens
-// the failed instance's page and waits for its log lines. Finally it stops the demo with SIGINT,
-// which must end it with exit status 0.
+// the failed instance's page and waits for its failure card and log lines. Finally it stops the
+// demo with SIGINT, which must end it with exit status 0.
 //
 //   RAILWATCH_BINARY=build/railwatch   the binary (required)
 //   CHROMIUM=/usr/bin/chromium         the browser
@@ -158,9 +158,12 @@ for (const vp of VIEWPORTS) {
     before(async () => {
       page = await browser.newPage();
       await page.setViewportSize({ width: vp.width, height: vp.height });
-      // Script errors fail the test. (Console messages are not checked here: routes the server
-      // does not implement yet answer 404, which Chromium logs as a console error.)
+      // Script errors and console errors fail the test; a failed API call (4xx / 5xx) is logged
+      // by Chromium as a console error, so every call these pages make must succeed.
       page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push('console: ' + m.text() + ' ' + JSON.stringify(m.location()));
+      });
     });
     after(async () => {
       await page.close();
@@ -216,11 +219,14 @@ for (const vp of VIEWPORTS) {
       assert.deepEqual(errors, []);
     });
 
-    test("the failed instance's page shows its logs", async () => {
+    test("the failed instance's page shows the failure card and its logs", async () => {
       assert.ok(failedName, 'the previous test saw a failed instance');
       await rowByName(page, failedName).locator('a.name').click();
       await page.waitForURL(/\/instances\/[^/]+$/, { timeout: WAIT });
       await page.locator('.inst-head h1').waitFor({ timeout: WAIT });
+      // The failure card (GET /instances/{id}/failure) once the engine's verdict is stored.
+      await page.locator('.failure-card').waitFor({ timeout: WAIT });
+      assert.ok((await page.locator('.failure-card .next').textContent()).startsWith('Next step:'));
       // A build failure: its build log has the lines that explain it.
       await page.getByRole('tab', { name: 'Build logs' }).click();
       await page.locator('.log-view .line').first().waitFor({ timeout: WAIT });
