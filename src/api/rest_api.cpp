@@ -821,7 +821,7 @@ net::ServerResponse RestApi::Badge(const net::ServerRequest& req, const PathPara
     net::ServerResponse res;
     res.status = status;
     const std::string etag = BadgeEtag(svg);
-    res.SetHeader("Content-Type", "image/svg+xml; charset=utf-8");
+    res.content_type = "image/svg+xml; charset=utf-8";
     // Image proxies and browsers must ask again each time: the status changes.
     res.SetHeader("Cache-Control", "no-cache");
     res.SetHeader("ETag", etag);

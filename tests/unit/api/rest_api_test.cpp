@@ -364,7 +364,7 @@ TEST_F(ApiTest, TheBadgeShowsOnlyTheStatusWithoutATokenAndRevalidates) {
 
     auto res = Call("GET", "/badge/" + id + ".svg", {}, false);
     ASSERT_EQ(res.status, 200) << res.body;
-    EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "image/svg+xml; charset=utf-8");
+    EXPECT_EQ(res.content_type, "image/svg+xml; charset=utf-8");
     EXPECT_EQ(HeaderOf(res, "Cache-Control").value_or(""), "no-cache");
     EXPECT_TRUE(res.body.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     EXPECT_NE(res.body.find("deployment: Crashed"), std::string::npos) << res.body;
@@ -394,7 +394,7 @@ TEST_F(ApiTest, TheBadgeShowsOnlyTheStatusWithoutATokenAndRevalidates) {
 TEST_F(ApiTest, TheBadgeOfAnUnknownInstanceIsA404ImageAndOtherPathsAre404) {
     auto res = Call("GET", "/badge/ins_unknown.svg", {}, false);
     EXPECT_EQ(res.status, 404);
-    EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "image/svg+xml; charset=utf-8");
+    EXPECT_EQ(res.content_type, "image/svg+xml; charset=utf-8");
     EXPECT_NE(res.body.find("not found"), std::string::npos);
     EXPECT_EQ(Call("GET", "/badge/ins_x.png", {}, false).status, 404);
     EXPECT_EQ(Call("GET", "/badge/.svg", {}, false).status, 404);
