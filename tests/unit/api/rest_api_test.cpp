@@ -264,8 +264,9 @@ TEST_F(ApiTest, ListInstancesFiltersByStatusListHealthErrorClassAndTextAndCounts
     const auto ids = [&](const std::string& query) {
         auto res = Call("GET", "/api/v1/instances?" + query);
         EXPECT_EQ(res.status, 200) << query << ": " << res.body;
+        const json body = Json(res);
         std::vector<std::string> out;
-        for (const json& item : Json(res)["items"])
+        for (const json& item : body["items"])
             out.push_back(item["id"].get<std::string>());
         return out;
     };
