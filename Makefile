@@ -4,6 +4,7 @@
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+DEMO_ARGS  ?=
 SOURCES     = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
 .PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools browser-test package clean
@@ -70,9 +71,10 @@ format-check:
 		{ echo "format-check: run 'make format'"; exit 1; }
 
 # Builds only the binary it runs (not the tests or benchmarks), then runs the whole system.
+# DEMO_ARGS="--listen 127.0.0.1:0" when port 8080 is taken.
 demo: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target railwatch
-	@./$(BUILD)/railwatch demo
+	@./$(BUILD)/railwatch demo $(DEMO_ARGS)
 
 # The Debian package (CPack): builds only what it packages (the binary and its man page), then
 # $(BUILD)/railwatch_<version>_<arch>.deb. docs/PACKAGING.md.

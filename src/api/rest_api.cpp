@@ -5,12 +5,17 @@
 #include <charconv>
 #include <optional>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "api/auth.hpp"
+#include "api/badge.hpp"
 #include "api/render.hpp"
 #include "api/responses.hpp"
 #include "api/static_assets.hpp"
 #include "core/deployment_status.hpp"
+#include "core/error_class.hpp"
+#include "core/notify_event.hpp"
 #include "core/stats.hpp"
 #include "util/ids.hpp"
 #include "util/rfc3339.hpp"
@@ -24,6 +29,7 @@ using util::ErrorCode;
 constexpr std::string_view kHookPath = "/api/v1/hooks/railway";
 constexpr int kDefaultInstanceLimit = 50;
 constexpr int kMaxInstanceLimit = 500;
+constexpr std::size_t kMaxSearchChars = 200;
 constexpr int kMaxLogLimit = 1000;
 constexpr int kMaxHealthCheckLimit = 2000;
 constexpr int kRecentChecks = 20;
@@ -103,6 +109,72 @@ tl::expected<std::optional<bool>, net::ServerResponse> QueryBool(const net::Serv
     return tl::unexpected(BadRequest(fmt::format("query parameter `{}` must be true or false", name)));
 }
 
+/// A comma-separated query parameter, each value parsed by `parse` (nullopt: unknown); empty when
+/// absent or empty; 400 naming the value and the allowed ones otherwise. Duplicates are kept.
+template <typename Parse>
+auto QueryList(const net::ServerRequest& req, std::string_view name, Parse parse, std::string_view allowed)
+    -> tl::expected<std::vector<typename std::invoke_result_t<Parse, std::string_view>::value_type>,
+                    net::ServerResponse> {
+    std::vector<typename std::invoke_result_t<Parse, std::string_view>::value_type> out;
+    auto text = req.Param(name);
+    if (!text || text->empty()) return out;
+    std::string_view rest = *text;
+    for (;;) {
+        const std::size_t comma = rest.find(',');
+        const std::string_view item = rest.substr(0, comma);
+        auto parsed = parse(item);
+        if (!parsed)
+            return tl::unexpected(BadRequest(
+                fmt::format("unknown {} \"{}\"; use one or more of {}, separated by commas", name, item, allowed)));
+        out.push_back(std::move(*parsed));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+/// The failure card's heading for a class.
+std::string_view FailureTitle(core::ErrorClass error_class) {
+    switch (error_class) {
+        case core::ErrorClass::kConfiguration:
+            return "Configuration error";
+        case core::ErrorClass::kNetwork:
+            return "Network error";
+        case core::ErrorClass::kAuthentication:
+            return "Authentication failed";
+        case core::ErrorClass::kResource:
+            return "Out of resources";
+        case core::ErrorClass::kTimeout:
+            return "Timed out";
+        case core::ErrorClass::kUnknown:
+            break;
+    }
+    return "Deployment failed";
+}
+
+/// One sentence a person can act on, per class: the suggestions of core::PlanReactions as an
+/// instruction (the reactions themselves depend on answers the page does not have).
+std::string_view FailureNextStep(core::ErrorClass error_class) {
+    switch (error_class) {
+        case core::ErrorClass::kConfiguration:
+            return "Check the service's environment variables and build settings, then redeploy.";
+        case core::ErrorClass::kNetwork:
+            return "railwatch redeploys it a few times by itself; if it keeps failing, check network connectivity "
+                   "and Railway's status.";
+        case core::ErrorClass::kAuthentication:
+            return "Update the Railway API token railwatch uses, then redeploy.";
+        case core::ErrorClass::kResource:
+            return "Raise the service's resource limits or lower its use (or remove old instances, or upgrade the "
+                   "plan), then redeploy.";
+        case core::ErrorClass::kTimeout:
+            return "Check the deployment's configuration (healthcheck path and timeout) and resource limits, then "
+                   "redeploy.";
+        case core::ErrorClass::kUnknown:
+            break;
+    }
+    return "Check the application's logs for the cause, then redeploy.";
+}
+
 json OptTextJson(const std::optional<std::string>& s) {
     return s ? json(*s) : json(nullptr);
 }
@@ -137,6 +209,7 @@ RestApi::RestApi(StoreRoles store, monitor::Operations& operations, const util::
     Add("GET", "/api/v1/instances/{id}/health", &RestApi::Health);
     Add("GET", "/api/v1/instances/{id}/health/checks", &RestApi::HealthChecks);
     Add("GET", "/api/v1/instances/{id}/events", &RestApi::Events);
+    Add("GET", "/api/v1/instances/{id}/failure", &RestApi::Failure);
     Add("POST", "/api/v1/instances/{id}/redeploy", &RestApi::Redeploy);
     Add("GET", "/api/v1/stats", &RestApi::Stats);
     Add("GET", "/api/v1/attention", &RestApi::Attention);
@@ -150,6 +223,7 @@ RestApi::RestApi(StoreRoles store, monitor::Operations& operations, const util::
     Add("GET", "/healthz", &RestApi::Healthz);
     Add("GET", "/readyz", &RestApi::Readyz);
     Add("GET", "/metrics", &RestApi::Metrics);
+    Add("GET", "/badge/{id}.svg", &RestApi::Badge);
     if (metrics_ != nullptr) {
         requests_ =
             &metrics_->AddCounter("railwatch_api_requests_total",
@@ -280,24 +354,31 @@ net::ServerResponse RestApi::CreateInstance(const net::ServerRequest& req, const
 }
 
 net::ServerResponse RestApi::ListInstances(const net::ServerRequest& req, const PathParams&) const {
-    for (const char* unsupported : {"health", "errorType", "q"}) {
-        if (auto value = req.Param(unsupported); value && !value->empty())
-            return BadRequest(
-                fmt::format("the filter `{}` is not supported by this server yet; filter by `status` "
-                            "(one value) and `needsAttention`",
-                            unsupported));
-    }
     store::InstanceQuery query;
-    if (auto status = req.Param("status"); status && !status->empty()) {
-        auto parsed = core::ParseInstanceStatus(*status);
-        if (!parsed) {
-            return BadRequest(
-                fmt::format("unknown status \"{}\"; use one of INITIALIZING, DEPLOYING, RUNNING, "
-                            "FAILED, DELETED (one value)",
-                            *status));
-        }
-        query.status = *parsed;
-    }
+    auto statuses =
+        QueryList(req, "status", core::ParseInstanceStatus, "INITIALIZING, DEPLOYING, RUNNING, FAILED, DELETED");
+    if (!statuses) return statuses.error();
+    query.statuses = std::move(*statuses);
+    auto health = QueryList(
+        req, "health",
+        [](std::string_view text) -> std::optional<std::string> {
+            for (const char* known : {"HEALTHY", "DEGRADED", "UNHEALTHY", "UNKNOWN"})
+                if (text == known) return std::string(text);
+            return std::nullopt;
+        },
+        "HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN");
+    if (!health) return health.error();
+    query.health = std::move(*health);
+    auto classes = QueryList(req, "errorType", core::ParseErrorClass,
+                             "CONFIGURATION, NETWORK, AUTHENTICATION, RESOURCE, TIMEOUT, UNKNOWN");
+    if (!classes) return classes.error();
+    query.error_types = std::move(*classes);
+    query.text = std::string(req.Param("q").value_or(""));
+    if (query.text.size() > kMaxSearchChars)
+        return BadRequest(fmt::format("query parameter `q` is longer than {} characters", kMaxSearchChars));
+    auto count = QueryBool(req, "count");
+    if (!count) return count.error();
+    query.with_total = count->value_or(false);
     auto attention = QueryBool(req, "needsAttention");
     if (!attention) return attention.error();
     query.needs_attention = *attention;
@@ -314,8 +395,10 @@ net::ServerResponse RestApi::ListInstances(const net::ServerRequest& req, const 
     json items = json::array();
     for (const store::Instance& i : page->items)
         items.push_back(InstanceWithChecks(i));
-    return JsonResponse(200, {{"items", std::move(items)},
-                              {"nextCursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}});
+    json answer = {{"items", std::move(items)},
+                   {"nextCursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}};
+    if (page->total_count) answer["totalCount"] = *page->total_count;
+    return JsonResponse(200, answer);
 }
 
 net::ServerResponse RestApi::GetInstance(const net::ServerRequest&, const PathParams& p) const {
@@ -438,6 +521,49 @@ net::ServerResponse RestApi::Events(const net::ServerRequest& req, const PathPar
     for (const store::TimelineEvent& e : *events)
         items.push_back(TimelineJson(e));
     return JsonResponse(200, {{"instanceId", instance->id}, {"items", std::move(items)}});
+}
+
+net::ServerResponse RestApi::Failure(const net::ServerRequest&, const PathParams& p) const {
+    constexpr int kDecidingLineSearch = 1000;
+    constexpr std::size_t kMessageChars = 240;
+    auto instance = store_.instances.GetInstance(p.at("id"));
+    if (!instance) return ErrorFrom(instance.error());
+    const store::InstanceState& s = instance->state;
+    if (s.status != core::InstanceStatus::kFailed)
+        return JsonResponse(200, {{"instanceId", instance->id}, {"failure", nullptr}});
+    // Before the verdict (classification runs after the failure is seen) the class is not known.
+    const std::optional<core::ErrorClass> error_class = s.error_type;
+    const std::string evidence = s.error_stack.value_or("");
+    // The deciding line: the newest stored line of this deployment that the verdict quoted
+    // (error_stack holds the matching line, possibly cut and sanitised, so a prefix decides).
+    json deciding = nullptr;
+    if (!evidence.empty() && s.deployment_id) {
+        const std::string_view head = std::string_view(evidence).substr(0, 80);
+        if (auto lines = store_.logs.RecentLogs(instance->id, kDecidingLineSearch)) {
+            for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
+                if (it->deployment_id != *s.deployment_id) continue;
+                if (it->message == evidence || it->message.starts_with(head)) {
+                    deciding = LogJson(*it);
+                    break;
+                }
+            }
+        }
+    }
+    std::string message = evidence.empty() ? s.error_message.value_or("") : evidence;
+    if (message.size() > kMessageChars) message = core::Utf8Prefix(message, kMessageChars);
+    const core::ErrorClass shown = error_class.value_or(core::ErrorClass::kUnknown);
+    json failure = {
+        {"errorType", error_class ? json(core::ToString(*error_class)) : json(nullptr)},
+        {"title", FailureTitle(shown)},
+        {"reason", OptTextJson(s.error_message)},
+        {"message", message.empty() ? json(nullptr) : json(message)},
+        {"decidingLine", std::move(deciding)},
+        {"nextStep", FailureNextStep(shown)},
+        // The failed Railway step is known to the engine only while it classifies; not stored.
+        {"failedStep", nullptr},
+        {"at", TimeJson(s.deployment_completed_at ? s.deployment_completed_at : s.deployment_updated_at)},
+    };
+    return JsonResponse(200, {{"instanceId", instance->id}, {"failure", std::move(failure)}});
 }
 
 net::ServerResponse RestApi::Redeploy(const net::ServerRequest&, const PathParams& p) const {
@@ -669,6 +795,44 @@ net::ServerResponse RestApi::Metrics(const net::ServerRequest&, const PathParams
     res.status = 200;
     res.content_type = std::string(util::kPrometheusContentType);
     res.body = metrics_->Render();
+    return res;
+}
+
+// --- badge ---------------------------------------------------------------------------------------
+
+// Outside /api/, so without the bearer token: README badges are fetched by image proxies (GitHub's
+// camo) that cannot send one. It tells only the status of an instance whose id the caller knows
+// (ids are random), never its name, service, logs or error.
+net::ServerResponse RestApi::Badge(const net::ServerRequest& req, const PathParams& p) const {
+    constexpr std::string_view kLabel = "deployment";
+    auto instance = store_.instances.GetInstance(p.at("id"));
+    std::string svg;
+    int status = 200;
+    if (instance) {
+        const BadgeText text = BadgeFor(instance->state);
+        svg = BadgeSvg(kLabel, text.message, text.colour);
+    } else if (instance.error().code == ErrorCode::kNotFound) {
+        // Still an image, so that a README shows why instead of a broken picture.
+        svg = BadgeSvg(kLabel, "not found", "#7a7a7a");
+        status = 404;
+    } else {
+        return ErrorFrom(instance.error());
+    }
+    net::ServerResponse res;
+    res.status = status;
+    const std::string etag = BadgeEtag(svg);
+    res.content_type = "image/svg+xml; charset=utf-8";
+    // Image proxies and browsers must ask again each time: the status changes.
+    res.SetHeader("Cache-Control", "no-cache");
+    res.SetHeader("ETag", etag);
+    res.SetHeader("X-Content-Type-Options", "nosniff");
+    // An SVG opened on its own is a document: it may run nothing and load nothing.
+    res.SetHeader("Content-Security-Policy", "default-src 'none'");
+    if (auto inm = req.Header("If-None-Match"); status == 200 && inm && IfNoneMatchMatches(*inm, etag)) {
+        res.status = 304;
+        return res;
+    }
+    res.body = std::move(svg);
     return res;
 }
 

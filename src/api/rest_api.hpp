@@ -114,6 +114,8 @@ class RestApi {
     net::ServerResponse Healthz(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Readyz(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Metrics(const net::ServerRequest& req, const PathParams& p) const;
+    net::ServerResponse Badge(const net::ServerRequest& req, const PathParams& p) const;
+    net::ServerResponse Failure(const net::ServerRequest& req, const PathParams& p) const;
 
     /// The instance object with its recent checks (one extra store read).
     nlohmann::json InstanceWithChecks(const store::Instance& instance) const;

@@ -39,11 +39,16 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
         bool ok = true;
         for (std::size_t i = 0; i < parts.size() && ok; ++i) {
             const std::string& want = route.segments[i];
-            if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-                if (parts[i].empty())
+            const std::size_t close = !want.empty() && want.front() == '{' ? want.find('}') : std::string::npos;
+            if (close != std::string::npos && close > 1) {
+                // "{id}.svg": the literal after the brace must end the segment, and the captured
+                // part must not be empty.
+                const std::string_view suffix = std::string_view(want).substr(close + 1);
+                if (parts[i].size() <= suffix.size() || !parts[i].ends_with(suffix))
                     ok = false;
                 else
-                    params.emplace(want.substr(1, want.size() - 2), std::string(parts[i]));
+                    params.emplace(want.substr(1, close - 1),
+                                   std::string(parts[i].substr(0, parts[i].size() - suffix.size())));
             } else {
                 ok = want == parts[i];
             }

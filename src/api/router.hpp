@@ -10,7 +10,8 @@
 #include "net/http_server.hpp"
 
 /// A small router: method + path pattern, where a segment written `{name}` matches any one
-/// non-empty segment and captures it ("/api/v1/instances/{id}/logs").
+/// non-empty segment and captures it ("/api/v1/instances/{id}/logs"), and `{name}.ext` matches a
+/// segment ending in ".ext" and captures the non-empty rest ("/badge/{id}.svg").
 namespace railwatch::api {
 
 /// The captured `{name}` segments of a matched route.

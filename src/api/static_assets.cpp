@@ -17,8 +17,9 @@ std::string_view Trim(std::string_view s) {
     return s;
 }
 
-/// True when the If-None-Match list names `etag` (or is "*").
-bool Matches(std::string_view if_none_match, std::string_view etag) {
+}  // namespace
+
+bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
     std::size_t start = 0;
     while (start <= if_none_match.size()) {
         const std::size_t comma = if_none_match.find(',', start);
@@ -33,8 +34,6 @@ bool Matches(std::string_view if_none_match, std::string_view etag) {
     }
     return false;
 }
-
-}  // namespace
 
 bool AcceptsGzip(std::string_view accept_encoding) {
     std::size_t start = 0;
@@ -79,7 +78,7 @@ std::optional<net::ServerResponse> ServeAsset(const net::ServerRequest& req) {
     res.SetHeader("Vary", "Accept-Encoding");
     res.SetHeader("X-Content-Type-Options", "nosniff");
     res.SetHeader("Content-Security-Policy", kContentSecurityPolicy);
-    if (auto inm = req.Header("If-None-Match"); inm && Matches(*inm, etag)) {
+    if (auto inm = req.Header("If-None-Match"); inm && IfNoneMatchMatches(*inm, etag)) {
         res.status = 304;
         return res;
     }

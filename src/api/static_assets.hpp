@@ -18,6 +18,10 @@ inline constexpr const char* kContentSecurityPolicy =
 /// variant when Accept-Encoding allows it. Thread-safe (the assets are immutable).
 std::optional<net::ServerResponse> ServeAsset(const net::ServerRequest& req);
 
+/// True when an If-None-Match value names `etag` (or is "*"); weak comparison (RFC 9110
+/// §13.1.2: W/"x" matches "x"). Pure.
+bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag);
+
 /// True when an Accept-Encoding value allows gzip (a `gzip` coding without `q=0`).
 bool AcceptsGzip(std::string_view accept_encoding);
 

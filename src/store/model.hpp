@@ -244,18 +244,32 @@ struct Notification {
     friend bool operator==(const Notification&, const Notification&) = default;
 };
 
-/// Filter and page for ListInstances. Newest first (created_at, then id, descending).
+/// Filter and page for ListInstances. Newest first (created_at, then id, descending). Filters
+/// combine with AND; a list matches when any of its values does.
 struct InstanceQuery {
-    /// Only this status; without it DELETED instances are left out.
-    std::optional<core::InstanceStatus> status;
+    /// Only these statuses; empty: every status but DELETED.
+    std::vector<core::InstanceStatus> statuses;
+    /// Only these health values ("HEALTHY", ...; "UNKNOWN" also matches an instance never
+    /// probed); empty: any. Values must not contain ','.
+    std::vector<std::string> health;
+    /// Only these error classes; empty: any (instances without a class included).
+    std::vector<core::ErrorClass> error_types;
     std::optional<bool> needs_attention;
+    /// A substring of id, project name, service id, deployment id or environment id, compared
+    /// without regard to ASCII case; empty: no text filter.
+    std::string text;
     int limit = 50;      ///< 1..1000
     std::string cursor;  ///< empty = first page; otherwise a next_cursor from a previous page
+    /// Also count every instance matching the filters (InstancePage::total_count): one more
+    /// query over every matching row, so only when the caller shows the figure.
+    bool with_total = false;
 };
 
 struct InstancePage {
     std::vector<Instance> items;
     std::string next_cursor;  ///< empty when this is the last page
+    /// Every instance matching the filters (not only this page), exact; only with `with_total`.
+    std::optional<std::int64_t> total_count;
 };
 
 /// What ListAttention (store/queries.hpp) asks.

@@ -331,7 +331,7 @@ function listInstances(q) {
   const limit = Math.min(500, Number(q.get('limit') || 50));
   const offset = q.get('cursor') ? Number(Buffer.from(q.get('cursor'), 'base64url').toString()) : 0;
   const page = items.slice(offset, offset + limit);
-  return { items: page, nextCursor: offset + limit < items.length ? Buffer.from(String(offset + limit)).toString('base64url') : null, totalCount: items.length };
+  return { items: page, nextCursor: offset + limit < items.length ? Buffer.from(String(offset + limit)).toString('base64url') : null, ...(q.get('count') === 'true' ? { totalCount: items.length } : {}) };
 }
 
 function progressOf(inst) {

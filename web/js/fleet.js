@@ -142,7 +142,7 @@ export function mount(main, ctx) {
     aborter = new AbortController();
     tableBox.setAttribute('aria-busy', 'true');
     try {
-      const q = query({ status: filter.status, health: filter.health, errorType: filter.errorType, needsAttention: filter.attention ? 'true' : '', q: filter.q, limit: PAGE_SIZE, cursor: filter.cursor });
+      const q = query({ status: filter.status, health: filter.health, errorType: filter.errorType, needsAttention: filter.attention ? 'true' : '', q: filter.q, limit: PAGE_SIZE, cursor: filter.cursor, count: 'true' });
       page = await api('/instances' + q, { signal: aborter.signal });
       renderRows();
     } catch (e) {

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cctype>
+#include <vector>
+
 #include "store/sql/checks.hpp"
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
@@ -60,22 +64,56 @@ Result<std::vector<Instance>> SqlStore::FindInstancesByDeployment(const std::str
 Result<InstancePage> SqlStore::ListInstances(const InstanceQuery& q) {
     Checker c;
     c.Limit(q.limit);
+    for (const std::string& h : q.health)
+        c.That(!h.empty() && h.find(',') == std::string::npos, fmt::format("health value \"{}\" is not one", h));
     if (!c.result()) return tl::unexpected(c.result().error());
     auto decoded = DecodePageCursor(q.cursor);
     if (!decoded) return tl::unexpected(decoded.error());
     const std::optional<InstanceCursor> cursor = std::move(*decoded);
+    // The lists travel as comma-separated text, so that one statement serves every filter on both
+    // backends (see InstanceFilter in statements.cpp).
+    const auto joined = [](const auto& values, auto to_text) {
+        std::string out;
+        for (const auto& v : values) {
+            if (!out.empty()) out += ',';
+            out += to_text(v);
+        }
+        return out;
+    };
+    const std::string statuses = joined(q.statuses, [](core::InstanceStatus s) { return core::ToString(s); });
+    const std::string health = joined(q.health, [](const std::string& h) { return std::string_view(h); });
+    const std::string classes = joined(q.error_types, [](core::ErrorClass e) { return core::ToString(e); });
+    std::string pattern;
+    if (!q.text.empty()) {
+        pattern = "%";
+        for (const char ch : q.text) {
+            if (ch == '!' || ch == '%' || ch == '_') pattern += '!';
+            pattern += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        pattern += '%';
+    }
+    const auto text_or_null = [](const std::string& text) {
+        return text.empty() ? Param(std::monostate{}) : Param(std::string_view(text));
+    };
+    const std::array<Param, 5> filter = {
+        text_or_null(statuses), text_or_null(health),
+        text_or_null(classes),  q.needs_attention ? Bool(*q.needs_attention) : Param(std::monostate{}),
+        text_or_null(pattern),
+    };
     InstancePage page;
     auto r = driver_->Read([&](Tx& tx) {
         page.items.clear();
-        const std::array<Param, 5> p = {
-            q.status ? Param(core::ToString(*q.status)) : Param(std::monostate{}),
-            q.needs_attention ? Bool(*q.needs_attention) : Param(std::monostate{}),
-            cursor ? Param(Ns(cursor->created_at)) : Param(std::monostate{}),
-            cursor ? Param(std::string_view(cursor->id)) : Param(std::monostate{}),
-            static_cast<std::int64_t>(q.limit + 1),
-        };
+        std::vector<Param> p(filter.begin(), filter.end());
+        p.push_back(cursor ? Param(Ns(cursor->created_at)) : Param(std::monostate{}));
+        p.push_back(cursor ? Param(std::string_view(cursor->id)) : Param(std::monostate{}));
+        p.push_back(static_cast<std::int64_t>(q.limit + 1));
         for (const auto& row : tx.Exec(Stmt::kListInstances, p).rows)
             page.items.push_back(RowToInstance(row));
+        // In the same read, so that the total and the page agree.
+        if (q.with_total) {
+            const auto rows = tx.Exec(Stmt::kCountInstances, filter).rows;
+            page.total_count = rows.empty() ? 0 : rows.front().Int(0);
+        }
     });
     if (!r) return tl::unexpected(r.error());
     if (page.items.size() > static_cast<std::size_t>(q.limit)) {

@@ -70,6 +70,30 @@ const std::string kStateAssignments =
     "error_message = $8, error_stack = $9, retry_count = $10, needs_attention = $11, attention_reason = $12, "
     "deployment_started_at = $13, deployment_updated_at = $14, deployment_completed_at = $15, next_check_at = $16";
 
+// The filters of ListInstances over the instances table, parameters $first.. $first+4: statuses,
+// health values and error classes as comma-separated lists (NULL: no filter; no statuses means
+// every status but DELETED), needs_attention (NULL: either), and a LIKE pattern in lower case with
+// '!' as escape character (NULL: no text filter). Lists are matched as ",A,B," LIKE "%,value,%",
+// the same text on SQLite and PostgreSQL; their values are fixed words without '%', '_' or ','.
+std::string InstanceFilter(int first) {
+    const auto arg = [first](int k, const char* type) {
+        return "CAST($" + std::to_string(first + k) + " AS " + type + ")";
+    };
+    const auto in_list = [&](int k, const std::string& column) {
+        return "(" + arg(k, "TEXT") + " IS NULL OR (',' || " + arg(k, "TEXT") + " || ',') LIKE ('%,' || " + column +
+               " || ',%'))";
+    };
+    const auto like = [&](const std::string& column) {
+        return "LOWER(" + column + ") LIKE " + arg(4, "TEXT") + " ESCAPE '!'";
+    };
+    return "((" + arg(0, "TEXT") + " IS NULL AND status <> 'DELETED') OR (',' || " + arg(0, "TEXT") +
+           " || ',') LIKE ('%,' || status || ',%')) AND " + in_list(1, "COALESCE(health, 'UNKNOWN')") + " AND " +
+           in_list(2, "error_type") + " AND (" + arg(3, "BIGINT") +
+           " IS NULL OR needs_attention = " + arg(3, "BIGINT") + ") AND (" + arg(4, "TEXT") + " IS NULL OR " +
+           like("id") + " OR " + like("COALESCE(project_name, '')") + " OR " + like("service_id") + " OR " +
+           like("COALESCE(deployment_id, '')") + " OR " + like("environment_id") + ")";
+}
+
 struct Entry {
     std::string_view name;
     std::string common;
@@ -99,12 +123,11 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     set(Stmt::kInstancesByDeployment, "instances_by_deployment",
         "SELECT " + icols + kInstanceFrom + " WHERE deployment_id = $1 ORDER BY created_at, id");
     set(Stmt::kListInstances, "list_instances",
-        "SELECT " + icols + kInstanceFrom +
-            " WHERE ((CAST($1 AS TEXT) IS NULL AND status <> 'DELETED') OR status = CAST($1 AS TEXT)) "
-            "AND (CAST($2 AS BIGINT) IS NULL OR needs_attention = CAST($2 AS BIGINT)) "
-            "AND (CAST($3 AS BIGINT) IS NULL OR created_at < CAST($3 AS BIGINT) "
-            "OR (created_at = CAST($3 AS BIGINT) AND id < CAST($4 AS TEXT))) "
-            "ORDER BY created_at DESC, id DESC LIMIT $5");
+        "SELECT " + icols + kInstanceFrom + " WHERE " + InstanceFilter(1) +
+            " AND (CAST($6 AS BIGINT) IS NULL OR created_at < CAST($6 AS BIGINT) "
+            "OR (created_at = CAST($6 AS BIGINT) AND id < CAST($7 AS TEXT))) "
+            "ORDER BY created_at DESC, id DESC LIMIT $8");
+    set(Stmt::kCountInstances, "count_instances", "SELECT COUNT(*) FROM instances WHERE " + InstanceFilter(1));
     set(Stmt::kUpdateState, "update_state", "UPDATE instances SET " + kStateAssignments + " WHERE id = $1");
     set(Stmt::kSetMonitoring, "set_monitoring",
         "UPDATE instances SET monitoring = CAST($2 AS BIGINT), "

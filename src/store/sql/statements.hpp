@@ -21,6 +21,7 @@ enum class Stmt : int {
     kInstanceExists,
     kInstancesByDeployment,
     kListInstances,
+    kCountInstances,
     kUpdateState,
     kSetMonitoring,
     kDeleteInstance,

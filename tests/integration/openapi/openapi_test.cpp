@@ -199,7 +199,8 @@ TEST_F(OpenApiTest, EveryOperationAnswersWithADocumentedStatusAndSchema) {
           json{{"serviceId", good["serviceId"]}, {"environmentId", good["environmentId"]}, {"checkIntervalSeconds", 30}}
               .dump(),
           {}}},
-        {"GET /api/v1/instances", {"/api/v1/instances?limit=2", "", {}}},
+        {"GET /api/v1/instances",
+         {"/api/v1/instances?limit=2&status=FAILED,RUNNING,DEPLOYING,INITIALIZING&q=checkout&count=true", "", {}}},
         {"GET /api/v1/instances/{id}", {bad_path, "", {}}},
         {"PUT /api/v1/instances/{id}/monitoring",
          {good_path + "/monitoring", R"({"enabled":true,"checkIntervalSeconds":5})", {}}},
@@ -208,6 +209,7 @@ TEST_F(OpenApiTest, EveryOperationAnswersWithADocumentedStatusAndSchema) {
         {"GET /api/v1/instances/{id}/health", {good_path + "/health", "", {}}},
         {"GET /api/v1/instances/{id}/health/checks", {good_path + "/health/checks?limit=10", "", {}}},
         {"GET /api/v1/instances/{id}/events", {bad_path + "/events", "", {}}},
+        {"GET /api/v1/instances/{id}/failure", {bad_path + "/failure", "", {}}},
         {"POST /api/v1/instances/{id}/redeploy", {bad_path + "/redeploy", "", {}}},
         {"GET /api/v1/stats", {"/api/v1/stats", "", {}}},
         {"GET /api/v1/attention", {"/api/v1/attention", "", {}}},
@@ -222,6 +224,7 @@ TEST_F(OpenApiTest, EveryOperationAnswersWithADocumentedStatusAndSchema) {
         {"GET /healthz", {"/healthz", "", {}}},
         {"GET /readyz", {"/readyz", "", {}}},
         {"GET /metrics", {"/metrics", "", {}}},
+        {"GET /badge/{id}.svg", {"/badge/" + bad_id + ".svg", "", {}}},
         {"DELETE /api/v1/instances/{id}", {good_path, "", {}}},
     };
 

@@ -3,6 +3,7 @@
 #include <random>
 #include <set>
 
+#include "api/badge.hpp"
 #include "api/render.hpp"
 #include "api/static_assets.hpp"
 #include "api_test_support.hpp"
@@ -12,6 +13,13 @@ namespace railwatch::api::test {
 namespace {
 
 using nlohmann::json;
+
+/// The first value of response header `name` (exact case), if any.
+std::optional<std::string> HeaderOf(const net::ServerResponse& res, std::string_view name) {
+    for (const auto& [key, value] : res.headers)
+        if (key == name) return value;
+    return std::nullopt;
+}
 
 TEST_F(ApiTest, HealthzAnswersWithoutAToken) {
     auto res = Call("GET", "/healthz", {}, false);
@@ -223,7 +231,197 @@ TEST_F(ApiTest, ListInstancesFiltersByStatusAndAttentionAndRejectsBadFilters) {
     EXPECT_EQ(Call("GET", "/api/v1/instances?limit=abc").status, 400);
     EXPECT_EQ(Call("GET", "/api/v1/instances?needsAttention=maybe").status, 400);
     EXPECT_EQ(Call("GET", "/api/v1/instances?cursor=forged").status, 400);
-    EXPECT_EQ(Call("GET", "/api/v1/instances?health=HEALTHY").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?health=FINE").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?errorType=OOM").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?status=FAILED,").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?count=yes").status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?q=" + std::string(201, 'x')).status, 400);
+    EXPECT_EQ(Call("GET", "/api/v1/instances?status=FAILED", {}, false).status, 401);
+}
+
+TEST_F(ApiTest, ListInstancesFiltersByStatusListHealthErrorClassAndTextAndCountsWhenAsked) {
+    const std::string failed_id = AddInstance("svc-alpha", "dep-a");
+    clock_.Advance(core::Seconds(1));
+    const std::string running_id = AddInstance("svc-beta", "dep-b");
+    clock_.Advance(core::Seconds(1));
+    const std::string deploying_id = AddInstance("svc-gamma", "dep-c");
+    store::InstanceState failed;
+    failed.status = core::InstanceStatus::kFailed;
+    failed.deployment_id = "dep-a";
+    failed.health = "UNHEALTHY";
+    failed.error_type = core::ErrorClass::kConfiguration;
+    ASSERT_TRUE(store_->SaveState(failed_id, failed));
+    store::InstanceState running;
+    running.status = core::InstanceStatus::kRunning;
+    running.deployment_id = "dep-b";
+    running.health = "HEALTHY";
+    ASSERT_TRUE(store_->SaveState(running_id, running));
+    store::InstanceState deploying;
+    deploying.status = core::InstanceStatus::kDeploying;
+    deploying.deployment_id = "dep-c";
+    ASSERT_TRUE(store_->SaveState(deploying_id, deploying));
+
+    const auto ids = [&](const std::string& query) {
+        auto res = Call("GET", "/api/v1/instances?" + query);
+        EXPECT_EQ(res.status, 200) << query << ": " << res.body;
+        const json body = Json(res);
+        std::vector<std::string> out;
+        for (const json& item : body["items"])
+            out.push_back(item["id"].get<std::string>());
+        return out;
+    };
+    using V = std::vector<std::string>;
+    EXPECT_EQ(ids("status=FAILED,RUNNING"), (V{running_id, failed_id}));
+    EXPECT_EQ(ids("status=FAILED%2CDEPLOYING"), (V{deploying_id, failed_id}));
+    EXPECT_EQ(ids("health=HEALTHY,UNHEALTHY"), (V{running_id, failed_id}));
+    EXPECT_EQ(ids("health=UNKNOWN"), (V{deploying_id})) << "never probed counts as UNKNOWN";
+    EXPECT_EQ(ids("errorType=CONFIGURATION,NETWORK"), (V{failed_id}));
+    EXPECT_EQ(ids("errorType=TIMEOUT"), V{});
+    EXPECT_EQ(ids("q=BETA"), (V{running_id})) << "service id, any case";
+    EXPECT_EQ(ids("q=dep-c"), (V{deploying_id})) << "deployment id";
+    EXPECT_EQ(ids("q=" + failed_id), (V{failed_id})) << "instance id";
+    EXPECT_EQ(ids("q=checkout").size(), 3u) << "project name";
+    EXPECT_EQ(ids("q=%25"), V{}) << "% is a character, not a wildcard";
+    EXPECT_EQ(ids("q=svc_"), V{}) << "_ is a character, not a wildcard";
+    EXPECT_EQ(ids("status=FAILED,RUNNING&health=HEALTHY&q=svc"), (V{running_id})) << "filters combine with AND";
+
+    // totalCount only when asked: it costs a count over every matching row.
+    EXPECT_FALSE(Json(Call("GET", "/api/v1/instances?limit=1")).contains("totalCount"));
+    auto counted = Json(Call("GET", "/api/v1/instances?limit=1&count=true"));
+    EXPECT_EQ(counted["items"].size(), 1u);
+    EXPECT_EQ(counted["totalCount"], 3);
+    EXPECT_EQ(Json(Call("GET", "/api/v1/instances?status=FAILED,RUNNING&count=true"))["totalCount"], 2);
+    EXPECT_EQ(Json(Call("GET", "/api/v1/instances?q=nothing-like-this&count=true"))["totalCount"], 0);
+}
+
+TEST_F(ApiTest, FailureIsNullUntilTheDeploymentFailedThenNamesClassDecidingLineAndNextStep) {
+    const std::string id = AddInstance("svc-1", "dep-1");
+    auto before = Call("GET", "/api/v1/instances/" + id + "/failure");
+    ASSERT_EQ(before.status, 200) << before.body;
+    EXPECT_EQ(Json(before)["instanceId"], id);
+    EXPECT_TRUE(Json(before)["failure"].is_null());
+
+    std::vector<store::LogLine> lines;
+    for (const char* text : {"npm ci", "Error: DATABASE_URL is not set", "exit 1"}) {
+        store::LogLine line;
+        line.instance_id = id;
+        line.deployment_id = "dep-1";
+        line.kind = core::LogKind::kBuild;
+        line.timestamp = clock_.Now();
+        line.severity = std::string(text).starts_with("Error") ? "error" : "info";
+        line.message = text;
+        lines.push_back(line);
+        clock_.Advance(core::Seconds(1));
+    }
+    ASSERT_TRUE(store_->AppendLogs(lines));
+    store::InstanceState s;
+    s.status = core::InstanceStatus::kFailed;
+    s.deployment_id = "dep-1";
+    s.deployment_status = "FAILED";
+    s.error_type = core::ErrorClass::kConfiguration;
+    s.error_message = "missing environment variable";
+    s.error_stack = "Error: DATABASE_URL is not set";
+    s.deployment_completed_at = clock_.Now();
+    ASSERT_TRUE(store_->SaveState(id, s));
+
+    auto res = Call("GET", "/api/v1/instances/" + id + "/failure");
+    ASSERT_EQ(res.status, 200) << res.body;
+    const json f = Json(res)["failure"];
+    ASSERT_TRUE(f.is_object()) << res.body;
+    EXPECT_EQ(f["errorType"], "CONFIGURATION");
+    EXPECT_EQ(f["title"], "Configuration error");
+    EXPECT_EQ(f["reason"], "missing environment variable");
+    EXPECT_EQ(f["message"], "Error: DATABASE_URL is not set");
+    EXPECT_EQ(f["decidingLine"]["message"], "Error: DATABASE_URL is not set");
+    EXPECT_EQ(f["decidingLine"]["kind"], "build");
+    EXPECT_EQ(f["decidingLine"]["severity"], "error");
+    EXPECT_NE(f["nextStep"].get<std::string>().find("environment variables"), std::string::npos);
+    EXPECT_TRUE(f["failedStep"].is_null());
+    EXPECT_EQ(f["at"], util::FormatRfc3339(clock_.Now()));
+
+    // Before the verdict: failed, class not known yet, no evidence to highlight.
+    s.error_type.reset();
+    s.error_stack.reset();
+    s.error_message = "deployment failed";
+    ASSERT_TRUE(store_->SaveState(id, s));
+    const json early = Json(Call("GET", "/api/v1/instances/" + id + "/failure"))["failure"];
+    EXPECT_TRUE(early["errorType"].is_null());
+    EXPECT_TRUE(early["decidingLine"].is_null());
+    EXPECT_EQ(early["message"], "deployment failed");
+    EXPECT_EQ(early["title"], "Deployment failed");
+    EXPECT_EQ(Call("GET", "/api/v1/instances/" + id + "/failure", {}, false).status, 401);
+    EXPECT_EQ(Call("GET", "/api/v1/instances/ins_nope/failure").status, 404);
+}
+
+TEST_F(ApiTest, TheBadgeShowsOnlyTheStatusWithoutATokenAndRevalidates) {
+    const std::string id = AddInstance("svc-secret-name", "dep-1");
+    store::InstanceState s;
+    s.status = core::InstanceStatus::kFailed;
+    s.deployment_id = "dep-1";
+    s.deployment_status = "CRASHED";
+    s.error_type = core::ErrorClass::kResource;
+    s.error_message = "out of memory";
+    ASSERT_TRUE(store_->SaveState(id, s));
+
+    auto res = Call("GET", "/badge/" + id + ".svg", {}, false);
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(res.content_type, "image/svg+xml; charset=utf-8");
+    EXPECT_EQ(HeaderOf(res, "Cache-Control").value_or(""), "no-cache");
+    EXPECT_TRUE(res.body.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    EXPECT_NE(res.body.find("deployment: Crashed"), std::string::npos) << res.body;
+    EXPECT_NE(res.body.find("#d73a31"), std::string::npos) << "red for a crash";
+    for (const char* secret : {"svc-secret-name", "checkout", "dep-1", "memory", "RESOURCE", "env-1"})
+        EXPECT_EQ(res.body.find(secret), std::string::npos) << "the badge shows " << secret;
+    const std::string etag(HeaderOf(res, "ETag").value_or(""));
+    ASSERT_FALSE(etag.empty());
+
+    auto again = MakeRequest("GET", "/badge/" + id + ".svg", {}, false);
+    again.headers.emplace_back("If-None-Match", etag);
+    auto revalidated = api_.Handle(again);
+    EXPECT_EQ(revalidated.status, 304);
+    EXPECT_TRUE(revalidated.body.empty());
+
+    s.status = core::InstanceStatus::kRunning;
+    s.deployment_status = "SUCCESS";
+    ASSERT_TRUE(store_->SaveState(id, s));
+    auto changed = api_.Handle(again);
+    ASSERT_EQ(changed.status, 200) << "a new status is a new representation";
+    EXPECT_NE(HeaderOf(changed, "ETag").value_or(""), etag);
+    EXPECT_NE(changed.body.find("deployment: Online"), std::string::npos) << changed.body;
+    EXPECT_NE(changed.body.find("#2e9e44"), std::string::npos) << "green for a success";
+    EXPECT_EQ(Call("HEAD", "/badge/" + id + ".svg", {}, false).body, "");
+}
+
+TEST_F(ApiTest, TheBadgeOfAnUnknownInstanceIsA404ImageAndOtherPathsAre404) {
+    auto res = Call("GET", "/badge/ins_unknown.svg", {}, false);
+    EXPECT_EQ(res.status, 404);
+    EXPECT_EQ(res.content_type, "image/svg+xml; charset=utf-8");
+    EXPECT_NE(res.body.find("not found"), std::string::npos);
+    EXPECT_EQ(Call("GET", "/badge/ins_x.png", {}, false).status, 404);
+    EXPECT_EQ(Call("GET", "/badge/.svg", {}, false).status, 404);
+    EXPECT_EQ(Call("GET", "/badge/a/b.svg", {}, false).status, 404);
+    EXPECT_EQ(Call("POST", "/badge/ins_x.svg", {}, false).status, 404);
+}
+
+TEST_F(ApiTest, BadgeColoursFollowRailwaysStatusThenRailwatchsOwn) {
+    const auto badge = [](core::InstanceStatus status, std::optional<std::string> railway) {
+        store::InstanceState s;
+        s.status = status;
+        s.deployment_status = std::move(railway);
+        return BadgeFor(s);
+    };
+    EXPECT_EQ(badge(core::InstanceStatus::kDeploying, "BUILDING").message, "Building");
+    EXPECT_EQ(badge(core::InstanceStatus::kDeploying, "BUILDING").colour, "#c9820a");
+    EXPECT_EQ(badge(core::InstanceStatus::kFailed, "FAILED").colour, "#d73a31");
+    EXPECT_EQ(badge(core::InstanceStatus::kRunning, "SLEEPING").message, "Sleeping");
+    EXPECT_EQ(badge(core::InstanceStatus::kFailed, "REMOVED").colour, "#7a7a7a");
+    EXPECT_EQ(badge(core::InstanceStatus::kRunning, std::nullopt).message, "Running");
+    EXPECT_EQ(badge(core::InstanceStatus::kDeleted, std::nullopt).colour, "#7a7a7a");
+    EXPECT_EQ(badge(core::InstanceStatus::kInitializing, "SOMETHING_NEW").message, "Initializing")
+        << "an unknown Railway value falls back to railwatch's status";
+    const std::string svg = BadgeSvg("a<b", "c&d", "#000000");
+    EXPECT_NE(svg.find("a&lt;b: c&amp;d"), std::string::npos) << svg;
+    EXPECT_EQ(svg.find("a<b"), std::string::npos);
 }
 
 TEST_F(ApiTest, DeleteInstanceMarksItDeletedThroughTheEngine) {

@@ -279,10 +279,67 @@ TEST_P(StoreConformance, ListInstancesFiltersByStatus) {
     Must(store_->CreateInstance(running));
     Must(store_->CreateInstance(failed));
     InstanceQuery q;
-    q.status = InstanceStatus::kFailed;
+    q.statuses = {InstanceStatus::kFailed};
     const auto page = Must(store_->ListInstances(q));
     ASSERT_EQ(page.items.size(), 1u);
     EXPECT_EQ(page.items[0].id, "fail");
+}
+
+TEST_P(StoreConformance, ListInstancesFiltersByListsAndTextAndCountsTheTotalWhenAsked) {
+    Instance a = MakeInstance("a", T(1));
+    a.project_name = "Checkout-API";
+    a.state.status = InstanceStatus::kFailed;
+    a.state.health = "UNHEALTHY";
+    a.state.error_type = core::ErrorClass::kNetwork;
+    Instance b = MakeInstance("b", T(2));
+    b.project_name = "billing";
+    b.state.status = InstanceStatus::kRunning;
+    b.state.health = "HEALTHY";
+    Instance c = MakeInstance("c", T(3));
+    c.state.status = InstanceStatus::kDeploying;
+    c.state.deployment_id = "dep-50%_off";
+    for (const Instance& i : {a, b, c})
+        Must(store_->CreateInstance(i));
+    Must(store_->DeleteInstance("c", T(4)));
+    const auto ids = [&](const InstanceQuery& q) {
+        std::vector<std::string> out;
+        for (const auto& i : Must(store_->ListInstances(q)).items)
+            out.push_back(i.id);
+        return out;
+    };
+    using V = std::vector<std::string>;
+    InstanceQuery q;
+    q.statuses = {InstanceStatus::kFailed, InstanceStatus::kRunning, InstanceStatus::kDeleted};
+    EXPECT_EQ(ids(q), (V{"c", "b", "a"}));
+    q = {};
+    q.health = {"HEALTHY", "UNKNOWN"};
+    EXPECT_EQ(ids(q), (V{"b"})) << "c is deleted; UNKNOWN matches a null health";
+    q.statuses = {InstanceStatus::kDeleted};
+    EXPECT_EQ(ids(q), (V{"c"}));
+    q = {};
+    q.error_types = {core::ErrorClass::kNetwork, core::ErrorClass::kTimeout};
+    EXPECT_EQ(ids(q), (V{"a"}));
+    q = {};
+    q.text = "CHECKOUT";
+    EXPECT_EQ(ids(q), (V{"a"})) << "project name, ignoring case";
+    q.text = "svc-b";
+    EXPECT_EQ(ids(q), (V{"b"})) << "service id";
+    q.statuses = {InstanceStatus::kDeleted};
+    q.text = "50%_o";
+    EXPECT_EQ(ids(q), (V{"c"})) << "deployment id, % and _ as plain characters";
+    q.text = "5%_o";
+    EXPECT_EQ(ids(q), V{}) << "% is no wildcard";
+    q = {};
+    q.text = "zzz";
+    q.with_total = true;
+    EXPECT_EQ(Must(store_->ListInstances(q)).total_count, 0);
+    q = {};
+    q.limit = 1;
+    EXPECT_FALSE(Must(store_->ListInstances(q)).total_count.has_value()) << "counted only when asked";
+    q.with_total = true;
+    const auto page = Must(store_->ListInstances(q));
+    EXPECT_EQ(page.items.size(), 1u);
+    EXPECT_EQ(page.total_count, 2) << "every match, not only this page; deleted left out";
 }
 
 TEST_P(StoreConformance, ListInstancesFiltersByNeedsAttention) {
@@ -309,7 +366,7 @@ TEST_P(StoreConformance, ListInstancesLeavesOutDeletedUnlessAskedFor) {
     ASSERT_EQ(page.items.size(), 1u);
     EXPECT_EQ(page.items[0].id, "keep");
     InstanceQuery q;
-    q.status = InstanceStatus::kDeleted;
+    q.statuses = {InstanceStatus::kDeleted};
     page = Must(store_->ListInstances(q));
     ASSERT_EQ(page.items.size(), 1u);
     EXPECT_EQ(page.items[0].id, "gone");
