@@ -254,6 +254,9 @@ void Monitor::SchedulerLoop() {
         Duration wait = options_.max_idle_wait;
         if (room) {
             wait -= now - last_round;
+            // A backlog is drained at the budget's pace: the next round comes when the pace
+            // allows, not after the idle wait (a backlog's due times were erased above).
+            if (backlog && paced) wait = std::min(wait, *next_round_at - now);
             std::lock_guard lock(mutex_);
             if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
         }
@@ -297,6 +300,10 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     {
         std::lock_guard lock(mutex_);
         limit = std::min(options_.max_claim, core::ChecksAllowed(plan_, options_.batch_size, core::Seconds(1)));
+        // Whole batches: a round of 111 checks would cost three requests (50, 50, 11) where two
+        // carry 100 and the next round, paced by what was claimed, takes the rest.
+        const std::size_t batch = std::max<std::size_t>(options_.batch_size, 1);
+        if (limit > batch) limit -= limit % batch;
         if (!inline_polls) {
             // Claim no more than the pollers take soon: a claim waiting in the queue holds its
             // lease and is checked late. Two batches per poller keep each one busy.
@@ -889,8 +896,11 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
     t.deployment_id = *redeployed;
     t.state.next_check_at = now;  // follow the new deployment at once
     // The new deployment's own status starts its timeline; without an answer the next poll
-    // records it (from no status).
+    // records it (from no status). With an answer, that read was the first check: the next one
+    // comes after the status's interval, as after a poll (a check "at once" would ask again for
+    // what was just read, from whichever process claims it first).
     auto fresh = api_.GetDeployment(*redeployed);
+    Timestamp next = now;
     if (!fresh) {
         t.state.deployment_id = *redeployed;
         t.state.deployment_status.reset();
@@ -902,12 +912,13 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         t.to_status = decision.to_status;
         t.at = decision.at;
         store::InstanceState state = StateAfter(t.state, decision, *redeployed);
-        state.next_check_at = now;
+        next = NextCheck(before, decision.interval_status, now);
+        state.next_check_at = next;
         t.state = state;
         if (auto written = Write(before, t, "reaction"); !written) return tl::unexpected(written.error());
         EnqueueFollowUp(decision.follow_up, before.id, *redeployed, now);
     }
-    NoteDue(now);
+    NoteDue(next);
     scheduler_wakeup_.Notify();
     return {};
 }
