@@ -477,6 +477,16 @@ util::Result<store::TransitionResult> Monitor::Write(const store::Instance& befo
     return result;
 }
 
+void Monitor::KeepSchedule(store::Transition& transition) {
+    // The job read the instance seconds ago (evidence, reactions take requests); a round may
+    // have checked it since and set its next check. Writing the job's copy back would put an
+    // earlier, already served due time back, and another worker would claim and check the
+    // instance again at once (seen with three processes on one store).
+    if (auto current = instances_.GetInstance(transition.instance_id)) {
+        transition.state.next_check_at = current->state.next_check_at;
+    }
+}
+
 Duration Monitor::ConfiguredInterval(const store::Instance& instance, DeploymentStatus status) const {
     // The store keeps check_interval_s with the config's default when the user gave none: only a
     // different value is the user's own interval, used for every status.
@@ -836,6 +846,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     t.at = RowTime(instance.state, now);
     t.source = "reaction";
     t.state = state;
+    KeepSchedule(t);
     (void)Write(instance, t, "reaction", actions, verdict);
 
     // A crash loop over the timeline is flagged once, on top of the class's own reactions.
@@ -854,6 +865,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     flag.source = "attention";
     flag.state.needs_attention = true;
     flag.state.attention_reason = loop.reason;
+    KeepSchedule(flag);
     (void)Write(instance, flag, "crash_loop");
 }
 
@@ -883,6 +895,7 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         t.at = RowTime(before.state, now);
         t.to_status = before.state.deployment_status.value_or("UNKNOWN");
         ++t.state.retry_count;
+        KeepSchedule(t);
         if (!Write(before, t, "reaction")) return {};  // not counted: the failure's next check plans again
         // The answer may be lost after Railway ran it (a reset, a malformed answer): a deployment
         // it did start is found and followed as this redeploy; none found means trying again.
@@ -968,6 +981,7 @@ void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& jo
                     "once Railway answers",
                     instance.state.retry_count, job.failure),
         4096);
+    KeepSchedule(t);
     (void)Write(instance, t, "redeploy_failed");
 }
 
