@@ -470,6 +470,9 @@ std::vector<KeySpec> BuildKeys() {
                           "empty, or at most 200 printable characters without spaces", CheckWorkerId,
                           "This process's name in the schedule's leases; empty: host name and server.listen. Keep "
                           "it across restarts, unique among processes sharing a store"));
+    k.push_back(IntKey("monitor.lease_seconds", RW_FIELD(monitor.lease_seconds), 10, kDay,
+                       "How long a claimed instance stays this process's: a process that dies leaves its claims "
+                       "to the others after this long. Longer than a status request with its retries"));
     // [monitor.intervals]
     k.push_back(IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
                        "Seconds between checks of an INITIALIZING deployment"));

@@ -89,6 +89,9 @@ struct MonitorSettings {
     /// it across restarts (a restarted process then takes back its crashed life's claims at once)
     /// and unique among processes sharing a store.
     std::string worker_id;
+    /// How long a claim holds an instance; a process that dies leaves its claims to the others
+    /// after this long. Longer than one status request with its retries can take.
+    int lease_seconds = 120;
     int max_logs = 1000;
     int stuck_after_seconds = 600;
     int timeout_after_seconds = 600;

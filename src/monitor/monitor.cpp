@@ -254,6 +254,9 @@ void Monitor::SchedulerLoop() {
         Duration wait = options_.max_idle_wait;
         if (room) {
             wait -= now - last_round;
+            // A backlog is drained at the budget's pace: the next round comes when the pace
+            // allows, not after the idle wait (a backlog's due times were erased above).
+            if (backlog && paced) wait = std::min(wait, *next_round_at - now);
             std::lock_guard lock(mutex_);
             if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
         }
@@ -297,6 +300,10 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     {
         std::lock_guard lock(mutex_);
         limit = std::min(options_.max_claim, core::ChecksAllowed(plan_, options_.batch_size, core::Seconds(1)));
+        // Whole batches: a round of 111 checks would cost three requests (50, 50, 11) where two
+        // carry 100 and the next round, paced by what was claimed, takes the rest.
+        const std::size_t batch = std::max<std::size_t>(options_.batch_size, 1);
+        if (limit > batch) limit -= limit % batch;
         if (!inline_polls) {
             // Claim no more than the pollers take soon: a claim waiting in the queue holds its
             // lease and is checked late. Two batches per poller keep each one busy.
@@ -484,6 +491,16 @@ util::Result<store::TransitionResult> Monitor::Write(const store::Instance& befo
         sink_.OnInstance(after);
     }
     return result;
+}
+
+void Monitor::KeepSchedule(store::Transition& transition) {
+    // The job read the instance seconds ago (evidence, reactions take requests); a round may
+    // have checked it since and set its next check. Writing the job's copy back would put an
+    // earlier, already served due time back, and another worker would claim and check the
+    // instance again at once (seen with three processes on one store).
+    if (auto current = instances_.GetInstance(transition.instance_id)) {
+        transition.state.next_check_at = current->state.next_check_at;
+    }
 }
 
 Duration Monitor::ConfiguredInterval(const store::Instance& instance, DeploymentStatus status) const {
@@ -845,6 +862,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     t.at = RowTime(instance.state, now);
     t.source = "reaction";
     t.state = state;
+    KeepSchedule(t);
     (void)Write(instance, t, "reaction", actions, verdict);
 
     // A crash loop over the timeline is flagged once, on top of the class's own reactions.
@@ -863,6 +881,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     flag.source = "attention";
     flag.state.needs_attention = true;
     flag.state.attention_reason = loop.reason;
+    KeepSchedule(flag);
     (void)Write(instance, flag, "crash_loop");
 }
 
@@ -892,6 +911,7 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         t.at = RowTime(before.state, now);
         t.to_status = before.state.deployment_status.value_or("UNKNOWN");
         ++t.state.retry_count;
+        KeepSchedule(t);
         if (!Write(before, t, "reaction")) return {};  // not counted: the failure's next check plans again
         // The answer may be lost after Railway ran it (a reset, a malformed answer): a deployment
         // it did start is found and followed as this redeploy; none found means trying again.
@@ -905,8 +925,11 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
     t.deployment_id = *redeployed;
     t.state.next_check_at = now;  // follow the new deployment at once
     // The new deployment's own status starts its timeline; without an answer the next poll
-    // records it (from no status).
+    // records it (from no status). With an answer, that read was the first check: the next one
+    // comes after the status's interval, as after a poll (a check "at once" would ask again for
+    // what was just read, from whichever process claims it first).
     auto fresh = api_.GetDeployment(*redeployed);
+    Timestamp next = now;
     if (!fresh) {
         t.state.deployment_id = *redeployed;
         t.state.deployment_status.reset();
@@ -918,12 +941,13 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         t.to_status = decision.to_status;
         t.at = decision.at;
         store::InstanceState state = StateAfter(t.state, decision, *redeployed);
-        state.next_check_at = now;
+        next = NextCheck(before, decision.interval_status, now);
+        state.next_check_at = next;
         t.state = state;
         if (auto written = Write(before, t, "reaction"); !written) return tl::unexpected(written.error());
         EnqueueFollowUp(decision.follow_up, before.id, *redeployed, now);
     }
-    NoteDue(now);
+    NoteDue(next);
     scheduler_wakeup_.Notify();
     return {};
 }
@@ -973,6 +997,7 @@ void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& jo
                     "once Railway answers",
                     instance.state.retry_count, job.failure),
         4096);
+    KeepSchedule(t);
     (void)Write(instance, t, "redeploy_failed");
 }
 

@@ -205,6 +205,8 @@ class Monitor final : public Operations {
                                                 const std::string& kind, std::vector<core::Action> actions = {},
                                                 std::optional<core::Classification> classification = std::nullopt);
     core::Timestamp NextCheck(const store::Instance& instance, core::DeploymentStatus status, core::Timestamp now);
+    // A worker job's write keeps the schedule as stored now, not as the job read it.
+    void KeepSchedule(store::Transition& transition);
     core::Duration ConfiguredInterval(const store::Instance& instance, core::DeploymentStatus status) const;
     void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status);
     void Replan();

@@ -73,6 +73,10 @@ ServerResponse ControlApi::Handle(const ServerRequest& req) {
         const auto ids = req.Param("id");
         return JsonResponse(200, Truth(ids ? SplitIds(*ids) : std::vector<std::string>{}).dump());
     }
+    if (path == "/_sim/queries" && req.method == "GET") {
+        const auto ids = req.Param("id");
+        return JsonResponse(200, state_.queries.ToJson(ids ? SplitIds(*ids) : std::vector<std::string>{}).dump());
+    }
     if (path == "/_sim/stats" && req.method == "GET") return JsonResponse(200, state_.counters.ToJson().dump());
     if (path == "/_sim/config" && req.method == "POST") return Configure(req);
     if (path == "/_sim/reset" && req.method == "POST") {
@@ -80,10 +84,11 @@ ServerResponse ControlApi::Handle(const ServerRequest& req) {
         return JsonResponse(200, R"({"reset":true})");
     }
     if (path == "/_sim/health" && req.method == "POST") return SetHealth(req);
-    return ControlError(404, "not_found",
-                        "no such control call; see docs/SIMULATOR.md (POST /_sim/deployments, POST "
-                        "/_sim/deployments/delete, GET /_sim/truth, GET /_sim/stats, POST /_sim/config, POST "
-                        "/_sim/reset, POST /_sim/health)");
+    return ControlError(
+        404, "not_found",
+        "no such control call; see docs/SIMULATOR.md (POST /_sim/deployments, POST "
+        "/_sim/deployments/delete, GET /_sim/truth, GET /_sim/queries, GET /_sim/stats, POST /_sim/config, POST "
+        "/_sim/reset, POST /_sim/health)");
 }
 
 json ControlApi::Truth(const std::vector<std::string>& ids) const {
@@ -206,6 +211,7 @@ void ControlApi::Reset() {
     state_.ResetFaultDraws();
     state_.limiter.Reset();
     state_.counters.Reset();
+    state_.queries.Reset();
 }
 
 }  // namespace railwatch::sim

@@ -313,9 +313,11 @@ ServerResponse GraphqlPipeline::Execute(Request& r) {
             ++c.root_fields[field];
     });
     bool is_mutation = false;
+    std::string operation;  // the executed operation's name, for the query log
     for (const auto& op : r.document->operations) {
-        if ((r.operation_name.empty() || op.name == r.operation_name) && op.kind == graphql::OperationKind::kMutation)
-            is_mutation = true;
+        if (!r.operation_name.empty() && op.name != r.operation_name) continue;
+        if (op.kind == graphql::OperationKind::kMutation) is_mutation = true;
+        operation = op.name;
     }
     graphql::ExecutionResult result;
     {
@@ -335,6 +337,9 @@ ServerResponse GraphqlPipeline::Execute(Request& r) {
         ctx.health_base_url = state_.health_base_url;
         ctx.remaining_points = r.budget->hour.remaining;
         ctx.resets_at = r.budget->hour.reset_at;
+        ctx.on_deployment_query = [this, &r, &operation](const std::string& id) {
+            state_.queries.Record(id, r.now, r.http.query, operation);
+        };
         graphql::ExecutionOptions options;
         options.trace_id = r.trace_id;
         options.sibling_errors = state_.config.errors.sibling_errors;

@@ -547,8 +547,10 @@ class QueryRoot final : public Object {
 
     ResolvedValue Resolve(std::string_view f, const json& args) const override {
         if (f == "deployment") {
+            const std::string id = ArgString(args, "id");
+            if (ctx_.on_deployment_query) ctx_.on_deployment_query(id);
             FieldFailure failure;
-            const SimDeployment* d = Lookup(ctx_, ArgString(args, "id"), failure);
+            const SimDeployment* d = Lookup(ctx_, id, failure);
             if (d == nullptr) return failure;
             return Deployment(ctx_, d);
         }

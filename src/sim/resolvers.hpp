@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,9 @@ struct RequestContext {
     std::string health_base_url;      ///< "http://127.0.0.1:PORT" of the health server, may be empty
     long long remaining_points = 0;   ///< apiTokenRateLimit.remainingPoints
     core::Timestamp resets_at;        ///< apiTokenRateLimit.resetsAt
+    /// Called with the id of every `deployment(id)` root field before it is resolved (known or
+    /// not); may be empty. Must be thread-safe: queries run concurrently.
+    std::function<void(const std::string& id)> on_deployment_query;
 };
 
 /// Root objects; they keep a reference to `ctx`, which must outlive them. Unknown and deleted

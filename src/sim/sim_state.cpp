@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "util/rfc3339.hpp"
+
 namespace railwatch::sim {
 namespace {
 
@@ -63,6 +65,59 @@ json SimCounters::ToJson() const {
                   {"delivered", values_.webhooks_delivered},
                   {"failed", values_.webhooks_failed},
                   {"dropped", values_.webhooks_dropped}}}};
+}
+
+std::uint32_t QueryLog::Intern(const std::string& text) {
+    auto [tag, fresh] = tag_index_.try_emplace(text, static_cast<std::uint32_t>(tags_.size()));
+    if (fresh) tags_.push_back(text);
+    return tag->second;
+}
+
+void QueryLog::Record(const std::string& id, core::Timestamp at, const std::string& query,
+                      const std::string& operation) {
+    std::lock_guard lock(mutex_);
+    if (entries_ >= kMaxEntries) {
+        ++dropped_;
+        return;
+    }
+    by_id_[id].push_back(Entry{at, Intern(query), Intern(operation)});
+    ++entries_;
+}
+
+json QueryLog::ToJson(const std::vector<std::string>& ids) const {
+    std::lock_guard lock(mutex_);
+    json deployments = json::object();
+    json unknown = json::array();
+    const auto describe = [&](const std::vector<Entry>& entries) {
+        json list = json::array();
+        for (const Entry& e : entries)
+            list.push_back(json{{"at", util::FormatRfc3339(e.at, util::TimePrecision::kMicros)},
+                                {"query", tags_[e.query]},
+                                {"operation", tags_[e.operation]}});
+        return list;
+    };
+    if (ids.empty()) {
+        for (const auto& [id, entries] : by_id_)
+            deployments[id] = describe(entries);
+    }
+    for (const std::string& id : ids) {
+        const auto found = by_id_.find(id);
+        if (found == by_id_.end()) {
+            unknown.push_back(id);
+        } else {
+            deployments[id] = describe(found->second);
+        }
+    }
+    return json{{"deployments", std::move(deployments)}, {"unknown", std::move(unknown)}, {"dropped", dropped_}};
+}
+
+void QueryLog::Reset() {
+    std::lock_guard lock(mutex_);
+    by_id_.clear();
+    tags_.clear();
+    tag_index_.clear();
+    entries_ = 0;
+    dropped_ = 0;
 }
 
 SimState::SimState(SimConfig cfg, const util::Clock& clock_in, ConnectionResetter* resetter_in)

@@ -10,6 +10,7 @@
 #include <random>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "sim/config.hpp"
 #include "sim/connection_reset.hpp"
@@ -57,6 +58,41 @@ class SimCounters {
     Values values_;
 };
 
+/// Every `deployment(id)` root field the simulator answered: per deployment id, when, with which
+/// query string of the request and in which named operation (GET /_sim/queries). Tests tell the processes sharing one
+/// simulator apart by giving each its own query string, and read who checked an id when.
+/// Holds at most kMaxEntries entries (later ones are counted as dropped). Thread-safe.
+class QueryLog {
+  public:
+    static constexpr std::size_t kMaxEntries = 5'000'000;
+
+    /// One answered `deployment(id)` field.
+    struct Entry {
+        core::Timestamp at;
+        std::uint32_t query = 0;      ///< index into the distinct strings
+        std::uint32_t operation = 0;  ///< index into the distinct strings
+    };
+
+    /// Records that `id` was asked for at `at` by a request with query string `query`, in the
+    /// operation named `operation` (empty for an anonymous one).
+    void Record(const std::string& id, core::Timestamp at, const std::string& query, const std::string& operation);
+    /// The /_sim/queries document for these ids (all ids when empty): {deployments: {id:
+    /// [{at, query, operation}, …] oldest first}, unknown: [ids never asked for], dropped}.
+    nlohmann::json ToJson(const std::vector<std::string>& ids) const;
+    /// Forgets everything (POST /_sim/reset).
+    void Reset();
+
+  private:
+    mutable std::mutex mutex_;
+    std::map<std::string, std::vector<Entry>> by_id_;
+    std::uint32_t Intern(const std::string& text);  // requires mutex_
+
+    std::vector<std::string> tags_;
+    std::map<std::string, std::uint32_t> tag_index_;
+    std::size_t entries_ = 0;
+    std::uint64_t dropped_ = 0;
+};
+
 /// Everything shared, with the lock that guards what is mutable. Lock order: `mutex`, then the
 /// limiter's, the counters' and `fault_mutex` (those three are never held together).
 struct SimState {
@@ -91,6 +127,7 @@ struct SimState {
 
     RateLimiter limiter;
     SimCounters counters;
+    QueryLog queries;
     util::Wakeup stop;             ///< ends injected waits (hang, latency, slow health) at shutdown
     util::Wakeup webhook_changes;  ///< wakes the webhook sender when timelines or its target change
 

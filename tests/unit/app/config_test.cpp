@@ -97,6 +97,7 @@ TEST(Config, DefaultsAreTheContractsValues) {
     EXPECT_EQ(c.monitor.max_logs, 1000);
     EXPECT_EQ(c.monitor.stuck_after_seconds, 600);
     EXPECT_EQ(c.monitor.timeout_after_seconds, 600);
+    EXPECT_EQ(c.monitor.lease_seconds, 120);
     EXPECT_EQ(c.monitor.intervals.initializing_s, 10);
     EXPECT_EQ(c.monitor.intervals.building_s, 15);
     EXPECT_EQ(c.monitor.intervals.deploying_s, 10);
@@ -290,6 +291,14 @@ TEST(Config, AnUnknownKeyIsAnErrorWithASuggestion) {
     EXPECT_THAT(problems[0].message, HasSubstr("did you mean railway.batch_size?"));
     EXPECT_EQ(problems[1].key, "monitor.foo");
     EXPECT_THAT(problems[1].message, HasSubstr("keys of [monitor]: max_logs, stuck_after_seconds"));
+}
+
+TEST(Config, ALeaseShorterThanTenSecondsIsRefused) {
+    EXPECT_EQ(Valid(LoadConfigText("[monitor]\nlease_seconds = 10\n", "cfg.toml")).config.monitor.lease_seconds, 10);
+    const auto problems = Problems(LoadConfigText("[monitor]\nlease_seconds = 5\n", "cfg.toml"));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].key, "monitor.lease_seconds");
+    EXPECT_THAT(problems[0].message, HasSubstr("10..86400"));
 }
 
 TEST(Config, AKnownKeyInTheWrongTableIsAnErrorThatNamesTheRightOne) {

@@ -518,6 +518,25 @@ TEST_F(MonitorTest, UserRedeployFollowsTheNewDeploymentWithoutCountingARetry) {
     EXPECT_EQ(events.back().to_status, "QUEUED");
 }
 
+TEST_F(MonitorTest, ARedeploysStatusReadIsTheNewDeploymentsFirstCheck) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
+    const auto instance = Add(*monitor, "d1");
+    monitor->RunRoundForTest();
+    ASSERT_TRUE(monitor->Redeploy(instance.id));
+    // The redeploy read QUEUED already: the next check comes after QUEUED's interval (less the
+    // jitter), not at once — another process would otherwise ask again for what was just read.
+    const auto stored = Get(instance.id);
+    ASSERT_TRUE(stored.state.next_check_at.has_value());
+    const auto interval = core::BaseCheckInterval(options_.intervals, core::DeploymentStatus::kQueued);
+    EXPECT_GE(*stored.state.next_check_at - clock_.Now(),
+              std::chrono::duration_cast<core::Duration>(interval * (1 - options_.intervals.jitter_fraction)));
+    const auto before = CheckedIds(api_).size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 0u);
+    EXPECT_EQ(CheckedIds(api_).size(), before);
+}
+
 TEST_F(MonitorTest, CapacityFollowsTheBudget) {
     options_.requests_per_hour = 1000;
     options_.requests_per_second = 10;
@@ -615,6 +634,35 @@ TEST_F(MonitorTest, ARestartClassifiesAFailureItsCrashedLifeLeftWithoutAVerdict)
     ASSERT_TRUE(sink_.AwaitTransitions(2));  // the FAILED row, then the verdict's reaction row
     restarted->Stop();
     EXPECT_EQ(Get(id).state.error_type, core::ErrorClass::kConfiguration);
+}
+
+TEST_F(MonitorTest, ABacklogDrainsAtTheBudgetsPaceNotAtTheIdleWait) {
+    FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
+    options_.max_idle_wait = seconds(5);
+    options_.poll_threads = 1;
+    options_.workers = 1;
+    // Polling's budget: 4,500/h less the 20 % reserve = 1 request/s, 50 checks a second.
+    options_.requests_per_hour = 4500;
+    options_.requests_per_second = 100;
+    auto monitor = Make("w1", &clock);
+    for (int i = 0; i < 120; ++i) {
+        const std::string id = "d" + std::to_string(i);
+        api_.SetDeployment(Dep(id, "BUILDING", clock.Now()));
+        Add(*monitor, id);
+    }
+    ASSERT_TRUE(monitor->Start());
+    ASSERT_TRUE(sink_.AwaitTransitions(50));  // the first round: one second's worth
+    ASSERT_TRUE(clock.AwaitWaiters(3));
+    // The scheduler sleeps until the pace allows the next round (1 s), not for max_idle_wait.
+    for (const auto wait : clock.Waits()) {
+        if (wait < seconds(3600)) {
+            EXPECT_LE(wait, seconds(1));
+        }
+    }
+    clock.Advance(seconds(1));
+    ASSERT_TRUE(sink_.AwaitTransitions(100));
+    EXPECT_EQ(CheckedIds(api_).size(), 100u);  // two requests of 50: whole batches
+    monitor->Stop();
 }
 
 TEST_F(MonitorTest, SchedulerThreadDoesNotSpinWhenNothingIsDueAndWakesForANewInstance) {

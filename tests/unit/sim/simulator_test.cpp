@@ -12,6 +12,7 @@
 #include "sim/rate_limiter.hpp"
 #include "sim_test_support.hpp"
 #include "util/clock.hpp"
+#include "util/rfc3339.hpp"
 
 namespace railwatch::sim {
 namespace {
@@ -66,6 +67,47 @@ TEST_F(SimulatorTest, OneUnknownIdAmongHundredAliasesNullsAllOfDataAndItsErrorNa
               {{"a", ids[0]}, {"b", ids[1]}});
     EXPECT_EQ(good["data"]["y"]["id"], ids[1]);
     EXPECT_FALSE(good.contains("errors"));
+}
+
+TEST_F(SimulatorTest, QueriesLogRecordsEachDeploymentFieldWithItsTimeAndQueryString) {
+    const auto ids = Create({{"count", 2}, {"kind", "success"}});
+    const std::string q = "query Q($a: String!) { x: deployment(id: $a) { id } y: deployment(id: \"" + ids[1] +
+                          "\") { id } z: deployment(id: \"no-such-id\") { id } }";
+    net::ServerRequest first = Gql(q, {{"a", ids[0]}});
+    first.query = "w=a&source=railwatch";
+    Send(first);
+    const core::Timestamp first_at = clock_.Now();
+    clock_.Advance(core::Seconds(3));
+    net::ServerRequest second = Gql("query Q($a: String!) { deployment(id: $a) { id } }", {{"a", ids[0]}});
+    second.query = "w=b&source=railwatch";
+    Send(second);
+    Send(Gql("{ deployments(input: {}) { edges { node { id } } } }"));  // not a deployment(id) field
+
+    const auto read = [&](std::vector<std::pair<std::string, std::string>> params) {
+        const auto res = sim_->HandleControl(Control("GET", "/_sim/queries", "", std::move(params)));
+        EXPECT_EQ(res.status, 200) << res.body;
+        return json::parse(res.body);
+    };
+    const json some = read({{"id", ids[0] + "," + ids[1] + ",never-asked"}});
+    const json& a = some["deployments"][ids[0]];
+    ASSERT_EQ(a.size(), 2u) << some.dump();
+    EXPECT_EQ(a[0]["query"], "w=a&source=railwatch");
+    EXPECT_EQ(a[1]["query"], "w=b&source=railwatch");
+    EXPECT_EQ(a[0]["operation"], "Q");
+    EXPECT_EQ(util::ParseRfc3339(a[0]["at"].get<std::string>()).value(), first_at);
+    EXPECT_EQ(util::ParseRfc3339(a[1]["at"].get<std::string>()).value(), first_at + core::Seconds(3));
+    ASSERT_EQ(some["deployments"][ids[1]].size(), 1u);
+    EXPECT_EQ(some["unknown"], json::array({"never-asked"}));
+    EXPECT_EQ(some["dropped"], 0);
+
+    // Without ids: every id asked for, unknown ones included.
+    const json all = read({});
+    EXPECT_EQ(all["deployments"].size(), 3u) << all.dump();
+    EXPECT_EQ(all["deployments"]["no-such-id"].size(), 1u);
+
+    // A reset forgets them.
+    EXPECT_EQ(sim_->HandleControl(Control("POST", "/_sim/reset")).status, 200);
+    EXPECT_TRUE(read({})["deployments"].empty());
 }
 
 TEST_F(SimulatorTest, EverySiblingErrorIsReportedWhenConfigured) {
