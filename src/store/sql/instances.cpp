@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "store/sql/checks.hpp"
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
@@ -70,8 +72,13 @@ Result<InstancePage> SqlStore::ListInstances(const InstanceQuery& q) {
         const std::array<Param, 5> p = {
             q.status ? Param(core::ToString(*q.status)) : Param(std::monostate{}),
             q.needs_attention ? Bool(*q.needs_attention) : Param(std::monostate{}),
-            cursor ? Param(Ns(cursor->created_at)) : Param(std::monostate{}),
-            cursor ? Param(std::string_view(cursor->id)) : Param(std::monostate{}),
+            // Always a row-value bound, never "no bound": `(created_at, id) < (x, y)` is a range
+            // of the (created_at, id) index in both databases, where a "bound IS NULL OR ..."
+            // made SQLite walk the index from the newest row to the cursor (a page in the middle
+            // of 100,000 instances cost 15x the first). Without a cursor the bound is the
+            // largest Timestamp, which no stored instance has in practice (the year 2262).
+            cursor ? Param(Ns(cursor->created_at)) : Param(std::numeric_limits<std::int64_t>::max()),
+            cursor ? Param(std::string_view(cursor->id)) : Param(std::string_view()),
             static_cast<std::int64_t>(q.limit + 1),
         };
         for (const auto& row : tx.Exec(Stmt::kListInstances, p).rows)

@@ -102,8 +102,7 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "SELECT " + icols + kInstanceFrom +
             " WHERE ((CAST($1 AS TEXT) IS NULL AND status <> 'DELETED') OR status = CAST($1 AS TEXT)) "
             "AND (CAST($2 AS BIGINT) IS NULL OR needs_attention = CAST($2 AS BIGINT)) "
-            "AND (CAST($3 AS BIGINT) IS NULL OR created_at < CAST($3 AS BIGINT) "
-            "OR (created_at = CAST($3 AS BIGINT) AND id < CAST($4 AS TEXT))) "
+            "AND (created_at, id) < (CAST($3 AS BIGINT), CAST($4 AS TEXT)) "
             "ORDER BY created_at DESC, id DESC LIMIT $5");
     set(Stmt::kUpdateState, "update_state", "UPDATE instances SET " + kStateAssignments + " WHERE id = $1");
     set(Stmt::kSetMonitoring, "set_monitoring",
