@@ -53,6 +53,7 @@ done
 
 work=$(mktemp -d -t railwatch-load-XXXXXX)
 pids=()
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   for pid in "${pids[@]}"; do
     kill "$pid" 2>/dev/null || true
@@ -140,7 +141,7 @@ level = "warn"
 EOF
 "$railwatch" serve --config "$work/read.toml" --db "sqlite:$work/instances.db" >"$work/serve-read.log" 2>&1 &
 serve_pid=$!
-pids+=($serve_pid)
+pids+=("$serve_pid")
 port=$(wait_port "$work/serve-read.log" "$serve_pid")
 api="http://127.0.0.1:$port"
 auth="Authorization: Bearer $token"
@@ -201,15 +202,15 @@ level = "warn"
 EOF
 "$railwatch" serve --config "$work/stream.toml" --db "sqlite:$work/streams.db" >"$work/serve-streams.log" 2>&1 &
 serve_pid=$!
-pids+=($serve_pid)
+pids+=("$serve_pid")
 port=$(wait_port "$work/serve-streams.log" "$serve_pid")
 api="http://127.0.0.1:$port"
-echo "serve threads: $(ls "/proc/$serve_pid/task" | wc -l)"
+echo "serve threads: $(find "/proc/$serve_pid/task" -mindepth 1 -maxdepth 1 | wc -l)"
 
 "$stream_clients" --port "$port" --token "$token" --clients "$streams" --seconds "$stream_seconds" \
   >"$work/streams.out" 2>&1 &
 clients_pid=$!
-pids+=($clients_pid)
+pids+=("$clients_pid")
 sleep 2
 
 # The fleet: 1,000 deployments whose lifecycles run through every outcome at time scale 10,
