@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 DEMO_ARGS  ?=
 SOURCES     = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps configure build test unit asan tsan lint bench format format-check demo tools browser-test package clean
+.PHONY: all deps configure build test unit asan tsan lint bench load format format-check demo tools browser-test package clean
 
 all: build
 
@@ -62,6 +62,13 @@ lint: configure
 
 bench: build
 	@./scripts/run-bench.sh $(BUILD)
+
+# The REST API and event streams under load on loopback (wrk on GET /api/v1/instances with 100,000
+# instances stored, beside a trivial server; 200 event streams while /metrics is timed): builds
+# only what it runs, then scripts/load-api.sh. Figures: docs/PERFORMANCE.md.
+load: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target railwatch load_seed_instances load_stream_clients
+	@./scripts/load-api.sh $(BUILD)
 
 format:
 	@clang-format -i $(SOURCES)

@@ -14,8 +14,9 @@ packages=(
   libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test tooling: SMTP server, Node.js for the schema check and the browser tests, openssl
-  # (throw-away test CA), promtool (in `prometheus`) to check /metrics, the browser
-  python3 python3-aiosmtpd nodejs openssl prometheus chromium
+  # (throw-away test CA), promtool (in `prometheus`) to check /metrics, the browser, and wrk for
+  # the API load run (make load)
+  python3 python3-aiosmtpd nodejs openssl prometheus chromium wrk
   # packaging (make package, integration.package): dpkg-shlibdeps for Depends, systemd-analyze
   # to verify the unit, man to read the generated page
   dpkg-dev systemd man-db

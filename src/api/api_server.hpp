@@ -13,8 +13,10 @@ namespace railwatch::api {
 
 struct ApiServerOptions {
     std::string host = "127.0.0.1";
-    int port = 8080;          ///< 0 → the OS picks
-    std::size_t threads = 8;  ///< workers; each open event stream holds one
+    int port = 8080;  ///< 0 → the OS picks
+    /// Workers (each connection holds one while it is open); an open event stream holds one for
+    /// its whole life, so this must exceed the hub's max_clients by the workers other requests need.
+    std::size_t threads = 8;
 };
 
 /// Owns the HTTP server; the RestApi and the EventHub are the caller's and must outlive it.

@@ -1,7 +1,9 @@
 #include "api/render.hpp"
 
 #include <algorithm>
+#include <charconv>
 
+#include "util/json.hpp"
 #include "util/rfc3339.hpp"
 
 namespace railwatch::api {
@@ -13,20 +15,63 @@ json OptText(const std::optional<std::string>& text) {
     return text ? json(*text) : json(nullptr);
 }
 
-/// https://railway.com/project/{p}/service/{s}?environmentId={e}&id={d}, null while a part is
+/// https://railway.com/project/{p}/service/{s}?environmentId={e}&id={d}, nullopt while a part is
 /// unknown. Railway's ids are UUIDs (no characters that need escaping); anything else is not
 /// linked rather than linked wrongly.
-json RailwayUrl(const store::Instance& i) {
-    if (!i.project_id || !i.state.deployment_id) return nullptr;
+std::optional<std::string> RailwayUrlText(const store::Instance& i) {
+    if (!i.project_id || !i.state.deployment_id) return std::nullopt;
     const auto plain = [](const std::string& s) {
         return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
         });
     };
     if (!plain(*i.project_id) || !plain(i.service_id) || !plain(i.environment_id) || !plain(*i.state.deployment_id))
-        return nullptr;
+        return std::nullopt;
     return "https://railway.com/project/" + *i.project_id + "/service/" + i.service_id +
            "?environmentId=" + i.environment_id + "&id=" + *i.state.deployment_id;
+}
+
+json RailwayUrl(const store::Instance& i) {
+    auto url = RailwayUrlText(i);
+    return url ? json(std::move(*url)) : json(nullptr);
+}
+
+/// Appends `"key":` (the key is a fixed ASCII name, no escaping needed) after a comma unless
+/// it is the object's first member.
+void AppendKey(std::string& out, std::string_view key, bool first = false) {
+    if (!first) out += ',';
+    out += '"';
+    out += key;
+    out += "\":";
+}
+
+void AppendText(std::string& out, std::string_view key, std::string_view text) {
+    AppendKey(out, key);
+    util::AppendJsonString(out, text);
+}
+
+void AppendOptText(std::string& out, std::string_view key, const std::optional<std::string>& text) {
+    AppendKey(out, key);
+    if (text) {
+        util::AppendJsonString(out, *text);
+    } else {
+        out += "null";
+    }
+}
+
+void AppendInt(std::string& out, long long value) {
+    char buffer[24];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+    out.append(buffer, end);
+}
+
+void AppendTime(std::string& out, std::string_view key, const std::optional<core::Timestamp>& t) {
+    AppendKey(out, key);
+    if (t) {
+        util::AppendJsonString(out, util::FormatRfc3339(*t, util::TimePrecision::kMillis));
+    } else {
+        out += "null";
+    }
 }
 
 /// A JSON object from a stored JSON text, or an empty object when it is not one.
@@ -99,6 +144,72 @@ json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck
         {"railwayUrl", RailwayUrl(i)},
         {"recentChecks", std::move(checks)},
     };
+}
+
+void AppendInstanceJson(std::string& out, const store::Instance& i,
+                        const std::vector<store::HealthCheck>& recent_checks) {
+    // The members in the order nlohmann::json (a std::map) writes them, so that the text is the
+    // same as InstanceJson(i, recent_checks).dump() (render_test holds the two together).
+    const store::InstanceState& s = i.state;
+    out += '{';
+    AppendKey(out, "attentionReason", true);
+    if (s.attention_reason) {
+        util::AppendJsonString(out, *s.attention_reason);
+    } else {
+        out += "null";
+    }
+    AppendKey(out, "checkIntervalSeconds");
+    AppendInt(out, i.check_interval_s);
+    AppendTime(out, "createdAt", i.created_at);
+    AppendTime(out, "deletedAt", i.deleted_at);
+    AppendTime(out, "deploymentCompletedAt", s.deployment_completed_at);
+    AppendOptText(out, "deploymentId", s.deployment_id);
+    AppendTime(out, "deploymentStartedAt", s.deployment_started_at);
+    AppendOptText(out, "deploymentStatus", s.deployment_status);
+    AppendTime(out, "deploymentUpdatedAt", s.deployment_updated_at);
+    AppendText(out, "environmentId", i.environment_id);
+    AppendOptText(out, "errorMessage", s.error_message);
+    AppendKey(out, "errorType");
+    if (s.error_type) {
+        util::AppendJsonString(out, core::ToString(*s.error_type));
+    } else {
+        out += "null";
+    }
+    AppendText(out, "health", s.health ? std::string_view(*s.health) : std::string_view("UNKNOWN"));
+    AppendText(out, "id", i.id);
+    AppendKey(out, "monitoring");
+    out += i.monitoring ? "true" : "false";
+    AppendKey(out, "needsAttention");
+    out += s.needs_attention ? "true" : "false";
+    AppendKey(out, "progress");
+    AppendInt(out, s.progress);
+    AppendOptText(out, "projectId", i.project_id);
+    AppendOptText(out, "projectName", i.project_name);
+    AppendOptText(out, "railwayUrl", RailwayUrlText(i));
+    AppendKey(out, "recentChecks");
+    out += '[';
+    for (auto it = recent_checks.rbegin(); it != recent_checks.rend(); ++it) {
+        if (it != recent_checks.rbegin()) out += ',';
+        out += '{';
+        AppendKey(out, "at", true);
+        util::AppendJsonString(out, util::FormatRfc3339(it->at, util::TimePrecision::kMillis));
+        AppendKey(out, "latencyMs");
+        if (it->latency_ms) {
+            AppendInt(out, *it->latency_ms);
+        } else {
+            out += "null";
+        }
+        AppendKey(out, "ok");
+        out += it->ok ? "true" : "false";
+        out += '}';
+    }
+    out += ']';
+    AppendKey(out, "retryCount");
+    AppendInt(out, s.retry_count);
+    AppendText(out, "serviceId", i.service_id);
+    AppendText(out, "status", core::ToString(s.status));
+    AppendOptText(out, "userId", i.user_id);
+    out += '}';
 }
 
 json UserJson(const store::User& u) {

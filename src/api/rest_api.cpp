@@ -18,6 +18,7 @@
 #include "core/notify_event.hpp"
 #include "core/stats.hpp"
 #include "util/ids.hpp"
+#include "util/json.hpp"
 #include "util/rfc3339.hpp"
 
 namespace railwatch::api {
@@ -392,13 +393,33 @@ net::ServerResponse RestApi::ListInstances(const net::ServerRequest& req, const 
             return BadRequest("`cursor` is not one this server handed out; start again without it");
         return ErrorFrom(page.error());
     }
-    json items = json::array();
+    // The page is the API's hottest answer (dashboards poll it): its recent checks come in one
+    // store read and its text is written directly, not through a JSON tree (docs/PERFORMANCE.md).
+    std::vector<std::string> ids;
+    ids.reserve(page->items.size());
     for (const store::Instance& i : page->items)
-        items.push_back(InstanceWithChecks(i));
-    json answer = {{"items", std::move(items)},
-                   {"nextCursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}};
-    if (page->total_count) answer["totalCount"] = *page->total_count;
-    return JsonResponse(200, answer);
+        ids.push_back(i.id);
+    auto checks = store_.health.RecentHealthChecksOf(ids, kRecentChecks);
+    if (!checks) return ErrorFrom(checks.error());
+    net::ServerResponse res;
+    res.status = 200;
+    res.content_type = "application/json";
+    std::string& body = res.body;
+    body.reserve(page->items.size() * 1024 + 64);
+    body += R"({"items":[)";
+    for (std::size_t n = 0; n < page->items.size(); ++n) {
+        if (n > 0) body += ',';
+        AppendInstanceJson(body, page->items[n], (*checks)[n]);
+    }
+    body += R"(],"nextCursor":)";
+    if (page->next_cursor.empty()) {
+        body += "null";
+    } else {
+        util::AppendJsonString(body, page->next_cursor);
+    }
+    if (page->total_count) body += fmt::format(R"(,"totalCount":{})", *page->total_count);
+    body += '}';
+    return res;
 }
 
 net::ServerResponse RestApi::GetInstance(const net::ServerRequest&, const PathParams& p) const {

@@ -71,6 +71,13 @@ struct ServerSettings {
     /// The shared secret `POST /api/v1/hooks/railway` requires (header X-Webhook-Secret), read
     /// from the variable hook_secret_env names; empty: the receiver takes any caller.
     Secret hook_secret;
+    /// Event streams (`GET /api/v1/stream`) open at once; more get 503. Each open stream holds
+    /// one HTTP thread for as long as it is open.
+    int max_streams = 64;
+    /// HTTP threads for everything but event streams. The server runs max_streams + http_workers
+    /// threads, so that streams can never take the threads /metrics and the API need. A
+    /// connection holds its thread while it is kept alive (5 s idle at most).
+    int http_workers = 32;
 };
 
 /// Check intervals per Railway status, in seconds ([monitor.intervals]).

@@ -23,7 +23,9 @@ void Service::NotifierControl::EndpointEnabled(const std::string& key) {
 Service::Service(Root& root, ServiceOptions options)
     : root_(root),
       options_(options),
-      hub_(root.clock(), options.events),
+      hub_(root.clock(), api::EventHubOptions{.ring_size = options.event_ring_size,
+                                              .max_clients = static_cast<std::size_t>(root.config().server.max_streams),
+                                              .keep_alive = options.stream_keep_alive}),
       notify_store_(root.store(), root.store()),
       reminder_source_(root.store(), root.store(), root.store()),
       inbox_(notify_store_, hub_),
@@ -59,7 +61,8 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
     api::ApiServerOptions server_options;
     server_options.host = listen->host;
     server_options.port = listen->port;
-    server_options.threads = options.http_threads;
+    server_options.threads =
+        static_cast<std::size_t>(config.server.max_streams) + static_cast<std::size_t>(config.server.http_workers);
     s.server_ = std::make_unique<api::ApiServer>(*s.api_, &s.hub_, server_options, api_options.max_body_bytes);
 
     s.lifecycle_.Add(

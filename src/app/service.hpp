@@ -18,10 +18,12 @@
 /// API server on [server] listen, and starts and stops them in order.
 namespace railwatch::app {
 
+/// What the configuration does not set. The stream limit and the HTTP threads come from
+/// [server] max_streams and http_workers: the server runs max_streams + http_workers threads,
+/// so that open streams (one thread each) never take every thread.
 struct ServiceOptions {
-    std::size_t http_threads = 64;  ///< API workers; each open event stream holds one
-    /// max_clients stays below http_threads, so that open streams never take every worker.
-    api::EventHubOptions events = {.ring_size = 10000, .max_clients = 48, .keep_alive = core::Seconds(15)};
+    std::size_t event_ring_size = 10000;                   ///< events kept for Last-Event-ID resume
+    core::Duration stream_keep_alive = core::Seconds(15);  ///< a keep-alive comment after this much quiet
 };
 
 /// Not thread-safe: one owner builds, starts and stops it. Root must outlive it.

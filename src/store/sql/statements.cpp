@@ -124,8 +124,7 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "SELECT " + icols + kInstanceFrom + " WHERE deployment_id = $1 ORDER BY created_at, id");
     set(Stmt::kListInstances, "list_instances",
         "SELECT " + icols + kInstanceFrom + " WHERE " + InstanceFilter(1) +
-            " AND (CAST($6 AS BIGINT) IS NULL OR created_at < CAST($6 AS BIGINT) "
-            "OR (created_at = CAST($6 AS BIGINT) AND id < CAST($7 AS TEXT))) "
+            " AND (created_at, id) < (CAST($6 AS BIGINT), CAST($7 AS TEXT)) "
             "ORDER BY created_at DESC, id DESC LIMIT $8");
     set(Stmt::kCountInstances, "count_instances", "SELECT COUNT(*) FROM instances WHERE " + InstanceFilter(1));
     set(Stmt::kUpdateState, "update_state", "UPDATE instances SET " + kStateAssignments + " WHERE id = $1");

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -17,6 +18,7 @@
 
 #include "support/child_process.hpp"
 #include "support/sim_process.hpp"
+#include "support/sse_clients.hpp"
 #include "support/temp_dir.hpp"
 
 // `railwatch serve` as a user runs it: the real binary on port 0 with a real SQLite file, driven
@@ -263,6 +265,67 @@ TEST_F(ServeTest, KeepsWhatWasAddedAcrossARestart) {
     auto one = client.Get("/api/v1/instances/" + id, Auth());
     ASSERT_TRUE(one);
     EXPECT_EQ(one->status, 200) << one->body;
+}
+
+// The regression guard of the stream load run (docs/PERFORMANCE.md): with [server] max_streams
+// raised, 200 streams are all served at once, one more is refused, and /metrics and the API still
+// answer because the streams cannot take the other HTTP threads. No timings: only "answers".
+TEST_F(ServeTest, ServesTwoHundredStreamsWithMaxStreamsRaisedRefusesOneMoreAndStillAnswersMetrics) {
+    test::TempDir dir("railwatch-serve-streams-");
+    const std::string config = dir.File("streams.toml");
+    std::ofstream(config) << "[server]\nmax_streams = 200\nhttp_workers = 8\n";
+    ServeProcess serve({"--listen", "127.0.0.1:0", "--config", config});
+    ASSERT_NE(serve.port(), 0) << serve.Log();
+    constexpr int kStreams = 200;
+
+    test::SseClients streams({.port = serve.port(), .api_token = kApiToken, .clients = kStreams});
+    ASSERT_TRUE(streams.Start());
+    const auto all = [&](auto predicate) {
+        const auto states = streams.Snapshot();
+        return static_cast<int>(states.size()) == kStreams && std::all_of(states.begin(), states.end(), predicate);
+    };
+    // Generous: the machine may be busy with other builds.
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!all([](const test::SseClientState& s) { return s.status != 0; }) &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(all([](const test::SseClientState& s) { return s.status == 200 && !s.closed; })) << serve.Log();
+
+    test::SseClients one_more({.port = serve.port(), .api_token = kApiToken, .clients = 1});
+    ASSERT_TRUE(one_more.Start());
+    deadline = std::chrono::steady_clock::now() + 60s;
+    while (one_more.Snapshot().at(0).status == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(one_more.Snapshot().at(0).status, 503);
+
+    for (int n = 0; n < 5; ++n) {
+        httplib::Client client("127.0.0.1", serve.port());
+        client.set_read_timeout(30s);
+        auto metrics = client.Get("/metrics");
+        ASSERT_TRUE(metrics) << "no answer from /metrics with " << kStreams << " streams open";
+        EXPECT_EQ(metrics->status, 200);
+    }
+
+    // An event reaches every stream.
+    const json deployment = SimDeployment();
+    httplib::Client client("127.0.0.1", serve.port());
+    client.set_read_timeout(30s);
+    auto added =
+        client.Post("/api/v1/instances", Auth(),
+                    json{{"serviceId", deployment["serviceId"]}, {"environmentId", deployment["environmentId"]}}.dump(),
+                    "application/json");
+    ASSERT_TRUE(added);
+    ASSERT_EQ(added->status, 201) << added->body;
+    deadline = std::chrono::steady_clock::now() + 60s;
+    while (!all([](const test::SseClientState& s) { return s.events > 0; }) &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    EXPECT_TRUE(all([](const test::SseClientState& s) { return s.events > 0 && !s.closed; }));
+
+    // 200 open streams do not hold the shutdown.
+    serve.child().Signal(SIGTERM);
+    const test::ExitStatus status = serve.child().Wait(30s);
+    EXPECT_TRUE(status.Ok()) << status.Describe() << "\n" << serve.Log();
 }
 
 TEST_F(ServeTest, RefusesANonLoopbackAddressWithoutAnApiToken) {

@@ -206,6 +206,35 @@ TEST_F(ApiTest, ListInstancesPagesThroughEveryInstanceOnceWithTheCursor) {
     EXPECT_EQ(pages, 3);
 }
 
+TEST_F(ApiTest, ListInstancesCarriesEachInstancesOwnRecentChecksAsGetDoes) {
+    const std::string a = AddInstance("svc-a", "dep-a");
+    clock_.Advance(core::Seconds(1));
+    const std::string b = AddInstance("svc-b", "dep-b");
+    clock_.Advance(core::Seconds(1));
+    const std::string c = AddInstance("svc-c", "dep-c");
+    for (int n = 0; n < 25; ++n) {
+        store::HealthCheck check;
+        check.instance_id = n % 2 == 0 ? a : c;
+        check.at = clock_.Now() + core::Seconds(n);
+        check.ok = n % 3 != 0;
+        check.latency_ms = n;
+        ASSERT_TRUE(store_->RecordHealthCheck(check));
+    }
+    auto res = Call("GET", "/api/v1/instances");
+    ASSERT_EQ(res.status, 200) << res.body;
+    const json body = Json(res);
+    ASSERT_EQ(body["items"].size(), 3u);
+    EXPECT_TRUE(body["nextCursor"].is_null());
+    for (const json& item : body["items"]) {
+        const json one = Json(Call("GET", "/api/v1/instances/" + item["id"].get<std::string>()));
+        EXPECT_EQ(item, one);
+    }
+    EXPECT_EQ(body["items"][0]["id"], c);
+    EXPECT_EQ(body["items"][0]["recentChecks"].size(), 12u);
+    EXPECT_EQ(body["items"][1]["recentChecks"].size(), 0u);
+    EXPECT_EQ(body["items"][2]["recentChecks"].size(), 13u);
+}
+
 TEST_F(ApiTest, ListInstancesFiltersByStatusAndAttentionAndRejectsBadFilters) {
     const std::string a = AddInstance("svc-a", "dep-a");
     AddInstance("svc-b", "dep-b");

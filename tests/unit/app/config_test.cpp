@@ -188,6 +188,31 @@ format = "teams"
               "\"slack\", \"discord\"");
 }
 
+TEST(Config, TheStreamLimitAndHttpWorkersComeFromServerWithinTheirRanges) {
+    const Config defaults;
+    EXPECT_EQ(defaults.server.max_streams, 64);
+    EXPECT_EQ(defaults.server.http_workers, 32);
+
+    const LoadedConfig loaded =
+        Valid(LoadConfigText("[server]\nmax_streams = 256\nhttp_workers = 40\n", "streams.toml"));
+    EXPECT_EQ(loaded.config.server.max_streams, 256);
+    EXPECT_EQ(loaded.config.server.http_workers, 40);
+    EXPECT_EQ(loaded.SourceOf("server.max_streams").Describe(), "streams.toml:2");
+    EXPECT_EQ(loaded.SourceOf("server.http_workers").Describe(), "streams.toml:3");
+
+    const auto problems =
+        Problems(LoadConfigText("[server]\nmax_streams = 0\nhttp_workers = 1001\n", "bad-streams.toml"));
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0].key, "server.max_streams");
+    EXPECT_THAT(problems[0].message, AllOf(HasSubstr("0"), HasSubstr("allowed: 1..10000")));
+    EXPECT_EQ(problems[1].key, "server.http_workers");
+    EXPECT_THAT(problems[1].message, AllOf(HasSubstr("1001"), HasSubstr("allowed: 1..1000")));
+
+    const auto wrong_type = Problems(LoadConfigText("[server]\nmax_streams = \"many\"\n", "type.toml"));
+    ASSERT_EQ(wrong_type.size(), 1u);
+    EXPECT_EQ(wrong_type[0].key, "server.max_streams");
+}
+
 TEST(Config, BadRoutesScheduleAndReminderTypesAreRejectedWithKeyAndLine) {
     const auto problems = Problems(LoadConfigText(R"toml([notify.routes]
 deployment_failed = ["email", "sms"]

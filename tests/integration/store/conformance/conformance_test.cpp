@@ -915,6 +915,30 @@ TEST_P(StoreConformance, HealthChecksComeBackNewestFirst) {
     EXPECT_EQ(checks[1], ok);
 }
 
+TEST_P(StoreConformance, HealthChecksOfSeveralInstancesComeBackPerIdInOneRead) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->CreateInstance(MakeInstance("i2")));
+    Must(store_->CreateInstance(MakeInstance("i3")));
+    for (int n = 0; n < 5; ++n)
+        Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(n), true, 200, 10 + n, std::nullopt}));
+    Must(store_->RecordHealthCheck(HealthCheck{0, "i3", T(7), false, 503, 99, "bad gateway"}));
+    const std::vector<std::string> ids = {"i3", "i2", "i1", "unknown"};
+    const auto lists = Must(store_->RecentHealthChecksOf(ids, 3));
+    ASSERT_EQ(lists.size(), 4u);
+    EXPECT_EQ(lists[0], Must(store_->RecentHealthChecks("i3", 3)));
+    ASSERT_EQ(lists[0].size(), 1u);
+    EXPECT_EQ(lists[0][0].error, "bad gateway");
+    EXPECT_TRUE(lists[1].empty());
+    EXPECT_EQ(lists[2], Must(store_->RecentHealthChecks("i1", 3)));
+    ASSERT_EQ(lists[2].size(), 3u);
+    EXPECT_EQ(lists[2][0].at, T(4));
+    EXPECT_TRUE(lists[3].empty());
+    EXPECT_TRUE(Must(store_->RecentHealthChecksOf({}, 3)).empty());
+    const auto bad_limit = store_->RecentHealthChecksOf(ids, 0);
+    ASSERT_FALSE(bad_limit);
+    ExpectCode(bad_limit.error(), ErrorCode::kInvalidArgument);
+}
+
 TEST_P(StoreConformance, UptimeCountsChecksInTheWindow) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     for (int n = 0; n < 10; ++n)
