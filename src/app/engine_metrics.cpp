@@ -47,25 +47,25 @@ EngineMetrics::EngineMetrics(util::MetricsRegistry& registry, std::function<moni
       delivery_seconds_(registry.AddHistogram("railwatch_delivery_seconds", "Time of one delivery attempt",
                                               util::DefaultLatencyBuckets(), {"channel"})) {
     // One capacity report per family and scrape: each walks the engine's fleet once.
-    callbacks_.push_back(registry_.AddCallbackGauge(
-        "railwatch_instances", "Instances the engine follows, by the Railway status it last saw", {"deployment_status"},
-        [capacity] {
-            std::vector<util::MetricSample> samples;
-            for (const auto& [status, count] : capacity().by_status)
-                samples.push_back({{status}, static_cast<double>(count)});
-            return samples;
-        }));
-    callbacks_.push_back(registry_.AddCallbackGauge(
-        "railwatch_engine_capacity", "The fleet against the token's budget", {"measure"}, [capacity] {
-            const monitor::CapacityReport report = capacity();
-            return std::vector<util::MetricSample>{
-                {{"monitored"}, static_cast<double>(report.monitored)},
-                {{"capacity"}, static_cast<double>(report.capacity)},
-                {{"stretch"}, report.stretch},
-                {{"requests_per_hour"}, report.requests_per_hour},
-                {{"requests_per_second"}, report.requests_per_second},
-            };
-        }));
+    callbacks_.push_back(registry_.AddCallbackGauge("railwatch_instances",
+                                                    "Instances the engine follows, by the Railway status it last saw",
+                                                    {"deployment_status"}, [capacity] {
+                                                        std::vector<util::MetricSample> samples;
+                                                        for (const auto& [status, count] : capacity().by_status)
+                                                            samples.push_back({{status}, static_cast<double>(count)});
+                                                        return samples;
+                                                    }));
+    callbacks_.push_back(registry_.AddCallbackGauge("railwatch_engine_capacity", "The fleet against the token's budget",
+                                                    {"measure"}, [capacity] {
+                                                        const monitor::CapacityReport report = capacity();
+                                                        return std::vector<util::MetricSample>{
+                                                            {{"monitored"}, static_cast<double>(report.monitored)},
+                                                            {{"capacity"}, static_cast<double>(report.capacity)},
+                                                            {{"stretch"}, report.stretch},
+                                                            {{"requests_per_hour"}, report.requests_per_hour},
+                                                            {{"requests_per_second"}, report.requests_per_second},
+                                                        };
+                                                    }));
     callbacks_.push_back(registry_.AddCallbackGauge(
         "railwatch_engine_effective_interval_seconds",
         "The check interval per Railway status after the budget's stretching", {"deployment_status"}, [capacity] {
