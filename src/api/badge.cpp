@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/deployment_status.hpp"
+#include "util/markup.hpp"
 
 namespace railwatch::api {
 namespace {
@@ -30,29 +31,6 @@ int TextWidth(std::string_view text) {
             width += 7;
     }
     return width;
-}
-
-std::string Escape(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
 }
 
 /// railwatch's own word for an instance status, for an instance whose Railway status is unknown.
@@ -105,9 +83,9 @@ std::string BadgeSvg(std::string_view label, std::string_view message, std::stri
     const int left = TextWidth(label) + 12;
     const int right = TextWidth(message) + 12;
     const int width = left + right;
-    const std::string l = Escape(label);
-    const std::string m = Escape(message);
-    const std::string c = Escape(colour);
+    const std::string l = util::EscapeMarkup(label);
+    const std::string m = util::EscapeMarkup(message);
+    const std::string c = util::EscapeMarkup(colour);
     // Text is drawn at 10x scale (as Shields does) for crisper sub-pixel placement.
     return fmt::format(
         R"svg(<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" aria-label="{l}: {m}">)svg"

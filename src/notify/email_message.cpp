@@ -7,6 +7,7 @@
 
 #include "notify/payload.hpp"
 #include "notify/signing.hpp"
+#include "util/markup.hpp"
 
 namespace railwatch::notify {
 namespace {
@@ -69,8 +70,8 @@ std::string FactsHtml(const core::NotifyEvent& event) {
     if (facts.empty()) return {};
     std::string out = "<table style=\"border-collapse: collapse;\">\n";
     for (const auto& [label, value] : facts) {
-        out += "<tr><th style=\"text-align: left; padding-right: 1em;\">" + HtmlEscape(label) + "</th><td>" +
-               HtmlEscape(value) + "</td></tr>\n";
+        out += "<tr><th style=\"text-align: left; padding-right: 1em;\">" + util::EscapeMarkup(label) + "</th><td>" +
+               util::EscapeMarkup(value) + "</td></tr>\n";
     }
     return out + "</table>\n";
 }
@@ -79,9 +80,10 @@ std::string DetailsHtml(const core::NotifyEvent& event) {
     std::string out;
     if (!event.evidence.empty()) {
         out += "<p><strong>Evidence</strong></p>\n<pre style=\"background: #f6f8fa; padding: 0.5em;\">" +
-               HtmlEscape(event.evidence) + "</pre>\n";
+               util::EscapeMarkup(event.evidence) + "</pre>\n";
     }
-    if (!event.next_step.empty()) out += "<p><strong>Next step:</strong> " + HtmlEscape(event.next_step) + "</p>\n";
+    if (!event.next_step.empty())
+        out += "<p><strong>Next step:</strong> " + util::EscapeMarkup(event.next_step) + "</p>\n";
     return out;
 }
 
@@ -89,8 +91,8 @@ std::string LinksHtml(const core::NotifyEvent& event) {
     if (event.links.empty()) return {};
     std::string out = "<ul>\n";
     for (const auto& link : event.links) {
-        out += "<li><a href=\"" + HtmlEscape(link.url) + "\">" +
-               HtmlEscape(link.title.empty() ? link.url : link.title) + "</a></li>\n";
+        out += "<li><a href=\"" + util::EscapeMarkup(link.url) + "\">" +
+               util::EscapeMarkup(link.title.empty() ? link.url : link.title) + "</a></li>\n";
     }
     return out + "</ul>\n";
 }
@@ -141,33 +143,6 @@ std::string RenderTemplate(std::string_view tmpl, const std::map<std::string, st
     return out;
 }
 
-std::string HtmlEscape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + 16);
-    for (const char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 EmailContent RenderEmail(const core::NotifyEvent& event) {
     const std::string title = core::TitleOf(event);
     const std::string& subject_object = !event.project_name.empty() ? event.project_name : event.instance_id;
@@ -183,14 +158,14 @@ EmailContent RenderEmail(const core::NotifyEvent& event) {
                                                   {"links", LinksText(event)},
                                                   {"event_id", event.id},
                                                   {"at", at}});
-    content.html = RenderTemplate(kHtmlTemplate, {{"title", HtmlEscape(title)},
+    content.html = RenderTemplate(kHtmlTemplate, {{"title", util::EscapeMarkup(title)},
                                                   {"color", core::IsProblem(event.type) ? "#cf222e" : "#1a7f37"},
-                                                  {"message", HtmlEscape(event.message)},
+                                                  {"message", util::EscapeMarkup(event.message)},
                                                   {"facts", FactsHtml(event)},
                                                   {"details", DetailsHtml(event)},
                                                   {"links", LinksHtml(event)},
-                                                  {"event_id", HtmlEscape(event.id)},
-                                                  {"at", HtmlEscape(at)}});
+                                                  {"event_id", util::EscapeMarkup(event.id)},
+                                                  {"at", util::EscapeMarkup(at)}});
     return content;
 }
 

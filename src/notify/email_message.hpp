@@ -26,9 +26,6 @@ EmailContent RenderEmail(const core::NotifyEvent& event);
 /// inserted as they are; escape them first where the output language needs it.
 std::string RenderTemplate(std::string_view tmpl, const std::map<std::string, std::string>& values);
 
-/// &, <, >, " and ' as HTML entities.
-std::string HtmlEscape(std::string_view text);
-
 /// The Message-ID of a delivery, "<rw.<32 hex of SHA-256(dedup_key)>@<domain of from>>": every
 /// retry of the same outbox row carries the same id, so a receiver (or a person) recognises it.
 std::string MessageIdFor(std::string_view dedup_key, std::string_view from);
