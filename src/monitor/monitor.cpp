@@ -268,7 +268,7 @@ void Monitor::SchedulerLoop() {
 void Monitor::PollLoop(std::size_t index) {
     util::Wakeup& wakeup = *poll_wakeups_[index];
     while (!wakeup.Stopped()) {
-        std::optional<std::vector<store::Instance>> batch;
+        std::optional<ClaimedBatch> batch;
         {
             std::lock_guard lock(mutex_);
             if (!poll_queue_.empty()) {
@@ -323,7 +323,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     std::sort(claimed->begin(), claimed->end(), [](const store::Instance& a, const store::Instance& b) {
         return a.state.deployment_id < b.state.deployment_id;
     });
-    std::vector<std::vector<store::Instance>> batches(1);
+    std::vector<ClaimedBatch> batches(1);
     std::size_t distinct = 0;
     const std::string* last_id = nullptr;
     for (store::Instance& instance : *claimed) {
@@ -337,8 +337,11 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
             ++distinct;
             last_id = id;
         }
-        batches.back().push_back(std::move(instance));
+        batches.back().instances.push_back(std::move(instance));
     }
+    // The store dated the leases from the claim's `now` (now + batch_window).
+    for (ClaimedBatch& batch : batches)
+        batch.lease_until = now + options_.batch_window + options_.lease;
     if (inline_polls) {
         for (const auto& batch : batches)
             PollBatch(batch);
@@ -355,7 +358,22 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     return count;
 }
 
-void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
+void Monitor::PollBatch(const ClaimedBatch& claimed) {
+    const std::vector<store::Instance>& batch = claimed.instances;
+    // A batch that waited for a poller for half its lease may lose the lease before its answer
+    // is written, and another process would claim and check the same due times: it goes back
+    // unchecked, with its due times as they were, for the next round (here or elsewhere).
+    if (claimed.lease_until - clock_.Now() < options_.lease / 2) {
+        std::vector<store::InstanceRelease> back;
+        back.reserve(batch.size());
+        for (const store::Instance& instance : batch)
+            if (instance.state.next_check_at)
+                back.push_back(store::InstanceRelease{instance.id, instance.state.next_check_at});
+        (void)schedule_.ReleaseInstances(options_.worker_id, back);
+        for (const store::Instance& instance : batch)
+            if (instance.state.next_check_at) NoteDue(*instance.state.next_check_at);
+        return;
+    }
     // One batched status call for every distinct deployment of the batch (the client answers
     // each id on its own).
     std::vector<std::string> ids;
@@ -491,16 +509,6 @@ util::Result<store::TransitionResult> Monitor::Write(const store::Instance& befo
         sink_.OnInstance(after);
     }
     return result;
-}
-
-void Monitor::KeepSchedule(store::Transition& transition) {
-    // The job read the instance seconds ago (evidence, reactions take requests); a round may
-    // have checked it since and set its next check. Writing the job's copy back would put an
-    // earlier, already served due time back, and another worker would claim and check the
-    // instance again at once (seen with three processes on one store).
-    if (auto current = instances_.GetInstance(transition.instance_id)) {
-        transition.state.next_check_at = current->state.next_check_at;
-    }
 }
 
 Duration Monitor::ConfiguredInterval(const store::Instance& instance, DeploymentStatus status) const {
@@ -862,7 +870,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     t.at = RowTime(instance.state, now);
     t.source = "reaction";
     t.state = state;
-    KeepSchedule(t);
+    t.keep_schedule = true;  // a job holds no claim: the schedule is the checker's
     (void)Write(instance, t, "reaction", actions, verdict);
 
     // A crash loop over the timeline is flagged once, on top of the class's own reactions.
@@ -881,7 +889,6 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     flag.source = "attention";
     flag.state.needs_attention = true;
     flag.state.attention_reason = loop.reason;
-    KeepSchedule(flag);
     (void)Write(instance, flag, "crash_loop");
 }
 
@@ -911,7 +918,7 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         t.at = RowTime(before.state, now);
         t.to_status = before.state.deployment_status.value_or("UNKNOWN");
         ++t.state.retry_count;
-        KeepSchedule(t);
+        t.keep_schedule = true;
         if (!Write(before, t, "reaction")) return {};  // not counted: the failure's next check plans again
         // The answer may be lost after Railway ran it (a reset, a malformed answer): a deployment
         // it did start is found and followed as this redeploy; none found means trying again.
@@ -997,7 +1004,7 @@ void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& jo
                     "once Railway answers",
                     instance.state.retry_count, job.failure),
         4096);
-    KeepSchedule(t);
+    t.keep_schedule = true;
     (void)Write(instance, t, "redeploy_failed");
 }
 

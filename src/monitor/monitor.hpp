@@ -163,7 +163,12 @@ class Monitor final : public Operations {
     std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr);
     // One status request for `batch` (at most batch_size distinct deployments), its answers
     // judged and written, the instances released.
-    void PollBatch(const std::vector<store::Instance>& batch);
+    // A batch claimed by one round, and when that claim's leases run out.
+    struct ClaimedBatch {
+        std::vector<store::Instance> instances;
+        core::Timestamp lease_until{};
+    };
+    void PollBatch(const ClaimedBatch& batch);
     // Counts one answered check of `instance` into `report`.
     static void NoteCheck(CheckBatchReport& report, const store::Instance& instance,
                           const core::CheckDecision& decision, core::Timestamp now);
@@ -205,8 +210,6 @@ class Monitor final : public Operations {
                                                 const std::string& kind, std::vector<core::Action> actions = {},
                                                 std::optional<core::Classification> classification = std::nullopt);
     core::Timestamp NextCheck(const store::Instance& instance, core::DeploymentStatus status, core::Timestamp now);
-    // A worker job's write keeps the schedule as stored now, not as the job read it.
-    void KeepSchedule(store::Transition& transition);
     core::Duration ConfiguredInterval(const store::Instance& instance, core::DeploymentStatus status) const;
     void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status);
     void Replan();
@@ -236,7 +239,7 @@ class Monitor final : public Operations {
     std::multiset<core::Timestamp> due_;  // next checks this process scheduled (may be stale)
     std::deque<Job> jobs_;
     std::set<std::string> busy_instances_;                                   // instances a worker runs a job for
-    std::deque<std::vector<store::Instance>> poll_queue_;                    // claimed batches no poller took yet
+    std::deque<ClaimedBatch> poll_queue_;                                    // claimed batches no poller took yet
     std::size_t polls_pending_ = 0;                                          // batches queued or being polled
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id

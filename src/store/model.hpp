@@ -176,6 +176,11 @@ struct Transition {
     std::string source = "poll";
     InstanceState state;  ///< the instance's state after the change (deployment_id is set from above)
     std::vector<OutboxMessage> outbox;
+    /// true: the stored next_check_at stays as it is and state.next_check_at is ignored. For
+    /// writers that hold no claim on the instance (the monitor's reactions, run seconds after
+    /// the check): the schedule belongs to whoever checks it, and a copy read earlier would put
+    /// an already served due time back (another process would check the instance again at once).
+    bool keep_schedule = false;
 };
 
 /// What ApplyTransition did.

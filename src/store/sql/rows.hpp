@@ -26,7 +26,8 @@ Param OptInt(const std::optional<int>& v);
 Param Bool(bool b);
 
 /// The 16 parameters of Stmt::kUpdateState: $1 = id, $2.. = the state, with `deployment_id`
-/// in place of the state's own. Borrows the strings.
+/// in place of the state's own, next_check_at last (kUpdateStateButSchedule takes all but it).
+/// Borrows the strings.
 std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
                                const std::optional<std::string>& deployment_id);
 /// The 25 parameters of Stmt::kInsertInstance. Borrows the strings.

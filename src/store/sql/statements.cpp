@@ -64,11 +64,13 @@ const std::string kOutboxColumns =
     "id, channel, dedup_key, payload, created_at, status, attempts, next_attempt_at, last_error, lease_owner, "
     "lease_until, sent_at";
 
-// The state columns written by SaveState / ApplyTransition: $2.. in this order.
-const std::string kStateAssignments =
+// The state columns written by SaveState / ApplyTransition: $2.. in this order; the schedule
+// ($16) is separate, for the writers that must leave it as stored (Transition::keep_schedule).
+const std::string kStateAssignmentsButSchedule =
     "status = $2, deployment_id = $3, deployment_status = $4, progress = $5, health = $6, error_type = $7, "
     "error_message = $8, error_stack = $9, retry_count = $10, needs_attention = $11, attention_reason = $12, "
-    "deployment_started_at = $13, deployment_updated_at = $14, deployment_completed_at = $15, next_check_at = $16";
+    "deployment_started_at = $13, deployment_updated_at = $14, deployment_completed_at = $15";
+const std::string kStateAssignments = kStateAssignmentsButSchedule + ", next_check_at = $16";
 
 // The filters of ListInstances over the instances table, parameters $first.. $first+4: statuses,
 // health values and error classes as comma-separated lists (NULL: no filter; no statuses means
@@ -128,6 +130,8 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
             "ORDER BY created_at DESC, id DESC LIMIT $8");
     set(Stmt::kCountInstances, "count_instances", "SELECT COUNT(*) FROM instances WHERE " + InstanceFilter(1));
     set(Stmt::kUpdateState, "update_state", "UPDATE instances SET " + kStateAssignments + " WHERE id = $1");
+    set(Stmt::kUpdateStateButSchedule, "update_state_but_schedule",
+        "UPDATE instances SET " + kStateAssignmentsButSchedule + " WHERE id = $1");
     set(Stmt::kSetMonitoring, "set_monitoring",
         "UPDATE instances SET monitoring = CAST($2 AS BIGINT), "
         "check_interval_s = COALESCE(CAST($3 AS BIGINT), check_interval_s), "

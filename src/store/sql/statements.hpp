@@ -23,6 +23,7 @@ enum class Stmt : int {
     kListInstances,
     kCountInstances,
     kUpdateState,
+    kUpdateStateButSchedule,
     kSetMonitoring,
     kDeleteInstance,
     kDropLease,

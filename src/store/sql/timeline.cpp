@@ -21,7 +21,8 @@ Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
         CheckOutbox(c, m);
     if (!c.result()) return tl::unexpected(c.result().error());
     const std::optional<std::string> deployment_id = t.deployment_id;
-    const auto state_params = StateParams(t.instance_id, t.state, deployment_id);
+    auto state_params = StateParams(t.instance_id, t.state, deployment_id);
+    if (t.keep_schedule) state_params.pop_back();  // $16, next_check_at: left as stored
     TransitionResult out;
     auto r = driver_->Write([&](Tx& tx) {
         out = {};
@@ -40,7 +41,7 @@ Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
         }
         out.applied = true;
         out.event_id = inserted.rows.front().Int(0);
-        tx.Exec(Stmt::kUpdateState, state_params);
+        tx.Exec(t.keep_schedule ? Stmt::kUpdateStateButSchedule : Stmt::kUpdateState, state_params);
         for (const auto& m : t.outbox)
             InsertOutbox(tx, m);
     });

@@ -270,6 +270,34 @@ TEST_F(MonitorTest, NetworkFailureIsClassifiedAndRedeployedAtMostThreeTimes) {
     EXPECT_GE(reactions, 4);
 }
 
+// A reaction runs seconds after the check that found the failure, and its requests take time:
+// meanwhile the instance was checked again (here, or by another process) and given its next due
+// time. The reaction's write must leave that schedule alone; putting back the due time it read
+// would have the instance checked again at once.
+TEST_F(MonitorTest, AReactionNeverMovesTheScheduleSetByACheckMeanwhile) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "FAILED", t0));
+    api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: Cannot find module 'express'")});
+    const auto instance = Add(*monitor, "d1");
+    monitor->RunRoundForTest();  // FAILED: a classification job is queued
+    const core::Timestamp checked_meanwhile = t0 + seconds(3600);
+    bool moved = false;
+    api_.SetCallHook([&](const std::string& call) {
+        if (moved || call == "GetDeployments") return;
+        moved = true;
+        store::InstanceState state = Get(instance.id).state;
+        state.next_check_at = checked_meanwhile;
+        ASSERT_TRUE(store_->SaveState(instance.id, state));
+    });
+    monitor->RunWorkForTest();
+    api_.SetCallHook(nullptr);
+    ASSERT_TRUE(moved);  // the reaction did ask Railway (logs) before writing
+    const auto stored = Get(instance.id);
+    EXPECT_TRUE(stored.state.error_type.has_value());  // the reaction was written
+    EXPECT_EQ(stored.state.next_check_at, checked_meanwhile);
+}
+
 // A redeploy whose answer is lost may still have run: the instance is flagged for a person and
 // the service's latest deployment is looked up; a deployment Railway did start is followed and
 // counts as the redeploy.

@@ -544,6 +544,34 @@ TEST_P(StoreConformance, TransitionWritesEventStateAndOutboxTogether) {
     EXPECT_EQ(Must(store_->ListDeliveries(OutboxStatus::kPending, 10)).size(), 2u);
 }
 
+TEST_P(StoreConformance, ATransitionThatKeepsTheScheduleLeavesTheStoredNextCheckAsItIs) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    // The checker set the next check at T(40) after the reaction had read the instance with its
+    // earlier due time T(10): the reaction's write must not put T(10) back.
+    Instance read_earlier = Must(store_->GetInstance("i1"));
+    read_earlier.state.next_check_at = T(10);
+    Must(store_->SaveState("i1", read_earlier.state));
+    InstanceState checked = read_earlier.state;
+    checked.next_check_at = T(40);
+    Must(store_->SaveState("i1", checked));
+    Transition t = MakeTransition("i1", "dep-1", "FAILED", T(5), {"k1"});
+    t.state = read_earlier.state;
+    t.state.status = InstanceStatus::kFailed;
+    t.state.error_message = "classified";
+    t.keep_schedule = true;
+    ASSERT_TRUE(Must(store_->ApplyTransition(t)).applied);
+    const Instance got = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(got.state.next_check_at, T(40));
+    EXPECT_EQ(got.state.error_message, "classified");
+    EXPECT_EQ(got.state.status, InstanceStatus::kFailed);
+    // Without the flag the transition's own due time is written (the checker's case).
+    Transition own = MakeTransition("i1", "dep-1", "SUCCESS", T(6), {"k2"});
+    own.state = got.state;
+    own.state.next_check_at = T(70);
+    ASSERT_TRUE(Must(store_->ApplyTransition(own)).applied);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(70));
+}
+
 TEST_P(StoreConformance, SameTransitionTwiceIsRecordedOnce) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     Transition t = MakeTransition("i1", "dep-1", "SUCCESS", T(5), {"k1"});
