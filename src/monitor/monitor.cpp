@@ -537,20 +537,27 @@ void Monitor::NoteFleet(const store::Instance& instance, std::optional<Deploymen
     FleetEntry entry;
     if (status) entry = FleetEntry{*status, ConfiguredInterval(instance, *status)};
     std::lock_guard lock(mutex_);
+    const auto found = fleet_.find(instance.id);
+    if (found != fleet_.end()) {
+        const auto group = fleet_groups_.find({found->second.status, found->second.interval.count()});
+        if (--group->second == 0) fleet_groups_.erase(group);
+    }
     if (status) {
-        fleet_[instance.id] = entry;
-    } else {
-        fleet_.erase(instance.id);
+        ++fleet_groups_[{entry.status, entry.interval.count()}];
+        if (found != fleet_.end()) {
+            found->second = entry;
+        } else {
+            fleet_.emplace(instance.id, entry);
+        }
+    } else if (found != fleet_.end()) {
+        fleet_.erase(found);
     }
 }
 
 void Monitor::Replan() {
     std::lock_guard lock(mutex_);
-    std::map<std::pair<DeploymentStatus, Duration::rep>, std::size_t> counts;
-    for (const auto& [id, entry] : fleet_)
-        ++counts[{entry.status, entry.interval.count()}];
     core::BudgetPlanInput input;
-    for (const auto& [key, count] : counts)
+    for (const auto& [key, count] : fleet_groups_)
         input.groups.push_back({key.first, Duration(key.second), count});
     input.batch_size = options_.batch_size;
     input.requests_per_hour = options_.requests_per_hour;
@@ -1161,8 +1168,8 @@ CapacityReport Monitor::Capacity() const {
     report.monitored = plan_.monitored;
     report.capacity = plan_.capacity;
     report.stretch = plan_.stable_stretch;
-    for (const auto& [id, entry] : fleet_)
-        ++report.by_status[std::string(core::ToString(entry.status))];
+    for (const auto& [key, count] : fleet_groups_)
+        report.by_status[std::string(core::ToString(key.first))] += count;
     for (const DeploymentStatus status : core::kAllDeploymentStatuses) {
         const double stretch = core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
         report.effective_interval_s.emplace_back(

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/budget_plan.hpp"
@@ -234,7 +235,10 @@ class Monitor final : public Operations {
     std::vector<std::thread> workers_;
 
     mutable std::mutex mutex_;  // guards everything below
-    std::map<std::string, FleetEntry> fleet_;
+    std::unordered_map<std::string, FleetEntry> fleet_;
+    // fleet_ counted by (status, interval), kept with it: what Replan and Capacity read, so a
+    // round does not walk the whole fleet (a third of serve's CPU at 100,000 instances).
+    std::map<std::pair<core::DeploymentStatus, core::Duration::rep>, std::size_t> fleet_groups_;
     core::BudgetPlan plan_;
     std::multiset<core::Timestamp> due_;  // next checks this process scheduled (may be stale)
     std::deque<Job> jobs_;

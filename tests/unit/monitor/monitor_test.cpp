@@ -576,6 +576,24 @@ TEST_F(MonitorTest, CapacityFollowsTheBudget) {
     EXPECT_EQ(report.effective_interval_s.size(), core::kAllDeploymentStatuses.size());
 }
 
+TEST_F(MonitorTest, FleetCountsFollowEachInstancesStatusAndItsRemoval) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.ScriptDeployment("d1", {Dep("d1", "BUILDING", t0), Dep("d1", "SUCCESS", t0 + seconds(20))});
+    api_.SetDeployment(Dep("d2", "BUILDING", t0));
+    const auto one = Add(*monitor, "d1");
+    const auto two = Add(*monitor, "d2");
+    monitor->RunRoundForTest();
+    EXPECT_EQ(monitor->Capacity().by_status, (std::map<std::string, std::size_t>{{"BUILDING", 2}}));
+    EXPECT_EQ(monitor->Capacity().monitored, 2u);
+    Step(*monitor, one.id);  // d1 succeeded: one moves from BUILDING to SUCCESS
+    EXPECT_EQ(monitor->Capacity().by_status, (std::map<std::string, std::size_t>{{"BUILDING", 1}, {"SUCCESS", 1}}));
+    ASSERT_TRUE(monitor->DeleteInstance(two.id));
+    EXPECT_EQ(monitor->Capacity().by_status, (std::map<std::string, std::size_t>{{"SUCCESS", 1}}));
+    monitor->RunRoundForTest();  // the budget plan is made again each round
+    EXPECT_EQ(monitor->Capacity().monitored, 1u);
+}
+
 TEST_F(MonitorTest, ProgressReportsPhaseAndPercent) {
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
