@@ -5,9 +5,10 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 DEMO_ARGS  ?=
+ENGINE_COUNT ?= 2000
 SOURCES     = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps configure build test unit asan tsan lint bench load format format-check demo tools browser-test package clean
+.PHONY: all deps configure build test unit asan tsan lint bench bench-engine load format format-check demo tools browser-test package clean
 
 all: build
 
@@ -60,8 +61,18 @@ tsan:
 lint: configure
 	@./scripts/lint.sh $(BUILD) $(JOBS)
 
+# Every Google Benchmark binary, then the engine as a whole process (bench-engine below).
 bench: build
 	@./scripts/run-bench.sh $(BUILD)
+	@ENGINE_COUNT=$(ENGINE_COUNT) ./scripts/bench-engine.sh $(BUILD)
+
+# The monitoring engine as a whole process: the simulator, ENGINE_COUNT monitored instances on
+# SQLite, `railwatch serve` following them (and, below 10,000, the Python poller beside it).
+# Small by default; the acceptance's run: make bench-engine ENGINE_COUNT=100000 (ENGINE_SECONDS,
+# ENGINE_WARMUP, ENGINE_PERF, ENGINE_JSON: scripts/bench-engine.sh). Figures: docs/PERFORMANCE.md.
+bench-engine: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target railwatch engine_seed_instances
+	@ENGINE_COUNT=$(ENGINE_COUNT) ./scripts/bench-engine.sh $(BUILD)
 
 # The REST API and event streams under load on loopback (wrk on GET /api/v1/instances with 100,000
 # instances stored, beside a trivial server; 200 event streams while /metrics is timed): builds
