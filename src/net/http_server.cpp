@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -11,16 +10,14 @@
 #include <mutex>
 #include <thread>
 
+#include "net/http_transport.hpp"
+
 namespace railwatch::net {
 namespace {
 
 std::string JsonError(std::string_view code, std::string_view message) {
     // Messages here are fixed ASCII strings without quotes or backslashes.
     return fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace

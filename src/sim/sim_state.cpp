@@ -4,19 +4,13 @@
 
 #include <stdexcept>
 
+#include "sim/split_mix.hpp"
 #include "util/rfc3339.hpp"
 
 namespace railwatch::sim {
 namespace {
 
 using json = nlohmann::json;
-
-std::uint64_t Mix(std::uint64_t x) {
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
 
 }  // namespace
 
@@ -129,14 +123,14 @@ SimState::SimState(SimConfig cfg, const util::Clock& clock_in, ConnectionResette
       config(std::move(cfg)),
       world(std::make_unique<World>(config.seed, config.durations, config.time_scale)),
       fault_rng_(config.seed ^ 0xFA017ULL),
-      trace_seed_(Mix(config.seed ^ 0x7ACE1DULL)) {
+      trace_seed_(SplitMix(config.seed ^ 0x7ACE1DULL)) {
     SyncWebhookFeed();
 }
 
 std::string SimState::NextTraceId() {
     const std::uint64_t n = trace_counter_.fetch_add(1, std::memory_order_relaxed);
-    const std::uint64_t a = Mix(trace_seed_ + n);
-    const std::uint64_t b = Mix(a ^ n);
+    const std::uint64_t a = SplitMix(trace_seed_ + n);
+    const std::uint64_t b = SplitMix(a ^ n);
     return fmt::format("{:016x}{:016x}", a, b);
 }
 

@@ -5,17 +5,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "sim/split_mix.hpp"
+
 namespace railwatch::sim {
 namespace {
 
 using core::DeploymentStatus;
-
-std::uint64_t Mix(std::uint64_t x) {
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
 
 constexpr std::string_view kServiceNames[] = {"api", "web", "worker", "billing", "auth", "search", "cron", "gateway"};
 
@@ -45,8 +40,8 @@ World::World(std::uint64_t seed, Durations durations, double time_scale)
     : seed_(seed), durations_(durations), time_scale_(time_scale) {}
 
 std::string World::NewUuid() {
-    const std::uint64_t a = Mix(seed_ * 0x100000001B3ULL + (++counter_));
-    const std::uint64_t b = Mix(a ^ 0xA5A5A5A5A5A5A5A5ULL);
+    const std::uint64_t a = SplitMix(seed_ * 0x100000001B3ULL + (++counter_));
+    const std::uint64_t b = SplitMix(a ^ 0xA5A5A5A5A5A5A5A5ULL);
     return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", static_cast<std::uint32_t>(a >> 32),
                        static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFF),
                        static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3FFF)), b & 0xFFFFFFFFFFFFULL);
@@ -86,7 +81,7 @@ util::Result<std::vector<std::string>> World::Create(const CreateSpec& spec, cor
         Kind kind = spec.kind.value_or(Kind::kSuccess);
         if (!spec.mix.empty()) {
             // Deterministic draw from the mix (seed + creation counter).
-            const double u = static_cast<double>(Mix(seed_ ^ (counter_ * 0x9E37ULL + 17)) >> 11) *
+            const double u = static_cast<double>(SplitMix(seed_ ^ (counter_ * 0x9E37ULL + 17)) >> 11) *
                              (1.0 / 9007199254740992.0) * total_weight;
             double acc = 0;
             kind = spec.mix.back().first;
@@ -111,7 +106,7 @@ const SimDeployment* World::AddDeployment(Kind kind, Reason reason, std::size_t 
                                           Kind redeploy_kind, bool redeploy, core::Timestamp now) {
     SimDeployment d;
     d.id = NewUuid();
-    d.seed = Mix(seed_ ^ Mix(counter_));
+    d.seed = SplitMix(seed_ ^ SplitMix(counter_));
     d.kind = kind;
     d.reason = reason;
     d.service = service;
