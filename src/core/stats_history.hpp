@@ -33,9 +33,9 @@ struct FinishedDeployment {
 
 /// What one engine process counted in one minute (the store's engine_minutes rows).
 struct EngineMinute {
-    Timestamp minute;        ///< the minute's start (a multiple of 60 s since the epoch)
-    long long checks = 0;    ///< deployment status checks answered
-    long long api_requests = 0;  ///< Railway API requests sent
+    Timestamp minute;                           ///< the minute's start (a multiple of 60 s since the epoch)
+    long long checks = 0;                       ///< deployment status checks answered
+    long long api_requests = 0;                 ///< Railway API requests sent
     std::optional<long long> budget_remaining;  ///< the budget left last seen in the minute
     std::optional<Timestamp> budget_seen_at;    ///< when budget_remaining was seen
 };
@@ -59,9 +59,9 @@ HistoryWindow PlanHistory(Timestamp since, Duration step, Timestamp now);
 
 /// One bucket of the history.
 struct HistoryPoint {
-    Timestamp at;               ///< the bucket's start
-    std::size_t finished = 0;   ///< deployments whose finish (FinishedDeployment::finished_at) is in it
-    std::size_t failed = 0;     ///< of those, failed
+    Timestamp at;              ///< the bucket's start
+    std::size_t finished = 0;  ///< deployments whose finish (FinishedDeployment::finished_at) is in it
+    std::size_t failed = 0;    ///< of those, failed
     /// Of the failed, by class (kAllErrorClasses' order); an unclassified failure counts as kUnknown,
     /// so the classes always add up to `failed`.
     std::array<std::size_t, kAllErrorClasses.size()> failed_by_class{};
@@ -82,12 +82,12 @@ std::vector<HistoryPoint> ComputeStatsHistory(const HistoryWindow& window,
 
 /// What the Railway client's rate limiter knows, plus the requests it sent recently.
 struct BudgetFacts {
-    int limit_per_hour = 0;               ///< X-RateLimit-Limit, else the configured limit
-    long long remaining = 0;              ///< X-RateLimit-Remaining, else the token bucket
-    std::optional<Timestamp> reset_at;    ///< X-RateLimit-Reset, when seen
-    long long used_last_hour = 0;         ///< requests sent in the last 60 minutes
-    long long used_recently = 0;          ///< requests sent in the last `recent_span`
-    Duration recent_span{};               ///< about 5 minutes (less just after a start)
+    int limit_per_hour = 0;             ///< X-RateLimit-Limit, else the configured limit
+    long long remaining = 0;            ///< X-RateLimit-Remaining, else the token bucket
+    std::optional<Timestamp> reset_at;  ///< X-RateLimit-Reset, when seen
+    long long used_last_hour = 0;       ///< requests sent in the last 60 minutes
+    long long used_recently = 0;        ///< requests sent in the last `recent_span`
+    Duration recent_span{};             ///< about 5 minutes (less just after a start)
 };
 
 /// The `budget` object of GET /stats.

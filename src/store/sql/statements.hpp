@@ -65,6 +65,10 @@ enum class Stmt : int {
     kAttentionCandidates,
     kInstanceStats,
     kEventStats,
+    kFinishedDeployments,
+    kUpsertEngineMinute,
+    kRotateEngineMinutes,
+    kListEngineMinutes,
     kCount,  // not a statement
 };
 
