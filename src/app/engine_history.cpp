@@ -97,8 +97,8 @@ util::Result<void> EngineHistory::Flush() {
     {
         std::lock_guard lock(mutex_);
         SampleLocked(now);
-        for (auto& [minute, counts] : pending_)
-            batch.push_back(counts);
+        for (const auto& entry : pending_)
+            batch.push_back(entry.second);
         pending_.clear();
     }
     const core::Timestamp rotate_before = core::AlignDown(now - options_.keep, kMinute);
