@@ -180,6 +180,13 @@ json OptTextJson(const std::optional<std::string>& s) {
     return s ? json(*s) : json(nullptr);
 }
 
+json BudgetJson(const std::optional<core::BudgetStatus>& b) {
+    if (!b) return nullptr;
+    return {{"limitPerHour", b->limit_per_hour}, {"remaining", b->remaining},
+            {"usedLastHour", b->used_last_hour}, {"requestsPerMinute", b->requests_per_minute},
+            {"resetAt", TimeJson(b->reset_at)},  {"exhaustsAt", TimeJson(b->exhausts_at)}};
+}
+
 std::string_view AttentionKind(const store::AttentionItem& item) {
     if (item.verdict.stuck.stuck) return "stuck";
     const store::InstanceState& s = item.instance.state;
@@ -213,6 +220,7 @@ RestApi::RestApi(StoreRoles store, monitor::Operations& operations, const util::
     Add("GET", "/api/v1/instances/{id}/failure", &RestApi::Failure);
     Add("POST", "/api/v1/instances/{id}/redeploy", &RestApi::Redeploy);
     Add("GET", "/api/v1/stats", &RestApi::Stats);
+    Add("GET", "/api/v1/stats/history", &RestApi::StatsHistory);
     Add("GET", "/api/v1/attention", &RestApi::Attention);
     Add("GET", "/api/v1/notifications", &RestApi::Notifications);
     Add("POST", "/api/v1/notifications/{id}/read", &RestApi::MarkRead);
@@ -621,9 +629,69 @@ net::ServerResponse RestApi::Stats(const net::ServerRequest&, const PathParams&)
                               {"deploymentsFinished", c.deployments_finished},
                               {"deploymentsFailed", c.deployments_failed},
                               {"capacity", CapacityJson(operations_.Capacity())},
-                              {"budget", nullptr},
+                              {"budget", BudgetJson(options_.budget ? options_.budget() : std::nullopt)},
                               {"incident", nullptr},
                               {"generatedAt", TimeJson(clock_.Now())}});
+}
+
+net::ServerResponse RestApi::StatsHistory(const net::ServerRequest& req, const PathParams&) const {
+    constexpr int kMinStep = 60;
+    constexpr int kMaxStep = 86400;
+    constexpr std::size_t kMaxBuckets = 2000;
+    const core::Timestamp now = clock_.Now();
+    auto step_s = QueryInt(req, "stepSeconds", 900, kMinStep, kMaxStep);
+    if (!step_s) return step_s.error();
+    // Whole minutes only: the engine's counts are stored per minute, so other widths could not
+    // be summed exactly.
+    if (*step_s % 60 != 0) {
+        return BadRequest(fmt::format("query parameter `stepSeconds` is {}; use a multiple of 60 in {}..{}", *step_s,
+                                      kMinStep, kMaxStep));
+    }
+    core::Timestamp since = now - core::Seconds(24 * 3600);
+    if (auto text = req.Param("since")) {
+        auto parsed = util::ParseRfc3339(*text);
+        if (!parsed) {
+            return BadRequest(
+                fmt::format("query parameter `since` must be an RFC 3339 time such as "
+                            "2025-05-01T12:00:00Z: {}",
+                            parsed.error().message));
+        }
+        since = *parsed;
+    }
+    if (since > now)
+        return BadRequest(fmt::format("query parameter `since` ({}) is in the future", util::FormatRfc3339(since)));
+    const core::Duration step = core::Seconds(*step_s);
+    // Counted before the window is built, so that a far `since` cannot ask for a huge vector.
+    const auto buckets = (core::AlignDown(now, step) - core::AlignDown(since, step)) / step + 1;
+    if (buckets > static_cast<long long>(kMaxBuckets)) {
+        return BadRequest(
+            fmt::format("that is {} buckets of {} s; at most {} are answered: use a later `since` or "
+                        "a larger `stepSeconds`",
+                        buckets, *step_s, kMaxBuckets));
+    }
+    const core::HistoryWindow window = core::PlanHistory(since, step, now);
+    auto points = store::GetStatsHistory(store_.queries, window);
+    if (!points) return ErrorFrom(points.error());
+    json out = json::array();
+    for (const core::HistoryPoint& p : *points) {
+        json by_class = json::object();
+        for (std::size_t i = 0; i < core::kAllErrorClasses.size(); ++i) {
+            if (p.failed_by_class[i] > 0)
+                by_class[std::string(core::ToString(core::kAllErrorClasses[i]))] = p.failed_by_class[i];
+        }
+        out.push_back({{"at", TimeJson(p.at)},
+                       {"finished", p.finished},
+                       {"failed", p.failed},
+                       {"durationP50Seconds", p.duration_p50 ? json(core::ToSecondsF(*p.duration_p50)) : json(nullptr)},
+                       {"durationP95Seconds", p.duration_p95 ? json(core::ToSecondsF(*p.duration_p95)) : json(nullptr)},
+                       {"failedByClass", std::move(by_class)},
+                       {"checks", p.checks},
+                       {"apiRequests", p.api_requests},
+                       {"budgetRemaining", p.budget_remaining ? json(*p.budget_remaining) : json(nullptr)}});
+    }
+    return JsonResponse(
+        200,
+        {{"since", TimeJson(since)}, {"until", TimeJson(now)}, {"stepSeconds", *step_s}, {"points", std::move(out)}});
 }
 
 net::ServerResponse RestApi::Attention(const net::ServerRequest& req, const PathParams&) const {

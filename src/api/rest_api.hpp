@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/event_hub.hpp"
 #include "api/router.hpp"
+#include "core/stats_history.hpp"
 #include "monitor/operations.hpp"
 #include "net/http_server.hpp"
 #include "store/health_checks.hpp"
@@ -67,6 +70,9 @@ struct RestApiOptions {
     /// API. Null: replayed rows wait for the dispatcher's next poll, and a re-enabled endpoint is
     /// used again after the next restart.
     DeliveryControl* deliveries = nullptr;
+    /// The Railway request budget for GET /stats (app::Engine::Budget); called once per request
+    /// from any thread. Empty, or nullopt: `budget` is null.
+    std::function<std::optional<core::BudgetStatus>()> budget;
 };
 
 /// Thread-safety: Handle from any number of threads at once (the roles, the operations and the
@@ -103,6 +109,7 @@ class RestApi {
     net::ServerResponse Events(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Redeploy(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Stats(const net::ServerRequest& req, const PathParams& p) const;
+    net::ServerResponse StatsHistory(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Attention(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse Notifications(const net::ServerRequest& req, const PathParams& p) const;
     net::ServerResponse MarkRead(const net::ServerRequest& req, const PathParams& p) const;

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
+#include "core/stats_history.hpp"
 #include "monitor/operations.hpp"
 #include "util/result.hpp"
 
@@ -26,6 +28,9 @@ class Engine : public monitor::Operations {
     virtual void Stop() = 0;
     /// What this engine is, for the start-up log ("monitoring engine (worker host-123-w…)").
     virtual std::string_view Describe() const = 0;
+    /// The Railway request budget as GET /stats shows it; nullopt before the first Railway
+    /// request. Any thread.
+    virtual std::optional<core::BudgetStatus> Budget() const = 0;
 };
 
 /// What an engine is built from. Everything referenced must outlive the engine.

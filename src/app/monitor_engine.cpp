@@ -104,6 +104,7 @@ void MonitorEngine::WakingSink::OnTransition(const store::Instance& instance, co
 void MonitorEngine::WakingSink::OnChecks(const monitor::CheckBatchReport& report) {
     inner_.OnChecks(report);
     if (metrics_ != nullptr) metrics_->OnChecks(report);
+    if (history_ != nullptr) history_->OnChecks(report.checked);
 }
 
 void MonitorEngine::WakingSink::OnHealth(const store::Instance& instance, const store::HealthCheck& check) {
@@ -139,6 +140,9 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
             return rows;
         };
     }
+    history_ =
+        std::make_unique<EngineHistory>(deps.root.clock(), store, &deps.root.budget(), worker_id, &deps.root.logger());
+    sink_.SetHistory(history_.get());
     monitor_ =
         std::make_unique<monitor::Monitor>(deps.root.railway(), store, store, store, store, deps.root.clock(), sink_,
                                            MonitorOptionsFrom(deps.root.config(), worker_id), std::move(planner));
@@ -154,6 +158,18 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
 
 MonitorEngine::~MonitorEngine() {
     monitor_->Stop();
+    history_->Stop();
+}
+
+util::Result<void> MonitorEngine::Start() {
+    auto started = monitor_->Start();
+    if (started) history_->Start();
+    return started;
+}
+
+void MonitorEngine::Stop() {
+    monitor_->Stop();
+    history_->Stop();
 }
 
 }  // namespace railwatch::app

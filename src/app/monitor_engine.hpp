@@ -7,6 +7,7 @@
 
 #include "app/config.hpp"
 #include "app/engine.hpp"
+#include "app/engine_history.hpp"
 #include "app/engine_metrics.hpp"
 #include "core/notify_event.hpp"
 #include "monitor/monitor.hpp"
@@ -25,8 +26,11 @@ class MonitorEngine final : public Engine {
     /// Stops the monitor first: its threads report to the metrics, which go before it.
     ~MonitorEngine() override;
 
-    util::Result<void> Start() override { return monitor_->Start(); }
-    void Stop() override { monitor_->Stop(); }
+    /// Starts the monitor, then the history's writer.
+    util::Result<void> Start() override;
+    /// Stops the monitor (after its in-flight writes), then the history (with its last write).
+    void Stop() override;
+    std::optional<core::BudgetStatus> Budget() const override { return history_->Budget(); }
     std::string_view Describe() const override { return description_; }
 
     util::Result<store::Instance> AddInstance(const monitor::AddInstanceRequest& request) override {
@@ -61,6 +65,8 @@ class MonitorEngine final : public Engine {
         void OnChecks(const monitor::CheckBatchReport& report) override;
         /// Where checks and transitions are counted; set once, before the engine starts.
         void SetMetrics(EngineMetrics* metrics) { metrics_ = metrics; }
+        /// Where checks are counted per minute; set once, before the engine starts.
+        void SetHistory(EngineHistory* history) { history_ = history; }
 
       private:
         void Wake();
@@ -68,11 +74,13 @@ class MonitorEngine final : public Engine {
         monitor::EventSink& inner_;
         notify::Notifier* notifier_;
         EngineMetrics* metrics_ = nullptr;
+        EngineHistory* history_ = nullptr;
         std::atomic<bool> rows_planned_{false};
     };
 
     std::string description_;
     WakingSink sink_;
+    std::unique_ptr<EngineHistory> history_;  // the monitor reports to it: declared before it
     std::unique_ptr<monitor::Monitor> monitor_;
     std::unique_ptr<EngineMetrics> metrics_;  // reads monitor_ at scrape time: declared after it
 };

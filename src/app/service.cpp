@@ -56,6 +56,7 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
     api_options.api_token = config.server.api_token.Reveal();
     api_options.webhook_secret = config.server.hook_secret.Reveal();
     api_options.deliveries = &s.notifier_control_;
+    api_options.budget = [engine = s.engine_.get()] { return engine->Budget(); };
     s.api_ = std::make_unique<api::RestApi>(api::StoreRoles{st, st, st, st, st, st, st, st, st}, *s.engine_,
                                             root.clock(), &root.metrics(), &s.hub_, api_options);
     api::ApiServerOptions server_options;

@@ -47,4 +47,13 @@ util::Result<core::FleetStats> GetFleetStats(Queries& queries) {
     return core::ComputeFleetStats(*counts);
 }
 
+util::Result<std::vector<core::HistoryPoint>> GetStatsHistory(Queries& queries, const core::HistoryWindow& window) {
+    if (window.count == 0) return std::vector<core::HistoryPoint>{};
+    auto deployments = queries.ListFinishedDeployments(window.first, window.End());
+    if (!deployments) return tl::unexpected(deployments.error());
+    auto minutes = queries.ListEngineMinutes(window.first, window.End());
+    if (!minutes) return tl::unexpected(minutes.error());
+    return core::ComputeStatsHistory(window, *deployments, *minutes);
+}
+
 }  // namespace railwatch::store

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/engine_minutes.hpp"
 #include "store/health_checks.hpp"
 #include "store/inbox.hpp"
 #include "store/instances.hpp"
@@ -70,7 +71,8 @@ class Store : public Schema,
               public HealthChecks,
               public Outbox,
               public Inbox,
-              public Queries {
+              public Queries,
+              public EngineMinutes {
   public:
     ~Store() override = default;
 

@@ -343,16 +343,54 @@ DROP INDEX log_lines_dedup;
 CREATE INDEX log_lines_ts ON log_lines (instance_id, ts, msg_hash);
 )sql";
 
-constexpr std::array<Migration, 5> kSqlite = {{{1, "initial schema", kSqliteV1},
+// Version 6, for the Stats history (GET /api/v1/stats/history, docs/STORE.md):
+// - deployment_events.error_type: the instance's error class after the event, so that a failed
+//   deployment keeps its verdict's class after the instance moved on (earlier rows: NULL);
+//   deployment_events_at finds the deployments that finished in a window.
+// - engine_minutes: what each engine process counted per minute (status checks, Railway
+//   requests, the budget left last seen), upserted by the process about once a minute and kept
+//   8 days (app::EngineHistory). Summed per bucket at read time; several processes sharing a
+//   PostgreSQL store each write their own rows.
+constexpr std::string_view kSqliteV6 = R"sql(
+ALTER TABLE deployment_events ADD COLUMN error_type TEXT;
+CREATE INDEX deployment_events_at ON deployment_events (at);
+CREATE TABLE engine_minutes (
+    minute           INTEGER NOT NULL,
+    worker_id        TEXT NOT NULL,
+    checks           INTEGER NOT NULL DEFAULT 0,
+    api_requests     INTEGER NOT NULL DEFAULT 0,
+    budget_remaining INTEGER,
+    budget_seen_at   INTEGER,
+    PRIMARY KEY (minute, worker_id)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kPostgresV6 = R"sql(
+ALTER TABLE deployment_events ADD COLUMN error_type TEXT;
+CREATE INDEX deployment_events_at ON deployment_events (at);
+CREATE TABLE engine_minutes (
+    minute           BIGINT NOT NULL,
+    worker_id        TEXT COLLATE "C" NOT NULL,
+    checks           BIGINT NOT NULL DEFAULT 0,
+    api_requests     BIGINT NOT NULL DEFAULT 0,
+    budget_remaining BIGINT,
+    budget_seen_at   BIGINT,
+    PRIMARY KEY (minute, worker_id)
+);
+)sql";
+
+constexpr std::array<Migration, 6> kSqlite = {{{1, "initial schema", kSqliteV1},
                                                {2, "lease table, log_lines without foreign key", kSqliteV2},
                                                {3, "log rotation lower bound", kSqliteV3},
                                                {4, "open outbox index, disabled endpoints", kSqliteV4},
-                                               {5, "narrow log dedup index (PostgreSQL)", kSqliteV5}}};
-constexpr std::array<Migration, 5> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                               {5, "narrow log dedup index (PostgreSQL)", kSqliteV5},
+                                               {6, "stats history: event error class, engine minutes", kSqliteV6}}};
+constexpr std::array<Migration, 6> kPostgres = {{{1, "initial schema", kPostgresV1},
                                                  {2, "lease table, log_lines without foreign key", kPostgresV2},
                                                  {3, "log rotation lower bound", kPostgresV3},
                                                  {4, "open outbox index, disabled endpoints", kPostgresV4},
-                                                 {5, "narrow log dedup index (PostgreSQL)", kPostgresV5}}};
+                                                 {5, "narrow log dedup index (PostgreSQL)", kPostgresV5},
+                                                 {6, "stats history: event error class, engine minutes", kPostgresV6}}};
 
 }  // namespace
 

@@ -1,8 +1,10 @@
-// Queries: the raw facts behind GET /attention and GET /stats. The rules that decide on them
-// are core's (store/queries.hpp: ListAttention, GetFleetStats).
+// Queries: the raw facts behind GET /attention, GET /stats and GET /stats/history. The rules
+// that decide on them are core's (store/queries.hpp: ListAttention, GetFleetStats,
+// GetStatsHistory). EngineMinutes: the engine's per-minute counts behind the history.
 
 #include <algorithm>
 
+#include "store/sql/checks.hpp"
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
 
@@ -52,6 +54,65 @@ Result<core::FleetCounts> SqlStore::CountFleet() {
     });
     if (!r) return tl::unexpected(r.error());
     return out;
+}
+
+Result<std::vector<core::FinishedDeployment>> SqlStore::ListFinishedDeployments(Timestamp from, Timestamp until) {
+    std::vector<core::FinishedDeployment> out;
+    auto r = driver_->Read([&](Tx& tx) {
+        out.clear();
+        for (const auto& row : tx.Exec(Stmt::kFinishedDeployments, {Ns(from), Ns(until)}).rows) {
+            core::FinishedDeployment d;
+            d.started_at = row.Time(0);
+            d.finished_at = row.Time(1);
+            d.failed = row.Int(2) != 0;
+            // A class this version does not know reads as UNKNOWN rather than failing the read.
+            if (const auto text = row.OptText(3))
+                d.error_class = core::ParseErrorClass(*text).value_or(core::ErrorClass::kUnknown);
+            out.push_back(d);
+        }
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
+}
+
+Result<std::vector<core::EngineMinute>> SqlStore::ListEngineMinutes(Timestamp from, Timestamp until) {
+    std::vector<core::EngineMinute> out;
+    auto r = driver_->Read([&](Tx& tx) {
+        out.clear();
+        for (const auto& row : tx.Exec(Stmt::kListEngineMinutes, {Ns(from), Ns(until)}).rows) {
+            core::EngineMinute m;
+            m.minute = row.Time(0);
+            m.checks = row.Int(1);
+            m.api_requests = row.Int(2);
+            m.budget_remaining = row.OptInt(3);
+            m.budget_seen_at = row.OptTime(4);
+            out.push_back(m);
+        }
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
+}
+
+Result<void> SqlStore::RecordEngineMinutes(const std::string& worker_id, const std::vector<core::EngineMinute>& minutes,
+                                           Timestamp rotate_before) {
+    Checker c;
+    c.Id("worker_id", worker_id);
+    for (const core::EngineMinute& m : minutes) {
+        c.That(m.minute.time_since_epoch() % core::Seconds(60) == Duration::zero(),
+               "an engine minute must start on a whole minute (a multiple of 60 s since the epoch)");
+        c.That(m.checks >= 0 && m.api_requests >= 0, "engine minute counts must not be negative");
+    }
+    if (!c.result()) return tl::unexpected(c.result().error());
+    return driver_->Write([&](Tx& tx) {
+        for (const core::EngineMinute& m : minutes) {
+            const Param remaining =
+                m.budget_remaining ? Param(static_cast<std::int64_t>(*m.budget_remaining)) : Param(std::monostate{});
+            tx.Exec(Stmt::kUpsertEngineMinute,
+                    {Ns(m.minute), std::string_view(worker_id), static_cast<std::int64_t>(m.checks),
+                     static_cast<std::int64_t>(m.api_requests), remaining, OptNs(m.budget_seen_at)});
+        }
+        tx.Exec(Stmt::kRotateEngineMinutes, {Ns(rotate_before)});
+    });
 }
 
 }  // namespace railwatch::store::sql

@@ -93,6 +93,13 @@ class SqlStore final : public Store {
     // Queries (queries.cpp)
     util::Result<std::vector<AttentionCandidate>> ListAttentionCandidates() override;
     util::Result<core::FleetCounts> CountFleet() override;
+    util::Result<std::vector<core::FinishedDeployment>> ListFinishedDeployments(Timestamp from,
+                                                                                Timestamp until) override;
+    util::Result<std::vector<core::EngineMinute>> ListEngineMinutes(Timestamp from, Timestamp until) override;
+
+    // EngineMinutes (queries.cpp)
+    util::Result<void> RecordEngineMinutes(const std::string& worker_id, const std::vector<core::EngineMinute>& minutes,
+                                           Timestamp rotate_before) override;
 
   private:
     util::Result<LogAppendResult> AppendLogsPerRow(const std::vector<LogLine>& lines, int max_logs);

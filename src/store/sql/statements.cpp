@@ -142,8 +142,8 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "deleted_at = COALESCE(deleted_at, $2) WHERE id = $1");
     set(Stmt::kDropLease, "drop_lease", "DELETE FROM instance_leases WHERE instance_id = $1");
     set(Stmt::kInsertEvent, "insert_event",
-        "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, source) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id");
+        "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, source, error_type) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id");
     set(Stmt::kFindEvent, "find_event",
         "SELECT id FROM deployment_events WHERE instance_id = $1 AND deployment_id = $2 AND to_status = $3 "
         "AND at = $4");
@@ -346,6 +346,36 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "first_success, MAX(CASE WHEN to_status IN ('SUCCESS', 'FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS finished, "
         "MAX(CASE WHEN to_status IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed "
         "FROM deployment_events GROUP BY deployment_id) AS d");
+    // The deployments whose first SUCCESS / FAILED / CRASHED is in [$1, $2): their first event,
+    // that finish, whether they ever failed and the class of their newest classified event. The
+    // window is found on deployment_events_at; each deployment's events on
+    // deployment_events_deployment.
+    set(Stmt::kFinishedDeployments, "finished_deployments",
+        "SELECT d.first_at, d.finished_at, d.failed, "
+        "(SELECT c.error_type FROM deployment_events c WHERE c.deployment_id = d.deployment_id "
+        "AND c.error_type IS NOT NULL ORDER BY c.at DESC, c.id DESC LIMIT 1) "
+        "FROM (SELECT deployment_id, MIN(at) AS first_at, "
+        "MIN(CASE WHEN to_status IN ('SUCCESS', 'FAILED', 'CRASHED') THEN at END) AS finished_at, "
+        "MAX(CASE WHEN to_status IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed "
+        "FROM deployment_events WHERE deployment_id IN (SELECT w.deployment_id FROM deployment_events w "
+        "WHERE w.at >= $1 AND w.at < $2 AND w.to_status IN ('SUCCESS', 'FAILED', 'CRASHED')) "
+        "GROUP BY deployment_id) AS d WHERE d.finished_at >= $1 AND d.finished_at < $2 ORDER BY d.finished_at");
+    // Counts add up (several flushes of one minute); the budget seen last wins.
+    set(Stmt::kUpsertEngineMinute, "upsert_engine_minute",
+        "INSERT INTO engine_minutes (minute, worker_id, checks, api_requests, budget_remaining, budget_seen_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (minute, worker_id) DO UPDATE SET "
+        "checks = engine_minutes.checks + excluded.checks, "
+        "api_requests = engine_minutes.api_requests + excluded.api_requests, "
+        "budget_remaining = CASE WHEN excluded.budget_seen_at IS NOT NULL AND (engine_minutes.budget_seen_at IS NULL "
+        "OR excluded.budget_seen_at >= engine_minutes.budget_seen_at) THEN excluded.budget_remaining "
+        "ELSE engine_minutes.budget_remaining END, "
+        "budget_seen_at = CASE WHEN excluded.budget_seen_at IS NOT NULL AND (engine_minutes.budget_seen_at IS NULL "
+        "OR excluded.budget_seen_at >= engine_minutes.budget_seen_at) THEN excluded.budget_seen_at "
+        "ELSE engine_minutes.budget_seen_at END");
+    set(Stmt::kRotateEngineMinutes, "rotate_engine_minutes", "DELETE FROM engine_minutes WHERE minute < $1");
+    set(Stmt::kListEngineMinutes, "list_engine_minutes",
+        "SELECT minute, checks, api_requests, budget_remaining, budget_seen_at FROM engine_minutes "
+        "WHERE minute >= $1 AND minute < $2 ORDER BY minute, worker_id");
     return e;
 }
 

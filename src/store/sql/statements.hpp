@@ -66,6 +66,10 @@ enum class Stmt : int {
     kAttentionCandidates,
     kInstanceStats,
     kEventStats,
+    kFinishedDeployments,
+    kUpsertEngineMinute,
+    kRotateEngineMinutes,
+    kListEngineMinutes,
     kCount,  // not a statement
 };
 

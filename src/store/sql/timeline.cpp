@@ -23,6 +23,11 @@ Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
     const std::optional<std::string> deployment_id = t.deployment_id;
     auto state_params = StateParams(t.instance_id, t.state, deployment_id);
     if (t.keep_schedule) state_params.pop_back();  // $16, next_check_at: left as stored
+    // The instance's class after the event, so that a deployment's verdict stays with it after
+    // the instance moves on to another deployment (GET /stats/history's failedByClass).
+    const std::optional<std::string> error_type =
+        t.state.error_type ? std::optional<std::string>(std::string(core::ToString(*t.state.error_type)))
+                           : std::nullopt;
     TransitionResult out;
     auto r = driver_->Write([&](Tx& tx) {
         out = {};
@@ -30,7 +35,7 @@ Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
         const auto inserted =
             tx.Exec(Stmt::kInsertEvent,
                     {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
-                     std::string_view(t.to_status), Ns(t.at), std::string_view(t.source)});
+                     std::string_view(t.to_status), Ns(t.at), std::string_view(t.source), OptText(error_type)});
         if (inserted.rows.empty()) {
             // Recorded before: report the earlier event, change nothing.
             const auto found =

@@ -212,6 +212,7 @@ TEST_F(OpenApiTest, EveryOperationAnswersWithADocumentedStatusAndSchema) {
         {"GET /api/v1/instances/{id}/failure", {bad_path + "/failure", "", {}}},
         {"POST /api/v1/instances/{id}/redeploy", {bad_path + "/redeploy", "", {}}},
         {"GET /api/v1/stats", {"/api/v1/stats", "", {}}},
+        {"GET /api/v1/stats/history", {"/api/v1/stats/history?stepSeconds=3600", "", {}}},
         {"GET /api/v1/attention", {"/api/v1/attention", "", {}}},
         {"GET /api/v1/notifications", {"/api/v1/notifications?userId=usr_ana&unread=true", "", {}}},
         {"POST /api/v1/notifications/{id}/read", {"/api/v1/notifications/" + notification_id + "/read", "", {}}},

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -265,6 +266,95 @@ TEST_F(ServeTest, KeepsWhatWasAddedAcrossARestart) {
     auto one = client.Get("/api/v1/instances/" + id, Auth());
     ASSERT_TRUE(one);
     EXPECT_EQ(one->status, 200) << one->body;
+}
+
+/// `t` as RFC 3339 in UTC, whole seconds.
+std::string Rfc3339(std::chrono::system_clock::time_point t) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+/// The sum of `field` over every point of a /stats/history answer.
+long long SumOf(const json& history, const char* field) {
+    long long sum = 0;
+    for (const json& p : history["points"])
+        sum += p[field].get<long long>();
+    return sum;
+}
+
+// GET /stats/history on the real thing: deployments that finish show in the timeline's figures
+// at once; the engine's checks and Railway requests are written once a minute and at a clean
+// shutdown, so after a SIGINT and a restart on the same file they are there too, with /stats's
+// budget. Windows of a day starting a minute before the test: normally one bucket, the current
+// one (two when the test runs across midnight UTC), so the figures are summed over the points.
+TEST_F(ServeTest, StatsHistoryShowsFinishedDeploymentsChecksAndRequestsAlsoAfterARestart) {
+    test::TempDir dir("railwatch-serve-history-");
+    const std::string db = "sqlite:" + dir.File("history.db");
+    const std::string since = Rfc3339(std::chrono::system_clock::now() - 60s);
+    const std::string history_path = "/api/v1/stats/history?stepSeconds=86400&since=" + since;
+    {
+        ServeProcess serve({"--listen", "127.0.0.1:0"}, true, db);
+        ASSERT_NE(serve.port(), 0) << serve.Log();
+        httplib::Client client("127.0.0.1", serve.port());
+        client.set_read_timeout(30s);
+        for (int i = 0; i < 3; ++i) {
+            const json deployment = SimDeployment();
+            auto added = client.Post("/api/v1/instances", Auth(),
+                                     json{{"serviceId", deployment["serviceId"]},
+                                          {"environmentId", deployment["environmentId"]},
+                                          {"deploymentId", deployment["id"]},
+                                          {"checkIntervalSeconds", 1}}
+                                         .dump(),
+                                     "application/json");
+            ASSERT_TRUE(added);
+            ASSERT_EQ(added->status, 201) << added->body;
+        }
+        // Generous: the machine may be busy; the simulator runs 600 times faster than Railway.
+        json history;
+        const auto deadline = std::chrono::steady_clock::now() + 180s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto res = client.Get(history_path, Auth());
+            ASSERT_TRUE(res);
+            ASSERT_EQ(res->status, 200) << res->body;
+            history = json::parse(res->body);
+            if (SumOf(history, "finished") >= 1) break;
+            std::this_thread::sleep_for(500ms);
+        }
+        ASSERT_GE(SumOf(history, "finished"), 1) << history.dump() << "\n" << serve.Log();
+        EXPECT_EQ(history["stepSeconds"], 86400);
+        EXPECT_EQ(history["since"].get<std::string>().substr(0, 19), since.substr(0, 19));
+        const json& last = history["points"].back();
+        EXPECT_TRUE(last["durationP50Seconds"].is_number()) << history.dump();
+
+        auto stats = client.Get("/api/v1/stats", Auth());
+        ASSERT_TRUE(stats);
+        const json budget = json::parse(stats->body)["budget"];
+        ASSERT_TRUE(budget.is_object()) << stats->body;
+        EXPECT_GT(budget["limitPerHour"].get<long long>(), 0);
+        EXPECT_GT(budget["usedLastHour"].get<long long>(), 0);
+        EXPECT_TRUE(stats->body.find("\"incident\":null") != std::string::npos) << stats->body;
+
+        serve.child().Signal(SIGINT);
+        EXPECT_TRUE(serve.child().Wait(30s).Ok()) << serve.Log();
+    }
+    ServeProcess again({"--listen", "127.0.0.1:0"}, true, db);
+    ASSERT_NE(again.port(), 0) << again.Log();
+    httplib::Client client("127.0.0.1", again.port());
+    auto res = client.Get(history_path, Auth());
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const json history = json::parse(res->body);
+    EXPECT_GE(SumOf(history, "finished"), 1) << history.dump();
+    EXPECT_GT(SumOf(history, "checks"), 0) << history.dump() << "\n" << again.Log();
+    EXPECT_GT(SumOf(history, "apiRequests"), 0) << history.dump();
+    bool budget_seen = false;
+    for (const json& p : history["points"])
+        budget_seen = budget_seen || p["budgetRemaining"].is_number();
+    EXPECT_TRUE(budget_seen) << history.dump();
 }
 
 // The regression guard of the stream load run (docs/PERFORMANCE.md): with [server] max_streams

@@ -84,7 +84,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 5);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 6);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -96,7 +96,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 5u);
+    ASSERT_EQ(applied.size(), 6u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -107,7 +107,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[3].name, "open outbox index, disabled endpoints");
     EXPECT_EQ(applied[4].version, 5);
     EXPECT_EQ(applied[4].name, "narrow log dedup index (PostgreSQL)");
-    EXPECT_EQ(Must(store->SchemaVersion()), 5);
+    EXPECT_EQ(applied[5].version, 6);
+    EXPECT_EQ(applied[5].name, "stats history: event error class, engine minutes");
+    EXPECT_EQ(Must(store->SchemaVersion()), 6);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -125,8 +127,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 5u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 5);
+    EXPECT_EQ(ra->size() + rb->size(), 6u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 6);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -1723,6 +1725,96 @@ TEST_P(StoreConformance, StatsCountInstancesAndDeploymentsFromEvents) {
     ASSERT_TRUE(st.avg_deployment_seconds);
     EXPECT_DOUBLE_EQ(*st.avg_deployment_seconds, 60.0);
     EXPECT_DOUBLE_EQ(st.error_rate, 2.0 / 4.0);
+}
+
+TEST_P(StoreConformance, FinishedDeploymentsOfAWindowCarryTheirStartFailureAndVerdictClass) {
+    Must(store_->CreateInstance(MakeInstance("a")));
+    Must(store_->CreateInstance(MakeInstance("b")));
+    // d1 succeeds in the window; d2 fails in it and its verdict (a reaction event) classifies it,
+    // then "b" moves on to d3 with the error cleared: d2 keeps its class. d4 finishes after the
+    // window, d5 never finishes, d6 finished (SUCCESS) before the window and crashes in it.
+    Must(store_->ApplyTransition(MakeTransition("a", "d1", "BUILDING", T(0))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d1", "SUCCESS", T(100))));
+    Must(store_->ApplyTransition(MakeTransition("b", "d2", "BUILDING", T(50))));
+    Must(store_->ApplyTransition(MakeTransition("b", "d2", "FAILED", T(130))));
+    Transition verdict = MakeTransition("b", "d2", "FAILED", T(131));
+    verdict.from_status = "FAILED";
+    verdict.source = "reaction";
+    verdict.state.error_type = core::ErrorClass::kConfiguration;
+    Must(store_->ApplyTransition(verdict));
+    Must(store_->ApplyTransition(MakeTransition("b", "d3", "BUILDING", T(140))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d4", "BUILDING", T(150))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d4", "SUCCESS", T(300))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d5", "BUILDING", T(160))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d6", "BUILDING", T(5))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d6", "SUCCESS", T(10))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d6", "CRASHED", T(150))));
+
+    const auto found = Must(store_->ListFinishedDeployments(T(60), T(200)));
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].started_at, T(0));
+    EXPECT_EQ(found[0].finished_at, T(100));
+    EXPECT_FALSE(found[0].failed);
+    EXPECT_FALSE(found[0].error_class);
+    EXPECT_EQ(found[1].started_at, T(50));
+    EXPECT_EQ(found[1].finished_at, T(130));
+    EXPECT_TRUE(found[1].failed);
+    EXPECT_EQ(found[1].error_class, core::ErrorClass::kConfiguration);
+    // The window's end is exclusive, its start inclusive.
+    EXPECT_TRUE(Must(store_->ListFinishedDeployments(T(101), T(130))).empty());
+    EXPECT_EQ(Must(store_->ListFinishedDeployments(T(100), T(101))).size(), 1u);
+    // d6: its finish is its first SUCCESS; it counts as failed (it crashed later).
+    const auto early = Must(store_->ListFinishedDeployments(T(0), T(60)));
+    ASSERT_EQ(early.size(), 1u);
+    EXPECT_EQ(early[0].finished_at, T(10));
+    EXPECT_TRUE(early[0].failed);
+}
+
+TEST_P(StoreConformance, EngineMinutesAddUpPerWorkerKeepTheLatestBudgetAndRotate) {
+    const Timestamp m0 = T(600);
+    const Timestamp m1 = T(660);
+    auto minute = [](Timestamp at, long long checks, long long requests, std::optional<long long> budget,
+                     std::optional<Timestamp> seen) {
+        return core::EngineMinute{at, checks, requests, budget, seen};
+    };
+    Must(store_->RecordEngineMinutes("w1", {minute(m0, 3, 2, 900, m0 + core::Seconds(10))}, T(0)));
+    Must(store_->RecordEngineMinutes(
+        "w1", {minute(m0, 4, 1, 880, m0 + core::Seconds(50)), minute(m1, 1, 1, std::nullopt, std::nullopt)}, T(0)));
+    // Seen earlier than the stored budget: the counts add, the budget stays.
+    Must(store_->RecordEngineMinutes("w1", {minute(m0, 0, 0, 950, m0 + core::Seconds(5))}, T(0)));
+    // Another process, from another connection, writes its own row of the same minute.
+    auto other = OpenAgain();
+    ASSERT_NE(other, nullptr);
+    Must(other->RecordEngineMinutes("w2", {minute(m0, 10, 5, std::nullopt, std::nullopt)}, T(0)));
+
+    const auto rows = Must(store_->ListEngineMinutes(m0, m1 + core::Seconds(60)));
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].minute, m0);  // w1
+    EXPECT_EQ(rows[0].checks, 7);
+    EXPECT_EQ(rows[0].api_requests, 3);
+    EXPECT_EQ(rows[0].budget_remaining, 880);
+    EXPECT_EQ(rows[0].budget_seen_at, m0 + core::Seconds(50));
+    EXPECT_EQ(rows[1].minute, m0);  // w2
+    EXPECT_EQ(rows[1].checks, 10);
+    EXPECT_FALSE(rows[1].budget_remaining);
+    EXPECT_EQ(rows[2].minute, m1);
+    EXPECT_EQ(rows[2].checks, 1);
+    EXPECT_EQ(Must(store_->ListEngineMinutes(m1, m1 + core::Seconds(60))).size(), 1u);
+
+    // Rotation drops every process's rows before the bound.
+    Must(store_->RecordEngineMinutes("w1", {}, m1));
+    const auto kept = Must(store_->ListEngineMinutes(T(0), T(100000)));
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_EQ(kept[0].minute, m1);
+}
+
+TEST_P(StoreConformance, EngineMinuteNotOnAWholeMinuteIsRejectedAndNothingIsWritten) {
+    const auto r = store_->RecordEngineMinutes(
+        "w1", {core::EngineMinute{T(60), 1, 0, std::nullopt, std::nullopt}, core::EngineMinute{T(61), 1, 0, {}, {}}},
+        T(0));
+    ASSERT_FALSE(r);
+    ExpectCode(r.error(), ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(Must(store_->ListEngineMinutes(T(0), T(1000))).empty());
 }
 
 // --- bad input --------------------------------------------------------------------------

@@ -370,7 +370,7 @@ TEST(PostgresMigrate, MigrationFiveKeepsDeduplicatingLinesStoredBeforeIt) {
     }
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 5);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 6);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'log_lines'"),
               "log_lines_pkey,log_lines_ts\n");

@@ -110,7 +110,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 5);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 6);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -164,7 +164,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 5);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 6);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -501,7 +501,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 3: log rotation lower bound"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 4: open outbox index, disabled endpoints"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 5: narrow log dedup index (PostgreSQL)"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 5"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 6: stats history: event error class, engine minutes"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 6"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
