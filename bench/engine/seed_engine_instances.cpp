@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/parallel_writes.hpp"
 #include "core/deployment_status.hpp"
 #include "store/store.hpp"
 
@@ -113,24 +114,10 @@ int main(int argc, char** argv) {
     store::Store& st = **opened;
     const auto start = std::chrono::steady_clock::now();
     const store::Timestamp now = std::chrono::time_point_cast<core::Duration>(std::chrono::system_clock::now());
-    std::atomic<std::size_t> next{0};
-    std::atomic<bool> failed{false};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&] {
-            for (std::size_t n = next++; n < rows->size() && !failed; n = next++) {
-                const store::Instance instance = MakeInstance((*rows)[n], n, rows->size(), interval_s, spread_s, now);
-                if (auto created = st.CreateInstance(instance); !created) {
-                    std::fprintf(stderr, "engine_seed_instances: %s\n", created.error().ToString().c_str());
-                    failed = true;
-                    return;
-                }
-            }
-        });
-    }
-    for (auto& w : workers)
-        w.join();
-    if (failed) return 1;
+    const bool ok = bench::WriteInParallel("engine_seed_instances", threads, rows->size(), [&](std::size_t n) {
+        return st.CreateInstance(MakeInstance((*rows)[n], n, rows->size(), interval_s, spread_s, now));
+    });
+    if (!ok) return 1;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("seeded %zu monitored instances in %.1f s\n", rows->size(), seconds);
     return 0;

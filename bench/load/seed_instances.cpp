@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/parallel_writes.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -102,37 +103,23 @@ int main(int argc, char** argv) {
     }
     store::Store& st = **opened;
     const auto start = std::chrono::steady_clock::now();
-    std::atomic<int> next{0};
-    std::atomic<bool> failed{false};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&] {
-            for (int n = next++; n < count && !failed; n = next++) {
-                const store::Instance instance = MakeInstance(n);
-                if (auto created = st.CreateInstance(instance); !created) {
-                    std::fprintf(stderr, "load_seed_instances: %s\n", created.error().ToString().c_str());
-                    failed = true;
-                    return;
-                }
-                for (int k = 0; k < checks; ++k) {
-                    store::HealthCheck check;
-                    check.instance_id = instance.id;
-                    check.at = instance.created_at + core::Seconds(300 + 30 * k);
-                    check.ok = !instance.state.health || *instance.state.health == "HEALTHY";
-                    check.http_status = check.ok ? 200 : 503;
-                    check.latency_ms = 20 + (n + k) % 80;
-                    if (auto recorded = st.RecordHealthCheck(check); !recorded) {
-                        std::fprintf(stderr, "load_seed_instances: %s\n", recorded.error().ToString().c_str());
-                        failed = true;
-                        return;
-                    }
-                }
+    const bool ok = bench::WriteInParallel(
+        "load_seed_instances", threads, static_cast<std::size_t>(count), [&](std::size_t index) -> util::Result<void> {
+            const int n = static_cast<int>(index);
+            const store::Instance instance = MakeInstance(n);
+            if (auto created = st.CreateInstance(instance); !created) return created;
+            for (int k = 0; k < checks; ++k) {
+                store::HealthCheck check;
+                check.instance_id = instance.id;
+                check.at = instance.created_at + core::Seconds(300 + 30 * k);
+                check.ok = !instance.state.health || *instance.state.health == "HEALTHY";
+                check.http_status = check.ok ? 200 : 503;
+                check.latency_ms = 20 + (n + k) % 80;
+                if (auto recorded = st.RecordHealthCheck(check); !recorded) return tl::unexpected(recorded.error());
             }
+            return {};
         });
-    }
-    for (auto& w : workers)
-        w.join();
-    if (failed) return 1;
+    if (!ok) return 1;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("seeded %d instances with %d health checks each in %.1f s\n", count, checks, seconds);
     return 0;

@@ -268,7 +268,7 @@ void Monitor::SchedulerLoop() {
 void Monitor::PollLoop(std::size_t index) {
     util::Wakeup& wakeup = *poll_wakeups_[index];
     while (!wakeup.Stopped()) {
-        std::optional<ClaimedBatch> batch;
+        std::optional<std::vector<store::Instance>> batch;
         {
             std::lock_guard lock(mutex_);
             if (!poll_queue_.empty()) {
@@ -323,7 +323,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     std::sort(claimed->begin(), claimed->end(), [](const store::Instance& a, const store::Instance& b) {
         return a.state.deployment_id < b.state.deployment_id;
     });
-    std::vector<ClaimedBatch> batches(1);
+    std::vector<std::vector<store::Instance>> batches(1);
     std::size_t distinct = 0;
     const std::string* last_id = nullptr;
     for (store::Instance& instance : *claimed) {
@@ -337,11 +337,8 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
             ++distinct;
             last_id = id;
         }
-        batches.back().instances.push_back(std::move(instance));
+        batches.back().push_back(std::move(instance));
     }
-    // The store dated the leases from the claim's `now` (now + batch_window).
-    for (ClaimedBatch& batch : batches)
-        batch.lease_until = now + options_.batch_window + options_.lease;
     if (inline_polls) {
         for (const auto& batch : batches)
             PollBatch(batch);
@@ -358,22 +355,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     return count;
 }
 
-void Monitor::PollBatch(const ClaimedBatch& claimed) {
-    const std::vector<store::Instance>& batch = claimed.instances;
-    // A batch that waited for a poller for half its lease may lose the lease before its answer
-    // is written, and another process would claim and check the same due times: it goes back
-    // unchecked, with its due times as they were, for the next round (here or elsewhere).
-    if (claimed.lease_until - clock_.Now() < options_.lease / 2) {
-        std::vector<store::InstanceRelease> back;
-        back.reserve(batch.size());
-        for (const store::Instance& instance : batch)
-            if (instance.state.next_check_at)
-                back.push_back(store::InstanceRelease{instance.id, instance.state.next_check_at});
-        (void)schedule_.ReleaseInstances(options_.worker_id, back);
-        for (const store::Instance& instance : batch)
-            if (instance.state.next_check_at) NoteDue(*instance.state.next_check_at);
-        return;
-    }
+void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
     // One batched status call for every distinct deployment of the batch (the client answers
     // each id on its own).
     std::vector<std::string> ids;

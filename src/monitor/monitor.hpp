@@ -164,12 +164,7 @@ class Monitor final : public Operations {
     std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr);
     // One status request for `batch` (at most batch_size distinct deployments), its answers
     // judged and written, the instances released.
-    // A batch claimed by one round, and when that claim's leases run out.
-    struct ClaimedBatch {
-        std::vector<store::Instance> instances;
-        core::Timestamp lease_until{};
-    };
-    void PollBatch(const ClaimedBatch& batch);
+    void PollBatch(const std::vector<store::Instance>& batch);
     // Counts one answered check of `instance` into `report`.
     static void NoteCheck(CheckBatchReport& report, const store::Instance& instance,
                           const core::CheckDecision& decision, core::Timestamp now);
@@ -243,7 +238,7 @@ class Monitor final : public Operations {
     std::multiset<core::Timestamp> due_;  // next checks this process scheduled (may be stale)
     std::deque<Job> jobs_;
     std::set<std::string> busy_instances_;                                   // instances a worker runs a job for
-    std::deque<ClaimedBatch> poll_queue_;                                    // claimed batches no poller took yet
+    std::deque<std::vector<store::Instance>> poll_queue_;                    // claimed batches no poller took yet
     std::size_t polls_pending_ = 0;                                          // batches queued or being polled
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
