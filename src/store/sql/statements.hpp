@@ -38,6 +38,7 @@ enum class Stmt : int {
     kLatestLogTs,
     kInsertHealth,
     kRecentHealth,
+    kRecentCheckSummaries,
     kUptime,
     kInsertNotification,
     kListNotifications,
