@@ -147,7 +147,7 @@ json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck
 }
 
 void AppendInstanceJson(std::string& out, const store::Instance& i,
-                        const std::vector<store::HealthCheck>& recent_checks) {
+                        std::span<const store::CheckSummary> recent_checks) {
     // The members in the order nlohmann::json (a std::map) writes them, so that the text is the
     // same as InstanceJson(i, recent_checks).dump() (render_test holds the two together).
     const store::InstanceState& s = i.state;

@@ -407,7 +407,7 @@ net::ServerResponse RestApi::ListInstances(const net::ServerRequest& req, const 
     ids.reserve(page->items.size());
     for (const store::Instance& i : page->items)
         ids.push_back(i.id);
-    auto checks = store_.health.RecentHealthChecksOf(ids, kRecentChecks);
+    auto checks = store_.health.RecentCheckSummariesOf(ids, kRecentChecks);
     if (!checks) return ErrorFrom(checks.error());
     net::ServerResponse res;
     res.status = 200;

@@ -8,6 +8,10 @@ namespace railwatch::app {
 
 namespace {
 
+// The families that show the capacity report (railwatch_instances, railwatch_engine_capacity,
+// railwatch_engine_effective_interval_seconds): each reads it once per scrape.
+constexpr int kCapacityFamilies = 3;
+
 // How late checks run, seconds: from "on time" to "five minutes behind".
 std::vector<double> DelayBuckets() {
     return {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
@@ -24,6 +28,7 @@ std::string_view OutcomeOf(const notify::DeliveryReport& report) {
 
 EngineMetrics::EngineMetrics(util::MetricsRegistry& registry, std::function<monitor::CapacityReport()> capacity)
     : registry_(registry),
+      capacity_(std::move(capacity)),
       checks_(registry.AddCounter("railwatch_checks_total", "Deployment status checks answered").Get()),
       check_errors_(registry
                         .AddCounter("railwatch_check_errors_total",
@@ -46,34 +51,47 @@ EngineMetrics::EngineMetrics(util::MetricsRegistry& registry, std::function<moni
                                       {"channel", "outcome"})),
       delivery_seconds_(registry.AddHistogram("railwatch_delivery_seconds", "Time of one delivery attempt",
                                               util::DefaultLatencyBuckets(), {"channel"})) {
-    // One capacity report per family and scrape: each walks the engine's fleet once.
+    // One capacity report per scrape, not per family: each report walks the engine's fleet under
+    // the monitor's lock, which the engine's own threads need.
     callbacks_.push_back(registry_.AddCallbackGauge("railwatch_instances",
                                                     "Instances the engine follows, by the Railway status it last saw",
-                                                    {"deployment_status"}, [capacity] {
+                                                    {"deployment_status"}, [this] {
+                                                        const auto report = CapacityForScrape();
                                                         std::vector<util::MetricSample> samples;
-                                                        for (const auto& [status, count] : capacity().by_status)
+                                                        for (const auto& [status, count] : report->by_status)
                                                             samples.push_back({{status}, static_cast<double>(count)});
                                                         return samples;
                                                     }));
     callbacks_.push_back(registry_.AddCallbackGauge("railwatch_engine_capacity", "The fleet against the token's budget",
-                                                    {"measure"}, [capacity] {
-                                                        const monitor::CapacityReport report = capacity();
+                                                    {"measure"}, [this] {
+                                                        const auto report = CapacityForScrape();
                                                         return std::vector<util::MetricSample>{
-                                                            {{"monitored"}, static_cast<double>(report.monitored)},
-                                                            {{"capacity"}, static_cast<double>(report.capacity)},
-                                                            {{"stretch"}, report.stretch},
-                                                            {{"requests_per_hour"}, report.requests_per_hour},
-                                                            {{"requests_per_second"}, report.requests_per_second},
+                                                            {{"monitored"}, static_cast<double>(report->monitored)},
+                                                            {{"capacity"}, static_cast<double>(report->capacity)},
+                                                            {{"stretch"}, report->stretch},
+                                                            {{"requests_per_hour"}, report->requests_per_hour},
+                                                            {{"requests_per_second"}, report->requests_per_second},
                                                         };
                                                     }));
     callbacks_.push_back(registry_.AddCallbackGauge(
         "railwatch_engine_effective_interval_seconds",
-        "The check interval per Railway status after the budget's stretching", {"deployment_status"}, [capacity] {
+        "The check interval per Railway status after the budget's stretching", {"deployment_status"}, [this] {
+            const auto report = CapacityForScrape();
             std::vector<util::MetricSample> samples;
-            for (const auto& [status, seconds] : capacity().effective_interval_s)
+            for (const auto& [status, seconds] : report->effective_interval_s)
                 samples.push_back({{status}, seconds});
             return samples;
         }));
+}
+
+std::shared_ptr<const monitor::CapacityReport> EngineMetrics::CapacityForScrape() {
+    std::lock_guard lock(capacity_mutex_);
+    if (capacity_reads_left_ == 0 || !capacity_report_) {
+        capacity_report_ = std::make_shared<const monitor::CapacityReport>(capacity_());
+        capacity_reads_left_ = kCapacityFamilies;
+    }
+    --capacity_reads_left_;
+    return capacity_report_;
 }
 
 void EngineMetrics::OnChecks(const monitor::CheckBatchReport& report) {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "monitor/operations.hpp"
@@ -10,7 +12,8 @@
 /// The engine's and the notifier's Prometheus families (docs/API.md, "Metrics"): what the monitor
 /// reports after each batch of checks and each transition, the fleet and its capacity read at
 /// scrape time, and each delivery attempt. Nothing here reads the store: a scrape costs one walk
-/// over the engine's in-memory fleet, however large the database.
+/// over the engine's in-memory fleet (one capacity report shared by the three families that show
+/// it), however large the database.
 namespace railwatch::app {
 
 /// Registers its families on construction (once per registry: a second EngineMetrics on the same
@@ -29,7 +32,17 @@ class EngineMetrics {
     void OnDelivery(const notify::DeliveryReport& report);
 
   private:
+    /// A capacity report for one family's samples. The three families of a scrape share one
+    /// report: a report serves three reads, then the next read takes a new one. Scrapes running
+    /// at once may share a report taken during either; every read sees one taken during a scrape
+    /// in progress, never an older one.
+    std::shared_ptr<const monitor::CapacityReport> CapacityForScrape();
+
     util::MetricsRegistry& registry_;
+    std::function<monitor::CapacityReport()> capacity_;
+    std::mutex capacity_mutex_;
+    std::shared_ptr<const monitor::CapacityReport> capacity_report_;  // guarded by capacity_mutex_
+    int capacity_reads_left_ = 0;                                     // guarded by capacity_mutex_
     util::Counter& checks_;
     util::Counter& check_errors_;
     util::Histogram& request_seconds_;

@@ -23,10 +23,12 @@ class HealthChecks {
     virtual util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) = 0;
     /// The newest `limit` checks, newest first.
     virtual util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) = 0;
-    /// RecentHealthChecks of several instances in one read (one transaction, one connection): a
-    /// list per id, in the order of `instance_ids`, empty for an id without checks (or unknown).
-    /// For pages of instances, where one read per instance would cost more than the page.
-    virtual util::Result<std::vector<std::vector<HealthCheck>>> RecentHealthChecksOf(
+    /// The newest `limit` checks of several instances in one read (one transaction, one
+    /// connection), newest first, as summaries (time, outcome, latency: what an instance list
+    /// shows): a list per id, in the order of `instance_ids`, empty for an id without checks (or
+    /// unknown). For pages of instances, where one read per instance, or the checks' whole rows,
+    /// would cost more than the page. kInvalidArgument when `limit` < 1.
+    virtual util::Result<std::vector<std::vector<CheckSummary>>> RecentCheckSummariesOf(
         std::span<const std::string> instance_ids, int limit) = 0;
     /// Checks at or after `since`.
     virtual util::Result<UptimeSummary> Uptime(const std::string& instance_id, Timestamp since) = 0;

@@ -225,6 +225,16 @@ struct HealthCheck {
     friend bool operator==(const HealthCheck&, const HealthCheck&) = default;
 };
 
+/// What a list of instances shows of one health check (`recentChecks` in docs/API.md): the
+/// columns the store reads from its covering index alone, without the check's row.
+struct CheckSummary {
+    Timestamp at{};
+    bool ok = false;
+    std::optional<int> latency_ms;
+
+    friend bool operator==(const CheckSummary&, const CheckSummary&) = default;
+};
+
 /// Rolled-up health over a window.
 struct UptimeSummary {
     int checks = 0;

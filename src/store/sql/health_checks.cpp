@@ -29,21 +29,29 @@ Result<std::vector<HealthCheck>> SqlStore::RecentHealthChecks(const std::string&
     return ReadPerInstance<HealthCheck>(*driver_, Stmt::kRecentHealth, instance_id, limit, RowToHealth);
 }
 
-Result<std::vector<std::vector<HealthCheck>>> SqlStore::RecentHealthChecksOf(std::span<const std::string> instance_ids,
-                                                                             int limit) {
+Result<std::vector<std::vector<CheckSummary>>> SqlStore::RecentCheckSummariesOf(
+    std::span<const std::string> instance_ids, int limit) {
     Checker c;
     c.Limit(limit);
     if (!c.result()) return tl::unexpected(c.result().error());
-    std::vector<std::vector<HealthCheck>> out;
-    // The same indexed statement per id, but in one read: a page of 50 instances pays for one
-    // transaction and one connection hand-over instead of 50 (docs/PERFORMANCE.md, API load).
+    std::vector<std::vector<CheckSummary>> out;
+    // One index-only statement per id (health_checks_recent), all in one read: a page of 50
+    // instances pays for one transaction and one connection hand-over instead of 50, and no
+    // table row per check (docs/PERFORMANCE.md, API load).
     auto r = driver_->Read([&](Tx& tx) {
         out.assign(instance_ids.size(), {});
         for (std::size_t n = 0; n < instance_ids.size(); ++n) {
-            for (const auto& row :
-                 tx.Exec(Stmt::kRecentHealth, {std::string_view(instance_ids[n]), static_cast<std::int64_t>(limit)})
-                     .rows)
-                out[n].push_back(RowToHealth(row));
+            const auto rows = tx.Exec(Stmt::kRecentCheckSummaries,
+                                      {std::string_view(instance_ids[n]), static_cast<std::int64_t>(limit)})
+                                  .rows;
+            out[n].reserve(rows.size());
+            for (const auto& row : rows) {
+                CheckSummary s;
+                s.at = row.Time(0);
+                s.ok = row.Int(1) != 0;
+                if (const auto v = row.OptInt(2)) s.latency_ms = static_cast<int>(*v);
+                out[n].push_back(s);
+            }
         }
     });
     if (!r) return tl::unexpected(r.error());

@@ -379,18 +379,38 @@ CREATE TABLE engine_minutes (
 );
 )sql";
 
-constexpr std::array<Migration, 6> kSqlite = {{{1, "initial schema", kSqliteV1},
+// Version 7, for the instance list (`GET /api/v1/instances`, figures in docs/PERFORMANCE.md): a
+// page of 50 instances shows each one's 20 newest checks, 1,000 check rows per page. On
+// health_checks_instance (instance_id, at) each of them was an index probe plus a lookup of its
+// row in the table; health_checks_recent holds everything the list reads (the order at, id and
+// the shown columns ok, latency_ms), so the page reads the index alone. It also covers Uptime
+// (instance_id, at, ok), so it replaces the old index rather than adding a second one to every
+// insert. PostgreSQL keeps the shown columns out of the key (INCLUDE); SQLite has no INCLUDE, and
+// its `id` is the rowid, which an index may name as a column.
+constexpr std::string_view kSqliteV7 = R"sql(
+CREATE INDEX health_checks_recent ON health_checks (instance_id, at, id, ok, latency_ms);
+DROP INDEX health_checks_instance;
+)sql";
+
+constexpr std::string_view kPostgresV7 = R"sql(
+CREATE INDEX health_checks_recent ON health_checks (instance_id, at, id) INCLUDE (ok, latency_ms);
+DROP INDEX health_checks_instance;
+)sql";
+
+constexpr std::array<Migration, 7> kSqlite = {{{1, "initial schema", kSqliteV1},
                                                {2, "lease table, log_lines without foreign key", kSqliteV2},
                                                {3, "log rotation lower bound", kSqliteV3},
                                                {4, "open outbox index, disabled endpoints", kSqliteV4},
                                                {5, "narrow log dedup index (PostgreSQL)", kSqliteV5},
-                                               {6, "stats history: event error class, engine minutes", kSqliteV6}}};
-constexpr std::array<Migration, 6> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                               {6, "stats history: event error class, engine minutes", kSqliteV6},
+                                               {7, "covering index for recent health checks", kSqliteV7}}};
+constexpr std::array<Migration, 7> kPostgres = {{{1, "initial schema", kPostgresV1},
                                                  {2, "lease table, log_lines without foreign key", kPostgresV2},
                                                  {3, "log rotation lower bound", kPostgresV3},
                                                  {4, "open outbox index, disabled endpoints", kPostgresV4},
                                                  {5, "narrow log dedup index (PostgreSQL)", kPostgresV5},
-                                                 {6, "stats history: event error class, engine minutes", kPostgresV6}}};
+                                                 {6, "stats history: event error class, engine minutes", kPostgresV6},
+                                                 {7, "covering index for recent health checks", kPostgresV7}}};
 
 }  // namespace
 

@@ -64,8 +64,8 @@ class SqlStore final : public Store {
     // HealthChecks (health_checks.cpp)
     util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) override;
     util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) override;
-    util::Result<std::vector<std::vector<HealthCheck>>> RecentHealthChecksOf(std::span<const std::string> instance_ids,
-                                                                             int limit) override;
+    util::Result<std::vector<std::vector<CheckSummary>>> RecentCheckSummariesOf(
+        std::span<const std::string> instance_ids, int limit) override;
     util::Result<UptimeSummary> Uptime(const std::string& instance_id, Timestamp since) override;
 
     // Outbox (outbox.cpp)

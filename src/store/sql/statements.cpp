@@ -215,6 +215,10 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id");
     set(Stmt::kRecentHealth, "recent_health",
         "SELECT " + kHealthColumns + " FROM health_checks WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2");
+    // Only columns of health_checks_recent (migration 7): the page of an instance list reads the
+    // index alone, no table row per check.
+    set(Stmt::kRecentCheckSummaries, "recent_check_summaries",
+        "SELECT at, ok, latency_ms FROM health_checks WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2");
     set(Stmt::kUptime, "uptime",
         "SELECT COUNT(*), COALESCE(SUM(ok), 0), MAX(at), MAX(CASE WHEN ok = 0 THEN at END) "
         "FROM health_checks WHERE instance_id = $1 AND at >= $2");

@@ -39,6 +39,7 @@ enum class Stmt : int {
     kLatestLogTs,
     kInsertHealth,
     kRecentHealth,
+    kRecentCheckSummaries,
     kUptime,
     kInsertNotification,
     kListNotifications,

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace railwatch::app {
 namespace {
@@ -97,12 +99,39 @@ TEST(EngineMetrics, ReadsTheFleetAndItsCapacityAtEachScrape) {
     EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"capacity\"} 900")) << text;
     EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"stretch\"} 1.5")) << text;
     EXPECT_TRUE(Has(text, "railwatch_engine_effective_interval_seconds{deployment_status=\"SUCCESS\"} 90")) << text;
-    const int after_first = reads.load();
-    EXPECT_EQ(after_first, 3);  // one read per family
+    EXPECT_EQ(reads.load(), 1);  // one fleet walk per scrape, shared by the three families
 
     capacity.by_status["SUCCESS"] = 5;
+    capacity.stretch = 2;
     text = registry.Render();
     EXPECT_TRUE(Has(text, "railwatch_instances{deployment_status=\"SUCCESS\"} 5")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"stretch\"} 2")) << text;
+    EXPECT_EQ(reads.load(), 2);
+}
+
+TEST(EngineMetrics, ConcurrentScrapesTakeOneReportEachAndLeaveNoneHalfUsed) {
+    util::MetricsRegistry registry;
+    std::atomic<int> reads{0};
+    EngineMetrics metrics(registry, [&] {
+        monitor::CapacityReport report = SampleCapacity();
+        report.monitored = ++reads;
+        return report;
+    });
+    std::vector<std::thread> scrapers;
+    for (int t = 0; t < 4; ++t)
+        scrapers.emplace_back([&] {
+            for (int n = 0; n < 50; ++n)
+                registry.Render();
+        });
+    for (auto& t : scrapers)
+        t.join();
+    const int reads_before = reads.load();
+    EXPECT_EQ(reads_before, 4 * 50);
+    // Once every scrape is over, no report is left half used: the next scrape takes a new one.
+    const std::string text = registry.Render();
+    EXPECT_EQ(reads.load(), reads_before + 1);
+    EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"monitored\"} " + std::to_string(reads_before + 1)))
+        << text;
 }
 
 TEST(EngineMetrics, ASecondSetOnOneRegistryIsRefused) {

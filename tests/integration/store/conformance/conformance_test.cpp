@@ -84,7 +84,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 6);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 7);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -96,7 +96,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 6u);
+    ASSERT_EQ(applied.size(), 7u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -109,7 +109,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[4].name, "narrow log dedup index (PostgreSQL)");
     EXPECT_EQ(applied[5].version, 6);
     EXPECT_EQ(applied[5].name, "stats history: event error class, engine minutes");
-    EXPECT_EQ(Must(store->SchemaVersion()), 6);
+    EXPECT_EQ(applied[6].version, 7);
+    EXPECT_EQ(applied[6].name, "covering index for recent health checks");
+    EXPECT_EQ(Must(store->SchemaVersion()), 7);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -127,8 +129,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 6u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 6);
+    EXPECT_EQ(ra->size() + rb->size(), 7u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 7);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -945,26 +947,36 @@ TEST_P(StoreConformance, HealthChecksComeBackNewestFirst) {
     EXPECT_EQ(checks[1], ok);
 }
 
-TEST_P(StoreConformance, HealthChecksOfSeveralInstancesComeBackPerIdInOneRead) {
+// The summaries of each instance are those of its RecentHealthChecks, field for field.
+std::vector<CheckSummary> SummariesOf(const std::vector<HealthCheck>& checks) {
+    std::vector<CheckSummary> out;
+    for (const HealthCheck& c : checks)
+        out.push_back({c.at, c.ok, c.latency_ms});
+    return out;
+}
+
+TEST_P(StoreConformance, CheckSummariesOfSeveralInstancesComeBackPerIdInOneRead) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     Must(store_->CreateInstance(MakeInstance("i2")));
     Must(store_->CreateInstance(MakeInstance("i3")));
     for (int n = 0; n < 5; ++n)
         Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(n), true, 200, 10 + n, std::nullopt}));
-    Must(store_->RecordHealthCheck(HealthCheck{0, "i3", T(7), false, 503, 99, "bad gateway"}));
+    Must(store_->RecordHealthCheck(HealthCheck{0, "i3", T(7), false, 503, std::nullopt, "bad gateway"}));
     const std::vector<std::string> ids = {"i3", "i2", "i1", "unknown"};
-    const auto lists = Must(store_->RecentHealthChecksOf(ids, 3));
+    const auto lists = Must(store_->RecentCheckSummariesOf(ids, 3));
     ASSERT_EQ(lists.size(), 4u);
-    EXPECT_EQ(lists[0], Must(store_->RecentHealthChecks("i3", 3)));
+    EXPECT_EQ(lists[0], SummariesOf(Must(store_->RecentHealthChecks("i3", 3))));
     ASSERT_EQ(lists[0].size(), 1u);
-    EXPECT_EQ(lists[0][0].error, "bad gateway");
+    EXPECT_FALSE(lists[0][0].ok);
+    EXPECT_EQ(lists[0][0].latency_ms, std::nullopt);
     EXPECT_TRUE(lists[1].empty());
-    EXPECT_EQ(lists[2], Must(store_->RecentHealthChecks("i1", 3)));
+    EXPECT_EQ(lists[2], SummariesOf(Must(store_->RecentHealthChecks("i1", 3))));
     ASSERT_EQ(lists[2].size(), 3u);
     EXPECT_EQ(lists[2][0].at, T(4));
+    EXPECT_EQ(lists[2][0].latency_ms, 14);
     EXPECT_TRUE(lists[3].empty());
-    EXPECT_TRUE(Must(store_->RecentHealthChecksOf({}, 3)).empty());
-    const auto bad_limit = store_->RecentHealthChecksOf(ids, 0);
+    EXPECT_TRUE(Must(store_->RecentCheckSummariesOf({}, 3)).empty());
+    const auto bad_limit = store_->RecentCheckSummariesOf(ids, 0);
     ASSERT_FALSE(bad_limit);
     ExpectCode(bad_limit.error(), ErrorCode::kInvalidArgument);
 }

@@ -370,7 +370,7 @@ TEST(PostgresMigrate, MigrationFiveKeepsDeduplicatingLinesStoredBeforeIt) {
     }
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 6);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 7);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'log_lines'"),
               "log_lines_pkey,log_lines_ts\n");
@@ -391,6 +391,49 @@ TEST(PostgresMigrate, MigrationFiveKeepsDeduplicatingLinesStoredBeforeIt) {
     EXPECT_EQ(store->LatestLogTimestamp("i1", "d1", LogKind::kDeploy).value_or(std::nullopt), T(3));
     EXPECT_EQ(store->LatestLogTimestamp("i1", "d2", LogKind::kDeploy).value_or(std::nullopt), T(2));
     EXPECT_EQ(store->LatestLogTimestamp("i1", "d1", LogKind::kBuild).value_or(std::nullopt), T(2));
+}
+
+// Migration 7 on a version-6 PostgreSQL database holding checks: health_checks_recent replaces
+// health_checks_instance, the checks stored before it come back (newest first, the latest on
+// equal times), and the list's statement can read that index alone (an index-only scan; the
+// planner is kept off the sequential scan a table this small would get).
+TEST(PostgresMigrate, MigrationSevenServesRecentChecksStoredBeforeItFromTheIndexAlone) {
+    ASSERT_NE(g_cluster, nullptr);
+    const std::string name = "v6_to_v7";
+    ASSERT_TRUE(g_cluster->CreateDatabase(name));
+    const auto run = [&](const std::string& sql) {
+        const auto r = g_cluster->Psql(sql, name);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? *r : std::string();
+    };
+    for (int v = 0; v < 6; ++v)
+        run(std::string(sql::Migrations(Backend::kPostgres)[static_cast<std::size_t>(v)].sql));
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT "
+        "NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0), (2, 'lease table, log_lines without "
+        "foreign key', 0), (3, 'log rotation lower bound', 0), (4, 'open outbox index, disabled endpoints', 0), "
+        "(5, 'narrow log dedup index (PostgreSQL)', 0), (6, 'stats history: event error class, engine minutes', 0)");
+    run("INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, log_first_seq, "
+        "created_at) VALUES ('i1', 's', 'e', 'RUNNING', 1, 0, 1, 0)");
+    const auto ns = [](Timestamp t) { return std::to_string(t.time_since_epoch().count()); };
+    run("INSERT INTO health_checks (instance_id, at, ok, http_status, latency_ms, error) VALUES ('i1', " + ns(T(1)) +
+        ", 1, 200, 30, NULL), ('i1', " + ns(T(2)) + ", 0, NULL, NULL, 'refused'), ('i1', " + ns(T(2)) +
+        ", 1, 200, 31, NULL)");
+    auto store = Open(g_cluster->Url(name));
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 7);
+    EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
+                  "'health_checks'"),
+              "health_checks_pkey,health_checks_recent\n");
+    const std::vector<std::string> ids = {"i1"};
+    const auto lists = store->RecentCheckSummariesOf(ids, 2);
+    ASSERT_TRUE(lists) << lists.error().ToString();
+    ASSERT_EQ(lists->size(), 1u);
+    const std::vector<CheckSummary> expected = {{T(2), true, 31}, {T(2), false, std::nullopt}};
+    EXPECT_EQ(lists->at(0), expected);
+    run("VACUUM health_checks");
+    EXPECT_THAT(run("SET enable_seqscan = off; SET enable_bitmapscan = off; EXPLAIN SELECT at, ok, latency_ms FROM "
+                    "health_checks WHERE instance_id = 'i1' ORDER BY at DESC, id DESC LIMIT 20"),
+                HasSubstr("Index Only Scan Backward using health_checks_recent"));
 }
 
 TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {

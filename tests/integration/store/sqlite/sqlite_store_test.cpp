@@ -87,6 +87,32 @@ TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
     EXPECT_THAT(due, HasSubstr("instances_due"));
 }
 
+// Migration 7: the instance list's recent checks and Uptime read health_checks_recent alone (no
+// table row per check), and the index it replaces is gone (one index per inserted check, not two).
+TEST(SqliteStore, RecentCheckSummariesAndUptimeReadOnlyTheCoveringIndex) {
+    TempDir dir;
+    const std::string path = dir.File("checks.db");
+    auto store = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(store) << store.error().ToString();
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    auto plan = [&](const std::string& sql) {
+        std::string out;
+        SQLite::Statement q(db, "EXPLAIN QUERY PLAN " + sql);
+        while (q.executeStep())
+            out += q.getColumn(3).getString() + "\n";
+        return out;
+    };
+    const std::string recent =
+        plan("SELECT at, ok, latency_ms FROM health_checks WHERE instance_id = 'i' ORDER BY at DESC, id DESC LIMIT 20");
+    EXPECT_THAT(recent, HasSubstr("SEARCH health_checks USING COVERING INDEX health_checks_recent (instance_id=?)"));
+    EXPECT_THAT(recent, Not(HasSubstr("TEMP B-TREE")));
+    const std::string uptime = plan(
+        "SELECT COUNT(*), COALESCE(SUM(ok), 0), MAX(at), MAX(CASE WHEN ok = 0 THEN at END) FROM health_checks "
+        "WHERE instance_id = 'i' AND at >= 5");
+    EXPECT_THAT(uptime, HasSubstr("USING COVERING INDEX health_checks_recent (instance_id=? AND at>?)"));
+    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'health_checks_instance'").getInt(), 0);
+}
+
 // Migration 2 moves leases into instance_leases and rebuilds log_lines: a database written by
 // version 1 keeps its lease and its log lines, and the lease still works.
 TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
@@ -110,7 +136,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 6);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 7);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -164,7 +190,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 6);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 7);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -502,7 +528,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 4: open outbox index, disabled endpoints"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 5: narrow log dedup index (PostgreSQL)"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 6: stats history: event error class, engine minutes"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 6"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 7: covering index for recent health checks"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 7"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
