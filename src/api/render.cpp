@@ -65,10 +65,17 @@ void AppendInt(std::string& out, long long value) {
     out.append(buffer, end);
 }
 
+/// A timestamp as a JSON string: RFC 3339 text has nothing to escape.
+void AppendTimeValue(std::string& out, core::Timestamp t) {
+    out += '"';
+    util::AppendRfc3339(out, t, util::TimePrecision::kMillis);
+    out += '"';
+}
+
 void AppendTime(std::string& out, std::string_view key, const std::optional<core::Timestamp>& t) {
     AppendKey(out, key);
     if (t) {
-        util::AppendJsonString(out, util::FormatRfc3339(*t, util::TimePrecision::kMillis));
+        AppendTimeValue(out, *t);
     } else {
         out += "null";
     }
@@ -192,7 +199,7 @@ void AppendInstanceJson(std::string& out, const store::Instance& i,
         if (it != recent_checks.rbegin()) out += ',';
         out += '{';
         AppendKey(out, "at", true);
-        util::AppendJsonString(out, util::FormatRfc3339(it->at, util::TimePrecision::kMillis));
+        AppendTimeValue(out, it->at);
         AppendKey(out, "latencyMs");
         if (it->latency_ms) {
             AppendInt(out, *it->latency_ms);

@@ -413,7 +413,11 @@ net::ServerResponse RestApi::ListInstances(const net::ServerRequest& req, const 
     res.status = 200;
     res.content_type = "application/json";
     std::string& body = res.body;
-    body.reserve(page->items.size() * 1024 + 64);
+    // About 600 bytes per instance and 60 per check: one allocation for the whole page.
+    std::size_t estimate = 64;
+    for (const auto& list : *checks)
+        estimate += 640 + list.size() * 64;
+    body.reserve(estimate);
     body += R"({"items":[)";
     for (std::size_t n = 0; n < page->items.size(); ++n) {
         if (n > 0) body += ',';

@@ -42,7 +42,7 @@ tl::unexpected<Error> Bad(std::string_view text, std::string_view what) {
 
 }  // namespace
 
-std::string FormatRfc3339(core::Timestamp t, TimePrecision precision) {
+void AppendRfc3339(std::string& out, core::Timestamp t, TimePrecision precision) {
     // Whole seconds by floor division of the count: converting a day or a second near either end
     // of the range back to nanoseconds would overflow, so nothing here does.
     const std::int64_t count = t.time_since_epoch().count();
@@ -96,7 +96,13 @@ std::string FormatRfc3339(core::Timestamp t, TimePrecision precision) {
             break;
     }
     *p++ = 'Z';
-    return std::string(buffer, p);
+    out.append(buffer, p);
+}
+
+std::string FormatRfc3339(core::Timestamp t, TimePrecision precision) {
+    std::string out;
+    AppendRfc3339(out, t, precision);
+    return out;
 }
 
 Result<core::Timestamp> ParseRfc3339(std::string_view text) {

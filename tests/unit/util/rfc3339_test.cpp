@@ -78,6 +78,15 @@ TEST(Rfc3339, FormatsEachPrecision) {
     EXPECT_EQ(FormatRfc3339(t, TimePrecision::kNanos), "2026-11-29T02:36:45.123456789Z");
 }
 
+TEST(Rfc3339, AppendAddsTheSameTextAfterWhatIsThere) {
+    const auto t = At(2026, 11, 29, 2, 36, 45, 123456789);
+    std::string out = "at ";
+    AppendRfc3339(out, t, TimePrecision::kMillis);
+    out += ", ";
+    AppendRfc3339(out, t, TimePrecision::kNanos);
+    EXPECT_EQ(out, "at 2026-11-29T02:36:45.123Z, 2026-11-29T02:36:45.123456789Z");
+}
+
 TEST(Rfc3339, FormatsTimesBeforeTheEpoch) {
     EXPECT_EQ(FormatRfc3339(At(1969, 12, 31, 23, 59, 59, 500000000)), "1969-12-31T23:59:59.500Z");
 }
