@@ -612,6 +612,12 @@ net::ServerResponse RestApi::Redeploy(const net::ServerRequest&, const PathParam
 
 // --- fleet ---------------------------------------------------------------------------------------
 
+namespace {
+json OptNumber(const std::optional<double>& value) {
+    return value ? json(*value) : json(nullptr);
+}
+}  // namespace
+
 net::ServerResponse RestApi::Stats(const net::ServerRequest&, const PathParams&) const {
     auto stats = store::GetFleetStats(store_.queries);
     if (!stats) return ErrorFrom(stats.error());
@@ -621,21 +627,26 @@ net::ServerResponse RestApi::Stats(const net::ServerRequest&, const PathParams&)
                       {"RUNNING", c.running},
                       {"FAILED", c.failed},
                       {"DELETED", c.deleted}};
-    return JsonResponse(200, {{"totalInstances", c.total},
-                              {"runningInstances", c.running},
-                              {"failedInstances", c.failed},
-                              {"pendingInstances", stats->pending},
-                              {"avgDeploymentSeconds",
-                               stats->avg_deployment_seconds ? json(*stats->avg_deployment_seconds) : json(nullptr)},
-                              {"errorRate", stats->error_rate},
-                              {"byStatus", std::move(by_status)},
-                              {"needsAttention", c.flagged},
-                              {"deploymentsFinished", c.deployments_finished},
-                              {"deploymentsFailed", c.deployments_failed},
-                              {"capacity", CapacityJson(operations_.Capacity())},
-                              {"budget", BudgetJson(options_.budget ? options_.budget() : std::nullopt)},
-                              {"incident", nullptr},
-                              {"generatedAt", TimeJson(clock_.Now())}});
+    return JsonResponse(
+        200, {{"totalInstances", c.total},
+              {"runningInstances", c.running},
+              {"failedInstances", c.failed},
+              {"pendingInstances", stats->pending},
+              {"avgDeploymentSeconds", OptNumber(stats->avg_deployment_seconds)},
+              {"p50DeploymentSeconds", OptNumber(stats->p50_deployment_seconds)},
+              {"p95DeploymentSeconds", OptNumber(stats->p95_deployment_seconds)},
+              {"errorRate", stats->error_rate},
+              {"byStatus", std::move(by_status)},
+              {"byHealth", c.by_health},
+              {"byErrorType", c.by_error_type},
+              {"checksPerMinute", options_.checks_per_minute ? json(options_.checks_per_minute()) : json(nullptr)},
+              {"needsAttention", c.flagged},
+              {"deploymentsFinished", c.deployments_finished},
+              {"deploymentsFailed", c.deployments_failed},
+              {"capacity", CapacityJson(operations_.Capacity())},
+              {"budget", BudgetJson(options_.budget ? options_.budget() : std::nullopt)},
+              {"incident", nullptr},
+              {"generatedAt", TimeJson(clock_.Now())}});
 }
 
 net::ServerResponse RestApi::StatsHistory(const net::ServerRequest& req, const PathParams&) const {

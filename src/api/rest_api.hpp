@@ -73,6 +73,9 @@ struct RestApiOptions {
     /// The Railway request budget for GET /stats (app::Engine::Budget); called once per request
     /// from any thread. Empty, or nullopt: `budget` is null.
     std::function<std::optional<core::BudgetStatus>()> budget;
+    /// Deployment checks per minute for GET /stats (app::Engine::ChecksPerMinute); called once per
+    /// request from any thread. Empty: `checksPerMinute` is null.
+    std::function<double()> checks_per_minute;
 };
 
 /// Thread-safety: Handle from any number of threads at once (the roles, the operations and the

@@ -31,6 +31,9 @@ class Engine : public monitor::Operations {
     /// The Railway request budget as GET /stats shows it; nullopt before the first Railway
     /// request. Any thread.
     virtual std::optional<core::BudgetStatus> Budget() const = 0;
+    /// Deployment status checks per minute over the last 5 minutes, as GET /stats shows it. Any
+    /// thread.
+    virtual double ChecksPerMinute() const = 0;
 };
 
 /// What an engine is built from. Everything referenced must outlive the engine.

@@ -120,6 +120,21 @@ util::Result<void> EngineHistory::Flush() {
     return written;
 }
 
+double EngineHistory::ChecksPerMinute() const {
+    const core::Timestamp now = clock_.Now();
+    std::lock_guard lock(mutex_);
+    SampleLocked(now);
+    const core::Timestamp minute = core::AlignDown(now, kMinute);
+    const core::Timestamp rate_from = minute - kMinute * (kRateMinutes - 1);
+    long long checks = 0;
+    for (const auto& [at, counts] : recent_) {
+        if (at >= rate_from) checks += counts.checks;
+    }
+    const core::Timestamp span_from = started_at_ && *started_at_ > rate_from ? *started_at_ : rate_from;
+    const double span_minutes = core::ToSecondsF(now - span_from) / 60.0;
+    return span_minutes > 0 ? static_cast<double>(checks) / span_minutes : 0.0;
+}
+
 std::optional<core::BudgetStatus> EngineHistory::Budget() const {
     if (budget_ == nullptr) return std::nullopt;
     const core::Timestamp now = clock_.Now();

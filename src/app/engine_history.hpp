@@ -62,6 +62,9 @@ class EngineHistory {
     /// The `budget` of GET /stats from the budget's state and this process's requests of the last
     /// hour; nullopt before the first Railway request (or without a budget).
     std::optional<core::BudgetStatus> Budget() const;
+    /// Deployment status checks per minute over the last 5 minutes (the current one included;
+    /// over the time since the start when that is shorter), as GET /stats `checksPerMinute`.
+    double ChecksPerMinute() const;
 
   private:
     struct Counts {

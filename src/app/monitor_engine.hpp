@@ -31,6 +31,7 @@ class MonitorEngine final : public Engine {
     /// Stops the monitor (after its in-flight writes), then the history (with its last write).
     void Stop() override;
     std::optional<core::BudgetStatus> Budget() const override { return history_->Budget(); }
+    double ChecksPerMinute() const override { return history_->ChecksPerMinute(); }
     std::string_view Describe() const override { return description_; }
 
     util::Result<store::Instance> AddInstance(const monitor::AddInstanceRequest& request) override {

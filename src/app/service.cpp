@@ -57,6 +57,7 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
     api_options.webhook_secret = config.server.hook_secret.Reveal();
     api_options.deliveries = &s.notifier_control_;
     api_options.budget = [engine = s.engine_.get()] { return engine->Budget(); };
+    api_options.checks_per_minute = [engine = s.engine_.get()] { return engine->ChecksPerMinute(); };
     s.api_ = std::make_unique<api::RestApi>(api::StoreRoles{st, st, st, st, st, st, st, st, st}, *s.engine_,
                                             root.clock(), &root.metrics(), &s.hub_, api_options);
     api::ApiServerOptions server_options;

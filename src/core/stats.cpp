@@ -47,6 +47,8 @@ FleetStats ComputeFleetStats(const FleetCounts& counts) {
         out.avg_deployment_seconds =
             ToSecondsF(counts.succeeded_time_total) / static_cast<double>(counts.deployments_succeeded);
     }
+    if (const auto p50 = Percentile(counts.succeeded_times, 50.0)) out.p50_deployment_seconds = ToSecondsF(*p50);
+    if (const auto p95 = Percentile(counts.succeeded_times, 95.0)) out.p95_deployment_seconds = ToSecondsF(*p95);
     // A deployment that succeeded and crashed later counts as finished once and failed once.
     if (counts.deployments_finished > 0) {
         out.error_rate = static_cast<double>(std::min(counts.deployments_failed, counts.deployments_finished)) /

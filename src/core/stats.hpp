@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/time.hpp"
@@ -51,6 +53,13 @@ struct FleetCounts {
     /// Sum over the succeeded deployments of the time from their first event to their first
     /// SUCCESS (millisecond resolution).
     Duration succeeded_time_total{};
+    /// Each succeeded deployment's time from its first event to its first SUCCESS (the terms of
+    /// succeeded_time_total, millisecond resolution), in no particular order.
+    std::vector<Duration> succeeded_times;
+    /// Instances not DELETED by their stored health ("UNKNOWN" for none) and by their stored
+    /// error class (instances without one left out), as stored: no zero entries.
+    std::map<std::string, std::size_t> by_health;
+    std::map<std::string, std::size_t> by_error_type;
 };
 
 /// The fleet figures of GET /stats.
@@ -60,6 +69,10 @@ struct FleetStats {
     /// Mean seconds from a deployment's first event to its first SUCCESS, over the deployments
     /// that succeeded; nullopt when none did.
     std::optional<double> avg_deployment_seconds;
+    /// The median and 95th percentile of the same times (core::Percentile); nullopt when none
+    /// succeeded.
+    std::optional<double> p50_deployment_seconds;
+    std::optional<double> p95_deployment_seconds;
     /// THE error rate of railwatch (the only place that computes it): the share of finished
     /// deployments that failed, deployments_failed / deployments_finished over the whole
     /// timeline; 0 when none finished. Per deployment, not per instance, because railwatch

@@ -240,6 +240,22 @@ for (const vp of VIEWPORTS) {
       assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
       assert.deepEqual(errors, []);
     });
+
+    test("the stats page draws its charts from this server's history", async () => {
+      // Against the real server: the demo's finished deployments are in the timeline by now, so
+      // the history (GET /stats/history, the page's default window and step) counts them.
+      const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
+      const history = await apiCall('GET', '/stats/history?since=' + encodeURIComponent(since) + '&stepSeconds=900');
+      const finished = history.points.reduce((sum, p) => sum + p.finished, 0);
+      assert.ok(finished >= 2, `the history counts the finished deployments: ${finished}`);
+      await page.goto(base + '/stats');
+      await page.locator('.uplot').nth(2).waitFor({ timeout: WAIT });
+      assert.ok((await page.locator('.uplot canvas').count()) >= 3, 'three charts drawn on canvases');
+      await shot(page, `${vp.label}-stats`);
+      const overflow = await overflowPx(page);
+      assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+      assert.deepEqual(errors, []);
+    });
   });
 }
 

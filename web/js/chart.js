@@ -84,7 +84,9 @@ export async function timeChart(el, { series, data, bands = [], height = 220, yF
         fill: s.fill ? color + '22' : undefined,
         scale: s.scale || 'y',
         spanGaps: false,
-        points: { show: current.data[0].length <= 30 },
+        // Dots where a line cannot show the data: few buckets, or few of them with a value (a lone
+        // value between empty buckets draws no line at all).
+        points: { show: (u, si) => u.data[0].length <= 30 || u.data[si].filter((v) => v != null).length <= 30 },
         paths: stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
         value: (u, v) => (v == null ? '—' : (s.value || yFormat)(v)),
       });

@@ -31,7 +31,7 @@ export function mount(main, ctx) {
       { class: 'page stats' },
       h('div', { class: 'page-head' }, h('h1', null, 'Stats'), picker),
       numbers,
-      h('section', { class: 'panel' }, h('h2', null, 'Deployment duration'), h('p', { class: 'sub' }, 'From the deployment’s creation to active or failed, per deployment finished in each interval.'), boxes.duration),
+      h('section', { class: 'panel' }, h('h2', null, 'Deployment duration'), h('p', { class: 'sub' }, 'From the first status railwatch recorded to active or failed, per deployment finished in each interval.'), boxes.duration),
       h('section', { class: 'panel' }, h('h2', null, 'Error rate by class'), h('p', { class: 'sub' }, 'Share of the deployments finished in each interval that failed, by error class.'), boxes.errors),
       h('section', { class: 'panel' }, h('h2', null, 'Checks and Railway API budget'), h('p', { class: 'sub' }, 'Deployment checks and Railway API requests per interval; the line is the hourly budget left.'), boxes.checks),
     ),
@@ -92,7 +92,7 @@ export function mount(main, ctx) {
     });
     const classes = Object.keys(ERROR_CLASS);
     const specs = [
-      [boxes.duration, { series: [{ label: 'p50', color: '--chart-1' }, { label: 'p95', color: '--chart-4' }], data: [xs, col((p) => p.durationP50Seconds), col((p) => p.durationP95Seconds)], yFormat: (v) => duration(v) }],
+      [boxes.duration, { series: [{ label: 'p50', color: '--chart-1' }, { label: 'p95', color: '--chart-4' }], data: [xs, col((p) => p.durationP50Seconds), col((p) => p.durationP95Seconds)], yFormat: (v) => (v != null && v < 10 ? v.toFixed(1) + 's' : duration(v)) }],
       [boxes.errors, { series: classes.map((c) => ({ label: ERROR_CLASS[c], color: CLASS_COLORS[c] })), data: [xs, ...classes.map((c) => col((p) => (p.finished ? ((p.failedByClass || {})[c] || 0) / p.finished : null)))], yFormat: (v) => percent(v, 0) }],
       [boxes.checks, { series: [{ label: 'checks', color: '--chart-1', fill: true }, { label: 'API requests', color: '--chart-2' }, { label: 'budget left', color: '--chart-4', scale: 'y2', value: (v) => number(v) }], data: [xs, col((p) => p.checks), col((p) => p.apiRequests), col((p) => p.budgetRemaining)], yFormat: (v) => number(v), y2: (v) => number(v) }],
     ];

@@ -36,6 +36,7 @@ Result<std::vector<AttentionCandidate>> SqlStore::ListAttentionCandidates() {
 Result<core::FleetCounts> SqlStore::CountFleet() {
     core::FleetCounts out;
     auto r = driver_->Read([&](Tx& tx) {
+        out = core::FleetCounts{};  // a retried read starts again
         const auto count = [](const Row& row, std::size_t i) { return static_cast<std::size_t>(row.Int(i)); };
         const auto i = tx.Exec(Stmt::kInstanceStats, {}).rows.at(0);
         out.total = count(i, 0);
@@ -51,6 +52,12 @@ Result<core::FleetCounts> SqlStore::CountFleet() {
         out.deployments_failed = count(e, 2);
         out.deployments_succeeded = count(e, 3);
         out.succeeded_time_total = core::Millis(e.Int(4));
+        for (const auto& row : tx.Exec(Stmt::kSucceededTimes, {}).rows)
+            out.succeeded_times.push_back(core::Millis(row.Int(0)));
+        for (const auto& row : tx.Exec(Stmt::kHealthCounts, {}).rows)
+            out.by_health[row.Text(0)] = count(row, 1);
+        for (const auto& row : tx.Exec(Stmt::kErrorTypeCounts, {}).rows)
+            out.by_error_type[row.Text(0)] = count(row, 1);
     });
     if (!r) return tl::unexpected(r.error());
     return out;

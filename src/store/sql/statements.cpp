@@ -350,6 +350,17 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "first_success, MAX(CASE WHEN to_status IN ('SUCCESS', 'FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS finished, "
         "MAX(CASE WHEN to_status IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed "
         "FROM deployment_events GROUP BY deployment_id) AS d");
+    // The terms of event_stats' duration sum, one row per succeeded deployment (percentiles).
+    set(Stmt::kSucceededTimes, "succeeded_times",
+        "SELECT (first_success - first_at) / 1000000 FROM (SELECT MIN(at) AS first_at, "
+        "MIN(CASE WHEN to_status = 'SUCCESS' THEN at END) AS first_success FROM deployment_events "
+        "GROUP BY deployment_id) AS d WHERE first_success IS NOT NULL");
+    set(Stmt::kHealthCounts, "health_counts",
+        "SELECT COALESCE(health, 'UNKNOWN'), COUNT(*) FROM instances WHERE status <> 'DELETED' "
+        "GROUP BY COALESCE(health, 'UNKNOWN')");
+    set(Stmt::kErrorTypeCounts, "error_type_counts",
+        "SELECT error_type, COUNT(*) FROM instances WHERE status <> 'DELETED' AND error_type IS NOT NULL "
+        "GROUP BY error_type");
     // The deployments whose first SUCCESS / FAILED / CRASHED is in [$1, $2): their first event,
     // that finish, whether they ever failed and the class of their newest classified event. The
     // window is found on deployment_events_at; each deployment's events on

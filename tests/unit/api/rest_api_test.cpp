@@ -600,7 +600,12 @@ TEST_F(ApiTest, StatsCountTheFleet) {
     EXPECT_EQ(body["errorRate"], 0.0);
     EXPECT_EQ(body["byStatus"]["RUNNING"], 1);
     EXPECT_EQ(body["capacity"]["capacity"], 16);
-    EXPECT_TRUE(body.contains("avgDeploymentSeconds"));
+    EXPECT_TRUE(body["avgDeploymentSeconds"].is_null());  // no deployment finished
+    EXPECT_TRUE(body["p50DeploymentSeconds"].is_null());
+    EXPECT_TRUE(body["p95DeploymentSeconds"].is_null());
+    EXPECT_EQ(body["byHealth"], json({{"UNKNOWN", 2}}));
+    EXPECT_EQ(body["byErrorType"], json::object());
+    EXPECT_TRUE(body["checksPerMinute"].is_null());  // no engine history given
 }
 
 TEST_F(ApiTest, AttentionListsFlaggedInstancesWithTheirOwner) {

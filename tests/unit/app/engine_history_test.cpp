@@ -165,5 +165,24 @@ TEST(EngineHistory, BudgetIsNullBeforeTheFirstRequestThenShowsTheLastHour) {
     EXPECT_DOUBLE_EQ(later->requests_per_minute, 0.0);
 }
 
+TEST(EngineHistory, ChecksPerMinuteAreOverTheLastFiveMinutesOrSinceTheStart) {
+    util::FakeClock clock(T(0));
+    FakeMinutes store;
+    EngineHistory history(clock, store, nullptr, "w1", nullptr);
+    EXPECT_DOUBLE_EQ(history.ChecksPerMinute(), 0.0);
+    clock.Advance(Seconds(30));
+    history.OnChecks(50);
+    clock.Advance(Seconds(90));
+    history.OnChecks(250);
+    EXPECT_DOUBLE_EQ(history.ChecksPerMinute(), 150.0);  // 300 in the 2 minutes since the start
+
+    // Ten minutes later the window holds minutes 8..12 (4 whole ones and the current one).
+    clock.Advance(Seconds(600));
+    history.OnChecks(90);
+    EXPECT_DOUBLE_EQ(history.ChecksPerMinute(), 90.0 / 4.0);  // 4 minutes since the window's start
+    clock.Advance(Seconds(1800));
+    EXPECT_DOUBLE_EQ(history.ChecksPerMinute(), 0.0);
+}
+
 }  // namespace
 }  // namespace railwatch::app

@@ -68,12 +68,27 @@ TEST(FleetStats, AverageIsOverSucceededDeployments) {
     EXPECT_DOUBLE_EQ(s.error_rate, 1.0 / 3.0);
 }
 
+TEST(FleetStats, PercentilesAreOverTheSucceededDeploymentsTimes) {
+    FleetCounts c;
+    c.deployments_succeeded = 5;
+    c.succeeded_times = {Seconds(50), Seconds(10), Seconds(40), Seconds(20), Seconds(30)};
+    c.succeeded_time_total = Seconds(150);
+    const FleetStats s = ComputeFleetStats(c);
+    ASSERT_TRUE(s.p50_deployment_seconds);
+    ASSERT_TRUE(s.p95_deployment_seconds);
+    EXPECT_DOUBLE_EQ(*s.p50_deployment_seconds, 30.0);
+    EXPECT_DOUBLE_EQ(*s.p95_deployment_seconds, 48.0);  // 40 + 0.8 x (50 - 40)
+    EXPECT_DOUBLE_EQ(*s.avg_deployment_seconds, 30.0);
+}
+
 TEST(FleetStats, EmptyFleetHasZerosAndNoAverage) {
     const FleetStats s = ComputeFleetStats({});
     EXPECT_EQ(s.counts.total, 0u);
     EXPECT_EQ(s.pending, 0u);
     EXPECT_DOUBLE_EQ(s.error_rate, 0.0);
     EXPECT_FALSE(s.avg_deployment_seconds);
+    EXPECT_FALSE(s.p50_deployment_seconds);
+    EXPECT_FALSE(s.p95_deployment_seconds);
 }
 
 // The one definition: failed deployments over finished deployments, whatever the instances show.

@@ -1715,11 +1715,20 @@ TEST_P(StoreConformance, StatsCountInstancesAndDeploymentsFromEvents) {
     // The transitions moved statuses; put them back for the instance counts.
     InstanceState s;
     s.status = InstanceStatus::kRunning;
+    s.health = "HEALTHY";
     Must(store_->SaveState("run", s));
     s.status = InstanceStatus::kFailed;
+    s.health = std::nullopt;
     s.needs_attention = true;
+    s.error_type = core::ErrorClass::kConfiguration;
     Must(store_->SaveState("fail", s));
     const core::FleetCounts c = Must(store_->CountFleet());
+    std::vector<core::Duration> times = c.succeeded_times;
+    std::sort(times.begin(), times.end());
+    EXPECT_EQ(times, (std::vector<core::Duration>{core::Seconds(30), core::Seconds(50), core::Seconds(100)}));
+    // Not DELETED only: "gone" is left out of both.
+    EXPECT_EQ(c.by_health, (std::map<std::string, std::size_t>{{"HEALTHY", 1}, {"UNKNOWN", 2}}));
+    EXPECT_EQ(c.by_error_type, (std::map<std::string, std::size_t>{{"CONFIGURATION", 1}}));
     EXPECT_EQ(c.total, 3u);
     EXPECT_EQ(c.running, 1u);
     EXPECT_EQ(c.failed, 1u);
@@ -1736,6 +1745,8 @@ TEST_P(StoreConformance, StatsCountInstancesAndDeploymentsFromEvents) {
     EXPECT_EQ(st.pending, 1u);
     ASSERT_TRUE(st.avg_deployment_seconds);
     EXPECT_DOUBLE_EQ(*st.avg_deployment_seconds, 60.0);
+    ASSERT_TRUE(st.p50_deployment_seconds);
+    EXPECT_DOUBLE_EQ(*st.p50_deployment_seconds, 50.0);
     EXPECT_DOUBLE_EQ(st.error_rate, 2.0 / 4.0);
 }
 
