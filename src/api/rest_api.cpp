@@ -519,7 +519,7 @@ net::ServerResponse RestApi::Health(const net::ServerRequest&, const PathParams&
                               {"uptimePercent", uptime->checks == 0 ? json(nullptr) : json(100.0 * uptime->Ratio())},
                               {"uptimeWindowSeconds", core::ToSeconds(kUptimeWindow)},
                               {"reasons", std::move(reasons)},
-                              {"probe", nullptr}});
+                              {"probe", recent->empty() ? json(nullptr) : HealthCheckJson(recent->front())}});
 }
 
 net::ServerResponse RestApi::HealthChecks(const net::ServerRequest& req, const PathParams& p) const {
@@ -715,6 +715,7 @@ net::ServerResponse RestApi::Attention(const net::ServerRequest& req, const Path
     store::AttentionQuery query;
     query.now = clock_.Now();
     query.limit = *limit;
+    query.platform_incident = operations_.PlatformIncident().has_value();
     auto items = store::ListAttention(store_.queries, query);
     if (!items) return ErrorFrom(items.error());
     json out = json::array();

@@ -492,6 +492,19 @@ std::vector<KeySpec> BuildKeys() {
                        "Seconds between checks of a CRASHED deployment"));
     k.push_back(IntKey("monitor.intervals.default", RW_FIELD(monitor.intervals.default_s), 1, kDay,
                        "Seconds between checks in every other status"));
+    // [monitor.health]
+    k.push_back(IntKey("monitor.health.interval_seconds", RW_FIELD(monitor.health.interval_seconds), 0, kDay,
+                       "Seconds between HTTP probes of a running service's domain and healthcheck path; 0: no probes"));
+    k.push_back(IntKey("monitor.health.timeout_seconds", RW_FIELD(monitor.health.timeout_seconds), 1, 300,
+                       "Seconds a probe may take before it counts as failed"));
+    k.push_back(IntKey("monitor.health.failure_threshold", RW_FIELD(monitor.health.failure_threshold), 1, 100,
+                       "Failed probes in a row that make a service UNHEALTHY"));
+    k.push_back(IntKey("monitor.health.success_threshold", RW_FIELD(monitor.health.success_threshold), 1, 100,
+                       "Passing probes in a row that make an UNHEALTHY service healthy again"));
+    k.push_back(IntKey("monitor.health.slow_ms", RW_FIELD(monitor.health.slow_ms), 1, 600'000,
+                       "A passing probe slower than this many milliseconds makes the service DEGRADED"));
+    k.push_back(
+        IntKey("monitor.health.keep_days", RW_FIELD(monitor.health.keep_days), 1, 3650, "Days probe results are kept"));
     // [retry]
     k.push_back(IntKey("retry.max_attempts", RW_FIELD(retry.max_attempts), 1, 100,
                        "Attempts per Railway request, the first one included"));

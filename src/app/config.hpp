@@ -91,6 +91,16 @@ struct MonitorIntervals {
     int default_s = 30;  ///< every other status
 };
 
+/// [monitor.health]: HTTP probes of running services (monitor/prober.hpp).
+struct HealthProbeSettings {
+    int interval_seconds = 60;  ///< 0: no probes
+    int timeout_seconds = 10;
+    int failure_threshold = 3;
+    int success_threshold = 2;
+    int slow_ms = 2000;
+    int keep_days = 7;
+};
+
 struct MonitorSettings {
     /// Names this process in the schedule's leases; empty: "<host name>-<server.listen>". Keep
     /// it across restarts (a restarted process then takes back its crashed life's claims at once)
@@ -103,6 +113,7 @@ struct MonitorSettings {
     int stuck_after_seconds = 600;
     int timeout_after_seconds = 600;
     MonitorIntervals intervals;
+    HealthProbeSettings health;
 
     /// The core's interval policy with these intervals (jitter and floor as the core defaults).
     core::IntervalPolicy IntervalPolicy() const;

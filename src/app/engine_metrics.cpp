@@ -45,6 +45,12 @@ EngineMetrics::EngineMetrics(util::MetricsRegistry& registry, std::function<moni
                          .Get()),
       transitions_(registry.AddCounter("railwatch_transitions_total",
                                        "Status transitions recorded, by the Railway status entered", {"to_status"})),
+      probes_(registry.AddCounter("railwatch_probes_total", "HTTP health probes of running services, by result",
+                                  {"result"})),
+      probe_seconds_(registry
+                         .AddHistogram("railwatch_probe_seconds", "Time of one answered health probe",
+                                       util::DefaultLatencyBuckets())
+                         .Get()),
       deliveries_(registry.AddCounter("railwatch_deliveries_total",
                                       "Notification delivery attempts, by channel and outcome "
                                       "(sent, retry, dead, lease_lost)",
@@ -104,6 +110,11 @@ void EngineMetrics::OnChecks(const monitor::CheckBatchReport& report) {
 
 void EngineMetrics::OnTransition(const store::TimelineEvent& event) {
     transitions_.WithLabels({event.to_status}).Increment();
+}
+
+void EngineMetrics::OnHealth(const store::HealthCheck& check) {
+    probes_.WithLabels({check.ok ? "ok" : "failed"}).Increment();
+    if (check.latency_ms) probe_seconds_.Observe(static_cast<double>(*check.latency_ms) / 1000.0);
 }
 
 void EngineMetrics::OnDelivery(const notify::DeliveryReport& report) {

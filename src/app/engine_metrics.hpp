@@ -28,6 +28,8 @@ class EngineMetrics {
     void OnChecks(const monitor::CheckBatchReport& report);
     /// One recorded transition to Railway status `to_status`.
     void OnTransition(const store::TimelineEvent& event);
+    /// One health probe, after its result was stored.
+    void OnHealth(const store::HealthCheck& check);
     /// One delivery attempt, after its outcome was recorded (a notify::DeliveryListener).
     void OnDelivery(const notify::DeliveryReport& report);
 
@@ -48,6 +50,8 @@ class EngineMetrics {
     util::Histogram& request_seconds_;
     util::Histogram& delay_seconds_;
     util::CounterFamily& transitions_;
+    util::CounterFamily& probes_;
+    util::Histogram& probe_seconds_;
     util::CounterFamily& deliveries_;
     util::HistogramFamily& delivery_seconds_;
     std::vector<util::MetricCallback> callbacks_;

@@ -5,6 +5,7 @@
 #include "app/root.hpp"
 #include "core/deployment_status.hpp"
 #include "core/notify_event.hpp"
+#include "net/curl_transport.hpp"
 #include "notify/notifier.hpp"
 
 namespace railwatch::app {
@@ -90,6 +91,17 @@ monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string wor
     return options;
 }
 
+monitor::ProberOptions ProberOptionsFrom(const HealthProbeSettings& settings) {
+    monitor::ProberOptions options;
+    options.interval = core::Seconds(settings.interval_seconds);
+    options.timeout = core::Seconds(settings.timeout_seconds);
+    options.policy.failure_threshold = settings.failure_threshold;
+    options.policy.success_threshold = settings.success_threshold;
+    options.policy.slow_threshold = core::Millis(settings.slow_ms);
+    options.keep = core::Seconds(86400LL * settings.keep_days);
+    return options;
+}
+
 void MonitorEngine::WakingSink::OnInstance(const store::Instance& instance) {
     inner_.OnInstance(instance);
     Wake();
@@ -109,6 +121,7 @@ void MonitorEngine::WakingSink::OnChecks(const monitor::CheckBatchReport& report
 
 void MonitorEngine::WakingSink::OnHealth(const store::Instance& instance, const store::HealthCheck& check) {
     inner_.OnHealth(instance, check);
+    if (metrics_ != nullptr) metrics_->OnHealth(check);
 }
 
 void MonitorEngine::WakingSink::Wake() {
@@ -146,6 +159,18 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
     monitor_ =
         std::make_unique<monitor::Monitor>(deps.root.railway(), store, store, store, store, deps.root.clock(), sink_,
                                            MonitorOptionsFrom(deps.root.config(), worker_id), std::move(planner));
+    const HealthProbeSettings& probes = deps.root.config().monitor.health;
+    if (probes.interval_seconds > 0) {
+        // Probes get a transport of their own: services that hang hold its connections, never
+        // the ones Railway requests and webhooks wait for.
+        net::CurlTransportOptions transport;
+        transport.max_host_connections = 16;
+        transport.max_total_connections = 256;
+        transport.connect_timeout = core::Seconds(probes.timeout_seconds);
+        transport.user_agent = "railwatch-probe";
+        probe_transport_ = std::make_unique<net::CurlTransport>(transport);
+        monitor_->EnableProbes(store, *probe_transport_, ProberOptionsFrom(probes));
+    }
     monitor::Monitor* monitor = monitor_.get();
     metrics_ = std::make_unique<EngineMetrics>(deps.root.metrics(), [monitor] { return monitor->Capacity(); });
     sink_.SetMetrics(metrics_.get());

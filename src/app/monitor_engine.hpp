@@ -11,6 +11,7 @@
 #include "app/engine_metrics.hpp"
 #include "core/notify_event.hpp"
 #include "monitor/monitor.hpp"
+#include "net/http_transport.hpp"
 
 namespace railwatch::app {
 
@@ -50,6 +51,7 @@ class MonitorEngine final : public Engine {
     }
     util::Result<monitor::ProgressReport> Progress(const std::string& id) override { return monitor_->Progress(id); }
     monitor::CapacityReport Capacity() const override { return monitor_->Capacity(); }
+    std::optional<std::string> PlatformIncident() const override { return monitor_->PlatformIncident(); }
 
   private:
     /// Forwards the engine's changes to the real sink and, once a change that planned outbox rows
@@ -81,7 +83,8 @@ class MonitorEngine final : public Engine {
 
     std::string description_;
     WakingSink sink_;
-    std::unique_ptr<EngineHistory> history_;  // the monitor reports to it: declared before it
+    std::unique_ptr<EngineHistory> history_;               // the monitor reports to it: declared before it
+    std::unique_ptr<net::HttpTransport> probe_transport_;  // the monitor's prober sends on it: before it
     std::unique_ptr<monitor::Monitor> monitor_;
     std::unique_ptr<EngineMetrics> metrics_;  // reads monitor_ at scrape time: declared after it
 };
@@ -91,6 +94,9 @@ class MonitorEngine final : public Engine {
 /// recovery (a deployment that runs again after a failure), an attention flag (kind "crash_loop": a crash
 /// loop; "attention": a stall or a deployment past its timeout). Users are filled in by the caller.
 std::vector<core::NotifyEvent> NotifyEventsFor(const monitor::ChangeToPlan& change);
+
+/// The prober's settings from [monitor.health].
+monitor::ProberOptions ProberOptionsFrom(const HealthProbeSettings& settings);
 
 /// The monitor's settings from the configuration.
 monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string worker_id);

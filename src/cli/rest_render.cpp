@@ -226,6 +226,20 @@ std::string RenderHealth(const json& h, core::Timestamp now) {
         {"Uptime", uptime_percent ? fmt::format("{:.1f}% over the last {}", *uptime_percent, Seconds(window))
                                   : std::string("- (no probes yet)")},
     };
+    if (const json probe = h.is_object() && h.contains("probe") ? h["probe"] : json(); probe.is_object()) {
+        // "HTTP 200 in 35 ms (12s ago)", "failed: timeout (12s ago)"
+        const auto status = Number(probe, "httpStatus");
+        const auto latency = Number(probe, "latencyMs");
+        std::string what;
+        if (probe.value("ok", false)) {
+            what = fmt::format("HTTP {:.0f}", status.value_or(0));
+            if (latency) what += fmt::format(" in {:.0f} ms", *latency);
+        } else {
+            const std::string error = Text(probe, "error");
+            what = "failed: " + (error != "-" ? error : fmt::format("HTTP {:.0f}", status.value_or(0)));
+        }
+        fields.emplace_back("Last probe", what + " at " + TimeAndAge(probe, "at", now));
+    }
     const json reasons = h.is_object() && h.contains("reasons") && h["reasons"].is_array() ? h["reasons"] : json();
     if (reasons.empty()) {
         fields.emplace_back("Reasons", "-");

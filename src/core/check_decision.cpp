@@ -19,7 +19,7 @@ DeploymentStatus StoredPhase(const StoredCheckState& stored) {
 }
 
 CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeployment& observed,
-                             const CheckSettings& settings, Timestamp now) {
+                             const CheckSettings& settings, Timestamp now, bool platform_incident) {
     CheckDecision out;
     const DeploymentStatus status = observed.status.value;
     out.interval_status = status;
@@ -40,10 +40,11 @@ CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeplo
         }
         const Timestamp since = stored.deployment_updated_at.value_or(stored.deployment_started_at.value_or(now));
         const StuckVerdict stuck =
-            DetectStuck(StuckInput{status, since, observed.updated_at, false}, settings.stuck, now);
+            DetectStuck(StuckInput{status, since, observed.updated_at, platform_incident}, settings.stuck, now);
         if (stuck.stuck) {
             out.verdict = CheckVerdict::kAttention;
             out.reason = stuck.reason;
+            out.platform_suspected = stuck.platform_suspected;
         }
         return out;
     }

@@ -10,12 +10,14 @@
 /// What one status check means for one monitored instance: the monitor's per-answer decision,
 /// pure (docs/ENGINE.md, "Per answer").
 ///
-///   DecideOnAnswer(stored, observed, settings, now) -> CheckDecision
+///   DecideOnAnswer(stored, observed, settings, now, platform_incident) -> CheckDecision
 ///   DecideOnError(stored, error, now)               -> CheckDecision
 ///
 /// Rules:
 /// - The same deployment in the same raw status: nothing changed (kUnchanged), unless it is now
-///   stuck in its phase or running past the timeout and not flagged yet (kAttention, once).
+///   stuck in its phase or running past the timeout and not flagged yet (kAttention, once). A
+///   stall while Railway reports an incident (`platform_incident`) is marked platform_suspected,
+///   its reason saying the stall is likely Railway's.
 /// - A different raw status, a different deployment id or the first answer: one transition
 ///   (kTransition) to the instance status core::ToInstanceStatus gives (an unknown value keeps the
 ///   current one); SUCCESS/SLEEPING → RUNNING with its completion time and errors cleared;
@@ -101,13 +103,15 @@ struct CheckDecision {
     /// kAttention: true when the deployment ran past `timeout_after` (a timeout notice), false
     /// when it is stuck in its phase.
     bool timed_out = false;
+    /// kAttention for a stall: Railway reported an incident (the stall is likely theirs).
+    bool platform_suspected = false;
     /// The status whose interval schedules the next check.
     DeploymentStatus interval_status = DeploymentStatus::kUnknown;
 };
 
 /// The decision for an answer with the deployment's data (the rules above).
 CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeployment& observed,
-                             const CheckSettings& settings, Timestamp now);
+                             const CheckSettings& settings, Timestamp now, bool platform_incident = false);
 
 /// The decision for an answer without data for the deployment: kEnded when Railway does not know
 /// it, kRetry otherwise.

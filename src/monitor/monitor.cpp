@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/deployment_event.hpp"
+#include "core/health.hpp"
 #include "core/progress.hpp"
 #include "core/sanitize.hpp"
 #include "core/stats.hpp"
@@ -74,6 +75,17 @@ store::InstanceState StateAfter(const store::InstanceState& before, const core::
         s.error_type.reset();
         s.error_message = d.error_message;
         s.error_stack.reset();
+    }
+    // Health from the deployment's new state until a probe says more (monitor/prober.hpp): the
+    // last probe's verdict was about the state before. Unknown (in progress) is stored as none.
+    core::HealthInput health;
+    health.instance_status = s.status;
+    health.deployment_status = core::ParseDeploymentStatus(d.to_status);
+    const core::HealthStatus verdict = core::EvaluateHealth(health, core::HealthPolicy{}, d.at).status;
+    if (verdict == core::HealthStatus::kUnknown) {
+        s.health.reset();
+    } else {
+        s.health = std::string(core::ToString(verdict));
     }
     return s;
 }
@@ -194,7 +206,22 @@ util::Result<void> Monitor::Start() {
     for (std::size_t i = 0; i < worker_wakeups_.size(); ++i)
         workers_.emplace_back([this, i] { WorkerLoop(i); });
     scheduler_ = std::thread([this] { SchedulerLoop(); });
+    if (prober_) prober_->Start();
     return {};
+}
+
+void Monitor::EnableProbes(store::HealthChecks& health, net::HttpTransport& http, ProberOptions options) {
+    if (prober_ || options.interval <= Duration::zero()) return;
+    // Looking a probe URL up is side work: from the reserve, like log collection.
+    prober_ = std::make_unique<Prober>(api_, instances_, health, http, clock_, sink_, std::move(options),
+                                       [this](Timestamp now) {
+                                           Timestamp retry_at = Timestamp::max();
+                                           return TakeSideBudget(1, false, now, &retry_at);
+                                       });
+}
+
+std::size_t Monitor::RunProbesForTest() {
+    return prober_ ? prober_->RunForTest() : 0;
 }
 
 void Monitor::Stop() {
@@ -208,6 +235,7 @@ void Monitor::Stop() {
         if (thread.joinable()) thread.join();
     for (std::thread& thread : workers_)
         if (thread.joinable()) thread.join();
+    if (prober_) prober_->Stop();  // after the pollers, which offer it instances
     // Batches no poller took: their leases expire and the next claim (here or elsewhere) has them.
     std::lock_guard lock(mutex_);
     poll_queue_.clear();
@@ -386,9 +414,22 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             Enqueue(Job{JobKind::kDiscover, instance.id, "", now});
             next = NextCheck(instance, PhaseOf(instance.state), now);
         } else if (const auto& result = *found->second; result.has_value()) {
-            const auto decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now);
+            auto decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now);
+            if (decision.verdict == core::CheckVerdict::kAttention && !decision.timed_out && RailwayIncident(now)) {
+                // A stall while Railway reports an incident: likely theirs, and said so.
+                decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now, true);
+            }
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, result->id, now);
+            if (prober_ && decision.interval_status == DeploymentStatus::kSuccess) {
+                if (decision.verdict == core::CheckVerdict::kTransition) {
+                    store::Instance after = instance;
+                    after.state = StateAfter(instance.state, decision, result->id);
+                    prober_->Offer(after);
+                } else {
+                    prober_->Offer(instance);
+                }
+            }
         } else if (result.error().code == util::ErrorCode::kCancelled) {
             next = instance.state.next_check_at.value_or(now);  // shutting down: leave it as it was
         } else {
@@ -547,6 +588,38 @@ void Monitor::Replan() {
     input.reserve_fraction = options_.reserve_fraction;
     input.default_interval = options_.intervals.fallback;
     plan_ = core::PlanBudget(input);
+}
+
+bool Monitor::RailwayIncident(Timestamp now) {
+    {
+        std::lock_guard lock(mutex_);
+        if (platform_.read_at && now - *platform_.read_at < core::Seconds(60)) return platform_.incident.has_value();
+        platform_.read_at = now;  // one reader a minute; the others go on with the last answer
+    }
+    Timestamp retry_at = Timestamp::max();
+    if (!TakeSideBudget(1, true, now, &retry_at)) {
+        std::lock_guard lock(mutex_);
+        return platform_.incident.has_value();
+    }
+    const auto status = api_.GetPlatformStatus();
+    std::lock_guard lock(mutex_);
+    if (status) {
+        if (!status->incident_message.empty()) {
+            platform_.incident = status->incident_message;
+        } else if (!status->maintenance_message.empty()) {
+            platform_.incident = "maintenance: " + status->maintenance_message;
+        } else if (!status->is_stable) {
+            platform_.incident = "Railway reports its platform unstable";
+        } else {
+            platform_.incident.reset();
+        }
+    }
+    return platform_.incident.has_value();
+}
+
+std::optional<std::string> Monitor::PlatformIncident() const {
+    std::lock_guard lock(mutex_);
+    return platform_.incident;
 }
 
 void Monitor::NoteDue(Timestamp at) {

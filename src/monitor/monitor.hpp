@@ -22,7 +22,10 @@
 #include "core/reactions.hpp"
 #include "core/time.hpp"
 #include "monitor/operations.hpp"
+#include "monitor/prober.hpp"
+#include "net/http_transport.hpp"
 #include "railway/railway_api.hpp"
+#include "store/health_checks.hpp"
 #include "store/instances.hpp"
 #include "store/logs.hpp"
 #include "store/schedule.hpp"
@@ -112,6 +115,13 @@ class Monitor final : public Operations {
     /// end it at once. Idempotent.
     void Stop();
 
+    /// Probes running instances' services over HTTP (monitor/prober.hpp), offered each one whose
+    /// status check finds it SUCCESS. Called at most once, before Start(); an `options.interval`
+    /// of zero leaves probing off. References must outlive the monitor.
+    void EnableProbes(store::HealthChecks& health, net::HttpTransport& http, ProberOptions options);
+    /// Runs the prober's queued work on the calling thread (Prober::RunForTest); 0 without probes.
+    std::size_t RunProbesForTest();
+
     /// Runs one scheduling round now on the calling thread (claims what is due, checks, writes):
     /// what the scheduler thread does each time it wakes. Returns how many instances it checked.
     /// For tests and tools; not to be mixed with a started scheduler.
@@ -127,6 +137,7 @@ class Monitor final : public Operations {
     util::Result<int> CheckDeploymentNow(const std::string& deployment_id) override;
     util::Result<ProgressReport> Progress(const std::string& id) override;
     CapacityReport Capacity() const override;
+    std::optional<std::string> PlatformIncident() const override;
 
   private:
     enum class JobKind { kClassify, kRedeploy, kDiscover, kCollectLogs };
@@ -205,6 +216,9 @@ class Monitor final : public Operations {
     util::Result<store::TransitionResult> Write(const store::Instance& before, store::Transition transition,
                                                 const std::string& kind, std::vector<core::Action> actions = {},
                                                 std::optional<core::Classification> classification = std::nullopt);
+    // Whether Railway reports an incident or maintenance now: platformStatus, read at most once
+    // a minute (from the side budget; the last answer while none is left or Railway fails).
+    bool RailwayIncident(core::Timestamp now);
     core::Timestamp NextCheck(const store::Instance& instance, core::DeploymentStatus status, core::Timestamp now);
     core::Duration ConfiguredInterval(const store::Instance& instance, core::DeploymentStatus status) const;
     void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status);
@@ -245,6 +259,12 @@ class Monitor final : public Operations {
     SideBucket reserve_bucket_;
     SideBucket unused_bucket_;
     util::SystemRandom random_;
+    std::unique_ptr<Prober> prober_;  // set before Start(), or never
+    struct PlatformView {
+        std::optional<core::Timestamp> read_at;
+        std::optional<std::string> incident;  // Railway's message; none: stable
+    };
+    PlatformView platform_;  // guarded by mutex_
 };
 
 }  // namespace railwatch::monitor

@@ -96,6 +96,11 @@ class Operations {
 
     /// The fleet against the budget, as planned at the last scheduling round.
     virtual CapacityReport Capacity() const = 0;
+
+    /// Railway's incident or maintenance message as last read, nullopt when Railway reported
+    /// none. The engine reads `platformStatus` when a stall is about to be flagged (at most once
+    /// a minute), so this may be stale while nothing stalls. Default: none.
+    virtual std::optional<std::string> PlatformIncident() const { return std::nullopt; }
 };
 
 /// Receives what the engine learns, after it is durable. Implemented by the API's SSE hub and

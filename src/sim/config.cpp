@@ -407,6 +407,11 @@ util::Result<SimConfig> ApplyRuntimeSettings(const json& j, SimConfig cfg) {
                         "\"webhookSecretHeader\" must be a header name (letters, digits, '-' and '_')");
         cfg.webhook.secret_header = *s;
     }
+    if (j.contains("slowHealthMs")) {
+        auto v = Number(j["slowHealthMs"], "slowHealthMs", 0, 600000);
+        if (!v) return tl::unexpected(v.error());
+        cfg.slow_health_ms = static_cast<int>(*v);
+    }
     return cfg;
 }
 
@@ -440,7 +445,8 @@ json RuntimeSettingsJson(const SimConfig& c) {
                 {"errors", errors},
                 {"webhookUrl", c.webhook.url.empty() ? json(nullptr) : json(c.webhook.url)},
                 {"webhookSecret", c.webhook.secret.empty() ? json(nullptr) : json("***")},
-                {"webhookSecretHeader", c.webhook.secret_header}};
+                {"webhookSecretHeader", c.webhook.secret_header},
+                {"slowHealthMs", c.slow_health_ms}};
 }
 
 util::Result<SimConfig> ParseScenario(std::string_view json_text) {
@@ -498,11 +504,6 @@ util::Result<SimConfig> ParseScenario(std::string_view json_text) {
         auto d = ApplyDurations(j["durations"], cfg.durations);
         if (!d) return tl::unexpected(d.error());
         cfg.durations = *d;
-    }
-    if (j.contains("slowHealthMs")) {
-        auto v = Number(j["slowHealthMs"], "slowHealthMs", 0, 600000);
-        if (!v) return tl::unexpected(v.error());
-        cfg.slow_health_ms = static_cast<int>(*v);
     }
     if (j.contains("plan")) {
         auto s = String(j["plan"], "plan");

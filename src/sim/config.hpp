@@ -147,9 +147,9 @@ util::Result<FaultConfig> ApplyFaults(const nlohmann::json& j, FaultConfig base)
 /// Applies {rps?, rph?, edgeRps?, headerWindow?, resetFormat?, policyHeader?, cost?}.
 util::Result<RateLimitConfig> ApplyRateLimit(const nlohmann::json& j, RateLimitConfig base);
 /// The keys ApplyRuntimeSettings accepts (POST /_sim/config).
-inline constexpr std::string_view kRuntimeKeys[] = {"faults",     "rateLimit",     "timeScale",
-                                                    "incident",   "logs",          "errors",
-                                                    "webhookUrl", "webhookSecret", "webhookSecretHeader"};
+inline constexpr std::string_view kRuntimeKeys[] = {
+    "faults",     "rateLimit",     "timeScale",           "incident",    "logs", "errors",
+    "webhookUrl", "webhookSecret", "webhookSecretHeader", "slowHealthMs"};
 /// Applies the settings POST /_sim/config may change (kRuntimeKeys) from `j` onto `base`; other
 /// keys are ignored here (the caller rejects them). Errors (kInvalidArgument) name the key.
 util::Result<SimConfig> ApplyRuntimeSettings(const nlohmann::json& j, SimConfig base);

@@ -21,6 +21,12 @@ class HealthChecks {
 
     /// Stores one probe result and returns its row id. Not idempotent: each call adds a row.
     virtual util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) = 0;
+    /// One probe's outcome, in one transaction: stores `check` (returns its row id, as
+    /// RecordHealthCheck), sets the instance's `health` column to `health` (only that column: a
+    /// transition written at the same time keeps its own), and deletes the instance's checks from
+    /// before `keep_since` (rotation). kInvalidArgument for an empty or over-long `health`.
+    virtual util::Result<std::int64_t> RecordProbe(const HealthCheck& check, const std::string& health,
+                                                   Timestamp keep_since) = 0;
     /// The newest `limit` checks, newest first.
     virtual util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) = 0;
     /// The newest `limit` checks of several instances in one read (one transaction, one

@@ -95,6 +95,16 @@ class FakeOperations final : public monitor::Operations {
         return report;
     }
 
+    /// What PlatformIncident answers (none by default).
+    void SetPlatformIncident(std::optional<std::string> incident) {
+        std::lock_guard lock(mutex_);
+        incident_ = std::move(incident);
+    }
+    std::optional<std::string> PlatformIncident() const override {
+        std::lock_guard lock(mutex_);
+        return incident_;
+    }
+
     monitor::CapacityReport Capacity() const override {
         monitor::CapacityReport report;
         report.requests_per_hour = 1000;
@@ -119,6 +129,7 @@ class FakeOperations final : public monitor::Operations {
     store::Instances& instances_;
     const util::Clock& clock_;
     mutable std::mutex mutex_;
+    std::optional<std::string> incident_;  // guarded by mutex_
     std::map<std::string, util::Error> failures_;
     std::vector<std::pair<std::string, std::string>> calls_;
     monitor::ProgressReport progress_{"", 40, "building", 90};

@@ -25,6 +25,26 @@ Result<std::int64_t> SqlStore::RecordHealthCheck(const HealthCheck& h) {
     return id;
 }
 
+Result<std::int64_t> SqlStore::RecordProbe(const HealthCheck& h, const std::string& health, Timestamp keep_since) {
+    Checker c;
+    c.Id("instance_id", h.instance_id);
+    c.OptText("health check error", h.error);
+    c.That(!health.empty() && health.size() <= 32, "health must be a word such as HEALTHY (1 to 32 characters)");
+    if (!c.result()) return tl::unexpected(c.result().error());
+    std::int64_t id = 0;
+    auto r = driver_->Write([&](Tx& tx) {
+        if (tx.Exec(Stmt::kSetHealth, {std::string_view(h.instance_id), std::string_view(health)}).affected == 0)
+            ThrowNotFound("instance", h.instance_id);
+        const auto rows = tx.Exec(Stmt::kInsertHealth, {std::string_view(h.instance_id), Ns(h.at), Bool(h.ok),
+                                                        OptInt(h.http_status), OptInt(h.latency_ms), OptText(h.error)})
+                              .rows;
+        id = rows.at(0).Int(0);
+        tx.Exec(Stmt::kRotateHealth, {std::string_view(h.instance_id), Ns(keep_since)});
+    });
+    if (!r) return tl::unexpected(r.error());
+    return id;
+}
+
 Result<std::vector<HealthCheck>> SqlStore::RecentHealthChecks(const std::string& instance_id, int limit) {
     return ReadPerInstance<HealthCheck>(*driver_, Stmt::kRecentHealth, instance_id, limit, RowToHealth);
 }

@@ -63,6 +63,8 @@ class SqlStore final : public Store {
 
     // HealthChecks (health_checks.cpp)
     util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) override;
+    util::Result<std::int64_t> RecordProbe(const HealthCheck& check, const std::string& health,
+                                           Timestamp keep_since) override;
     util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) override;
     util::Result<std::vector<std::vector<CheckSummary>>> RecentCheckSummariesOf(
         std::span<const std::string> instance_ids, int limit) override;

@@ -38,6 +38,8 @@ enum class Stmt : int {
     kRecentLogs,
     kLatestLogTs,
     kInsertHealth,
+    kSetHealth,
+    kRotateHealth,
     kRecentHealth,
     kRecentCheckSummaries,
     kUptime,

@@ -110,6 +110,70 @@ json Call(httplib::Client& http, const std::string& method, const std::string& p
     return json::parse(answer->body);
 }
 
+/// What the engine runs on against one simulator: a real SQLite file, the system clock, the real
+/// RailwayClient over a CurlTransport, with budgets far above what the tests use.
+struct EngineRig {
+    EngineRig(int sim_port, const std::string& name, std::uint64_t seed)
+        : dir("railwatch-engine-" + name + "-"),
+          opened(store::OpenStore("sqlite:" + dir.File(name + ".db"))),
+          budget(clock, railway::BudgetConfig{100000, 25}),
+          random(seed),
+          client(transport, clock, budget, random,
+                 railway::Credentials{railway::TokenKind::kAccount, "sim-account-token"}, Config(sim_port)) {}
+
+    static railway::ClientConfig Config(int sim_port) {
+        railway::ClientConfig config;
+        config.api_url = "http://127.0.0.1:" + std::to_string(sim_port) + "/graphql/v2";
+        config.batch_size = 50;
+        config.request_timeout = core::Seconds(10);
+        return config;
+    }
+    /// Every status checked each second, Pro-like budget, short waits.
+    static monitor::MonitorOptions FastOptions(const std::string& worker_id) {
+        monitor::MonitorOptions options;
+        options.worker_id = worker_id;
+        for (const auto status : core::kAllDeploymentStatuses)
+            options.intervals.per_status[status] = core::Seconds(1);
+        options.intervals.fallback = core::Seconds(1);
+        options.requests_per_hour = 100000;
+        options.requests_per_second = 25;
+        options.max_idle_wait = core::Millis(500);
+        options.batch_window = core::Millis(500);
+        options.lease = core::Seconds(30);
+        return options;
+    }
+    store::Store& db() { return **opened; }
+
+    test::TempDir dir;
+    util::Result<std::unique_ptr<store::Store>> opened;
+    util::SystemClock clock;
+    railway::RequestBudget budget;
+    util::SystemRandom random;
+    net::CurlTransport transport;
+    railway::RailwayClient client;
+};
+
+/// Adds an instance for each of `deployment_ids` (service and environment from the simulator's
+/// truth), in that order; returns their ids.
+std::vector<std::string> AddInstances(httplib::Client& http, monitor::Monitor& engine,
+                                      const std::vector<std::string>& deployment_ids) {
+    const json truth = Call(http, "GET", "/_sim/truth");
+    std::map<std::string, json> by_id;
+    for (const auto& d : truth["deployments"])
+        by_id[d["id"]] = d;
+    std::vector<std::string> out;
+    for (const std::string& id : deployment_ids) {
+        monitor::AddInstanceRequest request;
+        request.service_id = by_id.at(id)["serviceId"];
+        request.environment_id = by_id.at(id)["environmentId"];
+        request.deployment_id = id;
+        auto added = engine.AddInstance(request);
+        if (!added) throw std::runtime_error(added.error().ToString());
+        out.push_back(added->id);
+    }
+    return out;
+}
+
 /// What a run measured.
 struct RunFigures {
     long long requests = 0;  ///< GraphQL requests the simulator received
@@ -144,53 +208,22 @@ void FollowFleet(const json& faults, int delete_count, RunFigures* figures) {
         ids.push_back(id);
     ASSERT_EQ(ids.size(), 100u);
 
-    test::TempDir dir("railwatch-engine-store-");
-    auto opened = store::OpenStore("sqlite:" + dir.File("engine.db"));
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    store::Store& db = **opened;
-
-    util::SystemClock clock;
-    railway::RequestBudget budget(clock, railway::BudgetConfig{100000, 25});
-    util::SystemRandom random(7);
-    net::CurlTransport transport;
-    railway::ClientConfig config;
-    config.api_url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/graphql/v2";
-    config.batch_size = 50;
-    config.request_timeout = core::Seconds(10);
-    railway::RailwayClient client(transport, clock, budget, random,
-                                  railway::Credentials{railway::TokenKind::kAccount, "sim-account-token"}, config);
-
-    monitor::MonitorOptions options;
-    options.worker_id = "it";
-    for (const auto status : core::kAllDeploymentStatuses)
-        options.intervals.per_status[status] = core::Seconds(1);
-    options.intervals.fallback = core::Seconds(1);
-    options.requests_per_hour = 100000;
-    options.requests_per_second = 25;
-    options.max_idle_wait = core::Millis(500);
-    options.batch_window = core::Millis(500);
-    options.lease = core::Seconds(30);
+    EngineRig rig(sim.port(), "store", 7);
+    ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
+    store::Store& db = rig.db();
+    monitor::MonitorOptions options = EngineRig::FastOptions("it");
     options.reactions.redeploy_backoff.base = core::Millis(100);
     options.reactions.redeploy_backoff.cap = core::Millis(500);
     NullSink sink;
-    CountingApi counting(client);
-    monitor::Monitor engine(counting, db, db, db, db, clock, sink, options);
+    CountingApi counting(rig.client);
+    monitor::Monitor engine(counting, db, db, db, db, rig.clock, sink, options);
     ASSERT_TRUE(engine.Start());
 
     const json truth0 = Call(http, "GET", "/_sim/truth");
     std::map<std::string, json> by_id;
     for (const auto& d : truth0["deployments"])
         by_id[d["id"]] = d;
-    std::vector<std::string> instances;
-    for (const std::string& id : ids) {
-        monitor::AddInstanceRequest request;
-        request.service_id = by_id[id]["serviceId"];
-        request.environment_id = by_id[id]["environmentId"];
-        request.deployment_id = id;
-        auto added = engine.AddInstance(request);
-        ASSERT_TRUE(added) << added.error().ToString();
-        instances.push_back(added->id);
-    }
+    const std::vector<std::string> instances = AddInstances(http, engine, ids);
 
     // Deleted on Railway while followed: their monitoring ends; nobody else notices.
     std::set<std::string> deleted_instances;
@@ -321,6 +354,156 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
 TEST(EngineSim, DeletedDeploymentsEndTheirMonitoringAndBlindNoOne) {
     RunFigures figures;
     FollowFleet(json::object(), 10, &figures);
+}
+
+/// Keeps the last health check and verdict per instance, as the prober reports them.
+class HealthSink final : public monitor::EventSink {
+  public:
+    void OnInstance(const store::Instance&) override {}
+    void OnTransition(const store::Instance&, const store::TimelineEvent&) override {}
+    void OnHealth(const store::Instance& instance, const store::HealthCheck&) override {
+        std::lock_guard lock(mutex_);
+        ++reports_[instance.id];
+    }
+    int Reports(const std::string& id) {
+        std::lock_guard lock(mutex_);
+        return reports_[id];
+    }
+
+  private:
+    std::mutex mutex_;
+    std::map<std::string, int> reports_;
+};
+
+// Running services are probed over real HTTP at the domain and healthcheck path the simulator's
+// serviceInstance names (its health server on loopback), each judged by what it answers: 200 →
+// HEALTHY, 503 → UNHEALTHY after the failure threshold, slower than the slow threshold →
+// DEGRADED, no answer within the probe timeout → a "timeout" failure. Meanwhile status checks go on.
+TEST(EngineSim, RunningServicesAreProbedAtTheirDomainsAndJudgedByWhatTheyAnswer) {
+    SimProcess sim({"--time-scale", "60", "--seed", "11"});
+    ASSERT_NE(sim.port(), 0) << "the simulator did not start";
+    httplib::Client http("127.0.0.1", sim.port());
+    (void)Call(http, "POST", "/_sim/config", {{"slowHealthMs", 800}});
+    std::map<std::string, std::string> deployment_of;  // health mode -> deployment id
+    for (const char* mode : {"healthy", "failing", "slow"}) {
+        const json made =
+            Call(http, "POST", "/_sim/deployments", {{"count", 1}, {"kind", "success"}, {"health", mode}});
+        deployment_of[mode] = made.at("ids").at(0);
+    }
+
+    EngineRig rig(sim.port(), "probes", 11);
+    ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
+    store::Store& db = rig.db();
+    net::CurlTransport probe_transport;
+    HealthSink sink;
+    monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink, EngineRig::FastOptions("probes"));
+    monitor::ProberOptions probes;
+    probes.interval = core::Seconds(1);
+    probes.timeout = core::Seconds(5);
+    probes.policy.failure_threshold = 2;
+    probes.policy.slow_threshold = core::Millis(400);
+    engine.EnableProbes(db, probe_transport, probes);
+    ASSERT_TRUE(engine.Start());
+
+    std::map<std::string, std::string> instance_of;  // health mode -> instance id
+    for (const auto& [mode, deployment] : deployment_of)
+        instance_of[mode] = AddInstances(http, engine, {deployment}).at(0);
+    const std::map<std::string, std::string> expected = {
+        {"healthy", "HEALTHY"}, {"failing", "UNHEALTHY"}, {"slow", "DEGRADED"}};
+    std::map<std::string, std::string> seen;
+    const auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (seen != expected && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(200ms);
+        for (const auto& [mode, id] : instance_of)
+            seen[mode] = db.GetInstance(id)->state.health.value_or("(none)");
+    }
+    // A probe timeout shorter than the slow service's answer: a failure named "timeout".
+    const long long status_reads_before = Call(http, "GET", "/_sim/stats")["rootFields"].value("deployment", 0);
+    (void)Call(http, "POST", "/_sim/config", {{"slowHealthMs", 6000}});
+    const std::string slow = instance_of["slow"];
+    std::optional<store::HealthCheck> timed_out;
+    const auto until = std::chrono::steady_clock::now() + 60s;
+    while (!timed_out && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(200ms);
+        const auto recent = db.RecentHealthChecks(slow, 3);
+        ASSERT_TRUE(recent) << recent.error().ToString();
+        for (const auto& check : *recent)
+            if (!check.ok) timed_out = check;
+    }
+    // While that probe hung for 5 s, status checks (every second) went on.
+    const long long status_reads_during =
+        Call(http, "GET", "/_sim/stats")["rootFields"].value("deployment", 0) - status_reads_before;
+    engine.Stop();
+
+    EXPECT_EQ(seen, expected);
+    const auto healthy = *db.RecentHealthChecks(instance_of["healthy"], 100);
+    ASSERT_FALSE(healthy.empty());
+    EXPECT_TRUE(healthy.front().ok);
+    EXPECT_EQ(healthy.front().http_status, 200);
+    const auto failing = *db.RecentHealthChecks(instance_of["failing"], 100);
+    ASSERT_GE(failing.size(), 2u);
+    EXPECT_EQ(failing.front().http_status, 503);
+    EXPECT_EQ(failing.front().error, "HTTP 503");
+    ASSERT_TRUE(timed_out.has_value()) << "no probe of the slow service timed out";
+    EXPECT_EQ(timed_out->error, "timeout");
+    EXPECT_GE(sink.Reports(instance_of["healthy"]), 1);
+    // The deployments themselves stayed RUNNING: a failing probe is health, not a status change.
+    for (const auto& [mode, id] : instance_of)
+        EXPECT_EQ(db.GetInstance(id)->state.status, core::InstanceStatus::kRunning) << mode;
+    EXPECT_GE(status_reads_during, 6) << "status checks stalled while a probe hung";
+    const json stats = Call(http, "GET", "/_sim/stats");
+    std::cout << "engine-sim probes: root fields " << stats["rootFields"].dump() << "\n";
+    // One serviceInstance lookup per service while its answer is fresh (10 minutes).
+    EXPECT_LE(stats["rootFields"].value("serviceInstance", 0), 3);
+}
+
+// Deployments stalled in DEPLOYING past the stuck deadline are flagged once; while the simulator
+// reports an incident (platformStatus), the flag says the stall is likely Railway's, and the
+// engine reads platformStatus only when a stall is about to be flagged.
+TEST(EngineSim, StallsDuringARailwayIncidentAreFlaggedAsLikelyRailways) {
+    SimProcess sim({"--time-scale", "60", "--seed", "13"});
+    ASSERT_NE(sim.port(), 0) << "the simulator did not start";
+    httplib::Client http("127.0.0.1", sim.port());
+    (void)Call(http, "POST", "/_sim/config", {{"incident", "Deploys are slower than usual"}});
+    const json made = Call(http, "POST", "/_sim/deployments", {{"count", 3}, {"kind", "stuck_deploying"}});
+    std::vector<std::string> deployments;
+    for (const auto& id : made.at("ids"))
+        deployments.push_back(id);
+
+    EngineRig rig(sim.port(), "incident", 13);
+    ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
+    store::Store& db = rig.db();
+    monitor::MonitorOptions options = EngineRig::FastOptions("incident");
+    options.check.stuck.default_deadline = core::Seconds(3);
+    options.check.timeout_after = core::Seconds(3600);
+    NullSink sink;
+    monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink, options);
+    ASSERT_TRUE(engine.Start());
+    const std::vector<std::string> instances = AddInstances(http, engine, deployments);
+
+    std::vector<std::string> reasons;
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        reasons.clear();
+        for (const std::string& id : instances) {
+            const auto instance = db.GetInstance(id);
+            ASSERT_TRUE(instance) << instance.error().ToString();
+            if (instance->state.needs_attention) reasons.push_back(instance->state.attention_reason.value_or(""));
+        }
+        if (reasons.size() == instances.size()) break;
+        std::this_thread::sleep_for(200ms);
+    }
+    const auto incident = engine.PlatformIncident();
+    engine.Stop();
+    ASSERT_EQ(reasons.size(), instances.size()) << "not every stall was flagged";
+    for (const std::string& reason : reasons)
+        EXPECT_THAT(reason, ::testing::HasSubstr("likely theirs"));
+    EXPECT_TRUE(incident.has_value());
+    const json stats = Call(http, "GET", "/_sim/stats");
+    std::cout << "engine-sim incident: root fields " << stats["rootFields"].dump() << "\n";
+    // At most once a minute, and only for stalls: within this run, at most two reads.
+    EXPECT_GE(stats["rootFields"].value("platformStatus", 0), 1);
+    EXPECT_LE(stats["rootFields"].value("platformStatus", 0), 2);
 }
 
 }  // namespace

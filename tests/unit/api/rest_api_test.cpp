@@ -537,6 +537,9 @@ TEST_F(ApiTest, HealthSummarisesTheStoredChecks) {
     EXPECT_EQ(body["lastCheckedAt"], "2026-01-01T00:00:03.000Z");
     ASSERT_EQ(body["reasons"].size(), 1u);
     EXPECT_EQ(body["reasons"][0], "last probe failed: timeout");
+    EXPECT_EQ(body["probe"]["at"], "2026-01-01T00:00:03.000Z");  // the last one
+    EXPECT_EQ(body["probe"]["ok"], false);
+    EXPECT_EQ(body["probe"]["error"], "timeout");
 
     auto checks = Call("GET", "/api/v1/instances/" + id + "/health/checks?limit=2");
     ASSERT_EQ(checks.status, 200);
@@ -628,6 +631,34 @@ TEST_F(ApiTest, AttentionListsFlaggedInstancesWithTheirOwner) {
     EXPECT_EQ(items[0]["needsAttention"], true);
     EXPECT_EQ(items[0]["attentionKind"], "failed");
     EXPECT_EQ(items[0]["user"]["email"], "ana@example.com");
+}
+
+// A stall is listed as incidentRelated only while the engine last heard of a Railway incident.
+TEST_F(ApiTest, AttentionMarksStallsDuringARailwayIncident) {
+    auto added =
+        Call("POST", "/api/v1/instances", R"({"serviceId":"svc-1","environmentId":"env-1","deploymentId":"dep-1"})");
+    ASSERT_EQ(added.status, 201) << added.body;
+    const std::string id = Json(added)["id"];
+    store::InstanceState building;
+    building.status = core::InstanceStatus::kDeploying;
+    building.deployment_id = "dep-1";
+    building.deployment_status = "BUILDING";
+    building.deployment_started_at = clock_.Now() - core::Seconds(7200);
+    building.deployment_updated_at = building.deployment_started_at;
+    ASSERT_TRUE(store_->SaveState(id, building));
+    const auto listed = [&] {
+        auto res = Call("GET", "/api/v1/attention");
+        EXPECT_EQ(res.status, 200) << res.body;
+        return Json(res)["items"];
+    };
+    json items = listed();
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0]["incidentRelated"], false);
+    ops_.SetPlatformIncident("Builds are delayed");
+    items = listed();
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0]["incidentRelated"], true);
+    EXPECT_NE(items[0]["attentionReason"].get<std::string>().find("likely theirs"), std::string::npos);
 }
 
 TEST_F(ApiTest, NotificationsListCountUnreadAndMarkRead) {

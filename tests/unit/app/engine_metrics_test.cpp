@@ -51,7 +51,7 @@ TEST(EngineMetrics, CountsChecksErrorsAndDelaysOfEachBatch) {
     EXPECT_TRUE(Has(text, "railwatch_check_delay_seconds_bucket{le=\"10\"} 6")) << text;
 }
 
-TEST(EngineMetrics, CountsTransitionsByStatusAndDeliveriesByOutcome) {
+TEST(EngineMetrics, CountsTransitionsByStatusProbesByResultAndDeliveriesByOutcome) {
     util::MetricsRegistry registry;
     EngineMetrics metrics(registry, [] { return SampleCapacity(); });
     store::TimelineEvent event;
@@ -74,7 +74,18 @@ TEST(EngineMetrics, CountsTransitionsByStatusAndDeliveriesByOutcome) {
     for (const auto* report : {&sent, &sent, &retry, &dead, &lost})
         metrics.OnDelivery(*report);
 
+    store::HealthCheck passed;
+    passed.ok = true;
+    passed.latency_ms = 120;
+    store::HealthCheck timed_out;  // no answer: no latency to observe
+    timed_out.error = "timeout";
+    for (const auto* check : {&passed, &passed, &timed_out})
+        metrics.OnHealth(*check);
+
     const std::string text = registry.Render();
+    EXPECT_TRUE(Has(text, "railwatch_probes_total{result=\"ok\"} 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probes_total{result=\"failed\"} 1")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_seconds_count 2")) << text;
     EXPECT_TRUE(Has(text, "railwatch_transitions_total{to_status=\"FAILED\"} 2")) << text;
     EXPECT_TRUE(Has(text, "railwatch_transitions_total{to_status=\"SUCCESS\"} 1")) << text;
     EXPECT_TRUE(Has(text, "railwatch_deliveries_total{channel=\"webhook\",outcome=\"sent\"} 2")) << text;

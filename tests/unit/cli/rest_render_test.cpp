@@ -152,6 +152,25 @@ TEST(RenderHealth, ListsEveryReasonOnItsOwnLine) {
     EXPECT_THAT(text, HasSubstr("Uptime:        97.5% over the last 1d\n"));
     EXPECT_THAT(text, HasSubstr("Reasons:       last probe failed: HTTP 503\n               deployment failed: OOM\n"));
     EXPECT_THAT(text, HasSubstr("(10s ago)"));
+    EXPECT_THAT(text, Not(HasSubstr("Last probe")));  // none in the answer
+}
+
+TEST(RenderHealth, ShowsTheLastProbe) {
+    json health = {{"instanceId", "ins_a"},    {"status", "DEGRADED"}, {"uptimeSeconds", 60},
+                   {"lastCheckedAt", nullptr}, {"uptimePercent", 50},  {"uptimeWindowSeconds", 86400},
+                   {"reasons", json::array()}};
+    health["probe"] = {
+        {"at", "2026-01-01T00:00:05.000Z"}, {"ok", true}, {"httpStatus", 200}, {"latencyMs", 35}, {"error", nullptr}};
+    EXPECT_THAT(RenderHealth(health, At("2026-01-01T00:00:10Z")), HasSubstr("Last probe:    HTTP 200 in 35 ms at "));
+    health["probe"] = {{"at", "2026-01-01T00:00:05.000Z"},
+                       {"ok", false},
+                       {"httpStatus", 0},
+                       {"latencyMs", nullptr},
+                       {"error", "timeout"}};
+    EXPECT_THAT(RenderHealth(health, At("2026-01-01T00:00:10Z")), HasSubstr("Last probe:    failed: timeout at "));
+    health["probe"]["httpStatus"] = 503;
+    health["probe"]["error"] = nullptr;
+    EXPECT_THAT(RenderHealth(health, At("2026-01-01T00:00:10Z")), HasSubstr("Last probe:    failed: HTTP 503 at "));
 }
 
 TEST(RenderStats, ShowsTheFleetFiguresAndCapacity) {

@@ -115,6 +115,23 @@ TEST(CheckDecision, StuckInProgressAsksForAttentionOnce) {
     EXPECT_EQ(DecideOnAnswer(stored, Observed("d1", "BUILDING"), settings, T(800)).verdict, CheckVerdict::kUnchanged);
 }
 
+TEST(CheckDecision, AStallDuringARailwayIncidentIsMarkedAsLikelyRailways) {
+    CheckSettings settings;
+    settings.stuck.default_deadline = Seconds(600);
+    settings.timeout_after = Seconds(3600);
+    const StoredCheckState stored = Stored("d1", "BUILDING", InstanceStatus::kDeploying);
+    const auto calm = DecideOnAnswer(stored, Observed("d1", "BUILDING"), settings, T(700), false);
+    EXPECT_FALSE(calm.platform_suspected);
+    EXPECT_EQ(calm.reason.find("Railway"), std::string::npos);
+    const auto incident = DecideOnAnswer(stored, Observed("d1", "BUILDING"), settings, T(700), true);
+    EXPECT_EQ(incident.verdict, CheckVerdict::kAttention);
+    EXPECT_TRUE(incident.platform_suspected);
+    EXPECT_NE(incident.reason.find("likely theirs"), std::string::npos) << incident.reason;
+    // An incident does not make anything stuck that is not.
+    EXPECT_EQ(DecideOnAnswer(stored, Observed("d1", "BUILDING"), settings, T(100), true).verdict,
+              CheckVerdict::kUnchanged);
+}
+
 TEST(CheckDecision, RunningPastTheTimeoutAsksForAttention) {
     CheckSettings settings;
     settings.timeout_after = Seconds(300);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "fakes/fake_railway_api.hpp"
+#include "fakes/scripted_transport.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
 #include "util/rfc3339.hpp"
@@ -197,6 +198,90 @@ TEST_F(MonitorTest, StatusSequenceBecomesTimelineRowsAndSuccessMakesItRunning) {
     EXPECT_GE(*stored.state.next_check_at - clock_.Now(), seconds(54));
     EXPECT_EQ(sink_.Transitions().size(), 4u);
 }
+
+// Health follows the deployment on each transition (none while in progress: nothing to judge
+// yet; UNHEALTHY once it failed), until a probe says more.
+TEST_F(MonitorTest, EachTransitionSetsTheHealthItsNewStatusImplies) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.ScriptDeployment("d1", {Dep("d1", "BUILDING", t0), Dep("d1", "SUCCESS", t0 + seconds(20)),
+                                 Dep("d1", "CRASHED", t0 + seconds(90))});
+    const auto instance = Add(*monitor, "d1");
+    std::vector<std::string> health;
+    for (int i = 0; i < 3; ++i) {
+        Step(*monitor, instance.id);
+        health.push_back(Get(instance.id).state.health.value_or("(none)"));
+    }
+    EXPECT_THAT(health, ElementsAre("(none)", "HEALTHY", "UNHEALTHY"));
+}
+
+// With probes on, each status check that finds the deployment SUCCESS offers the instance to the
+// prober: its service is probed at its domain and the verdict stored; in-progress ones are not.
+TEST_F(MonitorTest, StatusChecksOfRunningInstancesOfferThemToTheProber) {
+    fakes::ScriptedTransport http;
+    http.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 503;
+        return r;
+    });
+    railway::ServiceInstanceInfo info;
+    info.domains = {"web.up.railway.app"};
+    info.healthcheck_path = "/ready";
+    api_.SetServiceInstance("svc", "env", info);
+    auto monitor = Make();
+    ProberOptions probes;
+    probes.policy.failure_threshold = 1;
+    monitor->EnableProbes(*store_, http, probes);
+    const auto t0 = clock_.Now();
+    api_.ScriptDeployment("d1", {Dep("d1", "DEPLOYING", t0), Dep("d1", "SUCCESS", t0 + seconds(10))});
+    const auto instance = Add(*monitor, "d1");
+    Step(*monitor, instance.id);
+    EXPECT_EQ(monitor->RunProbesForTest(), 0u);  // DEPLOYING: nothing to probe
+    Step(*monitor, instance.id);                 // SUCCESS: offered in the same round
+    EXPECT_EQ(monitor->RunProbesForTest(), 2u);  // the probe sent, its answer stored
+    ASSERT_EQ(http.request_count(), 1u);
+    EXPECT_EQ(http.requests()[0].url, "https://web.up.railway.app/ready");
+    const auto checks = *store_->RecentHealthChecks(instance.id, 10);
+    ASSERT_EQ(checks.size(), 1u);
+    EXPECT_EQ(checks[0].http_status, 503);
+    EXPECT_EQ(Get(instance.id).state.health, "UNHEALTHY");
+    EXPECT_EQ(Get(instance.id).state.status, core::InstanceStatus::kRunning);  // the deployment runs
+}
+
+// A stall is flagged once; whether Railway reports an incident then (platformStatus, read at
+// most once a minute, only when a stall is about to be flagged) decides whose it likely is.
+class StallTest : public MonitorTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(StallTest, AStallIsFlaggedAsLikelyRailwaysOnlyWhileRailwayReportsAnIncident) {
+    const bool incident = GetParam();
+    options_.check.stuck.default_deadline = seconds(600);
+    options_.check.timeout_after = seconds(86400);
+    railway::PlatformStatus platform;
+    platform.is_stable = !incident;
+    if (incident) platform.incident_message = "Builds are delayed";
+    api_.SetPlatformStatus(platform);
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.SetDeployment(Dep("d2", "BUILDING", t0));
+    const auto a = Add(*monitor, "d1");
+    const auto b = Add(*monitor, "d2");
+    monitor->RunRoundForTest();
+    EXPECT_EQ(api_.CallCount("GetPlatformStatus"), 0);  // nothing stalls: not read
+    clock_.Advance(seconds(700));
+    monitor->RunRoundForTest();
+    for (const auto& id : {a.id, b.id}) {
+        const auto stored = Get(id);
+        ASSERT_TRUE(stored.state.needs_attention) << id;
+        EXPECT_EQ(stored.state.attention_reason->find("likely theirs") != std::string::npos, incident)
+            << *stored.state.attention_reason;
+    }
+    EXPECT_EQ(api_.CallCount("GetPlatformStatus"), 1);  // two stalls, one read
+    EXPECT_EQ(monitor->PlatformIncident(), incident ? std::optional<std::string>("Builds are delayed") : std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Platform, StallTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "DuringAnIncident" : "WhileStable"; });
 
 // Instances due at nearby times share one request: a round also takes what falls due within
 // batch_window, a little early.

@@ -189,9 +189,11 @@ TEST_F(SimulatorTest, RuntimeSettingsAreEchoedMergedAndValidated) {
     EXPECT_EQ(hooked["webhookSecret"], "***");
     EXPECT_EQ(hooked["webhookSecretHeader"], "X-Webhook-Secret");
     EXPECT_EQ(hooked.dump().find("s3cret"), std::string::npos);
+    EXPECT_EQ(first["slowHealthMs"], 2000);
+    EXPECT_EQ(Configure({{"slowHealthMs", 50}})["slowHealthMs"], 50);
     for (const char* bad : {R"({"rateLimit":{"headerWindow":"day"}})", R"({"logs":{"severity":1}})",
                             R"({"errors":{"siblingErrors":"some"}})", R"({"webhookUrl":"mailto:x"})",
-                            R"({"timeScale":0})", R"([])", "nope"}) {
+                            R"({"timeScale":0})", R"({"slowHealthMs":-1})", R"([])", "nope"}) {
         EXPECT_EQ(sim_->HandleControl(Control("POST", "/_sim/config", bad)).status, 400) << bad;
     }
     EXPECT_EQ(Configure({{"webhookUrl", nullptr}})["webhookUrl"], nullptr);

@@ -18,6 +18,7 @@ namespace {
 
 using core::InstanceStatus;
 using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
 using util::ErrorCode;
 
@@ -1003,6 +1004,45 @@ TEST_P(StoreConformance, HealthCheckOfUnknownInstanceIsNotFound) {
     const auto r = store_->RecordHealthCheck(HealthCheck{0, "ghost", T(1), true, 200, 1, std::nullopt});
     ASSERT_FALSE(r);
     ExpectCode(r.error(), ErrorCode::kNotFound);
+}
+
+// A probe's outcome: the check stored, the instance's health set (its other columns as they
+// were), the instance's checks before keep_since deleted (others' kept), in one call.
+TEST_P(StoreConformance, RecordProbeStoresTheCheckSetsHealthAndRotatesOldChecks) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->CreateInstance(MakeInstance("i2")));
+    for (int n = 0; n < 3; ++n)
+        Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(n), true, 200, 5, std::nullopt}));
+    Must(store_->RecordHealthCheck(HealthCheck{0, "i2", T(0), true, 200, 5, std::nullopt}));
+    const Instance before = Must(store_->GetInstance("i1"));
+
+    HealthCheck probe{0, "i1", T(10), false, 503, 12, std::string("HTTP 503")};
+    probe.id = Must(store_->RecordProbe(probe, "UNHEALTHY", T(2)));
+    EXPECT_GT(probe.id, 0);
+
+    // T(0) and T(1) are gone, T(2) (at keep_since) and the new one stay; i2's old check stays.
+    EXPECT_THAT(Must(store_->RecentHealthChecks("i1", 10)), ElementsAre(probe, Field(&HealthCheck::at, T(2))));
+    EXPECT_EQ(Must(store_->RecentHealthChecks("i2", 10)).size(), 1u);
+    Instance after = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(after.state.health, "UNHEALTHY");
+    after.state.health = before.state.health;
+    EXPECT_EQ(after, before);  // nothing else changed
+
+    probe.ok = true;
+    Must(store_->RecordProbe(probe, "HEALTHY", T(0)));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
+}
+
+TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWritingNothing) {
+    const auto ghost = store_->RecordProbe(HealthCheck{0, "ghost", T(1), true, 200, 1, std::nullopt}, "HEALTHY", T(0));
+    ASSERT_FALSE(ghost);
+    ExpectCode(ghost.error(), ErrorCode::kNotFound);
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    const auto empty = store_->RecordProbe(HealthCheck{0, "i1", T(1), true, 200, 1, std::nullopt}, "", T(0));
+    ASSERT_FALSE(empty);
+    ExpectCode(empty.error(), ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(Must(store_->RecentHealthChecks("i1", 10)).empty());
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, std::nullopt);
 }
 
 // --- notifications ----------------------------------------------------------------------

@@ -1,0 +1,314 @@
+#include "monitor/prober.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "core/deployment_status.hpp"
+
+namespace railwatch::monitor {
+namespace {
+
+bool IsLoopbackHost(std::string_view host) {
+    return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// What one answer says, in the words a health check keeps.
+void Judge(const net::HttpResponse& response, store::HealthCheck& check) {
+    if (!response.Answered()) {
+        check.ok = false;
+        check.error = response.error == core::TransportErrorKind::kTimeout
+                          ? std::string("timeout")
+                          : (response.error_message.empty() ? std::string("no answer") : response.error_message);
+        return;
+    }
+    check.http_status = response.status;
+    // As Kubernetes' httpGet probes: 200..399 is success.
+    check.ok = response.status >= 200 && response.status < 400;
+    if (!check.ok) check.error = fmt::format("HTTP {}", response.status);
+}
+
+}  // namespace
+
+std::optional<std::string> ProbeUrl(const railway::ServiceInstanceInfo& info) {
+    for (const std::string& domain : info.domains) {
+        if (domain.empty()) continue;
+        std::string_view rest = domain;
+        if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) rest.remove_prefix(scheme + 3);
+        const std::string_view host_port = rest.substr(0, rest.find('/'));
+        std::string_view host = host_port;
+        if (!host.empty() && host.front() == '[') {
+            host = host.substr(0, host.find(']') + 1);
+        } else {
+            host = host.substr(0, host.find(':'));
+        }
+        std::string url = (IsLoopbackHost(host) ? "http://" : "https://") + std::string(rest);
+        while (!url.empty() && url.back() == '/')
+            url.pop_back();
+        std::string path = info.healthcheck_path.value_or("/");
+        if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
+        return url + path;
+    }
+    return std::nullopt;
+}
+
+Prober::Prober(railway::RailwayApi& api, store::Instances& instances, store::HealthChecks& health,
+               net::HttpTransport& http, const util::Clock& clock, EventSink& sink, ProberOptions options,
+               ProbeBudget budget)
+    : api_(api),
+      instances_(instances),
+      health_(health),
+      http_(http),
+      clock_(clock),
+      sink_(sink),
+      options_(std::move(options)),
+      budget_(std::move(budget)) {}
+
+Prober::~Prober() {
+    Stop();
+}
+
+void Prober::Start() {
+    std::lock_guard lock(mutex_);
+    if (started_ || stopping_) return;
+    started_ = true;
+    thread_ = std::thread([this] { Loop(); });
+}
+
+void Prober::Stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        stopping_ = true;
+    }
+    wakeup_.Stop();
+    if (thread_.joinable()) thread_.join();
+    // The thread is gone, so every probe in flight has its request id: cancel them (outside the
+    // lock: a completion may run inline) and wait for their completions.
+    std::vector<net::RequestId> ids;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [instance_id, id] : requests_)
+            ids.push_back(id);
+    }
+    for (net::RequestId id : ids)
+        http_.Cancel(id);
+    std::unique_lock lock(mutex_);
+    http_done_.wait(lock, [this] { return requests_.empty(); });
+    tasks_.clear();
+}
+
+bool Prober::Offer(const store::Instance& instance) {
+    if (options_.interval <= core::Duration::zero()) return false;
+    if (!instance.monitoring || instance.state.status != core::InstanceStatus::kRunning ||
+        instance.state.deployment_status != "SUCCESS")
+        return false;
+    const core::Timestamp now = clock_.Now();
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || busy_ >= options_.max_in_flight) return false;
+        InstanceProbe& probe = probes_[instance.id];
+        if (probe.busy) return false;
+        if (probe.last_started && now - *probe.last_started < options_.interval * 4 / 5) return false;
+        probe.busy = true;
+        probe.last_started = now;
+        ++busy_;
+        tasks_.push_back(Task{instance, std::nullopt});
+    }
+    wakeup_.Notify();
+    return true;
+}
+
+std::size_t Prober::RunForTest() {
+    std::size_t ran = 0;
+    for (;;) {
+        std::optional<Task> task;
+        {
+            std::lock_guard lock(mutex_);
+            if (tasks_.empty()) return ran;
+            task = std::move(tasks_.front());
+            tasks_.pop_front();
+        }
+        Run(std::move(*task));
+        ++ran;
+    }
+}
+
+void Prober::Loop() {
+    for (;;) {
+        std::optional<Task> task;
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+            if (!tasks_.empty()) {
+                task = std::move(tasks_.front());
+                tasks_.pop_front();
+            }
+        }
+        if (task) {
+            Run(std::move(*task));
+            continue;
+        }
+        // Woken by Offer and by completions; the minute bound only guards against a lost wakeup.
+        if (clock_.WaitFor(core::Seconds(60), wakeup_) == util::WakeReason::kStopped) return;
+    }
+}
+
+void Prober::Run(Task task) {
+    if (task.result) {
+        Record(task.instance, std::move(*task.result));
+    } else {
+        Send(task.instance);
+    }
+}
+
+void Prober::Push(Task task) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        tasks_.push_back(std::move(task));
+    }
+    wakeup_.Notify();
+}
+
+void Prober::Done(const std::string& instance_id, bool sent) {
+    std::lock_guard lock(mutex_);
+    auto found = probes_.find(instance_id);
+    if (found == probes_.end() || !found->second.busy) return;
+    found->second.busy = false;
+    if (!sent) found->second.last_started.reset();
+    --busy_;
+}
+
+std::optional<Prober::Target> Prober::TargetOf(const store::Instance& instance) {
+    const std::string key = instance.service_id + "/" + instance.environment_id;
+    const core::Timestamp now = clock_.Now();
+    {
+        std::lock_guard lock(mutex_);
+        const auto found = targets_.find(key);
+        if (found != targets_.end() && now - found->second.looked_up_at < options_.target_ttl) return found->second;
+    }
+    if (budget_ && !budget_(now)) return std::nullopt;  // no request left now: the next offer asks again
+    auto info = api_.GetServiceInstance(instance.service_id, instance.environment_id);
+    if (!info) return std::nullopt;  // Railway did not answer: the next offer asks again
+    Target target{ProbeUrl(*info), now};
+    std::lock_guard lock(mutex_);
+    targets_[key] = target;
+    return target;
+}
+
+void Prober::Send(const store::Instance& instance) {
+    const auto target = TargetOf(instance);
+    if (!target || !target->url) {
+        // Not known now, or no public domain: nothing to probe (health stays with the deployment).
+        // Nothing was sent, so the next status check may offer it again (a fresh answer is kept
+        // for target_ttl: that costs no request).
+        Done(instance.id, /*sent=*/false);
+        return;
+    }
+    net::HttpRequest request;
+    request.method = "GET";
+    request.url = *target->url;
+    request.timeout = options_.timeout;
+    request.headers = {{"Accept", "*/*"}};
+    const core::Timestamp at = clock_.Now();
+    const util::SteadyTime started = clock_.Steady();
+    {
+        std::lock_guard lock(mutex_);
+        requests_[instance.id] = 0;
+    }
+    const net::RequestId id = http_.Submit(std::move(request), [this, instance, at, started](net::HttpResponse answer) {
+        store::HealthCheck check;
+        check.instance_id = instance.id;
+        check.at = at;
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Steady() - started);
+        Judge(answer, check);
+        if (answer.Answered()) check.latency_ms = static_cast<int>(std::min<long long>(took.count(), 1 << 30));
+        const bool cancelled = answer.error == core::TransportErrorKind::kCancelled;
+        bool queued = false;
+        {
+            std::lock_guard lock(mutex_);
+            requests_.erase(instance.id);
+            if (!stopping_ && !cancelled) {
+                tasks_.push_back(Task{instance, std::move(check)});
+                queued = true;
+            }
+        }
+        http_done_.notify_all();
+        if (queued) {
+            wakeup_.Notify();
+        } else {
+            Done(instance.id, /*sent=*/true);
+        }
+    });
+    std::lock_guard lock(mutex_);
+    if (auto found = requests_.find(instance.id); found != requests_.end()) found->second = id;
+}
+
+void Prober::Record(const store::Instance& instance, store::HealthCheck check) {
+    const core::Timestamp now = clock_.Now();
+    core::ProbeResult result;
+    result.at = check.at;
+    result.ok = check.ok;
+    result.http_status = check.http_status.value_or(0);
+    result.latency = core::Millis(check.latency_ms.value_or(0));
+    result.error = check.error.value_or("");
+
+    bool seeded = false;
+    {
+        std::lock_guard lock(mutex_);
+        seeded = probes_[instance.id].seeded;
+    }
+    core::ProbeState state;
+    if (!seeded) {
+        // Another process (or this one before a restart) may have probed it: go on from the
+        // stored results, oldest first, so that thresholds count across restarts.
+        const int depth = std::max(1, options_.policy.failure_threshold + options_.policy.success_threshold);
+        if (auto stored = health_.RecentHealthChecks(instance.id, depth)) {
+            for (auto it = stored->rbegin(); it != stored->rend(); ++it) {
+                core::ProbeResult past;
+                past.at = it->at;
+                past.ok = it->ok;
+                past.http_status = it->http_status.value_or(0);
+                past.latency = core::Millis(it->latency_ms.value_or(0));
+                state = core::UpdateProbe(state, past, options_.policy);
+            }
+        }
+    } else {
+        std::lock_guard lock(mutex_);
+        state = probes_[instance.id].state;
+    }
+    state = core::UpdateProbe(state, result, options_.policy);
+
+    core::HealthInput input;
+    input.instance_status = instance.state.status;
+    if (instance.state.deployment_status)
+        input.deployment_status = core::ParseDeploymentStatus(*instance.state.deployment_status);
+    input.probe = state;
+    input.active_since = instance.state.deployment_completed_at;
+    input.last_checked_at = check.at;
+    const core::Health verdict = core::EvaluateHealth(input, options_.policy, now);
+    const std::string health(core::ToString(verdict.status));
+
+    auto stored = health_.RecordProbe(check, health, now - options_.keep);
+    {
+        std::lock_guard lock(mutex_);
+        InstanceProbe& probe = probes_[instance.id];
+        probe.state = state;
+        probe.seeded = true;
+    }
+    Done(instance.id, /*sent=*/true);
+    if (!stored) return;  // not stored (the instance is gone, or the store is down): nothing to report
+    check.id = *stored;
+    store::Instance after = instance;
+    after.state.health = health;
+    sink_.OnHealth(after, check);
+    if (instance.state.health != health) {
+        // The health shown changed: report the instance as stored now (a transition may have
+        // come since the status check that offered it).
+        if (auto current = instances_.GetInstance(instance.id)) sink_.OnInstance(*current);
+    }
+}
+
+}  // namespace railwatch::monitor

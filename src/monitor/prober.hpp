@@ -1,0 +1,137 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "core/health.hpp"
+#include "core/time.hpp"
+#include "monitor/operations.hpp"
+#include "net/http_transport.hpp"
+#include "railway/railway_api.hpp"
+#include "store/health_checks.hpp"
+#include "store/instances.hpp"
+#include "util/clock.hpp"
+
+/// The health prober (docs/ENGINE.md, "Health"): HTTP probes of running services at their public
+/// domain and healthcheck path, judged with core::UpdateProbe / core::EvaluateHealth, stored with
+/// the instance's health (store::HealthChecks::RecordProbe) and reported to the EventSink.
+namespace railwatch::monitor {
+
+/// The [monitor.health] settings.
+struct ProberOptions {
+    /// Between two probes of one instance; zero turns probing off. An instance is probed when a
+    /// status check finds its deployment SUCCESS and its last probe started at least 4/5 of this
+    /// ago (status checks come at a jittered interval), so a stretched SUCCESS interval also
+    /// stretches the probes.
+    core::Duration interval = core::Seconds(60);
+    /// Bounds one probe (connect + answer); no answer by then is a failed probe ("timeout").
+    core::Duration timeout = core::Seconds(10);
+    core::HealthPolicy policy;  ///< failure / success thresholds, the slow threshold
+    /// How long a service's probe URL (looked up with one Railway request) is used before it is
+    /// looked up again, so that a new domain or healthcheck path is picked up.
+    core::Duration target_ttl = core::Seconds(600);
+    /// Probe results older than this are deleted (per instance, as each probe is stored).
+    core::Duration keep = core::Seconds(7 * 86400);
+    /// Probes in flight at once (looked up, waiting for an answer or being stored); an offer
+    /// beyond this is declined (the next status check offers the instance again).
+    std::size_t max_in_flight = 256;
+};
+
+/// Takes one Railway request from the side-work budget at `now`; false when none is left (the
+/// lookup waits for the instance's next offer). Called on the prober's thread.
+using ProbeBudget = std::function<bool(core::Timestamp now)>;
+
+/// The URL a service is probed at: its first domain (service domains, then custom ones) with its
+/// healthcheck path ("/" without one). `https://`, except for a loopback host (127.0.0.1,
+/// localhost, [::1]: the simulator), which is probed over `http://`. A domain that already carries
+/// a path (the simulator's `127.0.0.1:P/s/<id>`) keeps it, the healthcheck path appended.
+/// nullopt when the service has no domain (a worker without public networking: not probed). Pure.
+std::optional<std::string> ProbeUrl(const railway::ServiceInstanceInfo& info);
+
+/// Probes running instances. Threads: one, which looks URLs up (Railway, budgeted) and stores
+/// results; the probes themselves are asynchronous requests on the HttpTransport, so a slow or
+/// hanging service holds no thread, and status polling never waits for a probe.
+/// Thread-safety: Offer from any thread. Start and Stop at most once each, Stop after Start (the
+/// destructor stops).
+class Prober {
+  public:
+    /// References must outlive the prober. `budget` may be empty (lookups unbudgeted).
+    Prober(railway::RailwayApi& api, store::Instances& instances, store::HealthChecks& health, net::HttpTransport& http,
+           const util::Clock& clock, EventSink& sink, ProberOptions options, ProbeBudget budget = {});
+    ~Prober();
+    Prober(const Prober&) = delete;
+    Prober& operator=(const Prober&) = delete;
+
+    void Start();
+    /// Stops the thread, cancels the probes in flight and waits for their completions; results
+    /// not yet stored are dropped. Idempotent.
+    void Stop();
+
+    /// Offers an instance whose status check just found it: probed when it is RUNNING with a
+    /// SUCCESS deployment (never SLEEPING: a probe would wake a serverless service), monitoring,
+    /// not being probed already, and due (see ProberOptions::interval). Never blocks on the
+    /// network or the store. Returns whether a probe was queued.
+    bool Offer(const store::Instance& instance);
+
+    /// Runs queued work on the calling thread until none is left; for tests whose transport
+    /// completes requests inline. Returns how many tasks ran. Not to be mixed with Start().
+    std::size_t RunForTest();
+
+  private:
+    struct Task {
+        store::Instance instance;
+        std::optional<store::HealthCheck> result;  // none: look the URL up and send the probe
+    };
+    struct Target {
+        std::optional<std::string> url;  // none: the service has no domain
+        core::Timestamp looked_up_at{};
+    };
+    struct InstanceProbe {
+        std::optional<core::Timestamp> last_started;
+        bool busy = false;
+        bool seeded = false;  // state replayed from the stored checks
+        core::ProbeState state;
+    };
+
+    void Loop();
+    void Run(Task task);
+    void Send(const store::Instance& instance);
+    void Record(const store::Instance& instance, store::HealthCheck check);
+    std::optional<Target> TargetOf(const store::Instance& instance);
+    void Push(Task task);
+    // The instance may be probed again; `sent`: a probe went out (else the next offer may come at once).
+    void Done(const std::string& instance_id, bool sent);
+
+    railway::RailwayApi& api_;
+    store::Instances& instances_;
+    store::HealthChecks& health_;
+    net::HttpTransport& http_;
+    const util::Clock& clock_;
+    EventSink& sink_;
+    const ProberOptions options_;
+    const ProbeBudget budget_;
+
+    std::thread thread_;
+    util::Wakeup wakeup_;
+
+    mutable std::mutex mutex_;  // guards everything below
+    std::condition_variable http_done_;
+    bool started_ = false;
+    bool stopping_ = false;
+    std::deque<Task> tasks_;
+    std::unordered_map<std::string, InstanceProbe> probes_;  // by instance id
+    std::map<std::string, Target> targets_;                  // by "service/environment"
+    std::size_t busy_ = 0;                                   // instances with a probe in flight
+    // Probes sent and not completed, by instance id (0 while Submit is under way).
+    std::unordered_map<std::string, net::RequestId> requests_;
+};
+
+}  // namespace railwatch::monitor

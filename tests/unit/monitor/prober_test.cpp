@@ -1,0 +1,306 @@
+// The health prober against FakeRailwayApi, a ScriptedTransport (answers inline), a FakeClock and a
+// real SQLite store in a temp dir; every step runs on the test thread (Prober::RunForTest). The
+// prober against the real simulator's services over loopback: tests/integration/engine.
+#include "monitor/prober.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fakes/fake_railway_api.hpp"
+#include "fakes/scripted_transport.hpp"
+#include "store/store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace railwatch::monitor {
+namespace {
+
+using fakes::FakeRailwayApi;
+using fakes::ScriptedTransport;
+using ::testing::ElementsAre;
+using util::FakeClock;
+
+class HealthSink final : public EventSink {
+  public:
+    void OnInstance(const store::Instance& instance) override {
+        std::lock_guard lock(mutex_);
+        instances.push_back(instance);
+    }
+    void OnTransition(const store::Instance&, const store::TimelineEvent&) override {}
+    void OnHealth(const store::Instance& instance, const store::HealthCheck& check) override {
+        std::lock_guard lock(mutex_);
+        health.push_back(instance.state.health.value_or("(none)"));
+        checks.push_back(check);
+    }
+
+    std::mutex mutex_;
+    std::vector<store::Instance> instances;
+    std::vector<std::string> health;
+    std::vector<store::HealthCheck> checks;
+};
+
+railway::ServiceInstanceInfo Info(std::vector<std::string> domains, std::optional<std::string> path) {
+    railway::ServiceInstanceInfo info;
+    info.domains = std::move(domains);
+    info.healthcheck_path = std::move(path);
+    return info;
+}
+
+TEST(ProbeUrl, IsTheFirstDomainWithTheHealthcheckPathOverHttps) {
+    EXPECT_EQ(ProbeUrl(Info({"web-production.up.railway.app", "example.com"}, "/health")),
+              "https://web-production.up.railway.app/health");
+    EXPECT_EQ(ProbeUrl(Info({"example.com"}, std::nullopt)), "https://example.com/");
+    EXPECT_EQ(ProbeUrl(Info({"example.com/"}, "healthz")), "https://example.com/healthz");
+    EXPECT_EQ(ProbeUrl(Info({}, "/health")), std::nullopt);
+    EXPECT_EQ(ProbeUrl(Info({""}, "/health")), std::nullopt);
+}
+
+TEST(ProbeUrl, LoopbackHostsAreProbedOverHttpAndKeepTheirPath) {
+    // The simulator's service domain: a loopback host with a path of its own.
+    EXPECT_EQ(ProbeUrl(Info({"127.0.0.1:4100/s/svc-1"}, "/health")), "http://127.0.0.1:4100/s/svc-1/health");
+    EXPECT_EQ(ProbeUrl(Info({"localhost:8080"}, "/")), "http://localhost:8080/");
+    EXPECT_EQ(ProbeUrl(Info({"[::1]:8080"}, "/up")), "http://[::1]:8080/up");
+    // A name that only starts like a loopback host is not one.
+    EXPECT_EQ(ProbeUrl(Info({"localhost.example.com"}, "/up")), "https://localhost.example.com/up");
+}
+
+class ProberTest : public ::testing::Test {
+  protected:
+    ProberTest() {
+        auto opened = store::OpenStore("sqlite:" + dir_.File("prober.db"));
+        if (!opened) throw std::runtime_error(opened.error().ToString());
+        store_ = std::move(*opened);
+        api_.SetServiceInstance("svc", "env", Info({"web.up.railway.app"}, "/health"));
+        options_.interval = core::Seconds(60);
+        options_.policy.failure_threshold = 3;
+        options_.policy.success_threshold = 2;
+        options_.policy.slow_threshold = core::Millis(500);
+    }
+
+    std::unique_ptr<Prober> Make(ProbeBudget budget = {}) {
+        return std::make_unique<Prober>(api_, *store_, *store_, http_, clock_, sink_, options_, std::move(budget));
+    }
+
+    // A RUNNING instance with a SUCCESS deployment, stored.
+    store::Instance Running(const std::string& id, const std::string& service = "svc") {
+        store::Instance instance;
+        instance.id = id;
+        instance.service_id = service;
+        instance.environment_id = "env";
+        instance.created_at = clock_.Now();
+        instance.state.status = core::InstanceStatus::kRunning;
+        instance.state.deployment_id = "dep-" + id;
+        instance.state.deployment_status = "SUCCESS";
+        instance.state.deployment_completed_at = clock_.Now();
+        if (auto created = store_->CreateInstance(instance); !created)
+            throw std::runtime_error(created.error().ToString());
+        return instance;
+    }
+
+    std::optional<std::string> StoredHealth(const std::string& id) { return store_->GetInstance(id)->state.health; }
+
+    // Offers `instance` as stored now and runs what that queued; returns whether it was probed.
+    bool Probe(Prober& prober, const std::string& id) {
+        const bool offered = prober.Offer(*store_->GetInstance(id));
+        prober.RunForTest();
+        return offered;
+    }
+
+    test::TempDir dir_{"railwatch-prober-"};
+    std::unique_ptr<store::Store> store_;
+    FakeRailwayApi api_;
+    ScriptedTransport http_;
+    FakeClock clock_;
+    HealthSink sink_;
+    ProberOptions options_;
+};
+
+TEST_F(ProberTest, ARunningServiceIsProbedAtItsDomainAndTheResultStoredWithItsHealth) {
+    Running("i1");
+    auto prober = Make();
+    http_.PushResponse(200, "ok");
+    ASSERT_TRUE(Probe(*prober, "i1"));
+
+    ASSERT_EQ(http_.request_count(), 1u);
+    EXPECT_EQ(http_.requests()[0].method, "GET");
+    EXPECT_EQ(http_.requests()[0].url, "https://web.up.railway.app/health");
+    EXPECT_EQ(http_.requests()[0].timeout, options_.timeout);
+    const auto checks = *store_->RecentHealthChecks("i1", 10);
+    ASSERT_EQ(checks.size(), 1u);
+    EXPECT_TRUE(checks[0].ok);
+    EXPECT_EQ(checks[0].http_status, 200);
+    EXPECT_EQ(checks[0].latency_ms, 0);  // the fake clock does not move
+    EXPECT_EQ(checks[0].at, clock_.Now());
+    EXPECT_EQ(StoredHealth("i1"), "HEALTHY");
+    EXPECT_THAT(sink_.health, ElementsAre("HEALTHY"));
+    EXPECT_EQ(sink_.checks.at(0).id, checks[0].id);
+    ASSERT_EQ(sink_.instances.size(), 1u);  // its health changed from none
+    EXPECT_EQ(sink_.instances[0].state.health, "HEALTHY");
+}
+
+TEST_F(ProberTest, FailuresInARowMakeItUnhealthyAndSuccessesInARowBringItBack) {
+    Running("i1");
+    auto prober = Make();
+    std::vector<std::string> seen;
+    const auto step = [&](int status) {
+        http_.PushResponse(status, "");
+        EXPECT_TRUE(Probe(*prober, "i1"));
+        seen.push_back(StoredHealth("i1").value_or("(none)"));
+        clock_.Advance(options_.interval);
+    };
+    step(200);
+    step(503);
+    step(502);
+    step(500);  // the third failure in a row
+    step(200);  // one success: not yet recovered
+    step(204);
+    EXPECT_THAT(seen, ElementsAre("HEALTHY", "DEGRADED", "DEGRADED", "UNHEALTHY", "UNHEALTHY", "HEALTHY"));
+    const auto checks = *store_->RecentHealthChecks("i1", 10);
+    ASSERT_EQ(checks.size(), 6u);
+    EXPECT_EQ(checks[2].error, "HTTP 500");
+    EXPECT_FALSE(checks[2].ok);
+    // One lookup of the URL: it is kept for target_ttl (10 minutes > 5 probe intervals).
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
+}
+
+TEST_F(ProberTest, AnUnansweredProbeIsAFailureWithItsReasonAndNoLatency) {
+    Running("i1");
+    auto prober = Make();
+    http_.PushError(core::TransportErrorKind::kTimeout, "timed out after 10000 ms");
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    http_.PushError(core::TransportErrorKind::kConnect, "connection refused");
+    clock_.Advance(options_.interval);
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    const auto checks = *store_->RecentHealthChecks("i1", 10);
+    ASSERT_EQ(checks.size(), 2u);
+    EXPECT_EQ(checks[1].error, "timeout");
+    EXPECT_EQ(checks[0].error, "connection refused");
+    EXPECT_EQ(checks[0].latency_ms, std::nullopt);
+    EXPECT_EQ(checks[0].http_status, std::nullopt);
+    EXPECT_EQ(StoredHealth("i1"), "DEGRADED");  // 2 failures, the threshold is 3
+}
+
+TEST_F(ProberTest, OnlyRunningMonitoredServicesWithASuccessDeploymentAreProbedAndAtMostOncePerInterval) {
+    auto running = Running("i1");
+    auto prober = Make();
+    http_.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 200;
+        return r;
+    });
+    store::Instance sleeping = running;
+    sleeping.state.deployment_status = "SLEEPING";  // a probe would wake a serverless service
+    store::Instance building = running;
+    building.state.status = core::InstanceStatus::kDeploying;
+    building.state.deployment_status = "BUILDING";
+    store::Instance off = running;
+    off.monitoring = false;
+    EXPECT_FALSE(prober->Offer(sleeping));
+    EXPECT_FALSE(prober->Offer(building));
+    EXPECT_FALSE(prober->Offer(off));
+    EXPECT_EQ(prober->RunForTest(), 0u);
+
+    EXPECT_TRUE(Probe(*prober, "i1"));
+    clock_.Advance(core::Seconds(47));  // less than 4/5 of the interval
+    EXPECT_FALSE(Probe(*prober, "i1"));
+    clock_.Advance(core::Seconds(1));  // 48 s: a status check's jitter may come this early
+    EXPECT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(http_.request_count(), 2u);
+}
+
+TEST_F(ProberTest, AServiceWithoutADomainIsNotProbedAndItsHealthStaysAsItWas) {
+    api_.SetServiceInstance("worker", "env", Info({}, "/health"));
+    Running("i1", "worker");
+    auto prober = Make();
+    EXPECT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(http_.request_count(), 0u);
+    EXPECT_TRUE(store_->RecentHealthChecks("i1", 10)->empty());
+    EXPECT_EQ(StoredHealth("i1"), std::nullopt);
+    EXPECT_TRUE(sink_.health.empty());
+    // Offered again at its next status check, it costs no new lookup while the answer is fresh.
+    EXPECT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
+}
+
+TEST_F(ProberTest, WithoutBudgetNothingIsLookedUpAndTheNextOfferTriesAgain) {
+    Running("i1");
+    bool allowed = false;
+    auto prober = Make([&](core::Timestamp) { return allowed; });
+    http_.PushResponse(200, "");
+    EXPECT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 0);
+    EXPECT_EQ(http_.request_count(), 0u);
+    allowed = true;
+    clock_.Advance(core::Seconds(1));  // the next status check, well within the interval
+    EXPECT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(http_.request_count(), 1u);
+    EXPECT_EQ(StoredHealth("i1"), "HEALTHY");
+}
+
+TEST_F(ProberTest, ThresholdsCountTheStoredResultsOfAnEarlierProcess) {
+    Running("i1");
+    {
+        auto first = Make();
+        http_.PushResponse(503, "");
+        ASSERT_TRUE(Probe(*first, "i1"));
+        clock_.Advance(options_.interval);
+        http_.PushResponse(503, "");
+        ASSERT_TRUE(Probe(*first, "i1"));
+    }
+    EXPECT_EQ(StoredHealth("i1"), "DEGRADED");
+    clock_.Advance(options_.interval);
+    auto second = Make();  // a restart: no memory but the store
+    http_.PushResponse(503, "");
+    ASSERT_TRUE(Probe(*second, "i1"));
+    EXPECT_EQ(StoredHealth("i1"), "UNHEALTHY");  // the third failure in a row
+}
+
+TEST_F(ProberTest, OldResultsAreDeletedAsNewOnesAreStored) {
+    Running("i1");
+    options_.keep = core::Seconds(150);
+    auto prober = Make();
+    http_.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 200;
+        return r;
+    });
+    for (int n = 0; n < 5; ++n) {
+        ASSERT_TRUE(Probe(*prober, "i1"));
+        clock_.Advance(options_.interval);
+    }
+    // Probes at 0, 60, 120, 180, 240 s; the last was stored at 240 s, keeping 90 s and later.
+    EXPECT_EQ(store_->RecentHealthChecks("i1", 10)->size(), 3u);
+}
+
+TEST_F(ProberTest, StopCancelsProbesInFlightAndStoresNothingOfThem) {
+    Running("i1");
+    auto prober = Make();
+    http_.Hold(true);
+    ASSERT_TRUE(Probe(*prober, "i1"));  // looked up and sent: parked in the transport
+    EXPECT_EQ(http_.request_count(), 1u);
+    prober->Stop();
+    EXPECT_EQ(http_.cancelled(), 1u);
+    EXPECT_TRUE(store_->RecentHealthChecks("i1", 10)->empty());
+    EXPECT_FALSE(prober->Offer(*store_->GetInstance("i1")));
+}
+
+TEST_F(ProberTest, TheThreadProbesWhatIsOffered) {
+    Running("i1");
+    clock_.SetWaitMode(FakeClock::WaitMode::kBlock);  // the thread's idle wait does not move time
+    auto prober = Make();
+    http_.PushResponse(200, "");
+    prober->Start();
+    ASSERT_TRUE(prober->Offer(*store_->GetInstance("i1")));
+    for (int n = 0; n < 2000 && StoredHealth("i1") != "HEALTHY"; ++n)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    prober->Stop();
+    EXPECT_EQ(StoredHealth("i1"), "HEALTHY");
+}
+
+}  // namespace
+}  // namespace railwatch::monitor
