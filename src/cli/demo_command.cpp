@@ -34,14 +34,19 @@ namespace {
 
 using nlohmann::json;
 
-/// One sample deployment: the simulator's lifecycle kind and, for failures, the reason.
+/// One sample deployment: the simulator's lifecycle kind and, for failures, the reason; how its
+/// service answers health probes; its project name after "demo-" (the kind when not given).
 struct Sample {
     const char* kind;
-    const char* reason;  // nullptr: none
+    const char* reason;            // nullptr: none
+    const char* health = nullptr;  // the simulator's service health mode; nullptr: healthy
+    const char* name = nullptr;
 };
 
 constexpr Sample kSamples[] = {
     {"success", nullptr},
+    {"success", nullptr, "slow", "slow-probes"},
+    {"success", nullptr, "failing", "failing-probes"},
     {"build_failed", "npm_elifecycle"},
     {"deploy_failed", "healthcheck"},
     {"crash_after_success", "oom"},
@@ -100,6 +105,7 @@ int AddSampleFleet(net::HttpTransport& http, const std::string& sim_url, const s
     for (const Sample& sample : kSamples) {
         json spec = {{"kind", sample.kind}};
         if (sample.reason != nullptr) spec["reason"] = sample.reason;
+        if (sample.health != nullptr) spec["health"] = sample.health;
         auto created = Call(http, "POST", sim_url + "/_sim/deployments", spec, "");
         if (!created || !(*created)["ids"].is_array() || (*created)["ids"].empty()) {
             fmt::print(stderr, "railwatch demo: the simulator did not create a {} deployment: {}\n", sample.kind,
@@ -116,7 +122,7 @@ int AddSampleFleet(net::HttpTransport& http, const std::string& sim_url, const s
         const json instance = {{"serviceId", d["serviceId"]},
                                {"environmentId", d["environmentId"]},
                                {"deploymentId", id},
-                               {"projectName", std::string("demo-") + sample.kind}};
+                               {"projectName", std::string("demo-") + (sample.name ? sample.name : sample.kind)}};
         auto answer = Call(http, "POST", api_url + "/api/v1/instances", instance, api_token);
         if (!answer) {
             fmt::print(stderr, "railwatch demo: adding the {} deployment failed: {}\n", sample.kind,
@@ -164,6 +170,7 @@ int RunDemo(const std::string& listen_flag) {
     sim_config.time_scale = 60;      // a 5-minute Railway deploy takes 5 s
     sim_config.rate_limit.rps = 50;  // Railway's Pro plan, so the demo can check every second
     sim_config.rate_limit.rph = 10000;
+    sim_config.slow_health_ms = 3000;  // the slow service: DEGRADED (over [monitor.health] slow_ms)
     sim::SimServer simulator(std::move(sim_config), sim_clock, sim::SimServerOptions{});
     if (auto started = simulator.Start(); !started) {
         fmt::print(stderr, "railwatch demo: the simulator did not start: {}\n", started.error().message);
@@ -190,6 +197,7 @@ int RunDemo(const std::string& listen_flag) {
     config.railway.requests_per_hour = 10000;
     config.monitor.stuck_after_seconds = 60;
     config.monitor.timeout_after_seconds = 120;
+    config.monitor.health.interval_seconds = 5;  // a probe at each SUCCESS check
     auto redactor = std::make_shared<app::SecretRedactor>();
     redactor->AddAll(config);
     auto logger = app::SetupLogging(config.log, redactor);

@@ -36,7 +36,7 @@ const WAIT = Number(process.env.BROWSER_TEST_WAIT_MS || 120000);
 // How long the demo may take to stop after SIGINT (it finishes in-flight writes first).
 const STOP_WAIT = 60000;
 // The demo's sample fleet: one deployment of every lifecycle kind (src/cli/demo_command.cpp).
-const SAMPLE_FLEET = 11;
+const SAMPLE_FLEET = 13;
 const TOKEN = 'browser-demo-token';
 fs.mkdirSync(SHOTS, { recursive: true });
 
@@ -238,6 +238,46 @@ for (const vp of VIEWPORTS) {
       await shot(page, `${vp.label}-instance-logs`);
       const overflow = await overflowPx(page);
       assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+      assert.deepEqual(errors, []);
+    });
+
+    test('health probes show the slow service DEGRADED and the failing one UNHEALTHY, live', async () => {
+      // The demo's two services whose health endpoints answer in 3 s and with 503: the engine's
+      // prober (every 5 s) stores each verdict and the stream brings it to the fleet table.
+      await page.goto(base + '/');
+      await page.evaluate(() => (window.__sameDocument = true));
+      const want = { 'demo-slow-probes': 'Degraded', 'demo-failing-probes': 'Unhealthy', 'demo-success': 'Healthy' };
+      const shown = () =>
+        page.evaluate((names) => {
+          const out = {};
+          for (const a of document.querySelectorAll('.fleet-table tbody tr[data-id] a.name')) {
+            if (names.includes(a.textContent)) out[a.textContent] = a.closest('tr').querySelector('.health .hlabel')?.textContent;
+          }
+          return out;
+        }, Object.keys(want));
+      try {
+        await page.waitForFunction(
+          (w) => {
+            const rows = [...document.querySelectorAll('.fleet-table tbody tr[data-id] a.name')];
+            return Object.entries(w).every(([name, label]) => {
+              const a = rows.find((x) => x.textContent === name);
+              return a && a.closest('tr').querySelector('.health .hlabel')?.textContent === label;
+            });
+          },
+          want,
+          { timeout: WAIT },
+        );
+      } catch (e) {
+        await shot(page, `${vp.label}-health-missing`);
+        throw new Error(`health did not reach ${JSON.stringify(want)}: the page shows ${JSON.stringify(await shown())}; ${e.message}`);
+      }
+      assert.ok(await page.evaluate(() => window.__sameDocument === true), 'no reload');
+      // The API agrees, with the probe that decided it.
+      const failing = (await apiCall('GET', '/instances?limit=100')).items.find((i) => i.projectName === 'demo-failing-probes');
+      const health = await apiCall('GET', '/instances/' + failing.id + '/health');
+      assert.equal(health.status, 'UNHEALTHY');
+      assert.equal(health.probe.httpStatus, 503);
+      await shot(page, `${vp.label}-health`);
       assert.deepEqual(errors, []);
     });
 
