@@ -244,7 +244,9 @@ void Monitor::Stop() {
 // --- scheduler -------------------------------------------------------------------------------
 
 void Monitor::SchedulerLoop() {
-    std::optional<Timestamp> next_round_at;  // the budget's pace after the last round's claims
+    // The budget's pace after the last round's claims; min(): none. (Not an optional: GCC 12's
+    // -Wmaybe-uninitialized misreads one here in the sanitizer builds.)
+    Timestamp next_round_at = Timestamp::min();
     Timestamp last_round{};
     bool backlog = false;  // the last round took all it was allowed: more may be due
     while (!scheduler_wakeup_.Stopped()) {
@@ -258,7 +260,7 @@ void Monitor::SchedulerLoop() {
             // along: rounds come at most once per window, each with a batch worth its request.
             due_soon = !due_.empty() && *due_.begin() <= now;
         }
-        const bool paced = next_round_at && now < *next_round_at;
+        const bool paced = now < next_round_at;
         if (room && !paced && (backlog || due_soon || now - last_round >= options_.max_idle_wait)) {
             last_round = now;
             std::size_t limit = 0;
@@ -270,7 +272,7 @@ void Monitor::SchedulerLoop() {
             // even when more is due (a backlog drains at the budget's pace, with no 429).
             const double per_second =
                 plan_.budget_requests_per_second * static_cast<double>(std::max<std::size_t>(options_.batch_size, 1));
-            next_round_at.reset();
+            next_round_at = Timestamp::min();
             if (claimed > 0 && per_second > 0) {
                 next_round_at = now + std::chrono::duration_cast<Duration>(
                                           std::chrono::duration<double>(static_cast<double>(claimed) / per_second));
@@ -284,11 +286,11 @@ void Monitor::SchedulerLoop() {
             wait -= now - last_round;
             // A backlog is drained at the budget's pace: the next round comes when the pace
             // allows, not after the idle wait (a backlog's due times were erased above).
-            if (backlog && paced) wait = std::min(wait, *next_round_at - now);
+            if (backlog && paced) wait = std::min(wait, next_round_at - now);
             std::lock_guard lock(mutex_);
             if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
         }
-        if (paced) wait = std::max(wait, *next_round_at - now);
+        if (paced) wait = std::max(wait, next_round_at - now);
         clock_.WaitFor(wait, scheduler_wakeup_);
     }
 }
