@@ -477,6 +477,10 @@ std::vector<KeySpec> BuildKeys() {
     k.push_back(IntKey("monitor.lease_seconds", RW_FIELD(monitor.lease_seconds), 10, kDay,
                        "How long a claimed instance stays this process's: a process that dies leaves its claims "
                        "to the others after this long. Longer than a status request with its retries"));
+    k.push_back(IntKey("monitor.discovery_interval_seconds", RW_FIELD(monitor.discovery_interval_seconds), 0, kDay,
+                       "Seconds between reads of an environment's latest deployments (one request per environment), "
+                       "so a new deployment of a watched service is followed; 0: only when the followed one is "
+                       "removed or skipped"));
     // [monitor.intervals]
     k.push_back(IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
                        "Seconds between checks of an INITIALIZING deployment"));

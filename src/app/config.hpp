@@ -112,6 +112,7 @@ struct MonitorSettings {
     int max_logs = 1000;
     int stuck_after_seconds = 600;
     int timeout_after_seconds = 600;
+    int discovery_interval_seconds = 60;  ///< 0: no environment reads for new deployments
     MonitorIntervals intervals;
     HealthProbeSettings health;
 

@@ -85,6 +85,7 @@ monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string wor
     options.check.timeout_after = core::Seconds(config.monitor.timeout_after_seconds);
     options.max_logs = config.monitor.max_logs;
     options.lease = core::Seconds(config.monitor.lease_seconds);
+    options.discovery_interval = core::Seconds(config.monitor.discovery_interval_seconds);
     options.batch_size = static_cast<std::size_t>(config.railway.batch_size);
     options.requests_per_hour = config.railway.requests_per_hour;
     options.requests_per_second = config.railway.requests_per_second;

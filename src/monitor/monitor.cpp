@@ -423,6 +423,12 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             }
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, result->id, now);
+            const DeploymentStatus settled = decision.interval_status;
+            if (decision.verdict != core::CheckVerdict::kTransition &&
+                (settled == DeploymentStatus::kSuccess || settled == DeploymentStatus::kSleeping ||
+                 settled == DeploymentStatus::kFailed || settled == DeploymentStatus::kCrashed)) {
+                NoteSettled(instance, result->id, now);  // a newer deployment may have started
+            }
             if (prober_ && decision.interval_status == DeploymentStatus::kSuccess) {
                 if (decision.verdict == core::CheckVerdict::kTransition) {
                     store::Instance after = instance;
@@ -669,10 +675,12 @@ std::optional<Monitor::Job> Monitor::TakeDueJob(Timestamp now) {
                 return 1;
             case JobKind::kDiscover:
                 return 2;
-            case JobKind::kCollectLogs:
+            case JobKind::kReadEnvironment:
                 return 3;
+            case JobKind::kCollectLogs:
+                return 4;
         }
-        return 3;
+        return 4;
     };
     auto best = jobs_.end();
     for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
@@ -772,17 +780,24 @@ void Monitor::RunJob(const Job& job) {
             cost = 2;  // the mutation, the new deployment's status
             break;
         case JobKind::kDiscover:
+        case JobKind::kReadEnvironment:
             cost = 1;
             break;
         case JobKind::kCollectLogs:
             cost = 3;
             break;
     }
+    // Best effort, within the reserve only: phase-change logs and environment reads.
+    const bool best_effort = job.kind == JobKind::kCollectLogs || job.kind == JobKind::kReadEnvironment;
     if (!job.user_requested) {
         const Timestamp now = clock_.Now();
         Timestamp retry_at{};
-        if (!TakeSideBudget(cost, job.kind != JobKind::kCollectLogs, now, &retry_at)) {
-            if (job.kind != JobKind::kCollectLogs) {
+        if (!TakeSideBudget(cost, !best_effort, now, &retry_at)) {
+            if (job.kind == JobKind::kReadEnvironment) {
+                std::lock_guard lock(mutex_);
+                environments_[job.deployment_id].queued = false;  // the next settled check asks again
+            }
+            if (!best_effort) {
                 Job later = job;
                 later.not_before = retry_at;
                 std::lock_guard lock(mutex_);
@@ -800,6 +815,9 @@ void Monitor::RunJob(const Job& job) {
             return;
         case JobKind::kDiscover:
             Discover(job);
+            return;
+        case JobKind::kReadEnvironment:
+            ReadEnvironment(job);
             return;
         case JobKind::kCollectLogs: {
             // A phase change: new log lines, and the steps that make progress step-aware.
@@ -1046,6 +1064,46 @@ void Monitor::Discover(const Job& job) {
     if (!Write(*instance, t, "status")) return;
     NoteDue(*t.state.next_check_at);
     EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
+}
+
+void Monitor::NoteSettled(const store::Instance& instance, const std::string& deployment_id, Timestamp now) {
+    if (options_.discovery_interval <= Duration::zero()) return;
+    {
+        std::lock_guard lock(mutex_);
+        EnvironmentWatch& env = environments_[instance.environment_id];
+        env.instances[instance.id] = {instance.service_id, deployment_id};
+        if (env.queued || (env.read_at && now - *env.read_at < options_.discovery_interval)) return;
+        env.queued = true;
+        jobs_.push_back(Job{JobKind::kReadEnvironment, "env:" + instance.environment_id, instance.environment_id, now});
+    }
+    NotifyWorkers();
+}
+
+void Monitor::ReadEnvironment(const Job& job) {
+    const std::string& environment_id = job.deployment_id;
+    auto services = api_.GetEnvironmentLatestDeployments(environment_id);
+    const Timestamp now = clock_.Now();
+    std::vector<std::pair<std::string, std::string>> behind;  // (instance, the deployment it follows)
+    {
+        std::lock_guard lock(mutex_);
+        EnvironmentWatch& env = environments_[environment_id];
+        env.queued = false;
+        env.read_at = now;  // also after a failed read: the next one comes an interval later
+        if (!services) return;
+        std::map<std::string, std::string> latest;  // service id -> its latest deployment id
+        for (const railway::ServiceLatestDeployment& service : *services) {
+            if (service.latest) latest[service.service_id] = service.latest->id;
+        }
+        for (const auto& [instance_id, followed] : env.instances) {
+            const auto found = latest.find(followed.first);
+            if (found != latest.end() && found->second != followed.second)
+                behind.emplace_back(instance_id, followed.second);
+        }
+        env.instances.clear();  // each is noted again at its next settled check
+    }
+    // Discovery reads the service's latest deployment and follows it (as for a REMOVED one).
+    for (auto& [instance_id, deployment_id] : behind)
+        Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});
 }
 
 void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& job, Timestamp now) {

@@ -71,6 +71,13 @@ struct MonitorOptions {
     /// Side-work threads (evidence, reactions, logs, discovery). Jobs of one instance never run at
     /// the same time. At least 1.
     std::size_t workers = 8;
+    /// How often the latest deployment of each service is read for an environment whose followed
+    /// deployments this process found settled (SUCCESS, SLEEPING, FAILED, CRASHED): one
+    /// `environment(id){serviceInstances{latestDeployment}}` request per environment, from the
+    /// reserve, so that a new deployment of a watched service (a push, a redeploy from Railway's
+    /// dashboard) is followed while the old one still runs. Zero: never (a new deployment is then
+    /// found only when the followed one is SKIPPED, REMOVING or REMOVED).
+    core::Duration discovery_interval = core::Seconds(60);
 };
 
 /// What an outbox planner is asked: a change about to be written (a status transition, a
@@ -140,7 +147,9 @@ class Monitor final : public Operations {
     std::optional<std::string> PlatformIncident() const override;
 
   private:
-    enum class JobKind { kClassify, kRedeploy, kDiscover, kCollectLogs };
+    // kReadEnvironment: its instance_id is "env:" + the environment id (one read per environment
+    // at a time), its deployment_id the environment id.
+    enum class JobKind { kClassify, kRedeploy, kDiscover, kReadEnvironment, kCollectLogs };
     struct Job {
         Job(JobKind kind_, std::string instance_id_, std::string deployment_id_, core::Timestamp not_before_,
             bool user_requested_ = false)
@@ -208,6 +217,10 @@ class Monitor final : public Operations {
     void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now);
     util::Result<void> DoRedeploy(const Job& job);
     void Discover(const Job& job);
+    // Notes an instance whose followed deployment is settled, for its environment's next read.
+    void NoteSettled(const store::Instance& instance, const std::string& deployment_id, core::Timestamp now);
+    // Reads an environment's latest deployments; discovery for the instances that follow another.
+    void ReadEnvironment(const Job& job);
     // No deployment came of a failed automatic redeploy: try again after a backoff, or flag the
     // instance once the attempts are spent.
     void RetryFailedRedeploy(const store::Instance& instance, const Job& job, core::Timestamp now);
@@ -265,6 +278,13 @@ class Monitor final : public Operations {
         std::optional<std::string> incident;  // Railway's message; none: stable
     };
     PlatformView platform_;  // guarded by mutex_
+    struct EnvironmentWatch {
+        // Instances noted since the last read: instance id -> (service id, followed deployment).
+        std::map<std::string, std::pair<std::string, std::string>> instances;
+        std::optional<core::Timestamp> read_at;
+        bool queued = false;
+    };
+    std::map<std::string, EnvironmentWatch> environments_;  // by environment id; guarded by mutex_
 };
 
 }  // namespace railwatch::monitor

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -504,6 +505,58 @@ TEST(EngineSim, StallsDuringARailwayIncidentAreFlaggedAsLikelyRailways) {
     // At most once a minute, and only for stalls: within this run, at most two reads.
     EXPECT_GE(stats["rootFields"].value("platformStatus", 0), 1);
     EXPECT_LE(stats["rootFields"].value("platformStatus", 0), 2);
+}
+
+// A push to a watched service whose deployment runs: the new deployment fails to build while the
+// old one keeps running (Railway removes the old one only when a new one succeeds), so nothing
+// about the followed deployment changes. One environment read finds the new one; it is followed
+// to its failure and classified.
+TEST(EngineSim, AFailedPushToAWatchedServiceIsFollowedWhileTheOldDeploymentRuns) {
+    SimProcess sim({"--time-scale", "60", "--seed", "17"});
+    ASSERT_NE(sim.port(), 0) << "the simulator did not start";
+    httplib::Client http("127.0.0.1", sim.port());
+    const std::string first = Call(http, "POST", "/_sim/deployments", {{"kind", "success"}}).at("ids").at(0);
+
+    EngineRig rig(sim.port(), "push", 17);
+    ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
+    store::Store& db = rig.db();
+    monitor::MonitorOptions options = EngineRig::FastOptions("push");
+    options.discovery_interval = core::Seconds(2);
+    NullSink sink;
+    monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink, options);
+    ASSERT_TRUE(engine.Start());
+    const std::string instance = AddInstances(http, engine, {first}).at(0);
+    const auto wait_for = [&](const std::function<bool(const store::Instance&)>& done) {
+        const auto deadline = std::chrono::steady_clock::now() + 90s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto stored = db.GetInstance(instance);
+            if (stored && done(*stored)) return true;
+            std::this_thread::sleep_for(200ms);
+        }
+        return false;
+    };
+    ASSERT_TRUE(wait_for([](const store::Instance& i) { return i.state.deployment_status == "SUCCESS"; }));
+
+    const json truth = Call(http, "GET", "/_sim/truth?id=" + first);
+    const std::string service = truth["deployments"][0]["serviceId"];
+    const std::string pushed = Call(http, "POST", "/_sim/deployments",
+                                    {{"kind", "build_failed"}, {"reason", "npm_elifecycle"}, {"serviceId", service}})
+                                   .at("ids")
+                                   .at(0);
+    const bool followed = wait_for([&](const store::Instance& i) {
+        return i.state.deployment_id == pushed && i.state.deployment_status == "FAILED" && i.state.error_type;
+    });
+    engine.Stop();
+    const auto stored = *db.GetInstance(instance);
+    ASSERT_TRUE(followed) << "still follows " << stored.state.deployment_id.value_or("?") << " in "
+                          << stored.state.deployment_status.value_or("?");
+    EXPECT_EQ(stored.state.status, core::InstanceStatus::kFailed);
+    EXPECT_EQ(stored.state.error_type, core::ErrorClass::kConfiguration);  // npm ELIFECYCLE: a build error
+    // The old deployment still runs on the simulator: it was never removed.
+    EXPECT_EQ(Call(http, "GET", "/_sim/truth?id=" + first)["deployments"][0]["currentStatus"], "SUCCESS");
+    const json stats = Call(http, "GET", "/_sim/stats");
+    std::cout << "engine-sim push: root fields " << stats["rootFields"].dump() << "\n";
+    EXPECT_GE(stats["rootFields"].value("environment", 0), 1);
 }
 
 }  // namespace

@@ -283,6 +283,61 @@ TEST_P(StallTest, AStallIsFlaggedAsLikelyRailwaysOnlyWhileRailwayReportsAnIncide
 INSTANTIATE_TEST_SUITE_P(Platform, StallTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "DuringAnIncident" : "WhileStable"; });
 
+// A new deployment of a watched service (a push, a redeploy from Railway's dashboard) while the
+// followed one still runs: one read of the environment's latest deployments finds it, at most
+// once per discovery_interval, and the instance follows it; another service's instance is left be.
+TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAndFollowed) {
+    options_.discovery_interval = seconds(60);
+    options_.intervals.jitter_fraction = 0;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0));
+    Deployment other = Dep("o1", "SUCCESS", t0);
+    other.service_id = "svc-other";
+    api_.SetDeployment(other);
+    const auto a = Add(*monitor, "d1");
+    AddInstanceRequest request;
+    request.service_id = "svc-other";
+    request.environment_id = "env";
+    request.deployment_id = "o1";
+    const auto b = *monitor->AddInstance(request);
+    const auto latest = [&](const Deployment& svc) {
+        return std::vector<railway::ServiceLatestDeployment>{{"svc", "api", svc}, {"svc-other", "other", other}};
+    };
+    api_.SetEnvironmentServices("env", latest(Dep("d1", "SUCCESS", t0)));
+
+    monitor->RunRoundForTest();  // first checks: transitions to SUCCESS, no read yet
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("GetEnvironmentLatestDeployments"), 0);
+    clock_.Advance(seconds(60));
+    monitor->RunRoundForTest();  // settled: one read for the environment of both
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("GetEnvironmentLatestDeployments"), 1);
+    EXPECT_EQ(Get(a.id).state.deployment_id, "d1");
+
+    // A push starts d2 while d1 still runs.
+    const Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(90));
+    api_.SetDeployment(d2);
+    api_.SetLatestDeployment("svc", "env", d2);
+    api_.SetEnvironmentServices("env", latest(d2));
+    clock_.Advance(seconds(30));
+    monitor->RunRoundForTest();  // nothing due: no read within the interval
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("GetEnvironmentLatestDeployments"), 1);
+    clock_.Advance(seconds(30));
+    monitor->RunRoundForTest();
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("GetEnvironmentLatestDeployments"), 2);
+    const auto followed = Get(a.id);
+    EXPECT_EQ(followed.state.deployment_id, "d2");
+    EXPECT_EQ(followed.state.deployment_status, "BUILDING");
+    EXPECT_EQ(Get(b.id).state.deployment_id, "o1");
+    const auto events = *store_->ListEvents(a.id, 10);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().source, "discovery");  // oldest first
+    EXPECT_EQ(events.back().deployment_id, "d2");
+}
+
 // Instances due at nearby times share one request: a round also takes what falls due within
 // batch_window, a little early.
 TEST_F(MonitorTest, InstancesDueWithinTheBatchWindowShareOneRequest) {
