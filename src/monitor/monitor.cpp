@@ -423,13 +423,11 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             }
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, result->id, now);
-            const DeploymentStatus settled = decision.interval_status;
             if (decision.verdict != core::CheckVerdict::kTransition &&
-                (settled == DeploymentStatus::kSuccess || settled == DeploymentStatus::kSleeping ||
-                 settled == DeploymentStatus::kFailed || settled == DeploymentStatus::kCrashed)) {
+                (core::IsSucceeded(decision.interval_status) || core::IsFailed(decision.interval_status))) {
                 NoteSettled(instance, result->id, now);  // a newer deployment may have started
             }
-            if (prober_ && decision.interval_status == DeploymentStatus::kSuccess) {
+            if (prober_ && core::IsSucceeded(decision.interval_status)) {  // the prober skips SLEEPING
                 if (decision.verdict == core::CheckVerdict::kTransition) {
                     store::Instance after = instance;
                     after.state = StateAfter(instance.state, decision, result->id);
