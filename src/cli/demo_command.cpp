@@ -129,7 +129,8 @@ int AddSampleFleet(net::HttpTransport& http, const std::string& sim_url, const s
                        answer.error().message);
             continue;
         }
-        fmt::print("  {:<20} deployment {}  instance {}\n", sample.kind, id, (*answer)["id"].get<std::string>());
+        fmt::print("  {:<20} deployment {}  instance {}\n", sample.name ? sample.name : sample.kind, id,
+                   (*answer)["id"].get<std::string>());
         ++added;
     }
     return added;
