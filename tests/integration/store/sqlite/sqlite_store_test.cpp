@@ -62,19 +62,22 @@ TEST(SqliteStore, DatabaseUsesWalJournal) {
     EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
 }
 
+// SQLite's plan for `sql`, one step per line.
+std::string QueryPlan(SQLite::Database& db, const std::string& sql) {
+    std::string out;
+    SQLite::Statement q(db, "EXPLAIN QUERY PLAN " + sql);
+    while (q.executeStep())
+        out += q.getColumn(3).getString() + "\n";
+    return out;
+}
+
 TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
     TempDir dir;
     const std::string path = dir.File("plan.db");
     auto store = OpenStore("sqlite:" + path);
     ASSERT_TRUE(store) << store.error().ToString();
     SQLite::Database db(path, SQLite::OPEN_READONLY);
-    auto plan = [&](const std::string& sql) {
-        std::string out;
-        SQLite::Statement q(db, "EXPLAIN QUERY PLAN " + sql);
-        while (q.executeStep())
-            out += q.getColumn(3).getString() + "\n";
-        return out;
-    };
+    auto plan = [&](const std::string& sql) { return QueryPlan(db, sql); };
     const std::string rotate = plan("DELETE FROM log_lines WHERE instance_id = 'i' AND seq >= 3 AND seq < 10");
     EXPECT_THAT(rotate, HasSubstr("SEARCH log_lines USING PRIMARY KEY (instance_id=? AND seq>? AND seq<?)"));
     EXPECT_THAT(rotate, Not(HasSubstr("SCAN")));
@@ -89,19 +92,13 @@ TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
 
 // Migration 7: the instance list's recent checks and Uptime read health_checks_recent alone (no
 // table row per check), and the index it replaces is gone (one index per inserted check, not two).
-TEST(SqliteStore, RecentCheckSummariesAndUptimeReadOnlyTheCoveringIndex) {
+TEST(SqliteStore, RecentCheckSummariesUptimeAndRotationReadOnlyTheCoveringIndex) {
     TempDir dir;
     const std::string path = dir.File("checks.db");
     auto store = OpenStore("sqlite:" + path);
     ASSERT_TRUE(store) << store.error().ToString();
     SQLite::Database db(path, SQLite::OPEN_READONLY);
-    auto plan = [&](const std::string& sql) {
-        std::string out;
-        SQLite::Statement q(db, "EXPLAIN QUERY PLAN " + sql);
-        while (q.executeStep())
-            out += q.getColumn(3).getString() + "\n";
-        return out;
-    };
+    auto plan = [&](const std::string& sql) { return QueryPlan(db, sql); };
     const std::string recent =
         plan("SELECT at, ok, latency_ms FROM health_checks WHERE instance_id = 'i' ORDER BY at DESC, id DESC LIMIT 20");
     EXPECT_THAT(recent, HasSubstr("SEARCH health_checks USING COVERING INDEX health_checks_recent (instance_id=?)"));
@@ -110,6 +107,10 @@ TEST(SqliteStore, RecentCheckSummariesAndUptimeReadOnlyTheCoveringIndex) {
         "SELECT COUNT(*), COALESCE(SUM(ok), 0), MAX(at), MAX(CASE WHEN ok = 0 THEN at END) FROM health_checks "
         "WHERE instance_id = 'i' AND at >= 5");
     EXPECT_THAT(uptime, HasSubstr("USING COVERING INDEX health_checks_recent (instance_id=? AND at>?)"));
+    // RecordProbe's rotation: the instance's old checks found through the same index.
+    const std::string rotate = plan("DELETE FROM health_checks WHERE instance_id = 'i' AND at < 5");
+    EXPECT_THAT(rotate, HasSubstr("health_checks_recent (instance_id=? AND at<?)"));
+    EXPECT_THAT(rotate, Not(HasSubstr("SCAN")));
     EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'health_checks_instance'").getInt(), 0);
 }
 
