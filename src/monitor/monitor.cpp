@@ -423,9 +423,10 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             }
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, result->id, now);
-            if (decision.verdict != core::CheckVerdict::kTransition &&
-                (core::IsSucceeded(decision.interval_status) || core::IsFailed(decision.interval_status))) {
-                NoteSettled(instance, result->id, now);  // a newer deployment may have started
+            if (decision.verdict != core::CheckVerdict::kTransition && core::IsStable(decision.interval_status)) {
+                // A newer deployment may have started; or, for a SKIPPED / REMOVED one, the
+                // discovery its transition queued may have died with an earlier process.
+                NoteSettled(instance, result->id, now);
             }
             if (prober_ && core::IsSucceeded(decision.interval_status)) {  // the prober skips SLEEPING
                 if (decision.verdict == core::CheckVerdict::kTransition) {

@@ -72,11 +72,14 @@ struct MonitorOptions {
     /// the same time. At least 1.
     std::size_t workers = 8;
     /// How often the latest deployment of each service is read for an environment whose followed
-    /// deployments this process found settled (SUCCESS, SLEEPING, FAILED, CRASHED): one
+    /// deployments this process found settled (core::IsStable: SUCCESS, SLEEPING, FAILED,
+    /// CRASHED, SKIPPED, REMOVED): one
     /// `environment(id){serviceInstances{latestDeployment}}` request per environment, from the
     /// reserve, so that a new deployment of a watched service (a push, a redeploy from Railway's
-    /// dashboard) is followed while the old one still runs. Zero: never (a new deployment is then
-    /// found only when the followed one is SKIPPED, REMOVING or REMOVED).
+    /// dashboard) is followed while the old one still runs, and a REMOVED one's replacement is
+    /// found even when the discovery its transition queued was lost (a killed process). Zero:
+    /// never (a new deployment is then found only by the transition to SKIPPED, REMOVING or
+    /// REMOVED).
     core::Duration discovery_interval = core::Seconds(60);
 };
 

@@ -657,6 +657,31 @@ TEST_F(MonitorTest, RemovedDeploymentIsReplacedByTheServicesNewerOne) {
     EXPECT_EQ(Get(instance.id).state.deployment_id, "d2");
 }
 
+// The process that saw d1 become REMOVED died before its discovery job ran (jobs are not
+// persisted): the restarted engine's checks find d1 REMOVED with nothing changed, and the
+// environment read finds d2 and follows it.
+TEST_F(MonitorTest, ARemovedDeploymentsLostDiscoveryIsRecoveredByTheEnvironmentRead) {
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "REMOVED", t0));
+    const Deployment d2 = Dep("d2", "SUCCESS", t0);
+    api_.SetDeployment(d2);
+    api_.SetLatestDeployment("svc", "env", d2);
+    api_.SetEnvironmentServices("env", {{"svc", "api", d2}});
+    std::string id;
+    {
+        auto first = Make();
+        id = Add(*first, "d1").id;
+        first->RunRoundForTest();  // the transition to REMOVED queues a discovery; never run
+    }
+    EXPECT_EQ(Get(id).state.deployment_status, "REMOVED");
+    auto second = Make();  // the restart, with no jobs
+    clock_.Advance(seconds(600));
+    second->RunRoundForTest();
+    second->RunWorkForTest();
+    EXPECT_EQ(Get(id).state.deployment_id, "d2");
+    EXPECT_EQ(Get(id).state.deployment_status, "SUCCESS");
+}
+
 TEST_F(MonitorTest, AddInstanceWithoutDeploymentFollowsTheLatestOne) {
     auto monitor = Make();
     api_.SetLatestDeployment("svc", "env", Dep("d9", "QUEUED", clock_.Now()));
