@@ -153,7 +153,7 @@ DeploymentWatch::CallEnd DeploymentWatch::Await(std::function<T()> call, SteadyT
         {
             std::lock_guard lock(pending->mutex);
             pending->value = std::move(value);
-            pending->error = error;
+            pending->error = std::move(error);  // no reference stays on this thread
             pending->done = true;
         }
         wakeup.Notify();
@@ -177,9 +177,16 @@ DeploymentWatch::CallEnd DeploymentWatch::Await(std::function<T()> call, SteadyT
             return CallEnd::kDeadline;
         }
         if (done) {
-            std::lock_guard lock(pending->mutex);
-            if (pending->error) std::rethrow_exception(pending->error);
-            answer = std::move(pending->value);
+            std::exception_ptr error;
+            {
+                std::lock_guard lock(pending->mutex);
+                // Taken out, so the exception's last reference goes on this thread: libstdc++
+                // counts exception references inside the library, where ThreadSanitizer does not
+                // see the ordering, and reported a free on the call's thread as a race.
+                error = std::exchange(pending->error, nullptr);
+                if (!error) answer = std::move(pending->value);
+            }
+            if (error) std::rethrow_exception(error);
             return CallEnd::kAnswered;
         }
         // Notified by someone else while the call runs: keep waiting for it.
