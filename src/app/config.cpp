@@ -16,6 +16,7 @@
 
 #include "core/notify_event.hpp"
 #include "core/notify_plan.hpp"
+#include "net/http_transport.hpp"
 #include "store/text.hpp"
 #include "util/metrics.hpp"
 #include "util/rfc3339.hpp"
@@ -1210,7 +1211,7 @@ class Loader {
         }
         const std::string_view smtp_host = UrlHost(c.notify.email.smtp_url);
         if (c.notify.email.starttls == StartTls::kOff && c.notify.email.smtp_url.starts_with("smtp://") &&
-            !IsLoopbackHost(smtp_host)) {
+            !net::IsLoopbackHost(smtp_host)) {
             const ValueSource& source = loaded_.SourceOf("notify.email.starttls");
             AddProblem({"notify.email.starttls", OriginOf("notify.email.starttls"),
                         fmt::format("\"off\" sends mail in clear text and is allowed only for a loopback relay, not "
@@ -1221,7 +1222,7 @@ class Loader {
 
         auto& w = loaded_.warnings;
         if (auto listen = ParseListenAddress(c.server.listen);
-            listen && !IsLoopbackHost(listen->host) && c.server.api_token.empty()) {
+            listen && !net::IsLoopbackHost(listen->host) && c.server.api_token.empty()) {
             w.push_back(
                 fmt::format("server.listen {} is not a loopback address and no API token is set (${}): serve "
                             "will refuse to start; set {} or listen on 127.0.0.1",
@@ -1512,24 +1513,6 @@ util::Result<ListenAddress> ParseListenAddress(std::string_view text) {
     const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 0 || port > 65535) return fail();
     return ListenAddress{std::string(host), port};
-}
-
-bool IsLoopbackHost(std::string_view host) {
-    if (host == "localhost" || host == "::1") return true;
-    if (!host.starts_with("127.")) return false;
-    int parts = 0;
-    std::size_t start = 0;
-    while (start <= host.size()) {
-        const auto dot = host.find('.', start);
-        const auto part = host.substr(start, dot == host.npos ? host.npos : dot - start);
-        int n = -1;
-        const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
-        if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || n < 0 || n > 255) return false;
-        ++parts;
-        if (dot == host.npos) break;
-        start = dot + 1;
-    }
-    return parts == 4;
 }
 
 std::string_view ToString(LogLevel level) {

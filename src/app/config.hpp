@@ -373,9 +373,6 @@ struct ListenAddress {
 /// say what is allowed.
 util::Result<ListenAddress> ParseListenAddress(std::string_view text);
 
-/// True for 127.0.0.0/8, ::1 and "localhost".
-bool IsLoopbackHost(std::string_view host);
-
 /// spdlog's name of a level ("trace", "debug", "info", "warn", "error", "off").
 std::string_view ToString(LogLevel level);
 std::string_view ToString(LogFormat format);

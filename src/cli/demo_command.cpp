@@ -152,7 +152,7 @@ int RunDemo(const std::string& listen_flag) {
     }
     const char* token_env = std::getenv("RAILWATCH_API_TOKEN");
     const std::string api_token = token_env != nullptr ? token_env : "";
-    if (!app::IsLoopbackHost(listen->host) && api_token.empty()) {
+    if (!net::IsLoopbackHost(listen->host) && api_token.empty()) {
         fmt::print(stderr,
                    "railwatch demo: refusing to listen on {} without an API token; set RAILWATCH_API_TOKEN or "
                    "listen on 127.0.0.1\n",

@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
 #include "cli/run.hpp"
+#include "net/http_transport.hpp"
 #include "util/clock.hpp"
 
 namespace railwatch::cli {
@@ -44,7 +45,7 @@ int RunServe(const ConfigFlags& flags) {
         fmt::print(stderr, "railwatch serve: {}\n", listen.error().message);
         return app::kExitInvalidConfig;
     }
-    if (!app::IsLoopbackHost(listen->host) && config.server.api_token.empty()) {
+    if (!net::IsLoopbackHost(listen->host) && config.server.api_token.empty()) {
         fmt::print(stderr,
                    "railwatch serve: refusing to listen on {} without an API token: anyone who can reach it could "
                    "change what is monitored; set ${} or listen on 127.0.0.1\n",

@@ -6,13 +6,10 @@
 #include <vector>
 
 #include "core/deployment_status.hpp"
+#include "net/http_transport.hpp"
 
 namespace railwatch::monitor {
 namespace {
-
-bool IsLoopbackHost(std::string_view host) {
-    return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
 
 // What one answer says, in the words a health check keeps.
 void Judge(const net::HttpResponse& response, store::HealthCheck& check) {
@@ -43,7 +40,7 @@ std::optional<std::string> ProbeUrl(const railway::ServiceInstanceInfo& info) {
         } else {
             host = host.substr(0, host.find(':'));
         }
-        std::string url = (IsLoopbackHost(host) ? "http://" : "https://") + std::string(rest);
+        std::string url = (net::IsLoopbackHost(host) ? "http://" : "https://") + std::string(rest);
         while (!url.empty() && url.back() == '/')
             url.pop_back();
         std::string path = info.healthcheck_path.value_or("/");

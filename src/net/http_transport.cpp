@@ -1,5 +1,8 @@
 #include "net/http_transport.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <memory>
 
 namespace railwatch::net {
@@ -30,6 +33,19 @@ std::string UrlForMessages(std::string_view url) {
         if (at != std::string::npos && at > scheme) out.erase(scheme + 3, at + 1 - (scheme + 3));
     }
     return out;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    std::string text(host);
+    for (char& c : text)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (text == "localhost" || text == "localhost.") return true;
+    in_addr v4{};
+    if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+    return false;
 }
 
 std::string OriginForMessages(std::string_view url) {

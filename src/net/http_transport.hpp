@@ -66,6 +66,12 @@ std::string UrlForMessages(std::string_view url);
 /// are. Pure; "(a URL without a scheme)" for text that has none.
 std::string OriginForMessages(std::string_view url);
 
+/// Whether `host` (a URL's host, brackets around an IPv6 address allowed) is this machine's
+/// loopback: "localhost", 127.0.0.0/8 as a dotted quad, ::1. A name that merely starts like one
+/// ("127.0.0.1.nip.io", "localhost.example.com") is not. Pure. The one rule for what may go
+/// without TLS or listen without a token.
+bool IsLoopbackHost(std::string_view host);
+
 /// Identifies a submitted request, for Cancel.
 using RequestId = std::uint64_t;
 

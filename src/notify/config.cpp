@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "net/http_transport.hpp"
 #include "notify/signing.hpp"
 
 namespace railwatch::notify {
@@ -105,23 +106,6 @@ std::string RedactUrl(std::string_view url) {
     return out;
 }
 
-bool IsLoopbackHost(std::string_view host) {
-    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
-    const std::string lower = Lower(host);
-    if (lower == "localhost" || lower == "::1" || lower == "0:0:0:0:0:0:0:1") return true;
-    // 127.0.0.0/8, written as four decimal octets.
-    if (!lower.starts_with("127.")) return false;
-    int dots = 0;
-    for (const char c : lower) {
-        if (c == '.') {
-            ++dots;
-        } else if (c < '0' || c > '9') {
-            return false;
-        }
-    }
-    return dots == 3;
-}
-
 bool IsPlausibleEmail(std::string_view address) {
     if (address.empty() || address.size() > 254) return false;
     const auto at = address.rfind('@');
@@ -148,7 +132,7 @@ util::Result<void> ValidateNotifyConfig(const NotifyConfig& config) {
                         "[notify.email] smtp_url must not contain a user name or password: set username, and the "
                         "password through the variable password_env names");
         }
-        if (email.starttls == StartTls::kOff && url->scheme == "smtp" && !IsLoopbackHost(url->host)) {
+        if (email.starttls == StartTls::kOff && url->scheme == "smtp" && !net::IsLoopbackHost(url->host)) {
             return Fail(ErrorCode::kInvalidArgument,
                         fmt::format("[notify.email] starttls = \"off\" is refused for {}: without TLS the password "
                                     "and every message would cross the network in clear text. Use starttls = "

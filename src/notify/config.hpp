@@ -95,9 +95,6 @@ struct NotifyConfig {
 /// addresses, secret format (never shown), timeouts, retry schedule, silences.
 util::Result<void> ValidateNotifyConfig(const NotifyConfig& config);
 
-/// True for "localhost", 127.0.0.0/8 and ::1 (with or without brackets).
-bool IsLoopbackHost(std::string_view host);
-
 /// True when `address` looks like a deliverable address: local@domain, no spaces, no control
 /// characters, none of <>()[],;:" \, at most 254 bytes.
 bool IsPlausibleEmail(std::string_view address);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "net/http_transport.hpp"
 #include "notify/mail_transport.hpp"
 #include "notify/payload.hpp"
 
@@ -69,7 +70,7 @@ util::Result<std::unique_ptr<CurlMailTransport>> CurlMailTransport::Create(Email
         return util::Fail(util::ErrorCode::kInvalidArgument,
                           "[notify.email] smtp_url must not contain a user name or password");
     }
-    if (config.starttls == StartTls::kOff && url->scheme == "smtp" && !IsLoopbackHost(url->host)) {
+    if (config.starttls == StartTls::kOff && url->scheme == "smtp" && !net::IsLoopbackHost(url->host)) {
         return util::Fail(util::ErrorCode::kInvalidArgument,
                           fmt::format("[notify.email] starttls = \"off\" is refused for {}: it is allowed only for a "
                                       "relay on a loopback address",

@@ -1,11 +1,11 @@
 #include "railway/config.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 
 #include <algorithm>
 #include <cstdlib>
+
+#include "net/http_transport.hpp"
 
 namespace railwatch::railway {
 
@@ -80,15 +80,6 @@ std::string UrlHost(std::string_view url) {
     return LowerAscii(rest.substr(0, rest.find(':')));
 }
 
-bool IsLoopbackHost(const std::string& host) {
-    if (host == "localhost" || host == "localhost.") return true;
-    in_addr v4{};
-    if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-    in6_addr v6{};
-    if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
-    return false;
-}
-
 }  // namespace
 
 util::Result<void> ValidateApiUrl(std::string_view api_url) {
@@ -100,7 +91,7 @@ util::Result<void> ValidateApiUrl(std::string_view api_url) {
                           fmt::format("Railway API URL \"{}\" is not an http(s) URL; set RAILWAY_API_URL to e.g. {}",
                                       shown, kDefaultApiUrl));
     }
-    if (http && !IsLoopbackHost(UrlHost(api_url))) {
+    if (http && !net::IsLoopbackHost(UrlHost(api_url))) {
         return util::Fail(util::ErrorCode::kInvalidArgument,
                           fmt::format("Railway API URL \"{}\" is plain http to another machine: the token would "
                                       "travel in clear text; use https:// (e.g. {}), or http:// only to this machine "

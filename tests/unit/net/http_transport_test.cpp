@@ -235,5 +235,15 @@ TEST(CurlTransport, AFailedRequestNamesOnlyTheOriginNeverThePathQueryOrUserInfo)
         EXPECT_EQ(response.error_message.find(secret), std::string::npos) << secret << ": " << response.error_message;
 }
 
+// The one loopback rule: the API listening without a token, SMTP without STARTTLS, Railway over
+// http://, the prober's http:// for the simulator.
+TEST(IsLoopbackHost, KnowsLoopbackFromEverythingElse) {
+    for (const char* yes : {"localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "127.255.0.9", "::1", "[::1]"})
+        EXPECT_TRUE(IsLoopbackHost(yes)) << yes;
+    for (const char* no : {"10.0.0.1", "0.0.0.0", "example.com", "127.0.0.1.nip.io", "127.example.com",
+                           "localhost.example.com", "128.0.0.1", "::2", "", "127.0.0"})
+        EXPECT_FALSE(IsLoopbackHost(no)) << no;
+}
+
 }  // namespace
 }  // namespace railwatch::net
