@@ -26,6 +26,10 @@ class Instances {
     virtual util::Result<Instance> GetInstance(const std::string& id) = 0;
     /// Instances (deleted ones included) currently following `deployment_id`, oldest first.
     virtual util::Result<std::vector<Instance>> FindInstancesByDeployment(const std::string& deployment_id) = 0;
+    /// The instances with these ids as stored (deleted ones and the lease included), in the order
+    /// of `ids`; unknown ids are left out. One read. kInvalidArgument for more than 10,000 ids or
+    /// a repeated id.
+    virtual util::Result<std::vector<Instance>> GetInstances(const std::vector<std::string>& ids) = 0;
     /// One page, newest first; pass next_cursor back for the next page.
     virtual util::Result<InstancePage> ListInstances(const InstanceQuery& query) = 0;
     /// Writes the deployment-state columns without recording a transition (progress, health,

@@ -333,6 +333,20 @@ struct ReleaseReport {
         lost;  ///< ids the owner did not hold (lease expired and taken, or no such instance), in request order
 };
 
+/// A live scheduling worker and how many instances it holds claimed (Schedule::Heartbeat).
+struct WorkerLoad {
+    std::string owner;
+    int held = 0;  ///< live leases
+
+    friend bool operator==(const WorkerLoad&, const WorkerLoad&) = default;
+};
+
+/// What Schedule::Heartbeat sees: the live workers and the fleet they share.
+struct ScheduleLoad {
+    std::vector<WorkerLoad> workers;  ///< live workers (the caller included), by owner
+    int monitored = 0;                ///< monitored, not deleted instances
+};
+
 /// Which notifications to list. Newest first.
 struct NotificationQuery {
     std::optional<std::string> user_id;

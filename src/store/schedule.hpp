@@ -48,6 +48,24 @@ class Schedule {
     /// Never call it for an owner that may still be running. Returns how many leases were dropped;
     /// kInvalidArgument for a bad owner.
     virtual util::Result<int> DropLeases(const std::string& owner) = 0;
+
+    // Kept claims (docs/STORE.md, "Scale-out: claims and leases"): a worker may keep what it
+    // claimed from check to check, renewing the leases in bulk and saving next check times now
+    // and then, instead of releasing each instance after each check.
+
+    /// Keeps `owner` alive: extends every lease `owner` still holds (live or expired, as long as
+    /// no other worker took it) to now + lease, records `owner` as a live worker until then, forgets
+    /// workers not seen since before now, and returns the live workers (`owner` included) with the
+    /// live leases each holds, ordered by owner, and how many instances are monitored. One
+    /// transaction. kInvalidArgument for a bad owner or lease.
+    virtual util::Result<ScheduleLoad> Heartbeat(const std::string& owner, Timestamp now, Duration lease) = 0;
+    /// Saves the next check times of instances `owner` keeps claimed, in ONE transaction; the
+    /// leases stay. Rows `owner` does not hold (taken by another worker after the lease expired,
+    /// released, unknown) are left unchanged and listed in ReleaseReport::lost, with `released`
+    /// counting the rows saved. A null time, or an instance whose monitoring is off or that is
+    /// deleted, stores null. kInvalidArgument as for ReleaseInstances.
+    virtual util::Result<ReleaseReport> SaveNextChecks(const std::string& owner,
+                                                       const std::vector<InstanceRelease>& checks) = 0;
 };
 
 }  // namespace railwatch::store

@@ -397,20 +397,43 @@ CREATE INDEX health_checks_recent ON health_checks (instance_id, at, id) INCLUDE
 DROP INDEX health_checks_instance;
 )sql";
 
-constexpr std::array<Migration, 7> kSqlite = {{{1, "initial schema", kSqliteV1},
+// Version 8, for the engine's kept claims (docs/ENGINE.md, "Scheduling"): a worker keeps the
+// instances it claimed from check to check and renews their leases in bulk, so a check that
+// changes nothing writes no row. `schedule_workers` lists the live workers (each renews its row
+// with its leases), so that one holding more than its share hands the surplus to a worker that
+// has just started and holds none. PostgreSQL's lease table gets the owner index SQLite has had
+// since version 2: the renewal and the per-worker counts read by owner.
+constexpr std::string_view kSqliteV8 = R"sql(
+CREATE TABLE schedule_workers (
+    owner      TEXT PRIMARY KEY,
+    seen_until INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kPostgresV8 = R"sql(
+CREATE TABLE schedule_workers (
+    owner      TEXT COLLATE "C" PRIMARY KEY,
+    seen_until BIGINT NOT NULL
+);
+CREATE INDEX instance_leases_owner ON instance_leases (lease_owner);
+)sql";
+
+constexpr std::array<Migration, 8> kSqlite = {{{1, "initial schema", kSqliteV1},
                                                {2, "lease table, log_lines without foreign key", kSqliteV2},
                                                {3, "log rotation lower bound", kSqliteV3},
                                                {4, "open outbox index, disabled endpoints", kSqliteV4},
                                                {5, "narrow log dedup index (PostgreSQL)", kSqliteV5},
                                                {6, "stats history: event error class, engine minutes", kSqliteV6},
-                                               {7, "covering index for recent health checks", kSqliteV7}}};
-constexpr std::array<Migration, 7> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                               {7, "covering index for recent health checks", kSqliteV7},
+                                               {8, "schedule workers", kSqliteV8}}};
+constexpr std::array<Migration, 8> kPostgres = {{{1, "initial schema", kPostgresV1},
                                                  {2, "lease table, log_lines without foreign key", kPostgresV2},
                                                  {3, "log rotation lower bound", kPostgresV3},
                                                  {4, "open outbox index, disabled endpoints", kPostgresV4},
                                                  {5, "narrow log dedup index (PostgreSQL)", kPostgresV5},
                                                  {6, "stats history: event error class, engine minutes", kPostgresV6},
-                                                 {7, "covering index for recent health checks", kPostgresV7}}};
+                                                 {7, "covering index for recent health checks", kPostgresV7},
+                                                 {8, "schedule workers", kPostgresV8}}};
 
 }  // namespace
 

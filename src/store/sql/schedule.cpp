@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include "store/sql/checks.hpp"
@@ -88,6 +89,36 @@ Result<int> SqlStore::DropLeases(const std::string& owner) {
 
 Result<ReleaseReport> SqlStore::ReleaseInstances(const std::string& owner,
                                                  const std::vector<InstanceRelease>& releases) {
+    return GiveBack(owner, releases, /*keep_leases=*/false);
+}
+
+Result<ReleaseReport> SqlStore::SaveNextChecks(const std::string& owner, const std::vector<InstanceRelease>& checks) {
+    return GiveBack(owner, checks, /*keep_leases=*/true);
+}
+
+Result<ScheduleLoad> SqlStore::Heartbeat(const std::string& owner, Timestamp now, Duration lease) {
+    Checker c;
+    c.Id("owner", owner);
+    c.That(lease.count() > 0, "lease must be positive");
+    if (!c.result()) return tl::unexpected(c.result().error());
+    ScheduleLoad out;
+    auto r = driver_->Write([&](Tx& tx) {
+        out = {};
+        const std::int64_t until = Ns(now + lease);
+        tx.Exec(Stmt::kRenewLeases, {std::string_view(owner), until});
+        tx.Exec(Stmt::kForgetWorkers, {Ns(now)});
+        tx.Exec(Stmt::kUpsertWorker, {std::string_view(owner), until});
+        for (const auto& row : tx.Exec(Stmt::kWorkerLoads, {Ns(now)}).rows)
+            out.workers.push_back(WorkerLoad{row.Text(0), static_cast<int>(row.Int(1))});
+        const auto monitored = tx.Exec(Stmt::kCountMonitored, {}).rows;
+        out.monitored = monitored.empty() ? 0 : static_cast<int>(monitored.front().Int(0));
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
+}
+
+Result<ReleaseReport> SqlStore::GiveBack(const std::string& owner, const std::vector<InstanceRelease>& releases,
+                                         bool keep_leases) {
     Checker c;
     c.Id("owner", owner);
     c.That(releases.size() <= static_cast<std::size_t>(kMaxLimit),
@@ -100,19 +131,22 @@ Result<ReleaseReport> SqlStore::ReleaseInstances(const std::string& owner,
     }
     if (!c.result()) return tl::unexpected(c.result().error());
     if (releases.empty()) return ReleaseReport{};
-    return backend() == Backend::kPostgres ? ReleaseInstancesInSets(owner, releases)
-                                           : ReleaseInstancesPerRow(owner, releases);
+    return backend() == Backend::kPostgres ? ReleaseInstancesInSets(owner, releases, keep_leases)
+                                           : ReleaseInstancesPerRow(owner, releases, keep_leases);
 }
 
 // SQLite: the writer serialises everything, and a prepared statement per row costs
 // microseconds in-process; the lease check and the update of each row are two statements.
 Result<ReleaseReport> SqlStore::ReleaseInstancesPerRow(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& releases) {
+                                                       const std::vector<InstanceRelease>& releases, bool keep_leases) {
     ReleaseReport out;
     auto r = driver_->Write([&](Tx& tx) {
         out = {};
         for (const auto& release : releases) {
-            if (tx.Exec(Stmt::kReleaseLease, {std::string_view(release.id), std::string_view(owner)}).affected == 0) {
+            const std::array<Param, 2> lease = {std::string_view(release.id), std::string_view(owner)};
+            const bool held = keep_leases ? !tx.Exec(Stmt::kHoldsLease, lease).rows.empty()
+                                          : tx.Exec(Stmt::kReleaseLease, lease).affected > 0;
+            if (!held) {
                 out.lost.push_back(release.id);
                 continue;
             }
@@ -130,7 +164,7 @@ Result<ReleaseReport> SqlStore::ReleaseInstancesPerRow(const std::string& owner,
 // leases, and the next statement's snapshot sees every lease committed before. Then the leases
 // this owner holds are deleted, and only those instances get their next check time.
 Result<ReleaseReport> SqlStore::ReleaseInstancesInSets(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& releases) {
+                                                       const std::vector<InstanceRelease>& releases, bool keep_leases) {
     PgArray array;
     for (const auto& release : releases)
         array.Add(release.id);
@@ -140,7 +174,8 @@ Result<ReleaseReport> SqlStore::ReleaseInstancesInSets(const std::string& owner,
         out = {};
         tx.Exec(Stmt::kLockInstances, {std::string_view(ids)});
         std::set<std::string> held;
-        for (const auto& row : tx.Exec(Stmt::kReleaseLeases, {std::string_view(owner), std::string_view(ids)}).rows)
+        const Stmt leases = keep_leases ? Stmt::kHeldLeases : Stmt::kReleaseLeases;
+        for (const auto& row : tx.Exec(leases, {std::string_view(owner), std::string_view(ids)}).rows)
             held.insert(row.Text(0));
         PgArray held_ids, next_checks;
         for (const auto& release : releases) {

@@ -35,6 +35,7 @@ class SqlStore final : public Store {
     util::Result<void> CreateInstance(const Instance& instance) override;
     util::Result<Instance> GetInstance(const std::string& id) override;
     util::Result<std::vector<Instance>> FindInstancesByDeployment(const std::string& deployment_id) override;
+    util::Result<std::vector<Instance>> GetInstances(const std::vector<std::string>& ids) override;
     util::Result<InstancePage> ListInstances(const InstanceQuery& query) override;
     util::Result<void> SaveState(const std::string& id, const InstanceState& state) override;
     util::Result<void> SetMonitoring(const std::string& id, bool enabled, std::optional<int> check_interval_s,
@@ -49,6 +50,9 @@ class SqlStore final : public Store {
     util::Result<ReleaseReport> ReleaseInstances(const std::string& owner,
                                                  const std::vector<InstanceRelease>& releases) override;
     util::Result<int> DropLeases(const std::string& owner) override;
+    util::Result<ScheduleLoad> Heartbeat(const std::string& owner, Timestamp now, Duration lease) override;
+    util::Result<ReleaseReport> SaveNextChecks(const std::string& owner,
+                                               const std::vector<InstanceRelease>& checks) override;
 
     // Timeline (timeline.cpp)
     util::Result<TransitionResult> ApplyTransition(const Transition& transition) override;
@@ -106,10 +110,13 @@ class SqlStore final : public Store {
   private:
     util::Result<LogAppendResult> AppendLogsPerRow(const std::vector<LogLine>& lines, int max_logs);
     util::Result<LogAppendResult> AppendLogsInSets(const std::vector<LogLine>& lines, int max_logs);
+    // `keep_leases`: SaveNextChecks (the leases stay) rather than ReleaseInstances.
+    util::Result<ReleaseReport> GiveBack(const std::string& owner, const std::vector<InstanceRelease>& releases,
+                                         bool keep_leases);
     util::Result<ReleaseReport> ReleaseInstancesPerRow(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& releases);
+                                                       const std::vector<InstanceRelease>& releases, bool keep_leases);
     util::Result<ReleaseReport> ReleaseInstancesInSets(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& releases);
+                                                       const std::vector<InstanceRelease>& releases, bool keep_leases);
 
     std::unique_ptr<Driver> driver_;
 };

@@ -297,6 +297,23 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
             " FROM instance_leases l JOIN instances ON instances.id = l.instance_id WHERE l.lease_owner = $1 "
             "AND l.lease_until = $2 ORDER BY instances.next_check_at, instances.id");
     set(Stmt::kDropLeases, "drop_leases", "DELETE FROM instance_leases WHERE lease_owner = $1");
+    // Kept claims (Schedule::Heartbeat, SaveNextChecks; docs/STORE.md, "Scale-out").
+    set(Stmt::kRenewLeases, "renew_leases", "UPDATE instance_leases SET lease_until = $2 WHERE lease_owner = $1");
+    set(Stmt::kUpsertWorker, "upsert_worker",
+        "INSERT INTO schedule_workers (owner, seen_until) VALUES ($1, $2) ON CONFLICT (owner) DO UPDATE SET "
+        "seen_until = excluded.seen_until");
+    set(Stmt::kForgetWorkers, "forget_workers", "DELETE FROM schedule_workers WHERE seen_until <= $1");
+    set(Stmt::kWorkerLoads, "worker_loads",
+        "SELECT w.owner, (SELECT COUNT(*) FROM instance_leases l WHERE l.lease_owner = w.owner AND l.lease_until > "
+        "$1) FROM schedule_workers w WHERE w.seen_until > $1 ORDER BY w.owner");
+    set(Stmt::kCountMonitored, "count_monitored",
+        "SELECT COUNT(*) FROM instances WHERE monitoring = 1 AND deleted_at IS NULL");
+    set(Stmt::kHoldsLease, "holds_lease", "SELECT 1 FROM instance_leases WHERE instance_id = $1 AND lease_owner = $2");
+    // PostgreSQL only (arrays), like the batch statements below.
+    set(Stmt::kHeldLeases, "held_leases",
+        "SELECT instance_id FROM instance_leases WHERE lease_owner = $1 AND instance_id = ANY(CAST($2 AS TEXT[]))");
+    set(Stmt::kGetInstancesIn, "get_instances_in",
+        "SELECT " + icols + kInstanceFrom + " WHERE instances.id = ANY(CAST($1 AS TEXT[]))");
     set(Stmt::kReleaseLease, "release_lease",
         "DELETE FROM instance_leases WHERE instance_id = $1 AND lease_owner = $2");
     set(Stmt::kReleaseInstance, "release_instance",

@@ -85,7 +85,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 7);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 8);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -97,7 +97,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 7u);
+    ASSERT_EQ(applied.size(), 8u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -112,7 +112,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[5].name, "stats history: event error class, engine minutes");
     EXPECT_EQ(applied[6].version, 7);
     EXPECT_EQ(applied[6].name, "covering index for recent health checks");
-    EXPECT_EQ(Must(store->SchemaVersion()), 7);
+    EXPECT_EQ(applied[7].version, 8);
+    EXPECT_EQ(applied[7].name, "schedule workers");
+    EXPECT_EQ(Must(store->SchemaVersion()), 8);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -130,8 +132,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 7u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 7);
+    EXPECT_EQ(ra->size() + rb->size(), 8u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 8);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -1539,6 +1541,89 @@ TEST_P(StoreConformance, BatchedReleaseReportsAnInstanceDeletedMeanwhileAsLost) 
     EXPECT_EQ(report.released, 1);
     EXPECT_THAT(report.lost, ElementsAre("i2"));
     EXPECT_FALSE(Must(store_->GetInstance("i2")).state.next_check_at);
+}
+
+// Kept claims: a worker keeps what it claimed, renews the leases in bulk (Heartbeat) and saves
+// next check times without letting go (SaveNextChecks).
+TEST_P(StoreConformance, HeartbeatRenewsAnOwnersLeasesAndListsTheLiveWorkersWithWhatTheyHold) {
+    for (int n = 0; n < 5; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(10), 3)).size(), 3u);  // until T(11)
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w2", T(1), core::Seconds(10), 2)).size(), 2u);
+    EXPECT_THAT(Must(store_->Heartbeat("w1", T(5), core::Seconds(30))).workers, ElementsAre(WorkerLoad{"w1", 3}));
+    EXPECT_EQ(Must(store_->GetInstance("i0")).lease_until, T(35));
+    EXPECT_EQ(Must(store_->GetInstance("i4")).lease_until, T(11));  // w2's: untouched
+    // w2 beats too; at T(20) its leases (renewed to T(25)) live, w1's too (T(35)).
+    EXPECT_THAT(Must(store_->Heartbeat("w2", T(15), core::Seconds(10))).workers,
+                ElementsAre(WorkerLoad{"w1", 3}, WorkerLoad{"w2", 2}));
+    // Nobody can claim a renewed instance: w1's lease from T(1) would have ended at T(11).
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w3", T(20), core::Seconds(10), 10)).empty());
+    // w2 stops beating: at T(30) its row and its leases are gone from the loads, and another worker
+    // takes its instances; w1 renews only the leases it still holds.
+    EXPECT_THAT(Must(store_->Heartbeat("w3", T(30), core::Seconds(10))).workers,
+                ElementsAre(WorkerLoad{"w1", 3}, WorkerLoad{"w3", 0}));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w3", T(30), core::Seconds(10), 10)).size(), 2u);
+    const ScheduleLoad load = Must(store_->Heartbeat("w3", T(31), core::Seconds(10)));
+    EXPECT_THAT(load.workers, ElementsAre(WorkerLoad{"w1", 3}, WorkerLoad{"w3", 2}));
+    EXPECT_EQ(load.monitored, 5);
+    Must(store_->SetMonitoring("i0", false, std::nullopt, T(31)));
+    Must(store_->DeleteInstance("i1", T(31)));
+    EXPECT_EQ(Must(store_->Heartbeat("w3", T(32), core::Seconds(10))).monitored, 3);
+    const auto bad = store_->Heartbeat("", T(1), core::Seconds(10));
+    ASSERT_FALSE(bad);
+    ExpectCode(bad.error(), ErrorCode::kInvalidArgument);
+    ExpectCode(store_->Heartbeat("w1", T(1), core::Seconds(0)).error(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, AnExpiredLeaseNobodyTookIsRenewedByItsOwnersHeartbeat) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(5), 10)).size(), 1u);
+    // Expired at T(6), but still w1's: a late heartbeat (a slow database) keeps it.
+    Must(store_->Heartbeat("w1", T(8), core::Seconds(10)));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).lease_until, T(18));
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(9), core::Seconds(5), 10)).empty());
+}
+
+TEST_P(StoreConformance, SavingNextChecksKeepsTheLeasesAndSkipsRowsTheOwnerLost) {
+    for (int n = 0; n < 4; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(5), 10)).size(), 4u);
+    // w2 takes i0 after w1's leases expired; i3 is turned off (which drops its lease).
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w2", T(10), core::Seconds(60), 1)).size(), 1u);
+    Must(store_->SetMonitoring("i3", false, std::nullopt, T(10)));
+    const auto report = Must(store_->SaveNextChecks(
+        "w1", {{"i0", T(100)}, {"i1", T(200)}, {"i2", std::nullopt}, {"i3", T(300)}, {"ghost", T(1)}}));
+    EXPECT_EQ(report.released, 2);
+    EXPECT_THAT(report.lost, ElementsAre("i0", "i3", "ghost"));
+    const Instance i1 = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(i1.state.next_check_at, T(200));
+    EXPECT_EQ(i1.lease_owner, "w1");  // kept
+    EXPECT_FALSE(Must(store_->GetInstance("i2")).state.next_check_at);
+    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(0));  // w2's: untouched
+    EXPECT_FALSE(Must(store_->GetInstance("i3")).state.next_check_at);
+    const auto repeated = store_->SaveNextChecks("w1", {{"i1", T(5)}, {"i1", T(6)}});
+    ASSERT_FALSE(repeated);
+    ExpectCode(repeated.error(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(200));
+}
+
+TEST_P(StoreConformance, GetInstancesReadsManyInTheOrderAskedWithTheirLeases) {
+    for (int n = 0; n < 3; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    Must(store_->DeleteInstance("i2", T(1)));
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(5), 1)).size(), 1u);  // i0
+    const auto got = Must(store_->GetInstances({"i2", "ghost", "i0", "i1"}));
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got[0].id, "i2");
+    EXPECT_TRUE(got[0].deleted_at);
+    EXPECT_EQ(got[1].id, "i0");
+    EXPECT_EQ(got[1].lease_owner, "w1");
+    EXPECT_EQ(got[2].id, "i1");
+    EXPECT_FALSE(got[2].lease_owner);
+    EXPECT_TRUE(Must(store_->GetInstances({})).empty());
+    const auto repeated = store_->GetInstances({"i0", "i0"});
+    ASSERT_FALSE(repeated);
+    ExpectCode(repeated.error(), ErrorCode::kInvalidArgument);
 }
 
 // Workers claim and give back in batches at the same time: each instance is claimed once per
