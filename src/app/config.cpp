@@ -476,12 +476,22 @@ std::vector<KeySpec> BuildKeys() {
                           "This process's name in the schedule's leases; empty: host name and server.listen. Keep "
                           "it across restarts, unique among processes sharing a store"));
     k.push_back(IntKey("monitor.lease_seconds", RW_FIELD(monitor.lease_seconds), 10, kDay,
-                       "How long a claimed instance stays this process's: a process that dies leaves its claims "
-                       "to the others after this long. Longer than a status request with its retries"));
+                       "How long a claimed instance stays this process's without a heartbeat (every third of it): "
+                       "a process that dies leaves its claims to the others after this long. Longer than a status "
+                       "request with its retries"));
     k.push_back(IntKey("monitor.discovery_interval_seconds", RW_FIELD(monitor.discovery_interval_seconds), 0, kDay,
                        "Seconds between reads of an environment's latest deployments (one request per environment), "
                        "so a new deployment of a watched service is followed; 0: only when the followed one is "
                        "removed or skipped"));
+    k.push_back(EnumKey<bool>("monitor.claim_mode", RW_FIELD(monitor.keep_claims),
+                              {{"per_check", false}, {"kept", true}},
+                              "\"per_check\": each check claims and releases its row; \"kept\": claims are kept "
+                              "from check to check (no row written for a check that changes nothing), not yet the "
+                              "default: slower than per_check at 100,000 instances"));
+    k.push_back(IntKey("monitor.schedule_save_seconds", RW_FIELD(monitor.schedule_save_seconds), 0, kDay,
+                       "claim_mode \"kept\": seconds between saves of the next check times this process keeps (one "
+                       "transaction, changed rows only); what a process taking over after a crash starts from. 0: "
+                       "after every batch"));
     // [monitor.intervals]
     k.push_back(IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
                        "Seconds between checks of an INITIALIZING deployment"));

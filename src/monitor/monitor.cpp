@@ -25,6 +25,8 @@ constexpr std::size_t kMaxEvidenceBytes = 8 * 1024;
 constexpr std::size_t kMaxLogLineBytes = 16 * 1024;
 // Log lines read back as classification evidence.
 constexpr int kEvidenceLines = 200;
+// The most rows one store call for the kept schedule names (the store takes up to 10,000).
+constexpr std::size_t kMaxStoreBatch = 5000;
 // The longest a worker with nothing queued sleeps before looking again.
 constexpr Duration kWorkerIdle = core::Seconds(3600);
 
@@ -236,9 +238,16 @@ void Monitor::Stop() {
     for (std::thread& thread : workers_)
         if (thread.joinable()) thread.join();
     if (prober_) prober_->Stop();  // after the pollers, which offer it instances
-    // Batches no poller took: their leases expire and the next claim (here or elsewhere) has them.
-    std::lock_guard lock(mutex_);
-    poll_queue_.clear();
+    {
+        // Batches no poller took: given back below with their due times, like the rest.
+        std::lock_guard lock(mutex_);
+        poll_queue_.clear();
+        for (auto& [id, kept] : kept_)
+            kept.in_flight = false;
+    }
+    // Whoever runs next (this worker restarted, another process) takes the kept instances at
+    // their due times, not when the leases end.
+    ReleaseKept();
 }
 
 // --- scheduler -------------------------------------------------------------------------------
@@ -258,7 +267,8 @@ void Monitor::SchedulerLoop() {
             room = polls_pending_ < 2 * poll_wakeups_.size();
             // The first due check starts a round, which takes what falls due within the window
             // along: rounds come at most once per window, each with a batch worth its request.
-            due_soon = !due_.empty() && *due_.begin() <= now;
+            due_soon =
+                (!due_.empty() && *due_.begin() <= now) || (!kept_due_.empty() && kept_due_.begin()->first <= now);
         }
         const bool paced = now < next_round_at;
         if (room && !paced && (backlog || due_soon || now - last_round >= options_.max_idle_wait)) {
@@ -289,6 +299,7 @@ void Monitor::SchedulerLoop() {
             if (backlog && paced) wait = std::min(wait, next_round_at - now);
             std::lock_guard lock(mutex_);
             if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
+            if (!kept_due_.empty()) wait = std::min(wait, kept_due_.begin()->first - now);
         }
         if (paced) wait = std::max(wait, next_round_at - now);
         clock_.WaitFor(wait, scheduler_wakeup_);
@@ -343,20 +354,78 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
         }
     }
     if (limit_out != nullptr) *limit_out = limit;
+    if (options_.keep_claims) KeepClaims(now);
     if (limit == 0) return 0;
-    auto claimed = schedule_.ClaimDueInstances(options_.worker_id, now + options_.batch_window, options_.lease,
-                                               static_cast<int>(limit));
-    if (!claimed || claimed->empty()) return 0;
-    const std::size_t count = claimed->size();
+    // First instances nobody holds (new, turned on, asked to be checked now, or left by a worker
+    // that stopped; earliest due first, up to this process's share), then this process's own
+    // schedule. That order: at full capacity, the kept ones (due again soon after each check)
+    // would otherwise take every round and a new instance would never be claimed.
+    // The claim query is not free: the stored due times of kept instances lag (they are saved
+    // now and then), so it walks past every kept row due by then to find none. It runs when this
+    // process was told of due work (an instance added, turned on, asked to be checked now), when
+    // the last one was cut short by its limit, and otherwise every max_idle_wait (what other
+    // processes added, handed over or left behind). Every round at 100,000 kept instances cost
+    // a millisecond per check.
+    std::vector<store::Instance> taken;
+    std::size_t claim_limit = limit;
+    bool look = false;
+    {
+        std::lock_guard lock(mutex_);
+        claim_limit = kept_.size() >= claim_cap_ ? 0 : std::min(claim_limit, claim_cap_ - kept_.size());
+        look = !options_.keep_claims || claim_backlog_ || now >= last_claim_at_ + options_.max_idle_wait ||
+               (!due_.empty() && *due_.begin() <= now + options_.batch_window);
+    }
+    if (claim_limit > 0 && look) {
+        auto claimed = schedule_.ClaimDueInstances(options_.worker_id, now + options_.batch_window, options_.lease,
+                                                   static_cast<int>(claim_limit));
+        last_claim_at_ = now;
+        claim_backlog_ = claimed && claimed->size() >= claim_limit;
+        if (claimed) {
+            std::lock_guard lock(mutex_);
+            for (store::Instance& instance : *claimed) {
+                if (!options_.keep_claims) {
+                    taken.push_back(std::move(instance));
+                    continue;
+                }
+                auto [entry, added] = kept_.try_emplace(instance.id);
+                if (!added) {
+                    // Kept here already: its lease was dropped (turned on again, a check asked
+                    // for) and this claim took it back. A check in flight answers for it.
+                    if (entry->second.in_flight) continue;
+                    kept_due_.erase({entry->second.due, entry->first});
+                }
+                entry->second.due = instance.state.next_check_at.value_or(now);
+                entry->second.saved = instance.state.next_check_at;
+                entry->second.in_flight = true;
+                taken.push_back(std::move(instance));
+            }
+        }
+    }
+    if (options_.keep_claims && taken.size() < limit) {
+        for (store::Instance& instance : TakeKeptDue(now + options_.batch_window, limit - taken.size()))
+            taken.push_back(std::move(instance));
+    }
+    const auto save_when_due = [&] {
+        // After the checks this round made inline (a threaded round's are in flight: saved next time).
+        if (options_.keep_claims && options_.schedule_save_interval > Duration::zero() && now >= next_save_at_) {
+            next_save_at_ = now + options_.schedule_save_interval;
+            SaveSchedule();
+        }
+    };
+    if (taken.empty()) {
+        save_when_due();
+        return 0;
+    }
+    const std::size_t count = taken.size();
 
     // Batches of at most batch_size distinct deployments (instances sharing one share its alias).
-    std::sort(claimed->begin(), claimed->end(), [](const store::Instance& a, const store::Instance& b) {
+    std::sort(taken.begin(), taken.end(), [](const store::Instance& a, const store::Instance& b) {
         return a.state.deployment_id < b.state.deployment_id;
     });
     std::vector<std::vector<store::Instance>> batches(1);
     std::size_t distinct = 0;
     const std::string* last_id = nullptr;
-    for (store::Instance& instance : *claimed) {
+    for (store::Instance& instance : taken) {
         const std::string* id = instance.state.deployment_id ? &*instance.state.deployment_id : nullptr;
         const bool new_id = id != nullptr && (last_id == nullptr || *last_id != *id);
         if (new_id && distinct == std::max<std::size_t>(options_.batch_size, 1)) {
@@ -372,6 +441,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     if (inline_polls) {
         for (const auto& batch : batches)
             PollBatch(batch);
+        save_when_due();
         return count;
     }
     {
@@ -382,6 +452,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     }
     for (auto& wakeup : poll_wakeups_)
         wakeup->Notify();
+    save_when_due();
     return count;
 }
 
@@ -447,12 +518,17 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, *instance.state.deployment_id, now);
         }
-        if (next) {
-            releases.push_back(store::InstanceRelease{instance.id, next});
-            NoteDue(*next);
-        }
+        releases.push_back(store::InstanceRelease{instance.id, next});
     }
-    if (!releases.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, releases);
+    if (options_.keep_claims) {
+        KeepChecked(releases);
+    } else {
+        // Each checked instance given back with its next check, in one transaction.
+        std::erase_if(releases, [](const store::InstanceRelease& r) { return !r.next_check_at; });
+        if (!releases.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, releases);
+        for (const store::InstanceRelease& release : releases)
+            NoteDue(*release.next_check_at);
+    }
     if (report.checked > 0) sink_.OnChecks(report);
 }
 
@@ -632,6 +708,208 @@ std::optional<std::string> Monitor::PlatformIncident() const {
 void Monitor::NoteDue(Timestamp at) {
     std::lock_guard lock(mutex_);
     due_.insert(at);
+}
+
+void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
+    std::lock_guard lock(mutex_);
+    const auto found = kept_.find(instance_id);
+    if (found == kept_.end()) {
+        due_.insert(at);  // a claim finds it then (here or in another process)
+        return;
+    }
+    if (found->second.in_flight) return;  // the check's answer sets the next one
+    kept_due_.erase({found->second.due, found->first});
+    found->second.due = at;
+    kept_due_.emplace(at, found->first);
+}
+
+// --- kept claims -----------------------------------------------------------------------------
+
+void Monitor::KeepClaims(Timestamp now) {
+    const Duration beat = std::max<Duration>(options_.lease / 3, core::Seconds(1));
+    if (now >= next_heartbeat_at_) {
+        next_heartbeat_at_ = now + beat;
+        auto loads = schedule_.Heartbeat(options_.worker_id, now, options_.lease);
+        if (loads) {
+            leases_valid_until_ = now + options_.lease;
+            // Each live worker's share of the monitored fleet. One holding more than its share
+            // plus some slack (a batch, or a tenth of the share: shares must not flap) hands the
+            // surplus back, latest due first, with the due times. While a worker holds less than
+            // its share minus the slack (one that has just started), the others claim no more
+            // than their share: else the busy ones, whose schedulers wake often, would take
+            // everything before the idle one looks.
+            const std::size_t workers = std::max<std::size_t>(loads->workers.size(), 1);
+            const std::size_t fleet = static_cast<std::size_t>(std::max(loads->monitored, 0));
+            const std::size_t share = (fleet + workers - 1) / workers;
+            const std::size_t slack = std::max<std::size_t>(options_.batch_size, share / 10);
+            std::vector<store::InstanceRelease> surplus;
+            {
+                std::lock_guard lock(mutex_);
+                const bool starved = std::any_of(loads->workers.begin(), loads->workers.end(), [&](const auto& w) {
+                    return static_cast<std::size_t>(std::max(w.held, 0)) + slack < share;
+                });
+                claim_cap_ = workers == 1 ? std::numeric_limits<std::size_t>::max() : starved ? share : share + slack;
+                if (kept_.size() > share + slack) {
+                    std::size_t give = kept_.size() - share;
+                    for (auto it = kept_due_.rbegin(); it != kept_due_.rend() && give > 0; ++it, --give)
+                        surplus.push_back(store::InstanceRelease{std::string(it->second), it->first});
+                    for (const auto& release : surplus) {
+                        const auto found = kept_.find(release.id);
+                        kept_due_.erase({found->second.due, found->first});
+                        kept_.erase(found);
+                    }
+                }
+            }
+            for (std::size_t at = 0; at < surplus.size(); at += kMaxStoreBatch) {
+                const std::vector<store::InstanceRelease> part(
+                    surplus.begin() + static_cast<std::ptrdiff_t>(at),
+                    surplus.begin() + static_cast<std::ptrdiff_t>(std::min(surplus.size(), at + kMaxStoreBatch)));
+                (void)schedule_.ReleaseInstances(options_.worker_id, part);  // a failure: the leases expire
+            }
+        } else if (now >= leases_valid_until_ - beat) {
+            // No heartbeat for two thirds of a lease (the store is unreachable): the leases may
+            // end before the next one, and another worker take the instances. Forget them; the
+            // claims take them back once the store answers.
+            std::lock_guard lock(mutex_);
+            for (auto it = kept_.begin(); it != kept_.end();) {
+                if (it->second.in_flight) {
+                    ++it;
+                    continue;
+                }
+                kept_due_.erase({it->second.due, it->first});
+                it = kept_.erase(it);
+            }
+        }
+    }
+}
+
+std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t limit) {
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(mutex_);
+        while (!kept_due_.empty() && ids.size() < limit && kept_due_.begin()->first <= until) {
+            const auto found = kept_.find(std::string(kept_due_.begin()->second));
+            kept_due_.erase(kept_due_.begin());
+            found->second.in_flight = true;
+            ids.push_back(found->first);
+        }
+    }
+    if (ids.empty()) return {};
+    // Read fresh: a worker job, the API or another process may have changed the row since the
+    // last check (a new deployment, monitoring off, the lease dropped and taken elsewhere).
+    std::vector<store::Instance> out;
+    out.reserve(ids.size());
+    bool failed = false;
+    for (std::size_t at = 0; at < ids.size() && !failed; at += kMaxStoreBatch) {
+        const std::vector<std::string> part(
+            ids.begin() + static_cast<std::ptrdiff_t>(at),
+            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + kMaxStoreBatch)));
+        auto rows = instances_.GetInstances(part);
+        if (!rows) {
+            failed = true;
+            break;
+        }
+        for (store::Instance& row : *rows)
+            out.push_back(std::move(row));
+    }
+    std::lock_guard lock(mutex_);
+    if (failed) {  // the store is unreachable: put them back as they were; the next round tries
+        for (const std::string& id : ids) {
+            const auto found = kept_.find(id);
+            found->second.in_flight = false;
+            kept_due_.emplace(found->second.due, found->first);
+        }
+        return {};
+    }
+    std::set<std::string_view> fresh;
+    std::vector<store::Instance> kept;
+    kept.reserve(out.size());
+    for (store::Instance& row : out) {
+        if (row.lease_owner == options_.worker_id && row.monitoring && !row.deleted_at) {
+            const auto found = kept_.find(row.id);
+            fresh.insert(found->first);
+            // The due time is the kept one (the stored one lags by up to a save interval).
+            row.state.next_check_at = found->second.due;
+            kept.push_back(std::move(row));
+        }
+    }
+    for (const std::string& id : ids) {
+        const auto found = kept_.find(id);
+        if (!fresh.contains(found->first)) kept_.erase(found);  // lost, turned off or deleted
+    }
+    return kept;
+}
+
+void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked) {
+    std::vector<store::InstanceRelease> save;
+    {
+        std::lock_guard lock(mutex_);
+        for (const store::InstanceRelease& release : checked) {
+            const auto found = kept_.find(release.id);
+            if (found == kept_.end()) continue;  // given up meanwhile (the store was unreachable)
+            if (!release.next_check_at) {        // monitoring ended
+                if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
+                kept_.erase(found);
+                continue;
+            }
+            if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
+            found->second.in_flight = false;
+            found->second.due = *release.next_check_at;
+            kept_due_.emplace(found->second.due, found->first);
+            if (options_.schedule_save_interval <= Duration::zero()) {
+                save.push_back(release);
+                found->second.saved = release.next_check_at;
+            }
+        }
+    }
+    if (!save.empty()) (void)schedule_.SaveNextChecks(options_.worker_id, save);
+}
+
+void Monitor::SaveSchedule() {
+    std::vector<store::InstanceRelease> save;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, kept] : kept_) {
+            if (kept.in_flight || kept.saved == kept.due) continue;
+            save.push_back(store::InstanceRelease{id, kept.due});
+        }
+    }
+    for (std::size_t at = 0; at < save.size(); at += kMaxStoreBatch) {
+        const std::vector<store::InstanceRelease> part(
+            save.begin() + static_cast<std::ptrdiff_t>(at),
+            save.begin() + static_cast<std::ptrdiff_t>(std::min(save.size(), at + kMaxStoreBatch)));
+        auto report = schedule_.SaveNextChecks(options_.worker_id, part);
+        if (!report) return;  // the next save tries again
+        const std::set<std::string> lost(report->lost.begin(), report->lost.end());
+        std::lock_guard lock(mutex_);
+        for (const store::InstanceRelease& release : part) {
+            const auto found = kept_.find(release.id);
+            if (found == kept_.end()) continue;
+            if (lost.contains(release.id)) {  // another worker has it now
+                if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
+                kept_.erase(found);
+            } else {
+                found->second.saved = release.next_check_at;
+            }
+        }
+    }
+}
+
+void Monitor::ReleaseKept() {
+    std::vector<store::InstanceRelease> releases;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, kept] : kept_)
+            releases.push_back(store::InstanceRelease{id, kept.due});
+        kept_.clear();
+        kept_due_.clear();
+    }
+    for (std::size_t at = 0; at < releases.size(); at += kMaxStoreBatch) {
+        const std::vector<store::InstanceRelease> part(
+            releases.begin() + static_cast<std::ptrdiff_t>(at),
+            releases.begin() + static_cast<std::ptrdiff_t>(std::min(releases.size(), at + kMaxStoreBatch)));
+        (void)schedule_.ReleaseInstances(options_.worker_id, part);  // a failure: the leases expire
+    }
 }
 
 double Monitor::NextUnit() {
@@ -1035,7 +1313,7 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         if (auto written = Write(before, t, "reaction"); !written) return tl::unexpected(written.error());
         EnqueueFollowUp(decision.follow_up, before.id, *redeployed, now);
     }
-    NoteDue(next);
+    Reschedule(before.id, next);
     scheduler_wakeup_.Notify();
     return {};
 }
@@ -1061,7 +1339,7 @@ void Monitor::Discover(const Job& job) {
     t.state = StateAfter(instance->state, decision, (*latest)->id);
     t.state.next_check_at = NextCheck(*instance, decision.interval_status, now);
     if (!Write(*instance, t, "status")) return;
-    NoteDue(*t.state.next_check_at);
+    Reschedule(instance->id, *t.state.next_check_at);
     EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
 }
 

@@ -465,7 +465,8 @@ TEST(MultiServe, ThreeServesOnOnePostgresOneKilledFollowEveryDeploymentAndCheckN
     EXPECT_EQ(close_cross, 0) << "checked by two workers for one due time: " << ::testing::PrintToString(doubles);
     EXPECT_EQ(close_same, 0) << "checked twice by one worker for one due time (printed above)";
     for (const std::string worker : {"a", "b", "c"})
-        EXPECT_GT(per_worker[worker], 0) << "worker " << worker << " checked nothing: the run proves nothing";
+        EXPECT_GT(per_worker[worker], 0) << "worker " << worker << " checked nothing: the run proves nothing\n"
+                                         << run.serve(worker).Log();
     EXPECT_GT(cross_pairs, 0) << "no deployment was checked by two workers: the run proves nothing";
     const double resume_bound_s = kLeaseSeconds + LongestInterval() * (1 + kJitter) + kMaxIdleWaitSeconds + 10;
     EXPECT_LE(resumed_max_s, resume_bound_s);

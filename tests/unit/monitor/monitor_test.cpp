@@ -31,6 +31,7 @@ using fakes::FakeRailwayApi;
 using railway::ApiResult;
 using railway::Deployment;
 using std::chrono::seconds;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using util::FakeClock;
@@ -52,6 +53,16 @@ class RecordingSink final : public EventSink {
         return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return transitions_.size() >= n; });
     }
     void OnHealth(const store::Instance&, const store::HealthCheck&) override {}
+    void OnChecks(const CheckBatchReport& report) override {
+        std::lock_guard lock(mutex_);
+        for (const core::Duration delay : report.delays)
+            max_delay_ = std::max(max_delay_, delay);
+    }
+    /// The latest any check ran after its due time, so far.
+    core::Duration MaxDelay() const {
+        std::lock_guard lock(mutex_);
+        return max_delay_;
+    }
 
     std::vector<store::TimelineEvent> Transitions() const {
         std::lock_guard lock(mutex_);
@@ -63,6 +74,7 @@ class RecordingSink final : public EventSink {
     std::condition_variable changed_;
     int instances_ = 0;
     std::vector<store::TimelineEvent> transitions_;
+    core::Duration max_delay_{};
 };
 
 Deployment Dep(const std::string& id, std::string_view status, core::Timestamp at) {
@@ -113,6 +125,9 @@ class MonitorTest : public ::testing::Test {
         options_.worker_id = "w1";
         options_.requests_per_hour = 100000;
         options_.requests_per_second = 100;
+        // With kept claims (the "Kept" tests), the schedule these tests read from the store
+        // (Step) is saved after every batch unless a test says otherwise.
+        options_.schedule_save_interval = core::Duration::zero();
     }
 
     std::unique_ptr<Monitor> Make(const std::string& worker_id = "w1", const util::Clock* clock = nullptr) {
@@ -127,6 +142,18 @@ class MonitorTest : public ::testing::Test {
         request.service_id = "svc";
         request.environment_id = "env";
         request.deployment_id = deployment_id;
+        auto added = monitor.AddInstance(request);
+        if (!added) throw std::runtime_error(added.error().ToString());
+        return *added;
+    }
+
+    // An instance checked every `interval_s` whatever its status (± 10 % jitter).
+    store::Instance AddEvery(Monitor& monitor, const std::string& deployment_id, int interval_s) {
+        AddInstanceRequest request;
+        request.service_id = "svc";
+        request.environment_id = "env";
+        request.deployment_id = deployment_id;
+        request.check_interval_s = interval_s;
         auto added = monitor.AddInstance(request);
         if (!added) throw std::runtime_error(added.error().ToString());
         return *added;
@@ -174,7 +201,7 @@ TEST_F(MonitorTest, FirstCheckHappensAtOnce) {
     EXPECT_THAT(Statuses(instance.id), ElementsAre("BUILDING"));
     const auto stored = Get(instance.id);
     EXPECT_EQ(stored.state.status, core::InstanceStatus::kDeploying);
-    EXPECT_FALSE(stored.lease_owner.has_value());  // released
+    EXPECT_FALSE(stored.lease_owner.has_value());  // released (claim_mode "per_check", the default)
     EXPECT_GT(*stored.state.next_check_at, clock_.Now());
 }
 
@@ -361,6 +388,7 @@ TEST_F(MonitorTest, InstancesDueWithinTheBatchWindowShareOneRequest) {
     EXPECT_EQ(api_.CallCount("GetDeployments"), 2);
 
     options_.batch_window = core::Duration{0};
+    monitor.reset();  // gives both back with their due times
     auto strict = Make("w2");
     clock_.Advance(seconds(10));  // d1 due now, d2 in 1 s
     EXPECT_EQ(strict->RunRoundForTest(), 1u);
@@ -603,6 +631,136 @@ TEST_F(MonitorTest, RestartResumesFromTheStoredSchedule) {
     EXPECT_EQ(second->RunRoundForTest(), 0u);  // not due yet: the schedule was kept
     Step(*second, id);
     EXPECT_THAT(Statuses(id), ElementsAre("BUILDING", "DEPLOYING"));
+}
+
+// Kept claims (docs/ENGINE.md, "Scheduling"): a check that changes nothing writes no row; the
+// due times reach the store at each save and when the monitor stops.
+TEST_F(MonitorTest, KeptAnUnchangedCheckWritesNoRowAndTheScheduleIsSavedAtEachSave) {
+    options_.keep_claims = true;
+    options_.schedule_save_interval = seconds(30);
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    const auto id = AddEvery(*monitor, "d1", 5).id;
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);  // the transition to BUILDING writes its row
+    const auto after_first = Get(id);
+    ASSERT_TRUE(after_first.state.next_check_at);
+    EXPECT_EQ(after_first.lease_owner, "w1");
+    int checks = 1;
+    for (int i = 0; i < 4; ++i) {  // 20 s of unchanged checks, each when its due time comes
+        clock_.Advance(seconds(5) + std::chrono::milliseconds(600));
+        checks += static_cast<int>(monitor->RunRoundForTest());
+    }
+    EXPECT_EQ(checks, 5);
+    // Each ran within a step of the due time it kept (not of the stored one, 20 s old by now).
+    EXPECT_LT(sink_.MaxDelay(), seconds(2));
+    EXPECT_EQ(Get(id).state.next_check_at, after_first.state.next_check_at);  // nothing written
+    EXPECT_EQ(Statuses(id).size(), 1u);
+    clock_.Advance(seconds(11));  // past the save: the round saves the due time it keeps
+    monitor->RunRoundForTest();
+    const auto saved = Get(id);
+    ASSERT_TRUE(saved.state.next_check_at);
+    EXPECT_GT(*saved.state.next_check_at, clock_.Now());
+    EXPECT_LE(*saved.state.next_check_at, clock_.Now() + seconds(6));
+    EXPECT_EQ(saved.lease_owner, "w1");
+    // Stopping gives it back with that due time: another worker takes it then, not before.
+    const auto due = *saved.state.next_check_at;
+    monitor.reset();
+    EXPECT_FALSE(Get(id).lease_owner);
+    EXPECT_EQ(Get(id).state.next_check_at, due);
+    auto other = Make("w2");
+    EXPECT_EQ(other->RunRoundForTest(), 0u);  // it looked: not due yet
+    // It looks at the store again after max_idle_wait (nothing told it of this instance).
+    clock_.Advance(std::max(due - clock_.Now(), options_.max_idle_wait));
+    EXPECT_EQ(other->RunRoundForTest(), 1u);
+}
+
+// What the API or a worker job changes is read fresh at the next kept check: a deployment
+// switched by a redeploy written elsewhere, monitoring turned off.
+TEST_F(MonitorTest, KeptInstancesAreReadFreshAtEachCheck) {
+    options_.keep_claims = true;
+    options_.schedule_save_interval = seconds(30);
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "BUILDING", clock_.Now()));
+    const auto a = AddEvery(*monitor, "d1", 5);
+    const auto b = AddEvery(*monitor, "d1", 5);
+    ASSERT_EQ(monitor->RunRoundForTest(), 2u);
+    // Another process's API: b follows d2 now; a is turned off (its lease is dropped).
+    auto state = Get(b.id).state;
+    state.deployment_id = "d2";
+    ASSERT_TRUE(store_->SaveState(b.id, state));
+    ASSERT_TRUE(store_->SetMonitoring(a.id, false, std::nullopt, clock_.Now()));
+    clock_.Advance(seconds(6));
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);
+    const auto ids = CheckedIds(api_);
+    EXPECT_THAT(std::vector<std::string>(ids.begin() + 1, ids.end()), ElementsAre("d2"));
+    clock_.Advance(seconds(600));
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // b only, a stays off
+}
+
+// At full capacity the kept instances are due again by every round: a new one is still claimed
+// (claims come first), not left waiting behind them (found by integration.acceptance).
+TEST_F(MonitorTest, KeptInstancesFillingEveryRoundDoNotStarveANewOne) {
+    options_.keep_claims = true;
+    options_.max_claim = 2;  // a round takes two
+    options_.batch_size = 2;
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "BUILDING", clock_.Now()));
+    api_.SetDeployment(Dep("d3", "BUILDING", clock_.Now()));
+    AddEvery(*monitor, "d1", 5);
+    AddEvery(*monitor, "d2", 5);
+    ASSERT_EQ(monitor->RunRoundForTest(), 2u);
+    clock_.Advance(seconds(6));  // both kept ones due again
+    AddEvery(*monitor, "d3", 5);
+    ASSERT_EQ(monitor->RunRoundForTest(), 2u);
+    const auto ids = CheckedIds(api_);
+    EXPECT_THAT(ids, Contains("d3"));
+}
+
+// A worker that has just started holds nothing; the one holding everything hands back its surplus
+// at its next heartbeat (with the due times), and the newcomer takes it when due: neither checks
+// an instance twice for one due time.
+TEST_F(MonitorTest, KeptSurplusGoesToAWorkerThatHasJustStarted) {
+    options_.keep_claims = true;
+    options_.schedule_save_interval = seconds(30);
+    options_.batch_size = 5;
+    options_.lease = seconds(30);  // heartbeats every 10 s
+    auto a = Make("a");            // SUCCESS: checked every 60 s (± 10 %)
+    for (int i = 0; i < 40; ++i) {
+        const std::string dep = "d" + std::to_string(i);
+        api_.SetDeployment(Dep(dep, "SUCCESS", clock_.Now()));
+        Add(*a, dep);
+    }
+    ASSERT_EQ(a->RunRoundForTest(), 40u);
+    auto b = Make("b");
+    EXPECT_EQ(b->RunRoundForTest(), 0u);  // b's heartbeat: it is a live worker now, holding nothing
+    std::map<std::string, std::size_t> per_worker;
+    std::map<std::string, std::vector<core::Timestamp>> checks;  // by deployment: when checked
+    std::size_t seen = 0;
+    const auto note = [&] {
+        const auto ids = CheckedIds(api_);
+        for (; seen < ids.size(); ++seen)
+            checks[ids[seen]].push_back(clock_.Now());
+    };
+    note();
+    for (int step = 0; step < 30; ++step) {  // 150 s: two more checks of each
+        clock_.Advance(seconds(5));
+        per_worker["a"] += a->RunRoundForTest();
+        note();
+        per_worker["b"] += b->RunRoundForTest();
+        note();
+    }
+    EXPECT_GE(per_worker["b"], 20u) << "b took no share";
+    EXPECT_GE(per_worker["a"], 20u);
+    ASSERT_EQ(checks.size(), 40u);
+    for (const auto& [id, times] : checks) {
+        EXPECT_GE(times.size(), 3u) << id;
+        // The interval's lower bound (54 s) less the batch window (2 s), less a step (5 s).
+        for (std::size_t k = 1; k < times.size(); ++k)
+            EXPECT_GE(times[k] - times[k - 1], seconds(47)) << id << " checked twice for one due time";
+    }
 }
 
 TEST_F(MonitorTest, TwoMonitorsNeverCheckOneInstanceTwiceForOneDueTime) {
