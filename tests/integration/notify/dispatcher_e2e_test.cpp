@@ -517,6 +517,10 @@ TEST(NotifyEndToEnd, ADispatcherKilledMidDeliveryAndRestartedDeliversEveryEventU
     ASSERT_EQ(planned_ids.size(), static_cast<std::size_t>(kEvents));
 
     WebhookReceiver receiver({kNewSecret});
+    // Each answer takes 25 ms, so the 400 take ~2.5 s at 4 at a time: a busy machine that wakes
+    // this thread late still kills the child mid-run (unslowed, CI once saw all 400 delivered
+    // before the kill).
+    receiver.SetDelay(25ms);
     receiver.Start();
     auto first = railwatch::test::ChildProcess::Fork(
         [&] { return RunDispatcherProcess(url, receiver.Url(), "process-1", /*until_done=*/false); });
