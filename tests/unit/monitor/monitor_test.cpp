@@ -1063,5 +1063,47 @@ TEST_F(MonitorTest, SchedulerThreadDoesNotSpinWhenNothingIsDueAndWakesForANewIns
     monitor->Stop();
 }
 
+// Kept claims with the engine's own threads (scheduler, pollers, workers) and a real clock: every
+// instance is checked, changes reach the timeline while kept, and Stop gives every lease back
+// with a stored due time (run under ThreadSanitizer too).
+TEST_F(MonitorTest, KeptClaimsWithTheEnginesThreadsFollowAFleetAndGiveItBackAtStop) {
+    util::SystemClock clock;
+    options_.keep_claims = true;
+    options_.schedule_save_interval = seconds(30);
+    options_.poll_threads = 2;
+    options_.workers = 2;
+    options_.batch_size = 5;
+    auto monitor = Make("w1", &clock);
+    ASSERT_TRUE(monitor->Start());
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+        const std::string dep = "d" + std::to_string(i);
+        api_.ScriptDeployment(dep, {Dep(dep, "BUILDING", clock.Now()), Dep(dep, "DEPLOYING", clock.Now())});
+        ids.push_back(AddEvery(*monitor, dep, 1).id);
+    }
+    // Each: BUILDING at its first check, DEPLOYING at its second (about a second later). Status
+    // rows only: an instance may also get an attention row (DEPLOYING does not move).
+    const auto polled = [&](const std::string& id) {
+        std::vector<std::string> out;
+        if (const auto events = store_->ListEvents(id, 100))
+            for (const auto& event : *events)
+                if (event.source == "poll") out.push_back(event.to_status);
+        return out;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !std::all_of(ids.begin(), ids.end(), [&](const std::string& id) { return polled(id).size() >= 2; }))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (const std::string& id : ids)
+        EXPECT_EQ(Get(id).lease_owner, "w1") << id << " is kept between checks";
+    monitor->Stop();
+    for (const std::string& id : ids) {
+        const auto stored = Get(id);
+        EXPECT_FALSE(stored.lease_owner) << id << " still leased after Stop";
+        EXPECT_TRUE(stored.state.next_check_at) << id;
+        EXPECT_THAT(polled(id), ElementsAre("BUILDING", "DEPLOYING")) << id;
+    }
+}
+
 }  // namespace
 }  // namespace railwatch::monitor
