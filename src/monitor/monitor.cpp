@@ -27,6 +27,17 @@ constexpr std::size_t kMaxLogLineBytes = 16 * 1024;
 constexpr int kEvidenceLines = 200;
 // The most rows one store call for the kept schedule names (the store takes up to 10,000).
 constexpr std::size_t kMaxStoreBatch = 5000;
+// Calls `fn` with consecutive parts of `items`, kMaxStoreBatch at most each; stops at the first
+// part `fn` returns false for.
+template <typename T, typename Fn>
+void ForEachStoreBatch(const std::vector<T>& items, Fn fn) {
+    for (std::size_t at = 0; at < items.size(); at += kMaxStoreBatch) {
+        const std::vector<T> part(
+            items.begin() + static_cast<std::ptrdiff_t>(at),
+            items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), at + kMaxStoreBatch)));
+        if (!fn(part)) return;
+    }
+}
 // The longest a worker with nothing queued sleeps before looking again.
 constexpr Duration kWorkerIdle = core::Seconds(3600);
 
@@ -725,6 +736,12 @@ void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
 
 // --- kept claims -----------------------------------------------------------------------------
 
+std::unordered_map<std::string, Monitor::Kept>::iterator Monitor::ForgetKept(
+    std::unordered_map<std::string, Kept>::iterator entry) {
+    if (!entry->second.in_flight) kept_due_.erase({entry->second.due, entry->first});
+    return kept_.erase(entry);
+}
+
 void Monitor::KeepClaims(Timestamp now) {
     const Duration beat = std::max<Duration>(options_.lease / 3, core::Seconds(1));
     if (now >= next_heartbeat_at_) {
@@ -753,32 +770,21 @@ void Monitor::KeepClaims(Timestamp now) {
                     std::size_t give = kept_.size() - share;
                     for (auto it = kept_due_.rbegin(); it != kept_due_.rend() && give > 0; ++it, --give)
                         surplus.push_back(store::InstanceRelease{std::string(it->second), it->first});
-                    for (const auto& release : surplus) {
-                        const auto found = kept_.find(release.id);
-                        kept_due_.erase({found->second.due, found->first});
-                        kept_.erase(found);
-                    }
+                    for (const auto& release : surplus)
+                        ForgetKept(kept_.find(release.id));
                 }
             }
-            for (std::size_t at = 0; at < surplus.size(); at += kMaxStoreBatch) {
-                const std::vector<store::InstanceRelease> part(
-                    surplus.begin() + static_cast<std::ptrdiff_t>(at),
-                    surplus.begin() + static_cast<std::ptrdiff_t>(std::min(surplus.size(), at + kMaxStoreBatch)));
+            ForEachStoreBatch(surplus, [&](const std::vector<store::InstanceRelease>& part) {
                 (void)schedule_.ReleaseInstances(options_.worker_id, part);  // a failure: the leases expire
-            }
+                return true;
+            });
         } else if (now >= leases_valid_until_ - beat) {
             // No heartbeat for two thirds of a lease (the store is unreachable): the leases may
             // end before the next one, and another worker take the instances. Forget them; the
             // claims take them back once the store answers.
             std::lock_guard lock(mutex_);
-            for (auto it = kept_.begin(); it != kept_.end();) {
-                if (it->second.in_flight) {
-                    ++it;
-                    continue;
-                }
-                kept_due_.erase({it->second.due, it->first});
-                it = kept_.erase(it);
-            }
+            for (auto it = kept_.begin(); it != kept_.end();)
+                it = it->second.in_flight ? std::next(it) : ForgetKept(it);
         }
     }
 }
@@ -800,18 +806,14 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     std::vector<store::Instance> out;
     out.reserve(ids.size());
     bool failed = false;
-    for (std::size_t at = 0; at < ids.size() && !failed; at += kMaxStoreBatch) {
-        const std::vector<std::string> part(
-            ids.begin() + static_cast<std::ptrdiff_t>(at),
-            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + kMaxStoreBatch)));
+    ForEachStoreBatch(ids, [&](const std::vector<std::string>& part) {
         auto rows = instances_.GetInstances(part);
-        if (!rows) {
-            failed = true;
-            break;
-        }
-        for (store::Instance& row : *rows)
-            out.push_back(std::move(row));
-    }
+        failed = !rows;
+        if (rows)
+            for (store::Instance& row : *rows)
+                out.push_back(std::move(row));
+        return !failed;
+    });
     std::lock_guard lock(mutex_);
     if (failed) {  // the store is unreachable: put them back as they were; the next round tries
         for (const std::string& id : ids) {
@@ -848,8 +850,7 @@ void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked) {
             const auto found = kept_.find(release.id);
             if (found == kept_.end()) continue;  // given up meanwhile (the store was unreachable)
             if (!release.next_check_at) {        // monitoring ended
-                if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
-                kept_.erase(found);
+                ForgetKept(found);
                 continue;
             }
             if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
@@ -874,25 +875,22 @@ void Monitor::SaveSchedule() {
             save.push_back(store::InstanceRelease{id, kept.due});
         }
     }
-    for (std::size_t at = 0; at < save.size(); at += kMaxStoreBatch) {
-        const std::vector<store::InstanceRelease> part(
-            save.begin() + static_cast<std::ptrdiff_t>(at),
-            save.begin() + static_cast<std::ptrdiff_t>(std::min(save.size(), at + kMaxStoreBatch)));
+    ForEachStoreBatch(save, [&](const std::vector<store::InstanceRelease>& part) {
         auto report = schedule_.SaveNextChecks(options_.worker_id, part);
-        if (!report) return;  // the next save tries again
+        if (!report) return false;  // the next save tries again
         const std::set<std::string> lost(report->lost.begin(), report->lost.end());
         std::lock_guard lock(mutex_);
         for (const store::InstanceRelease& release : part) {
             const auto found = kept_.find(release.id);
             if (found == kept_.end()) continue;
-            if (lost.contains(release.id)) {  // another worker has it now
-                if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
-                kept_.erase(found);
+            if (lost.contains(release.id)) {
+                ForgetKept(found);  // another worker has it now
             } else {
                 found->second.saved = release.next_check_at;
             }
         }
-    }
+        return true;
+    });
 }
 
 void Monitor::ReleaseKept() {
@@ -904,12 +902,10 @@ void Monitor::ReleaseKept() {
         kept_.clear();
         kept_due_.clear();
     }
-    for (std::size_t at = 0; at < releases.size(); at += kMaxStoreBatch) {
-        const std::vector<store::InstanceRelease> part(
-            releases.begin() + static_cast<std::ptrdiff_t>(at),
-            releases.begin() + static_cast<std::ptrdiff_t>(std::min(releases.size(), at + kMaxStoreBatch)));
+    ForEachStoreBatch(releases, [&](const std::vector<store::InstanceRelease>& part) {
         (void)schedule_.ReleaseInstances(options_.worker_id, part);  // a failure: the leases expire
-    }
+        return true;
+    });
 }
 
 double Monitor::NextUnit() {

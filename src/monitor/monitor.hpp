@@ -307,6 +307,8 @@ class Monitor final : public Operations {
         bool in_flight = false;                // taken by a round, its answer not handled yet
     };
     std::unordered_map<std::string, Kept> kept_;
+    // Drops a kept entry and its due time (mutex_ held); returns the next entry.
+    std::unordered_map<std::string, Kept>::iterator ForgetKept(std::unordered_map<std::string, Kept>::iterator entry);
     std::set<std::pair<core::Timestamp, std::string_view>> kept_due_;  // entries not in flight; views of kept_'s keys
     std::size_t claim_cap_ =
         std::numeric_limits<std::size_t>::max();  // kept instances past which this process claims no more
