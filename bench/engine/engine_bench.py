@@ -278,10 +278,11 @@ def main():
     p.add_argument("--seconds", type=float, default=60, help="measured window")
     p.add_argument("--warmup", type=float, default=20, help="after serve is ready, before the window")
     p.add_argument("--interval", type=int, default=10, help="seconds between checks in progress")
-    p.add_argument("--time-scale", type=float,
-                   help="simulator time scale; default 3 below 10,000 instances, else 1 (setting up 100,000 takes "
-                        "1-2 minutes): most changes from BUILDING on then fall in the window")
+    p.add_argument("--time-scale", type=float, default=3,
+                   help="simulator time scale (default 3: with setup taking 10-15 s for 100,000, most changes from "
+                        "BUILDING on fall in the window)")
     p.add_argument("--mix", default='{"stuck_initializing": 70, "stuck_deploying": 20, "success": 10}')
+    p.add_argument("--claim-mode", choices=["per_check", "kept"], help="serve's [monitor] claim_mode (default: serve's)")
     p.add_argument("--python", action="store_true", help="also run the Python poller on N fresh deployments")
     p.add_argument("--perf-seconds", type=float, default=0, help="perf record -g serve for this long")
     p.add_argument("--json", help="write the figures here")
@@ -294,8 +295,6 @@ def main():
         if not os.access(f, os.X_OK):
             sys.exit("bench-engine: %s is missing; run: cmake --build %s --target railwatch engine_seed_instances"
                      % (f, args.build))
-    if args.time_scale is None:
-        args.time_scale = 3 if args.count < 10000 else 1
     mix = json.loads(args.mix)
     # SIGTERM (make interrupted, a timeout) stops the processes started here too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench-engine: terminated"))
@@ -333,7 +332,8 @@ def main():
             f.write("[railway]\nrequests_per_hour = 1000000\nrequests_per_second = 1000\nbatch_size = 50\n"
                     "[server]\nlisten = \"127.0.0.1:0\"\n[log]\nlevel = \"warn\"\n"
                     "[monitor]\nworker_id = \"bench\"\nstuck_after_seconds = 86400\ntimeout_after_seconds = 86400\n"
-                    "[monitor.intervals]\n" + "".join("%s = %d\n" % kv for kv in intervals.items()))
+                    + ("claim_mode = \"%s\"\n" % args.claim_mode if args.claim_mode else "")
+                    + "[monitor.intervals]\n" + "".join("%s = %d\n" % kv for kv in intervals.items()))
         env = dict(os.environ, RAILWAY_API_URL=sim + "/graphql/v2", RAILWAY_API_TOKEN="sim-account-token",
                    RAILWATCH_API_TOKEN=TOKEN)
         serve_log = os.path.join(work, "serve.log")

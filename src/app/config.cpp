@@ -485,13 +485,9 @@ std::vector<KeySpec> BuildKeys() {
                        "removed or skipped"));
     k.push_back(EnumKey<bool>("monitor.claim_mode", RW_FIELD(monitor.keep_claims),
                               {{"per_check", false}, {"kept", true}},
-                              "\"per_check\": each check claims and releases its row; \"kept\": claims are kept "
-                              "from check to check (no row written for a check that changes nothing), not yet the "
-                              "default: slower than per_check at 100,000 instances"));
-    k.push_back(IntKey("monitor.schedule_save_seconds", RW_FIELD(monitor.schedule_save_seconds), 0, kDay,
-                       "claim_mode \"kept\": seconds between saves of the next check times this process keeps (one "
-                       "transaction, changed rows only); what a process taking over after a crash starts from. 0: "
-                       "after every batch"));
+                              "\"kept\": claims are kept from check to check, due times in memory (no row written "
+                              "for a check that changes nothing); \"per_check\": each check claims and releases its "
+                              "row"));
     // [monitor.intervals]
     k.push_back(IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
                        "Seconds between checks of an INITIALIZING deployment"));

@@ -113,8 +113,7 @@ struct MonitorSettings {
     int stuck_after_seconds = 600;
     int timeout_after_seconds = 600;
     int discovery_interval_seconds = 60;  ///< 0: no environment reads for new deployments
-    bool keep_claims = false;             ///< claim_mode "kept"
-    int schedule_save_seconds = 30;       ///< 0: the kept schedule is saved after every batch
+    bool keep_claims = true;              ///< claim_mode "kept"
     MonitorIntervals intervals;
     HealthProbeSettings health;
 

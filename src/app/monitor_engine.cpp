@@ -87,7 +87,6 @@ monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string wor
     options.lease = core::Seconds(config.monitor.lease_seconds);
     options.discovery_interval = core::Seconds(config.monitor.discovery_interval_seconds);
     options.keep_claims = config.monitor.keep_claims;
-    options.schedule_save_interval = core::Seconds(config.monitor.schedule_save_seconds);
     options.batch_size = static_cast<std::size_t>(config.railway.batch_size);
     options.requests_per_hour = config.railway.requests_per_hour;
     options.requests_per_second = config.railway.requests_per_second;

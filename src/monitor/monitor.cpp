@@ -192,7 +192,7 @@ bool Monitor::NeedsVerdictAgain(const store::Instance& instance) const {
 util::Result<void> Monitor::Start() {
     // A process restarted under its worker id after a crash takes back its earlier life's claims
     // now instead of when their leases end (MonitorOptions::worker_id says why ids must differ).
-    if (auto dropped = schedule_.DropLeases(options_.worker_id); !dropped) {
+    if (auto dropped = schedule_.DropLeases(options_.worker_id, clock_.Now()); !dropped) {
         return util::Fail(dropped.error().code,
                           "taking back this worker's earlier claims failed: " + dropped.error().message);
     }
@@ -371,12 +371,11 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     // that stopped; earliest due first, up to this process's share), then this process's own
     // schedule. That order: at full capacity, the kept ones (due again soon after each check)
     // would otherwise take every round and a new instance would never be claimed.
-    // The claim query is not free: the stored due times of kept instances lag (they are saved
-    // now and then), so it walks past every kept row due by then to find none. It runs when this
-    // process was told of due work (an instance added, turned on, asked to be checked now), when
-    // the last one was cut short by its limit, and otherwise every max_idle_wait (what other
-    // processes added, handed over or left behind). Every round at 100,000 kept instances cost
-    // a millisecond per check.
+    // With kept claims the claim query runs when this process was told of due work (an instance
+    // added, turned on, asked to be checked now), when the last one was cut short by its limit,
+    // and otherwise every max_idle_wait (what other processes added, handed over or left
+    // behind): kept instances are not in its way (the store holds them as due when their leases
+    // end), but an empty claim is still a write transaction.
     std::vector<store::Instance> taken;
     std::size_t claim_limit = limit;
     bool look = false;
@@ -387,8 +386,11 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
                (!due_.empty() && *due_.begin() <= now + options_.batch_window);
     }
     if (claim_limit > 0 && look) {
-        auto claimed = schedule_.ClaimDueInstances(options_.worker_id, now + options_.batch_window, options_.lease,
-                                                   static_cast<int>(claim_limit));
+        auto claimed = options_.keep_claims
+                           ? schedule_.KeepDueInstances(options_.worker_id, now + options_.batch_window, options_.lease,
+                                                        static_cast<int>(claim_limit))
+                           : schedule_.ClaimDueInstances(options_.worker_id, now + options_.batch_window,
+                                                         options_.lease, static_cast<int>(claim_limit));
         last_claim_at_ = now;
         claim_backlog_ = claimed && claimed->size() >= claim_limit;
         if (claimed) {
@@ -406,7 +408,6 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
                     kept_due_.erase({entry->second.due, entry->first});
                 }
                 entry->second.due = instance.state.next_check_at.value_or(now);
-                entry->second.saved = instance.state.next_check_at;
                 entry->second.in_flight = true;
                 taken.push_back(std::move(instance));
             }
@@ -416,17 +417,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
         for (store::Instance& instance : TakeKeptDue(now + options_.batch_window, limit - taken.size()))
             taken.push_back(std::move(instance));
     }
-    const auto save_when_due = [&] {
-        // After the checks this round made inline (a threaded round's are in flight: saved next time).
-        if (options_.keep_claims && options_.schedule_save_interval > Duration::zero() && now >= next_save_at_) {
-            next_save_at_ = now + options_.schedule_save_interval;
-            SaveSchedule();
-        }
-    };
-    if (taken.empty()) {
-        save_when_due();
-        return 0;
-    }
+    if (taken.empty()) return 0;
     const std::size_t count = taken.size();
 
     // Batches of at most batch_size distinct deployments (instances sharing one share its alias).
@@ -452,7 +443,6 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     if (inline_polls) {
         for (const auto& batch : batches)
             PollBatch(batch);
-        save_when_due();
         return count;
     }
     {
@@ -463,7 +453,6 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     }
     for (auto& wakeup : poll_wakeups_)
         wakeup->Notify();
-    save_when_due();
     return count;
 }
 
@@ -617,6 +606,12 @@ util::Result<store::TransitionResult> Monitor::Write(const store::Instance& befo
     if (planner_) {
         transition.outbox = planner_(ChangeToPlan{after, transition, kind, std::move(actions), classification});
     }
+    // Kept here: the store holds it as due when its lease ends (KeepDueInstances), out of the
+    // claim query's way; the due time is kept in memory (and is what the events carry).
+    auto& next = transition.state.next_check_at;
+    if (options_.keep_claims && next && before.lease_owner == options_.worker_id && before.lease_until &&
+        *before.lease_until > *next)
+        next = before.lease_until;
     auto result = timeline_.ApplyTransition(transition);
     if (result && result->applied) {
         const store::TimelineEvent event{result->event_id,       transition.instance_id, transition.deployment_id,
@@ -830,7 +825,7 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
         if (row.lease_owner == options_.worker_id && row.monitoring && !row.deleted_at) {
             const auto found = kept_.find(row.id);
             fresh.insert(found->first);
-            // The due time is the kept one (the stored one lags by up to a save interval).
+            // The due time is the kept one (the stored one is the lease's end).
             row.state.next_check_at = found->second.due;
             kept.push_back(std::move(row));
         }
@@ -843,54 +838,25 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
 }
 
 void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked) {
-    std::vector<store::InstanceRelease> save;
+    std::vector<store::InstanceRelease> ended;
     {
         std::lock_guard lock(mutex_);
         for (const store::InstanceRelease& release : checked) {
             const auto found = kept_.find(release.id);
             if (found == kept_.end()) continue;  // given up meanwhile (the store was unreachable)
-            if (!release.next_check_at) {        // monitoring ended
+            if (!release.next_check_at) {        // monitoring ended: let go of the lease too
                 ForgetKept(found);
+                ended.push_back(release);
                 continue;
             }
             if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
             found->second.in_flight = false;
             found->second.due = *release.next_check_at;
             kept_due_.emplace(found->second.due, found->first);
-            if (options_.schedule_save_interval <= Duration::zero()) {
-                save.push_back(release);
-                found->second.saved = release.next_check_at;
-            }
         }
     }
-    if (!save.empty()) (void)schedule_.SaveNextChecks(options_.worker_id, save);
-}
-
-void Monitor::SaveSchedule() {
-    std::vector<store::InstanceRelease> save;
-    {
-        std::lock_guard lock(mutex_);
-        for (auto& [id, kept] : kept_) {
-            if (kept.in_flight || kept.saved == kept.due) continue;
-            save.push_back(store::InstanceRelease{id, kept.due});
-        }
-    }
-    ForEachStoreBatch(save, [&](const std::vector<store::InstanceRelease>& part) {
-        auto report = schedule_.SaveNextChecks(options_.worker_id, part);
-        if (!report) return false;  // the next save tries again
-        const std::set<std::string> lost(report->lost.begin(), report->lost.end());
-        std::lock_guard lock(mutex_);
-        for (const store::InstanceRelease& release : part) {
-            const auto found = kept_.find(release.id);
-            if (found == kept_.end()) continue;
-            if (lost.contains(release.id)) {
-                ForgetKept(found);  // another worker has it now
-            } else {
-                found->second.saved = release.next_check_at;
-            }
-        }
-        return true;
-    });
+    // A failure: the lease expires (a heartbeat renews only what monitoring still covers: harmless).
+    if (!ended.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, ended);
 }
 
 void Monitor::ReleaseKept() {

@@ -60,16 +60,10 @@ struct MonitorOptions {
     /// the others after at most this long.
     core::Duration lease = core::Seconds(120);
     /// Keep what a round claimed from check to check (docs/ENGINE.md, "Scheduling: kept claims"):
-    /// a check that changes nothing writes no row, leases are renewed in bulk and due times saved
-    /// every `schedule_save_interval`. Off: each check claims and releases its row. Off by
-    /// default: 0.61–0.76× the CPU per check at 2,000 instances, but 6,800 checks/s against
-    /// 10,200 at 100,000 (docs/PERFORMANCE.md, "Kept claims").
-    bool keep_claims = false;
-    /// With `keep_claims`: how often the next check times of the instances this process keeps are saved to the
-    /// store (one transaction, changed rows only): what a worker that takes them over after a
-    /// crash starts from, and what the API shows. Zero: after every batch (each check writes its
-    /// row, as a release would).
-    core::Duration schedule_save_interval = core::Seconds(30);
+    /// due times in memory, a check that changes nothing writes no row, leases are renewed in bulk
+    /// every third of `lease`, and the store holds each kept instance as due when its lease ends.
+    /// Off: each check claims and releases its row (docs/PERFORMANCE.md, "Kept claims", compares).
+    bool keep_claims = true;
     /// A round also claims instances due within this window after now, checking them a little
     /// early: instances due at scattered times (jitter) then share one batched request instead of
     /// each costing one. 0 claims only what is due. Keep it well below the lease and the shortest
@@ -262,15 +256,12 @@ class Monitor final : public Operations {
 
     // Kept claims (docs/ENGINE.md, "Scheduling: kept claims"). The round's heartbeat, when due:
     // leases renewed, the surplus over this process's share handed back to the other workers.
-    // (Saving the changed due times comes at the end of a round: SaveSchedule.)
     void KeepClaims(core::Timestamp now);
     // The kept instances due by `until`, at most `limit`, read fresh from the store (those this
     // process lost meanwhile are dropped): the round's share of its own schedule.
     std::vector<store::Instance> TakeKeptDue(core::Timestamp until, std::size_t limit);
     // A checked instance's next due time (none: no longer kept).
     void KeepChecked(const std::vector<store::InstanceRelease>& checked);
-    // Saves the due times of the kept instances that changed since their last save.
-    void SaveSchedule();
     // Gives every kept instance back with its due time (Stop).
     void ReleaseKept();
     double NextUnit();
@@ -303,8 +294,7 @@ class Monitor final : public Operations {
     // that changes nothing writes no row (the leases are renewed in bulk by the heartbeat).
     struct Kept {
         core::Timestamp due{};
-        std::optional<core::Timestamp> saved;  // the due time last saved to the store
-        bool in_flight = false;                // taken by a round, its answer not handled yet
+        bool in_flight = false;  // taken by a round, its answer not handled yet
     };
     std::unordered_map<std::string, Kept> kept_;
     // Drops a kept entry and its due time (mutex_ held); returns the next entry.
@@ -313,7 +303,6 @@ class Monitor final : public Operations {
     std::size_t claim_cap_ =
         std::numeric_limits<std::size_t>::max();  // kept instances past which this process claims no more
     core::Timestamp next_heartbeat_at_ = core::Timestamp::min();  // read and set by rounds only
-    core::Timestamp next_save_at_ = core::Timestamp::min();       // read and set by rounds only
     core::Timestamp last_claim_at_ = core::Timestamp::min();      // read and set by rounds only
     bool claim_backlog_ = false;  // the last claim took all it was allowed (rounds only)
     core::Timestamp leases_valid_until_ = core::Timestamp::min();  // the last heartbeat's lease end

@@ -43,29 +43,30 @@ class Schedule {
     virtual util::Result<ReleaseReport> ReleaseInstances(const std::string& owner,
                                                          const std::vector<InstanceRelease>& releases) = 0;
     /// Drops every lease `owner` holds: its claimed instances are due again at their stored next
-    /// check time (a claim does not change it). For a process restarted under the same worker id
-    /// after a crash, whose earlier life's claims would otherwise wait for their leases to expire.
-    /// Never call it for an owner that may still be running. Returns how many leases were dropped;
+    /// check time, or at `now` where that is later (a kept claim's stored time is its lease's
+    /// end: KeepDueInstances). For a process restarted under the same worker id after a crash,
+    /// whose earlier life's claims would otherwise wait for their leases to expire. Never call it
+    /// for an owner that may still be running. Returns how many leases were dropped;
     /// kInvalidArgument for a bad owner.
-    virtual util::Result<int> DropLeases(const std::string& owner) = 0;
+    virtual util::Result<int> DropLeases(const std::string& owner, Timestamp now) = 0;
 
     // Kept claims (docs/STORE.md, "Scale-out: claims and leases"): a worker may keep what it
-    // claimed from check to check, renewing the leases in bulk and saving next check times now
-    // and then, instead of releasing each instance after each check.
+    // claimed from check to check, due times in its memory, renewing the leases in bulk, instead
+    // of releasing each instance after each check. What it keeps is stored as due when its lease
+    // ends: the earliest another worker may take it, and out of the claim query's way till then.
 
+    /// ClaimDueInstances for a worker that keeps what it claims: the same claim, and each claimed
+    /// instance's stored next_check_at becomes the lease's end (now + lease) where it was earlier.
+    /// The returned rows carry the next_check_at they had before (the due time to keep).
+    virtual util::Result<std::vector<Instance>> KeepDueInstances(const std::string& owner, Timestamp now,
+                                                                 Duration lease, int limit) = 0;
     /// Keeps `owner` alive: extends every lease `owner` still holds (live or expired, as long as
-    /// no other worker took it) to now + lease, records `owner` as a live worker until then, forgets
-    /// workers not seen since before now, and returns the live workers (`owner` included) with the
-    /// live leases each holds, ordered by owner, and how many instances are monitored. One
-    /// transaction. kInvalidArgument for a bad owner or lease.
+    /// no other worker took it) to now + lease and moves those instances' stored next_check_at to
+    /// that end where it was earlier (as KeepDueInstances), records `owner` as a live worker until
+    /// then, forgets workers not seen since before now, and returns the live workers (`owner`
+    /// included) with the live leases each holds, ordered by owner, and how many instances are
+    /// monitored. One transaction. kInvalidArgument for a bad owner or lease.
     virtual util::Result<ScheduleLoad> Heartbeat(const std::string& owner, Timestamp now, Duration lease) = 0;
-    /// Saves the next check times of instances `owner` keeps claimed, in ONE transaction; the
-    /// leases stay. Rows `owner` does not hold (taken by another worker after the lease expired,
-    /// released, unknown) are left unchanged and listed in ReleaseReport::lost, with `released`
-    /// counting the rows saved. A null time, or an instance whose monitoring is off or that is
-    /// deleted, stores null. kInvalidArgument as for ReleaseInstances.
-    virtual util::Result<ReleaseReport> SaveNextChecks(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& checks) = 0;
 };
 
 }  // namespace railwatch::store

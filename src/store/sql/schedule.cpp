@@ -18,6 +18,16 @@ using util::Result;
 
 Result<std::vector<Instance>> SqlStore::ClaimDueInstances(const std::string& owner, Timestamp now, Duration lease,
                                                           int limit) {
+    return ClaimDue(owner, now, lease, limit, /*park=*/false);
+}
+
+Result<std::vector<Instance>> SqlStore::KeepDueInstances(const std::string& owner, Timestamp now, Duration lease,
+                                                         int limit) {
+    return ClaimDue(owner, now, lease, limit, /*park=*/true);
+}
+
+Result<std::vector<Instance>> SqlStore::ClaimDue(const std::string& owner, Timestamp now, Duration lease, int limit,
+                                                 bool park) {
     Checker c;
     c.Id("owner", owner);
     c.Limit(limit);
@@ -30,30 +40,32 @@ Result<std::vector<Instance>> SqlStore::ClaimDueInstances(const std::string& own
         const std::int64_t until = Ns(now + lease);
         const auto claimed =
             tx.Exec(Stmt::kClaimDue, {std::string_view(owner), until, Ns(now), static_cast<std::int64_t>(limit)}).rows;
+        if (claimed.empty()) return;
         if (b == Backend::kPostgres) {  // the claimed instances, ordered (statements.cpp)
             out.reserve(claimed.size());
             for (const auto& row : claimed)
                 out.push_back(RowToInstance(row));
-            return;
+        } else {
+            auto rows = tx.Exec(Stmt::kClaimedInstances, {std::string_view(owner), until}).rows;
+            out.reserve(claimed.size());
+            if (rows.size() == claimed.size()) {
+                for (const auto& row : rows)
+                    out.push_back(RowToInstance(row));
+            } else {
+                // The owner already held leases with the same expiry (an earlier claim at the same
+                // `now`): those are not part of this claim.
+                std::vector<std::string> ids;
+                ids.reserve(claimed.size());
+                for (const auto& row : claimed)
+                    ids.push_back(row.Text(0));
+                std::sort(ids.begin(), ids.end());
+                for (const auto& row : rows) {
+                    if (std::binary_search(ids.begin(), ids.end(), row.Text(0))) out.push_back(RowToInstance(row));
+                }
+            }
         }
-        if (claimed.empty()) return;
-        auto rows = tx.Exec(Stmt::kClaimedInstances, {std::string_view(owner), until}).rows;
-        out.reserve(claimed.size());
-        if (rows.size() == claimed.size()) {
-            for (const auto& row : rows)
-                out.push_back(RowToInstance(row));
-            return;
-        }
-        // The owner already held leases with the same expiry (an earlier claim at the same
-        // `now`): those are not part of this claim.
-        std::vector<std::string> ids;
-        ids.reserve(claimed.size());
-        for (const auto& row : claimed)
-            ids.push_back(row.Text(0));
-        std::sort(ids.begin(), ids.end());
-        for (const auto& row : rows) {
-            if (std::binary_search(ids.begin(), ids.end(), row.Text(0))) out.push_back(RowToInstance(row));
-        }
+        // After the rows were read: they carry the due time to keep, the table the lease's end.
+        if (park) tx.Exec(Stmt::kParkLeased, {std::string_view(owner), until});
     });
     if (!r) return tl::unexpected(r.error());
     return out;  // kClaimedInstances orders them: earliest due first, then by id
@@ -76,49 +88,21 @@ Result<void> SqlStore::ReleaseInstance(const std::string& id, const std::string&
     });
 }
 
-Result<int> SqlStore::DropLeases(const std::string& owner) {
+Result<int> SqlStore::DropLeases(const std::string& owner, Timestamp now) {
     Checker c;
     c.Id("owner", owner);
     if (!c.result()) return tl::unexpected(c.result().error());
     int dropped = 0;
-    auto r = driver_->Write(
-        [&](Tx& tx) { dropped = static_cast<int>(tx.Exec(Stmt::kDropLeases, {std::string_view(owner)}).affected); });
+    auto r = driver_->Write([&](Tx& tx) {
+        tx.Exec(Stmt::kUnparkLeased, {std::string_view(owner), Ns(now)});
+        dropped = static_cast<int>(tx.Exec(Stmt::kDropLeases, {std::string_view(owner)}).affected);
+    });
     if (!r) return tl::unexpected(r.error());
     return dropped;
 }
 
 Result<ReleaseReport> SqlStore::ReleaseInstances(const std::string& owner,
                                                  const std::vector<InstanceRelease>& releases) {
-    return GiveBack(owner, releases, /*keep_leases=*/false);
-}
-
-Result<ReleaseReport> SqlStore::SaveNextChecks(const std::string& owner, const std::vector<InstanceRelease>& checks) {
-    return GiveBack(owner, checks, /*keep_leases=*/true);
-}
-
-Result<ScheduleLoad> SqlStore::Heartbeat(const std::string& owner, Timestamp now, Duration lease) {
-    Checker c;
-    c.Id("owner", owner);
-    c.That(lease.count() > 0, "lease must be positive");
-    if (!c.result()) return tl::unexpected(c.result().error());
-    ScheduleLoad out;
-    auto r = driver_->Write([&](Tx& tx) {
-        out = {};
-        const std::int64_t until = Ns(now + lease);
-        tx.Exec(Stmt::kRenewLeases, {std::string_view(owner), until});
-        tx.Exec(Stmt::kForgetWorkers, {Ns(now)});
-        tx.Exec(Stmt::kUpsertWorker, {std::string_view(owner), until});
-        for (const auto& row : tx.Exec(Stmt::kWorkerLoads, {Ns(now)}).rows)
-            out.workers.push_back(WorkerLoad{row.Text(0), static_cast<int>(row.Int(1))});
-        const auto monitored = tx.Exec(Stmt::kCountMonitored, {}).rows;
-        out.monitored = monitored.empty() ? 0 : static_cast<int>(monitored.front().Int(0));
-    });
-    if (!r) return tl::unexpected(r.error());
-    return out;
-}
-
-Result<ReleaseReport> SqlStore::GiveBack(const std::string& owner, const std::vector<InstanceRelease>& releases,
-                                         bool keep_leases) {
     Checker c;
     c.Id("owner", owner);
     c.That(releases.size() <= static_cast<std::size_t>(kMaxLimit),
@@ -131,22 +115,42 @@ Result<ReleaseReport> SqlStore::GiveBack(const std::string& owner, const std::ve
     }
     if (!c.result()) return tl::unexpected(c.result().error());
     if (releases.empty()) return ReleaseReport{};
-    return backend() == Backend::kPostgres ? ReleaseInstancesInSets(owner, releases, keep_leases)
-                                           : ReleaseInstancesPerRow(owner, releases, keep_leases);
+    return backend() == Backend::kPostgres ? ReleaseInstancesInSets(owner, releases)
+                                           : ReleaseInstancesPerRow(owner, releases);
+}
+
+Result<ScheduleLoad> SqlStore::Heartbeat(const std::string& owner, Timestamp now, Duration lease) {
+    Checker c;
+    c.Id("owner", owner);
+    c.That(lease.count() > 0, "lease must be positive");
+    if (!c.result()) return tl::unexpected(c.result().error());
+    ScheduleLoad out;
+    auto r = driver_->Write([&](Tx& tx) {
+        out = {};
+        const std::int64_t until = Ns(now + lease);
+        tx.Exec(Stmt::kRenewLeases, {std::string_view(owner), until});
+        tx.Exec(Stmt::kParkLeased, {std::string_view(owner), until});
+        tx.Exec(Stmt::kForgetWorkers, {Ns(now)});
+        tx.Exec(Stmt::kUpsertWorker, {std::string_view(owner), until});
+        for (const auto& row : tx.Exec(Stmt::kWorkerLoads, {Ns(now)}).rows)
+            out.workers.push_back(WorkerLoad{row.Text(0), static_cast<int>(row.Int(1))});
+        const auto monitored = tx.Exec(Stmt::kCountMonitored, {}).rows;
+        out.monitored = monitored.empty() ? 0 : static_cast<int>(monitored.front().Int(0));
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
 }
 
 // SQLite: the writer serialises everything, and a prepared statement per row costs
 // microseconds in-process; the lease check and the update of each row are two statements.
 Result<ReleaseReport> SqlStore::ReleaseInstancesPerRow(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& releases, bool keep_leases) {
+                                                       const std::vector<InstanceRelease>& releases) {
     ReleaseReport out;
     auto r = driver_->Write([&](Tx& tx) {
         out = {};
         for (const auto& release : releases) {
             const std::array<Param, 2> lease = {std::string_view(release.id), std::string_view(owner)};
-            const bool held = keep_leases ? !tx.Exec(Stmt::kHoldsLease, lease).rows.empty()
-                                          : tx.Exec(Stmt::kReleaseLease, lease).affected > 0;
-            if (!held) {
+            if (tx.Exec(Stmt::kReleaseLease, lease).affected == 0) {
                 out.lost.push_back(release.id);
                 continue;
             }
@@ -164,7 +168,7 @@ Result<ReleaseReport> SqlStore::ReleaseInstancesPerRow(const std::string& owner,
 // leases, and the next statement's snapshot sees every lease committed before. Then the leases
 // this owner holds are deleted, and only those instances get their next check time.
 Result<ReleaseReport> SqlStore::ReleaseInstancesInSets(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& releases, bool keep_leases) {
+                                                       const std::vector<InstanceRelease>& releases) {
     PgArray array;
     for (const auto& release : releases)
         array.Add(release.id);
@@ -174,8 +178,7 @@ Result<ReleaseReport> SqlStore::ReleaseInstancesInSets(const std::string& owner,
         out = {};
         tx.Exec(Stmt::kLockInstances, {std::string_view(ids)});
         std::set<std::string> held;
-        const Stmt leases = keep_leases ? Stmt::kHeldLeases : Stmt::kReleaseLeases;
-        for (const auto& row : tx.Exec(leases, {std::string_view(owner), std::string_view(ids)}).rows)
+        for (const auto& row : tx.Exec(Stmt::kReleaseLeases, {std::string_view(owner), std::string_view(ids)}).rows)
             held.insert(row.Text(0));
         PgArray held_ids, next_checks;
         for (const auto& release : releases) {

@@ -49,10 +49,10 @@ class SqlStore final : public Store {
                                        std::optional<Timestamp> next_check_at) override;
     util::Result<ReleaseReport> ReleaseInstances(const std::string& owner,
                                                  const std::vector<InstanceRelease>& releases) override;
-    util::Result<int> DropLeases(const std::string& owner) override;
+    util::Result<int> DropLeases(const std::string& owner, Timestamp now) override;
+    util::Result<std::vector<Instance>> KeepDueInstances(const std::string& owner, Timestamp now, Duration lease,
+                                                         int limit) override;
     util::Result<ScheduleLoad> Heartbeat(const std::string& owner, Timestamp now, Duration lease) override;
-    util::Result<ReleaseReport> SaveNextChecks(const std::string& owner,
-                                               const std::vector<InstanceRelease>& checks) override;
 
     // Timeline (timeline.cpp)
     util::Result<TransitionResult> ApplyTransition(const Transition& transition) override;
@@ -110,13 +110,13 @@ class SqlStore final : public Store {
   private:
     util::Result<LogAppendResult> AppendLogsPerRow(const std::vector<LogLine>& lines, int max_logs);
     util::Result<LogAppendResult> AppendLogsInSets(const std::vector<LogLine>& lines, int max_logs);
-    // `keep_leases`: SaveNextChecks (the leases stay) rather than ReleaseInstances.
-    util::Result<ReleaseReport> GiveBack(const std::string& owner, const std::vector<InstanceRelease>& releases,
-                                         bool keep_leases);
+    // `park`: KeepDueInstances rather than ClaimDueInstances.
+    util::Result<std::vector<Instance>> ClaimDue(const std::string& owner, Timestamp now, Duration lease, int limit,
+                                                 bool park);
     util::Result<ReleaseReport> ReleaseInstancesPerRow(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& releases, bool keep_leases);
+                                                       const std::vector<InstanceRelease>& releases);
     util::Result<ReleaseReport> ReleaseInstancesInSets(const std::string& owner,
-                                                       const std::vector<InstanceRelease>& releases, bool keep_leases);
+                                                       const std::vector<InstanceRelease>& releases);
 
     std::unique_ptr<Driver> driver_;
 };

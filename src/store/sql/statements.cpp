@@ -308,10 +308,16 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "$1) FROM schedule_workers w WHERE w.seen_until > $1 ORDER BY w.owner");
     set(Stmt::kCountMonitored, "count_monitored",
         "SELECT COUNT(*) FROM instances WHERE monitoring = 1 AND deleted_at IS NULL");
-    set(Stmt::kHoldsLease, "holds_lease", "SELECT 1 FROM instance_leases WHERE instance_id = $1 AND lease_owner = $2");
+    // A kept instance's stored next check is "not before its lease ends": it leaves the claim
+    // query's index walk (next_check_at <= now) until then, where a due time saved now and then
+    // would lag and keep every kept row in the walk (docs/STORE.md, "Scale-out").
+    set(Stmt::kParkLeased, "park_leased",
+        "UPDATE instances SET next_check_at = $2 WHERE id IN (SELECT instance_id FROM instance_leases WHERE "
+        "lease_owner = $1 AND lease_until = $2) AND next_check_at IS NOT NULL AND next_check_at < $2");
+    set(Stmt::kUnparkLeased, "unpark_leased",
+        "UPDATE instances SET next_check_at = $2 WHERE id IN (SELECT instance_id FROM instance_leases WHERE "
+        "lease_owner = $1) AND next_check_at IS NOT NULL AND next_check_at > $2");
     // PostgreSQL only (arrays), like the batch statements below.
-    set(Stmt::kHeldLeases, "held_leases",
-        "SELECT instance_id FROM instance_leases WHERE lease_owner = $1 AND instance_id = ANY(CAST($2 AS TEXT[]))");
     set(Stmt::kGetInstancesIn, "get_instances_in",
         "SELECT " + icols + kInstanceFrom + " WHERE instances.id = ANY(CAST($1 AS TEXT[]))");
     set(Stmt::kReleaseLease, "release_lease",

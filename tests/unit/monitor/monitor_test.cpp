@@ -125,9 +125,9 @@ class MonitorTest : public ::testing::Test {
         options_.worker_id = "w1";
         options_.requests_per_hour = 100000;
         options_.requests_per_second = 100;
-        // With kept claims (the "Kept" tests), the schedule these tests read from the store
-        // (Step) is saved after every batch unless a test says otherwise.
-        options_.schedule_save_interval = core::Duration::zero();
+        // These tests read the schedule from the store (Step): each check claims and releases its
+        // row. The "Kept" tests keep their claims, as the engine does by default.
+        options_.keep_claims = false;
     }
 
     std::unique_ptr<Monitor> Make(const std::string& worker_id = "w1", const util::Clock* clock = nullptr) {
@@ -633,43 +633,49 @@ TEST_F(MonitorTest, RestartResumesFromTheStoredSchedule) {
     EXPECT_THAT(Statuses(id), ElementsAre("BUILDING", "DEPLOYING"));
 }
 
-// Kept claims (docs/ENGINE.md, "Scheduling"): a check that changes nothing writes no row; the
-// due times reach the store at each save and when the monitor stops.
-TEST_F(MonitorTest, KeptAnUnchangedCheckWritesNoRowAndTheScheduleIsSavedAtEachSave) {
+// Kept claims (docs/ENGINE.md, "Scheduling: kept claims"): a check that changes nothing writes
+// no row; the store holds a kept instance as due when its lease ends (moved on by each
+// heartbeat), and gets the due time kept in memory when the monitor stops.
+TEST_F(MonitorTest, KeptAnUnchangedCheckWritesNoRowAndTheStoreHoldsItTillItsLeaseEnds) {
     options_.keep_claims = true;
-    options_.schedule_save_interval = seconds(30);
     auto monitor = Make();
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "BUILDING", t0));
     const auto id = AddEvery(*monitor, "d1", 5).id;
     ASSERT_EQ(monitor->RunRoundForTest(), 1u);  // the transition to BUILDING writes its row
     const auto after_first = Get(id);
-    ASSERT_TRUE(after_first.state.next_check_at);
+    ASSERT_TRUE(after_first.lease_until);
     EXPECT_EQ(after_first.lease_owner, "w1");
+    EXPECT_EQ(after_first.state.next_check_at, after_first.lease_until);
     int checks = 1;
     for (int i = 0; i < 4; ++i) {  // 20 s of unchanged checks, each when its due time comes
         clock_.Advance(seconds(5) + std::chrono::milliseconds(600));
         checks += static_cast<int>(monitor->RunRoundForTest());
     }
     EXPECT_EQ(checks, 5);
-    // Each ran within a step of the due time it kept (not of the stored one, 20 s old by now).
+    // Each ran within a step of the due time it kept (the stored one is 2 minutes away).
     EXPECT_LT(sink_.MaxDelay(), seconds(2));
     EXPECT_EQ(Get(id).state.next_check_at, after_first.state.next_check_at);  // nothing written
+    EXPECT_EQ(Get(id).lease_until, after_first.lease_until);
     EXPECT_EQ(Statuses(id).size(), 1u);
-    clock_.Advance(seconds(11));  // past the save: the round saves the due time it keeps
+    // The heartbeat (every third of the lease) renews the lease and moves the stored time with it.
+    clock_.Advance(options_.lease / 3);
     monitor->RunRoundForTest();
-    const auto saved = Get(id);
-    ASSERT_TRUE(saved.state.next_check_at);
-    EXPECT_GT(*saved.state.next_check_at, clock_.Now());
-    EXPECT_LE(*saved.state.next_check_at, clock_.Now() + seconds(6));
-    EXPECT_EQ(saved.lease_owner, "w1");
-    // Stopping gives it back with that due time: another worker takes it then, not before.
-    const auto due = *saved.state.next_check_at;
-    monitor.reset();
-    EXPECT_FALSE(Get(id).lease_owner);
-    EXPECT_EQ(Get(id).state.next_check_at, due);
+    const auto renewed = Get(id);
+    ASSERT_TRUE(renewed.lease_until);
+    EXPECT_GT(*renewed.lease_until, *after_first.lease_until);
+    EXPECT_EQ(renewed.state.next_check_at, renewed.lease_until);
+    // Another worker's claim does not find it meanwhile.
     auto other = Make("w2");
-    EXPECT_EQ(other->RunRoundForTest(), 0u);  // it looked: not due yet
+    EXPECT_EQ(other->RunRoundForTest(), 0u);
+    // Stopping gives it back with the due time kept in memory: the other worker takes it then.
+    monitor.reset();
+    const auto released = Get(id);
+    EXPECT_FALSE(released.lease_owner);
+    ASSERT_TRUE(released.state.next_check_at);
+    const auto due = *released.state.next_check_at;
+    EXPECT_LE(due, clock_.Now() + seconds(6));
+    EXPECT_LT(due, *renewed.lease_until);
     // It looks at the store again after max_idle_wait (nothing told it of this instance).
     clock_.Advance(std::max(due - clock_.Now(), options_.max_idle_wait));
     EXPECT_EQ(other->RunRoundForTest(), 1u);
@@ -679,7 +685,6 @@ TEST_F(MonitorTest, KeptAnUnchangedCheckWritesNoRowAndTheScheduleIsSavedAtEachSa
 // switched by a redeploy written elsewhere, monitoring turned off.
 TEST_F(MonitorTest, KeptInstancesAreReadFreshAtEachCheck) {
     options_.keep_claims = true;
-    options_.schedule_save_interval = seconds(30);
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
     api_.SetDeployment(Dep("d2", "BUILDING", clock_.Now()));
@@ -724,7 +729,6 @@ TEST_F(MonitorTest, KeptInstancesFillingEveryRoundDoNotStarveANewOne) {
 // an instance twice for one due time.
 TEST_F(MonitorTest, KeptSurplusGoesToAWorkerThatHasJustStarted) {
     options_.keep_claims = true;
-    options_.schedule_save_interval = seconds(30);
     options_.batch_size = 5;
     options_.lease = seconds(30);  // heartbeats every 10 s
     auto a = Make("a");            // SUCCESS: checked every 60 s (± 10 %)
@@ -1069,7 +1073,6 @@ TEST_F(MonitorTest, SchedulerThreadDoesNotSpinWhenNothingIsDueAndWakesForANewIns
 TEST_F(MonitorTest, KeptClaimsWithTheEnginesThreadsFollowAFleetAndGiveItBackAtStop) {
     util::SystemClock clock;
     options_.keep_claims = true;
-    options_.schedule_save_interval = seconds(30);
     options_.poll_threads = 2;
     options_.workers = 2;
     options_.batch_size = 5;

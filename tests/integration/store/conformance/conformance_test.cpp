@@ -464,13 +464,13 @@ TEST_P(StoreConformance, DroppingAnOwnersLeasesMakesItsClaimsDueAgainAndSparesOt
     ASSERT_EQ(Must(store_->ClaimDueInstances("dead", T(1), core::Seconds(120), 1)).size(), 1u);
     ASSERT_EQ(Must(store_->ClaimDueInstances("alive", T(1), core::Seconds(120), 1)).size(), 1u);
     EXPECT_TRUE(Must(store_->ClaimDueInstances("dead", T(2), core::Seconds(120), 10)).empty());
-    EXPECT_EQ(Must(store_->DropLeases("dead")), 1);
+    EXPECT_EQ(Must(store_->DropLeases("dead", T(2))), 1);
     // Due at once again (its next check time was never moved), long before the lease would end;
     // the other owner's claim stands.
     const auto again = Must(store_->ClaimDueInstances("dead", T(2), core::Seconds(120), 10));
     ASSERT_EQ(again.size(), 1u);
-    EXPECT_EQ(Must(store_->DropLeases("nobody")), 0);
-    EXPECT_FALSE(store_->DropLeases(""));
+    EXPECT_EQ(Must(store_->DropLeases("nobody", T(2))), 0);
+    EXPECT_FALSE(store_->DropLeases("", T(2)));
 }
 
 TEST_P(StoreConformance, TurningMonitoringOnSchedulesTheNextCheck) {
@@ -1543,8 +1543,8 @@ TEST_P(StoreConformance, BatchedReleaseReportsAnInstanceDeletedMeanwhileAsLost) 
     EXPECT_FALSE(Must(store_->GetInstance("i2")).state.next_check_at);
 }
 
-// Kept claims: a worker keeps what it claimed, renews the leases in bulk (Heartbeat) and saves
-// next check times without letting go (SaveNextChecks).
+// Kept claims: a worker keeps what it claimed (KeepDueInstances: stored as due when the lease
+// ends) and renews the leases in bulk (Heartbeat).
 TEST_P(StoreConformance, HeartbeatRenewsAnOwnersLeasesAndListsTheLiveWorkersWithWhatTheyHold) {
     for (int n = 0; n < 5; ++n)
         Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
@@ -1584,27 +1584,62 @@ TEST_P(StoreConformance, AnExpiredLeaseNobodyTookIsRenewedByItsOwnersHeartbeat) 
     EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(9), core::Seconds(5), 10)).empty());
 }
 
-TEST_P(StoreConformance, SavingNextChecksKeepsTheLeasesAndSkipsRowsTheOwnerLost) {
-    for (int n = 0; n < 4; ++n)
+TEST_P(StoreConformance, AKeptClaimIsStoredAsDueWhenItsLeaseEndsAndReturnedWithItsDueTime) {
+    for (int n = 0; n < 3; ++n)
         Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
-    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(5), 10)).size(), 4u);
-    // w2 takes i0 after w1's leases expired; i3 is turned off (which drops its lease).
-    ASSERT_EQ(Must(store_->ClaimDueInstances("w2", T(10), core::Seconds(60), 1)).size(), 1u);
-    Must(store_->SetMonitoring("i3", false, std::nullopt, T(10)));
-    const auto report = Must(store_->SaveNextChecks(
-        "w1", {{"i0", T(100)}, {"i1", T(200)}, {"i2", std::nullopt}, {"i3", T(300)}, {"ghost", T(1)}}));
-    EXPECT_EQ(report.released, 2);
-    EXPECT_THAT(report.lost, ElementsAre("i0", "i3", "ghost"));
-    const Instance i1 = Must(store_->GetInstance("i1"));
-    EXPECT_EQ(i1.state.next_check_at, T(200));
-    EXPECT_EQ(i1.lease_owner, "w1");  // kept
-    EXPECT_FALSE(Must(store_->GetInstance("i2")).state.next_check_at);
-    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(0));  // w2's: untouched
-    EXPECT_FALSE(Must(store_->GetInstance("i3")).state.next_check_at);
-    const auto repeated = store_->SaveNextChecks("w1", {{"i1", T(5)}, {"i1", T(6)}});
-    ASSERT_FALSE(repeated);
-    ExpectCode(repeated.error(), ErrorCode::kInvalidArgument);
-    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(200));
+    Must(store_->SetMonitoring("i2", true, std::nullopt, T(500)));  // due after the lease would end
+    const auto kept = Must(store_->KeepDueInstances("w1", T(10), core::Seconds(60), 10));
+    ASSERT_EQ(kept.size(), 2u);  // i2 is not due
+    for (const Instance& got : kept) {
+        EXPECT_EQ(got.state.next_check_at, T(0)) << got.id;  // the due time the claim found
+        EXPECT_EQ(got.lease_owner, "w1");
+    }
+    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(70));  // stored: the lease's end
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(70));
+    // Out of everyone's claims till then (w1's own included), then due for whoever comes.
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(69), core::Seconds(60), 10)).empty());
+    const auto after = Must(store_->ClaimDueInstances("w2", T(70), core::Seconds(60), 10));
+    ASSERT_EQ(after.size(), 2u);  // i2 is due at T(500)
+    EXPECT_EQ(after[0].state.next_check_at, T(70));
+    // The plain claim leaves the stored time alone.
+    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(70));
+    ExpectCode(store_->KeepDueInstances("", T(1), core::Seconds(60), 10).error(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, AHeartbeatMovesItsOwnersStoredDueTimesToTheNewLeaseEnd) {
+    for (int n = 0; n < 3; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    ASSERT_EQ(Must(store_->KeepDueInstances("w1", T(1), core::Seconds(30), 2)).size(), 2u);  // i0, i1 until T(31)
+    Must(store_->ReleaseInstances("w1", {{"i1", T(5)}}));                                    // let go of i1
+    Must(store_->Heartbeat("w1", T(20), core::Seconds(30)));
+    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(50));  // the renewed lease's end
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(5));   // not w1's any more
+    EXPECT_EQ(Must(store_->GetInstance("i2")).state.next_check_at, T(0));   // never claimed
+    // Nobody takes i0 before T(50); i1 and i2 are free.
+    const auto other = Must(store_->ClaimDueInstances("w2", T(40), core::Seconds(30), 10));
+    ASSERT_EQ(other.size(), 2u);
+    EXPECT_EQ(other[0].id, "i2");
+    EXPECT_EQ(other[1].id, "i1");
+    // Turned off: no stored time, and a heartbeat does not give it one.
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(49), core::Seconds(30), 10)).size(), 0u);  // i0 still w1's
+    Must(store_->SetMonitoring("i0", false, std::nullopt, T(45)));
+    Must(store_->Heartbeat("w1", T(46), core::Seconds(30)));
+    EXPECT_FALSE(Must(store_->GetInstance("i0")).state.next_check_at);
+}
+
+TEST_P(StoreConformance, DroppingAKeepersLeasesMakesItsInstancesDueNowNotWhenTheLeasesEnd) {
+    Must(store_->CreateInstance(MakeInstance("i0")));
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->SetMonitoring("i1", true, std::nullopt, T(400)));
+    ASSERT_EQ(Must(store_->KeepDueInstances("w1", T(1), core::Seconds(120), 10)).size(), 1u);  // i0, until T(121)
+    // The process restarts under its id at T(30): i0 is due at once, not at T(121); i1, never
+    // w1's, keeps its own time.
+    EXPECT_EQ(Must(store_->DropLeases("w1", T(30))), 1);
+    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(30));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(400));
+    const auto again = Must(store_->ClaimDueInstances("w1", T(30), core::Seconds(120), 10));
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].id, "i0");
 }
 
 TEST_P(StoreConformance, GetInstancesReadsManyInTheOrderAskedWithTheirLeases) {
