@@ -8,7 +8,7 @@ packages=(
   # toolchain
   g++ cmake ninja-build pkg-config make git clang-format clang-tidy curl
   # libraries (see docs/ARCHITECTURE.md for why each one)
-  libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev libsimdjson-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3
   libpq-dev libpqxx-dev postgresql-15
   libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libexpected-dev

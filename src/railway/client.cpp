@@ -32,11 +32,8 @@ std::string Body(const Query& q) {
 }
 
 // The value of the root field, or the error Railway gave for it.
-ApiResult<const json*> RootField(const Envelope& envelope, std::string_view field, const ErrorContext& context) {
-    if (envelope.data.is_object()) {
-        auto it = envelope.data.find(field);
-        if (it != envelope.data.end() && !it->is_null()) return &*it;
-    }
+ApiResult<json> RootField(const Envelope& envelope, std::string_view field, const ErrorContext& context) {
+    if (auto value = envelope.Field(field)) return ToNlohmann(*value);
     const GraphqlError* error = envelope.ErrorFor(field);
     if (error == nullptr && !envelope.errors.empty()) error = &envelope.errors.front();
     if (error != nullptr) return tl::unexpected(ApiErrorFromGraphql(*error, envelope.http_status, context));
@@ -61,9 +58,13 @@ auto Ask(CallEngine& engine, const Query& q, Parse parse)
     };
     auto root = RootField(*outcome.result, q.root, context);
     if (!root) return failed(std::move(root.error()));
-    auto parsed = parse(**root);
+    auto parsed = parse(*root);
     if (!parsed) return failed(MalformedAnswer(parsed.error().message, outcome.result->http_status, context));
     return std::move(*parsed);
+}
+
+util::Result<Deployment> ParseDeploymentJson(const json& node) {
+    return ParseDeployment(node);
 }
 
 util::Result<bool> ParseBool(const json& node) {
@@ -184,7 +185,7 @@ ApiResult<std::string> RailwayClient::Redeploy(const std::string& deployment_id)
     auto current = Ask(engine_,
                        {op, documents::kDeploymentCanRedeploy, "DeploymentCanRedeploy", "deployment",
                         DeploymentVariable(deployment_id)},
-                       ParseDeployment);
+                       ParseDeploymentJson);
     if (!current) return tl::unexpected(std::move(current.error()));
     if (!current->can_redeploy) {
         return tl::unexpected(PreconditionFailed(

@@ -77,35 +77,68 @@ std::string Unquoted(std::string value) {
 
 }  // namespace
 
-util::Result<Deployment> ParseDeployment(const json& node) {
-    if (!node.is_object()) return tl::unexpected(Missing("deployment is not an object"));
+util::Result<Deployment> ParseDeployment(simdjson::dom::element node) {
+    using simdjson::SUCCESS;
+    simdjson::dom::object object;
+    if (node.get_object().get(object) != SUCCESS) return tl::unexpected(Missing("deployment is not an object"));
+    const auto text = [&](const char* key) -> std::optional<std::string_view> {
+        std::string_view value;
+        if (object.at_key(key).get_string().get(value) != SUCCESS) return std::nullopt;
+        return value;
+    };
+    const auto opt_string = [&](const char* key) -> std::optional<std::string> {
+        if (auto value = text(key)) return std::string(*value);
+        return std::nullopt;
+    };
+    const auto opt_time = [&](const char* key) -> std::optional<core::Timestamp> {
+        if (auto value = text(key))
+            if (auto t = util::ParseRfc3339(*value)) return *t;
+        return std::nullopt;
+    };
+    const auto opt_bool = [&](const char* key) {
+        bool value = false;
+        return object.at_key(key).get_bool().get(value) == SUCCESS && value;
+    };
     Deployment d;
-    auto id = ReqString(node, "id", "Deployment");
-    if (!id) return tl::unexpected(id.error());
-    d.id = std::move(*id);
-    auto status = ReqString(node, "status", "Deployment");
-    if (!status) return tl::unexpected(status.error());
+    const auto id = text("id");
+    if (!id) return tl::unexpected(Missing("Deployment.id is missing or not a string"));
+    d.id = std::string(*id);
+    const auto status = text("status");
+    if (!status) return tl::unexpected(Missing("Deployment.status is missing or not a string"));
     d.status = core::RailwayStatus::Parse(*status);
-    d.status_updated_at = OptTime(node, "statusUpdatedAt");
-    d.created_at = OptTime(node, "createdAt");
-    d.updated_at = OptTime(node, "updatedAt");
-    d.url = OptString(node, "url");
-    d.static_url = OptString(node, "staticUrl");
-    d.deployment_stopped = OptBool(node, "deploymentStopped");
-    d.can_redeploy = OptBool(node, "canRedeploy");
-    if (auto it = node.find("instances"); it != node.end() && it->is_array()) {
-        d.instances.reserve(it->size());
-        for (const auto& instance : *it)
-            d.instances.push_back({OptString(instance, "status").value_or("")});
+    d.status_updated_at = opt_time("statusUpdatedAt");
+    d.created_at = opt_time("createdAt");
+    d.updated_at = opt_time("updatedAt");
+    d.url = opt_string("url");
+    d.static_url = opt_string("staticUrl");
+    d.deployment_stopped = opt_bool("deploymentStopped");
+    d.can_redeploy = opt_bool("canRedeploy");
+    if (simdjson::dom::array instances; object.at_key("instances").get_array().get(instances) == SUCCESS) {
+        d.instances.reserve(instances.size());
+        for (simdjson::dom::element instance : instances) {
+            std::string_view value;
+            d.instances.push_back(
+                {instance.at_key("status").get_string().get(value) == SUCCESS ? std::string(value) : std::string()});
+        }
     }
-    d.service_id = OptString(node, "serviceId");
-    d.environment_id = OptString(node, "environmentId").value_or("");
-    d.project_id = OptString(node, "projectId").value_or("");
+    d.service_id = opt_string("serviceId");
+    d.environment_id = opt_string("environmentId").value_or("");
+    d.project_id = opt_string("projectId").value_or("");
     return d;
 }
 
+util::Result<Deployment> ParseDeployment(const json& node) {
+    // One mapping, the simdjson one: this path (lists, environment reads) is not hot.
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::element element;
+    if (parser.parse(node.dump()).get(element) != simdjson::SUCCESS)
+        return tl::unexpected(Missing("deployment is not JSON"));
+    return ParseDeployment(element);
+}
+
 util::Result<std::vector<Deployment>> ParseDeploymentList(const json& connection) {
-    auto list = ParseEdges<Deployment>(connection, "deployments", ParseDeployment);
+    auto list =
+        ParseEdges<Deployment>(connection, "deployments", [](const json& node) { return ParseDeployment(node); });
     if (!list) return list;
     // Unknown creation times sort last.
     std::stable_sort(list->begin(), list->end(), [](const Deployment& a, const Deployment& b) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <simdjson.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -12,7 +14,10 @@
 /// what the document asked for. Pure; thread-safe.
 namespace railwatch::railway {
 
-/// One `Deployment` with the status selection (documents::kDeploymentStatusFragment).
+/// One `Deployment` with the status selection (documents::kDeploymentStatusFragment), read in
+/// place from a status answer (the hot path: ReadStatusBatch).
+util::Result<Deployment> ParseDeployment(simdjson::dom::element node);
+/// The same from nlohmann's DOM (lists and environment reads).
 util::Result<Deployment> ParseDeployment(const nlohmann::json& node);
 /// A `deployments` connection (`edges[].node`), newest first by createdAt (Railway does not
 /// document its order).

@@ -237,6 +237,16 @@ ErrorContext ErrorContext::For(std::string other_operation) const {
     return out;
 }
 
+std::optional<simdjson::dom::element> Envelope::Field(std::string_view field) const {
+    simdjson::dom::element value;
+    if (!data || data->at_key(field).get(value) != simdjson::SUCCESS || value.is_null()) return std::nullopt;
+    return value;
+}
+
+nlohmann::json ToNlohmann(simdjson::dom::element value) {
+    return json::parse(simdjson::minify(value), nullptr, /*allow_exceptions=*/false);
+}
+
 const GraphqlError* Envelope::ErrorFor(std::string_view field) const {
     for (const auto& error : errors) {
         if (error.path_head == field) return &error;
@@ -320,8 +330,19 @@ ApiResult<Envelope> InterpretResponse(const net::HttpResponse& response, const E
         return tl::unexpected(std::move(error));
     }
 
-    json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-    if (!body.is_object() || !(body.contains("data") || body.contains("errors"))) {
+    // simdjson: the status answers are most of what railwatch reads, and nlohmann's DOM of them
+    // was ~13 % of serve's CPU at 100,000 instances (docs/PERFORMANCE.md). The parser's buffers
+    // are reused by the thread; the document is the envelope's.
+    thread_local simdjson::dom::parser parser;
+    auto document = std::make_shared<simdjson::dom::document>();
+    simdjson::dom::element root;
+    simdjson::dom::object top;
+    simdjson::dom::element data, errors;
+    const bool parsed = parser.parse_into_document(*document, response.body).get(root) == simdjson::SUCCESS &&
+                        root.get_object().get(top) == simdjson::SUCCESS;
+    const bool has_data = parsed && top.at_key("data").get(data) == simdjson::SUCCESS;
+    const bool has_errors = parsed && top.at_key("errors").get(errors) == simdjson::SUCCESS;
+    if (!has_data && !has_errors) {
         failure.malformed_body = true;
         failure.edge_page =
             LooksLikeHtml(response.body) && Contains(std::string_view(response.body).substr(0, 8192), "cloudflare");
@@ -334,21 +355,24 @@ ApiResult<Envelope> InterpretResponse(const net::HttpResponse& response, const E
 
     Envelope envelope;
     envelope.http_status = status;
-    if (auto it = body.find("errors"); it != body.end() && it->is_array()) {
-        envelope.errors.reserve(it->size());
-        for (const auto& e : *it)
-            envelope.errors.push_back(ReadGraphqlError(e, context.secret));
+    if (simdjson::dom::array list; has_errors && errors.get_array().get(list) == simdjson::SUCCESS) {
+        envelope.errors.reserve(list.size());
+        for (simdjson::dom::element e : list)
+            envelope.errors.push_back(ReadGraphqlError(ToNlohmann(e), context.secret));  // rare: off the hot path
     }
-    if (auto it = body.find("data"); it != body.end()) envelope.data = std::move(*it);
+    if (simdjson::dom::object object; has_data && data.get_object().get(object) == simdjson::SUCCESS) {
+        envelope.data = object;
+        envelope.document = std::move(document);
+    }
 
-    const bool whole_failure = !envelope.errors.empty() && !envelope.data.is_object() &&
+    const bool whole_failure = !envelope.errors.empty() && !envelope.data &&
                                std::none_of(envelope.errors.begin(), envelope.errors.end(),
                                             [](const GraphqlError& e) { return !e.path_head.empty(); });
     if (whole_failure || status < 200 || status >= 300) {
         failure.graphql_errors = std::move(envelope.errors);
         return tl::unexpected(Judge(std::move(failure), context, detail));
     }
-    if (envelope.errors.empty() && !envelope.data.is_object()) {
+    if (envelope.errors.empty() && !envelope.data) {
         return tl::unexpected(MalformedAnswer("it has neither data nor errors", status, context));
     }
     return envelope;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <simdjson.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -21,10 +24,13 @@ namespace railwatch::railway {
 /// One entry of a GraphQL `errors` array (message, extensions.code, path head, traceId).
 using GraphqlError = core::GraphqlErrorFacts;
 
-/// A parsed GraphQL answer. `data` is null when the server sent none. Every text in `errors` has
-/// the token redacted.
+/// A parsed GraphQL answer. Every text in `errors` has the token redacted.
 struct Envelope {
-    nlohmann::json data;
+    /// The answer's `data` when it is an object (none when the server sent null or nothing),
+    /// read in place with simdjson: it points into `document`, which lives as long as any copy
+    /// of this envelope.
+    std::optional<simdjson::dom::object> data;
+    std::shared_ptr<const simdjson::dom::document> document;
     std::vector<GraphqlError> errors;
     int http_status = 0;
 
@@ -32,7 +38,13 @@ struct Envelope {
     const GraphqlError* ErrorFor(std::string_view field) const;
     /// True when some error's path starts at one of `fields`.
     bool NamesAnyOf(const std::vector<std::string>& fields) const;
+    /// The value of `data.<field>` unless it is absent or null.
+    std::optional<simdjson::dom::element> Field(std::string_view field) const;
 };
+
+/// A simdjson value as an nlohmann::json value (for the answers off the hot path, whose mapping
+/// is written against nlohmann's DOM).
+nlohmann::json ToNlohmann(simdjson::dom::element value);
 
 /// What an error message may say about the call, and the secret it must never contain.
 struct ErrorContext {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include "railway/documents.hpp"
@@ -30,24 +31,33 @@ std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<co
                                           const ErrorContext& context) {
     using Outcome = AliasReading::Outcome;
     std::vector<AliasReading> out(ids.size());
-    const nlohmann::json* data = envelope.data.is_object() ? &envelope.data : nullptr;
-    for (std::size_t k = 0; k < ids.size(); ++k) {
-        const std::string alias = documents::Alias(k);
-        AliasReading& reading = out[k];
-        if (data != nullptr) {
-            if (auto it = data->find(alias); it != data->end() && !it->is_null()) {
-                reading.outcome = Outcome::kFinal;
-                auto parsed = ParseDeployment(*it);
-                if (parsed) {
-                    reading.result = std::move(*parsed);
-                } else {
-                    reading.result = tl::unexpected(MalformedAnswer(parsed.error().message, envelope.http_status,
-                                                                    context.For(OperationFor(ids[k]))));
-                }
+    // Each alias's value, found in one pass over `data` (its keys are d0, d1, …: documents::Alias).
+    std::vector<std::optional<simdjson::dom::element>> values(ids.size());
+    if (envelope.data) {
+        for (const simdjson::dom::key_value_pair field : *envelope.data) {
+            const std::string_view key = field.key;
+            std::size_t k = 0;
+            if (key.size() < 2 || key.front() != 'd' ||
+                std::from_chars(key.data() + 1, key.data() + key.size(), k).ptr != key.data() + key.size() ||
+                k >= ids.size() || (key.size() > 2 && key[1] == '0') || field.value.is_null())
                 continue;
-            }
+            values[k] = field.value;
         }
-        if (const GraphqlError* gql = envelope.ErrorFor(alias)) {
+    }
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+        AliasReading& reading = out[k];
+        if (values[k]) {
+            reading.outcome = Outcome::kFinal;
+            auto parsed = ParseDeployment(*values[k]);
+            if (parsed) {
+                reading.result = std::move(*parsed);
+            } else {
+                reading.result = tl::unexpected(
+                    MalformedAnswer(parsed.error().message, envelope.http_status, context.For(OperationFor(ids[k]))));
+            }
+            continue;
+        }
+        if (const GraphqlError* gql = envelope.ErrorFor(documents::Alias(k))) {
             ApiError error = ApiErrorFromGraphql(*gql, envelope.http_status, context.For(OperationFor(ids[k])));
             reading.outcome = error.retryable ? Outcome::kAskAlone : Outcome::kFinal;
             reading.result = tl::unexpected(std::move(error));

@@ -6,6 +6,7 @@
 #include "fakes/scripted_transport.hpp"
 #include "railway/client.hpp"
 #include "railway_answers.hpp"
+#include "util/rfc3339.hpp"
 
 namespace railwatch::railway {
 namespace {
@@ -265,6 +266,74 @@ TEST_F(StatusBatchTest, AWholeRequestFailureIsEveryIdsAnswer) {
         ASSERT_FALSE(r.result);
         EXPECT_EQ(r.result.error().code, util::ErrorCode::kUnauthenticated);
         EXPECT_THAT(r.result.error().message, HasSubstr("(Railway traceId abc123)"));
+    }
+}
+
+// The answer is read in place (simdjson): each alias's value goes to its own id whatever the
+// order of the keys, keys that are not the document's aliases ("d01", "d7" of a batch of three,
+// "other") are ignored, and every field of the selection is mapped.
+TEST_F(StatusBatchTest, EachAliasIsReadForItsOwnIdWhateverTheKeysAroundIt) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& request) {
+        const auto aliases = AliasesOf(request);
+        nlohmann::json data = nlohmann::json::object();
+        data["other"] = answers::DeploymentNode("not-asked", "FAILED");
+        data["d01"] = answers::DeploymentNode("not-asked", "FAILED");
+        data["d7"] = answers::DeploymentNode("not-asked", "FAILED");
+        for (auto it = aliases.rbegin(); it != aliases.rend(); ++it)  // d2, d1, d0
+            data[it->first] = answers::DeploymentNode(it->second, it->first == "d1" ? "BUILDING" : "SUCCESS");
+        net::HttpResponse r;
+        r.status = 200;
+        r.body = nlohmann::json{{"data", data}}.dump();
+        return r;
+    });
+    const auto results = client_->GetDeployments(Ids(3));
+    ASSERT_EQ(results.size(), 3u);
+    std::map<std::string, std::string> status;
+    for (const auto& r : results) {
+        ASSERT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
+        EXPECT_EQ(r.result->id, r.deployment_id);
+        status[r.deployment_id] = r.result->status.raw;
+        const Deployment& d = *r.result;
+        ASSERT_TRUE(d.status_updated_at);
+        EXPECT_EQ(util::FormatRfc3339(*d.status_updated_at), "2026-01-01T00:00:05.123Z");
+        EXPECT_EQ(d.url, "app.up.railway.app");
+        EXPECT_FALSE(d.static_url);  // null
+        EXPECT_FALSE(d.deployment_stopped);
+        EXPECT_TRUE(d.can_redeploy);
+        ASSERT_EQ(d.instances.size(), 1u);
+        EXPECT_EQ(d.instances[0].status, "RUNNING");
+        EXPECT_EQ(d.service_id, "svc");
+        EXPECT_EQ(d.environment_id, "env");
+    }
+    EXPECT_EQ(status["dep-0"], "SUCCESS");
+    EXPECT_EQ(status["dep-1"], "BUILDING");
+    EXPECT_EQ(status["dep-2"], "SUCCESS");
+    EXPECT_EQ(transport_.request_count(), 1u);
+}
+
+// An alias whose value is not a deployment object is that id's malformed answer, the others stand.
+TEST_F(StatusBatchTest, AnAliasThatIsNotADeploymentIsReportedMalformedAlone) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& request) {
+        nlohmann::json data = nlohmann::json::object();
+        for (const auto& [alias, id] : AliasesOf(request))
+            data[alias] = alias == "d1" ? nlohmann::json{{"id", 42}} : answers::DeploymentNode(id, "SUCCESS");
+        net::HttpResponse r;
+        r.status = 200;
+        r.body = nlohmann::json{{"data", data}}.dump();
+        return r;
+    });
+    const auto results = client_->GetDeployments(Ids(3));
+    ASSERT_EQ(results.size(), 3u);
+    for (const auto& r : results) {
+        if (r.deployment_id == "dep-1") {
+            ASSERT_FALSE(r.result);
+            EXPECT_EQ(r.result.error().code, util::ErrorCode::kParse);
+            EXPECT_THAT(r.result.error().message, HasSubstr("Deployment.id is missing or not a string"));
+        } else {
+            EXPECT_TRUE(r.result) << r.deployment_id;
+        }
     }
 }
 
