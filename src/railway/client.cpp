@@ -32,19 +32,45 @@ std::string Body(const Query& q) {
 }
 
 // The value of the root field, or the error Railway gave for it.
-ApiResult<json> RootField(const Envelope& envelope, std::string_view field, const ErrorContext& context) {
-    if (auto value = envelope.Field(field)) return ToNlohmann(*value);
+ApiResult<simdjson::dom::element> RootField(const Envelope& envelope, std::string_view field,
+                                            const ErrorContext& context) {
+    if (auto value = envelope.Field(field)) return *value;
     const GraphqlError* error = envelope.ErrorFor(field);
     if (error == nullptr && !envelope.errors.empty()) error = &envelope.errors.front();
     if (error != nullptr) return tl::unexpected(ApiErrorFromGraphql(*error, envelope.http_status, context));
     return tl::unexpected(MalformedAnswer(fmt::format("data.{} is missing", field), envelope.http_status, context));
 }
 
+// A parser of a hot answer (statuses, logs) that reads simdjson in place; the others take
+// nlohmann values (ToNlohmann). Tagged, not told apart by what they accept: a simdjson element
+// converts implicitly to bool or a number, and so to an nlohmann value.
+template <typename Parse>
+struct InPlace {
+    Parse parse;
+};
+template <typename Parse>
+InPlace(Parse) -> InPlace<Parse>;
+
+template <typename Parse>
+struct ParsedByT {
+    using type = std::invoke_result_t<Parse, const json&>;
+};
+template <typename Parse>
+struct ParsedByT<InPlace<Parse>> {
+    using type = std::invoke_result_t<Parse, simdjson::dom::element>;
+};
+template <typename Parse>
+using ParsedBy = typename ParsedByT<Parse>::type;
+
+template <typename Parse>
+constexpr bool kInPlace = false;
+template <typename Parse>
+constexpr bool kInPlace<InPlace<Parse>> = true;
+
 // The one path of every endpoint: send the document, read the root field, parse it. Every
 // failure on the way is an ApiError with the number of requests sent.
 template <typename Parse>
-auto Ask(CallEngine& engine, const Query& q, Parse parse)
-    -> ApiResult<typename std::invoke_result_t<Parse, const json&>::value_type> {
+auto Ask(CallEngine& engine, const Query& q, Parse parse) -> ApiResult<typename ParsedBy<Parse>::value_type> {
     CallRequest request;
     request.operation = q.operation;
     request.body = Body(q);
@@ -56,15 +82,21 @@ auto Ask(CallEngine& engine, const Query& q, Parse parse)
         error.attempts = outcome.attempts;
         return tl::unexpected(std::move(error));
     };
-    auto root = RootField(*outcome.result, q.root, context);
+    auto root = RootField(*outcome.result, q.root, context);  // points into the envelope's document
     if (!root) return failed(std::move(root.error()));
-    auto parsed = parse(*root);
+    auto parsed = [&] {
+        if constexpr (kInPlace<Parse>) {
+            return parse.parse(*root);
+        } else {
+            return parse(ToNlohmann(*root));
+        }
+    }();
     if (!parsed) return failed(MalformedAnswer(parsed.error().message, outcome.result->http_status, context));
     return std::move(*parsed);
 }
 
-util::Result<Deployment> ParseDeploymentJson(const json& node) {
-    return ParseDeployment(node);
+util::Result<Deployment> ParseDeploymentInPlace(simdjson::dom::element node) {
+    return ParseDeployment(node);  // one of two overloads: named for InPlace{…}
 }
 
 util::Result<bool> ParseBool(const json& node) {
@@ -164,7 +196,7 @@ ApiResult<std::vector<LogLine>> RailwayClient::GetNewLogs(LogKind kind, const st
                    {fmt::format("{} logs of deployment {}", build ? "build" : "deploy", deployment_id),
                     build ? documents::kBuildLogs : documents::kDeploymentLogs, build ? "BuildLogs" : "DeploymentLogs",
                     build ? "buildLogs" : "deploymentLogs", std::move(variables)},
-                   ParseLogLines);
+                   InPlace{ParseLogLines});
     };
     return FetchNewLogLines(fetch, cursor, static_cast<std::size_t>(limit), config().max_log_pages);
 }
@@ -185,7 +217,7 @@ ApiResult<std::string> RailwayClient::Redeploy(const std::string& deployment_id)
     auto current = Ask(engine_,
                        {op, documents::kDeploymentCanRedeploy, "DeploymentCanRedeploy", "deployment",
                         DeploymentVariable(deployment_id)},
-                       ParseDeploymentJson);
+                       InPlace{ParseDeploymentInPlace});
     if (!current) return tl::unexpected(std::move(current.error()));
     if (!current->can_redeploy) {
         return tl::unexpected(PreconditionFailed(

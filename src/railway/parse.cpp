@@ -148,22 +148,33 @@ util::Result<std::vector<Deployment>> ParseDeploymentList(const json& connection
     return list;
 }
 
-util::Result<LogLine> ParseLogLine(const json& node) {
-    if (!node.is_object()) return tl::unexpected(Missing("log line is not an object"));
-    auto ts = ReqString(node, "timestamp", "Log");
-    if (!ts) return tl::unexpected(ts.error());
-    auto parsed = util::ParseRfc3339(*ts);
+util::Result<LogLine> ParseLogLine(simdjson::dom::element node) {
+    using simdjson::SUCCESS;
+    simdjson::dom::object object;
+    if (node.get_object().get(object) != SUCCESS) return tl::unexpected(Missing("log line is not an object"));
+    const auto text = [](simdjson::dom::object o, const char* key) {
+        std::string_view value;
+        return o.at_key(key).get_string().get(value) == SUCCESS ? std::string(value) : std::string();
+    };
+    std::string_view ts;
+    if (object.at_key("timestamp").get_string().get(ts) != SUCCESS)
+        return tl::unexpected(Missing("Log.timestamp is missing or not a string"));
+    auto parsed = util::ParseRfc3339(ts);
     if (!parsed) return tl::unexpected(Missing("Log.timestamp: " + parsed.error().message));
     LogLine line;
     line.timestamp = *parsed;
-    line.timestamp_raw = std::move(*ts);
-    line.message = OptString(node, "message").value_or("");
-    line.severity = OptString(node, "severity").value_or("");
-    if (auto it = node.find("attributes"); it != node.end() && it->is_array()) {
-        line.attributes.reserve(it->size());
-        for (const auto& attribute : *it) {
-            line.attributes.push_back(
-                {OptString(attribute, "key").value_or(""), OptString(attribute, "value").value_or("")});
+    line.timestamp_raw = std::string(ts);
+    line.message = text(object, "message");
+    line.severity = text(object, "severity");
+    if (simdjson::dom::array attributes; object.at_key("attributes").get_array().get(attributes) == SUCCESS) {
+        line.attributes.reserve(attributes.size());
+        for (simdjson::dom::element attribute : attributes) {
+            simdjson::dom::object pair;
+            if (attribute.get_object().get(pair) != SUCCESS) {
+                line.attributes.push_back({});
+                continue;
+            }
+            line.attributes.push_back({text(pair, "key"), text(pair, "value")});
         }
     }
     if (line.severity.empty()) {
@@ -174,11 +185,13 @@ util::Result<LogLine> ParseLogLine(const json& node) {
     return line;
 }
 
-util::Result<std::vector<LogLine>> ParseLogLines(const json& list) {
-    if (!list.is_array()) return tl::unexpected(Missing("the log list is not an array"));
+util::Result<std::vector<LogLine>> ParseLogLines(simdjson::dom::element list) {
+    simdjson::dom::array array;
+    if (list.get_array().get(array) != simdjson::SUCCESS)
+        return tl::unexpected(Missing("the log list is not an array"));
     std::vector<LogLine> lines;
-    lines.reserve(list.size());
-    for (const auto& node : list) {
+    lines.reserve(array.size());
+    for (simdjson::dom::element node : array) {
         auto line = ParseLogLine(node);
         if (!line) return tl::unexpected(line.error());
         lines.push_back(std::move(*line));

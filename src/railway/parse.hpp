@@ -23,10 +23,11 @@ util::Result<Deployment> ParseDeployment(const nlohmann::json& node);
 /// document its order).
 util::Result<std::vector<Deployment>> ParseDeploymentList(const nlohmann::json& connection);
 
-/// One `Log`: severity falls back to the `level` attribute (quotes stripped).
-util::Result<LogLine> ParseLogLine(const nlohmann::json& node);
+/// One `Log`: severity falls back to the `level` attribute (quotes stripped). Read in place
+/// (simdjson): log answers are the largest railwatch reads.
+util::Result<LogLine> ParseLogLine(simdjson::dom::element node);
 /// A `[Log!]!` list, in Railway's order.
-util::Result<std::vector<LogLine>> ParseLogLines(const nlohmann::json& list);
+util::Result<std::vector<LogLine>> ParseLogLines(simdjson::dom::element list);
 
 /// A `deploymentEvents` connection, in Railway's order.
 util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(const nlohmann::json& connection);
