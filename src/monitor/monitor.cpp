@@ -473,7 +473,8 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
     // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
     // the next intervals or date transitions early.
     const Timestamp now = clock_.Now();
-    std::map<std::string, const railway::ApiResult<railway::Deployment>*> by_id;
+    std::unordered_map<std::string_view, const railway::ApiResult<railway::Deployment>*> by_id;
+    by_id.reserve(results.size());
     for (const railway::DeploymentResult& r : results)
         by_id[r.deployment_id] = &r.result;
 
@@ -731,8 +732,7 @@ void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
 
 // --- kept claims -----------------------------------------------------------------------------
 
-std::unordered_map<std::string, Monitor::Kept>::iterator Monitor::ForgetKept(
-    std::unordered_map<std::string, Kept>::iterator entry) {
+Monitor::KeptMap::iterator Monitor::ForgetKept(KeptMap::iterator entry) {
     if (!entry->second.in_flight) kept_due_.erase({entry->second.due, entry->first});
     return kept_.erase(entry);
 }
@@ -789,7 +789,7 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     {
         std::lock_guard lock(mutex_);
         while (!kept_due_.empty() && ids.size() < limit && kept_due_.begin()->first <= until) {
-            const auto found = kept_.find(std::string(kept_due_.begin()->second));
+            const auto found = kept_.find(kept_due_.begin()->second);
             kept_due_.erase(kept_due_.begin());
             found->second.in_flight = true;
             ids.push_back(found->first);
@@ -818,21 +818,19 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
         }
         return {};
     }
-    std::set<std::string_view> fresh;
     std::vector<store::Instance> kept;
     kept.reserve(out.size());
-    for (store::Instance& row : out) {
-        if (row.lease_owner == options_.worker_id && row.monitoring && !row.deleted_at) {
-            const auto found = kept_.find(row.id);
-            fresh.insert(found->first);
-            // The due time is the kept one (the stored one is the lease's end).
-            row.state.next_check_at = found->second.due;
-            kept.push_back(std::move(row));
-        }
-    }
+    std::size_t next = 0;  // the rows come in the order asked, unknown ids left out
     for (const std::string& id : ids) {
         const auto found = kept_.find(id);
-        if (!fresh.contains(found->first)) kept_.erase(found);  // lost, turned off or deleted
+        store::Instance* row = next < out.size() && out[next].id == id ? &out[next++] : nullptr;
+        if (row != nullptr && row->lease_owner == options_.worker_id && row->monitoring && !row->deleted_at) {
+            // The due time is the kept one (the stored one is the lease's end).
+            row->state.next_check_at = found->second.due;
+            kept.push_back(std::move(*row));
+        } else {
+            kept_.erase(found);  // lost, turned off or deleted (in flight: not in kept_due_)
+        }
     }
     return kept;
 }

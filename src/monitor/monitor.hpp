@@ -296,9 +296,15 @@ class Monitor final : public Operations {
         core::Timestamp due{};
         bool in_flight = false;  // taken by a round, its answer not handled yet
     };
-    std::unordered_map<std::string, Kept> kept_;
+    // Looked up by std::string_view (kept_due_'s views) without a string of its own.
+    struct IdHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+    };
+    using KeptMap = std::unordered_map<std::string, Kept, IdHash, std::equal_to<>>;
+    KeptMap kept_;
     // Drops a kept entry and its due time (mutex_ held); returns the next entry.
-    std::unordered_map<std::string, Kept>::iterator ForgetKept(std::unordered_map<std::string, Kept>::iterator entry);
+    KeptMap::iterator ForgetKept(KeptMap::iterator entry);
     std::set<std::pair<core::Timestamp, std::string_view>> kept_due_;  // entries not in flight; views of kept_'s keys
     std::size_t claim_cap_ =
         std::numeric_limits<std::size_t>::max();  // kept instances past which this process claims no more
