@@ -269,6 +269,14 @@ TEST_F(StatusBatchTest, AWholeRequestFailureIsEveryIdsAnswer) {
     }
 }
 
+// HTTP 200 with `{"data": data}`.
+net::HttpResponse DataAnswer(const nlohmann::json& data) {
+    net::HttpResponse r;
+    r.status = 200;
+    r.body = nlohmann::json{{"data", data}}.dump();
+    return r;
+}
+
 // The answer is read in place (simdjson): each alias's value goes to its own id whatever the
 // order of the keys, keys that are not the document's aliases ("d01", "d7" of a batch of three,
 // "other") are ignored, and every field of the selection is mapped.
@@ -282,10 +290,7 @@ TEST_F(StatusBatchTest, EachAliasIsReadForItsOwnIdWhateverTheKeysAroundIt) {
         data["d7"] = answers::DeploymentNode("not-asked", "FAILED");
         for (auto it = aliases.rbegin(); it != aliases.rend(); ++it)  // d2, d1, d0
             data[it->first] = answers::DeploymentNode(it->second, it->first == "d1" ? "BUILDING" : "SUCCESS");
-        net::HttpResponse r;
-        r.status = 200;
-        r.body = nlohmann::json{{"data", data}}.dump();
-        return r;
+        return DataAnswer(data);
     });
     const auto results = client_->GetDeployments(Ids(3));
     ASSERT_EQ(results.size(), 3u);
@@ -319,10 +324,7 @@ TEST_F(StatusBatchTest, AnAliasThatIsNotADeploymentIsReportedMalformedAlone) {
         nlohmann::json data = nlohmann::json::object();
         for (const auto& [alias, id] : AliasesOf(request))
             data[alias] = alias == "d1" ? nlohmann::json{{"id", 42}} : answers::DeploymentNode(id, "SUCCESS");
-        net::HttpResponse r;
-        r.status = 200;
-        r.body = nlohmann::json{{"data", data}}.dump();
-        return r;
+        return DataAnswer(data);
     });
     const auto results = client_->GetDeployments(Ids(3));
     ASSERT_EQ(results.size(), 3u);
