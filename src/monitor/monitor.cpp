@@ -27,10 +27,14 @@ constexpr std::size_t kMaxLogLineBytes = 16 * 1024;
 constexpr int kEvidenceLines = 200;
 // The most rows one store call for the kept schedule names (the store takes up to 10,000).
 constexpr std::size_t kMaxStoreBatch = 5000;
-// Calls `fn` with consecutive parts of `items`, kMaxStoreBatch at most each; stops at the first
-// part `fn` returns false for.
+// Calls `fn` with consecutive parts of `items`, kMaxStoreBatch at most each (`items` itself when
+// it fits: no copy on the round's path); stops at the first part `fn` returns false for.
 template <typename T, typename Fn>
 void ForEachStoreBatch(const std::vector<T>& items, Fn fn) {
+    if (items.size() <= kMaxStoreBatch) {
+        if (!items.empty()) fn(items);
+        return;
+    }
     for (std::size_t at = 0; at < items.size(); at += kMaxStoreBatch) {
         const std::vector<T> part(
             items.begin() + static_cast<std::ptrdiff_t>(at),

@@ -6,8 +6,9 @@
 #include <array>
 #include <cctype>
 #include <limits>
-#include <map>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/sql/checks.hpp"
@@ -69,9 +70,16 @@ Result<std::vector<Instance>> SqlStore::GetInstances(const std::vector<std::stri
     Checker c;
     c.That(ids.size() <= static_cast<std::size_t>(kMaxLimit),
            fmt::format("{} ids in one call: give at most {}", ids.size(), kMaxLimit));
-    std::map<std::string_view, std::size_t> order;  // id -> its place in `ids`
-    for (std::size_t k = 0; k < ids.size() && c.result(); ++k)
-        c.That(order.emplace(ids[k], k).second, fmt::format("id \"{}\" is given twice: give each once", ids[k]));
+    // (id, its place in `ids`), by id: repeated ids side by side, and PostgreSQL's rows placed.
+    std::vector<std::pair<std::string_view, std::size_t>> order;
+    order.reserve(ids.size());
+    for (std::size_t k = 0; k < ids.size(); ++k)
+        order.emplace_back(ids[k], k);
+    std::sort(order.begin(), order.end());
+    const auto repeated =
+        std::adjacent_find(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first == b.first; });
+    if (repeated != order.end())
+        c.That(false, fmt::format("id \"{}\" is given twice: give each once", repeated->first));
     if (!c.result()) return tl::unexpected(c.result().error());
     std::vector<std::optional<Instance>> found(ids.size());
     const Backend b = backend();
@@ -84,8 +92,10 @@ Result<std::vector<Instance>> SqlStore::GetInstances(const std::vector<std::stri
             const std::string list = array.Take();
             for (const auto& row : tx.Exec(Stmt::kGetInstancesIn, {std::string_view(list)}).rows) {
                 Instance instance = RowToInstance(row);
-                const std::size_t at = order.at(instance.id);
-                found[at] = std::move(instance);
+                const auto at =
+                    std::lower_bound(order.begin(), order.end(), std::string_view(instance.id),
+                                     [](const auto& entry, std::string_view id) { return entry.first < id; });
+                found[at->second] = std::move(instance);
             }
             return;
         }

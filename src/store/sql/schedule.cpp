@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <set>
 
 #include "store/sql/checks.hpp"
@@ -149,8 +148,7 @@ Result<ReleaseReport> SqlStore::ReleaseInstancesPerRow(const std::string& owner,
     auto r = driver_->Write([&](Tx& tx) {
         out = {};
         for (const auto& release : releases) {
-            const std::array<Param, 2> lease = {std::string_view(release.id), std::string_view(owner)};
-            if (tx.Exec(Stmt::kReleaseLease, lease).affected == 0) {
+            if (tx.Exec(Stmt::kReleaseLease, {std::string_view(release.id), std::string_view(owner)}).affected == 0) {
                 out.lost.push_back(release.id);
                 continue;
             }

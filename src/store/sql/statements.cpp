@@ -297,7 +297,7 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
             " FROM instance_leases l JOIN instances ON instances.id = l.instance_id WHERE l.lease_owner = $1 "
             "AND l.lease_until = $2 ORDER BY instances.next_check_at, instances.id");
     set(Stmt::kDropLeases, "drop_leases", "DELETE FROM instance_leases WHERE lease_owner = $1");
-    // Kept claims (Schedule::Heartbeat, SaveNextChecks; docs/STORE.md, "Scale-out").
+    // Kept claims (Schedule::KeepDueInstances, Heartbeat; docs/STORE.md, "Scale-out").
     set(Stmt::kRenewLeases, "renew_leases", "UPDATE instance_leases SET lease_until = $2 WHERE lease_owner = $1");
     set(Stmt::kUpsertWorker, "upsert_worker",
         "INSERT INTO schedule_workers (owner, seen_until) VALUES ($1, $2) ON CONFLICT (owner) DO UPDATE SET "
