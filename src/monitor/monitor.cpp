@@ -721,6 +721,11 @@ void Monitor::NoteDue(Timestamp at) {
     due_.insert(at);
 }
 
+// A job that moves an instance on (a redeploy, a discovery) calls this before it writes the
+// row: a kept check taken after this call waits for `at`, and one taken before it that reads
+// the new row (TakeKeptDue) sees `rescheduled` and waits too. Called after the write, a check
+// could read the new deployment right after the job read it. If the write then fails, the old
+// deployment is checked at `at`: a little later than it would have been, nothing lost.
 void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
     std::lock_guard lock(mutex_);
     const auto found = kept_.find(instance_id);
@@ -728,7 +733,12 @@ void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
         due_.insert(at);  // a claim finds it then (here or in another process)
         return;
     }
-    if (found->second.in_flight) return;  // the check's answer sets the next one
+    if (found->second.in_flight) {
+        // The check in flight was asked about what the job has just changed (the redeploy's
+        // new deployment was read already): its answer takes this due time, not its own.
+        found->second.rescheduled = at;
+        return;
+    }
     kept_due_.erase({found->second.due, found->first});
     found->second.due = at;
     kept_due_.emplace(at, found->first);
@@ -818,6 +828,7 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
         for (const std::string& id : ids) {
             const auto found = kept_.find(id);
             found->second.in_flight = false;
+            if (found->second.rescheduled) found->second.due = *std::exchange(found->second.rescheduled, std::nullopt);
             kept_due_.emplace(found->second.due, found->first);
         }
         return {};
@@ -828,7 +839,12 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     for (const std::string& id : ids) {
         const auto found = kept_.find(id);
         store::Instance* row = next < out.size() && out[next].id == id ? &out[next++] : nullptr;
-        if (row != nullptr && row->lease_owner == options_.worker_id && row->monitoring && !row->deleted_at) {
+        if (row != nullptr && found->second.rescheduled) {
+            // A job moved it on while it was read (Reschedule): its check waits for that time.
+            found->second.in_flight = false;
+            found->second.due = *std::exchange(found->second.rescheduled, std::nullopt);
+            kept_due_.emplace(found->second.due, found->first);
+        } else if (row != nullptr && row->lease_owner == options_.worker_id && row->monitoring && !row->deleted_at) {
             // The due time is the kept one (the stored one is the lease's end).
             row->state.next_check_at = found->second.due;
             kept.push_back(std::move(*row));
@@ -853,7 +869,8 @@ void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked) {
             }
             if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
             found->second.in_flight = false;
-            found->second.due = *release.next_check_at;
+            found->second.due = found->second.rescheduled.value_or(*release.next_check_at);
+            found->second.rescheduled.reset();
             kept_due_.emplace(found->second.due, found->first);
         }
     }
@@ -1259,25 +1276,29 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
     // comes after the status's interval, as after a poll (a check "at once" would ask again for
     // what was just read, from whichever process claims it first).
     auto fresh = api_.GetDeployment(*redeployed);
-    Timestamp next = now;
+    // The read is as of its answer: slow calls (a busy Railway, retries) must not date the next
+    // check from before them, or it would come right after the read.
+    const Timestamp read_at = clock_.Now();
+    Timestamp next = read_at;
     if (!fresh) {
         t.state.deployment_id = *redeployed;
         t.state.deployment_status.reset();
         t.state.deployment_started_at = now;
         t.state.deployment_completed_at.reset();
+        Reschedule(before.id, next);  // before the row changes (Reschedule's comment)
         if (auto saved = instances_.SaveState(before.id, t.state); !saved) return saved;
     } else {
-        const auto decision = core::DecideOnAnswer(StoredOf(before), ObservedOf(*fresh), options_.check, now);
+        const auto decision = core::DecideOnAnswer(StoredOf(before), ObservedOf(*fresh), options_.check, read_at);
         t.to_status = decision.to_status;
         t.at = decision.at;
         store::InstanceState state = StateAfter(t.state, decision, *redeployed);
-        next = NextCheck(before, decision.interval_status, now);
+        next = NextCheck(before, decision.interval_status, read_at);
         state.next_check_at = next;
         t.state = state;
+        Reschedule(before.id, next);
         if (auto written = Write(before, t, "reaction"); !written) return tl::unexpected(written.error());
         EnqueueFollowUp(decision.follow_up, before.id, *redeployed, now);
     }
-    Reschedule(before.id, next);
     scheduler_wakeup_.Notify();
     return {};
 }
@@ -1302,8 +1323,8 @@ void Monitor::Discover(const Job& job) {
     t.source = "discovery";
     t.state = StateAfter(instance->state, decision, (*latest)->id);
     t.state.next_check_at = NextCheck(*instance, decision.interval_status, now);
+    Reschedule(instance->id, *t.state.next_check_at);  // before the row changes (Reschedule's comment)
     if (!Write(*instance, t, "status")) return;
-    Reschedule(instance->id, *t.state.next_check_at);
     EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
 }
 

@@ -295,6 +295,9 @@ class Monitor final : public Operations {
     struct Kept {
         core::Timestamp due{};
         bool in_flight = false;  // taken by a round, its answer not handled yet
+        // Set by Reschedule while in flight (a job moved the instance on: a redeploy read its new
+        // deployment): newer than the answer in flight, which was asked about the old state.
+        std::optional<core::Timestamp> rescheduled;
     };
     // Looked up by std::string_view (kept_due_'s views) without a string of its own.
     struct IdHash {

@@ -293,8 +293,9 @@ class MultiServeRun {
     }
 
     // The sim's record of the engine's status checks (the DeploymentStatuses operation; a
-    // worker's redeploy also reads `canRedeploy` through deployment(id), which is no check): per
-    // deployment id, oldest first.
+    // worker's redeploy also reads `canRedeploy` through deployment(id), which is no check, and
+    // then the new deployment's status, which is its first check): per deployment id, oldest
+    // first.
     std::map<std::string, std::vector<Query>> Queries() const {
         std::map<std::string, std::vector<Query>> out;
         const json all = json::parse(sim_->Get("/_sim/queries"), nullptr, false);
@@ -461,7 +462,9 @@ TEST(MultiServe, ThreeServesOnOnePostgresOneKilledFollowEveryDeploymentAndCheckN
         resumed_max_s = std::max(resumed_max_s, SecondsBetween(killed_at, first_after->at));
     }
     // None, by two workers or by one (docs/ENGINE.md: a reaction's write used to put a served due
-    // time back; reactions now leave the schedule alone).
+    // time back; reactions now leave the schedule alone; on a busy machine a redeploy's read of
+    // the new deployment was followed by a kept check dated from before it, or taken while the
+    // redeploy wrote the row: unit_monitor's Kept*Reschedule* and *SlowRedeploy* tests).
     EXPECT_EQ(close_cross, 0) << "checked by two workers for one due time: " << ::testing::PrintToString(doubles);
     EXPECT_EQ(close_same, 0) << "checked twice by one worker for one due time (printed above)";
     for (const std::string worker : {"a", "b", "c"})

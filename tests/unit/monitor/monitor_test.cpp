@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "fakes/fake_railway_api.hpp"
@@ -43,9 +45,19 @@ class RecordingSink final : public EventSink {
         ++instances_;
     }
     void OnTransition(const store::Instance&, const store::TimelineEvent& event) override {
+        std::function<void(const store::TimelineEvent&)> hook;
+        {
+            std::lock_guard lock(mutex_);
+            transitions_.push_back(event);
+            changed_.notify_all();
+            hook = std::exchange(on_transition_, nullptr);
+        }
+        if (hook) hook(event);
+    }
+    /// Runs `hook` once, at the next transition (outside the lock: it may call the monitor).
+    void OnNextTransition(std::function<void(const store::TimelineEvent&)> hook) {
         std::lock_guard lock(mutex_);
-        transitions_.push_back(event);
-        changed_.notify_all();
+        on_transition_ = std::move(hook);
     }
     /// Blocks (real time, bounded) until `n` transitions arrived; returns whether they did.
     bool AwaitTransitions(std::size_t n) {
@@ -75,6 +87,7 @@ class RecordingSink final : public EventSink {
     int instances_ = 0;
     std::vector<store::TimelineEvent> transitions_;
     core::Duration max_delay_{};
+    std::function<void(const store::TimelineEvent&)> on_transition_;
 };
 
 Deployment Dep(const std::string& id, std::string_view status, core::Timestamp at) {
@@ -890,6 +903,111 @@ TEST_F(MonitorTest, ARedeploysStatusReadIsTheNewDeploymentsFirstCheck) {
     const auto before = CheckedIds(api_).size();
     EXPECT_EQ(monitor->RunRoundForTest(), 0u);
     EXPECT_EQ(CheckedIds(api_).size(), before);
+}
+
+// A job that moves a kept instance on while a check of it is in flight (the poll saw a failure,
+// the redeploy ran before the poll finished its batch) sets the next check: the redeploy read
+// the new deployment, the answer in flight was about the old one. (Found by
+// integration.multi_serve on a busy machine: the new deployment was asked again 1.5 s later.)
+TEST_F(MonitorTest, KeptARescheduleWhileTheCheckIsInFlightWinsOverTheStaleAnswer) {
+    options_.keep_claims = true;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", t0));
+    const auto instance = AddEvery(*monitor, "d1", 5);  // every 5 s ± 10 %
+    sink_.OnNextTransition([&](const store::TimelineEvent&) {
+        clock_.Advance(seconds(4));  // the redeploy runs 4 s after the poll's answer
+        ASSERT_TRUE(monitor->Redeploy(instance.id));
+    });
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);  // the first check writes BUILDING; the hook redeploys
+    ASSERT_EQ(Get(instance.id).state.deployment_id, "d1-redeploy-1");
+    const auto redeployed_at = t0 + seconds(4);
+    EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1-redeploy-1"));  // the poll, the redeploy's read
+    // The stale answer would be due again by t0 + 5.5 s; the redeploy's read by t0 + 8.5 s at the
+    // earliest. A round at t0 + 6 s takes what is due within the 2 s window: nothing.
+    clock_.Advance(t0 + seconds(6) - clock_.Now());
+    EXPECT_EQ(monitor->RunRoundForTest(), 0u);
+    clock_.Advance(redeployed_at + seconds(6) - clock_.Now());
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);
+    EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1-redeploy-1", "d1-redeploy-1"));
+}
+
+// The store's instances, with a hook run before each GetInstances (the kept checks' fresh read).
+class HookedInstances final : public store::Instances {
+  public:
+    explicit HookedInstances(store::Instances& inner) : inner_(inner) {}
+    std::function<void()> before_get_instances;
+
+    util::Result<void> CreateInstance(const store::Instance& i) override { return inner_.CreateInstance(i); }
+    util::Result<store::Instance> GetInstance(const std::string& id) override { return inner_.GetInstance(id); }
+    util::Result<std::vector<store::Instance>> FindInstancesByDeployment(const std::string& id) override {
+        return inner_.FindInstancesByDeployment(id);
+    }
+    util::Result<std::vector<store::Instance>> GetInstances(const std::vector<std::string>& ids) override {
+        if (auto hook = std::exchange(before_get_instances, nullptr)) hook();
+        return inner_.GetInstances(ids);
+    }
+    util::Result<store::InstancePage> ListInstances(const store::InstanceQuery& q) override {
+        return inner_.ListInstances(q);
+    }
+    util::Result<void> SaveState(const std::string& id, const store::InstanceState& state) override {
+        return inner_.SaveState(id, state);
+    }
+    util::Result<void> SetMonitoring(const std::string& id, bool enabled, std::optional<int> interval_s,
+                                     core::Timestamp at) override {
+        return inner_.SetMonitoring(id, enabled, interval_s, at);
+    }
+    util::Result<void> DeleteInstance(const std::string& id, core::Timestamp at) override {
+        return inner_.DeleteInstance(id, at);
+    }
+
+  private:
+    store::Instances& inner_;
+};
+
+// The same while the kept check is being taken: taken for its due time, the row read after the
+// redeploy wrote it. The check waits for the redeploy's due time instead of asking at once for
+// the deployment the redeploy has just read.
+TEST_F(MonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDueTime) {
+    options_.keep_claims = true;
+    HookedInstances instances(*store_);
+    Monitor monitor(api_, instances, *store_, *store_, *store_, clock_, sink_, options_);
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", t0));
+    const auto instance = AddEvery(monitor, "d1", 5);
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);
+    clock_.Advance(seconds(6));  // due again
+    instances.before_get_instances = [&] { ASSERT_TRUE(monitor.Redeploy(instance.id)); };
+    EXPECT_EQ(monitor.RunRoundForTest(), 0u);
+    const auto redeployed_at = clock_.Now();
+    EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1-redeploy-1"));  // the first check, the redeploy's read
+    clock_.Advance(seconds(2));
+    EXPECT_EQ(monitor.RunRoundForTest(), 0u);  // due 4.5 s after the read at the earliest (window 2 s)
+    clock_.Advance(redeployed_at + seconds(6) - clock_.Now());
+    EXPECT_EQ(monitor.RunRoundForTest(), 1u);
+    EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1-redeploy-1", "d1-redeploy-1"));
+}
+
+// A slow redeploy (a busy Railway, retries) dates the next check from the read's answer, not
+// from before the calls: else it comes right after the read (integration.multi_serve, busy).
+TEST_F(MonitorTest, ASlowRedeployDatesTheNextCheckFromItsRead) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
+    const auto instance = Add(*monitor, "d1");
+    monitor->RunRoundForTest();
+    api_.SetCallHook([&](const std::string& call) {
+        if (call == "Redeploy" || call == "GetDeployments") clock_.Advance(seconds(30));
+    });
+    ASSERT_TRUE(monitor->Redeploy(instance.id));
+    const auto read_at = clock_.Now();  // after both calls
+    const auto stored = Get(instance.id);
+    ASSERT_TRUE(stored.state.next_check_at.has_value());
+    const auto interval = core::BaseCheckInterval(options_.intervals, core::DeploymentStatus::kQueued);
+    EXPECT_GE(*stored.state.next_check_at - read_at,
+              std::chrono::duration_cast<core::Duration>(interval * (1 - options_.intervals.jitter_fraction)));
 }
 
 TEST_F(MonitorTest, CapacityFollowsTheBudget) {
