@@ -96,6 +96,9 @@ std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int coun
 // repeats 10 % of the previous batch's lines (which the store must drop).
 class LogWorkload {
   public:
+    /// `first_instance`: the writer's instances are inst-<first_instance> .. +kInstances-1.
+    explicit LogWorkload(int first_instance = 0) : first_instance_(first_instance) {}
+
     std::vector<LogLine> Next() {
         std::vector<LogLine> out;
         out.reserve(kLinesPerBatch);
@@ -105,7 +108,8 @@ class LogWorkload {
         std::vector<LogLine> fresh;
         const int per_instance = (kLinesPerBatch - static_cast<int>(out.size())) / kInstancesPerBatch;
         for (int j = 0; j < kInstancesPerBatch; ++j) {
-            const std::string instance = "inst-" + std::to_string((batch_ * kInstancesPerBatch + j) % kInstances);
+            const std::string instance =
+                "inst-" + std::to_string(first_instance_ + (batch_ * kInstancesPerBatch + j) % kInstances);
             for (int k = 0; k < per_instance; ++k) {
                 ++seq_;
                 fresh.push_back(
@@ -121,6 +125,7 @@ class LogWorkload {
     }
 
   private:
+    int first_instance_ = 0;
     long long seq_ = 0;
     int batch_ = 0;
     std::vector<LogLine> previous_;
@@ -152,6 +157,55 @@ void LogIngest(benchmark::State& state, bool postgres) {
     state.counters["dups"] = static_cast<double>(dups);
     state.counters["rotated"] = static_cast<double>(rotated);
     server.Report(state, lines);
+}
+
+// Several writers on one store, each appending its own instances' lines (the engine's job workers
+// collect logs of different instances at once). Thread 0 opens the store and warms every
+// writer's instances up before the timed loop's start barrier; lines/s is the writers' total.
+// Each batch is generated inside the timed loop (PauseTiming does not suit threads): the figure
+// includes that client work, which the one-writer run above leaves out.
+struct SharedIngest {
+    std::unique_ptr<store::Store> store;
+    std::vector<LogWorkload> work;
+    std::optional<ServerCpu> server;
+    std::atomic<long long> lines{0};
+    bool ok = false;
+};
+SharedIngest* g_ingest = nullptr;
+
+void LogIngestWriters(benchmark::State& state, bool postgres) {
+    const int writers = state.threads();
+    if (state.thread_index() == 0) {
+        delete g_ingest;
+        g_ingest = new SharedIngest;
+        if (!postgres || g_cluster != nullptr) {
+            g_ingest->store = OpenWithInstances(FreshUrl(postgres), kInstances * writers);
+            for (int w = 0; w < writers; ++w)
+                g_ingest->work.emplace_back(w * kInstances);
+            g_ingest->ok = g_ingest->store != nullptr;
+            for (int b = 0; g_ingest->ok && b < kWarmupBatches; ++b)
+                for (auto& work : g_ingest->work)
+                    g_ingest->ok = g_ingest->ok && g_ingest->store->AppendLogs(work.Next(), store::kDefaultMaxLogs);
+            g_ingest->server.emplace(postgres);
+        }
+    }
+    long long lines = 0;
+    bool failed = false;
+    for (auto _ : state) {  // its first step waits for every thread: thread 0 has set up
+        if (!g_ingest->ok || failed) {
+            state.SkipWithError("cannot open or warm up the store");
+            break;
+        }
+        auto batch = g_ingest->work[static_cast<std::size_t>(state.thread_index())].Next();
+        if (!g_ingest->store->AppendLogs(batch, store::kDefaultMaxLogs)) failed = true;
+        lines += static_cast<long long>(batch.size());
+    }
+    state.counters["lines/s"] = benchmark::Counter(static_cast<double>(lines), benchmark::Counter::kIsRate);
+    g_ingest->lines += lines;
+    if (state.thread_index() == 0 && g_ingest->server) {
+        // Thread 0's loop ends with the others' (same iteration count): close enough for CPU/1k.
+        g_ingest->server->Report(state, lines * writers);
+    }
 }
 
 // The raw rate: the same fresh rows, one prepared INSERT executed per row inside one transaction
@@ -498,6 +552,11 @@ int main(int argc, char** argv) {
         ->MeasureProcessCPUTime()
         ->UseRealTime();
     benchmark::RegisterBenchmark("postgres/log_ingest_dedup_rotate", LogIngest, true)
+        ->MinTime(1)
+        ->MeasureProcessCPUTime()
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("postgres/log_ingest_dedup_rotate_writers", LogIngestWriters, true)
+        ->Threads(2)
         ->MinTime(1)
         ->MeasureProcessCPUTime()
         ->UseRealTime();
