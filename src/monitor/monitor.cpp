@@ -257,8 +257,10 @@ void Monitor::Stop() {
         // Batches no poller took: given back below with their due times, like the rest.
         std::lock_guard lock(mutex_);
         poll_queue_.clear();
-        for (auto& [id, kept] : kept_)
+        for (auto& [id, kept] : kept_) {
             kept.in_flight = false;
+            if (kept.rescheduled) kept.due = *std::exchange(kept.rescheduled, std::nullopt);
+        }
     }
     // Whoever runs next (this worker restarted, another process) takes the kept instances at
     // their due times, not when the leases end.
