@@ -187,6 +187,22 @@ class MonitorTest : public ::testing::Test {
         return out;
     }
 
+    // An instance whose deployment d1 succeeded (checked once); Redeploy answers d1-redeploy-1,
+    // QUEUED.
+    store::Instance AddSucceededToRedeploy(Monitor& monitor) {
+        api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+        api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
+        const auto instance = Add(monitor, "d1");
+        monitor.RunRoundForTest();
+        return instance;
+    }
+
+    // QUEUED's check interval less the jitter: the earliest the check after a QUEUED read comes.
+    core::Duration QueuedIntervalLessJitter() const {
+        const auto interval = core::BaseCheckInterval(options_.intervals, core::DeploymentStatus::kQueued);
+        return std::chrono::duration_cast<core::Duration>(interval * (1 - options_.intervals.jitter_fraction));
+    }
+
     // Moves time to the instance's next check and runs a round and the follow-up work.
     void Step(Monitor& monitor, const std::string& id) {
         const auto next = Get(id).state.next_check_at;
@@ -873,10 +889,7 @@ TEST_F(MonitorTest, AddInstanceWithoutDeploymentFollowsTheLatestOne) {
 
 TEST_F(MonitorTest, UserRedeployFollowsTheNewDeploymentWithoutCountingARetry) {
     auto monitor = Make();
-    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
-    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
-    const auto instance = Add(*monitor, "d1");
-    monitor->RunRoundForTest();
+    const auto instance = AddSucceededToRedeploy(*monitor);
     ASSERT_TRUE(monitor->Redeploy(instance.id));
     const auto stored = Get(instance.id);
     EXPECT_EQ(stored.state.deployment_id, "d1-redeploy-1");
@@ -888,18 +901,13 @@ TEST_F(MonitorTest, UserRedeployFollowsTheNewDeploymentWithoutCountingARetry) {
 
 TEST_F(MonitorTest, ARedeploysStatusReadIsTheNewDeploymentsFirstCheck) {
     auto monitor = Make();
-    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
-    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
-    const auto instance = Add(*monitor, "d1");
-    monitor->RunRoundForTest();
+    const auto instance = AddSucceededToRedeploy(*monitor);
     ASSERT_TRUE(monitor->Redeploy(instance.id));
     // The redeploy read QUEUED already: the next check comes after QUEUED's interval (less the
     // jitter), not at once — another process would otherwise ask again for what was just read.
     const auto stored = Get(instance.id);
     ASSERT_TRUE(stored.state.next_check_at.has_value());
-    const auto interval = core::BaseCheckInterval(options_.intervals, core::DeploymentStatus::kQueued);
-    EXPECT_GE(*stored.state.next_check_at - clock_.Now(),
-              std::chrono::duration_cast<core::Duration>(interval * (1 - options_.intervals.jitter_fraction)));
+    EXPECT_GE(*stored.state.next_check_at - clock_.Now(), QueuedIntervalLessJitter());
     const auto before = CheckedIds(api_).size();
     EXPECT_EQ(monitor->RunRoundForTest(), 0u);
     EXPECT_EQ(CheckedIds(api_).size(), before);
@@ -994,10 +1002,7 @@ TEST_F(MonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDue
 // from before the calls: else it comes right after the read (integration.multi_serve, busy).
 TEST_F(MonitorTest, ASlowRedeployDatesTheNextCheckFromItsRead) {
     auto monitor = Make();
-    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
-    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
-    const auto instance = Add(*monitor, "d1");
-    monitor->RunRoundForTest();
+    const auto instance = AddSucceededToRedeploy(*monitor);
     api_.SetCallHook([&](const std::string& call) {
         if (call == "Redeploy" || call == "GetDeployments") clock_.Advance(seconds(30));
     });
@@ -1005,9 +1010,7 @@ TEST_F(MonitorTest, ASlowRedeployDatesTheNextCheckFromItsRead) {
     const auto read_at = clock_.Now();  // after both calls
     const auto stored = Get(instance.id);
     ASSERT_TRUE(stored.state.next_check_at.has_value());
-    const auto interval = core::BaseCheckInterval(options_.intervals, core::DeploymentStatus::kQueued);
-    EXPECT_GE(*stored.state.next_check_at - read_at,
-              std::chrono::duration_cast<core::Duration>(interval * (1 - options_.intervals.jitter_fraction)));
+    EXPECT_GE(*stored.state.next_check_at - read_at, QueuedIntervalLessJitter());
 }
 
 TEST_F(MonitorTest, CapacityFollowsTheBudget) {
