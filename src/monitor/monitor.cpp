@@ -403,6 +403,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
             std::lock_guard lock(mutex_);
             for (store::Instance& instance : *claimed) {
                 if (!options_.keep_claims) {
+                    claimed_in_flight_.insert_or_assign(instance.id, std::nullopt);
                     taken.push_back(std::move(instance));
                     continue;
                 }
@@ -530,7 +531,17 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
     if (options_.keep_claims) {
         KeepChecked(releases);
     } else {
-        // Each checked instance given back with its next check, in one transaction.
+        // Each checked instance given back with its next check, in one transaction (or with the
+        // one a job set meanwhile: Reschedule).
+        {
+            std::lock_guard lock(mutex_);
+            for (store::InstanceRelease& release : releases) {
+                const auto claimed = claimed_in_flight_.find(release.id);
+                if (claimed == claimed_in_flight_.end()) continue;
+                if (claimed->second && release.next_check_at) release.next_check_at = claimed->second;
+                claimed_in_flight_.erase(claimed);
+            }
+        }
         std::erase_if(releases, [](const store::InstanceRelease& r) { return !r.next_check_at; });
         if (!releases.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, releases);
         for (const store::InstanceRelease& release : releases)
@@ -733,6 +744,9 @@ void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
     const auto found = kept_.find(instance_id);
     if (found == kept_.end()) {
         due_.insert(at);  // a claim finds it then (here or in another process)
+        // Claimed here per check, its check in flight: the release gives it back with `at`.
+        if (const auto claimed = claimed_in_flight_.find(instance_id); claimed != claimed_in_flight_.end())
+            claimed->second = at;
         return;
     }
     if (found->second.in_flight) {

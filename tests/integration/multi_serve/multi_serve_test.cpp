@@ -464,7 +464,7 @@ TEST(MultiServe, ThreeServesOnOnePostgresOneKilledFollowEveryDeploymentAndCheckN
     // None, by two workers or by one (docs/ENGINE.md: a reaction's write used to put a served due
     // time back; reactions now leave the schedule alone; on a busy machine a redeploy's read of
     // the new deployment was followed by a kept check dated from before it, or taken while the
-    // redeploy wrote the row: unit_monitor's Kept*Reschedule* and *SlowRedeploy* tests).
+    // redeploy wrote the row: unit_monitor's RescheduleDuringCheck.*, KeptACheckTaken* and ASlowRedeploy* tests).
     EXPECT_EQ(close_cross, 0) << "checked by two workers for one due time: " << ::testing::PrintToString(doubles);
     EXPECT_EQ(close_same, 0) << "checked twice by one worker for one due time (printed above)";
     for (const std::string worker : {"a", "b", "c"})

@@ -913,12 +913,14 @@ TEST_F(MonitorTest, ARedeploysStatusReadIsTheNewDeploymentsFirstCheck) {
     EXPECT_EQ(CheckedIds(api_).size(), before);
 }
 
-// A job that moves a kept instance on while a check of it is in flight (the poll saw a failure,
-// the redeploy ran before the poll finished its batch) sets the next check: the redeploy read
-// the new deployment, the answer in flight was about the old one. (Found by
+// A job that moves an instance on while a check of it is in flight (the poll saw a failure, the
+// redeploy ran before the poll finished its batch) sets the next check, in both claim modes: the
+// redeploy read the new deployment, the answer in flight was about the old one. (Found by
 // integration.multi_serve on a busy machine: the new deployment was asked again 1.5 s later.)
-TEST_F(MonitorTest, KeptARescheduleWhileTheCheckIsInFlightWinsOverTheStaleAnswer) {
-    options_.keep_claims = true;
+class RescheduleDuringCheck : public MonitorTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(RescheduleDuringCheck, WinsOverTheStaleAnswer) {
+    options_.keep_claims = GetParam();
     auto monitor = Make();
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "BUILDING", t0));
@@ -940,6 +942,9 @@ TEST_F(MonitorTest, KeptARescheduleWhileTheCheckIsInFlightWinsOverTheStaleAnswer
     EXPECT_EQ(monitor->RunRoundForTest(), 1u);
     EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1-redeploy-1", "d1-redeploy-1"));
 }
+
+INSTANTIATE_TEST_SUITE_P(ClaimModes, RescheduleDuringCheck, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Kept" : "PerCheck"; });
 
 // The store's instances, with a hook run before each GetInstances (the kept checks' fresh read).
 class HookedInstances final : public store::Instances {
