@@ -403,7 +403,6 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
             std::lock_guard lock(mutex_);
             for (store::Instance& instance : *claimed) {
                 if (!options_.keep_claims) {
-                    claimed_in_flight_.insert_or_assign(instance.id, std::nullopt);
                     taken.push_back(std::move(instance));
                     continue;
                 }
@@ -526,22 +525,15 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, *instance.state.deployment_id, now);
         }
-        releases.push_back(store::InstanceRelease{instance.id, next});
+        // Released to the store (per_check) with the deployment asked about: a job that moved the
+        // row meanwhile keeps its due time. Kept ones: KeepChecked (Kept::rescheduled).
+        releases.push_back(store::InstanceRelease{instance.id, next,
+                                                  options_.keep_claims ? std::nullopt : instance.state.deployment_id});
     }
     if (options_.keep_claims) {
         KeepChecked(releases);
     } else {
-        // Each checked instance given back with its next check, in one transaction (or with the
-        // one a job set meanwhile: Reschedule).
-        {
-            std::lock_guard lock(mutex_);
-            for (store::InstanceRelease& release : releases) {
-                const auto claimed = claimed_in_flight_.find(release.id);
-                if (claimed == claimed_in_flight_.end()) continue;
-                if (claimed->second && release.next_check_at) release.next_check_at = claimed->second;
-                claimed_in_flight_.erase(claimed);
-            }
-        }
+        // Each checked instance given back with its next check, in one transaction.
         std::erase_if(releases, [](const store::InstanceRelease& r) { return !r.next_check_at; });
         if (!releases.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, releases);
         for (const store::InstanceRelease& release : releases)
@@ -744,9 +736,6 @@ void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
     const auto found = kept_.find(instance_id);
     if (found == kept_.end()) {
         due_.insert(at);  // a claim finds it then (here or in another process)
-        // Claimed here per check, its check in flight: the release gives it back with `at`.
-        if (const auto claimed = claimed_in_flight_.find(instance_id); claimed != claimed_in_flight_.end())
-            claimed->second = at;
         return;
     }
     if (found->second.in_flight) {

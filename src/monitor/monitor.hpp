@@ -306,9 +306,6 @@ class Monitor final : public Operations {
     };
     using KeptMap = std::unordered_map<std::string, Kept, IdHash, std::equal_to<>>;
     KeptMap kept_;
-    // claim_mode "per_check": instances claimed here whose checks are not given back yet, with
-    // the due time a job set meanwhile (Reschedule): the release writes that one, not its own.
-    std::unordered_map<std::string, std::optional<core::Timestamp>, IdHash, std::equal_to<>> claimed_in_flight_;
     // Drops a kept entry and its due time (mutex_ held); returns the next entry.
     KeptMap::iterator ForgetKept(KeptMap::iterator entry);
     std::set<std::pair<core::Timestamp, std::string_view>> kept_due_;  // entries not in flight; views of kept_'s keys

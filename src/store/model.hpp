@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/deployment_status.hpp"
@@ -320,8 +321,17 @@ struct AttentionItem {
 
 /// One claimed instance to give back (Schedule::ReleaseInstances).
 struct InstanceRelease {
+    InstanceRelease() = default;
+    InstanceRelease(std::string id_, std::optional<Timestamp> next_check_at_,
+                    std::optional<std::string> deployment_id_ = std::nullopt)
+        : id(std::move(id_)), next_check_at(next_check_at_), deployment_id(std::move(deployment_id_)) {}
+
     std::string id;
     std::optional<Timestamp> next_check_at;  ///< null = not scheduled
+    /// The deployment the check was about (none: whatever the row follows). When the row follows
+    /// another deployment by now (a redeploy or a discovery wrote it meanwhile), the lease is
+    /// still given back but next_check_at is left as that write set it: the check's is stale.
+    std::optional<std::string> deployment_id;
 
     friend bool operator==(const InstanceRelease&, const InstanceRelease&) = default;
 };

@@ -37,7 +37,9 @@ class Schedule {
     /// Gives many claimed instances back in ONE transaction (the engine's cheap path: checks
     /// that change nothing cost no transaction of their own). Each row is lease-checked on its
     /// own: those `owner` holds are released with their next_check_at, the others (lease lost,
-    /// unknown id) are left unchanged and listed in ReleaseReport::lost; that is not an error.
+    /// unknown id) are left unchanged and listed in ReleaseReport::lost; that is not an error. A
+    /// release naming a deployment the row no longer follows gives the lease back and leaves
+    /// next_check_at as stored (InstanceRelease::deployment_id).
     /// kInvalidArgument for a bad owner, a bad or repeated id (nothing is released then).
     /// Releasing an instance that is already released reports it lost: not idempotent.
     virtual util::Result<ReleaseReport> ReleaseInstances(const std::string& owner,

@@ -75,7 +75,8 @@ Result<void> SqlStore::ReleaseInstance(const std::string& id, const std::string&
     return driver_->Write([&](Tx& tx) {
         // The instance row first, then the lease: the order a claim locks them in (PostgreSQL),
         // so a release and a claim cannot deadlock. A lost lease rolls the update back.
-        if (tx.Exec(Stmt::kReleaseInstance, {std::string_view(id), OptNs(next_check_at)}).affected == 0) {
+        if (tx.Exec(Stmt::kReleaseInstance, {std::string_view(id), OptNs(next_check_at), std::monostate{}}).affected ==
+            0) {
             ThrowNotFound("instance", id);
         }
         if (tx.Exec(Stmt::kReleaseLease, {std::string_view(id), std::string_view(owner)}).affected == 0) {
@@ -152,7 +153,8 @@ Result<ReleaseReport> SqlStore::ReleaseInstancesPerRow(const std::string& owner,
                 out.lost.push_back(release.id);
                 continue;
             }
-            tx.Exec(Stmt::kReleaseInstance, {std::string_view(release.id), OptNs(release.next_check_at)});
+            tx.Exec(Stmt::kReleaseInstance,
+                    {std::string_view(release.id), OptNs(release.next_check_at), OptText(release.deployment_id)});
             ++out.released;
         }
     });
@@ -178,7 +180,7 @@ Result<ReleaseReport> SqlStore::ReleaseInstancesInSets(const std::string& owner,
         std::set<std::string> held;
         for (const auto& row : tx.Exec(Stmt::kReleaseLeases, {std::string_view(owner), std::string_view(ids)}).rows)
             held.insert(row.Text(0));
-        PgArray held_ids, next_checks;
+        PgArray held_ids, next_checks, deployments;
         for (const auto& release : releases) {
             if (!held.contains(release.id)) {
                 out.lost.push_back(release.id);
@@ -190,12 +192,19 @@ Result<ReleaseReport> SqlStore::ReleaseInstancesInSets(const std::string& owner,
             } else {
                 next_checks.AddNull();
             }
+            if (release.deployment_id) {
+                deployments.Add(*release.deployment_id);
+            } else {
+                deployments.AddNull();
+            }
             ++out.released;
         }
         if (out.released == 0) return;
         const std::string id_list = held_ids.Take();
         const std::string time_list = next_checks.Take();
-        tx.Exec(Stmt::kReleaseInstances, {std::string_view(id_list), std::string_view(time_list)});
+        const std::string deployment_list = deployments.Take();
+        tx.Exec(Stmt::kReleaseInstances,
+                {std::string_view(id_list), std::string_view(time_list), std::string_view(deployment_list)});
     });
     if (!r) return tl::unexpected(r.error());
     return out;

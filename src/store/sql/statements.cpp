@@ -324,7 +324,7 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "DELETE FROM instance_leases WHERE instance_id = $1 AND lease_owner = $2");
     set(Stmt::kReleaseInstance, "release_instance",
         "UPDATE instances SET next_check_at = CASE WHEN monitoring = 1 AND deleted_at IS NULL THEN CAST($2 AS BIGINT) "
-        "ELSE NULL END WHERE id = $1");
+        "ELSE NULL END WHERE id = $1 AND (CAST($3 AS TEXT) IS NULL OR deployment_id = CAST($3 AS TEXT))");
     // PostgreSQL only (arrays): the set-based batch statements (logs.cpp, schedule.cpp). Instance
     // rows are locked in id order by every statement that locks several, so two of them cannot
     // deadlock; a claim skips locked rows.
@@ -336,8 +336,9 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "RETURNING instance_id");
     set(Stmt::kReleaseInstances, "release_instances",
         "UPDATE instances SET next_check_at = CASE WHEN monitoring = 1 AND deleted_at IS NULL THEN t.next_check_at "
-        "ELSE NULL END FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS BIGINT[])) AS t(id, next_check_at) "
-        "WHERE instances.id = t.id");
+        "ELSE NULL END FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS BIGINT[]), CAST($3 AS TEXT[])) AS t(id, "
+        "next_check_at, deployment_id) WHERE instances.id = t.id AND (t.deployment_id IS NULL OR "
+        "instances.deployment_id = t.deployment_id)");
     // The facts of the attention rule (core::DecideAttention), not the rule: flagged or
     // unfinished instances, with when their deployment's status last changed and its newest log
     // line of each kind (one index walk each: log_lines_dedup in SQLite, log_lines_ts in PostgreSQL; the

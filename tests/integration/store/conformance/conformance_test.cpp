@@ -1508,6 +1508,29 @@ TEST_P(StoreConformance, BatchedReleaseGivesBackHeldInstancesAndReportsLostOnes)
     EXPECT_EQ(again[0].id, "i2");
 }
 
+// A release names the deployment its check asked about: when a job moved the row to another
+// deployment meanwhile (a redeploy, with its own next check), the lease goes back but the job's
+// next check stays; a release for the deployment the row follows writes its own.
+TEST_P(StoreConformance, BatchedReleaseLeavesTheNextCheckOfARowMovedToAnotherDeployment) {
+    for (const std::string id : {"i1", "i2"}) {
+        Instance i = MakeInstance(id);
+        i.state.deployment_id = "d1";
+        Must(store_->CreateInstance(i));
+    }
+    ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(60), 10)).size(), 2u);
+    InstanceState moved = Must(store_->GetInstance("i1")).state;
+    moved.deployment_id = "d2";
+    moved.next_check_at = T(300);
+    Must(store_->SaveState("i1", moved));
+    const auto report = Must(store_->ReleaseInstances("w1", {{"i1", T(100), "d1"}, {"i2", T(100), "d1"}}));
+    EXPECT_EQ(report.released, 2);
+    EXPECT_TRUE(report.lost.empty());
+    const Instance i1 = Must(store_->GetInstance("i1"));
+    EXPECT_FALSE(i1.lease_owner);
+    EXPECT_EQ(i1.state.next_check_at, T(300));
+    EXPECT_EQ(Must(store_->GetInstance("i2")).state.next_check_at, T(100));
+}
+
 TEST_P(StoreConformance, BatchedReleaseOfNothingHeldReleasesNothing) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     EXPECT_EQ(Must(store_->ReleaseInstances("w1", {})).released, 0);
