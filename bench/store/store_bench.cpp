@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <pqxx/pqxx>
 #include <thread>
@@ -168,16 +169,14 @@ struct SharedIngest {
     std::unique_ptr<store::Store> store;
     std::vector<LogWorkload> work;
     std::optional<ServerCpu> server;
-    std::atomic<long long> lines{0};
     bool ok = false;
 };
-SharedIngest* g_ingest = nullptr;
+std::unique_ptr<SharedIngest> g_ingest;
 
 void LogIngestWriters(benchmark::State& state, bool postgres) {
     const int writers = state.threads();
     if (state.thread_index() == 0) {
-        delete g_ingest;
-        g_ingest = new SharedIngest;
+        g_ingest = std::make_unique<SharedIngest>();
         if (!postgres || g_cluster != nullptr) {
             g_ingest->store = OpenWithInstances(FreshUrl(postgres), kInstances * writers);
             for (int w = 0; w < writers; ++w)
@@ -190,18 +189,19 @@ void LogIngestWriters(benchmark::State& state, bool postgres) {
         }
     }
     long long lines = 0;
-    bool failed = false;
     for (auto _ : state) {  // its first step waits for every thread: thread 0 has set up
-        if (!g_ingest->ok || failed) {
+        if (!g_ingest->ok) {
             state.SkipWithError("cannot open or warm up the store");
             break;
         }
         auto batch = g_ingest->work[static_cast<std::size_t>(state.thread_index())].Next();
-        if (!g_ingest->store->AppendLogs(batch, store::kDefaultMaxLogs)) failed = true;
+        if (auto r = g_ingest->store->AppendLogs(batch, store::kDefaultMaxLogs); !r) {
+            state.SkipWithError(r.error().message.c_str());
+            break;
+        }
         lines += static_cast<long long>(batch.size());
     }
     state.counters["lines/s"] = benchmark::Counter(static_cast<double>(lines), benchmark::Counter::kIsRate);
-    g_ingest->lines += lines;
     if (state.thread_index() == 0 && g_ingest->server) {
         // Thread 0's loop ends with the others' (same iteration count): close enough for CPU/1k.
         g_ingest->server->Report(state, lines * writers);

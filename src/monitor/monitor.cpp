@@ -257,10 +257,8 @@ void Monitor::Stop() {
         // Batches no poller took: given back below with their due times, like the rest.
         std::lock_guard lock(mutex_);
         poll_queue_.clear();
-        for (auto& [id, kept] : kept_) {
-            kept.in_flight = false;
-            if (kept.rescheduled) kept.due = *std::exchange(kept.rescheduled, std::nullopt);
-        }
+        for (auto& [id, kept] : kept_)
+            kept.Land();
     }
     // Whoever runs next (this worker restarted, another process) takes the kept instances at
     // their due times, not when the leases end.
@@ -832,8 +830,7 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     if (failed) {  // the store is unreachable: put them back as they were; the next round tries
         for (const std::string& id : ids) {
             const auto found = kept_.find(id);
-            found->second.in_flight = false;
-            if (found->second.rescheduled) found->second.due = *std::exchange(found->second.rescheduled, std::nullopt);
+            found->second.Land();
             kept_due_.emplace(found->second.due, found->first);
         }
         return {};
@@ -846,8 +843,7 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
         store::Instance* row = next < out.size() && out[next].id == id ? &out[next++] : nullptr;
         if (row != nullptr && found->second.rescheduled) {
             // A job moved it on while it was read (Reschedule): its check waits for that time.
-            found->second.in_flight = false;
-            found->second.due = *std::exchange(found->second.rescheduled, std::nullopt);
+            found->second.Land();
             kept_due_.emplace(found->second.due, found->first);
         } else if (row != nullptr && row->lease_owner == options_.worker_id && row->monitoring && !row->deleted_at) {
             // The due time is the kept one (the stored one is the lease's end).
@@ -873,9 +869,7 @@ void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked) {
                 continue;
             }
             if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
-            found->second.in_flight = false;
-            found->second.due = found->second.rescheduled.value_or(*release.next_check_at);
-            found->second.rescheduled.reset();
+            found->second.Land(release.next_check_at);
             kept_due_.emplace(found->second.due, found->first);
         }
     }

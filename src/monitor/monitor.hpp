@@ -298,6 +298,18 @@ class Monitor final : public Operations {
         // Set by Reschedule while in flight (a job moved the instance on: a redeploy read its new
         // deployment): newer than the answer in flight, which was asked about the old state.
         std::optional<core::Timestamp> rescheduled;
+
+        // Ends a check in flight: due again when a job said meanwhile, else at `answer` (if
+        // any: a cancelled or failed take keeps the due time it had).
+        void Land(std::optional<core::Timestamp> answer = std::nullopt) {
+            in_flight = false;
+            if (rescheduled) {
+                due = *rescheduled;
+                rescheduled.reset();
+            } else if (answer) {
+                due = *answer;
+            }
+        }
     };
     // Looked up by std::string_view (kept_due_'s views) without a string of its own.
     struct IdHash {
