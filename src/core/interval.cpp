@@ -22,7 +22,11 @@ Duration BaseCheckInterval(const IntervalPolicy& policy, DeploymentStatus status
 }
 
 Duration CheckInterval(const IntervalPolicy& policy, DeploymentStatus status, double unit_random) {
-    const Duration base = BaseCheckInterval(policy, status);
+    return JitteredInterval(policy, BaseCheckInterval(policy, status), unit_random);
+}
+
+Duration JitteredInterval(const IntervalPolicy& policy, Duration given, double unit_random) {
+    const Duration base = std::max(given, policy.min_interval);
     const double fraction = std::isfinite(policy.jitter_fraction) ? std::clamp(policy.jitter_fraction, 0.0, 0.9) : 0.0;
     const double scale = 1.0 + fraction * (2.0 * ClampUnit(unit_random) - 1.0);
     const auto jittered = Duration(static_cast<Duration::rep>(std::llround(static_cast<double>(base.count()) * scale)));

@@ -12,6 +12,7 @@
 ///   IntervalPolicy{}                               the seed's table, default 30 s, jitter ±10 %
 ///   BaseCheckInterval(policy, status)              -> the table's value (no jitter)
 ///   CheckInterval(policy, status, unit_random)     -> base * (1 + jitter * (2u - 1)), >= min
+///   JitteredInterval(policy, base, unit_random)    -> the same for a base given by the caller
 ///
 /// Pure and thread-safe.
 namespace railwatch::core {
@@ -37,5 +38,10 @@ Duration BaseCheckInterval(const IntervalPolicy& policy, DeploymentStatus status
 /// The interval for `status` with jitter: base * (1 + f * (2u - 1)) for u = `unit_random` in
 /// [0, 1) (clamped) and f = jitter_fraction; never below policy.min_interval.
 Duration CheckInterval(const IntervalPolicy& policy, DeploymentStatus status, double unit_random);
+
+/// CheckInterval for a base the caller worked out (a user's own interval, a budget's stretch):
+/// max(base, min) with the policy's jitter, never below policy.min_interval.
+/// CheckInterval(p, s, u) == JitteredInterval(p, p.per_status[s] or fallback, u).
+Duration JitteredInterval(const IntervalPolicy& policy, Duration base, double unit_random);
 
 }  // namespace railwatch::core

@@ -425,24 +425,38 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     const std::size_t count = taken.size();
 
     // Batches of at most batch_size distinct deployments (instances sharing one share its alias).
-    std::sort(taken.begin(), taken.end(), [](const store::Instance& a, const store::Instance& b) {
-        return a.state.deployment_id < b.state.deployment_id;
+    // Sorted by reference: an Instance is a dozen strings, each moved once, into its batch.
+    std::vector<store::Instance*> order;
+    order.reserve(count);
+    for (store::Instance& instance : taken)
+        order.push_back(&instance);
+    std::sort(order.begin(), order.end(), [](const store::Instance* a, const store::Instance* b) {
+        return a->state.deployment_id < b->state.deployment_id;
     });
-    std::vector<std::vector<store::Instance>> batches(1);
+    // Where each batch starts, then the moves: `last_id` points into `taken`, moved from only after.
+    const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
+    std::vector<std::size_t> starts{0};
     std::size_t distinct = 0;
     const std::string* last_id = nullptr;
-    for (store::Instance& instance : taken) {
-        const std::string* id = instance.state.deployment_id ? &*instance.state.deployment_id : nullptr;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const auto& deployment_id = order[k]->state.deployment_id;
+        const std::string* id = deployment_id ? &*deployment_id : nullptr;
         const bool new_id = id != nullptr && (last_id == nullptr || *last_id != *id);
-        if (new_id && distinct == std::max<std::size_t>(options_.batch_size, 1)) {
-            batches.emplace_back();
+        if (new_id && distinct == per_batch) {
+            starts.push_back(k);
             distinct = 0;
         }
         if (new_id) {
             ++distinct;
             last_id = id;
         }
-        batches.back().push_back(std::move(instance));
+    }
+    starts.push_back(order.size());
+    std::vector<std::vector<store::Instance>> batches(starts.size() - 1);
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+        batches[b].reserve(starts[b + 1] - starts[b]);
+        for (std::size_t k = starts[b]; k < starts[b + 1]; ++k)
+            batches[b].push_back(std::move(*order[k]));
     }
     if (inline_polls) {
         for (const auto& batch : batches)
@@ -642,15 +656,16 @@ Duration Monitor::ConfiguredInterval(const store::Instance& instance, Deployment
 
 Timestamp Monitor::NextCheck(const store::Instance& instance, DeploymentStatus status, Timestamp now) {
     double stretch = 1.0;
+    double unit = 0;
     {
         std::lock_guard lock(mutex_);
         stretch = core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
+        unit = random_.NextUnit();
     }
-    core::IntervalPolicy policy = options_.intervals;
     const Duration base = ConfiguredInterval(instance, status);
-    policy.per_status[status] =
+    const Duration stretched =
         Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * std::max(stretch, 1.0)));
-    return now + core::CheckInterval(policy, status, NextUnit());
+    return now + core::JitteredInterval(options_.intervals, stretched, unit);
 }
 
 void Monitor::NoteFleet(const store::Instance& instance, std::optional<DeploymentStatus> status) {

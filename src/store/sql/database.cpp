@@ -44,6 +44,16 @@ std::string Row::Text(std::size_t i) const {
     BadColumn(i, "text");
 }
 
+std::string Row::TakeText(std::size_t i) {
+    if (auto* s = std::get_if<std::string>(&values.at(i))) return std::move(*s);
+    return Text(i);
+}
+
+std::optional<std::string> Row::TakeOptText(std::size_t i) {
+    if (IsNull(i)) return std::nullopt;
+    return TakeText(i);
+}
+
 std::optional<std::int64_t> Row::OptInt(std::size_t i) const {
     if (IsNull(i)) return std::nullopt;
     return Int(i);

@@ -37,6 +37,10 @@ struct Row {
     std::string Text(std::size_t i) const;
     std::optional<std::int64_t> OptInt(std::size_t i) const;
     std::optional<std::string> OptText(std::size_t i) const;
+    /// Text and OptText that move the column's string out (the value is left empty): for a row
+    /// read once, without a copy of each string.
+    std::string TakeText(std::size_t i);
+    std::optional<std::string> TakeOptText(std::size_t i);
     Timestamp Time(std::size_t i) const;
     std::optional<Timestamp> OptTime(std::size_t i) const;
 };

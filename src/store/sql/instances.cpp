@@ -47,9 +47,9 @@ Result<void> SqlStore::CreateInstance(const Instance& i) {
 Result<Instance> SqlStore::GetInstance(const std::string& id) {
     std::optional<Instance> out;
     auto r = driver_->Read([&](Tx& tx) {
-        const auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(id)}).rows;
+        auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(id)}).rows;
         if (rows.empty()) ThrowNotFound("instance", id);
-        out = RowToInstance(rows.front());
+        out = RowToInstance(std::move(rows.front()));
     });
     if (!r) return tl::unexpected(r.error());
     return std::move(*out);
@@ -59,8 +59,8 @@ Result<std::vector<Instance>> SqlStore::FindInstancesByDeployment(const std::str
     std::vector<Instance> out;
     auto r = driver_->Read([&](Tx& tx) {
         out.clear();
-        for (const auto& row : tx.Exec(Stmt::kInstancesByDeployment, {std::string_view(deployment_id)}).rows)
-            out.push_back(RowToInstance(row));
+        for (auto& row : tx.Exec(Stmt::kInstancesByDeployment, {std::string_view(deployment_id)}).rows)
+            out.push_back(RowToInstance(std::move(row)));
     });
     if (!r) return tl::unexpected(r.error());
     return out;
@@ -90,8 +90,8 @@ Result<std::vector<Instance>> SqlStore::GetInstances(const std::vector<std::stri
             for (const std::string& id : ids)
                 array.Add(id);
             const std::string list = array.Take();
-            for (const auto& row : tx.Exec(Stmt::kGetInstancesIn, {std::string_view(list)}).rows) {
-                Instance instance = RowToInstance(row);
+            for (auto& row : tx.Exec(Stmt::kGetInstancesIn, {std::string_view(list)}).rows) {
+                Instance instance = RowToInstance(std::move(row));
                 const auto at =
                     std::lower_bound(order.begin(), order.end(), std::string_view(instance.id),
                                      [](const auto& entry, std::string_view id) { return entry.first < id; });
@@ -101,8 +101,8 @@ Result<std::vector<Instance>> SqlStore::GetInstances(const std::vector<std::stri
         }
         // SQLite: a prepared lookup per id costs about a microsecond in-process.
         for (std::size_t k = 0; k < ids.size(); ++k) {
-            const auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(ids[k])}).rows;
-            if (!rows.empty()) found[k] = RowToInstance(rows.front());
+            auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(ids[k])}).rows;
+            if (!rows.empty()) found[k] = RowToInstance(std::move(rows.front()));
         }
     });
     if (!r) return tl::unexpected(r.error());
@@ -164,8 +164,8 @@ Result<InstancePage> SqlStore::ListInstances(const InstanceQuery& q) {
         p.push_back(cursor ? Param(Ns(cursor->created_at)) : Param(std::numeric_limits<std::int64_t>::max()));
         p.push_back(cursor ? Param(std::string_view(cursor->id)) : Param(std::string_view()));
         p.push_back(static_cast<std::int64_t>(q.limit + 1));
-        for (const auto& row : tx.Exec(Stmt::kListInstances, p).rows)
-            page.items.push_back(RowToInstance(row));
+        for (auto& row : tx.Exec(Stmt::kListInstances, p).rows)
+            page.items.push_back(RowToInstance(std::move(row)));
         // In the same read, so that the total and the page agree.
         if (q.with_total) {
             const auto rows = tx.Exec(Stmt::kCountInstances, filter).rows;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <type_traits>
 
 namespace railwatch::store::sql {
 
@@ -84,35 +85,52 @@ std::vector<Param> InstanceParams(const Instance& i) {
     };
 }
 
-Instance RowToInstance(const Row& r, std::size_t o) {
+namespace {
+
+// RowToInstance for a row read as it is (const) or taken apart (its strings moved out).
+template <typename R>
+Instance ToInstance(R& r, std::size_t o) {
+    constexpr bool kTake = !std::is_const_v<R>;
+    const auto text = [&r](std::size_t i) {
+        if constexpr (kTake)
+            return r.TakeText(i);
+        else
+            return r.Text(i);
+    };
+    const auto opt_text = [&r](std::size_t i) {
+        if constexpr (kTake)
+            return r.TakeOptText(i);
+        else
+            return r.OptText(i);
+    };
     Instance i;
-    i.id = r.Text(o + 0);
-    i.user_id = r.OptText(o + 1);
-    i.project_name = r.OptText(o + 2);
-    i.project_id = r.OptText(o + 3);
-    i.service_id = r.Text(o + 4);
-    i.environment_id = r.Text(o + 5);
+    i.id = text(o + 0);
+    i.user_id = opt_text(o + 1);
+    i.project_name = opt_text(o + 2);
+    i.project_id = opt_text(o + 3);
+    i.service_id = text(o + 4);
+    i.environment_id = text(o + 5);
     auto& s = i.state;
-    s.deployment_id = r.OptText(o + 6);
-    const auto status = r.Text(o + 7);
+    s.deployment_id = opt_text(o + 6);
+    const auto status = text(o + 7);
     const auto parsed = core::ParseInstanceStatus(status);
     if (!parsed) throw DbError(ErrorCode::kInternal, "instance " + i.id + " has unknown status \"" + status + "\"");
     s.status = *parsed;
-    s.deployment_status = r.OptText(o + 8);
+    s.deployment_status = opt_text(o + 8);
     s.progress = static_cast<int>(r.Int(o + 9));
-    s.health = r.OptText(o + 10);
-    if (const auto et = r.OptText(o + 11)) {
+    s.health = opt_text(o + 10);
+    if (const auto et = opt_text(o + 11)) {
         s.error_type = core::ParseErrorClass(*et).value_or(core::ErrorClass::kUnknown);
     }
-    s.error_message = r.OptText(o + 12);
-    s.error_stack = r.OptText(o + 13);
+    s.error_message = opt_text(o + 12);
+    s.error_stack = opt_text(o + 13);
     s.retry_count = static_cast<int>(r.Int(o + 14));
     s.needs_attention = r.Int(o + 15) != 0;
-    s.attention_reason = r.OptText(o + 16);
+    s.attention_reason = opt_text(o + 16);
     i.monitoring = r.Int(o + 17) != 0;
     i.check_interval_s = static_cast<int>(r.Int(o + 18));
     s.next_check_at = r.OptTime(o + 19);
-    i.lease_owner = r.OptText(o + 20);
+    i.lease_owner = opt_text(o + 20);
     i.lease_until = r.OptTime(o + 21);
     i.created_at = r.Time(o + 22);
     s.deployment_started_at = r.OptTime(o + 23);
@@ -120,6 +138,16 @@ Instance RowToInstance(const Row& r, std::size_t o) {
     s.deployment_completed_at = r.OptTime(o + 25);
     i.deleted_at = r.OptTime(o + 26);
     return i;
+}
+
+}  // namespace
+
+Instance RowToInstance(const Row& r, std::size_t o) {
+    return ToInstance(r, o);
+}
+
+Instance RowToInstance(Row&& r, std::size_t o) {
+    return ToInstance(r, o);
 }
 
 User RowToUser(const Row& r, std::size_t o) {

@@ -36,6 +36,8 @@ std::vector<Param> InstanceParams(const Instance& i);
 /// An instance row (kInstanceColumns columns from `o`, statements.hpp). Throws DbError for a
 /// status railwatch does not know.
 Instance RowToInstance(const Row& r, std::size_t o = 0);
+/// The same, moving the row's strings into the instance (the row is not read again).
+Instance RowToInstance(Row&& r, std::size_t o = 0);
 /// A user row (5 columns from `o`).
 User RowToUser(const Row& r, std::size_t o = 0);
 TimelineEvent RowToEvent(const Row& r);

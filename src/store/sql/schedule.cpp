@@ -37,19 +37,19 @@ Result<std::vector<Instance>> SqlStore::ClaimDue(const std::string& owner, Times
     auto r = driver_->Write([&](Tx& tx) {
         out.clear();
         const std::int64_t until = Ns(now + lease);
-        const auto claimed =
+        auto claimed =
             tx.Exec(Stmt::kClaimDue, {std::string_view(owner), until, Ns(now), static_cast<std::int64_t>(limit)}).rows;
         if (claimed.empty()) return;
         if (b == Backend::kPostgres) {  // the claimed instances, ordered (statements.cpp)
             out.reserve(claimed.size());
-            for (const auto& row : claimed)
-                out.push_back(RowToInstance(row));
+            for (auto& row : claimed)
+                out.push_back(RowToInstance(std::move(row)));
         } else {
             auto rows = tx.Exec(Stmt::kClaimedInstances, {std::string_view(owner), until}).rows;
             out.reserve(claimed.size());
             if (rows.size() == claimed.size()) {
-                for (const auto& row : rows)
-                    out.push_back(RowToInstance(row));
+                for (auto& row : rows)
+                    out.push_back(RowToInstance(std::move(row)));
             } else {
                 // The owner already held leases with the same expiry (an earlier claim at the same
                 // `now`): those are not part of this claim.
@@ -58,8 +58,9 @@ Result<std::vector<Instance>> SqlStore::ClaimDue(const std::string& owner, Times
                 for (const auto& row : claimed)
                     ids.push_back(row.Text(0));
                 std::sort(ids.begin(), ids.end());
-                for (const auto& row : rows) {
-                    if (std::binary_search(ids.begin(), ids.end(), row.Text(0))) out.push_back(RowToInstance(row));
+                for (auto& row : rows) {
+                    if (std::binary_search(ids.begin(), ids.end(), row.Text(0)))
+                        out.push_back(RowToInstance(std::move(row)));
                 }
             }
         }

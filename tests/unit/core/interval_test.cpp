@@ -79,5 +79,19 @@ TEST(CheckInterval, JitterFractionIsClampedAndNeverGoesBelowTheMinimum) {
     EXPECT_EQ(CheckInterval(policy, DeploymentStatus::kDeploying, 0.0), Seconds(1));
 }
 
+// A base the caller gives (a user's interval, a stretched one) gets the policy's jitter and
+// minimum exactly as a table entry does.
+TEST(JitteredInterval, IsCheckIntervalForAGivenBase) {
+    IntervalPolicy policy;  // ±10 %
+    for (const double unit : {0.0, 0.25, 0.5, 0.999}) {
+        EXPECT_EQ(JitteredInterval(policy, Seconds(60), unit), CheckInterval(policy, DeploymentStatus::kSuccess, unit));
+    }
+    EXPECT_EQ(JitteredInterval(policy, Seconds(600), 0.0), Seconds(540));
+    EXPECT_EQ(JitteredInterval(policy, Seconds(600), 0.75), Seconds(630));
+    policy.jitter_fraction = 0.9;
+    EXPECT_EQ(JitteredInterval(policy, milliseconds(100), 0.5), Seconds(1));  // below the minimum
+    EXPECT_EQ(JitteredInterval(policy, Seconds(2), 0.0), Seconds(1));         // jitter never below it
+}
+
 }  // namespace
 }  // namespace railwatch::core

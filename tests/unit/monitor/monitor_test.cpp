@@ -423,6 +423,24 @@ TEST_F(MonitorTest, InstancesDueWithinTheBatchWindowShareOneRequest) {
     EXPECT_EQ(strict->RunRoundForTest(), 1u);
 }
 
+// A batch holds batch_size distinct deployments: instances that follow one deployment share its
+// alias and do not count twice.
+TEST_F(MonitorTest, InstancesOfOneDeploymentCountOnceInABatch) {
+    options_.batch_size = 2;
+    auto monitor = Make();
+    for (const char* id : {"d1", "d2", "d3"})
+        api_.SetDeployment(Dep(id, "BUILDING", clock_.Now()));
+    Add(*monitor, "d1");
+    Add(*monitor, "d1");
+    Add(*monitor, "d2");
+    EXPECT_EQ(monitor->RunRoundForTest(), 3u);
+    EXPECT_EQ(api_.CallCount("GetDeployments"), 1);  // d1 and d2: one request
+    Add(*monitor, "d3");
+    Add(*monitor, "d3");
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // the new ones (the others are not due)
+    EXPECT_EQ(api_.CallCount("GetDeployments"), 2);
+}
+
 TEST_F(MonitorTest, UnchangedChecksWriteNoTimelineRow) {
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
