@@ -289,10 +289,17 @@ void Monitor::SchedulerLoop() {
         if (room && !paced && (backlog || due_soon || now - last_round >= options_.max_idle_wait)) {
             last_round = now;
             std::size_t limit = 0;
+            std::uint64_t noted_before = 0;
+            {
+                std::lock_guard lock(mutex_);
+                noted_before = due_noted_;
+            }
             const std::size_t claimed = RunRound(now, /*inline_polls=*/false, &limit);
             std::lock_guard lock(mutex_);
             // What fell due within the window was claimed by this round (or is someone else's).
-            due_.erase(due_.begin(), due_.upper_bound(now + options_.batch_window));
+            // Unless a due time was noted meanwhile (an instance added while the round ran, its
+            // row perhaps written after the claim read): the next round looks for it, at once.
+            if (due_noted_ == noted_before) due_.erase(due_.begin(), due_.upper_bound(now + options_.batch_window));
             // The checks just made spend the budget for a while: the next round waits that long
             // even when more is due (a backlog drains at the budget's pace, with no 429).
             const double per_second =
@@ -737,6 +744,7 @@ std::optional<std::string> Monitor::PlatformIncident() const {
 void Monitor::NoteDue(Timestamp at) {
     std::lock_guard lock(mutex_);
     due_.insert(at);
+    ++due_noted_;
 }
 
 // A job that moves an instance on (a redeploy, a discovery) calls this before it writes the
@@ -749,6 +757,7 @@ void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
     const auto found = kept_.find(instance_id);
     if (found == kept_.end()) {
         due_.insert(at);  // a claim finds it then (here or in another process)
+        ++due_noted_;
         return;
     }
     if (found->second.in_flight) {
