@@ -105,6 +105,7 @@ bool Prober::Offer(const store::Instance& instance) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_ || busy_ >= options_.max_in_flight) return false;
+        ForgetIdle(now);
         InstanceProbe& probe = probes_[instance.id];
         if (probe.busy) return false;
         if (probe.last_started && now - *probe.last_started < options_.interval * 4 / 5) return false;
@@ -115,6 +116,22 @@ bool Prober::Offer(const store::Instance& instance) {
     }
     wakeup_.Notify();
     return true;
+}
+
+void Prober::ForgetIdle(core::Timestamp now) {
+    const core::Duration idle = std::max(options_.interval * 10, options_.target_ttl);
+    if (now < next_forget_at_) return;
+    next_forget_at_ = now + idle;
+    std::erase_if(probes_, [&](const auto& entry) {
+        const InstanceProbe& probe = entry.second;
+        return !probe.busy && (!probe.last_started || now - *probe.last_started >= idle);
+    });
+    std::erase_if(targets_, [&](const auto& entry) { return now - entry.second.looked_up_at >= options_.target_ttl; });
+}
+
+std::size_t Prober::KnownForTest() const {
+    std::lock_guard lock(mutex_);
+    return probes_.size() + targets_.size();
 }
 
 std::size_t Prober::RunForTest() {

@@ -78,12 +78,19 @@ class Prober {
     /// Offers an instance whose status check just found it: probed when it is RUNNING with a
     /// SUCCESS deployment (never SLEEPING: a probe would wake a serverless service), monitoring,
     /// not being probed already, and due (see ProberOptions::interval). Never blocks on the
-    /// network or the store. Returns whether a probe was queued.
+    /// network or the store. Returns whether a probe was queued. Now and then (every
+    /// max(10 intervals, target_ttl)) it forgets instances not probed for that long (deleted,
+    /// turned off, failed: their thresholds are replayed from the store if they come back) and
+    /// expired service URLs, so that a long-running process does not keep every instance it
+    /// ever probed.
     bool Offer(const store::Instance& instance);
 
     /// Runs queued work on the calling thread until none is left; for tests whose transport
     /// completes requests inline. Returns how many tasks ran. Not to be mixed with Start().
     std::size_t RunForTest();
+
+    /// Instances and services the prober holds state for (what Offer prunes: see there).
+    std::size_t KnownForTest() const;
 
   private:
     struct Task {
@@ -107,6 +114,7 @@ class Prober {
     void Record(const store::Instance& instance, store::HealthCheck check);
     std::optional<Target> TargetOf(const store::Instance& instance);
     void Push(Task task);
+    void ForgetIdle(core::Timestamp now);  // mutex_ held
     // The instance may be probed again; `sent`: a probe went out (else the next offer may come at once).
     void Done(const std::string& instance_id, bool sent);
 
@@ -130,6 +138,7 @@ class Prober {
     std::unordered_map<std::string, InstanceProbe> probes_;  // by instance id
     std::map<std::string, Target> targets_;                  // by "service/environment"
     std::size_t busy_ = 0;                                   // instances with a probe in flight
+    core::Timestamp next_forget_at_{};                       // ForgetIdle's next pass
     // Probes sent and not completed, by instance id (0 while Submit is under way).
     std::unordered_map<std::string, net::RequestId> requests_;
 };

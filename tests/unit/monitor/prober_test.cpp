@@ -213,6 +213,35 @@ TEST_F(ProberTest, OnlyRunningMonitoredServicesWithASuccessDeploymentAreProbedAn
     EXPECT_EQ(http_.request_count(), 2u);
 }
 
+// A long-running prober forgets what it has not used for max(10 intervals, target_ttl): an
+// instance no longer offered (deleted, turned off) and an expired service URL. One that comes
+// back is probed as a new one.
+TEST_F(ProberTest, InstancesNotProbedForLongAreForgotten) {
+    http_.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 200;
+        return r;
+    });
+    Running("i1");
+    Running("i2");
+    auto prober = Make();
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    ASSERT_TRUE(Probe(*prober, "i2"));
+    EXPECT_EQ(prober->KnownForTest(), 3u);  // two instances, one service URL
+    for (int n = 1; n < 10; ++n) {          // i1 goes on being probed, i2 is not offered again
+        clock_.Advance(options_.interval);
+        ASSERT_TRUE(Probe(*prober, "i1"));
+    }
+    EXPECT_EQ(prober->KnownForTest(), 3u);  // 540 s: nothing is old enough yet
+    clock_.Advance(options_.interval);      // 600 s = max(10 × 60 s, target_ttl 600 s)
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(prober->KnownForTest(), 2u);  // i1, and its URL looked up again (it had expired)
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 2);
+    ASSERT_TRUE(Probe(*prober, "i2"));  // back: probed at once
+    EXPECT_EQ(prober->KnownForTest(), 3u);
+    EXPECT_EQ(http_.request_count(), 13u);
+}
+
 TEST_F(ProberTest, AServiceWithoutADomainIsNotProbedAndItsHealthStaysAsItWas) {
     api_.SetServiceInstance("worker", "env", Info({}, "/health"));
     Running("i1", "worker");
