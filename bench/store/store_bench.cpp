@@ -515,6 +515,40 @@ void Release1000(benchmark::State& state, bool postgres, bool batched) {
     state.counters["rows"] = static_cast<double>(released);
 }
 
+// The fresh read of kept instances before their checks (Monitor::TakeKeptDue: Instances::
+// GetInstances of up to 400 ids per round) out of a fleet of 100,000: what each check pays today
+// for reading its row again (docs/PERFORMANCE.md, "Engine"). Ids in a fixed pseudo-random order,
+// as due times scatter them.
+void GetKeptInstances(benchmark::State& state, bool postgres) {
+    if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    constexpr int kFleet = 100000;
+    constexpr int kPerRound = 400;
+    auto s = OpenWithInstances(FreshUrl(postgres), kFleet);
+    if (!s) return state.SkipWithError("cannot open the store");
+    std::uint64_t lcg = 0x9E3779B97F4A7C15ULL;
+    long long read = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        std::vector<std::string> ids;
+        ids.reserve(kPerRound);
+        std::vector<bool> taken(kFleet);
+        while (static_cast<int>(ids.size()) < kPerRound) {
+            lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+            const int n = static_cast<int>((lcg >> 33) % kFleet);
+            if (taken[static_cast<std::size_t>(n)]) continue;
+            taken[static_cast<std::size_t>(n)] = true;
+            ids.push_back("inst-" + std::to_string(n));
+        }
+        state.ResumeTiming();
+        auto rows = s->GetInstances(ids);
+        if (!rows || rows->size() != ids.size()) return state.SkipWithError("GetInstances did not return every row");
+        read += static_cast<long long>(rows->size());
+    }
+    state.counters["instances/s"] = benchmark::Counter(static_cast<double>(read), benchmark::Counter::kIsRate);
+    state.counters["us/instance"] =
+        benchmark::Counter(static_cast<double>(read), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -551,6 +585,13 @@ int main(int argc, char** argv) {
         ->MinTime(1)
         ->MeasureProcessCPUTime()
         ->UseRealTime();
+    for (const bool postgres : {false, true}) {
+        const std::string backend = postgres ? "postgres" : "sqlite";
+        benchmark::RegisterBenchmark((backend + "/get_400_kept_of_100000").c_str(), GetKeptInstances, postgres)
+            ->MinTime(1)
+            ->MeasureProcessCPUTime()
+            ->UseRealTime();
+    }
     benchmark::RegisterBenchmark("postgres/log_ingest_dedup_rotate", LogIngest, true)
         ->MinTime(1)
         ->MeasureProcessCPUTime()
