@@ -289,17 +289,8 @@ void Monitor::SchedulerLoop() {
         if (room && !paced && (backlog || due_soon || now - last_round >= options_.max_idle_wait)) {
             last_round = now;
             std::size_t limit = 0;
-            std::uint64_t noted_before = 0;
-            {
-                std::lock_guard lock(mutex_);
-                noted_before = due_noted_;
-            }
             const std::size_t claimed = RunRound(now, /*inline_polls=*/false, &limit);
             std::lock_guard lock(mutex_);
-            // What fell due within the window was claimed by this round (or is someone else's).
-            // Unless a due time was noted meanwhile (an instance added while the round ran, its
-            // row perhaps written after the claim read): the next round looks for it, at once.
-            if (due_noted_ == noted_before) due_.erase(due_.begin(), due_.upper_bound(now + options_.batch_window));
             // The checks just made spend the budget for a while: the next round waits that long
             // even when more is due (a backlog drains at the budget's pace, with no 429).
             const double per_second =
@@ -360,8 +351,15 @@ std::size_t Monitor::RunRoundForTest() {
 std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* limit_out) {
     Replan();
     std::size_t limit = 0;
+    bool noted_due = false;
     {
         std::lock_guard lock(mutex_);
+        // The due times noted so far, up to the window, are this round's to answer: its claim
+        // (below, after this) reads their rows, written before they were noted; or, without room
+        // in the budget, the idle wait's claim. One noted from here on is the next round's.
+        const auto answered = due_.upper_bound(now + options_.batch_window);
+        noted_due = answered != due_.begin();
+        due_.erase(due_.begin(), answered);
         limit = std::min(options_.max_claim, core::ChecksAllowed(plan_, options_.batch_size, core::Seconds(1)));
         // Whole batches: a round of 111 checks would cost three requests (50, 50, 11) where two
         // carry 100 and the next round, paced by what was claimed, takes the rest.
@@ -393,8 +391,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     {
         std::lock_guard lock(mutex_);
         claim_limit = kept_.size() >= claim_cap_ ? 0 : std::min(claim_limit, claim_cap_ - kept_.size());
-        look = !options_.keep_claims || claim_backlog_ || now >= last_claim_at_ + options_.max_idle_wait ||
-               (!due_.empty() && *due_.begin() <= now + options_.batch_window);
+        look = !options_.keep_claims || claim_backlog_ || now >= last_claim_at_ + options_.max_idle_wait || noted_due;
     }
     if (claim_limit > 0 && look) {
         auto claimed = options_.keep_claims
@@ -744,7 +741,6 @@ std::optional<std::string> Monitor::PlatformIncident() const {
 void Monitor::NoteDue(Timestamp at) {
     std::lock_guard lock(mutex_);
     due_.insert(at);
-    ++due_noted_;
 }
 
 // A job that moves an instance on (a redeploy, a discovery) calls this before it writes the
@@ -757,7 +753,6 @@ void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
     const auto found = kept_.find(instance_id);
     if (found == kept_.end()) {
         due_.insert(at);  // a claim finds it then (here or in another process)
-        ++due_noted_;
         return;
     }
     if (found->second.in_flight) {

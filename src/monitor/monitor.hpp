@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 #include <cstddef>
-#include <cstdint>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -291,7 +290,6 @@ class Monitor final : public Operations {
     std::map<std::pair<core::DeploymentStatus, core::Duration::rep>, std::size_t> fleet_groups_;
     core::BudgetPlan plan_;
     std::multiset<core::Timestamp> due_;  // next checks of instances not kept here (may be stale)
-    std::uint64_t due_noted_ = 0;         // due_ insertions so far: one made during a round survives it
     // The instances this process holds claimed between checks, with their due times: a check
     // that changes nothing writes no row (the leases are renewed in bulk by the heartbeat).
     struct Kept {
