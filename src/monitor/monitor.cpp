@@ -437,23 +437,19 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     std::sort(order.begin(), order.end(), [](const store::Instance* a, const store::Instance* b) {
         return a->state.deployment_id < b->state.deployment_id;
     });
-    // Where each batch starts, then the moves: `last_id` points into `taken`, moved from only after.
+    // Where each batch starts (sorted: a new deployment differs from the one before it; those
+    // without one sort first and count for none), then the moves.
     const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
     std::vector<std::size_t> starts{0};
     std::size_t distinct = 0;
-    const std::string* last_id = nullptr;
     for (std::size_t k = 0; k < order.size(); ++k) {
-        const auto& deployment_id = order[k]->state.deployment_id;
-        const std::string* id = deployment_id ? &*deployment_id : nullptr;
-        const bool new_id = id != nullptr && (last_id == nullptr || *last_id != *id);
-        if (new_id && distinct == per_batch) {
+        const auto& id = order[k]->state.deployment_id;
+        if (!id || (k > 0 && order[k - 1]->state.deployment_id == id)) continue;
+        if (distinct == per_batch) {
             starts.push_back(k);
             distinct = 0;
         }
-        if (new_id) {
-            ++distinct;
-            last_id = id;
-        }
+        ++distinct;
     }
     starts.push_back(order.size());
     std::vector<std::vector<store::Instance>> batches(starts.size() - 1);
