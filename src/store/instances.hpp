@@ -30,6 +30,14 @@ class Instances {
     /// of `ids`; unknown ids are left out. One read. kInvalidArgument for more than 10,000 ids or
     /// a repeated id.
     virtual util::Result<std::vector<Instance>> GetInstances(const std::vector<std::string>& ids) = 0;
+    /// The change feed (docs/STORE.md, "Change feed"): the instances whose row changed in any
+    /// column but next_check_at and the log counters (log_seq, log_first_seq), or whose lease was
+    /// taken by any worker (claimed, or taken over from another), in a transaction that committed
+    /// after the call that returned `since` read; and the position for the next call. Without
+    /// `since`: only the current position (no rows). A write that sets a value it already had is
+    /// no change. A change is never missed: it comes with this call or the next; a row may come
+    /// more than once. One read. kInvalidArgument for a negative `since`.
+    virtual util::Result<InstanceChanges> ChangedInstances(std::optional<std::int64_t> since) = 0;
     /// One page, newest first; pass next_cursor back for the next page.
     virtual util::Result<InstancePage> ListInstances(const InstanceQuery& query) = 0;
     /// Writes the deployment-state columns without recording a transition (progress, health,

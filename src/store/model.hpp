@@ -288,6 +288,15 @@ struct InstancePage {
     std::optional<std::int64_t> total_count;
 };
 
+/// What Instances::ChangedInstances answers: the instances changed since a position in the
+/// store's change feed, and the position to ask from next.
+struct InstanceChanges {
+    /// Their rows as stored now (lease included), ordered by id; may include rows that did not
+    /// change since (a reader may see a change twice, never miss one).
+    std::vector<Instance> instances;
+    std::int64_t next = 0;  ///< pass it to the next call
+};
+
 /// What ListAttention (store/queries.hpp) asks.
 struct AttentionQuery {
     Timestamp now{};

@@ -66,6 +66,24 @@ Result<std::vector<Instance>> SqlStore::FindInstancesByDeployment(const std::str
     return out;
 }
 
+Result<InstanceChanges> SqlStore::ChangedInstances(std::optional<std::int64_t> since) {
+    Checker c;
+    c.That(!since || *since >= 0, "a change feed position is never negative: pass one a call returned");
+    if (!c.result()) return tl::unexpected(c.result().error());
+    InstanceChanges out;
+    auto r = driver_->Read([&](Tx& tx) {
+        out.instances.clear();
+        // The position first: a change committed after it is read comes from here on (with this
+        // call's rows too, if this read sees it, and again with the next call's).
+        out.next = tx.Exec(Stmt::kChangePosition, {}).rows.at(0).Int(0);
+        if (!since) return;
+        for (auto& row : tx.Exec(Stmt::kChangedInstances, {*since}).rows)
+            out.instances.push_back(RowToInstance(std::move(row)));
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
+}
+
 Result<std::vector<Instance>> SqlStore::GetInstances(const std::vector<std::string>& ids) {
     Checker c;
     c.That(ids.size() <= static_cast<std::size_t>(kMaxLimit),

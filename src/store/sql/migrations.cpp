@@ -418,22 +418,117 @@ CREATE TABLE schedule_workers (
 CREATE INDEX instance_leases_owner ON instance_leases (lease_owner);
 )sql";
 
-constexpr std::array<Migration, 8> kSqlite = {{{1, "initial schema", kSqliteV1},
+// Version 9, for the engine's kept checks (docs/ENGINE.md, "Kept claims: the change feed"): a
+// worker keeps the rows of the instances it holds in memory from check to check and reads only
+// what changed (Instances::ChangedInstances), instead of reading each row again before each check
+// (at 100,000 instances that read was most of the scheduler thread's CPU). `change_seq` marks the
+// last change of a row in every column but the schedule's (next_check_at, rewritten by claims,
+// heartbeats and releases) and the log counters (log_seq, log_first_seq, rewritten by every log
+// append), and of a lease when it changes hands. Triggers set it, so that no writer can forget to,
+// and only when a value really changes (a probe writing the same health is no change).
+// - SQLite: one counter over both tables (the largest change_seq plus one, two index lookups);
+//   its single writer makes commit order the counter's order, so "everything from n on" is exact.
+// - PostgreSQL: the writing transaction's id (pg_current_xact_id). Transactions commit out of id
+//   order, so a reader's next position is the oldest transaction still running at its read
+//   (pg_snapshot_xmin of its snapshot): every id below it had finished, and was visible then.
+// A test compares the triggers' column lists with the table (sqlite_store_test, postgres_store_test).
+constexpr std::string_view kSqliteV9 = R"sql(
+ALTER TABLE instances ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE instance_leases ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX instances_change_seq ON instances (change_seq);
+CREATE INDEX instance_leases_change_seq ON instance_leases (change_seq);
+CREATE TRIGGER instances_changed AFTER UPDATE OF
+    id, user_id, project_name, project_id, service_id, environment_id, deployment_id, status,
+    deployment_status, progress, health, error_type, error_message, error_stack, retry_count,
+    needs_attention, attention_reason, monitoring, check_interval_s, created_at,
+    deployment_started_at, deployment_updated_at, deployment_completed_at, deleted_at
+ON instances WHEN
+    NEW.id IS NOT OLD.id OR NEW.user_id IS NOT OLD.user_id OR
+    NEW.project_name IS NOT OLD.project_name OR NEW.project_id IS NOT OLD.project_id OR
+    NEW.service_id IS NOT OLD.service_id OR NEW.environment_id IS NOT OLD.environment_id OR
+    NEW.deployment_id IS NOT OLD.deployment_id OR NEW.status IS NOT OLD.status OR
+    NEW.deployment_status IS NOT OLD.deployment_status OR NEW.progress IS NOT OLD.progress OR
+    NEW.health IS NOT OLD.health OR NEW.error_type IS NOT OLD.error_type OR
+    NEW.error_message IS NOT OLD.error_message OR NEW.error_stack IS NOT OLD.error_stack OR
+    NEW.retry_count IS NOT OLD.retry_count OR NEW.needs_attention IS NOT OLD.needs_attention OR
+    NEW.attention_reason IS NOT OLD.attention_reason OR NEW.monitoring IS NOT OLD.monitoring OR
+    NEW.check_interval_s IS NOT OLD.check_interval_s OR NEW.created_at IS NOT OLD.created_at OR
+    NEW.deployment_started_at IS NOT OLD.deployment_started_at OR
+    NEW.deployment_updated_at IS NOT OLD.deployment_updated_at OR
+    NEW.deployment_completed_at IS NOT OLD.deployment_completed_at OR
+    NEW.deleted_at IS NOT OLD.deleted_at
+BEGIN
+    UPDATE instances SET change_seq = 1 + (SELECT MAX(s) FROM (SELECT MAX(change_seq) AS s FROM instances
+        UNION ALL SELECT MAX(change_seq) FROM instance_leases)) WHERE id = NEW.id;
+END;
+CREATE TRIGGER instance_leases_taken AFTER INSERT ON instance_leases
+BEGIN
+    UPDATE instance_leases SET change_seq = 1 + (SELECT MAX(s) FROM (SELECT MAX(change_seq) AS s FROM instances
+        UNION ALL SELECT MAX(change_seq) FROM instance_leases)) WHERE instance_id = NEW.instance_id;
+END;
+CREATE TRIGGER instance_leases_moved AFTER UPDATE OF lease_owner ON instance_leases
+WHEN NEW.lease_owner IS NOT OLD.lease_owner
+BEGIN
+    UPDATE instance_leases SET change_seq = 1 + (SELECT MAX(s) FROM (SELECT MAX(change_seq) AS s FROM instances
+        UNION ALL SELECT MAX(change_seq) FROM instance_leases)) WHERE instance_id = NEW.instance_id;
+END;
+)sql";
+
+constexpr std::string_view kPostgresV9 = R"sql(
+ALTER TABLE instances ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE instance_leases ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX instances_change_seq ON instances (change_seq);
+CREATE INDEX instance_leases_change_seq ON instance_leases (change_seq);
+CREATE FUNCTION railwatch_mark_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.change_seq := pg_current_xact_id()::text::bigint;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER instances_changed BEFORE UPDATE OF
+    id, user_id, project_name, project_id, service_id, environment_id, deployment_id, status,
+    deployment_status, progress, health, error_type, error_message, error_stack, retry_count,
+    needs_attention, attention_reason, monitoring, check_interval_s, created_at,
+    deployment_started_at, deployment_updated_at, deployment_completed_at, deleted_at
+ON instances FOR EACH ROW WHEN (ROW(
+        OLD.id, OLD.user_id, OLD.project_name, OLD.project_id, OLD.service_id, OLD.environment_id,
+        OLD.deployment_id, OLD.status, OLD.deployment_status, OLD.progress, OLD.health,
+        OLD.error_type, OLD.error_message, OLD.error_stack, OLD.retry_count, OLD.needs_attention,
+        OLD.attention_reason, OLD.monitoring, OLD.check_interval_s, OLD.created_at,
+        OLD.deployment_started_at, OLD.deployment_updated_at, OLD.deployment_completed_at,
+        OLD.deleted_at)
+    IS DISTINCT FROM ROW(
+        NEW.id, NEW.user_id, NEW.project_name, NEW.project_id, NEW.service_id, NEW.environment_id,
+        NEW.deployment_id, NEW.status, NEW.deployment_status, NEW.progress, NEW.health,
+        NEW.error_type, NEW.error_message, NEW.error_stack, NEW.retry_count, NEW.needs_attention,
+        NEW.attention_reason, NEW.monitoring, NEW.check_interval_s, NEW.created_at,
+        NEW.deployment_started_at, NEW.deployment_updated_at, NEW.deployment_completed_at,
+        NEW.deleted_at))
+EXECUTE FUNCTION railwatch_mark_change();
+CREATE TRIGGER instance_leases_taken BEFORE INSERT ON instance_leases FOR EACH ROW
+EXECUTE FUNCTION railwatch_mark_change();
+CREATE TRIGGER instance_leases_moved BEFORE UPDATE OF lease_owner ON instance_leases FOR EACH ROW
+WHEN (OLD.lease_owner IS DISTINCT FROM NEW.lease_owner) EXECUTE FUNCTION railwatch_mark_change();
+)sql";
+
+constexpr std::array<Migration, 9> kSqlite = {{{1, "initial schema", kSqliteV1},
                                                {2, "lease table, log_lines without foreign key", kSqliteV2},
                                                {3, "log rotation lower bound", kSqliteV3},
                                                {4, "open outbox index, disabled endpoints", kSqliteV4},
                                                {5, "narrow log dedup index (PostgreSQL)", kSqliteV5},
                                                {6, "stats history: event error class, engine minutes", kSqliteV6},
                                                {7, "covering index for recent health checks", kSqliteV7},
-                                               {8, "schedule workers", kSqliteV8}}};
-constexpr std::array<Migration, 8> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                               {8, "schedule workers", kSqliteV8},
+                                               {9, "change feed of instance rows", kSqliteV9}}};
+constexpr std::array<Migration, 9> kPostgres = {{{1, "initial schema", kPostgresV1},
                                                  {2, "lease table, log_lines without foreign key", kPostgresV2},
                                                  {3, "log rotation lower bound", kPostgresV3},
                                                  {4, "open outbox index, disabled endpoints", kPostgresV4},
                                                  {5, "narrow log dedup index (PostgreSQL)", kPostgresV5},
                                                  {6, "stats history: event error class, engine minutes", kPostgresV6},
                                                  {7, "covering index for recent health checks", kPostgresV7},
-                                                 {8, "schedule workers", kPostgresV8}}};
+                                                 {8, "schedule workers", kPostgresV8},
+                                                 {9, "change feed of instance rows", kPostgresV9}}};
 
 }  // namespace
 

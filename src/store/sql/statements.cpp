@@ -320,6 +320,17 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     // PostgreSQL only (arrays), like the batch statements below.
     set(Stmt::kGetInstancesIn, "get_instances_in",
         "SELECT " + icols + kInstanceFrom + " WHERE instances.id = ANY(CAST($1 AS TEXT[]))");
+    // The change feed (migration 9): where it stands now, and the rows changed from a position on.
+    // SQLite: one past the largest change_seq; PostgreSQL: the oldest transaction still running
+    // (every earlier one has finished, and its change is visible to this read and every later one).
+    set(Stmt::kChangePosition, "change_position",
+        "SELECT 1 + MAX(s) FROM (SELECT COALESCE(MAX(change_seq), 0) AS s FROM instances UNION ALL "
+        "SELECT COALESCE(MAX(change_seq), 0) FROM instance_leases) AS m",
+        "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)");
+    set(Stmt::kChangedInstances, "changed_instances",
+        "SELECT " + icols + kInstanceFrom +
+            " WHERE instances.id IN (SELECT id FROM instances WHERE change_seq >= $1 UNION "
+            "SELECT instance_id FROM instance_leases WHERE change_seq >= $1) ORDER BY instances.id");
     set(Stmt::kReleaseLease, "release_lease",
         "DELETE FROM instance_leases WHERE instance_id = $1 AND lease_owner = $2");
     set(Stmt::kReleaseInstance, "release_instance",

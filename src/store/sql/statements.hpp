@@ -74,6 +74,8 @@ enum class Stmt : int {
     kParkLeased,
     kUnparkLeased,
     kGetInstancesIn,
+    kChangePosition,
+    kChangedInstances,
     kAttentionCandidates,
     kInstanceStats,
     kEventStats,

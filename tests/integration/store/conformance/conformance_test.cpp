@@ -85,7 +85,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 8);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 9);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -97,7 +97,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 8u);
+    ASSERT_EQ(applied.size(), 9u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -114,7 +114,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[6].name, "covering index for recent health checks");
     EXPECT_EQ(applied[7].version, 8);
     EXPECT_EQ(applied[7].name, "schedule workers");
-    EXPECT_EQ(Must(store->SchemaVersion()), 8);
+    EXPECT_EQ(applied[8].version, 9);
+    EXPECT_EQ(applied[8].name, "change feed of instance rows");
+    EXPECT_EQ(Must(store->SchemaVersion()), 9);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -132,8 +134,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 8u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 8);
+    EXPECT_EQ(ra->size() + rb->size(), 9u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 9);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -1682,6 +1684,113 @@ TEST_P(StoreConformance, GetInstancesReadsManyInTheOrderAskedWithTheirLeases) {
     const auto repeated = store_->GetInstances({"i0", "i0"});
     ASSERT_FALSE(repeated);
     ExpectCode(repeated.error(), ErrorCode::kInvalidArgument);
+}
+
+// --- change feed ---------------------------------------------------------------------------
+
+// The ids ChangedInstances reports from `position` on, which it moves to the next position.
+std::vector<std::string> ChangedIds(Store& store, std::int64_t& position) {
+    const auto changes = Must(store.ChangedInstances(position));
+    position = changes.next;
+    std::vector<std::string> ids;
+    for (const Instance& instance : changes.instances)
+        ids.push_back(instance.id);
+    return ids;
+}
+
+TEST_P(StoreConformance, ChangedInstancesReportsEveryChangeButTheSchedulesAndTheLogCounters) {
+    for (int n = 0; n < 5; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    const auto start = Must(store_->ChangedInstances(std::nullopt));
+    EXPECT_TRUE(start.instances.empty());  // only the position
+    std::int64_t at = start.next;
+    EXPECT_TRUE(ChangedIds(*store_, at).empty());
+    // Leases taken by a claim are a change; their renewal, the parked schedule, log appends,
+    // a release by the owner and a state written with the values it had are none.
+    ASSERT_EQ(Must(store_->KeepDueInstances("w1", T(1), core::Seconds(60), 10)).size(), 5u);
+    EXPECT_THAT(ChangedIds(*store_, at), ElementsAre("i0", "i1", "i2", "i3", "i4"));
+    Must(store_->Heartbeat("w1", T(2), core::Seconds(60)));
+    Must(store_->AppendLogs({MakeLog("i0", 1), MakeLog("i0", 2)}));
+    auto i1 = Must(store_->GetInstance("i1"));
+    Must(store_->SaveState("i1", i1.state));
+    EXPECT_TRUE(ChangedIds(*store_, at).empty());
+    // State, a transition, a new health: changes. The same health again: none.
+    i1.state.progress = 40;
+    Must(store_->SaveState("i1", i1.state));
+    Must(store_->ApplyTransition(MakeTransition("i2", "d1", "BUILDING", T(3))));
+    Must(store_->RecordProbe(HealthCheck{0, "i3", T(3), true, 200, 10, std::nullopt}, "HEALTHY", T(0)));
+    EXPECT_THAT(ChangedIds(*store_, at), ElementsAre("i1", "i2", "i3"));
+    Must(store_->RecordProbe(HealthCheck{0, "i3", T(4), true, 200, 12, std::nullopt}, "HEALTHY", T(0)));
+    EXPECT_TRUE(ChangedIds(*store_, at).empty());
+    // Monitoring turned off, a deletion: changes, the rows as they are now.
+    Must(store_->SetMonitoring("i4", false, std::nullopt, T(4)));
+    Must(store_->DeleteInstance("i0", T(4)));
+    auto changes = Must(store_->ChangedInstances(at));
+    at = changes.next;
+    ASSERT_EQ(changes.instances.size(), 2u);
+    EXPECT_EQ(changes.instances[0].id, "i0");
+    EXPECT_TRUE(changes.instances[0].deleted_at);
+    EXPECT_EQ(changes.instances[1].id, "i4");
+    EXPECT_FALSE(changes.instances[1].monitoring);
+    EXPECT_FALSE(changes.instances[1].lease_owner);
+    // Given back by its owner: no change; claimed by another worker then: a change.
+    ASSERT_TRUE(Must(store_->ReleaseInstances("w1", {{"i2", T(5)}})).lost.empty());
+    EXPECT_TRUE(ChangedIds(*store_, at).empty());
+    ASSERT_EQ(Must(store_->KeepDueInstances("w2", T(6), core::Seconds(60), 1)).size(), 1u);
+    EXPECT_THAT(ChangedIds(*store_, at), ElementsAre("i2"));
+    // w1's leases end at T(62): another worker taking them over is a change of each (the two due
+    // first; w2's own lease of i2, which ended at T(66), comes next).
+    ASSERT_EQ(Must(store_->KeepDueInstances("w2", T(100), core::Seconds(60), 2)).size(), 2u);
+    changes = Must(store_->ChangedInstances(at));
+    ASSERT_EQ(changes.instances.size(), 2u);
+    EXPECT_EQ(changes.instances[0].id, "i1");
+    EXPECT_EQ(changes.instances[0].lease_owner, "w2");
+    EXPECT_EQ(changes.instances[1].id, "i3");
+    EXPECT_EQ(changes.instances[1].lease_owner, "w2");
+    ExpectCode(store_->ChangedInstances(-1).error(), ErrorCode::kInvalidArgument);
+}
+
+// Writers commit while a reader follows the feed (on PostgreSQL transactions commit out of the
+// order of their ids): after the writers stop, the reader's copies equal the stored rows.
+TEST_P(StoreConformance, ChangedInstancesNeverMissesAChangeCommittedDuringARead) {
+    constexpr int kInstances = 8;
+    constexpr int kWrites = 100;
+    for (int n = 0; n < kInstances; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    std::int64_t at = Must(store_->ChangedInstances(std::nullopt)).next;
+    std::map<std::string, int> seen;  // progress as the reader last saw it
+    std::atomic<int> writing{4};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+        writers.emplace_back([&, w] {
+            auto store = OpenAgain();  // its own connections, as another process would have
+            for (int k = 1; k <= kWrites; ++k) {
+                for (int n = w; n < kInstances; n += 4) {
+                    InstanceState state;
+                    state.progress = k;
+                    Must(store->SaveState("i" + std::to_string(n), state));
+                }
+            }
+            --writing;
+        });
+    }
+    const auto follow = [&] {
+        const auto changes = Must(store_->ChangedInstances(at));
+        for (const Instance& instance : changes.instances)
+            seen[instance.id] = instance.state.progress;
+        at = changes.next;
+    };
+    int reads = 0;
+    while (writing.load() > 0 && reads < 100000) {
+        follow();
+        ++reads;
+    }
+    for (std::thread& t : writers)
+        t.join();
+    follow();
+    for (int n = 0; n < kInstances; ++n)
+        EXPECT_EQ(seen["i" + std::to_string(n)], kWrites) << "i" << n;
+    EXPECT_GT(reads, 1);
 }
 
 // Workers claim and give back in batches at the same time: each instance is claimed once per

@@ -370,7 +370,7 @@ TEST(PostgresMigrate, MigrationFiveKeepsDeduplicatingLinesStoredBeforeIt) {
     }
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 8);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 9);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'log_lines'"),
               "log_lines_pkey,log_lines_ts\n");
@@ -420,7 +420,7 @@ TEST(PostgresMigrate, MigrationSevenServesRecentChecksStoredBeforeItFromTheIndex
         ", 1, 200, 31, NULL)");
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 8);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 9);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'health_checks'"),
               "health_checks_pkey,health_checks_recent\n");
@@ -434,6 +434,45 @@ TEST(PostgresMigrate, MigrationSevenServesRecentChecksStoredBeforeItFromTheIndex
     EXPECT_THAT(run("SET enable_seqscan = off; SET enable_bitmapscan = off; EXPLAIN SELECT at, ok, latency_ms FROM "
                     "health_checks WHERE instance_id = 'i1' ORDER BY at DESC, id DESC LIMIT 20"),
                 HasSubstr("Index Only Scan Backward using health_checks_recent"));
+}
+
+// Migration 9's trigger marks a change of every column of instances but the schedule's and the
+// log counters: a column added later must be added to its UPDATE OF list and its WHEN clause, or
+// the engine's kept rows would miss changes of it.
+TEST(PostgresMigrate, ChangeFeedTriggerCoversEveryInstanceColumnButTheScheduleAndLogCounters) {
+    ASSERT_NE(g_cluster, nullptr);
+    const std::string url = FreshDatabase("feed_trigger");
+    auto store = Open(url);
+    ASSERT_NE(store, nullptr);
+    const std::string name = url.substr(url.rfind('/') + 1);
+    const auto run = [&](const std::string& sql) {
+        const auto r = g_cluster->Psql(sql, name);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? *r : std::string();
+    };
+    const std::string columns = run(
+        "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = "
+        "'instances' AND column_name NOT IN ('next_check_at', 'log_seq', 'log_first_seq', 'change_seq')");
+    const std::string update_of =
+        run("SELECT string_agg(event_object_column, ',' ORDER BY event_object_column) FROM "
+            "information_schema.triggered_update_columns WHERE trigger_name = 'instances_changed'");
+    EXPECT_EQ(std::count(columns.begin(), columns.end(), ','), 23) << columns;
+    EXPECT_EQ(update_of, columns);
+    const std::string when = run("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'instances_changed'");
+    std::string column;
+    for (const char c : columns + ",") {
+        if (c != ',' && c != '\n') {
+            column += c;
+            continue;
+        }
+        if (column.empty()) continue;
+        // PostgreSQL keeps ROW(old…) IS DISTINCT FROM ROW(new…) as one comparison per column.
+        EXPECT_NE(when.find("(old." + column + " IS DISTINCT FROM new." + column + ")"), std::string::npos)
+            << column << " is missing from the trigger's WHEN clause";
+        column.clear();
+    }
+    EXPECT_THAT(when, Not(HasSubstr("next_check_at")));
+    EXPECT_THAT(when, Not(HasSubstr("log_seq")));
 }
 
 TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {

@@ -114,6 +114,56 @@ TEST(SqliteStore, RecentCheckSummariesUptimeAndRotationReadOnlyTheCoveringIndex)
     EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'health_checks_instance'").getInt(), 0);
 }
 
+// Migration 9's trigger marks a change of every column of instances but the schedule's and the
+// log counters: a column added later must be added to its lists (the UPDATE OF list and the
+// WHEN clause), or the engine's kept rows would miss changes of it. Also: the feed's two reads
+// use their indexes.
+TEST(SqliteStore, ChangeFeedTriggerCoversEveryInstanceColumnButTheScheduleAndLogCounters) {
+    TempDir dir;
+    const std::string path = dir.File("feed.db");
+    auto store = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(store) << store.error().ToString();
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    // The trigger's text with each run of white space as one space.
+    std::string trigger;
+    for (const char c :
+         db.execAndGet("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'instances_changed'")
+             .getString()) {
+        const bool space = c == ' ' || c == '\n' || c == '\t';
+        if (!space) {
+            trigger += c;
+        } else if (!trigger.empty() && trigger.back() != ' ') {
+            trigger += ' ';
+        }
+    }
+    const auto of_begin = trigger.find("UPDATE OF ");
+    const auto of_end = trigger.find(" ON instances");
+    ASSERT_NE(of_begin, std::string::npos);
+    ASSERT_NE(of_end, std::string::npos);
+    const std::string update_of = trigger.substr(of_begin + 9, of_end - of_begin - 9) + ",";  // " id, …, deleted_at,"
+    const std::set<std::string> excluded = {"next_check_at", "log_seq", "log_first_seq", "change_seq"};
+    SQLite::Statement columns(db, "SELECT name FROM pragma_table_info('instances')");
+    int covered = 0;
+    while (columns.executeStep()) {
+        const std::string column = columns.getColumn(0).getString();
+        const bool listed = update_of.find(" " + column + ",") != std::string::npos;
+        const bool compared = trigger.find("NEW." + column + " IS NOT OLD." + column + " ") != std::string::npos;
+        if (excluded.count(column) != 0) {
+            EXPECT_FALSE(listed || compared) << column << " must not mark a change";
+        } else {
+            EXPECT_TRUE(listed) << column << " is missing from the trigger's UPDATE OF list";
+            EXPECT_TRUE(compared) << column << " is missing from the trigger's WHEN clause";
+            ++covered;
+        }
+    }
+    EXPECT_EQ(covered, 24);
+    const std::string feed = QueryPlan(db,
+                                       "SELECT id FROM instances WHERE change_seq >= 5 UNION SELECT instance_id FROM "
+                                       "instance_leases WHERE change_seq >= 5");
+    EXPECT_THAT(feed, HasSubstr("instances_change_seq (change_seq>?)"));
+    EXPECT_THAT(feed, HasSubstr("instance_leases_change_seq (change_seq>?)"));
+}
+
 // Migration 2 moves leases into instance_leases and rebuilds log_lines: a database written by
 // version 1 keeps its lease and its log lines, and the lease still works.
 TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
@@ -137,7 +187,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 8);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 9);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -191,7 +241,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 8);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 9);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -531,7 +581,7 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 6: stats history: event error class, engine minutes"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 7: covering index for recent health checks"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 8: schedule workers"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 8"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 9"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
