@@ -107,6 +107,12 @@ store::InstanceState StateAfter(const store::InstanceState& before, const core::
     return s;
 }
 
+// Whether a check with this verdict writes the instance's row (HandleDecision).
+bool Writes(core::CheckVerdict verdict) {
+    return verdict == core::CheckVerdict::kTransition || verdict == core::CheckVerdict::kAttention ||
+           verdict == core::CheckVerdict::kEnded;
+}
+
 DeploymentStatus PhaseOf(const store::InstanceState& state) {
     return state.deployment_status ? core::RailwayStatus::Parse(*state.deployment_status).value
                                    : DeploymentStatus::kUnknown;
@@ -334,7 +340,7 @@ void Monitor::PollLoop(std::size_t index) {
             clock_.WaitFor(kWorkerIdle, wakeup);
             continue;
         }
-        PollBatch(*batch);
+        PollBatch(std::move(*batch));
         {
             std::lock_guard lock(mutex_);
             --polls_pending_;
@@ -376,6 +382,8 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     if (limit_out != nullptr) *limit_out = limit;
     if (options_.keep_claims) KeepClaims(now);
     if (limit == 0) return 0;
+    // Before the claim: a change committed after the feed's read comes with the next round's.
+    if (options_.keep_claims && !FollowChanges()) return 0;
     // First instances nobody holds (new, turned on, asked to be checked now, or left by a worker
     // that stopped; earliest due first, up to this process's share), then this process's own
     // schedule. That order: at full capacity, the kept ones (due again soon after each check)
@@ -414,6 +422,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
                     // for) and this claim took it back. A check in flight answers for it.
                     if (entry->second.in_flight) continue;
                     kept_due_.erase({entry->second.due, entry->first});
+                    entry->second.row.reset();  // the claim's row is fresher
                 }
                 entry->second.due = instance.state.next_check_at.value_or(now);
                 entry->second.in_flight = true;
@@ -459,8 +468,8 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
             batches[b].push_back(std::move(*order[k]));
     }
     if (inline_polls) {
-        for (const auto& batch : batches)
-            PollBatch(batch);
+        for (auto& batch : batches)
+            PollBatch(std::move(batch));
         return count;
     }
     {
@@ -474,7 +483,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     return count;
 }
 
-void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
+void Monitor::PollBatch(std::vector<store::Instance> batch) {
     // One batched status call for every distinct deployment of the batch (the client answers
     // each id on its own).
     std::vector<std::string> ids;
@@ -498,8 +507,11 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
 
     std::vector<store::InstanceRelease> releases;
     releases.reserve(batch.size());
-    for (const store::Instance& instance : batch) {
+    std::vector<std::optional<store::Instance>> kept_rows;  // kept claims: the rows to keep
+    if (options_.keep_claims) kept_rows.reserve(batch.size());
+    for (store::Instance& instance : batch) {
         std::optional<Timestamp> next;
+        bool wrote = false;  // the check wrote the row (or tried to): read it again before the next
         const auto found = instance.state.deployment_id ? by_id.find(*instance.state.deployment_id) : by_id.end();
         if (found == by_id.end()) {
             // Added without a deployment and not resolved yet: find the service's latest one.
@@ -513,6 +525,7 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             }
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, result->id, now);
+            wrote = Writes(decision.verdict);
             if (decision.verdict != core::CheckVerdict::kTransition && core::IsStable(decision.interval_status)) {
                 // A newer deployment may have started; or, for a SKIPPED / REMOVED one, the
                 // discovery its transition queued may have died with an earlier process.
@@ -536,14 +549,18 @@ void Monitor::PollBatch(const std::vector<store::Instance>& batch) {
             ++report.errors;
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, *instance.state.deployment_id, now);
+            wrote = Writes(decision.verdict);
         }
         // Released to the store (per_check) with the deployment asked about: a job that moved the
         // row meanwhile keeps its due time. Kept ones: KeepChecked (Kept::rescheduled).
         releases.push_back(store::InstanceRelease{instance.id, next,
                                                   options_.keep_claims ? std::nullopt : instance.state.deployment_id});
+        if (options_.keep_claims) {
+            kept_rows.push_back(wrote ? std::nullopt : std::optional<store::Instance>(std::move(instance)));
+        }
     }
     if (options_.keep_claims) {
-        KeepChecked(releases);
+        KeepChecked(releases, std::move(kept_rows));
     } else {
         // Each checked instance given back with its next check, in one transaction.
         std::erase_if(releases, [](const store::InstanceRelease& r) { return !r.next_check_at; });
@@ -816,18 +833,59 @@ void Monitor::KeepClaims(Timestamp now) {
     }
 }
 
-std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t limit) {
-    std::vector<std::string> ids;
+bool Monitor::FollowChanges() {
+    std::uint64_t lands_before = 0;
     {
         std::lock_guard lock(mutex_);
-        while (!kept_due_.empty() && ids.size() < limit && kept_due_.begin()->first <= until) {
-            const auto found = kept_.find(kept_due_.begin()->second);
-            kept_due_.erase(kept_due_.begin());
-            found->second.in_flight = true;
-            ids.push_back(found->first);
+        lands_before = lands_;
+    }
+    auto changes = instances_.ChangedInstances(change_position_);
+    if (!changes) return false;
+    change_position_ = changes->next;
+    std::lock_guard lock(mutex_);
+    for (store::Instance& row : changes->instances) {
+        const auto found = kept_.find(row.id);
+        if (found == kept_.end()) continue;
+        Kept& kept = found->second;
+        if (kept.in_flight) {
+            kept.changed = true;  // its check's answer lands with a stale row: read it again
+        } else if (row.lease_owner != options_.worker_id || !row.monitoring || row.deleted_at) {
+            ForgetKept(found);  // lost to another worker, turned off or deleted
+        } else if (kept.landed > lands_before) {
+            // Landed after this read began: its check may have written the row since. Read again.
+            kept.row.reset();
+        } else {
+            kept.row = std::move(row);
         }
     }
-    if (ids.empty()) return {};
+    return true;
+}
+
+std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t limit) {
+    std::vector<store::Instance> kept;
+    std::vector<std::string> ids;  // kept without a row: read from the store
+    {
+        std::lock_guard lock(mutex_);
+        while (!kept_due_.empty() && kept.size() + ids.size() < limit && kept_due_.begin()->first <= until) {
+            const auto found = kept_.find(kept_due_.begin()->second);
+            kept_due_.erase(kept_due_.begin());
+            Kept& entry = found->second;
+            entry.in_flight = true;
+            if (!entry.row) {
+                ids.push_back(found->first);
+                continue;
+            }
+            store::Instance row = std::move(*entry.row);
+            entry.row.reset();
+            // The due time is the kept one (the stored one is the lease's end), and the lease as the
+            // heartbeats renewed it.
+            row.state.next_check_at = entry.due;
+            row.lease_owner = options_.worker_id;
+            row.lease_until = std::max(row.lease_until.value_or(Timestamp::min()), leases_valid_until_);
+            kept.push_back(std::move(row));
+        }
+    }
+    if (ids.empty()) return kept;
     // Read fresh: a worker job, the API or another process may have changed the row since the
     // last check (a new deployment, monitoring off, the lease dropped and taken elsewhere).
     std::vector<store::Instance> out;
@@ -845,17 +903,18 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     if (failed) {  // the store is unreachable: put them back as they were; the next round tries
         for (const std::string& id : ids) {
             const auto found = kept_.find(id);
+            found->second.changed = false;
             found->second.Land();
             kept_due_.emplace(found->second.due, found->first);
         }
-        return {};
+        return kept;
     }
-    std::vector<store::Instance> kept;
-    kept.reserve(out.size());
+    kept.reserve(kept.size() + out.size());
     std::size_t next = 0;  // the rows come in the order asked, unknown ids left out
     for (const std::string& id : ids) {
         const auto found = kept_.find(id);
         store::Instance* row = next < out.size() && out[next].id == id ? &out[next++] : nullptr;
+        found->second.changed = false;  // read after any change the feed saw
         if (row != nullptr && found->second.rescheduled) {
             // A job moved it on while it was read (Reschedule): its check waits for that time.
             found->second.Land();
@@ -871,11 +930,13 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     return kept;
 }
 
-void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked) {
+void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked,
+                          std::vector<std::optional<store::Instance>> rows) {
     std::vector<store::InstanceRelease> ended;
     {
         std::lock_guard lock(mutex_);
-        for (const store::InstanceRelease& release : checked) {
+        for (std::size_t k = 0; k < checked.size(); ++k) {
+            const store::InstanceRelease& release = checked[k];
             const auto found = kept_.find(release.id);
             if (found == kept_.end()) continue;  // given up meanwhile (the store was unreachable)
             if (!release.next_check_at) {        // monitoring ended: let go of the lease too
@@ -883,9 +944,19 @@ void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked) {
                 ended.push_back(release);
                 continue;
             }
-            if (!found->second.in_flight) kept_due_.erase({found->second.due, found->first});
-            found->second.Land(release.next_check_at);
-            kept_due_.emplace(found->second.due, found->first);
+            Kept& entry = found->second;
+            if (!entry.in_flight) kept_due_.erase({entry.due, found->first});
+            // Kept for the next check unless it changed meanwhile (the feed) or a job moved it on:
+            // then it is read again.
+            if (k < rows.size() && rows[k] && !entry.changed && !entry.rescheduled) {
+                entry.row = std::move(rows[k]);
+                entry.landed = ++lands_;
+            } else {
+                entry.row.reset();
+            }
+            entry.changed = false;
+            entry.Land(release.next_check_at);
+            kept_due_.emplace(entry.due, found->first);
         }
     }
     // A failure: the lease expires (a heartbeat renews only what monitoring still covers: harmless).

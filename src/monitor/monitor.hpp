@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -197,7 +198,7 @@ class Monitor final : public Operations {
     std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr);
     // One status request for `batch` (at most batch_size distinct deployments), its answers
     // judged and written, the instances released.
-    void PollBatch(const std::vector<store::Instance>& batch);
+    void PollBatch(std::vector<store::Instance> batch);
     // Counts one answered check of `instance` into `report`.
     static void NoteCheck(CheckBatchReport& report, const store::Instance& instance,
                           const core::CheckDecision& decision, core::Timestamp now);
@@ -257,11 +258,18 @@ class Monitor final : public Operations {
     // Kept claims (docs/ENGINE.md, "Scheduling: kept claims"). The round's heartbeat, when due:
     // leases renewed, the surplus over this process's share handed back to the other workers.
     void KeepClaims(core::Timestamp now);
-    // The kept instances due by `until`, at most `limit`, read fresh from the store (those this
-    // process lost meanwhile are dropped): the round's share of its own schedule.
+    // Reads the store's change feed since the last round (Instances::ChangedInstances): kept rows
+    // that changed are taken as read, or dropped where this process lost them. False when the
+    // store did not answer: the round then takes nothing (a kept row could be stale).
+    bool FollowChanges();
+    // The kept instances due by `until`, at most `limit`: their kept rows, or (where none is
+    // kept) rows read from the store, those this process lost meanwhile dropped. The round's
+    // share of its own schedule.
     std::vector<store::Instance> TakeKeptDue(core::Timestamp until, std::size_t limit);
-    // A checked instance's next due time (none: no longer kept).
-    void KeepChecked(const std::vector<store::InstanceRelease>& checked);
+    // Checked instances' next due times (none: no longer kept) and their rows to keep (none: the
+    // check wrote the row, which is read again before the next check).
+    void KeepChecked(const std::vector<store::InstanceRelease>& checked,
+                     std::vector<std::optional<store::Instance>> rows);
     // Gives every kept instance back with its due time (Stop).
     void ReleaseKept();
     double NextUnit();
@@ -298,6 +306,12 @@ class Monitor final : public Operations {
         // Set by Reschedule while in flight (a job moved the instance on: a redeploy read its new
         // deployment): newer than the answer in flight, which was asked about the old state.
         std::optional<core::Timestamp> rescheduled;
+        // The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
+        // rows"); none while in flight, and where it must be read before the next check (the
+        // check wrote it, or the feed saw a change while it was in flight).
+        std::optional<store::Instance> row;
+        bool changed = false;      // the feed saw a change while in flight: the row landing is stale
+        std::uint64_t landed = 0;  // lands_ when it last landed with a row
 
         // Ends a check in flight: due again when a job said meanwhile, else at `answer` (if
         // any: a cancelled or failed take keeps the due time it had).
@@ -327,6 +341,8 @@ class Monitor final : public Operations {
     core::Timestamp last_claim_at_ = core::Timestamp::min();      // read and set by rounds only
     bool claim_backlog_ = false;  // the last claim took all it was allowed (rounds only)
     core::Timestamp leases_valid_until_ = core::Timestamp::min();  // the last heartbeat's lease end
+    std::optional<std::int64_t> change_position_;                  // the change feed's position (rounds only)
+    std::uint64_t lands_ = 0;                                      // kept rows landed so far (FollowChanges)
     std::deque<Job> jobs_;
     std::set<std::string> busy_instances_;                                   // instances a worker runs a job for
     std::deque<std::vector<store::Instance>> poll_queue_;                    // claimed batches no poller took yet

@@ -964,11 +964,13 @@ TEST_P(RescheduleDuringCheck, WinsOverTheStaleAnswer) {
 INSTANTIATE_TEST_SUITE_P(ClaimModes, RescheduleDuringCheck, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Kept" : "PerCheck"; });
 
-// The store's instances, with a hook run before each GetInstances (the kept checks' fresh read).
+// The store's instances, with a hook run before the next read of kept rows (the change feed, or
+// GetInstances: the fresh read of rows not kept).
 class HookedInstances final : public store::Instances {
   public:
     explicit HookedInstances(store::Instances& inner) : inner_(inner) {}
-    std::function<void()> before_get_instances;
+    std::function<void()> before_read;
+    int get_instances_calls = 0;
 
     util::Result<void> CreateInstance(const store::Instance& i) override { return inner_.CreateInstance(i); }
     util::Result<store::Instance> GetInstance(const std::string& id) override { return inner_.GetInstance(id); }
@@ -976,8 +978,13 @@ class HookedInstances final : public store::Instances {
         return inner_.FindInstancesByDeployment(id);
     }
     util::Result<std::vector<store::Instance>> GetInstances(const std::vector<std::string>& ids) override {
-        if (auto hook = std::exchange(before_get_instances, nullptr)) hook();
+        ++get_instances_calls;
+        if (auto hook = std::exchange(before_read, nullptr)) hook();
         return inner_.GetInstances(ids);
+    }
+    util::Result<store::InstanceChanges> ChangedInstances(std::optional<std::int64_t> since) override {
+        if (auto hook = std::exchange(before_read, nullptr)) hook();
+        return inner_.ChangedInstances(since);
     }
     util::Result<store::InstancePage> ListInstances(const store::InstanceQuery& q) override {
         return inner_.ListInstances(q);
@@ -1010,7 +1017,7 @@ TEST_F(MonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDue
     const auto instance = AddEvery(monitor, "d1", 5);
     ASSERT_EQ(monitor.RunRoundForTest(), 1u);
     clock_.Advance(seconds(6));  // due again
-    instances.before_get_instances = [&] { ASSERT_TRUE(monitor.Redeploy(instance.id)); };
+    instances.before_read = [&] { ASSERT_TRUE(monitor.Redeploy(instance.id)); };
     EXPECT_EQ(monitor.RunRoundForTest(), 0u);
     const auto redeployed_at = clock_.Now();
     EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1-redeploy-1"));  // the first check, the redeploy's read
@@ -1019,6 +1026,56 @@ TEST_F(MonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDue
     clock_.Advance(redeployed_at + seconds(6) - clock_.Now());
     EXPECT_EQ(monitor.RunRoundForTest(), 1u);
     EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1-redeploy-1", "d1-redeploy-1"));
+}
+
+// Kept rows (docs/ENGINE.md): a kept check that changes nothing reads no row; one whose check
+// wrote its row (a transition) reads it once before its next check.
+TEST_F(MonitorTest, KeptChecksThatChangeNothingReadNoRow) {
+    options_.keep_claims = true;
+    HookedInstances instances(*store_);
+    Monitor monitor(api_, instances, *store_, *store_, *store_, clock_, sink_, options_);
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    AddEvery(monitor, "d1", 5);
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // claimed; writes BUILDING
+    for (int k = 0; k < 5; ++k) {
+        clock_.Advance(seconds(6));
+        ASSERT_EQ(monitor.RunRoundForTest(), 1u);
+    }
+    EXPECT_EQ(CheckedIds(api_).size(), 6u);
+    // The transition's row came with the change feed: no check read a row of its own.
+    EXPECT_EQ(instances.get_instances_calls, 0);
+}
+
+// Another process (or the API) changes a kept row in the store, even while its check is being
+// asked: the next round's check follows the change (the feed), not the kept row.
+TEST_F(MonitorTest, KeptRowsFollowChangesMadeElsewhere) {
+    options_.keep_claims = true;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.SetDeployment(Dep("d2", "BUILDING", t0));
+    const auto instance = AddEvery(*monitor, "d1", 5);
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);  // writes BUILDING
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);  // nothing changes: kept as it was
+    // While the next check of d1 is asked, the row moves on to d2 (as a discovery elsewhere).
+    api_.SetCallHook([&](const std::string& call) {
+        if (call != "GetDeployments") return;
+        api_.SetCallHook(nullptr);
+        auto row = Get(instance.id);
+        row.state.deployment_id = "d2";
+        ASSERT_TRUE(store_->SaveState(instance.id, row.state));
+    });
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);
+    EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1", "d1", "d2"));
+    // Turned off behind the monitor's back: the kept entry is dropped, no more checks.
+    ASSERT_TRUE(store_->SetMonitoring(instance.id, false, std::nullopt, clock_.Now()));
+    clock_.Advance(seconds(6));
+    EXPECT_EQ(monitor->RunRoundForTest(), 0u);
+    EXPECT_EQ(CheckedIds(api_).size(), 4u);
 }
 
 // A slow redeploy (a busy Railway, retries) dates the next check from the read's answer, not
