@@ -15,6 +15,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <memory>
@@ -516,8 +517,9 @@ void Release1000(benchmark::State& state, bool postgres, bool batched) {
 }
 
 // The fresh read of kept instances before their checks (Monitor::TakeKeptDue: Instances::
-// GetInstances of up to 400 ids per round) out of a fleet of 100,000: what each check pays today
-// for reading its row again (docs/PERFORMANCE.md, "Engine"). Ids in a fixed pseudo-random order,
+// GetInstances of up to 400 ids per round) out of a fleet of 100,000: what each check paid for
+// reading its row again before the change feed, and what a row read again still costs
+// (docs/PERFORMANCE.md, "Engine"). Ids in a fixed pseudo-random order,
 // as due times scatter them.
 void GetKeptInstances(benchmark::State& state, bool postgres) {
     if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
@@ -547,6 +549,43 @@ void GetKeptInstances(benchmark::State& state, bool postgres) {
     state.counters["instances/s"] = benchmark::Counter(static_cast<double>(read), benchmark::Counter::kIsRate);
     state.counters["us/instance"] =
         benchmark::Counter(static_cast<double>(read), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+// The change feed a round reads instead (Instances::ChangedInstances, Monitor::FollowChanges), in
+// a fleet of 100,000: `changed` rows written since the last read (state.range(0); 0: a quiet
+// round). Per read, and per changed row.
+void ChangedInstancesOfFleet(benchmark::State& state, bool postgres) {
+    if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    constexpr int kFleet = 100000;
+    const int changed = static_cast<int>(state.range(0));
+    auto s = OpenWithInstances(FreshUrl(postgres), kFleet);
+    if (!s) return state.SkipWithError("cannot open the store");
+    auto start = s->ChangedInstances(std::nullopt);
+    if (!start) return state.SkipWithError("no change feed position");
+    std::int64_t position = start->next;
+    std::uint64_t lcg = 0x9E3779B97F4A7C15ULL;
+    int progress = 0;
+    long long rows = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        progress = progress % 100 + 1;
+        for (int k = 0; k < changed; ++k) {
+            lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+            store::InstanceState state_written;
+            state_written.progress = progress;
+            if (!s->SaveState("inst-" + std::to_string((lcg >> 33) % kFleet), state_written))
+                return state.SkipWithError("SaveState failed");
+        }
+        state.ResumeTiming();
+        auto changes = s->ChangedInstances(position);
+        if (!changes) return state.SkipWithError("ChangedInstances failed");
+        if (static_cast<int>(changes->instances.size()) > changed)
+            return state.SkipWithError("more rows than were changed");
+        position = changes->next;
+        rows += static_cast<long long>(changes->instances.size());
+    }
+    state.counters["rows/read"] = benchmark::Counter(
+        static_cast<double>(rows) / static_cast<double>(std::max<std::int64_t>(state.iterations(), 1)));
 }
 
 }  // namespace
@@ -589,6 +628,13 @@ int main(int argc, char** argv) {
         const std::string backend = postgres ? "postgres" : "sqlite";
         benchmark::RegisterBenchmark((backend + "/get_400_kept_of_100000").c_str(), GetKeptInstances, postgres)
             ->MinTime(1)
+            ->MeasureProcessCPUTime()
+            ->UseRealTime();
+        // A fixed count: each iteration writes its changes first (untimed, one transaction each).
+        benchmark::RegisterBenchmark((backend + "/changes_of_100000").c_str(), ChangedInstancesOfFleet, postgres)
+            ->Arg(0)
+            ->Arg(40)
+            ->Iterations(300)
             ->MeasureProcessCPUTime()
             ->UseRealTime();
     }

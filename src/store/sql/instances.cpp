@@ -77,7 +77,8 @@ Result<InstanceChanges> SqlStore::ChangedInstances(std::optional<std::int64_t> s
         // call's rows too, if this read sees it, and again with the next call's).
         out.next = tx.Exec(Stmt::kChangePosition, {}).rows.at(0).Int(0);
         if (!since) return;
-        for (auto& row : tx.Exec(Stmt::kChangedInstances, {*since}).rows)
+        const std::int64_t end = std::numeric_limits<std::int64_t>::max();
+        for (auto& row : tx.Exec(Stmt::kChangedInstances, {*since, end}).rows)
             out.instances.push_back(RowToInstance(std::move(row)));
     });
     if (!r) return tl::unexpected(r.error());

@@ -327,10 +327,15 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "SELECT 1 + MAX(s) FROM (SELECT COALESCE(MAX(change_seq), 0) AS s FROM instances UNION ALL "
         "SELECT COALESCE(MAX(change_seq), 0) FROM instance_leases) AS m",
         "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)");
+    // Bounded on both sides ($2: the largest BIGINT): without statistics (a fresh or just loaded
+    // table) PostgreSQL guesses a third of the rows for `change_seq >= $1` and scans the whole
+    // table (29 ms at 100,000 rows), and half a percent for a range, which walks the index
+    // (0.07 ms). With statistics both walk the index.
     set(Stmt::kChangedInstances, "changed_instances",
         "SELECT " + icols + kInstanceFrom +
-            " WHERE instances.id IN (SELECT id FROM instances WHERE change_seq >= $1 UNION "
-            "SELECT instance_id FROM instance_leases WHERE change_seq >= $1) ORDER BY instances.id");
+            " WHERE instances.id IN (SELECT id FROM instances WHERE change_seq >= $1 AND change_seq < $2 UNION "
+            "SELECT instance_id FROM instance_leases WHERE change_seq >= $1 AND change_seq < $2) ORDER BY "
+            "instances.id");
     set(Stmt::kReleaseLease, "release_lease",
         "DELETE FROM instance_leases WHERE instance_id = $1 AND lease_owner = $2");
     set(Stmt::kReleaseInstance, "release_instance",
