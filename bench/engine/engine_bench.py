@@ -107,6 +107,15 @@ def histogram_quantiles(before, after, name, quantiles):
     return out, total
 
 
+def histogram_share_above(before, after, name, bound):
+    """The share of the observations between two scrapes above `bound` (a bucket bound)."""
+    total = after.get(name + '_count', 0) - before.get(name + '_count', 0)
+    key = '%s_bucket{le="%s"}' % (name, bound)
+    if not total or key not in after:
+        return None
+    return 1 - (after[key] - before.get(key, 0)) / total
+
+
 def percentile(values, q):
     if not values:
         return None
@@ -254,7 +263,8 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
         r.update({"checks": int(checks), "requests": int(requests), "status_requests": int(status_requests),
                   "check_errors": int(m1.get("railwatch_check_errors_total", 0) -
                                       m0.get("railwatch_check_errors_total", 0)),
-                  "due_delay_p50_le_s": q[0.5], "due_delay_p99_le_s": q[0.99]})
+                  "due_delay_p50_le_s": q[0.5], "due_delay_p99_le_s": q[0.99],
+                  "due_delay_share_over_0_1_s": histogram_share_above(m0, m1, "railwatch_check_delay_seconds", "0.1")})
     else:
         r.update({"checks": fields, "requests": sim_requests})
     r["checks_per_s"] = round(r["checks"] / elapsed, 1)
@@ -426,9 +436,11 @@ def report(r):
         % (r["change_delay_p50_s"], r["change_delay_p99_s"], r["change_delay_max_s"], r["changes_timed"],
            r["changes_without_row"]))
     if "due_delay_p99_le_s" in r:
-        log("   lateness after due time (railwatch_check_delay_seconds): p50 <= %s s, p99 <= %s s; "
+        over = r.get("due_delay_share_over_0_1_s")
+        log("   lateness after due time (railwatch_check_delay_seconds): p50 <= %s s, p99 <= %s s, %s over 0.1 s; "
             "%d status requests, %d requests in all, %d check errors"
-            % (r["due_delay_p50_le_s"], r["due_delay_p99_le_s"], r["status_requests"], r["requests"],
+            % (r["due_delay_p50_le_s"], r["due_delay_p99_le_s"],
+               "?" if over is None else "%.2f %%" % (100 * over), r["status_requests"], r["requests"],
                r["check_errors"]))
 
 

@@ -866,6 +866,7 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     std::vector<std::string> ids;  // kept without a row: read from the store
     {
         std::lock_guard lock(mutex_);
+        kept.reserve(std::min(limit, kept_due_.size()));  // moved once each, not again on growth
         while (!kept_due_.empty() && kept.size() + ids.size() < limit && kept_due_.begin()->first <= until) {
             const auto found = kept_.find(kept_due_.begin()->second);
             kept_due_.erase(kept_due_.begin());
@@ -880,7 +881,7 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
             // The due time is the kept one (the stored one is the lease's end), and the lease as the
             // heartbeats renewed it.
             row.state.next_check_at = entry.due;
-            row.lease_owner = options_.worker_id;
+            if (row.lease_owner != options_.worker_id) row.lease_owner = options_.worker_id;
             row.lease_until = std::max(row.lease_until.value_or(Timestamp::min()), leases_valid_until_);
             kept.push_back(std::move(row));
         }
