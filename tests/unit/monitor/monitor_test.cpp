@@ -971,6 +971,7 @@ class HookedInstances final : public store::Instances {
     explicit HookedInstances(store::Instances& inner) : inner_(inner) {}
     std::function<void()> before_read;
     int get_instances_calls = 0;
+    bool feed_down = false;  // ChangedInstances fails (the store unreachable)
 
     util::Result<void> CreateInstance(const store::Instance& i) override { return inner_.CreateInstance(i); }
     util::Result<store::Instance> GetInstance(const std::string& id) override { return inner_.GetInstance(id); }
@@ -984,6 +985,7 @@ class HookedInstances final : public store::Instances {
     }
     util::Result<store::InstanceChanges> ChangedInstances(std::optional<std::int64_t> since) override {
         if (auto hook = std::exchange(before_read, nullptr)) hook();
+        if (feed_down) return tl::unexpected(util::Error(util::ErrorCode::kUnavailable, "database is down"));
         return inner_.ChangedInstances(since);
     }
     util::Result<store::InstancePage> ListInstances(const store::InstanceQuery& q) override {
@@ -1044,6 +1046,31 @@ TEST_F(MonitorTest, KeptChecksThatChangeNothingReadNoRow) {
     EXPECT_EQ(CheckedIds(api_).size(), 6u);
     // The transition's row came with the change feed: no check read a row of its own.
     EXPECT_EQ(instances.get_instances_calls, 0);
+}
+
+// A round whose change feed cannot be read takes no checks (a kept row could be stale), and
+// loses none: once the store answers, the check comes, about the change made meanwhile.
+TEST_F(MonitorTest, KeptChecksWaitWhileTheChangeFeedCannotBeRead) {
+    options_.keep_claims = true;
+    HookedInstances instances(*store_);
+    Monitor monitor(api_, instances, *store_, *store_, *store_, clock_, sink_, options_);
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.SetDeployment(Dep("d2", "BUILDING", t0));
+    const auto instance = AddEvery(monitor, "d1", 5);
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);
+    auto row = Get(instance.id);
+    row.state.deployment_id = "d2";  // moved on elsewhere while the feed is down
+    ASSERT_TRUE(store_->SaveState(instance.id, row.state));
+    instances.feed_down = true;
+    clock_.Advance(seconds(6));
+    EXPECT_EQ(monitor.RunRoundForTest(), 0u);
+    EXPECT_EQ(monitor.RunRoundForTest(), 0u);
+    instances.feed_down = false;
+    EXPECT_EQ(monitor.RunRoundForTest(), 1u);
+    EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1", "d2"));
 }
 
 // Another process (or the API) changes a kept row in the store, even while its check is being
