@@ -418,7 +418,7 @@ CREATE TABLE schedule_workers (
 CREATE INDEX instance_leases_owner ON instance_leases (lease_owner);
 )sql";
 
-// Version 9, for the engine's kept checks (docs/ENGINE.md, "Kept claims: the change feed"): a
+// Version 9, for the engine's kept checks (docs/ENGINE.md, "Scheduling: kept claims"): a
 // worker keeps the rows of the instances it holds in memory from check to check and reads only
 // what changed (Instances::ChangedInstances), instead of reading each row again before each check
 // (at 100,000 instances that read was most of the scheduler thread's CPU). `change_seq` marks the

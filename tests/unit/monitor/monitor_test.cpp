@@ -1006,13 +1006,25 @@ class HookedInstances final : public store::Instances {
     store::Instances& inner_;
 };
 
+// A monitor with kept claims reading its instances through HookedInstances.
+struct HookedMonitor {
+    HookedMonitor(railway::RailwayApi& api, store::Store& store, const util::Clock& clock, EventSink& sink,
+                  MonitorOptions options)
+        : instances(store), monitor(api, instances, store, store, store, clock, sink, KeptClaims(std::move(options))) {}
+    static MonitorOptions KeptClaims(MonitorOptions options) {
+        options.keep_claims = true;
+        return options;
+    }
+    HookedInstances instances;
+    Monitor monitor;
+};
+
 // The same while the kept check is being taken: taken for its due time, the row read after the
 // redeploy wrote it. The check waits for the redeploy's due time instead of asking at once for
 // the deployment the redeploy has just read.
 TEST_F(MonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDueTime) {
-    options_.keep_claims = true;
-    HookedInstances instances(*store_);
-    Monitor monitor(api_, instances, *store_, *store_, *store_, clock_, sink_, options_);
+    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
+    auto& [instances, monitor] = hooked;
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "BUILDING", t0));
     api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", t0));
@@ -1033,9 +1045,8 @@ TEST_F(MonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDue
 // Kept rows (docs/ENGINE.md): a kept check that changes nothing reads no row; one whose check
 // wrote its row (a transition) reads it once before its next check.
 TEST_F(MonitorTest, KeptChecksThatChangeNothingReadNoRow) {
-    options_.keep_claims = true;
-    HookedInstances instances(*store_);
-    Monitor monitor(api_, instances, *store_, *store_, *store_, clock_, sink_, options_);
+    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
+    auto& [instances, monitor] = hooked;
     api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
     AddEvery(monitor, "d1", 5);
     ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // claimed; writes BUILDING
@@ -1051,9 +1062,8 @@ TEST_F(MonitorTest, KeptChecksThatChangeNothingReadNoRow) {
 // A round whose change feed cannot be read takes no checks (a kept row could be stale), and
 // loses none: once the store answers, the check comes, about the change made meanwhile.
 TEST_F(MonitorTest, KeptChecksWaitWhileTheChangeFeedCannotBeRead) {
-    options_.keep_claims = true;
-    HookedInstances instances(*store_);
-    Monitor monitor(api_, instances, *store_, *store_, *store_, clock_, sink_, options_);
+    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
+    auto& [instances, monitor] = hooked;
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "BUILDING", t0));
     api_.SetDeployment(Dep("d2", "BUILDING", t0));
