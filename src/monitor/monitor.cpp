@@ -263,8 +263,7 @@ void Monitor::Stop() {
         // Batches no poller took: given back below with their due times, like the rest.
         std::lock_guard lock(mutex_);
         poll_queue_.clear();
-        for (auto& [id, kept] : kept_)
-            kept.Land();
+        kept_.ForEach([](Kept& kept) { kept.Land(); });
     }
     // Whoever runs next (this worker restarted, another process) takes the kept instances at
     // their due times, not when the leases end.
@@ -288,8 +287,7 @@ void Monitor::SchedulerLoop() {
             room = polls_pending_ < 2 * poll_wakeups_.size();
             // The first due check starts a round, which takes what falls due within the window
             // along: rounds come at most once per window, each with a batch worth its request.
-            due_soon =
-                (!due_.empty() && *due_.begin() <= now) || (!kept_due_.empty() && kept_due_.begin()->first <= now);
+            due_soon = (!due_.empty() && *due_.begin() <= now) || kept_.Earliest().value_or(Timestamp::max()) <= now;
         }
         const bool paced = now < next_round_at;
         if (room && !paced && (backlog || due_soon || now - last_round >= options_.max_idle_wait)) {
@@ -318,7 +316,7 @@ void Monitor::SchedulerLoop() {
             if (backlog && paced) wait = std::min(wait, next_round_at - now);
             std::lock_guard lock(mutex_);
             if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
-            if (!kept_due_.empty()) wait = std::min(wait, kept_due_.begin()->first - now);
+            if (const auto earliest = kept_.Earliest()) wait = std::min(wait, *earliest - now);
         }
         if (paced) wait = std::max(wait, next_round_at - now);
         clock_.WaitFor(wait, scheduler_wakeup_);
@@ -416,16 +414,16 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
                     taken.push_back(std::move(instance));
                     continue;
                 }
-                auto [entry, added] = kept_.try_emplace(instance.id);
+                auto [entry, added] = kept_.Add(instance.id);
                 if (!added) {
                     // Kept here already: its lease was dropped (turned on again, a check asked
                     // for) and this claim took it back. A check in flight answers for it.
-                    if (entry->second.in_flight) continue;
-                    kept_due_.erase({entry->second.due, entry->first});
-                    entry->second.row.reset();  // the claim's row is fresher
+                    if (entry->in_flight) continue;
+                    kept_.Unschedule(*entry);
+                    entry->row.reset();  // the claim's row is fresher
                 }
-                entry->second.due = instance.state.next_check_at.value_or(now);
-                entry->second.in_flight = true;
+                entry->due = instance.state.next_check_at.value_or(now);
+                entry->in_flight = true;
                 taken.push_back(std::move(instance));
             }
         }
@@ -763,28 +761,22 @@ void Monitor::NoteDue(Timestamp at) {
 // deployment is checked at `at`: a little later than it would have been, nothing lost.
 void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
     std::lock_guard lock(mutex_);
-    const auto found = kept_.find(instance_id);
-    if (found == kept_.end()) {
+    Kept* const found = kept_.Find(instance_id);
+    if (found == nullptr) {
         due_.insert(at);  // a claim finds it then (here or in another process)
         return;
     }
-    if (found->second.in_flight) {
+    if (found->in_flight) {
         // The check in flight was asked about what the job has just changed (the redeploy's
         // new deployment was read already): its answer takes this due time, not its own.
-        found->second.rescheduled = at;
+        found->rescheduled = at;
         return;
     }
-    kept_due_.erase({found->second.due, found->first});
-    found->second.due = at;
-    kept_due_.emplace(at, found->first);
+    found->due = at;
+    kept_.Schedule(*found);
 }
 
 // --- kept claims -----------------------------------------------------------------------------
-
-Monitor::KeptMap::iterator Monitor::ForgetKept(KeptMap::iterator entry) {
-    if (!entry->second.in_flight) kept_due_.erase({entry->second.due, entry->first});
-    return kept_.erase(entry);
-}
 
 void Monitor::KeepClaims(Timestamp now) {
     const Duration beat = std::max<Duration>(options_.lease / 3, core::Seconds(1));
@@ -812,10 +804,10 @@ void Monitor::KeepClaims(Timestamp now) {
                 claim_cap_ = workers == 1 ? std::numeric_limits<std::size_t>::max() : starved ? share : share + slack;
                 if (kept_.size() > share + slack) {
                     std::size_t give = kept_.size() - share;
-                    for (auto it = kept_due_.rbegin(); it != kept_due_.rend() && give > 0; ++it, --give)
-                        surplus.push_back(store::InstanceRelease{std::string(it->second), it->first});
-                    for (const auto& release : surplus)
-                        ForgetKept(kept_.find(release.id));
+                    for (Kept* kept : kept_.Latest(give)) {
+                        surplus.push_back(store::InstanceRelease{kept->id, kept->due});
+                        kept_.Forget(*kept);
+                    }
                 }
             }
             ForEachStoreBatch(surplus, [&](const std::vector<store::InstanceRelease>& part) {
@@ -827,8 +819,9 @@ void Monitor::KeepClaims(Timestamp now) {
             // end before the next one, and another worker take the instances. Forget them; the
             // claims take them back once the store answers.
             std::lock_guard lock(mutex_);
-            for (auto it = kept_.begin(); it != kept_.end();)
-                it = it->second.in_flight ? std::next(it) : ForgetKept(it);
+            kept_.ForEach([this](Kept& kept) {
+                if (!kept.in_flight) kept_.Forget(kept);
+            });
         }
     }
 }
@@ -844,13 +837,13 @@ bool Monitor::FollowChanges() {
     change_position_ = changes->next;
     std::lock_guard lock(mutex_);
     for (store::Instance& row : changes->instances) {
-        const auto found = kept_.find(row.id);
-        if (found == kept_.end()) continue;
-        Kept& kept = found->second;
+        Kept* const found = kept_.Find(row.id);
+        if (found == nullptr) continue;
+        Kept& kept = *found;
         if (kept.in_flight) {
             kept.changed = true;  // its check's answer lands with a stale row: read it again
         } else if (row.lease_owner != options_.worker_id || !row.monitoring || row.deleted_at) {
-            ForgetKept(found);  // lost to another worker, turned off or deleted
+            kept_.Forget(kept);  // lost to another worker, turned off or deleted
         } else if (kept.landed > lands_before) {
             // Landed after this read began: its check may have written the row since. Read again.
             kept.row.reset();
@@ -866,14 +859,14 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     std::vector<std::string> ids;  // kept without a row: read from the store
     {
         std::lock_guard lock(mutex_);
-        kept.reserve(std::min(limit, kept_due_.size()));  // moved once each, not again on growth
-        while (!kept_due_.empty() && kept.size() + ids.size() < limit && kept_due_.begin()->first <= until) {
-            const auto found = kept_.find(kept_due_.begin()->second);
-            kept_due_.erase(kept_due_.begin());
-            Kept& entry = found->second;
+        kept.reserve(std::min(limit, kept_.size()));  // moved once each, not again on growth
+        while (kept.size() + ids.size() < limit) {
+            Kept* const taken = kept_.TakeEarliest(until);
+            if (taken == nullptr) break;
+            Kept& entry = *taken;
             entry.in_flight = true;
             if (!entry.row) {
-                ids.push_back(found->first);
+                ids.push_back(entry.id);
                 continue;
             }
             store::Instance row = std::move(*entry.row);
@@ -903,29 +896,31 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
     std::lock_guard lock(mutex_);
     if (failed) {  // the store is unreachable: put them back as they were; the next round tries
         for (const std::string& id : ids) {
-            const auto found = kept_.find(id);
-            found->second.changed = false;
-            found->second.Land();
-            kept_due_.emplace(found->second.due, found->first);
+            Kept* const found = kept_.Find(id);
+            if (found == nullptr) continue;
+            found->changed = false;
+            found->Land();
+            kept_.Schedule(*found);
         }
         return kept;
     }
     kept.reserve(kept.size() + out.size());
     std::size_t next = 0;  // the rows come in the order asked, unknown ids left out
     for (const std::string& id : ids) {
-        const auto found = kept_.find(id);
         store::Instance* row = next < out.size() && out[next].id == id ? &out[next++] : nullptr;
-        found->second.changed = false;  // read after any change the feed saw
-        if (row != nullptr && found->second.rescheduled) {
+        Kept* const found = kept_.Find(id);
+        if (found == nullptr) continue;  // (an entry in flight is forgotten by its answer only)
+        found->changed = false;          // read after any change the feed saw
+        if (row != nullptr && found->rescheduled) {
             // A job moved it on while it was read (Reschedule): its check waits for that time.
-            found->second.Land();
-            kept_due_.emplace(found->second.due, found->first);
+            found->Land();
+            kept_.Schedule(*found);
         } else if (row != nullptr && row->lease_owner == options_.worker_id && row->monitoring && !row->deleted_at) {
             // The due time is the kept one (the stored one is the lease's end).
-            row->state.next_check_at = found->second.due;
+            row->state.next_check_at = found->due;
             kept.push_back(std::move(*row));
         } else {
-            kept_.erase(found);  // lost, turned off or deleted (in flight: not in kept_due_)
+            kept_.Forget(*found);  // lost, turned off or deleted
         }
     }
     return kept;
@@ -938,15 +933,14 @@ void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked,
         std::lock_guard lock(mutex_);
         for (std::size_t k = 0; k < checked.size(); ++k) {
             const store::InstanceRelease& release = checked[k];
-            const auto found = kept_.find(release.id);
-            if (found == kept_.end()) continue;  // given up meanwhile (the store was unreachable)
-            if (!release.next_check_at) {        // monitoring ended: let go of the lease too
-                ForgetKept(found);
+            Kept* const found = kept_.Find(release.id);
+            if (found == nullptr) continue;  // given up meanwhile (the store was unreachable)
+            if (!release.next_check_at) {    // monitoring ended: let go of the lease too
+                kept_.Forget(*found);
                 ended.push_back(release);
                 continue;
             }
-            Kept& entry = found->second;
-            if (!entry.in_flight) kept_due_.erase({entry.due, found->first});
+            Kept& entry = *found;
             // Kept for the next check unless it changed meanwhile (the feed) or a job moved it on:
             // then it is read again.
             if (k < rows.size() && rows[k] && !entry.changed && !entry.rescheduled) {
@@ -957,7 +951,7 @@ void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked,
             }
             entry.changed = false;
             entry.Land(release.next_check_at);
-            kept_due_.emplace(entry.due, found->first);
+            kept_.Schedule(entry);
         }
     }
     // A failure: the lease expires (a heartbeat renews only what monitoring still covers: harmless).
@@ -968,10 +962,8 @@ void Monitor::ReleaseKept() {
     std::vector<store::InstanceRelease> releases;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& [id, kept] : kept_)
-            releases.push_back(store::InstanceRelease{id, kept.due});
-        kept_.clear();
-        kept_due_.clear();
+        kept_.ForEach([&](const Kept& kept) { releases.push_back(store::InstanceRelease{kept.id, kept.due}); });
+        kept_.Clear();
     }
     ForEachStoreBatch(releases, [&](const std::vector<store::InstanceRelease>& part) {
         (void)schedule_.ReleaseInstances(options_.worker_id, part);  // a failure: the leases expire

@@ -24,6 +24,7 @@
 #include "core/interval.hpp"
 #include "core/reactions.hpp"
 #include "core/time.hpp"
+#include "monitor/kept_schedule.hpp"
 #include "monitor/operations.hpp"
 #include "monitor/prober.hpp"
 #include "net/http_transport.hpp"
@@ -300,41 +301,7 @@ class Monitor final : public Operations {
     std::multiset<core::Timestamp> due_;  // next checks of instances not kept here (may be stale)
     // The instances this process holds claimed between checks, with their due times: a check
     // that changes nothing writes no row (the leases are renewed in bulk by the heartbeat).
-    struct Kept {
-        core::Timestamp due{};
-        bool in_flight = false;  // taken by a round, its answer not handled yet
-        // Set by Reschedule while in flight (a job moved the instance on: a redeploy read its new
-        // deployment): newer than the answer in flight, which was asked about the old state.
-        std::optional<core::Timestamp> rescheduled;
-        // The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
-        // rows"); none while in flight, and where it must be read before the next check (the
-        // check wrote it, or the feed saw a change while it was in flight).
-        std::optional<store::Instance> row;
-        bool changed = false;      // the feed saw a change while in flight: the row landing is stale
-        std::uint64_t landed = 0;  // lands_ when it last landed with a row
-
-        // Ends a check in flight: due again when a job said meanwhile, else at `answer` (if
-        // any: a cancelled or failed take keeps the due time it had).
-        void Land(std::optional<core::Timestamp> answer = std::nullopt) {
-            in_flight = false;
-            if (rescheduled) {
-                due = *rescheduled;
-                rescheduled.reset();
-            } else if (answer) {
-                due = *answer;
-            }
-        }
-    };
-    // Looked up by std::string_view (kept_due_'s views) without a string of its own.
-    struct IdHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
-    };
-    using KeptMap = std::unordered_map<std::string, Kept, IdHash, std::equal_to<>>;
-    KeptMap kept_;
-    // Drops a kept entry and its due time (mutex_ held); returns the next entry.
-    KeptMap::iterator ForgetKept(KeptMap::iterator entry);
-    std::set<std::pair<core::Timestamp, std::string_view>> kept_due_;  // entries not in flight; views of kept_'s keys
+    KeptSchedule kept_;
     std::size_t claim_cap_ =
         std::numeric_limits<std::size_t>::max();  // kept instances past which this process claims no more
     core::Timestamp next_heartbeat_at_ = core::Timestamp::min();  // read and set by rounds only
