@@ -30,7 +30,7 @@ struct Kept {
     /// check wrote it, or the feed saw a change while it was in flight).
     std::optional<store::Instance> row;
     bool changed = false;      ///< the feed saw a change while in flight: the row landing is stale
-    std::uint64_t landed = 0;  ///< the monitor's count of landings when it last landed with a row
+    std::uint64_t landed = 0;  ///< the monitor's count of landings when its check last landed
 
     /// Ends a check in flight: due again when a job said meanwhile, else at `answer` (if any: a
     /// cancelled or failed take keeps the due time it had).

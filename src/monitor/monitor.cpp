@@ -945,10 +945,12 @@ void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked,
             // then it is read again.
             if (k < rows.size() && rows[k] && !entry.changed && !entry.rescheduled) {
                 entry.row = std::move(rows[k]);
-                entry.landed = ++lands_;
             } else {
                 entry.row.reset();
             }
+            // With a row or without (its check wrote it): a feed read begun before now may hold
+            // the row from before that write, and must not become the kept row (FollowChanges).
+            entry.landed = ++lands_;
             entry.changed = false;
             entry.Land(release.next_check_at);
             kept_.Schedule(entry);

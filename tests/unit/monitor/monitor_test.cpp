@@ -971,7 +971,8 @@ class HookedInstances final : public store::Instances {
     explicit HookedInstances(store::Instances& inner) : inner_(inner) {}
     std::function<void()> before_read;
     int get_instances_calls = 0;
-    bool feed_down = false;  // ChangedInstances fails (the store unreachable)
+    bool feed_down = false;                 // ChangedInstances fails (the store unreachable)
+    std::function<void()> after_feed_read;  // run once, after the next feed read, before its answer
 
     util::Result<void> CreateInstance(const store::Instance& i) override { return inner_.CreateInstance(i); }
     util::Result<store::Instance> GetInstance(const std::string& id) override { return inner_.GetInstance(id); }
@@ -986,7 +987,9 @@ class HookedInstances final : public store::Instances {
     util::Result<store::InstanceChanges> ChangedInstances(std::optional<std::int64_t> since) override {
         if (auto hook = std::exchange(before_read, nullptr)) hook();
         if (feed_down) return tl::unexpected(util::Error(util::ErrorCode::kUnavailable, "database is down"));
-        return inner_.ChangedInstances(since);
+        auto changes = inner_.ChangedInstances(since);
+        if (auto hook = std::exchange(after_feed_read, nullptr)) hook();
+        return changes;
     }
     util::Result<store::InstancePage> ListInstances(const store::InstanceQuery& q) override {
         return inner_.ListInstances(q);
@@ -1057,6 +1060,36 @@ TEST_F(MonitorTest, KeptChecksThatChangeNothingReadNoRow) {
     EXPECT_EQ(CheckedIds(api_).size(), 6u);
     // The transition's row came with the change feed: no check read a row of its own.
     EXPECT_EQ(instances.get_instances_calls, 0);
+}
+
+// A feed read that began before a check wrote its row (a transition) and is handled after the
+// check landed holds the row from before the write: it must not become the kept row. With a
+// batch window longer than the interval the same round takes the instance again at once: it reads
+// the row instead (with the feed's older row it would decide the same transition again).
+TEST_F(MonitorTest, AFeedReadOlderThanAChecksWriteDoesNotBecomeTheKeptRow) {
+    options_.batch_window = seconds(10);
+    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
+    auto& [instances, monitor] = hooked;
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    const auto instance = AddEvery(monitor, "d1", 5);
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // writes BUILDING
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // nothing changes; the feed brought the row
+    ASSERT_EQ(instances.get_instances_calls, 0);
+    api_.SetDeployment(Dep("d1", "DEPLOYING", t0 + seconds(11)));
+    auto row = Get(instance.id);
+    row.state.progress = 7;  // a change elsewhere: the next feed read carries the row
+    ASSERT_TRUE(store_->SaveState(instance.id, row.state));
+    clock_.Advance(seconds(6));
+    // This round's feed read (the row with BUILDING) is answered only after another round has
+    // checked the instance and written DEPLOYING; then this round takes it again (due within
+    // its window).
+    instances.after_feed_read = [&] { ASSERT_EQ(monitor.RunRoundForTest(), 1u); };
+    EXPECT_EQ(monitor.RunRoundForTest(), 1u);
+    EXPECT_EQ(Get(instance.id).state.deployment_status, "DEPLOYING");
+    EXPECT_EQ(instances.get_instances_calls, 1);  // read again, not the feed's older row
+    EXPECT_EQ(sink_.Transitions().size(), 2u);    // BUILDING, DEPLOYING: none twice
 }
 
 // A round whose change feed cannot be read takes no checks (a kept row could be stale), and
