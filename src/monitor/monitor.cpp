@@ -826,6 +826,10 @@ void Monitor::KeepClaims(Timestamp now) {
     }
 }
 
+bool Monitor::StillKept(const store::Instance& row) const {
+    return row.lease_owner == options_.worker_id && row.monitoring && !row.deleted_at;
+}
+
 bool Monitor::FollowChanges() {
     std::uint64_t lands_before = 0;
     {
@@ -842,7 +846,7 @@ bool Monitor::FollowChanges() {
         Kept& kept = *found;
         if (kept.in_flight) {
             kept.changed = true;  // its check's answer lands with a stale row: read it again
-        } else if (row.lease_owner != options_.worker_id || !row.monitoring || row.deleted_at) {
+        } else if (!StillKept(row)) {
             kept_.Forget(kept);  // lost to another worker, turned off or deleted
         } else if (kept.landed > lands_before) {
             // Landed after this read began: its check may have written the row since. Read again.
@@ -872,9 +876,8 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
             store::Instance row = std::move(*entry.row);
             entry.row.reset();
             // The due time is the kept one (the stored one is the lease's end), and the lease as the
-            // heartbeats renewed it.
+            // heartbeats renewed it (a kept row is this worker's: FollowChanges drops any other).
             row.state.next_check_at = entry.due;
-            if (row.lease_owner != options_.worker_id) row.lease_owner = options_.worker_id;
             row.lease_until = std::max(row.lease_until.value_or(Timestamp::min()), leases_valid_until_);
             kept.push_back(std::move(row));
         }
@@ -915,7 +918,7 @@ std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t l
             // A job moved it on while it was read (Reschedule): its check waits for that time.
             found->Land();
             kept_.Schedule(*found);
-        } else if (row != nullptr && row->lease_owner == options_.worker_id && row->monitoring && !row->deleted_at) {
+        } else if (row != nullptr && StillKept(*row)) {
             // The due time is the kept one (the stored one is the lease's end).
             row->state.next_check_at = found->due;
             kept.push_back(std::move(*row));
@@ -943,7 +946,7 @@ void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked,
             Kept& entry = *found;
             // Kept for the next check unless it changed meanwhile (the feed) or a job moved it on:
             // then it is read again.
-            if (k < rows.size() && rows[k] && !entry.changed && !entry.rescheduled) {
+            if (rows[k] && !entry.changed && !entry.rescheduled) {
                 entry.row = std::move(rows[k]);
             } else {
                 entry.row.reset();

@@ -263,12 +263,15 @@ class Monitor final : public Operations {
     // that changed are taken as read, or dropped where this process lost them. False when the
     // store did not answer: the round then takes nothing (a kept row could be stale).
     bool FollowChanges();
+    // Whether a row read from the store is still this worker's to keep: its lease, monitored,
+    // not deleted.
+    bool StillKept(const store::Instance& row) const;
     // The kept instances due by `until`, at most `limit`: their kept rows, or (where none is
     // kept) rows read from the store, those this process lost meanwhile dropped. The round's
     // share of its own schedule.
     std::vector<store::Instance> TakeKeptDue(core::Timestamp until, std::size_t limit);
-    // Checked instances' next due times (none: no longer kept) and their rows to keep (none: the
-    // check wrote the row, which is read again before the next check).
+    // Checked instances' next due times (none: no longer kept) and, one per release, their rows to
+    // keep (none: the check wrote the row, which is read again before the next check).
     void KeepChecked(const std::vector<store::InstanceRelease>& checked,
                      std::vector<std::optional<store::Instance>> rows);
     // Gives every kept instance back with its due time (Stop).
@@ -309,7 +312,7 @@ class Monitor final : public Operations {
     bool claim_backlog_ = false;  // the last claim took all it was allowed (rounds only)
     core::Timestamp leases_valid_until_ = core::Timestamp::min();  // the last heartbeat's lease end
     std::optional<std::int64_t> change_position_;                  // the change feed's position (rounds only)
-    std::uint64_t lands_ = 0;                                      // kept rows landed so far (FollowChanges)
+    std::uint64_t lands_ = 0;                                      // kept checks landed so far (FollowChanges)
     std::deque<Job> jobs_;
     std::set<std::string> busy_instances_;                                   // instances a worker runs a job for
     std::deque<std::vector<store::Instance>> poll_queue_;                    // claimed batches no poller took yet
