@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/deployment_status.hpp"
 #include "core/time.hpp"
 #include "store/model.hpp"
 
@@ -26,11 +28,15 @@ struct Kept {
     /// deployment): newer than the answer in flight, which was asked about the old state.
     std::optional<core::Timestamp> rescheduled;
     /// The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
-    /// claims"); none while in flight, and where it must be read before the next check (the
-    /// check wrote it, or the feed saw a change while it was in flight).
+    /// claims"); none where it must be read before the next check (the check wrote it, or the
+    /// feed saw a change while it was in flight). While in flight: the row being checked, the
+    /// poller's alone (nobody else touches the row of an entry in flight).
     std::optional<store::Instance> row;
     bool changed = false;      ///< the feed saw a change while in flight: the row landing is stale
     std::uint64_t landed = 0;  ///< the monitor's count of landings when its check last landed
+    /// What the monitor's fleet map holds for it, (status, interval), as the monitor last noted
+    /// it: a check that leaves both so touches no map. None: not known.
+    std::optional<std::pair<core::DeploymentStatus, core::Duration>> fleet;
 
     /// Ends a check in flight: due again when a job said meanwhile, else at `answer` (if any: a
     /// cancelled or failed take keeps the due time it had).
@@ -53,13 +59,18 @@ struct Kept {
 };
 
 /// The kept instances by id, and those not in flight by due time, earliest first (ties in the
-/// order they were first kept). Entries live
-/// in slots that are reused, never freed, so a Kept& stays valid (for the same instance until
-/// Forget). The due times are a binary heap with lazy deletion: moving or taking an entry
-/// leaves its old heap item behind as stale (told by a generation number), skipped when it
-/// comes to the top and dropped when stale items outnumber live ones. So scheduling costs no
-/// allocation and no tree walk (a std::set of (due, id) cost an allocation and ~17 pointer hops per
-/// check at 100,000: docs/PERFORMANCE.md).
+/// order they were first kept). Entries live in slots that are reused, never freed, so a Kept&
+/// stays valid (for the same instance until Forget).
+///
+/// The due times are a calendar queue: items due within the current bucket (2^26 ns, 67 ms) or
+/// earlier sit in a small binary heap; later ones, up to kBuckets buckets (18 minutes) ahead, are
+/// appended to their bucket unsorted and heaped only when the clock reaches it; later still, in
+/// one overflow list placed when the calendar comes near. Moving or taking an entry leaves its old
+/// item behind as stale (told by a generation number), skipped when it comes up and dropped when
+/// stale items outnumber live ones by kCompactSlack. So scheduling costs no allocation (a drained
+/// bucket's storage goes to the next one that fills) and no walk through a structure of the whole fleet: a binary heap
+/// of 100,000 due times cost ~17 cache misses per check, a std::set of (due, id) an allocation and ~17 pointer hops
+/// besides (docs/PERFORMANCE.md, "The kept schedule").
 ///
 /// Thread-safety: none; the monitor calls it with its mutex held.
 class KeptSchedule {
@@ -85,8 +96,15 @@ class KeptSchedule {
     void ForEach(const std::function<void(Kept&)>& f);
     std::size_t size() const { return index_.size(); }
     void Clear();
-    /// Heap items held, stale ones included (tests).
-    std::size_t QueuedForTest() const { return heap_.size(); }
+    /// Items held, stale ones included (tests).
+    std::size_t QueuedForTest() const { return near_.size() + in_buckets_ + far_.size(); }
+    /// Items the queue has storage for, spare storage included (tests).
+    std::size_t CapacityForTest() const;
+
+    static constexpr int kBucketShift = 26;  ///< a bucket spans 2^26 ns (67 ms)
+    static constexpr std::size_t kBuckets = std::size_t{1} << 14;
+    /// Stale items tolerated beyond as many as live ones before they are dropped.
+    static constexpr std::size_t kCompactSlack = 1024;
 
   private:
     struct Queued {
@@ -98,17 +116,30 @@ class KeptSchedule {
         using is_transparent = void;
         std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
     };
+    static std::int64_t BucketOf(core::Timestamp due) { return due.time_since_epoch().count() >> kBucketShift; }
     bool Current(const Queued& q) const;
     static bool Later(const Queued& a, const Queued& b);  // the heap's order: due, then slot
+    void Place(const Queued& q);
     void PopTop();
-    void DropStaleTops();
+    // Drops stale items off the top of near_, moving the calendar on while near_ runs empty;
+    // false: nothing is queued.
+    bool Settle();
+    void SpillFar();
     void Compact();
 
     std::deque<Kept> slots_;
     std::vector<std::uint32_t> free_;
     std::unordered_map<std::string, std::uint32_t, IdHash, std::equal_to<>> index_;
-    std::vector<Queued> heap_;   // a min-heap by (due, slot)
-    std::size_t scheduled_ = 0;  // current heap items (the rest are stale)
+    std::vector<Queued> near_;  // a min-heap by (due, slot) of the items in buckets <= current_
+    std::vector<std::vector<Queued>> buckets_ = std::vector<std::vector<Queued>>(kBuckets);  // by bucket % kBuckets
+    std::size_t in_buckets_ = 0;                                                             // items in buckets_
+    // Storage of drained buckets, handed to buckets as they fill (so none allocates in steady state).
+    static constexpr std::size_t kSpareBuffers = 64;
+    std::vector<std::vector<Queued>> spare_;
+    std::vector<Queued> far_;  // items kBuckets or more buckets after current_
+    std::int64_t far_first_ = std::numeric_limits<std::int64_t>::max();  // the earliest bucket in far_
+    std::int64_t current_ = 0;                                           // buckets up to this one are in near_
+    std::size_t scheduled_ = 0;                                          // current items (the rest are stale)
 };
 
 }  // namespace railwatch::monitor

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,12 +111,150 @@ TEST(KeptSchedule, LatestGivesTheLatestQueuedFirst) {
 TEST(KeptSchedule, StaleItemsAreDroppedWhenTheyOutnumberLiveOnes) {
     KeptSchedule schedule;
     Kept& a = Keep(schedule, "a", 1);
-    for (int k = 0; k < 1000; ++k) {
+    for (int k = 0; k < 5000; ++k) {
         a.due = At(k);
         schedule.Schedule(a);
     }
-    EXPECT_LE(schedule.QueuedForTest(), 2u * 1 + 64 + 1);
+    EXPECT_LE(schedule.QueuedForTest(), 2u * 1 + KeptSchedule::kCompactSlack + 1);
     EXPECT_THAT(TakeUntil(schedule, 5000), ElementsAre("a"));
+}
+
+TEST(KeptSchedule, DueTimesHoursApartAndInThePastComeInOrder) {
+    // Beyond the calendar's span (kBuckets buckets), within it, within one bucket, and earlier
+    // than the calendar has come: one order.
+    KeptSchedule schedule;
+    Keep(schedule, "hour", 3600);
+    Keep(schedule, "day", 86400);
+    Keep(schedule, "minute", 60);
+    Keep(schedule, "now", 0);
+    EXPECT_EQ(schedule.Earliest(), At(0));
+    EXPECT_THAT(TakeUntil(schedule, 0), ElementsAre("now"));
+    EXPECT_EQ(schedule.Earliest(), At(60));  // the calendar has moved on to the minute's bucket
+    Keep(schedule, "late", -5);              // due before it: still first
+    Keep(schedule, "second", 1);
+    EXPECT_THAT(TakeUntil(schedule, 100000), ElementsAre("late", "second", "minute", "hour", "day"));
+    EXPECT_EQ(schedule.Earliest(), std::nullopt);
+}
+
+// The schedule against a plain ordered set, through random keeps, moves, takes and forgets with
+// due times from nanoseconds to hours apart.
+TEST(KeptSchedule, AgreesWithAnOrderedSetThroughRandomOperations) {
+    KeptSchedule schedule;
+    std::mt19937_64 random(20261201);
+    std::set<std::pair<Timestamp, std::string>> queued;  // the reference: (due, id)
+    std::map<std::string, Timestamp> due_of;             // queued ones
+    std::set<std::string> kept;                          // kept, queued or taken
+    Timestamp now{};
+    const auto random_due = [&] {
+        switch (random() % 4) {
+            case 0:
+                return now + std::chrono::nanoseconds(random() % 100'000'000);  // this bucket or the next
+            case 1:
+                return now + std::chrono::milliseconds(random() % 60'000);
+            case 2:
+                return now + core::Seconds(static_cast<long long>(random() % 20'000));  // past the calendar
+            default:
+                return now - std::chrono::milliseconds(random() % 5'000);  // overdue
+        }
+    };
+    for (int step = 0; step < 200'000; ++step) {
+        const std::string id = "i" + std::to_string(random() % 3'000);
+        switch (random() % 6) {
+            case 0:
+            case 1: {  // keep or move
+                Kept& entry = *schedule.Add(id).first;
+                if (const auto was = due_of.find(id); was != due_of.end()) queued.erase({was->second, id});
+                entry.due = random_due();
+                schedule.Schedule(entry);
+                queued.insert({entry.due, id});
+                due_of[id] = entry.due;
+                kept.insert(id);
+                // Stale items are dropped when scheduling finds them too many.
+                ASSERT_LE(schedule.QueuedForTest(), 2 * queued.size() + KeptSchedule::kCompactSlack + 1);
+                break;
+            }
+            case 2: {  // take what is due
+                now += std::chrono::milliseconds(random() % 2'000);
+                for (int n = 0; n < 50; ++n) {
+                    Kept* taken = schedule.TakeEarliest(now);
+                    if (queued.empty() || queued.begin()->first > now) {
+                        ASSERT_EQ(taken, nullptr) << "step " << step;
+                        break;
+                    }
+                    ASSERT_NE(taken, nullptr) << "step " << step;
+                    ASSERT_EQ(taken->due, queued.begin()->first) << "step " << step;
+                    queued.erase({taken->due, taken->id});
+                    due_of.erase(taken->id);
+                }
+                break;
+            }
+            case 3: {  // unschedule
+                if (Kept* entry = schedule.Find(id)) {
+                    schedule.Unschedule(*entry);
+                    if (const auto was = due_of.find(id); was != due_of.end()) {
+                        queued.erase({was->second, id});
+                        due_of.erase(was);
+                    }
+                }
+                break;
+            }
+            case 4: {  // forget
+                if (Kept* entry = schedule.Find(id)) {
+                    schedule.Forget(*entry);
+                    if (const auto was = due_of.find(id); was != due_of.end()) {
+                        queued.erase({was->second, id});
+                        due_of.erase(was);
+                    }
+                    kept.erase(id);
+                }
+                break;
+            }
+            default: {
+                const auto earliest = schedule.Earliest();
+                if (queued.empty()) {
+                    ASSERT_EQ(earliest, std::nullopt) << "step " << step;
+                } else {
+                    ASSERT_EQ(earliest, queued.begin()->first) << "step " << step;
+                }
+                if (random() % 1000 == 0) now += core::Seconds(static_cast<long long>(random() % 30'000));
+                break;
+            }
+        }
+        ASSERT_EQ(schedule.size(), kept.size());
+    }
+    // Everything left comes out in order.
+    Timestamp last = Timestamp::min();
+    std::size_t left = 0;
+    while (Kept* taken = schedule.TakeEarliest(Timestamp::max())) {
+        EXPECT_GE(taken->due, last);
+        last = taken->due;
+        ++left;
+    }
+    EXPECT_EQ(left, queued.size());
+}
+
+// Round after round for three turns of the calendar: the storage held stays near what is queued
+// (a drained bucket's storage is reused, not kept by every bucket it passed through).
+TEST(KeptSchedule, StorageStaysNearWhatIsQueuedOverTurnsOfTheCalendar) {
+    KeptSchedule schedule;
+    constexpr int kCount = 2000;
+    for (int k = 0; k < kCount; ++k)
+        Keep(schedule, "i" + std::to_string(k), k % 10);
+    Timestamp now{};
+    const auto turn = std::chrono::nanoseconds(std::int64_t{1} << KeptSchedule::kBucketShift) *
+                      static_cast<std::int64_t>(KeptSchedule::kBuckets);
+    std::size_t most = 0;
+    for (std::uint64_t n = 0; now < Timestamp(3 * turn); ++n) {
+        now += core::Seconds(1);
+        while (Kept* kept = schedule.TakeEarliest(now)) {
+            kept->Land(now + core::Seconds(10) + std::chrono::milliseconds((n * 7919) % 1000));
+            schedule.Schedule(*kept);
+        }
+        most = std::max(most, schedule.CapacityForTest());
+    }
+    EXPECT_EQ(schedule.size(), static_cast<std::size_t>(kCount));
+    // Buckets grow by doubling; the spares are at most a few buckets' worth here.
+    EXPECT_LE(most, 4u * kCount);
 }
 
 TEST(KeptSchedule, ForEachMayForgetTheEntryItIsGiven) {
