@@ -326,7 +326,7 @@ void Monitor::SchedulerLoop() {
 void Monitor::PollLoop(std::size_t index) {
     util::Wakeup& wakeup = *poll_wakeups_[index];
     while (!wakeup.Stopped()) {
-        std::optional<std::vector<store::Instance>> batch;
+        std::optional<PollWork> batch;
         {
             std::lock_guard lock(mutex_);
             if (!poll_queue_.empty()) {
@@ -391,7 +391,9 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     // and otherwise every max_idle_wait (what other processes added, handed over or left
     // behind): kept instances are not in its way (the store holds them as due when their leases
     // end), but an empty claim is still a write transaction.
-    std::vector<store::Instance> taken;
+    std::vector<PollItem> taken;
+    // Per-check claims: the claimed rows, which the round's batches point into and share.
+    std::shared_ptr<std::vector<store::Instance>> claimed_rows;
     std::size_t claim_limit = limit;
     bool look = false;
     {
@@ -407,63 +409,58 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
                                                          options_.lease, static_cast<int>(claim_limit));
         last_claim_at_ = now;
         claim_backlog_ = claimed && claimed->size() >= claim_limit;
-        if (claimed) {
+        if (claimed && !options_.keep_claims) {
+            claimed_rows = std::make_shared<std::vector<store::Instance>>(std::move(*claimed));
+            taken.reserve(claimed_rows->size());
+            for (store::Instance& instance : *claimed_rows)
+                taken.push_back(PollItem{&instance});
+        } else if (claimed) {
             std::lock_guard lock(mutex_);
             for (store::Instance& instance : *claimed) {
-                if (!options_.keep_claims) {
-                    taken.push_back(std::move(instance));
-                    continue;
-                }
                 auto [entry, added] = kept_.Add(instance.id);
                 if (!added) {
                     // Kept here already: its lease was dropped (turned on again, a check asked
                     // for) and this claim took it back. A check in flight answers for it.
                     if (entry->in_flight) continue;
                     kept_.Unschedule(*entry);
-                    entry->row.reset();  // the claim's row is fresher
                 }
                 entry->due = instance.state.next_check_at.value_or(now);
                 entry->in_flight = true;
-                taken.push_back(std::move(instance));
+                entry->row = std::move(instance);  // the claim's row is fresher than any kept one
+                taken.push_back(PollItem{&*entry->row, entry});
             }
         }
     }
-    if (options_.keep_claims && taken.size() < limit) {
-        for (store::Instance& instance : TakeKeptDue(now + options_.batch_window, limit - taken.size()))
-            taken.push_back(std::move(instance));
-    }
+    if (options_.keep_claims && taken.size() < limit)
+        TakeKeptDue(now + options_.batch_window, limit - taken.size(), taken);
     if (taken.empty()) return 0;
     const std::size_t count = taken.size();
 
     // Batches of at most batch_size distinct deployments (instances sharing one share its alias).
-    // Sorted by reference: an Instance is a dozen strings, each moved once, into its batch.
-    std::vector<store::Instance*> order;
-    order.reserve(count);
-    for (store::Instance& instance : taken)
-        order.push_back(&instance);
-    std::sort(order.begin(), order.end(), [](const store::Instance* a, const store::Instance* b) {
-        return a->state.deployment_id < b->state.deployment_id;
+    // The rows stay where they are (the kept entries, or claimed_rows): batches point at them.
+    std::sort(taken.begin(), taken.end(), [](const PollItem& a, const PollItem& b) {
+        return a.row->state.deployment_id < b.row->state.deployment_id;
     });
     // Where each batch starts (sorted: a new deployment differs from the one before it; those
     // without one sort first and count for none), then the moves.
     const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
     std::vector<std::size_t> starts{0};
     std::size_t distinct = 0;
-    for (std::size_t k = 0; k < order.size(); ++k) {
-        const auto& id = order[k]->state.deployment_id;
-        if (!id || (k > 0 && order[k - 1]->state.deployment_id == id)) continue;
+    for (std::size_t k = 0; k < taken.size(); ++k) {
+        const auto& id = taken[k].row->state.deployment_id;
+        if (!id || (k > 0 && taken[k - 1].row->state.deployment_id == id)) continue;
         if (distinct == per_batch) {
             starts.push_back(k);
             distinct = 0;
         }
         ++distinct;
     }
-    starts.push_back(order.size());
-    std::vector<std::vector<store::Instance>> batches(starts.size() - 1);
+    starts.push_back(taken.size());
+    std::vector<PollWork> batches(starts.size() - 1);
     for (std::size_t b = 0; b < batches.size(); ++b) {
-        batches[b].reserve(starts[b + 1] - starts[b]);
-        for (std::size_t k = starts[b]; k < starts[b + 1]; ++k)
-            batches[b].push_back(std::move(*order[k]));
+        batches[b].items.assign(taken.begin() + static_cast<std::ptrdiff_t>(starts[b]),
+                                taken.begin() + static_cast<std::ptrdiff_t>(starts[b + 1]));
+        batches[b].rows = claimed_rows;
     }
     if (inline_polls) {
         for (auto& batch : batches)
@@ -481,12 +478,14 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     return count;
 }
 
-void Monitor::PollBatch(std::vector<store::Instance> batch) {
+void Monitor::PollBatch(PollWork work) {
+    const std::vector<PollItem>& batch = work.items;
     // One batched status call for every distinct deployment of the batch (the client answers
     // each id on its own).
     std::vector<std::string> ids;
-    for (const store::Instance& instance : batch) {
-        if (instance.state.deployment_id) ids.push_back(*instance.state.deployment_id);
+    ids.reserve(batch.size());
+    for (const PollItem& item : batch) {
+        if (item.row->state.deployment_id) ids.push_back(*item.row->state.deployment_id);
     }
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -498,31 +497,45 @@ void Monitor::PollBatch(std::vector<store::Instance> batch) {
     // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
     // the next intervals or date transitions early.
     const Timestamp now = clock_.Now();
-    std::unordered_map<std::string_view, const railway::ApiResult<railway::Deployment>*> by_id;
+    // The answers by deployment id: a sorted vector (one allocation, not a hash node per id).
+    using Answer = std::pair<std::string_view, const railway::ApiResult<railway::Deployment>*>;
+    std::vector<Answer> by_id;
     by_id.reserve(results.size());
     for (const railway::DeploymentResult& r : results)
-        by_id[r.deployment_id] = &r.result;
+        by_id.emplace_back(r.deployment_id, &r.result);
+    std::sort(by_id.begin(), by_id.end(), [](const Answer& a, const Answer& b) { return a.first < b.first; });
+    const auto answer_for =
+        [&](const std::optional<std::string>& id) -> const railway::ApiResult<railway::Deployment>* {
+        if (!id) return nullptr;
+        const auto found = std::lower_bound(by_id.begin(), by_id.end(), std::string_view(*id),
+                                            [](const Answer& a, std::string_view key) { return a.first < key; });
+        return found != by_id.end() && found->first == *id ? found->second : nullptr;
+    };
 
-    std::vector<store::InstanceRelease> releases;
-    releases.reserve(batch.size());
-    std::vector<std::optional<store::Instance>> kept_rows;  // kept claims: the rows to keep
-    if (options_.keep_claims) kept_rows.reserve(batch.size());
-    for (store::Instance& instance : batch) {
+    std::vector<store::InstanceRelease> releases;  // per-check claims: given back to the store
+    std::vector<Landing> landings;                 // kept claims: kept for the next check
+    if (options_.keep_claims) {
+        landings.reserve(batch.size());
+    } else {
+        releases.reserve(batch.size());
+    }
+    for (const PollItem& item : batch) {
+        const store::Instance& instance = *item.row;
         std::optional<Timestamp> next;
         bool wrote = false;  // the check wrote the row (or tried to): read it again before the next
-        const auto found = instance.state.deployment_id ? by_id.find(*instance.state.deployment_id) : by_id.end();
-        if (found == by_id.end()) {
+        const auto* const answer = answer_for(instance.state.deployment_id);
+        if (answer == nullptr) {
             // Added without a deployment and not resolved yet: find the service's latest one.
             Enqueue(Job{JobKind::kDiscover, instance.id, "", now});
             next = NextCheck(instance, PhaseOf(instance.state), now);
-        } else if (const auto& result = *found->second; result.has_value()) {
+        } else if (const auto& result = *answer; result.has_value()) {
             auto decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now);
             if (decision.verdict == core::CheckVerdict::kAttention && !decision.timed_out && RailwayIncident(now)) {
                 // A stall while Railway reports an incident: likely theirs, and said so.
                 decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now, true);
             }
             NoteCheck(report, instance, decision, now);
-            next = HandleDecision(instance, decision, result->id, now);
+            next = HandleDecision(instance, decision, result->id, now, item.kept);
             wrote = Writes(decision.verdict);
             if (decision.verdict != core::CheckVerdict::kTransition && core::IsStable(decision.interval_status)) {
                 // A newer deployment may have started; or, for a SKIPPED / REMOVED one, the
@@ -546,19 +559,19 @@ void Monitor::PollBatch(std::vector<store::Instance> batch) {
             const auto decision = core::DecideOnError(StoredOf(instance), error, now);
             ++report.errors;
             NoteCheck(report, instance, decision, now);
-            next = HandleDecision(instance, decision, *instance.state.deployment_id, now);
+            next = HandleDecision(instance, decision, *instance.state.deployment_id, now, item.kept);
             wrote = Writes(decision.verdict);
         }
-        // Released to the store (per_check) with the deployment asked about: a job that moved the
-        // row meanwhile keeps its due time. Kept ones: KeepChecked (Kept::rescheduled).
-        releases.push_back(store::InstanceRelease{instance.id, next,
-                                                  options_.keep_claims ? std::nullopt : instance.state.deployment_id});
         if (options_.keep_claims) {
-            kept_rows.push_back(wrote ? std::nullopt : std::optional<store::Instance>(std::move(instance)));
+            landings.push_back(Landing{item.kept, next, wrote});
+        } else {
+            // Released to the store with the deployment asked about: a job that moved the row
+            // meanwhile keeps its due time. Kept ones: KeepChecked (Kept::rescheduled).
+            releases.push_back(store::InstanceRelease{instance.id, next, instance.state.deployment_id});
         }
     }
     if (options_.keep_claims) {
-        KeepChecked(releases, std::move(kept_rows));
+        KeepChecked(std::move(landings));
     } else {
         // Each checked instance given back with its next check, in one transaction.
         std::erase_if(releases, [](const store::InstanceRelease& r) { return !r.next_check_at; });
@@ -579,11 +592,11 @@ void Monitor::NoteCheck(CheckBatchReport& report, const store::Instance& instanc
 }
 
 std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
-                                                 const std::string& deployment_id, Timestamp now) {
+                                                 const std::string& deployment_id, Timestamp now, Kept* kept) {
     switch (decision.verdict) {
         case core::CheckVerdict::kUnchanged:
         case core::CheckVerdict::kRetry: {
-            NoteFleet(instance, decision.interval_status);
+            NoteFleet(instance, decision.interval_status, kept);
             return NextCheck(instance, decision.interval_status, now);
         }
         case core::CheckVerdict::kTransition: {
@@ -598,7 +611,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             t.state = StateAfter(instance.state, decision, deployment_id);
             t.state.next_check_at = next;
             if (!Write(instance, t, "status")) return next;  // nothing written: the next check tries again
-            NoteFleet(instance, decision.interval_status);
+            NoteFleet(instance, decision.interval_status, kept);
             EnqueueFollowUp(decision.follow_up, instance.id, deployment_id, now);
             if (decision.clear_error && decision.completed_at) Forget(deployment_id);  // succeeded
             return next;
@@ -617,7 +630,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             t.state.attention_reason = decision.reason;
             t.state.next_check_at = next;
             (void)Write(instance, t, decision.timed_out ? "timeout" : "attention");
-            NoteFleet(instance, decision.interval_status);
+            NoteFleet(instance, decision.interval_status, kept);
             return next;
         }
         case core::CheckVerdict::kEnded: {
@@ -626,7 +639,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             state.next_check_at.reset();
             if (!instances_.SaveState(instance.id, state)) return NextCheck(instance, decision.interval_status, now);
             (void)instances_.SetMonitoring(instance.id, false, std::nullopt, now);
-            NoteFleet(instance, std::nullopt);
+            NoteFleet(instance, std::nullopt, kept);
             if (auto after = instances_.GetInstance(instance.id)) sink_.OnInstance(*after);
             return std::nullopt;  // monitoring is off: nothing to release
         }
@@ -683,10 +696,18 @@ Timestamp Monitor::NextCheck(const store::Instance& instance, DeploymentStatus s
     return now + core::JitteredInterval(options_.intervals, stretched, unit);
 }
 
-void Monitor::NoteFleet(const store::Instance& instance, std::optional<DeploymentStatus> status) {
+void Monitor::NoteFleet(const store::Instance& instance, std::optional<DeploymentStatus> status, Kept* kept) {
     FleetEntry entry;
     if (status) entry = FleetEntry{*status, ConfiguredInterval(instance, *status)};
     std::lock_guard lock(mutex_);
+    // Every change of an id's fleet_ entry comes here and is told to its kept entry, if any: so
+    // Kept::fleet, when set, is what fleet_ holds.
+    if (kept == nullptr) kept = kept_.Find(instance.id);
+    if (kept != nullptr) {
+        if (status && kept->fleet == std::pair(entry.status, entry.interval)) return;  // fleet_ holds it so
+        kept->fleet.reset();
+        if (status) kept->fleet.emplace(entry.status, entry.interval);
+    }
     const auto found = fleet_.find(instance.id);
     if (found != fleet_.end()) {
         const auto group = fleet_groups_.find({found->second.status, found->second.interval.count()});
@@ -858,104 +879,94 @@ bool Monitor::FollowChanges() {
     return true;
 }
 
-std::vector<store::Instance> Monitor::TakeKeptDue(Timestamp until, std::size_t limit) {
-    std::vector<store::Instance> kept;
-    std::vector<std::string> ids;  // kept without a row: read from the store
+void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollItem>& out) {
+    std::vector<Kept*> unread;  // kept without a row: read from the store
     {
         std::lock_guard lock(mutex_);
-        kept.reserve(std::min(limit, kept_.size()));  // moved once each, not again on growth
-        while (kept.size() + ids.size() < limit) {
-            Kept* const taken = kept_.TakeEarliest(until);
-            if (taken == nullptr) break;
-            Kept& entry = *taken;
-            entry.in_flight = true;
-            if (!entry.row) {
-                ids.push_back(entry.id);
+        out.reserve(out.size() + std::min(limit, kept_.size()));
+        for (std::size_t taken = 0; taken < limit; ++taken) {
+            Kept* const entry = kept_.TakeEarliest(until);
+            if (entry == nullptr) break;
+            entry->in_flight = true;
+            if (!entry->row) {
+                unread.push_back(entry);
                 continue;
             }
-            store::Instance row = std::move(*entry.row);
-            entry.row.reset();
             // The due time is the kept one (the stored one is the lease's end), and the lease as the
             // heartbeats renewed it (a kept row is this worker's: FollowChanges drops any other).
-            row.state.next_check_at = entry.due;
+            store::Instance& row = *entry->row;
+            row.state.next_check_at = entry->due;
             row.lease_until = std::max(row.lease_until.value_or(Timestamp::min()), leases_valid_until_);
-            kept.push_back(std::move(row));
+            out.push_back(PollItem{&row, entry});
         }
     }
-    if (ids.empty()) return kept;
+    if (unread.empty()) return;
     // Read fresh: a worker job, the API or another process may have changed the row since the
-    // last check (a new deployment, monitoring off, the lease dropped and taken elsewhere).
-    std::vector<store::Instance> out;
-    out.reserve(ids.size());
+    // last check (a new deployment, monitoring off, the lease dropped and taken elsewhere). The
+    // entries are in flight: only this round and their answers touch them (no lookup by id).
+    std::vector<std::string> ids;
+    ids.reserve(unread.size());
+    for (const Kept* entry : unread)
+        ids.push_back(entry->id);
+    std::vector<store::Instance> rows;
+    rows.reserve(ids.size());
     bool failed = false;
     ForEachStoreBatch(ids, [&](const std::vector<std::string>& part) {
-        auto rows = instances_.GetInstances(part);
-        failed = !rows;
-        if (rows)
-            for (store::Instance& row : *rows)
-                out.push_back(std::move(row));
+        auto read = instances_.GetInstances(part);
+        failed = !read;
+        if (read)
+            for (store::Instance& row : *read)
+                rows.push_back(std::move(row));
         return !failed;
     });
     std::lock_guard lock(mutex_);
     if (failed) {  // the store is unreachable: put them back as they were; the next round tries
-        for (const std::string& id : ids) {
-            Kept* const found = kept_.Find(id);
-            if (found == nullptr) continue;
-            found->changed = false;
-            found->Land();
-            kept_.Schedule(*found);
+        for (Kept* entry : unread) {
+            entry->changed = false;
+            entry->Land();
+            kept_.Schedule(*entry);
         }
-        return kept;
+        return;
     }
-    kept.reserve(kept.size() + out.size());
     std::size_t next = 0;  // the rows come in the order asked, unknown ids left out
-    for (const std::string& id : ids) {
-        store::Instance* row = next < out.size() && out[next].id == id ? &out[next++] : nullptr;
-        Kept* const found = kept_.Find(id);
-        if (found == nullptr) continue;  // (an entry in flight is forgotten by its answer only)
-        found->changed = false;          // read after any change the feed saw
-        if (row != nullptr && found->rescheduled) {
+    for (std::size_t k = 0; k < unread.size(); ++k) {
+        Kept& entry = *unread[k];
+        store::Instance* row = next < rows.size() && rows[next].id == ids[k] ? &rows[next++] : nullptr;
+        entry.changed = false;  // read after any change the feed saw
+        if (row != nullptr && entry.rescheduled) {
             // A job moved it on while it was read (Reschedule): its check waits for that time.
-            found->Land();
-            kept_.Schedule(*found);
+            entry.Land();
+            kept_.Schedule(entry);
         } else if (row != nullptr && StillKept(*row)) {
             // The due time is the kept one (the stored one is the lease's end).
-            row->state.next_check_at = found->due;
-            kept.push_back(std::move(*row));
+            row->state.next_check_at = entry.due;
+            entry.row = std::move(*row);
+            out.push_back(PollItem{&*entry.row, &entry});
         } else {
-            kept_.Forget(*found);  // lost, turned off or deleted
+            kept_.Forget(entry);  // lost, turned off or deleted
         }
     }
-    return kept;
 }
 
-void Monitor::KeepChecked(const std::vector<store::InstanceRelease>& checked,
-                          std::vector<std::optional<store::Instance>> rows) {
+void Monitor::KeepChecked(std::vector<Landing> landings) {
     std::vector<store::InstanceRelease> ended;
     {
         std::lock_guard lock(mutex_);
-        for (std::size_t k = 0; k < checked.size(); ++k) {
-            const store::InstanceRelease& release = checked[k];
-            Kept* const found = kept_.Find(release.id);
-            if (found == nullptr) continue;  // given up meanwhile (the store was unreachable)
-            if (!release.next_check_at) {    // monitoring ended: let go of the lease too
-                kept_.Forget(*found);
-                ended.push_back(release);
+        for (Landing& landing : landings) {
+            Kept& entry = *landing.kept;  // in flight: forgotten by this answer only
+            if (!landing.next) {          // monitoring ended: let go of the lease too
+                ended.push_back(store::InstanceRelease{entry.id, std::nullopt});
+                kept_.Forget(entry);
                 continue;
             }
-            Kept& entry = *found;
-            // Kept for the next check unless it changed meanwhile (the feed) or a job moved it on:
-            // then it is read again.
-            if (rows[k] && !entry.changed && !entry.rescheduled) {
-                entry.row = std::move(rows[k]);
-            } else {
-                entry.row.reset();
-            }
+            // The row checked stays kept for the next check unless the check wrote it, it changed
+            // meanwhile (the feed) or a job moved it on: then it is read again.
+            if (landing.wrote || entry.changed || entry.rescheduled) entry.row.reset();
             // With a row or without (its check wrote it): a feed read begun before now may hold
             // the row from before that write, and must not become the kept row (FollowChanges).
             entry.landed = ++lands_;
             entry.changed = false;
-            entry.Land(release.next_check_at);
+            entry.Land(landing.next);
             kept_.Schedule(entry);
         }
     }

@@ -187,6 +187,20 @@ class Monitor final : public Operations {
         core::DeploymentStatus status = core::DeploymentStatus::kUnknown;
         core::Duration interval{};
     };
+    // A claimed instance on its way through a round and a poller: its row and its kept entry
+    // (kept claims; null otherwise). The row is the kept entry's (Kept::row, the poller's alone
+    // while in flight) or one of the round's claimed rows (PollWork::rows): rows are not moved
+    // on their way. The entry stays valid meanwhile: an entry in flight is forgotten by its own
+    // answer only (KeepChecked), so its answer lands with no lookup by id.
+    struct PollItem {
+        store::Instance* row = nullptr;
+        Kept* kept = nullptr;
+    };
+    // One batch for a poller.
+    struct PollWork {
+        std::vector<PollItem> items;
+        std::shared_ptr<std::vector<store::Instance>> rows;  // per-check claims: the rows items point into
+    };
 
     // A stored failure whose verdict or planned redeploy may have died with an earlier process.
     bool NeedsVerdictAgain(const store::Instance& instance) const;
@@ -199,7 +213,7 @@ class Monitor final : public Operations {
     std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr);
     // One status request for `batch` (at most batch_size distinct deployments), its answers
     // judged and written, the instances released.
-    void PollBatch(std::vector<store::Instance> batch);
+    void PollBatch(PollWork work);
     // Counts one answered check of `instance` into `report`.
     static void NoteCheck(CheckBatchReport& report, const store::Instance& instance,
                           const core::CheckDecision& decision, core::Timestamp now);
@@ -224,8 +238,10 @@ class Monitor final : public Operations {
     bool TakeSideBudget(double requests, bool failure_work, core::Timestamp now, core::Timestamp* retry_at);
 
     // Per answer (scheduler thread).
+    // `kept`: the instance's kept entry when the caller has it (null: looked up).
     std::optional<core::Timestamp> HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
-                                                  const std::string& deployment_id, core::Timestamp now);
+                                                  const std::string& deployment_id, core::Timestamp now,
+                                                  Kept* kept = nullptr);
     // Jobs (worker thread).
     void Classify(const Job& job);
     void Forget(const std::string& deployment_id);  // drops a finished deployment's cursors and steps
@@ -249,7 +265,9 @@ class Monitor final : public Operations {
     bool RailwayIncident(core::Timestamp now);
     core::Timestamp NextCheck(const store::Instance& instance, core::DeploymentStatus status, core::Timestamp now);
     core::Duration ConfiguredInterval(const store::Instance& instance, core::DeploymentStatus status) const;
-    void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status);
+    // The instance's (status, interval) in fleet_ (none: not monitored). With a kept entry (given,
+    // or found by id) whose Kept::fleet says fleet_ holds that already, no map is touched.
+    void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status, Kept* kept = nullptr);
     void Replan();
     void NoteDue(core::Timestamp at);
     // The instance's next check is `at`: the kept schedule's entry moves there (unless a check is
@@ -269,11 +287,16 @@ class Monitor final : public Operations {
     // The kept instances due by `until`, at most `limit`: their kept rows, or (where none is
     // kept) rows read from the store, those this process lost meanwhile dropped. The round's
     // share of its own schedule.
-    std::vector<store::Instance> TakeKeptDue(core::Timestamp until, std::size_t limit);
-    // Checked instances' next due times (none: no longer kept) and, one per release, their rows to
-    // keep (none: the check wrote the row, which is read again before the next check).
-    void KeepChecked(const std::vector<store::InstanceRelease>& checked,
-                     std::vector<std::optional<store::Instance>> rows);
+    // Appended to `out`.
+    void TakeKeptDue(core::Timestamp until, std::size_t limit, std::vector<PollItem>& out);
+    // A kept instance's answer: its next due time (none: no longer kept) and whether its check
+    // wrote the row (then it is read again before the next check).
+    struct Landing {
+        Kept* kept = nullptr;
+        std::optional<core::Timestamp> next;
+        bool wrote = false;
+    };
+    void KeepChecked(std::vector<Landing> landings);
     // Gives every kept instance back with its due time (Stop).
     void ReleaseKept();
     double NextUnit();
@@ -315,7 +338,7 @@ class Monitor final : public Operations {
     std::uint64_t lands_ = 0;                                      // kept checks landed so far (FollowChanges)
     std::deque<Job> jobs_;
     std::set<std::string> busy_instances_;                                   // instances a worker runs a job for
-    std::deque<std::vector<store::Instance>> poll_queue_;                    // claimed batches no poller took yet
+    std::deque<PollWork> poll_queue_;                                        // claimed batches no poller took yet
     std::size_t polls_pending_ = 0;                                          // batches queued or being polled
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id

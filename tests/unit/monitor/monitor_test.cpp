@@ -1192,6 +1192,43 @@ TEST_F(MonitorTest, FleetCountsFollowEachInstancesStatusAndItsRemoval) {
     EXPECT_EQ(monitor->Capacity().monitored, 1u);
 }
 
+// Kept claims: a check that leaves an instance's (status, interval) as it was skips the fleet map
+// (Kept::fleet); a status change, monitoring off and on again, and a removal still count.
+TEST_F(MonitorTest, FleetCountsOfKeptInstancesFollowStatusMonitoringAndRemoval) {
+    options_.keep_claims = true;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.SetDeployment(Dep("d2", "BUILDING", t0));
+    const auto one = AddEvery(*monitor, "d1", 5);
+    const auto two = AddEvery(*monitor, "d2", 5);
+    const auto counts = [&] { return monitor->Capacity().by_status; };
+    const auto round_after = [&](int s) {
+        clock_.Advance(seconds(s));
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
+    };
+    round_after(0);
+    round_after(6);  // kept: checked again from memory, nothing changed
+    EXPECT_EQ(counts(), (std::map<std::string, std::size_t>{{"BUILDING", 2}}));
+    ASSERT_TRUE(monitor->SetMonitoring(two.id, false, std::nullopt));
+    EXPECT_EQ(counts(), (std::map<std::string, std::size_t>{{"BUILDING", 1}}));
+    round_after(6);
+    EXPECT_EQ(counts(), (std::map<std::string, std::size_t>{{"BUILDING", 1}}));
+    ASSERT_TRUE(monitor->SetMonitoring(two.id, true, std::nullopt));
+    round_after(6);
+    round_after(6);
+    EXPECT_EQ(counts(), (std::map<std::string, std::size_t>{{"BUILDING", 2}}));
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0 + seconds(30)));
+    round_after(6);
+    round_after(6);
+    EXPECT_EQ(counts(), (std::map<std::string, std::size_t>{{"BUILDING", 1}, {"SUCCESS", 1}}));
+    ASSERT_TRUE(monitor->DeleteInstance(two.id));
+    round_after(6);
+    EXPECT_EQ(counts(), (std::map<std::string, std::size_t>{{"SUCCESS", 1}}));
+    EXPECT_EQ(Get(one.id).state.deployment_status, "SUCCESS");
+}
+
 TEST_F(MonitorTest, ProgressReportsPhaseAndPercent) {
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
