@@ -25,6 +25,21 @@ struct IdState {
     std::optional<ApiResult<Deployment>> result;
 };
 
+// The ids of `group` (indexes into `ids`): a view of `ids` where the group is a run of
+// consecutive indexes (every first request is), else copies held in `copies`.
+std::span<const std::string> IdsOf(std::span<const std::string> ids, const std::vector<std::size_t>& group,
+                                   std::vector<std::string>& copies) {
+    bool run = true;
+    for (std::size_t k = 1; k < group.size() && run; ++k)
+        run = group[k] == group[0] + k;
+    if (run) return group.empty() ? std::span<const std::string>() : ids.subspan(group[0], group.size());
+    copies.clear();
+    copies.reserve(group.size());
+    for (std::size_t i : group)
+        copies.push_back(ids[i]);
+    return copies;
+}
+
 }  // namespace
 
 std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<const std::string> ids,
@@ -117,15 +132,12 @@ std::vector<DeploymentResult> StatusChecker::Check(std::span<const std::string> 
     while (!batched.empty() || !alone.empty()) {
         std::vector<CallRequest> calls;
         std::vector<std::vector<std::size_t>> members;
+        std::vector<std::string> copies;
         const auto add_call = [&](std::vector<std::size_t> group, core::Duration delay) {
-            std::vector<std::string> group_ids;
-            group_ids.reserve(group.size());
-            for (std::size_t i : group)
-                group_ids.push_back(ids[i]);
             CallRequest call;
             call.operation = group.size() == 1 ? OperationFor(ids[group[0]])
                                                : fmt::format("status check of {} deployments", group.size());
-            call.body = BuildBody(group_ids);
+            call.body = BuildBody(IdsOf(ids, group, copies));
             call.delay = delay;
             calls.push_back(std::move(call));
             members.push_back(std::move(group));
@@ -152,12 +164,11 @@ std::vector<DeploymentResult> StatusChecker::Check(std::span<const std::string> 
                     finish(i, tl::unexpected(outcome.error()));
                 continue;
             }
-            std::vector<std::string> group_ids;
             std::vector<std::string> aliases;
-            for (std::size_t k = 0; k < group.size(); ++k) {
-                group_ids.push_back(ids[group[k]]);
+            aliases.reserve(group.size());
+            for (std::size_t k = 0; k < group.size(); ++k)
                 aliases.push_back(documents::Alias(k));
-            }
+            const std::span<const std::string> group_ids = IdsOf(ids, group, copies);
             // Railway said which aliases failed: the others lost their data to null propagation
             // only, and asking again without the failing ones costs them no attempt.
             const bool named_failures = outcome->NamesAnyOf(aliases);
