@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include "util/rfc3339.hpp"
 
@@ -81,39 +82,72 @@ util::Result<Deployment> ParseDeployment(simdjson::dom::element node) {
     using simdjson::SUCCESS;
     simdjson::dom::object object;
     if (node.get_object().get(object) != SUCCESS) return tl::unexpected(Missing("deployment is not an object"));
-    const auto text = [&](const char* key) -> std::optional<std::string_view> {
+    // One pass over the fields, each known one's value kept (the first, as a lookup by key would
+    // find it): a lookup per field walks the object each time (most of this function's time on
+    // the hot path before).
+    enum Field : std::size_t {
+        kId,
+        kStatus,
+        kStatusUpdatedAt,
+        kCreatedAt,
+        kUpdatedAt,
+        kUrl,
+        kStaticUrl,
+        kDeploymentStopped,
+        kCanRedeploy,
+        kInstances,
+        kServiceId,
+        kEnvironmentId,
+        kProjectId,
+        kFields
+    };
+    static constexpr std::array<std::string_view, kFields> kNames = {
+        "id",        "status",        "statusUpdatedAt",   "createdAt",   "updatedAt",
+        "url",       "staticUrl",     "deploymentStopped", "canRedeploy", "instances",
+        "serviceId", "environmentId", "projectId"};
+    std::array<std::optional<simdjson::dom::element>, kFields> values;
+    for (const simdjson::dom::key_value_pair field : object) {
+        for (std::size_t f = 0; f < kFields; ++f) {
+            if (field.key == kNames[f]) {
+                if (!values[f]) values[f] = field.value;
+                break;
+            }
+        }
+    }
+    const auto text = [&](Field f) -> std::optional<std::string_view> {
         std::string_view value;
-        if (object.at_key(key).get_string().get(value) != SUCCESS) return std::nullopt;
+        if (!values[f] || values[f]->get_string().get(value) != SUCCESS) return std::nullopt;
         return value;
     };
-    const auto opt_string = [&](const char* key) -> std::optional<std::string> {
-        if (auto value = text(key)) return std::string(*value);
+    const auto opt_string = [&](Field f) -> std::optional<std::string> {
+        if (auto value = text(f)) return std::string(*value);
         return std::nullopt;
     };
-    const auto opt_time = [&](const char* key) -> std::optional<core::Timestamp> {
-        if (auto value = text(key))
+    const auto opt_time = [&](Field f) -> std::optional<core::Timestamp> {
+        if (auto value = text(f))
             if (auto t = util::ParseRfc3339(*value)) return *t;
         return std::nullopt;
     };
-    const auto opt_bool = [&](const char* key) {
+    const auto opt_bool = [&](Field f) {
         bool value = false;
-        return object.at_key(key).get_bool().get(value) == SUCCESS && value;
+        return values[f] && values[f]->get_bool().get(value) == SUCCESS && value;
     };
     Deployment d;
-    const auto id = text("id");
+    const auto id = text(kId);
     if (!id) return tl::unexpected(Missing("Deployment.id is missing or not a string"));
     d.id = std::string(*id);
-    const auto status = text("status");
+    const auto status = text(kStatus);
     if (!status) return tl::unexpected(Missing("Deployment.status is missing or not a string"));
     d.status = core::RailwayStatus::Parse(*status);
-    d.status_updated_at = opt_time("statusUpdatedAt");
-    d.created_at = opt_time("createdAt");
-    d.updated_at = opt_time("updatedAt");
-    d.url = opt_string("url");
-    d.static_url = opt_string("staticUrl");
-    d.deployment_stopped = opt_bool("deploymentStopped");
-    d.can_redeploy = opt_bool("canRedeploy");
-    if (simdjson::dom::array instances; object.at_key("instances").get_array().get(instances) == SUCCESS) {
+    d.status_updated_at = opt_time(kStatusUpdatedAt);
+    d.created_at = opt_time(kCreatedAt);
+    d.updated_at = opt_time(kUpdatedAt);
+    d.url = opt_string(kUrl);
+    d.static_url = opt_string(kStaticUrl);
+    d.deployment_stopped = opt_bool(kDeploymentStopped);
+    d.can_redeploy = opt_bool(kCanRedeploy);
+    if (simdjson::dom::array instances;
+        values[kInstances] && values[kInstances]->get_array().get(instances) == SUCCESS) {
         d.instances.reserve(instances.size());
         for (simdjson::dom::element instance : instances) {
             std::string_view value;
@@ -121,9 +155,9 @@ util::Result<Deployment> ParseDeployment(simdjson::dom::element node) {
                 {instance.at_key("status").get_string().get(value) == SUCCESS ? std::string(value) : std::string()});
         }
     }
-    d.service_id = opt_string("serviceId");
-    d.environment_id = opt_string("environmentId").value_or("");
-    d.project_id = opt_string("projectId").value_or("");
+    d.service_id = opt_string(kServiceId);
+    d.environment_id = opt_string(kEnvironmentId).value_or("");
+    d.project_id = opt_string(kProjectId).value_or("");
     return d;
 }
 
