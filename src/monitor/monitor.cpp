@@ -438,17 +438,31 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
 
     // Batches of at most batch_size distinct deployments (instances sharing one share its alias).
     // The rows stay where they are (the kept entries, or claimed_rows): batches point at them.
-    std::sort(taken.begin(), taken.end(), [](const PollItem& a, const PollItem& b) {
-        return a.row->state.deployment_id < b.row->state.deployment_id;
+    // Instances of one deployment are made neighbours by sorting on a hash of its id (read once
+    // per row, not at every comparison), ids compared only where hashes are equal; those without
+    // one first.
+    std::vector<std::pair<std::size_t, PollItem>> keyed;
+    keyed.reserve(taken.size());
+    for (const PollItem& item : taken) {
+        const auto& id = item.row->state.deployment_id;
+        keyed.emplace_back(id ? std::hash<std::string_view>{}(*id) | 1 : 0, item);
+    }
+    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        return a.first != 0 && *a.second.row->state.deployment_id < *b.second.row->state.deployment_id;
     });
+    for (std::size_t k = 0; k < keyed.size(); ++k)
+        taken[k] = keyed[k].second;
     // Where each batch starts (sorted: a new deployment differs from the one before it; those
     // without one sort first and count for none), then the moves.
     const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
     std::vector<std::size_t> starts{0};
     std::size_t distinct = 0;
     for (std::size_t k = 0; k < taken.size(); ++k) {
-        const auto& id = taken[k].row->state.deployment_id;
-        if (!id || (k > 0 && taken[k - 1].row->state.deployment_id == id)) continue;
+        if (keyed[k].first == 0) continue;  // no deployment: counts for none
+        if (k > 0 && keyed[k - 1].first == keyed[k].first &&
+            taken[k - 1].row->state.deployment_id == taken[k].row->state.deployment_id)
+            continue;  // the one before asks for it
         if (distinct == per_batch) {
             starts.push_back(k);
             distinct = 0;
@@ -481,14 +495,19 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
 void Monitor::PollBatch(PollWork work) {
     const std::vector<PollItem>& batch = work.items;
     // One batched status call for every distinct deployment of the batch (the client answers
-    // each id on its own).
+    // each id on its own, in the order asked). Instances of one deployment are neighbours
+    // (RunRound): each asks with the one before it; `asked[k]` is item k's id's place (none:
+    // no deployment yet).
+    constexpr std::size_t kNotAsked = std::numeric_limits<std::size_t>::max();
     std::vector<std::string> ids;
+    std::vector<std::size_t> asked(batch.size(), kNotAsked);
     ids.reserve(batch.size());
-    for (const PollItem& item : batch) {
-        if (item.row->state.deployment_id) ids.push_back(*item.row->state.deployment_id);
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+        const auto& id = batch[k].row->state.deployment_id;
+        if (!id) continue;
+        if (ids.empty() || ids.back() != *id) ids.push_back(*id);
+        asked[k] = ids.size() - 1;
     }
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<railway::DeploymentResult> results;
     const auto asked_at = clock_.Steady();
     if (!ids.empty()) results = api_.GetDeployments(ids);
@@ -497,19 +516,15 @@ void Monitor::PollBatch(PollWork work) {
     // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
     // the next intervals or date transitions early.
     const Timestamp now = clock_.Now();
-    // The answers by deployment id: a sorted vector (one allocation, not a hash node per id).
-    using Answer = std::pair<std::string_view, const railway::ApiResult<railway::Deployment>*>;
-    std::vector<Answer> by_id;
-    by_id.reserve(results.size());
-    for (const railway::DeploymentResult& r : results)
-        by_id.emplace_back(r.deployment_id, &r.result);
-    std::sort(by_id.begin(), by_id.end(), [](const Answer& a, const Answer& b) { return a.first < b.first; });
-    const auto answer_for =
-        [&](const std::optional<std::string>& id) -> const railway::ApiResult<railway::Deployment>* {
-        if (!id) return nullptr;
-        const auto found = std::lower_bound(by_id.begin(), by_id.end(), std::string_view(*id),
-                                            [](const Answer& a, std::string_view key) { return a.first < key; });
-        return found != by_id.end() && found->first == *id ? found->second : nullptr;
+    // The answer for item k: results[asked[k]] (one per id asked, in order; an implementation
+    // that answered otherwise is looked up by id).
+    const bool in_order = results.size() == ids.size();
+    const auto answer_for = [&](std::size_t k) -> const railway::ApiResult<railway::Deployment>* {
+        if (asked[k] == kNotAsked) return nullptr;
+        if (in_order && results[asked[k]].deployment_id == ids[asked[k]]) return &results[asked[k]].result;
+        for (const railway::DeploymentResult& r : results)
+            if (r.deployment_id == ids[asked[k]]) return &r.result;
+        return nullptr;
     };
 
     std::vector<store::InstanceRelease> releases;  // per-check claims: given back to the store
@@ -519,11 +534,12 @@ void Monitor::PollBatch(PollWork work) {
     } else {
         releases.reserve(batch.size());
     }
-    for (const PollItem& item : batch) {
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+        const PollItem& item = batch[k];
         const store::Instance& instance = *item.row;
         std::optional<Timestamp> next;
         bool wrote = false;  // the check wrote the row (or tried to): read it again before the next
-        const auto* const answer = answer_for(instance.state.deployment_id);
+        const auto* const answer = answer_for(k);
         if (answer == nullptr) {
             // Added without a deployment and not resolved yet: find the service's latest one.
             Enqueue(Job{JobKind::kDiscover, instance.id, "", now});
