@@ -6,20 +6,20 @@ namespace railwatch::monitor {
 
 Kept* KeptSchedule::Find(std::string_view id) {
     const auto found = index_.find(id);
-    return found == index_.end() ? nullptr : &slots_[found->second];
+    return found == index_.end() ? nullptr : &Slot(found->second);
 }
 
 std::pair<Kept*, bool> KeptSchedule::Add(std::string_view id) {
     if (Kept* kept = Find(id)) return {kept, false};
     std::uint32_t slot = 0;
     if (free_.empty()) {
-        slot = static_cast<std::uint32_t>(slots_.size());
-        slots_.emplace_back();
+        slot = slot_count_++;
+        if ((slot >> kChunkShift) >= chunks_.size()) chunks_.push_back(std::make_unique<Kept[]>(kChunk));
     } else {
         slot = free_.back();
         free_.pop_back();
     }
-    Kept& kept = slots_[slot];
+    Kept& kept = Slot(slot);
     const std::uint32_t generation = kept.generation_;  // items of an earlier occupant stay stale
     kept = Kept{};
     kept.id = std::string(id);
@@ -64,7 +64,7 @@ std::optional<core::Timestamp> KeptSchedule::Earliest() {
 
 Kept* KeptSchedule::TakeEarliest(core::Timestamp until) {
     if (!Settle() || near_.front().due > until) return nullptr;
-    Kept& kept = slots_[near_.front().slot];
+    Kept& kept = Slot(near_.front().slot);
     PopTop();
     kept.queued_ = false;
     ++kept.generation_;
@@ -91,17 +91,18 @@ std::vector<Kept*> KeptSchedule::Latest(std::size_t count) {
     std::vector<Kept*> out;
     out.reserve(count);
     for (std::size_t k = 0; k < count; ++k)
-        out.push_back(&slots_[current[k].slot]);
+        out.push_back(&Slot(current[k].slot));
     return out;
 }
 
 void KeptSchedule::ForEach(const std::function<void(Kept&)>& f) {
-    for (Kept& kept : slots_)
-        if (kept.live_) f(kept);
+    for (std::uint32_t slot = 0; slot < slot_count_; ++slot)
+        if (Kept& kept = Slot(slot); kept.live_) f(kept);
 }
 
 void KeptSchedule::Clear() {
-    slots_.clear();
+    chunks_.clear();
+    slot_count_ = 0;
     free_.clear();
     index_.clear();
     near_.clear();
@@ -124,7 +125,7 @@ std::size_t KeptSchedule::CapacityForTest() const {
 }
 
 bool KeptSchedule::Current(const Queued& q) const {
-    const Kept& kept = slots_[q.slot];
+    const Kept& kept = Slot(q.slot);
     return kept.live_ && kept.queued_ && kept.generation_ == q.generation;
 }
 
@@ -178,6 +179,8 @@ bool KeptSchedule::Settle() {
         // cache miss per item at 100,000 entries, on top of the one when it comes up).
         in_buckets_ -= bucket.size();
         near_.insert(near_.end(), bucket.begin(), bucket.end());
+        for (const Queued& q : bucket)  // they come up next: their entries' first lines on the way
+            __builtin_prefetch(&Slot(q.slot));
         // Its storage goes to the next bucket that fills: kept here, every bucket of the ring
         // would hold the capacity of its fullest turn (hundreds of MB at 100,000 after a turn).
         bucket.clear();

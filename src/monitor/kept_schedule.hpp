@@ -2,9 +2,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,22 +21,31 @@ namespace railwatch::monitor {
 /// One instance a process keeps claimed between checks (docs/ENGINE.md, "Scheduling: kept
 /// claims"), with its due time and, between checks, its row.
 struct Kept {
-    std::string id;
+  private:
+    // First, with the due time and the flags: what a round reads of an entry comes in one cache line.
+    friend class KeptSchedule;
+    std::uint32_t slot_ = 0;
+    std::uint32_t generation_ = 0;  // bumped whenever its queued due time becomes stale
+    bool live_ = false;             // kept (not a free slot)
+    bool queued_ = false;           // its current generation is in the heap
+
+  public:
     core::Timestamp due{};
     bool in_flight = false;  ///< taken by a round, its answer not handled yet
     /// Set by Reschedule while in flight (a job moved the instance on: a redeploy read its new
     /// deployment): newer than the answer in flight, which was asked about the old state.
     std::optional<core::Timestamp> rescheduled;
-    /// The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
-    /// claims"); none where it must be read before the next check (the check wrote it, or the
-    /// feed saw a change while it was in flight). While in flight: the row being checked, the
-    /// poller's alone (nobody else touches the row of an entry in flight).
-    std::optional<store::Instance> row;
     bool changed = false;      ///< the feed saw a change while in flight: the row landing is stale
     std::uint64_t landed = 0;  ///< the monitor's count of landings when its check last landed
     /// What the monitor's fleet map holds for it, (status, interval), as the monitor last noted
     /// it: a check that leaves both so touches no map. None: not known.
     std::optional<std::pair<core::DeploymentStatus, core::Duration>> fleet;
+    std::string id;
+    /// The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
+    /// claims"); none where it must be read before the next check (the check wrote it, or the
+    /// feed saw a change while it was in flight). While in flight: the row being checked, the
+    /// poller's alone (nobody else touches the row of an entry in flight).
+    std::optional<store::Instance> row;
 
     /// Ends a check in flight: due again when a job said meanwhile, else at `answer` (if any: a
     /// cancelled or failed take keeps the due time it had).
@@ -49,13 +58,6 @@ struct Kept {
             due = *answer;
         }
     }
-
-  private:
-    friend class KeptSchedule;
-    std::uint32_t slot_ = 0;
-    std::uint32_t generation_ = 0;  // bumped whenever its queued due time becomes stale
-    bool live_ = false;             // kept (not a free slot)
-    bool queued_ = false;           // its current generation is in the heap
 };
 
 /// The kept instances by id, and those not in flight by due time, earliest first (ties in the
@@ -127,7 +129,14 @@ class KeptSchedule {
     void SpillFar();
     void Compact();
 
-    std::deque<Kept> slots_;
+    // Slots in chunks of kChunk (a std::deque of entries this size holds one per block: two cache
+    // misses per look instead of one).
+    static constexpr std::uint32_t kChunkShift = 8;
+    static constexpr std::uint32_t kChunk = 1u << kChunkShift;
+    Kept& Slot(std::uint32_t slot) { return chunks_[slot >> kChunkShift][slot & (kChunk - 1)]; }
+    const Kept& Slot(std::uint32_t slot) const { return chunks_[slot >> kChunkShift][slot & (kChunk - 1)]; }
+    std::vector<std::unique_ptr<Kept[]>> chunks_;
+    std::uint32_t slot_count_ = 0;  // slots in use or free
     std::vector<std::uint32_t> free_;
     std::unordered_map<std::string, std::uint32_t, IdHash, std::equal_to<>> index_;
     std::vector<Queued> near_;  // a min-heap by (due, slot) of the items in buckets <= current_
