@@ -60,10 +60,11 @@ CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeplo
     out.updated_at = out.at;
 
     ProgressInput progress;
-    progress.deployment_id = observed.id;
+    progress.deployment_id = std::string(observed.id);
     progress.status = status;
     progress.status_since = out.at;
-    if (same_deployment) progress.previous = PreviousProgress{observed.id, static_cast<double>(stored.progress)};
+    if (same_deployment)
+        progress.previous = PreviousProgress{std::string(observed.id), static_cast<double>(stored.progress)};
     const double percent = ComputeProgress(progress, now).percent;
     out.progress = std::clamp(static_cast<int>(percent), 0, 100);
 
@@ -99,8 +100,9 @@ CheckDecision DecideOnError(const StoredCheckState& stored, const ObservedError&
     out.interval_status = StoredPhase(stored);
     if (error.not_found) {
         out.verdict = CheckVerdict::kEnded;
-        out.reason = "monitoring ended: Railway no longer knows deployment " + stored.deployment_id.value_or("?") +
-                     " (" + error.message + "); add the service again to follow its current deployment";
+        out.reason = "monitoring ended: Railway no longer knows deployment " +
+                     std::string(stored.deployment_id.value_or("?")) + " (" + error.message +
+                     "); add the service again to follow its current deployment";
         return out;
     }
     out.verdict = CheckVerdict::kRetry;

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/deployment_status.hpp"
 #include "core/detect.hpp"
@@ -31,10 +32,12 @@
 /// Pure and thread-safe.
 namespace railwatch::core {
 
-/// What the store holds about the instance (the fields the decision reads).
+/// What the store holds about the instance (the fields the decision reads). The ids are views
+/// of the caller's strings, valid for the call (the decision copies what it keeps): a check reads
+/// them once, and copying two 36-character ids per check was an allocation each.
 struct StoredCheckState {
     InstanceStatus status = InstanceStatus::kInitializing;
-    std::optional<std::string> deployment_id;
+    std::optional<std::string_view> deployment_id;
     std::optional<std::string> deployment_status;  ///< Railway's raw string; null before the first answer
     int progress = 0;
     bool needs_attention = false;
@@ -45,7 +48,7 @@ struct StoredCheckState {
 
 /// Railway's answer for the deployment (the status-check selection).
 struct ObservedDeployment {
-    std::string id;
+    std::string_view id;  ///< a view, as StoredCheckState's
     RailwayStatus status;
     std::optional<Timestamp> created_at;
     std::optional<Timestamp> updated_at;

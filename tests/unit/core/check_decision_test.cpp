@@ -9,9 +9,10 @@ Timestamp T(long long s) {
     return Timestamp(std::chrono::seconds(1'767'225'600 + s));  // 2026-01-01T00:00:00Z + s
 }
 
-ObservedDeployment Observed(std::string id, std::string status, std::optional<Timestamp> at = std::nullopt) {
+// The ids are views (StoredCheckState): literals here.
+ObservedDeployment Observed(std::string_view id, std::string status, std::optional<Timestamp> at = std::nullopt) {
     ObservedDeployment d;
-    d.id = std::move(id);
+    d.id = id;
     d.status = RailwayStatus::Parse(status);
     d.created_at = T(0);
     d.status_updated_at = at;
@@ -19,9 +20,9 @@ ObservedDeployment Observed(std::string id, std::string status, std::optional<Ti
     return d;
 }
 
-StoredCheckState Stored(std::string id, std::optional<std::string> status, InstanceStatus instance_status) {
+StoredCheckState Stored(std::string_view id, std::optional<std::string> status, InstanceStatus instance_status) {
     StoredCheckState s;
-    s.deployment_id = std::move(id);
+    s.deployment_id = id;
     s.deployment_status = std::move(status);
     s.status = instance_status;
     s.deployment_started_at = T(0);
