@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 namespace railwatch::net {
 namespace {
@@ -212,6 +213,16 @@ std::size_t CurlTransport::InFlight() const {
 void CurlTransport::Run() {
     auto* multi = static_cast<CURLM*>(multi_);
     std::unordered_map<RequestId, std::unique_ptr<Transfer>> active;
+    // Request handles of finished transfers, reset and used again: a new one per request cost an
+    // allocation of several KB and its setup (curl_easy_reset keeps the caches, drops the options).
+    struct SpareHandles {
+        std::vector<CURL*> handles;
+        ~SpareHandles() {
+            for (CURL* easy : handles)
+                curl_easy_cleanup(easy);
+        }
+    } spare;
+    constexpr std::size_t kMaxSpareHandles = 64;
 
     const auto finish = [&](std::unique_ptr<Transfer> transfer) {
         in_flight_.fetch_sub(1);
@@ -219,6 +230,11 @@ void CurlTransport::Run() {
             transfer->done(std::move(transfer->response));
         } catch (...) {
             // A completion must not throw; if one does, the other transfers still complete.
+        }
+        // Not in the multi handle any more (remove(), or never added): kept for the next request.
+        if (transfer->easy != nullptr && spare.handles.size() < kMaxSpareHandles) {
+            curl_easy_reset(transfer->easy);
+            spare.handles.push_back(std::exchange(transfer->easy, nullptr));
         }
     };
     const auto fail = [&](std::unique_ptr<Transfer> transfer, TransportErrorKind kind, std::string message) {
@@ -253,7 +269,13 @@ void CurlTransport::Run() {
             transfer->request = std::move(item.request);
             transfer->done = std::move(item.done);
             const HttpRequest& req = transfer->request;
-            CURL* easy = curl_easy_init();
+            CURL* easy = nullptr;
+            if (spare.handles.empty()) {
+                easy = curl_easy_init();
+            } else {
+                easy = spare.handles.back();
+                spare.handles.pop_back();
+            }
             if (easy == nullptr) {
                 fail(std::move(transfer), TransportErrorKind::kOther, "libcurl could not create a request handle");
                 continue;

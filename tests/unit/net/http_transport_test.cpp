@@ -235,6 +235,28 @@ TEST(CurlTransport, AFailedRequestNamesOnlyTheOriginNeverThePathQueryOrUserInfo)
         EXPECT_EQ(response.error_message.find(secret), std::string::npos) << secret << ": " << response.error_message;
 }
 
+// The transport hands a finished request's handle to the next request, reset: a failed request's
+// or a mutation's settings (a fresh connection, never reused) do not carry over to the reads after
+// it, which share a kept-alive connection again (the server drops the second request on a
+// connection: the read sent again shows it was reused).
+TEST(CurlTransport, AHandleUsedAgainCarriesNoSettingsOfItsLastRequest) {
+    DropsSecondRequestServer server;
+    CurlTransport transport;
+    const HttpResponse failed =
+        transport.Send(Post("http://127.0.0.1:" + std::to_string(ClosedPort()) + "/", "{}", true)).get();
+    ASSERT_FALSE(failed.Answered());
+    ASSERT_EQ(transport.Send(Post(server.Url(), R"({"query":"{ first }"})", true)).get().status, 200);
+    const std::string mutation = R"({"query":"mutation { deploymentRestart(id: \"d\") }"})";
+    ASSERT_EQ(transport.Send(Post(server.Url(), mutation, false)).get().status, 200);
+    EXPECT_EQ(server.Received(mutation), 1);
+    ASSERT_EQ(transport.Send(Post(server.Url(), R"({"query":"{ a }"})", true)).get().status, 200);
+    const std::string read = R"({"query":"{ b }"})";
+    const HttpResponse response = transport.Send(Post(server.Url(), read, true)).get();
+    EXPECT_EQ(response.status, 200) << response.error_message;
+    EXPECT_EQ(server.Received(read), 2);  // sent on the kept-alive connection, then again
+    EXPECT_EQ(server.connections(), 4);   // first, the mutation's own, a (kept), b's second try
+}
+
 // The one loopback rule: the API listening without a token, SMTP without STARTTLS, Railway over
 // http://, the prober's http:// for the simulator.
 TEST(IsLoopbackHost, KnowsLoopbackFromEverythingElse) {
