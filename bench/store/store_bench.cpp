@@ -588,6 +588,31 @@ void ChangedInstancesOfFleet(benchmark::State& state, bool postgres) {
         static_cast<double>(rows) / static_cast<double>(std::max<std::int64_t>(state.iterations(), 1)));
 }
 
+// The kept claims' heartbeat (Schedule::Heartbeat) of a worker holding `held` instances
+// (state.range(0)): every lease renewed and every held instance's stored due time moved to the
+// new lease end, in one transaction; the monitor runs one every third of a lease (40 s by
+// default), on its scheduler thread. Per heartbeat, and per lease held.
+void HeartbeatOfHeld(benchmark::State& state, bool postgres) {
+    if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    const int held = static_cast<int>(state.range(0));
+    auto s = OpenWithInstances(FreshUrl(postgres), held, true);
+    if (!s) return state.SkipWithError("cannot open the store");
+    const auto lease = std::chrono::seconds(120);
+    for (int taken = 0; taken < held;) {
+        auto kept = s->KeepDueInstances("bench", T(1'000'000'000'000LL), lease, 5000);
+        if (!kept || kept->empty()) return state.SkipWithError("KeepDueInstances took nothing");
+        taken += static_cast<int>(kept->size());
+    }
+    long long beats = 0;
+    for (auto _ : state) {
+        ++beats;
+        auto load = s->Heartbeat("bench", T(1'000'000'000'000LL) + std::chrono::seconds(beats), lease);
+        if (!load || load->workers.empty()) return state.SkipWithError("Heartbeat failed");
+    }
+    state.counters["us/lease"] = benchmark::Counter(static_cast<double>(beats) * held,
+                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -674,6 +699,17 @@ int main(int argc, char** argv) {
             ->MeasureProcessCPUTime()
             ->UseRealTime();
         benchmark::RegisterBenchmark((backend + "/release_1000_batched").c_str(), Release1000, postgres, true)
+            ->Unit(benchmark::kMillisecond)
+            ->MinTime(1)
+            ->MeasureProcessCPUTime()
+            ->UseRealTime();
+    }
+
+    for (const bool postgres : {false, true}) {
+        benchmark::RegisterBenchmark(postgres ? "postgres/heartbeat_of_held" : "sqlite/heartbeat_of_held",
+                                     HeartbeatOfHeld, postgres)
+            ->Arg(10000)
+            ->Arg(100000)
             ->Unit(benchmark::kMillisecond)
             ->MinTime(1)
             ->MeasureProcessCPUTime()
