@@ -38,8 +38,12 @@ struct Kept {
     bool changed = false;      ///< the feed saw a change while in flight: the row landing is stale
     std::uint64_t landed = 0;  ///< the monitor's count of landings when its check last landed
     /// What the monitor's fleet map holds for it, (status, interval), as the monitor last noted
-    /// it: a check that leaves both so touches no map. None: not known.
-    std::optional<std::pair<core::DeploymentStatus, core::Duration>> fleet;
+    /// it: a check that leaves both so touches no map. `known` false: not known.
+    struct FleetNote {
+        bool known = false;
+        core::DeploymentStatus status = core::DeploymentStatus::kUnknown;
+        core::Duration interval{};
+    } fleet;  // (no std::optional: GCC 12 misreads one here as maybe uninitialized in the sanitizer builds)
     std::string id;
     /// The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
     /// claims"); none where it must be read before the next check (the check wrote it, or the

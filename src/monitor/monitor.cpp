@@ -329,9 +329,14 @@ void Monitor::PollLoop(std::size_t index) {
         std::optional<PollWork> batch;
         {
             std::lock_guard lock(mutex_);
+            std::erase(idle_pollers_, index);  // listed still if it woke by itself (a timeout)
             if (!poll_queue_.empty()) {
                 batch = std::move(poll_queue_.front());
                 poll_queue_.pop_front();
+            } else {
+                // Idle from here: a round wakes it (its wakeup remembers a notice that comes
+                // before the wait begins).
+                idle_pollers_.push_back(index);
             }
         }
         if (!batch) {
@@ -481,14 +486,20 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
             PollBatch(std::move(batch));
         return count;
     }
+    // One idle poller woken per batch; busy ones take the rest from the queue when they finish.
+    std::vector<std::size_t> wake;
     {
         std::lock_guard lock(mutex_);
         for (auto& batch : batches)
             poll_queue_.push_back(std::move(batch));
         polls_pending_ += batches.size();
+        while (wake.size() < batches.size() && !idle_pollers_.empty()) {
+            wake.push_back(idle_pollers_.back());
+            idle_pollers_.pop_back();
+        }
     }
-    for (auto& wakeup : poll_wakeups_)
-        wakeup->Notify();
+    for (const std::size_t index : wake)
+        poll_wakeups_[index]->Notify();
     return count;
 }
 
@@ -720,9 +731,9 @@ void Monitor::NoteFleet(const store::Instance& instance, std::optional<Deploymen
     // Kept::fleet, when set, is what fleet_ holds.
     if (kept == nullptr) kept = kept_.Find(instance.id);
     if (kept != nullptr) {
-        if (status && kept->fleet == std::pair(entry.status, entry.interval)) return;  // fleet_ holds it so
-        kept->fleet.reset();
-        if (status) kept->fleet.emplace(entry.status, entry.interval);
+        if (status && kept->fleet.known && kept->fleet.status == entry.status && kept->fleet.interval == entry.interval)
+            return;  // fleet_ holds it so
+        kept->fleet = {status.has_value(), entry.status, entry.interval};
     }
     const auto found = fleet_.find(instance.id);
     if (found != fleet_.end()) {

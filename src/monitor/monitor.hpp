@@ -337,9 +337,10 @@ class Monitor final : public Operations {
     std::optional<std::int64_t> change_position_;                  // the change feed's position (rounds only)
     std::uint64_t lands_ = 0;                                      // kept checks landed so far (FollowChanges)
     std::deque<Job> jobs_;
-    std::set<std::string> busy_instances_;                                   // instances a worker runs a job for
-    std::deque<PollWork> poll_queue_;                                        // claimed batches no poller took yet
-    std::size_t polls_pending_ = 0;                                          // batches queued or being polled
+    std::set<std::string> busy_instances_;   // instances a worker runs a job for
+    std::deque<PollWork> poll_queue_;        // claimed batches no poller took yet
+    std::vector<std::size_t> idle_pollers_;  // pollers that found the queue empty and wait (by index)
+    std::size_t polls_pending_ = 0;          // batches queued or being polled
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
     SideBucket reserve_bucket_;
