@@ -80,9 +80,10 @@ std::vector<Kept*> KeptSchedule::Latest(std::size_t count) {
             if (Current(q)) current.push_back(q);
     };
     gather(near_);
-    if (in_buckets_ > 0)
+    if (in_buckets_ > 0) {
         for (const auto& bucket : buckets_)
             gather(bucket);
+    }
     gather(far_);
     count = std::min(count, current.size());
     const auto later_first = Later;

@@ -21,8 +21,8 @@ using core::Timestamp;
 
 // Evidence kept on an instance (error_stack) and per log line: the store's field limit is 1 MiB,
 // far more than a person reads.
-constexpr std::size_t kMaxEvidenceBytes = 8 * 1024;
-constexpr std::size_t kMaxLogLineBytes = 16 * 1024;
+constexpr std::size_t kMaxEvidenceBytes = std::size_t{8} * 1024;
+constexpr std::size_t kMaxLogLineBytes = std::size_t{16} * 1024;
 // Log lines read back as classification evidence.
 constexpr int kEvidenceLines = 200;
 // The most rows one store call for the kept schedule names (the store takes up to 10,000).
@@ -236,11 +236,10 @@ util::Result<void> Monitor::Start() {
 void Monitor::EnableProbes(store::HealthChecks& health, net::HttpTransport& http, ProberOptions options) {
     if (prober_ || options.interval <= Duration::zero()) return;
     // Looking a probe URL up is side work: from the reserve, like log collection.
-    prober_ = std::make_unique<Prober>(api_, instances_, health, http, clock_, sink_, std::move(options),
-                                       [this](Timestamp now) {
-                                           Timestamp retry_at = Timestamp::max();
-                                           return TakeSideBudget(1, false, now, &retry_at);
-                                       });
+    prober_ = std::make_unique<Prober>(api_, instances_, health, http, clock_, sink_, options, [this](Timestamp now) {
+        Timestamp retry_at = Timestamp::max();
+        return TakeSideBudget(1, false, now, &retry_at);
+    });
 }
 
 std::size_t Monitor::RunProbesForTest() {
@@ -343,7 +342,7 @@ void Monitor::PollLoop(std::size_t index) {
             clock_.WaitFor(kWorkerIdle, wakeup);
             continue;
         }
-        PollBatch(std::move(*batch));
+        PollBatch(*batch);
         {
             std::lock_guard lock(mutex_);
             --polls_pending_;
@@ -483,7 +482,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     }
     if (inline_polls) {
         for (auto& batch : batches)
-            PollBatch(std::move(batch));
+            PollBatch(batch);
         return count;
     }
     // One idle poller woken per batch; busy ones take the rest from the queue when they finish.
@@ -503,7 +502,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     return count;
 }
 
-void Monitor::PollBatch(PollWork work) {
+void Monitor::PollBatch(const PollWork& work) {
     const std::vector<PollItem>& batch = work.items;
     // One batched status call for every distinct deployment of the batch (the client answers
     // each id on its own, in the order asked). Instances of one deployment are neighbours
@@ -598,7 +597,7 @@ void Monitor::PollBatch(PollWork work) {
         }
     }
     if (options_.keep_claims) {
-        KeepChecked(std::move(landings));
+        KeepChecked(landings);
     } else {
         // Each checked instance given back with its next check, in one transaction.
         std::erase_if(releases, [](const store::InstanceRelease& r) { return !r.next_check_at; });
@@ -681,7 +680,8 @@ util::Result<store::TransitionResult> Monitor::Write(const store::Instance& befo
     after.state = transition.state;
     after.state.deployment_id = transition.deployment_id;
     if (planner_) {
-        transition.outbox = planner_(ChangeToPlan{after, transition, kind, std::move(actions), classification});
+        transition.outbox =
+            planner_(ChangeToPlan{after, transition, kind, std::move(actions), std::move(classification)});
     }
     // Kept here: the store holds it as due when its lease ends (KeepDueInstances), out of the
     // claim query's way; the due time is kept in memory (and is what the events carry).
@@ -941,9 +941,10 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
     ForEachStoreBatch(ids, [&](const std::vector<std::string>& part) {
         auto read = instances_.GetInstances(part);
         failed = !read;
-        if (read)
+        if (read) {
             for (store::Instance& row : *read)
                 rows.push_back(std::move(row));
+        }
         return !failed;
     });
     std::lock_guard lock(mutex_);
@@ -975,11 +976,11 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
     }
 }
 
-void Monitor::KeepChecked(std::vector<Landing> landings) {
+void Monitor::KeepChecked(const std::vector<Landing>& landings) {
     std::vector<store::InstanceRelease> ended;
     {
         std::lock_guard lock(mutex_);
-        for (Landing& landing : landings) {
+        for (const Landing& landing : landings) {
             Kept& entry = *landing.kept;  // in flight: forgotten by this answer only
             if (!landing.next) {          // monitoring ended: let go of the lease too
                 ended.push_back(store::InstanceRelease{entry.id, std::nullopt});

@@ -213,7 +213,7 @@ class Monitor final : public Operations {
     std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr);
     // One status request for `batch` (at most batch_size distinct deployments), its answers
     // judged and written, the instances released.
-    void PollBatch(PollWork work);
+    void PollBatch(const PollWork& work);
     // Counts one answered check of `instance` into `report`.
     static void NoteCheck(CheckBatchReport& report, const store::Instance& instance,
                           const core::CheckDecision& decision, core::Timestamp now);
@@ -296,7 +296,7 @@ class Monitor final : public Operations {
         std::optional<core::Timestamp> next;
         bool wrote = false;
     };
-    void KeepChecked(std::vector<Landing> landings);
+    void KeepChecked(const std::vector<Landing>& landings);
     // Gives every kept instance back with its due time (Stop).
     void ReleaseKept();
     double NextUnit();

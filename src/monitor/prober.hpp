@@ -39,7 +39,7 @@ struct ProberOptions {
     /// looked up again, so that a new domain or healthcheck path is picked up.
     core::Duration target_ttl = core::Seconds(600);
     /// Probe results older than this are deleted (per instance, as each probe is stored).
-    core::Duration keep = core::Seconds(7 * 86400);
+    core::Duration keep = core::Seconds(7LL * 86400);
     /// Probes in flight at once (looked up, waiting for an answer or being stored); an offer
     /// beyond this is declined (the next status check offers the instance again).
     std::size_t max_in_flight = 256;

@@ -322,7 +322,8 @@ void CurlTransport::Run() {
             // "Expect:" turns off 100-continue, which would cost a round trip on every large POST.
             curl_slist* list = curl_slist_append(nullptr, "Expect:");
             for (const auto& [name, value] : req.headers) {
-                const std::string line = name + ": " + value;
+                std::string line = name;
+                line.append(": ").append(value);
                 if (curl_slist* next = curl_slist_append(list, line.c_str()); next != nullptr) list = next;
             }
             transfer->header_list = list;
