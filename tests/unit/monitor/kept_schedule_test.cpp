@@ -157,13 +157,19 @@ TEST(KeptSchedule, AgreesWithAnOrderedSetThroughRandomOperations) {
                 return now - std::chrono::milliseconds(random() % 5'000);  // overdue
         }
     };
+    const auto unqueue = [&](const std::string& id) {  // out of the reference's order
+        if (const auto was = due_of.find(id); was != due_of.end()) {
+            queued.erase({was->second, id});
+            due_of.erase(was);
+        }
+    };
     for (int step = 0; step < 200'000; ++step) {
         const std::string id = "i" + std::to_string(random() % 3'000);
         switch (random() % 6) {
             case 0:
             case 1: {  // keep or move
                 Kept& entry = *schedule.Add(id).first;
-                if (const auto was = due_of.find(id); was != due_of.end()) queued.erase({was->second, id});
+                unqueue(id);
                 entry.due = random_due();
                 schedule.Schedule(entry);
                 queued.insert({entry.due, id});
@@ -191,20 +197,14 @@ TEST(KeptSchedule, AgreesWithAnOrderedSetThroughRandomOperations) {
             case 3: {  // unschedule
                 if (Kept* entry = schedule.Find(id)) {
                     schedule.Unschedule(*entry);
-                    if (const auto was = due_of.find(id); was != due_of.end()) {
-                        queued.erase({was->second, id});
-                        due_of.erase(was);
-                    }
+                    unqueue(id);
                 }
                 break;
             }
             case 4: {  // forget
                 if (Kept* entry = schedule.Find(id)) {
                     schedule.Forget(*entry);
-                    if (const auto was = due_of.find(id); was != due_of.end()) {
-                        queued.erase({was->second, id});
-                        due_of.erase(was);
-                    }
+                    unqueue(id);
                     kept.erase(id);
                 }
                 break;
