@@ -173,7 +173,7 @@ bool KeptSchedule::Settle() {
         }
         // The next bucket: the calendar's, or when it is empty, the overflow's first one.
         current_ = in_buckets_ > 0 ? current_ + 1 : far_first_;
-        if (far_first_ - current_ < static_cast<std::int64_t>(kBuckets)) SpillFar();
+        if (!far_.empty() && far_first_ - current_ < static_cast<std::int64_t>(kBuckets)) SpillFar();
         auto& bucket = buckets_[static_cast<std::size_t>(current_) % kBuckets];
         if (bucket.empty()) continue;
         // Stale ones too: told apart when they come up (a look at each entry here would cost a

@@ -76,7 +76,7 @@ struct Kept {
 /// stale items outnumber live ones by kCompactSlack. So scheduling costs no allocation (a drained
 /// bucket's storage goes to the next one that fills) and no walk through a structure of the whole fleet: a binary heap
 /// of 100,000 due times cost ~17 cache misses per check, a std::set of (due, id) an allocation and ~17 pointer hops
-/// besides (docs/PERFORMANCE.md, "The kept schedule").
+/// besides (docs/PERFORMANCE.md, "The hot path's lookups, moves and copies").
 ///
 /// Thread-safety: none; the monitor calls it with its mutex held.
 class KeptSchedule {

@@ -455,30 +455,22 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
         if (a.first != b.first) return a.first < b.first;
         return a.first != 0 && *a.second.row->state.deployment_id < *b.second.row->state.deployment_id;
     });
-    for (std::size_t k = 0; k < keyed.size(); ++k)
-        taken[k] = keyed[k].second;
-    // Where each batch starts (sorted: a new deployment differs from the one before it; those
-    // without one sort first and count for none), then the moves.
+    // In that order into batches: a deployment that differs from the one before it is asked for
+    // (those without one, first, ask for none) and starts a new batch when this one is full.
     const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
-    std::vector<std::size_t> starts{0};
+    std::vector<PollWork> batches;
     std::size_t distinct = 0;
-    for (std::size_t k = 0; k < taken.size(); ++k) {
-        if (keyed[k].first == 0) continue;  // no deployment: counts for none
-        if (k > 0 && keyed[k - 1].first == keyed[k].first &&
-            taken[k - 1].row->state.deployment_id == taken[k].row->state.deployment_id)
-            continue;  // the one before asks for it
-        if (distinct == per_batch) {
-            starts.push_back(k);
+    for (std::size_t k = 0; k < keyed.size(); ++k) {
+        const auto& [key, item] = keyed[k];
+        const bool asks = key != 0 && (k == 0 || keyed[k - 1].first != key ||
+                                       keyed[k - 1].second.row->state.deployment_id != item.row->state.deployment_id);
+        if (batches.empty() || (asks && distinct == per_batch)) {
+            batches.emplace_back().rows = claimed_rows;
+            batches.back().items.reserve(per_batch);
             distinct = 0;
         }
-        ++distinct;
-    }
-    starts.push_back(taken.size());
-    std::vector<PollWork> batches(starts.size() - 1);
-    for (std::size_t b = 0; b < batches.size(); ++b) {
-        batches[b].items.assign(taken.begin() + static_cast<std::ptrdiff_t>(starts[b]),
-                                taken.begin() + static_cast<std::ptrdiff_t>(starts[b + 1]));
-        batches[b].rows = claimed_rows;
+        if (asks) ++distinct;
+        batches.back().items.push_back(item);
     }
     if (inline_polls) {
         for (auto& batch : batches)

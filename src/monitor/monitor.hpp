@@ -237,11 +237,9 @@ class Monitor final : public Operations {
     // earlier moment one will.
     bool TakeSideBudget(double requests, bool failure_work, core::Timestamp now, core::Timestamp* retry_at);
 
-    // Per answer (scheduler thread).
-    // `kept`: the instance's kept entry when the caller has it (null: looked up).
+    // Per answer (poller threads). `kept`: the instance's kept entry (null: per-check claims).
     std::optional<core::Timestamp> HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
-                                                  const std::string& deployment_id, core::Timestamp now,
-                                                  Kept* kept = nullptr);
+                                                  const std::string& deployment_id, core::Timestamp now, Kept* kept);
     // Jobs (worker thread).
     void Classify(const Job& job);
     void Forget(const std::string& deployment_id);  // drops a finished deployment's cursors and steps
