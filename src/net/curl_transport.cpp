@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
@@ -14,6 +15,9 @@ namespace railwatch::net {
 namespace {
 
 using core::TransportErrorKind;
+
+constexpr std::size_t kBodySlack = 64;                // bytes past a body's end a parser may read
+constexpr std::uint64_t kMaxBodyReserve = 16u << 20;  // the largest Content-Length reserved at once
 
 void GlobalInitOnce() {
     static std::once_flag once;
@@ -142,8 +146,19 @@ struct CurlTransport::Transfer {
 
     static size_t OnBody(char* data, size_t size, size_t count, void* user) {
         auto* self = static_cast<Transfer*>(user);
+        if (self->response.body.empty()) self->ReserveBody();
         self->response.body.append(data, size * count);
         return size * count;
+    }
+
+    // Room for the whole body at once when the server said its length (no growth by copies), plus
+    // kBodySlack bytes a parser may read past the end (simdjson: 64) so it need not copy the body.
+    // A length beyond kMaxBodyReserve is not trusted for a reservation.
+    void ReserveBody() {
+        curl_off_t length = -1;
+        if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK || length <= 0) return;
+        if (static_cast<std::uint64_t>(length) > kMaxBodyReserve) return;
+        response.body.reserve(static_cast<std::size_t>(length) + kBodySlack);
     }
 
     static size_t OnHeader(char* data, size_t size, size_t count, void* user) {

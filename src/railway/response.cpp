@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
 
 namespace railwatch::railway {
 namespace {
@@ -11,6 +12,12 @@ using core::ApiFailureKind;
 using core::TransportErrorKind;
 using nlohmann::json;
 using util::ErrorCode;
+
+// The pool every answer's document comes from (never destroyed: documents may outlive statics).
+DocumentPool& Documents() {
+    static auto* const pool = new DocumentPool(DocumentPool::kDefaultIdle, DocumentPool::kDefaultCapacity);
+    return *pool;
+}
 
 constexpr std::size_t kRailwayTextChars = 200;  // of a GraphQL message, in an error message
 constexpr std::size_t kBodyTextChars = 100;     // of a non-JSON body or its HTML title
@@ -243,6 +250,34 @@ std::optional<simdjson::dom::element> Envelope::Field(std::string_view field) co
     return value;
 }
 
+DocumentPool::DocumentPool(std::size_t max_idle, std::size_t max_capacity)
+    : max_idle_(max_idle), max_capacity_(max_capacity) {}
+
+std::shared_ptr<simdjson::dom::document> DocumentPool::Take() {
+    std::unique_ptr<simdjson::dom::document> document;
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            document = std::move(idle_.back());
+            idle_.pop_back();
+        }
+    }
+    if (!document) document = std::make_unique<simdjson::dom::document>();
+    return {document.release(), [this](simdjson::dom::document* returned) { Give(returned); }};
+}
+
+void DocumentPool::Give(simdjson::dom::document* returned) {
+    std::unique_ptr<simdjson::dom::document> document(returned);
+    if (document->capacity() > max_capacity_) return;  // a rare large answer: its memory goes
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < max_idle_) idle_.push_back(std::move(document));
+}
+
+std::size_t DocumentPool::idle() const {
+    std::lock_guard lock(mutex_);
+    return idle_.size();
+}
+
 nlohmann::json ToNlohmann(simdjson::dom::element value) {
     return json::parse(simdjson::minify(value), nullptr, /*allow_exceptions=*/false);
 }
@@ -332,9 +367,9 @@ ApiResult<Envelope> InterpretResponse(const net::HttpResponse& response, const E
 
     // simdjson: the status answers are most of what railwatch reads, and nlohmann's DOM of them
     // was ~13 % of serve's CPU at 100,000 instances (docs/PERFORMANCE.md). The parser's buffers
-    // are reused by the thread; the document is the envelope's.
+    // are reused by the thread; the document is the envelope's, from a pool (DocumentPool).
     thread_local simdjson::dom::parser parser;
-    auto document = std::make_shared<simdjson::dom::document>();
+    std::shared_ptr<simdjson::dom::document> document = Documents().Take();
     simdjson::dom::element root;
     simdjson::dom::object top;
     simdjson::dom::element data, errors;

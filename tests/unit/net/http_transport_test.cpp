@@ -10,6 +10,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -255,6 +256,92 @@ TEST(CurlTransport, AHandleUsedAgainCarriesNoSettingsOfItsLastRequest) {
     EXPECT_EQ(response.status, 200) << response.error_message;
     EXPECT_EQ(server.Received(read), 2);  // sent on the kept-alive connection, then again
     EXPECT_EQ(server.connections(), 4);   // first, the mutation's own, a (kept), b's second try
+}
+
+// A server on 127.0.0.1 that answers every connection's first request with `answer` (raw HTTP)
+// and closes it.
+class RawAnswerServer {
+  public:
+    explicit RawAnswerServer(std::string answer) : answer_(std::move(answer)) {
+        listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(listen_fd_, 8) != 0) {
+            throw std::runtime_error("cannot listen on 127.0.0.1");
+        }
+        socklen_t len = sizeof(addr);
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { Serve(); });
+    }
+
+    ~RawAnswerServer() {
+        ::shutdown(listen_fd_, SHUT_RDWR);
+        ::close(listen_fd_);
+        thread_.join();
+    }
+
+    std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/graphql/v2"; }
+
+  private:
+    void Serve() {
+        for (;;) {
+            const int fd = ::accept(listen_fd_, nullptr, nullptr);
+            if (fd < 0) return;
+            std::string request;
+            char chunk[4096];
+            while (request.find("\r\n\r\n") == std::string::npos) {  // the test's requests carry no body
+                const ssize_t n = ::read(fd, chunk, sizeof(chunk));
+                if (n <= 0) break;
+                request.append(chunk, static_cast<std::size_t>(n));
+            }
+            std::size_t sent = 0;
+            while (sent < answer_.size()) {
+                const ssize_t n = ::write(fd, answer_.data() + sent, answer_.size() - sent);
+                if (n <= 0) break;
+                sent += static_cast<std::size_t>(n);
+            }
+            ::close(fd);
+        }
+    }
+
+    std::string answer_;
+    int listen_fd_ = -1;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+HttpRequest Get(const std::string& url) {
+    HttpRequest request;
+    request.method = "GET";
+    request.url = url;
+    request.timeout = core::Seconds(20);
+    return request;
+}
+
+// A body whose length the server said arrives in one allocation with room behind it, so a parser
+// that reads past the end (simdjson) need not copy it.
+TEST(CurlTransport, ABodyOfAKnownLengthIsReadIntoOneBufferWithSlackBehindIt) {
+    CurlTransport transport;
+    for (const std::size_t size : {1000u, 65536u, 131072u, 200001u}) {
+        const std::string body(size, 'b');
+        RawAnswerServer server("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n" + body);
+        const HttpResponse response = transport.Send(Get(server.Url())).get();
+        ASSERT_EQ(response.status, 200) << response.error_message;
+        EXPECT_EQ(response.body, body);
+        EXPECT_GE(response.body.capacity(), size + 64) << size;
+    }
+}
+
+// A length the server claims but does not send reserves nothing huge: the exchange fails as a
+// short answer, and the process lives.
+TEST(CurlTransport, AClaimedLengthBeyondReasonIsNotReservedAndTheShortAnswerFails) {
+    CurlTransport transport;
+    RawAnswerServer server("HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n{\"data\"");
+    const HttpResponse response = transport.Send(Get(server.Url())).get();
+    EXPECT_FALSE(response.Answered());
+    EXPECT_FALSE(response.error_message.empty());
 }
 
 // The one loopback rule: the API listening without a token, SMTP without STARTTLS, Railway over
