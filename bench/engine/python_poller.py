@@ -2,7 +2,7 @@
 """A plain Python status poller, the yardstick of the engine benchmark (docs/PERFORMANCE.md, "Engine").
 
 What a person would write in an afternoon: the standard library only (urllib, json, sqlite3),
-one thread, railwatch's batched status document (DeploymentStatuses: 50 aliased `deployment(id)`
+one thread, railwatch's batched poll document (DeploymentPoll: 50 aliased `deployment(id)`
 fields with the same fragment), the same intervals per status with +-10 % jitter and the same
 2 s batch window, and one SQLite row per status change (plus the current status per deployment),
 written in one transaction per answered request. It does nothing else: no leases, no budget, no
@@ -27,14 +27,13 @@ import time
 import urllib.request
 from datetime import datetime
 
-FRAGMENT = ("fragment DeploymentStatusFields on Deployment { id status statusUpdatedAt createdAt updatedAt url "
-            "staticUrl deploymentStopped canRedeploy instances { status } serviceId environmentId projectId }")
+FRAGMENT = "fragment DeploymentPollFields on Deployment { status statusUpdatedAt createdAt updatedAt deploymentStopped }"
 
 
 def document(count):
     params = ", ".join("$id%d: String!" % i for i in range(count))
-    fields = " ".join("d%d: deployment(id: $id%d) { ...DeploymentStatusFields }" % (i, i) for i in range(count))
-    return "query DeploymentStatuses(%s) { %s } %s" % (params, fields, FRAGMENT)
+    fields = " ".join("d%d: deployment(id: $id%d) { ...DeploymentPollFields }" % (i, i) for i in range(count))
+    return "query DeploymentPoll(%s) { %s } %s" % (params, fields, FRAGMENT)
 
 
 def rfc3339_ns(text):
@@ -98,7 +97,7 @@ def main():
             batch.append(heapq.heappop(due)[1])
         if len(batch) not in documents:
             documents[len(batch)] = document(len(batch))
-        body = json.dumps({"operationName": "DeploymentStatuses", "query": documents[len(batch)],
+        body = json.dumps({"operationName": "DeploymentPoll", "query": documents[len(batch)],
                            "variables": {"id%d" % i: dep for i, dep in enumerate(batch)}}).encode()
         requests += 1
         try:

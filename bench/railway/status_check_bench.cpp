@@ -1,10 +1,12 @@
 // Status checks per second per core for the client's CPU work: building a batched request body,
-// parsing Railway's JSON answer and mapping every alias to a Deployment (no network).
+// parsing Railway's JSON answer and mapping every alias to a Deployment (no network); and the same
+// for the monitor's poll (the poll's selection, each alias to a PolledStatus).
 #include <benchmark/benchmark.h>
 
 #include <nlohmann/json.hpp>
 
 #include "railway/client.hpp"
+#include "railway/status_batch.hpp"
 #include "util/random.hpp"
 
 namespace railwatch::railway {
@@ -67,6 +69,52 @@ void BM_StatusCheck(benchmark::State& state) {
     state.counters["answer_bytes"] = static_cast<double>(response.body.size());
 }
 BENCHMARK(BM_StatusCheck)->Arg(1)->Arg(10)->Arg(50)->Arg(100);
+
+std::string PollAnswer(std::size_t n) {
+    nlohmann::json data = nlohmann::json::object();
+    for (std::size_t i = 0; i < n; ++i) {
+        data["d" + std::to_string(i)] = {{"status", i % 3 == 0 ? "BUILDING" : "SUCCESS"},
+                                         {"statusUpdatedAt", "2026-11-29T02:36:45.123Z"},
+                                         {"createdAt", "2026-11-29T02:30:00.000Z"},
+                                         {"updatedAt", "2026-11-29T02:36:45.123Z"},
+                                         {"deploymentStopped", false}};
+    }
+    return nlohmann::json{{"data", data}}.dump();
+}
+
+// The poll's request body and answer; the answer is read alias by alias into PolledStatus values.
+void BM_Poll(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    util::SystemClock clock;
+    RequestBudget budget(clock, {});
+    util::SystemRandom random;
+    NoTransport transport;
+    ClientConfig config;
+    config.batch_size = n;
+    RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, config);
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < n; ++i)
+        ids.push_back("3f2a9c1e-5b7d-4e8f-9a0b-" + std::to_string(100000000000 + i));
+    const std::vector<std::string_view> views(ids.begin(), ids.end());
+    net::HttpResponse response;
+    response.status = 200;
+    response.body = PollAnswer(n);
+    const ErrorContext context{"bench", "http://x", TokenKind::kAccount, "t"};
+    for (auto _ : state) {
+        std::string body = client.BuildPollBody(views);
+        benchmark::DoNotOptimize(body);
+        auto envelope = InterpretResponse(response, context);
+        auto readings = ReadPollBatch(*envelope, views, context);
+        if (readings.size() != n || !readings.back().result) state.SkipWithError("mapping lost deployments");
+        benchmark::DoNotOptimize(readings);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+    state.counters["status_checks_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+    state.counters["requests_per_status_check"] = 1.0 / static_cast<double>(n);
+    state.counters["answer_bytes"] = static_cast<double>(response.body.size());
+}
+BENCHMARK(BM_Poll)->Arg(1)->Arg(10)->Arg(50)->Arg(100);
 
 }  // namespace
 }  // namespace railwatch::railway

@@ -10,6 +10,7 @@
 #include "core/progress.hpp"
 #include "core/sanitize.hpp"
 #include "core/stats.hpp"
+#include "railway/response.hpp"
 #include "util/ids.hpp"
 
 namespace railwatch::monitor {
@@ -67,6 +68,17 @@ core::ObservedDeployment ObservedOf(const railway::Deployment& d) {
     out.updated_at = d.updated_at;
     out.status_updated_at = d.status_updated_at;
     out.deployment_stopped = d.deployment_stopped;
+    return out;
+}
+
+core::ObservedDeployment ObservedOf(const railway::PolledStatus& p, std::string_view id) {
+    core::ObservedDeployment out;
+    out.id = id;
+    out.status = p.status;
+    out.created_at = p.created_at;
+    out.updated_at = p.updated_at;
+    out.status_updated_at = p.status_updated_at;
+    out.deployment_stopped = p.deployment_stopped;
     return out;
 }
 
@@ -496,38 +508,36 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
 
 void Monitor::PollBatch(const PollWork& work) {
     const std::vector<PollItem>& batch = work.items;
-    // One batched status call for every distinct deployment of the batch (the client answers
-    // each id on its own, in the order asked). Instances of one deployment are neighbours
-    // (RunRound): each asks with the one before it; `asked[k]` is item k's id's place (none:
-    // no deployment yet).
+    // One poll for every distinct deployment of the batch (the client answers each id on its own,
+    // in the order asked). Instances of one deployment are neighbours (RunRound): each asks with
+    // the one before it; `asked[k]` is item k's id's place (none: no deployment yet). The ids are
+    // views of the rows, which are this poller's while the batch is in flight.
     constexpr std::size_t kNotAsked = std::numeric_limits<std::size_t>::max();
-    std::vector<std::string> ids;
+    std::vector<std::string_view> ids;
     std::vector<std::size_t> asked(batch.size(), kNotAsked);
     ids.reserve(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
         const auto& id = batch[k].row->state.deployment_id;
         if (!id) continue;
-        if (ids.empty() || ids.back() != *id) ids.push_back(*id);
+        if (ids.empty() || ids.back() != *id) ids.emplace_back(*id);
         asked[k] = ids.size() - 1;
     }
-    std::vector<railway::DeploymentResult> results;
+    std::vector<railway::ApiResult<railway::PolledStatus>> results;
     const auto asked_at = clock_.Steady();
-    if (!ids.empty()) results = api_.GetDeployments(ids);
+    if (!ids.empty()) results = api_.PollStatuses(ids);
+    if (results.size() != ids.size()) {
+        // Against RailwayApi's contract (one result per id): no id is decided on a guess.
+        const railway::ErrorContext context{"status check", "", railway::TokenKind::kAccount, ""};
+        results.resize(
+            ids.size(),
+            tl::unexpected(railway::MalformedAnswer(
+                fmt::format("the client answered {} of {} deployments", results.size(), ids.size()), 0, context)));
+    }
     CheckBatchReport report;
     report.request_time = clock_.Steady() - asked_at;
     // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
     // the next intervals or date transitions early.
     const Timestamp now = clock_.Now();
-    // The answer for item k: results[asked[k]] (one per id asked, in order; an implementation
-    // that answered otherwise is looked up by id).
-    const bool in_order = results.size() == ids.size();
-    const auto answer_for = [&](std::size_t k) -> const railway::ApiResult<railway::Deployment>* {
-        if (asked[k] == kNotAsked) return nullptr;
-        if (in_order && results[asked[k]].deployment_id == ids[asked[k]]) return &results[asked[k]].result;
-        for (const railway::DeploymentResult& r : results)
-            if (r.deployment_id == ids[asked[k]]) return &r.result;
-        return nullptr;
-    };
 
     std::vector<store::InstanceRelease> releases;  // per-check claims: given back to the store
     std::vector<Landing> landings;                 // kept claims: kept for the next check
@@ -541,29 +551,30 @@ void Monitor::PollBatch(const PollWork& work) {
         const store::Instance& instance = *item.row;
         std::optional<Timestamp> next;
         bool wrote = false;  // the check wrote the row (or tried to): read it again before the next
-        const auto* const answer = answer_for(k);
-        if (answer == nullptr) {
+        if (asked[k] == kNotAsked) {
             // Added without a deployment and not resolved yet: find the service's latest one.
             Enqueue(Job{JobKind::kDiscover, instance.id, "", now});
             next = NextCheck(instance, PhaseOf(instance.state), now);
-        } else if (const auto& result = *answer; result.has_value()) {
-            auto decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now);
+        } else if (const auto& result = results[asked[k]]; result.has_value()) {
+            const std::string& deployment_id = *instance.state.deployment_id;  // the id asked
+            const core::ObservedDeployment observed = ObservedOf(*result, deployment_id);
+            auto decision = core::DecideOnAnswer(StoredOf(instance), observed, options_.check, now);
             if (decision.verdict == core::CheckVerdict::kAttention && !decision.timed_out && RailwayIncident(now)) {
                 // A stall while Railway reports an incident: likely theirs, and said so.
-                decision = core::DecideOnAnswer(StoredOf(instance), ObservedOf(*result), options_.check, now, true);
+                decision = core::DecideOnAnswer(StoredOf(instance), observed, options_.check, now, true);
             }
             NoteCheck(report, instance, decision, now);
-            next = HandleDecision(instance, decision, result->id, now, item.kept);
+            next = HandleDecision(instance, decision, deployment_id, now, item.kept);
             wrote = Writes(decision.verdict);
             if (decision.verdict != core::CheckVerdict::kTransition && core::IsStable(decision.interval_status)) {
                 // A newer deployment may have started; or, for a SKIPPED / REMOVED one, the
                 // discovery its transition queued may have died with an earlier process.
-                NoteSettled(instance, result->id, now);
+                NoteSettled(instance, deployment_id, now);
             }
             if (prober_ && core::IsSucceeded(decision.interval_status)) {  // the prober skips SLEEPING
                 if (decision.verdict == core::CheckVerdict::kTransition) {
                     store::Instance after = instance;
-                    after.state = StateAfter(instance.state, decision, result->id);
+                    after.state = StateAfter(instance.state, decision, deployment_id);
                     prober_->Offer(after);
                 } else {
                     prober_->Offer(instance);

@@ -131,6 +131,10 @@ std::vector<DeploymentResult> RailwayClient::GetDeployments(std::span<const std:
     return statuses_.Check(ids);
 }
 
+std::vector<ApiResult<PolledStatus>> RailwayClient::PollStatuses(std::span<const std::string_view> ids) {
+    return statuses_.Poll(ids);
+}
+
 ApiResult<std::vector<Deployment>> RailwayClient::ListDeployments(const std::string& environment_id,
                                                                   const std::optional<std::string>& service_id,
                                                                   int first) {

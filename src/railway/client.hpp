@@ -40,6 +40,8 @@ class RailwayClient final : public RailwayApi {
 
     /// Status of many deployments (StatusChecker::Check): one result per id, in order.
     std::vector<DeploymentResult> GetDeployments(std::span<const std::string> ids) override;
+    /// The same with the poll's selection (StatusChecker::Poll).
+    std::vector<ApiResult<PolledStatus>> PollStatuses(std::span<const std::string_view> ids) override;
 
     /// ListDeployments(environment, service, 1).
     ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,
@@ -102,6 +104,7 @@ class RailwayClient final : public RailwayApi {
 
     /// The JSON body of a status request for `ids` (exposed for benchmarks and tests).
     std::string BuildStatusBatchBody(std::span<const std::string> ids) { return statuses_.BuildBody(ids); }
+    std::string BuildPollBody(std::span<const std::string_view> ids) { return statuses_.BuildPollBody(ids); }
 
   private:
     CallEngine engine_;

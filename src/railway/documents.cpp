@@ -15,20 +15,37 @@ std::string Alias(std::size_t index) {
     return fmt::format("d{}", index);
 }
 
-std::string DeploymentStatusBatch(std::size_t count) {
+const std::string_view kDeploymentPollFragment =
+    "fragment DeploymentPollFields on Deployment { status statusUpdatedAt createdAt updatedAt deploymentStopped }";
+
+namespace {
+
+// `query <operation>($id0: String!, …) { d0: deployment(id: $id0) { ...<fields> } … } <fragment>`
+std::string AliasBatch(std::string_view operation, std::string_view fields, std::string_view fragment,
+                       std::size_t count) {
     if (count == 0) count = 1;
-    std::string text = "query DeploymentStatuses(";
-    text.reserve(64 + count * 72 + kDeploymentStatusFragment.size());
+    std::string text = fmt::format("query {}(", operation);
+    text.reserve(64 + count * (48 + fields.size()) + fragment.size());
     for (std::size_t i = 0; i < count; ++i) {
         fmt::format_to(std::back_inserter(text), "{}$id{}: String!", i == 0 ? "" : ", ", i);
     }
     text += ") {";
     for (std::size_t i = 0; i < count; ++i) {
-        fmt::format_to(std::back_inserter(text), " d{0}: deployment(id: $id{0}) {{ ...DeploymentStatusFields }}", i);
+        fmt::format_to(std::back_inserter(text), " d{0}: deployment(id: $id{0}) {{ ...{1} }}", i, fields);
     }
     text += " } ";
-    text += kDeploymentStatusFragment;
+    text += fragment;
     return text;
+}
+
+}  // namespace
+
+std::string DeploymentStatusBatch(std::size_t count) {
+    return AliasBatch("DeploymentStatuses", "DeploymentStatusFields", kDeploymentStatusFragment, count);
+}
+
+std::string DeploymentPollBatch(std::size_t count) {
+    return AliasBatch("DeploymentPoll", "DeploymentPollFields", kDeploymentPollFragment, count);
 }
 
 const std::string_view kDeploymentList =
@@ -83,6 +100,7 @@ std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_si
     std::vector<NamedDocument> all;
     for (std::size_t n : batch_sizes) {
         all.push_back({fmt::format("DeploymentStatuses[{}]", n), DeploymentStatusBatch(n)});
+        all.push_back({fmt::format("DeploymentPoll[{}]", n), DeploymentPollBatch(n)});
     }
     const std::pair<const char*, std::string_view> fixed[] = {
         {"Deployments", kDeploymentList},

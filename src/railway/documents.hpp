@@ -17,6 +17,13 @@ extern const std::string_view kDeploymentStatusFragment;
 /// `count` must be ≥ 1. Variables: `id0 … id{count-1}` (String!).
 std::string DeploymentStatusBatch(std::size_t count);
 
+/// The fields of a poll (`fragment DeploymentPollFields on Deployment`): only what the monitor's
+/// check decides on (status and its times), no text that would be parsed and dropped.
+extern const std::string_view kDeploymentPollFragment;
+
+/// `DeploymentPoll`: DeploymentStatusBatch's shape with the poll's fields.
+std::string DeploymentPollBatch(std::size_t count);
+
 /// The alias of the `index`-th deployment in a batch ("d0", "d1", ...), also the suffix of its
 /// variable ("id0", ...).
 std::string Alias(std::size_t index);
@@ -57,7 +64,8 @@ struct NamedDocument {
     std::string query;
 };
 
-/// Every document the client can emit, with the status batch at each size in `batch_sizes`.
+/// Every document the client can emit, with the status and poll batches at each size in
+/// `batch_sizes`.
 std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_sizes);
 
 }  // namespace railwatch::railway::documents

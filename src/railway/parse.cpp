@@ -78,13 +78,60 @@ std::string Unquoted(std::string value) {
 
 }  // namespace
 
+namespace {
+
+// The values of the fields `names` of `object`, found in one pass (each known field's first value,
+// as a lookup by key would find it): a lookup per field walks the object each time (most of the
+// status mapping's time on the hot path before).
+template <std::size_t N>
+std::array<std::optional<simdjson::dom::element>, N> Pick(simdjson::dom::object object,
+                                                          const std::array<std::string_view, N>& names) {
+    std::array<std::optional<simdjson::dom::element>, N> values;
+    for (const simdjson::dom::key_value_pair field : object) {
+        for (std::size_t f = 0; f < N; ++f) {
+            if (field.key == names[f]) {
+                if (!values[f]) values[f] = field.value;
+                break;
+            }
+        }
+    }
+    return values;
+}
+
+std::optional<std::string_view> TextOf(const std::optional<simdjson::dom::element>& value) {
+    std::string_view text;
+    if (!value || value->get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+    return text;
+}
+
+std::optional<std::string> StringOf(const std::optional<simdjson::dom::element>& value) {
+    if (auto text = TextOf(value)) return std::string(*text);
+    return std::nullopt;
+}
+
+std::optional<core::Timestamp> TimeOf(const std::optional<simdjson::dom::element>& value) {
+    if (auto text = TextOf(value))
+        if (auto t = util::ParseRfc3339(*text)) return *t;
+    return std::nullopt;
+}
+
+bool TrueOf(const std::optional<simdjson::dom::element>& value) {
+    bool flag = false;
+    return value && value->get_bool().get(flag) == simdjson::SUCCESS && flag;
+}
+
+util::Result<core::RailwayStatus> StatusOf(const std::optional<simdjson::dom::element>& value) {
+    const auto text = TextOf(value);
+    if (!text) return tl::unexpected(Missing("Deployment.status is missing or not a string"));
+    return core::RailwayStatus::Parse(*text);
+}
+
+}  // namespace
+
 util::Result<Deployment> ParseDeployment(simdjson::dom::element node) {
-    using simdjson::SUCCESS;
     simdjson::dom::object object;
-    if (node.get_object().get(object) != SUCCESS) return tl::unexpected(Missing("deployment is not an object"));
-    // One pass over the fields, each known one's value kept (the first, as a lookup by key would
-    // find it): a lookup per field walks the object each time (most of this function's time on
-    // the hot path before).
+    if (node.get_object().get(object) != simdjson::SUCCESS)
+        return tl::unexpected(Missing("deployment is not an object"));
     enum Field : std::size_t {
         kId,
         kStatus,
@@ -105,60 +152,54 @@ util::Result<Deployment> ParseDeployment(simdjson::dom::element node) {
         "id",        "status",        "statusUpdatedAt",   "createdAt",   "updatedAt",
         "url",       "staticUrl",     "deploymentStopped", "canRedeploy", "instances",
         "serviceId", "environmentId", "projectId"};
-    std::array<std::optional<simdjson::dom::element>, kFields> values;
-    for (const simdjson::dom::key_value_pair field : object) {
-        for (std::size_t f = 0; f < kFields; ++f) {
-            if (field.key == kNames[f]) {
-                if (!values[f]) values[f] = field.value;
-                break;
-            }
-        }
-    }
-    const auto text = [&](Field f) -> std::optional<std::string_view> {
-        std::string_view value;
-        if (!values[f] || values[f]->get_string().get(value) != SUCCESS) return std::nullopt;
-        return value;
-    };
-    const auto opt_string = [&](Field f) -> std::optional<std::string> {
-        if (auto value = text(f)) return std::string(*value);
-        return std::nullopt;
-    };
-    const auto opt_time = [&](Field f) -> std::optional<core::Timestamp> {
-        if (auto value = text(f))
-            if (auto t = util::ParseRfc3339(*value)) return *t;
-        return std::nullopt;
-    };
-    const auto opt_bool = [&](Field f) {
-        bool value = false;
-        return values[f] && values[f]->get_bool().get(value) == SUCCESS && value;
-    };
+    const auto values = Pick(object, kNames);
     Deployment d;
-    const auto id = text(kId);
+    const auto id = TextOf(values[kId]);
     if (!id) return tl::unexpected(Missing("Deployment.id is missing or not a string"));
     d.id = std::string(*id);
-    const auto status = text(kStatus);
-    if (!status) return tl::unexpected(Missing("Deployment.status is missing or not a string"));
-    d.status = core::RailwayStatus::Parse(*status);
-    d.status_updated_at = opt_time(kStatusUpdatedAt);
-    d.created_at = opt_time(kCreatedAt);
-    d.updated_at = opt_time(kUpdatedAt);
-    d.url = opt_string(kUrl);
-    d.static_url = opt_string(kStaticUrl);
-    d.deployment_stopped = opt_bool(kDeploymentStopped);
-    d.can_redeploy = opt_bool(kCanRedeploy);
+    auto status = StatusOf(values[kStatus]);
+    if (!status) return tl::unexpected(std::move(status.error()));
+    d.status = std::move(*status);
+    d.status_updated_at = TimeOf(values[kStatusUpdatedAt]);
+    d.created_at = TimeOf(values[kCreatedAt]);
+    d.updated_at = TimeOf(values[kUpdatedAt]);
+    d.url = StringOf(values[kUrl]);
+    d.static_url = StringOf(values[kStaticUrl]);
+    d.deployment_stopped = TrueOf(values[kDeploymentStopped]);
+    d.can_redeploy = TrueOf(values[kCanRedeploy]);
     if (simdjson::dom::array instances;
-        values[kInstances] && values[kInstances]->get_array().get(instances) == SUCCESS) {
+        values[kInstances] && values[kInstances]->get_array().get(instances) == simdjson::SUCCESS) {
         d.instances.reserve(instances.size());
         for (simdjson::dom::element instance : instances) {
             std::string_view value;
-            d.instances.push_back(
-                {instance.at_key("status").get_string().get(value) == SUCCESS ? std::string(value) : std::string()});
+            d.instances.push_back({instance.at_key("status").get_string().get(value) == simdjson::SUCCESS
+                                       ? std::string(value)
+                                       : std::string()});
         }
     }
-    d.service_id = opt_string(kServiceId);
-    d.environment_id = opt_string(kEnvironmentId).value_or("");
-    d.project_id = opt_string(kProjectId).value_or("");
+    d.service_id = StringOf(values[kServiceId]);
+    d.environment_id = StringOf(values[kEnvironmentId]).value_or("");
+    d.project_id = StringOf(values[kProjectId]).value_or("");
     return d;
+}
+
+util::Result<PolledStatus> ParsePolledStatus(simdjson::dom::element node) {
+    simdjson::dom::object object;
+    if (node.get_object().get(object) != simdjson::SUCCESS)
+        return tl::unexpected(Missing("deployment is not an object"));
+    enum Field : std::size_t { kStatus, kStatusUpdatedAt, kCreatedAt, kUpdatedAt, kDeploymentStopped, kFields };
+    static constexpr std::array<std::string_view, kFields> kNames = {"status", "statusUpdatedAt", "createdAt",
+                                                                     "updatedAt", "deploymentStopped"};
+    const auto values = Pick(object, kNames);
+    PolledStatus p;
+    auto status = StatusOf(values[kStatus]);
+    if (!status) return tl::unexpected(std::move(status.error()));
+    p.status = std::move(*status);
+    p.status_updated_at = TimeOf(values[kStatusUpdatedAt]);
+    p.created_at = TimeOf(values[kCreatedAt]);
+    p.updated_at = TimeOf(values[kUpdatedAt]);
+    p.deployment_stopped = TrueOf(values[kDeploymentStopped]);
+    return p;
 }
 
 util::Result<Deployment> ParseDeployment(const json& node) {

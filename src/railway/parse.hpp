@@ -17,6 +17,9 @@ namespace railwatch::railway {
 /// One `Deployment` with the status selection (documents::kDeploymentStatusFragment), read in
 /// place from a status answer (the hot path: ReadStatusBatch).
 util::Result<Deployment> ParseDeployment(simdjson::dom::element node);
+/// The poll's selection (documents::kDeploymentPollFragment) of one deployment: no text kept but
+/// the status.
+util::Result<PolledStatus> ParsePolledStatus(simdjson::dom::element node);
 /// The same from nlohmann's DOM (lists and environment reads).
 util::Result<Deployment> ParseDeployment(const nlohmann::json& node);
 /// A `deployments` connection (`edges[].node`), newest first by createdAt (Railway does not

@@ -3,6 +3,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/log_kind.hpp"
@@ -29,7 +30,8 @@ struct DeploymentResult {
 ///   `message` a person can act on (with Railway's traceId when it sent one), whose
 ///   `error_class`, `kind` and `retryable` come from the core's rules, and which never contain a
 ///   token.
-/// - One bad id never costs another id its answer (GetDeployments answers each id on its own).
+/// - One bad id never costs another id its answer (GetDeployments and PollStatuses answer each id
+///   on its own).
 /// - Mutations (Redeploy, Restart, CancelDeployment) are sent at most once unless Railway surely
 ///   did not run them.
 /// - Thread-safety: every method may be called from several threads at once.
@@ -40,6 +42,11 @@ class RailwayApi {
 
     /// Status of many deployments: one result per id, in the order given.
     virtual std::vector<DeploymentResult> GetDeployments(std::span<const std::string> ids) = 0;
+
+    /// The monitor's status check of many deployments: GetDeployments with the poll's selection
+    /// (status and its times, PolledStatus), one result per id in the order given (its id is the
+    /// one asked for). The ids are read during the call only.
+    virtual std::vector<ApiResult<PolledStatus>> PollStatuses(std::span<const std::string_view> ids) = 0;
 
     /// The newest deployment of a service in an environment; nullopt when it has none.
     virtual ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,

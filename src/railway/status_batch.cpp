@@ -11,28 +11,44 @@
 #include "util/json.hpp"
 
 namespace railwatch::railway {
+
+template <typename T>
+struct StatusChecker::Selection {
+    std::size_t kind;                                       // index into documents_
+    std::string_view operation;                             // the document's operation name
+    std::string (*document)(std::size_t count);             // the document for `count` aliases
+    util::Result<T> (*parse)(simdjson::dom::element node);  // one alias's value
+};
+
 namespace {
 
-std::string OperationFor(const std::string& id) {
-    return "status check of deployment " + id;
+const StatusChecker::Selection<Deployment> kFullSelection{
+    0, "DeploymentStatuses", documents::DeploymentStatusBatch,
+    [](simdjson::dom::element node) { return ParseDeployment(node); }};
+const StatusChecker::Selection<PolledStatus> kPollSelection{1, "DeploymentPoll", documents::DeploymentPollBatch,
+                                                            ParsePolledStatus};
+
+std::string OperationFor(std::string_view id) {
+    return fmt::format("status check of deployment {}", id);
 }
 
-// What is known about one id while Check runs.
+// What is known about one id while a check runs.
+template <typename T>
 struct IdState {
     int requests = 0;           // requests that carried this id
     int uncertain_answers = 0;  // answers whose error said nothing certain (kAskAlone)
     int unanswered_rounds = 0;  // answers with neither data nor error that named no failing alias
-    std::optional<ApiResult<Deployment>> result;
+    std::optional<ApiResult<T>> result;
 };
 
 // The ids of `group` (indexes into `ids`): a view of `ids` where the group is a run of
 // consecutive indexes (every first request is), else copies held in `copies`.
-std::span<const std::string> IdsOf(std::span<const std::string> ids, const std::vector<std::size_t>& group,
-                                   std::vector<std::string>& copies) {
+std::span<const std::string_view> IdsOf(std::span<const std::string_view> ids, const std::vector<std::size_t>& group,
+                                        std::vector<std::string_view>& copies) {
     bool run = true;
     for (std::size_t k = 1; k < group.size() && run; ++k)
         run = group[k] == group[0] + k;
-    if (run) return group.empty() ? std::span<const std::string>() : ids.subspan(group[0], group.size());
+    if (run) return group.empty() ? std::span<const std::string_view>() : ids.subspan(group[0], group.size());
     copies.clear();
     copies.reserve(group.size());
     for (std::size_t i : group)
@@ -40,12 +56,16 @@ std::span<const std::string> IdsOf(std::span<const std::string> ids, const std::
     return copies;
 }
 
-}  // namespace
+std::vector<std::string_view> ViewsOf(std::span<const std::string> ids) {
+    return {ids.begin(), ids.end()};
+}
 
-std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<const std::string> ids,
-                                          const ErrorContext& context) {
-    using Outcome = AliasReading::Outcome;
-    std::vector<AliasReading> out(ids.size());
+template <typename T>
+std::vector<AliasReadingOf<T>> ReadBatch(const Envelope& envelope, std::span<const std::string_view> ids,
+                                         const ErrorContext& context,
+                                         util::Result<T> (*parse)(simdjson::dom::element)) {
+    using Outcome = typename AliasReadingOf<T>::Outcome;
+    std::vector<AliasReadingOf<T>> out(ids.size());
     // Each alias's value, found in one pass over `data` (its keys are d0, d1, …: documents::Alias).
     std::vector<std::optional<simdjson::dom::element>> values(ids.size());
     if (envelope.data) {
@@ -60,10 +80,10 @@ std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<co
         }
     }
     for (std::size_t k = 0; k < ids.size(); ++k) {
-        AliasReading& reading = out[k];
+        AliasReadingOf<T>& reading = out[k];
         if (values[k]) {
             reading.outcome = Outcome::kFinal;
-            auto parsed = ParseDeployment(*values[k]);
+            auto parsed = parse(*values[k]);
             if (parsed) {
                 reading.result = std::move(*parsed);
             } else {
@@ -86,24 +106,39 @@ std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<co
     return out;
 }
 
+}  // namespace
+
+std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<const std::string> ids,
+                                          const ErrorContext& context) {
+    return ReadBatch(envelope, ViewsOf(ids), context, kFullSelection.parse);
+}
+
+std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope, std::span<const std::string_view> ids,
+                                                        const ErrorContext& context) {
+    return ReadBatch(envelope, ids, context, kPollSelection.parse);
+}
+
 StatusChecker::StatusChecker(CallEngine& engine) : engine_(engine) {}
 
-const std::string& StatusChecker::DocumentJson(std::size_t count) {
+const std::string& StatusChecker::DocumentJson(std::size_t kind, std::size_t count) {
     std::lock_guard lock(mutex_);
-    if (documents_.size() <= count) documents_.resize(count + 1);
-    auto& slot = documents_[count];
+    auto& documents = documents_[kind];
+    if (documents.size() <= count) documents.resize(count + 1);
+    auto& slot = documents[count];
     if (!slot) {
         slot = std::make_unique<std::string>();
-        util::AppendJsonString(*slot, documents::DeploymentStatusBatch(count));
+        util::AppendJsonString(
+            *slot, kind == kPollSelection.kind ? kPollSelection.document(count) : kFullSelection.document(count));
     }
     return *slot;  // never freed or moved while the checker lives
 }
 
-std::string StatusChecker::BuildBody(std::span<const std::string> ids) {
-    const std::string& document = DocumentJson(ids.size());
+template <typename T>
+std::string StatusChecker::Body(const Selection<T>& selection, std::span<const std::string_view> ids) {
+    const std::string& document = DocumentJson(selection.kind, ids.size());
     std::string body;
     body.reserve(document.size() + 64 + ids.size() * 56);
-    body += "{\"operationName\":\"DeploymentStatuses\",\"query\":";
+    fmt::format_to(std::back_inserter(body), "{{\"operationName\":\"{}\",\"query\":", selection.operation);
     body += document;
     body += ",\"variables\":{";
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -115,29 +150,51 @@ std::string StatusChecker::BuildBody(std::span<const std::string> ids) {
     return body;
 }
 
+std::string StatusChecker::BuildBody(std::span<const std::string> ids) {
+    return Body(kFullSelection, ViewsOf(ids));
+}
+
+std::string StatusChecker::BuildPollBody(std::span<const std::string_view> ids) {
+    return Body(kPollSelection, ids);
+}
+
 std::vector<DeploymentResult> StatusChecker::Check(std::span<const std::string> ids) {
-    using Outcome = AliasReading::Outcome;
+    auto results = Run(ViewsOf(ids), kFullSelection);
+    std::vector<DeploymentResult> out;
+    out.reserve(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        out.push_back({ids[i], std::move(results[i])});
+    return out;
+}
+
+std::vector<ApiResult<PolledStatus>> StatusChecker::Poll(std::span<const std::string_view> ids) {
+    return Run(ids, kPollSelection);
+}
+
+template <typename T>
+std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> ids, const Selection<T>& selection) {
+    using Outcome = typename AliasReadingOf<T>::Outcome;
     const ClientConfig& config = engine_.config();
-    std::vector<IdState> state(ids.size());
+    std::vector<IdState<T>> state(ids.size());
     std::vector<std::size_t> batched(ids.size());  // indexes to ask in batches
     for (std::size_t i = 0; i < ids.size(); ++i)
         batched[i] = i;
     std::vector<std::size_t> alone;  // indexes to ask one per request
 
-    const auto finish = [&](std::size_t i, ApiResult<Deployment> result) {
+    const auto finish = [&](std::size_t i, ApiResult<T> result) {
         if (!result) result.error().attempts = state[i].requests;
         state[i].result = std::move(result);
     };
 
+    std::vector<std::string_view> copies;
     while (!batched.empty() || !alone.empty()) {
         std::vector<CallRequest> calls;
         std::vector<std::vector<std::size_t>> members;
-        std::vector<std::string> copies;
         const auto add_call = [&](std::vector<std::size_t> group, core::Duration delay) {
             CallRequest call;
             call.operation = group.size() == 1 ? OperationFor(ids[group[0]])
                                                : fmt::format("status check of {} deployments", group.size());
-            call.body = BuildBody(IdsOf(ids, group, copies));
+            call.body = Body(selection, IdsOf(ids, group, copies));
             call.delay = delay;
             calls.push_back(std::move(call));
             members.push_back(std::move(group));
@@ -164,35 +221,38 @@ std::vector<DeploymentResult> StatusChecker::Check(std::span<const std::string> 
                     finish(i, tl::unexpected(outcome.error()));
                 continue;
             }
-            std::vector<std::string> aliases;
-            aliases.reserve(group.size());
-            for (std::size_t k = 0; k < group.size(); ++k)
-                aliases.push_back(documents::Alias(k));
-            const std::span<const std::string> group_ids = IdsOf(ids, group, copies);
+            auto readings = ReadBatch(*outcome, IdsOf(ids, group, copies), engine_.Context(""), selection.parse);
             // Railway said which aliases failed: the others lost their data to null propagation
             // only, and asking again without the failing ones costs them no attempt.
-            const bool named_failures = outcome->NamesAnyOf(aliases);
-            auto readings = ReadStatusBatch(*outcome, group_ids, engine_.Context(""));
+            bool named_failures = false;
+            if (!outcome->errors.empty()) {
+                std::vector<std::string> aliases;
+                aliases.reserve(group.size());
+                for (std::size_t k = 0; k < group.size(); ++k)
+                    aliases.push_back(documents::Alias(k));
+                named_failures = outcome->NamesAnyOf(aliases);
+            }
             for (std::size_t k = 0; k < group.size(); ++k) {
                 const std::size_t i = group[k];
-                IdState& id = state[i];
-                switch (readings[k].outcome) {
+                IdState<T>& id = state[i];
+                AliasReadingOf<T>& reading = readings[k];
+                switch (reading.outcome) {
                     case Outcome::kFinal:
-                        finish(i, std::move(readings[k].result));
+                        finish(i, std::move(reading.result));
                         break;
                     case Outcome::kAskAlone:
                         if (++id.uncertain_answers >= config.max_attempts) {
-                            finish(i, std::move(readings[k].result));
+                            finish(i, std::move(reading.result));
                         } else {
                             engine_.Log(fmt::format("railway: {} (answer {}/{}); asking for it alone again",
-                                                    readings[k].result.error().message, id.uncertain_answers,
+                                                    reading.result.error().message, id.uncertain_answers,
                                                     config.max_attempts));
                             alone.push_back(i);
                         }
                         break;
                     case Outcome::kUnanswered:
                         if (!named_failures && ++id.unanswered_rounds >= config.max_attempts) {
-                            finish(i, std::move(readings[k].result));
+                            finish(i, std::move(reading.result));
                         } else {
                             batched.push_back(i);
                             ++nulled;
@@ -210,10 +270,10 @@ std::vector<DeploymentResult> StatusChecker::Check(std::span<const std::string> 
         std::sort(batched.begin(), batched.end());
     }
 
-    std::vector<DeploymentResult> out;
+    std::vector<ApiResult<T>> out;
     out.reserve(ids.size());
-    for (std::size_t i = 0; i < ids.size(); ++i)
-        out.push_back({ids[i], std::move(*state[i].result)});
+    for (IdState<T>& id : state)
+        out.push_back(std::move(*id.result));
     return out;
 }
 

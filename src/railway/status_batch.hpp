@@ -4,6 +4,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "railway/call_engine.hpp"
@@ -14,8 +15,10 @@
 /// another id its answer.
 namespace railwatch::railway {
 
-/// What one status answer says about one id of its batch.
-struct AliasReading {
+/// What one status answer says about one id of its batch (`T`: Deployment for the full
+/// selection, PolledStatus for the poll's).
+template <typename T>
+struct AliasReadingOf {
     enum class Outcome {
         kFinal,       ///< `result` is the id's final answer: its deployment, or an error that asking
                       ///< again would not change ("Deployment not found", "Not Authorized", ...)
@@ -25,13 +28,17 @@ struct AliasReading {
                       ///< `data`): ask again in a batch without the failing ids
     };
     Outcome outcome = Outcome::kUnanswered;
-    ApiResult<Deployment> result;
+    ApiResult<T> result;
 };
+using AliasReading = AliasReadingOf<Deployment>;
 
 /// Reads a status answer for `ids` (alias dK ↔ ids[K]). Errors are worded in `context` with the
 /// operation "status check of deployment <id>". Pure; thread-safe.
 std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<const std::string> ids,
                                           const ErrorContext& context);
+/// The same for a poll's answer (documents::DeploymentPollBatch).
+std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope, std::span<const std::string_view> ids,
+                                                        const ErrorContext& context);
 
 /// Runs status checks through a CallEngine. Thread-safe; the engine must outlive it.
 ///
@@ -47,18 +54,34 @@ class StatusChecker {
     /// Runs its requests through `engine` (not owned; must outlive the checker).
     explicit StatusChecker(CallEngine& engine);
 
-    /// One result per id, in the order given. Blocks.
+    /// One result per id, in the order given, with the full selection (`DeploymentStatuses`).
+    /// Blocks.
     std::vector<DeploymentResult> Check(std::span<const std::string> ids);
+    /// One result per id, in the order given, with the poll's selection (`DeploymentPoll`).
+    /// Blocks.
+    std::vector<ApiResult<PolledStatus>> Poll(std::span<const std::string_view> ids);
 
-    /// The JSON body of a status request for `ids` (documents are built once per batch size).
+    /// The JSON body of a status request (the full selection) for `ids` (documents are built once
+    /// per batch size).
     std::string BuildBody(std::span<const std::string> ids);
+    /// The same for a poll.
+    std::string BuildPollBody(std::span<const std::string_view> ids);
+
+    /// One selection a batch can ask for (status_batch.cpp).
+    template <typename T>
+    struct Selection;
 
   private:
-    const std::string& DocumentJson(std::size_t count);
+    template <typename T>
+    std::vector<ApiResult<T>> Run(std::span<const std::string_view> ids, const Selection<T>& selection);
+    template <typename T>
+    std::string Body(const Selection<T>& selection, std::span<const std::string_view> ids);
+    const std::string& DocumentJson(std::size_t kind, std::size_t count);
 
     CallEngine& engine_;
     std::mutex mutex_;
-    std::vector<std::unique_ptr<std::string>> documents_;  // JSON-escaped, by size; guarded by mutex_
+    // JSON-escaped documents, by selection kind and size; guarded by mutex_
+    std::vector<std::unique_ptr<std::string>> documents_[2];
 };
 
 }  // namespace railwatch::railway

@@ -33,6 +33,16 @@ struct Deployment {
     std::string project_id;
 };
 
+/// What a poll reads of one deployment (RailwayApi::PollStatuses): its status and the times the
+/// check decides on. Its id is the one asked for; nothing else is read.
+struct PolledStatus {
+    core::RailwayStatus status;  ///< unknown values kept raw
+    std::optional<core::Timestamp> status_updated_at;
+    std::optional<core::Timestamp> created_at;
+    std::optional<core::Timestamp> updated_at;
+    bool deployment_stopped = false;
+};
+
 /// `Log.attributes[]`: one field Railway parsed from a structured (JSON) log line. Values are
 /// kept as Railway sent them (they look JSON-encoded: a string value keeps its quotes).
 struct LogAttribute {

@@ -176,6 +176,38 @@ std::vector<railway::DeploymentResult> FakeRailwayApi::GetDeployments(std::span<
     return out;
 }
 
+std::vector<ApiResult<railway::PolledStatus>> FakeRailwayApi::PollStatuses(std::span<const std::string_view> ids) {
+    std::vector<std::string> copies(ids.begin(), ids.end());
+    std::string joined;
+    for (const auto& id : copies)
+        joined += (joined.empty() ? "" : ",") + id;
+    const auto failure = Enter("PollStatuses(" + joined + ")");
+    std::vector<ApiResult<railway::PolledStatus>> out;
+    out.reserve(ids.size());
+    std::lock_guard lock(mutex_);
+    for (const auto& id : copies) {
+        if (failure) {
+            out.emplace_back(tl::unexpected(*failure));
+            continue;
+        }
+        auto it = deployments_.find(id);
+        if (it == deployments_.end() || it->second.empty()) {
+            out.emplace_back(tl::unexpected(NotFound("deployment " + id)));
+            continue;
+        }
+        std::size_t& next = next_answer_[id];
+        const ApiResult<railway::Deployment>& answer = it->second[std::min(next, it->second.size() - 1)];
+        if (next + 1 < it->second.size()) ++next;
+        if (!answer) {
+            out.emplace_back(tl::unexpected(answer.error()));
+            continue;
+        }
+        out.emplace_back(railway::PolledStatus{answer->status, answer->status_updated_at, answer->created_at,
+                                               answer->updated_at, answer->deployment_stopped});
+    }
+    return out;
+}
+
 ApiResult<std::optional<railway::Deployment>> FakeRailwayApi::GetLatestDeployment(const std::string& service_id,
                                                                                   const std::string& environment_id) {
     if (auto failure = Enter(fmt::format("GetLatestDeployment({},{})", service_id, environment_id))) {

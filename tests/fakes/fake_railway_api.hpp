@@ -18,16 +18,16 @@ namespace railwatch::fakes {
 
 class FakeRailwayApi final : public railway::RailwayApi {
   public:
-    /// Called at the start of every call with its name ("GetDeployments", "Redeploy", ...), before
+    /// Called at the start of every call with its name ("PollStatuses", "Redeploy", ...), before
     /// the answer is looked up: lets a test advance a FakeClock (a slow call) or change the tables.
     using CallHook = std::function<void(const std::string& call)>;
 
     // --- what Railway knows ------------------------------------------------------------------
-    /// GetDeployments answers `deployment` for its id from now on.
+    /// GetDeployments (and PollStatuses) answer `deployment` for its id from now on.
     void SetDeployment(railway::Deployment deployment);
     /// Answers for one id, in turn; the last one repeats. Overrides SetDeployment for that id.
     void ScriptDeployment(const std::string& id, std::vector<railway::ApiResult<railway::Deployment>> answers);
-    /// GetDeployments answers `error` for `id` from now on.
+    /// GetDeployments (and PollStatuses) answer `error` for `id` from now on.
     void SetDeploymentError(const std::string& id, railway::ApiError error);
     void SetLatestDeployment(const std::string& service_id, const std::string& environment_id,
                              std::optional<railway::Deployment> deployment);
@@ -51,13 +51,15 @@ class FakeRailwayApi final : public railway::RailwayApi {
     void SetCallHook(CallHook hook);
 
     // --- what the code under test asked ------------------------------------------------------
-    /// Every call, in order, as "Name(args)": "GetDeployments(d1,d2)", "Redeploy(d1)".
+    /// Every call, in order, as "Name(args)": "PollStatuses(d1,d2)", "Redeploy(d1)".
     std::vector<std::string> Calls() const;
     /// How many calls had this name.
     int CallCount(const std::string& name) const;
 
     // --- RailwayApi ---------------------------------------------------------------------------
     std::vector<railway::DeploymentResult> GetDeployments(std::span<const std::string> ids) override;
+    /// From the same tables as GetDeployments (a scripted id's answers are shared by both).
+    std::vector<railway::ApiResult<railway::PolledStatus>> PollStatuses(std::span<const std::string_view> ids) override;
     railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(
         const std::string& service_id, const std::string& environment_id) override;
     railway::ApiResult<std::vector<railway::ServiceLatestDeployment>> GetEnvironmentLatestDeployments(

@@ -151,7 +151,7 @@ LoopbackReply FakeRailway::Handle(const LoopbackRequest& request) {
     const std::string operation = body.value("operationName", "");
     const json variables = body.value("variables", json::object());
 
-    if (operation == "DeploymentStatuses") {
+    if (operation == "DeploymentStatuses" || operation == "DeploymentPoll") {  // the full and the poll selection
         json data = json::object();
         json errors = json::array();
         for (const auto& [name, value] : variables.items()) {

@@ -12,7 +12,7 @@
 #include "loopback_http.hpp"
 
 /// A loopback stand-in for Railway's GraphQL endpoint, for client and `railwatch watch` tests:
-/// answers the documents railwatch sends (DeploymentStatuses with aliases, DeploymentLogs,
+/// answers the documents railwatch sends (DeploymentStatuses and DeploymentPoll with aliases, DeploymentLogs,
 /// BuildLogs, DeploymentEvents) the way FACTS.md says Railway does — "Not Authorized" with HTTP
 /// 200 for a bad token, errors with `path` (and `data: null`) for unknown ids, every error with
 /// `extensions: {code: INTERNAL_SERVER_ERROR, traceId}`, X-RateLimit-* on every answer — and

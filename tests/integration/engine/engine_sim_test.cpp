@@ -61,6 +61,12 @@ class CountingApi final : public railway::RailwayApi {
         status_ids += static_cast<long long>(ids.size());
         return inner_.GetDeployments(ids);
     }
+    std::vector<railway::ApiResult<railway::PolledStatus>> PollStatuses(
+        std::span<const std::string_view> ids) override {
+        ++status_calls;
+        status_ids += static_cast<long long>(ids.size());
+        return inner_.PollStatuses(ids);
+    }
     railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(const std::string& s,
                                                                                const std::string& e) override {
         return inner_.GetLatestDeployment(s, e);

@@ -292,10 +292,10 @@ class MultiServeRun {
         }
     }
 
-    // The sim's record of the engine's status checks (the DeploymentStatuses operation; a
-    // worker's redeploy also reads `canRedeploy` through deployment(id), which is no check, and
-    // then the new deployment's status, which is its first check): per deployment id, oldest
-    // first.
+    // The sim's record of the engine's status checks (the DeploymentPoll operation, and
+    // DeploymentStatuses: a worker's redeploy also reads `canRedeploy` through deployment(id),
+    // which is no check, and then the new deployment's status, which is its first check): per
+    // deployment id, oldest first.
     std::map<std::string, std::vector<Query>> Queries() const {
         std::map<std::string, std::vector<Query>> out;
         const json all = json::parse(sim_->Get("/_sim/queries"), nullptr, false);
@@ -306,7 +306,7 @@ class MultiServeRun {
         EXPECT_EQ(all["dropped"], 0);
         for (const auto& [id, list] : all["deployments"].items()) {
             for (const auto& q : list)
-                if (q["operation"] == "DeploymentStatuses")
+                if (q["operation"] == "DeploymentPoll" || q["operation"] == "DeploymentStatuses")
                     out[id].push_back(Query{ParseTime(q["at"]), WorkerOf(q["query"].get<std::string>())});
             std::stable_sort(out[id].begin(), out[id].end(),
                              [](const Query& x, const Query& y) { return x.at < y.at; });

@@ -31,6 +31,12 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
+// A deployment(id) the simulator answered that read the deployment's status: the engine's poll, or
+// a full read (a redeploy's read of the new deployment).
+bool IsStatusRead(const json& query) {
+    return query["operation"] == "DeploymentPoll" || query["operation"] == "DeploymentStatuses";
+}
+
 constexpr const char* kAccountToken = "limits-account-token";
 
 double Median(std::vector<double> values) {
@@ -184,7 +190,7 @@ Measured RunFleet(const Plan& plan) {
     for (const auto& id : ids)
         if (queries["deployments"].contains(id) &&
             std::any_of(queries["deployments"][id].begin(), queries["deployments"][id].end(),
-                        [](const json& q) { return q["operation"] == "DeploymentStatuses"; }))
+                        [](const json& q) { return IsStatusRead(q); }))
             ++m.checked;
     // The steady part: from one interval after the fleet was added (the first checks of 2,000
     // new instances drain at the budget's pace) to the end.
@@ -192,7 +198,7 @@ Measured RunFleet(const Plan& plan) {
     for (const auto& id : always_in_progress) {
         std::vector<core::Timestamp> times;
         for (const auto& q : queries["deployments"][id]) {
-            if (q["operation"] != "DeploymentStatuses") continue;  // a status check, not a redeploy's read
+            if (!IsStatusRead(q)) continue;  // a status check, not a redeploy's canRedeploy read
             const auto at = util::ParseRfc3339(q["at"].get<std::string>());
             if (at && *at >= steady_from) times.push_back(*at);
         }

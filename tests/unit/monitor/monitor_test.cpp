@@ -111,12 +111,15 @@ railway::LogLine Line(core::Timestamp at, std::string message) {
     return line;
 }
 
-// The ids GetDeployments was asked for, over every call so far.
+// The ids whose status was read (polls, and the full reads of a redeploy or a push), over every
+// call so far.
 std::vector<std::string> CheckedIds(const FakeRailwayApi& api) {
     std::vector<std::string> out;
     for (const std::string& call : api.Calls()) {
-        if (call.rfind("GetDeployments(", 0) != 0) continue;
-        std::string inner = call.substr(15, call.size() - 16);
+        const std::size_t open = call.find('(');
+        const std::string_view name = std::string_view(call).substr(0, open);
+        if (name != "PollStatuses" && name != "GetDeployments") continue;
+        std::string inner = call.substr(open + 1, call.size() - open - 2);
         std::size_t start = 0;
         while (start <= inner.size()) {
             const std::size_t comma = inner.find(',', start);
@@ -414,7 +417,7 @@ TEST_F(MonitorTest, InstancesDueWithinTheBatchWindowShareOneRequest) {
     EXPECT_EQ(monitor->RunRoundForTest(), 2u);
     clock_.Advance(seconds(10));
     EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // d2 is due in 1 s: taken along
-    EXPECT_EQ(api_.CallCount("GetDeployments"), 2);
+    EXPECT_EQ(api_.CallCount("PollStatuses"), 2);
 
     options_.batch_window = core::Duration{0};
     monitor.reset();  // gives both back with their due times
@@ -434,11 +437,11 @@ TEST_F(MonitorTest, InstancesOfOneDeploymentCountOnceInABatch) {
     Add(*monitor, "d1");
     Add(*monitor, "d2");
     EXPECT_EQ(monitor->RunRoundForTest(), 3u);
-    EXPECT_EQ(api_.CallCount("GetDeployments"), 1);  // d1 and d2: one request
+    EXPECT_EQ(api_.CallCount("PollStatuses"), 1);  // d1 and d2: one request
     Add(*monitor, "d3");
     Add(*monitor, "d3");
     EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // the new ones (the others are not due)
-    EXPECT_EQ(api_.CallCount("GetDeployments"), 2);
+    EXPECT_EQ(api_.CallCount("PollStatuses"), 2);
 }
 
 TEST_F(MonitorTest, UnchangedChecksWriteNoTimelineRow) {
@@ -499,7 +502,7 @@ TEST_F(MonitorTest, AReactionNeverMovesTheScheduleSetByACheckMeanwhile) {
     const core::Timestamp checked_meanwhile = t0 + seconds(3600);
     bool moved = false;
     api_.SetCallHook([&](const std::string& call) {
-        if (moved || call == "GetDeployments") return;
+        if (moved || call == "PollStatuses" || call == "GetDeployments") return;
         moved = true;
         store::InstanceState state = Get(instance.id).state;
         state.next_check_at = checked_meanwhile;
@@ -649,7 +652,7 @@ TEST_F(MonitorTest, DeletedDeploymentEndsMonitoringAndOthersInTheBatchAreUnaffec
     const auto gone = Add(*monitor, "d1");
     const auto alive = Add(*monitor, "d2");
     EXPECT_EQ(monitor->RunRoundForTest(), 2u);
-    EXPECT_EQ(api_.CallCount("GetDeployments"), 1);  // one batch for both
+    EXPECT_EQ(api_.CallCount("PollStatuses"), 1);  // one batch for both
     const auto ended = Get(gone.id);
     EXPECT_FALSE(ended.monitoring);
     EXPECT_FALSE(ended.state.next_check_at.has_value());
@@ -1130,7 +1133,7 @@ TEST_F(MonitorTest, KeptRowsFollowChangesMadeElsewhere) {
     ASSERT_EQ(monitor->RunRoundForTest(), 1u);  // nothing changes: kept as it was
     // While the next check of d1 is asked, the row moves on to d2 (as a discovery elsewhere).
     api_.SetCallHook([&](const std::string& call) {
-        if (call != "GetDeployments") return;
+        if (call != "PollStatuses") return;
         api_.SetCallHook(nullptr);
         auto row = Get(instance.id);
         row.state.deployment_id = "d2";
@@ -1254,7 +1257,7 @@ TEST_F(MonitorTest, AHangingStatusRequestHoldsOnlyItsOwnBatch) {
     bool released = false;
     int status_calls = 0;
     api_.SetCallHook([&](const std::string& call) {
-        if (call != "GetDeployments") return;
+        if (call != "PollStatuses") return;
         std::unique_lock lock(mutex);
         if (status_calls++ == 0) released_cv.wait_for(lock, seconds(30), [&] { return released; });
     });

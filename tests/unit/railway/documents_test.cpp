@@ -38,9 +38,24 @@ TEST(Documents, StatusSelectionHasEveryFieldTheIssueAsksFor) {
 
 TEST(Documents, AllDocumentsListsEveryOperationAndEachBatchSize) {
     const auto all = documents::AllDocuments({1, 2, 50});
-    EXPECT_EQ(all.size(), 18u);
+    EXPECT_EQ(all.size(), 21u);
     EXPECT_EQ(all[0].name, "DeploymentStatuses[1]");
-    EXPECT_EQ(all[2].name, "DeploymentStatuses[50]");
+    EXPECT_EQ(all[1].name, "DeploymentPoll[1]");
+    EXPECT_EQ(all[4].name, "DeploymentStatuses[50]");
+    EXPECT_EQ(all[5].name, "DeploymentPoll[50]");
+    EXPECT_EQ(all[5].query, documents::DeploymentPollBatch(50));
+}
+
+// The poll asks for what the check decides on and nothing it would parse and drop.
+TEST(Documents, PollBatchSelectsTheStatusAndItsTimesOnly) {
+    const std::string doc = documents::DeploymentPollBatch(2);
+    EXPECT_THAT(doc, HasSubstr("query DeploymentPoll($id0: String!, $id1: String!)"));
+    EXPECT_THAT(doc, HasSubstr("d1: deployment(id: $id1) { ...DeploymentPollFields }"));
+    EXPECT_EQ(Count(doc, ": deployment(id:"), 2u);
+    EXPECT_THAT(doc, ::testing::EndsWith("fragment DeploymentPollFields on Deployment { status statusUpdatedAt "
+                                         "createdAt updatedAt deploymentStopped }"));
+    for (const char* field : {"url", "serviceId", "instances", "canRedeploy", " id "})
+        EXPECT_EQ(std::string(documents::kDeploymentPollFragment).find(field), std::string::npos) << field;
 }
 
 TEST(Documents, LogQueriesSelectAttributesAndTakeAnEndDate) {

@@ -5,6 +5,7 @@
 
 #include "fakes/scripted_transport.hpp"
 #include "railway/client.hpp"
+#include "railway/documents.hpp"
 #include "railway_answers.hpp"
 #include "util/rfc3339.hpp"
 
@@ -337,6 +338,93 @@ TEST_F(StatusBatchTest, AnAliasThatIsNotADeploymentIsReportedMalformedAlone) {
             EXPECT_TRUE(r.result) << r.deployment_id;
         }
     }
+}
+
+// The poll (PollStatuses): the same batching with the poll's selection, read without the fields
+// the check does not decide on.
+std::vector<std::string_view> Views(const std::vector<std::string>& ids) {
+    return {ids.begin(), ids.end()};
+}
+
+// Only the poll's fields, as Railway answers a `DeploymentPoll` document.
+nlohmann::json PollNode(const std::string& status, bool stopped = false) {
+    return {{"status", status},
+            {"statusUpdatedAt", "2026-01-01T00:00:05.123Z"},
+            {"createdAt", "2026-01-01T00:00:00Z"},
+            {"updatedAt", "2026-01-01T00:00:06Z"},
+            {"deploymentStopped", stopped}};
+}
+
+TEST_F(StatusBatchTest, APollAsksOnlyThePollsFieldsAndReadsEachAliasForItsId) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& request) {
+        nlohmann::json data = nlohmann::json::object();
+        for (const auto& [alias, id] : AliasesOf(request))
+            data[alias] = PollNode(id == "dep-1" ? "BUILDING" : "SUCCESS", id == "dep-2");
+        return DataAnswer(data);
+    });
+    const auto ids = Ids(3);
+    const auto results = client_->PollStatuses(Views(ids));
+    ASSERT_EQ(transport_.request_count(), 1u);
+    const auto body = nlohmann::json::parse(transport_.requests()[0].body);
+    EXPECT_EQ(body["operationName"], "DeploymentPoll");
+    EXPECT_EQ(body["query"], documents::DeploymentPollBatch(3));
+    EXPECT_EQ(body["variables"]["id1"], "dep-1");
+    ASSERT_EQ(results.size(), 3u);
+    for (const auto& r : results)
+        ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(results[0]->status.raw, "SUCCESS");
+    EXPECT_EQ(results[1]->status.raw, "BUILDING");
+    EXPECT_EQ(results[1]->status.value, core::DeploymentStatus::kBuilding);
+    ASSERT_TRUE(results[1]->status_updated_at);
+    EXPECT_EQ(util::FormatRfc3339(*results[1]->status_updated_at), "2026-01-01T00:00:05.123Z");
+    ASSERT_TRUE(results[1]->created_at && results[1]->updated_at);
+    EXPECT_EQ(util::FormatRfc3339(*results[1]->updated_at), "2026-01-01T00:00:06.000Z");
+    EXPECT_FALSE(results[1]->deployment_stopped);
+    EXPECT_TRUE(results[2]->deployment_stopped);
+}
+
+TEST_F(StatusBatchTest, APollsFailingIdCostsTheOthersNothingAndNeverRidesAgainWithThem) {
+    Make();
+    const auto ids = Ids(50);
+    const std::string bad = ids[17];
+    transport_.SetHandler([&](const net::HttpRequest& r) {
+        return StatusAnswer(r, "SUCCESS", {{bad, "Deployment not found"}});  // data nulled, the alias named
+    });
+    const auto results = client_->PollStatuses(Views(ids));
+    ASSERT_EQ(results.size(), 50u);
+    EXPECT_EQ(transport_.request_count(), 2u);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i == 17) continue;
+        ASSERT_TRUE(results[i]) << ids[i] << ": " << results[i].error().message;
+        EXPECT_EQ(results[i]->status.raw, "SUCCESS");
+    }
+    ASSERT_FALSE(results[17]);
+    EXPECT_EQ(results[17].error().code, util::ErrorCode::kNotFound);
+    EXPECT_THAT(results[17].error().message, HasSubstr(bad));
+    EXPECT_EQ(RequestedIds()[1].count(bad), 0u);
+    for (const auto& request : transport_.requests())
+        EXPECT_EQ(answers::OperationOf(request), "DeploymentPoll");
+}
+
+TEST_F(StatusBatchTest, APolledAliasWithoutAStatusIsReportedMalformedAlone) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& request) {
+        nlohmann::json data = nlohmann::json::object();
+        for (const auto& [alias, id] : AliasesOf(request))
+            data[alias] =
+                alias == "d1" ? nlohmann::json{{"statusUpdatedAt", "2026-01-01T00:00:05Z"}} : PollNode("SUCCESS");
+        return DataAnswer(data);
+    });
+    const auto ids = Ids(3);
+    const auto results = client_->PollStatuses(Views(ids));
+    ASSERT_EQ(results.size(), 3u);
+    EXPECT_TRUE(results[0]);
+    EXPECT_TRUE(results[2]);
+    ASSERT_FALSE(results[1]);
+    EXPECT_EQ(results[1].error().code, util::ErrorCode::kParse);
+    EXPECT_THAT(results[1].error().message, HasSubstr("Deployment.status is missing or not a string"));
+    EXPECT_THAT(results[1].error().message, HasSubstr("dep-1"));
 }
 
 }  // namespace
