@@ -26,6 +26,9 @@ constexpr std::size_t kMaxEvidenceBytes = std::size_t{8} * 1024;
 constexpr std::size_t kMaxLogLineBytes = std::size_t{16} * 1024;
 // Log lines read back as classification evidence.
 constexpr int kEvidenceLines = 200;
+// Steps asked for per deployment, and log lines per page.
+constexpr int kStepsAsked = 100;
+constexpr int kLogPage = 500;
 // The most rows one store call for the kept schedule names (the store takes up to 10,000).
 constexpr std::size_t kMaxStoreBatch = 5000;
 // Calls `fn` with consecutive parts of `items`, kMaxStoreBatch at most each (`items` itself when
@@ -1157,7 +1160,7 @@ void Monitor::RunJob(const Job& job) {
     double cost = 1;
     switch (job.kind) {
         case JobKind::kClassify:
-            cost = 5;  // events, build + deploy logs, token, quota
+            cost = 3;  // steps and the first pages of build + deploy logs (one request), token, quota
             break;
         case JobKind::kRedeploy:
             cost = 2;  // the mutation, the new deployment's status
@@ -1167,7 +1170,7 @@ void Monitor::RunJob(const Job& job) {
             cost = 1;
             break;
         case JobKind::kCollectLogs:
-            cost = 3;
+            cost = 1;  // steps and the first pages of the logs: one request
             break;
     }
     // Best effort, within the reserve only: phase-change logs and environment reads.
@@ -1206,28 +1209,29 @@ void Monitor::RunJob(const Job& job) {
             // A phase change: new log lines, and the steps that make progress step-aware.
             auto instance = instances_.GetInstance(job.instance_id);
             if (!instance || instance->state.deployment_id != job.deployment_id) return;
-            CollectLogs(*instance, job.deployment_id, core::ReachedDeploy(PhaseOf(instance->state)));
-            if (auto events = api_.GetDeploymentEvents(job.deployment_id, 100)) {
-                std::lock_guard lock(mutex_);
-                steps_[job.deployment_id] = *events;
-            }
+            (void)ReadPhase(*instance, job.deployment_id, core::ReachedDeploy(PhaseOf(instance->state)));
             return;
         }
     }
 }
 
-void Monitor::CollectLogs(const store::Instance& instance, const std::string& deployment_id, bool deploy_logs) {
-    std::vector<core::LogKind> kinds{core::LogKind::kBuild};
-    if (deploy_logs) kinds.push_back(core::LogKind::kDeploy);
-    for (const core::LogKind kind : kinds) {
-        const auto key = std::make_pair(deployment_id, static_cast<int>(kind));
-        railway::LogCursor cursor;
-        {
-            std::lock_guard lock(mutex_);
-            cursor = log_cursors_[key];
-        }
-        auto lines = api_.GetNewLogs(kind, deployment_id, cursor, 500);
-        if (!lines || lines->empty()) continue;
+std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const store::Instance& instance,
+                                                                        const std::string& deployment_id,
+                                                                        bool deploy_logs) {
+    const auto build_key = std::make_pair(deployment_id, static_cast<int>(core::LogKind::kBuild));
+    const auto deploy_key = std::make_pair(deployment_id, static_cast<int>(core::LogKind::kDeploy));
+    railway::LogCursor build_cursor;
+    railway::LogCursor deploy_cursor;
+    {
+        std::lock_guard lock(mutex_);
+        build_cursor = log_cursors_[build_key];
+        if (deploy_logs) deploy_cursor = log_cursors_[deploy_key];
+    }
+    auto reads =
+        api_.GetPhaseChange(deployment_id, kStepsAsked, build_cursor, deploy_logs ? &deploy_cursor : nullptr, kLogPage);
+    const auto store_lines = [&](core::LogKind kind, const railway::ApiResult<std::vector<railway::LogLine>>& lines,
+                                 const railway::LogCursor& cursor, const std::pair<std::string, int>& key) {
+        if (!lines || lines->empty()) return;
         std::vector<store::LogLine> rows;
         rows.reserve(lines->size());
         for (const railway::LogLine& line : *lines) {
@@ -1240,7 +1244,13 @@ void Monitor::CollectLogs(const store::Instance& instance, const std::string& de
             std::lock_guard lock(mutex_);
             log_cursors_[key] = cursor;
         }
-    }
+    };
+    store_lines(core::LogKind::kBuild, reads.build_logs, build_cursor, build_key);
+    if (reads.deploy_logs) store_lines(core::LogKind::kDeploy, *reads.deploy_logs, deploy_cursor, deploy_key);
+    if (!reads.events) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    steps_[deployment_id] = *reads.events;
+    return std::move(*reads.events);
 }
 
 void Monitor::Forget(const std::string& deployment_id) {
@@ -1257,19 +1267,16 @@ void Monitor::Classify(const Job& job) {
 
     core::FailureEvidence evidence;
     evidence.status = status;
-    if (auto events = api_.GetDeploymentEvents(job.deployment_id, 100)) {
+    // A FAILED deployment may have failed in its deploy phase (a healthcheck): the container's
+    // output in the deploy logs then holds the cause, and the healthcheck only the symptom.
+    if (auto events = ReadPhase(*instance, job.deployment_id, core::ReachedDeploy(status) || core::IsFailed(status))) {
         for (const railway::DeploymentEvent& event : *events) {
             const std::string& error = event.error.empty() ? event.reason : event.error;
             if (error.empty()) continue;
             evidence.event_errors.push_back(error);
             evidence.failed_step = core::ParseDeploymentEventStep(event.step);
         }
-        std::lock_guard lock(mutex_);
-        steps_[job.deployment_id] = *events;
     }
-    // A FAILED deployment may have failed in its deploy phase (a healthcheck): the container's
-    // output in the deploy logs then holds the cause, and the healthcheck only the symptom.
-    CollectLogs(*instance, job.deployment_id, core::ReachedDeploy(status) || core::IsFailed(status));
     if (auto lines = logs_.RecentLogs(instance->id, kEvidenceLines)) {
         for (const store::LogLine& line : *lines) {
             if (line.deployment_id == job.deployment_id) evidence.log_lines.push_back(line.message);

@@ -253,7 +253,10 @@ class Monitor final : public Operations {
     // No deployment came of a failed automatic redeploy: try again after a backoff, or flag the
     // instance once the attempts are spent.
     void RetryFailedRedeploy(const store::Instance& instance, const Job& job, core::Timestamp now);
-    void CollectLogs(const store::Instance& instance, const std::string& deployment_id, bool deploy_logs);
+    // The steps (kept for progress, and returned when read) and the new build (and deploy) log
+    // lines (stored) of a deployment, in one request where the client can (GetPhaseChange).
+    std::optional<std::vector<railway::DeploymentEvent>> ReadPhase(const store::Instance& instance,
+                                                                   const std::string& deployment_id, bool deploy_logs);
 
     util::Result<store::TransitionResult> Write(const store::Instance& before, store::Transition transition,
                                                 const std::string& kind, std::vector<core::Action> actions = {},

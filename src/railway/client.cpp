@@ -67,23 +67,24 @@ constexpr bool kInPlace = false;
 template <typename Parse>
 constexpr bool kInPlace<InPlace<Parse>> = true;
 
-// The one path of every endpoint: send the document, read the root field, parse it. Every
-// failure on the way is an ApiError with the number of requests sent.
-template <typename Parse>
-auto Ask(CallEngine& engine, const Query& q, Parse parse) -> ApiResult<typename ParsedBy<Parse>::value_type> {
+CallOutcome Send(CallEngine& engine, const Query& q) {
     CallRequest request;
     request.operation = q.operation;
     request.body = Body(q);
     request.mutation = q.mutation;
-    CallOutcome outcome = engine.ExecuteOne(std::move(request));
-    if (!outcome.result) return tl::unexpected(std::move(outcome.result.error()));
-    const ErrorContext context = engine.Context(q.operation);
+    return engine.ExecuteOne(std::move(request));
+}
+
+// A root field's value (or the error Railway gave for it) parsed; errors carry the number of
+// requests sent.
+template <typename Parse>
+auto ParseRoot(const CallOutcome& outcome, const ApiResult<simdjson::dom::element>& root, Parse& parse,
+               const ErrorContext& context) -> ApiResult<typename ParsedBy<Parse>::value_type> {
     const auto failed = [&](ApiError error) {
         error.attempts = outcome.attempts;
         return tl::unexpected(std::move(error));
     };
-    auto root = RootField(*outcome.result, q.root, context);  // points into the envelope's document
-    if (!root) return failed(std::move(root.error()));
+    if (!root) return failed(root.error());
     auto parsed = [&] {
         if constexpr (kInPlace<Parse>) {
             return parse.parse(*root);
@@ -93,6 +94,34 @@ auto Ask(CallEngine& engine, const Query& q, Parse parse) -> ApiResult<typename 
     }();
     if (!parsed) return failed(MalformedAnswer(parsed.error().message, outcome.result->http_status, context));
     return std::move(*parsed);
+}
+
+// The one path of every endpoint: send the document, read the root field, parse it. Every
+// failure on the way is an ApiError with the number of requests sent.
+template <typename Parse>
+auto Ask(CallEngine& engine, const Query& q, Parse parse) -> ApiResult<typename ParsedBy<Parse>::value_type> {
+    CallOutcome outcome = Send(engine, q);
+    if (!outcome.result) return tl::unexpected(std::move(outcome.result.error()));
+    const ErrorContext context = engine.Context(q.operation);
+    // Points into the envelope's document.
+    return ParseRoot(outcome, RootField(*outcome.result, q.root, context), parse, context);
+}
+
+// One part (`alias`) of an answer that asked for several root fields: its value parsed, or the
+// error that names it, or the whole request's failure; none when another part's error nulled
+// `data` (GraphQL null propagation: the roots are non-null) and the part must be asked alone.
+template <typename Parse>
+auto SharedPart(const CallOutcome& outcome, std::string_view alias, Parse parse, const ErrorContext& context)
+    -> std::optional<ApiResult<typename ParsedBy<Parse>::value_type>> {
+    if (!outcome.result) return tl::unexpected(outcome.result.error());
+    const Envelope& envelope = *outcome.result;
+    if (auto value = envelope.Field(alias)) return ParseRoot(outcome, *value, parse, context);
+    if (const GraphqlError* error = envelope.ErrorFor(alias)) {
+        ApiError named = ApiErrorFromGraphql(*error, envelope.http_status, context);
+        named.attempts = outcome.attempts;
+        return tl::unexpected(std::move(named));
+    }
+    return std::nullopt;
 }
 
 util::Result<Deployment> ParseDeploymentInPlace(simdjson::dom::element node) {
@@ -190,9 +219,23 @@ ApiResult<std::vector<DeploymentEvent>> RailwayClient::GetDeploymentEvents(const
 
 ApiResult<std::vector<LogLine>> RailwayClient::GetNewLogs(LogKind kind, const std::string& deployment_id,
                                                           LogCursor& cursor, int limit) {
+    return NewLogs(kind, deployment_id, cursor, limit, std::nullopt);
+}
+
+ApiResult<std::vector<LogLine>> RailwayClient::NewLogs(LogKind kind, const std::string& deployment_id,
+                                                       LogCursor& cursor, int limit,
+                                                       std::optional<ApiResult<std::vector<LogLine>>> first_page) {
     limit = std::clamp(limit, 1, 5000);
     const bool build = kind == LogKind::kBuild;
-    const auto fetch = [&](const LogWindow& window) {
+    const std::optional<LogBound> start = StartOf(cursor);
+    const auto fetch = [&](const LogWindow& window) -> ApiResult<std::vector<LogLine>> {
+        // The page read along with the steps answers the first window (the cursor's start, no end).
+        if (first_page && !window.end && window.start.has_value() == start.has_value() &&
+            (!start || window.start->raw == start->raw)) {
+            auto page = std::move(*first_page);
+            first_page.reset();
+            return page;
+        }
         json variables = {{"deploymentId", deployment_id}, {"limit", limit}};
         if (window.start) variables["startDate"] = window.start->raw;
         if (window.end) variables["endDate"] = window.end->raw;
@@ -203,6 +246,38 @@ ApiResult<std::vector<LogLine>> RailwayClient::GetNewLogs(LogKind kind, const st
                    InPlace{ParseLogLines});
     };
     return FetchNewLogLines(fetch, cursor, static_cast<std::size_t>(limit), config().max_log_pages);
+}
+
+std::optional<LogBound> RailwayClient::StartOf(const LogCursor& cursor) {
+    if (!cursor.last) return std::nullopt;
+    return LogBound{*cursor.last, cursor.last_raw};
+}
+
+PhaseChangeReads RailwayClient::GetPhaseChange(const std::string& deployment_id, int events_first,
+                                               LogCursor& build_cursor, LogCursor* deploy_cursor, int limit) {
+    limit = std::clamp(limit, 1, 5000);
+    const bool deploy = deploy_cursor != nullptr;
+    const std::string operation = fmt::format("steps and logs of deployment {}", deployment_id);
+    json variables = {{"id", deployment_id}, {"first", events_first}, {"limit", limit}};
+    if (auto start = StartOf(build_cursor)) variables["buildStart"] = start->raw;
+    if (deploy)
+        if (auto start = StartOf(*deploy_cursor)) variables["deployStart"] = start->raw;
+    // Steps and both first pages in one request; a page that comes back full is paged on by
+    // NewLogs, a part another part's error nulled is asked alone.
+    const CallOutcome outcome =
+        Send(engine_, {operation, deploy ? documents::kPhaseChange : documents::kPhaseChangeBuild,
+                       deploy ? "PhaseChange" : "PhaseChangeBuild", "", std::move(variables)});
+    const ErrorContext context = engine_.Context(operation);
+    PhaseChangeReads out;
+    auto events = SharedPart(outcome, "events", ParseDeploymentEvents, context);
+    out.events = events ? std::move(*events) : GetDeploymentEvents(deployment_id, events_first);
+    out.build_logs = NewLogs(LogKind::kBuild, deployment_id, build_cursor, limit,
+                             SharedPart(outcome, "build", InPlace{ParseLogLines}, context));
+    if (deploy) {
+        out.deploy_logs = NewLogs(LogKind::kDeploy, deployment_id, *deploy_cursor, limit,
+                                  SharedPart(outcome, "deploy", InPlace{ParseLogLines}, context));
+    }
+    return out;
 }
 
 ApiResult<ServiceInstanceInfo> RailwayClient::GetServiceInstance(const std::string& service_id,

@@ -13,6 +13,7 @@
 #include "railway/budget.hpp"
 #include "railway/call_engine.hpp"
 #include "railway/config.hpp"
+#include "railway/log_pager.hpp"
 #include "railway/railway_api.hpp"
 #include "railway/status_batch.hpp"
 #include "railway/types.hpp"
@@ -66,6 +67,12 @@ class RailwayClient final : public RailwayApi {
     ApiResult<std::vector<LogLine>> GetNewLogs(LogKind kind, const std::string& deployment_id, LogCursor& cursor,
                                                int limit = 500) override;
 
+    /// One request (`PhaseChange`: the steps and the first page of each log kind); the pages
+    /// after a full one, and a part the shared answer lacks, are asked as GetNewLogs and
+    /// GetDeploymentEvents would.
+    PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first, LogCursor& build_cursor,
+                                    LogCursor* deploy_cursor, int limit) override;
+
     /// Health settings of a service instance.
     ApiResult<ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
                                                       const std::string& environment_id) override;
@@ -107,6 +114,12 @@ class RailwayClient final : public RailwayApi {
     std::string BuildPollBody(std::span<const std::string_view> ids) { return statuses_.BuildPollBody(ids); }
 
   private:
+    // GetNewLogs, with the first page already read (GetPhaseChange) when given.
+    ApiResult<std::vector<LogLine>> NewLogs(LogKind kind, const std::string& deployment_id, LogCursor& cursor,
+                                            int limit, std::optional<ApiResult<std::vector<LogLine>>> first_page);
+    // The first window's start of a log fetch from `cursor` (FetchNewLogLines asks from there).
+    static std::optional<LogBound> StartOf(const LogCursor& cursor);
+
     CallEngine engine_;
     StatusChecker statuses_;
 };

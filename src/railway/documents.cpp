@@ -62,19 +62,33 @@ const std::string_view kEnvironmentLatestDeployments =
 const std::string_view kDeploymentCanRedeploy =
     "query DeploymentCanRedeploy($id: String!) { deployment(id: $id) { id status canRedeploy } }";
 
-const std::string_view kDeploymentEvents =
-    "query DeploymentEvents($id: String!, $first: Int) { deploymentEvents(id: $id, first: $first) { "
-    "edges { node { step createdAt completedAt payload { attempt maxAttempts durationMs error reason detail "
-    "skipped } } } } }";
+// One spelling of the steps' selection, and of the log lines'.
+#define RW_EVENT_FIELDS                                                                                         \
+    "{ edges { node { step createdAt completedAt payload { attempt maxAttempts durationMs error reason detail " \
+    "skipped } } } }"
+#define RW_LOG_FIELDS "{ timestamp message severity attributes { key value } }"
 
-// One spelling of the log selection and arguments, shared by build and deploy logs.
+const std::string_view kDeploymentEvents =
+    "query DeploymentEvents($id: String!, $first: Int) { deploymentEvents(id: $id, first: $first) " RW_EVENT_FIELDS
+    " }";
+
+// One spelling of the log arguments, shared by build and deploy logs.
 #define RW_LOG_QUERY(operation, field)                                                                            \
     "query " operation "($deploymentId: String!, $limit: Int, $startDate: DateTime, $endDate: DateTime) { " field \
-    "(deploymentId: $deploymentId, limit: $limit, startDate: $startDate, endDate: $endDate) { "                   \
-    "timestamp message severity attributes { key value } } }"
+    "(deploymentId: $deploymentId, limit: $limit, startDate: $startDate, endDate: $endDate) " RW_LOG_FIELDS " }"
 
 const std::string_view kDeploymentLogs = RW_LOG_QUERY("DeploymentLogs", "deploymentLogs");
 const std::string_view kBuildLogs = RW_LOG_QUERY("BuildLogs", "buildLogs");
+
+const std::string_view kPhaseChange =
+    "query PhaseChange($id: String!, $first: Int, $limit: Int, $buildStart: DateTime, $deployStart: DateTime) { "
+    "events: deploymentEvents(id: $id, first: $first) " RW_EVENT_FIELDS
+    " build: buildLogs(deploymentId: $id, limit: $limit, startDate: $buildStart) " RW_LOG_FIELDS
+    " deploy: deploymentLogs(deploymentId: $id, limit: $limit, startDate: $deployStart) " RW_LOG_FIELDS " }";
+const std::string_view kPhaseChangeBuild =
+    "query PhaseChangeBuild($id: String!, $first: Int, $limit: Int, $buildStart: DateTime) { "
+    "events: deploymentEvents(id: $id, first: $first) " RW_EVENT_FIELDS
+    " build: buildLogs(deploymentId: $id, limit: $limit, startDate: $buildStart) " RW_LOG_FIELDS " }";
 
 const std::string_view kServiceInstance =
     "query ServiceInstance($serviceId: String!, $environmentId: String!) { "
@@ -109,6 +123,8 @@ std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_si
         {"DeploymentEvents", kDeploymentEvents},
         {"DeploymentLogs", kDeploymentLogs},
         {"BuildLogs", kBuildLogs},
+        {"PhaseChange", kPhaseChange},
+        {"PhaseChangeBuild", kPhaseChangeBuild},
         {"ServiceInstance", kServiceInstance},
         {"DeploymentRedeploy", kDeploymentRedeploy},
         {"DeploymentRestart", kDeploymentRestart},

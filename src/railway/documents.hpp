@@ -42,6 +42,12 @@ extern const std::string_view kDeploymentEvents;
 extern const std::string_view kDeploymentLogs;
 /// Build logs. Variables: deploymentId, limit, startDate and endDate (optional).
 extern const std::string_view kBuildLogs;
+/// A phase change's reads in one request: the steps (alias `events`, as kDeploymentEvents) and
+/// the first page of new build logs (`build`) and deploy logs (`deploy`) from a start date (as
+/// kBuildLogs / kDeploymentLogs without an end). Variables: id, first, limit, buildStart and
+/// deployStart (optional). kPhaseChangeBuild: the same without the deploy logs.
+extern const std::string_view kPhaseChange;
+extern const std::string_view kPhaseChangeBuild;
 /// Health-related settings of a service instance. Variables: serviceId, environmentId.
 extern const std::string_view kServiceInstance;
 /// Mutations. Variable: id.

@@ -24,6 +24,14 @@ struct DeploymentResult {
     ApiResult<Deployment> result;
 };
 
+/// What a phase change reads of one deployment (RailwayApi::GetPhaseChange), each part as its
+/// own call would answer it.
+struct PhaseChangeReads {
+    ApiResult<std::vector<DeploymentEvent>> events;              ///< as GetDeploymentEvents
+    ApiResult<std::vector<LogLine>> build_logs;                  ///< as GetNewLogs(kBuild, …)
+    std::optional<ApiResult<std::vector<LogLine>>> deploy_logs;  ///< as GetNewLogs(kDeploy, …), when asked
+};
+
 /// The contract every implementation keeps:
 /// - Every call blocks its caller until it has a final answer (transient trouble already retried
 ///   within the implementation's limits) and never throws: failures are ApiError values whose
@@ -73,6 +81,13 @@ class RailwayApi {
     /// caught up, within a bounded number of pages per call; the next call goes on from there.
     virtual ApiResult<std::vector<LogLine>> GetNewLogs(LogKind kind, const std::string& deployment_id,
                                                        LogCursor& cursor, int limit = 500) = 0;
+
+    /// The steps and the new build (and, with `deploy_cursor`, deploy) log lines of a deployment,
+    /// each part as GetDeploymentEvents(id, events_first) and GetNewLogs(kind, id, cursor, limit)
+    /// answer it, cursors advanced as theirs. An implementation may read them in one request;
+    /// a part it could not read that way is asked on its own.
+    virtual PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first, LogCursor& build_cursor,
+                                            LogCursor* deploy_cursor, int limit) = 0;
 
     /// Health settings of a service instance (healthcheck path, domains, restart policy).
     virtual ApiResult<ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,

@@ -256,11 +256,7 @@ ApiResult<std::vector<railway::DeploymentEvent>> FakeRailwayApi::GetDeploymentEv
                                                                                      int first) {
     if (auto failure = Enter(fmt::format("GetDeploymentEvents({})", deployment_id))) return tl::unexpected(*failure);
     std::lock_guard lock(mutex_);
-    auto it = events_.find(deployment_id);
-    if (it == events_.end()) return std::vector<railway::DeploymentEvent>{};
-    std::vector<railway::DeploymentEvent> events = it->second;
-    if (first >= 0 && events.size() > static_cast<std::size_t>(first)) events.resize(static_cast<std::size_t>(first));
-    return events;
+    return EventsOf(deployment_id, first);
 }
 
 ApiResult<std::vector<railway::LogLine>> FakeRailwayApi::GetNewLogs(railway::LogKind kind,
@@ -270,8 +266,39 @@ ApiResult<std::vector<railway::LogLine>> FakeRailwayApi::GetNewLogs(railway::Log
         return tl::unexpected(*failure);
     }
     std::lock_guard lock(mutex_);
+    return LogsOf(kind, deployment_id, cursor);
+}
+
+railway::PhaseChangeReads FakeRailwayApi::GetPhaseChange(const std::string& deployment_id, int events_first,
+                                                         railway::LogCursor& build_cursor,
+                                                         railway::LogCursor* deploy_cursor, int /*limit*/) {
+    railway::PhaseChangeReads out;
+    if (auto failure = Enter(
+            fmt::format("GetPhaseChange({},{})", deploy_cursor != nullptr ? "build+deploy" : "build", deployment_id))) {
+        out.events = tl::unexpected(*failure);
+        out.build_logs = tl::unexpected(*failure);
+        if (deploy_cursor != nullptr) out.deploy_logs = tl::unexpected(*failure);
+        return out;
+    }
+    std::lock_guard lock(mutex_);
+    out.events = EventsOf(deployment_id, events_first);
+    out.build_logs = LogsOf(railway::LogKind::kBuild, deployment_id, build_cursor);
+    if (deploy_cursor != nullptr) out.deploy_logs = LogsOf(railway::LogKind::kDeploy, deployment_id, *deploy_cursor);
+    return out;
+}
+
+std::vector<railway::DeploymentEvent> FakeRailwayApi::EventsOf(const std::string& deployment_id, int first) const {
+    auto it = events_.find(deployment_id);
+    if (it == events_.end()) return {};
+    std::vector<railway::DeploymentEvent> events = it->second;
+    if (first >= 0 && events.size() > static_cast<std::size_t>(first)) events.resize(static_cast<std::size_t>(first));
+    return events;
+}
+
+std::vector<railway::LogLine> FakeRailwayApi::LogsOf(railway::LogKind kind, const std::string& deployment_id,
+                                                     railway::LogCursor& cursor) const {
     auto it = logs_.find({kind, deployment_id});
-    if (it == logs_.end()) return std::vector<railway::LogLine>{};
+    if (it == logs_.end()) return {};
     return railway::TakeNewLogLines(it->second, cursor);
 }
 

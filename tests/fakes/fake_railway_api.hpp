@@ -76,6 +76,11 @@ class FakeRailwayApi final : public railway::RailwayApi {
     railway::ApiResult<std::vector<railway::LogLine>> GetNewLogs(railway::LogKind kind,
                                                                  const std::string& deployment_id,
                                                                  railway::LogCursor& cursor, int limit) override;
+    /// One call ("GetPhaseChange(build+deploy,d1)") answered from the same tables as
+    /// GetDeploymentEvents and GetNewLogs.
+    railway::PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first,
+                                             railway::LogCursor& build_cursor, railway::LogCursor* deploy_cursor,
+                                             int limit) override;
     railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
                                                                         const std::string& environment_id) override;
     railway::ApiResult<std::string> Redeploy(const std::string& deployment_id) override;
@@ -98,6 +103,10 @@ class FakeRailwayApi final : public railway::RailwayApi {
     // now, if any.
     std::optional<railway::ApiError> Enter(const std::string& call);
     railway::ApiError NotFound(const std::string& what) const;
+    // The tables' answers (mutex_ held).
+    std::vector<railway::DeploymentEvent> EventsOf(const std::string& deployment_id, int first) const;
+    std::vector<railway::LogLine> LogsOf(railway::LogKind kind, const std::string& deployment_id,
+                                         railway::LogCursor& cursor) const;
 
     mutable std::mutex mutex_;
     CallHook hook_;

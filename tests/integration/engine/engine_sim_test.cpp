@@ -88,6 +88,10 @@ class CountingApi final : public railway::RailwayApi {
                                                                  railway::LogCursor& cursor, int limit) override {
         return inner_.GetNewLogs(kind, d, cursor, limit);
     }
+    railway::PhaseChangeReads GetPhaseChange(const std::string& d, int first, railway::LogCursor& build,
+                                             railway::LogCursor* deploy, int limit) override {
+        return inner_.GetPhaseChange(d, first, build, deploy, limit);
+    }
     railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& s,
                                                                         const std::string& e) override {
         return inner_.GetServiceInstance(s, e);

@@ -7,6 +7,7 @@
 
 #include "fakes/scripted_transport.hpp"
 #include "railway_answers.hpp"
+#include "util/rfc3339.hpp"
 
 namespace railwatch::railway {
 namespace {
@@ -559,6 +560,119 @@ TEST_F(ClientTest, BuildLogsUseTheBuildLogsQuery) {
     EXPECT_TRUE(lines->empty());
     EXPECT_EQ(json::parse(transport_.requests()[0].body)["operationName"], "BuildLogs");
     EXPECT_FALSE(json::parse(transport_.requests()[0].body)["variables"].contains("startDate"));
+}
+
+// A phase change's reads (steps, build and deploy logs) go in one request with aliased roots.
+constexpr const char* kStepsJson = R"({"edges":[{"node":{"step":"BUILD_IMAGE","createdAt":"2026-01-01T00:00:00Z",
+    "completedAt":null,"payload":{"error":"npm ERR! missing script: build"}}}]})";
+
+std::string LogJson(const std::string& at, const std::string& message) {
+    return json{{"timestamp", at}, {"message", message}, {"severity", "info"}, {"attributes", json::array()}}.dump();
+}
+
+TEST_F(ClientTest, APhaseChangeReadsTheStepsAndBothLogsInOneRequest) {
+    Make();
+    transport_.PushResponse(200, std::string(R"({"data":{"events":)") + kStepsJson + R"(,"build":[)" +
+                                     LogJson("2026-01-01T00:00:02Z", "b-two") + "," +
+                                     LogJson("2026-01-01T00:00:03Z", "b-three") + R"(],"deploy":[)" +
+                                     LogJson("2026-01-01T00:00:05Z", "d-five") + "]}}");
+    LogCursor build;
+    build.last = *util::ParseRfc3339("2026-01-01T00:00:02Z");
+    build.last_raw = "2026-01-01T00:00:02Z";
+    build.messages_at_last = {"b-two"};
+    LogCursor deploy;
+    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
+    ASSERT_EQ(transport_.request_count(), 1u);
+    const json body = json::parse(transport_.requests()[0].body);
+    EXPECT_EQ(body["operationName"], "PhaseChange");
+    EXPECT_EQ(body["variables"]["id"], "dep-1");
+    EXPECT_EQ(body["variables"]["buildStart"], "2026-01-01T00:00:02Z");
+    EXPECT_FALSE(body["variables"].contains("deployStart"));  // an empty cursor asks from the start
+    ASSERT_TRUE(reads.events) << reads.events.error().message;
+    ASSERT_EQ(reads.events->size(), 1u);
+    EXPECT_EQ((*reads.events)[0].error, "npm ERR! missing script: build");
+    ASSERT_TRUE(reads.build_logs);
+    ASSERT_EQ(reads.build_logs->size(), 1u);  // b-two was seen already
+    EXPECT_EQ((*reads.build_logs)[0].message, "b-three");
+    EXPECT_EQ(build.last_raw, "2026-01-01T00:00:03Z");
+    ASSERT_TRUE(reads.deploy_logs && *reads.deploy_logs);
+    ASSERT_EQ((*reads.deploy_logs)->size(), 1u);
+    EXPECT_EQ(deploy.last_raw, "2026-01-01T00:00:05Z");
+
+    // Without a deploy cursor: the build-only document, and no deploy part.
+    transport_.PushResponse(200, std::string(R"({"data":{"events":)") + kStepsJson + R"(,"build":[]}})");
+    const PhaseChangeReads build_only = client_->GetPhaseChange("dep-1", 100, build, nullptr, 500);
+    EXPECT_EQ(json::parse(transport_.requests()[1].body)["operationName"], "PhaseChangeBuild");
+    EXPECT_FALSE(build_only.deploy_logs.has_value());
+    ASSERT_TRUE(build_only.build_logs);
+    EXPECT_TRUE(build_only.build_logs->empty());
+}
+
+TEST_F(ClientTest, APhaseChangesFullFirstPageIsPagedOnWithTheLogQuery) {
+    Make();
+    // A page of 2 (the limit) comes back full: the pager goes on from its newest line.
+    transport_.PushResponse(200, std::string(R"({"data":{"events":{"edges":[]},"build":[)") +
+                                     LogJson("2026-01-01T00:00:01Z", "one") + "," +
+                                     LogJson("2026-01-01T00:00:02Z", "two") + "]}}");
+    transport_.PushResponse(200, std::string(R"({"data":{"buildLogs":[)") + LogJson("2026-01-01T00:00:02Z", "two") +
+                                     "," + LogJson("2026-01-01T00:00:03Z", "three") + "]}}");
+    transport_.PushResponse(
+        200, std::string(R"({"data":{"buildLogs":[)") + LogJson("2026-01-01T00:00:03Z", "three") + "]}}");
+    LogCursor build;  // "one" seen: each full page starts where the lines known end
+    build.last = *util::ParseRfc3339("2026-01-01T00:00:01Z");
+    build.last_raw = "2026-01-01T00:00:01Z";
+    build.messages_at_last = {"one"};
+    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, nullptr, 2);
+    ASSERT_TRUE(reads.build_logs) << reads.build_logs.error().message;
+    std::vector<std::string> messages;
+    for (const auto& line : *reads.build_logs)
+        messages.push_back(line.message);
+    EXPECT_THAT(messages, ::testing::ElementsAre("two", "three"));
+    EXPECT_EQ(build.last_raw, "2026-01-01T00:00:03Z");
+    ASSERT_EQ(transport_.request_count(), 3u);
+    const json second = json::parse(transport_.requests()[1].body);
+    EXPECT_EQ(second["operationName"], "BuildLogs");
+    EXPECT_EQ(second["variables"]["startDate"], "2026-01-01T00:00:02Z");
+}
+
+TEST_F(ClientTest, APhaseChangesPartsNulledByAnotherPartsErrorAreAskedAlone) {
+    Make();
+    // deploymentEvents failed: Railway names it by path, and null propagation nulls `data`.
+    transport_.PushResponse(200, R"({"data":null,"errors":[{"message":"Deployment not found","path":["events"],
+              "extensions":{"code":"INTERNAL_SERVER_ERROR","traceId":"t1"}}]})");
+    transport_.PushResponse(200,
+                            std::string(R"({"data":{"buildLogs":[)") + LogJson("2026-01-01T00:00:01Z", "b") + "]}}");
+    transport_.PushResponse(
+        200, std::string(R"({"data":{"deploymentLogs":[)") + LogJson("2026-01-01T00:00:01Z", "d") + "]}}");
+    LogCursor build;
+    LogCursor deploy;
+    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
+    ASSERT_FALSE(reads.events);
+    EXPECT_EQ(reads.events.error().code, util::ErrorCode::kNotFound);
+    ASSERT_TRUE(reads.build_logs) << reads.build_logs.error().message;
+    ASSERT_EQ(reads.build_logs->size(), 1u);
+    ASSERT_TRUE(reads.deploy_logs && *reads.deploy_logs);
+    ASSERT_EQ((*reads.deploy_logs)->size(), 1u);
+    ASSERT_EQ(transport_.request_count(), 3u);
+    EXPECT_EQ(json::parse(transport_.requests()[1].body)["operationName"], "BuildLogs");
+    EXPECT_EQ(json::parse(transport_.requests()[2].body)["operationName"], "DeploymentLogs");
+}
+
+TEST_F(ClientTest, APhaseChangeThatFailsWholeFailsEveryPartWithoutAskingAgain) {
+    Make();
+    transport_.PushResponse(200, answers::WholeFailure("Not Authorized", "t2"));
+    LogCursor build;
+    LogCursor deploy;
+    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
+    EXPECT_EQ(transport_.request_count(), 1u);
+    ASSERT_FALSE(reads.events);
+    EXPECT_EQ(reads.events.error().code, util::ErrorCode::kUnauthenticated);
+    ASSERT_FALSE(reads.build_logs);
+    EXPECT_EQ(reads.build_logs.error().code, util::ErrorCode::kUnauthenticated);
+    ASSERT_TRUE(reads.deploy_logs);
+    ASSERT_FALSE(*reads.deploy_logs);
+    EXPECT_FALSE(build.last.has_value());  // no cursor moved
+    ExpectNoSecret(reads.events.error());
 }
 
 TEST_F(ClientTest, LatestDeploymentAndEventsAndServiceInstance) {

@@ -38,7 +38,7 @@ TEST(Documents, StatusSelectionHasEveryFieldTheIssueAsksFor) {
 
 TEST(Documents, AllDocumentsListsEveryOperationAndEachBatchSize) {
     const auto all = documents::AllDocuments({1, 2, 50});
-    EXPECT_EQ(all.size(), 21u);
+    EXPECT_EQ(all.size(), 23u);
     EXPECT_EQ(all[0].name, "DeploymentStatuses[1]");
     EXPECT_EQ(all[1].name, "DeploymentPoll[1]");
     EXPECT_EQ(all[4].name, "DeploymentStatuses[50]");
@@ -56,6 +56,23 @@ TEST(Documents, PollBatchSelectsTheStatusAndItsTimesOnly) {
                                          "createdAt updatedAt deploymentStopped }"));
     for (const char* field : {"url", "serviceId", "instances", "canRedeploy", " id "})
         EXPECT_EQ(std::string(documents::kDeploymentPollFragment).find(field), std::string::npos) << field;
+}
+
+// The phase change's parts are the single documents' roots with their selections, aliased.
+TEST(Documents, PhaseChangeAsksTheStepsAndTheLogsAsTheirOwnDocumentsDo) {
+    const std::string full(documents::kPhaseChange);
+    EXPECT_THAT(full, HasSubstr("events: deploymentEvents(id: $id, first: $first) { edges { node { step"));
+    EXPECT_THAT(full, HasSubstr("build: buildLogs(deploymentId: $id, limit: $limit, startDate: $buildStart) "
+                                "{ timestamp message severity attributes { key value } }"));
+    EXPECT_THAT(full, HasSubstr("deploy: deploymentLogs(deploymentId: $id, limit: $limit, startDate: $deployStart)"));
+    const std::string build(documents::kPhaseChangeBuild);
+    EXPECT_THAT(build, HasSubstr("build: buildLogs("));
+    EXPECT_EQ(build.find("deploymentLogs"), std::string::npos);
+    EXPECT_EQ(build.find("deployStart"), std::string::npos);
+    // The steps' selection is the one GetDeploymentEvents sends.
+    const std::string events(documents::kDeploymentEvents);
+    const auto selection = events.substr(events.find("{ edges"));
+    EXPECT_THAT(full, HasSubstr(selection.substr(0, selection.size() - 2)));
 }
 
 TEST(Documents, LogQueriesSelectAttributesAndTakeAnEndDate) {
