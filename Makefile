@@ -66,7 +66,7 @@ asan:
 # UBSan over the unit tests of the modules that take outside input apart: Railway's answers and
 # errors (railway), HTTP (net), the rules fed by logs and statuses (core), time and text parsing
 # (util).
-ASAN_UNITS ?= core util net railway
+ASAN_UNITS ?= core util net railway monitor
 asan-units: deps
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRAILWATCH_SANITIZE=address $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target $(addprefix unit_,$(ASAN_UNITS))
