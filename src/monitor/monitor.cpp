@@ -1167,10 +1167,8 @@ void Monitor::RunJob(const Job& job) {
             break;
         case JobKind::kDiscover:
         case JobKind::kReadEnvironment:
+        case JobKind::kCollectLogs:  // the steps and the first pages of the logs: one request
             cost = 1;
-            break;
-        case JobKind::kCollectLogs:
-            cost = 1;  // steps and the first pages of the logs: one request
             break;
     }
     // Best effort, within the reserve only: phase-change logs and environment reads.
