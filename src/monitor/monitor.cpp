@@ -63,26 +63,21 @@ core::StoredCheckState StoredOf(const store::Instance& instance) {
     return out;
 }
 
-core::ObservedDeployment ObservedOf(const railway::Deployment& d) {
+// What the check decides on, from a full read (Deployment) or a poll (PolledStatus) of `id`.
+template <typename Read>
+core::ObservedDeployment ObservedOf(const Read& read, std::string_view id) {
     core::ObservedDeployment out;
-    out.id = d.id;
-    out.status = d.status;
-    out.created_at = d.created_at;
-    out.updated_at = d.updated_at;
-    out.status_updated_at = d.status_updated_at;
-    out.deployment_stopped = d.deployment_stopped;
+    out.id = id;
+    out.status = read.status;
+    out.created_at = read.created_at;
+    out.updated_at = read.updated_at;
+    out.status_updated_at = read.status_updated_at;
+    out.deployment_stopped = read.deployment_stopped;
     return out;
 }
 
-core::ObservedDeployment ObservedOf(const railway::PolledStatus& p, std::string_view id) {
-    core::ObservedDeployment out;
-    out.id = id;
-    out.status = p.status;
-    out.created_at = p.created_at;
-    out.updated_at = p.updated_at;
-    out.status_updated_at = p.status_updated_at;
-    out.deployment_stopped = p.deployment_stopped;
-    return out;
+core::ObservedDeployment ObservedOf(const railway::Deployment& d) {
+    return ObservedOf(d, d.id);
 }
 
 // The state a transition decision leaves the instance in.

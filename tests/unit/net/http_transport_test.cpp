@@ -61,6 +61,22 @@ TEST(HttpTransport, RequestsAreIdempotentUnlessMarkedOtherwise) {
     EXPECT_TRUE(HttpRequest{}.idempotent);
 }
 
+// A listening socket on 127.0.0.1 at a port the OS chose (written to `port`).
+int ListenOnLoopback(int& port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 8) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot listen on 127.0.0.1");
+    }
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    return fd;
+}
+
 // A keep-alive HTTP/1.1 server on 127.0.0.1 that answers the first request of every connection
 // and, on the second request of a connection, reads that request whole and closes the connection
 // without answering: what a server does when it drops an idle keep-alive connection just as a
@@ -68,16 +84,7 @@ TEST(HttpTransport, RequestsAreIdempotentUnlessMarkedOtherwise) {
 class DropsSecondRequestServer {
   public:
     DropsSecondRequestServer() {
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(listen_fd_, 8) != 0) {
-            throw std::runtime_error("cannot listen on 127.0.0.1");
-        }
-        socklen_t len = sizeof(addr);
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
+        listen_fd_ = ListenOnLoopback(port_);
         acceptor_ = std::thread([this] { Accept(); });
     }
 
@@ -263,16 +270,7 @@ TEST(CurlTransport, AHandleUsedAgainCarriesNoSettingsOfItsLastRequest) {
 class RawAnswerServer {
   public:
     explicit RawAnswerServer(std::string answer) : answer_(std::move(answer)) {
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(listen_fd_, 8) != 0) {
-            throw std::runtime_error("cannot listen on 127.0.0.1");
-        }
-        socklen_t len = sizeof(addr);
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
+        listen_fd_ = ListenOnLoopback(port_);
         thread_ = std::thread([this] { Serve(); });
     }
 
