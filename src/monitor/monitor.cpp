@@ -524,12 +524,14 @@ void Monitor::PollBatch(const PollWork& work) {
     const auto asked_at = clock_.Steady();
     if (!ids.empty()) results = api_.PollStatuses(ids);
     if (results.size() != ids.size()) {
-        // Against RailwayApi's contract (one result per id): no id is decided on a guess.
+        // Against RailwayApi's contract (one result per id, in order): which answer is whose is
+        // unknown, so every id of the batch gets an error (checked again at its next interval)
+        // and none is decided on a guess.
         const railway::ErrorContext context{"status check", "", railway::TokenKind::kAccount, ""};
-        results.resize(
-            ids.size(),
-            tl::unexpected(railway::MalformedAnswer(
-                fmt::format("the client answered {} of {} deployments", results.size(), ids.size()), 0, context)));
+        const std::size_t answered = results.size();
+        results.assign(ids.size(),
+                       tl::unexpected(railway::MalformedAnswer(
+                           fmt::format("the client answered {} of {} deployments", answered, ids.size()), 0, context)));
     }
     CheckBatchReport report;
     report.request_time = clock_.Steady() - asked_at;

@@ -205,7 +205,13 @@ std::vector<ApiResult<railway::PolledStatus>> FakeRailwayApi::PollStatuses(std::
         out.emplace_back(railway::PolledStatus{answer->status, answer->status_updated_at, answer->created_at,
                                                answer->updated_at, answer->deployment_stopped});
     }
+    if (poll_contract_broken_ && !out.empty()) out.pop_back();
     return out;
+}
+
+void FakeRailwayApi::BreakPollContract(bool broken) {
+    std::lock_guard lock(mutex_);
+    poll_contract_broken_ = broken;
 }
 
 ApiResult<std::optional<railway::Deployment>> FakeRailwayApi::GetLatestDeployment(const std::string& service_id,

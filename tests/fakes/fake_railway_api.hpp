@@ -46,6 +46,9 @@ class FakeRailwayApi final : public railway::RailwayApi {
     void SetPlatformStatus(railway::ApiResult<railway::PlatformStatus> answer);
     void SetWorkspaceUsage(const std::string& workspace_id, railway::ApiResult<railway::WorkspaceUsage> answer);
     void SetBudget(railway::BudgetSnapshot budget);
+    /// PollStatuses answers one result fewer than it was asked for (an implementation that breaks
+    /// RailwayApi's contract), for the guard of the code that reads it.
+    void BreakPollContract(bool broken);
     /// Every call after this one fails with `error` (nullopt: back to the tables).
     void FailEverything(std::optional<railway::ApiError> error);
     void SetCallHook(CallHook hook);
@@ -103,6 +106,7 @@ class FakeRailwayApi final : public railway::RailwayApi {
     // now, if any.
     std::optional<railway::ApiError> Enter(const std::string& call);
     railway::ApiError NotFound(const std::string& what) const;
+    bool poll_contract_broken_ = false;  // guarded by mutex_
     // The tables' answers (mutex_ held).
     std::vector<railway::DeploymentEvent> EventsOf(const std::string& deployment_id, int first) const;
     std::vector<railway::LogLine> LogsOf(railway::LogKind kind, const std::string& deployment_id,

@@ -668,6 +668,30 @@ TEST_F(MonitorTest, DeletedDeploymentEndsMonitoringAndOthersInTheBatchAreUnaffec
     EXPECT_EQ(std::count(checked.begin(), checked.end(), "d1"), 1);
 }
 
+// A RailwayApi that answers fewer results than ids breaks its contract: which answer is whose is
+// unknown, so no instance of the batch is decided on one; each is checked again at its interval.
+TEST_F(MonitorTest, AClientThatAnswersFewerResultsThanAskedDecidesNoneOfTheBatch) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "SUCCESS", clock_.Now()));
+    const auto first = Add(*monitor, "d1");
+    const auto second = Add(*monitor, "d2");
+    api_.BreakPollContract(true);
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    EXPECT_EQ(api_.CallCount("PollStatuses"), 1);
+    for (const auto& instance : {first, second}) {
+        EXPECT_THAT(Statuses(instance.id), ElementsAre()) << instance.id;
+        const auto row = Get(instance.id);
+        EXPECT_TRUE(row.monitoring);
+        EXPECT_TRUE(row.state.next_check_at.has_value());
+    }
+    api_.BreakPollContract(false);
+    clock_.Advance(seconds(3600));
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    EXPECT_THAT(Statuses(first.id), ElementsAre("BUILDING"));
+    EXPECT_THAT(Statuses(second.id), ElementsAre("SUCCESS"));
+}
+
 TEST_F(MonitorTest, RestartResumesFromTheStoredSchedule) {
     const auto t0 = clock_.Now();
     api_.ScriptDeployment("d1", {Dep("d1", "BUILDING", t0), Dep("d1", "DEPLOYING", t0 + seconds(20))});
