@@ -108,12 +108,18 @@ auto Ask(CallEngine& engine, const Query& q, Parse parse) -> ApiResult<typename 
 }
 
 // One part (`alias`) of an answer that asked for several root fields: its value parsed, or the
-// error that names it, or the whole request's failure; none when another part's error nulled
-// `data` (GraphQL null propagation: the roots are non-null) and the part must be asked alone.
+// error that names it, or the whole request's failure when asking again would not change it;
+// none when the part must be asked alone: another part's error nulled `data` (GraphQL null
+// propagation: the roots are non-null), or the whole request failed for a reason that may pass
+// (its retries spent: each part gets its own chance, so one unlucky request does not cost them
+// all).
 template <typename Parse>
 auto SharedPart(const CallOutcome& outcome, std::string_view alias, Parse parse, const ErrorContext& context)
     -> std::optional<ApiResult<typename ParsedBy<Parse>::value_type>> {
-    if (!outcome.result) return tl::unexpected(outcome.result.error());
+    if (!outcome.result) {
+        if (outcome.result.error().retryable) return std::nullopt;
+        return tl::unexpected(outcome.result.error());
+    }
     const Envelope& envelope = *outcome.result;
     if (auto value = envelope.Field(alias)) return ParseRoot(outcome, *value, parse, context);
     if (const GraphqlError* error = envelope.ErrorFor(alias)) {
@@ -263,7 +269,7 @@ PhaseChangeReads RailwayClient::GetPhaseChange(const std::string& deployment_id,
     if (deploy)
         if (auto start = StartOf(*deploy_cursor)) variables["deployStart"] = start->raw;
     // Steps and both first pages in one request; a page that comes back full is paged on by
-    // NewLogs, a part another part's error nulled is asked alone.
+    // NewLogs, a part the answer lacks is asked alone (SharedPart).
     const CallOutcome outcome =
         Send(engine_, {operation, deploy ? documents::kPhaseChange : documents::kPhaseChangeBuild,
                        deploy ? "PhaseChange" : "PhaseChangeBuild", "", std::move(variables)});

@@ -68,8 +68,10 @@ class RailwayClient final : public RailwayApi {
                                                int limit = 500) override;
 
     /// One request (`PhaseChange`: the steps and the first page of each log kind); the pages
-    /// after a full one, and a part the shared answer lacks, are asked as GetNewLogs and
-    /// GetDeploymentEvents would.
+    /// after a full one, and a part the shared answer lacks (nulled by another part's error, or
+    /// the whole request failed for a reason that may pass), are asked as GetNewLogs and
+    /// GetDeploymentEvents would. A whole failure that asking again would not change is every
+    /// part's.
     PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first, LogCursor& build_cursor,
                                     LogCursor* deploy_cursor, int limit) override;
 

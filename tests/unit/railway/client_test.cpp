@@ -658,6 +658,34 @@ TEST_F(ClientTest, APhaseChangesPartsNulledByAnotherPartsErrorAreAskedAlone) {
     EXPECT_EQ(json::parse(transport_.requests()[2].body)["operationName"], "DeploymentLogs");
 }
 
+// A request that keeps failing for a reason that may pass (its retries spent) must not cost a
+// failure's evidence: each part is then asked on its own, with retries of its own.
+TEST_F(ClientTest, APhaseChangeThatFailsWholeForAPassingReasonAsksEachPartAlone) {
+    ClientConfig config;
+    config.max_attempts = 2;
+    Make({TokenKind::kAccount, kToken}, config);
+    transport_.PushResponse(503, "upstream unavailable");
+    transport_.PushResponse(503, "upstream unavailable");
+    transport_.PushResponse(200, std::string(R"({"data":{"deploymentEvents":)") + kStepsJson + "}}");
+    transport_.PushResponse(200,
+                            std::string(R"({"data":{"buildLogs":[)") + LogJson("2026-01-01T00:00:01Z", "b") + "]}}");
+    transport_.PushResponse(
+        200, std::string(R"({"data":{"deploymentLogs":[)") + LogJson("2026-01-01T00:00:02Z", "d") + "]}}");
+    LogCursor build;
+    LogCursor deploy;
+    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
+    ASSERT_EQ(transport_.request_count(), 5u);
+    EXPECT_EQ(json::parse(transport_.requests()[1].body)["operationName"], "PhaseChange");
+    EXPECT_EQ(json::parse(transport_.requests()[2].body)["operationName"], "DeploymentEvents");
+    ASSERT_TRUE(reads.events) << reads.events.error().message;
+    EXPECT_EQ(reads.events->size(), 1u);
+    ASSERT_TRUE(reads.build_logs);
+    EXPECT_EQ(reads.build_logs->size(), 1u);
+    ASSERT_TRUE(reads.deploy_logs && *reads.deploy_logs);
+    EXPECT_EQ((*reads.deploy_logs)->size(), 1u);
+    EXPECT_EQ(deploy.last_raw, "2026-01-01T00:00:02Z");
+}
+
 TEST_F(ClientTest, APhaseChangeThatFailsWholeFailsEveryPartWithoutAskingAgain) {
     Make();
     transport_.PushResponse(200, answers::WholeFailure("Not Authorized", "t2"));
