@@ -600,8 +600,8 @@ TEST_F(MonitorTest, ConfigurationFailureFlagsAttentionAndIsNotRedeployed) {
 // Side work (evidence, redeploys, logs) spends the budget's reserve and what polling leaves
 // unused. Here polling needs all of its share (two deployments per request, checked every second:
 // 1 request a second against 0.8): with 3,600 requests an hour and a 20 % reserve, side work gets
-// 0.2 requests a second; one classification (3 requests: the steps and logs in one, token,
-// quota) fits the bucket, the second waits until the reserve has refilled (15 s).
+// 0.2 requests a second; one classification (5 requests reserved) fits the bucket, the second
+// waits until the reserve has refilled.
 TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     options_.requests_per_hour = 3600;
     options_.requests_per_second = 10;
@@ -619,9 +619,9 @@ TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     const int classified = (Get(first.id).state.error_type ? 1 : 0) + (Get(second.id).state.error_type ? 1 : 0);
     EXPECT_EQ(classified, 1);
     EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
-    clock_.Advance(seconds(14));
+    clock_.Advance(seconds(24));
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);  // 2.8 of 3 requests refilled
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);  // 4.8 of 5 requests refilled
     clock_.Advance(seconds(2));
     monitor->RunWorkForTest();
     EXPECT_TRUE(Get(first.id).state.error_type.has_value());
