@@ -130,6 +130,12 @@ auto SharedPart(const CallOutcome& outcome, std::string_view alias, Parse parse,
     return std::nullopt;
 }
 
+// The first window's start of a log fetch from `cursor` (FetchNewLogLines asks from there).
+std::optional<LogBound> StartOf(const LogCursor& cursor) {
+    if (!cursor.last) return std::nullopt;
+    return LogBound{*cursor.last, cursor.last_raw};
+}
+
 util::Result<Deployment> ParseDeploymentInPlace(simdjson::dom::element node) {
     return ParseDeployment(node);  // one of two overloads: named for InPlace{…}
 }
@@ -252,11 +258,6 @@ ApiResult<std::vector<LogLine>> RailwayClient::NewLogs(LogKind kind, const std::
                    InPlace{ParseLogLines});
     };
     return FetchNewLogLines(fetch, cursor, static_cast<std::size_t>(limit), config().max_log_pages);
-}
-
-std::optional<LogBound> RailwayClient::StartOf(const LogCursor& cursor) {
-    if (!cursor.last) return std::nullopt;
-    return LogBound{*cursor.last, cursor.last_raw};
 }
 
 PhaseChangeReads RailwayClient::GetPhaseChange(const std::string& deployment_id, int events_first,

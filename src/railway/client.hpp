@@ -13,7 +13,6 @@
 #include "railway/budget.hpp"
 #include "railway/call_engine.hpp"
 #include "railway/config.hpp"
-#include "railway/log_pager.hpp"
 #include "railway/railway_api.hpp"
 #include "railway/status_batch.hpp"
 #include "railway/types.hpp"
@@ -119,8 +118,6 @@ class RailwayClient final : public RailwayApi {
     // GetNewLogs, with the first page already read (GetPhaseChange) when given.
     ApiResult<std::vector<LogLine>> NewLogs(LogKind kind, const std::string& deployment_id, LogCursor& cursor,
                                             int limit, std::optional<ApiResult<std::vector<LogLine>>> first_page);
-    // The first window's start of a log fetch from `cursor` (FetchNewLogLines asks from there).
-    static std::optional<LogBound> StartOf(const LogCursor& cursor);
 
     CallEngine engine_;
     StatusChecker statuses_;

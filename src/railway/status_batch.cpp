@@ -120,22 +120,22 @@ std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope
 
 StatusChecker::StatusChecker(CallEngine& engine) : engine_(engine) {}
 
-const std::string& StatusChecker::DocumentJson(std::size_t kind, std::size_t count) {
+template <typename T>
+const std::string& StatusChecker::DocumentJson(const Selection<T>& selection, std::size_t count) {
     std::lock_guard lock(mutex_);
-    auto& documents = documents_[kind];
+    auto& documents = documents_[selection.kind];
     if (documents.size() <= count) documents.resize(count + 1);
     auto& slot = documents[count];
     if (!slot) {
         slot = std::make_unique<std::string>();
-        util::AppendJsonString(
-            *slot, kind == kPollSelection.kind ? kPollSelection.document(count) : kFullSelection.document(count));
+        util::AppendJsonString(*slot, selection.document(count));
     }
     return *slot;  // never freed or moved while the checker lives
 }
 
 template <typename T>
 std::string StatusChecker::Body(const Selection<T>& selection, std::span<const std::string_view> ids) {
-    const std::string& document = DocumentJson(selection.kind, ids.size());
+    const std::string& document = DocumentJson(selection, ids.size());
     std::string body;
     body.reserve(document.size() + 64 + ids.size() * 56);
     fmt::format_to(std::back_inserter(body), "{{\"operationName\":\"{}\",\"query\":", selection.operation);

@@ -76,7 +76,8 @@ class StatusChecker {
     std::vector<ApiResult<T>> Run(std::span<const std::string_view> ids, const Selection<T>& selection);
     template <typename T>
     std::string Body(const Selection<T>& selection, std::span<const std::string_view> ids);
-    const std::string& DocumentJson(std::size_t kind, std::size_t count);
+    template <typename T>
+    const std::string& DocumentJson(const Selection<T>& selection, std::size_t count);
 
     CallEngine& engine_;
     std::mutex mutex_;
