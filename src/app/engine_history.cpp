@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "util/thread_name.hpp"
+
 namespace railwatch::app {
 
 namespace {
@@ -54,6 +56,7 @@ void EngineHistory::Stop() {
 }
 
 void EngineHistory::Run() {
+    util::NameThisThread("rw-history");
     while (clock_.WaitFor(options_.flush_every, wakeup_) != util::WakeReason::kStopped) {
         if (auto r = Flush(); !r && logger_ != nullptr)
             logger_->warn("engine history: counts not stored, kept for the next try: {}", r.error().ToString());

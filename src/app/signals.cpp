@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <system_error>
 
+#include "util/thread_name.hpp"
+
 namespace railwatch::app {
 namespace {
 
@@ -54,6 +56,7 @@ ShutdownSignals::~ShutdownSignals() {
 }
 
 void ShutdownSignals::Run() {
+    util::NameThisThread("rw-signals");
     int count = 0;
     while (true) {
         pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};

@@ -12,6 +12,7 @@
 #include "core/stats.hpp"
 #include "railway/response.hpp"
 #include "util/ids.hpp"
+#include "util/thread_name.hpp"
 
 namespace railwatch::monitor {
 namespace {
@@ -282,6 +283,7 @@ void Monitor::Stop() {
 // --- scheduler -------------------------------------------------------------------------------
 
 void Monitor::SchedulerLoop() {
+    util::NameThisThread("rw-scheduler");
     // The budget's pace after the last round's claims; min(): none. (Not an optional: GCC 12's
     // -Wmaybe-uninitialized misreads one here in the sanitizer builds.)
     Timestamp next_round_at = Timestamp::min();
@@ -333,6 +335,7 @@ void Monitor::SchedulerLoop() {
 }
 
 void Monitor::PollLoop(std::size_t index) {
+    util::NameThisThread("rw-poll-" + std::to_string(index));
     util::Wakeup& wakeup = *poll_wakeups_[index];
     while (!wakeup.Stopped()) {
         std::optional<PollWork> batch;
@@ -1089,6 +1092,7 @@ void Monitor::FinishJob(const Job& job) {
 }
 
 void Monitor::WorkerLoop(std::size_t index) {
+    util::NameThisThread("rw-job-" + std::to_string(index));
     util::Wakeup& wakeup = *worker_wakeups_[index];
     while (!wakeup.Stopped()) {
         const Timestamp now = clock_.Now();

@@ -7,6 +7,7 @@
 
 #include "core/deployment_status.hpp"
 #include "net/http_transport.hpp"
+#include "util/thread_name.hpp"
 
 namespace railwatch::monitor {
 namespace {
@@ -150,6 +151,7 @@ std::size_t Prober::RunForTest() {
 }
 
 void Prober::Loop() {
+    util::NameThisThread("rw-prober");
     for (;;) {
         std::optional<Task> task;
         {

@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/thread_name.hpp"
+
 namespace railwatch::net {
 namespace {
 
@@ -226,6 +228,7 @@ std::size_t CurlTransport::InFlight() const {
 }
 
 void CurlTransport::Run() {
+    util::NameThisThread("rw-curl");
     auto* multi = static_cast<CURLM*>(multi_);
     std::unordered_map<RequestId, std::unique_ptr<Transfer>> active;
     // Request handles of finished transfers, reset and used again: a new one per request cost an

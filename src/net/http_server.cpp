@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "net/http_transport.hpp"
+#include "util/thread_name.hpp"
 
 namespace railwatch::net {
 namespace {
@@ -211,7 +212,10 @@ util::Result<int> HttpServer::Start() {
     }
     impl_->port = port;
     impl_->started = true;
-    impl_->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+    impl_->thread = std::thread([impl] {
+        util::NameThisThread("rw-http");  // its request threads inherit the name
+        impl->server.listen_after_bind();
+    });
     // cpp-httplib's stop() is a no-op until the accept loop runs: wait for it (bounded), so
     // that a Stop() right after Start() cannot be lost.
     for (int i = 0; i < 5000 && !impl_->server.is_running(); ++i)

@@ -8,6 +8,7 @@
 #include "util/ids.hpp"
 #include "util/random.hpp"
 #include "util/rfc3339.hpp"
+#include "util/thread_name.hpp"
 
 namespace railwatch::notify {
 namespace {
@@ -67,12 +68,16 @@ void Dispatcher::Start() {
         recorder_wakeups_.push_back(std::make_unique<util::Wakeup>());
     for (int i = 0; i < options_.recorders; ++i) {
         recorders_.emplace_back([this, i] {
+            util::NameThisThread("rw-notify-rec-" + std::to_string(i));
             auto random = random_factory_();
             RecorderLoop(*random, *recorder_wakeups_[static_cast<std::size_t>(i)]);
         });
     }
     for (int i = 0; i < options_.concurrency; ++i)
-        workers_.emplace_back([this] { WorkerLoop(); });
+        workers_.emplace_back([this, i] {
+            util::NameThisThread("rw-notify-" + std::to_string(i));
+            WorkerLoop();
+        });
     claimer_ = std::thread([this] { ClaimLoop(); });
 }
 
@@ -123,6 +128,7 @@ void Dispatcher::NoteRetryAt(core::Timestamp at) {
 }
 
 void Dispatcher::ClaimLoop() {
+    util::NameThisThread("rw-notify-claim");
     for (;;) {
         int free = 0;
         const core::Timestamp now = clock_.Now();

@@ -9,6 +9,7 @@
 #include "store/instances.hpp"
 #include "store/outbox.hpp"
 #include "store/users.hpp"
+#include "util/thread_name.hpp"
 
 namespace railwatch::notify {
 
@@ -140,6 +141,7 @@ ReminderStats ReminderSweep::Stats() const {
 }
 
 void ReminderSweep::Loop() {
+    util::NameThisThread("rw-reminders");
     while (clock_.WaitFor(period(), wakeup_) != util::WakeReason::kStopped) {
         // A failed pass is counted in Stats; the next one looks at the same window again.
         auto added = RunOnce();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "util/thread_name.hpp"
+
 namespace railwatch::sim {
 namespace {
 
@@ -28,6 +30,7 @@ void WebhookSender::Stop() {
 }
 
 void WebhookSender::Run() {
+    util::NameThisThread("rw-sim-hooks");
     util::Wakeup& wakeup = simulator_.WebhookWakeup();
     while (!wakeup.Stopped()) {
         const WebhookBatch batch = simulator_.TakeWebhooks();

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "util/thread_name.hpp"
+
 namespace railwatch::store::sqlite {
 namespace {
 
@@ -319,6 +321,7 @@ class SqliteDriver final : public sql::Driver {
     };
 
     void WriterLoop() {
+        util::NameThisThread("rw-sqlite-write");
         std::vector<Job*> batch;
         std::vector<util::Result<void>> results;
         while (true) {
