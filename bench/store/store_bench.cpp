@@ -589,9 +589,10 @@ void ChangedInstancesOfFleet(benchmark::State& state, bool postgres) {
 }
 
 // The kept claims' heartbeat (Schedule::Heartbeat) of a worker holding `held` instances
-// (state.range(0)): every lease renewed and every held instance's stored due time moved to the
-// new lease end, in one transaction; the monitor runs one every third of a lease (40 s by
-// default), on its scheduler thread. Per heartbeat, and per lease held.
+// (state.range(0)): its worker row renewed (its leases are held while that row lives), workers
+// gone let go, the live workers' loads counted, in one transaction; the monitor runs one every
+// third of a lease (40 s by default), on its scheduler thread. Per heartbeat, and per lease held
+// (until migration 10 it rewrote every lease and every held instance's stored due time).
 void HeartbeatOfHeld(benchmark::State& state, bool postgres) {
     if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
     const int held = static_cast<int>(state.range(0));

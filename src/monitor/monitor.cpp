@@ -839,6 +839,7 @@ void Monitor::KeepClaims(Timestamp now) {
         auto loads = schedule_.Heartbeat(options_.worker_id, now, options_.lease);
         if (loads) {
             leases_valid_until_ = now + options_.lease;
+            GiveBackForgotten();
             // Each live worker's share of the monitored fleet. One holding more than its share
             // plus some slack (a batch, or a tenth of the share: shares must not flap) hands the
             // surplus back, latest due first, with the due times. While a worker holds less than
@@ -870,11 +871,15 @@ void Monitor::KeepClaims(Timestamp now) {
             });
         } else if (now >= leases_valid_until_ - beat) {
             // No heartbeat for two thirds of a lease (the store is unreachable): the leases may
-            // end before the next one, and another worker take the instances. Forget them; the
-            // claims take them back once the store answers.
+            // end before the next one, and another worker take the instances. Forget them, and
+            // give them back with their due times once the store answers: if it answers before
+            // this worker's row is gone, the leases are still held (by a worker that no longer
+            // checks them), and no claim would ever take them.
             std::lock_guard lock(mutex_);
             kept_.ForEach([this](Kept& kept) {
-                if (!kept.in_flight) kept_.Forget(kept);
+                if (kept.in_flight) return;
+                given_up_.push_back(store::InstanceRelease{kept.id, kept.due});
+                kept_.Forget(kept);
             });
         }
     }
@@ -1008,10 +1013,32 @@ void Monitor::KeepChecked(const std::vector<Landing>& landings) {
     if (!ended.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, ended);
 }
 
+void Monitor::GiveBackForgotten() {
+    std::vector<store::InstanceRelease> releases;
+    {
+        std::lock_guard lock(mutex_);
+        // Not one this worker has claimed again meanwhile (it keeps that one under a new lease).
+        for (store::InstanceRelease& release : std::exchange(given_up_, {}))
+            if (kept_.Find(release.id) == nullptr) releases.push_back(std::move(release));
+    }
+    std::vector<store::InstanceRelease> failed;
+    ForEachStoreBatch(releases, [&](const std::vector<store::InstanceRelease>& part) {
+        // Those another worker took meanwhile are reported lost: nothing to do for them.
+        if (!schedule_.ReleaseInstances(options_.worker_id, part))
+            failed.insert(failed.end(), part.begin(), part.end());
+        return true;
+    });
+    if (failed.empty()) return;
+    std::lock_guard lock(mutex_);  // the next heartbeat tries again
+    given_up_.insert(given_up_.end(), failed.begin(), failed.end());
+}
+
 void Monitor::ReleaseKept() {
     std::vector<store::InstanceRelease> releases;
     {
         std::lock_guard lock(mutex_);
+        for (store::InstanceRelease& release : std::exchange(given_up_, {}))
+            if (kept_.Find(release.id) == nullptr) releases.push_back(std::move(release));
         kept_.ForEach([&](const Kept& kept) { releases.push_back(store::InstanceRelease{kept.id, kept.due}); });
         kept_.Clear();
     }

@@ -298,8 +298,10 @@ class Monitor final : public Operations {
         bool wrote = false;
     };
     void KeepChecked(const std::vector<Landing>& landings);
-    // Gives every kept instance back with its due time (Stop).
+    // Gives every kept instance back with its due time (Stop), and those forgotten (given_up_).
     void ReleaseKept();
+    // Gives the kept instances forgotten while the heartbeats failed back (a heartbeat passed).
+    void GiveBackForgotten();
     double NextUnit();
 
     railway::RailwayApi& api_;
@@ -327,7 +329,7 @@ class Monitor final : public Operations {
     core::BudgetPlan plan_;
     std::multiset<core::Timestamp> due_;  // next checks of instances not kept here (may be stale)
     // The instances this process holds claimed between checks, with their due times: a check
-    // that changes nothing writes no row (the leases are renewed in bulk by the heartbeat).
+    // that changes nothing writes no row (the leases are held while this worker lives).
     KeptSchedule kept_;
     std::size_t claim_cap_ =
         std::numeric_limits<std::size_t>::max();  // kept instances past which this process claims no more
@@ -335,8 +337,11 @@ class Monitor final : public Operations {
     core::Timestamp last_claim_at_ = core::Timestamp::min();      // read and set by rounds only
     bool claim_backlog_ = false;  // the last claim took all it was allowed (rounds only)
     core::Timestamp leases_valid_until_ = core::Timestamp::min();  // the last heartbeat's lease end
-    std::optional<std::int64_t> change_position_;                  // the change feed's position (rounds only)
-    std::uint64_t lands_ = 0;                                      // kept checks landed so far (FollowChanges)
+    // Kept instances forgotten while the heartbeats failed, with their due times: given back when
+    // the store answers again (GiveBackForgotten), or at Stop.
+    std::vector<store::InstanceRelease> given_up_;
+    std::optional<std::int64_t> change_position_;  // the change feed's position (rounds only)
+    std::uint64_t lands_ = 0;                      // kept checks landed so far (FollowChanges)
     std::deque<Job> jobs_;
     std::set<std::string> busy_instances_;   // instances a worker runs a job for
     std::deque<PollWork> poll_queue_;        // claimed batches no poller took yet

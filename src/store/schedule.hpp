@@ -18,6 +18,10 @@ namespace railwatch::store {
 /// Errors: kInvalidArgument for a bad owner, limit or lease before anything is written; kConflict
 /// for a single release whose lease is lost; kUnavailable / kIo when the database cannot be
 /// reached. A failed call changes nothing.
+/// The stored lease end (and next_check_at) of a kept claim: held while its owner lives (Schedule,
+/// "Kept claims").
+inline constexpr Timestamp kHeldWhileOwnerLives = Timestamp::max();
+
 class Schedule {
   public:
     virtual ~Schedule() = default;
@@ -53,21 +57,26 @@ class Schedule {
     virtual util::Result<int> DropLeases(const std::string& owner, Timestamp now) = 0;
 
     // Kept claims (docs/STORE.md, "Scale-out: claims and leases"): a worker may keep what it
-    // claimed from check to check, due times in its memory, renewing the leases in bulk, instead
-    // of releasing each instance after each check. What it keeps is stored as due when its lease
-    // ends: the earliest another worker may take it, and out of the claim query's way till then.
+    // claimed from check to check, due times in its memory, instead of releasing each instance
+    // after each check. A kept lease lives as long as its owner does: its stored end is
+    // kHeldWhileOwnerLives, and the owner is alive while its worker row (schedule_workers) is,
+    // which each Heartbeat renews — one row, whatever the worker holds. A claim or heartbeat that
+    // finds a worker not seen since before its `now` makes that worker's kept instances due at
+    // that `now` and their leases expired (claimable by anyone), then forgets the worker. What a
+    // worker keeps is stored as due at kHeldWhileOwnerLives too: out of the claim query's way.
 
-    /// ClaimDueInstances for a worker that keeps what it claims: the same claim, and each claimed
-    /// instance's stored next_check_at becomes the lease's end (now + lease) where it was earlier.
-    /// The returned rows carry the next_check_at they had before (the due time to keep).
+    /// ClaimDueInstances for a worker that keeps what it claims: the same claim, leases held while
+    /// `owner` lives (recorded as alive at least till now + lease), each claimed instance's stored
+    /// next_check_at moved to kHeldWhileOwnerLives (null stays null). The returned rows carry the
+    /// next_check_at they had before (the due time to keep) and the lease as stored now.
     virtual util::Result<std::vector<Instance>> KeepDueInstances(const std::string& owner, Timestamp now,
                                                                  Duration lease, int limit) = 0;
-    /// Keeps `owner` alive: extends every lease `owner` still holds (live or expired, as long as
-    /// no other worker took it) to now + lease and moves those instances' stored next_check_at to
-    /// that end where it was earlier (as KeepDueInstances), records `owner` as a live worker until
-    /// then, forgets workers not seen since before now, and returns the live workers (`owner`
-    /// included) with the live leases each holds, ordered by owner, and how many instances are
-    /// monitored. One transaction. kInvalidArgument for a bad owner or lease.
+    /// Keeps `owner` alive till now + lease: its worker row renewed, and every lease it still has
+    /// that is not held so (live or expired, as long as no other worker took it) held while it
+    /// lives, those instances parked as KeepDueInstances does. Forgets workers not seen since
+    /// before now (above), and returns the live workers (`owner` included) with the live leases
+    /// each holds, ordered by owner, and how many instances are monitored. One transaction; its
+    /// writes do not grow with what `owner` holds. kInvalidArgument for a bad owner or lease.
     virtual util::Result<ScheduleLoad> Heartbeat(const std::string& owner, Timestamp now, Duration lease) = 0;
 };
 

@@ -511,24 +511,39 @@ CREATE TRIGGER instance_leases_moved BEFORE UPDATE OF lease_owner ON instance_le
 WHEN (OLD.lease_owner IS DISTINCT FROM NEW.lease_owner) EXECUTE FUNCTION railwatch_mark_change();
 )sql";
 
-constexpr std::array<Migration, 9> kSqlite = {{{1, "initial schema", kSqliteV1},
-                                               {2, "lease table, log_lines without foreign key", kSqliteV2},
-                                               {3, "log rotation lower bound", kSqliteV3},
-                                               {4, "open outbox index, disabled endpoints", kSqliteV4},
-                                               {5, "narrow log dedup index (PostgreSQL)", kSqliteV5},
-                                               {6, "stats history: event error class, engine minutes", kSqliteV6},
-                                               {7, "covering index for recent health checks", kSqliteV7},
-                                               {8, "schedule workers", kSqliteV8},
-                                               {9, "change feed of instance rows", kSqliteV9}}};
-constexpr std::array<Migration, 9> kPostgres = {{{1, "initial schema", kPostgresV1},
-                                                 {2, "lease table, log_lines without foreign key", kPostgresV2},
-                                                 {3, "log rotation lower bound", kPostgresV3},
-                                                 {4, "open outbox index, disabled endpoints", kPostgresV4},
-                                                 {5, "narrow log dedup index (PostgreSQL)", kPostgresV5},
-                                                 {6, "stats history: event error class, engine minutes", kPostgresV6},
-                                                 {7, "covering index for recent health checks", kPostgresV7},
-                                                 {8, "schedule workers", kPostgresV8},
-                                                 {9, "change feed of instance rows", kPostgresV9}}};
+// Version 10, for the kept claims' heartbeat (docs/STORE.md, "Scale-out"): a kept lease lives as
+// long as its owner's worker row, so a heartbeat writes one row instead of every lease, and the
+// statements that change leases hands look up one owner's leases by their end (those not held
+// yet, those of a worker gone). SQLite has had that index since version 2.
+constexpr std::string_view kSqliteV10 = R"sql(
+-- SQLite's instance_leases_owner is (lease_owner, lease_until) already: nothing to change.
+)sql";
+
+constexpr std::string_view kPostgresV10 = R"sql(
+DROP INDEX instance_leases_owner;
+CREATE INDEX instance_leases_owner ON instance_leases (lease_owner, lease_until);
+)sql";
+
+constexpr std::array<Migration, 10> kSqlite = {{{1, "initial schema", kSqliteV1},
+                                                {2, "lease table, log_lines without foreign key", kSqliteV2},
+                                                {3, "log rotation lower bound", kSqliteV3},
+                                                {4, "open outbox index, disabled endpoints", kSqliteV4},
+                                                {5, "narrow log dedup index (PostgreSQL)", kSqliteV5},
+                                                {6, "stats history: event error class, engine minutes", kSqliteV6},
+                                                {7, "covering index for recent health checks", kSqliteV7},
+                                                {8, "schedule workers", kSqliteV8},
+                                                {9, "change feed of instance rows", kSqliteV9},
+                                                {10, "kept leases held while their owner lives", kSqliteV10}}};
+constexpr std::array<Migration, 10> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                                  {2, "lease table, log_lines without foreign key", kPostgresV2},
+                                                  {3, "log rotation lower bound", kPostgresV3},
+                                                  {4, "open outbox index, disabled endpoints", kPostgresV4},
+                                                  {5, "narrow log dedup index (PostgreSQL)", kPostgresV5},
+                                                  {6, "stats history: event error class, engine minutes", kPostgresV6},
+                                                  {7, "covering index for recent health checks", kPostgresV7},
+                                                  {8, "schedule workers", kPostgresV8},
+                                                  {9, "change feed of instance rows", kPostgresV9},
+                                                  {10, "kept leases held while their owner lives", kPostgresV10}}};
 
 }  // namespace
 

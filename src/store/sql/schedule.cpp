@@ -37,6 +37,9 @@ Result<std::vector<Instance>> SqlStore::ClaimDue(const std::string& owner, Times
     auto r = driver_->Write([&](Tx& tx) {
         out.clear();
         const std::int64_t until = Ns(now + lease);
+        // A keeper is alive while it claims; the kept leases of workers gone are claimable now.
+        if (park) tx.Exec(Stmt::kKeepWorker, {std::string_view(owner), until});
+        ForgetGoneWorkers(tx, now);
         auto claimed =
             tx.Exec(Stmt::kClaimDue, {std::string_view(owner), until, Ns(now), static_cast<std::int64_t>(limit)}).rows;
         if (claimed.empty()) return;
@@ -64,8 +67,13 @@ Result<std::vector<Instance>> SqlStore::ClaimDue(const std::string& owner, Times
                 }
             }
         }
-        // After the rows were read: they carry the due time to keep, the table the lease's end.
-        if (park) tx.Exec(Stmt::kParkLeased, {std::string_view(owner), until});
+        // After the rows were read: they carry the due time to keep, the table "held while the
+        // owner lives".
+        if (park) {
+            HoldLeases(tx, owner);
+            for (Instance& row : out)
+                row.lease_until = kHeldWhileOwnerLives;
+        }
     });
     if (!r) return tl::unexpected(r.error());
     return out;  // kClaimedInstances orders them: earliest due first, then by id
@@ -128,11 +136,11 @@ Result<ScheduleLoad> SqlStore::Heartbeat(const std::string& owner, Timestamp now
     ScheduleLoad out;
     auto r = driver_->Write([&](Tx& tx) {
         out = {};
-        const std::int64_t until = Ns(now + lease);
-        tx.Exec(Stmt::kRenewLeases, {std::string_view(owner), until});
-        tx.Exec(Stmt::kParkLeased, {std::string_view(owner), until});
-        tx.Exec(Stmt::kForgetWorkers, {Ns(now)});
-        tx.Exec(Stmt::kUpsertWorker, {std::string_view(owner), until});
+        // What costs the time of the owner's leases happens only when they change hands: the
+        // owner's row is its leases' life (kHeldWhileOwnerLives).
+        tx.Exec(Stmt::kUpsertWorker, {std::string_view(owner), Ns(now + lease)});
+        HoldLeases(tx, owner);
+        ForgetGoneWorkers(tx, now);
         for (const auto& row : tx.Exec(Stmt::kWorkerLoads, {Ns(now)}).rows)
             out.workers.push_back(WorkerLoad{row.Text(0), static_cast<int>(row.Int(1))});
         const auto monitored = tx.Exec(Stmt::kCountMonitored, {}).rows;
@@ -140,6 +148,24 @@ Result<ScheduleLoad> SqlStore::Heartbeat(const std::string& owner, Timestamp now
     });
     if (!r) return tl::unexpected(r.error());
     return out;
+}
+
+// Every lease `owner` has that is not held while it lives (just claimed, or expired and taken by
+// nobody since) becomes so, its instance parked out of the claims' way.
+void SqlStore::HoldLeases(Tx& tx, const std::string& owner) {
+    const std::int64_t held = Ns(kHeldWhileOwnerLives);
+    tx.Exec(Stmt::kParkHeld, {std::string_view(owner), held});
+    tx.Exec(Stmt::kHoldLeases, {std::string_view(owner), held});
+}
+
+// Workers not seen since before `now` are gone: their kept instances are due now and their leases
+// expired (anyone may claim them, the same worker back included), then their rows are deleted.
+// Cheap when nobody is gone: the statements walk the gone workers' leases only.
+void SqlStore::ForgetGoneWorkers(Tx& tx, Timestamp now) {
+    const std::int64_t held = Ns(kHeldWhileOwnerLives);
+    tx.Exec(Stmt::kUnparkGone, {Ns(now), held});
+    tx.Exec(Stmt::kExpireGone, {Ns(now), held});
+    tx.Exec(Stmt::kForgetWorkers, {Ns(now)});
 }
 
 // SQLite: the writer serialises everything, and a prepared statement per row costs

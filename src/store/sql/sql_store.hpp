@@ -114,6 +114,9 @@ class SqlStore final : public Store {
     // `park`: KeepDueInstances rather than ClaimDueInstances.
     util::Result<std::vector<Instance>> ClaimDue(const std::string& owner, Timestamp now, Duration lease, int limit,
                                                  bool park);
+    // Kept leases (schedule.cpp): the owner's leases held while it lives; gone workers' let go.
+    static void HoldLeases(Tx& tx, const std::string& owner);
+    static void ForgetGoneWorkers(Tx& tx, Timestamp now);
     util::Result<ReleaseReport> ReleaseInstancesPerRow(const std::string& owner,
                                                        const std::vector<InstanceRelease>& releases);
     util::Result<ReleaseReport> ReleaseInstancesInSets(const std::string& owner,

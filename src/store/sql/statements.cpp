@@ -297,23 +297,43 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
             " FROM instance_leases l JOIN instances ON instances.id = l.instance_id WHERE l.lease_owner = $1 "
             "AND l.lease_until = $2 ORDER BY instances.next_check_at, instances.id");
     set(Stmt::kDropLeases, "drop_leases", "DELETE FROM instance_leases WHERE lease_owner = $1");
-    // Kept claims (Schedule::KeepDueInstances, Heartbeat; docs/STORE.md, "Scale-out").
-    set(Stmt::kRenewLeases, "renew_leases", "UPDATE instance_leases SET lease_until = $2 WHERE lease_owner = $1");
+    // Kept claims (Schedule::KeepDueInstances, Heartbeat; docs/STORE.md, "Scale-out"). A kept
+    // lease's end is kHeldWhileOwnerLives ($2 below): it lives as long as its owner's row in
+    // schedule_workers, which the owner's heartbeat renews (one row, whatever it holds), and a
+    // claim or heartbeat that finds a worker not seen since expires that worker's kept leases.
     set(Stmt::kUpsertWorker, "upsert_worker",
         "INSERT INTO schedule_workers (owner, seen_until) VALUES ($1, $2) ON CONFLICT (owner) DO UPDATE SET "
         "seen_until = excluded.seen_until");
+    // A claim that keeps: its owner lives at least till its claim's lease would have ended.
+    set(Stmt::kKeepWorker, "keep_worker",
+        "INSERT INTO schedule_workers (owner, seen_until) VALUES ($1, $2) ON CONFLICT (owner) DO UPDATE SET "
+        "seen_until = MAX(schedule_workers.seen_until, excluded.seen_until)",
+        "INSERT INTO schedule_workers (owner, seen_until) VALUES ($1, $2) ON CONFLICT (owner) DO UPDATE SET "
+        "seen_until = GREATEST(schedule_workers.seen_until, excluded.seen_until)");
     set(Stmt::kForgetWorkers, "forget_workers", "DELETE FROM schedule_workers WHERE seen_until <= $1");
     set(Stmt::kWorkerLoads, "worker_loads",
         "SELECT w.owner, (SELECT COUNT(*) FROM instance_leases l WHERE l.lease_owner = w.owner AND l.lease_until > "
         "$1) FROM schedule_workers w WHERE w.seen_until > $1 ORDER BY w.owner");
     set(Stmt::kCountMonitored, "count_monitored",
         "SELECT COUNT(*) FROM instances WHERE monitoring = 1 AND deleted_at IS NULL");
-    // A kept instance's stored next check is "not before its lease ends": it leaves the claim
+    // A kept instance's stored next check is "not before its keeper is gone": it leaves the claim
     // query's index walk (next_check_at <= now) until then, where a due time saved now and then
-    // would lag and keep every kept row in the walk (docs/STORE.md, "Scale-out").
-    set(Stmt::kParkLeased, "park_leased",
+    // would lag and keep every kept row in the walk (docs/STORE.md, "Scale-out"). Every lease of
+    // the owner not yet held so (just claimed, or expired and taken by nobody) is parked and
+    // held; those already held are not in the index range, so the cost is what changes.
+    set(Stmt::kParkHeld, "park_held",
         "UPDATE instances SET next_check_at = $2 WHERE id IN (SELECT instance_id FROM instance_leases WHERE "
-        "lease_owner = $1 AND lease_until = $2) AND next_check_at IS NOT NULL AND next_check_at < $2");
+        "lease_owner = $1 AND lease_until < $2) AND next_check_at IS NOT NULL AND next_check_at < $2");
+    set(Stmt::kHoldLeases, "hold_leases",
+        "UPDATE instance_leases SET lease_until = $2 WHERE lease_owner = $1 AND lease_until < $2");
+    // The kept leases of workers not seen since before now ($1): due now, and expired (claimable
+    // by anyone, their owner included). Then kForgetWorkers.
+    const std::string of_gone =
+        " lease_until = $2 AND lease_owner IN (SELECT owner FROM schedule_workers WHERE seen_until <= $1)";
+    set(Stmt::kUnparkGone, "unpark_gone",
+        "UPDATE instances SET next_check_at = $1 WHERE id IN (SELECT instance_id FROM instance_leases WHERE" + of_gone +
+            ") AND next_check_at IS NOT NULL AND next_check_at > $1");
+    set(Stmt::kExpireGone, "expire_gone", "UPDATE instance_leases SET lease_until = $1 WHERE" + of_gone);
     set(Stmt::kUnparkLeased, "unpark_leased",
         "UPDATE instances SET next_check_at = $2 WHERE id IN (SELECT instance_id FROM instance_leases WHERE "
         "lease_owner = $1) AND next_check_at IS NOT NULL AND next_check_at > $2");

@@ -710,7 +710,7 @@ TEST_F(MonitorTest, RestartResumesFromTheStoredSchedule) {
 // Kept claims (docs/ENGINE.md, "Scheduling: kept claims"): a check that changes nothing writes
 // no row; the store holds a kept instance as due when its lease ends (moved on by each
 // heartbeat), and gets the due time kept in memory when the monitor stops.
-TEST_F(MonitorTest, KeptAnUnchangedCheckWritesNoRowAndTheStoreHoldsItTillItsLeaseEnds) {
+TEST_F(MonitorTest, KeptAnUnchangedCheckWritesNoRowAndTheStoreHoldsItWhileTheWorkerLives) {
     options_.keep_claims = true;
     auto monitor = Make();
     const auto t0 = clock_.Now();
@@ -732,12 +732,16 @@ TEST_F(MonitorTest, KeptAnUnchangedCheckWritesNoRowAndTheStoreHoldsItTillItsLeas
     EXPECT_EQ(Get(id).state.next_check_at, after_first.state.next_check_at);  // nothing written
     EXPECT_EQ(Get(id).lease_until, after_first.lease_until);
     EXPECT_EQ(Statuses(id).size(), 1u);
-    // The heartbeat (every third of the lease) renews the lease and moves the stored time with it.
+    // Held while the worker lives, which its heartbeat (every third of the lease) says: the lease
+    // and the stored time stay as they are, past the lease the claim took.
+    EXPECT_EQ(after_first.lease_until, store::kHeldWhileOwnerLives);
     clock_.Advance(options_.lease / 3);
     monitor->RunRoundForTest();
+    clock_.Advance(options_.lease);
+    monitor->RunRoundForTest();
     const auto renewed = Get(id);
-    ASSERT_TRUE(renewed.lease_until);
-    EXPECT_GT(*renewed.lease_until, *after_first.lease_until);
+    EXPECT_EQ(renewed.lease_owner, "w1");
+    EXPECT_EQ(renewed.lease_until, store::kHeldWhileOwnerLives);
     EXPECT_EQ(renewed.state.next_check_at, renewed.lease_until);
     // Another worker's claim does not find it meanwhile.
     auto other = Make("w2");
@@ -796,6 +800,78 @@ TEST_F(MonitorTest, KeptInstancesFillingEveryRoundDoNotStarveANewOne) {
     ASSERT_EQ(monitor->RunRoundForTest(), 2u);
     const auto ids = CheckedIds(api_);
     EXPECT_THAT(ids, Contains("d3"));
+}
+
+// The store's schedule, whose heartbeats and claims can be made to fail (the store unreachable).
+class FlakySchedule final : public store::Schedule {
+  public:
+    explicit FlakySchedule(store::Schedule& inner) : inner_(inner) {}
+    bool down = false;
+
+    util::Result<std::vector<store::Instance>> ClaimDueInstances(const std::string& owner, core::Timestamp now,
+                                                                 core::Duration lease, int limit) override {
+        if (down) return Down();
+        return inner_.ClaimDueInstances(owner, now, lease, limit);
+    }
+    util::Result<void> ReleaseInstance(const std::string& id, const std::string& owner,
+                                       std::optional<core::Timestamp> next_check_at) override {
+        if (down) return Down();
+        return inner_.ReleaseInstance(id, owner, next_check_at);
+    }
+    util::Result<store::ReleaseReport> ReleaseInstances(const std::string& owner,
+                                                        const std::vector<store::InstanceRelease>& releases) override {
+        if (down) return Down();
+        return inner_.ReleaseInstances(owner, releases);
+    }
+    util::Result<int> DropLeases(const std::string& owner, core::Timestamp now) override {
+        if (down) return Down();
+        return inner_.DropLeases(owner, now);
+    }
+    util::Result<std::vector<store::Instance>> KeepDueInstances(const std::string& owner, core::Timestamp now,
+                                                                core::Duration lease, int limit) override {
+        if (down) return Down();
+        return inner_.KeepDueInstances(owner, now, lease, limit);
+    }
+    util::Result<store::ScheduleLoad> Heartbeat(const std::string& owner, core::Timestamp now,
+                                                core::Duration lease) override {
+        if (down) return Down();
+        return inner_.Heartbeat(owner, now, lease);
+    }
+
+  private:
+    static util::Error Error() { return util::Error(util::ErrorCode::kUnavailable, "database is down"); }
+    static tl::unexpected<util::Error> Down() { return tl::unexpected(Error()); }
+    store::Schedule& inner_;
+};
+
+// The heartbeats fail for two thirds of a lease: the worker forgets what it keeps. The store
+// answers again before the worker's own row has run out, so its leases are still held; the
+// forgotten instances are given back with their due times and checked again (without that they
+// stayed held by a worker that no longer checked them, forever: its heartbeats kept them).
+TEST_F(MonitorTest, KeptInstancesForgottenWhileTheStoreWasDownAreCheckedAgainWhenItAnswers) {
+    options_.keep_claims = true;
+    options_.lease = seconds(30);  // heartbeats every 10 s; forgotten after 20 s without one
+    FlakySchedule schedule(*store_);
+    Monitor monitor(api_, *store_, schedule, *store_, *store_, clock_, sink_, options_);
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    const auto instance = AddEvery(monitor, "d1", 5);
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // kept, held while w1 lives (its heartbeat: till +30 s)
+    schedule.down = true;
+    for (int i = 0; i < 5; ++i) {  // 25 s: the heartbeats at 10 s and 20 s fail
+        clock_.Advance(seconds(5));
+        monitor.RunRoundForTest();
+    }
+    const std::size_t checked_while_down = CheckedIds(api_).size();
+    schedule.down = false;  // at 25 s: w1's row lives till 30 s, its lease on the instance too
+    std::size_t rounds_to_check = 0;
+    for (int i = 1; i <= 12 && rounds_to_check == 0; ++i) {  // a minute at most
+        clock_.Advance(seconds(5));
+        if (monitor.RunRoundForTest() > 0) rounds_to_check = static_cast<std::size_t>(i);
+    }
+    EXPECT_GE(rounds_to_check, 1u) << "never checked again after the store came back";
+    EXPECT_LE(rounds_to_check, 3u);
+    EXPECT_GT(CheckedIds(api_).size(), checked_while_down);
+    EXPECT_EQ(Get(instance.id).lease_owner, "w1");  // kept again, by a claim of its own
 }
 
 // A worker that has just started holds nothing; the one holding everything hands back its surplus

@@ -85,7 +85,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 9);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 10);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -97,7 +97,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 9u);
+    ASSERT_EQ(applied.size(), 10u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -116,7 +116,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[7].name, "schedule workers");
     EXPECT_EQ(applied[8].version, 9);
     EXPECT_EQ(applied[8].name, "change feed of instance rows");
-    EXPECT_EQ(Must(store->SchemaVersion()), 9);
+    EXPECT_EQ(applied[9].version, 10);
+    EXPECT_EQ(applied[9].name, "kept leases held while their owner lives");
+    EXPECT_EQ(Must(store->SchemaVersion()), 10);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -134,8 +136,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 9u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 9);
+    EXPECT_EQ(ra->size() + rb->size(), 10u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 10);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -1568,23 +1570,23 @@ TEST_P(StoreConformance, BatchedReleaseReportsAnInstanceDeletedMeanwhileAsLost) 
     EXPECT_FALSE(Must(store_->GetInstance("i2")).state.next_check_at);
 }
 
-// Kept claims: a worker keeps what it claimed (KeepDueInstances: stored as due when the lease
-// ends) and renews the leases in bulk (Heartbeat).
+// Kept claims: a worker keeps what it claimed (KeepDueInstances: held while the worker lives,
+// stored as due then) and stays alive by its heartbeat (one row: Heartbeat).
 TEST_P(StoreConformance, HeartbeatRenewsAnOwnersLeasesAndListsTheLiveWorkersWithWhatTheyHold) {
     for (int n = 0; n < 5; ++n)
         Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
     ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(10), 3)).size(), 3u);  // until T(11)
     ASSERT_EQ(Must(store_->ClaimDueInstances("w2", T(1), core::Seconds(10), 2)).size(), 2u);
     EXPECT_THAT(Must(store_->Heartbeat("w1", T(5), core::Seconds(30))).workers, ElementsAre(WorkerLoad{"w1", 3}));
-    EXPECT_EQ(Must(store_->GetInstance("i0")).lease_until, T(35));
-    EXPECT_EQ(Must(store_->GetInstance("i4")).lease_until, T(11));  // w2's: untouched
-    // w2 beats too; at T(20) its leases (renewed to T(25)) live, w1's too (T(35)).
+    EXPECT_EQ(Must(store_->GetInstance("i0")).lease_until, kHeldWhileOwnerLives);  // w1 lives till T(35)
+    EXPECT_EQ(Must(store_->GetInstance("i4")).lease_until, T(11));                 // w2's: untouched
+    // w2 beats too (alive till T(25)); at T(20) its leases live, w1's too.
     EXPECT_THAT(Must(store_->Heartbeat("w2", T(15), core::Seconds(10))).workers,
                 ElementsAre(WorkerLoad{"w1", 3}, WorkerLoad{"w2", 2}));
     // Nobody can claim a renewed instance: w1's lease from T(1) would have ended at T(11).
     EXPECT_TRUE(Must(store_->ClaimDueInstances("w3", T(20), core::Seconds(10), 10)).empty());
     // w2 stops beating: at T(30) its row and its leases are gone from the loads, and another worker
-    // takes its instances; w1 renews only the leases it still holds.
+    // takes its instances; w1's stay w1's.
     EXPECT_THAT(Must(store_->Heartbeat("w3", T(30), core::Seconds(10))).workers,
                 ElementsAre(WorkerLoad{"w1", 3}, WorkerLoad{"w3", 0}));
     ASSERT_EQ(Must(store_->ClaimDueInstances("w3", T(30), core::Seconds(10), 10)).size(), 2u);
@@ -1605,11 +1607,61 @@ TEST_P(StoreConformance, AnExpiredLeaseNobodyTookIsRenewedByItsOwnersHeartbeat) 
     ASSERT_EQ(Must(store_->ClaimDueInstances("w1", T(1), core::Seconds(5), 10)).size(), 1u);
     // Expired at T(6), but still w1's: a late heartbeat (a slow database) keeps it.
     Must(store_->Heartbeat("w1", T(8), core::Seconds(10)));
-    EXPECT_EQ(Must(store_->GetInstance("i1")).lease_until, T(18));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).lease_until, kHeldWhileOwnerLives);
     EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(9), core::Seconds(5), 10)).empty());
 }
 
-TEST_P(StoreConformance, AKeptClaimIsStoredAsDueWhenItsLeaseEndsAndReturnedWithItsDueTime) {
+// A kept lease lives as long as its keeper's heartbeats: beyond its claim's lease while they
+// come, and no longer than the last one's lease when they stop. Then the first claim or heartbeat
+// of anyone makes the keeper's instances due at its own `now` and claimable, the keeper's own
+// included; a worker that is alive loses nothing.
+TEST_P(StoreConformance, AKeptLeaseLivesWhileItsKeeperBeatsAndIsFreedByWhoeverComesAfterItStops) {
+    for (int n = 0; n < 3; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    ASSERT_EQ(Must(store_->KeepDueInstances("w1", T(1), core::Seconds(30), 2)).size(), 2u);   // i0, i1
+    ASSERT_EQ(Must(store_->KeepDueInstances("w2", T(1), core::Seconds(30), 10)).size(), 1u);  // i2
+    // The claim alone keeps w1 alive till T(31); its beats till T(90) then.
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w3", T(30), core::Seconds(30), 10)).empty());
+    for (int at = 20; at <= 60; at += 20)
+        Must(store_->Heartbeat("w1", T(at), core::Seconds(30)));
+    // w2 never beat: gone since T(31). w1's heartbeat at T(40) freed i2 (due then), not w1's own.
+    EXPECT_EQ(Must(store_->GetInstance("i2")).state.next_check_at, T(40));
+    EXPECT_EQ(Must(store_->GetInstance("i2")).lease_until, T(40));  // expired, still naming w2
+    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, kHeldWhileOwnerLives);
+    const ScheduleLoad load = Must(store_->Heartbeat("w3", T(80), core::Seconds(30)));
+    EXPECT_THAT(load.workers, ElementsAre(WorkerLoad{"w1", 2}, WorkerLoad{"w3", 0}));
+    const auto taken = Must(store_->ClaimDueInstances("w3", T(80), core::Seconds(30), 10));
+    ASSERT_EQ(taken.size(), 1u);
+    EXPECT_EQ(taken[0].id, "i2");
+    // w1 stops beating after T(60): alive till T(90). At T(89) nobody takes its instances; at T(90)
+    // the claim itself frees them, due then.
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w3", T(89), core::Seconds(30), 10)).empty());
+    const auto freed = Must(store_->ClaimDueInstances("w3", T(90), core::Seconds(30), 10));
+    ASSERT_EQ(freed.size(), 2u);
+    EXPECT_EQ(freed[0].id, "i0");
+    EXPECT_EQ(freed[0].state.next_check_at, T(90));
+    EXPECT_EQ(freed[1].id, "i1");
+    EXPECT_THAT(Must(store_->Heartbeat("w3", T(91), core::Seconds(30))).workers, ElementsAre(WorkerLoad{"w3", 3}));
+}
+
+// A keeper whose row was forgotten (stalled past its lease) and that comes back holds again what
+// nobody took meanwhile, and not what another worker did.
+TEST_P(StoreConformance, AKeeperBackFromAStallHoldsAgainWhatNobodyTookMeanwhile) {
+    for (int n = 0; n < 2; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    ASSERT_EQ(Must(store_->KeepDueInstances("w1", T(1), core::Seconds(30), 10)).size(), 2u);
+    Must(store_->Heartbeat("w2", T(40), core::Seconds(30)));  // w1 gone since T(31): freed
+    ASSERT_EQ(Must(store_->KeepDueInstances("w2", T(41), core::Seconds(30), 1)).size(), 1u);  // i0
+    EXPECT_THAT(Must(store_->Heartbeat("w1", T(42), core::Seconds(30))).workers,
+                ElementsAre(WorkerLoad{"w1", 1}, WorkerLoad{"w2", 1}));
+    EXPECT_EQ(Must(store_->GetInstance("i0")).lease_owner, "w2");
+    EXPECT_EQ(Must(store_->GetInstance("i1")).lease_owner, "w1");
+    EXPECT_EQ(Must(store_->GetInstance("i1")).lease_until, kHeldWhileOwnerLives);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, kHeldWhileOwnerLives);
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w3", T(50), core::Seconds(30), 10)).empty());
+}
+
+TEST_P(StoreConformance, AKeptClaimIsStoredAsDueWhenItsKeeperIsGoneAndReturnedWithItsDueTime) {
     for (int n = 0; n < 3; ++n)
         Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
     Must(store_->SetMonitoring("i2", true, std::nullopt, T(500)));  // due after the lease would end
@@ -1618,28 +1670,30 @@ TEST_P(StoreConformance, AKeptClaimIsStoredAsDueWhenItsLeaseEndsAndReturnedWithI
     for (const Instance& got : kept) {
         EXPECT_EQ(got.state.next_check_at, T(0)) << got.id;  // the due time the claim found
         EXPECT_EQ(got.lease_owner, "w1");
+        EXPECT_EQ(got.lease_until, kHeldWhileOwnerLives);
     }
-    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(70));  // stored: the lease's end
-    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(70));
+    // Stored: held while w1 lives (till T(70) without a heartbeat).
+    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, kHeldWhileOwnerLives);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, kHeldWhileOwnerLives);
     // Out of everyone's claims till then (w1's own included), then due for whoever comes.
     EXPECT_TRUE(Must(store_->ClaimDueInstances("w2", T(69), core::Seconds(60), 10)).empty());
     const auto after = Must(store_->ClaimDueInstances("w2", T(70), core::Seconds(60), 10));
     ASSERT_EQ(after.size(), 2u);  // i2 is due at T(500)
     EXPECT_EQ(after[0].state.next_check_at, T(70));
-    // The plain claim leaves the stored time alone.
+    // The plain claim leaves the stored time alone: the time w1 was found gone.
     EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(70));
     ExpectCode(store_->KeepDueInstances("", T(1), core::Seconds(60), 10).error(), ErrorCode::kInvalidArgument);
 }
 
-TEST_P(StoreConformance, AHeartbeatMovesItsOwnersStoredDueTimesToTheNewLeaseEnd) {
+TEST_P(StoreConformance, AHeartbeatKeepsItsOwnersInstancesOutOfTheClaimsTillItIsGone) {
     for (int n = 0; n < 3; ++n)
         Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
-    ASSERT_EQ(Must(store_->KeepDueInstances("w1", T(1), core::Seconds(30), 2)).size(), 2u);  // i0, i1 until T(31)
+    ASSERT_EQ(Must(store_->KeepDueInstances("w1", T(1), core::Seconds(30), 2)).size(), 2u);  // i0, i1: w1 till T(31)
     Must(store_->ReleaseInstances("w1", {{"i1", T(5)}}));                                    // let go of i1
-    Must(store_->Heartbeat("w1", T(20), core::Seconds(30)));
-    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, T(50));  // the renewed lease's end
-    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(5));   // not w1's any more
-    EXPECT_EQ(Must(store_->GetInstance("i2")).state.next_check_at, T(0));   // never claimed
+    Must(store_->Heartbeat("w1", T(20), core::Seconds(30)));                                 // alive till T(50)
+    EXPECT_EQ(Must(store_->GetInstance("i0")).state.next_check_at, kHeldWhileOwnerLives);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(5));  // not w1's any more
+    EXPECT_EQ(Must(store_->GetInstance("i2")).state.next_check_at, T(0));  // never claimed
     // Nobody takes i0 before T(50); i1 and i2 are free.
     const auto other = Must(store_->ClaimDueInstances("w2", T(40), core::Seconds(30), 10));
     ASSERT_EQ(other.size(), 2u);

@@ -191,7 +191,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 9);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 10);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -245,7 +245,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 9);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 10);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -585,7 +585,7 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 6: stats history: event error class, engine minutes"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 7: covering index for recent health checks"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 8: schedule workers"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 9"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 10"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
