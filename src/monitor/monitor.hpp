@@ -219,7 +219,7 @@ class Monitor final : public Operations {
                           const core::CheckDecision& decision, core::Timestamp now);
     void RunJob(const Job& job);
     void FinishJob(const Job& job);  // the job's instance may run another job
-    void NotifyWorkers();
+    util::Wakeup* TakeIdleWorker();
     void Enqueue(Job job);
     void EnqueueFollowUp(const core::FollowUp& follow_up, const std::string& instance_id,
                          const std::string& deployment_id, core::Timestamp now);
@@ -343,6 +343,8 @@ class Monitor final : public Operations {
     std::optional<std::int64_t> change_position_;  // the change feed's position (rounds only)
     std::uint64_t lands_ = 0;                      // kept checks landed so far (FollowChanges)
     std::deque<Job> jobs_;
+    std::vector<std::size_t> idle_workers_;  // workers waiting for a job (WorkerLoop)
+    std::optional<std::size_t> timekeeper_;  // the idle worker that waits for the earliest job's time
     std::set<std::string> busy_instances_;   // instances a worker runs a job for
     std::deque<PollWork> poll_queue_;        // claimed batches no poller took yet
     std::vector<std::size_t> idle_pollers_;  // pollers that found the queue empty and wait (by index)
