@@ -246,13 +246,6 @@ class SqliteDriver final : public sql::Driver {
                                                               path_, mode));
             }
             db.exec("PRAGMA synchronous = NORMAL");
-            // A checkpoint copies each page written since the last one back into the database
-            // once, however often it was written meanwhile: at SQLite's default (1,000 pages) the
-            // hot pages of a busy engine (index roots, the outbox, the feed's counter) were copied
-            // back several times a second, and checkpoints were a third of the writer thread's CPU
-            // at 100,000 instances. 8,192 pages (32 MiB of WAL at 4 KiB pages) copies them a few
-            // times a minute (docs/PERFORMANCE.md, "Kept leases held while their owner lives").
-            db.exec("PRAGMA wal_autocheckpoint = 8192");
             db.exec("PRAGMA foreign_keys = ON");
             if (options_.sqlite_max_pages > 0) {
                 db.exec(fmt::format("PRAGMA max_page_count = {}", options_.sqlite_max_pages));
