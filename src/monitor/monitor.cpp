@@ -1013,13 +1013,20 @@ void Monitor::KeepChecked(const std::vector<Landing>& landings) {
     if (!ended.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, ended);
 }
 
+// Under mutex_: the forgotten instances to give back, each once (one may have been forgotten,
+// claimed again and forgotten again), none this worker has claimed again and keeps now.
+void Monitor::TakeGivenUp(std::vector<store::InstanceRelease>& out) {
+    std::set<std::string> seen;
+    for (store::InstanceRelease& release : std::exchange(given_up_, {})) {
+        if (kept_.Find(release.id) == nullptr && seen.insert(release.id).second) out.push_back(std::move(release));
+    }
+}
+
 void Monitor::GiveBackForgotten() {
     std::vector<store::InstanceRelease> releases;
     {
         std::lock_guard lock(mutex_);
-        // Not one this worker has claimed again meanwhile (it keeps that one under a new lease).
-        for (store::InstanceRelease& release : std::exchange(given_up_, {}))
-            if (kept_.Find(release.id) == nullptr) releases.push_back(std::move(release));
+        TakeGivenUp(releases);
     }
     std::vector<store::InstanceRelease> failed;
     ForEachStoreBatch(releases, [&](const std::vector<store::InstanceRelease>& part) {
@@ -1037,8 +1044,7 @@ void Monitor::ReleaseKept() {
     std::vector<store::InstanceRelease> releases;
     {
         std::lock_guard lock(mutex_);
-        for (store::InstanceRelease& release : std::exchange(given_up_, {}))
-            if (kept_.Find(release.id) == nullptr) releases.push_back(std::move(release));
+        TakeGivenUp(releases);
         kept_.ForEach([&](const Kept& kept) { releases.push_back(store::InstanceRelease{kept.id, kept.due}); });
         kept_.Clear();
     }

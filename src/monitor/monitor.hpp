@@ -302,6 +302,7 @@ class Monitor final : public Operations {
     void ReleaseKept();
     // Gives the kept instances forgotten while the heartbeats failed back (a heartbeat passed).
     void GiveBackForgotten();
+    void TakeGivenUp(std::vector<store::InstanceRelease>& out);
     double NextUnit();
 
     railway::RailwayApi& api_;
