@@ -839,8 +839,9 @@ class FlakySchedule final : public store::Schedule {
     }
 
   private:
-    static util::Error Error() { return util::Error(util::ErrorCode::kUnavailable, "database is down"); }
-    static tl::unexpected<util::Error> Down() { return tl::unexpected(Error()); }
+    static tl::unexpected<util::Error> Down() {
+        return tl::unexpected(util::Error(util::ErrorCode::kUnavailable, "database is down"));
+    }
     store::Schedule& inner_;
 };
 

@@ -570,6 +570,11 @@ std::string LogJson(const std::string& at, const std::string& message) {
     return json{{"timestamp", at}, {"message", message}, {"severity", "info"}, {"attributes", json::array()}}.dump();
 }
 
+// The answer of a log query (`field`: buildLogs or deploymentLogs) with one line.
+std::string OneLineAnswer(const std::string& field, const std::string& at, const std::string& message) {
+    return R"({"data":{")" + field + R"(":[)" + LogJson(at, message) + "]}}";
+}
+
 TEST_F(ClientTest, APhaseChangeReadsTheStepsAndBothLogsInOneRequest) {
     Make();
     transport_.PushResponse(200, std::string(R"({"data":{"events":)") + kStepsJson + R"(,"build":[)" +
@@ -616,8 +621,7 @@ TEST_F(ClientTest, APhaseChangesFullFirstPageIsPagedOnWithTheLogQuery) {
                                      LogJson("2026-01-01T00:00:02Z", "two") + "]}}");
     transport_.PushResponse(200, std::string(R"({"data":{"buildLogs":[)") + LogJson("2026-01-01T00:00:02Z", "two") +
                                      "," + LogJson("2026-01-01T00:00:03Z", "three") + "]}}");
-    transport_.PushResponse(
-        200, std::string(R"({"data":{"buildLogs":[)") + LogJson("2026-01-01T00:00:03Z", "three") + "]}}");
+    transport_.PushResponse(200, OneLineAnswer("buildLogs", "2026-01-01T00:00:03Z", "three"));
     LogCursor build;  // "one" seen: each full page starts where the lines known end
     build.last = *util::ParseRfc3339("2026-01-01T00:00:01Z");
     build.last_raw = "2026-01-01T00:00:01Z";
@@ -640,10 +644,8 @@ TEST_F(ClientTest, APhaseChangesPartsNulledByAnotherPartsErrorAreAskedAlone) {
     // deploymentEvents failed: Railway names it by path, and null propagation nulls `data`.
     transport_.PushResponse(200, R"({"data":null,"errors":[{"message":"Deployment not found","path":["events"],
               "extensions":{"code":"INTERNAL_SERVER_ERROR","traceId":"t1"}}]})");
-    transport_.PushResponse(200,
-                            std::string(R"({"data":{"buildLogs":[)") + LogJson("2026-01-01T00:00:01Z", "b") + "]}}");
-    transport_.PushResponse(
-        200, std::string(R"({"data":{"deploymentLogs":[)") + LogJson("2026-01-01T00:00:01Z", "d") + "]}}");
+    transport_.PushResponse(200, OneLineAnswer("buildLogs", "2026-01-01T00:00:01Z", "b"));
+    transport_.PushResponse(200, OneLineAnswer("deploymentLogs", "2026-01-01T00:00:01Z", "d"));
     LogCursor build;
     LogCursor deploy;
     const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
@@ -667,10 +669,8 @@ TEST_F(ClientTest, APhaseChangeThatFailsWholeForAPassingReasonAsksEachPartAlone)
     transport_.PushResponse(503, "upstream unavailable");
     transport_.PushResponse(503, "upstream unavailable");
     transport_.PushResponse(200, std::string(R"({"data":{"deploymentEvents":)") + kStepsJson + "}}");
-    transport_.PushResponse(200,
-                            std::string(R"({"data":{"buildLogs":[)") + LogJson("2026-01-01T00:00:01Z", "b") + "]}}");
-    transport_.PushResponse(
-        200, std::string(R"({"data":{"deploymentLogs":[)") + LogJson("2026-01-01T00:00:02Z", "d") + "]}}");
+    transport_.PushResponse(200, OneLineAnswer("buildLogs", "2026-01-01T00:00:01Z", "b"));
+    transport_.PushResponse(200, OneLineAnswer("deploymentLogs", "2026-01-01T00:00:02Z", "d"));
     LogCursor build;
     LogCursor deploy;
     const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
