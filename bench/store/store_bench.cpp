@@ -75,7 +75,9 @@ std::string FreshUrl(bool postgres) {
     return g_cluster->Url(name);
 }
 
-std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int count, bool due = false) {
+// `deploying`: each instance follows its own deployment (dep-<id>), in progress.
+std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int count, bool due = false,
+                                                bool deploying = false) {
     auto opened = store::OpenStore(url);
     if (!opened) {
         std::cerr << opened.error().ToString() << "\n";
@@ -89,6 +91,10 @@ std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int coun
         i.created_at = T(0);
         i.monitoring = true;
         i.state.next_check_at = due ? T(n) : T(1'000'000'000'000LL);
+        if (deploying) {
+            i.state.deployment_id = "dep-" + i.id;
+            i.state.status = core::InstanceStatus::kDeploying;
+        }
         if (!(*opened)->CreateInstance(i)) return nullptr;
     }
     return std::move(*opened);
@@ -460,6 +466,62 @@ void RawTransitionsSqlite(benchmark::State& state) {
     state.counters["transitions/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
 }
 
+// Transitions at fleet scale, as the engine writes them: a status change of a random instance
+// out of range(0) (an event row and the instance's state, no outbox row) that leaves its
+// indexed columns as they were (BUILDING -> DEPLOYING of the deployment it follows, the due
+// time parked), range(1) per call:
+// 1 = ApplyTransition one after another, more = ApplyTransitions with that many (a poll batch's
+// transitions in one call).
+void FleetTransitions(benchmark::State& state, bool postgres) {
+    if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    const int fleet = static_cast<int>(state.range(0));
+    const int per_call = static_cast<int>(state.range(1));
+    auto s = OpenWithInstances(FreshUrl(postgres), fleet, false, true);
+    if (!s) return state.SkipWithError("cannot open the store");
+    std::uint64_t seed = 42;
+    long long n = 0, done = 0;
+    const auto next = [&] {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;  // a fixed sequence of instances
+        store::Transition t;
+        t.instance_id = "inst-" + std::to_string((seed >> 33) % static_cast<std::uint64_t>(fleet));
+        t.deployment_id = "dep-" + t.instance_id;
+        t.from_status = "BUILDING";
+        t.to_status = "DEPLOYING";
+        t.at = T(++n);
+        t.state.status = core::InstanceStatus::kDeploying;
+        t.state.deployment_status = t.to_status;
+        t.state.progress = 60;
+        t.state.deployment_updated_at = t.at;
+        t.state.next_check_at = T(1'000'000'000'000LL);
+        return t;
+    };
+    std::vector<store::Transition> batch;
+    for (auto _ : state) {
+        state.PauseTiming();
+        batch.clear();
+        for (int k = 0; k < per_call * 20; ++k)
+            batch.push_back(next());
+        state.ResumeTiming();
+        if (per_call == 1) {
+            for (const auto& t : batch) {
+                if (!s->ApplyTransition(t)) return state.SkipWithError("a transition failed");
+            }
+        } else {
+            for (std::size_t k = 0; k < batch.size(); k += static_cast<std::size_t>(per_call)) {
+                const auto results =
+                    s->ApplyTransitions(std::span(batch).subspan(k, static_cast<std::size_t>(per_call)));
+                for (const auto& r : results) {
+                    if (!r) return state.SkipWithError("a transition failed");
+                }
+            }
+        }
+        done += static_cast<long long>(batch.size());
+    }
+    state.counters["transitions/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+    state.counters["us/transition"] =
+        benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // Claiming 1,000 due rows out of 20,000 instances; the claimed rows are released (outside the
 // timing) before the next iteration.
 void ClaimDue(benchmark::State& state, bool postgres) {
@@ -643,6 +705,14 @@ int main(int argc, char** argv) {
         ->UseRealTime();
     benchmark::RegisterBenchmark("sqlite/transitions_raw_prepared", RawTransitionsSqlite)
         ->MinTime(1)
+        ->MeasureProcessCPUTime()
+        ->UseRealTime();
+    // SQLite only: PostgreSQL's ApplyTransitions is one ApplyTransition after another.
+    benchmark::RegisterBenchmark("sqlite/transitions_of_fleet", FleetTransitions, false)
+        ->Args({100000, 1})
+        ->Args({100000, 50})
+        ->ArgNames({"fleet", "per_call"})
+        ->MinTime(2)
         ->MeasureProcessCPUTime()
         ->UseRealTime();
     benchmark::RegisterBenchmark("sqlite/claim_1000_due", ClaimDue, false)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ class Timeline {
     /// transaction. Idempotent: a transition with the same (instance, deployment, to_status, at)
     /// as a recorded one changes nothing and returns applied = false with the earlier event id.
     virtual util::Result<TransitionResult> ApplyTransition(const Transition& transition) = 0;
+    /// Each transition as ApplyTransition would apply it, on its own: one with bad input, or one
+    /// whose instance is gone, fails alone and the others are written; results in the order
+    /// given. The backend may commit them together (SQLite: in one transaction, each in a
+    /// savepoint), which is what makes a poll batch's transitions cheaper than one call each.
+    /// A database failure (disk full, connection lost) fails those it undid.
+    virtual std::vector<util::Result<TransitionResult>> ApplyTransitions(std::span<const Transition> transitions) = 0;
     /// The instance's timeline, oldest first, at most `limit` (1..10000; the newest are kept).
     virtual util::Result<std::vector<TimelineEvent>> ListEvents(const std::string& instance_id, int limit) = 0;
 };

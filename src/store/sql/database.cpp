@@ -73,4 +73,12 @@ std::optional<Timestamp> Row::OptTime(std::size_t i) const {
     return Time(i);
 }
 
+std::vector<util::Result<void>> Driver::WriteEach(std::span<const std::function<void(Tx&)>> works) {
+    std::vector<util::Result<void>> results;
+    results.reserve(works.size());
+    for (const auto& work : works)
+        results.push_back(Write(work));
+    return results;
+}
+
 }  // namespace railwatch::store::sql

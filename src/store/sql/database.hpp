@@ -88,6 +88,11 @@ class Driver {
     /// Runs `work` in a write transaction and returns once it committed (or failed: then none
     /// of its changes remain). DbError thrown by `work` becomes the returned error.
     virtual util::Result<void> Write(const std::function<void(Tx&)>& work) = 0;
+    /// Runs each of `works` as Write would, each on its own: one that fails rolls back only its
+    /// own changes (unless the database fails them all), and returns once all are done, with
+    /// their results in the order given. A backend may commit them in one transaction (SQLite:
+    /// the writer's next batch); this default runs one Write after another.
+    virtual std::vector<util::Result<void>> WriteEach(std::span<const std::function<void(Tx&)>> works);
     /// Runs `work` in a read-only snapshot.
     virtual util::Result<void> Read(const std::function<void(Tx&)>& work) = 0;
 };

@@ -204,10 +204,7 @@ Result<void> SqlStore::SaveState(const std::string& id, const InstanceState& sta
     Checker c;
     CheckState(c, state);
     if (!c.result()) return c.result();
-    const auto params = StateParams(id, state, state.deployment_id);
-    return driver_->Write([&](Tx& tx) {
-        if (tx.Exec(Stmt::kUpdateState, params).affected == 0) ThrowNotFound("instance", id);
-    });
+    return driver_->Write([&](Tx& tx) { UpdateState(tx, driver_->backend(), id, state, state.deployment_id, false); });
 }
 
 Result<void> SqlStore::SetMonitoring(const std::string& id, bool enabled, std::optional<int> interval_s,

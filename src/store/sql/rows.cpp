@@ -54,6 +54,27 @@ std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
     };
 }
 
+void UpdateState(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
+                 const std::optional<std::string>& deployment_id, bool keep_schedule) {
+    unsigned sets = kSetsAll & ~(keep_schedule ? unsigned{kSetsNextCheck} : 0U);
+    if (backend == Backend::kSqlite) {
+        const auto stored = tx.Exec(Stmt::kIndexedState, {std::string_view(id)});
+        if (stored.rows.empty()) ThrowNotFound("instance", id);
+        const Row& r = stored.rows.front();
+        if (r.Text(0) == core::ToString(s.status)) sets &= ~unsigned{kSetsStatus};
+        if (r.OptText(1) == deployment_id) sets &= ~unsigned{kSetsDeploymentId};
+        const bool same_next = s.next_check_at ? !r.IsNull(2) && r.Int(2) == Ns(*s.next_check_at) : r.IsNull(2);
+        if (same_next) sets &= ~unsigned{kSetsNextCheck};
+    }
+    const std::vector<Param> all = StateParams(id, s, deployment_id);
+    std::vector<Param> params{all.front()};  // $1, the id
+    params.reserve(all.size());
+    for (std::size_t i = 1; i < all.size(); ++i) {
+        if (UpdateStateSets(sets, i - 1)) params.push_back(all[i]);
+    }
+    if (tx.Exec(UpdateStateStmt(sets), params).affected == 0) ThrowNotFound("instance", id);
+}
+
 std::vector<Param> InstanceParams(const Instance& i) {
     const auto& s = i.state;
     return {

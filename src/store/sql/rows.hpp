@@ -25,11 +25,17 @@ Param OptInt(const std::optional<int>& v);
 /// 0 / 1.
 Param Bool(bool b);
 
-/// The 16 parameters of Stmt::kUpdateState: $1 = id, $2.. = the state, with `deployment_id`
-/// in place of the state's own, next_check_at last (kUpdateStateButSchedule takes all but it).
-/// Borrows the strings.
+/// The 16 values of an instance's state row: the id, then the state with `deployment_id` in
+/// place of the state's own, next_check_at last. Borrows the strings.
 std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
                                const std::optional<std::string>& deployment_id);
+/// Writes the instance's state (with `deployment_id` in place of the state's own; the stored
+/// next_check_at stays when `keep_schedule`). On SQLite it reads the stored indexed columns
+/// first and sets only those that change (SetsIndexed, statements.hpp); PostgreSQL compares
+/// the values itself (a HOT update when no indexed one changes), where a read would cost a
+/// round trip. Throws DbError(kNotFound) for an unknown instance.
+void UpdateState(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
+                 const std::optional<std::string>& deployment_id, bool keep_schedule);
 /// The 25 parameters of Stmt::kInsertInstance. Borrows the strings.
 std::vector<Param> InstanceParams(const Instance& i);
 

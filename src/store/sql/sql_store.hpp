@@ -57,6 +57,7 @@ class SqlStore final : public Store {
 
     // Timeline (timeline.cpp)
     util::Result<TransitionResult> ApplyTransition(const Transition& transition) override;
+    std::vector<util::Result<TransitionResult>> ApplyTransitions(std::span<const Transition> transitions) override;
     util::Result<std::vector<TimelineEvent>> ListEvents(const std::string& instance_id, int limit) override;
 
     // Logs (logs.cpp)

@@ -64,13 +64,35 @@ const std::string kOutboxColumns =
     "id, channel, dedup_key, payload, created_at, status, attempts, next_attempt_at, last_error, lease_owner, "
     "lease_until, sent_at";
 
-// The state columns written by SaveState / ApplyTransition: $2.. in this order; the schedule
-// ($16) is separate, for the writers that must leave it as stored (Transition::keep_schedule).
-const std::string kStateAssignmentsButSchedule =
-    "status = $2, deployment_id = $3, deployment_status = $4, progress = $5, health = $6, error_type = $7, "
-    "error_message = $8, error_stack = $9, retry_count = $10, needs_attention = $11, attention_reason = $12, "
-    "deployment_started_at = $13, deployment_updated_at = $14, deployment_completed_at = $15";
-const std::string kStateAssignments = kStateAssignmentsButSchedule + ", next_check_at = $16";
+// The state columns written by SaveState / ApplyTransition, in StateParams' order (rows.cpp):
+// status, deployment_id and next_check_at are indexed and set only in the forms whose `sets`
+// hold them (SetsIndexed); the schedule is left out too for the writers that must leave it as
+// stored (Transition::keep_schedule).
+std::string StateAssignments(unsigned sets) {
+    static constexpr std::array<std::string_view, 15> kColumns = {"status",
+                                                                  "deployment_id",
+                                                                  "deployment_status",
+                                                                  "progress",
+                                                                  "health",
+                                                                  "error_type",
+                                                                  "error_message",
+                                                                  "error_stack",
+                                                                  "retry_count",
+                                                                  "needs_attention",
+                                                                  "attention_reason",
+                                                                  "deployment_started_at",
+                                                                  "deployment_updated_at",
+                                                                  "deployment_completed_at",
+                                                                  "next_check_at"};
+    std::string out;
+    int param = 2;
+    for (std::size_t i = 0; i < kColumns.size(); ++i) {
+        if (!UpdateStateSets(sets, i)) continue;
+        if (!out.empty()) out += ", ";
+        out += std::string(kColumns[i]) + " = $" + std::to_string(param++);
+    }
+    return out;
+}
 
 // The filters of ListInstances over the instances table, parameters $first.. $first+4: statuses,
 // health values and error classes as comma-separated lists (NULL: no filter; no statuses means
@@ -122,6 +144,8 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
             "$21, $22, $23, $24, $25) ON CONFLICT DO NOTHING");
     set(Stmt::kGetInstance, "get_instance", "SELECT " + icols + kInstanceFrom + " WHERE id = $1");
     set(Stmt::kInstanceExists, "instance_exists", "SELECT deleted_at FROM instances WHERE id = $1");
+    set(Stmt::kIndexedState, "indexed_state",
+        "SELECT status, deployment_id, next_check_at FROM instances WHERE id = $1");
     set(Stmt::kInstancesByDeployment, "instances_by_deployment",
         "SELECT " + icols + kInstanceFrom + " WHERE deployment_id = $1 ORDER BY created_at, id");
     set(Stmt::kListInstances, "list_instances",
@@ -129,9 +153,13 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
             " AND (created_at, id) < (CAST($6 AS BIGINT), CAST($7 AS TEXT)) "
             "ORDER BY created_at DESC, id DESC LIMIT $8");
     set(Stmt::kCountInstances, "count_instances", "SELECT COUNT(*) FROM instances WHERE " + InstanceFilter(1));
-    set(Stmt::kUpdateState, "update_state", "UPDATE instances SET " + kStateAssignments + " WHERE id = $1");
-    set(Stmt::kUpdateStateButSchedule, "update_state_but_schedule",
-        "UPDATE instances SET " + kStateAssignmentsButSchedule + " WHERE id = $1");
+    static constexpr std::array<std::string_view, 8> kUpdateStateNames = {
+        "update_state_0", "update_state_1", "update_state_2", "update_state_3",
+        "update_state_4", "update_state_5", "update_state_6", "update_state_7"};
+    for (unsigned sets = 0; sets <= kSetsAll; ++sets) {
+        set(UpdateStateStmt(sets), kUpdateStateNames.at(sets),
+            "UPDATE instances SET " + StateAssignments(sets) + " WHERE id = $1");
+    }
     set(Stmt::kSetMonitoring, "set_monitoring",
         "UPDATE instances SET monitoring = CAST($2 AS BIGINT), "
         "check_interval_s = COALESCE(CAST($3 AS BIGINT), check_interval_s), "
@@ -483,6 +511,10 @@ const Table& GetTable() {
 }
 
 }  // namespace
+
+Stmt UpdateStateStmt(unsigned sets) {
+    return static_cast<Stmt>(static_cast<int>(Stmt::kUpdateState0) + static_cast<int>(sets & kSetsAll));
+}
 
 std::string_view Name(Stmt stmt) {
     return GetTable().entries.at(static_cast<std::size_t>(stmt)).name;

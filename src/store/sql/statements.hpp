@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -19,11 +20,19 @@ enum class Stmt : int {
     kInsertInstance,
     kGetInstance,
     kInstanceExists,
+    kIndexedState,
     kInstancesByDeployment,
     kListInstances,
     kCountInstances,
-    kUpdateState,
-    kUpdateStateButSchedule,
+    // UPDATE instances SET <state> WHERE id = $1 in eight forms: UpdateStateStmt(sets).
+    kUpdateState0,
+    kUpdateState1,
+    kUpdateState2,
+    kUpdateState3,
+    kUpdateState4,
+    kUpdateState5,
+    kUpdateState6,
+    kUpdateState7,
     kSetMonitoring,
     kDeleteInstance,
     kDropLease,
@@ -98,6 +107,28 @@ std::string_view Name(Stmt stmt);
 /// The statement's SQL for `backend`: parameters are `$1`, `$2`… for PostgreSQL and `?1`, `?2`…
 /// for SQLite.
 const std::string& Sql(Stmt stmt, Backend backend);
+
+/// Which of the indexed state columns an UPDATE of an instance's state sets. SQLite rewrites the
+/// index entries of every column an UPDATE sets, changed or not (a page of the WAL each), so the
+/// store leaves out those whose stored value stays (UpdateState, rows.hpp).
+enum SetsIndexed : unsigned {
+    kSetsStatus = 1,
+    kSetsDeploymentId = 2,
+    kSetsNextCheck = 4,
+    kSetsAll = 7,
+};
+/// The form of kUpdateState* that sets the state columns and, of the indexed ones, those in
+/// `sets`. Its parameters: $1 = id, then StateParams' values (rows.hpp) of the columns it sets,
+/// in StateParams' order.
+Stmt UpdateStateStmt(unsigned sets);
+/// Whether the form for `sets` sets the state column `column` (0..14: status, deployment_id, …,
+/// next_check_at, StateParams' order after the id).
+constexpr bool UpdateStateSets(unsigned sets, std::size_t column) {
+    if (column == 0) return (sets & kSetsStatus) != 0;
+    if (column == 1) return (sets & kSetsDeploymentId) != 0;
+    if (column == 14) return (sets & kSetsNextCheck) != 0;
+    return true;
+}
 
 /// Column list of instance rows, in the order RowToInstance (rows.cpp) reads them.
 inline constexpr int kInstanceColumns = 27;

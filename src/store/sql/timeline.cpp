@@ -8,7 +8,20 @@ namespace railwatch::store::sql {
 
 using util::Result;
 
-Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
+namespace {
+
+// One transition checked and ready to write: its parameters, and the work that writes it
+// (filling `out`).
+// Borrows the transition: not copied or moved once prepared.
+struct PreparedTransition {
+    const Transition* t = nullptr;
+    std::optional<std::string> deployment_id;
+    std::optional<std::string> error_type;
+    TransitionResult out;
+};
+
+// The transition's input errors (kInvalidArgument), or nothing.
+util::Result<void> CheckTransition(const Transition& t) {
     Checker c;
     c.Id("instance_id", t.instance_id);
     c.Id("deployment_id", t.deployment_id);
@@ -19,39 +32,80 @@ Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
     CheckState(c, t.state);
     for (const auto& m : t.outbox)
         CheckOutbox(c, m);
-    if (!c.result()) return tl::unexpected(c.result().error());
-    const std::optional<std::string> deployment_id = t.deployment_id;
-    auto state_params = StateParams(t.instance_id, t.state, deployment_id);
-    if (t.keep_schedule) state_params.pop_back();  // $16, next_check_at: left as stored
+    return c.result();
+}
+
+void Prepare(const Transition& t, PreparedTransition& p) {
+    p.t = &t;
+    p.deployment_id = t.deployment_id;
     // The instance's class after the event, so that a deployment's verdict stays with it after
     // the instance moves on to another deployment (GET /stats/history's failedByClass).
-    const std::optional<std::string> error_type =
-        t.state.error_type ? std::optional<std::string>(std::string(core::ToString(*t.state.error_type)))
-                           : std::nullopt;
-    TransitionResult out;
-    auto r = driver_->Write([&](Tx& tx) {
-        out = {};
-        RequireInstance(tx, t.instance_id);
-        const auto inserted =
-            tx.Exec(Stmt::kInsertEvent,
-                    {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
-                     std::string_view(t.to_status), Ns(t.at), std::string_view(t.source), OptText(error_type)});
-        if (inserted.rows.empty()) {
-            // Recorded before: report the earlier event, change nothing.
-            const auto found =
-                tx.Exec(Stmt::kFindEvent, {std::string_view(t.instance_id), std::string_view(t.deployment_id),
-                                           std::string_view(t.to_status), Ns(t.at)});
-            if (!found.rows.empty()) out.event_id = found.rows.front().Int(0);
-            return;
-        }
-        out.applied = true;
-        out.event_id = inserted.rows.front().Int(0);
-        tx.Exec(t.keep_schedule ? Stmt::kUpdateStateButSchedule : Stmt::kUpdateState, state_params);
-        for (const auto& m : t.outbox)
-            InsertOutbox(tx, m);
-    });
+    p.error_type = t.state.error_type ? std::optional<std::string>(std::string(core::ToString(*t.state.error_type)))
+                                      : std::nullopt;
+}
+
+// The event, the instance's new state and the outbox rows; an event recorded before changes
+// nothing (out.applied stays false, with the earlier event's id).
+void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
+    const Transition& t = *p.t;
+    p.out = {};
+    RequireInstance(tx, t.instance_id);
+    const auto inserted =
+        tx.Exec(Stmt::kInsertEvent,
+                {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
+                 std::string_view(t.to_status), Ns(t.at), std::string_view(t.source), OptText(p.error_type)});
+    if (inserted.rows.empty()) {
+        const auto found =
+            tx.Exec(Stmt::kFindEvent, {std::string_view(t.instance_id), std::string_view(t.deployment_id),
+                                       std::string_view(t.to_status), Ns(t.at)});
+        if (!found.rows.empty()) p.out.event_id = found.rows.front().Int(0);
+        return;
+    }
+    p.out.applied = true;
+    p.out.event_id = inserted.rows.front().Int(0);
+    UpdateState(tx, backend, t.instance_id, t.state, p.deployment_id, t.keep_schedule);
+    for (const auto& m : t.outbox)
+        InsertOutbox(tx, m);
+}
+
+}  // namespace
+
+Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
+    if (auto checked = CheckTransition(t); !checked) return tl::unexpected(checked.error());
+    PreparedTransition p;
+    Prepare(t, p);
+    auto r = driver_->Write([&](Tx& tx) { WriteTransition(tx, driver_->backend(), p); });
     if (!r) return tl::unexpected(r.error());
-    return out;
+    return p.out;
+}
+
+std::vector<Result<TransitionResult>> SqlStore::ApplyTransitions(std::span<const Transition> transitions) {
+    std::vector<Result<TransitionResult>> results(transitions.size());
+    std::vector<PreparedTransition> prepared(transitions.size());
+    std::vector<std::function<void(Tx&)>> works;
+    std::vector<std::size_t> written;  // the index of each work's transition
+    works.reserve(transitions.size());
+    written.reserve(transitions.size());
+    for (std::size_t i = 0; i < transitions.size(); ++i) {
+        if (auto checked = CheckTransition(transitions[i]); !checked) {
+            results[i] = tl::unexpected(checked.error());
+            continue;
+        }
+        PreparedTransition& p = prepared[i];
+        Prepare(transitions[i], p);
+        works.emplace_back([&p, backend = driver_->backend()](Tx& tx) { WriteTransition(tx, backend, p); });
+        written.push_back(i);
+    }
+    auto done = driver_->WriteEach(works);
+    for (std::size_t k = 0; k < written.size(); ++k) {
+        const std::size_t i = written[k];
+        if (done[k]) {
+            results[i] = prepared[i].out;
+        } else {
+            results[i] = tl::unexpected(done[k].error());
+        }
+    }
+    return results;
 }
 
 Result<std::vector<TimelineEvent>> SqlStore::ListEvents(const std::string& instance_id, int limit) {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <span>
 #include <thread>
 
 #include "util/thread_name.hpp"
@@ -280,6 +281,34 @@ class SqliteDriver final : public sql::Driver {
         }
         wake_.notify_one();
         return done.get();
+    }
+
+    // All jobs are queued at once, so that the writer takes them into one transaction (as many
+    // as max_batch allows), each in its own savepoint (RunBatch).
+    std::vector<util::Result<void>> WriteEach(std::span<const std::function<void(sql::Tx&)>> works) override {
+        std::vector<Job> jobs;
+        jobs.reserve(works.size());
+        std::vector<std::future<util::Result<void>>> done;
+        done.reserve(works.size());
+        for (const auto& work : works) {
+            jobs.push_back(Job{&work, {}});
+            done.push_back(jobs.back().done.get_future());
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) {
+                return std::vector<util::Result<void>>(works.size(),
+                                                       util::Fail(ErrorCode::kCancelled, "the store is closing"));
+            }
+            for (Job& job : jobs)
+                queue_.push_back(&job);
+        }
+        wake_.notify_one();
+        std::vector<util::Result<void>> results;
+        results.reserve(works.size());
+        for (auto& d : done)
+            results.push_back(d.get());
+        return results;
     }
 
     util::Result<void> Read(const std::function<void(sql::Tx&)>& work) override {

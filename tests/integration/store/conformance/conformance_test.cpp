@@ -20,6 +20,7 @@ using core::InstanceStatus;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
 using util::ErrorCode;
 
 Timestamp T(long long seconds) {
@@ -583,6 +584,52 @@ TEST_P(StoreConformance, ATransitionThatKeepsTheScheduleLeavesTheStoredNextCheck
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.next_check_at, T(70));
 }
 
+// The store sets only the indexed columns (status, deployment, schedule) whose value changes
+// (SQLite rewrites an index entry for every column set): each mix of changed and unchanged
+// ones must read back, and be found through its index, as written.
+TEST_P(StoreConformance, EveryMixOfChangedIndexedColumnsIsWrittenAndFoundByThem) {
+    for (int changed = 0; changed < 8; ++changed) {
+        SCOPED_TRACE("changed indexed columns " + std::to_string(changed));
+        for (const bool keep_schedule : {false, true}) {
+            const std::string id = "m" + std::to_string(changed) + (keep_schedule ? "k" : "");
+            Instance i = MakeInstance(id);
+            i.state.deployment_id = "dep-a-" + id;
+            i.state.next_check_at = T(100);
+            Must(store_->CreateInstance(i));
+            Transition t = MakeTransition(id, (changed & 2) != 0 ? "dep-b-" + id : "dep-a-" + id, "BUILDING", T(1));
+            t.state.status = (changed & 1) != 0 ? InstanceStatus::kDeploying : InstanceStatus::kInitializing;
+            t.state.next_check_at = (changed & 4) != 0 ? T(200) : T(100);
+            t.state.progress = 10 + changed;  // a column without an index: changed every time
+            t.keep_schedule = keep_schedule;
+            ASSERT_TRUE(Must(store_->ApplyTransition(t)).applied);
+            const Instance got = Must(store_->GetInstance(id));
+            EXPECT_EQ(got.state.status, t.state.status);
+            EXPECT_EQ(got.state.deployment_id, t.deployment_id);
+            EXPECT_EQ(got.state.next_check_at, keep_schedule ? T(100) : *t.state.next_check_at);
+            EXPECT_EQ(got.state.progress, 10 + changed);
+            const auto by_deployment = Must(store_->FindInstancesByDeployment(t.deployment_id));
+            ASSERT_EQ(by_deployment.size(), 1u);
+            EXPECT_EQ(by_deployment[0].id, id);
+            if ((changed & 2) != 0) {
+                EXPECT_TRUE(Must(store_->FindInstancesByDeployment("dep-a-" + id)).empty());
+            }
+            InstanceQuery q;
+            q.statuses = {t.state.status};
+            q.text = id;
+            const auto page = Must(store_->ListInstances(q));
+            EXPECT_TRUE(
+                std::any_of(page.items.begin(), page.items.end(), [&](const Instance& row) { return row.id == id; }));
+            // SaveState takes the same path: back to the instance's first state.
+            Must(store_->SaveState(id, i.state));
+            const Instance saved = Must(store_->GetInstance(id));
+            EXPECT_EQ(saved.state.status, i.state.status);
+            EXPECT_EQ(saved.state.deployment_id, i.state.deployment_id);
+            EXPECT_EQ(saved.state.next_check_at, T(100));
+            ASSERT_EQ(Must(store_->FindInstancesByDeployment("dep-a-" + id)).size(), 1u);
+        }
+    }
+}
+
 TEST_P(StoreConformance, SameTransitionTwiceIsRecordedOnce) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     Transition t = MakeTransition("i1", "dep-1", "SUCCESS", T(5), {"k1"});
@@ -620,6 +667,43 @@ TEST_P(StoreConformance, TransitionWithABadOutboxRowWritesNothing) {
     EXPECT_TRUE(Must(store_->ListEvents("i1", 10)).empty());
     EXPECT_TRUE(Must(store_->ListDeliveries(std::nullopt, 10)).empty());
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.status, InstanceStatus::kInitializing);
+}
+
+TEST_P(StoreConformance, TransitionsGivenTogetherAreEachAppliedOrRefusedOnTheirOwn) {
+    for (const char* id : {"i1", "i2", "i3"})
+        Must(store_->CreateInstance(MakeInstance(id)));
+    std::vector<Transition> batch;
+    batch.push_back(MakeTransition("i1", "dep-1", "BUILDING", T(1), {"k1"}));
+    batch.push_back(MakeTransition("ghost", "dep-9", "SUCCESS", T(1), {"k-ghost"}));  // no such instance
+    batch.push_back(MakeTransition("i2", "dep-2", "SUCCESS", T(1), {"k2"}));
+    batch.back().outbox.back().payload = std::string("bad \xff payload");  // refused before any write
+    batch.push_back(MakeTransition("i3", "dep-3", "FAILED", T(2), {"k3"}));
+    batch.back().state.status = InstanceStatus::kFailed;
+    batch.push_back(MakeTransition("i1", "dep-1", "BUILDING", T(1), {"k1-again"}));  // the first one again
+    const auto results = store_->ApplyTransitions(batch);
+    ASSERT_EQ(results.size(), batch.size());
+    ASSERT_TRUE(results[0]) << results[0].error().message;
+    EXPECT_TRUE(results[0]->applied);
+    ASSERT_FALSE(results[1]);
+    ExpectCode(results[1].error(), ErrorCode::kNotFound);
+    ASSERT_FALSE(results[2]);
+    ExpectCode(results[2].error(), ErrorCode::kInvalidArgument);
+    ASSERT_TRUE(results[3]) << results[3].error().message;
+    EXPECT_TRUE(results[3]->applied);
+    ASSERT_TRUE(results[4]) << results[4].error().message;
+    EXPECT_FALSE(results[4]->applied);
+    EXPECT_EQ(results[4]->event_id, results[0]->event_id);
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).size(), 1u);
+    EXPECT_TRUE(Must(store_->ListEvents("i2", 10)).empty());
+    EXPECT_EQ(Must(store_->ListEvents("i3", 10)).size(), 1u);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_status, "BUILDING");
+    EXPECT_EQ(Must(store_->GetInstance("i2")).state.status, InstanceStatus::kInitializing);
+    EXPECT_EQ(Must(store_->GetInstance("i3")).state.status, InstanceStatus::kFailed);
+    std::vector<std::string> keys;
+    for (const auto& row : Must(store_->ListDeliveries(std::nullopt, 10)))
+        keys.push_back(row.message.dedup_key);
+    EXPECT_THAT(keys, UnorderedElementsAre("k1", "k3"));
+    EXPECT_TRUE(store_->ApplyTransitions({}).empty());
 }
 
 TEST_P(StoreConformance, UnknownRailwayStatusIsKeptVerbatim) {
