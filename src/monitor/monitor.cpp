@@ -542,6 +542,7 @@ void Monitor::PollBatch(const PollWork& work) {
     // the next intervals or date transitions early.
     const Timestamp now = clock_.Now();
 
+    std::vector<PendingWrite> writes;              // the batch's transitions, written together below
     std::vector<store::InstanceRelease> releases;  // per-check claims: given back to the store
     std::vector<Landing> landings;                 // kept claims: kept for the next check
     if (options_.keep_claims) {
@@ -567,7 +568,7 @@ void Monitor::PollBatch(const PollWork& work) {
                 decision = core::DecideOnAnswer(StoredOf(instance), observed, options_.check, now, true);
             }
             NoteCheck(report, instance, decision, now);
-            next = HandleDecision(instance, decision, deployment_id, now, item.kept);
+            next = HandleDecision(instance, decision, deployment_id, now, item.kept, writes);
             wrote = Writes(decision.verdict);
             if (decision.verdict != core::CheckVerdict::kTransition && core::IsStable(decision.interval_status)) {
                 // A newer deployment may have started; or, for a SKIPPED / REMOVED one, the
@@ -591,7 +592,7 @@ void Monitor::PollBatch(const PollWork& work) {
             const auto decision = core::DecideOnError(StoredOf(instance), error, now);
             ++report.errors;
             NoteCheck(report, instance, decision, now);
-            next = HandleDecision(instance, decision, *instance.state.deployment_id, now, item.kept);
+            next = HandleDecision(instance, decision, *instance.state.deployment_id, now, item.kept, writes);
             wrote = Writes(decision.verdict);
         }
         if (options_.keep_claims) {
@@ -602,6 +603,9 @@ void Monitor::PollBatch(const PollWork& work) {
             releases.push_back(store::InstanceRelease{instance.id, next, instance.state.deployment_id});
         }
     }
+    // Written before the checked instances go back to the schedule (as each was before its check
+    // ended): a row read for the next check holds its transition.
+    WriteAll(writes);
     if (options_.keep_claims) {
         KeepChecked(landings);
     } else {
@@ -624,7 +628,8 @@ void Monitor::NoteCheck(CheckBatchReport& report, const store::Instance& instanc
 }
 
 std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
-                                                 const std::string& deployment_id, Timestamp now, Kept* kept) {
+                                                 const std::string& deployment_id, Timestamp now, Kept* kept,
+                                                 std::vector<PendingWrite>& writes) {
     switch (decision.verdict) {
         case core::CheckVerdict::kUnchanged:
         case core::CheckVerdict::kRetry: {
@@ -642,10 +647,13 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             t.source = "poll";
             t.state = StateAfter(instance.state, decision, deployment_id);
             t.state.next_check_at = next;
-            if (!Write(instance, t, "status")) return next;  // nothing written: the next check tries again
-            NoteFleet(instance, decision.interval_status, kept);
-            EnqueueFollowUp(decision.follow_up, instance.id, deployment_id, now);
-            if (decision.clear_error && decision.completed_at) Forget(deployment_id);  // succeeded
+            // Not written (a store error): nothing follows, and the next check tries again.
+            writes.push_back(Prepare(instance, std::move(t), "status"));
+            writes.back().then = [this, &instance, decision, deployment_id, now, kept] {
+                NoteFleet(instance, decision.interval_status, kept);
+                EnqueueFollowUp(decision.follow_up, instance.id, deployment_id, now);
+                if (decision.clear_error && decision.completed_at) Forget(deployment_id);  // succeeded
+            };
             return next;
         }
         case core::CheckVerdict::kAttention: {
@@ -661,7 +669,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             t.state.needs_attention = true;
             t.state.attention_reason = decision.reason;
             t.state.next_check_at = next;
-            (void)Write(instance, t, decision.timed_out ? "timeout" : "attention");
+            writes.push_back(Prepare(instance, std::move(t), decision.timed_out ? "timeout" : "attention"));
             NoteFleet(instance, decision.interval_status, kept);
             return next;
         }
@@ -682,6 +690,16 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
 util::Result<store::TransitionResult> Monitor::Write(const store::Instance& before, store::Transition transition,
                                                      const std::string& kind, std::vector<core::Action> actions,
                                                      std::optional<core::Classification> classification) {
+    const PendingWrite write =
+        Prepare(before, std::move(transition), kind, std::move(actions), std::move(classification));
+    auto result = timeline_.ApplyTransition(write.transition);
+    Announce(write, result);
+    return result;
+}
+
+Monitor::PendingWrite Monitor::Prepare(const store::Instance& before, store::Transition transition,
+                                       const std::string& kind, std::vector<core::Action> actions,
+                                       std::optional<core::Classification> classification) {
     store::Instance after = before;
     after.state = transition.state;
     after.state.deployment_id = transition.deployment_id;
@@ -695,15 +713,30 @@ util::Result<store::TransitionResult> Monitor::Write(const store::Instance& befo
     if (options_.keep_claims && next && before.lease_owner == options_.worker_id && before.lease_until &&
         *before.lease_until > *next)
         next = before.lease_until;
-    auto result = timeline_.ApplyTransition(transition);
-    if (result && result->applied) {
-        const store::TimelineEvent event{result->event_id,       transition.instance_id, transition.deployment_id,
-                                         transition.from_status, transition.to_status,   transition.at,
-                                         transition.source};
-        sink_.OnTransition(after, event);
-        sink_.OnInstance(after);
+    return PendingWrite{std::move(after), std::move(transition), {}};
+}
+
+void Monitor::Announce(const PendingWrite& write, const util::Result<store::TransitionResult>& result) {
+    if (!result || !result->applied) return;
+    const store::Transition& t = write.transition;
+    const store::TimelineEvent event{result->event_id, t.instance_id, t.deployment_id, t.from_status,
+                                     t.to_status,      t.at,          t.source};
+    sink_.OnTransition(write.after, event);
+    sink_.OnInstance(write.after);
+}
+
+void Monitor::WriteAll(std::vector<PendingWrite>& writes) {
+    if (writes.empty()) return;
+    std::vector<store::Transition> transitions;
+    transitions.reserve(writes.size());
+    for (PendingWrite& write : writes)
+        transitions.push_back(std::move(write.transition));
+    const auto results = timeline_.ApplyTransitions(transitions);
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+        writes[i].transition = std::move(transitions[i]);
+        Announce(writes[i], results[i]);
+        if (results[i] && writes[i].then) writes[i].then();
     }
-    return result;
 }
 
 Duration Monitor::ConfiguredInterval(const store::Instance& instance, DeploymentStatus status) const {

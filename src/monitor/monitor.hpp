@@ -237,9 +237,19 @@ class Monitor final : public Operations {
     // earlier moment one will.
     bool TakeSideBudget(double requests, bool failure_work, core::Timestamp now, core::Timestamp* retry_at);
 
+    // A write decided in a poll batch: the batch's writes are made together once all its answers
+    // are decided (WriteAll), so that they share one store transaction.
+    struct PendingWrite {
+        store::Instance after;  // the instance as written, for the sink
+        store::Transition transition;
+        std::function<void()> then;  // after it was written (applied, or recorded before); may be empty
+    };
     // Per answer (poller threads). `kept`: the instance's kept entry (null: per-check claims).
+    // The transition it decides goes to `writes`, with what follows it; `instance` and `kept`
+    // must outlive those writes.
     std::optional<core::Timestamp> HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
-                                                  const std::string& deployment_id, core::Timestamp now, Kept* kept);
+                                                  const std::string& deployment_id, core::Timestamp now, Kept* kept,
+                                                  std::vector<PendingWrite>& writes);
     // Jobs (worker thread).
     void Classify(const Job& job);
     void Forget(const std::string& deployment_id);  // drops a finished deployment's cursors and steps
@@ -261,6 +271,16 @@ class Monitor final : public Operations {
     util::Result<store::TransitionResult> Write(const store::Instance& before, store::Transition transition,
                                                 const std::string& kind, std::vector<core::Action> actions = {},
                                                 std::optional<core::Classification> classification = std::nullopt);
+    // Write's halves. Prepare: the transition's outbox rows planned, its due time parked where
+    // the store must hold it (kept claims); the instance as it will be written.
+    PendingWrite Prepare(const store::Instance& before, store::Transition transition, const std::string& kind,
+                         std::vector<core::Action> actions = {},
+                         std::optional<core::Classification> classification = std::nullopt);
+    // Announce: an applied transition told to the sink.
+    void Announce(const PendingWrite& write, const util::Result<store::TransitionResult>& result);
+    // The poll batch's writes in one store call (Timeline::ApplyTransitions), each announced and
+    // followed by its `then` when written.
+    void WriteAll(std::vector<PendingWrite>& writes);
     // Whether Railway reports an incident or maintenance now: platformStatus, read at most once
     // a minute (from the side budget; the last answer while none is left or Railway fails).
     bool RailwayIncident(core::Timestamp now);
