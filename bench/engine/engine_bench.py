@@ -263,6 +263,10 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
         r.update({"checks": int(checks), "requests": int(requests), "status_requests": int(status_requests),
                   "check_errors": int(m1.get("railwatch_check_errors_total", 0) -
                                       m0.get("railwatch_check_errors_total", 0)),
+                  # Transitions written in the window: the store's share of the CPU grows with them
+                  # (the default mix moves many deployments at once, early in a run).
+                  "transitions": int(sum(v for k, v in m1.items() if k.startswith("railwatch_transitions_total"))
+                                     - sum(v for k, v in m0.items() if k.startswith("railwatch_transitions_total"))),
                   "due_delay_p50_le_s": q[0.5], "due_delay_p99_le_s": q[0.99],
                   "due_delay_share_over_0_1_s": histogram_share_above(m0, m1, "railwatch_check_delay_seconds", "0.1")})
     else:
@@ -438,10 +442,10 @@ def report(r):
     if "due_delay_p99_le_s" in r:
         over = r.get("due_delay_share_over_0_1_s")
         log("   lateness after due time (railwatch_check_delay_seconds): p50 <= %s s, p99 <= %s s, %s over 0.1 s; "
-            "%d status requests, %d requests in all, %d check errors"
+            "%d status requests, %d requests in all, %d check errors; %d transitions written (%.0f/s)"
             % (r["due_delay_p50_le_s"], r["due_delay_p99_le_s"],
                "?" if over is None else "%.2f %%" % (100 * over), r["status_requests"], r["requests"],
-               r["check_errors"]))
+               r["check_errors"], r["transitions"], r["transitions"] / r["window_s"]))
 
 
 if __name__ == "__main__":
