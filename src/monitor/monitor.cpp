@@ -732,6 +732,9 @@ void Monitor::WriteAll(std::vector<PendingWrite>& writes) {
     for (PendingWrite& write : writes)
         transitions.push_back(std::move(write.transition));
     const auto results = timeline_.ApplyTransitions(transitions);
+    // Against the contract (one result per transition): nothing is known written, so nothing
+    // follows, and each instance's next check decides again.
+    if (results.size() != writes.size()) return;
     for (std::size_t i = 0; i < writes.size(); ++i) {
         writes[i].transition = std::move(transitions[i]);
         Announce(writes[i], results[i]);
