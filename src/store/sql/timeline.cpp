@@ -10,9 +10,8 @@ using util::Result;
 
 namespace {
 
-// One transition checked and ready to write: its parameters, and the work that writes it
-// (filling `out`).
-// Borrows the transition: not copied or moved once prepared.
+// One checked transition with the values its write needs beside it, and what the write did
+// (`out`, filled by WriteTransition). Borrows the transition.
 struct PreparedTransition {
     const Transition* t = nullptr;
     std::optional<std::string> deployment_id;
