@@ -875,6 +875,78 @@ TEST_F(MonitorTest, KeptInstancesForgottenWhileTheStoreWasDownAreCheckedAgainWhe
     EXPECT_EQ(Get(instance.id).lease_owner, "w1");  // kept again, by a claim of its own
 }
 
+// A timeline that counts the calls and sizes of ApplyTransitions, and fails the transitions of
+// one instance (as a store error would) while `failing` names it.
+class CountingTimeline final : public store::Timeline {
+  public:
+    explicit CountingTimeline(store::Timeline& inner) : inner_(inner) {}
+    std::vector<std::size_t> batch_sizes;  // one per ApplyTransitions call
+    std::size_t single_calls = 0;
+    std::string failing;
+
+    util::Result<store::TransitionResult> ApplyTransition(const store::Transition& transition) override {
+        ++single_calls;
+        if (transition.instance_id == failing) return Failure();
+        return inner_.ApplyTransition(transition);
+    }
+    std::vector<util::Result<store::TransitionResult>> ApplyTransitions(
+        std::span<const store::Transition> transitions) override {
+        batch_sizes.push_back(transitions.size());
+        std::vector<store::Transition> passed;
+        for (const auto& t : transitions) {
+            if (t.instance_id != failing) passed.push_back(t);
+        }
+        auto inner = inner_.ApplyTransitions(passed);
+        std::vector<util::Result<store::TransitionResult>> out;
+        std::size_t k = 0;
+        for (const auto& t : transitions)
+            out.push_back(t.instance_id == failing ? Failure() : std::move(inner.at(k++)));
+        return out;
+    }
+    util::Result<std::vector<store::TimelineEvent>> ListEvents(const std::string& instance_id, int limit) override {
+        return inner_.ListEvents(instance_id, limit);
+    }
+
+  private:
+    static util::Result<store::TransitionResult> Failure() {
+        return util::Fail(util::ErrorCode::kIo, "disk I/O error (test)");
+    }
+    store::Timeline& inner_;
+};
+
+// A poll batch's transitions reach the store in one call; one that fails fails alone: the
+// others are written and announced, it is not, and its next check writes it.
+TEST_F(MonitorTest, APollBatchsTransitionsAreWrittenInOneCallAndOneFailingFailsAlone) {
+    CountingTimeline timeline(*store_);
+    Monitor monitor(api_, *store_, *store_, timeline, *store_, clock_, sink_, options_);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        const std::string dep = "d" + std::to_string(i);
+        api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
+        ids.push_back(AddEvery(monitor, dep, 5).id);
+    }
+    ASSERT_EQ(monitor.RunRoundForTest(), 3u);  // the first answers: a transition each
+    EXPECT_THAT(timeline.batch_sizes, ElementsAre(3u));
+    EXPECT_EQ(timeline.single_calls, 0u);
+    EXPECT_EQ(sink_.Transitions().size(), 3u);
+    for (int i = 0; i < 3; ++i)
+        api_.SetDeployment(Dep("d" + std::to_string(i), "DEPLOYING", clock_.Now()));
+    timeline.failing = ids[1];
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor.RunRoundForTest(), 3u);
+    EXPECT_THAT(timeline.batch_sizes, ElementsAre(3u, 3u));
+    EXPECT_EQ(sink_.Transitions().size(), 5u);  // the two written ones
+    EXPECT_EQ(Get(ids[0]).state.deployment_status, "DEPLOYING");
+    EXPECT_EQ(Get(ids[1]).state.deployment_status, "BUILDING");
+    EXPECT_EQ(Get(ids[2]).state.deployment_status, "DEPLOYING");
+    timeline.failing.clear();
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor.RunRoundForTest(), 3u);
+    EXPECT_EQ(Get(ids[1]).state.deployment_status, "DEPLOYING");
+    EXPECT_THAT(Statuses(ids[1]), ElementsAre("BUILDING", "DEPLOYING"));
+    EXPECT_EQ(sink_.Transitions().size(), 6u);
+}
+
 // A worker that has just started holds nothing; the one holding everything hands back its surplus
 // at its next heartbeat (with the due times), and the newcomer takes it when due: neither checks
 // an instance twice for one due time.
