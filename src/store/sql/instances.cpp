@@ -204,7 +204,10 @@ Result<void> SqlStore::SaveState(const std::string& id, const InstanceState& sta
     Checker c;
     CheckState(c, state);
     if (!c.result()) return c.result();
-    return driver_->Write([&](Tx& tx) { UpdateState(tx, driver_->backend(), id, state, state.deployment_id, false); });
+    return driver_->Write([&](Tx& tx) {
+        UpdateState(tx, id, state, state.deployment_id,
+                    IndexedToSet(tx, driver_->backend(), id, state, state.deployment_id, false));
+    });
 }
 
 Result<void> SqlStore::SetMonitoring(const std::string& id, bool enabled, std::optional<int> interval_s,

@@ -54,18 +54,22 @@ std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
     };
 }
 
-void UpdateState(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
-                 const std::optional<std::string>& deployment_id, bool keep_schedule) {
+unsigned IndexedToSet(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
+                      const std::optional<std::string>& deployment_id, bool keep_schedule) {
     unsigned sets = kSetsAll & ~(keep_schedule ? unsigned{kSetsNextCheck} : 0U);
-    if (backend == Backend::kSqlite) {
-        const auto stored = tx.Exec(Stmt::kIndexedState, {std::string_view(id)});
-        if (stored.rows.empty()) ThrowNotFound("instance", id);
-        const Row& r = stored.rows.front();
-        if (r.Text(0) == core::ToString(s.status)) sets &= ~unsigned{kSetsStatus};
-        if (r.OptText(1) == deployment_id) sets &= ~unsigned{kSetsDeploymentId};
-        const bool same_next = s.next_check_at ? !r.IsNull(2) && r.Int(2) == Ns(*s.next_check_at) : r.IsNull(2);
-        if (same_next) sets &= ~unsigned{kSetsNextCheck};
-    }
+    if (backend != Backend::kSqlite) return sets;
+    const auto stored = tx.Exec(Stmt::kIndexedState, {std::string_view(id)});
+    if (stored.rows.empty()) ThrowNotFound("instance", id);
+    const Row& r = stored.rows.front();
+    if (r.Text(0) == core::ToString(s.status)) sets &= ~unsigned{kSetsStatus};
+    if (r.OptText(1) == deployment_id) sets &= ~unsigned{kSetsDeploymentId};
+    const bool same_next = s.next_check_at ? !r.IsNull(2) && r.Int(2) == Ns(*s.next_check_at) : r.IsNull(2);
+    if (same_next) sets &= ~unsigned{kSetsNextCheck};
+    return sets;
+}
+
+void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, const std::optional<std::string>& deployment_id,
+                 unsigned sets) {
     const std::vector<Param> all = StateParams(id, s, deployment_id);
     std::vector<Param> params{all.front()};  // $1, the id
     params.reserve(all.size());

@@ -29,13 +29,17 @@ Param Bool(bool b);
 /// place of the state's own, next_check_at last. Borrows the strings.
 std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
                                const std::optional<std::string>& deployment_id);
-/// Writes the instance's state (with `deployment_id` in place of the state's own; the stored
-/// next_check_at stays when `keep_schedule`). On SQLite it reads the stored indexed columns
-/// first and sets only those that change (SetsIndexed, statements.hpp); PostgreSQL compares
-/// the values itself (a HOT update when no indexed one changes), where a read would cost a
-/// round trip. Throws DbError(kNotFound) for an unknown instance.
-void UpdateState(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
-                 const std::optional<std::string>& deployment_id, bool keep_schedule);
+/// Which indexed columns a write of the instance's state must set (SetsIndexed, statements.hpp;
+/// the schedule never when `keep_schedule`). On SQLite it reads the stored ones and leaves out
+/// those that stay, and throws DbError(kNotFound) for an unknown instance; PostgreSQL compares the
+/// values itself (a HOT update when no indexed one changes), where a read would cost a round
+/// trip: all, without a read.
+unsigned IndexedToSet(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
+                      const std::optional<std::string>& deployment_id, bool keep_schedule);
+/// Writes the instance's state with `deployment_id` in place of the state's own, setting of the
+/// indexed columns those in `sets`. Throws DbError(kNotFound) for an unknown instance.
+void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, const std::optional<std::string>& deployment_id,
+                 unsigned sets);
 /// The 25 parameters of Stmt::kInsertInstance. Borrows the strings.
 std::vector<Param> InstanceParams(const Instance& i);
 

@@ -48,7 +48,9 @@ void Prepare(const Transition& t, PreparedTransition& p) {
 void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     const Transition& t = *p.t;
     p.out = {};
-    RequireInstance(tx, t.instance_id);
+    // Before the event row: an unknown instance is kNotFound (IndexedToSet reads it on SQLite).
+    if (backend != Backend::kSqlite) RequireInstance(tx, t.instance_id);
+    const unsigned sets = IndexedToSet(tx, backend, t.instance_id, t.state, p.deployment_id, t.keep_schedule);
     const auto inserted =
         tx.Exec(Stmt::kInsertEvent,
                 {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
@@ -62,7 +64,7 @@ void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     }
     p.out.applied = true;
     p.out.event_id = inserted.rows.front().Int(0);
-    UpdateState(tx, backend, t.instance_id, t.state, p.deployment_id, t.keep_schedule);
+    UpdateState(tx, t.instance_id, t.state, p.deployment_id, sets);
     for (const auto& m : t.outbox)
         InsertOutbox(tx, m);
 }
