@@ -693,7 +693,7 @@ util::Result<store::TransitionResult> Monitor::Write(const store::Instance& befo
     const PendingWrite write =
         Prepare(before, std::move(transition), kind, std::move(actions), std::move(classification));
     auto result = timeline_.ApplyTransition(write.transition);
-    Announce(write, result);
+    Announce(write.after, write.transition, result);
     return result;
 }
 
@@ -716,13 +716,13 @@ Monitor::PendingWrite Monitor::Prepare(const store::Instance& before, store::Tra
     return PendingWrite{std::move(after), std::move(transition), {}};
 }
 
-void Monitor::Announce(const PendingWrite& write, const util::Result<store::TransitionResult>& result) {
+void Monitor::Announce(const store::Instance& after, const store::Transition& t,
+                       const util::Result<store::TransitionResult>& result) {
     if (!result || !result->applied) return;
-    const store::Transition& t = write.transition;
     const store::TimelineEvent event{result->event_id, t.instance_id, t.deployment_id, t.from_status,
                                      t.to_status,      t.at,          t.source};
-    sink_.OnTransition(write.after, event);
-    sink_.OnInstance(write.after);
+    sink_.OnTransition(after, event);
+    sink_.OnInstance(after);
 }
 
 void Monitor::WriteAll(std::vector<PendingWrite>& writes) {
@@ -736,8 +736,7 @@ void Monitor::WriteAll(std::vector<PendingWrite>& writes) {
     // follows, and each instance's next check decides again.
     if (results.size() != writes.size()) return;
     for (std::size_t i = 0; i < writes.size(); ++i) {
-        writes[i].transition = std::move(transitions[i]);
-        Announce(writes[i], results[i]);
+        Announce(writes[i].after, transitions[i], results[i]);
         if (results[i] && writes[i].then) writes[i].then();
     }
 }

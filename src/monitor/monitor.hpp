@@ -276,8 +276,9 @@ class Monitor final : public Operations {
     PendingWrite Prepare(const store::Instance& before, store::Transition transition, const std::string& kind,
                          std::vector<core::Action> actions = {},
                          std::optional<core::Classification> classification = std::nullopt);
-    // Announce: an applied transition told to the sink.
-    void Announce(const PendingWrite& write, const util::Result<store::TransitionResult>& result);
+    // Announce: an applied transition told to the sink, with the instance as written.
+    void Announce(const store::Instance& after, const store::Transition& transition,
+                  const util::Result<store::TransitionResult>& result);
     // The poll batch's writes in one store call (Timeline::ApplyTransitions), each announced and
     // followed by its `then` when written.
     void WriteAll(std::vector<PendingWrite>& writes);

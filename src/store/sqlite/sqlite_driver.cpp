@@ -272,15 +272,7 @@ class SqliteDriver final : public sql::Driver {
     std::string Describe() const override { return "sqlite:" + path_; }
 
     util::Result<void> Write(const std::function<void(sql::Tx&)>& work) override {
-        Job job{&work, {}};
-        auto done = job.done.get_future();
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_) return util::Fail(ErrorCode::kCancelled, "the store is closing");
-            queue_.push_back(&job);
-        }
-        wake_.notify_one();
-        return done.get();
+        return std::move(WriteEach(std::span(&work, 1)).front());
     }
 
     // All jobs are queued at once, so that the writer takes them into one transaction (as many
