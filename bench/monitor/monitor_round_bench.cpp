@@ -20,6 +20,7 @@
 
 #include "../common/parallel_writes.hpp"
 #include "fakes/fake_railway_api.hpp"
+#include "fakes/forwarding_railway_api.hpp"
 #include "monitor/monitor.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
@@ -30,11 +31,11 @@ namespace {
 
 using core::Timestamp;
 
-// Polls answered from memory, every deployment BUILDING since `since`; everything else as the
-// test fake answers it (nothing else is asked of it while nothing changes).
-class PollOnlyApi final : public railway::RailwayApi {
+// Polls answered from memory, every deployment BUILDING since `since`; everything else as
+// `others` answers it (nothing else is asked while nothing changes).
+class PollOnlyApi final : public fakes::ForwardingRailwayApi {
   public:
-    explicit PollOnlyApi(Timestamp since) : since_(since) {}
+    PollOnlyApi(railway::RailwayApi& others, Timestamp since) : ForwardingRailwayApi(others), since_(since) {}
 
     std::vector<railway::ApiResult<railway::PolledStatus>> PollStatuses(
         std::span<const std::string_view> ids) override {
@@ -53,61 +54,9 @@ class PollOnlyApi final : public railway::RailwayApi {
     }
     std::size_t polls() const { return polls_; }
 
-    std::vector<railway::DeploymentResult> GetDeployments(std::span<const std::string> ids) override {
-        return others_.GetDeployments(ids);
-    }
-    railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(
-        const std::string& service_id, const std::string& environment_id) override {
-        return others_.GetLatestDeployment(service_id, environment_id);
-    }
-    railway::ApiResult<std::vector<railway::ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
-        const std::string& environment_id) override {
-        return others_.GetEnvironmentLatestDeployments(environment_id);
-    }
-    railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& environment_id,
-                                                                         const std::optional<std::string>& service_id,
-                                                                         int first) override {
-        return others_.ListDeployments(environment_id, service_id, first);
-    }
-    railway::ApiResult<std::vector<railway::DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
-                                                                                  int first) override {
-        return others_.GetDeploymentEvents(deployment_id, first);
-    }
-    railway::ApiResult<std::vector<railway::LogLine>> GetNewLogs(railway::LogKind kind,
-                                                                 const std::string& deployment_id,
-                                                                 railway::LogCursor& cursor, int limit) override {
-        return others_.GetNewLogs(kind, deployment_id, cursor, limit);
-    }
-    railway::PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first,
-                                             railway::LogCursor& build_cursor, railway::LogCursor* deploy_cursor,
-                                             int limit) override {
-        return others_.GetPhaseChange(deployment_id, events_first, build_cursor, deploy_cursor, limit);
-    }
-    railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
-                                                                        const std::string& environment_id) override {
-        return others_.GetServiceInstance(service_id, environment_id);
-    }
-    railway::ApiResult<std::string> Redeploy(const std::string& deployment_id) override {
-        return others_.Redeploy(deployment_id);
-    }
-    railway::ApiResult<bool> Restart(const std::string& deployment_id) override {
-        return others_.Restart(deployment_id);
-    }
-    railway::ApiResult<bool> CancelDeployment(const std::string& deployment_id) override {
-        return others_.CancelDeployment(deployment_id);
-    }
-    railway::ApiResult<railway::TokenInfo> ValidateToken() override { return others_.ValidateToken(); }
-    railway::ApiResult<railway::PlatformStatus> GetPlatformStatus() override { return others_.GetPlatformStatus(); }
-    railway::ApiResult<railway::WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id) override {
-        return others_.GetWorkspaceUsage(workspace_id);
-    }
-    railway::BudgetSnapshot Budget() const override { return others_.Budget(); }
-    void Stop() override { others_.Stop(); }
-
   private:
     Timestamp since_;
     std::size_t polls_ = 0;
-    fakes::FakeRailwayApi others_;
 };
 
 class NullSink final : public EventSink {
@@ -160,7 +109,8 @@ void MonitorRoundSteadyState(benchmark::State& state) {
         state.SkipWithError("seeding the store failed");
         return;
     }
-    PollOnlyApi api(clock.Now());
+    fakes::FakeRailwayApi others;
+    PollOnlyApi api(others, clock.Now());
     NullSink sink;
     MonitorOptions options;
     options.worker_id = "bench";

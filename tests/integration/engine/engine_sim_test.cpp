@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "fakes/forwarding_railway_api.hpp"
 #include "monitor/monitor.hpp"
 #include "net/curl_transport.hpp"
 #include "railway/budget.hpp"
@@ -50,68 +51,23 @@ class NullSink final : public monitor::EventSink {
 };
 
 /// Counts the engine's status calls on their way to the real client.
-class CountingApi final : public railway::RailwayApi {
+class CountingApi final : public fakes::ForwardingRailwayApi {
   public:
-    explicit CountingApi(railway::RailwayApi& inner) : inner_(inner) {}
+    using ForwardingRailwayApi::ForwardingRailwayApi;
     std::atomic<long long> status_calls{0};
     std::atomic<long long> status_ids{0};
 
     std::vector<railway::DeploymentResult> GetDeployments(std::span<const std::string> ids) override {
         ++status_calls;
         status_ids += static_cast<long long>(ids.size());
-        return inner_.GetDeployments(ids);
+        return ForwardingRailwayApi::GetDeployments(ids);
     }
     std::vector<railway::ApiResult<railway::PolledStatus>> PollStatuses(
         std::span<const std::string_view> ids) override {
         ++status_calls;
         status_ids += static_cast<long long>(ids.size());
-        return inner_.PollStatuses(ids);
+        return ForwardingRailwayApi::PollStatuses(ids);
     }
-    railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(const std::string& s,
-                                                                               const std::string& e) override {
-        return inner_.GetLatestDeployment(s, e);
-    }
-    railway::ApiResult<std::vector<railway::ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
-        const std::string& e) override {
-        return inner_.GetEnvironmentLatestDeployments(e);
-    }
-    railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& e,
-                                                                         const std::optional<std::string>& s,
-                                                                         int first) override {
-        return inner_.ListDeployments(e, s, first);
-    }
-    railway::ApiResult<std::vector<railway::DeploymentEvent>> GetDeploymentEvents(const std::string& d,
-                                                                                  int first) override {
-        return inner_.GetDeploymentEvents(d, first);
-    }
-    railway::ApiResult<std::vector<railway::LogLine>> GetNewLogs(railway::LogKind kind, const std::string& d,
-                                                                 railway::LogCursor& cursor, int limit) override {
-        return inner_.GetNewLogs(kind, d, cursor, limit);
-    }
-    railway::PhaseChangeReads GetPhaseChange(const std::string& d, int first, railway::LogCursor& build,
-                                             railway::LogCursor* deploy, int limit) override {
-        return inner_.GetPhaseChange(d, first, build, deploy, limit);
-    }
-    railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& s,
-                                                                        const std::string& e) override {
-        return inner_.GetServiceInstance(s, e);
-    }
-    railway::ApiResult<std::string> Redeploy(const std::string& d) override {
-        auto result = inner_.Redeploy(d);
-        return result;
-    }
-    railway::ApiResult<bool> Restart(const std::string& d) override { return inner_.Restart(d); }
-    railway::ApiResult<bool> CancelDeployment(const std::string& d) override { return inner_.CancelDeployment(d); }
-    railway::ApiResult<railway::TokenInfo> ValidateToken() override { return inner_.ValidateToken(); }
-    railway::ApiResult<railway::PlatformStatus> GetPlatformStatus() override { return inner_.GetPlatformStatus(); }
-    railway::ApiResult<railway::WorkspaceUsage> GetWorkspaceUsage(const std::string& w) override {
-        return inner_.GetWorkspaceUsage(w);
-    }
-    railway::BudgetSnapshot Budget() const override { return inner_.Budget(); }
-    void Stop() override { inner_.Stop(); }
-
-  private:
-    railway::RailwayApi& inner_;
 };
 
 json Call(httplib::Client& http, const std::string& method, const std::string& path, const json& body = {}) {

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "railway/railway_api.hpp"
+
+namespace railwatch::fakes {
+
+/// A RailwayApi that passes every call to another one: a test or a bench derives from it and
+/// overrides only the calls it counts or answers itself. Thread-safety: that of `inner` (and of
+/// the overrides); `inner` must outlive it.
+class ForwardingRailwayApi : public railway::RailwayApi {
+  public:
+    explicit ForwardingRailwayApi(railway::RailwayApi& inner) : inner_(inner) {}
+
+    std::vector<railway::DeploymentResult> GetDeployments(std::span<const std::string> ids) override {
+        return inner_.GetDeployments(ids);
+    }
+    std::vector<railway::ApiResult<railway::PolledStatus>> PollStatuses(
+        std::span<const std::string_view> ids) override {
+        return inner_.PollStatuses(ids);
+    }
+    railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(const std::string& s,
+                                                                               const std::string& e) override {
+        return inner_.GetLatestDeployment(s, e);
+    }
+    railway::ApiResult<std::vector<railway::ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
+        const std::string& e) override {
+        return inner_.GetEnvironmentLatestDeployments(e);
+    }
+    railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& e,
+                                                                         const std::optional<std::string>& s,
+                                                                         int first) override {
+        return inner_.ListDeployments(e, s, first);
+    }
+    railway::ApiResult<std::vector<railway::DeploymentEvent>> GetDeploymentEvents(const std::string& d,
+                                                                                  int first) override {
+        return inner_.GetDeploymentEvents(d, first);
+    }
+    railway::ApiResult<std::vector<railway::LogLine>> GetNewLogs(railway::LogKind kind, const std::string& d,
+                                                                 railway::LogCursor& cursor, int limit) override {
+        return inner_.GetNewLogs(kind, d, cursor, limit);
+    }
+    railway::PhaseChangeReads GetPhaseChange(const std::string& d, int first, railway::LogCursor& build,
+                                             railway::LogCursor* deploy, int limit) override {
+        return inner_.GetPhaseChange(d, first, build, deploy, limit);
+    }
+    railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& s,
+                                                                        const std::string& e) override {
+        return inner_.GetServiceInstance(s, e);
+    }
+    railway::ApiResult<std::string> Redeploy(const std::string& d) override { return inner_.Redeploy(d); }
+    railway::ApiResult<bool> Restart(const std::string& d) override { return inner_.Restart(d); }
+    railway::ApiResult<bool> CancelDeployment(const std::string& d) override { return inner_.CancelDeployment(d); }
+    railway::ApiResult<railway::TokenInfo> ValidateToken() override { return inner_.ValidateToken(); }
+    railway::ApiResult<railway::PlatformStatus> GetPlatformStatus() override { return inner_.GetPlatformStatus(); }
+    railway::ApiResult<railway::WorkspaceUsage> GetWorkspaceUsage(const std::string& w) override {
+        return inner_.GetWorkspaceUsage(w);
+    }
+    railway::BudgetSnapshot Budget() const override { return inner_.Budget(); }
+    void Stop() override { inner_.Stop(); }
+
+  private:
+    railway::RailwayApi& inner_;
+};
+
+}  // namespace railwatch::fakes
