@@ -649,10 +649,12 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             t.state.next_check_at = next;
             // Not written (a store error): nothing follows, and the next check tries again.
             writes.push_back(Prepare(instance, std::move(t), "status"));
-            writes.back().then = [this, &instance, decision, deployment_id, now, kept] {
-                NoteFleet(instance, decision.interval_status, kept);
-                EnqueueFollowUp(decision.follow_up, instance.id, deployment_id, now);
-                if (decision.clear_error && decision.completed_at) Forget(deployment_id);  // succeeded
+            const bool succeeded = decision.clear_error && decision.completed_at;
+            writes.back().then = [this, &instance, status = decision.interval_status, follow_up = decision.follow_up,
+                                  succeeded, deployment_id, now, kept] {
+                NoteFleet(instance, status, kept);
+                EnqueueFollowUp(follow_up, instance.id, deployment_id, now);
+                if (succeeded) Forget(deployment_id);
             };
             return next;
         }

@@ -23,6 +23,11 @@ Param OptText(const std::optional<std::string>& s) {
     return std::string_view(*s);
 }
 
+Param OptText(std::optional<std::string_view> s) {
+    if (!s) return std::monostate{};
+    return *s;
+}
+
 Param OptInt(const std::optional<int>& v) {
     if (!v) return std::monostate{};
     return static_cast<std::int64_t>(*v);
@@ -33,7 +38,7 @@ Param Bool(bool b) {
 }
 
 std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
-                               const std::optional<std::string>& deployment_id) {
+                               std::optional<std::string_view> deployment_id) {
     return {
         std::string_view(id),
         core::ToString(s.status),
@@ -55,7 +60,7 @@ std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
 }
 
 unsigned IndexedToSet(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
-                      const std::optional<std::string>& deployment_id, bool keep_schedule) {
+                      std::optional<std::string_view> deployment_id, bool keep_schedule) {
     unsigned sets = kSetsAll & ~(keep_schedule ? unsigned{kSetsNextCheck} : 0U);
     if (backend != Backend::kSqlite) return sets;
     const auto stored = tx.Exec(Stmt::kIndexedState, {std::string_view(id)});
@@ -68,7 +73,7 @@ unsigned IndexedToSet(Tx& tx, Backend backend, const std::string& id, const Inst
     return sets;
 }
 
-void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, const std::optional<std::string>& deployment_id,
+void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, std::optional<std::string_view> deployment_id,
                  unsigned sets) {
     const std::vector<Param> all = StateParams(id, s, deployment_id);
     std::vector<Param> params{all.front()};  // $1, the id

@@ -21,6 +21,7 @@ std::int64_t Ns(Timestamp t);
 Param OptNs(const std::optional<Timestamp>& t);
 /// Borrows the text: `s` must outlive the statement.
 Param OptText(const std::optional<std::string>& s);
+Param OptText(std::optional<std::string_view> s);
 Param OptInt(const std::optional<int>& v);
 /// 0 / 1.
 Param Bool(bool b);
@@ -28,17 +29,17 @@ Param Bool(bool b);
 /// The 16 values of an instance's state row: the id, then the state with `deployment_id` in
 /// place of the state's own, next_check_at last. Borrows the strings.
 std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
-                               const std::optional<std::string>& deployment_id);
+                               std::optional<std::string_view> deployment_id);
 /// Which indexed columns a write of the instance's state must set (SetsIndexed, statements.hpp;
 /// the schedule never when `keep_schedule`). On SQLite it reads the stored ones and leaves out
 /// those that stay, and throws DbError(kNotFound) for an unknown instance; PostgreSQL compares the
 /// values itself (a HOT update when no indexed one changes), where a read would cost a round
 /// trip: all, without a read.
 unsigned IndexedToSet(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
-                      const std::optional<std::string>& deployment_id, bool keep_schedule);
+                      std::optional<std::string_view> deployment_id, bool keep_schedule);
 /// Writes the instance's state with `deployment_id` in place of the state's own, setting of the
 /// indexed columns those in `sets`. Throws DbError(kNotFound) for an unknown instance.
-void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, const std::optional<std::string>& deployment_id,
+void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, std::optional<std::string_view> deployment_id,
                  unsigned sets);
 /// The 25 parameters of Stmt::kInsertInstance. Borrows the strings.
 std::vector<Param> InstanceParams(const Instance& i);

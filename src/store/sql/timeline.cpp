@@ -1,5 +1,8 @@
 // Timeline: ApplyTransition (event + instance state + outbox rows, atomically) and ListEvents.
 
+#include <span>
+#include <utility>
+
 #include "store/sql/checks.hpp"
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
@@ -10,11 +13,10 @@ using util::Result;
 
 namespace {
 
-// One checked transition with the values its write needs beside it, and what the write did
+// One checked transition with the value its write needs beside it, and what the write did
 // (`out`, filled by WriteTransition). Borrows the transition.
 struct PreparedTransition {
     const Transition* t = nullptr;
-    std::optional<std::string> deployment_id;
     std::optional<std::string> error_type;
     TransitionResult out;
 };
@@ -36,7 +38,6 @@ util::Result<void> CheckTransition(const Transition& t) {
 
 void Prepare(const Transition& t, PreparedTransition& p) {
     p.t = &t;
-    p.deployment_id = t.deployment_id;
     // The instance's class after the event, so that a deployment's verdict stays with it after
     // the instance moves on to another deployment (GET /stats/history's failedByClass).
     p.error_type = t.state.error_type ? std::optional<std::string>(std::string(core::ToString(*t.state.error_type)))
@@ -50,7 +51,7 @@ void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     p.out = {};
     // Before the event row: an unknown instance is kNotFound (IndexedToSet reads it on SQLite).
     if (backend != Backend::kSqlite) RequireInstance(tx, t.instance_id);
-    const unsigned sets = IndexedToSet(tx, backend, t.instance_id, t.state, p.deployment_id, t.keep_schedule);
+    const unsigned sets = IndexedToSet(tx, backend, t.instance_id, t.state, t.deployment_id, t.keep_schedule);
     const auto inserted =
         tx.Exec(Stmt::kInsertEvent,
                 {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
@@ -64,7 +65,7 @@ void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     }
     p.out.applied = true;
     p.out.event_id = inserted.rows.front().Int(0);
-    UpdateState(tx, t.instance_id, t.state, p.deployment_id, sets);
+    UpdateState(tx, t.instance_id, t.state, t.deployment_id, sets);
     for (const auto& m : t.outbox)
         InsertOutbox(tx, m);
 }
@@ -72,12 +73,7 @@ void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
 }  // namespace
 
 Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
-    if (auto checked = CheckTransition(t); !checked) return tl::unexpected(checked.error());
-    PreparedTransition p;
-    Prepare(t, p);
-    auto r = driver_->Write([&](Tx& tx) { WriteTransition(tx, driver_->backend(), p); });
-    if (!r) return tl::unexpected(r.error());
-    return p.out;
+    return std::move(ApplyTransitions(std::span(&t, 1)).front());
 }
 
 std::vector<Result<TransitionResult>> SqlStore::ApplyTransitions(std::span<const Transition> transitions) {
