@@ -17,7 +17,7 @@
 # ENGINE_PERF=S     perf record -g serve for S seconds at the start of the window (keeps perf.data)
 # ENGINE_JSON=FILE  write every figure as JSON
 # ENGINE_ARGS       more flags for bench/engine/engine_bench.py (--mix, --interval, --time-scale, --claim-mode,
-#                   --keep)
+#                   --poll-threads, --keep)
 set -euo pipefail
 build=${1:-build}
 count=${ENGINE_COUNT:-2000}

@@ -297,6 +297,7 @@ def main():
                         "BUILDING on fall in the window)")
     p.add_argument("--mix", default='{"stuck_initializing": 70, "stuck_deploying": 20, "success": 10}')
     p.add_argument("--claim-mode", choices=["per_check", "kept"], help="serve's [monitor] claim_mode (default: serve's)")
+    p.add_argument("--poll-threads", type=int, help="serve's [monitor] poll_threads (default: serve's)")
     p.add_argument("--python", action="store_true", help="also run the Python poller on N fresh deployments")
     p.add_argument("--perf-seconds", type=float, default=0, help="perf record -g serve for this long")
     p.add_argument("--json", help="write the figures here")
@@ -347,6 +348,7 @@ def main():
                     "[server]\nlisten = \"127.0.0.1:0\"\n[log]\nlevel = \"warn\"\n"
                     "[monitor]\nworker_id = \"bench\"\nstuck_after_seconds = 86400\ntimeout_after_seconds = 86400\n"
                     + ("claim_mode = \"%s\"\n" % args.claim_mode if args.claim_mode else "")
+                    + ("poll_threads = %d\n" % args.poll_threads if args.poll_threads else "")
                     + "[monitor.intervals]\n" + "".join("%s = %d\n" % kv for kv in intervals.items()))
         env = dict(os.environ, RAILWAY_API_URL=sim + "/graphql/v2", RAILWAY_API_TOKEN="sim-account-token",
                    RAILWATCH_API_TOKEN=TOKEN)

@@ -488,6 +488,9 @@ std::vector<KeySpec> BuildKeys() {
                               "\"kept\": claims are kept from check to check, due times in memory (no row written "
                               "for a check that changes nothing); \"per_check\": each check claims and releases its "
                               "row"));
+    k.push_back(IntKey("monitor.poll_threads", RW_FIELD(monitor.poll_threads), 1, 64,
+                       "Status requests in flight at once, one batch of instances each (docs/ENGINE.md): a slow or "
+                       "retried batch holds only its own thread"));
     // [monitor.intervals]
     k.push_back(IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
                        "Seconds between checks of an INITIALIZING deployment"));

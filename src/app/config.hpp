@@ -114,6 +114,7 @@ struct MonitorSettings {
     int timeout_after_seconds = 600;
     int discovery_interval_seconds = 60;  ///< 0: no environment reads for new deployments
     bool keep_claims = true;              ///< claim_mode "kept"
+    int poll_threads = 4;                 ///< status requests in flight at once, one batch each
     MonitorIntervals intervals;
     HealthProbeSettings health;
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "app/monitor_engine.hpp"
 #include "support/temp_dir.hpp"
 
 namespace railwatch::app {
@@ -186,6 +187,23 @@ format = "teams"
     EXPECT_EQ(problems[4].ToString(),
               "bad.toml:10:10: notify.webhook.format: \"teams\" is not allowed; allowed: one of \"standard\", "
               "\"slack\", \"discord\"");
+}
+
+TEST(Config, PollThreadsComeFromMonitorWithinTheirRangeAndReachTheEngine) {
+    EXPECT_EQ(Config{}.monitor.poll_threads, 4);
+    EXPECT_EQ(MonitorOptionsFrom(Config{}, "w").poll_threads, 4u);
+
+    const LoadedConfig loaded =
+        Valid(LoadConfigText("[monitor]\npoll_threads = 2\nclaim_mode = \"per_check\"\n", "pollers.toml"));
+    EXPECT_EQ(loaded.SourceOf("monitor.poll_threads").Describe(), "pollers.toml:2");
+    const monitor::MonitorOptions options = MonitorOptionsFrom(loaded.config, "w");
+    EXPECT_EQ(options.poll_threads, 2u);
+    EXPECT_FALSE(options.keep_claims);
+
+    const auto problems = Problems(LoadConfigText("[monitor]\npoll_threads = 0\n", "bad-pollers.toml"));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].key, "monitor.poll_threads");
+    EXPECT_THAT(problems[0].message, AllOf(HasSubstr("0"), HasSubstr("allowed: 1..64")));
 }
 
 TEST(Config, TheStreamLimitAndHttpWorkersComeFromServerWithinTheirRanges) {
