@@ -295,7 +295,8 @@ void Monitor::SchedulerLoop() {
         bool due_soon = false;
         {
             std::lock_guard lock(mutex_);
-            room = polls_pending_ < 2 * poll_wakeups_.size();
+            scheduler_wakes_at_ = Timestamp::max();  // awake: the schedule is read below, before any wait
+            room = PollRoom();
             // The first due check starts a round, which takes what falls due within the window
             // along: rounds come at most once per window, each with a batch worth its request.
             due_soon = (!due_.empty() && *due_.begin() <= now) || kept_.Earliest().value_or(Timestamp::max()) <= now;
@@ -318,18 +319,24 @@ void Monitor::SchedulerLoop() {
             backlog = claimed > 0 && claimed >= limit;
             continue;
         }
-        // Without room, a poller finishing its batch wakes this loop.
+        // Without room, the poller whose batch makes room wakes this loop (PollLoop); with room,
+        // a due time placed before this wait ends does (PollLoop; Discover and DoRedeploy after
+        // their writes).
         Duration wait = options_.max_idle_wait;
-        if (room) {
-            wait -= now - last_round;
-            // A backlog is drained at the budget's pace: the next round comes when the pace
-            // allows, not after the idle wait (a backlog's due times were erased above).
-            if (backlog && paced) wait = std::min(wait, next_round_at - now);
+        {
             std::lock_guard lock(mutex_);
-            if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
-            if (const auto earliest = kept_.Earliest()) wait = std::min(wait, *earliest - now);
+            if (room) {
+                wait -= now - last_round;
+                // A backlog is drained at the budget's pace: the next round comes when the pace
+                // allows, not after the idle wait (a backlog's due times were erased above).
+                if (backlog && paced) wait = std::min(wait, next_round_at - now);
+                if (!due_.empty()) wait = std::min(wait, *due_.begin() - now);
+                if (const auto earliest = kept_.Earliest()) wait = std::min(wait, *earliest - now);
+            }
+            if (paced) wait = std::max(wait, next_round_at - now);
+            // Without room nothing due can be answered before room comes, which is told.
+            scheduler_wakes_at_ = room ? now + wait : Timestamp::max();
         }
-        if (paced) wait = std::max(wait, next_round_at - now);
         clock_.WaitFor(wait, scheduler_wakeup_);
     }
 }
@@ -355,13 +362,17 @@ void Monitor::PollLoop(std::size_t index) {
             clock_.WaitFor(kWorkerIdle, wakeup);
             continue;
         }
-        PollBatch(*batch);
+        const std::optional<Timestamp> next = PollBatch(*batch);
+        bool wake = false;
         {
             std::lock_guard lock(mutex_);
             --polls_pending_;
+            // The scheduler is woken when this batch makes room for a round (once, as the queue
+            // reaches half: the other batches' ends find it awake or with room already), or when
+            // the batch scheduled a check earlier than the scheduler's wait ends.
+            wake = polls_pending_ == poll_wakeups_.size() || (next && DueBeforeSchedulerWakes(*next));
         }
-        // The scheduler learns the batch's next due times, and may claim again.
-        scheduler_wakeup_.Notify();
+        if (wake) scheduler_wakeup_.Notify();
     }
 }
 
@@ -443,7 +454,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
                 }
                 entry->due = instance.state.next_check_at.value_or(now);
                 entry->in_flight = true;
-                entry->row = std::move(instance);  // the claim's row is fresher than any kept one
+                entry->SetRow(std::move(instance));  // the claim's row is fresher than any kept one
                 taken.push_back(PollItem{&*entry->row, entry});
             }
         }
@@ -455,14 +466,15 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
 
     // Batches of at most batch_size distinct deployments (instances sharing one share its alias).
     // The rows stay where they are (the kept entries, or claimed_rows): batches point at them.
-    // Instances of one deployment are made neighbours by sorting on a hash of its id (read once
-    // per row, not at every comparison), ids compared only where hashes are equal; those without
-    // one first.
+    // Instances of one deployment are made neighbours by sorting on a hash of its id (a kept
+    // entry's, taken when its row was set; else read once per row, not at every comparison), ids
+    // compared only where hashes are equal; those without one first.
     std::vector<std::pair<std::size_t, PollItem>> keyed;
     keyed.reserve(taken.size());
     for (const PollItem& item : taken) {
-        const auto& id = item.row->state.deployment_id;
-        keyed.emplace_back(id ? std::hash<std::string_view>{}(*id) | 1 : 0, item);
+        keyed.emplace_back(
+            item.kept != nullptr ? item.kept->deployment_key : Kept::DeploymentKey(item.row->state.deployment_id),
+            item);
     }
     std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
         if (a.first != b.first) return a.first < b.first;
@@ -507,7 +519,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     return count;
 }
 
-void Monitor::PollBatch(const PollWork& work) {
+std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     const std::vector<PollItem>& batch = work.items;
     // One poll for every distinct deployment of the batch (the client answers each id on its own,
     // in the order asked). Instances of one deployment are neighbours (RunRound): each asks with
@@ -606,16 +618,20 @@ void Monitor::PollBatch(const PollWork& work) {
     // Written before the checked instances go back to the schedule (as each was before its check
     // ended): a row read for the next check holds its transition.
     WriteAll(writes);
+    std::optional<Timestamp> earliest;
     if (options_.keep_claims) {
-        KeepChecked(landings);
+        earliest = KeepChecked(landings);
     } else {
         // Each checked instance given back with its next check, in one transaction.
         std::erase_if(releases, [](const store::InstanceRelease& r) { return !r.next_check_at; });
         if (!releases.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, releases);
-        for (const store::InstanceRelease& release : releases)
+        for (const store::InstanceRelease& release : releases) {
             NoteDue(*release.next_check_at);
+            earliest = std::min(earliest.value_or(Timestamp::max()), *release.next_check_at);
+        }
     }
     if (report.checked > 0) sink_.OnChecks(report);
+    return earliest;
 }
 
 void Monitor::NoteCheck(CheckBatchReport& report, const store::Instance& instance, const core::CheckDecision& decision,
@@ -948,7 +964,7 @@ bool Monitor::FollowChanges() {
             // Landed after this read began: its check may have written the row since. Read again.
             kept.row.reset();
         } else {
-            kept.row = std::move(row);
+            kept.SetRow(std::move(row));
         }
     }
     return true;
@@ -1016,7 +1032,7 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
         } else if (row != nullptr && StillKept(*row)) {
             // The due time is the kept one (the stored one is the lease's end).
             row->state.next_check_at = entry.due;
-            entry.row = std::move(*row);
+            entry.SetRow(std::move(*row));
             out.push_back(PollItem{&*entry.row, &entry});
         } else {
             kept_.Forget(entry);  // lost, turned off or deleted
@@ -1024,8 +1040,9 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
     }
 }
 
-void Monitor::KeepChecked(const std::vector<Landing>& landings) {
+std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landings) {
     std::vector<store::InstanceRelease> ended;
+    std::optional<Timestamp> earliest;
     {
         std::lock_guard lock(mutex_);
         for (const Landing& landing : landings) {
@@ -1044,10 +1061,12 @@ void Monitor::KeepChecked(const std::vector<Landing>& landings) {
             entry.changed = false;
             entry.Land(landing.next);
             kept_.Schedule(entry);
+            earliest = std::min(earliest.value_or(Timestamp::max()), entry.due);
         }
     }
     // A failure: the lease expires (a heartbeat renews only what monitoring still covers: harmless).
     if (!ended.empty()) (void)schedule_.ReleaseInstances(options_.worker_id, ended);
+    return earliest;
 }
 
 // Under mutex_: the forgotten instances to give back, each once (one may have been forgotten,
@@ -1571,6 +1590,14 @@ void Monitor::Discover(const Job& job) {
     Reschedule(instance->id, *t.state.next_check_at);  // before the row changes (Reschedule's comment)
     if (!Write(*instance, t, "status")) return;
     EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
+    // After the write (a round woken before it would check the old row): the scheduler may be
+    // waiting past the new deployment's first check.
+    bool wake = false;
+    {
+        std::lock_guard lock(mutex_);
+        wake = DueBeforeSchedulerWakes(*t.state.next_check_at);
+    }
+    if (wake) scheduler_wakeup_.Notify();
 }
 
 void Monitor::NoteSettled(const store::Instance& instance, const std::string& deployment_id, Timestamp now) {

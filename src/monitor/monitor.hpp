@@ -212,8 +212,14 @@ class Monitor final : public Operations {
     // how many it was allowed to claim.
     std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr);
     // One status request for `batch` (at most batch_size distinct deployments), its answers
-    // judged and written, the instances released.
-    void PollBatch(const PollWork& work);
+    // judged and written, the instances released. Returns the earliest next check it scheduled.
+    std::optional<core::Timestamp> PollBatch(const PollWork& work);
+    // Under mutex_: whether the queue has room for a round (RunRound fills it up again). Room
+    // comes when half the queue is done, not at each finished batch: a round then hands over
+    // several batches, and the scheduler wakes once for them (docs/ENGINE.md, "Threads").
+    bool PollRoom() const { return polls_pending_ <= poll_wakeups_.size(); }
+    // Under mutex_: whether a check due at `at` is earlier than the scheduler's wait ends.
+    bool DueBeforeSchedulerWakes(core::Timestamp at) const { return at < scheduler_wakes_at_; }
     // Counts one answered check of `instance` into `report`.
     static void NoteCheck(CheckBatchReport& report, const store::Instance& instance,
                           const core::CheckDecision& decision, core::Timestamp now);
@@ -318,7 +324,8 @@ class Monitor final : public Operations {
         std::optional<core::Timestamp> next;
         bool wrote = false;
     };
-    void KeepChecked(const std::vector<Landing>& landings);
+    // Returns the earliest next check it scheduled.
+    std::optional<core::Timestamp> KeepChecked(const std::vector<Landing>& landings);
     // Gives every kept instance back with its due time (Stop), and those forgotten (given_up_).
     void ReleaseKept();
     // Gives the kept instances forgotten while the heartbeats failed back (a heartbeat passed).
@@ -371,6 +378,10 @@ class Monitor final : public Operations {
     std::deque<PollWork> poll_queue_;        // claimed batches no poller took yet
     std::vector<std::size_t> idle_pollers_;  // pollers that found the queue empty and wait (by index)
     std::size_t polls_pending_ = 0;          // batches queued or being polled
+    // When the scheduler's wait ends (max: only a notice ends it; it is not waiting for a time,
+    // or is awake and reads the schedule before it waits again): a due time placed earlier than
+    // this must wake it.
+    core::Timestamp scheduler_wakes_at_ = core::Timestamp::max();
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
     SideBucket reserve_bucket_;

@@ -1551,6 +1551,41 @@ TEST_F(MonitorTest, SchedulerThreadDoesNotSpinWhenNothingIsDueAndWakesForANewIns
     monitor->Stop();
 }
 
+// A job that moves a kept instance on (here the discovery of a newer deployment) wakes the
+// scheduler when the new deployment's first check is due before the scheduler's wait ends: d2 is
+// checked at its interval, not at d1's due time or the idle wait.
+TEST_F(MonitorTest, ADiscoveredDeploymentIsCheckedAtItsIntervalNotAtTheSchedulersEarlierWait) {
+    FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
+    options_.keep_claims = true;
+    options_.max_idle_wait = seconds(3600);
+    options_.poll_threads = 1;
+    options_.workers = 1;
+    options_.discovery_interval = seconds(60);
+    options_.intervals.per_status[core::DeploymentStatus::kSuccess] = seconds(600);
+    options_.intervals.per_status[core::DeploymentStatus::kBuilding] = seconds(10);
+    const auto t0 = clock.Now();
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0));
+    const Deployment d2 = Dep("d2", "BUILDING", t0);
+    api_.SetLatestDeployment("svc", "env", d2);  // what the discovery reads
+    api_.SetEnvironmentServices("env", {{"svc", "api", d2}});
+    api_.SetDeployment(Dep("d2", "DEPLOYING", t0));  // what d2's first check reads
+    auto monitor = Make("w1", &clock);
+    const std::string id = Add(*monitor, "d1").id;
+    ASSERT_TRUE(monitor->Start());
+    ASSERT_TRUE(sink_.AwaitTransitions(1));  // d1 SUCCESS at its first check
+    ASSERT_TRUE(clock.AwaitWaiters(3));      // the scheduler, the poller and the worker asleep
+    // d1's next check (600 s ± 10 %) finds it settled and reads the environment: d2 is found
+    // and followed (BUILDING, next check in 10 s ± 10 %).
+    clock.Advance(seconds(660));
+    ASSERT_TRUE(sink_.AwaitTransitions(2));
+    ASSERT_EQ(Get(id).state.deployment_id, "d2");
+    ASSERT_TRUE(clock.AwaitWaiters(3));  // the scheduler, the poller and the worker asleep
+    clock.Advance(seconds(12));          // past d2's due time, long before d1's (600 s)
+    ASSERT_TRUE(sink_.AwaitTransitions(3));
+    EXPECT_EQ(Get(id).state.deployment_status, "DEPLOYING");
+    monitor->Stop();
+}
+
 // Kept claims with the engine's own threads (scheduler, pollers, workers) and a real clock: every
 // instance is checked, changes reach the timeline while kept, and Stop gives every lease back
 // with a stored due time (run under ThreadSanitizer too).
