@@ -228,6 +228,7 @@ void Prober::Send(const store::Instance& instance) {
     request.url = *target->url;
     request.timeout = options_.timeout;
     request.headers = {{"Accept", "*/*"}};
+    request.discard_body = true;  // the status and the time are the probe's answer, whatever the page's size
     const core::Timestamp at = clock_.Now();
     const util::SteadyTime started = clock_.Steady();
     {

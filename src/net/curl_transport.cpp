@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -139,6 +140,7 @@ struct CurlTransport::Transfer {
     CURL* easy = nullptr;
     curl_slist* header_list = nullptr;
     HttpResponse response;
+    bool too_large = false;  // the body went past request.max_response_bytes: reading stopped
     char error_buffer[CURL_ERROR_SIZE] = {};
 
     ~Transfer() {
@@ -148,9 +150,15 @@ struct CurlTransport::Transfer {
 
     static size_t OnBody(char* data, size_t size, size_t count, void* user) {
         auto* self = static_cast<Transfer*>(user);
+        const std::size_t bytes = size * count;
+        if (self->request.discard_body) return bytes;
+        if (bytes > self->request.max_response_bytes - self->response.body.size()) {
+            self->too_large = true;
+            return 0;  // libcurl ends the transfer (CURLE_WRITE_ERROR)
+        }
         if (self->response.body.empty()) self->ReserveBody();
-        self->response.body.append(data, size * count);
-        return size * count;
+        self->response.body.append(data, bytes);
+        return bytes;
     }
 
     // Room for the whole body at once when the server said its length (no growth by copies), plus
@@ -159,7 +167,9 @@ struct CurlTransport::Transfer {
     void ReserveBody() {
         curl_off_t length = -1;
         if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK || length <= 0) return;
-        if (static_cast<std::uint64_t>(length) > kMaxBodyReserve) return;
+        if (static_cast<std::uint64_t>(length) > std::min<std::uint64_t>(kMaxBodyReserve, request.max_response_bytes)) {
+            return;
+        }
         response.body.reserve(static_cast<std::size_t>(length) + kBodySlack);
     }
 
@@ -319,6 +329,13 @@ void CurlTransport::Run() {
                 curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
             }
             curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+            // A length announced beyond the limit fails before any of the body is read (OnBody
+            // checks bodies of unannounced length as they come).
+            if (!req.discard_body) {
+                curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                                 static_cast<curl_off_t>(std::min<std::size_t>(
+                                     req.max_response_bytes, std::numeric_limits<curl_off_t>::max())));
+            }
             curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ClampMillis(req.timeout));
             curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                              ClampMillis(std::min(req.timeout, options_.connect_timeout)));
@@ -393,6 +410,12 @@ void CurlTransport::Run() {
                 curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &status);
                 transfer->response.status = static_cast<int>(status);
                 finish(std::move(transfer));
+            } else if (transfer->too_large || code == CURLE_FILESIZE_EXCEEDED) {
+                const std::string message =
+                    fmt::format("{} {} failed: the answer is larger than {} bytes, the most this client reads",
+                                transfer->request.method, OriginForMessages(transfer->request.url),
+                                transfer->request.max_response_bytes);
+                fail(std::move(transfer), TransportErrorKind::kOther, message);
             } else {
                 std::string detail =
                     transfer->error_buffer[0] != '\0' ? std::string(transfer->error_buffer) : curl_easy_strerror(code);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -36,6 +37,14 @@ struct HttpRequest {
     /// with effects (a GraphQL mutation): the transport then sends it on a connection of its own
     /// that is used for nothing else, so it reaches the server at most once per Submit.
     bool idempotent = true;
+    /// The longest answer body accepted, in bytes: a longer one ends the exchange as a transport
+    /// failure (kOther, "the answer is larger than … bytes") without reading the rest, so a
+    /// misbehaving or hostile server cannot fill this process's memory. Railway's answers and
+    /// webhook receivers' replies are far smaller than the default (64 MiB).
+    std::size_t max_response_bytes = std::size_t{64} << 20;
+    /// Read the answer's body and keep none of it (a health probe needs only the status and the
+    /// time): `max_response_bytes` does not apply, `HttpResponse::body` stays empty.
+    bool discard_body = false;
 };
 
 /// The outcome of one exchange: either an HTTP answer (`error == kNone`, any status code), or a

@@ -332,14 +332,71 @@ TEST(CurlTransport, ABodyOfAKnownLengthIsReadIntoOneBufferWithSlackBehindIt) {
     }
 }
 
-// A length the server claims but does not send reserves nothing huge: the exchange fails as a
-// short answer, and the process lives.
-TEST(CurlTransport, AClaimedLengthBeyondReasonIsNotReservedAndTheShortAnswerFails) {
+// A length the server claims beyond the limit reserves nothing and fails as too large before any
+// of the body is read (here the server sends only 7 bytes of it), and the process lives.
+TEST(CurlTransport, AClaimedLengthBeyondTheLimitIsNotReservedAndFailsAsTooLarge) {
     CurlTransport transport;
     RawAnswerServer server("HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n{\"data\"");
     const HttpResponse response = transport.Send(Get(server.Url())).get();
     EXPECT_FALSE(response.Answered());
-    EXPECT_FALSE(response.error_message.empty());
+    EXPECT_NE(response.error_message.find("the answer is larger than 67108864 bytes"), std::string::npos)
+        << response.error_message;
+}
+
+// An answer longer than the request allows fails as such, whether its length was announced
+// (refused before the body is read) or not (reading stops at the limit); one at the limit passes.
+TEST(CurlTransport, AnAnswerLongerThanTheLimitFailsAndOneAtTheLimitIsRead) {
+    CurlTransport transport;
+    const std::string body(1000, 'b');
+    const auto limited = [](const std::string& url, std::size_t limit) {
+        HttpRequest request = Get(url);
+        request.max_response_bytes = limit;
+        return request;
+    };
+    {
+        RawAnswerServer announced("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + body);
+        const HttpResponse response = transport.Send(limited(announced.Url(), 999)).get();
+        EXPECT_FALSE(response.Answered());
+        EXPECT_EQ(response.error, core::TransportErrorKind::kOther);
+        EXPECT_NE(response.error_message.find("the answer is larger than 999 bytes"), std::string::npos)
+            << response.error_message;
+        EXPECT_TRUE(response.body.empty());
+    }
+    {
+        // No length: the body runs until the server closes the connection.
+        RawAnswerServer unannounced("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body);
+        const HttpResponse response = transport.Send(limited(unannounced.Url(), 999)).get();
+        EXPECT_EQ(response.error, core::TransportErrorKind::kOther);
+        EXPECT_NE(response.error_message.find("the answer is larger than 999 bytes"), std::string::npos)
+            << response.error_message;
+    }
+    {
+        RawAnswerServer unannounced("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body);
+        const HttpResponse response = transport.Send(limited(unannounced.Url(), 1000)).get();
+        ASSERT_EQ(response.status, 200) << response.error_message;
+        EXPECT_EQ(response.body, body);
+    }
+    {
+        // The default limit (64 MiB) holds any answer of a sane size.
+        RawAnswerServer announced("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + body);
+        const HttpResponse response = transport.Send(Get(announced.Url())).get();
+        ASSERT_EQ(response.status, 200) << response.error_message;
+        EXPECT_EQ(response.body, body);
+    }
+}
+
+// A request that discards its body gets the status of an answer of any length, and no body.
+TEST(CurlTransport, ADiscardedBodyIsReadToItsEndAndNotKeptWhateverItsLength) {
+    CurlTransport transport;
+    RawAnswerServer server("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 200000\r\n\r\n" +
+                           std::string(200000, 'p'));
+    HttpRequest request = Get(server.Url());
+    request.max_response_bytes = 10;
+    request.discard_body = true;
+    const HttpResponse response = transport.Send(request).get();
+    ASSERT_TRUE(response.Answered()) << response.error_message;
+    EXPECT_EQ(response.status, 503);
+    EXPECT_TRUE(response.body.empty());
 }
 
 // The one loopback rule: the API listening without a token, SMTP without STARTTLS, Railway over
