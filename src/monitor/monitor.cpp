@@ -663,6 +663,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             t.source = "poll";
             t.state = StateAfter(instance.state, decision, deployment_id);
             t.state.next_check_at = next;
+            t.only_if_following = true;  // a job may have moved the instance on since the row was read
             // Not written (a store error): nothing follows, and the next check tries again.
             writes.push_back(Prepare(instance, std::move(t), "status"));
             const bool succeeded = decision.clear_error && decision.completed_at;
@@ -687,6 +688,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
             t.state.needs_attention = true;
             t.state.attention_reason = decision.reason;
             t.state.next_check_at = next;
+            t.only_if_following = true;
             writes.push_back(Prepare(instance, std::move(t), decision.timed_out ? "timeout" : "attention"));
             NoteFleet(instance, decision.interval_status, kept);
             return next;
@@ -755,7 +757,8 @@ void Monitor::WriteAll(std::vector<PendingWrite>& writes) {
     if (results.size() != writes.size()) return;
     for (std::size_t i = 0; i < writes.size(); ++i) {
         Announce(writes[i].after, transitions[i], results[i]);
-        if (results[i] && writes[i].then) writes[i].then();
+        // Superseded: the answer was about a deployment the instance has left; nothing follows.
+        if (results[i] && !results[i]->superseded && writes[i].then) writes[i].then();
     }
 }
 

@@ -182,12 +182,20 @@ struct Transition {
     /// the check): the schedule belongs to whoever checks it, and a copy read earlier would put
     /// an already served due time back (another process would check the instance again at once).
     bool keep_schedule = false;
+    /// true: written only while the instance still follows `deployment_id`. For a check's answer
+    /// about the deployment it asked after: a job that moved the instance on meanwhile (a
+    /// redeploy, a discovered newer deployment) wrote the newer one, which an answer about the
+    /// older one must not put back. When the instance follows another deployment (or none),
+    /// nothing is written and the result says `superseded`.
+    bool only_if_following = false;
 };
 
 /// What ApplyTransition did.
 struct TransitionResult {
-    bool applied = false;       ///< false: the same transition was recorded before; nothing changed
-    std::int64_t event_id = 0;  ///< the event row (the earlier one when !applied)
+    bool applied = false;       ///< false: nothing changed (recorded before, or superseded)
+    std::int64_t event_id = 0;  ///< the event row (the earlier one when recorded before; 0 when superseded)
+    /// only_if_following and the instance follows another deployment now: nothing was written.
+    bool superseded = false;
 };
 
 using core::LogKind;

@@ -49,6 +49,15 @@ void Prepare(const Transition& t, PreparedTransition& p) {
 void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     const Transition& t = *p.t;
     p.out = {};
+    if (t.only_if_following) {
+        // An answer about a deployment the instance no longer follows changes nothing.
+        const auto stored = tx.Exec(Stmt::kIndexedState, {std::string_view(t.instance_id)});
+        if (stored.rows.empty()) ThrowNotFound("instance", t.instance_id);
+        if (stored.rows.front().OptText(1) != std::optional<std::string_view>(t.deployment_id)) {
+            p.out.superseded = true;
+            return;
+        }
+    }
     // Before the event row: an unknown instance is kNotFound (IndexedToSet reads it on SQLite).
     if (backend != Backend::kSqlite) RequireInstance(tx, t.instance_id);
     const unsigned sets = IndexedToSet(tx, backend, t.instance_id, t.state, t.deployment_id, t.keep_schedule);

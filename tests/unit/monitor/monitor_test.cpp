@@ -875,6 +875,46 @@ TEST_F(MonitorTest, KeptInstancesForgottenWhileTheStoreWasDownAreCheckedAgainWhe
     EXPECT_EQ(Get(instance.id).lease_owner, "w1");  // kept again, by a claim of its own
 }
 
+// A job moves an instance on while its check is in flight (here a redeploy's write lands during the
+// status request): the check's answer about the deployment left behind must not put it back.
+TEST_F(MonitorTest, AnAnswerAboutTheDeploymentAJobLeftDuringTheCheckIsNotWritten) {
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "FAILED", clock_.Now()));
+    const auto instance = Add(*monitor, "d1");
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);  // FAILED written; its follow-ups are not run here
+    ASSERT_EQ(Get(instance.id).state.deployment_status, "FAILED");
+    const std::size_t announced = sink_.Transitions().size();
+    api_.SetDeployment(Dep("d1", "REMOVED", clock_.Now()));  // what the check about d1 will read
+    bool moved = false;
+    api_.SetCallHook([&](const std::string& call) {
+        if (call != "PollStatuses" || moved) return;
+        moved = true;
+        store::Transition t;  // as a person's redeploy writes it, after the check read the row
+        t.instance_id = instance.id;
+        t.deployment_id = "d2";
+        t.from_status = "FAILED";
+        t.to_status = "QUEUED";
+        t.at = clock_.Now();
+        t.source = "user";
+        t.state = Get(instance.id).state;
+        t.state.status = core::InstanceStatus::kInitializing;
+        t.state.deployment_status = "QUEUED";
+        t.keep_schedule = true;
+        ASSERT_TRUE(store_->ApplyTransition(t));
+    });
+    clock_.Advance(seconds(120));
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);
+    ASSERT_TRUE(moved);
+    const auto stored = Get(instance.id);
+    EXPECT_EQ(stored.state.deployment_id, "d2");
+    EXPECT_EQ(stored.state.deployment_status, "QUEUED");
+    EXPECT_EQ(sink_.Transitions().size(), announced);  // nothing announced about d1
+    std::vector<std::string> rows;
+    for (const auto& event : *store_->ListEvents(instance.id, 100))
+        rows.push_back(event.deployment_id + " " + event.to_status);
+    EXPECT_THAT(rows, ElementsAre("d1 FAILED", "d2 QUEUED"));
+}
+
 // A timeline that counts the calls and sizes of ApplyTransitions, and fails the transitions of
 // one instance (as a store error would) while `failing` names it.
 class CountingTimeline final : public store::Timeline {

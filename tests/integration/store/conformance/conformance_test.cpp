@@ -706,6 +706,52 @@ TEST_P(StoreConformance, TransitionsGivenTogetherAreEachAppliedOrRefusedOnTheirO
     EXPECT_TRUE(store_->ApplyTransitions({}).empty());
 }
 
+// A check's answer about a deployment the instance has left (a job wrote a newer one meanwhile)
+// must not put the older one back: written only while the instance still follows it.
+TEST_P(StoreConformance, AnAnswerAboutADeploymentTheInstanceLeftIsNotWrittenWhenItMustFollowIt) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->ApplyTransition(MakeTransition("i1", "dep-1", "FAILED", T(1))));
+    Must(store_->ApplyTransition(MakeTransition("i1", "dep-2", "QUEUED", T(2))));  // a redeploy moved it on
+    Transition stale = MakeTransition("i1", "dep-1", "REMOVED", T(3), {"k-stale"});
+    stale.only_if_following = true;
+    const TransitionResult refused = Must(store_->ApplyTransition(stale));
+    EXPECT_TRUE(refused.superseded);
+    EXPECT_FALSE(refused.applied);
+    EXPECT_EQ(refused.event_id, 0);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_id, "dep-2");
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_status, "QUEUED");
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).size(), 2u);
+    EXPECT_TRUE(Must(store_->ListDeliveries(std::nullopt, 10)).empty());
+    // Without the condition (a job's own write) it is written as before.
+    stale.only_if_following = false;
+    stale.outbox.clear();
+    const TransitionResult forced = Must(store_->ApplyTransition(stale));
+    EXPECT_TRUE(forced.applied);
+    EXPECT_FALSE(forced.superseded);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_id, "dep-1");
+    // About the deployment it follows: written as any other, in a batch beside a superseded one.
+    std::vector<Transition> batch;
+    batch.push_back(MakeTransition("i1", "dep-1", "SUCCESS", T(4), {"k-current"}));
+    batch.push_back(MakeTransition("i1", "dep-2", "BUILDING", T(5), {"k-old"}));
+    batch.push_back(MakeTransition("ghost", "dep-1", "SUCCESS", T(4)));
+    for (Transition& t : batch)
+        t.only_if_following = true;
+    const auto results = store_->ApplyTransitions(batch);
+    ASSERT_EQ(results.size(), 3u);
+    ASSERT_TRUE(results[0]) << results[0].error().message;
+    EXPECT_TRUE(results[0]->applied);
+    EXPECT_FALSE(results[0]->superseded);
+    ASSERT_TRUE(results[1]) << results[1].error().message;
+    EXPECT_TRUE(results[1]->superseded);
+    ASSERT_FALSE(results[2]);
+    ExpectCode(results[2].error(), ErrorCode::kNotFound);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_status, "SUCCESS");
+    std::vector<std::string> keys;
+    for (const auto& row : Must(store_->ListDeliveries(std::nullopt, 10)))
+        keys.push_back(row.message.dedup_key);
+    EXPECT_THAT(keys, UnorderedElementsAre("k-current"));
+}
+
 TEST_P(StoreConformance, UnknownRailwayStatusIsKeptVerbatim) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     Transition t = MakeTransition("i1", "dep-1", "HIBERNATING_V2", T(1));
