@@ -295,7 +295,7 @@ void Monitor::SchedulerLoop() {
         bool due_soon = false;
         {
             std::lock_guard lock(mutex_);
-            scheduler_wakes_at_ = Timestamp::max();  // awake: the schedule is read below, before any wait
+            scheduler_wakes_at_ = Timestamp::min();  // awake: the schedule is read below, before any wait
             room = PollRoom();
             // The first due check starts a round, which takes what falls due within the window
             // along: rounds come at most once per window, each with a batch worth its request.
@@ -335,7 +335,7 @@ void Monitor::SchedulerLoop() {
             }
             if (paced) wait = std::max(wait, next_round_at - now);
             // Without room nothing due can be answered before room comes, which is told.
-            scheduler_wakes_at_ = room ? now + wait : Timestamp::max();
+            scheduler_wakes_at_ = room ? now + wait : Timestamp::min();
         }
         clock_.WaitFor(wait, scheduler_wakeup_);
     }

@@ -378,10 +378,10 @@ class Monitor final : public Operations {
     std::deque<PollWork> poll_queue_;        // claimed batches no poller took yet
     std::vector<std::size_t> idle_pollers_;  // pollers that found the queue empty and wait (by index)
     std::size_t polls_pending_ = 0;          // batches queued or being polled
-    // When the scheduler's wait ends (max: only a notice ends it; it is not waiting for a time,
-    // or is awake and reads the schedule before it waits again): a due time placed earlier than
-    // this must wake it.
-    core::Timestamp scheduler_wakes_at_ = core::Timestamp::max();
+    // When the scheduler's wait ends: a due time placed earlier than this must wake it. min()
+    // while no due time needs to: it is awake (or not started) and reads the schedule before it
+    // waits again, or it waits for room in the poll queue, which the poller making room tells.
+    core::Timestamp scheduler_wakes_at_ = core::Timestamp::min();
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
     SideBucket reserve_bucket_;
