@@ -910,7 +910,9 @@ TEST_F(MonitorTest, AnAnswerAboutTheDeploymentAJobLeftDuringTheCheckIsNotWritten
     EXPECT_EQ(stored.state.deployment_status, "QUEUED");
     EXPECT_EQ(sink_.Transitions().size(), announced);  // nothing announced about d1
     std::vector<std::string> rows;
-    for (const auto& event : *store_->ListEvents(instance.id, 100))
+    const auto events = store_->ListEvents(instance.id, 100);
+    ASSERT_TRUE(events);
+    for (const auto& event : *events)
         rows.push_back(event.deployment_id + " " + event.to_status);
     EXPECT_THAT(rows, ElementsAre("d1 FAILED", "d2 QUEUED"));
 }
