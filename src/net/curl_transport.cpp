@@ -167,9 +167,7 @@ struct CurlTransport::Transfer {
     void ReserveBody() {
         curl_off_t length = -1;
         if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK || length <= 0) return;
-        if (static_cast<std::uint64_t>(length) > std::min<std::uint64_t>(kMaxBodyReserve, request.max_response_bytes)) {
-            return;
-        }
+        if (static_cast<std::uint64_t>(length) > kMaxBodyReserve) return;  // (beyond the limit: refused before)
         response.body.reserve(static_cast<std::size_t>(length) + kBodySlack);
     }
 

@@ -59,13 +59,19 @@ std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
     };
 }
 
+Row ReadIndexedState(Tx& tx, const std::string& id) {
+    auto stored = tx.Exec(Stmt::kIndexedState, {std::string_view(id)});
+    if (stored.rows.empty()) ThrowNotFound("instance", id);
+    return std::move(stored.rows.front());
+}
+
 unsigned IndexedToSet(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
-                      std::optional<std::string_view> deployment_id, bool keep_schedule) {
+                      std::optional<std::string_view> deployment_id, bool keep_schedule, const Row* stored) {
     unsigned sets = kSetsAll & ~(keep_schedule ? unsigned{kSetsNextCheck} : 0U);
     if (backend != Backend::kSqlite) return sets;
-    const auto stored = tx.Exec(Stmt::kIndexedState, {std::string_view(id)});
-    if (stored.rows.empty()) ThrowNotFound("instance", id);
-    const Row& r = stored.rows.front();
+    std::optional<Row> read;
+    if (stored == nullptr) stored = &read.emplace(ReadIndexedState(tx, id));
+    const Row& r = *stored;
     if (r.Text(0) == core::ToString(s.status)) sets &= ~unsigned{kSetsStatus};
     if (r.OptText(1) == deployment_id) sets &= ~unsigned{kSetsDeploymentId};
     const bool same_next = s.next_check_at ? !r.IsNull(2) && r.Int(2) == Ns(*s.next_check_at) : r.IsNull(2);

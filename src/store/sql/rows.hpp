@@ -35,8 +35,13 @@ std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
 /// those that stay, and throws DbError(kNotFound) for an unknown instance; PostgreSQL compares the
 /// values itself (a HOT update when no indexed one changes), where a read would cost a round
 /// trip: all, without a read.
+/// `stored`: the instance's ReadIndexedState when the caller has read it already (nothing is read
+/// again).
 unsigned IndexedToSet(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
-                      std::optional<std::string_view> deployment_id, bool keep_schedule);
+                      std::optional<std::string_view> deployment_id, bool keep_schedule, const Row* stored = nullptr);
+/// The instance's stored indexed columns: status, deployment_id, next_check_at (Stmt::kIndexedState).
+/// Throws DbError(kNotFound) for an unknown instance.
+Row ReadIndexedState(Tx& tx, const std::string& id);
 /// Writes the instance's state with `deployment_id` in place of the state's own, setting of the
 /// indexed columns those in `sets`. Throws DbError(kNotFound) for an unknown instance.
 void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, std::optional<std::string_view> deployment_id,

@@ -1,5 +1,6 @@
 // Timeline: ApplyTransition (event + instance state + outbox rows, atomically) and ListEvents.
 
+#include <optional>
 #include <span>
 #include <utility>
 
@@ -49,18 +50,21 @@ void Prepare(const Transition& t, PreparedTransition& p) {
 void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     const Transition& t = *p.t;
     p.out = {};
+    // Before the event row: an unknown instance is kNotFound (read here for the follow check,
+    // else by IndexedToSet on SQLite; the indexed columns are read once for both).
+    std::optional<Row> stored;
     if (t.only_if_following) {
+        stored = ReadIndexedState(tx, t.instance_id);
         // An answer about a deployment the instance no longer follows changes nothing.
-        const auto stored = tx.Exec(Stmt::kIndexedState, {std::string_view(t.instance_id)});
-        if (stored.rows.empty()) ThrowNotFound("instance", t.instance_id);
-        if (stored.rows.front().OptText(1) != std::optional<std::string_view>(t.deployment_id)) {
+        if (stored->OptText(1) != std::optional<std::string_view>(t.deployment_id)) {
             p.out.superseded = true;
             return;
         }
+    } else if (backend != Backend::kSqlite) {
+        RequireInstance(tx, t.instance_id);
     }
-    // Before the event row: an unknown instance is kNotFound (IndexedToSet reads it on SQLite).
-    if (backend != Backend::kSqlite) RequireInstance(tx, t.instance_id);
-    const unsigned sets = IndexedToSet(tx, backend, t.instance_id, t.state, t.deployment_id, t.keep_schedule);
+    const unsigned sets = IndexedToSet(tx, backend, t.instance_id, t.state, t.deployment_id, t.keep_schedule,
+                                       stored ? &*stored : nullptr);
     const auto inserted =
         tx.Exec(Stmt::kInsertEvent,
                 {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
