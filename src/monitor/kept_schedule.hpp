@@ -32,8 +32,11 @@ struct Kept {
   public:
     core::Timestamp due{};
     bool in_flight = false;  ///< taken by a round, its answer not handled yet
-    /// Set by Reschedule while in flight (a job moved the instance on: a redeploy read its new
-    /// deployment): newer than the answer in flight, which was asked about the old state.
+    /// Jobs moving the instance on to another deployment (Monitor::MoveHold): while any is, the
+    /// entry is not scheduled (a check in flight lands without a due time in the order).
+    std::uint16_t moving = 0;
+    /// Set when a job's move ends while a check is in flight (Monitor::MoveHold): newer than the
+    /// answer in flight, which was asked about the old state.
     std::optional<core::Timestamp> rescheduled;
     bool changed = false;      ///< the feed saw a change while in flight: the row landing is stale
     std::uint64_t landed = 0;  ///< the monitor's count of landings when its check last landed

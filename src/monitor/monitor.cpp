@@ -449,7 +449,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
                 if (!added) {
                     // Kept here already: its lease was dropped (turned on again, a check asked
                     // for) and this claim took it back. A check in flight answers for it.
-                    if (entry->in_flight) continue;
+                    if (entry->in_flight || entry->moving > 0) continue;  // (a job's move schedules it)
                     kept_.Unschedule(*entry);
                 }
                 entry->due = instance.state.next_check_at.value_or(now);
@@ -611,7 +611,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             landings.push_back(Landing{item.kept, next, wrote});
         } else {
             // Released to the store with the deployment asked about: a job that moved the row
-            // meanwhile keeps its due time. Kept ones: KeepChecked (Kept::rescheduled).
+            // meanwhile keeps its due time. Kept ones: KeepChecked (MoveHold).
             releases.push_back(store::InstanceRelease{instance.id, next, instance.state.deployment_id});
         }
     }
@@ -864,26 +864,46 @@ void Monitor::NoteDue(Timestamp at) {
     due_.insert(at);
 }
 
-// A job that moves an instance on (a redeploy, a discovery) calls this before it writes the
-// row: a kept check taken after this call waits for `at`, and one taken before it that reads
-// the new row (TakeKeptDue) sees `rescheduled` and waits too. Called after the write, a check
-// could read the new deployment right after the job read it. If the write then fails, the old
-// deployment is checked at `at`: a little later than it would have been, nothing lost.
-void Monitor::Reschedule(const std::string& instance_id, Timestamp at) {
+Monitor::MoveHold::MoveHold(Monitor& monitor, std::string instance_id, Timestamp at)
+    : monitor_(monitor), instance_id_(std::move(instance_id)), at_(at) {
+    monitor_.HoldForMove(instance_id_);
+}
+
+Monitor::MoveHold::~MoveHold() {
+    monitor_.EndMove(instance_id_, at_);
+}
+
+void Monitor::HoldForMove(const std::string& instance_id) {
     std::lock_guard lock(mutex_);
     Kept* const found = kept_.Find(instance_id);
-    if (found == nullptr) {
-        due_.insert(at);  // a claim finds it then (here or in another process)
-        return;
+    if (found == nullptr) return;  // not kept here: EndMove notes the due time
+    ++found->moving;
+    if (!found->in_flight) kept_.Unschedule(*found);  // one in flight lands unscheduled (KeepChecked)
+}
+
+void Monitor::EndMove(const std::string& instance_id, Timestamp at) {
+    bool wake = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (Kept* const found = kept_.Find(instance_id); found == nullptr) {
+            due_.insert(at);  // a claim finds it then (here or in another process)
+        } else {
+            Kept& kept = *found;
+            if (kept.moving > 0) --kept.moving;
+            // Its row is read again before the next check: the kept one (or one a feed read begun
+            // before the write brings: FollowChanges) names the deployment left behind.
+            kept.landed = ++lands_;
+            if (kept.in_flight) {
+                kept.rescheduled = at;  // its landing (or TakeKeptDue) drops the row and schedules it
+            } else {
+                kept.row.reset();
+                kept.due = at;
+                if (kept.moving == 0) kept_.Schedule(kept);
+            }
+        }
+        wake = DueBeforeSchedulerWakes(at);
     }
-    if (found->in_flight) {
-        // The check in flight was asked about what the job has just changed (the redeploy's
-        // new deployment was read already): its answer takes this due time, not its own.
-        found->rescheduled = at;
-        return;
-    }
-    found->due = at;
-    kept_.Schedule(*found);
+    if (wake) scheduler_wakeup_.Notify();
 }
 
 // --- kept claims -----------------------------------------------------------------------------
@@ -1019,7 +1039,7 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
         for (Kept* entry : unread) {
             entry->changed = false;
             entry->Land();
-            kept_.Schedule(*entry);
+            if (entry->moving == 0) kept_.Schedule(*entry);
         }
         return;
     }
@@ -1028,10 +1048,11 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
         Kept& entry = *unread[k];
         store::Instance* row = next < rows.size() && rows[next].id == ids[k] ? &rows[next++] : nullptr;
         entry.changed = false;  // read after any change the feed saw
-        if (row != nullptr && entry.rescheduled) {
-            // A job moved it on while it was read (Reschedule): its check waits for that time.
+        if (row != nullptr && (entry.rescheduled || entry.moving > 0)) {
+            // A job moves it on (MoveHold): the row read may name the deployment left behind.
+            // Its check waits for the job's due time (scheduled now, or when the move ends).
             entry.Land();
-            kept_.Schedule(entry);
+            if (entry.moving == 0) kept_.Schedule(entry);
         } else if (row != nullptr && StillKept(*row)) {
             // The due time is the kept one (the stored one is the lease's end).
             row->state.next_check_at = entry.due;
@@ -1063,6 +1084,7 @@ std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landin
             entry.landed = ++lands_;
             entry.changed = false;
             entry.Land(landing.next);
+            if (entry.moving > 0) continue;  // a job moves it on: its move's end schedules it
             kept_.Schedule(entry);
             earliest = std::min(earliest.value_or(Timestamp::max()), entry.due);
         }
@@ -1552,7 +1574,7 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         t.state.deployment_status.reset();
         t.state.deployment_started_at = now;
         t.state.deployment_completed_at.reset();
-        Reschedule(before.id, next);  // before the row changes (Reschedule's comment)
+        const MoveHold hold(*this, before.id, next);  // over the write (MoveHold's comment)
         if (auto saved = instances_.SaveState(before.id, t.state); !saved) return saved;
     } else {
         const auto decision = core::DecideOnAnswer(StoredOf(before), ObservedOf(*fresh), options_.check, read_at);
@@ -1562,11 +1584,12 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         next = NextCheck(before, decision.interval_status, read_at);
         state.next_check_at = next;
         t.state = state;
-        Reschedule(before.id, next);
-        if (auto written = Write(before, t, "reaction"); !written) return tl::unexpected(written.error());
+        {
+            const MoveHold hold(*this, before.id, next);
+            if (auto written = Write(before, t, "reaction"); !written) return tl::unexpected(written.error());
+        }
         EnqueueFollowUp(decision.follow_up, before.id, *redeployed, now);
     }
-    scheduler_wakeup_.Notify();
     return {};
 }
 
@@ -1590,17 +1613,11 @@ void Monitor::Discover(const Job& job) {
     t.source = "discovery";
     t.state = StateAfter(instance->state, decision, (*latest)->id);
     t.state.next_check_at = NextCheck(*instance, decision.interval_status, now);
-    Reschedule(instance->id, *t.state.next_check_at);  // before the row changes (Reschedule's comment)
-    if (!Write(*instance, t, "status")) return;
-    EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
-    // After the write (a round woken before it would check the old row): the scheduler may be
-    // waiting past the new deployment's first check.
-    bool wake = false;
     {
-        std::lock_guard lock(mutex_);
-        wake = DueBeforeSchedulerWakes(*t.state.next_check_at);
+        const MoveHold hold(*this, instance->id, *t.state.next_check_at);  // over the write (MoveHold's comment)
+        if (!Write(*instance, t, "status")) return;
     }
-    if (wake) scheduler_wakeup_.Notify();
+    EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
 }
 
 void Monitor::NoteSettled(const store::Instance& instance, const std::string& deployment_id, Timestamp now) {

@@ -298,9 +298,27 @@ class Monitor final : public Operations {
     void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status, Kept* kept = nullptr);
     void Replan();
     void NoteDue(core::Timestamp at);
-    // The instance's next check is `at`: the kept schedule's entry moves there (unless a check is
-    // in flight, whose answer sets it), or, not kept here, a claim may find it then.
-    void Reschedule(const std::string& instance_id, core::Timestamp at);
+    // A job that moves an instance on to another deployment (a redeploy, a discovery) holds its
+    // kept entry out of the rounds from before its write until after it: a round in between
+    // would check the deployment the kept row (or a read before the write) still names, and that
+    // answer would set the next check at the old deployment's interval. Held, the entry is not
+    // taken; a check in flight lands without being scheduled. When the hold ends (after the
+    // write, made or failed), the entry is due at `at` with its row read again; not kept here, a
+    // claim may find it then; the scheduler is woken if it would sleep past `at`.
+    class MoveHold {
+      public:
+        MoveHold(Monitor& monitor, std::string instance_id, core::Timestamp at);
+        ~MoveHold();
+        MoveHold(const MoveHold&) = delete;
+        MoveHold& operator=(const MoveHold&) = delete;
+
+      private:
+        Monitor& monitor_;
+        std::string instance_id_;
+        core::Timestamp at_;
+    };
+    void HoldForMove(const std::string& instance_id);
+    void EndMove(const std::string& instance_id, core::Timestamp at);
 
     // Kept claims (docs/ENGINE.md, "Scheduling: kept claims"). The round's heartbeat, when due:
     // leases renewed, the surplus over this process's share handed back to the other workers.

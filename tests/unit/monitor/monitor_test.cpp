@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -925,9 +926,11 @@ class CountingTimeline final : public store::Timeline {
     std::vector<std::size_t> batch_sizes;  // one per ApplyTransitions call
     std::size_t single_calls = 0;
     std::string failing;
+    std::function<void(const store::Transition&)> before_single;  // runs before each ApplyTransition
 
     util::Result<store::TransitionResult> ApplyTransition(const store::Transition& transition) override {
         ++single_calls;
+        if (before_single) before_single(transition);
         if (transition.instance_id == failing) return Failure();
         return inner_.ApplyTransition(transition);
     }
@@ -987,6 +990,41 @@ TEST_F(MonitorTest, APollBatchsTransitionsAreWrittenInOneCallAndOneFailingFailsA
     EXPECT_EQ(Get(ids[1]).state.deployment_status, "DEPLOYING");
     EXPECT_THAT(Statuses(ids[1]), ElementsAre("BUILDING", "DEPLOYING"));
     EXPECT_EQ(sink_.Transitions().size(), 6u);
+}
+
+// A job moves a kept instance on to a new deployment (here a discovery) while a round runs: the
+// round must not check the deployment left behind (the kept row still names it), whose answer
+// would set the next check at the old deployment's interval and leave the new one unchecked.
+TEST_F(MonitorTest, ARoundDuringAJobsMoveLeavesTheInstanceToTheMove) {
+    options_.keep_claims = true;
+    options_.discovery_interval = seconds(60);
+    options_.intervals.per_status[core::DeploymentStatus::kSuccess] = seconds(600);
+    options_.intervals.per_status[core::DeploymentStatus::kBuilding] = seconds(10);
+    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+    const Deployment d2 = Dep("d2", "BUILDING", clock_.Now());
+    api_.SetLatestDeployment("svc", "env", d2);  // what the discovery reads
+    api_.SetEnvironmentServices("env", {{"svc", "api", d2}});
+    api_.SetDeployment(Dep("d2", "DEPLOYING", clock_.Now()));  // what d2's first check reads
+    CountingTimeline timeline(*store_);
+    Monitor monitor(api_, *store_, *store_, timeline, *store_, clock_, sink_, options_);
+    const std::string id = Add(monitor, "d1").id;
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // d1 SUCCESS
+    // The discovery's write: the clock passes d2's first check (10 s ± 10 %) and a round runs.
+    std::optional<std::size_t> checked_during;
+    timeline.before_single = [&](const store::Transition& t) {
+        if (t.source != "discovery" || checked_during) return;
+        clock_.Advance(seconds(12));
+        checked_during = monitor.RunRoundForTest();
+    };
+    clock_.Advance(seconds(660));              // d1's next check finds it settled
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // ... and queues the environment's read
+    monitor.RunWorkForTest();                  // the read, then the discovery of d2
+    ASSERT_TRUE(checked_during.has_value()) << "the discovery wrote nothing";
+    EXPECT_EQ(*checked_during, 0u) << "a round checked the instance while the job moved it on";
+    ASSERT_EQ(Get(id).state.deployment_id, "d2");
+    EXPECT_EQ(monitor.RunRoundForTest(), 1u) << "d2's first check did not come at its due time";
+    EXPECT_EQ(Get(id).state.deployment_status, "DEPLOYING");
+    EXPECT_THAT(CheckedIds(api_), ElementsAre("d1", "d1", "d2"));
 }
 
 // A worker that has just started holds nothing; the one holding everything hands back its surplus
