@@ -1666,6 +1666,77 @@ TEST_F(MonitorTest, ADiscoveredDeploymentIsCheckedAtItsIntervalNotAtTheScheduler
     monitor->Stop();
 }
 
+// Job workers with their own threads: a job planned for later (a redeploy's backoff) runs at its
+// time although the worker keeping that time was woken for another job and is still busy with it
+// (it hands the role to an idle worker; the others sleep until a job wakes them).
+TEST_F(MonitorTest, AJobPlannedForLaterRunsAtItsTimeWhileTheWorkerThatKeptItIsBusy) {
+    FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
+    options_.poll_threads = 1;
+    options_.workers = 2;
+    options_.discovery_interval = core::Duration::zero();  // no environment reads: no other jobs
+    // The redeploy comes 0 to 600 s after the verdict (full jitter): well past the round below
+    // (< 1 s) but for one run in 600, and before the workers' idle wait (3,600 s) ends.
+    options_.reactions.redeploy_backoff.base = seconds(600);
+    options_.reactions.redeploy_backoff.cap = seconds(600);
+    const auto t0 = clock.Now();
+    api_.SetDeployment(Dep("d1", "FAILED", t0));  // NETWORK: redeployed after a backoff
+    api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
+    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", t0));
+    api_.SetDeployment(Dep("d5", "FAILED", t0));  // DEPENDENCY: no redeploy
+    api_.AddLogs(core::LogKind::kBuild, "d5", {Line(t0, "Error: Cannot find module 'express'")});
+    auto monitor = Make("w1", &clock);
+    Add(*monitor, "d1");
+    ASSERT_TRUE(monitor->Start());
+    ASSERT_TRUE(sink_.AwaitTransitions(2));  // d1 FAILED, then its verdict (the redeploy planned)
+    ASSERT_TRUE(clock.AwaitWaiters(4));      // the scheduler, the poller and both workers asleep
+    ASSERT_EQ(api_.CallCount("Redeploy"), 0);
+
+    // d5's classification holds its worker (in its first request) until released.
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool holding = false;
+    bool released = false;
+    bool armed = true;
+    api_.SetCallHook([&](const std::string& call) {
+        if (call == "PollStatuses" || call == "GetDeployments") return;
+        std::unique_lock lock(mutex);
+        if (!std::exchange(armed, false)) return;
+        holding = true;
+        changed.notify_all();
+        changed.wait_for(lock, std::chrono::seconds(20), [&] { return released; });
+    });
+    struct Release {  // whatever happens below, the held worker goes on
+        std::mutex& mutex;
+        std::condition_variable& changed;
+        bool& released;
+        ~Release() {
+            std::lock_guard lock(mutex);
+            released = true;
+            changed.notify_all();
+        }
+    } release{mutex, changed, released};
+    Add(*monitor, "d5");
+    ASSERT_TRUE(clock.AwaitWaiters(4));
+    clock.Advance(seconds(1));  // the round the budget's pace allows: d5 FAILED, its classification queued
+    {
+        std::unique_lock lock(mutex);
+        ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(20), [&] { return holding; }))
+            << ::testing::PrintToString(api_.Calls());
+    }
+    ASSERT_TRUE(clock.AwaitWaiters(3));  // the scheduler, the poller and the other worker
+    clock.Advance(seconds(600));         // past d1's backoff
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (api_.CallCount("Redeploy") == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(api_.CallCount("Redeploy"), 1) << "the redeploy did not run at its time while a worker was busy";
+    {
+        std::lock_guard lock(mutex);
+        released = true;
+        changed.notify_all();
+    }
+    monitor->Stop();
+}
+
 // Kept claims with the engine's own threads (scheduler, pollers, workers) and a real clock: every
 // instance is checked, changes reach the timeline while kept, and Stop gives every lease back
 // with a stored due time (run under ThreadSanitizer too).
