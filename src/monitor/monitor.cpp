@@ -49,6 +49,8 @@ void ForEachStoreBatch(const std::vector<T>& items, Fn fn) {
 }
 // The longest a worker with nothing queued sleeps before looking again.
 constexpr Duration kWorkerIdle = core::Seconds(3600);
+// The side budget a phase change's log collection reserves (RunJob's costs).
+constexpr double kCollectLogsCost = 3;
 
 core::StoredCheckState StoredOf(const store::Instance& instance) {
     const store::InstanceState& s = instance.state;
@@ -1146,7 +1148,15 @@ void Monitor::EnqueueFollowUp(const core::FollowUp& follow_up, const std::string
                               const std::string& deployment_id, Timestamp now) {
     if (follow_up.classify_failure) Enqueue(Job{JobKind::kClassify, instance_id, deployment_id, now});
     if (follow_up.discover_latest) Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});
-    if (follow_up.collect_logs) Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now});
+    if (follow_up.collect_logs) {
+        // Best effort within the reserve (RunJob): paid for as it is queued, or not queued at all,
+        // so a flood of phase changes wakes no worker for a job that would find no budget.
+        Timestamp retry_at{};
+        if (!TakeSideBudget(kCollectLogsCost, false, now, &retry_at)) return;
+        Job job{JobKind::kCollectLogs, instance_id, deployment_id, now};
+        job.paid = true;
+        Enqueue(std::move(job));
+    }
 }
 
 void Monitor::Enqueue(Job job) {
@@ -1327,12 +1337,12 @@ void Monitor::RunJob(const Job& job) {
             cost = 1;
             break;
         case JobKind::kCollectLogs:
-            cost = 3;
+            cost = kCollectLogsCost;
             break;
     }
     // Best effort, within the reserve only: phase-change logs and environment reads.
     const bool best_effort = job.kind == JobKind::kCollectLogs || job.kind == JobKind::kReadEnvironment;
-    if (!job.user_requested) {
+    if (!job.user_requested && !job.paid) {
         const Timestamp now = clock_.Now();
         Timestamp retry_at{};
         if (!TakeSideBudget(cost, !best_effort, now, &retry_at)) {

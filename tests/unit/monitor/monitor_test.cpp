@@ -629,6 +629,29 @@ TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     EXPECT_TRUE(Get(second.id).state.error_type.has_value());
 }
 
+// Log collection on a phase change is best effort within the reserve: where the reserve cannot
+// pay for it, it is not queued at all (a flood of phase changes must not wake a worker per change
+// for a job that would find no budget). Here the reserve (0.2 requests a second, a bucket of 3)
+// pays for one collection of three.
+TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayForIt) {
+    options_.requests_per_hour = 3600;
+    options_.requests_per_second = 10;
+    auto monitor = Make();
+    for (const std::string dep : {"d1", "d2", "d3"}) {
+        api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
+        Add(*monitor, dep);
+    }
+    EXPECT_EQ(monitor->RunRoundForTest(), 3u);  // three phase changes (none -> BUILDING)
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);   // one collection queued and run
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
+    clock_.Advance(seconds(15));  // 3 requests refilled; the next checks change nothing
+    for (const std::string dep : {"d1", "d2", "d3"})
+        api_.SetDeployment(Dep(dep, "DEPLOYING", clock_.Now()));
+    EXPECT_EQ(monitor->RunRoundForTest(), 3u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+}
+
 // A small fleet leaves most of the budget unused: side work may spend it, so two failures are
 // explained at once where the reserve alone (0.2 requests a second) would make the second wait.
 TEST_F(MonitorTest, SideWorkSpendsWhatPollingLeavesUnused) {
