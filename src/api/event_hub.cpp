@@ -1,6 +1,8 @@
 #include "api/event_hub.hpp"
 
 #include <charconv>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -39,42 +41,60 @@ EventHub::~EventHub() {
     Stop();
 }
 
+// The engine's calls copy what an event's JSON is made of; the JSON is made when a stream first
+// sends it (Record). Formatting each changed instance on the engine's threads was ~13 % of the
+// pollers' CPU in a flood of transitions, with no client listening (docs/PERFORMANCE.md).
 void EventHub::OnInstance(const store::Instance& instance) {
-    Publish("instance", instance.id, Dump(InstanceJson(instance)));
+    Publish("instance", instance.id, [instance] { return Dump(InstanceJson(instance)); });
 }
 
 void EventHub::OnTransition(const store::Instance& instance, const store::TimelineEvent& event) {
-    nlohmann::json data = TimelineJson(event);
-    data["instanceId"] = instance.id;
-    Publish("transition", instance.id, Dump(data));
+    Publish("transition", instance.id, [event, instance_id = instance.id] {
+        nlohmann::json data = TimelineJson(event);
+        data["instanceId"] = instance_id;
+        return Dump(data);
+    });
 }
 
 void EventHub::OnHealth(const store::Instance& instance, const store::HealthCheck& check) {
-    nlohmann::json data = HealthCheckJson(check);
-    data["instanceId"] = instance.id;
-    data["status"] = instance.state.health ? *instance.state.health : std::string("UNKNOWN");
-    Publish("health", instance.id, Dump(data));
+    Publish("health", instance.id,
+            [check, instance_id = instance.id,
+             status = instance.state.health ? *instance.state.health : std::string("UNKNOWN")] {
+                nlohmann::json data = HealthCheckJson(check);
+                data["instanceId"] = instance_id;
+                data["status"] = status;
+                return Dump(data);
+            });
 }
 
 void EventHub::OnNotification(const store::Notification& notification) {
     nlohmann::json data = NotificationJson(notification);
     std::string instance_id = data["instanceId"].is_string() ? data["instanceId"].get<std::string>() : "";
-    Publish("notification", std::move(instance_id), Dump(data));
+    Publish("notification", std::move(instance_id), [text = Dump(data)] { return text; });
 }
 
-void EventHub::Publish(std::string type, std::string instance_id, std::string data) {
+void EventHub::Publish(std::string type, std::string instance_id, std::function<std::string()> format) {
+    auto event = std::make_shared<Event>();
+    event->type = std::move(type);
+    event->instance_id = std::move(instance_id);
+    event->format = std::move(format);
     std::lock_guard lock(mutex_);
     if (stopped_) return;
-    Event event;
-    event.id = ++last_id_;
-    event.record = "id: " + std::to_string(event.id) + "\nevent: " + type + "\ndata: " + data + "\n\n";
-    event.type = std::move(type);
-    event.instance_id = std::move(instance_id);
+    event->id = ++last_id_;
     ring_.push_back(std::move(event));
     while (ring_.size() > std::max<std::size_t>(options_.ring_size, 1))
         ring_.pop_front();
     for (const auto& client : clients_)
         client->wakeup.Notify();
+}
+
+const std::string& EventHub::Record(Event& event) {
+    std::call_once(event.formatted, [&event] {
+        event.record =
+            "id: " + std::to_string(event.id) + "\nevent: " + event.type + "\ndata: " + event.format() + "\n\n";
+        event.format = nullptr;  // the copies it held are not needed any more
+    });
+    return event.record;
 }
 
 net::ServerResponse EventHub::OpenStream(std::optional<std::string> instance_id,
@@ -103,7 +123,7 @@ net::ServerResponse EventHub::OpenStream(std::optional<std::string> instance_id,
             const char* begin = last_event_id->data();
             const char* end = begin + last_event_id->size();
             const auto [ptr, ec] = std::from_chars(begin, end, wanted);
-            const std::uint64_t oldest_held = ring_.empty() ? last_id_ + 1 : ring_.front().id;
+            const std::uint64_t oldest_held = ring_.empty() ? last_id_ + 1 : ring_.front()->id;
             // Resumable when every event after `wanted` is still in the ring (or none happened).
             if (ec == std::errc() && ptr == end && wanted <= last_id_ && wanted + 1 >= oldest_held) {
                 client->last_sent = wanted;
@@ -128,6 +148,7 @@ net::ServerResponse EventHub::OpenStream(std::optional<std::string> instance_id,
 
 bool EventHub::Step(Client& client, const net::ChunkWriter& write) {
     std::string out;
+    std::vector<std::shared_ptr<Event>> events;  // to send, formatted below without the lock
     util::SteadyTime deadline;
     {
         std::lock_guard lock(mutex_);
@@ -136,23 +157,25 @@ bool EventHub::Step(Client& client, const net::ChunkWriter& write) {
             client.reset_pending = false;
             client.last_sent = last_id_;
             out = "id: " + std::to_string(last_id_) + "\nevent: reset\ndata: {}\n\n";
-        } else if (!ring_.empty() && client.last_sent + 1 < ring_.front().id) {
+        } else if (!ring_.empty() && client.last_sent + 1 < ring_.front()->id) {
             // The client fell further behind than the ring holds: it must reload.
             client.last_sent = last_id_;
             out = "id: " + std::to_string(last_id_) + "\nevent: reset\ndata: {}\n\n";
         } else {
             // Events are in id order: find the first one newer than last_sent, then copy on.
             auto first = ring_.begin();
-            if (!ring_.empty() && client.last_sent >= ring_.front().id)
-                first += static_cast<std::ptrdiff_t>(client.last_sent - ring_.front().id + 1);
+            if (!ring_.empty() && client.last_sent >= ring_.front()->id)
+                first += static_cast<std::ptrdiff_t>(client.last_sent - ring_.front()->id + 1);
             for (auto it = first; it != ring_.end(); ++it) {
-                if (client.instance_id && it->instance_id != *client.instance_id) continue;
-                out += it->record;
+                if (client.instance_id && (*it)->instance_id != *client.instance_id) continue;
+                events.push_back(*it);
             }
             client.last_sent = last_id_;
         }
         deadline = client.last_write + options_.keep_alive;
     }
+    for (const auto& event : events)
+        out += Record(*event);
     if (out.empty()) {
         const util::WakeReason reason = clock_.WaitUntil(deadline, client.wakeup);
         if (reason == util::WakeReason::kStopped) return false;

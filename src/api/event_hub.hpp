@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -29,7 +30,9 @@ struct EventHubOptions {
 };
 
 /// Thread-safety: every method from any thread. The On* methods (the engine's threads) only
-/// format, append to the ring and wake the clients: they never wait for a client. Must outlive
+/// copy what an event is made of, append it to the ring and wake the clients: they never wait
+/// for a client, and never format: an event's JSON is made once, by the first stream that sends
+/// it, outside the hub's lock (an event no client reads costs no JSON). Must outlive
 /// the HTTP server that serves its streams; Stop() it before stopping that server.
 class EventHub final : public monitor::EventSink {
   public:
@@ -69,11 +72,16 @@ class EventHub final : public monitor::EventSink {
         std::uint64_t id = 0;
         std::string type;
         std::string instance_id;  // empty: about no instance in particular
-        std::string record;       // "id: ..\nevent: ..\ndata: ..\n\n"
+        // Makes the data's JSON from the copies it holds; called once, by Record.
+        std::function<std::string()> format;
+        std::once_flag formatted;
+        std::string record;  // "id: ..\nevent: ..\ndata: ..\n\n", once formatted
     };
     struct Client;
 
-    void Publish(std::string type, std::string instance_id, std::string data);
+    void Publish(std::string type, std::string instance_id, std::function<std::string()> format);
+    /// The event's text on the stream, formatted by the first caller (any thread, no lock held).
+    static const std::string& Record(Event& event);
     /// One step of a client's stream; false ends it.
     bool Step(Client& client, const net::ChunkWriter& write);
     void Unregister(const Client* client);
@@ -81,7 +89,7 @@ class EventHub final : public monitor::EventSink {
     const util::Clock& clock_;
     const EventHubOptions options_;
     mutable std::mutex mutex_;
-    std::deque<Event> ring_;                      // guarded by mutex_
+    std::deque<std::shared_ptr<Event>> ring_;     // guarded by mutex_ (an event itself: Record)
     std::uint64_t last_id_ = 0;                   // guarded by mutex_
     std::list<std::shared_ptr<Client>> clients_;  // guarded by mutex_
     bool stopped_ = false;                        // guarded by mutex_

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "util/clock.hpp"
@@ -50,6 +51,34 @@ TEST(EventHub, AStreamReceivesEventsPublishedAfterItOpenedWithGrowingIds) {
     EXPECT_NE(out.find("id: 2\nevent: instance\ndata: {"), std::string::npos) << out;
     EXPECT_NE(out.find("id: 3\nevent: transition\ndata: {"), std::string::npos) << out;
     EXPECT_NE(out.find("\"instanceId\":\"a\""), std::string::npos);
+}
+
+// An event's JSON is made when a stream first sends it, not on the engine's thread, from copies
+// taken when it was published: the caller's later changes do not show in it, and two streams
+// reading the same events at once (two threads) send the same text.
+TEST(EventHub, EventsAreFormattedFromWhatWasPublishedWhicheverStreamReadsThemFirst) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    auto first = hub.OpenStream(std::nullopt, std::nullopt);
+    auto second = hub.OpenStream(std::nullopt, std::nullopt);
+    store::Instance instance = MakeInstance("a");
+    instance.state.deployment_status = "BUILDING";
+    hub.OnInstance(instance);
+    store::TimelineEvent event;
+    event.deployment_id = "dep-a";
+    event.to_status = "DEPLOYING";
+    hub.OnTransition(instance, event);
+    instance.state.deployment_status = "CRASHED";  // the engine's copy moves on
+    event.to_status = "CRASHED";
+    std::string from_first;
+    std::thread reader([&] { from_first = Drain(first, 1); });
+    const std::string from_second = Drain(second, 1);
+    reader.join();
+    EXPECT_EQ(from_first, from_second);
+    EXPECT_NE(from_first.find("id: 1\nevent: instance\ndata: {"), std::string::npos) << from_first;
+    EXPECT_NE(from_first.find("\"BUILDING\""), std::string::npos) << from_first;
+    EXPECT_NE(from_first.find("\"DEPLOYING\""), std::string::npos) << from_first;
+    EXPECT_EQ(from_first.find("CRASHED"), std::string::npos) << from_first;
 }
 
 TEST(EventHub, QuietStreamsGetKeepAliveComments) {
