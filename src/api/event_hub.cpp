@@ -70,7 +70,7 @@ void EventHub::OnHealth(const store::Instance& instance, const store::HealthChec
 void EventHub::OnNotification(const store::Notification& notification) {
     nlohmann::json data = NotificationJson(notification);
     std::string instance_id = data["instanceId"].is_string() ? data["instanceId"].get<std::string>() : "";
-    Publish("notification", std::move(instance_id), [text = Dump(data)] { return text; });
+    Publish("notification", std::move(instance_id), [text = Dump(data)]() mutable { return std::move(text); });
 }
 
 void EventHub::Publish(std::string type, std::string instance_id, std::function<std::string()> format) {

@@ -49,7 +49,8 @@ void ForEachStoreBatch(const std::vector<T>& items, Fn fn) {
 }
 // The longest a worker with nothing queued sleeps before looking again.
 constexpr Duration kWorkerIdle = core::Seconds(3600);
-// The side budget a phase change's log collection reserves (RunJob's costs).
+// The side budget a phase change's log collection reserves, taken when the check queues it
+// (EnqueueFollowUp): never less than a redeploy's (RunJob's comment on the costs).
 constexpr double kCollectLogsCost = 3;
 
 core::StoredCheckState StoredOf(const store::Instance& instance) {
@@ -1152,10 +1153,8 @@ void Monitor::EnqueueFollowUp(const core::FollowUp& follow_up, const std::string
         // Best effort within the reserve (RunJob): paid for as it is queued, or not queued at all,
         // so a flood of phase changes wakes no worker for a job that would find no budget.
         Timestamp retry_at{};
-        if (!TakeSideBudget(kCollectLogsCost, false, now, &retry_at)) return;
-        Job job{JobKind::kCollectLogs, instance_id, deployment_id, now};
-        job.paid = true;
-        Enqueue(std::move(job));
+        if (TakeSideBudget(kCollectLogsCost, false, now, &retry_at))
+            Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now});
     }
 }
 
@@ -1337,12 +1336,12 @@ void Monitor::RunJob(const Job& job) {
             cost = 1;
             break;
         case JobKind::kCollectLogs:
-            cost = kCollectLogsCost;
+            cost = 0;  // paid for when it was queued (kCollectLogsCost)
             break;
     }
-    // Best effort, within the reserve only: phase-change logs and environment reads.
-    const bool best_effort = job.kind == JobKind::kCollectLogs || job.kind == JobKind::kReadEnvironment;
-    if (!job.user_requested && !job.paid) {
+    // Best effort, within the reserve only: environment reads (and log collection, above).
+    const bool best_effort = job.kind == JobKind::kReadEnvironment;
+    if (!job.user_requested && cost > 0) {
         const Timestamp now = clock_.Now();
         Timestamp retry_at{};
         if (!TakeSideBudget(cost, !best_effort, now, &retry_at)) {

@@ -182,9 +182,6 @@ class Monitor final : public Operations {
         // retry_count): a new deployment is followed, none means trying again or a person.
         bool after_failed_redeploy = false;
         std::string failure;  // that request's error, for the attention reason
-        // Its side budget was taken when it was queued (best-effort log collection): RunJob takes
-        // none.
-        bool paid = false;
     };
     struct FleetEntry {
         core::DeploymentStatus status = core::DeploymentStatus::kUnknown;
