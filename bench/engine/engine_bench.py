@@ -68,6 +68,34 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
+def thread_cpu(pid):
+    """CPU seconds and voluntary context switches of each thread of `pid` by thread name (digits at
+    the end dropped, so that the four pollers rw-poll-0..3 count as one), from /proc/PID/task."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(base + "comm") as f:
+                name = f.read().strip().rstrip("0123456789").rstrip("-")
+            with open(base + "stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(base + "status") as f:
+                switches = next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+            continue
+        cpu, vol = out.get(name, (0.0, 0))
+        out[name] = (cpu + (int(fields[11]) + int(fields[12])) / CLK_TCK, vol + switches)
+    return out
+
+
+def thread_delta(before, after):
+    """Per thread name, busiest first: CPU seconds and voluntary switches between two thread_cpu
+    readings (a thread that ended in between is left out, one that started counts from its start)."""
+    delta = {n: (cpu - before.get(n, (0.0, 0))[0], vol - before.get(n, (0.0, 0))[1]) for n, (cpu, vol) in after.items()}
+    return {n: {"cpu_s": round(cpu, 2), "switches": vol}
+            for n, (cpu, vol) in sorted(delta.items(), key=lambda kv: -kv[1][0]) if cpu > 0}
+
+
 def memory_kib(pid):
     out = {}
     with open("/proc/%d/status" % pid) as f:
@@ -227,6 +255,7 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
     time.sleep(max(0.0, started + warmup - time.time()))
     t0 = time.time()
     cpu0, sim_cpu0 = cpu_seconds(pid), cpu_seconds(sim_pid)
+    threads0 = thread_cpu(pid)
     m0 = metrics(metrics_url) if metrics_url else {}
     s0 = json.loads(http(sim + "/_sim/stats"))
     perf = None
@@ -240,6 +269,7 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
         loads.append(os.getloadavg()[0])
     t1 = time.time()
     cpu1, sim_cpu1 = cpu_seconds(pid), cpu_seconds(sim_pid)
+    threads1 = thread_cpu(pid)
     m1 = metrics(metrics_url) if metrics_url else {}
     s1 = json.loads(http(sim + "/_sim/stats"))
     mem = memory_kib(pid)
@@ -253,7 +283,8 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
          "rss_mib": round(mem.get("VmRSS", 0) / 1024, 1), "vmhwm_mib": round(mem.get("VmHWM", 0) / 1024, 1),
          "sim_requests": sim_requests, "sim_deployment_fields": fields,
          "sim_root_fields": {k: v - s0["rootFields"].get(k, 0) for k, v in s1["rootFields"].items()
-                             if v != s0["rootFields"].get(k, 0)}}
+                             if v != s0["rootFields"].get(k, 0)},
+         "threads": thread_delta(threads0, threads1)}
     if metrics_url:
         checks = m1.get("railwatch_checks_total", 0) - m0.get("railwatch_checks_total", 0)
         requests = m1.get("railwatch_railway_requests_total", 0) - m0.get("railwatch_railway_requests_total", 0)
@@ -436,6 +467,8 @@ def report(r):
     log("   checks/s %s | CPU us/check %s (sim %s) | requests/check %s | peak memory (VmHWM) %s MiB, RSS %s MiB"
         % (r["checks_per_s"], r["cpu_us_per_check"], r["sim_cpu_us_per_check"], r["requests_per_check"],
            r["vmhwm_mib"], r["rss_mib"]))
+    log("   CPU by thread (s, voluntary switches): %s" % ", ".join(
+        "%s %.2f (%d)" % (n, t["cpu_s"], t["switches"]) for n, t in r["threads"].items()))
     log("   simulator root fields answered in the window: %s" % json.dumps(r["sim_root_fields"]))
     log("   change in the sim -> its row readable: p50 %s s, p99 %s s, max %s s over %d changes of the window "
         "(sampled truth, statuses that lasted 2 intervals; %d without a row at the end, counted at their lower bound)"

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -472,6 +473,27 @@ void RawTransitionsSqlite(benchmark::State& state) {
 // time parked), range(1) per call:
 // 1 = ApplyTransition one after another, more = ApplyTransitions with that many (a poll batch's
 // transitions in one call).
+// What this process has written so far (Linux's /proc/self/io: bytes handed to write system
+// calls and their count, every thread): the SQLite writer's WAL frames and checkpoints. Unlike
+// CPU time on a shared machine, these do not vary from run to run, so they show a schema
+// change's effect on the pages a transition dirties. Zeros where /proc is missing.
+struct WrittenSoFar {
+    double bytes = 0;
+    double calls = 0;
+};
+
+WrittenSoFar ReadWrittenSoFar() {
+    WrittenSoFar w;
+    std::ifstream io("/proc/self/io");
+    std::string key;
+    double value = 0;
+    while (io >> key >> value) {
+        if (key == "wchar:") w.bytes = value;
+        if (key == "syscw:") w.calls = value;
+    }
+    return w;
+}
+
 void FleetTransitions(benchmark::State& state, bool postgres) {
     if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
     const int fleet = static_cast<int>(state.range(0));
@@ -496,11 +518,13 @@ void FleetTransitions(benchmark::State& state, bool postgres) {
         return t;
     };
     std::vector<store::Transition> batch;
+    WrittenSoFar written;  // by the timed parts only
     for (auto _ : state) {
         state.PauseTiming();
         batch.clear();
         for (int k = 0; k < per_call * 20; ++k)
             batch.push_back(next());
+        const WrittenSoFar before = ReadWrittenSoFar();
         state.ResumeTiming();
         if (per_call == 1) {
             for (const auto& t : batch) {
@@ -515,11 +539,20 @@ void FleetTransitions(benchmark::State& state, bool postgres) {
                 }
             }
         }
+        state.PauseTiming();
+        const WrittenSoFar after = ReadWrittenSoFar();
+        written.bytes += after.bytes - before.bytes;
+        written.calls += after.calls - before.calls;
+        state.ResumeTiming();
         done += static_cast<long long>(batch.size());
     }
     state.counters["transitions/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
     state.counters["us/transition"] =
         benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    if (done > 0) {
+        state.counters["KiB_written/transition"] = written.bytes / 1024.0 / static_cast<double>(done);
+        state.counters["writes/transition"] = written.calls / static_cast<double>(done);
+    }
 }
 
 // Claiming 1,000 due rows out of 20,000 instances; the claimed rows are released (outside the
