@@ -77,8 +77,11 @@ Result<InstanceChanges> SqlStore::ChangedInstances(std::optional<std::int64_t> s
         // call's rows too, if this read sees it, and again with the next call's).
         out.next = tx.Exec(Stmt::kChangePosition, {}).rows.at(0).Int(0);
         if (!since) return;
+        // A position before the feed's horizon may have lost changes: every row answers it.
+        const bool lost = *since < tx.Exec(Stmt::kChangeHorizon, {}).rows.at(0).Int(0);
         const std::int64_t end = std::numeric_limits<std::int64_t>::max();
-        for (auto& row : tx.Exec(Stmt::kChangedInstances, {*since, end}).rows)
+        auto rows = lost ? tx.Exec(Stmt::kAllInstances, {}).rows : tx.Exec(Stmt::kChangedInstances, {*since, end}).rows;
+        for (auto& row : rows)
             out.instances.push_back(RowToInstance(std::move(row)));
     });
     if (!r) return tl::unexpected(r.error());

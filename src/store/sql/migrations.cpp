@@ -524,7 +524,73 @@ DROP INDEX instance_leases_owner;
 CREATE INDEX instance_leases_owner ON instance_leases (lease_owner, lease_until);
 )sql";
 
-constexpr std::array<Migration, 10> kSqlite = {{{1, "initial schema", kSqliteV1},
+// Version 11, for the writer's pages (docs/PERFORMANCE.md, "The change feed as a log"): in SQLite
+// the change feed becomes an append-only log, `instance_changes` (seq, instance_id), one row per
+// change, appended by the same triggers. Marking a row's change_seq moved its entry in the
+// change_seq index from a random place to the end, so every change dirtied one more page at a
+// random place (and the trigger rewrote the row a second time); an append dirties the log's last
+// page, which the next changes share. The log keeps its newest 100,000 rows (each append drops
+// those further back, at its other end); a reader whose position lies before the oldest row kept
+// gets every instance (ChangedInstances may report rows that did not change, never miss one).
+// Its first row carries the old feed's position on (no instance has the empty id), so positions
+// keep growing across this migration. PostgreSQL keeps its feed (version 9) unchanged.
+constexpr std::string_view kSqliteV11 = R"sql(
+DROP TRIGGER instances_changed;
+DROP TRIGGER instance_leases_taken;
+DROP TRIGGER instance_leases_moved;
+CREATE TABLE instance_changes (
+    seq         INTEGER PRIMARY KEY,
+    instance_id TEXT NOT NULL
+);
+INSERT INTO instance_changes (seq, instance_id)
+    SELECT MAX(s), '' FROM (SELECT MAX(change_seq) AS s FROM instances UNION ALL
+                            SELECT MAX(change_seq) FROM instance_leases);
+DROP INDEX instances_change_seq;
+DROP INDEX instance_leases_change_seq;
+ALTER TABLE instances DROP COLUMN change_seq;
+ALTER TABLE instance_leases DROP COLUMN change_seq;
+CREATE TRIGGER instances_changed AFTER UPDATE OF
+    id, user_id, project_name, project_id, service_id, environment_id, deployment_id, status,
+    deployment_status, progress, health, error_type, error_message, error_stack, retry_count,
+    needs_attention, attention_reason, monitoring, check_interval_s, created_at,
+    deployment_started_at, deployment_updated_at, deployment_completed_at, deleted_at
+ON instances WHEN
+    NEW.id IS NOT OLD.id OR NEW.user_id IS NOT OLD.user_id OR
+    NEW.project_name IS NOT OLD.project_name OR NEW.project_id IS NOT OLD.project_id OR
+    NEW.service_id IS NOT OLD.service_id OR NEW.environment_id IS NOT OLD.environment_id OR
+    NEW.deployment_id IS NOT OLD.deployment_id OR NEW.status IS NOT OLD.status OR
+    NEW.deployment_status IS NOT OLD.deployment_status OR NEW.progress IS NOT OLD.progress OR
+    NEW.health IS NOT OLD.health OR NEW.error_type IS NOT OLD.error_type OR
+    NEW.error_message IS NOT OLD.error_message OR NEW.error_stack IS NOT OLD.error_stack OR
+    NEW.retry_count IS NOT OLD.retry_count OR NEW.needs_attention IS NOT OLD.needs_attention OR
+    NEW.attention_reason IS NOT OLD.attention_reason OR NEW.monitoring IS NOT OLD.monitoring OR
+    NEW.check_interval_s IS NOT OLD.check_interval_s OR NEW.created_at IS NOT OLD.created_at OR
+    NEW.deployment_started_at IS NOT OLD.deployment_started_at OR
+    NEW.deployment_updated_at IS NOT OLD.deployment_updated_at OR
+    NEW.deployment_completed_at IS NOT OLD.deployment_completed_at OR
+    NEW.deleted_at IS NOT OLD.deleted_at
+BEGIN
+    INSERT INTO instance_changes (instance_id) VALUES (NEW.id);
+    DELETE FROM instance_changes WHERE seq <= (SELECT MAX(seq) FROM instance_changes) - 100000;
+END;
+CREATE TRIGGER instance_leases_taken AFTER INSERT ON instance_leases
+BEGIN
+    INSERT INTO instance_changes (instance_id) VALUES (NEW.instance_id);
+    DELETE FROM instance_changes WHERE seq <= (SELECT MAX(seq) FROM instance_changes) - 100000;
+END;
+CREATE TRIGGER instance_leases_moved AFTER UPDATE OF lease_owner ON instance_leases
+WHEN NEW.lease_owner IS NOT OLD.lease_owner
+BEGIN
+    INSERT INTO instance_changes (instance_id) VALUES (NEW.instance_id);
+    DELETE FROM instance_changes WHERE seq <= (SELECT MAX(seq) FROM instance_changes) - 100000;
+END;
+)sql";
+
+constexpr std::string_view kPostgresV11 = R"sql(
+-- PostgreSQL keeps its change feed of version 9: nothing to change.
+)sql";
+
+constexpr std::array<Migration, 11> kSqlite = {{{1, "initial schema", kSqliteV1},
                                                 {2, "lease table, log_lines without foreign key", kSqliteV2},
                                                 {3, "log rotation lower bound", kSqliteV3},
                                                 {4, "open outbox index, disabled endpoints", kSqliteV4},
@@ -533,8 +599,9 @@ constexpr std::array<Migration, 10> kSqlite = {{{1, "initial schema", kSqliteV1}
                                                 {7, "covering index for recent health checks", kSqliteV7},
                                                 {8, "schedule workers", kSqliteV8},
                                                 {9, "change feed of instance rows", kSqliteV9},
-                                                {10, "kept leases held while their owner lives", kSqliteV10}}};
-constexpr std::array<Migration, 10> kPostgres = {{{1, "initial schema", kPostgresV1},
+                                                {10, "kept leases held while their owner lives", kSqliteV10},
+                                                {11, "change feed as a log (SQLite)", kSqliteV11}}};
+constexpr std::array<Migration, 11> kPostgres = {{{1, "initial schema", kPostgresV1},
                                                   {2, "lease table, log_lines without foreign key", kPostgresV2},
                                                   {3, "log rotation lower bound", kPostgresV3},
                                                   {4, "open outbox index, disabled endpoints", kPostgresV4},
@@ -543,7 +610,8 @@ constexpr std::array<Migration, 10> kPostgres = {{{1, "initial schema", kPostgre
                                                   {7, "covering index for recent health checks", kPostgresV7},
                                                   {8, "schedule workers", kPostgresV8},
                                                   {9, "change feed of instance rows", kPostgresV9},
-                                                  {10, "kept leases held while their owner lives", kPostgresV10}}};
+                                                  {10, "kept leases held while their owner lives", kPostgresV10},
+                                                  {11, "change feed as a log (SQLite)", kPostgresV11}}};
 
 }  // namespace
 

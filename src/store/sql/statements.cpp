@@ -368,22 +368,28 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     // PostgreSQL only (arrays), like the batch statements below.
     set(Stmt::kGetInstancesIn, "get_instances_in",
         "SELECT " + icols + kInstanceFrom + " WHERE instances.id = ANY(CAST($1 AS TEXT[]))");
-    // The change feed (migration 9): where it stands now, and the rows changed from a position on.
-    // SQLite: one past the largest change_seq; PostgreSQL: the oldest transaction still running
-    // (every earlier one has finished, and its change is visible to this read and every later one).
-    set(Stmt::kChangePosition, "change_position",
-        "SELECT 1 + MAX(s) FROM (SELECT COALESCE(MAX(change_seq), 0) AS s FROM instances UNION ALL "
-        "SELECT COALESCE(MAX(change_seq), 0) FROM instance_leases) AS m",
+    // The change feed: where it stands now, the oldest position it can still answer from, and the
+    // rows changed from a position on. SQLite (migration 11): one past the log's newest row, and
+    // its oldest row (older ones were dropped); PostgreSQL (migration 9): the oldest transaction
+    // still running (every earlier one has finished, and its change is visible to this read and
+    // every later one), and 0 (its feed lives in the rows and loses nothing).
+    set(Stmt::kChangePosition, "change_position", "SELECT 1 + MAX(seq) FROM instance_changes",
         "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)");
+    set(Stmt::kChangeHorizon, "change_horizon", "SELECT MIN(seq) FROM instance_changes", "SELECT CAST(0 AS BIGINT)");
     // Bounded on both sides ($2: the largest BIGINT): without statistics (a fresh or just loaded
     // table) PostgreSQL guesses a third of the rows for `change_seq >= $1` and scans the whole
     // table (29 ms at 100,000 rows), and half a percent for a range, which walks the index
     // (0.07 ms). With statistics both walk the index.
     set(Stmt::kChangedInstances, "changed_instances",
         "SELECT " + icols + kInstanceFrom +
+            " WHERE instances.id IN (SELECT instance_id FROM instance_changes WHERE seq >= $1 AND seq < $2) ORDER BY "
+            "instances.id",
+        "SELECT " + icols + kInstanceFrom +
             " WHERE instances.id IN (SELECT id FROM instances WHERE change_seq >= $1 AND change_seq < $2 UNION "
             "SELECT instance_id FROM instance_leases WHERE change_seq >= $1 AND change_seq < $2) ORDER BY "
             "instances.id");
+    // What the feed answers to a position before its horizon: every instance.
+    set(Stmt::kAllInstances, "all_instances", "SELECT " + icols + kInstanceFrom + " ORDER BY instances.id");
     set(Stmt::kReleaseLease, "release_lease",
         "DELETE FROM instance_leases WHERE instance_id = $1 AND lease_owner = $2");
     set(Stmt::kReleaseInstance, "release_instance",

@@ -86,7 +86,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 10);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 11);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -98,7 +98,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 10u);
+    ASSERT_EQ(applied.size(), 11u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -119,7 +119,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[8].name, "change feed of instance rows");
     EXPECT_EQ(applied[9].version, 10);
     EXPECT_EQ(applied[9].name, "kept leases held while their owner lives");
-    EXPECT_EQ(Must(store->SchemaVersion()), 10);
+    EXPECT_EQ(applied[10].version, 11);
+    EXPECT_EQ(applied[10].name, "change feed as a log (SQLite)");
+    EXPECT_EQ(Must(store->SchemaVersion()), 11);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -137,8 +139,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 10u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 10);
+    EXPECT_EQ(ra->size() + rb->size(), 11u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 11);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {

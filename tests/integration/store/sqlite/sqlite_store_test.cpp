@@ -114,10 +114,10 @@ TEST(SqliteStore, RecentCheckSummariesUptimeAndRotationReadOnlyTheCoveringIndex)
     EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'health_checks_instance'").getInt(), 0);
 }
 
-// Migration 9's trigger marks a change of every column of instances but the schedule's and the
-// log counters: a column added later must be added to its lists (the UPDATE OF list and the
-// WHEN clause), or the engine's kept rows would miss changes of it. Also: the feed's two reads
-// use their indexes.
+// The feed's trigger (migration 9, rewritten by 11) marks a change of every column of instances
+// but the schedule's and the log counters: a column added later must be added to its lists (the
+// UPDATE OF list and the WHEN clause), or the engine's kept rows would miss changes of it. Also:
+// the feed's reads use the log's key and never scan.
 TEST(SqliteStore, ChangeFeedTriggerCoversEveryInstanceColumnButTheScheduleAndLogCounters) {
     TempDir dir;
     const std::string path = dir.File("feed.db");
@@ -141,7 +141,7 @@ TEST(SqliteStore, ChangeFeedTriggerCoversEveryInstanceColumnButTheScheduleAndLog
     ASSERT_NE(of_begin, std::string::npos);
     ASSERT_NE(of_end, std::string::npos);
     const std::string update_of = trigger.substr(of_begin + 9, of_end - of_begin - 9) + ",";  // " id, …, deleted_at,"
-    const std::set<std::string> excluded = {"next_check_at", "log_seq", "log_first_seq", "change_seq"};
+    const std::set<std::string> excluded = {"next_check_at", "log_seq", "log_first_seq"};
     SQLite::Statement columns(db, "SELECT name FROM pragma_table_info('instances')");
     int covered = 0;
     while (columns.executeStep()) {
@@ -157,15 +157,80 @@ TEST(SqliteStore, ChangeFeedTriggerCoversEveryInstanceColumnButTheScheduleAndLog
         }
     }
     EXPECT_EQ(covered, 24);
-    // The feed's read (Stmt::kChangedInstances) walks the two change_seq indexes and looks each id up.
+    EXPECT_THAT(trigger, HasSubstr("INSERT INTO instance_changes (instance_id) VALUES (NEW.id);"));
+    // The feed's reads (Stmt::kChangePosition, kChangeHorizon, kChangedInstances) walk the log's
+    // key and look each id up.
     const std::string feed = QueryPlan(
         db,
         "SELECT instances.id FROM instances LEFT JOIN instance_leases l ON l.instance_id = instances.id WHERE "
-        "instances.id IN (SELECT id FROM instances WHERE change_seq >= 5 AND change_seq < 99 UNION SELECT instance_id "
-        "FROM instance_leases WHERE change_seq >= 5 AND change_seq < 99) ORDER BY instances.id");
-    EXPECT_THAT(feed, HasSubstr("instances_change_seq (change_seq>? AND change_seq<?)"));
-    EXPECT_THAT(feed, HasSubstr("instance_leases_change_seq (change_seq>? AND change_seq<?)"));
+        "instances.id IN (SELECT instance_id FROM instance_changes WHERE seq >= 5 AND seq < 99) ORDER BY instances.id");
+    EXPECT_THAT(feed, HasSubstr("SEARCH instance_changes USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"));
     EXPECT_THAT(feed, Not(HasSubstr("SCAN")));
+    for (const char* ends : {"SELECT 1 + MAX(seq) FROM instance_changes", "SELECT MIN(seq) FROM instance_changes"})
+        EXPECT_THAT(QueryPlan(db, ends), Not(HasSubstr("SCAN"))) << ends;
+    // A change marks its instance once, at the log's end, and the schedule marks nothing.
+    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%change_seq%'").getInt(), 0);
+}
+
+// The log keeps its newest 100,000 rows: each change drops those further back. A reader whose
+// position lies before the oldest row kept gets every instance, and from the position it is
+// then given, only what changed.
+TEST(SqliteStore, ChangeFeedLogIsBoundedAndAReaderBehindItGetsEveryInstance) {
+    TempDir dir;
+    const std::string path = dir.File("bounded.db");
+    auto opened = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+    for (int n = 0; n < 3; ++n) {
+        Instance i;
+        i.id = "i" + std::to_string(n);
+        i.service_id = "svc";
+        i.environment_id = "env";
+        i.created_at = T(0);
+        ASSERT_TRUE(store->CreateInstance(i));
+    }
+    const auto start = store->ChangedInstances(std::nullopt);
+    ASSERT_TRUE(start) << start.error().ToString();
+    InstanceState state;
+    state.progress = 40;
+    ASSERT_TRUE(store->SaveState("i1", state));
+    const auto first = store->ChangedInstances(start->next);
+    ASSERT_TRUE(first) << first.error().ToString();
+    ASSERT_EQ(first->instances.size(), 1u);
+    EXPECT_EQ(first->instances[0].id, "i1");
+    {
+        // i1's change is the log's newest row (first->next - 1). 99,999 changes of an instance
+        // that is not there, written behind the store's back, and i2's change make i1's the
+        // 100,001st row from the end.
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        EXPECT_EQ(db.execAndGet("SELECT MAX(seq) FROM instance_changes").getInt64(), first->next - 1);
+        db.exec(
+            "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 99999) "
+            "INSERT INTO instance_changes (instance_id) SELECT 'gone' FROM n");
+    }
+    state.progress = 50;
+    ASSERT_TRUE(store->SaveState("i2", state));  // its trigger drops what lies 100,000 rows back
+    {
+        SQLite::Database db(path, SQLite::OPEN_READONLY);
+        EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM instance_changes").getInt(), 100000);
+        EXPECT_EQ(db.execAndGet("SELECT MIN(seq) FROM instance_changes").getInt64(), first->next);
+    }
+    // i1's change lay behind the horizon: every instance comes back.
+    const auto behind = store->ChangedInstances(start->next);
+    ASSERT_TRUE(behind) << behind.error().ToString();
+    std::vector<std::string> ids;
+    for (const auto& i : behind->instances)
+        ids.push_back(i.id);
+    EXPECT_THAT(ids, ::testing::ElementsAre("i0", "i1", "i2"));
+    // A reader that kept up gets i2 alone.
+    const auto kept_up = store->ChangedInstances(first->next);
+    ASSERT_TRUE(kept_up) << kept_up.error().ToString();
+    ASSERT_EQ(kept_up->instances.size(), 1u);
+    EXPECT_EQ(kept_up->instances[0].id, "i2");
+    EXPECT_EQ(kept_up->next, behind->next);
+    const auto after = store->ChangedInstances(behind->next);
+    ASSERT_TRUE(after) << after.error().ToString();
+    EXPECT_TRUE(after->instances.empty());
 }
 
 // Migration 2 moves leases into instance_leases and rebuilds log_lines: a database written by
@@ -191,7 +256,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 10);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 11);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -219,6 +284,56 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
 
 // Migration 3 adds instances.log_first_seq, the lowest seq still stored, filled from the lines of
 // a version-2 database; rotation then starts there.
+// Migration 11 turns the change feed into a log: a version 10 database's rows keep their values,
+// the feed's positions go on growing from where version 10 left them, and changes after the
+// migration are reported from a position read before it.
+TEST(SqliteStore, MigrationElevenCarriesTheChangeFeedPositionOn) {
+    TempDir dir;
+    const std::string path = dir.File("v10.db");
+    const auto migrations = sql::Migrations(Backend::kSqlite);
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+            "BIGINT NOT NULL)");
+        for (std::size_t k = 0; k < 10; ++k) {
+            db.exec(std::string(migrations[k].sql));
+            SQLite::Statement mark(db, "INSERT INTO schema_migrations VALUES (?, ?, 0)");
+            mark.bind(1, migrations[k].version);
+            mark.bind(2, std::string(migrations[k].name));
+            mark.exec();
+        }
+        db.exec(
+            "INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, created_at) VALUES "
+            "('i1', 's', 'e', 'RUNNING', 1, 0, 0), ('i2', 's', 'e', 'RUNNING', 1, 0, 0)");
+        db.exec("UPDATE instances SET progress = 10");  // version 9's trigger marks both: change_seq 1 and 2
+        db.exec("UPDATE instances SET progress = 20 WHERE id = 'i2'");  // 3
+        ASSERT_EQ(db.execAndGet("SELECT MAX(change_seq) FROM instances").getInt(), 3);
+    }
+    auto opened = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 11);
+    const auto i2 = store->GetInstance("i2");
+    ASSERT_TRUE(i2) << i2.error().ToString();
+    EXPECT_EQ(i2->state.progress, 20);
+    // Version 10 would have answered 4 (one past its largest change_seq); the feed goes on from there.
+    const auto start = store->ChangedInstances(std::nullopt);
+    ASSERT_TRUE(start) << start.error().ToString();
+    EXPECT_EQ(start->next, 4);
+    InstanceState state;
+    state.progress = 30;
+    ASSERT_TRUE(store->SaveState("i1", state));
+    const auto changed = store->ChangedInstances(start->next);
+    ASSERT_TRUE(changed) << changed.error().ToString();
+    ASSERT_EQ(changed->instances.size(), 1u);
+    EXPECT_EQ(changed->instances[0].id, "i1");
+    EXPECT_EQ(changed->next, 5);
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM pragma_table_info('instances') WHERE name = 'change_seq'").getInt(),
+              0);
+}
+
 TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     TempDir dir;
     const std::string path = dir.File("v2.db");
@@ -245,7 +360,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 10);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 11);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -585,7 +700,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 6: stats history: event error class, engine minutes"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 7: covering index for recent health checks"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 8: schedule workers"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 10"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 11: change feed as a log (SQLite)"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 11"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
