@@ -1162,7 +1162,7 @@ void Monitor::Enqueue(Job job) {
     util::Wakeup* wake = nullptr;
     {
         std::lock_guard lock(mutex_);
-        jobs_.push_back(std::move(job));
+        jobs_.Push(std::move(job));
         wake = TakeIdleWorker();
     }
     if (wake != nullptr) wake->Notify();
@@ -1182,37 +1182,10 @@ util::Wakeup* Monitor::TakeIdleWorker() {
     return worker_wakeups_[index].get();
 }
 
-std::optional<Monitor::Job> Monitor::TakeDueJob(Timestamp now) {
+std::optional<Job> Monitor::TakeDueJob(Timestamp now) {
     std::lock_guard lock(mutex_);
-    // Failures first (a person waits for the verdict, a redeploy for its backoff), then
-    // discovery; log collection on a phase change is best effort and comes last. Oldest first
-    // within a kind.
-    const auto rank = [](JobKind kind) {
-        switch (kind) {
-            case JobKind::kRedeploy:
-                return 0;
-            case JobKind::kClassify:
-                return 1;
-            case JobKind::kDiscover:
-                return 2;
-            case JobKind::kReadEnvironment:
-                return 3;
-            case JobKind::kCollectLogs:
-                return 4;
-        }
-        return 4;
-    };
-    auto best = jobs_.end();
-    for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
-        // One job per instance at a time: a redeploy must see what its classification wrote.
-        if (it->not_before > now || busy_instances_.contains(it->instance_id)) continue;
-        if (best == jobs_.end() || rank(it->kind) < rank(best->kind)) best = it;
-        if (rank(best->kind) == 0) break;
-    }
-    if (best == jobs_.end()) return std::nullopt;
-    Job job = std::move(*best);
-    jobs_.erase(best);
-    busy_instances_.insert(job.instance_id);
+    auto job = jobs_.TakeDue(now, busy_instances_);
+    if (job) busy_instances_.insert(job->instance_id);
     return job;
 }
 
@@ -1223,8 +1196,7 @@ void Monitor::FinishJob(const Job& job) {
         busy_instances_.erase(job.instance_id);
         // A job of the same instance may have waited for this one: this worker takes it next if
         // it is due; if not, the time keeper's wait did not count it.
-        if (std::any_of(jobs_.begin(), jobs_.end(), [&](const Job& j) { return j.instance_id == job.instance_id; }))
-            wake = TakeIdleWorker();
+        if (jobs_.HasJobOf(job.instance_id)) wake = TakeIdleWorker();
     }
     if (wake != nullptr) wake->Notify();
 }
@@ -1253,8 +1225,7 @@ void Monitor::WorkerLoop(std::size_t index) {
                 timekeeper_ = index;
                 keeps_time = true;
                 // A job whose instance is busy waits for FinishJob's notification, not for its time.
-                for (const Job& job : jobs_)
-                    if (!busy_instances_.contains(job.instance_id)) wait = std::min(wait, job.not_before - now);
+                if (const auto next = jobs_.NextDue(now, busy_instances_)) wait = std::min(wait, *next - now);
             }
             idle_workers_.push_back(index);
         }
@@ -1353,7 +1324,7 @@ void Monitor::RunJob(const Job& job) {
                 Job later = job;
                 later.not_before = retry_at;
                 std::lock_guard lock(mutex_);
-                jobs_.push_back(std::move(later));
+                jobs_.Push(std::move(later));
             }
             return;
         }

@@ -24,6 +24,7 @@
 #include "core/interval.hpp"
 #include "core/reactions.hpp"
 #include "core/time.hpp"
+#include "monitor/job_queue.hpp"
 #include "monitor/kept_schedule.hpp"
 #include "monitor/operations.hpp"
 #include "monitor/prober.hpp"
@@ -162,27 +163,6 @@ class Monitor final : public Operations {
     std::optional<std::string> PlatformIncident() const override;
 
   private:
-    // kReadEnvironment: its instance_id is "env:" + the environment id (one read per environment
-    // at a time), its deployment_id the environment id.
-    enum class JobKind { kClassify, kRedeploy, kDiscover, kReadEnvironment, kCollectLogs };
-    struct Job {
-        Job(JobKind kind_, std::string instance_id_, std::string deployment_id_, core::Timestamp not_before_,
-            bool user_requested_ = false)
-            : kind(kind_),
-              instance_id(std::move(instance_id_)),
-              deployment_id(std::move(deployment_id_)),
-              not_before(not_before_),
-              user_requested(user_requested_) {}
-        JobKind kind = JobKind::kClassify;
-        std::string instance_id;
-        std::string deployment_id;
-        core::Timestamp not_before{};
-        bool user_requested = false;
-        // Discovery after an automatic redeploy whose request failed (already counted in
-        // retry_count): a new deployment is followed, none means trying again or a person.
-        bool after_failed_redeploy = false;
-        std::string failure;  // that request's error, for the attention reason
-    };
     struct FleetEntry {
         core::DeploymentStatus status = core::DeploymentStatus::kUnknown;
         core::Duration interval{};
@@ -389,7 +369,7 @@ class Monitor final : public Operations {
     std::vector<store::InstanceRelease> given_up_;
     std::optional<std::int64_t> change_position_;  // the change feed's position (rounds only)
     std::uint64_t lands_ = 0;                      // kept checks landed so far (FollowChanges)
-    std::deque<Job> jobs_;
+    JobQueue jobs_;
     std::vector<std::size_t> idle_workers_;  // workers waiting for a job (WorkerLoop)
     std::optional<std::size_t> timekeeper_;  // the idle worker that waits for the earliest job's time
     std::set<std::string> busy_instances_;   // instances a worker runs a job for

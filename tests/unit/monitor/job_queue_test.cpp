@@ -1,0 +1,123 @@
+#include "monitor/job_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace railwatch::monitor {
+namespace {
+
+using core::Seconds;
+using core::Timestamp;
+
+Timestamp T(int s) {
+    return Timestamp{} + Seconds(s);
+}
+
+Job J(JobKind kind, const std::string& instance, int not_before_s = 0) {
+    return Job(kind, instance, "dep-" + instance, T(not_before_s));
+}
+
+// The instance ids of every job taken at `now`, in the order taken (none busy).
+std::vector<std::string> Drain(JobQueue& q, Timestamp now) {
+    std::vector<std::string> out;
+    while (auto job = q.TakeDue(now, {}))
+        out.push_back(job->instance_id);
+    return out;
+}
+
+TEST(JobQueue, TheMostUrgentKindFirstThenTheJobQueuedFirst) {
+    JobQueue q;
+    q.Push(J(JobKind::kCollectLogs, "logs"));
+    q.Push(J(JobKind::kDiscover, "discover"));
+    q.Push(J(JobKind::kClassify, "classify-1"));
+    q.Push(J(JobKind::kReadEnvironment, "env:e"));
+    q.Push(J(JobKind::kRedeploy, "redeploy"));
+    q.Push(J(JobKind::kClassify, "classify-2"));
+    EXPECT_EQ(q.size(), 6u);
+    EXPECT_EQ(Drain(q, T(0)),
+              (std::vector<std::string>{"redeploy", "classify-1", "classify-2", "discover", "env:e", "logs"}));
+    EXPECT_EQ(q.size(), 0u);
+}
+
+// Among due jobs of one kind the order is the queuing order, not the due time: a job queued
+// for later (a backoff) does not pass one queued before it once both are due.
+TEST(JobQueue, AJobWaitsForItsTimeAndKeepsItsPlaceInTheQueuingOrder) {
+    JobQueue q;
+    q.Push(J(JobKind::kClassify, "first", 10));
+    q.Push(J(JobKind::kClassify, "second", 0));
+    q.Push(J(JobKind::kRedeploy, "backoff", 30));
+    EXPECT_EQ(Drain(q, T(5)), (std::vector<std::string>{"second"}));
+    q.Push(J(JobKind::kClassify, "third", 0));
+    EXPECT_EQ(Drain(q, T(10)), (std::vector<std::string>{"first", "third"}));
+    EXPECT_FALSE(q.TakeDue(T(29), {}));
+    EXPECT_EQ(Drain(q, T(30)), (std::vector<std::string>{"backoff"}));
+}
+
+TEST(JobQueue, JobsOfBusyInstancesArePassedOverAndWait) {
+    JobQueue q;
+    q.Push(J(JobKind::kRedeploy, "a"));
+    q.Push(J(JobKind::kClassify, "a"));
+    q.Push(J(JobKind::kClassify, "b"));
+    const std::set<std::string> a_busy = {"a"};
+    auto job = q.TakeDue(T(0), a_busy);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->instance_id, "b");
+    EXPECT_FALSE(q.TakeDue(T(0), a_busy));
+    EXPECT_TRUE(q.HasJobOf("a"));
+    EXPECT_FALSE(q.HasJobOf("b"));
+    // Once "a" is free its redeploy comes before its classification.
+    job = q.TakeDue(T(0), {});
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->kind, JobKind::kRedeploy);
+    EXPECT_TRUE(q.HasJobOf("a"));
+    job = q.TakeDue(T(0), {});
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->kind, JobKind::kClassify);
+    EXPECT_FALSE(q.HasJobOf("a"));
+    EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(JobQueue, NextDueIsTheEarliestTimeOfAJobOfAnInstanceNotBusy) {
+    JobQueue q;
+    EXPECT_FALSE(q.NextDue(T(0), {}));
+    q.Push(J(JobKind::kCollectLogs, "a", 50));
+    q.Push(J(JobKind::kClassify, "b", 20));
+    q.Push(J(JobKind::kRedeploy, "c", 40));
+    EXPECT_EQ(q.NextDue(T(0), {}), T(20));
+    EXPECT_EQ(q.NextDue(T(0), {"b"}), T(40));
+    EXPECT_EQ(q.NextDue(T(0), {"b", "c"}), T(50));
+    EXPECT_FALSE(q.NextDue(T(0), {"a", "b", "c"}));
+    // Found due by a take that ran none of them (all busy): now or before.
+    EXPECT_FALSE(q.TakeDue(T(45), {"a", "b", "c"}));
+    ASSERT_TRUE(q.NextDue(T(45), {"a"}));
+    EXPECT_LE(*q.NextDue(T(45), {"a"}), T(45));
+    EXPECT_EQ(q.NextDue(T(45), {"b", "c"}), T(50));
+    EXPECT_EQ(q.size(), 3u);
+}
+
+// A wave of failures behind a spent budget: many jobs queued, each taken once and queued again
+// for later; every take finds the due job among the waiting ones.
+TEST(JobQueue, ManyJobsQueuedAgainForLaterAreEachTakenOncePerTurn) {
+    JobQueue q;
+    constexpr int kJobs = 20000;
+    for (int n = 0; n < kJobs; ++n)
+        q.Push(J(JobKind::kClassify, "i" + std::to_string(n)));
+    int taken = 0;
+    while (auto job = q.TakeDue(T(0), {})) {
+        EXPECT_EQ(job->instance_id, "i" + std::to_string(taken));
+        job->not_before = T(60);
+        q.Push(std::move(*job));
+        ++taken;
+    }
+    EXPECT_EQ(taken, kJobs);
+    EXPECT_EQ(q.size(), static_cast<std::size_t>(kJobs));
+    EXPECT_EQ(q.NextDue(T(0), {}), T(60));
+    EXPECT_EQ(Drain(q, T(60)).size(), static_cast<std::size_t>(kJobs));
+    EXPECT_FALSE(q.HasJobOf("i0"));
+}
+
+}  // namespace
+}  // namespace railwatch::monitor
