@@ -1,8 +1,9 @@
-// The follow-up job queue under a wave of failures (docs/PERFORMANCE.md, "Engine"): N
-// classification jobs queued at once behind a spent budget; each is taken once and queued again
-// for later (as Monitor::RunJob does when the budget's reserve cannot pay). JobQueue against the
-// structure it replaced: a deque scanned whole at every take (and at every job's end, for the
-// instance's other jobs). Reported: time per take; the monitor holds its mutex meanwhile.
+// The follow-up job queue under a wave of failures (docs/PERFORMANCE.md, "The follow-up job
+// queue"): N classification jobs queued at once; each is taken once and queued again for later
+// (as Monitor::RunJob did for every job the budget could not pay, before JobQueue::Defer held
+// the kind instead). JobQueue against the structure it replaced: a deque scanned whole at every
+// take (and at every job's end, for the instance's other jobs). Reported: time per take; the
+// monitor holds its mutex meanwhile.
 
 #include <benchmark/benchmark.h>
 

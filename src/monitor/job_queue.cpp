@@ -1,10 +1,23 @@
 #include "monitor/job_queue.hpp"
 
+#include <algorithm>
+
 namespace railwatch::monitor {
 
 void JobQueue::Push(Job job) {
+    job.order = next_seq_++;
     ++per_instance_[job.instance_id];
-    const auto key = std::make_pair(job.not_before, next_seq_++);
+    const auto key = std::make_pair(job.not_before, job.order);
+    later_.emplace(key, std::move(job));
+    ++size_;
+}
+
+void JobQueue::Defer(Job job, core::Timestamp until) {
+    auto& held = held_until_[static_cast<std::size_t>(job.kind)];
+    held = std::max(held, until);
+    job.not_before = until;
+    ++per_instance_[job.instance_id];
+    const auto key = std::make_pair(job.not_before, job.order);
     later_.emplace(key, std::move(job));
     ++size_;
 }
@@ -13,15 +26,16 @@ void JobQueue::Push(Job job) {
 void JobQueue::MoveDue(core::Timestamp now) {
     while (!later_.empty() && later_.begin()->first.first <= now) {
         auto node = later_.extract(later_.begin());
-        const std::uint64_t seq = node.key().second;
         auto& queue = due_[static_cast<std::size_t>(node.mapped().kind)];
-        queue.emplace(seq, std::move(node.mapped()));
+        queue.emplace(node.mapped().order, std::move(node.mapped()));
     }
 }
 
 std::optional<Job> JobQueue::TakeDue(core::Timestamp now, const std::set<std::string>& busy) {
     MoveDue(now);
-    for (auto& queue : due_) {
+    for (std::size_t kind = 0; kind < kKinds; ++kind) {
+        if (now < held_until_[kind]) continue;
+        auto& queue = due_[kind];
         for (auto it = queue.begin(); it != queue.end(); ++it) {
             if (busy.contains(it->second.instance_id)) continue;
             Job job = std::move(it->second);
@@ -36,15 +50,24 @@ std::optional<Job> JobQueue::TakeDue(core::Timestamp now, const std::set<std::st
 }
 
 std::optional<core::Timestamp> JobQueue::NextDue(core::Timestamp now, const std::set<std::string>& busy) const {
-    for (const auto& queue : due_) {
-        for (const auto& [seq, job] : queue) {
-            if (!busy.contains(job.instance_id)) return std::min(job.not_before, now);
+    std::optional<core::Timestamp> next;
+    const auto consider = [&](core::Timestamp t) {
+        if (!next || t < *next) next = t;
+    };
+    for (std::size_t kind = 0; kind < kKinds; ++kind) {
+        for (const auto& [order, job] : due_[kind]) {
+            if (busy.contains(job.instance_id)) continue;
+            consider(std::max(std::min(job.not_before, now), held_until_[kind]));
+            break;
         }
     }
+    // By not_before: once it reaches the earliest time found, nothing further can be earlier.
     for (const auto& [key, job] : later_) {
-        if (!busy.contains(job.instance_id)) return job.not_before;
+        if (next && key.first >= *next) break;
+        if (!busy.contains(job.instance_id))
+            consider(std::max(key.first, held_until_[static_cast<std::size_t>(job.kind)]));
     }
-    return std::nullopt;
+    return next;
 }
 
 bool JobQueue::HasJobOf(std::string_view instance_id) const {

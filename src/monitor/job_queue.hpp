@@ -37,7 +37,8 @@ struct Job {
     /// Discovery after an automatic redeploy whose request failed (already counted in
     /// retry_count): a new deployment is followed, none means trying again or a person.
     bool after_failed_redeploy = false;
-    std::string failure;  ///< that request's error, for the attention reason
+    std::string failure;      ///< that request's error, for the attention reason
+    std::uint64_t order = 0;  ///< its place in the queuing order (set by JobQueue::Push)
 };
 
 /// The jobs waiting for a worker. A take gives the job to run now: due (`not_before` reached),
@@ -47,9 +48,9 @@ struct Job {
 /// on a phase change is best effort and comes last), and of those the one queued first.
 ///
 /// Every operation costs O(log n) plus the jobs of busy instances it passes over (a few: one
-/// per worker's instance), so a wave of failures that queues tens of thousands of jobs behind a
-/// spent budget costs each take the same as a short queue (a scan of the whole queue per take
-/// made draining n jobs O(n²), under the monitor's lock).
+/// per worker's instance; NextDue also those of a held kind due before its hold ends), so a wave of failures that
+/// queues tens of thousands of jobs behind a spent budget costs each take the same as a short queue (a scan of the
+/// whole queue per take made draining n jobs O(n²), under the monitor's lock).
 ///
 /// Not thread-safe: the monitor calls it under its mutex. `now` must not go back between calls
 /// (a job found due stays due).
@@ -58,12 +59,21 @@ class JobQueue {
     /// Queues `job` as the newest of its kind.
     void Push(Job job);
 
+    /// Puts back a job taken (TakeDue) that cannot run before `until` (the budget cannot pay
+    /// for it sooner): it keeps its place in the queuing order, and no job of its kind is taken
+    /// before `until` either, since the budget could not pay for them. Without that hold, a
+    /// wave of failures behind a spent budget had every queued job taken, found unpaid and
+    /// queued again whenever the budget's refill came due: tens of thousands of takes per
+    /// refill, and a worker woken for each.
+    void Defer(Job job, core::Timestamp until);
+
     /// The job to run now (see the class comment), taken out of the queue; none if no job is
     /// due at `now` for an instance outside `busy`.
     std::optional<Job> TakeDue(core::Timestamp now, const std::set<std::string>& busy);
 
     /// When a job of an instance outside `busy` can run next: at or before `now` if one is due
-    /// already, else the earliest `not_before` of those not due; none without such a job.
+    /// already, else the earliest time one falls due (its `not_before`, or the end of its kind's
+    /// hold); none without such a job.
     std::optional<core::Timestamp> NextDue(core::Timestamp now, const std::set<std::string>& busy) const;
 
     /// Whether any job of `instance_id` is queued.
@@ -77,6 +87,7 @@ class JobQueue {
     std::array<std::map<std::uint64_t, Job>, kKinds> due_;
     // Jobs not found due yet, by (not_before, queuing order).
     std::map<std::pair<core::Timestamp, std::uint64_t>, Job> later_;
+    std::array<core::Timestamp, kKinds> held_until_{};           // Defer's hold per kind
     std::unordered_map<std::string, std::size_t> per_instance_;  // jobs queued per instance id
     std::uint64_t next_seq_ = 0;
     std::size_t size_ = 0;

@@ -1321,10 +1321,8 @@ void Monitor::RunJob(const Job& job) {
                 environments_[job.deployment_id].queued = false;  // the next settled check asks again
             }
             if (!best_effort) {
-                Job later = job;
-                later.not_before = retry_at;
                 std::lock_guard lock(mutex_);
-                jobs_.Push(std::move(later));
+                jobs_.Defer(job, retry_at);  // its kind waits with it: none could be paid sooner
             }
             return;
         }

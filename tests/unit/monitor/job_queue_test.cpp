@@ -98,6 +98,30 @@ TEST(JobQueue, NextDueIsTheEarliestTimeOfAJobOfAnInstanceNotBusy) {
     EXPECT_EQ(q.size(), 3u);
 }
 
+// A job the budget cannot pay for goes back in its place and holds its kind: the others of the
+// kind are not taken before the hold ends (they could not be paid either), other kinds are.
+TEST(JobQueue, ADeferredJobHoldsItsKindAndKeepsItsPlace) {
+    JobQueue q;
+    q.Push(J(JobKind::kClassify, "a"));
+    q.Push(J(JobKind::kClassify, "b"));
+    q.Push(J(JobKind::kDiscover, "c"));
+    auto job = q.TakeDue(T(0), {});
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->instance_id, "a");
+    q.Defer(std::move(*job), T(30));
+    EXPECT_EQ(q.size(), 3u);
+    EXPECT_TRUE(q.HasJobOf("a"));
+    // "b" waits with "a"; the discovery does not.
+    EXPECT_EQ(Drain(q, T(10)), (std::vector<std::string>{"c"}));
+    EXPECT_EQ(q.NextDue(T(10), {}), T(30));
+    EXPECT_EQ(q.NextDue(T(10), {"a", "b"}), std::nullopt);
+    q.Push(J(JobKind::kClassify, "d", 20));
+    EXPECT_EQ(q.NextDue(T(10), {}), T(30));
+    EXPECT_FALSE(q.TakeDue(T(29), {}));
+    // At the hold's end "a" is first again, ahead of those queued after it.
+    EXPECT_EQ(Drain(q, T(30)), (std::vector<std::string>{"a", "b", "d"}));
+}
+
 // A wave of failures behind a spent budget: many jobs queued, each taken once and queued again
 // for later; every take finds the due job among the waiting ones.
 TEST(JobQueue, ManyJobsQueuedAgainForLaterAreEachTakenOncePerTurn) {
