@@ -207,7 +207,7 @@ ApiResult<std::vector<ServiceLatestDeployment>> RailwayClient::GetEnvironmentLat
                         {fmt::format("latest deployments in environment {}", environment_id),
                          documents::kEnvironmentLatestDeployments, "EnvironmentLatestDeployments", "environment",
                          std::move(variables)},
-                        ParseEnvironmentLatestDeployments);
+                        InPlace{ParseEnvironmentLatestDeployments});
         if (!read) return tl::unexpected(std::move(read.error()));
         std::move(read->services.begin(), read->services.end(), std::back_inserter(services));
         if (!read->has_next_page || read->end_cursor.empty()) return services;

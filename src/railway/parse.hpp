@@ -54,7 +54,7 @@ struct ServiceInstancePage {
     bool has_next_page = false;
     std::string end_cursor;
 };
-/// The value of `environment` from documents::kEnvironmentLatestDeployments.
-util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(const nlohmann::json& environment);
+/// The value of `environment` from documents::kEnvironmentLatestDeployments, read in place.
+util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::dom::element environment);
 
 }  // namespace railwatch::railway

@@ -909,6 +909,31 @@ TEST_F(ClientTest, EnvironmentLatestDeploymentsFollowTheNextPage) {
     EXPECT_EQ(json::parse(transport_.requests()[1].body)["variables"]["after"], "after-svc-a");
 }
 
+// A malformed environment answer is an error that says what is wrong, never a partial list.
+TEST_F(ClientTest, AMalformedEnvironmentAnswerSaysWhatIsWrong) {
+    Make();
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"({"data":{"environment":{"serviceInstances":{"edges":[{"node":{"serviceName":"web"}}]}}}})",
+         "ServiceInstance.serviceId is missing or not a string"},
+        {R"({"data":{"environment":{"serviceInstances":{"edges":[{"node":{"serviceId":7}}]}}}})",
+         "ServiceInstance.serviceId is missing or not a string"},
+        {R"({"data":{"environment":{"serviceInstances":{"pageInfo":{}}}}})", "serviceInstances.edges is missing"},
+        {R"({"data":{"environment":{"serviceInstances":[]}}})", "serviceInstances is not an object"},
+        {R"({"data":{"environment":{}}})", "environment.serviceInstances is missing"},
+        {R"({"data":{"environment":{"serviceInstances":{"edges":[{"cursor":"c"}]}}}})",
+         "serviceInstances.edges[].node is missing"},
+        {R"({"data":{"environment":{"serviceInstances":{"edges":[{"node":{"serviceId":"s",
+            "latestDeployment":{"id":"d"}}}]}}}})",
+         "Deployment.status is missing"},
+    };
+    for (const auto& [answer, what] : cases) {
+        transport_.PushResponse(200, answer);
+        auto services = client_->GetEnvironmentLatestDeployments("env-1");
+        ASSERT_FALSE(services) << answer;
+        EXPECT_THAT(services.error().message, HasSubstr(what)) << answer;
+    }
+}
+
 TEST_F(ClientTest, ListDeploymentsAsksForTheEnvironmentAndOptionalServiceNewestFirst) {
     Make();
     json older = DeploymentNode("dep-old", "REMOVED");
