@@ -372,7 +372,8 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     // rows changed from a position on. SQLite (migration 11): one past the log's newest row, and
     // its oldest row (older ones were dropped); PostgreSQL (migration 9): the oldest transaction
     // still running (every earlier one has finished, and its change is visible to this read and
-    // every later one), and 0 (its feed lives in the rows and loses nothing).
+    // every later one), and 0 (its feed lives in the rows and loses nothing: not run, but every
+    // statement is prepared on PostgreSQL).
     set(Stmt::kChangePosition, "change_position", "SELECT 1 + MAX(seq) FROM instance_changes",
         "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)");
     set(Stmt::kChangeHorizon, "change_horizon", "SELECT MIN(seq) FROM instance_changes", "SELECT CAST(0 AS BIGINT)");
