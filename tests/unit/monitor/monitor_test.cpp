@@ -629,6 +629,35 @@ TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     EXPECT_TRUE(Get(second.id).state.error_type.has_value());
 }
 
+// A classification the reserve cannot pay for holds the others (JobQueue::Defer): they are not
+// each taken, found unpaid and put back until the reserve has refilled. Four failures: one is
+// classified, the second is put back and holds the other two; after the refill (5 requests at
+// 0.2 a second) the one put back runs first and the next holds the rest again.
+TEST_F(MonitorTest, AnUnpaidClassificationHoldsTheOthersUntilTheReserveRefills) {
+    options_.requests_per_hour = 3600;
+    options_.requests_per_second = 10;
+    options_.batch_size = 4;  // polling plans the whole budget (1 request a second): none left unused
+    for (const auto status : core::kAllDeploymentStatuses)
+        options_.intervals.per_status[status] = seconds(1);
+    options_.intervals.fallback = seconds(1);
+    auto monitor = Make();
+    std::vector<std::string> ids;
+    for (const std::string dep : {"d1", "d2", "d3", "d4"}) {
+        api_.SetDeployment(Dep(dep, "FAILED", clock_.Now()));
+        ids.push_back(Add(*monitor, dep).id);
+    }
+    const auto classified = [&] {
+        return std::count_if(ids.begin(), ids.end(), [&](const std::string& id) { return Get(id).state.error_type; });
+    };
+    EXPECT_EQ(monitor->RunRoundForTest(), 4u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 2u);  // one ran, one was put back; two were not taken
+    EXPECT_EQ(classified(), 1);
+    clock_.Advance(seconds(26));
+    EXPECT_EQ(monitor->RunWorkForTest(), 2u);  // the one put back ran, the next was put back
+    EXPECT_EQ(classified(), 2);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+}
+
 // Log collection on a phase change is best effort within the reserve: where the reserve cannot
 // pay for it, it is not queued at all (a flood of phase changes must not wake a worker per change
 // for a job that would find no budget). Here the reserve (0.2 requests a second, a bucket of 3)
