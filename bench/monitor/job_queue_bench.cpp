@@ -7,6 +7,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <set>
 #include <string>
@@ -28,6 +30,11 @@ std::vector<Job> FailedWave(int count) {
     return jobs;
 }
 
+void ReportTakes(benchmark::State& state, std::int64_t takes) {
+    state.counters["ns_per_take"] =
+        benchmark::Counter(static_cast<double>(takes), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 void JobQueueDrainBehindSpentBudget(benchmark::State& state) {
     const auto wave = FailedWave(static_cast<int>(state.range(0)));
     const std::set<std::string> busy;
@@ -46,8 +53,7 @@ void JobQueueDrainBehindSpentBudget(benchmark::State& state) {
             ++takes;
         }
     }
-    state.counters["ns_per_take"] =
-        benchmark::Counter(static_cast<double>(takes), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    ReportTakes(state, takes);
 }
 
 // The replaced structure: Monitor::TakeDueJob's scan of a deque for the most urgent due job of
@@ -80,8 +86,7 @@ void DequeScanDrainBehindSpentBudget(benchmark::State& state) {
             ++takes;
         }
     }
-    state.counters["ns_per_take"] =
-        benchmark::Counter(static_cast<double>(takes), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    ReportTakes(state, takes);
 }
 
 BENCHMARK(JobQueueDrainBehindSpentBudget)->Arg(1000)->Arg(20000)->Unit(benchmark::kMillisecond);

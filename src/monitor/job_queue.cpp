@@ -6,16 +6,17 @@ namespace railwatch::monitor {
 
 void JobQueue::Push(Job job) {
     job.order = next_seq_++;
-    ++per_instance_[job.instance_id];
-    const auto key = std::make_pair(job.not_before, job.order);
-    later_.emplace(key, std::move(job));
-    ++size_;
+    Wait(std::move(job));
 }
 
 void JobQueue::Defer(Job job, core::Timestamp until) {
     auto& held = held_until_[static_cast<std::size_t>(job.kind)];
     held = std::max(held, until);
     job.not_before = until;
+    Wait(std::move(job));  // its order kept: first of its kind again once due
+}
+
+void JobQueue::Wait(Job job) {
     ++per_instance_[job.instance_id];
     const auto key = std::make_pair(job.not_before, job.order);
     later_.emplace(key, std::move(job));
@@ -49,7 +50,7 @@ std::optional<Job> JobQueue::TakeDue(core::Timestamp now, const std::set<std::st
     return std::nullopt;
 }
 
-std::optional<core::Timestamp> JobQueue::NextDue(core::Timestamp now, const std::set<std::string>& busy) const {
+std::optional<core::Timestamp> JobQueue::NextDue(const std::set<std::string>& busy) const {
     std::optional<core::Timestamp> next;
     const auto consider = [&](core::Timestamp t) {
         if (!next || t < *next) next = t;
@@ -57,7 +58,7 @@ std::optional<core::Timestamp> JobQueue::NextDue(core::Timestamp now, const std:
     for (std::size_t kind = 0; kind < kKinds; ++kind) {
         for (const auto& [order, job] : due_[kind]) {
             if (busy.contains(job.instance_id)) continue;
-            consider(std::max(std::min(job.not_before, now), held_until_[kind]));
+            consider(std::max(job.not_before, held_until_[kind]));
             break;
         }
     }

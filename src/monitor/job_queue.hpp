@@ -71,10 +71,10 @@ class JobQueue {
     /// due at `now` for an instance outside `busy`.
     std::optional<Job> TakeDue(core::Timestamp now, const std::set<std::string>& busy);
 
-    /// When a job of an instance outside `busy` can run next: at or before `now` if one is due
-    /// already, else the earliest time one falls due (its `not_before`, or the end of its kind's
-    /// hold); none without such a job.
-    std::optional<core::Timestamp> NextDue(core::Timestamp now, const std::set<std::string>& busy) const;
+    /// When a job of an instance outside `busy` can run next: its `not_before` (for a job a take
+    /// found due, a time already past), or the end of its kind's hold if later; the earliest of
+    /// them. None without such a job.
+    std::optional<core::Timestamp> NextDue(const std::set<std::string>& busy) const;
 
     /// Whether any job of `instance_id` is queued.
     bool HasJobOf(std::string_view instance_id) const;
@@ -92,6 +92,8 @@ class JobQueue {
     std::uint64_t next_seq_ = 0;
     std::size_t size_ = 0;
 
+    // Queues `job` under its due time and order (both set).
+    void Wait(Job job);
     void MoveDue(core::Timestamp now);
 };
 

@@ -1225,7 +1225,7 @@ void Monitor::WorkerLoop(std::size_t index) {
                 timekeeper_ = index;
                 keeps_time = true;
                 // A job whose instance is busy waits for FinishJob's notification, not for its time.
-                if (const auto next = jobs_.NextDue(now, busy_instances_)) wait = std::min(wait, *next - now);
+                if (const auto next = jobs_.NextDue(busy_instances_)) wait = std::min(wait, *next - now);
             }
             idle_workers_.push_back(index);
         }

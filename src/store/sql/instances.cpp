@@ -71,16 +71,15 @@ Result<InstanceChanges> SqlStore::ChangedInstances(std::optional<std::int64_t> s
     c.That(!since || *since >= 0, "a change feed position is never negative: pass one a call returned");
     if (!c.result()) return tl::unexpected(c.result().error());
     InstanceChanges out;
-    const bool sqlite = backend() == Backend::kSqlite;
     auto r = driver_->Read([&](Tx& tx) {
         out.instances.clear();
         // The position first: a change committed after it is read comes from here on (with this
         // call's rows too, if this read sees it, and again with the next call's).
-        out.next = tx.Exec(Stmt::kChangePosition, {}).rows.at(0).Int(0);
+        const auto ends = tx.Exec(Stmt::kChangePosition, {}).rows.at(0);
+        out.next = ends.Int(0);
         if (!since) return;
-        // A position before the feed's horizon may have lost changes: every row answers it. (Only
-        // SQLite's feed drops old changes: PostgreSQL's is spared the round trip.)
-        const bool lost = sqlite && *since < tx.Exec(Stmt::kChangeHorizon, {}).rows.at(0).Int(0);
+        // A position before the feed's horizon may have lost changes: every row answers it.
+        const bool lost = *since < ends.Int(1);
         const std::int64_t end = std::numeric_limits<std::int64_t>::max();
         auto rows = lost ? tx.Exec(Stmt::kAllInstances, {}).rows : tx.Exec(Stmt::kChangedInstances, {*since, end}).rows;
         for (auto& row : rows)

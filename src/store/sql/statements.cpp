@@ -368,15 +368,17 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     // PostgreSQL only (arrays), like the batch statements below.
     set(Stmt::kGetInstancesIn, "get_instances_in",
         "SELECT " + icols + kInstanceFrom + " WHERE instances.id = ANY(CAST($1 AS TEXT[]))");
-    // The change feed: where it stands now, the oldest position it can still answer from, and the
-    // rows changed from a position on. SQLite (migration 11): one past the log's newest row, and
-    // its oldest row (older ones were dropped); PostgreSQL (migration 9): the oldest transaction
-    // still running (every earlier one has finished, and its change is visible to this read and
-    // every later one), and 0 (its feed lives in the rows and loses nothing: not run, but every
-    // statement is prepared on PostgreSQL).
-    set(Stmt::kChangePosition, "change_position", "SELECT 1 + MAX(seq) FROM instance_changes",
-        "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)");
-    set(Stmt::kChangeHorizon, "change_horizon", "SELECT MIN(seq) FROM instance_changes", "SELECT CAST(0 AS BIGINT)");
+    // The change feed: where it stands now and the oldest position it can still answer from (one
+    // read: the log's two ends), and the rows changed from a position on. SQLite (migration 11):
+    // one past the log's newest row, and its oldest row (older ones were dropped). PostgreSQL
+    // (migration 9): the oldest transaction still running (every earlier one has finished, and
+    // its change is visible to this read and every later one), and 0 (its feed lives in the rows
+    // and drops nothing).
+    // (Each end in its own subquery: SQLite reads one end of the key for a lone MIN or MAX, and
+    // scans the table for both in one SELECT.)
+    set(Stmt::kChangePosition, "change_position",
+        "SELECT 1 + (SELECT MAX(seq) FROM instance_changes), (SELECT MIN(seq) FROM instance_changes)",
+        "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT), CAST(0 AS BIGINT)");
     // Bounded on both sides ($2: the largest BIGINT): without statistics (a fresh or just loaded
     // table) PostgreSQL guesses a third of the rows for `change_seq >= $1` and scans the whole
     // table (29 ms at 100,000 rows), and half a percent for a range, which walks the index

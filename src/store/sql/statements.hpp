@@ -87,7 +87,6 @@ enum class Stmt : int {
     kUnparkLeased,
     kGetInstancesIn,
     kChangePosition,
-    kChangeHorizon,
     kChangedInstances,
     kAllInstances,
     kAttentionCandidates,
