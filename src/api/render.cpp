@@ -303,6 +303,7 @@ json CapacityJson(const monitor::CapacityReport& r) {
             {"capacity", r.capacity},
             {"requestsPerHour", r.requests_per_hour},
             {"requestsPerSecond", r.requests_per_second},
+            {"sharedBy", r.shared_by},
             {"stretch", r.stretch},
             {"effectiveIntervalSeconds", std::move(intervals)}};
 }

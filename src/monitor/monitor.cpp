@@ -823,8 +823,8 @@ void Monitor::Replan() {
     for (const auto& [key, count] : fleet_groups_)
         input.groups.push_back({key.first, Duration(key.second), count});
     input.batch_size = options_.batch_size;
-    input.requests_per_hour = options_.requests_per_hour;
-    input.requests_per_second = options_.requests_per_second;
+    input.requests_per_hour = options_.requests_per_hour / budget_parts_;
+    input.requests_per_second = options_.requests_per_second / budget_parts_;
     input.reserve_fraction = options_.reserve_fraction;
     input.default_interval = options_.intervals.fallback;
     plan_ = core::PlanBudget(input);
@@ -930,8 +930,13 @@ void Monitor::KeepClaims(Timestamp now) {
             const std::size_t share = (fleet + workers - 1) / workers;
             const std::size_t slack = std::max<std::size_t>(options_.batch_size, share / 10);
             std::vector<store::InstanceRelease> surplus;
+            bool share_changed = false;
             {
                 std::lock_guard lock(mutex_);
+                // The live workers share the token's budget as they share the fleet: each plans
+                // with, and its client sends within, an equal part of it.
+                share_changed = budget_parts_ != static_cast<int>(workers);
+                budget_parts_ = static_cast<int>(workers);
                 const bool starved = std::any_of(loads->workers.begin(), loads->workers.end(), [&](const auto& w) {
                     return static_cast<std::size_t>(std::max(w.held, 0)) + slack < share;
                 });
@@ -948,6 +953,10 @@ void Monitor::KeepClaims(Timestamp now) {
                 (void)schedule_.ReleaseInstances(options_.worker_id, part);  // a failure: the leases expire
                 return true;
             });
+            if (share_changed) {
+                api_.ShareBudget(static_cast<int>(workers));
+                Replan();  // the plan and Capacity() at once; the next round claims within it
+            }
         } else if (now >= leases_valid_until_ - beat) {
             // No heartbeat for two thirds of a lease (the store is unreachable): the leases may
             // end before the next one, and another worker take the instances. Forget them, and
@@ -1272,7 +1281,8 @@ bool Monitor::SideBucket::Take(double rate, double requests, Timestamp now, Time
 bool Monitor::TakeSideBudget(double requests, bool failure_work, Timestamp now, Timestamp* retry_at) {
     std::lock_guard lock(mutex_);
     const double reserve = std::max(options_.reserve_fraction, 0.0) *
-                           std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second));
+                           std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second)) /
+                           budget_parts_;
     if (reserve_bucket_.Take(reserve, requests, now, retry_at)) return true;
     if (!failure_work) return false;
     // What polling leaves unused at its planned intervals answers failures (evidence, redeploys,
@@ -1811,6 +1821,7 @@ CapacityReport Monitor::Capacity() const {
     CapacityReport report;
     report.requests_per_hour = plan_.budget_requests_per_hour;
     report.requests_per_second = plan_.budget_requests_per_second;
+    report.shared_by = budget_parts_;
     report.monitored = plan_.monitored;
     report.capacity = plan_.capacity;
     report.stretch = plan_.stable_stretch;

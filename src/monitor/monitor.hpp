@@ -354,6 +354,9 @@ class Monitor final : public Operations {
     // round does not walk the whole fleet (a third of serve's CPU at 100,000 instances).
     std::map<std::pair<core::DeploymentStatus, core::Duration::rep>, std::size_t> fleet_groups_;
     core::BudgetPlan plan_;
+    // Processes sharing the token's budget: the live workers of the last heartbeat (kept claims;
+    // 1 without). The plan and the side work's buckets use 1/budget_parts_ of the limits.
+    int budget_parts_ = 1;
     std::multiset<core::Timestamp> due_;  // next checks of instances not kept here (may be stale)
     // The instances this process holds claimed between checks, with their due times: a check
     // that changes nothing writes no row (the leases are held while this worker lives).

@@ -38,8 +38,11 @@ struct ProgressReport {
 
 /// The fleet against the token's budget (the API's /stats and /metrics show it).
 struct CapacityReport {
-    double requests_per_hour = 0;  ///< the budget the plan uses (pro-rated hourly limit)
+    double requests_per_hour = 0;  ///< the budget the plan uses (pro-rated hourly limit), this process's share
     double requests_per_second = 0;
+    /// Processes sharing the token's budget (the live workers on the store, this one included):
+    /// the budget above is the token's divided by this.
+    int shared_by = 1;
     std::size_t monitored = 0;  ///< instances being monitored
     std::size_t capacity = 0;   ///< deployments that fit at the configured intervals
     double stretch = 1.0;       ///< factor applied to stable statuses' intervals (1 = none)

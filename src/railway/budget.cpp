@@ -127,12 +127,28 @@ RequestBudget::RequestBudget(const util::Clock& clock, BudgetConfig config)
       last_refill_(clock.Steady()),
       paused_until_(clock.Steady()) {}
 
+double RequestBudget::HourRateLocked() const {
+    return hour_limit_ / kSecondsPerHour / parts_;
+}
+
+double RequestBudget::SecondRateLocked() const {
+    return static_cast<double>(second_limit_) / parts_;
+}
+
+double RequestBudget::HourCapLocked() const {
+    return std::max(1.0, static_cast<double>(hour_limit_) / parts_);
+}
+
+double RequestBudget::SecondCapLocked() const {
+    return std::max(1.0, SecondRateLocked());
+}
+
 void RequestBudget::RefillLocked(util::SteadyTime now) {
     if (now <= last_refill_) return;
     const double elapsed_s = core::ToSecondsF(now - last_refill_);
     last_refill_ = now;
-    hour_tokens_ = std::min<double>(hour_limit_, hour_tokens_ + elapsed_s * hour_limit_ / kSecondsPerHour);
-    second_tokens_ = std::min<double>(second_limit_, second_tokens_ + elapsed_s * second_limit_);
+    hour_tokens_ = std::min(HourCapLocked(), hour_tokens_ + elapsed_s * HourRateLocked());
+    second_tokens_ = std::min(SecondCapLocked(), second_tokens_ + elapsed_s * SecondRateLocked());
 }
 
 BudgetGrant RequestBudget::TryAcquire() {
@@ -150,8 +166,7 @@ BudgetGrant RequestBudget::TryAcquire() {
         const double missing = std::max(0.0, 1.0 - tokens);
         return std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(missing / per_second));
     };
-    const auto wait = std::max(wait_for(hour_tokens_, hour_limit_ / kSecondsPerHour),
-                               wait_for(second_tokens_, static_cast<double>(second_limit_)));
+    const auto wait = std::max(wait_for(hour_tokens_, HourRateLocked()), wait_for(second_tokens_, SecondRateLocked()));
     return {false, std::max(wait, core::Duration(std::chrono::milliseconds(1)))};
 }
 
@@ -176,8 +191,8 @@ void RequestBudget::Observe(int http_status, const net::HttpHeaders& headers) {
             hour_limit_ = ClampLimit(item.quota * static_cast<long long>(kSecondsPerHour) / item.window_s);
         }
     }
-    hour_tokens_ = std::min<double>(hour_tokens_, hour_limit_);
-    second_tokens_ = std::min<double>(second_tokens_, second_limit_);
+    hour_tokens_ = std::min(hour_tokens_, HourCapLocked());
+    second_tokens_ = std::min(second_tokens_, SecondCapLocked());
 
     // -1: absent or unreadable.
     const long long limit = limit_header ? ParseInteger(*limit_header).value_or(-1) : -1;
@@ -195,14 +210,15 @@ void RequestBudget::Observe(int http_status, const net::HttpHeaders& headers) {
         if (reset) server_reset_ = reset;
         if (remaining >= 0) {
             server_remaining_ = static_cast<int>(std::min(remaining, kMaxLimit));
-            // The server counts every request of this token (other tools included): trust it.
-            hour_tokens_ = std::min<double>(static_cast<double>(remaining), hour_limit_);
+            // The server counts every request of this token (other tools included): trust it,
+            // this process's share of it.
+            hour_tokens_ = std::min(static_cast<double>(remaining) / parts_, HourCapLocked());
         }
     } else if (window == RateLimitWindow::kSecond) {
         if (limit > 0) second_limit_ = ClampLimit(limit);
         if (remaining >= 0) {
             server_second_remaining_ = static_cast<int>(std::min(remaining, kMaxLimit));
-            second_tokens_ = std::min<double>(static_cast<double>(remaining), second_limit_);
+            second_tokens_ = std::min(static_cast<double>(remaining) / parts_, SecondCapLocked());
         }
     }
     if (window != RateLimitWindow::kUnknown && remaining == 0 && reset_in) {
@@ -215,6 +231,14 @@ void RequestBudget::Observe(int http_status, const net::HttpHeaders& headers) {
             retry_after ? ParseRetryAfter(*retry_after).value_or(core::Seconds(1)) : core::Seconds(1);
         paused_until_ = std::max(paused_until_, now + delay);
     }
+}
+
+void RequestBudget::SetShare(int parts) {
+    std::lock_guard lock(mutex_);
+    RefillLocked(clock_.Steady());  // what refilled so far at the old share
+    parts_ = std::max(parts, 1);
+    hour_tokens_ = std::min(hour_tokens_, HourCapLocked());
+    second_tokens_ = std::min(second_tokens_, SecondCapLocked());
 }
 
 void RequestBudget::PauseFor(core::Duration delay) {
@@ -230,8 +254,9 @@ BudgetSnapshot RequestBudget::Snapshot() const {
     s.second_limit = second_limit_;
     // Report as of now without mutating (refill is computed, not applied).
     const double elapsed_s = now > last_refill_ ? core::ToSecondsF(now - last_refill_) : 0.0;
-    s.hour_remaining = std::min<double>(hour_limit_, hour_tokens_ + elapsed_s * hour_limit_ / kSecondsPerHour);
-    s.second_remaining = std::min<double>(second_limit_, second_tokens_ + elapsed_s * second_limit_);
+    s.hour_remaining = std::min(HourCapLocked(), hour_tokens_ + elapsed_s * HourRateLocked());
+    s.second_remaining = std::min(SecondCapLocked(), second_tokens_ + elapsed_s * SecondRateLocked());
+    s.parts = parts_;
     s.server_remaining = server_remaining_;
     s.server_reset = server_reset_;
     s.server_second_remaining = server_second_remaining_;
@@ -244,7 +269,8 @@ BudgetSnapshot RequestBudget::Snapshot() const {
 FleetCapacity RequestBudget::Capacity(core::Duration check_interval, std::size_t batch_size,
                                       long long deployments) const {
     std::lock_guard lock(mutex_);
-    return ComputeFleetCapacity(hour_limit_, second_limit_, check_interval, batch_size, deployments);
+    return ComputeFleetCapacity(std::max(hour_limit_ / parts_, 1), std::max(second_limit_ / parts_, 1), check_interval,
+                                batch_size, deployments);
 }
 
 }  // namespace railwatch::railway

@@ -38,6 +38,9 @@ struct BudgetSnapshot {
     core::Duration paused_for{0};  ///< > 0 while a 429 Retry-After (or an exhausted window) holds requests
     long long requests_sent = 0;   ///< requests granted since start
     long long rate_limited = 0;    ///< 429 answers seen
+    /// Processes sharing the token's limits (RequestBudget::SetShare): the buckets above refill
+    /// at the limits divided by this.
+    int parts = 1;
 };
 
 /// Fleet capacity: how many deployments a request budget can watch.
@@ -90,7 +93,9 @@ RateLimitWindow RateLimitWindowOf(long long limit, std::optional<core::Duration>
 
 /// Two token buckets (per second and per hour), corrected by the server's X-RateLimit-* headers
 /// and paused by 429 Retry-After. Time comes from the injected clock (steady time for refills,
-/// wall time to read X-RateLimit-Reset). Thread-safe.
+/// wall time to read X-RateLimit-Reset). When several processes send with one token, each holds
+/// its share (SetShare): its buckets refill at the token's limits divided among them, and what
+/// the server says remains of a window is divided the same way. Thread-safe.
 class RequestBudget {
   public:
     RequestBudget(const util::Clock& clock, BudgetConfig config);
@@ -107,6 +112,12 @@ class RequestBudget {
     /// Holds every request for `delay` (a 429's Retry-After).
     void PauseFor(core::Duration delay);
 
+    /// This process is one of `parts` (clamped to ≥ 1) sending with the token: from now on its
+    /// buckets refill at 1/parts of each limit, hold at most that share (never less than one
+    /// request), and take 1/parts of what the server says remains. Tokens already in a bucket
+    /// above its new share are dropped; a larger share refills from now on.
+    void SetShare(int parts);
+
     BudgetSnapshot Snapshot() const;
 
     /// Fleet capacity for the current limits.
@@ -114,6 +125,12 @@ class RequestBudget {
 
   private:
     void RefillLocked(util::SteadyTime now);
+    // This process's share of each limit per second (hour: per second of the hour), and the
+    // most each bucket holds.
+    double HourRateLocked() const;
+    double SecondRateLocked() const;
+    double HourCapLocked() const;
+    double SecondCapLocked() const;
 
     const util::Clock& clock_;
     mutable std::mutex mutex_;
@@ -128,6 +145,7 @@ class RequestBudget {
     std::optional<int> server_second_remaining_;
     long long requests_sent_ = 0;
     long long rate_limited_ = 0;
+    int parts_ = 1;
 };
 
 }  // namespace railwatch::railway

@@ -99,6 +99,7 @@ class RailwayClient final : public RailwayApi {
 
     /// The budget as of now.
     BudgetSnapshot Budget() const override { return engine_.budget().Snapshot(); }
+    void ShareBudget(int parts) override { engine_.budget().SetShare(parts); }
     /// What the budget can watch at `check_interval` with this client's batch size.
     FleetCapacity Capacity(core::Duration check_interval, long long deployments = 0) const {
         return engine_.budget().Capacity(check_interval, engine_.config().batch_size, deployments);

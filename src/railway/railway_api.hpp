@@ -112,6 +112,10 @@ class RailwayApi {
     /// The request budget as of now.
     virtual BudgetSnapshot Budget() const = 0;
 
+    /// This process is one of `parts` sending with the token (the live workers sharing a store):
+    /// from now on it spends 1/parts of the token's limits (RequestBudget::SetShare).
+    virtual void ShareBudget(int parts) = 0;
+
     /// Ends running and later calls soon with kCancelled. Irreversible; thread-safe.
     virtual void Stop() = 0;
 

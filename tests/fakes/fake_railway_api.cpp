@@ -366,6 +366,11 @@ railway::BudgetSnapshot FakeRailwayApi::Budget() const {
     return budget_;
 }
 
+void FakeRailwayApi::ShareBudget(int parts) {
+    std::lock_guard lock(mutex_);
+    budget_.parts = parts;
+}
+
 void FakeRailwayApi::Stop() {
     std::lock_guard lock(mutex_);
     stopped_ = true;

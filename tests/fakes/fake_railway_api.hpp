@@ -93,6 +93,8 @@ class FakeRailwayApi final : public railway::RailwayApi {
     railway::ApiResult<railway::PlatformStatus> GetPlatformStatus() override;
     railway::ApiResult<railway::WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id) override;
     railway::BudgetSnapshot Budget() const override;
+    /// Sets Budget().parts; not listed in Calls() (the monitor tells it at every heartbeat).
+    void ShareBudget(int parts) override;
     void Stop() override;
 
     /// An ApiError as the real client would build it for a failed call (class and retryability

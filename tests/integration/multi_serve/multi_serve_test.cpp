@@ -70,12 +70,19 @@ double LongestInterval() {
     return longest;
 }
 
-std::string ConfigText(const std::string& worker_id) {
-    std::string text =
-        "[railway]\nrequests_per_hour = 1000000\nrequests_per_second = 1000\nbatch_size = 50\n\n"
-        "[monitor]\nworker_id = \"" +
-        worker_id + "\"\nlease_seconds = " + std::to_string(kLeaseSeconds) +
-        "\nstuck_after_seconds = 600\ntimeout_after_seconds = 600\n\n[monitor.intervals]\n";
+// The token's limits as configured in each serve ([railway] requests_per_hour, _per_second).
+struct Limits {
+    int per_hour = 1000000;
+    int per_second = 1000;
+};
+
+std::string ConfigText(const std::string& worker_id, const Limits& limits) {
+    std::string text = "[railway]\nrequests_per_hour = " + std::to_string(limits.per_hour) +
+                       "\nrequests_per_second = " + std::to_string(limits.per_second) +
+                       "\nbatch_size = 50\n\n"
+                       "[monitor]\nworker_id = \"" +
+                       worker_id + "\"\nlease_seconds = " + std::to_string(kLeaseSeconds) +
+                       "\nstuck_after_seconds = 600\ntimeout_after_seconds = 600\n\n[monitor.intervals]\n";
     for (const auto& [status, seconds] : Intervals())
         text += status + " = " + std::to_string(seconds) + "\n";
     return text;
@@ -127,7 +134,7 @@ struct Query {
 
 class MultiServeRun {
   public:
-    MultiServeRun() : dir_("railwatch-multi-serve-") {}
+    explicit MultiServeRun(Limits limits = {}) : dir_("railwatch-multi-serve-"), limits_(limits) {}
 
     std::string problem;
 
@@ -145,7 +152,7 @@ class MultiServeRun {
         // One after the other: the first one creates the schema.
         for (const std::string worker : {"a", "b", "c"}) {
             const std::string config = dir_.File("railwatch-" + worker + ".toml");
-            std::ofstream(config) << ConfigText("worker-" + worker);
+            std::ofstream(config) << ConfigText("worker-" + worker, limits_);
             ServeOptions options;
             options.db_url = cluster_->Url("multi_serve");
             options.railway_url = sim_->GraphqlUrl() + "?w=" + worker;
@@ -321,6 +328,7 @@ class MultiServeRun {
     }
 
     TempDir dir_;
+    Limits limits_;
     std::unique_ptr<PostgresCluster> cluster_;
     std::unique_ptr<SimProcess> sim_;
     std::map<std::string, std::unique_ptr<ServeProcess>> serves_;
@@ -484,6 +492,54 @@ TEST(MultiServe, ThreeServesOnOnePostgresOneKilledFollowEveryDeploymentAndCheckN
     std::printf("transitions: %d of %d that lasted two intervals + the lease recorded; %zu rows, %zu outbox rows\n",
                 seen, due, after.size(), deliveries.body["items"].size());
     for (const std::string worker : {"a", "b"})
+        EXPECT_TRUE(run.serve(worker).running()) << "serve " << worker << " died:\n" << run.serve(worker).Log();
+}
+
+// Three processes sending with one token share its budget (docs/ENGINE.md, "Budget"): each
+// plans with and sends within a third of it, so together they stay within the pro-rated limit —
+// where each alone would spend what the whole token allows. The fleet needs more than the token
+// allows (300 deployments every 4-5 s in batches of 50 is ~1.4 requests a second; the token
+// allows 1 a second pro-rated, 0.8 of it for polling), and a third of it (100 deployments) needs
+// less than the whole token's polling budget: without sharing, three processes would send about
+// 1.4 requests a second.
+TEST(MultiServe, ThreeServesSendingWithOneTokenStayWithinItsBudgetTogether) {
+    const Limits limits{3600, 10};  // 1 request a second pro-rated
+    MultiServeRun run(limits);
+    ASSERT_TRUE(run.Start()) << run.problem;
+    ASSERT_TRUE(run.AddFleet()) << run.problem;
+    // Each live worker's heartbeat (a third of the lease) tells it how many share the token.
+    for (const auto give_up = std::chrono::steady_clock::now() + 30s;; std::this_thread::sleep_for(500ms)) {
+        bool all = true;
+        for (const std::string worker : {"a", "b", "c"}) {
+            const auto stats = run.serve(worker).Get("/api/v1/stats");
+            all = all && stats.status == 200 && stats.body["capacity"]["sharedBy"] == 3;
+        }
+        if (all) break;
+        ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the serves do not see each other";
+    }
+    for (const std::string worker : {"a", "b", "c"}) {
+        const auto stats = run.serve(worker).Get("/api/v1/stats");
+        // A third of what the pro-rated limit leaves polling (0.8 of 1 a second).
+        EXPECT_NEAR(stats.body["capacity"]["requestsPerSecond"].get<double>(), 0.8 / 3, 1e-6) << stats.raw;
+    }
+    const auto requests = [&run] {
+        const json stats = json::parse(run.sim().Get("/_sim/stats"), nullptr, false);
+        return stats.is_discarded() || !stats.contains("total") ? -1LL : stats["total"].get<long long>();
+    };
+    const long long before = requests();
+    ASSERT_GE(before, 0);
+    const auto start = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(60s);
+    const long long sent = requests() - before;
+    const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // The pro-rated limit over the window, and what the buckets may hold at its start: each
+    // process's side-work buckets hold 5 s of their rates, its per-second bucket a third of 10.
+    const double allowed = 1.0 * elapsed_s + 3 * (5 * 1.0 / 3 + 10.0 / 3);
+    std::printf("three serves sharing one token: %lld requests in %.0f s (%.2f a second; allowed %.0f)\n", sent,
+                elapsed_s, static_cast<double>(sent) / elapsed_s, allowed);
+    EXPECT_LE(static_cast<double>(sent), allowed);
+    EXPECT_GE(static_cast<double>(sent), 0.5 * elapsed_s) << "the serves hardly polled: the run proves nothing";
+    for (const std::string worker : {"a", "b", "c"})
         EXPECT_TRUE(run.serve(worker).running()) << "serve " << worker << " died:\n" << run.serve(worker).Log();
 }
 

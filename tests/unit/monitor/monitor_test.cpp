@@ -1122,6 +1122,43 @@ TEST_F(MonitorTest, KeptSurplusGoesToAWorkerThatHasJustStarted) {
     }
 }
 
+TEST_F(MonitorTest, LiveWorkersShareTheTokensBudget) {
+    options_.keep_claims = true;
+    options_.lease = seconds(30);  // heartbeats every 10 s
+    options_.requests_per_hour = 36000;
+    options_.requests_per_second = 10;
+    auto a = Make("a");
+    for (int i = 0; i < 4; ++i) {
+        const std::string dep = "d" + std::to_string(i);
+        api_.SetDeployment(Dep(dep, "SUCCESS", clock_.Now()));
+        Add(*a, dep);
+    }
+    a->RunRoundForTest();
+    const CapacityReport alone = a->Capacity();
+    EXPECT_EQ(alone.shared_by, 1);
+    EXPECT_NEAR(alone.requests_per_second, 8.0, 1e-9);  // 10/s less the 20 % reserve
+    EXPECT_EQ(api_.Budget().parts, 1);
+
+    auto b = Make("b");
+    b->RunRoundForTest();  // b's heartbeat: a and b are live
+    EXPECT_EQ(b->Capacity().shared_by, 2);
+    EXPECT_NEAR(b->Capacity().requests_per_second, alone.requests_per_second / 2, 1e-9);
+    EXPECT_EQ(api_.Budget().parts, 2);  // the client sends within the share too
+    clock_.Advance(seconds(10));        // a's next heartbeat
+    a->RunRoundForTest();
+    EXPECT_EQ(a->Capacity().shared_by, 2);
+    EXPECT_NEAR(a->Capacity().requests_per_second, alone.requests_per_second / 2, 1e-9);
+    EXPECT_NEAR(a->Capacity().requests_per_hour, alone.requests_per_hour / 2, 1e-6);
+
+    b->Stop();  // its worker row lives until its lease ends
+    b.reset();
+    clock_.Advance(seconds(31));
+    a->RunRoundForTest();
+    EXPECT_EQ(a->Capacity().shared_by, 1);
+    EXPECT_NEAR(a->Capacity().requests_per_second, alone.requests_per_second, 1e-9);
+    EXPECT_EQ(api_.Budget().parts, 1);
+}
+
 TEST_F(MonitorTest, TwoMonitorsNeverCheckOneInstanceTwiceForOneDueTime) {
     auto a = Make("a");
     auto b = Make("b");

@@ -45,6 +45,51 @@ TEST(RequestBudget, ServerRemainingCorrectsTheHourlyBucket) {
     EXPECT_FALSE(budget.TryAcquire().granted);
 }
 
+TEST(RequestBudget, OneOfSeveralProcessesSpendsItsShareOfTheTokensLimits) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {3600, 10});
+    budget.SetShare(2);
+    EXPECT_EQ(budget.Snapshot().parts, 2);
+    EXPECT_EQ(budget.Snapshot().second_limit, 10);  // the token's limit; the bucket holds half of it
+    int granted = 0;
+    while (budget.TryAcquire().granted)
+        ++granted;
+    EXPECT_EQ(granted, 5);
+    const BudgetGrant refused = budget.TryAcquire();
+    EXPECT_FALSE(refused.granted);
+    EXPECT_EQ(refused.wait, core::Millis(200));  // refills at 5 a second, not 10
+    clock.Advance(core::Millis(200));
+    EXPECT_TRUE(budget.TryAcquire().granted);
+    EXPECT_FALSE(budget.TryAcquire().granted);
+
+    // What the server says remains of the hour is the token's: this process takes its half.
+    budget.Observe(200, {{"X-RateLimit-Limit", "3600"}, {"X-RateLimit-Remaining", "300"}});
+    EXPECT_NEAR(budget.Snapshot().hour_remaining, 150.0, 1e-9);
+    // Its capacity is that of half the limits: 1,800/h and 5/s at one minute in batches of 50.
+    EXPECT_EQ(budget.Capacity(core::Seconds(60), 50).max_deployments,
+              ComputeFleetCapacity(1800, 5, core::Seconds(60), 50).max_deployments);
+
+    // Alone again: the whole limits, refilling from now on.
+    budget.SetShare(1);
+    clock.Advance(core::Seconds(1));
+    granted = 0;
+    while (budget.TryAcquire().granted)
+        ++granted;
+    EXPECT_EQ(granted, 10);
+}
+
+TEST(RequestBudget, AShareBelowOneRequestASecondStillGrantsOneAtATime) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {36000, 2});
+    budget.SetShare(4);  // half a request a second
+    EXPECT_TRUE(budget.TryAcquire().granted);
+    const BudgetGrant refused = budget.TryAcquire();
+    EXPECT_FALSE(refused.granted);
+    EXPECT_EQ(refused.wait, core::Seconds(2));
+    clock.Advance(core::Seconds(2));
+    EXPECT_TRUE(budget.TryAcquire().granted);
+}
+
 TEST(RequestBudget, ServerLimitReplacesTheConfiguredPlan) {
     util::FakeClock clock;
     RequestBudget budget(clock, {1000, 10});
