@@ -444,9 +444,10 @@ std::vector<KeySpec> BuildKeys() {
                           "Railway's GraphQL endpoint (the simulator's, for trials)",
                           {.env = "RAILWAY_API_URL", .flag = "--railway-url"}));
     k.push_back(IntKey("railway.requests_per_hour", RW_FIELD(railway.requests_per_hour), 1, 1'000'000,
-                       "Requests per hour the token's plan allows: 100 Free, 1000 Hobby, 10000 Pro"));
+                       "Requests per hour the token's plan allows: 100 Free, 1000 Hobby, 10000 Pro; serve processes "
+                       "sharing a store and the token divide it"));
     k.push_back(IntKey("railway.requests_per_second", RW_FIELD(railway.requests_per_second), 1, 1000,
-                       "Requests per second the plan allows: 10 Hobby, 50 Pro"));
+                       "Requests per second the plan allows: 10 Hobby, 50 Pro; divided the same way"));
     k.push_back(IntKey("railway.batch_size", RW_FIELD(railway.batch_size), 1, 100,
                        "Deployments per status request (GraphQL aliases)"));
     // [store]

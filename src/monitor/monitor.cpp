@@ -798,7 +798,9 @@ void Monitor::NoteFleet(const store::Instance& instance, std::optional<Deploymen
     if (kept != nullptr) {
         if (status && kept->fleet.known && kept->fleet.status == entry.status && kept->fleet.interval == entry.interval)
             return;  // fleet_ holds it so
+        CountKept(kept->fleet, -1);
         kept->fleet = {status.has_value(), entry.status, entry.interval};
+        CountKept(kept->fleet, +1);
     }
     const auto found = fleet_.find(instance.id);
     if (found != fleet_.end()) {
@@ -817,10 +819,31 @@ void Monitor::NoteFleet(const store::Instance& instance, std::optional<Deploymen
     }
 }
 
+void Monitor::CountKept(const Kept::FleetNote& note, int delta) {
+    if (!note.known) return;
+    const auto key = std::make_pair(note.status, note.interval.count());
+    if (delta > 0) {
+        ++kept_groups_[key];
+    } else if (const auto group = kept_groups_.find(key); group != kept_groups_.end() && --group->second == 0) {
+        kept_groups_.erase(group);
+    }
+}
+
+void Monitor::ForgetKept(Kept& kept) {
+    CountKept(kept.fleet, -1);
+    kept_.Forget(kept);
+}
+
+const Monitor::FleetGroups& Monitor::PlannedFleet() const {
+    // Alone, this process follows every monitored instance it knows of; beside other live
+    // workers, the ones it keeps: those it polls, with its share of the budget.
+    return options_.keep_claims && budget_parts_ > 1 ? kept_groups_ : fleet_groups_;
+}
+
 void Monitor::Replan() {
     std::lock_guard lock(mutex_);
     core::BudgetPlanInput input;
-    for (const auto& [key, count] : fleet_groups_)
+    for (const auto& [key, count] : PlannedFleet())
         input.groups.push_back({key.first, Duration(key.second), count});
     input.batch_size = options_.batch_size;
     input.requests_per_hour = options_.requests_per_hour / budget_parts_;
@@ -945,7 +968,7 @@ void Monitor::KeepClaims(Timestamp now) {
                     std::size_t give = kept_.size() - share;
                     for (Kept* kept : kept_.Latest(give)) {
                         surplus.push_back(store::InstanceRelease{kept->id, kept->due});
-                        kept_.Forget(*kept);
+                        ForgetKept(*kept);
                     }
                 }
             }
@@ -967,7 +990,7 @@ void Monitor::KeepClaims(Timestamp now) {
             kept_.ForEach([this](Kept& kept) {
                 if (kept.in_flight) return;
                 given_up_.push_back(store::InstanceRelease{kept.id, kept.due});
-                kept_.Forget(kept);
+                ForgetKept(kept);
             });
         }
     }
@@ -994,7 +1017,7 @@ bool Monitor::FollowChanges() {
         if (kept.in_flight) {
             kept.changed = true;  // its check's answer lands with a stale row: read it again
         } else if (!StillKept(row)) {
-            kept_.Forget(kept);  // lost to another worker, turned off or deleted
+            ForgetKept(kept);  // lost to another worker, turned off or deleted
         } else if (kept.landed > lands_before) {
             // Landed after this read began: its check may have written the row since. Read again.
             kept.row.reset();
@@ -1071,7 +1094,7 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
             entry.SetRow(std::move(*row));
             out.push_back(PollItem{&*entry.row, &entry});
         } else {
-            kept_.Forget(entry);  // lost, turned off or deleted
+            ForgetKept(entry);  // lost, turned off or deleted
         }
     }
 }
@@ -1085,7 +1108,7 @@ std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landin
             Kept& entry = *landing.kept;  // in flight: forgotten by this answer only
             if (!landing.next) {          // monitoring ended: let go of the lease too
                 ended.push_back(store::InstanceRelease{entry.id, std::nullopt});
-                kept_.Forget(entry);
+                ForgetKept(entry);
                 continue;
             }
             // The row checked stays kept for the next check unless the check wrote it, it changed
@@ -1140,6 +1163,7 @@ void Monitor::ReleaseKept() {
         TakeGivenUp(releases);
         kept_.ForEach([&](const Kept& kept) { releases.push_back(store::InstanceRelease{kept.id, kept.due}); });
         kept_.Clear();
+        kept_groups_.clear();
     }
     ForEachStoreBatch(releases, [&](const std::vector<store::InstanceRelease>& part) {
         (void)schedule_.ReleaseInstances(options_.worker_id, part);  // a failure: the leases expire
@@ -1825,7 +1849,7 @@ CapacityReport Monitor::Capacity() const {
     report.monitored = plan_.monitored;
     report.capacity = plan_.capacity;
     report.stretch = plan_.stable_stretch;
-    for (const auto& [key, count] : fleet_groups_)
+    for (const auto& [key, count] : PlannedFleet())
         report.by_status[std::string(core::ToString(key.first))] += count;
     for (const DeploymentStatus status : core::kAllDeploymentStatuses) {
         const double stretch = core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;

@@ -163,6 +163,8 @@ class Monitor final : public Operations {
     std::optional<std::string> PlatformIncident() const override;
 
   private:
+    // Instances counted by (status, interval): what the budget plan reads.
+    using FleetGroups = std::map<std::pair<core::DeploymentStatus, core::Duration::rep>, std::size_t>;
     struct FleetEntry {
         core::DeploymentStatus status = core::DeploymentStatus::kUnknown;
         core::Duration interval{};
@@ -276,6 +278,12 @@ class Monitor final : public Operations {
     // The instance's (status, interval) in fleet_ (none: not monitored). With a kept entry (given,
     // or found by id) whose Kept::fleet says fleet_ holds that already, no map is touched.
     void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status, Kept* kept = nullptr);
+    // kept_groups_ with a kept entry's note added (+1) or taken away (-1); mutex_ held.
+    void CountKept(const Kept::FleetNote& note, int delta);
+    // Forgets a kept entry and its note in kept_groups_; mutex_ held.
+    void ForgetKept(Kept& kept);
+    // The fleet the budget plan counts (fleet_groups_ or kept_groups_); mutex_ held.
+    const FleetGroups& PlannedFleet() const;
     void Replan();
     void NoteDue(core::Timestamp at);
     // A job that moves an instance on to another deployment (a redeploy, a discovery) holds its
@@ -352,7 +360,10 @@ class Monitor final : public Operations {
     std::unordered_map<std::string, FleetEntry> fleet_;
     // fleet_ counted by (status, interval), kept with it: what Replan and Capacity read, so a
     // round does not walk the whole fleet (a third of serve's CPU at 100,000 instances).
-    std::map<std::pair<core::DeploymentStatus, core::Duration::rep>, std::size_t> fleet_groups_;
+    FleetGroups fleet_groups_;
+    // The kept entries' fleet notes (Kept::fleet) counted the same way: the fleet this process
+    // polls, which it plans for beside other live workers (PlannedFleet).
+    FleetGroups kept_groups_;
     core::BudgetPlan plan_;
     // Processes sharing the token's budget: the live workers of the last heartbeat (kept claims;
     // 1 without). The plan and the side work's buckets use 1/budget_parts_ of the limits.

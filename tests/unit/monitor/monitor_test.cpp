@@ -1122,8 +1122,9 @@ TEST_F(MonitorTest, KeptSurplusGoesToAWorkerThatHasJustStarted) {
     }
 }
 
-TEST_F(MonitorTest, LiveWorkersShareTheTokensBudget) {
+TEST_F(MonitorTest, LiveWorkersShareTheTokensBudgetAndEachPlansForWhatItKeeps) {
     options_.keep_claims = true;
+    options_.batch_size = 1;       // a share's slack is one instance: a hands two of four over
     options_.lease = seconds(30);  // heartbeats every 10 s
     options_.requests_per_hour = 36000;
     options_.requests_per_second = 10;
@@ -1136,6 +1137,7 @@ TEST_F(MonitorTest, LiveWorkersShareTheTokensBudget) {
     a->RunRoundForTest();
     const CapacityReport alone = a->Capacity();
     EXPECT_EQ(alone.shared_by, 1);
+    EXPECT_EQ(alone.monitored, 4u);
     EXPECT_NEAR(alone.requests_per_second, 8.0, 1e-9);  // 10/s less the 20 % reserve
     EXPECT_EQ(api_.Budget().parts, 1);
 
@@ -1144,18 +1146,26 @@ TEST_F(MonitorTest, LiveWorkersShareTheTokensBudget) {
     EXPECT_EQ(b->Capacity().shared_by, 2);
     EXPECT_NEAR(b->Capacity().requests_per_second, alone.requests_per_second / 2, 1e-9);
     EXPECT_EQ(api_.Budget().parts, 2);  // the client sends within the share too
-    clock_.Advance(seconds(10));        // a's next heartbeat
-    a->RunRoundForTest();
+    // a added every instance, so it knows all four; once b has taken its share (a's next
+    // heartbeat hands two back, b claims them when due), each plans for the two it polls.
+    for (int step = 0; step < 16; ++step) {  // 80 s: the handed-over ones' next checks (60 s ± 10 %)
+        clock_.Advance(seconds(5));
+        a->RunRoundForTest();
+        b->RunRoundForTest();
+    }
     EXPECT_EQ(a->Capacity().shared_by, 2);
     EXPECT_NEAR(a->Capacity().requests_per_second, alone.requests_per_second / 2, 1e-9);
     EXPECT_NEAR(a->Capacity().requests_per_hour, alone.requests_per_hour / 2, 1e-6);
+    EXPECT_EQ(a->Capacity().monitored, 2u);
+    EXPECT_EQ(b->Capacity().monitored, 2u);
 
-    b->Stop();  // its worker row lives until its lease ends
+    b->Stop();  // gives its instances back; its worker row lives until its lease ends
     b.reset();
-    clock_.Advance(seconds(31));
+    clock_.Advance(seconds(41));
     a->RunRoundForTest();
     EXPECT_EQ(a->Capacity().shared_by, 1);
     EXPECT_NEAR(a->Capacity().requests_per_second, alone.requests_per_second, 1e-9);
+    EXPECT_EQ(a->Capacity().monitored, 4u);  // alone: every instance it knows of
     EXPECT_EQ(api_.Budget().parts, 1);
 }
 
