@@ -77,6 +77,7 @@ EngineMetrics::EngineMetrics(util::MetricsRegistry& registry, std::function<moni
                                                             {{"stretch"}, report->stretch},
                                                             {{"requests_per_hour"}, report->requests_per_hour},
                                                             {{"requests_per_second"}, report->requests_per_second},
+                                                            {{"shared_by"}, static_cast<double>(report->shared_by)},
                                                         };
                                                     }));
     callbacks_.push_back(registry_.AddCallbackGauge(
