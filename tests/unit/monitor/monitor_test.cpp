@@ -33,8 +33,8 @@ namespace {
 using fakes::FakeRailwayApi;
 using railway::ApiResult;
 using railway::Deployment;
-using std::chrono::seconds;
 using std::chrono::milliseconds;
+using std::chrono::seconds;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
