@@ -308,16 +308,19 @@ void Monitor::SchedulerLoop() {
         if (room && !paced && (backlog || due_soon || now - last_round >= options_.max_idle_wait)) {
             last_round = now;
             std::size_t limit = 0;
-            const std::size_t claimed = RunRound(now, /*inline_polls=*/false, &limit);
+            std::size_t requests = 0;
+            const std::size_t claimed = RunRound(now, /*inline_polls=*/false, &limit, &requests);
             std::lock_guard lock(mutex_);
-            // The checks just made spend the budget for a while: the next round waits that long
-            // even when more is due (a backlog drains at the budget's pace, with no 429).
-            const double per_second =
-                plan_.budget_requests_per_second * static_cast<double>(std::max<std::size_t>(options_.batch_size, 1));
+            // The requests just sent spend the budget for a while: the next round waits that long
+            // even when more is due (a backlog drains at the budget's pace, with no 429). By
+            // requests, not checks: a round of a few due instances costs a whole request, and
+            // paced as a fraction of one, rounds of sparse due times spent several times the
+            // budget (three serves sharing a 1/s token: 1.15 a second).
+            const double per_second = plan_.budget_requests_per_second;
             next_round_at = Timestamp::min();
-            if (claimed > 0 && per_second > 0) {
+            if (requests > 0 && per_second > 0) {
                 next_round_at = now + std::chrono::duration_cast<Duration>(
-                                          std::chrono::duration<double>(static_cast<double>(claimed) / per_second));
+                                          std::chrono::duration<double>(static_cast<double>(requests) / per_second));
             }
             backlog = claimed > 0 && claimed >= limit;
             continue;
@@ -383,7 +386,7 @@ std::size_t Monitor::RunRoundForTest() {
     return RunRound(clock_.Now(), /*inline_polls=*/true);
 }
 
-std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* limit_out) {
+std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* limit_out, std::size_t* requests_out) {
     Replan();
     std::size_t limit = 0;
     bool noted_due = false;
@@ -409,6 +412,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
         }
     }
     if (limit_out != nullptr) *limit_out = limit;
+    if (requests_out != nullptr) *requests_out = 0;
     if (options_.keep_claims) KeepClaims(now);
     if (limit == 0) return 0;
     // Before the claim: a change committed after the feed's read comes with the next round's.
@@ -488,6 +492,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
     std::vector<PollWork> batches;
     std::size_t distinct = 0;
+    std::size_t requests = 0;  // batches that ask Railway (not one of instances without a deployment)
     for (std::size_t k = 0; k < keyed.size(); ++k) {
         const auto& [key, item] = keyed[k];
         const bool asks = key != 0 && (k == 0 || keyed[k - 1].first != key ||
@@ -497,9 +502,10 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
             batches.back().items.reserve(per_batch);
             distinct = 0;
         }
-        if (asks) ++distinct;
+        if (asks && distinct++ == 0) ++requests;
         batches.back().items.push_back(item);
     }
+    if (requests_out != nullptr) *requests_out = requests;
     if (inline_polls) {
         for (auto& batch : batches)
             PollBatch(batch);

@@ -191,8 +191,9 @@ class Monitor final : public Operations {
     void WorkerLoop(std::size_t index);
     // Claims what is due and checks it: on the calling thread (`inline_polls`) or by handing the
     // batches to the pollers. Returns how many instances it claimed; `limit` (when given) is told
-    // how many it was allowed to claim.
-    std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr);
+    // how many it was allowed to claim, `requests` how many status requests its batches send.
+    std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr,
+                         std::size_t* requests = nullptr);
     // One status request for `batch` (at most batch_size distinct deployments), its answers
     // judged and written, the instances released. Returns the earliest next check it scheduled.
     std::optional<core::Timestamp> PollBatch(const PollWork& work);

@@ -33,6 +33,7 @@ namespace {
 using fakes::FakeRailwayApi;
 using railway::ApiResult;
 using railway::Deployment;
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -1147,7 +1148,7 @@ TEST_F(MonitorTest, LiveWorkersShareTheTokensBudgetAndEachPlansForWhatItKeeps) {
     EXPECT_NEAR(b->Capacity().requests_per_second, alone.requests_per_second / 2, 1e-9);
     EXPECT_EQ(api_.Budget().parts, 2);  // the client sends within the share too
     // a added every instance, so it knows all four; once b has taken its share (a's next
-    // heartbeat hands two back, b claims them when due), each plans for the two it polls.
+    // heartbeat hands two back, b claims them when due), each plans for those it polls.
     for (int step = 0; step < 16; ++step) {  // 80 s: the handed-over ones' next checks (60 s ± 10 %)
         clock_.Advance(seconds(5));
         a->RunRoundForTest();
@@ -1156,8 +1157,10 @@ TEST_F(MonitorTest, LiveWorkersShareTheTokensBudgetAndEachPlansForWhatItKeeps) {
     EXPECT_EQ(a->Capacity().shared_by, 2);
     EXPECT_NEAR(a->Capacity().requests_per_second, alone.requests_per_second / 2, 1e-9);
     EXPECT_NEAR(a->Capacity().requests_per_hour, alone.requests_per_hour / 2, 1e-6);
-    EXPECT_EQ(a->Capacity().monitored, 2u);
-    EXPECT_EQ(b->Capacity().monitored, 2u);
+    // Each plans for what it keeps (two and two, or three and one when a's claim took one of
+    // those it handed back first): the fleet once between them.
+    EXPECT_GE(b->Capacity().monitored, 1u);
+    EXPECT_EQ(a->Capacity().monitored + b->Capacity().monitored, 4u);
 
     b->Stop();  // gives its instances back; its worker row lives until its lease ends
     b.reset();
@@ -1698,6 +1701,35 @@ TEST_F(MonitorTest, ABacklogDrainsAtTheBudgetsPaceNotAtTheIdleWait) {
     clock.Advance(seconds(1));
     ASSERT_TRUE(sink_.AwaitTransitions(100));
     EXPECT_EQ(CheckedIds(api_).size(), 100u);  // two requests of 50: whole batches
+    monitor->Stop();
+}
+
+TEST_F(MonitorTest, ARoundOfAFewChecksSpendsAWholeRequestOfTheBudgetsPace) {
+    FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
+    options_.max_idle_wait = seconds(5);
+    options_.poll_threads = 1;
+    options_.workers = 1;
+    // Polling's budget: 4,500/h less the 20 % reserve = 1 request/s.
+    options_.requests_per_hour = 4500;
+    options_.requests_per_second = 100;
+    auto monitor = Make("w1", &clock);
+    api_.SetDeployment(Dep("d0", "BUILDING", clock.Now()));
+    Add(*monitor, "d0");
+    ASSERT_TRUE(monitor->Start());
+    ASSERT_TRUE(sink_.AwaitTransitions(1));  // the first round: one request for one check
+    ASSERT_TRUE(clock.AwaitWaiters(3));
+    clock.Advance(milliseconds(100));
+    // Due at once, but the request just sent spends the budget for a second: paced by checks
+    // (1 of the 50 a second), this round would come at once.
+    api_.SetDeployment(Dep("d1", "BUILDING", clock.Now()));
+    Add(*monitor, "d1");
+    std::this_thread::sleep_for(milliseconds(200));  // (real time: a round at once would be done)
+    ASSERT_TRUE(clock.AwaitWaiters(3));
+    EXPECT_EQ(api_.CallCount("PollStatuses"), 1);
+    clock.Advance(milliseconds(900));
+    for (int i = 0; i < 1000 && api_.CallCount("PollStatuses") < 2; ++i)
+        std::this_thread::sleep_for(milliseconds(10));
+    EXPECT_EQ(api_.CallCount("PollStatuses"), 2);
     monitor->Stop();
 }
 
