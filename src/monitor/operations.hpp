@@ -43,7 +43,9 @@ struct CapacityReport {
     /// Processes sharing the token's budget (the live workers on the store, this one included):
     /// the budget above is the token's divided by this.
     int shared_by = 1;
-    std::size_t monitored = 0;  ///< instances being monitored
+    /// Instances the plan counts: every monitored one this process knows of; beside other live
+    /// workers (kept claims), those it keeps.
+    std::size_t monitored = 0;
     std::size_t capacity = 0;   ///< deployments that fit at the configured intervals
     double stretch = 1.0;       ///< factor applied to stable statuses' intervals (1 = none)
     /// Effective interval per Railway status (after stretching), seconds.
