@@ -46,8 +46,8 @@ struct CapacityReport {
     /// Instances the plan counts: every monitored one this process knows of; beside other live
     /// workers (kept claims), those it keeps.
     std::size_t monitored = 0;
-    std::size_t capacity = 0;   ///< deployments that fit at the configured intervals
-    double stretch = 1.0;       ///< factor applied to stable statuses' intervals (1 = none)
+    std::size_t capacity = 0;  ///< deployments that fit at the configured intervals
+    double stretch = 1.0;      ///< factor applied to stable statuses' intervals (1 = none)
     /// Effective interval per Railway status (after stretching), seconds.
     std::vector<std::pair<std::string, double>> effective_interval_s;
     /// Instances this engine follows, by the Railway status it last saw ("UNKNOWN" before the
