@@ -314,8 +314,8 @@ void Monitor::SchedulerLoop() {
             // The requests just sent spend the budget for a while: the next round waits that long
             // even when more is due (a backlog drains at the budget's pace, with no 429). By
             // requests, not checks: a round of a few due instances costs a whole request, and
-            // paced as a fraction of one, rounds of sparse due times spent several times the
-            // budget (three serves sharing a 1/s token: 1.15 a second).
+            // paced as a fraction of one, rounds of sparse due times spent more than the budget
+            // (three serves sharing a 1/s token: 1.15 a second, 1.05 paced by requests).
             const double per_second = plan_.budget_requests_per_second;
             next_round_at = Timestamp::min();
             if (requests > 0 && per_second > 0) {

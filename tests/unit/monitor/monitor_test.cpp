@@ -155,6 +155,17 @@ class MonitorTest : public ::testing::Test {
                                          options);
     }
 
+    // A monitor on `clock` with one poller and one worker, whose polling may send one request a
+    // second (4,500/h less the 20 % reserve).
+    std::unique_ptr<Monitor> MakeAtOneRequestASecond(const util::Clock& clock) {
+        options_.max_idle_wait = seconds(5);
+        options_.poll_threads = 1;
+        options_.workers = 1;
+        options_.requests_per_hour = 4500;
+        options_.requests_per_second = 100;
+        return Make("w1", &clock);
+    }
+
     store::Instance Add(Monitor& monitor, const std::string& deployment_id) {
         AddInstanceRequest request;
         request.service_id = "svc";
@@ -1677,13 +1688,7 @@ TEST_F(MonitorTest, ARestartClassifiesAFailureItsCrashedLifeLeftWithoutAVerdict)
 
 TEST_F(MonitorTest, ABacklogDrainsAtTheBudgetsPaceNotAtTheIdleWait) {
     FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
-    options_.max_idle_wait = seconds(5);
-    options_.poll_threads = 1;
-    options_.workers = 1;
-    // Polling's budget: 4,500/h less the 20 % reserve = 1 request/s, 50 checks a second.
-    options_.requests_per_hour = 4500;
-    options_.requests_per_second = 100;
-    auto monitor = Make("w1", &clock);
+    auto monitor = MakeAtOneRequestASecond(clock);  // 50 checks a second
     for (int i = 0; i < 120; ++i) {
         const std::string id = "d" + std::to_string(i);
         api_.SetDeployment(Dep(id, "BUILDING", clock.Now()));
@@ -1706,13 +1711,7 @@ TEST_F(MonitorTest, ABacklogDrainsAtTheBudgetsPaceNotAtTheIdleWait) {
 
 TEST_F(MonitorTest, ARoundOfAFewChecksSpendsAWholeRequestOfTheBudgetsPace) {
     FakeClock clock(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
-    options_.max_idle_wait = seconds(5);
-    options_.poll_threads = 1;
-    options_.workers = 1;
-    // Polling's budget: 4,500/h less the 20 % reserve = 1 request/s.
-    options_.requests_per_hour = 4500;
-    options_.requests_per_second = 100;
-    auto monitor = Make("w1", &clock);
+    auto monitor = MakeAtOneRequestASecond(clock);
     api_.SetDeployment(Dep("d0", "BUILDING", clock.Now()));
     Add(*monitor, "d0");
     ASSERT_TRUE(monitor->Start());
