@@ -84,6 +84,13 @@ std::string ToSqliteParams(const std::string& sql) {
     return out;
 }
 
+// The transaction statements every read and write sends, prepared once per connection: run
+// through sqlite3_exec, each was parsed and compiled again at every use.
+enum class Control { kBegin, kBeginImmediate, kCommit, kRollback, kSavepoint, kRelease, kRollbackTo, kCount };
+
+constexpr std::array<const char*, static_cast<std::size_t>(Control::kCount)> kControlSql = {
+    "BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK", "SAVEPOINT job", "RELEASE job", "ROLLBACK TO job"};
+
 // One connection with its cached prepared statements. Used by one thread at a time.
 class Connection {
   public:
@@ -91,6 +98,8 @@ class Connection {
 
     ~Connection() {
         for (sqlite3_stmt* s : cache_)
+            sqlite3_finalize(s);
+        for (sqlite3_stmt* s : control_)
             sqlite3_finalize(s);
     }
 
@@ -169,6 +178,24 @@ class Connection {
         return out;
     }
 
+    // Runs one transaction statement; throws DbError as ExecScript does.
+    void Run(Control which) {
+        auto& slot = control_.at(static_cast<std::size_t>(which));
+        if (slot == nullptr) {
+            const int rc = sqlite3_prepare_v3(handle(), kControlSql.at(static_cast<std::size_t>(which)), -1,
+                                              SQLITE_PREPARE_PERSISTENT, &slot, nullptr);
+            if (rc != SQLITE_OK) Throw(handle(), rc, "preparing a transaction statement");
+        }
+        const int rc = sqlite3_step(slot);
+        if (rc == SQLITE_DONE) {
+            sqlite3_reset(slot);
+            return;
+        }
+        const std::string message = sqlite3_errmsg(handle());
+        sqlite3_reset(slot);
+        throw DbError(CodeFor(rc), fmt::format("SQLite failed: {} ({})", message, Advice(rc)));
+    }
+
     void ExecScript(const std::string& sql) {
         char* error = nullptr;
         const int rc = sqlite3_exec(handle(), sql.c_str(), nullptr, nullptr, &error);
@@ -182,6 +209,7 @@ class Connection {
   private:
     SQLite::Database db_;
     std::array<sqlite3_stmt*, static_cast<std::size_t>(Stmt::kCount)> cache_{};
+    std::array<sqlite3_stmt*, static_cast<std::size_t>(Control::kCount)> control_{};
 };
 
 class SqliteTx final : public sql::Tx {
@@ -313,15 +341,15 @@ class SqliteDriver final : public sql::Driver {
         }
         util::Result<void> result;
         try {
-            c->ExecScript("BEGIN");
+            c->Run(Control::kBegin);
             try {
                 SqliteTx tx(*c);
                 work(tx);
             } catch (...) {
-                c->ExecScript("ROLLBACK");
+                c->Run(Control::kRollback);
                 throw;
             }
-            c->ExecScript("COMMIT");
+            c->Run(Control::kCommit);
         } catch (const DbError& e) {
             result = tl::unexpected(e.error());
         } catch (const std::exception& e) {
@@ -380,7 +408,7 @@ class SqliteDriver final : public sql::Driver {
             pending[i] = i;
         while (!pending.empty()) {
             try {
-                c.ExecScript("BEGIN IMMEDIATE");
+                c.Run(Control::kBeginImmediate);
             } catch (const DbError& e) {
                 for (const std::size_t i : pending)
                     results[i] = tl::unexpected(e.error());
@@ -412,11 +440,11 @@ class SqliteDriver final : public sql::Driver {
                 continue;
             }
             try {
-                c.ExecScript("COMMIT");
+                c.Run(Control::kCommit);
             } catch (const DbError& e) {
                 if (InTransaction(c)) {
                     try {
-                        c.ExecScript("ROLLBACK");
+                        c.Run(Control::kRollback);
                     } catch (const DbError&) {
                         // Nothing else to undo: the jobs fail below either way.
                     }
@@ -435,7 +463,7 @@ class SqliteDriver final : public sql::Driver {
     // writes cannot be committed with the others (RunBatch then re-runs the others).
     static util::Result<void> RunJob(Connection& c, Job& job) {
         try {
-            c.ExecScript("SAVEPOINT job");
+            c.Run(Control::kSavepoint);
         } catch (const DbError& e) {
             return tl::unexpected(e.error());
         }
@@ -443,7 +471,7 @@ class SqliteDriver final : public sql::Driver {
         try {
             SqliteTx tx(c);
             (*job.work)(tx);
-            c.ExecScript("RELEASE job");
+            c.Run(Control::kRelease);
             return util::Ok();
         } catch (const DbError& e) {
             result = tl::unexpected(e.error());
@@ -452,11 +480,11 @@ class SqliteDriver final : public sql::Driver {
         }
         if (InTransaction(c)) {
             try {
-                c.ExecScript("ROLLBACK TO job");
-                c.ExecScript("RELEASE job");
+                c.Run(Control::kRollbackTo);
+                c.Run(Control::kRelease);
             } catch (const DbError&) {
                 try {
-                    c.ExecScript("ROLLBACK");
+                    c.Run(Control::kRollback);
                 } catch (const DbError&) {
                     // Already rolled back by SQLite; RunBatch sees autocommit mode either way.
                 }
