@@ -25,6 +25,7 @@ BudgetPlan PlanBudget(const BudgetPlanInput& input) {
     const double reserve = std::isfinite(input.reserve_fraction) ? std::clamp(input.reserve_fraction, 0.0, 0.9) : 0.2;
     const double rate = std::max(0.0, std::min(input.requests_per_hour / kSecondsPerHour, input.requests_per_second));
     plan.budget_requests_per_second = rate * (1.0 - reserve);
+    plan.reserve_requests_per_second = rate * reserve;
     plan.budget_requests_per_hour = plan.budget_requests_per_second * kSecondsPerHour;
 
     double fixed = 0;   // groups that keep their interval while they fit

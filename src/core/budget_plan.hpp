@@ -54,6 +54,7 @@ struct GroupPlan {
 struct BudgetPlan {
     double budget_requests_per_second = 0;   ///< pro-rated and after the reserve: what polling may use
     double budget_requests_per_hour = 0;     ///< the same per hour
+    double reserve_requests_per_second = 0;  ///< pro-rated, the reserve: what side work may use
     double needed_requests_per_second = 0;   ///< what the fleet needs at its configured intervals
     double planned_requests_per_second = 0;  ///< what it needs at the effective intervals (≤ budget)
     double stable_stretch = 1.0;             ///< factor applied to stable groups' intervals

@@ -1310,10 +1310,8 @@ bool Monitor::SideBucket::Take(double rate, double requests, Timestamp now, Time
 
 bool Monitor::TakeSideBudget(double requests, bool failure_work, Timestamp now, Timestamp* retry_at) {
     std::lock_guard lock(mutex_);
-    const double reserve = std::max(options_.reserve_fraction, 0.0) *
-                           std::max(0.0, std::min(options_.requests_per_hour / 3600.0, options_.requests_per_second)) /
-                           budget_parts_;
-    if (reserve_bucket_.Take(reserve, requests, now, retry_at)) return true;
+    // The plan's reserve: this process's share of the token (Replan), as polling's budget is.
+    if (reserve_bucket_.Take(plan_.reserve_requests_per_second, requests, now, retry_at)) return true;
     if (!failure_work) return false;
     // What polling leaves unused at its planned intervals answers failures (evidence, redeploys,
     // discovery) beyond the reserve: a small fleet's failures are explained at once. Log

@@ -32,6 +32,7 @@ TEST(BudgetPlan, HourlyLimitIsProRatedAndReserveKeptForSideWork) {
     // 3600/h = 1/s, of which 80 % for polling; the per-second limit is not the binding one.
     EXPECT_NEAR(plan.budget_requests_per_second, 0.8, 1e-9);
     EXPECT_NEAR(plan.budget_requests_per_hour, 2880, 1e-6);
+    EXPECT_NEAR(plan.reserve_requests_per_second, 0.2, 1e-9);  // side work's
 }
 
 TEST(BudgetPlan, OverBudgetStretchesOnlyStableStatusesByOneFactor) {
