@@ -75,6 +75,11 @@ std::string Advice(int rc) {
     throw DbError(CodeFor(rc), fmt::format("SQLite {} failed: {} ({})", context, sqlite3_errmsg(db), Advice(rc)));
 }
 
+// A statement outside the statement table failed (a script, a transaction statement).
+[[noreturn]] void ThrowFailed(int rc, std::string_view message) {
+    throw DbError(CodeFor(rc), fmt::format("SQLite failed: {} ({})", message, Advice(rc)));
+}
+
 // $N → ?N (SQLite's numbered parameters), for SQL that is not in the statement table.
 std::string ToSqliteParams(const std::string& sql) {
     std::string out = sql;
@@ -193,7 +198,7 @@ class Connection {
         }
         const std::string message = sqlite3_errmsg(handle());
         sqlite3_reset(slot);
-        throw DbError(CodeFor(rc), fmt::format("SQLite failed: {} ({})", message, Advice(rc)));
+        ThrowFailed(rc, message);
     }
 
     void ExecScript(const std::string& sql) {
@@ -202,7 +207,7 @@ class Connection {
         if (rc != SQLITE_OK) {
             const std::string message = error ? error : sqlite3_errstr(rc);
             sqlite3_free(error);
-            throw DbError(CodeFor(rc), fmt::format("SQLite failed: {} ({})", message, Advice(rc)));
+            ThrowFailed(rc, message);
         }
     }
 
