@@ -255,7 +255,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 11);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 12);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -312,7 +312,7 @@ TEST(SqliteStore, MigrationElevenCarriesTheChangeFeedPositionOn) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 11);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 12);
     const auto i2 = store->GetInstance("i2");
     ASSERT_TRUE(i2) << i2.error().ToString();
     EXPECT_EQ(i2->state.progress, 20);
@@ -359,7 +359,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 11);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 12);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -700,7 +700,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 7: covering index for recent health checks"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 8: schedule workers"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 11: change feed as a log (SQLite)"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 11"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 12: no index on instance status"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 12"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
