@@ -293,6 +293,11 @@ void Monitor::SchedulerLoop() {
     Timestamp last_round{};
     bool backlog = false;  // the last round took all it was allowed: more may be due
     while (!scheduler_wakeup_.Stopped()) {
+        // The wait below is measured from here, not from where the sleep begins: time that passes
+        // in between (a busy lock; a test moving its clock) is not waited again, which would
+        // oversleep a due time computed from `now`. Steady time first: time passing between the
+        // two reads then makes the wait end early (the loop looks again), never late.
+        const util::SteadyTime steady_now = clock_.Steady();
         const Timestamp now = clock_.Now();
         bool room = false;
         bool due_soon = false;
@@ -343,7 +348,7 @@ void Monitor::SchedulerLoop() {
             // Without room nothing due can be answered before room comes, which is told.
             scheduler_wakes_at_ = room ? now + wait : Timestamp::min();
         }
-        clock_.WaitFor(wait, scheduler_wakeup_);
+        clock_.WaitUntil(steady_now + wait, scheduler_wakeup_);
     }
 }
 
@@ -1250,6 +1255,7 @@ void Monitor::WorkerLoop(std::size_t index) {
     util::NameThisThread("rw-job-" + std::to_string(index));
     util::Wakeup& wakeup = *worker_wakeups_[index];
     while (!wakeup.Stopped()) {
+        const util::SteadyTime steady_now = clock_.Steady();  // the wait's start (SchedulerLoop)
         const Timestamp now = clock_.Now();
         if (auto job = TakeDueJob(now)) {
             RunJob(*job);
@@ -1268,7 +1274,7 @@ void Monitor::WorkerLoop(std::size_t index) {
             }
             idle_workers_.push_back(index);
         }
-        clock_.WaitFor(wait, wakeup);
+        clock_.WaitUntil(steady_now + wait, wakeup);
         util::Wakeup* hand_over = nullptr;
         {
             std::lock_guard lock(mutex_);

@@ -26,6 +26,7 @@
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
 #include "util/rfc3339.hpp"
+#include "util/thread_name.hpp"
 
 namespace railwatch::monitor {
 namespace {
@@ -1792,6 +1793,82 @@ TEST_F(MonitorTest, ADiscoveredDeploymentIsCheckedAtItsIntervalNotAtTheScheduler
     ASSERT_TRUE(clock.AwaitWaiters(3));  // the scheduler, the poller and the worker asleep
     clock.Advance(seconds(12));          // past d2's due time, long before d1's (600 s)
     ASSERT_TRUE(sink_.AwaitTransitions(3));
+    EXPECT_EQ(Get(id).state.deployment_status, "DEPLOYING");
+    monitor->Stop();
+}
+
+// A FakeClock whose time moves on, once, when one named thread next reads the steady time: as
+// when a test advances the clock (or a real lock holds the thread) between the moment that thread
+// read the time to decide how long to sleep and the moment its sleep begins.
+class ClockMovingOnARead final : public util::Clock {
+  public:
+    explicit ClockMovingOnARead(FakeClock& inner) : inner_(inner) {}
+
+    void MoveOnTheNextSteadyReadOf(std::string thread_name, core::Duration by) {
+        std::lock_guard lock(mutex_);
+        thread_ = std::move(thread_name);
+        by_ = by;
+    }
+    core::Timestamp Now() const override { return inner_.Now(); }
+    util::SteadyTime Steady() const override {
+        {
+            std::lock_guard lock(mutex_);
+            if (by_ && util::ThisThreadName() == thread_) {
+                inner_.Advance(*by_);
+                by_.reset();
+            }
+        }
+        return inner_.Steady();
+    }
+    util::WakeReason WaitUntil(util::SteadyTime deadline, util::Wakeup& wakeup) const override {
+        return inner_.WaitUntil(deadline, wakeup);
+    }
+
+  private:
+    FakeClock& inner_;
+    mutable std::mutex mutex_;
+    std::string thread_;                        // guarded by mutex_
+    mutable std::optional<core::Duration> by_;  // guarded by mutex_
+};
+
+// The scheduler's sleep ends when the earliest kept check falls due, measured from when it read
+// the time to decide that, not from when it went to sleep: time passing in between (here 120 s,
+// past d1's check due in 100 s ± 10 %) must not be waited again. Before, its wait began at the
+// sleep, and d1's check came 120 s late (here: never, the clock being still) — what made
+// ADiscoveredDeployment… above time out now and then under ThreadSanitizer.
+TEST_F(MonitorTest, TimePassingWhileTheSchedulerDecidesItsWaitIsNotWaitedAgain) {
+    FakeClock fake(FakeClock::DefaultStart(), FakeClock::WaitMode::kBlock);
+    ClockMovingOnARead clock(fake);
+    options_.keep_claims = true;
+    options_.max_idle_wait = seconds(3600);
+    options_.poll_threads = 1;
+    options_.workers = 1;
+    options_.discovery_interval = core::Duration::zero();
+    options_.intervals.per_status[core::DeploymentStatus::kBuilding] = seconds(100);
+    options_.intervals.per_status[core::DeploymentStatus::kSuccess] = seconds(600);
+    const auto t0 = fake.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.SetDeployment(Dep("d2", "SUCCESS", t0));
+    auto monitor = Make("w1", &clock);
+    const std::string id = Add(*monitor, "d1").id;
+    ASSERT_TRUE(monitor->Start());
+    ASSERT_TRUE(sink_.AwaitTransitions(1));  // d1 BUILDING; its next check in 100 s ± 10 %
+    // The scheduler asleep until that check, not about to wake to learn of it (the poller tells
+    // it after writing): a wait of 90–110 s begun, then every thread asleep.
+    const auto waits_for_d1 = [&] {
+        const auto waits = fake.Waits();
+        return std::any_of(waits.begin(), waits.end(), [](auto w) { return w >= seconds(90) && w <= seconds(110); });
+    };
+    for (int i = 0; i < 2000 && !waits_for_d1(); ++i)
+        std::this_thread::sleep_for(milliseconds(10));
+    ASSERT_TRUE(waits_for_d1());
+    ASSERT_TRUE(fake.AwaitWaiters(3));  // the scheduler, the poller and the worker
+    api_.SetDeployment(Dep("d1", "DEPLOYING", t0));
+    // A new instance wakes the scheduler (d2: checked at once, unchanged, then in 600 s ± 10 %,
+    // so its check wakes nobody); 120 s pass as the scheduler reads the time.
+    clock.MoveOnTheNextSteadyReadOf("rw-scheduler", seconds(120));
+    Add(*monitor, "d2");
+    ASSERT_TRUE(sink_.AwaitTransitions(2));  // d1's check, due 10–30 s before that read
     EXPECT_EQ(Get(id).state.deployment_status, "DEPLOYING");
     monitor->Stop();
 }
