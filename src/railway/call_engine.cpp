@@ -242,7 +242,7 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
         if (wait && budget_wait) wait = std::max(*wait, *budget_wait);
         if (wait && *wait <= core::Duration{0} && !budget_wait && in_flight < config_.max_in_flight) continue;
         if (!wait || (in_flight >= config_.max_in_flight && in_flight > 0)) wait = kIdleWait;
-        clock_.WaitFor(*wait, inbox->wakeup);
+        clock_.WaitUntil(now2 + *wait, inbox->wakeup);  // from the reading the wait was computed at
     }
 
     std::vector<CallOutcome> outcomes;
