@@ -377,11 +377,12 @@ void Monitor::PollLoop(std::size_t index) {
         bool wake = false;
         {
             std::lock_guard lock(mutex_);
-            --polls_pending_;
-            // The scheduler is woken when this batch makes room for a round (once, as the queue
-            // reaches half: the other batches' ends find it awake or with room already), or when
-            // the batch scheduled a check earlier than the scheduler's wait ends.
-            wake = polls_pending_ == poll_wakeups_.size() || (next && DueBeforeSchedulerWakes(*next));
+            const bool had_room = PollRoom();
+            polls_pending_ -= Slots(*batch);
+            // The scheduler is woken when this poll makes room for a round (once, as the queue
+            // falls to half: the other polls' ends find it awake or with room already), or when
+            // the poll scheduled a check earlier than the scheduler's wait ends.
+            wake = (!had_room && PollRoom()) || (next && DueBeforeSchedulerWakes(*next));
         }
         if (wake) scheduler_wakeup_.Notify();
     }
@@ -410,7 +411,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
         if (limit > batch) limit -= limit % batch;
         if (!inline_polls) {
             // Claim no more than the pollers take soon: a claim waiting in the queue holds its
-            // lease and is checked late. Two batches per poller keep each one busy.
+            // lease and is checked late. Two requests per poller keep each one busy.
             const std::size_t most = 2 * poll_wakeups_.size();
             const std::size_t room = polls_pending_ >= most ? 0 : most - polls_pending_;
             limit = std::min(limit, room * std::max<std::size_t>(options_.batch_size, 1));
@@ -492,22 +493,36 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
         if (a.first != b.first) return a.first < b.first;
         return a.first != 0 && *a.second.row->state.deployment_id < *b.second.row->state.deployment_id;
     });
-    // In that order into batches: a deployment that differs from the one before it is asked for
-    // (those without one, first, ask for none) and starts a new batch when this one is full.
+    // In that order into requests of batch_size distinct deployments, and requests into polls of
+    // up to requests_per_poll (one while polls have had trouble lately: a request that hangs or is
+    // retried then holds only its own batch): a deployment that differs from the one before it is
+    // asked for (those without one, first, ask for none) and starts a new request when this one
+    // is full, and a new poll when that one is.
     const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
+    std::size_t per_poll = 1;
+    {
+        std::lock_guard lock(mutex_);
+        if (poll_trouble_at_ == Timestamp::min() || now - poll_trouble_at_ >= options_.poll_trouble_pause)
+            per_poll = std::max<std::size_t>(options_.requests_per_poll, 1);
+    }
     std::vector<PollWork> batches;
     std::size_t distinct = 0;
-    std::size_t requests = 0;  // batches that ask Railway (not one of instances without a deployment)
+    std::size_t requests = 0;  // requests that ask Railway (not one of instances without a deployment)
     for (std::size_t k = 0; k < keyed.size(); ++k) {
         const auto& [key, item] = keyed[k];
         const bool asks = key != 0 && (k == 0 || keyed[k - 1].first != key ||
                                        keyed[k - 1].second.row->state.deployment_id != item.row->state.deployment_id);
-        if (batches.empty() || (asks && distinct == per_batch)) {
+        if (batches.empty() || (asks && distinct == per_batch && batches.back().requests == per_poll)) {
             batches.emplace_back().rows = claimed_rows;
-            batches.back().items.reserve(per_batch);
+            batches.back().items.reserve(per_batch * per_poll);
             distinct = 0;
+        } else if (asks && distinct == per_batch) {
+            distinct = 0;  // the next request of this poll
         }
-        if (asks && distinct++ == 0) ++requests;
+        if (asks && distinct++ == 0) {
+            ++requests;
+            ++batches.back().requests;
+        }
         batches.back().items.push_back(item);
     }
     if (requests_out != nullptr) *requests_out = requests;
@@ -520,9 +535,10 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     std::vector<std::size_t> wake;
     {
         std::lock_guard lock(mutex_);
-        for (auto& batch : batches)
+        for (auto& batch : batches) {
+            polls_pending_ += Slots(batch);
             poll_queue_.push_back(std::move(batch));
-        polls_pending_ += batches.size();
+        }
         while (wake.size() < batches.size() && !idle_pollers_.empty()) {
             wake.push_back(idle_pollers_.back());
             idle_pollers_.pop_back();
@@ -564,6 +580,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     }
     CheckBatchReport report;
     report.request_time = clock_.Steady() - asked_at;
+    bool troubled = report.request_time >= options_.slow_poll;
     // The answers are as of now, not as of the claim: a slow call (retries) must not shorten
     // the next intervals or date transitions early.
     const Timestamp now = clock_.Now();
@@ -617,6 +634,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
                                             result.error().message};
             const auto decision = core::DecideOnError(StoredOf(instance), error, now);
             ++report.errors;
+            troubled = troubled || !error.not_found;  // (a deployment deleted on Railway is an answer)
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, *instance.state.deployment_id, now, item.kept, writes);
             wrote = Writes(decision.verdict);
@@ -628,6 +646,10 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             // meanwhile keeps its due time. Kept ones: KeepChecked (MoveHold).
             releases.push_back(store::InstanceRelease{instance.id, next, instance.state.deployment_id});
         }
+    }
+    if (troubled) {
+        std::lock_guard lock(mutex_);
+        poll_trouble_at_ = now;  // the next polls send one request each for a while (RunRound)
     }
     // Written before the checked instances go back to the schedule (as each was before its check
     // ended): a row read for the next check holds its transition.

@@ -77,9 +77,17 @@ struct MonitorOptions {
     /// The longest the scheduler sleeps without looking at the schedule: instances scheduled by
     /// other processes, or whose lease expired, are found within this time.
     core::Duration max_idle_wait = core::Seconds(5);
-    /// Status requests in flight at once, one batch each: a batch that is slow or retried holds
-    /// only its own poller, the others' answers are written as they come. At least 1.
+    /// Threads sending status requests. A slow or retried request holds only its own poller's
+    /// work; the others' answers are written as they come. At least 1.
     std::size_t poll_threads = 4;
+    /// Status requests (of `batch_size` deployments each) one poller sends together while Railway
+    /// answers well: they are in flight at once, and their answers are judged and written together
+    /// (one hand-off, one wake-up, one store transaction instead of one each). After a poll with an
+    /// error answer or slower than `slow_poll`, each poll sends one request for `poll_trouble_pause`,
+    /// so that a request that hangs or is retried holds only its own batch. At least 1.
+    std::size_t requests_per_poll = 4;
+    core::Duration slow_poll = core::Seconds(3);
+    core::Duration poll_trouble_pause = core::Seconds(60);
     /// Side-work threads (evidence, reactions, logs, discovery). Jobs of one instance never run at
     /// the same time. At least 1.
     std::size_t workers = 8;
@@ -178,10 +186,11 @@ class Monitor final : public Operations {
         store::Instance* row = nullptr;
         Kept* kept = nullptr;
     };
-    // One batch for a poller.
+    // One poll for a poller: the items of up to requests_per_poll status requests.
     struct PollWork {
         std::vector<PollItem> items;
         std::shared_ptr<std::vector<store::Instance>> rows;  // per-check claims: the rows items point into
+        std::size_t requests = 0;                            // status requests it sends (0: none asks)
     };
 
     // A stored failure whose verdict or planned redeploy may have died with an earlier process.
@@ -194,13 +203,16 @@ class Monitor final : public Operations {
     // how many it was allowed to claim, `requests` how many status requests its batches send.
     std::size_t RunRound(core::Timestamp now, bool inline_polls, std::size_t* limit = nullptr,
                          std::size_t* requests = nullptr);
-    // One status request for `batch` (at most batch_size distinct deployments), its answers
-    // judged and written, the instances released. Returns the earliest next check it scheduled.
+    // The status requests of one poll (at most requests_per_poll × batch_size distinct
+    // deployments, sent together), their answers judged and written, the instances released.
+    // Returns the earliest next check it scheduled.
     std::optional<core::Timestamp> PollBatch(const PollWork& work);
     // Under mutex_: whether the queue has room for a round (RunRound fills it up again). Room
     // comes when half the queue is done, not at each finished batch: a round then hands over
     // several batches, and the scheduler wakes once for them (docs/ENGINE.md, "Threads").
     bool PollRoom() const { return polls_pending_ <= poll_wakeups_.size(); }
+    // What a poll counts for in polls_pending_: its requests (one for a poll that asks none).
+    static std::size_t Slots(const PollWork& work) { return std::max<std::size_t>(work.requests, 1); }
     // Under mutex_: whether a check due at `at` is earlier than the scheduler's wait ends.
     bool DueBeforeSchedulerWakes(core::Timestamp at) const { return at < scheduler_wakes_at_; }
     // Counts one answered check of `instance` into `report`.
@@ -388,9 +400,12 @@ class Monitor final : public Operations {
     std::vector<std::size_t> idle_workers_;  // workers waiting for a job (WorkerLoop)
     std::optional<std::size_t> timekeeper_;  // the idle worker that waits for the earliest job's time
     std::set<std::string> busy_instances_;   // instances a worker runs a job for
-    std::deque<PollWork> poll_queue_;        // claimed batches no poller took yet
+    std::deque<PollWork> poll_queue_;        // claimed polls no poller took yet
     std::vector<std::size_t> idle_pollers_;  // pollers that found the queue empty and wait (by index)
-    std::size_t polls_pending_ = 0;          // batches queued or being polled
+    std::size_t polls_pending_ = 0;          // status requests queued or being sent (PollWork::requests)
+    // The last poll with an error answer or slower than slow_poll: one request per poll until
+    // poll_trouble_pause after it (min(): none yet).
+    core::Timestamp poll_trouble_at_ = core::Timestamp::min();
     // When the scheduler's wait ends: a due time placed earlier than this must wake it. min()
     // while no due time needs to: it is awake (or not started) and reads the schedule before it
     // waits again, or it waits for room in the poll queue, which the poller making room tells.

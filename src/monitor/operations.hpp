@@ -60,7 +60,7 @@ struct CheckBatchReport {
     std::size_t checked = 0;  ///< instances the batch answered for
     std::size_t errors = 0;   ///< of them, answered with an error (the deployment's own or the call's)
     std::size_t transitions = 0;
-    core::Duration request_time{};  ///< the status request, retries included (steady time)
+    core::Duration request_time{};  ///< the poll's status requests, sent together, retries included (steady time)
     /// How late each instance was checked: answer time − its due time (next_check_at), ≥ 0.
     std::vector<core::Duration> delays;
 };

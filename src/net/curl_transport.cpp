@@ -223,6 +223,29 @@ RequestId CurlTransport::Submit(HttpRequest request, Completion done) {
     return id;
 }
 
+void CurlTransport::SubmitAll(std::span<Submission> submissions) {
+    std::vector<Completion> refused;
+    {
+        std::lock_guard lock(mutex_);
+        for (Submission& s : submissions) {
+            s.id = next_id_.fetch_add(1);
+            if (stopping_) {
+                refused.push_back(std::move(s.done));
+                continue;
+            }
+            in_flight_.fetch_add(1);
+            pending_.push_back(Pending{s.id, std::move(s.request), std::move(s.done)});
+        }
+    }
+    for (Completion& done : refused) {
+        HttpResponse response;
+        response.error = TransportErrorKind::kCancelled;
+        response.error_message = "request not sent: the HTTP transport is shutting down";
+        done(std::move(response));
+    }
+    if (refused.size() < submissions.size()) curl_multi_wakeup(static_cast<CURLM*>(multi_));
+}
+
 void CurlTransport::Cancel(RequestId id) {
     {
         std::lock_guard lock(mutex_);

@@ -48,6 +48,8 @@ class CurlTransport final : public HttpTransport {
     CurlTransport& operator=(const CurlTransport&) = delete;
 
     RequestId Submit(HttpRequest request, Completion done) override;
+    /// All queued under one lock, the worker woken once.
+    void SubmitAll(std::span<Submission> submissions) override;
     void Cancel(RequestId id) override;
 
     /// Number of requests submitted and not yet completed (for tests and metrics).

@@ -60,6 +60,11 @@ std::optional<std::string_view> HttpResponse::Header(std::string_view name) cons
     return FindHeader(headers, name);
 }
 
+void HttpTransport::SubmitAll(std::span<Submission> submissions) {
+    for (Submission& s : submissions)
+        s.id = Submit(std::move(s.request), std::move(s.done));
+}
+
 std::future<HttpResponse> HttpTransport::Send(HttpRequest request) {
     auto promise = std::make_shared<std::promise<HttpResponse>>();
     auto future = promise->get_future();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <future>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -98,6 +99,17 @@ class HttpTransport {
     /// Queues `request`; `done` is called exactly once — with the answer, a transport error, or
     /// kCancelled (after Cancel or at shutdown).
     virtual RequestId Submit(HttpRequest request, Completion done) = 0;
+
+    /// One request of SubmitAll, with the id it was given.
+    struct Submission {
+        HttpRequest request;
+        Completion done;
+        RequestId id = 0;  ///< set by SubmitAll
+    };
+    /// Submits each of `submissions` as Submit would, in order, and sets each one's id. A
+    /// transport with a thread of its own is told once for all of them (one wake-up, not one
+    /// each); this default calls Submit for each.
+    virtual void SubmitAll(std::span<Submission> submissions);
 
     /// Cancels a request that has not completed yet; its completion gets kCancelled. No effect
     /// on a completed or unknown id.

@@ -33,7 +33,12 @@ struct CallEngine::Call {
 /// Answers that arrived for one Execute, guarded by the engine's mutex.
 struct CallEngine::Inbox {
     std::vector<std::pair<std::size_t, net::HttpResponse>> answers;
-    util::Wakeup wakeup;  // notified by each answer and by Stop()
+    std::size_t outstanding = 0;  // submitted, not answered yet
+    // Each answer wakes Execute (calls wait to be sent, which an answer may let go); else only the
+    // last one, or one that is not a plain 200 (a retry may be due): answers that come together
+    // are then taken in one wake-up.
+    bool wake_each = true;
+    util::Wakeup wakeup;  // notified by the answers above and by Stop()
 };
 
 CallEngine::CallEngine(net::HttpTransport& transport, const util::Clock& clock, RequestBudget& budget,
@@ -173,8 +178,11 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
             }
         }
 
-        // Launch what is due, within the in-flight cap and the budget.
+        // Launch what is due, within the in-flight cap and the budget: submitted together below
+        // (the transport's thread is woken once for them).
         std::optional<core::Duration> budget_wait;
+        std::vector<net::HttpTransport::Submission> launches;
+        std::vector<Call*> launched;
         while (!stopped && in_flight < config_.max_in_flight) {
             Call* next = nullptr;
             std::size_t next_index = 0;
@@ -195,14 +203,28 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
             next->state = Call::State::kInFlight;
             ++next->attempts;
             ++in_flight;
+            {
+                std::lock_guard lock(mutex_);
+                ++inbox->outstanding;
+            }
+            launched.push_back(next);
+            launches.push_back({Request(*next), [this, inbox, next_index](net::HttpResponse response) {
+                                    bool wake = false;
+                                    {
+                                        std::lock_guard lock(mutex_);
+                                        --inbox->outstanding;
+                                        wake = inbox->wake_each || inbox->outstanding == 0 || !response.Answered() ||
+                                               response.status != 200;
+                                        inbox->answers.emplace_back(next_index, std::move(response));
+                                    }
+                                    if (wake) inbox->wakeup.Notify();
+                                }});
+        }
+        if (!launches.empty()) {
             // Submit may complete inline (fakes): the completion takes the mutex, so do not hold it.
-            next->request_id = transport_.Submit(Request(*next), [this, inbox, next_index](net::HttpResponse response) {
-                {
-                    std::lock_guard lock(mutex_);
-                    inbox->answers.emplace_back(next_index, std::move(response));
-                }
-                inbox->wakeup.Notify();
-            });
+            transport_.SubmitAll(launches);
+            for (std::size_t k = 0; k < launches.size(); ++k)
+                launched[k]->request_id = launches[k].id;
         }
 
         std::vector<std::pair<std::size_t, net::HttpResponse>> answers;
@@ -242,6 +264,13 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
         if (wait && budget_wait) wait = std::max(*wait, *budget_wait);
         if (wait && *wait <= core::Duration{0} && !budget_wait && in_flight < config_.max_in_flight) continue;
         if (!wait || (in_flight >= config_.max_in_flight && in_flight > 0)) wait = kIdleWait;
+        {
+            std::lock_guard lock(mutex_);
+            inbox->wake_each = std::any_of(calls.begin(), calls.end(),
+                                           [](const Call& call) { return call.state == Call::State::kWaiting; });
+            // An answer that came since the look above without waking this wait (wake_each was off).
+            if (!inbox->answers.empty()) continue;
+        }
         clock_.WaitUntil(now2 + *wait, inbox->wakeup);  // from the reading the wait was computed at
     }
 

@@ -458,6 +458,71 @@ TEST_F(MonitorTest, InstancesOfOneDeploymentCountOnceInABatch) {
     EXPECT_EQ(api_.CallCount("PollStatuses"), 2);
 }
 
+// How many ids each PollStatuses call since the `from`-th call asked for.
+std::vector<std::size_t> IdsPerPoll(const FakeRailwayApi& api, std::size_t from) {
+    std::vector<std::size_t> out;
+    const auto calls = api.Calls();
+    for (std::size_t k = from; k < calls.size(); ++k) {
+        if (!calls[k].starts_with("PollStatuses(")) continue;
+        out.push_back(static_cast<std::size_t>(std::count(calls[k].begin(), calls[k].end(), ',')) + 1);
+    }
+    return out;
+}
+
+// While polls go well a poll sends requests_per_poll requests together (one PollStatuses of
+// their ids; the client cuts them into requests of batch_size): their answers are judged and
+// written together. After a poll with an error answer, one request per poll (a request that
+// hangs or is retried then holds only its own batch) until poll_trouble_pause has passed.
+TEST_F(MonitorTest, RequestsGoTogetherWhilePollsGoWellAndAloneForAWhileAfterTrouble) {
+    options_.batch_size = 2;
+    options_.requests_per_poll = 2;
+    options_.poll_trouble_pause = seconds(60);
+    auto monitor = Make();
+    for (const char* id : {"d1", "d2", "d3", "d4", "d5"}) {
+        api_.SetDeployment(Dep(id, "BUILDING", clock_.Now()));
+        AddEvery(*monitor, id, 10);
+    }
+    std::size_t from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 5u);
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(4u, 1u));  // two requests, then one
+
+    core::ApiFailure failure;
+    failure.http_status = 502;
+    api_.SetDeploymentError("d3", FakeRailwayApi::MakeError(util::ErrorCode::kUnavailable, "Bad Gateway", failure));
+    clock_.Advance(seconds(12));
+    from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 5u);
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(4u, 1u));  // the error is learnt from this poll
+
+    api_.SetDeployment(Dep("d3", "BUILDING", clock_.Now()));
+    clock_.Advance(seconds(12));
+    from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 5u);
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(2u, 2u, 1u));  // one request per poll
+
+    clock_.Advance(seconds(12));
+    from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 5u);
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(2u, 2u, 1u));  // 24 s after the trouble
+
+    clock_.Advance(seconds(40));  // 64 s after it
+    from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 5u);
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(4u, 1u));
+
+    // A deployment deleted on Railway is an answer, not trouble.
+    core::ApiFailure gone;
+    gone.http_status = 200;
+    gone.graphql_errors = {{"Deployment not found", "INTERNAL_SERVER_ERROR", "", ""}};
+    api_.SetDeploymentError("d2", FakeRailwayApi::MakeError(util::ErrorCode::kNotFound, "Deployment not found", gone));
+    clock_.Advance(seconds(12));
+    from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 5u);
+    clock_.Advance(seconds(12));
+    EXPECT_EQ(monitor->RunRoundForTest(), 4u);  // d2's monitoring ended
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(4u, 1u, 4u));
+}
+
 TEST_F(MonitorTest, UnchangedChecksWriteNoTimelineRow) {
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
@@ -1619,6 +1684,8 @@ TEST_F(MonitorTest, AHangingStatusRequestHoldsOnlyItsOwnBatch) {
     util::SystemClock clock;
     options_.batch_size = 1;  // one deployment per request: two batches
     options_.poll_threads = 2;
+    // One request per poll, as after a poll with trouble (RequestsGoTogetherWhilePollsGoWell…).
+    options_.requests_per_poll = 1;
     std::mutex mutex;
     std::condition_variable released_cv;
     bool released = false;

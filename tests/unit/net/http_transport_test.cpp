@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -329,6 +332,40 @@ TEST(CurlTransport, ABodyOfAKnownLengthIsReadIntoOneBufferWithSlackBehindIt) {
         ASSERT_EQ(response.status, 200) << response.error_message;
         EXPECT_EQ(response.body, body);
         EXPECT_GE(response.body.capacity(), size + 64) << size;
+    }
+}
+
+// Requests handed over together are each sent and completed exactly once, each with an id of its
+// own (the transport's thread is woken once for all of them).
+TEST(CurlTransport, RequestsSubmittedTogetherAreEachAnsweredOnceUnderTheirOwnIds) {
+    RawAnswerServer server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    CurlTransport transport;
+    constexpr int kCount = 5;
+    std::mutex mutex;
+    std::condition_variable all_done;
+    std::vector<int> completions(kCount, 0);
+    std::vector<int> statuses(kCount, 0);
+    std::vector<HttpTransport::Submission> submissions;
+    for (int i = 0; i < kCount; ++i) {
+        submissions.push_back({Get(server.Url()), [&, i](HttpResponse response) {
+                                   std::lock_guard lock(mutex);
+                                   ++completions[static_cast<std::size_t>(i)];
+                                   statuses[static_cast<std::size_t>(i)] = response.status;
+                                   all_done.notify_all();
+                               }});
+    }
+    transport.SubmitAll(submissions);
+    std::set<RequestId> ids;
+    for (const auto& s : submissions)
+        ids.insert(s.id);
+    EXPECT_EQ(ids.size(), static_cast<std::size_t>(kCount));
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(all_done.wait_for(lock, std::chrono::seconds(20), [&] {
+        return std::all_of(completions.begin(), completions.end(), [](int n) { return n > 0; });
+    }));
+    for (int i = 0; i < kCount; ++i) {
+        EXPECT_EQ(completions[static_cast<std::size_t>(i)], 1) << i;
+        EXPECT_EQ(statuses[static_cast<std::size_t>(i)], 200) << i;
     }
 }
 

@@ -3,6 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
 #include "fakes/scripted_transport.hpp"
 #include "railway/client.hpp"
 #include "railway/documents.hpp"
@@ -425,6 +433,123 @@ TEST_F(StatusBatchTest, APolledAliasWithoutAStatusIsReportedMalformedAlone) {
     EXPECT_EQ(results[1].error().code, util::ErrorCode::kParse);
     EXPECT_THAT(results[1].error().message, HasSubstr("Deployment.status is missing or not a string"));
     EXPECT_THAT(results[1].error().message, HasSubstr("dep-1"));
+}
+
+// Requests parked until the test answers them, one by one, from its own thread.
+class ParkingTransport final : public net::HttpTransport {
+  public:
+    net::RequestId Submit(net::HttpRequest request, net::Completion done) override {
+        std::lock_guard lock(mutex_);
+        parked_.push_back(Parked{next_id_, std::move(request), std::move(done)});
+        ++submitted_;
+        changed_.notify_all();
+        return next_id_++;
+    }
+    void Cancel(net::RequestId id) override {
+        net::Completion done;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = std::find_if(parked_.begin(), parked_.end(), [&](const Parked& p) { return p.id == id; });
+            if (it == parked_.end()) return;
+            done = std::move(it->done);
+            parked_.erase(it);
+        }
+        net::HttpResponse cancelled;
+        cancelled.error = core::TransportErrorKind::kCancelled;
+        done(std::move(cancelled));
+    }
+    // Waits until `count` requests were submitted in all (false after 10 s).
+    bool AwaitSubmitted(std::size_t count) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return submitted_ >= count; });
+    }
+    // Answers every request waiting now with what `answer` makes of it.
+    void AnswerAll(const std::function<net::HttpResponse(const net::HttpRequest&)>& answer) {
+        std::vector<Parked> all;
+        {
+            std::lock_guard lock(mutex_);
+            all.swap(parked_);
+        }
+        for (Parked& parked : all)
+            parked.done(answer(parked.request));
+    }
+    // Answers the oldest parked request asking for `id` with what `answer` makes of it.
+    void Answer(const std::string& id, const std::function<net::HttpResponse(const net::HttpRequest&)>& answer) {
+        Parked parked;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = std::find_if(parked_.begin(), parked_.end(), [&](const Parked& p) {
+                for (const auto& [alias, asked] : AliasesOf(p.request))
+                    if (asked == id) return true;
+                return false;
+            });
+            ASSERT_NE(it, parked_.end()) << "no request for " << id << " is waiting";
+            parked = std::move(*it);
+            parked_.erase(it);
+        }
+        parked.done(answer(parked.request));
+    }
+
+  private:
+    struct Parked {
+        net::RequestId id = 0;
+        net::HttpRequest request;
+        net::Completion done;
+    };
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<Parked> parked_;
+    net::RequestId next_id_ = 1;
+    std::size_t submitted_ = 0;
+};
+
+// A poll's requests are in flight together, and their caller is woken for the last answer rather
+// than for each: but an answer that calls for a retry (here a 503) is acted on at once, not held
+// until a slow sibling request answers.
+TEST(StatusBatchWakeups, ARetryIsSentWhileAnotherRequestOfThePollIsStillOut) {
+    util::SystemClock clock;
+    ParkingTransport transport;
+    core::SequenceRandom random{{0.5}};
+    RequestBudget budget{clock, BudgetConfig{100'000, 1'000}};
+    ClientConfig config;
+    config.api_url = "https://backboard.railway.com/graphql/v2";
+    config.batch_size = 1;  // one request per id
+    config.retry_base_delay = core::Millis(10);
+    config.retry_max_delay = core::Millis(20);
+    RailwayClient client(transport, clock, budget, random, Credentials{TokenKind::kAccount, kToken}, config,
+                         [](std::string_view) {});
+    const auto ids = Ids(2);
+    std::vector<ApiResult<PolledStatus>> results;
+    std::atomic<bool> done{false};
+    std::thread poller([&] {
+        results = client.PollStatuses(Views(ids));
+        done = true;
+    });
+    const auto poll_answer = [](const net::HttpRequest& request) {
+        nlohmann::json data = nlohmann::json::object();
+        for (const auto& [alias, id] : AliasesOf(request))
+            data[alias] = PollNode("SUCCESS");
+        return DataAnswer(data);
+    };
+    ASSERT_TRUE(transport.AwaitSubmitted(2));
+    transport.Answer("dep-1", [](const net::HttpRequest&) {
+        net::HttpResponse busy;
+        busy.status = 503;
+        busy.body = "upstream busy";
+        return busy;
+    });
+    // dep-0's request is still out: the retry of dep-1 goes out meanwhile.
+    EXPECT_TRUE(transport.AwaitSubmitted(3));
+    transport.Answer("dep-0", poll_answer);
+    // The retry (and, had it not gone out above, whatever comes after dep-0's answer).
+    for (int i = 0; i < 1000 && !done; ++i) {
+        transport.AnswerAll(poll_answer);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    poller.join();
+    ASSERT_EQ(results.size(), 2u);
+    for (const auto& r : results)
+        EXPECT_TRUE(r) << r.error().message;
 }
 
 }  // namespace
