@@ -7,7 +7,6 @@
 #include <array>
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -309,16 +308,16 @@ class SqliteDriver final : public sql::Driver {
     }
 
     // All jobs are queued at once, so that the writer takes them into one transaction (as many
-    // as max_batch allows), each in its own savepoint (RunBatch).
+    // as max_batch allows), each in its own savepoint (RunBatch). The caller is woken once, when
+    // the last of them is done (not once per job).
     std::vector<util::Result<void>> WriteEach(std::span<const std::function<void(sql::Tx&)>> works) override {
+        std::vector<util::Result<void>> results(works.size(), util::Ok());
+        Group group;
+        group.remaining = works.size();
         std::vector<Job> jobs;
         jobs.reserve(works.size());
-        std::vector<std::future<util::Result<void>>> done;
-        done.reserve(works.size());
-        for (const auto& work : works) {
-            jobs.push_back(Job{&work, {}});
-            done.push_back(jobs.back().done.get_future());
-        }
+        for (std::size_t i = 0; i < works.size(); ++i)
+            jobs.push_back(Job{&works[i], &results[i], &group});
         {
             std::lock_guard lock(mutex_);
             if (stopping_) {
@@ -329,10 +328,8 @@ class SqliteDriver final : public sql::Driver {
                 queue_.push_back(&job);
         }
         wake_.notify_one();
-        std::vector<util::Result<void>> results;
-        results.reserve(works.size());
-        for (auto& d : done)
-            results.push_back(d.get());
+        std::unique_lock lock(group.mutex);
+        group.done.wait(lock, [&] { return group.remaining == 0; });
         return results;
     }
 
@@ -369,9 +366,16 @@ class SqliteDriver final : public sql::Driver {
     }
 
   private:
+    // The jobs of one WriteEach call: its caller waits until none remains.
+    struct Group {
+        std::mutex mutex;
+        std::condition_variable done;
+        std::size_t remaining = 0;  // guarded by mutex
+    };
     struct Job {
         const std::function<void(sql::Tx&)>* work;
-        std::promise<util::Result<void>> done;
+        util::Result<void>* result;  // the caller's, written before the job counts as done
+        Group* group;
     };
 
     void WriterLoop() {
@@ -390,8 +394,28 @@ class SqliteDriver final : public sql::Driver {
                 }
             }
             RunBatch(batch, results);
+            // Results first, then each group told how many of its jobs ended here; a group whose
+            // last job this was is woken (once). A job is gone once its group may have seen it
+            // done: nothing of it is read after that.
             for (std::size_t i = 0; i < batch.size(); ++i)
-                batch[i]->done.set_value(std::move(results[i]));
+                *batch[i]->result = std::move(results[i]);
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                Group* group = batch[i]->group;
+                std::size_t ended = 1;
+                while (i + 1 < batch.size() && batch[i + 1]->group == group) {
+                    ++ended;
+                    ++i;
+                }
+                bool last = false;
+                {
+                    std::lock_guard lock(group->mutex);
+                    group->remaining -= ended;
+                    last = group->remaining == 0;
+                    // Notified under the lock: the waiter may return and destroy the group as
+                    // soon as the lock is released.
+                    if (last) group->done.notify_one();
+                }
+            }
         }
     }
 
