@@ -490,8 +490,11 @@ std::vector<KeySpec> BuildKeys() {
                               "for a check that changes nothing); \"per_check\": each check claims and releases its "
                               "row"));
     k.push_back(IntKey("monitor.poll_threads", RW_FIELD(monitor.poll_threads), 1, 64,
-                       "Status requests in flight at once, one batch of instances each (docs/ENGINE.md): a slow or "
-                       "retried batch holds only its own thread"));
+                       "Threads sending status requests, one poll each (docs/ENGINE.md): a slow or retried poll "
+                       "holds only its own thread"));
+    k.push_back(IntKey("monitor.requests_per_poll", RW_FIELD(monitor.requests_per_poll), 1, 16,
+                       "Status requests one poll sends at once while Railway answers well, their answers judged and "
+                       "written together; one per poll for 60 s after a poll with an error or slower than 3 s"));
     // [monitor.intervals]
     k.push_back(IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
                        "Seconds between checks of an INITIALIZING deployment"));

@@ -114,7 +114,8 @@ struct MonitorSettings {
     int timeout_after_seconds = 600;
     int discovery_interval_seconds = 60;  ///< 0: no environment reads for new deployments
     bool keep_claims = true;              ///< claim_mode "kept"
-    int poll_threads = 4;                 ///< status requests in flight at once, one batch each
+    int poll_threads = 4;                 ///< threads sending status requests, one poll each
+    int requests_per_poll = 4;            ///< status requests one poll sends at once (docs/ENGINE.md)
     MonitorIntervals intervals;
     HealthProbeSettings health;
 

@@ -88,6 +88,7 @@ monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string wor
     options.discovery_interval = core::Seconds(config.monitor.discovery_interval_seconds);
     options.keep_claims = config.monitor.keep_claims;
     options.poll_threads = static_cast<std::size_t>(config.monitor.poll_threads);
+    options.requests_per_poll = static_cast<std::size_t>(config.monitor.requests_per_poll);
     options.batch_size = static_cast<std::size_t>(config.railway.batch_size);
     options.requests_per_hour = config.railway.requests_per_hour;
     options.requests_per_second = config.railway.requests_per_second;

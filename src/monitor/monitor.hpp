@@ -121,7 +121,8 @@ struct ChangeToPlan {
 using OutboxPlanner = std::function<std::vector<store::OutboxMessage>(const ChangeToPlan&)>;
 
 /// The engine. Threads: one scheduler (takes what is due, claimed or kept, and cuts it into batches),
-/// `poll_threads` pollers (one batched status request each, written as it completes) and
+/// `poll_threads` pollers (one poll of up to `requests_per_poll` batched status requests each,
+/// written as it completes) and
 /// `workers` side-work threads (evidence, classification, reactions, log collection, discovery).
 /// Thread-safety: every Operations method from any thread.
 /// Start() and Stop() are each called at most once, Stop() after Start() (the destructor stops).

@@ -206,6 +206,18 @@ TEST(Config, PollThreadsComeFromMonitorWithinTheirRangeAndReachTheEngine) {
     EXPECT_THAT(problems[0].message, AllOf(HasSubstr("0"), HasSubstr("allowed: 1..64")));
 }
 
+TEST(Config, RequestsPerPollComeFromMonitorWithinTheirRangeAndReachTheEngine) {
+    EXPECT_EQ(Config{}.monitor.requests_per_poll, 4);
+    EXPECT_EQ(MonitorOptionsFrom(Config{}, "w").requests_per_poll, 4u);
+    const LoadedConfig loaded = Valid(LoadConfigText("[monitor]\nrequests_per_poll = 1\n", "polls.toml"));
+    EXPECT_EQ(loaded.SourceOf("monitor.requests_per_poll").Describe(), "polls.toml:2");
+    EXPECT_EQ(MonitorOptionsFrom(loaded.config, "w").requests_per_poll, 1u);
+    const auto problems = Problems(LoadConfigText("[monitor]\nrequests_per_poll = 17\n", "bad-polls.toml"));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].key, "monitor.requests_per_poll");
+    EXPECT_THAT(problems[0].message, AllOf(HasSubstr("17"), HasSubstr("allowed: 1..16")));
+}
+
 TEST(Config, TheStreamLimitAndHttpWorkersComeFromServerWithinTheirRanges) {
     const Config defaults;
     EXPECT_EQ(defaults.server.max_streams, 64);
