@@ -396,8 +396,11 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     Replan();
     std::size_t limit = 0;
     bool noted_due = false;
+    std::size_t per_poll = 1;  // status requests per poll (below)
     {
         std::lock_guard lock(mutex_);
+        if (poll_trouble_at_ == Timestamp::min() || now - poll_trouble_at_ >= options_.poll_trouble_pause)
+            per_poll = std::max<std::size_t>(options_.requests_per_poll, 1);
         // The due times noted so far, up to the window, are this round's to answer: its claim
         // (below, after this) reads their rows, written before they were noted; or, without room
         // in the budget, the idle wait's claim. One noted from here on is the next round's.
@@ -499,47 +502,41 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     // asked for (those without one, first, ask for none) and starts a new request when this one
     // is full, and a new poll when that one is.
     const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
-    std::size_t per_poll = 1;
-    {
-        std::lock_guard lock(mutex_);
-        if (poll_trouble_at_ == Timestamp::min() || now - poll_trouble_at_ >= options_.poll_trouble_pause)
-            per_poll = std::max<std::size_t>(options_.requests_per_poll, 1);
-    }
-    std::vector<PollWork> batches;
+    std::vector<PollWork> polls;
     std::size_t distinct = 0;
     std::size_t requests = 0;  // requests that ask Railway (not one of instances without a deployment)
     for (std::size_t k = 0; k < keyed.size(); ++k) {
         const auto& [key, item] = keyed[k];
         const bool asks = key != 0 && (k == 0 || keyed[k - 1].first != key ||
                                        keyed[k - 1].second.row->state.deployment_id != item.row->state.deployment_id);
-        if (batches.empty() || (asks && distinct == per_batch && batches.back().requests == per_poll)) {
-            batches.emplace_back().rows = claimed_rows;
-            batches.back().items.reserve(per_batch * per_poll);
+        if (polls.empty() || (asks && distinct == per_batch && polls.back().requests == per_poll)) {
+            polls.emplace_back().rows = claimed_rows;
+            polls.back().items.reserve(per_batch * per_poll);
             distinct = 0;
         } else if (asks && distinct == per_batch) {
             distinct = 0;  // the next request of this poll
         }
         if (asks && distinct++ == 0) {
             ++requests;
-            ++batches.back().requests;
+            ++polls.back().requests;
         }
-        batches.back().items.push_back(item);
+        polls.back().items.push_back(item);
     }
     if (requests_out != nullptr) *requests_out = requests;
     if (inline_polls) {
-        for (auto& batch : batches)
-            PollBatch(batch);
+        for (auto& poll : polls)
+            PollBatch(poll);
         return count;
     }
-    // One idle poller woken per batch; busy ones take the rest from the queue when they finish.
+    // One idle poller woken per poll; busy ones take the rest from the queue when they finish.
     std::vector<std::size_t> wake;
     {
         std::lock_guard lock(mutex_);
-        for (auto& batch : batches) {
-            polls_pending_ += Slots(batch);
-            poll_queue_.push_back(std::move(batch));
+        for (auto& poll : polls) {
+            polls_pending_ += Slots(poll);
+            poll_queue_.push_back(std::move(poll));
         }
-        while (wake.size() < batches.size() && !idle_pollers_.empty()) {
+        while (wake.size() < polls.size() && !idle_pollers_.empty()) {
             wake.push_back(idle_pollers_.back());
             idle_pollers_.pop_back();
         }

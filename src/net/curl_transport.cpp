@@ -205,22 +205,9 @@ CurlTransport::~CurlTransport() {
 }
 
 RequestId CurlTransport::Submit(HttpRequest request, Completion done) {
-    const RequestId id = next_id_.fetch_add(1);
-    {
-        std::unique_lock lock(mutex_);
-        if (stopping_) {
-            lock.unlock();
-            HttpResponse response;
-            response.error = TransportErrorKind::kCancelled;
-            response.error_message = "request not sent: the HTTP transport is shutting down";
-            done(std::move(response));
-            return id;
-        }
-        in_flight_.fetch_add(1);
-        pending_.push_back(Pending{id, std::move(request), std::move(done)});
-    }
-    curl_multi_wakeup(static_cast<CURLM*>(multi_));
-    return id;
+    Submission one{std::move(request), std::move(done)};
+    SubmitAll(std::span(&one, 1));
+    return one.id;
 }
 
 void CurlTransport::SubmitAll(std::span<Submission> submissions) {

@@ -203,10 +203,6 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
             next->state = Call::State::kInFlight;
             ++next->attempts;
             ++in_flight;
-            {
-                std::lock_guard lock(mutex_);
-                ++inbox->outstanding;
-            }
             launched.push_back(next);
             launches.push_back({Request(*next), [this, inbox, next_index](net::HttpResponse response) {
                                     bool wake = false;
@@ -221,6 +217,10 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
                                 }});
         }
         if (!launches.empty()) {
+            {
+                std::lock_guard lock(mutex_);
+                inbox->outstanding += launches.size();
+            }
             // Submit may complete inline (fakes): the completion takes the mutex, so do not hold it.
             transport_.SubmitAll(launches);
             for (std::size_t k = 0; k < launches.size(); ++k)

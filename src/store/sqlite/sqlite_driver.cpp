@@ -406,15 +406,11 @@ class SqliteDriver final : public sql::Driver {
                     ++ended;
                     ++i;
                 }
-                bool last = false;
-                {
-                    std::lock_guard lock(group->mutex);
-                    group->remaining -= ended;
-                    last = group->remaining == 0;
-                    // Notified under the lock: the waiter may return and destroy the group as
-                    // soon as the lock is released.
-                    if (last) group->done.notify_one();
-                }
+                std::lock_guard lock(group->mutex);
+                group->remaining -= ended;
+                // Notified under the lock: the waiter may return and destroy the group as soon as
+                // the lock is released.
+                if (group->remaining == 0) group->done.notify_one();
             }
         }
     }
