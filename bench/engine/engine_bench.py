@@ -69,8 +69,9 @@ def cpu_seconds(pid):
 
 
 def thread_cpu(pid):
-    """CPU seconds and voluntary context switches of each thread of `pid` by thread name (digits at
-    the end dropped, so that the four pollers rw-poll-0..3 count as one), from /proc/PID/task."""
+    """CPU seconds, of them in the kernel, and voluntary context switches of each thread of `pid` by
+    thread name (digits at the end dropped, so that the four pollers rw-poll-0..3 count as one), from
+    /proc/PID/task."""
     out = {}
     for tid in os.listdir("/proc/%d/task" % pid):
         base = "/proc/%d/task/%s/" % (pid, tid)
@@ -83,17 +84,38 @@ def thread_cpu(pid):
                 switches = next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
         except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
             continue
-        cpu, vol = out.get(name, (0.0, 0))
-        out[name] = (cpu + (int(fields[11]) + int(fields[12])) / CLK_TCK, vol + switches)
+        cpu, sys_cpu, vol = out.get(name, (0.0, 0.0, 0))
+        out[name] = (cpu + (int(fields[11]) + int(fields[12])) / CLK_TCK, sys_cpu + int(fields[12]) / CLK_TCK,
+                     vol + switches)
     return out
 
 
+def writer_io(pid):
+    """Write system calls and bytes of the store's writer thread (rw-sqlite-write) of `pid`, from
+    /proc/PID/task/TID/io; (0, 0) without one."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(base + "comm") as f:
+                if f.read().strip() != "rw-sqlite-write":
+                    continue
+            with open(base + "io") as f:
+                io = dict(line.split(": ") for line in f.read().splitlines())
+            return int(io["syscw"]), int(io["wchar"])
+        except (FileNotFoundError, ProcessLookupError, PermissionError, KeyError):
+            continue
+    return 0, 0
+
+
 def thread_delta(before, after):
-    """Per thread name, busiest first: CPU seconds and voluntary switches between two thread_cpu
-    readings (a thread that ended in between is left out, one that started counts from its start)."""
-    delta = {n: (cpu - before.get(n, (0.0, 0))[0], vol - before.get(n, (0.0, 0))[1]) for n, (cpu, vol) in after.items()}
-    return {n: {"cpu_s": round(cpu, 2), "switches": vol}
-            for n, (cpu, vol) in sorted(delta.items(), key=lambda kv: -kv[1][0]) if cpu > 0}
+    """Per thread name, busiest first: CPU seconds, of them in the kernel, and voluntary switches
+    between two thread_cpu readings (a thread that ended in between is left out, one that started
+    counts from its start)."""
+    none = (0.0, 0.0, 0)
+    delta = {n: (cpu - before.get(n, none)[0], sys_cpu - before.get(n, none)[1], vol - before.get(n, none)[2])
+             for n, (cpu, sys_cpu, vol) in after.items()}
+    return {n: {"cpu_s": round(cpu, 2), "system_s": round(sys_cpu, 2), "switches": vol}
+            for n, (cpu, sys_cpu, vol) in sorted(delta.items(), key=lambda kv: -kv[1][0]) if cpu > 0}
 
 
 def memory_kib(pid):
@@ -256,11 +278,13 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
     t0 = time.time()
     cpu0, sim_cpu0 = cpu_seconds(pid), cpu_seconds(sim_pid)
     threads0 = thread_cpu(pid)
+    io0 = writer_io(pid)
     m0 = metrics(metrics_url) if metrics_url else {}
     s0 = json.loads(http(sim + "/_sim/stats"))
     perf = None
     if perf_seconds:
-        perf = subprocess.Popen(["perf", "record", "-g", "-o", os.path.join(work, "perf.data"), "-p", str(pid),
+        graph = ["--call-graph", "dwarf", "-F", os.environ.get("ENGINE_PERF_HZ", "499")] if os.environ.get("ENGINE_PERF_DWARF") == "1" else ["-g"]
+        perf = subprocess.Popen(["perf", "record"] + graph + ["-o", os.path.join(work, "perf.data"), "-p", str(pid),
                                  "--", "sleep", str(perf_seconds)],
                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "perf.log"), "w"))
     loads = [os.getloadavg()[0]]
@@ -270,6 +294,7 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
     t1 = time.time()
     cpu1, sim_cpu1 = cpu_seconds(pid), cpu_seconds(sim_pid)
     threads1 = thread_cpu(pid)
+    io1 = writer_io(pid)
     m1 = metrics(metrics_url) if metrics_url else {}
     s1 = json.loads(http(sim + "/_sim/stats"))
     mem = memory_kib(pid)
@@ -284,7 +309,8 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
          "sim_requests": sim_requests, "sim_deployment_fields": fields,
          "sim_root_fields": {k: v - s0["rootFields"].get(k, 0) for k, v in s1["rootFields"].items()
                              if v != s0["rootFields"].get(k, 0)},
-         "threads": thread_delta(threads0, threads1)}
+         "threads": thread_delta(threads0, threads1),
+         "writer_write_calls": io1[0] - io0[0], "writer_write_bytes": io1[1] - io0[1]}
     if metrics_url:
         checks = m1.get("railwatch_checks_total", 0) - m0.get("railwatch_checks_total", 0)
         requests = m1.get("railwatch_railway_requests_total", 0) - m0.get("railwatch_railway_requests_total", 0)
@@ -468,8 +494,8 @@ def report(r):
     log("   checks/s %s | CPU us/check %s (sim %s) | requests/check %s | peak memory (VmHWM) %s MiB, RSS %s MiB"
         % (r["checks_per_s"], r["cpu_us_per_check"], r["sim_cpu_us_per_check"], r["requests_per_check"],
            r["vmhwm_mib"], r["rss_mib"]))
-    log("   CPU by thread (s, voluntary switches): %s" % ", ".join(
-        "%s %.2f (%d)" % (n, t["cpu_s"], t["switches"]) for n, t in r["threads"].items()))
+    log("   CPU by thread (s, of it in the kernel, voluntary switches): %s" % ", ".join(
+        "%s %.2f (%.2f, %d)" % (n, t["cpu_s"], t["system_s"], t["switches"]) for n, t in r["threads"].items()))
     log("   simulator root fields answered in the window: %s" % json.dumps(r["sim_root_fields"]))
     log("   change in the sim -> its row readable: p50 %s s, p99 %s s, max %s s over %d changes of the window "
         "(sampled truth, statuses that lasted 2 intervals; %d without a row at the end, counted at their lower bound)"
@@ -482,6 +508,9 @@ def report(r):
             % (r["due_delay_p50_le_s"], r["due_delay_p99_le_s"],
                "?" if over is None else "%.2f %%" % (100 * over), r["polls"], r["requests"],
                r["check_errors"], r["transitions"], r["transitions"] / r["window_s"]))
+        if r["transitions"]:
+            log("   the store's writer: %.1f write calls and %.1f KiB written per transition (WAL and checkpoints)"
+                % (r["writer_write_calls"] / r["transitions"], r["writer_write_bytes"] / 1024 / r["transitions"]))
 
 
 if __name__ == "__main__":

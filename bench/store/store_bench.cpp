@@ -743,6 +743,7 @@ int main(int argc, char** argv) {
     // SQLite only: PostgreSQL's ApplyTransitions is one ApplyTransition after another.
     benchmark::RegisterBenchmark("sqlite/transitions_of_fleet", FleetTransitions, false)
         ->Args({100000, 1})
+        ->Args({100000, 8})
         ->Args({100000, 50})
         ->ArgNames({"fleet", "per_call"})
         ->MinTime(2)
