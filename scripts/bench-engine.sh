@@ -15,7 +15,8 @@
 # ENGINE_PYTHON=1   also run bench/engine/python_poller.py on as many fresh deployments (default 1
 #                   below 10,000 instances, else 0)
 # ENGINE_PERF=S     perf record -g serve for S seconds at the start of the window (keeps perf.data;
-#                   ENGINE_PERF_DWARF=1: DWARF call graphs at 499 Hz, for builds without frame pointers)
+#                   ENGINE_PERF_DWARF=1: DWARF call graphs at ENGINE_PERF_HZ (499) samples a second, for
+#                   builds without frame pointers)
 # ENGINE_JSON=FILE  write every figure as JSON
 # ENGINE_ARGS       more flags for bench/engine/engine_bench.py (--mix, --interval, --time-scale, --claim-mode,
 #                   --poll-threads, --keep)

@@ -91,8 +91,8 @@ def thread_cpu(pid):
 
 
 def writer_io(pid):
-    """Write system calls and bytes of the store's writer thread (rw-sqlite-write) of `pid`, from
-    /proc/PID/task/TID/io; (0, 0) without one."""
+    """Write system calls, bytes written and read system calls of the store's writer thread
+    (rw-sqlite-write) of `pid`, from /proc/PID/task/TID/io; zeros without one."""
     for tid in os.listdir("/proc/%d/task" % pid):
         base = "/proc/%d/task/%s/" % (pid, tid)
         try:
@@ -101,10 +101,10 @@ def writer_io(pid):
                     continue
             with open(base + "io") as f:
                 io = dict(line.split(": ") for line in f.read().splitlines())
-            return int(io["syscw"]), int(io["wchar"])
+            return int(io["syscw"]), int(io["wchar"]), int(io["syscr"])
         except (FileNotFoundError, ProcessLookupError, PermissionError, KeyError):
             continue
-    return 0, 0
+    return 0, 0, 0
 
 
 def thread_delta(before, after):
@@ -310,7 +310,8 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
          "sim_root_fields": {k: v - s0["rootFields"].get(k, 0) for k, v in s1["rootFields"].items()
                              if v != s0["rootFields"].get(k, 0)},
          "threads": thread_delta(threads0, threads1),
-         "writer_write_calls": io1[0] - io0[0], "writer_write_bytes": io1[1] - io0[1]}
+         "writer_write_calls": io1[0] - io0[0], "writer_write_bytes": io1[1] - io0[1],
+         "writer_read_calls": io1[2] - io0[2]}
     if metrics_url:
         checks = m1.get("railwatch_checks_total", 0) - m0.get("railwatch_checks_total", 0)
         requests = m1.get("railwatch_railway_requests_total", 0) - m0.get("railwatch_railway_requests_total", 0)
@@ -509,8 +510,10 @@ def report(r):
                "?" if over is None else "%.2f %%" % (100 * over), r["polls"], r["requests"],
                r["check_errors"], r["transitions"], r["transitions"] / r["window_s"]))
         if r["transitions"]:
-            log("   the store's writer: %.1f write calls and %.1f KiB written per transition (WAL and checkpoints)"
-                % (r["writer_write_calls"] / r["transitions"], r["writer_write_bytes"] / 1024 / r["transitions"]))
+            log("   the store's writer: %.1f write calls, %.1f KiB written and %.1f read calls per transition "
+                "(WAL, checkpoints, pages missing from its cache)"
+                % (r["writer_write_calls"] / r["transitions"], r["writer_write_bytes"] / 1024 / r["transitions"],
+                   r["writer_read_calls"] / r["transitions"]))
 
 
 if __name__ == "__main__":
