@@ -283,7 +283,9 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
     s0 = json.loads(http(sim + "/_sim/stats"))
     perf = None
     if perf_seconds:
-        graph = ["--call-graph", "dwarf", "-F", os.environ.get("ENGINE_PERF_HZ", "499")] if os.environ.get("ENGINE_PERF_DWARF") == "1" else ["-g"]
+        graph = ["-g"]
+        if os.environ.get("ENGINE_PERF_DWARF") == "1":  # builds without frame pointers
+            graph = ["--call-graph", "dwarf", "-F", os.environ.get("ENGINE_PERF_HZ", "499")]
         perf = subprocess.Popen(["perf", "record"] + graph + ["-o", os.path.join(work, "perf.data"), "-p", str(pid),
                                  "--", "sleep", str(perf_seconds)],
                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "perf.log"), "w"))
