@@ -590,9 +590,13 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     } else {
         releases.reserve(batch.size());
     }
+    constexpr std::size_t kNoWrite = std::numeric_limits<std::size_t>::max();
+    std::vector<std::size_t> landing_writes;  // per landing: its write's place in `writes`, or kNoWrite
+    if (options_.keep_claims) landing_writes.reserve(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
         const PollItem& item = batch[k];
         const store::Instance& instance = *item.row;
+        const std::size_t writes_before = writes.size();
         std::optional<Timestamp> next;
         bool wrote = false;  // the check wrote the row (or tried to): read it again before the next
         if (asked[k] == kNotAsked) {
@@ -638,6 +642,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
         }
         if (options_.keep_claims) {
             landings.push_back(Landing{item.kept, next, wrote});
+            landing_writes.push_back(writes.size() > writes_before ? writes_before : kNoWrite);
         } else {
             // Released to the store with the deployment asked about: a job that moved the row
             // meanwhile keeps its due time. Kept ones: KeepChecked (MoveHold).
@@ -653,6 +658,8 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     WriteAll(writes);
     std::optional<Timestamp> earliest;
     if (options_.keep_claims) {
+        for (std::size_t k = 0; k < landings.size(); ++k)  // `writes` grows no more: places are stable
+            if (landing_writes[k] != kNoWrite) landings[k].write = &writes[landing_writes[k]];
         earliest = KeepChecked(landings);
     } else {
         // Each checked instance given back with its next check, in one transaction.
@@ -766,7 +773,7 @@ Monitor::PendingWrite Monitor::Prepare(const store::Instance& before, store::Tra
     if (options_.keep_claims && next && before.lease_owner == options_.worker_id && before.lease_until &&
         *before.lease_until > *next)
         next = before.lease_until;
-    return PendingWrite{std::move(after), std::move(transition), {}};
+    return PendingWrite{std::move(after), std::move(transition), {}, std::nullopt};
 }
 
 void Monitor::Announce(const store::Instance& after, const store::Transition& t,
@@ -789,6 +796,7 @@ void Monitor::WriteAll(std::vector<PendingWrite>& writes) {
     // follows, and each instance's next check decides again.
     if (results.size() != writes.size()) return;
     for (std::size_t i = 0; i < writes.size(); ++i) {
+        if (results[i] && results[i]->applied) writes[i].change_position = results[i]->change_position;
         Announce(writes[i].after, transitions[i], results[i]);
         // Superseded: the answer was about a deployment the instance has left; nothing follows.
         if (results[i] && !results[i]->superseded && writes[i].then) writes[i].then();
@@ -861,6 +869,7 @@ void Monitor::CountKept(const Kept::FleetNote& note, int delta) {
 
 void Monitor::ForgetKept(Kept& kept) {
     CountKept(kept.fleet, -1);
+    own_changes_.erase(kept.id);
     kept_.Forget(kept);
 }
 
@@ -1032,14 +1041,18 @@ bool Monitor::StillKept(const store::Instance& row) const {
 
 bool Monitor::FollowChanges() {
     std::uint64_t lands_before = 0;
+    store::HeldChanges held;
     {
         std::lock_guard lock(mutex_);
         lands_before = lands_;
+        held = own_changes_;
     }
-    auto changes = instances_.ChangedInstances(change_position_);
+    auto changes = instances_.ChangedInstances(change_position_, held);
     if (!changes) return false;
     change_position_ = changes->next;
     std::lock_guard lock(mutex_);
+    // The feed has moved past these writes: it does not bring them again.
+    std::erase_if(own_changes_, [&](const auto& own) { return own.second < changes->next; });
     for (store::Instance& row : changes->instances) {
         Kept* const found = kept_.Find(row.id);
         if (found == nullptr) continue;
@@ -1142,8 +1155,19 @@ std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landin
                 continue;
             }
             // The row checked stays kept for the next check unless the check wrote it, it changed
-            // meanwhile (the feed) or a job moved it on: then it is read again.
-            if (landing.wrote || entry.changed || entry.rescheduled) entry.row.reset();
+            // meanwhile (the feed) or a job moved it on: then it is read again. A write the store
+            // placed in its change feed is kept as written instead, and the feed asked to leave
+            // that change out (FollowChanges): a later change of the row still comes.
+            if (entry.changed || entry.rescheduled) {
+                entry.row.reset();
+            } else if (landing.wrote) {
+                if (landing.write != nullptr && landing.write->change_position) {
+                    entry.SetRow(landing.write->after);
+                    own_changes_[entry.id] = *landing.write->change_position;
+                } else {
+                    entry.row.reset();
+                }
+            }
             // With a row or without (its check wrote it): a feed read begun before now may hold
             // the row from before that write, and must not become the kept row (FollowChanges).
             entry.landed = ++lands_;
@@ -1194,6 +1218,7 @@ void Monitor::ReleaseKept() {
         kept_.ForEach([&](const Kept& kept) { releases.push_back(store::InstanceRelease{kept.id, kept.due}); });
         kept_.Clear();
         kept_groups_.clear();
+        own_changes_.clear();
     }
     ForEachStoreBatch(releases, [&](const std::vector<store::InstanceRelease>& part) {
         (void)schedule_.ReleaseInstances(options_.worker_id, part);  // a failure: the leases expire

@@ -245,6 +245,8 @@ class Monitor final : public Operations {
         store::Instance after;  // the instance as written, for the sink
         store::Transition transition;
         std::function<void()> then;  // after it was written (applied, or recorded before); may be empty
+        // Applied, where its change entered the store's change feed (WriteAll; when the store tells).
+        std::optional<std::int64_t> change_position;
     };
     // Per answer (poller threads). `kept`: the instance's kept entry (null: per-check claims).
     // The transition it decides goes to `writes`, with what follows it; `instance` and `kept`
@@ -343,6 +345,9 @@ class Monitor final : public Operations {
         Kept* kept = nullptr;
         std::optional<core::Timestamp> next;
         bool wrote = false;
+        // The check's write (PollBatch, after WriteAll), if it wrote one: applied with a change
+        // position, its row is kept as written and the feed does not hand it back (own_changes_).
+        const PendingWrite* write = nullptr;
     };
     // Returns the earliest next check it scheduled.
     std::optional<core::Timestamp> KeepChecked(const std::vector<Landing>& landings);
@@ -397,6 +402,10 @@ class Monitor final : public Operations {
     std::vector<store::InstanceRelease> given_up_;
     std::optional<std::int64_t> change_position_;  // the change feed's position (rounds only)
     std::uint64_t lands_ = 0;                      // kept checks landed so far (FollowChanges)
+    // Kept rows held as this process's checks wrote them: id → the change-feed position of that
+    // write; FollowChanges asks the feed to leave them out unless changed since, and drops those
+    // the feed has moved past.
+    store::HeldChanges own_changes_;
     JobQueue jobs_;
     std::vector<std::size_t> idle_workers_;  // workers waiting for a job (WorkerLoop)
     std::optional<std::size_t> timekeeper_;  // the idle worker that waits for the earliest job's time

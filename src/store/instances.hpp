@@ -37,7 +37,14 @@ class Instances {
     /// `since`: only the current position (no rows). A write that sets a value it already had is
     /// no change. A change is never missed: it comes with this call or the next; a row may come
     /// more than once. One read. kInvalidArgument for a negative `since`.
-    virtual util::Result<InstanceChanges> ChangedInstances(std::optional<std::int64_t> since) = 0;
+    /// `held`: an instance whose newest change in the feed is the one at the position given for
+    /// it is left out (the caller holds the row as it wrote it); any later change of it brings it.
+    /// A backend that gives no change positions (PostgreSQL) ignores `held`.
+    virtual util::Result<InstanceChanges> ChangedInstances(std::optional<std::int64_t> since,
+                                                           const HeldChanges& held) = 0;
+    util::Result<InstanceChanges> ChangedInstances(std::optional<std::int64_t> since) {
+        return ChangedInstances(since, HeldChanges{});
+    }
     /// One page, newest first; pass next_cursor back for the next page.
     virtual util::Result<InstancePage> ListInstances(const InstanceQuery& query) = 0;
     /// Writes the deployment-state columns without recording a transition (progress, health,

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -196,6 +197,10 @@ struct TransitionResult {
     std::int64_t event_id = 0;  ///< the event row (the earlier one when recorded before; 0 when superseded)
     /// only_if_following and the instance follows another deployment now: nothing was written.
     bool superseded = false;
+    /// Where this write's change of the row entered the change feed (Instances::ChangedInstances),
+    /// when the backend tells (SQLite) and the write changed a column the feed follows: a caller
+    /// that keeps the row as written passes it in HeldChanges and is not handed the row again.
+    std::optional<std::int64_t> change_position;
 };
 
 using core::LogKind;
@@ -295,6 +300,10 @@ struct InstancePage {
     /// Every instance matching the filters (not only this page), exact; only with `with_total`.
     std::optional<std::int64_t> total_count;
 };
+
+/// Rows a caller of Instances::ChangedInstances holds as they were written: instance id → the
+/// change-feed position of that write (TransitionResult::change_position).
+using HeldChanges = std::unordered_map<std::string, std::int64_t>;
 
 /// What Instances::ChangedInstances answers: the instances changed since a position in the
 /// store's change feed, and the position to ask from next.

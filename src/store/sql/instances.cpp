@@ -66,7 +66,7 @@ Result<std::vector<Instance>> SqlStore::FindInstancesByDeployment(const std::str
     return out;
 }
 
-Result<InstanceChanges> SqlStore::ChangedInstances(std::optional<std::int64_t> since) {
+Result<InstanceChanges> SqlStore::ChangedInstances(std::optional<std::int64_t> since, const HeldChanges& held) {
     Checker c;
     c.That(!since || *since >= 0, "a change feed position is never negative: pass one a call returned");
     if (!c.result()) return tl::unexpected(c.result().error());
@@ -81,6 +81,16 @@ Result<InstanceChanges> SqlStore::ChangedInstances(std::optional<std::int64_t> s
         // A position before the feed's horizon may have lost changes: every row answers it.
         const bool lost = *since < ends.Int(1);
         const std::int64_t end = std::numeric_limits<std::int64_t>::max();
+        if (!lost && !held.empty() && backend() == Backend::kSqlite) {
+            // The ids first, then the rows of those the caller does not hold as they are.
+            for (const auto& changed : tx.Exec(Stmt::kChangedIds, {*since, end}).rows) {
+                const std::string id = changed.Text(0);
+                if (const auto h = held.find(id); h != held.end() && h->second == changed.Int(1)) continue;
+                auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(id)}).rows;
+                if (!rows.empty()) out.instances.push_back(RowToInstance(std::move(rows.front())));
+            }
+            return;
+        }
         auto rows = lost ? tx.Exec(Stmt::kAllInstances, {}).rows : tx.Exec(Stmt::kChangedInstances, {*since, end}).rows;
         for (auto& row : rows)
             out.instances.push_back(RowToInstance(std::move(row)));

@@ -36,7 +36,8 @@ class SqlStore final : public Store {
     util::Result<Instance> GetInstance(const std::string& id) override;
     util::Result<std::vector<Instance>> FindInstancesByDeployment(const std::string& deployment_id) override;
     util::Result<std::vector<Instance>> GetInstances(const std::vector<std::string>& ids) override;
-    util::Result<InstanceChanges> ChangedInstances(std::optional<std::int64_t> since) override;
+    using Instances::ChangedInstances;
+    util::Result<InstanceChanges> ChangedInstances(std::optional<std::int64_t> since, const HeldChanges& held) override;
     util::Result<InstancePage> ListInstances(const InstanceQuery& query) override;
     util::Result<void> SaveState(const std::string& id, const InstanceState& state) override;
     util::Result<void> SetMonitoring(const std::string& id, bool enabled, std::optional<int> check_interval_s,

@@ -391,6 +391,14 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
             " WHERE instances.id IN (SELECT id FROM instances WHERE change_seq >= $1 AND change_seq < $2 UNION "
             "SELECT instance_id FROM instance_leases WHERE change_seq >= $1 AND change_seq < $2) ORDER BY "
             "instances.id");
+    // The feed's instances from $1 on with the position of each one's newest change (SQLite; the
+    // PostgreSQL text is never run: its feed gives no positions to hold, see TransitionResult).
+    set(Stmt::kChangedIds, "changed_ids",
+        "SELECT instance_id, MAX(seq) FROM instance_changes WHERE seq >= $1 AND seq < $2 GROUP BY instance_id "
+        "ORDER BY instance_id",
+        "SELECT id, change_seq FROM instances WHERE change_seq >= $1 AND change_seq < $2");
+    // The feed's last position (SQLite: one seek to the log's end; the PostgreSQL text is never run).
+    set(Stmt::kFeedLast, "feed_last", "SELECT MAX(seq) FROM instance_changes", "SELECT CAST(NULL AS BIGINT)");
     // What the feed answers to a position before its horizon: every instance.
     set(Stmt::kAllInstances, "all_instances", "SELECT " + icols + kInstanceFrom + " ORDER BY instances.id");
     set(Stmt::kReleaseLease, "release_lease",

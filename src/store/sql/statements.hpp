@@ -88,6 +88,8 @@ enum class Stmt : int {
     kGetInstancesIn,
     kChangePosition,
     kChangedInstances,
+    kChangedIds,
+    kFeedLast,
     kAllInstances,
     kAttentionCandidates,
     kInstanceStats,

@@ -78,7 +78,16 @@ void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     }
     p.out.applied = true;
     p.out.event_id = inserted.rows.front().Int(0);
+    // SQLite: the feed's last position before and after the update; one more means its trigger
+    // appended this change there (TransitionResult::change_position). (-1: none; not an optional,
+    // which GCC 12 misreads here as maybe uninitialized.)
+    const std::int64_t last_before =
+        backend == Backend::kSqlite ? tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1) : -1;
     UpdateState(tx, t.instance_id, t.state, t.deployment_id, sets);
+    if (last_before >= 0) {
+        const std::int64_t last_after = tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1);
+        if (last_after == last_before + 1) p.out.change_position = last_after;
+    }
     for (const auto& m : t.outbox)
         InsertOutbox(tx, m);
 }

@@ -1406,6 +1406,7 @@ class HookedInstances final : public store::Instances {
     explicit HookedInstances(store::Instances& inner) : inner_(inner) {}
     std::function<void()> before_read;
     int get_instances_calls = 0;
+    std::size_t feed_rows = 0;              // rows the change feed has handed over
     bool feed_down = false;                 // ChangedInstances fails (the store unreachable)
     std::function<void()> after_feed_read;  // run once, after the next feed read, before its answer
 
@@ -1419,10 +1420,13 @@ class HookedInstances final : public store::Instances {
         if (auto hook = std::exchange(before_read, nullptr)) hook();
         return inner_.GetInstances(ids);
     }
-    util::Result<store::InstanceChanges> ChangedInstances(std::optional<std::int64_t> since) override {
+    using store::Instances::ChangedInstances;
+    util::Result<store::InstanceChanges> ChangedInstances(std::optional<std::int64_t> since,
+                                                          const store::HeldChanges& held) override {
         if (auto hook = std::exchange(before_read, nullptr)) hook();
         if (feed_down) return tl::unexpected(util::Error(util::ErrorCode::kUnavailable, "database is down"));
-        auto changes = inner_.ChangedInstances(since);
+        auto changes = inner_.ChangedInstances(since, held);
+        if (changes) feed_rows += changes->instances.size();
         if (auto hook = std::exchange(after_feed_read, nullptr)) hook();
         return changes;
     }
@@ -1495,6 +1499,43 @@ TEST_F(MonitorTest, KeptChecksThatChangeNothingReadNoRow) {
     EXPECT_EQ(CheckedIds(api_).size(), 6u);
     // The transition's row came with the change feed: no check read a row of its own.
     EXPECT_EQ(instances.get_instances_calls, 0);
+}
+
+// A kept check that wrote its row keeps it as written: the change feed does not hand that change
+// back (the store told its position), and the next check decides from the row as written. A
+// change made elsewhere after it still comes with the feed.
+TEST_F(MonitorTest, KeptRowsWrittenByTheirOwnCheckAreNotReadBackButLaterChangesAre) {
+    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
+    auto& [instances, monitor] = hooked;
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.SetDeployment(Dep("d2", "BUILDING", t0));
+    const auto instance = AddEvery(monitor, "d1", 5);
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // claimed; writes BUILDING
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // the claim's lease came with the feed
+    api_.SetDeployment(Dep("d1", "DEPLOYING", t0 + seconds(11)));
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // writes DEPLOYING
+    const std::size_t rows_before = instances.feed_rows;
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0 + seconds(17)));
+    clock_.Advance(seconds(6));
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);     // writes SUCCESS, from the row DEPLOYING wrote
+    EXPECT_EQ(instances.feed_rows, rows_before);  // neither write came back through the feed
+    EXPECT_EQ(instances.get_instances_calls, 0);
+    const auto transitions = sink_.Transitions();
+    ASSERT_EQ(transitions.size(), 3u);
+    EXPECT_EQ(transitions[2].from_status, "DEPLOYING");
+    EXPECT_EQ(transitions[2].to_status, "SUCCESS");
+    EXPECT_EQ(Get(instance.id).state.deployment_status, "SUCCESS");
+    // Moved on elsewhere after its own write: the feed brings the row, the check follows it.
+    auto row = Get(instance.id);
+    row.state.deployment_id = "d2";
+    ASSERT_TRUE(store_->SaveState(instance.id, row.state));
+    clock_.Advance(seconds(60));
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);
+    EXPECT_EQ(instances.feed_rows, rows_before + 1);
+    EXPECT_EQ(CheckedIds(api_).back(), "d2");
 }
 
 // A feed read that began before a check wrote its row (a transition) and is handled after the

@@ -1938,6 +1938,46 @@ TEST_P(StoreConformance, ChangedInstancesReportsEveryChangeButTheSchedulesAndThe
     ExpectCode(store_->ChangedInstances(-1).error(), ErrorCode::kInvalidArgument);
 }
 
+// A row the caller holds as its own transition wrote it (the write's change position) is left
+// out of the feed until someone changes it again; a position that is not the row's newest change
+// holds nothing. On a backend that gives no positions, `held` changes nothing.
+TEST_P(StoreConformance, ChangedInstancesLeavesOutARowHeldAsItsOwnWriteWroteIt) {
+    for (int n = 0; n < 2; ++n)
+        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+    const std::int64_t start = Must(store_->ChangedInstances(std::nullopt)).next;
+    const auto written = Must(store_->ApplyTransition(MakeTransition("i0", "d1", "BUILDING", T(3))));
+    ASSERT_TRUE(written.applied);
+    Must(store_->ApplyTransition(MakeTransition("i1", "d1", "BUILDING", T(3))));
+    const std::int64_t position = written.change_position.value_or(-1);
+    const auto ids = [&](const HeldChanges& held) {
+        std::vector<std::string> out;
+        for (const Instance& instance : Must(store_->ChangedInstances(start, held)).instances)
+            out.push_back(instance.id);
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    EXPECT_THAT(ids({}), ElementsAre("i0", "i1"));
+    EXPECT_THAT(ids({{"i0", position + 1}}), ElementsAre("i0", "i1"));
+    if (written.change_position) {
+        EXPECT_THAT(ids({{"i0", position}}), ElementsAre("i1"));
+        // Recorded before (the same event again): nothing written, no position.
+        const auto again = Must(store_->ApplyTransition(MakeTransition("i0", "d1", "BUILDING", T(3))));
+        EXPECT_FALSE(again.applied);
+        EXPECT_FALSE(again.change_position);
+    } else {
+        EXPECT_THAT(ids({{"i0", position}}), ElementsAre("i0", "i1"));
+    }
+    // Changed again by another writer: it comes, held or not, with the row as it is now.
+    auto row = Must(store_->GetInstance("i0"));
+    row.state.progress = 77;
+    Must(store_->SaveState("i0", row.state));
+    const auto changes = Must(store_->ChangedInstances(start, {{"i0", position}}));
+    const auto found = std::find_if(changes.instances.begin(), changes.instances.end(),
+                                    [](const Instance& i) { return i.id == "i0"; });
+    ASSERT_NE(found, changes.instances.end());
+    EXPECT_EQ(found->state.progress, 77);
+}
+
 // Writers commit while a reader follows the feed (on PostgreSQL transactions commit out of the
 // order of their ids): after the writers stop, the reader's copies equal the stored rows.
 TEST_P(StoreConformance, ChangedInstancesNeverMissesAChangeCommittedDuringARead) {
