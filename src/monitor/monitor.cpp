@@ -590,9 +590,6 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     } else {
         releases.reserve(batch.size());
     }
-    constexpr std::size_t kNoWrite = std::numeric_limits<std::size_t>::max();
-    std::vector<std::size_t> landing_writes;  // per landing: its write's place in `writes`, or kNoWrite
-    if (options_.keep_claims) landing_writes.reserve(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
         const PollItem& item = batch[k];
         const store::Instance& instance = *item.row;
@@ -641,8 +638,8 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             wrote = Writes(decision.verdict);
         }
         if (options_.keep_claims) {
-            landings.push_back(Landing{item.kept, next, wrote});
-            landing_writes.push_back(writes.size() > writes_before ? writes_before : kNoWrite);
+            landings.push_back(
+                Landing{item.kept, next, wrote, writes.size() > writes_before ? writes_before : kNoWrite});
         } else {
             // Released to the store with the deployment asked about: a job that moved the row
             // meanwhile keeps its due time. Kept ones: KeepChecked (MoveHold).
@@ -658,9 +655,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     WriteAll(writes);
     std::optional<Timestamp> earliest;
     if (options_.keep_claims) {
-        for (std::size_t k = 0; k < landings.size(); ++k)  // `writes` grows no more: places are stable
-            if (landing_writes[k] != kNoWrite) landings[k].write = &writes[landing_writes[k]];
-        earliest = KeepChecked(landings);
+        earliest = KeepChecked(landings, writes);
     } else {
         // Each checked instance given back with its next check, in one transaction.
         std::erase_if(releases, [](const store::InstanceRelease& r) { return !r.next_check_at; });
@@ -1142,7 +1137,8 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
     }
 }
 
-std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landings) {
+std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landings,
+                                              const std::vector<PendingWrite>& writes) {
     std::vector<store::InstanceRelease> ended;
     std::optional<Timestamp> earliest;
     {
@@ -1161,9 +1157,10 @@ std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landin
             if (entry.changed || entry.rescheduled) {
                 entry.row.reset();
             } else if (landing.wrote) {
-                if (landing.write != nullptr && landing.write->change_position) {
-                    entry.SetRow(landing.write->after);
-                    own_changes_[entry.id] = *landing.write->change_position;
+                const PendingWrite* write = landing.write == kNoWrite ? nullptr : &writes[landing.write];
+                if (write != nullptr && write->change_position) {
+                    entry.SetRow(write->after);
+                    own_changes_[entry.id] = *write->change_position;
                 } else {
                     entry.row.reset();
                 }

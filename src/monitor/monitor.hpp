@@ -339,18 +339,22 @@ class Monitor final : public Operations {
     // share of its own schedule.
     // Appended to `out`.
     void TakeKeptDue(core::Timestamp until, std::size_t limit, std::vector<PollItem>& out);
+    static constexpr std::size_t kNoWrite = std::numeric_limits<std::size_t>::max();  // Landing::write
     // A kept instance's answer: its next due time (none: no longer kept) and whether its check
-    // wrote the row (then it is read again before the next check).
+    // wrote the row (then it is read again before the next check, unless kept as written).
     struct Landing {
         Kept* kept = nullptr;
         std::optional<core::Timestamp> next;
         bool wrote = false;
-        // The check's write (PollBatch, after WriteAll), if it wrote one: applied with a change
-        // position, its row is kept as written and the feed does not hand it back (own_changes_).
-        const PendingWrite* write = nullptr;
+        // The check's write, its place in the poll's writes (kNoWrite: none): applied with a
+        // change position, its row is kept as written and the feed does not hand it back
+        // (own_changes_).
+        std::size_t write = kNoWrite;
     };
-    // Returns the earliest next check it scheduled.
-    std::optional<core::Timestamp> KeepChecked(const std::vector<Landing>& landings);
+    // Lands a poll's kept checks (`writes`: the poll's, written); returns the earliest next check
+    // it scheduled.
+    std::optional<core::Timestamp> KeepChecked(const std::vector<Landing>& landings,
+                                               const std::vector<PendingWrite>& writes);
     // Gives every kept instance back with its due time (Stop), and those forgotten (given_up_).
     void ReleaseKept();
     // Gives the kept instances forgotten while the heartbeats failed back (a heartbeat passed).

@@ -44,12 +44,22 @@ Result<void> SqlStore::CreateInstance(const Instance& i) {
     });
 }
 
+namespace {
+
+// The instance `id` as stored (its lease included), or none.
+std::optional<Instance> ReadInstance(Tx& tx, std::string_view id) {
+    auto rows = tx.Exec(Stmt::kGetInstance, {id}).rows;
+    if (rows.empty()) return std::nullopt;
+    return RowToInstance(std::move(rows.front()));
+}
+
+}  // namespace
+
 Result<Instance> SqlStore::GetInstance(const std::string& id) {
     std::optional<Instance> out;
     auto r = driver_->Read([&](Tx& tx) {
-        auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(id)}).rows;
-        if (rows.empty()) ThrowNotFound("instance", id);
-        out = RowToInstance(std::move(rows.front()));
+        out = ReadInstance(tx, id);
+        if (!out) ThrowNotFound("instance", id);
     });
     if (!r) return tl::unexpected(r.error());
     return std::move(*out);
@@ -83,11 +93,10 @@ Result<InstanceChanges> SqlStore::ChangedInstances(std::optional<std::int64_t> s
         const std::int64_t end = std::numeric_limits<std::int64_t>::max();
         if (!lost && !held.empty() && backend() == Backend::kSqlite) {
             // The ids first, then the rows of those the caller does not hold as they are.
-            for (const auto& changed : tx.Exec(Stmt::kChangedIds, {*since, end}).rows) {
-                const std::string id = changed.Text(0);
+            for (auto& changed : tx.Exec(Stmt::kChangedIds, {*since, end}).rows) {
+                const std::string id = changed.TakeText(0);
                 if (const auto h = held.find(id); h != held.end() && h->second == changed.Int(1)) continue;
-                auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(id)}).rows;
-                if (!rows.empty()) out.instances.push_back(RowToInstance(std::move(rows.front())));
+                if (auto instance = ReadInstance(tx, id)) out.instances.push_back(std::move(*instance));
             }
             return;
         }
@@ -133,10 +142,8 @@ Result<std::vector<Instance>> SqlStore::GetInstances(const std::vector<std::stri
             return;
         }
         // SQLite: a prepared lookup per id costs about a microsecond in-process.
-        for (std::size_t k = 0; k < ids.size(); ++k) {
-            auto rows = tx.Exec(Stmt::kGetInstance, {std::string_view(ids[k])}).rows;
-            if (!rows.empty()) found[k] = RowToInstance(std::move(rows.front()));
-        }
+        for (std::size_t k = 0; k < ids.size(); ++k)
+            found[k] = ReadInstance(tx, ids[k]);
     });
     if (!r) return tl::unexpected(r.error());
     std::vector<Instance> out;
