@@ -34,9 +34,10 @@ class SimProcess {
     std::string File(std::string_view name) const { return dir_.File(name); }
 
     /// POSTs `body` (JSON) to the control API path (e.g. "/_sim/config") and returns the answer's
-    /// body; an empty string when the request failed.
+    /// body; when the request fails, an empty string and a test failure (ADD_FAILURE) saying
+    /// which call, why and after how long, with the end of the simulator's log.
     std::string Post(const std::string& path, const std::string& body) const;
-    /// GETs a control API path and returns the body; empty when the request failed.
+    /// GETs a control API path and returns the body; empty (and a test failure) as Post.
     std::string Get(const std::string& path) const;
 
   private:
