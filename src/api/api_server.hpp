@@ -14,8 +14,9 @@ namespace railwatch::api {
 struct ApiServerOptions {
     std::string host = "127.0.0.1";
     int port = 8080;  ///< 0 → the OS picks
-    /// Workers (each connection holds one while it is open); an open event stream holds one for
-    /// its whole life, so this must exceed the hub's max_clients by the workers other requests need.
+    /// Workers kept (each connection holds one while it is open; more start while connections
+    /// wait, net::HttpServerOptions::max_threads); an open event stream holds one for its whole
+    /// life, so this must exceed the hub's max_clients by the workers other requests need.
     std::size_t threads = 8;
 };
 

@@ -74,9 +74,11 @@ struct ServerSettings {
     /// Event streams (`GET /api/v1/stream`) open at once; more get 503. Each open stream holds
     /// one HTTP thread for as long as it is open.
     int max_streams = 64;
-    /// HTTP threads for everything but event streams. The server runs max_streams + http_workers
+    /// HTTP threads for everything but event streams. The server keeps max_streams + http_workers
     /// threads, so that streams can never take the threads /metrics and the API need. A
-    /// connection holds its thread while it is kept alive (5 s idle at most).
+    /// connection holds its thread while it is kept alive (5 s idle at most); when a new one finds
+    /// no thread idle, another starts (up to 4 times as many in all), so that busy keep-alive
+    /// clients cannot lock the others out.
     int http_workers = 32;
 };
 

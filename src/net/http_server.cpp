@@ -4,10 +4,13 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "net/http_transport.hpp"
@@ -16,10 +19,95 @@
 namespace railwatch::net {
 namespace {
 
+// The most workers when HttpServerOptions::max_threads is 0: four times the kept ones, at least this.
+constexpr std::size_t kMinMaxThreads = 64;
+
 std::string JsonError(std::string_view code, std::string_view message) {
     // Messages here are fixed ASCII strings without quotes or backslashes.
     return fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
 }
+
+// httplib hands each accepted connection to a task queue, and a worker holds the connection for
+// as long as it stays open: with keep-alive, as long as its client sends the next request within
+// the keep-alive timeout. With a fixed pool, as many busy keep-alive clients as there are
+// workers lock every other client out for as long as they keep sending (`railwatch sim`'s eight
+// workers and eight clients sending a request every 2 s: a ninth client's request unanswered
+// after 30 s). This pool keeps `base` workers and starts another whenever a connection would
+// otherwise wait, up to `most`; beyond that connections wait in order. Workers, once started,
+// stay until shutdown (idle, they only wait on a condition).
+class ElasticPool final : public httplib::TaskQueue {
+  public:
+    ElasticPool(std::size_t base, std::size_t most) : most_(std::max(most, base)) {
+        std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < base; ++i)
+            StartWorker();
+    }
+    ~ElasticPool() override { shutdown(); }
+    ElasticPool(const ElasticPool&) = delete;
+    ElasticPool& operator=(const ElasticPool&) = delete;
+
+    void enqueue(std::function<void()> fn) override {
+        {
+            std::lock_guard lock(mutex_);
+            jobs_.push_back(std::move(fn));
+            // Every idle worker already has a job waiting for it: one more, if allowed.
+            if (jobs_.size() > idle_ && workers_.size() < most_) {
+                try {
+                    StartWorker();
+                    return;
+                } catch (const std::system_error&) {
+                    // No thread to be had (a resource limit): the job waits for a worker.
+                }
+            }
+        }
+        wake_.notify_one();
+    }
+
+    // Runs the jobs already queued, then joins every worker (as httplib's ThreadPool does).
+    void shutdown() override {
+        std::vector<std::thread> workers;
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_ && workers_.empty()) return;
+            stopping_ = true;
+            workers.swap(workers_);
+        }
+        wake_.notify_all();
+        for (std::thread& worker : workers)
+            worker.join();
+    }
+
+  private:
+    // Under mutex_.
+    void StartWorker() {
+        workers_.emplace_back([this] { Work(); });
+    }
+
+    void Work() {
+        util::NameThisThread("rw-http");
+        for (;;) {
+            std::function<void()> job;
+            {
+                std::unique_lock lock(mutex_);
+                ++idle_;
+                wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+                --idle_;
+                if (jobs_.empty()) return;  // stopping, nothing left
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            job();
+        }
+    }
+
+    const std::size_t most_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::function<void()>> jobs_;
+    std::vector<std::thread> workers_;
+    std::size_t idle_ = 0;
+    bool stopping_ = false;
+};
 
 }  // namespace
 
@@ -122,7 +210,9 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
     impl_->options = std::move(options);
     if (impl_->options.threads == 0) impl_->options.threads = 1;
     const std::size_t threads = impl_->options.threads;
-    impl_->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    const std::size_t most = impl_->options.max_threads != 0 ? impl_->options.max_threads
+                                                             : std::max<std::size_t>(4 * threads, kMinMaxThreads);
+    impl_->server.new_task_queue = [threads, most] { return new ElasticPool(threads, most); };
     impl_->server.set_payload_max_length(impl_->options.max_body_bytes);
     impl_->server.set_read_timeout(impl_->options.read_timeout);
     impl_->server.set_write_timeout(impl_->options.write_timeout);

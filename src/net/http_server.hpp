@@ -78,8 +78,12 @@ using ServerHandler = std::function<void(const ServerRequest&, ServerResponse&)>
 
 struct HttpServerOptions {
     std::string host = "127.0.0.1";
-    int port = 0;                                  ///< 0 → the OS picks a free port
-    std::size_t threads = 4;                       ///< worker pool size (≥ 1)
+    int port = 0;  ///< 0 → the OS picks a free port
+    /// Workers kept (≥ 1). A worker holds a connection while it is open (keep-alive included);
+    /// when a new connection finds none idle, another starts, up to `max_threads`, so that busy
+    /// keep-alive clients cannot lock the others out. Beyond that, connections wait in order.
+    std::size_t threads = 4;
+    std::size_t max_threads = 0;                   ///< the most workers; 0: 4 × threads, at least 64
     std::size_t max_body_bytes = 1024 * 1024;      ///< larger bodies get 413
     std::chrono::milliseconds read_timeout{5000};  ///< per read on a connection
     std::chrono::milliseconds write_timeout{5000};

@@ -22,7 +22,7 @@ namespace railwatch::sim {
 struct SimServerOptions {
     std::string host = "127.0.0.1";
     int port = 0;             ///< 0 → the OS picks
-    std::size_t threads = 8;  ///< API worker pool (hang faults hold a worker each)
+    std::size_t threads = 8;  ///< API workers kept (hang faults hold a worker each; more start while connections wait)
     std::size_t health_threads = 4;
 };
 
