@@ -838,6 +838,33 @@ TEST_F(MonitorTest, RestartResumesFromTheStoredSchedule) {
     EXPECT_THAT(Statuses(id), ElementsAre("BUILDING", "DEPLOYING"));
 }
 
+// More kept instances than the store takes in one call (10,000 releases): stopping gives every
+// one of them back, in calls of at most 5,000 (the monitor's store batches).
+TEST_F(MonitorTest, KeptClaimsBeyondOneStoreCallAreAllGivenBackAtStop) {
+    constexpr int kFleet = 10'050;
+    options_.keep_claims = true;
+    options_.max_claim = 20'000;
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
+    std::vector<std::string> ids;
+    ids.reserve(kFleet);
+    for (int i = 0; i < kFleet; ++i)
+        ids.push_back(AddEvery(*monitor, "d1", 3600).id);  // one deployment: one alias for all
+    std::size_t checked = 0;
+    for (int round = 0; round < 50 && checked < kFleet; ++round) {
+        checked += monitor->RunRoundForTest();
+        clock_.Advance(seconds(1));
+    }
+    ASSERT_EQ(checked, static_cast<std::size_t>(kFleet));
+    EXPECT_EQ(Get(ids.front()).lease_owner, "w1");
+    EXPECT_EQ(Get(ids.back()).lease_owner, "w1");
+    monitor.reset();
+    int leased = 0;
+    for (const std::string& id : ids)
+        leased += Get(id).lease_owner.has_value() ? 1 : 0;
+    EXPECT_EQ(leased, 0) << "of " << kFleet << " kept instances";
+}
+
 // Kept claims (docs/ENGINE.md, "Scheduling: kept claims"): a check that changes nothing writes
 // no row; the store holds a kept instance as due when its lease ends (moved on by each
 // heartbeat), and gets the due time kept in memory when the monitor stops.
