@@ -6,7 +6,9 @@ with one monitored instance per deployment (engine_seed_instances, through the s
 `railwatch serve` on it for a warm-up and a measured window. During the window it samples serve's
 and the simulator's CPU time and memory from /proc, serve's /metrics and the simulator's
 /_sim/stats at both ends, and tails the store's timeline (deployment_events) every 50 ms, noting
-when each row became readable. The delay of a status change is then taken from the simulator's
+when each row became readable. Every 2 s it also notes serve's CPU, the simulator's answered
+deployment fields and the rows seen, and splits serve's CPU into a cost per check and a cost per
+row written (cpu_split). The delay of a status change is then taken from the simulator's
 truth (the planned timeline of up to 5,000 sampled deployments): every change it made in the
 window, to the moment its row was first seen; a change still without a row 15 s after the window
 counts as at least that late. Only statuses that lasted two intervals count (as in the
@@ -271,6 +273,37 @@ def change_delays(sim, tsv, rows, window_start, window_end, tail_end, sample, mi
     return delays, missing
 
 
+STEP_S = 2.0  # the window's steps for the CPU split (cpu_split)
+
+
+def step_sample(pid, sim, tail):
+    """Serve's CPU seconds, the simulator's deployment fields answered (checks) and the timeline
+    rows seen so far: one point of the window, read without asking serve anything."""
+    fields = json.loads(http(sim + "/_sim/stats"))["rootFields"].get("deployment", 0)
+    return cpu_seconds(pid), fields, len(tail.rows)
+
+
+def cpu_split(steps):
+    """Serve's CPU over the window's steps split into a cost per check and a cost per timeline row
+    written (least squares without a constant: cpu = a * checks + b * rows, one equation per step).
+    The default mix's window is part quiet, part a flood of transitions, so one run gives both;
+    b is None without rows (a is then the CPU per check)."""
+    d = [(c1 - c0, k1 - k0, r1 - r0) for (c0, k0, r0), (c1, k1, r1) in zip(steps, steps[1:])]
+    sxx = sum(k * k for _, k, _ in d)
+    syy = sum(r * r for _, _, r in d)
+    sxy = sum(k * r for _, k, r in d)
+    scx = sum(c * k for c, k, _ in d)
+    scy = sum(c * r for c, _, r in d)
+    out = {"steps": len(d), "step_s": STEP_S, "us_per_check": None, "us_per_row": None}
+    det = sxx * syy - sxy * sxy
+    if syy > 0 and det > 0:
+        out["us_per_check"] = round((scx * syy - scy * sxy) / det * 1e6, 2)
+        out["us_per_row"] = round((sxx * scy - sxy * scx) / det * 1e6, 1)
+    elif sxx > 0:
+        out["us_per_check"] = round(scx / sxx * 1e6, 2)
+    return out
+
+
 def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup, seconds, perf_seconds, work,
             started):
     """Warm-up, then the window: figures of process `pid` (and the simulator) over it."""
@@ -290,9 +323,11 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
                                  "--", "sleep", str(perf_seconds)],
                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "perf.log"), "w"))
     loads = [os.getloadavg()[0]]
+    steps = [step_sample(pid, sim, tail)]
     while time.time() < t0 + seconds:
-        time.sleep(min(5.0, t0 + seconds - time.time()))
+        time.sleep(min(STEP_S, t0 + seconds - time.time()))
         loads.append(os.getloadavg()[0])
+        steps.append(step_sample(pid, sim, tail))
     t1 = time.time()
     cpu1, sim_cpu1 = cpu_seconds(pid), cpu_seconds(sim_pid)
     threads1 = thread_cpu(pid)
@@ -332,6 +367,7 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
                   "due_delay_share_over_0_1_s": histogram_share_above(m0, m1, "railwatch_check_delay_seconds", "0.1")})
     else:
         r.update({"checks": fields, "requests": sim_requests})
+    r["cpu_split"] = cpu_split(steps)
     r["checks_per_s"] = round(r["checks"] / elapsed, 1)
     r["cpu_us_per_check"] = round((cpu1 - cpu0) * 1e6 / r["checks"], 2) if r["checks"] else None
     r["requests_per_check"] = round(r["requests"] / r["checks"], 4) if r["checks"] else None
@@ -497,6 +533,11 @@ def report(r):
     log("   checks/s %s | CPU us/check %s (sim %s) | requests/check %s | peak memory (VmHWM) %s MiB, RSS %s MiB"
         % (r["checks_per_s"], r["cpu_us_per_check"], r["sim_cpu_us_per_check"], r["requests_per_check"],
            r["vmhwm_mib"], r["rss_mib"]))
+    split = r.get("cpu_split")
+    if split and split["us_per_check"] is not None:
+        log("   CPU split over %d steps of %.0f s (least squares, cpu = a * checks + b * rows): a = %s us per check, "
+            "b = %s us per timeline row written" % (split["steps"], split["step_s"], split["us_per_check"],
+                                                    "-" if split["us_per_row"] is None else split["us_per_row"]))
     log("   CPU by thread (s, of it in the kernel, voluntary switches): %s" % ", ".join(
         "%s %.2f (%.2f, %d)" % (n, t["cpu_s"], t["system_s"], t["switches"]) for n, t in r["threads"].items()))
     log("   simulator root fields answered in the window: %s" % json.dumps(r["sim_root_fields"]))

@@ -465,7 +465,7 @@ std::vector<KeySpec> BuildKeys() {
                        "Event streams (GET /api/v1/stream) open at once; more get 503. Each holds a thread"));
     k.push_back(IntKey("server.http_workers", RW_FIELD(server.http_workers), 1, 1'000,
                        "HTTP threads for everything but event streams; the server keeps max_streams + http_workers and "
-                       "starts more (up to 4x) while connections wait"));
+                       "starts more while connections wait (up to 4x as many, at least 64)"));
     // [monitor]
     k.push_back(IntKey("monitor.max_logs", RW_FIELD(monitor.max_logs), 1, 100'000,
                        "Log lines kept per instance, newest first"));

@@ -77,8 +77,8 @@ struct ServerSettings {
     /// HTTP threads for everything but event streams. The server keeps max_streams + http_workers
     /// threads, so that streams can never take the threads /metrics and the API need. A
     /// connection holds its thread while it is kept alive (5 s idle at most); when a new one finds
-    /// no thread idle, another starts (up to 4 times as many in all), so that busy keep-alive
-    /// clients cannot lock the others out.
+    /// no thread idle, another starts (up to 4 times as many in all, at least 64), so that busy
+    /// keep-alive clients cannot lock the others out.
     int http_workers = 32;
 };
 

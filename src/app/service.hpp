@@ -20,8 +20,8 @@ namespace railwatch::app {
 
 /// What the configuration does not set. The stream limit and the HTTP threads come from
 /// [server] max_streams and http_workers: the server keeps max_streams + http_workers threads,
-/// so that open streams (one thread each) never take every thread (and starts more, up to four
-/// times as many, while connections wait: net::HttpServerOptions::max_threads).
+/// so that open streams (one thread each) never take every thread (and starts more while
+/// connections wait, up to four times as many and at least 64: net::HttpServerOptions::max_threads).
 struct ServiceOptions {
     std::size_t event_ring_size = 10000;                   ///< events kept for Last-Event-ID resume
     core::Duration stream_keep_alive = core::Seconds(15);  ///< a keep-alive comment after this much quiet

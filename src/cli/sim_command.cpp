@@ -111,7 +111,7 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
                     "The one environment id the project token may see; default the simulator's environment");
     cmd->add_option("--seed", flags->seed, "Seed for ids, durations and faults (default: the scenario's, else 1)")
         ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--threads", flags->threads, "HTTP worker threads")
+    cmd->add_option("--threads", flags->threads, "HTTP worker threads kept (more start while connections wait)")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
     cmd->callback([flags, &exit_code] { exit_code = RunSim(*flags); });
