@@ -39,8 +39,13 @@ class ElasticPool final : public httplib::TaskQueue {
   public:
     ElasticPool(std::size_t base, std::size_t most) : most_(std::max(most, base)) {
         std::lock_guard lock(mutex_);
-        for (std::size_t i = 0; i < base; ++i)
-            StartWorker();
+        try {
+            for (std::size_t i = 0; i < base; ++i)
+                StartWorker();
+        } catch (const std::system_error&) {
+            // Fewer threads to be had than asked (a resource limit): those started serve, and
+            // each connection that finds none idle tries to start another.
+        }
     }
     ~ElasticPool() override { shutdown(); }
     ElasticPool(const ElasticPool&) = delete;
@@ -78,26 +83,29 @@ class ElasticPool final : public httplib::TaskQueue {
     }
 
   private:
-    // Under mutex_.
+    // Under mutex_. A worker counts as idle from its start (it cannot take a job before the
+    // caller lets go of the mutex), so that a burst of connections starts one worker each.
     void StartWorker() {
         workers_.emplace_back([this] { Work(); });
+        ++idle_;
     }
 
     void Work() {
         util::NameThisThread("rw-http");
+        std::unique_lock lock(mutex_);
         for (;;) {
-            std::function<void()> job;
-            {
-                std::unique_lock lock(mutex_);
-                ++idle_;
-                wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-                --idle_;
-                if (jobs_.empty()) return;  // stopping, nothing left
-                job = std::move(jobs_.front());
-                jobs_.pop_front();
-            }
+            wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+            if (jobs_.empty()) break;  // stopping, nothing left
+            std::function<void()> job = std::move(jobs_.front());
+            jobs_.pop_front();
+            --idle_;
+            lock.unlock();
             job();
+            job = nullptr;
+            lock.lock();
+            ++idle_;
         }
+        --idle_;
     }
 
     const std::size_t most_;
