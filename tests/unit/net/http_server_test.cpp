@@ -145,67 +145,78 @@ TEST(HttpServer, StopEndsAStreamThatWouldNeverEnd) {
     EXPECT_TRUE(server.StopRequested());
 }
 
-// Two kept workers, two clients that keep their connections alive with a request every 100 ms
-// (each holds a worker for as long as it does): a third client still gets its answer at once,
-// because a worker is started for it. With a fixed pool of two it waits until one of them stops
-// (here: never within its 3 s read timeout).
+// Clients that each keep one connection alive with a GET /x every 100 ms (so each holds a worker
+// for as long as it runs), until Stop.
+class BusyKeepAliveClients {
+  public:
+    BusyKeepAliveClients(int port, int count) {
+        for (int i = 0; i < count; ++i) {
+            threads_.emplace_back([this, port] {
+                httplib::Client c("127.0.0.1", port);
+                c.set_keep_alive(true);
+                while (!stop_) {
+                    if (auto r = c.Get("/x"); r && r->status == 200) ++answered_;
+                    std::this_thread::sleep_for(100ms);
+                }
+            });
+        }
+    }
+    ~BusyKeepAliveClients() { Stop(); }
+    BusyKeepAliveClients(const BusyKeepAliveClients&) = delete;
+    BusyKeepAliveClients& operator=(const BusyKeepAliveClients&) = delete;
+
+    // Whether they got `answers` answers in all within 10 s.
+    bool Going(int answers) const {
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        while (answered_ < answers && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(10ms);
+        return answered_ >= answers;
+    }
+    // Ends every client (and its connection).
+    void Stop() {
+        stop_ = true;
+        for (std::thread& thread : threads_) {
+            if (thread.joinable()) thread.join();
+        }
+    }
+
+  private:
+    std::atomic<bool> stop_{false};
+    std::atomic<int> answered_{0};
+    std::vector<std::thread> threads_;
+};
+
+// Two kept workers, two clients keeping their connections busy: a third client still gets its
+// answer at once, because a worker is started for it. With a fixed pool of two it waits until one
+// of them stops (here: never within its 3 s read timeout).
 TEST(HttpServer, BusyKeepAliveClientsDoNotLockAnotherClientOut) {
     HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 2});
     server.Route("GET", "/x", [](const ServerRequest&, ServerResponse& res) { res.body = "ok"; });
     auto port = server.Start();
     ASSERT_TRUE(port);
-    std::atomic<bool> stop{false};
-    std::atomic<int> answered{0};
-    std::vector<std::thread> holders;
-    for (int i = 0; i < 2; ++i) {
-        holders.emplace_back([&] {
-            httplib::Client c("127.0.0.1", *port);
-            c.set_keep_alive(true);
-            while (!stop) {
-                if (auto r = c.Get("/x"); r && r->status == 200) ++answered;
-                std::this_thread::sleep_for(100ms);
-            }
-        });
-    }
-    const auto settle_until = std::chrono::steady_clock::now() + 10s;
-    while (answered < 4 && std::chrono::steady_clock::now() < settle_until)
-        std::this_thread::sleep_for(10ms);
-    ASSERT_GE(answered.load(), 4) << "the keep-alive clients never got going";
+    BusyKeepAliveClients busy(*port, 2);
+    ASSERT_TRUE(busy.Going(4)) << "the keep-alive clients never got going";
 
     httplib::Client third("127.0.0.1", *port);
     third.set_read_timeout(3, 0);
     const auto asked = std::chrono::steady_clock::now();
     const auto answer = third.Get("/x");
     const auto waited = std::chrono::steady_clock::now() - asked;
-    stop = true;
-    for (auto& holder : holders)
-        holder.join();
+    busy.Stop();
     ASSERT_TRUE(answer) << httplib::to_string(answer.error());
     EXPECT_EQ(answer->body, "ok");
     EXPECT_LT(waited, 2s);
     server.Stop();
 }
 
-// At max_threads, a new connection waits for a worker: here until a kept-alive client stops.
+// At max_threads, a new connection waits for a worker: here until the kept-alive client stops.
 TEST(HttpServer, ConnectionsBeyondMaxThreadsWaitForAWorker) {
     HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 1, .max_threads = 1});
     server.Route("GET", "/x", [](const ServerRequest&, ServerResponse& res) { res.body = "ok"; });
     auto port = server.Start();
     ASSERT_TRUE(port);
-    std::atomic<bool> stop{false};
-    std::atomic<int> answered{0};
-    std::thread holder([&] {
-        httplib::Client c("127.0.0.1", *port);
-        c.set_keep_alive(true);
-        while (!stop) {
-            if (auto r = c.Get("/x"); r && r->status == 200) ++answered;
-            std::this_thread::sleep_for(100ms);
-        }
-    });
-    const auto settle_until = std::chrono::steady_clock::now() + 10s;
-    while (answered < 2 && std::chrono::steady_clock::now() < settle_until)
-        std::this_thread::sleep_for(10ms);
-    ASSERT_GE(answered.load(), 2);
+    BusyKeepAliveClients busy(*port, 1);
+    ASSERT_TRUE(busy.Going(2));
     std::atomic<bool> got{false};
     std::thread second([&] {
         httplib::Client c("127.0.0.1", *port);
@@ -215,8 +226,7 @@ TEST(HttpServer, ConnectionsBeyondMaxThreadsWaitForAWorker) {
     });
     std::this_thread::sleep_for(1s);
     EXPECT_FALSE(got.load()) << "answered while the only worker was held";
-    stop = true;  // the holder's connection ends with its client: the worker takes the next one
-    holder.join();
+    busy.Stop();  // its connection ends with it: the worker takes the next one
     second.join();
     EXPECT_TRUE(got.load());
     server.Stop();
