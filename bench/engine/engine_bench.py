@@ -395,6 +395,7 @@ def main():
     p.add_argument("--mix", default='{"stuck_initializing": 70, "stuck_deploying": 20, "success": 10}')
     p.add_argument("--claim-mode", choices=["per_check", "kept"], help="serve's [monitor] claim_mode (default: serve's)")
     p.add_argument("--poll-threads", type=int, help="serve's [monitor] poll_threads (default: serve's)")
+    p.add_argument("--batch-size", type=int, default=50, help="serve's [railway] batch_size: aliases per request")
     p.add_argument("--python", action="store_true", help="also run the Python poller on N fresh deployments")
     p.add_argument("--perf-seconds", type=float, default=0, help="perf record -g serve for this long")
     p.add_argument("--json", help="write the figures here")
@@ -441,8 +442,9 @@ def main():
         log("seeded %d monitored instances: %.1f s" % (args.count, time.time() - t))
         config = os.path.join(work, "serve.toml")
         with open(config, "w") as f:
-            f.write("[railway]\nrequests_per_hour = 1000000\nrequests_per_second = 1000\nbatch_size = 50\n"
-                    "[server]\nlisten = \"127.0.0.1:0\"\n[log]\nlevel = \"warn\"\n"
+            f.write("[railway]\nrequests_per_hour = 1000000\nrequests_per_second = 1000\nbatch_size = %d\n"
+                    % args.batch_size
+                    + "[server]\nlisten = \"127.0.0.1:0\"\n[log]\nlevel = \"warn\"\n"
                     "[monitor]\nworker_id = \"bench\"\nstuck_after_seconds = 86400\ntimeout_after_seconds = 86400\n"
                     + ("claim_mode = \"%s\"\n" % args.claim_mode if args.claim_mode else "")
                     + ("poll_threads = %d\n" % args.poll_threads if args.poll_threads else "")
