@@ -1488,17 +1488,32 @@ struct HookedMonitor {
     Monitor monitor;
 };
 
+// Tests of a HookedMonitor: made on first use, with options_ as they are then.
+class HookedMonitorTest : public MonitorTest {
+  protected:
+    HookedMonitor& Hooked() {
+        if (!hooked_) hooked_ = std::make_unique<HookedMonitor>(api_, *store_, clock_, sink_, options_);
+        return *hooked_;
+    }
+    // d1 BUILDING (since `t0`) and an instance of it checked every 5 s, through its first check
+    // (claimed and kept; the transition to BUILDING written).
+    store::Instance FollowD1(core::Timestamp t0) {
+        api_.SetDeployment(Dep("d1", "BUILDING", t0));
+        const auto instance = AddEvery(Hooked().monitor, "d1", 5);
+        EXPECT_EQ(Hooked().monitor.RunRoundForTest(), 1u);
+        return instance;
+    }
+
+    std::unique_ptr<HookedMonitor> hooked_;
+};
+
 // The same while the kept check is being taken: taken for its due time, the row read after the
 // redeploy wrote it. The check waits for the redeploy's due time instead of asking at once for
 // the deployment the redeploy has just read.
-TEST_F(MonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDueTime) {
-    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
-    auto& [instances, monitor] = hooked;
-    const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "BUILDING", t0));
-    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", t0));
-    const auto instance = AddEvery(monitor, "d1", 5);
-    ASSERT_EQ(monitor.RunRoundForTest(), 1u);
+TEST_F(HookedMonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDueTime) {
+    auto& [instances, monitor] = Hooked();
+    api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
+    const auto instance = FollowD1(clock_.Now());
     clock_.Advance(seconds(6));  // due again
     instances.before_read = [&] { ASSERT_TRUE(monitor.Redeploy(instance.id)); };
     EXPECT_EQ(monitor.RunRoundForTest(), 0u);
@@ -1513,12 +1528,9 @@ TEST_F(MonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDue
 
 // Kept rows (docs/ENGINE.md): a kept check that changes nothing reads no row; one whose check
 // wrote its row (a transition) reads it once before its next check.
-TEST_F(MonitorTest, KeptChecksThatChangeNothingReadNoRow) {
-    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
-    auto& [instances, monitor] = hooked;
-    api_.SetDeployment(Dep("d1", "BUILDING", clock_.Now()));
-    AddEvery(monitor, "d1", 5);
-    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // claimed; writes BUILDING
+TEST_F(HookedMonitorTest, KeptChecksThatChangeNothingReadNoRow) {
+    auto& [instances, monitor] = Hooked();
+    FollowD1(clock_.Now());  // claimed; writes BUILDING
     for (int k = 0; k < 5; ++k) {
         clock_.Advance(seconds(6));
         ASSERT_EQ(monitor.RunRoundForTest(), 1u);
@@ -1531,14 +1543,11 @@ TEST_F(MonitorTest, KeptChecksThatChangeNothingReadNoRow) {
 // A kept check that wrote its row keeps it as written: the change feed does not hand that change
 // back (the store told its position), and the next check decides from the row as written. A
 // change made elsewhere after it still comes with the feed.
-TEST_F(MonitorTest, KeptRowsWrittenByTheirOwnCheckAreNotReadBackButLaterChangesAre) {
-    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
-    auto& [instances, monitor] = hooked;
+TEST_F(HookedMonitorTest, KeptRowsWrittenByTheirOwnCheckAreNotReadBackButLaterChangesAre) {
+    auto& [instances, monitor] = Hooked();
     const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "BUILDING", t0));
     api_.SetDeployment(Dep("d2", "BUILDING", t0));
-    const auto instance = AddEvery(monitor, "d1", 5);
-    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // claimed; writes BUILDING
+    const auto instance = FollowD1(t0);  // claimed; writes BUILDING
     clock_.Advance(seconds(6));
     ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // the claim's lease came with the feed
     api_.SetDeployment(Dep("d1", "DEPLOYING", t0 + seconds(11)));
@@ -1569,14 +1578,11 @@ TEST_F(MonitorTest, KeptRowsWrittenByTheirOwnCheckAreNotReadBackButLaterChangesA
 // check landed holds the row from before the write: it must not become the kept row. With a
 // batch window longer than the interval the same round takes the instance again at once: it reads
 // the row instead (with the feed's older row it would decide the same transition again).
-TEST_F(MonitorTest, AFeedReadOlderThanAChecksWriteDoesNotBecomeTheKeptRow) {
+TEST_F(HookedMonitorTest, AFeedReadOlderThanAChecksWriteDoesNotBecomeTheKeptRow) {
     options_.batch_window = seconds(10);
-    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
-    auto& [instances, monitor] = hooked;
+    auto& [instances, monitor] = Hooked();
     const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "BUILDING", t0));
-    const auto instance = AddEvery(monitor, "d1", 5);
-    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // writes BUILDING
+    const auto instance = FollowD1(t0);  // writes BUILDING
     clock_.Advance(seconds(6));
     ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // nothing changes; the feed brought the row
     ASSERT_EQ(instances.get_instances_calls, 0);
@@ -1597,14 +1603,10 @@ TEST_F(MonitorTest, AFeedReadOlderThanAChecksWriteDoesNotBecomeTheKeptRow) {
 
 // A round whose change feed cannot be read takes no checks (a kept row could be stale), and
 // loses none: once the store answers, the check comes, about the change made meanwhile.
-TEST_F(MonitorTest, KeptChecksWaitWhileTheChangeFeedCannotBeRead) {
-    HookedMonitor hooked(api_, *store_, clock_, sink_, options_);
-    auto& [instances, monitor] = hooked;
-    const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "BUILDING", t0));
-    api_.SetDeployment(Dep("d2", "BUILDING", t0));
-    const auto instance = AddEvery(monitor, "d1", 5);
-    ASSERT_EQ(monitor.RunRoundForTest(), 1u);
+TEST_F(HookedMonitorTest, KeptChecksWaitWhileTheChangeFeedCannotBeRead) {
+    auto& [instances, monitor] = Hooked();
+    api_.SetDeployment(Dep("d2", "BUILDING", clock_.Now()));
+    const auto instance = FollowD1(clock_.Now());
     clock_.Advance(seconds(6));
     ASSERT_EQ(monitor.RunRoundForTest(), 1u);
     auto row = Get(instance.id);
