@@ -87,6 +87,7 @@ constexpr std::string_view kAliasCosts[] = {"request", "rootField"};
 constexpr std::string_view kLogPages[] = {"head", "tail"};
 constexpr std::string_view kLogSeverities[] = {"always", "sometimes", "never"};
 constexpr std::string_view kSiblingErrors[] = {"first", "all"};
+constexpr std::string_view kRootFieldRefusals[] = {"complexity", "payloadTooLarge", "noPath"};
 
 template <typename Enum>
 std::string_view NameOf(Enum value, std::span<const std::string_view> names) {
@@ -115,7 +116,10 @@ util::Result<LogConfig> ApplyLogs(const json& j, LogConfig l) {
 }
 
 util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
-    if (auto r = CheckKeys(j, "errors", {"unknownDeployment", "siblingErrors"}); !r) return tl::unexpected(r.error());
+    if (auto r = CheckKeys(j, "errors",
+                           {"unknownDeployment", "siblingErrors", "paths", "maxRootFields", "tooManyRootFields"});
+        !r)
+        return tl::unexpected(r.error());
     if (j.contains("unknownDeployment")) {
         auto c = Choice(j["unknownDeployment"], "unknownDeployment", kUnknownDeploymentMessages);
         if (!c) return tl::unexpected(c.error());
@@ -125,6 +129,21 @@ util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
         auto c = Choice(j["siblingErrors"], "siblingErrors", kSiblingErrors);
         if (!c) return tl::unexpected(c.error());
         e.sibling_errors = static_cast<graphql::SiblingErrors>(*c);
+    }
+    if (j.contains("paths")) {
+        auto b = Bool(j["paths"], "paths");
+        if (!b) return tl::unexpected(b.error());
+        e.paths = *b;
+    }
+    if (j.contains("maxRootFields")) {
+        auto n = Number(j["maxRootFields"], "maxRootFields", 0, 100000);
+        if (!n) return tl::unexpected(n.error());
+        e.max_root_fields = static_cast<int>(*n);
+    }
+    if (j.contains("tooManyRootFields")) {
+        auto c = Choice(j["tooManyRootFields"], "tooManyRootFields", kRootFieldRefusals);
+        if (!c) return tl::unexpected(c.error());
+        e.too_many_root_fields = static_cast<RootFieldRefusal>(*c);
     }
     return e;
 }
@@ -436,7 +455,10 @@ json RuntimeSettingsJson(const SimConfig& c) {
                        {"extraLine", c.logs.extra_line},
                        {"severity", NameOf(c.logs.severity, kLogSeverities)}};
     const json errors = {{"unknownDeployment", c.errors.unknown_deployment},
-                         {"siblingErrors", NameOf(c.errors.sibling_errors, kSiblingErrors)}};
+                         {"siblingErrors", NameOf(c.errors.sibling_errors, kSiblingErrors)},
+                         {"paths", c.errors.paths},
+                         {"maxRootFields", c.errors.max_root_fields},
+                         {"tooManyRootFields", NameOf(c.errors.too_many_root_fields, kRootFieldRefusals)}};
     return json{{"faults", faults},
                 {"rateLimit", rate_limit},
                 {"timeScale", c.time_scale},

@@ -88,10 +88,22 @@ struct LogConfig {
 inline constexpr std::string_view kUnknownDeploymentMessages[] = {"Deployment not found", "Not Authorized",
                                                                   "Problem processing request"};
 
+/// How a document with more root fields than ErrorConfig::max_root_fields is refused (Railway
+/// documents no limit on aliases, a document's size or its complexity; these are the plausible
+/// answers).
+enum class RootFieldRefusal {
+    kComplexity,       ///< HTTP 400, GRAPHQL_VALIDATION_FAILED: "Query is too complex: …"
+    kPayloadTooLarge,  ///< HTTP 413 with a plain-text body (a proxy's body-size limit)
+    kNoPath,           ///< HTTP 200, data null, "Problem processing request" without a path
+};
+
 /// How GraphQL errors look.
 struct ErrorConfig {
     std::string unknown_deployment = "Deployment not found";  ///< one of kUnknownDeploymentMessages
     graphql::SiblingErrors sibling_errors = graphql::SiblingErrors::kFirst;
+    bool paths = true;        ///< field errors carry `path` (false: every error comes without one)
+    int max_root_fields = 0;  ///< more root fields (aliases) in one document are refused; 0: no limit
+    RootFieldRefusal too_many_root_fields = RootFieldRefusal::kComplexity;
 };
 
 /// Railway project webhooks: where status changes are POSTed. Disabled while `url` is empty.

@@ -90,6 +90,7 @@ ServerResponse GraphqlPipeline::Handle(const ServerRequest& req) {
         if (Answer a = ParseBody(r)) return std::move(*a);
         if (Answer a = ParseQuery(r)) return std::move(*a);
         if (Answer a = Validate(r)) return std::move(*a);
+        if (Answer a = LimitRootFields(r)) return std::move(*a);
         if (Answer a = ChargeRootFields(r)) return std::move(*a);
         if (Answer a = Authenticate(r)) return std::move(*a);
         return Execute(r);
@@ -108,6 +109,8 @@ GraphqlPipeline::Answer GraphqlPipeline::InjectFaults(Request& r) {
         std::shared_lock lock(state_.mutex);
         faults = state_.config.faults;
         r.limits = state_.config.rate_limit;
+        r.max_root_fields = state_.config.errors.max_root_fields;
+        r.root_field_refusal = state_.config.errors.too_many_root_fields;
     }
     // Latency is drawn independently of the exclusive faults, so it can come on top of one.
     if (faults.latency > 0 && state_.DrawFraction() < faults.latency) {
@@ -252,6 +255,31 @@ GraphqlPipeline::Answer GraphqlPipeline::Validate(Request& r) {
     return JsonResponse(400, graphql::ErrorsBody(errors));
 }
 
+GraphqlPipeline::Answer GraphqlPipeline::LimitRootFields(Request& r) {
+    // A limit on aliases, or on a document's size or complexity (Railway documents none): the
+    // whole request refused in one of the plausible ways, no alias named.
+    const std::size_t fields = r.root_fields.size();
+    if (r.max_root_fields <= 0 || fields <= static_cast<std::size_t>(r.max_root_fields)) return std::nullopt;
+    state_.counters.Update([](SimCounters::Values& c) { ++c.root_field_refusals; });
+    switch (r.root_field_refusal) {
+        case RootFieldRefusal::kComplexity:
+            return JsonResponse(400, ErrorBody(r,
+                                               fmt::format("Query is too complex: {} root fields, at most {} allowed",
+                                                           fields, r.max_root_fields),
+                                               graphql::kValidationFailed));
+        case RootFieldRefusal::kPayloadTooLarge: {
+            ServerResponse res;
+            res.status = 413;
+            res.content_type = "text/plain";
+            res.body = "413 Request Entity Too Large";
+            return res;
+        }
+        case RootFieldRefusal::kNoPath:
+            return JsonResponse(200, ErrorBody(r, "Problem processing request", graphql::kInternalServerError, true));
+    }
+    return std::nullopt;
+}
+
 GraphqlPipeline::Answer GraphqlPipeline::ChargeRootFields(Request& r) {
     // With a per-field cost the request has paid 1 at the rate-limit stage; the other root
     // fields are charged now, or the request is refused (still having cost 1).
@@ -343,6 +371,7 @@ ServerResponse GraphqlPipeline::Execute(Request& r) {
         graphql::ExecutionOptions options;
         options.trace_id = r.trace_id;
         options.sibling_errors = state_.config.errors.sibling_errors;
+        options.error_paths = state_.config.errors.paths;
         const auto query_root = MakeQueryRoot(ctx);
         const auto mutation_root = MakeMutationRoot(ctx);
         result =

@@ -36,7 +36,9 @@ class GraphqlPipeline {
         core::Timestamp now;
         std::string trace_id;
         Fault fault = Fault::kNone;
-        RateLimitConfig limits;  ///< a snapshot, so that one request sees one configuration
+        RateLimitConfig limits;   ///< a snapshot, so that one request sees one configuration
+        int max_root_fields = 0;  ///< ErrorConfig's, snapshot with `limits`
+        RootFieldRefusal root_field_refusal = RootFieldRefusal::kComplexity;
         std::string budget_key;
         std::optional<RateLimiter::Decision> budget;  ///< set by the rate-limit stage
         std::string query;
@@ -54,6 +56,7 @@ class GraphqlPipeline {
     Answer ParseBody(Request& r);
     Answer ParseQuery(Request& r);
     Answer Validate(Request& r);
+    Answer LimitRootFields(Request& r);
     Answer ChargeRootFields(Request& r);
     Answer Authenticate(Request& r);
     net::ServerResponse Execute(Request& r);

@@ -50,6 +50,7 @@ json SimCounters::ToJson() const {
                 {"edgeBlocked", values_.edge_blocked},
                 {"parseErrors", values_.parse_errors},
                 {"validationErrors", values_.validation_errors},
+                {"rootFieldRefusals", values_.root_field_refusals},
                 {"authErrors", values_.auth_errors},
                 {"latencyInjected", values_.latency_injected},
                 {"faults", faults},

@@ -35,6 +35,7 @@ class SimCounters {
         std::uint64_t edge_blocked = 0;
         std::uint64_t parse_errors = 0;
         std::uint64_t validation_errors = 0;
+        std::uint64_t root_field_refusals = 0;  ///< documents over errors.maxRootFields
         std::uint64_t auth_errors = 0;
         std::uint64_t latency_injected = 0;
         std::map<std::string, std::uint64_t> faults;

@@ -183,7 +183,11 @@ class Execution {
 
     void AddError(std::string message, const Selection& sel, std::string code = {}) {
         if (code.empty()) code = kInternalServerError;
-        errors_.push_back(GraphqlError{std::move(message), {sel.loc}, path_, std::move(code), options_.trace_id});
+        errors_.push_back(GraphqlError{std::move(message),
+                                       {sel.loc},
+                                       options_.error_paths ? path_ : std::vector<PathElement>{},
+                                       std::move(code),
+                                       options_.trace_id});
     }
 
     /// After an item or field failed in a non-null position: whether to go on completing its

@@ -89,6 +89,7 @@ enum class SiblingErrors {
 struct ExecutionOptions {
     std::string trace_id;  ///< extensions.traceId of every error of the answer (may be empty)
     SiblingErrors sibling_errors = SiblingErrors::kFirst;
+    bool error_paths = true;  ///< field errors carry `path` (false: left out, as some servers do)
 };
 
 /// Runs operations. Holds only a reference to the schema; thread-safe (no shared state).
