@@ -304,6 +304,7 @@ json CapacityJson(const monitor::CapacityReport& r) {
             {"requestsPerHour", r.requests_per_hour},
             {"requestsPerSecond", r.requests_per_second},
             {"sharedBy", r.shared_by},
+            {"batchSize", r.batch_size},
             {"stretch", r.stretch},
             {"effectiveIntervalSeconds", std::move(intervals)}};
 }

@@ -78,6 +78,7 @@ EngineMetrics::EngineMetrics(util::MetricsRegistry& registry, std::function<moni
                                                             {{"requests_per_hour"}, report->requests_per_hour},
                                                             {{"requests_per_second"}, report->requests_per_second},
                                                             {{"shared_by"}, static_cast<double>(report->shared_by)},
+                                                            {{"batch_size"}, static_cast<double>(report->batch_size)},
                                                         };
                                                     }));
     callbacks_.push_back(registry_.AddCallbackGauge(

@@ -394,6 +394,7 @@ std::size_t Monitor::RunRoundForTest() {
 
 std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* limit_out, std::size_t* requests_out) {
     Replan();
+    const std::size_t batch = BatchSize();  // distinct deployments per status request
     std::size_t limit = 0;
     bool noted_due = false;
     std::size_t per_poll = 1;  // status requests per poll (below)
@@ -407,17 +408,16 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
         const auto answered = due_.upper_bound(now + options_.batch_window);
         noted_due = answered != due_.begin();
         due_.erase(due_.begin(), answered);
-        limit = std::min(options_.max_claim, core::ChecksAllowed(plan_, options_.batch_size, core::Seconds(1)));
+        limit = std::min(options_.max_claim, core::ChecksAllowed(plan_, batch, core::Seconds(1)));
         // Whole batches: a round of 111 checks would cost three requests (50, 50, 11) where two
         // carry 100 and the next round, paced by what was claimed, takes the rest.
-        const std::size_t batch = std::max<std::size_t>(options_.batch_size, 1);
         if (limit > batch) limit -= limit % batch;
         if (!inline_polls) {
             // Claim no more than the pollers take soon: a claim waiting in the queue holds its
             // lease and is checked late. Two requests per poller keep each one busy.
             const std::size_t most = 2 * poll_wakeups_.size();
             const std::size_t room = polls_pending_ >= most ? 0 : most - polls_pending_;
-            limit = std::min(limit, room * std::max<std::size_t>(options_.batch_size, 1));
+            limit = std::min(limit, room * batch);
         }
     }
     if (limit_out != nullptr) *limit_out = limit;
@@ -501,7 +501,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     // retried then holds only its own batch): a deployment that differs from the one before it is
     // asked for (those without one, first, ask for none) and starts a new request when this one
     // is full, and a new poll when that one is.
-    const std::size_t per_batch = std::max<std::size_t>(options_.batch_size, 1);
+    const std::size_t per_batch = batch;
     std::vector<PollWork> polls;
     std::size_t distinct = 0;
     std::size_t requests = 0;  // requests that ask Railway (not one of instances without a deployment)
@@ -874,12 +874,18 @@ const Monitor::FleetGroups& Monitor::PlannedFleet() const {
     return options_.keep_claims && budget_parts_ > 1 ? kept_groups_ : fleet_groups_;
 }
 
+std::size_t Monitor::BatchSize() const {
+    const std::size_t own = std::max<std::size_t>(options_.batch_size, 1);
+    const std::size_t client = api_.StatusBatchSize();
+    return client == 0 ? own : std::min(own, client);
+}
+
 void Monitor::Replan() {
     std::lock_guard lock(mutex_);
     core::BudgetPlanInput input;
     for (const auto& [key, count] : PlannedFleet())
         input.groups.push_back({key.first, Duration(key.second), count});
-    input.batch_size = options_.batch_size;
+    input.batch_size = BatchSize();
     input.requests_per_hour = options_.requests_per_hour / budget_parts_;
     input.requests_per_second = options_.requests_per_second / budget_parts_;
     input.reserve_fraction = options_.reserve_fraction;
@@ -985,7 +991,7 @@ void Monitor::KeepClaims(Timestamp now) {
             const std::size_t workers = std::max<std::size_t>(loads->workers.size(), 1);
             const std::size_t fleet = static_cast<std::size_t>(std::max(loads->monitored, 0));
             const std::size_t share = (fleet + workers - 1) / workers;
-            const std::size_t slack = std::max<std::size_t>(options_.batch_size, share / 10);
+            const std::size_t slack = std::max<std::size_t>(BatchSize(), share / 10);
             std::vector<store::InstanceRelease> surplus;
             bool share_changed = false;
             {
@@ -1897,6 +1903,7 @@ CapacityReport Monitor::Capacity() const {
     report.requests_per_hour = plan_.budget_requests_per_hour;
     report.requests_per_second = plan_.budget_requests_per_second;
     report.shared_by = budget_parts_;
+    report.batch_size = BatchSize();
     report.monitored = plan_.monitored;
     report.capacity = plan_.capacity;
     report.stretch = plan_.stable_stretch;

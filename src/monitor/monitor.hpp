@@ -194,6 +194,9 @@ class Monitor final : public Operations {
         std::size_t requests = 0;                            // status requests it sends (0: none asks)
     };
 
+    // Distinct deployments per status request: options_.batch_size, or fewer when the client
+    // learned that Railway refuses bigger requests (RailwayApi::StatusBatchSize).
+    std::size_t BatchSize() const;
     // A stored failure whose verdict or planned redeploy may have died with an earlier process.
     bool NeedsVerdictAgain(const store::Instance& instance) const;
     void SchedulerLoop();

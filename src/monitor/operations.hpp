@@ -43,6 +43,9 @@ struct CapacityReport {
     /// Processes sharing the token's budget (the live workers on the store, this one included):
     /// the budget above is the token's divided by this.
     int shared_by = 1;
+    /// Deployments one status request carries now: the configured batch size, or fewer once the
+    /// client learnt that Railway refuses that many (RailwayApi::StatusBatchSize).
+    std::size_t batch_size = 0;
     /// Instances the plan counts: every monitored one this process knows of; beside other live
     /// workers (kept claims), those it keeps.
     std::size_t monitored = 0;

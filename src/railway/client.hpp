@@ -100,9 +100,11 @@ class RailwayClient final : public RailwayApi {
     /// The budget as of now.
     BudgetSnapshot Budget() const override { return engine_.budget().Snapshot(); }
     void ShareBudget(int parts) override { engine_.budget().SetShare(parts); }
+    /// railway.batch_size, or fewer once Railway refused bigger status requests (StatusChecker).
+    std::size_t StatusBatchSize() const override { return statuses_.BatchSize(); }
     /// What the budget can watch at `check_interval` with this client's batch size.
     FleetCapacity Capacity(core::Duration check_interval, long long deployments = 0) const {
-        return engine_.budget().Capacity(check_interval, engine_.config().batch_size, deployments);
+        return engine_.budget().Capacity(check_interval, statuses_.BatchSize(), deployments);
     }
 
     /// Makes every running and future call end soon with kCancelled. Thread-safe; irreversible.

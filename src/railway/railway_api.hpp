@@ -112,6 +112,11 @@ class RailwayApi {
     /// The request budget as of now.
     virtual BudgetSnapshot Budget() const = 0;
 
+    /// The most deployments one status request (GetDeployments, PollStatuses) carries now: the
+    /// configured batch size, or fewer once Railway refused bigger requests. 0: the implementation
+    /// sets no limit of its own (callers cut batches as they are configured).
+    virtual std::size_t StatusBatchSize() const = 0;
+
     /// This process is one of `parts` sending with the token (the live workers sharing a store):
     /// from now on it spends 1/parts of the token's limits (RequestBudget::SetShare).
     virtual void ShareBudget(int parts) = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <optional>
 
 #include "railway/documents.hpp"
@@ -118,7 +119,46 @@ std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope
     return ReadBatch(envelope, ids, context, kPollSelection.parse);
 }
 
-StatusChecker::StatusChecker(CallEngine& engine) : engine_(engine) {}
+namespace {
+
+// Whether a batch refused as a whole is worth asking again in halves: Railway gave a final answer
+// to the request without naming an alias (a size or complexity limit, an unreadable 4xx, a 413, or
+// one id's error sent without a path). Not for what says nothing about the request's content
+// (the budget, the endpoint, the network: those are retried or end the call as they are).
+bool RefusedAsAWhole(const ApiError& error) {
+    if (error.retryable) return false;
+    switch (error.kind) {
+        case core::ApiFailureKind::kBadDocument:
+        case core::ApiFailureKind::kInvalidArgument:
+        case core::ApiFailureKind::kNotFound:
+        case core::ApiFailureKind::kAuth:
+        case core::ApiFailureKind::kMalformed:
+        case core::ApiFailureKind::kUnknown:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+StatusChecker::StatusChecker(CallEngine& engine) : engine_(engine), batch_size_(engine.config().batch_size) {}
+
+std::size_t StatusChecker::BatchSize() const {
+    return batch_size_.load();
+}
+
+void StatusChecker::LearnBatchSize(std::size_t refused, std::size_t answered) {
+    std::size_t current = batch_size_.load();
+    while (answered < current && !batch_size_.compare_exchange_weak(current, answered)) {
+    }
+    if (answered < current) {
+        engine_.Log(
+            fmt::format("railway: Railway refused {} deployments in one status request and answered each half: status "
+                        "requests carry at most {} from now on (railway.batch_size is {})",
+                        refused, answered, engine_.config().batch_size));
+    }
+}
 
 template <typename T>
 const std::string& StatusChecker::DocumentJson(const Selection<T>& selection, std::size_t count) {
@@ -186,41 +226,98 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
         state[i].result = std::move(result);
     };
 
+    // Requests Railway refused as a whole without naming an alias (RefusedAsAWhole) are asked
+    // again as two halves, each with its parent's index in `parents`: a parent both of whose
+    // halves are answered was refused for its size, and later requests carry no more than a half
+    // (LearnBatchSize). While nothing of this call has been answered, only one refused half is
+    // halved further at a time (a probe); the others are held until an answer comes (then they are
+    // asked again) or the probe is refused at one id (then they keep their refusal): a token
+    // Railway refuses, or a document it refuses at any size, costs about two requests per halving
+    // of one batch, not of each.
+    constexpr std::size_t kNoParent = std::numeric_limits<std::size_t>::max();
+    struct Parent {
+        std::size_t size = 0;
+        int answered = 0;
+        int ended = 0;
+    };
+    std::vector<Parent> parents;
+    std::vector<std::pair<std::vector<std::size_t>, std::size_t>> halves;  // (group, parent)
+    std::vector<std::pair<std::vector<std::size_t>, ApiError>> held;       // (group, its refusal)
+    bool answered_any = false;
+    bool split_any = false;
+    const auto half_ended = [&](std::size_t parent, bool answered) {
+        if (parent == kNoParent) return;
+        Parent& p = parents[parent];
+        ++p.ended;
+        if (answered) ++p.answered;
+        if (p.ended == 2 && p.answered == 2) LearnBatchSize(p.size, (p.size + 1) / 2);
+    };
+    const auto halve = [&](const std::vector<std::size_t>& group) {
+        split_any = true;
+        parents.push_back(Parent{group.size()});
+        const auto middle = group.begin() + static_cast<long>((group.size() + 1) / 2);
+        halves.emplace_back(std::vector<std::size_t>(group.begin(), middle), parents.size() - 1);
+        halves.emplace_back(std::vector<std::size_t>(middle, group.end()), parents.size() - 1);
+    };
+
     std::vector<std::string_view> copies;
-    while (!batched.empty() || !alone.empty()) {
+    while (!batched.empty() || !alone.empty() || !halves.empty()) {
         std::vector<CallRequest> calls;
-        std::vector<std::vector<std::size_t>> members;
-        const auto add_call = [&](std::vector<std::size_t> group, core::Duration delay) {
+        std::vector<std::pair<std::vector<std::size_t>, std::size_t>> members;  // (group, parent)
+        const auto add_call = [&](std::vector<std::size_t> group, core::Duration delay, std::size_t parent) {
             CallRequest call;
             call.operation = group.size() == 1 ? OperationFor(ids[group[0]])
                                                : fmt::format("status check of {} deployments", group.size());
             call.body = Body(selection, IdsOf(ids, group, copies));
             call.delay = delay;
             calls.push_back(std::move(call));
-            members.push_back(std::move(group));
+            members.emplace_back(std::move(group), parent);
         };
-        for (std::size_t start = 0; start < batched.size(); start += config.batch_size) {
-            const std::size_t end = std::min(batched.size(), start + config.batch_size);
+        const std::size_t cut = BatchSize();
+        for (std::size_t start = 0; start < batched.size(); start += cut) {
+            const std::size_t end = std::min(batched.size(), start + cut);
             add_call({batched.begin() + static_cast<long>(start), batched.begin() + static_cast<long>(end)},
-                     core::Duration{0});
+                     core::Duration{0}, kNoParent);
         }
         for (std::size_t i : alone)
-            add_call({i}, engine_.RetryDelay(state[i].uncertain_answers));
+            add_call({i}, engine_.RetryDelay(state[i].uncertain_answers), kNoParent);
+        for (auto& [group, parent] : halves)
+            add_call(std::move(group), core::Duration{0}, parent);
         batched.clear();
         alone.clear();
+        halves.clear();
 
         std::vector<CallOutcome> outcomes = engine_.Execute(std::move(calls));
+        answered_any = answered_any || std::any_of(outcomes.begin(), outcomes.end(),
+                                                   [](const CallOutcome& o) { return o.result.has_value(); });
+        bool probing = false;  // a refused half is being halved while nothing is answered
         std::size_t nulled = 0;
         for (std::size_t c = 0; c < outcomes.size(); ++c) {
-            const std::vector<std::size_t>& group = members[c];
+            const auto& [group, parent] = members[c];
             for (std::size_t i : group)
                 state[i].requests += outcomes[c].attempts;
             auto& outcome = outcomes[c].result;
             if (!outcome) {
+                half_ended(parent, false);
+                if (group.size() > 1 && RefusedAsAWhole(outcome.error()) && !splits_futile_.load()) {
+                    // Its size, or one id whose error came without a path: ask in halves.
+                    if (answered_any || parent == kNoParent || !probing) {
+                        engine_.Log(fmt::format(
+                            "railway: Railway refused a status request of {} deployments as a whole ({}); asking "
+                            "again in two halves",
+                            group.size(), outcome.error().message));
+                        probing = probing || (!answered_any && parent != kNoParent);
+                        halve(group);
+                    } else {
+                        held.emplace_back(group, outcome.error());
+                    }
+                    continue;
+                }
                 for (std::size_t i : group)
                     finish(i, tl::unexpected(outcome.error()));
                 continue;
             }
+            half_ended(parent, true);
             auto readings = ReadBatch(*outcome, IdsOf(ids, group, copies), engine_.Context(""), selection.parse);
             // Railway said which aliases failed: the others lost their data to null propagation
             // only, and asking again without the failing ones costs them no attempt.
@@ -266,8 +363,27 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
                 "railway: asking again for {} deployment(s) that got no answer in a batch, without the failing ones",
                 nulled));
         }
+        if (answered_any) {
+            // Railway answers this call: what was held while nothing was is asked again.
+            for (auto& [group, error] : held)
+                batched.insert(batched.end(), group.begin(), group.end());
+            held.clear();
+        }
         // Keep the caller's order within the next batches.
         std::sort(batched.begin(), batched.end());
+    }
+    // The probe was refused down to one id and nothing was answered: the held ids keep their
+    // refusal.
+    for (auto& [group, error] : held) {
+        for (std::size_t i : group)
+            finish(i, tl::unexpected(error));
+    }
+    // Halving that never got an answer (a refused token, a document Railway rejects at any size)
+    // is not tried again until some request is answered: it would only multiply the requests.
+    if (answered_any) {
+        splits_futile_.store(false);
+    } else if (split_any) {
+        splits_futile_.store(true);
     }
 
     std::vector<ApiResult<T>> out;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -48,7 +49,12 @@ std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope
 /// asked again alone (up to `max_attempts` answers for that id) when it says nothing certain —
 /// and the other ids of the batch are asked again in new batches without them. Ids that got
 /// neither data nor error from an answer that named no alias count that as a failed attempt
-/// (at most `max_attempts`).
+/// (at most `max_attempts`). A request Railway refuses as a whole without naming an alias (a
+/// final error: a limit on its size, or one id's error without a path) is asked again as two
+/// halves, each halving an attempt for its ids: a bad id is found in about two requests per
+/// halving, and when both halves of a refused request are answered, later requests carry no more
+/// than a half (BatchSize). Halving that gets no answer at all (a refused token) is not tried
+/// again until a request is answered.
 class StatusChecker {
   public:
     /// Runs its requests through `engine` (not owned; must outlive the checker).
@@ -60,6 +66,12 @@ class StatusChecker {
     /// One result per id, in the order given, with the poll's selection (`DeploymentPoll`).
     /// Blocks.
     std::vector<ApiResult<PolledStatus>> Poll(std::span<const std::string_view> ids);
+
+    /// The most ids one status request carries now: the client's batch_size, lowered when Railway
+    /// refused a request as a whole and answered each of its halves (a limit on aliases or on a
+    /// document's size or complexity, which Railway does not document). Kept for the checker's
+    /// life. Thread-safe.
+    std::size_t BatchSize() const;
 
     /// The JSON body of a status request (the full selection) for `ids` (documents are built once
     /// per batch size).
@@ -79,7 +91,14 @@ class StatusChecker {
     template <typename T>
     const std::string& DocumentJson(const Selection<T>& selection, std::size_t count);
 
+    // `answered` ids per request from now on, when fewer than now (`refused` were refused).
+    void LearnBatchSize(std::size_t refused, std::size_t answered);
+
     CallEngine& engine_;
+    std::atomic<std::size_t> batch_size_;
+    // Halving refused requests got no answer in the last call that tried it, and none was
+    // answered since: refusals are then not split (RefusedAsAWhole, status_batch.cpp).
+    std::atomic<bool> splits_futile_{false};
     std::mutex mutex_;
     // JSON-escaped documents, by selection kind and size; guarded by mutex_
     std::vector<std::unique_ptr<std::string>> documents_[2];

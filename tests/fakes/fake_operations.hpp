@@ -111,6 +111,7 @@ class FakeOperations final : public monitor::Operations {
         report.requests_per_second = 10;
         report.monitored = 1;
         report.capacity = 16;
+        report.batch_size = 25;
         report.effective_interval_s = {{"SUCCESS", 60.0}};
         return report;
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -93,6 +94,9 @@ class FakeRailwayApi final : public railway::RailwayApi {
     railway::ApiResult<railway::PlatformStatus> GetPlatformStatus() override;
     railway::ApiResult<railway::WorkspaceUsage> GetWorkspaceUsage(const std::string& workspace_id) override;
     railway::BudgetSnapshot Budget() const override;
+    /// What SetStatusBatchSize set (0 at first: no limit of its own).
+    std::size_t StatusBatchSize() const override { return status_batch_size_.load(); }
+    void SetStatusBatchSize(std::size_t size) { status_batch_size_.store(size); }
     /// Sets Budget().parts; not listed in Calls() (the monitor tells it at every heartbeat).
     void ShareBudget(int parts) override;
     void Stop() override;
@@ -109,6 +113,7 @@ class FakeRailwayApi final : public railway::RailwayApi {
     std::optional<railway::ApiError> Enter(const std::string& call);
     railway::ApiError NotFound(const std::string& what) const;
     bool poll_contract_broken_ = false;  // guarded by mutex_
+    std::atomic<std::size_t> status_batch_size_{0};
     // The tables' answers (mutex_ held).
     std::vector<railway::DeploymentEvent> EventsOf(const std::string& deployment_id, int first) const;
     std::vector<railway::LogLine> LogsOf(railway::LogKind kind, const std::string& deployment_id,

@@ -62,6 +62,7 @@ class ForwardingRailwayApi : public railway::RailwayApi {
         return inner_.GetWorkspaceUsage(w);
     }
     railway::BudgetSnapshot Budget() const override { return inner_.Budget(); }
+    std::size_t StatusBatchSize() const override { return inner_.StatusBatchSize(); }
     void ShareBudget(int parts) override { inner_.ShareBudget(parts); }
     void Stop() override { inner_.Stop(); }
 

@@ -22,8 +22,9 @@ using ::testing::HasSubstr;
 
 constexpr const char* kAccountToken = "client-sim-account-token";
 
-/// (message the sim gives an unknown deployment, "first" or "all" sibling errors)
-class OneGoneIdInABatch : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
+/// One simulator per test suite (of parameters `P`), and the calls the tests make to it.
+template <typename P>
+class SimSuite : public ::testing::TestWithParam<P> {
   protected:
     static void SetUpTestSuite() {
         sim_ = new test::SimProcess({"--account-token", kAccountToken, "--seed", "5"});
@@ -43,10 +44,40 @@ class OneGoneIdInABatch : public ::testing::TestWithParam<std::tuple<std::string
         return stats.is_discarded() ? -1 : stats["total"].get<int>();
     }
 
+    // A client of the simulator with `batch_size`, and what it needs.
+    struct Client {
+        explicit Client(std::size_t batch_size)
+            : budget(clock, {100'000, 1'000}),
+              client(transport, clock, budget, random, {railway::TokenKind::kAccount, kAccountToken},
+                     Config(batch_size)) {}
+        static railway::ClientConfig Config(std::size_t batch_size) {
+            railway::ClientConfig config;
+            config.api_url = sim_->GraphqlUrl();
+            config.batch_size = batch_size;
+            return config;
+        }
+        util::SystemClock clock;
+        railway::RequestBudget budget;
+        util::SystemRandom random;
+        net::CurlTransport transport;
+        railway::RailwayClient client;
+    };
+
+    // `count` new deployments of `kind`.
+    static std::vector<std::string> Create(int count, const std::string& kind) {
+        const json created = Control("/_sim/deployments", {{"count", count}, {"kind", kind}});
+        EXPECT_EQ(created["ids"].size(), static_cast<std::size_t>(count)) << created.dump();
+        return created.contains("ids") ? created["ids"].get<std::vector<std::string>>() : std::vector<std::string>{};
+    }
+
     static test::SimProcess* sim_;
 };
 
-test::SimProcess* OneGoneIdInABatch::sim_ = nullptr;
+template <typename P>
+test::SimProcess* SimSuite<P>::sim_ = nullptr;
+
+/// (message the sim gives an unknown deployment, "first" or "all" sibling errors)
+class OneGoneIdInABatch : public SimSuite<std::tuple<std::string, std::string>> {};
 
 TEST_P(OneGoneIdInABatch, GetsTheOther49StatusesInAtMostTwoRequestsAndReportsTheGoneOneWithItsTraceId) {
     const auto& [message, siblings] = GetParam();
@@ -55,25 +86,15 @@ TEST_P(OneGoneIdInABatch, GetsTheOther49StatusesInAtMostTwoRequestsAndReportsThe
                                  {"errors", {{"unknownDeployment", message}, {"siblingErrors", siblings}}}});
     ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
 
-    const json created = Control("/_sim/deployments", {{"count", 50}, {"kind", "success"}});
-    ASSERT_EQ(created["ids"].size(), 50u) << created.dump();
-    std::vector<std::string> ids = created["ids"].get<std::vector<std::string>>();
+    const std::vector<std::string> ids = Create(50, "success");
+    ASSERT_EQ(ids.size(), 50u);
     const std::string gone = ids[17];  // somewhere in the middle of the batch
     const json deleted = Control("/_sim/deployments/delete", {{"ids", {gone}}});
     ASSERT_EQ(deleted["deleted"], 1) << deleted.dump();
 
-    util::SystemClock clock;
-    railway::RequestBudget budget(clock, {100'000, 1'000});
-    util::SystemRandom random;
-    railway::ClientConfig config;
-    config.api_url = sim_->GraphqlUrl();
-    config.batch_size = 50;
-    net::CurlTransport transport;
-    railway::RailwayClient client(transport, clock, budget, random, {railway::TokenKind::kAccount, kAccountToken},
-                                  config);
-
+    Client c(50);
     const int before = RequestsSoFar();
-    const auto results = client.GetDeployments(ids);
+    const auto results = c.client.GetDeployments(ids);
     const int sent = RequestsSoFar() - before;
 
     ASSERT_EQ(results.size(), 50u);
@@ -107,6 +128,86 @@ INSTANTIATE_TEST_SUITE_P(RailwayShapedErrors, OneGoneIdInABatch,
                                  if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                              return name;
                          });
+
+/// A server that sends its errors without `path` names no alias: the batch is asked in halves
+/// until the gone id is alone, and the others get their statuses.
+class OneGoneIdWithoutAPath : public SimSuite<std::string> {};
+
+TEST_P(OneGoneIdWithoutAPath, IsFoundByHalvingAndTheOthersGetTheirStatuses) {
+    const json configured = Control(
+        "/_sim/config",
+        {{"rateLimit", {{"rps", 0}, {"rph", 0}}}, {"errors", {{"unknownDeployment", GetParam()}, {"paths", false}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    const std::vector<std::string> ids = Create(100, "success");
+    ASSERT_EQ(ids.size(), 100u);
+    const std::string gone = ids[63];
+    ASSERT_EQ(Control("/_sim/deployments/delete", {{"ids", {gone}}})["deleted"], 1);
+
+    Client c(100);
+    const int before = RequestsSoFar();
+    const auto results = c.client.GetDeployments(ids);
+    const int sent = RequestsSoFar() - before;
+    ASSERT_EQ(results.size(), 100u);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (ids[i] == gone) {
+            ASSERT_FALSE(results[i].result) << "the deleted deployment got a status";
+            EXPECT_THAT(results[i].result.error().message, HasSubstr(GetParam()));
+        } else {
+            ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
+            EXPECT_EQ(results[i].result->id, ids[i]);
+        }
+    }
+    EXPECT_LE(sent, 15) << "the first request and two per halving (100 → 50 → … → 1)";
+    EXPECT_EQ(c.client.StatusBatchSize(), 100u) << "a bad id is not a size limit";
+}
+
+INSTANTIATE_TEST_SUITE_P(RailwayShapedErrors, OneGoneIdWithoutAPath,
+                         ::testing::Values("Deployment not found", "Not Authorized", "Problem processing request"),
+                         [](const auto& info) {
+                             std::string name = info.param;
+                             for (char& c : name)
+                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                             return name;
+                         });
+
+/// Railway documents no limit on aliases, a document's size or its complexity (FACTS §7): the
+/// simulator refuses documents of more than 30 root fields in each plausible way, and the client
+/// finds a size it answers, gets every status, and asks no more than that from then on.
+class RefusedForItsSize : public SimSuite<std::string> {};
+
+TEST_P(RefusedForItsSize, TheClientLearnsASizeRailwayAnswersAndGetsEveryStatus) {
+    const json configured =
+        Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
+                                 {"errors", {{"maxRootFields", 30}, {"tooManyRootFields", GetParam()}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    const std::vector<std::string> ids = Create(100, "success");
+    ASSERT_EQ(ids.size(), 100u);
+
+    Client c(100);
+    const json stats_before = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    const auto results = c.client.GetDeployments(ids);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
+        EXPECT_EQ(results[i].result->id, ids[i]);
+    }
+    EXPECT_EQ(c.client.StatusBatchSize(), 25u);
+    const json stats_after = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    // 100 refused, then both halves of 50; then 25 + 25 answered, and the other 50 as 25 + 25.
+    EXPECT_EQ(stats_after["rootFieldRefusals"].get<int>() - stats_before["rootFieldRefusals"].get<int>(), 3);
+    EXPECT_EQ(stats_after["total"].get<int>() - stats_before["total"].get<int>(), 7);
+
+    const auto later = c.client.GetDeployments(Create(60, "success"));
+    for (const auto& r : later)
+        EXPECT_TRUE(r.result) << r.deployment_id;
+    const json stats_later = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    EXPECT_EQ(stats_later["rootFieldRefusals"], stats_after["rootFieldRefusals"]);
+    EXPECT_EQ(stats_later["total"].get<int>() - stats_after["total"].get<int>(), 3);  // 25 + 25 + 10
+    Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}});
+}
+
+INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, RefusedForItsSize,
+                         ::testing::Values("complexity", "payloadTooLarge", "noPath"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace railwatch

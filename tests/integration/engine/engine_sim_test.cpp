@@ -80,18 +80,19 @@ json Call(httplib::Client& http, const std::string& method, const std::string& p
 /// What the engine runs on against one simulator: a real SQLite file, the system clock, the real
 /// RailwayClient over a CurlTransport, with budgets far above what the tests use.
 struct EngineRig {
-    EngineRig(int sim_port, const std::string& name, std::uint64_t seed)
+    EngineRig(int sim_port, const std::string& name, std::uint64_t seed, std::size_t batch_size = 50)
         : dir("railwatch-engine-" + name + "-"),
           opened(store::OpenStore("sqlite:" + dir.File(name + ".db"))),
           budget(clock, railway::BudgetConfig{100000, 25}),
           random(seed),
           client(transport, clock, budget, random,
-                 railway::Credentials{railway::TokenKind::kAccount, "sim-account-token"}, Config(sim_port)) {}
+                 railway::Credentials{railway::TokenKind::kAccount, "sim-account-token"},
+                 Config(sim_port, batch_size)) {}
 
-    static railway::ClientConfig Config(int sim_port) {
+    static railway::ClientConfig Config(int sim_port, std::size_t batch_size = 50) {
         railway::ClientConfig config;
         config.api_url = "http://127.0.0.1:" + std::to_string(sim_port) + "/graphql/v2";
-        config.batch_size = 50;
+        config.batch_size = batch_size;
         config.request_timeout = core::Seconds(10);
         return config;
     }
@@ -145,13 +146,16 @@ std::vector<std::string> AddInstances(httplib::Client& http, monitor::Monitor& e
 struct RunFigures {
     long long requests = 0;  ///< GraphQL requests the simulator received
     long long checks = 0;    ///< deployment ids the engine asked about
+    long long refusals = 0;  ///< documents the simulator refused for their root fields
 };
 
 /// Follows 100 deployments of every kind (10 of them transient NETWORK failures) with the engine
 /// until the store agrees with the simulator's truth, then checks the timeline, classification,
 /// redeploys and rate limits. `faults`: the simulator's fault rates (empty: none); `delete_count`:
-/// succeeding deployments deleted on the simulator two seconds into the run.
-void FollowFleet(const json& faults, int delete_count, RunFigures* figures) {
+/// succeeding deployments deleted on the simulator two seconds into the run; `errors`: the
+/// simulator's error settings (empty: its defaults); `batch_size`: the client's.
+void FollowFleet(const json& faults, int delete_count, RunFigures* figures, const json& errors = json::object(),
+                 std::size_t batch_size = 50) {
     SimProcess sim({"--time-scale", "60", "--seed", "7"});
     ASSERT_NE(sim.port(), 0) << "the simulator did not start";
     httplib::Client http("127.0.0.1", sim.port());
@@ -161,6 +165,7 @@ void FollowFleet(const json& faults, int delete_count, RunFigures* figures) {
     // of what the simulator enforces per second.
     (void)Call(http, "POST", "/_sim/config", {{"rateLimit", {{"rps", 50}, {"rph", 100000}}}});
     if (!faults.empty()) (void)Call(http, "POST", "/_sim/config", {{"faults", faults}});
+    if (!errors.empty()) (void)Call(http, "POST", "/_sim/config", {{"errors", errors}});
     std::vector<std::string> ids;
     const json mix = {{"success", 3},    {"build_failed", 1},    {"deploy_failed", 1},   {"crash_after_success", 1},
                       {"crash_loop", 1}, {"stuck_deploying", 1}, {"waiting_skipped", 1}, {"removed", 1},
@@ -175,7 +180,7 @@ void FollowFleet(const json& faults, int delete_count, RunFigures* figures) {
         ids.push_back(id);
     ASSERT_EQ(ids.size(), 100u);
 
-    EngineRig rig(sim.port(), "store", 7);
+    EngineRig rig(sim.port(), "store", 7, batch_size);
     ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
     store::Store& db = rig.db();
     monitor::MonitorOptions options = EngineRig::FastOptions("it");
@@ -293,6 +298,7 @@ void FollowFleet(const json& faults, int delete_count, RunFigures* figures) {
     const json stats = Call(http, "GET", "/_sim/stats");
     EXPECT_EQ(stats.value("rateLimited", -1), 0);
     figures->requests = stats.value("total", 0);
+    figures->refusals = stats.value("rootFieldRefusals", 0);
     figures->checks = counting.status_ids.load();
     const int redeploys = stats["rootFields"].value("deploymentRedeploy", 0);
     EXPECT_GT(redeploys, 0);
@@ -321,6 +327,24 @@ TEST(EngineSim, FollowsAHundredDeploymentsOfEveryKindToTheSimulatorsTruth) {
 TEST(EngineSim, DeletedDeploymentsEndTheirMonitoringAndBlindNoOne) {
     RunFigures figures;
     FollowFleet(json::object(), 10, &figures);
+}
+
+// The same with a server that sends its errors without `path`: an answer with a deleted id then
+// names no alias, and the client finds the deleted id by asking in halves. Before, every id of
+// that request took the deleted one's "not found" and ended its monitoring.
+TEST(EngineSim, DeletedDeploymentsWhoseErrorsComeWithoutAPathEndOnlyTheirOwnMonitoring) {
+    RunFigures figures;
+    FollowFleet(json::object(), 10, &figures, {{"paths", false}});
+}
+
+// A Railway that refuses documents of more than 30 root fields (as a complexity limit: HTTP 400,
+// GRAPHQL_VALIDATION_FAILED): with 100 per request configured, the engine follows the same fleet
+// to the same truth; the client learns a size Railway answers from the first refusals.
+TEST(EngineSim, ARailwayThatRefusesMoreThanThirtyAliasesIsFollowedAllTheSame) {
+    RunFigures figures;
+    FollowFleet(json::object(), 0, &figures, {{"maxRootFields", 30}, {"tooManyRootFields", "complexity"}}, 100);
+    EXPECT_GT(figures.refusals, 0);
+    EXPECT_LE(figures.refusals, 24) << "refused requests in the whole run (the first polls, before a size is learnt)";
 }
 
 /// Keeps the last health check and verdict per instance, as the prober reports them.

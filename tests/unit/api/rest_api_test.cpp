@@ -603,6 +603,7 @@ TEST_F(ApiTest, StatsCountTheFleet) {
     EXPECT_EQ(body["errorRate"], 0.0);
     EXPECT_EQ(body["byStatus"]["RUNNING"], 1);
     EXPECT_EQ(body["capacity"]["capacity"], 16);
+    EXPECT_EQ(body["capacity"]["batchSize"], 25);
     EXPECT_TRUE(body["avgDeploymentSeconds"].is_null());  // no deployment finished
     EXPECT_TRUE(body["p50DeploymentSeconds"].is_null());
     EXPECT_TRUE(body["p95DeploymentSeconds"].is_null());

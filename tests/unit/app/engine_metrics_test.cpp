@@ -24,6 +24,7 @@ monitor::CapacityReport SampleCapacity() {
     report.requests_per_hour = 1000;
     report.requests_per_second = 10;
     report.shared_by = 2;
+    report.batch_size = 25;
     report.effective_interval_s = {{"BUILDING", 5}, {"SUCCESS", 90}};
     report.by_status = {{"BUILDING", 1}, {"SUCCESS", 2}};
     return report;
@@ -111,6 +112,7 @@ TEST(EngineMetrics, ReadsTheFleetAndItsCapacityAtEachScrape) {
     EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"capacity\"} 900")) << text;
     EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"stretch\"} 1.5")) << text;
     EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"shared_by\"} 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"batch_size\"} 25")) << text;
     EXPECT_TRUE(Has(text, "railwatch_engine_effective_interval_seconds{deployment_status=\"SUCCESS\"} 90")) << text;
     EXPECT_EQ(reads.load(), 1);  // one fleet walk per scrape, shared by the three families
 

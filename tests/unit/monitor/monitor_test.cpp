@@ -469,6 +469,36 @@ std::vector<std::size_t> IdsPerPoll(const FakeRailwayApi& api, std::size_t from)
     return out;
 }
 
+// When the client has learnt that Railway refuses bigger status requests (StatusBatchSize), the
+// monitor cuts its requests at that size, not at its own batch_size: each poll then still sends
+// requests_per_poll requests, as the budget plan counts them.
+TEST_F(MonitorTest, PollsAreCutAtTheSizeTheClientLearnt) {
+    options_.batch_size = 4;
+    options_.requests_per_poll = 2;
+    auto monitor = Make();
+    for (int i = 0; i < 6; ++i) {
+        const std::string id = "d" + std::to_string(i);
+        api_.SetDeployment(Dep(id, "BUILDING", clock_.Now()));
+        AddEvery(*monitor, id, 10);
+    }
+    std::size_t from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 6u);
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(6u));  // requests of 4 and 2, one poll
+
+    api_.SetStatusBatchSize(2);
+    clock_.Advance(seconds(12));
+    from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 6u);
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(4u, 2u));  // requests of 2: two per poll
+    EXPECT_EQ(monitor->Capacity().batch_size, 2u);
+
+    api_.SetStatusBatchSize(50);  // more than the monitor's own: its own holds
+    clock_.Advance(seconds(12));
+    from = api_.Calls().size();
+    EXPECT_EQ(monitor->RunRoundForTest(), 6u);
+    EXPECT_THAT(IdsPerPoll(api_, from), ElementsAre(6u));
+}
+
 // While polls go well a poll sends requests_per_poll requests together (one PollStatuses of
 // their ids; the client cuts them into requests of batch_size): their answers are judged and
 // written together. After a poll with an error answer, one request per poll (a request that

@@ -173,7 +173,9 @@ TEST_F(StatusBatchTest, AServerThatNamesOneErrorPerAnswerStillCostsTheOthersNoth
 }
 
 TEST_F(StatusBatchTest, AFailingIdInEveryBatchOfTwoHundredCostsOneExtraRequestPerBatch) {
-    Make();
+    ClientConfig config;
+    config.batch_size = 50;
+    Make(config);
     const auto ids = Ids(200);
     std::map<std::string, std::string> failing;
     for (int batch = 0; batch < 4; ++batch)
@@ -261,7 +263,10 @@ TEST_F(StatusBatchTest, AnswersThatNameNoFailingAliasAreRetriedABoundedNumberOfT
     }
 }
 
-TEST_F(StatusBatchTest, AWholeRequestFailureIsEveryIdsAnswer) {
+// A token Railway refuses gets the same answer at every size: halving is tried once, one half
+// at a time (about two requests per halving of one batch), then every id has the refusal; later
+// calls do not halve again until some request is answered.
+TEST_F(StatusBatchTest, AWholeRequestFailureAtEverySizeIsEveryIdsAnswerAfterOneProbe) {
     Make();
     transport_.SetHandler([](const net::HttpRequest&) {
         net::HttpResponse r;
@@ -269,13 +274,104 @@ TEST_F(StatusBatchTest, AWholeRequestFailureIsEveryIdsAnswer) {
         r.body = answers::WholeFailure("Not Authorized", "abc123");
         return r;
     });
-    const auto results = client_->GetDeployments(Ids(3));
-    EXPECT_EQ(transport_.request_count(), 1u);
+    const auto results = client_->GetDeployments(Ids(100));
+    // 100, then 50 + 50, then two halves of one refused half at a time down to one id: 25, 13, 7,
+    // 4, 2, 1.
+    EXPECT_EQ(transport_.request_count(), 15u);
     for (const auto& r : results) {
         ASSERT_FALSE(r.result);
         EXPECT_EQ(r.result.error().code, util::ErrorCode::kUnauthenticated);
         EXPECT_THAT(r.result.error().message, HasSubstr("(Railway traceId abc123)"));
     }
+    EXPECT_EQ(client_->StatusBatchSize(), 100u);  // nothing learned from refusals alone
+    const auto again = client_->GetDeployments(Ids(100));
+    EXPECT_EQ(transport_.request_count(), 16u);  // one request: halving got no answer last time
+    for (const auto& r : again)
+        EXPECT_FALSE(r.result);
+}
+
+// Railway documents no limit on aliases, a document's size or its complexity (FACTS §7). Each
+// plausible refusal of a request that carries too many: the request is asked again in halves,
+// every id is answered, and later requests carry no more than the size that was answered.
+struct SizeRefusal {
+    const char* name;
+    int status;
+    const char* body;
+};
+
+void PrintTo(const SizeRefusal& r, std::ostream* os) {
+    *os << r.name;
+}
+
+class RefusedForItsSize : public StatusBatchTest, public ::testing::WithParamInterface<SizeRefusal> {};
+
+TEST_P(RefusedForItsSize, IsAskedInHalvesAndLaterRequestsCarryNoMoreThanWasAnswered) {
+    Make();
+    const SizeRefusal refusal = GetParam();
+    transport_.SetHandler([refusal](const net::HttpRequest& request) {
+        if (AliasesOf(request).size() > 30) {
+            net::HttpResponse r;
+            r.status = refusal.status;
+            r.body = refusal.body;
+            return r;
+        }
+        return StatusAnswer(request, "BUILDING");
+    });
+    const auto results = client_->GetDeployments(Ids(100));
+    for (const auto& r : results)
+        ASSERT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
+    // 100 refused; 50 + 50 refused; one 50 as 25 + 25, answered; the other 50 as 25 + 25.
+    EXPECT_EQ(transport_.request_count(), 7u);
+    EXPECT_EQ(client_->StatusBatchSize(), 25u);
+    EXPECT_TRUE(std::any_of(logs_.begin(), logs_.end(),
+                            [](const std::string& l) { return l.find("carry at most 25") != std::string::npos; }));
+    const auto later = client_->GetDeployments(Ids(100, "later-"));
+    EXPECT_EQ(transport_.request_count(), 11u);
+    for (std::size_t k = 7; k < 11; ++k)
+        EXPECT_EQ(AliasesOf(transport_.requests()[k]).size(), 25u);
+    for (const auto& r : later)
+        EXPECT_TRUE(r.result);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, RefusedForItsSize,
+    ::testing::Values(
+        SizeRefusal{
+            "complexity", 400,
+            R"({"errors":[{"message":"Query is too complex","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]})"},
+        SizeRefusal{"payload_too_large", 413, "413 Request Entity Too Large"},
+        SizeRefusal{
+            "no_path", 200,
+            R"({"data":null,"errors":[{"message":"Problem processing request","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]})"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// One id whose error comes without a path (the answer names no alias): halving finds it, the
+// others are answered, and the batch size stays (a refused half always held the bad id).
+TEST_F(StatusBatchTest, AnIdWhoseErrorComesWithoutAPathIsFoundByHalving) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& request) {
+        for (const auto& [alias, id] : AliasesOf(request)) {
+            if (id == "dep-37") {
+                net::HttpResponse r;
+                r.status = 200;
+                r.body = answers::WholeFailure("Deployment not found", "t37");
+                return r;
+            }
+        }
+        return StatusAnswer(request, "SUCCESS");
+    });
+    const auto results = client_->GetDeployments(Ids(100));
+    for (const auto& r : results) {
+        if (r.deployment_id == "dep-37") {
+            ASSERT_FALSE(r.result);
+            EXPECT_EQ(r.result.error().code, util::ErrorCode::kNotFound);
+        } else {
+            ASSERT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
+        }
+    }
+    // Two requests per halving down to one id (100 → 50 → 25 → 13 → 7 → 4 → 2 → 1), and the first.
+    EXPECT_LE(transport_.request_count(), 15u);
+    EXPECT_EQ(client_->StatusBatchSize(), 100u);
 }
 
 // HTTP 200 with `{"data": data}`.
