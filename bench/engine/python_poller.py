@@ -2,10 +2,10 @@
 """A plain Python status poller, the yardstick of the engine benchmark (docs/PERFORMANCE.md, "Engine").
 
 What a person would write in an afternoon: the standard library only (urllib, json, sqlite3),
-one thread, railwatch's batched poll document (DeploymentPoll: 50 aliased `deployment(id)`
-fields with the same fragment), the same intervals per status with +-10 % jitter and the same
-2 s batch window, and one SQLite row per status change (plus the current status per deployment),
-written in one transaction per answered request. It does nothing else: no leases, no budget, no
+one thread, railwatch's batched poll document (DeploymentPoll: --batch aliased `deployment(id)`
+fields with the same fragment; the engine bench passes serve's batch size), the same intervals
+per status with +-10 % jitter and the same 2 s batch window, and one SQLite row per status
+change (plus the current status per deployment), written in one transaction per answered request. It does nothing else: no leases, no budget, no
 retries, no logs, no classification. scripts/bench-engine.sh runs it against the same simulator as
 `railwatch serve` and measures its CPU and memory from outside, as it does serve's.
 

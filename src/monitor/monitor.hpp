@@ -54,7 +54,7 @@ struct MonitorOptions {
     core::CrashLoopPolicy crash_loop;
     int max_logs = 1000;  ///< log lines kept per instance
     /// Ids per status request (the client's railway.batch_size) and the token's limits.
-    std::size_t batch_size = 50;
+    std::size_t batch_size = 100;
     double requests_per_hour = 1000;
     double requests_per_second = 10;
     double reserve_fraction = 0.2;  ///< share of the budget kept for side work

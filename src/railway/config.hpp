@@ -61,7 +61,7 @@ util::Result<void> ValidateApiUrl(std::string_view api_url);
 /// Everything the client needs besides its collaborators.
 struct ClientConfig {
     std::string api_url = std::string(kDefaultApiUrl);
-    std::size_t batch_size = 50;    ///< aliases per status request (1..100)
+    std::size_t batch_size = 100;   ///< aliases per status request (1..100; fewer once Railway refuses more)
     std::size_t max_in_flight = 4;  ///< concurrent requests of one batched call
     core::Duration request_timeout = core::Seconds(30);
     int max_attempts = 5;                    ///< per request, first try included (reads)

@@ -109,6 +109,7 @@ TEST(ClientAtScale, UnknownIdsInABatchGetTheirOwnErrorAndTheRestTheirStatus) {
     util::SystemRandom random;
     railway::ClientConfig config;
     config.api_url = railway.Url();
+    config.batch_size = 50;
     net::CurlTransport transport;
     railway::RailwayClient client(transport, clock, budget, random,
                                   {railway::TokenKind::kAccount, "test-account-token"}, config);
