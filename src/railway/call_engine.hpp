@@ -73,6 +73,8 @@ class CallEngine {
     TokenKind token_kind() const { return credentials_.kind; }
     /// The budget every request takes a token from (not owned).
     RequestBudget& budget() const { return budget_; }
+    /// The clock its waits go through (not owned).
+    const util::Clock& clock() const { return clock_; }
 
   private:
     struct Call;

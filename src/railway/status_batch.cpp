@@ -149,6 +149,8 @@ std::size_t StatusChecker::BatchSize() const {
 }
 
 void StatusChecker::LearnBatchSize(std::size_t refused, std::size_t answered) {
+    // The time first: a relearn that sees the new size must not see an older lowering's time.
+    lowered_at_.store(engine_.clock().Steady().time_since_epoch().count());
     std::size_t current = batch_size_.load();
     while (answered < current && !batch_size_.compare_exchange_weak(current, answered)) {
     }
@@ -158,6 +160,17 @@ void StatusChecker::LearnBatchSize(std::size_t refused, std::size_t answered) {
                         "requests carry at most {} from now on (railway.batch_size is {})",
                         refused, answered, engine_.config().batch_size));
     }
+}
+
+void StatusChecker::MaybeRelearn() {
+    const std::size_t configured = engine_.config().batch_size;
+    std::size_t current = batch_size_.load();
+    if (current >= configured) return;
+    const auto now = engine_.clock().Steady().time_since_epoch().count();
+    if (now - lowered_at_.load() < kRelearnAfter.count()) return;
+    if (!batch_size_.compare_exchange_strong(current, configured)) return;
+    engine_.Log(fmt::format("railway: status requests carried at most {} for {} s; trying {} again", current,
+                            core::ToSeconds(kRelearnAfter), configured));
 }
 
 template <typename T>
@@ -215,6 +228,7 @@ template <typename T>
 std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> ids, const Selection<T>& selection) {
     using Outcome = typename AliasReadingOf<T>::Outcome;
     const ClientConfig& config = engine_.config();
+    MaybeRelearn();
     std::vector<IdState<T>> state(ids.size());
     std::vector<std::size_t> batched(ids.size());  // indexes to ask in batches
     for (std::size_t i = 0; i < ids.size(); ++i)

@@ -69,9 +69,13 @@ class StatusChecker {
 
     /// The most ids one status request carries now: the client's batch_size, lowered when Railway
     /// refused a request as a whole and answered each of its halves (a limit on aliases or on a
-    /// document's size or complexity, which Railway does not document). Kept for the checker's
-    /// life. Thread-safe.
+    /// document's size or complexity, which Railway does not document). A lowered size is kept
+    /// for kRelearnAfter; then the next call tries batch_size again (a refusal halves it again).
+    /// Thread-safe.
     std::size_t BatchSize() const;
+
+    /// How long a lowered batch size holds before batch_size is tried again.
+    static constexpr core::Duration kRelearnAfter = core::Seconds(3600);
 
     /// The JSON body of a status request (the full selection) for `ids` (documents are built once
     /// per batch size).
@@ -94,8 +98,12 @@ class StatusChecker {
     // `answered` ids per request from now on, when fewer than now (`refused` were refused).
     void LearnBatchSize(std::size_t refused, std::size_t answered);
 
+    // batch_size again once a lowered size has held kRelearnAfter.
+    void MaybeRelearn();
+
     CallEngine& engine_;
     std::atomic<std::size_t> batch_size_;
+    std::atomic<util::SteadyTime::rep> lowered_at_{0};  // steady time of the last lowering
     // Halving refused requests got no answer in the last call that tried it, and none was
     // answered since: refusals are then not split (RefusedAsAWhole, status_batch.cpp).
     std::atomic<bool> splits_futile_{false};

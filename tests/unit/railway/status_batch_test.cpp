@@ -333,6 +333,41 @@ TEST_P(RefusedForItsSize, IsAskedInHalvesAndLaterRequestsCarryNoMoreThanWasAnswe
         EXPECT_TRUE(r.result);
 }
 
+// A lowered size holds for an hour; then the configured size is tried again, and a refusal halves
+// it again (Railway's limit may have been raised, or the refusal may have been passing).
+TEST_F(StatusBatchTest, ALoweredSizeIsTriedAgainAfterAnHour) {
+    Make();
+    std::size_t limit = 30;
+    transport_.SetHandler([&limit](const net::HttpRequest& request) {
+        if (AliasesOf(request).size() > limit) {
+            net::HttpResponse r;
+            r.status = 413;
+            r.body = "413 Request Entity Too Large";
+            return r;
+        }
+        return StatusAnswer(request, "BUILDING");
+    });
+    (void)client_->GetDeployments(Ids(100));
+    ASSERT_EQ(client_->StatusBatchSize(), 25u);
+    clock_.Advance(StatusChecker::kRelearnAfter - core::Seconds(1));
+    (void)client_->GetDeployments(Ids(100));
+    EXPECT_EQ(transport_.request_count(), 7u + 4u);  // still 25 a request
+    clock_.Advance(core::Seconds(1));
+    (void)client_->GetDeployments(Ids(100));
+    EXPECT_EQ(transport_.request_count(), 11u + 7u);  // 100 tried, refused, halved as the first time
+    EXPECT_EQ(client_->StatusBatchSize(), 25u);
+    EXPECT_TRUE(std::any_of(logs_.begin(), logs_.end(),
+                            [](const std::string& l) { return l.find("trying 100 again") != std::string::npos; }));
+    // Railway's limit raised: after another hour, 100 a request again.
+    limit = 100;
+    clock_.Advance(StatusChecker::kRelearnAfter);
+    const auto results = client_->GetDeployments(Ids(100));
+    EXPECT_EQ(transport_.request_count(), 18u + 1u);
+    EXPECT_EQ(client_->StatusBatchSize(), 100u);
+    for (const auto& r : results)
+        EXPECT_TRUE(r.result);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, RefusedForItsSize,
     ::testing::Values(
