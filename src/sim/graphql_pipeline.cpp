@@ -44,6 +44,14 @@ ServerResponse JsonResponse(int status, std::string body) {
     return res;
 }
 
+ServerResponse TextResponse(int status, std::string body) {
+    ServerResponse res;
+    res.status = status;
+    res.body = std::move(body);
+    res.content_type = "text/plain";
+    return res;
+}
+
 ServerResponse CloudflarePage() {
     ServerResponse res;
     res.status = 403;
@@ -147,14 +155,10 @@ GraphqlPipeline::Answer GraphqlPipeline::InjectFaults(Request& r) {
         case Fault::kHttp500:
             count("http500");
             return JsonResponse(500, ErrorBody(r, "Internal Server Error", graphql::kInternalServerError));
-        case Fault::kHttp503: {
+        case Fault::kHttp503:
             count("http503");
-            ServerResponse res;
-            res.status = 503;
-            res.content_type = "text/plain";
-            res.body = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
-            return res;
-        }
+            return TextResponse(
+                503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
         case Fault::kHang:
             count("hang");
             state_.clock.WaitFor(core::Millis(faults.hang_ms), state_.stop);
@@ -267,13 +271,8 @@ GraphqlPipeline::Answer GraphqlPipeline::LimitRootFields(Request& r) {
                                                fmt::format("Query is too complex: {} root fields, at most {} allowed",
                                                            fields, r.max_root_fields),
                                                graphql::kValidationFailed));
-        case RootFieldRefusal::kPayloadTooLarge: {
-            ServerResponse res;
-            res.status = 413;
-            res.content_type = "text/plain";
-            res.body = "413 Request Entity Too Large";
-            return res;
-        }
+        case RootFieldRefusal::kPayloadTooLarge:
+            return TextResponse(413, "413 Request Entity Too Large");
         case RootFieldRefusal::kNoPath:
             return JsonResponse(200, ErrorBody(r, "Problem processing request", graphql::kInternalServerError, true));
     }
