@@ -140,6 +140,19 @@ bool RefusedAsAWhole(const ApiError& error) {
     }
 }
 
+// The error every id of a group of `count` gets from a refusal of the whole group that was not
+// narrowed down: it is none of theirs in particular, so it must not say "not found" of each (that
+// ends a deployment's monitoring) — only that the request was refused.
+ApiError ForEachOf(const ApiError& error, std::size_t count) {
+    if (count <= 1 || error.kind != core::ApiFailureKind::kNotFound) return error;
+    ApiError out = error;
+    out.kind = core::ApiFailureKind::kUnknown;
+    out.code = util::ErrorCode::kInternal;
+    out.message = fmt::format("Railway refused a status request of {} deployments without naming which ({})", count,
+                              error.message);
+    return out;
+}
+
 }  // namespace
 
 StatusChecker::StatusChecker(CallEngine& engine) : engine_(engine), batch_size_(engine.config().batch_size) {}
@@ -313,7 +326,8 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
             auto& outcome = outcomes[c].result;
             if (!outcome) {
                 half_ended(parent, false);
-                if (group.size() > 1 && RefusedAsAWhole(outcome.error()) && !splits_futile_.load()) {
+                if (group.size() > 1 && RefusedAsAWhole(outcome.error()) &&
+                    fruitless_runs_.load() < kFruitlessRunsToStop) {
                     // Its size, or one id whose error came without a path: ask in halves.
                     if (answered_any || parent == kNoParent || !probing) {
                         engine_.Log(fmt::format(
@@ -327,8 +341,9 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
                     }
                     continue;
                 }
+                const ApiError error = ForEachOf(outcome.error(), group.size());
                 for (std::size_t i : group)
-                    finish(i, tl::unexpected(outcome.error()));
+                    finish(i, tl::unexpected(error));
                 continue;
             }
             half_ended(parent, true);
@@ -389,15 +404,17 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
     // The probe was refused down to one id and nothing was answered: the held ids keep their
     // refusal.
     for (auto& [group, error] : held) {
+        const ApiError each = ForEachOf(error, group.size());
         for (std::size_t i : group)
-            finish(i, tl::unexpected(error));
+            finish(i, tl::unexpected(each));
     }
-    // Halving that never got an answer (a refused token, a document Railway rejects at any size)
-    // is not tried again until some request is answered: it would only multiply the requests.
+    // Halving that gets no answer in several calls in a row (a refused token, a document Railway
+    // rejects at any size) is not tried again until some request is answered: it would only
+    // multiply the requests. (One such call alone may just have held only bad ids.)
     if (answered_any) {
-        splits_futile_.store(false);
+        fruitless_runs_.store(0);
     } else if (split_any) {
-        splits_futile_.store(true);
+        fruitless_runs_.fetch_add(1);
     }
 
     std::vector<ApiResult<T>> out;

@@ -51,10 +51,11 @@ std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope
 /// neither data nor error from an answer that named no alias count that as a failed attempt
 /// (at most `max_attempts`). A request Railway refuses as a whole without naming an alias (a
 /// final error: a limit on its size, or one id's error without a path) is asked again as two
-/// halves, each halving an attempt for its ids: a bad id is found in about two requests per
-/// halving, and when both halves of a refused request are answered, later requests carry no more
-/// than a half (BatchSize). Halving that gets no answer at all (a refused token) is not tried
-/// again until a request is answered.
+/// halves: a bad id is found in about two requests per halving, and when both halves of a refused
+/// request are answered, later requests carry no more than a half (BatchSize). Halving that gets
+/// no answer at all in three calls in a row (a refused token) is not tried again until a request
+/// is answered. A refusal that was not narrowed down to one id never says "not found" of each
+/// id of its request (ApiFailureKind::kUnknown instead): that would end their monitoring.
 class StatusChecker {
   public:
     /// Runs its requests through `engine` (not owned; must outlive the checker).
@@ -104,9 +105,10 @@ class StatusChecker {
     CallEngine& engine_;
     std::atomic<std::size_t> batch_size_;
     std::atomic<util::SteadyTime::rep> lowered_at_{0};  // steady time of the last lowering
-    // Halving refused requests got no answer in the last call that tried it, and none was
-    // answered since: refusals are then not split (RefusedAsAWhole, status_batch.cpp).
-    std::atomic<bool> splits_futile_{false};
+    // Calls in a row that halved refused requests and got no answer at all; from
+    // kFruitlessRunsToStop on, refusals are not halved until a request is answered.
+    static constexpr int kFruitlessRunsToStop = 3;
+    std::atomic<int> fruitless_runs_{0};
     std::mutex mutex_;
     // JSON-escaped documents, by selection kind and size; guarded by mutex_
     std::vector<std::unique_ptr<std::string>> documents_[2];

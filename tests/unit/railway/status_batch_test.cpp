@@ -263,9 +263,9 @@ TEST_F(StatusBatchTest, AnswersThatNameNoFailingAliasAreRetriedABoundedNumberOfT
     }
 }
 
-// A token Railway refuses gets the same answer at every size: halving is tried once, one half
-// at a time (about two requests per halving of one batch), then every id has the refusal; later
-// calls do not halve again until some request is answered.
+// A token Railway refuses gets the same answer at every size: halving is tried one half at a time
+// (about two requests per halving of one batch), then every id has the refusal; after three such
+// calls in a row, calls do not halve again until some request is answered.
 TEST_F(StatusBatchTest, AWholeRequestFailureAtEverySizeIsEveryIdsAnswerAfterOneProbe) {
     Make();
     transport_.SetHandler([](const net::HttpRequest&) {
@@ -274,20 +274,51 @@ TEST_F(StatusBatchTest, AWholeRequestFailureAtEverySizeIsEveryIdsAnswerAfterOneP
         r.body = answers::WholeFailure("Not Authorized", "abc123");
         return r;
     });
-    const auto results = client_->GetDeployments(Ids(100));
-    // 100, then 50 + 50, then two halves of one refused half at a time down to one id: 25, 13, 7,
-    // 4, 2, 1.
-    EXPECT_EQ(transport_.request_count(), 15u);
-    for (const auto& r : results) {
-        ASSERT_FALSE(r.result);
-        EXPECT_EQ(r.result.error().code, util::ErrorCode::kUnauthenticated);
-        EXPECT_THAT(r.result.error().message, HasSubstr("(Railway traceId abc123)"));
+    for (std::size_t call = 1; call <= 3; ++call) {
+        const auto results = client_->GetDeployments(Ids(100));
+        // 100, then 50 + 50, then two halves of one refused half at a time down to one id: 25,
+        // 13, 7, 4, 2, 1.
+        EXPECT_EQ(transport_.request_count(), 15u * call);
+        for (const auto& r : results) {
+            ASSERT_FALSE(r.result);
+            EXPECT_EQ(r.result.error().code, util::ErrorCode::kUnauthenticated);
+            EXPECT_THAT(r.result.error().message, HasSubstr("(Railway traceId abc123)"));
+        }
     }
     EXPECT_EQ(client_->StatusBatchSize(), 100u);  // nothing learned from refusals alone
     const auto again = client_->GetDeployments(Ids(100));
-    EXPECT_EQ(transport_.request_count(), 16u);  // one request: halving got no answer last time
+    EXPECT_EQ(transport_.request_count(), 46u);  // one request: three calls in a row got no answer
     for (const auto& r : again)
         EXPECT_FALSE(r.result);
+}
+
+// "Not found" for a request of several ids without a path says nothing about any one of them:
+// only an id asked alone takes it as its own (which ends its monitoring); the others of a refusal
+// that was never narrowed down get an error that does not say "not found".
+TEST_F(StatusBatchTest, ARefusalNeverNarrowedToOneIdIsNoIdsNotFound) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 200;
+        r.body = answers::WholeFailure("Deployment not found", "t0");
+        return r;
+    });
+    const auto results = client_->GetDeployments(Ids(8));
+    std::set<std::string> alone;  // ids Railway was asked about on their own
+    for (const auto& request : transport_.requests()) {
+        const auto aliases = AliasesOf(request);
+        if (aliases.size() == 1) alone.insert(aliases.begin()->second);
+    }
+    ASSERT_FALSE(alone.empty());
+    for (const auto& r : results) {
+        ASSERT_FALSE(r.result);
+        if (alone.count(r.deployment_id)) {
+            EXPECT_EQ(r.result.error().kind, core::ApiFailureKind::kNotFound) << r.deployment_id;
+        } else {
+            EXPECT_NE(r.result.error().kind, core::ApiFailureKind::kNotFound) << r.deployment_id;
+            EXPECT_THAT(r.result.error().message, HasSubstr("without naming which")) << r.deployment_id;
+        }
+    }
 }
 
 // Railway documents no limit on aliases, a document's size or its complexity (FACTS §7). Each
