@@ -45,9 +45,7 @@ ServerResponse JsonResponse(int status, std::string body) {
 }
 
 ServerResponse TextResponse(int status, std::string body) {
-    ServerResponse res;
-    res.status = status;
-    res.body = std::move(body);
+    ServerResponse res = JsonResponse(status, std::move(body));
     res.content_type = "text/plain";
     return res;
 }
