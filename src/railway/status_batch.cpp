@@ -271,7 +271,6 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
     std::vector<std::pair<std::vector<std::size_t>, std::size_t>> halves;  // (group, parent)
     std::vector<std::pair<std::vector<std::size_t>, ApiError>> held;       // (group, its refusal)
     bool answered_any = false;
-    bool split_any = false;
     const auto half_ended = [&](std::size_t parent, bool answered) {
         if (parent == kNoParent) return;
         Parent& p = parents[parent];
@@ -280,7 +279,6 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
         if (p.ended == 2 && p.answered == 2) LearnBatchSize(p.size, (p.size + 1) / 2);
     };
     const auto halve = [&](const std::vector<std::size_t>& group) {
-        split_any = true;
         parents.push_back(Parent{group.size()});
         const auto middle = group.begin() + static_cast<long>((group.size() + 1) / 2);
         halves.emplace_back(std::vector<std::size_t>(group.begin(), middle), parents.size() - 1);
@@ -413,7 +411,7 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
     // multiply the requests. (One such call alone may just have held only bad ids.)
     if (answered_any) {
         fruitless_runs_.store(0);
-    } else if (split_any) {
+    } else if (!parents.empty()) {  // halved, and nothing answered
         fruitless_runs_.fetch_add(1);
     }
 

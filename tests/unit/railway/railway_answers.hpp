@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "net/http_transport.hpp"
@@ -84,6 +85,14 @@ inline net::HttpResponse StatusAnswer(const net::HttpRequest& request, const std
 }
 
 /// A whole-request failure (no path), e.g. "Not Authorized" for a bad token.
+/// An answer of `status` with `body` as it is.
+inline net::HttpResponse Answer(int status, std::string body) {
+    net::HttpResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    return response;
+}
+
 inline std::string WholeFailure(const std::string& message, const std::string& trace_id) {
     return nlohmann::json{{"data", nullptr}, {"errors", {RailwayError(message, "", trace_id)}}}.dump();
 }

@@ -269,10 +269,7 @@ TEST_F(StatusBatchTest, AnswersThatNameNoFailingAliasAreRetriedABoundedNumberOfT
 TEST_F(StatusBatchTest, AWholeRequestFailureAtEverySizeIsEveryIdsAnswerAfterOneProbe) {
     Make();
     transport_.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = 200;
-        r.body = answers::WholeFailure("Not Authorized", "abc123");
-        return r;
+        return answers::Answer(200, answers::WholeFailure("Not Authorized", "abc123"));
     });
     for (std::size_t call = 1; call <= 3; ++call) {
         const auto results = client_->GetDeployments(Ids(100));
@@ -298,10 +295,7 @@ TEST_F(StatusBatchTest, AWholeRequestFailureAtEverySizeIsEveryIdsAnswerAfterOneP
 TEST_F(StatusBatchTest, ARefusalNeverNarrowedToOneIdIsNoIdsNotFound) {
     Make();
     transport_.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = 200;
-        r.body = answers::WholeFailure("Deployment not found", "t0");
-        return r;
+        return answers::Answer(200, answers::WholeFailure("Deployment not found", "t0"));
     });
     const auto results = client_->GetDeployments(Ids(8));
     std::set<std::string> alone;  // ids Railway was asked about on their own
@@ -340,12 +334,7 @@ TEST_P(RefusedForItsSize, IsAskedInHalvesAndLaterRequestsCarryNoMoreThanWasAnswe
     Make();
     const SizeRefusal refusal = GetParam();
     transport_.SetHandler([refusal](const net::HttpRequest& request) {
-        if (AliasesOf(request).size() > 30) {
-            net::HttpResponse r;
-            r.status = refusal.status;
-            r.body = refusal.body;
-            return r;
-        }
+        if (AliasesOf(request).size() > 30) return answers::Answer(refusal.status, refusal.body);
         return StatusAnswer(request, "BUILDING");
     });
     const auto results = client_->GetDeployments(Ids(100));
@@ -370,12 +359,7 @@ TEST_F(StatusBatchTest, ALoweredSizeIsTriedAgainAfterAnHour) {
     Make();
     std::size_t limit = 30;
     transport_.SetHandler([&limit](const net::HttpRequest& request) {
-        if (AliasesOf(request).size() > limit) {
-            net::HttpResponse r;
-            r.status = 413;
-            r.body = "413 Request Entity Too Large";
-            return r;
-        }
+        if (AliasesOf(request).size() > limit) return answers::Answer(413, "413 Request Entity Too Large");
         return StatusAnswer(request, "BUILDING");
     });
     (void)client_->GetDeployments(Ids(100));
@@ -417,12 +401,7 @@ TEST_F(StatusBatchTest, AnIdWhoseErrorComesWithoutAPathIsFoundByHalving) {
     Make();
     transport_.SetHandler([](const net::HttpRequest& request) {
         for (const auto& [alias, id] : AliasesOf(request)) {
-            if (id == "dep-37") {
-                net::HttpResponse r;
-                r.status = 200;
-                r.body = answers::WholeFailure("Deployment not found", "t37");
-                return r;
-            }
+            if (id == "dep-37") return answers::Answer(200, answers::WholeFailure("Deployment not found", "t37"));
         }
         return StatusAnswer(request, "SUCCESS");
     });
