@@ -2,6 +2,8 @@
 // real `railwatch serve` that follows deployments in a real `railwatch sim`, on loopback with an
 // API token; on pipes and on a pseudo-terminal, checking exit codes and what they print.
 #include <arpa/inet.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -151,9 +153,18 @@ class CliTest : public ::testing::Test {
     /// Runs `railwatch ARGS... --json` and returns the parsed document (discarded on failure).
     static json CliJson(std::vector<std::string> args) {
         args.push_back("--json");
+        const std::string command = fmt::format("railwatch {}", fmt::join(args, " "));
         const auto run = Cli(std::move(args));
         EXPECT_EQ(run.exit_code, 0) << run.output << run.error_output;
-        return json::parse(run.output, nullptr, false);
+        json parsed = json::parse(run.output, nullptr, false);
+        // Seen once in a full run (2026-12-03, 18:00-18:08 UTC): exit 0 and no JSON, which the caller's
+        // operator[] then threw on with nothing to go by. Say what came back.
+        if (parsed.is_discarded()) {
+            ADD_FAILURE() << command << ": not JSON (exit " << run.exit_code << ", timed out " << run.timed_out << ", "
+                          << run.output.size() << " bytes on stdout)\nstdout: " << run.output
+                          << "\nstderr: " << run.error_output;
+        }
+        return parsed;
     }
 
     /// `instances add` for `deployment` (its simulator truth); the new instance's JSON.
