@@ -356,7 +356,12 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
         polls = (m1.get("railwatch_check_request_seconds_count", 0) -
                  m0.get("railwatch_check_request_seconds_count", 0))
         q, _ = histogram_quantiles(m0, m1, "railwatch_check_delay_seconds", (0.5, 0.99))
+        poll_seconds = (m1.get("railwatch_check_request_seconds_sum", 0) -
+                        m0.get("railwatch_check_request_seconds_sum", 0))
         r.update({"checks": int(checks), "requests": int(requests), "polls": int(polls),
+                  # From sending a poll's requests to its last answer: the next check of each
+                  # instance is an interval after its answer, so this adds to each period.
+                  "poll_seconds_mean": round(poll_seconds / polls, 4) if polls else None,
                   "check_errors": int(m1.get("railwatch_check_errors_total", 0) -
                                       m0.get("railwatch_check_errors_total", 0)),
                   # Transitions written in the window: the store's share of the CPU grows with them
@@ -552,9 +557,10 @@ def report(r):
     if "due_delay_p99_le_s" in r:
         over = r.get("due_delay_share_over_0_1_s")
         log("   lateness after due time (railwatch_check_delay_seconds): p50 <= %s s, p99 <= %s s, %s over 0.1 s; "
-            "%d polls (status requests sent together), %d requests in all, %d check errors; %d transitions written (%.0f/s)"
+            "%d polls (status requests sent together, %s s each on average), %d requests in all, %d check errors; "
+            "%d transitions written (%.0f/s)"
             % (r["due_delay_p50_le_s"], r["due_delay_p99_le_s"],
-               "?" if over is None else "%.2f %%" % (100 * over), r["polls"], r["requests"],
+               "?" if over is None else "%.2f %%" % (100 * over), r["polls"], r["poll_seconds_mean"], r["requests"],
                r["check_errors"], r["transitions"], r["transitions"] / r["window_s"]))
         if r["transitions"]:
             log("   the store's writer: %.1f write calls, %.1f KiB written and %.1f read calls per transition "

@@ -448,7 +448,7 @@ std::vector<KeySpec> BuildKeys() {
                        "sharing a store and the token divide it"));
     k.push_back(IntKey("railway.requests_per_second", RW_FIELD(railway.requests_per_second), 1, 1000,
                        "Requests per second the plan allows: 10 Hobby, 50 Pro; divided the same way"));
-    k.push_back(IntKey("railway.batch_size", RW_FIELD(railway.batch_size), 1, 100,
+    k.push_back(IntKey("railway.batch_size", RW_FIELD(railway.batch_size), 1, static_cast<int>(railway::kMaxBatchSize),
                        "Deployments per status request (GraphQL aliases); fewer once Railway refuses a request "
                        "that size and answers its halves"));
     // [store]

@@ -102,7 +102,7 @@ util::Result<void> ValidateApiUrl(std::string_view api_url) {
 }
 
 ClientConfig ClientConfig::Normalized() && {
-    batch_size = std::clamp<std::size_t>(batch_size, 1, 100);
+    batch_size = std::clamp<std::size_t>(batch_size, 1, kMaxBatchSize);
     max_in_flight = std::max<std::size_t>(max_in_flight, 1);
     max_attempts = std::max(max_attempts, 1);
     max_mutation_attempts = std::max(max_mutation_attempts, 1);

@@ -15,6 +15,10 @@
 namespace railwatch::railway {
 
 inline constexpr std::string_view kDefaultApiUrl = "https://backboard.railway.com/graphql/v2";
+/// The most deployments one status request may ask for (`[railway] batch_size`). Railway documents
+/// no limit on aliases or complexity; a size it refuses is halved (docs/CLIENT.md, "A request
+/// refused as a whole"), so the bound is only against a document of unreasonable size.
+inline constexpr std::size_t kMaxBatchSize = 500;
 
 /// Which kind of token, which decides the header it travels in (the Railway CLI's convention).
 enum class TokenKind {
@@ -61,7 +65,7 @@ util::Result<void> ValidateApiUrl(std::string_view api_url);
 /// Everything the client needs besides its collaborators.
 struct ClientConfig {
     std::string api_url = std::string(kDefaultApiUrl);
-    std::size_t batch_size = 100;   ///< aliases per status request (1..100; fewer once Railway refuses more)
+    std::size_t batch_size = 100;   ///< aliases per status request (1..kMaxBatchSize; fewer once Railway refuses more)
     std::size_t max_in_flight = 4;  ///< concurrent requests of one batched call
     core::Duration request_timeout = core::Seconds(30);
     int max_attempts = 5;                    ///< per request, first try included (reads)
@@ -75,7 +79,7 @@ struct ClientConfig {
     core::Duration retry_max_delay = core::Seconds(30);
     double retry_factor = 2.0;
 
-    /// This config with every limit clamped to what the client supports (batch_size 1..100,
+    /// This config with every limit clamped to what the client supports (batch_size 1..kMaxBatchSize,
     /// max_in_flight ≥ 1, attempts ≥ 1, page bounds 1..100).
     ClientConfig Normalized() &&;
 };

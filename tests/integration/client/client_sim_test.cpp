@@ -6,7 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 #include <tuple>
 
 #include "net/curl_transport.hpp"
@@ -169,6 +174,68 @@ INSTANTIATE_TEST_SUITE_P(RailwayShapedErrors, OneGoneIdWithoutAPath,
                                  if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                              return name;
                          });
+
+/// Larger requests than the default, as `[railway] batch_size` allows (up to 500): 1,000 statuses in
+/// two requests, each the simulator's truth for its own id (finished and stuck deployments
+/// interleaved, so an answer given to the wrong id shows).
+class LargeBatches : public SimSuite<int> {};
+
+TEST_F(LargeBatches, FiveHundredDeploymentsARequestEachAnsweredForItsOwnId) {
+    const json configured = Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    const auto truth = [] {
+        std::map<std::string, std::string> status;
+        const json all = json::parse(sim_->Get("/_sim/truth"), nullptr, false);
+        for (const auto& d : all["deployments"])
+            status[d["id"].get<std::string>()] = d["currentStatus"].get<std::string>();
+        return status;
+    };
+    // Deployments that succeed within milliseconds (a 10,000 times faster clock), then ones that stay
+    // INITIALIZING at the suite's own pace.
+    Control("/_sim/config", {{"timeScale", 10000}});
+    const std::vector<std::string> finished = Create(500, "success");
+    Control("/_sim/config", {{"timeScale", configured["timeScale"]}});
+    const std::vector<std::string> stuck = Create(500, "stuck_initializing");
+    ASSERT_EQ(finished.size() + stuck.size(), 1000u);
+    for (int wait = 0; wait < 100; ++wait) {  // up to 10 s for the fast ones to finish
+        const auto now = truth();
+        if (std::all_of(finished.begin(), finished.end(), [&](const std::string& id) {
+                const auto it = now.find(id);
+                return it != now.end() && it->second == "SUCCESS";
+            }))
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < 500; ++i) {
+        ids.push_back(finished[i]);
+        ids.push_back(stuck[i]);
+    }
+
+    Client c(500);
+    const auto before_truth = truth();
+    const int before = RequestsSoFar();
+    const std::vector<std::string_view> asked(ids.begin(), ids.end());
+    const auto results = c.client.PollStatuses(asked);
+    EXPECT_EQ(RequestsSoFar() - before, 2);
+    const auto after_truth = truth();
+    ASSERT_EQ(results.size(), ids.size());
+    std::set<std::string> seen;
+    std::size_t compared = 0;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        ASSERT_TRUE(results[i]) << ids[i] << ": " << results[i].error().message;
+        seen.insert(results[i]->status.raw);
+        const auto was = before_truth.find(ids[i]);
+        const auto is = after_truth.find(ids[i]);
+        ASSERT_TRUE(was != before_truth.end() && is != after_truth.end()) << ids[i];
+        if (was->second != is->second) continue;  // moved on while asked: either answer is true
+        EXPECT_EQ(results[i]->status.raw, is->second) << ids[i];
+        ++compared;
+    }
+    EXPECT_GE(compared, 900u);
+    EXPECT_TRUE(seen.contains("SUCCESS") && seen.size() >= 2) << "finished and stuck deployments answered";
+    EXPECT_EQ(c.client.StatusBatchSize(), 500u);
+}
 
 /// Railway documents no limit on aliases, a document's size or its complexity (FACTS §7): the
 /// simulator refuses documents of more than 30 root fields in each plausible way, and the client

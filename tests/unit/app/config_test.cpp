@@ -157,9 +157,20 @@ TEST(Config, AFileValueBeatsTheDefaultAndRecordsItsLine) {
     EXPECT_EQ(loaded.SourceOf("railway.requests_per_hour").Describe(), "default");
 }
 
+TEST(Config, AStatusRequestMayAskForUpTo500Deployments) {
+    // Railway documents no limit on aliases (a size it refuses is halved: docs/CLIENT.md); a
+    // large fleet may ask more per request against its plan's requests per hour.
+    EXPECT_EQ(Valid(LoadConfigText("[railway]\nbatch_size = 500\n", "cfg.toml")).config.railway.batch_size, 500);
+    for (const auto& [asked, kept] : {std::pair<std::size_t, std::size_t>{501, 500}, {0, 1}, {500, 500}}) {
+        railway::ClientConfig client;
+        client.batch_size = asked;
+        EXPECT_EQ(std::move(client).Normalized().batch_size, kept) << asked;
+    }
+}
+
 TEST(Config, EveryProblemOfAFileIsReportedAtOnceWithKeyFileLineAndWhatIsAllowed) {
     const auto problems = Problems(LoadConfigText(R"toml([railway]
-batch_size = 500
+batch_size = 501
 [server]
 listen = "not an address"
 [monitor.intervals]
@@ -173,7 +184,7 @@ format = "teams"
     ASSERT_EQ(problems.size(), 5u);
     EXPECT_EQ(problems[0].key, "railway.batch_size");
     EXPECT_EQ(problems[0].origin, "bad.toml:2:14");
-    EXPECT_THAT(problems[0].message, AllOf(HasSubstr("500"), HasSubstr("allowed: 1..100")));
+    EXPECT_THAT(problems[0].message, AllOf(HasSubstr("501"), HasSubstr("allowed: 1..500")));
     EXPECT_EQ(problems[1].key, "server.listen");
     EXPECT_EQ(problems[1].line, 4);
     EXPECT_THAT(problems[1].message, HasSubstr("HOST:PORT"));

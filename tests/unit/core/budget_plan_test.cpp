@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 namespace railwatch::core {
 namespace {
 
@@ -70,6 +72,15 @@ TEST(BudgetPlan, CapacityAtTheConfiguredIntervals) {
     BudgetPlanInput seed = Input({}, 1000, 10, 1);
     seed.default_interval = Seconds(60);
     EXPECT_EQ(PlanBudget(seed).capacity, 13u);
+    // docs/ENGINE.md's examples at the default batch (100) and the most batch_size allows (500).
+    for (const auto& [per_hour, per_second, batch, capacity] :
+         {std::tuple{10000, 50, 100, 13333u}, std::tuple{10000, 50, 500, 66666u}, std::tuple{1000, 10, 100, 1333u},
+          std::tuple{1000, 10, 500, 6666u}}) {
+        EXPECT_EQ(
+            PlanBudget(Input({{DeploymentStatus::kSuccess, Seconds(60), 10}}, per_hour, per_second, batch)).capacity,
+            capacity)
+            << per_hour << "/h, batch " << batch;
+    }
 }
 
 TEST(BudgetPlan, ChecksAllowedFollowsTheBudgetWithAtLeastOneBatch) {
