@@ -25,12 +25,22 @@ Duration CheckInterval(const IntervalPolicy& policy, DeploymentStatus status, do
     return JitteredInterval(policy, BaseCheckInterval(policy, status), unit_random);
 }
 
+namespace {
+double JitterFraction(const IntervalPolicy& policy) {
+    return std::isfinite(policy.jitter_fraction) ? std::clamp(policy.jitter_fraction, 0.0, 0.9) : 0.0;
+}
+}  // namespace
+
 Duration JitteredInterval(const IntervalPolicy& policy, Duration given, double unit_random) {
     const Duration base = std::max(given, policy.min_interval);
-    const double fraction = std::isfinite(policy.jitter_fraction) ? std::clamp(policy.jitter_fraction, 0.0, 0.9) : 0.0;
-    const double scale = 1.0 + fraction * (2.0 * ClampUnit(unit_random) - 1.0);
+    // Only shorter: the configured interval is the longest wait between two checks.
+    const double scale = 1.0 - JitterFraction(policy) * (1.0 - ClampUnit(unit_random));
     const auto jittered = Duration(static_cast<Duration::rep>(std::llround(static_cast<double>(base.count()) * scale)));
     return std::max(jittered, policy.min_interval);
+}
+
+double MeanJitterFactor(const IntervalPolicy& policy) {
+    return 1.0 - JitterFraction(policy) / 2.0;
 }
 
 }  // namespace railwatch::core

@@ -883,13 +883,18 @@ std::size_t Monitor::BatchSize() const {
 void Monitor::Replan() {
     std::lock_guard lock(mutex_);
     core::BudgetPlanInput input;
+    // Checks come on average this share of their interval apart (the jitter only shortens).
+    const double mean = core::MeanJitterFactor(options_.intervals);
+    const auto on_average = [mean](Duration interval) {
+        return Duration(static_cast<Duration::rep>(static_cast<double>(interval.count()) * mean));
+    };
     for (const auto& [key, count] : PlannedFleet())
-        input.groups.push_back({key.first, Duration(key.second), count});
+        input.groups.push_back({key.first, on_average(Duration(key.second)), count});
     input.batch_size = BatchSize();
     input.requests_per_hour = options_.requests_per_hour / budget_parts_;
     input.requests_per_second = options_.requests_per_second / budget_parts_;
     input.reserve_fraction = options_.reserve_fraction;
-    input.default_interval = options_.intervals.fallback;
+    input.default_interval = on_average(options_.intervals.fallback);
     plan_ = core::PlanBudget(input);
 }
 

@@ -244,7 +244,7 @@ TEST(RateLimits, ProLimitsTwoThousandDeploymentsForFiveMinutesStayWithinTheBudge
     // Every deployment checked.
     EXPECT_EQ(m.checked, m.deployments);
     // The in-progress ones at their configured interval: each one's median gap within 20 % of
-    // it (jitter is ±10 %, batching takes checks up to 2 s early).
+    // it (jitter takes up to 10 % off, batching takes checks up to 2 s early).
     const double bound_s = plan.in_progress_interval_s * 1.2;
     int over = 0;
     for (const double gap : m.median_gap_s)

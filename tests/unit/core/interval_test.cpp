@@ -55,16 +55,26 @@ TEST(CheckInterval, OverridesAndFallbackComeFromThePolicy) {
     EXPECT_EQ(BaseCheckInterval(policy, DeploymentStatus::kBuilding), Seconds(15));
 }
 
-TEST(CheckInterval, JitterStaysWithinTheFractionOverManyDraws) {
-    const IntervalPolicy policy;  // ±10 %
-    for (int i = 0; i <= 1000; ++i) {
+// The jitter only shortens: the configured interval is the longest wait between two checks (a
+// status change shows within it), and the mean the budget plan counts is 1 - f/2 of it.
+TEST(CheckInterval, JitterOnlyShortensAndNeverWaitsLongerThanTheConfiguredInterval) {
+    const IntervalPolicy policy;  // 10 %
+    double sum_s = 0;
+    for (int i = 0; i < 1000; ++i) {
         const Duration d = CheckInterval(policy, DeploymentStatus::kSuccess, i / 1000.0);
         EXPECT_GE(d, Seconds(54));
-        EXPECT_LE(d, Seconds(66));
+        EXPECT_LE(d, Seconds(60));
+        sum_s += ToSecondsF(d);
     }
+    EXPECT_NEAR(sum_s / 1000, 60 * MeanJitterFactor(policy), 0.01);
+    EXPECT_DOUBLE_EQ(MeanJitterFactor(policy), 0.95);
     EXPECT_EQ(CheckInterval(policy, DeploymentStatus::kSuccess, 0.0), Seconds(54));
-    EXPECT_EQ(CheckInterval(policy, DeploymentStatus::kSuccess, 0.5), Seconds(60));
-    EXPECT_EQ(CheckInterval(policy, DeploymentStatus::kSuccess, 0.75), Seconds(63));
+    EXPECT_EQ(CheckInterval(policy, DeploymentStatus::kSuccess, 0.5), Seconds(57));
+    EXPECT_EQ(CheckInterval(policy, DeploymentStatus::kSuccess, 0.75), milliseconds(58500));
+    EXPECT_EQ(CheckInterval(policy, DeploymentStatus::kSuccess, 1.5), Seconds(60));  // clamped below 1
+    IntervalPolicy none;
+    none.jitter_fraction = 0;
+    EXPECT_DOUBLE_EQ(MeanJitterFactor(none), 1.0);
 }
 
 TEST(CheckInterval, JitterFractionIsClampedAndNeverGoesBelowTheMinimum) {
@@ -82,12 +92,12 @@ TEST(CheckInterval, JitterFractionIsClampedAndNeverGoesBelowTheMinimum) {
 // A base the caller gives (a user's interval, a stretched one) gets the policy's jitter and
 // minimum exactly as a table entry does.
 TEST(JitteredInterval, IsCheckIntervalForAGivenBase) {
-    IntervalPolicy policy;  // ±10 %
+    IntervalPolicy policy;  // 10 %
     for (const double unit : {0.0, 0.25, 0.5, 0.999}) {
         EXPECT_EQ(JitteredInterval(policy, Seconds(60), unit), CheckInterval(policy, DeploymentStatus::kSuccess, unit));
     }
     EXPECT_EQ(JitteredInterval(policy, Seconds(600), 0.0), Seconds(540));
-    EXPECT_EQ(JitteredInterval(policy, Seconds(600), 0.75), Seconds(630));
+    EXPECT_EQ(JitteredInterval(policy, Seconds(600), 0.75), Seconds(585));
     policy.jitter_fraction = 0.9;
     EXPECT_EQ(JitteredInterval(policy, milliseconds(100), 0.5), Seconds(1));  // below the minimum
     EXPECT_EQ(JitteredInterval(policy, Seconds(2), 0.0), Seconds(1));         // jitter never below it
