@@ -498,25 +498,20 @@ std::vector<KeySpec> BuildKeys() {
                        "Status requests one poll sends at once while Railway answers well, their answers judged and "
                        "written together; one per poll for 60 s after a poll with an error or slower than 3 s"));
     // [monitor.intervals]
-    k.push_back(
-        IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
-               "Longest wait between checks of an INITIALIZING deployment, in seconds (jitter takes up to 10 % off)"));
-    k.push_back(
-        IntKey("monitor.intervals.BUILDING", RW_FIELD(monitor.intervals.building_s), 1, kDay,
-               "Longest wait between checks of a BUILDING deployment, in seconds (jitter takes up to 10 % off)"));
-    k.push_back(
-        IntKey("monitor.intervals.DEPLOYING", RW_FIELD(monitor.intervals.deploying_s), 1, kDay,
-               "Longest wait between checks of a DEPLOYING deployment, in seconds (jitter takes up to 10 % off)"));
-    k.push_back(
-        IntKey("monitor.intervals.SUCCESS", RW_FIELD(monitor.intervals.success_s), 1, kDay,
-               "Longest wait between checks of a SUCCESS deployment, in seconds (jitter takes up to 10 % off)"));
+    k.push_back(IntKey("monitor.intervals.INITIALIZING", RW_FIELD(monitor.intervals.initializing_s), 1, kDay,
+                       "Longest wait between checks of an INITIALIZING deployment, in seconds"));
+    k.push_back(IntKey("monitor.intervals.BUILDING", RW_FIELD(monitor.intervals.building_s), 1, kDay,
+                       "Longest wait between checks of a BUILDING deployment, in seconds"));
+    k.push_back(IntKey("monitor.intervals.DEPLOYING", RW_FIELD(monitor.intervals.deploying_s), 1, kDay,
+                       "Longest wait between checks of a DEPLOYING deployment, in seconds"));
+    k.push_back(IntKey("monitor.intervals.SUCCESS", RW_FIELD(monitor.intervals.success_s), 1, kDay,
+                       "Longest wait between checks of a SUCCESS deployment, in seconds"));
     k.push_back(IntKey("monitor.intervals.FAILED", RW_FIELD(monitor.intervals.failed_s), 1, kDay,
-                       "Longest wait between checks of a FAILED deployment, in seconds (jitter takes up to 10 % off)"));
-    k.push_back(
-        IntKey("monitor.intervals.CRASHED", RW_FIELD(monitor.intervals.crashed_s), 1, kDay,
-               "Longest wait between checks of a CRASHED deployment, in seconds (jitter takes up to 10 % off)"));
+                       "Longest wait between checks of a FAILED deployment, in seconds"));
+    k.push_back(IntKey("monitor.intervals.CRASHED", RW_FIELD(monitor.intervals.crashed_s), 1, kDay,
+                       "Longest wait between checks of a CRASHED deployment, in seconds"));
     k.push_back(IntKey("monitor.intervals.default", RW_FIELD(monitor.intervals.default_s), 1, kDay,
-                       "Longest wait between checks in every other status, in seconds (jitter takes up to 10 % off)"));
+                       "Longest wait between checks in every other status, in seconds"));
     // [monitor.health]
     k.push_back(IntKey("monitor.health.interval_seconds", RW_FIELD(monitor.health.interval_seconds), 0, kDay,
                        "Seconds between HTTP probes of a running service's domain and healthcheck path; 0: no probes"));
