@@ -47,6 +47,10 @@ void Collect(pid_t pid, std::vector<std::pair<int, std::string*>> fds, const Run
             ::kill(pid, SIGKILL);
             break;
         }
+        // Whether the child has exited is asked before the poll, never after it: output written
+        // and an exit that both came after a poll found nothing readable would otherwise end the
+        // run with that output unread (seen as "exit 0, 0 bytes on stdout" in integration.cli).
+        if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
         std::vector<pollfd> pfds;
         for (auto& [fd, out] : fds)
             pfds.push_back({fd, POLLIN, 0});
@@ -71,7 +75,6 @@ void Collect(pid_t pid, std::vector<std::pair<int, std::string*>> fds, const Run
             // ETX: the terminal's line discipline turns it into SIGINT for the foreground process.
             if (pty_master < 0 || ::write(pty_master, "\x03", 1) != 1) ::kill(pid, SIGINT);
         }
-        if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
         // A pty master may not see EOF while a grandchild holds the slave: stop once the child is gone
         // and nothing more is readable.
         if (exited && ready == 0) break;
