@@ -400,8 +400,8 @@ def main():
     p.add_argument("--mix", default='{"stuck_initializing": 70, "stuck_deploying": 20, "success": 10}')
     p.add_argument("--claim-mode", choices=["per_check", "kept"], help="serve's [monitor] claim_mode (default: serve's)")
     p.add_argument("--poll-threads", type=int, help="serve's [monitor] poll_threads (default: serve's)")
-    p.add_argument("--batch-size", type=int, default=100,
-                   help="serve's [railway] batch_size (its default: 100), and the Python poller's: aliases per request")
+    p.add_argument("--batch-size", type=int, default=400,
+                   help="serve's [railway] batch_size (its default: 400), and the Python poller's: aliases per request")
     p.add_argument("--python", action="store_true", help="also run the Python poller on N fresh deployments")
     p.add_argument("--perf-seconds", type=float, default=0, help="perf record -g serve for this long")
     p.add_argument("--json", help="write the figures here")

@@ -449,8 +449,8 @@ std::vector<KeySpec> BuildKeys() {
     k.push_back(IntKey("railway.requests_per_second", RW_FIELD(railway.requests_per_second), 1, 1000,
                        "Requests per second the plan allows: 10 Hobby, 50 Pro; divided the same way"));
     k.push_back(IntKey("railway.batch_size", RW_FIELD(railway.batch_size), 1, static_cast<int>(railway::kMaxBatchSize),
-                       "Deployments per status request (GraphQL aliases); fewer once Railway refuses a request "
-                       "that size and answers its halves"));
+                       "Deployments per status request (GraphQL aliases); fewer once Railway refuses, or fails "
+                       "after retries, requests that size and answers their halves"));
     // [store]
     k.push_back(StringKey("store.url", RW_FIELD(store.url), "sqlite:PATH or postgresql://USER@HOST:PORT/DB",
                           CheckStoreUrl, "The database; a password in it is masked in every output",

@@ -52,7 +52,7 @@ struct RailwaySettings {
     std::string api_url = std::string(railway::kDefaultApiUrl);
     int requests_per_hour = 1000;
     int requests_per_second = 10;
-    int batch_size = 100;
+    int batch_size = static_cast<int>(railway::kDefaultBatchSize);
     /// RAILWAY_TOKEN (project token) when set, else RAILWAY_API_TOKEN (account/workspace token).
     Secret token;
     railway::TokenKind token_kind = railway::TokenKind::kAccount;

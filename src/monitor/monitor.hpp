@@ -29,6 +29,7 @@
 #include "monitor/operations.hpp"
 #include "monitor/prober.hpp"
 #include "net/http_transport.hpp"
+#include "railway/config.hpp"
 #include "railway/railway_api.hpp"
 #include "store/health_checks.hpp"
 #include "store/instances.hpp"
@@ -54,7 +55,7 @@ struct MonitorOptions {
     core::CrashLoopPolicy crash_loop;
     int max_logs = 1000;  ///< log lines kept per instance
     /// Ids per status request (the client's railway.batch_size) and the token's limits.
-    std::size_t batch_size = 100;
+    std::size_t batch_size = railway::kDefaultBatchSize;
     double requests_per_hour = 1000;
     double requests_per_second = 10;
     double reserve_fraction = 0.2;  ///< share of the budget kept for side work

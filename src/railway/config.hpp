@@ -19,6 +19,9 @@ inline constexpr std::string_view kDefaultApiUrl = "https://backboard.railway.co
 /// no limit on aliases or complexity; a size it refuses is halved (docs/CLIENT.md, "A request
 /// refused as a whole"), so the bound is only against a document of unreasonable size.
 inline constexpr std::size_t kMaxBatchSize = 500;
+/// Deployments per status request unless configured: one request checks 400, and a size Railway
+/// refuses, or fails every time after retries, is halved and learnt (docs/CLIENT.md).
+inline constexpr std::size_t kDefaultBatchSize = 400;
 
 /// Which kind of token, which decides the header it travels in (the Railway CLI's convention).
 enum class TokenKind {
@@ -65,7 +68,8 @@ util::Result<void> ValidateApiUrl(std::string_view api_url);
 /// Everything the client needs besides its collaborators.
 struct ClientConfig {
     std::string api_url = std::string(kDefaultApiUrl);
-    std::size_t batch_size = 100;   ///< aliases per status request (1..kMaxBatchSize; fewer once Railway refuses more)
+    /// Aliases per status request (1..kMaxBatchSize; fewer once Railway refuses or fails more).
+    std::size_t batch_size = kDefaultBatchSize;
     std::size_t max_in_flight = 4;  ///< concurrent requests of one batched call
     core::Duration request_timeout = core::Seconds(30);
     int max_attempts = 5;                    ///< per request, first try included (reads)

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace railwatch::railway::documents {
 
 // One spelling of the status-check selection, shared by every document that reads a deployment.
@@ -21,31 +23,62 @@ const std::string_view kDeploymentPollFragment =
 namespace {
 
 // `query <operation>($id0: String!, …) { d0: deployment(id: $id0) { ...<fields> } … } <fragment>`
-std::string AliasBatch(std::string_view operation, std::string_view fields, std::string_view fragment,
-                       std::size_t count) {
-    if (count == 0) count = 1;
-    std::string text = fmt::format("query {}(", operation);
-    text.reserve(64 + count * (48 + fields.size()) + fragment.size());
-    for (std::size_t i = 0; i < count; ++i) {
-        fmt::format_to(std::back_inserter(text), "{}$id{}: String!", i == 0 ? "" : ", ", i);
+AliasBatchParts AliasBatch(std::string_view operation, std::string_view fields, std::string_view fragment,
+                           std::size_t max) {
+    if (max == 0) max = 1;
+    AliasBatchParts parts;
+    parts.head = fmt::format("query {}(", operation);
+    parts.variables.reserve(max * 18);
+    parts.fields.reserve(max * (32 + fields.size()));
+    for (std::size_t i = 0; i < max; ++i) {
+        fmt::format_to(std::back_inserter(parts.variables), "{}$id{}: String!", i == 0 ? "" : ", ", i);
+        parts.variables_end.push_back(parts.variables.size());
+        fmt::format_to(std::back_inserter(parts.fields), " d{0}: deployment(id: $id{0}) {{ ...{1} }}", i, fields);
+        parts.fields_end.push_back(parts.fields.size());
     }
-    text += ") {";
-    for (std::size_t i = 0; i < count; ++i) {
-        fmt::format_to(std::back_inserter(text), " d{0}: deployment(id: $id{0}) {{ ...{1} }}", i, fields);
-    }
-    text += " } ";
-    text += fragment;
-    return text;
+    parts.middle = ") {";
+    parts.tail = " } ";
+    parts.tail += fragment;
+    return parts;
 }
 
 }  // namespace
 
+std::size_t AliasBatchParts::Size(std::size_t count) const {
+    return head.size() + variables_end.at(count - 1) + middle.size() + fields_end.at(count - 1) + tail.size();
+}
+
+void AliasBatchParts::AppendDocument(std::string& out, std::size_t count) const {
+    out.reserve(out.size() + Size(count));
+    out += head;
+    out.append(variables, 0, variables_end.at(count - 1));
+    out += middle;
+    out.append(fields, 0, fields_end.at(count - 1));
+    out += tail;
+}
+
+std::string AliasBatchParts::Document(std::size_t count) const {
+    std::string text;
+    AppendDocument(text, count);
+    return text;
+}
+
+AliasBatchParts DeploymentStatusBatchParts(std::size_t max) {
+    return AliasBatch("DeploymentStatuses", "DeploymentStatusFields", kDeploymentStatusFragment, max);
+}
+
+AliasBatchParts DeploymentPollBatchParts(std::size_t max) {
+    return AliasBatch("DeploymentPoll", "DeploymentPollFields", kDeploymentPollFragment, max);
+}
+
 std::string DeploymentStatusBatch(std::size_t count) {
-    return AliasBatch("DeploymentStatuses", "DeploymentStatusFields", kDeploymentStatusFragment, count);
+    count = std::max<std::size_t>(count, 1);
+    return DeploymentStatusBatchParts(count).Document(count);
 }
 
 std::string DeploymentPollBatch(std::size_t count) {
-    return AliasBatch("DeploymentPoll", "DeploymentPollFields", kDeploymentPollFragment, count);
+    count = std::max<std::size_t>(count, 1);
+    return DeploymentPollBatchParts(count).Document(count);
 }
 
 const std::string_view kDeploymentList =

@@ -24,6 +24,29 @@ extern const std::string_view kDeploymentPollFragment;
 /// `DeploymentPoll`: DeploymentStatusBatch's shape with the poll's fields.
 std::string DeploymentPollBatch(std::size_t count);
 
+/// An alias batch's document in pieces, so that the document for any count up to the one they
+/// were made for is a few copies: `head`, the first `count` pieces of `variables` (a variable's
+/// piece ends at `variables_end[K]`), `middle`, the first `count` pieces of `fields`, `tail`.
+struct AliasBatchParts {
+    std::string head;
+    std::string variables;
+    std::vector<std::size_t> variables_end;
+    std::string middle;
+    std::string fields;
+    std::vector<std::size_t> fields_end;
+    std::string tail;
+
+    /// The document with `count` aliases (1 ≤ count ≤ variables_end.size()).
+    std::string Document(std::size_t count) const;
+    /// The same, appended to `out`.
+    void AppendDocument(std::string& out, std::size_t count) const;
+    /// The size of Document(count).
+    std::size_t Size(std::size_t count) const;
+};
+/// DeploymentStatusBatch's and DeploymentPollBatch's documents for up to `max` aliases (≥ 1).
+AliasBatchParts DeploymentStatusBatchParts(std::size_t max);
+AliasBatchParts DeploymentPollBatchParts(std::size_t max);
+
 /// The alias of the `index`-th deployment in a batch ("d0", "d1", ...), also the suffix of its
 /// variable ("id0", ...).
 std::string Alias(std::size_t index);

@@ -17,16 +17,16 @@ template <typename T>
 struct StatusChecker::Selection {
     std::size_t kind;                                       // index into documents_
     std::string_view operation;                             // the document's operation name
-    std::string (*document)(std::size_t count);             // the document for `count` aliases
+    documents::AliasBatchParts (*parts)(std::size_t max);   // its documents for up to `max` aliases
     util::Result<T> (*parse)(simdjson::dom::element node);  // one alias's value
 };
 
 namespace {
 
 const StatusChecker::Selection<Deployment> kFullSelection{
-    0, "DeploymentStatuses", documents::DeploymentStatusBatch,
+    0, "DeploymentStatuses", documents::DeploymentStatusBatchParts,
     [](simdjson::dom::element node) { return ParseDeployment(node); }};
-const StatusChecker::Selection<PolledStatus> kPollSelection{1, "DeploymentPoll", documents::DeploymentPollBatch,
+const StatusChecker::Selection<PolledStatus> kPollSelection{1, "DeploymentPoll", documents::DeploymentPollBatchParts,
                                                             ParsePolledStatus};
 
 std::string OperationFor(std::string_view id) {
@@ -140,6 +140,22 @@ bool RefusedAsAWhole(const ApiError& error) {
     }
 }
 
+// Whether a batch's final failure (after the call's own retries) that says nothing about its
+// content may still be its size: a server that times out, or fails with a 5xx, on documents of
+// some size instead of refusing them. Not what no request reached (DNS, connect, TLS) nor 429.
+bool FailedAtItsSize(const ApiError& error) {
+    if (error.kind != core::ApiFailureKind::kTimeout && error.kind != core::ApiFailureKind::kUnavailable) return false;
+    switch (error.failure.transport) {
+        case core::TransportErrorKind::kDns:
+        case core::TransportErrorKind::kConnect:
+        case core::TransportErrorKind::kTls:
+        case core::TransportErrorKind::kCancelled:
+            return false;
+        default:
+            return true;
+    }
+}
+
 // The error every id of a group of `count` gets from a refusal of the whole group that was not
 // narrowed down: it is none of theirs in particular, so it must not say "not found" of each (that
 // ends a deployment's monitoring) — only that the request was refused.
@@ -161,7 +177,7 @@ std::size_t StatusChecker::BatchSize() const {
     return batch_size_.load();
 }
 
-void StatusChecker::LearnBatchSize(std::size_t refused, std::size_t answered) {
+void StatusChecker::LearnBatchSize(std::size_t refused, std::size_t answered, std::string_view why) {
     // The time first: a relearn that sees the new size must not see an older lowering's time.
     lowered_at_.store(engine_.clock().Steady().time_since_epoch().count());
     std::size_t current = batch_size_.load();
@@ -169,10 +185,20 @@ void StatusChecker::LearnBatchSize(std::size_t refused, std::size_t answered) {
     }
     if (answered < current) {
         engine_.Log(
-            fmt::format("railway: Railway refused {} deployments in one status request and answered each half: status "
+            fmt::format("railway: {} {} deployments in one status request and answered each half: status "
                         "requests carry at most {} from now on (railway.batch_size is {})",
-                        refused, answered, engine_.config().batch_size));
+                        why, refused, answered, engine_.config().batch_size));
     }
+}
+
+void StatusChecker::WitnessFailedSize(std::size_t failed, std::size_t answered) {
+    // Only a failure that comes again before a full-size request is answered: a random 5xx or
+    // timeout that outlasted its retries (the halves then answered) says nothing about the size.
+    if (failed_at_size_streak_.fetch_add(1) + 1 < kFailuresAtSizeToLearn) return;
+    failed_at_size_streak_.store(0);
+    LearnBatchSize(
+        failed, answered,
+        fmt::format("Railway failed (timeout or 5xx, {} times in a row after retries)", kFailuresAtSizeToLearn));
 }
 
 void StatusChecker::MaybeRelearn() {
@@ -186,27 +212,51 @@ void StatusChecker::MaybeRelearn() {
                             core::ToSeconds(kRelearnAfter), configured));
 }
 
+namespace {
+
+// `raw` with every piece JSON-escaped (without quotes), its ends moved to match.
+documents::AliasBatchParts Escaped(const documents::AliasBatchParts& raw) {
+    const auto escape = [](std::string_view text) {
+        std::string quoted;
+        util::AppendJsonString(quoted, text);
+        return quoted.substr(1, quoted.size() - 2);
+    };
+    const auto pieces = [&](const std::string& text, const std::vector<std::size_t>& ends, std::string& out,
+                            std::vector<std::size_t>& out_ends) {
+        std::size_t from = 0;
+        for (const std::size_t end : ends) {
+            out += escape(std::string_view(text).substr(from, end - from));
+            out_ends.push_back(out.size());
+            from = end;
+        }
+    };
+    documents::AliasBatchParts escaped;
+    escaped.head = escape(raw.head);
+    pieces(raw.variables, raw.variables_end, escaped.variables, escaped.variables_end);
+    escaped.middle = escape(raw.middle);
+    pieces(raw.fields, raw.fields_end, escaped.fields, escaped.fields_end);
+    escaped.tail = escape(raw.tail);
+    return escaped;
+}
+
+}  // namespace
+
 template <typename T>
-const std::string& StatusChecker::DocumentJson(const Selection<T>& selection, std::size_t count) {
-    std::lock_guard lock(mutex_);
-    auto& documents = documents_[selection.kind];
-    if (documents.size() <= count) documents.resize(count + 1);
-    auto& slot = documents[count];
-    if (!slot) {
-        slot = std::make_unique<std::string>();
-        util::AppendJsonString(*slot, selection.document(count));
-    }
-    return *slot;  // never freed or moved while the checker lives
+const documents::AliasBatchParts& StatusChecker::Document(const Selection<T>& selection) {
+    std::call_once(document_once_[selection.kind], [&] {
+        documents_[selection.kind] = Escaped(selection.parts(std::max(engine_.config().batch_size, kMaxBatchSize)));
+    });
+    return documents_[selection.kind];  // never changed again while the checker lives
 }
 
 template <typename T>
 std::string StatusChecker::Body(const Selection<T>& selection, std::span<const std::string_view> ids) {
-    const std::string& document = DocumentJson(selection, ids.size());
+    const documents::AliasBatchParts& document = Document(selection);
     std::string body;
-    body.reserve(document.size() + 64 + ids.size() * 56);
-    fmt::format_to(std::back_inserter(body), "{{\"operationName\":\"{}\",\"query\":", selection.operation);
-    body += document;
-    body += ",\"variables\":{";
+    body.reserve(document.Size(ids.size()) + 64 + ids.size() * 56);
+    fmt::format_to(std::back_inserter(body), "{{\"operationName\":\"{}\",\"query\":\"", selection.operation);
+    document.AppendDocument(body, ids.size());
+    body += "\",\"variables\":{";
     for (std::size_t i = 0; i < ids.size(); ++i) {
         if (i > 0) body.push_back(',');
         fmt::format_to(std::back_inserter(body), "\"id{}\":", i);
@@ -253,17 +303,19 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
         state[i].result = std::move(result);
     };
 
-    // Requests Railway refused as a whole without naming an alias (RefusedAsAWhole) are asked
-    // again as two halves, each with its parent's index in `parents`: a parent both of whose
-    // halves are answered was refused for its size, and later requests carry no more than a half
-    // (LearnBatchSize). While nothing of this call has been answered, only one refused half is
-    // halved further at a time (a probe); the others are held until an answer comes (then they are
-    // asked again) or the probe is refused at one id (then they keep their refusal): a token
-    // Railway refuses, or a document it refuses at any size, costs about two requests per halving
-    // of one batch, not of each.
+    // Requests Railway refused as a whole without naming an alias (RefusedAsAWhole), or that
+    // failed with a timeout or 5xx after their retries (FailedAtItsSize), are asked again as two
+    // halves, each with its parent's index in `parents`: a refused parent both of whose halves are
+    // answered was refused for its size, and later requests carry no more than a half
+    // (LearnBatchSize); a failed one is a witness (WitnessFailedSize). While nothing of this call
+    // has been answered, only one refused half is halved further at a time (a probe); the others
+    // are held until an answer comes (then they are asked again) or the probe is refused at one id
+    // (then they keep their refusal): a token Railway refuses, or a document it refuses at any
+    // size, costs about two requests per halving of one batch, not of each.
     constexpr std::size_t kNoParent = std::numeric_limits<std::size_t>::max();
     struct Parent {
         std::size_t size = 0;
+        bool failed = false;  // a timeout or 5xx after retries (FailedAtItsSize), not a refusal
         int answered = 0;
         int ended = 0;
     };
@@ -276,10 +328,15 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
         Parent& p = parents[parent];
         ++p.ended;
         if (answered) ++p.answered;
-        if (p.ended == 2 && p.answered == 2) LearnBatchSize(p.size, (p.size + 1) / 2);
+        if (p.ended < 2 || p.answered < 2) return;
+        if (p.failed) {
+            WitnessFailedSize(p.size, (p.size + 1) / 2);
+        } else {
+            LearnBatchSize(p.size, (p.size + 1) / 2, "Railway refused");
+        }
     };
-    const auto halve = [&](const std::vector<std::size_t>& group) {
-        parents.push_back(Parent{group.size()});
+    const auto halve = [&](const std::vector<std::size_t>& group, bool failed) {
+        parents.push_back(Parent{group.size(), failed});
         const auto middle = group.begin() + static_cast<long>((group.size() + 1) / 2);
         halves.emplace_back(std::vector<std::size_t>(group.begin(), middle), parents.size() - 1);
         halves.emplace_back(std::vector<std::size_t>(middle, group.end()), parents.size() - 1);
@@ -315,7 +372,7 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
         std::vector<CallOutcome> outcomes = engine_.Execute(std::move(calls));
         answered_any = answered_any || std::any_of(outcomes.begin(), outcomes.end(),
                                                    [](const CallOutcome& o) { return o.result.has_value(); });
-        bool probing = false;  // a refused half is being halved while nothing is answered
+        bool probing = false;  // a refused or failed half is being halved while nothing is answered
         std::size_t nulled = 0;
         for (std::size_t c = 0; c < outcomes.size(); ++c) {
             const auto& [group, parent] = members[c];
@@ -324,27 +381,33 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
             auto& outcome = outcomes[c].result;
             if (!outcome) {
                 half_ended(parent, false);
-                if (group.size() > 1 && RefusedAsAWhole(outcome.error()) &&
+                const ApiError& error = outcome.error();
+                const bool refused = RefusedAsAWhole(error);
+                if (group.size() > 1 && (refused || FailedAtItsSize(error)) &&
                     fruitless_runs_.load() < kFruitlessRunsToStop) {
-                    // Its size, or one id whose error came without a path: ask in halves.
+                    // Its size (refused, or failing at it), or one id whose error came without a
+                    // path: ask in halves.
                     if (answered_any || parent == kNoParent || !probing) {
-                        engine_.Log(fmt::format(
-                            "railway: Railway refused a status request of {} deployments as a whole ({}); asking "
-                            "again in two halves",
-                            group.size(), outcome.error().message));
+                        engine_.Log(
+                            fmt::format("railway: {} a status request of {} deployments {} ({}); asking "
+                                        "again in two halves",
+                                        refused ? "Railway refused" : "after its retries,", group.size(),
+                                        refused ? "as a whole" : "failed", error.message));
                         probing = probing || (!answered_any && parent != kNoParent);
-                        halve(group);
+                        halve(group, !refused);
                     } else {
-                        held.emplace_back(group, outcome.error());
+                        held.emplace_back(group, error);
                     }
                     continue;
                 }
-                const ApiError error = ForEachOf(outcome.error(), group.size());
+                const ApiError each = ForEachOf(error, group.size());
                 for (std::size_t i : group)
-                    finish(i, tl::unexpected(error));
+                    finish(i, tl::unexpected(each));
                 continue;
             }
             half_ended(parent, true);
+            if (group.size() >= BatchSize() && failed_at_size_streak_.load(std::memory_order_relaxed) != 0)
+                failed_at_size_streak_.store(0);  // a full-size request answered
             auto readings = ReadBatch(*outcome, IdsOf(ids, group, copies), engine_.Context(""), selection.parse);
             // Railway said which aliases failed: the others lost their data to null propagation
             // only, and asking again without the failing ones costs them no attempt.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "railway/call_engine.hpp"
+#include "railway/documents.hpp"
 #include "railway/railway_api.hpp"
 #include "railway/response.hpp"
 
@@ -54,7 +55,11 @@ std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope
 /// halves: a bad id is found in about two requests per halving, and when both halves of a refused
 /// request are answered, later requests carry no more than a half (BatchSize). Halving that gets
 /// no answer at all in three calls in a row (a refused token) is not tried again until a request
-/// is answered. A refusal that was not narrowed down to one id never says "not found" of each
+/// is answered. A request of several ids that fails with a timeout or a 5xx after its retries (a
+/// server that cannot answer documents of that size) is halved the same way; later requests carry
+/// no more than a half only once kFailuresAtSizeToLearn such requests had both halves answered
+/// with no full-size request answered in between (a random failure that outlasted its retries
+/// lowers nothing). A refusal that was not narrowed down to one id never says "not found" of each
 /// id of its request (ApiFailureKind::kUnknown instead): that would end their monitoring.
 class StatusChecker {
   public:
@@ -78,8 +83,8 @@ class StatusChecker {
     /// How long a lowered batch size holds before batch_size is tried again.
     static constexpr core::Duration kRelearnAfter = core::Seconds(3600);
 
-    /// The JSON body of a status request (the full selection) for `ids` (documents are built once
-    /// per batch size).
+    /// The JSON body of a status request (the full selection) for `ids` (documents are built once,
+    /// for every size up to the most a request may carry).
     std::string BuildBody(std::span<const std::string> ids);
     /// The same for a poll.
     std::string BuildPollBody(std::span<const std::string_view> ids);
@@ -94,10 +99,15 @@ class StatusChecker {
     template <typename T>
     std::string Body(const Selection<T>& selection, std::span<const std::string_view> ids);
     template <typename T>
-    const std::string& DocumentJson(const Selection<T>& selection, std::size_t count);
+    const documents::AliasBatchParts& Document(const Selection<T>& selection);
 
-    // `answered` ids per request from now on, when fewer than now (`refused` were refused).
-    void LearnBatchSize(std::size_t refused, std::size_t answered);
+    // `answered` ids per request from now on, when fewer than now (`refused` were refused; `why`
+    // begins the log line: "Railway refused").
+    void LearnBatchSize(std::size_t refused, std::size_t answered, std::string_view why);
+    // A request of `failed` ids failed with a timeout or 5xx after its retries and both its halves
+    // were answered: the size is learnt once that happens kFailuresAtSizeToLearn times with no
+    // full-size request answered in between.
+    void WitnessFailedSize(std::size_t failed, std::size_t answered);
 
     // batch_size again once a lowered size has held kRelearnAfter.
     void MaybeRelearn();
@@ -109,9 +119,13 @@ class StatusChecker {
     // kFruitlessRunsToStop on, refusals are not halved until a request is answered.
     static constexpr int kFruitlessRunsToStop = 3;
     std::atomic<int> fruitless_runs_{0};
-    std::mutex mutex_;
-    // JSON-escaped documents, by selection kind and size; guarded by mutex_
-    std::vector<std::unique_ptr<std::string>> documents_[2];
+    // Requests that failed at their size (WitnessFailedSize) since a full-size one was answered.
+    static constexpr int kFailuresAtSizeToLearn = 2;
+    std::atomic<int> failed_at_size_streak_{0};
+    // Each selection's documents, JSON-escaped, for up to max(batch_size, kMaxBatchSize) aliases;
+    // set once (document_once_), then only read.
+    std::once_flag document_once_[2];
+    documents::AliasBatchParts documents_[2];
 };
 
 }  // namespace railwatch::railway

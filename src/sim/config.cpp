@@ -87,7 +87,7 @@ constexpr std::string_view kAliasCosts[] = {"request", "rootField"};
 constexpr std::string_view kLogPages[] = {"head", "tail"};
 constexpr std::string_view kLogSeverities[] = {"always", "sometimes", "never"};
 constexpr std::string_view kSiblingErrors[] = {"first", "all"};
-constexpr std::string_view kRootFieldRefusals[] = {"complexity", "payloadTooLarge", "noPath"};
+constexpr std::string_view kRootFieldRefusals[] = {"complexity", "payloadTooLarge", "noPath", "serverError", "timeout"};
 
 template <typename Enum>
 std::string_view NameOf(Enum value, std::span<const std::string_view> names) {

@@ -95,6 +95,8 @@ enum class RootFieldRefusal {
     kComplexity,       ///< HTTP 400, GRAPHQL_VALIDATION_FAILED: "Query is too complex: …"
     kPayloadTooLarge,  ///< HTTP 413 with a plain-text body (a proxy's body-size limit)
     kNoPath,           ///< HTTP 200, data null, "Problem processing request" without a path
+    kServerError,      ///< HTTP 503 from the proxy, as if the backend gave up on the document
+    kTimeout,          ///< no answer for FaultConfig::hang_ms, then the connection is reset
 };
 
 /// How GraphQL errors look.

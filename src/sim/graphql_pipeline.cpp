@@ -117,6 +117,7 @@ GraphqlPipeline::Answer GraphqlPipeline::InjectFaults(Request& r) {
         r.limits = state_.config.rate_limit;
         r.max_root_fields = state_.config.errors.max_root_fields;
         r.root_field_refusal = state_.config.errors.too_many_root_fields;
+        r.hang_ms = faults.hang_ms;
     }
     // Latency is drawn independently of the exclusive faults, so it can come on top of one.
     if (faults.latency > 0 && state_.DrawFraction() < faults.latency) {
@@ -143,12 +144,6 @@ GraphqlPipeline::Answer GraphqlPipeline::InjectFaults(Request& r) {
     auto count = [this](const char* name) {
         state_.counters.Update([name](SimCounters::Values& c) { ++c.faults[name]; });
     };
-    auto break_connection = [this, &r] {
-        if (state_.resetter != nullptr) state_.resetter->Reset(r.http);
-        ServerResponse res;
-        res.action = ServerResponse::Action::kAbort;
-        return res;
-    };
     switch (r.fault) {
         case Fault::kHttp500:
             count("http500");
@@ -160,10 +155,10 @@ GraphqlPipeline::Answer GraphqlPipeline::InjectFaults(Request& r) {
         case Fault::kHang:
             count("hang");
             state_.clock.WaitFor(core::Millis(faults.hang_ms), state_.stop);
-            return break_connection();
+            return BreakConnection(r);
         case Fault::kReset:
             count("reset");
-            return break_connection();
+            return BreakConnection(r);
         case Fault::kHtml403:
             count("html403");
             return CloudflarePage();
@@ -172,6 +167,13 @@ GraphqlPipeline::Answer GraphqlPipeline::InjectFaults(Request& r) {
             break;
     }
     return std::nullopt;
+}
+
+ServerResponse GraphqlPipeline::BreakConnection(const Request& r) {
+    if (state_.resetter != nullptr) state_.resetter->Reset(r.http);
+    ServerResponse res;
+    res.action = ServerResponse::Action::kAbort;
+    return res;
 }
 
 GraphqlPipeline::Answer GraphqlPipeline::EdgeLimit(Request& r) {
@@ -273,6 +275,14 @@ GraphqlPipeline::Answer GraphqlPipeline::LimitRootFields(Request& r) {
             return TextResponse(413, "413 Request Entity Too Large");
         case RootFieldRefusal::kNoPath:
             return JsonResponse(200, ErrorBody(r, "Problem processing request", graphql::kInternalServerError, true));
+        case RootFieldRefusal::kServerError:
+            return TextResponse(503,
+                                "upstream connect error or disconnect/reset before headers. reset reason: "
+                                "connection termination");
+        case RootFieldRefusal::kTimeout: {
+            state_.clock.WaitFor(core::Millis(r.hang_ms), state_.stop);
+            return BreakConnection(r);
+        }
     }
     return std::nullopt;
 }

@@ -39,6 +39,7 @@ class GraphqlPipeline {
         RateLimitConfig limits;   ///< a snapshot, so that one request sees one configuration
         int max_root_fields = 0;  ///< ErrorConfig's, snapshot with `limits`
         RootFieldRefusal root_field_refusal = RootFieldRefusal::kComplexity;
+        int hang_ms = 0;  ///< FaultConfig's, snapshot with `limits`
         std::string budget_key;
         std::optional<RateLimiter::Decision> budget;  ///< set by the rate-limit stage
         std::string query;
@@ -51,6 +52,8 @@ class GraphqlPipeline {
     using Answer = std::optional<net::ServerResponse>;
 
     Answer InjectFaults(Request& r);
+    /// No answer: the connection is reset (or, without a resetter, closed).
+    net::ServerResponse BreakConnection(const Request& r);
     Answer EdgeLimit(Request& r);
     Answer RateLimit(Request& r);
     Answer ParseBody(Request& r);

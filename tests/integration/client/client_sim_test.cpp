@@ -51,10 +51,10 @@ class SimSuite : public ::testing::TestWithParam<P> {
 
     // A client of the simulator with `batch_size`, and what it needs.
     struct Client {
-        explicit Client(std::size_t batch_size)
+        explicit Client(std::size_t batch_size) : Client(Config(batch_size)) {}
+        explicit Client(const railway::ClientConfig& config)
             : budget(clock, {100'000, 1'000}),
-              client(transport, clock, budget, random, {railway::TokenKind::kAccount, kAccountToken},
-                     Config(batch_size)) {}
+              client(transport, clock, budget, random, {railway::TokenKind::kAccount, kAccountToken}, config) {}
         static railway::ClientConfig Config(std::size_t batch_size) {
             railway::ClientConfig config;
             config.api_url = sim_->GraphqlUrl();
@@ -274,6 +274,52 @@ TEST_P(RefusedForItsSize, TheClientLearnsASizeRailwayAnswersAndGetsEveryStatus) 
 
 INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, RefusedForItsSize,
                          ::testing::Values("complexity", "payloadTooLarge", "noPath"),
+                         [](const auto& info) { return info.param; });
+
+/// Or a server that does not refuse a document of more than 30 root fields but fails it every
+/// time, in the ways a client retries: HTTP 503 from its proxy, or no answer at all. After their
+/// retries such requests are halved like refused ones; the client gets every status, and once
+/// two of them failed that way with their halves answered it asks no more than 25 at a time.
+class FailedAtItsSize : public SimSuite<std::string> {};
+
+TEST_P(FailedAtItsSize, TheClientHalvesThemAfterTheirRetriesAndLearnsASizeRailwayAnswers) {
+    const json configured =
+        Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
+                                 {"faults", {{"hangMs", 600}}},
+                                 {"errors", {{"maxRootFields", 30}, {"tooManyRootFields", GetParam()}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    const std::vector<std::string> ids = Create(100, "success");
+    ASSERT_EQ(ids.size(), 100u);
+
+    railway::ClientConfig config = Client::Config(100);
+    config.max_attempts = 2;
+    config.request_timeout = core::Millis(300);  // before the simulator's 600 ms without an answer
+    config.retry_base_delay = core::Millis(10);
+    config.retry_max_delay = core::Millis(20);
+    Client c(config);
+    const json stats_before = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    const auto results = c.client.GetDeployments(ids);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
+        EXPECT_EQ(results[i].result->id, ids[i]);
+    }
+    EXPECT_EQ(c.client.StatusBatchSize(), 25u);
+    const json stats_after = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    // Each failing request twice: 100; both halves of 50; then 25 + 25 answered, and the other
+    // 50 failing again before its 25 + 25.
+    EXPECT_EQ(stats_after["rootFieldRefusals"].get<int>() - stats_before["rootFieldRefusals"].get<int>(), 8);
+    EXPECT_EQ(stats_after["total"].get<int>() - stats_before["total"].get<int>(), 12);
+
+    const auto later = c.client.GetDeployments(Create(60, "success"));
+    for (const auto& r : later)
+        EXPECT_TRUE(r.result) << r.deployment_id;
+    const json stats_later = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    EXPECT_EQ(stats_later["rootFieldRefusals"], stats_after["rootFieldRefusals"]);
+    EXPECT_EQ(stats_later["total"].get<int>() - stats_after["total"].get<int>(), 3);  // 25 + 25 + 10
+    Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"faults", {{"hangMs", 30000}}}});
+}
+
+INSTANTIATE_TEST_SUITE_P(PlausibleFailures, FailedAtItsSize, ::testing::Values("serverError", "timeout"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

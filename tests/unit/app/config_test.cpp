@@ -91,9 +91,10 @@ TEST(Config, DefaultsAreTheContractsValues) {
     EXPECT_EQ(c.railway.api_url, "https://backboard.railway.com/graphql/v2");
     EXPECT_EQ(c.railway.requests_per_hour, 1000);
     EXPECT_EQ(c.railway.requests_per_second, 10);
-    // The contract's example file sets 50; the default carries 100 (half the requests per check),
-    // and the client asks for fewer when Railway refuses that many (docs/CLIENT.md).
-    EXPECT_EQ(c.railway.batch_size, 100);
+    // The contract's example file sets 50; the default carries 400 (an eighth of the requests per
+    // check), and the client asks for fewer when Railway refuses that many, or fails them every
+    // time after retries (docs/CLIENT.md).
+    EXPECT_EQ(c.railway.batch_size, 400);
     EXPECT_EQ(c.store.url, "sqlite:railwatch.db");
     EXPECT_EQ(c.server.listen, "127.0.0.1:8080");
     EXPECT_EQ(c.server.api_token_env, "RAILWATCH_API_TOKEN");

@@ -72,10 +72,10 @@ TEST(BudgetPlan, CapacityAtTheConfiguredIntervals) {
     BudgetPlanInput seed = Input({}, 1000, 10, 1);
     seed.default_interval = Seconds(60);
     EXPECT_EQ(PlanBudget(seed).capacity, 13u);
-    // docs/ENGINE.md's examples at the default batch (100) and the most batch_size allows (500).
+    // docs/ENGINE.md's examples at 100, the default batch (400) and the most batch_size allows (500).
     for (const auto& [per_hour, per_second, batch, capacity] :
-         {std::tuple{10000, 50, 100, 13333u}, std::tuple{10000, 50, 500, 66666u}, std::tuple{1000, 10, 100, 1333u},
-          std::tuple{1000, 10, 500, 6666u}}) {
+         {std::tuple{10000, 50, 100, 13333u}, std::tuple{10000, 50, 400, 53333u}, std::tuple{10000, 50, 500, 66666u},
+          std::tuple{1000, 10, 100, 1333u}, std::tuple{1000, 10, 400, 5333u}, std::tuple{1000, 10, 500, 6666u}}) {
         EXPECT_EQ(
             PlanBudget(Input({{DeploymentStatus::kSuccess, Seconds(60), 10}}, per_hour, per_second, batch)).capacity,
             capacity)

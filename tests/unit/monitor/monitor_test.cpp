@@ -164,6 +164,7 @@ class MonitorTest : public ::testing::Test {
         options_.workers = 1;
         options_.requests_per_hour = 4500;
         options_.requests_per_second = 100;
+        options_.batch_size = 100;
         return Make("w1", &clock);
     }
 

@@ -71,20 +71,20 @@ TEST_F(ClientTest, SendsProjectTokenAsProjectAccessToken) {
     EXPECT_FALSE(net::FindHeader(request.headers, "Authorization").has_value());
 }
 
-TEST_F(ClientTest, BatchesAHundredAliasesPerRequestByDefaultAndMapsEveryField) {
+TEST_F(ClientTest, BatchesFourHundredAliasesPerRequestByDefaultAndMapsEveryField) {
     Make();
     transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "BUILDING"); });
     std::vector<std::string> ids;
-    for (int i = 0; i < 240; ++i)
+    for (int i = 0; i < 960; ++i)
         ids.push_back("dep-" + std::to_string(i));
     const auto results = client_->GetDeployments(ids);
-    ASSERT_EQ(results.size(), 240u);
-    EXPECT_EQ(transport_.request_count(), 3u);  // 100 + 100 + 40
+    ASSERT_EQ(results.size(), 960u);
+    ASSERT_EQ(transport_.request_count(), 3u);  // 400 + 400 + 160
     const json first = json::parse(transport_.requests()[0].body);
-    EXPECT_EQ(first["variables"].size(), 100u);
-    EXPECT_THAT(first["query"].get<std::string>(), HasSubstr("d99: deployment(id: $id99)"));
-    EXPECT_EQ(json::parse(transport_.requests()[2].body)["variables"].size(), 40u);
-    EXPECT_EQ(client_->StatusBatchSize(), 100u);
+    EXPECT_EQ(first["variables"].size(), 400u);
+    EXPECT_THAT(first["query"].get<std::string>(), HasSubstr("d399: deployment(id: $id399)"));
+    EXPECT_EQ(json::parse(transport_.requests()[2].body)["variables"].size(), 160u);
+    EXPECT_EQ(client_->StatusBatchSize(), 400u);
     for (std::size_t i = 0; i < ids.size(); ++i) {
         ASSERT_TRUE(results[i].result) << results[i].result.error().message;
         EXPECT_EQ(results[i].deployment_id, ids[i]);

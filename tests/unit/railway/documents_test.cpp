@@ -46,6 +46,25 @@ TEST(Documents, AllDocumentsListsEveryOperationAndEachBatchSize) {
     EXPECT_EQ(all[5].query, documents::DeploymentPollBatch(50));
 }
 
+// A document for any count is cut from the pieces made for the most a request carries: the same
+// text as the pieces made for that count alone, with exactly its aliases.
+TEST(Documents, EveryCountIsCutFromTheLargestDocumentsPieces) {
+    const documents::AliasBatchParts largest = documents::DeploymentPollBatchParts(500);
+    for (const std::size_t n : {1u, 2u, 37u, 399u, 400u, 500u}) {
+        const std::string doc = largest.Document(n);
+        EXPECT_EQ(doc, documents::DeploymentPollBatchParts(n).Document(n)) << n;
+        EXPECT_EQ(largest.Size(n), doc.size()) << n;
+        EXPECT_EQ(Count(doc, ": deployment(id:"), n);
+        EXPECT_EQ(Count(doc, ": String!"), n);
+        const std::string last = "$id" + std::to_string(n - 1) + ": String!) {";
+        EXPECT_THAT(doc, HasSubstr(last)) << n;
+        EXPECT_THAT(doc, HasSubstr(" d" + std::to_string(n - 1) + ": deployment(id: $id" + std::to_string(n - 1) +
+                                   ") { ...DeploymentPollFields } } fragment"))
+            << n;
+    }
+    EXPECT_EQ(documents::DeploymentStatusBatchParts(500).Document(3), documents::DeploymentStatusBatch(3));
+}
+
 // The poll asks for what the check decides on and nothing it would parse and drop.
 TEST(Documents, PollBatchSelectsTheStatusAndItsTimesOnly) {
     const std::string doc = documents::DeploymentPollBatch(2);

@@ -267,7 +267,9 @@ TEST_F(StatusBatchTest, AnswersThatNameNoFailingAliasAreRetriedABoundedNumberOfT
 // (about two requests per halving of one batch), then every id has the refusal; after three such
 // calls in a row, calls do not halve again until some request is answered.
 TEST_F(StatusBatchTest, AWholeRequestFailureAtEverySizeIsEveryIdsAnswerAfterOneProbe) {
-    Make();
+    ClientConfig config;
+    config.batch_size = 100;  // docs/CLIENT.md's examples
+    Make(config);
     transport_.SetHandler([](const net::HttpRequest&) {
         return answers::Answer(200, answers::WholeFailure("Not Authorized", "abc123"));
     });
@@ -331,7 +333,9 @@ void PrintTo(const SizeRefusal& r, std::ostream* os) {
 class RefusedForItsSize : public StatusBatchTest, public ::testing::WithParamInterface<SizeRefusal> {};
 
 TEST_P(RefusedForItsSize, IsAskedInHalvesAndLaterRequestsCarryNoMoreThanWasAnswered) {
-    Make();
+    ClientConfig config;
+    config.batch_size = 100;  // docs/CLIENT.md's examples
+    Make(config);
     const SizeRefusal refusal = GetParam();
     transport_.SetHandler([refusal](const net::HttpRequest& request) {
         if (AliasesOf(request).size() > 30) return answers::Answer(refusal.status, refusal.body);
@@ -356,7 +360,9 @@ TEST_P(RefusedForItsSize, IsAskedInHalvesAndLaterRequestsCarryNoMoreThanWasAnswe
 // A lowered size holds for an hour; then the configured size is tried again, and a refusal halves
 // it again (Railway's limit may have been raised, or the refusal may have been passing).
 TEST_F(StatusBatchTest, ALoweredSizeIsTriedAgainAfterAnHour) {
-    Make();
+    ClientConfig config;
+    config.batch_size = 100;  // docs/CLIENT.md's examples
+    Make(config);
     std::size_t limit = 30;
     transport_.SetHandler([&limit](const net::HttpRequest& request) {
         if (AliasesOf(request).size() > limit) return answers::Answer(413, "413 Request Entity Too Large");
@@ -398,7 +404,9 @@ INSTANTIATE_TEST_SUITE_P(
 // One id whose error comes without a path (the answer names no alias): halving finds it, the
 // others are answered, and the batch size stays (a refused half always held the bad id).
 TEST_F(StatusBatchTest, AnIdWhoseErrorComesWithoutAPathIsFoundByHalving) {
-    Make();
+    ClientConfig config;
+    config.batch_size = 100;  // docs/CLIENT.md's examples
+    Make(config);
     transport_.SetHandler([](const net::HttpRequest& request) {
         for (const auto& [alias, id] : AliasesOf(request)) {
             if (id == "dep-37") return answers::Answer(200, answers::WholeFailure("Deployment not found", "t37"));
@@ -417,6 +425,160 @@ TEST_F(StatusBatchTest, AnIdWhoseErrorComesWithoutAPathIsFoundByHalving) {
     // Two requests per halving down to one id (100 → 50 → 25 → 13 → 7 → 4 → 2 → 1), and the first.
     EXPECT_LE(transport_.request_count(), 15u);
     EXPECT_EQ(client_->StatusBatchSize(), 100u);
+}
+
+// A server that times out, or fails with a 5xx, on documents of some size instead of refusing
+// them (Railway documents no limit, FACTS §7). Each plausible failure of a request carrying more
+// than 30 ids, after its retries.
+struct SizeFailure {
+    const char* name;
+    net::HttpResponse answer;
+};
+
+void PrintTo(const SizeFailure& f, std::ostream* os) {
+    *os << f.name;
+}
+
+net::HttpResponse TransportFailure(core::TransportErrorKind kind, const char* message) {
+    net::HttpResponse r;
+    r.error = kind;
+    r.error_message = message;
+    return r;
+}
+
+class FailedAtItsSize : public StatusBatchTest, public ::testing::WithParamInterface<SizeFailure> {};
+
+// After its retries, such a request is asked again in halves (one refused half at a time while
+// nothing is answered), every id gets its status, and once two requests failed that way with
+// their halves answered and no full-size request answered in between, later requests carry a
+// half.
+TEST_P(FailedAtItsSize, IsAskedInHalvesAndTheSizeIsLearntWhenItFailsAgain) {
+    ClientConfig config;
+    config.batch_size = 100;
+    config.max_attempts = 2;
+    Make(config);
+    const net::HttpResponse failure = GetParam().answer;
+    transport_.SetHandler([failure](const net::HttpRequest& request) {
+        if (AliasesOf(request).size() > 30) return failure;
+        return StatusAnswer(request, "BUILDING");
+    });
+    const auto results = client_->GetDeployments(Ids(100));
+    for (const auto& r : results)
+        ASSERT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
+    // 100 failed twice; 50 and 50 failed twice; one 50 as 25 + 25, answered (a first witness);
+    // the held 50 again, failed twice, as 25 + 25 (the second: 25 from now on).
+    EXPECT_EQ(transport_.request_count(), 2u + 4u + 2u + 2u + 2u);
+    EXPECT_EQ(client_->StatusBatchSize(), 25u);
+    EXPECT_TRUE(std::any_of(logs_.begin(), logs_.end(), [](const std::string& l) {
+        return l.find("2 times in a row after retries") != std::string::npos &&
+               l.find("carry at most 25") != std::string::npos;
+    }));
+    const auto later = client_->GetDeployments(Ids(100, "later-"));
+    EXPECT_EQ(transport_.request_count(), 12u + 4u);
+    for (std::size_t k = 12; k < 16; ++k)
+        EXPECT_EQ(AliasesOf(transport_.requests()[k]).size(), 25u);
+    for (const auto& r : later)
+        EXPECT_TRUE(r.result);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, FailedAtItsSize,
+    ::testing::Values(
+        SizeFailure{"envoy_503", answers::Answer(503, "upstream connect error or disconnect/reset before headers")},
+        SizeFailure{"internal_500",
+                    answers::Answer(500, R"({"errors":[{"message":"Internal Server Error","extensions":{"code":)"
+                                         R"("INTERNAL_SERVER_ERROR"}}]})")},
+        SizeFailure{"gateway_timeout_504", answers::Answer(504, "upstream request timeout")},
+        SizeFailure{"no_answer_in_time", TransportFailure(core::TransportErrorKind::kTimeout, "timed out")},
+        SizeFailure{"connection_reset", TransportFailure(core::TransportErrorKind::kReset, "reset by peer")}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// A random failure that outlasted its retries says nothing about the size: its halves are
+// answered, and a full-size request answered after it clears the witness, so a second such
+// failure later lowers nothing.
+TEST_F(StatusBatchTest, ARandomFailureAfterRetriesIsHalvedButLowersNoSize) {
+    ClientConfig config;
+    config.batch_size = 100;
+    config.max_attempts = 2;
+    Make(config);
+    int failures_left = 0;
+    transport_.SetHandler([&failures_left](const net::HttpRequest& request) {
+        if (failures_left > 0) {
+            --failures_left;
+            return answers::Answer(503, "upstream connect error or disconnect/reset before headers");
+        }
+        return StatusAnswer(request, "SUCCESS");
+    });
+    for (int round = 0; round < 3; ++round) {
+        failures_left = 2;  // the first request and its retry
+        const auto failed_then_halved = client_->GetDeployments(Ids(100));
+        for (const auto& r : failed_then_halved)
+            ASSERT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
+        const auto answered = client_->GetDeployments(Ids(100));
+        for (const auto& r : answered)
+            ASSERT_TRUE(r.result);
+        EXPECT_EQ(client_->StatusBatchSize(), 100u) << "round " << round;
+    }
+    // Each round: the failed request twice, its two halves, one full-size request.
+    EXPECT_EQ(transport_.request_count(), 3u * (2u + 2u + 1u));
+}
+
+// Railway down (a 5xx for everything): halving is tried one half at a time, every id keeps the
+// failure, nothing is learnt, and after three such calls in a row calls do not halve.
+TEST_F(StatusBatchTest, AFailureAtEverySizeCostsOneProbeAndLowersNothing) {
+    ClientConfig config;
+    config.batch_size = 100;
+    config.max_attempts = 2;
+    Make(config);
+    transport_.SetHandler([](const net::HttpRequest&) { return answers::Answer(503, "no healthy upstream"); });
+    for (std::size_t call = 1; call <= 3; ++call) {
+        const auto results = client_->GetDeployments(Ids(100));
+        // As a refused token: 100, 50 + 50, then one half of each level down to one id (15
+        // requests), each tried twice.
+        EXPECT_EQ(transport_.request_count(), 30u * call);
+        for (const auto& r : results) {
+            ASSERT_FALSE(r.result);
+            EXPECT_EQ(r.result.error().kind, core::ApiFailureKind::kUnavailable);
+            EXPECT_TRUE(r.result.error().retryable);
+        }
+    }
+    EXPECT_EQ(client_->StatusBatchSize(), 100u);
+    (void)client_->GetDeployments(Ids(100));
+    EXPECT_EQ(transport_.request_count(), 92u);  // no halving: three calls in a row got no answer
+}
+
+// What never reached Railway says nothing about a document's size: not halved.
+TEST_F(StatusBatchTest, AFailureToConnectIsNotHalved) {
+    ClientConfig config;
+    config.batch_size = 100;
+    config.max_attempts = 2;
+    Make(config);
+    transport_.SetHandler([](const net::HttpRequest&) {
+        return TransportFailure(core::TransportErrorKind::kConnect, "connection refused");
+    });
+    const auto results = client_->GetDeployments(Ids(100));
+    for (const auto& r : results)
+        EXPECT_FALSE(r.result);
+    ASSERT_GT(transport_.request_count(), 0u);
+    for (const auto& request : transport_.requests())
+        EXPECT_EQ(AliasesOf(request).size(), 100u);
+}
+
+// Each request carries the document of its own size, cut from the pieces made once.
+TEST_F(StatusBatchTest, EachRequestCarriesTheDocumentOfItsOwnSize) {
+    Make();
+    transport_.SetHandler([](const net::HttpRequest& r) { return StatusAnswer(r, "SUCCESS"); });
+    const auto ids = Ids(437);
+    const auto results = client_->GetDeployments(ids);
+    ASSERT_EQ(transport_.request_count(), 2u);
+    for (const auto& [request, count] : {std::pair<std::size_t, std::size_t>{0, 400}, {1, 37}}) {
+        const auto body = nlohmann::json::parse(transport_.requests()[request].body);
+        EXPECT_EQ(body["query"], documents::DeploymentStatusBatch(count)) << count;
+        EXPECT_EQ(body["variables"].size(), count);
+        EXPECT_EQ(body["variables"]["id" + std::to_string(count - 1)], ids[request * 400 + count - 1]);
+    }
+    for (const auto& r : results)
+        EXPECT_TRUE(r.result);
 }
 
 // HTTP 200 with `{"data": data}`.
