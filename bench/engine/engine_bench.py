@@ -401,7 +401,9 @@ def main():
     p.add_argument("--claim-mode", choices=["per_check", "kept"], help="serve's [monitor] claim_mode (default: serve's)")
     p.add_argument("--poll-threads", type=int, help="serve's [monitor] poll_threads (default: serve's)")
     p.add_argument("--batch-size", type=int, default=400,
-                   help="serve's [railway] batch_size (its default: 400), and the Python poller's: aliases per request")
+                   help="serve's [railway] batch_size (its default: 400): aliases per request")
+    p.add_argument("--python-batch-size", type=int, default=50,
+                   help="the Python poller's aliases per request (default: 50, issue 9's reference poller)")
     p.add_argument("--python", action="store_true", help="also run the Python poller on N fresh deployments")
     p.add_argument("--perf-seconds", type=float, default=0, help="perf record -g serve for this long")
     p.add_argument("--json", help="write the figures here")
@@ -492,7 +494,7 @@ def main():
                                    sim + "/graphql/v2?source=python", "--token", "sim-account-token",
                                    "--deployments", tsv, "--db", db, "--seconds", str(args.warmup + args.seconds + 20),
                                    "--intervals", json.dumps(intervals), "--spread-seconds", str(args.interval),
-                                   "--batch", str(args.batch_size)],
+                                   "--batch", str(args.python_batch_size)],
                                   stdout=subprocess.PIPE, stderr=open(os.path.join(work, "python.log"), "w"))
             procs.append(py)
             tail = RowTail(db, "SELECT id, deployment_id, to_status, at FROM changes WHERE id > ? ORDER BY id")
