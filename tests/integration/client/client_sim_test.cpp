@@ -237,39 +237,54 @@ TEST_F(LargeBatches, FiveHundredDeploymentsARequestEachAnsweredForItsOwnId) {
     EXPECT_EQ(c.client.StatusBatchSize(), 500u);
 }
 
+/// A simulator that refuses, or fails, documents of more than 30 root fields in the way the
+/// parameter names.
+class OverThirtyRootFields : public SimSuite<std::string> {
+  protected:
+    /// Sets the limit (with `faults`), asks for 100 new deployments with `config`, and expects
+    /// every status, a learnt size of 25, `over_limit` documents over the limit and `requests`
+    /// requests in all; then 60 more deployments in 25 + 25 + 10 with none over it.
+    static void ExpectEveryStatusAndALearntSizeOf25(const railway::ClientConfig& config, const json& faults,
+                                                    int over_limit, int requests) {
+        const json configured =
+            Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
+                                     {"faults", faults},
+                                     {"errors", {{"maxRootFields", 30}, {"tooManyRootFields", GetParam()}}}});
+        ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+        const std::vector<std::string> ids = Create(100, "success");
+        ASSERT_EQ(ids.size(), 100u);
+
+        Client c(config);
+        const json stats_before = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+        const auto results = c.client.GetDeployments(ids);
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
+            EXPECT_EQ(results[i].result->id, ids[i]);
+        }
+        EXPECT_EQ(c.client.StatusBatchSize(), 25u);
+        const json stats_after = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+        EXPECT_EQ(stats_after["rootFieldRefusals"].get<int>() - stats_before["rootFieldRefusals"].get<int>(),
+                  over_limit);
+        EXPECT_EQ(stats_after["total"].get<int>() - stats_before["total"].get<int>(), requests);
+
+        const auto later = c.client.GetDeployments(Create(60, "success"));
+        for (const auto& r : later)
+            EXPECT_TRUE(r.result) << r.deployment_id;
+        const json stats_later = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+        EXPECT_EQ(stats_later["rootFieldRefusals"], stats_after["rootFieldRefusals"]);
+        EXPECT_EQ(stats_later["total"].get<int>() - stats_after["total"].get<int>(), 3);  // 25 + 25 + 10
+        Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"faults", {{"hangMs", 30000}}}});
+    }
+};
+
 /// Railway documents no limit on aliases, a document's size or its complexity (FACTS §7): the
 /// simulator refuses documents of more than 30 root fields in each plausible way, and the client
 /// finds a size it answers, gets every status, and asks no more than that from then on.
-class RefusedForItsSize : public SimSuite<std::string> {};
+class RefusedForItsSize : public OverThirtyRootFields {};
 
 TEST_P(RefusedForItsSize, TheClientLearnsASizeRailwayAnswersAndGetsEveryStatus) {
-    const json configured =
-        Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
-                                 {"errors", {{"maxRootFields", 30}, {"tooManyRootFields", GetParam()}}}});
-    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
-    const std::vector<std::string> ids = Create(100, "success");
-    ASSERT_EQ(ids.size(), 100u);
-
-    Client c(100);
-    const json stats_before = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
-    const auto results = c.client.GetDeployments(ids);
-    for (std::size_t i = 0; i < results.size(); ++i) {
-        ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
-        EXPECT_EQ(results[i].result->id, ids[i]);
-    }
-    EXPECT_EQ(c.client.StatusBatchSize(), 25u);
-    const json stats_after = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
     // 100 refused, then both halves of 50; then 25 + 25 answered, and the other 50 as 25 + 25.
-    EXPECT_EQ(stats_after["rootFieldRefusals"].get<int>() - stats_before["rootFieldRefusals"].get<int>(), 3);
-    EXPECT_EQ(stats_after["total"].get<int>() - stats_before["total"].get<int>(), 7);
-
-    const auto later = c.client.GetDeployments(Create(60, "success"));
-    for (const auto& r : later)
-        EXPECT_TRUE(r.result) << r.deployment_id;
-    const json stats_later = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
-    EXPECT_EQ(stats_later["rootFieldRefusals"], stats_after["rootFieldRefusals"]);
-    EXPECT_EQ(stats_later["total"].get<int>() - stats_after["total"].get<int>(), 3);  // 25 + 25 + 10
-    Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}});
+    ExpectEveryStatusAndALearntSizeOf25(Client::Config(100), json::object(), 3, 7);
 }
 
 INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, RefusedForItsSize,
@@ -280,43 +295,17 @@ INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, RefusedForItsSize,
 /// time, in the ways a client retries: HTTP 503 from its proxy, or no answer at all. After their
 /// retries such requests are halved like refused ones; the client gets every status, and once
 /// two of them failed that way with their halves answered it asks no more than 25 at a time.
-class FailedAtItsSize : public SimSuite<std::string> {};
+class FailedAtItsSize : public OverThirtyRootFields {};
 
 TEST_P(FailedAtItsSize, TheClientHalvesThemAfterTheirRetriesAndLearnsASizeRailwayAnswers) {
-    const json configured =
-        Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
-                                 {"faults", {{"hangMs", 600}}},
-                                 {"errors", {{"maxRootFields", 30}, {"tooManyRootFields", GetParam()}}}});
-    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
-    const std::vector<std::string> ids = Create(100, "success");
-    ASSERT_EQ(ids.size(), 100u);
-
     railway::ClientConfig config = Client::Config(100);
     config.max_attempts = 2;
     config.request_timeout = core::Millis(300);  // before the simulator's 600 ms without an answer
     config.retry_base_delay = core::Millis(10);
     config.retry_max_delay = core::Millis(20);
-    Client c(config);
-    const json stats_before = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
-    const auto results = c.client.GetDeployments(ids);
-    for (std::size_t i = 0; i < results.size(); ++i) {
-        ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
-        EXPECT_EQ(results[i].result->id, ids[i]);
-    }
-    EXPECT_EQ(c.client.StatusBatchSize(), 25u);
-    const json stats_after = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
     // Each failing request twice: 100; both halves of 50; then 25 + 25 answered, and the other
     // 50 failing again before its 25 + 25.
-    EXPECT_EQ(stats_after["rootFieldRefusals"].get<int>() - stats_before["rootFieldRefusals"].get<int>(), 8);
-    EXPECT_EQ(stats_after["total"].get<int>() - stats_before["total"].get<int>(), 12);
-
-    const auto later = c.client.GetDeployments(Create(60, "success"));
-    for (const auto& r : later)
-        EXPECT_TRUE(r.result) << r.deployment_id;
-    const json stats_later = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
-    EXPECT_EQ(stats_later["rootFieldRefusals"], stats_after["rootFieldRefusals"]);
-    EXPECT_EQ(stats_later["total"].get<int>() - stats_after["total"].get<int>(), 3);  // 25 + 25 + 10
-    Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"faults", {{"hangMs", 30000}}}});
+    ExpectEveryStatusAndALearntSizeOf25(config, {{"hangMs", 600}}, 8, 12);
 }
 
 INSTANTIATE_TEST_SUITE_P(PlausibleFailures, FailedAtItsSize, ::testing::Values("serverError", "timeout"),
