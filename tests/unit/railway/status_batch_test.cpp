@@ -44,6 +44,14 @@ class StatusBatchTest : public ::testing::Test {
                                                   [this](std::string_view line) { logs_.emplace_back(line); });
     }
 
+    // docs/CLIENT.md's examples: 100 deployments a request (the default is 400).
+    static ClientConfig HundredPerRequest(int max_attempts = ClientConfig{}.max_attempts) {
+        ClientConfig config;
+        config.batch_size = 100;
+        config.max_attempts = max_attempts;
+        return config;
+    }
+
     // Every request's ids, in order.
     std::vector<std::set<std::string>> RequestedIds() const {
         std::vector<std::set<std::string>> out;
@@ -267,9 +275,7 @@ TEST_F(StatusBatchTest, AnswersThatNameNoFailingAliasAreRetriedABoundedNumberOfT
 // (about two requests per halving of one batch), then every id has the refusal; after three such
 // calls in a row, calls do not halve again until some request is answered.
 TEST_F(StatusBatchTest, AWholeRequestFailureAtEverySizeIsEveryIdsAnswerAfterOneProbe) {
-    ClientConfig config;
-    config.batch_size = 100;  // docs/CLIENT.md's examples
-    Make(config);
+    Make(HundredPerRequest());
     transport_.SetHandler([](const net::HttpRequest&) {
         return answers::Answer(200, answers::WholeFailure("Not Authorized", "abc123"));
     });
@@ -333,9 +339,7 @@ void PrintTo(const SizeRefusal& r, std::ostream* os) {
 class RefusedForItsSize : public StatusBatchTest, public ::testing::WithParamInterface<SizeRefusal> {};
 
 TEST_P(RefusedForItsSize, IsAskedInHalvesAndLaterRequestsCarryNoMoreThanWasAnswered) {
-    ClientConfig config;
-    config.batch_size = 100;  // docs/CLIENT.md's examples
-    Make(config);
+    Make(HundredPerRequest());
     const SizeRefusal refusal = GetParam();
     transport_.SetHandler([refusal](const net::HttpRequest& request) {
         if (AliasesOf(request).size() > 30) return answers::Answer(refusal.status, refusal.body);
@@ -360,9 +364,7 @@ TEST_P(RefusedForItsSize, IsAskedInHalvesAndLaterRequestsCarryNoMoreThanWasAnswe
 // A lowered size holds for an hour; then the configured size is tried again, and a refusal halves
 // it again (Railway's limit may have been raised, or the refusal may have been passing).
 TEST_F(StatusBatchTest, ALoweredSizeIsTriedAgainAfterAnHour) {
-    ClientConfig config;
-    config.batch_size = 100;  // docs/CLIENT.md's examples
-    Make(config);
+    Make(HundredPerRequest());
     std::size_t limit = 30;
     transport_.SetHandler([&limit](const net::HttpRequest& request) {
         if (AliasesOf(request).size() > limit) return answers::Answer(413, "413 Request Entity Too Large");
@@ -404,9 +406,7 @@ INSTANTIATE_TEST_SUITE_P(
 // One id whose error comes without a path (the answer names no alias): halving finds it, the
 // others are answered, and the batch size stays (a refused half always held the bad id).
 TEST_F(StatusBatchTest, AnIdWhoseErrorComesWithoutAPathIsFoundByHalving) {
-    ClientConfig config;
-    config.batch_size = 100;  // docs/CLIENT.md's examples
-    Make(config);
+    Make(HundredPerRequest());
     transport_.SetHandler([](const net::HttpRequest& request) {
         for (const auto& [alias, id] : AliasesOf(request)) {
             if (id == "dep-37") return answers::Answer(200, answers::WholeFailure("Deployment not found", "t37"));
@@ -453,10 +453,7 @@ class FailedAtItsSize : public StatusBatchTest, public ::testing::WithParamInter
 // their halves answered and no full-size request answered in between, later requests carry a
 // half.
 TEST_P(FailedAtItsSize, IsAskedInHalvesAndTheSizeIsLearntWhenItFailsAgain) {
-    ClientConfig config;
-    config.batch_size = 100;
-    config.max_attempts = 2;
-    Make(config);
+    Make(HundredPerRequest(/*max_attempts=*/2));
     const net::HttpResponse failure = GetParam().answer;
     transport_.SetHandler([failure](const net::HttpRequest& request) {
         if (AliasesOf(request).size() > 30) return failure;
@@ -497,10 +494,7 @@ INSTANTIATE_TEST_SUITE_P(
 // answered, and a full-size request answered after it clears the witness, so a second such
 // failure later lowers nothing.
 TEST_F(StatusBatchTest, ARandomFailureAfterRetriesIsHalvedButLowersNoSize) {
-    ClientConfig config;
-    config.batch_size = 100;
-    config.max_attempts = 2;
-    Make(config);
+    Make(HundredPerRequest(/*max_attempts=*/2));
     int failures_left = 0;
     transport_.SetHandler([&failures_left](const net::HttpRequest& request) {
         if (failures_left > 0) {
@@ -526,10 +520,7 @@ TEST_F(StatusBatchTest, ARandomFailureAfterRetriesIsHalvedButLowersNoSize) {
 // Railway down (a 5xx for everything): halving is tried one half at a time, every id keeps the
 // failure, nothing is learnt, and after three such calls in a row calls do not halve.
 TEST_F(StatusBatchTest, AFailureAtEverySizeCostsOneProbeAndLowersNothing) {
-    ClientConfig config;
-    config.batch_size = 100;
-    config.max_attempts = 2;
-    Make(config);
+    Make(HundredPerRequest(/*max_attempts=*/2));
     transport_.SetHandler([](const net::HttpRequest&) { return answers::Answer(503, "no healthy upstream"); });
     for (std::size_t call = 1; call <= 3; ++call) {
         const auto results = client_->GetDeployments(Ids(100));
@@ -549,10 +540,7 @@ TEST_F(StatusBatchTest, AFailureAtEverySizeCostsOneProbeAndLowersNothing) {
 
 // What never reached Railway says nothing about a document's size: not halved.
 TEST_F(StatusBatchTest, AFailureToConnectIsNotHalved) {
-    ClientConfig config;
-    config.batch_size = 100;
-    config.max_attempts = 2;
-    Make(config);
+    Make(HundredPerRequest(/*max_attempts=*/2));
     transport_.SetHandler([](const net::HttpRequest&) {
         return TransportFailure(core::TransportErrorKind::kConnect, "connection refused");
     });
