@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "util/rfc3339.hpp"
 
@@ -151,26 +152,40 @@ void RequestBudget::RefillLocked(util::SteadyTime now) {
     second_tokens_ = std::min(SecondCapLocked(), second_tokens_ + elapsed_s * SecondRateLocked());
 }
 
-BudgetGrant RequestBudget::TryAcquire() {
+bool RequestBudget::PerRootFieldLocked(util::SteadyTime now) const {
+    return per_root_field_until_ && now < *per_root_field_until_;
+}
+
+BudgetGrant RequestBudget::TryAcquire(int root_fields) {
     std::lock_guard lock(mutex_);
     const auto now = clock_.Steady();
     RefillLocked(now);
     if (now < paused_until_) return {false, paused_until_ - now};
-    if (hour_tokens_ >= 1.0 && second_tokens_ >= 1.0) {
-        hour_tokens_ -= 1.0;
-        second_tokens_ -= 1.0;
+    // What the request costs; never more than a bucket holds (it would never be granted).
+    const double cost =
+        PerRootFieldLocked(now)
+            ? std::min({static_cast<double>(std::max(root_fields, 1)), HourCapLocked(), SecondCapLocked()})
+            : 1.0;
+    if (hour_tokens_ >= cost && second_tokens_ >= cost) {
+        hour_tokens_ -= cost;
+        second_tokens_ -= cost;
         ++requests_sent_;
         return {true, core::Duration{0}};
     }
-    const auto wait_for = [](double tokens, double per_second) {
-        const double missing = std::max(0.0, 1.0 - tokens);
+    const auto wait_for = [cost](double tokens, double per_second) {
+        const double missing = std::max(0.0, cost - tokens);
         return std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(missing / per_second));
     };
     const auto wait = std::max(wait_for(hour_tokens_, HourRateLocked()), wait_for(second_tokens_, SecondRateLocked()));
     return {false, std::max(wait, core::Duration(std::chrono::milliseconds(1)))};
 }
 
-void RequestBudget::Observe(int http_status, const net::HttpHeaders& headers) {
+std::size_t RequestBudget::MaxRootFieldsPerRequest() const {
+    std::lock_guard lock(mutex_);
+    return PerRootFieldLocked(clock_.Steady()) ? 1 : std::numeric_limits<std::size_t>::max();
+}
+
+bool RequestBudget::Observe(int http_status, const net::HttpHeaders& headers, int root_fields) {
     const auto limit_header = net::FindHeader(headers, "X-RateLimit-Limit");
     const auto remaining_header = net::FindHeader(headers, "X-RateLimit-Remaining");
     const auto reset_header = net::FindHeader(headers, "X-RateLimit-Reset");
@@ -181,6 +196,8 @@ void RequestBudget::Observe(int http_status, const net::HttpHeaders& headers) {
     const auto now = clock_.Steady();
     const auto wall_now = clock_.Now();
     RefillLocked(now);
+    // This process's own count of the last second, before the server's numbers replace it.
+    const double own_second_tokens = second_tokens_;
 
     const std::vector<RateLimitPolicyItem> policy =
         policy_header ? ParseRateLimitPolicy(*policy_header) : std::vector<RateLimitPolicyItem>{};
@@ -224,13 +241,31 @@ void RequestBudget::Observe(int http_status, const net::HttpHeaders& headers) {
     if (window != RateLimitWindow::kUnknown && remaining == 0 && reset_in) {
         paused_until_ = std::max(paused_until_, now + *reset_in);
     }
-    if (http_status == 429) {
-        ++rate_limited_;
-        // Without Retry-After, wait a second's worth: the per-second limit is the likely cause.
-        const core::Duration delay =
-            retry_after ? ParseRetryAfter(*retry_after).value_or(core::Seconds(1)) : core::Seconds(1);
-        paused_until_ = std::max(paused_until_, now + delay);
+    if (http_status != 429) return false;
+    ++rate_limited_;
+    // Without Retry-After, wait a second's worth: the per-second limit is the likely cause.
+    const core::Duration delay =
+        retry_after ? ParseRetryAfter(*retry_after).value_or(core::Seconds(1)) : core::Seconds(1);
+    paused_until_ = std::max(paused_until_, now + delay);
+    // Counted in requests, there was room: the answer says its per-second window had some left
+    // (the refused request cost more than that), or, when it describes the hour or nothing, this
+    // process had spent less than half its per-second share by its own count and the hour had
+    // requests left. A window the answer says is used up (by anyone sending with the token)
+    // explains the refusal. Only a request that costs more than one explains the others.
+    bool room = false;
+    if (window == RateLimitWindow::kSecond && remaining >= 0) {
+        room = remaining >= 1;
+    } else {
+        room = own_second_tokens >= SecondCapLocked() / 2 && !(window == RateLimitWindow::kHour && remaining == 0);
     }
+    const bool unexplained = root_fields > 1 && !PerRootFieldLocked(now) && room && hour_tokens_ >= 1.0;
+    if (!unexplained) return false;
+    const bool again = last_unexplained_429_ && now - *last_unexplained_429_ <= kUnexplainedWithin;
+    last_unexplained_429_ = now;
+    if (!again) return false;
+    last_unexplained_429_.reset();
+    per_root_field_until_ = now + kPerRootFieldFor;
+    return true;
 }
 
 void RequestBudget::SetShare(int parts) {
@@ -263,6 +298,8 @@ BudgetSnapshot RequestBudget::Snapshot() const {
     s.paused_for = paused_until_ > now ? paused_until_ - now : core::Duration{0};
     s.requests_sent = requests_sent_;
     s.rate_limited = rate_limited_;
+    s.priced_per_root_field = PerRootFieldLocked(now);
+    if (s.priced_per_root_field) s.per_root_field_for = *per_root_field_until_ - now;
     return s;
 }
 

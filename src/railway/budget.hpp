@@ -38,6 +38,11 @@ struct BudgetSnapshot {
     core::Duration paused_for{0};  ///< > 0 while a 429 Retry-After (or an exhausted window) holds requests
     long long requests_sent = 0;   ///< requests granted since start
     long long rate_limited = 0;    ///< 429 answers seen
+    /// Railway seems to charge each root field (alias) of a request, not each request
+    /// (RequestBudget::Observe): requests then cost their root fields, and status requests carry
+    /// one deployment each (MaxRootFieldsPerRequest). Until `per_root_field_for` has passed.
+    bool priced_per_root_field = false;
+    core::Duration per_root_field_for{0};
     /// Processes sharing the token's limits (RequestBudget::SetShare): the buckets above refill
     /// at the limits divided by this.
     int parts = 1;
@@ -100,14 +105,36 @@ class RequestBudget {
   public:
     RequestBudget(const util::Clock& clock, BudgetConfig config);
 
-    /// Takes one request from both buckets if both have one; otherwise says how long to wait.
-    BudgetGrant TryAcquire();
+    /// Takes what a request of `root_fields` root fields (aliases) costs from both buckets if both
+    /// hold it; otherwise says how long to wait. A request costs 1 while Railway charges per
+    /// request, its root fields once Railway seems to charge each of them (never more than a
+    /// bucket holds).
+    BudgetGrant TryAcquire(int root_fields = 1);
 
-    /// Reads an answer's rate-limit headers: `RateLimit-Policy` sets both limits; X-RateLimit-
-    /// Limit/Remaining/Reset correct the bucket of the window they describe (RateLimitWindowOf;
-    /// Reset as epoch s, epoch ms, seconds from now or RFC 3339), a Remaining of 0 pauses
-    /// requests until Reset; on a 429, Retry-After (1 s without one) pauses them.
-    void Observe(int http_status, const net::HttpHeaders& headers);
+    /// Reads the answer to a request of `root_fields` root fields: `RateLimit-Policy` sets both
+    /// limits; X-RateLimit-Limit/Remaining/Reset correct the bucket of the window they describe
+    /// (RateLimitWindowOf; Reset as epoch s, epoch ms, seconds from now or RFC 3339), a Remaining
+    /// of 0 pauses requests until Reset; on a 429, Retry-After (1 s without one) pauses them.
+    ///
+    /// Railway documents its limits in requests, yet its schema speaks of points
+    /// (`ApiTokenRateLimit.remainingPoints`), and a server may charge each root field. A 429 for a
+    /// request of several root fields while this process had spent less than half its per-second
+    /// share and still had hourly tokens is one that counting requests cannot explain; the second
+    /// such 429 within kUnexplainedWithin makes the budget charge each root field from then on, for
+    /// kPerRootFieldFor (then requests cost 1 again; a server that still charges per field is
+    /// learnt again from two more 429s). Returns true for the answer that taught it that.
+    bool Observe(int http_status, const net::HttpHeaders& headers, int root_fields = 1);
+
+    /// The most root fields worth putting in one request: no limit (SIZE_MAX) while Railway
+    /// charges per request; 1 while it seems to charge each root field — batching then saves no
+    /// budget, a request of several could exceed a whole window and never fit, and with one
+    /// deployment per request every plan made in requests (the monitor's, Capacity) holds.
+    std::size_t MaxRootFieldsPerRequest() const;
+
+    /// Unexplained 429s this close together make the budget charge per root field.
+    static constexpr core::Duration kUnexplainedWithin = core::Seconds(60);
+    /// How long it charges per root field before trying per request again.
+    static constexpr core::Duration kPerRootFieldFor = core::Seconds(3600);
 
     /// Holds every request for `delay` (a 429's Retry-After).
     void PauseFor(core::Duration delay);
@@ -131,6 +158,7 @@ class RequestBudget {
     double SecondRateLocked() const;
     double HourCapLocked() const;
     double SecondCapLocked() const;
+    bool PerRootFieldLocked(util::SteadyTime now) const;
 
     const util::Clock& clock_;
     mutable std::mutex mutex_;
@@ -146,6 +174,10 @@ class RequestBudget {
     long long requests_sent_ = 0;
     long long rate_limited_ = 0;
     int parts_ = 1;
+    // Charging per root field until then (none: per request).
+    std::optional<util::SteadyTime> per_root_field_until_;
+    // The last 429 that counting requests could not explain.
+    std::optional<util::SteadyTime> last_unexplained_429_;
 };
 
 }  // namespace railwatch::railway

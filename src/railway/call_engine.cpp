@@ -195,7 +195,7 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
                 }
             }
             if (next == nullptr) break;
-            const BudgetGrant grant = budget_.TryAcquire();
+            const BudgetGrant grant = budget_.TryAcquire(next->request.root_fields);
             if (!grant.granted) {
                 budget_wait = grant.wait;
                 break;
@@ -235,10 +235,24 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
         for (auto& [index, response] : answers) {
             --in_flight;
             Call& call = calls[index];
-            if (response.Answered()) budget_.Observe(response.status, response.headers);
+            const bool taught =
+                response.Answered() && budget_.Observe(response.status, response.headers, call.request.root_fields);
+            if (taught) {
+                Log(fmt::format(
+                    "railway: Railway refused requests of several root fields with 429 twice within {} s although "
+                    "railwatch had spent less than half its requests of the second: it seems to charge each "
+                    "root field (each deployment of a status request), not each request. Requests now cost "
+                    "their root fields and status requests carry one deployment each, for {} s (then railwatch "
+                    "tries again as configured)",
+                    core::ToSeconds(RequestBudget::kUnexplainedWithin),
+                    core::ToSeconds(RequestBudget::kPerRootFieldFor)));
+            }
             ApiResult<Envelope> outcome = InterpretResponse(response, Context(call.request.operation));
             if (response.Answered()) NoteEdgeAnswer(outcome);
-            if (outcome || stopped || !MayRetry(call, outcome.error())) {
+            // A 429 for more root fields than a request may carry now is not sent again as it is.
+            const bool too_big = !outcome && response.status == 429 &&
+                                 static_cast<std::size_t>(call.request.root_fields) > budget_.MaxRootFieldsPerRequest();
+            if (outcome || stopped || too_big || !MayRetry(call, outcome.error())) {
                 finish(call, std::move(outcome));
                 continue;
             }

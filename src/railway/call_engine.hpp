@@ -30,6 +30,9 @@ struct CallRequest {
     /// only when Railway surely did not run it (DNS or connect failure, 429).
     bool mutation = false;
     core::Duration delay{0};  ///< wait this long before the first attempt
+    /// Root fields (aliases) the document asks for: what the request costs the budget once
+    /// Railway seems to charge each (RequestBudget::TryAcquire, Observe).
+    int root_fields = 1;
 };
 
 /// The final outcome of one CallRequest.
@@ -41,7 +44,9 @@ struct CallOutcome {
 /// Runs calls: at most `max_in_flight` requests at once, each first takes a token from the
 /// RequestBudget, transient failures are retried with exponential backoff and full jitter
 /// (core::NextRetryDelay, base 500 ms, cap 30 s; a 429's Retry-After is honoured and pauses the
-/// budget), and Stop() cancels everything.
+/// budget), and Stop() cancels everything. A 429 that teaches the budget that Railway charges
+/// each root field (RequestBudget::Observe) ends its request's retries when it has several: it
+/// would cost as much again; the caller asks in smaller requests (StatusChecker does).
 ///
 /// Thread-safety: every method may be called from several threads at once. The transport, clock,
 /// budget and random source must outlive the engine; the engine must outlive its calls. Waits go

@@ -23,6 +23,7 @@ struct Query {
     std::string_view root;      // the root field to read
     json variables = json();    // null: none
     bool mutation = false;
+    int root_fields = 1;  // what the request costs where Railway charges each (CallRequest)
 };
 
 std::string Body(const Query& q) {
@@ -72,6 +73,7 @@ CallOutcome Send(CallEngine& engine, const Query& q) {
     request.operation = q.operation;
     request.body = Body(q);
     request.mutation = q.mutation;
+    request.root_fields = q.root_fields;
     return engine.ExecuteOne(std::move(request));
 }
 
@@ -273,7 +275,7 @@ PhaseChangeReads RailwayClient::GetPhaseChange(const std::string& deployment_id,
     // NewLogs, a part the answer lacks is asked alone (SharedPart).
     const CallOutcome outcome =
         Send(engine_, {operation, deploy ? documents::kPhaseChange : documents::kPhaseChangeBuild,
-                       deploy ? "PhaseChange" : "PhaseChangeBuild", "", std::move(variables)});
+                       deploy ? "PhaseChange" : "PhaseChangeBuild", "", std::move(variables), false, deploy ? 3 : 2});
     const ErrorContext context = engine_.Context(operation);
     PhaseChangeReads out;
     auto events = SharedPart(outcome, "events", ParseDeploymentEvents, context);

@@ -113,7 +113,8 @@ class RailwayApi {
     virtual BudgetSnapshot Budget() const = 0;
 
     /// The most deployments one status request (GetDeployments, PollStatuses) carries now: the
-    /// configured batch size, or fewer once Railway refused bigger requests. 0: the implementation
+    /// configured batch size, or fewer once Railway refused bigger requests (1 while it seems to
+    /// charge each root field of a request: RequestBudget::Observe). 0: the implementation
     /// sets no limit of its own (callers cut batches as they are configured).
     virtual std::size_t StatusBatchSize() const = 0;
 

@@ -174,7 +174,7 @@ ApiError ForEachOf(const ApiError& error, std::size_t count) {
 StatusChecker::StatusChecker(CallEngine& engine) : engine_(engine), batch_size_(engine.config().batch_size) {}
 
 std::size_t StatusChecker::BatchSize() const {
-    return batch_size_.load();
+    return std::min(batch_size_.load(), engine_.budget().MaxRootFieldsPerRequest());
 }
 
 void StatusChecker::LearnBatchSize(std::size_t refused, std::size_t answered, std::string_view why) {
@@ -352,6 +352,7 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
                                                : fmt::format("status check of {} deployments", group.size());
             call.body = Body(selection, IdsOf(ids, group, copies));
             call.delay = delay;
+            call.root_fields = static_cast<int>(group.size());
             calls.push_back(std::move(call));
             members.emplace_back(std::move(group), parent);
         };
@@ -382,6 +383,12 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
             if (!outcome) {
                 half_ended(parent, false);
                 const ApiError& error = outcome.error();
+                if (error.failure.http_status == 429 && group.size() > BatchSize()) {
+                    // Railway charges each root field (RequestBudget::Observe), and this request
+                    // carried more than one may now: asked again in requests of that size.
+                    batched.insert(batched.end(), group.begin(), group.end());
+                    continue;
+                }
                 const bool refused = RefusedAsAWhole(error);
                 if (group.size() > 1 && (refused || FailedAtItsSize(error)) &&
                     fruitless_runs_.load() < kFruitlessRunsToStop) {

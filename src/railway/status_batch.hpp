@@ -60,7 +60,9 @@ std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope
 /// no more than a half only once kFailuresAtSizeToLearn such requests had both halves answered
 /// with no full-size request answered in between (a random failure that outlasted its retries
 /// lowers nothing). A refusal that was not narrowed down to one id never says "not found" of each
-/// id of its request (ApiFailureKind::kUnknown instead): that would end their monitoring.
+/// id of its request (ApiFailureKind::kUnknown instead): that would end their monitoring. While
+/// the budget charges each root field (RequestBudget::MaxRootFieldsPerRequest), requests carry
+/// one id each, and a request that got 429 for carrying more is asked again in requests of one.
 class StatusChecker {
   public:
     /// Runs its requests through `engine` (not owned; must outlive the checker).
@@ -77,7 +79,8 @@ class StatusChecker {
     /// refused a request as a whole and answered each of its halves (a limit on aliases or on a
     /// document's size or complexity, which Railway does not document). A lowered size is kept
     /// for kRelearnAfter; then the next call tries batch_size again (a refusal halves it again).
-    /// Thread-safe.
+    /// At most RequestBudget::MaxRootFieldsPerRequest (1 while Railway seems to charge each root
+    /// field). Thread-safe.
     std::size_t BatchSize() const;
 
     /// How long a lowered batch size holds before batch_size is tried again.

@@ -52,8 +52,8 @@ class SimSuite : public ::testing::TestWithParam<P> {
     // A client of the simulator with `batch_size`, and what it needs.
     struct Client {
         explicit Client(std::size_t batch_size) : Client(Config(batch_size)) {}
-        explicit Client(const railway::ClientConfig& config)
-            : budget(clock, {100'000, 1'000}),
+        explicit Client(const railway::ClientConfig& config, railway::BudgetConfig limits = {100'000, 1'000})
+            : budget(clock, limits),
               client(transport, clock, budget, random, {railway::TokenKind::kAccount, kAccountToken}, config) {}
         static railway::ClientConfig Config(std::size_t batch_size) {
             railway::ClientConfig config;
@@ -309,6 +309,62 @@ TEST_P(FailedAtItsSize, TheClientHalvesThemAfterTheirRetriesAndLearnsASizeRailwa
 }
 
 INSTANTIATE_TEST_SUITE_P(PlausibleFailures, FailedAtItsSize, ::testing::Values("serverError", "timeout"),
+                         [](const auto& info) { return info.param; });
+
+/// Railway documents its limits in requests, but its schema speaks of points: a server may charge
+/// each root field. The simulator does (`rateLimit.cost` "rootField", 20 a second), describing
+/// the window the parameter names in its headers: a status request of 40 deployments never fits
+/// a second. The client learns from its two 429s, asks one deployment per request from then on,
+/// and gets every status. With the hour in the headers the client keeps its own 10 a second and
+/// meets no 429 after those two; with the second, the headers set its per-second limit to the
+/// simulator's 20, and requests of one that overlap a window's end may meet a few 429s of their
+/// own (each retried after Retry-After; they teach nothing: their window is used up).
+class ChargedPerRootField : public SimSuite<std::string> {};
+
+TEST_P(ChargedPerRootField, TheClientLearnsItFromTwo429sAndAsksOneDeploymentPerRequest) {
+    const json configured =
+        Control("/_sim/config",
+                {{"rateLimit", {{"rps", 20}, {"rph", 100000}, {"cost", "rootField"}, {"headerWindow", GetParam()}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    const std::vector<std::string> ids = Create(40, "success");
+    ASSERT_EQ(ids.size(), 40u);
+
+    Client c(Client::Config(400), {100'000, 10});  // half the simulator's second, as a process would
+    const json before = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    const auto results = c.client.GetDeployments(ids);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
+        EXPECT_EQ(results[i].result->id, ids[i]);
+    }
+    EXPECT_EQ(c.client.StatusBatchSize(), 1u);
+    EXPECT_TRUE(c.client.Budget().priced_per_root_field);
+    const json after = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    const int refused = after["rateLimited"].get<int>() - before["rateLimited"].get<int>();
+    const int requests = after["total"].get<int>() - before["total"].get<int>();
+    const bool own_pace = GetParam() == "hour";
+
+    const auto later = c.client.GetDeployments(Create(20, "success"));
+    for (const auto& r : later)
+        EXPECT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
+    const json later_stats = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    const int later_refused = later_stats["rateLimited"].get<int>() - after["rateLimited"].get<int>();
+    const int later_requests = later_stats["total"].get<int>() - after["total"].get<int>();
+    std::cout << "charged per root field, headers of the " << GetParam() << ": " << refused << " 429s in " << requests
+              << " requests, then " << later_refused << " in " << later_requests << "\n";
+    if (own_pace) {
+        EXPECT_EQ(refused, 2);
+        EXPECT_EQ(requests, 2 + 40);
+        EXPECT_EQ(later_refused, 0);
+        EXPECT_EQ(later_requests, 20);
+    } else {
+        EXPECT_GE(refused, 2);
+        EXPECT_LE(requests, 2 + 40 + 10);
+        EXPECT_LE(later_requests, 20 + 5);
+    }
+    Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}, {"cost", "request"}, {"headerWindow", "hour"}}}});
+}
+
+INSTANTIATE_TEST_SUITE_P(HeaderWindows, ChargedPerRootField, ::testing::Values("second", "hour"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

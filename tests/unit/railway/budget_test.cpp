@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "util/rfc3339.hpp"
 
 namespace railwatch::railway {
@@ -261,6 +263,113 @@ TEST(RequestBudget, RateLimitPolicyInTheLaterDraftSyntax) {
     EXPECT_EQ(s.hour_limit, 100);
     EXPECT_EQ(s.second_limit, 10);  // 600 per minute
     EXPECT_EQ(s.server_remaining, 42);
+}
+
+// A server that charges each root field (alias) of a request: counted in requests, this process
+// had room, yet a request of several root fields was refused. The second such 429 within a minute
+// makes every request cost its root fields, and requests carry one each, for an hour.
+TEST(RequestBudget, TwoRefusalsThatCountingRequestsCannotExplainMakeEachRootFieldCost) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    ASSERT_TRUE(budget.TryAcquire(12).granted);  // per request: costs 1
+    EXPECT_EQ(budget.Snapshot().second_remaining, 9);
+    EXPECT_EQ(budget.MaxRootFieldsPerRequest(), std::numeric_limits<std::size_t>::max());
+    EXPECT_FALSE(budget.Observe(429, {{"Retry-After", "1"}}, 12));  // one may be anyone's
+    EXPECT_FALSE(budget.Snapshot().priced_per_root_field);
+    clock.Advance(core::Seconds(1));
+    ASSERT_TRUE(budget.TryAcquire(12).granted);
+    EXPECT_TRUE(budget.Observe(429, {{"Retry-After", "1"}}, 12));
+    EXPECT_EQ(budget.MaxRootFieldsPerRequest(), 1u);
+    const BudgetSnapshot learnt = budget.Snapshot();
+    EXPECT_TRUE(learnt.priced_per_root_field);
+    EXPECT_EQ(learnt.per_root_field_for, RequestBudget::kPerRootFieldFor);
+    EXPECT_EQ(learnt.rate_limited, 2);
+    EXPECT_FALSE(budget.Observe(429, {{"Retry-After", "1"}}, 12));  // told once
+
+    // Now a request costs its root fields, never more than a bucket holds.
+    clock.Advance(core::Seconds(2));
+    ASSERT_TRUE(budget.TryAcquire(3).granted);
+    EXPECT_EQ(budget.Snapshot().second_remaining, 7);
+    ASSERT_TRUE(budget.TryAcquire(1).granted);
+    EXPECT_EQ(budget.Snapshot().second_remaining, 6);
+    const BudgetGrant refused = budget.TryAcquire(400);  // as much as a full bucket: 10
+    EXPECT_FALSE(refused.granted);
+    EXPECT_EQ(refused.wait, core::Millis(400));
+    clock.Advance(core::Millis(400));
+    EXPECT_TRUE(budget.TryAcquire(400).granted);
+
+    // An hour later requests cost 1 again, and batches may be as configured.
+    clock.Advance(RequestBudget::kPerRootFieldFor);
+    EXPECT_EQ(budget.MaxRootFieldsPerRequest(), std::numeric_limits<std::size_t>::max());
+    EXPECT_FALSE(budget.Snapshot().priced_per_root_field);
+    const double before = budget.Snapshot().second_remaining;
+    ASSERT_TRUE(budget.TryAcquire(5).granted);
+    EXPECT_EQ(budget.Snapshot().second_remaining, before - 1);
+}
+
+TEST(RequestBudget, RefusalsThatCountingRequestsExplainTeachNothing) {
+    // Requests of one root field: what they cost is the same either way.
+    {
+        util::FakeClock clock;
+        RequestBudget budget(clock, {1000, 10});
+        for (int i = 0; i < 3; ++i) {
+            EXPECT_FALSE(budget.Observe(429, {}, 1)) << i;
+            clock.Advance(core::Seconds(1));
+        }
+        EXPECT_EQ(budget.MaxRootFieldsPerRequest(), std::numeric_limits<std::size_t>::max());
+    }
+    // This process spent its second: per request, the refusal is its own doing.
+    {
+        util::FakeClock clock;
+        RequestBudget budget(clock, {1000, 10});
+        for (int round = 0; round < 3; ++round) {
+            while (budget.TryAcquire(50).granted) {
+            }
+            EXPECT_FALSE(budget.Observe(429, {{"Retry-After", "1"}}, 50)) << round;
+            clock.Advance(core::Seconds(1));
+        }
+        EXPECT_EQ(budget.MaxRootFieldsPerRequest(), std::numeric_limits<std::size_t>::max());
+    }
+    // The answer says the per-second window is used up (by anyone with the token).
+    {
+        util::FakeClock clock;
+        RequestBudget budget(clock, {1000, 10});
+        const net::HttpHeaders used_up = {
+            {"X-RateLimit-Limit", "10"}, {"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", "1"}};
+        for (int i = 0; i < 3; ++i) {
+            EXPECT_FALSE(budget.Observe(429, used_up, 50)) << i;
+            clock.Advance(core::Seconds(1));
+        }
+        EXPECT_EQ(budget.MaxRootFieldsPerRequest(), std::numeric_limits<std::size_t>::max());
+    }
+    // Two unexplained refusals more than a minute apart.
+    {
+        util::FakeClock clock;
+        RequestBudget budget(clock, {1000, 10});
+        EXPECT_FALSE(budget.Observe(429, {}, 50));
+        clock.Advance(RequestBudget::kUnexplainedWithin + core::Seconds(1));
+        EXPECT_FALSE(budget.Observe(429, {}, 50));
+        EXPECT_EQ(budget.MaxRootFieldsPerRequest(), std::numeric_limits<std::size_t>::max());
+        clock.Advance(core::Seconds(5));
+        EXPECT_TRUE(budget.Observe(429, {}, 50));  // but this one follows the last within a minute
+    }
+}
+
+// An answer describing its per-second window with some left, yet refusing: the request cost more
+// than what was left, whatever this process's own count says.
+TEST(RequestBudget, ARefusalWithRoomLeftInThePerSecondWindowIsUnexplained) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    while (budget.TryAcquire().granted) {
+    }
+    const net::HttpHeaders room = {
+        {"X-RateLimit-Limit", "10"}, {"X-RateLimit-Remaining", "6"}, {"X-RateLimit-Reset", "1"}};
+    EXPECT_FALSE(budget.Observe(429, room, 12));
+    clock.Advance(core::Seconds(1));
+    while (budget.TryAcquire().granted) {
+    }
+    EXPECT_TRUE(budget.Observe(429, room, 12));
+    EXPECT_EQ(budget.MaxRootFieldsPerRequest(), 1u);
 }
 
 TEST(RateLimitPolicy, ParsesBothDraftSyntaxesAndSkipsWhatItCannotRead) {

@@ -552,6 +552,40 @@ TEST_F(StatusBatchTest, AFailureToConnectIsNotHalved) {
         EXPECT_EQ(AliasesOf(request).size(), 100u);
 }
 
+// A server that charges each alias against a window of 10 (RequestBudget::Observe): a request of
+// 100 never fits and gets 429 after every wait. The second such 429 teaches the budget, the
+// request is not sent a third time, and its ids are asked one per request; so are later calls'.
+TEST_F(StatusBatchTest, ARequestRefusedWith429ForItsRootFieldsIsAskedOneIdPerRequest) {
+    Make(HundredPerRequest(/*max_attempts=*/3));
+    transport_.SetHandler([](const net::HttpRequest& request) {
+        if (AliasesOf(request).size() > 10) {
+            net::HttpResponse refused = answers::Answer(429, R"({"errors":[{"message":"Rate limit exceeded"}]})");
+            refused.headers.emplace_back("Retry-After", "1");
+            return refused;
+        }
+        return StatusAnswer(request, "DEPLOYING");
+    });
+    const auto results = client_->GetDeployments(Ids(100));
+    for (const auto& r : results) {
+        ASSERT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
+        EXPECT_EQ(r.result->status.value, core::DeploymentStatus::kDeploying);
+    }
+    ASSERT_EQ(transport_.request_count(), 2u + 100u);
+    EXPECT_EQ(AliasesOf(transport_.requests()[1]).size(), 100u);
+    for (std::size_t k = 2; k < transport_.request_count(); ++k)
+        EXPECT_EQ(AliasesOf(transport_.requests()[k]).size(), 1u) << k;
+    EXPECT_EQ(client_->StatusBatchSize(), 1u);
+    EXPECT_TRUE(client_->Budget().priced_per_root_field);
+    EXPECT_TRUE(std::any_of(logs_.begin(), logs_.end(), [](const std::string& l) {
+        return l.find("seems to charge each root field") != std::string::npos;
+    }));
+    const auto later = client_->GetDeployments(Ids(20, "later-"));
+    EXPECT_EQ(transport_.request_count(), 102u + 20u);
+    for (const auto& r : later)
+        EXPECT_TRUE(r.result);
+    EXPECT_EQ(client_->Budget().rate_limited, 2);
+}
+
 // Each request carries the document of its own size, cut from the pieces made once.
 TEST_F(StatusBatchTest, EachRequestCarriesTheDocumentOfItsOwnSize) {
     Make();
