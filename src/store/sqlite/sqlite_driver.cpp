@@ -11,6 +11,7 @@
 #include <span>
 #include <thread>
 
+#include "store/sqlite/wal_write_vfs.hpp"
 #include "util/thread_name.hpp"
 
 namespace railwatch::store::sqlite {
@@ -98,7 +99,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Control::kCount)> kCo
 // One connection with its cached prepared statements. Used by one thread at a time.
 class Connection {
   public:
-    Connection(const std::string& path, int flags, int busy_timeout_ms) : db_(path, flags, busy_timeout_ms) {}
+    Connection(const std::string& path, int flags, int busy_timeout_ms, const std::string& vfs)
+        : db_(path, flags, busy_timeout_ms, vfs) {}
 
     ~Connection() {
         for (sqlite3_stmt* s : cache_)
@@ -265,12 +267,15 @@ class SqliteDriver final : public sql::Driver {
     util::Result<void> Open() {
         const int busy_ms =
             static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.busy_timeout).count());
+        // Each commit's WAL frames in one write (wal_write_vfs.hpp): the writer's system calls.
+        const auto vfs = WalWriteVfs();
+        if (!vfs) return tl::unexpected(vfs.error());
         try {
             // Each connection is used by one thread at a time (the writer thread, or a reader taken
             // from the pool under readers_mutex_), so SQLite's per-call connection mutex is not
             // needed (SQLITE_OPEN_NOMUTEX); it cost ~10 % of a log ingest.
             writer_ = std::make_unique<Connection>(
-                path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOMUTEX, busy_ms);
+                path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOMUTEX, busy_ms, *vfs);
             auto& db = writer_->db();
             const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
             if (mode != "wal") {
@@ -285,7 +290,7 @@ class SqliteDriver final : public sql::Driver {
             }
             for (int i = 0; i < std::max(1, options_.connections); ++i) {
                 auto reader =
-                    std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms);
+                    std::make_unique<Connection>(path_, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms, *vfs);
                 reader->db().exec("PRAGMA foreign_keys = ON");
                 reader->db().exec("PRAGMA query_only = ON");
                 readers_.push_back(reader.get());

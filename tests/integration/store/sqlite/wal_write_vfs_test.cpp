@@ -1,0 +1,258 @@
+// The WAL-gathering VFS (store/sqlite/wal_write_vfs.hpp) on real files: what a writer commits
+// through it is visible to another connection at once and on file in the right place, a killed
+// writer loses no committed transaction, and a write that fails fails its own transaction only.
+#include "store/sqlite/wal_write_vfs.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support/temp_dir.hpp"
+
+namespace railwatch::store::sqlite {
+namespace {
+
+using test::TempDir;
+
+std::string Vfs() {
+    const auto vfs = WalWriteVfs();
+    EXPECT_TRUE(vfs) << vfs.error().ToString();
+    return vfs ? *vfs : std::string();
+}
+
+// A writer through the VFS: WAL, synchronous NORMAL as the store sets them, a tiny page cache so
+// that big transactions spill frames before their commit, and frequent checkpoints.
+std::unique_ptr<SQLite::Database> Writer(const std::string& path, int autocheckpoint = 64) {
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000, Vfs());
+    EXPECT_EQ(db->execAndGet("PRAGMA journal_mode = WAL").getString(), "wal");
+    db->exec("PRAGMA synchronous = NORMAL");
+    db->exec("PRAGMA cache_size = 16");
+    db->exec("PRAGMA wal_autocheckpoint = " + std::to_string(autocheckpoint));
+    db->exec("CREATE TABLE IF NOT EXISTS rows (tx INTEGER NOT NULL, n INTEGER NOT NULL, body BLOB NOT NULL)");
+    db->exec("CREATE INDEX IF NOT EXISTS rows_tx ON rows (tx, n)");
+    return db;
+}
+
+// Inserts `count` rows of transaction `tx` (~1.5 KiB each) and rewrites some earlier rows, in one
+// transaction.
+void Commit(SQLite::Database& db, int tx, int count) {
+    SQLite::Transaction t(db);
+    SQLite::Statement insert(db, "INSERT INTO rows (tx, n, body) VALUES (?, ?, randomblob(1500))");
+    for (int n = 0; n < count; ++n) {
+        insert.bind(1, tx);
+        insert.bind(2, n);
+        insert.exec();
+        insert.reset();
+    }
+    db.exec("UPDATE rows SET body = randomblob(1500) WHERE rowid % 97 = " + std::to_string(tx % 97));
+    t.commit();
+}
+
+std::string IntegrityOf(const std::string& path) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);  // the default VFS
+    return db.execAndGet("PRAGMA integrity_check").getString();
+}
+
+std::map<int, int> RowsPerTransaction(const std::string& path) {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT tx, COUNT(*) FROM rows GROUP BY tx");
+    std::map<int, int> out;
+    while (q.executeStep())
+        out[q.getColumn(0).getInt()] = q.getColumn(1).getInt();
+    return out;
+}
+
+TEST(WalWriteVfs, EveryCommitIsSeenByAnotherConnectionAtOnceAndTheFileStaysIntact) {
+    TempDir dir;
+    const std::string path = dir.File("gather.db");
+    auto writer = Writer(path);
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);  // the default VFS reads what was gathered
+    std::mt19937 random(7);
+    std::map<int, int> expected;
+    for (int tx = 1; tx <= 300; ++tx) {
+        // Mostly small commits, some of hundreds of pages (spilled before their commit frame).
+        const int count = tx % 25 == 0 ? 400 : static_cast<int>(random() % 12) + 1;
+        Commit(*writer, tx, count);
+        expected[tx] = count;
+        SQLite::Statement seen(reader, "SELECT COUNT(*) FROM rows WHERE tx = ?");
+        seen.bind(1, tx);
+        ASSERT_TRUE(seen.executeStep());
+        ASSERT_EQ(seen.getColumn(0).getInt(), count) << "transaction " << tx;
+    }
+    writer.reset();
+    EXPECT_EQ(IntegrityOf(path), "ok");
+    EXPECT_EQ(RowsPerTransaction(path), expected);
+}
+
+// This process's write system calls so far (/proc/self/io `syscw`); -1 when unreadable.
+long long WriteCalls() {
+    FILE* io = std::fopen("/proc/self/io", "r");
+    if (io == nullptr) return -1;
+    char key[64];
+    long long value = 0;
+    long long out = -1;
+    while (std::fscanf(io, "%63s %lld", key, &value) == 2)
+        if (std::string(key) == "syscw:") out = value;
+    std::fclose(io);
+    return out;
+}
+
+// The point of it: the same commits cost a fraction of the write calls of the default VFS's two
+// a frame (no checkpoints here, so only the WAL is written).
+TEST(WalWriteVfs, EachCommitsFramesGoOutInOneWrite) {
+    TempDir dir;
+    const auto calls_for = [&](const std::string& name, const std::string& vfs) {
+        SQLite::Database db(dir.File(name), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000, vfs);
+        db.exec("PRAGMA journal_mode = WAL");
+        db.exec("PRAGMA synchronous = NORMAL");
+        db.exec("PRAGMA wal_autocheckpoint = 0");
+        db.exec("CREATE TABLE rows (tx INTEGER NOT NULL, n INTEGER NOT NULL, body BLOB NOT NULL)");
+        db.exec("CREATE INDEX rows_tx ON rows (tx, n)");
+        const long long before = WriteCalls();
+        for (int tx = 1; tx <= 50; ++tx)
+            Commit(db, tx, 10);
+        return WriteCalls() - before;
+    };
+    const long long plain = calls_for("plain.db", "");
+    const long long gathered = calls_for("gathered.db", Vfs());
+    ASSERT_GT(plain, 0) << "/proc/self/io is not readable";
+    std::cout << "50 commits: " << plain << " write calls through the default VFS, " << gathered << " gathered\n";
+    EXPECT_LE(gathered * 4, plain);
+    EXPECT_GE(gathered, 50);  // at least one a commit
+}
+
+// A child process commits through the VFS and reports each commit on a pipe; it is killed at a
+// random point. Every reported transaction is on file whole, none is there in part.
+TEST(WalWriteVfs, AKilledWriterLosesNoCommittedTransaction) {
+    for (int run = 0; run < 3; ++run) {
+        TempDir dir;
+        const std::string path = dir.File("killed.db");
+        { Writer(path); }
+        int pipe_fds[2];
+        ASSERT_EQ(pipe(pipe_fds), 0);
+        const pid_t child = fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            close(pipe_fds[0]);
+            auto db = Writer(path, 1000);
+            for (int tx = 1; tx < 1'000'000; ++tx) {
+                Commit(*db, tx, tx % 10 == 0 ? 150 : 3);
+                if (write(pipe_fds[1], &tx, sizeof(tx)) != sizeof(tx)) _exit(3);
+            }
+            _exit(0);
+        }
+        close(pipe_fds[1]);
+        std::mt19937 random(static_cast<unsigned>(run) + 11);
+        const int kill_after = 50 + static_cast<int>(random() % 150);
+        std::vector<int> committed;
+        int tx = 0;
+        while (static_cast<int>(committed.size()) < kill_after && read(pipe_fds[0], &tx, sizeof(tx)) == sizeof(tx))
+            committed.push_back(tx);
+        kill(child, SIGKILL);
+        while (read(pipe_fds[0], &tx, sizeof(tx)) == sizeof(tx))  // reported before it died
+            committed.push_back(tx);
+        close(pipe_fds[0]);
+        int status = 0;
+        waitpid(child, &status, 0);
+        ASSERT_TRUE(WIFSIGNALED(status)) << "the writer ended by itself: " << status;
+
+        EXPECT_EQ(IntegrityOf(path), "ok") << "run " << run;
+        const auto rows = RowsPerTransaction(path);
+        for (const int done : committed) {
+            const auto it = rows.find(done);
+            ASSERT_NE(it, rows.end()) << "run " << run << ": committed transaction " << done << " lost";
+            EXPECT_EQ(it->second, done % 10 == 0 ? 150 : 3) << done;
+        }
+        for (const auto& [t, count] : rows)
+            EXPECT_EQ(count, t % 10 == 0 ? 150 : 3) << "run " << run << ": transaction " << t << " in part";
+    }
+}
+
+// The file-size limit (RLIMIT_FSIZE) stands in for a full disk: the gathered write of a commit
+// fails (EFBIG), that transaction fails, the earlier ones stay, and once the limit is lifted the
+// same connection commits again.
+TEST(WalWriteVfs, AFailedWriteFailsItsTransactionAndNoOther) {
+    TempDir dir;
+    const std::string path = dir.File("full.db");
+    { Writer(path); }
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        auto db = Writer(path, 0);  // no checkpoints: only the WAL grows
+        int tx = 1;
+        for (; tx <= 10; ++tx)
+            Commit(*db, tx, 3);
+        struct stat wal {};
+        if (stat((path + "-wal").c_str(), &wal) != 0) _exit(10);
+        rlimit limit{};
+        getrlimit(RLIMIT_FSIZE, &limit);
+        const rlimit lowered{static_cast<rlim_t>(wal.st_size) + 64 * 1024, limit.rlim_max};
+        if (setrlimit(RLIMIT_FSIZE, &lowered) != 0) _exit(11);
+        int failed_at = 0;
+        for (; tx <= 200 && failed_at == 0; ++tx) {
+            try {
+                Commit(*db, tx, 20);  // ~30 KiB a commit: the third or so crosses the limit
+            } catch (const SQLite::Exception& e) {
+                failed_at = tx;
+                std::fprintf(stderr, "transaction %d failed: %s\n", tx, e.what());
+            }
+        }
+        if (failed_at == 0) _exit(12);
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(13);
+        try {
+            Commit(*db, 1000, 3);
+        } catch (const SQLite::Exception& e) {
+            std::fprintf(stderr, "after the limit was lifted: %s\n", e.what());
+            _exit(14);
+        }
+        db.reset();
+        _exit(100 + failed_at);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << status;
+    const int code = WEXITSTATUS(status);
+    ASSERT_GT(code, 100) << "the child's step " << code << " failed";
+    const int failed_at = code - 100;
+
+    EXPECT_EQ(IntegrityOf(path), "ok");
+    std::map<int, int> expected;
+    for (int tx = 1; tx <= 10; ++tx)
+        expected[tx] = 3;
+    for (int tx = 11; tx < failed_at; ++tx)
+        expected[tx] = 20;
+    expected[1000] = 3;
+    EXPECT_EQ(RowsPerTransaction(path), expected) << "failed at " << failed_at;
+}
+
+// What SQLite's own checks see through the VFS: a database written and checkpointed through it
+// reads the same through the default VFS, and the WAL is gone after the last connection closes.
+TEST(WalWriteVfs, TheLastConnectionCheckpointsAndRemovesTheLog) {
+    TempDir dir;
+    const std::string path = dir.File("close.db");
+    {
+        auto writer = Writer(path, 0);
+        for (int tx = 1; tx <= 20; ++tx)
+            Commit(*writer, tx, 5);
+    }
+    struct stat wal {};
+    EXPECT_NE(stat((path + "-wal").c_str(), &wal), 0) << "the WAL was left behind";
+    EXPECT_EQ(IntegrityOf(path), "ok");
+    EXPECT_EQ(RowsPerTransaction(path).size(), 20u);
+}
+
+}  // namespace
+}  // namespace railwatch::store::sqlite
