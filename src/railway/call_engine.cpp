@@ -239,11 +239,11 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
                 response.Answered() && budget_.Observe(response.status, response.headers, call.request.root_fields);
             if (taught) {
                 Log(fmt::format(
-                    "railway: Railway refused requests of several root fields with 429 twice within {} s although "
-                    "railwatch had spent less than half its requests of the second: it seems to charge each "
-                    "root field (each deployment of a status request), not each request. Requests now cost "
-                    "their root fields and status requests carry one deployment each, for {} s (then railwatch "
-                    "tries again as configured)",
+                    "railway: Railway refused requests of several root fields with 429 twice within {} s although, "
+                    "counted in requests, there was room (its answer said so, or railwatch had spent less than "
+                    "half its requests of the second): it seems to charge each root field (each deployment of a "
+                    "status request), not each request. Requests now cost their root fields and status requests "
+                    "carry one deployment each, for {} s (then railwatch tries again as configured)",
                     core::ToSeconds(RequestBudget::kUnexplainedWithin),
                     core::ToSeconds(RequestBudget::kPerRootFieldFor)));
             }
