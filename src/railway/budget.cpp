@@ -169,8 +169,9 @@ BudgetGrant RequestBudget::TryAcquire(int root_fields) {
     if (hour_tokens_ >= cost && second_tokens_ >= cost) {
         hour_tokens_ -= cost;
         second_tokens_ -= cost;
+        in_flight_ += cost;
         ++requests_sent_;
-        return {true, core::Duration{0}};
+        return {true, core::Duration{0}, cost};
     }
     const auto wait_for = [cost](double tokens, double per_second) {
         const double missing = std::max(0.0, cost - tokens);
@@ -185,7 +186,12 @@ std::size_t RequestBudget::MaxRootFieldsPerRequest() const {
     return PerRootFieldLocked(clock_.Steady()) ? 1 : std::numeric_limits<std::size_t>::max();
 }
 
-bool RequestBudget::Observe(int http_status, const net::HttpHeaders& headers, int root_fields) {
+void RequestBudget::Release(double granted) {
+    std::lock_guard lock(mutex_);
+    in_flight_ = std::max(0.0, in_flight_ - granted);
+}
+
+bool RequestBudget::Observe(int http_status, const net::HttpHeaders& headers, int root_fields, double granted) {
     const auto limit_header = net::FindHeader(headers, "X-RateLimit-Limit");
     const auto remaining_header = net::FindHeader(headers, "X-RateLimit-Remaining");
     const auto reset_header = net::FindHeader(headers, "X-RateLimit-Reset");
@@ -196,6 +202,7 @@ bool RequestBudget::Observe(int http_status, const net::HttpHeaders& headers, in
     const auto now = clock_.Steady();
     const auto wall_now = clock_.Now();
     RefillLocked(now);
+    in_flight_ = std::max(0.0, in_flight_ - granted);
     // This process's own count of the last second, before the server's numbers replace it.
     const double own_second_tokens = second_tokens_;
 
@@ -229,13 +236,13 @@ bool RequestBudget::Observe(int http_status, const net::HttpHeaders& headers, in
             server_remaining_ = static_cast<int>(std::min(remaining, kMaxLimit));
             // The server counts every request of this token (other tools included): trust it,
             // this process's share of it.
-            hour_tokens_ = std::min(static_cast<double>(remaining) / parts_, HourCapLocked());
+            hour_tokens_ = std::clamp(static_cast<double>(remaining) / parts_ - in_flight_, 0.0, HourCapLocked());
         }
     } else if (window == RateLimitWindow::kSecond) {
         if (limit > 0) second_limit_ = ClampLimit(limit);
         if (remaining >= 0) {
             server_second_remaining_ = static_cast<int>(std::min(remaining, kMaxLimit));
-            second_tokens_ = std::min(static_cast<double>(remaining) / parts_, SecondCapLocked());
+            second_tokens_ = std::clamp(static_cast<double>(remaining) / parts_ - in_flight_, 0.0, SecondCapLocked());
         }
     }
     if (window != RateLimitWindow::kUnknown && remaining == 0 && reset_in) {

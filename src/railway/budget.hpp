@@ -24,6 +24,9 @@ struct BudgetConfig {
 struct BudgetGrant {
     bool granted = false;
     core::Duration wait{0};  ///< when not granted: the earliest moment worth asking again
+    /// When granted: what the request took from the buckets; give it back to Observe (answered)
+    /// or Release (not answered) — until then it counts as in flight.
+    double cost = 0;
 };
 
 /// What the budget knows right now.
@@ -111,10 +114,14 @@ class RequestBudget {
     /// bucket holds).
     BudgetGrant TryAcquire(int root_fields = 1);
 
-    /// Reads the answer to a request of `root_fields` root fields: `RateLimit-Policy` sets both
-    /// limits; X-RateLimit-Limit/Remaining/Reset correct the bucket of the window they describe
-    /// (RateLimitWindowOf; Reset as epoch s, epoch ms, seconds from now or RFC 3339), a Remaining
-    /// of 0 pauses requests until Reset; on a 429, Retry-After (1 s without one) pauses them.
+    /// Reads the answer to a request of `root_fields` root fields that was granted `granted`
+    /// (BudgetGrant::cost): `RateLimit-Policy` sets both limits; X-RateLimit-Limit/Remaining/Reset
+    /// correct the bucket of the window they describe (RateLimitWindowOf; Reset as epoch s, epoch
+    /// ms, seconds from now or RFC 3339) — to what remains less what this process has in flight
+    /// (granted, not yet answered: the server may not have counted those yet; counting one it has
+    /// only delays a request a little), so that requests in flight when a window's Remaining
+    /// arrives do not overfill it — a Remaining of 0 pauses requests until Reset; on a 429,
+    /// Retry-After (1 s without one) pauses them.
     ///
     /// Railway documents its limits in requests, yet its schema speaks of points
     /// (`ApiTokenRateLimit.remainingPoints`), and a server may charge each root field. A 429 for a
@@ -123,7 +130,11 @@ class RequestBudget {
     /// such 429 within kUnexplainedWithin makes the budget charge each root field from then on, for
     /// kPerRootFieldFor (then requests cost 1 again; a server that still charges per field is
     /// learnt again from two more 429s). Returns true for the answer that taught it that.
-    bool Observe(int http_status, const net::HttpHeaders& headers, int root_fields = 1);
+    bool Observe(int http_status, const net::HttpHeaders& headers, int root_fields = 1, double granted = 0);
+
+    /// A granted request of `granted` cost (BudgetGrant::cost) that got no answer (never sent,
+    /// cancelled, a transport failure): no longer in flight.
+    void Release(double granted);
 
     /// The most root fields worth putting in one request: no limit (SIZE_MAX) while Railway
     /// charges per request; 1 while it seems to charge each root field — batching then saves no
@@ -174,6 +185,7 @@ class RequestBudget {
     long long requests_sent_ = 0;
     long long rate_limited_ = 0;
     int parts_ = 1;
+    double in_flight_ = 0;  // cost granted and not yet observed or released
     // Charging per root field until then (none: per request).
     std::optional<util::SteadyTime> per_root_field_until_;
     // The last 429 that counting requests could not explain.

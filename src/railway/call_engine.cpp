@@ -27,6 +27,7 @@ struct CallEngine::Call {
     int attempts = 0;
     util::SteadyTime due{};
     net::RequestId request_id = 0;
+    double budget_cost = 0;  // what the budget granted the attempt in flight (BudgetGrant::cost)
     std::optional<ApiResult<Envelope>> outcome;
 };
 
@@ -201,6 +202,7 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
                 break;
             }
             next->state = Call::State::kInFlight;
+            next->budget_cost = grant.cost;
             ++next->attempts;
             ++in_flight;
             launched.push_back(next);
@@ -235,8 +237,12 @@ std::vector<CallOutcome> CallEngine::Execute(std::vector<CallRequest> requests) 
         for (auto& [index, response] : answers) {
             --in_flight;
             Call& call = calls[index];
-            const bool taught =
-                response.Answered() && budget_.Observe(response.status, response.headers, call.request.root_fields);
+            bool taught = false;
+            if (response.Answered()) {
+                taught = budget_.Observe(response.status, response.headers, call.request.root_fields, call.budget_cost);
+            } else {
+                budget_.Release(call.budget_cost);
+            }
             if (taught) {
                 Log(fmt::format(
                     "railway: Railway refused requests of several root fields with 429 twice within {} s although, "

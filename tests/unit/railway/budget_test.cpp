@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <vector>
 
 #include "util/rfc3339.hpp"
 
@@ -64,8 +65,11 @@ TEST(RequestBudget, OneOfSeveralProcessesSpendsItsShareOfTheTokensLimits) {
     EXPECT_TRUE(budget.TryAcquire().granted);
     EXPECT_FALSE(budget.TryAcquire().granted);
 
-    // What the server says remains of the hour is the token's: this process takes its half.
-    budget.Observe(200, {{"X-RateLimit-Limit", "3600"}, {"X-RateLimit-Remaining", "300"}});
+    // The six requests are answered; what the last answer says remains of the hour is the
+    // token's: this process takes its half.
+    for (int i = 0; i < 5; ++i)
+        budget.Observe(200, {}, 1, 1.0);
+    budget.Observe(200, {{"X-RateLimit-Limit", "3600"}, {"X-RateLimit-Remaining", "300"}}, 1, 1.0);
     EXPECT_NEAR(budget.Snapshot().hour_remaining, 150.0, 1e-9);
     // Its capacity is that of half the limits: 1,800/h and 5/s at one minute in batches of 50.
     EXPECT_EQ(budget.Capacity(core::Seconds(60), 50).max_deployments,
@@ -263,6 +267,33 @@ TEST(RequestBudget, RateLimitPolicyInTheLaterDraftSyntax) {
     EXPECT_EQ(s.hour_limit, 100);
     EXPECT_EQ(s.second_limit, 10);  // 600 per minute
     EXPECT_EQ(s.server_remaining, 42);
+}
+
+// An answer's Remaining does not yet count the requests this process has in flight: the bucket is
+// set to what remains less those, so that they do not overfill the window when they arrive.
+TEST(RequestBudget, WhatRemainsIsLessTheRequestsStillInFlight) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {1000, 10});
+    std::vector<BudgetGrant> grants;
+    for (int i = 0; i < 4; ++i) {
+        grants.push_back(budget.TryAcquire());
+        ASSERT_TRUE(grants.back().granted);
+        EXPECT_EQ(grants.back().cost, 1);
+    }
+    const net::HttpHeaders second = {
+        {"X-RateLimit-Limit", "10"}, {"X-RateLimit-Remaining", "5"}, {"X-RateLimit-Reset", "1"}};
+    budget.Observe(200, second, 1, grants[0].cost);  // three still out
+    EXPECT_EQ(budget.Snapshot().second_remaining, 2);
+    budget.Release(grants[1].cost);  // one that got no answer
+    budget.Observe(200, second, 1, grants[2].cost);
+    EXPECT_EQ(budget.Snapshot().second_remaining, 4);
+    budget.Observe(200, second, 1, grants[3].cost);  // none out
+    EXPECT_EQ(budget.Snapshot().second_remaining, 5);
+    // Never below nothing, whatever was granted.
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(budget.TryAcquire().granted);
+    budget.Observe(200, {{"X-RateLimit-Limit", "10"}, {"X-RateLimit-Remaining", "1"}, {"X-RateLimit-Reset", "1"}});
+    EXPECT_EQ(budget.Snapshot().second_remaining, 0);
 }
 
 // A server that charges each root field (alias) of a request: counted in requests, this process
