@@ -92,6 +92,12 @@ util::Result<std::unique_ptr<Root>> Root::Build(Config config, RootOptions optio
             "railwatch_railway_rate_limited_total", "HTTP 429 answers from Railway", {}, [budget] {
                 return std::vector<util::MetricSample>{{{}, static_cast<double>(budget->Snapshot().rate_limited)}};
             }));
+        root->metric_callbacks_.push_back(root->metrics_.AddCallbackGauge(
+            "railwatch_railway_priced_per_root_field",
+            "1 while Railway seems to charge each root field of a request (status requests carry one deployment)", {},
+            [budget] {
+                return std::vector<util::MetricSample>{{{}, budget->Snapshot().priced_per_root_field ? 1.0 : 0.0}};
+            }));
     }
     return root;
 }

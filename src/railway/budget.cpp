@@ -306,7 +306,6 @@ BudgetSnapshot RequestBudget::Snapshot() const {
     s.requests_sent = requests_sent_;
     s.rate_limited = rate_limited_;
     s.priced_per_root_field = PerRootFieldLocked(now);
-    if (s.priced_per_root_field) s.per_root_field_for = *per_root_field_until_ - now;
     return s;
 }
 

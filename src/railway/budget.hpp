@@ -43,9 +43,8 @@ struct BudgetSnapshot {
     long long rate_limited = 0;    ///< 429 answers seen
     /// Railway seems to charge each root field (alias) of a request, not each request
     /// (RequestBudget::Observe): requests then cost their root fields, and status requests carry
-    /// one deployment each (MaxRootFieldsPerRequest). Until `per_root_field_for` has passed.
+    /// one deployment each (MaxRootFieldsPerRequest), for RequestBudget::kPerRootFieldFor.
     bool priced_per_root_field = false;
-    core::Duration per_root_field_for{0};
     /// Processes sharing the token's limits (RequestBudget::SetShare): the buckets above refill
     /// at the limits divided by this.
     int parts = 1;
@@ -125,8 +124,10 @@ class RequestBudget {
     ///
     /// Railway documents its limits in requests, yet its schema speaks of points
     /// (`ApiTokenRateLimit.remainingPoints`), and a server may charge each root field. A 429 for a
-    /// request of several root fields while this process had spent less than half its per-second
-    /// share and still had hourly tokens is one that counting requests cannot explain; the second
+    /// request of several root fields while, counted in requests, there was room — the answer says
+    /// its per-second window had some left; or, when it describes the hour or nothing, this process
+    /// had spent less than half its per-second share and the hour was not used up — is one that
+    /// counting requests cannot explain; the second
     /// such 429 within kUnexplainedWithin makes the budget charge each root field from then on, for
     /// kPerRootFieldFor (then requests cost 1 again; a server that still charges per field is
     /// learnt again from two more 429s). Returns true for the answer that taught it that.

@@ -286,7 +286,8 @@ class SqliteDriver final : public sql::Driver {
             db.exec("PRAGMA synchronous = NORMAL");
             // The writer's temporary files in memory: above all the statement journal, which keeps
             // the pages a savepoint (one per write of a group commit) changes. On file it spilled
-            // after 64 KiB and then cost two write calls a page (~7 a transition at 100,000).
+            // after 64 KiB and then cost two write calls a page (at 100,000 the writer's write calls
+            // per transition fell from 9.3-9.8 to 5.8: docs/PERFORMANCE.md).
             db.exec("PRAGMA temp_store = MEMORY");
             db.exec("PRAGMA foreign_keys = ON");
             if (options_.sqlite_max_pages > 0) {

@@ -165,9 +165,8 @@ const sqlite3_io_methods kWalMethods = {
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
     sqlite3_vfs* real = Real(vfs);
     if ((flags & SQLITE_OPEN_WAL) == 0) return real->xOpen(real, name, file, flags, out_flags);
-    file->pMethods = nullptr;  // SQLite closes only what was opened
+    // base.pMethods stays null until the real file is open: SQLite closes only what was opened.
     auto* wal = new (file) WalFile();
-    wal->base.pMethods = nullptr;
     wal->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + sizeof(WalFile));
     const int rc = real->xOpen(real, name, wal->real, flags, out_flags);
     if (rc != SQLITE_OK) {

@@ -80,6 +80,7 @@ TEST(Root, BuildsEveryPartFromTheConfigAndTearsDownCleanly) {
     const std::string metrics = root.metrics().Render();
     EXPECT_THAT(metrics, HasSubstr("railwatch_railway_requests_total 3\n"));
     EXPECT_THAT(metrics, HasSubstr("railwatch_railway_budget_remaining{window=\"hour\"}"));
+    EXPECT_THAT(metrics, HasSubstr("railwatch_railway_priced_per_root_field 0\n"));
     EXPECT_THAT(metrics, HasSubstr("railwatch_http_requests_in_flight 0\n"));
 
     built->reset();  // joins the transport's worker and closes the store; must not hang or crash

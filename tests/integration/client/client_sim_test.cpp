@@ -44,8 +44,10 @@ class SimSuite : public ::testing::TestWithParam<P> {
         const std::string answer = sim_->Post(path, body.dump());
         return json::parse(answer, nullptr, false);
     }
+    // The simulator's counters (GET /_sim/stats; discarded when unreadable).
+    static json Stats() { return json::parse(sim_->Get("/_sim/stats"), nullptr, false); }
     static int RequestsSoFar() {
-        const json stats = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+        const json stats = Stats();
         return stats.is_discarded() ? -1 : stats["total"].get<int>();
     }
 
@@ -255,14 +257,14 @@ class OverThirtyRootFields : public SimSuite<std::string> {
         ASSERT_EQ(ids.size(), 100u);
 
         Client c(config);
-        const json stats_before = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+        const json stats_before = Stats();
         const auto results = c.client.GetDeployments(ids);
         for (std::size_t i = 0; i < results.size(); ++i) {
             ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
             EXPECT_EQ(results[i].result->id, ids[i]);
         }
         EXPECT_EQ(c.client.StatusBatchSize(), 25u);
-        const json stats_after = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+        const json stats_after = Stats();
         EXPECT_EQ(stats_after["rootFieldRefusals"].get<int>() - stats_before["rootFieldRefusals"].get<int>(),
                   over_limit);
         EXPECT_EQ(stats_after["total"].get<int>() - stats_before["total"].get<int>(), requests);
@@ -270,7 +272,7 @@ class OverThirtyRootFields : public SimSuite<std::string> {
         const auto later = c.client.GetDeployments(Create(60, "success"));
         for (const auto& r : later)
             EXPECT_TRUE(r.result) << r.deployment_id;
-        const json stats_later = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+        const json stats_later = Stats();
         EXPECT_EQ(stats_later["rootFieldRefusals"], stats_after["rootFieldRefusals"]);
         EXPECT_EQ(stats_later["total"].get<int>() - stats_after["total"].get<int>(), 3);  // 25 + 25 + 10
         Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"faults", {{"hangMs", 30000}}}});
@@ -332,7 +334,7 @@ TEST_P(ChargedPerRootField, TheClientLearnsItFromTwo429sAndAsksOneDeploymentPerR
     ASSERT_EQ(ids.size(), 40u);
 
     Client c(Client::Config(400), {100'000, 10});  // half the simulator's second, as a process would
-    const json before = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    const json before = Stats();
     const auto results = c.client.GetDeployments(ids);
     for (std::size_t i = 0; i < results.size(); ++i) {
         ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
@@ -340,14 +342,14 @@ TEST_P(ChargedPerRootField, TheClientLearnsItFromTwo429sAndAsksOneDeploymentPerR
     }
     EXPECT_EQ(c.client.StatusBatchSize(), 1u);
     EXPECT_TRUE(c.client.Budget().priced_per_root_field);
-    const json after = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    const json after = Stats();
     const int refused = after["rateLimited"].get<int>() - before["rateLimited"].get<int>();
     const int requests = after["total"].get<int>() - before["total"].get<int>();
 
     const auto later = c.client.GetDeployments(Create(20, "success"));
     for (const auto& r : later)
         EXPECT_TRUE(r.result) << r.deployment_id << ": " << r.result.error().message;
-    const json later_stats = json::parse(sim_->Get("/_sim/stats"), nullptr, false);
+    const json later_stats = Stats();
     const int later_refused = later_stats["rateLimited"].get<int>() - after["rateLimited"].get<int>();
     const int later_requests = later_stats["total"].get<int>() - after["total"].get<int>();
     std::cout << "charged per root field, headers of the " << GetParam() << ": " << refused << " 429s in " << requests

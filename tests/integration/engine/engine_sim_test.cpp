@@ -97,13 +97,14 @@ struct EngineRig {
         config.request_timeout = core::Seconds(10);
         return config;
     }
-    /// Every status checked each second, Pro-like budget, short waits.
-    static monitor::MonitorOptions FastOptions(const std::string& worker_id) {
+    /// Every status checked each `interval`, Pro-like budget, short waits.
+    static monitor::MonitorOptions FastOptions(const std::string& worker_id,
+                                               core::Duration interval = core::Seconds(1)) {
         monitor::MonitorOptions options;
         options.worker_id = worker_id;
         for (const auto status : core::kAllDeploymentStatuses)
-            options.intervals.per_status[status] = core::Seconds(1);
-        options.intervals.fallback = core::Seconds(1);
+            options.intervals.per_status[status] = interval;
+        options.intervals.fallback = interval;
         options.requests_per_hour = 100000;
         options.requests_per_second = 25;
         options.max_idle_wait = core::Millis(500);
@@ -380,10 +381,7 @@ TEST(EngineSim, ARailwayThatChargesEachRootFieldIsFollowedAllTheSame) {
     EngineRig rig(sim.port(), "per-field", 11, railway::ClientConfig{}.batch_size, {100000, 5});
     ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
     store::Store& db = rig.db();
-    monitor::MonitorOptions options = EngineRig::FastOptions("per-field");
-    for (const auto status : core::kAllDeploymentStatuses)
-        options.intervals.per_status[status] = core::Seconds(3);
-    options.intervals.fallback = core::Seconds(3);
+    monitor::MonitorOptions options = EngineRig::FastOptions("per-field", core::Seconds(3));
     options.requests_per_second = 5;
     NullSink sink;
     monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink, options);

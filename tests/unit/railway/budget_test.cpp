@@ -313,7 +313,6 @@ TEST(RequestBudget, TwoRefusalsThatCountingRequestsCannotExplainMakeEachRootFiel
     EXPECT_EQ(budget.MaxRootFieldsPerRequest(), 1u);
     const BudgetSnapshot learnt = budget.Snapshot();
     EXPECT_TRUE(learnt.priced_per_root_field);
-    EXPECT_EQ(learnt.per_root_field_for, RequestBudget::kPerRootFieldFor);
     EXPECT_EQ(learnt.rate_limited, 2);
     EXPECT_FALSE(budget.Observe(429, {{"Retry-After", "1"}}, 12));  // told once
 
@@ -329,8 +328,11 @@ TEST(RequestBudget, TwoRefusalsThatCountingRequestsCannotExplainMakeEachRootFiel
     clock.Advance(core::Millis(400));
     EXPECT_TRUE(budget.TryAcquire(400).granted);
 
-    // An hour later requests cost 1 again, and batches may be as configured.
-    clock.Advance(RequestBudget::kPerRootFieldFor);
+    // For an hour from the lesson (2.4 s ago); then requests cost 1 again, and batches may be as
+    // configured.
+    clock.Advance(RequestBudget::kPerRootFieldFor - core::Millis(2400) - core::Millis(1));
+    EXPECT_EQ(budget.MaxRootFieldsPerRequest(), 1u);
+    clock.Advance(core::Millis(1));
     EXPECT_EQ(budget.MaxRootFieldsPerRequest(), std::numeric_limits<std::size_t>::max());
     EXPECT_FALSE(budget.Snapshot().priced_per_root_field);
     const double before = budget.Snapshot().second_remaining;
