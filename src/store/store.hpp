@@ -52,6 +52,12 @@ struct StoreOptions {
     int connect_timeout_s = 5;
     /// SQLite: the most write requests one transaction of the writer thread groups.
     int max_batch = 512;
+    /// SQLite: the writer connection's page cache in MiB (PRAGMA cache_size); 0 keeps SQLite's
+    /// 2 MiB. Filled only as pages are touched: a small database never takes it all.
+    int sqlite_cache_mib = 32;
+    /// SQLite: the WAL pages (4 KiB each) after which a commit checkpoints them into the database
+    /// (PRAGMA wal_autocheckpoint); 0 keeps SQLite's 1,000. The WAL file grows to about this.
+    int sqlite_checkpoint_pages = 10000;
     /// SQLite: the most pages (4 KiB each) the database file may grow to (PRAGMA max_page_count
     /// on the writer connection); 0 keeps SQLite's own limit. A write that needs more fails with
     /// kIo as on a full disk. A cap on the file's size, and the way tests fill a "disk".
