@@ -572,6 +572,13 @@ void SeedFleet(const std::string& path, int count) {
     tx.commit();
 }
 
+// The store at `url` opened with `options` (null, and the test failed, if it cannot be).
+std::unique_ptr<Store> OpenWith(const std::string& url, const StoreOptions& options) {
+    auto store = OpenStore(url, options);
+    EXPECT_TRUE(store) << store.error().ToString();
+    return store ? std::move(*store) : nullptr;
+}
+
 // A round of transitions of 2,000 scattered instances of a fleet of `fleet` (the same ones for
 // the same `salt`), all applied; the named I/O calls the round cost.
 long long TransitionRound(Store& store, int fleet, int salt, int round, const std::string& calls) {
@@ -607,11 +614,10 @@ TEST(SqliteStore, TheWritersPageCacheKeepsTheFleetsPagesBetweenCommits) {
     const auto second_round_reads = [&](int cache_mib, int salt) {
         StoreOptions options;
         options.sqlite_cache_mib = cache_mib;
-        auto store = OpenStore(url, options);
-        EXPECT_TRUE(store) << store.error().ToString();
+        const auto store = OpenWith(url, options);
         if (!store) return -1LL;
-        TransitionRound(**store, kFleet, salt, 0, "syscr:");
-        return TransitionRound(**store, kFleet, salt, 1, "syscr:");
+        TransitionRound(*store, kFleet, salt, 0, "syscr:");
+        return TransitionRound(*store, kFleet, salt, 1, "syscr:");
     };
     const long long small = second_round_reads(0, 1);  // SQLite's own 2 MiB
     const long long kept = second_round_reads(StoreOptions{}.sqlite_cache_mib, 2);
@@ -634,12 +640,11 @@ TEST(SqliteStore, ALongerWalCopiesTheFleetsPagesLessOften) {
         SeedFleet(path, kFleet);
         StoreOptions options;
         options.sqlite_checkpoint_pages = checkpoint_pages;
-        auto store = OpenStore("sqlite:" + path, options);
-        EXPECT_TRUE(store) << store.error().ToString();
+        const auto store = OpenWith("sqlite:" + path, options);
         if (!store) return -1LL;
         long long calls = 0;
         for (int round = 0; round < 6; ++round)
-            calls += TransitionRound(**store, kFleet, 3, round, "syscw:");
+            calls += TransitionRound(*store, kFleet, 3, round, "syscw:");
         return calls;
     };
     const long long often = write_calls("often.db", 0);  // SQLite's 1,000
