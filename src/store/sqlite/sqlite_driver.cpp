@@ -292,7 +292,7 @@ class SqliteDriver final : public sql::Driver {
             // The writer's page cache: SQLite's default 2 MiB held a small part of the pages a
             // group commit's transitions touch at 100,000 instances, so their pages were read again
             // (10 read calls per transition) and dirty pages spilled into the WAL before the commit
-            // (5.8 write calls); at 32 MiB 3.3 and 3.2, the writer's CPU 0.76x (docs/PERFORMANCE.md).
+            // (5.8 write calls); at 32 MiB 3.3 and 3.2, the writer's CPU 0.77x (docs/PERFORMANCE.md).
             // Memory grows with the pages touched, up to this.
             if (options_.sqlite_cache_mib > 0) {
                 db.exec(fmt::format("PRAGMA cache_size = {}", -std::int64_t{options_.sqlite_cache_mib} * 1024));
@@ -300,7 +300,8 @@ class SqliteDriver final : public sql::Driver {
             // Checkpoints after this many WAL pages (SQLite's default: 1,000): a page the fleet's
             // transitions change again and again (an instance's row, an index's leaf) is copied into
             // the database once per checkpoint, so a longer WAL copies fewer pages per transition.
-            // That pays only while those pages stay in the writer's cache (else they are read back).
+            // That pays only while those pages stay in the writer's cache (else they are read back):
+            // at 100,000 10,000 pages against 1,000 took the writer's CPU to ~0.7x (docs/PERFORMANCE.md).
             if (options_.sqlite_checkpoint_pages > 0) {
                 db.exec(fmt::format("PRAGMA wal_autocheckpoint = {}", options_.sqlite_checkpoint_pages));
             }
