@@ -28,7 +28,7 @@ sqlite3_vfs* Real(sqlite3_vfs* vfs) {
 
 // The WAL file: our methods in front, the default VFS's file right behind (szOsFile covers both).
 struct WalFile {
-    sqlite3_file base;  // first: SQLite reads pMethods from here
+    sqlite3_file base{};  // first: SQLite reads pMethods from here (null until the real file is open)
     sqlite3_file* real = nullptr;
     std::vector<char> gathered;  // bytes for [gathered_at, gathered_at + size)
     sqlite3_int64 gathered_at = 0;

@@ -23,12 +23,14 @@
 #include "store/text.hpp"
 #include "support/child_process.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/proc_io.hpp"
 #include "support/temp_dir.hpp"
 
 namespace railwatch::store::test {
 namespace {
 
 using railwatch::test::ChildProcess;
+using railwatch::test::ProcessIo;
 using railwatch::test::RunCommand;
 using railwatch::test::TempDir;
 using ::testing::HasSubstr;
@@ -542,19 +544,11 @@ TEST(SqliteCrashSafety, SigkilledWriterLeavesOnlyWholeTransitions) {
 
 // --- the writer's page cache ----------------------------------------------------------------
 
-// This process's read or write calls so far ("syscr:", "syscw:"), or -1.
-long long IoCalls(const std::string& which) {
-    std::ifstream io("/proc/self/io");
-    std::string key;
-    long long value = 0;
-    while (io >> key >> value)
-        if (key == which) return value;
-    return -1;
-}
-
-// A fleet of `count` instances written straight into the store's file (the store's own writes
-// would take far longer), instance-<n> following deployment-<n>.
-void SeedFleet(const std::string& path, int count) {
+// A store file `name` in `dir` with a fleet of `count` instances, written straight into the file
+// (the store's own writes would take far longer), instance-<n> following deployment-<n>; its URL.
+std::string SeededFleet(const TempDir& dir, const std::string& name, int count) {
+    const std::string path = dir.File(name);
+    EXPECT_TRUE(OpenStore("sqlite:" + path)) << "the schema";
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     SQLite::Transaction tx(db);
     SQLite::Statement insert(db,
@@ -570,34 +564,37 @@ void SeedFleet(const std::string& path, int count) {
         insert.reset();
     }
     tx.commit();
+    return "sqlite:" + path;
 }
 
-// The store at `url` opened with `options` (null, and the test failed, if it cannot be).
-std::unique_ptr<Store> OpenWith(const std::string& url, const StoreOptions& options) {
+// Opens the store at `url` with `options` and applies `rounds` rounds of transitions to the same
+// 2,000 scattered instances of a fleet of `fleet` (chosen by `salt`), each applied; the I/O calls
+// named `calls` (ProcessIo) of the rounds from `counted_from` on.
+long long CallsOfRounds(const std::string& url, const StoreOptions& options, int fleet, int salt, int rounds,
+                        int counted_from, std::string_view calls) {
     auto store = OpenStore(url, options);
     EXPECT_TRUE(store) << store.error().ToString();
-    return store ? std::move(*store) : nullptr;
-}
-
-// A round of transitions of 2,000 scattered instances of a fleet of `fleet` (the same ones for
-// the same `salt`), all applied; the named I/O calls the round cost.
-long long TransitionRound(Store& store, int fleet, int salt, int round, const std::string& calls) {
-    std::vector<Transition> transitions;
-    for (int k = 0; k < 2000; ++k) {
-        const int i = (k * 7919 + salt) % fleet;
-        Transition t;
-        t.instance_id = "instance-" + std::to_string(i);
-        t.deployment_id = "deployment-" + std::to_string(i);
-        t.to_status = "S" + std::to_string(salt) + "-" + std::to_string(round);
-        t.at = T(round);
-        t.state.status = core::InstanceStatus::kDeploying;
-        t.state.deployment_status = t.to_status;
-        transitions.push_back(std::move(t));
+    if (!store) return -1;
+    long long counted = 0;
+    for (int round = 0; round < rounds; ++round) {
+        std::vector<Transition> transitions;
+        for (int k = 0; k < 2000; ++k) {
+            const int i = (k * 7919 + salt) % fleet;
+            Transition t;
+            t.instance_id = "instance-" + std::to_string(i);
+            t.deployment_id = "deployment-" + std::to_string(i);
+            t.to_status = "S" + std::to_string(salt) + "-" + std::to_string(round);
+            t.at = T(round);
+            t.state.status = core::InstanceStatus::kDeploying;
+            t.state.deployment_status = t.to_status;
+            transitions.push_back(std::move(t));
+        }
+        const long long before = ProcessIo(calls);
+        for (const auto& applied : (*store)->ApplyTransitions(transitions))
+            EXPECT_TRUE(applied && applied->applied);
+        if (round >= counted_from) counted += ProcessIo(calls) - before;
     }
-    const long long before = IoCalls(calls);
-    for (const auto& applied : store.ApplyTransitions(transitions))
-        EXPECT_TRUE(applied && applied->applied);
-    return IoCalls(calls) - before;
+    return counted;
 }
 
 // StoreOptions::sqlite_cache_mib: the pages a fleet's transitions touch stay in the writer's
@@ -605,22 +602,13 @@ long long TransitionRound(Store& store, int fleet, int salt, int round, const st
 // each time (at 100,000 instances 10 read calls per transition against 3.3: docs/PERFORMANCE.md).
 TEST(SqliteStore, TheWritersPageCacheKeepsTheFleetsPagesBetweenCommits) {
     TempDir dir;
-    const std::string path = dir.File("cache.db");
-    const std::string url = "sqlite:" + path;
-    ASSERT_TRUE(OpenStore(url)) << "the schema";
     constexpr int kFleet = 20000;
-    SeedFleet(path, kFleet);
+    const std::string url = SeededFleet(dir, "cache.db", kFleet);
     // Two rounds over the same instances; the read calls of the second.
-    const auto second_round_reads = [&](int cache_mib, int salt) {
-        StoreOptions options;
-        options.sqlite_cache_mib = cache_mib;
-        const auto store = OpenWith(url, options);
-        if (!store) return -1LL;
-        TransitionRound(*store, kFleet, salt, 0, "syscr:");
-        return TransitionRound(*store, kFleet, salt, 1, "syscr:");
-    };
-    const long long small = second_round_reads(0, 1);  // SQLite's own 2 MiB
-    const long long kept = second_round_reads(StoreOptions{}.sqlite_cache_mib, 2);
+    StoreOptions small_cache;
+    small_cache.sqlite_cache_mib = 0;  // SQLite's own 2 MiB
+    const long long small = CallsOfRounds(url, small_cache, kFleet, 1, 2, 1, "syscr");
+    const long long kept = CallsOfRounds(url, StoreOptions{}, kFleet, 2, 2, 1, "syscr");
     ASSERT_GT(small, 0) << "/proc/self/io is not readable";
     std::cout << "2,000 transitions over " << kFleet << " instances, again: " << small
               << " read calls with a 2 MiB page cache, " << kept << " with the default\n";
@@ -634,21 +622,12 @@ TEST(SqliteStore, TheWritersPageCacheKeepsTheFleetsPagesBetweenCommits) {
 TEST(SqliteStore, ALongerWalCopiesTheFleetsPagesLessOften) {
     TempDir dir;
     constexpr int kFleet = 20000;
-    const auto write_calls = [&](const std::string& name, int checkpoint_pages) {
-        const std::string path = dir.File(name);
-        EXPECT_TRUE(OpenStore("sqlite:" + path)) << "the schema";
-        SeedFleet(path, kFleet);
-        StoreOptions options;
-        options.sqlite_checkpoint_pages = checkpoint_pages;
-        const auto store = OpenWith("sqlite:" + path, options);
-        if (!store) return -1LL;
-        long long calls = 0;
-        for (int round = 0; round < 6; ++round)
-            calls += TransitionRound(*store, kFleet, 3, round, "syscw:");
-        return calls;
-    };
-    const long long often = write_calls("often.db", 0);  // SQLite's 1,000
-    const long long longer = write_calls("longer.db", StoreOptions{}.sqlite_checkpoint_pages);
+    StoreOptions often_options;
+    often_options.sqlite_checkpoint_pages = 0;  // SQLite's 1,000
+    const long long often =
+        CallsOfRounds(SeededFleet(dir, "often.db", kFleet), often_options, kFleet, 3, 6, 0, "syscw");
+    const long long longer =
+        CallsOfRounds(SeededFleet(dir, "longer.db", kFleet), StoreOptions{}, kFleet, 3, 6, 0, "syscw");
     ASSERT_GT(often, 0) << "/proc/self/io is not readable";
     std::cout << "6 rounds of 2,000 transitions over " << kFleet << " instances: " << often
               << " write calls checkpointing every 1,000 WAL pages, " << longer << " with the default\n";

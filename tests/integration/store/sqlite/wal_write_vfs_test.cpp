@@ -19,11 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "support/proc_io.hpp"
 #include "support/temp_dir.hpp"
 
 namespace railwatch::store::sqlite {
 namespace {
 
+using test::ProcessIo;
 using test::TempDir;
 
 std::string Vfs() {
@@ -96,19 +98,6 @@ TEST(WalWriteVfs, EveryCommitIsSeenByAnotherConnectionAtOnceAndTheFileStaysIntac
     EXPECT_EQ(RowsPerTransaction(path), expected);
 }
 
-// This process's write system calls so far (/proc/self/io `syscw`); -1 when unreadable.
-long long WriteCalls() {
-    FILE* io = std::fopen("/proc/self/io", "r");
-    if (io == nullptr) return -1;
-    char key[64];
-    long long value = 0;
-    long long out = -1;
-    while (std::fscanf(io, "%63s %lld", key, &value) == 2)
-        if (std::string(key) == "syscw:") out = value;
-    std::fclose(io);
-    return out;
-}
-
 // The point of it: the same commits cost a fraction of the write calls of the default VFS's two
 // a frame (no checkpoints here, so only the WAL is written).
 TEST(WalWriteVfs, EachCommitsFramesGoOutInOneWrite) {
@@ -120,10 +109,10 @@ TEST(WalWriteVfs, EachCommitsFramesGoOutInOneWrite) {
         db.exec("PRAGMA wal_autocheckpoint = 0");
         db.exec("CREATE TABLE rows (tx INTEGER NOT NULL, n INTEGER NOT NULL, body BLOB NOT NULL)");
         db.exec("CREATE INDEX rows_tx ON rows (tx, n)");
-        const long long before = WriteCalls();
+        const long long before = ProcessIo("syscw");
         for (int tx = 1; tx <= 50; ++tx)
             Commit(db, tx, 10);
-        return WriteCalls() - before;
+        return ProcessIo("syscw") - before;
     };
     const long long plain = calls_for("plain.db", "");
     const long long gathered = calls_for("gathered.db", Vfs());
