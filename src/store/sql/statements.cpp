@@ -470,18 +470,33 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "GROUP BY error_type");
     // The deployments whose first SUCCESS / FAILED / CRASHED is in [$1, $2): their first event,
     // that finish, whether they ever failed and the class of their newest classified event. The
-    // window is found on deployment_events_at; each deployment's events on
-    // deployment_events_deployment.
+    // window is found on deployment_events_at. Each deployment's events: in SQLite through its
+    // followers (deployment_followers, migration 13) and the events' unique key (instance_id,
+    // deployment_id, ...); in PostgreSQL on deployment_events_deployment.
+    const std::string finished_in_window =
+        "SELECT w.deployment_id FROM deployment_events w WHERE w.at >= $1 AND w.at < $2 AND w.to_status IN "
+        "('SUCCESS', 'FAILED', 'CRASHED')";
+    const std::string finished_columns =
+        "MIN(at) AS first_at, MIN(CASE WHEN to_status IN ('SUCCESS', 'FAILED', 'CRASHED') THEN at END) AS "
+        "finished_at, MAX(CASE WHEN to_status IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed ";
     set(Stmt::kFinishedDeployments, "finished_deployments",
+        "SELECT d.first_at, d.finished_at, d.failed, "
+        "(SELECT c.error_type FROM deployment_followers cf JOIN deployment_events c ON c.instance_id = "
+        "cf.instance_id AND c.deployment_id = cf.deployment_id WHERE cf.deployment_id = d.deployment_id "
+        "AND c.error_type IS NOT NULL ORDER BY c.at DESC, c.id DESC LIMIT 1) "
+        "FROM (SELECT f.deployment_id, " +
+            finished_columns +
+            "FROM deployment_followers f JOIN deployment_events e ON e.instance_id = f.instance_id AND "
+            "e.deployment_id = f.deployment_id WHERE f.deployment_id IN (" +
+            finished_in_window +
+            ") GROUP BY f.deployment_id) AS d WHERE d.finished_at >= $1 AND d.finished_at < $2 ORDER BY "
+            "d.finished_at",
         "SELECT d.first_at, d.finished_at, d.failed, "
         "(SELECT c.error_type FROM deployment_events c WHERE c.deployment_id = d.deployment_id "
         "AND c.error_type IS NOT NULL ORDER BY c.at DESC, c.id DESC LIMIT 1) "
-        "FROM (SELECT deployment_id, MIN(at) AS first_at, "
-        "MIN(CASE WHEN to_status IN ('SUCCESS', 'FAILED', 'CRASHED') THEN at END) AS finished_at, "
-        "MAX(CASE WHEN to_status IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed "
-        "FROM deployment_events WHERE deployment_id IN (SELECT w.deployment_id FROM deployment_events w "
-        "WHERE w.at >= $1 AND w.at < $2 AND w.to_status IN ('SUCCESS', 'FAILED', 'CRASHED')) "
-        "GROUP BY deployment_id) AS d WHERE d.finished_at >= $1 AND d.finished_at < $2 ORDER BY d.finished_at");
+        "FROM (SELECT deployment_id, " +
+            finished_columns + "FROM deployment_events WHERE deployment_id IN (" + finished_in_window +
+            ") GROUP BY deployment_id) AS d WHERE d.finished_at >= $1 AND d.finished_at < $2 ORDER BY d.finished_at");
     // Counts add up (several flushes of one minute); the budget seen last wins.
     set(Stmt::kUpsertEngineMinute, "upsert_engine_minute",
         "INSERT INTO engine_minutes (minute, worker_id, checks, api_requests, budget_remaining, budget_seen_at) "

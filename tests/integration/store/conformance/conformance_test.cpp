@@ -86,7 +86,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 12);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 13);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -98,7 +98,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 12u);
+    ASSERT_EQ(applied.size(), 13u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -123,7 +123,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[10].name, "change feed as a log (SQLite)");
     EXPECT_EQ(applied[11].version, 12);
     EXPECT_EQ(applied[11].name, "no index on instance status");
-    EXPECT_EQ(Must(store->SchemaVersion()), 12);
+    EXPECT_EQ(applied[12].version, 13);
+    EXPECT_EQ(applied[12].name, "deployments found through their followers (SQLite)");
+    EXPECT_EQ(Must(store->SchemaVersion()), 13);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -141,8 +143,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 12u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 12);
+    EXPECT_EQ(ra->size() + rb->size(), 13u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 13);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -2311,6 +2313,58 @@ TEST_P(StoreConformance, FinishedDeploymentsOfAWindowCarryTheirStartFailureAndVe
     ASSERT_EQ(early.size(), 1u);
     EXPECT_EQ(early[0].finished_at, T(10));
     EXPECT_TRUE(early[0].failed);
+}
+
+// A deployment two instances follow (two users watching one service) is one deployment: its first
+// event and its first finish are the earliest either recorded, its class the newest either gave, and
+// it finishes in the window where the first of them saw it finish. An instance created following a
+// deployment finds its events as one that moved to it.
+TEST_P(StoreConformance, ADeploymentTwoInstancesFollowIsOneFinishedDeployment) {
+    Must(store_->CreateInstance(MakeInstance("a")));
+    Must(store_->CreateInstance(MakeInstance("b")));
+    Instance c = MakeInstance("c");
+    c.state.deployment_id = "d3";
+    Must(store_->CreateInstance(c));
+    Must(store_->ApplyTransition(MakeTransition("b", "d0", "SUCCESS", T(1))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d1", "BUILDING", T(20))));
+    Must(store_->ApplyTransition(MakeTransition("b", "d1", "BUILDING", T(40))));
+    Must(store_->ApplyTransition(MakeTransition("b", "d1", "FAILED", T(118))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d1", "FAILED", T(125))));
+    Transition verdict = MakeTransition("a", "d1", "FAILED", T(126));
+    verdict.from_status = "FAILED";
+    verdict.source = "reaction";
+    verdict.state.error_type = core::ErrorClass::kConfiguration;
+    Must(store_->ApplyTransition(verdict));
+    // d2: "b" sees it finish at 140, "a" only at 150.
+    Must(store_->ApplyTransition(MakeTransition("b", "d2", "BUILDING", T(130))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d2", "BUILDING", T(135))));
+    Must(store_->ApplyTransition(MakeTransition("b", "d2", "SUCCESS", T(140))));
+    Must(store_->ApplyTransition(MakeTransition("a", "d2", "SUCCESS", T(150))));
+    // d3: "c" was created following it.
+    Must(store_->ApplyTransition(MakeTransition("c", "d3", "BUILDING", T(100))));
+    Must(store_->ApplyTransition(MakeTransition("c", "d3", "CRASHED", T(142))));
+
+    const auto found = Must(store_->ListFinishedDeployments(T(100), T(145)));
+    ASSERT_EQ(found.size(), 3u);
+    EXPECT_EQ(found[0].started_at, T(20));
+    EXPECT_EQ(found[0].finished_at, T(118));
+    EXPECT_TRUE(found[0].failed);
+    EXPECT_EQ(found[0].error_class, core::ErrorClass::kConfiguration);
+    EXPECT_EQ(found[1].started_at, T(130));
+    EXPECT_EQ(found[1].finished_at, T(140));
+    EXPECT_FALSE(found[1].failed);
+    EXPECT_FALSE(found[1].error_class);
+    EXPECT_EQ(found[2].started_at, T(100));
+    EXPECT_EQ(found[2].finished_at, T(142));
+    EXPECT_TRUE(found[2].failed);
+    // The later sightings of a finish are not finishes.
+    EXPECT_TRUE(Must(store_->ListFinishedDeployments(T(145), T(200))).empty());
+    EXPECT_TRUE(Must(store_->ListFinishedDeployments(T(119), T(130))).empty());
+    // Every deployment counted once in the totals as well: d0 to d3, all finished, d1 and d3 failed.
+    const core::FleetCounts counts = Must(store_->CountFleet());
+    EXPECT_EQ(counts.deployments_seen, 4u);
+    EXPECT_EQ(counts.deployments_finished, 4u);
+    EXPECT_EQ(counts.deployments_failed, 2u);
 }
 
 TEST_P(StoreConformance, EngineMinutesAddUpPerWorkerKeepTheLatestBudgetAndRotate) {
