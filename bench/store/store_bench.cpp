@@ -470,7 +470,8 @@ void RawTransitionsSqlite(benchmark::State& state) {
 // Transitions at fleet scale, as the engine writes them: a status change of a random instance
 // out of range(0) (an event row and the instance's state, no outbox row) that leaves its
 // indexed columns as they were (BUILDING -> DEPLOYING of the deployment it follows, the due
-// time parked), range(1) per call:
+// time parked), written only while the instance follows that deployment (only_if_following),
+// range(1) per call:
 // 1 = ApplyTransition one after another, more = ApplyTransitions with that many (a poll batch's
 // transitions in one call).
 // What this process has written so far (Linux's /proc/self/io: bytes handed to write system
@@ -515,6 +516,7 @@ void FleetTransitions(benchmark::State& state, bool postgres) {
         t.state.progress = 60;
         t.state.deployment_updated_at = t.at;
         t.state.next_check_at = T(1'000'000'000'000LL);
+        t.only_if_following = true;  // a check's answer, as the engine writes it
         return t;
     };
     std::vector<store::Transition> batch;

@@ -46,6 +46,12 @@ Row ReadIndexedState(Tx& tx, const std::string& id);
 /// indexed columns those in `sets`. Throws DbError(kNotFound) for an unknown instance.
 void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, std::optional<std::string_view> deployment_id,
                  unsigned sets);
+/// SQLite, a check's transition: writes the instance's state (status and the unindexed columns)
+/// when the instance still follows `deployment_id` and has the state's next_check_at stored, so
+/// that no indexed column changes and none needs reading first (Stmt::kUpdateFollowingState).
+/// False when it wrote nothing: the instance is unknown, follows another deployment (or none), or
+/// has another due time stored.
+bool UpdateFollowingState(Tx& tx, const std::string& id, const InstanceState& s, std::string_view deployment_id);
 /// The 25 parameters of Stmt::kInsertInstance. Borrows the strings.
 std::vector<Param> InstanceParams(const Instance& i);
 

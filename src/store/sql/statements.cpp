@@ -160,6 +160,13 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         set(UpdateStateStmt(sets), kUpdateStateNames.at(sets),
             "UPDATE instances SET " + StateAssignments(sets) + " WHERE id = $1");
     }
+    // $2..$14 as update_state_1 (status and the unindexed columns); $15 the deployment the instance
+    // must follow, $16 the due time it must have stored.
+    set(Stmt::kUpdateFollowingState, "update_following_state",
+        "UPDATE instances SET " + StateAssignments(kSetsStatus) +
+            " WHERE id = $1 AND deployment_id = $15 AND next_check_at IS $16",
+        "UPDATE instances SET " + StateAssignments(kSetsStatus) +
+            " WHERE id = $1 AND deployment_id = $15 AND next_check_at IS NOT DISTINCT FROM CAST($16 AS BIGINT)");
     set(Stmt::kSetMonitoring, "set_monitoring",
         "UPDATE instances SET monitoring = CAST($2 AS BIGINT), "
         "check_interval_s = COALESCE(CAST($3 AS BIGINT), check_interval_s), "
@@ -175,6 +182,7 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     set(Stmt::kFindEvent, "find_event",
         "SELECT id FROM deployment_events WHERE instance_id = $1 AND deployment_id = $2 AND to_status = $3 "
         "AND at = $4");
+    set(Stmt::kDeleteEvent, "delete_event", "DELETE FROM deployment_events WHERE id = $1");
     set(Stmt::kListEvents, "list_events",
         "SELECT " + kEventColumns + " FROM (SELECT " + kEventColumns +
             " FROM deployment_events WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2) AS newest "

@@ -33,11 +33,15 @@ enum class Stmt : int {
     kUpdateState5,
     kUpdateState6,
     kUpdateState7,
+    // SQLite: a check's transition of an instance that still follows its deployment and keeps its
+    // stored due time (UpdateFollowingState, rows.hpp).
+    kUpdateFollowingState,
     kSetMonitoring,
     kDeleteInstance,
     kDropLease,
     kInsertEvent,
     kFindEvent,
+    kDeleteEvent,
     kListEvents,
     kGetLogSeq,
     kSetLogSeq,

@@ -45,18 +45,105 @@ void Prepare(const Transition& t, PreparedTransition& p) {
                                       : std::nullopt;
 }
 
+// Inserts the event; its id, or nothing when it was recorded before.
+std::optional<std::int64_t> InsertEvent(Tx& tx, const PreparedTransition& p) {
+    const Transition& t = *p.t;
+    const auto inserted =
+        tx.Exec(Stmt::kInsertEvent,
+                {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
+                 std::string_view(t.to_status), Ns(t.at), std::string_view(t.source), OptText(p.error_type)});
+    if (inserted.rows.empty()) return std::nullopt;
+    return inserted.rows.front().Int(0);
+}
+
+// The event recorded before: out.event_id names it.
+void FindEvent(Tx& tx, PreparedTransition& p) {
+    const Transition& t = *p.t;
+    const auto found = tx.Exec(Stmt::kFindEvent, {std::string_view(t.instance_id), std::string_view(t.deployment_id),
+                                                  std::string_view(t.to_status), Ns(t.at)});
+    if (!found.rows.empty()) p.out.event_id = found.rows.front().Int(0);
+}
+
+// Whether the instance (read: ReadIndexedState) follows the transition's deployment.
+bool Follows(const Row& stored, const Transition& t) {
+    return stored.OptText(1) == std::optional<std::string_view>(t.deployment_id);
+}
+
+// The state update and the outbox rows of a transition whose event was just inserted. SQLite: the
+// feed's last position before and after the update; one more means its trigger appended this
+// change there (TransitionResult::change_position). (-1: none; not an optional, which GCC 12
+// misreads here as maybe uninitialized.) `update` writes the state and says whether it did.
+template <typename Update>
+bool WriteStateAndOutbox(Tx& tx, Backend backend, PreparedTransition& p, Update&& update) {
+    const std::int64_t last_before =
+        backend == Backend::kSqlite ? tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1) : -1;
+    if (!update()) return false;
+    if (last_before >= 0) {
+        const std::int64_t last_after = tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1);
+        if (last_after == last_before + 1) p.out.change_position = last_after;
+    }
+    for (const auto& m : p.t->outbox)
+        InsertOutbox(tx, m);
+    return true;
+}
+
+// SQLite, a check's transition (only_if_following): the event first, then the state in one
+// statement that also checks the instance still follows the deployment and keeps its stored due
+// time (the engine's kept instances: UpdateFollowingState), so that nothing is read first. When
+// that statement writes nothing (another deployment followed, another due time stored, or no such
+// instance) the write goes the way of WriteTransition's read, and an event of a deployment the
+// instance no longer follows is deleted again: the outcome is the same.
+void WriteFollowingTransition(Tx& tx, PreparedTransition& p) {
+    const Transition& t = *p.t;
+    std::optional<std::int64_t> event_id;
+    try {
+        event_id = InsertEvent(tx, p);
+    } catch (const DbError&) {
+        ReadIndexedState(tx, t.instance_id);  // an unknown instance: kNotFound (its event's foreign key failed)
+        throw;
+    }
+    if (!event_id) {
+        if (!Follows(ReadIndexedState(tx, t.instance_id), t)) {
+            p.out.superseded = true;
+            return;
+        }
+        FindEvent(tx, p);
+        return;
+    }
+    const bool written = WriteStateAndOutbox(tx, Backend::kSqlite, p, [&] {
+        if (UpdateFollowingState(tx, t.instance_id, t.state, t.deployment_id)) return true;
+        const Row stored = ReadIndexedState(tx, t.instance_id);
+        if (!Follows(stored, t)) return false;
+        UpdateState(
+            tx, t.instance_id, t.state, t.deployment_id,
+            IndexedToSet(tx, Backend::kSqlite, t.instance_id, t.state, t.deployment_id, t.keep_schedule, &stored));
+        return true;
+    });
+    if (!written) {
+        tx.Exec(Stmt::kDeleteEvent, {*event_id});
+        p.out.superseded = true;
+        return;
+    }
+    p.out.applied = true;
+    p.out.event_id = *event_id;
+}
+
 // The event, the instance's new state and the outbox rows; an event recorded before changes
 // nothing (out.applied stays false, with the earlier event's id).
 void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     const Transition& t = *p.t;
     p.out = {};
+    if (t.only_if_following && backend == Backend::kSqlite && !t.keep_schedule) {
+        WriteFollowingTransition(tx, p);
+        return;
+    }
     // Before the event row: an unknown instance is kNotFound (read here for the follow check,
     // else by IndexedToSet on SQLite; the indexed columns are read once for both).
     std::optional<Row> stored;
     if (t.only_if_following) {
         stored = ReadIndexedState(tx, t.instance_id);
         // An answer about a deployment the instance no longer follows changes nothing.
-        if (stored->OptText(1) != std::optional<std::string_view>(t.deployment_id)) {
+        if (!Follows(*stored, t)) {
             p.out.superseded = true;
             return;
         }
@@ -65,31 +152,17 @@ void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     }
     const unsigned sets = IndexedToSet(tx, backend, t.instance_id, t.state, t.deployment_id, t.keep_schedule,
                                        stored ? &*stored : nullptr);
-    const auto inserted =
-        tx.Exec(Stmt::kInsertEvent,
-                {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
-                 std::string_view(t.to_status), Ns(t.at), std::string_view(t.source), OptText(p.error_type)});
-    if (inserted.rows.empty()) {
-        const auto found =
-            tx.Exec(Stmt::kFindEvent, {std::string_view(t.instance_id), std::string_view(t.deployment_id),
-                                       std::string_view(t.to_status), Ns(t.at)});
-        if (!found.rows.empty()) p.out.event_id = found.rows.front().Int(0);
+    const auto event_id = InsertEvent(tx, p);
+    if (!event_id) {
+        FindEvent(tx, p);
         return;
     }
     p.out.applied = true;
-    p.out.event_id = inserted.rows.front().Int(0);
-    // SQLite: the feed's last position before and after the update; one more means its trigger
-    // appended this change there (TransitionResult::change_position). (-1: none; not an optional,
-    // which GCC 12 misreads here as maybe uninitialized.)
-    const std::int64_t last_before =
-        backend == Backend::kSqlite ? tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1) : -1;
-    UpdateState(tx, t.instance_id, t.state, t.deployment_id, sets);
-    if (last_before >= 0) {
-        const std::int64_t last_after = tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1);
-        if (last_after == last_before + 1) p.out.change_position = last_after;
-    }
-    for (const auto& m : t.outbox)
-        InsertOutbox(tx, m);
+    p.out.event_id = *event_id;
+    WriteStateAndOutbox(tx, backend, p, [&] {
+        UpdateState(tx, t.instance_id, t.state, t.deployment_id, sets);
+        return true;
+    });
 }
 
 }  // namespace

@@ -714,6 +714,55 @@ TEST_P(StoreConformance, TransitionsGivenTogetherAreEachAppliedOrRefusedOnTheirO
 
 // A check's answer about a deployment the instance has left (a job wrote a newer one meanwhile)
 // must not put the older one back: written only while the instance still follows it.
+// A check's transition (only_if_following) writes the due time it carries whether or not the
+// stored one is the same, is recorded once, and once the instance follows another deployment,
+// changes nothing even when it was recorded before.
+TEST_P(StoreConformance, ACheckTransitionWritesItsDueTimeOnceAndNotAfterTheInstanceMovedOn) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Transition first = MakeTransition("i1", "d1", "BUILDING", T(1));
+    first.state.next_check_at = T(100);
+    Must(store_->ApplyTransition(first));
+    Transition same_due = MakeTransition("i1", "d1", "DEPLOYING", T(2));
+    same_due.state.next_check_at = T(100);
+    same_due.state.progress = 60;
+    same_due.only_if_following = true;
+    const TransitionResult a = Must(store_->ApplyTransition(same_due));
+    EXPECT_TRUE(a.applied);
+    Instance now = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(now.state.deployment_status, "DEPLOYING");
+    EXPECT_EQ(now.state.progress, 60);
+    EXPECT_EQ(now.state.next_check_at, T(100));
+    Transition new_due = MakeTransition("i1", "d1", "SUCCESS", T(3));
+    new_due.state.status = InstanceStatus::kRunning;
+    new_due.state.next_check_at = T(200);
+    new_due.only_if_following = true;
+    const TransitionResult b = Must(store_->ApplyTransition(new_due));
+    EXPECT_TRUE(b.applied);
+    now = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(now.state.status, InstanceStatus::kRunning);
+    EXPECT_EQ(now.state.deployment_status, "SUCCESS");
+    EXPECT_EQ(now.state.next_check_at, T(200));
+    // Due instances are found by the due time written.
+    EXPECT_TRUE(Must(store_->ClaimDueInstances("w", T(150), core::Seconds(60), 10)).empty());
+    EXPECT_EQ(Must(store_->ClaimDueInstances("w", T(200), core::Seconds(60), 10)).size(), 1u);
+    // Again: recorded before, nothing changes.
+    const TransitionResult again = Must(store_->ApplyTransition(new_due));
+    EXPECT_FALSE(again.applied);
+    EXPECT_FALSE(again.superseded);
+    EXPECT_EQ(again.event_id, b.event_id);
+    // Moved on to d2: the same answer about d1 again is superseded, recorded before or not.
+    Must(store_->ApplyTransition(MakeTransition("i1", "d2", "QUEUED", T(4))));
+    const TransitionResult late = Must(store_->ApplyTransition(new_due));
+    EXPECT_TRUE(late.superseded);
+    EXPECT_FALSE(late.applied);
+    Transition unseen = MakeTransition("i1", "d1", "CRASHED", T(5), {"k-unseen"});
+    unseen.only_if_following = true;
+    EXPECT_TRUE(Must(store_->ApplyTransition(unseen)).superseded);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_id, "d2");
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).size(), 4u);
+    EXPECT_TRUE(Must(store_->ListDeliveries(std::nullopt, 10)).empty());
+}
+
 TEST_P(StoreConformance, AnAnswerAboutADeploymentTheInstanceLeftIsNotWrittenWhenItMustFollowIt) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     Must(store_->ApplyTransition(MakeTransition("i1", "dep-1", "FAILED", T(1))));

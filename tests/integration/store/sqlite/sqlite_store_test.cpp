@@ -235,6 +235,48 @@ TEST(SqliteStore, ChangeFeedLogIsBoundedAndAReaderBehindItGetsEveryInstance) {
     EXPECT_TRUE(after->instances.empty());
 }
 
+// A check's transition (only_if_following) tells where its change entered the feed, both when its
+// due time is the stored one (one statement, nothing read first) and when it is not (the indexed
+// columns read first), so that the engine holding the row is not handed it again.
+TEST(SqliteStore, ACheckTransitionTellsWhereItsChangeEnteredTheFeedEitherWay) {
+    TempDir dir;
+    auto opened = OpenStore("sqlite:" + dir.File("position.db"));
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+    Instance i;
+    i.id = "i1";
+    i.service_id = "svc";
+    i.environment_id = "env";
+    i.created_at = T(0);
+    i.state.deployment_id = "d1";
+    i.state.next_check_at = T(100);
+    ASSERT_TRUE(store->CreateInstance(i));
+    const auto start = store->ChangedInstances(std::nullopt);
+    ASSERT_TRUE(start) << start.error().ToString();
+    for (const long long due : {100, 200}) {
+        Transition t;
+        t.instance_id = "i1";
+        t.deployment_id = "d1";
+        t.to_status = "S" + std::to_string(due);
+        t.at = T(due);
+        t.state.status = core::InstanceStatus::kDeploying;
+        t.state.deployment_status = t.to_status;
+        t.state.next_check_at = T(due);
+        t.only_if_following = true;
+        const auto written = store->ApplyTransition(t);
+        ASSERT_TRUE(written) << written.error().ToString();
+        ASSERT_TRUE(written->applied);
+        ASSERT_TRUE(written->change_position) << "due " << due;
+        const auto held = store->ChangedInstances(start->next, {{"i1", *written->change_position}});
+        ASSERT_TRUE(held) << held.error().ToString();
+        EXPECT_TRUE(held->instances.empty()) << "due " << due;
+        const auto row = store->GetInstance("i1");
+        ASSERT_TRUE(row) << row.error().ToString();
+        EXPECT_EQ(row->state.deployment_status, t.to_status);
+        EXPECT_EQ(row->state.next_check_at, T(due));
+    }
+}
+
 // Migration 2 moves leases into instance_leases and rebuilds log_lines: a database written by
 // version 1 keeps its lease and its log lines, and the lease still works.
 TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
