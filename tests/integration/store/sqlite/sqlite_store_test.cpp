@@ -75,6 +75,22 @@ std::string QueryPlan(SQLite::Database& db, const std::string& sql) {
     return out;
 }
 
+// Brings `db` to schema `version` as the store of that version left it: migrations 1..version
+// applied and recorded (a database written by an older railwatch, for the migration tests).
+void MigrateTo(SQLite::Database& db, std::size_t version) {
+    const auto migrations = sql::Migrations(Backend::kSqlite);
+    db.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+        "BIGINT NOT NULL)");
+    for (std::size_t k = 0; k < version; ++k) {
+        db.exec(std::string(migrations[k].sql));
+        SQLite::Statement mark(db, "INSERT INTO schema_migrations VALUES (?, ?, 0)");
+        mark.bind(1, migrations[k].version);
+        mark.bind(2, std::string(migrations[k].name));
+        mark.exec();
+    }
+}
+
 TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
     TempDir dir;
     const std::string path = dir.File("plan.db");
@@ -285,10 +301,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     const auto ns = [](Timestamp t) { return std::to_string(t.time_since_epoch().count()); };
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        db.exec(std::string(sql::Migrations(Backend::kSqlite)[0].sql));
-        db.exec(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
-            "BIGINT NOT NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0)");
+        MigrateTo(db, 1);
         db.exec(
             "INSERT INTO instances (id, service_id, environment_id, status, monitoring, next_check_at, "
             "lease_owner, lease_until, log_seq, created_at) VALUES ('i1', 's', 'e', 'RUNNING', 1, " +
@@ -334,19 +347,9 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
 TEST(SqliteStore, MigrationElevenCarriesTheChangeFeedPositionOn) {
     TempDir dir;
     const std::string path = dir.File("v10.db");
-    const auto migrations = sql::Migrations(Backend::kSqlite);
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        db.exec(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
-            "BIGINT NOT NULL)");
-        for (std::size_t k = 0; k < 10; ++k) {
-            db.exec(std::string(migrations[k].sql));
-            SQLite::Statement mark(db, "INSERT INTO schema_migrations VALUES (?, ?, 0)");
-            mark.bind(1, migrations[k].version);
-            mark.bind(2, std::string(migrations[k].name));
-            mark.exec();
-        }
+        MigrateTo(db, 10);
         db.exec(
             "INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, created_at) VALUES "
             "('i1', 's', 'e', 'RUNNING', 1, 0, 0), ('i2', 's', 'e', 'RUNNING', 1, 0, 0)");
@@ -403,19 +406,9 @@ TEST(SqliteStore, FinishedDeploymentsFindADeploymentsEventsThroughItsFollowers) 
 TEST(SqliteStore, MigrationThirteenFindsTheDeploymentsOfAVersionTwelveTimeline) {
     TempDir dir;
     const std::string path = dir.File("v12.db");
-    const auto migrations = sql::Migrations(Backend::kSqlite);
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        db.exec(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
-            "BIGINT NOT NULL)");
-        for (std::size_t k = 0; k < 12; ++k) {
-            db.exec(std::string(migrations[k].sql));
-            SQLite::Statement mark(db, "INSERT INTO schema_migrations VALUES (?, ?, 0)");
-            mark.bind(1, migrations[k].version);
-            mark.bind(2, std::string(migrations[k].name));
-            mark.exec();
-        }
+        MigrateTo(db, 12);
         db.exec(
             "INSERT INTO instances (id, service_id, environment_id, deployment_id, status, monitoring, log_seq, "
             "created_at) VALUES ('a', 's', 'e', 'd2', 'DEPLOYING', 1, 0, 0), ('b', 's', 'e', 'd1', 'FAILED', 1, 0, 0), "
@@ -472,12 +465,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     const auto ns = [](Timestamp t) { return std::to_string(t.time_since_epoch().count()); };
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        db.exec(std::string(sql::Migrations(Backend::kSqlite)[0].sql));
-        db.exec(std::string(sql::Migrations(Backend::kSqlite)[1].sql));
-        db.exec(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
-            "BIGINT NOT NULL); INSERT INTO schema_migrations VALUES (1, 'initial schema', 0), "
-            "(2, 'lease table, log_lines without foreign key', 0)");
+        MigrateTo(db, 2);
         // i1 stored 7 lines and rotation kept the newest 3; i2's lines were all deleted.
         db.exec(
             "INSERT INTO instances (id, service_id, environment_id, status, monitoring, log_seq, created_at) VALUES "
