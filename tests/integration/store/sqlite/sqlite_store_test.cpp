@@ -685,6 +685,18 @@ std::string SeededFleet(const TempDir& dir, const std::string& name, int count) 
     return "sqlite:" + path;
 }
 
+// A check's transition of instance-<i> of a SeededFleet (the deployment it follows) to `to_status`.
+Transition FleetTransition(int i, std::string to_status, Timestamp at) {
+    Transition t;
+    t.instance_id = "instance-" + std::to_string(i);
+    t.deployment_id = "deployment-" + std::to_string(i);
+    t.to_status = std::move(to_status);
+    t.at = at;
+    t.state.status = core::InstanceStatus::kDeploying;
+    t.state.deployment_status = t.to_status;
+    return t;
+}
+
 // Opens the store at `url` with `options` and applies `rounds` rounds of transitions to the same
 // 2,000 scattered instances of a fleet of `fleet` (chosen by `salt`), each applied; the I/O calls
 // named `calls` (ProcessIo) of the rounds from `counted_from` on.
@@ -696,17 +708,9 @@ long long CallsOfRounds(const std::string& url, const StoreOptions& options, int
     long long counted = 0;
     for (int round = 0; round < rounds; ++round) {
         std::vector<Transition> transitions;
-        for (int k = 0; k < 2000; ++k) {
-            const int i = (k * 7919 + salt) % fleet;
-            Transition t;
-            t.instance_id = "instance-" + std::to_string(i);
-            t.deployment_id = "deployment-" + std::to_string(i);
-            t.to_status = "S" + std::to_string(salt) + "-" + std::to_string(round);
-            t.at = T(round);
-            t.state.status = core::InstanceStatus::kDeploying;
-            t.state.deployment_status = t.to_status;
-            transitions.push_back(std::move(t));
-        }
+        for (int k = 0; k < 2000; ++k)
+            transitions.push_back(FleetTransition((k * 7919 + salt) % fleet,
+                                                  "S" + std::to_string(salt) + "-" + std::to_string(round), T(round)));
         const long long before = ProcessIo(calls);
         for (const auto& applied : (*store)->ApplyTransitions(transitions))
             EXPECT_TRUE(applied && applied->applied);
@@ -783,17 +787,8 @@ TEST(SqliteStore, TransitionsWriteNoPageOfAnIndexOnDeployments) {
         const long long before = ProcessIo("wchar");
         for (int poll = 0; poll < 40; ++poll) {  // 40 polls of 50 transitions each
             std::vector<Transition> transitions;
-            for (int k = 0; k < 50; ++k) {
-                const int i = ((poll * 50 + k) * 7919) % kFleet;
-                Transition t;
-                t.instance_id = "instance-" + std::to_string(i);
-                t.deployment_id = "deployment-" + std::to_string(i);
-                t.to_status = "DEPLOYING";
-                t.at = T(poll);
-                t.state.status = core::InstanceStatus::kDeploying;
-                t.state.deployment_status = t.to_status;
-                transitions.push_back(std::move(t));
-            }
+            for (int k = 0; k < 50; ++k)
+                transitions.push_back(FleetTransition(((poll * 50 + k) * 7919) % kFleet, "DEPLOYING", T(poll)));
             for (const auto& applied : (*store)->ApplyTransitions(transitions))
                 EXPECT_TRUE(applied && applied->applied);
         }
