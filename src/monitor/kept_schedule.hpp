@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -51,6 +53,16 @@ struct Kept {
     /// deployment id, taken when the row was set (SetRow), while the row is at hand; at 100,000
     /// entries, reading each id string again in the round cost a cache miss per check.
     std::size_t deployment_key = 0;
+
+  private:
+    // The row's deployment id, copied here by SetRow when it fits (Railway's ids are 36-character
+    // UUIDs); kNotCopied otherwise. See RowDeploymentId.
+    static constexpr std::size_t kIdCapacity = 40;
+    static constexpr std::uint8_t kNotCopied = 0xFF;
+    std::array<char, kIdCapacity> deployment_text_{};
+    std::uint8_t deployment_size_ = kNotCopied;
+
+  public:
     std::string id;
     /// The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
     /// claims"); none where it must be read before the next check (the check wrote it, or the
@@ -62,10 +74,23 @@ struct Kept {
     static std::size_t DeploymentKey(const std::optional<std::string>& deployment_id) {
         return deployment_id ? std::hash<std::string_view>{}(*deployment_id) | 1 : 0;
     }
-    /// Keeps `instance` as the row, with its deployment's key.
+    /// Keeps `instance` as the row, with its deployment's key and id.
     void SetRow(store::Instance instance) {
-        deployment_key = DeploymentKey(instance.state.deployment_id);
+        const auto& deployment = instance.state.deployment_id;
+        deployment_key = DeploymentKey(deployment);
+        deployment_size_ = kNotCopied;
+        if (deployment && deployment->size() <= kIdCapacity) {
+            std::copy(deployment->begin(), deployment->end(), deployment_text_.begin());
+            deployment_size_ = static_cast<std::uint8_t>(deployment->size());
+        }
         row = std::move(instance);
+    }
+    /// The deployment id of the row (which must be set), read from the entry beside its due time
+    /// where SetRow copied it: a poll then does not reach for the row's string, elsewhere on the
+    /// heap (at 100,000 entries a cache miss per check; docs/PERFORMANCE.md).
+    std::optional<std::string_view> RowDeploymentId() const {
+        if (deployment_size_ != kNotCopied) return std::string_view(deployment_text_.data(), deployment_size_);
+        return row->state.deployment_id;
     }
 
     /// Ends a check in flight: due again when a job said meanwhile, else at `answer` (if any: a

@@ -53,11 +53,13 @@ constexpr Duration kWorkerIdle = core::Seconds(3600);
 // (EnqueueFollowUp): never less than a redeploy's (RunJob's comment on the costs).
 constexpr double kCollectLogsCost = 3;
 
-core::StoredCheckState StoredOf(const store::Instance& instance) {
+// What the decision reads of the row; `deployment_id` is the row's deployment id (or a view of a
+// copy of it).
+core::StoredCheckState StoredOf(const store::Instance& instance, std::optional<std::string_view> deployment_id) {
     const store::InstanceState& s = instance.state;
     core::StoredCheckState out;
     out.status = s.status;
-    out.deployment_id = s.deployment_id;
+    out.deployment_id = deployment_id;
     out.deployment_status = s.deployment_status;
     out.progress = s.progress;
     out.needs_attention = s.needs_attention;
@@ -65,6 +67,10 @@ core::StoredCheckState StoredOf(const store::Instance& instance) {
     out.deployment_updated_at = s.deployment_updated_at;
     out.deployment_completed_at = s.deployment_completed_at;
     return out;
+}
+
+core::StoredCheckState StoredOf(const store::Instance& instance) {
+    return StoredOf(instance, instance.state.deployment_id);
 }
 
 // What the check decides on, from a full read (Deployment) or a poll (PolledStatus) of `id`.
@@ -551,13 +557,17 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     // One poll for every distinct deployment of the batch (the client answers each id on its own,
     // in the order asked). Instances of one deployment are neighbours (RunRound): each asks with
     // the one before it; `asked[k]` is item k's id's place (none: no deployment yet). The ids are
-    // views of the rows, which are this poller's while the batch is in flight.
+    // views of the rows (a kept entry's copy of its row's id: Kept::RowDeploymentId), which are
+    // this poller's while the batch is in flight.
     constexpr std::size_t kNotAsked = std::numeric_limits<std::size_t>::max();
     std::vector<std::string_view> ids;
     std::vector<std::size_t> asked(batch.size(), kNotAsked);
     ids.reserve(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
-        const auto& id = batch[k].row->state.deployment_id;
+        const PollItem& item = batch[k];
+        const std::optional<std::string_view> id = item.kept != nullptr
+                                                       ? item.kept->RowDeploymentId()
+                                                       : std::optional<std::string_view>(item.row->state.deployment_id);
         if (!id) continue;
         if (ids.empty() || ids.back() != *id) ids.emplace_back(*id);
         asked[k] = ids.size() - 1;
@@ -601,12 +611,15 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             Enqueue(Job{JobKind::kDiscover, instance.id, "", now});
             next = NextCheck(instance, PhaseOf(instance.state), now);
         } else if (const auto& result = results[asked[k]]; result.has_value()) {
-            const std::string& deployment_id = *instance.state.deployment_id;  // the id asked
-            const core::ObservedDeployment observed = ObservedOf(*result, deployment_id);
-            auto decision = core::DecideOnAnswer(StoredOf(instance), observed, options_.check, now);
+            const std::string& deployment_id = *instance.state.deployment_id;
+            // Both ids the decision compares are the view asked with (equal to the row's): the
+            // row's string is not read unless the check writes.
+            const std::string_view asked_id = ids[asked[k]];
+            const core::ObservedDeployment observed = ObservedOf(*result, asked_id);
+            auto decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now);
             if (decision.verdict == core::CheckVerdict::kAttention && !decision.timed_out && RailwayIncident(now)) {
                 // A stall while Railway reports an incident: likely theirs, and said so.
-                decision = core::DecideOnAnswer(StoredOf(instance), observed, options_.check, now, true);
+                decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now, true);
             }
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, deployment_id, now, item.kept, writes);

@@ -43,38 +43,42 @@ struct User {
 /// The deployment-state columns of an instance: what a transition (or a plain state save)
 /// writes. Monitoring settings, ids and deletion are changed by their own calls.
 struct InstanceState {
+    // What every check reads comes first, together (a check at 100,000 instances finds the row
+    // out of cache: fewer lines touched, fewer misses); the rest after.
     core::InstanceStatus status = core::InstanceStatus::kInitializing;
+    int progress = 0;  ///< 0..100
+    bool needs_attention = false;
+    std::optional<Timestamp> deployment_started_at;
+    std::optional<Timestamp> deployment_updated_at;
+    std::optional<Timestamp> deployment_completed_at;
+    std::optional<Timestamp> next_check_at;  ///< null = not scheduled
     std::optional<std::string> deployment_id;
     std::optional<std::string> deployment_status;  ///< Railway's raw string, unknown values kept
-    int progress = 0;                              ///< 0..100
     std::optional<std::string> health;             ///< e.g. "HEALTHY", "UNHEALTHY"; null = not probed yet
     std::optional<core::ErrorClass> error_type;
     std::optional<std::string> error_message;
     std::optional<std::string> error_stack;
     int retry_count = 0;
-    bool needs_attention = false;
     std::optional<std::string> attention_reason;
-    std::optional<Timestamp> deployment_started_at;
-    std::optional<Timestamp> deployment_updated_at;
-    std::optional<Timestamp> deployment_completed_at;
-    std::optional<Timestamp> next_check_at;  ///< null = not scheduled
 
     friend bool operator==(const InstanceState&, const InstanceState&) = default;
 };
 
 /// One monitored Railway service deployment (the architecture sketch's `instances` row).
 struct Instance {
+    // The interval, the lease's end and the state first: what a round and a check read and write
+    // (InstanceState).
+    int check_interval_s = 30;
+    bool monitoring = true;
+    std::optional<Timestamp> lease_until;  ///< when lease_owner's lease ends
+    InstanceState state;
     std::string id;
     std::optional<std::string> user_id;  ///< must name an existing user when set
     std::optional<std::string> project_name;
     std::optional<std::string> project_id;
     std::string service_id;
     std::string environment_id;
-    InstanceState state;
-    bool monitoring = true;
-    int check_interval_s = 30;
     std::optional<std::string> lease_owner;  ///< scheduler worker holding the instance
-    std::optional<Timestamp> lease_until;
     Timestamp created_at{};
     std::optional<Timestamp> deleted_at;
 

@@ -272,5 +272,48 @@ TEST(KeptSchedule, ForEachMayForgetTheEntryItIsGiven) {
     EXPECT_EQ(schedule.Earliest(), std::nullopt);
 }
 
+// A row's deployment id as SetRow left it: a copy kept in the entry (Railway's 36-character ids),
+// the row's own string where the id does not fit, none without a deployment; a later row's id
+// replaces an earlier one's, and a slot reused for another instance starts without one.
+TEST(KeptSchedule, AnEntryGivesItsRowsDeploymentIdWhetherCopiedOrNot) {
+    KeptSchedule schedule;
+    Kept& kept = Keep(schedule, "a", 1);
+    store::Instance row;
+    row.id = "a";
+    row.state.deployment_id = "0b7c6a52-3f51-4c55-9a1e-6f0e2f4d9a10";
+    kept.SetRow(row);
+    ASSERT_TRUE(kept.RowDeploymentId().has_value());
+    EXPECT_EQ(*kept.RowDeploymentId(), *row.state.deployment_id);
+    // The copy is the entry's own: not a view of the row's string.
+    EXPECT_NE(kept.RowDeploymentId()->data(), kept.row->state.deployment_id->data());
+
+    const std::string longer(64, 'd');
+    row.state.deployment_id = longer;
+    kept.SetRow(row);
+    ASSERT_TRUE(kept.RowDeploymentId().has_value());
+    EXPECT_EQ(*kept.RowDeploymentId(), longer);
+    EXPECT_EQ(kept.RowDeploymentId()->data(), kept.row->state.deployment_id->data());
+
+    row.state.deployment_id = "dep-2";
+    kept.SetRow(row);
+    EXPECT_EQ(kept.RowDeploymentId(), std::optional<std::string_view>("dep-2"));
+    EXPECT_EQ(kept.deployment_key, Kept::DeploymentKey(std::string("dep-2")));
+
+    row.state.deployment_id.reset();
+    kept.SetRow(row);
+    EXPECT_EQ(kept.RowDeploymentId(), std::nullopt);
+    EXPECT_EQ(kept.deployment_key, 0u);
+
+    row.state.deployment_id = "dep-3";
+    kept.SetRow(row);
+    schedule.Forget(kept);
+    Kept& reused = *schedule.Add("b").first;
+    ASSERT_EQ(&reused, &kept);  // the slot is reused
+    store::Instance other;
+    other.id = "b";
+    reused.SetRow(other);
+    EXPECT_EQ(reused.RowDeploymentId(), std::nullopt);
+}
+
 }  // namespace
 }  // namespace railwatch::monitor
