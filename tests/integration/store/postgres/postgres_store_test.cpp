@@ -370,7 +370,7 @@ TEST(PostgresMigrate, MigrationFiveKeepsDeduplicatingLinesStoredBeforeIt) {
     }
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 13);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'log_lines'"),
               "log_lines_pkey,log_lines_ts\n");
@@ -420,7 +420,7 @@ TEST(PostgresMigrate, MigrationSevenServesRecentChecksStoredBeforeItFromTheIndex
         ", 1, 200, 31, NULL)");
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 13);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'health_checks'"),
               "health_checks_pkey,health_checks_recent\n");

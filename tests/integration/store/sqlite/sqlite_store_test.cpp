@@ -33,6 +33,7 @@ using railwatch::test::ChildProcess;
 using railwatch::test::ProcessIo;
 using railwatch::test::RunCommand;
 using railwatch::test::TempDir;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -313,7 +314,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 13);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -360,7 +361,7 @@ TEST(SqliteStore, MigrationElevenCarriesTheChangeFeedPositionOn) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 13);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
     const auto i2 = store->GetInstance("i2");
     ASSERT_TRUE(i2) << i2.error().ToString();
     EXPECT_EQ(i2->state.progress, 20);
@@ -379,6 +380,28 @@ TEST(SqliteStore, MigrationElevenCarriesTheChangeFeedPositionOn) {
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM pragma_table_info('instances') WHERE name = 'change_seq'").getInt(),
               0);
+}
+
+// Migration 14: the heartbeat's count of monitored instances reads the partial index alone, not
+// every monitored row of the table (175 ms at 100,000 instances, 8.4 ms with it).
+TEST(SqliteStore, TheCountOfMonitoredInstancesReadsOnlyItsPartialIndex) {
+    TempDir dir;
+    const std::string path = dir.File("plan.db");
+    ASSERT_TRUE(OpenStore("sqlite:" + path));
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    const std::string statement(sql::Sql(sql::Stmt::kCountMonitored, Backend::kSqlite));
+    const std::string count = QueryPlan(db, statement);
+    EXPECT_THAT(count, HasSubstr("SEARCH instances USING INDEX instances_monitored (monitoring=?)"));
+    EXPECT_THAT(count, Not(HasSubstr("SCAN instances")));
+    // The index alone: the program reads no column and seeks no row of the table (its deferred
+    // seek is never carried out), so no table page is read.
+    SQLite::Statement program(db, "EXPLAIN " + statement);
+    std::vector<std::string> opcodes;
+    while (program.executeStep())
+        opcodes.push_back(program.getColumn(1).getString());
+    EXPECT_THAT(opcodes, Contains("AggStep"));
+    for (const char* reads_the_table : {"Column", "SeekRowid", "NotExists", "Rowid"})
+        EXPECT_THAT(opcodes, Not(Contains(reads_the_table)));
 }
 
 // Migration 13: a deployment's events are found through its followers and the events' unique key
@@ -433,7 +456,7 @@ TEST(SqliteStore, MigrationThirteenFindsTheDeploymentsOfAVersionTwelveTimeline) 
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 13);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
     const auto d1 = store->ListFinishedDeployments(T(0), T(30));
     ASSERT_TRUE(d1) << d1.error().ToString();
     ASSERT_EQ(d1->size(), 1u);
@@ -480,7 +503,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 13);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -964,7 +987,7 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 8: schedule workers"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 11: change feed as a log (SQLite)"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 12: no index on instance status"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 13"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 14"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
