@@ -85,11 +85,12 @@ struct Kept {
         }
         row = std::move(instance);
     }
-    /// The deployment id of the row (which must be set), read from the entry beside its due time
-    /// where SetRow copied it: a poll then does not reach for the row's string, elsewhere on the
-    /// heap (at 100,000 entries a cache miss per check; docs/PERFORMANCE.md).
+    /// The deployment id of the row, read from the entry beside its due time where SetRow copied
+    /// it: a poll then does not reach for the row's string, elsewhere on the heap (at 100,000
+    /// entries a cache miss per check; docs/PERFORMANCE.md). None without a row or a deployment.
     std::optional<std::string_view> RowDeploymentId() const {
         if (deployment_size_ != kNotCopied) return std::string_view(deployment_text_.data(), deployment_size_);
+        if (!row) return std::nullopt;
         return row->state.deployment_id;
     }
 

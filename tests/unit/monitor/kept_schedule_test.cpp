@@ -308,7 +308,9 @@ TEST(KeptSchedule, AnEntryGivesItsRowsDeploymentIdWhetherCopiedOrNot) {
     kept.SetRow(row);
     schedule.Forget(kept);
     Kept& reused = *schedule.Add("b").first;
-    ASSERT_EQ(&reused, &kept);  // the slot is reused
+    ASSERT_EQ(&reused, &kept);  // the slot is reused, without the row or the id of "a"
+    EXPECT_FALSE(reused.row.has_value());
+    EXPECT_EQ(reused.RowDeploymentId(), std::nullopt);
     store::Instance other;
     other.id = "b";
     reused.SetRow(other);
