@@ -94,6 +94,15 @@ struct Kept {
         return row->state.deployment_id;
     }
 
+    /// Starts loading the lines RowDeploymentId reads, without waiting for them (a poll lists its
+    /// entries' ids a few entries ahead of this).
+    void PrefetchRowDeploymentId() const {
+        __builtin_prefetch(&deployment_size_);
+        __builtin_prefetch(deployment_text_.data());
+    }
+    /// Starts loading the fleet note (a check's answer compares it: Monitor::NoteFleet).
+    void PrefetchFleet() const { __builtin_prefetch(&fleet); }
+
     /// Ends a check in flight: due again when a job said meanwhile, else at `answer` (if any: a
     /// cancelled or failed take keeps the due time it had).
     void Land(std::optional<core::Timestamp> answer = std::nullopt) {

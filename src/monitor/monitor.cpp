@@ -53,6 +53,20 @@ constexpr Duration kWorkerIdle = core::Seconds(3600);
 // (EnqueueFollowUp): never less than a redeploy's (RunJob's comment on the costs).
 constexpr double kCollectLogsCost = 3;
 
+// How many items ahead of its work a poll's loops start loading what the items' checks read: at
+// 100,000 instances each line is a cache miss, and loads asked for early overlap.
+constexpr std::size_t kPrefetchDistance = 6;
+
+// Starts loading the fields a check reads of a row (its first ones: store::Instance,
+// InstanceState), without waiting for them.
+void PrefetchCheckFields(const store::Instance& row) {
+    const char* const first = reinterpret_cast<const char*>(&row);
+    const char* const last = reinterpret_cast<const char*>(&row.state.deployment_status + 1) - 1;
+    for (const char* line = first; line < last; line += 64)
+        __builtin_prefetch(line);
+    __builtin_prefetch(last);
+}
+
 // What the decision reads of the row; `deployment_id` is the row's deployment id (or a view of a
 // copy of it).
 core::StoredCheckState StoredOf(const store::Instance& instance, std::optional<std::string_view> deployment_id) {
@@ -564,6 +578,10 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     std::vector<std::size_t> asked(batch.size(), kNotAsked);
     ids.reserve(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
+        if (k + kPrefetchDistance < batch.size()) {
+            const PollItem& ahead = batch[k + kPrefetchDistance];
+            if (ahead.kept != nullptr) ahead.kept->PrefetchRowDeploymentId();
+        }
         const PollItem& item = batch[k];
         const std::optional<std::string_view> id = item.kept != nullptr
                                                        ? item.kept->RowDeploymentId()
@@ -601,6 +619,11 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
         releases.reserve(batch.size());
     }
     for (std::size_t k = 0; k < batch.size(); ++k) {
+        if (k + kPrefetchDistance < batch.size()) {
+            const PollItem& ahead = batch[k + kPrefetchDistance];
+            PrefetchCheckFields(*ahead.row);
+            if (ahead.kept != nullptr) ahead.kept->PrefetchFleet();
+        }
         const PollItem& item = batch[k];
         const store::Instance& instance = *item.row;
         const std::size_t writes_before = writes.size();
@@ -1167,7 +1190,9 @@ std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landin
     std::optional<Timestamp> earliest;
     {
         std::lock_guard lock(mutex_);
-        for (const Landing& landing : landings) {
+        for (std::size_t k = 0; k < landings.size(); ++k) {
+            if (k + kPrefetchDistance < landings.size()) __builtin_prefetch(landings[k + kPrefetchDistance].kept);
+            const Landing& landing = landings[k];
             Kept& entry = *landing.kept;  // in flight: forgotten by this answer only
             if (!landing.next) {          // monitoring ended: let go of the lease too
                 ended.push_back(store::InstanceRelease{entry.id, std::nullopt});

@@ -119,5 +119,27 @@ TEST(Documents, BatchBodyIsJsonWithEscapedIds) {
     EXPECT_EQ(body["query"], documents::DeploymentStatusBatch(2));
 }
 
+// Every id gets the variable its alias asks with ($id0 .. $idN-1, written by hand per id), several
+// digits long too, and nothing else is in the variables.
+TEST(Documents, BatchBodyGivesEveryIdItsOwnVariable) {
+    util::FakeClock clock;
+    RequestBudget budget(clock, {});
+    core::SequenceRandom random({0.0});
+    class NoTransport final : public net::HttpTransport {
+      public:
+        net::RequestId Submit(net::HttpRequest, net::Completion) override { return 0; }
+        void Cancel(net::RequestId) override {}
+    } transport;
+    RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, {});
+    std::vector<std::string> ids;
+    for (int i = 0; i < 123; ++i)
+        ids.push_back("dep-" + std::to_string(i));
+    const auto body = nlohmann::json::parse(client.BuildStatusBatchBody(ids));
+    ASSERT_EQ(body["variables"].size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        EXPECT_EQ(body["variables"]["id" + std::to_string(i)], ids[i]) << i;
+    EXPECT_EQ(body["query"], documents::DeploymentStatusBatch(ids.size()));
+}
+
 }  // namespace
 }  // namespace railwatch::railway
