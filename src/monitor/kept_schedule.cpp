@@ -52,7 +52,7 @@ void KeptSchedule::Forget(Kept& entry) {
     index_.erase(entry.id);
     entry.live_ = false;
     entry.id.clear();
-    entry.row.reset();
+    entry.ClearRow();
     entry.rescheduled.reset();
     free_.push_back(entry.slot_);
 }

@@ -49,12 +49,10 @@ struct Kept {
         core::DeploymentStatus status = core::DeploymentStatus::kUnknown;
         core::Duration interval{};
     } fleet;  // (no std::optional: GCC 12 misreads one here as maybe uninitialized in the sanitizer builds)
-    /// The key a round groups instances of one deployment by: DeploymentKey of the row's
-    /// deployment id, taken when the row was set (SetRow), while the row is at hand; at 100,000
-    /// entries, reading each id string again in the round cost a cache miss per check.
-    std::size_t deployment_key = 0;
 
   private:
+    // DeploymentKey of the row's deployment id, taken by SetRow. See RowDeploymentKey.
+    std::size_t deployment_key_ = 0;
     // The row's deployment id, copied here by SetRow when it fits (Railway's ids are 36-character
     // UUIDs); kNotCopied otherwise. See RowDeploymentId.
     static constexpr std::size_t kIdCapacity = 40;
@@ -64,12 +62,16 @@ struct Kept {
 
   public:
     std::string id;
-    /// The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
-    /// claims"); none where it must be read before the next check (the check wrote it, or the
-    /// feed saw a change while it was in flight). While in flight: the row being checked, the
-    /// poller's alone (nobody else touches the row of an entry in flight). Set through SetRow.
-    std::optional<store::Instance> row;
 
+  private:
+    // The row as the last check left it or the change feed read it (docs/ENGINE.md, "Kept
+    // claims"); none where it must be read before the next check (the check wrote it, or the feed
+    // saw a change while it was in flight). While in flight: the row being checked, the poller's
+    // alone (nobody else touches the row of an entry in flight). Set and dropped only by SetRow
+    // and ClearRow, which keep the id's copy and key above in step with it.
+    std::optional<store::Instance> row_;
+
+  public:
     /// 0 without a deployment; else a hash of its id, never 0.
     static std::size_t DeploymentKey(const std::optional<std::string>& deployment_id) {
         return deployment_id ? std::hash<std::string_view>{}(*deployment_id) | 1 : 0;
@@ -77,21 +79,36 @@ struct Kept {
     /// Keeps `instance` as the row, with its deployment's key and id.
     void SetRow(store::Instance instance) {
         const auto& deployment = instance.state.deployment_id;
-        deployment_key = DeploymentKey(deployment);
+        deployment_key_ = DeploymentKey(deployment);
         deployment_size_ = kNotCopied;
         if (deployment && deployment->size() <= kIdCapacity) {
             std::copy(deployment->begin(), deployment->end(), deployment_text_.begin());
             deployment_size_ = static_cast<std::uint8_t>(deployment->size());
         }
-        row = std::move(instance);
+        row_ = std::move(instance);
     }
+    /// Drops the row (read again before the next check), with its deployment's key and id.
+    void ClearRow() {
+        row_.reset();
+        deployment_key_ = 0;
+        deployment_size_ = kNotCopied;
+    }
+    bool HasRow() const { return row_.has_value(); }
+    /// The row; only while HasRow(). Its deployment id changes only through SetRow (the round
+    /// sets the due time and the lease's end in place).
+    store::Instance& Row() { return *row_; }
+    const store::Instance& Row() const { return *row_; }
+    /// The key a round groups instances of one deployment by (DeploymentKey of the row's
+    /// deployment id, taken while the row was at hand: at 100,000 entries, reading each id string
+    /// again in the round cost a cache miss per check); 0 without a row or a deployment.
+    std::size_t RowDeploymentKey() const { return deployment_key_; }
     /// The deployment id of the row, read from the entry beside its due time where SetRow copied
     /// it: a poll then does not reach for the row's string, elsewhere on the heap (at 100,000
     /// entries a cache miss per check; docs/PERFORMANCE.md). None without a row or a deployment.
     std::optional<std::string_view> RowDeploymentId() const {
         if (deployment_size_ != kNotCopied) return std::string_view(deployment_text_.data(), deployment_size_);
-        if (!row) return std::nullopt;
-        return row->state.deployment_id;
+        if (!row_) return std::nullopt;
+        return row_->state.deployment_id;
     }
 
     /// Starts loading the lines RowDeploymentId reads, without waiting for them (a poll lists its

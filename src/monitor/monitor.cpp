@@ -491,7 +491,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
                 entry->due = instance.state.next_check_at.value_or(now);
                 entry->in_flight = true;
                 entry->SetRow(std::move(instance));  // the claim's row is fresher than any kept one
-                taken.push_back(PollItem{&*entry->row, entry});
+                taken.push_back(PollItem{&entry->Row(), entry});
             }
         }
     }
@@ -509,7 +509,7 @@ std::size_t Monitor::RunRound(Timestamp now, bool inline_polls, std::size_t* lim
     keyed.reserve(taken.size());
     for (const PollItem& item : taken) {
         keyed.emplace_back(
-            item.kept != nullptr ? item.kept->deployment_key : Kept::DeploymentKey(item.row->state.deployment_id),
+            item.kept != nullptr ? item.kept->RowDeploymentKey() : Kept::DeploymentKey(item.row->state.deployment_id),
             item);
     }
     std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
@@ -1003,7 +1003,7 @@ void Monitor::EndMove(const std::string& instance_id, Timestamp at) {
             if (kept.in_flight) {
                 kept.rescheduled = at;  // its landing (or TakeKeptDue) drops the row and schedules it
             } else {
-                kept.row.reset();
+                kept.ClearRow();
                 kept.due = at;
                 if (kept.moving == 0) kept_.Schedule(kept);
             }
@@ -1105,7 +1105,7 @@ bool Monitor::FollowChanges() {
             ForgetKept(kept);  // lost to another worker, turned off or deleted
         } else if (kept.landed > lands_before) {
             // Landed after this read began: its check may have written the row since. Read again.
-            kept.row.reset();
+            kept.ClearRow();
         } else {
             kept.SetRow(std::move(row));
         }
@@ -1122,13 +1122,13 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
             Kept* const entry = kept_.TakeEarliest(until);
             if (entry == nullptr) break;
             entry->in_flight = true;
-            if (!entry->row) {
+            if (!entry->HasRow()) {
                 unread.push_back(entry);
                 continue;
             }
             // The due time is the kept one (the stored one is the lease's end), and the lease as the
             // heartbeats renewed it (a kept row is this worker's: FollowChanges drops any other).
-            store::Instance& row = *entry->row;
+            store::Instance& row = entry->Row();
             row.state.next_check_at = entry->due;
             row.lease_until = std::max(row.lease_until.value_or(Timestamp::min()), leases_valid_until_);
             out.push_back(PollItem{&row, entry});
@@ -1177,7 +1177,7 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
             // The due time is the kept one (the stored one is the lease's end).
             row->state.next_check_at = entry.due;
             entry.SetRow(std::move(*row));
-            out.push_back(PollItem{&*entry.row, &entry});
+            out.push_back(PollItem{&entry.Row(), &entry});
         } else {
             ForgetKept(entry);  // lost, turned off or deleted
         }
@@ -1204,14 +1204,14 @@ std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landin
             // placed in its change feed is kept as written instead, and the feed asked to leave
             // that change out (FollowChanges): a later change of the row still comes.
             if (entry.changed || entry.rescheduled) {
-                entry.row.reset();
+                entry.ClearRow();
             } else if (landing.wrote) {
                 const PendingWrite* write = landing.write == kNoWrite ? nullptr : &writes[landing.write];
                 if (write != nullptr && write->change_position) {
                     entry.SetRow(write->after);
                     own_changes_[entry.id] = *write->change_position;
                 } else {
-                    entry.row.reset();
+                    entry.ClearRow();
                 }
             }
             // With a row or without (its check wrote it): a feed read begun before now may hold

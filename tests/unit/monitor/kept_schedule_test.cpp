@@ -274,7 +274,8 @@ TEST(KeptSchedule, ForEachMayForgetTheEntryItIsGiven) {
 
 // A row's deployment id as SetRow left it: a copy kept in the entry (Railway's 36-character ids),
 // the row's own string where the id does not fit, none without a deployment; a later row's id
-// replaces an earlier one's, and a slot reused for another instance starts without one.
+// replaces an earlier one's, a slot reused for another instance starts without one, and a row
+// dropped takes its id along.
 TEST(KeptSchedule, AnEntryGivesItsRowsDeploymentIdWhetherCopiedOrNot) {
     KeptSchedule schedule;
     Kept& kept = Keep(schedule, "a", 1);
@@ -285,36 +286,45 @@ TEST(KeptSchedule, AnEntryGivesItsRowsDeploymentIdWhetherCopiedOrNot) {
     ASSERT_TRUE(kept.RowDeploymentId().has_value());
     EXPECT_EQ(*kept.RowDeploymentId(), *row.state.deployment_id);
     // The copy is the entry's own: not a view of the row's string.
-    EXPECT_NE(kept.RowDeploymentId()->data(), kept.row->state.deployment_id->data());
+    EXPECT_NE(kept.RowDeploymentId()->data(), kept.Row().state.deployment_id->data());
 
     const std::string longer(64, 'd');
     row.state.deployment_id = longer;
     kept.SetRow(row);
     ASSERT_TRUE(kept.RowDeploymentId().has_value());
     EXPECT_EQ(*kept.RowDeploymentId(), longer);
-    EXPECT_EQ(kept.RowDeploymentId()->data(), kept.row->state.deployment_id->data());
+    EXPECT_EQ(kept.RowDeploymentId()->data(), kept.Row().state.deployment_id->data());
 
     row.state.deployment_id = "dep-2";
     kept.SetRow(row);
     EXPECT_EQ(kept.RowDeploymentId(), std::optional<std::string_view>("dep-2"));
-    EXPECT_EQ(kept.deployment_key, Kept::DeploymentKey(std::string("dep-2")));
+    EXPECT_EQ(kept.RowDeploymentKey(), Kept::DeploymentKey(std::string("dep-2")));
 
     row.state.deployment_id.reset();
     kept.SetRow(row);
     EXPECT_EQ(kept.RowDeploymentId(), std::nullopt);
-    EXPECT_EQ(kept.deployment_key, 0u);
+    EXPECT_EQ(kept.RowDeploymentKey(), 0u);
 
     row.state.deployment_id = "dep-3";
     kept.SetRow(row);
     schedule.Forget(kept);
     Kept& reused = *schedule.Add("b").first;
     ASSERT_EQ(&reused, &kept);  // the slot is reused, without the row or the id of "a"
-    EXPECT_FALSE(reused.row.has_value());
+    EXPECT_FALSE(reused.HasRow());
     EXPECT_EQ(reused.RowDeploymentId(), std::nullopt);
     store::Instance other;
     other.id = "b";
     reused.SetRow(other);
     EXPECT_EQ(reused.RowDeploymentId(), std::nullopt);
+
+    // A row dropped (to be read again) takes its deployment's copy and key with it.
+    other.state.deployment_id = "dep-4";
+    reused.SetRow(other);
+    ASSERT_EQ(reused.RowDeploymentId(), std::optional<std::string_view>("dep-4"));
+    reused.ClearRow();
+    EXPECT_FALSE(reused.HasRow());
+    EXPECT_EQ(reused.RowDeploymentId(), std::nullopt);
+    EXPECT_EQ(reused.RowDeploymentKey(), 0u);
 }
 
 }  // namespace
