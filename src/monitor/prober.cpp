@@ -93,7 +93,7 @@ void Prober::Stop() {
     for (net::RequestId id : ids)
         http_.Cancel(id);
     std::unique_lock lock(mutex_);
-    http_done_.wait(lock, [this] { return requests_.empty(); });
+    http_done_.wait(lock, [this] { return requests_.empty() && completing_ == 0; });
     tasks_.clear();
 }
 
@@ -247,17 +247,22 @@ void Prober::Send(const store::Instance& instance) {
         {
             std::lock_guard lock(mutex_);
             requests_.erase(instance.id);
+            ++completing_;  // Stop waits for this completion to end, not only for its request
             if (!stopping_ && !cancelled) {
                 tasks_.push_back(Task{instance, std::move(check)});
                 queued = true;
             }
         }
-        http_done_.notify_all();
         if (queued) {
             wakeup_.Notify();
         } else {
             Done(instance.id, /*sent=*/true);
         }
+        // Notified under the lock: once it is released, Stop may return and the prober be
+        // destroyed, so nothing of it is touched after this.
+        std::lock_guard lock(mutex_);
+        --completing_;
+        http_done_.notify_all();
     });
     std::lock_guard lock(mutex_);
     if (auto found = requests_.find(instance.id); found != requests_.end()) found->second = id;

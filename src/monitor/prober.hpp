@@ -141,6 +141,9 @@ class Prober {
     core::Timestamp next_forget_at_{};                       // ForgetIdle's next pass
     // Probes sent and not completed, by instance id (0 while Submit is under way).
     std::unordered_map<std::string, net::RequestId> requests_;
+    // Completions past their request's removal from requests_ and still touching the prober: Stop
+    // waits for none (a completion's last step, under the mutex, counts itself out).
+    std::size_t completing_ = 0;
 };
 
 }  // namespace railwatch::monitor
