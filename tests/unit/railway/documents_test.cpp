@@ -101,18 +101,24 @@ TEST(Documents, LogQueriesSelectAttributesAndTakeAnEndDate) {
     }
 }
 
-TEST(Documents, BatchBodyIsJsonWithEscapedIds) {
-    util::FakeClock clock;
-    RequestBudget budget(clock, {});
-    core::SequenceRandom random({0.0});
+// A client that only builds request bodies (nothing is sent).
+struct BodyBuilder {
     class NoTransport final : public net::HttpTransport {
       public:
         net::RequestId Submit(net::HttpRequest, net::Completion) override { return 0; }
         void Cancel(net::RequestId) override {}
-    } transport;
-    RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, {});
+    };
+    util::FakeClock clock;
+    RequestBudget budget{clock, {}};
+    core::SequenceRandom random{{0.0}};
+    NoTransport transport;
+    RailwayClient client{transport, clock, budget, random, {TokenKind::kAccount, "t"}, {}};
+};
+
+TEST(Documents, BatchBodyIsJsonWithEscapedIds) {
+    BodyBuilder builder;
     const std::vector<std::string> ids = {"plain", "quo\"te\\back\nnl"};
-    const auto body = nlohmann::json::parse(client.BuildStatusBatchBody(ids));
+    const auto body = nlohmann::json::parse(builder.client.BuildStatusBatchBody(ids));
     EXPECT_EQ(body["operationName"], "DeploymentStatuses");
     EXPECT_EQ(body["variables"]["id0"], "plain");
     EXPECT_EQ(body["variables"]["id1"], "quo\"te\\back\nnl");
@@ -122,19 +128,11 @@ TEST(Documents, BatchBodyIsJsonWithEscapedIds) {
 // Every id gets the variable its alias asks with ($id0 .. $idN-1, written by hand per id), several
 // digits long too, and nothing else is in the variables.
 TEST(Documents, BatchBodyGivesEveryIdItsOwnVariable) {
-    util::FakeClock clock;
-    RequestBudget budget(clock, {});
-    core::SequenceRandom random({0.0});
-    class NoTransport final : public net::HttpTransport {
-      public:
-        net::RequestId Submit(net::HttpRequest, net::Completion) override { return 0; }
-        void Cancel(net::RequestId) override {}
-    } transport;
-    RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, {});
+    BodyBuilder builder;
     std::vector<std::string> ids;
     for (int i = 0; i < 123; ++i)
         ids.push_back("dep-" + std::to_string(i));
-    const auto body = nlohmann::json::parse(client.BuildStatusBatchBody(ids));
+    const auto body = nlohmann::json::parse(builder.client.BuildStatusBatchBody(ids));
     ASSERT_EQ(body["variables"].size(), ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i)
         EXPECT_EQ(body["variables"]["id" + std::to_string(i)], ids[i]) << i;
