@@ -7,10 +7,10 @@ namespace railwatch::util {
 namespace {
 
 // Whether one of the eight bytes of `word` may need escaping in a JSON string: below 0x20, '"' or
-// '\\'. Never false when one does: such a byte (or its difference from '"' or '\\', zero) becomes
-// 0xDF..0xFF in the subtraction, borrow or not, and its inverse keeps the high bit. True may come
-// of a borrow alone: the caller then looks byte by byte. Bytes from 0x80 (UTF-8) never count:
-// their inverse's high bit is clear.
+// '\\'. Never false when one does: such a byte (or, for '"' and '\\', its XOR with them: zero)
+// becomes 0xDF..0xFF in the subtraction, borrow or not, and its inverse keeps the high bit. True
+// may come of a borrow alone: the caller then looks byte by byte. Bytes from 0x80 (UTF-8) never
+// count: their inverse's high bit is clear.
 bool MayNeedEscaping(std::uint64_t word) {
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
     constexpr std::uint64_t kHighs = 0x8080808080808080ULL;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fakes/scripted_transport.hpp"
 #include "railway/client.hpp"
 
 namespace railwatch::railway {
@@ -103,15 +104,10 @@ TEST(Documents, LogQueriesSelectAttributesAndTakeAnEndDate) {
 
 // A client that only builds request bodies (nothing is sent).
 struct BodyBuilder {
-    class NoTransport final : public net::HttpTransport {
-      public:
-        net::RequestId Submit(net::HttpRequest, net::Completion) override { return 0; }
-        void Cancel(net::RequestId) override {}
-    };
     util::FakeClock clock;
     RequestBudget budget{clock, {}};
     core::SequenceRandom random{{0.0}};
-    NoTransport transport;
+    fakes::ScriptedTransport transport;
     RailwayClient client{transport, clock, budget, random, {TokenKind::kAccount, "t"}, {}};
 };
 
