@@ -90,15 +90,21 @@ void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, std::opt
     if (tx.Exec(UpdateStateStmt(sets), params).affected == 0) ThrowNotFound("instance", id);
 }
 
-bool UpdateFollowingState(Tx& tx, const std::string& id, const InstanceState& s, std::string_view deployment_id) {
+void AppendFollowingStateParams(std::vector<Param>& params, const std::string& id, const InstanceState& s,
+                                std::string_view deployment_id) {
     const std::vector<Param> all = StateParams(id, s, deployment_id);
-    std::vector<Param> params{all.front()};  // $1, the id
-    params.reserve(all.size() + 1);
+    params.push_back(all.front());  // $1, the id
     for (std::size_t i = 1; i < all.size(); ++i) {
         if (UpdateStateSets(kSetsStatus, i - 1)) params.push_back(all[i]);
     }
     params.emplace_back(deployment_id);
     params.push_back(all.back());  // next_check_at
+}
+
+bool UpdateFollowingState(Tx& tx, const std::string& id, const InstanceState& s, std::string_view deployment_id) {
+    std::vector<Param> params;
+    params.reserve(16);
+    AppendFollowingStateParams(params, id, s, deployment_id);
     return tx.Exec(Stmt::kUpdateFollowingState, params).affected > 0;
 }
 

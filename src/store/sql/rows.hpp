@@ -52,6 +52,10 @@ void UpdateState(Tx& tx, const std::string& id, const InstanceState& s, std::opt
 /// False when it wrote nothing: the instance is unknown, follows another deployment (or none), or
 /// has another due time stored.
 bool UpdateFollowingState(Tx& tx, const std::string& id, const InstanceState& s, std::string_view deployment_id);
+/// Appends UpdateFollowingState's 16 parameters (Stmt::kUpdateFollowingState, one row of
+/// Stmt::kUpdateFollowingStates*) to `params`. Borrows the strings.
+void AppendFollowingStateParams(std::vector<Param>& params, const std::string& id, const InstanceState& s,
+                                std::string_view deployment_id);
 /// The 25 parameters of Stmt::kInsertInstance. Borrows the strings.
 std::vector<Param> InstanceParams(const Instance& i);
 

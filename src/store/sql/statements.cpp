@@ -68,7 +68,9 @@ const std::string kOutboxColumns =
 // status, deployment_id and next_check_at are indexed and set only in the forms whose `sets`
 // hold them (SetsIndexed); the schedule is left out too for the writers that must leave it as
 // stored (Transition::keep_schedule).
-std::string StateAssignments(unsigned sets) {
+// `value` names the value of a column from its place in StateParams (2: status): "$2", or in the
+// multi-row forms a column of their VALUES list ("v.column2").
+std::string StateAssignments(unsigned sets, std::string_view value = "$") {
     static constexpr std::array<std::string_view, 15> kColumns = {"status",
                                                                   "deployment_id",
                                                                   "deployment_status",
@@ -89,7 +91,7 @@ std::string StateAssignments(unsigned sets) {
     for (std::size_t i = 0; i < kColumns.size(); ++i) {
         if (!UpdateStateSets(sets, i)) continue;
         if (!out.empty()) out += ", ";
-        out += std::string(kColumns[i]) + " = $" + std::to_string(param++);
+        out += std::string(kColumns[i]) + " = " + std::string(value) + std::to_string(param++);
     }
     return out;
 }
@@ -179,6 +181,40 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     set(Stmt::kInsertEvent, "insert_event",
         "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, source, error_type) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id");
+    // The multi-row forms (SQLite only; the PostgreSQL text is never run): VALUES rows of
+    // consecutive parameters, `width` per row.
+    const auto values = [](std::size_t rows, int width) {
+        std::string out;
+        int param = 1;
+        for (std::size_t r = 0; r < rows; ++r) {
+            out += r == 0 ? "(" : ", (";
+            for (int c = 0; c < width; ++c)
+                out += (c == 0 ? "$" : ", $") + std::to_string(param++);
+            out += ")";
+        }
+        return out;
+    };
+    static constexpr std::array<std::string_view, 7> kInsertEventsNames = {
+        "insert_events_1",  "insert_events_2",  "insert_events_4", "insert_events_8",
+        "insert_events_16", "insert_events_32", "insert_events_64"};
+    static constexpr std::array<std::string_view, 7> kUpdateFollowingStatesNames = {
+        "update_following_states_1", "update_following_states_2",  "update_following_states_4",
+        "update_following_states_8", "update_following_states_16", "update_following_states_32",
+        "update_following_states_64"};
+    for (std::size_t form = 0, rows = 1; rows <= kMaxRowsPerStatement; ++form, rows *= 2) {
+        set(InsertEventsStmt(rows), kInsertEventsNames.at(form),
+            "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, source, "
+            "error_type) VALUES " +
+                values(rows, 7) + " ON CONFLICT DO NOTHING RETURNING id, instance_id",
+            "SELECT CAST(NULL AS BIGINT), CAST(NULL AS TEXT)");
+        // The values of kUpdateFollowingState in its parameters' order: column1 the id,
+        // column2..column14 the state, column15 the deployment, column16 the due time.
+        set(UpdateFollowingStatesStmt(rows), kUpdateFollowingStatesNames.at(form),
+            "UPDATE instances SET " + StateAssignments(kSetsStatus, "v.column") + " FROM (VALUES " + values(rows, 16) +
+                ") AS v WHERE instances.id = v.column1 AND instances.deployment_id = v.column15 AND "
+                "instances.next_check_at IS v.column16 RETURNING instances.id",
+            "SELECT CAST(NULL AS TEXT)");
+    }
     set(Stmt::kFindEvent, "find_event",
         "SELECT id FROM deployment_events WHERE instance_id = $1 AND deployment_id = $2 AND to_status = $3 "
         "AND at = $4");
@@ -407,6 +443,9 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "SELECT id, change_seq FROM instances WHERE change_seq >= $1 AND change_seq < $2");
     // The feed's last position (SQLite: one seek to the log's end; the PostgreSQL text is never run).
     set(Stmt::kFeedLast, "feed_last", "SELECT MAX(seq) FROM instance_changes", "SELECT CAST(NULL AS BIGINT)");
+    // The feed's changes after position $1, in order (SQLite; the PostgreSQL text is never run).
+    set(Stmt::kFeedSince, "feed_since", "SELECT seq, instance_id FROM instance_changes WHERE seq > $1 ORDER BY seq",
+        "SELECT CAST(NULL AS BIGINT), CAST(NULL AS TEXT)");
     // What the feed answers to a position before its horizon: every instance.
     set(Stmt::kAllInstances, "all_instances", "SELECT " + icols + kInstanceFrom + " ORDER BY instances.id");
     set(Stmt::kReleaseLease, "release_lease",
@@ -554,6 +593,31 @@ const Table& GetTable() {
 
 Stmt UpdateStateStmt(unsigned sets) {
     return static_cast<Stmt>(static_cast<int>(Stmt::kUpdateState0) + static_cast<int>(sets & kSetsAll));
+}
+
+std::size_t RowsPerStatement(std::size_t rows) {
+    std::size_t form = kMaxRowsPerStatement;
+    while (form > 1 && form > rows)
+        form /= 2;
+    return form;
+}
+
+namespace {
+// The form's place among 1, 2, 4 … kMaxRowsPerStatement rows.
+int RowsForm(std::size_t rows) {
+    int form = 0;
+    for (std::size_t r = 1; r < rows && r < kMaxRowsPerStatement; r *= 2)
+        ++form;
+    return form;
+}
+}  // namespace
+
+Stmt InsertEventsStmt(std::size_t rows) {
+    return static_cast<Stmt>(static_cast<int>(Stmt::kInsertEvents1) + RowsForm(rows));
+}
+
+Stmt UpdateFollowingStatesStmt(std::size_t rows) {
+    return static_cast<Stmt>(static_cast<int>(Stmt::kUpdateFollowingStates1) + RowsForm(rows));
 }
 
 std::string_view Name(Stmt stmt) {

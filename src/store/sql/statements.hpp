@@ -40,6 +40,22 @@ enum class Stmt : int {
     kDeleteInstance,
     kDropLease,
     kInsertEvent,
+    // SQLite: a check batch's transitions in multi-row statements (timeline.cpp), in forms of
+    // 1, 2, 4 … 64 rows: InsertEventsStmt / UpdateFollowingStatesStmt.
+    kInsertEvents1,
+    kInsertEvents2,
+    kInsertEvents4,
+    kInsertEvents8,
+    kInsertEvents16,
+    kInsertEvents32,
+    kInsertEvents64,
+    kUpdateFollowingStates1,
+    kUpdateFollowingStates2,
+    kUpdateFollowingStates4,
+    kUpdateFollowingStates8,
+    kUpdateFollowingStates16,
+    kUpdateFollowingStates32,
+    kUpdateFollowingStates64,
     kFindEvent,
     kDeleteEvent,
     kListEvents,
@@ -94,6 +110,7 @@ enum class Stmt : int {
     kChangedInstances,
     kChangedIds,
     kFeedLast,
+    kFeedSince,
     kAllInstances,
     kAttentionCandidates,
     kInstanceStats,
@@ -136,6 +153,19 @@ constexpr bool UpdateStateSets(unsigned sets, std::size_t column) {
     if (column == 14) return (sets & kSetsNextCheck) != 0;
     return true;
 }
+
+/// The multi-row statements' largest form (kInsertEvents64, kUpdateFollowingStates64).
+inline constexpr std::size_t kMaxRowsPerStatement = 64;
+/// The largest multi-row form that `rows` (1 or more) fills: 1, 2, 4 … kMaxRowsPerStatement rows.
+std::size_t RowsPerStatement(std::size_t rows);
+/// SQLite: inserts the events of `rows` (RowsPerStatement's sizes) transitions, each with the
+/// seven values of kInsertEvent in turn, skips those recorded before (ON CONFLICT DO NOTHING) and
+/// returns (id, instance_id) of each event inserted, in no particular order.
+Stmt InsertEventsStmt(std::size_t rows);
+/// SQLite: kUpdateFollowingState for `rows` (RowsPerStatement's sizes) instances at once, each
+/// with its 16 values in turn, and returns the id of each instance written, in no particular
+/// order. Every instance must appear once at most (an instance given twice is written once).
+Stmt UpdateFollowingStatesStmt(std::size_t rows);
 
 /// Column list of instance rows, in the order RowToInstance (rows.cpp) reads them.
 inline constexpr int kInstanceColumns = 27;

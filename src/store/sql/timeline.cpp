@@ -1,8 +1,12 @@
 // Timeline: ApplyTransition (event + instance state + outbox rows, atomically) and ListEvents.
 
+#include <algorithm>
 #include <optional>
 #include <span>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "store/sql/checks.hpp"
 #include "store/sql/rows.hpp"
@@ -45,13 +49,21 @@ void Prepare(const Transition& t, PreparedTransition& p) {
                                       : std::nullopt;
 }
 
+// Appends the seven values of the transition's event (Stmt::kInsertEvent; a row of
+// Stmt::kInsertEvents*).
+void AppendEventParams(std::vector<Param>& params, const PreparedTransition& p) {
+    const Transition& t = *p.t;
+    params.insert(params.end(),
+                  {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
+                   std::string_view(t.to_status), Ns(t.at), std::string_view(t.source), OptText(p.error_type)});
+}
+
 // Inserts the event; its id, or nothing when it was recorded before.
 std::optional<std::int64_t> InsertEvent(Tx& tx, const PreparedTransition& p) {
-    const Transition& t = *p.t;
-    const auto inserted =
-        tx.Exec(Stmt::kInsertEvent,
-                {std::string_view(t.instance_id), std::string_view(t.deployment_id), OptText(t.from_status),
-                 std::string_view(t.to_status), Ns(t.at), std::string_view(t.source), OptText(p.error_type)});
+    std::vector<Param> params;
+    params.reserve(7);
+    AppendEventParams(params, p);
+    const auto inserted = tx.Exec(Stmt::kInsertEvent, params);
     if (inserted.rows.empty()) return std::nullopt;
     return inserted.rows.front().Int(0);
 }
@@ -165,6 +177,120 @@ void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     });
 }
 
+// The transitions of a group by instance id (every instance once in a group).
+class ByInstance {
+  public:
+    explicit ByInstance(std::span<PreparedTransition* const> group) {
+        index_.reserve(group.size());
+        for (std::size_t j = 0; j < group.size(); ++j)
+            index_.emplace_back(group[j]->t->instance_id, j);
+        std::sort(index_.begin(), index_.end());
+    }
+    // The place in the group of the transition of instance `id`, if any.
+    std::optional<std::size_t> Find(std::string_view id) const {
+        const auto at = std::lower_bound(index_.begin(), index_.end(), std::pair(id, std::size_t{0}));
+        if (at == index_.end() || at->first != id) return std::nullopt;
+        return at->second;
+    }
+
+  private:
+    std::vector<std::pair<std::string_view, std::size_t>> index_;
+};
+
+// SQLite: the check transitions of a poll (only_if_following, without keep_schedule; every
+// instance once) written as WriteFollowingTransition writes each, in a few statements instead of
+// six per transition (a statement's own cost was about a third of SQLite's work per transition,
+// docs/PERFORMANCE.md): the events in one multi-row INSERT per chunk of up to
+// kMaxRowsPerStatement, the states in one multi-row UPDATE per chunk, the change feed read once
+// for the positions. Each transition ends as WriteFollowingTransition would end it alone: an event
+// recorded before is found (or superseded), a state the multi-row UPDATE did not write (another
+// due time stored, another deployment followed) goes WriteFollowingTransition's read way, and an
+// event of a deployment the instance no longer follows is deleted again. An unknown instance fails
+// the event INSERT and with it the whole group (the caller then writes each alone).
+void WriteFollowingTransitions(Tx& tx, std::span<PreparedTransition* const> group) {
+    const ByInstance by_instance(group);
+    std::vector<Param> params;
+    // Runs the `form` (InsertEventsStmt or UpdateFollowingStatesStmt) for the transitions at
+    // `places` in the group, chunk by chunk; `append` adds one transition's values, `returned`
+    // is given each row the statements return.
+    const auto in_chunks = [&](const std::vector<std::size_t>& places, Stmt (*form)(std::size_t), std::size_t width,
+                               auto&& append, auto&& returned) {
+        for (std::size_t begin = 0; begin < places.size();) {
+            const std::size_t rows = RowsPerStatement(places.size() - begin);
+            params.clear();
+            params.reserve(rows * width);
+            for (std::size_t k = begin; k < begin + rows; ++k)
+                append(*group[places[k]]);
+            for (const Row& row : tx.Exec(form(rows), params).rows)
+                returned(row);
+            begin += rows;
+        }
+    };
+    std::vector<std::size_t> all(group.size());
+    for (std::size_t j = 0; j < group.size(); ++j)
+        all[j] = j;
+    std::vector<std::int64_t> event_ids(group.size(), 0);  // 0: recorded before (ids start at 1)
+    in_chunks(
+        all, InsertEventsStmt, 7, [&](const PreparedTransition& p) { AppendEventParams(params, p); },
+        [&](const Row& row) {
+            if (const auto j = by_instance.Find(row.Text(1))) event_ids[*j] = row.Int(0);
+        });
+    std::vector<std::size_t> inserted;
+    inserted.reserve(group.size());
+    for (std::size_t j = 0; j < group.size(); ++j) {
+        PreparedTransition& p = *group[j];
+        if (event_ids[j] != 0) {
+            inserted.push_back(j);
+        } else if (!Follows(ReadIndexedState(tx, p.t->instance_id), *p.t)) {
+            p.out.superseded = true;
+        } else {
+            FindEvent(tx, p);
+        }
+    }
+    const std::int64_t last_before = tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1);
+    std::vector<char> written(group.size(), 0);
+    in_chunks(
+        inserted, UpdateFollowingStatesStmt, 16,
+        [&](const PreparedTransition& p) {
+            AppendFollowingStateParams(params, p.t->instance_id, p.t->state, p.t->deployment_id);
+        },
+        [&](const Row& row) {
+            if (const auto j = by_instance.Find(row.Text(0))) written[*j] = 1;
+        });
+    for (const std::size_t j : inserted) {
+        PreparedTransition& p = *group[j];
+        const Transition& t = *p.t;
+        if (!written[j]) {
+            const Row stored = ReadIndexedState(tx, t.instance_id);
+            if (!Follows(stored, t)) {
+                tx.Exec(Stmt::kDeleteEvent, {event_ids[j]});
+                p.out.superseded = true;
+                continue;
+            }
+            UpdateState(tx, t.instance_id, t.state, t.deployment_id,
+                        IndexedToSet(tx, Backend::kSqlite, t.instance_id, t.state, t.deployment_id,
+                                     /*keep_schedule=*/false, &stored));
+            written[j] = 1;
+        }
+        p.out.applied = true;
+        p.out.event_id = event_ids[j];
+        for (const auto& m : t.outbox)
+            InsertOutbox(tx, m);
+    }
+    // Each state written appended at most one change to the feed (its trigger), and nothing else
+    // wrote instances since last_before: a change there is that write's (one more would make it
+    // ambiguous, and it gets none, as WriteStateAndOutbox gives none).
+    if (last_before < 0) return;
+    std::vector<std::int64_t> positions(group.size(), -1);  // -2: more than one
+    for (const Row& row : tx.Exec(Stmt::kFeedSince, {last_before}).rows) {
+        const auto j = by_instance.Find(row.Text(1));
+        if (j && written[*j]) positions[*j] = positions[*j] == -1 ? row.Int(0) : -2;
+    }
+    for (std::size_t j = 0; j < group.size(); ++j) {
+        if (positions[j] >= 0) group[j]->out.change_position = positions[j];
+    }
+}
+
 }  // namespace
 
 Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
@@ -174,23 +300,56 @@ Result<TransitionResult> SqlStore::ApplyTransition(const Transition& t) {
 std::vector<Result<TransitionResult>> SqlStore::ApplyTransitions(std::span<const Transition> transitions) {
     std::vector<Result<TransitionResult>> results(transitions.size());
     std::vector<PreparedTransition> prepared(transitions.size());
-    std::vector<std::function<void(Tx&)>> works;
-    std::vector<std::size_t> written;  // the index of each work's transition
-    works.reserve(transitions.size());
-    written.reserve(transitions.size());
+    std::vector<std::size_t> checked;  // the transitions to write, in the order given
+    checked.reserve(transitions.size());
     for (std::size_t i = 0; i < transitions.size(); ++i) {
-        if (auto checked = CheckTransition(transitions[i]); !checked) {
-            results[i] = tl::unexpected(checked.error());
+        if (auto check = CheckTransition(transitions[i]); !check) {
+            results[i] = tl::unexpected(check.error());
             continue;
         }
-        PreparedTransition& p = prepared[i];
-        Prepare(transitions[i], p);
-        works.emplace_back([&p, backend = driver_->backend()](Tx& tx) { WriteTransition(tx, backend, p); });
-        written.push_back(i);
+        Prepare(transitions[i], prepared[i]);
+        checked.push_back(i);
     }
+    const Backend backend = driver_->backend();
+    // SQLite: the check transitions of instances no transition before them concerns are written
+    // together (WriteFollowingTransitions), in a write of their own before the others, so that each
+    // instance's transitions still come in the order given. Should that write fail (an unknown
+    // instance among them, a database error), each is written alone with the others, and gets its
+    // own outcome.
+    std::vector<std::size_t> together;
+    std::vector<std::size_t> alone;
+    if (backend == Backend::kSqlite) {
+        std::unordered_set<std::string_view> seen;
+        for (const std::size_t i : checked) {
+            const Transition& t = transitions[i];
+            const bool first = seen.insert(t.instance_id).second;
+            (first && t.only_if_following && !t.keep_schedule ? together : alone).push_back(i);
+        }
+        if (together.size() < 2) together.clear();
+    }
+    if (together.empty()) {
+        alone = checked;
+    } else {
+        std::vector<PreparedTransition*> group;
+        group.reserve(together.size());
+        for (const std::size_t i : together)
+            group.push_back(&prepared[i]);
+        if (driver_->Write([&group](Tx& tx) { WriteFollowingTransitions(tx, group); })) {
+            for (const std::size_t i : together)
+                results[i] = prepared[i].out;
+        } else {
+            alone.insert(alone.end(), together.begin(), together.end());
+            std::sort(alone.begin(), alone.end());
+        }
+    }
+    if (alone.empty()) return results;
+    std::vector<std::function<void(Tx&)>> works;
+    works.reserve(alone.size());
+    for (const std::size_t i : alone)
+        works.emplace_back([&p = prepared[i], backend](Tx& tx) { WriteTransition(tx, backend, p); });
     auto done = driver_->WriteEach(works);
-    for (std::size_t k = 0; k < written.size(); ++k) {
-        const std::size_t i = written[k];
+    for (std::size_t k = 0; k < alone.size(); ++k) {
+        const std::size_t i = alone[k];
         if (done[k]) {
             results[i] = prepared[i].out;
         } else {

@@ -809,6 +809,125 @@ TEST_P(StoreConformance, AnAnswerAboutADeploymentTheInstanceLeftIsNotWrittenWhen
     EXPECT_THAT(keys, UnorderedElementsAre("k-current"));
 }
 
+// A poll's check transitions given together (SQLite writes them in multi-row statements, more
+// than one statement's worth here) end each as it ends given alone: the same outcome, state,
+// events, outbox rows and change positions, whatever each one meets (the due time stored or
+// another, recorded before, the instance moved on, nothing to change), with a transition that is
+// not a check's and a repeat among them.
+TEST_P(StoreConformance, CheckTransitionsGivenTogetherEndEachAsGivenAlone) {
+    constexpr int kInstances = 150;
+    constexpr int kKinds = 7;
+    // The same fleet twice, `prefix` "a" and "b": each instance follows d1, due at T(100).
+    const auto transitions = [&](const std::string& prefix) {
+        std::vector<Transition> out;
+        for (int k = 0; k < kInstances; ++k) {
+            const std::string id = prefix + std::to_string(k);
+            const int kind = k % kKinds;
+            Transition t = MakeTransition(id, "d1", "DEPLOYING", T(3));
+            t.only_if_following = true;
+            t.state.next_check_at = T(100);
+            t.state.progress = 60;
+            if (kind == 1) t.state.next_check_at = T(200);                   // a new due time
+            if (kind == 4) t.outbox.push_back(MakeOutbox("k-" + id, T(3)));  // a message
+            if (kind == 6) {  // the state stored already: an event, no change
+                t.to_status = "BUILDING";
+                t.state.deployment_status = "BUILDING";
+                t.state.deployment_updated_at = T(1);
+                t.state.progress = 0;
+            }
+            out.push_back(std::move(t));
+        }
+        out.push_back(out[7]);                                                // a repeat: recorded by the first
+        Transition job = MakeTransition(prefix + "3", "d3", "QUEUED", T(4));  // a job's, not a check's
+        out.push_back(std::move(job));
+        return out;
+    };
+    const auto prepare = [&](const std::string& prefix, const std::vector<Transition>& batch) {
+        for (int k = 0; k < kInstances; ++k) {
+            const std::string id = prefix + std::to_string(k);
+            Must(store_->CreateInstance(MakeInstance(id)));
+            Transition first = MakeTransition(id, "d1", "BUILDING", T(1));
+            first.state.next_check_at = T(100);
+            Must(store_->ApplyTransition(first));
+            const int kind = k % kKinds;
+            if (kind == 2 || kind == 5) Must(store_->ApplyTransition(batch[static_cast<std::size_t>(k)]));
+            if (kind == 3 || kind == 5) Must(store_->ApplyTransition(MakeTransition(id, "d2", "QUEUED", T(2))));
+        }
+    };
+    const std::vector<Transition> together = transitions("a");
+    const std::vector<Transition> alone = transitions("b");
+    prepare("a", together);
+    prepare("b", alone);
+    const std::int64_t start = Must(store_->ChangedInstances(std::nullopt)).next;
+    const auto a = store_->ApplyTransitions(together);
+    std::vector<util::Result<TransitionResult>> b;
+    for (const Transition& t : alone)
+        b.push_back(store_->ApplyTransition(t));
+    ASSERT_EQ(a.size(), together.size());
+    std::map<std::string, int> outcomes;
+    HeldChanges held;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        SCOPED_TRACE(together[i].instance_id + " (transition " + std::to_string(i) + ")");
+        ASSERT_TRUE(a[i]) << a[i].error().message;
+        ASSERT_TRUE(b[i]) << b[i].error().message;
+        EXPECT_EQ(a[i]->applied, b[i]->applied);
+        EXPECT_EQ(a[i]->superseded, b[i]->superseded);
+        EXPECT_EQ(a[i]->event_id != 0, b[i]->event_id != 0);
+        EXPECT_EQ(a[i]->change_position.has_value(), b[i]->change_position.has_value());
+        if (a[i]->change_position) held[together[i].instance_id] = *a[i]->change_position;
+        ++outcomes[a[i]->superseded ? "superseded" : a[i]->applied ? "applied" : "recorded before"];
+    }
+    // Of 150 checks, kinds 0, 1 and 2 have 22 each, the others 21: kinds 0, 1, 4, 6 and the job's
+    // applied; kind 2 and the repeat recorded before; kinds 3 and 5 superseded.
+    EXPECT_EQ(outcomes["applied"], 22 + 22 + 21 + 21 + 1);
+    EXPECT_EQ(outcomes["recorded before"], 22 + 1);
+    EXPECT_EQ(outcomes["superseded"], 21 + 21);
+    // The repeat names the first one's event.
+    EXPECT_EQ(a[kInstances]->event_id, a[7]->event_id);
+    const auto events = [&](const std::string& id) {
+        std::vector<std::string> out;
+        for (const TimelineEvent& e : Must(store_->ListEvents(id, 10)))
+            out.push_back(e.deployment_id + " " + e.to_status);
+        return out;
+    };
+    for (int k = 0; k < kInstances; ++k) {
+        SCOPED_TRACE(k);
+        const Instance x = Must(store_->GetInstance("a" + std::to_string(k)));
+        const Instance y = Must(store_->GetInstance("b" + std::to_string(k)));
+        EXPECT_EQ(x.state.status, y.state.status);
+        EXPECT_EQ(x.state.deployment_id, y.state.deployment_id);
+        EXPECT_EQ(x.state.deployment_status, y.state.deployment_status);
+        EXPECT_EQ(x.state.progress, y.state.progress);
+        EXPECT_EQ(x.state.next_check_at, y.state.next_check_at);
+        EXPECT_EQ(x.state.deployment_updated_at, y.state.deployment_updated_at);
+        EXPECT_EQ(events(x.id), events(y.id));
+    }
+    EXPECT_EQ(Must(store_->GetInstance("a1")).state.next_check_at, T(200));
+    EXPECT_EQ(Must(store_->GetInstance("a3")).state.deployment_id, "d3");
+    std::vector<std::string> keys;
+    for (const auto& row : Must(store_->ListDeliveries(std::nullopt, 1000)))
+        keys.push_back(row.message.dedup_key);
+    std::sort(keys.begin(), keys.end());
+    std::vector<std::string> expected;
+    for (int k = 4; k < kInstances; k += kKinds) {
+        expected.push_back("k-a" + std::to_string(k));
+        expected.push_back("k-b" + std::to_string(k));
+    }
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(keys, expected);
+    // Where the backend gives positions (kinds 0, 1, 4 and the job's: kind 6 changed nothing), the
+    // rows held as their write left them are left out of the feed, and only they.
+    if (!held.empty()) {
+        EXPECT_EQ(held.size(), 22u + 22 + 21 + 1);
+        std::set<std::string> changed;
+        for (const Instance& instance : Must(store_->ChangedInstances(start, held)).instances)
+            changed.insert(instance.id);
+        for (const auto& [id, position] : held)
+            EXPECT_EQ(changed.count(id), 0u) << id;
+        EXPECT_EQ(changed.count("b0"), 1u);
+    }
+}
+
 TEST_P(StoreConformance, UnknownRailwayStatusIsKeptVerbatim) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     Transition t = MakeTransition("i1", "dep-1", "HIBERNATING_V2", T(1));

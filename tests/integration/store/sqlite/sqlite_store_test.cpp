@@ -111,6 +111,34 @@ TEST(SqliteStore, RotationAndDedupUseIndexesNotTableScans) {
     EXPECT_THAT(due, HasSubstr("instances_due"));
 }
 
+// A poll's check transitions in multi-row statements (timeline.cpp): each form finds every
+// instance through its key, whatever the number of rows, and the feed's read after them walks the
+// log's key from the position before; the forms cover any number of rows.
+TEST(SqliteStore, CheckBatchStatementsFindEachRowThroughItsKey) {
+    TempDir dir;
+    const std::string path = dir.File("batch.db");
+    auto store = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(store) << store.error().ToString();
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    for (std::size_t rows = 1; rows <= sql::kMaxRowsPerStatement; rows *= 2) {
+        SCOPED_TRACE(rows);
+        EXPECT_EQ(sql::RowsPerStatement(rows), rows);
+        EXPECT_EQ(sql::Name(sql::InsertEventsStmt(rows)), "insert_events_" + std::to_string(rows));
+        EXPECT_EQ(sql::Name(sql::UpdateFollowingStatesStmt(rows)), "update_following_states_" + std::to_string(rows));
+        const std::string update = QueryPlan(db, sql::Sql(sql::UpdateFollowingStatesStmt(rows), Backend::kSqlite));
+        EXPECT_THAT(update, HasSubstr("SEARCH instances USING INDEX sqlite_autoindex_instances_1 (id=?)"));
+        EXPECT_THAT(update, Not(HasSubstr("SCAN instances")));
+        const std::string insert = QueryPlan(db, sql::Sql(sql::InsertEventsStmt(rows), Backend::kSqlite));
+        EXPECT_THAT(insert, Not(HasSubstr("SCAN deployment_events")));
+    }
+    EXPECT_EQ(sql::RowsPerStatement(3), 2u);
+    EXPECT_EQ(sql::RowsPerStatement(55), 32u);
+    EXPECT_EQ(sql::RowsPerStatement(1000), sql::kMaxRowsPerStatement);
+    const std::string since = QueryPlan(db, sql::Sql(sql::Stmt::kFeedSince, Backend::kSqlite));
+    EXPECT_THAT(since, HasSubstr("SEARCH instance_changes USING INTEGER PRIMARY KEY (rowid>?)"));
+    EXPECT_THAT(since, Not(HasSubstr("TEMP B-TREE")));
+}
+
 // Migration 7: the instance list's recent checks and Uptime read health_checks_recent alone (no
 // table row per check), and the index it replaces is gone (one index per inserted check, not two).
 TEST(SqliteStore, RecentCheckSummariesUptimeAndRotationReadOnlyTheCoveringIndex) {
