@@ -39,7 +39,8 @@ def run_once(build, json_path):
     proc = subprocess.run([BENCH, build], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           check=False)
     for line in proc.stdout.splitlines():
-        if any(key in line for key in ("checks/s", "CPU split", "CPU by thread", "transitions written")):
+        if any(key in line for key in ("checks/s", "CPU split", "CPU by thread", "transitions written",
+                                       "the store's writer")):
             log("   " + line.strip())
     if proc.returncode != 0 or not os.path.exists(json_path):
         log("   the run failed (exit status %d):\n%s" % (proc.returncode, proc.stdout[-2000:]))
