@@ -57,6 +57,13 @@ constexpr double kCollectLogsCost = 3;
 // 100,000 instances each line is a cache miss, and loads asked for early overlap.
 constexpr std::size_t kPrefetchDistance = 6;
 
+// The item kPrefetchDistance after item k, whose lines a loop over `items` starts loading at k;
+// null near the end.
+template <typename T>
+const T* Ahead(const std::vector<T>& items, std::size_t k) {
+    return k + kPrefetchDistance < items.size() ? &items[k + kPrefetchDistance] : nullptr;
+}
+
 // Starts loading the fields a check reads of a row (its first ones: store::Instance,
 // InstanceState), without waiting for them: one prefetch per 64-byte cache line they span.
 void PrefetchCheckFields(const store::Instance& row) {
@@ -579,10 +586,8 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     std::vector<std::size_t> asked(batch.size(), kNotAsked);
     ids.reserve(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
-        if (k + kPrefetchDistance < batch.size()) {
-            const PollItem& ahead = batch[k + kPrefetchDistance];
-            if (ahead.kept != nullptr) ahead.kept->PrefetchRowDeploymentId();
-        }
+        if (const PollItem* ahead = Ahead(batch, k); ahead != nullptr && ahead->kept != nullptr)
+            ahead->kept->PrefetchRowDeploymentId();
         const PollItem& item = batch[k];
         const std::optional<std::string_view> id = item.kept != nullptr
                                                        ? item.kept->RowDeploymentId()
@@ -620,10 +625,9 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
         releases.reserve(batch.size());
     }
     for (std::size_t k = 0; k < batch.size(); ++k) {
-        if (k + kPrefetchDistance < batch.size()) {
-            const PollItem& ahead = batch[k + kPrefetchDistance];
-            PrefetchCheckFields(*ahead.row);
-            if (ahead.kept != nullptr) ahead.kept->PrefetchFleet();
+        if (const PollItem* ahead = Ahead(batch, k); ahead != nullptr) {
+            PrefetchCheckFields(*ahead->row);
+            if (ahead->kept != nullptr) ahead->kept->PrefetchFleet();
         }
         const PollItem& item = batch[k];
         const store::Instance& instance = *item.row;
@@ -1192,7 +1196,7 @@ std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landin
     {
         std::lock_guard lock(mutex_);
         for (std::size_t k = 0; k < landings.size(); ++k) {
-            if (k + kPrefetchDistance < landings.size()) __builtin_prefetch(landings[k + kPrefetchDistance].kept);
+            if (const Landing* ahead = Ahead(landings, k); ahead != nullptr) __builtin_prefetch(ahead->kept);
             const Landing& landing = landings[k];
             Kept& entry = *landing.kept;  // in flight: forgotten by this answer only
             if (!landing.next) {          // monitoring ended: let go of the lease too

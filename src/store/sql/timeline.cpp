@@ -1,6 +1,7 @@
 // Timeline: ApplyTransition (event + instance state + outbox rows, atomically) and ListEvents.
 
 #include <algorithm>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -81,6 +82,37 @@ bool Follows(const Row& stored, const Transition& t) {
     return stored.OptText(1) == std::optional<std::string_view>(t.deployment_id);
 }
 
+// The steps of a check's transition (only_if_following) on SQLite that its one-by-one write
+// (WriteFollowingTransition) and a poll's multi-row write (WriteFollowingTransitions) share.
+
+// Its event was recorded before: nothing changes; out names that event, or says superseded when
+// the instance follows another deployment now.
+void EndRecordedBefore(Tx& tx, PreparedTransition& p) {
+    if (!Follows(ReadIndexedState(tx, p.t->instance_id), *p.t)) {
+        p.out.superseded = true;
+        return;
+    }
+    FindEvent(tx, p);
+}
+
+// Its state, after UpdateFollowingState wrote nothing (another due time stored, or another
+// deployment followed): read the indexed columns and write it as WriteTransition would, unless the
+// instance follows another deployment now. Whether it wrote.
+bool UpdateStateReadFirst(Tx& tx, const Transition& t) {
+    const Row stored = ReadIndexedState(tx, t.instance_id);
+    if (!Follows(stored, t)) return false;
+    UpdateState(tx, t.instance_id, t.state, t.deployment_id,
+                IndexedToSet(tx, Backend::kSqlite, t.instance_id, t.state, t.deployment_id, t.keep_schedule, &stored));
+    return true;
+}
+
+// Its event was inserted but the instance follows another deployment: the event goes again and
+// nothing else is written.
+void EndSuperseded(Tx& tx, PreparedTransition& p, std::int64_t event_id) {
+    tx.Exec(Stmt::kDeleteEvent, {event_id});
+    p.out.superseded = true;
+}
+
 // The state update and the outbox rows of a transition whose event was just inserted. SQLite: the
 // feed's last position before and after the update; one more means its trigger appended this
 // change there (TransitionResult::change_position). (-1: none; not an optional, which GCC 12
@@ -115,25 +147,14 @@ void WriteFollowingTransition(Tx& tx, PreparedTransition& p) {
         throw;
     }
     if (!event_id) {
-        if (!Follows(ReadIndexedState(tx, t.instance_id), t)) {
-            p.out.superseded = true;
-            return;
-        }
-        FindEvent(tx, p);
+        EndRecordedBefore(tx, p);
         return;
     }
     const bool written = WriteStateAndOutbox(tx, Backend::kSqlite, p, [&] {
-        if (UpdateFollowingState(tx, t.instance_id, t.state, t.deployment_id)) return true;
-        const Row stored = ReadIndexedState(tx, t.instance_id);
-        if (!Follows(stored, t)) return false;
-        UpdateState(
-            tx, t.instance_id, t.state, t.deployment_id,
-            IndexedToSet(tx, Backend::kSqlite, t.instance_id, t.state, t.deployment_id, t.keep_schedule, &stored));
-        return true;
+        return UpdateFollowingState(tx, t.instance_id, t.state, t.deployment_id) || UpdateStateReadFirst(tx, t);
     });
     if (!written) {
-        tx.Exec(Stmt::kDeleteEvent, {*event_id});
-        p.out.superseded = true;
+        EndSuperseded(tx, p, *event_id);
         return;
     }
     p.out.applied = true;
@@ -227,8 +248,7 @@ void WriteFollowingTransitions(Tx& tx, std::span<PreparedTransition* const> grou
         }
     };
     std::vector<std::size_t> all(group.size());
-    for (std::size_t j = 0; j < group.size(); ++j)
-        all[j] = j;
+    std::iota(all.begin(), all.end(), std::size_t{0});
     std::vector<std::int64_t> event_ids(group.size(), 0);  // 0: recorded before (ids start at 1)
     in_chunks(
         all, InsertEventsStmt, 7, [&](const PreparedTransition& p) { AppendEventParams(params, p); },
@@ -238,13 +258,10 @@ void WriteFollowingTransitions(Tx& tx, std::span<PreparedTransition* const> grou
     std::vector<std::size_t> inserted;
     inserted.reserve(group.size());
     for (std::size_t j = 0; j < group.size(); ++j) {
-        PreparedTransition& p = *group[j];
         if (event_ids[j] != 0) {
             inserted.push_back(j);
-        } else if (!Follows(ReadIndexedState(tx, p.t->instance_id), *p.t)) {
-            p.out.superseded = true;
         } else {
-            FindEvent(tx, p);
+            EndRecordedBefore(tx, *group[j]);
         }
     }
     const std::int64_t last_before = tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1);
@@ -259,22 +276,16 @@ void WriteFollowingTransitions(Tx& tx, std::span<PreparedTransition* const> grou
         });
     for (const std::size_t j : inserted) {
         PreparedTransition& p = *group[j];
-        const Transition& t = *p.t;
         if (!written[j]) {
-            const Row stored = ReadIndexedState(tx, t.instance_id);
-            if (!Follows(stored, t)) {
-                tx.Exec(Stmt::kDeleteEvent, {event_ids[j]});
-                p.out.superseded = true;
+            if (!UpdateStateReadFirst(tx, *p.t)) {
+                EndSuperseded(tx, p, event_ids[j]);
                 continue;
             }
-            UpdateState(tx, t.instance_id, t.state, t.deployment_id,
-                        IndexedToSet(tx, Backend::kSqlite, t.instance_id, t.state, t.deployment_id,
-                                     /*keep_schedule=*/false, &stored));
             written[j] = 1;
         }
         p.out.applied = true;
         p.out.event_id = event_ids[j];
-        for (const auto& m : t.outbox)
+        for (const auto& m : p.t->outbox)
             InsertOutbox(tx, m);
     }
     // Each state written appended at most one change to the feed (its trigger), and nothing else
