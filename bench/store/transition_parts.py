@@ -9,7 +9,9 @@ settings (WAL, synchronous NORMAL, 32 MiB page cache, checkpoints after 10,000 p
 on, temporary files in memory): the event row into a copy of deployment_events without indexes,
 then with the events' unique key, the time index and the foreign key added one by one; the
 instance's state columns in random order and in key order, with and without the change feed's
-trigger, and with the trigger but without its trim of the feed's oldest row. Each variant starts
+trigger, and with the trigger but without its trim of the feed's oldest row; and, as a design
+probe, the event under a unique key led by `at` with a per-instance chain of event ids (the
+previous id read from the instance row, the newest written with its state). Each variant starts
 from a fresh copy of the seeded file and is run --rounds times, in turns; the figure is the median
 CPU time (this process: SQLite runs in it) per statement, including the commits, minus a
 `SELECT 1`'s (the harness's own cost per statement), so parts compare as differences.
@@ -49,6 +51,20 @@ def events_copy(unique, at_index):
     return setup
 
 
+def events_by_time(c):
+    """Setup (a design probe, docs/PERFORMANCE.md): `ev`, deployment_events' rows under the same unique
+    key led by `at` (events append near the end), each with the id of its instance's previous event
+    (`prev_id`), the newest kept in the instance row (`last_event_id`): an instance's events found
+    through that chain instead of a per-instance index."""
+    c.execute("CREATE TABLE ev (%s, prev_id INTEGER, UNIQUE (at, instance_id, deployment_id, to_status))" %
+              EVENT_COLUMNS)
+    c.execute("INSERT INTO ev SELECT id, instance_id, deployment_id, from_status, to_status, at, source, error_type, "
+              "LAG(id) OVER (PARTITION BY instance_id ORDER BY id) FROM deployment_events ORDER BY id")
+    c.execute("ALTER TABLE instances ADD COLUMN last_event_id INTEGER")
+    c.execute("UPDATE instances SET last_event_id = m.id FROM (SELECT instance_id, MAX(id) AS id FROM ev "
+              "GROUP BY instance_id) AS m WHERE m.instance_id = instances.id")
+
+
 def feed_trigger(keep, trim=True):
     """Setup: the change feed's trigger as stored, without its trim, or dropped."""
     def setup(c):
@@ -68,6 +84,19 @@ def insert_event(table):
                   "VALUES (?, ?, 'BUILDING', 'DEPLOYING', ?, 'poll') ON CONFLICT DO NOTHING" % table,
                   (instance, deployment, at))
     return run
+
+
+def insert_chained_event(c, rows, k, at):
+    instance, deployment = rows[k]
+    c.execute("INSERT INTO ev (instance_id, deployment_id, from_status, to_status, at, source, prev_id) "
+              "VALUES (?, ?, 'BUILDING', 'DEPLOYING', ?, 'poll', (SELECT last_event_id FROM instances WHERE id = ?)) "
+              "ON CONFLICT DO NOTHING", (instance, deployment, at, instance))
+
+
+def update_state_and_chain(c, rows, k, at):
+    status, deployment_status = STATUSES[k % len(STATUSES)]
+    c.execute("UPDATE instances SET status = ?, deployment_status = ?, progress = ?, deployment_updated_at = ?, "
+              "last_event_id = ? WHERE id = ?", (status, deployment_status, k % 100, at, k, rows[k][0]))
 
 
 def update_state(c, rows, k, at):
@@ -129,10 +158,12 @@ def main():
             ("event: + unique key", events_copy(True, False), insert_event("ev"), random_order),
             ("event: + unique key + time index", events_copy(True, True), insert_event("ev"), random_order),
             ("event: + foreign key (as stored)", none, insert_event("deployment_events"), random_order),
+            ("event: keyed by time, with the instance's chain", events_by_time, insert_chained_event, random_order),
             ("state: no feed trigger, random rows", feed_trigger(False), update_state, random_order),
             ("state: no feed trigger, rows in key order", feed_trigger(False), update_state, key_order),
             ("state: feed trigger without its trim", feed_trigger(True, trim=False), update_state, random_order),
             ("state: feed trigger (as stored)", none, update_state, random_order),
+            ("state: as stored, with the chain's newest id", events_by_time, update_state_and_chain, random_order),
         ]
         figures = {name: [] for name, *_ in variants}
         for _ in range(args.rounds):
@@ -144,7 +175,7 @@ def main():
               (args.count, args.events, args.per_tx, args.rounds, base))
         for name, *_ in variants[1:]:
             values = figures[name]
-            print("  %-45s %6.2f  [%.2f .. %.2f]" % (name, statistics.median(values) - base, min(values) - base,
+            print("  %-50s %6.2f  [%.2f .. %.2f]" % (name, statistics.median(values) - base, min(values) - base,
                                                     max(values) - base))
 
 
