@@ -1,6 +1,7 @@
 #include "store/sql/statements.hpp"
 
 #include <array>
+#include <cassert>
 #include <cctype>
 
 namespace railwatch::store::sql {
@@ -603,8 +604,10 @@ std::size_t RowsPerStatement(std::size_t rows) {
 }
 
 namespace {
-// The form's place among 1, 2, 4 … kMaxRowsPerStatement rows.
+// The form's place among 1, 2, 4 … kMaxRowsPerStatement rows. Any other count is the caller's
+// error (RowsPerStatement gives the sizes): the form would have more rows than values bound.
 int RowsForm(std::size_t rows) {
+    assert(rows >= 1 && rows <= kMaxRowsPerStatement && (rows & (rows - 1)) == 0);
     int form = 0;
     for (std::size_t r = 1; r < rows && r < kMaxRowsPerStatement; r *= 2)
         ++form;
