@@ -3,7 +3,11 @@
 // and the SQLite inbox — exactly once per channel and recipient, through outages, and into the
 // dead letters when a receiver never accepts.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -461,8 +465,30 @@ void TwoDispatchersDeliverEachRowOnce(const std::string& url) {
 /// transport and webhook channel; delivers until it is killed, or, with `until_done`, until no
 /// row is open and then exits 0. Short timeout and lease margin, so that rows a killed process
 /// held come back within seconds (lease = 4 × 2 s + 1 s).
-int RunDispatcherProcess(const std::string& url, const std::string& receiver_url, const std::string& owner,
-                         bool until_done) {
+// Whether something listens on 127.0.0.1:`port` within `timeout` (connects every 10 ms; no thread).
+bool ListeningWithin(int port, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return false;
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+        ::close(fd);
+        if (connected) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
+// The body of a forked dispatcher process (ChildProcess::Fork): delivers the store's outbox to the
+// receiver, until it is killed or (`until_done`) nothing is due any more. It starts once the
+// receiver listens (the parent starts the receiver's threads only after the fork).
+int RunDispatcherProcess(const std::string& url, const std::string& receiver_url, int receiver_port,
+                         const std::string& owner, bool until_done) {
+    if (!ListeningWithin(receiver_port, 30s)) return 4;
     auto store = store::OpenStore(url);
     if (!store) return 2;
     StoreAdapter adapter(**store, **store);
@@ -524,9 +550,16 @@ TEST(NotifyEndToEnd, ADispatcherKilledMidDeliveryAndRestartedDeliversEveryEventU
     // this thread late still kills the child mid-run (unslowed, CI once saw all 400 delivered
     // before the kill).
     receiver.SetDelay(25ms);
+    // ChildProcess::Fork wants a process of one thread (ThreadSanitizer refuses to run a child
+    // forked from more): the receiver takes its port, stops its threads for each fork, and starts
+    // them again on that port after it; each child waits until the receiver listens.
     receiver.Start();
+    const std::string hook_url = receiver.Url();
+    const int hook_port = receiver.port();
+    receiver.Stop();
     auto first = railwatch::test::ChildProcess::Fork(
-        [&] { return RunDispatcherProcess(url, receiver.Url(), "process-1", /*until_done=*/false); });
+        [&] { return RunDispatcherProcess(url, hook_url, hook_port, "process-1", /*until_done=*/false); });
+    receiver.Start();
     // Kill it while it is busy: some rows delivered, others claimed or in flight.
     ASSERT_TRUE(Eventually([&] { return receiver.accepted() >= 40; }, 60s));
     first.Signal(SIGKILL);
@@ -535,8 +568,10 @@ TEST(NotifyEndToEnd, ADispatcherKilledMidDeliveryAndRestartedDeliversEveryEventU
     const std::size_t before_restart = receiver.accepted();
     EXPECT_LT(before_restart, static_cast<std::size_t>(kEvents)) << "the kill came too late to test anything";
 
+    receiver.Stop();
     auto second = railwatch::test::ChildProcess::Fork(
-        [&] { return RunDispatcherProcess(url, receiver.Url(), "process-2", /*until_done=*/true); });
+        [&] { return RunDispatcherProcess(url, hook_url, hook_port, "process-2", /*until_done=*/true); });
+    receiver.Start();
     const auto finished = second.Wait(180s);
     EXPECT_TRUE(finished.Ok()) << finished.Describe();
 
