@@ -76,7 +76,7 @@ asan-units: deps
 	done
 
 tsan:
-	@$(MAKE) --no-print-directory test BUILD=build-tsan \
+	@TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp $(MAKE) --no-print-directory test BUILD=build-tsan \
 		CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAILWATCH_SANITIZE=thread"
 
 # clang-tidy over the project's sources with the checked-in .clang-tidy; fails on any finding.
