@@ -29,13 +29,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wal_frames import seed  # noqa: E402  (the same seeded store)
+from wal_frames import STATUSES, seed  # noqa: E402  (the same seeded store, the same states)
 
 EVENT_COLUMNS = ("id INTEGER PRIMARY KEY, instance_id TEXT NOT NULL, deployment_id TEXT NOT NULL, "
                  "from_status TEXT, to_status TEXT NOT NULL, at INTEGER NOT NULL, source TEXT NOT NULL, "
                  "error_type TEXT")
 TRIM = "    DELETE FROM instance_changes WHERE seq <= (SELECT MAX(seq) FROM instance_changes) - 100000;\n"
-STATUSES = [("DEPLOYING", "BUILDING"), ("DEPLOYING", "DEPLOYING"), ("RUNNING", "SUCCESS")]
 
 
 def events_copy(unique, at_index):

@@ -461,11 +461,7 @@ void TwoDispatchersDeliverEachRowOnce(const std::string& url) {
     EXPECT_EQ(a.Stats().lost_leases + b.Stats().lost_leases, 0u);
 }
 
-/// The body of a dispatcher process (a forked copy of the test): its own store connection, HTTP
-/// transport and webhook channel; delivers until it is killed, or, with `until_done`, until no
-/// row is open and then exits 0. Short timeout and lease margin, so that rows a killed process
-/// held come back within seconds (lease = 4 × 2 s + 1 s).
-// Whether something listens on 127.0.0.1:`port` within `timeout` (connects every 10 ms; no thread).
+/// Whether something listens on 127.0.0.1:`port` within `timeout` (connects every 10 ms; no thread).
 bool ListeningWithin(int port, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -483,9 +479,11 @@ bool ListeningWithin(int port, std::chrono::milliseconds timeout) {
     }
 }
 
-// The body of a forked dispatcher process (ChildProcess::Fork): delivers the store's outbox to the
-// receiver, until it is killed or (`until_done`) nothing is due any more. It starts once the
-// receiver listens (the parent starts the receiver's threads only after the fork).
+/// The body of a dispatcher process (a forked copy of the test): its own store connection, HTTP
+/// transport and webhook channel; delivers until it is killed, or, with `until_done`, until no
+/// row is open and then exits 0. Short timeout and lease margin, so that rows a killed process
+/// held come back within seconds (lease = 4 × 2 s + 1 s). It starts once the receiver listens
+/// at `receiver_port` (the parent starts the receiver's threads only after the fork).
 int RunDispatcherProcess(const std::string& url, const std::string& receiver_url, int receiver_port,
                          const std::string& owner, bool until_done) {
     if (!ListeningWithin(receiver_port, 30s)) return 4;
