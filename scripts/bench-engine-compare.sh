@@ -9,7 +9,7 @@
 #
 #   scripts/bench-engine-compare.sh BEFORE_BUILD AFTER_BUILD
 #
-# ENGINE_PAIRS   pairs of runs (default 3; an even number cancels the order's bias)
+# ENGINE_PAIRS   pairs of runs (default 4: an even number cancels the order's bias)
 # Others as scripts/bench-engine.sh (ENGINE_COUNT, ENGINE_SECONDS, ENGINE_WARMUP, ENGINE_ARGS);
 # the Python poller is not run.
 set -euo pipefail

@@ -2,10 +2,10 @@
 """Two builds of railwatch through the engine benchmark, in pairs whose order alternates.
 
 Runs scripts/bench-engine.sh (same ENGINE_* settings, the Python poller off) for BEFORE and AFTER
-in --pairs pairs: before-after, after-before, before-after, ... On a shared 2-core machine the
-second run of a pair tends to be slower than the first (docs/PERFORMANCE.md: the simulator, the
-same code in both builds, showed it too), so a fixed order biases the comparison; alternating
-cancels that out over an even number of pairs and shows it over an odd one.
+in --pairs pairs (default 4): before-after, after-before, before-after, ... On a shared 2-core
+machine the second run of a pair tends to be slower than the first (docs/PERFORMANCE.md: the
+simulator, the same code in both builds, showed it too), so a fixed order biases the comparison;
+alternating cancels that out over an even number of pairs and shows it over an odd one.
 
 Prints each run's figures, then for each figure the after/before ratio of every pair and their
 median: CPU per check, the same relative to the simulator's CPU per check (which moves with the
@@ -66,10 +66,10 @@ def figures(run):
 
 
 def ratios(pairs, name):
-    """after/before of `name` for each pair where both runs have it."""
+    """after/before of `name` for each pair (of figures()) where both runs have it."""
     out = []
     for before, after in pairs:
-        b, a = figures(before).get(name), figures(after).get(name)
+        b, a = before.get(name), after.get(name)
         if b and a is not None:
             out.append(a / b)
     return out
@@ -79,7 +79,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("before", help="build directory of the baseline")
     p.add_argument("after", help="build directory of the change")
-    p.add_argument("--pairs", type=int, default=int(os.environ.get("ENGINE_PAIRS", "3")))
+    p.add_argument("--pairs", type=int, default=int(os.environ.get("ENGINE_PAIRS", "4")))
     args = p.parse_args()
     if args.pairs < 1:
         p.error("--pairs must be at least 1")
@@ -95,13 +95,13 @@ def main():
                 runs[which] = run_once(build, os.path.join(work, "run-%d-%s.json" % (k, which)))
                 failed = failed or runs[which] is None
             if runs["before"] is not None and runs["after"] is not None:
-                pairs.append((runs["before"], runs["after"]))
+                pairs.append((figures(runs["before"]), figures(runs["after"])))
     if not pairs:
         log("no pair completed")
         return 1
     names = []
     for before, after in pairs:
-        for name in list(figures(before)) + list(figures(after)):
+        for name in list(before) + list(after):
             if name not in names:
                 names.append(name)
     log("-- after / before, pair by pair (orders: %s), and the median"

@@ -179,9 +179,12 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "UPDATE instances SET status = 'DELETED', monitoring = 0, next_check_at = NULL, "
         "deleted_at = COALESCE(deleted_at, $2) WHERE id = $1");
     set(Stmt::kDropLease, "drop_lease", "DELETE FROM instance_leases WHERE instance_id = $1");
-    set(Stmt::kInsertEvent, "insert_event",
+    // An event's seven values (AppendEventParams, timeline.cpp), in one row or in the multi-row forms.
+    const std::string insert_event =
         "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, source, error_type) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id");
+        "VALUES ";
+    set(Stmt::kInsertEvent, "insert_event",
+        insert_event + "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id");
     // The multi-row forms (SQLite only; the PostgreSQL text is never run): VALUES rows of
     // consecutive parameters, `width` per row.
     const auto values = [](std::size_t rows, int width) {
@@ -204,9 +207,7 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "update_following_states_64"};
     for (std::size_t form = 0, rows = 1; rows <= kMaxRowsPerStatement; ++form, rows *= 2) {
         set(InsertEventsStmt(rows), kInsertEventsNames.at(form),
-            "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, source, "
-            "error_type) VALUES " +
-                values(rows, 7) + " ON CONFLICT DO NOTHING RETURNING id, instance_id",
+            insert_event + values(rows, 7) + " ON CONFLICT DO NOTHING RETURNING id, instance_id",
             "SELECT CAST(NULL AS BIGINT), CAST(NULL AS TEXT)");
         // The values of kUpdateFollowingState in its parameters' order: column1 the id,
         // column2..column14 the state, column15 the deployment, column16 the due time.
