@@ -15,16 +15,16 @@ std::pair<Kept*, bool> KeptSchedule::Add(std::string_view id) {
     if (free_.empty()) {
         slot = slot_count_++;
         if ((slot >> kChunkShift) >= chunks_.size()) chunks_.push_back(std::make_unique<Kept[]>(kChunk));
+        marks_.push_back(Mark(0, false));
     } else {
         slot = free_.back();
         free_.pop_back();
     }
     Kept& kept = Slot(slot);
-    const std::uint32_t generation = kept.generation_;  // items of an earlier occupant stay stale
+    marks_[slot] = Mark(GenerationOf(marks_[slot]) + 1, false);  // items of an earlier occupant stay stale
     kept = Kept{};
     kept.id = std::string(id);
     kept.slot_ = slot;
-    kept.generation_ = generation + 1;
     kept.live_ = true;
     index_.emplace(kept.id, slot);
     return {&kept, true};
@@ -33,16 +33,21 @@ std::pair<Kept*, bool> KeptSchedule::Add(std::string_view id) {
 void KeptSchedule::Schedule(Kept& entry) {
     Unschedule(entry);
     if (scheduled_ == 0) current_ = BucketOf(entry.due);  // nothing live queued: start the calendar here
-    entry.queued_ = true;
+    const std::uint32_t generation = GenerationOf(marks_[entry.slot_]);
+    marks_[entry.slot_] = Mark(generation, true);
     ++scheduled_;
-    Place(Queued{entry.due, entry.slot_, entry.generation_});
+    Place(Queued{entry.due, entry.slot_, generation});
     if (QueuedForTest() > 2 * scheduled_ + kCompactSlack) Compact();
 }
 
 void KeptSchedule::Unschedule(Kept& entry) {
-    if (!entry.queued_) return;
-    entry.queued_ = false;
-    ++entry.generation_;
+    Unqueue(entry.slot_);
+}
+
+void KeptSchedule::Unqueue(std::uint32_t slot) {
+    const std::uint32_t mark = marks_[slot];
+    if (!QueuedOf(mark)) return;
+    marks_[slot] = Mark(GenerationOf(mark) + 1, false);
     --scheduled_;
 }
 
@@ -64,12 +69,10 @@ std::optional<core::Timestamp> KeptSchedule::Earliest() {
 
 Kept* KeptSchedule::TakeEarliest(core::Timestamp until) {
     if (!Settle() || near_.front().due > until) return nullptr;
-    Kept& kept = Slot(near_.front().slot);
+    const std::uint32_t slot = near_.front().slot;
     PopTop();
-    kept.queued_ = false;
-    ++kept.generation_;
-    --scheduled_;
-    return &kept;
+    Unqueue(slot);
+    return &Slot(slot);
 }
 
 std::vector<Kept*> KeptSchedule::Latest(std::size_t count) {
@@ -105,6 +108,7 @@ void KeptSchedule::Clear() {
     chunks_.clear();
     slot_count_ = 0;
     free_.clear();
+    marks_.clear();
     index_.clear();
     near_.clear();
     for (auto& bucket : buckets_)
@@ -123,11 +127,6 @@ std::size_t KeptSchedule::CapacityForTest() const {
     for (const auto& spare : spare_)
         capacity += spare.capacity();
     return capacity;
-}
-
-bool KeptSchedule::Current(const Queued& q) const {
-    const Kept& kept = Slot(q.slot);
-    return kept.live_ && kept.queued_ && kept.generation_ == q.generation;
 }
 
 bool KeptSchedule::Later(const Queued& a, const Queued& b) {
@@ -176,12 +175,11 @@ bool KeptSchedule::Settle() {
         if (!far_.empty() && far_first_ - current_ < static_cast<std::int64_t>(kBuckets)) SpillFar();
         auto& bucket = buckets_[static_cast<std::size_t>(current_) % kBuckets];
         if (bucket.empty()) continue;
-        // Stale ones too: told apart when they come up (a look at each entry here would cost a
-        // cache miss per item at 100,000 entries, on top of the one when it comes up).
+        // Stale ones too: told apart when they come up.
         in_buckets_ -= bucket.size();
         near_.insert(near_.end(), bucket.begin(), bucket.end());
-        for (const Queued& q : bucket)  // they come up next: their entries' first lines on the way
-            __builtin_prefetch(&Slot(q.slot));
+        for (const Queued& q : bucket)  // they come up next: their marks on the way
+            __builtin_prefetch(&marks_[q.slot]);
         // Its storage goes to the next bucket that fills: kept here, every bucket of the ring
         // would hold the capacity of its fullest turn (hundreds of MB at 100,000 after a turn).
         bucket.clear();
