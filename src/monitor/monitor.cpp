@@ -1512,24 +1512,29 @@ std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const st
     }
     auto reads =
         api_.GetPhaseChange(deployment_id, kStepsAsked, build_cursor, deploy_logs ? &deploy_cursor : nullptr, kLogPage);
-    const auto store_lines = [&](core::LogKind kind, const railway::ApiResult<std::vector<railway::LogLine>>& lines,
-                                 const railway::LogCursor& cursor, const std::pair<std::string, int>& key) {
+    // Both kinds' new lines in one append (one write transaction), build lines first: the order
+    // two appends gave them. A cursor moves only once its lines are stored: a failed write
+    // fetches them again.
+    std::vector<store::LogLine> rows;
+    std::vector<std::pair<const std::pair<std::string, int>*, const railway::LogCursor*>> moved;
+    const auto add_lines = [&](core::LogKind kind, const railway::ApiResult<std::vector<railway::LogLine>>& lines,
+                               const railway::LogCursor& cursor, const std::pair<std::string, int>& key) {
         if (!lines || lines->empty()) return;
-        std::vector<store::LogLine> rows;
-        rows.reserve(lines->size());
+        rows.reserve(rows.size() + lines->size());
         for (const railway::LogLine& line : *lines) {
             rows.push_back(store::LogLine{instance.id, deployment_id, kind, line.timestamp,
                                           core::SanitizeText(line.severity, 64),
                                           core::SanitizeText(line.message, kMaxLogLineBytes)});
         }
-        // The cursor moves only once the lines are stored: a failed write fetches them again.
-        if (logs_.AppendLogs(rows, options_.max_logs)) {
-            std::lock_guard lock(mutex_);
-            log_cursors_[key] = cursor;
-        }
+        moved.emplace_back(&key, &cursor);
     };
-    store_lines(core::LogKind::kBuild, reads.build_logs, build_cursor, build_key);
-    if (reads.deploy_logs) store_lines(core::LogKind::kDeploy, *reads.deploy_logs, deploy_cursor, deploy_key);
+    add_lines(core::LogKind::kBuild, reads.build_logs, build_cursor, build_key);
+    if (reads.deploy_logs) add_lines(core::LogKind::kDeploy, *reads.deploy_logs, deploy_cursor, deploy_key);
+    if (!rows.empty() && logs_.AppendLogs(rows, options_.max_logs)) {
+        std::lock_guard lock(mutex_);
+        for (const auto& [key, cursor] : moved)
+            log_cursors_[*key] = *cursor;
+    }
     if (!reads.events) return std::nullopt;
     std::lock_guard lock(mutex_);
     steps_[deployment_id] = *reads.events;

@@ -790,6 +790,66 @@ TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayFor
     EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
 }
 
+// Records the kinds of each AppendLogs call's lines, in order, and fails the calls while `failing`.
+class CountingLogs final : public store::Logs {
+  public:
+    explicit CountingLogs(store::Logs& inner) : inner_(inner) {}
+    std::vector<std::vector<core::LogKind>> calls;
+    bool failing = false;
+
+    util::Result<store::LogAppendResult> AppendLogs(const std::vector<store::LogLine>& lines, int max_logs) override {
+        auto& kinds = calls.emplace_back();
+        for (const auto& line : lines)
+            kinds.push_back(line.kind);
+        if (failing) return util::Fail(util::ErrorCode::kIo, "disk I/O error (test)");
+        return inner_.AppendLogs(lines, max_logs);
+    }
+    util::Result<std::vector<store::LogLine>> RecentLogs(const std::string& instance_id, int limit,
+                                                         std::optional<core::LogKind> kind) override {
+        return inner_.RecentLogs(instance_id, limit, kind);
+    }
+    util::Result<std::optional<core::Timestamp>> LatestLogTimestamp(const std::string& instance_id,
+                                                                    const std::string& deployment_id,
+                                                                    core::LogKind kind) override {
+        return inner_.LatestLogTimestamp(instance_id, deployment_id, kind);
+    }
+
+  private:
+    store::Logs& inner_;
+};
+
+// A phase change's build and deploy lines are stored by one append (one write transaction),
+// build lines first; a failed append moves neither kind's cursor: the next read of the phase (here
+// the crash's classification) fetches both kinds' lines again, and they are stored then.
+TEST_F(MonitorTest, APhaseChangesBuildAndDeployLinesAreStoredInOneAppendAndRefetchedAfterAFailedOne) {
+    using core::LogKind;
+    CountingLogs logs(*store_);
+    Monitor monitor(api_, *store_, *store_, *store_, logs, clock_, sink_, options_);
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "DEPLOYING", t0));
+    api_.AddLogs(LogKind::kBuild, "d1", {Line(t0, "built"), Line(t0 + seconds(1), "pushed")});
+    api_.AddLogs(LogKind::kDeploy, "d1", {Line(t0 + seconds(2), "listening on 8080")});
+    const auto instance = AddEvery(monitor, "d1", 5);
+    logs.failing = true;
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // none -> DEPLOYING: a phase change
+    ASSERT_EQ(monitor.RunWorkForTest(), 1u);
+    ASSERT_EQ(logs.calls.size(), 1u);
+    EXPECT_THAT(logs.calls[0], ElementsAre(LogKind::kBuild, LogKind::kBuild, LogKind::kDeploy));
+    EXPECT_TRUE(store_->RecentLogs(instance.id, 10)->empty());
+
+    logs.failing = false;
+    clock_.Advance(seconds(6));
+    api_.SetDeployment(Dep("d1", "CRASHED", clock_.Now()));
+    ASSERT_EQ(monitor.RunRoundForTest(), 1u);  // DEPLOYING -> CRASHED: classified from the phase's reads
+    ASSERT_EQ(monitor.RunWorkForTest(), 1u);
+    ASSERT_EQ(logs.calls.size(), 2u);
+    EXPECT_THAT(logs.calls[1], ElementsAre(LogKind::kBuild, LogKind::kBuild, LogKind::kDeploy));
+    const auto stored = *store_->RecentLogs(instance.id, 10);
+    ASSERT_EQ(stored.size(), 3u);
+    EXPECT_EQ(stored[0].message, "built");
+    EXPECT_EQ(stored[2].message, "listening on 8080");
+}
+
 // A small fleet leaves most of the budget unused: side work may spend it, so two failures are
 // explained at once where the reserve alone (0.2 requests a second) would make the second wait.
 TEST_F(MonitorTest, SideWorkSpendsWhatPollingLeavesUnused) {
