@@ -1513,27 +1513,27 @@ std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const st
     auto reads =
         api_.GetPhaseChange(deployment_id, kStepsAsked, build_cursor, deploy_logs ? &deploy_cursor : nullptr, kLogPage);
     // Both kinds' new lines in one append (one write transaction), build lines first: the order
-    // two appends gave them. A cursor moves only once its lines are stored: a failed write
+    // two appends gave them. A kind's cursor moves only once its lines are stored: a failed write
     // fetches them again.
+    const auto has_lines = [](const railway::ApiResult<std::vector<railway::LogLine>>& lines) {
+        return lines && !lines->empty();
+    };
+    const bool build_lines = has_lines(reads.build_logs);
+    const bool deploy_lines = reads.deploy_logs && has_lines(*reads.deploy_logs);
     std::vector<store::LogLine> rows;
-    std::vector<std::pair<const std::pair<std::string, int>*, const railway::LogCursor*>> moved;
-    const auto add_lines = [&](core::LogKind kind, const railway::ApiResult<std::vector<railway::LogLine>>& lines,
-                               const railway::LogCursor& cursor, const std::pair<std::string, int>& key) {
-        if (!lines || lines->empty()) return;
-        rows.reserve(rows.size() + lines->size());
-        for (const railway::LogLine& line : *lines) {
+    const auto add_lines = [&](core::LogKind kind, const std::vector<railway::LogLine>& lines) {
+        for (const railway::LogLine& line : lines) {
             rows.push_back(store::LogLine{instance.id, deployment_id, kind, line.timestamp,
                                           core::SanitizeText(line.severity, 64),
                                           core::SanitizeText(line.message, kMaxLogLineBytes)});
         }
-        moved.emplace_back(&key, &cursor);
     };
-    add_lines(core::LogKind::kBuild, reads.build_logs, build_cursor, build_key);
-    if (reads.deploy_logs) add_lines(core::LogKind::kDeploy, *reads.deploy_logs, deploy_cursor, deploy_key);
+    if (build_lines) add_lines(core::LogKind::kBuild, *reads.build_logs);
+    if (deploy_lines) add_lines(core::LogKind::kDeploy, **reads.deploy_logs);
     if (!rows.empty() && logs_.AppendLogs(rows, options_.max_logs)) {
         std::lock_guard lock(mutex_);
-        for (const auto& [key, cursor] : moved)
-            log_cursors_[*key] = *cursor;
+        if (build_lines) log_cursors_[build_key] = build_cursor;
+        if (deploy_lines) log_cursors_[deploy_key] = deploy_cursor;
     }
     if (!reads.events) return std::nullopt;
     std::lock_guard lock(mutex_);
