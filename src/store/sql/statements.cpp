@@ -1,6 +1,8 @@
 #include "store/sql/statements.hpp"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <cctype>
 
@@ -598,21 +600,15 @@ Stmt UpdateStateStmt(unsigned sets) {
 }
 
 std::size_t RowsPerStatement(std::size_t rows) {
-    std::size_t form = kMaxRowsPerStatement;
-    while (form > 1 && form > rows)
-        form /= 2;
-    return form;
+    return std::bit_floor(std::clamp<std::size_t>(rows, 1, kMaxRowsPerStatement));
 }
 
 namespace {
 // The form's place among 1, 2, 4 … kMaxRowsPerStatement rows. Any other count is the caller's
 // error (RowsPerStatement gives the sizes): the form would have more rows than values bound.
 int RowsForm(std::size_t rows) {
-    assert(rows >= 1 && rows <= kMaxRowsPerStatement && (rows & (rows - 1)) == 0);
-    int form = 0;
-    for (std::size_t r = 1; r < rows && r < kMaxRowsPerStatement; r *= 2)
-        ++form;
-    return form;
+    assert(rows <= kMaxRowsPerStatement && std::has_single_bit(rows));
+    return std::countr_zero(rows);
 }
 }  // namespace
 
