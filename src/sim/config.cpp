@@ -88,6 +88,7 @@ constexpr std::string_view kLogPages[] = {"head", "tail"};
 constexpr std::string_view kLogSeverities[] = {"always", "sometimes", "never"};
 constexpr std::string_view kSiblingErrors[] = {"first", "all"};
 constexpr std::string_view kRootFieldRefusals[] = {"complexity", "payloadTooLarge", "noPath", "serverError", "timeout"};
+constexpr std::string_view kLargePages[] = {"clamp", "refuse"};
 
 template <typename Enum>
 std::string_view NameOf(Enum value, std::span<const std::string_view> names) {
@@ -117,7 +118,8 @@ util::Result<LogConfig> ApplyLogs(const json& j, LogConfig l) {
 
 util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
     if (auto r = CheckKeys(j, "errors",
-                           {"unknownDeployment", "siblingErrors", "paths", "maxRootFields", "tooManyRootFields"});
+                           {"unknownDeployment", "siblingErrors", "paths", "maxRootFields", "tooManyRootFields",
+                            "maxPageSize", "largePage"});
         !r)
         return tl::unexpected(r.error());
     if (j.contains("unknownDeployment")) {
@@ -144,6 +146,16 @@ util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
         auto c = Choice(j["tooManyRootFields"], "tooManyRootFields", kRootFieldRefusals);
         if (!c) return tl::unexpected(c.error());
         e.too_many_root_fields = static_cast<RootFieldRefusal>(*c);
+    }
+    if (j.contains("maxPageSize")) {
+        auto n = Number(j["maxPageSize"], "maxPageSize", 0, 100000);
+        if (!n) return tl::unexpected(n.error());
+        e.max_page_size = static_cast<int>(*n);
+    }
+    if (j.contains("largePage")) {
+        auto c = Choice(j["largePage"], "largePage", kLargePages);
+        if (!c) return tl::unexpected(c.error());
+        e.large_page = static_cast<LargePage>(*c);
     }
     return e;
 }
@@ -458,7 +470,9 @@ json RuntimeSettingsJson(const SimConfig& c) {
                          {"siblingErrors", NameOf(c.errors.sibling_errors, kSiblingErrors)},
                          {"paths", c.errors.paths},
                          {"maxRootFields", c.errors.max_root_fields},
-                         {"tooManyRootFields", NameOf(c.errors.too_many_root_fields, kRootFieldRefusals)}};
+                         {"tooManyRootFields", NameOf(c.errors.too_many_root_fields, kRootFieldRefusals)},
+                         {"maxPageSize", c.errors.max_page_size},
+                         {"largePage", NameOf(c.errors.large_page, kLargePages)}};
     return json{{"faults", faults},
                 {"rateLimit", rate_limit},
                 {"timeScale", c.time_scale},

@@ -99,6 +99,13 @@ enum class RootFieldRefusal {
     kTimeout,          ///< no answer for FaultConfig::hang_ms, then the connection is reset
 };
 
+/// What a connection asked for more than ErrorConfig::max_page_size items (`first`) gets
+/// (Railway documents no limit on `first`; both are plausible).
+enum class LargePage {
+    kClamp,   ///< at most max_page_size items, with hasNextPage
+    kRefuse,  ///< a field error, "Problem processing request" (BAD_USER_INPUT)
+};
+
 /// How GraphQL errors look.
 struct ErrorConfig {
     std::string unknown_deployment = "Deployment not found";  ///< one of kUnknownDeploymentMessages
@@ -106,6 +113,8 @@ struct ErrorConfig {
     bool paths = true;        ///< field errors carry `path` (false: every error comes without one)
     int max_root_fields = 0;  ///< more root fields (aliases) in one document are refused; 0: no limit
     RootFieldRefusal too_many_root_fields = RootFieldRefusal::kComplexity;
+    int max_page_size = 0;  ///< the most items `environment.serviceInstances(first:)` returns; 0: no limit
+    LargePage large_page = LargePage::kClamp;
 };
 
 /// Railway project webhooks: where status changes are POSTed. Disabled while `url` is empty.

@@ -527,9 +527,14 @@ ResolvedValue EnvironmentObject::ServiceInstances(const json& args) const {
             std::find_if(services.begin(), services.end(), [&](const SimService* s) { return s->id == after; });
         services.erase(services.begin(), it == services.end() ? services.end() : it + 1);
     }
+    std::optional<long long> first = ArgInt(args, "first");
+    if (const int most = ctx_.config->errors.max_page_size; most > 0) {
+        if (ctx_.config->errors.large_page == LargePage::kRefuse && first && *first > most)
+            return FieldFailure{"Problem processing request", graphql::kBadUserInput};
+        first = std::min<long long>(first.value_or(most), most);
+    }
     bool has_next = false;
-    if (auto first = ArgInt(args, "first");
-        first && *first >= 0 && static_cast<std::size_t>(*first) < services.size()) {
+    if (first && *first >= 0 && static_cast<std::size_t>(*first) < services.size()) {
         services.resize(static_cast<std::size_t>(*first));
         has_next = true;
     }

@@ -183,7 +183,8 @@ TEST_F(SimulatorTest, RuntimeSettingsAreEchoedMergedAndValidated) {
     EXPECT_EQ(first["rateLimit"]["cost"], "request");
     EXPECT_EQ(first["logs"], json::parse(R"({"pageWithStartDate":"head","extraLine":true,"severity":"always"})"));
     EXPECT_EQ(first["errors"], json::parse(R"({"unknownDeployment":"Deployment not found","siblingErrors":"first",
-                                               "paths":true,"maxRootFields":0,"tooManyRootFields":"complexity"})"));
+                                               "paths":true,"maxRootFields":0,"tooManyRootFields":"complexity",
+                                               "maxPageSize":0,"largePage":"clamp"})"));
     EXPECT_TRUE(first["webhookUrl"].is_null());
     const json hooked = Configure({{"webhookUrl", "http://127.0.0.1:1/h"}, {"webhookSecret", "s3cret"}});
     EXPECT_EQ(hooked["webhookUrl"], "http://127.0.0.1:1/h");
@@ -196,7 +197,8 @@ TEST_F(SimulatorTest, RuntimeSettingsAreEchoedMergedAndValidated) {
          {R"({"rateLimit":{"headerWindow":"day"}})", R"({"logs":{"severity":1}})",
           R"({"errors":{"siblingErrors":"some"}})", R"({"errors":{"maxRootFields":-1}})",
           R"({"errors":{"tooManyRootFields":"teapot"}})", R"({"errors":{"paths":"no"}})",
-          R"({"webhookUrl":"mailto:x"})", R"({"timeScale":0})", R"({"slowHealthMs":-1})", R"([])", "nope"}) {
+          R"({"errors":{"maxPageSize":-1}})", R"({"errors":{"largePage":"split"}})", R"({"webhookUrl":"mailto:x"})",
+          R"({"timeScale":0})", R"({"slowHealthMs":-1})", R"([])", "nope"}) {
         EXPECT_EQ(sim_->HandleControl(Control("POST", "/_sim/config", bad)).status, 400) << bad;
     }
     EXPECT_EQ(Configure({{"webhookUrl", nullptr}})["webhookUrl"], nullptr);
