@@ -1776,7 +1776,7 @@ void Monitor::ReadEnvironment(const Job& job) {
         if (!services) return;
         std::map<std::string, std::string> latest;  // service id -> its latest deployment id
         for (const railway::ServiceLatestDeployment& service : *services) {
-            if (service.latest) latest[service.service_id] = service.latest->id;
+            if (service.latest_id) latest[service.service_id] = *service.latest_id;
         }
         for (const auto& [instance_id, followed] : env.instances) {
             const auto found = latest.find(followed.first);

@@ -163,6 +163,14 @@ bool Refused(const ApiError& error) {
     return error.kind == core::ApiFailureKind::kAuth || (!error.retryable && !error.failure.graphql_errors.empty());
 }
 
+// A final refusal that may be about an argument of the request (a validation error, an
+// unrecognised one), not about the token, the id or the service's state of health.
+bool MayRefuseAnArgument(const ApiError& error) {
+    if (error.retryable) return false;
+    return error.kind == core::ApiFailureKind::kInvalidArgument || error.kind == core::ApiFailureKind::kBadDocument ||
+           error.kind == core::ApiFailureKind::kUnknown;
+}
+
 }  // namespace
 
 RailwayClient::RailwayClient(net::HttpTransport& transport, const util::Clock& clock, RequestBudget& budget,
@@ -202,14 +210,33 @@ ApiResult<std::vector<ServiceLatestDeployment>> RailwayClient::GetEnvironmentLat
     const std::string& environment_id) {
     std::vector<ServiceLatestDeployment> services;
     std::string after;
-    for (std::size_t page = 0; page < config().max_environment_pages; ++page) {
+    const auto ask = [&](bool with_first) {
         json variables = {{"environmentId", environment_id}};
+        if (with_first) variables["first"] = config().environment_page_size;
         if (!after.empty()) variables["after"] = after;
-        auto read = Ask(engine_,
-                        {fmt::format("latest deployments in environment {}", environment_id),
-                         documents::kEnvironmentLatestDeployments, "EnvironmentLatestDeployments", "environment",
-                         std::move(variables)},
-                        InPlace{ParseEnvironmentLatestDeployments});
+        return Ask(engine_,
+                   {fmt::format("latest deployments in environment {}", environment_id),
+                    documents::kEnvironmentLatestDeployments, "EnvironmentLatestDeployments", "environment",
+                    std::move(variables)},
+                   InPlace{ParseEnvironmentLatestDeployments});
+    };
+    for (std::size_t page = 0; page < config().max_environment_pages; ++page) {
+        const bool with_first = !environment_first_refused_.load(std::memory_order_relaxed);
+        auto read = ask(with_first);
+        // Railway's limit on a connection's `first` is not documented. Should it refuse ours
+        // (rather than answer fewer, which paging follows), the page is asked again at Railway's
+        // own size, and so is every later page once that is answered.
+        if (!read && with_first && MayRefuseAnArgument(read.error())) {
+            auto again = ask(false);
+            if (again) {
+                environment_first_refused_.store(true, std::memory_order_relaxed);
+                engine_.Log(
+                    fmt::format("railway: serviceInstances(first: {}) was refused ({}); environments are "
+                                "read in pages of Railway's own size from now on",
+                                config().environment_page_size, read.error().message));
+                read = std::move(again);
+            }
+        }
         if (!read) return tl::unexpected(std::move(read.error()));
         std::move(read->services.begin(), read->services.end(), std::back_inserter(services));
         if (!read->has_next_page || read->end_cursor.empty()) return services;

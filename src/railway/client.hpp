@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -48,7 +49,9 @@ class RailwayClient final : public RailwayApi {
                                                              const std::string& environment_id) override;
 
     /// `environment(id) { serviceInstances { … latestDeployment } }`: one request per page of
-    /// services (at most `max_environment_pages`; a longer list is cut there, with a log line).
+    /// `environment_page_size` services (at most `max_environment_pages`; a longer list is cut
+    /// there, with a log line). Should Railway refuse that `first`, the page is asked again without
+    /// it, and once so answered every later read goes without it (pages of Railway's own size).
     ApiResult<std::vector<ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
         const std::string& environment_id) override;
 
@@ -124,6 +127,9 @@ class RailwayClient final : public RailwayApi {
 
     CallEngine engine_;
     StatusChecker statuses_;
+    // Railway refused `serviceInstances(first:)` once and answered without it: environments are
+    // read in pages of its own size since (GetEnvironmentLatestDeployments).
+    std::atomic<bool> environment_first_refused_{false};
 };
 
 }  // namespace railwatch::railway

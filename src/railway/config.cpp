@@ -107,7 +107,8 @@ ClientConfig ClientConfig::Normalized() && {
     max_attempts = std::max(max_attempts, 1);
     max_mutation_attempts = std::max(max_mutation_attempts, 1);
     max_log_pages = std::clamp<std::size_t>(max_log_pages, 1, 100);
-    max_environment_pages = std::clamp<std::size_t>(max_environment_pages, 1, 100);
+    environment_page_size = std::clamp<std::size_t>(environment_page_size, 1, 1000);
+    max_environment_pages = std::clamp<std::size_t>(max_environment_pages, 1, 1000);
     return std::move(*this);
 }
 

@@ -72,11 +72,14 @@ struct ClientConfig {
     std::size_t batch_size = kDefaultBatchSize;
     std::size_t max_in_flight = 4;  ///< concurrent requests of one batched call
     core::Duration request_timeout = core::Seconds(30);
-    int max_attempts = 5;                    ///< per request, first try included (reads)
-    int max_mutation_attempts = 3;           ///< mutations: retried only when surely not executed
-    std::size_t max_log_pages = 10;          ///< requests one GetNewLogs call may send (1..100)
-    std::size_t max_environment_pages = 10;  ///< `serviceInstances` pages one environment read may fetch
-    std::string user_agent;                  ///< empty: "railwatch/<version>"
+    int max_attempts = 5;            ///< per request, first try included (reads)
+    int max_mutation_attempts = 3;   ///< mutations: retried only when surely not executed
+    std::size_t max_log_pages = 10;  ///< requests one GetNewLogs call may send (1..100)
+    /// Services asked per `serviceInstances` page (its `first`), so that an answer, and the memory
+    /// to read it, stays bounded however many services an environment has (1..1000).
+    std::size_t environment_page_size = 500;
+    std::size_t max_environment_pages = 400;  ///< `serviceInstances` pages one environment read may fetch
+    std::string user_agent;                   ///< empty: "railwatch/<version>"
     /// Retry delays (full jitter, core::NextRetryDelay): the first retry waits up to
     /// retry_base_delay, each later one up to `retry_factor` times more, never above retry_max_delay.
     core::Duration retry_base_delay = core::Millis(500);
@@ -84,7 +87,7 @@ struct ClientConfig {
     double retry_factor = 2.0;
 
     /// This config with every limit clamped to what the client supports (batch_size 1..kMaxBatchSize,
-    /// max_in_flight ≥ 1, attempts ≥ 1, page bounds 1..100).
+    /// max_in_flight ≥ 1, attempts ≥ 1, log pages 1..100, environment pages and their size 1..1000).
     ClientConfig Normalized() &&;
 };
 

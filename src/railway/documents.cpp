@@ -87,10 +87,10 @@ const std::string_view kDeploymentList =
     "edges { node { ...DeploymentStatusFields } } } } " RW_DEPLOYMENT_STATUS_FRAGMENT;
 
 const std::string_view kEnvironmentLatestDeployments =
-    "query EnvironmentLatestDeployments($environmentId: String!, $after: String) { "
-    "environment(id: $environmentId) { serviceInstances(after: $after) { "
-    "edges { node { serviceId serviceName latestDeployment { ...DeploymentStatusFields } } } "
-    "pageInfo { hasNextPage endCursor } } } } " RW_DEPLOYMENT_STATUS_FRAGMENT;
+    "query EnvironmentLatestDeployments($environmentId: String!, $first: Int, $after: String) { "
+    "environment(id: $environmentId) { serviceInstances(first: $first, after: $after) { "
+    "edges { node { serviceId serviceName latestDeployment { id } } } "
+    "pageInfo { hasNextPage endCursor } } } }";
 
 const std::string_view kDeploymentCanRedeploy =
     "query DeploymentCanRedeploy($id: String!) { deployment(id: $id) { id status canRedeploy } }";

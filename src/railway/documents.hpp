@@ -54,8 +54,8 @@ std::string Alias(std::size_t index);
 /// Newest deployments of an environment (of one service when serviceId is given).
 /// Variables: environmentId, serviceId (optional), first.
 extern const std::string_view kDeploymentList;
-/// Every service of an environment with its latest deployment, in one request (a page of
-/// `serviceInstances`). Variables: environmentId, after (optional page cursor).
+/// Every service of an environment with its latest deployment, a page of `serviceInstances` per
+/// request. Variables: environmentId, first (optional page size), after (optional page cursor).
 extern const std::string_view kEnvironmentLatestDeployments;
 /// What a redeploy must check first. Variable: id.
 extern const std::string_view kDeploymentCanRedeploy;

@@ -418,9 +418,12 @@ util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::do
         out.service_id = std::string(*id);
         out.service_name = StringOf(service_name).value_or("");
         if (latest && !latest->is_null()) {
-            auto deployment = ParseDeployment(*latest);
-            if (!deployment) return tl::unexpected(deployment.error());
-            out.latest = std::move(*deployment);
+            simdjson::dom::element latest_id;
+            std::string_view text;
+            if (latest->get_object().at_key("id").get(latest_id) != SUCCESS ||
+                latest_id.get_string().get(text) != SUCCESS)
+                return tl::unexpected(Missing("ServiceInstance.latestDeployment.id is missing or not a string"));
+            out.latest_id = std::string(text);
         }
         page.services.push_back(std::move(out));
     }

@@ -60,8 +60,8 @@ class RailwayApi {
     virtual ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,
                                                                      const std::string& environment_id) = 0;
 
-    /// Every service of an environment with its latest deployment (RailwayClient: one request per
-    /// page of services, usually one).
+    /// Every service of an environment with the id of its latest deployment (RailwayClient: one
+    /// request per page of services, usually one).
     virtual ApiResult<std::vector<ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
         const std::string& environment_id) = 0;
 

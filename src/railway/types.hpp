@@ -128,10 +128,13 @@ struct TokenInfo {
 };
 
 /// `environment.serviceInstances[]`: a service of an environment and its newest deployment.
+/// One service of an environment and the id of its latest deployment: what the discovery of new
+/// deployments compares (RailwayApi::GetEnvironmentLatestDeployments); nothing more is read, so
+/// that an environment of many services stays cheap to read.
 struct ServiceLatestDeployment {
     std::string service_id;
     std::string service_name;
-    std::optional<Deployment> latest;  ///< nullopt when the service has never deployed
+    std::optional<std::string> latest_id;  ///< nullopt when the service has never deployed
 };
 
 /// `platformStatus`: Railway-wide incidents and maintenance.

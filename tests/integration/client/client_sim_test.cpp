@@ -370,5 +370,45 @@ TEST_P(ChargedPerRootField, TheClientLearnsItFromTwo429sAndAsksOneDeploymentPerR
 INSTANTIATE_TEST_SUITE_P(HeaderWindows, ChargedPerRootField, ::testing::Values("second", "hour"),
                          [](const auto& info) { return info.param; });
 
+/// Railway documents neither a default page size nor a limit for `serviceInstances(first:)`: the
+/// simulator pages an environment's services at 3 and answers a larger `first` in each plausible
+/// way (fewer with hasNextPage, or a refusal). The client asks 5 a page and gets every service
+/// either way; after a refusal it stops sending `first`.
+class EnvironmentPagesOfThree : public SimSuite<std::string> {};
+
+TEST_P(EnvironmentPagesOfThree, EveryServiceIsReadAndARefusedPageSizeIsNotSentAgain) {
+    const std::string environment = "env-pages-" + GetParam();
+    const json created =
+        Control("/_sim/deployments", {{"count", 7}, {"kind", "success"}, {"environmentId", environment}});
+    ASSERT_EQ(created["ids"].size(), 7u) << created.dump();
+    const json configured = Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
+                                                     {"errors", {{"maxPageSize", 3}, {"largePage", GetParam()}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    railway::ClientConfig config = Client::Config(50);
+    config.environment_page_size = 5;
+    Client c(config);
+
+    const int before = RequestsSoFar();
+    const auto services = c.client.GetEnvironmentLatestDeployments(environment);
+    ASSERT_TRUE(services) << services.error().message;
+    std::set<std::string> latest;
+    for (const auto& service : *services) {
+        ASSERT_TRUE(service.latest_id) << service.service_id;
+        latest.insert(*service.latest_id);
+    }
+    EXPECT_EQ(latest, created["ids"].get<std::set<std::string>>());
+    // Pages of 3 + 3 + 1; a refusal of 5 costs one request more.
+    EXPECT_EQ(RequestsSoFar() - before, GetParam() == "refuse" ? 4 : 3);
+    const int second = RequestsSoFar();
+    const auto again = c.client.GetEnvironmentLatestDeployments(environment);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->size(), 7u);
+    EXPECT_EQ(RequestsSoFar() - second, 3);
+    Control("/_sim/config", {{"errors", {{"maxPageSize", 0}, {"largePage", "clamp"}}}});
+}
+
+INSTANTIATE_TEST_SUITE_P(PlausibleLimits, EnvironmentPagesOfThree, ::testing::Values("clamp", "refuse"),
+                         [](const auto& info) { return info.param; });
+
 }  // namespace
 }  // namespace railwatch

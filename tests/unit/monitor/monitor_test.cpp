@@ -376,7 +376,7 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     request.deployment_id = "o1";
     const auto b = *monitor->AddInstance(request);
     const auto latest = [&](const Deployment& svc) {
-        return std::vector<railway::ServiceLatestDeployment>{{"svc", "api", svc}, {"svc-other", "other", other}};
+        return std::vector<railway::ServiceLatestDeployment>{{"svc", "api", svc.id}, {"svc-other", "other", other.id}};
     };
     api_.SetEnvironmentServices("env", latest(Dep("d1", "SUCCESS", t0)));
 
@@ -1251,7 +1251,7 @@ TEST_F(MonitorTest, ARoundDuringAJobsMoveLeavesTheInstanceToTheMove) {
     api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
     const Deployment d2 = Dep("d2", "BUILDING", clock_.Now());
     api_.SetLatestDeployment("svc", "env", d2);  // what the discovery reads
-    api_.SetEnvironmentServices("env", {{"svc", "api", d2}});
+    api_.SetEnvironmentServices("env", {{"svc", "api", d2.id}});
     api_.SetDeployment(Dep("d2", "DEPLOYING", clock_.Now()));  // what d2's first check reads
     CountingTimeline timeline(*store_);
     Monitor monitor(api_, *store_, *store_, timeline, *store_, clock_, sink_, options_);
@@ -1428,7 +1428,7 @@ TEST_F(MonitorTest, ARemovedDeploymentsLostDiscoveryIsRecoveredByTheEnvironmentR
     const Deployment d2 = Dep("d2", "SUCCESS", t0);
     api_.SetDeployment(d2);
     api_.SetLatestDeployment("svc", "env", d2);
-    api_.SetEnvironmentServices("env", {{"svc", "api", d2}});
+    api_.SetEnvironmentServices("env", {{"svc", "api", d2.id}});
     std::string id;
     {
         auto first = Make();
@@ -2011,7 +2011,7 @@ TEST_F(MonitorTest, ADiscoveredDeploymentIsCheckedAtItsIntervalNotAtTheScheduler
     api_.SetDeployment(Dep("d1", "SUCCESS", t0));
     const Deployment d2 = Dep("d2", "BUILDING", t0);
     api_.SetLatestDeployment("svc", "env", d2);  // what the discovery reads
-    api_.SetEnvironmentServices("env", {{"svc", "api", d2}});
+    api_.SetEnvironmentServices("env", {{"svc", "api", d2.id}});
     api_.SetDeployment(Dep("d2", "DEPLOYING", t0));  // what d2's first check reads
     auto monitor = Make("w1", &clock);
     const std::string id = Add(*monitor, "d1").id;

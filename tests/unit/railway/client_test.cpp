@@ -876,20 +876,54 @@ TEST_F(ClientTest, EnvironmentLatestDeploymentsComeInOneRequest) {
         {"node":{"serviceId":"svc-a","serviceName":"web","latestDeployment":null}},
         {"node":{"serviceId":"svc-b","serviceName":"worker","latestDeployment":null}}],
         "pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}})");
-    answer["data"]["environment"]["serviceInstances"]["edges"][0]["node"]["latestDeployment"] =
-        DeploymentNode("dep-a", "SUCCESS");
+    answer["data"]["environment"]["serviceInstances"]["edges"][0]["node"]["latestDeployment"] = {{"id", "dep-a"}};
     transport_.PushResponse(200, answer.dump());
     auto services = client_->GetEnvironmentLatestDeployments("env-1");
     ASSERT_TRUE(services) << services.error().message;
     EXPECT_EQ(transport_.request_count(), 1u);
     ASSERT_EQ(services->size(), 2u);
     EXPECT_EQ((*services)[0].service_name, "web");
-    ASSERT_TRUE((*services)[0].latest.has_value());
-    EXPECT_EQ((*services)[0].latest->id, "dep-a");
-    EXPECT_FALSE((*services)[1].latest.has_value());
+    EXPECT_EQ((*services)[0].latest_id, "dep-a");
+    EXPECT_FALSE((*services)[1].latest_id.has_value());
     const json body = json::parse(transport_.requests()[0].body);
     EXPECT_EQ(body["variables"]["environmentId"], "env-1");
-    EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("latestDeployment { ...DeploymentStatusFields }"));
+    EXPECT_EQ(body["variables"]["first"], 500);  // ClientConfig::environment_page_size
+    EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("serviceInstances(first: $first, after: $after)"));
+    // Only the latest deployment's id: what discovery compares (an environment may hold many).
+    EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("latestDeployment { id } }"));
+}
+
+// Railway documents no limit on a connection's `first`: should it refuse ours, the page is asked
+// again without it, and every later read goes without it. A refusal of something else (the
+// token) is not asked again.
+TEST_F(ClientTest, ARefusedEnvironmentPageSizeIsAskedAgainWithoutItAndNotSentAgain) {
+    Make();
+    const std::string refused = R"({"data":null,"errors":[{"message":"Problem processing request",
+        "path":["environment","serviceInstances"],"extensions":{"code":"BAD_USER_INPUT"}}]})";
+    const std::string page = R"({"data":{"environment":{"serviceInstances":{"edges":[
+        {"node":{"serviceId":"svc-a","serviceName":"web","latestDeployment":null}}],
+        "pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}})";
+    transport_.PushResponse(200, refused);
+    transport_.PushResponse(200, page);
+    auto services = client_->GetEnvironmentLatestDeployments("env-1");
+    ASSERT_TRUE(services) << services.error().message;
+    ASSERT_EQ(services->size(), 1u);
+    ASSERT_EQ(transport_.request_count(), 2u);
+    EXPECT_EQ(json::parse(transport_.requests()[0].body)["variables"]["first"], 500);
+    EXPECT_FALSE(json::parse(transport_.requests()[1].body)["variables"].contains("first"));
+    transport_.PushResponse(200, page);
+    ASSERT_TRUE(client_->GetEnvironmentLatestDeployments("env-1"));
+    ASSERT_EQ(transport_.request_count(), 3u);
+    EXPECT_FALSE(json::parse(transport_.requests()[2].body)["variables"].contains("first"));
+}
+
+TEST_F(ClientTest, AnEnvironmentReadRefusedForItsTokenIsNotAskedAgainWithoutAPageSize) {
+    Make();
+    transport_.PushResponse(200, R"({"data":null,"errors":[{"message":"Not Authorized",
+        "path":["environment"],"extensions":{"code":"FORBIDDEN"}}]})");
+    auto services = client_->GetEnvironmentLatestDeployments("env-1");
+    ASSERT_FALSE(services);
+    EXPECT_EQ(transport_.request_count(), 1u);
 }
 
 TEST_F(ClientTest, EnvironmentLatestDeploymentsFollowTheNextPage) {
@@ -924,8 +958,11 @@ TEST_F(ClientTest, AMalformedEnvironmentAnswerSaysWhatIsWrong) {
         {R"({"data":{"environment":{"serviceInstances":{"edges":[{"cursor":"c"}]}}}})",
          "serviceInstances.edges[].node is missing"},
         {R"({"data":{"environment":{"serviceInstances":{"edges":[{"node":{"serviceId":"s",
-            "latestDeployment":{"id":"d"}}}]}}}})",
-         "Deployment.status is missing"},
+            "latestDeployment":{"status":"SUCCESS"}}}]}}}})",
+         "ServiceInstance.latestDeployment.id is missing or not a string"},
+        {R"({"data":{"environment":{"serviceInstances":{"edges":[{"node":{"serviceId":"s",
+            "latestDeployment":{"id":7}}}]}}}})",
+         "ServiceInstance.latestDeployment.id is missing or not a string"},
     };
     for (const auto& [answer, what] : cases) {
         transport_.PushResponse(200, answer);
