@@ -138,32 +138,28 @@ std::size_t Prober::KnownForTest() const {
 std::size_t Prober::RunForTest() {
     std::size_t ran = 0;
     for (;;) {
-        std::optional<Task> task;
+        std::deque<Task> tasks;
         {
             std::lock_guard lock(mutex_);
-            if (tasks_.empty()) return ran;
-            task = std::move(tasks_.front());
-            tasks_.pop_front();
+            tasks.swap(tasks_);
         }
-        Run(std::move(*task));
-        ++ran;
+        if (tasks.empty()) return ran;
+        ran += tasks.size();
+        RunAll(std::move(tasks));
     }
 }
 
 void Prober::Loop() {
     util::NameThisThread("rw-prober");
     for (;;) {
-        std::optional<Task> task;
+        std::deque<Task> tasks;
         {
             std::lock_guard lock(mutex_);
             if (stopping_) return;
-            if (!tasks_.empty()) {
-                task = std::move(tasks_.front());
-                tasks_.pop_front();
-            }
+            tasks.swap(tasks_);
         }
-        if (task) {
-            Run(std::move(*task));
+        if (!tasks.empty()) {
+            RunAll(std::move(tasks));
             continue;
         }
         // Woken by Offer and by completions; the minute bound only guards against a lost wakeup.
@@ -171,12 +167,24 @@ void Prober::Loop() {
     }
 }
 
-void Prober::Run(Task task) {
-    if (task.result) {
-        Record(task.instance, std::move(*task.result));
-    } else {
-        Send(task.instance);
+void Prober::RunAll(std::deque<Task> tasks) {
+    std::vector<Judged> judged;
+    for (Task& task : tasks) {
+        if (task.result) {
+            judged.push_back(Evaluate(task.instance, std::move(*task.result)));
+        } else {
+            Send(task.instance);
+        }
     }
+    if (judged.empty()) return;
+    const core::Timestamp keep_since = clock_.Now() - options_.keep;
+    std::vector<store::ProbeRecord> records;
+    records.reserve(judged.size());
+    for (const Judged& j : judged)
+        records.push_back({j.check, j.health, keep_since});
+    auto stored = health_.RecordProbes(records);
+    for (std::size_t k = 0; k < judged.size(); ++k)
+        Finish(judged[k], std::move(stored[k]));
 }
 
 void Prober::Push(Task task) {
@@ -268,7 +276,7 @@ void Prober::Send(const store::Instance& instance) {
     if (auto found = requests_.find(instance.id); found != requests_.end()) found->second = id;
 }
 
-void Prober::Record(const store::Instance& instance, store::HealthCheck check) {
+Prober::Judged Prober::Evaluate(const store::Instance& instance, store::HealthCheck check) {
     const core::Timestamp now = clock_.Now();
     core::ProbeResult result;
     result.at = check.at;
@@ -311,22 +319,24 @@ void Prober::Record(const store::Instance& instance, store::HealthCheck check) {
     input.active_since = instance.state.deployment_completed_at;
     input.last_checked_at = check.at;
     const core::Health verdict = core::EvaluateHealth(input, options_.policy, now);
-    const std::string health(core::ToString(verdict.status));
+    return Judged{instance, std::move(check), state, std::string(core::ToString(verdict.status))};
+}
 
-    auto stored = health_.RecordProbe(check, health, now - options_.keep);
+void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
+    const store::Instance& instance = judged.instance;
     {
         std::lock_guard lock(mutex_);
         InstanceProbe& probe = probes_[instance.id];
-        probe.state = state;
+        probe.state = judged.state;
         probe.seeded = true;
     }
     Done(instance.id, /*sent=*/true);
     if (!stored) return;  // not stored (the instance is gone, or the store is down): nothing to report
-    check.id = *stored;
+    judged.check.id = *stored;
     store::Instance after = instance;
-    after.state.health = health;
-    sink_.OnHealth(after, check);
-    if (instance.state.health != health) {
+    after.state.health = judged.health;
+    sink_.OnHealth(after, judged.check);
+    if (instance.state.health != judged.health) {
         // The health shown changed: report the instance as stored now (a transition may have
         // come since the status check that offered it).
         if (auto current = instances_.GetInstance(instance.id)) sink_.OnInstance(*current);

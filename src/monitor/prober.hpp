@@ -22,7 +22,8 @@
 
 /// The health prober (docs/ENGINE.md, "Health"): HTTP probes of running services at their public
 /// domain and healthcheck path, judged with core::UpdateProbe / core::EvaluateHealth, stored with
-/// the instance's health (store::HealthChecks::RecordProbe) and reported to the EventSink.
+/// the instance's health (store::HealthChecks::RecordProbes, the results that arrived together in one
+/// write) and reported to the EventSink.
 namespace railwatch::monitor {
 
 /// The [monitor.health] settings.
@@ -108,10 +109,21 @@ class Prober {
         core::ProbeState state;
     };
 
+    // A probe's result judged, to be stored with the others taken together (RunAll).
+    struct Judged {
+        store::Instance instance;
+        store::HealthCheck check;
+        core::ProbeState state;
+        std::string health;
+    };
+
     void Loop();
-    void Run(Task task);
+    // Sends the probes of `tasks`, then stores the results among them in one write, so that a
+    // fleet's probes cost a write per batch of results, not a transaction each.
+    void RunAll(std::deque<Task> tasks);
     void Send(const store::Instance& instance);
-    void Record(const store::Instance& instance, store::HealthCheck check);
+    Judged Evaluate(const store::Instance& instance, store::HealthCheck check);
+    void Finish(Judged& judged, util::Result<std::int64_t> stored);
     std::optional<Target> TargetOf(const store::Instance& instance);
     void Push(Task task);
     void ForgetIdle(core::Timestamp now);  // mutex_ held

@@ -10,6 +10,13 @@
 
 namespace railwatch::store {
 
+/// One probe's outcome, as HealthChecks::RecordProbe takes it (for RecordProbes).
+struct ProbeRecord {
+    HealthCheck check;
+    std::string health;
+    Timestamp keep_since;
+};
+
 /// Health probe results and the uptime rolled up from them.
 ///
 /// Thread-safety: every method from any thread and process at once. Errors: kInvalidArgument for
@@ -27,6 +34,10 @@ class HealthChecks {
     /// before `keep_since` (rotation). kInvalidArgument for an empty or over-long `health`.
     virtual util::Result<std::int64_t> RecordProbe(const HealthCheck& check, const std::string& health,
                                                    Timestamp keep_since) = 0;
+    /// Several probes' outcomes, each stored as RecordProbe stores one, written together (SQLite:
+    /// one transaction, each in its own savepoint): a result per record, in order. One that fails
+    /// (kInvalidArgument, kNotFound) writes nothing of its own and keeps the others'.
+    virtual std::vector<util::Result<std::int64_t>> RecordProbes(std::span<const ProbeRecord> records) = 0;
     /// The newest `limit` checks, newest first.
     virtual util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) = 0;
     /// The newest `limit` checks of several instances in one read (one transaction, one

@@ -1,5 +1,9 @@
 // HealthChecks: probe results and uptime.
 
+#include <functional>
+#include <span>
+#include <vector>
+
 #include "store/sql/checks.hpp"
 #include "store/sql/rows.hpp"
 #include "store/sql/sql_store.hpp"
@@ -26,23 +30,54 @@ Result<std::int64_t> SqlStore::RecordHealthCheck(const HealthCheck& h) {
 }
 
 Result<std::int64_t> SqlStore::RecordProbe(const HealthCheck& h, const std::string& health, Timestamp keep_since) {
-    Checker c;
-    c.Id("instance_id", h.instance_id);
-    c.OptText("health check error", h.error);
-    c.That(!health.empty() && health.size() <= 32, "health must be a word such as HEALTHY (1 to 32 characters)");
-    if (!c.result()) return tl::unexpected(c.result().error());
-    std::int64_t id = 0;
-    auto r = driver_->Write([&](Tx& tx) {
-        if (tx.Exec(Stmt::kSetHealth, {std::string_view(h.instance_id), std::string_view(health)}).affected == 0)
-            ThrowNotFound("instance", h.instance_id);
-        const auto rows = tx.Exec(Stmt::kInsertHealth, {std::string_view(h.instance_id), Ns(h.at), Bool(h.ok),
-                                                        OptInt(h.http_status), OptInt(h.latency_ms), OptText(h.error)})
-                              .rows;
-        id = rows.at(0).Int(0);
-        tx.Exec(Stmt::kRotateHealth, {std::string_view(h.instance_id), Ns(keep_since)});
-    });
-    if (!r) return tl::unexpected(r.error());
-    return id;
+    const ProbeRecord record{h, health, keep_since};
+    return std::move(RecordProbes(std::span(&record, 1)).front());
+}
+
+std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRecord> records) {
+    std::vector<Result<std::int64_t>> results(records.size(), std::int64_t{0});
+    std::vector<std::size_t> valid;  // the records to write, in order
+    valid.reserve(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const ProbeRecord& r = records[i];
+        Checker c;
+        c.Id("instance_id", r.check.instance_id);
+        c.OptText("health check error", r.check.error);
+        c.That(!r.health.empty() && r.health.size() <= 32,
+               "health must be a word such as HEALTHY (1 to 32 characters)");
+        if (!c.result()) {
+            results[i] = tl::unexpected(c.result().error());
+        } else {
+            valid.push_back(i);
+        }
+    }
+    if (valid.empty()) return results;
+    std::vector<std::int64_t> ids(records.size(), 0);
+    std::vector<std::function<void(Tx&)>> works;
+    works.reserve(valid.size());
+    for (const std::size_t i : valid) {
+        works.emplace_back([&r = records[i], &id = ids[i]](Tx& tx) {
+            const HealthCheck& h = r.check;
+            if (tx.Exec(Stmt::kSetHealth, {std::string_view(h.instance_id), std::string_view(r.health)}).affected == 0)
+                ThrowNotFound("instance", h.instance_id);
+            const auto rows =
+                tx.Exec(Stmt::kInsertHealth, {std::string_view(h.instance_id), Ns(h.at), Bool(h.ok),
+                                              OptInt(h.http_status), OptInt(h.latency_ms), OptText(h.error)})
+                    .rows;
+            id = rows.at(0).Int(0);
+            tx.Exec(Stmt::kRotateHealth, {std::string_view(h.instance_id), Ns(r.keep_since)});
+        });
+    }
+    const auto done = driver_->WriteEach(works);
+    for (std::size_t k = 0; k < valid.size(); ++k) {
+        const std::size_t i = valid[k];
+        if (done[k]) {
+            results[i] = ids[i];
+        } else {
+            results[i] = tl::unexpected(done[k].error());
+        }
+    }
+    return results;
 }
 
 Result<std::vector<HealthCheck>> SqlStore::RecentHealthChecks(const std::string& instance_id, int limit) {

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -304,6 +305,64 @@ TEST_F(ProberTest, OldResultsAreDeletedAsNewOnesAreStored) {
     }
     // Probes at 0, 60, 120, 180, 240 s; the last was stored at 240 s, keeping 90 s and later.
     EXPECT_EQ(store_->RecentHealthChecks("i1", 10)->size(), 3u);
+}
+
+// The store's HealthChecks, counting how the prober stores results.
+class CountingHealth final : public store::HealthChecks {
+  public:
+    explicit CountingHealth(store::HealthChecks& inner) : inner_(inner) {}
+    util::Result<std::int64_t> RecordHealthCheck(const store::HealthCheck& check) override {
+        return inner_.RecordHealthCheck(check);
+    }
+    util::Result<std::int64_t> RecordProbe(const store::HealthCheck& check, const std::string& health,
+                                           store::Timestamp keep_since) override {
+        ++single_calls;
+        return inner_.RecordProbe(check, health, keep_since);
+    }
+    std::vector<util::Result<std::int64_t>> RecordProbes(std::span<const store::ProbeRecord> records) override {
+        batch_sizes.push_back(records.size());
+        return inner_.RecordProbes(records);
+    }
+    util::Result<std::vector<store::HealthCheck>> RecentHealthChecks(const std::string& id, int limit) override {
+        return inner_.RecentHealthChecks(id, limit);
+    }
+    util::Result<std::vector<std::vector<store::CheckSummary>>> RecentCheckSummariesOf(std::span<const std::string> ids,
+                                                                                       int limit) override {
+        return inner_.RecentCheckSummariesOf(ids, limit);
+    }
+    util::Result<store::UptimeSummary> Uptime(const std::string& id, store::Timestamp since) override {
+        return inner_.Uptime(id, since);
+    }
+
+    int single_calls = 0;
+    std::vector<std::size_t> batch_sizes;
+
+  private:
+    store::HealthChecks& inner_;
+};
+
+// Results that complete together are stored in one write (a fleet's probes would otherwise cost
+// the store a transaction each), and each still gets its own health and event.
+TEST_F(ProberTest, ResultsThatCompleteTogetherAreStoredInOneWrite) {
+    for (const char* id : {"i1", "i2", "i3"})
+        Running(id, std::string("svc-") + id);
+    for (const char* id : {"i1", "i2", "i3"})
+        api_.SetServiceInstance(std::string("svc-") + id, "env", Info({std::string(id) + ".up.railway.app"}, "/"));
+    CountingHealth health(*store_);
+    Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
+    http_.PushResponse(200, "");
+    http_.PushResponse(503, "");
+    http_.PushResponse(200, "");
+    for (const char* id : {"i1", "i2", "i3"})
+        ASSERT_TRUE(prober.Offer(*store_->GetInstance(id)));
+    EXPECT_EQ(prober.RunForTest(), 6u);  // three sends, then their three results
+    EXPECT_EQ(health.single_calls, 0);
+    EXPECT_THAT(health.batch_sizes, ElementsAre(3u));
+    EXPECT_EQ(http_.request_count(), 3u);
+    for (const char* id : {"i1", "i2", "i3"})
+        EXPECT_EQ(store_->RecentHealthChecks(id, 10)->size(), 1u) << id;
+    EXPECT_EQ(sink_.checks.size(), 3u);  // an event per result
+    EXPECT_EQ(store_->RecentHealthChecks("i2", 1)->front().http_status, 503);
 }
 
 TEST_F(ProberTest, StopCancelsProbesInFlightAndStoresNothingOfThem) {

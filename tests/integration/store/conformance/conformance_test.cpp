@@ -1357,6 +1357,40 @@ TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWriting
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, std::nullopt);
 }
 
+// Several probes' outcomes in one call (the prober stores a batch of results together): each as
+// RecordProbe stores it, a result per record in order; an unknown instance or an empty health
+// fails only its own record, writing nothing of it.
+TEST_P(StoreConformance, RecordProbesStoresEachAsRecordProbeAndFailsOnlyTheBadOnes) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->CreateInstance(MakeInstance("i2")));
+    Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(0), true, 200, 5, std::nullopt}));
+    const std::vector<ProbeRecord> records = {
+        {HealthCheck{0, "i1", T(10), false, 503, 12, std::string("HTTP 503")}, "UNHEALTHY", T(1)},
+        {HealthCheck{0, "ghost", T(10), true, 200, 3, std::nullopt}, "HEALTHY", T(0)},
+        {HealthCheck{0, "i2", T(11), true, 200, 7, std::nullopt}, "HEALTHY", T(0)},
+        {HealthCheck{0, "i2", T(12), true, 200, 8, std::nullopt}, "", T(0)},
+    };
+    const auto results = store_->RecordProbes(records);
+    ASSERT_EQ(results.size(), 4u);
+    ASSERT_TRUE(results[0]) << results[0].error().message;
+    ASSERT_FALSE(results[1]);
+    ExpectCode(results[1].error(), ErrorCode::kNotFound);
+    ASSERT_TRUE(results[2]) << results[2].error().message;
+    ASSERT_FALSE(results[3]);
+    ExpectCode(results[3].error(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(*results[0], *results[2]);
+
+    HealthCheck first = records[0].check;
+    first.id = *results[0];
+    EXPECT_THAT(Must(store_->RecentHealthChecks("i1", 10)), ElementsAre(first));  // T(0) rotated out
+    HealthCheck third = records[2].check;
+    third.id = *results[2];
+    EXPECT_THAT(Must(store_->RecentHealthChecks("i2", 10)), ElementsAre(third));  // not the refused T(12)
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "UNHEALTHY");
+    EXPECT_EQ(Must(store_->GetInstance("i2")).state.health, "HEALTHY");
+    EXPECT_TRUE(store_->RecordProbes({}).empty());
+}
+
 // --- notifications ----------------------------------------------------------------------
 
 Notification MakeNotification(const std::string& id, const std::string& user, Timestamp at) {
