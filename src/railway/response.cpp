@@ -13,6 +13,12 @@ using core::TransportErrorKind;
 using nlohmann::json;
 using util::ErrorCode;
 
+// The calling thread's parser for InterpretResponse.
+simdjson::dom::parser& ThreadParser() {
+    thread_local simdjson::dom::parser parser;
+    return parser;
+}
+
 // The pool every answer's document comes from (never destroyed: documents may outlive statics).
 DocumentPool& Documents() {
     static auto* const pool = new DocumentPool(DocumentPool::kDefaultIdle, DocumentPool::kDefaultCapacity);
@@ -273,6 +279,10 @@ void DocumentPool::Give(simdjson::dom::document* returned) {
     if (idle_.size() < max_idle_) idle_.push_back(std::move(document));
 }
 
+std::size_t ParserCapacityForTest() {
+    return ThreadParser().capacity();
+}
+
 std::size_t DocumentPool::idle() const {
     std::lock_guard lock(mutex_);
     return idle_.size();
@@ -368,13 +378,16 @@ ApiResult<Envelope> InterpretResponse(const net::HttpResponse& response, const E
     // simdjson: the status answers are most of what railwatch reads, and nlohmann's DOM of them
     // was ~13 % of serve's CPU at 100,000 instances (docs/PERFORMANCE.md). The parser's buffers
     // are reused by the thread; the document is the envelope's, from a pool (DocumentPool).
-    thread_local simdjson::dom::parser parser;
+    simdjson::dom::parser& parser = ThreadParser();
     std::shared_ptr<simdjson::dom::document> document = Documents().Take();
     simdjson::dom::element root;
     simdjson::dom::object top;
     simdjson::dom::element data, errors;
     const bool parsed = parser.parse_into_document(*document, response.body).get(root) == simdjson::SUCCESS &&
                         root.get_object().get(top) == simdjson::SUCCESS;
+    // Everything read from here on is the document's; the parser's buffers are only reused by
+    // the thread's next answer, and a rare large one's are not kept for that.
+    if (parser.capacity() > kMaxParserCapacity) parser = simdjson::dom::parser();
     const bool has_data = parsed && top.at_key("data").get(data) == simdjson::SUCCESS;
     const bool has_errors = parsed && top.at_key("errors").get(errors) == simdjson::SUCCESS;
     if (!has_data && !has_errors) {

@@ -92,6 +92,12 @@ struct ErrorContext {
 /// HTML or malformed bodies, and whole-request GraphQL errors such as "Not Authorized".
 ApiResult<Envelope> InterpretResponse(const net::HttpResponse& response, const ErrorContext& context);
 
+/// The capacity (bytes of JSON) the calling thread's parser keeps for InterpretResponse's next
+/// answer: at most kMaxParserCapacity after any answer (a rare larger one's buffers, ~4 bytes of
+/// stage-one indexes per byte of JSON, go when it is read, as a large document's do).
+std::size_t ParserCapacityForTest();
+inline constexpr std::size_t kMaxParserCapacity = std::size_t{1} << 20;
+
 /// The ApiError for one GraphQL error (a per-alias error, or the error of a root field).
 ApiError ApiErrorFromGraphql(const GraphqlError& error, int http_status, const ErrorContext& context);
 

@@ -60,6 +60,26 @@ TEST(DocumentPool, KeepsAtMostItsIdleCountAndNoDocumentLargerThanItsCapacity) {
     EXPECT_EQ(small.idle(), 0u);  // its memory went with it
 }
 
+// A rare large answer is read whole, and its parser buffers are not kept for the thread's next
+// answer (after a 66 MB environment page a job worker's parser held 265 MB); a usual one's are.
+TEST(InterpretResponse, TheThreadKeepsNoParserBuffersOfALargeAnswer) {
+    const ErrorContext context{"environment read", "http://127.0.0.1/graphql/v2", TokenKind::kAccount, ""};
+    auto small = InterpretResponse(Answer(R"({"data":{"d0":"small"}})"), context);
+    ASSERT_TRUE(small.has_value());
+    const std::size_t usual = ParserCapacityForTest();
+    EXPECT_GT(usual, 0u);
+    EXPECT_LE(usual, kMaxParserCapacity);
+    const std::string text(3 * kMaxParserCapacity, 'x');
+    auto large = InterpretResponse(Answer(R"({"data":{"d0":")" + text + R"("}})"), context);
+    ASSERT_TRUE(large.has_value());
+    EXPECT_EQ(ValueOf(*large, "d0"), text);  // the document holds the answer
+    EXPECT_LE(ParserCapacityForTest(), kMaxParserCapacity);
+    auto again = InterpretResponse(Answer(R"({"data":{"d0":"again"}})"), context);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(ValueOf(*again, "d0"), "again");
+    EXPECT_EQ(ValueOf(*large, "d0"), text);
+}
+
 // Envelopes share pooled documents: an answer read later never overwrites one still held.
 TEST(InterpretResponse, AnEnvelopeKeepsItsAnswerWhileLaterAnswersAreRead) {
     const ErrorContext context{"status check", "http://127.0.0.1/graphql/v2", TokenKind::kAccount, ""};
