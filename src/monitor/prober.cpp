@@ -168,23 +168,36 @@ void Prober::Loop() {
 }
 
 void Prober::RunAll(std::deque<Task> tasks) {
+    // The results first (they are ready; a send may wait on a URL lookup), all in one write.
     std::vector<Judged> judged;
     for (Task& task : tasks) {
-        if (task.result) {
-            judged.push_back(Evaluate(task.instance, std::move(*task.result)));
-        } else {
-            Send(task.instance);
-        }
+        if (task.result) judged.push_back(Evaluate(task.instance, std::move(*task.result)));
     }
-    if (judged.empty()) return;
-    const core::Timestamp keep_since = clock_.Now() - options_.keep;
-    std::vector<store::ProbeRecord> records;
-    records.reserve(judged.size());
-    for (const Judged& j : judged)
-        records.push_back({j.check, j.health, keep_since});
-    auto stored = health_.RecordProbes(records);
-    for (std::size_t k = 0; k < judged.size(); ++k)
-        Finish(judged[k], std::move(stored[k]));
+    if (!judged.empty()) {
+        const core::Timestamp keep_since = clock_.Now() - options_.keep;
+        std::vector<store::ProbeRecord> records;
+        records.reserve(judged.size());
+        for (const Judged& j : judged)
+            records.push_back({j.check, j.health, keep_since});
+        auto stored = health_.RecordProbes(records);
+        for (std::size_t k = 0; k < judged.size(); ++k)
+            Finish(judged[k], std::move(stored[k]));
+    }
+    // Then the probes, each after its URL's lookup; once stopping, the rest are not sent (Stop
+    // waits for this thread: it must not wait for every lookup of a large batch).
+    for (Task& task : tasks) {
+        if (task.result) continue;
+        bool stopping = false;
+        {
+            std::lock_guard lock(mutex_);
+            stopping = stopping_;
+        }
+        if (stopping) {
+            Done(task.instance.id, /*sent=*/false);
+            continue;
+        }
+        Send(task.instance);
+    }
 }
 
 void Prober::Push(Task task) {

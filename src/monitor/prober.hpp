@@ -118,8 +118,8 @@ class Prober {
     };
 
     void Loop();
-    // Sends the probes of `tasks`, then stores the results among them in one write, so that a
-    // fleet's probes cost a write per batch of results, not a transaction each.
+    // Stores the results among `tasks` in one write (a fleet's probes cost a write per batch of
+    // results, not a transaction each), then sends the probes among them.
     void RunAll(std::deque<Task> tasks);
     void Send(const store::Instance& instance);
     Judged Evaluate(const store::Instance& instance, store::HealthCheck check);

@@ -365,6 +365,28 @@ TEST_F(ProberTest, ResultsThatCompleteTogetherAreStoredInOneWrite) {
     EXPECT_EQ(store_->RecentHealthChecks("i2", 1)->front().http_status, 503);
 }
 
+// Stop waits for the prober's thread, so a batch of sends stops at the next one: a large batch
+// whose URL lookups wait on Railway would otherwise hold Stop for every lookup.
+TEST_F(ProberTest, AStopDuringABatchOfSendsSendsNoMore) {
+    Running("i1");
+    Running("i2", "svc-2");
+    api_.SetServiceInstance("svc-2", "env", Info({"two.up.railway.app"}, "/"));
+    std::unique_ptr<Prober> prober;
+    int lookups = 0;
+    prober = Make([&](core::Timestamp) {
+        if (++lookups == 1) prober->Stop();  // as if a signal came while the first lookup ran
+        return true;
+    });
+    http_.PushResponse(200, "");
+    http_.PushResponse(200, "");
+    ASSERT_TRUE(prober->Offer(*store_->GetInstance("i1")));
+    ASSERT_TRUE(prober->Offer(*store_->GetInstance("i2")));
+    prober->RunForTest();
+    EXPECT_EQ(lookups, 1);
+    EXPECT_EQ(http_.request_count(), 1u);  // the first probe went out; the second was not sent
+    EXPECT_TRUE(store_->RecentHealthChecks("i1", 10)->empty());  // stopped: its result is dropped
+}
+
 TEST_F(ProberTest, StopCancelsProbesInFlightAndStoresNothingOfThem) {
     Running("i1");
     auto prober = Make();
