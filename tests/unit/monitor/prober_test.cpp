@@ -383,7 +383,7 @@ TEST_F(ProberTest, AStopDuringABatchOfSendsSendsNoMore) {
     ASSERT_TRUE(prober->Offer(*store_->GetInstance("i2")));
     prober->RunForTest();
     EXPECT_EQ(lookups, 1);
-    EXPECT_EQ(http_.request_count(), 1u);  // the first probe went out; the second was not sent
+    EXPECT_EQ(http_.request_count(), 1u);                        // the first probe went out; the second was not sent
     EXPECT_TRUE(store_->RecentHealthChecks("i1", 10)->empty());  // stopped: its result is dropped
 }
 
