@@ -200,15 +200,6 @@ void Prober::RunAll(std::deque<Task> tasks) {
     }
 }
 
-void Prober::Push(Task task) {
-    {
-        std::lock_guard lock(mutex_);
-        if (stopping_) return;
-        tasks_.push_back(std::move(task));
-    }
-    wakeup_.Notify();
-}
-
 void Prober::Done(const std::string& instance_id, bool sent) {
     std::lock_guard lock(mutex_);
     auto found = probes_.find(instance_id);

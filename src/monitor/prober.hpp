@@ -125,7 +125,6 @@ class Prober {
     Judged Evaluate(const store::Instance& instance, store::HealthCheck check);
     void Finish(Judged& judged, util::Result<std::int64_t> stored);
     std::optional<Target> TargetOf(const store::Instance& instance);
-    void Push(Task task);
     void ForgetIdle(core::Timestamp now);  // mutex_ held
     // The instance may be probed again; `sent`: a probe went out (else the next offer may come at once).
     void Done(const std::string& instance_id, bool sent);
