@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 
+#include "app/allocator.hpp"
 #include "app/config.hpp"
 #include "app/logging.hpp"
 #include "app/root.hpp"
@@ -17,12 +18,15 @@
 #include "cli/config_flags.hpp"
 #include "cli/run.hpp"
 #include "net/http_transport.hpp"
+#include "railway/config.hpp"
 #include "util/clock.hpp"
 
 namespace railwatch::cli {
 namespace {
 
 int RunServe(const ConfigFlags& flags) {
+    // Before any thread starts: a thread keeps the malloc arena it was given.
+    const auto arenas = app::LimitMallocArenas(railway::ProcessEnvironment());
     // The signal watcher comes first: every thread started later inherits the blocked mask.
     util::Wakeup stop;
     std::unique_ptr<app::ShutdownSignals> signals;
@@ -59,6 +63,7 @@ int RunServe(const ConfigFlags& flags) {
     auto logger = app::SetupLogging(config.log, redactor);
     for (const std::string& warning : loaded->warnings)
         logger->warn("{}", warning);
+    if (arenas) logger->debug("{}", *arenas);
 
     app::RootOptions options;
     options.logger = logger;
