@@ -89,7 +89,8 @@ const std::string_view kDeploymentList =
 const std::string_view kEnvironmentLatestDeployments =
     "query EnvironmentLatestDeployments($environmentId: String!, $first: Int, $after: String) { "
     "environment(id: $environmentId) { serviceInstances(first: $first, after: $after) { "
-    "edges { node { serviceId serviceName latestDeployment { id } } } "
+    "edges { node { serviceId serviceName latestDeployment { id } healthcheckPath "
+    "domains { serviceDomains { domain } customDomains { domain } } } } "
     "pageInfo { hasNextPage endCursor } } } }";
 
 const std::string_view kDeploymentCanRedeploy =

@@ -387,6 +387,28 @@ util::Result<TokenInfo> ParseProjectToken(const json& node) {
     return info;
 }
 
+namespace {
+
+// The first domain of a service instance's `domains` that is not empty: service domains, then
+// custom ones (as ServiceInstanceInfo::domains lists them).
+std::optional<std::string> FirstDomainOf(const std::optional<simdjson::dom::element>& domains) {
+    using simdjson::SUCCESS;
+    simdjson::dom::object object;
+    if (!domains || domains->get_object().get(object) != SUCCESS) return std::nullopt;
+    for (const char* kind : {"serviceDomains", "customDomains"}) {
+        simdjson::dom::array list;
+        if (object.at_key(kind).get_array().get(list) != SUCCESS) continue;
+        for (const simdjson::dom::element entry : list) {
+            std::string_view domain;
+            if (entry.at_key("domain").get_string().get(domain) == SUCCESS && !domain.empty())
+                return std::string(domain);
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 // In place (simdjson): one environment may hold many services, and an nlohmann copy of a large
 // answer took about ten times its size (a 30 MB answer of 100,000 services: ~500 MB).
 util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::dom::element environment) {
@@ -410,8 +432,8 @@ util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::do
         simdjson::dom::object fields;
         if (node.get_object().get(fields) != SUCCESS)
             return tl::unexpected(Missing("serviceInstance is not an object"));
-        const auto [service_id, service_name, latest] =
-            Pick<3>(fields, {"serviceId", "serviceName", "latestDeployment"});
+        const auto [service_id, service_name, latest, healthcheck_path, domains] =
+            Pick<5>(fields, {"serviceId", "serviceName", "latestDeployment", "healthcheckPath", "domains"});
         const auto id = TextOf(service_id);
         if (!id) return tl::unexpected(Missing("ServiceInstance.serviceId is missing or not a string"));
         ServiceLatestDeployment out;
@@ -425,6 +447,8 @@ util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::do
                 return tl::unexpected(Missing("ServiceInstance.latestDeployment.id is missing or not a string"));
             out.latest_id = std::string(text);
         }
+        out.healthcheck_path = StringOf(healthcheck_path);
+        out.first_domain = FirstDomainOf(domains);
         page.services.push_back(std::move(out));
     }
     if (simdjson::dom::object info; connection["pageInfo"].get_object().get(info) == SUCCESS) {

@@ -135,6 +135,11 @@ struct ServiceLatestDeployment {
     std::string service_id;
     std::string service_name;
     std::optional<std::string> latest_id;  ///< nullopt when the service has never deployed
+    /// Where the service's health is probed, read with it (ServiceInstanceInfo says the same): its
+    /// first domain that is not empty (service domains, then custom ones; nullopt: none) and its
+    /// healthcheck path.
+    std::optional<std::string> first_domain{};
+    std::optional<std::string> healthcheck_path{};
 };
 
 /// `platformStatus`: Railway-wide incidents and maintenance.

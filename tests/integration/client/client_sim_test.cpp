@@ -404,6 +404,14 @@ TEST_P(EnvironmentPagesOfThree, EveryServiceIsReadAndARefusedPageSizeIsNotSentAg
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_EQ(again->size(), 7u);
     EXPECT_EQ(RequestsSoFar() - second, 3);
+    // Each service's probe target, as its own `serviceInstance` would say it.
+    for (const auto& service : *services) {
+        const auto info = c.client.GetServiceInstance(service.service_id, environment);
+        ASSERT_TRUE(info) << info.error().message;
+        ASSERT_FALSE(info->domains.empty()) << service.service_id;
+        EXPECT_EQ(service.first_domain, info->domains.front()) << service.service_id;
+        EXPECT_EQ(service.healthcheck_path, info->healthcheck_path) << service.service_id;
+    }
     Control("/_sim/config", {{"errors", {{"maxPageSize", 0}, {"largePage", "clamp"}}}});
 }
 

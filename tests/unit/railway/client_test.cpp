@@ -890,7 +890,36 @@ TEST_F(ClientTest, EnvironmentLatestDeploymentsComeInOneRequest) {
     EXPECT_EQ(body["variables"]["first"], 500);  // ClientConfig::environment_page_size
     EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("serviceInstances(first: $first, after: $after)"));
     // Only the latest deployment's id: what discovery compares (an environment may hold many).
-    EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("latestDeployment { id } }"));
+    EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("latestDeployment { id } healthcheckPath"));
+}
+
+// Each service's probe target comes with it, so that the prober needs no request of its own.
+TEST_F(ClientTest, EnvironmentLatestDeploymentsCarryEachServicesProbeTarget) {
+    Make();
+    transport_.PushResponse(200, R"({"data":{"environment":{"serviceInstances":{"edges":[
+        {"node":{"serviceId":"svc-a","serviceName":"web","latestDeployment":null,"healthcheckPath":"/ready",
+          "domains":{"serviceDomains":[{"domain":""},{"domain":"web.up.railway.app"}],
+                     "customDomains":[{"domain":"www.example.com"}]}}},
+        {"node":{"serviceId":"svc-b","serviceName":"api","latestDeployment":null,"healthcheckPath":null,
+          "domains":{"serviceDomains":[],"customDomains":[{"domain":"api.example.com"}]}}},
+        {"node":{"serviceId":"svc-c","serviceName":"worker","latestDeployment":null,
+          "domains":{"serviceDomains":[],"customDomains":[]}}},
+        {"node":{"serviceId":"svc-d","serviceName":"odd","latestDeployment":null,"healthcheckPath":7,
+          "domains":"none"}}],
+        "pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}})");
+    auto services = client_->GetEnvironmentLatestDeployments("env-1");
+    ASSERT_TRUE(services) << services.error().message;
+    ASSERT_EQ(services->size(), 4u);
+    EXPECT_EQ((*services)[0].first_domain, "web.up.railway.app");
+    EXPECT_EQ((*services)[0].healthcheck_path, "/ready");
+    EXPECT_EQ((*services)[1].first_domain, "api.example.com");
+    EXPECT_EQ((*services)[1].healthcheck_path, std::nullopt);
+    EXPECT_EQ((*services)[2].first_domain, std::nullopt);
+    // Odd shapes are no target, not a failed read.
+    EXPECT_EQ((*services)[3].first_domain, std::nullopt);
+    EXPECT_EQ((*services)[3].healthcheck_path, std::nullopt);
+    EXPECT_THAT(json::parse(transport_.requests()[0].body)["query"].get<std::string>(),
+                HasSubstr("domains { serviceDomains { domain } customDomains { domain } }"));
 }
 
 // Railway documents no limit on a connection's `first`: should it refuse ours, the page is asked
