@@ -1785,6 +1785,7 @@ void Monitor::ReadEnvironment(const Job& job) {
         }
         env.instances.clear();  // each is noted again at its next settled check
     }
+    if (prober_) prober_->NoteTargets(environment_id, *services);  // no lookup of their URLs
     // Discovery reads the service's latest deployment and follows it (as for a REMOVED one).
     for (auto& [instance_id, deployment_id] : behind)
         Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});

@@ -29,24 +29,27 @@ void Judge(const net::HttpResponse& response, store::HealthCheck& check) {
 
 }  // namespace
 
+std::string ProbeUrl(std::string_view domain, const std::optional<std::string>& healthcheck_path) {
+    std::string_view rest = domain;
+    if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) rest.remove_prefix(scheme + 3);
+    const std::string_view host_port = rest.substr(0, rest.find('/'));
+    std::string_view host = host_port;
+    if (!host.empty() && host.front() == '[') {
+        host = host.substr(0, host.find(']') + 1);
+    } else {
+        host = host.substr(0, host.find(':'));
+    }
+    std::string url = (net::IsLoopbackHost(host) ? "http://" : "https://") + std::string(rest);
+    while (!url.empty() && url.back() == '/')
+        url.pop_back();
+    std::string path = healthcheck_path.value_or("/");
+    if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
+    return url + path;
+}
+
 std::optional<std::string> ProbeUrl(const railway::ServiceInstanceInfo& info) {
     for (const std::string& domain : info.domains) {
-        if (domain.empty()) continue;
-        std::string_view rest = domain;
-        if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) rest.remove_prefix(scheme + 3);
-        const std::string_view host_port = rest.substr(0, rest.find('/'));
-        std::string_view host = host_port;
-        if (!host.empty() && host.front() == '[') {
-            host = host.substr(0, host.find(']') + 1);
-        } else {
-            host = host.substr(0, host.find(':'));
-        }
-        std::string url = (net::IsLoopbackHost(host) ? "http://" : "https://") + std::string(rest);
-        while (!url.empty() && url.back() == '/')
-            url.pop_back();
-        std::string path = info.healthcheck_path.value_or("/");
-        if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
-        return url + path;
+        if (!domain.empty()) return ProbeUrl(domain, info.healthcheck_path);
     }
     return std::nullopt;
 }
@@ -105,7 +108,13 @@ bool Prober::Offer(const store::Instance& instance) {
     const core::Timestamp now = clock_.Now();
     {
         std::lock_guard lock(mutex_);
-        if (stopping_ || busy_ >= options_.max_in_flight) return false;
+        if (stopping_) return false;
+        if (busy_ >= options_.max_in_flight) {
+            // Its URL may come with an environment read meanwhile (NoteTargets): a fleet that
+            // settles at once needs no lookup each.
+            Want(instance, now);
+            return false;
+        }
         ForgetIdle(now);
         InstanceProbe& probe = probes_[instance.id];
         if (probe.busy) return false;
@@ -128,11 +137,37 @@ void Prober::ForgetIdle(core::Timestamp now) {
         return !probe.busy && (!probe.last_started || now - *probe.last_started >= idle);
     });
     std::erase_if(targets_, [&](const auto& entry) { return now - entry.second.looked_up_at >= options_.target_ttl; });
+    std::erase_if(wanted_, [&](const auto& entry) { return now - entry.second >= idle; });
+}
+
+void Prober::NoteTargets(const std::string& environment_id,
+                         std::span<const railway::ServiceLatestDeployment> services) {
+    const core::Timestamp now = clock_.Now();
+    std::string key;
+    // A lock per chunk: Offer (the pollers) does not wait for a whole environment of services.
+    constexpr std::size_t kPerLock = 1024;
+    for (std::size_t begin = 0; begin < services.size(); begin += kPerLock) {
+        std::lock_guard lock(mutex_);
+        for (const auto& service : services.subspan(begin, std::min(kPerLock, services.size() - begin))) {
+            TargetKey(key, service.service_id, environment_id);
+            auto known = targets_.find(key);
+            if (known == targets_.end()) {
+                const auto wanted = wanted_.find(key);
+                if (wanted == wanted_.end()) continue;
+                wanted_.erase(wanted);
+                known = targets_.emplace(key, Target{}).first;
+            }
+            known->second.url = service.first_domain
+                                    ? std::optional(ProbeUrl(*service.first_domain, service.healthcheck_path))
+                                    : std::nullopt;
+            known->second.looked_up_at = now;
+        }
+    }
 }
 
 std::size_t Prober::KnownForTest() const {
     std::lock_guard lock(mutex_);
-    return probes_.size() + targets_.size();
+    return probes_.size() + targets_.size() + wanted_.size();
 }
 
 std::size_t Prober::RunForTest() {
@@ -183,8 +218,11 @@ void Prober::RunAll(std::deque<Task> tasks) {
         for (std::size_t k = 0; k < judged.size(); ++k)
             Finish(judged[k], std::move(stored[k]));
     }
-    // Then the probes, each after its URL's lookup; once stopping, the rest are not sent (Stop
-    // waits for this thread: it must not wait for every lookup of a large batch).
+    // Then the probes, each after its URL's lookup, sent together (the transport's thread woken
+    // once); once stopping, the rest are not looked up (Stop waits for this thread: it must not
+    // wait for every lookup of a large batch).
+    std::vector<net::HttpTransport::Submission> probes;
+    std::vector<const store::Instance*> probed;  // the instance of each of `probes`
     for (Task& task : tasks) {
         if (task.result) continue;
         bool stopping = false;
@@ -196,8 +234,27 @@ void Prober::RunAll(std::deque<Task> tasks) {
             Done(task.instance.id, /*sent=*/false);
             continue;
         }
-        Send(task.instance);
+        if (auto request = ProbeRequest(task.instance)) {
+            probes.push_back({std::move(*request), {}});
+            probed.push_back(&task.instance);
+        }
     }
+    if (probes.empty()) return;
+    // Timed from here: the lookup of another probe of the batch is not this one's latency.
+    const core::Timestamp at = clock_.Now();
+    const util::SteadyTime started = clock_.Steady();
+    {
+        std::lock_guard lock(mutex_);
+        for (std::size_t k = 0; k < probes.size(); ++k) {
+            probes[k].done = OnAnswer(*probed[k], at, started);
+            requests_[probed[k]->id] = 0;
+        }
+    }
+    http_.SubmitAll(probes);
+    // A completion that ran already (inline) took its entry out: only those still there get an id.
+    std::lock_guard lock(mutex_);
+    for (std::size_t k = 0; k < probes.size(); ++k)
+        if (auto found = requests_.find(probed[k]->id); found != requests_.end()) found->second = probes[k].id;
 }
 
 void Prober::Done(const std::string& instance_id, bool sent) {
@@ -209,31 +266,53 @@ void Prober::Done(const std::string& instance_id, bool sent) {
     --busy_;
 }
 
+void Prober::Want(const store::Instance& instance, core::Timestamp now) {
+    std::string key;
+    TargetKey(key, instance.service_id, instance.environment_id);
+    if (const auto known = targets_.find(key);
+        known == targets_.end() || now - known->second.looked_up_at >= options_.target_ttl)
+        wanted_.try_emplace(std::move(key), now);
+}
+
+void Prober::TargetKey(std::string& out, std::string_view service_id, std::string_view environment_id) {
+    out.assign(service_id);
+    out += '/';
+    out += environment_id;
+}
+
 std::optional<Prober::Target> Prober::TargetOf(const store::Instance& instance) {
-    const std::string key = instance.service_id + "/" + instance.environment_id;
+    std::string key;
+    TargetKey(key, instance.service_id, instance.environment_id);
     const core::Timestamp now = clock_.Now();
     {
         std::lock_guard lock(mutex_);
         const auto found = targets_.find(key);
         if (found != targets_.end() && now - found->second.looked_up_at < options_.target_ttl) return found->second;
     }
-    if (budget_ && !budget_(now)) return std::nullopt;  // no request left now: the next offer asks again
+    // Not known now: the next offer asks again, and an environment read may answer first.
+    const auto wait = [&]() -> std::optional<Target> {
+        std::lock_guard lock(mutex_);
+        Want(instance, now);
+        return std::nullopt;
+    };
+    if (budget_ && !budget_(now)) return wait();  // no request left now
     auto info = api_.GetServiceInstance(instance.service_id, instance.environment_id);
-    if (!info) return std::nullopt;  // Railway did not answer: the next offer asks again
+    if (!info) return wait();  // Railway did not answer
     Target target{ProbeUrl(*info), now};
     std::lock_guard lock(mutex_);
-    targets_[key] = target;
+    wanted_.erase(key);
+    targets_[std::move(key)] = target;
     return target;
 }
 
-void Prober::Send(const store::Instance& instance) {
+std::optional<net::HttpRequest> Prober::ProbeRequest(const store::Instance& instance) {
     const auto target = TargetOf(instance);
     if (!target || !target->url) {
         // Not known now, or no public domain: nothing to probe (health stays with the deployment).
         // Nothing was sent, so the next status check may offer it again (a fresh answer is kept
         // for target_ttl: that costs no request).
         Done(instance.id, /*sent=*/false);
-        return;
+        return std::nullopt;
     }
     net::HttpRequest request;
     request.method = "GET";
@@ -241,13 +320,11 @@ void Prober::Send(const store::Instance& instance) {
     request.timeout = options_.timeout;
     request.headers = {{"Accept", "*/*"}};
     request.discard_body = true;  // the status and the time are the probe's answer, whatever the page's size
-    const core::Timestamp at = clock_.Now();
-    const util::SteadyTime started = clock_.Steady();
-    {
-        std::lock_guard lock(mutex_);
-        requests_[instance.id] = 0;
-    }
-    const net::RequestId id = http_.Submit(std::move(request), [this, instance, at, started](net::HttpResponse answer) {
+    return request;
+}
+
+net::Completion Prober::OnAnswer(const store::Instance& instance, core::Timestamp at, util::SteadyTime started) {
+    return [this, instance, at, started](net::HttpResponse answer) {
         store::HealthCheck check;
         check.instance_id = instance.id;
         check.at = at;
@@ -275,9 +352,7 @@ void Prober::Send(const store::Instance& instance) {
         std::lock_guard lock(mutex_);
         --completing_;
         http_done_.notify_all();
-    });
-    std::lock_guard lock(mutex_);
-    if (auto found = requests_.find(instance.id); found != requests_.end()) found->second = id;
+    };
 }
 
 Prober::Judged Prober::Evaluate(const store::Instance& instance, store::HealthCheck check) {

@@ -7,7 +7,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -56,6 +58,8 @@ using ProbeBudget = std::function<bool(core::Timestamp now)>;
 /// a path (the simulator's `127.0.0.1:P/s/<id>`) keeps it, the healthcheck path appended.
 /// nullopt when the service has no domain (a worker without public networking: not probed). Pure.
 std::optional<std::string> ProbeUrl(const railway::ServiceInstanceInfo& info);
+/// The same for one (non-empty) domain and the service's healthcheck path. Pure.
+std::string ProbeUrl(std::string_view domain, const std::optional<std::string>& healthcheck_path);
 
 /// Probes running instances. Threads: one, which looks URLs up (Railway, budgeted) and stores
 /// results; the probes themselves are asynchronous requests on the HttpTransport, so a slow or
@@ -81,10 +85,20 @@ class Prober {
     /// not being probed already, and due (see ProberOptions::interval). Never blocks on the
     /// network or the store. Returns whether a probe was queued. Now and then (every
     /// max(10 intervals, target_ttl)) it forgets instances not probed for that long (deleted,
-    /// turned off, failed: their thresholds are replayed from the store if they come back) and
-    /// expired service URLs, so that a long-running process does not keep every instance it
-    /// ever probed.
+    /// turned off, failed: their thresholds are replayed from the store if they come back),
+    /// expired service URLs and services waited for, so that a long-running process does not keep
+    /// every instance it ever probed.
     bool Offer(const store::Instance& instance);
+
+    /// The services of `environment_id` as an environment read found them, each with its probe
+    /// target (Monitor's discovery read, every discovery interval): the targets of services the
+    /// prober holds a URL for, or has been waiting for since a lookup was not possible (offered
+    /// while max_in_flight probes were busy, no budget left, no answer), are set from it as a
+    /// lookup would set them; no others are kept. So while
+    /// discovery reads an environment, its services' URLs stay fresh without a `serviceInstance`
+    /// request each per target_ttl, and a fleet that settles at once waits for the next read
+    /// rather than for the lookups' budget. Never blocks on the network or the store; thread-safe.
+    void NoteTargets(const std::string& environment_id, std::span<const railway::ServiceLatestDeployment> services);
 
     /// Runs queued work on the calling thread until none is left; for tests whose transport
     /// completes requests inline. Returns how many tasks ran. Not to be mixed with Start().
@@ -119,12 +133,20 @@ class Prober {
 
     void Loop();
     // Stores the results among `tasks` in one write (a fleet's probes cost a write per batch of
-    // results, not a transaction each), then sends the probes among them.
+    // results, not a transaction each), then sends the probes among them together.
     void RunAll(std::deque<Task> tasks);
-    void Send(const store::Instance& instance);
+    // The probe of `instance` at its URL (TargetOf); none when there is nothing to send (then Done).
+    std::optional<net::HttpRequest> ProbeRequest(const store::Instance& instance);
+    // What a probe's answer does: queued as a task with its result (stored by RunAll), or Done.
+    net::Completion OnAnswer(const store::Instance& instance, core::Timestamp at, util::SteadyTime started);
     Judged Evaluate(const store::Instance& instance, store::HealthCheck check);
     void Finish(Judged& judged, util::Result<std::int64_t> stored);
     std::optional<Target> TargetOf(const store::Instance& instance);
+    // Notes that `instance`'s service has no fresh URL here and an environment read may bring it
+    // (wanted_). mutex_ held.
+    void Want(const store::Instance& instance, core::Timestamp now);
+    // "service/environment" into `out` (a buffer used again).
+    static void TargetKey(std::string& out, std::string_view service_id, std::string_view environment_id);
     void ForgetIdle(core::Timestamp now);  // mutex_ held
     // The instance may be probed again; `sent`: a probe went out (else the next offer may come at once).
     void Done(const std::string& instance_id, bool sent);
@@ -147,9 +169,12 @@ class Prober {
     bool stopping_ = false;
     std::deque<Task> tasks_;
     std::unordered_map<std::string, InstanceProbe> probes_;  // by instance id
-    std::map<std::string, Target> targets_;                  // by "service/environment"
-    std::size_t busy_ = 0;                                   // instances with a probe in flight
-    core::Timestamp next_forget_at_{};                       // ForgetIdle's next pass
+    std::map<std::string, Target, std::less<>> targets_;     // by TargetKey
+    // Services whose URL a lookup could not get (no budget, no answer), by TargetKey, with when
+    // that was first so: an environment read sets them (NoteTargets); forgotten as idle targets are.
+    std::map<std::string, core::Timestamp, std::less<>> wanted_;
+    std::size_t busy_ = 0;              // instances with a probe in flight
+    core::Timestamp next_forget_at_{};  // ForgetIdle's next pass
     // Probes sent and not completed, by instance id (0 while Submit is under way).
     std::unordered_map<std::string, net::RequestId> requests_;
     // Completions past their request's removal from requests_ and still touching the prober: Stop

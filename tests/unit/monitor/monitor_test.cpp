@@ -322,6 +322,45 @@ TEST_F(MonitorTest, StatusChecksOfRunningInstancesOfferThemToTheProber) {
     EXPECT_EQ(Get(instance.id).state.status, core::InstanceStatus::kRunning);  // the deployment runs
 }
 
+// The environment read that discovery makes anyway carries each service's domain and healthcheck
+// path: the prober takes its URLs from it instead of a `serviceInstance` lookup per target_ttl.
+TEST_F(MonitorTest, TheEnvironmentReadGivesTheProberItsServicesURLs) {
+    fakes::ScriptedTransport http;
+    http.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 200;
+        return r;
+    });
+    railway::ServiceInstanceInfo info;
+    info.domains = {"web.up.railway.app"};
+    info.healthcheck_path = "/ready";
+    api_.SetServiceInstance("svc", "env", info);
+    options_.discovery_interval = seconds(60);
+    options_.intervals.jitter_fraction = 0;
+    auto monitor = Make();
+    monitor->EnableProbes(*store_, http, ProberOptions{});
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0));
+    api_.SetEnvironmentServices("env", {{"svc", "api", "d1", "web2.up.railway.app", "/v2"}});
+    Add(*monitor, "d1");
+    const auto step = [&] {
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
+        monitor->RunProbesForTest();
+    };
+    step();  // SUCCESS: probed at once, its URL looked up
+    ASSERT_EQ(http.request_count(), 1u);
+    EXPECT_EQ(http.requests()[0].url, "https://web.up.railway.app/ready");
+    for (int minute = 1; minute <= 12; ++minute) {  // past target_ttl (600 s)
+        clock_.Advance(seconds(60));
+        step();
+    }
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
+    EXPECT_GE(api_.CallCount("GetEnvironmentLatestDeployments"), 6);
+    ASSERT_GE(http.request_count(), 12u);
+    EXPECT_EQ(http.requests().back().url, "https://web2.up.railway.app/v2");
+}
+
 // A stall is flagged once; whether Railway reports an incident then (platformStatus, read at
 // most once a minute, only when a stall is about to be flagged) decides whose it likely is.
 class StallTest : public MonitorTest, public ::testing::WithParamInterface<bool> {};

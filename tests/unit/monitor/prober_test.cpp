@@ -272,6 +272,66 @@ TEST_F(ProberTest, WithoutBudgetNothingIsLookedUpAndTheNextOfferTriesAgain) {
     EXPECT_EQ(StoredHealth("i1"), "HEALTHY");
 }
 
+// An environment read (Monitor's discovery) carries each service's target: a URL the prober holds
+// is kept fresh by it, so it is not looked up again when target_ttl has passed.
+TEST_F(ProberTest, AnEnvironmentReadKeepsAKnownURLFreshWithoutALookup) {
+    http_.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 200;
+        return r;
+    });
+    Running("i1");
+    auto prober = Make();
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
+    clock_.Advance(core::Seconds(540));
+    const std::vector<railway::ServiceLatestDeployment> read = {
+        {"svc", "web", "d1", "web.up.railway.app", "/health2"},
+        {"svc-other", "other", "d2", "other.up.railway.app", std::nullopt}};
+    prober->NoteTargets("env", read);
+    EXPECT_EQ(prober->KnownForTest(), 2u);  // the instance and its service: not every service read
+    clock_.Advance(core::Seconds(120));     // 660 s after the lookup, 120 s after the read
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
+    ASSERT_EQ(http_.request_count(), 2u);
+    EXPECT_EQ(http_.requests()[1].url, "https://web.up.railway.app/health2");
+    // A read of another environment's services sets nothing here.
+    prober->NoteTargets("env-2",
+                        std::vector<railway::ServiceLatestDeployment>{{"svc", "web", "d1", "x.example.com", "/"}});
+    clock_.Advance(options_.interval);
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(http_.requests().back().url, "https://web.up.railway.app/health2");
+}
+
+// A fleet that settles at once outruns the lookups' budget: a service that could not be looked up
+// is set by the next environment read, and one without a domain there is not probed.
+TEST_F(ProberTest, ServicesWaitingForALookupAreSetByTheNextEnvironmentRead) {
+    http_.SetHandler([](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = 200;
+        return r;
+    });
+    Running("i1");
+    Running("i2", "worker");
+    auto prober = Make([](core::Timestamp) { return false; });
+    EXPECT_TRUE(Probe(*prober, "i1"));
+    EXPECT_TRUE(Probe(*prober, "i2"));
+    EXPECT_EQ(http_.request_count(), 0u);
+    prober->NoteTargets("env", std::vector<railway::ServiceLatestDeployment>{
+                                   {"svc", "web", "d1", "127.0.0.1:4100/s/svc", "/health"},
+                                   {"worker", "worker", "d2", std::nullopt, std::nullopt},
+                                   {"svc-other", "other", "d3", "other.up.railway.app", std::nullopt}});
+    EXPECT_EQ(prober->KnownForTest(), 4u);  // two instances, two services; not svc-other
+    clock_.Advance(core::Seconds(1));
+    EXPECT_TRUE(Probe(*prober, "i1"));
+    EXPECT_TRUE(Probe(*prober, "i2"));
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 0);
+    ASSERT_EQ(http_.request_count(), 1u);
+    EXPECT_EQ(http_.requests()[0].url, "http://127.0.0.1:4100/s/svc/health");
+    EXPECT_EQ(StoredHealth("i1"), "HEALTHY");
+    EXPECT_EQ(StoredHealth("i2"), std::nullopt);
+}
+
 TEST_F(ProberTest, ThresholdsCountTheStoredResultsOfAnEarlierProcess) {
     Running("i1");
     {
@@ -363,6 +423,80 @@ TEST_F(ProberTest, ResultsThatCompleteTogetherAreStoredInOneWrite) {
         EXPECT_EQ(store_->RecentHealthChecks(id, 10)->size(), 1u) << id;
     EXPECT_EQ(sink_.checks.size(), 3u);  // an event per result
     EXPECT_EQ(store_->RecentHealthChecks("i2", 1)->front().http_status, 503);
+}
+
+// An offer declined while max_in_flight probes are busy is not lost for the read either: the
+// service's URL comes with the next environment read, and its probe needs no lookup.
+TEST_F(ProberTest, AnOfferDeclinedWhileTheProberIsFullGetsItsURLFromTheNextEnvironmentRead) {
+    options_.max_in_flight = 1;
+    Running("i1");
+    Running("i2", "svc-2");
+    auto prober = Make();
+    http_.Hold(true);
+    ASSERT_TRUE(Probe(*prober, "i1"));  // in flight, parked in the transport
+    EXPECT_FALSE(prober->Offer(*store_->GetInstance("i2")));
+    prober->NoteTargets(
+        "env", std::vector<railway::ServiceLatestDeployment>{{"svc-2", "two", "d2", "two.up.railway.app", "/up"}});
+    http_.Hold(false);
+    http_.PushResponse(200, "");
+    http_.PushResponse(200, "");
+    http_.ReleaseAll();
+    prober->RunForTest();
+    clock_.Advance(core::Seconds(1));
+    ASSERT_TRUE(Probe(*prober, "i2"));
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);  // i1's only
+    EXPECT_EQ(http_.requests().back().url, "https://two.up.railway.app/up");
+    EXPECT_EQ(StoredHealth("i2"), "HEALTHY");
+}
+
+// Counts how probes reach the transport: a SubmitAll of several, or a Submit each.
+class CountingTransport final : public net::HttpTransport {
+  public:
+    explicit CountingTransport(net::HttpTransport& inner) : inner_(inner) {}
+    net::RequestId Submit(net::HttpRequest request, net::Completion done) override {
+        sizes.push_back(1);
+        return inner_.Submit(std::move(request), std::move(done));
+    }
+    void SubmitAll(std::span<Submission> submissions) override {
+        sizes.push_back(submissions.size());
+        for (Submission& s : submissions)
+            s.id = inner_.Submit(std::move(s.request), std::move(s.done));
+    }
+    void Cancel(net::RequestId id) override { inner_.Cancel(id); }
+
+    std::vector<std::size_t> sizes;
+
+  private:
+    net::HttpTransport& inner_;
+};
+
+// The probes offered together go to the transport together (its thread woken once, not once a
+// probe), each timed from then: a lookup of another one of the batch is not its latency.
+TEST_F(ProberTest, ProbesOfferedTogetherAreSentTogetherAndTimedFromTheirSending) {
+    for (const char* id : {"i1", "i2", "i3"})
+        Running(id, std::string("svc-") + id);
+    for (const char* id : {"i1", "i2", "i3"})
+        api_.SetServiceInstance(std::string("svc-") + id, "env", Info({std::string(id) + ".up.railway.app"}, "/"));
+    CountingTransport http(http_);
+    Prober prober(api_, *store_, *store_, http, clock_, sink_, options_, [&](core::Timestamp) {
+        clock_.Advance(core::Millis(300));  // each lookup takes 300 ms
+        return true;
+    });
+    http_.SetHandler([&](const net::HttpRequest&) {
+        clock_.Advance(core::Millis(20));
+        net::HttpResponse r;
+        r.status = 200;
+        return r;
+    });
+    for (const char* id : {"i1", "i2", "i3"})
+        ASSERT_TRUE(prober.Offer(*store_->GetInstance(id)));
+    prober.RunForTest();
+    EXPECT_THAT(http.sizes, ElementsAre(3u));
+    for (const char* id : {"i1", "i2", "i3"}) {
+        const auto checks = *store_->RecentHealthChecks(id, 10);
+        ASSERT_EQ(checks.size(), 1u) << id;
+        EXPECT_LE(checks[0].latency_ms, 60) << id;  // its own answer's time, not the lookups'
+    }
 }
 
 // Stop waits for the prober's thread, so a batch of sends stops at the next one: a large batch
