@@ -364,6 +364,10 @@ def measure(name, pid, sim_pid, sim, metrics_url, tail, tsv, interval_s, warmup,
                   "poll_seconds_mean": round(poll_seconds / polls, 4) if polls else None,
                   "check_errors": int(m1.get("railwatch_check_errors_total", 0) -
                                       m0.get("railwatch_check_errors_total", 0)),
+                  # Health probes of running services (each an HTTP request of its own): a settled
+                  # fleet's CPU is mostly theirs.
+                  "probes": int(sum(v for k, v in m1.items() if k.startswith("railwatch_probes_total"))
+                                - sum(v for k, v in m0.items() if k.startswith("railwatch_probes_total"))),
                   # Transitions written in the window: the store's share of the CPU grows with them
                   # (the default mix moves many deployments at once, early in a run).
                   "transitions": int(sum(v for k, v in m1.items() if k.startswith("railwatch_transitions_total"))
@@ -560,10 +564,11 @@ def report(r):
         over = r.get("due_delay_share_over_0_1_s")
         log("   lateness after due time (railwatch_check_delay_seconds): p50 <= %s s, p99 <= %s s, %s over 0.1 s; "
             "%d polls (status requests sent together, %s s each on average), %d requests in all, %d check errors; "
-            "%d transitions written (%.0f/s)"
+            "%d transitions written (%.0f/s); %d health probes (%.0f/s)"
             % (r["due_delay_p50_le_s"], r["due_delay_p99_le_s"],
                "?" if over is None else "%.2f %%" % (100 * over), r["polls"], r["poll_seconds_mean"], r["requests"],
-               r["check_errors"], r["transitions"], r["transitions"] / r["window_s"]))
+               r["check_errors"], r["transitions"], r["transitions"] / r["window_s"], r["probes"],
+               r["probes"] / r["window_s"]))
         if r["transitions"]:
             log("   the store's writer: %.1f write calls, %.1f KiB written and %.1f read calls per transition "
                 "(WAL, checkpoints, pages missing from its cache)"

@@ -40,7 +40,7 @@ def run_once(build, json_path):
                           check=False)
     for line in proc.stdout.splitlines():
         if any(key in line for key in ("checks/s", "CPU split", "CPU by thread", "transitions written",
-                                       "the store's writer")):
+                                       "the store's writer", "root fields answered")):
             log("   " + line.strip())
     if proc.returncode != 0 or not os.path.exists(json_path):
         log("   the run failed (exit status %d):\n%s" % (proc.returncode, proc.stdout[-2000:]))
@@ -57,6 +57,8 @@ def figures(run):
         "CPU / simulator's CPU": (run["cpu_us_per_check"] / run["sim_cpu_us_per_check"]
                                   if run.get("cpu_us_per_check") and run.get("sim_cpu_us_per_check") else None),
         "transitions/check": run["transitions"] / checks if checks and "transitions" in run else None,
+        "requests/check": run.get("requests_per_check"),
+        "probes/check": run["probes"] / checks if checks and "probes" in run else None,
         "checks/s": run.get("checks_per_s"),
         "peak memory MiB": run.get("vmhwm_mib"),
     }
