@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "core/deployment_event.hpp"
@@ -1765,28 +1767,42 @@ void Monitor::NoteSettled(const store::Instance& instance, const std::string& de
 
 void Monitor::ReadEnvironment(const Job& job) {
     const std::string& environment_id = job.deployment_id;
-    auto services = api_.GetEnvironmentLatestDeployments(environment_id);
-    const Timestamp now = clock_.Now();
+    // The instances noted since the last read (each is noted again at its next settled check), by
+    // service: compared with each page as it comes, so that an environment of many services is
+    // never held whole.
+    std::map<std::string, std::pair<std::string, std::string>> noted;
+    {
+        std::lock_guard lock(mutex_);
+        noted.swap(environments_[environment_id].instances);
+    }
+    std::unordered_multimap<std::string_view, const decltype(noted)::value_type*> by_service;
+    by_service.reserve(noted.size());
+    for (const auto& entry : noted)
+        by_service.emplace(entry.second.first, &entry);
     std::vector<std::pair<std::string, std::string>> behind;  // (instance, the deployment it follows)
+    // A failed read is tried again an interval later; the pages read before it count.
+    (void)api_.ReadEnvironmentServices(environment_id, [&](std::span<const railway::ServiceLatestDeployment> page) {
+        for (const railway::ServiceLatestDeployment& service : page) {
+            if (!service.latest_id) continue;
+            const auto [first, last] = by_service.equal_range(service.service_id);
+            for (auto it = first; it != last; ++it) {
+                const auto& [instance_id, followed] = *it->second;
+                if (followed.second != *service.latest_id) behind.emplace_back(instance_id, followed.second);
+            }
+        }
+        if (prober_) prober_->NoteTargets(environment_id, page);  // no lookup of their URLs
+    });
+    const Timestamp now = clock_.Now();
     {
         std::lock_guard lock(mutex_);
         EnvironmentWatch& env = environments_[environment_id];
         env.queued = false;
         env.read_at = now;  // also after a failed read: the next one comes an interval later
-        if (!services) return;
-        std::map<std::string, std::string> latest;  // service id -> its latest deployment id
-        for (const railway::ServiceLatestDeployment& service : *services) {
-            if (service.latest_id) latest[service.service_id] = *service.latest_id;
-        }
-        for (const auto& [instance_id, followed] : env.instances) {
-            const auto found = latest.find(followed.first);
-            if (found != latest.end() && found->second != followed.second)
-                behind.emplace_back(instance_id, followed.second);
-        }
-        env.instances.clear();  // each is noted again at its next settled check
     }
-    if (prober_) prober_->NoteTargets(environment_id, *services);  // no lookup of their URLs
-    // Discovery reads the service's latest deployment and follows it (as for a REMOVED one).
+    // Discovery reads the service's latest deployment and follows it (as for a REMOVED one); a
+    // service listed twice (pages of a list that changed meanwhile) once.
+    std::sort(behind.begin(), behind.end());
+    behind.erase(std::unique(behind.begin(), behind.end()), behind.end());
     for (auto& [instance_id, deployment_id] : behind)
         Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});
 }

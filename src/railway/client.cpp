@@ -206,9 +206,9 @@ ApiResult<std::optional<Deployment>> RailwayClient::GetLatestDeployment(const st
     return std::optional<Deployment>(std::move(list->front()));
 }
 
-ApiResult<std::vector<ServiceLatestDeployment>> RailwayClient::GetEnvironmentLatestDeployments(
-    const std::string& environment_id) {
-    std::vector<ServiceLatestDeployment> services;
+ApiResult<void> RailwayClient::ReadEnvironmentServices(
+    const std::string& environment_id, const std::function<void(std::span<const ServiceLatestDeployment>)>& on_page) {
+    std::size_t services = 0;
     std::string after;
     const auto ask = [&](bool with_first) {
         json variables = {{"environmentId", environment_id}};
@@ -238,13 +238,14 @@ ApiResult<std::vector<ServiceLatestDeployment>> RailwayClient::GetEnvironmentLat
             }
         }
         if (!read) return tl::unexpected(std::move(read.error()));
-        std::move(read->services.begin(), read->services.end(), std::back_inserter(services));
-        if (!read->has_next_page || read->end_cursor.empty()) return services;
+        services += read->services.size();
+        on_page(read->services);
+        if (!read->has_next_page || read->end_cursor.empty()) return {};
         after = std::move(read->end_cursor);
     }
     engine_.Log(fmt::format("railway: environment {} has more than {} pages of services; only the first {} were read",
-                            environment_id, config().max_environment_pages, services.size()));
-    return services;
+                            environment_id, config().max_environment_pages, services));
+    return {};
 }
 
 ApiResult<std::vector<DeploymentEvent>> RailwayClient::GetDeploymentEvents(const std::string& deployment_id,

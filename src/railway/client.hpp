@@ -52,8 +52,9 @@ class RailwayClient final : public RailwayApi {
     /// `environment_page_size` services (at most `max_environment_pages`; a longer list is cut
     /// there, with a log line). Should Railway refuse that `first`, the page is asked again without
     /// it, and once so answered every later read goes without it (pages of Railway's own size).
-    ApiResult<std::vector<ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
-        const std::string& environment_id) override;
+    ApiResult<void> ReadEnvironmentServices(
+        const std::string& environment_id,
+        const std::function<void(std::span<const ServiceLatestDeployment>)>& on_page) override;
 
     /// `deployments(input: {environmentId, serviceId?}, first)`, newest first by createdAt.
     ApiResult<std::vector<Deployment>> ListDeployments(const std::string& environment_id,
@@ -128,7 +129,7 @@ class RailwayClient final : public RailwayApi {
     CallEngine engine_;
     StatusChecker statuses_;
     // Railway refused `serviceInstances(first:)` once and answered without it: environments are
-    // read in pages of its own size since (GetEnvironmentLatestDeployments).
+    // read in pages of its own size since (ReadEnvironmentServices).
     std::atomic<bool> environment_first_refused_{false};
 };
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -60,10 +61,14 @@ class RailwayApi {
     virtual ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,
                                                                      const std::string& environment_id) = 0;
 
-    /// Every service of an environment with the id of its latest deployment (RailwayClient: one
-    /// request per page of services, usually one).
-    virtual ApiResult<std::vector<ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
-        const std::string& environment_id) = 0;
+    /// Every service of an environment with the id of its latest deployment and its probe target,
+    /// page by page: `on_page` is called on the calling thread with each page as it is read
+    /// (RailwayClient: one request per page of services, usually one), so that a caller need not
+    /// hold an environment of many services at once. An error after some pages leaves those
+    /// visited; the result says it.
+    virtual ApiResult<void> ReadEnvironmentServices(
+        const std::string& environment_id,
+        const std::function<void(std::span<const ServiceLatestDeployment>)>& on_page) = 0;
 
     /// The newest `first` deployments of an environment, of one service when `service_id` is
     /// given; newest first.
@@ -124,6 +129,16 @@ class RailwayApi {
 
     /// Ends running and later calls soon with kCancelled. Irreversible; thread-safe.
     virtual void Stop() = 0;
+
+    /// Every service of an environment at once (ReadEnvironmentServices' pages together).
+    ApiResult<std::vector<ServiceLatestDeployment>> GetEnvironmentLatestDeployments(const std::string& environment_id) {
+        std::vector<ServiceLatestDeployment> services;
+        auto read = ReadEnvironmentServices(environment_id, [&](std::span<const ServiceLatestDeployment> page) {
+            services.insert(services.end(), page.begin(), page.end());
+        });
+        if (!read) return tl::unexpected(std::move(read.error()));
+        return services;
+    }
 
     /// Status of one deployment (GetDeployments with one id).
     ApiResult<Deployment> GetDeployment(const std::string& id) {

@@ -128,9 +128,9 @@ struct TokenInfo {
 };
 
 /// `environment.serviceInstances[]`: a service of an environment and its newest deployment.
-/// One service of an environment and the id of its latest deployment: what the discovery of new
-/// deployments compares (RailwayApi::GetEnvironmentLatestDeployments); nothing more is read, so
-/// that an environment of many services stays cheap to read.
+/// One service of an environment, the id of its latest deployment and its probe target: what the
+/// discovery of new deployments compares and the prober probes (RailwayApi::ReadEnvironmentServices);
+/// nothing more is read, so that an environment of many services stays cheap to read.
 struct ServiceLatestDeployment {
     std::string service_id;
     std::string service_name;

@@ -225,15 +225,21 @@ ApiResult<std::optional<railway::Deployment>> FakeRailwayApi::GetLatestDeploymen
     return it->second;
 }
 
-ApiResult<std::vector<railway::ServiceLatestDeployment>> FakeRailwayApi::GetEnvironmentLatestDeployments(
-    const std::string& environment_id) {
-    if (auto failure = Enter(fmt::format("GetEnvironmentLatestDeployments({})", environment_id))) {
+ApiResult<void> FakeRailwayApi::ReadEnvironmentServices(
+    const std::string& environment_id,
+    const std::function<void(std::span<const railway::ServiceLatestDeployment>)>& on_page) {
+    if (auto failure = Enter(fmt::format("ReadEnvironmentServices({})", environment_id))) {
         return tl::unexpected(*failure);
     }
-    std::lock_guard lock(mutex_);
-    auto it = environments_.find(environment_id);
-    if (it == environments_.end()) return tl::unexpected(NotFound("environment " + environment_id));
-    return it->second;
+    std::vector<railway::ServiceLatestDeployment> services;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = environments_.find(environment_id);
+        if (it == environments_.end()) return tl::unexpected(NotFound("environment " + environment_id));
+        services = it->second;
+    }
+    on_page(services);  // one page
+    return {};
 }
 
 ApiResult<std::vector<railway::Deployment>> FakeRailwayApi::ListDeployments(

@@ -32,7 +32,7 @@ class FakeRailwayApi final : public railway::RailwayApi {
     void SetDeploymentError(const std::string& id, railway::ApiError error);
     void SetLatestDeployment(const std::string& service_id, const std::string& environment_id,
                              std::optional<railway::Deployment> deployment);
-    /// What GetEnvironmentLatestDeployments answers for `environment_id` (unset: not found).
+    /// What ReadEnvironmentServices answers for `environment_id`, in one page (unset: not found).
     void SetEnvironmentServices(const std::string& environment_id,
                                 std::vector<railway::ServiceLatestDeployment> services);
     void SetDeploymentEvents(const std::string& deployment_id, std::vector<railway::DeploymentEvent> events);
@@ -66,8 +66,9 @@ class FakeRailwayApi final : public railway::RailwayApi {
     std::vector<railway::ApiResult<railway::PolledStatus>> PollStatuses(std::span<const std::string_view> ids) override;
     railway::ApiResult<std::optional<railway::Deployment>> GetLatestDeployment(
         const std::string& service_id, const std::string& environment_id) override;
-    railway::ApiResult<std::vector<railway::ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
-        const std::string& environment_id) override;
+    railway::ApiResult<void> ReadEnvironmentServices(
+        const std::string& environment_id,
+        const std::function<void(std::span<const railway::ServiceLatestDeployment>)>& on_page) override;
     /// From the deployments set with SetDeployment/ScriptDeployment (their current answer, not
     /// advanced), filtered by environment and service, newest createdAt first.
     railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& environment_id,

@@ -28,9 +28,10 @@ class ForwardingRailwayApi : public railway::RailwayApi {
                                                                                const std::string& e) override {
         return inner_.GetLatestDeployment(s, e);
     }
-    railway::ApiResult<std::vector<railway::ServiceLatestDeployment>> GetEnvironmentLatestDeployments(
-        const std::string& e) override {
-        return inner_.GetEnvironmentLatestDeployments(e);
+    railway::ApiResult<void> ReadEnvironmentServices(
+        const std::string& e,
+        const std::function<void(std::span<const railway::ServiceLatestDeployment>)>& on_page) override {
+        return inner_.ReadEnvironmentServices(e, on_page);
     }
     railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& e,
                                                                          const std::optional<std::string>& s,

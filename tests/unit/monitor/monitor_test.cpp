@@ -356,7 +356,7 @@ TEST_F(MonitorTest, TheEnvironmentReadGivesTheProberItsServicesURLs) {
         step();
     }
     EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
-    EXPECT_GE(api_.CallCount("GetEnvironmentLatestDeployments"), 6);
+    EXPECT_GE(api_.CallCount("ReadEnvironmentServices"), 6);
     ASSERT_GE(http.request_count(), 12u);
     EXPECT_EQ(http.requests().back().url, "https://web2.up.railway.app/v2");
 }
@@ -421,11 +421,11 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
 
     monitor->RunRoundForTest();  // first checks: transitions to SUCCESS, no read yet
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("GetEnvironmentLatestDeployments"), 0);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 0);
     clock_.Advance(seconds(60));
     monitor->RunRoundForTest();  // settled: one read for the environment of both
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("GetEnvironmentLatestDeployments"), 1);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
     EXPECT_EQ(Get(a.id).state.deployment_id, "d1");
 
     // A push starts d2 while d1 still runs.
@@ -436,11 +436,11 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     clock_.Advance(seconds(30));
     monitor->RunRoundForTest();  // nothing due: no read within the interval
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("GetEnvironmentLatestDeployments"), 1);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
     clock_.Advance(seconds(30));
     monitor->RunRoundForTest();
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("GetEnvironmentLatestDeployments"), 2);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
     const auto followed = Get(a.id);
     EXPECT_EQ(followed.state.deployment_id, "d2");
     EXPECT_EQ(followed.state.deployment_status, "BUILDING");
