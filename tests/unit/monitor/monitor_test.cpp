@@ -289,19 +289,24 @@ TEST_F(MonitorTest, EachTransitionSetsTheHealthItsNewStatusImplies) {
     EXPECT_THAT(health, ElementsAre("(none)", "HEALTHY", "UNHEALTHY"));
 }
 
-// With probes on, each status check that finds the deployment SUCCESS offers the instance to the
-// prober: its service is probed at its domain and the verdict stored; in-progress ones are not.
-TEST_F(MonitorTest, StatusChecksOfRunningInstancesOfferThemToTheProber) {
-    fakes::ScriptedTransport http;
-    http.SetHandler([](const net::HttpRequest&) {
+// svc's service instance at web.up.railway.app/ready, and `http` answering every probe with `status`.
+void ServeProbes(fakes::FakeRailwayApi& api, fakes::ScriptedTransport& http, int status) {
+    http.SetHandler([status](const net::HttpRequest&) {
         net::HttpResponse r;
-        r.status = 503;
+        r.status = status;
         return r;
     });
     railway::ServiceInstanceInfo info;
     info.domains = {"web.up.railway.app"};
     info.healthcheck_path = "/ready";
-    api_.SetServiceInstance("svc", "env", info);
+    api.SetServiceInstance("svc", "env", info);
+}
+
+// With probes on, each status check that finds the deployment SUCCESS offers the instance to the
+// prober: its service is probed at its domain and the verdict stored; in-progress ones are not.
+TEST_F(MonitorTest, StatusChecksOfRunningInstancesOfferThemToTheProber) {
+    fakes::ScriptedTransport http;
+    ServeProbes(api_, http, 503);
     auto monitor = Make();
     ProberOptions probes;
     probes.policy.failure_threshold = 1;
@@ -326,15 +331,7 @@ TEST_F(MonitorTest, StatusChecksOfRunningInstancesOfferThemToTheProber) {
 // path: the prober takes its URLs from it instead of a `serviceInstance` lookup per target_ttl.
 TEST_F(MonitorTest, TheEnvironmentReadGivesTheProberItsServicesURLs) {
     fakes::ScriptedTransport http;
-    http.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = 200;
-        return r;
-    });
-    railway::ServiceInstanceInfo info;
-    info.domains = {"web.up.railway.app"};
-    info.healthcheck_path = "/ready";
-    api_.SetServiceInstance("svc", "env", info);
+    ServeProbes(api_, http, 200);
     options_.discovery_interval = seconds(60);
     options_.intervals.jitter_fraction = 0;
     auto monitor = Make();

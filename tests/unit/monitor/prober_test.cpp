@@ -105,6 +105,23 @@ class ProberTest : public ::testing::Test {
 
     std::optional<std::string> StoredHealth(const std::string& id) { return store_->GetInstance(id)->state.health; }
 
+    // Every probe is answered with `status`.
+    void AnswerEvery(int status) {
+        http_.SetHandler([status](const net::HttpRequest&) {
+            net::HttpResponse r;
+            r.status = status;
+            return r;
+        });
+    }
+
+    // i1, i2 and i3, each of its own service svc-iN at iN.up.railway.app.
+    void RunningThree() {
+        for (const char* id : {"i1", "i2", "i3"}) {
+            Running(id, std::string("svc-") + id);
+            api_.SetServiceInstance(std::string("svc-") + id, "env", Info({std::string(id) + ".up.railway.app"}, "/"));
+        }
+    }
+
     // Offers `instance` as stored now and runs what that queued; returns whether it was probed.
     bool Probe(Prober& prober, const std::string& id) {
         const bool offered = prober.Offer(*store_->GetInstance(id));
@@ -189,11 +206,7 @@ TEST_F(ProberTest, AnUnansweredProbeIsAFailureWithItsReasonAndNoLatency) {
 TEST_F(ProberTest, OnlyRunningMonitoredServicesWithASuccessDeploymentAreProbedAndAtMostOncePerInterval) {
     auto running = Running("i1");
     auto prober = Make();
-    http_.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = 200;
-        return r;
-    });
+    AnswerEvery(200);
     store::Instance sleeping = running;
     sleeping.state.deployment_status = "SLEEPING";  // a probe would wake a serverless service
     store::Instance building = running;
@@ -218,11 +231,7 @@ TEST_F(ProberTest, OnlyRunningMonitoredServicesWithASuccessDeploymentAreProbedAn
 // instance no longer offered (deleted, turned off) and an expired service URL. One that comes
 // back is probed as a new one.
 TEST_F(ProberTest, InstancesNotProbedForLongAreForgotten) {
-    http_.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = 200;
-        return r;
-    });
+    AnswerEvery(200);
     Running("i1");
     Running("i2");
     auto prober = Make();
@@ -275,11 +284,7 @@ TEST_F(ProberTest, WithoutBudgetNothingIsLookedUpAndTheNextOfferTriesAgain) {
 // An environment read (Monitor's discovery) carries each service's target: a URL the prober holds
 // is kept fresh by it, so it is not looked up again when target_ttl has passed.
 TEST_F(ProberTest, AnEnvironmentReadKeepsAKnownURLFreshWithoutALookup) {
-    http_.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = 200;
-        return r;
-    });
+    AnswerEvery(200);
     Running("i1");
     auto prober = Make();
     ASSERT_TRUE(Probe(*prober, "i1"));
@@ -306,11 +311,7 @@ TEST_F(ProberTest, AnEnvironmentReadKeepsAKnownURLFreshWithoutALookup) {
 // A fleet that settles at once outruns the lookups' budget: a service that could not be looked up
 // is set by the next environment read, and one without a domain there is not probed.
 TEST_F(ProberTest, ServicesWaitingForALookupAreSetByTheNextEnvironmentRead) {
-    http_.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = 200;
-        return r;
-    });
+    AnswerEvery(200);
     Running("i1");
     Running("i2", "worker");
     auto prober = Make([](core::Timestamp) { return false; });
@@ -354,11 +355,7 @@ TEST_F(ProberTest, OldResultsAreDeletedAsNewOnesAreStored) {
     Running("i1");
     options_.keep = core::Seconds(150);
     auto prober = Make();
-    http_.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = 200;
-        return r;
-    });
+    AnswerEvery(200);
     for (int n = 0; n < 5; ++n) {
         ASSERT_TRUE(Probe(*prober, "i1"));
         clock_.Advance(options_.interval);
@@ -404,10 +401,7 @@ class CountingHealth final : public store::HealthChecks {
 // Results that complete together are stored in one write (a fleet's probes would otherwise cost
 // the store a transaction each), and each still gets its own health and event.
 TEST_F(ProberTest, ResultsThatCompleteTogetherAreStoredInOneWrite) {
-    for (const char* id : {"i1", "i2", "i3"})
-        Running(id, std::string("svc-") + id);
-    for (const char* id : {"i1", "i2", "i3"})
-        api_.SetServiceInstance(std::string("svc-") + id, "env", Info({std::string(id) + ".up.railway.app"}, "/"));
+    RunningThree();
     CountingHealth health(*store_);
     Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
     http_.PushResponse(200, "");
@@ -473,10 +467,7 @@ class CountingTransport final : public net::HttpTransport {
 // The probes offered together go to the transport together (its thread woken once, not once a
 // probe), each timed from then: a lookup of another one of the batch is not its latency.
 TEST_F(ProberTest, ProbesOfferedTogetherAreSentTogetherAndTimedFromTheirSending) {
-    for (const char* id : {"i1", "i2", "i3"})
-        Running(id, std::string("svc-") + id);
-    for (const char* id : {"i1", "i2", "i3"})
-        api_.SetServiceInstance(std::string("svc-") + id, "env", Info({std::string(id) + ".up.railway.app"}, "/"));
+    RunningThree();
     CountingTransport http(http_);
     Prober prober(api_, *store_, *store_, http, clock_, sink_, options_, [&](core::Timestamp) {
         clock_.Advance(core::Millis(300));  // each lookup takes 300 ms
