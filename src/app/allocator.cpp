@@ -6,8 +6,6 @@
 #include <malloc.h>
 #endif
 
-#include <string_view>
-
 namespace railwatch::app {
 
 std::optional<int> MallocArenaLimitToSet(const railway::EnvLookup& env) {

@@ -9,8 +9,8 @@ namespace railwatch::app {
 
 // How many malloc arenas `serve` lets glibc create unless the user chose. glibc gives a thread
 // that meets contention an arena of its own, up to eight per core, and each keeps the memory its
-// threads freed; serve's threads (pollers, job workers, curl, writer, prober, HTTP) then hold
-// ~50 MiB more after ten minutes at 100,000 instances than with two arenas, at no CPU cost seen
+// threads freed; serve's threads (pollers, job workers, curl, writer, prober, HTTP) then held
+// 36–50 MiB more after ten minutes at 100,000 instances than with two arenas, at no CPU cost seen
 // (docs/PERFORMANCE.md, "glibc's arenas").
 inline constexpr int kServeMallocArenas = 2;
 
