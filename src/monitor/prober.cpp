@@ -136,8 +136,10 @@ void Prober::ForgetIdle(core::Timestamp now) {
         const InstanceProbe& probe = entry.second;
         return !probe.busy && (!probe.last_started || now - *probe.last_started >= idle);
     });
-    std::erase_if(targets_, [&](const auto& entry) { return now - entry.second.looked_up_at >= options_.target_ttl; });
-    std::erase_if(wanted_, [&](const auto& entry) { return now - entry.second >= idle; });
+    std::erase_if(targets_, [&](const auto& entry) {
+        const Target& target = entry.second;
+        return now - target.at >= (target.known ? options_.target_ttl : idle);
+    });
 }
 
 void Prober::NoteTargets(const std::string& environment_id,
@@ -150,24 +152,19 @@ void Prober::NoteTargets(const std::string& environment_id,
         std::lock_guard lock(mutex_);
         for (const auto& service : services.subspan(begin, std::min(kPerLock, services.size() - begin))) {
             TargetKey(key, service.service_id, environment_id);
-            auto known = targets_.find(key);
-            if (known == targets_.end()) {
-                const auto wanted = wanted_.find(key);
-                if (wanted == wanted_.end()) continue;
-                wanted_.erase(wanted);
-                known = targets_.emplace(key, Target{}).first;
-            }
-            known->second.url = service.first_domain
-                                    ? std::optional(ProbeUrl(*service.first_domain, service.healthcheck_path))
-                                    : std::nullopt;
-            known->second.looked_up_at = now;
+            const auto found = targets_.find(key);
+            if (found == targets_.end()) continue;  // neither held nor waited for
+            found->second =
+                Target{service.first_domain ? std::optional(ProbeUrl(*service.first_domain, service.healthcheck_path))
+                                            : std::nullopt,
+                       now, true};
         }
     }
 }
 
 std::size_t Prober::KnownForTest() const {
     std::lock_guard lock(mutex_);
-    return probes_.size() + targets_.size() + wanted_.size();
+    return probes_.size() + targets_.size();
 }
 
 std::size_t Prober::RunForTest() {
@@ -269,9 +266,7 @@ void Prober::Done(const std::string& instance_id, bool sent) {
 void Prober::Want(const store::Instance& instance, core::Timestamp now) {
     std::string key;
     TargetKey(key, instance.service_id, instance.environment_id);
-    if (const auto known = targets_.find(key);
-        known == targets_.end() || now - known->second.looked_up_at >= options_.target_ttl)
-        wanted_.try_emplace(std::move(key), now);
+    targets_.try_emplace(std::move(key), Target{std::nullopt, now, false});
 }
 
 void Prober::TargetKey(std::string& out, std::string_view service_id, std::string_view environment_id) {
@@ -287,7 +282,8 @@ std::optional<Prober::Target> Prober::TargetOf(const store::Instance& instance) 
     {
         std::lock_guard lock(mutex_);
         const auto found = targets_.find(key);
-        if (found != targets_.end() && now - found->second.looked_up_at < options_.target_ttl) return found->second;
+        if (found != targets_.end() && found->second.known && now - found->second.at < options_.target_ttl)
+            return found->second;
     }
     // Not known now: the next offer asks again, and an environment read may answer first.
     const auto wait = [&]() -> std::optional<Target> {
@@ -298,9 +294,8 @@ std::optional<Prober::Target> Prober::TargetOf(const store::Instance& instance) 
     if (budget_ && !budget_(now)) return wait();  // no request left now
     auto info = api_.GetServiceInstance(instance.service_id, instance.environment_id);
     if (!info) return wait();  // Railway did not answer
-    Target target{ProbeUrl(*info), now};
+    const Target target{ProbeUrl(*info), now, true};
     std::lock_guard lock(mutex_);
-    wanted_.erase(key);
     targets_[std::move(key)] = target;
     return target;
 }

@@ -113,8 +113,11 @@ class Prober {
         std::optional<store::HealthCheck> result;  // none: look the URL up and send the probe
     };
     struct Target {
-        std::optional<std::string> url;  // none: the service has no domain
-        core::Timestamp looked_up_at{};
+        std::optional<std::string> url;  // none: the service has no domain (or is not known yet)
+        core::Timestamp at{};            // when looked up or read; not known yet: when first waited for
+        // False while waited for: a lookup was not possible (no budget, no answer, the prober full)
+        // and an environment read may bring it (NoteTargets).
+        bool known = false;
     };
     struct InstanceProbe {
         std::optional<core::Timestamp> last_started;
@@ -142,8 +145,8 @@ class Prober {
     Judged Evaluate(const store::Instance& instance, store::HealthCheck check);
     void Finish(Judged& judged, util::Result<std::int64_t> stored);
     std::optional<Target> TargetOf(const store::Instance& instance);
-    // Notes that `instance`'s service has no fresh URL here and an environment read may bring it
-    // (wanted_). mutex_ held.
+    // Notes that `instance`'s service is waited for (Target::known false) unless targets_ holds it
+    // already (a read refreshes what it holds). mutex_ held.
     void Want(const store::Instance& instance, core::Timestamp now);
     // "service/environment" into `out` (a buffer used again).
     static void TargetKey(std::string& out, std::string_view service_id, std::string_view environment_id);
@@ -170,11 +173,8 @@ class Prober {
     std::deque<Task> tasks_;
     std::unordered_map<std::string, InstanceProbe> probes_;  // by instance id
     std::map<std::string, Target, std::less<>> targets_;     // by TargetKey
-    // Services whose URL a lookup could not get (no budget, no answer), by TargetKey, with when
-    // that was first so: an environment read sets them (NoteTargets); forgotten as idle targets are.
-    std::map<std::string, core::Timestamp, std::less<>> wanted_;
-    std::size_t busy_ = 0;              // instances with a probe in flight
-    core::Timestamp next_forget_at_{};  // ForgetIdle's next pass
+    std::size_t busy_ = 0;                                   // instances with a probe in flight
+    core::Timestamp next_forget_at_{};                       // ForgetIdle's next pass
     // Probes sent and not completed, by instance id (0 while Submit is under way).
     std::unordered_map<std::string, net::RequestId> requests_;
     // Completions past their request's removal from requests_ and still touching the prober: Stop
