@@ -336,7 +336,10 @@ void CurlTransport::Run() {
                 curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
                 curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
             }
-            curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+            // Answers are asked for compressed (every encoding libcurl decodes), unless their body is
+            // discarded: decoding a body nobody reads (a health probe's page) costs both sides CPU
+            // for nothing (a decoder set up per answer).
+            if (!req.discard_body) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
             // A length announced beyond the limit fails before any of the body is read (OnBody
             // checks bodies of unannounced length as they come).
             if (!req.discard_body) {

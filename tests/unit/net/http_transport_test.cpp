@@ -285,6 +285,12 @@ class RawAnswerServer {
 
     std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/graphql/v2"; }
 
+    /// The heads of the requests read so far (request line and headers), oldest first.
+    std::vector<std::string> Requests() const {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+
   private:
     void Serve() {
         for (;;) {
@@ -296,6 +302,10 @@ class RawAnswerServer {
                 const ssize_t n = ::read(fd, chunk, sizeof(chunk));
                 if (n <= 0) break;
                 request.append(chunk, static_cast<std::size_t>(n));
+            }
+            {
+                std::lock_guard lock(mutex_);
+                requests_.push_back(request.substr(0, request.find("\r\n\r\n")));
             }
             std::size_t sent = 0;
             while (sent < answer_.size()) {
@@ -310,6 +320,8 @@ class RawAnswerServer {
     std::string answer_;
     int listen_fd_ = -1;
     int port_ = 0;
+    mutable std::mutex mutex_;
+    std::vector<std::string> requests_;  // guarded by mutex_
     std::thread thread_;
 };
 
@@ -434,6 +446,29 @@ TEST(CurlTransport, ADiscardedBodyIsReadToItsEndAndNotKeptWhateverItsLength) {
     ASSERT_TRUE(response.Answered()) << response.error_message;
     EXPECT_EQ(response.status, 503);
     EXPECT_TRUE(response.body.empty());
+}
+
+// Answers are asked for compressed, except those whose body is discarded (a health probe): a
+// server would compress a page for nothing, and the transport set up a decoder for it. The same
+// handle serves both in turn (curl_easy_reset), so neither request's choice leaks into the other.
+TEST(CurlTransport, OnlyARequestThatKeepsItsBodyAsksForACompressedAnswer) {
+    CurlTransport transport;
+    RawAnswerServer server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    HttpRequest discarding = Get(server.Url());
+    discarding.discard_body = true;
+    for (const HttpRequest& request : {Get(server.Url()), discarding, Get(server.Url()), discarding})
+        ASSERT_EQ(transport.Send(request).get().status, 200);
+    const std::vector<std::string> heads = server.Requests();
+    ASSERT_EQ(heads.size(), 4u);
+    for (std::size_t k = 0; k < heads.size(); ++k) {
+        std::string head = heads[k];
+        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+        const bool asks = head.find("\r\naccept-encoding:") != std::string::npos;
+        EXPECT_EQ(asks, k % 2 == 0) << heads[k];
+        if (asks) {
+            EXPECT_NE(head.find("gzip"), std::string::npos) << heads[k];
+        }
+    }
 }
 
 // The one loopback rule: the API listening without a token, SMTP without STARTTLS, Railway over
