@@ -59,7 +59,7 @@ std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRe
         works.emplace_back([&r = records[i], &id = ids[i]](Tx& tx) {
             const HealthCheck& h = r.check;
             if (tx.Exec(Stmt::kSetHealth, {std::string_view(h.instance_id), std::string_view(r.health)}).affected == 0)
-                ThrowNotFound("instance", h.instance_id);
+                RequireInstance(tx, h.instance_id);  // the same health already, or no such instance
             const auto rows =
                 tx.Exec(Stmt::kInsertHealth, {std::string_view(h.instance_id), Ns(h.at), Bool(h.ok),
                                               OptInt(h.http_status), OptInt(h.latency_ms), OptText(h.error)})

@@ -1343,6 +1343,13 @@ TEST_P(StoreConformance, RecordProbeStoresTheCheckSetsHealthAndRotatesOldChecks)
     probe.ok = true;
     Must(store_->RecordProbe(probe, "HEALTHY", T(0)));
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
+
+    // The same health again (the row has nothing to write): the check is stored all the same.
+    probe.at = T(11);
+    const auto again = store_->RecordProbe(probe, "HEALTHY", T(0));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(Must(store_->RecentHealthChecks("i1", 1)).front().id, *again);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
 }
 
 TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWritingNothing) {
