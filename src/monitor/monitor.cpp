@@ -618,6 +618,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
     // the next intervals or date transitions early.
     const Timestamp now = clock_.Now();
 
+    bool offered = false;                          // probes offered to the prober (woken once)
     std::vector<PendingWrite> writes;              // the batch's transitions, written together below
     std::vector<store::InstanceRelease> releases;  // per-check claims: given back to the store
     std::vector<Landing> landings;                 // kept claims: kept for the next check
@@ -660,12 +661,13 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
                 NoteSettled(instance, deployment_id, now);
             }
             if (prober_ && core::IsSucceeded(decision.interval_status)) {  // the prober skips SLEEPING
+                // The batch's probes are sent together (one wake of the prober, below).
                 if (decision.verdict == core::CheckVerdict::kTransition) {
                     store::Instance after = instance;
                     after.state = StateAfter(instance.state, decision, deployment_id);
-                    prober_->Offer(after);
+                    offered = prober_->Offer(after, /*wake=*/false) || offered;
                 } else {
-                    prober_->Offer(instance);
+                    offered = prober_->Offer(instance, /*wake=*/false) || offered;
                 }
             }
         } else if (result.error().code == util::ErrorCode::kCancelled) {
@@ -689,6 +691,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             releases.push_back(store::InstanceRelease{instance.id, next, instance.state.deployment_id});
         }
     }
+    if (offered) prober_->Wake();
     if (troubled) {
         std::lock_guard lock(mutex_);
         poll_trouble_at_ = now;  // the next polls send one request each for a while (RunRound)

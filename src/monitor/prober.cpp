@@ -100,7 +100,7 @@ void Prober::Stop() {
     tasks_.clear();
 }
 
-bool Prober::Offer(const store::Instance& instance) {
+bool Prober::Offer(const store::Instance& instance, bool wake) {
     if (options_.interval <= core::Duration::zero()) return false;
     if (!instance.monitoring || instance.state.status != core::InstanceStatus::kRunning ||
         instance.state.deployment_status != "SUCCESS")
@@ -122,10 +122,14 @@ bool Prober::Offer(const store::Instance& instance) {
         probe.busy = true;
         probe.last_started = now;
         ++busy_;
-        tasks_.push_back(Task{instance, std::nullopt});
+        tasks_.push_back(Task{std::make_shared<const store::Instance>(instance), std::nullopt});
     }
-    wakeup_.Notify();
+    if (wake) wakeup_.Notify();
     return true;
+}
+
+void Prober::Wake() {
+    wakeup_.Notify();
 }
 
 void Prober::ForgetIdle(core::Timestamp now) {
@@ -174,6 +178,7 @@ std::size_t Prober::RunForTest() {
         {
             std::lock_guard lock(mutex_);
             tasks.swap(tasks_);
+            results_since_.reset();
         }
         if (tasks.empty()) return ran;
         ran += tasks.size();
@@ -185,17 +190,29 @@ void Prober::Loop() {
     util::NameThisThread("rw-prober");
     for (;;) {
         std::deque<Task> tasks;
+        core::Duration idle = core::Seconds(60);
         {
             std::lock_guard lock(mutex_);
             if (stopping_) return;
-            tasks.swap(tasks_);
+            // Results alone wait for the others in flight (OnAnswer wakes the thread when the
+            // last one comes), at most options_.gather; offers are sent at once.
+            const bool gathering = results_since_ && !requests_.empty() &&
+                                   std::all_of(tasks_.begin(), tasks_.end(), [](const Task& t) { return t.result; });
+            const util::SteadyTime now = clock_.Steady();
+            if (gathering && now - *results_since_ < options_.gather) {
+                idle = options_.gather - (now - *results_since_);
+            } else {
+                tasks.swap(tasks_);
+                results_since_.reset();
+            }
         }
         if (!tasks.empty()) {
             RunAll(std::move(tasks));
             continue;
         }
-        // Woken by Offer and by completions; the minute bound only guards against a lost wakeup.
-        if (clock_.WaitFor(core::Seconds(60), wakeup_) == util::WakeReason::kStopped) return;
+        // Woken by Offer (Wake) and by completions; the minute bound only guards against a lost
+        // wakeup.
+        if (clock_.WaitFor(idle, wakeup_) == util::WakeReason::kStopped) return;
     }
 }
 
@@ -203,7 +220,7 @@ void Prober::RunAll(std::deque<Task> tasks) {
     // The results first (they are ready; a send may wait on a URL lookup), all in one write.
     std::vector<Judged> judged;
     for (Task& task : tasks) {
-        if (task.result) judged.push_back(Evaluate(task.instance, std::move(*task.result)));
+        if (task.result) judged.push_back(Evaluate(std::move(task.instance), std::move(*task.result)));
     }
     if (!judged.empty()) {
         const core::Timestamp keep_since = clock_.Now() - options_.keep;
@@ -219,7 +236,7 @@ void Prober::RunAll(std::deque<Task> tasks) {
     // once); once stopping, the rest are not looked up (Stop waits for this thread: it must not
     // wait for every lookup of a large batch).
     std::vector<net::HttpTransport::Submission> probes;
-    std::vector<const store::Instance*> probed;  // the instance of each of `probes`
+    std::vector<Offered*> probed;  // the instance of each of `probes`
     for (Task& task : tasks) {
         if (task.result) continue;
         bool stopping = false;
@@ -228,10 +245,10 @@ void Prober::RunAll(std::deque<Task> tasks) {
             stopping = stopping_;
         }
         if (stopping) {
-            Done(task.instance.id, /*sent=*/false);
+            Done(task.instance->id, /*sent=*/false);
             continue;
         }
-        if (auto request = ProbeRequest(task.instance)) {
+        if (auto request = ProbeRequest(*task.instance)) {
             probes.push_back({std::move(*request), {}});
             probed.push_back(&task.instance);
         }
@@ -244,14 +261,14 @@ void Prober::RunAll(std::deque<Task> tasks) {
         std::lock_guard lock(mutex_);
         for (std::size_t k = 0; k < probes.size(); ++k) {
             probes[k].done = OnAnswer(*probed[k], at, started);
-            requests_[probed[k]->id] = 0;
+            requests_[(*probed[k])->id] = 0;
         }
     }
     http_.SubmitAll(probes);
     // A completion that ran already (inline) took its entry out: only those still there get an id.
     std::lock_guard lock(mutex_);
     for (std::size_t k = 0; k < probes.size(); ++k)
-        if (auto found = requests_.find(probed[k]->id); found != requests_.end()) found->second = probes[k].id;
+        if (auto found = requests_.find((*probed[k])->id); found != requests_.end()) found->second = probes[k].id;
 }
 
 void Prober::Done(const std::string& instance_id, bool sent) {
@@ -313,34 +330,41 @@ std::optional<net::HttpRequest> Prober::ProbeRequest(const store::Instance& inst
     request.method = "GET";
     request.url = *target->url;
     request.timeout = options_.timeout;
-    request.headers = {{"Accept", "*/*"}};
     request.discard_body = true;  // the status and the time are the probe's answer, whatever the page's size
     return request;
 }
 
-net::Completion Prober::OnAnswer(const store::Instance& instance, core::Timestamp at, util::SteadyTime started) {
-    return [this, instance, at, started](net::HttpResponse answer) {
+net::Completion Prober::OnAnswer(Offered instance, core::Timestamp at, util::SteadyTime started) {
+    return [this, instance = std::move(instance), at, started](net::HttpResponse answer) {
         store::HealthCheck check;
-        check.instance_id = instance.id;
+        check.instance_id = instance->id;
         check.at = at;
         const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Steady() - started);
         Judge(answer, check);
         if (answer.Answered()) check.latency_ms = static_cast<int>(std::min<long long>(took.count(), 1 << 30));
         const bool cancelled = answer.error == core::TransportErrorKind::kCancelled;
         bool queued = false;
+        bool wake = false;
         {
             std::lock_guard lock(mutex_);
-            requests_.erase(instance.id);
+            requests_.erase(instance->id);
             ++completing_;  // Stop waits for this completion to end, not only for its request
             if (!stopping_ && !cancelled) {
                 tasks_.push_back(Task{instance, std::move(check)});
                 queued = true;
+                // Stored with the others in flight: the thread is woken by the last of them, or
+                // wakes by itself once the first result has waited options_.gather (Loop).
+                // (The first one wakes it to start that wait.)
+                const util::SteadyTime now = clock_.Steady();
+                const bool first = !results_since_;
+                if (first) results_since_ = now;
+                wake = first || requests_.empty() || now - *results_since_ >= options_.gather;
             }
         }
         if (queued) {
-            wakeup_.Notify();
+            if (wake) wakeup_.Notify();
         } else {
-            Done(instance.id, /*sent=*/true);
+            Done(instance->id, /*sent=*/true);
         }
         // Notified under the lock: once it is released, Stop may return and the prober be
         // destroyed, so nothing of it is touched after this.
@@ -350,7 +374,8 @@ net::Completion Prober::OnAnswer(const store::Instance& instance, core::Timestam
     };
 }
 
-Prober::Judged Prober::Evaluate(const store::Instance& instance, store::HealthCheck check) {
+Prober::Judged Prober::Evaluate(Offered offered, store::HealthCheck check) {
+    const store::Instance& instance = *offered;
     const core::Timestamp now = clock_.Now();
     core::ProbeResult result;
     result.at = check.at;
@@ -393,11 +418,11 @@ Prober::Judged Prober::Evaluate(const store::Instance& instance, store::HealthCh
     input.active_since = instance.state.deployment_completed_at;
     input.last_checked_at = check.at;
     const core::Health verdict = core::EvaluateHealth(input, options_.policy, now);
-    return Judged{instance, std::move(check), state, std::string(core::ToString(verdict.status))};
+    return Judged{std::move(offered), std::move(check), state, std::string(core::ToString(verdict.status))};
 }
 
 void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
-    const store::Instance& instance = judged.instance;
+    const store::Instance& instance = *judged.instance;
     {
         std::lock_guard lock(mutex_);
         InstanceProbe& probe = probes_[instance.id];
@@ -407,14 +432,16 @@ void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
     Done(instance.id, /*sent=*/true);
     if (!stored) return;  // not stored (the instance is gone, or the store is down): nothing to report
     judged.check.id = *stored;
+    if (instance.state.health == judged.health) {
+        sink_.OnHealth(instance, judged.check);
+        return;
+    }
     store::Instance after = instance;
     after.state.health = judged.health;
     sink_.OnHealth(after, judged.check);
-    if (instance.state.health != judged.health) {
-        // The health shown changed: report the instance as stored now (a transition may have
-        // come since the status check that offered it).
-        if (auto current = instances_.GetInstance(instance.id)) sink_.OnInstance(*current);
-    }
+    // The health shown changed: report the instance as stored now (a transition may have come
+    // since the status check that offered it).
+    if (auto current = instances_.GetInstance(instance.id)) sink_.OnInstance(*current);
 }
 
 }  // namespace railwatch::monitor

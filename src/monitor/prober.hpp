@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -46,6 +47,10 @@ struct ProberOptions {
     /// Probes in flight at once (looked up, waiting for an answer or being stored); an offer
     /// beyond this is declined (the next status check offers the instance again).
     std::size_t max_in_flight = 256;
+    /// How long a probe's result may wait for the others in flight before it is stored: the
+    /// results of probes sent together are stored in one write, not one each as they arrive.
+    /// A result is stored at once when no other probe is in flight.
+    core::Duration gather = core::Millis(100);
 };
 
 /// Takes one Railway request from the side-work budget at `now`; false when none is left (the
@@ -87,8 +92,11 @@ class Prober {
     /// max(10 intervals, target_ttl)) it forgets instances not probed for that long (deleted,
     /// turned off, failed: their thresholds are replayed from the store if they come back),
     /// expired service URLs and services waited for, so that a long-running process does not keep
-    /// every instance it ever probed.
-    bool Offer(const store::Instance& instance);
+    /// every instance it ever probed. `wake` false leaves the prober's thread asleep: the caller
+    /// offers more and then calls Wake once, so that they are sent together (a poll's probes).
+    bool Offer(const store::Instance& instance, bool wake = true);
+    /// Wakes the prober's thread for the probes offered with `wake` false. Thread-safe.
+    void Wake();
 
     /// The services of `environment_id` as an environment read found them, each with its probe
     /// target (Monitor's discovery read, every discovery interval): the targets of services the
@@ -108,8 +116,11 @@ class Prober {
     std::size_t KnownForTest() const;
 
   private:
+    // The instance as offered, shared by every step of its probe (the task, the answer's
+    // completion, the judged result) rather than copied into each.
+    using Offered = std::shared_ptr<const store::Instance>;
     struct Task {
-        store::Instance instance;
+        Offered instance;
         std::optional<store::HealthCheck> result;  // none: look the URL up and send the probe
     };
     struct Target {
@@ -128,7 +139,7 @@ class Prober {
 
     // A probe's result judged, to be stored with the others taken together (RunAll).
     struct Judged {
-        store::Instance instance;
+        Offered instance;
         store::HealthCheck check;
         core::ProbeState state;
         std::string health;
@@ -141,8 +152,8 @@ class Prober {
     // The probe of `instance` at its URL (TargetOf); none when there is nothing to send (then Done).
     std::optional<net::HttpRequest> ProbeRequest(const store::Instance& instance);
     // What a probe's answer does: queued as a task with its result (stored by RunAll), or Done.
-    net::Completion OnAnswer(const store::Instance& instance, core::Timestamp at, util::SteadyTime started);
-    Judged Evaluate(const store::Instance& instance, store::HealthCheck check);
+    net::Completion OnAnswer(Offered instance, core::Timestamp at, util::SteadyTime started);
+    Judged Evaluate(Offered instance, store::HealthCheck check);
     void Finish(Judged& judged, util::Result<std::int64_t> stored);
     std::optional<Target> TargetOf(const store::Instance& instance);
     // Notes that `instance`'s service is waited for (Target::known false) unless targets_ holds it
@@ -171,6 +182,9 @@ class Prober {
     bool started_ = false;
     bool stopping_ = false;
     std::deque<Task> tasks_;
+    // When the oldest result among tasks_ was queued (none: no result waits): results wait for
+    // the others in flight at most options_.gather from then.
+    std::optional<util::SteadyTime> results_since_;
     std::unordered_map<std::string, InstanceProbe> probes_;  // by instance id
     std::map<std::string, Target, std::less<>> targets_;     // by TargetKey
     std::size_t busy_ = 0;                                   // instances with a probe in flight

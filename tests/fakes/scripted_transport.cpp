@@ -1,5 +1,8 @@
 #include "scripted_transport.hpp"
 
+#include <algorithm>
+#include <limits>
+
 namespace railwatch::fakes {
 
 net::RequestId ScriptedTransport::Submit(net::HttpRequest request, net::Completion done) {
@@ -73,12 +76,17 @@ void ScriptedTransport::Hold(bool hold) {
 }
 
 void ScriptedTransport::ReleaseAll() {
+    ReleaseFirst(std::numeric_limits<std::size_t>::max());
+}
+
+void ScriptedTransport::ReleaseFirst(std::size_t count) {
     std::vector<std::pair<net::Completion, net::HttpResponse>> answers;
     {
         std::lock_guard lock(mutex_);
-        for (auto& parked : parked_)
-            answers.emplace_back(std::move(parked.done), Next(parked.request));
-        parked_.clear();
+        const std::size_t n = std::min(count, parked_.size());
+        for (std::size_t k = 0; k < n; ++k)
+            answers.emplace_back(std::move(parked_[k].done), Next(parked_[k].request));
+        parked_.erase(parked_.begin(), parked_.begin() + static_cast<std::ptrdiff_t>(n));
     }
     for (auto& [done, response] : answers)
         done(std::move(response));

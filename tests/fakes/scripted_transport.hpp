@@ -35,6 +35,8 @@ class ScriptedTransport final : public net::HttpTransport {
     void Hold(bool hold);
     /// Answers every parked request (from the queue or handler).
     void ReleaseAll();
+    /// Answers the `count` oldest parked requests (as many as are parked), oldest first.
+    void ReleaseFirst(std::size_t count);
 
     std::vector<net::HttpRequest> requests() const;
     std::size_t request_count() const;

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -377,7 +379,10 @@ class CountingHealth final : public store::HealthChecks {
         return inner_.RecordProbe(check, health, keep_since);
     }
     std::vector<util::Result<std::int64_t>> RecordProbes(std::span<const store::ProbeRecord> records) override {
-        batch_sizes.push_back(records.size());
+        {
+            std::lock_guard lock(mutex_);
+            batch_sizes_.push_back(records.size());
+        }
         return inner_.RecordProbes(records);
     }
     util::Result<std::vector<store::HealthCheck>> RecentHealthChecks(const std::string& id, int limit) override {
@@ -391,11 +396,18 @@ class CountingHealth final : public store::HealthChecks {
         return inner_.Uptime(id, since);
     }
 
+    // The records of each RecordProbes call (one write each), in order.
+    std::vector<std::size_t> Batches() const {
+        std::lock_guard lock(mutex_);
+        return batch_sizes_;
+    }
+
     int single_calls = 0;
-    std::vector<std::size_t> batch_sizes;
 
   private:
     store::HealthChecks& inner_;
+    mutable std::mutex mutex_;
+    std::vector<std::size_t> batch_sizes_;  // guarded by mutex_ (the prober's thread writes it)
 };
 
 // Results that complete together are stored in one write (a fleet's probes would otherwise cost
@@ -411,7 +423,7 @@ TEST_F(ProberTest, ResultsThatCompleteTogetherAreStoredInOneWrite) {
         ASSERT_TRUE(prober.Offer(*store_->GetInstance(id)));
     EXPECT_EQ(prober.RunForTest(), 6u);  // three sends, then their three results
     EXPECT_EQ(health.single_calls, 0);
-    EXPECT_THAT(health.batch_sizes, ElementsAre(3u));
+    EXPECT_THAT(health.Batches(), ElementsAre(3u));
     EXPECT_EQ(http_.request_count(), 3u);
     for (const char* id : {"i1", "i2", "i3"})
         EXPECT_EQ(store_->RecentHealthChecks(id, 10)->size(), 1u) << id;
@@ -488,6 +500,67 @@ TEST_F(ProberTest, ProbesOfferedTogetherAreSentTogetherAndTimedFromTheirSending)
         ASSERT_EQ(checks.size(), 1u) << id;
         EXPECT_LE(checks[0].latency_ms, 60) << id;  // its own answer's time, not the lookups'
     }
+}
+
+// Waits (bounded) until `done` holds; returns it.
+bool Eventually(const std::function<bool()>& done) {
+    for (int n = 0; n < 2000 && !done(); ++n)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return done();
+}
+
+// A poll's probes (offered without waking the prober, then one Wake) go out together, and their
+// answers, coming one by one, are stored together: a result waits for the others in flight, and
+// the last answer wakes the thread at once (the clock does not move here: only that ends the wait).
+TEST_F(ProberTest, ResultsOfProbesInFlightTogetherAreStoredInOneWrite) {
+    RunningThree();
+    clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
+    options_.gather = core::Seconds(3600);
+    CountingHealth health(*store_);
+    CountingTransport http(http_);
+    http_.Hold(true);
+    AnswerEvery(200);
+    Prober prober(api_, *store_, health, http, clock_, sink_, options_);
+    prober.Start();
+    for (const char* id : {"i1", "i2", "i3"})
+        ASSERT_TRUE(prober.Offer(*store_->GetInstance(id), /*wake=*/false));
+    prober.Wake();
+    ASSERT_TRUE(Eventually([&] { return http_.request_count() == 3; }));
+    EXPECT_THAT(http.sizes, ElementsAre(3u));
+    for (int n = 0; n < 3; ++n) {
+        http_.ReleaseFirst(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // time for a thread that would not wait
+    }
+    EXPECT_TRUE(Eventually([&] { return StoredHealth("i3").has_value(); }));
+    prober.Stop();
+    EXPECT_THAT(health.Batches(), ElementsAre(3u));
+    for (const char* id : {"i1", "i2", "i3"})
+        EXPECT_EQ(store_->RecentHealthChecks(id, 10)->size(), 1u) << id;
+}
+
+// A result waits for the others in flight at most `gather`: a probe that hangs does not hold the
+// answered ones.
+TEST_F(ProberTest, AResultWaitsForAHangingProbeAtMostTheGatherTime) {
+    RunningThree();
+    clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
+    options_.gather = core::Millis(100);
+    CountingHealth health(*store_);
+    http_.Hold(true);
+    AnswerEvery(200);
+    Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
+    prober.Start();
+    for (const char* id : {"i1", "i2", "i3"})
+        ASSERT_TRUE(prober.Offer(*store_->GetInstance(id), /*wake=*/false));
+    prober.Wake();
+    ASSERT_TRUE(Eventually([&] { return http_.request_count() == 3; }));
+    http_.ReleaseFirst(2);  // i3 hangs
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(health.Batches().empty());  // waiting for i3 (the clock has not moved)
+    clock_.Advance(core::Millis(100));
+    EXPECT_TRUE(Eventually([&] { return StoredHealth("i2").has_value(); }));
+    EXPECT_THAT(health.Batches(), ElementsAre(2u));
+    EXPECT_FALSE(StoredHealth("i3").has_value());
+    prober.Stop();
 }
 
 // Stop waits for the prober's thread, so a batch of sends stops at the next one: a large batch
