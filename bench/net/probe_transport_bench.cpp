@@ -1,0 +1,120 @@
+// Health probes through the transport (net::CurlTransport) against the project's HTTP server on
+// loopback: the CPU of the transport's thread per request ("curl_us" counter), by how many
+// requests go to it together (SubmitAll) and whether the answer is asked for compressed (a probe
+// discards its body, so it does not ask: HttpRequest::discard_body). The server's text answers
+// are compressed when asked, as a real service's pages often are.
+#include <benchmark/benchmark.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "net/curl_transport.hpp"
+#include "net/http_server.hpp"
+
+namespace railwatch::net {
+namespace {
+
+// CPU seconds (user + system) of this process's threads named `name`.
+double ThreadCpuSeconds(const std::string& name) {
+    double total = 0;
+    DIR* dir = ::opendir("/proc/self/task");
+    if (dir == nullptr) return 0;
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] == '.') continue;
+        const std::string base = std::string("/proc/self/task/") + entry->d_name;
+        std::ifstream comm_file(base + "/comm");
+        std::string comm;
+        std::getline(comm_file, comm);
+        if (comm != name) continue;
+        std::ifstream stat_file(base + "/stat");
+        std::string line;
+        std::getline(stat_file, line);
+        // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+        std::istringstream fields(line.substr(line.rfind(')') + 2));
+        std::string field;
+        long long ticks = 0;
+        for (int k = 3; k <= 15 && fields >> field; ++k)
+            if (k == 14 || k == 15) ticks += std::stoll(field);
+        total += static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    }
+    ::closedir(dir);
+    return total;
+}
+
+void ProbeRequests(benchmark::State& state) {
+    const auto together = static_cast<std::size_t>(state.range(0));
+    const bool discard_body = state.range(1) == 1;
+    HttpServerOptions server_options;
+    server_options.threads = 16;
+    HttpServer server(server_options);
+    server.Route("GET", "/s/.*", [](const ServerRequest&, ServerResponse& res) {
+        res.status = 200;
+        res.content_type = "text/html";
+        res.body = "<html><body>service is up</body></html>";
+    });
+    if (!server.Start()) {
+        state.SkipWithError("the HTTP server did not start");
+        return;
+    }
+    CurlTransportOptions options;  // as the prober's (app/monitor_engine.cpp)
+    options.max_host_connections = 16;
+    options.max_total_connections = 256;
+    options.user_agent = "railwatch-probe";
+    CurlTransport transport(options);
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t left = 0;
+    std::size_t failed = 0;
+    std::size_t sent = 0;
+    const auto send = [&] {
+        std::vector<HttpTransport::Submission> batch;
+        {
+            std::lock_guard lock(mutex);
+            left = together;
+        }
+        for (std::size_t k = 0; k < together; ++k) {
+            HttpRequest request;
+            request.method = "GET";
+            request.url = server.BaseUrl() + "/s/service-" + std::to_string(sent++) + "/health";
+            request.discard_body = discard_body;
+            batch.push_back({std::move(request), [&](HttpResponse response) {
+                                 std::lock_guard lock(mutex);
+                                 if (response.status != 200) ++failed;
+                                 if (--left == 0) done.notify_all();
+                             }});
+        }
+        transport.SubmitAll(batch);
+        std::unique_lock lock(mutex);
+        done.wait(lock, [&] { return left == 0; });
+    };
+    for (int warm = 0; warm < 20; ++warm)
+        send();  // connections open, handles pooled
+    const double cpu_before = ThreadCpuSeconds("rw-curl");
+    std::size_t requests = 0;
+    for (auto _ : state) {
+        send();
+        requests += together;
+    }
+    const double cpu = ThreadCpuSeconds("rw-curl") - cpu_before;
+    if (failed > 0) state.SkipWithError("a probe was not answered 200");
+    state.counters["curl_us"] = benchmark::Counter(cpu * 1e6 / static_cast<double>(requests));
+    state.SetItemsProcessed(static_cast<std::int64_t>(requests));
+}
+// Args: requests sent together; 1 = the body discarded (no compressed answer asked for).
+BENCHMARK(ProbeRequests)
+    ->ArgsProduct({{1, 5, 100}, {0, 1}})
+    ->ArgNames({"together", "discard"})
+    ->MinTime(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace railwatch::net
+
+BENCHMARK_MAIN();
