@@ -124,6 +124,18 @@ class ProberTest : public ::testing::Test {
         }
     }
 
+    // Starts the prober's thread and offers it i1, i2 and i3 as a poll does (without waking it,
+    // then one Wake); returns whether their three probes were sent (the transport may park them).
+    bool StartWithThreeInFlight(Prober& prober) {
+        prober.Start();
+        for (const char* id : {"i1", "i2", "i3"})
+            if (!prober.Offer(*store_->GetInstance(id), /*wake=*/false)) return false;
+        prober.Wake();
+        for (int n = 0; n < 2000 && http_.request_count() < 3; ++n)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return http_.request_count() == 3;
+    }
+
     // Offers `instance` as stored now and runs what that queued; returns whether it was probed.
     bool Probe(Prober& prober, const std::string& id) {
         const bool offered = prober.Offer(*store_->GetInstance(id));
@@ -509,9 +521,9 @@ bool Eventually(const std::function<bool()>& done) {
     return done();
 }
 
-// A poll's probes (offered without waking the prober, then one Wake) go out together, and their
-// answers, coming one by one, are stored together: a result waits for the others in flight, and
-// the last answer wakes the thread at once (the clock does not move here: only that ends the wait).
+// A poll's probes go out together, and their answers, coming one by one, are stored together: a
+// result waits for the others in flight, and the last answer wakes the thread at once (the clock
+// does not move here: only that ends the wait).
 TEST_F(ProberTest, ResultsOfProbesInFlightTogetherAreStoredInOneWrite) {
     RunningThree();
     clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
@@ -521,11 +533,7 @@ TEST_F(ProberTest, ResultsOfProbesInFlightTogetherAreStoredInOneWrite) {
     http_.Hold(true);
     AnswerEvery(200);
     Prober prober(api_, *store_, health, http, clock_, sink_, options_);
-    prober.Start();
-    for (const char* id : {"i1", "i2", "i3"})
-        ASSERT_TRUE(prober.Offer(*store_->GetInstance(id), /*wake=*/false));
-    prober.Wake();
-    ASSERT_TRUE(Eventually([&] { return http_.request_count() == 3; }));
+    ASSERT_TRUE(StartWithThreeInFlight(prober));
     EXPECT_THAT(http.sizes, ElementsAre(3u));
     for (int n = 0; n < 3; ++n) {
         http_.ReleaseFirst(1);
@@ -548,11 +556,7 @@ TEST_F(ProberTest, AResultWaitsForAHangingProbeAtMostTheGatherTime) {
     http_.Hold(true);
     AnswerEvery(200);
     Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
-    prober.Start();
-    for (const char* id : {"i1", "i2", "i3"})
-        ASSERT_TRUE(prober.Offer(*store_->GetInstance(id), /*wake=*/false));
-    prober.Wake();
-    ASSERT_TRUE(Eventually([&] { return http_.request_count() == 3; }));
+    ASSERT_TRUE(StartWithThreeInFlight(prober));
     http_.ReleaseFirst(2);  // i3 hangs
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_TRUE(health.Batches().empty());  // waiting for i3 (the clock has not moved)
