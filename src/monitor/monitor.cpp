@@ -1802,10 +1802,9 @@ void Monitor::ReadEnvironment(const Job& job) {
         env.queued = false;
         env.read_at = now;  // also after a failed read: the next one comes an interval later
     }
-    // Discovery reads the service's latest deployment and follows it (as for a REMOVED one); a
-    // service listed twice (pages of a list that changed meanwhile) once.
-    std::sort(behind.begin(), behind.end());
-    behind.erase(std::unique(behind.begin(), behind.end()), behind.end());
+    // Discovery reads the service's latest deployment and follows it (as for a REMOVED one). A
+    // service listed twice (pages of a list that changed meanwhile) queues two jobs; the second
+    // finds its instance moved on and asks Railway nothing (Discover).
     for (auto& [instance_id, deployment_id] : behind)
         Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});
 }

@@ -352,13 +352,11 @@ net::Completion Prober::OnAnswer(Offered instance, core::Timestamp at, util::Ste
             if (!stopping_ && !cancelled) {
                 tasks_.push_back(Task{instance, std::move(check)});
                 queued = true;
-                // Stored with the others in flight: the thread is woken by the last of them, or
-                // wakes by itself once the first result has waited options_.gather (Loop).
-                // (The first one wakes it to start that wait.)
-                const util::SteadyTime now = clock_.Steady();
+                // Stored with the others in flight: the first result wakes the thread to start
+                // its wait of at most options_.gather (Loop), the last one in flight ends it.
                 const bool first = !results_since_;
-                if (first) results_since_ = now;
-                wake = first || requests_.empty() || now - *results_since_ >= options_.gather;
+                if (first) results_since_ = clock_.Steady();
+                wake = first || requests_.empty();
             }
         }
         if (queued) {

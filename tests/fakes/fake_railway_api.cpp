@@ -80,7 +80,14 @@ void FakeRailwayApi::SetLatestDeployment(const std::string& service_id, const st
 void FakeRailwayApi::SetEnvironmentServices(const std::string& environment_id,
                                             std::vector<railway::ServiceLatestDeployment> services) {
     std::lock_guard lock(mutex_);
-    environments_[environment_id] = std::move(services);
+    environments_[environment_id] = EnvironmentPages{{std::move(services)}, std::nullopt};
+}
+
+void FakeRailwayApi::SetEnvironmentPages(const std::string& environment_id,
+                                         std::vector<std::vector<railway::ServiceLatestDeployment>> pages,
+                                         std::optional<railway::ApiError> then_fail) {
+    std::lock_guard lock(mutex_);
+    environments_[environment_id] = EnvironmentPages{std::move(pages), std::move(then_fail)};
 }
 
 void FakeRailwayApi::SetDeploymentEvents(const std::string& deployment_id,
@@ -231,14 +238,16 @@ ApiResult<void> FakeRailwayApi::ReadEnvironmentServices(
     if (auto failure = Enter(fmt::format("ReadEnvironmentServices({})", environment_id))) {
         return tl::unexpected(*failure);
     }
-    std::vector<railway::ServiceLatestDeployment> services;
+    EnvironmentPages environment;
     {
         std::lock_guard lock(mutex_);
         auto it = environments_.find(environment_id);
         if (it == environments_.end()) return tl::unexpected(NotFound("environment " + environment_id));
-        services = it->second;
+        environment = it->second;
     }
-    on_page(services);  // one page
+    for (const auto& page : environment.pages)
+        on_page(page);
+    if (environment.then_fail) return tl::unexpected(*environment.then_fail);
     return {};
 }
 

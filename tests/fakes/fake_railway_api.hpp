@@ -35,6 +35,10 @@ class FakeRailwayApi final : public railway::RailwayApi {
     /// What ReadEnvironmentServices answers for `environment_id`, in one page (unset: not found).
     void SetEnvironmentServices(const std::string& environment_id,
                                 std::vector<railway::ServiceLatestDeployment> services);
+    /// The same in the pages given, in order, then `then_fail` (a read that breaks off) if set.
+    void SetEnvironmentPages(const std::string& environment_id,
+                             std::vector<std::vector<railway::ServiceLatestDeployment>> pages,
+                             std::optional<railway::ApiError> then_fail = std::nullopt);
     void SetDeploymentEvents(const std::string& deployment_id, std::vector<railway::DeploymentEvent> events);
     /// Appends log lines Railway holds for a deployment (any order; GetNewLogs sorts them).
     void AddLogs(railway::LogKind kind, const std::string& deployment_id, std::vector<railway::LogLine> lines);
@@ -127,7 +131,11 @@ class FakeRailwayApi final : public railway::RailwayApi {
     std::map<std::string, std::vector<railway::ApiResult<railway::Deployment>>> deployments_;
     std::map<std::string, std::size_t> next_answer_;
     std::map<std::pair<std::string, std::string>, std::optional<railway::Deployment>> latest_;
-    std::map<std::string, std::vector<railway::ServiceLatestDeployment>> environments_;
+    struct EnvironmentPages {
+        std::vector<std::vector<railway::ServiceLatestDeployment>> pages;
+        std::optional<railway::ApiError> then_fail;
+    };
+    std::map<std::string, EnvironmentPages> environments_;
     std::map<std::string, std::vector<railway::DeploymentEvent>> events_;
     std::map<std::pair<railway::LogKind, std::string>, std::vector<railway::LogLine>> logs_;
     std::map<std::pair<std::string, std::string>, railway::ServiceInstanceInfo> service_instances_;

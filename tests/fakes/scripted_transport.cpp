@@ -75,6 +75,14 @@ void ScriptedTransport::Hold(bool hold) {
     hold_ = hold;
 }
 
+void ScriptedTransport::AnswerEvery(int status) {
+    SetHandler([status](const net::HttpRequest&) {
+        net::HttpResponse r;
+        r.status = status;
+        return r;
+    });
+}
+
 void ScriptedTransport::ReleaseAll() {
     ReleaseFirst(std::numeric_limits<std::size_t>::max());
 }

@@ -31,6 +31,8 @@ class ScriptedTransport final : public net::HttpTransport {
     void PushError(core::TransportErrorKind kind, std::string message = "scripted failure");
     /// Answers requests when the queue is empty.
     void SetHandler(Handler handler);
+    /// The same with a handler that answers every request with `status` and no body.
+    void AnswerEvery(int status);
     /// Parks requests until ReleaseAll.
     void Hold(bool hold);
     /// Answers every parked request (from the queue or handler).

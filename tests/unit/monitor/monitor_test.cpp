@@ -291,11 +291,7 @@ TEST_F(MonitorTest, EachTransitionSetsTheHealthItsNewStatusImplies) {
 
 // svc's service instance at web.up.railway.app/ready, and `http` answering every probe with `status`.
 void ServeProbes(fakes::FakeRailwayApi& api, fakes::ScriptedTransport& http, int status) {
-    http.SetHandler([status](const net::HttpRequest&) {
-        net::HttpResponse r;
-        r.status = status;
-        return r;
-    });
+    http.AnswerEvery(status);
     railway::ServiceInstanceInfo info;
     info.domains = {"web.up.railway.app"};
     info.healthcheck_path = "/ready";
@@ -446,6 +442,67 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     ASSERT_FALSE(events.empty());
     EXPECT_EQ(events.back().source, "discovery");  // oldest first
     EXPECT_EQ(events.back().deployment_id, "d2");
+}
+
+// An environment read in pages: each page is compared as it comes; a service listed on two pages
+// (the list changed between them) is followed once (one discovery), and the pages read before a
+// page that fails count — what stood on the unread page waits for the next read.
+TEST_F(MonitorTest, AnEnvironmentReadInPagesFollowsAServiceListedTwiceOnceAndKeepsThePagesReadBeforeAFailure) {
+    options_.discovery_interval = seconds(60);
+    options_.intervals.jitter_fraction = 0;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0));
+    Deployment other = Dep("o1", "SUCCESS", t0);
+    other.service_id = "svc-other";
+    api_.SetDeployment(other);
+    const auto a = Add(*monitor, "d1");
+    AddInstanceRequest request;
+    request.service_id = "svc-other";
+    request.environment_id = "env";
+    request.deployment_id = "o1";
+    const auto b = *monitor->AddInstance(request);
+    const Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(30));
+    api_.SetDeployment(d2);
+    api_.SetLatestDeployment("svc", "env", d2);
+    Deployment o2 = Dep("o2", "BUILDING", t0 + seconds(30));
+    o2.service_id = "svc-other";
+    api_.SetDeployment(o2);
+    api_.SetLatestDeployment("svc-other", "env", o2);
+    api_.SetEnvironmentPages("env", {{{"svc", "api", "d2"}}, {{"svc", "api", "d2"}}, {{"svc-other", "other", "o2"}}});
+    monitor->RunRoundForTest();  // first checks: SUCCESS, settled
+    monitor->RunWorkForTest();
+    clock_.Advance(seconds(60));
+    monitor->RunRoundForTest();  // one read of the environment of both
+    monitor->RunWorkForTest();
+    ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    EXPECT_EQ(api_.CallCount("GetLatestDeployment"), 2);  // svc once, svc-other once
+    EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
+    EXPECT_EQ(Get(b.id).state.deployment_id, "o2");
+
+    // The next read breaks off after its first page: svc's new deployment on it is followed,
+    // svc-other's on the unread page is not (yet).
+    const Deployment d3 = Dep("d3", "SUCCESS", t0 + seconds(100));
+    api_.SetDeployment(d3);
+    api_.SetLatestDeployment("svc", "env", d3);
+    Deployment o3 = Dep("o3", "SUCCESS", t0 + seconds(100));
+    o3.service_id = "svc-other";
+    api_.SetDeployment(o3);
+    api_.SetLatestDeployment("svc-other", "env", o3);
+    api_.SetDeployment(Dep("d2", "SUCCESS", t0 + seconds(30)));
+    Deployment o2_done = Dep("o2", "SUCCESS", t0 + seconds(30));
+    o2_done.service_id = "svc-other";
+    api_.SetDeployment(o2_done);
+    api_.SetEnvironmentPages("env", {{{"svc", "api", "d3"}}},
+                             fakes::FakeRailwayApi::MakeError(util::ErrorCode::kUnavailable, "Railway broke off"));
+    for (int step = 0; step < 6 && api_.CallCount("ReadEnvironmentServices") < 2; ++step) {
+        clock_.Advance(seconds(30));
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
+    }
+    ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+    EXPECT_EQ(Get(a.id).state.deployment_id, "d3");
+    EXPECT_EQ(Get(b.id).state.deployment_id, "o2");
 }
 
 // Instances due at nearby times share one request: a round also takes what falls due within

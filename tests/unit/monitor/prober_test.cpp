@@ -107,15 +107,6 @@ class ProberTest : public ::testing::Test {
 
     std::optional<std::string> StoredHealth(const std::string& id) { return store_->GetInstance(id)->state.health; }
 
-    // Every probe is answered with `status`.
-    void AnswerEvery(int status) {
-        http_.SetHandler([status](const net::HttpRequest&) {
-            net::HttpResponse r;
-            r.status = status;
-            return r;
-        });
-    }
-
     // i1, i2 and i3, each of its own service svc-iN at iN.up.railway.app.
     void RunningThree() {
         for (const char* id : {"i1", "i2", "i3"}) {
@@ -220,7 +211,7 @@ TEST_F(ProberTest, AnUnansweredProbeIsAFailureWithItsReasonAndNoLatency) {
 TEST_F(ProberTest, OnlyRunningMonitoredServicesWithASuccessDeploymentAreProbedAndAtMostOncePerInterval) {
     auto running = Running("i1");
     auto prober = Make();
-    AnswerEvery(200);
+    http_.AnswerEvery(200);
     store::Instance sleeping = running;
     sleeping.state.deployment_status = "SLEEPING";  // a probe would wake a serverless service
     store::Instance building = running;
@@ -245,7 +236,7 @@ TEST_F(ProberTest, OnlyRunningMonitoredServicesWithASuccessDeploymentAreProbedAn
 // instance no longer offered (deleted, turned off) and an expired service URL. One that comes
 // back is probed as a new one.
 TEST_F(ProberTest, InstancesNotProbedForLongAreForgotten) {
-    AnswerEvery(200);
+    http_.AnswerEvery(200);
     Running("i1");
     Running("i2");
     auto prober = Make();
@@ -298,7 +289,7 @@ TEST_F(ProberTest, WithoutBudgetNothingIsLookedUpAndTheNextOfferTriesAgain) {
 // An environment read (Monitor's discovery) carries each service's target: a URL the prober holds
 // is kept fresh by it, so it is not looked up again when target_ttl has passed.
 TEST_F(ProberTest, AnEnvironmentReadKeepsAKnownURLFreshWithoutALookup) {
-    AnswerEvery(200);
+    http_.AnswerEvery(200);
     Running("i1");
     auto prober = Make();
     ASSERT_TRUE(Probe(*prober, "i1"));
@@ -325,7 +316,7 @@ TEST_F(ProberTest, AnEnvironmentReadKeepsAKnownURLFreshWithoutALookup) {
 // A fleet that settles at once outruns the lookups' budget: a service that could not be looked up
 // is set by the next environment read, and one without a domain there is not probed.
 TEST_F(ProberTest, ServicesWaitingForALookupAreSetByTheNextEnvironmentRead) {
-    AnswerEvery(200);
+    http_.AnswerEvery(200);
     Running("i1");
     Running("i2", "worker");
     auto prober = Make([](core::Timestamp) { return false; });
@@ -369,7 +360,7 @@ TEST_F(ProberTest, OldResultsAreDeletedAsNewOnesAreStored) {
     Running("i1");
     options_.keep = core::Seconds(150);
     auto prober = Make();
-    AnswerEvery(200);
+    http_.AnswerEvery(200);
     for (int n = 0; n < 5; ++n) {
         ASSERT_TRUE(Probe(*prober, "i1"));
         clock_.Advance(options_.interval);
@@ -531,7 +522,7 @@ TEST_F(ProberTest, ResultsOfProbesInFlightTogetherAreStoredInOneWrite) {
     CountingHealth health(*store_);
     CountingTransport http(http_);
     http_.Hold(true);
-    AnswerEvery(200);
+    http_.AnswerEvery(200);
     Prober prober(api_, *store_, health, http, clock_, sink_, options_);
     ASSERT_TRUE(StartWithThreeInFlight(prober));
     EXPECT_THAT(http.sizes, ElementsAre(3u));
@@ -554,7 +545,7 @@ TEST_F(ProberTest, AResultWaitsForAHangingProbeAtMostTheGatherTime) {
     options_.gather = core::Millis(100);
     CountingHealth health(*store_);
     http_.Hold(true);
-    AnswerEvery(200);
+    http_.AnswerEvery(200);
     Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
     ASSERT_TRUE(StartWithThreeInFlight(prober));
     http_.ReleaseFirst(2);  // i3 hangs

@@ -32,11 +32,7 @@ TEST(Notifier, EnqueuesAnEventOnceAndDeliversItOverTheConfiguredChannels) {
     test::FakeOutboxStore store;
     store.AddUser("usr_1");
     fakes::ScriptedTransport http;
-    http.SetHandler([](const net::HttpRequest&) {
-        net::HttpResponse response;
-        response.status = 204;
-        return response;
-    });
+    http.AnswerEvery(204);
     util::FakeClock clock;
     auto notifier = std::move(Notifier::Create(WebhookOnly(), store, store, http, clock).value());
     const core::NotifyEvent event = test::SampleEvent();
