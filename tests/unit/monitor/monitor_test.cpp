@@ -178,6 +178,23 @@ class MonitorTest : public ::testing::Test {
         return *added;
     }
 
+    // Instances of svc (following d1) and of svc-other (following o1) in env, both deployments
+    // SUCCESS since `at`: two services of one environment for its discovery reads.
+    std::pair<store::Instance, store::Instance> AddTwoServices(Monitor& monitor, core::Timestamp at) {
+        api_.SetDeployment(Dep("d1", "SUCCESS", at));
+        Deployment other = Dep("o1", "SUCCESS", at);
+        other.service_id = "svc-other";
+        api_.SetDeployment(other);
+        const store::Instance a = Add(monitor, "d1");
+        AddInstanceRequest request;
+        request.service_id = "svc-other";
+        request.environment_id = "env";
+        request.deployment_id = "o1";
+        auto b = monitor.AddInstance(request);
+        if (!b) throw std::runtime_error(b.error().ToString());
+        return {a, *b};
+    }
+
     // An instance checked every `interval_s` whatever its status (± 10 % jitter).
     store::Instance AddEvery(Monitor& monitor, const std::string& deployment_id, int interval_s) {
         AddInstanceRequest request;
@@ -397,18 +414,9 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     options_.intervals.jitter_fraction = 0;
     auto monitor = Make();
     const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "SUCCESS", t0));
-    Deployment other = Dep("o1", "SUCCESS", t0);
-    other.service_id = "svc-other";
-    api_.SetDeployment(other);
-    const auto a = Add(*monitor, "d1");
-    AddInstanceRequest request;
-    request.service_id = "svc-other";
-    request.environment_id = "env";
-    request.deployment_id = "o1";
-    const auto b = *monitor->AddInstance(request);
+    const auto [a, b] = AddTwoServices(*monitor, t0);
     const auto latest = [&](const Deployment& svc) {
-        return std::vector<railway::ServiceLatestDeployment>{{"svc", "api", svc.id}, {"svc-other", "other", other.id}};
+        return std::vector<railway::ServiceLatestDeployment>{{"svc", "api", svc.id}, {"svc-other", "other", "o1"}};
     };
     api_.SetEnvironmentServices("env", latest(Dep("d1", "SUCCESS", t0)));
 
@@ -452,23 +460,17 @@ TEST_F(MonitorTest, AnEnvironmentReadInPagesFollowsAServiceListedTwiceOnceAndKee
     options_.intervals.jitter_fraction = 0;
     auto monitor = Make();
     const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "SUCCESS", t0));
-    Deployment other = Dep("o1", "SUCCESS", t0);
-    other.service_id = "svc-other";
-    api_.SetDeployment(other);
-    const auto a = Add(*monitor, "d1");
-    AddInstanceRequest request;
-    request.service_id = "svc-other";
-    request.environment_id = "env";
-    request.deployment_id = "o1";
-    const auto b = *monitor->AddInstance(request);
-    const Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(30));
-    api_.SetDeployment(d2);
-    api_.SetLatestDeployment("svc", "env", d2);
-    Deployment o2 = Dep("o2", "BUILDING", t0 + seconds(30));
-    o2.service_id = "svc-other";
-    api_.SetDeployment(o2);
-    api_.SetLatestDeployment("svc-other", "env", o2);
+    const auto [a, b] = AddTwoServices(*monitor, t0);
+    // `id` of `service` in `status` since `at`, its latest deployment.
+    const auto deploy = [&](const std::string& service, const std::string& id, std::string_view status,
+                            core::Timestamp at) {
+        Deployment d = Dep(id, status, at);
+        d.service_id = service;
+        api_.SetDeployment(d);
+        api_.SetLatestDeployment(service, "env", d);
+    };
+    deploy("svc", "d2", "BUILDING", t0 + seconds(30));
+    deploy("svc-other", "o2", "BUILDING", t0 + seconds(30));
     api_.SetEnvironmentPages("env", {{{"svc", "api", "d2"}}, {{"svc", "api", "d2"}}, {{"svc-other", "other", "o2"}}});
     monitor->RunRoundForTest();  // first checks: SUCCESS, settled
     monitor->RunWorkForTest();
@@ -482,17 +484,10 @@ TEST_F(MonitorTest, AnEnvironmentReadInPagesFollowsAServiceListedTwiceOnceAndKee
 
     // The next read breaks off after its first page: svc's new deployment on it is followed,
     // svc-other's on the unread page is not (yet).
-    const Deployment d3 = Dep("d3", "SUCCESS", t0 + seconds(100));
-    api_.SetDeployment(d3);
-    api_.SetLatestDeployment("svc", "env", d3);
-    Deployment o3 = Dep("o3", "SUCCESS", t0 + seconds(100));
-    o3.service_id = "svc-other";
-    api_.SetDeployment(o3);
-    api_.SetLatestDeployment("svc-other", "env", o3);
-    api_.SetDeployment(Dep("d2", "SUCCESS", t0 + seconds(30)));
-    Deployment o2_done = Dep("o2", "SUCCESS", t0 + seconds(30));
-    o2_done.service_id = "svc-other";
-    api_.SetDeployment(o2_done);
+    deploy("svc", "d2", "SUCCESS", t0 + seconds(30));  // both settle (and are noted for the read)
+    deploy("svc-other", "o2", "SUCCESS", t0 + seconds(30));
+    deploy("svc", "d3", "SUCCESS", t0 + seconds(100));
+    deploy("svc-other", "o3", "SUCCESS", t0 + seconds(100));
     api_.SetEnvironmentPages("env", {{{"svc", "api", "d3"}}},
                              fakes::FakeRailwayApi::MakeError(util::ErrorCode::kUnavailable, "Railway broke off"));
     for (int step = 0; step < 6 && api_.CallCount("ReadEnvironmentServices") < 2; ++step) {
