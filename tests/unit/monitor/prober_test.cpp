@@ -115,10 +115,12 @@ class ProberTest : public ::testing::Test {
         }
     }
 
-    // Starts the prober's thread and offers it i1, i2 and i3 as a poll does (without waking it,
-    // then one Wake); returns whether their three probes were sent (the transport may park them).
+    // Starts the prober's thread and, once it waits (the clock in kBlock mode), offers it i1, i2
+    // and i3 as a poll does (without waking it, then one Wake); returns whether their three
+    // probes were sent (the transport may park them).
     bool StartWithThreeInFlight(Prober& prober) {
         prober.Start();
+        if (!clock_.AwaitWaiters(1)) return false;  // else its first look may take one offer alone
         for (const char* id : {"i1", "i2", "i3"})
             if (!prober.Offer(*store_->GetInstance(id), /*wake=*/false)) return false;
         prober.Wake();
