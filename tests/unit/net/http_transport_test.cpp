@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "net/curl_transport.hpp"
+#include "net/http_server.hpp"
 
 namespace railwatch::net {
 namespace {
@@ -379,6 +380,54 @@ TEST(CurlTransport, RequestsSubmittedTogetherAreEachAnsweredOnceUnderTheirOwnIds
         EXPECT_EQ(completions[static_cast<std::size_t>(i)], 1) << i;
         EXPECT_EQ(statuses[static_cast<std::size_t>(i)], 200) << i;
     }
+}
+
+// The connections a group of requests opened stay open for the next group, however the group's
+// answers come in. Each answer here waits for the whole group to arrive (so each request has a
+// connection of its own) and for the answer before it to be completed (so the last ones complete
+// with few requests left in flight: libcurl's default cache, four connections per request in
+// flight, closed one of the eight then, and the second group connected again).
+TEST(CurlTransport, ConnectionsAGroupOpenedAreKeptForTheNextGroup) {
+    constexpr int kGroup = 8;
+    std::mutex mutex;
+    std::condition_variable changed;
+    int arrived = 0;
+    int completed = 0;
+    std::set<int> client_ports;
+    HttpServerOptions server_options;
+    server_options.threads = kGroup;
+    HttpServer server(server_options);
+    server.Route("GET", "/held", [&](const ServerRequest& req, ServerResponse& res) {
+        std::unique_lock lock(mutex);
+        client_ports.insert(req.remote_port);
+        const int index = arrived++;
+        const int group_end = (index / kGroup + 1) * kGroup;
+        changed.notify_all();
+        changed.wait_for(lock, std::chrono::seconds(10), [&] { return arrived >= group_end && completed == index; });
+        res.body = "{}";
+    });
+    const auto port = server.Start();
+    ASSERT_TRUE(port.has_value());
+    CurlTransportOptions options;
+    options.max_host_connections = 16;
+    CurlTransport transport(options);
+    for (int group = 1; group <= 2; ++group) {
+        std::vector<HttpTransport::Submission> submissions;
+        for (int i = 0; i < kGroup; ++i) {
+            submissions.push_back(
+                {Get("http://127.0.0.1:" + std::to_string(*port) + "/held"), [&](HttpResponse response) {
+                     EXPECT_EQ(response.status, 200) << response.error_message;
+                     std::lock_guard lock(mutex);
+                     ++completed;
+                     changed.notify_all();
+                 }});
+        }
+        transport.SubmitAll(submissions);
+        std::unique_lock lock(mutex);
+        ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return completed == group * kGroup; }));
+    }
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(client_ports.size(), static_cast<std::size_t>(kGroup));
 }
 
 // A length the server claims beyond the limit reserves nothing and fails as too large before any
