@@ -1,6 +1,7 @@
 // Status checks per second per core for the client's CPU work: building a batched request body,
 // parsing Railway's JSON answer and mapping every alias to a Deployment (no network); and the same
-// for the monitor's poll (the poll's selection, each alias to a PolledStatus).
+// for the monitor's poll (the poll's selection, each alias to a PolledStatus); and a page of an
+// environment's services as the discovery read gets it (the whole call through the client).
 #include <benchmark/benchmark.h>
 
 #include <nlohmann/json.hpp>
@@ -109,6 +110,68 @@ void BM_Poll(benchmark::State& state) {
                    });
 }
 BENCHMARK(BM_Poll)->Arg(1)->Arg(10)->Arg(50)->Arg(100);
+
+// Answers every request at once (on the caller's thread) with the same answer.
+class CannedTransport final : public net::HttpTransport {
+  public:
+    explicit CannedTransport(std::string body) : body_(std::move(body)) {}
+    net::RequestId Submit(net::HttpRequest, net::Completion done) override {
+        net::HttpResponse response;
+        response.status = 200;
+        response.body = body_;
+        done(std::move(response));
+        return ++id_;
+    }
+    void Cancel(net::RequestId) override {}
+
+  private:
+    std::string body_;
+    net::RequestId id_ = 0;
+};
+
+// One page of `n` services of an environment, as the simulator answers it (a service domain
+// each, no health-check path, no custom domain).
+std::string EnvironmentPage(std::size_t n) {
+    nlohmann::json edges = nlohmann::json::array();
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string suffix = std::to_string(100000000000 + i);
+        edges.push_back(
+            {{"node",
+              {{"serviceId", "a1b2c3d4-0000-4000-8000-" + suffix},
+               {"latestDeployment", {{"id", "3f2a9c1e-5b7d-4e8f-9a0b-" + suffix}}},
+               {"healthcheckPath", nullptr},
+               {"domains",
+                {{"serviceDomains", nlohmann::json::array({{{"domain", "127.0.0.1:8081/s/a1b2c3d4-" + suffix}}})},
+                 {"customDomains", nlohmann::json::array()}}}}}});
+    }
+    return nlohmann::json{
+        {"data",
+         {{"environment",
+           {{"serviceInstances", {{"edges", edges}, {"pageInfo", {{"hasNextPage", false}, {"endCursor", "c"}}}}}}}}}}
+        .dump();
+}
+
+// The discovery read of one page (RailwayClient::ReadEnvironmentServices): the request, the
+// answer's envelope, every service to a ServiceLatestDeployment.
+void BM_EnvironmentPage(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    util::SystemClock clock;
+    RequestBudget budget(clock, {.requests_per_hour = 1'000'000'000, .requests_per_second = 1'000'000'000});
+    util::SystemRandom random;
+    CannedTransport transport(EnvironmentPage(n));
+    ClientConfig config;
+    config.environment_page_size = n;
+    RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, config);
+    std::size_t services = 0;
+    for (auto _ : state) {
+        const auto read = client.ReadEnvironmentServices(
+            "e1", [&](std::span<const ServiceLatestDeployment> page) { services += page.size(); });
+        if (!read) state.SkipWithError(read.error().message.c_str());
+    }
+    if (services != state.iterations() * n) state.SkipWithError("services lost");
+    state.SetItemsProcessed(static_cast<std::int64_t>(services));
+}
+BENCHMARK(BM_EnvironmentPage)->Arg(500);
 
 }  // namespace
 }  // namespace railwatch::railway

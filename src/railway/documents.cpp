@@ -89,7 +89,7 @@ const std::string_view kDeploymentList =
 const std::string_view kEnvironmentLatestDeployments =
     "query EnvironmentLatestDeployments($environmentId: String!, $first: Int, $after: String) { "
     "environment(id: $environmentId) { serviceInstances(first: $first, after: $after) { "
-    "edges { node { serviceId serviceName latestDeployment { id } healthcheckPath "
+    "edges { node { serviceId latestDeployment { id } healthcheckPath "
     "domains { serviceDomains { domain } customDomains { domain } } } } "
     "pageInfo { hasNextPage endCursor } } } }";
 

@@ -432,13 +432,12 @@ util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::do
         simdjson::dom::object fields;
         if (node.get_object().get(fields) != SUCCESS)
             return tl::unexpected(Missing("serviceInstance is not an object"));
-        const auto [service_id, service_name, latest, healthcheck_path, domains] =
-            Pick<5>(fields, {"serviceId", "serviceName", "latestDeployment", "healthcheckPath", "domains"});
+        const auto [service_id, latest, healthcheck_path, domains] =
+            Pick<4>(fields, {"serviceId", "latestDeployment", "healthcheckPath", "domains"});
         const auto id = TextOf(service_id);
         if (!id) return tl::unexpected(Missing("ServiceInstance.serviceId is missing or not a string"));
         ServiceLatestDeployment out;
         out.service_id = std::string(*id);
-        out.service_name = StringOf(service_name).value_or("");
         if (latest && !latest->is_null()) {
             simdjson::dom::element latest_id;
             std::string_view text;

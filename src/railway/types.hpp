@@ -133,7 +133,6 @@ struct TokenInfo {
 /// nothing more is read, so that an environment of many services stays cheap to read.
 struct ServiceLatestDeployment {
     std::string service_id;
-    std::string service_name;
     std::optional<std::string> latest_id;  ///< nullopt when the service has never deployed
     /// Where the service's health is probed, read with it (ServiceInstanceInfo says the same): its
     /// first domain that is not empty (service domains, then custom ones; nullopt: none) and its

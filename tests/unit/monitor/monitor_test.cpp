@@ -351,7 +351,7 @@ TEST_F(MonitorTest, TheEnvironmentReadGivesTheProberItsServicesURLs) {
     monitor->EnableProbes(*store_, http, ProberOptions{});
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "SUCCESS", t0));
-    api_.SetEnvironmentServices("env", {{"svc", "api", "d1", "web2.up.railway.app", "/v2"}});
+    api_.SetEnvironmentServices("env", {{"svc", "d1", "web2.up.railway.app", "/v2"}});
     Add(*monitor, "d1");
     const auto step = [&] {
         monitor->RunRoundForTest();
@@ -416,7 +416,7 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     const auto t0 = clock_.Now();
     const auto [a, b] = AddTwoServices(*monitor, t0);
     const auto latest = [&](const Deployment& svc) {
-        return std::vector<railway::ServiceLatestDeployment>{{"svc", "api", svc.id}, {"svc-other", "other", "o1"}};
+        return std::vector<railway::ServiceLatestDeployment>{{"svc", svc.id}, {"svc-other", "o1"}};
     };
     api_.SetEnvironmentServices("env", latest(Dep("d1", "SUCCESS", t0)));
 
@@ -471,7 +471,7 @@ TEST_F(MonitorTest, AnEnvironmentReadInPagesFollowsAServiceListedTwiceOnceAndKee
     };
     deploy("svc", "d2", "BUILDING", t0 + seconds(30));
     deploy("svc-other", "o2", "BUILDING", t0 + seconds(30));
-    api_.SetEnvironmentPages("env", {{{"svc", "api", "d2"}}, {{"svc", "api", "d2"}}, {{"svc-other", "other", "o2"}}});
+    api_.SetEnvironmentPages("env", {{{"svc", "d2"}}, {{"svc", "d2"}}, {{"svc-other", "o2"}}});
     monitor->RunRoundForTest();  // first checks: SUCCESS, settled
     monitor->RunWorkForTest();
     clock_.Advance(seconds(60));
@@ -488,7 +488,7 @@ TEST_F(MonitorTest, AnEnvironmentReadInPagesFollowsAServiceListedTwiceOnceAndKee
     deploy("svc-other", "o2", "SUCCESS", t0 + seconds(30));
     deploy("svc", "d3", "SUCCESS", t0 + seconds(100));
     deploy("svc-other", "o3", "SUCCESS", t0 + seconds(100));
-    api_.SetEnvironmentPages("env", {{{"svc", "api", "d3"}}},
+    api_.SetEnvironmentPages("env", {{{"svc", "d3"}}},
                              fakes::FakeRailwayApi::MakeError(util::ErrorCode::kUnavailable, "Railway broke off"));
     for (int step = 0; step < 6 && api_.CallCount("ReadEnvironmentServices") < 2; ++step) {
         clock_.Advance(seconds(30));
@@ -1339,7 +1339,7 @@ TEST_F(MonitorTest, ARoundDuringAJobsMoveLeavesTheInstanceToTheMove) {
     api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
     const Deployment d2 = Dep("d2", "BUILDING", clock_.Now());
     api_.SetLatestDeployment("svc", "env", d2);  // what the discovery reads
-    api_.SetEnvironmentServices("env", {{"svc", "api", d2.id}});
+    api_.SetEnvironmentServices("env", {{"svc", d2.id}});
     api_.SetDeployment(Dep("d2", "DEPLOYING", clock_.Now()));  // what d2's first check reads
     CountingTimeline timeline(*store_);
     Monitor monitor(api_, *store_, *store_, timeline, *store_, clock_, sink_, options_);
@@ -1516,7 +1516,7 @@ TEST_F(MonitorTest, ARemovedDeploymentsLostDiscoveryIsRecoveredByTheEnvironmentR
     const Deployment d2 = Dep("d2", "SUCCESS", t0);
     api_.SetDeployment(d2);
     api_.SetLatestDeployment("svc", "env", d2);
-    api_.SetEnvironmentServices("env", {{"svc", "api", d2.id}});
+    api_.SetEnvironmentServices("env", {{"svc", d2.id}});
     std::string id;
     {
         auto first = Make();
@@ -2099,7 +2099,7 @@ TEST_F(MonitorTest, ADiscoveredDeploymentIsCheckedAtItsIntervalNotAtTheScheduler
     api_.SetDeployment(Dep("d1", "SUCCESS", t0));
     const Deployment d2 = Dep("d2", "BUILDING", t0);
     api_.SetLatestDeployment("svc", "env", d2);  // what the discovery reads
-    api_.SetEnvironmentServices("env", {{"svc", "api", d2.id}});
+    api_.SetEnvironmentServices("env", {{"svc", d2.id}});
     api_.SetDeployment(Dep("d2", "DEPLOYING", t0));  // what d2's first check reads
     auto monitor = Make("w1", &clock);
     const std::string id = Add(*monitor, "d1").id;

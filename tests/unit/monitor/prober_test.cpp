@@ -298,8 +298,7 @@ TEST_F(ProberTest, AnEnvironmentReadKeepsAKnownURLFreshWithoutALookup) {
     EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
     clock_.Advance(core::Seconds(540));
     const std::vector<railway::ServiceLatestDeployment> read = {
-        {"svc", "web", "d1", "web.up.railway.app", "/health2"},
-        {"svc-other", "other", "d2", "other.up.railway.app", std::nullopt}};
+        {"svc", "d1", "web.up.railway.app", "/health2"}, {"svc-other", "d2", "other.up.railway.app", std::nullopt}};
     prober->NoteTargets("env", read);
     EXPECT_EQ(prober->KnownForTest(), 2u);  // the instance and its service: not every service read
     clock_.Advance(core::Seconds(120));     // 660 s after the lookup, 120 s after the read
@@ -308,8 +307,7 @@ TEST_F(ProberTest, AnEnvironmentReadKeepsAKnownURLFreshWithoutALookup) {
     ASSERT_EQ(http_.request_count(), 2u);
     EXPECT_EQ(http_.requests()[1].url, "https://web.up.railway.app/health2");
     // A read of another environment's services sets nothing here.
-    prober->NoteTargets("env-2",
-                        std::vector<railway::ServiceLatestDeployment>{{"svc", "web", "d1", "x.example.com", "/"}});
+    prober->NoteTargets("env-2", std::vector<railway::ServiceLatestDeployment>{{"svc", "d1", "x.example.com", "/"}});
     clock_.Advance(options_.interval);
     ASSERT_TRUE(Probe(*prober, "i1"));
     EXPECT_EQ(http_.requests().back().url, "https://web.up.railway.app/health2");
@@ -326,9 +324,9 @@ TEST_F(ProberTest, ServicesWaitingForALookupAreSetByTheNextEnvironmentRead) {
     EXPECT_TRUE(Probe(*prober, "i2"));
     EXPECT_EQ(http_.request_count(), 0u);
     prober->NoteTargets("env", std::vector<railway::ServiceLatestDeployment>{
-                                   {"svc", "web", "d1", "127.0.0.1:4100/s/svc", "/health"},
-                                   {"worker", "worker", "d2", std::nullopt, std::nullopt},
-                                   {"svc-other", "other", "d3", "other.up.railway.app", std::nullopt}});
+                                   {"svc", "d1", "127.0.0.1:4100/s/svc", "/health"},
+                                   {"worker", "d2", std::nullopt, std::nullopt},
+                                   {"svc-other", "d3", "other.up.railway.app", std::nullopt}});
     EXPECT_EQ(prober->KnownForTest(), 4u);  // two instances, two services; not svc-other
     clock_.Advance(core::Seconds(1));
     EXPECT_TRUE(Probe(*prober, "i1"));
@@ -446,8 +444,8 @@ TEST_F(ProberTest, AnOfferDeclinedWhileTheProberIsFullGetsItsURLFromTheNextEnvir
     http_.Hold(true);
     ASSERT_TRUE(Probe(*prober, "i1"));  // in flight, parked in the transport
     EXPECT_FALSE(prober->Offer(*store_->GetInstance("i2")));
-    prober->NoteTargets(
-        "env", std::vector<railway::ServiceLatestDeployment>{{"svc-2", "two", "d2", "two.up.railway.app", "/up"}});
+    prober->NoteTargets("env",
+                        std::vector<railway::ServiceLatestDeployment>{{"svc-2", "d2", "two.up.railway.app", "/up"}});
     http_.Hold(false);
     http_.PushResponse(200, "");
     http_.PushResponse(200, "");

@@ -873,8 +873,8 @@ TEST_F(ClientTest, ProjectTokenIsValidatedWithProjectToken) {
 TEST_F(ClientTest, EnvironmentLatestDeploymentsComeInOneRequest) {
     Make();
     json answer = json::parse(R"({"data":{"environment":{"serviceInstances":{"edges":[
-        {"node":{"serviceId":"svc-a","serviceName":"web","latestDeployment":null}},
-        {"node":{"serviceId":"svc-b","serviceName":"worker","latestDeployment":null}}],
+        {"node":{"serviceId":"svc-a","latestDeployment":null}},
+        {"node":{"serviceId":"svc-b","latestDeployment":null}}],
         "pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}})");
     answer["data"]["environment"]["serviceInstances"]["edges"][0]["node"]["latestDeployment"] = {{"id", "dep-a"}};
     transport_.PushResponse(200, answer.dump());
@@ -882,7 +882,8 @@ TEST_F(ClientTest, EnvironmentLatestDeploymentsComeInOneRequest) {
     ASSERT_TRUE(services) << services.error().message;
     EXPECT_EQ(transport_.request_count(), 1u);
     ASSERT_EQ(services->size(), 2u);
-    EXPECT_EQ((*services)[0].service_name, "web");
+    EXPECT_EQ((*services)[0].service_id, "svc-a");
+    EXPECT_EQ((*services)[1].service_id, "svc-b");
     EXPECT_EQ((*services)[0].latest_id, "dep-a");
     EXPECT_FALSE((*services)[1].latest_id.has_value());
     const json body = json::parse(transport_.requests()[0].body);
@@ -897,14 +898,14 @@ TEST_F(ClientTest, EnvironmentLatestDeploymentsComeInOneRequest) {
 TEST_F(ClientTest, EnvironmentLatestDeploymentsCarryEachServicesProbeTarget) {
     Make();
     transport_.PushResponse(200, R"({"data":{"environment":{"serviceInstances":{"edges":[
-        {"node":{"serviceId":"svc-a","serviceName":"web","latestDeployment":null,"healthcheckPath":"/ready",
+        {"node":{"serviceId":"svc-a","latestDeployment":null,"healthcheckPath":"/ready",
           "domains":{"serviceDomains":[{"domain":""},{"domain":"web.up.railway.app"}],
                      "customDomains":[{"domain":"www.example.com"}]}}},
-        {"node":{"serviceId":"svc-b","serviceName":"api","latestDeployment":null,"healthcheckPath":null,
+        {"node":{"serviceId":"svc-b","latestDeployment":null,"healthcheckPath":null,
           "domains":{"serviceDomains":[],"customDomains":[{"domain":"api.example.com"}]}}},
-        {"node":{"serviceId":"svc-c","serviceName":"worker","latestDeployment":null,
+        {"node":{"serviceId":"svc-c","latestDeployment":null,
           "domains":{"serviceDomains":[],"customDomains":[]}}},
-        {"node":{"serviceId":"svc-d","serviceName":"odd","latestDeployment":null,"healthcheckPath":7,
+        {"node":{"serviceId":"svc-d","latestDeployment":null,"healthcheckPath":7,
           "domains":"none"}}],
         "pageInfo":{"hasNextPage":false,"endCursor":"c1"}}}}})");
     auto services = client_->GetEnvironmentLatestDeployments("env-1");
