@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -186,9 +185,11 @@ class Prober {
     // the others in flight at most options_.gather from then.
     std::optional<util::SteadyTime> results_since_;
     std::unordered_map<std::string, InstanceProbe> probes_;  // by instance id
-    std::map<std::string, Target, std::less<>> targets_;     // by TargetKey
-    std::size_t busy_ = 0;                                   // instances with a probe in flight
-    core::Timestamp next_forget_at_{};                       // ForgetIdle's next pass
+    // By TargetKey; hashed: an environment read looks up each service of each page (in an ordered
+    // map, ~5 % of serve's CPU at 100,000 instances, comparing long keys).
+    std::unordered_map<std::string, Target> targets_;
+    std::size_t busy_ = 0;              // instances with a probe in flight
+    core::Timestamp next_forget_at_{};  // ForgetIdle's next pass
     // Probes sent and not completed, by instance id (0 while Submit is under way).
     std::unordered_map<std::string, net::RequestId> requests_;
     // Completions past their request's removal from requests_ and still touching the prober: Stop
