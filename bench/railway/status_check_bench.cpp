@@ -13,10 +13,22 @@
 namespace railwatch::railway {
 namespace {
 
-class NoTransport final : public net::HttpTransport {
+// Answers every request at once (on the caller's thread) with the same answer.
+class CannedTransport final : public net::HttpTransport {
   public:
-    net::RequestId Submit(net::HttpRequest, net::Completion) override { return 0; }
+    explicit CannedTransport(std::string body) : body_(std::move(body)) {}
+    net::RequestId Submit(net::HttpRequest, net::Completion done) override {
+        net::HttpResponse response;
+        response.status = 200;
+        response.body = body_;
+        done(std::move(response));
+        return ++id_;
+    }
     void Cancel(net::RequestId) override {}
+
+  private:
+    std::string body_;
+    net::RequestId id_ = 0;
 };
 
 std::string Answer(std::size_t n) {
@@ -47,7 +59,7 @@ void RunStatusBench(benchmark::State& state, const std::string& answer, Read rea
     util::SystemClock clock;
     RequestBudget budget(clock, {});
     util::SystemRandom random;
-    NoTransport transport;
+    CannedTransport transport(answer);  // not asked: the benchmark reads the answer itself
     ClientConfig config;
     config.batch_size = n;
     RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, config);
@@ -110,24 +122,6 @@ void BM_Poll(benchmark::State& state) {
                    });
 }
 BENCHMARK(BM_Poll)->Arg(1)->Arg(10)->Arg(50)->Arg(100);
-
-// Answers every request at once (on the caller's thread) with the same answer.
-class CannedTransport final : public net::HttpTransport {
-  public:
-    explicit CannedTransport(std::string body) : body_(std::move(body)) {}
-    net::RequestId Submit(net::HttpRequest, net::Completion done) override {
-        net::HttpResponse response;
-        response.status = 200;
-        response.body = body_;
-        done(std::move(response));
-        return ++id_;
-    }
-    void Cancel(net::RequestId) override {}
-
-  private:
-    std::string body_;
-    net::RequestId id_ = 0;
-};
 
 // One page of `n` services of an environment, as the simulator answers it (a service domain
 // each, no health-check path, no custom domain).
