@@ -495,6 +495,57 @@ WrittenSoFar ReadWrittenSoFar() {
     return w;
 }
 
+// Probe results of a fleet of running services (the health prober's writes, docs/ENGINE.md,
+// "Health"): RecordProbes of `per_call` results at a time, each of a random instance of `fleet`,
+// with an unchanged health (the common case); `rotate` 1: each record also deletes the instance's
+// results past keep (none here: the time of a look, not of deleting), 0: none does (the prober
+// rotates an instance at most once an hour).
+void FleetProbeResults(benchmark::State& state, bool postgres) {
+    if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
+    const int fleet = static_cast<int>(state.range(0));
+    const int per_call = static_cast<int>(state.range(1));
+    const bool rotate = state.range(2) == 1;
+    auto s = OpenWithInstances(FreshUrl(postgres), fleet, false, true);
+    if (!s) return state.SkipWithError("cannot open the store");
+    long long n = 0, done = 0;
+    std::vector<store::ProbeRecord> batch;
+    for (int k = 0; k < fleet; ++k) {  // each instance HEALTHY already, as a settled fleet's
+        store::ProbeRecord r;
+        r.check.instance_id = "inst-" + std::to_string(k);
+        r.check.at = T(++n);
+        r.check.ok = true;
+        r.health = "HEALTHY";
+        batch.push_back(std::move(r));
+    }
+    for (const auto& result : s->RecordProbes(batch)) {
+        if (!result) return state.SkipWithError("a probe result was not stored");
+    }
+    std::uint64_t seed = 42;
+    for (auto _ : state) {
+        state.PauseTiming();
+        batch.clear();
+        for (int k = 0; k < per_call; ++k) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;  // a fixed sequence of instances
+            store::ProbeRecord r;
+            r.check.instance_id = "inst-" + std::to_string((seed >> 33) % static_cast<std::uint64_t>(fleet));
+            r.check.at = T(++n);
+            r.check.ok = true;
+            r.check.http_status = 200;
+            r.check.latency_ms = 12;
+            r.health = "HEALTHY";
+            if (rotate) r.keep_since = T(0);
+            batch.push_back(std::move(r));
+        }
+        state.ResumeTiming();
+        for (const auto& result : s->RecordProbes(batch)) {
+            if (!result) return state.SkipWithError("a probe result was not stored");
+        }
+        done += per_call;
+    }
+    state.counters["us/result"] =
+        benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 void FleetTransitions(benchmark::State& state, bool postgres) {
     if (postgres && g_cluster == nullptr) return state.SkipWithError("no PostgreSQL cluster");
     const int fleet = static_cast<int>(state.range(0));
@@ -748,6 +799,12 @@ int main(int argc, char** argv) {
         ->Args({100000, 8})
         ->Args({100000, 50})
         ->ArgNames({"fleet", "per_call"})
+        ->MinTime(2)
+        ->MeasureProcessCPUTime()
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("sqlite/probe_results_of_fleet", FleetProbeResults, false)
+        ->ArgsProduct({{10000}, {20}, {1, 0}})
+        ->ArgNames({"fleet", "per_call", "rotate"})
         ->MinTime(2)
         ->MeasureProcessCPUTime()
         ->UseRealTime();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,7 +15,9 @@ namespace railwatch::store {
 struct ProbeRecord {
     HealthCheck check;
     std::string health;
-    Timestamp keep_since;
+    /// The instance's checks from before this are deleted; none: nothing is deleted this time (a
+    /// prober rotates each instance's checks now and then, not with every result).
+    std::optional<Timestamp> keep_since;
 };
 
 /// Health probe results and the uptime rolled up from them.
@@ -29,14 +32,16 @@ class HealthChecks {
     /// Stores one probe result and returns its row id. Not idempotent: each call adds a row.
     virtual util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) = 0;
     /// One probe's outcome, in one transaction: stores `check` (returns its row id, as
-    /// RecordHealthCheck), sets the instance's `health` column to `health` (only that column: a
-    /// transition written at the same time keeps its own), and deletes the instance's checks from
-    /// before `keep_since` (rotation). kInvalidArgument for an empty or over-long `health`.
+    /// RecordHealthCheck), sets the instance's `health` column to `health` (only that column, and
+    /// only when it differs: a transition written at the same time keeps its own), and deletes the
+    /// instance's checks from before `keep_since` (rotation). kInvalidArgument for an empty or
+    /// over-long `health`.
     virtual util::Result<std::int64_t> RecordProbe(const HealthCheck& check, const std::string& health,
                                                    Timestamp keep_since) = 0;
-    /// Several probes' outcomes, each stored as RecordProbe stores one, written together (SQLite:
-    /// one transaction, each in its own savepoint): a result per record, in order. One that fails
-    /// (kInvalidArgument, kNotFound) writes nothing of its own and keeps the others'.
+    /// Several probes' outcomes, each stored as RecordProbe stores one (a record without
+    /// `keep_since` deletes nothing), written together (SQLite: one transaction, each in its own
+    /// savepoint): a result per record, in order. One that fails (kInvalidArgument, kNotFound)
+    /// writes nothing of its own and keeps the others'.
     virtual std::vector<util::Result<std::int64_t>> RecordProbes(std::span<const ProbeRecord> records) = 0;
     /// The newest `limit` checks, newest first.
     virtual util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) = 0;

@@ -58,14 +58,23 @@ std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRe
     for (const std::size_t i : valid) {
         works.emplace_back([&r = records[i], &id = ids[i]](Tx& tx) {
             const HealthCheck& h = r.check;
-            if (tx.Exec(Stmt::kSetHealth, {std::string_view(h.instance_id), std::string_view(r.health)}).affected == 0)
-                RequireInstance(tx, h.instance_id);  // the same health already, or no such instance
-            const auto rows =
-                tx.Exec(Stmt::kInsertHealth, {std::string_view(h.instance_id), Ns(h.at), Bool(h.ok),
-                                              OptInt(h.http_status), OptInt(h.latency_ms), OptText(h.error)})
-                    .rows;
+            // The check first: its foreign key tells an unknown instance (no statement of its own
+            // for that, and the health's update below may change nothing: the same health).
+            std::vector<Row> rows;
+            try {
+                rows = tx.Exec(Stmt::kInsertHealth, {std::string_view(h.instance_id), Ns(h.at), Bool(h.ok),
+                                                     OptInt(h.http_status), OptInt(h.latency_ms), OptText(h.error)})
+                           .rows;
+            } catch (const DbError& e) {
+                // SQLite says kConflict for the foreign key, PostgreSQL kNotFound.
+                const util::ErrorCode code = e.error().code;
+                if (code == util::ErrorCode::kConflict || code == util::ErrorCode::kNotFound)
+                    ThrowNotFound("instance", h.instance_id);
+                throw;
+            }
             id = rows.at(0).Int(0);
-            tx.Exec(Stmt::kRotateHealth, {std::string_view(h.instance_id), Ns(r.keep_since)});
+            tx.Exec(Stmt::kSetHealth, {std::string_view(h.instance_id), std::string_view(r.health)});
+            if (r.keep_since) tx.Exec(Stmt::kRotateHealth, {std::string_view(h.instance_id), Ns(*r.keep_since)});
         });
     }
     const auto done = driver_->WriteEach(works);

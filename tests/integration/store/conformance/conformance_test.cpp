@@ -1352,6 +1352,21 @@ TEST_P(StoreConformance, RecordProbeStoresTheCheckSetsHealthAndRotatesOldChecks)
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
 }
 
+// A record without keep_since stores its check and deletes none of the old ones (the prober
+// rotates an instance's checks now and then, not with every result).
+TEST_P(StoreConformance, RecordProbesWithoutKeepSinceDeletesNothing) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(0), true, 200, 5, std::nullopt}));
+    const std::vector<ProbeRecord> records = {
+        {HealthCheck{0, "i1", T(10), true, 200, 6, std::nullopt}, "HEALTHY", std::nullopt}};
+    const auto results = store_->RecordProbes(records);
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_TRUE(results[0]) << results[0].error().message;
+    EXPECT_THAT(Must(store_->RecentHealthChecks("i1", 10)),
+                ElementsAre(Field(&HealthCheck::at, T(10)), Field(&HealthCheck::at, T(0))));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
+}
+
 TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWritingNothing) {
     const auto ghost = store_->RecordProbe(HealthCheck{0, "ghost", T(1), true, 200, 1, std::nullopt}, "HEALTHY", T(0));
     ASSERT_FALSE(ghost);
