@@ -191,28 +191,34 @@ void Prober::Loop() {
     for (;;) {
         std::deque<Task> tasks;
         core::Duration idle = core::Seconds(60);
+        bool stopping = false;
         {
             std::lock_guard lock(mutex_);
-            if (stopping_) return;
-            // Results alone wait for the others in flight (OnAnswer wakes the thread when the
-            // last one comes), at most options_.gather; offers are sent at once.
-            const bool gathering = results_since_ && !requests_.empty() &&
-                                   std::all_of(tasks_.begin(), tasks_.end(), [](const Task& t) { return t.result; });
+            stopping = stopping_;
+            // Results wait for the others in flight (OnAnswer wakes the thread when the last one
+            // comes), at most options_.gather from the oldest; offers are sent at once and leave
+            // the results waiting (a poll offers probes many times a second: were the results
+            // stored with each, every store would hold a few).
+            // Stopping, the results waiting are stored (RunAll sends no more probes).
             const util::SteadyTime now = clock_.Steady();
-            if (gathering && now - *results_since_ < options_.gather) {
-                idle = options_.gather - (now - *results_since_);
-            } else {
+            if (stopping || (results_since_ && (requests_.empty() || now - *results_since_ >= options_.gather))) {
                 tasks.swap(tasks_);
                 results_since_.reset();
+            } else {
+                std::deque<Task> results;
+                for (Task& task : tasks_)
+                    (task.result ? results : tasks).push_back(std::move(task));
+                tasks_.swap(results);
+                if (results_since_) idle = options_.gather - (now - *results_since_);
             }
         }
-        if (!tasks.empty()) {
-            RunAll(std::move(tasks));
-            continue;
-        }
+        const bool ran = !tasks.empty();
+        if (ran) RunAll(std::move(tasks));
+        if (stopping) return;
+        if (ran) continue;
         // Woken by Offer (Wake) and by completions; the minute bound only guards against a lost
-        // wakeup.
-        if (clock_.WaitFor(idle, wakeup_) == util::WakeReason::kStopped) return;
+        // wakeup. Stopped, the next turn stores the results waiting and returns.
+        (void)clock_.WaitFor(idle, wakeup_);
     }
 }
 
@@ -227,7 +233,7 @@ void Prober::RunAll(std::deque<Task> tasks) {
         std::vector<store::ProbeRecord> records;
         records.reserve(judged.size());
         for (const Judged& j : judged)
-            records.push_back({j.check, j.health, keep_since});
+            records.push_back({j.check, j.health, j.rotate ? std::optional(keep_since) : std::nullopt});
         auto stored = health_.RecordProbes(records);
         for (std::size_t k = 0; k < judged.size(); ++k)
             Finish(judged[k], std::move(stored[k]));
@@ -383,9 +389,13 @@ Prober::Judged Prober::Evaluate(Offered offered, store::HealthCheck check) {
     result.error = check.error.value_or("");
 
     bool seeded = false;
+    bool rotate = false;
     {
         std::lock_guard lock(mutex_);
-        seeded = probes_[instance.id].seeded;
+        InstanceProbe& probe = probes_[instance.id];
+        seeded = probe.seeded;
+        rotate = !probe.rotated_at || now - *probe.rotated_at >= options_.rotate_every;
+        if (rotate) probe.rotated_at = now;
     }
     core::ProbeState state;
     if (!seeded) {
@@ -416,7 +426,7 @@ Prober::Judged Prober::Evaluate(Offered offered, store::HealthCheck check) {
     input.active_since = instance.state.deployment_completed_at;
     input.last_checked_at = check.at;
     const core::Health verdict = core::EvaluateHealth(input, options_.policy, now);
-    return Judged{std::move(offered), std::move(check), state, std::string(core::ToString(verdict.status))};
+    return Judged{std::move(offered), std::move(check), state, std::string(core::ToString(verdict.status)), rotate};
 }
 
 void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {

@@ -41,15 +41,20 @@ struct ProberOptions {
     /// How long a service's probe URL (looked up with one Railway request) is used before it is
     /// looked up again, so that a new domain or healthcheck path is picked up.
     core::Duration target_ttl = core::Seconds(600);
-    /// Probe results older than this are deleted (per instance, as each probe is stored).
+    /// Probe results older than this are deleted, per instance, with one of its results at most
+    /// every `rotate_every` (so a result is gone at most that long after it passed `keep`).
     core::Duration keep = core::Seconds(7LL * 86400);
+    /// See `keep`: a deletion with every result would cost the store a statement per probe.
+    core::Duration rotate_every = core::Seconds(3600);
     /// Probes in flight at once (looked up, waiting for an answer or being stored); an offer
     /// beyond this is declined (the next status check offers the instance again).
     std::size_t max_in_flight = 256;
     /// How long a probe's result may wait for the others in flight before it is stored: the
-    /// results of probes sent together are stored in one write, not one each as they arrive.
-    /// A result is stored at once when no other probe is in flight.
-    core::Duration gather = core::Millis(100);
+    /// results that arrive meanwhile are stored in one write, not one each as they arrive, and
+    /// probes offered meanwhile are sent at once without ending the wait. A result is stored at
+    /// once when no other probe is in flight, and when the prober stops. A result is shown
+    /// (stored, reported) at most this late.
+    core::Duration gather = core::Seconds(1);
 };
 
 /// Takes one Railway request from the side-work budget at `now`; false when none is left (the
@@ -80,8 +85,9 @@ class Prober {
     Prober& operator=(const Prober&) = delete;
 
     void Start();
-    /// Stops the thread, cancels the probes in flight and waits for their completions; results
-    /// not yet stored are dropped. Idempotent.
+    /// Stops the thread, which first stores the results waiting (ProberOptions::gather) and sends
+    /// no more probes, then cancels the probes in flight and waits for their completions (their
+    /// results are dropped). Idempotent.
     void Stop();
 
     /// Offers an instance whose status check just found it: probed when it is RUNNING with a
@@ -131,6 +137,7 @@ class Prober {
     };
     struct InstanceProbe {
         std::optional<core::Timestamp> last_started;
+        std::optional<core::Timestamp> rotated_at;  // its results' last rotation (ProberOptions::keep)
         bool busy = false;
         bool seeded = false;  // state replayed from the stored checks
         core::ProbeState state;
@@ -142,6 +149,7 @@ class Prober {
         store::HealthCheck check;
         core::ProbeState state;
         std::string health;
+        bool rotate = false;  // its older results are deleted with it (ProberOptions::rotate_every)
     };
 
     void Loop();

@@ -356,17 +356,22 @@ TEST_F(ProberTest, ThresholdsCountTheStoredResultsOfAnEarlierProcess) {
     EXPECT_EQ(StoredHealth("i1"), "UNHEALTHY");  // the third failure in a row
 }
 
-TEST_F(ProberTest, OldResultsAreDeletedAsNewOnesAreStored) {
+// Old results are deleted with a new one at most every rotate_every, not with each.
+TEST_F(ProberTest, OldResultsAreDeletedWithANewOneAtMostEveryRotationInterval) {
     Running("i1");
     options_.keep = core::Seconds(150);
+    options_.rotate_every = core::Seconds(120);
     auto prober = Make();
     http_.AnswerEvery(200);
+    std::vector<std::size_t> kept;
     for (int n = 0; n < 5; ++n) {
         ASSERT_TRUE(Probe(*prober, "i1"));
+        kept.push_back(store_->RecentHealthChecks("i1", 10)->size());
         clock_.Advance(options_.interval);
     }
-    // Probes at 0, 60, 120, 180, 240 s; the last was stored at 240 s, keeping 90 s and later.
-    EXPECT_EQ(store_->RecentHealthChecks("i1", 10)->size(), 3u);
+    // Probes at 0, 60, 120, 180, 240 s, rotating at 0, 120 and 240 s: at 180 s the one of 0 s is
+    // past keep (older than 30 s) and still there; at 240 s those before 90 s are gone.
+    EXPECT_THAT(kept, ElementsAre(1u, 2u, 3u, 4u, 3u));
 }
 
 // The store's HealthChecks, counting how the prober stores results.
@@ -556,6 +561,54 @@ TEST_F(ProberTest, AResultWaitsForAHangingProbeAtMostTheGatherTime) {
     EXPECT_THAT(health.Batches(), ElementsAre(2u));
     EXPECT_FALSE(StoredHealth("i3").has_value());
     prober.Stop();
+}
+
+// An offer goes out at once and leaves the results waiting: the polls offer probes many times a
+// second, and results stored with each offer would make a write of every few.
+TEST_F(ProberTest, AnOfferIsSentAtOnceWhileTheResultsWaitingGoOnWaiting) {
+    RunningThree();
+    Running("i4", "svc-i4");
+    api_.SetServiceInstance("svc-i4", "env", Info({"i4.up.railway.app"}, "/"));
+    clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
+    options_.gather = core::Seconds(1);
+    CountingHealth health(*store_);
+    http_.Hold(true);
+    http_.AnswerEvery(200);
+    Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
+    ASSERT_TRUE(StartWithThreeInFlight(prober));
+    http_.ReleaseFirst(2);  // i1 and i2 answered; i3 still in flight
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(prober.Offer(*store_->GetInstance("i4")));
+    EXPECT_TRUE(Eventually([&] { return http_.request_count() == 4; }));  // sent without waiting
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));           // time for a thread that would store
+    EXPECT_TRUE(health.Batches().empty());
+    clock_.Advance(core::Seconds(1));
+    EXPECT_TRUE(Eventually([&] { return StoredHealth("i2").has_value(); }));
+    EXPECT_THAT(health.Batches(), ElementsAre(2u));
+    EXPECT_TRUE(StoredHealth("i1").has_value());
+    prober.Stop();
+}
+
+// Results waiting for the others in flight are stored when the prober stops, not dropped; the
+// probe still in flight is cancelled and stores nothing.
+TEST_F(ProberTest, StopStoresTheResultsWaitingAndCancelsTheRest) {
+    RunningThree();
+    clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
+    options_.gather = core::Seconds(3600);
+    CountingHealth health(*store_);
+    http_.Hold(true);
+    http_.AnswerEvery(200);
+    Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
+    ASSERT_TRUE(StartWithThreeInFlight(prober));
+    http_.ReleaseFirst(2);  // i1 and i2 answered; i3 still in flight
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(health.Batches().empty());
+    prober.Stop();
+    EXPECT_THAT(health.Batches(), ElementsAre(2u));
+    EXPECT_EQ(store_->RecentHealthChecks("i1", 10)->size(), 1u);
+    EXPECT_EQ(store_->RecentHealthChecks("i2", 10)->size(), 1u);
+    EXPECT_TRUE(store_->RecentHealthChecks("i3", 10)->empty());
+    EXPECT_EQ(http_.cancelled(), 1u);
 }
 
 // Stop waits for the prober's thread, so a batch of sends stops at the next one: a large batch
