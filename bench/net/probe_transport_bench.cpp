@@ -2,9 +2,11 @@
 // loopback: the CPU of the transport's thread per request ("curl_us" counter), by how many
 // requests go to it together (SubmitAll) and whether the answer is asked for compressed (a probe
 // discards its body, so it does not ask: HttpRequest::discard_body). The server's text answers
-// are compressed when asked, as a real service's pages often are.
+// are compressed when asked, as a real service's pages often are. RailwayAnswers: the same for
+// requests shaped as the status polls' (a large POST, a large answer).
 #include <benchmark/benchmark.h>
 #include <dirent.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -110,6 +112,83 @@ void ProbeRequests(benchmark::State& state) {
 BENCHMARK(ProbeRequests)
     ->ArgsProduct({{1, 5, 100}, {0, 1}})
     ->ArgNames({"together", "discard"})
+    ->MinTime(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// Railway-shaped requests: a status batch's POST (~48 KB: 400 aliases, their variables) and its
+// answer (~72 KB of JSON, uncompressed as the simulator sends it), `together` in flight at once as
+// a poll sends them. "curl_us": the transport thread's CPU per request.
+void RailwayAnswers(benchmark::State& state) {
+    const auto together = static_cast<std::size_t>(state.range(0));
+    std::string answer = R"({"data":{)";
+    for (int k = 0; k < 400; ++k) {
+        answer += fmt::format(R"({}"d{}":{{"status":"DEPLOYING","statusUpdatedAt":"2026-12-05T10:00:00.000Z",)"
+                              R"("createdAt":"2026-12-05T09:58:00.000Z","updatedAt":"2026-12-05T10:00:00.000Z",)"
+                              R"("deploymentStopped":false}})",
+                              k == 0 ? "" : ",", k);
+    }
+    answer += "}}";
+    std::string request_body = R"({"query":")";
+    while (request_body.size() < 48'000)
+        request_body += fmt::format(" d{0}: deployment(id: $id{0}) {{ ...DeploymentPollFields }}", request_body.size());
+    request_body += R"("})";
+    HttpServerOptions server_options;
+    server_options.threads = 4;
+    HttpServer server(server_options);
+    server.Route("POST", "/graphql/v2", [&answer](const ServerRequest&, ServerResponse& res) {
+        res.status = 200;
+        res.content_type = "application/json; charset=utf-8";  // as the simulator's (not compressed)
+        res.body = answer;
+    });
+    if (!server.Start()) {
+        state.SkipWithError("the HTTP server did not start");
+        return;
+    }
+    CurlTransport transport;  // as the root's (app/root.cpp)
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t left = 0;
+    std::size_t failed = 0;
+    const auto send = [&] {
+        std::vector<HttpTransport::Submission> batch;
+        {
+            std::lock_guard lock(mutex);
+            left = together;
+        }
+        for (std::size_t k = 0; k < together; ++k) {
+            HttpRequest request;
+            request.method = "POST";
+            request.url = server.BaseUrl() + "/graphql/v2";
+            request.body = request_body;
+            request.headers = {{"Content-Type", "application/json"}};
+            batch.push_back({std::move(request), [&](HttpResponse response) {
+                                 std::lock_guard lock(mutex);
+                                 if (response.status != 200 || response.body.size() != answer.size()) ++failed;
+                                 if (--left == 0) done.notify_all();
+                             }});
+        }
+        transport.SubmitAll(batch);
+        std::unique_lock lock(mutex);
+        done.wait(lock, [&] { return left == 0; });
+    };
+    for (int warm = 0; warm < 10; ++warm)
+        send();
+    const double cpu_before = ThreadCpuSeconds("rw-curl");
+    std::size_t requests = 0;
+    for (auto _ : state) {
+        send();
+        requests += together;
+    }
+    const double cpu = ThreadCpuSeconds("rw-curl") - cpu_before;
+    if (failed > 0) state.SkipWithError("an answer did not arrive whole");
+    state.counters["curl_us"] = benchmark::Counter(cpu * 1e6 / static_cast<double>(requests));
+    state.SetItemsProcessed(static_cast<std::int64_t>(requests));
+}
+BENCHMARK(RailwayAnswers)
+    ->Arg(1)
+    ->Arg(3)
+    ->ArgName("together")
     ->MinTime(2)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
