@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -49,6 +50,46 @@ double ThreadCpuSeconds(const std::string& name) {
     return total;
 }
 
+// Sends `together` requests made by `make` at once through `transport` and waits for their
+// answers: `warm` times first (connections open, handles pooled), then once per iteration. Sets
+// "curl_us", the transport's thread CPU per request; an answer `ok` refuses fails the benchmark.
+void SendTogether(benchmark::State& state, CurlTransport& transport, std::size_t together, int warm,
+                  const std::function<HttpRequest()>& make, const std::function<bool(const HttpResponse&)>& ok) {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t left = 0;
+    std::size_t failed = 0;
+    const auto send = [&] {
+        std::vector<HttpTransport::Submission> batch;
+        {
+            std::lock_guard lock(mutex);
+            left = together;
+        }
+        for (std::size_t k = 0; k < together; ++k) {
+            batch.push_back({make(), [&](HttpResponse response) {
+                                 std::lock_guard lock(mutex);
+                                 if (!ok(response)) ++failed;
+                                 if (--left == 0) done.notify_all();
+                             }});
+        }
+        transport.SubmitAll(batch);
+        std::unique_lock lock(mutex);
+        done.wait(lock, [&] { return left == 0; });
+    };
+    for (int n = 0; n < warm; ++n)
+        send();
+    const double cpu_before = ThreadCpuSeconds("rw-curl");
+    std::size_t requests = 0;
+    for (auto _ : state) {
+        send();
+        requests += together;
+    }
+    const double cpu = ThreadCpuSeconds("rw-curl") - cpu_before;
+    if (failed > 0) state.SkipWithError("an answer was not the one expected");
+    state.counters["curl_us"] = benchmark::Counter(cpu * 1e6 / static_cast<double>(requests));
+    state.SetItemsProcessed(static_cast<std::int64_t>(requests));
+}
+
 void ProbeRequests(benchmark::State& state) {
     const auto together = static_cast<std::size_t>(state.range(0));
     const bool discard_body = state.range(1) == 1;
@@ -69,44 +110,17 @@ void ProbeRequests(benchmark::State& state) {
     options.max_total_connections = 256;
     options.user_agent = "railwatch-probe";
     CurlTransport transport(options);
-    std::mutex mutex;
-    std::condition_variable done;
-    std::size_t left = 0;
-    std::size_t failed = 0;
     std::size_t sent = 0;
-    const auto send = [&] {
-        std::vector<HttpTransport::Submission> batch;
-        {
-            std::lock_guard lock(mutex);
-            left = together;
-        }
-        for (std::size_t k = 0; k < together; ++k) {
+    SendTogether(
+        state, transport, together, 20,
+        [&] {
             HttpRequest request;
             request.method = "GET";
             request.url = server.BaseUrl() + "/s/service-" + std::to_string(sent++) + "/health";
             request.discard_body = discard_body;
-            batch.push_back({std::move(request), [&](HttpResponse response) {
-                                 std::lock_guard lock(mutex);
-                                 if (response.status != 200) ++failed;
-                                 if (--left == 0) done.notify_all();
-                             }});
-        }
-        transport.SubmitAll(batch);
-        std::unique_lock lock(mutex);
-        done.wait(lock, [&] { return left == 0; });
-    };
-    for (int warm = 0; warm < 20; ++warm)
-        send();  // connections open, handles pooled
-    const double cpu_before = ThreadCpuSeconds("rw-curl");
-    std::size_t requests = 0;
-    for (auto _ : state) {
-        send();
-        requests += together;
-    }
-    const double cpu = ThreadCpuSeconds("rw-curl") - cpu_before;
-    if (failed > 0) state.SkipWithError("a probe was not answered 200");
-    state.counters["curl_us"] = benchmark::Counter(cpu * 1e6 / static_cast<double>(requests));
-    state.SetItemsProcessed(static_cast<std::int64_t>(requests));
+            return request;
+        },
+        [](const HttpResponse& response) { return response.status == 200; });
 }
 // Args: requests sent together; 1 = the body discarded (no compressed answer asked for).
 BENCHMARK(ProbeRequests)
@@ -146,44 +160,17 @@ void RailwayAnswers(benchmark::State& state) {
         return;
     }
     CurlTransport transport;  // as the root's (app/root.cpp)
-    std::mutex mutex;
-    std::condition_variable done;
-    std::size_t left = 0;
-    std::size_t failed = 0;
-    const auto send = [&] {
-        std::vector<HttpTransport::Submission> batch;
-        {
-            std::lock_guard lock(mutex);
-            left = together;
-        }
-        for (std::size_t k = 0; k < together; ++k) {
+    SendTogether(
+        state, transport, together, 10,
+        [&] {
             HttpRequest request;
             request.method = "POST";
             request.url = server.BaseUrl() + "/graphql/v2";
             request.body = request_body;
             request.headers = {{"Content-Type", "application/json"}};
-            batch.push_back({std::move(request), [&](HttpResponse response) {
-                                 std::lock_guard lock(mutex);
-                                 if (response.status != 200 || response.body.size() != answer.size()) ++failed;
-                                 if (--left == 0) done.notify_all();
-                             }});
-        }
-        transport.SubmitAll(batch);
-        std::unique_lock lock(mutex);
-        done.wait(lock, [&] { return left == 0; });
-    };
-    for (int warm = 0; warm < 10; ++warm)
-        send();
-    const double cpu_before = ThreadCpuSeconds("rw-curl");
-    std::size_t requests = 0;
-    for (auto _ : state) {
-        send();
-        requests += together;
-    }
-    const double cpu = ThreadCpuSeconds("rw-curl") - cpu_before;
-    if (failed > 0) state.SkipWithError("an answer did not arrive whole");
-    state.counters["curl_us"] = benchmark::Counter(cpu * 1e6 / static_cast<double>(requests));
-    state.SetItemsProcessed(static_cast<std::int64_t>(requests));
+            return request;
+        },
+        [&](const HttpResponse& response) { return response.status == 200 && response.body.size() == answer.size(); });
 }
 BENCHMARK(RailwayAnswers)
     ->Arg(1)

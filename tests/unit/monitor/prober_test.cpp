@@ -129,6 +129,22 @@ class ProberTest : public ::testing::Test {
         return http_.request_count() == 3;
     }
 
+    // i1, i2 and i3 sent together by the prober's thread (StartWithThreeInFlight), results waiting
+    // up to `gather`; then i1's and i2's answers in, i3's held. The prober stores through `health`;
+    // nullptr when the three were not sent.
+    std::unique_ptr<Prober> StartWithTwoAnsweredOneHanging(store::HealthChecks& health, core::Duration gather) {
+        RunningThree();
+        clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
+        options_.gather = gather;
+        http_.Hold(true);
+        http_.AnswerEvery(200);
+        auto prober = std::make_unique<Prober>(api_, *store_, health, http_, clock_, sink_, options_);
+        if (!StartWithThreeInFlight(*prober)) return nullptr;
+        http_.ReleaseFirst(2);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // time for a thread that would not wait
+        return prober;
+    }
+
     // Offers `instance` as stored now and runs what that queued; returns whether it was probed.
     bool Probe(Prober& prober, const std::string& id) {
         const bool offered = prober.Offer(*store_->GetInstance(id));
@@ -545,40 +561,26 @@ TEST_F(ProberTest, ResultsOfProbesInFlightTogetherAreStoredInOneWrite) {
 // A result waits for the others in flight at most `gather`: a probe that hangs does not hold the
 // answered ones.
 TEST_F(ProberTest, AResultWaitsForAHangingProbeAtMostTheGatherTime) {
-    RunningThree();
-    clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
-    options_.gather = core::Millis(100);
     CountingHealth health(*store_);
-    http_.Hold(true);
-    http_.AnswerEvery(200);
-    Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
-    ASSERT_TRUE(StartWithThreeInFlight(prober));
-    http_.ReleaseFirst(2);  // i3 hangs
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto prober = StartWithTwoAnsweredOneHanging(health, core::Millis(100));
+    ASSERT_NE(prober, nullptr);
     EXPECT_TRUE(health.Batches().empty());  // waiting for i3 (the clock has not moved)
     clock_.Advance(core::Millis(100));
     EXPECT_TRUE(Eventually([&] { return StoredHealth("i2").has_value(); }));
     EXPECT_THAT(health.Batches(), ElementsAre(2u));
     EXPECT_FALSE(StoredHealth("i3").has_value());
-    prober.Stop();
+    prober->Stop();
 }
 
 // An offer goes out at once and leaves the results waiting: the polls offer probes many times a
 // second, and results stored with each offer would make a write of every few.
 TEST_F(ProberTest, AnOfferIsSentAtOnceWhileTheResultsWaitingGoOnWaiting) {
-    RunningThree();
+    CountingHealth health(*store_);
+    const auto prober = StartWithTwoAnsweredOneHanging(health, core::Seconds(1));
+    ASSERT_NE(prober, nullptr);
     Running("i4", "svc-i4");
     api_.SetServiceInstance("svc-i4", "env", Info({"i4.up.railway.app"}, "/"));
-    clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
-    options_.gather = core::Seconds(1);
-    CountingHealth health(*store_);
-    http_.Hold(true);
-    http_.AnswerEvery(200);
-    Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
-    ASSERT_TRUE(StartWithThreeInFlight(prober));
-    http_.ReleaseFirst(2);  // i1 and i2 answered; i3 still in flight
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(prober.Offer(*store_->GetInstance("i4")));
+    ASSERT_TRUE(prober->Offer(*store_->GetInstance("i4")));
     EXPECT_TRUE(Eventually([&] { return http_.request_count() == 4; }));  // sent without waiting
     std::this_thread::sleep_for(std::chrono::milliseconds(50));           // time for a thread that would store
     EXPECT_TRUE(health.Batches().empty());
@@ -586,24 +588,17 @@ TEST_F(ProberTest, AnOfferIsSentAtOnceWhileTheResultsWaitingGoOnWaiting) {
     EXPECT_TRUE(Eventually([&] { return StoredHealth("i2").has_value(); }));
     EXPECT_THAT(health.Batches(), ElementsAre(2u));
     EXPECT_TRUE(StoredHealth("i1").has_value());
-    prober.Stop();
+    prober->Stop();
 }
 
 // Results waiting for the others in flight are stored when the prober stops, not dropped; the
 // probe still in flight is cancelled and stores nothing.
 TEST_F(ProberTest, StopStoresTheResultsWaitingAndCancelsTheRest) {
-    RunningThree();
-    clock_.SetWaitMode(FakeClock::WaitMode::kBlock);
-    options_.gather = core::Seconds(3600);
     CountingHealth health(*store_);
-    http_.Hold(true);
-    http_.AnswerEvery(200);
-    Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
-    ASSERT_TRUE(StartWithThreeInFlight(prober));
-    http_.ReleaseFirst(2);  // i1 and i2 answered; i3 still in flight
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto prober = StartWithTwoAnsweredOneHanging(health, core::Seconds(3600));
+    ASSERT_NE(prober, nullptr);
     EXPECT_TRUE(health.Batches().empty());
-    prober.Stop();
+    prober->Stop();
     EXPECT_THAT(health.Batches(), ElementsAre(2u));
     EXPECT_EQ(store_->RecentHealthChecks("i1", 10)->size(), 1u);
     EXPECT_EQ(store_->RecentHealthChecks("i2", 10)->size(), 1u);
