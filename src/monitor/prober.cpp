@@ -109,7 +109,7 @@ bool Prober::Offer(const store::Instance& instance, bool wake) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_) return false;
-        if (busy_ >= options_.max_in_flight) {
+        if (in_flight_ >= options_.max_in_flight) {
             // Its URL may come with an environment read meanwhile (NoteTargets): a fleet that
             // settles at once needs no lookup each.
             Want(instance, now);
@@ -121,7 +121,7 @@ bool Prober::Offer(const store::Instance& instance, bool wake) {
         if (probe.last_started && now - *probe.last_started < options_.interval * 4 / 5) return false;
         probe.busy = true;
         probe.last_started = now;
-        ++busy_;
+        ++in_flight_;
         tasks_.push_back(Task{std::make_shared<const store::Instance>(instance), std::nullopt});
     }
     if (wake) wakeup_.Notify();
@@ -282,8 +282,10 @@ void Prober::Done(const std::string& instance_id, bool sent) {
     auto found = probes_.find(instance_id);
     if (found == probes_.end() || !found->second.busy) return;
     found->second.busy = false;
-    if (!sent) found->second.last_started.reset();
-    --busy_;
+    if (!sent) {
+        found->second.last_started.reset();
+        --in_flight_;  // never sent: no answer counts it out (OnAnswer)
+    }
 }
 
 void Prober::Want(const store::Instance& instance, core::Timestamp now) {
@@ -354,6 +356,7 @@ net::Completion Prober::OnAnswer(Offered instance, core::Timestamp at, util::Ste
         {
             std::lock_guard lock(mutex_);
             requests_.erase(instance->id);
+            --in_flight_;   // answered (or cancelled): its result may still wait, not its place
             ++completing_;  // Stop waits for this completion to end, not only for its request
             if (!stopping_ && !cancelled) {
                 tasks_.push_back(Task{instance, std::move(check)});

@@ -46,8 +46,9 @@ struct ProberOptions {
     core::Duration keep = core::Seconds(7LL * 86400);
     /// See `keep`: a deletion with every result would cost the store a statement per probe.
     core::Duration rotate_every = core::Seconds(3600);
-    /// Probes in flight at once (looked up, waiting for an answer or being stored); an offer
-    /// beyond this is declined (the next status check offers the instance again).
+    /// Probes in flight at once (offered and not answered: looked up, sent, waiting for the
+    /// answer; a result waiting to be stored holds no place); an offer beyond this is declined (the
+    /// next status check offers the instance again).
     std::size_t max_in_flight = 256;
     /// How long a probe's result may wait for the others in flight before it is stored: the
     /// results that arrive meanwhile are stored in one write, not one each as they arrive, and
@@ -196,7 +197,7 @@ class Prober {
     // By TargetKey; hashed: an environment read looks up each service of each page (in an ordered
     // map, ~5 % of serve's CPU at 100,000 instances, comparing long keys).
     std::unordered_map<std::string, Target> targets_;
-    std::size_t busy_ = 0;              // instances with a probe in flight
+    std::size_t in_flight_ = 0;         // probes offered and not answered (ProberOptions::max_in_flight)
     core::Timestamp next_forget_at_{};  // ForgetIdle's next pass
     // Probes sent and not completed, by instance id (0 while Submit is under way).
     std::unordered_map<std::string, net::RequestId> requests_;

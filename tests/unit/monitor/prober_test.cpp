@@ -591,6 +591,25 @@ TEST_F(ProberTest, AnOfferIsSentAtOnceWhileTheResultsWaitingGoOnWaiting) {
     prober->Stop();
 }
 
+// max_in_flight counts probes sent and not answered: results waiting to be stored (up to
+// `gather`) hold no place, or a second of a large fleet's results would turn its offers away.
+TEST_F(ProberTest, ResultsWaitingToBeStoredHoldNoPlaceInFlight) {
+    options_.max_in_flight = 3;
+    CountingHealth health(*store_);
+    const auto prober = StartWithTwoAnsweredOneHanging(health, core::Seconds(3600));
+    ASSERT_NE(prober, nullptr);
+    Running("i4", "svc-i4");
+    api_.SetServiceInstance("svc-i4", "env", Info({"i4.up.railway.app"}, "/"));
+    Running("i5", "svc-i5");
+    api_.SetServiceInstance("svc-i5", "env", Info({"i5.up.railway.app"}, "/"));
+    Running("i6", "svc-i6");
+    EXPECT_TRUE(prober->Offer(*store_->GetInstance("i4")));  // i3 alone is in flight
+    EXPECT_TRUE(prober->Offer(*store_->GetInstance("i5")));
+    EXPECT_FALSE(prober->Offer(*store_->GetInstance("i6")));  // i3, i4 and i5: full
+    EXPECT_TRUE(health.Batches().empty());                    // i1's and i2's results still wait
+    prober->Stop();
+}
+
 // Results waiting for the others in flight are stored when the prober stops, not dropped; the
 // probe still in flight is cancelled and stores nothing.
 TEST_F(ProberTest, StopStoresTheResultsWaitingAndCancelsTheRest) {
