@@ -196,10 +196,10 @@ void Prober::Loop() {
             std::lock_guard lock(mutex_);
             stopping = stopping_;
             // Results wait for the others in flight (OnAnswer wakes the thread when the last one
-            // comes), at most options_.gather from the oldest; offers are sent at once and leave
-            // the results waiting (a poll offers probes many times a second: were the results
-            // stored with each, every store would hold a few).
-            // Stopping, the results waiting are stored (RunAll sends no more probes).
+            // comes), at most options_.gather from the oldest, or until the prober stops (RunAll
+            // then sends no more probes); offers are sent at once and leave the results waiting (a
+            // poll offers probes many times a second: were the results stored with each, every
+            // store would hold a few).
             const util::SteadyTime now = clock_.Steady();
             if (stopping || (results_since_ && (requests_.empty() || now - *results_since_ >= options_.gather))) {
                 tasks.swap(tasks_);

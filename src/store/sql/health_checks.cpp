@@ -66,10 +66,8 @@ std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRe
                                                      OptInt(h.http_status), OptInt(h.latency_ms), OptText(h.error)})
                            .rows;
             } catch (const DbError& e) {
-                // SQLite says kConflict for the foreign key, PostgreSQL kNotFound.
-                const util::ErrorCode code = e.error().code;
-                if (code == util::ErrorCode::kConflict || code == util::ErrorCode::kNotFound)
-                    ThrowNotFound("instance", h.instance_id);
+                // The foreign key (kNotFound on both backends), in the words of the other calls.
+                if (e.error().code == util::ErrorCode::kNotFound) ThrowNotFound("instance", h.instance_id);
                 throw;
             }
             id = rows.at(0).Int(0);
