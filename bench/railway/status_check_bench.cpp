@@ -6,30 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fakes/scripted_transport.hpp"
 #include "railway/client.hpp"
 #include "railway/status_batch.hpp"
 #include "util/random.hpp"
 
 namespace railwatch::railway {
 namespace {
-
-// Answers every request at once (on the caller's thread) with the same answer.
-class CannedTransport final : public net::HttpTransport {
-  public:
-    explicit CannedTransport(std::string body) : body_(std::move(body)) {}
-    net::RequestId Submit(net::HttpRequest, net::Completion done) override {
-        net::HttpResponse response;
-        response.status = 200;
-        response.body = body_;
-        done(std::move(response));
-        return ++id_;
-    }
-    void Cancel(net::RequestId) override {}
-
-  private:
-    std::string body_;
-    net::RequestId id_ = 0;
-};
 
 std::string Answer(std::size_t n) {
     nlohmann::json data = nlohmann::json::object();
@@ -59,7 +42,7 @@ void RunStatusBench(benchmark::State& state, const std::string& answer, Read rea
     util::SystemClock clock;
     RequestBudget budget(clock, {});
     util::SystemRandom random;
-    CannedTransport transport(answer);  // not asked: the benchmark reads the answer itself
+    fakes::ScriptedTransport transport;  // not asked: the benchmark reads the answer itself
     ClientConfig config;
     config.batch_size = n;
     RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, config);
@@ -152,7 +135,13 @@ void BM_EnvironmentPage(benchmark::State& state) {
     util::SystemClock clock;
     RequestBudget budget(clock, {.requests_per_hour = 1'000'000'000, .requests_per_second = 1'000'000'000});
     util::SystemRandom random;
-    CannedTransport transport(EnvironmentPage(n));
+    fakes::ScriptedTransport transport;  // the same page for every request, on the caller's thread
+    transport.SetHandler([page = EnvironmentPage(n)](const net::HttpRequest&) {
+        net::HttpResponse response;
+        response.status = 200;
+        response.body = page;
+        return response;
+    });
     ClientConfig config;
     config.environment_page_size = n;
     RailwayClient client(transport, clock, budget, random, {TokenKind::kAccount, "t"}, config);
