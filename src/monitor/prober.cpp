@@ -98,6 +98,7 @@ void Prober::Stop() {
     std::unique_lock lock(mutex_);
     http_done_.wait(lock, [this] { return requests_.empty() && completing_ == 0; });
     tasks_.clear();
+    waiting_.clear();
 }
 
 bool Prober::Offer(const store::Instance& instance, bool wake) {
@@ -109,20 +110,29 @@ bool Prober::Offer(const store::Instance& instance, bool wake) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_) return false;
-        if (in_flight_ >= options_.max_in_flight) {
-            // Its URL may come with an environment read meanwhile (NoteTargets): a fleet that
+        ForgetIdle(now);
+        if (const auto found = probes_.find(instance.id); found != probes_.end()) {
+            const InstanceProbe& probe = found->second;
+            if (probe.busy) return false;
+            if (probe.last_started && now - *probe.last_started < options_.interval * 4 / 5) return false;
+        }
+        const bool room = in_flight_ < options_.max_in_flight;
+        if (!room) {
+            // Its URL may come with an environment read while it waits (NoteTargets): a fleet that
             // settles at once needs no lookup each.
             Want(instance, now);
-            return false;
+            if (waiting_.size() >= options_.max_waiting) return false;
         }
-        ForgetIdle(now);
         InstanceProbe& probe = probes_[instance.id];
-        if (probe.busy) return false;
-        if (probe.last_started && now - *probe.last_started < options_.interval * 4 / 5) return false;
         probe.busy = true;
         probe.last_started = now;
+        auto offered = std::make_shared<const store::Instance>(instance);
+        if (!room) {
+            waiting_.push_back(std::move(offered));
+            return true;  // sent when an answer frees a place (Admit)
+        }
         ++in_flight_;
-        tasks_.push_back(Task{std::make_shared<const store::Instance>(instance), std::nullopt});
+        tasks_.push_back(Task{std::move(offered), std::nullopt});
     }
     if (wake) wakeup_.Notify();
     return true;
@@ -284,8 +294,17 @@ void Prober::Done(const std::string& instance_id, bool sent) {
     found->second.busy = false;
     if (!sent) {
         found->second.last_started.reset();
-        --in_flight_;  // never sent: no answer counts it out (OnAnswer)
+        --in_flight_;   // never sent: no answer counts it out (OnAnswer)
+        (void)Admit();  // (called on the prober's thread, which looks at tasks_ again next)
     }
+}
+
+bool Prober::Admit() {
+    if (stopping_ || waiting_.empty() || in_flight_ >= options_.max_in_flight) return false;
+    ++in_flight_;
+    tasks_.push_back(Task{std::move(waiting_.front()), std::nullopt});
+    waiting_.pop_front();
+    return true;
 }
 
 void Prober::Want(const store::Instance& instance, core::Timestamp now) {
@@ -358,6 +377,7 @@ net::Completion Prober::OnAnswer(Offered instance, core::Timestamp at, util::Ste
             requests_.erase(instance->id);
             --in_flight_;   // answered (or cancelled): its result may still wait, not its place
             ++completing_;  // Stop waits for this completion to end, not only for its request
+            wake = Admit();
             if (!stopping_ && !cancelled) {
                 tasks_.push_back(Task{instance, std::move(check)});
                 queued = true;
@@ -365,14 +385,11 @@ net::Completion Prober::OnAnswer(Offered instance, core::Timestamp at, util::Ste
                 // its wait of at most options_.gather (Loop), the last one in flight ends it.
                 const bool first = !results_since_;
                 if (first) results_since_ = clock_.Steady();
-                wake = first || requests_.empty();
+                wake = wake || first || requests_.empty();
             }
         }
-        if (queued) {
-            if (wake) wakeup_.Notify();
-        } else {
-            Done(instance->id, /*sent=*/true);
-        }
+        if (!queued) Done(instance->id, /*sent=*/true);
+        if (wake) wakeup_.Notify();
         // Notified under the lock: once it is released, Stop may return and the prober be
         // destroyed, so nothing of it is touched after this.
         std::lock_guard lock(mutex_);

@@ -47,9 +47,12 @@ struct ProberOptions {
     /// See `keep`: a deletion with every result would cost the store a statement per probe.
     core::Duration rotate_every = core::Seconds(3600);
     /// Probes in flight at once (offered and not answered: looked up, sent, waiting for the
-    /// answer; a result waiting to be stored holds no place); an offer beyond this is declined (the
-    /// next status check offers the instance again).
+    /// answer; a result waiting to be stored holds no place). An offer beyond this waits for a
+    /// place (a poll of a settled fleet offers hundreds at once), up to `max_waiting` offers; one
+    /// beyond those is declined (the next status check offers the instance again).
     std::size_t max_in_flight = 256;
+    /// Offers waiting for a place in flight, each holding a copy of its instance (~1 KB).
+    std::size_t max_waiting = 16384;
     /// How long a probe's result may wait for the others in flight before it is stored: the
     /// results that arrive meanwhile are stored in one write, not one each as they arrive, and
     /// probes offered meanwhile are sent at once without ending the wait. A result is stored at
@@ -94,7 +97,8 @@ class Prober {
     /// Offers an instance whose status check just found it: probed when it is RUNNING with a
     /// SUCCESS deployment (never SLEEPING: a probe would wake a serverless service), monitoring,
     /// not being probed already, and due (see ProberOptions::interval). Never blocks on the
-    /// network or the store. Returns whether a probe was queued. Now and then (every
+    /// network or the store. Returns whether a probe was queued (to be sent now, or when a place
+    /// in flight frees: ProberOptions::max_waiting). Now and then (every
     /// max(10 intervals, target_ttl)) it forgets instances not probed for that long (deleted,
     /// turned off, failed: their thresholds are replayed from the store if they come back),
     /// expired service URLs and services waited for, so that a long-running process does not keep
@@ -172,6 +176,9 @@ class Prober {
     void ForgetIdle(core::Timestamp now);  // mutex_ held
     // The instance may be probed again; `sent`: a probe went out (else the next offer may come at once).
     void Done(const std::string& instance_id, bool sent);
+    // A place in flight was freed (in_flight_ counted down): the first offer waiting takes it.
+    // Returns whether one did (the thread is to be woken to send it). mutex_ held.
+    bool Admit();
 
     railway::RailwayApi& api_;
     store::Instances& instances_;
@@ -198,6 +205,7 @@ class Prober {
     // map, ~5 % of serve's CPU at 100,000 instances, comparing long keys).
     std::unordered_map<std::string, Target> targets_;
     std::size_t in_flight_ = 0;         // probes offered and not answered (ProberOptions::max_in_flight)
+    std::deque<Offered> waiting_;       // offers waiting for a place in flight, first come first
     core::Timestamp next_forget_at_{};  // ForgetIdle's next pass
     // Probes sent and not completed, by instance id (0 while Submit is under way).
     std::unordered_map<std::string, net::RequestId> requests_;

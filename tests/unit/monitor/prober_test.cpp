@@ -455,28 +455,62 @@ TEST_F(ProberTest, ResultsThatCompleteTogetherAreStoredInOneWrite) {
     EXPECT_EQ(store_->RecentHealthChecks("i2", 1)->front().http_status, 503);
 }
 
-// An offer declined while max_in_flight probes are busy is not lost for the read either: the
-// service's URL comes with the next environment read, and its probe needs no lookup.
-TEST_F(ProberTest, AnOfferDeclinedWhileTheProberIsFullGetsItsURLFromTheNextEnvironmentRead) {
+// An offer while max_in_flight probes are busy waits for a place (a poll of a settled fleet offers
+// hundreds at once; declined, they waited for their next status check), and its service's URL may
+// come with an environment read meanwhile: its probe then needs no lookup.
+TEST_F(ProberTest, AnOfferWhileTheProberIsFullWaitsForAPlaceAndGetsItsURLFromAnEnvironmentRead) {
     options_.max_in_flight = 1;
     Running("i1");
     Running("i2", "svc-2");
     auto prober = Make();
     http_.Hold(true);
     ASSERT_TRUE(Probe(*prober, "i1"));  // in flight, parked in the transport
-    EXPECT_FALSE(prober->Offer(*store_->GetInstance("i2")));
+    ASSERT_TRUE(Probe(*prober, "i2"));  // waits for i1's place
+    EXPECT_EQ(http_.request_count(), 1u);
     prober->NoteTargets("env",
                         std::vector<railway::ServiceLatestDeployment>{{"svc-2", "d2", "two.up.railway.app", "/up"}});
     http_.Hold(false);
     http_.PushResponse(200, "");
     http_.PushResponse(200, "");
-    http_.ReleaseAll();
+    http_.ReleaseAll();  // i1's answer frees its place, which i2 takes
     prober->RunForTest();
-    clock_.Advance(core::Seconds(1));
-    ASSERT_TRUE(Probe(*prober, "i2"));
+    ASSERT_EQ(http_.request_count(), 2u);
     EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);  // i1's only
     EXPECT_EQ(http_.requests().back().url, "https://two.up.railway.app/up");
+    EXPECT_EQ(StoredHealth("i1"), "HEALTHY");
     EXPECT_EQ(StoredHealth("i2"), "HEALTHY");
+}
+
+// Offers wait for a place first come first, at most max_waiting of them; one beyond is declined
+// and its next status check offers it again.
+TEST_F(ProberTest, OffersWaitFirstComeFirstUpToMaxWaitingAndTheRestAreDeclined) {
+    options_.max_in_flight = 1;
+    options_.max_waiting = 2;
+    for (const char* id : {"i1", "i2", "i3", "i4"}) {
+        Running(id, std::string("svc-") + id);
+        api_.SetServiceInstance(std::string("svc-") + id, "env", Info({std::string(id) + ".up.railway.app"}, "/"));
+    }
+    auto prober = Make();
+    http_.AnswerEvery(200);
+    http_.Hold(true);
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    EXPECT_TRUE(Probe(*prober, "i3"));
+    EXPECT_TRUE(Probe(*prober, "i2"));
+    EXPECT_FALSE(Probe(*prober, "i4"));  // i3 and i2 wait already
+    EXPECT_EQ(http_.request_count(), 1u);
+    for (int n = 0; n < 2; ++n) {
+        http_.ReleaseAll();  // the one in flight answers and the first waiting takes its place
+        prober->RunForTest();
+    }
+    ASSERT_EQ(http_.request_count(), 3u);
+    EXPECT_EQ(http_.requests()[1].url, "https://i3.up.railway.app/");
+    EXPECT_EQ(http_.requests()[2].url, "https://i2.up.railway.app/");
+    http_.ReleaseAll();
+    prober->RunForTest();
+    EXPECT_EQ(http_.request_count(), 3u);  // i4 was not kept
+    EXPECT_TRUE(Probe(*prober, "i4"));     // offered again, with room now
+    EXPECT_EQ(http_.request_count(), 4u);
+    EXPECT_EQ(http_.requests()[3].url, "https://i4.up.railway.app/");
 }
 
 // Counts how probes reach the transport: a SubmitAll of several, or a Submit each.
@@ -595,6 +629,7 @@ TEST_F(ProberTest, AnOfferIsSentAtOnceWhileTheResultsWaitingGoOnWaiting) {
 // `gather`) hold no place, or a second of a large fleet's results would turn its offers away.
 TEST_F(ProberTest, ResultsWaitingToBeStoredHoldNoPlaceInFlight) {
     options_.max_in_flight = 3;
+    options_.max_waiting = 0;  // an offer beyond max_in_flight is declined at once
     CountingHealth health(*store_);
     const auto prober = StartWithTwoAnsweredOneHanging(health, core::Seconds(3600));
     ASSERT_NE(prober, nullptr);
