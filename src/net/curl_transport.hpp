@@ -28,7 +28,8 @@ struct CurlTransportOptions {
     std::string ca_file;
 };
 
-/// libcurl multi on one worker thread (`curl_multi_poll` + `curl_multi_wakeup`): connection reuse,
+/// libcurl multi on one worker thread (its socket interface on epoll, woken through an eventfd): a
+/// wake runs only the transfers whose sockets are ready or whose timer is due; connection reuse,
 /// HTTP/2 over TLS when the server offers it (CURL_HTTP_VERSION_2TLS, multiplexed), a per-host
 /// connection cap, a per-request timeout, cancellation and TLS verification that cannot be turned
 /// off. Redirects are not followed. A request with `idempotent == false` gets a fresh connection
@@ -64,9 +65,13 @@ class CurlTransport final : public HttpTransport {
     };
 
     void Run();
+    void Wake();  // wakes the worker (thread-safe)
+    void CloseFds();
 
     CurlTransportOptions options_;
     void* multi_ = nullptr;  // CURLM*, owned; only the worker touches it after construction
+    int epoll_fd_ = -1;      // the worker's: libcurl's sockets (CURLMOPT_SOCKETFUNCTION) and wake_fd_
+    int wake_fd_ = -1;       // an eventfd in the worker's epoll set, written by Wake
     mutable std::mutex mutex_;
     std::vector<Pending> pending_;    // guarded by mutex_
     std::vector<RequestId> cancels_;  // guarded by mutex_
