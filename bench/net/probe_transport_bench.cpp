@@ -7,9 +7,13 @@
 #include <benchmark/benchmark.h>
 #include <dirent.h>
 #include <fmt/format.h>
+#include <httplib.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -137,6 +141,78 @@ BENCHMARK(ProbeRequests)
     ->MinTime(2)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// Probes over TLS, as real services are probed (https, a host each): the transport thread's CPU
+// per probe when every probe opens its own connection to a host of its own (a fleet's services,
+// too many and too far apart to keep connections or TLS sessions: a full handshake each), against
+// probes of one host over kept connections, and over new connections whose session is resumed. The server: cpp-httplib
+// over OpenSSL with a P-256 certificate for localhost and *.probes.localhost (libcurl resolves *.localhost to
+// loopback), made by the openssl command; the fresh probes go to s0..s999.probes.localhost.
+void TlsProbes(benchmark::State& state) {
+    const long mode = state.range(0);  // 0: one host, connections kept; 1: fresh, a host each; 2: fresh, one host
+    const bool fresh = mode != 0;
+    constexpr std::size_t kTogether = 5;
+    constexpr int kHosts = 1000;
+    char dir_template[] = "/tmp/railwatch-bench-tls-XXXXXX";
+    const char* dir = ::mkdtemp(dir_template);
+    if (dir == nullptr) {
+        state.SkipWithError("no temporary directory");
+        return;
+    }
+    const std::string cert = std::string(dir) + "/cert.pem";
+    const std::string key = std::string(dir) + "/key.pem";
+    const std::string names = "DNS:localhost,DNS:*.probes.localhost";
+    const std::string command = fmt::format(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost "
+        "-addext subjectAltName={} -keyout {} -out {} >/dev/null 2>&1",
+        names, key, cert);
+    if (std::system(command.c_str()) != 0) {
+        state.SkipWithError("the openssl command could not make a certificate");
+        return;
+    }
+    httplib::SSLServer server(cert.c_str(), key.c_str());
+    server.new_task_queue = [] { return new httplib::ThreadPool(16); };
+    // As the project's HttpServer: no Nagle wait between header and body, 1,000 requests a connection.
+    server.set_tcp_nodelay(true);
+    server.set_keep_alive_max_count(1000);
+    server.Get("/s/.*", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content("<html><body>service is up</body></html>", "text/html");
+    });
+    const int port = server.bind_to_any_port("127.0.0.1");
+    std::thread listener([&] { server.listen_after_bind(); });
+    for (int n = 0; n < 500 && !server.is_running(); ++n)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CurlTransportOptions options;  // as the prober's (app/monitor_engine.cpp)
+    options.max_host_connections = 16;
+    options.max_total_connections = 256;
+    options.user_agent = "railwatch-probe";
+    options.ca_file = cert;
+    {
+        CurlTransport transport(options);
+        std::size_t sent = 0;
+        SendTogether(
+            state, transport, kTogether, 20,
+            [&] {
+                HttpRequest request;
+                request.method = "GET";
+                const std::string host =
+                    mode == 1 ? fmt::format("s{}.probes.localhost", sent % kHosts) : std::string("localhost");
+                request.url = fmt::format("https://{}:{}/s/service-{}/health", host, port, sent++);
+                request.discard_body = true;
+                // A connection of its own, closed after it (the transport's non-idempotent path).
+                request.idempotent = !fresh;
+                return request;
+            },
+            [](const HttpResponse& response) { return response.status == 200; });
+    }
+    server.stop();
+    listener.join();
+    std::filesystem::remove_all(dir);
+}
+// Arg: 0 = one host, connections kept; 1 = a new connection to a host of its own per probe; 2 = a
+// new connection per probe to one host (its TLS session resumed from libcurl's cache: the cost of
+// a handshake without the certificate's verification and the full key exchange).
+BENCHMARK(TlsProbes)->Arg(0)->Arg(1)->Arg(2)->ArgName("mode")->MinTime(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Railway-shaped requests: a status batch's POST (~48 KB: 400 aliases, their variables) and its
 // answer (~72 KB of JSON, uncompressed as the simulator sends it), `together` in flight at once as
