@@ -540,6 +540,9 @@ void CurlTransport::Run() {
             loop.deadline.reset();
             curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
         }
+        // Before the wait is reckoned: a transfer's end may set the timer (another one waiting for
+        // its connection starts at once).
+        complete_finished();
         constexpr int kMaxEvents = 64;
         epoll_event events[kMaxEvents];
         long wait_ms = 1000;  // bounds a lost wake-up
@@ -548,7 +551,6 @@ void CurlTransport::Run() {
                 std::chrono::ceil<std::chrono::milliseconds>(*loop.deadline - std::chrono::steady_clock::now());
             wait_ms = std::clamp<long>(static_cast<long>(left.count()), 0, wait_ms);
         }
-        complete_finished();
         const int ready = ::epoll_wait(loop.epoll_fd, events, kMaxEvents, static_cast<int>(wait_ms));
         for (int k = 0; k < ready; ++k) {
             if (events[k].data.fd == wake_fd_) {
