@@ -95,6 +95,15 @@ void SendTogether(benchmark::State& state, CurlTransport& transport, std::size_t
     state.SetItemsProcessed(static_cast<std::int64_t>(requests));
 }
 
+// The transport's options as the prober's (app/monitor_engine.cpp).
+CurlTransportOptions ProberOptions() {
+    CurlTransportOptions options;
+    options.max_host_connections = 16;
+    options.max_total_connections = 256;
+    options.user_agent = "railwatch-probe";
+    return options;
+}
+
 void ProbeRequests(benchmark::State& state) {
     const auto together = static_cast<std::size_t>(state.range(0));
     const bool discard_body = state.range(1) == 1;
@@ -114,11 +123,7 @@ void ProbeRequests(benchmark::State& state) {
         state.SkipWithError("the HTTP server did not start");
         return;
     }
-    CurlTransportOptions options;  // as the prober's (app/monitor_engine.cpp)
-    options.max_host_connections = 16;
-    options.max_total_connections = 256;
-    options.user_agent = "railwatch-probe";
-    CurlTransport transport(options);
+    CurlTransport transport(ProberOptions());
     std::size_t sent = 0;
     SendTogether(
         state, transport, together, 20,
@@ -153,8 +158,8 @@ void TlsProbes(benchmark::State& state) {
     const bool fresh = mode != 0;
     constexpr std::size_t kTogether = 5;
     constexpr int kHosts = 1000;
-    char dir_template[] = "/tmp/railwatch-bench-tls-XXXXXX";
-    const char* dir = ::mkdtemp(dir_template);
+    std::string dir_template = (std::filesystem::temp_directory_path() / "railwatch-bench-tls-XXXXXX").string();
+    const char* dir = ::mkdtemp(dir_template.data());
     if (dir == nullptr) {
         state.SkipWithError("no temporary directory");
         return;
@@ -182,10 +187,7 @@ void TlsProbes(benchmark::State& state) {
     std::thread listener([&] { server.listen_after_bind(); });
     for (int n = 0; n < 500 && !server.is_running(); ++n)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    CurlTransportOptions options;  // as the prober's (app/monitor_engine.cpp)
-    options.max_host_connections = 16;
-    options.max_total_connections = 256;
-    options.user_agent = "railwatch-probe";
+    CurlTransportOptions options = ProberOptions();
     options.ca_file = cert;
     {
         CurlTransport transport(options);
