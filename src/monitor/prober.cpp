@@ -414,8 +414,8 @@ Prober::Judged Prober::Evaluate(Offered offered, store::HealthCheck check) {
         std::lock_guard lock(mutex_);
         InstanceProbe& probe = probes_[instance.id];
         seeded = probe.seeded;
+        // (marked when the write that rotates succeeds: Finish)
         rotate = !probe.rotated_at || now - *probe.rotated_at >= options_.rotate_every;
-        if (rotate) probe.rotated_at = now;
     }
     core::ProbeState state;
     if (!seeded) {
@@ -456,6 +456,8 @@ void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
         InstanceProbe& probe = probes_[instance.id];
         probe.state = judged.state;
         probe.seeded = true;
+        // A failed write rotated nothing: the next result tries again.
+        if (judged.rotate && stored) probe.rotated_at = clock_.Now();
     }
     Done(instance.id, /*sent=*/true);
     if (!stored) return;  // not stored (the instance is gone, or the store is down): nothing to report

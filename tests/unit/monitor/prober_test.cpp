@@ -107,12 +107,16 @@ class ProberTest : public ::testing::Test {
 
     std::optional<std::string> StoredHealth(const std::string& id) { return store_->GetInstance(id)->state.health; }
 
-    // i1, i2 and i3, each of its own service svc-iN at iN.up.railway.app.
+    // A RUNNING instance `id` of a service of its own, svc-`id` at `id`.up.railway.app, stored.
+    void RunningOwnService(const std::string& id) {
+        Running(id, "svc-" + id);
+        api_.SetServiceInstance("svc-" + id, "env", Info({id + ".up.railway.app"}, "/"));
+    }
+
+    // i1, i2 and i3, each of its own service (RunningOwnService).
     void RunningThree() {
-        for (const char* id : {"i1", "i2", "i3"}) {
-            Running(id, std::string("svc-") + id);
-            api_.SetServiceInstance(std::string("svc-") + id, "env", Info({std::string(id) + ".up.railway.app"}, "/"));
-        }
+        for (const char* id : {"i1", "i2", "i3"})
+            RunningOwnService(id);
     }
 
     // Starts the prober's thread and, once it waits (the clock in kBlock mode), offers it i1, i2
@@ -406,6 +410,13 @@ class CountingHealth final : public store::HealthChecks {
         {
             std::lock_guard lock(mutex_);
             batch_sizes_.push_back(records.size());
+            for (const store::ProbeRecord& record : records)
+                rotating_.push_back(record.keep_since.has_value());
+            if (failing_writes_ > 0) {
+                --failing_writes_;
+                return std::vector<util::Result<std::int64_t>>(
+                    records.size(), tl::unexpected(util::Error(util::ErrorCode::kUnavailable, "store down")));
+            }
         }
         return inner_.RecordProbes(records);
     }
@@ -426,13 +437,44 @@ class CountingHealth final : public store::HealthChecks {
         return batch_sizes_;
     }
 
+    // Whether each record written (or tried) deleted older results, in order.
+    std::vector<bool> Rotating() const {
+        std::lock_guard lock(mutex_);
+        return rotating_;
+    }
+    // The next `count` RecordProbes calls fail as a store that is down, writing nothing.
+    void FailWrites(int count) {
+        std::lock_guard lock(mutex_);
+        failing_writes_ = count;
+    }
+
     int single_calls = 0;
 
   private:
     store::HealthChecks& inner_;
     mutable std::mutex mutex_;
-    std::vector<std::size_t> batch_sizes_;  // guarded by mutex_ (the prober's thread writes it)
+    // Guarded by mutex_ (the prober's thread writes them).
+    std::vector<std::size_t> batch_sizes_;
+    std::vector<bool> rotating_;
+    int failing_writes_ = 0;
 };
+
+// A write that fails rotated nothing: the next result deletes the old ones, not one a whole
+// rotation interval later.
+TEST_F(ProberTest, AFailedWriteLeavesTheRotationToTheNextResult) {
+    Running("i1");
+    options_.rotate_every = core::Seconds(3600);
+    CountingHealth health(*store_);
+    Prober prober(api_, *store_, health, http_, clock_, sink_, options_);
+    http_.AnswerEvery(200);
+    health.FailWrites(1);
+    for (int n = 0; n < 3; ++n) {
+        ASSERT_TRUE(Probe(prober, "i1"));
+        clock_.Advance(options_.interval);
+    }
+    EXPECT_THAT(health.Rotating(), ElementsAre(true, true, false));  // the failed one, its retry, then not for an hour
+    EXPECT_EQ(store_->RecentHealthChecks("i1", 10)->size(), 2u);
+}
 
 // Results that complete together are stored in one write (a fleet's probes would otherwise cost
 // the store a transaction each), and each still gets its own health and event.
@@ -486,10 +528,8 @@ TEST_F(ProberTest, AnOfferWhileTheProberIsFullWaitsForAPlaceAndGetsItsURLFromAnE
 TEST_F(ProberTest, OffersWaitFirstComeFirstUpToMaxWaitingAndTheRestAreDeclined) {
     options_.max_in_flight = 1;
     options_.max_waiting = 2;
-    for (const char* id : {"i1", "i2", "i3", "i4"}) {
-        Running(id, std::string("svc-") + id);
-        api_.SetServiceInstance(std::string("svc-") + id, "env", Info({std::string(id) + ".up.railway.app"}, "/"));
-    }
+    for (const char* id : {"i1", "i2", "i3", "i4"})
+        RunningOwnService(id);
     auto prober = Make();
     http_.AnswerEvery(200);
     http_.Hold(true);
@@ -612,8 +652,7 @@ TEST_F(ProberTest, AnOfferIsSentAtOnceWhileTheResultsWaitingGoOnWaiting) {
     CountingHealth health(*store_);
     const auto prober = StartWithTwoAnsweredOneHanging(health, core::Seconds(1));
     ASSERT_NE(prober, nullptr);
-    Running("i4", "svc-i4");
-    api_.SetServiceInstance("svc-i4", "env", Info({"i4.up.railway.app"}, "/"));
+    RunningOwnService("i4");
     ASSERT_TRUE(prober->Offer(*store_->GetInstance("i4")));
     EXPECT_TRUE(Eventually([&] { return http_.request_count() == 4; }));  // sent without waiting
     std::this_thread::sleep_for(std::chrono::milliseconds(50));           // time for a thread that would store
@@ -633,10 +672,8 @@ TEST_F(ProberTest, ResultsWaitingToBeStoredHoldNoPlaceInFlight) {
     CountingHealth health(*store_);
     const auto prober = StartWithTwoAnsweredOneHanging(health, core::Seconds(3600));
     ASSERT_NE(prober, nullptr);
-    Running("i4", "svc-i4");
-    api_.SetServiceInstance("svc-i4", "env", Info({"i4.up.railway.app"}, "/"));
-    Running("i5", "svc-i5");
-    api_.SetServiceInstance("svc-i5", "env", Info({"i5.up.railway.app"}, "/"));
+    RunningOwnService("i4");
+    RunningOwnService("i5");
     Running("i6", "svc-i6");
     EXPECT_TRUE(prober->Offer(*store_->GetInstance("i4")));  // i3 alone is in flight
     EXPECT_TRUE(prober->Offer(*store_->GetInstance("i5")));
