@@ -1,9 +1,10 @@
-// Health probes through the transport (net::CurlTransport) against the project's HTTP server on
-// loopback: the CPU of the transport's thread per request ("curl_us" counter), by how many
-// requests go to it together (SubmitAll) and whether the answer is asked for compressed (a probe
-// discards its body, so it does not ask: HttpRequest::discard_body). The server's text answers
-// are compressed when asked, as a real service's pages often are. RailwayAnswers: the same for
-// requests shaped as the status polls' (a large POST, a large answer).
+// Health probes through a transport against the project's HTTP server on loopback: the CPU of the
+// transport's thread per request ("thread_us" counter), by transport (net::CurlTransport, or
+// net::ProbeTransport: the prober's), by how many requests go to it together (SubmitAll) and
+// whether the answer is asked for compressed (a probe discards its body, so it does not ask:
+// HttpRequest::discard_body; ProbeTransport never asks). The server's text answers are compressed
+// when asked, as a real service's pages often are. RailwayAnswers: the same for requests shaped
+// as the status polls' (a large POST, a large answer), through CurlTransport.
 #include <benchmark/benchmark.h>
 #include <dirent.h>
 #include <fmt/format.h>
@@ -24,6 +25,7 @@
 
 #include "net/curl_transport.hpp"
 #include "net/http_server.hpp"
+#include "net/probe_transport.hpp"
 
 namespace railwatch::net {
 namespace {
@@ -55,10 +57,15 @@ double ThreadCpuSeconds(const std::string& name) {
     return total;
 }
 
+// The transport's thread, by name.
+constexpr const char* kCurlThread = "rw-curl";
+constexpr const char* kProbeThread = "rw-probe-net";
+
 // Sends `together` requests made by `make` at once through `transport` and waits for their
 // answers: `warm` times first (connections open, handles pooled), then once per iteration. Sets
-// "curl_us", the transport's thread CPU per request; an answer `ok` refuses fails the benchmark.
-void SendTogether(benchmark::State& state, CurlTransport& transport, std::size_t together, int warm,
+// "thread_us", the CPU per request of the transport's thread (named `thread`); an answer `ok`
+// refuses fails the benchmark.
+void SendTogether(benchmark::State& state, HttpTransport& transport, const char* thread, std::size_t together, int warm,
                   const std::function<HttpRequest()>& make, const std::function<bool(const HttpResponse&)>& ok) {
     std::mutex mutex;
     std::condition_variable done;
@@ -83,25 +90,40 @@ void SendTogether(benchmark::State& state, CurlTransport& transport, std::size_t
     };
     for (int n = 0; n < warm; ++n)
         send();
-    const double cpu_before = ThreadCpuSeconds("rw-curl");
+    const double cpu_before = ThreadCpuSeconds(thread);
     std::size_t requests = 0;
     for (auto _ : state) {
         send();
         requests += together;
     }
-    const double cpu = ThreadCpuSeconds("rw-curl") - cpu_before;
+    const double cpu = ThreadCpuSeconds(thread) - cpu_before;
     if (failed > 0) state.SkipWithError("an answer was not the one expected");
-    state.counters["curl_us"] = benchmark::Counter(cpu * 1e6 / static_cast<double>(requests));
+    state.counters["thread_us"] = benchmark::Counter(cpu * 1e6 / static_cast<double>(requests));
     state.SetItemsProcessed(static_cast<std::int64_t>(requests));
 }
 
-// The transport's options as the prober's (app/monitor_engine.cpp).
-CurlTransportOptions ProberOptions() {
-    CurlTransportOptions options;
+// The caps and user agent of the prober's transport (app/monitor_engine.cpp), on either.
+template <typename Options>
+Options ProberOptions() {
+    Options options;
     options.max_host_connections = 16;
     options.max_total_connections = 256;
     options.user_agent = "railwatch-probe";
     return options;
+}
+
+// Transport 0: CurlTransport; 1: ProbeTransport (the prober's). `ca_file` for TLS.
+std::unique_ptr<HttpTransport> MakeTransport(long which, const std::string& ca_file = "",
+                                             std::size_t tls_sessions = 20'000) {
+    if (which == 0) {
+        auto options = ProberOptions<CurlTransportOptions>();
+        options.ca_file = ca_file;
+        return std::make_unique<CurlTransport>(options);
+    }
+    auto options = ProberOptions<ProbeTransportOptions>();
+    options.ca_file = ca_file;
+    options.max_tls_sessions = tls_sessions;
+    return std::make_unique<ProbeTransport>(options);
 }
 
 void ProbeRequests(benchmark::State& state) {
@@ -123,10 +145,11 @@ void ProbeRequests(benchmark::State& state) {
         state.SkipWithError("the HTTP server did not start");
         return;
     }
-    CurlTransport transport(ProberOptions());
+    const long which = state.range(3);
+    const auto transport = MakeTransport(which);
     std::size_t sent = 0;
     SendTogether(
-        state, transport, together, 20,
+        state, *transport, which == 0 ? kCurlThread : kProbeThread, together, 20,
         [&] {
             HttpRequest request;
             request.method = "GET";
@@ -137,12 +160,15 @@ void ProbeRequests(benchmark::State& state) {
         [](const HttpResponse& response) { return response.status == 200; });
 }
 // Args: requests sent together; 1 = the body discarded (no compressed answer asked for); 1 = the
-// answers spread over 10 ms.
+// answers spread over 10 ms; the transport (0: CurlTransport, 1: ProbeTransport).
 BENCHMARK(ProbeRequests)
-    ->ArgsProduct({{1, 5, 100}, {0, 1}, {0}})
-    ->Args({100, 1, 1})
-    ->Args({250, 1, 1})
-    ->ArgNames({"together", "discard", "spread"})
+    ->ArgsProduct({{1, 5, 100}, {0, 1}, {0}, {0}})
+    ->ArgsProduct({{1, 5, 100}, {1}, {0}, {1}})
+    ->Args({100, 1, 1, 0})
+    ->Args({250, 1, 1, 0})
+    ->Args({100, 1, 1, 1})
+    ->Args({250, 1, 1, 1})
+    ->ArgNames({"together", "discard", "spread", "transport"})
     ->MinTime(2)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
@@ -151,10 +177,13 @@ BENCHMARK(ProbeRequests)
 // per probe when every probe opens its own connection to a host of its own (a fleet's services,
 // too many and too far apart to keep connections or TLS sessions: a full handshake each), against
 // probes of one host over kept connections, and over new connections whose session is resumed. The server: cpp-httplib
-// over OpenSSL with a P-256 certificate for localhost and *.probes.localhost (libcurl resolves *.localhost to
+// over OpenSSL with a P-256 certificate for localhost and *.probes.localhost (both transports resolve *.localhost to
 // loopback), made by the openssl command; the fresh probes go to s0..s999.probes.localhost.
 void TlsProbes(benchmark::State& state) {
-    const long mode = state.range(0);  // 0: one host, connections kept; 1: fresh, a host each; 2: fresh, one host
+    // 0: one host, connections kept; 1: fresh, a host each, no session kept; 2: fresh, one host;
+    // 3: fresh, a host each, each host's session kept (ProbeTransport only)
+    const long mode = state.range(0);
+    const long which = state.range(1);  // 0: CurlTransport; 1: ProbeTransport
     const bool fresh = mode != 0;
     constexpr std::size_t kTogether = 5;
     constexpr int kHosts = 1000;
@@ -187,18 +216,18 @@ void TlsProbes(benchmark::State& state) {
     std::thread listener([&] { server.listen_after_bind(); });
     for (int n = 0; n < 500 && !server.is_running(); ++n)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    CurlTransportOptions options = ProberOptions();
-    options.ca_file = cert;
     {
-        CurlTransport transport(options);
+        // Mode 1 on ProbeTransport keeps no session (libcurl's cache of a few, cycled through a
+        // thousand hosts, keeps none either); mode 3 keeps one per host.
+        const auto transport = MakeTransport(which, cert, mode == 1 ? 0 : 20'000);
         std::size_t sent = 0;
         SendTogether(
-            state, transport, kTogether, 20,
+            state, *transport, which == 0 ? kCurlThread : kProbeThread, kTogether, 20,
             [&] {
                 HttpRequest request;
                 request.method = "GET";
-                const std::string host =
-                    mode == 1 ? fmt::format("s{}.probes.localhost", sent % kHosts) : std::string("localhost");
+                const std::string host = mode == 1 || mode == 3 ? fmt::format("s{}.probes.localhost", sent % kHosts)
+                                                                : std::string("localhost");
                 request.url = fmt::format("https://{}:{}/s/service-{}/health", host, port, sent++);
                 request.discard_body = true;
                 // A connection of its own, closed after it (the transport's non-idempotent path).
@@ -206,19 +235,33 @@ void TlsProbes(benchmark::State& state) {
                 return request;
             },
             [](const HttpResponse& response) { return response.status == 200; });
+        if (const auto* own = dynamic_cast<const ProbeTransport*>(transport.get())) {
+            const ProbeTransportStats stats = own->Stats();
+            state.counters["resumed"] = static_cast<double>(stats.tls_resumed) /
+                                        static_cast<double>(std::max<std::uint64_t>(stats.tls_handshakes, 1));
+        }
     }
     server.stop();
     listener.join();
     std::filesystem::remove_all(dir);
 }
-// Arg: 0 = one host, connections kept; 1 = a new connection to a host of its own per probe; 2 = a
-// new connection per probe to one host (its TLS session resumed from libcurl's cache: the cost of
-// a handshake without the certificate's verification and the full key exchange).
-BENCHMARK(TlsProbes)->Arg(0)->Arg(1)->Arg(2)->ArgName("mode")->MinTime(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+// Arg: 0 = one host, connections kept; 1 = a new connection to a host of its own per probe, no
+// session to resume; 2 = a new connection per probe to one host (its TLS session resumed: the cost
+// of a handshake without the certificate's verification and the full key exchange); 3 = a host of
+// its own per probe, its session from the last probe of that host resumed (ProbeTransport keeps
+// one per host; libcurl's cache of a few cannot). "resumed": the share of handshakes resumed.
+// Second arg: the transport (0: CurlTransport, 1: ProbeTransport).
+BENCHMARK(TlsProbes)
+    ->ArgsProduct({{0, 1, 2}, {0, 1}})
+    ->Args({3, 1})
+    ->ArgNames({"mode", "transport"})
+    ->MinTime(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // Railway-shaped requests: a status batch's POST (~48 KB: 400 aliases, their variables) and its
 // answer (~72 KB of JSON, uncompressed as the simulator sends it), `together` in flight at once as
-// a poll sends them. "curl_us": the transport thread's CPU per request.
+// a poll sends them. "thread_us": the transport thread's CPU per request.
 void RailwayAnswers(benchmark::State& state) {
     const auto together = static_cast<std::size_t>(state.range(0));
     std::string answer = R"({"data":{)";
@@ -247,7 +290,7 @@ void RailwayAnswers(benchmark::State& state) {
     }
     CurlTransport transport;  // as the root's (app/root.cpp)
     SendTogether(
-        state, transport, together, 10,
+        state, transport, kCurlThread, together, 10,
         [&] {
             HttpRequest request;
             request.method = "POST";

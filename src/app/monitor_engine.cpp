@@ -5,7 +5,7 @@
 #include "app/root.hpp"
 #include "core/deployment_status.hpp"
 #include "core/notify_event.hpp"
-#include "net/curl_transport.hpp"
+#include "net/probe_transport.hpp"
 #include "notify/notifier.hpp"
 
 namespace railwatch::app {
@@ -167,12 +167,12 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
     if (probes.interval_seconds > 0) {
         // Probes get a transport of their own: services that hang hold its connections, never
         // the ones Railway requests and webhooks wait for.
-        net::CurlTransportOptions transport;
+        net::ProbeTransportOptions transport;
         transport.max_host_connections = 16;
         transport.max_total_connections = 256;
         transport.connect_timeout = core::Seconds(probes.timeout_seconds);
         transport.user_agent = "railwatch-probe";
-        probe_transport_ = std::make_unique<net::CurlTransport>(transport);
+        probe_transport_ = std::make_unique<net::ProbeTransport>(transport);
         monitor_->EnableProbes(store, *probe_transport_, ProberOptionsFrom(probes));
     }
     monitor::Monitor* monitor = monitor_.get();

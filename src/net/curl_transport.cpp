@@ -100,28 +100,6 @@ void ScrubUrl(std::string& text, std::string_view url) {
     }
 }
 
-std::string_view KindName(TransportErrorKind kind) {
-    switch (kind) {
-        case TransportErrorKind::kNone:
-            return "none";
-        case TransportErrorKind::kDns:
-            return "DNS lookup failed";
-        case TransportErrorKind::kConnect:
-            return "could not connect";
-        case TransportErrorKind::kReset:
-            return "connection reset";
-        case TransportErrorKind::kTls:
-            return "TLS failure";
-        case TransportErrorKind::kTimeout:
-            return "timed out";
-        case TransportErrorKind::kCancelled:
-            return "cancelled";
-        case TransportErrorKind::kOther:
-            return "transport error";
-    }
-    return "transport error";
-}
-
 std::string Trim(std::string_view s) {
     while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
         s.remove_suffix(1);
@@ -409,7 +387,7 @@ void CurlTransport::Run() {
                 ScrubUrl(detail, transfer->request.url);
                 const std::string message =
                     fmt::format("{} {} failed ({}): {}", transfer->request.method,
-                                OriginForMessages(transfer->request.url), KindName(KindOf(code)), detail);
+                                OriginForMessages(transfer->request.url), DescribeTransportError(KindOf(code)), detail);
                 fail(std::move(transfer), KindOf(code), message);
             }
         }

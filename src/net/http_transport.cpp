@@ -48,6 +48,28 @@ bool IsLoopbackHost(std::string_view host) {
     return false;
 }
 
+std::string_view DescribeTransportError(core::TransportErrorKind kind) {
+    switch (kind) {
+        case core::TransportErrorKind::kNone:
+            return "none";
+        case core::TransportErrorKind::kDns:
+            return "DNS lookup failed";
+        case core::TransportErrorKind::kConnect:
+            return "could not connect";
+        case core::TransportErrorKind::kReset:
+            return "connection reset";
+        case core::TransportErrorKind::kTls:
+            return "TLS failure";
+        case core::TransportErrorKind::kTimeout:
+            return "timed out";
+        case core::TransportErrorKind::kCancelled:
+            return "cancelled";
+        case core::TransportErrorKind::kOther:
+            return "transport error";
+    }
+    return "transport error";
+}
+
 std::string OriginForMessages(std::string_view url) {
     std::string out = UrlForMessages(url);
     const auto scheme = out.find("://");

@@ -82,6 +82,10 @@ std::string OriginForMessages(std::string_view url);
 /// without TLS or listen without a token.
 bool IsLoopbackHost(std::string_view host);
 
+/// What failed, in a few words for messages ("could not connect", "timed out"): the transports'
+/// failure messages read "<METHOD> <origin> failed (<these words>): <detail>".
+std::string_view DescribeTransportError(core::TransportErrorKind kind);
+
 /// Identifies a submitted request, for Cancel.
 using RequestId = std::uint64_t;
 

@@ -156,13 +156,16 @@ std::string SmtpServer::LogTail() const {
     return log.size() > 4000 ? log.substr(log.size() - 4000) : log;
 }
 
-util::Result<std::unique_ptr<TestCertificates>> TestCertificates::Create() {
+util::Result<std::unique_ptr<TestCertificates>> TestCertificates::Create(const std::vector<std::string>& extra_names) {
     std::unique_ptr<TestCertificates> certs(new TestCertificates());
     certs->dir_ = std::make_unique<TempDir>("railwatch-certs-");
     const TempDir& dir = *certs->dir_;
     {
         std::ofstream ext(dir.File("server.ext"));
-        ext << "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        ext << "subjectAltName=DNS:localhost,IP:127.0.0.1";
+        for (const std::string& name : extra_names)
+            ext << ",DNS:" << name;
+        ext << "\n"
                "basicConstraints=CA:FALSE\n"
                "keyUsage=critical,digitalSignature,keyEncipherment\n"
                "extendedKeyUsage=serverAuth\n";

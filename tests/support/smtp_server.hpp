@@ -76,12 +76,13 @@ class SmtpServer {
     int port_ = 0;
 };
 
-/// A throw-away certificate authority and a server certificate it signed, for "localhost" and
-/// 127.0.0.1, made with the `openssl` command in a temp dir (removed with the object).
+/// A throw-away certificate authority and a server certificate it signed, for "localhost",
+/// 127.0.0.1 and `extra_names` (DNS names, "*.probes.localhost" allowed), made with the `openssl`
+/// command in a temp dir (removed with the object).
 class TestCertificates {
   public:
     /// kUnavailable with openssl's output when a step fails.
-    static util::Result<std::unique_ptr<TestCertificates>> Create();
+    static util::Result<std::unique_ptr<TestCertificates>> Create(const std::vector<std::string>& extra_names = {});
 
     std::string ca_cert() const { return dir_->File("ca.crt"); }
     std::string server_cert() const { return dir_->File("server.crt"); }

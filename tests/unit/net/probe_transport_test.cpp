@@ -1,0 +1,355 @@
+// ProbeTransport's own behaviour beyond the transports' shared suite (transport_conformance_test):
+// TLS verified and resumed per host, names looked up and cached, connection caps, idle
+// connections the server closed, hostile answers. Real servers on loopback.
+#include "net/probe_transport.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/loopback_http.hpp"
+#include "support/smtp_server.hpp"
+
+namespace railwatch::net {
+namespace {
+
+using test::LoopbackHttpServer;
+using test::LoopbackReply;
+using test::LoopbackRequest;
+
+HttpRequest Get(const std::string& url, core::Duration timeout = core::Seconds(20)) {
+    HttpRequest request;
+    request.method = "GET";
+    request.url = url;
+    request.timeout = timeout;
+    request.discard_body = true;
+    return request;
+}
+
+// An HTTPS server on 127.0.0.1 with a certificate for localhost and *.probes.localhost, signed by
+// a CA of the test's own.
+class TlsServer {
+  public:
+    TlsServer() {
+        auto certs = test::TestCertificates::Create({"*.probes.localhost"});
+        if (!certs) throw std::runtime_error(certs.error().message);
+        certs_ = std::move(*certs);
+        server_ = std::make_unique<httplib::SSLServer>(certs_->server_cert().c_str(), certs_->server_key().c_str());
+        server_->Get("/.*", [](const httplib::Request& request, httplib::Response& response) {
+            response.set_content("up at " + request.get_header_value("Host"), "text/plain");
+        });
+        port_ = server_->bind_to_any_port("127.0.0.1");
+        thread_ = std::thread([this] { server_->listen_after_bind(); });
+        for (int n = 0; n < 500 && !server_->is_running(); ++n)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ~TlsServer() {
+        server_->stop();
+        thread_.join();
+    }
+    std::string Url(const std::string& host) const {
+        return "https://" + host + ":" + std::to_string(port_) + "/health";
+    }
+    std::string ca_file() const { return certs_->ca_cert(); }
+    int port() const { return port_; }
+
+  private:
+    std::unique_ptr<test::TestCertificates> certs_;
+    std::unique_ptr<httplib::SSLServer> server_;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+TEST(ProbeTransport, VerifiesTheServerOverTlsAndResumesItsSessionOnTheNextConnection) {
+    TlsServer server;
+    ProbeTransportOptions options;
+    options.ca_file = server.ca_file();
+    ProbeTransport transport(options);
+    for (int k = 0; k < 3; ++k) {
+        HttpRequest request = Get(server.Url("localhost"));
+        request.discard_body = false;
+        request.idempotent = false;  // a connection of its own each: a handshake each
+        const HttpResponse response = transport.Send(request).get();
+        ASSERT_EQ(response.status, 200) << response.error_message;
+        EXPECT_EQ(response.body, "up at localhost:" + std::to_string(server.port()));
+    }
+    const ProbeTransportStats stats = transport.Stats();
+    EXPECT_EQ(stats.tls_handshakes, 3u);
+    EXPECT_EQ(stats.tls_resumed, 2u);  // the first made the session the others resumed
+    EXPECT_EQ(stats.lookups, 0u);      // (localhost: loopback without a lookup)
+}
+
+TEST(ProbeTransport, EachHostHasItsOwnConnectionsAndSessions) {
+    TlsServer server;
+    ProbeTransportOptions options;
+    options.ca_file = server.ca_file();
+    ProbeTransport transport(options);
+    for (const std::string host : {"s1.probes.localhost", "s2.probes.localhost", "s1.probes.localhost"}) {
+        const HttpResponse response = transport.Send(Get(server.Url(host))).get();
+        ASSERT_EQ(response.status, 200) << host << ": " << response.error_message;
+    }
+    const ProbeTransportStats stats = transport.Stats();
+    EXPECT_EQ(stats.tls_handshakes, 2u);  // s1 once (kept for its second probe), s2 once
+    EXPECT_EQ(stats.tls_resumed, 0u);     // no host was met twice on a new connection
+    EXPECT_EQ(stats.reused, 1u);
+}
+
+TEST(ProbeTransport, ACertificateNotSignedByATrustedAuthorityOrForAnotherNameFailsAsTls) {
+    TlsServer server;
+    {
+        ProbeTransport system_store;  // the system's CAs: the test's own is not among them
+        const HttpResponse response = system_store.Send(Get(server.Url("localhost"))).get();
+        EXPECT_EQ(response.error, core::TransportErrorKind::kTls) << response.error_message;
+        EXPECT_NE(response.error_message.find("certificate"), std::string::npos) << response.error_message;
+    }
+    ProbeTransportOptions options;
+    options.ca_file = server.ca_file();
+    ProbeTransport transport(options);
+    const HttpResponse other_name = transport.Send(Get(server.Url("elsewhere.localhost"))).get();
+    EXPECT_EQ(other_name.error, core::TransportErrorKind::kTls) << other_name.error_message;
+    EXPECT_NE(other_name.error_message.find("hostname mismatch"), std::string::npos) << other_name.error_message;
+}
+
+TEST(ProbeTransport, AnUnreadableCaFileIsRefusedAtConstruction) {
+    ProbeTransportOptions options;
+    options.ca_file = "/nonexistent/ca.pem";
+    EXPECT_THROW(ProbeTransport{options}, std::runtime_error);
+}
+
+// The machine's own name (in /etc/hosts on Debian): looked up once on the resolver thread, then
+// taken from the cache.
+TEST(ProbeTransport, AHostNameIsLookedUpOnceAndCached) {
+    char name[256] = {};
+    ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(name, nullptr, &hints, &found) != 0) GTEST_SKIP() << "this machine's name does not resolve";
+    const bool loopback = (ntohl(reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+    ::freeaddrinfo(found);
+    if (!loopback) GTEST_SKIP() << "this machine's name is not a loopback address";
+    LoopbackHttpServer server([](const LoopbackRequest&) { return LoopbackReply::Json(200, "{}"); });
+    ProbeTransport transport;
+    for (int k = 0; k < 3; ++k) {
+        HttpRequest request = Get("http://" + std::string(name) + ":" + std::to_string(server.port()) + "/health");
+        request.idempotent = false;  // a new connection each: each needs the addresses
+        const HttpResponse response = transport.Send(request).get();
+        ASSERT_EQ(response.status, 200) << response.error_message;
+    }
+    EXPECT_EQ(transport.Stats().lookups, 1u);
+    EXPECT_EQ(transport.Stats().connects, 3u);
+}
+
+TEST(ProbeTransport, ANameThatDoesNotResolveFailsAsDns) {
+    const std::string name = "no-such-host.invalid";
+    addrinfo* found = nullptr;
+    const auto started = std::chrono::steady_clock::now();
+    const int rc = ::getaddrinfo(name.c_str(), nullptr, nullptr, &found);
+    if (rc == 0) ::freeaddrinfo(found);
+    if (rc == 0 || std::chrono::steady_clock::now() - started > std::chrono::seconds(2))
+        GTEST_SKIP() << "this machine's resolver answers .invalid names, or slowly";
+    ProbeTransport transport;
+    const HttpResponse response = transport.Send(Get("http://" + name + "/health", core::Seconds(10))).get();
+    EXPECT_EQ(response.error, core::TransportErrorKind::kDns) << response.error_message;
+    EXPECT_NE(response.error_message.find(name), std::string::npos);
+}
+
+// No more connections than the caps allow, per host and in total; every request still answered.
+TEST(ProbeTransport, ConnectionsStayWithinTheHostAndTotalCaps) {
+    std::atomic<int> now{0};
+    std::atomic<int> most{0};
+    LoopbackHttpServer server([&](const LoopbackRequest&) {
+        const int at = ++now;
+        for (int seen = most.load(); at > seen && !most.compare_exchange_weak(seen, at);) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        --now;
+        return LoopbackReply::Json(200, "{}");
+    });
+    for (const auto& [per_host, total, hosts] : {std::tuple{2, 100, 1}, std::tuple{100, 3, 5}}) {
+        ProbeTransportOptions options;
+        options.max_host_connections = static_cast<std::size_t>(per_host);
+        options.max_total_connections = static_cast<std::size_t>(total);
+        ProbeTransport transport(options);
+        most = 0;
+        std::mutex mutex;
+        std::condition_variable done;
+        int left = 30;
+        int answered = 0;
+        std::vector<HttpTransport::Submission> batch;
+        for (int k = 0; k < 30; ++k) {
+            const std::string host = "h" + std::to_string(k % hosts) + ".localhost";
+            batch.push_back({Get("http://" + host + ":" + std::to_string(server.port()) + "/"), [&](HttpResponse r) {
+                                 std::lock_guard lock(mutex);
+                                 answered += r.status == 200 ? 1 : 0;
+                                 if (--left == 0) done.notify_all();
+                             }});
+        }
+        transport.SubmitAll(batch);
+        std::unique_lock lock(mutex);
+        ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(30), [&] { return left == 0; }));
+        EXPECT_EQ(answered, 30);
+        EXPECT_LE(most.load(), std::min(per_host * hosts, total)) << per_host << " per host, " << total << " in all";
+        EXPECT_GE(most.load(), 2);
+    }
+}
+
+// At the host's cap, a request that needs a connection of its own waits for the one open to come
+// free, which is then closed to make room for it (not given to it, nor kept while it waits).
+TEST(ProbeTransport, ARequestWithEffectsWaitingAtTheCapGetsANewConnectionWhenOneComesFree) {
+    LoopbackHttpServer server([](const LoopbackRequest& request) {
+        LoopbackReply reply = LoopbackReply::Json(200, request.target);
+        reply.delay = std::chrono::milliseconds(request.target == "/slow" ? 200 : 0);
+        return reply;
+    });
+    ProbeTransportOptions options;
+    options.max_host_connections = 1;
+    ProbeTransport transport(options);
+    auto slow = transport.Send(Get(server.Url("/slow")));
+    HttpRequest once = Get(server.Url("/once"));
+    once.idempotent = false;
+    once.discard_body = false;
+    auto second = transport.Send(once);
+    EXPECT_EQ(slow.get().status, 200);
+    const HttpResponse answer = second.get();
+    EXPECT_EQ(answer.status, 200) << answer.error_message;
+    EXPECT_EQ(answer.body, "/once");
+    EXPECT_EQ(server.connections_accepted(), 2u);
+    EXPECT_EQ(transport.Stats().reused, 0u);
+}
+
+// A server that closes a kept connection while it is idle: the transport drops it when it
+// happens, and the next request opens a new one without a failed send first.
+TEST(ProbeTransport, AnIdleConnectionTheServerClosedIsDroppedBeforeItIsUsed) {
+    LoopbackHttpServer server([](const LoopbackRequest&) {
+        LoopbackReply reply = LoopbackReply::Json(200, "{}");
+        return reply;
+    });
+    int listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    ASSERT_EQ(::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listen_fd, 8), 0);
+    ASSERT_EQ(::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+    // Answers each connection's one request as if it would keep it, then closes it 50 ms later.
+    std::thread closer([listen_fd] {
+        for (int k = 0; k < 2; ++k) {
+            const int fd = ::accept(listen_fd, nullptr, nullptr);
+            if (fd < 0) return;
+            char buffer[4096];
+            std::string request;
+            while (request.find("\r\n\r\n") == std::string::npos) {
+                const ssize_t n = ::read(fd, buffer, sizeof buffer);
+                if (n <= 0) break;
+                request.append(buffer, static_cast<std::size_t>(n));
+            }
+            const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            ::close(fd);
+        }
+    });
+    ProbeTransport transport;
+    const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/health";
+    ASSERT_EQ(transport.Send(Get(url)).get().status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const HttpResponse second = transport.Send(Get(url)).get();
+    EXPECT_EQ(second.status, 200) << second.error_message;
+    EXPECT_EQ(transport.Stats().resent, 0u);
+    EXPECT_EQ(transport.Stats().reused, 0u);
+    EXPECT_EQ(transport.Stats().connects, 2u);
+    closer.join();
+    ::close(listen_fd);
+}
+
+// Answers no client should trust fail with a message, never an answer; an interim answer is
+// skipped.
+TEST(ProbeTransport, MalformedAnswersFailAndAnInterimAnswerIsSkipped) {
+    struct Case {
+        std::string answer;
+        std::string expected;  // in the error message; empty: answered 200
+    };
+    const std::vector<Case> cases = {
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", ""},
+        {"SSH-2.0-OpenSSH_9.2\r\n\r\n", "not HTTP/1.x"},
+        {"HTTP/1.1 2x0 OK\r\n\r\n", "status line is malformed"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n", "Content-Length is malformed"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", "Content-Length is malformed"},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk's size is malformed"},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokay\r\n0\r\n\r\n", "does not end where"},
+        {"HTTP/1.1 200 OK\r\nX-Long: " + std::string(70'000, 'a') + "\r\n\r\n", "head is longer than"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "closed before the answer was complete"},
+        {"HTTP/1.1 101 Switching Protocols\r\n\r\n", "switched protocols"},
+    };
+    ProbeTransport transport;
+    for (const Case& c : cases) {
+        int listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof addr;
+        ASSERT_EQ(::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        ASSERT_EQ(::listen(listen_fd, 8), 0);
+        ASSERT_EQ(::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+        std::thread server([&] {
+            const int fd = ::accept(listen_fd, nullptr, nullptr);
+            if (fd < 0) return;
+            char buffer[4096];
+            (void)::read(fd, buffer, sizeof buffer);
+            std::size_t sent = 0;
+            while (sent < c.answer.size()) {
+                const ssize_t n = ::send(fd, c.answer.data() + sent, c.answer.size() - sent, MSG_NOSIGNAL);
+                if (n <= 0) break;
+                sent += static_cast<std::size_t>(n);
+            }
+            ::shutdown(fd, SHUT_WR);
+            while (::read(fd, buffer, sizeof buffer) > 0) {
+            }
+            ::close(fd);
+        });
+        const HttpResponse response =
+            transport.Send(Get("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", core::Seconds(10)))
+                .get();
+        server.join();
+        ::close(listen_fd);
+        if (c.expected.empty()) {
+            EXPECT_EQ(response.status, 200) << response.error_message;
+        } else {
+            EXPECT_FALSE(response.Answered()) << c.expected;
+            EXPECT_NE(response.error_message.find(c.expected), std::string::npos)
+                << c.expected << " — got: " << response.error_message;
+        }
+    }
+}
+
+TEST(ProbeTransport, URLsItCannotSendAndHeadersThatWouldSplitTheRequestAreRefused) {
+    ProbeTransport transport;
+    for (const std::string url : {"ftp://example.com/", "http://user:pw@127.0.0.1/", "http://127.0.0.1:99999/",
+                                  "http:///nohost", "http://127.0.0.1/a b"}) {
+        const HttpResponse response = transport.Send(Get(url)).get();
+        EXPECT_EQ(response.error, core::TransportErrorKind::kOther) << url;
+        EXPECT_EQ(response.error_message.find("pw"), std::string::npos) << response.error_message;
+    }
+    HttpRequest split = Get("http://127.0.0.1:1/");
+    split.headers = {{"X-Evil", "a\r\nHost: elsewhere"}};
+    EXPECT_EQ(transport.Send(split).get().error, core::TransportErrorKind::kOther);
+}
+
+}  // namespace
+}  // namespace railwatch::net
