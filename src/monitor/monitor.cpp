@@ -1761,7 +1761,11 @@ void Monitor::NoteSettled(const store::Instance& instance, const std::string& de
     {
         std::lock_guard lock(mutex_);
         EnvironmentWatch& env = environments_[instance.environment_id];
-        env.instances[instance.id] = {instance.service_id, deployment_id};
+        // Compared before assigned: noted again at each settled check, most often unchanged (a
+        // pair built and moved in would allocate both strings each time).
+        auto& [service, followed] = env.instances[instance.id];
+        if (service != instance.service_id) service = instance.service_id;
+        if (followed != deployment_id) followed = deployment_id;
         if (env.queued || (env.read_at && now - *env.read_at < options_.discovery_interval)) return;
         env.queued = true;
     }
@@ -1773,7 +1777,7 @@ void Monitor::ReadEnvironment(const Job& job) {
     // The instances noted since the last read (each is noted again at its next settled check), by
     // service: compared with each page as it comes, so that an environment of many services is
     // never held whole.
-    std::map<std::string, std::pair<std::string, std::string>> noted;
+    decltype(EnvironmentWatch::instances) noted;
     {
         std::lock_guard lock(mutex_);
         noted.swap(environments_[environment_id].instances);

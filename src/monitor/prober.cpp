@@ -150,24 +150,28 @@ void Prober::ForgetIdle(core::Timestamp now) {
         const InstanceProbe& probe = entry.second;
         return !probe.busy && (!probe.last_started || now - *probe.last_started >= idle);
     });
-    std::erase_if(targets_, [&](const auto& entry) {
-        const Target& target = entry.second;
-        return now - target.at >= (target.known ? options_.target_ttl : idle);
-    });
+    for (auto environment = targets_.begin(); environment != targets_.end();) {
+        std::erase_if(environment->second, [&](const auto& entry) {
+            const Target& target = entry.second;
+            return now - target.at >= (target.known ? options_.target_ttl : idle);
+        });
+        environment = environment->second.empty() ? targets_.erase(environment) : std::next(environment);
+    }
 }
 
 void Prober::NoteTargets(const std::string& environment_id,
                          std::span<const railway::ServiceLatestDeployment> services) {
     const core::Timestamp now = clock_.Now();
-    std::string key;
     // A lock per chunk: Offer (the pollers) does not wait for a whole environment of services.
     constexpr std::size_t kPerLock = 1024;
     for (std::size_t begin = 0; begin < services.size(); begin += kPerLock) {
         std::lock_guard lock(mutex_);
+        const auto environment = targets_.find(environment_id);
+        if (environment == targets_.end()) return;  // none of its services held or waited for
+        ById<Target>& held = environment->second;
         for (const auto& service : services.subspan(begin, std::min(kPerLock, services.size() - begin))) {
-            TargetKey(key, service.service_id, environment_id);
-            const auto found = targets_.find(key);
-            if (found == targets_.end()) continue;  // neither held nor waited for
+            const auto found = held.find(service.service_id);
+            if (found == held.end()) continue;  // neither held nor waited for
             found->second =
                 Target{service.first_domain ? std::optional(ProbeUrl(*service.first_domain, service.healthcheck_path))
                                             : std::nullopt,
@@ -178,7 +182,10 @@ void Prober::NoteTargets(const std::string& environment_id,
 
 std::size_t Prober::KnownForTest() const {
     std::lock_guard lock(mutex_);
-    return probes_.size() + targets_.size();
+    std::size_t targets = 0;
+    for (const auto& [environment, held] : targets_)
+        targets += held.size();
+    return probes_.size() + targets;
 }
 
 std::size_t Prober::RunForTest() {
@@ -308,26 +315,22 @@ bool Prober::Admit() {
 }
 
 void Prober::Want(const store::Instance& instance, core::Timestamp now) {
-    std::string key;
-    TargetKey(key, instance.service_id, instance.environment_id);
-    targets_.try_emplace(std::move(key), Target{std::nullopt, now, false});
+    targets_[instance.environment_id].try_emplace(instance.service_id, Target{std::nullopt, now, false});
 }
 
-void Prober::TargetKey(std::string& out, std::string_view service_id, std::string_view environment_id) {
-    out.assign(service_id);
-    out += '/';
-    out += environment_id;
+Prober::Target* Prober::HeldTarget(const store::Instance& instance) {
+    const auto environment = targets_.find(instance.environment_id);
+    if (environment == targets_.end()) return nullptr;
+    const auto found = environment->second.find(instance.service_id);
+    return found == environment->second.end() ? nullptr : &found->second;
 }
 
 std::optional<Prober::Target> Prober::TargetOf(const store::Instance& instance) {
-    std::string key;
-    TargetKey(key, instance.service_id, instance.environment_id);
     const core::Timestamp now = clock_.Now();
     {
         std::lock_guard lock(mutex_);
-        const auto found = targets_.find(key);
-        if (found != targets_.end() && found->second.known && now - found->second.at < options_.target_ttl)
-            return found->second;
+        const Target* held = HeldTarget(instance);
+        if (held != nullptr && held->known && now - held->at < options_.target_ttl) return *held;
     }
     // Not known now: the next offer asks again, and an environment read may answer first.
     const auto wait = [&]() -> std::optional<Target> {
@@ -340,7 +343,7 @@ std::optional<Prober::Target> Prober::TargetOf(const store::Instance& instance) 
     if (!info) return wait();  // Railway did not answer
     const Target target{ProbeUrl(*info), now, true};
     std::lock_guard lock(mutex_);
-    targets_[std::move(key)] = target;
+    targets_[instance.environment_id][instance.service_id] = target;
     return target;
 }
 
