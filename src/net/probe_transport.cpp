@@ -1139,7 +1139,7 @@ struct ProbeTransport::Loop {
             Send(c);
             return;
         }
-        while (!blocked.empty() && hosts[blocked.front()].waiting.empty())
+        while (!blocked.empty() && hosts.find(blocked.front())->second.waiting.empty())
             blocked.pop_front();                // (their requests ended meanwhile)
         if (!blocked.empty()) return Close(c);  // another host waits for a connection of the total
         c->idle = true;

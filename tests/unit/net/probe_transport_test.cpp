@@ -235,10 +235,6 @@ TEST(ProbeTransport, ARequestWithEffectsWaitingAtTheCapGetsANewConnectionWhenOne
 // A server that closes a kept connection while it is idle: the transport drops it when it
 // happens, and the next request opens a new one without a failed send first.
 TEST(ProbeTransport, AnIdleConnectionTheServerClosedIsDroppedBeforeItIsUsed) {
-    LoopbackHttpServer server([](const LoopbackRequest&) {
-        LoopbackReply reply = LoopbackReply::Json(200, "{}");
-        return reply;
-    });
     int listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
