@@ -236,10 +236,7 @@ CurlTransport::CurlTransport(CurlTransportOptions options) : options_(std::move(
 }
 
 CurlTransport::~CurlTransport() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
+    queue_.Stop();
     Wake();
     if (worker_.joinable()) worker_.join();
     curl_multi_cleanup(static_cast<CURLM*>(multi_));
@@ -265,33 +262,16 @@ RequestId CurlTransport::Submit(HttpRequest request, Completion done) {
 }
 
 void CurlTransport::SubmitAll(std::span<Submission> submissions) {
-    std::vector<Completion> refused;
-    {
-        std::lock_guard lock(mutex_);
-        for (Submission& s : submissions) {
-            s.id = next_id_.fetch_add(1);
-            if (stopping_) {
-                refused.push_back(std::move(s.done));
-                continue;
-            }
-            in_flight_.fetch_add(1);
-            pending_.push_back(Pending{s.id, std::move(s.request), std::move(s.done)});
-        }
-    }
-    for (Completion& done : refused) {
-        HttpResponse response;
-        response.error = TransportErrorKind::kCancelled;
-        response.error_message = "request not sent: the HTTP transport is shutting down";
-        done(std::move(response));
-    }
-    if (refused.size() < submissions.size()) Wake();
+    // Counted before they are queued (the worker counts each out as it completes), the refused
+    // counted out again.
+    in_flight_.fetch_add(submissions.size());
+    const std::size_t queued = queue_.Add(submissions);
+    in_flight_.fetch_sub(submissions.size() - queued);
+    if (queued > 0) Wake();
 }
 
 void CurlTransport::Cancel(RequestId id) {
-    {
-        std::lock_guard lock(mutex_);
-        cancels_.push_back(id);
-    }
+    queue_.Cancel(id);
     Wake();
 }
 
@@ -394,15 +374,7 @@ void CurlTransport::Run() {
     };
 
     for (;;) {
-        std::vector<Pending> incoming;
-        std::vector<RequestId> cancels;
-        bool stopping = false;
-        {
-            std::lock_guard lock(mutex_);
-            incoming.swap(pending_);
-            cancels.swap(cancels_);
-            stopping = stopping_;
-        }
+        auto [incoming, cancels, stopping] = queue_.Take();
 
         for (auto& item : incoming) {
             auto transfer = std::make_unique<Transfer>();

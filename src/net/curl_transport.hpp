@@ -2,13 +2,13 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_set>
 #include <vector>
 
 #include "net/http_transport.hpp"
+#include "net/submission_queue.hpp"
 
 /// The production HttpTransport: libcurl's multi interface driven by one worker thread.
 namespace railwatch::net {
@@ -58,11 +58,6 @@ class CurlTransport final : public HttpTransport {
 
   private:
     struct Transfer;
-    struct Pending {
-        RequestId id;
-        HttpRequest request;
-        Completion done;
-    };
 
     void Run();
     void Wake();  // wakes the worker (thread-safe)
@@ -72,11 +67,7 @@ class CurlTransport final : public HttpTransport {
     void* multi_ = nullptr;  // CURLM*, owned; only the worker touches it after construction
     int epoll_fd_ = -1;      // the worker's: libcurl's sockets (CURLMOPT_SOCKETFUNCTION) and wake_fd_
     int wake_fd_ = -1;       // an eventfd in the worker's epoll set, written by Wake
-    mutable std::mutex mutex_;
-    std::vector<Pending> pending_;    // guarded by mutex_
-    std::vector<RequestId> cancels_;  // guarded by mutex_
-    bool stopping_ = false;           // guarded by mutex_
-    std::atomic<RequestId> next_id_{1};
+    SubmissionQueue queue_;
     std::atomic<std::size_t> in_flight_{0};
     std::thread worker_;
 };

@@ -710,7 +710,7 @@ struct ProbeTransport::Loop {
 
     // --- Requests -----------------------------------------------------------------------------
 
-    void Start(Pending pending) {
+    void Start(SubmissionQueue::Pending pending) {
         auto exchange = std::make_unique<Exchange>();
         exchange->id = pending.id;
         exchange->request = std::move(pending.request);
@@ -1320,10 +1320,7 @@ ProbeTransport::ProbeTransport(ProbeTransportOptions options)
 }
 
 ProbeTransport::~ProbeTransport() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
+    queue_.Stop();
     Wake();
     if (worker_.joinable()) worker_.join();
     loop_.reset();  // (stops the resolver before its fd closes)
@@ -1342,32 +1339,11 @@ RequestId ProbeTransport::Submit(HttpRequest request, Completion done) {
 }
 
 void ProbeTransport::SubmitAll(std::span<Submission> submissions) {
-    std::vector<Completion> refused;
-    {
-        std::lock_guard lock(mutex_);
-        for (Submission& s : submissions) {
-            s.id = next_id_.fetch_add(1);
-            if (stopping_) {
-                refused.push_back(std::move(s.done));
-                continue;
-            }
-            pending_.push_back(Pending{s.id, std::move(s.request), std::move(s.done)});
-        }
-    }
-    for (Completion& done : refused) {
-        HttpResponse response;
-        response.error = TransportErrorKind::kCancelled;
-        response.error_message = "request not sent: the HTTP transport is shutting down";
-        done(std::move(response));
-    }
-    if (refused.size() < submissions.size()) Wake();
+    if (queue_.Add(submissions) > 0) Wake();
 }
 
 void ProbeTransport::Cancel(RequestId id) {
-    {
-        std::lock_guard lock(mutex_);
-        cancels_.push_back(id);
-    }
+    queue_.Cancel(id);
     Wake();
 }
 
@@ -1388,16 +1364,8 @@ void ProbeTransport::Run() {
     constexpr int kMaxEvents = 64;
     epoll_event events[kMaxEvents];
     for (;;) {
-        std::vector<Pending> incoming;
-        std::vector<RequestId> cancels;
-        bool stopping = false;
-        {
-            std::lock_guard lock(mutex_);
-            incoming.swap(pending_);
-            cancels.swap(cancels_);
-            stopping = stopping_;
-        }
-        for (Pending& pending : incoming)
+        auto [incoming, cancels, stopping] = queue_.Take();
+        for (SubmissionQueue::Pending& pending : incoming)
             loop.Start(std::move(pending));
         for (const RequestId id : cancels)
             loop.Cancel(id, "request cancelled before an answer arrived");

@@ -4,12 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "net/http_transport.hpp"
+#include "net/submission_queue.hpp"
 
 /// An HttpTransport for health probes: many small HTTP/1.1 exchanges with many hosts, each seen
 /// once every interval. Its own client on epoll and OpenSSL, where CurlTransport suits few hosts
@@ -86,11 +86,6 @@ class ProbeTransport final : public HttpTransport {
 
   private:
     struct Loop;
-    struct Pending {
-        RequestId id;
-        HttpRequest request;
-        Completion done;
-    };
 
     void Run();
     void Wake();
@@ -98,11 +93,7 @@ class ProbeTransport final : public HttpTransport {
     ProbeTransportOptions options_;
     std::unique_ptr<Loop> loop_;  // the worker's state; only the worker touches it after construction
     int wake_fd_ = -1;            // an eventfd in the worker's epoll set, written by Wake
-    mutable std::mutex mutex_;
-    std::vector<Pending> pending_;    // guarded by mutex_
-    std::vector<RequestId> cancels_;  // guarded by mutex_
-    bool stopping_ = false;           // guarded by mutex_
-    std::atomic<RequestId> next_id_{1};
+    SubmissionQueue queue_;
     struct AtomicStats {
         std::atomic<std::uint64_t> connects{0}, tls_handshakes{0}, tls_resumed{0}, reused{0}, lookups{0}, resent{0};
     };

@@ -39,6 +39,22 @@ HttpRequest Get(const std::string& url, core::Duration timeout = core::Seconds(2
     return request;
 }
 
+// A socket listening on 127.0.0.1 at a port the system chose (`port`); -1 when none could be made.
+int ListenOnLoopback(int& port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 8) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
+        if (fd >= 0) ::close(fd);
+        return -1;
+    }
+    port = ntohs(addr.sin_port);
+    return fd;
+}
+
 // An HTTPS server on 127.0.0.1 with a certificate for localhost and *.probes.localhost, signed by
 // a CA of the test's own.
 class TlsServer {
@@ -235,14 +251,9 @@ TEST(ProbeTransport, ARequestWithEffectsWaitingAtTheCapGetsANewConnectionWhenOne
 // A server that closes a kept connection while it is idle: the transport drops it when it
 // happens, and the next request opens a new one without a failed send first.
 TEST(ProbeTransport, AnIdleConnectionTheServerClosedIsDroppedBeforeItIsUsed) {
-    int listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    ASSERT_EQ(::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(listen_fd, 8), 0);
-    ASSERT_EQ(::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+    int port = 0;
+    const int listen_fd = ListenOnLoopback(port);
+    ASSERT_GE(listen_fd, 0);
     // Answers each connection's one request as if it would keep it, then closes it 50 ms later.
     std::thread closer([listen_fd] {
         for (int k = 0; k < 2; ++k) {
@@ -262,7 +273,7 @@ TEST(ProbeTransport, AnIdleConnectionTheServerClosedIsDroppedBeforeItIsUsed) {
         }
     });
     ProbeTransport transport;
-    const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/health";
+    const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/health";
     ASSERT_EQ(transport.Send(Get(url)).get().status, 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const HttpResponse second = transport.Send(Get(url)).get();
@@ -295,14 +306,9 @@ TEST(ProbeTransport, MalformedAnswersFailAndAnInterimAnswerIsSkipped) {
     };
     ProbeTransport transport;
     for (const Case& c : cases) {
-        int listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof addr;
-        ASSERT_EQ(::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        ASSERT_EQ(::listen(listen_fd, 8), 0);
-        ASSERT_EQ(::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+        int port = 0;
+        const int listen_fd = ListenOnLoopback(port);
+        ASSERT_GE(listen_fd, 0);
         std::thread server([&] {
             const int fd = ::accept(listen_fd, nullptr, nullptr);
             if (fd < 0) return;
@@ -320,8 +326,7 @@ TEST(ProbeTransport, MalformedAnswersFailAndAnInterimAnswerIsSkipped) {
             ::close(fd);
         });
         const HttpResponse response =
-            transport.Send(Get("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", core::Seconds(10)))
-                .get();
+            transport.Send(Get("http://127.0.0.1:" + std::to_string(port) + "/", core::Seconds(10))).get();
         server.join();
         ::close(listen_fd);
         if (c.expected.empty()) {
