@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <charconv>
 #include <memory>
 
 namespace railwatch::net {
@@ -68,6 +69,44 @@ std::string_view DescribeTransportError(core::TransportErrorKind kind) {
             return "transport error";
     }
     return "transport error";
+}
+
+std::optional<UrlParts> ParseUrl(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos || scheme_end == 0) return std::nullopt;
+    UrlParts parts;
+    parts.scheme = std::string(url.substr(0, scheme_end));
+    for (char& c : parts.scheme)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    std::string_view rest = url.substr(scheme_end + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+        parts.userinfo = std::string(rest.substr(0, at));
+        rest.remove_prefix(at + 1);
+    }
+    std::string_view port_text;
+    if (rest.starts_with('[')) {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        parts.host = std::string(rest.substr(1, close - 1));
+        rest.remove_prefix(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return std::nullopt;
+            port_text = rest.substr(1);
+        }
+    } else {
+        const auto colon = rest.rfind(':');
+        parts.host = std::string(rest.substr(0, colon));
+        if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
+    }
+    if (parts.host.empty()) return std::nullopt;
+    if (!port_text.empty()) {
+        const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), parts.port);
+        if (ec != std::errc() || end != port_text.data() + port_text.size() || parts.port < 1 || parts.port > 65535) {
+            return std::nullopt;
+        }
+    }
+    return parts;
 }
 
 std::string OriginForMessages(std::string_view url) {

@@ -76,6 +76,18 @@ std::string UrlForMessages(std::string_view url);
 /// are. Pure; "(a URL without a scheme)" for text that has none.
 std::string OriginForMessages(std::string_view url);
 
+/// The authority of a URL, split.
+struct UrlParts {
+    std::string scheme;    ///< lower-cased
+    std::string userinfo;  ///< "user:password" before '@'; empty when absent
+    std::string host;      ///< without IPv6 brackets
+    int port = 0;          ///< 0 when absent
+};
+
+/// Splits "scheme://[userinfo@]host[:port][/...]" ("smtp://[::1]:25/x" → {"smtp", "", "::1", 25});
+/// nullopt when it is not of that form or the port is not 1..65535. Pure.
+std::optional<UrlParts> ParseUrl(std::string_view url);
+
 /// Whether `host` (a URL's host, brackets around an IPv6 address allowed) is this machine's
 /// loopback: "localhost", 127.0.0.0/8 as a dotted quad, ::1. A name that merely starts like one
 /// ("127.0.0.1.nip.io", "localhost.example.com") is not. Pure. The one rule for what may go

@@ -45,10 +45,6 @@ char Lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-    return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
-}
-
 std::string_view TrimSpace(std::string_view s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
         s.remove_suffix(1);
@@ -93,70 +89,39 @@ struct Target {
     std::string key;   // scheme://host:port: which connections it may share
 };
 
-// Parses an absolute http(s) URL; nullopt with `why` for anything else.
+// Parses an absolute http(s) URL (its authority by ParseUrl); nullopt with `why` for anything else.
 std::optional<Target> ParseTarget(std::string_view url, std::string& why) {
-    Target t;
-    if (StartsWithIgnoreCase(url, "http://")) {
-        url.remove_prefix(7);
-    } else if (StartsWithIgnoreCase(url, "https://")) {
-        url.remove_prefix(8);
-        t.tls = true;
-    } else {
-        why = "only http:// and https:// URLs are supported";
+    const auto parts = ParseUrl(url);
+    if (!parts || (parts->scheme != "http" && parts->scheme != "https")) {
+        why = "only http:// and https:// URLs with a host and a port from 1 to 65535 are supported";
         return std::nullopt;
     }
-    const auto authority_end = url.find_first_of("/?#");
-    const std::string_view authority = url.substr(0, authority_end);
-    std::string_view rest = authority_end == std::string_view::npos ? std::string_view() : url.substr(authority_end);
-    if (authority.find('@') != std::string_view::npos) {
+    if (!parts->userinfo.empty()) {
         why = "user info in the URL is not supported";
         return std::nullopt;
     }
-    std::string_view host = authority;
-    std::string_view port;
-    if (authority.starts_with('[')) {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) {
-            why = "the URL's IPv6 address has no closing bracket";
-            return std::nullopt;
-        }
-        host = authority.substr(1, close - 1);
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') {
-                why = "the URL's authority is malformed";
-                return std::nullopt;
-            }
-            port = after.substr(1);
-        }
-    } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-        host = authority.substr(0, colon);
-        port = authority.substr(colon + 1);
-    }
-    if (host.empty() || HasControlOrSpace(host) || host.find_first_of("/\\[]") != std::string_view::npos) {
+    if (HasControlOrSpace(parts->host) || parts->host.find_first_of("/\\[]") != std::string::npos) {
         why = "the URL has no valid host";
         return std::nullopt;
     }
-    unsigned value = t.tls ? 443 : 80;
-    if (!port.empty()) {
-        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-            why = "the URL's port is not a number from 1 to 65535";
-            return std::nullopt;
-        }
-    }
-    t.port = static_cast<std::uint16_t>(value);
-    t.host = std::string(host);
-    const bool v6 = host.find(':') != std::string_view::npos;
-    t.host_header = v6 ? "[" + t.host + "]" : t.host;
-    if (!port.empty()) t.host_header += ":" + std::string(port);
-    if (const auto fragment = rest.find('#'); fragment != std::string_view::npos) rest = rest.substr(0, fragment);
+    Target t;
+    t.tls = parts->scheme == "https";
+    t.host = parts->host;
+    t.port = static_cast<std::uint16_t>(parts->port != 0 ? parts->port : (t.tls ? 443 : 80));
+    const bool v6 = t.host.find(':') != std::string::npos;
+    const std::string bracketed = v6 ? "[" + t.host + "]" : t.host;
+    t.host_header = parts->port != 0 ? fmt::format("{}:{}", bracketed, parts->port) : bracketed;
+    // The path and query: what follows the authority, without a fragment.
+    std::string_view rest = url.substr(url.find("://") + 3);
+    const auto authority_end = rest.find_first_of("/?#");
+    rest = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+    rest = rest.substr(0, rest.find('#'));
     if (HasControlOrSpace(rest)) {
         why = "the URL's path has spaces or control characters";
         return std::nullopt;
     }
     t.path = rest.empty() || rest.front() != '/' ? "/" + std::string(rest) : std::string(rest);
-    t.key = fmt::format("{}://{}:{}", t.tls ? "https" : "http", v6 ? "[" + t.host + "]" : t.host, t.port);
+    t.key = fmt::format("{}://{}:{}", parts->scheme, bracketed, t.port);
     for (char& c : t.key)
         c = Lower(c);
     return t;
@@ -928,10 +893,14 @@ struct ProbeTransport::Loop {
             case Phase::kHandshaking:
                 return Handshake(c);
             case Phase::kOpen:
-                if ((events & EPOLLOUT) != 0 && c->exchange != nullptr && c->exchange->sent < c->exchange->out.size())
+                // A request still being written goes on at any event (TLS may need to read before it
+                // can write); else the answer, or an idle connection's close, is read (and TLS may
+                // need to write before it can read: Receive then waits for EPOLLOUT too).
+                if (c->exchange != nullptr && c->exchange->sent < c->exchange->out.size()) {
                     Flush(c);
-                if (c->phase == Phase::kOpen && (events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0)
+                } else {
                     Receive(c);
+                }
                 return;
             case Phase::kResolving:
             case Phase::kClosed:
@@ -1043,7 +1012,7 @@ struct ProbeTransport::Loop {
                 const int result = SSL_read(c->ssl, buffer, sizeof buffer);
                 if (result <= 0) {
                     const int error = SSL_get_error(c->ssl, result);
-                    if (error == SSL_ERROR_WANT_READ) return;
+                    if (error == SSL_ERROR_WANT_READ) return Want(c, EPOLLIN | EPOLLRDHUP);
                     if (error == SSL_ERROR_WANT_WRITE) return Want(c, EPOLLIN | EPOLLOUT);
                     if (error != SSL_ERROR_ZERO_RETURN)
                         return Broken(c,

@@ -14,14 +14,6 @@ namespace {
 using util::ErrorCode;
 using util::Fail;
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
-
 constexpr std::size_t kMaxSecrets = 4;
 constexpr std::size_t kMinSecretBytes = 16;
 constexpr int kMaxConcurrency = 256;
@@ -61,44 +53,8 @@ core::NotifyTargets NotifyConfig::Targets() const {
     return core::NotifyTargets{email.enabled(), webhook.enabled(), admin_emails};
 }
 
-std::optional<UrlParts> ParseUrl(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos || scheme_end == 0) return std::nullopt;
-    UrlParts parts;
-    parts.scheme = Lower(url.substr(0, scheme_end));
-    std::string_view rest = url.substr(scheme_end + 3);
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-        parts.userinfo = std::string(rest.substr(0, at));
-        rest.remove_prefix(at + 1);
-    }
-    std::string_view port_text;
-    if (rest.starts_with('[')) {
-        const auto close = rest.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        parts.host = std::string(rest.substr(1, close - 1));
-        rest.remove_prefix(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') return std::nullopt;
-            port_text = rest.substr(1);
-        }
-    } else {
-        const auto colon = rest.rfind(':');
-        parts.host = std::string(rest.substr(0, colon));
-        if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
-    }
-    if (parts.host.empty()) return std::nullopt;
-    if (!port_text.empty()) {
-        const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), parts.port);
-        if (ec != std::errc() || end != port_text.data() + port_text.size() || parts.port < 1 || parts.port > 65535) {
-            return std::nullopt;
-        }
-    }
-    return parts;
-}
-
 std::string RedactUrl(std::string_view url) {
-    const auto parts = ParseUrl(url);
+    const auto parts = net::ParseUrl(url);
     if (!parts) return "(an unreadable URL)";
     std::string out = parts->scheme + "://";
     out += parts->host.find(':') != std::string::npos ? "[" + parts->host + "]" : parts->host;
@@ -121,7 +77,7 @@ bool IsPlausibleEmail(std::string_view address) {
 util::Result<void> ValidateNotifyConfig(const NotifyConfig& config) {
     const EmailConfig& email = config.email;
     if (email.enabled()) {
-        const auto url = ParseUrl(email.smtp_url);
+        const auto url = net::ParseUrl(email.smtp_url);
         if (!url || (url->scheme != "smtp" && url->scheme != "smtps")) {
             return Fail(ErrorCode::kInvalidArgument,
                         "[notify.email] smtp_url must look like smtp://host:587 (STARTTLS) or smtps://host:465 "
@@ -161,7 +117,7 @@ util::Result<void> ValidateNotifyConfig(const NotifyConfig& config) {
 
     const WebhookConfig& webhook = config.webhook;
     if (webhook.enabled()) {
-        const auto url = ParseUrl(webhook.url);
+        const auto url = net::ParseUrl(webhook.url);
         if (!url || (url->scheme != "http" && url->scheme != "https")) {
             return Fail(ErrorCode::kInvalidArgument, "[notify.webhook] url must be an http:// or https:// URL");
         }

@@ -8,6 +8,7 @@
 #include "core/notify_delivery.hpp"
 #include "core/notify_plan.hpp"
 #include "core/time.hpp"
+#include "net/http_transport.hpp"
 #include "util/result.hpp"
 
 /// The notifier's settings as plain values. The app layer fills them from the TOML file
@@ -102,17 +103,5 @@ bool IsPlausibleEmail(std::string_view address);
 /// The parts of a URL a message may show: "scheme://host[:port]" (never user info, path or query:
 /// a Slack or Discord webhook's path is its secret).
 std::string RedactUrl(std::string_view url);
-
-/// The authority of a URL, split.
-struct UrlParts {
-    std::string scheme;    ///< lower-cased
-    std::string userinfo;  ///< "user:password" before '@'; empty when absent
-    std::string host;      ///< without IPv6 brackets
-    int port = 0;          ///< 0 when absent
-};
-
-/// Splits "scheme://[userinfo@]host[:port][/...]" ("smtp://[::1]:25/x" → {"smtp", "", "::1", 25});
-/// nullopt when it is not of that form or the port is not 1..65535.
-std::optional<UrlParts> ParseUrl(std::string_view url);
 
 }  // namespace railwatch::notify

@@ -61,7 +61,7 @@ bool IsTlsError(CURLcode code) {
 }  // namespace
 
 util::Result<std::unique_ptr<CurlMailTransport>> CurlMailTransport::Create(EmailConfig config) {
-    const auto url = ParseUrl(config.smtp_url);
+    const auto url = net::ParseUrl(config.smtp_url);
     if (!url || (url->scheme != "smtp" && url->scheme != "smtps")) {
         return util::Fail(util::ErrorCode::kInvalidArgument,
                           "[notify.email] smtp_url must look like smtp://host:587 (STARTTLS) or smtps://host:465");

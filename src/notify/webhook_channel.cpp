@@ -24,7 +24,7 @@ util::Result<std::unique_ptr<WebhookChannel>> WebhookChannel::Create(WebhookConf
                                                                      net::HttpTransport& transport,
                                                                      const util::Clock& clock,
                                                                      EndpointStore* endpoints) {
-    const auto url = ParseUrl(config.url);
+    const auto url = net::ParseUrl(config.url);
     if (!url || (url->scheme != "http" && url->scheme != "https")) {
         return util::Fail(util::ErrorCode::kInvalidArgument, "[notify.webhook] url must be an http:// or https:// URL");
     }

@@ -52,6 +52,22 @@ TEST(HttpTransport, OriginForMessagesKeepsOnlySchemeHostAndPort) {
     EXPECT_EQ(OriginForMessages("no scheme/secret"), "(a URL without a scheme)");
 }
 
+TEST(HttpTransport, ParseUrlSplitsTheAuthorityAndRefusesWhatIsNotOne) {
+    const auto smtp = ParseUrl("SMTP://user:pw@[::1]:25/x");
+    ASSERT_TRUE(smtp.has_value());
+    EXPECT_EQ(smtp->scheme, "smtp");
+    EXPECT_EQ(smtp->userinfo, "user:pw");
+    EXPECT_EQ(smtp->host, "::1");
+    EXPECT_EQ(smtp->port, 25);
+    const auto plain = ParseUrl("https://svc.up.railway.app/health?x=1");
+    ASSERT_TRUE(plain.has_value());
+    EXPECT_EQ(plain->host, "svc.up.railway.app");
+    EXPECT_EQ(plain->port, 0);
+    for (const char* bad : {"no-scheme.example.com", "http://", "http://host:0/", "http://host:65536/",
+                            "http://host:8x/", "http://[::1/"})
+        EXPECT_FALSE(ParseUrl(bad).has_value()) << bad;
+}
+
 TEST(HttpTransport, ResponseAnsweredOnlyWithoutTransportError) {
     HttpResponse ok;
     ok.status = 503;
