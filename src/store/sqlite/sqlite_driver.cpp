@@ -11,6 +11,7 @@
 #include <span>
 #include <thread>
 
+#include "store/sqlite/page_cache.hpp"
 #include "store/sqlite/wal_write_vfs.hpp"
 #include "util/thread_name.hpp"
 
@@ -272,6 +273,9 @@ class SqliteDriver final : public sql::Driver {
     util::Result<void> Open() {
         const int busy_ms =
             static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(options_.busy_timeout).count());
+        // SQLite's page cache without a walk through it at every commit (page_cache.hpp): before
+        // the first database this process opens, or never (then SQLite's own, only slower).
+        (void)InstallPageCache();
         // Each commit's WAL frames in one write (wal_write_vfs.hpp): the writer's system calls.
         const auto vfs = WalWriteVfs();
         if (!vfs) return tl::unexpected(vfs.error());
