@@ -25,6 +25,10 @@ namespace railwatch::cli {
 namespace {
 
 int RunServe(const ConfigFlags& flags) {
+    // First of all: glibc reads its tunables only as a process starts, so serve restarts itself
+    // (same process id, same arguments) with malloc on transparent huge pages, unless told not to.
+    const auto restart = app::RestartWithHugePages(railway::ProcessEnvironment());
+    const auto huge_pages = app::HugePagesInUse(railway::ProcessEnvironment());
     // Before any thread starts: a thread keeps the malloc arena it was given.
     const auto arenas = app::LimitMallocArenas(railway::ProcessEnvironment());
     // The signal watcher comes first: every thread started later inherits the blocked mask.
@@ -63,6 +67,8 @@ int RunServe(const ConfigFlags& flags) {
     auto logger = app::SetupLogging(config.log, redactor);
     for (const std::string& warning : loaded->warnings)
         logger->warn("{}", warning);
+    if (restart) logger->warn("{}", *restart);
+    if (huge_pages) logger->debug("{}", *huge_pages);
     if (arenas) logger->debug("{}", *arenas);
 
     app::RootOptions options;

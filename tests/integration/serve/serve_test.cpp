@@ -418,6 +418,45 @@ TEST_F(ServeTest, ServesTwoHundredStreamsWithMaxStreamsRaisedRefusesOneMoreAndSt
     EXPECT_TRUE(status.Ok()) << status.Describe() << "\n" << serve.Log();
 }
 
+// The environment a process started with (/proc/PID/environ): NAME=value entries.
+std::vector<std::string> EnvironmentOf(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+    std::vector<std::string> out;
+    for (std::string entry; std::getline(in, entry, '\0');)
+        out.push_back(entry);
+    return out;
+}
+
+std::string GlibcTunablesOf(pid_t pid) {
+    for (const std::string& entry : EnvironmentOf(pid))
+        if (entry.rfind("GLIBC_TUNABLES=", 0) == 0) return entry.substr(std::string("GLIBC_TUNABLES=").size());
+    return "(unset)";
+}
+
+// Serve restarts itself (the same process, ready on its port) with malloc on transparent huge
+// pages where the kernel gives them, and leaves a user's own choice alone.
+TEST_F(ServeTest, RunsMallocOnTransparentHugePagesUnlessTheUserChose) {
+    std::string thp;
+    std::getline(std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled"), thp);
+    const bool kernel_gives = thp.find("[always]") != std::string::npos || thp.find("[madvise]") != std::string::npos;
+    ::unsetenv("GLIBC_TUNABLES");
+    {
+        ServeProcess serve({"--listen", "127.0.0.1:0"});
+        ASSERT_NE(serve.port(), 0) << serve.Log();
+        const std::string tunables = GlibcTunablesOf(serve.child().pid());
+        if (kernel_gives) {
+            EXPECT_NE(tunables.find("glibc.malloc.hugetlb=1"), std::string::npos) << tunables;
+        } else {
+            EXPECT_EQ(tunables, "(unset)") << "transparent huge pages: " << thp;
+        }
+    }
+    ::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0", 1);
+    ServeProcess serve({"--listen", "127.0.0.1:0"});
+    ::unsetenv("GLIBC_TUNABLES");
+    ASSERT_NE(serve.port(), 0) << serve.Log();
+    EXPECT_EQ(GlibcTunablesOf(serve.child().pid()), "glibc.malloc.hugetlb=0");
+}
+
 TEST_F(ServeTest, RefusesANonLoopbackAddressWithoutAnApiToken) {
     ::unsetenv("RAILWATCH_API_TOKEN");
     ServeProcess serve({"--listen", "0.0.0.0:0"}, false);

@@ -37,6 +37,36 @@ TEST(MallocArenas, ServeLimitsThemUnlessTheUserChose) {
               std::nullopt);
 }
 
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+TEST(HugePages, ServeAsksGlibcForThemWhenTheKernelGivesThemAndTheUserDidNotChoose) {
+    const std::string madvise = "always [madvise] never";
+    EXPECT_THAT(TunablesForHugePages(EnvOf({}), madvise), Optional(std::string("glibc.malloc.hugetlb=1")));
+    EXPECT_THAT(TunablesForHugePages(EnvOf({}), "[always] madvise never"),
+                Optional(std::string("glibc.malloc.hugetlb=1")));
+    // The user's other tunables kept, this one added.
+    EXPECT_THAT(TunablesForHugePages(EnvOf({{"GLIBC_TUNABLES", "glibc.malloc.arena_max=4"}}), madvise),
+                Optional(std::string("glibc.malloc.arena_max=4:glibc.malloc.hugetlb=1")));
+    // The user's choice, either way, stands (and the restarted process sees its own: no loop).
+    EXPECT_EQ(TunablesForHugePages(EnvOf({{"GLIBC_TUNABLES", "glibc.malloc.hugetlb=0"}}), madvise), std::nullopt);
+    EXPECT_EQ(
+        TunablesForHugePages(EnvOf({{"GLIBC_TUNABLES", "glibc.malloc.mxfast=0:glibc.malloc.hugetlb=1"}}), madvise),
+        std::nullopt);
+    // A name that only begins like it is another tunable.
+    EXPECT_THAT(TunablesForHugePages(EnvOf({{"GLIBC_TUNABLES", "glibc.malloc.hugetlbx=1"}}), madvise),
+                Optional(std::string("glibc.malloc.hugetlbx=1:glibc.malloc.hugetlb=1")));
+    // The kernel gives none: nothing to ask for.
+    EXPECT_EQ(TunablesForHugePages(EnvOf({}), "always madvise [never]"), std::nullopt);
+    EXPECT_EQ(TunablesForHugePages(EnvOf({}), ""), std::nullopt);
+}
+
+TEST(HugePages, TheLogSaysWhenMallocRunsOnThem) {
+    EXPECT_EQ(HugePagesInUse(EnvOf({})), std::nullopt);
+    EXPECT_EQ(HugePagesInUse(EnvOf({{"GLIBC_TUNABLES", "glibc.malloc.hugetlb=0"}})), std::nullopt);
+    EXPECT_THAT(HugePagesInUse(EnvOf({{"GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"}})),
+                Optional(HasSubstr("malloc on transparent huge pages (glibc.malloc.hugetlb=1")));
+}
+#endif
+
 // Under ASan or TSan malloc is the sanitizer's, with no glibc arenas to count.
 #if defined(__GLIBC__) && defined(M_ARENA_MAX) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 // The number of arenas glibc has made, from malloc_info's report (one <heap> per arena).
