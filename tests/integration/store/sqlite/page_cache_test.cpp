@@ -43,6 +43,16 @@ std::string Value(std::mt19937_64& random) {
     return std::to_string(random()) + std::string(60 + random() % 200, 'x');
 }
 
+// `count` rows of random values (keys chosen by SQLite) in the transaction under way.
+void InsertValues(SQLite::Database& db, int count, std::mt19937_64& random) {
+    SQLite::Statement insert(db, "INSERT INTO rows (v) VALUES (?)");
+    for (int n = 0; n < count; ++n) {
+        insert.bind(1, Value(random));
+        insert.exec();
+        insert.reset();
+    }
+}
+
 std::map<std::int64_t, std::string> Stored(SQLite::Database& db) {
     std::map<std::int64_t, std::string> out;
     SQLite::Statement q(db, "SELECT k, v FROM rows");
@@ -56,7 +66,7 @@ TEST(PageCache, IsInstalledBeforeTheFirstDatabaseOpens) {
     EXPECT_TRUE(InstallPageCache());  // once for the process: the same answer again
 }
 
-// Commits that only add and change rows (the database never shrinks) have no page to drop: each
+// Commits that only add rows (the database never shrinks) have no page to drop: each
 // one's truncation is skipped, where pcache1 would have walked its whole cache after every commit
 // whose balance had parked a page at the temporary key.
 TEST(PageCache, CommitsThatLeaveTheDatabaseAsLongAsItWasSkipTheTruncation) {
@@ -68,12 +78,7 @@ TEST(PageCache, CommitsThatLeaveTheDatabaseAsLongAsItWasSkipTheTruncation) {
     constexpr int kCommits = 200;
     for (int tx = 0; tx < kCommits; ++tx) {
         SQLite::Transaction t(*db);
-        SQLite::Statement insert(*db, "INSERT INTO rows (v) VALUES (?)");
-        for (int n = 0; n < 40; ++n) {
-            insert.bind(1, Value(random));
-            insert.exec();
-            insert.reset();
-        }
+        InsertValues(*db, 40, random);
         t.commit();
     }
     const PageCacheCounts after = PageCacheCountsNow();
@@ -92,12 +97,7 @@ TEST(PageCache, ARolledBackGrowthIsDropped) {
     const PageCacheCounts before = PageCacheCountsNow();
     {
         SQLite::Transaction t(*db);
-        SQLite::Statement insert(*db, "INSERT INTO rows (v) VALUES (?)");
-        for (int n = 0; n < 3000; ++n) {
-            insert.bind(1, Value(random));
-            insert.exec();
-            insert.reset();
-        }
+        InsertValues(*db, 3000, random);
         // Destroyed without commit: rolled back.
     }
     EXPECT_GT(PageCacheCountsNow().truncations_passed, before.truncations_passed);
