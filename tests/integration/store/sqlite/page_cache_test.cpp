@@ -61,6 +61,21 @@ std::map<std::int64_t, std::string> Stored(SQLite::Database& db) {
     return out;
 }
 
+// Each test: the cache installed, a writer on a fresh file, the counts as they were before it.
+class PageCacheTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ASSERT_TRUE(InstallFirst::installed);
+        db_ = Writer(path_);
+        before_ = PageCacheCountsNow();
+    }
+
+    TempDir dir_;
+    const std::string path_ = dir_.File("pages.db");
+    std::unique_ptr<SQLite::Database> db_;
+    PageCacheCounts before_;
+};
+
 TEST(PageCache, IsInstalledBeforeTheFirstDatabaseOpens) {
     EXPECT_TRUE(InstallFirst::installed);
     EXPECT_TRUE(InstallPageCache());  // once for the process: the same answer again
@@ -69,66 +84,54 @@ TEST(PageCache, IsInstalledBeforeTheFirstDatabaseOpens) {
 // Commits that only add rows (the database never shrinks) have no page to drop: each
 // one's truncation is skipped, where pcache1 would have walked its whole cache after every commit
 // whose balance had parked a page at the temporary key.
-TEST(PageCache, CommitsThatLeaveTheDatabaseAsLongAsItWasSkipTheTruncation) {
-    ASSERT_TRUE(InstallFirst::installed);
-    TempDir dir;
-    auto db = Writer(dir.File("grow.db"));
+TEST_F(PageCacheTest, CommitsThatLeaveTheDatabaseAsLongAsItWasSkipTheTruncation) {
     std::mt19937_64 random(11);
-    const PageCacheCounts before = PageCacheCountsNow();
     constexpr int kCommits = 200;
     for (int tx = 0; tx < kCommits; ++tx) {
-        SQLite::Transaction t(*db);
-        InsertValues(*db, 40, random);
+        SQLite::Transaction t(*db_);
+        InsertValues(*db_, 40, random);
         t.commit();
     }
     const PageCacheCounts after = PageCacheCountsNow();
-    EXPECT_GE(after.truncations_skipped - before.truncations_skipped, static_cast<std::uint64_t>(kCommits));
-    EXPECT_EQ(db->execAndGet("PRAGMA integrity_check").getString(), "ok");
-    EXPECT_EQ(db->execAndGet("SELECT COUNT(*) FROM rows").getInt(), kCommits * 40);
+    EXPECT_GE(after.truncations_skipped - before_.truncations_skipped, static_cast<std::uint64_t>(kCommits));
+    EXPECT_EQ(db_->execAndGet("PRAGMA integrity_check").getString(), "ok");
+    EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM rows").getInt(), kCommits * 40);
 }
 
 // A rolled-back transaction that grew the database leaves pages past its end: that truncation
 // is passed on, and what is read and written afterwards is the database's, not those pages'.
-TEST(PageCache, ARolledBackGrowthIsDropped) {
-    ASSERT_TRUE(InstallFirst::installed);
-    TempDir dir;
-    auto db = Writer(dir.File("rollback.db"));
+TEST_F(PageCacheTest, ARolledBackGrowthIsDropped) {
     std::mt19937_64 random(5);
-    const PageCacheCounts before = PageCacheCountsNow();
     {
-        SQLite::Transaction t(*db);
-        InsertValues(*db, 3000, random);
+        SQLite::Transaction t(*db_);
+        InsertValues(*db_, 3000, random);
         // Destroyed without commit: rolled back.
     }
-    EXPECT_GT(PageCacheCountsNow().truncations_passed, before.truncations_passed);
-    EXPECT_EQ(db->execAndGet("SELECT COUNT(*) FROM rows").getInt(), 0);
-    db->exec("INSERT INTO rows (k, v) VALUES (1, 'after')");
-    EXPECT_EQ(db->execAndGet("SELECT v FROM rows WHERE k = 1").getString(), "after");
-    EXPECT_EQ(db->execAndGet("PRAGMA integrity_check").getString(), "ok");
+    EXPECT_GT(PageCacheCountsNow().truncations_passed, before_.truncations_passed);
+    EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM rows").getInt(), 0);
+    db_->exec("INSERT INTO rows (k, v) VALUES (1, 'after')");
+    EXPECT_EQ(db_->execAndGet("SELECT v FROM rows WHERE k = 1").getString(), "after");
+    EXPECT_EQ(db_->execAndGet("PRAGMA integrity_check").getString(), "ok");
 }
 
 // Inserts, updates and deletes in random order, some transactions and savepoints rolled back,
 // the database shrinking (VACUUM) now and then: what the database holds is what a model of the
 // committed work holds, and it stays intact — read by this connection (through its cache) and
 // by a fresh one.
-TEST(PageCache, RandomWorkWithRollbacksKeepsTheDatabaseExact) {
-    ASSERT_TRUE(InstallFirst::installed);
-    TempDir dir;
-    const std::string path = dir.File("random.db");
-    auto db = Writer(path);
+TEST_F(PageCacheTest, RandomWorkWithRollbacksKeepsTheDatabaseExact) {
     std::mt19937_64 random(23);
     std::map<std::int64_t, std::string> model;
     std::int64_t next_key = 1;
     for (int tx = 0; tx < 300; ++tx) {
         std::map<std::int64_t, std::string> work = model;
-        db->exec("BEGIN IMMEDIATE");
+        db_->exec("BEGIN IMMEDIATE");
         const int steps = 1 + static_cast<int>(random() % 80);
         for (int s = 0; s < steps; ++s) {
             const auto op = random() % 10;
             if (op < 5 || work.empty()) {
                 const std::int64_t k = next_key++;
                 const std::string v = Value(random);
-                SQLite::Statement q(*db, "INSERT INTO rows (k, v) VALUES (?, ?)");
+                SQLite::Statement q(*db_, "INSERT INTO rows (k, v) VALUES (?, ?)");
                 q.bind(1, k);
                 q.bind(2, v);
                 q.exec();
@@ -138,13 +141,13 @@ TEST(PageCache, RandomWorkWithRollbacksKeepsTheDatabaseExact) {
                 std::advance(it, static_cast<long>(random() % work.size()));
                 if (op < 8) {
                     const std::string v = Value(random);
-                    SQLite::Statement q(*db, "UPDATE rows SET v = ? WHERE k = ?");
+                    SQLite::Statement q(*db_, "UPDATE rows SET v = ? WHERE k = ?");
                     q.bind(1, v);
                     q.bind(2, it->first);
                     q.exec();
                     it->second = v;
                 } else {
-                    SQLite::Statement q(*db, "DELETE FROM rows WHERE k = ?");
+                    SQLite::Statement q(*db_, "DELETE FROM rows WHERE k = ?");
                     q.bind(1, it->first);
                     q.exec();
                     work.erase(it);
@@ -152,33 +155,33 @@ TEST(PageCache, RandomWorkWithRollbacksKeepsTheDatabaseExact) {
             }
             if (s % 17 == 16 && random() % 3 == 0) {
                 // A savepoint's work undone: the transaction goes on without it.
-                db->exec("SAVEPOINT undone");
-                SQLite::Statement q(*db, "INSERT INTO rows (k, v) VALUES (?, ?)");
+                db_->exec("SAVEPOINT undone");
+                SQLite::Statement q(*db_, "INSERT INTO rows (k, v) VALUES (?, ?)");
                 for (int n = 0; n < 200; ++n) {
                     q.bind(1, next_key + 1'000'000 + std::int64_t{n});
                     q.bind(2, Value(random));
                     q.exec();
                     q.reset();
                 }
-                db->exec("ROLLBACK TO undone");
-                db->exec("RELEASE undone");
+                db_->exec("ROLLBACK TO undone");
+                db_->exec("RELEASE undone");
             }
         }
         if (random() % 5 == 0) {
-            db->exec("ROLLBACK");
+            db_->exec("ROLLBACK");
         } else {
-            db->exec("COMMIT");
+            db_->exec("COMMIT");
             model = std::move(work);
         }
-        if (tx % 60 == 59) db->exec("VACUUM");  // the database shrinks: pages past its new end
+        if (tx % 60 == 59) db_->exec("VACUUM");  // the database shrinks: pages past its new end
         if (tx % 25 == 24) {
-            ASSERT_EQ(Stored(*db), model) << "after transaction " << tx;
+            ASSERT_EQ(Stored(*db_), model) << "after transaction " << tx;
         }
     }
-    EXPECT_EQ(Stored(*db), model);
-    EXPECT_EQ(db->execAndGet("PRAGMA integrity_check").getString(), "ok");
-    db.reset();
-    SQLite::Database fresh(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(Stored(*db_), model);
+    EXPECT_EQ(db_->execAndGet("PRAGMA integrity_check").getString(), "ok");
+    db_.reset();
+    SQLite::Database fresh(path_, SQLite::OPEN_READONLY);
     EXPECT_EQ(Stored(fresh), model);
 }
 
