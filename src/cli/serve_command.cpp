@@ -27,10 +27,11 @@ namespace {
 int RunServe(const ConfigFlags& flags) {
     // First of all: glibc reads its tunables only as a process starts, so serve restarts itself
     // (same process id, same arguments) with malloc on transparent huge pages, unless told not to.
-    const auto restart = app::RestartWithHugePages(railway::ProcessEnvironment());
-    const auto huge_pages = app::HugePagesInUse(railway::ProcessEnvironment());
+    const railway::EnvLookup env = railway::ProcessEnvironment();
+    const auto restart = app::RestartWithHugePages(env);
+    const auto huge_pages = app::HugePagesInUse(env);
     // Before any thread starts: a thread keeps the malloc arena it was given.
-    const auto arenas = app::LimitMallocArenas(railway::ProcessEnvironment());
+    const auto arenas = app::LimitMallocArenas(env);
     // The signal watcher comes first: every thread started later inherits the blocked mask.
     util::Wakeup stop;
     std::unique_ptr<app::ShutdownSignals> signals;
