@@ -1623,8 +1623,6 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
         } else if (action.kind == core::ActionKind::kFlagAttention) {
             state.needs_attention = true;
             state.attention_reason = core::SanitizeText(WithSuggestion(action.reason, action.suggestion), 4096);
-        } else if (action.kind == core::ActionKind::kRedeploy) {
-            Enqueue(Job{JobKind::kRedeploy, instance.id, *instance.state.deployment_id, now + action.delay});
         }
     }
     store::Transition t;
@@ -1636,7 +1634,16 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     t.source = "reaction";
     t.state = state;
     t.keep_schedule = true;  // a job holds no claim: the schedule is the checker's
-    (void)Write(instance, t, "reaction", actions, verdict);
+    // Decided on the row read before the evidence's requests: a check that recorded a newer status
+    // meanwhile (the deployment restarted, or crashed again) wins, and what follows that status
+    // was planned with it (a failure's own classification); this verdict is dropped, redeploy and all.
+    t.only_if_unchanged = true;
+    const auto written = Write(instance, t, "reaction", actions, verdict);
+    if (written && written->superseded) return;
+    for (const core::Action& action : actions) {
+        if (action.kind == core::ActionKind::kRedeploy)
+            Enqueue(Job{JobKind::kRedeploy, instance.id, *instance.state.deployment_id, now + action.delay});
+    }
 
     // A crash loop over the timeline is flagged once, on top of the class's own reactions.
     if (!core::IsFailed(PhaseOf(state)) || !core::ReachedDeploy(PhaseOf(state)) || state.needs_attention) return;
@@ -1684,7 +1691,12 @@ util::Result<void> Monitor::DoRedeploy(const Job& job) {
         t.to_status = before.state.deployment_status.value_or("UNKNOWN");
         ++t.state.retry_count;
         t.keep_schedule = true;
-        if (!Write(before, t, "reaction")) return {};  // not counted: the failure's next check plans again
+        t.only_if_unchanged = true;  // read before the request (React's comment)
+        const auto written = Write(before, t, "reaction");
+        // Not counted: the failure's next check plans again. Or its status changed meanwhile (a
+        // restart): the failure is over, and a deployment the lost answer may have started is
+        // found as any newer one (NoteSettled).
+        if (!written || written->superseded) return {};
         // The answer may be lost after Railway ran it (a reset, a malformed answer): a deployment
         // it did start is found and followed as this redeploy; none found means trying again.
         Job discover{JobKind::kDiscover, before.id, job.deployment_id, now};
@@ -1827,6 +1839,7 @@ void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& jo
     t.at = RowTime(instance.state, now) + core::Millis(1);
     t.source = "reaction";
     t.state = instance.state;
+    t.only_if_unchanged = true;  // read before the discovery's request (React's comment)
     t.state.needs_attention = true;
     t.state.attention_reason = core::SanitizeText(
         fmt::format("the automatic redeploy failed {} times, last: {}; redeploy it from the dashboard or the API "

@@ -193,6 +193,13 @@ struct Transition {
     /// older one must not put back. When the instance follows another deployment (or none),
     /// nothing is written and the result says `superseded`.
     bool only_if_following = false;
+    /// true: written only while the instance still follows `deployment_id` and still shows
+    /// `from_status` as its deployment's status (none: none stored); otherwise nothing is written
+    /// and the result says `superseded`. For a job that decides on a row it read before slow
+    /// calls (a failure's classification, a redeploy's request): a check that recorded a newer
+    /// status meanwhile (the deployment restarted, or crashed again) must not be undone by the
+    /// job's older copy — the next checks would not put it right, their transition being recorded.
+    bool only_if_unchanged = false;
 };
 
 /// What ApplyTransition did.

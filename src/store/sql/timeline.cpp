@@ -77,9 +77,17 @@ void FindEvent(Tx& tx, PreparedTransition& p) {
     if (!found.rows.empty()) p.out.event_id = found.rows.front().Int(0);
 }
 
-// Whether the instance (read: ReadIndexedState) follows the transition's deployment.
+// Whether the instance (read: ReadIndexedState) follows the transition's deployment, and for a
+// transition only_if_unchanged, still shows the status it was decided from.
 bool Follows(const Row& stored, const Transition& t) {
-    return stored.OptText(1) == std::optional<std::string_view>(t.deployment_id);
+    if (stored.OptText(1) != std::optional<std::string_view>(t.deployment_id)) return false;
+    return !t.only_if_unchanged || stored.OptText(3) == std::optional<std::string_view>(t.from_status);
+}
+
+// A check's transition that SQLite writes in one statement (WriteFollowingTransition), alone or
+// with the poll's others (WriteFollowingTransitions).
+bool WrittenWithoutARead(const Transition& t) {
+    return t.only_if_following && !t.only_if_unchanged && !t.keep_schedule;
 }
 
 // The steps of a check's transition (only_if_following) on SQLite that its one-by-one write
@@ -166,14 +174,14 @@ void WriteFollowingTransition(Tx& tx, PreparedTransition& p) {
 void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
     const Transition& t = *p.t;
     p.out = {};
-    if (t.only_if_following && backend == Backend::kSqlite && !t.keep_schedule) {
+    if (backend == Backend::kSqlite && WrittenWithoutARead(t)) {
         WriteFollowingTransition(tx, p);
         return;
     }
     // Before the event row: an unknown instance is kNotFound (read here for the follow check,
     // else by IndexedToSet on SQLite; the indexed columns are read once for both).
     std::optional<Row> stored;
-    if (t.only_if_following) {
+    if (t.only_if_following || t.only_if_unchanged) {
         stored = ReadIndexedState(tx, t.instance_id);
         // An answer about a deployment the instance no longer follows changes nothing.
         if (!Follows(*stored, t)) {
@@ -334,7 +342,7 @@ std::vector<Result<TransitionResult>> SqlStore::ApplyTransitions(std::span<const
         for (const std::size_t i : checked) {
             const Transition& t = transitions[i];
             const bool first = seen.insert(t.instance_id).second;
-            (first && t.only_if_following && !t.keep_schedule ? together : alone).push_back(i);
+            (first && WrittenWithoutARead(t) ? together : alone).push_back(i);
         }
         if (together.size() < 2) together.clear();
     }

@@ -714,6 +714,48 @@ TEST_F(MonitorTest, AReactionNeverMovesTheScheduleSetByACheckMeanwhile) {
     EXPECT_EQ(stored.state.next_check_at, checked_meanwhile);
 }
 
+// The same race with the status: the deployment crashed, and while its verdict's evidence was
+// read it restarted and a check recorded SUCCESS. The verdict, decided on the CRASHED row, must
+// not put CRASHED back (the checks after it find their SUCCESS recorded and would never mend the
+// row), nor redeploy a deployment that runs again.
+TEST_F(MonitorTest, AVerdictNeverPutsBackAStatusACheckRecordedMeanwhileNorRedeploys) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "CRASHED", t0));
+    api_.AddLogs(core::LogKind::kDeploy, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
+    const auto instance = Add(*monitor, "d1");
+    monitor->RunRoundForTest();  // CRASHED: a classification job is queued
+    bool restarted = false;
+    api_.SetCallHook([&](const std::string& call) {
+        if (restarted || call == "PollStatuses" || call == "GetDeployments") return;
+        restarted = true;
+        store::Transition t;
+        t.instance_id = instance.id;
+        t.deployment_id = "d1";
+        t.from_status = "CRASHED";
+        t.to_status = "SUCCESS";
+        t.at = t0 + seconds(1);
+        t.state = Get(instance.id).state;
+        t.state.status = core::InstanceStatus::kRunning;
+        t.state.deployment_status = "SUCCESS";
+        ASSERT_TRUE(store_->ApplyTransition(t));
+    });
+    monitor->RunWorkForTest();
+    api_.SetCallHook(nullptr);
+    ASSERT_TRUE(restarted);  // the verdict did ask Railway (evidence) before writing
+    clock_.Advance(std::chrono::minutes(10));
+    monitor->RunWorkForTest();  // a redeploy planned with the verdict would be due by now
+    const auto stored = Get(instance.id);
+    EXPECT_EQ(stored.state.deployment_status, "SUCCESS");
+    EXPECT_EQ(stored.state.status, core::InstanceStatus::kRunning);
+    EXPECT_FALSE(stored.state.error_type.has_value());
+    EXPECT_EQ(api_.CallCount("Redeploy"), 0);
+    const auto events = store_->ListEvents(instance.id, 100);
+    ASSERT_TRUE(events);
+    for (const auto& e : *events)
+        EXPECT_NE(e.source, "reaction") << e.from_status.value_or("none") << " -> " << e.to_status;
+}
+
 // A redeploy whose answer is lost may still have run: the instance is flagged for a person and
 // the service's latest deployment is looked up; a deployment Railway did start is followed and
 // counts as the redeploy.

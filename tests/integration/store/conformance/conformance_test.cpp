@@ -809,6 +809,65 @@ TEST_P(StoreConformance, AnAnswerAboutADeploymentTheInstanceLeftIsNotWrittenWhen
     EXPECT_THAT(keys, UnorderedElementsAre("k-current"));
 }
 
+// A job decides on a row it read before slow calls (a failure's classification): when a check
+// recorded a newer status of the deployment meanwhile, the job's write (only_if_unchanged) must
+// not put the older status back; decided from the status stored, it is written.
+TEST_P(StoreConformance, AJobsWriteDecidedFromAnOlderStatusIsNotWrittenOverANewerOne) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->ApplyTransition(MakeTransition("i1", "d1", "CRASHED", T(1))));
+    Must(store_->ApplyTransition(MakeTransition("i1", "d1", "SUCCESS", T(2))));  // restarted meanwhile
+    const auto reaction_from = [](std::optional<std::string> status, Timestamp at, std::string key) {
+        Transition t = MakeTransition("i1", "d1", status.value_or("UNKNOWN"), at, {std::move(key)});
+        t.from_status = std::move(status);
+        t.source = "reaction";
+        t.keep_schedule = true;
+        t.only_if_unchanged = true;
+        t.state.deployment_status = t.from_status;
+        t.state.error_message = "decided from " + t.to_status;
+        return t;
+    };
+    const TransitionResult stale = Must(store_->ApplyTransition(reaction_from("CRASHED", T(3), "k-stale")));
+    EXPECT_TRUE(stale.superseded);
+    EXPECT_FALSE(stale.applied);
+    EXPECT_EQ(stale.event_id, 0);
+    Instance now = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(now.state.deployment_status, "SUCCESS");
+    EXPECT_FALSE(now.state.error_message.has_value());
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).size(), 2u);
+    EXPECT_TRUE(Must(store_->ListDeliveries(std::nullopt, 10)).empty());
+    // Also when the writer holds the schedule, in a batch beside checks' transitions (which SQLite
+    // writes together without a read).
+    std::vector<Transition> batch;
+    batch.push_back(reaction_from("CRASHED", T(4), "k-stale-2"));
+    batch.back().keep_schedule = false;
+    batch.back().only_if_following = true;
+    for (const std::string id : {"i2", "i3"}) {
+        Must(store_->CreateInstance(MakeInstance(id)));
+        Must(store_->ApplyTransition(MakeTransition(id, "d-" + id, "BUILDING", T(1))));
+        batch.push_back(MakeTransition(id, "d-" + id, "DEPLOYING", T(4)));
+        batch.back().only_if_following = true;
+    }
+    const auto results = store_->ApplyTransitions(batch);
+    ASSERT_EQ(results.size(), 3u);
+    ASSERT_TRUE(results[0] && results[1] && results[2]);
+    EXPECT_TRUE(results[0]->superseded);
+    EXPECT_TRUE(results[1]->applied);
+    EXPECT_TRUE(results[2]->applied);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_status, "SUCCESS");
+    EXPECT_TRUE(Must(store_->ListDeliveries(std::nullopt, 10)).empty());
+    // Decided from the status stored: written, with its outbox row.
+    const TransitionResult current = Must(store_->ApplyTransition(reaction_from("SUCCESS", T(5), "k-current")));
+    EXPECT_TRUE(current.applied);
+    EXPECT_FALSE(current.superseded);
+    now = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(now.state.deployment_status, "SUCCESS");
+    EXPECT_EQ(now.state.error_message, "decided from SUCCESS");
+    EXPECT_EQ(Must(store_->ListDeliveries(std::nullopt, 10)).size(), 1u);
+    // Another deployment followed: superseded as well.
+    Must(store_->ApplyTransition(MakeTransition("i1", "d9", "QUEUED", T(6))));
+    EXPECT_TRUE(Must(store_->ApplyTransition(reaction_from("QUEUED", T(7), "k-moved"))).superseded);
+}
+
 // A poll's check transitions given together (SQLite writes them in multi-row statements, more
 // than one statement's worth here) end each as it ends given alone: the same outcome, state,
 // events, outbox rows and change positions, whatever each one meets (the due time stored or
