@@ -64,14 +64,46 @@ void AwaitVerdicts(FleetRun& run) {
     }
 }
 
+/// What a person needs to see why instances did not converge: for the first few, the instance as
+/// listed, its timeline, the sim's truth of every deployment of its service and what the sim was
+/// asked about the deployment it follows.
+std::string DescribeOpen(FleetRun& run, const std::vector<std::string>& open) {
+    std::string out;
+    std::map<std::string, json> listed;
+    for (const auto& instance : run.Instances())
+        listed[instance["id"].get<std::string>()] = instance;
+    const json everything = json::parse(run.sim().Get("/_sim/truth"), nullptr, false);
+    for (std::size_t i = 0; i < open.size() && i < 3; ++i) {
+        const json& instance = listed[open[i]];
+        out += "instance " + instance.dump() + "\n";
+        for (const auto& e : run.Events(open[i]))
+            out += "  event " + e.dump() + "\n";
+        if (!everything.is_discarded() && everything.contains("deployments")) {
+            for (const auto& d : everything["deployments"])
+                if (d["serviceId"] == instance["serviceId"]) out += "  truth " + d.dump() + "\n";
+        }
+        if (instance["deploymentId"].is_string()) {
+            const std::string id = instance["deploymentId"].get<std::string>();
+            const json asked = json::parse(run.sim().Get("/_sim/queries?id=" + id), nullptr, false);
+            out += "  asked about " + id + ":";
+            if (!asked.is_discarded() && asked["deployments"].contains(id)) {
+                for (const auto& q : asked["deployments"][id])
+                    out += " " + q["at"].get<std::string>() + " " + q["operation"].get<std::string>() + ";";
+            }
+            out += "\n";
+        }
+    }
+    return out;
+}
+
 /// The checks both runs share. Returns the GraphQL requests the sim received.
 /// Both runs hold the final states, the classification and the reactions to the acceptance's bar;
 /// `full` (the fault-free run) also every transition that lasted two intervals, which the fault
 /// run prints: a check lost to a fault can miss a short phase.
 int CheckRun(FleetRun& run, const std::set<std::string>& deleted, bool full) {
     const auto open = run.AwaitConvergence(300s);
-    EXPECT_TRUE(open.empty()) << open.size() << " instances did not reach the sim's final status, e.g. "
-                              << open.front();
+    EXPECT_TRUE(open.empty()) << open.size() << " instances did not reach the sim's final status:\n"
+                              << DescribeOpen(run, open);
     AwaitVerdicts(run);
     const int requests = RequestsSoFar(run);
 
