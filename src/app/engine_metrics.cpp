@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/time.hpp"
+#include "net/probe_transport.hpp"
 
 namespace railwatch::app {
 
@@ -122,6 +123,25 @@ void EngineMetrics::OnHealth(const store::HealthCheck& check) {
 void EngineMetrics::OnDelivery(const notify::DeliveryReport& report) {
     deliveries_.WithLabels({std::string_view(report.channel), OutcomeOf(report)}).Increment();
     delivery_seconds_.WithLabels({report.channel}).Observe(core::ToSecondsF(report.latency));
+}
+
+void EngineMetrics::WatchProbeTransport(std::function<net::ProbeTransportStats()> stats) {
+    callbacks_.push_back(registry_.AddCallbackCounter(
+        "railwatch_probe_transport_total",
+        "What the health probes' connections did: connections opened, TLS handshakes and of them "
+        "resumed sessions, requests sent on a kept connection, host name lookups, requests sent again "
+        "after a kept connection closed under them",
+        {"event"}, [stats = std::move(stats)] {
+            const net::ProbeTransportStats s = stats();
+            return std::vector<util::MetricSample>{
+                {{"connect"}, static_cast<double>(s.connects)},
+                {{"tls_handshake"}, static_cast<double>(s.tls_handshakes)},
+                {{"tls_resumed"}, static_cast<double>(s.tls_resumed)},
+                {{"reused"}, static_cast<double>(s.reused)},
+                {{"lookup"}, static_cast<double>(s.lookups)},
+                {{"resent"}, static_cast<double>(s.resent)},
+            };
+        }));
 }
 
 }  // namespace railwatch::app

@@ -9,6 +9,10 @@
 #include "notify/dispatcher.hpp"
 #include "util/metrics.hpp"
 
+namespace railwatch::net {
+struct ProbeTransportStats;
+}
+
 /// The engine's and the notifier's Prometheus families (docs/API.md, "Metrics"): what the monitor
 /// reports after each batch of checks and each transition, the fleet and its capacity read at
 /// scrape time, and each delivery attempt. Nothing here reads the store: a scrape costs one walk
@@ -32,6 +36,10 @@ class EngineMetrics {
     void OnHealth(const store::HealthCheck& check);
     /// One delivery attempt, after its outcome was recorded (a notify::DeliveryListener).
     void OnDelivery(const notify::DeliveryReport& report);
+    /// Adds the health probes' transport's counts (railwatch_probe_transport_total), read from
+    /// `stats` at each scrape; `stats` must stay callable until the EngineMetrics is destroyed.
+    /// Called once, while the engine is set up (not thread-safe).
+    void WatchProbeTransport(std::function<net::ProbeTransportStats()> stats);
 
   private:
     /// A capacity report for one family's samples. The three families of a scrape share one

@@ -178,6 +178,10 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
     monitor::Monitor* monitor = monitor_.get();
     metrics_ = std::make_unique<EngineMetrics>(deps.root.metrics(), [monitor] { return monitor->Capacity(); });
     sink_.SetMetrics(metrics_.get());
+    if (probe_transport_) {
+        const net::ProbeTransport* transport = probe_transport_.get();
+        metrics_->WatchProbeTransport([transport] { return transport->Stats(); });
+    }
     if (deps.notifier != nullptr) {
         EngineMetrics* metrics = metrics_.get();
         deps.notifier->dispatcher().SetListener(

@@ -11,7 +11,7 @@
 #include "app/engine_metrics.hpp"
 #include "core/notify_event.hpp"
 #include "monitor/monitor.hpp"
-#include "net/http_transport.hpp"
+#include "net/probe_transport.hpp"
 
 namespace railwatch::app {
 
@@ -83,10 +83,10 @@ class MonitorEngine final : public Engine {
 
     std::string description_;
     WakingSink sink_;
-    std::unique_ptr<EngineHistory> history_;               // the monitor reports to it: declared before it
-    std::unique_ptr<net::HttpTransport> probe_transport_;  // the monitor's prober sends on it: before it
+    std::unique_ptr<EngineHistory> history_;                // the monitor reports to it: declared before it
+    std::unique_ptr<net::ProbeTransport> probe_transport_;  // the monitor's prober sends on it: before it
     std::unique_ptr<monitor::Monitor> monitor_;
-    std::unique_ptr<EngineMetrics> metrics_;  // reads monitor_ at scrape time: declared after it
+    std::unique_ptr<EngineMetrics> metrics_;  // reads monitor_ and probe_transport_ at scrape time: after them
 };
 
 /// The notification events one engine change stands for (pure): a reaction's notices

@@ -211,6 +211,9 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     EXPECT_NE(metrics->body.find("railwatch_api_requests_total{route=\"/api/v1/instances\",code=\"201\"} 1"),
               std::string::npos)
         << metrics->body;
+    // Probes are on by default: their transport's counts are there (zero or more).
+    EXPECT_NE(metrics->body.find("railwatch_probe_transport_total{event=\"connect\"} "), std::string::npos)
+        << metrics->body;
 
     // promtool (Debian `prometheus`, installed by scripts/install-deps.sh) is the judge of the format.
     {

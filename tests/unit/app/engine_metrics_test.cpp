@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "net/probe_transport.hpp"
+
 namespace railwatch::app {
 namespace {
 
@@ -147,6 +149,30 @@ TEST(EngineMetrics, ConcurrentScrapesTakeOneReportEachAndLeaveNoneHalfUsed) {
     EXPECT_EQ(reads.load(), reads_before + 1);
     EXPECT_TRUE(Has(text, "railwatch_engine_capacity{measure=\"monitored\"} " + std::to_string(reads_before + 1)))
         << text;
+}
+
+TEST(EngineMetrics, ReadsTheProbeTransportsCountsAtEachScrapeOnceWatched) {
+    util::MetricsRegistry registry;
+    EngineMetrics metrics(registry, [] { return SampleCapacity(); });
+    EXPECT_EQ(registry.Render().find("railwatch_probe_transport_total"), std::string::npos);  // probes off
+    net::ProbeTransportStats stats;
+    stats.connects = 3;
+    stats.tls_handshakes = 2;
+    stats.tls_resumed = 1;
+    stats.reused = 40;
+    stats.lookups = 5;
+    metrics.WatchProbeTransport([&stats] { return stats; });
+    std::string text = registry.Render();
+    EXPECT_TRUE(Has(text, "# TYPE railwatch_probe_transport_total counter")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"connect\"} 3")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"tls_handshake\"} 2")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"tls_resumed\"} 1")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"reused\"} 40")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"lookup\"} 5")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"resent\"} 0")) << text;
+    stats.resent = 7;
+    text = registry.Render();
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"resent\"} 7")) << text;
 }
 
 TEST(EngineMetrics, ASecondSetOnOneRegistryIsRefused) {
