@@ -1557,6 +1557,9 @@ void Monitor::Classify(const Job& job) {
     auto instance = instances_.GetInstance(job.instance_id);
     if (!instance || instance->deleted_at || instance->state.deployment_id != job.deployment_id) return;
     const DeploymentStatus status = PhaseOf(instance->state);
+    // The failure is over (the deployment restarted since): a verdict now would mark a running
+    // deployment failed, and redeploy it; the next failure gets its own.
+    if (!core::IsFailed(status)) return;
 
     core::FailureEvidence evidence;
     evidence.status = status;

@@ -756,6 +756,32 @@ TEST_F(MonitorTest, AVerdictNeverPutsBackAStatusACheckRecordedMeanwhileNorRedepl
         EXPECT_NE(e.source, "reaction") << e.from_status.value_or("none") << " -> " << e.to_status;
 }
 
+// The verdict's job comes after a check recorded the restart: the failure is over, and nothing is
+// asked, written or redeployed for it.
+TEST_F(MonitorTest, AFailureOverBeforeItsVerdictRanGetsNone) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "CRASHED", t0));
+    api_.AddLogs(core::LogKind::kDeploy, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
+    const auto instance = Add(*monitor, "d1");
+    monitor->RunRoundForTest();  // CRASHED: a classification job is queued
+    ASSERT_EQ(Get(instance.id).state.deployment_status, "CRASHED");
+    clock_.Advance(seconds(30));
+    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+    // The check comes before the job: the restart is recorded first.
+    monitor->RunRoundForTest();
+    ASSERT_EQ(Get(instance.id).state.deployment_status, "SUCCESS");
+    const auto calls_before = api_.Calls().size();
+    monitor->RunWorkForTest();
+    clock_.Advance(std::chrono::minutes(10));
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.Calls().size(), calls_before) << ::testing::PrintToString(api_.Calls());
+    const auto stored = Get(instance.id);
+    EXPECT_EQ(stored.state.deployment_status, "SUCCESS");
+    EXPECT_FALSE(stored.state.error_type.has_value());
+    EXPECT_FALSE(stored.state.needs_attention);
+}
+
 // A redeploy whose answer is lost may still have run: the instance is flagged for a person and
 // the service's latest deployment is looked up; a deployment Railway did start is followed and
 // counts as the redeploy.
