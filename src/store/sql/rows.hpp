@@ -40,7 +40,7 @@ std::vector<Param> StateParams(const std::string& id, const InstanceState& s,
 unsigned IndexedToSet(Tx& tx, Backend backend, const std::string& id, const InstanceState& s,
                       std::optional<std::string_view> deployment_id, bool keep_schedule, const Row* stored = nullptr);
 /// The instance's stored indexed columns: status, deployment_id, next_check_at; then its
-/// deployment_status (Stmt::kIndexedState), for writes that compare it.
+/// deployment_status and deployment_updated_at (Stmt::kIndexedState), for writes that compare them.
 /// Throws DbError(kNotFound) for an unknown instance.
 Row ReadIndexedState(Tx& tx, const std::string& id);
 /// Writes the instance's state with `deployment_id` in place of the state's own, setting of the

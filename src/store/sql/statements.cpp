@@ -150,7 +150,8 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     set(Stmt::kGetInstance, "get_instance", "SELECT " + icols + kInstanceFrom + " WHERE id = $1");
     set(Stmt::kInstanceExists, "instance_exists", "SELECT deleted_at FROM instances WHERE id = $1");
     set(Stmt::kIndexedState, "indexed_state",
-        "SELECT status, deployment_id, next_check_at, deployment_status FROM instances WHERE id = $1");
+        "SELECT status, deployment_id, next_check_at, deployment_status, deployment_updated_at FROM instances "
+        "WHERE id = $1");
     set(Stmt::kInstancesByDeployment, "instances_by_deployment",
         "SELECT " + icols + kInstanceFrom + " WHERE deployment_id = $1 ORDER BY created_at, id");
     set(Stmt::kListInstances, "list_instances",

@@ -93,13 +93,28 @@ bool WrittenWithoutARead(const Transition& t) {
 // The steps of a check's transition (only_if_following) on SQLite that its one-by-one write
 // (WriteFollowingTransition) and a poll's multi-row write (WriteFollowingTransitions) share.
 
-// Its event was recorded before: nothing changes; out names that event, or says superseded when
-// the instance follows another deployment now.
-void EndRecordedBefore(Tx& tx, PreparedTransition& p) {
-    if (!Follows(ReadIndexedState(tx, p.t->instance_id), *p.t)) {
+// A check's answer (only_if_following) recorded before, about the deployment the instance follows:
+// when the row shows another status and is older than the answer (Railway's updatedAt), a write
+// from an older copy of the row overwrote it after the answer was first recorded; the answer's
+// state is written again, or every later check would find it recorded and the row stay wrong.
+void MendOverwritten(Tx& tx, Backend backend, const Transition& t, const Row& stored) {
+    if (!t.only_if_following || !t.state.deployment_updated_at) return;
+    if (stored.OptText(3) == std::optional<std::string_view>(t.state.deployment_status)) return;
+    if (const auto row_updated = stored.OptInt(4); row_updated && *row_updated >= Ns(*t.state.deployment_updated_at))
+        return;
+    UpdateState(tx, t.instance_id, t.state, t.deployment_id,
+                IndexedToSet(tx, backend, t.instance_id, t.state, t.deployment_id, t.keep_schedule, &stored));
+}
+
+// Its event was recorded before: out names that event, or says superseded when the instance
+// follows another deployment now. Nothing changes, unless the row needs mending (MendOverwritten).
+void EndRecordedBefore(Tx& tx, Backend backend, PreparedTransition& p, std::optional<Row> stored = std::nullopt) {
+    if (!stored) stored = ReadIndexedState(tx, p.t->instance_id);
+    if (!Follows(*stored, *p.t)) {
         p.out.superseded = true;
         return;
     }
+    MendOverwritten(tx, backend, *p.t, *stored);
     FindEvent(tx, p);
 }
 
@@ -155,7 +170,7 @@ void WriteFollowingTransition(Tx& tx, PreparedTransition& p) {
         throw;
     }
     if (!event_id) {
-        EndRecordedBefore(tx, p);
+        EndRecordedBefore(tx, Backend::kSqlite, p);
         return;
     }
     const bool written = WriteStateAndOutbox(tx, Backend::kSqlite, p, [&] {
@@ -195,6 +210,7 @@ void WriteTransition(Tx& tx, Backend backend, PreparedTransition& p) {
                                        stored ? &*stored : nullptr);
     const auto event_id = InsertEvent(tx, p);
     if (!event_id) {
+        if (stored) return EndRecordedBefore(tx, backend, p, std::move(stored));
         FindEvent(tx, p);
         return;
     }
@@ -269,7 +285,7 @@ void WriteFollowingTransitions(Tx& tx, std::span<PreparedTransition* const> grou
         if (event_ids[j] != 0) {
             inserted.push_back(j);
         } else {
-            EndRecordedBefore(tx, *group[j]);
+            EndRecordedBefore(tx, Backend::kSqlite, *group[j]);
         }
     }
     const std::int64_t last_before = tx.Exec(Stmt::kFeedLast, {}).rows.at(0).OptInt(0).value_or(-1);

@@ -809,6 +809,67 @@ TEST_P(StoreConformance, AnAnswerAboutADeploymentTheInstanceLeftIsNotWrittenWhen
     EXPECT_THAT(keys, UnorderedElementsAre("k-current"));
 }
 
+// A check's answer recorded before, replayed after a write from an older copy of the row put an
+// older status back (a job's write without only_if_unchanged): the answer is newer than the row
+// (Railway's updatedAt), so its state is written again; alone and in a poll's batch. An answer
+// older than the row (a late one) and a job's replay mend nothing.
+TEST_P(StoreConformance, ACheckAnswerRecordedBeforeMendsARowAnOlderCopyOverwrote) {
+    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->ApplyTransition(MakeTransition("i1", "d1", "SUCCESS", T(1))));
+    Transition crashed = MakeTransition("i1", "d1", "CRASHED", T(3));
+    crashed.state.status = InstanceStatus::kFailed;
+    crashed.only_if_following = true;
+    const TransitionResult first = Must(store_->ApplyTransition(crashed));
+    ASSERT_TRUE(first.applied);
+    const auto overwrite = [&](Timestamp at) {
+        Transition old_copy = MakeTransition("i1", "d1", "SUCCESS", at);
+        old_copy.from_status = "SUCCESS";
+        old_copy.source = "reaction";
+        old_copy.keep_schedule = true;
+        old_copy.state.status = InstanceStatus::kRunning;
+        old_copy.state.deployment_updated_at = T(1);  // the copy read before the crash was recorded
+        ASSERT_TRUE(Must(store_->ApplyTransition(old_copy)).applied);
+        ASSERT_EQ(Must(store_->GetInstance("i1")).state.deployment_status, "SUCCESS");
+    };
+    overwrite(T(4));
+    const TransitionResult again = Must(store_->ApplyTransition(crashed));
+    EXPECT_FALSE(again.applied);
+    EXPECT_FALSE(again.superseded);
+    EXPECT_EQ(again.event_id, first.event_id);
+    Instance now = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(now.state.deployment_status, "CRASHED");
+    EXPECT_EQ(now.state.status, InstanceStatus::kFailed);
+    EXPECT_EQ(now.state.deployment_updated_at, T(3));
+    // In a batch beside another instance's check (SQLite writes those together).
+    overwrite(T(5));
+    Must(store_->CreateInstance(MakeInstance("i2")));
+    Must(store_->ApplyTransition(MakeTransition("i2", "d2", "BUILDING", T(1))));
+    std::vector<Transition> batch{crashed, MakeTransition("i2", "d2", "DEPLOYING", T(5))};
+    batch.back().only_if_following = true;
+    const auto results = store_->ApplyTransitions(batch);
+    ASSERT_EQ(results.size(), 2u);
+    ASSERT_TRUE(results[0] && results[1]);
+    EXPECT_FALSE(results[0]->applied);
+    EXPECT_TRUE(results[1]->applied);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_status, "CRASHED");
+    // A job's replay (not a check's) mends nothing.
+    overwrite(T(6));
+    Transition replayed_by_a_job = crashed;
+    replayed_by_a_job.only_if_following = false;
+    EXPECT_FALSE(Must(store_->ApplyTransition(replayed_by_a_job)).applied);
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.deployment_status, "SUCCESS");
+    // A newer answer recorded since: the late one (older than the row) changes nothing.
+    Transition restarted = MakeTransition("i1", "d1", "SUCCESS", T(7));
+    restarted.state.status = InstanceStatus::kRunning;
+    restarted.only_if_following = true;
+    ASSERT_TRUE(Must(store_->ApplyTransition(restarted)).applied);
+    EXPECT_FALSE(Must(store_->ApplyTransition(crashed)).applied);
+    now = Must(store_->GetInstance("i1"));
+    EXPECT_EQ(now.state.deployment_status, "SUCCESS");
+    EXPECT_EQ(now.state.deployment_updated_at, T(7));
+    EXPECT_EQ(Must(store_->ListEvents("i1", 10)).size(), 6u);
+}
+
 // A job decides on a row it read before slow calls (a failure's classification): when a check
 // recorded a newer status of the deployment meanwhile, the job's write (only_if_unchanged) must
 // not put the older status back; decided from the status stored, it is written.
