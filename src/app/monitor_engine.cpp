@@ -1,6 +1,7 @@
 #include "app/monitor_engine.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/logger.h>
 
 #include "app/root.hpp"
 #include "core/deployment_status.hpp"
@@ -172,6 +173,13 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
         transport.max_total_connections = 256;
         transport.connect_timeout = core::Seconds(probes.timeout_seconds);
         transport.user_agent = "railwatch-probe";
+        transport.proxies = deps.root.probe_proxies();
+        for (const auto& [scheme, proxy] :
+             {std::pair("https", transport.proxies.https), std::pair("http", transport.proxies.http)}) {
+            if (proxy)
+                deps.root.logger().info("health probes of {}:// URLs go through the proxy {}:{}", scheme, proxy->host,
+                                        proxy->port);
+        }
         probe_transport_ = std::make_unique<net::ProbeTransport>(transport);
         monitor_->EnableProbes(store, *probe_transport_, ProberOptionsFrom(probes));
     }

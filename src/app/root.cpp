@@ -32,6 +32,7 @@ Root::~Root() {
 util::Result<std::unique_ptr<Root>> Root::Build(Config config, RootOptions options) {
     std::unique_ptr<Root> root(new Root(std::move(config), std::move(options.logger)));
     const Config& c = root->config_;
+    root->probe_proxies_ = std::move(options.probe_proxies);
 
     if (options.parts.store) {
         auto opened = store::OpenStore(c.store.url, options.store);

@@ -5,6 +5,7 @@
 #include "app/config.hpp"
 #include "net/curl_transport.hpp"
 #include "net/http_transport.hpp"
+#include "net/probe_transport.hpp"
 #include "railway/budget.hpp"
 #include "railway/client.hpp"
 #include "railway/railway_api.hpp"
@@ -38,6 +39,9 @@ struct RootOptions {
     std::shared_ptr<spdlog::logger> logger;
     store::StoreOptions store;
     net::CurlTransportOptions transport;  ///< user_agent defaults to "railwatch/<version>"
+    /// The proxies health probes go through (net::ProbeProxiesFromEnvironment); none by default.
+    /// Railway's requests and webhooks go through libcurl, which reads the same variables itself.
+    net::ProbeProxies probe_proxies;
 };
 
 /// Owns the process's long-lived objects. Built once at start-up by the thread that runs the
@@ -57,6 +61,7 @@ class Root {
     Root& operator=(const Root&) = delete;
 
     const Config& config() const { return config_; }
+    const net::ProbeProxies& probe_proxies() const { return probe_proxies_; }
     const util::Clock& clock() const { return clock_; }
     spdlog::logger& logger() const { return *logger_; }
     const std::shared_ptr<spdlog::logger>& shared_logger() const { return logger_; }
@@ -82,6 +87,7 @@ class Root {
     // Declaration order is construction order; destruction runs the other way, so each object
     // outlives everything that uses it.
     Config config_;
+    net::ProbeProxies probe_proxies_;
     util::SystemClock clock_;
     util::MetricsRegistry metrics_;
     std::shared_ptr<spdlog::logger> logger_;

@@ -74,6 +74,12 @@ int RunServe(const ConfigFlags& flags) {
 
     app::RootOptions options;
     options.logger = logger;
+    auto proxies = net::ProbeProxiesFromEnvironment(env);
+    if (!proxies) {
+        fmt::print(stderr, "railwatch serve: {}\n", proxies.error().message);
+        return app::kExitInvalidConfig;
+    }
+    options.probe_proxies = std::move(*proxies);
     auto root = app::Root::Build(std::move(config), std::move(options));
     if (!root) {
         fmt::print(stderr, "railwatch serve: {}\n", root.error().message);

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/epoll.h>
@@ -125,6 +126,72 @@ std::optional<Target> ParseTarget(std::string_view url, std::string& why) {
     for (char& c : t.key)
         c = Lower(c);
     return t;
+}
+
+// --- Proxies ---------------------------------------------------------------------------------
+
+std::string PercentDecoded(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        unsigned value = 0;
+        if (text[i] == '%' && i + 2 < text.size() &&
+            std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr == text.data() + i + 3) {
+            out.push_back(static_cast<char>(value));
+            i += 2;
+        } else {
+            out.push_back(text[i]);
+        }
+    }
+    return out;
+}
+
+std::string Base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(std::max(n, 0)));
+    return out;
+}
+
+// `value` of environment variable `variable` as a proxy. Messages name the variable only.
+util::Result<ProbeProxy> ParseProxy(std::string_view value, std::string_view variable) {
+    const std::string url =
+        value.find("://") == std::string_view::npos ? "http://" + std::string(value) : std::string(value);
+    const auto parts = ParseUrl(url);
+    if (!parts || parts->scheme != "http" || parts->host.empty() || HasControlOrSpace(parts->host)) {
+        return util::Fail(util::ErrorCode::kInvalidArgument,
+                          fmt::format("${} is not a proxy the probes can use: give http://[user:password@]host[:port] "
+                                      "(socks and https:// proxies are not supported)",
+                                      variable));
+    }
+    ProbeProxy proxy;
+    proxy.host = parts->host;
+    proxy.port = static_cast<std::uint16_t>(parts->port != 0 ? parts->port : 1080);
+    if (!parts->userinfo.empty()) {
+        const auto colon = parts->userinfo.find(':');
+        const std::string user = PercentDecoded(std::string_view(parts->userinfo).substr(0, colon));
+        const std::string password =
+            colon == std::string::npos ? "" : PercentDecoded(std::string_view(parts->userinfo).substr(colon + 1));
+        proxy.authorization = "Basic " + Base64(user + ":" + password);
+    }
+    return proxy;
+}
+
+// Whether `host` goes direct by the no_proxy list.
+bool Bypasses(const std::vector<std::string>& no_proxy, std::string_view host) {
+    std::string name(host);
+    for (char& c : name)
+        c = Lower(c);
+    return std::any_of(no_proxy.begin(), no_proxy.end(), [&](const std::string& entry) {
+        return entry == "*" || name == entry ||
+               (name.size() > entry.size() && name.ends_with(entry) && name[name.size() - entry.size() - 1] == '.');
+    });
+}
+
+// "host:port" of a CONNECT request (brackets around an IPv6 literal).
+std::string Authority(const std::string& host, std::uint16_t port) {
+    return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
 }
 
 // --- Addresses and their lookup ------------------------------------------------------------
@@ -507,11 +574,18 @@ class AnswerReader {
     TransportErrorKind error_kind_ = TransportErrorKind::kNone;
 };
 
-std::string RequestBytes(const HttpRequest& request, const Target& target, const std::string& user_agent) {
+// The request's bytes; through a proxy (`via`) an http:// request names its whole URL and carries
+// the proxy's authorization.
+std::string RequestBytes(const HttpRequest& request, const Target& target, const std::string& user_agent,
+                         const ProbeProxy* via) {
     std::string out;
     out.reserve(128 + target.path.size() + request.body.size());
-    out.append(request.method).append(" ").append(target.path).append(" HTTP/1.1\r\nHost: ");
+    out.append(request.method).append(" ");
+    if (via != nullptr) out.append("http://").append(target.host_header);
+    out.append(target.path).append(" HTTP/1.1\r\nHost: ");
     out.append(target.host_header).append("\r\n");
+    if (via != nullptr && !via->authorization.empty())
+        out.append("Proxy-Authorization: ").append(via->authorization).append("\r\n");
     bool has_agent = false;
     bool has_accept = false;
     for (const auto& [name, value] : request.headers) {
@@ -533,6 +607,47 @@ long long Millis(core::Duration d) {
 
 }  // namespace
 
+util::Result<ProbeProxies> ProbeProxiesFromEnvironment(
+    const std::function<std::optional<std::string>(std::string_view name)>& env) {
+    // The first of `names` set and not empty: (name, value).
+    const auto first_of =
+        [&](std::initializer_list<std::string_view> names) -> std::optional<std::pair<std::string_view, std::string>> {
+        for (const std::string_view name : names) {
+            if (auto value = env(name); value && !TrimSpace(*value).empty())
+                return std::pair(name, std::string(TrimSpace(*value)));
+        }
+        return std::nullopt;
+    };
+    ProbeProxies out;
+    if (const auto https = first_of({"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})) {
+        auto proxy = ParseProxy(https->second, https->first);
+        if (!proxy) return tl::unexpected(proxy.error());
+        out.https = std::move(*proxy);
+    }
+    if (const auto http = first_of({"http_proxy", "all_proxy", "ALL_PROXY"})) {
+        auto proxy = ParseProxy(http->second, http->first);
+        if (!proxy) return tl::unexpected(proxy.error());
+        out.http = std::move(*proxy);
+    }
+    if (const auto direct = first_of({"no_proxy", "NO_PROXY"})) {
+        std::string_view rest = direct->second;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            std::string_view entry = TrimSpace(rest.substr(0, comma));
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+            while (entry.starts_with('.'))
+                entry.remove_prefix(1);
+            if (entry.starts_with('[') && entry.ends_with(']')) entry = entry.substr(1, entry.size() - 2);
+            if (entry.empty()) continue;
+            std::string name(entry);
+            for (char& c : name)
+                c = Lower(c);
+            out.no_proxy.push_back(std::move(name));
+        }
+    }
+    return out;
+}
+
 // --- The worker's state ----------------------------------------------------------------------
 
 struct ProbeTransport::Loop {
@@ -543,6 +658,7 @@ struct ProbeTransport::Loop {
         HttpRequest request;
         Completion done;
         Target target;
+        const ProbeProxy* via = nullptr;  // the proxy it goes through (in options); none: direct
         TimePoint deadline;
         std::multimap<TimePoint, RequestId>::iterator timer;
         Connection* connection = nullptr;
@@ -555,7 +671,7 @@ struct ProbeTransport::Loop {
         HttpResponse response;
     };
 
-    enum class Phase { kResolving, kConnecting, kHandshaking, kOpen, kClosed };
+    enum class Phase { kResolving, kConnecting, kTunneling, kHandshaking, kOpen, kClosed };
 
     struct Connection {
         int fd = -1;
@@ -564,6 +680,11 @@ struct ProbeTransport::Loop {
         std::string host;
         std::uint16_t port = 0;
         bool tls = false;
+        const ProbeProxy* via = nullptr;
+        std::string dial_host;  // where it connects to: the host, or its proxy
+        std::uint16_t dial_port = 0;
+        std::string tunnel;  // through a proxy to a TLS host: the CONNECT request, then the proxy's answer
+        std::size_t tunnel_sent = 0;
         Phase phase = Phase::kResolving;
         std::vector<Address> addresses;
         std::size_t next_address = 0;
@@ -687,16 +808,24 @@ struct ProbeTransport::Loop {
         auto target = ParseTarget(x->request.url, why);
         if (!target) return Fail(x, TransportErrorKind::kOther, why);
         x->target = std::move(*target);
+        x->via = ProxyFor(x->target);
         if (HasLineBreak(x->request.method) || HasControlOrSpace(x->request.method) || x->request.method.empty())
             return Fail(x, TransportErrorKind::kOther, "the request's method is not a token");
         for (const auto& [name, value] : x->request.headers)
             if (HasLineBreak(name) || HasLineBreak(value) || name.find(':') != std::string::npos)
                 return Fail(x, TransportErrorKind::kOther, "a request header holds a line break or a colon");
-        x->out = RequestBytes(x->request, x->target, options.user_agent);
+        x->out = RequestBytes(x->request, x->target, options.user_agent, x->target.tls ? nullptr : x->via);
         x->fresh = !x->request.idempotent;
         x->deadline = SteadyClock::now() + x->request.timeout;
         x->timer = timers.emplace(x->deadline, x->id);
         Dispatch(x);
+    }
+
+    // The proxy a request to `target` goes through; none: direct.
+    const ProbeProxy* ProxyFor(const Target& target) const {
+        const std::optional<ProbeProxy>& proxy = target.tls ? options.proxies.https : options.proxies.http;
+        if (!proxy || Bypasses(options.proxies.no_proxy, target.host)) return nullptr;
+        return &*proxy;
     }
 
     // Sends `x` on a kept connection of its host, or on a new one, or queues it.
@@ -745,26 +874,29 @@ struct ProbeTransport::Loop {
         c->host = x->target.host;
         c->port = x->target.port;
         c->tls = x->target.tls;
+        c->via = x->via;
+        c->dial_host = c->via != nullptr ? c->via->host : c->host;
+        c->dial_port = c->via != nullptr ? c->via->port : c->port;
         ++host.open;
         ++open_total;
         Attach(c, x);
         // The connection's set-up ends sooner than the request when connect_timeout is shorter.
         Rearm(x, std::min(x->deadline, SteadyClock::now() + options.connect_timeout));
-        if (auto fixed = WithoutLookup(c->host, c->port)) {
+        if (auto fixed = WithoutLookup(c->dial_host, c->dial_port)) {
             c->addresses = std::move(*fixed);
             return Connect(c);
         }
-        Name& name = names[c->host];
+        Name& name = names[c->dial_host];
         if (!name.addresses.empty() && SteadyClock::now() < name.until) {
             c->addresses = name.addresses;
             for (Address& a : c->addresses)
-                SetPort(a, c->port);
+                SetPort(a, c->dial_port);
             return Connect(c);
         }
         name.waiting.push_back(c);
         if (!name.pending) {
             name.pending = true;
-            LookUp(c->host);
+            LookUp(c->dial_host);
         }
     }
 
@@ -815,12 +947,13 @@ struct ProbeTransport::Loop {
                 if (c->phase != Phase::kResolving) continue;  // closed meanwhile (its request ended)
                 if (!lookup.error.empty()) {
                     FailConnection(c, TransportErrorKind::kDns,
-                                   fmt::format("could not resolve host {}: {}", c->host, lookup.error));
+                                   fmt::format("could not resolve {} {}: {}", c->via != nullptr ? "proxy" : "host",
+                                               c->dial_host, lookup.error));
                     continue;
                 }
                 c->addresses = lookup.addresses;
                 for (Address& a : c->addresses)
-                    SetPort(a, c->port);
+                    SetPort(a, c->dial_port);
                 Connect(c);
             }
         }
@@ -857,9 +990,11 @@ struct ProbeTransport::Loop {
             c->interest = EPOLLOUT;
             return;  // OnEvent continues when the connection is made or refused
         }
-        names.erase(c->host);  // its addresses may be stale: the next connection looks them up again
-        FailConnection(c, TransportErrorKind::kConnect,
-                       c->connect_error.empty() ? std::string("no address to connect to") : c->connect_error);
+        names.erase(c->dial_host);  // its addresses may be stale: the next connection looks them up again
+        const std::string why = c->connect_error.empty() ? std::string("no address to connect to") : c->connect_error;
+        FailConnection(
+            c, TransportErrorKind::kConnect,
+            c->via != nullptr ? fmt::format("to the proxy {}: {}", Authority(c->dial_host, c->dial_port), why) : why);
     }
 
     void Want(Connection* c, std::uint32_t interest) {
@@ -886,10 +1021,13 @@ struct ProbeTransport::Loop {
                     return Connect(c);  // the next address, if any
                 }
                 stats.connects.fetch_add(1, std::memory_order_relaxed);
+                if (c->tls && c->via != nullptr) return StartTunnel(c);
                 if (c->tls) return StartTls(c);
                 c->phase = Phase::kOpen;
                 return Send(c);
             }
+            case Phase::kTunneling:
+                return Tunnel(c);
             case Phase::kHandshaking:
                 return Handshake(c);
             case Phase::kOpen:
@@ -905,6 +1043,69 @@ struct ProbeTransport::Loop {
             case Phase::kResolving:
             case Phase::kClosed:
                 return;
+        }
+    }
+
+    // Through a proxy to a TLS host: a CONNECT to the host, then TLS through the tunnel.
+    void StartTunnel(Connection* c) {
+        c->phase = Phase::kTunneling;
+        const std::string authority = Authority(c->host, c->port);
+        c->tunnel = fmt::format("CONNECT {} HTTP/1.1\r\nHost: {}\r\n", authority, authority);
+        if (!c->via->authorization.empty()) c->tunnel += "Proxy-Authorization: " + c->via->authorization + "\r\n";
+        if (!options.user_agent.empty()) c->tunnel += "User-Agent: " + options.user_agent + "\r\n";
+        c->tunnel += "\r\n";
+        c->tunnel_sent = 0;
+        Tunnel(c);
+    }
+
+    // Sends the CONNECT request, then reads the proxy's answer: a 2xx opens the tunnel.
+    void Tunnel(Connection* c) {
+        const std::string proxy = Authority(c->dial_host, c->dial_port);
+        while (c->tunnel_sent < c->tunnel.size()) {
+            const long n =
+                ::send(c->fd, c->tunnel.data() + c->tunnel_sent, c->tunnel.size() - c->tunnel_sent, MSG_NOSIGNAL);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Want(c, EPOLLOUT);
+            if (n < 0)
+                return FailConnection(c, TransportErrorKind::kConnect,
+                                      fmt::format("the proxy {}: {}", proxy, std::strerror(errno)));
+            c->tunnel_sent += static_cast<std::size_t>(n);
+            if (c->tunnel_sent == c->tunnel.size()) c->tunnel.clear();  // the answer comes in its place
+        }
+        char buffer[1024];
+        for (;;) {
+            const long n = ::recv(c->fd, buffer, sizeof buffer, 0);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Want(c, EPOLLIN);
+            if (n <= 0) {
+                return FailConnection(c, TransportErrorKind::kConnect,
+                                      fmt::format("the proxy {} closed the connection before it answered CONNECT{}",
+                                                  proxy, n < 0 ? std::string(": ") + std::strerror(errno) : ""));
+            }
+            c->tunnel.append(buffer, static_cast<std::size_t>(n));
+            const auto end = c->tunnel.find("\r\n\r\n");
+            if (end == std::string::npos) {
+                if (c->tunnel.size() > options.max_head_bytes) {
+                    return FailConnection(c, TransportErrorKind::kConnect,
+                                          fmt::format("the proxy {} sent an answer to CONNECT longer than {} bytes",
+                                                      proxy, options.max_head_bytes));
+                }
+                continue;
+            }
+            // "HTTP/1.1 200 Connection established": the status is the second word. The tunnel
+            // carries nothing before our TLS client hello, so nothing may follow the head.
+            const std::string_view head(c->tunnel.data(), end);
+            const std::string_view status_line = head.substr(0, head.find("\r\n"));
+            const auto space = status_line.find(' ');
+            const std::string_view code = space == std::string_view::npos ? "" : status_line.substr(space + 1, 3);
+            if (!status_line.starts_with("HTTP/1.") || code.size() != 3 || code.front() != '2' ||
+                end + 4 != c->tunnel.size()) {
+                return FailConnection(
+                    c, TransportErrorKind::kConnect,
+                    fmt::format("the proxy {} refused the tunnel to {}: {}", proxy, Authority(c->host, c->port),
+                                std::string(status_line.substr(0, 200))));
+            }
+            c->tunnel.clear();
+            c->tunnel.shrink_to_fit();
+            return StartTls(c);
         }
     }
 

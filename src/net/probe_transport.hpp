@@ -3,18 +3,52 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "net/http_transport.hpp"
 #include "net/submission_queue.hpp"
+#include "util/result.hpp"
 
 /// An HttpTransport for health probes: many small HTTP/1.1 exchanges with many hosts, each seen
 /// once every interval. Its own client on epoll and OpenSSL, where CurlTransport suits few hosts
 /// and large answers (Railway's API: HTTP/2, compression).
 namespace railwatch::net {
+
+/// An HTTP proxy (RFC 9110): https:// targets go through a CONNECT tunnel (TLS end to end, the
+/// target's certificate verified as without a proxy), http:// targets as absolute URLs.
+struct ProbeProxy {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string authorization;  ///< a Proxy-Authorization value ("Basic …") from the URL's user info; empty: none
+
+    bool operator==(const ProbeProxy&) const = default;
+};
+
+/// Which proxy a probe goes through, by its URL's scheme; hosts in `no_proxy` go direct.
+struct ProbeProxies {
+    std::optional<ProbeProxy> https;
+    std::optional<ProbeProxy> http;
+    /// Lower-cased, without a leading dot: a name covers itself and its subdomains; "*" every host.
+    std::vector<std::string> no_proxy;
+
+    bool operator==(const ProbeProxies&) const = default;
+};
+
+/// The proxies the environment names, read as libcurl reads them for Railway's requests:
+/// https_proxy (or HTTPS_PROXY) for https:// targets, http_proxy (lower case only, as libcurl)
+/// for http:// ones, all_proxy (or ALL_PROXY) for either without its own; no_proxy (or NO_PROXY)
+/// a comma-separated list of hosts reached directly. A proxy is http://[user:password@]host[:port]
+/// (the scheme may be left out; port 1080 when none, as libcurl); user info may be
+/// percent-encoded. Errors (kInvalidArgument) name the variable, never its value (it may hold a
+/// password): another scheme (socks, https:// proxies are not supported) or no host. Pure.
+util::Result<ProbeProxies> ProbeProxiesFromEnvironment(
+    const std::function<std::optional<std::string>(std::string_view name)>& env);
 
 struct ProbeTransportOptions {
     /// Connections open at once to one scheme://host:port; more requests to it wait their turn.
@@ -38,6 +72,8 @@ struct ProbeTransportOptions {
     std::string user_agent;
     /// A CA bundle file to verify servers with; empty means the system's default store.
     std::string ca_file;
+    /// The proxies to go through (ProbeProxiesFromEnvironment); none by default.
+    ProbeProxies proxies;
     /// The longest head (status line and headers, or a chunked body's trailers) accepted.
     std::size_t max_head_bytes = 64 * 1024;
 };
@@ -56,7 +92,8 @@ struct ProbeTransportStats {
 /// a session kept per host and offered on the next connection), on one worker thread with epoll;
 /// host names looked up on a resolver thread of its own (started at the first name) and cached
 /// for `dns_ttl`; "localhost" and names under ".localhost" are loopback without a lookup (RFC 6761).
-/// No HTTP/2, no compression asked for, no proxy, redirects not followed; TLS 1.2 or later, the
+/// Through `proxies` when one is set for the URL's scheme and the host is not in their no_proxy.
+/// No HTTP/2, no compression asked for, redirects not followed; TLS 1.2 or later, the
 /// server's certificate and name always verified. A request's body is sent with a Content-Length.
 /// An idempotent request whose kept connection turns out closed before any of its answer came is
 /// sent once more on a new connection; one with `idempotent == false` gets a connection of its own,

@@ -471,6 +471,30 @@ TEST_F(ServeTest, RefusesANonLoopbackAddressWithoutAnApiToken) {
     EXPECT_EQ(serve.Log().find("railwatch listening"), std::string::npos);
 }
 
+// Health probes go through the proxy the environment names (as Railway's requests do, through
+// libcurl); serve says so at start without the proxy's credentials, and refuses to start with a
+// proxy the probes cannot use, naming the variable and not its value.
+TEST_F(ServeTest, HealthProbesTakeTheEnvironmentsProxyAndAnUnusableOneStopsServe) {
+    struct Unset {
+        ~Unset() { ::unsetenv("https_proxy"); }
+    } unset;
+    ::setenv("https_proxy", "socks5://user:secret@proxy.example:1080", 1);
+    ServeProcess refused({"--listen", "127.0.0.1:0"}, false);
+    const test::ExitStatus status = refused.child().Wait(30s);
+    EXPECT_TRUE(status.exited) << status.Describe();
+    EXPECT_EQ(status.code, 78) << refused.Log();
+    EXPECT_NE(refused.Log().find("$https_proxy is not a proxy the probes can use"), std::string::npos) << refused.Log();
+    EXPECT_EQ(refused.Log().find("secret"), std::string::npos) << refused.Log();
+
+    ::setenv("https_proxy", "http://user:secret@127.0.0.1:3128", 1);
+    ServeProcess serve({"--listen", "127.0.0.1:0"});
+    ASSERT_NE(serve.port(), 0) << serve.Log();
+    EXPECT_NE(serve.Log().find("health probes of https:// URLs go through the proxy 127.0.0.1:3128"), std::string::npos)
+        << serve.Log();
+    EXPECT_EQ(serve.Log().find("http:// URLs go through"), std::string::npos) << serve.Log();  // http_proxy unset
+    EXPECT_EQ(serve.Log().find("secret"), std::string::npos) << serve.Log();
+}
+
 TEST_F(ServeTest, ReportsAnAddressInUseAndExitsNonZero) {
     ServeProcess first({"--listen", "127.0.0.1:0"});
     ASSERT_NE(first.port(), 0) << first.Log();

@@ -8,12 +8,14 @@
 #include <httplib.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,6 +89,96 @@ class TlsServer {
     std::unique_ptr<httplib::SSLServer> server_;
     int port_ = 0;
     std::thread thread_;
+};
+
+// A blocking connection to 127.0.0.1:`port`; -1 when refused.
+int ConnectToLoopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    if (fd >= 0) ::close(fd);
+    return -1;
+}
+
+// An HTTP proxy on 127.0.0.1 for the tests (every test host is a loopback name): CONNECT
+// host:port opens a tunnel to 127.0.0.1:port; a request naming an absolute URL is passed on to
+// 127.0.0.1 at the URL's port as it came. With `refuse`, every request is answered 407. Keeps
+// each request's head.
+class TestProxy {
+  public:
+    explicit TestProxy(bool refuse = false) : refuse_(refuse) {
+        listen_fd_ = ListenOnLoopback(port_);
+        if (listen_fd_ < 0) throw std::runtime_error("the test proxy could not listen");
+        acceptor_ = std::thread([this] {
+            for (;;) {
+                const int fd = ::accept(listen_fd_, nullptr, nullptr);
+                if (fd < 0) return;  // shut down
+                std::lock_guard lock(mutex_);
+                handlers_.emplace_back([this, fd] { Handle(fd); });
+            }
+        });
+    }
+    ~TestProxy() {
+        ::shutdown(listen_fd_, SHUT_RDWR);
+        acceptor_.join();
+        ::close(listen_fd_);
+        for (std::thread& handler : handlers_)
+            handler.join();
+    }
+    int port() const { return port_; }
+    std::vector<std::string> heads() const {
+        std::lock_guard lock(mutex_);
+        return heads_;
+    }
+
+  private:
+    void Handle(int client) {
+        std::string head;
+        char buffer[4096];
+        while (head.find("\r\n\r\n") == std::string::npos) {
+            const long n = ::recv(client, buffer, sizeof buffer, 0);
+            if (n <= 0) return (void)::close(client);
+            head.append(buffer, static_cast<std::size_t>(n));
+        }
+        {
+            std::lock_guard lock(mutex_);
+            heads_.push_back(head.substr(0, head.find("\r\n\r\n")));
+        }
+        const std::string line = head.substr(0, head.find("\r\n"));
+        const bool tunnel = line.starts_with("CONNECT ");
+        std::string authority = tunnel ? line.substr(8) : line.substr(line.find("://") + 3);
+        authority = authority.substr(0, authority.find_first_of("/ "));
+        const int upstream = refuse_ ? -1 : ConnectToLoopback(std::stoi(authority.substr(authority.rfind(':') + 1)));
+        if (upstream < 0) {
+            const std::string refusal = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n";
+            ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL);
+            return (void)::close(client);
+        }
+        const std::string first = tunnel ? std::string("HTTP/1.1 200 Connection established\r\n\r\n") : head;
+        ::send(tunnel ? client : upstream, first.data(), first.size(), MSG_NOSIGNAL);
+        // Bytes both ways until either side closes (or 10 s pass without any).
+        pollfd fds[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+        for (bool open = true; open && ::poll(fds, 2, 10'000) > 0;) {
+            for (int side = 0; side < 2 && open; ++side) {
+                if (fds[side].revents == 0) continue;
+                const long n = ::recv(fds[side].fd, buffer, sizeof buffer, 0);
+                open = n > 0 && ::send(fds[1 - side].fd, buffer, static_cast<std::size_t>(n), MSG_NOSIGNAL) == n;
+            }
+        }
+        ::close(upstream);
+        ::close(client);
+    }
+
+    bool refuse_;
+    int port_ = 0;
+    int listen_fd_ = -1;
+    std::thread acceptor_;
+    mutable std::mutex mutex_;
+    std::vector<std::thread> handlers_;  // guarded by mutex_ until the acceptor ends
+    std::vector<std::string> heads_;     // guarded by mutex_
 };
 
 TEST(ProbeTransport, VerifiesTheServerOverTlsAndResumesItsSessionOnTheNextConnection) {
@@ -350,6 +442,114 @@ TEST(ProbeTransport, URLsItCannotSendAndHeadersThatWouldSplitTheRequestAreRefuse
     HttpRequest split = Get("http://127.0.0.1:1/");
     split.headers = {{"X-Evil", "a\r\nHost: elsewhere"}};
     EXPECT_EQ(transport.Send(split).get().error, core::TransportErrorKind::kOther);
+}
+
+// Through a proxy: a TLS host through a CONNECT tunnel (kept for the next request, the host's
+// certificate verified through it), a plain one by its absolute URL; the proxy's credentials on
+// what it reads; no name looked up (the proxy is an address, the hosts are the proxy's to reach).
+TEST(ProbeTransport, GoesThroughAProxyByTunnelForTlsAndByAbsoluteUrlForPlainHttp) {
+    TlsServer tls;
+    LoopbackHttpServer plain([](const LoopbackRequest& request) { return LoopbackReply::Json(200, request.target); });
+    TestProxy proxy;
+    ProbeTransportOptions options;
+    options.ca_file = tls.ca_file();
+    options.proxies.https = ProbeProxy{"127.0.0.1", static_cast<std::uint16_t>(proxy.port()), "Basic dXNlcjpwQHNz"};
+    options.proxies.http = ProbeProxy{"127.0.0.1", static_cast<std::uint16_t>(proxy.port()), ""};
+    ProbeTransport transport(options);
+    const std::string tls_authority = "api.probes.localhost:" + std::to_string(tls.port());
+    for (int k = 0; k < 2; ++k) {
+        HttpRequest request = Get(tls.Url("api.probes.localhost"));
+        request.discard_body = false;
+        const HttpResponse response = transport.Send(request).get();
+        ASSERT_EQ(response.status, 200) << response.error_message;
+        EXPECT_EQ(response.body, "up at " + tls_authority);
+    }
+    const std::string plain_url = "http://web.probes.localhost:" + std::to_string(plain.port()) + "/health";
+    HttpRequest request = Get(plain_url);
+    request.discard_body = false;
+    const HttpResponse response = transport.Send(request).get();
+    ASSERT_EQ(response.status, 200) << response.error_message;
+    const std::vector<std::string> heads = proxy.heads();
+    ASSERT_EQ(heads.size(), 2u);  // one tunnel, kept for the second TLS request
+    EXPECT_TRUE(heads[0].starts_with("CONNECT " + tls_authority + " HTTP/1.1\r\nHost: " + tls_authority + "\r\n"))
+        << heads[0];
+    EXPECT_NE(heads[0].find("\r\nProxy-Authorization: Basic dXNlcjpwQHNz"), std::string::npos) << heads[0];
+    EXPECT_TRUE(heads[1].starts_with("GET " + plain_url + " HTTP/1.1\r\n")) << heads[1];
+    EXPECT_EQ(heads[1].find("Proxy-Authorization"), std::string::npos) << heads[1];
+    const ProbeTransportStats stats = transport.Stats();
+    EXPECT_EQ(stats.lookups, 0u);
+    EXPECT_EQ(stats.tls_handshakes, 1u);
+    EXPECT_EQ(stats.reused, 1u);
+}
+
+// Hosts in no_proxy (and their subdomains) go direct; a proxy that refuses the tunnel, or one that
+// cannot be reached, fails the probe as a connection failure that says so.
+TEST(ProbeTransport, HostsInNoProxyGoDirectAndAProxyThatRefusesOrIsGoneFailsTheConnection) {
+    TlsServer tls;
+    LoopbackHttpServer plain([](const LoopbackRequest&) { return LoopbackReply::Json(200, "{}"); });
+    TestProxy refusing(/*refuse=*/true);
+    ProbeTransportOptions options;
+    options.ca_file = tls.ca_file();
+    options.proxies.https = ProbeProxy{"127.0.0.1", static_cast<std::uint16_t>(refusing.port()), ""};
+    options.proxies.http = options.proxies.https;
+    options.proxies.no_proxy = {"direct.probes.localhost", "near.localhost"};
+    ProbeTransport transport(options);
+    EXPECT_EQ(transport.Send(Get(tls.Url("direct.probes.localhost"))).get().status, 200);
+    EXPECT_EQ(transport.Send(Get("http://a.near.localhost:" + std::to_string(plain.port()) + "/")).get().status, 200);
+    EXPECT_TRUE(refusing.heads().empty());
+    const HttpResponse refused = transport.Send(Get(tls.Url("api.probes.localhost"))).get();
+    EXPECT_EQ(refused.error, core::TransportErrorKind::kConnect) << refused.error_message;
+    EXPECT_NE(refused.error_message.find("refused the tunnel to api.probes.localhost:" + std::to_string(tls.port()) +
+                                         ": HTTP/1.1 407 Proxy Authentication Required"),
+              std::string::npos)
+        << refused.error_message;
+    EXPECT_EQ(refusing.heads().size(), 1u);
+
+    int gone_port = 0;
+    ::close(ListenOnLoopback(gone_port));  // a port nothing listens on now
+    ProbeTransportOptions gone_options = options;
+    gone_options.proxies.https->port = static_cast<std::uint16_t>(gone_port);
+    ProbeTransport gone(gone_options);
+    const HttpResponse unreachable = gone.Send(Get(tls.Url("api.probes.localhost"))).get();
+    EXPECT_EQ(unreachable.error, core::TransportErrorKind::kConnect) << unreachable.error_message;
+    EXPECT_NE(unreachable.error_message.find("to the proxy 127.0.0.1:" + std::to_string(gone_port)), std::string::npos)
+        << unreachable.error_message;
+}
+
+// The environment's proxies as libcurl reads them.
+TEST(ProbeProxies, AreReadFromTheEnvironmentAsLibcurlReadsThem) {
+    const auto from = [](std::map<std::string, std::string, std::less<>> vars) {
+        return ProbeProxiesFromEnvironment([vars](std::string_view name) -> std::optional<std::string> {
+            const auto found = vars.find(name);
+            return found == vars.end() ? std::nullopt : std::optional(found->second);
+        });
+    };
+    EXPECT_EQ(from({}).value(), ProbeProxies{});
+    const auto read = from({{"HTTPS_PROXY", "proxy.corp:3128"},
+                            {"http_proxy", "http://u%40corp:p%3Ass@10.0.0.1"},
+                            {"NO_PROXY", " .internal.example, Localhost ,,[::1],*"}});
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->https, (ProbeProxy{"proxy.corp", 3128, ""}));
+    EXPECT_EQ(read->http, (ProbeProxy{"10.0.0.1", 1080, "Basic dUBjb3JwOnA6c3M="}));  // "u@corp:p:ss"
+    EXPECT_EQ(read->no_proxy, (std::vector<std::string>{"internal.example", "localhost", "::1", "*"}));
+    // Lower case first; HTTP_PROXY in upper case is not read (as libcurl); all_proxy for the rest.
+    const auto cases = from({{"https_proxy", "a:1"}, {"HTTPS_PROXY", "b:2"}, {"HTTP_PROXY", "c:3"}});
+    ASSERT_TRUE(cases);
+    EXPECT_EQ(cases->https->host, "a");
+    EXPECT_FALSE(cases->http.has_value());
+    const auto all = from({{"ALL_PROXY", "http://d:4"}, {"https_proxy", " "}});
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->https, (ProbeProxy{"d", 4, ""}));
+    EXPECT_EQ(all->http, (ProbeProxy{"d", 4, ""}));
+    // A proxy the probes cannot use: the error names the variable, never the value.
+    for (const std::string value :
+         {"socks5://user:secret@h:1080", "https://user:secret@h:443", "http://user:secret@"}) {
+        const auto refused = from({{"https_proxy", value}});
+        ASSERT_FALSE(refused) << value;
+        EXPECT_EQ(refused.error().code, util::ErrorCode::kInvalidArgument);
+        EXPECT_NE(refused.error().message.find("$https_proxy"), std::string::npos) << refused.error().message;
+        EXPECT_EQ(refused.error().message.find("secret"), std::string::npos) << refused.error().message;
+    }
 }
 
 }  // namespace
