@@ -685,6 +685,7 @@ struct ProbeTransport::Loop {
         std::uint16_t dial_port = 0;
         std::string tunnel;  // through a proxy to a TLS host: the CONNECT request, then the proxy's answer
         std::size_t tunnel_sent = 0;
+        bool tunnel_asked = false;  // the CONNECT request is sent: `tunnel` holds the answer so far
         Phase phase = Phase::kResolving;
         std::vector<Address> addresses;
         std::size_t next_address = 0;
@@ -1055,13 +1056,14 @@ struct ProbeTransport::Loop {
         if (!options.user_agent.empty()) c->tunnel += "User-Agent: " + options.user_agent + "\r\n";
         c->tunnel += "\r\n";
         c->tunnel_sent = 0;
+        c->tunnel_asked = false;
         Tunnel(c);
     }
 
     // Sends the CONNECT request, then reads the proxy's answer: a 2xx opens the tunnel.
     void Tunnel(Connection* c) {
         const std::string proxy = Authority(c->dial_host, c->dial_port);
-        while (c->tunnel_sent < c->tunnel.size()) {
+        while (!c->tunnel_asked) {
             const long n =
                 ::send(c->fd, c->tunnel.data() + c->tunnel_sent, c->tunnel.size() - c->tunnel_sent, MSG_NOSIGNAL);
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Want(c, EPOLLOUT);
@@ -1069,7 +1071,10 @@ struct ProbeTransport::Loop {
                 return FailConnection(c, TransportErrorKind::kConnect,
                                       fmt::format("the proxy {}: {}", proxy, std::strerror(errno)));
             c->tunnel_sent += static_cast<std::size_t>(n);
-            if (c->tunnel_sent == c->tunnel.size()) c->tunnel.clear();  // the answer comes in its place
+            if (c->tunnel_sent == c->tunnel.size()) {
+                c->tunnel.clear();  // the answer comes in its place
+                c->tunnel_asked = true;
+            }
         }
         char buffer[1024];
         for (;;) {

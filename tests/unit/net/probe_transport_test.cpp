@@ -157,8 +157,17 @@ class TestProxy {
             ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL);
             return (void)::close(client);
         }
-        const std::string first = tunnel ? std::string("HTTP/1.1 200 Connection established\r\n\r\n") : head;
-        ::send(tunnel ? client : upstream, first.data(), first.size(), MSG_NOSIGNAL);
+        if (tunnel) {
+            // In two parts, the first longer than the CONNECT request: the transport reads an answer
+            // that comes in pieces.
+            const std::string part =
+                "HTTP/1.1 200 Connection established\r\nVia: 1.1 " + std::string(400, 'p') + "\r\n";
+            ::send(client, part.data(), part.size(), MSG_NOSIGNAL);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            ::send(client, "\r\n", 2, MSG_NOSIGNAL);
+        } else {
+            ::send(upstream, head.data(), head.size(), MSG_NOSIGNAL);
+        }
         // Bytes both ways until either side closes (or 10 s pass without any).
         pollfd fds[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
         for (bool open = true; open && ::poll(fds, 2, 10'000) > 0;) {
