@@ -105,6 +105,9 @@ Deployment Dep(const std::string& id, std::string_view status, core::Timestamp a
     return d;
 }
 
+// A log line the rules class NETWORK: a failure the policy redeploys.
+constexpr const char* kNetworkFailure = "Error: connect ECONNREFUSED 10.0.0.7:443";
+
 railway::LogLine Line(core::Timestamp at, std::string message) {
     railway::LogLine line;
     line.timestamp = at;
@@ -176,6 +179,30 @@ class MonitorTest : public ::testing::Test {
         auto added = monitor.AddInstance(request);
         if (!added) throw std::runtime_error(added.error().ToString());
         return *added;
+    }
+
+    // An instance following d1, which its first check found `status` with `line` in its `kind`
+    // logs: the failure's classification job is queued.
+    store::Instance AddFailed(Monitor& monitor, const std::string& status, core::LogKind kind,
+                              const std::string& line) {
+        const auto t0 = clock_.Now();
+        api_.SetDeployment(Dep("d1", status, t0));
+        api_.AddLogs(kind, "d1", {Line(t0, line)});
+        const store::Instance instance = Add(monitor, "d1");
+        monitor.RunRoundForTest();
+        return instance;
+    }
+
+    // Runs `meanwhile` once, at the first request a job makes (polls aside): the job has read the
+    // instance's row by then and writes after it. The flag says whether it ran.
+    std::shared_ptr<bool> AtAJobsFirstRequest(std::function<void()> meanwhile) {
+        auto ran = std::make_shared<bool>(false);
+        api_.SetCallHook([ran, meanwhile = std::move(meanwhile)](const std::string& call) {
+            if (*ran || call == "PollStatuses" || call == "GetDeployments") return;
+            *ran = true;
+            meanwhile();
+        });
+        return ran;
     }
 
     // Instances of svc (following d1) and of svc-other (following o1) in env, both deployments
@@ -656,13 +683,12 @@ TEST_F(MonitorTest, NetworkFailureIsClassifiedAndRedeployedAtMostThreeTimes) {
     auto monitor = Make();
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "FAILED", t0));
-    api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
+    api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, kNetworkFailure)});
     std::string current = "d1";
     for (int n = 1; n <= 3; ++n) {
         current += "-redeploy-1";
         api_.SetDeployment(Dep(current, "FAILED", t0 + seconds(n)));
-        api_.AddLogs(core::LogKind::kBuild, current,
-                     {Line(t0 + seconds(n), "Error: connect ECONNREFUSED 10.0.0.7:443")});
+        api_.AddLogs(core::LogKind::kBuild, current, {Line(t0 + seconds(n), kNetworkFailure)});
     }
     const auto instance = Add(*monitor, "d1");
     for (int i = 0; i < 30; ++i) {
@@ -692,23 +718,16 @@ TEST_F(MonitorTest, NetworkFailureIsClassifiedAndRedeployedAtMostThreeTimes) {
 // would have the instance checked again at once.
 TEST_F(MonitorTest, AReactionNeverMovesTheScheduleSetByACheckMeanwhile) {
     auto monitor = Make();
-    const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "FAILED", t0));
-    api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: Cannot find module 'express'")});
-    const auto instance = Add(*monitor, "d1");
-    monitor->RunRoundForTest();  // FAILED: a classification job is queued
-    const core::Timestamp checked_meanwhile = t0 + seconds(3600);
-    bool moved = false;
-    api_.SetCallHook([&](const std::string& call) {
-        if (moved || call == "PollStatuses" || call == "GetDeployments") return;
-        moved = true;
+    const core::Timestamp checked_meanwhile = clock_.Now() + seconds(3600);
+    const auto instance = AddFailed(*monitor, "FAILED", core::LogKind::kBuild, "Error: Cannot find module 'express'");
+    const auto moved = AtAJobsFirstRequest([&] {
         store::InstanceState state = Get(instance.id).state;
         state.next_check_at = checked_meanwhile;
         ASSERT_TRUE(store_->SaveState(instance.id, state));
     });
     monitor->RunWorkForTest();
     api_.SetCallHook(nullptr);
-    ASSERT_TRUE(moved);  // the reaction did ask Railway (logs) before writing
+    ASSERT_TRUE(*moved);  // the reaction did ask Railway (logs) before writing
     const auto stored = Get(instance.id);
     EXPECT_TRUE(stored.state.error_type.has_value());  // the reaction was written
     EXPECT_EQ(stored.state.next_check_at, checked_meanwhile);
@@ -721,14 +740,8 @@ TEST_F(MonitorTest, AReactionNeverMovesTheScheduleSetByACheckMeanwhile) {
 TEST_F(MonitorTest, AVerdictNeverPutsBackAStatusACheckRecordedMeanwhileNorRedeploys) {
     auto monitor = Make();
     const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "CRASHED", t0));
-    api_.AddLogs(core::LogKind::kDeploy, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
-    const auto instance = Add(*monitor, "d1");
-    monitor->RunRoundForTest();  // CRASHED: a classification job is queued
-    bool restarted = false;
-    api_.SetCallHook([&](const std::string& call) {
-        if (restarted || call == "PollStatuses" || call == "GetDeployments") return;
-        restarted = true;
+    const auto instance = AddFailed(*monitor, "CRASHED", core::LogKind::kDeploy, kNetworkFailure);
+    const auto restarted = AtAJobsFirstRequest([&] {
         store::Transition t;
         t.instance_id = instance.id;
         t.deployment_id = "d1";
@@ -742,7 +755,7 @@ TEST_F(MonitorTest, AVerdictNeverPutsBackAStatusACheckRecordedMeanwhileNorRedepl
     });
     monitor->RunWorkForTest();
     api_.SetCallHook(nullptr);
-    ASSERT_TRUE(restarted);  // the verdict did ask Railway (evidence) before writing
+    ASSERT_TRUE(*restarted);  // the verdict did ask Railway (evidence) before writing
     clock_.Advance(std::chrono::minutes(10));
     monitor->RunWorkForTest();  // a redeploy planned with the verdict would be due by now
     const auto stored = Get(instance.id);
@@ -760,11 +773,7 @@ TEST_F(MonitorTest, AVerdictNeverPutsBackAStatusACheckRecordedMeanwhileNorRedepl
 // asked, written or redeployed for it.
 TEST_F(MonitorTest, AFailureOverBeforeItsVerdictRanGetsNone) {
     auto monitor = Make();
-    const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "CRASHED", t0));
-    api_.AddLogs(core::LogKind::kDeploy, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
-    const auto instance = Add(*monitor, "d1");
-    monitor->RunRoundForTest();  // CRASHED: a classification job is queued
+    const auto instance = AddFailed(*monitor, "CRASHED", core::LogKind::kDeploy, kNetworkFailure);
     ASSERT_EQ(Get(instance.id).state.deployment_status, "CRASHED");
     clock_.Advance(seconds(30));
     api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
@@ -792,7 +801,7 @@ class FailedRedeploy : public MonitorTest {
         auto& monitor = monitor_;
         const auto t0 = clock_.Now();
         api_.SetDeployment(Dep("d1", "FAILED", t0));
-        api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
+        api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, kNetworkFailure)});
         core::ApiFailure failure;
         failure.malformed_body = true;
         api_.SetRedeployAnswer("d1", tl::unexpected(FakeRailwayApi::MakeError(
@@ -2276,7 +2285,7 @@ TEST_F(MonitorTest, AJobPlannedForLaterRunsAtItsTimeWhileTheWorkerThatKeptItIsBu
     options_.reactions.redeploy_backoff.cap = seconds(600);
     const auto t0 = clock.Now();
     api_.SetDeployment(Dep("d1", "FAILED", t0));  // NETWORK: redeployed after a backoff
-    api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, "Error: connect ECONNREFUSED 10.0.0.7:443")});
+    api_.AddLogs(core::LogKind::kBuild, "d1", {Line(t0, kNetworkFailure)});
     api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", t0));
     api_.SetDeployment(Dep("d5", "FAILED", t0));  // DEPENDENCY: no redeploy
     api_.AddLogs(core::LogKind::kBuild, "d5", {Line(t0, "Error: Cannot find module 'express'")});
