@@ -525,6 +525,11 @@ std::vector<KeySpec> BuildKeys() {
                        "A passing probe slower than this many milliseconds makes the service DEGRADED"));
     k.push_back(
         IntKey("monitor.health.keep_days", RW_FIELD(monitor.health.keep_days), 1, 3650, "Days probe results are kept"));
+    k.push_back(IntKey("monitor.health.max_connections", RW_FIELD(monitor.health.max_connections), 1, 10'000,
+                       "Probes in flight at once, and the connections open for them; more probes wait their turn. "
+                       "Each connection is a file descriptor: keep it well under the open-file limit (ulimit -n)"));
+    k.push_back(IntKey("monitor.health.max_connections_per_host", RW_FIELD(monitor.health.max_connections_per_host), 1,
+                       1'000, "Connections open at once to one scheme://host:port"));
     // [retry]
     k.push_back(IntKey("retry.max_attempts", RW_FIELD(retry.max_attempts), 1, 100,
                        "Attempts per Railway request, the first one included"));

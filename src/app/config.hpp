@@ -101,6 +101,8 @@ struct HealthProbeSettings {
     int success_threshold = 2;
     int slow_ms = 2000;
     int keep_days = 7;
+    int max_connections = 256;          ///< probes in flight at once, and connections open for them
+    int max_connections_per_host = 16;  ///< connections to one scheme://host:port
 };
 
 struct MonitorSettings {

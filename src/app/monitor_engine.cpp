@@ -104,6 +104,17 @@ monitor::ProberOptions ProberOptionsFrom(const HealthProbeSettings& settings) {
     options.policy.success_threshold = settings.success_threshold;
     options.policy.slow_threshold = core::Millis(settings.slow_ms);
     options.keep = core::Seconds(86400LL * settings.keep_days);
+    options.max_in_flight = static_cast<std::size_t>(settings.max_connections);
+    return options;
+}
+
+net::ProbeTransportOptions ProbeTransportOptionsFrom(const HealthProbeSettings& settings, net::ProbeProxies proxies) {
+    net::ProbeTransportOptions options;
+    options.max_host_connections = static_cast<std::size_t>(settings.max_connections_per_host);
+    options.max_total_connections = static_cast<std::size_t>(settings.max_connections);
+    options.connect_timeout = core::Seconds(settings.timeout_seconds);
+    options.user_agent = "railwatch-probe";
+    options.proxies = std::move(proxies);
     return options;
 }
 
@@ -168,12 +179,7 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
     if (probes.interval_seconds > 0) {
         // Probes get a transport of their own: services that hang hold its connections, never
         // the ones Railway requests and webhooks wait for.
-        net::ProbeTransportOptions transport;
-        transport.max_host_connections = 16;
-        transport.max_total_connections = 256;
-        transport.connect_timeout = core::Seconds(probes.timeout_seconds);
-        transport.user_agent = "railwatch-probe";
-        transport.proxies = deps.root.probe_proxies();
+        const net::ProbeTransportOptions transport = ProbeTransportOptionsFrom(probes, deps.root.probe_proxies());
         for (const auto& [scheme, proxy] :
              {std::pair("https", transport.proxies.https), std::pair("http", transport.proxies.http)}) {
             if (proxy)

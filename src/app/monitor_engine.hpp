@@ -97,6 +97,9 @@ std::vector<core::NotifyEvent> NotifyEventsFor(const monitor::ChangeToPlan& chan
 
 /// The prober's settings from [monitor.health].
 monitor::ProberOptions ProberOptionsFrom(const HealthProbeSettings& settings);
+/// The probes' transport's options from [monitor.health] (its connection caps and set-up
+/// timeout) and the environment's proxies (Root::probe_proxies). Pure.
+net::ProbeTransportOptions ProbeTransportOptionsFrom(const HealthProbeSettings& settings, net::ProbeProxies proxies);
 
 /// The monitor's settings from the configuration.
 monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string worker_id);

@@ -232,6 +232,36 @@ TEST(Config, RequestsPerPollComeFromMonitorWithinTheirRangeAndReachTheEngine) {
     EXPECT_THAT(problems[0].message, AllOf(HasSubstr("17"), HasSubstr("allowed: 1..16")));
 }
 
+TEST(Config, TheProbesConnectionCapsComeFromMonitorHealthAndReachTheProberAndItsTransport) {
+    const Config defaults;
+    EXPECT_EQ(ProberOptionsFrom(defaults.monitor.health).max_in_flight, 256u);
+    const net::ProbeTransportOptions default_transport = ProbeTransportOptionsFrom(defaults.monitor.health, {});
+    EXPECT_EQ(default_transport.max_total_connections, 256u);
+    EXPECT_EQ(default_transport.max_host_connections, 16u);
+    EXPECT_EQ(default_transport.connect_timeout, core::Seconds(10));
+
+    const LoadedConfig loaded = Valid(
+        LoadConfigText("[monitor.health]\nmax_connections = 1000\nmax_connections_per_host = 4\ntimeout_seconds = 5\n",
+                       "probes.toml"));
+    EXPECT_EQ(loaded.SourceOf("monitor.health.max_connections").Describe(), "probes.toml:2");
+    EXPECT_EQ(ProberOptionsFrom(loaded.config.monitor.health).max_in_flight, 1000u);
+    net::ProbeProxies proxies;
+    proxies.no_proxy = {"internal.example"};
+    const net::ProbeTransportOptions transport = ProbeTransportOptionsFrom(loaded.config.monitor.health, proxies);
+    EXPECT_EQ(transport.max_total_connections, 1000u);
+    EXPECT_EQ(transport.max_host_connections, 4u);
+    EXPECT_EQ(transport.connect_timeout, core::Seconds(5));
+    EXPECT_EQ(transport.proxies, proxies);
+
+    const auto problems = Problems(
+        LoadConfigText("[monitor.health]\nmax_connections = 0\nmax_connections_per_host = 1001\n", "bad.toml"));
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0].key, "monitor.health.max_connections");
+    EXPECT_THAT(problems[0].message, HasSubstr("allowed: 1..10000"));
+    EXPECT_EQ(problems[1].key, "monitor.health.max_connections_per_host");
+    EXPECT_THAT(problems[1].message, HasSubstr("allowed: 1..1000"));
+}
+
 TEST(Config, TheStreamLimitAndHttpWorkersComeFromServerWithinTheirRanges) {
     const Config defaults;
     EXPECT_EQ(defaults.server.max_streams, 64);
