@@ -1345,7 +1345,7 @@ struct ProbeTransport::Loop {
         Unidle(c);
         if (c->phase == Phase::kResolving) {
             // No longer waits for its host's addresses (it is freed after this wake).
-            if (auto name = names.find(c->host); name != names.end()) std::erase(name->second.waiting, c);
+            if (auto name = names.find(c->dial_host); name != names.end()) std::erase(name->second.waiting, c);
         }
         if (c->exchange != nullptr) {
             // (callers detach first; a request left on a closing connection would never end)
