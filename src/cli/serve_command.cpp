@@ -74,12 +74,18 @@ int RunServe(const ConfigFlags& flags) {
 
     app::RootOptions options;
     options.logger = logger;
-    auto proxies = net::ProbeProxiesFromEnvironment(env);
-    if (!proxies) {
-        fmt::print(stderr, "railwatch serve: {}\n", proxies.error().message);
-        return app::kExitInvalidConfig;
+    // Only probes read them here (libcurl reads them itself for Railway's requests and webhooks,
+    // and takes kinds the probes do not): with probes off, none of them can stop serve.
+    if (config.monitor.health.interval_seconds > 0) {
+        auto proxies = net::ProbeProxiesFromEnvironment(env);
+        if (!proxies) {
+            fmt::print(stderr,
+                       "railwatch serve: {}; or turn health probes off ([monitor.health] interval_seconds = 0)\n",
+                       proxies.error().message);
+            return app::kExitInvalidConfig;
+        }
+        options.probe_proxies = std::move(*proxies);
     }
-    options.probe_proxies = std::move(*proxies);
     auto root = app::Root::Build(std::move(config), std::move(options));
     if (!root) {
         fmt::print(stderr, "railwatch serve: {}\n", root.error().message);

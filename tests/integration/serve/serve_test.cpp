@@ -474,7 +474,7 @@ TEST_F(ServeTest, RefusesANonLoopbackAddressWithoutAnApiToken) {
 // Health probes go through the proxy the environment names (as Railway's requests do, through
 // libcurl); serve says so at start without the proxy's credentials, and refuses to start with a
 // proxy the probes cannot use, naming the variable and not its value.
-TEST_F(ServeTest, HealthProbesTakeTheEnvironmentsProxyAndAnUnusableOneStopsServe) {
+TEST_F(ServeTest, HealthProbesTakeTheEnvironmentsProxyAndAnUnusableOneStopsServeWhileProbesAreOn) {
     struct Unset {
         ~Unset() { ::unsetenv("https_proxy"); }
     } unset;
@@ -485,6 +485,15 @@ TEST_F(ServeTest, HealthProbesTakeTheEnvironmentsProxyAndAnUnusableOneStopsServe
     EXPECT_EQ(status.code, 78) << refused.Log();
     EXPECT_NE(refused.Log().find("$https_proxy is not a proxy the probes can use"), std::string::npos) << refused.Log();
     EXPECT_EQ(refused.Log().find("secret"), std::string::npos) << refused.Log();
+    // With probes off, the same proxy (libcurl's to take or refuse for Railway's requests) is not
+    // the probes' business: serve starts.
+    test::TempDir dir("railwatch-proxy-it-");
+    const std::string no_probes = dir.File("no-probes.toml");
+    std::ofstream(no_probes) << "[monitor.health]\ninterval_seconds = 0\n";
+    {
+        ServeProcess without_probes({"--listen", "127.0.0.1:0", "--config", no_probes});
+        EXPECT_NE(without_probes.port(), 0) << without_probes.Log();
+    }
 
     ::setenv("https_proxy", "http://user:secret@127.0.0.1:3128", 1);
     ServeProcess serve({"--listen", "127.0.0.1:0"});
