@@ -40,6 +40,7 @@
 #include "support/smtp_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webhook_receiver.hpp"
+#include "util/base64.hpp"
 #include "util/clock.hpp"
 
 namespace {
@@ -49,7 +50,7 @@ using namespace std::chrono_literals;
 
 constexpr int kWebhooksPerIteration = 4000;
 constexpr int kEmailsPerIteration = 1000;
-const std::string kSecret = "whsec_" + notify::Base64Encode("benchmark-webhook-secret-32-byte");
+const std::string kSecret = "whsec_" + util::Base64Encode("benchmark-webhook-secret-32-byte");
 
 /// Counts delivery reports and lets the benchmark wait for a total.
 class Counter {

@@ -7,7 +7,6 @@
 #include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/epoll.h>
@@ -29,6 +28,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/base64.hpp"
 #include "util/thread_name.hpp"
 
 namespace railwatch::net {
@@ -146,14 +146,6 @@ std::string PercentDecoded(std::string_view text) {
     return out;
 }
 
-std::string Base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(std::max(n, 0)));
-    return out;
-}
-
 // `value` of environment variable `variable` as a proxy. Messages name the variable only.
 util::Result<ProbeProxy> ParseProxy(std::string_view value, std::string_view variable) {
     const std::string url =
@@ -173,7 +165,7 @@ util::Result<ProbeProxy> ParseProxy(std::string_view value, std::string_view var
         const std::string user = PercentDecoded(std::string_view(parts->userinfo).substr(0, colon));
         const std::string password =
             colon == std::string::npos ? "" : PercentDecoded(std::string_view(parts->userinfo).substr(colon + 1));
-        proxy.authorization = "Basic " + Base64(user + ":" + password);
+        proxy.authorization = "Basic " + util::Base64Encode(user + ":" + password);
     }
     return proxy;
 }

@@ -7,6 +7,7 @@
 
 #include "notify/payload.hpp"
 #include "notify/signing.hpp"
+#include "util/base64.hpp"
 #include "util/markup.hpp"
 
 namespace railwatch::notify {
@@ -98,7 +99,7 @@ std::string LinksHtml(const core::NotifyEvent& event) {
 }
 
 std::string Base64Lines(std::string_view bytes) {
-    const std::string encoded = Base64Encode(bytes);
+    const std::string encoded = util::Base64Encode(bytes);
     std::string out;
     out.reserve(encoded.size() + encoded.size() / kBase64LineChars * 2 + 2);
     for (std::size_t at = 0; at < encoded.size(); at += kBase64LineChars) {
@@ -201,7 +202,7 @@ std::string EncodeHeaderValue(std::string_view value) {
     while (at < clean.size()) {
         const std::string chunk = core::Utf8Prefix(std::string_view(clean).substr(at), kEncodedWordBytes);
         if (!out.empty()) out += "\r\n ";
-        out += "=?UTF-8?B?" + Base64Encode(chunk) + "?=";
+        out += "=?UTF-8?B?" + util::Base64Encode(chunk) + "?=";
         at += chunk.empty() ? 1 : chunk.size();
     }
     return out;

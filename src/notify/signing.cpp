@@ -5,51 +5,14 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "util/base64.hpp"
+
 namespace railwatch::notify {
 namespace {
 
 constexpr std::string_view kSecretPrefix = "whsec_";
 
-int Base64Value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 }  // namespace
-
-std::string Base64Encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-util::Result<std::string> Base64Decode(std::string_view text) {
-    while (!text.empty() && text.back() == '=')
-        text.remove_suffix(1);
-    if (text.size() % 4 == 1) return util::Fail(util::ErrorCode::kInvalidArgument, "not valid base64 (bad length)");
-    // Checked by hand: EVP_DecodeBlock skips whitespace and cannot say how much padding there was.
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (const char c : text) {
-        const int v = Base64Value(c);
-        if (v < 0) return util::Fail(util::ErrorCode::kInvalidArgument, "not valid base64 (unexpected character)");
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-        }
-    }
-    return out;
-}
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -73,7 +36,7 @@ util::Result<std::string> DecodeWebhookSecret(std::string_view secret) {
     if (!secret.starts_with(kSecretPrefix)) {
         return util::Fail(util::ErrorCode::kInvalidArgument, "a webhook secret must start with \"whsec_\"");
     }
-    auto key = Base64Decode(secret.substr(kSecretPrefix.size()));
+    auto key = util::Base64Decode(secret.substr(kSecretPrefix.size()));
     if (!key || key->empty()) {
         return util::Fail(util::ErrorCode::kInvalidArgument,
                           "a webhook secret must be \"whsec_\" followed by base64 key bytes");
@@ -110,7 +73,7 @@ std::string WebhookSigner::Sign(std::string_view webhook_id, std::int64_t unix_s
     for (const std::string& key : keys_) {
         if (!header.empty()) header += ' ';
         header += "v1,";
-        header += Base64Encode(HmacSha256(key, signed_content));
+        header += util::Base64Encode(HmacSha256(key, signed_content));
     }
     return header;
 }

@@ -12,13 +12,6 @@
 /// base64-decoded part of a "whsec_" secret. Built on OpenSSL's libcrypto.
 namespace railwatch::notify {
 
-/// Standard base64 (RFC 4648 §4, with padding) of `bytes`.
-std::string Base64Encode(std::string_view bytes);
-
-/// Decodes standard base64 (padding optional); kInvalidArgument for any other character or a
-/// bad length. The message never quotes the input (it may be a secret).
-util::Result<std::string> Base64Decode(std::string_view text);
-
 /// HMAC-SHA256 of `data` under `key`: 32 raw bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);
 

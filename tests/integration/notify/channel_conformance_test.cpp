@@ -20,6 +20,7 @@
 #include "support/smtp_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webhook_receiver.hpp"
+#include "util/base64.hpp"
 #include "util/clock.hpp"
 
 namespace railwatch::notify::test {
@@ -63,7 +64,8 @@ store::OutboxRow MakeRow(const core::NotifyEvent& event, core::NotifyRoute route
 
 class WebhookHarness final : public ChannelHarness {
   public:
-    WebhookHarness() : secret_("whsec_" + Base64Encode("conformance-webhook-secret-key-32")), receiver_({secret_}) {
+    WebhookHarness()
+        : secret_("whsec_" + util::Base64Encode("conformance-webhook-secret-key-32")), receiver_({secret_}) {
         receiver_.Start();
         WebhookConfig config;
         config.url = receiver_.Url("/hooks/SECRETPATHTOKEN?token=QUERYTOKEN");

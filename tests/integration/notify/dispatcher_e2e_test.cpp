@@ -30,6 +30,7 @@
 #include "support/smtp_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webhook_receiver.hpp"
+#include "util/base64.hpp"
 #include "util/clock.hpp"
 
 namespace railwatch::notify::test {
@@ -41,8 +42,8 @@ using railwatch::test::TempDir;
 using railwatch::test::WebhookReceiver;
 using store::OutboxStatus;
 
-const std::string kOldSecret = "whsec_" + Base64Encode("the-old-webhook-secret-32-bytes!");
-const std::string kNewSecret = "whsec_" + Base64Encode("the-new-webhook-secret-32-bytes!");
+const std::string kOldSecret = "whsec_" + util::Base64Encode("the-old-webhook-secret-32-bytes!");
+const std::string kNewSecret = "whsec_" + util::Base64Encode("the-new-webhook-secret-32-bytes!");
 constexpr const char* kFrom = "railwatch@example.com";
 
 /// Waits (real time, polling) until `done` holds or `timeout` passes; returns whether it holds.

@@ -6,11 +6,12 @@
 #include "notify/planner.hpp"
 #include "notify/signing.hpp"
 #include "test_rows.hpp"
+#include "util/base64.hpp"
 
 namespace railwatch::notify {
 namespace {
 
-const std::string kSecret = "whsec_" + Base64Encode(std::string(24, 'k'));
+const std::string kSecret = "whsec_" + util::Base64Encode(std::string(24, 'k'));
 
 NotifyConfig Valid() {
     NotifyConfig config;

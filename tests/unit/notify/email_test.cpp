@@ -5,6 +5,7 @@
 #include "notify/signing.hpp"
 #include "notify_fakes.hpp"
 #include "test_rows.hpp"
+#include "util/base64.hpp"
 
 namespace railwatch::notify {
 namespace {
@@ -23,7 +24,7 @@ std::string PartBody(const std::string& message, std::string_view type) {
     for (std::size_t i = start; i < end; ++i) {
         if (message[i] != '\r' && message[i] != '\n') b64 += message[i];
     }
-    return Base64Decode(b64).value_or("(undecodable)");
+    return util::Base64Decode(b64).value_or("(undecodable)");
 }
 
 // The value of header `name` (unfolded lines only), from the message's head.

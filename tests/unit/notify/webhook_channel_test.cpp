@@ -5,6 +5,7 @@
 #include "fakes/scripted_transport.hpp"
 #include "notify_fakes.hpp"
 #include "test_rows.hpp"
+#include "util/base64.hpp"
 
 namespace railwatch::notify {
 namespace {
@@ -14,7 +15,7 @@ using test::RowFor;
 using test::SampleEvent;
 
 const std::string kSecretKey(32, '\x07');
-const std::string kSecret = "whsec_" + Base64Encode(kSecretKey);
+const std::string kSecret = "whsec_" + util::Base64Encode(kSecretKey);
 
 struct Fixture {
     fakes::ScriptedTransport transport;
@@ -59,7 +60,7 @@ TEST(WebhookChannel, PostsTheBodySignedPerStandardWebhooks) {
         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(f.clock.Now().time_since_epoch()).count()));
     // Recomputed from the decoded key bytes: "v1," + base64(HMAC-SHA256(key, id.timestamp.body)).
     EXPECT_EQ(HeaderOf(request, "webhook-signature"),
-              "v1," + Base64Encode(HmacSha256(kSecretKey, id + "." + timestamp + "." + request.body)));
+              "v1," + util::Base64Encode(HmacSha256(kSecretKey, id + "." + timestamp + "." + request.body)));
 }
 
 TEST(WebhookChannel, ARetryKeepsTheIdAndBodyWithAFreshTimestampAndSignature) {
@@ -80,14 +81,15 @@ TEST(WebhookChannel, ARetryKeepsTheIdAndBodyWithAFreshTimestampAndSignature) {
 
 TEST(WebhookChannel, TwoSecretsSendTwoSignatures) {
     const std::string other_key(24, '\x33');
-    Fixture f("https://hooks.example.com/x", {kSecret, "whsec_" + Base64Encode(other_key)});
+    Fixture f("https://hooks.example.com/x", {kSecret, "whsec_" + util::Base64Encode(other_key)});
     f.transport.PushResponse(200, "");
     f.channel->Deliver(f.Row());
     const net::HttpRequest request = f.Last();
     const std::string signed_content =
         HeaderOf(request, "webhook-id") + "." + HeaderOf(request, "webhook-timestamp") + "." + request.body;
-    EXPECT_EQ(HeaderOf(request, "webhook-signature"), "v1," + Base64Encode(HmacSha256(kSecretKey, signed_content)) +
-                                                          " v1," + Base64Encode(HmacSha256(other_key, signed_content)));
+    EXPECT_EQ(HeaderOf(request, "webhook-signature"),
+              "v1," + util::Base64Encode(HmacSha256(kSecretKey, signed_content)) + " v1," +
+                  util::Base64Encode(HmacSha256(other_key, signed_content)));
 }
 
 TEST(WebhookChannel, WithoutSecretsRequestsCarryNoSignature) {
