@@ -90,6 +90,12 @@ struct Target {
     std::string key;   // scheme://host:port: which connections it may share
 };
 
+// "host:port", brackets around an IPv6 literal: a CONNECT request's target, and what a connection
+// is to (Target::key).
+std::string Authority(const std::string& host, std::uint16_t port) {
+    return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
 // Parses an absolute http(s) URL (its authority by ParseUrl); nullopt with `why` for anything else.
 std::optional<Target> ParseTarget(std::string_view url, std::string& why) {
     const auto parts = ParseUrl(url);
@@ -122,7 +128,7 @@ std::optional<Target> ParseTarget(std::string_view url, std::string& why) {
         return std::nullopt;
     }
     t.path = rest.empty() || rest.front() != '/' ? "/" + std::string(rest) : std::string(rest);
-    t.key = fmt::format("{}://{}:{}", parts->scheme, bracketed, t.port);
+    t.key = parts->scheme + "://" + Authority(t.host, t.port);
     for (char& c : t.key)
         c = Lower(c);
     return t;
@@ -179,11 +185,6 @@ bool Bypasses(const std::vector<std::string>& no_proxy, std::string_view host) {
         return entry == "*" || name == entry ||
                (name.size() > entry.size() && name.ends_with(entry) && name[name.size() - entry.size() - 1] == '.');
     });
-}
-
-// "host:port" of a CONNECT request (brackets around an IPv6 literal).
-std::string Authority(const std::string& host, std::uint16_t port) {
-    return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
 }
 
 // --- Addresses and their lookup ------------------------------------------------------------
