@@ -1778,9 +1778,14 @@ void Monitor::NoteSettled(const store::Instance& instance, const std::string& de
         EnvironmentWatch& env = environments_[instance.environment_id];
         // Compared before assigned: noted again at each settled check, most often unchanged (a
         // pair built and moved in would allocate both strings each time).
-        auto& [service, followed] = env.instances[instance.id];
-        if (service != instance.service_id) service = instance.service_id;
-        if (followed != deployment_id) followed = deployment_id;
+        auto [entry, last] = env.instances.equal_range(instance.service_id);
+        while (entry != last && entry->second.first != instance.id)
+            ++entry;
+        if (entry == last) {
+            env.instances.emplace(instance.service_id, std::pair(instance.id, deployment_id));
+        } else if (entry->second.second != deployment_id) {
+            entry->second.second = deployment_id;
+        }
         if (env.queued || (env.read_at && now - *env.read_at < options_.discovery_interval)) return;
         env.queued = true;
     }
@@ -1797,19 +1802,15 @@ void Monitor::ReadEnvironment(const Job& job) {
         std::lock_guard lock(mutex_);
         noted.swap(environments_[environment_id].instances);
     }
-    std::unordered_multimap<std::string_view, const decltype(noted)::value_type*> by_service;
-    by_service.reserve(noted.size());
-    for (const auto& entry : noted)
-        by_service.emplace(entry.second.first, &entry);
     std::vector<std::pair<std::string, std::string>> behind;  // (instance, the deployment it follows)
     // A failed read is tried again an interval later; the pages read before it count.
     (void)api_.ReadEnvironmentServices(environment_id, [&](std::span<const railway::ServiceLatestDeployment> page) {
         for (const railway::ServiceLatestDeployment& service : page) {
             if (!service.latest_id) continue;
-            const auto [first, last] = by_service.equal_range(service.service_id);
+            const auto [first, last] = noted.equal_range(service.service_id);
             for (auto it = first; it != last; ++it) {
-                const auto& [instance_id, followed] = *it->second;
-                if (followed.second != *service.latest_id) behind.emplace_back(instance_id, followed.second);
+                const auto& [instance_id, followed] = it->second;
+                if (followed != *service.latest_id) behind.emplace_back(instance_id, followed);
             }
         }
         if (prober_) prober_->NoteTargets(environment_id, page);  // no lookup of their URLs

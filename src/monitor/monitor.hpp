@@ -440,10 +440,11 @@ class Monitor final : public Operations {
     };
     PlatformView platform_;  // guarded by mutex_
     struct EnvironmentWatch {
-        // Instances noted since the last read: instance id -> (service id, followed deployment).
-        // Hashed: noted at every settled check, most of the checks of a settled fleet (ordered, a
-        // dozen comparisons of 36-character ids each).
-        std::unordered_map<std::string, std::pair<std::string, std::string>> instances;
+        // Instances noted since the last read: service id -> (instance id, followed deployment),
+        // one entry per instance. By service: the read looks each service of its pages up here
+        // (keyed by instance, the read first built an index of them all by service). Hashed:
+        // noted at every settled check, most of the checks of a settled fleet.
+        std::unordered_multimap<std::string, std::pair<std::string, std::string>> instances;
         std::optional<core::Timestamp> read_at;
         bool queued = false;
     };

@@ -479,6 +479,39 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     EXPECT_EQ(events.back().deployment_id, "d2");
 }
 
+// Two instances watching one service, one of them on the service's latest deployment already: the
+// read moves the one behind and leaves the other (the noted instances are looked up by service,
+// each compared on its own).
+TEST_F(MonitorTest, AnEnvironmentReadMovesOnlyTheInstanceOfAServiceThatIsBehind) {
+    options_.discovery_interval = seconds(60);
+    options_.intervals.jitter_fraction = 0;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0));
+    const Deployment d2 = Dep("d2", "SUCCESS", t0 + seconds(5));
+    api_.SetDeployment(d2);
+    const store::Instance behind = Add(*monitor, "d1");
+    const store::Instance current = Add(*monitor, "d2");
+    api_.SetLatestDeployment("svc", "env", d2);
+    api_.SetEnvironmentServices("env", {{"svc", "d2"}});
+
+    monitor->RunRoundForTest();  // first checks: both SUCCESS
+    monitor->RunWorkForTest();
+    clock_.Advance(seconds(60));
+    monitor->RunRoundForTest();  // settled: both noted, one read
+    monitor->RunWorkForTest();
+    ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    EXPECT_EQ(api_.CallCount("GetLatestDeployment"), 1);  // the discovery of the one behind only
+    EXPECT_EQ(Get(behind.id).state.deployment_id, "d2");
+    EXPECT_EQ(Get(current.id).state.deployment_id, "d2");
+    const auto discovered = [&](const std::string& id) {
+        const auto events = *store_->ListEvents(id, 10);
+        return std::count_if(events.begin(), events.end(), [](const auto& e) { return e.source == "discovery"; });
+    };
+    EXPECT_EQ(discovered(behind.id), 1);
+    EXPECT_EQ(discovered(current.id), 0);
+}
+
 // An environment read in pages: each page is compared as it comes; a service listed on two pages
 // (the list changed between them) is followed once (one discovery), and the pages read before a
 // page that fails count — what stood on the unread page waits for the next read.
