@@ -96,6 +96,8 @@ struct MonitorIntervals {
 /// [monitor.health]: HTTP probes of running services (monitor/prober.hpp).
 struct HealthProbeSettings {
     int interval_seconds = 60;  ///< 0: no probes
+    /// Whether serve probes at all (what the probes' transport and proxies are made for).
+    bool On() const { return interval_seconds > 0; }
     int timeout_seconds = 10;
     int failure_threshold = 3;
     int success_threshold = 2;

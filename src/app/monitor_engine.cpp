@@ -176,7 +176,7 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
         std::make_unique<monitor::Monitor>(deps.root.railway(), store, store, store, store, deps.root.clock(), sink_,
                                            MonitorOptionsFrom(deps.root.config(), worker_id), std::move(planner));
     const HealthProbeSettings& probes = deps.root.config().monitor.health;
-    if (probes.interval_seconds > 0) {
+    if (probes.On()) {
         // Probes get a transport of their own: services that hang hold its connections, never
         // the ones Railway requests and webhooks wait for.
         const net::ProbeTransportOptions transport = ProbeTransportOptionsFrom(probes, deps.root.probe_proxies());

@@ -76,7 +76,7 @@ int RunServe(const ConfigFlags& flags) {
     options.logger = logger;
     // Only probes read them here (libcurl reads them itself for Railway's requests and webhooks,
     // and takes kinds the probes do not): with probes off, none of them can stop serve.
-    if (config.monitor.health.interval_seconds > 0) {
+    if (config.monitor.health.On()) {
         auto proxies = net::ProbeProxiesFromEnvironment(env);
         if (!proxies) {
             fmt::print(stderr,
