@@ -90,10 +90,14 @@ struct Target {
     std::string key;   // scheme://host:port: which connections it may share
 };
 
-// "host:port", brackets around an IPv6 literal: a CONNECT request's target, and what a connection
-// is to (Target::key).
+// The host as a URL or a Host header writes it: brackets around an IPv6 literal.
+std::string Bracketed(const std::string& host) {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// "host:port": a CONNECT request's target, and what a connection is to (Target::key).
 std::string Authority(const std::string& host, std::uint16_t port) {
-    return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+    return fmt::format("{}:{}", Bracketed(host), port);
 }
 
 // Parses an absolute http(s) URL (its authority by ParseUrl); nullopt with `why` for anything else.
@@ -115,9 +119,8 @@ std::optional<Target> ParseTarget(std::string_view url, std::string& why) {
     t.tls = parts->scheme == "https";
     t.host = parts->host;
     t.port = static_cast<std::uint16_t>(parts->port != 0 ? parts->port : (t.tls ? 443 : 80));
-    const bool v6 = t.host.find(':') != std::string::npos;
-    const std::string bracketed = v6 ? "[" + t.host + "]" : t.host;
-    t.host_header = parts->port != 0 ? fmt::format("{}:{}", bracketed, parts->port) : bracketed;
+    t.host_header =
+        parts->port != 0 ? Authority(t.host, t.port) : Bracketed(t.host);  // the port only if the URL names it
     // The path and query: what follows the authority, without a fragment.
     std::string_view rest = url.substr(url.find("://") + 3);
     const auto authority_end = rest.find_first_of("/?#");

@@ -209,6 +209,33 @@ TEST(ProbeTransport, VerifiesTheServerOverTlsAndResumesItsSessionOnTheNextConnec
     EXPECT_EQ(stats.lookups, 0u);      // (localhost: loopback without a lookup)
 }
 
+// An IPv6 literal is written in brackets where a host is written with its port: the Host header
+// (and the connection's key), as the URL names it.
+TEST(ProbeTransport, SendsAnIpv6LiteralsHostInBrackets) {
+    httplib::Server server;
+    server.Get("/.*", [](const httplib::Request& request, httplib::Response& response) {
+        response.set_content("up at " + request.get_header_value("Host"), "text/plain");
+    });
+    const int port = server.bind_to_any_port("::1");
+    if (port <= 0) GTEST_SKIP() << "no IPv6 loopback here";
+    std::thread thread([&] { server.listen_after_bind(); });
+    for (int n = 0; n < 500 && !server.is_running(); ++n)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    {
+        ProbeTransport transport;
+        for (int k = 0; k < 2; ++k) {
+            HttpRequest request = Get("http://[::1]:" + std::to_string(port) + "/health");
+            request.discard_body = false;
+            const HttpResponse response = transport.Send(request).get();
+            EXPECT_EQ(response.status, 200) << response.error_message;
+            EXPECT_EQ(response.body, "up at [::1]:" + std::to_string(port));
+        }
+        EXPECT_EQ(transport.Stats().connects, 1u);  // the second probe on the first's connection
+    }                                               // (its kept connection closed before the server stops)
+    server.stop();
+    thread.join();
+}
+
 TEST(ProbeTransport, EachHostHasItsOwnConnectionsAndSessions) {
     TlsServer server;
     ProbeTransportOptions options;
