@@ -735,11 +735,16 @@ struct ProbeTransport::Loop {
     std::multimap<TimePoint, RequestId> timers;
     std::list<std::unique_ptr<Connection>> connections;
     std::vector<std::unique_ptr<Connection>> closed;  // freed after the events of a wake are handled
+    // Only hosts with connections or requests waiting (ForgetUnused): a service probed once, or
+    // whose domain changed, holds nothing here after its last connection closes.
     std::unordered_map<std::string, Host> hosts;
+    std::vector<std::string> unused;  // hosts whose last connection closed in this wake
     std::list<Connection*> idle_lru;  // oldest first
-    std::deque<std::string> blocked;  // hosts with requests waiting for the total cap, in order
+    std::deque<std::string> blocked;  // hosts with requests waiting for the total cap, in order (may be gone)
     std::size_t open_total = 0;
+    // Names being looked up or with addresses not expired (ForgetUnused drops the expired).
     std::unordered_map<std::string, Name> names;
+    TimePoint names_swept{};
     std::unordered_map<std::string, SSL_SESSION*> sessions;
     std::shared_ptr<ResolverShared> resolver;
     std::vector<std::thread> resolver_threads;
@@ -1310,7 +1315,7 @@ struct ProbeTransport::Loop {
             Send(c);
             return;
         }
-        while (!blocked.empty() && hosts.find(blocked.front())->second.waiting.empty())
+        while (!blocked.empty() && !HasWaiting(blocked.front()))
             blocked.pop_front();                // (their requests ended meanwhile)
         if (!blocked.empty()) return Close(c);  // another host waits for a connection of the total
         c->idle = true;
@@ -1364,9 +1369,35 @@ struct ProbeTransport::Loop {
         Host& host = hosts[c->key];
         --host.open;
         --open_total;
+        if (host.open == 0) unused.push_back(c->key);  // (callers may hold the host: forgotten later)
         closed.push_back(std::move(*c->at));
         connections.erase(c->at);
         ServeWaiting(c->key);
+    }
+
+    bool HasWaiting(const std::string& key) const {
+        const auto host = hosts.find(key);
+        return host != hosts.end() && !host->second.waiting.empty();
+    }
+
+    // After a wake's events: hosts left without a connection or a request waiting, and names
+    // whose addresses expired (looked at once per dns_ttl), are forgotten, so that what the
+    // transport holds follows the hosts it probes now, not every host it ever probed.
+    void ForgetUnused(TimePoint now) {
+        for (const std::string& key : unused) {
+            const auto host = hosts.find(key);
+            if (host != hosts.end() && host->second.open == 0 && host->second.waiting.empty()) hosts.erase(host);
+        }
+        unused.clear();
+        if (now - names_swept >= options.dns_ttl) {
+            names_swept = now;
+            std::erase_if(names, [&](const auto& entry) {
+                const Name& name = entry.second;
+                return !name.pending && name.waiting.empty() && name.until <= now;
+            });
+        }
+        stats.hosts_held.store(hosts.size(), std::memory_order_relaxed);
+        stats.names_held.store(names.size(), std::memory_order_relaxed);
     }
 
     // Room for one more connection: a request of `key` that waits first, then one blocked by the
@@ -1382,7 +1413,9 @@ struct ProbeTransport::Loop {
         while (!blocked.empty() && open_total < options.max_total_connections) {
             const std::string other = std::move(blocked.front());
             blocked.pop_front();
-            Host& host = hosts[other];
+            const auto found = hosts.find(other);
+            if (found == hosts.end()) continue;  // (forgotten: its requests ended meanwhile)
+            Host& host = found->second;
             if (host.waiting.empty() || host.open >= options.max_host_connections) continue;
             Exchange* x = host.waiting.front();
             host.waiting.pop_front();
@@ -1406,9 +1439,10 @@ struct ProbeTransport::Loop {
             Close(c);
         }
         if (x->waiting) {
-            auto& waiting = hosts[x->target.key].waiting;
-            waiting.erase(std::find(waiting.begin(), waiting.end(), x));
+            Host& host = hosts[x->target.key];
+            host.waiting.erase(std::find(host.waiting.begin(), host.waiting.end(), x));
             x->waiting = false;
+            if (host.open == 0 && host.waiting.empty()) unused.push_back(x->target.key);
         }
         x->response = HttpResponse{};
         x->response.error = kind;
@@ -1526,6 +1560,8 @@ ProbeTransportStats ProbeTransport::Stats() const {
     out.reused = stats_.reused.load(std::memory_order_relaxed);
     out.lookups = stats_.lookups.load(std::memory_order_relaxed);
     out.resent = stats_.resent.load(std::memory_order_relaxed);
+    out.hosts_held = stats_.hosts_held.load(std::memory_order_relaxed);
+    out.names_held = stats_.names_held.load(std::memory_order_relaxed);
     return out;
 }
 
@@ -1554,7 +1590,9 @@ void ProbeTransport::Run() {
             return;
         }
         loop.TakeLookups();
-        std::optional<TimePoint> next = loop.Expire(SteadyClock::now());
+        const TimePoint now = SteadyClock::now();
+        std::optional<TimePoint> next = loop.Expire(now);
+        loop.ForgetUnused(now);
         loop.closed.clear();
         long wait_ms = 1000;  // bounds a lost wake-up
         if (next) {

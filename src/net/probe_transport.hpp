@@ -86,6 +86,10 @@ struct ProbeTransportStats {
     std::uint64_t reused = 0;          ///< requests sent on a connection kept from an earlier one
     std::uint64_t lookups = 0;         ///< host names looked up (getaddrinfo)
     std::uint64_t resent = 0;          ///< requests sent again after a kept connection died under them
+    /// Held now, after the worker's last wake: scheme://host:port entries (hosts with a connection
+    /// or a request waiting) and host names (being looked up, or with addresses not expired).
+    std::uint64_t hosts_held = 0;
+    std::uint64_t names_held = 0;
 };
 
 /// HTTP/1.1 over kept connections, TLS through one shared OpenSSL context (its CA store read once,
@@ -132,7 +136,8 @@ class ProbeTransport final : public HttpTransport {
     int wake_fd_ = -1;            // an eventfd in the worker's epoll set, written by Wake
     SubmissionQueue queue_;
     struct AtomicStats {
-        std::atomic<std::uint64_t> connects{0}, tls_handshakes{0}, tls_resumed{0}, reused{0}, lookups{0}, resent{0};
+        std::atomic<std::uint64_t> connects{0}, tls_handshakes{0}, tls_resumed{0}, reused{0}, lookups{0}, resent{0},
+            hosts_held{0}, names_held{0};
     };
     AtomicStats stats_;
     std::thread worker_;

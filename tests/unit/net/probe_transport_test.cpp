@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -296,6 +297,65 @@ TEST(ProbeTransport, AHostNameIsLookedUpOnceAndCached) {
     }
     EXPECT_EQ(transport.Stats().lookups, 1u);
     EXPECT_EQ(transport.Stats().connects, 3u);
+}
+
+// What the transport holds follows the hosts it probes now: a host is forgotten once its last
+// connection closes (kept ones at idle_timeout, one of its own after its answer), a name once its
+// addresses expire. (Services come and go, and change domains: a long-running serve must not hold
+// an entry for every host it ever probed.)
+TEST(ProbeTransport, HostsAndNamesNoLongerProbedAreForgotten) {
+    LoopbackHttpServer server([](const LoopbackRequest&) { return LoopbackReply::Json(200, "{}"); });
+    const auto held_within = [](ProbeTransport& transport, auto field, std::uint64_t want) {
+        for (int k = 0; k < 1000 && transport.Stats().*field != want; ++k)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return transport.Stats().*field;
+    };
+    ProbeTransportOptions options;
+    options.idle_timeout = core::Seconds(2);
+    ProbeTransport transport(options);
+    for (const bool kept : {true, false}) {
+        std::vector<std::future<HttpResponse>> answers;
+        for (int k = 0; k < 20; ++k) {
+            HttpRequest request = Get("http://" + std::string(kept ? "kept" : "own") + std::to_string(k) +
+                                      ".localhost:" + std::to_string(server.port()) + "/health");
+            request.idempotent = kept;  // (not idempotent: a connection of its own, closed after its answer)
+            answers.push_back(transport.Send(request));
+        }
+        for (auto& answer : answers) {
+            const HttpResponse response = answer.get();
+            ASSERT_EQ(response.status, 200) << response.error_message;
+        }
+        if (kept) {
+            EXPECT_EQ(transport.Stats().hosts_held, 20u);  // each with its idle connection
+        }
+        EXPECT_EQ(held_within(transport, &ProbeTransportStats::hosts_held, 0), 0u) << (kept ? "kept" : "own");
+    }
+    EXPECT_EQ(transport.Stats().connects, 40u);
+
+    char name[256] = {};
+    ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(name, nullptr, &hints, &found) != 0) GTEST_SKIP() << "this machine's name does not resolve";
+    const bool loopback = (ntohl(reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+    ::freeaddrinfo(found);
+    if (!loopback) GTEST_SKIP() << "this machine's name is not a loopback address";
+    for (const bool expiring : {false, true}) {
+        ProbeTransportOptions names_options;
+        names_options.dns_ttl = expiring ? core::Millis(50) : core::Seconds(300);
+        ProbeTransport names(names_options);
+        const HttpResponse response =
+            names.Send(Get("http://" + std::string(name) + ":" + std::to_string(server.port()) + "/health")).get();
+        ASSERT_EQ(response.status, 200) << response.error_message;
+        if (expiring) {
+            EXPECT_EQ(held_within(names, &ProbeTransportStats::names_held, 0), 0u);
+            EXPECT_EQ(names.Stats().hosts_held, 1u);  // (its connection is kept: the host is not forgotten)
+        } else {
+            EXPECT_EQ(names.Stats().names_held, 1u);  // looked up when the request started, kept for its TTL
+        }
+    }
 }
 
 TEST(ProbeTransport, ANameThatDoesNotResolveFailsAsDns) {
