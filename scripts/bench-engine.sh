@@ -19,7 +19,7 @@
 #                   builds without frame pointers)
 # ENGINE_JSON=FILE  write every figure as JSON
 # ENGINE_ARGS       more flags for bench/engine/engine_bench.py (--mix, --interval, --time-scale, --claim-mode,
-#                   --poll-threads, --batch-size, --python-batch-size, --keep)
+#                   --poll-threads, --batch-size, --health-interval, --python-batch-size, --keep)
 set -euo pipefail
 build=${1:-build}
 count=${ENGINE_COUNT:-2000}

@@ -406,6 +406,9 @@ def main():
     p.add_argument("--poll-threads", type=int, help="serve's [monitor] poll_threads (default: serve's)")
     p.add_argument("--batch-size", type=int, default=400,
                    help="serve's [railway] batch_size (its default: 400): aliases per request")
+    p.add_argument("--health-interval", type=int,
+                   help="serve's [monitor.health] interval_seconds (default: serve's, 60; 0: no health probes, so "
+                        "the figures are the status checks' alone)")
     p.add_argument("--python-batch-size", type=int, default=50,
                    help="the Python poller's aliases per request (default: 50, issue 9's reference poller)")
     p.add_argument("--python", action="store_true", help="also run the Python poller on N fresh deployments")
@@ -460,6 +463,8 @@ def main():
                     "[monitor]\nworker_id = \"bench\"\nstuck_after_seconds = 86400\ntimeout_after_seconds = 86400\n"
                     + ("claim_mode = \"%s\"\n" % args.claim_mode if args.claim_mode else "")
                     + ("poll_threads = %d\n" % args.poll_threads if args.poll_threads else "")
+                    + ("[monitor.health]\ninterval_seconds = %d\n" % args.health_interval
+                       if args.health_interval is not None else "")
                     + "[monitor.intervals]\n" + "".join("%s = %d\n" % kv for kv in intervals.items()))
         env = dict(os.environ, RAILWAY_API_URL=sim + "/graphql/v2", RAILWAY_API_TOKEN="sim-account-token",
                    RAILWATCH_API_TOKEN=TOKEN)
