@@ -131,7 +131,7 @@ void EngineMetrics::WatchProbeTransport(std::function<net::ProbeTransportStats()
         "What the health probes' connections did: connections opened, TLS handshakes and of them "
         "resumed sessions, requests sent on a kept connection, host name lookups, requests sent again "
         "after a kept connection closed under them",
-        {"event"}, [stats = std::move(stats)] {
+        {"event"}, [stats] {
             const net::ProbeTransportStats s = stats();
             return std::vector<util::MetricSample>{
                 {{"connect"}, static_cast<double>(s.connects)},
@@ -140,6 +140,17 @@ void EngineMetrics::WatchProbeTransport(std::function<net::ProbeTransportStats()
                 {{"reused"}, static_cast<double>(s.reused)},
                 {{"lookup"}, static_cast<double>(s.lookups)},
                 {{"resent"}, static_cast<double>(s.resent)},
+            };
+        }));
+    callbacks_.push_back(registry_.AddCallbackGauge(
+        "railwatch_probe_transport_held",
+        "What the health probes' transport holds now: hosts (scheme://host:port with a connection open or a "
+        "request waiting) and host names (being looked up, or with addresses not expired)",
+        {"kind"}, [stats = std::move(stats)] {
+            const net::ProbeTransportStats s = stats();
+            return std::vector<util::MetricSample>{
+                {{"host"}, static_cast<double>(s.hosts_held)},
+                {{"name"}, static_cast<double>(s.names_held)},
             };
         }));
 }

@@ -36,9 +36,10 @@ class EngineMetrics {
     void OnHealth(const store::HealthCheck& check);
     /// One delivery attempt, after its outcome was recorded (a notify::DeliveryListener).
     void OnDelivery(const notify::DeliveryReport& report);
-    /// Adds the health probes' transport's counts (railwatch_probe_transport_total), read from
-    /// `stats` at each scrape; `stats` must stay callable until the EngineMetrics is destroyed.
-    /// Called once, while the engine is set up (not thread-safe).
+    /// Adds the health probes' transport's counts (railwatch_probe_transport_total) and what it
+    /// holds (railwatch_probe_transport_held), read from `stats` at each scrape; `stats` must stay
+    /// callable until the EngineMetrics is destroyed. Called once, while the engine is set up (not
+    /// thread-safe).
     void WatchProbeTransport(std::function<net::ProbeTransportStats()> stats);
 
   private:

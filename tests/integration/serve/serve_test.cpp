@@ -211,9 +211,10 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     EXPECT_NE(metrics->body.find("railwatch_api_requests_total{route=\"/api/v1/instances\",code=\"201\"} 1"),
               std::string::npos)
         << metrics->body;
-    // Probes are on by default: their transport's counts are there (zero or more).
+    // Probes are on by default: their transport's counts are there (zero or more), and what it holds.
     EXPECT_NE(metrics->body.find("railwatch_probe_transport_total{event=\"connect\"} "), std::string::npos)
         << metrics->body;
+    EXPECT_NE(metrics->body.find("railwatch_probe_transport_held{kind=\"host\"} "), std::string::npos) << metrics->body;
 
     // promtool (Debian `prometheus`, installed by scripts/install-deps.sh) is the judge of the format.
     {

@@ -154,7 +154,7 @@ TEST(EngineMetrics, ConcurrentScrapesTakeOneReportEachAndLeaveNoneHalfUsed) {
 TEST(EngineMetrics, ReadsTheProbeTransportsCountsAtEachScrapeOnceWatched) {
     util::MetricsRegistry registry;
     EngineMetrics metrics(registry, [] { return SampleCapacity(); });
-    EXPECT_EQ(registry.Render().find("railwatch_probe_transport_total"), std::string::npos);  // probes off
+    EXPECT_EQ(registry.Render().find("railwatch_probe_transport"), std::string::npos);  // probes off
     net::ProbeTransportStats stats;
     stats.connects = 3;
     stats.tls_handshakes = 2;
@@ -170,9 +170,15 @@ TEST(EngineMetrics, ReadsTheProbeTransportsCountsAtEachScrapeOnceWatched) {
     EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"reused\"} 40")) << text;
     EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"lookup\"} 5")) << text;
     EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"resent\"} 0")) << text;
+    EXPECT_TRUE(Has(text, "# TYPE railwatch_probe_transport_held gauge")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_held{kind=\"host\"} 0")) << text;
     stats.resent = 7;
+    stats.hosts_held = 12;
+    stats.names_held = 4;
     text = registry.Render();
     EXPECT_TRUE(Has(text, "railwatch_probe_transport_total{event=\"resent\"} 7")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_held{kind=\"host\"} 12")) << text;
+    EXPECT_TRUE(Has(text, "railwatch_probe_transport_held{kind=\"name\"} 4")) << text;
 }
 
 TEST(EngineMetrics, ASecondSetOnOneRegistryIsRefused) {
