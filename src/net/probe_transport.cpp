@@ -179,16 +179,62 @@ util::Result<ProbeProxy> ParseProxy(std::string_view value, std::string_view var
     return proxy;
 }
 
-// Whether `host` goes direct by the no_proxy list.
-bool Bypasses(const std::vector<std::string>& no_proxy, std::string_view host) {
+// Whether the first `length` bytes of `address` lie in `network` with a prefix of `bits` bits;
+// 0 bits compares the whole address, as libcurl does.
+bool InPrefix(const unsigned char* address, const unsigned char* network, std::size_t length, std::size_t bits) {
+    if (bits == 0) bits = length * 8;
+    if (bits > length * 8) return false;
+    const std::size_t bytes = bits / 8;
+    const std::size_t rest = bits % 8;
+    if (std::memcmp(address, network, bytes) != 0) return false;
+    const auto mask = static_cast<unsigned char>(0xFF << (8 - rest));
+    return rest == 0 || ((address[bytes] ^ network[bytes]) & mask) == 0;
+}
+
+// Whether the address `literal` (of `family`, `length` bytes) is the entry's address, or in its
+// range when the entry names one ("10.0.0.0/8", "fd00::/8").
+bool CoversAddress(std::string_view entry, int family, const unsigned char* literal, std::size_t length) {
+    const std::size_t slash = entry.find('/');
+    std::size_t bits = 0;
+    if (slash != std::string_view::npos) {
+        const std::string_view digits = entry.substr(slash + 1);
+        const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
+        if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) return false;
+    }
+    unsigned char network[16];
+    const std::string text(entry.substr(0, slash));
+    return ::inet_pton(family, text.c_str(), network) == 1 && InPrefix(literal, network, length, bits);
+}
+
+}  // namespace
+
+bool NoProxyCovers(const std::vector<std::string>& no_proxy, std::string_view host) {
     std::string name(host);
     for (char& c : name)
         c = Lower(c);
+    unsigned char address[16];
+    std::size_t length = 0;
+    int family = AF_UNSPEC;
+    if (::inet_pton(AF_INET, name.c_str(), address) == 1) {
+        family = AF_INET;
+        length = 4;
+    } else if (name.find(':') != std::string::npos && ::inet_pton(AF_INET6, name.c_str(), address) == 1) {
+        family = AF_INET6;
+        length = 16;
+    }
+    if (family == AF_UNSPEC) {
+        while (name.ends_with('.'))
+            name.pop_back();  // the root's dot names the same host
+    }
     return std::any_of(no_proxy.begin(), no_proxy.end(), [&](const std::string& entry) {
-        return entry == "*" || name == entry ||
+        if (entry == "*") return true;
+        if (family != AF_UNSPEC) return CoversAddress(entry, family, address, length);
+        return name == entry ||
                (name.size() > entry.size() && name.ends_with(entry) && name[name.size() - entry.size() - 1] == '.');
     });
 }
+
+namespace {
 
 // --- Addresses and their lookup ------------------------------------------------------------
 
@@ -633,6 +679,8 @@ util::Result<ProbeProxies> ProbeProxiesFromEnvironment(
             rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
             while (entry.starts_with('.'))
                 entry.remove_prefix(1);
+            while (entry.ends_with('.'))
+                entry.remove_suffix(1);
             if (entry.starts_with('[') && entry.ends_with(']')) entry = entry.substr(1, entry.size() - 2);
             if (entry.empty()) continue;
             std::string name(entry);
@@ -826,7 +874,7 @@ struct ProbeTransport::Loop {
     // The proxy a request to `target` goes through; none: direct.
     const ProbeProxy* ProxyFor(const Target& target) const {
         const std::optional<ProbeProxy>& proxy = target.tls ? options.proxies.https : options.proxies.http;
-        if (!proxy || Bypasses(options.proxies.no_proxy, target.host)) return nullptr;
+        if (!proxy || NoProxyCovers(options.proxies.no_proxy, target.host)) return nullptr;
         return &*proxy;
     }
 

@@ -34,11 +34,19 @@ struct ProbeProxy {
 struct ProbeProxies {
     std::optional<ProbeProxy> https;
     std::optional<ProbeProxy> http;
-    /// Lower-cased, without a leading dot: a name covers itself and its subdomains; "*" every host.
+    /// Lower-cased, without leading or trailing dots (NoProxyCovers says what each covers).
     std::vector<std::string> no_proxy;
 
     bool operator==(const ProbeProxies&) const = default;
 };
+
+/// Whether `host` (an IPv6 literal without brackets) goes direct by `no_proxy`, as libcurl 7.86
+/// and later decide: "*" covers every host; a name covers itself and its subdomains
+/// ("example.com": www.example.com, not notexample.com; case and a trailing dot ignored); an
+/// IPv4 or IPv6 literal host is covered only by an address entry, the same address or a range of
+/// it in CIDR notation ("10.0.0.0/8", "fd00::/8"; a prefix of 0 bits, or one longer than the
+/// address: as libcurl, the whole address is compared, or nothing matches). Pure.
+bool NoProxyCovers(const std::vector<std::string>& no_proxy, std::string_view host);
 
 /// The proxies the environment names, read as libcurl reads them for Railway's requests:
 /// https_proxy (or HTTPS_PROXY) for https:// targets, http_proxy (lower case only, as libcurl)

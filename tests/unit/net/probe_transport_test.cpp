@@ -588,10 +588,11 @@ TEST(ProbeTransport, HostsInNoProxyGoDirectAndAProxyThatRefusesOrIsGoneFailsTheC
     options.ca_file = tls.ca_file();
     options.proxies.https = ProbeProxy{"127.0.0.1", static_cast<std::uint16_t>(refusing.port()), ""};
     options.proxies.http = options.proxies.https;
-    options.proxies.no_proxy = {"direct.probes.localhost", "near.localhost"};
+    options.proxies.no_proxy = {"direct.probes.localhost", "near.localhost", "127.0.0.0/8"};
     ProbeTransport transport(options);
     EXPECT_EQ(transport.Send(Get(tls.Url("direct.probes.localhost"))).get().status, 200);
     EXPECT_EQ(transport.Send(Get("http://a.near.localhost:" + std::to_string(plain.port()) + "/")).get().status, 200);
+    EXPECT_EQ(transport.Send(Get("http://127.0.0.1:" + std::to_string(plain.port()) + "/")).get().status, 200);
     EXPECT_TRUE(refusing.heads().empty());
     const HttpResponse refused = transport.Send(Get(tls.Url("api.probes.localhost"))).get();
     EXPECT_EQ(refused.error, core::TransportErrorKind::kConnect) << refused.error_message;
@@ -613,6 +614,42 @@ TEST(ProbeTransport, HostsInNoProxyGoDirectAndAProxyThatRefusesOrIsGoneFailsTheC
 }
 
 // The environment's proxies as libcurl reads them.
+// As libcurl 7.86 and later decide for Railway's requests: names by domain, addresses by address
+// or CIDR range, never a name for an address.
+TEST(NoProxyCovers, NamesTheirDomainsAndAddressesTheirRanges) {
+    const std::vector<std::string> list = {"example.com",   "10.0.0.0/8",  "192.168.1.7", "fd00::/8", "::1",
+                                           "172.16.0.0/12", "127.0.0.0/0", "8.8.8.8/33",  "1.2.3.4/x"};
+    for (const auto& [host, covered] : std::vector<std::pair<std::string, bool>>{
+             {"example.com", true},
+             {"www.example.com", true},
+             {"WWW.Example.COM", true},
+             {"www.example.com.", true},  // (the root's dot)
+             {"notexample.com", false},
+             {"example.com.evil", false},
+             {"10.1.2.3", true},
+             {"11.1.2.3", false},
+             {"192.168.1.7", true},
+             {"192.168.1.8", false},
+             {"172.31.255.255", true},  // 172.16/12 ends at 172.31
+             {"172.32.0.1", false},
+             {"fd12:3456::1", true},
+             {"fe80::1", false},
+             {"::1", true},
+             {"::2", false},
+             {"127.0.0.1", false},  // "/0": the whole address compared, as libcurl
+             {"127.0.0.0", true},
+             {"8.8.8.8", false},  // a prefix longer than the address matches nothing
+             {"1.2.3.4", false},  // nor a prefix that is not a number
+         }) {
+        EXPECT_EQ(NoProxyCovers(list, host), covered) << host;
+    }
+    EXPECT_FALSE(NoProxyCovers({"10.0.0.0/8"}, "10.example.com"));  // a name is not in an address range
+    EXPECT_FALSE(NoProxyCovers({"localhost"}, "127.0.0.1"));        // an address is not covered by a name
+    EXPECT_TRUE(NoProxyCovers({"*"}, "10.1.2.3"));
+    EXPECT_TRUE(NoProxyCovers({"*"}, "anything.example"));
+    EXPECT_FALSE(NoProxyCovers({}, "example.com"));
+}
+
 TEST(ProbeProxies, AreReadFromTheEnvironmentAsLibcurlReadsThem) {
     const auto from = [](std::map<std::string, std::string, std::less<>> vars) {
         return ProbeProxiesFromEnvironment([vars](std::string_view name) -> std::optional<std::string> {
@@ -623,11 +660,12 @@ TEST(ProbeProxies, AreReadFromTheEnvironmentAsLibcurlReadsThem) {
     EXPECT_EQ(from({}).value(), ProbeProxies{});
     const auto read = from({{"HTTPS_PROXY", "proxy.corp:3128"},
                             {"http_proxy", "http://u%40corp:p%3Ass@10.0.0.1"},
-                            {"NO_PROXY", " .internal.example, Localhost ,,[::1],*"}});
+                            {"NO_PROXY", " .internal.example, Localhost ,,[::1],10.0.0.0/8,example.org.,*"}});
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(read->https, (ProbeProxy{"proxy.corp", 3128, ""}));
     EXPECT_EQ(read->http, (ProbeProxy{"10.0.0.1", 1080, "Basic dUBjb3JwOnA6c3M="}));  // "u@corp:p:ss"
-    EXPECT_EQ(read->no_proxy, (std::vector<std::string>{"internal.example", "localhost", "::1", "*"}));
+    EXPECT_EQ(read->no_proxy,
+              (std::vector<std::string>{"internal.example", "localhost", "::1", "10.0.0.0/8", "example.org", "*"}));
     // Lower case first; HTTP_PROXY in upper case is not read (as libcurl); all_proxy for the rest.
     const auto cases = from({{"https_proxy", "a:1"}, {"HTTPS_PROXY", "b:2"}, {"HTTP_PROXY", "c:3"}});
     ASSERT_TRUE(cases);
