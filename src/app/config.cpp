@@ -523,8 +523,9 @@ std::vector<KeySpec> BuildKeys() {
                        "Passing probes in a row that make an UNHEALTHY service healthy again"));
     k.push_back(IntKey("monitor.health.slow_ms", RW_FIELD(monitor.health.slow_ms), 1, 600'000,
                        "A passing probe slower than this many milliseconds makes the service DEGRADED"));
-    k.push_back(
-        IntKey("monitor.health.keep_days", RW_FIELD(monitor.health.keep_days), 1, 3650, "Days probe results are kept"));
+    k.push_back(IntKey("monitor.health.keep_days", RW_FIELD(monitor.health.keep_days), 1, 3650,
+                       "Days probe results are kept (each ~85 bytes on SQLite: a service probed once a minute "
+                       "takes ~120 KiB a day, ~0.8 MiB for 7 days; docs/PERFORMANCE.md)"));
     k.push_back(IntKey("monitor.health.max_connections", RW_FIELD(monitor.health.max_connections), 1, 10'000,
                        "Probes in flight at once, and the connections open for them; more probes wait their turn. "
                        "Each connection is a file descriptor: keep it well under the open-file limit (ulimit -n)"));
