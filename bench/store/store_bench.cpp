@@ -77,8 +77,10 @@ std::string FreshUrl(bool postgres) {
 }
 
 // `deploying`: each instance follows its own deployment (dep-<id>), in progress.
+// `deploying`: each with a deployment ("dep-<id>"), in `status`.
 std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int count, bool due = false,
-                                                bool deploying = false) {
+                                                bool deploying = false,
+                                                core::InstanceStatus status = core::InstanceStatus::kDeploying) {
     auto opened = store::OpenStore(url);
     if (!opened) {
         std::cerr << opened.error().ToString() << "\n";
@@ -94,7 +96,7 @@ std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int coun
         i.state.next_check_at = due ? T(n) : T(1'000'000'000'000LL);
         if (deploying) {
             i.state.deployment_id = "dep-" + i.id;
-            i.state.status = core::InstanceStatus::kDeploying;
+            i.state.status = status;
         }
         if (!(*opened)->CreateInstance(i)) return nullptr;
     }
@@ -505,7 +507,7 @@ void FleetProbeResults(benchmark::State& state, bool postgres) {
     const int fleet = static_cast<int>(state.range(0));
     const int per_call = static_cast<int>(state.range(1));
     const bool rotate = state.range(2) == 1;
-    auto s = OpenWithInstances(FreshUrl(postgres), fleet, false, true);
+    auto s = OpenWithInstances(FreshUrl(postgres), fleet, false, true, core::InstanceStatus::kRunning);
     if (!s) return state.SkipWithError("cannot open the store");
     long long n = 0, done = 0;
     std::vector<store::ProbeRecord> batch;
@@ -515,6 +517,7 @@ void FleetProbeResults(benchmark::State& state, bool postgres) {
         r.check.at = T(++n);
         r.check.ok = true;
         r.health = "HEALTHY";
+        r.deployment_id = "dep-" + r.check.instance_id;
         batch.push_back(std::move(r));
     }
     for (const auto& result : s->RecordProbes(batch)) {
@@ -533,6 +536,7 @@ void FleetProbeResults(benchmark::State& state, bool postgres) {
             r.check.http_status = 200;
             r.check.latency_ms = 12;
             r.health = "HEALTHY";
+            r.deployment_id = "dep-" + r.check.instance_id;
             if (rotate) r.keep_since = T(0);
             batch.push_back(std::move(r));
         }

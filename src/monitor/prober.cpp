@@ -249,8 +249,11 @@ void Prober::RunAll(std::deque<Task> tasks) {
         const core::Timestamp keep_since = clock_.Now() - options_.keep;
         std::vector<store::ProbeRecord> records;
         records.reserve(judged.size());
-        for (const Judged& j : judged)
-            records.push_back({j.check, j.health, j.rotate ? std::optional(keep_since) : std::nullopt});
+        for (const Judged& j : judged) {
+            // (the deployment judged: a transition since keeps the health it set)
+            records.push_back({j.check, j.health, j.instance->state.deployment_id.value_or(""),
+                               j.rotate ? std::optional(keep_since) : std::nullopt});
+        }
         auto stored = health_.RecordProbes(records);
         for (std::size_t k = 0; k < judged.size(); ++k)
             Finish(judged[k], std::move(stored[k]));
@@ -469,12 +472,17 @@ void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
         sink_.OnHealth(instance, judged.check);
         return;
     }
-    store::Instance after = instance;
+    // The health shown may have changed: report the instance as stored now — with the verdict's
+    // health, or the one a transition set since the status check that offered it (the store then
+    // kept it: RecordProbes).
+    if (auto current = instances_.GetInstance(instance.id)) {
+        sink_.OnHealth(*current, judged.check);
+        sink_.OnInstance(*current);
+        return;
+    }
+    store::Instance after = instance;  // (not read back: the verdict, as written unless a transition came)
     after.state.health = judged.health;
     sink_.OnHealth(after, judged.check);
-    // The health shown changed: report the instance as stored now (a transition may have come
-    // since the status check that offered it).
-    if (auto current = instances_.GetInstance(instance.id)) sink_.OnInstance(*current);
 }
 
 }  // namespace railwatch::monitor

@@ -14,7 +14,10 @@ namespace railwatch::store {
 /// One probe's outcome, as HealthChecks::RecordProbe takes it (for RecordProbes).
 struct ProbeRecord {
     HealthCheck check;
+    /// The instance's health by this probe's verdict.
     std::string health;
+    /// The deployment the probe judged: the one the instance ran (RUNNING) when it was probed.
+    std::string deployment_id;
     /// The instance's checks from before this are deleted; none: nothing is deleted this time (a
     /// prober rotates each instance's checks now and then, not with every result).
     std::optional<Timestamp> keep_since;
@@ -31,13 +34,15 @@ class HealthChecks {
 
     /// Stores one probe result and returns its row id. Not idempotent: each call adds a row.
     virtual util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) = 0;
-    /// One probe's outcome, in one transaction: stores `check` (returns its row id, as
-    /// RecordHealthCheck), sets the instance's `health` column to `health` (only that column, and
-    /// only when it differs: a transition written at the same time keeps its own), and deletes the
-    /// instance's checks from before `keep_since` (rotation). kInvalidArgument for an empty or
-    /// over-long `health`.
-    virtual util::Result<std::int64_t> RecordProbe(const HealthCheck& check, const std::string& health,
-                                                   Timestamp keep_since) = 0;
+    /// One probe's outcome, in one transaction: stores `record.check` (returns its row id, as
+    /// RecordHealthCheck), sets the instance's `health` column to `record.health` — only that
+    /// column, only when it differs, and only while the instance still runs the deployment the
+    /// probe judged (status RUNNING, `record.deployment_id`): a transition written since the probe
+    /// was sent (a crash, a new deployment) keeps the health it set, which a verdict on what ran
+    /// before must not undo — and deletes the instance's checks from before `record.keep_since`
+    /// (rotation; none: nothing is deleted). kInvalidArgument for an empty or over-long `health`
+    /// or an empty `deployment_id`.
+    virtual util::Result<std::int64_t> RecordProbe(const ProbeRecord& record) = 0;
     /// Several probes' outcomes, each stored as RecordProbe stores one (a record without
     /// `keep_since` deletes nothing), written together (SQLite: one transaction, each in its own
     /// savepoint): a result per record, in order. One that fails (kInvalidArgument, kNotFound)

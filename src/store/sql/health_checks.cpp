@@ -29,8 +29,7 @@ Result<std::int64_t> SqlStore::RecordHealthCheck(const HealthCheck& h) {
     return id;
 }
 
-Result<std::int64_t> SqlStore::RecordProbe(const HealthCheck& h, const std::string& health, Timestamp keep_since) {
-    const ProbeRecord record{h, health, keep_since};
+Result<std::int64_t> SqlStore::RecordProbe(const ProbeRecord& record) {
     return std::move(RecordProbes(std::span(&record, 1)).front());
 }
 
@@ -42,6 +41,7 @@ std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRe
         const ProbeRecord& r = records[i];
         Checker c;
         c.Id("instance_id", r.check.instance_id);
+        c.Id("deployment_id", r.deployment_id);
         c.OptText("health check error", r.check.error);
         c.That(!r.health.empty() && r.health.size() <= 32,
                "health must be a word such as HEALTHY (1 to 32 characters)");
@@ -71,7 +71,9 @@ std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRe
                 throw;
             }
             id = rows.at(0).Int(0);
-            tx.Exec(Stmt::kSetHealth, {std::string_view(h.instance_id), std::string_view(r.health)});
+            tx.Exec(Stmt::kSetHealth,
+                    {std::string_view(h.instance_id), std::string_view(r.health), std::string_view(r.deployment_id),
+                     core::ToString(core::InstanceStatus::kRunning)});
             if (r.keep_since) tx.Exec(Stmt::kRotateHealth, {std::string_view(h.instance_id), Ns(*r.keep_since)});
         });
     }

@@ -213,6 +213,45 @@ TEST_F(ProberTest, FailuresInARowMakeItUnhealthyAndSuccessesInARowBringItBack) {
     EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
 }
 
+// The deployment crashes while its probe is in flight: the crash's transition sets UNHEALTHY, and
+// the probe's late success — a verdict on what ran before — is stored as a check but does not make
+// the failed instance HEALTHY again (no later probe would come to put it right: it no longer runs).
+// What the prober reports is the instance as stored.
+TEST_F(ProberTest, AProbeAnsweredAfterTheDeploymentFailedLeavesTheHealthTheFailureSet) {
+    Running("i1");
+    auto prober = Make();
+    http_.Hold(true);
+    http_.AnswerEvery(200);
+    ASSERT_TRUE(prober->Offer(*store_->GetInstance("i1")));
+    prober->RunForTest();  // sent, its answer held
+    ASSERT_EQ(http_.request_count(), 1u);
+    store::Transition crashed;
+    crashed.instance_id = "i1";
+    crashed.deployment_id = "dep-i1";
+    crashed.from_status = "SUCCESS";
+    crashed.to_status = "CRASHED";
+    crashed.at = clock_.Now();
+    crashed.state = store_->GetInstance("i1")->state;
+    crashed.state.status = core::InstanceStatus::kFailed;
+    crashed.state.deployment_status = "CRASHED";
+    crashed.state.health = "UNHEALTHY";
+    ASSERT_TRUE(store_->ApplyTransition(crashed));
+    http_.ReleaseFirst(1);
+    for (int n = 0; n < 200 && store_->RecentHealthChecks("i1", 1)->empty(); ++n) {
+        prober->RunForTest();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const auto checks = *store_->RecentHealthChecks("i1", 10);
+    ASSERT_EQ(checks.size(), 1u);
+    EXPECT_TRUE(checks[0].ok);  // the probe's own outcome is kept
+    EXPECT_EQ(StoredHealth("i1"), "UNHEALTHY");
+    std::lock_guard lock(sink_.mutex_);
+    EXPECT_THAT(sink_.health, ElementsAre("UNHEALTHY"));
+    ASSERT_EQ(sink_.instances.size(), 1u);
+    EXPECT_EQ(sink_.instances[0].state.health, "UNHEALTHY");
+    EXPECT_EQ(sink_.instances[0].state.status, core::InstanceStatus::kFailed);
+}
+
 TEST_F(ProberTest, AnUnansweredProbeIsAFailureWithItsReasonAndNoLatency) {
     Running("i1");
     auto prober = Make();
@@ -401,10 +440,9 @@ class CountingHealth final : public store::HealthChecks {
     util::Result<std::int64_t> RecordHealthCheck(const store::HealthCheck& check) override {
         return inner_.RecordHealthCheck(check);
     }
-    util::Result<std::int64_t> RecordProbe(const store::HealthCheck& check, const std::string& health,
-                                           store::Timestamp keep_since) override {
+    util::Result<std::int64_t> RecordProbe(const store::ProbeRecord& record) override {
         ++single_calls;
-        return inner_.RecordProbe(check, health, keep_since);
+        return inner_.RecordProbe(record);
     }
     std::vector<util::Result<std::int64_t>> RecordProbes(std::span<const store::ProbeRecord> records) override {
         {

@@ -42,6 +42,21 @@ Instance MakeInstance(const std::string& id, Timestamp created = T(0)) {
     return i;
 }
 
+// An instance whose deployment `deployment` runs (what the prober probes).
+Instance MakeRunning(const std::string& id, const std::string& deployment = "d-run") {
+    Instance i = MakeInstance(id);
+    i.state.status = InstanceStatus::kRunning;
+    i.state.deployment_id = deployment;
+    i.state.deployment_status = "SUCCESS";
+    return i;
+}
+
+// A probe's outcome for RecordProbe(s): a verdict on deployment "d-run".
+ProbeRecord Probe(HealthCheck check, std::string health, std::optional<Timestamp> keep_since = std::nullopt,
+                  std::string deployment = "d-run") {
+    return ProbeRecord{std::move(check), std::move(health), std::move(deployment), keep_since};
+}
+
 OutboxMessage MakeOutbox(const std::string& key, Timestamp at = T(0)) {
     return OutboxMessage{"out-" + key, "email", key, R"({"to":"a@example.com"})", at, std::nullopt};
 }
@@ -1441,15 +1456,15 @@ TEST_P(StoreConformance, HealthCheckOfUnknownInstanceIsNotFound) {
 // A probe's outcome: the check stored, the instance's health set (its other columns as they
 // were), the instance's checks before keep_since deleted (others' kept), in one call.
 TEST_P(StoreConformance, RecordProbeStoresTheCheckSetsHealthAndRotatesOldChecks) {
-    Must(store_->CreateInstance(MakeInstance("i1")));
-    Must(store_->CreateInstance(MakeInstance("i2")));
+    Must(store_->CreateInstance(MakeRunning("i1")));
+    Must(store_->CreateInstance(MakeRunning("i2")));
     for (int n = 0; n < 3; ++n)
         Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(n), true, 200, 5, std::nullopt}));
     Must(store_->RecordHealthCheck(HealthCheck{0, "i2", T(0), true, 200, 5, std::nullopt}));
     const Instance before = Must(store_->GetInstance("i1"));
 
     HealthCheck probe{0, "i1", T(10), false, 503, 12, std::string("HTTP 503")};
-    probe.id = Must(store_->RecordProbe(probe, "UNHEALTHY", T(2)));
+    probe.id = Must(store_->RecordProbe(Probe(probe, "UNHEALTHY", T(2))));
     EXPECT_GT(probe.id, 0);
 
     // T(0) and T(1) are gone, T(2) (at keep_since) and the new one stay; i2's old check stays.
@@ -1461,12 +1476,12 @@ TEST_P(StoreConformance, RecordProbeStoresTheCheckSetsHealthAndRotatesOldChecks)
     EXPECT_EQ(after, before);  // nothing else changed
 
     probe.ok = true;
-    Must(store_->RecordProbe(probe, "HEALTHY", T(0)));
+    Must(store_->RecordProbe(Probe(probe, "HEALTHY", T(0))));
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
 
     // The same health again (the row has nothing to write): the check is stored all the same.
     probe.at = T(11);
-    const auto again = store_->RecordProbe(probe, "HEALTHY", T(0));
+    const auto again = store_->RecordProbe(Probe(probe, "HEALTHY", T(0)));
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_EQ(Must(store_->RecentHealthChecks("i1", 1)).front().id, *again);
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
@@ -1475,10 +1490,10 @@ TEST_P(StoreConformance, RecordProbeStoresTheCheckSetsHealthAndRotatesOldChecks)
 // A record without keep_since stores its check and deletes none of the old ones (the prober
 // rotates an instance's checks now and then, not with every result).
 TEST_P(StoreConformance, RecordProbesWithoutKeepSinceDeletesNothing) {
-    Must(store_->CreateInstance(MakeInstance("i1")));
+    Must(store_->CreateInstance(MakeRunning("i1")));
     Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(0), true, 200, 5, std::nullopt}));
     const std::vector<ProbeRecord> records = {
-        {HealthCheck{0, "i1", T(10), true, 200, 6, std::nullopt}, "HEALTHY", std::nullopt}};
+        Probe(HealthCheck{0, "i1", T(10), true, 200, 6, std::nullopt}, "HEALTHY")};
     const auto results = store_->RecordProbes(records);
     ASSERT_EQ(results.size(), 1u);
     ASSERT_TRUE(results[0]) << results[0].error().message;
@@ -1487,14 +1502,41 @@ TEST_P(StoreConformance, RecordProbesWithoutKeepSinceDeletesNothing) {
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
 }
 
+// A verdict on a deployment the instance no longer runs — it failed, or a new one started, since
+// the probe was sent — stores the check but leaves the health the transition set: a probe of what
+// ran before must not undo it (the instance would show HEALTHY while it crashed, and no later probe
+// would come to put it right).
+TEST_P(StoreConformance, RecordProbeLeavesTheHealthOfAnInstanceThatNoLongerRunsTheDeploymentProbed) {
+    Must(store_->CreateInstance(MakeRunning("i1")));
+    Transition crashed = MakeTransition("i1", "d-run", "CRASHED", T(5));
+    crashed.state.status = InstanceStatus::kFailed;
+    crashed.state.health = "UNHEALTHY";
+    Must(store_->ApplyTransition(crashed));
+    HealthCheck late{0, "i1", T(4), true, 200, 9, std::nullopt};  // sent before the crash was seen
+    late.id = Must(store_->RecordProbe(Probe(late, "HEALTHY")));
+    EXPECT_THAT(Must(store_->RecentHealthChecks("i1", 10)), ElementsAre(late));
+    EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "UNHEALTHY");
+
+    Must(store_->CreateInstance(MakeRunning("i2", "d-new")));  // runs another deployment than the one probed
+    Must(store_->RecordProbe(Probe(HealthCheck{0, "i2", T(6), false, 503, 9, std::string("HTTP 503")}, "UNHEALTHY")));
+    EXPECT_EQ(Must(store_->GetInstance("i2")).state.health, std::nullopt);
+    Must(store_->RecordProbe(
+        Probe(HealthCheck{0, "i2", T(7), false, 503, 9, std::string("HTTP 503")}, "UNHEALTHY", std::nullopt, "d-new")));
+    EXPECT_EQ(Must(store_->GetInstance("i2")).state.health, "UNHEALTHY");  // its own deployment's verdict
+}
+
 TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWritingNothing) {
-    const auto ghost = store_->RecordProbe(HealthCheck{0, "ghost", T(1), true, 200, 1, std::nullopt}, "HEALTHY", T(0));
+    const auto ghost = store_->RecordProbe(Probe(HealthCheck{0, "ghost", T(1), true, 200, 1, std::nullopt}, "HEALTHY"));
     ASSERT_FALSE(ghost);
     ExpectCode(ghost.error(), ErrorCode::kNotFound);
-    Must(store_->CreateInstance(MakeInstance("i1")));
-    const auto empty = store_->RecordProbe(HealthCheck{0, "i1", T(1), true, 200, 1, std::nullopt}, "", T(0));
+    Must(store_->CreateInstance(MakeRunning("i1")));
+    const auto empty = store_->RecordProbe(Probe(HealthCheck{0, "i1", T(1), true, 200, 1, std::nullopt}, ""));
     ASSERT_FALSE(empty);
     ExpectCode(empty.error(), ErrorCode::kInvalidArgument);
+    const auto no_deployment =
+        store_->RecordProbe(Probe(HealthCheck{0, "i1", T(1), true, 200, 1, std::nullopt}, "HEALTHY", T(0), ""));
+    ASSERT_FALSE(no_deployment);
+    ExpectCode(no_deployment.error(), ErrorCode::kInvalidArgument);
     EXPECT_TRUE(Must(store_->RecentHealthChecks("i1", 10)).empty());
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, std::nullopt);
 }
@@ -1503,14 +1545,14 @@ TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWriting
 // RecordProbe stores it, a result per record in order; an unknown instance or an empty health
 // fails only its own record, writing nothing of it.
 TEST_P(StoreConformance, RecordProbesStoresEachAsRecordProbeAndFailsOnlyTheBadOnes) {
-    Must(store_->CreateInstance(MakeInstance("i1")));
-    Must(store_->CreateInstance(MakeInstance("i2")));
+    Must(store_->CreateInstance(MakeRunning("i1")));
+    Must(store_->CreateInstance(MakeRunning("i2")));
     Must(store_->RecordHealthCheck(HealthCheck{0, "i1", T(0), true, 200, 5, std::nullopt}));
     const std::vector<ProbeRecord> records = {
-        {HealthCheck{0, "i1", T(10), false, 503, 12, std::string("HTTP 503")}, "UNHEALTHY", T(1)},
-        {HealthCheck{0, "ghost", T(10), true, 200, 3, std::nullopt}, "HEALTHY", T(0)},
-        {HealthCheck{0, "i2", T(11), true, 200, 7, std::nullopt}, "HEALTHY", T(0)},
-        {HealthCheck{0, "i2", T(12), true, 200, 8, std::nullopt}, "", T(0)},
+        Probe(HealthCheck{0, "i1", T(10), false, 503, 12, std::string("HTTP 503")}, "UNHEALTHY", T(1)),
+        Probe(HealthCheck{0, "ghost", T(10), true, 200, 3, std::nullopt}, "HEALTHY", T(0)),
+        Probe(HealthCheck{0, "i2", T(11), true, 200, 7, std::nullopt}, "HEALTHY", T(0)),
+        Probe(HealthCheck{0, "i2", T(12), true, 200, 8, std::nullopt}, "", T(0)),
     };
     const auto results = store_->RecordProbes(records);
     ASSERT_EQ(results.size(), 4u);
@@ -2236,7 +2278,7 @@ std::vector<std::string> ChangedIds(Store& store, std::int64_t& position) {
 
 TEST_P(StoreConformance, ChangedInstancesReportsEveryChangeButTheSchedulesAndTheLogCounters) {
     for (int n = 0; n < 5; ++n)
-        Must(store_->CreateInstance(MakeInstance("i" + std::to_string(n))));
+        Must(store_->CreateInstance(n == 3 ? MakeRunning("i3") : MakeInstance("i" + std::to_string(n))));
     const auto start = Must(store_->ChangedInstances(std::nullopt));
     EXPECT_TRUE(start.instances.empty());  // only the position
     std::int64_t at = start.next;
@@ -2254,9 +2296,9 @@ TEST_P(StoreConformance, ChangedInstancesReportsEveryChangeButTheSchedulesAndThe
     i1.state.progress = 40;
     Must(store_->SaveState("i1", i1.state));
     Must(store_->ApplyTransition(MakeTransition("i2", "d1", "BUILDING", T(3))));
-    Must(store_->RecordProbe(HealthCheck{0, "i3", T(3), true, 200, 10, std::nullopt}, "HEALTHY", T(0)));
+    Must(store_->RecordProbe(Probe(HealthCheck{0, "i3", T(3), true, 200, 10, std::nullopt}, "HEALTHY")));
     EXPECT_THAT(ChangedIds(*store_, at), ElementsAre("i1", "i2", "i3"));
-    Must(store_->RecordProbe(HealthCheck{0, "i3", T(4), true, 200, 12, std::nullopt}, "HEALTHY", T(0)));
+    Must(store_->RecordProbe(Probe(HealthCheck{0, "i3", T(4), true, 200, 12, std::nullopt}, "HEALTHY")));
     EXPECT_TRUE(ChangedIds(*store_, at).empty());
     // Monitoring turned off, a deletion: changes, the rows as they are now.
     Must(store_->SetMonitoring("i4", false, std::nullopt, T(4)));
