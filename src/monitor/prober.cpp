@@ -419,17 +419,22 @@ Prober::Judged Prober::Evaluate(Offered offered, store::HealthCheck check) {
     {
         std::lock_guard lock(mutex_);
         InstanceProbe& probe = probes_[instance.id];
-        seeded = probe.seeded;
+        // The thresholds count the probes of one deployment: a new one (a fix pushed after
+        // failing probes) starts from its own results, not from the failures of the one before.
+        seeded = probe.seeded && probe.deployment == instance.state.deployment_id.value_or("");
         // (marked when the write that rotates succeeds: Finish)
         rotate = !probe.rotated_at || now - *probe.rotated_at >= options_.rotate_every;
     }
     core::ProbeState state;
     if (!seeded) {
         // Another process (or this one before a restart) may have probed it: go on from the
-        // stored results, oldest first, so that thresholds count across restarts.
+        // stored results, oldest first, so that thresholds count across restarts — those of this
+        // deployment (from when it went live on: earlier ones probed the deployment before it).
         const int depth = std::max(1, options_.policy.failure_threshold + options_.policy.success_threshold);
         if (auto stored = health_.RecentHealthChecks(instance.id, depth)) {
             for (auto it = stored->rbegin(); it != stored->rend(); ++it) {
+                if (instance.state.deployment_completed_at && it->at < *instance.state.deployment_completed_at)
+                    continue;
                 core::ProbeResult past;
                 past.at = it->at;
                 past.ok = it->ok;
@@ -462,6 +467,7 @@ void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
         InstanceProbe& probe = probes_[instance.id];
         probe.state = judged.state;
         probe.seeded = true;
+        probe.deployment = instance.state.deployment_id.value_or("");
         // A failed write rotated nothing: the next result tries again.
         if (judged.rotate && stored) probe.rotated_at = clock_.Now();
     }

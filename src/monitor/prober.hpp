@@ -146,6 +146,7 @@ class Prober {
         bool busy = false;
         bool seeded = false;  // state replayed from the stored checks
         core::ProbeState state;
+        std::string deployment;  // the deployment `state` counts the probes of
     };
 
     // A probe's result judged, to be stored with the others taken together (RunAll).

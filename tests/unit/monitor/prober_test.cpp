@@ -252,6 +252,41 @@ TEST_F(ProberTest, AProbeAnsweredAfterTheDeploymentFailedLeavesTheHealthTheFailu
     EXPECT_EQ(sink_.instances[0].state.status, core::InstanceStatus::kFailed);
 }
 
+// The thresholds count the probes of one deployment: after a deployment probed UNHEALTHY, the fix
+// that replaces it is HEALTHY at its first passing probe (not after success_threshold of them),
+// and a restart replays only the new deployment's results (its one failure: DEGRADED, not a
+// fourth failure in a row).
+TEST_F(ProberTest, ANewDeploymentIsJudgedByItsOwnProbesNotTheFailuresOfTheOneBefore) {
+    Running("i1");
+    auto prober = Make();
+    for (int k = 0; k < 3; ++k) {
+        http_.PushResponse(503, "");
+        ASSERT_TRUE(Probe(*prober, "i1"));
+        clock_.Advance(options_.interval);
+    }
+    ASSERT_EQ(StoredHealth("i1"), "UNHEALTHY");
+    store::Transition fixed;  // a new deployment of the service, live now
+    fixed.instance_id = "i1";
+    fixed.deployment_id = "dep-i1-fix";
+    fixed.from_status = "SUCCESS";
+    fixed.to_status = "SUCCESS";
+    fixed.at = clock_.Now();
+    fixed.state = store_->GetInstance("i1")->state;
+    fixed.state.deployment_completed_at = clock_.Now();
+    fixed.state.health = "HEALTHY";
+    ASSERT_TRUE(store_->ApplyTransition(fixed));
+    clock_.Advance(core::Seconds(1));
+    http_.PushResponse(200, "");
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    EXPECT_EQ(StoredHealth("i1"), "HEALTHY");
+
+    clock_.Advance(options_.interval);
+    auto restarted = Make();  // no memory but the store
+    http_.PushResponse(503, "");
+    ASSERT_TRUE(Probe(*restarted, "i1"));
+    EXPECT_EQ(StoredHealth("i1"), "DEGRADED");
+}
+
 TEST_F(ProberTest, AnUnansweredProbeIsAFailureWithItsReasonAndNoLatency) {
     Running("i1");
     auto prober = Make();
