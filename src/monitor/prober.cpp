@@ -12,6 +12,11 @@
 namespace railwatch::monitor {
 namespace {
 
+// The deployment a probe of `instance` judges: the one it runs (a RUNNING instance follows one).
+std::string ProbedDeployment(const store::Instance& instance) {
+    return instance.state.deployment_id.value_or("");
+}
+
 // What one answer says, in the words a health check keeps.
 void Judge(const net::HttpResponse& response, store::HealthCheck& check) {
     if (!response.Answered()) {
@@ -251,7 +256,7 @@ void Prober::RunAll(std::deque<Task> tasks) {
         records.reserve(judged.size());
         for (const Judged& j : judged) {
             // (the deployment judged: a transition since keeps the health it set)
-            records.push_back({j.check, j.health, j.instance->state.deployment_id.value_or(""),
+            records.push_back({j.check, j.health, ProbedDeployment(*j.instance),
                                j.rotate ? std::optional(keep_since) : std::nullopt});
         }
         auto stored = health_.RecordProbes(records);
@@ -421,7 +426,7 @@ Prober::Judged Prober::Evaluate(Offered offered, store::HealthCheck check) {
         InstanceProbe& probe = probes_[instance.id];
         // The thresholds count the probes of one deployment: a new one (a fix pushed after
         // failing probes) starts from its own results, not from the failures of the one before.
-        seeded = probe.seeded && probe.deployment == instance.state.deployment_id.value_or("");
+        seeded = probe.seeded && probe.deployment == ProbedDeployment(instance);
         // (marked when the write that rotates succeeds: Finish)
         rotate = !probe.rotated_at || now - *probe.rotated_at >= options_.rotate_every;
     }
@@ -467,7 +472,7 @@ void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
         InstanceProbe& probe = probes_[instance.id];
         probe.state = judged.state;
         probe.seeded = true;
-        probe.deployment = instance.state.deployment_id.value_or("");
+        probe.deployment = ProbedDeployment(instance);
         // A failed write rotated nothing: the next result tries again.
         if (judged.rotate && stored) probe.rotated_at = clock_.Now();
     }
