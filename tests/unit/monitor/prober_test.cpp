@@ -107,6 +107,20 @@ class ProberTest : public ::testing::Test {
 
     std::optional<std::string> StoredHealth(const std::string& id) { return store_->GetInstance(id)->state.health; }
 
+    // A status check's transition of `id` to `deployment` at `to_status`, now, from its stored
+    // state (the caller sets what else the new status implies).
+    store::Transition TransitionOf(const std::string& id, const std::string& deployment, const std::string& to_status) {
+        store::Transition t;
+        t.instance_id = id;
+        t.deployment_id = deployment;
+        t.from_status = store_->GetInstance(id)->state.deployment_status;
+        t.to_status = to_status;
+        t.at = clock_.Now();
+        t.state = store_->GetInstance(id)->state;
+        t.state.deployment_status = to_status;
+        return t;
+    }
+
     // A RUNNING instance `id` of a service of its own, svc-`id` at `id`.up.railway.app, stored.
     void RunningOwnService(const std::string& id) {
         Running(id, "svc-" + id);
@@ -225,15 +239,8 @@ TEST_F(ProberTest, AProbeAnsweredAfterTheDeploymentFailedLeavesTheHealthTheFailu
     ASSERT_TRUE(prober->Offer(*store_->GetInstance("i1")));
     prober->RunForTest();  // sent, its answer held
     ASSERT_EQ(http_.request_count(), 1u);
-    store::Transition crashed;
-    crashed.instance_id = "i1";
-    crashed.deployment_id = "dep-i1";
-    crashed.from_status = "SUCCESS";
-    crashed.to_status = "CRASHED";
-    crashed.at = clock_.Now();
-    crashed.state = store_->GetInstance("i1")->state;
+    store::Transition crashed = TransitionOf("i1", "dep-i1", "CRASHED");
     crashed.state.status = core::InstanceStatus::kFailed;
-    crashed.state.deployment_status = "CRASHED";
     crashed.state.health = "UNHEALTHY";
     ASSERT_TRUE(store_->ApplyTransition(crashed));
     http_.ReleaseFirst(1);
@@ -265,13 +272,7 @@ TEST_F(ProberTest, ANewDeploymentIsJudgedByItsOwnProbesNotTheFailuresOfTheOneBef
         clock_.Advance(options_.interval);
     }
     ASSERT_EQ(StoredHealth("i1"), "UNHEALTHY");
-    store::Transition fixed;  // a new deployment of the service, live now
-    fixed.instance_id = "i1";
-    fixed.deployment_id = "dep-i1-fix";
-    fixed.from_status = "SUCCESS";
-    fixed.to_status = "SUCCESS";
-    fixed.at = clock_.Now();
-    fixed.state = store_->GetInstance("i1")->state;
+    store::Transition fixed = TransitionOf("i1", "dep-i1-fix", "SUCCESS");  // a new deployment, live now
     fixed.state.deployment_completed_at = clock_.Now();
     fixed.state.health = "HEALTHY";
     ASSERT_TRUE(store_->ApplyTransition(fixed));

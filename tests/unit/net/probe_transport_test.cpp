@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -274,23 +275,41 @@ TEST(ProbeTransport, AnUnreadableCaFileIsRefusedAtConstruction) {
     EXPECT_THROW(ProbeTransport{options}, std::runtime_error);
 }
 
-// The machine's own name (in /etc/hosts on Debian): looked up once on the resolver thread, then
-// taken from the cache.
-TEST(ProbeTransport, AHostNameIsLookedUpOnceAndCached) {
+// This machine's name when it resolves to a loopback address (in /etc/hosts on Debian): a name
+// the transport must look up, answered without a network; else nullopt, with `why`.
+std::optional<std::string> LoopbackHostName(std::string& why) {
     char name[256] = {};
-    ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+    if (::gethostname(name, sizeof name - 1) != 0) {
+        why = "this machine has no name";
+        return std::nullopt;
+    }
     addrinfo hints{};
     hints.ai_family = AF_INET;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
-    if (::getaddrinfo(name, nullptr, &hints, &found) != 0) GTEST_SKIP() << "this machine's name does not resolve";
+    if (::getaddrinfo(name, nullptr, &hints, &found) != 0) {
+        why = "this machine's name does not resolve";
+        return std::nullopt;
+    }
     const bool loopback = (ntohl(reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr.s_addr) >> 24) == 127;
     ::freeaddrinfo(found);
-    if (!loopback) GTEST_SKIP() << "this machine's name is not a loopback address";
+    if (!loopback) {
+        why = "this machine's name is not a loopback address";
+        return std::nullopt;
+    }
+    return std::string(name);
+}
+
+// The machine's own name (in /etc/hosts on Debian): looked up once on the resolver thread, then
+// taken from the cache.
+TEST(ProbeTransport, AHostNameIsLookedUpOnceAndCached) {
+    std::string why;
+    const std::optional<std::string> name = LoopbackHostName(why);
+    if (!name) GTEST_SKIP() << why;
     LoopbackHttpServer server([](const LoopbackRequest&) { return LoopbackReply::Json(200, "{}"); });
     ProbeTransport transport;
     for (int k = 0; k < 3; ++k) {
-        HttpRequest request = Get("http://" + std::string(name) + ":" + std::to_string(server.port()) + "/health");
+        HttpRequest request = Get("http://" + *name + ":" + std::to_string(server.port()) + "/health");
         request.idempotent = false;  // a new connection each: each needs the addresses
         const HttpResponse response = transport.Send(request).get();
         ASSERT_EQ(response.status, 200) << response.error_message;
@@ -332,22 +351,15 @@ TEST(ProbeTransport, HostsAndNamesNoLongerProbedAreForgotten) {
     }
     EXPECT_EQ(transport.Stats().connects, 40u);
 
-    char name[256] = {};
-    ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    if (::getaddrinfo(name, nullptr, &hints, &found) != 0) GTEST_SKIP() << "this machine's name does not resolve";
-    const bool loopback = (ntohl(reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr.s_addr) >> 24) == 127;
-    ::freeaddrinfo(found);
-    if (!loopback) GTEST_SKIP() << "this machine's name is not a loopback address";
+    std::string why;
+    const std::optional<std::string> name = LoopbackHostName(why);
+    if (!name) GTEST_SKIP() << why;
     for (const bool expiring : {false, true}) {
         ProbeTransportOptions names_options;
         names_options.dns_ttl = expiring ? core::Millis(50) : core::Seconds(300);
         ProbeTransport names(names_options);
         const HttpResponse response =
-            names.Send(Get("http://" + std::string(name) + ":" + std::to_string(server.port()) + "/health")).get();
+            names.Send(Get("http://" + *name + ":" + std::to_string(server.port()) + "/health")).get();
         ASSERT_EQ(response.status, 200) << response.error_message;
         if (expiring) {
             EXPECT_EQ(held_within(names, &ProbeTransportStats::names_held, 0), 0u);
