@@ -13,8 +13,8 @@ namespace railwatch::monitor {
 namespace {
 
 // The deployment a probe of `instance` judges: the one it runs (a RUNNING instance follows one).
-std::string ProbedDeployment(const store::Instance& instance) {
-    return instance.state.deployment_id.value_or("");
+std::string_view ProbedDeployment(const store::Instance& instance) {
+    return instance.state.deployment_id ? std::string_view(*instance.state.deployment_id) : std::string_view();
 }
 
 // What one answer says, in the words a health check keeps.
@@ -119,7 +119,11 @@ bool Prober::Offer(const store::Instance& instance, bool wake) {
         if (const auto found = probes_.find(instance.id); found != probes_.end()) {
             const InstanceProbe& probe = found->second;
             if (probe.busy) return false;
-            if (probe.last_started && now - *probe.last_started < options_.interval * 4 / 5) return false;
+            // A deployment not probed yet is probed at once, however recently the one before it
+            // was (a fix that went live is judged by its own probe, not in up to an interval).
+            const bool new_deployment = probe.seeded && probe.deployment != ProbedDeployment(instance);
+            if (!new_deployment && probe.last_started && now - *probe.last_started < options_.interval * 4 / 5)
+                return false;
         }
         const bool room = in_flight_ < options_.max_in_flight;
         if (!room) {
@@ -256,7 +260,7 @@ void Prober::RunAll(std::deque<Task> tasks) {
         records.reserve(judged.size());
         for (const Judged& j : judged) {
             // (the deployment judged: a transition since keeps the health it set)
-            records.push_back({j.check, j.health, ProbedDeployment(*j.instance),
+            records.push_back({j.check, j.health, std::string(ProbedDeployment(*j.instance)),
                                j.rotate ? std::optional(keep_since) : std::nullopt});
         }
         auto stored = health_.RecordProbes(records);
@@ -472,7 +476,7 @@ void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
         InstanceProbe& probe = probes_[instance.id];
         probe.state = judged.state;
         probe.seeded = true;
-        probe.deployment = ProbedDeployment(instance);
+        probe.deployment = std::string(ProbedDeployment(instance));
         // A failed write rotated nothing: the next result tries again.
         if (judged.rotate && stored) probe.rotated_at = clock_.Now();
     }

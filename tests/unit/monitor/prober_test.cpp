@@ -260,25 +260,26 @@ TEST_F(ProberTest, AProbeAnsweredAfterTheDeploymentFailedLeavesTheHealthTheFailu
 }
 
 // The thresholds count the probes of one deployment: after a deployment probed UNHEALTHY, the fix
-// that replaces it is HEALTHY at its first passing probe (not after success_threshold of them),
-// and a restart replays only the new deployment's results (its one failure: DEGRADED, not a
-// fourth failure in a row).
+// that replaces it is probed at once (not an interval after the last probe of the one before) and
+// is HEALTHY at its first passing probe (not after success_threshold of them), and a restart
+// replays only the new deployment's results (its one failure: DEGRADED, not a fourth in a row).
 TEST_F(ProberTest, ANewDeploymentIsJudgedByItsOwnProbesNotTheFailuresOfTheOneBefore) {
     Running("i1");
     auto prober = Make();
     for (int k = 0; k < 3; ++k) {
+        if (k > 0) clock_.Advance(options_.interval);
         http_.PushResponse(503, "");
         ASSERT_TRUE(Probe(*prober, "i1"));
-        clock_.Advance(options_.interval);
     }
     ASSERT_EQ(StoredHealth("i1"), "UNHEALTHY");
+    clock_.Advance(core::Seconds(1));
     store::Transition fixed = TransitionOf("i1", "dep-i1-fix", "SUCCESS");  // a new deployment, live now
     fixed.state.deployment_completed_at = clock_.Now();
     fixed.state.health = "HEALTHY";
     ASSERT_TRUE(store_->ApplyTransition(fixed));
-    clock_.Advance(core::Seconds(1));
+    clock_.Advance(core::Seconds(1));  // two seconds after the last probe
     http_.PushResponse(200, "");
-    ASSERT_TRUE(Probe(*prober, "i1"));
+    ASSERT_TRUE(Probe(*prober, "i1"));  // at once: its first probe, not an interval after the last one's
     EXPECT_EQ(StoredHealth("i1"), "HEALTHY");
 
     clock_.Advance(options_.interval);
