@@ -36,10 +36,10 @@ class HealthChecks {
     virtual util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) = 0;
     /// One probe's outcome, in one transaction: stores `record.check` (returns its row id, as
     /// RecordHealthCheck), sets the instance's `health` column to `record.health` — only that
-    /// column, only when it differs, and only while the instance still runs the deployment the
-    /// probe judged (status RUNNING, `record.deployment_id`): a transition written since the probe
-    /// was sent (a crash, a new deployment) keeps the health it set, which a verdict on what ran
-    /// before must not undo — and deletes the instance's checks from before `record.keep_since`
+    /// column, only when it differs, and only while the instance still stands as probed (status
+    /// RUNNING, `record.deployment_id` SUCCESS): a transition written since the probe was sent (a
+    /// crash, a new deployment, sleep) keeps the health it set, which a verdict on what ran before
+    /// must not undo — and deletes the instance's checks from before `record.keep_since`
     /// (rotation; none: nothing is deleted). kInvalidArgument for an empty or over-long `health`
     /// or an empty `deployment_id`.
     virtual util::Result<std::int64_t> RecordProbe(const ProbeRecord& record) = 0;

@@ -73,7 +73,7 @@ std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRe
             id = rows.at(0).Int(0);
             tx.Exec(Stmt::kSetHealth,
                     {std::string_view(h.instance_id), std::string_view(r.health), std::string_view(r.deployment_id),
-                     core::ToString(core::InstanceStatus::kRunning)});
+                     core::ToString(core::InstanceStatus::kRunning), core::ToString(core::DeploymentStatus::kSuccess)});
             if (r.keep_since) tx.Exec(Stmt::kRotateHealth, {std::string_view(h.instance_id), Ns(*r.keep_since)});
         });
     }

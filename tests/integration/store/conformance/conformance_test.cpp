@@ -1502,8 +1502,9 @@ TEST_P(StoreConformance, RecordProbesWithoutKeepSinceDeletesNothing) {
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
 }
 
-// A verdict on a deployment the instance no longer runs — it failed, or a new one started, since
-// the probe was sent — stores the check but leaves the health the transition set: a probe of what
+// A verdict on a deployment the instance no longer runs as probed — it failed, a new one started,
+// or it went to sleep since the probe was sent — stores the check but leaves the health the
+// transition set: a probe of what
 // ran before must not undo it (the instance would show HEALTHY while it crashed, and no later probe
 // would come to put it right).
 TEST_P(StoreConformance, RecordProbeLeavesTheHealthOfAnInstanceThatNoLongerRunsTheDeploymentProbed) {
@@ -1523,6 +1524,13 @@ TEST_P(StoreConformance, RecordProbeLeavesTheHealthOfAnInstanceThatNoLongerRunsT
     Must(store_->RecordProbe(
         Probe(HealthCheck{0, "i2", T(7), false, 503, 9, std::string("HTTP 503")}, "UNHEALTHY", std::nullopt, "d-new")));
     EXPECT_EQ(Must(store_->GetInstance("i2")).state.health, "UNHEALTHY");  // its own deployment's verdict
+
+    Instance asleep = MakeRunning("i3");  // the deployment probed went to sleep since (still RUNNING)
+    asleep.state.deployment_status = "SLEEPING";
+    asleep.state.health = "HEALTHY";
+    Must(store_->CreateInstance(asleep));
+    Must(store_->RecordProbe(Probe(HealthCheck{0, "i3", T(8), false, 502, 9, std::string("HTTP 502")}, "DEGRADED")));
+    EXPECT_EQ(Must(store_->GetInstance("i3")).state.health, "HEALTHY");
 }
 
 TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWritingNothing) {
