@@ -43,11 +43,12 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Every test: unit, integration (real SQLite, PostgreSQL, simulator, SMTP on loopback), lint.
-# $(JOBS) CPU slots: a test that keeps a core busy takes one, a test that mostly waits takes none
-# and runs beside them (tests/CMakeLists.txt), up to $(WAITING_JOBS) more at once.
+# $(JOBS) CPU slots (at least 2: a test may take two): a test that keeps a core busy takes one, a
+# test that mostly waits takes none and runs beside them (tests/CMakeLists.txt), up to
+# $(WAITING_JOBS) more at once.
 WAITING_JOBS ?= 4
 test: build tools format-check
-	@printf '{"version":{"major":1,"minor":0},"local":[{"cpus":[{"id":"0","slots":%d}]}]}\n' $(JOBS) > $(abspath $(BUILD))/ctest-resources.json
+	@printf '{"version":{"major":1,"minor":0},"local":[{"cpus":[{"id":"0","slots":%d}]}]}\n' $$(( $(JOBS) > 2 ? $(JOBS) : 2 )) > $(abspath $(BUILD))/ctest-resources.json
 	@ctest --test-dir $(BUILD) --output-on-failure -j $$(( $(JOBS) + $(WAITING_JOBS) )) \
 		--resource-spec-file $(abspath $(BUILD))/ctest-resources.json --timeout 900
 
