@@ -76,11 +76,10 @@ std::string FreshUrl(bool postgres) {
     return g_cluster->Url(name);
 }
 
-// `deploying`: each instance follows its own deployment (dep-<id>), in progress.
-// `deploying`: each with a deployment ("dep-<id>"), in `status`.
+// `deploying`: each instance follows its own deployment (dep-<id>), in progress; `running` too,
+// RUNNING it as a SUCCESS deployment (a settled fleet).
 std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int count, bool due = false,
-                                                bool deploying = false,
-                                                core::InstanceStatus status = core::InstanceStatus::kDeploying) {
+                                                bool deploying = false, bool running = false) {
     auto opened = store::OpenStore(url);
     if (!opened) {
         std::cerr << opened.error().ToString() << "\n";
@@ -96,7 +95,8 @@ std::unique_ptr<store::Store> OpenWithInstances(const std::string& url, int coun
         i.state.next_check_at = due ? T(n) : T(1'000'000'000'000LL);
         if (deploying) {
             i.state.deployment_id = "dep-" + i.id;
-            i.state.status = status;
+            i.state.status = running ? core::InstanceStatus::kRunning : core::InstanceStatus::kDeploying;
+            if (running) i.state.deployment_status = "SUCCESS";
         }
         if (!(*opened)->CreateInstance(i)) return nullptr;
     }
@@ -507,7 +507,7 @@ void FleetProbeResults(benchmark::State& state, bool postgres) {
     const int fleet = static_cast<int>(state.range(0));
     const int per_call = static_cast<int>(state.range(1));
     const bool rotate = state.range(2) == 1;
-    auto s = OpenWithInstances(FreshUrl(postgres), fleet, false, true, core::InstanceStatus::kRunning);
+    auto s = OpenWithInstances(FreshUrl(postgres), fleet, false, true, /*running=*/true);
     if (!s) return state.SkipWithError("cannot open the store");
     long long n = 0, done = 0;
     std::vector<store::ProbeRecord> batch;
@@ -518,6 +518,7 @@ void FleetProbeResults(benchmark::State& state, bool postgres) {
         r.check.ok = true;
         r.health = "HEALTHY";
         r.deployment_id = "dep-" + r.check.instance_id;
+        r.deployment_status = "SUCCESS";
         batch.push_back(std::move(r));
     }
     for (const auto& result : s->RecordProbes(batch)) {
@@ -537,6 +538,7 @@ void FleetProbeResults(benchmark::State& state, bool postgres) {
             r.check.latency_ms = 12;
             r.health = "HEALTHY";
             r.deployment_id = "dep-" + r.check.instance_id;
+            r.deployment_status = "SUCCESS";
             if (rotate) r.keep_since = T(0);
             batch.push_back(std::move(r));
         }

@@ -261,6 +261,7 @@ void Prober::RunAll(std::deque<Task> tasks) {
         for (const Judged& j : judged) {
             // (the deployment judged: a transition since keeps the health it set)
             records.push_back({j.check, j.health, std::string(ProbedDeployment(*j.instance)),
+                               j.instance->state.deployment_status.value_or(""),
                                j.rotate ? std::optional(keep_since) : std::nullopt});
         }
         auto stored = health_.RecordProbes(records);

@@ -16,8 +16,10 @@ struct ProbeRecord {
     HealthCheck check;
     /// The instance's health by this probe's verdict.
     std::string health;
-    /// The deployment the probe judged: the one the instance ran (RUNNING) when it was probed.
+    /// The deployment the probe judged and its status then (the prober probes SUCCESS ones): the
+    /// health is written only while the instance still shows both.
     std::string deployment_id;
+    std::string deployment_status;
     /// The instance's checks from before this are deleted; none: nothing is deleted this time (a
     /// prober rotates each instance's checks now and then, not with every result).
     std::optional<Timestamp> keep_since;
@@ -36,12 +38,13 @@ class HealthChecks {
     virtual util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) = 0;
     /// One probe's outcome, in one transaction: stores `record.check` (returns its row id, as
     /// RecordHealthCheck), sets the instance's `health` column to `record.health` — only that
-    /// column, only when it differs, and only while the instance still stands as probed (status
-    /// RUNNING, `record.deployment_id` SUCCESS): a transition written since the probe was sent (a
-    /// crash, a new deployment, sleep) keeps the health it set, which a verdict on what ran before
-    /// must not undo — and deletes the instance's checks from before `record.keep_since`
-    /// (rotation; none: nothing is deleted). kInvalidArgument for an empty or over-long `health`
-    /// or an empty `deployment_id`.
+    /// column, only when it differs, and only while the instance still shows the deployment and
+    /// the status the probe judged (`record.deployment_id`, `record.deployment_status`): a
+    /// transition written since the probe was sent (a crash, a new deployment, sleep) keeps the
+    /// health it set, which a verdict on what ran before must not undo — and deletes the
+    /// instance's checks from before `record.keep_since` (rotation; none: nothing is deleted).
+    /// kInvalidArgument for an empty or over-long `health` or an empty `deployment_id` or
+    /// `deployment_status`.
     virtual util::Result<std::int64_t> RecordProbe(const ProbeRecord& record) = 0;
     /// Several probes' outcomes, each stored as RecordProbe stores one (a record without
     /// `keep_since` deletes nothing), written together (SQLite: one transaction, each in its own

@@ -42,6 +42,7 @@ std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRe
         Checker c;
         c.Id("instance_id", r.check.instance_id);
         c.Id("deployment_id", r.deployment_id);
+        c.That(!r.deployment_status.empty(), "deployment_status must name the status the probe judged");
         c.OptText("health check error", r.check.error);
         c.That(!r.health.empty() && r.health.size() <= 32,
                "health must be a word such as HEALTHY (1 to 32 characters)");
@@ -71,9 +72,8 @@ std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRe
                 throw;
             }
             id = rows.at(0).Int(0);
-            tx.Exec(Stmt::kSetHealth,
-                    {std::string_view(h.instance_id), std::string_view(r.health), std::string_view(r.deployment_id),
-                     core::ToString(core::InstanceStatus::kRunning), core::ToString(core::DeploymentStatus::kSuccess)});
+            tx.Exec(Stmt::kSetHealth, {std::string_view(h.instance_id), std::string_view(r.health),
+                                       std::string_view(r.deployment_id), std::string_view(r.deployment_status)});
             if (r.keep_since) tx.Exec(Stmt::kRotateHealth, {std::string_view(h.instance_id), Ns(*r.keep_since)});
         });
     }

@@ -292,11 +292,11 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id");
     // Only a changed health is written: a probe that finds what the last one found dirties no
     // page of instances (RecordProbes tells an unchanged row from a missing one). And only while
-    // the instance still stands as probed — the deployment $3, the instance RUNNING ($4) and its
-    // deployment SUCCESS ($5): a transition written since keeps the health it set.
+    // the instance still shows the deployment ($3) and its status ($4) the probe judged: a
+    // transition written since keeps the health it set (as Transition::only_if_unchanged).
     set(Stmt::kSetHealth, "set_health",
         "UPDATE instances SET health = $2 WHERE id = $1 AND health IS DISTINCT FROM $2 AND deployment_id = $3 "
-        "AND status = $4 AND deployment_status = $5");
+        "AND deployment_status = $4");
     set(Stmt::kRotateHealth, "rotate_health", "DELETE FROM health_checks WHERE instance_id = $1 AND at < $2");
     set(Stmt::kRecentHealth, "recent_health",
         "SELECT " + kHealthColumns + " FROM health_checks WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2");

@@ -51,10 +51,10 @@ Instance MakeRunning(const std::string& id, const std::string& deployment = "d-r
     return i;
 }
 
-// A probe's outcome for RecordProbe(s): a verdict on deployment "d-run".
+// A probe's outcome for RecordProbe(s): a verdict on deployment "d-run" while SUCCESS.
 ProbeRecord Probe(HealthCheck check, std::string health, std::optional<Timestamp> keep_since = std::nullopt,
                   std::string deployment = "d-run") {
-    return ProbeRecord{std::move(check), std::move(health), std::move(deployment), keep_since};
+    return ProbeRecord{std::move(check), std::move(health), std::move(deployment), "SUCCESS", keep_since};
 }
 
 OutboxMessage MakeOutbox(const std::string& key, Timestamp at = T(0)) {
