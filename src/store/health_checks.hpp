@@ -11,7 +11,7 @@
 
 namespace railwatch::store {
 
-/// One probe's outcome, as HealthChecks::RecordProbe takes it (for RecordProbes).
+/// One probe's outcome, as HealthChecks::RecordProbes stores it.
 struct ProbeRecord {
     HealthCheck check;
     /// The instance's health by this probe's verdict.
@@ -36,20 +36,17 @@ class HealthChecks {
 
     /// Stores one probe result and returns its row id. Not idempotent: each call adds a row.
     virtual util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) = 0;
-    /// One probe's outcome, in one transaction: stores `record.check` (returns its row id, as
-    /// RecordHealthCheck), sets the instance's `health` column to `record.health` — only that
-    /// column, only when it differs, and only while the instance still shows the deployment and
-    /// the status the probe judged (`record.deployment_id`, `record.deployment_status`): a
+    /// Probes' outcomes, written together (SQLite: one transaction, each in its own savepoint):
+    /// a result per record, in order — the stored check's row id (as RecordHealthCheck), or the
+    /// record's error. For each record: stores `check`, sets the instance's `health` column to
+    /// `health` — only that column, only when it differs, and only while the instance still shows
+    /// the deployment and the status the probe judged (`deployment_id`, `deployment_status`): a
     /// transition written since the probe was sent (a crash, a new deployment, sleep) keeps the
     /// health it set, which a verdict on what ran before must not undo — and deletes the
-    /// instance's checks from before `record.keep_since` (rotation; none: nothing is deleted).
-    /// kInvalidArgument for an empty or over-long `health` or an empty `deployment_id` or
-    /// `deployment_status`.
-    virtual util::Result<std::int64_t> RecordProbe(const ProbeRecord& record) = 0;
-    /// Several probes' outcomes, each stored as RecordProbe stores one (a record without
-    /// `keep_since` deletes nothing), written together (SQLite: one transaction, each in its own
-    /// savepoint): a result per record, in order. One that fails (kInvalidArgument, kNotFound)
-    /// writes nothing of its own and keeps the others'.
+    /// instance's checks from before `keep_since` (rotation; none: nothing is deleted). A record
+    /// that fails — kInvalidArgument (an empty or over-long `health`, an empty `deployment_id` or
+    /// `deployment_status`), kNotFound (an unknown instance) — writes nothing of its own and keeps
+    /// the others'.
     virtual std::vector<util::Result<std::int64_t>> RecordProbes(std::span<const ProbeRecord> records) = 0;
     /// The newest `limit` checks, newest first.
     virtual util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) = 0;

@@ -29,10 +29,6 @@ Result<std::int64_t> SqlStore::RecordHealthCheck(const HealthCheck& h) {
     return id;
 }
 
-Result<std::int64_t> SqlStore::RecordProbe(const ProbeRecord& record) {
-    return std::move(RecordProbes(std::span(&record, 1)).front());
-}
-
 std::vector<Result<std::int64_t>> SqlStore::RecordProbes(std::span<const ProbeRecord> records) {
     std::vector<Result<std::int64_t>> results(records.size(), std::int64_t{0});
     std::vector<std::size_t> valid;  // the records to write, in order

@@ -71,7 +71,6 @@ class SqlStore final : public Store {
     // HealthChecks (health_checks.cpp)
     util::Result<std::int64_t> RecordHealthCheck(const HealthCheck& check) override;
     std::vector<util::Result<std::int64_t>> RecordProbes(std::span<const ProbeRecord> records) override;
-    util::Result<std::int64_t> RecordProbe(const ProbeRecord& record) override;
     util::Result<std::vector<HealthCheck>> RecentHealthChecks(const std::string& instance_id, int limit) override;
     util::Result<std::vector<std::vector<CheckSummary>>> RecentCheckSummariesOf(
         std::span<const std::string> instance_ids, int limit) override;

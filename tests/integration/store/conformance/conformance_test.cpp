@@ -51,10 +51,15 @@ Instance MakeRunning(const std::string& id, const std::string& deployment = "d-r
     return i;
 }
 
-// A probe's outcome for RecordProbe(s): a verdict on deployment "d-run" while SUCCESS.
+// A probe's outcome for RecordProbes: a verdict on deployment "d-run" while SUCCESS.
 ProbeRecord Probe(HealthCheck check, std::string health, std::optional<Timestamp> keep_since = std::nullopt,
                   std::string deployment = "d-run") {
     return ProbeRecord{std::move(check), std::move(health), std::move(deployment), "SUCCESS", keep_since};
+}
+
+// One record stored alone: RecordProbes' result for it.
+util::Result<std::int64_t> RecordProbe(Store& store, const ProbeRecord& record) {
+    return std::move(store.RecordProbes(std::span(&record, 1)).front());
 }
 
 OutboxMessage MakeOutbox(const std::string& key, Timestamp at = T(0)) {
@@ -1464,7 +1469,7 @@ TEST_P(StoreConformance, RecordProbeStoresTheCheckSetsHealthAndRotatesOldChecks)
     const Instance before = Must(store_->GetInstance("i1"));
 
     HealthCheck probe{0, "i1", T(10), false, 503, 12, std::string("HTTP 503")};
-    probe.id = Must(store_->RecordProbe(Probe(probe, "UNHEALTHY", T(2))));
+    probe.id = Must(RecordProbe(*store_, Probe(probe, "UNHEALTHY", T(2))));
     EXPECT_GT(probe.id, 0);
 
     // T(0) and T(1) are gone, T(2) (at keep_since) and the new one stay; i2's old check stays.
@@ -1476,12 +1481,12 @@ TEST_P(StoreConformance, RecordProbeStoresTheCheckSetsHealthAndRotatesOldChecks)
     EXPECT_EQ(after, before);  // nothing else changed
 
     probe.ok = true;
-    Must(store_->RecordProbe(Probe(probe, "HEALTHY", T(0))));
+    Must(RecordProbe(*store_, Probe(probe, "HEALTHY", T(0))));
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
 
     // The same health again (the row has nothing to write): the check is stored all the same.
     probe.at = T(11);
-    const auto again = store_->RecordProbe(Probe(probe, "HEALTHY", T(0)));
+    const auto again = RecordProbe(*store_, Probe(probe, "HEALTHY", T(0)));
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_EQ(Must(store_->RecentHealthChecks("i1", 1)).front().id, *again);
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "HEALTHY");
@@ -1514,35 +1519,36 @@ TEST_P(StoreConformance, RecordProbeLeavesTheHealthOfAnInstanceThatNoLongerRunsT
     crashed.state.health = "UNHEALTHY";
     Must(store_->ApplyTransition(crashed));
     HealthCheck late{0, "i1", T(4), true, 200, 9, std::nullopt};  // sent before the crash was seen
-    late.id = Must(store_->RecordProbe(Probe(late, "HEALTHY")));
+    late.id = Must(RecordProbe(*store_, Probe(late, "HEALTHY")));
     EXPECT_THAT(Must(store_->RecentHealthChecks("i1", 10)), ElementsAre(late));
     EXPECT_EQ(Must(store_->GetInstance("i1")).state.health, "UNHEALTHY");
 
     Must(store_->CreateInstance(MakeRunning("i2", "d-new")));  // runs another deployment than the one probed
-    Must(store_->RecordProbe(Probe(HealthCheck{0, "i2", T(6), false, 503, 9, std::string("HTTP 503")}, "UNHEALTHY")));
+    Must(RecordProbe(*store_, Probe(HealthCheck{0, "i2", T(6), false, 503, 9, std::string("HTTP 503")}, "UNHEALTHY")));
     EXPECT_EQ(Must(store_->GetInstance("i2")).state.health, std::nullopt);
-    Must(store_->RecordProbe(
-        Probe(HealthCheck{0, "i2", T(7), false, 503, 9, std::string("HTTP 503")}, "UNHEALTHY", std::nullopt, "d-new")));
+    Must(RecordProbe(*store_, Probe(HealthCheck{0, "i2", T(7), false, 503, 9, std::string("HTTP 503")}, "UNHEALTHY",
+                                    std::nullopt, "d-new")));
     EXPECT_EQ(Must(store_->GetInstance("i2")).state.health, "UNHEALTHY");  // its own deployment's verdict
 
     Instance asleep = MakeRunning("i3");  // the deployment probed went to sleep since (still RUNNING)
     asleep.state.deployment_status = "SLEEPING";
     asleep.state.health = "HEALTHY";
     Must(store_->CreateInstance(asleep));
-    Must(store_->RecordProbe(Probe(HealthCheck{0, "i3", T(8), false, 502, 9, std::string("HTTP 502")}, "DEGRADED")));
+    Must(RecordProbe(*store_, Probe(HealthCheck{0, "i3", T(8), false, 502, 9, std::string("HTTP 502")}, "DEGRADED")));
     EXPECT_EQ(Must(store_->GetInstance("i3")).state.health, "HEALTHY");
 }
 
 TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWritingNothing) {
-    const auto ghost = store_->RecordProbe(Probe(HealthCheck{0, "ghost", T(1), true, 200, 1, std::nullopt}, "HEALTHY"));
+    const auto ghost =
+        RecordProbe(*store_, Probe(HealthCheck{0, "ghost", T(1), true, 200, 1, std::nullopt}, "HEALTHY"));
     ASSERT_FALSE(ghost);
     ExpectCode(ghost.error(), ErrorCode::kNotFound);
     Must(store_->CreateInstance(MakeRunning("i1")));
-    const auto empty = store_->RecordProbe(Probe(HealthCheck{0, "i1", T(1), true, 200, 1, std::nullopt}, ""));
+    const auto empty = RecordProbe(*store_, Probe(HealthCheck{0, "i1", T(1), true, 200, 1, std::nullopt}, ""));
     ASSERT_FALSE(empty);
     ExpectCode(empty.error(), ErrorCode::kInvalidArgument);
     const auto no_deployment =
-        store_->RecordProbe(Probe(HealthCheck{0, "i1", T(1), true, 200, 1, std::nullopt}, "HEALTHY", T(0), ""));
+        RecordProbe(*store_, Probe(HealthCheck{0, "i1", T(1), true, 200, 1, std::nullopt}, "HEALTHY", T(0), ""));
     ASSERT_FALSE(no_deployment);
     ExpectCode(no_deployment.error(), ErrorCode::kInvalidArgument);
     EXPECT_TRUE(Must(store_->RecentHealthChecks("i1", 10)).empty());
@@ -1550,7 +1556,7 @@ TEST_P(StoreConformance, RecordProbeRefusesUnknownInstancesAndEmptyHealthWriting
 }
 
 // Several probes' outcomes in one call (the prober stores a batch of results together): each as
-// RecordProbe stores it, a result per record in order; an unknown instance or an empty health
+// it is stored alone (RecordProbe, above), a result per record in order; an unknown instance or an empty health
 // fails only its own record, writing nothing of it.
 TEST_P(StoreConformance, RecordProbesStoresEachAsRecordProbeAndFailsOnlyTheBadOnes) {
     Must(store_->CreateInstance(MakeRunning("i1")));
@@ -2304,9 +2310,9 @@ TEST_P(StoreConformance, ChangedInstancesReportsEveryChangeButTheSchedulesAndThe
     i1.state.progress = 40;
     Must(store_->SaveState("i1", i1.state));
     Must(store_->ApplyTransition(MakeTransition("i2", "d1", "BUILDING", T(3))));
-    Must(store_->RecordProbe(Probe(HealthCheck{0, "i3", T(3), true, 200, 10, std::nullopt}, "HEALTHY")));
+    Must(RecordProbe(*store_, Probe(HealthCheck{0, "i3", T(3), true, 200, 10, std::nullopt}, "HEALTHY")));
     EXPECT_THAT(ChangedIds(*store_, at), ElementsAre("i1", "i2", "i3"));
-    Must(store_->RecordProbe(Probe(HealthCheck{0, "i3", T(4), true, 200, 12, std::nullopt}, "HEALTHY")));
+    Must(RecordProbe(*store_, Probe(HealthCheck{0, "i3", T(4), true, 200, 12, std::nullopt}, "HEALTHY")));
     EXPECT_TRUE(ChangedIds(*store_, at).empty());
     // Monitoring turned off, a deletion: changes, the rows as they are now.
     Must(store_->SetMonitoring("i4", false, std::nullopt, T(4)));

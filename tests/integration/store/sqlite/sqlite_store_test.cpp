@@ -156,7 +156,7 @@ TEST(SqliteStore, RecentCheckSummariesUptimeAndRotationReadOnlyTheCoveringIndex)
         "SELECT COUNT(*), COALESCE(SUM(ok), 0), MAX(at), MAX(CASE WHEN ok = 0 THEN at END) FROM health_checks "
         "WHERE instance_id = 'i' AND at >= 5");
     EXPECT_THAT(uptime, HasSubstr("USING COVERING INDEX health_checks_recent (instance_id=? AND at>?)"));
-    // RecordProbe's rotation: the instance's old checks found through the same index.
+    // RecordProbes' rotation: the instance's old checks found through the same index.
     const std::string rotate = plan("DELETE FROM health_checks WHERE instance_id = 'i' AND at < 5");
     EXPECT_THAT(rotate, HasSubstr("health_checks_recent (instance_id=? AND at<?)"));
     EXPECT_THAT(rotate, Not(HasSubstr("SCAN")));
