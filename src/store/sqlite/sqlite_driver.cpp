@@ -293,11 +293,12 @@ class SqliteDriver final : public sql::Driver {
                                                               path_, mode));
             }
             db.exec("PRAGMA synchronous = NORMAL");
-            // The writer's temporary files in memory: above all the statement journal, which keeps
-            // the pages a savepoint (one per write of a group commit) changes. On file it spilled
-            // after 64 KiB and then cost two write calls a page (at 100,000 the writer's write calls
-            // per transition fell from 9.3-9.8 to 5.8: docs/PERFORMANCE.md).
-            db.exec("PRAGMA temp_store = MEMORY");
+            // The statement journal, which keeps the pages a savepoint (one per write of a group
+            // commit) or a statement changes, goes to the VFS, which holds it in memory
+            // (wal_write_vfs.hpp): on file it spilled after 64 KiB and then cost two write calls a
+            // page; SQLite's own in-memory journal (temp_store = MEMORY) four allocations and a
+            // memory barrier a page (docs/PERFORMANCE.md). Its other temporary files on file.
+            db.exec("PRAGMA temp_store = FILE");
             // The writer's page cache: SQLite's default 2 MiB held a small part of the pages a
             // group commit's transitions touch at 100,000 instances, so their pages were read again
             // (10 read calls per transition) and dirty pages spilled into the WAL before the commit

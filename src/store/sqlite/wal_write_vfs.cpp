@@ -4,9 +4,13 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 namespace railwatch::store::sqlite {
@@ -162,8 +166,147 @@ const sqlite3_io_methods kWalMethods = {
     nullptr,  // xUnfetch
 };
 
+// A statement journal (SQLITE_OPEN_SUBJOURNAL): the original of each page a savepoint or a
+// statement changes, read back only to undo it. Held in memory, in one buffer that grows by
+// doubling and, when the journal closes (at each transaction's end), is kept for the thread's
+// next journal: SQLite's own in-memory journal (temp_store = MEMORY) allocated and freed it
+// 1 KiB at a time, four allocations and a memory barrier (sqlite3_malloc) per page copied.
+struct SubJournal {
+    sqlite3_file base{};  // first, as WalFile's
+    std::unique_ptr<char[]> bytes;
+    std::size_t capacity = 0;
+    std::size_t size = 0;
+};
+
+// The most a closed journal's buffer keeps for the next one (a transaction that changed 4,096
+// pages of 4 KiB): a larger one is freed.
+constexpr std::size_t kKeptJournalBytes = 16u << 20;
+
+// A thread's buffer between its journals (a connection is used by one thread at a time).
+struct SpareBuffer {
+    std::unique_ptr<char[]> bytes;
+    std::size_t capacity = 0;
+};
+thread_local SpareBuffer t_spare;
+
+std::atomic<std::uint64_t> g_journals_opened{0};
+
+SubJournal& Journal(sqlite3_file* file) {
+    return *reinterpret_cast<SubJournal*>(file);
+}
+
+int JournalClose(sqlite3_file* file) {
+    SubJournal& j = Journal(file);
+    if (j.capacity <= kKeptJournalBytes && j.capacity > t_spare.capacity) {
+        t_spare.bytes = std::move(j.bytes);
+        t_spare.capacity = j.capacity;
+    }
+    j.~SubJournal();
+    return SQLITE_OK;
+}
+
+int JournalRead(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
+    const SubJournal& j = Journal(file);
+    const auto want = static_cast<std::size_t>(amount);
+    const auto from = static_cast<std::size_t>(offset);
+    const std::size_t have = from < j.size ? std::min(want, j.size - from) : 0;
+    if (have > 0) std::memcpy(out, j.bytes.get() + from, have);
+    if (have == want) return SQLITE_OK;
+    std::memset(static_cast<char*>(out) + have, 0, want - have);  // as every VFS must
+    return SQLITE_IOERR_SHORT_READ;
+}
+
+int JournalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+    SubJournal& j = Journal(file);
+    const auto from = static_cast<std::size_t>(offset);
+    const std::size_t end = from + static_cast<std::size_t>(amount);
+    if (end > j.capacity) {
+        std::size_t capacity = std::max<std::size_t>(j.capacity, 64u << 10);
+        while (capacity < end)
+            capacity *= 2;
+        std::unique_ptr<char[]> grown(new (std::nothrow) char[capacity]);
+        if (!grown) return SQLITE_IOERR_NOMEM;
+        if (j.size > 0) std::memcpy(grown.get(), j.bytes.get(), j.size);
+        j.bytes = std::move(grown);
+        j.capacity = capacity;
+    }
+    if (from > j.size) std::memset(j.bytes.get() + j.size, 0, from - j.size);
+    std::memcpy(j.bytes.get() + from, data, static_cast<std::size_t>(amount));
+    j.size = std::max(j.size, end);
+    return SQLITE_OK;
+}
+
+int JournalTruncate(sqlite3_file* file, sqlite3_int64 size) {
+    SubJournal& j = Journal(file);
+    j.size = std::min(j.size, static_cast<std::size_t>(size));
+    return SQLITE_OK;
+}
+
+int JournalSync(sqlite3_file*, int) {
+    return SQLITE_OK;
+}
+
+int JournalFileSize(sqlite3_file* file, sqlite3_int64* size) {
+    *size = static_cast<sqlite3_int64>(Journal(file).size);
+    return SQLITE_OK;
+}
+
+int JournalLock(sqlite3_file*, int) {
+    return SQLITE_OK;
+}
+
+int JournalCheckReservedLock(sqlite3_file*, int* out) {
+    *out = 0;
+    return SQLITE_OK;
+}
+
+int JournalFileControl(sqlite3_file*, int, void*) {
+    return SQLITE_NOTFOUND;
+}
+
+int JournalSectorSize(sqlite3_file*) {
+    return 0;
+}
+
+int JournalDeviceCharacteristics(sqlite3_file*) {
+    return 0;
+}
+
+const sqlite3_io_methods kJournalMethods = {
+    1,
+    JournalClose,
+    JournalRead,
+    JournalWrite,
+    JournalTruncate,
+    JournalSync,
+    JournalFileSize,
+    JournalLock,
+    JournalLock,  // xUnlock
+    JournalCheckReservedLock,
+    JournalFileControl,
+    JournalSectorSize,
+    JournalDeviceCharacteristics,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+};
+
+int OpenJournal(sqlite3_file* file, int flags, int* out_flags) {
+    auto* j = new (file) SubJournal();
+    j->bytes = std::move(t_spare.bytes);
+    j->capacity = std::exchange(t_spare.capacity, 0);
+    j->base.pMethods = &kJournalMethods;
+    if (out_flags != nullptr) *out_flags = flags;
+    g_journals_opened.fetch_add(1, std::memory_order_relaxed);
+    return SQLITE_OK;
+}
+
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
     sqlite3_vfs* real = Real(vfs);
+    if ((flags & SQLITE_OPEN_SUBJOURNAL) != 0) return OpenJournal(file, flags, out_flags);
     if ((flags & SQLITE_OPEN_WAL) == 0) return real->xOpen(real, name, file, flags, out_flags);
     // base.pMethods stays null until the real file is open: SQLite closes only what was opened.
     auto* wal = new (file) WalFile();
@@ -224,9 +367,14 @@ int g_registered = SQLITE_ERROR;
 
 util::Result<std::string> WalWriteVfs() {
     std::call_once(g_once, [] {
+        // Statement journals straight to the VFS (SubJournal), not first into SQLite's 64 KiB
+        // in-memory one: only before SQLite initialises (sqlite3_vfs_find below does); later it
+        // fails and SQLite's journal spills into SubJournal past 64 KiB instead, still in memory.
+        (void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 0);
         sqlite3_vfs* real = sqlite3_vfs_find(nullptr);
         if (real == nullptr || real->iVersion < 2) return;
         g_vfs.iVersion = 2;
+        static_assert(sizeof(SubJournal) <= sizeof(WalFile));
         g_vfs.szOsFile = static_cast<int>(sizeof(WalFile)) + real->szOsFile;
         g_vfs.mxPathname = real->mxPathname;
         g_vfs.zName = kVfsName;
@@ -252,6 +400,10 @@ util::Result<std::string> WalWriteVfs() {
                                       sqlite3_errstr(g_registered)));
     }
     return std::string(kVfsName);
+}
+
+std::uint64_t StatementJournalsOpened() {
+    return g_journals_opened.load(std::memory_order_relaxed);
 }
 
 }  // namespace railwatch::store::sqlite

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "store/sqlite/wal_write_vfs.hpp"
 #include "support/temp_dir.hpp"
 
 namespace railwatch::store::sqlite {
@@ -18,10 +19,15 @@ namespace {
 
 using test::TempDir;
 
-// Before any test of the binary opens a database: SQLite takes a page cache only then.
+// Before any test of the binary opens a database: SQLite takes a page cache only then. Then the
+// VFS, as the store does, whose first call sets SQLite's statement-journal spill (also only
+// before SQLite initialises: wal_write_vfs.hpp) and initialises it.
 class InstallFirst : public ::testing::Environment {
   public:
-    void SetUp() override { installed = InstallPageCache(); }
+    void SetUp() override {
+        installed = InstallPageCache();
+        ASSERT_TRUE(WalWriteVfs());
+    }
     static inline bool installed = false;
 };
 [[maybe_unused]] const auto* const kInstallFirst = ::testing::AddGlobalTestEnvironment(new InstallFirst);

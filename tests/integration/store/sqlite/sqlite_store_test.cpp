@@ -20,6 +20,7 @@
 #include "conformance/conformance.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/sql/statements.hpp"
+#include "store/sqlite/wal_write_vfs.hpp"
 #include "store/text.hpp"
 #include "support/child_process.hpp"
 #include "support/postgres_cluster.hpp"
@@ -787,6 +788,18 @@ TEST(SqliteStore, TheWritersPageCacheKeepsTheFleetsPagesBetweenCommits) {
               << " read calls with a 2 MiB page cache, " << kept << " with the default\n";
     // (No checkpoint comes within a round at the default checkpoint_pages: none reads the WAL.)
     EXPECT_LE(kept * 10, small);
+}
+
+// The writer's statement journals (the originals of the pages each savepoint of a group commit
+// changes) go to the store's VFS, which holds them in memory (wal_write_vfs.hpp): not to SQLite's
+// own in-memory journal, which allocated and freed them 1 KiB at a time (docs/PERFORMANCE.md).
+TEST(SqliteStore, TheWritersStatementJournalsGoToTheVfsInMemory) {
+    TempDir dir;
+    constexpr int kFleet = 2000;
+    const std::string url = SeededFleet(dir, "journal.db", kFleet);
+    const std::uint64_t before = sqlite::StatementJournalsOpened();
+    EXPECT_GE(CallsOfRounds(url, StoreOptions{}, kFleet, 1, 2, 0, "syscw"), 0);
+    EXPECT_GT(sqlite::StatementJournalsOpened(), before);
 }
 
 // StoreOptions::sqlite_checkpoint_pages: a page changed again and again between checkpoints is

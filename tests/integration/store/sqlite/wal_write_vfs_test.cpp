@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -32,6 +33,15 @@ std::string Vfs() {
     const auto vfs = WalWriteVfs();
     EXPECT_TRUE(vfs) << vfs.error().ToString();
     return vfs ? *vfs : std::string();
+}
+
+// The rows of `db` as (tx, n, body's hash), in order: what a rolled-back change must leave as it was.
+std::vector<std::string> Contents(SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT tx || ':' || n || ':' || hex(substr(body, 1, 16)) FROM rows ORDER BY tx, n");
+    std::vector<std::string> out;
+    while (q.executeStep())
+        out.push_back(q.getColumn(0).getString());
+    return out;
 }
 
 // A writer through the VFS: WAL, synchronous NORMAL as the store sets them, a tiny page cache so
@@ -241,6 +251,58 @@ TEST(WalWriteVfs, TheLastConnectionCheckpointsAndRemovesTheLog) {
     EXPECT_NE(stat((path + "-wal").c_str(), &wal), 0) << "the WAL was left behind";
     EXPECT_EQ(IntegrityOf(path), "ok");
     EXPECT_EQ(RowsPerTransaction(path).size(), 20u);
+}
+
+// Statement journals (the originals of what a savepoint or a statement changed) are held by the
+// VFS in memory: a savepoint rolled back inside a transaction, a nested one, and a statement that
+// fails on its last row are undone exactly, page for page, while the rest of the transaction
+// commits — with journals small (a few pages) and large (past SQLite's 64 KiB), and a page cache
+// of 16 pages, so that pages are also written and read back around them.
+TEST(WalWriteVfs, StatementJournalsUndoExactlyWhatTheirSavepointOrStatementChanged) {
+    TempDir dir;
+    const std::string path = dir.File("journal.db");
+    auto db = Writer(path);
+    db->exec("CREATE UNIQUE INDEX rows_once ON rows (tx, n)");
+    for (int tx = 1; tx <= 4; ++tx)
+        Commit(*db, tx, 40);  // ~240 KiB in ~60 pages
+    const std::uint64_t opened_before = StatementJournalsOpened();
+
+    const auto before = Contents(*db);
+    SQLite::Transaction t(*db);
+    db->exec("INSERT INTO rows (tx, n, body) VALUES (5, 0, randomblob(1500))");
+    auto kept = Contents(*db);  // what the transaction keeps
+
+    db->exec("SAVEPOINT small");
+    db->exec("UPDATE rows SET body = randomblob(1500) WHERE tx = 2 AND n < 3");
+    db->exec("ROLLBACK TO small");
+    db->exec("RELEASE small");
+    EXPECT_EQ(Contents(*db), kept) << "a savepoint of a few pages";
+
+    db->exec("SAVEPOINT large");
+    db->exec("UPDATE rows SET body = randomblob(1500)");  // every page: far past 64 KiB
+    db->exec("SAVEPOINT inner");
+    db->exec("DELETE FROM rows WHERE tx = 3");
+    db->exec("ROLLBACK TO inner");
+    db->exec("RELEASE inner");
+    EXPECT_EQ(Contents(*db).size(), kept.size()) << "the inner savepoint's delete is undone";
+    db->exec("ROLLBACK TO large");
+    db->exec("RELEASE large");
+    EXPECT_EQ(Contents(*db), kept) << "a savepoint of every page, with one nested in it";
+
+    // A statement whose last row breaks a constraint: its earlier rows are undone, the
+    // transaction goes on.
+    EXPECT_THROW(db->exec("INSERT INTO rows (tx, n, body) SELECT 6, n, randomblob(1500) FROM rows WHERE tx = 1 "
+                          "UNION ALL SELECT 5, 0, x'00'"),
+                 SQLite::Exception);
+    EXPECT_EQ(Contents(*db), kept) << "a failed statement";
+    db->exec("INSERT INTO rows (tx, n, body) VALUES (5, 1, randomblob(1500))");
+    t.commit();
+
+    EXPECT_GT(StatementJournalsOpened(), opened_before) << "no statement journal went through the VFS";
+    EXPECT_EQ(IntegrityOf(path), "ok");
+    const auto after = Contents(*db);
+    ASSERT_EQ(after.size(), before.size() + 2);
+    EXPECT_TRUE(std::equal(before.begin(), before.end(), after.begin()));
 }
 
 }  // namespace
