@@ -166,6 +166,12 @@ const sqlite3_io_methods kWalMethods = {
     nullptr,  // xUnfetch
 };
 
+// A journal's memory: `capacity` bytes at `bytes`.
+struct Buffer {
+    std::unique_ptr<char[]> bytes;
+    std::size_t capacity = 0;
+};
+
 // A statement journal (SQLITE_OPEN_SUBJOURNAL): the original of each page a savepoint or a
 // statement changes, read back only to undo it. Held in memory, in one buffer that grows by
 // doubling and, when the journal closes (at each transaction's end), is kept for the thread's
@@ -173,9 +179,8 @@ const sqlite3_io_methods kWalMethods = {
 // 1 KiB at a time, four allocations and a memory barrier (sqlite3_malloc) per page copied.
 struct SubJournal {
     sqlite3_file base{};  // first, as WalFile's
-    std::unique_ptr<char[]> bytes;
-    std::size_t capacity = 0;
-    std::size_t size = 0;
+    Buffer buffer;
+    std::size_t size = 0;  // bytes written: [0, size) of the buffer
 };
 
 // The most a closed journal's buffer keeps for the next one (a transaction that changed 4,096
@@ -183,11 +188,7 @@ struct SubJournal {
 constexpr std::size_t kKeptJournalBytes = 16u << 20;
 
 // A thread's buffer between its journals (a connection is used by one thread at a time).
-struct SpareBuffer {
-    std::unique_ptr<char[]> bytes;
-    std::size_t capacity = 0;
-};
-thread_local SpareBuffer t_spare;
+thread_local Buffer t_spare;
 
 std::atomic<std::uint64_t> g_journals_opened{0};
 
@@ -197,10 +198,7 @@ SubJournal& Journal(sqlite3_file* file) {
 
 int JournalClose(sqlite3_file* file) {
     SubJournal& j = Journal(file);
-    if (j.capacity <= kKeptJournalBytes && j.capacity > t_spare.capacity) {
-        t_spare.bytes = std::move(j.bytes);
-        t_spare.capacity = j.capacity;
-    }
+    if (j.buffer.capacity <= kKeptJournalBytes && j.buffer.capacity > t_spare.capacity) t_spare = std::move(j.buffer);
     j.~SubJournal();
     return SQLITE_OK;
 }
@@ -210,7 +208,7 @@ int JournalRead(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset)
     const auto want = static_cast<std::size_t>(amount);
     const auto from = static_cast<std::size_t>(offset);
     const std::size_t have = from < j.size ? std::min(want, j.size - from) : 0;
-    if (have > 0) std::memcpy(out, j.bytes.get() + from, have);
+    if (have > 0) std::memcpy(out, j.buffer.bytes.get() + from, have);
     if (have == want) return SQLITE_OK;
     std::memset(static_cast<char*>(out) + have, 0, want - have);  // as every VFS must
     return SQLITE_IOERR_SHORT_READ;
@@ -220,18 +218,18 @@ int JournalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64
     SubJournal& j = Journal(file);
     const auto from = static_cast<std::size_t>(offset);
     const std::size_t end = from + static_cast<std::size_t>(amount);
-    if (end > j.capacity) {
-        std::size_t capacity = std::max<std::size_t>(j.capacity, 64u << 10);
-        while (capacity < end)
-            capacity *= 2;
-        std::unique_ptr<char[]> grown(new (std::nothrow) char[capacity]);
-        if (!grown) return SQLITE_IOERR_NOMEM;
-        if (j.size > 0) std::memcpy(grown.get(), j.bytes.get(), j.size);
-        j.bytes = std::move(grown);
-        j.capacity = capacity;
+    if (end > j.buffer.capacity) {
+        Buffer grown{nullptr, std::max<std::size_t>(j.buffer.capacity, 64u << 10)};
+        while (grown.capacity < end)
+            grown.capacity *= 2;
+        grown.bytes.reset(new (std::nothrow) char[grown.capacity]);
+        if (!grown.bytes) return SQLITE_IOERR_NOMEM;
+        if (j.size > 0) std::memcpy(grown.bytes.get(), j.buffer.bytes.get(), j.size);
+        j.buffer = std::move(grown);
     }
-    if (from > j.size) std::memset(j.bytes.get() + j.size, 0, from - j.size);
-    std::memcpy(j.bytes.get() + from, data, static_cast<std::size_t>(amount));
+    char* const bytes = j.buffer.bytes.get();
+    if (from > j.size) std::memset(bytes + j.size, 0, from - j.size);
+    std::memcpy(bytes + from, data, static_cast<std::size_t>(amount));
     j.size = std::max(j.size, end);
     return SQLITE_OK;
 }
@@ -296,8 +294,7 @@ const sqlite3_io_methods kJournalMethods = {
 
 int OpenJournal(sqlite3_file* file, int flags, int* out_flags) {
     auto* j = new (file) SubJournal();
-    j->bytes = std::move(t_spare.bytes);
-    j->capacity = std::exchange(t_spare.capacity, 0);
+    j->buffer = std::exchange(t_spare, Buffer{});
     j->base.pMethods = &kJournalMethods;
     if (out_flags != nullptr) *out_flags = flags;
     g_journals_opened.fetch_add(1, std::memory_order_relaxed);

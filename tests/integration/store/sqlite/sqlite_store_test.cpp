@@ -798,7 +798,7 @@ TEST(SqliteStore, TheWritersStatementJournalsGoToTheVfsInMemory) {
     constexpr int kFleet = 2000;
     const std::string url = SeededFleet(dir, "journal.db", kFleet);
     const std::uint64_t before = sqlite::StatementJournalsOpened();
-    EXPECT_GE(CallsOfRounds(url, StoreOptions{}, kFleet, 1, 2, 0, "syscw"), 0);
+    ASSERT_GE(CallsOfRounds(url, StoreOptions{}, kFleet, 1, 2, 0, "syscw"), 0) << "the store did not open";
     EXPECT_GT(sqlite::StatementJournalsOpened(), before);
 }
 
