@@ -807,8 +807,14 @@ Monitor::PendingWrite Monitor::Prepare(const store::Instance& before, store::Tra
     after.state = transition.state;
     after.state.deployment_id = transition.deployment_id;
     if (planner_) {
-        transition.outbox =
-            planner_(ChangeToPlan{after, transition, kind, std::move(actions), std::move(classification)});
+        // Lent to the planner and taken back, not copied: a copy of the instance and one of the
+        // transition (each with a state of a dozen strings) per transition, on the poller.
+        ChangeToPlan change{std::move(after), std::move(transition), kind, std::move(actions),
+                            std::move(classification)};
+        std::vector<store::OutboxMessage> rows = planner_(change);
+        after = std::move(change.instance);
+        transition = std::move(change.transition);
+        transition.outbox = std::move(rows);
     }
     // Kept here: the store holds it as due when its lease ends (KeepDueInstances), out of the
     // claim query's way; the due time is kept in memory (and is what the events carry).
@@ -1205,8 +1211,7 @@ void Monitor::TakeKeptDue(Timestamp until, std::size_t limit, std::vector<PollIt
     }
 }
 
-std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landings,
-                                              const std::vector<PendingWrite>& writes) {
+std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landings, std::vector<PendingWrite>& writes) {
     std::vector<store::InstanceRelease> ended;
     std::optional<Timestamp> earliest;
     {
@@ -1227,9 +1232,9 @@ std::optional<Timestamp> Monitor::KeepChecked(const std::vector<Landing>& landin
             if (entry.changed || entry.rescheduled) {
                 entry.ClearRow();
             } else if (landing.wrote) {
-                const PendingWrite* write = landing.write == kNoWrite ? nullptr : &writes[landing.write];
+                PendingWrite* write = landing.write == kNoWrite ? nullptr : &writes[landing.write];
                 if (write != nullptr && write->change_position) {
-                    entry.SetRow(write->after);
+                    entry.SetRow(std::move(write->after));  // the write's last use
                     own_changes_[entry.id] = *write->change_position;
                 } else {
                     entry.ClearRow();

@@ -355,10 +355,9 @@ class Monitor final : public Operations {
         // (own_changes_).
         std::size_t write = kNoWrite;
     };
-    // Lands a poll's kept checks (`writes`: the poll's, written); returns the earliest next check
-    // it scheduled.
-    std::optional<core::Timestamp> KeepChecked(const std::vector<Landing>& landings,
-                                               const std::vector<PendingWrite>& writes);
+    // Lands a poll's kept checks (`writes`: the poll's, written; a kept row takes its write's
+    // `after`); returns the earliest next check it scheduled.
+    std::optional<core::Timestamp> KeepChecked(const std::vector<Landing>& landings, std::vector<PendingWrite>& writes);
     // Gives every kept instance back with its due time (Stop), and those forgotten (given_up_).
     void ReleaseKept();
     // Gives the kept instances forgotten while the heartbeats failed back (a heartbeat passed).

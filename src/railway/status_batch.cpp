@@ -33,13 +33,11 @@ std::string OperationFor(std::string_view id) {
     return fmt::format("status check of deployment {}", id);
 }
 
-// What is known about one id while a check runs.
-template <typename T>
+// What is known about one id while a check runs (its result goes straight to Run's output).
 struct IdState {
     int requests = 0;           // requests that carried this id
     int uncertain_answers = 0;  // answers whose error said nothing certain (kAskAlone)
     int unanswered_rounds = 0;  // answers with neither data nor error that named no failing alias
-    std::optional<ApiResult<T>> result;
 };
 
 // The ids of `group` (indexes into `ids`): a view of `ids` where the group is a run of
@@ -61,12 +59,12 @@ std::vector<std::string_view> ViewsOf(std::span<const std::string> ids) {
     return {ids.begin(), ids.end()};
 }
 
-template <typename T>
-std::vector<AliasReadingOf<T>> ReadBatch(const Envelope& envelope, std::span<const std::string_view> ids,
-                                         const ErrorContext& context,
-                                         util::Result<T> (*parse)(simdjson::dom::element)) {
+// Reads an answer for `ids` (alias dK <-> ids[K]): `visit(k, outcome, result)` is called once
+// for each k in order, with the result to move from.
+template <typename T, typename Visit>
+void ReadBatch(const Envelope& envelope, std::span<const std::string_view> ids, const ErrorContext& context,
+               util::Result<T> (*parse)(simdjson::dom::element), Visit&& visit) {
     using Outcome = typename AliasReadingOf<T>::Outcome;
-    std::vector<AliasReadingOf<T>> out(ids.size());
     // Each alias's value, found in one pass over `data` (its keys are d0, d1, …: documents::Alias).
     std::vector<std::optional<simdjson::dom::element>> values(ids.size());
     if (envelope.data) {
@@ -81,29 +79,41 @@ std::vector<AliasReadingOf<T>> ReadBatch(const Envelope& envelope, std::span<con
         }
     }
     for (std::size_t k = 0; k < ids.size(); ++k) {
-        AliasReadingOf<T>& reading = out[k];
         if (values[k]) {
-            reading.outcome = Outcome::kFinal;
             auto parsed = parse(*values[k]);
             if (parsed) {
-                reading.result = std::move(*parsed);
+                visit(k, Outcome::kFinal, ApiResult<T>(std::move(*parsed)));
             } else {
-                reading.result = tl::unexpected(
-                    MalformedAnswer(parsed.error().message, envelope.http_status, context.For(OperationFor(ids[k]))));
+                visit(k, Outcome::kFinal,
+                      ApiResult<T>(tl::unexpect, MalformedAnswer(parsed.error().message, envelope.http_status,
+                                                                 context.For(OperationFor(ids[k])))));
             }
             continue;
         }
         if (const GraphqlError* gql = envelope.ErrorFor(documents::Alias(k))) {
             ApiError error = ApiErrorFromGraphql(*gql, envelope.http_status, context.For(OperationFor(ids[k])));
-            reading.outcome = error.retryable ? Outcome::kAskAlone : Outcome::kFinal;
-            reading.result = tl::unexpected(std::move(error));
+            const Outcome outcome = error.retryable ? Outcome::kAskAlone : Outcome::kFinal;
+            visit(k, outcome, ApiResult<T>(tl::unexpect, std::move(error)));
             continue;
         }
-        reading.outcome = Outcome::kUnanswered;
-        reading.result = tl::unexpected(
-            MalformedAnswer("no data and no error for this deployment (another deployment's error nulled the answer)",
-                            envelope.http_status, context.For(OperationFor(ids[k]))));
+        visit(k, Outcome::kUnanswered,
+              ApiResult<T>(tl::unexpect, MalformedAnswer("no data and no error for this deployment (another "
+                                                         "deployment's error nulled the answer)",
+                                                         envelope.http_status, context.For(OperationFor(ids[k])))));
     }
+}
+
+// ReadBatch's readings as a vector.
+template <typename T>
+std::vector<AliasReadingOf<T>> ReadingsOf(const Envelope& envelope, std::span<const std::string_view> ids,
+                                          const ErrorContext& context,
+                                          util::Result<T> (*parse)(simdjson::dom::element)) {
+    std::vector<AliasReadingOf<T>> out(ids.size());
+    ReadBatch(envelope, ids, context, parse,
+              [&out](std::size_t k, typename AliasReadingOf<T>::Outcome outcome, ApiResult<T>&& result) {
+                  out[k].outcome = outcome;
+                  out[k].result = std::move(result);
+              });
     return out;
 }
 
@@ -111,12 +121,12 @@ std::vector<AliasReadingOf<T>> ReadBatch(const Envelope& envelope, std::span<con
 
 std::vector<AliasReading> ReadStatusBatch(const Envelope& envelope, std::span<const std::string> ids,
                                           const ErrorContext& context) {
-    return ReadBatch(envelope, ViewsOf(ids), context, kFullSelection.parse);
+    return ReadingsOf(envelope, ViewsOf(ids), context, kFullSelection.parse);
 }
 
 std::vector<AliasReadingOf<PolledStatus>> ReadPollBatch(const Envelope& envelope, std::span<const std::string_view> ids,
                                                         const ErrorContext& context) {
-    return ReadBatch(envelope, ids, context, kPollSelection.parse);
+    return ReadingsOf(envelope, ids, context, kPollSelection.parse);
 }
 
 namespace {
@@ -295,15 +305,18 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
     using Outcome = typename AliasReadingOf<T>::Outcome;
     const ClientConfig& config = engine_.config();
     MaybeRelearn();
-    std::vector<IdState<T>> state(ids.size());
+    std::vector<IdState> state(ids.size());
+    std::vector<ApiResult<T>> out(ids.size());
+    std::vector<char> finished(ids.size(), 0);
     std::vector<std::size_t> batched(ids.size());  // indexes to ask in batches
     for (std::size_t i = 0; i < ids.size(); ++i)
         batched[i] = i;
     std::vector<std::size_t> alone;  // indexes to ask one per request
 
-    const auto finish = [&](std::size_t i, ApiResult<T> result) {
-        if (!result) result.error().attempts = state[i].requests;
-        state[i].result = std::move(result);
+    const auto finish = [&](std::size_t i, ApiResult<T>&& result) {
+        out[i] = std::move(result);
+        if (!out[i]) out[i].error().attempts = state[i].requests;
+        finished[i] = 1;
     };
 
     // Requests Railway refused as a whole without naming an alias (RefusedAsAWhole), or that
@@ -418,7 +431,6 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
             half_ended(parent, true);
             if (group.size() >= BatchSize() && failed_at_size_streak_.load(std::memory_order_relaxed) != 0)
                 failed_at_size_streak_.store(0);  // a full-size request answered
-            auto readings = ReadBatch(*outcome, IdsOf(ids, group, copies), engine_.Context(""), selection.parse);
             // Railway said which aliases failed: the others lost their data to null propagation
             // only, and asking again without the failing ones costs them no attempt.
             bool named_failures = false;
@@ -429,34 +441,34 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
                     aliases.push_back(documents::Alias(k));
                 named_failures = outcome->NamesAnyOf(aliases);
             }
-            for (std::size_t k = 0; k < group.size(); ++k) {
-                const std::size_t i = group[k];
-                IdState<T>& id = state[i];
-                AliasReadingOf<T>& reading = readings[k];
-                switch (reading.outcome) {
-                    case Outcome::kFinal:
-                        finish(i, std::move(reading.result));
-                        break;
-                    case Outcome::kAskAlone:
-                        if (++id.uncertain_answers >= config.max_attempts) {
-                            finish(i, std::move(reading.result));
-                        } else {
-                            engine_.Log(fmt::format("railway: {} (answer {}/{}); asking for it alone again",
-                                                    reading.result.error().message, id.uncertain_answers,
-                                                    config.max_attempts));
-                            alone.push_back(i);
-                        }
-                        break;
-                    case Outcome::kUnanswered:
-                        if (!named_failures && ++id.unanswered_rounds >= config.max_attempts) {
-                            finish(i, std::move(reading.result));
-                        } else {
-                            batched.push_back(i);
-                            ++nulled;
-                        }
-                        break;
-                }
-            }
+            ReadBatch(*outcome, IdsOf(ids, group, copies), engine_.Context(""), selection.parse,
+                      [&](std::size_t k, Outcome reading, ApiResult<T>&& result) {
+                          const std::size_t i = group[k];
+                          IdState& id = state[i];
+                          switch (reading) {
+                              case Outcome::kFinal:
+                                  finish(i, std::move(result));
+                                  break;
+                              case Outcome::kAskAlone:
+                                  if (++id.uncertain_answers >= config.max_attempts) {
+                                      finish(i, std::move(result));
+                                  } else {
+                                      engine_.Log(fmt::format("railway: {} (answer {}/{}); asking for it alone again",
+                                                              result.error().message, id.uncertain_answers,
+                                                              config.max_attempts));
+                                      alone.push_back(i);
+                                  }
+                                  break;
+                              case Outcome::kUnanswered:
+                                  if (!named_failures && ++id.unanswered_rounds >= config.max_attempts) {
+                                      finish(i, std::move(result));
+                                  } else {
+                                      batched.push_back(i);
+                                      ++nulled;
+                                  }
+                                  break;
+                          }
+                      });
         }
         if (nulled > 0) {
             engine_.Log(fmt::format(
@@ -488,10 +500,13 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
         fruitless_runs_.fetch_add(1);
     }
 
-    std::vector<ApiResult<T>> out;
-    out.reserve(ids.size());
-    for (IdState<T>& id : state)
-        out.push_back(std::move(*id.result));
+    // Every id ends with a result above; one that did not would be a defect here, told as one
+    // rather than passed on as an empty answer.
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (!finished[i])
+            out[i] = tl::unexpected(MalformedAnswer("the status check recorded no result for this deployment", 0,
+                                                    engine_.Context("").For(OperationFor(ids[i]))));
+    }
     return out;
 }
 

@@ -43,9 +43,14 @@ using util::FakeClock;
 
 class RecordingSink final : public EventSink {
   public:
-    void OnInstance(const store::Instance&) override {
+    void OnInstance(const store::Instance& instance) override {
         std::lock_guard lock(mutex_);
-        ++instances_;
+        instances_.push_back(instance);
+    }
+    /// Every instance the sink was told of, in order.
+    std::vector<store::Instance> Instances() const {
+        std::lock_guard lock(mutex_);
+        return instances_;
     }
     void OnTransition(const store::Instance&, const store::TimelineEvent& event) override {
         std::function<void(const store::TimelineEvent&)> hook;
@@ -87,7 +92,7 @@ class RecordingSink final : public EventSink {
   private:
     mutable std::mutex mutex_;
     std::condition_variable changed_;
-    int instances_ = 0;
+    std::vector<store::Instance> instances_;
     std::vector<store::TimelineEvent> transitions_;
     core::Duration max_delay_{};
     std::function<void(const store::TimelineEvent&)> on_transition_;
@@ -1152,6 +1157,72 @@ TEST_F(MonitorTest, KeptClaimsBeyondOneStoreCallAreAllGivenBackAtStop) {
     for (const std::string& id : ids)
         leased += Get(id).lease_owner.has_value() ? 1 : 0;
     EXPECT_EQ(leased, 0) << "of " << kFleet << " kept instances";
+}
+
+// The outbox planner is given each transition as it is about to be written: the instance with its
+// state after the change and the transition's row. Its rows are written with the transition; the
+// sink is then told of that same instance, and (kept claims) the kept row is the one written, so
+// the next check finds nothing changed.
+TEST_F(MonitorTest, ThePlannerSeesEachTransitionItsRowsAreWrittenWithItAndTheKeptRowIsTheWrittenOne) {
+    options_.keep_claims = true;
+    struct Seen {
+        std::string kind, instance_id, service_id, to_status;
+        std::optional<std::string> instance_status, deployment_id;
+    };
+    std::vector<Seen> seen;
+    OutboxPlanner planner = [&seen](const ChangeToPlan& change) {
+        seen.push_back(Seen{change.kind, change.instance.id, change.instance.service_id, change.transition.to_status,
+                            change.instance.state.deployment_status, change.instance.state.deployment_id});
+        store::OutboxMessage row;
+        row.id = "out-" + change.transition.to_status;
+        row.channel = "in_app";
+        row.dedup_key = change.instance.id + "/" + change.transition.to_status;
+        row.payload = "{}";
+        row.created_at = change.transition.at;
+        return std::vector<store::OutboxMessage>{row};
+    };
+    auto monitor =
+        std::make_unique<Monitor>(api_, *store_, *store_, *store_, *store_, clock_, sink_, options_, planner);
+    const auto t0 = clock_.Now();
+    api_.ScriptDeployment("d1", {Dep("d1", "BUILDING", t0), Dep("d1", "SUCCESS", t0 + seconds(3))});
+    const auto id = AddEvery(*monitor, "d1", 5).id;
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);
+    clock_.Advance(seconds(5) + milliseconds(600));
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);
+    ASSERT_THAT(Statuses(id), ElementsAre("BUILDING", "SUCCESS"));
+
+    ASSERT_EQ(seen.size(), 2u);
+    for (std::size_t k = 0; k < seen.size(); ++k) {
+        SCOPED_TRACE(seen[k].to_status);
+        EXPECT_EQ(seen[k].kind, "status");
+        EXPECT_EQ(seen[k].instance_id, id);
+        EXPECT_EQ(seen[k].service_id, "svc");
+        EXPECT_EQ(seen[k].instance_status, seen[k].to_status);  // the state after the change
+        EXPECT_EQ(seen[k].deployment_id, "d1");
+    }
+    EXPECT_EQ(seen[0].to_status, "BUILDING");
+    EXPECT_EQ(seen[1].to_status, "SUCCESS");
+    const auto rows = store_->ClaimOutbox("test", clock_.Now(), seconds(30), 10);
+    ASSERT_TRUE(rows) << rows.error().ToString();
+    std::vector<std::string> row_ids;
+    for (const auto& row : *rows)
+        row_ids.push_back(row.message.id);
+    EXPECT_THAT(row_ids, ::testing::UnorderedElementsAre("out-BUILDING", "out-SUCCESS"));
+
+    const auto told = sink_.Instances();
+    ASSERT_FALSE(told.empty());
+    EXPECT_EQ(told.back().id, id);
+    EXPECT_EQ(told.back().service_id, "svc");
+    EXPECT_EQ(told.back().state.deployment_status, "SUCCESS");
+    EXPECT_EQ(told.back().state.status, core::InstanceStatus::kRunning);
+
+    // The next check compares the answer with the kept row, the one written: nothing changed.
+    const auto calls_before = CheckedIds(api_).size();
+    clock_.Advance(seconds(60));
+    ASSERT_EQ(monitor->RunRoundForTest(), 1u);
+    EXPECT_EQ(CheckedIds(api_).size(), calls_before + 1);
+    EXPECT_THAT(Statuses(id), ElementsAre("BUILDING", "SUCCESS"));
+    EXPECT_EQ(seen.size(), 2u);
 }
 
 // Kept claims (docs/ENGINE.md, "Scheduling: kept claims"): a check that changes nothing writes
