@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <string_view>
 #include <unordered_map>
@@ -14,6 +13,7 @@
 #include "core/progress.hpp"
 #include "core/sanitize.hpp"
 #include "core/stats.hpp"
+#include "monitor/hash_filter.hpp"
 #include "railway/response.hpp"
 #include "util/ids.hpp"
 #include "util/thread_name.hpp"
@@ -1813,21 +1813,16 @@ void Monitor::ReadEnvironment(const Job& job) {
     // a look-up the map does not find still walks its nodes (at 100,000 services a cache miss or
     // more each, ~3 % of serve's CPU: docs/PERFORMANCE.md): a bit per hash value, of a set in
     // cache, tells nearly all of them apart first (~1 % pass it without being noted).
-    const std::size_t filter_bits = std::bit_ceil(std::max<std::size_t>(noted.size() * 64, 4096));
-    std::vector<std::uint64_t> filter(filter_bits / 64);
-    const auto bit = [&](std::size_t hash) { return hash & (filter_bits - 1); };
-    for (const auto& [service_id, followed] : noted) {
-        const std::size_t b = bit(noted.hash_function()(service_id));
-        filter[b / 64] |= std::uint64_t{1} << (b % 64);
-    }
+    HashFilter filter;
+    filter.Reset(noted.size());
+    for (const auto& [service_id, followed] : noted)
+        filter.Add(noted.hash_function()(service_id));
     std::vector<std::pair<std::string, std::string>> behind;  // (instance, the deployment it follows)
     // A failed read is tried again an interval later; the pages read before it count.
     (void)api_.ReadEnvironmentServices(environment_id, [&](std::span<const railway::ServiceLatestDeployment> page) {
         for (const railway::ServiceLatestDeployment& service : page) {
             if (!service.latest_id) continue;
-            if (const std::size_t b = bit(noted.hash_function()(service.service_id));
-                (filter[b / 64] >> (b % 64) & 1) == 0)
-                continue;
+            if (!filter.MayHold(noted.hash_function()(service.service_id))) continue;
             const auto [first, last] = noted.equal_range(service.service_id);
             for (auto it = first; it != last; ++it) {
                 const auto& [instance_id, followed] = it->second;

@@ -160,11 +160,17 @@ void Prober::ForgetIdle(core::Timestamp now) {
         return !probe.busy && (!probe.last_started || now - *probe.last_started >= idle);
     });
     for (auto environment = targets_.begin(); environment != targets_.end();) {
-        std::erase_if(environment->second, [&](const auto& entry) {
+        EnvironmentTargets& held = environment->second;
+        const std::size_t erased = std::erase_if(held.services, [&](const auto& entry) {
             const Target& target = entry.second;
             return now - target.at >= (target.known ? options_.target_ttl : idle);
         });
-        environment = environment->second.empty() ? targets_.erase(environment) : std::next(environment);
+        if (held.services.empty()) {
+            environment = targets_.erase(environment);
+            continue;
+        }
+        if (erased > 0) held.Refilter();
+        ++environment;
     }
 }
 
@@ -177,10 +183,11 @@ void Prober::NoteTargets(const std::string& environment_id,
         std::lock_guard lock(mutex_);
         const auto environment = targets_.find(environment_id);
         if (environment == targets_.end()) return;  // none of its services held or waited for
-        ById<Target>& held = environment->second;
+        EnvironmentTargets& held = environment->second;
         for (const auto& service : services.subspan(begin, std::min(kPerLock, services.size() - begin))) {
-            const auto found = held.find(service.service_id);
-            if (found == held.end()) continue;  // neither held nor waited for
+            if (!held.filter.MayHold(held.services.hash_function()(service.service_id))) continue;
+            const auto found = held.services.find(service.service_id);
+            if (found == held.services.end()) continue;  // neither held nor waited for
             found->second =
                 Target{service.first_domain ? std::optional(ProbeUrl(*service.first_domain, service.healthcheck_path))
                                             : std::nullopt,
@@ -193,7 +200,7 @@ std::size_t Prober::KnownForTest() const {
     std::lock_guard lock(mutex_);
     std::size_t targets = 0;
     for (const auto& [environment, held] : targets_)
-        targets += held.size();
+        targets += held.services.size();
     return probes_.size() + targets;
 }
 
@@ -328,14 +335,34 @@ bool Prober::Admit() {
 }
 
 void Prober::Want(const store::Instance& instance, core::Timestamp now) {
-    targets_[instance.environment_id].try_emplace(instance.service_id, Target{std::nullopt, now, false});
+    Hold(instance, Target{std::nullopt, now, false}, /*replace=*/false);
+}
+
+void Prober::Hold(const store::Instance& instance, Target target, bool replace) {
+    EnvironmentTargets& held = targets_[instance.environment_id];
+    const auto [at, added] = held.services.try_emplace(instance.service_id, target);
+    if (!added) {
+        if (replace) at->second = std::move(target);
+        return;
+    }
+    if (held.filter.Outgrown(held.services.size())) {
+        held.Refilter();
+    } else {
+        held.filter.Add(held.services.hash_function()(instance.service_id));
+    }
+}
+
+void Prober::EnvironmentTargets::Refilter() {
+    filter.Reset(services.size());
+    for (const auto& [service_id, target] : services)
+        filter.Add(services.hash_function()(service_id));
 }
 
 Prober::Target* Prober::HeldTarget(const store::Instance& instance) {
     const auto environment = targets_.find(instance.environment_id);
     if (environment == targets_.end()) return nullptr;
-    const auto found = environment->second.find(instance.service_id);
-    return found == environment->second.end() ? nullptr : &found->second;
+    const auto found = environment->second.services.find(instance.service_id);
+    return found == environment->second.services.end() ? nullptr : &found->second;
 }
 
 std::optional<Prober::Target> Prober::TargetOf(const store::Instance& instance) {
@@ -356,7 +383,7 @@ std::optional<Prober::Target> Prober::TargetOf(const store::Instance& instance) 
     if (!info) return wait();  // Railway did not answer
     const Target target{ProbeUrl(*info), now, true};
     std::lock_guard lock(mutex_);
-    targets_[instance.environment_id][instance.service_id] = target;
+    Hold(instance, target, /*replace=*/true);
     return target;
 }
 

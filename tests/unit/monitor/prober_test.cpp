@@ -434,6 +434,57 @@ TEST_F(ProberTest, ServicesWaitingForALookupAreSetByTheNextEnvironmentRead) {
     EXPECT_EQ(StoredHealth("i2"), std::nullopt);
 }
 
+// An environment read looks each of its services up among the targets held only when the
+// targets' filter lets it pass: every target held must pass, however many were added since the
+// filter was sized (here 200 against its first 64), and after forgotten ones were taken out.
+TEST_F(ProberTest, AnEnvironmentReadFindsEveryHeldTargetAsTheyGrowAndAreForgotten) {
+    http_.AnswerEvery(200);
+    auto prober = Make([](core::Timestamp) { return false; });  // no lookups: only reads give URLs
+    const auto read_of = [](const std::vector<std::string>& ids) {
+        std::vector<railway::ServiceLatestDeployment> read;
+        for (int other = 0; other < 1000; ++other)  // services no instance here follows
+            read.push_back({"other-" + std::to_string(other), "d", "other.example.com", std::nullopt});
+        for (const std::string& id : ids)
+            read.push_back({"svc-" + id, "d-" + id, id + ".up.railway.app", "/up"});
+        return read;
+    };
+    std::vector<std::string> first;
+    for (int n = 0; n < 200; ++n) {
+        first.push_back("a" + std::to_string(n));
+        Running(first.back(), "svc-" + first.back());
+        ASSERT_TRUE(Probe(*prober, first.back()));  // waits for its URL
+    }
+    EXPECT_EQ(http_.request_count(), 0u);
+    prober->NoteTargets("env", read_of(first));
+    clock_.Advance(core::Seconds(1));
+    for (const std::string& id : first)
+        ASSERT_TRUE(Probe(*prober, id));
+    EXPECT_EQ(http_.request_count(), first.size());
+    EXPECT_EQ(http_.requests().back().url, "https://a199.up.railway.app/up");
+
+    // 300 s on, 50 more wait; 300 s later the first 200's URLs have expired and are forgotten
+    // (the filter filled again with the 50 alone), and a read sets the 50.
+    clock_.Advance(core::Seconds(299));
+    std::vector<std::string> second;
+    for (int n = 0; n < 50; ++n) {
+        second.push_back("b" + std::to_string(n));
+        Running(second.back(), "svc-" + second.back());
+        ASSERT_TRUE(Probe(*prober, second.back()));
+    }
+    clock_.Advance(core::Seconds(300));
+    ASSERT_TRUE(Probe(*prober, "a0"));  // forgets what is idle; a0's URL expired: it waits again
+    EXPECT_EQ(http_.request_count(), first.size());
+    std::vector<std::string> both = first;
+    both.insert(both.end(), second.begin(), second.end());
+    prober->NoteTargets("env", read_of(both));
+    clock_.Advance(core::Seconds(1));
+    for (const std::string& id : second)
+        ASSERT_TRUE(Probe(*prober, id));
+    EXPECT_EQ(http_.request_count(), first.size() + second.size());
+    EXPECT_EQ(http_.requests().back().url, "https://b49.up.railway.app/up");
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 0);
+}
+
 TEST_F(ProberTest, ThresholdsCountTheStoredResultsOfAnEarlierProcess) {
     Running("i1");
     {
