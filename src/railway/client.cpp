@@ -256,7 +256,7 @@ ApiResult<std::vector<DeploymentEvent>> RailwayClient::GetDeploymentEvents(const
                 "DeploymentEvents",
                 "deploymentEvents",
                 {{"id", deployment_id}, {"first", first}}},
-               ParseDeploymentEvents);
+               InPlace{ParseDeploymentEvents});
 }
 
 ApiResult<std::vector<LogLine>> RailwayClient::GetNewLogs(LogKind kind, const std::string& deployment_id,
@@ -306,7 +306,7 @@ PhaseChangeReads RailwayClient::GetPhaseChange(const std::string& deployment_id,
                        deploy ? "PhaseChange" : "PhaseChangeBuild", "", std::move(variables), false, deploy ? 3 : 2});
     const ErrorContext context = engine_.Context(operation);
     PhaseChangeReads out;
-    auto events = SharedPart(outcome, "events", ParseDeploymentEvents, context);
+    auto events = SharedPart(outcome, "events", InPlace{ParseDeploymentEvents}, context);
     out.events = events ? std::move(*events) : GetDeploymentEvents(deployment_id, events_first);
     out.build_logs = NewLogs(LogKind::kBuild, deployment_id, build_cursor, limit,
                              SharedPart(outcome, "build", InPlace{ParseLogLines}, context));

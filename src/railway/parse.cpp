@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "util/rfc3339.hpp"
 
@@ -21,21 +24,6 @@ std::optional<std::string> OptString(const json& node, const char* key) {
     auto it = node.find(key);
     if (it == node.end() || !it->is_string()) return std::nullopt;
     return it->get<std::string>();
-}
-
-util::Result<std::string> ReqString(const json& node, const char* key, std::string_view type) {
-    auto it = node.find(key);
-    if (it == node.end() || !it->is_string()) {
-        return tl::unexpected(Missing(fmt::format("{}.{} is missing or not a string", type, key)));
-    }
-    return it->get<std::string>();
-}
-
-std::optional<core::Timestamp> OptTime(const json& node, const char* key) {
-    auto it = node.find(key);
-    if (it == node.end() || !it->is_string()) return std::nullopt;
-    if (auto t = util::ParseRfc3339(it->get_ref<const std::string&>())) return *t;
-    return std::nullopt;
 }
 
 bool OptBool(const json& node, const char* key) {
@@ -118,6 +106,26 @@ std::optional<core::Timestamp> TimeOf(const std::optional<simdjson::dom::element
 bool TrueOf(const std::optional<simdjson::dom::element>& value) {
     bool flag = false;
     return value && value->get_bool().get(flag) == simdjson::SUCCESS && flag;
+}
+
+// A number as `Int` (a fraction dropped, a value beyond Int's range clamped to it); none when the
+// value is not a number.
+template <typename Int>
+std::optional<Int> IntOf(const std::optional<simdjson::dom::element>& value) {
+    using Limits = std::numeric_limits<Int>;
+    if (!value) return std::nullopt;
+    if (std::int64_t n = 0; value->get_int64().get(n) == simdjson::SUCCESS)
+        return static_cast<Int>(std::clamp<std::int64_t>(n, Limits::min(), Limits::max()));
+    if (std::uint64_t n = 0; value->get_uint64().get(n) == simdjson::SUCCESS)
+        return static_cast<Int>(std::min<std::uint64_t>(n, static_cast<std::uint64_t>(Limits::max())));
+    if (double n = 0; value->get_double().get(n) == simdjson::SUCCESS) {
+        if (std::isnan(n)) return std::nullopt;
+        // Compared, not clamped as doubles: Int's largest value may round up to one beyond it.
+        if (n >= static_cast<double>(Limits::max())) return Limits::max();
+        if (n <= static_cast<double>(Limits::min())) return Limits::min();
+        return static_cast<Int>(n);
+    }
+    return std::nullopt;
 }
 
 util::Result<core::RailwayStatus> StatusOf(const std::optional<simdjson::dom::element>& value) {
@@ -274,29 +282,45 @@ util::Result<std::vector<LogLine>> ParseLogLines(simdjson::dom::element list) {
     return lines;
 }
 
-util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(const json& connection) {
-    return ParseEdges<DeploymentEvent>(connection, "deploymentEvents",
-                                       [](const json& node) -> util::Result<DeploymentEvent> {
-                                           if (!node.is_object())
-                                               return tl::unexpected(Missing("deployment event is not an object"));
-                                           auto step = ReqString(node, "step", "DeploymentEvent");
-                                           if (!step) return tl::unexpected(step.error());
-                                           DeploymentEvent event;
-                                           event.step = std::move(*step);
-                                           event.created_at = OptTime(node, "createdAt");
-                                           event.completed_at = OptTime(node, "completedAt");
-                                           if (auto it = node.find("payload"); it != node.end() && it->is_object()) {
-                                               const json& p = *it;
-                                               event.attempt = OptInt<int>(p, "attempt");
-                                               event.max_attempts = OptInt<int>(p, "maxAttempts");
-                                               event.duration_ms = OptInt<long long>(p, "durationMs");
-                                               event.error = OptString(p, "error").value_or("");
-                                               event.reason = OptString(p, "reason").value_or("");
-                                               event.detail = OptString(p, "detail").value_or("");
-                                               event.skipped = OptBool(p, "skipped");
-                                           }
-                                           return event;
-                                       });
+util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(simdjson::dom::element connection) {
+    using simdjson::SUCCESS;
+    simdjson::dom::object object;
+    if (connection.get_object().get(object) != SUCCESS)
+        return tl::unexpected(Missing("deploymentEvents is not an object"));
+    simdjson::dom::array edges;
+    if (object["edges"].get_array().get(edges) != SUCCESS)
+        return tl::unexpected(Missing("deploymentEvents.edges is missing"));
+    std::vector<DeploymentEvent> out;
+    out.reserve(edges.size());
+    for (const simdjson::dom::element edge : edges) {
+        simdjson::dom::element node;
+        if (edge["node"].get(node) != SUCCESS)
+            return tl::unexpected(Missing("deploymentEvents.edges[].node is missing"));
+        simdjson::dom::object fields;
+        if (node.get_object().get(fields) != SUCCESS)
+            return tl::unexpected(Missing("deployment event is not an object"));
+        const auto [step, created_at, completed_at, payload] =
+            Pick<4>(fields, {"step", "createdAt", "completedAt", "payload"});
+        const auto step_text = TextOf(step);
+        if (!step_text) return tl::unexpected(Missing("DeploymentEvent.step is missing or not a string"));
+        DeploymentEvent event;
+        event.step = std::string(*step_text);
+        event.created_at = TimeOf(created_at);
+        event.completed_at = TimeOf(completed_at);
+        if (simdjson::dom::object p; payload && payload->get_object().get(p) == SUCCESS) {
+            const auto [attempt, max_attempts, duration_ms, error, reason, detail, skipped] =
+                Pick<7>(p, {"attempt", "maxAttempts", "durationMs", "error", "reason", "detail", "skipped"});
+            event.attempt = IntOf<int>(attempt);
+            event.max_attempts = IntOf<int>(max_attempts);
+            event.duration_ms = IntOf<long long>(duration_ms);
+            event.error = StringOf(error).value_or("");
+            event.reason = StringOf(reason).value_or("");
+            event.detail = StringOf(detail).value_or("");
+            event.skipped = TrueOf(skipped);
+        }
+        out.push_back(std::move(event));
+    }
+    return out;
 }
 
 util::Result<ServiceInstanceInfo> ParseServiceInstance(const json& node) {

@@ -33,7 +33,7 @@ util::Result<LogLine> ParseLogLine(simdjson::dom::element node);
 util::Result<std::vector<LogLine>> ParseLogLines(simdjson::dom::element list);
 
 /// A `deploymentEvents` connection, in Railway's order.
-util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(const nlohmann::json& connection);
+util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(simdjson::dom::element connection);
 /// `serviceInstance` (health settings; domains: service domains, then custom ones).
 util::Result<ServiceInstanceInfo> ParseServiceInstance(const nlohmann::json& node);
 /// `platformStatus`.
