@@ -128,6 +128,30 @@ std::optional<Int> IntOf(const std::optional<simdjson::dom::element>& value) {
     return std::nullopt;
 }
 
+// The object of every edge's `node` of a connection read in place, each parsed by `parse` (as
+// ParseEdges does for nlohmann values); `type` names the connection, `node_type` its nodes.
+template <typename T, typename Parse>
+util::Result<std::vector<T>> ParseNodes(simdjson::dom::object connection, std::string_view type,
+                                        std::string_view node_type, Parse parse) {
+    simdjson::dom::array edges;
+    if (connection["edges"].get_array().get(edges) != simdjson::SUCCESS)
+        return tl::unexpected(Missing(fmt::format("{}.edges is missing", type)));
+    std::vector<T> out;
+    out.reserve(edges.size());
+    for (const simdjson::dom::element edge : edges) {
+        simdjson::dom::element node;
+        if (edge["node"].get(node) != simdjson::SUCCESS)
+            return tl::unexpected(Missing(fmt::format("{}.edges[].node is missing", type)));
+        simdjson::dom::object fields;
+        if (node.get_object().get(fields) != simdjson::SUCCESS)
+            return tl::unexpected(Missing(fmt::format("{} is not an object", node_type)));
+        auto parsed = parse(fields);
+        if (!parsed) return tl::unexpected(std::move(parsed.error()));
+        out.push_back(std::move(*parsed));
+    }
+    return out;
+}
+
 util::Result<core::RailwayStatus> StatusOf(const std::optional<simdjson::dom::element>& value) {
     const auto text = TextOf(value);
     if (!text) return tl::unexpected(Missing("Deployment.status is missing or not a string"));
@@ -287,40 +311,30 @@ util::Result<std::vector<DeploymentEvent>> ParseDeploymentEvents(simdjson::dom::
     simdjson::dom::object object;
     if (connection.get_object().get(object) != SUCCESS)
         return tl::unexpected(Missing("deploymentEvents is not an object"));
-    simdjson::dom::array edges;
-    if (object["edges"].get_array().get(edges) != SUCCESS)
-        return tl::unexpected(Missing("deploymentEvents.edges is missing"));
-    std::vector<DeploymentEvent> out;
-    out.reserve(edges.size());
-    for (const simdjson::dom::element edge : edges) {
-        simdjson::dom::element node;
-        if (edge["node"].get(node) != SUCCESS)
-            return tl::unexpected(Missing("deploymentEvents.edges[].node is missing"));
-        simdjson::dom::object fields;
-        if (node.get_object().get(fields) != SUCCESS)
-            return tl::unexpected(Missing("deployment event is not an object"));
-        const auto [step, created_at, completed_at, payload] =
-            Pick<4>(fields, {"step", "createdAt", "completedAt", "payload"});
-        const auto step_text = TextOf(step);
-        if (!step_text) return tl::unexpected(Missing("DeploymentEvent.step is missing or not a string"));
-        DeploymentEvent event;
-        event.step = std::string(*step_text);
-        event.created_at = TimeOf(created_at);
-        event.completed_at = TimeOf(completed_at);
-        if (simdjson::dom::object p; payload && payload->get_object().get(p) == SUCCESS) {
-            const auto [attempt, max_attempts, duration_ms, error, reason, detail, skipped] =
-                Pick<7>(p, {"attempt", "maxAttempts", "durationMs", "error", "reason", "detail", "skipped"});
-            event.attempt = IntOf<int>(attempt);
-            event.max_attempts = IntOf<int>(max_attempts);
-            event.duration_ms = IntOf<long long>(duration_ms);
-            event.error = StringOf(error).value_or("");
-            event.reason = StringOf(reason).value_or("");
-            event.detail = StringOf(detail).value_or("");
-            event.skipped = TrueOf(skipped);
-        }
-        out.push_back(std::move(event));
-    }
-    return out;
+    return ParseNodes<DeploymentEvent>(
+        object, "deploymentEvents", "deployment event",
+        [](simdjson::dom::object fields) -> util::Result<DeploymentEvent> {
+            const auto [step, created_at, completed_at, payload] =
+                Pick<4>(fields, {"step", "createdAt", "completedAt", "payload"});
+            const auto step_text = TextOf(step);
+            if (!step_text) return tl::unexpected(Missing("DeploymentEvent.step is missing or not a string"));
+            DeploymentEvent event;
+            event.step = std::string(*step_text);
+            event.created_at = TimeOf(created_at);
+            event.completed_at = TimeOf(completed_at);
+            if (simdjson::dom::object p; payload && payload->get_object().get(p) == SUCCESS) {
+                const auto [attempt, max_attempts, duration_ms, error, reason, detail, skipped] =
+                    Pick<7>(p, {"attempt", "maxAttempts", "durationMs", "error", "reason", "detail", "skipped"});
+                event.attempt = IntOf<int>(attempt);
+                event.max_attempts = IntOf<int>(max_attempts);
+                event.duration_ms = IntOf<long long>(duration_ms);
+                event.error = StringOf(error).value_or("");
+                event.reason = StringOf(reason).value_or("");
+                event.detail = StringOf(detail).value_or("");
+                event.skipped = TrueOf(skipped);
+            }
+            return event;
+        });
 }
 
 util::Result<ServiceInstanceInfo> ParseServiceInstance(const json& node) {
@@ -444,36 +458,30 @@ util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::do
         return tl::unexpected(Missing("environment.serviceInstances is missing"));
     else if (found.get_object().get(connection) != SUCCESS)
         return tl::unexpected(Missing("serviceInstances is not an object"));
-    simdjson::dom::array edges;
-    if (connection["edges"].get_array().get(edges) != SUCCESS)
-        return tl::unexpected(Missing("serviceInstances.edges is missing"));
+    auto services = ParseNodes<ServiceLatestDeployment>(
+        connection, "serviceInstances", "serviceInstance",
+        [](simdjson::dom::object fields) -> util::Result<ServiceLatestDeployment> {
+            const auto [service_id, latest, healthcheck_path, domains] =
+                Pick<4>(fields, {"serviceId", "latestDeployment", "healthcheckPath", "domains"});
+            const auto id = TextOf(service_id);
+            if (!id) return tl::unexpected(Missing("ServiceInstance.serviceId is missing or not a string"));
+            ServiceLatestDeployment out;
+            out.service_id = std::string(*id);
+            if (latest && !latest->is_null()) {
+                simdjson::dom::element latest_id;
+                std::string_view text;
+                if (latest->get_object().at_key("id").get(latest_id) != SUCCESS ||
+                    latest_id.get_string().get(text) != SUCCESS)
+                    return tl::unexpected(Missing("ServiceInstance.latestDeployment.id is missing or not a string"));
+                out.latest_id = std::string(text);
+            }
+            out.healthcheck_path = StringOf(healthcheck_path);
+            out.first_domain = FirstDomainOf(domains);
+            return out;
+        });
+    if (!services) return tl::unexpected(std::move(services.error()));
     ServiceInstancePage page;
-    page.services.reserve(edges.size());
-    for (const simdjson::dom::element edge : edges) {
-        simdjson::dom::element node;
-        if (edge["node"].get(node) != SUCCESS)
-            return tl::unexpected(Missing("serviceInstances.edges[].node is missing"));
-        simdjson::dom::object fields;
-        if (node.get_object().get(fields) != SUCCESS)
-            return tl::unexpected(Missing("serviceInstance is not an object"));
-        const auto [service_id, latest, healthcheck_path, domains] =
-            Pick<4>(fields, {"serviceId", "latestDeployment", "healthcheckPath", "domains"});
-        const auto id = TextOf(service_id);
-        if (!id) return tl::unexpected(Missing("ServiceInstance.serviceId is missing or not a string"));
-        ServiceLatestDeployment out;
-        out.service_id = std::string(*id);
-        if (latest && !latest->is_null()) {
-            simdjson::dom::element latest_id;
-            std::string_view text;
-            if (latest->get_object().at_key("id").get(latest_id) != SUCCESS ||
-                latest_id.get_string().get(text) != SUCCESS)
-                return tl::unexpected(Missing("ServiceInstance.latestDeployment.id is missing or not a string"));
-            out.latest_id = std::string(text);
-        }
-        out.healthcheck_path = StringOf(healthcheck_path);
-        out.first_domain = FirstDomainOf(domains);
-        page.services.push_back(std::move(out));
-    }
+    page.services = std::move(*services);
     if (simdjson::dom::object info; connection["pageInfo"].get_object().get(info) == SUCCESS) {
         const auto [has_next, cursor] = Pick<2>(info, {"hasNextPage", "endCursor"});
         page.has_next_page = TrueOf(has_next);
