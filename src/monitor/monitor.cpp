@@ -1811,8 +1811,8 @@ void Monitor::ReadEnvironment(const Job& job) {
     }
     // Most services of a page were not noted (in progress, or followed by no instance here), and
     // a look-up the map does not find still walks its nodes (at 100,000 services a cache miss or
-    // more each, ~3 % of serve's CPU: docs/PERFORMANCE.md): a bit per hash value, of a set in
-    // cache, tells nearly all of them apart first (~1 % pass it without being noted).
+    // more each, ~3 % of serve's CPU: docs/PERFORMANCE.md): a HashFilter of the noted services
+    // tells nearly all of them apart first.
     HashFilter filter;
     filter.Reset(noted.size());
     for (const auto& [service_id, followed] : noted)

@@ -138,10 +138,6 @@ std::optional<LogBound> StartOf(const LogCursor& cursor) {
     return LogBound{*cursor.last, cursor.last_raw};
 }
 
-util::Result<Deployment> ParseDeploymentInPlace(simdjson::dom::element node) {
-    return ParseDeployment(node);  // one of two overloads: named for InPlace{…}
-}
-
 util::Result<bool> ParseBool(const json& node) {
     if (!node.is_boolean()) return util::Fail(util::ErrorCode::kParse, "the answer is not a Boolean");
     return node.get<bool>();
@@ -195,7 +191,7 @@ ApiResult<std::vector<Deployment>> RailwayClient::ListDeployments(const std::str
                {service_id ? fmt::format("deployments of service {} in environment {}", *service_id, environment_id)
                            : fmt::format("deployments in environment {}", environment_id),
                 documents::kDeploymentList, "Deployments", "deployments", std::move(variables)},
-               ParseDeploymentList);
+               InPlace{ParseDeploymentList});
 }
 
 ApiResult<std::optional<Deployment>> RailwayClient::GetLatestDeployment(const std::string& service_id,
@@ -333,7 +329,7 @@ ApiResult<std::string> RailwayClient::Redeploy(const std::string& deployment_id)
     auto current = Ask(engine_,
                        {op, documents::kDeploymentCanRedeploy, "DeploymentCanRedeploy", "deployment",
                         DeploymentVariable(deployment_id)},
-                       InPlace{ParseDeploymentInPlace});
+                       InPlace{ParseDeployment});
     if (!current) return tl::unexpected(std::move(current.error()));
     if (!current->can_redeploy) {
         return tl::unexpected(PreconditionFailed(

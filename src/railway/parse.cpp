@@ -31,31 +31,35 @@ bool OptBool(const json& node, const char* key) {
     return it != node.end() && it->is_boolean() && it->get<bool>();
 }
 
+// A number as `Int`: a fraction dropped, a value beyond Int's range clamped to it (a plain cast
+// of such a value is undefined). None for NaN.
+template <typename Int>
+std::optional<Int> Clamped(double n) {
+    using Limits = std::numeric_limits<Int>;
+    if (std::isnan(n)) return std::nullopt;
+    // Compared, not clamped as doubles: Int's largest value may round up to one beyond it.
+    if (n >= static_cast<double>(Limits::max())) return Limits::max();
+    if (n <= static_cast<double>(Limits::min())) return Limits::min();
+    return static_cast<Int>(n);
+}
+template <typename Int>
+Int Clamped(std::int64_t n) {
+    return static_cast<Int>(
+        std::clamp<std::int64_t>(n, std::numeric_limits<Int>::min(), std::numeric_limits<Int>::max()));
+}
+template <typename Int>
+Int Clamped(std::uint64_t n) {
+    return static_cast<Int>(std::min<std::uint64_t>(n, static_cast<std::uint64_t>(std::numeric_limits<Int>::max())));
+}
+
+// A number field as `Int` (Clamped); none when it is missing or not a number.
 template <typename Int>
 std::optional<Int> OptInt(const json& node, const char* key) {
     auto it = node.find(key);
     if (it == node.end() || !it->is_number()) return std::nullopt;
-    return it->get<Int>();
-}
-
-// The `node` of every edge of a connection, each parsed by `parse`.
-template <typename T, typename Parse>
-util::Result<std::vector<T>> ParseEdges(const json& connection, std::string_view type, Parse parse) {
-    if (!connection.is_object()) return tl::unexpected(Missing(fmt::format("{} is not an object", type)));
-    auto edges = connection.find("edges");
-    if (edges == connection.end() || !edges->is_array()) {
-        return tl::unexpected(Missing(fmt::format("{}.edges is missing", type)));
-    }
-    std::vector<T> out;
-    out.reserve(edges->size());
-    for (const auto& edge : *edges) {
-        auto node = edge.find("node");
-        if (node == edge.end()) return tl::unexpected(Missing(fmt::format("{}.edges[].node is missing", type)));
-        auto parsed = parse(*node);
-        if (!parsed) return tl::unexpected(parsed.error());
-        out.push_back(std::move(*parsed));
-    }
-    return out;
+    if (it->is_number_unsigned()) return Clamped<Int>(it->get<std::uint64_t>());
+    if (it->is_number_integer()) return Clamped<Int>(it->get<std::int64_t>());
+    return Clamped<Int>(it->get<double>());
 }
 
 // Railway's attribute values look JSON-encoded ("\"error\""): the text without its quotes.
@@ -63,10 +67,6 @@ std::string Unquoted(std::string value) {
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') return value.substr(1, value.size() - 2);
     return value;
 }
-
-}  // namespace
-
-namespace {
 
 // The values of the fields `names` of `object`, found in one pass (each known field's first value,
 // as a lookup by key would find it): a lookup per field walks the object each time (most of the
@@ -108,28 +108,18 @@ bool TrueOf(const std::optional<simdjson::dom::element>& value) {
     return value && value->get_bool().get(flag) == simdjson::SUCCESS && flag;
 }
 
-// A number as `Int` (a fraction dropped, a value beyond Int's range clamped to it); none when the
-// value is not a number.
+// A number as `Int` (Clamped); none when the value is not a number.
 template <typename Int>
 std::optional<Int> IntOf(const std::optional<simdjson::dom::element>& value) {
-    using Limits = std::numeric_limits<Int>;
     if (!value) return std::nullopt;
-    if (std::int64_t n = 0; value->get_int64().get(n) == simdjson::SUCCESS)
-        return static_cast<Int>(std::clamp<std::int64_t>(n, Limits::min(), Limits::max()));
-    if (std::uint64_t n = 0; value->get_uint64().get(n) == simdjson::SUCCESS)
-        return static_cast<Int>(std::min<std::uint64_t>(n, static_cast<std::uint64_t>(Limits::max())));
-    if (double n = 0; value->get_double().get(n) == simdjson::SUCCESS) {
-        if (std::isnan(n)) return std::nullopt;
-        // Compared, not clamped as doubles: Int's largest value may round up to one beyond it.
-        if (n >= static_cast<double>(Limits::max())) return Limits::max();
-        if (n <= static_cast<double>(Limits::min())) return Limits::min();
-        return static_cast<Int>(n);
-    }
+    if (std::int64_t n = 0; value->get_int64().get(n) == simdjson::SUCCESS) return Clamped<Int>(n);
+    if (std::uint64_t n = 0; value->get_uint64().get(n) == simdjson::SUCCESS) return Clamped<Int>(n);
+    if (double n = 0; value->get_double().get(n) == simdjson::SUCCESS) return Clamped<Int>(n);
     return std::nullopt;
 }
 
-// The object of every edge's `node` of a connection read in place, each parsed by `parse` (as
-// ParseEdges does for nlohmann values); `type` names the connection, `node_type` its nodes.
+// The object of every edge's `node` of a connection, each parsed by `parse`; `type` names the
+// connection, `node_type` its nodes.
 template <typename T, typename Parse>
 util::Result<std::vector<T>> ParseNodes(simdjson::dom::object connection, std::string_view type,
                                         std::string_view node_type, Parse parse) {
@@ -158,12 +148,8 @@ util::Result<core::RailwayStatus> StatusOf(const std::optional<simdjson::dom::el
     return core::RailwayStatus::Parse(*text);
 }
 
-}  // namespace
-
-util::Result<Deployment> ParseDeployment(simdjson::dom::element node) {
-    simdjson::dom::object object;
-    if (node.get_object().get(object) != simdjson::SUCCESS)
-        return tl::unexpected(Missing("deployment is not an object"));
+// A deployment's fields (ParseDeployment, a list's nodes).
+util::Result<Deployment> DeploymentOf(simdjson::dom::object object) {
     enum Field : std::size_t {
         kId,
         kStatus,
@@ -215,6 +201,15 @@ util::Result<Deployment> ParseDeployment(simdjson::dom::element node) {
     return d;
 }
 
+}  // namespace
+
+util::Result<Deployment> ParseDeployment(simdjson::dom::element node) {
+    simdjson::dom::object object;
+    if (node.get_object().get(object) != simdjson::SUCCESS)
+        return tl::unexpected(Missing("deployment is not an object"));
+    return DeploymentOf(object);
+}
+
 util::Result<PolledStatus> ParsePolledStatus(simdjson::dom::element node) {
     simdjson::dom::object object;
     if (node.get_object().get(object) != simdjson::SUCCESS)
@@ -234,18 +229,11 @@ util::Result<PolledStatus> ParsePolledStatus(simdjson::dom::element node) {
     return p;
 }
 
-util::Result<Deployment> ParseDeployment(const json& node) {
-    // One mapping, the simdjson one: this path (lists, environment reads) is not hot.
-    thread_local simdjson::dom::parser parser;
-    simdjson::dom::element element;
-    if (parser.parse(node.dump()).get(element) != simdjson::SUCCESS)
-        return tl::unexpected(Missing("deployment is not JSON"));
-    return ParseDeployment(element);
-}
-
-util::Result<std::vector<Deployment>> ParseDeploymentList(const json& connection) {
-    auto list =
-        ParseEdges<Deployment>(connection, "deployments", [](const json& node) { return ParseDeployment(node); });
+util::Result<std::vector<Deployment>> ParseDeploymentList(simdjson::dom::element connection) {
+    simdjson::dom::object object;
+    if (connection.get_object().get(object) != simdjson::SUCCESS)
+        return tl::unexpected(Missing("deployments is not an object"));
+    auto list = ParseNodes<Deployment>(object, "deployments", "deployment", DeploymentOf);
     if (!list) return list;
     // Unknown creation times sort last.
     std::stable_sort(list->begin(), list->end(), [](const Deployment& a, const Deployment& b) {

@@ -20,11 +20,9 @@ util::Result<Deployment> ParseDeployment(simdjson::dom::element node);
 /// The poll's selection (documents::kDeploymentPollFragment) of one deployment: no text kept but
 /// the status.
 util::Result<PolledStatus> ParsePolledStatus(simdjson::dom::element node);
-/// The same from nlohmann's DOM (lists and environment reads).
-util::Result<Deployment> ParseDeployment(const nlohmann::json& node);
 /// A `deployments` connection (`edges[].node`), newest first by createdAt (Railway does not
 /// document its order).
-util::Result<std::vector<Deployment>> ParseDeploymentList(const nlohmann::json& connection);
+util::Result<std::vector<Deployment>> ParseDeploymentList(simdjson::dom::element connection);
 
 /// One `Log`: severity falls back to the `level` attribute (quotes stripped). Read in place
 /// (simdjson): log answers are the largest railwatch reads.

@@ -23,9 +23,8 @@ struct StatusChecker::Selection {
 
 namespace {
 
-const StatusChecker::Selection<Deployment> kFullSelection{
-    0, "DeploymentStatuses", documents::DeploymentStatusBatchParts,
-    [](simdjson::dom::element node) { return ParseDeployment(node); }};
+const StatusChecker::Selection<Deployment> kFullSelection{0, "DeploymentStatuses",
+                                                          documents::DeploymentStatusBatchParts, ParseDeployment};
 const StatusChecker::Selection<PolledStatus> kPollSelection{1, "DeploymentPoll", documents::DeploymentPollBatchParts,
                                                             ParsePolledStatus};
 
