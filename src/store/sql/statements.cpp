@@ -126,7 +126,8 @@ std::string InstanceFilter(int first) {
 struct Entry {
     std::string_view name;
     std::string common;
-    std::string postgres;  // empty: same as common
+    std::string postgres;       // empty: same as common
+    bool sqlite_rowid = false;  // SqliteReturnsRowid
 };
 
 std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
@@ -137,6 +138,11 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     std::array<Entry, static_cast<int>(Stmt::kCount)> e;
     auto set = [&e](Stmt s, std::string_view name, std::string common, std::string postgres = {}) {
         e[static_cast<int>(s)] = Entry{name, std::move(common), std::move(postgres)};
+    };
+    // An INSERT of one row that answers its new id: `RETURNING id` on PostgreSQL, the connection's
+    // last rowid on SQLite (SqliteReturnsRowid).
+    auto set_returning_id = [&e](Stmt s, std::string_view name, const std::string& insert) {
+        e[static_cast<int>(s)] = Entry{name, insert, insert + " RETURNING id", true};
     };
     set(Stmt::kInsertUser, "insert_user",
         "INSERT INTO users (" + kUserColumns + ") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING");
@@ -186,8 +192,8 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     const std::string insert_event =
         "INSERT INTO deployment_events (instance_id, deployment_id, from_status, to_status, at, source, error_type) "
         "VALUES ";
-    set(Stmt::kInsertEvent, "insert_event",
-        insert_event + "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id");
+    set_returning_id(Stmt::kInsertEvent, "insert_event",
+                     insert_event + "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING");
     // The multi-row forms (SQLite only; the PostgreSQL text is never run): VALUES rows of
     // consecutive parameters, `width` per row.
     const auto values = [](std::size_t rows, int width) {
@@ -287,9 +293,9 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
             "ORDER BY seq DESC LIMIT $3) AS newest ORDER BY seq");
     set(Stmt::kLatestLogTs, "latest_log_ts",
         "SELECT MAX(ts) FROM log_lines WHERE instance_id = $1 AND deployment_id = $2 AND kind = $3");
-    set(Stmt::kInsertHealth, "insert_health",
-        "INSERT INTO health_checks (instance_id, at, ok, http_status, latency_ms, error) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id");
+    set_returning_id(Stmt::kInsertHealth, "insert_health",
+                     "INSERT INTO health_checks (instance_id, at, ok, http_status, latency_ms, error) "
+                     "VALUES ($1, $2, $3, $4, $5, $6)");
     // Only a changed health is written: a probe that finds what the last one found dirties no
     // page of instances (RecordProbes tells an unchanged row from a missing one). And only while
     // the instance still shows the deployment ($3) and its status ($4) the probe judged: a
@@ -629,6 +635,10 @@ Stmt UpdateFollowingStatesStmt(std::size_t rows) {
 
 std::string_view Name(Stmt stmt) {
     return GetTable().entries.at(static_cast<std::size_t>(stmt)).name;
+}
+
+bool SqliteReturnsRowid(Stmt stmt) {
+    return GetTable().entries.at(static_cast<std::size_t>(stmt)).sqlite_rowid;
 }
 
 const std::string& Sql(Stmt stmt, Backend backend) {

@@ -128,6 +128,14 @@ enum class Stmt : int {
 /// A stable name for the statement (PostgreSQL prepared-statement name, error messages).
 std::string_view Name(Stmt stmt);
 
+/// Whether the statement is an INSERT of one row whose SQLite form answers the new row's id
+/// without RETURNING: the driver gives one row of one column, sqlite3_last_insert_rowid, when the
+/// statement inserted its row, and no row when it did not (ON CONFLICT DO NOTHING), as the
+/// PostgreSQL form's `RETURNING id` does. SQLite runs a RETURNING clause through a temporary
+/// b-tree opened and closed at every run (a pager and its caches allocated each time): ~11 % of
+/// the writer's CPU while health probes were stored one statement each (docs/PERFORMANCE.md).
+bool SqliteReturnsRowid(Stmt stmt);
+
 /// The statement's SQL for `backend`: parameters are `$1`, `$2`… for PostgreSQL and `?1`, `?2`…
 /// for SQLite.
 const std::string& Sql(Stmt stmt, Backend backend);

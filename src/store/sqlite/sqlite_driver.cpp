@@ -229,7 +229,13 @@ class SqliteTx final : public sql::Tx {
     explicit SqliteTx(Connection& c) : c_(c) {}
 
     ExecResult Exec(Stmt stmt, std::span<const Param> params) override {
-        return c_.Run(c_.Prepared(stmt), params, sql::Name(stmt));
+        ExecResult out = c_.Run(c_.Prepared(stmt), params, sql::Name(stmt));
+        if (sql::SqliteReturnsRowid(stmt) && out.affected == 1) {
+            Row row;
+            row.values.emplace_back(static_cast<std::int64_t>(sqlite3_last_insert_rowid(c_.handle())));
+            out.rows.push_back(std::move(row));
+        }
+        return out;
     }
 
     ExecResult ExecRaw(const std::string& text, std::span<const Param> params) override {
