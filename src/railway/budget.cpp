@@ -152,6 +152,25 @@ void RequestBudget::RefillLocked(util::SteadyTime now) {
     second_tokens_ = std::min(SecondCapLocked(), second_tokens_ + elapsed_s * SecondRateLocked());
 }
 
+void RequestBudget::ForgetOlderThanASecondLocked(util::SteadyTime now) {
+    while (!recent_.empty() && now - recent_.front().first >= kOneSecondWindow) {
+        recent_cost_ -= recent_.front().second;
+        recent_.pop_front();
+    }
+    if (recent_.empty()) recent_cost_ = 0;  // (no rounding left behind)
+}
+
+core::Duration RequestBudget::WaitForTheLastSecondLocked(util::SteadyTime now, double cost) const {
+    constexpr double kSlack = 1e-9;  // costs are whole numbers or shares of one: rounding only
+    double kept = recent_cost_;
+    for (const auto& [at, spent] : recent_) {
+        if (kept + cost <= SecondCapLocked() + kSlack) break;
+        kept -= spent;
+        if (kept + cost <= SecondCapLocked() + kSlack) return at + kOneSecondWindow - now;
+    }
+    return core::Duration{0};
+}
+
 bool RequestBudget::PerRootFieldLocked(util::SteadyTime now) const {
     return per_root_field_until_ && now < *per_root_field_until_;
 }
@@ -166,18 +185,23 @@ BudgetGrant RequestBudget::TryAcquire(int root_fields) {
         PerRootFieldLocked(now)
             ? std::min({static_cast<double>(std::max(root_fields, 1)), HourCapLocked(), SecondCapLocked()})
             : 1.0;
-    if (hour_tokens_ >= cost && second_tokens_ >= cost) {
+    ForgetOlderThanASecondLocked(now);
+    const core::Duration second_wait = WaitForTheLastSecondLocked(now, cost);
+    if (hour_tokens_ >= cost && second_tokens_ >= cost && second_wait == core::Duration{0}) {
         hour_tokens_ -= cost;
         second_tokens_ -= cost;
         in_flight_ += cost;
         ++requests_sent_;
+        recent_.emplace_back(now, cost);
+        recent_cost_ += cost;
         return {true, core::Duration{0}, cost};
     }
     const auto wait_for = [cost](double tokens, double per_second) {
         const double missing = std::max(0.0, cost - tokens);
         return std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(missing / per_second));
     };
-    const auto wait = std::max(wait_for(hour_tokens_, HourRateLocked()), wait_for(second_tokens_, SecondRateLocked()));
+    const auto wait =
+        std::max({wait_for(hour_tokens_, HourRateLocked()), wait_for(second_tokens_, SecondRateLocked()), second_wait});
     return {false, std::max(wait, core::Duration(std::chrono::milliseconds(1)))};
 }
 
@@ -297,7 +321,11 @@ BudgetSnapshot RequestBudget::Snapshot() const {
     // Report as of now without mutating (refill is computed, not applied).
     const double elapsed_s = now > last_refill_ ? core::ToSecondsF(now - last_refill_) : 0.0;
     s.hour_remaining = std::min(HourCapLocked(), hour_tokens_ + elapsed_s * HourRateLocked());
-    s.second_remaining = std::min(SecondCapLocked(), second_tokens_ + elapsed_s * SecondRateLocked());
+    double last_second = 0;  // the grants of the last second (ForgetOlderThanASecondLocked, not applied)
+    for (const auto& [at, spent] : recent_)
+        if (now - at < kOneSecondWindow) last_second += spent;
+    s.second_remaining = std::max(0.0, std::min({SecondCapLocked(), second_tokens_ + elapsed_s * SecondRateLocked(),
+                                                 SecondCapLocked() - last_second}));
     s.parts = parts_;
     s.server_remaining = server_remaining_;
     s.server_reset = server_reset_;

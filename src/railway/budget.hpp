@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/time.hpp"
@@ -98,11 +100,14 @@ enum class RateLimitWindow {
 RateLimitWindow RateLimitWindowOf(long long limit, std::optional<core::Duration> reset_in,
                                   const std::vector<RateLimitPolicyItem>& policy, int hour_limit);
 
-/// Two token buckets (per second and per hour), corrected by the server's X-RateLimit-* headers
-/// and paused by 429 Retry-After. Time comes from the injected clock (steady time for refills,
-/// wall time to read X-RateLimit-Reset). When several processes send with one token, each holds
-/// its share (SetShare): its buckets refill at the token's limits divided among them, and what
-/// the server says remains of a window is divided the same way. Thread-safe.
+/// Two token buckets (per second and per hour), corrected by the server's X-RateLimit-* headers and
+/// paused by 429 Retry-After; besides, the requests granted in any second (kOneSecondWindow) never
+/// exceed the per-second limit (this process's share of it): a full bucket alone would let a window
+/// that starts with its burst take twice the limit (the burst, then the refill), which a server
+/// counting fixed or sliding one-second windows refuses. Time comes from the injected clock (steady
+/// time for refills, wall time to read X-RateLimit-Reset). When several processes send with one
+/// token, each holds its share (SetShare): its buckets refill at the token's limits divided among
+/// them, and what the server says remains of a window is divided the same way. Thread-safe.
 class RequestBudget {
   public:
     RequestBudget(const util::Clock& clock, BudgetConfig config);
@@ -143,6 +148,11 @@ class RequestBudget {
     /// deployment per request every plan made in requests (the monitor's, Capacity) holds.
     std::size_t MaxRootFieldsPerRequest() const;
 
+    /// The span over which the grants never exceed the per-second limit: a second and a tenth, as
+    /// a request granted a second after another may reach the server less than a second after it
+    /// (the first one's way was slower), and the server counts arrivals.
+    static constexpr core::Duration kOneSecondWindow = core::Millis(1100);
+
     /// Unexplained 429s this close together make the budget charge per root field.
     static constexpr core::Duration kUnexplainedWithin = core::Seconds(60);
     /// How long it charges per root field before trying per request again.
@@ -164,6 +174,10 @@ class RequestBudget {
 
   private:
     void RefillLocked(util::SteadyTime now);
+    // Drops from `recent_` the grants kOneSecondWindow old or older, and their cost from recent_cost_.
+    void ForgetOlderThanASecondLocked(util::SteadyTime now);
+    // How long until the grants of the last second leave room for `cost` (zero: now).
+    core::Duration WaitForTheLastSecondLocked(util::SteadyTime now, double cost) const;
     // This process's share of each limit per second (hour: per second of the hour), and the
     // most each bucket holds.
     double HourRateLocked() const;
@@ -187,6 +201,9 @@ class RequestBudget {
     long long rate_limited_ = 0;
     int parts_ = 1;
     double in_flight_ = 0;  // cost granted and not yet observed or released
+    // The grants of the last kOneSecondWindow (time, cost), oldest first, and the sum of their costs.
+    std::deque<std::pair<util::SteadyTime, double>> recent_;
+    double recent_cost_ = 0;
     // Charging per root field until then (none: per request).
     std::optional<util::SteadyTime> per_root_field_until_;
     // The last 429 that counting requests could not explain.

@@ -374,6 +374,40 @@ INSTANTIATE_TEST_SUITE_P(HeaderWindows, ChargedPerRootField, ::testing::Values("
 /// simulator pages an environment's services at 3 and answers a larger `first` in each plausible
 /// way (fewer with hasNextPage, or a refusal). The client asks 5 a page and gets every service
 /// either way; after a refusal it stops sending `first`.
+// A budget set to exactly the simulator's per-second limit, with the answers' headers describing
+// the hour (so nothing corrects the per-second bucket): requests of one deployment each, as many
+// as three seconds hold, all answered without a 429. A bucket alone sent the limit at once and
+// its refill within the same second: the simulator's window (from its first request) refused
+// those (docs/CLIENT.md, "Rate-limit headers").
+class AtThePerSecondLimit : public SimSuite<int> {};
+
+TEST_F(AtThePerSecondLimit, NoSecondTakesMoreThanTheLimitAndNoRequestIsRefused) {
+    constexpr int kPerSecond = 10;
+    const json configured =
+        Control("/_sim/config", {{"rateLimit", {{"rps", kPerSecond}, {"rph", 100000}, {"headerWindow", "hour"}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    const std::vector<std::string> ids = Create(3 * kPerSecond, "success");
+    ASSERT_EQ(ids.size(), static_cast<std::size_t>(3 * kPerSecond));
+
+    Client c(Client::Config(1), {100'000, kPerSecond});
+    const json before = Stats();
+    const auto started = std::chrono::steady_clock::now();
+    const auto results = c.client.GetDeployments(ids);
+    const auto took = std::chrono::steady_clock::now() - started;
+    for (std::size_t i = 0; i < results.size(); ++i)
+        ASSERT_TRUE(results[i].result) << ids[i] << ": " << results[i].result.error().message;
+    const json after = Stats();
+    const int refused = after["rateLimited"].get<int>() - before["rateLimited"].get<int>();
+    const int requests = after["total"].get<int>() - before["total"].get<int>();
+    std::cout << requests << " requests at " << kPerSecond << " a second: " << refused << " 429s, "
+              << std::chrono::duration<double>(took).count() << " s\n";
+    EXPECT_EQ(refused, 0);
+    EXPECT_EQ(requests, 3 * kPerSecond);
+    // The third second's requests waited for two windows to pass (not for the bucket's refill).
+    EXPECT_GE(took, 2 * railway::RequestBudget::kOneSecondWindow);
+    Control("/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}, {"headerWindow", "hour"}}}});
+}
+
 class EnvironmentPagesOfThree : public SimSuite<std::string> {};
 
 TEST_P(EnvironmentPagesOfThree, EveryServiceIsReadAndARefusedPageSizeIsNotSentAgain) {

@@ -10,16 +10,56 @@
 namespace railwatch::railway {
 namespace {
 
-TEST(RequestBudget, GrantsTheBurstThenAsksToWaitPerSecond) {
+TEST(RequestBudget, GrantsTheBurstThenAsksToWaitUntilItsSecondHasPassed) {
     util::FakeClock clock;
     RequestBudget budget(clock, {1000, 10});
     for (int i = 0; i < 10; ++i)
         EXPECT_TRUE(budget.TryAcquire().granted) << i;
     const BudgetGrant refused = budget.TryAcquire();
     EXPECT_FALSE(refused.granted);
-    EXPECT_EQ(refused.wait, core::Millis(100));
+    // The bucket has a token again after 100 ms, but an eleventh request within the burst's second
+    // would be refused by a server counting one-second windows.
+    EXPECT_EQ(refused.wait, RequestBudget::kOneSecondWindow);
     clock.Advance(core::Millis(100));
+    EXPECT_FALSE(budget.TryAcquire().granted);
+    EXPECT_EQ(budget.Snapshot().second_remaining, 0.0);
+    clock.Advance(RequestBudget::kOneSecondWindow - core::Millis(101));
+    EXPECT_FALSE(budget.TryAcquire().granted);
+    clock.Advance(core::Millis(1));
     EXPECT_TRUE(budget.TryAcquire().granted);
+}
+
+// Whatever the pattern of asking, no second (any interval of kOneSecondWindow, wherever it
+// starts) holds more grants than the per-second limit, and asking all the time still gets about
+// the limit's rate.
+TEST(RequestBudget, TheRequestsOfAnySecondNeverExceedTheLimit) {
+    for (const int limit : {1, 3, 10, 50}) {
+        SCOPED_TRACE(limit);
+        util::FakeClock clock;
+        RequestBudget budget(clock, {1'000'000, limit});
+        std::vector<util::SteadyTime> grants;
+        const util::SteadyTime start = clock.Steady();
+        unsigned state = 12345;
+        while (clock.Steady() - start < core::Seconds(30)) {
+            const BudgetGrant grant = budget.TryAcquire();
+            if (grant.granted) {
+                grants.push_back(clock.Steady());
+                budget.Observe(200, {}, 1, grant.cost);
+            }
+            // Asks again after a pseudo-random 0-37 ms, or when told to wait, sometimes early.
+            state = state * 1103515245u + 12345u;
+            const auto step = core::Millis(static_cast<int>((state >> 16) % 38));
+            clock.Advance(grant.granted ? step : std::min<core::Duration>(grant.wait, step + core::Millis(1)));
+        }
+        for (std::size_t i = 0; i < grants.size(); ++i) {
+            std::size_t in_second = 0;
+            for (std::size_t j = i; j < grants.size() && grants[j] - grants[i] < RequestBudget::kOneSecondWindow; ++j)
+                ++in_second;
+            ASSERT_LE(in_second, static_cast<std::size_t>(limit)) << "a second starting at grant " << i;
+        }
+        // ~limit per kOneSecondWindow for 30 s.
+        EXPECT_GE(grants.size(), static_cast<std::size_t>(limit) * 26);
+    }
 }
 
 TEST(RequestBudget, HourlyBucketLimitsSustainedRate) {
@@ -60,14 +100,15 @@ TEST(RequestBudget, OneOfSeveralProcessesSpendsItsShareOfTheTokensLimits) {
     EXPECT_EQ(granted, 5);
     const BudgetGrant refused = budget.TryAcquire();
     EXPECT_FALSE(refused.granted);
-    EXPECT_EQ(refused.wait, core::Millis(200));  // refills at 5 a second, not 10
-    clock.Advance(core::Millis(200));
-    EXPECT_TRUE(budget.TryAcquire().granted);
+    EXPECT_EQ(refused.wait, RequestBudget::kOneSecondWindow);  // 5 in any second, not 10
+    clock.Advance(RequestBudget::kOneSecondWindow);
+    for (int i = 0; i < 5; ++i)
+        EXPECT_TRUE(budget.TryAcquire().granted) << i;  // the bucket refilled at 5 a second
     EXPECT_FALSE(budget.TryAcquire().granted);
 
-    // The six requests are answered; what the last answer says remains of the hour is the
+    // The ten requests are answered; what the last answer says remains of the hour is the
     // token's: this process takes its half.
-    for (int i = 0; i < 5; ++i)
+    for (int i = 0; i < 9; ++i)
         budget.Observe(200, {}, 1, 1.0);
     budget.Observe(200, {{"X-RateLimit-Limit", "3600"}, {"X-RateLimit-Remaining", "300"}}, 1, 1.0);
     EXPECT_NEAR(budget.Snapshot().hour_remaining, 150.0, 1e-9);
@@ -77,7 +118,7 @@ TEST(RequestBudget, OneOfSeveralProcessesSpendsItsShareOfTheTokensLimits) {
 
     // Alone again: the whole limits, refilling from now on.
     budget.SetShare(1);
-    clock.Advance(core::Seconds(1));
+    clock.Advance(RequestBudget::kOneSecondWindow);
     granted = 0;
     while (budget.TryAcquire().granted)
         ++granted;
@@ -324,13 +365,15 @@ TEST(RequestBudget, TwoRefusalsThatCountingRequestsCannotExplainMakeEachRootFiel
     EXPECT_EQ(budget.Snapshot().second_remaining, 6);
     const BudgetGrant refused = budget.TryAcquire(400);  // as much as a full bucket: 10
     EXPECT_FALSE(refused.granted);
-    EXPECT_EQ(refused.wait, core::Millis(400));
-    clock.Advance(core::Millis(400));
+    // (The bucket would hold 10 again in 400 ms; the second holds the 4 sent until it has passed.)
+    EXPECT_EQ(refused.wait, RequestBudget::kOneSecondWindow);
+    clock.Advance(RequestBudget::kOneSecondWindow);
     EXPECT_TRUE(budget.TryAcquire(400).granted);
 
-    // For an hour from the lesson (2.4 s ago); then requests cost 1 again, and batches may be as
+    // For an hour from the lesson (3.1 s ago); then requests cost 1 again, and batches may be as
     // configured.
-    clock.Advance(RequestBudget::kPerRootFieldFor - core::Millis(2400) - core::Millis(1));
+    clock.Advance(RequestBudget::kPerRootFieldFor - core::Seconds(2) - RequestBudget::kOneSecondWindow -
+                  core::Millis(1));
     EXPECT_EQ(budget.MaxRootFieldsPerRequest(), 1u);
     clock.Advance(core::Millis(1));
     EXPECT_EQ(budget.MaxRootFieldsPerRequest(), std::numeric_limits<std::size_t>::max());
