@@ -153,22 +153,27 @@ void RequestBudget::RefillLocked(util::SteadyTime now) {
 }
 
 void RequestBudget::ForgetOlderThanASecondLocked(util::SteadyTime now) {
-    while (!recent_.empty() && now - recent_.front().first >= kOneSecondWindow) {
-        recent_cost_ -= recent_.front().second;
+    while (!recent_.empty() && now - recent_.front().first >= kOneSecondWindow)
         recent_.pop_front();
-    }
-    if (recent_.empty()) recent_cost_ = 0;  // (no rounding left behind)
+}
+
+double RequestBudget::CostOfTheLastSecondLocked(util::SteadyTime now) const {
+    double cost = 0;
+    for (const auto& [at, spent] : recent_)
+        if (now - at < kOneSecondWindow) cost += spent;
+    return cost;
 }
 
 core::Duration RequestBudget::WaitForTheLastSecondLocked(util::SteadyTime now, double cost) const {
     constexpr double kSlack = 1e-9;  // costs are whole numbers or shares of one: rounding only
-    double kept = recent_cost_;
+    double kept = CostOfTheLastSecondLocked(now);
+    if (kept + cost <= SecondCapLocked() + kSlack) return core::Duration{0};
     for (const auto& [at, spent] : recent_) {
-        if (kept + cost <= SecondCapLocked() + kSlack) break;
+        if (now - at >= kOneSecondWindow) continue;
         kept -= spent;
         if (kept + cost <= SecondCapLocked() + kSlack) return at + kOneSecondWindow - now;
     }
-    return core::Duration{0};
+    return core::Duration{0};  // (a cost is never more than the cap)
 }
 
 bool RequestBudget::PerRootFieldLocked(util::SteadyTime now) const {
@@ -193,7 +198,6 @@ BudgetGrant RequestBudget::TryAcquire(int root_fields) {
         in_flight_ += cost;
         ++requests_sent_;
         recent_.emplace_back(now, cost);
-        recent_cost_ += cost;
         return {true, core::Duration{0}, cost};
     }
     const auto wait_for = [cost](double tokens, double per_second) {
@@ -321,11 +325,8 @@ BudgetSnapshot RequestBudget::Snapshot() const {
     // Report as of now without mutating (refill is computed, not applied).
     const double elapsed_s = now > last_refill_ ? core::ToSecondsF(now - last_refill_) : 0.0;
     s.hour_remaining = std::min(HourCapLocked(), hour_tokens_ + elapsed_s * HourRateLocked());
-    double last_second = 0;  // the grants of the last second (ForgetOlderThanASecondLocked, not applied)
-    for (const auto& [at, spent] : recent_)
-        if (now - at < kOneSecondWindow) last_second += spent;
     s.second_remaining = std::max(0.0, std::min({SecondCapLocked(), second_tokens_ + elapsed_s * SecondRateLocked(),
-                                                 SecondCapLocked() - last_second}));
+                                                 SecondCapLocked() - CostOfTheLastSecondLocked(now)}));
     s.parts = parts_;
     s.server_remaining = server_remaining_;
     s.server_reset = server_reset_;

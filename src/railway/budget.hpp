@@ -174,8 +174,10 @@ class RequestBudget {
 
   private:
     void RefillLocked(util::SteadyTime now);
-    // Drops from `recent_` the grants kOneSecondWindow old or older, and their cost from recent_cost_.
+    // Drops from `recent_` the grants kOneSecondWindow old or older.
     void ForgetOlderThanASecondLocked(util::SteadyTime now);
+    // What the grants of the kOneSecondWindow before `now` cost.
+    double CostOfTheLastSecondLocked(util::SteadyTime now) const;
     // How long until the grants of the last second leave room for `cost` (zero: now).
     core::Duration WaitForTheLastSecondLocked(util::SteadyTime now, double cost) const;
     // This process's share of each limit per second (hour: per second of the hour), and the
@@ -201,9 +203,8 @@ class RequestBudget {
     long long rate_limited_ = 0;
     int parts_ = 1;
     double in_flight_ = 0;  // cost granted and not yet observed or released
-    // The grants of the last kOneSecondWindow (time, cost), oldest first, and the sum of their costs.
+    // The grants of the last kOneSecondWindow (time, cost), oldest first.
     std::deque<std::pair<util::SteadyTime, double>> recent_;
-    double recent_cost_ = 0;
     // Charging per root field until then (none: per request).
     std::optional<util::SteadyTime> per_root_field_until_;
     // The last 429 that counting requests could not explain.
