@@ -12,8 +12,8 @@ namespace railwatch::monitor {
 /// surely not in the set, so a look-up that would walk the set's nodes only to find nothing (in a
 /// hash map of 100,000 keys, a cache miss or more) is skipped. At kBitsPerKey bits per key held,
 /// about one key in 64 that is not held passes anyway (and is looked up). A key is taken out only
-/// by filling the filter again (Reset, then Add each key held): a bit left set costs a look-up,
-/// never a miss. Hashes are the set's own (its hash_function()), so both agree on every key.
+/// by filling the filter again from the set: a bit left set costs a look-up,
+/// never a miss (Fill). Hashes are the set's own (its hash_function()), so both agree on every key.
 ///
 /// Thread-safety: none; the owner guards it with its set.
 class HashFilter {
@@ -28,7 +28,15 @@ class HashFilter {
         bits_ = std::bit_ceil(std::max(keys * kBitsPerKey, kMinBits));
         words_.assign(bits_ / 64, 0);
     }
-    /// Whether `keys` keys are more than it was sized for (Reset it and add them again).
+    /// Reset for the keys of `map` (a hash map, or multimap, of the kept set) and each of them
+    /// added, hashed by the map's own hash_function().
+    template <typename Map>
+    void Fill(const Map& map) {
+        Reset(map.size());
+        for (const auto& entry : map)
+            Add(map.hash_function()(entry.first));
+    }
+    /// Whether `keys` keys are more than it was sized for (Fill it again).
     bool Outgrown(std::size_t keys) const { return keys * kBitsPerKey > bits_; }
 
     void Add(std::size_t hash) {

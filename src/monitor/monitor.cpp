@@ -1814,9 +1814,7 @@ void Monitor::ReadEnvironment(const Job& job) {
     // more each, ~3 % of serve's CPU: docs/PERFORMANCE.md): a HashFilter of the noted services
     // tells nearly all of them apart first.
     HashFilter filter;
-    filter.Reset(noted.size());
-    for (const auto& [service_id, followed] : noted)
-        filter.Add(noted.hash_function()(service_id));
+    filter.Fill(noted);
     std::vector<std::pair<std::string, std::string>> behind;  // (instance, the deployment it follows)
     // A failed read is tried again an interval later; the pages read before it count.
     (void)api_.ReadEnvironmentServices(environment_id, [&](std::span<const railway::ServiceLatestDeployment> page) {

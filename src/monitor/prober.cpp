@@ -169,7 +169,7 @@ void Prober::ForgetIdle(core::Timestamp now) {
             environment = targets_.erase(environment);
             continue;
         }
-        if (erased > 0) held.Refilter();
+        if (erased > 0) held.filter.Fill(held.services);
         ++environment;
     }
 }
@@ -346,16 +346,10 @@ void Prober::Hold(const store::Instance& instance, Target target, bool replace) 
         return;
     }
     if (held.filter.Outgrown(held.services.size())) {
-        held.Refilter();
+        held.filter.Fill(held.services);
     } else {
         held.filter.Add(held.services.hash_function()(instance.service_id));
     }
-}
-
-void Prober::EnvironmentTargets::Refilter() {
-    filter.Reset(services.size());
-    for (const auto& [service_id, target] : services)
-        filter.Add(services.hash_function()(service_id));
 }
 
 Prober::Target* Prober::HeldTarget(const store::Instance& instance) {

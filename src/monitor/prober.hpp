@@ -220,7 +220,6 @@ class Prober {
     struct EnvironmentTargets {
         ById<Target> services;
         HashFilter filter;
-        void Refilter();  // the filter again from `services`
     };
     ById<EnvironmentTargets> targets_;
     std::size_t in_flight_ = 0;         // probes offered and not answered (ProberOptions::max_in_flight)

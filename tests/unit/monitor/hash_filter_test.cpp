@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 namespace railwatch::monitor {
 namespace {
@@ -40,6 +41,19 @@ TEST(HashFilter, OutgrownSaysWhenToSizeItAgainAndResetForgetsEveryKey) {
     EXPECT_FALSE(filter.Outgrown(10000));
     EXPECT_TRUE(filter.Outgrown(20000));
     EXPECT_FALSE(filter.MayHold(Hash("a")));
+}
+
+TEST(HashFilter, FillHoldsEveryKeyOfAMapAndForgetsTheOthers) {
+    std::unordered_multimap<std::string, int> map;
+    for (int k = 0; k < 3000; ++k)
+        map.emplace("held-" + std::to_string(k % 1500), k);  // two entries per key
+    HashFilter filter;
+    filter.Add(Hash("gone"));
+    filter.Fill(map);
+    EXPECT_FALSE(filter.Outgrown(map.size()));
+    for (int k = 0; k < 1500; ++k)
+        ASSERT_TRUE(filter.MayHold(map.hash_function()("held-" + std::to_string(k)))) << k;
+    EXPECT_FALSE(filter.MayHold(Hash("gone")));
 }
 
 }  // namespace
