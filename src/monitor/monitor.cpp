@@ -828,6 +828,9 @@ Monitor::PendingWrite Monitor::Prepare(const store::Instance& before, store::Tra
 void Monitor::Announce(const store::Instance& after, const store::Transition& t,
                        const util::Result<store::TransitionResult>& result) {
     if (!result || !result->applied) return;
+    // The prober judges rows whose deployment is SUCCESS (Prober::Offer): one in flight for this
+    // instance reports the row stored now, not the one it was offered.
+    if (prober_ && t.from_status == "SUCCESS") prober_->Superseded(t.instance_id);
     const store::TimelineEvent event{result->event_id, t.instance_id, t.deployment_id, t.from_status,
                                      t.to_status,      t.at,          t.source};
     sink_.OnTransition(after, event);

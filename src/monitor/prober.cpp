@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/deployment_status.hpp"
@@ -134,6 +136,7 @@ bool Prober::Offer(const store::Instance& instance, bool wake) {
         }
         InstanceProbe& probe = probes_[instance.id];
         probe.busy = true;
+        probe.superseded = false;
         probe.last_started = now;
         auto offered = std::make_shared<const store::Instance>(instance);
         if (!room) {
@@ -149,6 +152,12 @@ bool Prober::Offer(const store::Instance& instance, bool wake) {
 
 void Prober::Wake() {
     wakeup_.Notify();
+}
+
+void Prober::Superseded(const std::string& instance_id) {
+    std::lock_guard lock(mutex_);
+    if (const auto found = probes_.find(instance_id); found != probes_.end() && found->second.busy)
+        found->second.superseded = true;
 }
 
 void Prober::ForgetIdle(core::Timestamp now) {
@@ -493,9 +502,11 @@ Prober::Judged Prober::Evaluate(Offered offered, store::HealthCheck check) {
 
 void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
     const store::Instance& instance = *judged.instance;
+    bool superseded = false;  // the row offered may not be the row stored now
     {
         std::lock_guard lock(mutex_);
         InstanceProbe& probe = probes_[instance.id];
+        superseded = std::exchange(probe.superseded, false);
         probe.state = judged.state;
         probe.seeded = true;
         probe.deployment = std::string(ProbedDeployment(instance));
@@ -505,13 +516,13 @@ void Prober::Finish(Judged& judged, util::Result<std::int64_t> stored) {
     Done(instance.id, /*sent=*/true);
     if (!stored) return;  // not stored (the instance is gone, or the store is down): nothing to report
     judged.check.id = *stored;
-    if (instance.state.health == judged.health) {
+    if (instance.state.health == judged.health && !superseded) {
         sink_.OnHealth(instance, judged.check);
         return;
     }
     // The health shown may have changed: report the instance as stored now — with the verdict's
     // health, or the one a transition set since the status check that offered it (the store then
-    // kept it: RecordProbes).
+    // kept it: RecordProbes), which may differ even where the verdict equals the offered row's.
     if (auto current = instances_.GetInstance(instance.id)) {
         sink_.OnHealth(*current, judged.check);
         sink_.OnInstance(*current);

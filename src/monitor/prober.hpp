@@ -108,6 +108,11 @@ class Prober {
     bool Offer(const store::Instance& instance, bool wake = true);
     /// Wakes the prober's thread for the probes offered with `wake` false. Thread-safe.
     void Wake();
+    /// Says that a transition of `instance_id` was written (Monitor::Announce, for a row that was a
+    /// probe's candidate): a probe of it in flight judged the row as offered, which may not be the
+    /// row stored now, so its result reports the instance as read back from the store rather than
+    /// as offered (Finish). Never blocks on the network or the store; thread-safe.
+    void Superseded(const std::string& instance_id);
 
     /// The services of `environment_id` as an environment read found them, each with its probe
     /// target (Monitor's discovery read, every discovery interval): the targets of services the
@@ -145,7 +150,8 @@ class Prober {
         std::optional<core::Timestamp> last_started;
         std::optional<core::Timestamp> rotated_at;  // its results' last rotation (ProberOptions::keep)
         bool busy = false;
-        bool seeded = false;  // state replayed from the stored checks
+        bool superseded = false;  // a transition was written while busy (Superseded)
+        bool seeded = false;      // state replayed from the stored checks
         core::ProbeState state;
         std::string deployment;  // the deployment `state` counts the probes of
     };

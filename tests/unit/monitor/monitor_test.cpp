@@ -72,7 +72,15 @@ class RecordingSink final : public EventSink {
         std::unique_lock lock(mutex_);
         return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return transitions_.size() >= n; });
     }
-    void OnHealth(const store::Instance&, const store::HealthCheck&) override {}
+    void OnHealth(const store::Instance& instance, const store::HealthCheck&) override {
+        std::lock_guard lock(mutex_);
+        health_.push_back(instance.state.health.value_or("(none)"));
+    }
+    /// The instance's health each health event carried, in order.
+    std::vector<std::string> Health() const {
+        std::lock_guard lock(mutex_);
+        return health_;
+    }
     void OnChecks(const CheckBatchReport& report) override {
         std::lock_guard lock(mutex_);
         for (const core::Duration delay : report.delays)
@@ -94,6 +102,7 @@ class RecordingSink final : public EventSink {
     std::condition_variable changed_;
     std::vector<store::Instance> instances_;
     std::vector<store::TimelineEvent> transitions_;
+    std::vector<std::string> health_;
     core::Duration max_delay_{};
     std::function<void(const store::TimelineEvent&)> on_transition_;
 };
@@ -370,6 +379,43 @@ TEST_F(MonitorTest, StatusChecksOfRunningInstancesOfferThemToTheProber) {
     EXPECT_EQ(checks[0].http_status, 503);
     EXPECT_EQ(Get(instance.id).state.health, "UNHEALTHY");
     EXPECT_EQ(Get(instance.id).state.status, core::InstanceStatus::kRunning);  // the deployment runs
+}
+
+// A probe in flight when the deployment crashes: its verdict (HEALTHY, as the row it was offered
+// already said) is reported with the instance as stored after the crash's transition (UNHEALTHY),
+// not as offered — the monitor tells the prober of the transition (Announce).
+TEST_F(MonitorTest, AProbeAnsweredAfterACrashReportsTheHealthTheCrashSet) {
+    fakes::ScriptedTransport http;
+    ServeProbes(api_, http, 200);
+    options_.intervals.jitter_fraction = 0;
+    auto monitor = Make();
+    ProberOptions probes;
+    // The held probe's answer comes a check interval after it was sent (the test's clock): not slow
+    // here, so that its verdict is the HEALTHY the row already shows.
+    probes.policy.slow_threshold = core::Seconds(600);
+    monitor->EnableProbes(*store_, http, probes);
+    const auto t0 = clock_.Now();
+    // One answer per check: SUCCESS twice, then CRASHED.
+    api_.ScriptDeployment(
+        "d1", {Dep("d1", "SUCCESS", t0), Dep("d1", "SUCCESS", t0), Dep("d1", "CRASHED", t0 + seconds(100))});
+    const auto instance = Add(*monitor, "d1");
+    Step(*monitor, instance.id);  // SUCCESS: probed at once
+    monitor->RunProbesForTest();
+    ASSERT_EQ(Get(instance.id).state.health, "HEALTHY");
+    http.Hold(true);
+    Step(*monitor, instance.id);  // SUCCESS a minute on: offered HEALTHY, its probe held in flight
+    monitor->RunProbesForTest();
+    ASSERT_EQ(http.request_count(), 2u);
+    Step(*monitor, instance.id);  // CRASHED: the transition sets UNHEALTHY
+    ASSERT_EQ(Get(instance.id).state.deployment_status, "CRASHED");
+    http.ReleaseFirst(1);
+    for (int n = 0; n < 200 && store_->RecentHealthChecks(instance.id, 2)->size() < 2; ++n) {
+        monitor->RunProbesForTest();
+        std::this_thread::sleep_for(milliseconds(5));
+    }
+    ASSERT_EQ(store_->RecentHealthChecks(instance.id, 10)->size(), 2u);
+    EXPECT_EQ(Get(instance.id).state.health, "UNHEALTHY");
+    EXPECT_THAT(sink_.Health(), ElementsAre("HEALTHY", "UNHEALTHY"));
 }
 
 // The environment read that discovery makes anyway carries each service's domain and healthcheck

@@ -259,6 +259,40 @@ TEST_F(ProberTest, AProbeAnsweredAfterTheDeploymentFailedLeavesTheHealthTheFailu
     EXPECT_EQ(sink_.instances[0].state.status, core::InstanceStatus::kFailed);
 }
 
+// As above, but the probe's verdict is the health the offered row already showed (HEALTHY): what
+// the prober reports must still be the instance as stored (UNHEALTHY, failed), not the row it was
+// offered — the monitor says a transition was written (Superseded), as Monitor::Announce does.
+TEST_F(ProberTest, AProbeWhoseVerdictEqualsTheOfferedHealthReportsTheRowATransitionWroteMeanwhile) {
+    Running("i1");
+    auto prober = Make();
+    http_.PushResponse(200, "");
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    ASSERT_EQ(StoredHealth("i1"), "HEALTHY");
+    clock_.Advance(options_.interval);
+    http_.Hold(true);
+    http_.AnswerEvery(200);
+    ASSERT_TRUE(prober->Offer(*store_->GetInstance("i1")));  // offered HEALTHY
+    prober->RunForTest();                                    // sent, its answer held
+    ASSERT_EQ(http_.request_count(), 2u);
+    store::Transition crashed = TransitionOf("i1", "dep-i1", "CRASHED");
+    crashed.state.status = core::InstanceStatus::kFailed;
+    crashed.state.health = "UNHEALTHY";
+    ASSERT_TRUE(store_->ApplyTransition(crashed));
+    prober->Superseded("i1");
+    http_.ReleaseFirst(1);
+    for (int n = 0; n < 200 && store_->RecentHealthChecks("i1", 2)->size() < 2; ++n) {
+        prober->RunForTest();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(store_->RecentHealthChecks("i1", 10)->size(), 2u);
+    EXPECT_EQ(StoredHealth("i1"), "UNHEALTHY");
+    std::lock_guard lock(sink_.mutex_);
+    EXPECT_THAT(sink_.health, ElementsAre("HEALTHY", "UNHEALTHY"));
+    ASSERT_FALSE(sink_.instances.empty());
+    EXPECT_EQ(sink_.instances.back().state.health, "UNHEALTHY");
+    EXPECT_EQ(sink_.instances.back().state.status, core::InstanceStatus::kFailed);
+}
+
 // The thresholds count the probes of one deployment: after a deployment probed UNHEALTHY, the fix
 // that replaces it is probed at once (not an interval after the last probe of the one before) and
 // is HEALTHY at its first passing probe (not after success_threshold of them), and a restart
