@@ -18,8 +18,15 @@ runner=$(command -v run-clang-tidy-14 || command -v run-clang-tidy)
 log=$build/clang-tidy.log
 start=$(date +%s)
 # run-clang-tidy exits non-zero only when clang-tidy itself failed; findings are judged below.
-"$runner" -clang-tidy-binary "$tidy" -p "$build" -j "$jobs" -quiet "^$root/(src|tests|bench)/" >"$log" 2>&1 || true
+# clang-tidy colours its diagnostics even into a pipe: the escapes are stripped from the log, or
+# no line would start with the file's path and every run would pass.
+"$runner" -clang-tidy-binary "$tidy" -p "$build" -j "$jobs" -quiet "^$root/(src|tests|bench)/" 2>&1 |
+  sed 's/\x1b\[[0-9;]*m//g' >"$log" || true
 findings=$(grep -E "^$root/.+:[0-9]+:[0-9]+: (warning|error): " "$log" | sed "s|^$root/||" | sort -u || true)
+if [[ -z $findings ]] && ! grep -q "clang-tidy" "$log"; then
+  echo "lint: clang-tidy did not run (see $log)" >&2
+  exit 2
+fi
 took=$(($(date +%s) - start))
 if [[ -z $findings ]]; then
   echo "lint: no findings (${took} s)"
