@@ -22,6 +22,7 @@ inline bool WriteInParallel(const char* program, int threads, std::size_t count,
     std::atomic<std::size_t> next{0};
     std::atomic<bool> failed{false};
     std::vector<std::thread> workers;
+    workers.reserve(static_cast<std::size_t>(threads));
     for (int t = 0; t < threads; ++t) {
         workers.emplace_back([&] {
             for (std::size_t n = next++; n < count && !failed; n = next++) {

@@ -51,9 +51,10 @@ util::Result<std::vector<Row>> ReadRows(const std::string& path) {
         std::istringstream fields(line);
         Row row;
         if (!std::getline(fields, row.deployment_id, '\t') || !std::getline(fields, row.service_id, '\t') ||
-            !std::getline(fields, row.environment_id, '\t') || !std::getline(fields, row.status, '\t'))
+            !std::getline(fields, row.environment_id, '\t') || !std::getline(fields, row.status, '\t')) {
             return util::Fail(util::ErrorCode::kInvalidArgument,
                               fmt::format("{}:{}: expected 4 tab-separated fields", path, rows.size() + 1));
+        }
         rows.push_back(std::move(row));
     }
     return rows;

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -26,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 double Percentile(std::vector<double> sorted, double p) {
     if (sorted.empty()) return 0;
-    const auto at = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+    const auto at = static_cast<std::size_t>(std::lround(p * static_cast<double>(sorted.size() - 1)));
     return sorted[std::min(at, sorted.size() - 1)];
 }
 

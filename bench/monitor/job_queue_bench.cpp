@@ -24,9 +24,10 @@ using core::Timestamp;
 std::vector<Job> FailedWave(int count) {
     std::vector<Job> jobs;
     jobs.reserve(static_cast<std::size_t>(count));
-    for (int n = 0; n < count; ++n)
+    for (int n = 0; n < count; ++n) {
         jobs.emplace_back(JobKind::kClassify, "00000000-0000-4000-8000-" + std::to_string(100000000000LL + n), "dep",
                           Timestamp{});
+    }
     return jobs;
 }
 

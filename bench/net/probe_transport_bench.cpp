@@ -78,7 +78,7 @@ void SendTogether(benchmark::State& state, HttpTransport& transport, const char*
             left = together;
         }
         for (std::size_t k = 0; k < together; ++k) {
-            batch.push_back({make(), [&](HttpResponse response) {
+            batch.push_back({make(), [&](const HttpResponse& response) {
                                  std::lock_guard lock(mutex);
                                  if (!ok(response)) ++failed;
                                  if (--left == 0) done.notify_all();

@@ -58,10 +58,11 @@ class Counter {
     notify::DeliveryListener Listener() {
         return [this](const notify::DeliveryReport& report) {
             std::lock_guard lock(mutex_);
-            if (report.verdict == core::DeliveryVerdict::kAccepted)
+            if (report.verdict == core::DeliveryVerdict::kAccepted) {
                 ++accepted_;
-            else
+            } else {
                 ++failed_;
+            }
             changed_.notify_all();
         };
     }
@@ -213,7 +214,7 @@ void BM_WebhookReceiverRaw(benchmark::State& state) {
         const auto submit_next = [&](auto&& self) -> void {
             const int i = next.fetch_add(1);
             if (i >= kWebhooksPerIteration) return;
-            transport.Submit(std::move(requests[static_cast<std::size_t>(i)]), [&, self](net::HttpResponse r) {
+            transport.Submit(std::move(requests[static_cast<std::size_t>(i)]), [&, self](const net::HttpResponse& r) {
                 self(self);
                 (r.status >= 200 && r.status < 300 ? ok : failed).fetch_add(1);
                 std::lock_guard lock(mutex);
@@ -396,6 +397,7 @@ void BM_SmtpServerRaw(benchmark::State& state) {
     std::uint64_t total = 0;
     for (auto _ : state) {
         std::vector<std::thread> threads;
+        threads.reserve(concurrency);
         for (int c = 0; c < concurrency; ++c) {
             threads.emplace_back([&, c] {
                 RawSmtpClient client(smtp.port());

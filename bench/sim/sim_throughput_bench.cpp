@@ -46,9 +46,10 @@ std::vector<std::string> Bodies(const std::vector<std::string>& ids, int aliases
     for (std::size_t start = 0; start + static_cast<std::size_t>(aliases) <= ids.size();
          start += static_cast<std::size_t>(aliases)) {
         std::string q = "query DeploymentStatuses {";
-        for (int i = 0; i < aliases; ++i)
+        for (int i = 0; i < aliases; ++i) {
             q += " d" + std::to_string(i) + ": deployment(id: \"" + ids[start + static_cast<std::size_t>(i)] +
                  "\") { " + kFields + " }";
+        }
         q += " }";
         bodies.push_back(nlohmann::json{{"query", q}}.dump());
     }

@@ -192,9 +192,10 @@ void LogIngestWriters(benchmark::State& state, bool postgres) {
             for (int w = 0; w < writers; ++w)
                 g_ingest->work.emplace_back(w * kInstances);
             g_ingest->ok = g_ingest->store != nullptr;
-            for (int b = 0; g_ingest->ok && b < kWarmupBatches; ++b)
+            for (int b = 0; g_ingest->ok && b < kWarmupBatches; ++b) {
                 for (auto& work : g_ingest->work)
                     g_ingest->ok = g_ingest->ok && g_ingest->store->AppendLogs(work.Next(), store::kDefaultMaxLogs);
+            }
             g_ingest->server.emplace(postgres);
         }
     }
@@ -402,6 +403,7 @@ void Transitions(benchmark::State& state, bool postgres) {
     for (auto _ : state) {
         std::vector<std::thread> pool;
         std::atomic<int> failures{0};
+        pool.reserve(threads);
         for (int t = 0; t < threads; ++t) {
             pool.emplace_back([&] {
                 for (int k = 0; k < kPerIteration / threads; ++k) {
@@ -412,7 +414,7 @@ void Transitions(benchmark::State& state, bool postgres) {
         for (auto& th : pool)
             th.join();
         if (failures > 0) return state.SkipWithError("a transition failed");
-        done += kPerIteration / threads * threads;
+        done += static_cast<long long>(kPerIteration / threads) * threads;
     }
     state.counters["transitions/s"] = benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
 }

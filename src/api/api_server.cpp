@@ -14,7 +14,7 @@ net::HttpServerOptions ServerOptions(const ApiServerOptions& o, std::size_t max_
 
 }  // namespace
 
-ApiServer::ApiServer(const RestApi& api, EventHub* hub, ApiServerOptions options, std::size_t max_body_bytes)
+ApiServer::ApiServer(const RestApi& api, EventHub* hub, const ApiServerOptions& options, std::size_t max_body_bytes)
     : hub_(hub), server_(ServerOptions(options, max_body_bytes)) {
     const auto handle = [&api](const net::ServerRequest& req, net::ServerResponse& res) { res = api.Handle(req); };
     for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -25,7 +25,7 @@ struct ApiServerOptions {
 /// end, then the server.
 class ApiServer {
   public:
-    ApiServer(const RestApi& api, EventHub* hub, ApiServerOptions options, std::size_t max_body_bytes);
+    ApiServer(const RestApi& api, EventHub* hub, const ApiServerOptions& options, std::size_t max_body_bytes);
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;

@@ -21,14 +21,15 @@ constexpr std::string_view kLabelGrey = "#555555";
 int TextWidth(std::string_view text) {
     int width = 0;
     for (const char c : text) {
-        if (c == 'i' || c == 'l' || c == 'I' || c == '.' || c == ',' || c == ' ' || c == '\'')
+        if (c == 'i' || c == 'l' || c == 'I' || c == '.' || c == ',' || c == ' ' || c == '\'') {
             width += 4;
-        else if (c == 'm' || c == 'w' || c == 'M' || c == 'W')
+        } else if (c == 'm' || c == 'w' || c == 'M' || c == 'W') {
             width += 10;
-        else if (c >= 'A' && c <= 'Z')
+        } else if (c >= 'A' && c <= 'Z') {
             width += 8;
-        else
+        } else {
             width += 7;
+        }
     }
     return width;
 }
@@ -57,12 +58,13 @@ BadgeText BadgeFor(const store::InstanceState& state) {
     if (state.deployment_status) railway = core::ParseDeploymentStatus(*state.deployment_status);
     if (railway) {
         std::string_view colour = kGrey;
-        if (core::IsSucceeded(*railway))
+        if (core::IsSucceeded(*railway)) {
             colour = kGreen;
-        else if (core::IsFailed(*railway))
+        } else if (core::IsFailed(*railway)) {
             colour = kRed;
-        else if (core::IsInProgress(*railway))
+        } else if (core::IsInProgress(*railway)) {
             colour = kAmber;
+        }
         return {std::string(core::StatusLabel(*railway)), std::string(colour)};
     }
     switch (state.status) {

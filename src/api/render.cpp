@@ -102,7 +102,7 @@ json Member(const json& object, const char* name) {
 }
 
 // The first non-null of two fields.
-json Either(json first, json second) {
+json Either(const json& first, const json& second) {
     return first.is_null() ? second : first;
 }
 

@@ -95,9 +95,10 @@ tl::expected<int, net::ServerResponse> QueryInt(const net::ServerRequest& req, s
     if (!text) return fallback;
     int value = 0;
     const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (ec != std::errc() || ptr != text->data() + text->size() || value < lo || value > hi)
+    if (ec != std::errc() || ptr != text->data() + text->size() || value < lo || value > hi) {
         return tl::unexpected(
             BadRequest(fmt::format("query parameter `{}` must be a whole number in {}..{}", name, lo, hi)));
+    }
     return value;
 }
 
@@ -124,9 +125,10 @@ auto QueryList(const net::ServerRequest& req, std::string_view name, Parse parse
         const std::size_t comma = rest.find(',');
         const std::string_view item = rest.substr(0, comma);
         auto parsed = parse(item);
-        if (!parsed)
+        if (!parsed) {
             return tl::unexpected(BadRequest(
                 fmt::format("unknown {} \"{}\"; use one or more of {}, separated by commas", name, item, allowed)));
+        }
         out.push_back(std::move(*parsed));
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
@@ -505,9 +507,10 @@ net::ServerResponse RestApi::Health(const net::ServerRequest&, const PathParams&
         reasons.push_back(last.error ? "last probe failed: " + *last.error
                                      : fmt::format("last probe failed (HTTP {})", last.http_status.value_or(0)));
     }
-    if (s.status == core::InstanceStatus::kFailed)
+    if (s.status == core::InstanceStatus::kFailed) {
         reasons.push_back(s.error_message ? "deployment failed: " + *s.error_message
                                           : std::string("deployment failed"));
+    }
     // Up since the deployment became active, while it still is.
     long long uptime_s = 0;
     if (s.status == core::InstanceStatus::kRunning && s.deployment_completed_at && *s.deployment_completed_at <= now)
@@ -662,7 +665,7 @@ net::ServerResponse RestApi::StatsHistory(const net::ServerRequest& req, const P
         return BadRequest(fmt::format("query parameter `stepSeconds` is {}; use a multiple of 60 in {}..{}", *step_s,
                                       kMinStep, kMaxStep));
     }
-    core::Timestamp since = now - core::Seconds(24 * 3600);
+    core::Timestamp since = now - core::Seconds(24LL * 3600);
     if (auto text = req.Param("since")) {
         auto parsed = util::ParseRfc3339(*text);
         if (!parsed) {
@@ -818,13 +821,15 @@ net::ServerResponse RestApi::ReplayDelivery(const net::ServerRequest&, const Pat
     const core::Timestamp now = clock_.Now();
     auto replayed = store_.outbox.ReplayOutbox(id, now);
     if (!replayed) {
-        if (replayed.error().code == ErrorCode::kNotFound)
+        if (replayed.error().code == ErrorCode::kNotFound) {
             return ErrorResponse(404, "not_found",
                                  fmt::format("no delivery \"{}\"; GET /api/v1/deliveries lists them", id));
-        if (replayed.error().code == ErrorCode::kConflict)
+        }
+        if (replayed.error().code == ErrorCode::kConflict) {
             return ErrorResponse(409, "conflict",
                                  fmt::format("delivery \"{}\" is not dead: only a dead delivery can be replayed ({})",
                                              id, replayed.error().message));
+        }
         return ErrorFrom(replayed.error());
     }
     // The row as replayed (pending), answered before the woken dispatcher can move it on.
@@ -837,11 +842,12 @@ net::ServerResponse RestApi::EnableEndpoint(const net::ServerRequest&, const Pat
     const std::string& key = p.at("key");
     auto enabled = store_.outbox.EnableEndpoint(key);
     if (!enabled) return ErrorFrom(enabled.error());
-    if (!*enabled)
+    if (!*enabled) {
         return ErrorResponse(404, "not_found",
                              fmt::format("endpoint \"{}\" is not disabled; GET /api/v1/deliveries lists the "
                                          "disabled endpoints under disabledEndpoints",
                                          key));
+    }
     if (options_.deliveries != nullptr) options_.deliveries->EndpointEnabled(key);
     return JsonResponse(200, {{"key", key}, {"enabled", true}});
 }
@@ -858,10 +864,11 @@ net::ServerResponse RestApi::Stream(const net::ServerRequest& req, const PathPar
 net::ServerResponse RestApi::RailwayHook(const net::ServerRequest& req, const PathParams&) const {
     if (!options_.webhook_secret.empty()) {
         auto sent = req.Header(options_.webhook_secret_header);
-        if (!sent || !ConstantTimeEquals(*sent, options_.webhook_secret))
+        if (!sent || !ConstantTimeEquals(*sent, options_.webhook_secret)) {
             return ErrorResponse(
                 401, "unauthorized",
                 fmt::format("the webhook secret is missing or wrong; send it in {}", options_.webhook_secret_header));
+        }
     }
     auto body = ParseObjectBody(req);
     if (!body) return body.error();

@@ -61,7 +61,7 @@ struct RestApiOptions {
     /// The bearer token /api/* requires; empty: no authentication.
     std::string api_token;
     /// Larger request bodies get 413.
-    std::size_t max_body_bytes = 64 * 1024;
+    std::size_t max_body_bytes = std::size_t{64} * 1024;
     /// The shared secret `POST /api/v1/hooks/railway` requires in `webhook_secret_header`;
     /// empty: none. That route does not take the bearer token (Railway cannot send one).
     std::string webhook_secret;

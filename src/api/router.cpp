@@ -44,11 +44,12 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
                 // "{id}.svg": the literal after the brace must end the segment, and the captured
                 // part must not be empty.
                 const std::string_view suffix = std::string_view(want).substr(close + 1);
-                if (parts[i].size() <= suffix.size() || !parts[i].ends_with(suffix))
+                if (parts[i].size() <= suffix.size() || !parts[i].ends_with(suffix)) {
                     ok = false;
-                else
+                } else {
                     params.emplace(want.substr(1, close - 1),
                                    std::string(parts[i].substr(0, parts[i].size() - suffix.size())));
+                }
             } else {
                 ok = want == parts[i];
             }

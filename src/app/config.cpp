@@ -227,6 +227,7 @@ std::optional<std::string> CheckRoute(std::string_view text) {
 
 std::string EventTypesAllowed() {
     std::vector<std::string> names;
+    names.reserve(core::kAllNotifyEventTypes.size());
     for (const core::NotifyEventType type : core::kAllNotifyEventTypes)
         names.emplace_back(core::ToString(type));
     return "event types: " + fmt::format("{}", fmt::join(names, ", "));
@@ -312,6 +313,7 @@ KeySpec EnumKey(std::string_view name, Field field, std::vector<std::pair<std::s
     key.name = name;
     key.kind = ValueKind::kString;
     std::vector<std::string> quoted;
+    quoted.reserve(choices.size());
     for (const auto& [text, value] : choices)
         quoted.push_back(Quote(text));
     key.allowed = fmt::format("one of {}", fmt::join(quoted, ", "));
@@ -335,7 +337,7 @@ KeySpec EnumKey(std::string_view name, Field field, std::vector<std::pair<std::s
 }
 
 template <typename Field>
-KeySpec ListKey(std::string_view name, Field field, std::string allowed, TextCheck element_check,
+KeySpec ListKey(std::string_view name, Field field, std::string allowed, const TextCheck& element_check,
                 std::string_view doc) {
     KeySpec key;
     key.name = name;
@@ -428,10 +430,13 @@ KeySpec RouteKey(const RouteKeyText& text) {
 
 // A generic lambda selecting one field of a Config (const or not); keeps each table row on a line
 // or two.
+// `path` is a member path (a.b), not an expression: it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define RW_FIELD(path)     \
     [](auto& c) -> auto& { \
         return c.path;     \
     }
+// NOLINTEND(bugprone-macro-parentheses)
 
 std::vector<KeySpec> BuildKeys() {
     constexpr long long kDay = 86400;
@@ -1414,6 +1419,7 @@ std::string FormatValue(const ConfigValue& value) {
         std::string operator()(const std::string& s) const { return Quote(s); }
         std::string operator()(const std::vector<std::string>& items) const {
             std::vector<std::string> quoted;
+            quoted.reserve(items.size());
             for (const auto& item : items)
                 quoted.push_back(Quote(item));
             return fmt::format("[{}]", fmt::join(quoted, ", "));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -27,7 +28,7 @@ struct EngineHistoryOptions {
     /// How often the counts are written: at most one store write per period (and one at Stop).
     core::Duration flush_every = core::Seconds(60);
     /// Rows older than this are deleted at each write (every process's rows).
-    core::Duration keep = core::Seconds(8 * 24 * 3600);
+    core::Duration keep = core::Seconds(std::int64_t{8} * 24 * 3600);
 };
 
 /// Counts in memory on the hot path (a mutex and an addition per batch of checks); Railway

@@ -187,7 +187,7 @@ void RedactingSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) 
 }
 
 std::shared_ptr<spdlog::logger> SetupLogging(const LogSettings& settings, std::shared_ptr<SecretRedactor> redactor,
-                                             LoggingOptions options) {
+                                             const LoggingOptions& options) {
     if (!redactor) redactor = std::make_shared<SecretRedactor>();
     spdlog::sink_ptr target = options.target ? options.target : std::make_shared<spdlog::sinks::stderr_sink_mt>();
     if (settings.format == LogFormat::kJson) {

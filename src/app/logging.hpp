@@ -47,7 +47,7 @@ struct LoggingOptions {
     spdlog::sink_ptr target;
     /// Longest message written, in bytes, after redaction; longer ones are cut (at a UTF-8
     /// boundary) and end with "…[truncated]".
-    std::size_t max_message_bytes = 16 * 1024;
+    std::size_t max_message_bytes = std::size_t{16} * 1024;
     /// The logger's name (shown in JSON lines as "logger").
     std::string name = "railwatch";
 };
@@ -58,7 +58,7 @@ struct LoggingOptions {
 /// alive with it (the logger shares ownership). Nothing global is changed: call
 /// InstallAsDefault for code that logs through spdlog's default logger.
 std::shared_ptr<spdlog::logger> SetupLogging(const LogSettings& settings, std::shared_ptr<SecretRedactor> redactor,
-                                             LoggingOptions options = {});
+                                             const LoggingOptions& options = {});
 
 /// Makes `logger` spdlog's default, so that spdlog::info(...) anywhere in the process is
 /// redacted and formatted the same way. Call once, at start-up, before threads that log exist.

@@ -182,9 +182,10 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
         const net::ProbeTransportOptions transport = ProbeTransportOptionsFrom(probes, deps.root.probe_proxies());
         for (const auto& [scheme, proxy] :
              {std::pair("https", transport.proxies.https), std::pair("http", transport.proxies.http)}) {
-            if (proxy)
+            if (proxy) {
                 deps.root.logger().info("health probes of {}:// URLs go through the proxy {}:{}", scheme, proxy->host,
                                         proxy->port);
+            }
         }
         probe_transport_ = std::make_unique<net::ProbeTransport>(transport);
         monitor_->EnableProbes(store, *probe_transport_, ProberOptionsFrom(probes));

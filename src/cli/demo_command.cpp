@@ -91,9 +91,10 @@ util::Result<json> Call(net::HttpTransport& http, std::string method, std::strin
     const net::HttpResponse response = http.Send(std::move(request)).get();
     if (!response.Answered()) return util::Fail(util::ErrorCode::kUnavailable, "no answer: " + response.error_message);
     json parsed = json::parse(response.body, nullptr, false);
-    if (response.status >= 300 || parsed.is_discarded())
+    if (response.status >= 300 || parsed.is_discarded()) {
         return util::Fail(util::ErrorCode::kInternal,
                           fmt::format("HTTP {}: {}", response.status, response.body.substr(0, 300)));
+    }
     return parsed;
 }
 
@@ -113,7 +114,7 @@ int AddSampleFleet(net::HttpTransport& http, const std::string& sim_url, const s
             continue;
         }
         const std::string id = (*created)["ids"][0];
-        auto truth = Call(http, "GET", sim_url + "/_sim/truth?id=" + id, nullptr, "");
+        auto truth = Call(http, "GET", fmt::format("{}/_sim/truth?id={}", sim_url, id), nullptr, "");
         if (!truth || (*truth)["deployments"].empty()) {
             fmt::print(stderr, "railwatch demo: no ground truth for {}\n", id);
             continue;

@@ -37,9 +37,10 @@ int RunServe(const ConfigFlags& flags) {
     std::unique_ptr<app::ShutdownSignals> signals;
     try {
         signals = std::make_unique<app::ShutdownSignals>(stop, [](int signal, int count) {
-            if (count == 1)
+            if (count == 1) {
                 fmt::print(stderr, "railwatch serve: {} received, stopping (again to force)\n",
                            signal == SIGINT ? "SIGINT" : "SIGTERM");
+            }
         });
     } catch (const std::system_error& e) {
         fmt::print(stderr, "railwatch serve: cannot watch for SIGINT/SIGTERM: {}\n", e.what());

@@ -97,15 +97,15 @@ BudgetStatus ComputeBudgetStatus(const BudgetFacts& facts, Timestamp now) {
     const double rate = out.requests_per_minute;
     if (facts.reset_at) {
         if (rate > 0) {
-            const auto at = now + std::chrono::duration_cast<Duration>(
-                                      std::chrono::duration<double, std::ratio<60>>(out.remaining / rate));
+            const auto at = now + std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::ratio<60>>(
+                                      static_cast<double>(out.remaining) / rate));
             if (at < *facts.reset_at) out.exhausts_at = at;
         }
     } else {
         const double net = rate - static_cast<double>(facts.limit_per_hour) / 60.0;
         if (net > 0) {
-            out.exhausts_at = now + std::chrono::duration_cast<Duration>(
-                                        std::chrono::duration<double, std::ratio<60>>(out.remaining / net));
+            out.exhausts_at = now + std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::ratio<60>>(
+                                        static_cast<double>(out.remaining) / net));
         }
     }
     return out;

@@ -70,7 +70,7 @@ Prober::Prober(railway::RailwayApi& api, store::Instances& instances, store::Hea
       http_(http),
       clock_(clock),
       sink_(sink),
-      options_(std::move(options)),
+      options_(options),
       budget_(std::move(budget)) {}
 
 Prober::~Prober() {
@@ -408,7 +408,7 @@ std::optional<net::HttpRequest> Prober::ProbeRequest(const store::Instance& inst
 }
 
 net::Completion Prober::OnAnswer(Offered instance, core::Timestamp at, util::SteadyTime started) {
-    return [this, instance = std::move(instance), at, started](net::HttpResponse answer) {
+    return [this, instance = std::move(instance), at, started](const net::HttpResponse& answer) {
         store::HealthCheck check;
         check.instance_id = instance->id;
         check.at = at;

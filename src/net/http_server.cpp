@@ -210,7 +210,7 @@ struct HttpServer::Impl {
             });
             return;
         }
-        out.set_content(std::move(res.body), res.content_type.c_str());
+        out.set_content(res.body, res.content_type.c_str());
     }
 };
 
@@ -252,7 +252,7 @@ HttpServer::~HttpServer() {
     Stop();
 }
 
-void HttpServer::Route(std::string method, std::string pattern, ServerHandler handler) {
+void HttpServer::Route(const std::string& method, const std::string& pattern, ServerHandler handler) {
     Impl* impl = impl_.get();
     auto wrapped = [impl, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
         impl->Dispatch(req, res, handler);

@@ -83,9 +83,9 @@ struct HttpServerOptions {
     /// when a new connection finds none idle, another starts, up to `max_threads`, so that busy
     /// keep-alive clients cannot lock the others out. Beyond that, connections wait in order.
     std::size_t threads = 4;
-    std::size_t max_threads = 0;                   ///< the most workers; 0: 4 × threads, at least 64
-    std::size_t max_body_bytes = 1024 * 1024;      ///< larger bodies get 413
-    std::chrono::milliseconds read_timeout{5000};  ///< per read on a connection
+    std::size_t max_threads = 0;                            ///< the most workers; 0: 4 × threads, at least 64
+    std::size_t max_body_bytes = std::size_t{1024} * 1024;  ///< larger bodies get 413
+    std::chrono::milliseconds read_timeout{5000};           ///< per read on a connection
     std::chrono::milliseconds write_timeout{5000};
     std::chrono::seconds keep_alive_timeout{5};
     std::size_t keep_alive_max_requests = 1000;  ///< requests per connection before it is closed
@@ -103,7 +103,7 @@ class HttpServer {
 
     /// Adds a route. `pattern` is an ECMAScript regex matched against the whole path (captures
     /// land in ServerRequest::matches). Routes are tried in the order added.
-    void Route(std::string method, std::string pattern, ServerHandler handler);
+    void Route(const std::string& method, const std::string& pattern, ServerHandler handler);
     /// Handles requests that match no route (default: 404 with a JSON error).
     void SetNotFoundHandler(ServerHandler handler);
 

@@ -40,7 +40,7 @@ using TimePoint = SteadyClock::time_point;
 
 constexpr std::size_t kBodySlack = 64;                // bytes past a kept body's end a parser may read
 constexpr std::uint64_t kMaxBodyReserve = 16u << 20;  // the largest Content-Length reserved at once
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
 char Lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -861,9 +861,10 @@ struct ProbeTransport::Loop {
         x->via = ProxyFor(x->target);
         if (HasLineBreak(x->request.method) || HasControlOrSpace(x->request.method) || x->request.method.empty())
             return Fail(x, TransportErrorKind::kOther, "the request's method is not a token");
-        for (const auto& [name, value] : x->request.headers)
+        for (const auto& [name, value] : x->request.headers) {
             if (HasLineBreak(name) || HasLineBreak(value) || name.find(':') != std::string::npos)
                 return Fail(x, TransportErrorKind::kOther, "a request header holds a line break or a colon");
+        }
         x->out = RequestBytes(x->request, x->target, options.user_agent, x->target.tls ? nullptr : x->via);
         x->fresh = !x->request.idempotent;
         x->deadline = SteadyClock::now() + x->request.timeout;
@@ -1116,9 +1117,10 @@ struct ProbeTransport::Loop {
             const long n =
                 ::send(c->fd, c->tunnel.data() + c->tunnel_sent, c->tunnel.size() - c->tunnel_sent, MSG_NOSIGNAL);
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Want(c, EPOLLOUT);
-            if (n < 0)
+            if (n < 0) {
                 return FailConnection(c, TransportErrorKind::kConnect,
                                       fmt::format("the proxy {}: {}", proxy, std::strerror(errno)));
+            }
             c->tunnel_sent += static_cast<std::size_t>(n);
             if (c->tunnel_sent == c->tunnel.size()) {
                 c->tunnel.clear();  // the answer comes in its place
@@ -1168,7 +1170,9 @@ struct ProbeTransport::Loop {
         c->ssl = SSL_new(ctx);
         BIO* bio = c->ssl != nullptr ? BIO_new(SocketBio()) : nullptr;
         if (bio == nullptr) return FailConnection(c, TransportErrorKind::kTls, "TLS set-up failed: " + OpenSslError());
-        BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(c->fd)));
+        // The BIO's data is the socket itself (SocketBio reads it back), not an address.
+        BIO_set_data(bio,
+                     reinterpret_cast<void*>(static_cast<std::intptr_t>(c->fd)));  // NOLINT(performance-no-int-to-ptr)
         SSL_set_bio(c->ssl, bio, bio);
         SSL_set_app_data(c->ssl, c);
         in6_addr ip6{};
@@ -1269,9 +1273,10 @@ struct ProbeTransport::Loop {
                     const int error = SSL_get_error(c->ssl, result);
                     if (error == SSL_ERROR_WANT_READ) return Want(c, EPOLLIN | EPOLLRDHUP);
                     if (error == SSL_ERROR_WANT_WRITE) return Want(c, EPOLLIN | EPOLLOUT);
-                    if (error != SSL_ERROR_ZERO_RETURN)
+                    if (error != SSL_ERROR_ZERO_RETURN) {
                         return Broken(c,
                                       error == SSL_ERROR_SYSCALL && errno != 0 ? std::strerror(errno) : OpenSslError());
+                    }
                     closed = true;
                 }
                 n = std::max(result, 0);

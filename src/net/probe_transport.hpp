@@ -83,7 +83,7 @@ struct ProbeTransportOptions {
     /// The proxies to go through (ProbeProxiesFromEnvironment); none by default.
     ProbeProxies proxies;
     /// The longest head (status line and headers, or a chunked body's trailers) accepted.
-    std::size_t max_head_bytes = 64 * 1024;
+    std::size_t max_head_bytes = std::size_t{64} * 1024;
 };
 
 /// What the transport has done since it was made (for tests, benchmarks and metrics).

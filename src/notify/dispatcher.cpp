@@ -73,11 +73,12 @@ void Dispatcher::Start() {
             RecorderLoop(*random, *recorder_wakeups_[static_cast<std::size_t>(i)]);
         });
     }
-    for (int i = 0; i < options_.concurrency; ++i)
+    for (int i = 0; i < options_.concurrency; ++i) {
         workers_.emplace_back([this, i] {
             util::NameThisThread("rw-notify-" + std::to_string(i));
             WorkerLoop();
         });
+    }
     claimer_ = std::thread([this] { ClaimLoop(); });
 }
 

@@ -47,7 +47,7 @@ constexpr std::size_t kEncodedWordBytes = 45;
 std::string FactsText(const core::NotifyEvent& event) {
     std::string out;
     for (const auto& [label, value] : EventFacts(event))
-        out += label + ": " + value + "\n";
+        out.append(label).append(": ").append(value).append("\n");
     return out;
 }
 
@@ -193,7 +193,7 @@ std::string FormatRfc5322Date(core::Timestamp t) {
 }
 
 std::string EncodeHeaderValue(std::string_view value) {
-    const std::string clean = CleanText(value, 998);
+    std::string clean = CleanText(value, 998);
     const bool ascii =
         std::all_of(clean.begin(), clean.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     if (ascii) return clean;

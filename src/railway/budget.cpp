@@ -116,7 +116,7 @@ std::optional<core::Timestamp> ParseRateLimitReset(std::string_view value, core:
 std::optional<core::Duration> ParseRetryAfter(std::string_view value) {
     auto number = ParseInteger(value);
     if (!number || *number < 0) return std::nullopt;
-    return std::chrono::seconds(std::min<long long>(*number, 24 * 3600));
+    return std::chrono::seconds(std::min<long long>(*number, 24LL * 3600));
 }
 
 RequestBudget::RequestBudget(const util::Clock& clock, BudgetConfig config)

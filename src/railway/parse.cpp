@@ -442,10 +442,11 @@ util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::do
     simdjson::dom::object object;
     if (environment.get_object().get(object) != SUCCESS) return tl::unexpected(Missing("environment is not an object"));
     simdjson::dom::object connection;
-    if (simdjson::dom::element found; object["serviceInstances"].get(found) != SUCCESS)
+    if (simdjson::dom::element found; object["serviceInstances"].get(found) != SUCCESS) {
         return tl::unexpected(Missing("environment.serviceInstances is missing"));
-    else if (found.get_object().get(connection) != SUCCESS)
+    } else if (found.get_object().get(connection) != SUCCESS) {
         return tl::unexpected(Missing("serviceInstances is not an object"));
+    }
     auto services = ParseNodes<ServiceLatestDeployment>(
         connection, "serviceInstances", "serviceInstance",
         [](simdjson::dom::object fields) -> util::Result<ServiceLatestDeployment> {

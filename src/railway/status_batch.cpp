@@ -391,7 +391,9 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
         bool probing = false;  // a refused or failed half is being halved while nothing is answered
         std::size_t nulled = 0;
         for (std::size_t c = 0; c < outcomes.size(); ++c) {
-            const auto& [group, parent] = members[c];
+            // (not a structured binding: the reading's lambda below captures `group`)
+            const std::vector<std::size_t>& group = members[c].first;
+            const std::size_t parent = members[c].second;
             for (std::size_t i : group)
                 state[i].requests += outcomes[c].attempts;
             auto& outcome = outcomes[c].result;
@@ -502,9 +504,10 @@ std::vector<ApiResult<T>> StatusChecker::Run(std::span<const std::string_view> i
     // Every id ends with a result above; one that did not would be a defect here, told as one
     // rather than passed on as an empty answer.
     for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (!finished[i])
+        if (!finished[i]) {
             out[i] = tl::unexpected(MalformedAnswer("the status check recorded no result for this deployment", 0,
                                                     engine_.Context("").For(OperationFor(ids[i]))));
+        }
     }
     return out;
 }

@@ -37,9 +37,10 @@ util::Result<double> Number(const json& j, std::string_view key, double min, dou
     if (!j.is_number())
         return Fail(ErrorCode::kInvalidArgument, fmt::format("\"{}\" must be a number, not {}", key, j.dump()));
     const double v = j.get<double>();
-    if (v < min || v > max)
+    if (v < min || v > max) {
         return Fail(ErrorCode::kInvalidArgument,
                     fmt::format("\"{}\" must be between {} and {}, not {}", key, min, max, v));
+    }
     return v;
 }
 
@@ -246,9 +247,10 @@ util::Result<CreateSpec> ParseCreateSpec(const json& j) {
         spec.kind = *k;
     }
     if (j.contains("mix")) {
-        if (!j["mix"].is_object() || j["mix"].empty())
+        if (!j["mix"].is_object() || j["mix"].empty()) {
             return Fail(ErrorCode::kInvalidArgument,
                         "\"mix\" must be an object of kind → weight, e.g. {\"success\": 8}");
+        }
         double total = 0;
         for (const auto& [name, weight] : j["mix"].items()) {
             auto k = KindOf(json(name), "mix");
@@ -264,11 +266,12 @@ util::Result<CreateSpec> ParseCreateSpec(const json& j) {
         auto s = String(j["reason"], "reason");
         if (!s) return tl::unexpected(s.error());
         auto r = ParseReason(*s);
-        if (!r)
+        if (!r) {
             return Fail(ErrorCode::kInvalidArgument,
                         fmt::format("\"reason\": unknown failure reason \"{}\" (one of: missing_env, oom, healthcheck, "
                                     "etimedout, npm_elifecycle)",
                                     *s));
+        }
         spec.reason = *r;
     }
     for (const auto& [key, target] : {std::pair<const char*, std::string*>{"serviceId", &spec.service_id},
@@ -285,9 +288,10 @@ util::Result<CreateSpec> ParseCreateSpec(const json& j) {
         auto s = String(j["health"], "health");
         if (!s) return tl::unexpected(s.error());
         auto m = ParseHealthMode(*s);
-        if (!m)
+        if (!m) {
             return Fail(ErrorCode::kInvalidArgument,
                         fmt::format("\"health\": unknown mode \"{}\" (one of: healthy, slow, failing)", *s));
+        }
         spec.health = *m;
     }
     if (j.contains("redeployKind")) {
@@ -327,10 +331,11 @@ util::Result<FaultConfig> ApplyFaults(const json& j, FaultConfig f) {
         *target = static_cast<int>(*v);
     }
     const double exclusive = f.http500 + f.http503 + f.hang + f.reset + f.malformed_json + f.html403;
-    if (exclusive > 1.0 + 1e-9)
+    if (exclusive > 1.0 + 1e-9) {
         return Fail(
             ErrorCode::kInvalidArgument,
             fmt::format("fault fractions (all but latency) add up to {:.3f}; they must be at most 1", exclusive));
+    }
     return f;
 }
 
@@ -411,10 +416,11 @@ util::Result<SimConfig> ApplyRuntimeSettings(const json& j, SimConfig cfg) {
         } else {
             auto s = String(j["webhookUrl"], "webhookUrl");
             if (!s) return tl::unexpected(s.error());
-            if (!s->empty() && s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0)
+            if (!s->empty() && s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
                 return Fail(ErrorCode::kInvalidArgument,
                             "\"webhookUrl\" must start with http:// or https:// (or be null or \"\" to turn webhooks "
                             "off)");
+            }
             cfg.webhook.url = *s;
         }
     }
@@ -433,9 +439,10 @@ util::Result<SimConfig> ApplyRuntimeSettings(const json& j, SimConfig cfg) {
         const bool token_chars = !s->empty() && std::all_of(s->begin(), s->end(), [](char c) {
             return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
         });
-        if (!token_chars)
+        if (!token_chars) {
             return Fail(ErrorCode::kInvalidArgument,
                         "\"webhookSecretHeader\" must be a header name (letters, digits, '-' and '_')");
+        }
         cfg.webhook.secret_header = *s;
     }
     if (j.contains("slowHealthMs")) {
@@ -578,9 +585,10 @@ util::Result<SimConfig> ParseScenario(std::string_view json_text) {
         int index = 0;
         for (const auto& item : j["deployments"]) {
             auto spec = ParseCreateSpec(item);
-            if (!spec)
+            if (!spec) {
                 return Fail(ErrorCode::kInvalidArgument,
                             fmt::format("deployments[{}]: {}", index, spec.error().message));
+            }
             cfg.deployments.push_back(std::move(*spec));
             ++index;
         }

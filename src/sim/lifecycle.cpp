@@ -98,6 +98,8 @@ Phases PhasesOf(const std::vector<TimelineEntry>& timeline) {
     return p;
 }
 
+// Long log lines are split over adjacent literals on purpose (each is one line of the list).
+// NOLINTBEGIN(bugprone-suspicious-missing-comma)
 std::vector<std::string> BuildFailureLines(Reason reason) {
     switch (reason) {
         case Reason::kOom:
@@ -135,6 +137,7 @@ std::vector<std::string> BuildFailureLines(Reason reason) {
             "successfully: exit code: 2",
             "Error: Docker build failed"};
 }
+// NOLINTEND(bugprone-suspicious-missing-comma)
 
 std::vector<std::string> RuntimeFailureLines(Reason reason) {
     switch (reason) {
@@ -191,6 +194,7 @@ std::vector<std::pair<std::string, std::string>> Info(std::initializer_list<std:
 
 std::vector<std::pair<std::string, std::string>> Errors(const std::vector<std::string>& lines) {
     std::vector<std::pair<std::string, std::string>> out;
+    out.reserve(lines.size());
     for (const auto& l : lines)
         out.emplace_back("error", l);
     return out;
@@ -386,10 +390,11 @@ std::vector<TimelineEntry> PlanAfterApproval(Timestamp approved, const Durations
 std::size_t EntryAt(const std::vector<TimelineEntry>& timeline, Timestamp now) {
     std::size_t index = 0;
     for (std::size_t i = 0; i < timeline.size(); ++i) {
-        if (timeline[i].at <= now)
+        if (timeline[i].at <= now) {
             index = i;
-        else
+        } else {
             break;
+        }
     }
     return index;
 }
@@ -486,9 +491,10 @@ std::vector<LogLine> DeployLogLines(const LifecycleFacts& f, Timestamp now) {
     }
     if (p.sleeping)
         Spread(out, Info({"Stopping Container"}), *p.sleeping - std::chrono::milliseconds(5), *p.sleeping, rng);
-    if (p.removing)
+    if (p.removing) {
         Spread(out, Info({"Stopping Container", "npm ERR! signal SIGTERM"}), *p.removing,
                *p.removing + std::chrono::milliseconds(5), rng);
+    }
     std::sort(out.begin(), out.end(), [](const LogLine& a, const LogLine& b) { return a.timestamp < b.timestamp; });
     for (std::size_t i = 1; i < out.size(); ++i)
         if (out[i].timestamp <= out[i - 1].timestamp) out[i].timestamp = out[i - 1].timestamp + Duration(1);

@@ -238,10 +238,11 @@ class DeploymentObject final : public Object {
         }
         if (f == "canRedeploy") return true;
         if (f == "canRollback") return status == DeploymentStatus::kRemoved;
-        if (f == "deploymentStopped")
+        if (f == "deploymentStopped") {
             return status == DeploymentStatus::kFailed || status == DeploymentStatus::kCrashed ||
                    status == DeploymentStatus::kRemoved || status == DeploymentStatus::kSkipped ||
                    status == DeploymentStatus::kSleeping;
+        }
         if (f == "suggestAddServiceDomain") return false;
         if (f == "diagnosis") return nullptr;
         if (f == "meta") {
@@ -262,9 +263,10 @@ class DeploymentObject final : public Object {
             if (!s.empty()) list.push_back(Rec({{"id", "inst-" + d_.id.substr(0, 8)}, {"status", std::string(s)}}));
             return list;
         }
-        if (f == "creator")
+        if (f == "creator") {
             return Rec(
                 {{"id", "user-sim"}, {"email", "dev@example.com"}, {"name", "Sim Developer"}, {"avatar", nullptr}});
+        }
         if (f == "sockets") {
             ResolvedValue::List list;
             if (status == DeploymentStatus::kSuccess) {
@@ -410,9 +412,10 @@ ResolvedValue EventsField(const RequestContext& ctx, const json& args) {
 std::vector<DeploymentStatus> Statuses(const json& list) {
     std::vector<DeploymentStatus> out;
     if (!list.is_array()) return out;
-    for (const auto& s : list)
+    for (const auto& s : list) {
         if (s.is_string())
             if (auto parsed = core::ParseDeploymentStatus(s.get<std::string>())) out.push_back(*parsed);
+    }
     return out;
 }
 

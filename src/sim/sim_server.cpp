@@ -8,7 +8,7 @@ net::HttpServerOptions ApiOptions(const SimServerOptions& o) {
     options.host = o.host;
     options.port = o.port;
     options.threads = o.threads;
-    options.max_body_bytes = 1024 * 1024;
+    options.max_body_bytes = std::size_t{1024} * 1024;
     return options;
 }
 
@@ -17,13 +17,13 @@ net::HttpServerOptions HealthOptions(const SimServerOptions& o) {
     options.host = "127.0.0.1";
     options.port = 0;
     options.threads = o.health_threads;
-    options.max_body_bytes = 64 * 1024;
+    options.max_body_bytes = std::size_t{64} * 1024;
     return options;
 }
 
 }  // namespace
 
-SimServer::SimServer(SimConfig config, const util::Clock& clock, SimServerOptions options)
+SimServer::SimServer(SimConfig config, const util::Clock& clock, const SimServerOptions& options)
     : simulator_(std::make_unique<Simulator>(std::move(config), clock, &resetter_)),
       api_(ApiOptions(options)),
       health_(HealthOptions(options)),

@@ -30,7 +30,7 @@ struct SimServerOptions {
 /// destructor) once.
 class SimServer {
   public:
-    SimServer(SimConfig config, const util::Clock& clock, SimServerOptions options);
+    SimServer(SimConfig config, const util::Clock& clock, const SimServerOptions& options);
     ~SimServer();
     SimServer(const SimServer&) = delete;
     SimServer& operator=(const SimServer&) = delete;

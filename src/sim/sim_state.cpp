@@ -85,10 +85,11 @@ json QueryLog::ToJson(const std::vector<std::string>& ids) const {
     json unknown = json::array();
     const auto describe = [&](const std::vector<Entry>& entries) {
         json list = json::array();
-        for (const Entry& e : entries)
+        for (const Entry& e : entries) {
             list.push_back(json{{"at", util::FormatRfc3339(e.at, util::TimePrecision::kMicros)},
                                 {"query", tags_[e.query]},
                                 {"operation", tags_[e.operation]}});
+        }
         return list;
     };
     if (ids.empty()) {

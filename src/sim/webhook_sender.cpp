@@ -57,7 +57,7 @@ void WebhookSender::Deliver(const WebhookBatch& batch) {
         if (!batch.secret_header.first.empty()) request.headers.push_back(batch.secret_header);
         ++*in_flight_;
         transport_.Submit(
-            std::move(request), [simulator = &simulator_, in_flight = in_flight_](net::HttpResponse response) {
+            std::move(request), [simulator = &simulator_, in_flight = in_flight_](const net::HttpResponse& response) {
                 const bool delivered = response.Answered() && response.status >= 200 && response.status < 300;
                 simulator->RecordWebhook(delivered ? WebhookOutcome::kDelivered : WebhookOutcome::kFailed);
                 --*in_flight;

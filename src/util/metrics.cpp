@@ -1,5 +1,7 @@
 #include "util/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -210,7 +212,9 @@ Histogram::Reading Histogram::Read() const {
 namespace metrics_detail {
 
 FamilyBase::FamilyBase(std::string name, std::string help, std::string_view type, std::vector<std::string> label_names)
-    : name_(std::move(name)), help_(EscapeHelp(help)), type_(type), label_names_(std::move(label_names)) {}
+    : name_(std::move(name)), help_(std::move(help)), type_(type), label_names_(std::move(label_names)) {
+    help_ = EscapeHelp(help_);
+}
 
 void FamilyBase::Render(std::string& out) const {
     out += "# HELP ";
@@ -364,8 +368,8 @@ Family& MetricsRegistry::Add(std::string_view type, const std::string& name, std
     if (families_.contains(name)) throw std::invalid_argument("metric " + name + " is registered twice");
     for (const auto& sample : samples) {
         if (auto it = sample_names_.find(sample); it != sample_names_.end()) {
-            throw std::invalid_argument("metric " + name + ": the name " + sample + " is taken by family " +
-                                        it->second);
+            throw std::invalid_argument(
+                fmt::format("metric {}: the name {} is taken by family {}", name, sample, it->second));
         }
     }
     std::unique_ptr<Family> family = make(std::move(label_names));

@@ -31,7 +31,7 @@ std::string Trim(std::string s) {
 std::string FindBindir() {
     try {
         const auto r = RunCommand({"pg_config", "--bindir"}, std::chrono::seconds(10));
-        const std::string dir = Trim(r.output);
+        std::string dir = Trim(r.output);
         if (r.status.Ok() && fs::exists(fs::path(dir) / "initdb")) return dir;
     } catch (const std::exception&) {
         // fall through to the Debian layout
@@ -156,6 +156,7 @@ util::Result<void> PostgresCluster::StartWatchdog() {
     for (auto& a : StopCommand())
         args.push_back(std::move(a));
     std::vector<char*> argv;
+    argv.reserve(args.size());
     for (auto& a : args)
         argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -52,6 +52,7 @@ void Collect(pid_t pid, std::vector<std::pair<int, std::string*>> fds, const Run
         // run with that output unread (seen as "exit 0, 0 bytes on stdout" in integration.cli).
         if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
         std::vector<pollfd> pfds;
+        pfds.reserve(fds.size());
         for (auto& [fd, out] : fds)
             pfds.push_back({fd, POLLIN, 0});
         const int ready = ::poll(pfds.data(), pfds.size(), 50);

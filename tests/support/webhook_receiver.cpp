@@ -75,7 +75,8 @@ std::string Sha256(std::string_view data) {
     for (std::size_t block = 0; block < message.size(); block += 64) {
         std::array<std::uint32_t, 64> w{};
         for (int i = 0; i < 16; ++i) {
-            const auto* p = reinterpret_cast<const unsigned char*>(message.data() + block + 4 * i);
+            const auto* p = reinterpret_cast<const unsigned char*>(message.data() + block +
+                                                                   std::size_t{4} * static_cast<std::size_t>(i));
             w[i] = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
         }
         for (int i = 16; i < 64; ++i) {
@@ -169,7 +170,7 @@ std::optional<std::string> Base64DecodeIndependent(std::string_view text) {
     return out;
 }
 
-WebhookReceiver::WebhookReceiver(std::vector<std::string> secrets, int tolerance_s) : tolerance_s_(tolerance_s) {
+WebhookReceiver::WebhookReceiver(const std::vector<std::string>& secrets, int tolerance_s) : tolerance_s_(tolerance_s) {
     for (const std::string& secret : secrets) {
         const std::string_view encoded = std::string_view(secret).substr(secret.rfind("whsec_", 0) == 0 ? 6 : 0);
         auto key = Base64DecodeIndependent(encoded);

@@ -43,7 +43,7 @@ class WebhookReceiver {
     /// `secrets` are "whsec_…" strings; a request is valid when one of its v1 signatures matches
     /// one of them and its timestamp is within `tolerance_s` of the real clock. No secrets: every
     /// request counts as valid (Slack/Discord formats are unsigned by their receivers).
-    explicit WebhookReceiver(std::vector<std::string> secrets, int tolerance_s = 300);
+    explicit WebhookReceiver(const std::vector<std::string>& secrets, int tolerance_s = 300);
     ~WebhookReceiver();
 
     WebhookReceiver(const WebhookReceiver&) = delete;

@@ -258,19 +258,21 @@ Token Lexer::ReadNumber(std::size_t start) {
         if (pos_ < src_.size() && IsDigit(src_[pos_]))
             Fail(pos_, fmt::format("Invalid number, unexpected digit after 0: {}.", PrintableChar(src_[pos_])));
     } else {
-        if (pos_ >= src_.size() || !IsDigit(src_[pos_]))
+        if (pos_ >= src_.size() || !IsDigit(src_[pos_])) {
             Fail(pos_, pos_ >= src_.size()
                            ? std::string("Invalid number, expected digit but got: <EOF>.")
                            : fmt::format("Invalid number, expected digit but got: {}.", PrintableChar(src_[pos_])));
+        }
         while (pos_ < src_.size() && IsDigit(src_[pos_]))
             ++pos_;
     }
     if (pos_ < src_.size() && src_[pos_] == '.') {
         token.kind = TokenKind::kFloat;
         ++pos_;
-        if (pos_ >= src_.size() || !IsDigit(src_[pos_]))
+        if (pos_ >= src_.size() || !IsDigit(src_[pos_])) {
             Fail(pos_, "Invalid number, expected digit but got: " +
                            (pos_ >= src_.size() ? std::string("<EOF>") : PrintableChar(src_[pos_])) + ".");
+        }
         while (pos_ < src_.size() && IsDigit(src_[pos_]))
             ++pos_;
     }
@@ -278,9 +280,10 @@ Token Lexer::ReadNumber(std::size_t start) {
         token.kind = TokenKind::kFloat;
         ++pos_;
         if (pos_ < src_.size() && (src_[pos_] == '+' || src_[pos_] == '-')) ++pos_;
-        if (pos_ >= src_.size() || !IsDigit(src_[pos_]))
+        if (pos_ >= src_.size() || !IsDigit(src_[pos_])) {
             Fail(pos_, "Invalid number, expected digit but got: " +
                            (pos_ >= src_.size() ? std::string("<EOF>") : PrintableChar(src_[pos_])) + ".");
+        }
         while (pos_ < src_.size() && IsDigit(src_[pos_]))
             ++pos_;
     }

@@ -36,9 +36,10 @@ std::string ExpectName(Lexer& lexer) {
 }
 
 void ExpectKind(Lexer& lexer, TokenKind kind, const char* what) {
-    if (lexer.Peek().kind != kind)
+    if (lexer.Peek().kind != kind) {
         throw SyntaxErrorException{fmt::format("expected {}, found {}", what, Lexer::Describe(lexer.Peek())),
                                    lexer.Peek().loc};
+    }
     lexer.Next();
 }
 
@@ -166,9 +167,10 @@ tl::expected<Schema, std::string> Schema::FromSdl(std::string_view sdl) {
     // Every referenced type must exist.
     for (const auto& t : schema.types_) {
         auto check = [&](std::string_view type) -> tl::expected<void, std::string> {
-            if (schema.Type(NamedType(type)) == nullptr)
+            if (schema.Type(NamedType(type)) == nullptr) {
                 return tl::unexpected(
                     fmt::format("schema SDL: type \"{}\" (used in {}) is not defined", NamedType(type), t.name));
+            }
             return {};
         };
         for (const auto& f : t.fields) {

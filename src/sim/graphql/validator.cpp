@@ -238,7 +238,7 @@ class Validator {
             sorted[a.name] = PrintValue(a.value);
         std::string out;
         for (const auto& [k, v] : sorted)
-            out += k + ":" + v + ",";
+            out.append(k).append(":").append(v).append(",");
         return out;
     }
 
@@ -259,17 +259,19 @@ class Validator {
                             break;
                         }
                         if (t->kind != TypeKind::kObject) {
-                            if (report_)
+                            if (report_) {
                                 Error(fmt::format("Fragment cannot condition on non composite type \"{}\".", t->name),
                                       {sel.loc});
+                            }
                             break;
                         }
                         if (t != &parent) {
-                            if (report_)
+                            if (report_) {
                                 Error(fmt::format("Fragment cannot be spread here as objects of type \"{}\" can never "
                                                   "be of type \"{}\".",
                                                   parent.name, t->name),
                                       {sel.loc});
+                            }
                             break;
                         }
                     }
@@ -287,11 +289,12 @@ class Validator {
                     const TypeDef* t = schema_.Type(frag.type_condition);
                     if (t == nullptr || t->kind != TypeKind::kObject) break;  // reported with the fragment
                     if (t != &parent) {
-                        if (report_)
+                        if (report_) {
                             Error(fmt::format("Fragment \"{}\" cannot be spread here as objects of type \"{}\" can "
                                               "never be of type \"{}\".",
                                               frag.name, parent.name, t->name),
                                   {sel.loc});
+                        }
                         break;
                     }
                     if (!visited_fragments_.insert(frag.name).second) break;  // cycles are reported elsewhere
@@ -309,13 +312,15 @@ class Validator {
 
     void CheckField(const Selection& sel, const TypeDef& parent, std::vector<Collected>& fields) {
         if (sel.name == "__typename") {
-            if (report_ && !sel.arguments.empty())
+            if (report_ && !sel.arguments.empty()) {
                 Error(fmt::format("Unknown argument \"{}\" on field \"{}.__typename\".", sel.arguments[0].name,
                                   parent.name),
                       {sel.arguments[0].loc});
-            if (report_ && sel.has_selection_set)
+            }
+            if (report_ && sel.has_selection_set) {
                 Error("Field \"__typename\" must not have a selection since type \"String!\" has no subfields.",
                       {sel.loc});
+            }
             fields.push_back({&sel, nullptr});
             return;
         }
@@ -334,9 +339,10 @@ class Validator {
             }
             const InputValueDef* arg_def = def->Arg(arg.name);
             if (arg_def == nullptr) {
-                if (report_)
+                if (report_) {
                     Error(fmt::format("Unknown argument \"{}\" on field \"{}.{}\".", arg.name, parent.name, sel.name),
                           {arg.loc});
+                }
                 continue;
             }
             CheckValue(arg.value, arg_def->type, arg_def->has_default);
@@ -356,11 +362,12 @@ class Validator {
         if (type == nullptr) return;
         if (type->kind == TypeKind::kObject) {
             if (!sel.has_selection_set) {
-                if (report_)
+                if (report_) {
                     Error(fmt::format("Field \"{}\" of type \"{}\" must have a selection of subfields. Did you mean "
                                       "\"{} {{ ... }}\"?",
                                       sel.name, def->type, sel.name),
                           {sel.loc});
+                }
                 return;
             }
             CheckSelectionSet(sel.selections, *type);

@@ -234,7 +234,7 @@ class PostgresDriver final : public sql::Driver {
             retry = !committing;
             return tl::unexpected(Unreachable(e.what()));
         } catch (const pqxx::sql_error& e) {
-            const std::string state = e.sqlstate();
+            const std::string& state = e.sqlstate();
             if (IsConnectionState(state)) {
                 slots_[slot].reset();
                 retry = !committing;

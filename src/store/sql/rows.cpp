@@ -146,16 +146,18 @@ template <typename R>
 Instance ToInstance(R& r, std::size_t o) {
     constexpr bool kTake = !std::is_const_v<R>;
     const auto text = [&r](std::size_t i) {
-        if constexpr (kTake)
+        if constexpr (kTake) {
             return r.TakeText(i);
-        else
+        } else {
             return r.Text(i);
+        }
     };
     const auto opt_text = [&r](std::size_t i) {
-        if constexpr (kTake)
+        if constexpr (kTake) {
             return r.TakeOptText(i);
-        else
+        } else {
             return r.OptText(i);
+        }
     };
     Instance i;
     i.id = text(o + 0);

@@ -75,9 +75,10 @@ std::string Advice(int rc) {
 [[noreturn]] void Throw(sqlite3* db, int rc, std::string_view context) {
     // A row that refers to a missing one is kNotFound, as PostgreSQL's 23503 (postgres_driver.cpp),
     // not the kConflict of other constraints.
-    if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+    if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
         throw DbError(ErrorCode::kNotFound,
                       fmt::format("SQLite {} failed: {} (it refers to a missing row)", context, sqlite3_errmsg(db)));
+    }
     throw DbError(CodeFor(rc), fmt::format("SQLite {} failed: {} ({})", context, sqlite3_errmsg(db), Advice(rc)));
 }
 

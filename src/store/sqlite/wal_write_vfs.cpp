@@ -24,7 +24,7 @@ constexpr std::size_t kMaxGathered = 8u << 20;
 // The most the default VFS writes with one call: the unix one keeps only the low 17 bits of a
 // write's size (seekAndWriteFd: `nBuf &= 0x1ffff`), so a larger write would be cut short and
 // reported as a full disk. 31 pages of 4 KiB.
-constexpr std::size_t kMostPerWrite = 31u * 4096u;
+constexpr std::size_t kMostPerWrite = std::size_t{31} * 4096;
 
 sqlite3_vfs* Real(sqlite3_vfs* vfs) {
     return static_cast<sqlite3_vfs*>(vfs->pAppData);

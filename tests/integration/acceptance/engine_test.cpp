@@ -117,7 +117,10 @@ int CheckRun(FleetRun& run, const std::set<std::string>& deleted, bool full) {
     int failures = 0, classified = 0, network = 0, network_redeployed = 0;
     int transitions_due = 0, transitions_seen = 0;
     std::vector<std::string> missing_examples, class_examples;
-    for (const auto& [deployment_id, truth] : run.created()) {
+    for (const auto& created : run.created()) {
+        // (not a structured binding: a lambda below captures the deployment id)
+        const std::string& deployment_id = created.first;
+        const nlohmann::json& truth = created.second;
         const std::string instance_id = run.instance_of().at(deployment_id);
         const auto found = by_id.find(instance_id);
         if (found == by_id.end()) {

@@ -207,18 +207,20 @@ std::map<std::string, json> FleetRun::Truth(const std::vector<std::string>& ids)
 std::vector<json> FleetRun::Notifications(const std::string& deployment_id) const {
     const auto reply = serve_->Get("/api/v1/notifications?limit=1000&userId=" + user_of_.at(deployment_id));
     std::vector<json> out;
-    if (reply.status == 200 && reply.body.contains("items"))
+    if (reply.status == 200 && reply.body.contains("items")) {
         for (const auto& item : reply.body["items"])
             out.push_back(item);
+    }
     return out;
 }
 
 std::vector<json> FleetRun::Events(const std::string& instance_id) const {
     const auto reply = serve_->Get("/api/v1/instances/" + instance_id + "/events");
     std::vector<json> out;
-    if (reply.status == 200 && reply.body.contains("items"))
+    if (reply.status == 200 && reply.body.contains("items")) {
         for (const auto& item : reply.body["items"])
             out.push_back(item);
+    }
     return out;
 }
 

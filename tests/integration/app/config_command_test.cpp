@@ -34,7 +34,7 @@ test::CommandResult Railwatch(const std::vector<std::string>& args, const std::v
 }
 
 std::string Write(const test::TempDir& dir, const std::string& name, const std::string& text) {
-    const std::string path = dir.File(name);
+    std::string path = dir.File(name);
     std::ofstream(path) << text;
     return path;
 }

@@ -66,6 +66,7 @@ TEST(ClientAtScale, TenThousandStatusesInAboutTwoHundredRequestsSurviveInjectedF
                                           log.emplace_back(line);
                                       });
         std::vector<std::string> ids;
+        ids.reserve(10'000);
         for (int i = 0; i < 10'000; ++i)
             ids.push_back("dep-" + std::to_string(i));
 
@@ -114,6 +115,7 @@ TEST(ClientAtScale, UnknownIdsInABatchGetTheirOwnErrorAndTheRestTheirStatus) {
     railway::RailwayClient client(transport, clock, budget, random,
                                   {railway::TokenKind::kAccount, "test-account-token"}, config);
     std::vector<std::string> ids;
+    ids.reserve(100);
     for (int i = 0; i < 100; ++i)
         ids.push_back(i % 25 == 3 ? "missing-" + std::to_string(i) : "dep-" + std::to_string(i));
     const auto results = client.GetDeployments(ids);
@@ -175,6 +177,7 @@ TEST(CurlTransport, CapsConnectionsPerHost) {
     options.max_host_connections = 2;
     net::CurlTransport transport(options);
     std::vector<std::future<net::HttpResponse>> futures;
+    futures.reserve(12);
     for (int i = 0; i < 12; ++i)
         futures.push_back(transport.Send(Post(server.Url("/"))));
     for (auto& f : futures)

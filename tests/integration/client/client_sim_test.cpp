@@ -95,7 +95,7 @@ TEST_P(OneGoneIdInABatch, GetsTheOther49StatusesInAtMostTwoRequestsAndReportsThe
 
     const std::vector<std::string> ids = Create(50, "success");
     ASSERT_EQ(ids.size(), 50u);
-    const std::string gone = ids[17];  // somewhere in the middle of the batch
+    const std::string& gone = ids[17];  // somewhere in the middle of the batch
     const json deleted = Control("/_sim/deployments/delete", {{"ids", {gone}}});
     ASSERT_EQ(deleted["deleted"], 1) << deleted.dump();
 
@@ -147,7 +147,7 @@ TEST_P(OneGoneIdWithoutAPath, IsFoundByHalvingAndTheOthersGetTheirStatuses) {
     ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
     const std::vector<std::string> ids = Create(100, "success");
     ASSERT_EQ(ids.size(), 100u);
-    const std::string gone = ids[63];
+    const std::string& gone = ids[63];
     ASSERT_EQ(Control("/_sim/deployments/delete", {{"ids", {gone}}})["deleted"], 1);
 
     Client c(100);

@@ -252,19 +252,22 @@ class MultiServeRun {
     std::vector<json> Events(ServeProcess& api, const std::string& instance_id) const {
         const auto reply = api.Get("/api/v1/instances/" + instance_id + "/events");
         std::vector<json> out;
-        if (reply.status == 200 && reply.body.contains("items"))
+        if (reply.status == 200 && reply.body.contains("items")) {
             for (const auto& item : reply.body["items"])
                 out.push_back(item);
+        }
         return out;
     }
 
     using Row = std::tuple<std::string, std::string, std::string, std::string>;  // instance, deployment, to, at
     std::set<Row> Timeline(ServeProcess& api) const {
         std::set<Row> rows;
-        for (const auto& [deployment_id, instance_id] : instance_of_)
-            for (const auto& e : Events(api, instance_id))
+        for (const auto& [deployment_id, instance_id] : instance_of_) {
+            for (const auto& e : Events(api, instance_id)) {
                 rows.insert({instance_id, e["deploymentId"].get<std::string>(), e["to"].get<std::string>(),
                              e["at"].get<std::string>()});
+            }
+        }
         return rows;
     }
 
@@ -276,9 +279,10 @@ class MultiServeRun {
             std::vector<std::string> open;
             const auto instances = Instances(api);
             std::vector<std::string> followed;
-            for (const auto& instance : instances)
+            for (const auto& instance : instances) {
                 if (instance["deploymentId"].is_string())
                     followed.push_back(instance["deploymentId"].get<std::string>());
+            }
             const auto truth = Truth(followed);
             for (const auto& instance : instances) {
                 const auto t = instance["deploymentId"].is_string()
@@ -312,9 +316,10 @@ class MultiServeRun {
         }
         EXPECT_EQ(all["dropped"], 0);
         for (const auto& [id, list] : all["deployments"].items()) {
-            for (const auto& q : list)
+            for (const auto& q : list) {
                 if (q["operation"] == "DeploymentPoll" || q["operation"] == "DeploymentStatuses")
                     out[id].push_back(Query{ParseTime(q["at"]), WorkerOf(q["query"].get<std::string>())});
+            }
             std::stable_sort(out[id].begin(), out[id].end(),
                              [](const Query& x, const Query& y) { return x.at < y.at; });
         }
@@ -350,9 +355,10 @@ TEST(MultiServe, ThreeServesOnOnePostgresOneKilledFollowEveryDeploymentAndCheckN
     for (const auto give_up = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < give_up;
          std::this_thread::sleep_for(500ms)) {
         int by_c = 0;
-        for (const auto& [id, list] : run.Queries())
+        for (const auto& [id, list] : run.Queries()) {
             by_c += static_cast<int>(
                 std::count_if(list.begin(), list.end(), [](const Query& q) { return q.worker == "c"; }));
+        }
         if (by_c >= 200 && std::chrono::steady_clock::now() >= earliest) break;
     }
     const auto recorded = run.Timeline(run.serve("a"));
@@ -411,9 +417,10 @@ TEST(MultiServe, ThreeServesOnOnePostgresOneKilledFollowEveryDeploymentAndCheckN
     ASSERT_EQ(deliveries.status, 200) << deliveries.raw;
     ASSERT_LT(deliveries.body["items"].size(), 1000u) << "more rows than one page: the check would miss some";
     std::map<std::pair<std::string, std::string>, int> per_event;
-    for (const auto& row : deliveries.body["items"])
+    for (const auto& row : deliveries.body["items"]) {
         if (row["eventId"].is_string())
             ++per_event[{row["eventId"].get<std::string>(), row["channel"].get<std::string>()}];
+    }
     EXPECT_FALSE(per_event.empty());
     for (const auto& [key, count] : per_event)
         EXPECT_EQ(count, 1) << "event " << key.first << " has " << count << " " << key.second << " rows";
@@ -475,9 +482,10 @@ TEST(MultiServe, ThreeServesOnOnePostgresOneKilledFollowEveryDeploymentAndCheckN
     // redeploy wrote the row: unit_monitor's RescheduleDuringCheck.*, KeptACheckTaken* and ASlowRedeploy* tests).
     EXPECT_EQ(close_cross, 0) << "checked by two workers for one due time: " << ::testing::PrintToString(doubles);
     EXPECT_EQ(close_same, 0) << "checked twice by one worker for one due time (printed above)";
-    for (const std::string worker : {"a", "b", "c"})
+    for (const std::string worker : {"a", "b", "c"}) {
         EXPECT_GT(per_worker[worker], 0) << "worker " << worker << " checked nothing: the run proves nothing\n"
                                          << run.serve(worker).Log();
+    }
     EXPECT_GT(cross_pairs, 0) << "no deployment was checked by two workers: the run proves nothing";
     const double resume_bound_s = kLeaseSeconds + LongestInterval() * (1 + kJitter) + kMaxIdleWaitSeconds + 10;
     EXPECT_LE(resumed_max_s, resume_bound_s);

@@ -112,7 +112,7 @@ class Rig {
 
     /// Plans and enqueues `event` twice (a producer replaying it); returns the rows it planned.
     std::vector<store::OutboxMessage> Enqueue(const core::NotifyEvent& event) {
-        const auto first = planner_->Plan(event, clock_.Now()).messages;
+        auto first = planner_->Plan(event, clock_.Now()).messages;
         EXPECT_EQ(store_->EnqueueOutbox(first).value(), static_cast<int>(first.size()));
         EXPECT_EQ(store_->EnqueueOutbox(planner_->Plan(event, clock_.Now()).messages).value(), 0);
         return first;

@@ -131,7 +131,7 @@ TEST_F(PackageTest, InstallsIntoAThrowAwayRootRunsAndPurges) {
     // service user to (the postinst writes the root's /etc/passwd, never the machine's).
     fs::create_directories(root + "/var/lib/dpkg/info");
     fs::create_directories(root + "/var/lib/dpkg/updates");
-    std::ofstream(root + "/var/lib/dpkg/status");
+    std::ofstream(root + "/var/lib/dpkg/status");  // NOLINT(bugprone-unused-raii): creates the empty file
     fs::create_directories(root + "/etc");
     std::ofstream(root + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n";
     std::ofstream(root + "/etc/group") << "root:x:0:\n";
@@ -179,10 +179,11 @@ TEST_F(PackageTest, InstallsIntoAThrowAwayRootRunsAndPurges) {
          port == 0 && serve.running() && std::chrono::steady_clock::now() < deadline;) {
         std::smatch m;
         const std::string text = test::ReadWholeFile(log);
-        if (std::regex_search(text, m, ready))
+        if (std::regex_search(text, m, ready)) {
             port = std::stoi(m[1]);
-        else
+        } else {
             std::this_thread::sleep_for(20ms);
+        }
     }
     ASSERT_GT(port, 0) << test::ReadWholeFile(log);
     httplib::Client client("127.0.0.1", port);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -49,7 +50,7 @@ double Median(std::vector<double> values) {
 double Percentile(std::vector<double> values, double p) {
     if (values.empty()) return 0;
     std::sort(values.begin(), values.end());
-    const auto at = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+    const auto at = static_cast<std::size_t>(std::lround(p * static_cast<double>(values.size() - 1)));
     return values[std::min(at, values.size() - 1)];
 }
 
@@ -187,11 +188,12 @@ Measured RunFleet(const Plan& plan) {
     const json queries = json::parse(sim.Get("/_sim/queries"), nullptr, false);
     EXPECT_EQ(queries["dropped"], 0);
     m.deployments = static_cast<int>(ids.size());
-    for (const auto& id : ids)
+    for (const auto& id : ids) {
         if (queries["deployments"].contains(id) &&
             std::any_of(queries["deployments"][id].begin(), queries["deployments"][id].end(),
                         [](const json& q) { return IsStatusRead(q); }))
             ++m.checked;
+    }
     // The steady part: from one interval after the fleet was added (the first checks of 2,000
     // new instances drain at the budget's pace) to the end.
     const core::Timestamp steady_from = added + std::chrono::seconds(plan.in_progress_interval_s);

@@ -180,7 +180,8 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     auto missing = client.Get("/api/v1/instances/ins_missing", Auth());
     ASSERT_TRUE(missing);
     EXPECT_EQ(missing->status, 404);
-    auto too_big = client.Post("/api/v1/instances", Auth(), std::string(2 * 1024 * 1024, 'x'), "application/json");
+    auto too_big =
+        client.Post("/api/v1/instances", Auth(), std::string(std::size_t{2} * 1024 * 1024, 'x'), "application/json");
     ASSERT_TRUE(too_big);
     EXPECT_EQ(too_big->status, 413);
     auto hook = client.Post("/api/v1/hooks/railway",

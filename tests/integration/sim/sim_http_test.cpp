@@ -76,7 +76,7 @@ using test::SimProcess;
 
 /// Writes `scenario` next to nothing else and returns its path (kept until the process ends).
 std::string WriteScenario(const test::TempDir& dir, const json& scenario) {
-    const std::string path = dir.File("scenario.json");
+    std::string path = dir.File("scenario.json");
     std::ofstream(path) << scenario.dump(2);
     return path;
 }
@@ -218,10 +218,11 @@ TEST_F(SimHttpTest, AnswersOneHundredAliasesInOneRequest) {
     const json created = Control("/_sim/deployments", R"({"count": 100, "mix": {"success": 1, "crash_loop": 1}})");
     ASSERT_EQ(created["ids"].size(), 100u);
     std::string query = "query Batch {";
-    for (int i = 0; i < 100; ++i)
+    for (int i = 0; i < 100; ++i) {
         query += " d" + std::to_string(i) + ": deployment(id: \"" +
                  created["ids"][static_cast<std::size_t>(i)].get<std::string>() +
                  "\") { id status createdAt url instances { status } }";
+    }
     query += " }";
     const json before = json::parse(Client().Get("/_sim/stats")->body);
     const Answer a = Gql(query);
@@ -324,6 +325,7 @@ TEST_F(SimHttpTest, TheNotFoundMessageIsASettingAtRunTime) {
 TEST_F(SimHttpTest, AnswersOverTheLimitWith429RetryAfterAndRateLimitHeaders) {
     ASSERT_FALSE(Control("/_sim/config", R"({"rateLimit":{"rps":3,"rph":1000}})").contains("error"));
     std::vector<Answer> answers;
+    answers.reserve(5);
     for (int i = 0; i < 5; ++i)
         answers.push_back(Gql("{ platformStatus { isStable } }", json::object(), "token-for-limits"));
     // The token is wrong, but budgets are counted before authentication, per token.
@@ -349,7 +351,7 @@ TEST_F(SimHttpTest, ClientsSeeEveryFaultKind) {
     };
     auto raw = [](int read_timeout_ms = 10000) {
         httplib::Client c("127.0.0.1", sim_->port());
-        c.set_read_timeout(read_timeout_ms / 1000, (read_timeout_ms % 1000) * 1000);
+        c.set_read_timeout(read_timeout_ms / 1000, static_cast<long>(read_timeout_ms % 1000) * 1000);
         return c.Post("/graphql/v2?source=test", {{"Authorization", "Bearer sim-account-token"}},
                       R"({"query":"{ me { id name email } }"})", "application/json");
     };

@@ -23,6 +23,7 @@ std::string Tree(const store::Instance& i, const std::vector<store::HealthCheck>
 // The list route renders from the store's summaries of the checks the tree gets whole.
 std::string Direct(const store::Instance& i, const std::vector<store::HealthCheck>& checks) {
     std::vector<store::CheckSummary> summaries;
+    summaries.reserve(checks.size());
     for (const store::HealthCheck& c : checks)
         summaries.push_back({c.at, c.ok, c.latency_ms});
     std::string out = "prefix:";
@@ -68,9 +69,10 @@ TEST(RenderTest, DirectInstanceTextEqualsTheTreeWithEveryFieldSetAndTextNeedingE
     s.deployment_updated_at = At(12, 500);
     s.deployment_completed_at = At(13);
     std::vector<store::HealthCheck> checks;
-    for (int n = 3; n > 0; --n)  // newest first, as the store returns them
+    for (int n = 3; n > 0; --n) {  // newest first, as the store returns them
         checks.push_back(store::HealthCheck{n, i.id, At(20 + n), n != 2, 200, n == 1 ? std::nullopt : std::optional(n),
                                             std::nullopt});
+    }
     EXPECT_EQ(Direct(i, checks), Tree(i, checks));
     const json parsed = json::parse(Direct(i, checks));
     EXPECT_EQ(parsed["railwayUrl"], "https://railway.com/project/prj-1/service/svc-1?environmentId=env-1&id=dep-1");

@@ -109,7 +109,7 @@ TEST_F(ApiTest, StatsHistoryRejectsBadParametersWith400) {
     const std::string too_many = error_of("/api/v1/stats/history?since=2025-12-25T00:00:00Z&stepSeconds=60");
     EXPECT_NE(too_many.find("at most 2000"), std::string::npos) << too_many;
     // 2,000 buckets exactly are answered.
-    clock_.Advance(core::Seconds(60 * 1999));
+    clock_.Advance(core::Seconds(60LL * 1999));
     EXPECT_EQ(Call("GET", "/api/v1/stats/history?since=2026-01-01T00:00:00Z&stepSeconds=60").status, 200);
     EXPECT_EQ(Call("GET", "/api/v1/stats/history?since=2025-12-31T23:59:59Z&stepSeconds=60").status, 400);
 }

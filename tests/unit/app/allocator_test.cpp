@@ -90,13 +90,15 @@ int ArenasInUse() {
     std::latch allocated(kThreads);
     std::latch done(1);
     std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i)
+    threads.reserve(kThreads);
+    for (int i = 0; i < kThreads; ++i) {
         threads.emplace_back([&] {
             void* block = std::malloc(256);
             allocated.count_down();
             done.wait();
             std::free(block);
         });
+    }
     allocated.wait();
     const int arenas = ArenasInUse();
     done.count_down();

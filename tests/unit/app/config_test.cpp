@@ -16,7 +16,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-railway::EnvLookup Env(std::map<std::string, std::string> vars) {
+railway::EnvLookup Env(const std::map<std::string, std::string>& vars) {
     return [vars](std::string_view name) -> std::optional<std::string> {
         auto it = vars.find(std::string(name));
         if (it == vars.end()) return std::nullopt;
@@ -341,6 +341,7 @@ ends_at = "2027-01-16T09:00:00Z"
 )toml",
                                                   "bad.toml"));
     std::vector<std::string> keys;
+    keys.reserve(problems.size());
     for (const auto& p : problems)
         keys.push_back(p.key + "@" + std::to_string(p.line));
     EXPECT_THAT(keys, ::testing::ElementsAre("notify.silences[1].ends_at@4", "notify.silences[2].starts_at@7",

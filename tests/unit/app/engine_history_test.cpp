@@ -80,7 +80,7 @@ TEST(EngineHistory, CountsChecksAndRequestsPerMinuteAndWritesThemOnFlush) {
     const auto calls = store.Calls();
     ASSERT_EQ(calls.size(), 1u);
     EXPECT_EQ(calls[0].worker_id, "w1");
-    EXPECT_EQ(calls[0].rotate_before, T(70) - Seconds(8 * 24 * 3600) - Seconds(10));
+    EXPECT_EQ(calls[0].rotate_before, T(70) - Seconds(8LL * 24 * 3600) - Seconds(10));
     const auto& m = calls[0].minutes;
     ASSERT_EQ(m.size(), 2u);
     EXPECT_EQ(m[0].minute, T(0));

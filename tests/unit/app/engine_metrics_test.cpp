@@ -135,11 +135,13 @@ TEST(EngineMetrics, ConcurrentScrapesTakeOneReportEachAndLeaveNoneHalfUsed) {
         return report;
     });
     std::vector<std::thread> scrapers;
-    for (int t = 0; t < 4; ++t)
+    scrapers.reserve(4);
+    for (int t = 0; t < 4; ++t) {
         scrapers.emplace_back([&] {
             for (int n = 0; n < 50; ++n)
                 registry.Render();
         });
+    }
     for (auto& t : scrapers)
         t.join();
     const int reads_before = reads.load();

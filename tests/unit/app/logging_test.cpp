@@ -24,8 +24,8 @@ struct Captured {
     std::shared_ptr<SecretRedactor> redactor = std::make_shared<SecretRedactor>();
     std::shared_ptr<spdlog::logger> logger;
 
-    explicit Captured(std::vector<std::string_view> secrets = {kSecret}, LogSettings settings = {},
-                      std::size_t max_message_bytes = 16 * 1024) {
+    explicit Captured(const std::vector<std::string_view>& secrets = {kSecret}, LogSettings settings = {},
+                      std::size_t max_message_bytes = std::size_t{16} * 1024) {
         for (auto s : secrets)
             redactor->Add(s);
         LoggingOptions options;

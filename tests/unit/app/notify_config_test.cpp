@@ -13,7 +13,7 @@
 namespace railwatch::app {
 namespace {
 
-railway::EnvLookup Env(std::map<std::string, std::string> vars) {
+railway::EnvLookup Env(const std::map<std::string, std::string>& vars) {
     return [vars](std::string_view name) -> std::optional<std::string> {
         auto it = vars.find(std::string(name));
         if (it == vars.end()) return std::nullopt;

@@ -26,6 +26,7 @@ json Answer(const std::string& deployment, std::vector<json> lines) {
 
 std::vector<std::string> Messages(const std::vector<json>& lines) {
     std::vector<std::string> out;
+    out.reserve(lines.size());
     for (const json& line : lines)
         out.push_back(line["message"].get<std::string>());
     return out;

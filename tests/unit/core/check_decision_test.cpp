@@ -10,7 +10,8 @@ Timestamp T(long long s) {
 }
 
 // The ids are views (StoredCheckState): literals here.
-ObservedDeployment Observed(std::string_view id, std::string status, std::optional<Timestamp> at = std::nullopt) {
+ObservedDeployment Observed(std::string_view id, const std::string& status,
+                            std::optional<Timestamp> at = std::nullopt) {
     ObservedDeployment d;
     d.id = id;
     d.status = RailwayStatus::Parse(status);

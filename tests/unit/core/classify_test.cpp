@@ -432,7 +432,7 @@ ApiFailure Status(int status, bool malformed = false) {
 
 // Errors as Railway sends them: every one carries the same `code` (INTERNAL_SERVER_ERROR on real
 // Railway, whatever the message says).
-ApiFailure GraphQl(std::vector<std::string> messages, std::string code = "", int status = 200) {
+ApiFailure GraphQl(std::vector<std::string> messages, const std::string& code = "", int status = 200) {
     ApiFailure f;
     f.http_status = status;
     for (auto& message : messages)

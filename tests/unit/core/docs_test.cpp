@@ -25,7 +25,7 @@ std::string ReadDoc(const std::string& name) {
     return buffer.str();
 }
 
-std::string Trim(std::string s) {
+std::string Trim(const std::string& s) {
     const auto first = s.find_first_not_of(' ');
     if (first == std::string::npos) return "";
     return s.substr(first, s.find_last_not_of(' ') - first + 1);

@@ -12,6 +12,7 @@ using std::chrono::minutes;
 
 std::vector<ActionKind> Kinds(const std::vector<Action>& actions) {
     std::vector<ActionKind> kinds;
+    kinds.reserve(actions.size());
     for (const Action& a : actions)
         kinds.push_back(a.kind);
     return kinds;

@@ -115,7 +115,7 @@ TEST(KeptSchedule, StaleItemsAreDroppedWhenTheyOutnumberLiveOnes) {
         a.due = At(k);
         schedule.Schedule(a);
     }
-    EXPECT_LE(schedule.QueuedForTest(), 2u * 1 + KeptSchedule::kCompactSlack + 1);
+    EXPECT_LE(schedule.QueuedForTest(), std::size_t{2} * 1 + KeptSchedule::kCompactSlack + 1);
     EXPECT_THAT(TakeUntil(schedule, 5000), ElementsAre("a"));
 }
 

@@ -202,7 +202,7 @@ class MonitorTest : public ::testing::Test {
         const auto t0 = clock_.Now();
         api_.SetDeployment(Dep("d1", status, t0));
         api_.AddLogs(kind, "d1", {Line(t0, line)});
-        const store::Instance instance = Add(monitor, "d1");
+        store::Instance instance = Add(monitor, "d1");
         monitor.RunRoundForTest();
         return instance;
     }
@@ -268,7 +268,7 @@ class MonitorTest : public ::testing::Test {
     store::Instance AddSucceededToRedeploy(Monitor& monitor) {
         api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
         api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
-        const auto instance = Add(monitor, "d1");
+        auto instance = Add(monitor, "d1");
         monitor.RunRoundForTest();
         return instance;
     }
@@ -1905,7 +1905,7 @@ class HookedMonitorTest : public MonitorTest {
     // (claimed and kept; the transition to BUILDING written).
     store::Instance FollowD1(core::Timestamp t0) {
         api_.SetDeployment(Dep("d1", "BUILDING", t0));
-        const auto instance = AddEvery(Hooked().monitor, "d1", 5);
+        auto instance = AddEvery(Hooked().monitor, "d1", 5);
         EXPECT_EQ(Hooked().monitor.RunRoundForTest(), 1u);
         return instance;
     }
@@ -1917,7 +1917,8 @@ class HookedMonitorTest : public MonitorTest {
 // redeploy wrote it. The check waits for the redeploy's due time instead of asking at once for
 // the deployment the redeploy has just read.
 TEST_F(HookedMonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJobsDueTime) {
-    auto& [instances, monitor] = Hooked();
+    HookedInstances& instances = Hooked().instances;
+    Monitor& monitor = Hooked().monitor;
     api_.SetDeployment(Dep("d1-redeploy-1", "QUEUED", clock_.Now()));
     const auto instance = FollowD1(clock_.Now());
     clock_.Advance(seconds(6));  // due again
@@ -1935,7 +1936,8 @@ TEST_F(HookedMonitorTest, KeptACheckTakenWhileAJobMovesTheInstanceOnWaitsForTheJ
 // Kept rows (docs/ENGINE.md): a kept check that changes nothing reads no row; one whose check
 // wrote its row (a transition) reads it once before its next check.
 TEST_F(HookedMonitorTest, KeptChecksThatChangeNothingReadNoRow) {
-    auto& [instances, monitor] = Hooked();
+    HookedInstances& instances = Hooked().instances;
+    Monitor& monitor = Hooked().monitor;
     FollowD1(clock_.Now());  // claimed; writes BUILDING
     for (int k = 0; k < 5; ++k) {
         clock_.Advance(seconds(6));
@@ -1950,7 +1952,8 @@ TEST_F(HookedMonitorTest, KeptChecksThatChangeNothingReadNoRow) {
 // back (the store told its position), and the next check decides from the row as written. A
 // change made elsewhere after it still comes with the feed.
 TEST_F(HookedMonitorTest, KeptRowsWrittenByTheirOwnCheckAreNotReadBackButLaterChangesAre) {
-    auto& [instances, monitor] = Hooked();
+    HookedInstances& instances = Hooked().instances;
+    Monitor& monitor = Hooked().monitor;
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d2", "BUILDING", t0));
     const auto instance = FollowD1(t0);  // claimed; writes BUILDING
@@ -1986,7 +1989,8 @@ TEST_F(HookedMonitorTest, KeptRowsWrittenByTheirOwnCheckAreNotReadBackButLaterCh
 // the row instead (with the feed's older row it would decide the same transition again).
 TEST_F(HookedMonitorTest, AFeedReadOlderThanAChecksWriteDoesNotBecomeTheKeptRow) {
     options_.batch_window = seconds(10);
-    auto& [instances, monitor] = Hooked();
+    HookedInstances& instances = Hooked().instances;
+    Monitor& monitor = Hooked().monitor;
     const auto t0 = clock_.Now();
     const auto instance = FollowD1(t0);  // writes BUILDING
     clock_.Advance(seconds(6));
@@ -2010,7 +2014,8 @@ TEST_F(HookedMonitorTest, AFeedReadOlderThanAChecksWriteDoesNotBecomeTheKeptRow)
 // A round whose change feed cannot be read takes no checks (a kept row could be stale), and
 // loses none: once the store answers, the check comes, about the change made meanwhile.
 TEST_F(HookedMonitorTest, KeptChecksWaitWhileTheChangeFeedCannotBeRead) {
-    auto& [instances, monitor] = Hooked();
+    HookedInstances& instances = Hooked().instances;
+    Monitor& monitor = Hooked().monitor;
     api_.SetDeployment(Dep("d2", "BUILDING", clock_.Now()));
     const auto instance = FollowD1(clock_.Now());
     clock_.Advance(seconds(6));
@@ -2513,9 +2518,10 @@ TEST_F(MonitorTest, KeptClaimsWithTheEnginesThreadsFollowAFleetAndGiveItBackAtSt
     // rows only: an instance may also get an attention row (DEPLOYING does not move).
     const auto polled = [&](const std::string& id) {
         std::vector<std::string> out;
-        if (const auto events = store_->ListEvents(id, 100))
+        if (const auto events = store_->ListEvents(id, 100)) {
             for (const auto& event : *events)
                 if (event.source == "poll") out.push_back(event.to_status);
+        }
         return out;
     };
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

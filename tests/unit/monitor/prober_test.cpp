@@ -476,6 +476,7 @@ TEST_F(ProberTest, AnEnvironmentReadFindsEveryHeldTargetAsTheyGrowAndAreForgotte
     auto prober = Make([](core::Timestamp) { return false; });  // no lookups: only reads give URLs
     const auto read_of = [](const std::vector<std::string>& ids) {
         std::vector<railway::ServiceLatestDeployment> read;
+        read.reserve(1000);
         for (int other = 0; other < 1000; ++other)  // services no instance here follows
             read.push_back({"other-" + std::to_string(other), "d", "other.example.com", std::nullopt});
         for (const std::string& id : ids)

@@ -375,8 +375,9 @@ TEST(CurlTransport, RequestsSubmittedTogetherAreEachAnsweredOnceUnderTheirOwnIds
     std::vector<int> completions(kCount, 0);
     std::vector<int> statuses(kCount, 0);
     std::vector<HttpTransport::Submission> submissions;
+    submissions.reserve(kCount);
     for (int i = 0; i < kCount; ++i) {
-        submissions.push_back({Get(server.Url()), [&, i](HttpResponse response) {
+        submissions.push_back({Get(server.Url()), [&, i](const HttpResponse& response) {
                                    std::lock_guard lock(mutex);
                                    ++completions[static_cast<std::size_t>(i)];
                                    statuses[static_cast<std::size_t>(i)] = response.status;
@@ -429,9 +430,10 @@ TEST(CurlTransport, ConnectionsAGroupOpenedAreKeptForTheNextGroup) {
     CurlTransport transport(options);
     for (int group = 1; group <= 2; ++group) {
         std::vector<HttpTransport::Submission> submissions;
+        submissions.reserve(kGroup);
         for (int i = 0; i < kGroup; ++i) {
             submissions.push_back(
-                {Get("http://127.0.0.1:" + std::to_string(*port) + "/held"), [&](HttpResponse response) {
+                {Get("http://127.0.0.1:" + std::to_string(*port) + "/held"), [&](const HttpResponse& response) {
                      EXPECT_EQ(response.status, 200) << response.error_message;
                      std::lock_guard lock(mutex);
                      ++completed;

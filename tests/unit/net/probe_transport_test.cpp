@@ -409,11 +409,12 @@ TEST(ProbeTransport, ConnectionsStayWithinTheHostAndTotalCaps) {
         std::vector<HttpTransport::Submission> batch;
         for (int k = 0; k < 30; ++k) {
             const std::string host = "h" + std::to_string(k % hosts) + ".localhost";
-            batch.push_back({Get("http://" + host + ":" + std::to_string(server.port()) + "/"), [&](HttpResponse r) {
-                                 std::lock_guard lock(mutex);
-                                 answered += r.status == 200 ? 1 : 0;
-                                 if (--left == 0) done.notify_all();
-                             }});
+            batch.push_back(
+                {Get("http://" + host + ":" + std::to_string(server.port()) + "/"), [&](const HttpResponse& r) {
+                     std::lock_guard lock(mutex);
+                     answered += r.status == 200 ? 1 : 0;
+                     if (--left == 0) done.notify_all();
+                 }});
         }
         transport.SubmitAll(batch);
         std::unique_lock lock(mutex);
@@ -663,7 +664,7 @@ TEST(NoProxyCovers, NamesTheirDomainsAndAddressesTheirRanges) {
 }
 
 TEST(ProbeProxies, AreReadFromTheEnvironmentAsLibcurlReadsThem) {
-    const auto from = [](std::map<std::string, std::string, std::less<>> vars) {
+    const auto from = [](const std::map<std::string, std::string, std::less<>>& vars) {
         return ProbeProxiesFromEnvironment([vars](std::string_view name) -> std::optional<std::string> {
             const auto found = vars.find(name);
             return found == vars.end() ? std::nullopt : std::optional(found->second);

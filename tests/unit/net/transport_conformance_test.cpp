@@ -258,8 +258,9 @@ TEST_P(TransportConformance, ManyRequestsTogetherAreEachCompletedOnceUnderTheirO
     std::vector<std::string> bodies(kCount);
     int left = kCount;
     std::vector<HttpTransport::Submission> batch;
+    batch.reserve(kCount);
     for (int k = 0; k < kCount; ++k) {
-        batch.push_back({Get(server.Url("/s/" + std::to_string(k))), [&, k](HttpResponse response) {
+        batch.push_back({Get(server.Url("/s/" + std::to_string(k))), [&, k](const HttpResponse& response) {
                              std::lock_guard lock(mutex);
                              ++completions[k];
                              bodies[k] = response.body;
@@ -294,7 +295,7 @@ TEST_P(TransportConformance, CancelAndShutdownCompleteEachRequestOnceAsCancelled
     std::atomic<int> at_shutdown{0};
     std::atomic<int> shutdown_kind_ok{0};
     for (int k = 0; k < 3; ++k) {
-        transport_->Submit(Get(server.Url("/left")), [&](HttpResponse response) {
+        transport_->Submit(Get(server.Url("/left")), [&](const HttpResponse& response) {
             ++at_shutdown;
             if (response.error == core::TransportErrorKind::kCancelled) ++shutdown_kind_ok;
         });

@@ -308,6 +308,7 @@ TEST(Dispatcher, RunningThreadsDeliverEverythingAndStopCleanly) {
     FakeOutboxStore store;
     ScriptedChannel webhook("webhook", [](const store::OutboxRow&) { return DeliveryOutcome::Accepted("ok"); });
     std::vector<store::OutboxMessage> messages;
+    messages.reserve(50);
     for (int i = 0; i < 50; ++i)
         messages.push_back(Message(fmt::format("out_{:02}", i), "webhook", clock.Now()));
     store.Enqueue(messages);
@@ -424,6 +425,7 @@ TEST(Dispatcher, NeverRunsMoreDeliveriesAtOnceThanItsConcurrency) {
         return DeliveryOutcome::Accepted("ok");
     });
     std::vector<store::OutboxMessage> messages;
+    messages.reserve(10);
     for (int i = 0; i < 10; ++i)
         messages.push_back(Message(fmt::format("out_{}", i), "webhook", clock.Now()));
     store.Enqueue(messages);

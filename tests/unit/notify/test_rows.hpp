@@ -28,7 +28,7 @@ inline core::NotifyEvent SampleEvent(core::NotifyEventType type = core::NotifyEv
 }
 
 /// A claimed row (attempts = `attempts`) delivering `event` over `route` to `recipient`.
-inline store::OutboxRow RowFor(const core::NotifyEvent& event, core::NotifyRoute route, std::string recipient,
+inline store::OutboxRow RowFor(const core::NotifyEvent& event, core::NotifyRoute route, const std::string& recipient,
                                int attempts = 1) {
     store::OutboxRow row;
     row.message.id = "out_" + std::string(core::ToString(route)) + "_" + recipient;

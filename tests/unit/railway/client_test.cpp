@@ -27,7 +27,7 @@ std::string CanRedeployAnswer(const std::string& id, bool can, const std::string
 
 class ClientTest : public ::testing::Test {
   protected:
-    void Make(Credentials credentials = {TokenKind::kAccount, kToken}, ClientConfig config = {}) {
+    void Make(const Credentials& credentials = {TokenKind::kAccount, kToken}, ClientConfig config = {}) {
         config.api_url = "https://backboard.railway.com/graphql/v2";
         client_ = std::make_unique<RailwayClient>(transport_, clock_, budget_, random_, credentials, config,
                                                   [this](std::string_view line) { logs_.emplace_back(line); });
@@ -75,6 +75,7 @@ TEST_F(ClientTest, BatchesFourHundredAliasesPerRequestByDefaultAndMapsEveryField
     Make();
     transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "BUILDING"); });
     std::vector<std::string> ids;
+    ids.reserve(960);
     for (int i = 0; i < 960; ++i)
         ids.push_back("dep-" + std::to_string(i));
     const auto results = client_->GetDeployments(ids);
@@ -274,6 +275,7 @@ TEST_F(ClientTest, WaitsForTheBudgetInsteadOfExceedingIt) {
     Make({TokenKind::kAccount, kToken}, config);
     transport_.SetHandler([](const net::HttpRequest& r) { return answers::StatusAnswer(r, "SUCCESS"); });
     std::vector<std::string> ids;
+    ids.reserve(25);
     for (int i = 0; i < 25; ++i)
         ids.push_back("dep-" + std::to_string(i));
     const auto start = clock_.Steady();

@@ -126,6 +126,7 @@ TEST(Documents, BatchBodyIsJsonWithEscapedIds) {
 TEST(Documents, BatchBodyGivesEveryIdItsOwnVariable) {
     BodyBuilder builder;
     std::vector<std::string> ids;
+    ids.reserve(123);
     for (int i = 0; i < 123; ++i)
         ids.push_back("dep-" + std::to_string(i));
     const auto body = nlohmann::json::parse(builder.client.BuildStatusBatchBody(ids));

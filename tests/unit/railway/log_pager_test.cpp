@@ -59,11 +59,12 @@ class ScriptedLogs {
             }
         }
         json list = json::array();
-        for (const Line* line : window)
+        for (const Line* line : window) {
             list.push_back({{"timestamp", line->raw},
                             {"message", line->message},
                             {"severity", "info"},
                             {"attributes", json::array()}});
+        }
         net::HttpResponse response;
         response.status = 200;
         response.body = json{{"data", {{"deploymentLogs", list}}}}.dump();
@@ -93,6 +94,7 @@ class ScriptedLogs {
 
 std::vector<std::string> MessagesOf(const std::vector<LogLine>& lines) {
     std::vector<std::string> out;
+    out.reserve(lines.size());
     for (const auto& line : lines)
         out.push_back(line.message);
     return out;

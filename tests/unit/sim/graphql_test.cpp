@@ -178,9 +178,10 @@ class MapObject final : public Object {
 class DeploymentRoot final : public Object {
   public:
     ResolvedValue Resolve(std::string_view, const json& args) const override {
-        if (args["id"] == "a")
+        if (args["id"] == "a") {
             return std::make_shared<MapObject>(
                 std::map<std::string, ResolvedValue>{{"id", "a"}, {"status", "SUCCESS"}});
+        }
         if (args["id"] == "nullstatus")
             return std::make_shared<MapObject>(std::map<std::string, ResolvedValue>{{"id", "n"}});
         return FieldFailure{"Deployment not found", ""};
@@ -196,7 +197,7 @@ const Schema& DeploymentSchema() {
     return schema;
 }
 
-json ExecuteQuery(std::string_view query, ExecutionOptions options = {}) {
+json ExecuteQuery(std::string_view query, const ExecutionOptions& options = {}) {
     auto doc = ParseDocument(query);
     EXPECT_TRUE(doc) << doc.error().message;
     DeploymentRoot root;

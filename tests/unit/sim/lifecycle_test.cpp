@@ -36,6 +36,7 @@ TEST(Lifecycle, EveryKindEndsInItsDocumentedStatus) {
 
 std::vector<DeploymentStatus> Statuses(const std::vector<TimelineEntry>& timeline) {
     std::vector<DeploymentStatus> statuses;
+    statuses.reserve(timeline.size());
     for (const auto& e : timeline)
         statuses.push_back(e.status);
     return statuses;
@@ -55,10 +56,11 @@ TEST(Lifecycle, SuccessStartsInitializingGoesThroughEveryPhaseAndTakesFiveMinute
 }
 
 TEST(Lifecycle, EveryKindStartsInitializingAndSomeWaitInTheQueueBeforeBuilding) {
-    for (Kind kind : kAllKinds)
+    for (Kind kind : kAllKinds) {
         EXPECT_EQ(PlanTimeline(kind, DefaultReason(kind), kStart, Durations{}, 60.0, 3).front().status,
                   DeploymentStatus::kInitializing)
             << ToString(kind);
+    }
     Durations always_queued;
     always_queued.queued_fraction = 1;
     EXPECT_EQ(Statuses(PlanTimeline(Kind::kBuildFailed, Reason::kOom, kStart, always_queued, 60.0, 1)),
@@ -156,6 +158,7 @@ TEST(Lifecycle, LogsAndEventsOnlyShowWhatHappenedByNow) {
     EXPECT_FALSE(events_mid[1].completed_at.has_value());
     const auto events_done = EventSteps(facts, t.back().at + 1h);
     std::vector<std::string> steps;
+    steps.reserve(events_done.size());
     for (const auto& e : events_done)
         steps.push_back(e.step);
     EXPECT_EQ(steps, (std::vector<std::string>{"SNAPSHOT_CODE", "BUILD_IMAGE", "PUBLISH_IMAGE", "CREATE_CONTAINER",

@@ -23,7 +23,7 @@ using json = nlohmann::json;
 
 /// A POST /graphql/v2 with a Bearer token ("" for none).
 inline net::ServerRequest Gql(const std::string& query, json variables = json::object(),
-                              std::string token = "sim-account-token") {
+                              const std::string& token = "sim-account-token") {
     net::ServerRequest req;
     req.method = "POST";
     req.path = "/graphql/v2";

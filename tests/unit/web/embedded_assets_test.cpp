@@ -17,7 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr std::size_t kFirstPaintBudgetBytes = 100 * 1024;
+constexpr std::size_t kFirstPaintBudgetBytes = std::size_t{100} * 1024;
 
 std::string Gunzip(std::string_view compressed) {
     z_stream stream{};

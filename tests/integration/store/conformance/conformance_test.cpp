@@ -67,7 +67,7 @@ OutboxMessage MakeOutbox(const std::string& key, Timestamp at = T(0)) {
 }
 
 Transition MakeTransition(const std::string& instance, const std::string& deployment, std::string to, Timestamp at,
-                          std::vector<std::string> outbox_keys = {}) {
+                          const std::vector<std::string>& outbox_keys = {}) {
     Transition t;
     t.instance_id = instance;
     t.deployment_id = deployment;
@@ -1001,6 +1001,7 @@ TEST_P(StoreConformance, CheckTransitionsGivenTogetherEndEachAsGivenAlone) {
     const std::int64_t start = Must(store_->ChangedInstances(std::nullopt)).next;
     const auto a = store_->ApplyTransitions(together);
     std::vector<util::Result<TransitionResult>> b;
+    b.reserve(alone.size());
     for (const Transition& t : alone)
         b.push_back(store_->ApplyTransition(t));
     ASSERT_EQ(a.size(), together.size());
@@ -1102,6 +1103,7 @@ TEST_P(StoreConformance, ConcurrentTransitionsAreAllRecorded) {
         Must(store_->CreateInstance(MakeInstance("i" + std::to_string(t))));
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
             const std::string id = "i" + std::to_string(t);
@@ -1162,6 +1164,7 @@ TEST_P(StoreConformance, SameMessageAtAnotherTimeOrKindIsNotADuplicate) {
 TEST_P(StoreConformance, RotationKeepsTheNewestMaxLogsLines) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     std::vector<LogLine> batch;
+    batch.reserve(30);
     for (int n = 0; n < 30; ++n)
         batch.push_back(MakeLog("i1", n));
     auto r = Must(store_->AppendLogs(batch, 10));
@@ -1202,6 +1205,7 @@ TEST_P(StoreConformance, OneBatchOverManyInstancesNumbersAndRotatesEachOnItsOwn)
 TEST_P(StoreConformance, RotationFollowsAChangedMaxLogs) {
     Must(store_->CreateInstance(MakeInstance("i1")));
     std::vector<LogLine> batch;
+    batch.reserve(10);
     for (int n = 0; n < 10; ++n)
         batch.push_back(MakeLog("i1", n));
     EXPECT_EQ(Must(store_->AppendLogs(batch, 8)).rotated, 2);
@@ -1265,11 +1269,13 @@ TEST_P(StoreConformance, ConcurrentAppendsForOneInstanceLoseNoLine) {
     auto run_round = [&](int round, int max_logs, std::atomic<int>& inserted, std::atomic<int>& rotated) {
         std::atomic<int> failures{0};
         std::vector<std::thread> threads;
+        threads.reserve(kWriters);
         for (int w = 0; w < kWriters; ++w) {
             threads.emplace_back([&, w] {
                 Store& s = w % 2 == 0 ? *store_ : *other;
                 for (int b = 0; b < kBatches; ++b) {
                     std::vector<LogLine> batch;
+                    batch.reserve(kPerBatch);
                     for (int n = 0; n < kPerBatch; ++n)
                         batch.push_back(line(round, w, b, n));
                     const auto r = s.AppendLogs(batch, max_logs);
@@ -1403,6 +1409,7 @@ TEST_P(StoreConformance, HealthChecksComeBackNewestFirst) {
 // The summaries of each instance are those of its RecentHealthChecks, field for field.
 std::vector<CheckSummary> SummariesOf(const std::vector<HealthCheck>& checks) {
     std::vector<CheckSummary> out;
+    out.reserve(checks.size());
     for (const HealthCheck& c : checks)
         out.push_back({c.at, c.ok, c.latency_ms});
     return out;
@@ -1741,6 +1748,7 @@ TEST_P(StoreConformance, DeliveriesFilterByStatus) {
 
 TEST_P(StoreConformance, DeliveriesPageWithACursorWithoutGapsOrRepeats) {
     std::vector<OutboxMessage> rows;
+    rows.reserve(7);
     for (int n = 0; n < 7; ++n)
         rows.push_back(MakeOutbox("k" + std::to_string(n), T(n / 2)));  // equal created_at in pairs
     Must(store_->EnqueueOutbox(rows));
@@ -1903,12 +1911,14 @@ TEST_P(StoreConformance, DisabledEndpointSurvivesAReopen) {
 
 TEST_P(StoreConformance, ConcurrentOutboxClaimsGiveEachRowToOneWorker) {
     std::vector<OutboxMessage> rows;
+    rows.reserve(200);
     for (int n = 0; n < 200; ++n)
         rows.push_back(MakeOutbox("k" + std::to_string(n)));
     Must(store_->EnqueueOutbox(rows));
     std::mutex mutex;
     std::multiset<std::string> claimed;
     std::vector<std::thread> workers;
+    workers.reserve(4);
     for (int w = 0; w < 4; ++w) {
         workers.emplace_back([&, w] {
             for (int round = 0; round < 100; ++round) {
@@ -2002,6 +2012,7 @@ TEST_P(StoreConformance, ConcurrentClaimsGiveEachInstanceToOneWorker) {
     std::mutex mutex;
     std::multiset<std::string> claimed;
     std::vector<std::thread> workers;
+    workers.reserve(4);
     for (int w = 0; w < 4; ++w) {
         workers.emplace_back([&, w] {
             for (int round = 0; round < 100; ++round) {
@@ -2393,6 +2404,7 @@ TEST_P(StoreConformance, ChangedInstancesNeverMissesAChangeCommittedDuringARead)
     std::map<std::string, int> seen;  // progress as the reader last saw it
     std::atomic<int> writing{4};
     std::vector<std::thread> writers;
+    writers.reserve(4);
     for (int w = 0; w < 4; ++w) {
         writers.emplace_back([&, w] {
             auto store = OpenAgain();  // its own connections, as another process would have
@@ -2435,6 +2447,7 @@ TEST_P(StoreConformance, ConcurrentClaimsAndBatchedReleasesLoseNothing) {
     std::multiset<std::string> claimed;
     std::atomic<int> released{0}, lost{0}, failures{0};
     std::vector<std::thread> workers;
+    workers.reserve(4);
     for (int w = 0; w < 4; ++w) {
         workers.emplace_back([&, w] {
             const std::string owner = "w" + std::to_string(w);

@@ -125,6 +125,7 @@ TEST(PostgresLeases, FourWorkersClaimEachDueInstanceExactlyOnce) {
     std::map<int, int> per_worker;
     std::atomic<int> errors{0};
     std::vector<std::thread> threads;
+    threads.reserve(kWorkers);
     for (int w = 0; w < kWorkers; ++w) {
         threads.emplace_back([&, w] {
             const std::string owner = "worker-" + std::to_string(w);
@@ -175,6 +176,7 @@ TEST(PostgresLeases, FourWorkersClaimEachDueInstanceExactlyOnce) {
 
     auto drain = [&](Timestamp now, std::set<std::string>& got) {
         std::vector<std::thread> ts;
+        ts.reserve(3);
         for (int w = 0; w < 3; ++w) {
             ts.emplace_back([&, w] {
                 const std::string owner = "worker-" + std::to_string(w);

@@ -565,9 +565,10 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
         std::vector<std::string> got;
-        while (q.executeStep())
+        while (q.executeStep()) {
             got.push_back(q.getColumn(0).getString() + " " + q.getColumn(1).getString() + " " +
                           q.getColumn(2).getString());
+        }
         EXPECT_THAT(got, ::testing::ElementsAre("i1 7 5", "i2 3 4", "i3 0 1"));
     }
     // Appending keeps the newest max_logs, the pre-migration lines included.
@@ -640,6 +641,7 @@ int CrashChild(const std::string& url, const std::string& progress_path) {
     const int fd = open(progress_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd < 0) return 3;
     std::vector<std::thread> threads;
+    threads.reserve(kCrashThreads);
     for (int t = 0; t < kCrashThreads; ++t) {
         threads.emplace_back([&, t] {
             // Thread t writes instances t and t + 4 only, so each instance's writes are ordered.
@@ -788,9 +790,11 @@ long long CallsOfRounds(const std::string& url, const StoreOptions& options, int
     long long counted = 0;
     for (int round = 0; round < rounds; ++round) {
         std::vector<Transition> transitions;
-        for (int k = 0; k < 2000; ++k)
+        transitions.reserve(2000);
+        for (int k = 0; k < 2000; ++k) {
             transitions.push_back(FleetTransition((k * 7919 + salt) % fleet,
                                                   "S" + std::to_string(salt) + "-" + std::to_string(round), T(round)));
+        }
         const long long before = ProcessIo(calls);
         for (const auto& applied : (*store)->ApplyTransitions(transitions))
             EXPECT_TRUE(applied && applied->applied);
@@ -879,6 +883,7 @@ TEST(SqliteStore, TransitionsWriteNoPageOfAnIndexOnDeployments) {
         const long long before = ProcessIo("wchar");
         for (int poll = 0; poll < 40; ++poll) {  // 40 polls of 50 transitions each
             std::vector<Transition> transitions;
+            transitions.reserve(50);
             for (int k = 0; k < 50; ++k)
                 transitions.push_back(FleetTransition(((poll * 50 + k) * 7919) % kFleet, "DEPLOYING", T(poll)));
             for (const auto& applied : (*store)->ApplyTransitions(transitions))
@@ -934,6 +939,7 @@ TEST(SqliteDiskFull, EveryAnswerMatchesTheFileWhenTheDiskFills) {
     std::mutex mutex;
     std::set<std::string> told_ok, told_failed;
     std::vector<std::thread> threads;
+    threads.reserve(kWriters);
     for (int w = 0; w < kWriters; ++w) {
         threads.emplace_back([&, w] {
             int failures_in_a_row = 0;

@@ -198,7 +198,7 @@ TEST(WalWriteVfs, AFailedWriteFailsItsTransactionAndNoOther) {
         if (stat((path + "-wal").c_str(), &wal) != 0) _exit(10);
         rlimit limit{};
         getrlimit(RLIMIT_FSIZE, &limit);
-        const rlimit lowered{static_cast<rlim_t>(wal.st_size) + 64 * 1024, limit.rlim_max};
+        const rlimit lowered{static_cast<rlim_t>(wal.st_size) + rlim_t{64} * 1024, limit.rlim_max};
         if (setrlimit(RLIMIT_FSIZE, &lowered) != 0) _exit(11);
         int failed_at = 0;
         for (; tx <= 200 && failed_at == 0; ++tx) {
