@@ -121,6 +121,24 @@ class ProberTest : public ::testing::Test {
         return t;
     }
 
+    // `id`'s deployment crashed, written as a status check writes it (FAILED, UNHEALTHY).
+    bool ApplyCrash(const std::string& id) {
+        store::Transition crashed = TransitionOf(id, "dep-" + id, "CRASHED");
+        crashed.state.status = core::InstanceStatus::kFailed;
+        crashed.state.health = "UNHEALTHY";
+        return static_cast<bool>(store_->ApplyTransition(crashed));
+    }
+
+    // Runs `prober`'s queued work until `id` has `count` stored results (at most ~1 s); returns
+    // how many it has.
+    std::size_t AwaitResults(Prober& prober, const std::string& id, std::size_t count) {
+        for (int n = 0; n < 200 && store_->RecentHealthChecks(id, count)->size() < count; ++n) {
+            prober.RunForTest();
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return store_->RecentHealthChecks(id, 10)->size();
+    }
+
     // A RUNNING instance `id` of a service of its own, svc-`id` at `id`.up.railway.app, stored.
     void RunningOwnService(const std::string& id) {
         Running(id, "svc-" + id);
@@ -239,18 +257,10 @@ TEST_F(ProberTest, AProbeAnsweredAfterTheDeploymentFailedLeavesTheHealthTheFailu
     ASSERT_TRUE(prober->Offer(*store_->GetInstance("i1")));
     prober->RunForTest();  // sent, its answer held
     ASSERT_EQ(http_.request_count(), 1u);
-    store::Transition crashed = TransitionOf("i1", "dep-i1", "CRASHED");
-    crashed.state.status = core::InstanceStatus::kFailed;
-    crashed.state.health = "UNHEALTHY";
-    ASSERT_TRUE(store_->ApplyTransition(crashed));
+    ASSERT_TRUE(ApplyCrash("i1"));
     http_.ReleaseFirst(1);
-    for (int n = 0; n < 200 && store_->RecentHealthChecks("i1", 1)->empty(); ++n) {
-        prober->RunForTest();
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    const auto checks = *store_->RecentHealthChecks("i1", 10);
-    ASSERT_EQ(checks.size(), 1u);
-    EXPECT_TRUE(checks[0].ok);  // the probe's own outcome is kept
+    ASSERT_EQ(AwaitResults(*prober, "i1", 1), 1u);
+    EXPECT_TRUE((*store_->RecentHealthChecks("i1", 1))[0].ok);  // the probe's own outcome is kept
     EXPECT_EQ(StoredHealth("i1"), "UNHEALTHY");
     std::lock_guard lock(sink_.mutex_);
     EXPECT_THAT(sink_.health, ElementsAre("UNHEALTHY"));
@@ -274,17 +284,10 @@ TEST_F(ProberTest, AProbeWhoseVerdictEqualsTheOfferedHealthReportsTheRowATransit
     ASSERT_TRUE(prober->Offer(*store_->GetInstance("i1")));  // offered HEALTHY
     prober->RunForTest();                                    // sent, its answer held
     ASSERT_EQ(http_.request_count(), 2u);
-    store::Transition crashed = TransitionOf("i1", "dep-i1", "CRASHED");
-    crashed.state.status = core::InstanceStatus::kFailed;
-    crashed.state.health = "UNHEALTHY";
-    ASSERT_TRUE(store_->ApplyTransition(crashed));
+    ASSERT_TRUE(ApplyCrash("i1"));
     prober->Superseded("i1");
     http_.ReleaseFirst(1);
-    for (int n = 0; n < 200 && store_->RecentHealthChecks("i1", 2)->size() < 2; ++n) {
-        prober->RunForTest();
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    ASSERT_EQ(store_->RecentHealthChecks("i1", 10)->size(), 2u);
+    ASSERT_EQ(AwaitResults(*prober, "i1", 2), 2u);
     EXPECT_EQ(StoredHealth("i1"), "UNHEALTHY");
     std::lock_guard lock(sink_.mutex_);
     EXPECT_THAT(sink_.health, ElementsAre("HEALTHY", "UNHEALTHY"));
