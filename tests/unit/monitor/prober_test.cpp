@@ -131,8 +131,9 @@ class ProberTest : public ::testing::Test {
 
     // Runs `prober`'s queued work until `id` has `count` stored results (at most ~1 s); returns
     // how many it has.
-    std::size_t AwaitResults(Prober& prober, const std::string& id, std::size_t count) {
-        for (int n = 0; n < 200 && store_->RecentHealthChecks(id, count)->size() < count; ++n) {
+    std::size_t AwaitResults(Prober& prober, const std::string& id, int count) {
+        for (int n = 0; n < 200 && store_->RecentHealthChecks(id, count)->size() < static_cast<std::size_t>(count);
+             ++n) {
             prober.RunForTest();
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
