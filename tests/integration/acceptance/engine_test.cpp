@@ -120,7 +120,7 @@ int CheckRun(FleetRun& run, const std::set<std::string>& deleted, bool full) {
     for (const auto& created : run.created()) {
         // (not a structured binding: a lambda below captures the deployment id)
         const std::string& deployment_id = created.first;
-        const nlohmann::json& truth = created.second;
+        const json& truth = created.second;
         const std::string instance_id = run.instance_of().at(deployment_id);
         const auto found = by_id.find(instance_id);
         if (found == by_id.end()) {
