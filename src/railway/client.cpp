@@ -196,10 +196,15 @@ ApiResult<std::vector<Deployment>> RailwayClient::ListDeployments(const std::str
 
 ApiResult<std::optional<Deployment>> RailwayClient::GetLatestDeployment(const std::string& service_id,
                                                                         const std::string& environment_id) {
-    auto list = ListDeployments(environment_id, service_id, 1);
-    if (!list) return tl::unexpected(std::move(list.error()));
-    if (list->empty()) return std::optional<Deployment>();
-    return std::optional<Deployment>(std::move(list->front()));
+    // Not `deployments(first: 1)`: that is the newest only if Railway lists newest first, which it
+    // does not document (FACTS §3); the service instance's latest deployment is Railway's own word.
+    return Ask(engine_,
+               {fmt::format("latest deployment of service {} in environment {}", service_id, environment_id),
+                documents::kServiceLatestDeployment,
+                "ServiceLatestDeployment",
+                "serviceInstance",
+                {{"serviceId", service_id}, {"environmentId", environment_id}}},
+               InPlace{ParseServiceLatestDeployment});
 }
 
 ApiResult<void> RailwayClient::ReadEnvironmentServices(
@@ -242,6 +247,56 @@ ApiResult<void> RailwayClient::ReadEnvironmentServices(
     engine_.Log(fmt::format("railway: environment {} has more than {} pages of services; only the first {} were read",
                             environment_id, config().max_environment_pages, services));
     return {};
+}
+
+ApiResult<DeploymentsSince> RailwayClient::ListDeploymentsSince(const std::string& environment_id,
+                                                                std::optional<core::Timestamp> since,
+                                                                std::size_t max_pages) {
+    // Railway's own limit on `first` is not documented; ListDeployments asks at most as many.
+    constexpr int kPageSize = 100;
+    DeploymentsSince out;
+    std::string after;
+    std::optional<core::Timestamp> previous;  // the creation time before, along the answer
+    for (std::size_t page = 0; page < max_pages; ++page) {
+        json variables = {{"environmentId", environment_id}, {"first", kPageSize}};
+        if (!after.empty()) variables["after"] = after;
+        auto read =
+            Ask(engine_,
+                {fmt::format("deployments in environment {}", environment_id), documents::kEnvironmentDeployments,
+                 "EnvironmentDeployments", "deployments", std::move(variables)},
+                InPlace{ParseEnvironmentDeployments});
+        if (!read) return tl::unexpected(std::move(read.error()));
+        if (page == 0 && !read->deployments.empty()) {
+            out.newest = read->deployments.front().created_at;
+            // Newest first, the list's newest is at or after `since` unless it was deleted; in
+            // another order this is its oldest. Either way nothing says what comes later.
+            if (since && *out.newest < *since) return out;
+        }
+        for (ListedDeployment& deployment : read->deployments) {
+            if (previous && deployment.created_at > *previous) {
+                out.newest_first = false;  // the list cannot be cut at `since`
+                if (!order_logged_.exchange(true)) {
+                    engine_.Log(
+                        fmt::format("railway: deployments are not listed newest first (createdAt rose along "
+                                    "the answer for environment {}); lists since a time cannot be cut",
+                                    environment_id));
+                }
+                return out;
+            }
+            previous = deployment.created_at;
+            if (since && deployment.created_at < *since) {
+                out.complete = true;
+                return out;
+            }
+            out.deployments.push_back(std::move(deployment));
+        }
+        if (!read->has_next_page || read->end_cursor.empty()) {
+            out.complete = true;
+            return out;
+        }
+        after = std::move(read->end_cursor);
+    }
+    return out;
 }
 
 ApiResult<std::vector<DeploymentEvent>> RailwayClient::GetDeploymentEvents(const std::string& deployment_id,

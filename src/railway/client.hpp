@@ -44,7 +44,7 @@ class RailwayClient final : public RailwayApi {
     /// The same with the poll's selection (StatusChecker::Poll).
     std::vector<ApiResult<PolledStatus>> PollStatuses(std::span<const std::string_view> ids) override;
 
-    /// ListDeployments(environment, service, 1).
+    /// `serviceInstance(serviceId, environmentId) { latestDeployment }` with the status selection.
     ApiResult<std::optional<Deployment>> GetLatestDeployment(const std::string& service_id,
                                                              const std::string& environment_id) override;
 
@@ -55,6 +55,13 @@ class RailwayClient final : public RailwayApi {
     ApiResult<void> ReadEnvironmentServices(
         const std::string& environment_id,
         const std::function<void(std::span<const ServiceLatestDeployment>)>& on_page) override;
+
+    /// `deployments(input: {environmentId}, first: 100, after)`, page by page, each deployment's
+    /// id, service and creation time only; stops at the first deployment created before `since`
+    /// (or at a page that is not newest first: DeploymentsSince::newest_first).
+    ApiResult<DeploymentsSince> ListDeploymentsSince(const std::string& environment_id,
+                                                     std::optional<core::Timestamp> since,
+                                                     std::size_t max_pages) override;
 
     /// `deployments(input: {environmentId, serviceId?}, first)`, newest first by createdAt.
     ApiResult<std::vector<Deployment>> ListDeployments(const std::string& environment_id,
@@ -131,6 +138,7 @@ class RailwayClient final : public RailwayApi {
     // Railway refused `serviceInstances(first:)` once and answered without it: environments are
     // read in pages of its own size since (ReadEnvironmentServices).
     std::atomic<bool> environment_first_refused_{false};
+    std::atomic<bool> order_logged_{false};  // ListDeploymentsSince said once that the order is another
 };
 
 }  // namespace railwatch::railway

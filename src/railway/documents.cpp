@@ -93,6 +93,16 @@ const std::string_view kEnvironmentLatestDeployments =
     "domains { serviceDomains { domain } customDomains { domain } } } } "
     "pageInfo { hasNextPage endCursor } } } }";
 
+const std::string_view kServiceLatestDeployment =
+    "query ServiceLatestDeployment($serviceId: String!, $environmentId: String!) { "
+    "serviceInstance(serviceId: $serviceId, environmentId: $environmentId) { "
+    "latestDeployment { ...DeploymentStatusFields } } } " RW_DEPLOYMENT_STATUS_FRAGMENT;
+
+const std::string_view kEnvironmentDeployments =
+    "query EnvironmentDeployments($environmentId: String!, $first: Int, $after: String) { "
+    "deployments(input: { environmentId: $environmentId }, first: $first, after: $after) { "
+    "edges { node { id serviceId createdAt } } pageInfo { hasNextPage endCursor } } }";
+
 const std::string_view kDeploymentCanRedeploy =
     "query DeploymentCanRedeploy($id: String!) { deployment(id: $id) { id status canRedeploy } }";
 
@@ -153,6 +163,8 @@ std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_si
     const std::pair<const char*, std::string_view> fixed[] = {
         {"Deployments", kDeploymentList},
         {"EnvironmentLatestDeployments", kEnvironmentLatestDeployments},
+        {"EnvironmentDeployments", kEnvironmentDeployments},
+        {"ServiceLatestDeployment", kServiceLatestDeployment},
         {"DeploymentCanRedeploy", kDeploymentCanRedeploy},
         {"DeploymentEvents", kDeploymentEvents},
         {"DeploymentLogs", kDeploymentLogs},

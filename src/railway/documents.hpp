@@ -57,6 +57,13 @@ extern const std::string_view kDeploymentList;
 /// Every service of an environment with its latest deployment, a page of `serviceInstances` per
 /// request. Variables: environmentId, first (optional page size), after (optional page cursor).
 extern const std::string_view kEnvironmentLatestDeployments;
+/// A service's latest deployment in an environment as Railway names it
+/// (`serviceInstance.latestDeployment`, whatever order `deployments` lists in). Variables:
+/// serviceId, environmentId.
+extern const std::string_view kServiceLatestDeployment;
+/// The deployments of an environment, a page per request, with only what discovery compares (id,
+/// serviceId, createdAt). Variables: environmentId, first, after (optional page cursor).
+extern const std::string_view kEnvironmentDeployments;
 /// What a redeploy must check first. Variable: id.
 extern const std::string_view kDeploymentCanRedeploy;
 /// Steps of a deployment. Variables: id, first.

@@ -479,4 +479,42 @@ util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::do
     return page;
 }
 
+util::Result<std::optional<Deployment>> ParseServiceLatestDeployment(simdjson::dom::element service_instance) {
+    simdjson::dom::object object;
+    if (service_instance.get_object().get(object) != simdjson::SUCCESS)
+        return tl::unexpected(Missing("serviceInstance is not an object"));
+    simdjson::dom::element latest;
+    if (object["latestDeployment"].get(latest) != simdjson::SUCCESS)
+        return tl::unexpected(Missing("serviceInstance.latestDeployment is missing"));
+    if (latest.is_null()) return std::optional<Deployment>();
+    auto deployment = ParseDeployment(latest);
+    if (!deployment) return tl::unexpected(std::move(deployment.error()));
+    return std::optional<Deployment>(std::move(*deployment));
+}
+
+util::Result<DeploymentPage> ParseEnvironmentDeployments(simdjson::dom::element connection) {
+    using simdjson::SUCCESS;
+    simdjson::dom::object object;
+    if (connection.get_object().get(object) != SUCCESS) return tl::unexpected(Missing("deployments is not an object"));
+    auto deployments = ParseNodes<ListedDeployment>(
+        object, "deployments", "deployment", [](simdjson::dom::object fields) -> util::Result<ListedDeployment> {
+            const auto [id, service_id, created_at] = Pick<3>(fields, {"id", "serviceId", "createdAt"});
+            const auto text = TextOf(id);
+            if (!text) return tl::unexpected(Missing("Deployment.id is missing or not a string"));
+            // Ordering and cutting the list rest on it: a deployment without one is not guessed at.
+            const auto created = TimeOf(created_at);
+            if (!created) return tl::unexpected(Missing("Deployment.createdAt is missing or not a time"));
+            return ListedDeployment{std::string(*text), StringOf(service_id).value_or(""), *created};
+        });
+    if (!deployments) return tl::unexpected(std::move(deployments.error()));
+    DeploymentPage page;
+    page.deployments = std::move(*deployments);
+    if (simdjson::dom::object info; object["pageInfo"].get_object().get(info) == SUCCESS) {
+        const auto [has_next, cursor] = Pick<2>(info, {"hasNextPage", "endCursor"});
+        page.has_next_page = TrueOf(has_next);
+        page.end_cursor = StringOf(cursor).value_or("");
+    }
+    return page;
+}
+
 }  // namespace railwatch::railway

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,5 +55,18 @@ struct ServiceInstancePage {
 };
 /// The value of `environment` from documents::kEnvironmentLatestDeployments, read in place.
 util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::dom::element environment);
+
+/// The value of `serviceInstance` from documents::kServiceLatestDeployment: its latest deployment
+/// (nullopt: none yet).
+util::Result<std::optional<Deployment>> ParseServiceLatestDeployment(simdjson::dom::element service_instance);
+
+/// One page of `deployments` from documents::kEnvironmentDeployments, in Railway's order.
+struct DeploymentPage {
+    std::vector<ListedDeployment> deployments;
+    bool has_next_page = false;
+    std::string end_cursor;
+};
+/// The value of `deployments` from documents::kEnvironmentDeployments, read in place.
+util::Result<DeploymentPage> ParseEnvironmentDeployments(simdjson::dom::element connection);
 
 }  // namespace railwatch::railway

@@ -76,6 +76,15 @@ class RailwayApi {
                                                                const std::optional<std::string>& service_id,
                                                                int first = 10) = 0;
 
+    /// The deployments of an environment created at or after `since` (all of them: nullopt), read
+    /// newest first page by page (RailwayClient: `deployments(input: {environmentId}, first,
+    /// after)`, one request per page) until one created before `since`, the list's end, or
+    /// `max_pages` pages; DeploymentsSince says whether that was the whole of them and whether
+    /// Railway answered newest first. An error after some pages drops them (the caller reads again).
+    virtual ApiResult<DeploymentsSince> ListDeploymentsSince(const std::string& environment_id,
+                                                             std::optional<core::Timestamp> since,
+                                                             std::size_t max_pages) = 0;
+
     /// The steps of a deployment (`deploymentEvents`), oldest first.
     virtual ApiResult<std::vector<DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
                                                                         int first = 100) = 0;

@@ -141,6 +141,31 @@ struct ServiceLatestDeployment {
     std::optional<std::string> healthcheck_path{};
 };
 
+/// One deployment as an environment's list of deployments names it: what discovery needs to tell
+/// a new deployment of a watched service (RailwayApi::ListDeploymentsSince).
+struct ListedDeployment {
+    std::string id;
+    std::string service_id;  ///< empty when Railway names none (the field is nullable)
+    core::Timestamp created_at{};
+};
+
+/// The deployments of an environment created since a time, as RailwayApi::ListDeploymentsSince
+/// read them.
+struct DeploymentsSince {
+    std::vector<ListedDeployment> deployments;  ///< created at or after `since`, in Railway's order
+    /// The newest creation time of the answer's first page (nullopt: the environment has none),
+    /// the next read's `since` (less an overlap: Monitor::ReadEnvironment).
+    std::optional<core::Timestamp> newest;
+    /// Every deployment created at or after `since` is in `deployments`: the list was read until
+    /// an older one or its end. False when the pages allowed were all newer, when the answer was
+    /// not newest first, or when its first deployment was already older than `since` (its newest
+    /// deleted, or another order: nothing tells).
+    bool complete = false;
+    /// The answer was newest first (no creation time rose along it). Railway does not document
+    /// the order (FACTS §3); a list in another order cannot be cut at `since`.
+    bool newest_first = true;
+};
+
 /// `platformStatus`: Railway-wide incidents and maintenance.
 struct PlatformStatus {
     bool is_stable = true;

@@ -90,6 +90,7 @@ constexpr std::string_view kLogSeverities[] = {"always", "sometimes", "never"};
 constexpr std::string_view kSiblingErrors[] = {"first", "all"};
 constexpr std::string_view kRootFieldRefusals[] = {"complexity", "payloadTooLarge", "noPath", "serverError", "timeout"};
 constexpr std::string_view kLargePages[] = {"clamp", "refuse"};
+constexpr std::string_view kDeploymentOrders[] = {"newestFirst", "oldestFirst"};
 
 template <typename Enum>
 std::string_view NameOf(Enum value, std::span<const std::string_view> names) {
@@ -120,7 +121,7 @@ util::Result<LogConfig> ApplyLogs(const json& j, LogConfig l) {
 util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
     if (auto r = CheckKeys(j, "errors",
                            {"unknownDeployment", "siblingErrors", "paths", "maxRootFields", "tooManyRootFields",
-                            "maxPageSize", "largePage"});
+                            "maxPageSize", "largePage", "deploymentOrder"});
         !r)
         return tl::unexpected(r.error());
     if (j.contains("unknownDeployment")) {
@@ -157,6 +158,11 @@ util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
         auto c = Choice(j["largePage"], "largePage", kLargePages);
         if (!c) return tl::unexpected(c.error());
         e.large_page = static_cast<LargePage>(*c);
+    }
+    if (j.contains("deploymentOrder")) {
+        auto c = Choice(j["deploymentOrder"], "deploymentOrder", kDeploymentOrders);
+        if (!c) return tl::unexpected(c.error());
+        e.deployment_order = static_cast<DeploymentOrder>(*c);
     }
     return e;
 }
@@ -479,7 +485,8 @@ json RuntimeSettingsJson(const SimConfig& c) {
                          {"maxRootFields", c.errors.max_root_fields},
                          {"tooManyRootFields", NameOf(c.errors.too_many_root_fields, kRootFieldRefusals)},
                          {"maxPageSize", c.errors.max_page_size},
-                         {"largePage", NameOf(c.errors.large_page, kLargePages)}};
+                         {"largePage", NameOf(c.errors.large_page, kLargePages)},
+                         {"deploymentOrder", NameOf(c.errors.deployment_order, kDeploymentOrders)}};
     return json{{"faults", faults},
                 {"rateLimit", rate_limit},
                 {"timeScale", c.time_scale},

@@ -106,6 +106,12 @@ enum class LargePage {
     kRefuse,  ///< a field error, "Problem processing request" (BAD_USER_INPUT)
 };
 
+/// The order `deployments` lists in (Railway does not document it: FACTS §3).
+enum class DeploymentOrder {
+    kNewestFirst,  ///< newest createdAt first (what the docs' `first: 1` for "latest" implies)
+    kOldestFirst,  ///< oldest first
+};
+
 /// How GraphQL errors look.
 struct ErrorConfig {
     std::string unknown_deployment = "Deployment not found";  ///< one of kUnknownDeploymentMessages
@@ -115,6 +121,7 @@ struct ErrorConfig {
     RootFieldRefusal too_many_root_fields = RootFieldRefusal::kComplexity;
     int max_page_size = 0;  ///< the most items `environment.serviceInstances(first:)` returns; 0: no limit
     LargePage large_page = LargePage::kClamp;
+    DeploymentOrder deployment_order = DeploymentOrder::kNewestFirst;  ///< of `deployments`
 };
 
 /// Railway project webhooks: where status changes are POSTed. Disabled while `url` is empty.

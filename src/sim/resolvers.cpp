@@ -436,6 +436,7 @@ ResolvedValue DeploymentsField(const RequestContext& ctx, const json& args) {
             return Rec({{"edges", ResolvedValue::List{}}, {"pageInfo", PageInfo("", "", false, false)}});
     }
     std::vector<const SimDeployment*> list = ctx.world->List(filter, ctx.now);
+    if (ctx.config->errors.deployment_order == DeploymentOrder::kOldestFirst) std::reverse(list.begin(), list.end());
     const std::string after = ArgString(args, "after");
     if (!after.empty()) {
         const auto it = std::find_if(list.begin(), list.end(), [&](const SimDeployment* d) { return d->id == after; });

@@ -251,6 +251,34 @@ ApiResult<void> FakeRailwayApi::ReadEnvironmentServices(
     return {};
 }
 
+void FakeRailwayApi::SetListNewestFirst(bool newest_first) {
+    std::lock_guard lock(mutex_);
+    list_newest_first_ = newest_first;
+}
+
+ApiResult<railway::DeploymentsSince> FakeRailwayApi::ListDeploymentsSince(const std::string& environment_id,
+                                                                          std::optional<core::Timestamp> since,
+                                                                          std::size_t max_pages) {
+    if (auto failure = Enter(fmt::format("ListDeploymentsSince({},{})", environment_id, max_pages))) {
+        return tl::unexpected(*failure);
+    }
+    std::lock_guard lock(mutex_);
+    const std::vector<railway::Deployment> listed = Listed(environment_id, std::nullopt);
+    railway::DeploymentsSince out;
+    if (!listed.empty()) out.newest = listed.front().created_at.value_or(core::Timestamp{});
+    if (!list_newest_first_) {
+        out.newest_first = false;
+        return out;
+    }
+    for (const auto& d : listed) {
+        const auto created = d.created_at.value_or(core::Timestamp{});
+        if (since && created < *since) break;
+        out.deployments.push_back({d.id, d.service_id.value_or(""), created});
+    }
+    out.complete = true;
+    return out;
+}
+
 ApiResult<std::vector<railway::Deployment>> FakeRailwayApi::ListDeployments(
     const std::string& environment_id, const std::optional<std::string>& service_id, int first) {
     if (auto failure =
@@ -258,10 +286,18 @@ ApiResult<std::vector<railway::Deployment>> FakeRailwayApi::ListDeployments(
         return tl::unexpected(*failure);
     }
     std::lock_guard lock(mutex_);
+    std::vector<railway::Deployment> out = Listed(environment_id, service_id);
+    if (first >= 0 && out.size() > static_cast<std::size_t>(first)) out.resize(static_cast<std::size_t>(first));
+    return out;
+}
+
+std::vector<railway::Deployment> FakeRailwayApi::Listed(const std::string& environment_id,
+                                                        const std::optional<std::string>& service_id) const {
     std::vector<railway::Deployment> out;
     for (const auto& [id, answers] : deployments_) {
         if (answers.empty()) continue;
-        const auto& current = answers[std::min(next_answer_[id], answers.size() - 1)];
+        const auto next = next_answer_.find(id);
+        const auto& current = answers[std::min(next == next_answer_.end() ? 0 : next->second, answers.size() - 1)];
         if (!current || current->environment_id != environment_id) continue;
         if (service_id && current->service_id != *service_id) continue;
         out.push_back(*current);
@@ -269,7 +305,6 @@ ApiResult<std::vector<railway::Deployment>> FakeRailwayApi::ListDeployments(
     std::stable_sort(out.begin(), out.end(), [](const railway::Deployment& a, const railway::Deployment& b) {
         return a.created_at.value_or(core::Timestamp{}) > b.created_at.value_or(core::Timestamp{});
     });
-    if (first >= 0 && out.size() > static_cast<std::size_t>(first)) out.resize(static_cast<std::size_t>(first));
     return out;
 }
 

@@ -39,6 +39,8 @@ class FakeRailwayApi final : public railway::RailwayApi {
     void SetEnvironmentPages(const std::string& environment_id,
                              std::vector<std::vector<railway::ServiceLatestDeployment>> pages,
                              std::optional<railway::ApiError> then_fail = std::nullopt);
+    /// ListDeploymentsSince answers as if Railway's list were not newest first (true: as it is).
+    void SetListNewestFirst(bool newest_first);
     void SetDeploymentEvents(const std::string& deployment_id, std::vector<railway::DeploymentEvent> events);
     /// Appends log lines Railway holds for a deployment (any order; GetNewLogs sorts them).
     void AddLogs(railway::LogKind kind, const std::string& deployment_id, std::vector<railway::LogLine> lines);
@@ -78,6 +80,12 @@ class FakeRailwayApi final : public railway::RailwayApi {
     railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& environment_id,
                                                                          const std::optional<std::string>& service_id,
                                                                          int first) override;
+    /// From the same deployments as ListDeployments, in one page (complete), newest createdAt
+    /// first, cut at `since`; `newest` is the newest of them all. Not newest first
+    /// (SetListNewestFirst): no deployment, incomplete, as RailwayClient reports such an answer.
+    railway::ApiResult<railway::DeploymentsSince> ListDeploymentsSince(const std::string& environment_id,
+                                                                       std::optional<core::Timestamp> since,
+                                                                       std::size_t max_pages) override;
     railway::ApiResult<std::vector<railway::DeploymentEvent>> GetDeploymentEvents(const std::string& deployment_id,
                                                                                   int first) override;
     /// Every line newer than the cursor (the fake is always caught up in one call; `limit` is
@@ -117,7 +125,12 @@ class FakeRailwayApi final : public railway::RailwayApi {
     // now, if any.
     std::optional<railway::ApiError> Enter(const std::string& call);
     railway::ApiError NotFound(const std::string& what) const;
+    // The deployments set (their current answers), of `environment_id` (and `service_id`), newest
+    // createdAt first. mutex_ held.
+    std::vector<railway::Deployment> Listed(const std::string& environment_id,
+                                            const std::optional<std::string>& service_id) const;
     bool poll_contract_broken_ = false;  // guarded by mutex_
+    bool list_newest_first_ = true;      // guarded by mutex_
     std::atomic<std::size_t> status_batch_size_{0};
     // The tables' answers (mutex_ held).
     std::vector<railway::DeploymentEvent> EventsOf(const std::string& deployment_id, int first) const;

@@ -38,6 +38,11 @@ class ForwardingRailwayApi : public railway::RailwayApi {
                                                                          int first) override {
         return inner_.ListDeployments(e, s, first);
     }
+    railway::ApiResult<railway::DeploymentsSince> ListDeploymentsSince(const std::string& e,
+                                                                       std::optional<core::Timestamp> since,
+                                                                       std::size_t max_pages) override {
+        return inner_.ListDeploymentsSince(e, since, max_pages);
+    }
     railway::ApiResult<std::vector<railway::DeploymentEvent>> GetDeploymentEvents(const std::string& d,
                                                                                   int first) override {
         return inner_.GetDeploymentEvents(d, first);

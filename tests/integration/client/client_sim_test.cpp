@@ -452,5 +452,80 @@ TEST_P(EnvironmentPagesOfThree, EveryServiceIsReadAndARefusedPageSizeIsNotSentAg
 INSTANTIATE_TEST_SUITE_P(PlausibleLimits, EnvironmentPagesOfThree, ::testing::Values("clamp", "refuse"),
                          [](const auto& info) { return info.param; });
 
+// Discovery's list since a time (RailwayClient::ListDeploymentsSince) against both orders Railway
+// may list deployments in (FACTS §3: not documented): newest first, the list is cut at `since`
+// and read in pages of 100; oldest first, it is never taken for complete when it is not — the
+// caller reads the environment whole.
+class DeploymentsSince : public SimSuite<std::string> {};
+
+TEST_P(DeploymentsSince, AreCutAtTheTimeWhenNewestFirstAndNeverTakenForCompleteOtherwise) {
+    const bool newest_first = GetParam() == "newestFirst";
+    const std::string environment = "env-since-" + GetParam();
+    const auto create = [&](int count) {
+        const json created =
+            Control("/_sim/deployments", {{"count", count}, {"kind", "success"}, {"environmentId", environment}});
+        EXPECT_EQ(created["ids"].size(), static_cast<std::size_t>(count)) << created.dump();
+        return created["ids"].get<std::vector<std::string>>();
+    };
+    const std::vector<std::string> older = create(120);  // one creation time (the simulator's bulk)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::vector<std::string> newer = create(3);
+    const json configured = Control(
+        "/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}}, {"errors", {{"deploymentOrder", GetParam()}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    Client c(Client::Config(50));
+
+    // Everything, no time given: 123 deployments are two pages.
+    int before = RequestsSoFar();
+    const auto all = c.client.ListDeploymentsSince(environment, std::nullopt, 5);
+    ASSERT_TRUE(all) << all.error().message;
+    EXPECT_EQ(RequestsSoFar() - before, 2);
+    ASSERT_TRUE(all->newest);
+    EXPECT_EQ(all->newest_first, newest_first);
+    if (newest_first) {
+        EXPECT_TRUE(all->complete);
+        ASSERT_EQ(all->deployments.size(), 123u);
+        std::set<std::string> listed;
+        for (const auto& d : all->deployments)
+            listed.insert(d.id);
+        std::set<std::string> created(older.begin(), older.end());
+        created.insert(newer.begin(), newer.end());
+        EXPECT_EQ(listed, created);
+        EXPECT_EQ(*all->newest, all->deployments.front().created_at);
+    } else {
+        EXPECT_FALSE(all->complete);  // the newer three rose along the second page
+    }
+
+    // Since a time between the two creations (newest first: the newer ones' own): one request.
+    // Newest first, the list is cut there: the newer three. Oldest first, its first deployment is
+    // older than asked, which proves nothing about what comes later: not complete (without that
+    // guard the answer "none new" would hide the newer three).
+    const core::Timestamp asked = newest_first ? *all->newest : *all->newest + std::chrono::milliseconds(10);
+    before = RequestsSoFar();
+    const auto since = c.client.ListDeploymentsSince(environment, asked, 5);
+    ASSERT_TRUE(since) << since.error().message;
+    EXPECT_EQ(RequestsSoFar() - before, 1);
+    if (newest_first) {
+        EXPECT_TRUE(since->complete);
+        std::set<std::string> listed;
+        for (const auto& d : since->deployments) {
+            listed.insert(d.id);
+            EXPECT_FALSE(d.service_id.empty()) << d.id;
+        }
+        EXPECT_EQ(listed, std::set<std::string>(newer.begin(), newer.end()));
+    } else {
+        EXPECT_FALSE(since->complete);
+        EXPECT_TRUE(since->deployments.empty());
+    }
+    // A page limit the new deployments do not fit in: not complete (the caller reads whole).
+    const auto cut = c.client.ListDeploymentsSince(environment, std::nullopt, 1);
+    ASSERT_TRUE(cut) << cut.error().message;
+    EXPECT_FALSE(cut->complete);
+    Control("/_sim/config", {{"errors", {{"deploymentOrder", "newestFirst"}}}});
+}
+
+INSTANTIATE_TEST_SUITE_P(PlausibleOrders, DeploymentsSince, ::testing::Values("newestFirst", "oldestFirst"),
+                         [](const auto& info) { return info.param; });
+
 }  // namespace
 }  // namespace railwatch

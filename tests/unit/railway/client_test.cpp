@@ -710,8 +710,8 @@ TEST_F(ClientTest, APhaseChangeThatFailsWholeFailsEveryPartWithoutAskingAgain) {
 TEST_F(ClientTest, LatestDeploymentAndEventsAndServiceInstance) {
     Make();
     transport_.PushResponse(
-        200, json{{"data", {{"deployments", {{"edges", {{{"node", DeploymentNode("dep-9", "QUEUED")}}}}}}}}}.dump());
-    transport_.PushResponse(200, R"({"data":{"deployments":{"edges":[]}}})");
+        200, json{{"data", {{"serviceInstance", {{"latestDeployment", DeploymentNode("dep-9", "QUEUED")}}}}}}.dump());
+    transport_.PushResponse(200, R"({"data":{"serviceInstance":{"latestDeployment":null}}})");
     transport_.PushResponse(200, R"({"data":{"deploymentEvents":{"edges":[
         {"node":{"step":"BUILD_IMAGE","createdAt":"2026-01-01T00:00:00Z","completedAt":"2026-01-01T00:01:00Z","payload":null}},
         {"node":{"step":"HEALTHCHECK","createdAt":"2026-01-01T00:01:00Z","completedAt":null,

@@ -39,7 +39,7 @@ TEST(Documents, StatusSelectionHasEveryFieldTheIssueAsksFor) {
 
 TEST(Documents, AllDocumentsListsEveryOperationAndEachBatchSize) {
     const auto all = documents::AllDocuments({1, 2, 50});
-    EXPECT_EQ(all.size(), 23u);
+    EXPECT_EQ(all.size(), 25u);
     EXPECT_EQ(all[0].name, "DeploymentStatuses[1]");
     EXPECT_EQ(all[1].name, "DeploymentPoll[1]");
     EXPECT_EQ(all[4].name, "DeploymentStatuses[50]");

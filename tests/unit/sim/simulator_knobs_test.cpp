@@ -184,7 +184,8 @@ TEST_F(SimulatorTest, RuntimeSettingsAreEchoedMergedAndValidated) {
     EXPECT_EQ(first["logs"], json::parse(R"({"pageWithStartDate":"head","extraLine":true,"severity":"always"})"));
     EXPECT_EQ(first["errors"], json::parse(R"({"unknownDeployment":"Deployment not found","siblingErrors":"first",
                                                "paths":true,"maxRootFields":0,"tooManyRootFields":"complexity",
-                                               "maxPageSize":0,"largePage":"clamp"})"));
+                                               "maxPageSize":0,"largePage":"clamp",
+                                               "deploymentOrder":"newestFirst"})"));
     EXPECT_TRUE(first["webhookUrl"].is_null());
     const json hooked = Configure({{"webhookUrl", "http://127.0.0.1:1/h"}, {"webhookSecret", "s3cret"}});
     EXPECT_EQ(hooked["webhookUrl"], "http://127.0.0.1:1/h");
@@ -193,12 +194,12 @@ TEST_F(SimulatorTest, RuntimeSettingsAreEchoedMergedAndValidated) {
     EXPECT_EQ(hooked.dump().find("s3cret"), std::string::npos);
     EXPECT_EQ(first["slowHealthMs"], 2000);
     EXPECT_EQ(Configure({{"slowHealthMs", 50}})["slowHealthMs"], 50);
-    for (const char* bad :
-         {R"({"rateLimit":{"headerWindow":"day"}})", R"({"logs":{"severity":1}})",
-          R"({"errors":{"siblingErrors":"some"}})", R"({"errors":{"maxRootFields":-1}})",
-          R"({"errors":{"tooManyRootFields":"teapot"}})", R"({"errors":{"paths":"no"}})",
-          R"({"errors":{"maxPageSize":-1}})", R"({"errors":{"largePage":"split"}})", R"({"webhookUrl":"mailto:x"})",
-          R"({"timeScale":0})", R"({"slowHealthMs":-1})", R"([])", "nope"}) {
+    for (const char* bad : {R"({"rateLimit":{"headerWindow":"day"}})", R"({"logs":{"severity":1}})",
+                            R"({"errors":{"siblingErrors":"some"}})", R"({"errors":{"maxRootFields":-1}})",
+                            R"({"errors":{"tooManyRootFields":"teapot"}})", R"({"errors":{"paths":"no"}})",
+                            R"({"errors":{"maxPageSize":-1}})", R"({"errors":{"largePage":"split"}})",
+                            R"({"errors":{"deploymentOrder":"random"}})", R"({"webhookUrl":"mailto:x"})",
+                            R"({"timeScale":0})", R"({"slowHealthMs":-1})", R"([])", "nope"}) {
         EXPECT_EQ(sim_->HandleControl(Control("POST", "/_sim/config", bad)).status, 400) << bad;
     }
     EXPECT_EQ(Configure({{"webhookUrl", nullptr}})["webhookUrl"], nullptr);
