@@ -491,6 +491,10 @@ std::vector<KeySpec> BuildKeys() {
                        "Seconds between reads of an environment's latest deployments (one request per environment), "
                        "so a new deployment of a watched service is followed; 0: only when the followed one is "
                        "removed or skipped"));
+    k.push_back(IntKey("monitor.discovery_whole_read_seconds", RW_FIELD(monitor.discovery_whole_read_seconds), 0, kDay,
+                       "Seconds between whole reads of an environment (every service's latest deployment and probe "
+                       "target, a request per 500 services); the reads between list only the deployments created "
+                       "since the last one (usually one request); 0: every read is whole"));
     k.push_back(EnumKey<bool>("monitor.claim_mode", RW_FIELD(monitor.keep_claims),
                               {{"per_check", false}, {"kept", true}},
                               "\"kept\": claims are kept from check to check, due times in memory (no row written "

@@ -118,10 +118,11 @@ struct MonitorSettings {
     int max_logs = 1000;
     int stuck_after_seconds = 600;
     int timeout_after_seconds = 600;
-    int discovery_interval_seconds = 60;  ///< 0: no environment reads for new deployments
-    bool keep_claims = true;              ///< claim_mode "kept"
-    int poll_threads = 4;                 ///< threads sending status requests, one poll each
-    int requests_per_poll = 4;            ///< status requests one poll sends at once (docs/ENGINE.md)
+    int discovery_interval_seconds = 60;     ///< 0: no environment reads for new deployments
+    int discovery_whole_read_seconds = 300;  ///< 0: every environment read is whole
+    bool keep_claims = true;                 ///< claim_mode "kept"
+    int poll_threads = 4;                    ///< threads sending status requests, one poll each
+    int requests_per_poll = 4;               ///< status requests one poll sends at once (docs/ENGINE.md)
     MonitorIntervals intervals;
     HealthProbeSettings health;
 

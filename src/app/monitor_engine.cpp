@@ -87,6 +87,7 @@ monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string wor
     options.max_logs = config.monitor.max_logs;
     options.lease = core::Seconds(config.monitor.lease_seconds);
     options.discovery_interval = core::Seconds(config.monitor.discovery_interval_seconds);
+    options.discovery_whole_read_interval = core::Seconds(config.monitor.discovery_whole_read_seconds);
     options.keep_claims = config.monitor.keep_claims;
     options.poll_threads = static_cast<std::size_t>(config.monitor.poll_threads);
     options.requests_per_poll = static_cast<std::size_t>(config.monitor.requests_per_poll);

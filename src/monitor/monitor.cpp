@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "core/deployment_event.hpp"
@@ -660,7 +661,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             if (decision.verdict != core::CheckVerdict::kTransition && core::IsStable(decision.interval_status)) {
                 // A newer deployment may have started; or, for a SKIPPED / REMOVED one, the
                 // discovery its transition queued may have died with an earlier process.
-                NoteSettled(instance, deployment_id, now);
+                NoteSettled(instance, deployment_id, result->created_at, now);
             }
             if (prober_ && core::IsSucceeded(decision.interval_status)) {  // the prober skips SLEEPING
                 // The batch's probes are sent together (one wake of the prober, below).
@@ -1480,7 +1481,7 @@ void Monitor::RunJob(const Job& job) {
         Timestamp retry_at{};
         if (!TakeSideBudget(cost, !best_effort, now, &retry_at)) {
             if (job.kind == JobKind::kReadEnvironment) {
-                std::lock_guard lock(mutex_);
+                std::lock_guard lock(discovery_mutex_);
                 environments_[job.deployment_id].queued = false;  // the next settled check asks again
             }
             if (!best_effort) {
@@ -1781,69 +1782,169 @@ void Monitor::Discover(const Job& job) {
     EnqueueFollowUp(decision.follow_up, instance->id, t.deployment_id, now);
 }
 
-void Monitor::NoteSettled(const store::Instance& instance, const std::string& deployment_id, Timestamp now) {
+namespace {
+
+// A list read asks from its last read's newest creation time less this: a deployment Railway
+// dated a little before it but listed only after it was read (its write not visible yet) is
+// still found. What the overlap lists again compares equal and costs nothing.
+constexpr Duration kListOverlap = core::Seconds(60);
+// Pages (of 100 deployments) one list read may take; more new deployments than that since the
+// last read, and the environment is read whole instead.
+constexpr std::size_t kListPages = 5;
+
+// Whether `noted`, following `deployment_id` created at `created_at`, is behind `listed`, its
+// service's newest deployment a list found.
+// Two deployments of one time: either may be the newer, and the discovery asks Railway which.
+template <typename Listed>
+bool Behind(const Listed& listed, const std::string& deployment_id, std::optional<Timestamp> created_at) {
+    return listed.deployment_id != deployment_id && (!created_at || listed.created_at >= *created_at);
+}
+
+}  // namespace
+
+void Monitor::NoteSettled(const store::Instance& instance, const std::string& deployment_id,
+                          std::optional<Timestamp> created_at, Timestamp now) {
     if (options_.discovery_interval <= Duration::zero()) return;
+    bool behind = false;
+    bool read = false;
     {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(discovery_mutex_);
         EnvironmentWatch& env = environments_[instance.environment_id];
-        // Compared before assigned: noted again at each settled check, most often unchanged (a
-        // pair built and moved in would allocate both strings each time).
+        // Compared before assigned: noted again at each settled check, most often unchanged (an
+        // entry built and moved in would allocate its strings each time).
         auto [entry, last] = env.instances.equal_range(instance.service_id);
-        while (entry != last && entry->second.first != instance.id)
+        while (entry != last && entry->second.instance_id != instance.id)
             ++entry;
+        bool changed = true;
         if (entry == last) {
-            env.instances.emplace(instance.service_id, std::pair(instance.id, deployment_id));
-        } else if (entry->second.second != deployment_id) {
-            entry->second.second = deployment_id;
+            entry = env.instances.emplace(instance.service_id, NotedInstance{instance.id, deployment_id, created_at});
+            if (env.filter.Outgrown(env.instances.size())) {
+                env.filter.Fill(env.instances);
+            } else {
+                env.filter.Add(env.instances.hash_function()(instance.service_id));
+            }
+        } else if (entry->second.deployment_id != deployment_id) {
+            entry->second.deployment_id = deployment_id;
+            entry->second.created_at = created_at;
+        } else {
+            changed = false;
         }
-        if (env.queued || (env.read_at && now - *env.read_at < options_.discovery_interval)) return;
-        env.queued = true;
+        entry->second.generation = env.generation;
+        // New here, or following another deployment: a list read may have found a newer one of
+        // its service while it was in progress or not yet noted.
+        if (changed && !env.listed.empty()) {
+            const auto listed = env.listed.find(instance.service_id);
+            behind = listed != env.listed.end() && Behind(listed->second, deployment_id, created_at);
+        }
+        read = !env.queued && (!env.read_at || now - *env.read_at >= options_.discovery_interval);
+        if (read) env.queued = true;
     }
-    Enqueue(Job{JobKind::kReadEnvironment, "env:" + instance.environment_id, instance.environment_id, now});
+    if (behind) Enqueue(Job{JobKind::kDiscover, instance.id, deployment_id, now});
+    if (read) Enqueue(Job{JobKind::kReadEnvironment, "env:" + instance.environment_id, instance.environment_id, now});
 }
 
 void Monitor::ReadEnvironment(const Job& job) {
     const std::string& environment_id = job.deployment_id;
-    // The instances noted since the last read (each is noted again at its next settled check), by
-    // service: compared with each page as it comes, so that an environment of many services is
-    // never held whole.
-    decltype(EnvironmentWatch::instances) noted;
+    EnvironmentWatch* env = nullptr;  // never erased: the pointer stays valid
+    bool whole = false;
+    bool lists = false;
+    std::optional<Timestamp> newest;
     {
-        std::lock_guard lock(mutex_);
-        noted.swap(environments_[environment_id].instances);
+        std::lock_guard lock(discovery_mutex_);
+        env = &environments_[environment_id];
+        const Duration whole_every = options_.discovery_whole_read_interval;
+        lists = lists_usable_ && whole_every > Duration::zero();
+        whole = !lists || !env->whole_read_at || clock_.Now() - *env->whole_read_at >= whole_every;
+        newest = env->newest;
     }
-    // Most services of a page were not noted (in progress, or followed by no instance here), and
-    // a look-up the map does not find still walks its nodes (at 100,000 services a cache miss or
-    // more each, ~3 % of serve's CPU: docs/PERFORMANCE.md): a HashFilter of the noted services
-    // tells nearly all of them apart first.
-    HashFilter filter;
-    filter.Fill(noted);
     std::vector<std::pair<std::string, std::string>> behind;  // (instance, the deployment it follows)
-    // A failed read is tried again an interval later; the pages read before it count.
-    (void)api_.ReadEnvironmentServices(environment_id, [&](std::span<const railway::ServiceLatestDeployment> page) {
-        for (const railway::ServiceLatestDeployment& service : page) {
-            if (!service.latest_id) continue;
-            if (!filter.MayHold(noted.hash_function()(service.service_id))) continue;
-            const auto [first, last] = noted.equal_range(service.service_id);
-            for (auto it = first; it != last; ++it) {
-                const auto& [instance_id, followed] = it->second;
-                if (followed != *service.latest_id) behind.emplace_back(instance_id, followed);
+    if (lists) {
+        // Without a read before, one page tells where the next list starts (the whole read that
+        // follows covers what came before it).
+        auto listed = api_.ListDeploymentsSince(
+            environment_id, newest ? std::optional(*newest - kListOverlap) : std::nullopt, newest ? kListPages : 1);
+        std::lock_guard lock(discovery_mutex_);
+        if (!listed) {
+            // Refused for good (the document, the token): whole reads from now on. Otherwise the
+            // next read lists again, an interval later.
+            if (!listed.error().retryable) lists_usable_ = false;
+            whole = whole || !lists_usable_;
+        } else {
+            if (!listed->newest_first) lists_usable_ = false;  // cannot be cut at a time: never again
+            if (!listed->complete) whole = true;
+            // The answer's newest, even when older than the last (its newest deleted since).
+            if (listed->newest_first && listed->newest) env->newest = listed->newest;
+            // Newest first: a service's first deployment in the answer is its newest, and stands
+            // unless what stands is newer (compared by creation time).
+            std::unordered_set<std::string_view> seen;
+            for (railway::ListedDeployment& deployment : listed->deployments) {
+                if (deployment.service_id.empty() || !seen.insert(deployment.service_id).second) continue;
+                auto [at, added] = env->listed.try_emplace(deployment.service_id);
+                ListedService& service = at->second;
+                if (!added && (service.deployment_id == deployment.id || service.created_at > deployment.created_at))
+                    continue;  // listed before (the overlap), or older than what stands
+                service = ListedService{std::move(deployment.id), deployment.created_at, env->generation};
+                if (!env->filter.MayHold(env->instances.hash_function()(at->first))) continue;
+                const auto [first, last] = env->instances.equal_range(at->first);
+                for (auto it = first; it != last; ++it) {
+                    const NotedInstance& noted = it->second;
+                    if (Behind(service, noted.deployment_id, noted.created_at))
+                        behind.emplace_back(noted.instance_id, noted.deployment_id);
+                }
             }
         }
-        if (prober_) prober_->NoteTargets(environment_id, page);  // no lookup of their URLs
-    });
+    }
+    if (whole && ReadWholeEnvironment(environment_id, *env, behind)) {
+        std::lock_guard lock(discovery_mutex_);
+        // Dropped: instances not noted since the whole read before (deleted, moved on, checked by
+        // another process now), and what lists found before that.
+        std::erase_if(env->instances, [&](const auto& entry) { return entry.second.generation < env->generation; });
+        std::erase_if(env->listed, [&](const auto& entry) { return entry.second.generation < env->generation; });
+        env->filter.Fill(env->instances);
+        ++env->generation;
+        env->whole_read_at = clock_.Now();
+    }
     const Timestamp now = clock_.Now();
     {
-        std::lock_guard lock(mutex_);
-        EnvironmentWatch& env = environments_[environment_id];
-        env.queued = false;
-        env.read_at = now;  // also after a failed read: the next one comes an interval later
+        std::lock_guard lock(discovery_mutex_);
+        env->queued = false;
+        env->read_at = now;  // also after a failed read: the next one comes an interval later
     }
-    // Discovery reads the service's latest deployment and follows it (as for a REMOVED one). A
-    // service listed twice (pages of a list that changed meanwhile) queues two jobs; the second
-    // finds its instance moved on and asks Railway nothing (Discover).
+    // Discovery reads the service's latest deployment and follows it (as for a REMOVED one). An
+    // instance found behind twice (a service on two pages of a list that changed meanwhile, a list
+    // and the whole read) queues two jobs; the second finds its instance moved on and asks Railway
+    // nothing (Discover), as does one for an instance that moved on since it was noted.
     for (auto& [instance_id, deployment_id] : behind)
         Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});
+}
+
+bool Monitor::ReadWholeEnvironment(const std::string& environment_id, EnvironmentWatch& env,
+                                   std::vector<std::pair<std::string, std::string>>& behind) {
+    // Each page is compared with the noted instances as it comes, so that an environment of many
+    // services is never held whole; the lock is taken per page (the pollers note instances
+    // meanwhile). Most services of a page are not noted (in progress, or followed by no instance
+    // here), and a look-up the map does not find still walks its nodes (at 100,000 services a
+    // cache miss or more each, ~3 % of serve's CPU: docs/PERFORMANCE.md): the filter tells nearly
+    // all of them apart first. A failed read is tried again an interval later; the pages read
+    // before it count.
+    const auto read =
+        api_.ReadEnvironmentServices(environment_id, [&](std::span<const railway::ServiceLatestDeployment> page) {
+            {
+                std::lock_guard lock(discovery_mutex_);
+                const auto hash = env.instances.hash_function();
+                for (const railway::ServiceLatestDeployment& service : page) {
+                    if (!service.latest_id || !env.filter.MayHold(hash(service.service_id))) continue;
+                    const auto [first, last] = env.instances.equal_range(service.service_id);
+                    for (auto it = first; it != last; ++it) {
+                        const NotedInstance& noted = it->second;
+                        if (noted.deployment_id != *service.latest_id)
+                            behind.emplace_back(noted.instance_id, noted.deployment_id);
+                    }
+                }
+            }
+            if (prober_) prober_->NoteTargets(environment_id, page);  // no lookup of their URLs
+        });
+    return read.has_value();
 }
 
 void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& job, Timestamp now) {

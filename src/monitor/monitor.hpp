@@ -24,6 +24,7 @@
 #include "core/interval.hpp"
 #include "core/reactions.hpp"
 #include "core/time.hpp"
+#include "monitor/hash_filter.hpp"
 #include "monitor/job_queue.hpp"
 #include "monitor/kept_schedule.hpp"
 #include "monitor/operations.hpp"
@@ -102,6 +103,15 @@ struct MonitorOptions {
     /// never (a new deployment is then found only by the transition to SKIPPED, REMOVING or
     /// REMOVED).
     core::Duration discovery_interval = core::Seconds(60);
+    /// How often a discovery read is whole (every service's latest deployment and probe target,
+    /// one request per page of services) rather than a list of the deployments created since the
+    /// environment's last read (`deployments(input: {environmentId})` newest first, usually one
+    /// request however many services the environment has). Also whole: the first read, a list
+    /// that cannot be cut (more pages of new deployments than a read lists, an answer that is not
+    /// newest first: from then on every read is whole), a list Railway refuses for good. The
+    /// whole read keeps the prober's URLs fresh (below ProberOptions::target_ttl, 600 s) and is
+    /// the safety net of the lists. Zero: every read is whole.
+    core::Duration discovery_whole_read_interval = core::Seconds(300);
 };
 
 /// What an outbox planner is asked: a change about to be written (a status transition, a
@@ -264,10 +274,19 @@ class Monitor final : public Operations {
     void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now);
     util::Result<void> DoRedeploy(const Job& job);
     void Discover(const Job& job);
-    // Notes an instance whose followed deployment is settled, for its environment's next read.
-    void NoteSettled(const store::Instance& instance, const std::string& deployment_id, core::Timestamp now);
-    // Reads an environment's latest deployments; discovery for the instances that follow another.
+    // Notes an instance whose followed deployment (created at `created_at`, when Railway said) is
+    // settled, for its environment's reads; discovery at once when a list read since found a
+    // newer deployment of its service.
+    void NoteSettled(const store::Instance& instance, const std::string& deployment_id,
+                     std::optional<core::Timestamp> created_at, core::Timestamp now);
+    // Reads what is new in an environment (a list since the last read, or the whole environment);
+    // discovery for the noted instances that follow another deployment than their service's latest.
     void ReadEnvironment(const Job& job);
+    struct EnvironmentWatch;
+    // The environment's whole read (ReadEnvironmentServices), compared page by page; true when it
+    // was read to its end. Adds the instances behind to `behind`.
+    bool ReadWholeEnvironment(const std::string& environment_id, EnvironmentWatch& env,
+                              std::vector<std::pair<std::string, std::string>>& behind);
     // No deployment came of a failed automatic redeploy: try again after a backoff, or flag the
     // instance once the attempts are spent.
     void RetryFailedRedeploy(const store::Instance& instance, const Job& job, core::Timestamp now);
@@ -438,16 +457,39 @@ class Monitor final : public Operations {
         std::optional<std::string> incident;  // Railway's message; none: stable
     };
     PlatformView platform_;  // guarded by mutex_
+    // An instance noted for its environment's reads (NoteSettled).
+    struct NotedInstance {
+        std::string instance_id;
+        std::string deployment_id;                  // the deployment it follows
+        std::optional<core::Timestamp> created_at;  // that deployment's, when Railway said
+        std::uint32_t generation = 0;               // EnvironmentWatch::generation when last noted
+    };
+    // The newest deployment of a service the list reads found.
+    struct ListedService {
+        std::string deployment_id;
+        core::Timestamp created_at{};
+        std::uint32_t generation = 0;  // EnvironmentWatch::generation when listed
+    };
     struct EnvironmentWatch {
-        // Instances noted since the last read: service id -> (instance id, followed deployment),
-        // one entry per instance. By service: the read looks each service of its pages up here
-        // (keyed by instance, the read first built an index of them all by service). Hashed:
-        // noted at every settled check, most of the checks of a settled fleet.
-        std::unordered_multimap<std::string, std::pair<std::string, std::string>> instances;
+        // The instances found settled, by service (a read looks up each service it reads): noted
+        // at every settled check (most of the checks of a settled fleet) and kept across reads,
+        // so that a check that finds nothing new changes nothing here; an instance not noted since
+        // the whole read before is dropped at the next (deleted, moved on, another process's).
+        std::unordered_multimap<std::string, NotedInstance> instances;
+        HashFilter filter;  // of the services of `instances` (most services read are not held)
+        // By service: what the list reads found since the whole read before the last, so that an
+        // instance noted later (in progress then, or not yet settled) is compared on noting.
+        std::unordered_map<std::string, ListedService> listed;
+        std::uint32_t generation = 0;                  // whole reads so far
+        std::optional<core::Timestamp> newest;         // the newest createdAt a read listed (Railway's clock)
+        std::optional<core::Timestamp> whole_read_at;  // the last whole read that reached its end
         std::optional<core::Timestamp> read_at;
         bool queued = false;
     };
-    std::unordered_map<std::string, EnvironmentWatch> environments_;  // by environment id; guarded by mutex_
+    // Guards environments_ and lists_usable_; never held while Railway is asked or with mutex_.
+    std::mutex discovery_mutex_;
+    bool lists_usable_ = true;  // false once a list was not newest first or refused for good
+    std::unordered_map<std::string, EnvironmentWatch> environments_;  // by environment id; never erased
 };
 
 }  // namespace railwatch::monitor

@@ -587,12 +587,18 @@ TEST(EngineSim, StallsDuringARailwayIncidentAreFlaggedAsLikelyRailways) {
 
 // A push to a watched service whose deployment runs: the new deployment fails to build while the
 // old one keeps running (Railway removes the old one only when a new one succeeds), so nothing
-// about the followed deployment changes. One environment read finds the new one; it is followed
-// to its failure and classified.
-TEST(EngineSim, AFailedPushToAWatchedServiceIsFollowedWhileTheOldDeploymentRuns) {
+// about the followed deployment changes. An environment read finds the new one; it is followed
+// to its failure and classified. In both orders Railway may list deployments in: newest first,
+// the list of what is new since the first (whole) read finds it; oldest first, the list is seen
+// not to be newest first and a whole read finds it.
+class EngineSimPush : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EngineSimPush, AFailedPushToAWatchedServiceIsFollowedWhileTheOldDeploymentRuns) {
+    const bool newest_first = GetParam() == "newestFirst";
     SimProcess sim({"--time-scale", "60", "--seed", "17"});
     ASSERT_NE(sim.port(), 0) << "the simulator did not start";
     httplib::Client http("127.0.0.1", sim.port());
+    Call(http, "POST", "/_sim/config", {{"errors", {{"deploymentOrder", GetParam()}}}});
     const std::string first = Call(http, "POST", "/_sim/deployments", {{"kind", "success"}}).at("ids").at(0);
 
     EngineRig rig(sim.port(), "push", 17);
@@ -615,6 +621,11 @@ TEST(EngineSim, AFailedPushToAWatchedServiceIsFollowedWhileTheOldDeploymentRuns)
     };
     ASSERT_TRUE(wait_for([](const store::Instance& i) { return i.state.deployment_status == "SUCCESS"; }));
 
+    // The push comes after the environment's first read (whole), so that the next reads find it.
+    const auto read_whole = [&] { return Call(http, "GET", "/_sim/stats")["rootFields"].value("environment", 0); };
+    for (int wait = 0; wait < 300 && read_whole() < 1; ++wait)
+        std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(read_whole(), 1) << "no environment read";
     const json truth = Call(http, "GET", "/_sim/truth?id=" + first);
     const std::string service = truth["deployments"][0]["serviceId"];
     const std::string pushed = Call(http, "POST", "/_sim/deployments",
@@ -626,16 +637,25 @@ TEST(EngineSim, AFailedPushToAWatchedServiceIsFollowedWhileTheOldDeploymentRuns)
     });
     engine.Stop();
     const auto stored = *db.GetInstance(instance);
-    ASSERT_TRUE(followed) << "still follows " << stored.state.deployment_id.value_or("?") << " in "
+    ASSERT_TRUE(followed) << Call(http, "GET", "/_sim/stats")["rootFields"].dump() << " still follows "
+                          << stored.state.deployment_id.value_or("?") << " in "
                           << stored.state.deployment_status.value_or("?");
     EXPECT_EQ(stored.state.status, core::InstanceStatus::kFailed);
     EXPECT_EQ(stored.state.error_type, core::ErrorClass::kConfiguration);  // npm ELIFECYCLE: a build error
     // The old deployment still runs on the simulator: it was never removed.
     EXPECT_EQ(Call(http, "GET", "/_sim/truth?id=" + first)["deployments"][0]["currentStatus"], "SUCCESS");
     const json stats = Call(http, "GET", "/_sim/stats");
-    std::cout << "engine-sim push: root fields " << stats["rootFields"].dump() << "\n";
-    EXPECT_GE(stats["rootFields"].value("environment", 0), 1);
+    std::cout << "engine-sim push (" << GetParam() << "): root fields " << stats["rootFields"].dump() << "\n";
+    EXPECT_GE(stats["rootFields"].value("deployments", 0), newest_first ? 2 : 1);
+    if (newest_first) {
+        EXPECT_EQ(stats["rootFields"].value("environment", 0), 1);  // the first read's only
+    } else {
+        EXPECT_GE(stats["rootFields"].value("environment", 0), 2);  // the lists given up
+    }
 }
+
+INSTANTIATE_TEST_SUITE_P(PlausibleOrders, EngineSimPush, ::testing::Values("newestFirst", "oldestFirst"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace railwatch

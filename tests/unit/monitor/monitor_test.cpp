@@ -418,8 +418,9 @@ TEST_F(MonitorTest, AProbeAnsweredAfterACrashReportsTheHealthTheCrashSet) {
     EXPECT_THAT(sink_.Health(), ElementsAre("HEALTHY", "UNHEALTHY"));
 }
 
-// The environment read that discovery makes anyway carries each service's domain and healthcheck
-// path: the prober takes its URLs from it instead of a `serviceInstance` lookup per target_ttl.
+// The whole environment read that discovery makes anyway (every discovery_whole_read_interval)
+// carries each service's domain and healthcheck path: the prober takes its URLs from it instead
+// of a `serviceInstance` lookup per target_ttl.
 TEST_F(MonitorTest, TheEnvironmentReadGivesTheProberItsServicesURLs) {
     fakes::ScriptedTransport http;
     ServeProbes(api_, http, 200);
@@ -444,7 +445,9 @@ TEST_F(MonitorTest, TheEnvironmentReadGivesTheProberItsServicesURLs) {
         step();
     }
     EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
-    EXPECT_GE(api_.CallCount("ReadEnvironmentServices"), 6);
+    // Whole reads (which carry the URLs) at the first read and every 300 s after; the lists
+    // between carry none.
+    EXPECT_GE(api_.CallCount("ReadEnvironmentServices"), 3);
     ASSERT_GE(http.request_count(), 12u);
     EXPECT_EQ(http.requests().back().url, "https://web2.up.railway.app/v2");
 }
@@ -485,8 +488,9 @@ INSTANTIATE_TEST_SUITE_P(Platform, StallTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "DuringAnIncident" : "WhileStable"; });
 
 // A new deployment of a watched service (a push, a redeploy from Railway's dashboard) while the
-// followed one still runs: one read of the environment's latest deployments finds it, at most
-// once per discovery_interval, and the instance follows it; another service's instance is left be.
+// followed one still runs: the environment's first read is whole (and lists where to start); the
+// next, a discovery interval later, lists only the deployments created since (one request, no
+// whole read), finds it, and the instance follows it; another service's instance is left be.
 TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAndFollowed) {
     options_.discovery_interval = seconds(60);
     options_.intervals.jitter_fraction = 0;
@@ -505,21 +509,25 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     monitor->RunRoundForTest();  // settled: one read for the environment of both
     monitor->RunWorkForTest();
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
     EXPECT_EQ(Get(a.id).state.deployment_id, "d1");
 
     // A push starts d2 while d1 still runs.
-    const Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(90));
+    Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(90));
+    d2.created_at = t0 + seconds(90);
     api_.SetDeployment(d2);
     api_.SetLatestDeployment("svc", "env", d2);
     api_.SetEnvironmentServices("env", latest(d2));
     clock_.Advance(seconds(30));
     monitor->RunRoundForTest();  // nothing due: no read within the interval
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
     clock_.Advance(seconds(30));
     monitor->RunRoundForTest();
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);  // the list found it: no whole read
+    EXPECT_EQ(api_.CallCount("GetLatestDeployment"), 1);      // the discovery of svc only
     const auto followed = Get(a.id);
     EXPECT_EQ(followed.state.deployment_id, "d2");
     EXPECT_EQ(followed.state.deployment_status, "BUILDING");
@@ -528,6 +536,95 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     ASSERT_FALSE(events.empty());
     EXPECT_EQ(events.back().source, "discovery");  // oldest first
     EXPECT_EQ(events.back().deployment_id, "d2");
+
+    // Reads go on as lists until discovery_whole_read_interval (300 s) after the whole read.
+    for (int minute = 0; minute < 5; ++minute) {
+        clock_.Advance(seconds(60));
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
+    }
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+}
+
+// A deployment the list finds while its service's instance is not noted (its followed deployment
+// in progress, so not settled): the instance is compared when it is noted, and follows it then —
+// not only at the next whole read.
+TEST_F(MonitorTest, ANewDeploymentListedWhileTheInstanceWasInProgressIsFollowedWhenItSettles) {
+    options_.discovery_interval = seconds(60);
+    options_.intervals.jitter_fraction = 0;
+    options_.intervals.per_status[core::DeploymentStatus::kBuilding] = seconds(30);
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    const auto [a, b] = AddTwoServices(*monitor, t0);  // b (svc-other) settles and keeps the reads going
+    api_.SetEnvironmentServices("env", {{"svc", "d1"}, {"svc-other", "o1"}});
+    monitor->RunRoundForTest();
+    monitor->RunWorkForTest();
+    clock_.Advance(seconds(60));
+    monitor->RunRoundForTest();  // settled: the whole read (and the list's start)
+    monitor->RunWorkForTest();
+    ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+
+    // d1 is redeployed through railwatch (d1r, BUILDING): a is in progress, not noted.
+    Deployment d1r = Dep("d1r", "BUILDING", t0 + seconds(70));
+    d1r.created_at = t0 + seconds(70);
+    api_.SetDeployment(d1r);
+    api_.SetRedeployAnswer("d1", std::string("d1r"));
+    ASSERT_TRUE(monitor->Redeploy(a.id)) << "redeploy";
+    monitor->RunWorkForTest();
+    const std::string followed = *Get(a.id).state.deployment_id;
+    // Meanwhile a push creates d3, newer; the next list (b's settled check asks for it) finds it.
+    Deployment d3 = Dep("d3", "BUILDING", t0 + seconds(80));
+    d3.created_at = t0 + seconds(80);
+    api_.SetDeployment(d3);
+    api_.SetLatestDeployment("svc", "env", d3);
+    clock_.Advance(seconds(60));
+    monitor->RunRoundForTest();
+    monitor->RunWorkForTest();
+    ASSERT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    EXPECT_EQ(Get(a.id).state.deployment_id, followed);  // still in progress: not noted, not moved
+    // The redeploy's deployment settles: noted, compared with what the list found, moved to d3.
+    Deployment settled = Dep(followed, "SUCCESS", t0 + seconds(150));
+    settled.created_at = t0 + seconds(70);
+    api_.SetDeployment(settled);
+    for (int step = 0; step < 4 && Get(a.id).state.deployment_id == followed; ++step) {
+        clock_.Advance(seconds(30));
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
+    }
+    EXPECT_EQ(Get(a.id).state.deployment_id, "d3");
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);  // found without a whole read
+}
+
+// Railway's list in another order than newest first (FACTS §3: not documented): it cannot be cut
+// at a time, so every read from then on is whole, and discovery still finds a new deployment.
+TEST_F(MonitorTest, AListThatIsNotNewestFirstMakesEveryLaterReadWhole) {
+    options_.discovery_interval = seconds(60);
+    options_.intervals.jitter_fraction = 0;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    const auto [a, b] = AddTwoServices(*monitor, t0);
+    api_.SetEnvironmentServices("env", {{"svc", "d1"}, {"svc-other", "o1"}});
+    api_.SetListNewestFirst(false);
+    monitor->RunRoundForTest();
+    monitor->RunWorkForTest();
+    clock_.Advance(seconds(60));
+    monitor->RunRoundForTest();  // the first read: a list (not newest first) and the whole read
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(90));
+    d2.created_at = t0 + seconds(90);
+    api_.SetDeployment(d2);
+    api_.SetLatestDeployment("svc", "env", d2);
+    api_.SetEnvironmentServices("env", {{"svc", "d2"}, {"svc-other", "o1"}});
+    clock_.Advance(seconds(60));
+    monitor->RunRoundForTest();
+    monitor->RunWorkForTest();
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);  // never listed again
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+    EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
+    EXPECT_EQ(Get(b.id).state.deployment_id, "o1");
 }
 
 // Two instances watching one service, one of them on the service's latest deployment already: the
@@ -539,7 +636,8 @@ TEST_F(MonitorTest, AnEnvironmentReadMovesOnlyTheInstanceOfAServiceThatIsBehind)
     auto monitor = Make();
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "SUCCESS", t0));
-    const Deployment d2 = Dep("d2", "SUCCESS", t0 + seconds(5));
+    Deployment d2 = Dep("d2", "SUCCESS", t0 + seconds(5));
+    d2.created_at = t0 + seconds(5);
     api_.SetDeployment(d2);
     const store::Instance behind = Add(*monitor, "d1");
     const store::Instance current = Add(*monitor, "d2");
@@ -568,6 +666,7 @@ TEST_F(MonitorTest, AnEnvironmentReadMovesOnlyTheInstanceOfAServiceThatIsBehind)
 // page that fails count — what stood on the unread page waits for the next read.
 TEST_F(MonitorTest, AnEnvironmentReadInPagesFollowsAServiceListedTwiceOnceAndKeepsThePagesReadBeforeAFailure) {
     options_.discovery_interval = seconds(60);
+    options_.discovery_whole_read_interval = core::Duration::zero();  // every read whole
     options_.intervals.jitter_fraction = 0;
     auto monitor = Make();
     const auto t0 = clock_.Now();
