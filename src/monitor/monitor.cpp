@@ -1857,6 +1857,9 @@ void Monitor::ReadEnvironment(const Job& job) {
         whole = !lists || !env->whole_read_at || clock_.Now() - *env->whole_read_at >= whole_every;
         newest = env->newest;
     }
+    // The prober waits for a URL the whole read brings (a lookup was not possible): not for 5
+    // minutes. (Its own lock, not discovery_mutex_.)
+    whole = whole || (prober_ && prober_->AwaitsTargets(environment_id));
     std::vector<std::pair<std::string, std::string>> behind;  // (instance, the deployment it follows)
     if (lists) {
         // Without a read before, one page tells where the next list starts (the whole read that

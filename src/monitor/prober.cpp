@@ -172,7 +172,9 @@ void Prober::ForgetIdle(core::Timestamp now) {
         EnvironmentTargets& held = environment->second;
         const std::size_t erased = std::erase_if(held.services, [&](const auto& entry) {
             const Target& target = entry.second;
-            return now - target.at >= (target.known ? options_.target_ttl : idle);
+            const bool forget = now - target.at >= (target.known ? options_.target_ttl : idle);
+            if (forget && !target.known) --held.waited;
+            return forget;
         });
         if (held.services.empty()) {
             environment = targets_.erase(environment);
@@ -197,12 +199,19 @@ void Prober::NoteTargets(const std::string& environment_id,
             if (!held.filter.MayHold(held.services.hash_function()(service.service_id))) continue;
             const auto found = held.services.find(service.service_id);
             if (found == held.services.end()) continue;  // neither held nor waited for
+            if (!found->second.known) --held.waited;
             found->second =
                 Target{service.first_domain ? std::optional(ProbeUrl(*service.first_domain, service.healthcheck_path))
                                             : std::nullopt,
                        now, true};
         }
     }
+}
+
+bool Prober::AwaitsTargets(const std::string& environment_id) const {
+    std::lock_guard lock(mutex_);
+    const auto environment = targets_.find(environment_id);
+    return environment != targets_.end() && environment->second.waited > 0;
 }
 
 std::size_t Prober::KnownForTest() const {
@@ -344,6 +353,11 @@ bool Prober::Admit() {
 }
 
 void Prober::Want(const store::Instance& instance, core::Timestamp now) {
+    // Held and known, it is stale (TargetOf): waited for from now, as one never held.
+    if (const Target* held = HeldTarget(instance); held != nullptr && held->known) {
+        Hold(instance, Target{std::nullopt, now, false}, /*replace=*/true);
+        return;
+    }
     Hold(instance, Target{std::nullopt, now, false}, /*replace=*/false);
 }
 
@@ -351,9 +365,14 @@ void Prober::Hold(const store::Instance& instance, Target target, bool replace) 
     EnvironmentTargets& held = targets_[instance.environment_id];
     const auto [at, added] = held.services.try_emplace(instance.service_id, target);
     if (!added) {
-        if (replace) at->second = std::move(target);
+        if (replace) {
+            held.waited -= static_cast<std::size_t>(!at->second.known);
+            held.waited += static_cast<std::size_t>(!target.known);
+            at->second = std::move(target);
+        }
         return;
     }
+    held.waited += static_cast<std::size_t>(!target.known);
     if (held.filter.Outgrown(held.services.size())) {
         held.filter.Fill(held.services);
     } else {

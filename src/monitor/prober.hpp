@@ -123,6 +123,10 @@ class Prober {
     /// request each per target_ttl, and a fleet that settles at once waits for the next read
     /// rather than for the lookups' budget. Never blocks on the network or the store; thread-safe.
     void NoteTargets(const std::string& environment_id, std::span<const railway::ServiceLatestDeployment> services);
+    /// Whether the prober waits for the URL of a service of `environment_id` (a lookup was not
+    /// possible): discovery then reads that environment whole at its next read, which brings it.
+    /// Never blocks on the network or the store; thread-safe.
+    bool AwaitsTargets(const std::string& environment_id) const;
 
     /// Runs queued work on the calling thread until none is left; for tests whose transport
     /// completes requests inline. Returns how many tasks ran. Not to be mixed with Start().
@@ -226,6 +230,7 @@ class Prober {
     struct EnvironmentTargets {
         ById<Target> services;
         HashFilter filter;
+        std::size_t waited = 0;  // services not known (Target::known false)
     };
     ById<EnvironmentTargets> targets_;
     std::size_t in_flight_ = 0;         // probes offered and not answered (ProberOptions::max_in_flight)

@@ -452,6 +452,51 @@ TEST_F(MonitorTest, TheEnvironmentReadGivesTheProberItsServicesURLs) {
     EXPECT_EQ(http.requests().back().url, "https://web2.up.railway.app/v2");
 }
 
+// A service whose URL the prober could not look up (here Railway does not answer the lookup)
+// waits for the whole environment read, which carries it: the next discovery read is whole, not
+// one discovery_whole_read_interval (300 s) later.
+TEST_F(MonitorTest, AURLTheProberWaitsForMakesTheNextEnvironmentReadWhole) {
+    fakes::ScriptedTransport http;
+    ServeProbes(api_, http, 200);  // svc's lookup answers; svc-other's does not
+    options_.discovery_interval = seconds(60);
+    options_.intervals.jitter_fraction = 0;
+    auto monitor = Make();
+    monitor->EnableProbes(*store_, http, ProberOptions{});
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0));
+    Deployment other = Dep("o1", "BUILDING", t0);
+    other.service_id = "svc-other";
+    api_.SetDeployment(other);
+    api_.SetEnvironmentServices(
+        "env", {{"svc", "d1", "web.up.railway.app", "/ready"}, {"svc-other", "o1", "other.up.railway.app", "/"}});
+    Add(*monitor, "d1");
+    AddInstanceRequest request;
+    request.service_id = "svc-other";
+    request.environment_id = "env";
+    request.deployment_id = "o1";
+    ASSERT_TRUE(monitor->AddInstance(request));
+    const auto step = [&] {
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
+        monitor->RunProbesForTest();
+    };
+    step();  // d1 SUCCESS: probed (its URL looked up); o1 BUILDING
+    clock_.Advance(seconds(60));
+    step();  // d1 settled: the first read (whole)
+    ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    other.status = core::RailwayStatus::Parse("SUCCESS");
+    api_.SetDeployment(other);
+    clock_.Advance(seconds(15));
+    step();  // o1 SUCCESS: offered; its lookup fails, so the prober waits for its URL
+    EXPECT_GE(api_.CallCount("GetServiceInstance"), 2);
+    for (int minute = 0; minute < 2 && api_.CallCount("ReadEnvironmentServices") < 2; ++minute) {
+        clock_.Advance(seconds(60));
+        step();
+    }
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2) << "the read after the wait was not whole";
+    EXPECT_LE(clock_.Now() - t0, seconds(200));  // not at 300 s
+}
+
 // A stall is flagged once; whether Railway reports an incident then (platformStatus, read at
 // most once a minute, only when a stall is about to be flagged) decides whose it likely is.
 class StallTest : public MonitorTest, public ::testing::WithParamInterface<bool> {};

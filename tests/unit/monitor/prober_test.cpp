@@ -494,7 +494,10 @@ TEST_F(ProberTest, AnEnvironmentReadFindsEveryHeldTargetAsTheyGrowAndAreForgotte
         ASSERT_TRUE(Probe(*prober, first.back()));  // waits for its URL
     }
     EXPECT_EQ(http_.request_count(), 0u);
+    EXPECT_TRUE(prober->AwaitsTargets("env"));  // discovery's next read is whole
+    EXPECT_FALSE(prober->AwaitsTargets("env-2"));
     prober->NoteTargets("env", read_of(first));
+    EXPECT_FALSE(prober->AwaitsTargets("env"));
     clock_.Advance(core::Seconds(1));
     for (const std::string& id : first)
         ASSERT_TRUE(Probe(*prober, id));
@@ -513,9 +516,11 @@ TEST_F(ProberTest, AnEnvironmentReadFindsEveryHeldTargetAsTheyGrowAndAreForgotte
     clock_.Advance(core::Seconds(300));
     ASSERT_TRUE(Probe(*prober, "a0"));  // forgets what is idle; a0's URL expired: it waits again
     EXPECT_EQ(http_.request_count(), first.size());
+    EXPECT_TRUE(prober->AwaitsTargets("env"));
     std::vector<std::string> both = first;
     both.insert(both.end(), second.begin(), second.end());
     prober->NoteTargets("env", read_of(both));
+    EXPECT_FALSE(prober->AwaitsTargets("env"));
     clock_.Advance(core::Seconds(1));
     for (const std::string& id : second)
         ASSERT_TRUE(Probe(*prober, id));
