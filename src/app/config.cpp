@@ -488,9 +488,9 @@ std::vector<KeySpec> BuildKeys() {
                        "a process that dies leaves its claims to the others after this long. Longer than a status "
                        "request with its retries"));
     k.push_back(IntKey("monitor.discovery_interval_seconds", RW_FIELD(monitor.discovery_interval_seconds), 0, kDay,
-                       "Seconds between reads of an environment's latest deployments (one request per environment), "
-                       "so a new deployment of a watched service is followed; 0: only when the followed one is "
-                       "removed or skipped"));
+                       "Seconds between reads of what is new in an environment (a list of the deployments created "
+                       "since the last read, usually one request), so a new deployment of a watched service is "
+                       "followed; 0: only when the followed one is removed or skipped"));
     k.push_back(IntKey("monitor.discovery_whole_read_seconds", RW_FIELD(monitor.discovery_whole_read_seconds), 0, kDay,
                        "Seconds between whole reads of an environment (every service's latest deployment and probe "
                        "target, a request per 500 services); the reads between list only the deployments created "

@@ -1784,10 +1784,6 @@ void Monitor::Discover(const Job& job) {
 
 namespace {
 
-// A list read asks from its last read's newest creation time less this: a deployment Railway
-// dated a little before it but listed only after it was read (its write not visible yet) is
-// still found. What the overlap lists again compares equal and costs nothing.
-constexpr Duration kListOverlap = core::Seconds(60);
 // Pages (of 100 deployments) one list read may take; more new deployments than that since the
 // last read, and the environment is read whole instead.
 constexpr std::size_t kListPages = 5;
@@ -1864,8 +1860,11 @@ void Monitor::ReadEnvironment(const Job& job) {
     if (lists) {
         // Without a read before, one page tells where the next list starts (the whole read that
         // follows covers what came before it).
-        auto listed = api_.ListDeploymentsSince(
-            environment_id, newest ? std::optional(*newest - kListOverlap) : std::nullopt, newest ? kListPages : 1);
+        // Those created after the last read's newest: one Railway dated at or before it but listed
+        // only after that read (its write not visible yet, or of the very same millisecond) is
+        // left to the next whole read. An overlap would read every deployment it spans again at
+        // each read, and a fleet created within it (the engine bench's) would never fit the pages.
+        auto listed = api_.ListDeploymentsSince(environment_id, newest, newest ? kListPages : 1);
         std::lock_guard lock(discovery_mutex_);
         if (!listed) {
             // Refused for good (the document, the token): whole reads from now on. Otherwise the
@@ -1885,7 +1884,7 @@ void Monitor::ReadEnvironment(const Job& job) {
                 auto [at, added] = env->listed.try_emplace(deployment.service_id);
                 ListedService& service = at->second;
                 if (!added && (service.deployment_id == deployment.id || service.created_at > deployment.created_at))
-                    continue;  // listed before (the overlap), or older than what stands
+                    continue;  // listed before, or older than what stands
                 service = ListedService{std::move(deployment.id), deployment.created_at, env->generation};
                 if (!env->filter.MayHold(env->instances.hash_function()(at->first))) continue;
                 const auto [first, last] = env->instances.equal_range(at->first);

@@ -266,13 +266,9 @@ ApiResult<DeploymentsSince> RailwayClient::ListDeploymentsSince(const std::strin
                  "EnvironmentDeployments", "deployments", std::move(variables)},
                 InPlace{ParseEnvironmentDeployments});
         if (!read) return tl::unexpected(std::move(read.error()));
-        if (page == 0 && !read->deployments.empty()) {
-            out.newest = read->deployments.front().created_at;
-            // Newest first, the list's newest is at or after `since` unless it was deleted; in
-            // another order this is its oldest. Either way nothing says what comes later.
-            if (since && *out.newest < *since) return out;
-        }
-        for (ListedDeployment& deployment : read->deployments) {
+        // The order is checked along the whole page before it is cut: oldest first, the first
+        // deployment may already be at `since`, and only those after it show the order.
+        for (const ListedDeployment& deployment : read->deployments) {
             if (previous && deployment.created_at > *previous) {
                 out.newest_first = false;  // the list cannot be cut at `since`
                 if (!order_logged_.exchange(true)) {
@@ -281,10 +277,19 @@ ApiResult<DeploymentsSince> RailwayClient::ListDeploymentsSince(const std::strin
                                     "the answer for environment {}); lists since a time cannot be cut",
                                     environment_id));
                 }
+                out.deployments.clear();
                 return out;
             }
             previous = deployment.created_at;
-            if (since && deployment.created_at < *since) {
+        }
+        if (page == 0 && !read->deployments.empty()) {
+            out.newest = read->deployments.front().created_at;
+            // Newest first, the list's newest is at or after `since` unless it was deleted since:
+            // nothing tells what else changed.
+            if (since && *out.newest < *since) return out;
+        }
+        for (ListedDeployment& deployment : read->deployments) {
+            if (since && deployment.created_at <= *since) {
                 out.complete = true;
                 return out;
             }

@@ -57,8 +57,9 @@ class RailwayClient final : public RailwayApi {
         const std::function<void(std::span<const ServiceLatestDeployment>)>& on_page) override;
 
     /// `deployments(input: {environmentId}, first: 100, after)`, page by page, each deployment's
-    /// id, service and creation time only; stops at the first deployment created before `since`
-    /// (or at a page that is not newest first: DeploymentsSince::newest_first).
+    /// id, service and creation time only; stops at the first deployment created at or before
+    /// `since`, or at a page that is not newest first (DeploymentsSince::newest_first, checked
+    /// along each whole page before it is cut).
     ApiResult<DeploymentsSince> ListDeploymentsSince(const std::string& environment_id,
                                                      std::optional<core::Timestamp> since,
                                                      std::size_t max_pages) override;

@@ -76,9 +76,9 @@ class RailwayApi {
                                                                const std::optional<std::string>& service_id,
                                                                int first = 10) = 0;
 
-    /// The deployments of an environment created at or after `since` (all of them: nullopt), read
+    /// The deployments of an environment created after `since` (all of them: nullopt), read
     /// newest first page by page (RailwayClient: `deployments(input: {environmentId}, first,
-    /// after)`, one request per page) until one created before `since`, the list's end, or
+    /// after)`, one request per page) until one created at or before `since`, the list's end, or
     /// `max_pages` pages; DeploymentsSince says whether that was the whole of them and whether
     /// Railway answered newest first. An error after some pages drops them (the caller reads again).
     virtual ApiResult<DeploymentsSince> ListDeploymentsSince(const std::string& environment_id,

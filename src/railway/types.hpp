@@ -149,20 +149,21 @@ struct ListedDeployment {
     core::Timestamp created_at{};
 };
 
-/// The deployments of an environment created since a time, as RailwayApi::ListDeploymentsSince
+/// The deployments of an environment created after a time, as RailwayApi::ListDeploymentsSince
 /// read them.
 struct DeploymentsSince {
-    std::vector<ListedDeployment> deployments;  ///< created at or after `since`, in Railway's order
-    /// The newest creation time of the answer's first page (nullopt: the environment has none),
-    /// the next read's `since` (less an overlap: Monitor::ReadEnvironment).
+    std::vector<ListedDeployment> deployments;  ///< created after `since`, newest first
+    /// The newest creation time of the answer (nullopt: the environment has none), the next
+    /// read's `since`.
     std::optional<core::Timestamp> newest;
-    /// Every deployment created at or after `since` is in `deployments`: the list was read until
-    /// an older one or its end. False when the pages allowed were all newer, when the answer was
-    /// not newest first, or when its first deployment was already older than `since` (its newest
-    /// deleted, or another order: nothing tells).
+    /// Every deployment created after `since` is in `deployments`: the list was read until one
+    /// created at or before it, or its end. False when the pages allowed were all newer, when the
+    /// answer was not newest first, or when its first deployment was already older than `since`
+    /// (the newest deleted since: nothing tells what else changed).
     bool complete = false;
-    /// The answer was newest first (no creation time rose along it). Railway does not document
-    /// the order (FACTS §3); a list in another order cannot be cut at `since`.
+    /// The answer was newest first (no creation time rose along a page read). Railway does not
+    /// document the order (FACTS §3); a list in another order cannot be cut at `since`, and
+    /// `deployments` is then empty.
     bool newest_first = true;
 };
 

@@ -272,7 +272,7 @@ ApiResult<railway::DeploymentsSince> FakeRailwayApi::ListDeploymentsSince(const 
     }
     for (const auto& d : listed) {
         const auto created = d.created_at.value_or(core::Timestamp{});
-        if (since && created < *since) break;
+        if (since && created <= *since) break;
         out.deployments.push_back({d.id, d.service_id.value_or(""), created});
     }
     out.complete = true;

@@ -81,7 +81,7 @@ class FakeRailwayApi final : public railway::RailwayApi {
                                                                          const std::optional<std::string>& service_id,
                                                                          int first) override;
     /// From the same deployments as ListDeployments, in one page (complete), newest createdAt
-    /// first, cut at `since`; `newest` is the newest of them all. Not newest first
+    /// first, cut at `since` (those created after it); `newest` is the newest of them all. Not newest first
     /// (SetListNewestFirst): no deployment, incomplete, as RailwayClient reports such an answer.
     railway::ApiResult<railway::DeploymentsSince> ListDeploymentsSince(const std::string& environment_id,
                                                                        std::optional<core::Timestamp> since,

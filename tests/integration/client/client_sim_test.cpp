@@ -454,74 +454,83 @@ INSTANTIATE_TEST_SUITE_P(PlausibleLimits, EnvironmentPagesOfThree, ::testing::Va
 
 // Discovery's list since a time (RailwayClient::ListDeploymentsSince) against both orders Railway
 // may list deployments in (FACTS §3: not documented): newest first, the list is cut at `since`
-// and read in pages of 100; oldest first, it is never taken for complete when it is not — the
-// caller reads the environment whole.
+// and read in pages of 100; oldest first, the first page shows the order and the list is never
+// taken for complete — the caller reads the environment whole.
 class DeploymentsSince : public SimSuite<std::string> {};
 
 TEST_P(DeploymentsSince, AreCutAtTheTimeWhenNewestFirstAndNeverTakenForCompleteOtherwise) {
     const bool newest_first = GetParam() == "newestFirst";
     const std::string environment = "env-since-" + GetParam();
+    std::set<std::string> created;
     const auto create = [&](int count) {
-        const json created =
+        const json answer =
             Control("/_sim/deployments", {{"count", count}, {"kind", "success"}, {"environmentId", environment}});
-        EXPECT_EQ(created["ids"].size(), static_cast<std::size_t>(count)) << created.dump();
-        return created["ids"].get<std::vector<std::string>>();
+        EXPECT_EQ(answer["ids"].size(), static_cast<std::size_t>(count)) << answer.dump();
+        const auto ids = answer["ids"].get<std::vector<std::string>>();
+        created.insert(ids.begin(), ids.end());
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // each call its own creation time
+        return ids;
     };
-    const std::vector<std::string> older = create(120);  // one creation time (the simulator's bulk)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int batch = 0; batch < 4; ++batch)
+        create(30);
     const std::vector<std::string> newer = create(3);
     const json configured = Control(
         "/_sim/config", {{"rateLimit", {{"rps", 0}, {"rph", 0}}}, {"errors", {{"deploymentOrder", GetParam()}}}});
     ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
     Client c(Client::Config(50));
 
-    // Everything, no time given: 123 deployments are two pages.
+    // Everything, no time given: 123 deployments are two pages newest first; oldest first, the
+    // first page's times rise (four creation times among its 100).
     int before = RequestsSoFar();
     const auto all = c.client.ListDeploymentsSince(environment, std::nullopt, 5);
     ASSERT_TRUE(all) << all.error().message;
-    EXPECT_EQ(RequestsSoFar() - before, 2);
-    ASSERT_TRUE(all->newest);
+    EXPECT_EQ(RequestsSoFar() - before, newest_first ? 2 : 1);
     EXPECT_EQ(all->newest_first, newest_first);
-    if (newest_first) {
-        EXPECT_TRUE(all->complete);
-        ASSERT_EQ(all->deployments.size(), 123u);
-        std::set<std::string> listed;
-        for (const auto& d : all->deployments)
-            listed.insert(d.id);
-        std::set<std::string> created(older.begin(), older.end());
-        created.insert(newer.begin(), newer.end());
-        EXPECT_EQ(listed, created);
-        EXPECT_EQ(*all->newest, all->deployments.front().created_at);
-    } else {
-        EXPECT_FALSE(all->complete);  // the newer three rose along the second page
+    EXPECT_EQ(all->complete, newest_first);
+    if (!newest_first) {
+        EXPECT_TRUE(all->deployments.empty());
+        const auto since = c.client.ListDeploymentsSince(environment, core::Timestamp{}, 5);
+        ASSERT_TRUE(since) << since.error().message;
+        EXPECT_FALSE(since->newest_first);
+        EXPECT_FALSE(since->complete);
+        Control("/_sim/config", {{"errors", {{"deploymentOrder", "newestFirst"}}}});
+        return;
     }
+    ASSERT_EQ(all->deployments.size(), 123u);
+    std::set<std::string> listed;
+    for (const auto& d : all->deployments)
+        listed.insert(d.id);
+    EXPECT_EQ(listed, created);
+    ASSERT_TRUE(all->newest);
+    EXPECT_EQ(*all->newest, all->deployments.front().created_at);
 
-    // Since a time between the two creations (newest first: the newer ones' own): one request.
-    // Newest first, the list is cut there: the newer three. Oldest first, its first deployment is
-    // older than asked, which proves nothing about what comes later: not complete (without that
-    // guard the answer "none new" would hide the newer three).
-    const core::Timestamp asked = newest_first ? *all->newest : *all->newest + std::chrono::milliseconds(10);
+    // After the older ones' newest time: one request, cut there — the newer three.
+    const core::Timestamp older_newest = all->deployments[newer.size()].created_at;
     before = RequestsSoFar();
-    const auto since = c.client.ListDeploymentsSince(environment, asked, 5);
+    const auto since = c.client.ListDeploymentsSince(environment, older_newest, 5);
     ASSERT_TRUE(since) << since.error().message;
     EXPECT_EQ(RequestsSoFar() - before, 1);
-    if (newest_first) {
-        EXPECT_TRUE(since->complete);
-        std::set<std::string> listed;
-        for (const auto& d : since->deployments) {
-            listed.insert(d.id);
-            EXPECT_FALSE(d.service_id.empty()) << d.id;
-        }
-        EXPECT_EQ(listed, std::set<std::string>(newer.begin(), newer.end()));
-    } else {
-        EXPECT_FALSE(since->complete);
-        EXPECT_TRUE(since->deployments.empty());
+    EXPECT_TRUE(since->complete);
+    listed.clear();
+    for (const auto& d : since->deployments) {
+        listed.insert(d.id);
+        EXPECT_FALSE(d.service_id.empty()) << d.id;
     }
+    EXPECT_EQ(listed, std::set<std::string>(newer.begin(), newer.end()));
+    // After the newest: nothing new, one request, complete.
+    const auto nothing = c.client.ListDeploymentsSince(environment, *all->newest, 5);
+    ASSERT_TRUE(nothing) << nothing.error().message;
+    EXPECT_TRUE(nothing->complete);
+    EXPECT_TRUE(nothing->deployments.empty());
+    // After a time later than the list's newest (as if the newest were deleted since): not
+    // complete, for nothing tells what else changed.
+    const auto later = c.client.ListDeploymentsSince(environment, *all->newest + std::chrono::milliseconds(1), 5);
+    ASSERT_TRUE(later) << later.error().message;
+    EXPECT_FALSE(later->complete);
     // A page limit the new deployments do not fit in: not complete (the caller reads whole).
     const auto cut = c.client.ListDeploymentsSince(environment, std::nullopt, 1);
     ASSERT_TRUE(cut) << cut.error().message;
     EXPECT_FALSE(cut->complete);
-    Control("/_sim/config", {{"errors", {{"deploymentOrder", "newestFirst"}}}});
 }
 
 INSTANTIATE_TEST_SUITE_P(PlausibleOrders, DeploymentsSince, ::testing::Values("newestFirst", "oldestFirst"),

@@ -529,6 +529,32 @@ TEST_F(ProberTest, AnEnvironmentReadFindsEveryHeldTargetAsTheyGrowAndAreForgotte
     EXPECT_EQ(api_.CallCount("GetServiceInstance"), 0);
 }
 
+// A URL looked up once and gone stale (past target_ttl, before the prober forgets idle targets)
+// that cannot be looked up again is waited for like one never known: discovery's next
+// environment read is whole and brings it.
+TEST_F(ProberTest, AStaleURLThatCannotBeLookedUpIsWaitedForLikeOneNeverKnown) {
+    http_.AnswerEvery(200);
+    options_.interval = core::Seconds(120);  // forgets idle targets every 1,200 s, after target_ttl
+    bool lookups = true;
+    auto prober = Make([&](core::Timestamp) { return lookups; });
+    Running("i1");
+    ASSERT_TRUE(Probe(*prober, "i1"));  // looked up: known
+    EXPECT_EQ(http_.request_count(), 1u);
+    EXPECT_FALSE(prober->AwaitsTargets("env"));
+    lookups = false;
+    clock_.Advance(options_.target_ttl + core::Seconds(100));
+    ASSERT_TRUE(Probe(*prober, "i1"));  // stale, no lookup possible: not probed, waited for
+    EXPECT_EQ(http_.request_count(), 1u);
+    EXPECT_TRUE(prober->AwaitsTargets("env"));
+    prober->NoteTargets(
+        "env", std::vector<railway::ServiceLatestDeployment>{{"svc", "dep-i1", "web2.up.railway.app", std::nullopt}});
+    EXPECT_FALSE(prober->AwaitsTargets("env"));
+    clock_.Advance(options_.interval);
+    ASSERT_TRUE(Probe(*prober, "i1"));
+    ASSERT_EQ(http_.request_count(), 2u);
+    EXPECT_EQ(http_.requests().back().url, "https://web2.up.railway.app/");
+}
+
 TEST_F(ProberTest, ThresholdsCountTheStoredResultsOfAnEarlierProcess) {
     Running("i1");
     {
