@@ -353,8 +353,10 @@ bool Prober::Admit() {
 }
 
 void Prober::Want(const store::Instance& instance, core::Timestamp now) {
-    // Held and known, it is stale (TargetOf): waited for from now, as one never held.
-    if (const Target* held = HeldTarget(instance); held != nullptr && held->known) {
+    // Held, known and stale (TargetOf): waited for from now, as one never held. A fresh one stays
+    // (Offer wants every instance it cannot send at once).
+    if (const Target* held = HeldTarget(instance);
+        held != nullptr && held->known && now - held->at >= options_.target_ttl) {
         Hold(instance, Target{std::nullopt, now, false}, /*replace=*/true);
         return;
     }

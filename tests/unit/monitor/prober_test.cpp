@@ -555,6 +555,28 @@ TEST_F(ProberTest, AStaleURLThatCannotBeLookedUpIsWaitedForLikeOneNeverKnown) {
     EXPECT_EQ(http_.requests().back().url, "https://web2.up.railway.app/");
 }
 
+// An instance offered while every place in flight is taken waits for one, and for its URL if it
+// has none: a fresh URL it has stays known (no lookup again, and discovery is not told to read
+// its environment whole).
+TEST_F(ProberTest, AnOfferWhileTheProberIsFullLeavesAFreshURLKnown) {
+    http_.AnswerEvery(200);
+    options_.max_in_flight = 1;
+    api_.SetServiceInstance("svc-2", "env", Info({"two.up.railway.app"}, "/"));
+    auto prober = Make([](core::Timestamp) { return true; });
+    Running("i1");
+    Running("i2", "svc-2");
+    ASSERT_TRUE(Probe(*prober, "i1"));  // each looked up once
+    ASSERT_TRUE(Probe(*prober, "i2"));
+    ASSERT_EQ(api_.CallCount("GetServiceInstance"), 2);
+    clock_.Advance(options_.interval);
+    ASSERT_TRUE(prober->Offer(*store_->GetInstance("i1")));
+    ASSERT_TRUE(prober->Offer(*store_->GetInstance("i2")));  // no room: waits for a place
+    EXPECT_FALSE(prober->AwaitsTargets("env"));
+    prober->RunForTest();
+    EXPECT_EQ(http_.request_count(), 4u);
+    EXPECT_EQ(api_.CallCount("GetServiceInstance"), 2);
+}
+
 TEST_F(ProberTest, ThresholdsCountTheStoredResultsOfAnEarlierProcess) {
     Running("i1");
     {
