@@ -1788,9 +1788,9 @@ namespace {
 // last read, and the environment is read whole instead.
 constexpr std::size_t kListPages = 5;
 
-// Whether `noted`, following `deployment_id` created at `created_at`, is behind `listed`, its
-// service's newest deployment a list found.
-// Two deployments of one time: either may be the newer, and the discovery asks Railway which.
+// Whether an instance following `deployment_id` (created at `created_at`) is behind `listed`, its
+// service's newest deployment a list found. Of two deployments of one time either may be the
+// newer: the discovery asks Railway which.
 template <typename Listed>
 bool Behind(const Listed& listed, const std::string& deployment_id, std::optional<Timestamp> created_at) {
     return listed.deployment_id != deployment_id && (!created_at || listed.created_at >= *created_at);

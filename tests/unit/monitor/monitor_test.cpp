@@ -280,6 +280,13 @@ class MonitorTest : public ::testing::Test {
     }
 
     // Moves time to the instance's next check and runs a round and the follow-up work.
+    // One round, its jobs and its probes, at the clock's time.
+    static void RunAll(Monitor& monitor) {
+        monitor.RunRoundForTest();
+        monitor.RunWorkForTest();
+        monitor.RunProbesForTest();
+    }
+
     void Step(Monitor& monitor, const std::string& id) {
         const auto next = Get(id).state.next_check_at;
         ASSERT_TRUE(next.has_value());
@@ -432,17 +439,12 @@ TEST_F(MonitorTest, TheEnvironmentReadGivesTheProberItsServicesURLs) {
     api_.SetDeployment(Dep("d1", "SUCCESS", t0));
     api_.SetEnvironmentServices("env", {{"svc", "d1", "web2.up.railway.app", "/v2"}});
     Add(*monitor, "d1");
-    const auto step = [&] {
-        monitor->RunRoundForTest();
-        monitor->RunWorkForTest();
-        monitor->RunProbesForTest();
-    };
-    step();  // SUCCESS: probed at once, its URL looked up
+    RunAll(*monitor);  // SUCCESS: probed at once, its URL looked up
     ASSERT_EQ(http.request_count(), 1u);
     EXPECT_EQ(http.requests()[0].url, "https://web.up.railway.app/ready");
     for (int minute = 1; minute <= 12; ++minute) {  // past target_ttl (600 s)
         clock_.Advance(seconds(60));
-        step();
+        RunAll(*monitor);
     }
     EXPECT_EQ(api_.CallCount("GetServiceInstance"), 1);
     // Whole reads (which carry the URLs) at the first read and every 300 s after; the lists
@@ -475,23 +477,18 @@ TEST_F(MonitorTest, AURLTheProberWaitsForMakesTheNextEnvironmentReadWhole) {
     request.environment_id = "env";
     request.deployment_id = "o1";
     ASSERT_TRUE(monitor->AddInstance(request));
-    const auto step = [&] {
-        monitor->RunRoundForTest();
-        monitor->RunWorkForTest();
-        monitor->RunProbesForTest();
-    };
-    step();  // d1 SUCCESS: probed (its URL looked up); o1 BUILDING
+    RunAll(*monitor);  // d1 SUCCESS: probed (its URL looked up); o1 BUILDING
     clock_.Advance(seconds(60));
-    step();  // d1 settled: the first read (whole)
+    RunAll(*monitor);  // d1 settled: the first read (whole)
     ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
     other.status = core::RailwayStatus::Parse("SUCCESS");
     api_.SetDeployment(other);
     clock_.Advance(seconds(15));
-    step();  // o1 SUCCESS: offered; its lookup fails, so the prober waits for its URL
+    RunAll(*monitor);  // o1 SUCCESS: offered; its lookup fails, so the prober waits for its URL
     EXPECT_GE(api_.CallCount("GetServiceInstance"), 2);
     for (int minute = 0; minute < 2 && api_.CallCount("ReadEnvironmentServices") < 2; ++minute) {
         clock_.Advance(seconds(60));
-        step();
+        RunAll(*monitor);
     }
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2) << "the read after the wait was not whole";
     EXPECT_LE(clock_.Now() - t0, seconds(200));  // not at 300 s
@@ -670,6 +667,56 @@ TEST_F(MonitorTest, AListThatIsNotNewestFirstMakesEveryLaterReadWhole) {
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
     EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
     EXPECT_EQ(Get(b.id).state.deployment_id, "o1");
+}
+
+// A list that fails: for a reason that may pass (retryable) the read waits for the next interval
+// and lists again; refused for good (not retryable: the document, the token) every read from then
+// on is whole, and discovery still finds a new deployment.
+TEST_F(MonitorTest, AListRefusedForGoodMakesEveryLaterReadWholeAndAPassingFailureDoesNot) {
+    options_.discovery_interval = seconds(60);
+    options_.intervals.jitter_fraction = 0;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    const auto [a, b] = AddTwoServices(*monitor, t0);
+    api_.SetEnvironmentServices("env", {{"svc", "d1"}, {"svc-other", "o1"}});
+    std::optional<railway::ApiError> list_error;
+    api_.SetCallHook([&](const std::string& call) {
+        api_.FailEverything(call == "ListDeploymentsSince" ? list_error : std::nullopt);
+    });
+    const auto minute = [&] {
+        clock_.Advance(seconds(60));
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
+    };
+    monitor->RunRoundForTest();
+    monitor->RunWorkForTest();
+    minute();  // the first read: a list and the whole read
+    ASSERT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
+    ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+
+    core::ApiFailure failure;
+    failure.http_status = 503;
+    list_error = fakes::FakeRailwayApi::MakeError(util::ErrorCode::kUnavailable, "Railway answered 503", failure);
+    ASSERT_TRUE(list_error->retryable);
+    minute();  // fails, may pass: no whole read now
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    failure.http_status = 400;
+    list_error = fakes::FakeRailwayApi::MakeError(util::ErrorCode::kInvalidArgument, "Cannot query field", failure);
+    ASSERT_FALSE(list_error->retryable);
+    minute();  // refused for good: read whole at once
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 3);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+
+    Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(200));
+    d2.created_at = t0 + seconds(200);
+    api_.SetDeployment(d2);
+    api_.SetLatestDeployment("svc", "env", d2);
+    api_.SetEnvironmentServices("env", {{"svc", "d2"}, {"svc-other", "o1"}});
+    minute();
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 3);  // never listed again
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 3);
+    EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
 }
 
 // Two instances watching one service, one of them on the service's latest deployment already: the
