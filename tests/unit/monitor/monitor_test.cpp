@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -280,6 +281,48 @@ class MonitorTest : public ::testing::Test {
     }
 
     // Moves time to the instance's next check and runs a round and the follow-up work.
+    // A push: `id`, created at `at` and in `status` since, becomes svc's latest deployment (what
+    // discovery's list, its whole read with `others`' latest besides, and Discover find).
+    Deployment Push(const std::string& id, std::string_view status, core::Timestamp at,
+                    std::vector<railway::ServiceLatestDeployment> others = {{"svc-other", "o1"}}) {
+        Deployment d = Dep(id, status, at);
+        d.created_at = at;
+        api_.SetDeployment(d);
+        api_.SetLatestDeployment("svc", "env", d);
+        others.insert(others.begin(), {"svc", id});
+        api_.SetEnvironmentServices("env", std::move(others));
+        return d;
+    }
+
+    // A minute on, one round and its jobs.
+    void Minute(Monitor& monitor) {
+        clock_.Advance(seconds(60));
+        monitor.RunRoundForTest();
+        monitor.RunWorkForTest();
+    }
+
+    // Two services' instances (svc on d1, svc-other on o1, SUCCESS) through their first checks and
+    // their environment's first read (a list and the whole read), discovery once a minute.
+    struct TwoWatched {
+        std::unique_ptr<Monitor> monitor;
+        store::Instance a;  // svc
+        store::Instance b;  // svc-other
+        core::Timestamp t0;
+    };
+    TwoWatched WatchTwoThroughTheFirstRead() {
+        options_.discovery_interval = seconds(60);
+        options_.intervals.jitter_fraction = 0;
+        TwoWatched w;
+        w.monitor = Make();
+        w.t0 = clock_.Now();
+        std::tie(w.a, w.b) = AddTwoServices(*w.monitor, w.t0);
+        api_.SetEnvironmentServices("env", {{"svc", "d1"}, {"svc-other", "o1"}});
+        w.monitor->RunRoundForTest();
+        w.monitor->RunWorkForTest();
+        Minute(*w.monitor);  // settled: the first read
+        return w;
+    }
+
     // One round, its jobs and its probes, at the clock's time.
     static void RunAll(Monitor& monitor) {
         monitor.RunRoundForTest();
@@ -539,10 +582,7 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     auto monitor = Make();
     const auto t0 = clock_.Now();
     const auto [a, b] = AddTwoServices(*monitor, t0);
-    const auto latest = [&](const Deployment& svc) {
-        return std::vector<railway::ServiceLatestDeployment>{{"svc", svc.id}, {"svc-other", "o1"}};
-    };
-    api_.SetEnvironmentServices("env", latest(Dep("d1", "SUCCESS", t0)));
+    api_.SetEnvironmentServices("env", {{"svc", "d1"}, {"svc-other", "o1"}});
 
     monitor->RunRoundForTest();  // first checks: transitions to SUCCESS, no read yet
     monitor->RunWorkForTest();
@@ -555,11 +595,7 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     EXPECT_EQ(Get(a.id).state.deployment_id, "d1");
 
     // A push starts d2 while d1 still runs.
-    Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(90));
-    d2.created_at = t0 + seconds(90);
-    api_.SetDeployment(d2);
-    api_.SetLatestDeployment("svc", "env", d2);
-    api_.SetEnvironmentServices("env", latest(d2));
+    Push("d2", "BUILDING", t0 + seconds(90));
     clock_.Advance(seconds(30));
     monitor->RunRoundForTest();  // nothing due: no read within the interval
     monitor->RunWorkForTest();
@@ -580,11 +616,8 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     EXPECT_EQ(events.back().deployment_id, "d2");
 
     // Reads go on as lists until discovery_whole_read_interval (300 s) after the whole read.
-    for (int minute = 0; minute < 5; ++minute) {
-        clock_.Advance(seconds(60));
-        monitor->RunRoundForTest();
-        monitor->RunWorkForTest();
-    }
+    for (int minute = 0; minute < 5; ++minute)
+        Minute(*monitor);
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
 }
 
@@ -592,18 +625,8 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
 // in progress, so not settled): the instance is compared when it is noted, and follows it then —
 // not only at the next whole read.
 TEST_F(MonitorTest, ANewDeploymentListedWhileTheInstanceWasInProgressIsFollowedWhenItSettles) {
-    options_.discovery_interval = seconds(60);
-    options_.intervals.jitter_fraction = 0;
     options_.intervals.per_status[core::DeploymentStatus::kBuilding] = seconds(30);
-    auto monitor = Make();
-    const auto t0 = clock_.Now();
-    const auto [a, b] = AddTwoServices(*monitor, t0);  // b (svc-other) settles and keeps the reads going
-    api_.SetEnvironmentServices("env", {{"svc", "d1"}, {"svc-other", "o1"}});
-    monitor->RunRoundForTest();
-    monitor->RunWorkForTest();
-    clock_.Advance(seconds(60));
-    monitor->RunRoundForTest();  // settled: the whole read (and the list's start)
-    monitor->RunWorkForTest();
+    auto [monitor, a, b, t0] = WatchTwoThroughTheFirstRead();  // b settles and keeps the reads going
     ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
 
     // d1 is redeployed through railwatch (d1r, BUILDING): a is in progress, not noted.
@@ -615,13 +638,8 @@ TEST_F(MonitorTest, ANewDeploymentListedWhileTheInstanceWasInProgressIsFollowedW
     monitor->RunWorkForTest();
     const std::string followed = *Get(a.id).state.deployment_id;
     // Meanwhile a push creates d3, newer; the next list (b's settled check asks for it) finds it.
-    Deployment d3 = Dep("d3", "BUILDING", t0 + seconds(80));
-    d3.created_at = t0 + seconds(80);
-    api_.SetDeployment(d3);
-    api_.SetLatestDeployment("svc", "env", d3);
-    clock_.Advance(seconds(60));
-    monitor->RunRoundForTest();
-    monitor->RunWorkForTest();
+    Push("d3", "BUILDING", t0 + seconds(80));
+    Minute(*monitor);
     ASSERT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
     EXPECT_EQ(Get(a.id).state.deployment_id, followed);  // still in progress: not noted, not moved
@@ -641,28 +659,12 @@ TEST_F(MonitorTest, ANewDeploymentListedWhileTheInstanceWasInProgressIsFollowedW
 // Railway's list in another order than newest first (FACTS §3: not documented): it cannot be cut
 // at a time, so every read from then on is whole, and discovery still finds a new deployment.
 TEST_F(MonitorTest, AListThatIsNotNewestFirstMakesEveryLaterReadWhole) {
-    options_.discovery_interval = seconds(60);
-    options_.intervals.jitter_fraction = 0;
-    auto monitor = Make();
-    const auto t0 = clock_.Now();
-    const auto [a, b] = AddTwoServices(*monitor, t0);
-    api_.SetEnvironmentServices("env", {{"svc", "d1"}, {"svc-other", "o1"}});
     api_.SetListNewestFirst(false);
-    monitor->RunRoundForTest();
-    monitor->RunWorkForTest();
-    clock_.Advance(seconds(60));
-    monitor->RunRoundForTest();  // the first read: a list (not newest first) and the whole read
-    monitor->RunWorkForTest();
+    auto [monitor, a, b, t0] = WatchTwoThroughTheFirstRead();  // a list (not newest first), the whole read
     EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
-    Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(90));
-    d2.created_at = t0 + seconds(90);
-    api_.SetDeployment(d2);
-    api_.SetLatestDeployment("svc", "env", d2);
-    api_.SetEnvironmentServices("env", {{"svc", "d2"}, {"svc-other", "o1"}});
-    clock_.Advance(seconds(60));
-    monitor->RunRoundForTest();
-    monitor->RunWorkForTest();
+    Push("d2", "BUILDING", t0 + seconds(90));
+    Minute(*monitor);
     EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);  // never listed again
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
     EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
@@ -673,24 +675,11 @@ TEST_F(MonitorTest, AListThatIsNotNewestFirstMakesEveryLaterReadWhole) {
 // and lists again; refused for good (not retryable: the document, the token) every read from then
 // on is whole, and discovery still finds a new deployment.
 TEST_F(MonitorTest, AListRefusedForGoodMakesEveryLaterReadWholeAndAPassingFailureDoesNot) {
-    options_.discovery_interval = seconds(60);
-    options_.intervals.jitter_fraction = 0;
-    auto monitor = Make();
-    const auto t0 = clock_.Now();
-    const auto [a, b] = AddTwoServices(*monitor, t0);
-    api_.SetEnvironmentServices("env", {{"svc", "d1"}, {"svc-other", "o1"}});
     std::optional<railway::ApiError> list_error;
     api_.SetCallHook([&](const std::string& call) {
         api_.FailEverything(call == "ListDeploymentsSince" ? list_error : std::nullopt);
     });
-    const auto minute = [&] {
-        clock_.Advance(seconds(60));
-        monitor->RunRoundForTest();
-        monitor->RunWorkForTest();
-    };
-    monitor->RunRoundForTest();
-    monitor->RunWorkForTest();
-    minute();  // the first read: a list and the whole read
+    auto [monitor, a, b, t0] = WatchTwoThroughTheFirstRead();
     ASSERT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
     ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
 
@@ -698,22 +687,18 @@ TEST_F(MonitorTest, AListRefusedForGoodMakesEveryLaterReadWholeAndAPassingFailur
     failure.http_status = 503;
     list_error = fakes::FakeRailwayApi::MakeError(util::ErrorCode::kUnavailable, "Railway answered 503", failure);
     ASSERT_TRUE(list_error->retryable);
-    minute();  // fails, may pass: no whole read now
+    Minute(*monitor);  // fails, may pass: no whole read now
     EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
     failure.http_status = 400;
     list_error = fakes::FakeRailwayApi::MakeError(util::ErrorCode::kInvalidArgument, "Cannot query field", failure);
     ASSERT_FALSE(list_error->retryable);
-    minute();  // refused for good: read whole at once
+    Minute(*monitor);  // refused for good: read whole at once
     EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 3);
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
 
-    Deployment d2 = Dep("d2", "BUILDING", t0 + seconds(200));
-    d2.created_at = t0 + seconds(200);
-    api_.SetDeployment(d2);
-    api_.SetLatestDeployment("svc", "env", d2);
-    api_.SetEnvironmentServices("env", {{"svc", "d2"}, {"svc-other", "o1"}});
-    minute();
+    Push("d2", "BUILDING", t0 + seconds(200));
+    Minute(*monitor);
     EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 3);  // never listed again
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 3);
     EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
