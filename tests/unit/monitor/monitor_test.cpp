@@ -17,8 +17,8 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
