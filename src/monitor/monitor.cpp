@@ -1788,14 +1788,6 @@ namespace {
 // last read, and the environment is read whole instead.
 constexpr std::size_t kListPages = 5;
 
-// Whether an instance following `deployment_id` (created at `created_at`) is behind `listed`, its
-// service's newest deployment a list found. Of two deployments of one time either may be the
-// newer: the discovery asks Railway which.
-template <typename Listed>
-bool Behind(const Listed& listed, const std::string& deployment_id, std::optional<Timestamp> created_at) {
-    return listed.deployment_id != deployment_id && (!created_at || listed.created_at >= *created_at);
-}
-
 }  // namespace
 
 void Monitor::NoteSettled(const store::Instance& instance, const std::string& deployment_id,
@@ -1830,7 +1822,7 @@ void Monitor::NoteSettled(const store::Instance& instance, const std::string& de
         // its service while it was in progress or not yet noted.
         if (changed && !env.listed.empty()) {
             const auto listed = env.listed.find(instance.service_id);
-            behind = listed != env.listed.end() && Behind(listed->second, deployment_id, created_at);
+            behind = listed != env.listed.end() && listed->second.Ahead(entry->second);
         }
         read = !env.queued && (!env.read_at || now - *env.read_at >= options_.discovery_interval);
         if (read) env.queued = true;
@@ -1856,14 +1848,14 @@ void Monitor::ReadEnvironment(const Job& job) {
     // The prober waits for a URL the whole read brings (a lookup was not possible): not for 5
     // minutes. (Its own lock, not discovery_mutex_.)
     whole = whole || (prober_ && prober_->AwaitsTargets(environment_id));
-    std::vector<std::pair<std::string, std::string>> behind;  // (instance, the deployment it follows)
+    Behind behind;
     if (lists) {
         // Without a read before, one page tells where the next list starts (the whole read that
-        // follows covers what came before it).
-        // Those created after the last read's newest: one Railway dated at or before it but listed
-        // only after that read (its write not visible yet, or of the very same millisecond) is
-        // left to the next whole read. An overlap would read every deployment it spans again at
-        // each read, and a fleet created within it (the engine bench's) would never fit the pages.
+        // follows covers what came before it). Then those created after the last read's newest:
+        // one Railway dated at or before it but listed only after that read (its write not
+        // visible yet, or of the very same millisecond) is left to the next whole read. An overlap
+        // would read every deployment it spans again at each list, and a fleet created within it
+        // (the engine bench's) would never fit the pages.
         auto listed = api_.ListDeploymentsSince(environment_id, newest, newest ? kListPages : 1);
         std::lock_guard lock(discovery_mutex_);
         if (!listed) {
@@ -1876,36 +1868,10 @@ void Monitor::ReadEnvironment(const Job& job) {
             if (!listed->complete) whole = true;
             // The answer's newest, even when older than the last (its newest deleted since).
             if (listed->newest_first && listed->newest) env->newest = listed->newest;
-            // Newest first: a service's first deployment in the answer is its newest, and stands
-            // unless what stands is newer (compared by creation time).
-            std::unordered_set<std::string_view> seen;
-            for (railway::ListedDeployment& deployment : listed->deployments) {
-                if (deployment.service_id.empty() || !seen.insert(deployment.service_id).second) continue;
-                auto [at, added] = env->listed.try_emplace(deployment.service_id);
-                ListedService& service = at->second;
-                if (!added && (service.deployment_id == deployment.id || service.created_at > deployment.created_at))
-                    continue;  // listed before, or older than what stands
-                service = ListedService{std::move(deployment.id), deployment.created_at, env->generation};
-                if (!env->filter.MayHold(env->instances.hash_function()(at->first))) continue;
-                const auto [first, last] = env->instances.equal_range(at->first);
-                for (auto it = first; it != last; ++it) {
-                    const NotedInstance& noted = it->second;
-                    if (Behind(service, noted.deployment_id, noted.created_at))
-                        behind.emplace_back(noted.instance_id, noted.deployment_id);
-                }
-            }
+            NoteListed(*env, listed->deployments, behind);
         }
     }
-    if (whole && ReadWholeEnvironment(environment_id, *env, behind)) {
-        std::lock_guard lock(discovery_mutex_);
-        // Dropped: instances not noted since the whole read before (deleted, moved on, checked by
-        // another process now), and what lists found before that.
-        std::erase_if(env->instances, [&](const auto& entry) { return entry.second.generation < env->generation; });
-        std::erase_if(env->listed, [&](const auto& entry) { return entry.second.generation < env->generation; });
-        env->filter.Fill(env->instances);
-        ++env->generation;
-        env->whole_read_at = clock_.Now();
-    }
+    if (whole) ReadWholeEnvironment(environment_id, *env, behind);
     const Timestamp now = clock_.Now();
     {
         std::lock_guard lock(discovery_mutex_);
@@ -1920,8 +1886,26 @@ void Monitor::ReadEnvironment(const Job& job) {
         Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});
 }
 
-bool Monitor::ReadWholeEnvironment(const std::string& environment_id, EnvironmentWatch& env,
-                                   std::vector<std::pair<std::string, std::string>>& behind) {
+void Monitor::NoteListed(EnvironmentWatch& env, std::vector<railway::ListedDeployment>& deployments, Behind& behind) {
+    // Newest first: a service's first deployment in the answer is its newest, and stands unless
+    // what stands is newer (compared by creation time).
+    std::unordered_set<std::string_view> seen;
+    for (railway::ListedDeployment& deployment : deployments) {
+        if (deployment.service_id.empty() || !seen.insert(deployment.service_id).second) continue;
+        auto [at, added] = env.listed.try_emplace(deployment.service_id);
+        ListedService& service = at->second;
+        if (!added && (service.deployment_id == deployment.id || service.created_at > deployment.created_at))
+            continue;  // listed before, or older than what stands
+        service = ListedService{std::move(deployment.id), deployment.created_at, env.generation};
+        if (!env.filter.MayHold(env.instances.hash_function()(at->first))) continue;
+        const auto [first, last] = env.instances.equal_range(at->first);
+        for (auto it = first; it != last; ++it) {
+            if (service.Ahead(it->second)) behind.emplace_back(it->second.instance_id, it->second.deployment_id);
+        }
+    }
+}
+
+void Monitor::ReadWholeEnvironment(const std::string& environment_id, EnvironmentWatch& env, Behind& behind) {
     // Each page is compared with the noted instances as it comes, so that an environment of many
     // services is never held whole; the lock is taken per page (the pollers note instances
     // meanwhile). Most services of a page are not noted (in progress, or followed by no instance
@@ -1946,7 +1930,15 @@ bool Monitor::ReadWholeEnvironment(const std::string& environment_id, Environmen
             }
             if (prober_) prober_->NoteTargets(environment_id, page);  // no lookup of their URLs
         });
-    return read.has_value();
+    if (!read) return;
+    std::lock_guard lock(discovery_mutex_);
+    // Dropped: instances not noted since the whole read before (deleted, moved on, checked by
+    // another process now), and what lists found before that.
+    std::erase_if(env.instances, [&](const auto& entry) { return entry.second.generation < env.generation; });
+    std::erase_if(env.listed, [&](const auto& entry) { return entry.second.generation < env.generation; });
+    env.filter.Fill(env.instances);
+    ++env.generation;
+    env.whole_read_at = clock_.Now();
 }
 
 void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& job, Timestamp now) {

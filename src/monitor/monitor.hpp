@@ -283,10 +283,14 @@ class Monitor final : public Operations {
     // discovery for the noted instances that follow another deployment than their service's latest.
     void ReadEnvironment(const Job& job);
     struct EnvironmentWatch;
-    // The environment's whole read (ReadEnvironmentServices), compared page by page; true when it
-    // was read to its end. Adds the instances behind to `behind`.
-    bool ReadWholeEnvironment(const std::string& environment_id, EnvironmentWatch& env,
-                              std::vector<std::pair<std::string, std::string>>& behind);
+    using Behind = std::vector<std::pair<std::string, std::string>>;  // (instance, the deployment it follows)
+    // What a list read found, kept by service and compared with the noted instances; those behind
+    // added to `behind`. discovery_mutex_ held.
+    void NoteListed(EnvironmentWatch& env, std::vector<railway::ListedDeployment>& deployments, Behind& behind);
+    // The environment's whole read (ReadEnvironmentServices), compared page by page, the instances
+    // behind added to `behind`; read to its end, it drops what was not noted since the whole read
+    // before; a read that fails is whole again at the next read.
+    void ReadWholeEnvironment(const std::string& environment_id, EnvironmentWatch& env, Behind& behind);
     // No deployment came of a failed automatic redeploy: try again after a backoff, or flag the
     // instance once the attempts are spent.
     void RetryFailedRedeploy(const store::Instance& instance, const Job& job, core::Timestamp now);
@@ -469,6 +473,12 @@ class Monitor final : public Operations {
         std::string deployment_id;
         core::Timestamp created_at{};
         std::uint32_t generation = 0;  // EnvironmentWatch::generation when listed
+
+        // Whether `noted` follows an older deployment than this one. Of two deployments of one
+        // time either may be the newer: the discovery asks Railway which.
+        bool Ahead(const NotedInstance& noted) const {
+            return deployment_id != noted.deployment_id && (!noted.created_at || created_at >= *noted.created_at);
+        }
     };
     struct EnvironmentWatch {
         // The instances found settled, by service (a read looks up each service it reads): noted

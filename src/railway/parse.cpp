@@ -435,6 +435,20 @@ std::optional<std::string> FirstDomainOf(const std::optional<simdjson::dom::elem
 
 }  // namespace
 
+namespace {
+
+// A connection's `pageInfo { hasNextPage endCursor }` into a page's fields (none: the last page).
+template <typename Page>
+void ReadPageInfo(simdjson::dom::object connection, Page& page) {
+    simdjson::dom::object info;
+    if (connection["pageInfo"].get_object().get(info) != simdjson::SUCCESS) return;
+    const auto [has_next, cursor] = Pick<2>(info, {"hasNextPage", "endCursor"});
+    page.has_next_page = TrueOf(has_next);
+    page.end_cursor = StringOf(cursor).value_or("");
+}
+
+}  // namespace
+
 // In place (simdjson): one environment may hold many services, and an nlohmann copy of a large
 // answer took about ten times its size (a 30 MB answer of 100,000 services: ~500 MB).
 util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::dom::element environment) {
@@ -471,11 +485,7 @@ util::Result<ServiceInstancePage> ParseEnvironmentLatestDeployments(simdjson::do
     if (!services) return tl::unexpected(std::move(services.error()));
     ServiceInstancePage page;
     page.services = std::move(*services);
-    if (simdjson::dom::object info; connection["pageInfo"].get_object().get(info) == SUCCESS) {
-        const auto [has_next, cursor] = Pick<2>(info, {"hasNextPage", "endCursor"});
-        page.has_next_page = TrueOf(has_next);
-        page.end_cursor = StringOf(cursor).value_or("");
-    }
+    ReadPageInfo(connection, page);
     return page;
 }
 
@@ -509,11 +519,7 @@ util::Result<DeploymentPage> ParseEnvironmentDeployments(simdjson::dom::element 
     if (!deployments) return tl::unexpected(std::move(deployments.error()));
     DeploymentPage page;
     page.deployments = std::move(*deployments);
-    if (simdjson::dom::object info; object["pageInfo"].get_object().get(info) == SUCCESS) {
-        const auto [has_next, cursor] = Pick<2>(info, {"hasNextPage", "endCursor"});
-        page.has_next_page = TrueOf(has_next);
-        page.end_cursor = StringOf(cursor).value_or("");
-    }
+    ReadPageInfo(object, page);
     return page;
 }
 
