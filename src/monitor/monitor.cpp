@@ -1842,7 +1842,7 @@ void Monitor::ReadEnvironment(const Job& job) {
         env = &environments_[environment_id];
         const Duration whole_every = options_.discovery_whole_read_interval;
         lists = lists_usable_ && whole_every > Duration::zero();
-        whole = !lists || !env->whole_read_at || clock_.Now() - *env->whole_read_at >= whole_every;
+        whole = !lists || env->whole_owed || !env->whole_read_at || clock_.Now() - *env->whole_read_at >= whole_every;
         newest = env->newest;
     }
     // The prober waits for a URL the whole read brings (a lookup was not possible): not for 5
@@ -1865,7 +1865,8 @@ void Monitor::ReadEnvironment(const Job& job) {
             whole = whole || !lists_usable_;
         } else {
             if (!listed->newest_first) lists_usable_ = false;  // cannot be cut at a time: never again
-            if (!listed->complete) whole = true;
+            // Cut short: `newest` moves past what it left out, so reads are whole until one ends.
+            if (!listed->complete) whole = env->whole_owed = true;
             // The answer's newest, even when older than the last (its newest deleted since).
             if (listed->newest_first && listed->newest) env->newest = listed->newest;
             NoteListed(*env, listed->deployments, behind);
@@ -1939,6 +1940,7 @@ void Monitor::ReadWholeEnvironment(const std::string& environment_id, Environmen
     env.filter.Fill(env.instances);
     ++env.generation;
     env.whole_read_at = clock_.Now();
+    env.whole_owed = false;
 }
 
 void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& job, Timestamp now) {

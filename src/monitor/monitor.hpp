@@ -495,6 +495,9 @@ class Monitor final : public Operations {
         std::optional<core::Timestamp> whole_read_at;  // the last whole read that reached its end
         std::optional<core::Timestamp> read_at;
         bool queued = false;
+        // A list was cut short (more new deployments than its pages) and `newest` moved past what
+        // it left out: every read is whole until one reaches its end.
+        bool whole_owed = false;
     };
     // Guards environments_ and lists_usable_; never held while Railway is asked or with mutex_.
     std::mutex discovery_mutex_;

@@ -256,6 +256,11 @@ void FakeRailwayApi::SetListNewestFirst(bool newest_first) {
     list_newest_first_ = newest_first;
 }
 
+void FakeRailwayApi::SetListLimit(std::optional<std::size_t> deployments) {
+    std::lock_guard lock(mutex_);
+    list_limit_ = deployments;
+}
+
 ApiResult<railway::DeploymentsSince> FakeRailwayApi::ListDeploymentsSince(const std::string& environment_id,
                                                                           std::optional<core::Timestamp> since,
                                                                           std::size_t max_pages) {
@@ -273,6 +278,7 @@ ApiResult<railway::DeploymentsSince> FakeRailwayApi::ListDeploymentsSince(const 
     for (const auto& d : listed) {
         const auto created = d.created_at.value_or(core::Timestamp{});
         if (since && created <= *since) break;
+        if (list_limit_ && out.deployments.size() == *list_limit_) return out;  // more than the pages hold
         out.deployments.push_back({d.id, d.service_id.value_or(""), created});
     }
     out.complete = true;

@@ -41,6 +41,9 @@ class FakeRailwayApi final : public railway::RailwayApi {
                              std::optional<railway::ApiError> then_fail = std::nullopt);
     /// ListDeploymentsSince answers as if Railway's list were not newest first (true: as it is).
     void SetListNewestFirst(bool newest_first);
+    /// ListDeploymentsSince lists at most `deployments` and says it is not complete when there
+    /// were more (as the real client does after its pages); nullopt: no limit.
+    void SetListLimit(std::optional<std::size_t> deployments);
     void SetDeploymentEvents(const std::string& deployment_id, std::vector<railway::DeploymentEvent> events);
     /// Appends log lines Railway holds for a deployment (any order; GetNewLogs sorts them).
     void AddLogs(railway::LogKind kind, const std::string& deployment_id, std::vector<railway::LogLine> lines);
@@ -80,9 +83,10 @@ class FakeRailwayApi final : public railway::RailwayApi {
     railway::ApiResult<std::vector<railway::Deployment>> ListDeployments(const std::string& environment_id,
                                                                          const std::optional<std::string>& service_id,
                                                                          int first) override;
-    /// From the same deployments as ListDeployments, in one page (complete), newest createdAt
-    /// first, cut at `since` (those created after it); `newest` is the newest of them all. Not newest first
-    /// (SetListNewestFirst): no deployment, incomplete, as RailwayClient reports such an answer.
+    /// From the same deployments as ListDeployments, in one page (complete unless more than
+    /// SetListLimit's), newest createdAt first, cut at `since` (those created after it); `newest` is the
+    /// newest of them all. Not newest first (SetListNewestFirst): no deployment, incomplete, as
+    /// RailwayClient reports such an answer.
     railway::ApiResult<railway::DeploymentsSince> ListDeploymentsSince(const std::string& environment_id,
                                                                        std::optional<core::Timestamp> since,
                                                                        std::size_t max_pages) override;
@@ -129,8 +133,9 @@ class FakeRailwayApi final : public railway::RailwayApi {
     // createdAt first. mutex_ held.
     std::vector<railway::Deployment> Listed(const std::string& environment_id,
                                             const std::optional<std::string>& service_id) const;
-    bool poll_contract_broken_ = false;  // guarded by mutex_
-    bool list_newest_first_ = true;      // guarded by mutex_
+    bool poll_contract_broken_ = false;      // guarded by mutex_
+    bool list_newest_first_ = true;          // guarded by mutex_
+    std::optional<std::size_t> list_limit_;  // guarded by mutex_
     std::atomic<std::size_t> status_batch_size_{0};
     // The tables' answers (mutex_ held).
     std::vector<railway::DeploymentEvent> EventsOf(const std::string& deployment_id, int first) const;

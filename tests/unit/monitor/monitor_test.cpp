@@ -704,6 +704,46 @@ TEST_F(MonitorTest, AListRefusedForGoodMakesEveryLaterReadWholeAndAPassingFailur
     EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
 }
 
+// More new deployments than a list's pages hold: the list moves the newest it starts from past
+// those it left out, so reads are whole until one reaches its end — a whole read that fails does
+// not leave them to the next due whole read (up to 5 minutes on).
+TEST_F(MonitorTest, AListCutShortMakesReadsWholeUntilOneReachesItsEnd) {
+    bool whole_fails = false;
+    api_.SetCallHook([&](const std::string& call) {
+        std::optional<railway::ApiError> error;
+        if (whole_fails && call == "ReadEnvironmentServices") {
+            error = fakes::FakeRailwayApi::MakeError(util::ErrorCode::kUnavailable, "connection reset");
+        }
+        api_.FailEverything(error);
+    });
+    auto [monitor, a, b, t0] = WatchTwoThroughTheFirstRead();
+    ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+
+    // Two pushes, svc's the older; a list holds one: it finds svc-other's (built at once, so that
+    // its instance settles and keeps the reads going), not svc's.
+    api_.SetListLimit(1);
+    Push("d2", "BUILDING", t0 + seconds(90));
+    Deployment o2 = Dep("o2", "SUCCESS", t0 + seconds(95));
+    o2.created_at = t0 + seconds(95);
+    o2.service_id = "svc-other";
+    api_.SetDeployment(o2);
+    api_.SetLatestDeployment("svc-other", "env", o2);
+    api_.SetEnvironmentServices("env", {{"svc", "d2"}, {"svc-other", "o2"}});
+    whole_fails = true;
+    Minute(*monitor);  // the list, cut short, and the whole read, which fails
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+    EXPECT_EQ(Get(b.id).state.deployment_id, "o2");
+    EXPECT_EQ(Get(a.id).state.deployment_id, "d1");
+    whole_fails = false;
+    Minute(*monitor);  // a list finds nothing newer; the read is whole all the same and finds d2
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 3);
+    EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
+    Minute(*monitor);  // that whole read reached its end: lists again
+    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 4);
+    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 3);
+}
+
 // Two instances watching one service, one of them on the service's latest deployment already: the
 // read moves the one behind and leaves the other (the noted instances are looked up by service,
 // each compared on its own).
