@@ -466,7 +466,7 @@ TEST_P(DeploymentsSince, AreCutAtTheTimeWhenNewestFirstAndNeverTakenForCompleteO
         const json answer =
             Control("/_sim/deployments", {{"count", count}, {"kind", "success"}, {"environmentId", environment}});
         EXPECT_EQ(answer["ids"].size(), static_cast<std::size_t>(count)) << answer.dump();
-        const auto ids = answer["ids"].get<std::vector<std::string>>();
+        auto ids = answer["ids"].get<std::vector<std::string>>();
         created.insert(ids.begin(), ids.end());
         std::this_thread::sleep_for(std::chrono::milliseconds(5));  // each call its own creation time
         return ids;
