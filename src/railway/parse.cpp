@@ -433,10 +433,6 @@ std::optional<std::string> FirstDomainOf(const std::optional<simdjson::dom::elem
     return std::nullopt;
 }
 
-}  // namespace
-
-namespace {
-
 // A connection's `pageInfo { hasNextPage endCursor }` into a page's fields (none: the last page).
 template <typename Page>
 void ReadPageInfo(simdjson::dom::object connection, Page& page) {

@@ -294,6 +294,11 @@ class MonitorTest : public ::testing::Test {
         return d;
     }
 
+    // The environment reads made so far: (lists of what is new, whole reads).
+    std::pair<int, int> Reads() const {
+        return {api_.CallCount("ListDeploymentsSince"), api_.CallCount("ReadEnvironmentServices")};
+    }
+
     // A minute on, one round and its jobs.
     void Minute(Monitor& monitor) {
         clock_.Advance(seconds(60));
@@ -590,8 +595,7 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     clock_.Advance(seconds(60));
     monitor->RunRoundForTest();  // settled: one read for the environment of both
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
+    EXPECT_EQ(Reads(), std::pair(1, 1));
     EXPECT_EQ(Get(a.id).state.deployment_id, "d1");
 
     // A push starts d2 while d1 still runs.
@@ -603,9 +607,8 @@ TEST_F(MonitorTest, ANewDeploymentOfAWatchedServiceIsFoundByOneEnvironmentReadAn
     clock_.Advance(seconds(30));
     monitor->RunRoundForTest();
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);  // the list found it: no whole read
-    EXPECT_EQ(api_.CallCount("GetLatestDeployment"), 1);      // the discovery of svc only
+    EXPECT_EQ(Reads(), std::pair(2, 1));                  // the list found it: no whole read
+    EXPECT_EQ(api_.CallCount("GetLatestDeployment"), 1);  // the discovery of svc only
     const auto followed = Get(a.id);
     EXPECT_EQ(followed.state.deployment_id, "d2");
     EXPECT_EQ(followed.state.deployment_status, "BUILDING");
@@ -661,12 +664,10 @@ TEST_F(MonitorTest, ANewDeploymentListedWhileTheInstanceWasInProgressIsFollowedW
 TEST_F(MonitorTest, AListThatIsNotNewestFirstMakesEveryLaterReadWhole) {
     api_.SetListNewestFirst(false);
     auto [monitor, a, b, t0] = WatchTwoThroughTheFirstRead();  // a list (not newest first), the whole read
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    EXPECT_EQ(Reads(), std::pair(1, 1));
     Push("d2", "BUILDING", t0 + seconds(90));
     Minute(*monitor);
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 1);  // never listed again
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+    EXPECT_EQ(Reads(), std::pair(1, 2));  // never listed again
     EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
     EXPECT_EQ(Get(b.id).state.deployment_id, "o1");
 }
@@ -680,27 +681,23 @@ TEST_F(MonitorTest, AListRefusedForGoodMakesEveryLaterReadWholeAndAPassingFailur
         api_.FailEverything(call == "ListDeploymentsSince" ? list_error : std::nullopt);
     });
     auto [monitor, a, b, t0] = WatchTwoThroughTheFirstRead();
-    ASSERT_EQ(api_.CallCount("ListDeploymentsSince"), 1);
-    ASSERT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    ASSERT_EQ(Reads(), std::pair(1, 1));
 
     core::ApiFailure failure;
     failure.http_status = 503;
     list_error = fakes::FakeRailwayApi::MakeError(util::ErrorCode::kUnavailable, "Railway answered 503", failure);
     ASSERT_TRUE(list_error->retryable);
     Minute(*monitor);  // fails, may pass: no whole read now
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 1);
+    EXPECT_EQ(Reads(), std::pair(2, 1));
     failure.http_status = 400;
     list_error = fakes::FakeRailwayApi::MakeError(util::ErrorCode::kInvalidArgument, "Cannot query field", failure);
     ASSERT_FALSE(list_error->retryable);
     Minute(*monitor);  // refused for good: read whole at once
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 3);
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+    EXPECT_EQ(Reads(), std::pair(3, 2));
 
     Push("d2", "BUILDING", t0 + seconds(200));
     Minute(*monitor);
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 3);  // never listed again
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 3);
+    EXPECT_EQ(Reads(), std::pair(3, 3));  // never listed again
     EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
 }
 
@@ -731,8 +728,7 @@ TEST_F(MonitorTest, AListCutShortMakesReadsWholeUntilOneReachesItsEnd) {
     api_.SetEnvironmentServices("env", {{"svc", "d2"}, {"svc-other", "o2"}});
     whole_fails = true;
     Minute(*monitor);  // the list, cut short, and the whole read, which fails
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 2);
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 2);
+    EXPECT_EQ(Reads(), std::pair(2, 2));
     EXPECT_EQ(Get(b.id).state.deployment_id, "o2");
     EXPECT_EQ(Get(a.id).state.deployment_id, "d1");
     whole_fails = false;
@@ -740,8 +736,7 @@ TEST_F(MonitorTest, AListCutShortMakesReadsWholeUntilOneReachesItsEnd) {
     EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 3);
     EXPECT_EQ(Get(a.id).state.deployment_id, "d2");
     Minute(*monitor);  // that whole read reached its end: lists again
-    EXPECT_EQ(api_.CallCount("ListDeploymentsSince"), 4);
-    EXPECT_EQ(api_.CallCount("ReadEnvironmentServices"), 3);
+    EXPECT_EQ(Reads(), std::pair(4, 3));
 }
 
 // Two instances watching one service, one of them on the service's latest deployment already: the
