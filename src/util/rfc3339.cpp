@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -12,17 +12,37 @@ namespace {
 
 using namespace std::chrono;
 
-bool ReadDigits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
-    if (pos + count > text.size()) return false;
-    int value = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        const char c = text[pos + i];
-        if (c < '0' || c > '9') return false;
-        value = value * 10 + (c - '0');
-    }
-    out = value;
-    return true;
+bool IsDigit(char c) {
+    return c >= '0' && c <= '9';
 }
+
+// The two-digit number at p[0..1], or -1 when either is not a digit.
+int TwoDigits(const char* p) {
+    const auto tens = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
+    const auto ones = static_cast<unsigned>(static_cast<unsigned char>(p[1])) - '0';
+    return tens > 9 || ones > 9 ? -1 : static_cast<int>(tens * 10 + ones);
+}
+
+int DaysInMonth(int year, int month) {
+    static constexpr std::array<std::uint8_t, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    return kDays[static_cast<std::size_t>(month - 1)] + (month == 2 && leap ? 1 : 0);
+}
+
+// Days since 1970-01-01 of a valid date of a year from 0 to 9999 (H. Hinnant's days_from_civil,
+// as std::chrono::sys_days computes it).
+std::int64_t DaysFromCivil(int year, int month, int day) {
+    year -= month <= 2 ? 1 : 0;
+    const int era = (year >= 0 ? year : year - 399) / 400;
+    const int year_of_era = year - era * 400;                                               // [0, 399]
+    const int day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
+    const int day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return std::int64_t{era} * 146'097 + day_of_era - 719'468;
+}
+
+// 10^(9 - digits): what a fraction of `digits` digits is multiplied by to count nanoseconds.
+constexpr std::array<std::int64_t, 10> kPowersOfTen = {1,       10,        100,        1'000,       10'000,
+                                                       100'000, 1'000'000, 10'000'000, 100'000'000, 1'000'000'000};
 
 // core::Timestamp counts int64 nanoseconds since 1970: it spans 1677-09-21T00:12:43.145224192Z to
 // 2262-04-11T23:47:16.854775807Z. Its ends as whole seconds plus nanoseconds (floor division):
@@ -106,32 +126,30 @@ std::string FormatRfc3339(core::Timestamp t, TimePrecision precision) {
 }
 
 Result<core::Timestamp> ParseRfc3339(std::string_view text) {
-    // Fixed part: YYYY-MM-DDTHH:MM:SS (19 characters).
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-    if (text.size() >= 5 && std::all_of(text.begin(), text.begin() + 5, [](char c) { return c >= '0' && c <= '9'; })) {
+    // Fixed part: YYYY-MM-DDTHH:MM:SS (19 characters). Read with plain arithmetic rather than
+    // <chrono>'s calendar types: every status check reads three of these, every log line one.
+    if (text.size() >= 5 && IsDigit(text[4]) && IsDigit(text[0]) && IsDigit(text[1]) && IsDigit(text[2]) &&
+        IsDigit(text[3])) {
         return Bad(text, "the year has more than four digits (timestamps must lie between 1677 and 2262)");
     }
     if (text.size() < 20) return Bad(text, "too short (expected e.g. 2026-11-29T02:36:45Z)");
-    if (!ReadDigits(text, 0, 4, y) || text[4] != '-' || !ReadDigits(text, 5, 2, mo) || text[7] != '-' ||
-        !ReadDigits(text, 8, 2, d)) {
-        return Bad(text, "date must be YYYY-MM-DD");
-    }
-    if (text[10] != 'T' && text[10] != 't' && text[10] != ' ') return Bad(text, "expected 'T' between date and time");
-    if (!ReadDigits(text, 11, 2, h) || text[13] != ':' || !ReadDigits(text, 14, 2, mi) || text[16] != ':' ||
-        !ReadDigits(text, 17, 2, s)) {
-        return Bad(text, "time must be HH:MM:SS");
-    }
-    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) return Bad(text, "no such date");
+    const char* const p = text.data();
+    const int century = TwoDigits(p), y2 = TwoDigits(p + 2), mo = TwoDigits(p + 5), d = TwoDigits(p + 8);
+    if ((century | y2 | mo | d) < 0 || p[4] != '-' || p[7] != '-') return Bad(text, "date must be YYYY-MM-DD");
+    if (p[10] != 'T' && p[10] != 't' && p[10] != ' ') return Bad(text, "expected 'T' between date and time");
+    const int h = TwoDigits(p + 11), mi = TwoDigits(p + 14), s = TwoDigits(p + 17);
+    if ((h | mi | s) < 0 || p[13] != ':' || p[16] != ':') return Bad(text, "time must be HH:MM:SS");
+    const int y = century * 100 + y2;
+    if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo)) return Bad(text, "no such date");
     if (h > 23 || mi > 59 || s > 60) return Bad(text, "time out of range");
 
     std::size_t pos = 19;
-    long long nanos = 0;
+    std::int64_t nanos = 0;
     if (pos < text.size() && text[pos] == '.') {
         ++pos;
         const std::size_t start = pos;
         int scale_digits = 0;
-        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        while (pos < text.size() && IsDigit(text[pos])) {
             if (scale_digits < 9) {
                 nanos = nanos * 10 + (text[pos] - '0');
                 ++scale_digits;
@@ -139,23 +157,20 @@ Result<core::Timestamp> ParseRfc3339(std::string_view text) {
             ++pos;
         }
         if (pos == start) return Bad(text, "a '.' must be followed by digits");
-        for (; scale_digits < 9; ++scale_digits)
-            nanos *= 10;
+        nanos *= kPowersOfTen[9 - scale_digits];
     }
 
     if (pos >= text.size()) return Bad(text, "missing time zone ('Z' or ±HH:MM)");
-    minutes offset{0};
+    std::int64_t offset_seconds = 0;
     if (text[pos] == 'Z' || text[pos] == 'z') {
         ++pos;
     } else if (text[pos] == '+' || text[pos] == '-') {
-        int oh = 0, om = 0;
-        if (!ReadDigits(text, pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
-            !ReadDigits(text, pos + 4, 2, om)) {
-            return Bad(text, "time zone offset must be ±HH:MM");
-        }
+        const int oh = pos + 6 <= text.size() ? TwoDigits(p + pos + 1) : -1;
+        const int om = pos + 6 <= text.size() ? TwoDigits(p + pos + 4) : -1;
+        if ((oh | om) < 0 || text[pos + 3] != ':') return Bad(text, "time zone offset must be ±HH:MM");
         if (oh > 23 || om > 59) return Bad(text, "time zone offset out of range");
-        offset = hours{oh} + minutes{om};
-        if (text[pos] == '-') offset = -offset;
+        offset_seconds = (oh * 60 + om) * 60;
+        if (text[pos] == '-') offset_seconds = -offset_seconds;
         pos += 6;
     } else {
         return Bad(text, "missing time zone ('Z' or ±HH:MM)");
@@ -163,8 +178,7 @@ Result<core::Timestamp> ParseRfc3339(std::string_view text) {
     if (pos != text.size()) return Bad(text, "unexpected characters after the time zone");
 
     // In whole seconds first: that cannot overflow for any four-digit year.
-    const sys_seconds local = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
-    const std::int64_t whole = (local - offset).time_since_epoch().count();
+    const std::int64_t whole = DaysFromCivil(y, mo, d) * 86'400 + h * 3'600 + mi * 60 + s - offset_seconds;
     if (whole < kMinSeconds || (whole == kMinSeconds && nanos < kMinSubsecond) || whole > kMaxSeconds ||
         (whole == kMaxSeconds && nanos > kMaxSubsecond)) {
         return Bad(text,

@@ -100,6 +100,45 @@ TEST(Rfc3339, RoundTripsAtNanosecondPrecision) {
     }
 }
 
+// Every day of the representable range, at each precision Railway sends, reads back as the
+// instant <chrono>'s calendar gives: the parser does its own date arithmetic.
+TEST(Rfc3339, EveryDayOfTheRangeReadsAsTheCalendarSaysAtEachPrecision) {
+    const sys_days first = year{1678} / 1 / 1;
+    const sys_days last = year{2261} / 12 / 31;
+    int count = 0;
+    for (sys_days day = first; day <= last; day += days{1}) {
+        const core::Timestamp t = day + hours{23} + minutes{59} + seconds{58} + nanoseconds{987654321};
+        for (const TimePrecision precision : {TimePrecision::kSeconds, TimePrecision::kMillis, TimePrecision::kNanos}) {
+            const std::string text = FormatRfc3339(t, precision);
+            const auto parsed = ParseRfc3339(text);
+            ASSERT_TRUE(parsed) << text << ": " << parsed.error().message;
+            const auto kept = precision == TimePrecision::kSeconds  ? floor<seconds>(t)
+                              : precision == TimePrecision::kMillis ? floor<milliseconds>(t)
+                                                                    : t;
+            ASSERT_EQ(*parsed, kept) << text;
+        }
+        ++count;
+    }
+    EXPECT_EQ(count, 213'301);
+}
+
+TEST(Rfc3339, TheCenturyRuleDecidesTheLeapDay) {
+    EXPECT_FALSE(ParseRfc3339("1900-02-29T00:00:00Z"));
+    EXPECT_FALSE(ParseRfc3339("2100-02-29T00:00:00Z"));
+    EXPECT_EQ(*ParseRfc3339("2000-02-29T00:00:00Z"), At(2000, 2, 29, 0, 0, 0));
+    EXPECT_EQ(*ParseRfc3339("2000-03-01T00:00:00Z") - *ParseRfc3339("2000-02-28T00:00:00Z"), hours{48});
+    EXPECT_EQ(*ParseRfc3339("2100-03-01T00:00:00Z") - *ParseRfc3339("2100-02-28T00:00:00Z"), hours{24});
+}
+
+TEST(Rfc3339, AnOffsetCutShortIsRejected) {
+    for (const char* input : {"2026-11-29T02:36:45+08", "2026-11-29T02:36:45+08:", "2026-11-29T02:36:45+08:0",
+                              "2026-11-29T02:36:45+0a:00", "2026-11-29T02:36:45-08:6x"}) {
+        const auto t = ParseRfc3339(input);
+        ASSERT_FALSE(t) << input;
+        EXPECT_NE(t.error().message.find("±HH:MM"), std::string::npos) << t.error().message;
+    }
+}
+
 TEST(Rfc3339, AcceptsTheFirstAndLastRepresentableNanosecond) {
     const auto first = ParseRfc3339("1677-09-21T00:12:43.145224192Z");
     ASSERT_TRUE(first) << first.error().message;
