@@ -169,7 +169,7 @@ Result<core::Timestamp> ParseRfc3339(std::string_view text) {
         const int om = pos + 6 <= text.size() ? TwoDigits(p + pos + 4) : -1;
         if ((oh | om) < 0 || text[pos + 3] != ':') return Bad(text, "time zone offset must be ±HH:MM");
         if (oh > 23 || om > 59) return Bad(text, "time zone offset out of range");
-        offset_seconds = (oh * 60 + om) * 60;
+        offset_seconds = std::int64_t{oh * 60 + om} * 60;
         if (text[pos] == '-') offset_seconds = -offset_seconds;
         pos += 6;
     } else {
@@ -178,7 +178,8 @@ Result<core::Timestamp> ParseRfc3339(std::string_view text) {
     if (pos != text.size()) return Bad(text, "unexpected characters after the time zone");
 
     // In whole seconds first: that cannot overflow for any four-digit year.
-    const std::int64_t whole = DaysFromCivil(y, mo, d) * 86'400 + h * 3'600 + mi * 60 + s - offset_seconds;
+    const std::int64_t whole =
+        DaysFromCivil(y, mo, d) * 86'400 + std::int64_t{h * 3'600 + mi * 60 + s} - offset_seconds;
     if (whole < kMinSeconds || (whole == kMinSeconds && nanos < kMinSubsecond) || whole > kMaxSeconds ||
         (whole == kMaxSeconds && nanos > kMaxSubsecond)) {
         return Bad(text,
