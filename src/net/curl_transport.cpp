@@ -24,9 +24,6 @@ namespace {
 
 using core::TransportErrorKind;
 
-constexpr std::size_t kBodySlack = 64;                // bytes past a body's end a parser may read
-constexpr std::uint64_t kMaxBodyReserve = 16u << 20;  // the largest Content-Length reserved at once
-
 void GlobalInitOnce() {
     static std::once_flag once;
     std::call_once(once, [] {

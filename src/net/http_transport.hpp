@@ -64,6 +64,13 @@ struct HttpResponse {
     std::optional<std::string_view> Header(std::string_view name) const;
 };
 
+/// Bytes of capacity a transport leaves past a body whose length it knew and reserved, so that a
+/// parser reading past the end (simdjson reads up to 64) need not copy the body.
+inline constexpr std::size_t kBodySlack = 64;
+/// The largest Content-Length a transport reserves at once: a larger claim is not trusted for a
+/// reservation (the body grows as it comes).
+inline constexpr std::uint64_t kMaxBodyReserve = std::uint64_t{16} << 20;
+
 /// Case-insensitive header lookup.
 std::optional<std::string_view> FindHeader(const HttpHeaders& headers, std::string_view name);
 

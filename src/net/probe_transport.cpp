@@ -38,8 +38,6 @@ using core::TransportErrorKind;
 using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 
-constexpr std::size_t kBodySlack = 64;                // bytes past a kept body's end a parser may read
-constexpr std::uint64_t kMaxBodyReserve = 16u << 20;  // the largest Content-Length reserved at once
 constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
 char Lower(char c) {
