@@ -40,9 +40,10 @@ std::int64_t DaysFromCivil(int year, int month, int day) {
     return std::int64_t{era} * 146'097 + day_of_era - 719'468;
 }
 
-// 10^(9 - digits): what a fraction of `digits` digits is multiplied by to count nanoseconds.
-constexpr std::array<std::int64_t, 10> kPowersOfTen = {1,       10,        100,        1'000,       10'000,
-                                                       100'000, 1'000'000, 10'000'000, 100'000'000, 1'000'000'000};
+// 10^(9 - digits): what a fraction of `digits` digits (1 to 9) is multiplied by to count
+// nanoseconds.
+constexpr std::array<std::int64_t, 9> kPowersOfTen = {1,       10,        100,        1'000,      10'000,
+                                                      100'000, 1'000'000, 10'000'000, 100'000'000};
 
 // core::Timestamp counts int64 nanoseconds since 1970: it spans 1677-09-21T00:12:43.145224192Z to
 // 2262-04-11T23:47:16.854775807Z. Its ends as whole seconds plus nanoseconds (floor division):
