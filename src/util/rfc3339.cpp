@@ -23,23 +23,6 @@ int TwoDigits(const char* p) {
     return tens > 9 || ones > 9 ? -1 : static_cast<int>(tens * 10 + ones);
 }
 
-int DaysInMonth(int year, int month) {
-    static constexpr std::array<std::uint8_t, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    return kDays[static_cast<std::size_t>(month - 1)] + (month == 2 && leap ? 1 : 0);
-}
-
-// Days since 1970-01-01 of a valid date of a year from 0 to 9999 (H. Hinnant's days_from_civil,
-// as std::chrono::sys_days computes it).
-std::int64_t DaysFromCivil(int year, int month, int day) {
-    year -= month <= 2 ? 1 : 0;
-    const int era = (year >= 0 ? year : year - 399) / 400;
-    const int year_of_era = year - era * 400;                                               // [0, 399]
-    const int day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
-    const int day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return std::int64_t{era} * 146'097 + day_of_era - 719'468;
-}
-
 // 10^(9 - digits): what a fraction of `digits` digits (1 to 9) is multiplied by to count
 // nanoseconds.
 constexpr std::array<std::int64_t, 9> kPowersOfTen = {1,       10,        100,        1'000,      10'000,
@@ -127,8 +110,8 @@ std::string FormatRfc3339(core::Timestamp t, TimePrecision precision) {
 }
 
 Result<core::Timestamp> ParseRfc3339(std::string_view text) {
-    // Fixed part: YYYY-MM-DDTHH:MM:SS (19 characters). Read with plain arithmetic rather than
-    // <chrono>'s calendar types: every status check reads three of these, every log line one.
+    // Fixed part: YYYY-MM-DDTHH:MM:SS (19 characters), read two digits at a time: every status
+    // check reads three of these, every log line one.
     if (text.size() >= 5 && IsDigit(text[4]) && IsDigit(text[0]) && IsDigit(text[1]) && IsDigit(text[2]) &&
         IsDigit(text[3])) {
         return Bad(text, "the year has more than four digits (timestamps must lie between 1677 and 2262)");
@@ -141,7 +124,8 @@ Result<core::Timestamp> ParseRfc3339(std::string_view text) {
     const int h = TwoDigits(p + 11), mi = TwoDigits(p + 14), s = TwoDigits(p + 17);
     if ((h | mi | s) < 0 || p[13] != ':' || p[16] != ':') return Bad(text, "time must be HH:MM:SS");
     const int y = century * 100 + y2;
-    if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo)) return Bad(text, "no such date");
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) return Bad(text, "no such date");
     if (h > 23 || mi > 59 || s > 60) return Bad(text, "time out of range");
 
     std::size_t pos = 19;
@@ -179,8 +163,8 @@ Result<core::Timestamp> ParseRfc3339(std::string_view text) {
     if (pos != text.size()) return Bad(text, "unexpected characters after the time zone");
 
     // In whole seconds first: that cannot overflow for any four-digit year.
-    const std::int64_t whole =
-        DaysFromCivil(y, mo, d) * 86'400 + std::int64_t{h * 3'600 + mi * 60 + s} - offset_seconds;
+    const sys_seconds local = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+    const std::int64_t whole = local.time_since_epoch().count() - offset_seconds;
     if (whole < kMinSeconds || (whole == kMinSeconds && nanos < kMinSubsecond) || whole > kMaxSeconds ||
         (whole == kMaxSeconds && nanos > kMaxSubsecond)) {
         return Bad(text,

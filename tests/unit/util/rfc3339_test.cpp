@@ -101,7 +101,7 @@ TEST(Rfc3339, RoundTripsAtNanosecondPrecision) {
 }
 
 // Every day of the representable range, at each precision Railway sends, reads back as the
-// instant <chrono>'s calendar gives: the parser does its own date arithmetic.
+// instant <chrono>'s calendar gives: the parser reads the digits itself.
 TEST(Rfc3339, EveryDayOfTheRangeReadsAsTheCalendarSaysAtEachPrecision) {
     const sys_days first = year{1678} / 1 / 1;
     const sys_days last = year{2261} / 12 / 31;
