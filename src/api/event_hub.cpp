@@ -1,5 +1,6 @@
 #include "api/event_hub.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@ struct EventHub::Client {
     std::uint64_t last_sent = 0;
     bool reset_pending = false;
     util::SteadyTime last_write{};
+    util::SteadyTime next_log_follow{};  // when to ask for the instance's new log lines again
     util::Wakeup wakeup;
 };
 
@@ -67,17 +69,42 @@ void EventHub::OnHealth(const store::Instance& instance, const store::HealthChec
             });
 }
 
+void EventHub::OnLogLines(const std::string& instance_id, std::span<const store::LogLine> lines) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!instance_streams_.contains(instance_id)) return;  // nobody follows them
+    }
+    for (const store::LogLine& line : lines) {
+        Publish(
+            "log", instance_id,
+            [line] {
+                nlohmann::json data = LogJson(line);
+                data["instanceId"] = line.instance_id;
+                data["deploymentId"] = line.deployment_id;
+                return Dump(data);
+            },
+            true);
+    }
+}
+
+void EventHub::FollowLogsWith(std::function<void(const std::string& instance_id)> follow) {
+    std::lock_guard lock(mutex_);
+    follow_logs_ = std::move(follow);
+}
+
 void EventHub::OnNotification(const store::Notification& notification) {
     nlohmann::json data = NotificationJson(notification);
     std::string instance_id = data["instanceId"].is_string() ? data["instanceId"].get<std::string>() : "";
     Publish("notification", std::move(instance_id), [text = Dump(data)]() mutable { return std::move(text); });
 }
 
-void EventHub::Publish(std::string type, std::string instance_id, std::function<std::string()> format) {
+void EventHub::Publish(std::string type, std::string instance_id, std::function<std::string()> format,
+                       bool instance_streams_only) {
     auto event = std::make_shared<Event>();
     event->type = std::move(type);
     event->instance_id = std::move(instance_id);
     event->format = std::move(format);
+    event->instance_streams_only = instance_streams_only;
     std::lock_guard lock(mutex_);
     if (stopped_) return;
     event->id = ++last_id_;
@@ -133,6 +160,7 @@ net::ServerResponse EventHub::OpenStream(std::optional<std::string> instance_id,
         }
         client->last_write = clock_.Steady();
         clients_.push_back(client);
+        if (client->instance_id) ++instance_streams_[*client->instance_id];
     }
     auto guard = std::make_shared<ClientGuard>();
     guard->release = [this, raw = client.get()] { Unregister(raw); };
@@ -150,9 +178,11 @@ bool EventHub::Step(Client& client, const net::ChunkWriter& write) {
     std::string out;
     std::vector<std::shared_ptr<Event>> events;  // to send, formatted below without the lock
     util::SteadyTime deadline;
+    std::function<void(const std::string&)> follow;
     {
         std::lock_guard lock(mutex_);
         if (stopped_) return false;
+        if (client.instance_id && follow_logs_) follow = follow_logs_;
         if (client.reset_pending) {
             client.reset_pending = false;
             client.last_sent = last_id_;
@@ -167,12 +197,22 @@ bool EventHub::Step(Client& client, const net::ChunkWriter& write) {
             if (!ring_.empty() && client.last_sent >= ring_.front()->id)
                 first += static_cast<std::ptrdiff_t>(client.last_sent - ring_.front()->id + 1);
             for (auto it = first; it != ring_.end(); ++it) {
-                if (client.instance_id && (*it)->instance_id != *client.instance_id) continue;
+                if (client.instance_id ? (*it)->instance_id != *client.instance_id : (*it)->instance_streams_only)
+                    continue;
                 events.push_back(*it);
             }
             client.last_sent = last_id_;
         }
         deadline = client.last_write + options_.keep_alive;
+    }
+    if (follow) {
+        // Outside the lock: the engine reads the store to decide.
+        const util::SteadyTime now = clock_.Steady();
+        if (now >= client.next_log_follow) {
+            client.next_log_follow = now + options_.log_follow_interval;
+            follow(*client.instance_id);
+        }
+        deadline = std::min(deadline, client.next_log_follow);
     }
     for (const auto& event : events)
         out += Record(*event);
@@ -180,6 +220,8 @@ bool EventHub::Step(Client& client, const net::ChunkWriter& write) {
         const util::WakeReason reason = clock_.WaitUntil(deadline, client.wakeup);
         if (reason == util::WakeReason::kStopped) return false;
         if (reason == util::WakeReason::kNotified) return true;
+        // Woken to ask for log lines, not yet quiet for keep_alive: the next step asks.
+        if (clock_.Steady() < client.last_write + options_.keep_alive) return true;
         out = ": keep-alive\n\n";
     }
     client.last_write = clock_.Steady();
@@ -188,6 +230,11 @@ bool EventHub::Step(Client& client, const net::ChunkWriter& write) {
 
 void EventHub::Unregister(const Client* client) {
     std::lock_guard lock(mutex_);
+    if (client->instance_id) {
+        if (const auto open = instance_streams_.find(*client->instance_id);
+            open != instance_streams_.end() && --open->second == 0)
+            instance_streams_.erase(open);
+    }
     clients_.remove_if([client](const std::shared_ptr<Client>& c) { return c.get() == client; });
 }
 

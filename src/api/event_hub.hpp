@@ -8,8 +8,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/time.hpp"
 #include "monitor/operations.hpp"
@@ -27,6 +29,8 @@ struct EventHubOptions {
     std::size_t ring_size = 10000;                  ///< events kept for Last-Event-ID resume (≥ 1)
     std::size_t max_clients = 64;                   ///< streams open at once; more get 503
     core::Duration keep_alive = core::Seconds(15);  ///< a `: keep-alive` comment after this much quiet
+    /// How often an instance's stream asks for its new log lines (FollowLogsWith).
+    core::Duration log_follow_interval = monitor::kLogFollowInterval;
 };
 
 /// Thread-safety: every method from any thread. The On* methods (the engine's threads) only
@@ -49,8 +53,17 @@ class EventHub final : public monitor::EventSink {
     void OnTransition(const store::Instance& instance, const store::TimelineEvent& event) override;
     /// `health`: `{instanceId, at, ok, httpStatus, latencyMs, error, status}`.
     void OnHealth(const store::Instance& instance, const store::HealthCheck& check) override;
+    /// `log`: `{instanceId, deploymentId, kind, timestamp, severity, message}` per line, sent only
+    /// on streams of that instance (`?instanceId=`), and only kept while one is open.
+    void OnLogLines(const std::string& instance_id, std::span<const store::LogLine> lines) override;
     /// `notification`: the notification object. For whoever creates in-app notifications.
     void OnNotification(const store::Notification& notification);
+
+    /// While a stream of one instance is open, `follow` is called with the instance's id when it
+    /// opens and every `log_follow_interval` after (on the stream's thread; it must not block
+    /// long): the engine's Operations::FollowLogs, so that the lines a reader is waiting for are
+    /// fetched. Set once, before the first stream opens; none: streams ask for nothing.
+    void FollowLogsWith(std::function<void(const std::string& instance_id)> follow);
 
     /// The answer to `GET /api/v1/stream`: 200 with a stream of events newer than
     /// `last_event_id` (when given and still held; else a `reset` event first, then new ones), or
@@ -71,7 +84,8 @@ class EventHub final : public monitor::EventSink {
     struct Event {
         std::uint64_t id = 0;
         std::string type;
-        std::string instance_id;  // empty: about no instance in particular
+        std::string instance_id;             // empty: about no instance in particular
+        bool instance_streams_only = false;  // not sent on the fleet's stream (log lines)
         // Makes the data's JSON from the copies it holds; called once, by Record.
         std::function<std::string()> format;
         std::once_flag formatted;
@@ -79,7 +93,8 @@ class EventHub final : public monitor::EventSink {
     };
     struct Client;
 
-    void Publish(std::string type, std::string instance_id, std::function<std::string()> format);
+    void Publish(std::string type, std::string instance_id, std::function<std::string()> format,
+                 bool instance_streams_only = false);
     /// The event's text on the stream, formatted by the first caller (any thread, no lock held).
     static const std::string& Record(Event& event);
     /// One step of a client's stream; false ends it.
@@ -92,7 +107,10 @@ class EventHub final : public monitor::EventSink {
     std::deque<std::shared_ptr<Event>> ring_;     // guarded by mutex_ (an event itself: Record)
     std::uint64_t last_id_ = 0;                   // guarded by mutex_
     std::list<std::shared_ptr<Client>> clients_;  // guarded by mutex_
-    bool stopped_ = false;                        // guarded by mutex_
+    // Streams open per instance (those with `?instanceId=`): guarded by mutex_.
+    std::unordered_map<std::string, std::size_t> instance_streams_;
+    std::function<void(const std::string&)> follow_logs_;  // guarded by mutex_; set before the first stream
+    bool stopped_ = false;                                 // guarded by mutex_
 };
 
 }  // namespace railwatch::api

@@ -478,6 +478,9 @@ net::ServerResponse RestApi::Logs(const net::ServerRequest& req, const PathParam
     }
     auto instance = store_.instances.GetInstance(p.at("id"));
     if (!instance) return ErrorFrom(instance.error());
+    // Someone reads them: the deployment's newer lines are fetched for the next read (best
+    // effort; what is stored now is the answer either way).
+    (void)operations_.FollowLogs(instance->id);
     auto lines = store_.logs.RecentLogs(instance->id, *limit, kind);
     if (!lines) return ErrorFrom(lines.error());
     json items = json::array();

@@ -50,6 +50,7 @@ class MonitorEngine final : public Engine {
         return monitor_->CheckDeploymentNow(deployment_id);
     }
     util::Result<monitor::ProgressReport> Progress(const std::string& id) override { return monitor_->Progress(id); }
+    util::Result<bool> FollowLogs(const std::string& id) override { return monitor_->FollowLogs(id); }
     monitor::CapacityReport Capacity() const override { return monitor_->Capacity(); }
     std::optional<std::string> PlatformIncident() const override { return monitor_->PlatformIncident(); }
 
@@ -66,6 +67,9 @@ class MonitorEngine final : public Engine {
         void OnTransition(const store::Instance& instance, const store::TimelineEvent& event) override;
         void OnHealth(const store::Instance& instance, const store::HealthCheck& check) override;
         void OnChecks(const monitor::CheckBatchReport& report) override;
+        void OnLogLines(const std::string& instance_id, std::span<const store::LogLine> lines) override {
+            inner_.OnLogLines(instance_id, lines);
+        }
         /// Where checks and transitions are counted; set once, before the engine starts.
         void SetMetrics(EngineMetrics* metrics) { metrics_ = metrics; }
         /// Where checks are counted per minute; set once, before the engine starts.

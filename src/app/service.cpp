@@ -56,6 +56,8 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
     api_options.api_token = config.server.api_token.Reveal();
     api_options.webhook_secret = config.server.hook_secret.Reveal();
     api_options.deliveries = &s.notifier_control_;
+    // An instance's open stream asks for its new log lines (a dashboard's live tail).
+    s.hub_.FollowLogsWith([engine = s.engine_.get()](const std::string& id) { (void)engine->FollowLogs(id); });
     api_options.budget = [engine = s.engine_.get()] { return engine->Budget(); };
     api_options.checks_per_minute = [engine = s.engine_.get()] { return engine->ChecksPerMinute(); };
     s.api_ = std::make_unique<api::RestApi>(api::StoreRoles{st, st, st, st, st, st, st, st, st}, *s.engine_,

@@ -160,6 +160,10 @@ bool ReachedDeploy(DeploymentStatus status) {
     }
 }
 
+bool LogsMayGrow(DeploymentStatus status) {
+    return status != DeploymentStatus::kFailed && GroupOf(status) != StatusGroup::kInactive;
+}
+
 std::string_view StatusLabel(DeploymentStatus status, bool deployment_stopped) {
     switch (status) {
         case DeploymentStatus::kQueued:

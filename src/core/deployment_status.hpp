@@ -98,6 +98,11 @@ std::string_view ToString(Outcome outcome);
 /// CRASHED, SLEEPING): after one of these the deploy logs explain a failure, before it the build
 /// logs do.
 bool ReachedDeploy(DeploymentStatus status);
+/// Whether a deployment in this status may still write log lines (so that a reader's follow
+/// fetches them): not FAILED (its failure's lines were read for its classification) nor the
+/// inactive statuses (SKIPPED, REMOVING, REMOVED); CRASHED may restart, SUCCESS and SLEEPING keep
+/// their runtime output, unknown values may be anything.
+bool LogsMayGrow(DeploymentStatus status);
 
 /// What a person is shown for a status: the Railway CLI's wording (docs/STATUSES.md): "Queued",
 /// "Waiting for CI", "Awaiting approval", "Building", "Online" (or "Completed" for a SUCCESS whose

@@ -35,6 +35,8 @@ constexpr int kEvidenceLines = 200;
 // Steps asked for per deployment, and log lines per page.
 constexpr int kStepsAsked = 100;
 constexpr int kLogPage = 500;
+// Deployments whose last FollowLogs is remembered before the old ones are dropped.
+constexpr std::size_t kMaxLogFollows = 4096;
 // The most rows one store call for the kept schedule names (the store takes up to 10,000).
 constexpr std::size_t kMaxStoreBatch = 5000;
 // Calls `fn` with consecutive parts of `items`, kMaxStoreBatch at most each (`items` itself when
@@ -1546,10 +1548,15 @@ std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const st
     };
     if (build_lines) add_lines(core::LogKind::kBuild, *reads.build_logs);
     if (deploy_lines) add_lines(core::LogKind::kDeploy, **reads.deploy_logs);
-    if (!rows.empty() && logs_.AppendLogs(rows, options_.max_logs)) {
-        std::lock_guard lock(mutex_);
-        if (build_lines) log_cursors_[build_key] = build_cursor;
-        if (deploy_lines) log_cursors_[deploy_key] = deploy_cursor;
+    if (!rows.empty()) {
+        if (const auto appended = logs_.AppendLogs(rows, options_.max_logs)) {
+            {
+                std::lock_guard lock(mutex_);
+                if (build_lines) log_cursors_[build_key] = build_cursor;
+                if (deploy_lines) log_cursors_[deploy_key] = deploy_cursor;
+            }
+            if (appended->inserted > 0) sink_.OnLogLines(instance.id, rows);
+        }
     }
     if (!reads.events) return std::nullopt;
     std::lock_guard lock(mutex_);
@@ -2073,6 +2080,34 @@ util::Result<int> Monitor::CheckDeploymentNow(const std::string& deployment_id) 
         scheduler_wakeup_.Notify();
     }
     return woken;
+}
+
+util::Result<bool> Monitor::FollowLogs(const std::string& id) {
+    auto instance = instances_.GetInstance(id);
+    if (!instance) return tl::unexpected(instance.error());
+    if (instance->deleted_at || !instance->state.deployment_id) return false;
+    if (!core::LogsMayGrow(PhaseOf(instance->state))) return false;
+    const std::string& deployment_id = *instance->state.deployment_id;
+    const util::SteadyTime steady = clock_.Steady();
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto asked = log_follows_.find(deployment_id);
+            asked != log_follows_.end() && steady - asked->second < kLogFollowInterval)
+            return false;
+        // Bounded by the deployments followed within the interval: the others can go.
+        if (log_follows_.size() >= kMaxLogFollows) {
+            std::erase_if(log_follows_,
+                          [steady](const auto& entry) { return steady - entry.second >= kLogFollowInterval; });
+        }
+        log_follows_[deployment_id] = steady;
+    }
+    // A person is waiting for these lines: the reserve, and beyond it what polling leaves unused
+    // (as failure work), never polling's own budget.
+    const Timestamp now = clock_.Now();
+    Timestamp retry_at{};
+    if (!TakeSideBudget(kCollectLogsCost, true, now, &retry_at)) return false;
+    Enqueue(Job{JobKind::kCollectLogs, id, deployment_id, now});
+    return true;
 }
 
 util::Result<ProgressReport> Monitor::Progress(const std::string& id) {

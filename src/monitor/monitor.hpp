@@ -179,6 +179,7 @@ class Monitor final : public Operations {
     util::Result<void> Redeploy(const std::string& id) override;
     util::Result<int> CheckDeploymentNow(const std::string& deployment_id) override;
     util::Result<ProgressReport> Progress(const std::string& id) override;
+    util::Result<bool> FollowLogs(const std::string& id) override;
     CapacityReport Capacity() const override;
     std::optional<std::string> PlatformIncident() const override;
 
@@ -452,6 +453,8 @@ class Monitor final : public Operations {
     core::Timestamp scheduler_wakes_at_ = core::Timestamp::min();
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
+    // When each followed deployment's logs were last asked for (FollowLogs); pruned as it grows.
+    std::unordered_map<std::string, util::SteadyTime> log_follows_;
     SideBucket reserve_bucket_;
     SideBucket unused_bucket_;
     util::SystemRandom random_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,9 @@ struct CheckBatchReport {
     std::vector<core::Duration> delays;
 };
 
+/// How often a followed deployment's logs are fetched at most (Operations::FollowLogs).
+inline constexpr core::Duration kLogFollowInterval = core::Seconds(5);
+
 /// The engine's operations. Thread-safety: every method from any thread at once. Errors:
 /// kInvalidArgument (bad input, message names the field), kNotFound (unknown instance or user),
 /// kConflict (e.g. monitoring a deleted instance, a redeploy Railway refuses up front),
@@ -102,6 +106,16 @@ class Operations {
     /// Progress, phase and ETA of one instance.
     virtual util::Result<ProgressReport> Progress(const std::string& id) = 0;
 
+    /// A person follows the instance's logs (`GET …/logs`, an instance's event stream): the new
+    /// build and deploy lines of its current deployment (and its steps) are fetched soon, in the
+    /// background, at most once per `kLogFollowInterval` per deployment and best effort within
+    /// the budget (what the reserve and polling leave). Without it, lines are fetched on phase
+    /// changes and failures only. Returns whether a fetch was queued: false when one was queued
+    /// for this deployment within the interval, the instance has no deployment yet or is
+    /// deleted, its deployment's lines cannot grow (FAILED, SKIPPED, REMOVING, REMOVED), or the
+    /// budget has nothing left now. kNotFound for an unknown instance.
+    virtual util::Result<bool> FollowLogs(const std::string& id) = 0;
+
     /// The fleet against the budget, as planned at the last scheduling round.
     virtual CapacityReport Capacity() const = 0;
 
@@ -125,6 +139,12 @@ class EventSink {
     virtual void OnHealth(const store::Instance& instance, const store::HealthCheck& check) = 0;
     /// A batch of status checks is written. Default: ignored.
     virtual void OnChecks(const CheckBatchReport& report) { (void)report; }
+    /// Log lines of one instance were fetched and stored (some may have been stored before: a
+    /// fetch after a restart starts again from Railway's newest page). Default: ignored.
+    virtual void OnLogLines(const std::string& instance_id, std::span<const store::LogLine> lines) {
+        (void)instance_id;
+        (void)lines;
+    }
 };
 
 }  // namespace railwatch::monitor

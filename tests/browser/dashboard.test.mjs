@@ -194,6 +194,18 @@ for (const vp of VIEWPORTS) {
       await shot(page, `${vp.label}-instance`);
       await page.locator('.logs').scrollIntoViewIfNeeded();
       await shot(page, `${vp.label}-instance-logs`);
+      if (fixture) {
+        // The live tail: a line on the instance's stream shows once, however often it is sent.
+        const lines = page.locator('.log-view .line');
+        const before = await lines.count();
+        const instanceId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+        const message = `live tail line ${vp.label}`;
+        const sent = await fetch(base + '/_fixture/log?' + new URLSearchParams({ instanceId, kind: 'build', message, times: '2' }), { method: 'POST' });
+        assert.equal(sent.status, 201);
+        await page.locator('.log-view .line', { hasText: message }).waitFor({ timeout: WAIT });
+        await page.waitForTimeout(300);
+        assert.equal(await lines.count(), before + 1, 'the line sent twice shows once');
+      }
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
       assert.deepEqual(errors, []);

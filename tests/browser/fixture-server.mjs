@@ -8,6 +8,8 @@
 //   node tests/browser/fixture-server.mjs [--port 0] [--instances 240] [--token T]
 // prints "fixture listening on http://127.0.0.1:PORT" when ready.
 // POST /_fixture/scenario adds two deployments that go live: one becomes RUNNING, one FAILED.
+// POST /_fixture/log?instanceId=ID&kind=build&message=M&times=N stores one log line and sends it
+// N times on the stream (as serve may send a line again after a restart).
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -475,6 +477,15 @@ const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://localhost');
   if (url.pathname.startsWith('/api/v1/')) return api(req, res, url);
   if (url.pathname === '/_fixture/scenario' && req.method === 'POST') return json(res, 201, scenario(Number(url.searchParams.get('stepMs') || 1200)));
+  if (url.pathname === '/_fixture/log' && req.method === 'POST') {
+    const inst = instances.get(url.searchParams.get('instanceId'));
+    if (!inst) return json(res, 404, { error: { code: 'not_found', message: 'no such instance' } });
+    const l = { timestamp: iso(Date.now()), severity: 'info', message: url.searchParams.get('message') || 'line', kind: url.searchParams.get('kind') || 'deploy' };
+    if (!logs.has(inst.id)) logs.set(inst.id, []);
+    logs.get(inst.id).push(l);
+    for (let i = 0; i < Number(url.searchParams.get('times') || 1); i++) publish('log', { instanceId: inst.id, deploymentId: inst.deploymentId, ...l }, inst.id);
+    return json(res, 201, l);
+  }
   if (url.pathname === '/healthz') return json(res, 200, { ok: true });
   if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: 'GET only' } });
   return asset(res, url.pathname);

@@ -24,7 +24,7 @@ class FakeOperations final : public monitor::Operations {
     FakeOperations(store::Instances& instances, const util::Clock& clock) : instances_(instances), clock_(clock) {}
 
     /// The next call named `call` ("AddInstance", "DeleteInstance", "SetMonitoring", "Redeploy",
-    /// "CheckDeploymentNow", "Progress") fails with `error` (once).
+    /// "CheckDeploymentNow", "Progress", "FollowLogs") fails with `error` (once).
     void FailNext(const std::string& call, util::Error error) {
         std::lock_guard lock(mutex_);
         failures_[call] = std::move(error);
@@ -93,6 +93,11 @@ class FakeOperations final : public monitor::Operations {
         monitor::ProgressReport report = progress_;
         report.instance_id = id;
         return report;
+    }
+
+    util::Result<bool> FollowLogs(const std::string& id) override {
+        if (auto failed = Record("FollowLogs", id)) return tl::unexpected(*failed);
+        return true;
     }
 
     /// What PlatformIncident answers (none by default).

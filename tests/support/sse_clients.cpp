@@ -118,6 +118,7 @@ void SseClients::Consume(Client& client, const char* data, std::size_t size) {
         if (line.rfind("event: ", 0) == 0) {
             ++client.state.events;
             if (line == "event: transition") ++client.state.transitions;
+            if (line == "event: log") ++client.state.logs;
         }
         start = nl + 1;
     }

@@ -458,6 +458,11 @@ export function mount(main, ctx) {
     panel.append = (l) => {
       const k = l.kind === 'build' ? 'build' : 'deploy';
       if (l.deploymentId && inst && l.deploymentId !== inst.deploymentId) return;
+      // A line may arrive twice: in the page's first read and on the stream, or again after serve restarted.
+      const have = lines[k];
+      for (let i = have.length - 1; i >= Math.max(0, have.length - 500); i--) {
+        if (have[i].timestamp === l.timestamp && have[i].message === l.message) return;
+      }
       lines[k].push(l);
       if (lines[k].length > MAX_LINES) lines[k].splice(0, lines[k].length - MAX_LINES);
       if (k !== kind) return;

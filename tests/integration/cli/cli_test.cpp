@@ -252,8 +252,12 @@ TEST_F(CliTest, AddsListsShowsAndRemovesAnInstanceFromASimDeployment) {
     })) << logs.dump(2);
     EXPECT_LE(logs["items"].size(), 5u);
     EXPECT_EQ(logs["instanceId"], id);
-    const std::string first_message = logs["items"][0]["message"].get<std::string>();
-    const auto logs_text = Cli({"logs", id, "--limit", "5"});
+    // The text shows what the JSON does. Each read makes serve fetch newer lines (the running
+    // deployment's output), which come after the ones stored: the oldest line is in both reads.
+    const json all = CliJson({"logs", id, "--limit", "1000"});
+    ASSERT_FALSE(all["items"].empty()) << all.dump(2);
+    const std::string first_message = all["items"][0]["message"].get<std::string>();
+    const auto logs_text = Cli({"logs", id, "--limit", "1000"});
     EXPECT_EQ(logs_text.exit_code, 0);
     EXPECT_THAT(logs_text.output, HasSubstr(first_message));
 

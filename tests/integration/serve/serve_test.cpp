@@ -506,6 +506,79 @@ TEST_F(ServeTest, HealthProbesTakeTheEnvironmentsProxyAndAnUnusableOneStopsServe
     EXPECT_EQ(serve.Log().find("secret"), std::string::npos) << serve.Log();
 }
 
+// A deployment's build log while it builds, as a reader of the API and of the instance's event
+// stream sees it. The engine fetches log lines at phase changes and failures; a reader following
+// them (GET …/logs, a stream with ?instanceId=) gets newer lines while the simulator still builds,
+// and the stream carries them as `log` events.
+TEST_F(ServeTest, AFollowedBuildLogGrowsWhileTheDeploymentBuildsAndStreamsAsLogEvents) {
+    // Builds of 40-60 s (200 Railway seconds ± 20 % at 4x), lines spread over them: the build
+    // outlasts several follows (one per 5 s at most).
+    test::SimProcess slow({"--time-scale", "4"});
+    ASSERT_GT(slow.port(), 0) << slow.Log();
+    ::setenv("RAILWAY_API_URL", slow.GraphqlUrl().c_str(), 1);
+    const json created = json::parse(slow.Post("/_sim/deployments", R"({"kind":"success"})"), nullptr, false);
+    const std::string deployment_id = created["ids"][0].get<std::string>();
+    const auto sim_truth = [&] {
+        return json::parse(slow.Get("/_sim/truth?id=" + deployment_id), nullptr, false)["deployments"][0];
+    };
+    const json deployment = sim_truth();
+    ServeProcess serve({"--listen", "127.0.0.1:0"});
+    ASSERT_NE(serve.port(), 0) << serve.Log();
+    httplib::Client client("127.0.0.1", serve.port());
+    client.set_read_timeout(30s);
+    auto added = client.Post("/api/v1/instances", Auth(),
+                             json{{"serviceId", deployment["serviceId"]},
+                                  {"environmentId", deployment["environmentId"]},
+                                  {"deploymentId", deployment_id}}
+                                 .dump(),
+                             "application/json");
+    ASSERT_TRUE(added);
+    ASSERT_EQ(added->status, 201) << added->body;
+    const std::string id = json::parse(added->body)["id"];
+    test::SseClients stream(test::SseClientsOptions{
+        .port = serve.port(), .path = "/api/v1/stream?instanceId=" + id, .api_token = kApiToken});
+    ASSERT_TRUE(stream.Start());
+
+    const auto engine_status = [&]() -> std::string {
+        auto res = client.Get("/api/v1/instances/" + id, Auth());
+        if (!res || res->status != 200) return "(no answer)";
+        const json body = json::parse(res->body, nullptr, false);
+        return body["deploymentStatus"].is_string() ? body["deploymentStatus"].get<std::string>() : "(none)";
+    };
+    const auto build_log = [&]() -> json {
+        auto res = client.Get("/api/v1/instances/" + id + "/logs?kind=build&limit=1000", Auth());
+        if (!res || res->status != 200) return json::array();
+        return json::parse(res->body, nullptr, false)["items"];
+    };
+    auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (engine_status() != "BUILDING" && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(200ms);
+    ASSERT_EQ(engine_status(), "BUILDING") << serve.Log();
+    const std::size_t at_first = build_log().size();
+    // Reads a second apart: the stored log grows while the simulator still builds (its status read
+    // after the log, so those lines were stored during the build, not at its end's phase change).
+    std::size_t grown_to = 0;
+    deadline = std::chrono::steady_clock::now() + 60s;
+    while (grown_to == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(1s);
+        const std::size_t now = build_log().size();
+        if (sim_truth()["currentStatus"] != "BUILDING") break;
+        if (now > at_first) grown_to = now;
+    }
+    ASSERT_GT(grown_to, at_first) << "the build log did not grow while the deployment built (" << at_first
+                                  << " lines at first; the simulator now says " << sim_truth()["currentStatus"] << ")\n"
+                                  << serve.Log();
+    const json lines = build_log();
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines[0]["message"], "[Region: us-west1]");  // the simulator's first build line, kept
+    EXPECT_EQ(lines[0]["kind"], "build");
+    deadline = std::chrono::steady_clock::now() + 30s;
+    while (stream.Snapshot().at(0).logs == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    EXPECT_GT(stream.Snapshot().at(0).logs, 0) << "the instance's stream carried no `log` event";
+    EXPECT_EQ(stream.Snapshot().at(0).status, 200);
+}
+
 TEST_F(ServeTest, ReportsAnAddressInUseAndExitsNonZero) {
     ServeProcess first({"--listen", "127.0.0.1:0"});
     ASSERT_NE(first.port(), 0) << first.Log();

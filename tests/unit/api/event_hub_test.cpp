@@ -129,6 +129,71 @@ TEST(EventHub, AnInstanceStreamGetsOnlyThatInstancesEvents) {
     EXPECT_NE(out.find("id: 3\nevent: health"), std::string::npos) << out;
 }
 
+store::LogLine MakeLine(const std::string& instance_id, const std::string& message) {
+    store::LogLine line;
+    line.instance_id = instance_id;
+    line.deployment_id = "dep-" + instance_id;
+    line.kind = core::LogKind::kBuild;
+    line.severity = "info";
+    line.message = message;
+    return line;
+}
+
+// Log lines go to the streams of their instance only, and are kept only while one is open (the
+// fleet's stream never carries them; without a reader they cost no event).
+TEST(EventHub, LogLinesGoOnlyToStreamsOfTheirInstanceWhileOneIsOpen) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    const std::vector<store::LogLine> lines{MakeLine("a", "npm ci"), MakeLine("a", "tsc -p .")};
+    hub.OnLogLines("a", lines);
+    EXPECT_EQ(hub.LastEventId(), 0u);
+    auto fleet = hub.OpenStream(std::nullopt, std::nullopt);
+    {
+        auto other = hub.OpenStream(std::string("b"), std::nullopt);
+        auto stream = hub.OpenStream(std::string("a"), std::nullopt);
+        hub.OnLogLines("a", lines);
+        hub.OnInstance(MakeInstance("a"));
+        EXPECT_EQ(hub.LastEventId(), 3u);
+        const std::string out = Drain(stream, 1);
+        EXPECT_NE(out.find("id: 1\nevent: log\ndata: {"), std::string::npos) << out;
+        EXPECT_NE(out.find("id: 2\nevent: log\ndata: {"), std::string::npos) << out;
+        const auto start = out.find("data: ") + 6;
+        const nlohmann::json first = nlohmann::json::parse(out.substr(start, out.find('\n', start) - start));
+        EXPECT_EQ(first["instanceId"], "a");
+        EXPECT_EQ(first["deploymentId"], "dep-a");
+        EXPECT_EQ(first["kind"], "build");
+        EXPECT_EQ(first["severity"], "info");
+        EXPECT_EQ(first["message"], "npm ci");
+        EXPECT_TRUE(first.contains("timestamp"));
+        // b's stream: woken by a's events (every stream is), it sends nothing of them.
+        EXPECT_EQ(Drain(other, 2), ": keep-alive\n\n");
+    }
+    const std::string fleet_out = Drain(fleet, 1);
+    EXPECT_EQ(fleet_out.find("event: log"), std::string::npos) << fleet_out;
+    EXPECT_NE(fleet_out.find("id: 3\nevent: instance"), std::string::npos) << fleet_out;
+    hub.OnLogLines("a", lines);  // a's stream is gone
+    EXPECT_EQ(hub.LastEventId(), 3u);
+}
+
+// An instance's stream asks for its log lines when it opens and every log_follow_interval while
+// it stays open (waking for that between keep-alives); the fleet's stream never asks.
+TEST(EventHub, AnInstanceStreamAsksForItsLogLinesWhenItOpensAndEveryInterval) {
+    util::FakeClock clock;
+    EventHubOptions options;
+    options.log_follow_interval = core::Seconds(5);
+    EventHub hub(clock, options);
+    std::vector<std::string> asked;
+    hub.FollowLogsWith([&asked](const std::string& id) { asked.push_back(id); });
+    auto fleet = hub.OpenStream(std::nullopt, std::nullopt);
+    EXPECT_EQ(Drain(fleet, 1), ": keep-alive\n\n");
+    EXPECT_TRUE(asked.empty());
+    auto stream = hub.OpenStream(std::string("a"), std::nullopt);
+    const auto before = clock.Steady();
+    EXPECT_EQ(Drain(stream, 3), ": keep-alive\n\n");  // asks at 0 s, 5 s and 10 s; quiet until 15 s
+    EXPECT_EQ(asked, (std::vector<std::string>{"a", "a", "a"}));
+    EXPECT_EQ(clock.Steady() - before, core::Seconds(15));
+}
+
 TEST(EventHub, RefusesClientsOverTheCapAndFreesASlotWhenAStreamGoes) {
     util::FakeClock clock;
     EventHubOptions options;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -514,6 +515,24 @@ TEST_F(ApiTest, LogsAreTheCurrentDeploymentsNewestLastAndFilteredByKind) {
     EXPECT_EQ(Json(deploy)["items"][0]["kind"], "deploy");
     EXPECT_EQ(Call("GET", "/api/v1/instances/" + id + "/logs?kind=runtime").status, 400);
     EXPECT_EQ(Call("GET", "/api/v1/instances/" + id + "/logs?limit=1001").status, 400);
+}
+
+// A read of an instance's logs asks the engine for the deployment's newer lines (for the next
+// read); the engine failing to is no error of the read, which answers what is stored.
+TEST_F(ApiTest, ReadingLogsAsksTheEngineToFollowThemAndAnswersWhatIsStoredEvenWhenItCannot) {
+    const std::string id = AddInstance();
+    const auto follows = [&] {
+        const auto calls = ops_.Calls();
+        return std::count(calls.begin(), calls.end(), std::pair<std::string, std::string>{"FollowLogs", id});
+    };
+    ASSERT_EQ(Call("GET", "/api/v1/instances/" + id + "/logs").status, 200);
+    EXPECT_EQ(follows(), 1);
+    ops_.FailNext("FollowLogs", util::Error(util::ErrorCode::kUnavailable, "store down"));
+    auto res = Call("GET", "/api/v1/instances/" + id + "/logs");
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_TRUE(Json(res)["items"].empty());
+    EXPECT_EQ(follows(), 2);
+    EXPECT_EQ(Call("GET", "/api/v1/instances/ins_nope/logs").status, 404);
 }
 
 TEST_F(ApiTest, HealthSummarisesTheStoredChecks) {

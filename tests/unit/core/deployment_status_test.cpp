@@ -16,6 +16,7 @@ struct StatusRow {
     bool stable;
     Outcome outcome;      // what `railwatch watch` makes of it
     bool reached_deploy;  // its failure is explained by the deploy logs
+    bool logs_may_grow;   // a reader's follow fetches its lines
     const char* label;    // the Railway CLI's wording
 };
 
@@ -35,6 +36,7 @@ TEST_P(EveryStatus, ParsesGroupsAndMapsAsDocumented) {
     EXPECT_EQ(IsFailed(row.status), row.group == StatusGroup::kFailed);
     EXPECT_EQ(OutcomeOf(row.status), row.outcome);
     EXPECT_EQ(ReachedDeploy(row.status), row.reached_deploy);
+    EXPECT_EQ(LogsMayGrow(row.status), row.logs_may_grow);
     EXPECT_EQ(StatusLabel(row.status), row.label);
     EXPECT_EQ(StatusLabel(parsed), row.label);
 }
@@ -42,31 +44,33 @@ TEST_P(EveryStatus, ParsesGroupsAndMapsAsDocumented) {
 INSTANTIATE_TEST_SUITE_P(
     Railway, EveryStatus,
     ::testing::Values(StatusRow{"QUEUED", DeploymentStatus::kQueued, StatusGroup::kPending,
-                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, "Queued"},
+                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, true, "Queued"},
                       StatusRow{"WAITING", DeploymentStatus::kWaiting, StatusGroup::kPending,
-                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, "Waiting for CI"},
+                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, true,
+                                "Waiting for CI"},
                       StatusRow{"NEEDS_APPROVAL", DeploymentStatus::kNeedsApproval, StatusGroup::kPending,
-                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, "Awaiting approval"},
+                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, true,
+                                "Awaiting approval"},
                       StatusRow{"INITIALIZING", DeploymentStatus::kInitializing, StatusGroup::kInProgress,
-                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, "Initializing"},
+                                InstanceStatus::kInitializing, false, Outcome::kUndecided, false, true, "Initializing"},
                       StatusRow{"BUILDING", DeploymentStatus::kBuilding, StatusGroup::kInProgress,
-                                InstanceStatus::kDeploying, false, Outcome::kUndecided, false, "Building"},
+                                InstanceStatus::kDeploying, false, Outcome::kUndecided, false, true, "Building"},
                       StatusRow{"DEPLOYING", DeploymentStatus::kDeploying, StatusGroup::kInProgress,
-                                InstanceStatus::kDeploying, false, Outcome::kUndecided, true, "Deploying"},
+                                InstanceStatus::kDeploying, false, Outcome::kUndecided, true, true, "Deploying"},
                       StatusRow{"SUCCESS", DeploymentStatus::kSuccess, StatusGroup::kSucceeded,
-                                InstanceStatus::kRunning, true, Outcome::kSucceeded, true, "Online"},
+                                InstanceStatus::kRunning, true, Outcome::kSucceeded, true, true, "Online"},
                       StatusRow{"SLEEPING", DeploymentStatus::kSleeping, StatusGroup::kSucceeded,
-                                InstanceStatus::kRunning, true, Outcome::kSucceeded, true, "Sleeping"},
+                                InstanceStatus::kRunning, true, Outcome::kSucceeded, true, true, "Sleeping"},
                       StatusRow{"FAILED", DeploymentStatus::kFailed, StatusGroup::kFailed, InstanceStatus::kFailed,
-                                true, Outcome::kFailed, false, "Failed"},
+                                true, Outcome::kFailed, false, false, "Failed"},
                       StatusRow{"CRASHED", DeploymentStatus::kCrashed, StatusGroup::kFailed, InstanceStatus::kFailed,
-                                true, Outcome::kFailed, true, "Crashed"},
+                                true, Outcome::kFailed, true, true, "Crashed"},
                       StatusRow{"SKIPPED", DeploymentStatus::kSkipped, StatusGroup::kInactive, InstanceStatus::kFailed,
-                                true, Outcome::kFailed, false, "Skipped"},
+                                true, Outcome::kFailed, false, false, "Skipped"},
                       StatusRow{"REMOVING", DeploymentStatus::kRemoving, StatusGroup::kInactive,
-                                InstanceStatus::kDeleted, false, Outcome::kUndecided, false, "Removing"},
+                                InstanceStatus::kDeleted, false, Outcome::kUndecided, false, false, "Removing"},
                       StatusRow{"REMOVED", DeploymentStatus::kRemoved, StatusGroup::kInactive, InstanceStatus::kDeleted,
-                                true, Outcome::kFailed, false, "Removed"}),
+                                true, Outcome::kFailed, false, false, "Removed"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(DeploymentStatus, TheTableCoversAllThirteenRailwayValuesOnce) {

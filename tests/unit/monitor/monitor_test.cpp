@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -82,6 +83,16 @@ class RecordingSink final : public EventSink {
         std::lock_guard lock(mutex_);
         return health_;
     }
+    void OnLogLines(const std::string& instance_id, std::span<const store::LogLine> lines) override {
+        std::lock_guard lock(mutex_);
+        for (const store::LogLine& line : lines)
+            log_lines_.push_back(instance_id + ": " + line.message);
+    }
+    /// "instance: message" of every log line told, in order.
+    std::vector<std::string> LogLines() const {
+        std::lock_guard lock(mutex_);
+        return log_lines_;
+    }
     void OnChecks(const CheckBatchReport& report) override {
         std::lock_guard lock(mutex_);
         for (const core::Duration delay : report.delays)
@@ -104,6 +115,7 @@ class RecordingSink final : public EventSink {
     std::vector<store::Instance> instances_;
     std::vector<store::TimelineEvent> transitions_;
     std::vector<std::string> health_;
+    std::vector<std::string> log_lines_;
     core::Duration max_delay_{};
     std::function<void(const store::TimelineEvent&)> on_transition_;
 };
@@ -1248,6 +1260,71 @@ TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayFor
     EXPECT_EQ(monitor->RunRoundForTest(), 3u);
     EXPECT_EQ(monitor->RunWorkForTest(), 1u);
     EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+}
+
+// Without a reader, a building deployment's lines are fetched at its phase changes only; a reader
+// following them (FollowLogs: GET …/logs, an instance's stream) gets them while it builds, fetched
+// at most once per kLogFollowInterval per deployment, each line stored once and told to the sink.
+TEST_F(MonitorTest, FollowedLogsAreFetchedWhileTheDeploymentBuildsAtMostOncePerInterval) {
+    using core::LogKind;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    const store::Instance instance = Add(*monitor, "d1");
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // none -> BUILDING: the phase change's collection
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
+    api_.AddLogs(LogKind::kBuild, "d1", {Line(t0 + seconds(1), "step 1")});
+    clock_.Advance(seconds(20));
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // still BUILDING: nothing fetched
+    EXPECT_EQ(monitor->RunWorkForTest(), 0u);
+    const auto stored = [&] {
+        std::vector<std::string> messages;
+        for (const store::LogLine& line : *store_->RecentLogs(instance.id, 100))
+            messages.push_back(line.message);
+        return messages;
+    };
+    EXPECT_TRUE(stored().empty());
+
+    EXPECT_EQ(monitor->FollowLogs(instance.id), true);
+    EXPECT_EQ(monitor->FollowLogs(instance.id), false);  // within the interval
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+    EXPECT_THAT(stored(), ElementsAre("step 1"));
+    EXPECT_THAT(sink_.LogLines(), ElementsAre(instance.id + ": step 1"));
+
+    api_.AddLogs(LogKind::kBuild, "d1", {Line(t0 + seconds(2), "step 2")});
+    clock_.Advance(kLogFollowInterval - seconds(1));
+    EXPECT_EQ(monitor->FollowLogs(instance.id), false);
+    clock_.Advance(seconds(1));
+    EXPECT_EQ(monitor->FollowLogs(instance.id), true);
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    EXPECT_THAT(stored(), ElementsAre("step 1", "step 2"));
+    EXPECT_THAT(sink_.LogLines(), ElementsAre(instance.id + ": step 1", instance.id + ": step 2"));
+    clock_.Advance(kLogFollowInterval);
+    EXPECT_EQ(monitor->FollowLogs(instance.id), true);  // nothing new: nothing told
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    EXPECT_EQ(sink_.LogLines().size(), 2u);
+
+    EXPECT_EQ(monitor->FollowLogs("ins_nope").error().code, util::ErrorCode::kNotFound);
+    ASSERT_TRUE(monitor->DeleteInstance(instance.id));
+    clock_.Advance(kLogFollowInterval);
+    EXPECT_EQ(monitor->FollowLogs(instance.id), false);  // deleted: nothing to follow
+}
+
+// A FAILED deployment's lines cannot grow (its classification read them): a reader's follow
+// fetches nothing, however often it asks.
+TEST_F(MonitorTest, AFailedDeploymentsLogsAreNotFetchedAgainForAReader) {
+    auto monitor = Make();
+    const store::Instance instance = AddFailed(*monitor, "FAILED", core::LogKind::kBuild, "npm ERR! code ELIFECYCLE");
+    monitor->RunWorkForTest();  // the classification, which read the lines
+    const int reads = api_.CallCount("GetPhaseChange");
+    for (int i = 0; i < 3; ++i) {
+        clock_.Advance(kLogFollowInterval);
+        EXPECT_EQ(monitor->FollowLogs(instance.id), false);
+    }
+    EXPECT_EQ(monitor->RunWorkForTest(), 0u);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), reads);
 }
 
 // Records the kinds of each AppendLogs call's lines, in order, and fails the calls while `failing`.
