@@ -98,6 +98,12 @@ void EventHub::OnNotification(const store::Notification& notification) {
     Publish("notification", std::move(instance_id), [text = Dump(data)]() mutable { return std::move(text); });
 }
 
+void EventHub::OnDelivery(const store::OutboxRow& row) {
+    nlohmann::json data = DeliveryJson(row);
+    std::string instance_id = data["instanceId"].is_string() ? data["instanceId"].get<std::string>() : "";
+    Publish("delivery", std::move(instance_id), [text = Dump(data)]() mutable { return std::move(text); });
+}
+
 void EventHub::Publish(std::string type, std::string instance_id, std::function<std::string()> format,
                        bool instance_streams_only) {
     auto event = std::make_shared<Event>();

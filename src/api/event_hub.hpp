@@ -58,6 +58,9 @@ class EventHub final : public monitor::EventSink {
     void OnLogLines(const std::string& instance_id, std::span<const store::LogLine> lines) override;
     /// `notification`: the notification object. For whoever creates in-app notifications.
     void OnNotification(const store::Notification& notification);
+    /// `delivery`: the delivery object (as `GET /deliveries` lists it), after each attempt was
+    /// recorded. For the notifier's dispatcher (app wires it).
+    void OnDelivery(const store::OutboxRow& row);
 
     /// While a stream of one instance is open, `follow` is called with the instance's id when it
     /// opens and every `log_follow_interval` after (on the stream's thread; it must not block

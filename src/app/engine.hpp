@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -41,6 +42,9 @@ struct EngineDeps {
     Root& root;                  ///< config, clock, store, Railway client, metrics
     monitor::EventSink& events;  ///< receives every change once it is durable
     notify::Notifier* notifier;  ///< plans outbox rows for transitions; may be null
+    /// Told each delivery attempt's row as recorded (the event stream's `delivery` events), on
+    /// the notifier's threads; may be empty.
+    std::function<void(const store::OutboxRow&)> deliveries = {};
 };
 
 /// Builds the engine `serve` runs: monitor::Monitor with a worker id unique to this process

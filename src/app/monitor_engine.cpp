@@ -201,7 +201,10 @@ MonitorEngine::MonitorEngine(const EngineDeps& deps, std::string worker_id)
     if (deps.notifier != nullptr) {
         EngineMetrics* metrics = metrics_.get();
         deps.notifier->dispatcher().SetListener(
-            [metrics](const notify::DeliveryReport& report) { metrics->OnDelivery(report); });
+            [metrics, deliveries = deps.deliveries](const notify::DeliveryReport& report) {
+                metrics->OnDelivery(report);
+                if (deliveries && report.recorded) deliveries(*report.recorded);
+            });
     }
 }
 

@@ -47,7 +47,8 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
     if (!notifier) return tl::unexpected(notifier.error());
     s.notifier_ = std::move(*notifier);
 
-    auto engine = MakeEngine(EngineDeps{root, s.hub_, s.notifier_.get()});
+    auto engine = MakeEngine(EngineDeps{root, s.hub_, s.notifier_.get(),
+                                        [&hub = s.hub_](const store::OutboxRow& row) { hub.OnDelivery(row); }});
     if (!engine) return tl::unexpected(engine.error());
     s.engine_ = std::move(*engine);
 

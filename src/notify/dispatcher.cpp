@@ -24,6 +24,23 @@ constexpr std::size_t kMaxRecordBatch = 128;
 // Outcomes waiting for a recorder at most; then workers wait.
 constexpr std::size_t kMaxWaitingOutcomes = 2 * kMaxRecordBatch;
 
+// The claimed row as the store holds it once `done` is recorded (Outbox::CompleteOutbox: sent
+// clears the error; failed and dead keep the attempt's error, failed with its next attempt time;
+// both end the lease). Tested against the store's own row (DispatcherTest).
+store::OutboxRow AsRecorded(store::OutboxRow row, const store::OutboxCompletion& done) {
+    row.status = done.status;
+    row.lease_owner.reset();
+    row.lease_until.reset();
+    if (done.status == store::OutboxStatus::kSent) {
+        row.sent_at = done.sent_at;
+        row.last_error.reset();
+    } else {
+        row.last_error = done.error;
+        if (done.retry_at) row.next_attempt_at = *done.retry_at;
+    }
+    return row;
+}
+
 bool WorthRetrying(util::ErrorCode code) {
     return code == util::ErrorCode::kUnavailable || code == util::ErrorCode::kIo || code == util::ErrorCode::kTimeout ||
            code == util::ErrorCode::kInternal;
@@ -375,6 +392,7 @@ void Dispatcher::RecordBatch(std::vector<Outcome>& batch, core::RandomSource& ra
             }
         }
         if (marked && item.report.retry_at) NoteRetryAt(*item.report.retry_at);
+        if (marked) item.report.recorded = AsRecorded(std::move(item.row), completions[i]);
         if (listener_) listener_(item.report);
     }
 }

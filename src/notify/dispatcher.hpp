@@ -82,6 +82,9 @@ struct DeliveryReport {
     bool lease_lost = false;                  ///< the outcome could not be recorded: another worker holds the row
     std::string detail;                       ///< the channel's words
     core::Duration latency{};                 ///< how long the delivery took (steady time)
+    /// The row as the store now holds it (status, attempts, last error, sent or next attempt
+    /// time, no lease); none when the outcome could not be recorded (lease_lost, a store error).
+    std::optional<store::OutboxRow> recorded;
 };
 
 /// Called on a worker thread after each attempt; must be quick and thread-safe.

@@ -119,6 +119,7 @@ void SseClients::Consume(Client& client, const char* data, std::size_t size) {
             ++client.state.events;
             if (line == "event: transition") ++client.state.transitions;
             if (line == "event: log") ++client.state.logs;
+            if (line == "event: delivery") ++client.state.deliveries;
         }
         start = nl + 1;
     }

@@ -28,6 +28,7 @@ struct SseClientState {
     std::int64_t events = 0;       ///< events of any type (`event:` lines)
     std::int64_t transitions = 0;  ///< `event: transition`
     std::int64_t logs = 0;         ///< `event: log`
+    std::int64_t deliveries = 0;   ///< `event: delivery`
     std::int64_t bytes = 0;        ///< everything received, headers included
 };
 

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -283,6 +284,17 @@ TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastErrorA
     core::NotifyEvent event = rig.Event(1, core::NotifyEventType::kConfigurationError);  // admin: webhook only
     const auto planned = rig.Enqueue(event);
     ASSERT_EQ(planned.size(), 1u);
+    // The rows the listener is told (the event stream's `delivery` events), attempt by attempt.
+    std::mutex told_mutex;
+    std::vector<store::OutboxRow> told;
+    rig.dispatcher().SetListener([&](const DeliveryReport& report) {
+        std::lock_guard lock(told_mutex);
+        if (report.recorded) told.push_back(*report.recorded);
+    });
+    const auto last_told = [&] {
+        std::lock_guard lock(told_mutex);
+        return told.empty() ? store::OutboxRow{} : told.back();
+    };
     rig.dispatcher().Start();
     rig.dispatcher().Notify();
     ASSERT_TRUE(Eventually([&] { return rig.Rows(OutboxStatus::kDead).size() == 1; }));
@@ -303,6 +315,16 @@ TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastErrorA
     // the row is seen dead.
     EXPECT_TRUE(Eventually([&] { return rig.dispatcher().Stats().dead == 1u; }))
         << rig.dispatcher().Stats().dead << " dead counted";
+    // Each attempt was told with the row as the store then held it: the last one is the dead row.
+    EXPECT_EQ(last_told(), dead);
+    {
+        std::lock_guard lock(told_mutex);
+        ASSERT_EQ(told.size(), 4u);
+        for (int i = 0; i < 3; ++i) {
+            EXPECT_EQ(told[i].status, OutboxStatus::kFailed) << i;
+            EXPECT_EQ(told[i].attempts, i + 1);
+        }
+    }
 
     // The receiver is fixed; the row is replayed (twice: a double click) while the dispatcher runs.
     rig.receiver().AnswerWith(200);
@@ -312,6 +334,7 @@ TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastErrorA
     EXPECT_EQ(again.error().code, util::ErrorCode::kConflict);
     ASSERT_TRUE(Eventually([&] { return rig.Rows(OutboxStatus::kSent).size() == 1; }));
     rig.dispatcher().Stop();
+    EXPECT_EQ(last_told(), rig.Rows(OutboxStatus::kSent).front());  // the sent row, as stored
     EXPECT_EQ(rig.receiver().accepted(), 1u);
     EXPECT_EQ(rig.receiver().duplicates(), 0u);
     const auto accepted = rig.receiver().AcceptedById();

@@ -22,6 +22,7 @@
 #include "support/serve_process.hpp"
 #include "support/sim_process.hpp"
 #include "support/smtp_server.hpp"
+#include "support/sse_clients.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webhook_receiver.hpp"
 
@@ -359,6 +360,12 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
     run.poll_interval_seconds = 30;
     receiver_->AnswerWith(500);
     StartServe(run);
+    // The fleet's event stream, as the dashboard's deliveries page reads it: one `delivery` event
+    // per recorded attempt.
+    test::SseClientsOptions stream_options;
+    stream_options.port = serve_->port();
+    test::SseClients stream(stream_options);
+    ASSERT_TRUE(stream.Start());
     CreateUser();
     const std::vector<std::string> deployments = AddFailingDeployments(1);
     ASSERT_EQ(deployments.size(), 1u);
@@ -409,6 +416,9 @@ TEST_F(ServeDeliveryTest, AReceiverFailingForeverDeadLettersTheRowAndAReplayThro
     std::this_thread::sleep_for(3s);
     EXPECT_EQ(receiver_->accepted(), dead.size());
     EXPECT_EQ(receiver_->duplicates(), 0u);
+    // Three attempts of each dead row and the replay's delivery, at least (the failure's other
+    // channels' rows are told too).
+    EXPECT_GE(stream.Snapshot().at(0).deliveries, static_cast<std::int64_t>(4 * dead.size()));
     for (const auto& [id, times] : receiver_->AcceptedById())
         EXPECT_EQ(times, 1) << id;
     ExpectEveryDeploymentNotified(deployments);

@@ -229,6 +229,34 @@ TEST(EventHub, AClientThatCannotBeWrittenToEndsItsStream) {
     EXPECT_FALSE(res.stream(gone));
 }
 
+// A delivery's event is the delivery as GET /deliveries lists it, about the instance its payload
+// names (so that the instance's stream carries it too).
+TEST(EventHub, DeliveryEventsCarryTheDeliveryAndReachItsInstancesStream) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    auto instance_stream = hub.OpenStream(std::string("ins_1"), std::nullopt);
+    auto other_stream = hub.OpenStream(std::string("ins_2"), std::nullopt);
+    store::OutboxRow row;
+    row.message.id = "out_1";
+    row.message.channel = "webhook";
+    row.message.payload = R"({"type":"deployment_failed","instanceId":"ins_1"})";
+    row.status = store::OutboxStatus::kFailed;
+    row.attempts = 2;
+    row.last_error = "HTTP 500 (the receiver failed)";
+    hub.OnDelivery(row);
+    const std::string out = Drain(instance_stream, 1);
+    ASSERT_NE(out.find("id: 1\nevent: delivery\ndata: {"), std::string::npos) << out;
+    const auto start = out.find("data: ") + 6;
+    const nlohmann::json data = nlohmann::json::parse(out.substr(start, out.find('\n', start) - start));
+    EXPECT_EQ(data["id"], "out_1");
+    EXPECT_EQ(data["channel"], "webhook");
+    EXPECT_EQ(data["status"], "failed");
+    EXPECT_EQ(data["attempts"], 2);
+    EXPECT_EQ(data["lastError"], "HTTP 500 (the receiver failed)");
+    EXPECT_EQ(data["instanceId"], "ins_1");
+    EXPECT_EQ(Drain(other_stream, 2), ": keep-alive\n\n");
+}
+
 TEST(EventHub, NotificationEventsCarryTheNotification) {
     util::FakeClock clock;
     EventHub hub(clock);
