@@ -34,6 +34,13 @@ std::string Drain(net::ServerResponse& res, int steps) {
     return out;
 }
 
+/// The first event's data in a stream's output (discarded JSON when there is none).
+nlohmann::json FirstData(const std::string& out) {
+    const auto start = out.find("data: ");
+    if (start == std::string::npos) return nlohmann::json::parse("", nullptr, false);
+    return nlohmann::json::parse(out.substr(start + 6, out.find('\n', start) - start - 6), nullptr, false);
+}
+
 TEST(EventHub, AStreamReceivesEventsPublishedAfterItOpenedWithGrowingIds) {
     util::FakeClock clock;
     EventHub hub(clock);
@@ -157,8 +164,7 @@ TEST(EventHub, LogLinesGoOnlyToStreamsOfTheirInstanceWhileOneIsOpen) {
         const std::string out = Drain(stream, 1);
         EXPECT_NE(out.find("id: 1\nevent: log\ndata: {"), std::string::npos) << out;
         EXPECT_NE(out.find("id: 2\nevent: log\ndata: {"), std::string::npos) << out;
-        const auto start = out.find("data: ") + 6;
-        const nlohmann::json first = nlohmann::json::parse(out.substr(start, out.find('\n', start) - start));
+        const nlohmann::json first = FirstData(out);
         EXPECT_EQ(first["instanceId"], "a");
         EXPECT_EQ(first["deploymentId"], "dep-a");
         EXPECT_EQ(first["kind"], "build");
@@ -246,8 +252,7 @@ TEST(EventHub, DeliveryEventsCarryTheDeliveryAndReachItsInstancesStream) {
     hub.OnDelivery(row);
     const std::string out = Drain(instance_stream, 1);
     ASSERT_NE(out.find("id: 1\nevent: delivery\ndata: {"), std::string::npos) << out;
-    const auto start = out.find("data: ") + 6;
-    const nlohmann::json data = nlohmann::json::parse(out.substr(start, out.find('\n', start) - start));
+    const nlohmann::json data = FirstData(out);
     EXPECT_EQ(data["id"], "out_1");
     EXPECT_EQ(data["channel"], "webhook");
     EXPECT_EQ(data["status"], "failed");
