@@ -1280,7 +1280,9 @@ TEST_F(MonitorTest, FollowedLogsAreFetchedWhileTheDeploymentBuildsAtMostOncePerI
     EXPECT_EQ(monitor->RunWorkForTest(), 0u);
     const auto stored = [&] {
         std::vector<std::string> messages;
-        for (const store::LogLine& line : *store_->RecentLogs(instance.id, 100))
+        // Held here: a range-for over *RecentLogs(...) would read a Result already destroyed.
+        const auto lines = store_->RecentLogs(instance.id, 100);
+        for (const store::LogLine& line : lines.value())
             messages.push_back(line.message);
         return messages;
     };
