@@ -316,6 +316,12 @@ TEST(NotifyEndToEnd, AReceiverAnswering500ForeverIsDeadLetteredWithItsLastErrorA
     EXPECT_TRUE(Eventually([&] { return rig.dispatcher().Stats().dead == 1u; }))
         << rig.dispatcher().Stats().dead << " dead counted";
     // Each attempt was told with the row as the store then held it: the last one is the dead row.
+    // (Told just after it was counted.)
+    const auto told_count = [&] {
+        std::lock_guard lock(told_mutex);
+        return told.size();
+    };
+    EXPECT_TRUE(Eventually([&] { return told_count() == 4u; })) << told_count() << " told";
     EXPECT_EQ(last_told(), dead);
     {
         std::lock_guard lock(told_mutex);
