@@ -35,7 +35,7 @@ constexpr int kEvidenceLines = 200;
 // Steps asked for per deployment, and log lines per page.
 constexpr int kStepsAsked = 100;
 constexpr int kLogPage = 500;
-// Deployments whose last FollowLogs is remembered before the old ones are dropped.
+// Instances whose last FollowLogs is remembered before the old ones are dropped.
 constexpr std::size_t kMaxLogFollows = 4096;
 // The most rows one store call for the kept schedule names (the store takes up to 10,000).
 constexpr std::size_t kMaxStoreBatch = 5000;
@@ -2083,23 +2083,30 @@ util::Result<int> Monitor::CheckDeploymentNow(const std::string& deployment_id) 
 }
 
 util::Result<bool> Monitor::FollowLogs(const std::string& id) {
+    const util::SteadyTime steady = clock_.Steady();
+    const auto asked_lately = [&] {
+        const auto asked = log_follows_.find(id);
+        return asked != log_follows_.end() && steady - asked->second < kLogFollowInterval;
+    };
+    {
+        // Asked within the interval (a stream every 5 s, `logs --follow` every 2 s): no store read.
+        std::lock_guard lock(mutex_);
+        if (asked_lately()) return false;
+    }
     auto instance = instances_.GetInstance(id);
     if (!instance) return tl::unexpected(instance.error());
     if (instance->deleted_at || !instance->state.deployment_id) return false;
     if (!core::LogsMayGrow(PhaseOf(instance->state))) return false;
     const std::string& deployment_id = *instance->state.deployment_id;
-    const util::SteadyTime steady = clock_.Steady();
     {
         std::lock_guard lock(mutex_);
-        if (const auto asked = log_follows_.find(deployment_id);
-            asked != log_follows_.end() && steady - asked->second < kLogFollowInterval)
-            return false;
-        // Bounded by the deployments followed within the interval: the others can go.
+        if (asked_lately()) return false;  // another reader's ask meanwhile
+        // Bounded by the instances followed within the interval: the others can go.
         if (log_follows_.size() >= kMaxLogFollows) {
             std::erase_if(log_follows_,
                           [steady](const auto& entry) { return steady - entry.second >= kLogFollowInterval; });
         }
-        log_follows_[deployment_id] = steady;
+        log_follows_[id] = steady;
     }
     // A person is waiting for these lines: the reserve, and beyond it what polling leaves unused
     // (as failure work), never polling's own budget.

@@ -453,7 +453,7 @@ class Monitor final : public Operations {
     core::Timestamp scheduler_wakes_at_ = core::Timestamp::min();
     std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
     std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
-    // When each followed deployment's logs were last asked for (FollowLogs); pruned as it grows.
+    // When each followed instance's logs were last asked for (FollowLogs); pruned as it grows.
     std::unordered_map<std::string, util::SteadyTime> log_follows_;
     SideBucket reserve_bucket_;
     SideBucket unused_bucket_;

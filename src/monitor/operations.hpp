@@ -69,7 +69,7 @@ struct CheckBatchReport {
     std::vector<core::Duration> delays;
 };
 
-/// How often a followed deployment's logs are fetched at most (Operations::FollowLogs).
+/// How often a followed instance's logs are fetched at most (Operations::FollowLogs).
 inline constexpr core::Duration kLogFollowInterval = core::Seconds(5);
 
 /// The engine's operations. Thread-safety: every method from any thread at once. Errors:
@@ -108,10 +108,10 @@ class Operations {
 
     /// A person follows the instance's logs (`GET …/logs`, an instance's event stream): the new
     /// build and deploy lines of its current deployment (and its steps) are fetched soon, in the
-    /// background, at most once per `kLogFollowInterval` per deployment and best effort within
+    /// background, at most once per `kLogFollowInterval` per instance and best effort within
     /// the budget (what the reserve and polling leave). Without it, lines are fetched on phase
-    /// changes and failures only. Returns whether a fetch was queued: false when one was queued
-    /// for this deployment within the interval, the instance has no deployment yet or is
+    /// changes and failures only. Returns whether a fetch was queued: false when one was asked
+    /// for this instance within the interval (then the store is not read), the instance has no deployment yet or is
     /// deleted, its deployment's lines cannot grow (FAILED, SKIPPED, REMOVING, REMOVED), or the
     /// budget has nothing left now. kNotFound for an unknown instance.
     virtual util::Result<bool> FollowLogs(const std::string& id) = 0;

@@ -26,7 +26,8 @@ constexpr std::size_t kMaxWaitingOutcomes = 2 * kMaxRecordBatch;
 
 // The claimed row as the store holds it once `done` is recorded (Outbox::CompleteOutbox: sent
 // clears the error; failed and dead keep the attempt's error, failed with its next attempt time;
-// both end the lease). Tested against the store's own row (DispatcherTest).
+// both end the lease). Compared with the store's own rows by the dead-letter run of
+// tests/integration/notify/dispatcher_e2e_test.cpp.
 store::OutboxRow AsRecorded(store::OutboxRow row, const store::OutboxCompletion& done) {
     row.status = done.status;
     row.lease_owner.reset();

@@ -1264,7 +1264,7 @@ TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayFor
 
 // Without a reader, a building deployment's lines are fetched at its phase changes only; a reader
 // following them (FollowLogs: GET …/logs, an instance's stream) gets them while it builds, fetched
-// at most once per kLogFollowInterval per deployment, each line stored once and told to the sink.
+// at most once per kLogFollowInterval per instance, each line stored once and told to the sink.
 TEST_F(MonitorTest, FollowedLogsAreFetchedWhileTheDeploymentBuildsAtMostOncePerInterval) {
     using core::LogKind;
     auto monitor = Make();
