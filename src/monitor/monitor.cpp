@@ -757,7 +757,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
                                   succeeded, deployment_id, now, kept] {
                 NoteFleet(instance, status, kept);
                 EnqueueFollowUp(follow_up, instance.id, deployment_id, now);
-                if (succeeded) Forget(deployment_id);
+                if (succeeded) Forget(instance.id, deployment_id);
             };
             return next;
         }
@@ -1519,17 +1519,26 @@ void Monitor::RunJob(const Job& job) {
 std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const store::Instance& instance,
                                                                         const std::string& deployment_id,
                                                                         bool deploy_logs) {
-    const auto build_key = std::make_pair(deployment_id, static_cast<int>(core::LogKind::kBuild));
-    const auto deploy_key = std::make_pair(deployment_id, static_cast<int>(core::LogKind::kDeploy));
     railway::LogCursor build_cursor;
     railway::LogCursor deploy_cursor;
     {
         std::lock_guard lock(mutex_);
-        build_cursor = log_cursors_[build_key];
-        if (deploy_logs) deploy_cursor = log_cursors_[deploy_key];
+        // None kept for this deployment (its first read, or after a restart): Railway's newest
+        // page, whose lines already stored are dropped as repeats.
+        if (const auto kept = phase_reads_.find(instance.id);
+            kept != phase_reads_.end() && kept->second.deployment_id == deployment_id) {
+            build_cursor = kept->second.build;
+            if (deploy_logs) deploy_cursor = kept->second.deploy;
+        }
     }
     auto reads =
         api_.GetPhaseChange(deployment_id, kStepsAsked, build_cursor, deploy_logs ? &deploy_cursor : nullptr, kLogPage);
+    // The entry of this deployment, begun again where the instance kept another's (it moved on).
+    const auto kept_reads = [&]() -> PhaseReads& {
+        PhaseReads& kept = phase_reads_[instance.id];
+        if (kept.deployment_id != deployment_id) kept = PhaseReads{deployment_id, {}, {}, {}};
+        return kept;
+    };
     // Both kinds' new lines in one append (one write transaction), build lines first: the order
     // two appends gave them. A kind's cursor moves only once its lines are stored: a failed write
     // fetches them again.
@@ -1552,23 +1561,29 @@ std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const st
         if (const auto appended = logs_.AppendLogs(rows, options_.max_logs)) {
             {
                 std::lock_guard lock(mutex_);
-                if (build_lines) log_cursors_[build_key] = build_cursor;
-                if (deploy_lines) log_cursors_[deploy_key] = deploy_cursor;
+                PhaseReads& kept = kept_reads();
+                if (build_lines) kept.build = std::move(build_cursor);
+                if (deploy_lines) kept.deploy = std::move(deploy_cursor);
             }
             if (appended->inserted > 0) sink_.OnLogLines(instance.id, rows);
         }
     }
     if (!reads.events) return std::nullopt;
     std::lock_guard lock(mutex_);
-    steps_[deployment_id] = *reads.events;
+    kept_reads().steps = *reads.events;
     return std::move(*reads.events);
 }
 
-void Monitor::Forget(const std::string& deployment_id) {
+std::size_t Monitor::PhaseReadsKeptForTest() const {
     std::lock_guard lock(mutex_);
-    log_cursors_.erase(std::make_pair(deployment_id, static_cast<int>(core::LogKind::kBuild)));
-    log_cursors_.erase(std::make_pair(deployment_id, static_cast<int>(core::LogKind::kDeploy)));
-    steps_.erase(deployment_id);
+    return phase_reads_.size();
+}
+
+void Monitor::Forget(const std::string& instance_id, const std::string& deployment_id) {
+    std::lock_guard lock(mutex_);
+    if (const auto kept = phase_reads_.find(instance_id);
+        kept != phase_reads_.end() && kept->second.deployment_id == deployment_id)
+        phase_reads_.erase(kept);
 }
 
 void Monitor::Classify(const Job& job) {
@@ -1598,7 +1613,7 @@ void Monitor::Classify(const Job& job) {
     }
     const core::Classification verdict = core::ClassifyDeploymentFailure(evidence);
     React(*instance, verdict, clock_.Now());
-    Forget(job.deployment_id);
+    Forget(instance->id, job.deployment_id);
 }
 
 void Monitor::React(store::Instance instance, const core::Classification& verdict, Timestamp now) {
@@ -2029,6 +2044,10 @@ util::Result<store::Instance> Monitor::DeleteInstance(const std::string& id) {
     auto stored = instances_.GetInstance(id);
     if (!stored) return stored;
     NoteFleet(*stored, std::nullopt);
+    {
+        std::lock_guard lock(mutex_);
+        phase_reads_.erase(id);
+    }
     sink_.OnInstance(*stored);
     return stored;
 }
@@ -2139,8 +2158,9 @@ util::Result<ProgressReport> Monitor::Progress(const std::string& id) {
     }
     {
         std::lock_guard lock(mutex_);
-        if (auto steps = steps_.find(deployment_id); steps != steps_.end()) {
-            for (const railway::DeploymentEvent& event : steps->second)
+        if (const auto kept = phase_reads_.find(id);
+            kept != phase_reads_.end() && kept->second.deployment_id == deployment_id) {
+            for (const railway::DeploymentEvent& event : kept->second.steps)
                 input.steps.push_back(StepOf(event));
         }
     }

@@ -171,6 +171,8 @@ class Monitor final : public Operations {
     std::size_t RunRoundForTest();
     /// Runs queued follow-up jobs on the calling thread until none is due; returns how many ran.
     std::size_t RunWorkForTest();
+    /// How many instances' phase reads (log cursors, steps) the monitor keeps.
+    std::size_t PhaseReadsKeptForTest() const;
 
     util::Result<store::Instance> AddInstance(const AddInstanceRequest& request) override;
     util::Result<store::Instance> DeleteInstance(const std::string& id) override;
@@ -271,7 +273,9 @@ class Monitor final : public Operations {
                                                   std::vector<PendingWrite>& writes);
     // Jobs (worker thread).
     void Classify(const Job& job);
-    void Forget(const std::string& deployment_id);  // drops a finished deployment's cursors and steps
+    // Drops the instance's phase reads of `deployment_id` (done with: succeeded, classified), not
+    // those of a deployment it has moved on to since.
+    void Forget(const std::string& instance_id, const std::string& deployment_id);
     void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now);
     util::Result<void> DoRedeploy(const Job& job);
     void Discover(const Job& job);
@@ -451,8 +455,17 @@ class Monitor final : public Operations {
     // while no due time needs to: it is awake (or not started) and reads the schedule before it
     // waits again, or it waits for room in the poll queue, which the poller making room tells.
     core::Timestamp scheduler_wakes_at_ = core::Timestamp::min();
-    std::map<std::pair<std::string, int>, railway::LogCursor> log_cursors_;  // (deployment, kind)
-    std::map<std::string, std::vector<railway::DeploymentEvent>> steps_;     // by deployment id
+    // What the last phase reads of an instance's deployment left (ReadPhase): where each kind's
+    // lines go on, and the steps. Per instance, not per deployment: each instance keeps its own
+    // copy of a deployment's lines, so two following one read them each from its own cursor.
+    // One entry per instance, of the deployment it follows; dropped when that one is done with.
+    struct PhaseReads {
+        std::string deployment_id;
+        railway::LogCursor build;
+        railway::LogCursor deploy;
+        std::vector<railway::DeploymentEvent> steps;
+    };
+    std::unordered_map<std::string, PhaseReads> phase_reads_;  // by instance id
     // When each followed instance's logs were last asked for (FollowLogs); pruned as it grows.
     std::unordered_map<std::string, util::SteadyTime> log_follows_;
     SideBucket reserve_bucket_;

@@ -1314,6 +1314,49 @@ TEST_F(MonitorTest, FollowedLogsAreFetchedWhileTheDeploymentBuildsAtMostOncePerI
     EXPECT_EQ(monitor->FollowLogs(instance.id), false);  // deleted: nothing to follow
 }
 
+// Two instances may follow one deployment (two people watching one service): each keeps the
+// deployment's lines in its own log, read from its own cursor, so one's reads never move the
+// other's on; and what the monitor keeps of those reads is one entry per instance, of its current
+// deployment, dropped with the instance.
+TEST_F(MonitorTest, TwoInstancesOfOneDeploymentEachStoreAllItsLines) {
+    using core::LogKind;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    api_.AddLogs(LogKind::kBuild, "d1", {Line(t0 + seconds(1), "step 1")});
+    const store::Instance first = Add(*monitor, "d1");
+    const store::Instance second = Add(*monitor, "d1");
+    const auto stored = [&](const store::Instance& instance) {
+        std::vector<std::string> messages;
+        const auto lines = store_->RecentLogs(instance.id, 100);  // held: see the test above
+        for (const store::LogLine& line : lines.value())
+            messages.push_back(line.message);
+        return messages;
+    };
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // none -> BUILDING, twice: two collections
+    EXPECT_EQ(monitor->RunWorkForTest(), 2u);
+    EXPECT_THAT(stored(first), ElementsAre("step 1"));
+    EXPECT_THAT(stored(second), ElementsAre("step 1"));
+    EXPECT_EQ(monitor->PhaseReadsKeptForTest(), 2u);
+
+    api_.AddLogs(LogKind::kBuild, "d1", {Line(t0 + seconds(2), "step 2")});
+    clock_.Advance(kLogFollowInterval);
+    EXPECT_EQ(monitor->FollowLogs(first.id), true);
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    EXPECT_EQ(monitor->FollowLogs(second.id), true);
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    EXPECT_THAT(stored(first), ElementsAre("step 1", "step 2"));
+    EXPECT_THAT(stored(second), ElementsAre("step 1", "step 2"));
+
+    ASSERT_TRUE(monitor->DeleteInstance(first.id));
+    EXPECT_EQ(monitor->PhaseReadsKeptForTest(), 1u);
+    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+    clock_.Advance(seconds(60));
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // succeeded: its reads are done with
+    EXPECT_EQ(Get(second.id).state.deployment_status, "SUCCESS");
+    EXPECT_EQ(monitor->PhaseReadsKeptForTest(), 0u);
+}
+
 // A FAILED deployment's lines cannot grow (its classification read them): a reader's follow
 // fetches nothing, however often it asks.
 TEST_F(MonitorTest, AFailedDeploymentsLogsAreNotFetchedAgainForAReader) {
