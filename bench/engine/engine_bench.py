@@ -452,7 +452,7 @@ def main():
             % (args.count, json.dumps(mix), args.time_scale, took))
         db = os.path.join(work, "engine.db")
         t = time.time()
-        subprocess.run([seed, "--db", "sqlite:" + db, "--input", tsv, "--default-interval", str(args.interval),
+        subprocess.run([seed, "--db", "sqlite:" + db, "--input", tsv,
                         "--spread-seconds", str(args.interval)], check=True, stdout=subprocess.DEVNULL)
         log("seeded %d monitored instances: %.1f s" % (args.count, time.time() - t))
         config = os.path.join(work, "serve.toml")

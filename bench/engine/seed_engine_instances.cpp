@@ -5,13 +5,13 @@
 //   <deployment id> TAB <service id> TAB <environment id> TAB <Railway status now>
 //
 //   build/bench/engine_seed_instances --db sqlite:/tmp/engine.db --input deployments.tsv
-//       --default-interval 10 --spread-seconds 10
+//       --spread-seconds 10
 //
 // Each instance already holds the deployment's current status, so the engine's first check of it
 // is not a transition (only real changes during the run are); its first check is spread evenly
 // over --spread-seconds from now, so the run starts near its steady state instead of with the
-// whole fleet due at once. check_interval_s is the config's [monitor.intervals] default, which
-// makes the engine use the per-status table. Many threads call CreateInstance at once so that
+// whole fleet due at once. No instance has an interval of its own: the engine uses the per-status
+// table. Many threads call CreateInstance at once so that
 // the SQLite writer groups them into large transactions (StoreOptions::max_batch).
 
 #include <fmt/format.h>
@@ -60,14 +60,12 @@ util::Result<std::vector<Row>> ReadRows(const std::string& path) {
     return rows;
 }
 
-store::Instance MakeInstance(const Row& row, std::size_t n, std::size_t count, int interval_s, double spread_s,
-                             store::Timestamp now) {
+store::Instance MakeInstance(const Row& row, std::size_t n, std::size_t count, double spread_s, store::Timestamp now) {
     store::Instance i;
     i.id = fmt::format("ins_eng{:07d}", n);
     i.service_id = row.service_id;
     i.environment_id = row.environment_id;
     i.monitoring = true;
-    i.check_interval_s = interval_s;
     i.created_at = now;
     store::InstanceState& s = i.state;
     s.deployment_id = row.deployment_id;
@@ -88,13 +86,10 @@ int main(int argc, char** argv) {
     CLI::App app{"Stores a monitored instance per simulator deployment for the engine benchmark (docs/PERFORMANCE.md)"};
     std::string url;
     std::string input;
-    int interval_s = 10;
     double spread_s = 10;
     int threads = 32;
     app.add_option("--db", url, "Store URL (sqlite:PATH or postgresql://...)")->required();
     app.add_option("--input", input, "Tab-separated deployments: id, service id, environment id, status")->required();
-    app.add_option("--default-interval", interval_s, "check_interval_s: the config's [monitor.intervals] default")
-        ->check(CLI::Range(1, 86400));
     app.add_option("--spread-seconds", spread_s, "First checks spread evenly over this many seconds from now")
         ->check(CLI::Range(0.0, 86400.0));
     app.add_option("--threads", threads, "Callers at once (the SQLite writer groups them)")->check(CLI::Range(1, 512));
@@ -116,7 +111,7 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     const store::Timestamp now = std::chrono::time_point_cast<core::Duration>(std::chrono::system_clock::now());
     const bool ok = bench::WriteInParallel("engine_seed_instances", threads, rows->size(), [&](std::size_t n) {
-        return st.CreateInstance(MakeInstance((*rows)[n], n, rows->size(), interval_s, spread_s, now));
+        return st.CreateInstance(MakeInstance((*rows)[n], n, rows->size(), spread_s, now));
     });
     if (!ok) return 1;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

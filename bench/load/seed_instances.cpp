@@ -41,7 +41,7 @@ store::Instance MakeInstance(int n) {
     i.service_id = fmt::format("svc-{:06d}", n);
     i.environment_id = "env-production";
     i.monitoring = false;
-    i.check_interval_s = 30;
+    // No interval of its own: the per-status intervals.
     i.created_at = Base() + core::Seconds(n);
     store::InstanceState& s = i.state;
     s.deployment_id = fmt::format("dep-{:06d}", n);

@@ -32,7 +32,7 @@ def seed(build, work, count, events):
             f.write("%s\t%s\t%s\tBUILDING\n" % (uuid.uuid4(), uuid.uuid4(), uuid.uuid4()))
     db = os.path.join(work, "seed.db")
     subprocess.run([os.path.join(build, "bench", "engine_seed_instances"), "--db", "sqlite:" + db, "--input", tsv,
-                    "--default-interval", "60", "--spread-seconds", "60"], check=True, stdout=subprocess.DEVNULL)
+                    "--spread-seconds", "60"], check=True, stdout=subprocess.DEVNULL)
     c = sqlite3.connect(db, isolation_level=None)
     rows = c.execute("SELECT id, deployment_id FROM instances").fetchall()
     c.execute("BEGIN")

@@ -142,7 +142,7 @@ json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck
         {"attentionReason", OptText(s.attention_reason)},
         {"retryCount", s.retry_count},
         {"monitoring", i.monitoring},
-        {"checkIntervalSeconds", i.check_interval_s},
+        {"checkIntervalSeconds", i.check_interval_s ? json(*i.check_interval_s) : json(nullptr)},
         {"createdAt", TimeJson(i.created_at)},
         {"deploymentStartedAt", TimeJson(s.deployment_started_at)},
         {"deploymentUpdatedAt", TimeJson(s.deployment_updated_at)},
@@ -166,7 +166,11 @@ void AppendInstanceJson(std::string& out, const store::Instance& i,
         out += "null";
     }
     AppendKey(out, "checkIntervalSeconds");
-    AppendInt(out, i.check_interval_s);
+    if (i.check_interval_s) {
+        AppendInt(out, *i.check_interval_s);
+    } else {
+        out += "null";
+    }
     AppendTime(out, "createdAt", i.created_at);
     AppendTime(out, "deletedAt", i.deleted_at);
     AppendTime(out, "deploymentCompletedAt", s.deployment_completed_at);

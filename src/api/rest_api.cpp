@@ -455,6 +455,8 @@ net::ServerResponse RestApi::SetMonitoring(const net::ServerRequest& req, const 
     if (enabled == body->end() || !enabled->is_boolean()) return Invalid("`enabled` is required: true or false");
     auto interval = OptInt(*body, "checkIntervalSeconds", 1, 86400);
     if (!interval) return interval.error();
+    // null removes the instance's own interval (0 to the engine); absent leaves it as it is.
+    if (const auto given = body->find("checkIntervalSeconds"); given != body->end() && given->is_null()) *interval = 0;
     auto changed = operations_.SetMonitoring(p.at("id"), enabled->get<bool>(), *interval);
     if (!changed) return ErrorFrom(changed.error());
     return JsonResponse(200, InstanceWithChecks(*changed));

@@ -76,6 +76,13 @@ std::string Seconds(std::optional<double> seconds) {
     return FormatAge(std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(*seconds)));
 }
 
+/// The instance's own interval, or (null) the per-status intervals of the server's config.
+std::string CheckInterval(const json& instance) {
+    if (instance.is_object() && instance.contains("checkIntervalSeconds") && instance["checkIntervalSeconds"].is_null())
+        return "per status (the server's [monitor.intervals])";
+    return Seconds(Number(instance, "checkIntervalSeconds"));
+}
+
 /// "Label:  value" lines with the values aligned.
 std::string RenderFields(const std::vector<std::pair<std::string, std::string>>& fields) {
     std::size_t width = 0;
@@ -187,7 +194,7 @@ std::string RenderInstance(const json& i, core::Timestamp now) {
         {"Attention reason", Text(i, "attentionReason")},
         {"Retries", Text(i, "retryCount")},
         {"Monitoring", Text(i, "monitoring")},
-        {"Check interval", Seconds(Number(i, "checkIntervalSeconds"))},
+        {"Check interval", CheckInterval(i)},
         {"User", Text(i, "userId")},
         {"Created", TimeAndAge(i, "createdAt", now)},
         {"Deployment started", TimeAndAge(i, "deploymentStartedAt", now)},

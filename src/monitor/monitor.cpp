@@ -859,10 +859,9 @@ void Monitor::WriteAll(std::vector<PendingWrite>& writes) {
 }
 
 Duration Monitor::ConfiguredInterval(const store::Instance& instance, DeploymentStatus status) const {
-    // The store keeps check_interval_s with the config's default when the user gave none: only a
-    // different value is the user's own interval, used for every status.
-    if (instance.check_interval_s > 0 && core::Seconds(instance.check_interval_s) != options_.intervals.fallback) {
-        return std::max(core::Seconds(instance.check_interval_s), options_.intervals.min_interval);
+    // The instance's own interval, for every status; without one, its status's.
+    if (instance.check_interval_s) {
+        return std::max(core::Seconds(*instance.check_interval_s), options_.intervals.min_interval);
     }
     return core::BaseCheckInterval(options_.intervals, status);
 }
@@ -2026,8 +2025,7 @@ util::Result<store::Instance> Monitor::AddInstance(const AddInstanceRequest& req
     instance.state.deployment_id = deployment_id;
     instance.state.next_check_at = now;  // the first check at once
     instance.monitoring = true;
-    instance.check_interval_s =
-        request.check_interval_s.value_or(static_cast<int>(core::ToSeconds(options_.intervals.fallback)));
+    instance.check_interval_s = request.check_interval_s;
     instance.created_at = now;
     if (auto created = instances_.CreateInstance(instance); !created) return tl::unexpected(created.error());
     auto stored = instances_.GetInstance(instance.id);
@@ -2054,8 +2052,8 @@ util::Result<store::Instance> Monitor::DeleteInstance(const std::string& id) {
 
 util::Result<store::Instance> Monitor::SetMonitoring(const std::string& id, bool enabled,
                                                      std::optional<int> check_interval_s) {
-    if (check_interval_s && *check_interval_s < 1) {
-        return util::Fail(util::ErrorCode::kInvalidArgument, "checkIntervalSeconds must be at least 1");
+    if (check_interval_s && *check_interval_s < 0) {
+        return util::Fail(util::ErrorCode::kInvalidArgument, "checkIntervalSeconds must be at least 1 (0: none)");
     }
     const Timestamp now = clock_.Now();
     if (auto set = instances_.SetMonitoring(id, enabled, check_interval_s, now); !set) {

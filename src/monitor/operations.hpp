@@ -89,7 +89,9 @@ class Operations {
     /// Stops monitoring and marks the instance DELETED (kept for history). Idempotent.
     virtual util::Result<store::Instance> DeleteInstance(const std::string& id) = 0;
 
-    /// Turns monitoring on (first check at once) or off; `check_interval_s` ≥ 1 when given.
+    /// Turns monitoring on (first check at once) or off. `check_interval_s`: ≥ 1 sets the
+    /// instance's own interval (for every status), 0 removes it (the per-status intervals of
+    /// [monitor.intervals] apply again), none leaves it as it is.
     virtual util::Result<store::Instance> SetMonitoring(const std::string& id, bool enabled,
                                                         std::optional<int> check_interval_s) = 0;
 

@@ -51,7 +51,8 @@ class Instances {
     /// next_check_at updates). Idempotent (last write wins).
     virtual util::Result<void> SaveState(const std::string& id, const InstanceState& state) = 0;
     /// Turns monitoring on (scheduling the next check at `next_check_at`) or off (clearing it
-    /// and any lease). `check_interval_s` must be ≥ 1 when given. Idempotent. kConflict for a
+    /// and any lease). `check_interval_s`: ≥ 1 sets the instance's own interval, 0 removes it (the
+    /// per-status intervals apply again), none leaves it as it is. Idempotent. kConflict for a
     /// deleted instance.
     virtual util::Result<void> SetMonitoring(const std::string& id, bool enabled, std::optional<int> check_interval_s,
                                              Timestamp next_check_at) = 0;

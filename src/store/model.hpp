@@ -68,7 +68,9 @@ struct InstanceState {
 struct Instance {
     // The interval, the lease's end and the state first: what a round and a check read and write
     // (InstanceState).
-    int check_interval_s = 30;
+    /// The instance's own interval between checks, for every status; none: the per-status
+    /// intervals of [monitor.intervals] apply (stored as 0).
+    std::optional<int> check_interval_s;
     bool monitoring = true;
     std::optional<Timestamp> lease_until;  ///< when lease_owner's lease ends
     InstanceState state;

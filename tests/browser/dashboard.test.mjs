@@ -191,6 +191,13 @@ for (const vp of VIEWPORTS) {
       await page.getByRole('tab', { name: 'Build logs' }).click();
       await page.locator('.log-view .line').first().waitFor({ timeout: WAIT });
       await page.locator('.timeline li').first().waitFor({ timeout: WAIT });
+      // How often it is checked: its own interval, or (none of its own) its status's.
+      const shownId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+      const shown = await apiCall('GET', '/instances/' + encodeURIComponent(shownId));
+      assert.equal(
+        (await page.locator('.actions .sub').textContent()).trim(),
+        shown.checkIntervalSeconds === null ? "checked at its status's interval" : `checked every ${shown.checkIntervalSeconds}s`,
+      );
       await shot(page, `${vp.label}-instance`);
       await page.locator('.logs').scrollIntoViewIfNeeded();
       await shot(page, `${vp.label}-instance-logs`);

@@ -233,6 +233,10 @@ for (const vp of VIEWPORTS) {
       assert.ok((await page.locator('.log-view .line').count()) > 0);
       await page.locator('.timeline li').first().waitFor({ timeout: WAIT });
       assert.ok(await page.evaluate(() => window.__sameDocument === true), 'the link was followed in the page, without a reload');
+      // The demo's instances have no interval of their own: each status's applies.
+      const shown = await apiCall('GET', '/instances/' + decodeURIComponent(new URL(page.url()).pathname.split('/').pop()));
+      assert.equal(shown.checkIntervalSeconds, null);
+      assert.equal((await page.locator('.actions .sub').textContent()).trim(), "checked at its status's interval");
       await shot(page, `${vp.label}-instance`);
       await page.locator('.logs').scrollIntoViewIfNeeded();
       await shot(page, `${vp.label}-instance-logs`);

@@ -105,7 +105,7 @@ function addInstance(spec) {
     incidentRelated: !!(spec.attention && spec.attention.incident),
     retryCount: spec.failure && spec.failure.errorType === 'NETWORK' ? 3 : 0,
     monitoring: st !== 'REMOVED',
-    checkIntervalSeconds: 30,
+    checkIntervalSeconds: spec.failure ? null : 30, // null: none of its own (the per-status intervals)
     createdAt: iso(created),
     deploymentStartedAt: st ? iso(created + 2000) : null,
     deploymentUpdatedAt: iso(completed || NOW - 5000),

@@ -55,7 +55,7 @@ class FakeOperations final : public monitor::Operations {
         instance.environment_id = request.environment_id;
         instance.state.deployment_id = request.deployment_id;
         instance.state.next_check_at = clock_.Now();
-        instance.check_interval_s = request.check_interval_s.value_or(30);
+        instance.check_interval_s = request.check_interval_s;
         instance.created_at = clock_.Now();
         if (auto created = instances_.CreateInstance(instance); !created) return tl::unexpected(created.error());
         return instances_.GetInstance(instance.id);

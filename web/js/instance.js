@@ -94,7 +94,7 @@ export function mount(main, ctx) {
         { class: 'actions' },
         h('button', { class: 'primary', onclick: redeploy, disabled: inst.status === 'DELETED' }, icon('redo'), 'Redeploy'),
         h('button', { onclick: toggleMonitoring, 'aria-pressed': String(monitoring), disabled: inst.status === 'DELETED' }, icon(monitoring ? 'pause' : 'play'), monitoring ? 'Stop monitoring' : 'Start monitoring'),
-        h('span', { class: 'sub' }, monitoring ? `checked every ${duration(inst.checkIntervalSeconds)}` : 'not monitored'),
+        h('span', { class: 'sub' }, !monitoring ? 'not monitored' : inst.checkIntervalSeconds == null ? `checked at its status's interval` : `checked every ${duration(inst.checkIntervalSeconds)}`),
       ),
     );
   }

@@ -29,8 +29,8 @@ Result<void> SqlStore::CreateInstance(const Instance& i) {
     c.OptId("project_id", i.project_id);
     c.Id("service_id", i.service_id);
     c.Id("environment_id", i.environment_id);
-    c.That(i.check_interval_s >= 1,
-           fmt::format("check_interval_s {} is out of range: use 1 or more", i.check_interval_s));
+    c.That(!i.check_interval_s || *i.check_interval_s >= 1,
+           fmt::format("check_interval_s {} is out of range: use 1 or more, or none", i.check_interval_s.value_or(0)));
     CheckState(c, i.state);
     if (!c.result()) return c.result();
     const auto params = InstanceParams(i);
@@ -234,8 +234,8 @@ Result<void> SqlStore::SaveState(const std::string& id, const InstanceState& sta
 Result<void> SqlStore::SetMonitoring(const std::string& id, bool enabled, std::optional<int> interval_s,
                                      Timestamp next_check_at) {
     Checker c;
-    c.That(!interval_s || *interval_s >= 1,
-           fmt::format("check interval {} s is out of range: use 1 or more", interval_s.value_or(0)));
+    c.That(!interval_s || *interval_s >= 0,
+           fmt::format("check interval {} s is out of range: use 1 or more, or 0 for none", interval_s.value_or(0)));
     if (!c.result()) return c.result();
     return driver_->Write([&](Tx& tx) {
         const auto r =

@@ -654,22 +654,35 @@ constexpr std::string_view kPostgresV14 = R"sql(
 CREATE INDEX instances_monitored ON instances (monitoring) WHERE deleted_at IS NULL;
 )sql";
 
-constexpr std::array<Migration, 14> kSqlite = {
-    {{1, "initial schema", kSqliteV1},
-     {2, "lease table, log_lines without foreign key", kSqliteV2},
-     {3, "log rotation lower bound", kSqliteV3},
-     {4, "open outbox index, disabled endpoints", kSqliteV4},
-     {5, "narrow log dedup index (PostgreSQL)", kSqliteV5},
-     {6, "stats history: event error class, engine minutes", kSqliteV6},
-     {7, "covering index for recent health checks", kSqliteV7},
-     {8, "schedule workers", kSqliteV8},
-     {9, "change feed of instance rows", kSqliteV9},
-     {10, "kept leases held while their owner lives", kSqliteV10},
-     {11, "change feed as a log (SQLite)", kSqliteV11},
-     {12, "no index on instance status", kSqliteV12},
-     {13, "deployments found through their followers (SQLite)", kSqliteV13},
-     {14, "partial index for the count of monitored instances", kSqliteV14}}};
-constexpr std::array<Migration, 14> kPostgres = {
+// Version 15: an instance without an interval of its own stores 0 (Instance::check_interval_s
+// none). Before, it stored the config's `monitor.intervals.default` and the engine read only a
+// different value as the instance's own: one given 30 s on purpose got the per-status intervals,
+// and changing the default in the config turned every instance added before into one with a fixed
+// interval. The rows holding 30, the built-in default, are taken as none: what the engine did
+// with them under that default (an instance added under another default keeps the value it was
+// given as its own).
+constexpr std::string_view kSqliteV15 = R"sql(
+UPDATE instances SET check_interval_s = 0 WHERE check_interval_s = 30;
+)sql";
+
+constexpr std::string_view kPostgresV15 = kSqliteV15;
+
+constexpr std::array<Migration, 15> kSqlite = {{{1, "initial schema", kSqliteV1},
+                                                {2, "lease table, log_lines without foreign key", kSqliteV2},
+                                                {3, "log rotation lower bound", kSqliteV3},
+                                                {4, "open outbox index, disabled endpoints", kSqliteV4},
+                                                {5, "narrow log dedup index (PostgreSQL)", kSqliteV5},
+                                                {6, "stats history: event error class, engine minutes", kSqliteV6},
+                                                {7, "covering index for recent health checks", kSqliteV7},
+                                                {8, "schedule workers", kSqliteV8},
+                                                {9, "change feed of instance rows", kSqliteV9},
+                                                {10, "kept leases held while their owner lives", kSqliteV10},
+                                                {11, "change feed as a log (SQLite)", kSqliteV11},
+                                                {12, "no index on instance status", kSqliteV12},
+                                                {13, "deployments found through their followers (SQLite)", kSqliteV13},
+                                                {14, "partial index for the count of monitored instances", kSqliteV14},
+                                                {15, "no interval of its own stored as 0", kSqliteV15}}};
+constexpr std::array<Migration, 15> kPostgres = {
     {{1, "initial schema", kPostgresV1},
      {2, "lease table, log_lines without foreign key", kPostgresV2},
      {3, "log rotation lower bound", kPostgresV3},
@@ -683,7 +696,8 @@ constexpr std::array<Migration, 14> kPostgres = {
      {11, "change feed as a log (SQLite)", kPostgresV11},
      {12, "no index on instance status", kPostgresV12},
      {13, "deployments found through their followers (SQLite)", kPostgresV13},
-     {14, "partial index for the count of monitored instances", kPostgresV14}}};
+     {14, "partial index for the count of monitored instances", kPostgresV14},
+     {15, "no interval of its own stored as 0", kPostgresV15}}};
 
 }  // namespace
 

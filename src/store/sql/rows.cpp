@@ -129,7 +129,7 @@ std::vector<Param> InstanceParams(const Instance& i) {
         Bool(s.needs_attention),
         OptText(s.attention_reason),
         Bool(i.monitoring),
-        static_cast<std::int64_t>(i.check_interval_s),
+        static_cast<std::int64_t>(i.check_interval_s.value_or(0)),  // 0: none (migration 15)
         OptNs(s.next_check_at),
         Ns(i.created_at),
         OptNs(s.deployment_started_at),
@@ -184,7 +184,8 @@ Instance ToInstance(R& r, std::size_t o) {
     s.needs_attention = r.Int(o + 15) != 0;
     s.attention_reason = opt_text(o + 16);
     i.monitoring = r.Int(o + 17) != 0;
-    i.check_interval_s = static_cast<int>(r.Int(o + 18));
+    if (const std::int64_t interval_s = r.Int(o + 18); interval_s > 0)
+        i.check_interval_s = static_cast<int>(interval_s);
     s.next_check_at = r.OptTime(o + 19);
     i.lease_owner = opt_text(o + 20);
     i.lease_until = r.OptTime(o + 21);

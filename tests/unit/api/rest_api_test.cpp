@@ -474,6 +474,13 @@ TEST_F(ApiTest, SetMonitoringNeedsEnabledAndAnswersTheUpdatedInstance) {
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_EQ(Json(res)["monitoring"], true);
     EXPECT_EQ(Json(res)["checkIntervalSeconds"], 45);
+    // Absent: left as it is; null: removed (the per-status intervals apply again).
+    res = Call("PUT", "/api/v1/instances/" + id + "/monitoring", R"({"enabled":true})");
+    EXPECT_EQ(Json(res)["checkIntervalSeconds"], 45);
+    res = Call("PUT", "/api/v1/instances/" + id + "/monitoring", R"({"enabled":true,"checkIntervalSeconds":null})");
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_TRUE(Json(res)["checkIntervalSeconds"].is_null());
+    EXPECT_TRUE(Json(Call("GET", "/api/v1/instances/" + id))["checkIntervalSeconds"].is_null());
 }
 
 TEST_F(ApiTest, ProgressAnswersTheEnginesReport) {

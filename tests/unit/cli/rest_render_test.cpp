@@ -122,6 +122,9 @@ TEST(RenderInstance, ShowsEveryFieldAsAlignedLabelValueLines) {
     EXPECT_THAT(text, HasSubstr("Created:               2026-01-01T00:00:00.000Z (1h ago)\n"));
     EXPECT_THAT(text, HasSubstr("Railway:"));
     EXPECT_THAT(text, Not(HasSubstr("Deleted:")));
+    i["checkIntervalSeconds"] = nullptr;  // none of its own
+    EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z")),
+                HasSubstr("Check interval:        per status (the server's [monitor.intervals])\n"));
 }
 
 TEST(RenderLogs, PrintsOneLinePerLogLineOldestFirst) {

@@ -863,6 +863,45 @@ TEST_F(MonitorTest, InstancesDueWithinTheBatchWindowShareOneRequest) {
     EXPECT_EQ(strict->RunRoundForTest(), 1u);
 }
 
+// An instance's own interval is told apart from having none: one given exactly the config's
+// default is checked at it in every status (here SUCCESS, whose own interval is twice as long);
+// one given none follows the per-status table, and still does after a restart with another
+// default (before, the stored default was read as "none" only while it equalled the config's).
+TEST_F(MonitorTest, AnOwnIntervalEqualToTheDefaultIsKeptAndNoneFollowsTheStatusTable) {
+    options_.intervals.jitter_fraction = 0;
+    options_.intervals.fallback = seconds(30);
+    options_.intervals.per_status[core::DeploymentStatus::kSuccess] = seconds(60);
+    auto monitor = Make();
+    api_.SetDeployment(Dep("d1", "SUCCESS", clock_.Now()));
+    api_.SetDeployment(Dep("d2", "SUCCESS", clock_.Now()));
+    const store::Instance own = AddEvery(*monitor, "d1", 30);
+    const store::Instance none = Add(*monitor, "d2");
+    EXPECT_EQ(Get(own.id).check_interval_s, 30);
+    EXPECT_EQ(Get(none.id).check_interval_s, std::nullopt);
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // the first checks
+    clock_.Advance(seconds(30));
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // its own 30 s
+    clock_.Advance(seconds(30));
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // and SUCCESS's 60 s
+
+    monitor.reset();  // gives both back with their due times
+    options_.intervals.fallback = seconds(20);
+    auto restarted = Make("w2");
+    clock_.Advance(seconds(30));
+    EXPECT_EQ(restarted->RunRoundForTest(), 1u);
+    clock_.Advance(seconds(30));
+    EXPECT_EQ(restarted->RunRoundForTest(), 2u);
+
+    // Removed again (0 to SetMonitoring, null in the API): the table applies to it too.
+    ASSERT_TRUE(restarted->SetMonitoring(own.id, true, 0));
+    EXPECT_EQ(Get(own.id).check_interval_s, std::nullopt);
+    EXPECT_EQ(restarted->RunRoundForTest(), 1u);  // turned on: checked at once
+    clock_.Advance(seconds(30));
+    EXPECT_EQ(restarted->RunRoundForTest(), 0u);
+    clock_.Advance(seconds(30));
+    EXPECT_EQ(restarted->RunRoundForTest(), 2u);
+}
+
 // A batch holds batch_size distinct deployments: instances that follow one deployment share its
 // alias and do not count twice.
 TEST_F(MonitorTest, InstancesOfOneDeploymentCountOnceInABatch) {

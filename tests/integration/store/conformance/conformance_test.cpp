@@ -106,7 +106,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 14);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 15);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -118,7 +118,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 14u);
+    ASSERT_EQ(applied.size(), 15u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -147,7 +147,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[12].name, "deployments found through their followers (SQLite)");
     EXPECT_EQ(applied[13].version, 14);
     EXPECT_EQ(applied[13].name, "partial index for the count of monitored instances");
-    EXPECT_EQ(Must(store->SchemaVersion()), 14);
+    EXPECT_EQ(applied[14].version, 15);
+    EXPECT_EQ(applied[14].name, "no interval of its own stored as 0");
+    EXPECT_EQ(Must(store->SchemaVersion()), 15);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -165,8 +167,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 14u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 14);
+    EXPECT_EQ(ra->size() + rb->size(), 15u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 15);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {

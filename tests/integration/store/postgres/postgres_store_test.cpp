@@ -3,6 +3,7 @@
 // `railwatch migrate` against PostgreSQL.
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -372,7 +373,7 @@ TEST(PostgresMigrate, MigrationFiveKeepsDeduplicatingLinesStoredBeforeIt) {
     }
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'log_lines'"),
               "log_lines_pkey,log_lines_ts\n");
@@ -422,7 +423,7 @@ TEST(PostgresMigrate, MigrationSevenServesRecentChecksStoredBeforeItFromTheIndex
         ", 1, 200, 31, NULL)");
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'health_checks'"),
               "health_checks_pkey,health_checks_recent\n");
@@ -475,6 +476,37 @@ TEST(PostgresMigrate, ChangeFeedTriggerCoversEveryInstanceColumnButTheScheduleAn
     }
     EXPECT_THAT(when, Not(HasSubstr("next_check_at")));
     EXPECT_THAT(when, Not(HasSubstr("log_seq")));
+}
+
+// Migration 15 on a version-14 PostgreSQL database: the stored default (30 s) becomes none, another
+// interval stays the instance's own.
+TEST(PostgresMigrate, MigrationFifteenTakesTheStoredDefaultIntervalAsNone) {
+    ASSERT_NE(g_cluster, nullptr);
+    const std::string name = "v14_to_v15";
+    ASSERT_TRUE(g_cluster->CreateDatabase(name));
+    const auto run = [&](const std::string& sql) {
+        const auto r = g_cluster->Psql(sql, name);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? *r : std::string();
+    };
+    const auto migrations = sql::Migrations(Backend::kPostgres);
+    std::string versions;
+    for (std::size_t v = 0; v < 14; ++v) {
+        run(std::string(migrations[v].sql));
+        versions += fmt::format("{}({}, '{}', 0)", v == 0 ? "" : ", ", migrations[v].version, migrations[v].name);
+    }
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT "
+        "NULL); INSERT INTO schema_migrations VALUES " +
+        versions);
+    run("INSERT INTO instances (id, service_id, environment_id, status, monitoring, check_interval_s, log_seq, "
+        "log_first_seq, created_at) VALUES ('a', 's', 'e', 'RUNNING', 1, 30, 0, 1, 0), "
+        "('b', 's', 'e', 'RUNNING', 1, 45, 0, 1, 0)");
+    auto store = Open(g_cluster->Url(name));
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->GetInstance("a")->check_interval_s, std::nullopt);
+    EXPECT_EQ(store->GetInstance("b")->check_interval_s, 45);
+    EXPECT_EQ(run("SELECT string_agg(id || ' ' || check_interval_s, ',' ORDER BY id) FROM instances"), "a 0,b 45\n");
 }
 
 TEST(PostgresMigrate, MigrateCommandWorksAgainstPostgres) {

@@ -371,7 +371,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -418,14 +418,19 @@ TEST(SqliteStore, MigrationElevenCarriesTheChangeFeedPositionOn) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
     const auto i2 = store->GetInstance("i2");
     ASSERT_TRUE(i2) << i2.error().ToString();
     EXPECT_EQ(i2->state.progress, 20);
-    // Version 10 would have answered 4 (one past its largest change_seq); the feed goes on from there.
+    // Version 10 would have answered 4 (one past its largest change_seq); the feed goes on from
+    // there, and migration 15 changed both rows (their interval stored as 30: none), 4 and 5.
     const auto start = store->ChangedInstances(std::nullopt);
     ASSERT_TRUE(start) << start.error().ToString();
-    EXPECT_EQ(start->next, 4);
+    EXPECT_EQ(start->next, 6);
+    const auto migrated = store->ChangedInstances(4);
+    ASSERT_TRUE(migrated) << migrated.error().ToString();
+    ASSERT_EQ(migrated->instances.size(), 2u);
+    EXPECT_EQ(migrated->instances[0].check_interval_s, std::nullopt);
     InstanceState state;
     state.progress = 30;
     ASSERT_TRUE(store->SaveState("i1", state));
@@ -433,7 +438,7 @@ TEST(SqliteStore, MigrationElevenCarriesTheChangeFeedPositionOn) {
     ASSERT_TRUE(changed) << changed.error().ToString();
     ASSERT_EQ(changed->instances.size(), 1u);
     EXPECT_EQ(changed->instances[0].id, "i1");
-    EXPECT_EQ(changed->next, 5);
+    EXPECT_EQ(changed->next, 7);
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM pragma_table_info('instances') WHERE name = 'change_seq'").getInt(),
               0);
@@ -513,7 +518,7 @@ TEST(SqliteStore, MigrationThirteenFindsTheDeploymentsOfAVersionTwelveTimeline) 
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
     const auto d1 = store->ListFinishedDeployments(T(0), T(30));
     ASSERT_TRUE(d1) << d1.error().ToString();
     ASSERT_EQ(d1->size(), 1u);
@@ -539,6 +544,30 @@ TEST(SqliteStore, MigrationThirteenFindsTheDeploymentsOfAVersionTwelveTimeline) 
     EXPECT_EQ(followers, (std::vector<std::string>{"d1/a", "d1/b", "d2/a", "d9/c"}));
 }
 
+// Migration 15: an instance that stored the built-in default (30 s, what AddInstance stored for
+// "none" before) has no interval of its own; another value stays its own.
+TEST(SqliteStore, MigrationFifteenTakesTheStoredDefaultIntervalAsNone) {
+    TempDir dir;
+    const std::string path = dir.File("v14.db");
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        MigrateTo(db, 14);
+        db.exec(
+            "INSERT INTO instances (id, service_id, environment_id, status, monitoring, check_interval_s, log_seq, "
+            "created_at) VALUES ('a', 's', 'e', 'RUNNING', 1, 30, 0, 0), ('b', 's', 'e', 'RUNNING', 1, 45, 0, 0)");
+    }
+    auto opened = OpenStore("sqlite:" + path);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto& store = *opened;
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->GetInstance("a")->check_interval_s, std::nullopt);
+    EXPECT_EQ(store->GetInstance("b")->check_interval_s, 45);
+    ASSERT_TRUE(store->SetMonitoring("b", true, 0, T(1)));  // 0: none again
+    EXPECT_EQ(store->GetInstance("b")->check_interval_s, std::nullopt);
+    ASSERT_TRUE(store->SetMonitoring("a", true, 30, T(1)));
+    EXPECT_EQ(store->GetInstance("a")->check_interval_s, 30);
+}
+
 TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     TempDir dir;
     const std::string path = dir.File("v2.db");
@@ -560,7 +589,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 14);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -1062,7 +1091,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 8: schedule workers"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 11: change feed as a log (SQLite)"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 12: no index on instance status"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 14"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 15: no interval of its own stored as 0"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 15"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
