@@ -170,6 +170,7 @@ util::Result<json> RestClient::AddInstance(const NewInstance& instance) {
     if (!instance.deployment_id.empty()) body["deploymentId"] = instance.deployment_id;
     if (!instance.project_name.empty()) body["projectName"] = instance.project_name;
     if (!instance.user_id.empty()) body["userId"] = instance.user_id;
+    if (instance.check_interval_s > 0) body["checkIntervalSeconds"] = instance.check_interval_s;
     return Call("POST", "/api/v1/instances", body, std::nullopt);
 }
 
@@ -206,6 +207,21 @@ util::Result<json> RestClient::GetInstance(const std::string& id) {
 
 util::Result<json> RestClient::DeleteInstance(const std::string& id) {
     return Call("DELETE", "/api/v1/instances/" + PercentEncode(id), std::nullopt, id);
+}
+
+util::Result<json> RestClient::SetMonitoring(const std::string& id, bool enabled, std::optional<int> check_interval_s) {
+    json body = {{"enabled", enabled}};
+    if (check_interval_s)
+        body["checkIntervalSeconds"] = *check_interval_s > 0 ? json(*check_interval_s) : json(nullptr);
+    return Call("PUT", "/api/v1/instances/" + PercentEncode(id) + "/monitoring", body, id);
+}
+
+util::Result<json> RestClient::Redeploy(const std::string& id) {
+    return Call("POST", "/api/v1/instances/" + PercentEncode(id) + "/redeploy", json::object(), id);
+}
+
+util::Result<json> RestClient::Failure(const std::string& id) {
+    return Call("GET", "/api/v1/instances/" + PercentEncode(id) + "/failure", std::nullopt, id);
 }
 
 util::Result<json> RestClient::Logs(const std::string& id, int limit) {

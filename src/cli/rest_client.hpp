@@ -58,6 +58,7 @@ struct NewInstance {
     std::string deployment_id;
     std::string project_name;
     std::string user_id;
+    int check_interval_s = 0;  ///< the instance's own interval; 0: none (each status's)
 };
 
 /// Synchronous calls to the REST API over a net::HttpTransport. Every method returns the answer's
@@ -86,6 +87,14 @@ class RestClient {
     util::Result<nlohmann::json> GetInstance(const std::string& id);
     /// DELETE /api/v1/instances/{id} → the instance, now DELETED.
     util::Result<nlohmann::json> DeleteInstance(const std::string& id);
+    /// PUT /api/v1/instances/{id}/monitoring → the instance. `check_interval_s`: ≥ 1 sets its own
+    /// interval, 0 removes it (sent as null), none leaves it as it is.
+    util::Result<nlohmann::json> SetMonitoring(const std::string& id, bool enabled,
+                                               std::optional<int> check_interval_s);
+    /// POST /api/v1/instances/{id}/redeploy → `{instanceId, requestedAt}`.
+    util::Result<nlohmann::json> Redeploy(const std::string& id);
+    /// GET /api/v1/instances/{id}/failure → `{instanceId, failure}` (failure null unless failed).
+    util::Result<nlohmann::json> Failure(const std::string& id);
     /// GET /api/v1/instances/{id}/logs?limit= → `{instanceId, deploymentId, items}`, newest last.
     util::Result<nlohmann::json> Logs(const std::string& id, int limit);
     /// GET /api/v1/instances/{id}/health.

@@ -1,4 +1,4 @@
-// The REST client subcommands: instances add|list|show|rm, logs, health, stats, attention,
+// The REST client subcommands: instances add|list|show|rm|monitoring|redeploy, logs, health, stats, attention,
 // notifications (docs/CLI.md). Each talks to `railwatch serve` through cli::RestClient and prints
 // either the API's JSON (--json) or the tables of cli/rest_render.hpp.
 #include <fmt/format.h>
@@ -61,10 +61,12 @@ int Failed(std::string_view command, const util::Error& error) {
 }
 
 /// Runs one request-and-print command: builds the client from the flags and the environment,
-/// calls `request`, and prints its answer with `render` (or as JSON).
+/// calls `request`, and prints its answer with `render` (or as JSON: `json_of` the answer, when
+/// the request gathered more than the API document --json prints).
 int RunRequest(std::string_view command, const ClientFlags& flags,
                const std::function<util::Result<json>(RestClient&)>& request,
-               const std::function<std::string(const json&)>& render) {
+               const std::function<std::string(const json&)>& render,
+               const std::function<const json&(const json&)>& json_of = nullptr) {
     auto config = ServerConfigFrom(railway::ProcessEnvironment(), flags.server);
     if (!config) {
         fmt::print(stderr, "railwatch {}: {}\n", command, config.error().message);
@@ -74,7 +76,7 @@ int RunRequest(std::string_view command, const ClientFlags& flags,
     RestClient client(transport, std::move(*config));
     auto answer = request(client);
     if (!answer) return Failed(command, answer.error());
-    fmt::print("{}", flags.json ? Dump(*answer) + "\n" : render(*answer));
+    fmt::print("{}", flags.json ? Dump(json_of ? json_of(*answer) : *answer) + "\n" : render(*answer));
     return kExitOk;
 }
 
@@ -88,7 +90,8 @@ bool CheckId(std::string_view command, const std::string& id) {
 // --- instances -----------------------------------------------------------------------------------
 
 void AddInstancesCommand(CLI::App& app, int& exit_code) {
-    auto* instances = app.add_subcommand("instances", "Add, list, show and remove monitored instances");
+    auto* instances = app.add_subcommand(
+        "instances", "Add, list, show and remove monitored instances; turn their monitoring on or off; redeploy them");
     instances->require_subcommand(1);
     instances->footer(kFooter);
 
@@ -107,6 +110,10 @@ void AddInstancesCommand(CLI::App& app, int& exit_code) {
                         "Railway deployment id to follow (default: the service's latest deployment)");
         cmd->add_option("--project-name", flags->instance.project_name, "A name to show for the project");
         cmd->add_option("--user", flags->instance.user_id, "The user (notification recipient) it belongs to");
+        cmd->add_option("--interval", flags->instance.check_interval_s,
+                        "Its own interval between checks in seconds, for every status (default: each status's, "
+                        "[monitor.intervals] of the server's config)")
+            ->check(CLI::Range(1, 86400));
         AddClientFlags(cmd, *flags);
         cmd->callback([flags, &exit_code] {
             exit_code = RunRequest(
@@ -144,9 +151,24 @@ void AddInstancesCommand(CLI::App& app, int& exit_code) {
                 exit_code = kExitUsage;
                 return;
             }
+            // A failed instance's deciding line and next step come from GET …/failure; --json prints
+            // the instance as the API sends it.
             exit_code = RunRequest(
-                "instances show", *flags, [&](RestClient& c) { return c.GetInstance(flags->id); },
-                [](const json& i) { return RenderInstance(i, Now()); });
+                "instances show", *flags,
+                [&](RestClient& c) -> util::Result<json> {
+                    auto instance = c.GetInstance(flags->id);
+                    if (!instance) return instance;
+                    json failure = nullptr;
+                    if (!flags->json && instance->is_object() && instance->contains("errorType") &&
+                        (*instance)["errorType"].is_string()) {
+                        // Best effort: without it the instance is still shown, its error included.
+                        if (auto answer = c.Failure(flags->id); answer && answer->contains("failure"))
+                            failure = (*answer)["failure"];
+                    }
+                    return json{{"instance", std::move(*instance)}, {"failure", std::move(failure)}};
+                },
+                [](const json& both) { return RenderInstance(both["instance"], Now(), both["failure"]); },
+                [](const json& both) -> const json& { return both["instance"]; });
         });
     }
     {
@@ -175,6 +197,59 @@ void AddInstancesCommand(CLI::App& app, int& exit_code) {
                     return fmt::format("Instance {} is no longer monitored (status {}; kept for history).\n",
                                        field("id"), field("status"));
                 });
+        });
+    }
+    {
+        struct Flags : ClientFlags {
+            std::string id;
+            std::string state;
+            int interval_s = 0;
+            bool per_status = false;
+        };
+        auto flags = std::make_shared<Flags>();
+        auto* cmd = instances->add_subcommand(
+            "monitoring", "Turn an instance's monitoring on (checked at once) or off, or change its check interval");
+        cmd->add_option("ID", flags->id, "The instance id (see `railwatch instances list`)")->required();
+        cmd->add_option("STATE", flags->state, "on or off")
+            ->required()
+            ->transform(CLI::IsMember({"on", "off"}, CLI::ignore_case));
+        auto* interval = cmd->add_option("--interval", flags->interval_s,
+                                         "Its own interval between checks in seconds, for every status")
+                             ->check(CLI::Range(1, 86400));
+        cmd->add_flag("--per-status", flags->per_status,
+                      "Remove its own interval: each status's of the server's [monitor.intervals] applies")
+            ->excludes(interval);
+        AddClientFlags(cmd, *flags);
+        cmd->callback([flags, &exit_code] {
+            if (!CheckId("instances monitoring", flags->id)) {
+                exit_code = kExitUsage;
+                return;
+            }
+            std::optional<int> interval;  // none: left as it is
+            if (flags->interval_s > 0) interval = flags->interval_s;
+            if (flags->per_status) interval = 0;
+            exit_code = RunRequest(
+                "instances monitoring", *flags,
+                [&](RestClient& c) { return c.SetMonitoring(flags->id, flags->state == "on", interval); },
+                [](const json& i) { return RenderInstance(i, Now()); });
+        });
+    }
+    {
+        struct Flags : ClientFlags {
+            std::string id;
+        };
+        auto flags = std::make_shared<Flags>();
+        auto* cmd = instances->add_subcommand(
+            "redeploy", "Ask Railway to redeploy the instance's deployment; the instance follows the new one");
+        cmd->add_option("ID", flags->id, "The instance id (see `railwatch instances list`)")->required();
+        AddClientFlags(cmd, *flags);
+        cmd->callback([flags, &exit_code] {
+            if (!CheckId("instances redeploy", flags->id)) {
+                exit_code = kExitUsage;
+                return;
+            }
+            exit_code = RunRequest(
+                "instances redeploy", *flags, [&](RestClient& c) { return c.Redeploy(flags->id); }, RenderRedeploy);
         });
     }
 }

@@ -177,7 +177,7 @@ std::string RenderInstances(const json& items, core::Timestamp now) {
     return RenderTable({"ID", "PROJECT", "STATUS", "DEPLOYMENT STATUS", "PROGRESS", "HEALTH", "ERROR", "AGE"}, rows);
 }
 
-std::string RenderInstance(const json& i, core::Timestamp now) {
+std::string RenderInstance(const json& i, core::Timestamp now, const json& failure) {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"ID", Text(i, "id")},
         {"Project", Text(i, "projectName")},
@@ -190,20 +190,35 @@ std::string RenderInstance(const json& i, core::Timestamp now) {
         {"Health", Text(i, "health")},
         {"Error type", Text(i, "errorType")},
         {"Error", Text(i, "errorMessage")},
-        {"Needs attention", Text(i, "needsAttention")},
-        {"Attention reason", Text(i, "attentionReason")},
-        {"Retries", Text(i, "retryCount")},
-        {"Monitoring", Text(i, "monitoring")},
-        {"Check interval", CheckInterval(i)},
-        {"User", Text(i, "userId")},
-        {"Created", TimeAndAge(i, "createdAt", now)},
-        {"Deployment started", TimeAndAge(i, "deploymentStartedAt", now)},
-        {"Deployment updated", TimeAndAge(i, "deploymentUpdatedAt", now)},
-        {"Deployment completed", TimeAndAge(i, "deploymentCompletedAt", now)},
     };
+    if (failure.is_object()) {
+        const json& line = failure.contains("decidingLine") ? failure["decidingLine"] : json();
+        fields.emplace_back("Deciding line",
+                            line.is_object() ? fmt::format("[{}] {}", Text(line, "kind"), Text(line, "message")) : "-");
+        fields.emplace_back("Next step", Text(failure, "nextStep"));
+    }
+    fields.insert(fields.end(), {
+                                    {"Needs attention", Text(i, "needsAttention")},
+                                    {"Attention reason", Text(i, "attentionReason")},
+                                    {"Retries", Text(i, "retryCount")},
+                                    {"Monitoring", Text(i, "monitoring")},
+                                    {"Check interval", CheckInterval(i)},
+                                    {"User", Text(i, "userId")},
+                                    {"Created", TimeAndAge(i, "createdAt", now)},
+                                    {"Deployment started", TimeAndAge(i, "deploymentStartedAt", now)},
+                                    {"Deployment updated", TimeAndAge(i, "deploymentUpdatedAt", now)},
+                                    {"Deployment completed", TimeAndAge(i, "deploymentCompletedAt", now)},
+                                });
     if (Text(i, "deletedAt") != "-") fields.emplace_back("Deleted", TimeAndAge(i, "deletedAt", now));
     if (Text(i, "railwayUrl") != "-") fields.emplace_back("Railway", Text(i, "railwayUrl"));
     return RenderFields(fields);
+}
+
+std::string RenderRedeploy(const json& answer) {
+    return fmt::format(
+        "Redeploy of {} requested at {}; `railwatch instances show {}` shows the new deployment once Railway has "
+        "started it.\n",
+        Text(answer, "instanceId"), Text(answer, "requestedAt"), Text(answer, "instanceId"));
 }
 
 std::string RenderLogLine(const json& line) {

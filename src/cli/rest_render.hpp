@@ -32,8 +32,14 @@ std::string RenderTable(const std::vector<std::string>& headers, const std::vect
 /// each item of `items` (an array of instances); "No instances." for none.
 std::string RenderInstances(const nlohmann::json& items, core::Timestamp now);
 
-/// `instances show` / `add` / `rm`: one instance as "Field:  value" lines.
-std::string RenderInstance(const nlohmann::json& instance, core::Timestamp now);
+/// `instances show` / `add` / `rm` / `monitoring`: one instance as "Field:  value" lines. With the
+/// `failure` of `GET …/failure` (an object; null or absent: none), also the log line that decided
+/// it and the next step, after the error.
+std::string RenderInstance(const nlohmann::json& instance, core::Timestamp now,
+                           const nlohmann::json& failure = nullptr);
+
+/// `instances redeploy`: the answer of `POST …/redeploy` as one sentence.
+std::string RenderRedeploy(const nlohmann::json& answer);
 
 /// One log line `{timestamp, severity, message, kind}` as "TIMESTAMP  KIND  SEVERITY  MESSAGE".
 std::string RenderLogLine(const nlohmann::json& line);

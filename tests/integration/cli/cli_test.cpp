@@ -295,6 +295,15 @@ TEST_F(CliTest, StatsAttentionAndNotificationsAnswerWithTheApisDocuments) {
         EXPECT_THAT(attention_text.output, HasSubstr("REASON"));
     }
 
+    // Its verdict on a terminal: the line that decided it and the next step, after the error
+    // (from GET …/failure; --json stays the instance as the API sends it).
+    ASSERT_TRUE(Eventually([&] { return CliJson({"instances", "show", id})["errorType"].is_string(); }));
+    const auto shown = Cli({"instances", "show", id});
+    ASSERT_EQ(shown.exit_code, 0) << shown.error_output;
+    EXPECT_THAT(shown.output, ::testing::ContainsRegex("\nDeciding line: +\\[(build|deploy)\\] [^\n]+\n"));
+    EXPECT_THAT(shown.output, ::testing::ContainsRegex("\nNext step: +[A-Z][^\n]+\n"));
+    EXPECT_FALSE(CliJson({"instances", "show", id}).contains("failure"));
+
     const json flagged = CliJson({"instances", "list", "--attention"});
     ASSERT_TRUE(flagged["items"].is_array()) << flagged;
     for (const json& item : flagged["items"])
@@ -310,9 +319,41 @@ TEST_F(CliTest, StatsAttentionAndNotificationsAnswerWithTheApisDocuments) {
     EXPECT_THAT(notifications_text.output, ::testing::AnyOf(HasSubstr("unread."), HasSubstr("No notifications.")));
 }
 
+// Monitoring turned off and on, an instance's own interval set and removed, and a redeploy the
+// instance then follows: the same routes the dashboard's buttons call.
+TEST_F(CliTest, TurnsMonitoringOffAndOnSetsTheIntervalAndRedeploys) {
+    const json deployment = SimDeployment("build_failed");
+    const json added = CliJson({"instances", "add", "--service", deployment["serviceId"].get<std::string>(),
+                                "--environment", deployment["environmentId"].get<std::string>(), "--deployment",
+                                deployment["id"].get<std::string>(), "--interval", "20"});
+    ASSERT_TRUE(added.is_object()) << added;
+    EXPECT_EQ(added["checkIntervalSeconds"], 20);
+    const std::string id = added["id"].get<std::string>();
+
+    const auto off = Cli({"instances", "monitoring", id, "off"});
+    ASSERT_EQ(off.exit_code, 0) << off.error_output;
+    EXPECT_THAT(off.output, ::testing::ContainsRegex("\nMonitoring: +no\n"));
+    EXPECT_THAT(off.output, ::testing::ContainsRegex("\nCheck interval: +20s\n"));  // left as it was
+    EXPECT_EQ(CliJson({"instances", "monitoring", id, "ON", "--interval", "45"})["checkIntervalSeconds"], 45);
+    const json per_status = CliJson({"instances", "monitoring", id, "on", "--per-status"});
+    EXPECT_EQ(per_status["monitoring"], true);
+    EXPECT_TRUE(per_status["checkIntervalSeconds"].is_null()) << per_status;
+    EXPECT_THAT(Cli({"instances", "show", id}).output,
+                ::testing::ContainsRegex("\nCheck interval: +per status \\(the server's \\[monitor.intervals\\]\\)\n"));
+
+    ASSERT_TRUE(Eventually([&] { return CliJson({"instances", "show", id})["status"] == "FAILED"; }));
+    const auto redeploy = Cli({"instances", "redeploy", id});
+    ASSERT_EQ(redeploy.exit_code, 0) << redeploy.error_output;
+    EXPECT_THAT(redeploy.output, HasSubstr("Redeploy of " + id + " requested at "));
+    // The instance follows the deployment Railway started.
+    ASSERT_TRUE(Eventually([&] { return CliJson({"instances", "show", id})["deploymentId"] != deployment["id"]; }));
+}
+
 TEST_F(CliTest, AnUnknownInstanceSaysSoAndExitsOne) {
     for (std::vector<std::string> args : {std::vector<std::string>{"instances", "show", "ins_nope"},
                                           {"instances", "rm", "ins_nope"},
+                                          {"instances", "monitoring", "ins_nope", "on"},
+                                          {"instances", "redeploy", "ins_nope"},
                                           {"health", "ins_nope"},
                                           {"logs", "ins_nope"}}) {
         const auto run = Cli(args);
@@ -353,6 +394,9 @@ TEST_F(CliTest, UsageErrorsExitSixtyFour) {
     EXPECT_EQ(Cli({"instances", "add", "--service", "svc"}).exit_code, 64);  // --environment missing
     EXPECT_EQ(Cli({"instances", "list", "--status", "SLEEPY"}).exit_code, 64);
     EXPECT_EQ(Cli({"logs", "ins_1", "--limit", "0"}).exit_code, 64);
+    EXPECT_EQ(Cli({"instances", "monitoring", "ins_1", "maybe"}).exit_code, 64);
+    EXPECT_EQ(Cli({"instances", "monitoring", "ins_1", "on", "--interval", "5", "--per-status"}).exit_code, 64);
+    EXPECT_EQ(Cli({"instances", "add", "--service", "s", "--environment", "e", "--interval", "0"}).exit_code, 64);
     const auto bad_server = Cli({"stats"}, {"RAILWATCH_SERVER=127.0.0.1:8080"});
     EXPECT_EQ(bad_server.exit_code, 64);
     EXPECT_THAT(bad_server.error_output, HasSubstr("RAILWATCH_SERVER is not an http:// or https:// URL"));

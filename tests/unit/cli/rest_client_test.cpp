@@ -118,6 +118,10 @@ TEST(RestClient, AddInstancePostsOnlyTheFieldsGiven) {
     EXPECT_FALSE(request.idempotent);
     EXPECT_EQ(json::parse(request.body),
               json({{"serviceId", "svc"}, {"environmentId", "env"}, {"projectName", "shop"}}));
+    instance.check_interval_s = 20;
+    transport.PushResponse(201, R"({"id":"ins_2"})");
+    ASSERT_TRUE(client.AddInstance(instance));
+    EXPECT_EQ(json::parse(transport.requests().at(1).body)["checkIntervalSeconds"], 20);
     EXPECT_EQ(Header(request, "Content-Type"), "application/json");
 }
 
@@ -239,6 +243,35 @@ TEST(RestClient, NotificationsPassTheUserAsAQueryParameter) {
     ASSERT_TRUE(client.Notifications("usr a"));
     EXPECT_EQ(transport.requests()[0].url, "http://127.0.0.1:8080/api/v1/notifications");
     EXPECT_EQ(transport.requests()[1].url, "http://127.0.0.1:8080/api/v1/notifications?userId=usr%20a");
+}
+
+// PUT …/monitoring: an interval sets it, 0 is sent as null (removed), none leaves it out; the
+// redeploy and the failure read name their instance.
+TEST(RestClient, MonitoringRedeployAndFailureCallTheInstancesRoutes) {
+    fakes::ScriptedTransport transport;
+    for (int i = 0; i < 3; ++i)
+        transport.PushResponse(200, R"({"id":"ins a","monitoring":true})");
+    transport.PushResponse(202, R"({"instanceId":"ins a","requestedAt":"2026-01-01T00:00:00.000Z"})");
+    transport.PushResponse(200, R"({"instanceId":"ins a","failure":null})");
+    RestClient client(transport, Config());
+    ASSERT_TRUE(client.SetMonitoring("ins a", true, 45));
+    ASSERT_TRUE(client.SetMonitoring("ins a", true, 0));
+    ASSERT_TRUE(client.SetMonitoring("ins a", false, std::nullopt));
+    ASSERT_TRUE(client.Redeploy("ins a"));
+    ASSERT_TRUE(client.Failure("ins a"));
+    const auto& requests = transport.requests();
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(requests[i].method, "PUT");
+        EXPECT_EQ(requests[i].url, "http://127.0.0.1:8080/api/v1/instances/ins%20a/monitoring");
+    }
+    EXPECT_EQ(json::parse(requests[0].body), json({{"enabled", true}, {"checkIntervalSeconds", 45}}));
+    EXPECT_EQ(json::parse(requests[1].body), json({{"enabled", true}, {"checkIntervalSeconds", nullptr}}));
+    EXPECT_EQ(json::parse(requests[2].body), json({{"enabled", false}}));
+    EXPECT_EQ(requests[3].method, "POST");
+    EXPECT_EQ(requests[3].url, "http://127.0.0.1:8080/api/v1/instances/ins%20a/redeploy");
+    EXPECT_FALSE(requests[3].idempotent);
+    EXPECT_EQ(requests[4].method, "GET");
+    EXPECT_EQ(requests[4].url, "http://127.0.0.1:8080/api/v1/instances/ins%20a/failure");
 }
 
 }  // namespace

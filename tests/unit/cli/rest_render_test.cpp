@@ -122,9 +122,35 @@ TEST(RenderInstance, ShowsEveryFieldAsAlignedLabelValueLines) {
     EXPECT_THAT(text, HasSubstr("Created:               2026-01-01T00:00:00.000Z (1h ago)\n"));
     EXPECT_THAT(text, HasSubstr("Railway:"));
     EXPECT_THAT(text, Not(HasSubstr("Deleted:")));
-    i["checkIntervalSeconds"] = nullptr;  // none of its own
+    EXPECT_THAT(text, Not(HasSubstr("Next step:")));  // no failure given
+    i["checkIntervalSeconds"] = nullptr;              // none of its own
     EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z")),
                 HasSubstr("Check interval:        per status (the server's [monitor.intervals])\n"));
+}
+
+// A failure's deciding line and next step follow the error, on one line each whatever the server
+// sent; a failure without a deciding line shows "-" for it.
+TEST(RenderInstance, ShowsTheFailuresDecidingLineAndNextStepAfterTheError) {
+    json i = Instance("ins_f", "FAILED");
+    i["errorType"] = "CONFIGURATION";
+    i["errorMessage"] = "missing environment variable";
+    const json failure = {{"errorType", "CONFIGURATION"},
+                          {"decidingLine", {{"kind", "deploy"}, {"message", "Error: DATABASE_URL is not set\x1b[2J"}}},
+                          {"nextStep", "Set DATABASE_URL in the service's variables, then redeploy."}};
+    const std::string text = RenderInstance(i, At("2026-01-01T01:00:00Z"), failure);
+    EXPECT_THAT(text, HasSubstr("Error:                 missing environment variable\n"
+                                "Deciding line:         [deploy] Error: DATABASE_URL is not set [2J\n"
+                                "Next step:             Set DATABASE_URL in the service's variables, then redeploy.\n"
+                                "Needs attention:"));
+    json without_line = failure;
+    without_line["decidingLine"] = nullptr;
+    EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z"), without_line), HasSubstr("Deciding line:         -\n"));
+}
+
+TEST(RenderRedeploy, SaysWhenItWasRequestedAndHowToFollowIt) {
+    EXPECT_EQ(RenderRedeploy(json{{"instanceId", "ins_r"}, {"requestedAt", "2026-01-01T00:00:00.000Z"}}),
+              "Redeploy of ins_r requested at 2026-01-01T00:00:00.000Z; `railwatch instances show ins_r` shows the new "
+              "deployment once Railway has started it.\n");
 }
 
 TEST(RenderLogs, PrintsOneLinePerLogLineOldestFirst) {
