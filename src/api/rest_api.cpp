@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "api/render.hpp"
 #include "api/responses.hpp"
 #include "api/static_assets.hpp"
+#include "core/classify.hpp"
 #include "core/deployment_status.hpp"
 #include "core/error_class.hpp"
 #include "core/notify_event.hpp"
@@ -153,29 +155,6 @@ std::string_view FailureTitle(core::ErrorClass error_class) {
             break;
     }
     return "Deployment failed";
-}
-
-/// One sentence a person can act on, per class: the suggestions of core::PlanReactions as an
-/// instruction (the reactions themselves depend on answers the page does not have).
-std::string_view FailureNextStep(core::ErrorClass error_class) {
-    switch (error_class) {
-        case core::ErrorClass::kConfiguration:
-            return "Check the service's environment variables and build settings, then redeploy.";
-        case core::ErrorClass::kNetwork:
-            return "railwatch redeploys it a few times by itself; if it keeps failing, check network connectivity "
-                   "and Railway's status.";
-        case core::ErrorClass::kAuthentication:
-            return "Update the Railway API token railwatch uses, then redeploy.";
-        case core::ErrorClass::kResource:
-            return "Raise the service's resource limits or lower its use (or remove old instances, or upgrade the "
-                   "plan), then redeploy.";
-        case core::ErrorClass::kTimeout:
-            return "Check the deployment's configuration (healthcheck path and timeout) and resource limits, then "
-                   "redeploy.";
-        case core::ErrorClass::kUnknown:
-            break;
-    }
-    return "Check the application's logs for the cause, then redeploy.";
 }
 
 json OptTextJson(const std::optional<std::string>& s) {
@@ -576,17 +555,18 @@ net::ServerResponse RestApi::Failure(const net::ServerRequest&, const PathParams
     const std::optional<core::ErrorClass> error_class = s.error_type;
     const std::string evidence = s.error_stack.value_or("");
     // The deciding line: the newest stored line of this deployment that the verdict quoted
-    // (error_stack holds the matching line, possibly cut and sanitised, so a prefix decides).
+    // (error_stack holds the matching line, possibly cut and sanitised, so a prefix decides). The
+    // deployment's lines also make the next step specific (where the app listens).
     json deciding = nullptr;
-    if (!evidence.empty() && s.deployment_id) {
+    std::vector<std::string> messages;
+    if (s.deployment_id) {
         const std::string_view head = std::string_view(evidence).substr(0, 80);
         if (auto lines = store_.logs.RecentLogs(instance->id, kDecidingLineSearch)) {
-            for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
-                if (it->deployment_id != *s.deployment_id) continue;
-                if (it->message == evidence || it->message.starts_with(head)) {
-                    deciding = LogJson(*it);
-                    break;
-                }
+            for (const store::LogLine& line : *lines) {
+                if (line.deployment_id != *s.deployment_id) continue;
+                messages.push_back(line.message);
+                if (!evidence.empty() && (line.message == evidence || line.message.starts_with(head)))
+                    deciding = LogJson(line);  // the newest such line
             }
         }
     }
@@ -599,7 +579,7 @@ net::ServerResponse RestApi::Failure(const net::ServerRequest&, const PathParams
         {"reason", OptTextJson(s.error_message)},
         {"message", message.empty() ? json(nullptr) : json(message)},
         {"decidingLine", std::move(deciding)},
-        {"nextStep", FailureNextStep(shown)},
+        {"nextStep", core::FailureNextStep(shown, s.error_message.value_or(""), evidence, messages)},
         // The failed Railway step is known to the engine only while it classifies; not stored.
         {"failedStep", nullptr},
         {"at", TimeJson(s.deployment_completed_at ? s.deployment_completed_at : s.deployment_updated_at)},

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstddef>
+#include <string>
 
 namespace railwatch::core {
 namespace {
@@ -222,6 +224,9 @@ constexpr std::array kRules = std::to_array<MessageRule>({
     {"could not compile", kConfig, kCompile, kStrong},
     {"compilation failed", kConfig, kCompile, kStrong},
     {"failed to compile", kConfig, kCompile, kStrong},
+    {"): error ts", kConfig, kCompile, kStrong},  // tsc: src/index.ts(14,7): error TS2322: …
+    {" - error ts", kConfig, kCompile, kStrong},  // tsc --pretty: src/index.ts:14:7 - error TS2322: …
+    {"error[e0", kConfig, kCompile, kStrong},     // rustc: error[E0308]: mismatched types
     {"<eaddrinuse", kConfig, "the port is already in use", kStrong},
     {"address already in use", kConfig, "the port is already in use", kStrong},
     {"application failed to respond", kConfig, kPort, kStrong},
@@ -653,6 +658,393 @@ Classification ClassifyDeploymentFailure(const FailureEvidence& evidence) {
     const std::string status(ToString(evidence.status));
     return Make(ErrorClass::kUnknown, "no rule matched the deployment's evidence",
                 evidence.status == DeploymentStatus::kUnknown ? "" : status);
+}
+
+// ---- Next steps
+
+namespace {
+
+bool IsUpperOrDigit(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool IsDigit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// Words in capitals that are not a variable's name.
+constexpr std::array<std::string_view, 16> kNotVariables = {
+    "ERROR", "ERR",  "WARN",  "WARNING", "INFO", "FATAL", "DEBUG", "NPM",
+    "ENV",   "HTTP", "HTTPS", "URL",     "API",  "JSON",  "TLS",   "SSL",
+};
+
+// The environment variable `text` names: the last word in capitals with an underscore
+// (DATABASE_URL), else the last other word in capitals of three letters or more (PORT).
+std::optional<std::string> VariableName(std::string_view text) {
+    std::optional<std::string> with_underscore, plain;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (!IsWordChar(text[i])) {
+            ++i;
+            continue;
+        }
+        std::size_t end = i;
+        while (end < text.size() && IsWordChar(text[end]))
+            ++end;
+        const std::string_view word = text.substr(i, end - i);
+        const bool capitals =
+            word.front() >= 'A' && word.front() <= 'Z' && std::all_of(word.begin(), word.end(), IsUpperOrDigit);
+        if (capitals && std::find(kNotVariables.begin(), kNotVariables.end(), word) == kNotVariables.end()) {
+            if (word.find('_') != std::string_view::npos) {
+                with_underscore = std::string(word);
+            } else if (word.size() >= 3) {
+                plain = std::string(word);
+            }
+        }
+        i = end;
+    }
+    return with_underscore ? with_underscore : plain;
+}
+
+// The first text in quotes ('…', "…", `…` or ‘…’) after `from` in `text`, when not empty.
+std::optional<std::string> Quoted(std::string_view text, std::size_t from = 0) {
+    for (std::size_t i = from; i < text.size(); ++i) {
+        const char open = text[i];
+        if (open != '\'' && open != '"' && open != '`') continue;
+        const std::size_t close = text.find(open, i + 1);
+        if (close == std::string_view::npos) return std::nullopt;
+        if (close > i + 1) return std::string(text.substr(i + 1, close - i - 1));
+        i = close;
+    }
+    return std::nullopt;
+}
+
+// The text in quotes after the first occurrence of `marker` (lower case) in `text`.
+std::optional<std::string> QuotedAfter(std::string_view text, std::string_view marker) {
+    const std::string lowered = ToLower(text);
+    const std::size_t at = lowered.find(marker);
+    if (at == std::string::npos) return std::nullopt;
+    return Quoted(text, at + marker.size());
+}
+
+// The word (up to a space, a comma or a parenthesis) after `marker` (lower case) in `text`.
+std::optional<std::string> WordAfter(std::string_view text, std::string_view marker) {
+    const std::string lowered = ToLower(text);
+    const std::size_t at = lowered.find(marker);
+    if (at == std::string::npos) return std::nullopt;
+    std::size_t from = at + marker.size();
+    std::size_t end = from;
+    while (end < text.size() && text[end] != ' ' && text[end] != ',' && text[end] != '(' && text[end] != ')')
+        ++end;
+    if (end == from) return std::nullopt;
+    return std::string(text.substr(from, end - from));
+}
+
+// An address "HOST:PORT" in a text: a name, an IPv4 address, [v6] or ::1, and a port of 2–5 digits.
+struct Address {
+    std::string host;
+    std::string port;
+    bool loopback() const {
+        return host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]" ||
+               host == "0:0:0:0:0:0:0:1";
+    }
+    std::string text() const { return host + ":" + port; }
+};
+
+std::optional<Address> FindAddress(std::string_view text) {
+    const auto is_host_char = [](char c) { return IsWordChar(c) || c == '.' || c == '-'; };
+    for (std::size_t colon = text.find(':'); colon != std::string_view::npos; colon = text.find(':', colon + 1)) {
+        std::size_t end = colon + 1;
+        while (end < text.size() && IsDigit(text[end]))
+            ++end;
+        const std::size_t digits = end - colon - 1;
+        if (digits < 2 || digits > 5 || (end < text.size() && (IsWordChar(text[end]) || text[end] == ':'))) continue;
+        std::size_t start = colon;
+        if (start > 0 && text[start - 1] == ']') {
+            const std::size_t open = text.rfind('[', start);
+            if (open == std::string_view::npos) continue;
+            start = open;
+        } else {
+            while (start > 0 && is_host_char(text[start - 1]))
+                --start;
+            // ::1, or an IPv6 address written without brackets before the port
+            while (start > 0 && (text[start - 1] == ':' || std::isxdigit(static_cast<unsigned char>(text[start - 1]))))
+                --start;
+        }
+        const std::string_view host = text.substr(start, colon - start);
+        // Digits alone, or one colon between them, are a time of day ("12:30:45"), not a host.
+        if (host.empty() || std::all_of(host.begin(), host.end(), IsDigit)) continue;
+        if (host.find(':') != std::string_view::npos && host.find("::") == std::string_view::npos &&
+            std::count(host.begin(), host.end(), ':') < 2)
+            continue;
+        const int port = std::stoi(std::string(text.substr(colon + 1, digits)));
+        if (port < 1 || port > 65535) continue;
+        return Address{std::string(host), std::string(text.substr(colon + 1, digits))};
+    }
+    return std::nullopt;
+}
+
+// Where the app said it listens: the newest line of `lines` that says so, with an address (or
+// "port N" alone, then host "").
+std::optional<Address> ListeningAddress(std::span<const std::string> lines) {
+    static constexpr std::array<std::string_view, 7> kListening = {
+        "listening", "listen on", "running on", "started on", "serving on", "ready on", "bound to",
+    };
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        const std::string lowered = ToLower(*it);
+        if (std::none_of(kListening.begin(), kListening.end(),
+                         [&](std::string_view word) { return lowered.find(word) != std::string::npos; }))
+            continue;
+        if (auto address = FindAddress(*it)) return address;
+        if (auto port = WordAfter(*it, "port ");
+            port && !port->empty() && port->size() <= 5 && std::all_of(port->begin(), port->end(), IsDigit))
+            return Address{"", *port};
+    }
+    return std::nullopt;
+}
+
+std::string ClassStep(ErrorClass error_class) {
+    switch (error_class) {
+        case ErrorClass::kConfiguration:
+            return "Check the service's variables and build settings (the deciding line says what is wrong), then "
+                   "redeploy.";
+        case ErrorClass::kNetwork:
+            return "Let railwatch's redeploys try again; if it keeps failing, check that the services it connects to "
+                   "are up, and Railway's status.";
+        case ErrorClass::kAuthentication:
+            return "Check the credentials in the service's variables (a rotated key, a password for another "
+                   "environment), then redeploy.";
+        case ErrorClass::kResource:
+            return "Raise the service's resource limits or lower its use (or upgrade the plan), then redeploy.";
+        case ErrorClass::kTimeout:
+            return "Check the deployment's configuration (healthcheck path and timeout) and resource limits, then "
+                   "redeploy.";
+        case ErrorClass::kUnknown:
+            break;
+    }
+    return "Read the deployment's logs for the cause, then redeploy.";
+}
+
+std::string PortStep(std::span<const std::string> lines, std::string_view evidence, bool healthcheck) {
+    const std::string before = healthcheck ? "The healthcheck never got an answer: the" : "The";
+    const std::string deciding(evidence);
+    auto address = ListeningAddress(lines);
+    if (!address) address = ListeningAddress(std::span(&deciding, 1));
+    if (address) {
+        if (address->loopback()) {
+            return before + " app listens on " + address->text() +
+                   ", which Railway cannot reach: listen on 0.0.0.0 (every interface) and on the port in $PORT, then "
+                   "redeploy.";
+        }
+        if (!healthcheck || address->host.empty() || address->host == "0.0.0.0" || address->host == "::" ||
+            address->host == "[::]") {
+            return before + " app listens on port " + address->port +
+                   "; Railway sends traffic to the port in $PORT: listen on $PORT, or set PORT=" + address->port +
+                   " in the service's variables, then redeploy.";
+        }
+    }
+    if (healthcheck) {
+        return "Make sure the app starts, listens on 0.0.0.0 and the port in $PORT, and answers the healthcheck path "
+               "within its timeout (the deploy log shows why it did not), then redeploy.";
+    }
+    return "Make the app listen on 0.0.0.0 and on the port in $PORT, then redeploy.";
+}
+
+using StepFn = std::string (*)(std::string_view evidence, std::span<const std::string> lines);
+
+struct StepRule {
+    std::string_view reason;  ///< a MessageRule's reason (or its start)
+    StepFn step;
+};
+
+constexpr std::array kSteps = std::to_array<StepRule>({
+    {kMissingEnv,
+     [](std::string_view evidence, std::span<const std::string>) {
+         if (const auto name = VariableName(evidence))
+             return "Set " + *name + " in the service's variables on Railway, then redeploy.";
+         return std::string("Set the variable the deciding line names in the service's variables on Railway, then "
+                            "redeploy.");
+     }},
+    {kPort, [](std::string_view evidence, std::span<const std::string> lines) { return PortStep(lines, evidence, false); }},
+    {kHealth, [](std::string_view evidence, std::span<const std::string> lines) { return PortStep(lines, evidence, true); }},
+    {kModule,
+     [](std::string_view evidence, std::span<const std::string>) {
+         auto name = QuotedAfter(evidence, "cannot find module");
+         if (!name) name = QuotedAfter(evidence, "no module named");
+         if (name && (name->front() == '.' || name->front() == '/')) {
+             return "The start command runs " + *name +
+                    ", which is not in the image: build it first (a build script) or fix the path in the start "
+                    "command, then redeploy.";
+         }
+         if (name) {
+             return "Add " + *name +
+                    " to the dependencies (package.json, requirements.txt…) and commit the lock file, then push.";
+         }
+         return std::string("Add the package the deciding line names to the dependencies and commit the lock file, "
+                            "then push.");
+     }},
+    {kCommand,
+     [](std::string_view evidence, std::span<const std::string>) {
+         std::optional<std::string> name = Quoted(evidence);
+         if (const std::size_t at = ToLower(evidence).find(": command not found"); !name && at != std::string::npos) {
+             const std::size_t from = evidence.rfind(": ", at > 0 ? at - 1 : 0);
+             const std::size_t begin = from == std::string_view::npos ? 0 : from + 2;
+             if (at > begin) name = std::string(evidence.substr(begin, at - begin));
+         }
+         if (name) {
+             return "Install " + *name +
+                    " in the image (add it to the dependencies) or change the start command, then redeploy.";
+         }
+         return std::string("Install the command the deciding line names in the image, or change the start command, "
+                            "then redeploy.");
+     }},
+    {kDeps,
+     [](std::string_view evidence, std::span<const std::string>) {
+         std::optional<std::string> name = WordAfter(evidence, "satisfies the requirement ");
+         if (!name) name = Quoted(evidence);
+         if (name) {
+             return "The dependency " + *name +
+                    " cannot be installed (no such name or version in the registry, or versions that conflict): fix "
+                    "it in the dependencies, update the lock file, then push.";
+         }
+         return std::string("Fix the dependency the deciding line names (its name or version), update the lock file, "
+                            "then push.");
+     }},
+    {kCompile,
+     [](std::string_view evidence, std::span<const std::string> lines) {
+         std::string where;
+         if (const std::size_t at = ToLower(evidence).find(": error ts"); at != std::string::npos) {
+             where = Trimmed(evidence.substr(0, at));
+         } else if (const std::size_t dash = ToLower(evidence).find(" - error ts"); dash != std::string::npos) {
+             where = Trimmed(evidence.substr(0, dash));
+         } else {
+             for (const std::string& line : lines) {  // rustc: "  --> src/main.rs:3:5"
+                 if (const std::size_t arrow = line.find("--> "); arrow != std::string::npos) {
+                     where = Trimmed(std::string_view(line).substr(arrow + 4));
+                     break;
+                 }
+             }
+         }
+         if (!where.empty()) {
+             return "Fix the compile error at " + where +
+                    " (the deciding line says what is wrong), check that it builds locally, then push.";
+         }
+         return std::string("Fix the compile errors the build log shows, check that it builds locally, then push.");
+     }},
+    {kRefused,
+     [](std::string_view evidence, std::span<const std::string>) {
+         const auto address = FindAddress(evidence);
+         if (address && address->loopback()) {
+             return "The service connects to " + address->text() +
+                    ", which on Railway is the service's own container: connect through the other service's "
+                    "variables (e.g. DATABASE_URL=${{Postgres.DATABASE_URL}}) or its private host "
+                    "(NAME.railway.internal), then redeploy.";
+         }
+         if (address) {
+             return "Nothing accepted connections at " + address->text() +
+                    ": check that that service is up and listens there (a private host needs the port the service "
+                    "listens on), then redeploy.";
+         }
+         return std::string("Check that the service it connects to is up and that the address in its variables is "
+                            "right, then redeploy.");
+     }},
+    {kDns,
+     [](std::string_view evidence, std::span<const std::string>) {
+         std::optional<std::string> host = WordAfter(evidence, "enotfound ");
+         if (!host) host = WordAfter(evidence, "eai_again ");
+         if (!host) host = WordAfter(evidence, "could not resolve host: ");
+         if (host) {
+             return "The host " + *host +
+                    " did not resolve: check the host name in the service's variables (a private host ends in "
+                    ".railway.internal and resolves only inside its project and environment), then redeploy.";
+         }
+         return std::string("Check the host names in the service's variables (a private host ends in .railway.internal "
+                            "and resolves only inside its project and environment), then redeploy.");
+     }},
+    {kStart,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Give the service a start command (its Custom Start Command in the service's settings, a "
+                            "\"start\" script in package.json, or a Procfile), then redeploy.");
+     }},
+    {kBuildPlan,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Railway's builder found nothing it knows at the service's root: set the service's Root "
+                            "Directory, or add a Dockerfile (or package.json, requirements.txt, go.mod…), then redeploy.");
+     }},
+    {"package.json has no such script",
+     [](std::string_view evidence, std::span<const std::string>) {
+         if (const auto name = QuotedAfter(evidence, "missing script")) {
+             return "Add a \"" + *name + "\" script to package.json, or change the command that runs it, then push.";
+         }
+         return std::string("Add the missing script to package.json, or change the command that runs it, then push.");
+     }},
+    {kDockerfile,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Fix the Dockerfile (the deciding line names the problem), or set RAILWAY_DOCKERFILE_PATH "
+                            "in the service's variables to where it is, then redeploy.");
+     }},
+    {kImage,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Check the image's name and tag, and the registry credentials of a private image, then "
+                            "redeploy.");
+     }},
+    {"the port is already in use",
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Two listeners want one port: start one server on $PORT only (look for a second process in "
+                            "the start command), then redeploy.");
+     }},
+    {kBuildStep,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("The build log lines before the deciding one are the failing step's own output: fix what "
+                            "they report, then push.");
+     }},
+    {kScript,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("The log lines before the script's exit say why it failed: fix that, then push.");
+     }},
+    {"Node.js ran out of heap memory",
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Raise the service's memory limit, or cap Node's heap below it (NODE_OPTIONS="
+                            "--max-old-space-size=…) and lower the app's use, then redeploy.");
+     }},
+    {kOom,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Raise the service's memory limit, or lower the app's memory use (a leak, a cache, too "
+                            "many workers), then redeploy.");
+     }},
+    {kDbSlots,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("The database has no free connection slots: make the app's connection pool smaller (or put "
+                            "a pooler in front), then redeploy.");
+     }},
+    {kDisk,
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Free or enlarge the volume the service writes to (or write less: logs, caches, "
+                            "uploads), then redeploy.");
+     }},
+    {"the database rejected the user or password",
+     [](std::string_view, std::span<const std::string>) {
+         return std::string("Check the database user and password in the service's variables (reference the "
+                            "database's own, e.g. ${{Postgres.DATABASE_URL}}), then redeploy.");
+     }},
+});
+
+}  // namespace
+
+std::string FailureNextStep(ErrorClass error_class, std::string_view reason, std::string_view evidence,
+                            std::span<const std::string> log_lines) {
+    for (const StepRule& rule : kSteps) {
+        if (reason.starts_with(rule.reason)) return rule.step(evidence, log_lines);
+    }
+    return ClassStep(error_class);
+}
+
+std::vector<std::string_view> NextStepReasons() {
+    std::vector<std::string_view> reasons;
+    reasons.reserve(kSteps.size());
+    for (const StepRule& rule : kSteps)
+        reasons.push_back(rule.reason);
+    return reasons;
 }
 
 }  // namespace railwatch::core

@@ -20,6 +20,7 @@
 ///   ClassifyDeploymentFailure(FailureEvidence) -> Classification
 ///   ClassifyMessage(text)                      -> Classification (kUnknown when nothing matches)
 ///   MessageRules()                             -> the static rule table (for docs and tests)
+///   FailureNextStep(class, reason, evidence)   -> what a person can do about it
 ///
 /// Matching is ASCII case-insensitive. All functions are pure and thread-safe.
 namespace railwatch::core {
@@ -173,5 +174,19 @@ Classification ClassifyDeploymentFailure(const FailureEvidence& evidence);
 
 /// Classifies one free-text message (a log line or an error string); kUnknown when nothing matches.
 Classification ClassifyMessage(std::string_view message);
+
+/// What a person can do about a failed deployment: a sentence or two ending in the thing to do
+/// ("Set DATABASE_URL in the service's variables on Railway, then redeploy."). The step of the
+/// rule whose reason is `reason` (Classification::reason, as stored), made specific with what
+/// `evidence` (the deciding line) and the deployment's `log_lines` name: the variable, the address
+/// the app listens on, the package, the command, the host it could not reach; where they name
+/// nothing, the rule's general step, and for a reason of no rule the step of `error_class`.
+/// docs/ERRORS.md lists the steps. Pure: the engine's notifications and the API's failure view
+/// get the same sentence from the same evidence.
+std::string FailureNextStep(ErrorClass error_class, std::string_view reason, std::string_view evidence,
+                            std::span<const std::string> log_lines = {});
+
+/// The reasons FailureNextStep has a step of its own for, in its order (for docs and tests).
+std::vector<std::string_view> NextStepReasons();
 
 }  // namespace railwatch::core

@@ -49,12 +49,14 @@ std::vector<Action> PlanReactions(const ReactionInput& in, const ReactionPolicy&
         actions.push_back(Make(ActionKind::kRecord, type, message));
     }
 
+    // The failure's own next step where the caller has one, else the class's general one.
+    const auto suggest = [&in](const char* general) { return in.next_step.empty() ? general : in.next_step; };
     // True when nothing automatic is left to try, so the user should hear about the failure.
     bool final = true;
     switch (in.error_class) {
         case ErrorClass::kConfiguration:
             actions.push_back(Make(ActionKind::kNotifyAdmin, type, message,
-                                   "check the service's environment variables and build settings"));
+                                   suggest("check the service's environment variables and build settings")));
             actions.push_back(Make(ActionKind::kFlagAttention, type, "configuration error: " + message));
             break;
         case ErrorClass::kNetwork: {
@@ -72,7 +74,7 @@ std::vector<Action> PlanReactions(const ReactionInput& in, const ReactionPolicy&
             } else {
                 actions.push_back(Make(ActionKind::kNotifyAdmin, "NETWORK_ERROR_MAX_RETRIES",
                                        fmt::format("network error after {} redeploys: {}", in.retry_count, message),
-                                       "check network connectivity and Railway's API status"));
+                                       suggest("check network connectivity and Railway's API status")));
             }
             break;
         }
@@ -101,17 +103,18 @@ std::vector<Action> PlanReactions(const ReactionInput& in, const ReactionPolicy&
                     Make(ActionKind::kNotifyAdmin, "DEPLOYMENT_TIMEOUT",
                          fmt::format("the deployment has run for {} s (limit {} s): {}", ToSeconds(in.elapsed),
                                      ToSeconds(policy.timeout_notify_after), message),
-                         "check the deployment configuration and resource limits"));
+                         suggest("check the deployment configuration and resource limits")));
             }
             break;
         case ErrorClass::kUnknown:
             actions.push_back(
-                Make(ActionKind::kNotifyAdmin, type, message, "check the application logs and system state"));
+                Make(ActionKind::kNotifyAdmin, type, message, suggest("check the application logs and system state")));
             break;
     }
 
     if (final && in.deployment_failed && policy.notify_user) {
-        actions.push_back(Make(ActionKind::kNotifyUser, "DEPLOYMENT_FAILED", "deployment failed: " + message));
+        actions.push_back(
+            Make(ActionKind::kNotifyUser, "DEPLOYMENT_FAILED", "deployment failed: " + message, in.next_step));
     }
     return actions;
 }

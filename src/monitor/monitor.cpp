@@ -1611,15 +1611,17 @@ void Monitor::Classify(const Job& job) {
         }
     }
     const core::Classification verdict = core::ClassifyDeploymentFailure(evidence);
-    React(*instance, verdict, clock_.Now());
+    React(*instance, verdict, clock_.Now(), evidence.log_lines);
     Forget(instance->id, job.deployment_id);
 }
 
-void Monitor::React(store::Instance instance, const core::Classification& verdict, Timestamp now) {
+void Monitor::React(store::Instance instance, const core::Classification& verdict, Timestamp now,
+                    std::span<const std::string> log_lines) {
     core::ReactionInput input;
     input.error_class = verdict.error_class;
     input.message = verdict.reason;
     input.context = verdict.evidence;
+    input.next_step = core::FailureNextStep(verdict.error_class, verdict.reason, verdict.evidence, log_lines);
     input.retry_count = instance.state.retry_count;
     input.elapsed = instance.state.deployment_started_at ? now - *instance.state.deployment_started_at : Duration{};
     input.unit_random = NextUnit();

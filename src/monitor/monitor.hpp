@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -276,7 +277,9 @@ class Monitor final : public Operations {
     // Drops the instance's phase reads of `deployment_id` (done with: succeeded, classified), not
     // those of a deployment it has moved on to since.
     void Forget(const std::string& instance_id, const std::string& deployment_id);
-    void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now);
+    // `log_lines`: the deployment's lines the verdict was made from (its next step reads them).
+    void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now,
+               std::span<const std::string> log_lines = {});
     util::Result<void> DoRedeploy(const Job& job);
     void Discover(const Job& job);
     // Notes an instance whose followed deployment (created at `created_at`, when Railway said) is

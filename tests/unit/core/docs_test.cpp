@@ -122,6 +122,14 @@ TEST(Docs, ErrorsPageListsExactlyTheMessageRules) {
     }
 }
 
+TEST(Docs, ErrorsPageListsTheNextStepsInTheirOrder) {
+    const auto rows = TableRows(ReadDoc("ERRORS.md"), "reason");
+    const auto reasons = NextStepReasons();
+    ASSERT_EQ(rows.size(), reasons.size());
+    for (std::size_t i = 0; i < reasons.size(); ++i)
+        EXPECT_EQ(rows[i][0], reasons[i]);
+}
+
 std::string YesNo(bool value) {
     return value ? "yes" : "no";
 }

@@ -1577,6 +1577,36 @@ TEST_F(MonitorTest, KeptClaimsBeyondOneStoreCallAreAllGivenBackAtStop) {
     EXPECT_EQ(leased, 0) << "of " << kFleet << " kept instances";
 }
 
+// A classified failure's notifications carry its own next step (core::FailureNextStep), made from
+// the deployment's lines the verdict was made from: here the address the app listens on, which
+// the deciding line ("Application failed to respond") does not name.
+TEST_F(MonitorTest, AFailuresNotificationsSuggestItsOwnNextStepFromItsLines) {
+    std::vector<core::Action> planned;
+    OutboxPlanner planner = [&planned](const ChangeToPlan& change) {
+        if (change.kind == "reaction") planned.insert(planned.end(), change.actions.begin(), change.actions.end());
+        return std::vector<store::OutboxMessage>{};
+    };
+    auto monitor =
+        std::make_unique<Monitor>(api_, *store_, *store_, *store_, *store_, clock_, sink_, options_, planner);
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "FAILED", t0));
+    api_.AddLogs(core::LogKind::kDeploy, "d1",
+                 {Line(t0, "Server listening on http://127.0.0.1:3000"),
+                  Line(t0 + seconds(1), "Application failed to respond")});
+    Add(*monitor, "d1");
+    monitor->RunRoundForTest();
+    monitor->RunWorkForTest();  // the classification and its reactions
+    const std::string step =
+        "The app listens on 127.0.0.1:3000, which Railway cannot reach: listen on 0.0.0.0 (every interface) and on "
+        "the port in $PORT, then redeploy.";
+    std::vector<std::string> suggested;
+    for (const core::Action& action : planned) {
+        if (action.kind == core::ActionKind::kNotifyAdmin || action.kind == core::ActionKind::kNotifyUser)
+            suggested.push_back(action.suggestion);
+    }
+    EXPECT_THAT(suggested, ElementsAre(step, step));  // the admin's and the user's
+}
+
 // The outbox planner is given each transition as it is about to be written: the instance with its
 // state after the change and the transition's row. Its rows are written with the transition; the
 // sink is then told of that same instance, and (kept claims) the kept row is the one written, so
