@@ -67,8 +67,9 @@ TEST(FailureNextStep, NamesThePackageTheCommandAndTheCompileError) {
     EXPECT_THAT(StepFor({"/bin/bash: line 1: gunicorn: command not found"}),
                 HasSubstr("Install gunicorn in the image"));
     EXPECT_THAT(StepFor({"exec: \"uvicorn\": executable file not found in $PATH"}), HasSubstr("Install uvicorn in"));
-    EXPECT_THAT(StepFor({"ERROR: Could not find a version that satisfies the requirement flask==99.0 (from versions: 1.0)"}),
-                HasSubstr("The dependency flask==99.0 cannot be installed"));
+    EXPECT_THAT(
+        StepFor({"ERROR: Could not find a version that satisfies the requirement flask==99.0 (from versions: 1.0)"}),
+        HasSubstr("The dependency flask==99.0 cannot be installed"));
     EXPECT_THAT(StepFor({"npm ERR! missing script: \"build\""}), HasSubstr("Add a \"build\" script to package.json"));
     // The simulator's failed build: tsc's error, then npm's and Docker's wrappers of it.
     EXPECT_EQ(StepFor({"src/index.ts(14,7): error TS2322: Type 'string' is not assignable to type 'number'.",
