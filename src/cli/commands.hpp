@@ -15,5 +15,7 @@ void AddServeCommand(CLI::App& app, int& exit_code);
 void AddDemoCommand(CLI::App& app, int& exit_code);
 /// The REST client commands (instances, logs, health, stats, attention, notifications).
 void AddRestClientCommands(CLI::App& app, int& exit_code);
+/// Every command above, in the order `railwatch --help` lists them.
+void AddCommands(CLI::App& app, int& exit_code);
 
 }  // namespace railwatch::cli

@@ -11,12 +11,7 @@
 
 namespace railwatch::cli {
 
-int Run(int argc, char** argv) try {
-    CLI::App app{"railwatch: watches Railway.app deployments until they run or fail", "railwatch"};
-    app.require_subcommand(1);
-    app.set_help_all_flag("--help-all", "Show help for every subcommand");
-
-    int exit_code = kExitOk;
+void AddCommands(CLI::App& app, int& exit_code) {
     AddVersionCommand(app, exit_code);
     AddSimCommand(app, exit_code);
     AddWatchCommand(app, exit_code);
@@ -25,6 +20,15 @@ int Run(int argc, char** argv) try {
     AddServeCommand(app, exit_code);
     AddDemoCommand(app, exit_code);
     AddRestClientCommands(app, exit_code);
+}
+
+int Run(int argc, char** argv) try {
+    CLI::App app{"railwatch: watches Railway.app deployments until they run or fail", "railwatch"};
+    app.require_subcommand(1);
+    app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+    int exit_code = kExitOk;
+    AddCommands(app, exit_code);
 
     try {
         app.parse(argc, argv);

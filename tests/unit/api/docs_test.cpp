@@ -1,25 +1,21 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "api_test_support.hpp"
+#include "support/source_file.hpp"
 
 namespace railwatch::api::test {
 namespace {
 
 /// The "METHOD /path" of every row of docs/API.md's route table.
 std::set<std::string> DocumentedRoutes() {
-    std::ifstream in(std::string(RAILWATCH_SOURCE_DIR) + "/docs/API.md");
-    EXPECT_TRUE(in.good()) << "docs/API.md is missing";
-    std::stringstream text;
-    text << in.rdbuf();
+    const std::string doc = railwatch::test::ReadSourceFile("docs/API.md");
+    EXPECT_FALSE(doc.empty()) << "docs/API.md is missing";
     std::set<std::string> routes;
     const std::regex row(R"(\n\| `(GET|POST|PUT|DELETE|PATCH) (/[^` ]*)` \|)");
-    const std::string doc = text.str();
     for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator(); ++it)
         routes.insert((*it)[1].str() + " " + (*it)[2].str());
     return routes;

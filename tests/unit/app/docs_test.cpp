@@ -3,21 +3,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/config.hpp"
+#include "support/source_file.hpp"
 
 namespace railwatch::app {
 namespace {
 
 std::string ReadDoc(const std::string& name) {
-    std::ifstream in(std::string(RAILWATCH_SOURCE_DIR) + "/docs/" + name);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    return test::ReadSourceFile("docs/" + name);
 }
 
 // The lines of the markdown table whose header line starts with `header`, without the header
@@ -101,10 +98,7 @@ TEST(ConfigDocs, TheExampleFileIsValidAndUsesEveryKey) {
 }
 
 TEST(ConfigDocs, TheReadmeLinksTheConfigPage) {
-    std::ifstream in(std::string(RAILWATCH_SOURCE_DIR) + "/README.md");
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    EXPECT_THAT(buffer.str(), ::testing::HasSubstr("(docs/CONFIG.md)"));
+    EXPECT_THAT(test::ReadSourceFile("README.md"), ::testing::HasSubstr("(docs/CONFIG.md)"));
 }
 
 }  // namespace

@@ -4,22 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "support/source_file.hpp"
 
 namespace railwatch::cli {
 namespace {
-
-std::string Read(const std::string& relative) {
-    std::ifstream in(std::string(RAILWATCH_SOURCE_DIR) + "/" + relative);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 // Every command path below `app` ("instances monitoring"), with the command itself.
 void Walk(const CLI::App& app, const std::string& prefix, std::vector<std::pair<std::string, const CLI::App*>>& out) {
@@ -32,14 +25,7 @@ void Walk(const CLI::App& app, const std::string& prefix, std::vector<std::pair<
 
 std::vector<std::pair<std::string, const CLI::App*>> Commands(CLI::App& app) {
     int exit_code = 0;
-    AddVersionCommand(app, exit_code);
-    AddSimCommand(app, exit_code);
-    AddWatchCommand(app, exit_code);
-    AddMigrateCommand(app, exit_code);
-    AddConfigCommand(app, exit_code);
-    AddServeCommand(app, exit_code);
-    AddDemoCommand(app, exit_code);
-    AddRestClientCommands(app, exit_code);
+    AddCommands(app, exit_code);
     std::vector<std::pair<std::string, const CLI::App*>> commands;
     Walk(app, "", commands);
     return commands;
@@ -47,8 +33,8 @@ std::vector<std::pair<std::string, const CLI::App*>> Commands(CLI::App& app) {
 
 TEST(CliDocs, EveryCommandIsShownInTheReadmeOrTheClientPage) {
     CLI::App app;
-    const std::string readme = Read("README.md");
-    const std::string client_page = Read("docs/CLI.md");
+    const std::string readme = test::ReadSourceFile("README.md");
+    const std::string client_page = test::ReadSourceFile("docs/CLI.md");
     ASSERT_FALSE(readme.empty());
     ASSERT_FALSE(client_page.empty());
     const auto commands = Commands(app);
@@ -62,7 +48,7 @@ TEST(CliDocs, EveryCommandIsShownInTheReadmeOrTheClientPage) {
 
 TEST(CliDocs, EveryFlagOfTheClientCommandsIsInTheClientPage) {
     CLI::App app;
-    const std::string client_page = Read("docs/CLI.md");
+    const std::string client_page = test::ReadSourceFile("docs/CLI.md");
     const std::vector<std::string> client = {"instances", "logs", "health", "stats", "attention", "notifications"};
     int flags = 0;
     for (const auto& [path, command] : Commands(app)) {

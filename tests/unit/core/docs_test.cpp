@@ -1,7 +1,6 @@
 // Checks that docs/STATUSES.md and docs/ERRORS.md say what the code does.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -14,15 +13,13 @@
 #include "core/health.hpp"
 #include "core/interval.hpp"
 #include "core/progress.hpp"
+#include "support/source_file.hpp"
 
 namespace railwatch::core {
 namespace {
 
 std::string ReadDoc(const std::string& name) {
-    std::ifstream in(std::string(RAILWATCH_SOURCE_DIR) + "/docs/" + name);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    return test::ReadSourceFile("docs/" + name);
 }
 
 std::string Trim(const std::string& s) {

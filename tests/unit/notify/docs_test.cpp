@@ -2,7 +2,6 @@
 // default routes) and the default retry schedule.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -10,15 +9,13 @@
 
 #include "core/notify_delivery.hpp"
 #include "core/notify_plan.hpp"
+#include "support/source_file.hpp"
 
 namespace railwatch::core {
 namespace {
 
 std::string ReadDoc(const std::string& name) {
-    std::ifstream in(std::string(RAILWATCH_SOURCE_DIR) + "/docs/" + name);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    return test::ReadSourceFile("docs/" + name);
 }
 
 std::string Trim(const std::string& s) {
