@@ -143,6 +143,7 @@ int RunWatch(const WatchFlags& flags) {
         if (outcome.cause) {
             result["errorClass"] = std::string(core::ToString(outcome.cause->error_class));
             result["cause"] = outcome.cause->reason;
+            result["nextStep"] = outcome.next_step;
         }
         if (!outcome.logs.empty()) {
             nlohmann::json logs = nlohmann::json::array();
@@ -162,6 +163,7 @@ int RunWatch(const WatchFlags& flags) {
             fmt::print("{}\n", outcome.message);
         } else {
             fmt::print(stderr, "railwatch watch: {}\n", outcome.message);
+            if (!outcome.next_step.empty()) fmt::print(stderr, "Next step: {}\n", outcome.next_step);
         }
     }
     std::fflush(stdout);

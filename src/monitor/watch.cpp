@@ -337,6 +337,8 @@ WatchOutcome DeploymentWatch::Run(const WatchOptions& given, const WatchSink& si
                     for (const auto& line : all)
                         evidence.log_lines.push_back(line.message);
                     failed.cause = core::ClassifyDeploymentFailure(evidence);
+                    failed.next_step = core::FailureNextStep(failed.cause->error_class, failed.cause->reason,
+                                                             failed.cause->evidence, evidence.log_lines);
                     break;
                 }
             }
@@ -358,6 +360,7 @@ WatchOutcome DeploymentWatch::Run(const WatchOptions& given, const WatchSink& si
                 out.logs = std::move(failed.logs);
                 out.logs_kind = std::move(failed.logs_kind);
                 out.cause = std::move(failed.cause);
+                out.next_step = std::move(failed.next_step);
                 if (out.cause && out.cause->error_class != core::ErrorClass::kUnknown) {
                     out.message += fmt::format("; likely cause: {} ({})", out.cause->reason,
                                                core::ToString(out.cause->error_class));

@@ -61,6 +61,7 @@ struct WatchOutcome {
     std::vector<railway::LogLine> logs;         ///< the last build or deploy log lines, on failure
     std::string logs_kind;                      ///< "build" or "deploy"
     std::optional<core::Classification> cause;  ///< the core's reading of those logs, on failure
+    std::string next_step;                      ///< with `cause`: what to do about it (core::FailureNextStep)
     /// How long the watch took. A timeout or a stall is reported at its deadline (the moment the
     /// watch gave up), even when the clock was read later.
     core::Duration elapsed{0};

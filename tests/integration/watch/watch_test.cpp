@@ -70,6 +70,23 @@ TEST_P(WatchTest, ExitsOneOnFailureAndPrintsTheLastBuildLogLines) {
     EXPECT_THAT(All(run), HasSubstr("Failed (FAILED)"));
     EXPECT_THAT(run.output, HasSubstr("build log line"));
     EXPECT_THAT(run.output, HasSubstr("Cannot find module 'x'"));
+    // What to do about it, named after what the log names.
+    EXPECT_THAT(All(run), HasSubstr("Next step: Add x to the dependencies (package.json, requirements.txt…) and "
+                                    "commit the lock file, then push."));
+
+    const auto json_run = Watch({"dep-bad", "--interval", "20ms", "--json"});
+    EXPECT_EQ(json_run.exit_code, 1) << All(json_run);
+    std::istringstream lines(json_run.output);
+    std::string last;  // the result: the last line
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find_first_not_of("\r ") != std::string::npos) last = line;
+    }
+    const nlohmann::json result = nlohmann::json::parse(last, nullptr, false);
+    ASSERT_TRUE(result.is_object()) << json_run.output;
+    EXPECT_EQ(result["errorClass"], "CONFIGURATION");
+    EXPECT_EQ(result["cause"], "a module or package the code imports is missing");
+    EXPECT_EQ(result["nextStep"],
+              "Add x to the dependencies (package.json, requirements.txt…) and commit the lock file, then push.");
 }
 
 TEST_P(WatchTest, ExitsOneFastOnCrashWithDeployLogs) {

@@ -245,7 +245,11 @@ struct FailureCase {
     std::vector<std::string_view> statuses;
     const char* logs_kind;         // the stage whose logs explain it
     core::ErrorClass error_class;  // the core's reading of those logs
+    const char* next_step;         // the start of what to do about it
 };
+
+constexpr const char* kSetDatabaseUrl = "Set DATABASE_URL in the service's variables on Railway, then redeploy.";
+constexpr const char* kRaiseMemory = "Raise the service's memory limit, or cap Node's heap below it";
 
 class WatchFailure : public WatchLoop, public ::testing::WithParamInterface<FailureCase> {};
 
@@ -274,6 +278,7 @@ TEST_P(WatchFailure, FailsAtOnceWithTheLastLinesOfTheStageThatFailedAndTheirClas
     ASSERT_TRUE(out.cause);
     EXPECT_EQ(out.cause->error_class, c.error_class);
     EXPECT_THAT(out.message, HasSubstr(std::string("likely cause: ") + out.cause->reason));
+    EXPECT_THAT(out.next_step, ::testing::StartsWith(c.next_step));
     const std::string last_status(c.statuses.back());
     EXPECT_THAT(out.message,
                 HasSubstr(core::StatusLabel(core::RailwayStatus::Parse(last_status)) + " (" + last_status + ")"));
@@ -294,11 +299,21 @@ TEST_P(WatchFailure, FailsAtOnceWithTheLastLinesOfTheStageThatFailedAndTheirClas
 INSTANTIATE_TEST_SUITE_P(
     EveryFailureStatus, WatchFailure,
     ::testing::Values(
-        FailureCase{"FailedWhileBuilding", {"BUILDING", "FAILED"}, "build", core::ErrorClass::kConfiguration},
-        FailureCase{"CrashedAfterDeploying", {"DEPLOYING", "CRASHED"}, "deploy", core::ErrorClass::kResource},
-        FailureCase{"FailedAfterDeploying", {"BUILDING", "DEPLOYING", "FAILED"}, "deploy", core::ErrorClass::kResource},
-        FailureCase{"Removed", {"REMOVED"}, "build", core::ErrorClass::kConfiguration},
-        FailureCase{"SkippedAfterWaitingForCi", {"WAITING", "SKIPPED"}, "build", core::ErrorClass::kConfiguration}),
+        FailureCase{
+            "FailedWhileBuilding", {"BUILDING", "FAILED"}, "build", core::ErrorClass::kConfiguration, kSetDatabaseUrl},
+        FailureCase{
+            "CrashedAfterDeploying", {"DEPLOYING", "CRASHED"}, "deploy", core::ErrorClass::kResource, kRaiseMemory},
+        FailureCase{"FailedAfterDeploying",
+                    {"BUILDING", "DEPLOYING", "FAILED"},
+                    "deploy",
+                    core::ErrorClass::kResource,
+                    kRaiseMemory},
+        FailureCase{"Removed", {"REMOVED"}, "build", core::ErrorClass::kConfiguration, kSetDatabaseUrl},
+        FailureCase{"SkippedAfterWaitingForCi",
+                    {"WAITING", "SKIPPED"},
+                    "build",
+                    core::ErrorClass::kConfiguration,
+                    kSetDatabaseUrl}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(WatchLoop, FailureLogsFallBackToTheOtherKindWhenTheFirstIsEmpty) {
