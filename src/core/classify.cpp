@@ -35,6 +35,7 @@ constexpr std::string_view kDns = "a host name did not resolve (DNS)";
 constexpr std::string_view kUnreachable = "a dependency's network is unreachable";
 constexpr std::string_view kUpstream = "a dependency answered 502/503/504 (upstream down or overloaded)";
 constexpr std::string_view kMissingEnv = "missing environment variable";
+constexpr std::string_view kUnsetSetting = "a required setting is not set (environment variable?)";
 constexpr std::string_view kStart = "no start command: Railway does not know how to run the service";
 constexpr std::string_view kBuildPlan = "the builder could not make a build plan for this repository";
 constexpr std::string_view kDeps = "dependencies could not be resolved or installed";
@@ -191,8 +192,8 @@ constexpr std::array kRules = std::to_array<MessageRule>({
     {"required key*missing value", kConfig, kMissingEnv, kStrong},
     {"could not resolve placeholder", kConfig, kMissingEnv, kStrong},
     {"validation error for settings", kConfig, "the service's settings failed validation (env vars)", kStrong},
-    {"is not set", kConfig, "a required setting is not set (environment variable?)", kStrong},
-    {"must be set", kConfig, "a required setting is not set (environment variable?)", kStrong},
+    {"is not set", kConfig, kUnsetSetting, kStrong},
+    {"must be set", kConfig, kUnsetSetting, kStrong},
     {"no start command", kConfig, kStart, kStrong},
     {"unable to generate a build plan", kConfig, kBuildPlan, kStrong},
     {"error creating build plan", kConfig, kBuildPlan, kStrong},
@@ -864,6 +865,14 @@ constexpr std::array kSteps = std::to_array<StepRule>({
              return "Set " + *name + " in the service's variables on Railway, then redeploy.";
          return std::string("Set the variable the deciding line names in the service's variables on Railway, then "
                             "redeploy.");
+     }},
+    {kUnsetSetting,
+     [](std::string_view evidence, std::span<const std::string>) {
+         if (const auto name = VariableName(evidence))
+             return "Set " + *name + " in the service's variables on Railway (or wherever the app reads it from), then "
+                                     "redeploy.";
+         return std::string("Set the setting the deciding line names (an environment variable, most often) in the "
+                            "service's variables on Railway, then redeploy.");
      }},
     {kPort, [](std::string_view evidence, std::span<const std::string> lines) { return PortStep(lines, evidence, false); }},
     {kHealth, [](std::string_view evidence, std::span<const std::string> lines) { return PortStep(lines, evidence, true); }},

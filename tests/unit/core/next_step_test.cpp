@@ -31,6 +31,9 @@ TEST(FailureNextStep, NamesTheMissingVariable) {
               "Set SECRET_KEY in the service's variables on Railway, then redeploy.");
     EXPECT_EQ(StepFor({"ERROR: environment variable PORT is not set"}),
               "Set PORT in the service's variables on Railway, then redeploy.");
+    EXPECT_EQ(StepFor({"Error: JWT_SECRET must be set"}),
+              "Set JWT_SECRET in the service's variables on Railway (or wherever the app reads it from), then "
+              "redeploy.");
     // Nothing in capitals to name: the rule's general step.
     EXPECT_EQ(StepFor({"error: missing environment variable"}),
               "Set the variable the deciding line names in the service's variables on Railway, then redeploy.");
