@@ -797,9 +797,11 @@ std::optional<Address> ListeningAddress(std::span<const std::string> lines) {
                          [&](std::string_view word) { return lowered.find(word) != std::string::npos; }))
             continue;
         if (auto address = FindAddress(*it)) return address;
-        if (auto port = WordAfter(*it, "port ");
-            port && !port->empty() && port->size() <= 5 && std::all_of(port->begin(), port->end(), IsDigit))
-            return Address{"", *port};
+        if (auto word = WordAfter(*it, "port ")) {  // "port 3000", "port 3000."
+            const std::string port = word->substr(
+                0, static_cast<std::size_t>(std::find_if_not(word->begin(), word->end(), IsDigit) - word->begin()));
+            if (!port.empty() && port.size() <= 5) return Address{"", port};
+        }
     }
     return std::nullopt;
 }
@@ -837,12 +839,12 @@ std::string PortStep(std::span<const std::string> lines, std::string_view eviden
                    ", which Railway cannot reach: listen on 0.0.0.0 (every interface) and on the port in $PORT, then "
                    "redeploy.";
         }
-        if (!healthcheck || address->host.empty() || address->host == "0.0.0.0" || address->host == "::" ||
-            address->host == "[::]") {
-            return before + " app listens on port " + address->port +
-                   "; Railway sends traffic to the port in $PORT: listen on $PORT, or set PORT=" + address->port +
-                   " in the service's variables, then redeploy.";
-        }
+        // The port may be $PORT's own: said as a condition, with the other cause of each failure.
+        return before + " app listens on port " + address->port + ": if the port in $PORT is another, listen on " +
+               "$PORT or set PORT=" + address->port + " in the service's variables" +
+               (healthcheck ? "; if not, make the healthcheck path answer within its timeout"
+                            : "; if not, check that the app answers (its deploy log)") +
+               ", then redeploy.";
     }
     if (healthcheck) {
         return "Make sure the app starts, listens on 0.0.0.0 and the port in $PORT, and answers the healthcheck path "

@@ -44,9 +44,13 @@ TEST(FailureNextStep, SaysWhereTheAppListensAgainstWhereRailwaySendsTraffic) {
     EXPECT_EQ(StepFor({"Server listening on http://127.0.0.1:3000", "Application failed to respond"}),
               "The app listens on 127.0.0.1:3000, which Railway cannot reach: listen on 0.0.0.0 (every interface) "
               "and on the port in $PORT, then redeploy.");
-    EXPECT_THAT(StepFor({"Listening on port 3000", "Application failed to respond"}),
-                HasSubstr("The app listens on port 3000; Railway sends traffic to the port in $PORT: listen on $PORT, "
-                          "or set PORT=3000 in the service's variables"));
+    EXPECT_EQ(StepFor({"Listening on port 3000.", "Application failed to respond"}),
+              "The app listens on port 3000: if the port in $PORT is another, listen on $PORT or set PORT=3000 in the "
+              "service's variables; if not, check that the app answers (its deploy log), then redeploy.");
+    EXPECT_THAT(StepFor({"Server listening on 0.0.0.0:8080", "Healthcheck failed!"}, DeploymentEventStep::kHealthcheck),
+                HasSubstr("The healthcheck never got an answer: the app listens on port 8080: if the port in $PORT is "
+                          "another, listen on $PORT or set PORT=8080 in the service's variables; if not, make the "
+                          "healthcheck path answer within its timeout"));
     // The healthcheck that never got an answer says the same, as its cause.
     EXPECT_THAT(StepFor({"INFO:     Uvicorn running on http://localhost:8000 (Press CTRL+C to quit)",
                          "Attempt #6 failed with service unavailable. Continuing to retry for 4s",
