@@ -870,9 +870,10 @@ constexpr std::array kSteps = std::to_array<StepRule>({
      }},
     {kUnsetSetting,
      [](std::string_view evidence, std::span<const std::string>) {
-         if (const auto name = VariableName(evidence))
+         if (const auto name = VariableName(evidence)) {
              return "Set " + *name + " in the service's variables on Railway (or wherever the app reads it from), then "
                                      "redeploy.";
+         }
          return std::string("Set the setting the deciding line names (an environment variable, most often) in the "
                             "service's variables on Railway, then redeploy.");
      }},
