@@ -809,8 +809,8 @@ std::optional<Address> ListeningAddress(std::span<const std::string> lines) {
 std::string ClassStep(ErrorClass error_class) {
     switch (error_class) {
         case ErrorClass::kConfiguration:
-            return "Check the service's variables and build settings (the deciding line says what is wrong), then "
-                   "redeploy.";
+            return "Check the service's environment variables and build settings (the deciding line says what is "
+                   "wrong), then redeploy.";
         case ErrorClass::kNetwork:
             return "Let railwatch's redeploys try again; if it keeps failing, check that the services it connects to "
                    "are up, and Railway's status.";
@@ -865,8 +865,8 @@ constexpr std::array kSteps = std::to_array<StepRule>({
      [](std::string_view evidence, std::span<const std::string>) {
          if (const auto name = VariableName(evidence))
              return "Set " + *name + " in the service's variables on Railway, then redeploy.";
-         return std::string("Set the variable the deciding line names in the service's variables on Railway, then "
-                            "redeploy.");
+         return std::string("Add the missing one to the service's environment variables on Railway (the deciding "
+                            "line names it), then redeploy.");
      }},
     {kUnsetSetting,
      [](std::string_view evidence, std::span<const std::string>) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/classify.hpp"
+
 namespace railwatch::core {
 namespace {
 
@@ -49,14 +51,15 @@ std::vector<Action> PlanReactions(const ReactionInput& in, const ReactionPolicy&
         actions.push_back(Make(ActionKind::kRecord, type, message));
     }
 
-    // The failure's own next step where the caller has one, else the class's general one.
-    const auto suggest = [&in](const char* general) { return in.next_step.empty() ? general : in.next_step; };
+    // What to do about it: one table for every place that says so (FailureNextStep), with the
+    // deployment's lines where the caller read them.
+    const std::string step =
+        in.next_step.empty() ? FailureNextStep(in.error_class, in.message, in.context) : in.next_step;
     // True when nothing automatic is left to try, so the user should hear about the failure.
     bool final = true;
     switch (in.error_class) {
         case ErrorClass::kConfiguration:
-            actions.push_back(Make(ActionKind::kNotifyAdmin, type, message,
-                                   suggest("check the service's environment variables and build settings")));
+            actions.push_back(Make(ActionKind::kNotifyAdmin, type, message, step));
             actions.push_back(Make(ActionKind::kFlagAttention, type, "configuration error: " + message));
             break;
         case ErrorClass::kNetwork: {
@@ -74,7 +77,7 @@ std::vector<Action> PlanReactions(const ReactionInput& in, const ReactionPolicy&
             } else {
                 actions.push_back(Make(ActionKind::kNotifyAdmin, "NETWORK_ERROR_MAX_RETRIES",
                                        fmt::format("network error after {} redeploys: {}", in.retry_count, message),
-                                       suggest("check network connectivity and Railway's API status")));
+                                       step));
             }
             break;
         }
@@ -103,18 +106,16 @@ std::vector<Action> PlanReactions(const ReactionInput& in, const ReactionPolicy&
                     Make(ActionKind::kNotifyAdmin, "DEPLOYMENT_TIMEOUT",
                          fmt::format("the deployment has run for {} s (limit {} s): {}", ToSeconds(in.elapsed),
                                      ToSeconds(policy.timeout_notify_after), message),
-                         suggest("check the deployment configuration and resource limits")));
+                         step));
             }
             break;
         case ErrorClass::kUnknown:
-            actions.push_back(
-                Make(ActionKind::kNotifyAdmin, type, message, suggest("check the application logs and system state")));
+            actions.push_back(Make(ActionKind::kNotifyAdmin, type, message, step));
             break;
     }
 
     if (final && in.deployment_failed && policy.notify_user) {
-        actions.push_back(
-            Make(ActionKind::kNotifyUser, "DEPLOYMENT_FAILED", "deployment failed: " + message, in.next_step));
+        actions.push_back(Make(ActionKind::kNotifyUser, "DEPLOYMENT_FAILED", "deployment failed: " + message, step));
     }
     return actions;
 }

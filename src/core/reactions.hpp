@@ -53,8 +53,9 @@ struct ReactionInput {
     ErrorClass error_class = ErrorClass::kUnknown;
     std::string message;  ///< the error message (Classification::reason or the raw error)
     std::string context;  ///< evidence, stack, log excerpt: kept for UNKNOWN errors
-    /// What a person can do about this failure (FailureNextStep), when the caller has it: the
-    /// suggestion of the notifications about it (admin and user); else each class's own.
+    /// What a person can do about this failure: the suggestion of the notifications about it
+    /// (admin and user). Empty: FailureNextStep(error_class, message, context), without the
+    /// deployment's lines (the engine passes the step made with them).
     std::string next_step;
     int retry_count = 0;                 ///< redeploys already made for this failure
     Duration elapsed{};                  ///< how long the deployment has been running (TIMEOUT)

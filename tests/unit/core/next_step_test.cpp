@@ -36,7 +36,8 @@ TEST(FailureNextStep, NamesTheMissingVariable) {
               "redeploy.");
     // Nothing in capitals to name: the rule's general step.
     EXPECT_EQ(StepFor({"error: missing environment variable"}),
-              "Set the variable the deciding line names in the service's variables on Railway, then redeploy.");
+              "Add the missing one to the service's environment variables on Railway (the deciding line names it), "
+              "then redeploy.");
 }
 
 TEST(FailureNextStep, SaysWhereTheAppListensAgainstWhereRailwaySendsTraffic) {
