@@ -36,6 +36,7 @@ constexpr std::string_view kUnreachable = "a dependency's network is unreachable
 constexpr std::string_view kUpstream = "a dependency answered 502/503/504 (upstream down or overloaded)";
 constexpr std::string_view kMissingEnv = "missing environment variable";
 constexpr std::string_view kUnsetSetting = "a required setting is not set (environment variable?)";
+constexpr std::string_view kSettings = "the service's settings failed validation (env vars)";
 constexpr std::string_view kStart = "no start command: Railway does not know how to run the service";
 constexpr std::string_view kBuildPlan = "the builder could not make a build plan for this repository";
 constexpr std::string_view kDeps = "dependencies could not be resolved or installed";
@@ -191,7 +192,8 @@ constexpr std::array kRules = std::to_array<MessageRule>({
     {"environ.get(", kConfig, kMissingEnv, kStrong},
     {"required key*missing value", kConfig, kMissingEnv, kStrong},
     {"could not resolve placeholder", kConfig, kMissingEnv, kStrong},
-    {"validation error for settings", kConfig, "the service's settings failed validation (env vars)", kStrong},
+    // pydantic: "1 validation error for Settings", "2 validation errors for AppSettings"
+    {"validation error*for*settings", kConfig, kSettings, kStrong},
     {"is not set", kConfig, kUnsetSetting, kStrong},
     {"must be set", kConfig, kUnsetSetting, kStrong},
     {"no start command", kConfig, kStart, kStrong},
@@ -225,9 +227,15 @@ constexpr std::array kRules = std::to_array<MessageRule>({
     {"could not compile", kConfig, kCompile, kStrong},
     {"compilation failed", kConfig, kCompile, kStrong},
     {"failed to compile", kConfig, kCompile, kStrong},
-    {"): error ts", kConfig, kCompile, kStrong},  // tsc: src/index.ts(14,7): error TS2322: …
-    {" - error ts", kConfig, kCompile, kStrong},  // tsc --pretty: src/index.ts:14:7 - error TS2322: …
-    {"error[e0", kConfig, kCompile, kStrong},     // rustc: error[E0308]: mismatched types
+    {"): error ts", kConfig, kCompile, kStrong},                 // tsc: src/index.ts(14,7): error TS2322: …
+    {" - error ts", kConfig, kCompile, kStrong},                 // tsc --pretty: src/index.ts:14:7 - error TS2322: …
+    {"error[e0", kConfig, kCompile, kStrong},                    // rustc: error[E0308]: mismatched types
+    {".go:*: undefined: ", kConfig, kCompile, kStrong},          // go: ./main.go:12:2: undefined: foo
+    {".go:*declared and not used", kConfig, kCompile, kStrong},  // go 1.20: …: declared and not used: x
+    {".go:*declared but not used", kConfig, kCompile, kStrong},  // before: …: x declared but not used
+    {".go:*imported and not used", kConfig, kCompile, kStrong},  // ./main.go:4:2: "os" imported and not used
+    {".go:*: cannot use ", kConfig, kCompile, kStrong},
+    {".go:*: syntax error: ", kConfig, kCompile, kStrong},
     {"<eaddrinuse", kConfig, "the port is already in use", kStrong},
     {"address already in use", kConfig, "the port is already in use", kStrong},
     {"application failed to respond", kConfig, kPort, kStrong},
@@ -853,6 +861,86 @@ std::string PortStep(std::span<const std::string> lines, std::string_view eviden
     return "Make the app listen on 0.0.0.0 and on the port in $PORT, then redeploy.";
 }
 
+// A field a pydantic ValidationError names, and what is wrong with it.
+struct SettingsField {
+    std::string name;     ///< the field, as the error names it (database_url)
+    std::string message;  ///< its message without pydantic's "[type=…]" / "(type=…)"
+    bool missing = false;
+};
+
+// The fields the newest pydantic ValidationError of settings in `lines` lists: after its "N
+// validation error(s) for Settings" line, each field's name on a line of its own and its message on the next
+// ("Field required [type=missing, …]" in v2, "field required (type=value_error.missing)" in v1);
+// v2's "For further information visit …" lines are passed over. Nested fields (a.b) and list
+// items are left out: their variable depends on the settings' nesting delimiter.
+std::vector<SettingsField> SettingsFields(std::span<const std::string> lines) {
+    std::size_t at = lines.size();
+    for (std::size_t i = lines.size(); i-- > 0;) {
+        if (Matches(ToLower(lines[i]), "validation error*for*settings")) {  // the rule's own pattern
+            at = i + 1;
+            break;
+        }
+    }
+    const auto is_name = [](std::string_view text) {
+        return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return IsWordChar(c) || c == '.'; });
+    };
+    std::vector<SettingsField> fields;
+    while (at + 1 < lines.size() && fields.size() < 10) {
+        const std::string name = Trimmed(lines[at]);
+        if (!is_name(name)) break;
+        std::string message = Trimmed(lines[at + 1]);
+        if (is_name(message)) break;
+        for (const std::string_view tail : {" [type=", " (type="}) {
+            if (const std::size_t cut = message.find(tail); cut != std::string::npos) message.resize(cut);
+        }
+        const bool missing = ToLower(message) == "field required";
+        if (name.find('.') == std::string::npos && !std::all_of(name.begin(), name.end(), IsDigit))
+            fields.push_back(SettingsField{name, message, missing});
+        at += 2;
+        while (at < lines.size() && ToLower(Trimmed(lines[at])).starts_with("for further information"))
+            ++at;
+    }
+    return fields;
+}
+
+// "A", "A and B", "A, B and C".
+std::string JoinedWithAnd(const std::vector<std::string>& words) {
+    std::string out;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i > 0) out += i + 1 == words.size() ? " and " : ", ";
+        out += words[i];
+    }
+    return out;
+}
+
+std::string SettingsStep(std::span<const std::string> lines) {
+    std::vector<std::string> missing;
+    std::vector<std::string> wrong;
+    for (const SettingsField& field : SettingsFields(lines)) {
+        std::string variable = field.name;
+        std::transform(variable.begin(), variable.end(), variable.begin(),
+                       [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; });
+        if (field.missing) {
+            missing.push_back(variable);
+        } else {
+            wrong.push_back(variable + " (" + field.message + ")");
+        }
+    }
+    if (missing.empty() && wrong.empty()) {
+        return "Set the settings the lines after the deciding one name (each read from the variable of its name in "
+               "capitals) in the service's variables on Railway, then redeploy.";
+    }
+    std::string step;
+    if (!missing.empty()) step = "Set " + JoinedWithAnd(missing) + " in the service's variables on Railway";
+    if (!wrong.empty()) {
+        step += missing.empty() ? "Fix " + JoinedWithAnd(wrong) + " in the service's variables on Railway"
+                                : ", and fix " + JoinedWithAnd(wrong) + " there";
+    }
+    return step +
+           ", then redeploy (pydantic reads each field from the variable of its name, after the settings' "
+           "env_prefix if they have one).";
+}
+
 using StepFn = std::string (*)(std::string_view evidence, std::span<const std::string> lines);
 
 struct StepRule {
@@ -877,6 +965,7 @@ constexpr std::array kSteps = std::to_array<StepRule>({
          return std::string("Set the setting the deciding line names (an environment variable, most often) in the "
                             "service's variables on Railway, then redeploy.");
      }},
+    {kSettings, [](std::string_view, std::span<const std::string> lines) { return SettingsStep(lines); }},
     {kPort, [](std::string_view evidence, std::span<const std::string> lines) { return PortStep(lines, evidence, false); }},
     {kHealth, [](std::string_view evidence, std::span<const std::string> lines) { return PortStep(lines, evidence, true); }},
     {kModule,
@@ -929,6 +1018,8 @@ constexpr std::array kSteps = std::to_array<StepRule>({
              where = Trimmed(evidence.substr(0, at));
          } else if (const std::size_t dash = ToLower(evidence).find(" - error ts"); dash != std::string::npos) {
              where = Trimmed(evidence.substr(0, dash));
+         } else if (const std::size_t go = evidence.find(".go:"); go != std::string_view::npos) {
+             where = Trimmed(evidence.substr(0, evidence.find(": ", go)));  // go: ./main.go:12:2: undefined: foo
          } else {
              for (const std::string& line : lines) {  // rustc: "  --> src/main.rs:3:5"
                  if (const std::size_t arrow = line.find("--> "); arrow != std::string::npos) {

@@ -89,6 +89,49 @@ TEST(FailureNextStep, NamesThePackageTheCommandAndTheCompileError) {
               "builds locally, then push.");
     EXPECT_THAT(StepFor({"error[E0308]: mismatched types", "  --> src/main.rs:3:5", "error: could not compile `app`"}),
                 HasSubstr("Fix the compile error at src/main.rs:3:5"));
+    // Go's errors, each behind Docker's wrapper of the failed `go build`.
+    for (const std::string error :
+         {"./main.go:12:2: undefined: handler", "./main.go:12:2: declared and not used: x",
+          "./main.go:12:2: x declared but not used", "./main.go:12:2: \"os\" imported and not used",
+          "./main.go:12:2: cannot use n (variable of type int) as string value in argument",
+          "./main.go:12:2: syntax error: unexpected newline, expected comma or )"}) {
+        EXPECT_EQ(StepFor({"# example.com/app", error,
+                           "ERROR: failed to solve: process \"/bin/bash -ol pipefail -c go build -o out\" did not "
+                           "complete successfully: exit code: 1"}),
+                  "Fix the compile error at ./main.go:12:2 (the deciding line says what is wrong), check that it "
+                  "builds locally, then push.")
+            << error;
+    }
+}
+
+// pydantic's settings name their fields on the lines after the error: each is read from the
+// variable of its name in capitals.
+TEST(FailureNextStep, NamesTheSettingsPydanticRejected) {
+    // v2, two fields missing, with its links to the docs between them.
+    EXPECT_EQ(StepFor({"Traceback (most recent call last):", "  File \"/app/main.py\", line 4, in <module>",
+                       "pydantic_core._pydantic_core.ValidationError: 2 validation errors for Settings", "database_url",
+                       "  Field required [type=missing, input_value={}, input_type=dict]",
+                       "    For further information visit https://errors.pydantic.dev/2.5/v/missing", "secret_key",
+                       "  Field required [type=missing, input_value={}, input_type=dict]",
+                       "    For further information visit https://errors.pydantic.dev/2.5/v/missing"}),
+              "Set DATABASE_URL and SECRET_KEY in the service's variables on Railway, then redeploy (pydantic reads "
+              "each field from the variable of its name, after the settings' env_prefix if they have one).");
+    // v1, a settings class of another name, one field missing and one of the wrong type; Railway
+    // may drop the indentation.
+    EXPECT_EQ(StepFor({"pydantic.error_wrappers.ValidationError: 2 validation errors for AppSettings", "redis_url",
+                       "field required (type=value_error.missing)", "port",
+                       "value is not a valid integer (type=type_error.integer)", "Worker exited"}),
+              "Set REDIS_URL in the service's variables on Railway, and fix PORT (value is not a valid integer) there, "
+              "then redeploy (pydantic reads each field from the variable of its name, after the settings' env_prefix "
+              "if they have one).");
+    EXPECT_THAT(StepFor({"pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings", "port",
+                         "  Input should be a valid integer, unable to parse string as an integer [type=int_parsing, "
+                         "input_value='abc', input_type=str]"}),
+                HasSubstr("Fix PORT (Input should be a valid integer, unable to parse string as an integer) in the "
+                          "service's variables on Railway, then redeploy"));
+    // A nested field's variable depends on the settings' delimiter: none named.
+    EXPECT_THAT(StepFor({"ValidationError: 1 validation error for Settings", "database.url", "  Field required"}),
+                HasSubstr("Set the settings the lines after the deciding one name"));
 }
 
 TEST(FailureNextStep, TellsALoopbackConnectionFromADependencyThatIsDown) {
