@@ -47,7 +47,8 @@ EventHub::~EventHub() {
 // sends it (Record). Formatting each changed instance on the engine's threads was ~13 % of the
 // pollers' CPU in a flood of transitions, with no client listening (docs/PERFORMANCE.md).
 void EventHub::OnInstance(const store::Instance& instance) {
-    Publish("instance", instance.id, [instance] { return Dump(InstanceJson(instance)); });
+    Publish("instance", instance.id,
+            [this, instance] { return Dump(InstanceJson(instance, {}, IntervalOf(instance))); });
 }
 
 void EventHub::OnTransition(const store::Instance& instance, const store::TimelineEvent& event) {
@@ -90,6 +91,20 @@ void EventHub::OnLogLines(const std::string& instance_id, std::span<const store:
 void EventHub::FollowLogsWith(std::function<void(const std::string& instance_id)> follow) {
     std::lock_guard lock(mutex_);
     follow_logs_ = std::move(follow);
+}
+
+void EventHub::CheckIntervalWith(std::function<std::optional<core::Duration>(const store::Instance&)> interval_of) {
+    std::lock_guard lock(mutex_);
+    interval_of_ = std::move(interval_of);
+}
+
+std::optional<core::Duration> EventHub::IntervalOf(const store::Instance& instance) {
+    std::function<std::optional<core::Duration>(const store::Instance&)> interval_of;
+    {
+        std::lock_guard lock(mutex_);
+        interval_of = interval_of_;
+    }
+    return interval_of ? interval_of(instance) : std::nullopt;
 }
 
 void EventHub::OnNotification(const store::Notification& notification) {

@@ -68,6 +68,11 @@ class EventHub final : public monitor::EventSink {
     /// fetched. Set once, before the first stream opens; none: streams ask for nothing.
     void FollowLogsWith(std::function<void(const std::string& instance_id)> follow);
 
+    /// An instance event's `effectiveIntervalSeconds` comes from `interval_of` (the engine's
+    /// Operations::CheckInterval), called when a stream first sends the event (it must not block
+    /// long). Set once, before the first event; none: null.
+    void CheckIntervalWith(std::function<std::optional<core::Duration>(const store::Instance&)> interval_of);
+
     /// The answer to `GET /api/v1/stream`: 200 with a stream of events newer than
     /// `last_event_id` (when given and still held; else a `reset` event first, then new ones), or
     /// 503 when max_clients streams are open or the hub is stopped. `instance_id`: only events
@@ -113,7 +118,11 @@ class EventHub final : public monitor::EventSink {
     // Streams open per instance (those with `?instanceId=`): guarded by mutex_.
     std::unordered_map<std::string, std::size_t> instance_streams_;
     std::function<void(const std::string&)> follow_logs_;  // guarded by mutex_; set before the first stream
-    bool stopped_ = false;                                 // guarded by mutex_
+    // guarded by mutex_; set before the first event
+    std::function<std::optional<core::Duration>(const store::Instance&)> interval_of_;
+    // interval_of_(instance), or none when not set; on a stream's thread, as an event is formatted.
+    std::optional<core::Duration> IntervalOf(const store::Instance& instance);
+    bool stopped_ = false;  // guarded by mutex_
 };
 
 }  // namespace railwatch::api

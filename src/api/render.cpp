@@ -106,6 +106,12 @@ json Either(const json& first, const json& second) {
     return first.is_null() ? second : first;
 }
 
+// An interval in seconds, to the millisecond; none: null.
+json IntervalSecondsJson(const std::optional<core::Duration>& interval) {
+    if (!interval) return nullptr;
+    return static_cast<double>(std::chrono::round<std::chrono::milliseconds>(*interval).count()) / 1000.0;
+}
+
 }  // namespace
 
 json TimeJson(core::Timestamp t) {
@@ -116,7 +122,8 @@ json TimeJson(const std::optional<core::Timestamp>& t) {
     return t ? TimeJson(*t) : json(nullptr);
 }
 
-json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck>& recent_checks) {
+json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck>& recent_checks,
+                  std::optional<core::Duration> check_interval) {
     const store::InstanceState& s = i.state;
     json checks = json::array();
     for (auto it = recent_checks.rbegin(); it != recent_checks.rend(); ++it) {
@@ -148,13 +155,14 @@ json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck
         {"deploymentUpdatedAt", TimeJson(s.deployment_updated_at)},
         {"deploymentCompletedAt", TimeJson(s.deployment_completed_at)},
         {"deletedAt", TimeJson(i.deleted_at)},
+        {"effectiveIntervalSeconds", IntervalSecondsJson(check_interval)},
         {"railwayUrl", RailwayUrl(i)},
         {"recentChecks", std::move(checks)},
     };
 }
 
-void AppendInstanceJson(std::string& out, const store::Instance& i,
-                        std::span<const store::CheckSummary> recent_checks) {
+void AppendInstanceJson(std::string& out, const store::Instance& i, std::span<const store::CheckSummary> recent_checks,
+                        std::optional<core::Duration> check_interval) {
     // The members in the order nlohmann::json (a std::map) writes them, so that the text is the
     // same as InstanceJson(i, recent_checks).dump() (render_test holds the two together).
     const store::InstanceState& s = i.state;
@@ -178,6 +186,8 @@ void AppendInstanceJson(std::string& out, const store::Instance& i,
     AppendTime(out, "deploymentStartedAt", s.deployment_started_at);
     AppendOptText(out, "deploymentStatus", s.deployment_status);
     AppendTime(out, "deploymentUpdatedAt", s.deployment_updated_at);
+    AppendKey(out, "effectiveIntervalSeconds");
+    out += IntervalSecondsJson(check_interval).dump();  // nlohmann's number text, as InstanceJson's
     AppendText(out, "environmentId", i.environment_id);
     AppendOptText(out, "errorMessage", s.error_message);
     AppendKey(out, "errorType");

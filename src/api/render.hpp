@@ -22,14 +22,18 @@ nlohmann::json TimeJson(const std::optional<core::Timestamp>& t);
 
 /// The instance object. `recent_checks` (newest first, as the store returns them) become
 /// `recentChecks`, oldest first. `health` is "UNKNOWN" until the first probe.
-nlohmann::json InstanceJson(const store::Instance& instance, const std::vector<store::HealthCheck>& recent_checks = {});
+/// `check_interval` (monitor::Operations::CheckInterval) becomes `effectiveIntervalSeconds`, in
+/// seconds to the millisecond; none: null.
+nlohmann::json InstanceJson(const store::Instance& instance, const std::vector<store::HealthCheck>& recent_checks = {},
+                            std::optional<core::Duration> check_interval = std::nullopt);
 /// Appends the instance object to `out` as JSON text without building a tree first: the same
-/// text as InstanceJson(instance, checks).dump() for the checks these summaries came from, at a
+/// text as InstanceJson(instance, checks, check_interval).dump() for the checks these summaries came from, at a
 /// fraction of the cost (the instance list renders 50 to 500 of them per request).
 /// `recent_checks` is newest first, as the store returns them. Text fields must be valid UTF-8,
 /// as the store guarantees for what it returns (bytes are copied, not replaced).
 void AppendInstanceJson(std::string& out, const store::Instance& instance,
-                        std::span<const store::CheckSummary> recent_checks = {});
+                        std::span<const store::CheckSummary> recent_checks = {},
+                        std::optional<core::Duration> check_interval = std::nullopt);
 
 /// `{id, email, name, plan, createdAt}`.
 nlohmann::json UserJson(const store::User& user);

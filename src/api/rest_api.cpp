@@ -273,7 +273,8 @@ net::ServerResponse RestApi::Handle(const net::ServerRequest& req) const {
 
 json RestApi::InstanceWithChecks(const store::Instance& instance) const {
     auto checks = store_.health.RecentHealthChecks(instance.id, kRecentChecks);
-    return InstanceJson(instance, checks ? *checks : std::vector<store::HealthCheck>{});
+    return InstanceJson(instance, checks ? *checks : std::vector<store::HealthCheck>{},
+                        operations_.CheckInterval(instance));
 }
 
 // --- users ---------------------------------------------------------------------------------------
@@ -338,7 +339,7 @@ net::ServerResponse RestApi::CreateInstance(const net::ServerRequest& req, const
     request.check_interval_s = *interval;
     auto added = operations_.AddInstance(request);
     if (!added) return ErrorFrom(added.error());
-    net::ServerResponse res = JsonResponse(201, InstanceJson(*added));
+    net::ServerResponse res = JsonResponse(201, InstanceJson(*added, {}, operations_.CheckInterval(*added)));
     res.SetHeader("Location", "/api/v1/instances/" + added->id);
     return res;
 }
@@ -402,7 +403,7 @@ net::ServerResponse RestApi::ListInstances(const net::ServerRequest& req, const 
     body += R"({"items":[)";
     for (std::size_t n = 0; n < page->items.size(); ++n) {
         if (n > 0) body += ',';
-        AppendInstanceJson(body, page->items[n], (*checks)[n]);
+        AppendInstanceJson(body, page->items[n], (*checks)[n], operations_.CheckInterval(page->items[n]));
     }
     body += R"(],"nextCursor":)";
     if (page->next_cursor.empty()) {
@@ -424,7 +425,7 @@ net::ServerResponse RestApi::GetInstance(const net::ServerRequest&, const PathPa
 net::ServerResponse RestApi::DeleteInstance(const net::ServerRequest&, const PathParams& p) const {
     auto deleted = operations_.DeleteInstance(p.at("id"));
     if (!deleted) return ErrorFrom(deleted.error());
-    return JsonResponse(200, InstanceJson(*deleted));
+    return JsonResponse(200, InstanceJson(*deleted, {}, operations_.CheckInterval(*deleted)));
 }
 
 net::ServerResponse RestApi::SetMonitoring(const net::ServerRequest& req, const PathParams& p) const {
@@ -708,7 +709,7 @@ net::ServerResponse RestApi::Attention(const net::ServerRequest& req, const Path
     if (!items) return ErrorFrom(items.error());
     json out = json::array();
     for (const store::AttentionItem& item : *items) {
-        json entry = InstanceJson(item.instance);
+        json entry = InstanceJson(item.instance, {}, operations_.CheckInterval(item.instance));
         entry["needsAttention"] = true;
         entry["attentionKind"] = AttentionKind(item);
         entry["attentionReason"] = item.verdict.reason;

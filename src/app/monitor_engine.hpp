@@ -52,6 +52,9 @@ class MonitorEngine final : public Engine {
     util::Result<monitor::ProgressReport> Progress(const std::string& id) override { return monitor_->Progress(id); }
     util::Result<bool> FollowLogs(const std::string& id) override { return monitor_->FollowLogs(id); }
     monitor::CapacityReport Capacity() const override { return monitor_->Capacity(); }
+    std::optional<core::Duration> CheckInterval(const store::Instance& instance) const override {
+        return monitor_->CheckInterval(instance);
+    }
     std::optional<std::string> PlatformIncident() const override { return monitor_->PlatformIncident(); }
 
   private:

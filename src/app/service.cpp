@@ -59,6 +59,9 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
     api_options.deliveries = &s.notifier_control_;
     // An instance's open stream asks for its new log lines (a dashboard's live tail).
     s.hub_.FollowLogsWith([engine = s.engine_.get()](const std::string& id) { (void)engine->FollowLogs(id); });
+    // An instance event says the interval it is checked at, as the API's instance objects do.
+    s.hub_.CheckIntervalWith(
+        [engine = s.engine_.get()](const store::Instance& instance) { return engine->CheckInterval(instance); });
     api_options.budget = [engine = s.engine_.get()] { return engine->Budget(); };
     api_options.checks_per_minute = [engine = s.engine_.get()] { return engine->ChecksPerMinute(); };
     s.api_ = std::make_unique<api::RestApi>(api::StoreRoles{st, st, st, st, st, st, st, st, st}, *s.engine_,

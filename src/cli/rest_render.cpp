@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "util/rfc3339.hpp"
@@ -74,6 +75,17 @@ std::string Percent(const json& object, std::string_view name) {
 std::string Seconds(std::optional<double> seconds) {
     if (!seconds) return "-";
     return FormatAge(std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(*seconds)));
+}
+
+/// An interval between checks, exactly enough to compare: "7.5s", "30s", "1m 15s", "2h 5m"; "-"
+/// for none.
+std::string Interval(std::optional<double> seconds) {
+    if (!seconds || !std::isfinite(*seconds) || *seconds < 0) return "-";
+    if (*seconds < 9.95 && std::abs(*seconds - std::round(*seconds)) >= 0.05) return fmt::format("{:.1f}s", *seconds);
+    const long long s = std::llround(*seconds);
+    if (s < 60) return fmt::format("{}s", s);
+    if (s < 3600) return s % 60 == 0 ? fmt::format("{}m", s / 60) : fmt::format("{}m {}s", s / 60, s % 60);
+    return s % 3600 / 60 == 0 ? fmt::format("{}h", s / 3600) : fmt::format("{}h {}m", s / 3600, s % 3600 / 60);
 }
 
 /// The instance's own interval, or (null) the per-status intervals of the server's config.
@@ -203,6 +215,7 @@ std::string RenderInstance(const json& i, core::Timestamp now, const json& failu
                                     {"Retries", Text(i, "retryCount")},
                                     {"Monitoring", Text(i, "monitoring")},
                                     {"Check interval", CheckInterval(i)},
+                                    {"Checked every", Interval(Number(i, "effectiveIntervalSeconds"))},
                                     {"User", Text(i, "userId")},
                                     {"Created", TimeAndAge(i, "createdAt", now)},
                                     {"Deployment started", TimeAndAge(i, "deploymentStartedAt", now)},

@@ -871,13 +871,30 @@ Timestamp Monitor::NextCheck(const store::Instance& instance, DeploymentStatus s
     double unit = 0;
     {
         std::lock_guard lock(mutex_);
-        stretch = core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
+        stretch = StretchOf(status);
         unit = random_.NextUnit();
     }
+    return now + core::JitteredInterval(options_.intervals, StretchedInterval(instance, status, stretch), unit);
+}
+
+double Monitor::StretchOf(DeploymentStatus status) const {
+    return core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
+}
+
+Duration Monitor::StretchedInterval(const store::Instance& instance, DeploymentStatus status, double stretch) const {
     const Duration base = ConfiguredInterval(instance, status);
-    const Duration stretched =
-        Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * std::max(stretch, 1.0)));
-    return now + core::JitteredInterval(options_.intervals, stretched, unit);
+    return Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * std::max(stretch, 1.0)));
+}
+
+std::optional<Duration> Monitor::CheckInterval(const store::Instance& instance) const {
+    if (!instance.monitoring) return std::nullopt;
+    const DeploymentStatus status = PhaseOf(instance.state);
+    double stretch = 1.0;
+    {
+        std::lock_guard lock(mutex_);
+        stretch = StretchOf(status);
+    }
+    return StretchedInterval(instance, status, stretch);
 }
 
 void Monitor::NoteFleet(const store::Instance& instance, std::optional<DeploymentStatus> status, Kept* kept) {
@@ -2188,7 +2205,7 @@ CapacityReport Monitor::Capacity() const {
     for (const auto& [key, count] : PlannedFleet())
         report.by_status[std::string(core::ToString(key.first))] += count;
     for (const DeploymentStatus status : core::kAllDeploymentStatuses) {
-        const double stretch = core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
+        const double stretch = StretchOf(status);
         report.effective_interval_s.emplace_back(
             std::string(core::ToString(status)),
             core::ToSecondsF(core::BaseCheckInterval(options_.intervals, status)) * stretch);

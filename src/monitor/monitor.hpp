@@ -184,6 +184,7 @@ class Monitor final : public Operations {
     util::Result<ProgressReport> Progress(const std::string& id) override;
     util::Result<bool> FollowLogs(const std::string& id) override;
     CapacityReport Capacity() const override;
+    std::optional<core::Duration> CheckInterval(const store::Instance& instance) const override;
     std::optional<std::string> PlatformIncident() const override;
 
   private:
@@ -326,6 +327,12 @@ class Monitor final : public Operations {
     bool RailwayIncident(core::Timestamp now);
     core::Timestamp NextCheck(const store::Instance& instance, core::DeploymentStatus status, core::Timestamp now);
     core::Duration ConfiguredInterval(const store::Instance& instance, core::DeploymentStatus status) const;
+    // The plan's stretch of `status`'s interval (stable ones are stretched first). Under mutex_.
+    double StretchOf(core::DeploymentStatus status) const;
+    // ConfiguredInterval stretched as the plan says for `status` (`stretch`: the plan's factor for
+    // it, read under mutex_ by the caller).
+    core::Duration StretchedInterval(const store::Instance& instance, core::DeploymentStatus status,
+                                     double stretch) const;
     // The instance's (status, interval) in fleet_ (none: not monitored). With a kept entry (given,
     // or found by id) whose Kept::fleet says fleet_ holds that already, no map is touched.
     void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status, Kept* kept = nullptr);

@@ -120,6 +120,15 @@ class Operations {
 
     /// The fleet against the budget, as planned at the last scheduling round.
     virtual CapacityReport Capacity() const = 0;
+    /// The interval the engine checks `instance` at now (the stored row, as the store returns
+    /// it): its own interval, else its Railway status's ([monitor.intervals]), stretched as the
+    /// budget requires at the last scheduling round (CapacityReport::stretch); each wait is this
+    /// or a little shorter (the jitter only shortens). None when the instance is not monitored.
+    /// Reads no store. Default: none (an engine that does not schedule).
+    virtual std::optional<core::Duration> CheckInterval(const store::Instance& instance) const {
+        (void)instance;
+        return std::nullopt;
+    }
 
     /// Railway's incident or maintenance message as last read, nullopt when Railway reported
     /// none. The engine reads `platformStatus` when a stall is about to be flagged (at most once

@@ -106,6 +106,8 @@ function addInstance(spec) {
     retryCount: spec.failure && spec.failure.errorType === 'NETWORK' ? 3 : 0,
     monitoring: st !== 'REMOVED',
     checkIntervalSeconds: spec.failure ? null : 30, // null: none of its own (the per-status intervals)
+    // The engine's interval: its own, else (a failed one) its status's, stretched to a fraction.
+    effectiveIntervalSeconds: st === 'REMOVED' ? null : spec.failure ? 7.5 : 30,
     createdAt: iso(created),
     deploymentStartedAt: st ? iso(created + 2000) : null,
     deploymentUpdatedAt: iso(completed || NOW - 5000),
@@ -427,7 +429,7 @@ function api(req, res, url) {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       const b = JSON.parse(body || '{}');
-      update(inst, { monitoring: !!b.enabled });
+      update(inst, { monitoring: !!b.enabled, effectiveIntervalSeconds: b.enabled ? (inst.checkIntervalSeconds ?? 7.5) : null });
       json(res, 200, inst);
     });
     return;

@@ -121,6 +121,13 @@ class FakeOperations final : public monitor::Operations {
         return report;
     }
 
+    /// The instance's own interval, else 7.5 s (as if its status's were stretched), when
+    /// monitored; none when not.
+    std::optional<core::Duration> CheckInterval(const store::Instance& instance) const override {
+        if (!instance.monitoring) return std::nullopt;
+        return instance.check_interval_s ? core::Seconds(*instance.check_interval_s) : core::Millis(7500);
+    }
+
   private:
     std::optional<util::Error> Record(const std::string& call, const std::string& arg) {
         std::lock_guard lock(mutex_);

@@ -101,6 +101,21 @@ export function duration(seconds) {
   return `${m}m ${String(s).padStart(2, '0')}s`;
 }
 
+/**
+ * How often the engine checks a monitored instance, from its `effectiveIntervalSeconds` (its own
+ * interval or its status's, stretched as the budget requires): "checked every 30s (its status's
+ * interval)", "checked every 1m 15s (its own 30s, stretched for the budget)". A few seconds show
+ * tenths ("7.5s"). Without the engine's answer: what the instance's own setting says.
+ */
+export function checkedEvery(inst) {
+  const every = inst.effectiveIntervalSeconds;
+  const own = inst.checkIntervalSeconds;
+  if (every == null) return own == null ? `checked at its status's interval` : `checked every ${duration(own)}`;
+  const shown = every < 10 && !Number.isInteger(every) ? every.toFixed(1) + 's' : duration(every);
+  if (own == null) return `checked every ${shown} (its status's interval)`;
+  return every > own + 0.5 ? `checked every ${shown} (its own ${duration(own)}, stretched for the budget)` : `checked every ${shown} (its own interval)`;
+}
+
 /** "just now", "42s ago", "3 min ago", "in 5 min"; relative to `now` (ms). */
 export function relative(iso, now = Date.now()) {
   if (!iso) return '—';

@@ -7,7 +7,7 @@
 
 import { api, openStream, query } from './api.js';
 import { h, fill, icon, statusPill, deliveryPill, healthCell, ticks, errorChip, timeEl, durationEl, flash, toast, confirmDialog, errorBox, empty } from './ui.js';
-import { duration, percent, railwayLabel, toneOf, clock, HEALTH } from './format.js';
+import { duration, percent, railwayLabel, toneOf, clock, checkedEvery, HEALTH } from './format.js';
 import { timeChart, unix } from './chart.js';
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -94,7 +94,7 @@ export function mount(main, ctx) {
         { class: 'actions' },
         h('button', { class: 'primary', onclick: redeploy, disabled: inst.status === 'DELETED' }, icon('redo'), 'Redeploy'),
         h('button', { onclick: toggleMonitoring, 'aria-pressed': String(monitoring), disabled: inst.status === 'DELETED' }, icon(monitoring ? 'pause' : 'play'), monitoring ? 'Stop monitoring' : 'Start monitoring'),
-        h('span', { class: 'sub' }, !monitoring ? 'not monitored' : inst.checkIntervalSeconds == null ? `checked at its status's interval` : `checked every ${duration(inst.checkIntervalSeconds)}`),
+        h('span', { class: 'sub' }, !monitoring ? 'not monitored' : checkedEvery(inst)),
       ),
     );
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -177,6 +178,23 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     auto one = client.Get("/api/v1/instances/" + id, Auth());
     ASSERT_TRUE(one);
     EXPECT_EQ(json::parse(one->body)["userId"], "usr_ana");
+    // The interval the engine checks it at: its status's, as /stats quotes it (nothing is stretched
+    // here). /stats first: it quotes every status, whichever the instance shows next.
+    json checked;
+    json quoted;
+    for (int i = 0; i < 150; ++i) {
+        auto stats = client.Get("/api/v1/stats", Auth());
+        auto got = client.Get("/api/v1/instances/" + id, Auth());
+        ASSERT_TRUE(stats && got);
+        quoted = json::parse(stats->body)["capacity"]["effectiveIntervalSeconds"];
+        checked = json::parse(got->body);
+        if (checked["deploymentStatus"].is_string()) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(checked["deploymentStatus"].is_string()) << checked.dump();
+    EXPECT_EQ(checked["effectiveIntervalSeconds"], quoted[checked["deploymentStatus"].get<std::string>()])
+        << checked.dump() << "\n"
+        << quoted.dump();
     auto missing = client.Get("/api/v1/instances/ins_missing", Auth());
     ASSERT_TRUE(missing);
     EXPECT_EQ(missing->status, 404);
@@ -229,6 +247,10 @@ TEST_F(ServeTest, ServesTheApiStreamAndDashboardOnPortZeroAndStopsCleanlyOnSigte
     reader.join();
     EXPECT_TRUE(saw_instance) << streamed;
     EXPECT_NE(streamed.find(id), std::string::npos);
+    // Its instance event says the interval too (a number: the instance is monitored).
+    const std::size_t interval_at = streamed.find("\"effectiveIntervalSeconds\":");
+    ASSERT_NE(interval_at, std::string::npos) << streamed;
+    EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(streamed[interval_at + 27]))) << streamed;
 
     // A stream still open at shutdown must not hold the process.
     std::thread holder([&] {

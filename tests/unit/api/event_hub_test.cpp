@@ -88,6 +88,27 @@ TEST(EventHub, EventsAreFormattedFromWhatWasPublishedWhicheverStreamReadsThemFir
     EXPECT_EQ(from_first.find("CRASHED"), std::string::npos) << from_first;
 }
 
+// An instance event says the interval the engine checks the instance at (CheckIntervalWith), as
+// the API's instance objects do; without the engine's answer, null.
+TEST(EventHub, InstanceEventsCarryTheEnginesCheckInterval) {
+    util::FakeClock clock;
+    EventHub hub(clock);
+    auto res = hub.OpenStream(std::nullopt, std::nullopt);
+    const auto null_interval = [](const nlohmann::json& data) {
+        return data.contains("effectiveIntervalSeconds") && data["effectiveIntervalSeconds"].is_null();
+    };
+    hub.OnInstance(MakeInstance("none"));
+    EXPECT_TRUE(null_interval(FirstData(Drain(res, 1))));
+    hub.CheckIntervalWith([](const store::Instance& instance) -> std::optional<core::Duration> {
+        if (instance.id == "a") return core::Millis(12500);
+        return std::nullopt;
+    });
+    hub.OnInstance(MakeInstance("a"));
+    EXPECT_EQ(FirstData(Drain(res, 1))["effectiveIntervalSeconds"], 12.5);
+    hub.OnInstance(MakeInstance("unmonitored"));
+    EXPECT_TRUE(null_interval(FirstData(Drain(res, 1))));
+}
+
 TEST(EventHub, QuietStreamsGetKeepAliveComments) {
     util::FakeClock clock;
     EventHub hub(clock);

@@ -16,18 +16,20 @@ core::Timestamp At(long long seconds, long long millis = 0) {
     return core::Timestamp(sys_days{year{2026} / March / 4}) + core::Seconds(seconds) + core::Millis(millis);
 }
 
-std::string Tree(const store::Instance& i, const std::vector<store::HealthCheck>& checks) {
-    return InstanceJson(i, checks).dump(-1, ' ', false, json::error_handler_t::replace);
+std::string Tree(const store::Instance& i, const std::vector<store::HealthCheck>& checks,
+                 std::optional<core::Duration> interval = std::nullopt) {
+    return InstanceJson(i, checks, interval).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // The list route renders from the store's summaries of the checks the tree gets whole.
-std::string Direct(const store::Instance& i, const std::vector<store::HealthCheck>& checks) {
+std::string Direct(const store::Instance& i, const std::vector<store::HealthCheck>& checks,
+                   std::optional<core::Duration> interval = std::nullopt) {
     std::vector<store::CheckSummary> summaries;
     summaries.reserve(checks.size());
     for (const store::HealthCheck& c : checks)
         summaries.push_back({c.at, c.ok, c.latency_ms});
     std::string out = "prefix:";
-    AppendInstanceJson(out, i, summaries);
+    AppendInstanceJson(out, i, summaries, interval);
     EXPECT_EQ(out.rfind("prefix:", 0), 0u) << "appends, keeps what was there";
     return out.substr(7);
 }
@@ -78,6 +80,27 @@ TEST(RenderTest, DirectInstanceTextEqualsTheTreeWithEveryFieldSetAndTextNeedingE
     EXPECT_EQ(parsed["railwayUrl"], "https://railway.com/project/prj-1/service/svc-1?environmentId=env-1&id=dep-1");
     ASSERT_EQ(parsed["recentChecks"].size(), 3u);
     EXPECT_EQ(parsed["recentChecks"][0]["at"], "2026-03-04T00:00:21.000Z");  // oldest first
+}
+
+// The interval the engine checks at, in seconds to the millisecond: whole, fractional, rounded.
+TEST(RenderTest, DirectInstanceTextEqualsTheTreeWithEachEffectiveInterval) {
+    store::Instance i;
+    i.id = "ins_interval";
+    i.service_id = "svc";
+    i.environment_id = "env";
+    i.created_at = At(0);
+    const std::vector<std::pair<core::Duration, double>> cases = {
+        {core::Seconds(30), 30.0},
+        {core::Millis(7500), 7.5},
+        {std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(2.0 / 3.0)), 0.667},
+        {std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(307.894736842)), 307.895},
+        {core::Seconds(86400) * 40, 3456000.0},
+    };
+    for (const auto& [interval, seconds] : cases) {
+        EXPECT_EQ(Direct(i, {}, interval), Tree(i, {}, interval));
+        EXPECT_EQ(json::parse(Direct(i, {}, interval))["effectiveIntervalSeconds"].get<double>(), seconds);
+    }
+    EXPECT_TRUE(json::parse(Direct(i, {}))["effectiveIntervalSeconds"].is_null());
 }
 
 TEST(RenderTest, DirectInstanceTextLeavesTheRailwayLinkOutForIdsItCannotLinkSafely) {

@@ -114,6 +114,7 @@ TEST_F(ApiTest, CreateInstanceAnswers201WithEveryContractField) {
     EXPECT_EQ(body["status"], "INITIALIZING");
     EXPECT_EQ(body["deploymentStatus"], nullptr);
     EXPECT_EQ(body["checkIntervalSeconds"], 20);
+    EXPECT_EQ(body["effectiveIntervalSeconds"], 20.0);  // the engine's CheckInterval
     EXPECT_EQ(body["createdAt"], "2026-01-01T00:00:00.000Z");
     EXPECT_EQ(res.headers.front().first, "Location");
     ASSERT_EQ(ops_.Calls().size(), 1u);
@@ -471,6 +472,7 @@ TEST_F(ApiTest, SetMonitoringNeedsEnabledAndAnswersTheUpdatedInstance) {
     auto res = Call("PUT", "/api/v1/instances/" + id + "/monitoring", R"({"enabled":false})");
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_EQ(Json(res)["monitoring"], false);
+    EXPECT_TRUE(Json(res)["effectiveIntervalSeconds"].is_null());  // not checked at all
     res = Call("PUT", "/api/v1/instances/" + id + "/monitoring", R"({"enabled":true,"checkIntervalSeconds":45})");
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_EQ(Json(res)["monitoring"], true);
@@ -482,6 +484,9 @@ TEST_F(ApiTest, SetMonitoringNeedsEnabledAndAnswersTheUpdatedInstance) {
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_TRUE(Json(res)["checkIntervalSeconds"].is_null());
     EXPECT_TRUE(Json(Call("GET", "/api/v1/instances/" + id))["checkIntervalSeconds"].is_null());
+    // The interval the engine checks it at, in the object and in the list's.
+    EXPECT_EQ(Json(Call("GET", "/api/v1/instances/" + id))["effectiveIntervalSeconds"], 7.5);
+    EXPECT_EQ(Json(Call("GET", "/api/v1/instances"))["items"][0]["effectiveIntervalSeconds"], 7.5);
 }
 
 TEST_F(ApiTest, ProgressAnswersTheEnginesReport) {

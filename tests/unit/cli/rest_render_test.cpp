@@ -122,10 +122,24 @@ TEST(RenderInstance, ShowsEveryFieldAsAlignedLabelValueLines) {
     EXPECT_THAT(text, HasSubstr("Created:               2026-01-01T00:00:00.000Z (1h ago)\n"));
     EXPECT_THAT(text, HasSubstr("Railway:"));
     EXPECT_THAT(text, Not(HasSubstr("Deleted:")));
-    EXPECT_THAT(text, Not(HasSubstr("Next step:")));  // no failure given
-    i["checkIntervalSeconds"] = nullptr;              // none of its own
-    EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z")),
-                HasSubstr("Check interval:        per status (the server's [monitor.intervals])\n"));
+    EXPECT_THAT(text, Not(HasSubstr("Next step:")));             // no failure given
+    EXPECT_THAT(text, HasSubstr("Checked every:         -\n"));  // the server said nothing (not monitored)
+    i["checkIntervalSeconds"] = nullptr;                         // none of its own
+    i["effectiveIntervalSeconds"] = 75.0;                        // the engine's: its status's, stretched
+    const std::string per_status = RenderInstance(i, At("2026-01-01T01:00:00Z"));
+    EXPECT_THAT(per_status, HasSubstr("Check interval:        per status (the server's [monitor.intervals])\n"));
+    EXPECT_THAT(per_status, HasSubstr("Checked every:         1m 15s\n"));
+    for (const auto& [seconds, shown] : std::vector<std::pair<double, std::string>>{{7.5, "7.5s"},
+                                                                                    {0.667, "0.7s"},
+                                                                                    {9.96, "10s"},
+                                                                                    {5.0, "5s"},
+                                                                                    {59.6, "1m"},
+                                                                                    {3600.0, "1h"},
+                                                                                    {7500.0, "2h 5m"}}) {
+        i["effectiveIntervalSeconds"] = seconds;
+        EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z")), HasSubstr("Checked every:         " + shown + "\n"))
+            << seconds;
+    }
 }
 
 // A failure's deciding line and next step follow the error, on one line each whatever the server

@@ -198,11 +198,14 @@ class MonitorTest : public ::testing::Test {
         return Make("w1", &clock);
     }
 
-    store::Instance Add(Monitor& monitor, const std::string& deployment_id) {
+    // `own`: the instance's own interval (AddInstanceRequest::check_interval_s).
+    store::Instance Add(Monitor& monitor, const std::string& deployment_id,
+                        std::optional<core::Duration> own = std::nullopt) {
         AddInstanceRequest request;
         request.service_id = "svc";
         request.environment_id = "env";
         request.deployment_id = deployment_id;
+        if (own) request.check_interval_s = static_cast<int>(core::ToSeconds(*own));
         auto added = monitor.AddInstance(request);
         if (!added) throw std::runtime_error(added.error().ToString());
         return *added;
@@ -2495,6 +2498,53 @@ TEST_F(MonitorTest, CapacityFollowsTheBudget) {
                   report.requests_per_second * mean_interval_s * static_cast<double>(report.batch_size) + 1e-9)));
     EXPECT_EQ(report.stretch, 1.0);
     EXPECT_EQ(report.effective_interval_s.size(), core::kAllDeploymentStatuses.size());
+}
+
+// The interval an instance is checked at (the API's effectiveIntervalSeconds): its status's or its
+// own, stretched as the plan stretches its status (stable ones first), none when not monitored.
+// Here 60 succeeded deployments checked every 60 s (one per request) need about 1.05 requests a
+// second against the budget's 0.8 (3,600 an hour less the reserve): stable intervals are
+// stretched, the building one keeps its 10 s.
+TEST_F(MonitorTest, CheckIntervalIsTheOwnOrTheStatussIntervalStretchedAsThePlanSays) {
+    options_.requests_per_hour = 3600;
+    options_.requests_per_second = 10;
+    options_.batch_size = 1;
+    options_.intervals.per_status[core::DeploymentStatus::kSuccess] = seconds(60);
+    options_.intervals.per_status[core::DeploymentStatus::kBuilding] = seconds(10);
+    auto monitor = Make();
+    api_.SetDeployment(Dep("b", "BUILDING", clock_.Now()));
+    const std::string building = Add(*monitor, "b").id;
+    // Before the first answer: the fallback interval.
+    EXPECT_EQ(monitor->CheckInterval(Get(building)), options_.intervals.fallback);
+    std::vector<std::string> succeeded;
+    for (int i = 0; i < 60; ++i) {
+        const std::string dep = "s" + std::to_string(i);
+        api_.SetDeployment(Dep(dep, "SUCCESS", clock_.Now()));
+        succeeded.push_back(Add(*monitor, dep).id);
+    }
+    api_.SetDeployment(Dep("own", "SUCCESS", clock_.Now()));
+    const std::string own = Add(*monitor, "own", seconds(20)).id;
+    // Until every first check is answered (the plan counts an instance not answered yet as
+    // INITIALIZING, at that status's interval).
+    const auto planned = [&] { return monitor->Capacity().by_status; };
+    const std::map<std::string, std::size_t> answered{{"BUILDING", 1}, {"SUCCESS", 61}};
+    for (int step = 0; step < 200 && planned() != answered; ++step) {
+        monitor->RunRoundForTest();
+        clock_.Advance(seconds(5));
+    }
+    ASSERT_EQ(planned(), answered);
+    const CapacityReport report = monitor->Capacity();
+    ASSERT_GT(report.stretch, 1.2);
+    EXPECT_EQ(monitor->CheckInterval(Get(building)), seconds(10));
+    const auto seconds_of = [&](const std::string& id) { return core::ToSecondsF(*monitor->CheckInterval(Get(id))); };
+    EXPECT_NEAR(seconds_of(succeeded[0]), 60 * report.stretch, 1e-3);
+    EXPECT_NEAR(seconds_of(own), 20 * report.stretch, 1e-3);
+    const auto quoted = std::find_if(report.effective_interval_s.begin(), report.effective_interval_s.end(),
+                                     [](const auto& entry) { return entry.first == "SUCCESS"; });
+    ASSERT_NE(quoted, report.effective_interval_s.end());
+    EXPECT_NEAR(seconds_of(succeeded[0]), quoted->second, 1e-3);  // what /stats quotes for SUCCESS
+    ASSERT_TRUE(monitor->SetMonitoring(succeeded[1], false, std::nullopt));
+    EXPECT_EQ(monitor->CheckInterval(Get(succeeded[1])), std::nullopt);
 }
 
 TEST_F(MonitorTest, FleetCountsFollowEachInstancesStatusAndItsRemoval) {
