@@ -77,9 +77,9 @@ std::string Seconds(std::optional<double> seconds) {
     return FormatAge(std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(*seconds)));
 }
 
-/// An interval between checks, exactly enough to compare: "7.5s", "30s", "1m 15s", "2h 5m"; "-"
-/// for none.
-std::string Interval(std::optional<double> seconds) {
+/// A duration exactly enough to compare (an interval between checks, a mean): "7.5s", "30s",
+/// "1m 15s", "2h 5m"; "-" for none.
+std::string PreciseSeconds(std::optional<double> seconds) {
     if (!seconds || !std::isfinite(*seconds) || *seconds < 0) return "-";
     if (*seconds < 9.95 && std::abs(*seconds - std::round(*seconds)) >= 0.05) return fmt::format("{:.1f}s", *seconds);
     const long long s = std::llround(*seconds);
@@ -215,7 +215,7 @@ std::string RenderInstance(const json& i, core::Timestamp now, const json& failu
                                     {"Retries", Text(i, "retryCount")},
                                     {"Monitoring", Text(i, "monitoring")},
                                     {"Check interval", CheckInterval(i)},
-                                    {"Checked every", Interval(Number(i, "effectiveIntervalSeconds"))},
+                                    {"Checked every", PreciseSeconds(Number(i, "effectiveIntervalSeconds"))},
                                     {"User", Text(i, "userId")},
                                     {"Created", TimeAndAge(i, "createdAt", now)},
                                     {"Deployment started", TimeAndAge(i, "deploymentStartedAt", now)},
@@ -290,8 +290,15 @@ std::string RenderHealth(const json& h, core::Timestamp now) {
 
 std::string RenderStats(const json& s) {
     const auto rate = Number(s, "errorRate");
+    // totalInstances leaves deleted ones out; "Monitored" below counts those still watched (a
+    // removed deployment's, until its service deploys again): say how many there are.
+    std::string instances = Text(s, "totalInstances");
+    if (s.is_object() && s.contains("byStatus") && s["byStatus"].is_object()) {
+        if (const auto deleted = Number(s["byStatus"], "DELETED"); deleted && *deleted > 0)
+            instances += fmt::format(" (and {} deleted)", static_cast<long long>(*deleted));
+    }
     std::vector<std::pair<std::string, std::string>> fields = {
-        {"Instances", Text(s, "totalInstances")},
+        {"Instances", instances},
         {"Running", Text(s, "runningInstances")},
         {"Failed", Text(s, "failedInstances")},
         {"Pending", Text(s, "pendingInstances")},
@@ -299,7 +306,7 @@ std::string RenderStats(const json& s) {
         {"Deployments finished", Text(s, "deploymentsFinished")},
         {"Deployments failed", Text(s, "deploymentsFailed")},
         {"Error rate", rate ? fmt::format("{:.1f}%", *rate * 100.0) : std::string("-")},
-        {"Avg deployment time", Seconds(Number(s, "avgDeploymentSeconds"))},
+        {"Avg deployment time", PreciseSeconds(Number(s, "avgDeploymentSeconds"))},
     };
     if (s.is_object() && s.contains("byStatus") && s["byStatus"].is_object()) {
         std::string by_status;

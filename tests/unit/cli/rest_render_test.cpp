@@ -229,9 +229,16 @@ TEST(RenderStats, ShowsTheFleetFiguresAndCapacity) {
     const std::string text = RenderStats(stats);
     EXPECT_THAT(text, HasSubstr("Instances:             5\n"));
     EXPECT_THAT(text, HasSubstr("Error rate:            25.0%\n"));
-    EXPECT_THAT(text, HasSubstr("Avg deployment time:   1m\n"));
+    EXPECT_THAT(text, HasSubstr("Avg deployment time:   1m 35s\n"));
     EXPECT_THAT(text, HasSubstr("FAILED 1  RUNNING 3"));
     EXPECT_THAT(text, HasSubstr("5 of a capacity of 142 (800 Railway requests/hour)"));
+    // Deleted instances are not in the total; the engine may still watch some (Monitored).
+    json with_deleted = stats;
+    with_deleted["byStatus"]["DELETED"] = 2;
+    with_deleted["capacity"]["monitored"] = 6;
+    const std::string deleted_text = RenderStats(with_deleted);
+    EXPECT_THAT(deleted_text, HasSubstr("Instances:             5 (and 2 deleted)\n"));
+    EXPECT_THAT(deleted_text, HasSubstr("Monitored:             6 of a capacity of 142"));
 }
 
 TEST(RenderAttention, ShowsKindAgeUserAndReason) {
