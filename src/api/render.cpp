@@ -106,10 +106,31 @@ json Either(const json& first, const json& second) {
     return first.is_null() ? second : first;
 }
 
-// An interval in seconds, to the millisecond; none: null.
-json IntervalSecondsJson(const std::optional<core::Duration>& interval) {
+// A duration in seconds, to the millisecond; none: null.
+json SecondsJson(const std::optional<core::Duration>& interval) {
     if (!interval) return nullptr;
     return static_cast<double>(std::chrono::round<std::chrono::milliseconds>(*interval).count()) / 1000.0;
+}
+
+// A row of a deployment's step list (docs/DASHBOARD.md, "…/progress — steps"); `nested`: with
+// its `substeps`.
+json StepJson(const core::StepRow& row, bool nested) {
+    std::optional<core::Duration> took;
+    if (row.started_at && row.completed_at) took = *row.completed_at - *row.started_at;
+    json out = {{"name", row.name},
+                {"label", row.label},
+                {"state", core::ToString(row.state)},
+                {"startedAt", TimeJson(row.started_at)},
+                {"completedAt", TimeJson(row.completed_at)},
+                {"durationSeconds", SecondsJson(took)},
+                {"medianSeconds", SecondsJson(row.median)}};
+    if (nested) {
+        json substeps = json::array();
+        for (const core::StepRow& sub : row.substeps)
+            substeps.push_back(StepJson(sub, false));
+        out["substeps"] = std::move(substeps);
+    }
+    return out;
 }
 
 }  // namespace
@@ -155,7 +176,7 @@ json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck
         {"deploymentUpdatedAt", TimeJson(s.deployment_updated_at)},
         {"deploymentCompletedAt", TimeJson(s.deployment_completed_at)},
         {"deletedAt", TimeJson(i.deleted_at)},
-        {"effectiveIntervalSeconds", IntervalSecondsJson(check_interval)},
+        {"effectiveIntervalSeconds", SecondsJson(check_interval)},
         {"railwayUrl", RailwayUrl(i)},
         {"recentChecks", std::move(checks)},
     };
@@ -187,7 +208,7 @@ void AppendInstanceJson(std::string& out, const store::Instance& i, std::span<co
     AppendOptText(out, "deploymentStatus", s.deployment_status);
     AppendTime(out, "deploymentUpdatedAt", s.deployment_updated_at);
     AppendKey(out, "effectiveIntervalSeconds");
-    out += IntervalSecondsJson(check_interval).dump();  // nlohmann's number text, as InstanceJson's
+    out += SecondsJson(check_interval).dump();  // nlohmann's number text, as InstanceJson's
     AppendText(out, "environmentId", i.environment_id);
     AppendOptText(out, "errorMessage", s.error_message);
     AppendKey(out, "errorType");
@@ -302,11 +323,16 @@ json DisabledEndpointJson(const store::DisabledEndpoint& endpoint) {
 }
 
 json ProgressJson(const monitor::ProgressReport& r, const std::optional<std::string>& deployment_id) {
+    json steps = json::array();
+    for (const core::StepRow& row : r.steps)
+        steps.push_back(StepJson(row, true));
     return {{"instanceId", r.instance_id},
             {"deploymentId", OptText(deployment_id)},
             {"progress", r.progress},
             {"phase", r.phase},
-            {"etaSeconds", r.eta_seconds ? json(*r.eta_seconds) : json(nullptr)}};
+            {"etaSeconds", r.eta_seconds ? json(*r.eta_seconds) : json(nullptr)},
+            {"stepAware", r.step_aware},
+            {"steps", std::move(steps)}};
 }
 
 json CapacityJson(const monitor::CapacityReport& r) {

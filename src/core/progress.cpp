@@ -228,4 +228,159 @@ Progress ComputeProgress(const ProgressInput& in, Timestamp now) {
     return out;
 }
 
+std::string_view ToString(StepState state) {
+    switch (state) {
+        case StepState::kDone:
+            return "done";
+        case StepState::kActive:
+            return "active";
+        case StepState::kFailed:
+            return "failed";
+        case StepState::kPending:
+            return "pending";
+        case StepState::kSkipped:
+            break;
+    }
+    return "skipped";
+}
+
+namespace {
+
+// A row's place in the lifecycle: pending statuses, then the in-progress ones, then outcomes.
+int RankOf(DeploymentStatus status) {
+    switch (status) {
+        case DeploymentStatus::kQueued:
+            return 0;
+        case DeploymentStatus::kWaiting:
+        case DeploymentStatus::kNeedsApproval:
+            return 1;
+        case DeploymentStatus::kInitializing:
+            return 2;
+        case DeploymentStatus::kBuilding:
+            return 3;
+        case DeploymentStatus::kDeploying:
+            return 4;
+        default:
+            return 5;
+    }
+}
+
+bool IsOutcome(DeploymentStatus status) {
+    return RankOf(status) == 5;
+}
+
+StepRow SubstepRow(const DeploymentStep& step, bool ended, bool failed, const HistoricalDurations& typical) {
+    StepRow row;
+    row.name = std::string(ToString(step.step));
+    row.label = std::string(Label(step.step));
+    row.started_at = step.created_at;
+    row.completed_at = step.completed_at;
+    if (!step.error.empty()) {
+        row.state = StepState::kFailed;
+    } else if (step.completed_at) {
+        row.state = StepState::kDone;
+    } else if (ended) {
+        row.state = failed ? StepState::kFailed : StepState::kDone;  // it ended with the deployment
+    } else {
+        row.state = StepState::kActive;
+    }
+    if (const auto it = typical.steps.find(step.step); it != typical.steps.end()) row.median = it->second;
+    return row;
+}
+
+}  // namespace
+
+std::vector<StepRow> DeploymentSteps(std::span<const StatusEntry> entered, std::span<const DeploymentStep> steps,
+                                     const HistoricalDurations& typical) {
+    // What was seen, each status once (its first entry), unknown values passed over.
+    std::vector<StatusEntry> seen;
+    for (const StatusEntry& entry : entered) {
+        if (entry.status == DeploymentStatus::kUnknown) continue;
+        if (std::any_of(seen.begin(), seen.end(), [&](const StatusEntry& s) { return s.status == entry.status; }))
+            continue;
+        seen.push_back(entry);
+    }
+    const DeploymentStatus current = seen.empty() ? DeploymentStatus::kUnknown : seen.back().status;
+    const bool ended = !seen.empty() && !IsInProgress(current) && current != DeploymentStatus::kRemoving;
+    const bool failed = ended && !IsSucceeded(current);
+    // The furthest in-progress row seen (INITIALIZING, BUILDING, DEPLOYING): the rows before it
+    // happened. (Where WAITING or NEEDS_APPROVAL stand against QUEUED is not known.)
+    int furthest_in_progress = -1;
+    for (const StatusEntry& entry : seen) {
+        if (GroupOf(entry.status) == StatusGroup::kInProgress)
+            furthest_in_progress = std::max(furthest_in_progress, RankOf(entry.status));
+    }
+
+    std::vector<DeploymentStatus> rows = {DeploymentStatus::kQueued};
+    for (const StatusEntry& entry : seen) {
+        if (RankOf(entry.status) == 1) rows.push_back(entry.status);
+    }
+    rows.insert(rows.end(),
+                {DeploymentStatus::kInitializing, DeploymentStatus::kBuilding, DeploymentStatus::kDeploying});
+    bool outcome_seen = false;
+    for (const StatusEntry& entry : seen) {
+        if (IsOutcome(entry.status)) {
+            rows.push_back(entry.status);
+            outcome_seen = true;
+        }
+    }
+    if (!outcome_seen) rows.push_back(DeploymentStatus::kSuccess);
+
+    // The in-progress row a failure ended: the last one seen right before the first failed outcome.
+    std::optional<DeploymentStatus> failed_in;
+    for (std::size_t i = 1; i < seen.size(); ++i) {
+        const DeploymentStatus status = seen[i].status;
+        if (IsOutcome(status) && !IsSucceeded(status)) {
+            if (!IsOutcome(seen[i - 1].status)) failed_in = seen[i - 1].status;
+            break;
+        }
+    }
+
+    std::vector<StepRow> out;
+    out.reserve(rows.size());
+    for (const DeploymentStatus status : rows) {
+        StepRow row;
+        row.name = std::string(ToString(status));
+        row.label = std::string(StatusLabel(status));
+        const auto at =
+            std::find_if(seen.begin(), seen.end(), [&](const StatusEntry& s) { return s.status == status; });
+        if (at != seen.end()) {
+            row.started_at = at->at;
+            const bool left = at + 1 != seen.end();
+            if (left) row.completed_at = (at + 1)->at;
+            if (failed_in == status || (IsOutcome(status) && !IsSucceeded(status))) {
+                row.state = StepState::kFailed;
+            } else if (left || IsSucceeded(status)) {
+                row.state = StepState::kDone;
+            } else {
+                row.state = StepState::kActive;
+            }
+        } else if (RankOf(status) < furthest_in_progress) {
+            // Passed before railwatch saw the deployment: a deployment is queued, initialized,
+            // built and deployed in that order (an outcome alone says nothing of where it ended).
+            // WAITING and NEEDS_APPROVAL are rows only when seen.
+            row.state = StepState::kDone;
+        } else {
+            row.state = ended ? StepState::kSkipped : StepState::kPending;
+        }
+        if (!IsOutcome(status)) {
+            if (const auto it = typical.phases.find(status); it != typical.phases.end()) row.median = it->second;
+        }
+        if (status == DeploymentStatus::kBuilding || status == DeploymentStatus::kDeploying) {
+            std::vector<DeploymentStep> mine;
+            for (const DeploymentStep& step : steps) {
+                const bool build = StepIndex(step.step) <= StepIndex(DeploymentEventStep::kPublishImage);
+                if (build == (status == DeploymentStatus::kBuilding)) mine.push_back(step);
+            }
+            std::sort(mine.begin(), mine.end(), [](const DeploymentStep& a, const DeploymentStep& b) {
+                return StepIndex(a.step) < StepIndex(b.step);
+            });
+            for (const DeploymentStep& step : mine)
+                row.substeps.push_back(SubstepRow(step, ended, failed, typical));
+        }
+        out.push_back(std::move(row));
+    }
+    return out;
+}
+
 }  // namespace railwatch::core

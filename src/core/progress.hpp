@@ -2,7 +2,9 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/deployment_event.hpp"
@@ -13,6 +15,7 @@
 ///
 ///   StatusProgress(status)            -> the seed's table (plus the statuses it did not know)
 ///   ComputeProgress(input, now)       -> Progress{percent, phase, eta, step_aware}
+///   DeploymentSteps(entered, steps, typical) -> the step list (statuses, Railway's steps under them)
 ///
 /// Rules (docs/STATUSES.md): the seed's table INITIALIZING 10, BUILDING 40, DEPLOYING 70, SUCCESS
 /// 100, FAILED/CRASHED 0; pending statuses 0–5 (NEEDS_APPROVAL 0, WAITING 2, QUEUED 5). While
@@ -69,5 +72,44 @@ StepBand BandOf(DeploymentEventStep step);
 
 /// Computes progress at `now`. See the rules above.
 Progress ComputeProgress(const ProgressInput& input, Timestamp now);
+
+/// Where a row of a deployment's step list stands.
+enum class StepState {
+    kDone,     ///< entered and left (or passed before railwatch watched: no times then)
+    kActive,   ///< the deployment is in it now
+    kFailed,   ///< the deployment failed in it (or it is the failure itself: FAILED, CRASHED, ...)
+    kPending,  ///< not entered yet, still possible
+    kSkipped,  ///< not entered, and the deployment ended before it
+};
+/// "done", "active", "failed", "pending", "skipped".
+std::string_view ToString(StepState state);
+
+/// A status the deployment entered, and when (its timeline's rows, oldest first).
+struct StatusEntry {
+    DeploymentStatus status = DeploymentStatus::kUnknown;
+    Timestamp at{};
+};
+
+/// One row of the step list: a Railway status, or (in `substeps`) one of Railway's steps.
+struct StepRow {
+    std::string name;   ///< Railway's spelling: "BUILDING", or a step's "BUILD_IMAGE"
+    std::string label;  ///< "Building", "building image"
+    StepState state = StepState::kPending;
+    std::optional<Timestamp> started_at;    ///< when it was entered, if seen
+    std::optional<Timestamp> completed_at;  ///< when the next one was entered, if seen
+    std::optional<Duration> median;         ///< the same row's typical duration (HistoricalDurations)
+    std::vector<StepRow> substeps;          ///< Railway's steps of BUILDING and DEPLOYING
+};
+
+/// A deployment's step list, in lifecycle order: QUEUED, WAITING and NEEDS_APPROVAL when they
+/// were entered, INITIALIZING, BUILDING, DEPLOYING, then the outcomes entered (SUCCESS, CRASHED,
+/// FAILED, …; SUCCESS still to come while none is). `entered` is what railwatch saw, oldest first
+/// (repeats and unknown values are passed over); a row not seen but followed by an in-progress
+/// one that was is done (Railway queues, initializes, builds and deploys in that order), else
+/// skipped once the deployment ended, else pending. The in-progress row a failure (FAILED, CRASHED right
+/// after DEPLOYING, …) ended is failed. `steps` (deploymentEvents, any order) go under BUILDING
+/// (SNAPSHOT_CODE … PUBLISH_IMAGE) and DEPLOYING (the rest); `typical` gives the medians.
+std::vector<StepRow> DeploymentSteps(std::span<const StatusEntry> entered, std::span<const DeploymentStep> steps,
+                                     const HistoricalDurations& typical);
 
 }  // namespace railwatch::core

@@ -2164,12 +2164,17 @@ util::Result<ProgressReport> Monitor::Progress(const std::string& id) {
     input.deployment_id = deployment_id;
     input.status = PhaseOf(instance->state);
     input.previous = core::PreviousProgress{deployment_id, static_cast<double>(instance->state.progress)};
+    std::vector<core::StatusEntry> entered;  // the current deployment's statuses, oldest first
     if (auto events = timeline_.ListEvents(id, 1000)) {
         for (auto it = events->rbegin(); it != events->rend(); ++it) {
             if (it->deployment_id == deployment_id && it->from_status != it->to_status) {
                 input.status_since = it->at;
                 break;
             }
+        }
+        for (const store::TimelineEvent& event : *events) {
+            if (event.deployment_id == deployment_id)
+                entered.push_back(core::StatusEntry{core::RailwayStatus::Parse(event.to_status).value, event.at});
         }
         input.typical = TypicalDurations(*events, deployment_id);
     }
@@ -2181,6 +2186,7 @@ util::Result<ProgressReport> Monitor::Progress(const std::string& id) {
                 input.steps.push_back(StepOf(event));
         }
     }
+    report.steps = core::DeploymentSteps(entered, input.steps, input.typical);
     if (!instance->state.deployment_status) {
         report.phase = "queued";
         return report;
@@ -2188,6 +2194,7 @@ util::Result<ProgressReport> Monitor::Progress(const std::string& id) {
     const core::Progress progress = core::ComputeProgress(input, clock_.Now());
     report.progress = std::clamp(static_cast<int>(progress.percent), 0, 100);
     report.phase = progress.phase;
+    report.step_aware = progress.step_aware;
     if (progress.eta) report.eta_seconds = core::ToSeconds(*progress.eta);
     return report;
 }

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/progress.hpp"
 #include "core/time.hpp"
 #include "store/model.hpp"
 #include "util/result.hpp"
@@ -35,6 +36,11 @@ struct ProgressReport {
     int progress = 0;                         ///< 0..100, step-aware when steps are known
     std::string phase;                        ///< "queued", "building", "deploying", "running", "failed", ...
     std::optional<std::int64_t> eta_seconds;  ///< from the service's own past durations; none when unknown
+    bool step_aware = false;                  ///< Railway's steps (deploymentEvents) decided the percent
+    /// The deployment's step list (core::DeploymentSteps): its statuses as the timeline saw them,
+    /// Railway's steps under BUILDING and DEPLOYING while they are known (kept from the phase
+    /// reads of a deployment still followed), medians from the instance's earlier deployments.
+    std::vector<core::StepRow> steps;
 };
 
 /// The fleet against the token's budget (the API's /stats and /metrics show it).

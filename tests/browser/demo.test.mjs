@@ -227,6 +227,11 @@ for (const vp of VIEWPORTS) {
       // The failure card (GET /instances/{id}/failure) once the engine's verdict is stored.
       await page.locator('.failure-card').waitFor({ timeout: WAIT });
       assert.ok((await page.locator('.failure-card .next').textContent()).startsWith('Next step:'));
+      // The step list the engine keeps from its checks: the build failed, deploying never came.
+      await page.locator('.steps > li.step.failed').first().waitFor({ timeout: WAIT });
+      assert.equal((await page.locator('.steps > li.step.failed > .sname').first().textContent()).trim(), 'Building');
+      assert.equal((await page.locator('.steps > li.step.skipped > .sname').first().textContent()).trim(), 'Deploying');
+      assert.equal(await page.locator('.steps > li.step.done > .sname').first().textContent(), 'Queued');
       // A build failure: its build log has the lines that explain it.
       await page.getByRole('tab', { name: 'Build logs' }).click();
       await page.locator('.log-view .line').first().waitFor({ timeout: WAIT });

@@ -145,7 +145,13 @@ class FakeOperations final : public monitor::Operations {
     std::optional<std::string> incident_;  // guarded by mutex_
     std::map<std::string, util::Error> failures_;
     std::vector<std::pair<std::string, std::string>> calls_;
-    monitor::ProgressReport progress_{"", 40, "building", 90};
+    monitor::ProgressReport progress_ = [] {
+        monitor::ProgressReport report;
+        report.progress = 40;
+        report.phase = "building";
+        report.eta_seconds = 90;
+        return report;
+    }();
     int woken_ = 1;
 };
 

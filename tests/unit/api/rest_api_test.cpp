@@ -499,6 +499,38 @@ TEST_F(ApiTest, ProgressAnswersTheEnginesReport) {
     EXPECT_EQ(body["progress"], 40);
     EXPECT_EQ(body["phase"], "building");
     EXPECT_EQ(body["etaSeconds"], 90);
+    EXPECT_EQ(body["stepAware"], false);
+    EXPECT_EQ(body["steps"], json::array());
+    // The step list (docs/DASHBOARD.md): each row's times, duration and median in seconds.
+    monitor::ProgressReport report;
+    report.progress = 55;
+    report.phase = "building image";
+    report.step_aware = true;
+    const core::Timestamp t0 = clock_.Now();
+    core::StepRow queued{"QUEUED", "Queued", core::StepState::kDone, t0, t0 + core::Millis(4500), core::Seconds(4), {}};
+    core::StepRow building{"BUILDING",        "Building", core::StepState::kActive, t0 + core::Seconds(5), std::nullopt,
+                           core::Seconds(72), {}};
+    building.substeps.push_back(core::StepRow{"BUILD_IMAGE",
+                                              "building image",
+                                              core::StepState::kActive,
+                                              t0 + core::Seconds(6),
+                                              std::nullopt,
+                                              std::nullopt,
+                                              {}});
+    report.steps = {queued, building};
+    ops_.SetProgress(report);
+    body = Json(Call("GET", "/api/v1/instances/" + id + "/progress"));
+    EXPECT_EQ(body["stepAware"], true);
+    ASSERT_EQ(body["steps"].size(), 2u);
+    EXPECT_EQ(body["steps"][0],
+              json::parse(R"({"name":"QUEUED","label":"Queued","state":"done","startedAt":"2026-01-01T00:00:00.000Z",
+                              "completedAt":"2026-01-01T00:00:04.500Z","durationSeconds":4.5,"medianSeconds":4.0,
+                              "substeps":[]})"));
+    EXPECT_EQ(body["steps"][1]["state"], "active");
+    EXPECT_TRUE(body["steps"][1]["durationSeconds"].is_null());
+    EXPECT_EQ(body["steps"][1]["medianSeconds"], 72.0);
+    EXPECT_EQ(body["steps"][1]["substeps"][0]["name"], "BUILD_IMAGE");
+    EXPECT_FALSE(body["steps"][1]["substeps"][0].contains("substeps"));
 }
 
 TEST_F(ApiTest, LogsAreTheCurrentDeploymentsNewestLastAndFilteredByKind) {

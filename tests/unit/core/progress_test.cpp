@@ -230,3 +230,101 @@ TEST(Progress, NoEtaWithoutHistoryOrWhileAwaitingApproval) {
 
 }  // namespace
 }  // namespace railwatch::core
+
+namespace railwatch::core {
+namespace {
+
+using S = DeploymentStatus;
+
+// "NAME:state" per row, and per row with substeps "NAME:state[SUB:state …]": a list to compare.
+std::vector<std::string> Shape(const std::vector<StepRow>& rows) {
+    std::vector<std::string> out;
+    for (const StepRow& row : rows) {
+        std::string text = row.name + ":" + std::string(ToString(row.state));
+        if (!row.substeps.empty()) {
+            text += "[";
+            for (const StepRow& sub : row.substeps)
+                text += sub.name + ":" + std::string(ToString(sub.state)) + (&sub == &row.substeps.back() ? "" : " ");
+            text += "]";
+        }
+        out.push_back(text);
+    }
+    return out;
+}
+
+std::vector<StatusEntry> Seen(std::initializer_list<S> statuses) {
+    std::vector<StatusEntry> out;
+    int n = 0;
+    for (const S status : statuses)
+        out.push_back(StatusEntry{status, kT0 + Seconds(10 * n++)});
+    return out;
+}
+
+// A building deployment: the rows seen with their times, BUILDING active with Railway's steps
+// under it (in their lifecycle order), the rest to come; medians from the service's history.
+TEST(DeploymentSteps, ABuildingDeploymentShowsWhatItPassedWhereItIsAndWhatIsToCome) {
+    const std::vector<DeploymentStep> steps = {
+        {DeploymentEventStep::kBuildImage, kT0 + Seconds(25), std::nullopt, ""},
+        {DeploymentEventStep::kSnapshotCode, kT0 + Seconds(20), kT0 + Seconds(25), ""},
+    };
+    HistoricalDurations typical;
+    typical.phases[S::kBuilding] = Seconds(72);
+    typical.steps[DeploymentEventStep::kBuildImage] = Seconds(61);
+    const auto rows = DeploymentSteps(Seen({S::kQueued, S::kInitializing, S::kBuilding}), steps, typical);
+    EXPECT_EQ(Shape(rows), (std::vector<std::string>{"QUEUED:done", "INITIALIZING:done",
+                                                     "BUILDING:active[SNAPSHOT_CODE:done BUILD_IMAGE:active]",
+                                                     "DEPLOYING:pending", "SUCCESS:pending"}));
+    EXPECT_EQ(rows[0].label, "Queued");
+    EXPECT_EQ(rows[0].started_at, kT0);
+    EXPECT_EQ(rows[0].completed_at, kT0 + Seconds(10));
+    EXPECT_EQ(rows[2].started_at, kT0 + Seconds(20));
+    EXPECT_EQ(rows[2].completed_at, std::nullopt);
+    EXPECT_EQ(rows[2].median, Seconds(72));
+    EXPECT_EQ(rows[2].substeps[1].label, "building image");
+    EXPECT_EQ(rows[2].substeps[1].median, Seconds(61));
+    EXPECT_EQ(rows[3].median, std::nullopt);
+}
+
+TEST(DeploymentSteps, AFailureMarksTheRowItEndedAndSkipsTheRest) {
+    const std::vector<DeploymentStep> steps = {
+        {DeploymentEventStep::kBuildImage, kT0 + Seconds(25), std::nullopt, ""},  // never completed
+    };
+    EXPECT_EQ(Shape(DeploymentSteps(Seen({S::kQueued, S::kInitializing, S::kBuilding, S::kFailed}), steps, {})),
+              (std::vector<std::string>{"QUEUED:done", "INITIALIZING:done", "BUILDING:failed[BUILD_IMAGE:failed]",
+                                        "DEPLOYING:skipped", "FAILED:failed"}));
+    // The healthcheck failed (its error) while deploying.
+    const std::vector<DeploymentStep> healthcheck = {
+        {DeploymentEventStep::kHealthcheck, kT0 + Seconds(45), kT0 + Seconds(48), "service unavailable"},
+    };
+    EXPECT_EQ(Shape(DeploymentSteps(Seen({S::kBuilding, S::kDeploying, S::kFailed}), healthcheck, {})),
+              (std::vector<std::string>{"QUEUED:done", "INITIALIZING:done", "BUILDING:done",
+                                        "DEPLOYING:failed[HEALTHCHECK:failed]", "FAILED:failed"}));
+}
+
+// Seen first while deploying (railwatch started watching late): the rows before are done, without
+// times. A crash after success fails the outcome, not the deploy; repeats are passed over.
+TEST(DeploymentSteps, RowsBeforeTheFirstSeenAreDoneAndACrashAfterSuccessIsItsOwnRow) {
+    const auto rows = DeploymentSteps(Seen({S::kDeploying, S::kDeploying, S::kSuccess, S::kCrashed}),
+                                      std::vector<DeploymentStep>{}, {});
+    EXPECT_EQ(Shape(rows), (std::vector<std::string>{"QUEUED:done", "INITIALIZING:done", "BUILDING:done",
+                                                     "DEPLOYING:done", "SUCCESS:done", "CRASHED:failed"}));
+    EXPECT_EQ(rows[0].started_at, std::nullopt);
+    EXPECT_EQ(rows[3].completed_at, kT0 + Seconds(20));  // when SUCCESS was seen (the repeat passed over)
+    EXPECT_EQ(rows[4].label, "Online");
+}
+
+// WAITING (for CI) shows where it happened; a deployment skipped there ran nothing else.
+TEST(DeploymentSteps, WaitingForCiIsARowAndASkipEndsThere) {
+    EXPECT_EQ(Shape(DeploymentSteps(Seen({S::kWaiting, S::kSkipped}), std::vector<DeploymentStep>{}, {})),
+              (std::vector<std::string>{"QUEUED:skipped", "WAITING:failed", "INITIALIZING:skipped", "BUILDING:skipped",
+                                        "DEPLOYING:skipped", "SKIPPED:failed"}));
+    EXPECT_EQ(Shape(DeploymentSteps(Seen({S::kQueued}), std::vector<DeploymentStep>{}, {})),
+              (std::vector<std::string>{"QUEUED:active", "INITIALIZING:pending", "BUILDING:pending",
+                                        "DEPLOYING:pending", "SUCCESS:pending"}));
+    EXPECT_EQ(Shape(DeploymentSteps(std::vector<StatusEntry>{}, std::vector<DeploymentStep>{}, {})),
+              (std::vector<std::string>{"QUEUED:pending", "INITIALIZING:pending", "BUILDING:pending",
+                                        "DEPLOYING:pending", "SUCCESS:pending"}));
+}
+
+}  // namespace
+}  // namespace railwatch::core

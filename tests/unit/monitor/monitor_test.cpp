@@ -2614,6 +2614,50 @@ TEST_F(MonitorTest, ProgressReportsPhaseAndPercent) {
     EXPECT_EQ(monitor->Progress("nope").error().code, util::ErrorCode::kNotFound);
 }
 
+// The step list comes from the instance's timeline (the statuses the checks saw, with their times)
+// and, while the deployment is followed, Railway's steps its phase reads fetched.
+TEST_F(MonitorTest, ProgressListsTheStepsTheTimelineAndRailwaysEventsShow) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    railway::DeploymentEvent snapshot;
+    snapshot.step = "SNAPSHOT_CODE";
+    snapshot.created_at = t0;
+    snapshot.completed_at = t0 + seconds(2);
+    railway::DeploymentEvent build;
+    build.step = "BUILD_IMAGE";
+    build.created_at = t0 + seconds(2);
+    api_.SetDeploymentEvents("d1", {snapshot, build});
+    const auto instance = Add(*monitor, "d1");
+    const auto names = [](const ProgressReport& report) {
+        std::vector<std::string> out;
+        for (const core::StepRow& row : report.steps)
+            out.push_back(row.name + ":" + std::string(core::ToString(row.state)));
+        return out;
+    };
+    // Not checked yet: every row to come.
+    EXPECT_EQ(names(*monitor->Progress(instance.id)),
+              (std::vector<std::string>{"QUEUED:pending", "INITIALIZING:pending", "BUILDING:pending",
+                                        "DEPLOYING:pending", "SUCCESS:pending"}));
+    monitor->RunRoundForTest();  // none -> BUILDING: the phase change's read fetches the steps
+    monitor->RunWorkForTest();
+    auto report = *monitor->Progress(instance.id);
+    EXPECT_EQ(names(report), (std::vector<std::string>{"QUEUED:done", "INITIALIZING:done", "BUILDING:active",
+                                                       "DEPLOYING:pending", "SUCCESS:pending"}));
+    ASSERT_EQ(report.steps[2].substeps.size(), 2u);
+    EXPECT_EQ(report.steps[2].substeps[0].name, "SNAPSHOT_CODE");
+    EXPECT_EQ(report.steps[2].substeps[1].state, core::StepState::kActive);
+    EXPECT_TRUE(report.step_aware);
+    clock_.Advance(seconds(40));
+    api_.SetDeployment(Dep("d1", "DEPLOYING", t0 + seconds(40)));  // Railway's updatedAt dates the change
+    monitor->RunRoundForTest();
+    report = *monitor->Progress(instance.id);
+    EXPECT_EQ(names(report), (std::vector<std::string>{"QUEUED:done", "INITIALIZING:done", "BUILDING:done",
+                                                       "DEPLOYING:active", "SUCCESS:pending"}));
+    ASSERT_TRUE(report.steps[2].started_at && report.steps[2].completed_at);
+    EXPECT_EQ(*report.steps[2].completed_at - *report.steps[2].started_at, seconds(40));
+}
+
 // The scheduler thread with nothing due sleeps until the next due check or its idle bound, and
 // a new instance wakes it at once.
 // A status request that hangs (a slow answer, retries) holds only its own batch: the pollers
