@@ -237,6 +237,9 @@ for (const vp of VIEWPORTS) {
       await page.locator('.log-view .line').first().waitFor({ timeout: WAIT });
       assert.ok((await page.locator('.log-view .line').count()) > 0);
       await page.locator('.timeline li').first().waitFor({ timeout: WAIT });
+      // The classification's row kept the status: it says what it was, not "Failed → Failed".
+      await page.locator('.timeline li strong', { hasText: 'Classified and acted on' }).first().waitFor({ timeout: WAIT });
+      assert.equal(await page.locator('.timeline li', { hasText: 'Failed → Failed' }).count(), 0);
       assert.ok(await page.evaluate(() => window.__sameDocument === true), 'the link was followed in the page, without a reload');
       // The demo's instances have no interval of their own: each status's applies.
       const shown = await apiCall('GET', '/instances/' + decodeURIComponent(new URL(page.url()).pathname.split('/').pop()));

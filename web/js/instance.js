@@ -257,6 +257,17 @@ export function mount(main, ctx) {
     }
   }
 
+  // A row that changed the status reads "Building → Failed"; one that recorded a decision about
+  // the status it kept (docs/ENGINE.md: a reaction, an attention flag, a person's
+  // redeploy) says what it was, and the status it stayed in.
+  function timelineHeading(ev) {
+    if (ev.from && ev.from === ev.to) {
+      const what = { reaction: 'Classified and acted on', attention: 'Flagged for attention', user: 'Redeploy requested' }[ev.source] || 'Recorded';
+      return h('div', null, h('strong', null, what), ' · still ' + railwayLabel(ev.to));
+    }
+    return h('div', null, ev.from ? railwayLabel(ev.from) + ' → ' : '', h('strong', null, railwayLabel(ev.to)));
+  }
+
   function renderTimeline() {
     const sorted = [...events].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
     fill(timelinePanel, 
@@ -265,7 +276,7 @@ export function mount(main, ctx) {
         ? h(
             'ol',
             { class: 'timeline' },
-            sorted.map((ev) => h('li', { class: toneOf(ev.to) }, h('span', { class: 'tdot', 'aria-hidden': 'true' }), h('div', null, h('div', null, ev.from ? railwayLabel(ev.from) + ' → ' : '', h('strong', null, railwayLabel(ev.to))), h('div', { class: 'sub' }, timeEl(ev.at), ev.source ? ' · ' + ev.source : '', ev.deploymentId ? ' · ' + ev.deploymentId.slice(0, 8) : '')))),
+            sorted.map((ev) => h('li', { class: toneOf(ev.to) }, h('span', { class: 'tdot', 'aria-hidden': 'true' }), h('div', null, timelineHeading(ev), h('div', { class: 'sub' }, timeEl(ev.at), ev.source ? ' · ' + ev.source : '', ev.deploymentId ? ' · ' + ev.deploymentId.slice(0, 8) : '')))),
           )
         : empty('No status changes recorded yet.'),
     );
