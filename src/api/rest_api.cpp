@@ -16,6 +16,7 @@
 #include "api/static_assets.hpp"
 #include "core/classify.hpp"
 #include "core/deployment_status.hpp"
+#include "core/detect.hpp"
 #include "core/error_class.hpp"
 #include "core/notify_event.hpp"
 #include "core/stats.hpp"
@@ -171,8 +172,14 @@ json BudgetJson(const std::optional<core::BudgetStatus>& b) {
 std::string_view AttentionKind(const store::AttentionItem& item) {
     if (item.verdict.stuck.stuck) return "stuck";
     const store::InstanceState& s = item.instance.state;
+    if (s.attention_reason && core::IsCrashLoopReason(*s.attention_reason)) return "crash_loop";
     if (s.status == core::InstanceStatus::kFailed) return "failed";
     if (s.health && *s.health == "UNHEALTHY") return "unhealthy";
+    // Flagged by the engine while in progress: a stall (or a run past the time limit) it saw,
+    // though a sign of life since (a log line, a newer updatedAt) ended this list's own stall.
+    if (s.needs_attention &&
+        (s.status == core::InstanceStatus::kInitializing || s.status == core::InstanceStatus::kDeploying))
+        return "stuck";
     return "other";
 }
 
@@ -704,6 +711,7 @@ net::ServerResponse RestApi::Attention(const net::ServerRequest& req, const Path
     store::AttentionQuery query;
     query.now = clock_.Now();
     query.limit = *limit;
+    query.stuck_policy = options_.stuck_policy;
     query.platform_incident = operations_.PlatformIncident().has_value();
     auto items = store::ListAttention(store_.queries, query);
     if (!items) return ErrorFrom(items.error());

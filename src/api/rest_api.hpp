@@ -9,6 +9,7 @@
 
 #include "api/event_hub.hpp"
 #include "api/router.hpp"
+#include "core/detect.hpp"
 #include "core/stats_history.hpp"
 #include "monitor/operations.hpp"
 #include "net/http_server.hpp"
@@ -76,6 +77,9 @@ struct RestApiOptions {
     /// Deployment checks per minute for GET /stats (app::Engine::ChecksPerMinute); called once per
     /// request from any thread. Empty: `checksPerMinute` is null.
     std::function<double()> checks_per_minute;
+    /// The stall deadlines GET /attention judges with: the engine's (app::MonitorSettings::
+    /// StuckPolicy), so that the list and the engine's flags agree.
+    core::StuckPolicy stuck_policy;
 };
 
 /// Thread-safety: Handle from any number of threads at once (the roles, the operations and the

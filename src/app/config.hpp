@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/detect.hpp"
 #include "core/interval.hpp"
 #include "core/retry.hpp"
 #include "core/time.hpp"
@@ -128,6 +129,9 @@ struct MonitorSettings {
 
     /// The core's interval policy with these intervals (jitter and floor as the core defaults).
     core::IntervalPolicy IntervalPolicy() const;
+    /// The core's stall deadlines: stuck_after_seconds for every phase (NEEDS_APPROVAL none, as
+    /// the core's default). The engine flags with it and `GET /attention` judges with it.
+    core::StuckPolicy StuckPolicy() const;
 };
 
 struct RetrySettings {

@@ -82,7 +82,7 @@ monitor::MonitorOptions MonitorOptionsFrom(const Config& config, std::string wor
     monitor::MonitorOptions options;
     options.worker_id = std::move(worker_id);
     options.intervals = config.monitor.IntervalPolicy();
-    options.check.stuck.default_deadline = core::Seconds(config.monitor.stuck_after_seconds);
+    options.check.stuck = config.monitor.StuckPolicy();
     options.check.timeout_after = core::Seconds(config.monitor.timeout_after_seconds);
     options.max_logs = config.monitor.max_logs;
     options.lease = core::Seconds(config.monitor.lease_seconds);

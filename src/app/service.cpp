@@ -64,6 +64,7 @@ util::Result<std::unique_ptr<Service>> Service::Build(Root& root, ServiceOptions
         [engine = s.engine_.get()](const store::Instance& instance) { return engine->CheckInterval(instance); });
     api_options.budget = [engine = s.engine_.get()] { return engine->Budget(); };
     api_options.checks_per_minute = [engine = s.engine_.get()] { return engine->ChecksPerMinute(); };
+    api_options.stuck_policy = config.monitor.StuckPolicy();  // the engine's: its flags and the list agree
     s.api_ = std::make_unique<api::RestApi>(api::StoreRoles{st, st, st, st, st, st, st, st, st}, *s.engine_,
                                             root.clock(), &root.metrics(), &s.hub_, api_options);
     api::ApiServerOptions server_options;

@@ -3,8 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 
 namespace railwatch::core {
+namespace {
+
+// How DetectCrashLoop's reason begins (IsCrashLoopReason reads it back).
+constexpr std::string_view kCrashLoop = "crash loop";
+
+}  // namespace
 
 std::optional<Duration> StuckDeadline(const StuckPolicy& policy, DeploymentStatus status) {
     if (!IsInProgress(status)) return std::nullopt;
@@ -37,6 +44,10 @@ StuckVerdict DetectStuck(const std::vector<StatusChange>& history, std::optional
     return DetectStuck(StuckInput{newest->status, newest->at, last_progress_at, platform_incident}, policy, now);
 }
 
+bool IsCrashLoopReason(std::string_view reason) {
+    return reason.starts_with(kCrashLoop) && reason.substr(kCrashLoop.size()).starts_with(": ");
+}
+
 CrashLoopVerdict DetectCrashLoop(const std::vector<StatusChange>& history, const CrashLoopPolicy& policy,
                                  Timestamp now) {
     std::vector<StatusChange> sorted;
@@ -60,7 +71,7 @@ CrashLoopVerdict DetectCrashLoop(const std::vector<StatusChange>& history, const
     verdict.looping = verdict.crashes_in_window >= std::max(policy.crashes, 1);
     if (verdict.looping) {
         verdict.reason =
-            fmt::format("crash loop: {} crashes within {} s", verdict.crashes_in_window, ToSeconds(policy.window));
+            fmt::format("{}: {} crashes within {} s", kCrashLoop, verdict.crashes_in_window, ToSeconds(policy.window));
     }
     return verdict;
 }

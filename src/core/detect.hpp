@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/deployment_status.hpp"
@@ -104,6 +105,9 @@ struct AttentionFacts {
 };
 
 /// Whether an instance needs a person, and why.
+/// Whether an attention reason is DetectCrashLoop's ("crash loop: 3 crashes within 600 s").
+bool IsCrashLoopReason(std::string_view reason);
+
 struct AttentionVerdict {
     bool needs_attention = false;  ///< flagged || stuck.stuck
     bool flagged = false;

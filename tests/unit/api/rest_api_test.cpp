@@ -696,6 +696,44 @@ TEST_F(ApiTest, AttentionListsFlaggedInstancesWithTheirOwner) {
     EXPECT_EQ(items[0]["needsAttention"], true);
     EXPECT_EQ(items[0]["attentionKind"], "failed");
     EXPECT_EQ(items[0]["user"]["email"], "ana@example.com");
+    // The engine's crash-loop flag (core::DetectCrashLoop's reason) is its own kind.
+    failed.attention_reason = "crash loop: 3 crashes within 600 s";
+    ASSERT_TRUE(store_->SaveState(id, failed));
+    EXPECT_EQ(Json(Call("GET", "/api/v1/attention"))["items"][0]["attentionKind"], "crash_loop");
+}
+
+// The list judges stalls with the engine's deadlines (RestApiOptions::stuck_policy, from
+// [monitor] stuck_after_seconds): 90 s in BUILDING is a stall at 60 s, not at the default 600 s.
+TEST_F(ApiTest, AttentionJudgesStallsWithTheEnginesDeadline) {
+    auto added =
+        Call("POST", "/api/v1/instances", R"({"serviceId":"svc-1","environmentId":"env-1","deploymentId":"dep-1"})");
+    ASSERT_EQ(added.status, 201) << added.body;
+    const std::string id = Json(added)["id"];
+    store::InstanceState building;
+    building.status = core::InstanceStatus::kDeploying;
+    building.deployment_id = "dep-1";
+    building.deployment_status = "BUILDING";
+    building.deployment_started_at = clock_.Now() - core::Seconds(90);
+    building.deployment_updated_at = building.deployment_started_at;
+    ASSERT_TRUE(store_->SaveState(id, building));
+    EXPECT_EQ(Json(Call("GET", "/api/v1/attention"))["items"].size(), 0u);  // the default deadline
+    api::RestApiOptions options = Options();
+    options.stuck_policy.default_deadline = core::Seconds(60);
+    const api::RestApi api(Roles(), ops_, clock_, nullptr, &hub_, options);  // its own: no second metrics
+    const auto res = api.Handle(MakeRequest("GET", "/api/v1/attention", "", true));
+    ASSERT_EQ(res.status, 200) << res.body;
+    const json items = json::parse(res.body)["items"];
+    ASSERT_EQ(items.size(), 1u) << res.body;
+    EXPECT_EQ(items[0]["attentionKind"], "stuck");
+    EXPECT_NE(items[0]["attentionReason"].get<std::string>().find("deadline 60 s"), std::string::npos);
+    // The engine flagged a stall; a log line since ends the list's own stall, not the flag.
+    building.needs_attention = true;
+    building.attention_reason = "no progress in BUILDING for 60 s (deadline 60 s)";
+    building.deployment_updated_at = clock_.Now() - core::Seconds(5);
+    ASSERT_TRUE(store_->SaveState(id, building));
+    const json flagged = Json(Call("GET", "/api/v1/attention"))["items"];
+    ASSERT_EQ(flagged.size(), 1u);
+    EXPECT_EQ(flagged[0]["attentionKind"], "stuck");
 }
 
 // A stall is listed as incidentRelated only while the engine last heard of a Railway incident.
