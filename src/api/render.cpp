@@ -185,7 +185,8 @@ json InstanceJson(const store::Instance& i, const std::vector<store::HealthCheck
 void AppendInstanceJson(std::string& out, const store::Instance& i, std::span<const store::CheckSummary> recent_checks,
                         std::optional<core::Duration> check_interval) {
     // The members in the order nlohmann::json (a std::map) writes them, so that the text is the
-    // same as InstanceJson(i, recent_checks).dump() (render_test holds the two together).
+    // same as InstanceJson(i, recent_checks, check_interval).dump() (render_test holds the two
+    // together).
     const store::InstanceState& s = i.state;
     out += '{';
     AppendKey(out, "attentionReason", true);

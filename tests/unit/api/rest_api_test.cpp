@@ -702,6 +702,17 @@ TEST_F(ApiTest, AttentionListsFlaggedInstancesWithTheirOwner) {
     EXPECT_EQ(Json(Call("GET", "/api/v1/attention"))["items"][0]["attentionKind"], "crash_loop");
 }
 
+// dep-1 building since `since`, not heard of after.
+store::InstanceState BuildingSince(core::Timestamp since) {
+    store::InstanceState building;
+    building.status = core::InstanceStatus::kDeploying;
+    building.deployment_id = "dep-1";
+    building.deployment_status = "BUILDING";
+    building.deployment_started_at = since;
+    building.deployment_updated_at = since;
+    return building;
+}
+
 // The list judges stalls with the engine's deadlines (RestApiOptions::stuck_policy, from
 // [monitor] stuck_after_seconds): 90 s in BUILDING is a stall at 60 s, not at the default 600 s.
 TEST_F(ApiTest, AttentionJudgesStallsWithTheEnginesDeadline) {
@@ -709,12 +720,7 @@ TEST_F(ApiTest, AttentionJudgesStallsWithTheEnginesDeadline) {
         Call("POST", "/api/v1/instances", R"({"serviceId":"svc-1","environmentId":"env-1","deploymentId":"dep-1"})");
     ASSERT_EQ(added.status, 201) << added.body;
     const std::string id = Json(added)["id"];
-    store::InstanceState building;
-    building.status = core::InstanceStatus::kDeploying;
-    building.deployment_id = "dep-1";
-    building.deployment_status = "BUILDING";
-    building.deployment_started_at = clock_.Now() - core::Seconds(90);
-    building.deployment_updated_at = building.deployment_started_at;
+    store::InstanceState building = BuildingSince(clock_.Now() - core::Seconds(90));
     ASSERT_TRUE(store_->SaveState(id, building));
     EXPECT_EQ(Json(Call("GET", "/api/v1/attention"))["items"].size(), 0u);  // the default deadline
     api::RestApiOptions options = Options();
@@ -742,13 +748,7 @@ TEST_F(ApiTest, AttentionMarksStallsDuringARailwayIncident) {
         Call("POST", "/api/v1/instances", R"({"serviceId":"svc-1","environmentId":"env-1","deploymentId":"dep-1"})");
     ASSERT_EQ(added.status, 201) << added.body;
     const std::string id = Json(added)["id"];
-    store::InstanceState building;
-    building.status = core::InstanceStatus::kDeploying;
-    building.deployment_id = "dep-1";
-    building.deployment_status = "BUILDING";
-    building.deployment_started_at = clock_.Now() - core::Seconds(7200);
-    building.deployment_updated_at = building.deployment_started_at;
-    ASSERT_TRUE(store_->SaveState(id, building));
+    ASSERT_TRUE(store_->SaveState(id, BuildingSince(clock_.Now() - core::Seconds(7200))));
     const auto listed = [&] {
         auto res = Call("GET", "/api/v1/attention");
         EXPECT_EQ(res.status, 200) << res.body;
