@@ -14,7 +14,11 @@ double Cost(const FleetGroup& group, double batch, double stretch) {
 }
 
 Duration Scaled(Duration d, double factor) {
-    return Duration(static_cast<Duration::rep>(std::llround(static_cast<double>(d.count()) * factor)));
+    // A stretch by millions (a budget far too small) would not fit a nanosecond count: the longest
+    // one does. (2^63 is exactly a double, so the bound is taken below it.)
+    const double scaled = static_cast<double>(d.count()) * factor;
+    constexpr double kLongest = 9.2e18;
+    return scaled >= kLongest ? Duration::max() : Duration(static_cast<Duration::rep>(std::llround(scaled)));
 }
 
 }  // namespace

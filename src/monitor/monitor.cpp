@@ -56,6 +56,8 @@ void ForEachStoreBatch(const std::vector<T>& items, Fn fn) {
 }
 // The longest a worker with nothing queued sleeps before looking again.
 constexpr Duration kWorkerIdle = core::Seconds(3600);
+// The longest interval a stretch makes (Monitor::StretchedInterval).
+constexpr Duration kLongestStretchedInterval = core::Seconds(7 * 86400);
 // The side budget a phase change's log collection reserves, taken when the check queues it
 // (EnqueueFollowUp): never less than a redeploy's (RunJob's comment on the costs).
 constexpr double kCollectLogsCost = 3;
@@ -883,7 +885,11 @@ double Monitor::StretchOf(DeploymentStatus status) const {
 
 Duration Monitor::StretchedInterval(const store::Instance& instance, DeploymentStatus status, double stretch) const {
     const Duration base = ConfiguredInterval(instance, status);
-    return Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * std::max(stretch, 1.0)));
+    // A budget far too small for the fleet (1 request an hour for thousands of instances) stretches
+    // by millions: kept within a week, which a nanosecond count holds many times over.
+    const double stretched = std::min(static_cast<double>(base.count()) * std::max(stretch, 1.0),
+                                      static_cast<double>(kLongestStretchedInterval.count()));
+    return Duration(static_cast<Duration::rep>(stretched));
 }
 
 std::optional<Duration> Monitor::CheckInterval(const store::Instance& instance) const {

@@ -64,6 +64,17 @@ TEST(BudgetPlan, WhenEvenInProgressDoesNotFitEverythingStretchesAndThePlanSaysSo
     EXPECT_NEAR(plan.planned_requests_per_second, plan.budget_requests_per_second, 1e-6);
 }
 
+// 1 request an hour for 500,000 deployments due every second, one of them a day apart: a stretch
+// of ~2e9, whose day-long group no nanosecond count holds; it reads as the longest one.
+TEST(BudgetPlan, AStretchBeyondWhatADurationHoldsIsTheLongestDuration) {
+    const BudgetPlan plan = PlanBudget(
+        Input({{DeploymentStatus::kDeploying, Seconds(1), 500000}, {DeploymentStatus::kSuccess, Seconds(86400), 1}}, 1,
+              10, 1));
+    ASSERT_GT(plan.stable_stretch, 1e9);
+    EXPECT_GT(plan.groups[0].effective_interval, Seconds(1'000'000'000));
+    EXPECT_EQ(plan.groups[1].effective_interval, Duration::max());
+}
+
 TEST(BudgetPlan, CapacityAtTheConfiguredIntervals) {
     // Pro: 10,000/h → 2.778/s, 2.222/s after the reserve; 50 per request every 60 s.
     const BudgetPlan pro = PlanBudget(Input({{DeploymentStatus::kSuccess, Seconds(60), 10}}, 10000, 50));

@@ -2547,6 +2547,33 @@ TEST_F(MonitorTest, CheckIntervalIsTheOwnOrTheStatussIntervalStretchedAsThePlanS
     EXPECT_EQ(monitor->CheckInterval(Get(succeeded[1])), std::nullopt);
 }
 
+// A budget far too small for the fleet stretches intervals by millions (here 1 request an hour
+// for 500 deployments checked every second): an instance with a day of its own is then checked
+// every week at most, not at an interval a nanosecond count cannot hold.
+TEST_F(MonitorTest, AStretchByMillionsStopsAtAWeek) {
+    options_.requests_per_hour = 1;
+    options_.requests_per_second = 10;
+    options_.batch_size = 1;
+    for (const auto status : core::kAllDeploymentStatuses)
+        options_.intervals.per_status[status] = seconds(1);
+    options_.intervals.fallback = seconds(1);
+    options_.intervals.min_interval = seconds(1);
+    auto monitor = Make();
+    for (int i = 0; i < 500; ++i) {
+        const std::string dep = "d" + std::to_string(i);
+        api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
+        Add(*monitor, dep);
+    }
+    api_.SetDeployment(Dep("daily", "BUILDING", clock_.Now()));
+    const std::string daily = Add(*monitor, "daily", seconds(86400)).id;
+    monitor->RunRoundForTest();
+    ASSERT_GT(monitor->Capacity().stretch, 1e6);
+    EXPECT_EQ(monitor->CheckInterval(Get(daily)), seconds(7 * 86400));
+    const auto one = monitor->CheckInterval(Get(daily));
+    ASSERT_TRUE(one.has_value());
+    EXPECT_GT(*one, seconds(0));
+}
+
 TEST_F(MonitorTest, FleetCountsFollowEachInstancesStatusAndItsRemoval) {
     auto monitor = Make();
     const auto t0 = clock_.Now();
