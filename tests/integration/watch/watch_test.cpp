@@ -89,6 +89,22 @@ TEST_P(WatchTest, ExitsOneOnFailureAndPrintsTheLastBuildLogLines) {
               "Add x to the dependencies (package.json, requirements.txt…) and commit the lock file, then push.");
 }
 
+// A Python service whose settings pydantic rejected: the next step names the variables, from the
+// lines after the deciding one.
+TEST_P(WatchTest, NamesTheVariablesPydanticsSettingsMiss) {
+    railway_.AddDeployment("dep-settings",
+                           {{"DEPLOYING", "CRASHED"},
+                            {"built"},
+                            {"Traceback (most recent call last):", "  File \"/app/main.py\", line 4, in <module>",
+                             "pydantic_core._pydantic_core.ValidationError: 2 validation errors for Settings",
+                             "database_url", "  Field required [type=missing, input_value={}, input_type=dict]",
+                             "secret_key", "  Field required [type=missing, input_value={}, input_type=dict]"}});
+    const auto run = Watch({"dep-settings", "--interval", "20ms"});
+    EXPECT_EQ(run.exit_code, 1) << All(run);
+    EXPECT_THAT(All(run), HasSubstr("Next step: Set DATABASE_URL and SECRET_KEY in the service's variables on "
+                                    "Railway, then redeploy"));
+}
+
 TEST_P(WatchTest, ExitsOneFastOnCrashWithDeployLogs) {
     railway_.AddDeployment("dep-crash",
                            {{"DEPLOYING", "CRASHED"}, {"built"}, {"listening", "JavaScript heap out of memory"}});
