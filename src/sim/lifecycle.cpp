@@ -98,6 +98,18 @@ Phases PhasesOf(const std::vector<TimelineEntry>& timeline) {
     return p;
 }
 
+// A Python service's settings (pydantic) without the variable DATABASE_URL: the error, then the
+// field it names and what is wrong with it on the lines after.
+std::vector<std::string> PydanticLines() {
+    return {"Traceback (most recent call last):",
+            "  File \"/app/main.py\", line 4, in <module>",
+            "    settings = Settings()",
+            "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings",
+            "database_url",
+            "  Field required [type=missing, input_value={}, input_type=dict]",
+            "    For further information visit https://errors.pydantic.dev/2.5/v/missing"};
+}
+
 // Long log lines are split over adjacent literals on purpose (each is one line of the list).
 // NOLINTBEGIN(bugprone-suspicious-missing-comma)
 std::vector<std::string> BuildFailureLines(Reason reason) {
@@ -123,6 +135,15 @@ std::vector<std::string> BuildFailureLines(Reason reason) {
                     "ERROR: failed to solve: process \"/bin/bash -ol pipefail -c npm ci\" did not complete "
                     "successfully: exit code: 1",
                     "Error: Docker build failed"};
+        case Reason::kPythonSettings: {
+            // A build step that loads the settings (Django's collectstatic, a settings check).
+            std::vector<std::string> lines = PydanticLines();
+            lines.push_back(
+                "ERROR: failed to solve: process \"/bin/bash -ol pipefail -c python manage.py "
+                "collectstatic --noinput\" did not complete successfully: exit code: 1");
+            lines.push_back("Error: Docker build failed");
+            return lines;
+        }
         case Reason::kNpmElifecycle:
         case Reason::kHealthcheck:
         case Reason::kNone:
@@ -164,6 +185,8 @@ std::vector<std::string> RuntimeFailureLines(Reason reason) {
         case Reason::kNpmElifecycle:
             return {"npm ERR! code ELIFECYCLE", "npm ERR! errno 1", "npm ERR! app@1.0.0 start: `node dist/index.js`",
                     "npm ERR! Exit status 1"};
+        case Reason::kPythonSettings:
+            return PydanticLines();
         case Reason::kNone:
             break;
     }
@@ -255,6 +278,8 @@ std::string_view ToString(Reason reason) {
             return "etimedout";
         case Reason::kNpmElifecycle:
             return "npm_elifecycle";
+        case Reason::kPythonSettings:
+            return "python_settings";
     }
     return "";
 }

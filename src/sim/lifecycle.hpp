@@ -33,11 +33,12 @@ enum class Kind {
 /// Why a failing kind fails; decides its log lines and event errors.
 enum class Reason {
     kNone,
-    kMissingEnv,     ///< configuration: a required environment variable is missing
-    kOom,            ///< resource: out of memory
-    kHealthcheck,    ///< timeout: the healthcheck never passed
-    kEtimedout,      ///< network: connect ETIMEDOUT
-    kNpmElifecycle,  ///< configuration/build: `npm run build` failed
+    kMissingEnv,      ///< configuration: a required environment variable is missing
+    kOom,             ///< resource: out of memory
+    kHealthcheck,     ///< timeout: the healthcheck never passed
+    kEtimedout,       ///< network: connect ETIMEDOUT
+    kNpmElifecycle,   ///< configuration/build: `npm run build` failed
+    kPythonSettings,  ///< configuration: pydantic rejected a Python service's settings (a variable missing)
 };
 
 inline constexpr Kind kAllKinds[] = {
@@ -45,8 +46,8 @@ inline constexpr Kind kAllKinds[] = {
     Kind::kCrashLoop,      Kind::kStuckInitializing, Kind::kStuckDeploying, Kind::kNeedsApproval,
     Kind::kWaitingSkipped, Kind::kRemoved,           Kind::kSleeping,
 };
-inline constexpr Reason kAllReasons[] = {Reason::kMissingEnv, Reason::kOom, Reason::kHealthcheck, Reason::kEtimedout,
-                                         Reason::kNpmElifecycle};
+inline constexpr Reason kAllReasons[] = {Reason::kMissingEnv, Reason::kOom,           Reason::kHealthcheck,
+                                         Reason::kEtimedout,  Reason::kNpmElifecycle, Reason::kPythonSettings};
 
 std::string_view ToString(Kind kind);
 std::optional<Kind> ParseKind(std::string_view text);

@@ -26,11 +26,10 @@ using namespace std::chrono_literals;
 
 /// What the scenario intends for each failure reason (docs/SIMULATOR.md, interface.md).
 std::string IntendedClass(const std::string& reason) {
-    static const std::map<std::string, std::string> classes = {{"missing_env", "CONFIGURATION"},
-                                                               {"oom", "RESOURCE"},
-                                                               {"healthcheck", "TIMEOUT"},
-                                                               {"etimedout", "NETWORK"},
-                                                               {"npm_elifecycle", "CONFIGURATION"}};
+    static const std::map<std::string, std::string> classes = {
+        {"missing_env", "CONFIGURATION"},    {"oom", "RESOURCE"},
+        {"healthcheck", "TIMEOUT"},          {"etimedout", "NETWORK"},
+        {"npm_elifecycle", "CONFIGURATION"}, {"python_settings", "CONFIGURATION"}};
     return classes.at(reason);
 }
 

@@ -40,8 +40,8 @@ std::string ConfigText() {
 const std::vector<std::pair<std::string, std::vector<std::string>>>& Kinds() {
     static const std::vector<std::pair<std::string, std::vector<std::string>>> kinds = {
         {"success", {}},
-        {"build_failed", {"npm_elifecycle", "missing_env", "etimedout"}},
-        {"deploy_failed", {"healthcheck", "missing_env", "oom", "etimedout"}},
+        {"build_failed", {"npm_elifecycle", "missing_env", "etimedout", "python_settings"}},
+        {"deploy_failed", {"healthcheck", "missing_env", "oom", "etimedout", "python_settings"}},
         {"crash_after_success", {"oom", "missing_env", "etimedout"}},
         {"crash_loop", {"missing_env", "oom"}},
         {"stuck_initializing", {}},

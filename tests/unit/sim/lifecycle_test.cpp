@@ -109,6 +109,8 @@ TEST(Lifecycle, FailureReasonsLeaveRealisticLogLines) {
         {Kind::kCrashAfterSuccess, Reason::kOom, false, "FATAL ERROR: Reached heap limit"},
         {Kind::kCrashAfterSuccess, Reason::kEtimedout, false, "Error: connect ETIMEDOUT"},
         {Kind::kCrashLoop, Reason::kMissingEnv, false, "Missing required environment variable"},
+        {Kind::kDeployFailed, Reason::kPythonSettings, false, "1 validation error for Settings"},
+        {Kind::kBuildFailed, Reason::kPythonSettings, true, "manage.py collectstatic"},
     };
     for (const auto& c : cases) {
         LifecycleFacts facts{"d1f0c3a2-0000-4000-8000-000000000001",
