@@ -224,6 +224,10 @@ util::Result<json> RestClient::Failure(const std::string& id) {
     return Call("GET", "/api/v1/instances/" + PercentEncode(id) + "/failure", std::nullopt, id);
 }
 
+util::Result<json> RestClient::Progress(const std::string& id) {
+    return Call("GET", "/api/v1/instances/" + PercentEncode(id) + "/progress", std::nullopt, id);
+}
+
 util::Result<json> RestClient::Logs(const std::string& id, int limit) {
     return Call("GET", fmt::format("/api/v1/instances/{}/logs?limit={}", PercentEncode(id), limit), std::nullopt, id);
 }

@@ -95,6 +95,8 @@ class RestClient {
     util::Result<nlohmann::json> Redeploy(const std::string& id);
     /// GET /api/v1/instances/{id}/failure → `{instanceId, failure}` (failure null unless failed).
     util::Result<nlohmann::json> Failure(const std::string& id);
+    /// GET /api/v1/instances/{id}/progress → `{instanceId, progress, phase, etaSeconds, steps, …}`.
+    util::Result<nlohmann::json> Progress(const std::string& id);
     /// GET /api/v1/instances/{id}/logs?limit= → `{instanceId, deploymentId, items}`, newest last.
     util::Result<nlohmann::json> Logs(const std::string& id, int limit);
     /// GET /api/v1/instances/{id}/health.

@@ -151,24 +151,30 @@ void AddInstancesCommand(CLI::App& app, int& exit_code) {
                 exit_code = kExitUsage;
                 return;
             }
-            // A failed instance's deciding line and next step come from GET …/failure; --json prints
-            // the instance as the API sends it.
+            // A failed instance's deciding line and next step come from GET …/failure, the step list
+            // from GET …/progress; --json prints the instance as the API sends it.
             exit_code = RunRequest(
                 "instances show", *flags,
                 [&](RestClient& c) -> util::Result<json> {
                     auto instance = c.GetInstance(flags->id);
                     if (!instance) return instance;
                     json failure = nullptr;
-                    if (!flags->json && instance->is_object() && instance->contains("errorType") &&
-                        (*instance)["errorType"].is_string()) {
-                        // Best effort: without it the instance is still shown, its error included.
-                        if (auto answer = c.Failure(flags->id); answer && answer->contains("failure"))
-                            failure = (*answer)["failure"];
+                    json progress = nullptr;
+                    if (!flags->json) {
+                        // Best effort: without them the instance is still shown, its error included.
+                        if (instance->is_object() && instance->contains("errorType") &&
+                            (*instance)["errorType"].is_string()) {
+                            if (auto answer = c.Failure(flags->id); answer && answer->contains("failure"))
+                                failure = (*answer)["failure"];
+                        }
+                        if (auto answer = c.Progress(flags->id)) progress = std::move(*answer);
                     }
-                    return json{{"instance", std::move(*instance)}, {"failure", std::move(failure)}};
+                    return json{{"instance", std::move(*instance)},
+                                {"failure", std::move(failure)},
+                                {"progress", std::move(progress)}};
                 },
-                [](const json& both) { return RenderInstance(both["instance"], Now(), both["failure"]); },
-                [](const json& both) -> const json& { return both["instance"]; });
+                [](const json& all) { return RenderInstance(all["instance"], Now(), all["failure"], all["progress"]); },
+                [](const json& all) -> const json& { return all["instance"]; });
         });
     }
     {

@@ -189,7 +189,33 @@ std::string RenderInstances(const json& items, core::Timestamp now) {
     return RenderTable({"ID", "PROJECT", "STATUS", "DEPLOYMENT STATUS", "PROGRESS", "HEALTH", "ERROR", "AGE"}, rows);
 }
 
-std::string RenderInstance(const json& i, core::Timestamp now, const json& failure) {
+// The step list of GET …/progress on one line: each status with what became of it.
+std::string StepsLine(const json& progress) {
+    if (!progress.is_object() || !progress.contains("steps") || !progress["steps"].is_array() ||
+        progress["steps"].empty())
+        return "-";
+    std::string out;
+    for (const json& step : progress["steps"]) {
+        if (!out.empty()) out += " → ";
+        out += OneLine(Text(step, "label"));
+        const std::string state = Text(step, "state");
+        const std::string took = PreciseSeconds(Number(step, "durationSeconds"));
+        if (state == "done") {
+            if (took != "-") out += " " + took;
+        } else if (state == "active") {
+            out += " (now)";
+        } else if (state == "failed") {
+            out += took != "-" ? " (failed, " + took + ")" : " (failed)";
+        } else if (state == "pending") {
+            out += " (to come)";
+        } else {
+            out += " (" + OneLine(state) + ")";
+        }
+    }
+    return out;
+}
+
+std::string RenderInstance(const json& i, core::Timestamp now, const json& failure, const json& progress) {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"ID", Text(i, "id")},
         {"Project", Text(i, "projectName")},
@@ -199,6 +225,7 @@ std::string RenderInstance(const json& i, core::Timestamp now, const json& failu
         {"Status", Text(i, "status")},
         {"Deployment status", Text(i, "deploymentStatus")},
         {"Progress", Percent(i, "progress")},
+        {"Steps", StepsLine(progress)},
         {"Health", Text(i, "health")},
         {"Error type", Text(i, "errorType")},
         {"Error", Text(i, "errorMessage")},

@@ -34,9 +34,10 @@ std::string RenderInstances(const nlohmann::json& items, core::Timestamp now);
 
 /// `instances show` / `add` / `rm` / `monitoring`: one instance as "Field:  value" lines. With the
 /// `failure` of `GET …/failure` (an object; null or absent: none), also the log line that decided
-/// it and the next step, after the error.
-std::string RenderInstance(const nlohmann::json& instance, core::Timestamp now,
-                           const nlohmann::json& failure = nullptr);
+/// it and the next step, after the error; with the `progress` of `GET …/progress`, its step list
+/// after the percent ("Queued 4s → Building (now) → Deploying (to come) → …").
+std::string RenderInstance(const nlohmann::json& instance, core::Timestamp now, const nlohmann::json& failure = nullptr,
+                           const nlohmann::json& progress = nullptr);
 
 /// `instances redeploy`: the answer of `POST …/redeploy` as one sentence.
 std::string RenderRedeploy(const nlohmann::json& answer);

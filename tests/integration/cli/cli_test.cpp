@@ -302,6 +302,8 @@ TEST_F(CliTest, StatsAttentionAndNotificationsAnswerWithTheApisDocuments) {
     ASSERT_EQ(shown.exit_code, 0) << shown.error_output;
     EXPECT_THAT(shown.output, ::testing::ContainsRegex("\nDeciding line: +\\[(build|deploy)\\] [^\n]+\n"));
     EXPECT_THAT(shown.output, ::testing::ContainsRegex("\nNext step: +[A-Z][^\n]+\n"));
+    // The step list the dashboard draws, on one line.
+    EXPECT_THAT(shown.output, ::testing::ContainsRegex("\nSteps: +Queued[^\n]* → [^\n]*\\(failed[^\n]*\n"));
     EXPECT_FALSE(CliJson({"instances", "show", id}).contains("failure"));
 
     const json flagged = CliJson({"instances", "list", "--attention"});

@@ -142,6 +142,25 @@ TEST(RenderInstance, ShowsEveryFieldAsAlignedLabelValueLines) {
     }
 }
 
+// GET …/progress's step list on one line after the percent; "-" without one.
+TEST(RenderInstance, ShowsTheStepListOnOneLine) {
+    const json i = Instance("ins_s", "FAILED");
+    const json progress = json::parse(R"({"steps":[
+        {"name":"QUEUED","label":"Queued","state":"done","durationSeconds":4.0},
+        {"name":"INITIALIZING","label":"Initializing","state":"done","durationSeconds":null},
+        {"name":"BUILDING","label":"Building","state":"failed","durationSeconds":95.0},
+        {"name":"DEPLOYING","label":"Deploying","state":"skipped","durationSeconds":null},
+        {"name":"FAILED","label":"Failed","state":"failed","durationSeconds":null}]})");
+    EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z"), nullptr, progress),
+                HasSubstr("Steps:                 Queued 4s → Initializing → Building (failed, 1m 35s) → Deploying "
+                          "(skipped) → Failed (failed)\n"));
+    const json building = json::parse(R"({"steps":[{"label":"Building","state":"active","durationSeconds":null},
+        {"label":"Deploying","state":"pending","durationSeconds":null}]})");
+    EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z"), nullptr, building),
+                HasSubstr("Steps:                 Building (now) → Deploying (to come)\n"));
+    EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z")), HasSubstr("Steps:                 -\n"));
+}
+
 // A failure's deciding line and next step follow the error, on one line each whatever the server
 // sent; a failure without a deciding line shows "-" for it.
 TEST(RenderInstance, ShowsTheFailuresDecidingLineAndNextStepAfterTheError) {
