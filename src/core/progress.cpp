@@ -239,9 +239,11 @@ std::string_view ToString(StepState state) {
         case StepState::kPending:
             return "pending";
         case StepState::kSkipped:
+            return "skipped";
+        case StepState::kUnknown:
             break;
     }
-    return "skipped";
+    return "unknown";
 }
 
 namespace {
@@ -304,12 +306,21 @@ std::vector<StepRow> DeploymentSteps(std::span<const StatusEntry> entered, std::
     const bool ended = !seen.empty() && !IsInProgress(current) && current != DeploymentStatus::kRemoving;
     const bool failed = ended && !IsSucceeded(current);
     // The furthest in-progress row seen (INITIALIZING, BUILDING, DEPLOYING): the rows before it
-    // happened. (Where WAITING or NEEDS_APPROVAL stand against QUEUED is not known.)
+    // happened; a status only a deploy reaches (SUCCESS, SLEEPING, CRASHED) says every row up to
+    // DEPLOYING did. (Where WAITING or NEEDS_APPROVAL stand against QUEUED is not known.)
     int furthest_in_progress = -1;
     for (const StatusEntry& entry : seen) {
-        if (GroupOf(entry.status) == StatusGroup::kInProgress)
+        if (GroupOf(entry.status) == StatusGroup::kInProgress) {
             furthest_in_progress = std::max(furthest_in_progress, RankOf(entry.status));
+        } else if (ReachedDeploy(entry.status)) {
+            furthest_in_progress = std::max(furthest_in_progress, RankOf(DeploymentStatus::kDeploying) + 1);
+        }
     }
+
+    // Only outcomes seen (a deployment that ended before railwatch looked): where it ended is not
+    // known, unless the outcome says (above).
+    const bool outcome_only =
+        std::all_of(seen.begin(), seen.end(), [](const StatusEntry& s) { return IsOutcome(s.status); });
 
     std::vector<DeploymentStatus> rows = {DeploymentStatus::kQueued};
     for (const StatusEntry& entry : seen) {
@@ -360,8 +371,10 @@ std::vector<StepRow> DeploymentSteps(std::span<const StatusEntry> entered, std::
             // built and deployed in that order (an outcome alone says nothing of where it ended).
             // WAITING and NEEDS_APPROVAL are rows only when seen.
             row.state = StepState::kDone;
+        } else if (!ended) {
+            row.state = StepState::kPending;
         } else {
-            row.state = ended ? StepState::kSkipped : StepState::kPending;
+            row.state = outcome_only && !IsOutcome(status) ? StepState::kUnknown : StepState::kSkipped;
         }
         if (!IsOutcome(status)) {
             if (const auto it = typical.phases.find(status); it != typical.phases.end()) row.median = it->second;

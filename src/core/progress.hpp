@@ -80,8 +80,9 @@ enum class StepState {
     kFailed,   ///< the deployment failed in it (or it is the failure itself: FAILED, CRASHED, ...)
     kPending,  ///< not entered yet, still possible
     kSkipped,  ///< not entered, and the deployment ended before it
+    kUnknown,  ///< not seen: the deployment ended before railwatch saw where it was
 };
-/// "done", "active", "failed", "pending", "skipped".
+/// "done", "active", "failed", "pending", "skipped", "unknown".
 std::string_view ToString(StepState state);
 
 /// A status the deployment entered, and when (its timeline's rows, oldest first).
@@ -105,8 +106,10 @@ struct StepRow {
 /// were entered, INITIALIZING, BUILDING, DEPLOYING, then the outcomes entered (SUCCESS, CRASHED,
 /// FAILED, …; SUCCESS still to come while none is). `entered` is what railwatch saw, oldest first
 /// (repeats and unknown values are passed over); a row not seen but followed by an in-progress
-/// one that was is done (Railway queues, initializes, builds and deploys in that order), else
-/// skipped once the deployment ended, else pending. The in-progress row a failure (FAILED, CRASHED right
+/// one that was, or by a status only a deploy reaches (SUCCESS, SLEEPING, CRASHED), is done
+/// (Railway queues, initializes, builds and deploys in that order), else
+/// skipped once the deployment ended (unknown when none of them was seen: a failure seen alone
+/// says nothing of where it failed), else pending. The in-progress row a failure (FAILED, CRASHED right
 /// after DEPLOYING, …) ended is failed. `steps` (deploymentEvents, any order) go under BUILDING
 /// (SNAPSHOT_CODE … PUBLISH_IMAGE) and DEPLOYING (the rest); `typical` gives the medians.
 std::vector<StepRow> DeploymentSteps(std::span<const StatusEntry> entered, std::span<const DeploymentStep> steps,

@@ -150,7 +150,7 @@ export function mount(main, ctx) {
                 { class: `step ${s.state}` },
                 icon(s.state === 'done' ? 'check' : s.state === 'failed' ? 'cross' : s.state === 'active' ? 'spin' : 'circle', s.state === 'active' ? 'spin' : ''),
                 h('span', { class: 'sname' }, s.label || railwayLabel(s.name)),
-                h('span', { class: 'sdur' }, s.state === 'active' && s.startedAt ? durationEl(s.startedAt, null) : s.durationSeconds != null ? duration(s.durationSeconds) : s.state === 'skipped' ? 'skipped' : ''),
+                h('span', { class: 'sdur' }, s.state === 'active' && s.startedAt ? durationEl(s.startedAt, null) : s.durationSeconds != null ? duration(s.durationSeconds) : s.state === 'skipped' ? 'skipped' : s.state === 'unknown' ? 'not seen' : ''),
                 h('span', { class: 'smed', title: "median of this service's earlier deployments" }, s.medianSeconds != null ? 'median ' + duration(s.medianSeconds) : ''),
                 s.substeps && s.substeps.length ? h('ol', { class: 'substeps' }, s.substeps.map((x) => h('li', { class: `step ${x.state}` }, h('span', { class: 'sname' }, x.label || x.name), h('span', { class: 'sdur' }, x.durationSeconds != null ? duration(x.durationSeconds) : ''), h('span', { class: 'smed' }, x.medianSeconds != null ? 'median ' + duration(x.medianSeconds) : '')))) : null,
               ),

@@ -313,6 +313,21 @@ TEST(DeploymentSteps, RowsBeforeTheFirstSeenAreDoneAndACrashAfterSuccessIsItsOwn
     EXPECT_EQ(rows[4].label, "Online");
 }
 
+// An instance added for a deployment already running (the usual way to start watching a service):
+// it was built and deployed, though railwatch saw none of it. A failure seen alone says nothing of
+// where it failed.
+TEST(DeploymentSteps, ARunningDeploymentSeenFirstPassedEveryRowBeforeIt) {
+    EXPECT_EQ(Shape(DeploymentSteps(Seen({S::kSuccess}), std::vector<DeploymentStep>{}, {})),
+              (std::vector<std::string>{"QUEUED:done", "INITIALIZING:done", "BUILDING:done", "DEPLOYING:done",
+                                        "SUCCESS:done"}));
+    EXPECT_EQ(Shape(DeploymentSteps(Seen({S::kSleeping}), std::vector<DeploymentStep>{}, {})),
+              (std::vector<std::string>{"QUEUED:done", "INITIALIZING:done", "BUILDING:done", "DEPLOYING:done",
+                                        "SLEEPING:done"}));
+    EXPECT_EQ(Shape(DeploymentSteps(Seen({S::kFailed}), std::vector<DeploymentStep>{}, {})),
+              (std::vector<std::string>{"QUEUED:unknown", "INITIALIZING:unknown", "BUILDING:unknown",
+                                        "DEPLOYING:unknown", "FAILED:failed"}));
+}
+
 // WAITING (for CI) shows where it happened; a deployment skipped there ran nothing else.
 TEST(DeploymentSteps, WaitingForCiIsARowAndASkipEndsThere) {
     EXPECT_EQ(Shape(DeploymentSteps(Seen({S::kWaiting, S::kSkipped}), std::vector<DeploymentStep>{}, {})),
