@@ -198,6 +198,13 @@ class MonitorTest : public ::testing::Test {
         return Make("w1", &clock);
     }
 
+    // Every status (and the fallback) checked every second.
+    void CheckEverySecondInEveryStatus() {
+        for (const auto status : core::kAllDeploymentStatuses)
+            options_.intervals.per_status[status] = seconds(1);
+        options_.intervals.fallback = seconds(1);
+    }
+
     // `own`: the instance's own interval (AddInstanceRequest::check_interval_s).
     store::Instance Add(Monitor& monitor, const std::string& deployment_id,
                         std::optional<core::Duration> own = std::nullopt) {
@@ -1230,9 +1237,7 @@ TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     options_.requests_per_hour = 3600;
     options_.requests_per_second = 10;
     options_.batch_size = 2;
-    for (const auto status : core::kAllDeploymentStatuses)
-        options_.intervals.per_status[status] = seconds(1);
-    options_.intervals.fallback = seconds(1);
+    CheckEverySecondInEveryStatus();
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "FAILED", clock_.Now()));
     api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
@@ -1260,9 +1265,7 @@ TEST_F(MonitorTest, AnUnpaidClassificationHoldsTheOthersUntilTheReserveRefills) 
     options_.requests_per_hour = 3600;
     options_.requests_per_second = 10;
     options_.batch_size = 4;  // polling plans the whole budget (1 request a second): none left unused
-    for (const auto status : core::kAllDeploymentStatuses)
-        options_.intervals.per_status[status] = seconds(1);
-    options_.intervals.fallback = seconds(1);
+    CheckEverySecondInEveryStatus();
     auto monitor = Make();
     std::vector<std::string> ids;
     for (const std::string dep : {"d1", "d2", "d3", "d4"}) {
@@ -2554,9 +2557,7 @@ TEST_F(MonitorTest, AStretchByMillionsStopsAtAWeek) {
     options_.requests_per_hour = 1;
     options_.requests_per_second = 10;
     options_.batch_size = 1;
-    for (const auto status : core::kAllDeploymentStatuses)
-        options_.intervals.per_status[status] = seconds(1);
-    options_.intervals.fallback = seconds(1);
+    CheckEverySecondInEveryStatus();
     options_.intervals.min_interval = seconds(1);
     auto monitor = Make();
     for (int i = 0; i < 500; ++i) {
