@@ -13,14 +13,6 @@ double Cost(const FleetGroup& group, double batch, double stretch) {
     return static_cast<double>(group.count) / (batch * interval_s);
 }
 
-Duration Scaled(Duration d, double factor) {
-    // A stretch by millions (a budget far too small) would not fit a nanosecond count: the longest
-    // one does. (2^63 is exactly a double, so the bound is taken below it.)
-    const double scaled = static_cast<double>(d.count()) * factor;
-    constexpr double kLongest = 9.2e18;
-    return scaled >= kLongest ? Duration::max() : Duration(static_cast<Duration::rep>(std::llround(scaled)));
-}
-
 }  // namespace
 
 BudgetPlan PlanBudget(const BudgetPlanInput& input) {
@@ -53,7 +45,7 @@ BudgetPlan PlanBudget(const BudgetPlanInput& input) {
     }
     for (const FleetGroup& group : input.groups) {
         const double stretch = IsStable(group.status) ? plan.stable_stretch : plan.in_progress_stretch;
-        plan.groups.push_back(GroupPlan{group, Scaled(group.interval, stretch)});
+        plan.groups.push_back(GroupPlan{group, StretchInterval(group.interval, stretch)});
         plan.planned_requests_per_second += Cost(group, batch, stretch);
     }
     // Capacity at the configured intervals: the budget over the fleet's mean cost per deployment.
@@ -62,6 +54,13 @@ BudgetPlan PlanBudget(const BudgetPlanInput& input) {
                                       : 1.0 / (batch * std::max(ToSecondsF(input.default_interval), 1e-3));
     plan.capacity = per_deployment > 0 ? static_cast<std::size_t>(std::floor(budget / per_deployment + 1e-9)) : 0;
     return plan;
+}
+
+Duration StretchInterval(Duration interval, double stretch) {
+    const double stretched = static_cast<double>(interval.count()) * std::max(stretch, 1.0);
+    return stretched >= static_cast<double>(kLongestStretchedInterval.count())
+               ? kLongestStretchedInterval
+               : Duration(static_cast<Duration::rep>(std::llround(stretched)));
 }
 
 std::size_t ChecksAllowed(const BudgetPlan& plan, std::size_t batch_size, Duration window) {

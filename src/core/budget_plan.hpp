@@ -70,6 +70,14 @@ BudgetPlan PlanBudget(const BudgetPlanInput& input);
 
 /// How many status checks the budget allows in `window` (at least 1 batch when the budget is
 /// positive): budget_requests_per_second * window * batch_size.
+/// The longest interval a stretch makes: a budget far too small for the fleet (1 request an hour
+/// for thousands of instances) stretches by millions, past what a nanosecond count holds.
+inline constexpr Duration kLongestStretchedInterval = Seconds(7 * 86400);
+
+/// `interval` stretched by `stretch` (at least 1): what the plan, the engine's schedule and its
+/// reports use, at most kLongestStretchedInterval.
+Duration StretchInterval(Duration interval, double stretch);
+
 std::size_t ChecksAllowed(const BudgetPlan& plan, std::size_t batch_size, Duration window);
 
 }  // namespace railwatch::core

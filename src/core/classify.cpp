@@ -37,6 +37,9 @@ constexpr std::string_view kUpstream = "a dependency answered 502/503/504 (upstr
 constexpr std::string_view kMissingEnv = "missing environment variable";
 constexpr std::string_view kUnsetSetting = "a required setting is not set (environment variable?)";
 constexpr std::string_view kSettings = "the service's settings failed validation (env vars)";
+// pydantic: "1 validation error for Settings", "2 validation errors for AppSettings"; the rule's
+// pattern, and where SettingsFields finds the error in the lines.
+constexpr std::string_view kSettingsPattern = "validation error*for*settings";
 constexpr std::string_view kStart = "no start command: Railway does not know how to run the service";
 constexpr std::string_view kBuildPlan = "the builder could not make a build plan for this repository";
 constexpr std::string_view kDeps = "dependencies could not be resolved or installed";
@@ -192,8 +195,7 @@ constexpr std::array kRules = std::to_array<MessageRule>({
     {"environ.get(", kConfig, kMissingEnv, kStrong},
     {"required key*missing value", kConfig, kMissingEnv, kStrong},
     {"could not resolve placeholder", kConfig, kMissingEnv, kStrong},
-    // pydantic: "1 validation error for Settings", "2 validation errors for AppSettings"
-    {"validation error*for*settings", kConfig, kSettings, kStrong},
+    {kSettingsPattern, kConfig, kSettings, kStrong},
     {"is not set", kConfig, kUnsetSetting, kStrong},
     {"must be set", kConfig, kUnsetSetting, kStrong},
     {"no start command", kConfig, kStart, kStrong},
@@ -876,7 +878,7 @@ struct SettingsField {
 std::vector<SettingsField> SettingsFields(std::span<const std::string> lines) {
     std::size_t at = lines.size();
     for (std::size_t i = lines.size(); i-- > 0;) {
-        if (Matches(ToLower(lines[i]), "validation error*for*settings")) {  // the rule's own pattern
+        if (Matches(ToLower(lines[i]), kSettingsPattern)) {
             at = i + 1;
             break;
         }

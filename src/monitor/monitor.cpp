@@ -56,8 +56,6 @@ void ForEachStoreBatch(const std::vector<T>& items, Fn fn) {
 }
 // The longest a worker with nothing queued sleeps before looking again.
 constexpr Duration kWorkerIdle = core::Seconds(3600);
-// The longest interval a stretch makes (Monitor::StretchedInterval).
-constexpr Duration kLongestStretchedInterval = core::Seconds(7 * 86400);
 // The side budget a phase change's log collection reserves, taken when the check queues it
 // (EnqueueFollowUp): never less than a redeploy's (RunJob's comment on the costs).
 constexpr double kCollectLogsCost = 3;
@@ -876,20 +874,12 @@ Timestamp Monitor::NextCheck(const store::Instance& instance, DeploymentStatus s
         stretch = StretchOf(status);
         unit = random_.NextUnit();
     }
-    return now + core::JitteredInterval(options_.intervals, StretchedInterval(instance, status, stretch), unit);
+    return now + core::JitteredInterval(options_.intervals,
+                                        core::StretchInterval(ConfiguredInterval(instance, status), stretch), unit);
 }
 
 double Monitor::StretchOf(DeploymentStatus status) const {
     return core::IsStable(status) ? plan_.stable_stretch : plan_.in_progress_stretch;
-}
-
-Duration Monitor::StretchedInterval(const store::Instance& instance, DeploymentStatus status, double stretch) const {
-    const Duration base = ConfiguredInterval(instance, status);
-    // A budget far too small for the fleet (1 request an hour for thousands of instances) stretches
-    // by millions: kept within a week, which a nanosecond count holds many times over.
-    const double stretched = std::min(static_cast<double>(base.count()) * std::max(stretch, 1.0),
-                                      static_cast<double>(kLongestStretchedInterval.count()));
-    return Duration(static_cast<Duration::rep>(stretched));
 }
 
 std::optional<Duration> Monitor::CheckInterval(const store::Instance& instance) const {
@@ -900,7 +890,7 @@ std::optional<Duration> Monitor::CheckInterval(const store::Instance& instance) 
         std::lock_guard lock(mutex_);
         stretch = StretchOf(status);
     }
-    return StretchedInterval(instance, status, stretch);
+    return core::StretchInterval(ConfiguredInterval(instance, status), stretch);
 }
 
 void Monitor::NoteFleet(const store::Instance& instance, std::optional<DeploymentStatus> status, Kept* kept) {
@@ -2221,7 +2211,7 @@ CapacityReport Monitor::Capacity() const {
         const double stretch = StretchOf(status);
         report.effective_interval_s.emplace_back(
             std::string(core::ToString(status)),
-            core::ToSecondsF(core::BaseCheckInterval(options_.intervals, status)) * stretch);
+            core::ToSecondsF(core::StretchInterval(core::BaseCheckInterval(options_.intervals, status), stretch)));
     }
     return report;
 }

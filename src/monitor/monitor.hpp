@@ -329,10 +329,6 @@ class Monitor final : public Operations {
     core::Duration ConfiguredInterval(const store::Instance& instance, core::DeploymentStatus status) const;
     // The plan's stretch of `status`'s interval (stable ones are stretched first). Under mutex_.
     double StretchOf(core::DeploymentStatus status) const;
-    // ConfiguredInterval stretched as the plan says for `status` (`stretch`: the plan's factor for
-    // it, read under mutex_ by the caller).
-    core::Duration StretchedInterval(const store::Instance& instance, core::DeploymentStatus status,
-                                     double stretch) const;
     // The instance's (status, interval) in fleet_ (none: not monitored). With a kept entry (given,
     // or found by id) whose Kept::fleet says fleet_ holds that already, no map is touched.
     void NoteFleet(const store::Instance& instance, std::optional<core::DeploymentStatus> status, Kept* kept = nullptr);

@@ -65,14 +65,17 @@ TEST(BudgetPlan, WhenEvenInProgressDoesNotFitEverythingStretchesAndThePlanSaysSo
 }
 
 // 1 request an hour for 500,000 deployments due every second, one of them a day apart: a stretch
-// of ~2e9, whose day-long group no nanosecond count holds; it reads as the longest one.
-TEST(BudgetPlan, AStretchBeyondWhatADurationHoldsIsTheLongestDuration) {
+// of ~2e9, whose day-long group no nanosecond count holds; both read as the longest stretched
+// interval (a week), the second-long one too.
+TEST(BudgetPlan, AStretchBeyondWhatADurationHoldsIsTheLongestStretchedInterval) {
     const BudgetPlan plan = PlanBudget(
         Input({{DeploymentStatus::kDeploying, Seconds(1), 500000}, {DeploymentStatus::kSuccess, Seconds(86400), 1}}, 1,
               10, 1));
     ASSERT_GT(plan.stable_stretch, 1e9);
-    EXPECT_GT(plan.groups[0].effective_interval, Seconds(1'000'000'000));
-    EXPECT_EQ(plan.groups[1].effective_interval, Duration::max());
+    EXPECT_EQ(plan.groups[0].effective_interval, kLongestStretchedInterval);
+    EXPECT_EQ(plan.groups[1].effective_interval, kLongestStretchedInterval);
+    EXPECT_EQ(StretchInterval(Seconds(10), 0.5), Seconds(10));  // never shortened
+    EXPECT_EQ(StretchInterval(Seconds(10), 1.5), Seconds(15));
 }
 
 TEST(BudgetPlan, CapacityAtTheConfiguredIntervals) {
