@@ -721,7 +721,7 @@ net::ServerResponse RestApi::Attention(const net::ServerRequest& req, const Path
         entry["needsAttention"] = true;
         entry["attentionKind"] = AttentionKind(item);
         entry["attentionReason"] = item.verdict.reason;
-        entry["attentionSince"] = TimeJson(item.verdict.idle_since);
+        entry["attentionSince"] = TimeJson(item.verdict.since);
         entry["incidentRelated"] = item.verdict.platform_suspected;
         entry["user"] = item.user ? json{{"id", item.user->id}, {"email", item.user->email}, {"name", item.user->name}}
                                   : json(nullptr);

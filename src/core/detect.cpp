@@ -109,10 +109,13 @@ AttentionVerdict DecideAttention(const AttentionFacts& facts, const StuckPolicy&
     verdict.flagged = facts.flagged;
     verdict.needs_attention = verdict.flagged || verdict.stuck.stuck;
     verdict.platform_suspected = !verdict.flagged && verdict.stuck.stuck && verdict.stuck.platform_suspected;
+    verdict.since = verdict.idle_since;
     if (verdict.flagged) {
         verdict.reason = facts.flag_reason && !facts.flag_reason->empty() ? *facts.flag_reason : "flagged";
+        verdict.since = facts.decided_at.value_or(verdict.idle_since);
     } else {
         verdict.reason = verdict.stuck.reason;
+        if (verdict.stuck.stuck) verdict.since += *verdict.stuck.deadline;  // stuck implies a deadline
     }
     return verdict;
 }

@@ -97,9 +97,11 @@ struct AttentionFacts {
     Timestamp created_at{};                        ///< when the instance was added
     std::optional<Timestamp> deployment_started_at;
     std::optional<Timestamp> deployment_updated_at;
-    /// When the timeline last recorded a change of the current deployment (its newest event):
-    /// the moment its current status began.
+    /// When the current deployment entered its current status (its first timeline event in it).
     std::optional<Timestamp> status_entered_at;
+    /// The newest row recording a decision about the current deployment (a reaction, an attention
+    /// flag): when the flag a flagged instance carries was set.
+    std::optional<Timestamp> decided_at;
     /// The newest stored log line (build or deploy) of the current deployment: a sign of life.
     std::optional<Timestamp> last_log_at;
 };
@@ -118,6 +120,10 @@ struct AttentionVerdict {
     bool platform_suspected = false;
     /// The last sign of life: max(status began, deployment updated, newest log line).
     Timestamp idle_since{};
+    /// When the instance started needing attention: a flagged one when its flag was set
+    /// (decided_at, else idle_since), a stuck one when its idle time passed the deadline
+    /// (idle_since + deadline); idle_since when it needs none.
+    Timestamp since{};
     std::string reason;  ///< the flag's reason if flagged (or "flagged"), else the stuck reason
 };
 

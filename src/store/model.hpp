@@ -344,11 +344,15 @@ struct AttentionQuery {
 struct AttentionCandidate {
     Instance instance;
     std::optional<User> user;
-    /// The newest timeline event of the instance's current deployment (when its current status
-    /// began); null without a deployment or without events for it.
+    /// The first timeline event of the instance's current deployment in its current status (when
+    /// that status began: a later row that kept it, a decision, does not move it); null without a
+    /// deployment or without such an event.
     std::optional<Timestamp> status_entered_at;
     /// The newest stored log line (build or deploy) of the current deployment.
     std::optional<Timestamp> last_log_at;
+    /// The newest row recording a decision about the current deployment (source "attention" or
+    /// "reaction"): when a flagged instance's flag was set.
+    std::optional<Timestamp> decided_at;
 };
 
 /// An instance that needs a person, with its owner when it has one and the verdict that lists it.

@@ -28,14 +28,15 @@ util::Result<std::vector<AttentionItem>> ListAttention(Queries& queries, const A
         facts.deployment_updated_at = i.state.deployment_updated_at;
         facts.status_entered_at = c.status_entered_at;
         facts.last_log_at = c.last_log_at;
+        facts.decided_at = c.decided_at;
         core::AttentionVerdict verdict =
             core::DecideAttention(facts, query.stuck_policy, query.now, query.platform_incident);
         if (!verdict.needs_attention) continue;
         out.push_back(AttentionItem{std::move(c.instance), std::move(c.user), std::move(verdict)});
     }
     std::sort(out.begin(), out.end(), [](const AttentionItem& a, const AttentionItem& b) {
-        return std::tie(a.verdict.platform_suspected, a.verdict.idle_since, a.instance.id) <
-               std::tie(b.verdict.platform_suspected, b.verdict.idle_since, b.instance.id);
+        return std::tie(a.verdict.platform_suspected, a.verdict.since, a.instance.id) <
+               std::tie(b.verdict.platform_suspected, b.verdict.since, b.instance.id);
     });
     if (out.size() > static_cast<std::size_t>(query.limit)) out.resize(static_cast<std::size_t>(query.limit));
     return out;

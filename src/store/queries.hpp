@@ -38,8 +38,8 @@ class Queries {
 
 /// The instances that need a person now (GET /attention): the candidates that
 /// core::DecideAttention lists, those the user can act on first, then those stuck during a Railway
-/// incident; each group longest idle first (then by id); at most query.limit. kInvalidArgument for
-/// a limit outside 1..10000. Thread-safe as `queries` is.
+/// incident; each group by when it started needing attention, oldest first (then by id); at most query.limit.
+/// kInvalidArgument for a limit outside 1..10000. Thread-safe as `queries` is.
 util::Result<std::vector<AttentionItem>> ListAttention(Queries& queries, const AttentionQuery& query);
 
 /// The fleet figures (GET /stats): core::ComputeFleetStats over queries.CountFleet(), the only

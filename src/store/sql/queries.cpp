@@ -26,6 +26,7 @@ Result<std::vector<AttentionCandidate>> SqlStore::ListAttentionCandidates() {
             const auto deploy = row.OptTime(u + 7);
             c.last_log_at =
                 build && deploy ? std::optional<Timestamp>(std::max(*build, *deploy)) : (build ? build : deploy);
+            c.decided_at = row.OptTime(u + 8);
             out.push_back(std::move(c));
         }
     });

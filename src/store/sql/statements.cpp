@@ -491,12 +491,14 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
     set(Stmt::kAttentionCandidates, "attention_candidates",
         "SELECT " + iprefixed +
             ", u.id, u.email, u.name, u.plan, u.created_at, "
-            "(SELECT MAX(e.at) FROM deployment_events e WHERE e.instance_id = i.id AND e.deployment_id = "
-            "i.deployment_id), "
+            "(SELECT MIN(e.at) FROM deployment_events e WHERE e.instance_id = i.id AND e.deployment_id = "
+            "i.deployment_id AND e.to_status = i.deployment_status), "
             "(SELECT MAX(g.ts) FROM log_lines g WHERE g.instance_id = i.id AND g.deployment_id = i.deployment_id "
             "AND g.kind = 'build'), "
             "(SELECT MAX(g.ts) FROM log_lines g WHERE g.instance_id = i.id AND g.deployment_id = i.deployment_id "
-            "AND g.kind = 'deploy')" +
+            "AND g.kind = 'deploy'), "
+            "(SELECT MAX(e.at) FROM deployment_events e WHERE e.instance_id = i.id AND e.deployment_id = "
+            "i.deployment_id AND e.source IN ('attention', 'reaction'))" +
             kInstanceFromI +
             " LEFT JOIN users u ON u.id = i.user_id WHERE i.deleted_at IS NULL AND "
             "(i.needs_attention = 1 OR i.status IN ('INITIALIZING', 'DEPLOYING')) ORDER BY i.id");

@@ -67,5 +67,27 @@ TEST_F(ApiTest, OpenApiListsExactlyTheRoutesOfTheRouter) {
     EXPECT_EQ(documented.size(), served.size());
 }
 
+// The kinds GET /attention sends (AttentionKind in rest_api.cpp; the API tests see each) are the
+// enum docs/openapi.yaml gives attentionKind and the ones docs/DASHBOARD.md lists.
+TEST(OpenApiDocs, AttentionKindListsEveryKindTheApiSends) {
+    const std::string sent = "[stuck, crash_loop, failed, unhealthy, other]";
+    std::ifstream in(std::string(RAILWATCH_SOURCE_DIR) + "/docs/openapi.yaml");
+    std::string line;
+    bool in_kind = false;
+    std::string documented;
+    while (std::getline(in, line) && documented.empty()) {
+        if (line.find("attentionKind:") != std::string::npos) in_kind = true;
+        if (in_kind && line.find("enum: ") != std::string::npos) documented = line.substr(line.find('['));
+    }
+    EXPECT_EQ(documented, sent);
+    std::ifstream dashboard(std::string(RAILWATCH_SOURCE_DIR) + "/docs/DASHBOARD.md");
+    std::stringstream text;
+    text << dashboard.rdbuf();
+    EXPECT_NE(
+        text.str().find(
+            R"(| `attentionKind` | `"stuck"` \| `"crash_loop"` \| `"failed"` \| `"unhealthy"` \| `"other"` \| null |)"),
+        std::string::npos);
+}
+
 }  // namespace
 }  // namespace railwatch::api::test

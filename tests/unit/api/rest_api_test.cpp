@@ -732,6 +732,8 @@ TEST_F(ApiTest, AttentionJudgesStallsWithTheEnginesDeadline) {
     ASSERT_EQ(items.size(), 1u) << res.body;
     EXPECT_EQ(items[0]["attentionKind"], "stuck");
     EXPECT_NE(items[0]["attentionReason"].get<std::string>().find("deadline 60 s"), std::string::npos);
+    // Since its 60 s without a sign of life ran out: 30 s ago.
+    EXPECT_EQ(items[0]["attentionSince"], util::FormatRfc3339(clock_.Now() - core::Seconds(30)));
     // The engine flagged a stall; a log line since ends the list's own stall, not the flag.
     building.needs_attention = true;
     building.attention_reason = "no progress in BUILDING for 60 s (deadline 60 s)";

@@ -206,6 +206,33 @@ TEST(DecideAttention, StuckIsMeasuredFromWhenTheCurrentStatusBegan) {
     EXPECT_EQ(v.reason, v.stuck.reason);
 }
 
+// attentionSince: a stall from when its idle time passed the deadline (not the last sign of life,
+// which is when the stall began), a flag from when it was set.
+TEST(DecideAttention, ItNeedsAttentionSinceItsDeadlinePassedOrItsFlagWasSet) {
+    AttentionFacts f = Deploying(kT0);
+    f.deployment_updated_at = kT0 + minutes(2);
+    AttentionVerdict v = DecideAttention(f, StuckPolicy{}, kT0 + minutes(30), false);
+    ASSERT_TRUE(v.stuck.stuck);
+    EXPECT_EQ(v.idle_since, kT0 + minutes(2));
+    EXPECT_EQ(v.since, kT0 + minutes(12));  // the default deadline: 600 s
+    StuckPolicy policy;
+    policy.default_deadline = minutes(1);
+    EXPECT_EQ(DecideAttention(f, policy, kT0 + minutes(30), false).since, kT0 + minutes(3));
+    // Flagged (the engine's own stall check, or a failure's reactions): when the flag was set,
+    // however recent the sign of life or however long the stall.
+    f.flagged = true;
+    f.decided_at = kT0 + minutes(5);
+    v = DecideAttention(f, StuckPolicy{}, kT0 + minutes(30), false);
+    EXPECT_EQ(v.since, kT0 + minutes(5));
+    f.decided_at.reset();  // no decision row kept: the last sign of life
+    EXPECT_EQ(DecideAttention(f, StuckPolicy{}, kT0 + minutes(30), false).since, kT0 + minutes(2));
+    // Needing none: the last sign of life.
+    f.flagged = false;
+    v = DecideAttention(f, StuckPolicy{}, kT0 + minutes(5), false);
+    EXPECT_FALSE(v.needs_attention);
+    EXPECT_EQ(v.since, kT0 + minutes(2));
+}
+
 TEST(DecideAttention, WithoutATimelineTheStartThenTheCreationCounts) {
     AttentionFacts f = Deploying(kT0);
     f.status_entered_at.reset();

@@ -2573,6 +2573,52 @@ TEST_P(StoreConformance, AttentionMeasuresStuckFromTheTimelineAndTheLogs) {
     EXPECT_EQ(candidates[0].status_entered_at, T(100));
     EXPECT_EQ(candidates[0].last_log_at, T(900));
     EXPECT_FALSE(candidates[2].last_log_at);  // "silent": its only line is of another deployment
+    EXPECT_FALSE(candidates[0].decided_at);
+}
+
+// A row that keeps the status (a reaction, the engine's attention flag) does not move when the
+// status began; it is when the flag was set. Rows of another source or deployment are not.
+TEST_P(StoreConformance, AttentionCandidatesKnowWhenTheStatusBeganAndWhenTheFlagWasSet) {
+    Must(store_->CreateInstance(MakeInstance("i", T(0))));
+    Must(store_->ApplyTransition(MakeTransition("i", "dep-old", "SUCCESS", T(10))));
+    Transition old_reaction = MakeTransition("i", "dep-old", "SUCCESS", T(20));
+    old_reaction.source = "reaction";
+    Must(store_->ApplyTransition(old_reaction));
+    Transition t = MakeTransition("i", "dep-1", "BUILDING", T(100));
+    t.from_status = "SUCCESS";
+    Must(store_->ApplyTransition(t));
+    auto candidates = Must(store_->ListAttentionCandidates());
+    ASSERT_EQ(candidates.size(), 1u);
+    EXPECT_EQ(candidates[0].status_entered_at, T(100));
+    EXPECT_FALSE(candidates[0].decided_at);  // the old deployment's decision is not this one's
+    Transition flag = MakeTransition("i", "dep-1", "BUILDING", T(800));
+    flag.from_status = "BUILDING";
+    flag.source = "attention";
+    flag.state.needs_attention = true;
+    flag.state.attention_reason = "no progress in BUILDING for 700 s (deadline 600 s)";
+    flag.state.deployment_updated_at = T(100);
+    Must(store_->ApplyTransition(flag));
+    Transition later = flag;  // a poll's row that kept the status
+    later.at = T(900);
+    later.source = "poll";
+    Must(store_->ApplyTransition(later));
+    candidates = Must(store_->ListAttentionCandidates());
+    ASSERT_EQ(candidates.size(), 1u);
+    EXPECT_EQ(candidates[0].status_entered_at, T(100));
+    EXPECT_EQ(candidates[0].decided_at, T(800));
+    AttentionQuery q;
+    q.now = T(1000);
+    auto items = Must(ListAttention(*store_, q));
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].verdict.since, T(800));
+    // A reaction row is a decision too.
+    Transition reaction = flag;
+    reaction.at = T(950);
+    reaction.source = "reaction";
+    Must(store_->ApplyTransition(reaction));
+    candidates = Must(store_->ListAttentionCandidates());
+    ASSERT_EQ(candidates.size(), 1u);
+    EXPECT_EQ(candidates[0].decided_at, T(950));
 }
 
 TEST_P(StoreConformance, AttentionFollowsThePolicyAndListsRailwayStallsApart) {
@@ -2597,8 +2643,12 @@ TEST_P(StoreConformance, AttentionFollowsThePolicyAndListsRailwayStallsApart) {
     q.stuck_policy.per_phase[core::DeploymentStatus::kBuilding] = core::Seconds(7200);
     items = Must(ListAttention(*store_, q));
     ASSERT_EQ(items.size(), 2u);
-    EXPECT_EQ(items[0].instance.id, "approval");
-    EXPECT_EQ(items[1].instance.id, "flagged");
+    // Oldest first by when each started needing attention: the flag (no decision row: its
+    // creation, T(3000)) before the approval's wait ran past its hour (T(3600)).
+    EXPECT_EQ(items[0].instance.id, "flagged");
+    EXPECT_EQ(items[0].verdict.since, T(3000));
+    EXPECT_EQ(items[1].instance.id, "approval");
+    EXPECT_EQ(items[1].verdict.since, T(3600));
     // During a Railway incident the stall is listed after what the user can act on.
     q.stuck_policy = {};
     q.platform_incident = true;
