@@ -171,13 +171,37 @@ std::string WithSuggestion(const std::string& reason, const std::string& suggest
     return suggestion.empty() ? reason : reason + ": " + suggestion;
 }
 
-core::DeploymentStep StepOf(const railway::DeploymentEvent& event) {
-    core::DeploymentStep step;
-    step.step = core::ParseDeploymentEventStep(event.step).value_or(core::DeploymentEventStep::kSnapshotCode);
-    step.created_at = event.created_at.value_or(Timestamp{});
-    step.completed_at = event.completed_at;
-    step.error = event.error.empty() ? event.reason : event.error;
-    return step;
+// A step as the store keeps it (Timeline::SaveSteps).
+store::DeploymentStepRecord RecordOf(const std::string& deployment_id, const railway::DeploymentEvent& event) {
+    return store::DeploymentStepRecord{deployment_id, core::SanitizeText(event.step, 64), event.created_at,
+                                       event.completed_at,
+                                       core::SanitizeText(event.error.empty() ? event.reason : event.error, 4096)};
+}
+
+// A kept step as progress reads it; none for a step this version does not know (it has no band
+// and no row of the step list) or one without its start.
+std::optional<core::DeploymentStep> StepOf(const store::DeploymentStepRecord& record) {
+    const auto step = core::ParseDeploymentEventStep(record.step);
+    if (!step || !record.created_at) return std::nullopt;
+    return core::DeploymentStep{*step, *record.created_at, record.completed_at, record.error};
+}
+
+// Typical time per Railway step from the instance's earlier deployments whose steps are kept: the
+// medians of each finished step's createdAt → completedAt.
+std::map<core::DeploymentEventStep, Duration> TypicalStepDurations(
+    const std::vector<store::DeploymentStepRecord>& records, const std::string& current_deployment) {
+    std::map<core::DeploymentEventStep, std::vector<Duration>> spans;
+    for (const store::DeploymentStepRecord& record : records) {
+        if (record.deployment_id == current_deployment) continue;
+        const auto step = StepOf(record);
+        if (step && step->completed_at && *step->completed_at >= step->created_at)
+            spans[step->step].push_back(*step->completed_at - step->created_at);
+    }
+    std::map<core::DeploymentEventStep, Duration> out;
+    for (auto& [step, values] : spans) {
+        if (auto median = core::Median(std::move(values))) out[step] = *median;
+    }
+    return out;
 }
 
 // Typical time per phase from the instance's earlier deployments: the medians of how long each
@@ -1581,8 +1605,23 @@ std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const st
         }
     }
     if (!reads.events) return std::nullopt;
-    std::lock_guard lock(mutex_);
-    kept_reads().steps = *reads.events;
+    // The steps stored (for the step list after the deployment is done with, for every process,
+    // and for the typical time of each step) when they changed since the last read stored them.
+    std::vector<store::DeploymentStepRecord> steps;
+    steps.reserve(reads.events->size());
+    for (const railway::DeploymentEvent& event : *reads.events)
+        steps.push_back(RecordOf(deployment_id, event));
+    bool changed = false;
+    {
+        std::lock_guard lock(mutex_);
+        const auto kept = phase_reads_.find(instance.id);
+        changed =
+            kept == phase_reads_.end() || kept->second.deployment_id != deployment_id || kept->second.steps != steps;
+    }
+    if (changed && timeline_.SaveSteps(instance.id, deployment_id, steps, clock_.Now())) {
+        std::lock_guard lock(mutex_);
+        kept_reads().steps = std::move(steps);
+    }
     return std::move(*reads.events);
 }
 
@@ -2174,13 +2213,12 @@ util::Result<ProgressReport> Monitor::Progress(const std::string& id) {
         }
         input.typical = TypicalDurations(*events, deployment_id);
     }
-    {
-        std::lock_guard lock(mutex_);
-        if (const auto kept = phase_reads_.find(id);
-            kept != phase_reads_.end() && kept->second.deployment_id == deployment_id) {
-            for (const railway::DeploymentEvent& event : kept->second.steps)
-                input.steps.push_back(StepOf(event));
+    if (auto records = timeline_.ListSteps(id)) {
+        for (const store::DeploymentStepRecord& record : *records) {
+            if (record.deployment_id != deployment_id) continue;
+            if (auto step = StepOf(record)) input.steps.push_back(std::move(*step));
         }
+        input.typical.steps = TypicalStepDurations(*records, deployment_id);
     }
     report.steps = core::DeploymentSteps(entered, input.steps, input.typical);
     if (!instance->state.deployment_status) {

@@ -462,14 +462,15 @@ class Monitor final : public Operations {
     // waits again, or it waits for room in the poll queue, which the poller making room tells.
     core::Timestamp scheduler_wakes_at_ = core::Timestamp::min();
     // What the last phase reads of an instance's deployment left (ReadPhase): where each kind's
-    // lines go on, and the steps. Per instance, not per deployment: each instance keeps its own
-    // copy of a deployment's lines, so two following one read them each from its own cursor.
-    // One entry per instance, of the deployment it follows; dropped when that one is done with.
+    // lines go on, and the steps last stored (Timeline::SaveSteps: an unchanged list is not
+    // written again). Per instance, not per deployment: each instance keeps its own copy of a
+    // deployment's lines, so two following one read them each from its own cursor. One entry per
+    // instance, of the deployment it follows; dropped when that one is done with.
     struct PhaseReads {
         std::string deployment_id;
         railway::LogCursor build;
         railway::LogCursor deploy;
-        std::vector<railway::DeploymentEvent> steps;
+        std::vector<store::DeploymentStepRecord> steps;
     };
     std::unordered_map<std::string, PhaseReads> phase_reads_;  // by instance id
     // When each followed instance's logs were last asked for (FollowLogs); pruned as it grows.

@@ -101,6 +101,18 @@ struct TimelineEvent {
     friend bool operator==(const TimelineEvent&, const TimelineEvent&) = default;
 };
 
+/// One of Railway's steps of a deployment (a `deploymentEvents` row such as BUILD_IMAGE), as the
+/// engine last read it (Timeline::SaveSteps).
+struct DeploymentStepRecord {
+    std::string deployment_id;
+    std::string step;  ///< Railway's spelling, kept verbatim (a step railwatch does not know too)
+    std::optional<Timestamp> created_at;
+    std::optional<Timestamp> completed_at;
+    std::string error;  ///< the step's error (or reason); empty: none
+
+    friend bool operator==(const DeploymentStepRecord&, const DeploymentStepRecord&) = default;
+};
+
 /// Outbox delivery state.
 enum class OutboxStatus { kPending, kSent, kFailed, kDead };
 std::string_view ToString(OutboxStatus status);

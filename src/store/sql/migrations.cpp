@@ -667,7 +667,40 @@ UPDATE instances SET check_interval_s = 0 WHERE check_interval_s = 30;
 
 constexpr std::string_view kPostgresV15 = kSqliteV15;
 
-constexpr std::array<Migration, 15> kSqlite = {{{1, "initial schema", kSqliteV1},
+// Version 16: Railway's steps of an instance's recent deployments (Timeline::SaveSteps), so that a
+// finished deployment's step list still shows them and the typical time of each step is known
+// (the engine kept them in memory only while it followed the deployment, in one process). No
+// foreign key, as log_lines: rows are only written for an instance just read in the same
+// transaction, and instances are never deleted.
+constexpr std::string_view kSqliteV16 = R"sql(
+CREATE TABLE deployment_steps (
+    instance_id   TEXT NOT NULL,
+    deployment_id TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    step          TEXT NOT NULL,
+    created_at    INTEGER,
+    completed_at  INTEGER,
+    error         TEXT NOT NULL,
+    saved_at      INTEGER NOT NULL,
+    PRIMARY KEY (instance_id, deployment_id, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kPostgresV16 = R"sql(
+CREATE TABLE deployment_steps (
+    instance_id   TEXT COLLATE "C" NOT NULL,
+    deployment_id TEXT COLLATE "C" NOT NULL,
+    seq           BIGINT NOT NULL,
+    step          TEXT NOT NULL,
+    created_at    BIGINT,
+    completed_at  BIGINT,
+    error         TEXT NOT NULL,
+    saved_at      BIGINT NOT NULL,
+    PRIMARY KEY (instance_id, deployment_id, seq)
+);
+)sql";
+
+constexpr std::array<Migration, 16> kSqlite = {{{1, "initial schema", kSqliteV1},
                                                 {2, "lease table, log_lines without foreign key", kSqliteV2},
                                                 {3, "log rotation lower bound", kSqliteV3},
                                                 {4, "open outbox index, disabled endpoints", kSqliteV4},
@@ -681,8 +714,9 @@ constexpr std::array<Migration, 15> kSqlite = {{{1, "initial schema", kSqliteV1}
                                                 {12, "no index on instance status", kSqliteV12},
                                                 {13, "deployments found through their followers (SQLite)", kSqliteV13},
                                                 {14, "partial index for the count of monitored instances", kSqliteV14},
-                                                {15, "no interval of its own stored as 0", kSqliteV15}}};
-constexpr std::array<Migration, 15> kPostgres = {
+                                                {15, "no interval of its own stored as 0", kSqliteV15},
+                                                {16, "Railway's steps of recent deployments", kSqliteV16}}};
+constexpr std::array<Migration, 16> kPostgres = {
     {{1, "initial schema", kPostgresV1},
      {2, "lease table, log_lines without foreign key", kPostgresV2},
      {3, "log rotation lower bound", kPostgresV3},
@@ -697,7 +731,8 @@ constexpr std::array<Migration, 15> kPostgres = {
      {12, "no index on instance status", kPostgresV12},
      {13, "deployments found through their followers (SQLite)", kPostgresV13},
      {14, "partial index for the count of monitored instances", kPostgresV14},
-     {15, "no interval of its own stored as 0", kPostgresV15}}};
+     {15, "no interval of its own stored as 0", kPostgresV15},
+     {16, "Railway's steps of recent deployments", kPostgresV16}}};
 
 }  // namespace
 

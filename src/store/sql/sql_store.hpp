@@ -60,6 +60,9 @@ class SqlStore final : public Store {
     util::Result<TransitionResult> ApplyTransition(const Transition& transition) override;
     std::vector<util::Result<TransitionResult>> ApplyTransitions(std::span<const Transition> transitions) override;
     util::Result<std::vector<TimelineEvent>> ListEvents(const std::string& instance_id, int limit) override;
+    util::Result<void> SaveSteps(const std::string& instance_id, const std::string& deployment_id,
+                                 std::span<const DeploymentStepRecord> steps, Timestamp at) override;
+    util::Result<std::vector<DeploymentStepRecord>> ListSteps(const std::string& instance_id) override;
 
     // Logs (logs.cpp)
     util::Result<LogAppendResult> AppendLogs(const std::vector<LogLine>& lines, int max_logs) override;

@@ -234,6 +234,20 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "SELECT " + kEventColumns + " FROM (SELECT " + kEventColumns +
             " FROM deployment_events WHERE instance_id = $1 ORDER BY at DESC, id DESC LIMIT $2) AS newest "
             "ORDER BY at, id");
+    set(Stmt::kDeleteSteps, "delete_steps",
+        "DELETE FROM deployment_steps WHERE instance_id = $1 AND deployment_id = $2");
+    set(Stmt::kInsertStep, "insert_step",
+        "INSERT INTO deployment_steps (instance_id, deployment_id, seq, step, created_at, completed_at, error, "
+        "saved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    // Every row of a deployment shares its saved_at: the rows saved before the $2nd newest
+    // deployment's go.
+    set(Stmt::kTrimSteps, "trim_steps",
+        "DELETE FROM deployment_steps WHERE instance_id = $1 AND saved_at < (SELECT MIN(k.s) FROM (SELECT "
+        "MAX(saved_at) AS s FROM deployment_steps WHERE instance_id = $1 GROUP BY deployment_id ORDER BY s DESC "
+        "LIMIT $2) AS k)");
+    set(Stmt::kListSteps, "list_steps",
+        "SELECT deployment_id, step, created_at, completed_at, error FROM deployment_steps WHERE instance_id = $1 "
+        "ORDER BY saved_at, deployment_id, seq");
     set(Stmt::kGetLogSeq, "get_log_seq", "SELECT log_seq, log_first_seq FROM instances WHERE id = $1");
     set(Stmt::kSetLogSeq, "set_log_seq", "UPDATE instances SET log_seq = $2, log_first_seq = $3 WHERE id = $1");
     set(Stmt::kInsertLog, "insert_log",

@@ -1,4 +1,5 @@
-// Timeline: ApplyTransition (event + instance state + outbox rows, atomically) and ListEvents.
+// Timeline: ApplyTransition (event + instance state + outbox rows, atomically), ListEvents, and
+// Railway's steps of recent deployments (SaveSteps, ListSteps).
 
 #include <algorithm>
 #include <numeric>
@@ -396,6 +397,42 @@ std::vector<Result<TransitionResult>> SqlStore::ApplyTransitions(std::span<const
 
 Result<std::vector<TimelineEvent>> SqlStore::ListEvents(const std::string& instance_id, int limit) {
     return ReadPerInstance<TimelineEvent>(*driver_, Stmt::kListEvents, instance_id, limit, RowToEvent);
+}
+
+Result<void> SqlStore::SaveSteps(const std::string& instance_id, const std::string& deployment_id,
+                                 std::span<const DeploymentStepRecord> steps, Timestamp at) {
+    Checker c;
+    c.Id("instance_id", instance_id);
+    c.Id("deployment_id", deployment_id);
+    for (const DeploymentStepRecord& step : steps) {
+        c.Id("step", step.step);
+        c.Text("error", step.error);
+    }
+    if (!c.result()) return c.result();
+    return driver_->Write([&](Tx& tx) {
+        RequireInstance(tx, instance_id);
+        const Param instance = std::string_view(instance_id);
+        const Param deployment = std::string_view(deployment_id);
+        tx.Exec(Stmt::kDeleteSteps, {instance, deployment});
+        std::int64_t seq = 0;
+        for (const DeploymentStepRecord& step : steps) {
+            tx.Exec(Stmt::kInsertStep,
+                    {instance, deployment, seq++, std::string_view(step.step), OptNs(step.created_at),
+                     OptNs(step.completed_at), std::string_view(step.error), Ns(at)});
+        }
+        tx.Exec(Stmt::kTrimSteps, {instance, static_cast<std::int64_t>(Timeline::kStepDeploymentsKept)});
+    });
+}
+
+Result<std::vector<DeploymentStepRecord>> SqlStore::ListSteps(const std::string& instance_id) {
+    std::vector<DeploymentStepRecord> out;
+    auto r = driver_->Read([&](Tx& tx) {
+        out.clear();
+        for (const auto& row : tx.Exec(Stmt::kListSteps, {std::string_view(instance_id)}).rows)
+            out.push_back(DeploymentStepRecord{row.Text(0), row.Text(1), row.OptTime(2), row.OptTime(3), row.Text(4)});
+    });
+    if (!r) return tl::unexpected(r.error());
+    return out;
 }
 
 }  // namespace railwatch::store::sql

@@ -1922,6 +1922,13 @@ class CountingTimeline final : public store::Timeline {
     util::Result<std::vector<store::TimelineEvent>> ListEvents(const std::string& instance_id, int limit) override {
         return inner_.ListEvents(instance_id, limit);
     }
+    util::Result<void> SaveSteps(const std::string& instance_id, const std::string& deployment_id,
+                                 std::span<const store::DeploymentStepRecord> steps, core::Timestamp at) override {
+        return inner_.SaveSteps(instance_id, deployment_id, steps, at);
+    }
+    util::Result<std::vector<store::DeploymentStepRecord>> ListSteps(const std::string& instance_id) override {
+        return inner_.ListSteps(instance_id);
+    }
 
   private:
     static util::Result<store::TransitionResult> Failure() {
@@ -2684,6 +2691,60 @@ TEST_F(MonitorTest, ProgressListsTheStepsTheTimelineAndRailwaysEventsShow) {
                                                        "DEPLOYING:active", "SUCCESS:pending"}));
     ASSERT_TRUE(report.steps[2].started_at && report.steps[2].completed_at);
     EXPECT_EQ(*report.steps[2].completed_at - *report.steps[2].started_at, seconds(40));
+}
+
+// Railway's steps are stored (Timeline::SaveSteps): the step list keeps them once the engine is
+// done with the deployment, another process (or a restart) sees them, and the instance's earlier
+// deployments give each step its typical time.
+TEST_F(MonitorTest, StepsOutliveTheFollowAndEarlierDeploymentsGiveEachStepItsMedian) {
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    railway::DeploymentEvent snapshot;
+    snapshot.step = "SNAPSHOT_CODE";
+    snapshot.created_at = t0;
+    snapshot.completed_at = t0 + seconds(2);
+    railway::DeploymentEvent build;
+    build.step = "BUILD_IMAGE";
+    build.created_at = t0 + seconds(2);
+    build.completed_at = t0 + seconds(30);
+    railway::DeploymentEvent unknown;  // a step this version does not know: stored, not listed
+    unknown.step = "A_NEW_STEP";
+    unknown.created_at = t0 + seconds(3);
+    api_.SetDeploymentEvents("d1", {snapshot, build, unknown});
+    const auto instance = Add(*monitor, "d1");
+    // An earlier deployment of the instance whose steps were kept.
+    const std::vector<store::DeploymentStepRecord> earlier = {
+        {"d0", "SNAPSHOT_CODE", t0 - seconds(100), t0 - seconds(96), ""},
+        {"d0", "BUILD_IMAGE", t0 - seconds(96), t0 - seconds(36), ""}};
+    ASSERT_TRUE(store_->SaveSteps(instance.id, "d0", earlier, t0 - seconds(30)));
+    monitor->RunRoundForTest();  // none -> BUILDING: the phase change's read stores the steps
+    monitor->RunWorkForTest();
+    const auto stored = store_->ListSteps(instance.id);
+    ASSERT_TRUE(stored);
+    ASSERT_EQ(stored->size(), 5u);
+    EXPECT_EQ(stored->back().step, "A_NEW_STEP");
+    clock_.Advance(seconds(40));
+    api_.SetDeployment(Dep("d1", "SUCCESS", t0 + seconds(40)));
+    monitor->RunRoundForTest();  // done with: its phase reads are forgotten
+    monitor->RunWorkForTest();
+    EXPECT_EQ(monitor->PhaseReadsKeptForTest(), 0u);
+    const auto check = [&](Monitor& m) {
+        const auto report = m.Progress(instance.id);
+        ASSERT_TRUE(report);
+        ASSERT_GE(report->steps.size(), 3u);
+        const core::StepRow& building = report->steps[2];
+        EXPECT_EQ(building.name, "BUILDING");
+        ASSERT_EQ(building.substeps.size(), 2u);
+        EXPECT_EQ(building.substeps[0].name, "SNAPSHOT_CODE");
+        EXPECT_EQ(building.substeps[0].median, seconds(4));
+        EXPECT_EQ(building.substeps[1].name, "BUILD_IMAGE");
+        EXPECT_EQ(building.substeps[1].state, core::StepState::kDone);
+        EXPECT_EQ(building.substeps[1].median, seconds(60));
+    };
+    check(*monitor);
+    auto other = Make("w2");  // another process on the same store: nothing kept in its memory
+    check(*other);
 }
 
 // The scheduler thread with nothing due sleeps until the next due check or its idle bound, and

@@ -106,7 +106,7 @@ void ExpectCode(const util::Error& e, ErrorCode code) {
 // --- schema -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FreshDatabaseIsMigratedToTheLatestVersion) {
-    EXPECT_EQ(Must(store_->SchemaVersion()), 15);
+    EXPECT_EQ(Must(store_->SchemaVersion()), 16);
     EXPECT_TRUE(Must(store_->Migrate()).empty());
 }
 
@@ -118,7 +118,7 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Must(store->SchemaVersion()), 0);
     const auto applied = Must(store->Migrate());
-    ASSERT_EQ(applied.size(), 15u);
+    ASSERT_EQ(applied.size(), 16u);
     EXPECT_EQ(applied[0].version, 1);
     EXPECT_EQ(applied[0].name, "initial schema");
     EXPECT_EQ(applied[1].version, 2);
@@ -149,7 +149,9 @@ TEST_P(StoreConformance, MigrateReportsWhatItAppliedOnAnEmptyDatabase) {
     EXPECT_EQ(applied[13].name, "partial index for the count of monitored instances");
     EXPECT_EQ(applied[14].version, 15);
     EXPECT_EQ(applied[14].name, "no interval of its own stored as 0");
-    EXPECT_EQ(Must(store->SchemaVersion()), 15);
+    EXPECT_EQ(applied[15].version, 16);
+    EXPECT_EQ(applied[15].name, "Railway's steps of recent deployments");
+    EXPECT_EQ(Must(store->SchemaVersion()), 16);
     EXPECT_TRUE(Must(store->Migrate()).empty());
 }
 
@@ -167,8 +169,8 @@ TEST_P(StoreConformance, ConcurrentMigrationsApplyEachVersionOnce) {
     tb.join();
     ASSERT_TRUE(ra) << ra.error().ToString();
     ASSERT_TRUE(rb) << rb.error().ToString();
-    EXPECT_EQ(ra->size() + rb->size(), 15u);  // one of them applied every version
-    EXPECT_EQ(Must(a->SchemaVersion()), 15);
+    EXPECT_EQ(ra->size() + rb->size(), 16u);  // one of them applied every version
+    EXPECT_EQ(Must(a->SchemaVersion()), 16);
 }
 
 TEST_P(StoreConformance, BackendAndDescriptionMatchTheUrl) {
@@ -2486,6 +2488,77 @@ TEST_P(StoreConformance, ConcurrentClaimsAndBatchedReleasesLoseNothing) {
     EXPECT_TRUE(Must(store_->ClaimDueInstances("late", T(999), core::Seconds(60), 1000)).empty());
     EXPECT_EQ(Must(store_->ClaimDueInstances("late", T(1000), core::Seconds(60), 1000)).size(),
               static_cast<std::size_t>(kInstances));
+}
+
+// --- Railway's steps ------------------------------------------------------------------------
+
+DeploymentStepRecord Step(std::string step, int created, std::optional<int> completed = std::nullopt,
+                          std::string error = {}) {
+    return DeploymentStepRecord{"", std::move(step), T(created),
+                                completed ? std::optional<Timestamp>(T(*completed)) : std::nullopt, std::move(error)};
+}
+
+// A deployment's steps are replaced as a whole, kept in their order, unknown names and missing
+// times as given; another instance's are its own.
+using Steps = std::vector<DeploymentStepRecord>;
+
+TEST_P(StoreConformance, StepsOfADeploymentAreReplacedAsAWholeAndListedInOrder) {
+    Must(store_->CreateInstance(MakeInstance("i")));
+    Must(store_->CreateInstance(MakeInstance("other")));
+    std::vector<DeploymentStepRecord> steps = {Step("SNAPSHOT_CODE", 10, 12), Step("BUILD_IMAGE", 12)};
+    Must(store_->SaveSteps("i", "dep-1", steps, T(20)));
+    Must(store_->SaveSteps("other", "dep-1", Steps{Step("SNAPSHOT_CODE", 11, 13)}, T(20)));
+    auto listed = Must(store_->ListSteps("i"));
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[0], (DeploymentStepRecord{"dep-1", "SNAPSHOT_CODE", T(10), T(12), ""}));
+    EXPECT_EQ(listed[1], (DeploymentStepRecord{"dep-1", "BUILD_IMAGE", T(12), std::nullopt, ""}));
+    steps = {Step("SNAPSHOT_CODE", 10, 12), Step("BUILD_IMAGE", 12, 70, "exit code 1"), Step("A_NEW_STEP", 0)};
+    steps[2].created_at.reset();
+    Must(store_->SaveSteps("i", "dep-1", steps, T(80)));
+    listed = Must(store_->ListSteps("i"));
+    ASSERT_EQ(listed.size(), 3u);
+    EXPECT_EQ(listed[1], (DeploymentStepRecord{"dep-1", "BUILD_IMAGE", T(12), T(70), "exit code 1"}));
+    EXPECT_EQ(listed[2], (DeploymentStepRecord{"dep-1", "A_NEW_STEP", std::nullopt, std::nullopt, ""}));
+    Must(store_->SaveSteps("i", "dep-1", Steps{}, T(90)));  // none: forgotten
+    EXPECT_TRUE(Must(store_->ListSteps("i")).empty());
+    EXPECT_EQ(Must(store_->ListSteps("other")).size(), 1u);
+    EXPECT_TRUE(Must(store_->ListSteps("nobody")).empty());
+}
+
+// The steps of the instance's kStepDeploymentsKept deployments saved last are kept, oldest first.
+TEST_P(StoreConformance, StepsAreKeptForTheNewestDeploymentsOfAnInstance) {
+    Must(store_->CreateInstance(MakeInstance("i")));
+    const int kept = Timeline::kStepDeploymentsKept;
+    for (int d = 0; d < kept + 5; ++d) {
+        Must(store_->SaveSteps("i", "dep-" + std::to_string(100 + d),
+                               Steps{Step("SNAPSHOT_CODE", d * 10, d * 10 + 1), Step("BUILD_IMAGE", d * 10 + 1)},
+                               T(d * 10)));
+    }
+    // Saved again later: dep-100 is among the newest now, dep-105 (saved longest ago) goes next.
+    Must(store_->SaveSteps("i", "dep-100", Steps{Step("SNAPSHOT_CODE", 0, 1)}, T(1000)));
+    const auto listed = Must(store_->ListSteps("i"));
+    ASSERT_EQ(listed.size(), static_cast<std::size_t>((kept - 1) * 2 + 1));
+    EXPECT_EQ(listed.front().deployment_id, "dep-106");
+    EXPECT_EQ(listed[1].deployment_id, "dep-106");
+    EXPECT_EQ(listed[1].step, "BUILD_IMAGE");
+    EXPECT_EQ(listed.back().deployment_id, "dep-100");
+}
+
+TEST_P(StoreConformance, StepsRefuseBadInputAndUnknownInstancesWritingNothing) {
+    Must(store_->CreateInstance(MakeInstance("i")));
+    auto bad = store_->SaveSteps("nobody", "dep-1", Steps{Step("SNAPSHOT_CODE", 1)}, T(2));
+    ASSERT_FALSE(bad);
+    ExpectCode(bad.error(), ErrorCode::kNotFound);
+    bad = store_->SaveSteps("i", "", Steps{Step("SNAPSHOT_CODE", 1)}, T(2));
+    ASSERT_FALSE(bad);
+    ExpectCode(bad.error(), ErrorCode::kInvalidArgument);
+    bad = store_->SaveSteps("i", "dep-1", Steps{Step("SNAPSHOT_CODE", 1), Step("", 2)}, T(2));
+    ASSERT_FALSE(bad);
+    ExpectCode(bad.error(), ErrorCode::kInvalidArgument);
+    bad = store_->SaveSteps("i", "dep-1", Steps{Step("BUILD_IMAGE", 1, 2, std::string("bad\xff utf-8"))}, T(2));
+    ASSERT_FALSE(bad);
+    ExpectCode(bad.error(), ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(Must(store_->ListSteps("i")).empty());
 }
 
 // --- attention and stats ----------------------------------------------------------------

@@ -373,7 +373,7 @@ TEST(PostgresMigrate, MigrationFiveKeepsDeduplicatingLinesStoredBeforeIt) {
     }
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 16);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'log_lines'"),
               "log_lines_pkey,log_lines_ts\n");
@@ -423,7 +423,7 @@ TEST(PostgresMigrate, MigrationSevenServesRecentChecksStoredBeforeItFromTheIndex
         ", 1, 200, 31, NULL)");
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 16);
     EXPECT_EQ(run("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = "
                   "'health_checks'"),
               "health_checks_pkey,health_checks_recent\n");
@@ -503,7 +503,7 @@ TEST(PostgresMigrate, MigrationFifteenTakesTheStoredDefaultIntervalAsNone) {
         "('b', 's', 'e', 'RUNNING', 1, 45, 0, 1, 0)");
     auto store = Open(g_cluster->Url(name));
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 16);
     EXPECT_EQ(store->GetInstance("a")->check_interval_s, std::nullopt);
     EXPECT_EQ(store->GetInstance("b")->check_interval_s, 45);
     EXPECT_EQ(run("SELECT string_agg(id || ' ' || check_interval_s, ',' ORDER BY id) FROM instances"), "a 0,b 45\n");

@@ -371,7 +371,7 @@ TEST(SqliteStore, MigrationTwoKeepsVersionOneLeasesAndLogLines) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 16);
     const auto i1 = store->GetInstance("i1");
     ASSERT_TRUE(i1) << i1.error().ToString();
     EXPECT_EQ(i1->lease_owner, "w1");
@@ -418,7 +418,7 @@ TEST(SqliteStore, MigrationElevenCarriesTheChangeFeedPositionOn) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 16);
     const auto i2 = store->GetInstance("i2");
     ASSERT_TRUE(i2) << i2.error().ToString();
     EXPECT_EQ(i2->state.progress, 20);
@@ -518,7 +518,7 @@ TEST(SqliteStore, MigrationThirteenFindsTheDeploymentsOfAVersionTwelveTimeline) 
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 16);
     const auto d1 = store->ListFinishedDeployments(T(0), T(30));
     ASSERT_TRUE(d1) << d1.error().ToString();
     ASSERT_EQ(d1->size(), 1u);
@@ -559,7 +559,7 @@ TEST(SqliteStore, MigrationFifteenTakesTheStoredDefaultIntervalAsNone) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 16);
     EXPECT_EQ(store->GetInstance("a")->check_interval_s, std::nullopt);
     EXPECT_EQ(store->GetInstance("b")->check_interval_s, 45);
     ASSERT_TRUE(store->SetMonitoring("b", true, 0, T(1)));  // 0: none again
@@ -589,7 +589,7 @@ TEST(SqliteStore, MigrationThreeBoundsTheLogRotationOfAVersionTwoDatabase) {
     auto opened = OpenStore("sqlite:" + path);
     ASSERT_TRUE(opened) << opened.error().ToString();
     auto& store = *opened;
-    EXPECT_EQ(store->SchemaVersion().value_or(0), 15);
+    EXPECT_EQ(store->SchemaVersion().value_or(0), 16);
     {
         SQLite::Database db(path, SQLite::OPEN_READONLY);
         SQLite::Statement q(db, "SELECT id, log_seq, log_first_seq FROM instances ORDER BY id");
@@ -1092,7 +1092,8 @@ TEST(MigrateCommand, AppliesMigrationsOnceAndSaysSo) {
     EXPECT_THAT(first.output, HasSubstr("applied migration 11: change feed as a log (SQLite)"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 12: no index on instance status"));
     EXPECT_THAT(first.output, HasSubstr("applied migration 15: no interval of its own stored as 0"));
-    EXPECT_THAT(first.output, HasSubstr("schema version 15"));
+    EXPECT_THAT(first.output, HasSubstr("applied migration 16: Railway's steps of recent deployments"));
+    EXPECT_THAT(first.output, HasSubstr("schema version 16"));
     auto second = Railwatch({"migrate", "--db", url});
     EXPECT_TRUE(second.status.Ok()) << second.output;
     EXPECT_THAT(second.output, HasSubstr("up to date"));
