@@ -1609,8 +1609,9 @@ std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const st
     // and for the typical time of each step) when they changed since the last read stored them.
     std::vector<store::DeploymentStepRecord> steps;
     steps.reserve(reads.events->size());
-    for (const railway::DeploymentEvent& event : *reads.events)
-        steps.push_back(RecordOf(deployment_id, event));
+    for (const railway::DeploymentEvent& event : *reads.events) {
+        if (!event.step.empty()) steps.push_back(RecordOf(deployment_id, event));  // a nameless one says nothing
+    }
     bool changed = false;
     {
         std::lock_guard lock(mutex_);
