@@ -2711,7 +2711,9 @@ TEST_F(MonitorTest, StepsOutliveTheFollowAndEarlierDeploymentsGiveEachStepItsMed
     railway::DeploymentEvent unknown;  // a step this version does not know: stored, not listed
     unknown.step = "A_NEW_STEP";
     unknown.created_at = t0 + seconds(3);
-    api_.SetDeploymentEvents("d1", {snapshot, build, unknown});
+    railway::DeploymentEvent nameless;  // says nothing: left out, the others stored
+    nameless.created_at = t0 + seconds(4);
+    api_.SetDeploymentEvents("d1", {snapshot, build, unknown, nameless});
     const auto instance = Add(*monitor, "d1");
     // An earlier deployment of the instance whose steps were kept.
     const std::vector<store::DeploymentStepRecord> earlier = {
