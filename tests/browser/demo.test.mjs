@@ -232,6 +232,13 @@ for (const vp of VIEWPORTS) {
       assert.equal((await page.locator('.steps > li.step.failed > .sname').first().textContent()).trim(), 'Building');
       assert.equal((await page.locator('.steps > li.step.skipped > .sname').first().textContent()).trim(), 'Deploying');
       assert.equal(await page.locator('.steps > li.step.done > .sname').first().textContent(), 'Queued');
+      // Railway's steps under Building, stored by the engine: the snapshot was done, the image's
+      // build failed — and a done step reads as done inside a failed row (not in its colour).
+      const snapshot = page.locator('.substeps > li.step.done', { hasText: 'snapshotting code' });
+      await snapshot.waitFor({ timeout: WAIT });
+      await page.locator('.substeps > li.step.failed', { hasText: 'building image' }).waitFor({ timeout: WAIT });
+      const colour = (locator) => locator.evaluate((el) => getComputedStyle(el).color);
+      assert.notEqual(await colour(snapshot.locator('.sname')), await colour(page.locator('.steps > li.step.failed > .sname').first()));
       // A build failure: its build log has the lines that explain it.
       await page.getByRole('tab', { name: 'Build logs' }).click();
       await page.locator('.log-view .line').first().waitFor({ timeout: WAIT });
