@@ -503,13 +503,15 @@ net::ServerResponse RestApi::Health(const net::ServerRequest&, const PathParams&
         reasons.push_back(s.error_message ? "deployment failed: " + *s.error_message
                                           : std::string("deployment failed"));
     }
-    // Up since the deployment became active, while it still is.
-    long long uptime_s = 0;
+    // Up since the deployment became active, while it still is (uptimeSeconds 0 and upSince null
+    // while it is not).
+    std::optional<core::Timestamp> up_since;
     if (s.status == core::InstanceStatus::kRunning && s.deployment_completed_at && *s.deployment_completed_at <= now)
-        uptime_s = core::ToSeconds(now - *s.deployment_completed_at);
+        up_since = s.deployment_completed_at;
     return JsonResponse(200, {{"instanceId", instance->id},
                               {"status", s.health ? *s.health : std::string("UNKNOWN")},
-                              {"uptimeSeconds", uptime_s},
+                              {"uptimeSeconds", up_since ? core::ToSeconds(now - *up_since) : 0},
+                              {"upSince", TimeJson(up_since)},
                               {"lastCheckedAt", TimeJson(uptime->last_checked_at)},
                               {"uptimePercent", uptime->checks == 0 ? json(nullptr) : json(100.0 * uptime->Ratio())},
                               {"uptimeWindowSeconds", core::ToSeconds(kUptimeWindow)},

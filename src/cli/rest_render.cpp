@@ -283,7 +283,9 @@ std::string RenderHealth(const json& h, core::Timestamp now) {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"Instance", Text(h, "instanceId")},
         {"Health", Text(h, "status")},
-        {"Up for", Seconds(Number(h, "uptimeSeconds"))},
+        {"Up for", h.is_object() && h.contains("upSince") && h["upSince"].is_null()
+                       ? std::string("- (not running)")
+                       : Seconds(Number(h, "uptimeSeconds"))},
         {"Last checked", TimeAndAge(h, "lastCheckedAt", now)},
         {"Uptime", uptime_percent ? fmt::format("{:.1f}% over the last {}", *uptime_percent, Seconds(window))
                                   : std::string("- (no probes yet)")},

@@ -239,6 +239,10 @@ for (const vp of VIEWPORTS) {
       await page.locator('.substeps > li.step.failed', { hasText: 'building image' }).waitFor({ timeout: WAIT });
       const colour = (locator) => locator.evaluate((el) => getComputedStyle(el).color);
       assert.notEqual(await colour(snapshot.locator('.sname')), await colour(page.locator('.steps > li.step.failed > .sname').first()));
+      // A failed deployment is not "up for 0s".
+      const upFor = page.locator('.kv > span', { hasText: 'Up for' }).locator('.value');
+      await upFor.waitFor({ timeout: WAIT });
+      assert.equal((await upFor.textContent()).trim(), '—');
       // A build failure: its build log has the lines that explain it.
       await page.getByRole('tab', { name: 'Build logs' }).click();
       await page.locator('.log-view .line').first().waitFor({ timeout: WAIT });

@@ -228,7 +228,7 @@ export function mount(main, ctx) {
     const info = HEALTH[health.status] || HEALTH.UNKNOWN;
     fill(probePanel, 
       h('h2', { id: 'h-probe' }, 'Health and probe'),
-      h('div', { class: 'kv' }, h('span', null, h('span', { class: 'label' }, 'Verdict'), h('span', { class: `value ${info.tone}` }, info.label)), h('span', null, h('span', { class: 'label' }, 'Up for'), h('span', { class: 'value' }, duration(health.uptimeSeconds))), h('span', null, h('span', { class: 'label' }, 'p95 latency'), h('span', { class: 'value' }, p95 != null ? Math.round(p95) + ' ms' : '—')), h('span', null, h('span', { class: 'label' }, 'Last check'), h('span', { class: 'value' }, timeEl(health.lastCheckedAt)))),
+      h('div', { class: 'kv' }, h('span', null, h('span', { class: 'label' }, 'Verdict'), h('span', { class: `value ${info.tone}` }, info.label)), h('span', null, h('span', { class: 'label' }, 'Up for'), h('span', { class: 'value' }, health.upSince === null ? '—' : duration(health.uptimeSeconds))), h('span', null, h('span', { class: 'label' }, 'p95 latency'), h('span', { class: 'value' }, p95 != null ? Math.round(p95) + ' ms' : '—')), h('span', null, h('span', { class: 'label' }, 'Last check'), h('span', { class: 'value' }, timeEl(health.lastCheckedAt)))),
       health.reasons && health.reasons.length ? h('ul', { class: 'reasons' }, health.reasons.map((r) => h('li', null, r))) : null,
       checks.length ? ticks(checks, 40) : null,
       checks.length ? chartBox : h('p', { class: 'muted' }, health.probe ? 'No probe results yet.' : 'This service is not probed over HTTP; health comes from Railway’s status and replicas.'),

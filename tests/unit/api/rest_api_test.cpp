@@ -604,6 +604,23 @@ TEST_F(ApiTest, HealthSummarisesTheStoredChecks) {
     EXPECT_EQ(body["probe"]["at"], "2026-01-01T00:00:03.000Z");  // the last one
     EXPECT_EQ(body["probe"]["ok"], false);
     EXPECT_EQ(body["probe"]["error"], "timeout");
+    EXPECT_EQ(body["uptimeSeconds"], 0);  // not running: not up
+    EXPECT_TRUE(body["upSince"].is_null());
+    // Running since its deployment became active.
+    store::InstanceState running;
+    running.status = core::InstanceStatus::kRunning;
+    running.deployment_id = "dep-1";
+    running.deployment_status = "SUCCESS";
+    running.deployment_completed_at = clock_.Now() - core::Seconds(90);
+    ASSERT_TRUE(store_->SaveState(id, running));
+    body = Json(Call("GET", "/api/v1/instances/" + id + "/health"));
+    EXPECT_EQ(body["uptimeSeconds"], 90);
+    EXPECT_EQ(body["upSince"], util::FormatRfc3339(clock_.Now() - core::Seconds(90)));
+    running.status = core::InstanceStatus::kFailed;  // crashed since: no longer up
+    ASSERT_TRUE(store_->SaveState(id, running));
+    body = Json(Call("GET", "/api/v1/instances/" + id + "/health"));
+    EXPECT_EQ(body["uptimeSeconds"], 0);
+    EXPECT_TRUE(body["upSince"].is_null());
 
     auto checks = Call("GET", "/api/v1/instances/" + id + "/health/checks?limit=2");
     ASSERT_EQ(checks.status, 200);

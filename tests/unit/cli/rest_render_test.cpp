@@ -214,7 +214,24 @@ TEST(RenderHealth, ListsEveryReasonOnItsOwnLine) {
     EXPECT_THAT(text, HasSubstr("Uptime:        97.5% over the last 1d\n"));
     EXPECT_THAT(text, HasSubstr("Reasons:       last probe failed: HTTP 503\n               deployment failed: OOM\n"));
     EXPECT_THAT(text, HasSubstr("(10s ago)"));
-    EXPECT_THAT(text, Not(HasSubstr("Last probe")));  // none in the answer
+    EXPECT_THAT(text, Not(HasSubstr("Last probe")));      // none in the answer
+    EXPECT_THAT(text, HasSubstr("Up for:        0s\n"));  // an answer from before upSince
+}
+
+// A deployment that is not running is not "up for 0s".
+TEST(RenderHealth, SaysNotRunningWithoutUpSince) {
+    json health = {{"instanceId", "ins_a"},
+                   {"status", "UNHEALTHY"},
+                   {"uptimeSeconds", 0},
+                   {"upSince", nullptr},
+                   {"lastCheckedAt", nullptr},
+                   {"uptimePercent", nullptr},
+                   {"reasons", {"deployment failed: OOM"}},
+                   {"uptimeWindowSeconds", 86400}};
+    EXPECT_THAT(RenderHealth(health, At("2026-01-01T00:10:00Z")), HasSubstr("Up for:        - (not running)\n"));
+    health["upSince"] = "2026-01-01T00:00:00.000Z";
+    health["uptimeSeconds"] = 600;
+    EXPECT_THAT(RenderHealth(health, At("2026-01-01T00:10:00Z")), HasSubstr("Up for:        10m\n"));
 }
 
 TEST(RenderHealth, ShowsTheLastProbe) {
