@@ -92,8 +92,11 @@ BudgetStatus ComputeBudgetStatus(const BudgetFacts& facts, Timestamp now) {
     out.remaining = std::max<long long>(0, facts.remaining);
     out.reset_at = facts.reset_at;
     out.used_last_hour = facts.used_last_hour;
-    const double span_minutes = ToSecondsF(facts.recent_span) / 60.0;
-    if (span_minutes > 0) out.requests_per_minute = static_cast<double>(facts.used_recently) / span_minutes;
+    // At least a minute: a start's first requests, sent within seconds, are not a rate (three
+    // requests in 0.6 s would read as ~300 a minute and "run out" an hour's budget in half an hour).
+    const double span_minutes = std::max(ToSecondsF(facts.recent_span) / 60.0, 1.0);
+    if (facts.recent_span > Duration::zero())
+        out.requests_per_minute = static_cast<double>(facts.used_recently) / span_minutes;
     const double rate = out.requests_per_minute;
     if (facts.reset_at) {
         if (rate > 0) {

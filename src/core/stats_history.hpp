@@ -96,7 +96,9 @@ struct BudgetStatus {
     long long remaining = 0;
     std::optional<Timestamp> reset_at;
     long long used_last_hour = 0;
-    double requests_per_minute = 0;  ///< used_recently per minute of recent_span; 0 when the span is empty
+    /// used_recently per minute of recent_span, a span under a minute counted as one; 0 when the
+    /// span is empty.
+    double requests_per_minute = 0;
     /// now + remaining / requests_per_minute when that is before reset_at. Without a reset_at the
     /// hourly bucket refills continuously (limit_per_hour / 60 a minute): only a faster rate
     /// exhausts it, at now + remaining / (rate - refill). Else nullopt.

@@ -153,6 +153,27 @@ TEST(ComputeBudgetStatus, NoExhaustionWhenTheResetComesFirstOrNothingIsSent) {
     EXPECT_DOUBLE_EQ(ComputeBudgetStatus(f, T(0)).requests_per_minute, 0.0);
 }
 
+// Just after a start: three requests in 0.6 s are not 300 a minute.
+TEST(ComputeBudgetStatus, ASpanUnderAMinuteCountsAsAMinute) {
+    BudgetFacts f;
+    f.limit_per_hour = 10000;
+    f.remaining = 9997;
+    f.reset_at = T(3600);
+    f.used_recently = 3;
+    f.recent_span = core::Millis(600);
+    BudgetStatus b = ComputeBudgetStatus(f, T(0));
+    EXPECT_DOUBLE_EQ(b.requests_per_minute, 3.0);
+    EXPECT_FALSE(b.exhausts_at);  // 3,332 minutes at 3 a minute: after the reset
+    f.used_recently = 600;        // a heavy first second is still a heavy first minute
+    b = ComputeBudgetStatus(f, T(0));
+    EXPECT_DOUBLE_EQ(b.requests_per_minute, 600.0);
+    ASSERT_TRUE(b.exhausts_at);
+    EXPECT_GT(*b.exhausts_at, T(990));
+    EXPECT_LT(*b.exhausts_at, T(1000));
+    f.recent_span = Seconds(120);  // past the first minute: the span as it is
+    EXPECT_DOUBLE_EQ(ComputeBudgetStatus(f, T(0)).requests_per_minute, 300.0);
+}
+
 TEST(ComputeBudgetStatus, WithoutAResetOnlyARateAboveTheRefillExhaustsTheBucket) {
     BudgetFacts f;
     f.limit_per_hour = 600;  // refills 10 a minute
