@@ -476,9 +476,10 @@ std::vector<KeySpec> BuildKeys() {
     k.push_back(IntKey("monitor.max_logs", RW_FIELD(monitor.max_logs), 1, 100'000,
                        "Log lines kept per instance, newest first"));
     k.push_back(IntKey("monitor.stuck_after_seconds", RW_FIELD(monitor.stuck_after_seconds), 1, kWeek,
-                       "Seconds without a sign of life in a phase that is in progress (INITIALIZING, BUILDING, "
-                       "DEPLOYING, QUEUED, WAITING; not NEEDS_APPROVAL) after which an instance needs attention: the "
-                       "engine flags it, `GET /api/v1/attention` lists it as `stuck`"));
+                       "Seconds without a sign of life (a status change, Railway's `updatedAt`, a log line) in a "
+                       "phase that is in progress (INITIALIZING, BUILDING, DEPLOYING, QUEUED, WAITING; not "
+                       "NEEDS_APPROVAL) after which an instance needs attention: the engine flags it, "
+                       "`GET /api/v1/attention` lists it as `stuck`"));
     k.push_back(IntKey("monitor.timeout_after_seconds", RW_FIELD(monitor.timeout_after_seconds), 1, kWeek,
                        "Seconds after which a deployment that has not finished counts as timed out"));
     k.push_back(StringKey("monitor.worker_id", RW_FIELD(monitor.worker_id),

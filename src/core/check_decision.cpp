@@ -38,9 +38,8 @@ CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeplo
                          " limit: look at its build and deploy logs, or cancel and redeploy it";
             return out;
         }
-        const Timestamp since = stored.deployment_updated_at.value_or(stored.deployment_started_at.value_or(now));
         const StuckVerdict stuck =
-            DetectStuck(StuckInput{status, since, observed.updated_at, platform_incident}, settings.stuck, now);
+            CheckStall(stored, status, observed.updated_at, std::nullopt, settings, now, platform_incident);
         if (stuck.stuck) {
             out.verdict = CheckVerdict::kAttention;
             out.reason = stuck.reason;
@@ -93,6 +92,15 @@ CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeplo
     }
     out.follow_up.crash_check = IsFailed(status) && ReachedDeploy(status);
     return out;
+}
+
+StuckVerdict CheckStall(const StoredCheckState& stored, DeploymentStatus phase, std::optional<Timestamp> updated_at,
+                        std::optional<Timestamp> last_log_at, const CheckSettings& settings, Timestamp now,
+                        bool platform_incident) {
+    const Timestamp since = stored.deployment_updated_at.value_or(stored.deployment_started_at.value_or(now));
+    std::optional<Timestamp> life = updated_at;
+    if (last_log_at && (!life || *last_log_at > *life)) life = last_log_at;
+    return DetectStuck(StuckInput{phase, since, life, platform_incident}, settings.stuck, now);
 }
 
 CheckDecision DecideOnError(const StoredCheckState& stored, const ObservedError& error, Timestamp) {

@@ -116,6 +116,14 @@ struct CheckDecision {
 CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeployment& observed,
                              const CheckSettings& settings, Timestamp now, bool platform_incident = false);
 
+/// The stall check of a deployment still in its stored status: stuck in its phase per
+/// settings.stuck, idle since the later of the stored deployment_updated_at (else its start, else
+/// `now`) and the signs of life given: Railway's updatedAt, the newest log line of the deployment.
+/// DecideOnAnswer's, and the monitor's when it confirms a stall against the logs.
+StuckVerdict CheckStall(const StoredCheckState& stored, DeploymentStatus phase, std::optional<Timestamp> updated_at,
+                        std::optional<Timestamp> last_log_at, const CheckSettings& settings, Timestamp now,
+                        bool platform_incident);
+
 /// The decision for an answer without data for the deployment: kEnded when Railway does not know
 /// it, kRetry otherwise.
 CheckDecision DecideOnError(const StoredCheckState& stored, const ObservedError& error, Timestamp now);

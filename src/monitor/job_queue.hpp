@@ -18,7 +18,7 @@ namespace railwatch::monitor {
 /// The engine's follow-up work (docs/ENGINE.md, "Reactions"), most urgent first:
 /// kReadEnvironment's instance_id is "env:" + the environment id (one read per environment at a
 /// time), its deployment_id the environment id.
-enum class JobKind { kRedeploy, kClassify, kDiscover, kReadEnvironment, kCollectLogs };
+enum class JobKind { kRedeploy, kClassify, kDiscover, kConfirmStall, kReadEnvironment, kCollectLogs };
 
 /// One follow-up job for the monitor's workers.
 struct Job {
@@ -44,8 +44,8 @@ struct Job {
 /// The jobs waiting for a worker. A take gives the job to run now: due (`not_before` reached),
 /// not of an instance a worker is busy with (one job per instance at a time: a redeploy must see
 /// what its classification wrote), of the most urgent kind (JobKind's order: failures first, a
-/// person waits for the verdict and a redeploy for its backoff; then discovery; log collection
-/// on a phase change is best effort and comes last), and of those the one queued first.
+/// person waits for the verdict and a redeploy for its backoff; then discovery; then a stall's
+/// confirmation; log collection on a phase change is best effort and comes last), and of those the one queued first.
 ///
 /// Every operation costs O(log n) plus the jobs of busy instances it passes over (a few: one
 /// per worker's instance; NextDue also those of a held kind due before its hold ends), so a wave of failures that
@@ -82,7 +82,7 @@ class JobQueue {
     std::size_t size() const { return size_; }
 
   private:
-    static constexpr std::size_t kKinds = 5;
+    static constexpr std::size_t kKinds = static_cast<std::size_t>(JobKind::kCollectLogs) + 1;  // JobKind's last
     // Jobs found due, per kind, by queuing order.
     std::array<std::map<std::uint64_t, Job>, kKinds> due_;
     // Jobs not found due yet, by (not_before, queuing order).

@@ -677,9 +677,16 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             const std::string_view asked_id = ids[asked[k]];
             const core::ObservedDeployment observed = ObservedOf(*result, asked_id);
             auto decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now);
-            if (decision.verdict == core::CheckVerdict::kAttention && !decision.timed_out && RailwayIncident(now)) {
-                // A stall while Railway reports an incident: likely theirs, and said so.
-                decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now, true);
+            if (decision.verdict == core::CheckVerdict::kAttention && !decision.timed_out) {
+                if (core::IsInProgress(decision.interval_status)) {
+                    // Its log may show it alive: confirmed against it first (ConfirmStall).
+                    ConfirmStallLater(instance.id, deployment_id, now);
+                    decision.verdict = core::CheckVerdict::kUnchanged;
+                    decision.reason.clear();
+                } else if (RailwayIncident(now)) {
+                    // A stall while Railway reports an incident: likely theirs, and said so.
+                    decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now, true);
+                }
             }
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, deployment_id, now, item.kept, writes);
@@ -1506,6 +1513,7 @@ void Monitor::RunJob(const Job& job) {
             break;
         case JobKind::kDiscover:
         case JobKind::kReadEnvironment:
+        case JobKind::kConfirmStall:  // the phase's read (the platform's status is paid apart)
             cost = 1;
             break;
         case JobKind::kCollectLogs:
@@ -1542,6 +1550,9 @@ void Monitor::RunJob(const Job& job) {
         case JobKind::kReadEnvironment:
             ReadEnvironment(job);
             return;
+        case JobKind::kConfirmStall:
+            ConfirmStall(job);
+            return;
         case JobKind::kCollectLogs: {
             // A phase change: new log lines, and the steps that make progress step-aware.
             auto instance = instances_.GetInstance(job.instance_id);
@@ -1550,6 +1561,65 @@ void Monitor::RunJob(const Job& job) {
             return;
         }
     }
+}
+
+void Monitor::ConfirmStallLater(const std::string& instance_id, const std::string& deployment_id, Timestamp now) {
+    {
+        std::lock_guard lock(mutex_);
+        StallCheck& check = stall_checks_[instance_id];
+        if (check.deployment_id != deployment_id) check = StallCheck{deployment_id};
+        if (check.pending || now < check.quiet_until) return;
+        check.pending = true;
+    }
+    Enqueue(Job{JobKind::kConfirmStall, instance_id, deployment_id, now});
+}
+
+void Monitor::ConfirmStall(const Job& job) {
+    // The check's entry done with: pending no more, quiet until `quiet_until` (min(): none).
+    const auto settle = [&](Timestamp quiet_until) {
+        std::lock_guard lock(mutex_);
+        if (const auto it = stall_checks_.find(job.instance_id);
+            it != stall_checks_.end() && it->second.deployment_id == job.deployment_id) {
+            it->second.pending = false;
+            it->second.quiet_until = quiet_until;
+        }
+    };
+    auto instance = instances_.GetInstance(job.instance_id);
+    if (!instance || instance->deleted_at || !instance->monitoring || instance->state.needs_attention ||
+        instance->state.deployment_id != job.deployment_id) {
+        settle(Timestamp::min());
+        return;
+    }
+    const DeploymentStatus phase = PhaseOf(instance->state);
+    (void)ReadPhase(*instance, job.deployment_id, core::ReachedDeploy(phase));
+    std::optional<Timestamp> newest;  // the deployment's newest stored line, read or not just now
+    for (const core::LogKind kind : {core::LogKind::kBuild, core::LogKind::kDeploy}) {
+        const auto at = logs_.LatestLogTimestamp(instance->id, job.deployment_id, kind);
+        if (at && *at && (!newest || **at > *newest)) newest = **at;
+    }
+    const Timestamp now = clock_.Now();
+    const core::StoredCheckState stored = StoredOf(*instance);
+    core::StuckVerdict stall = core::CheckStall(stored, phase, std::nullopt, newest, options_.check, now, false);
+    if (!stall.stuck) {
+        // Alive (or moved on): not asked again before its deadline runs out after the sign.
+        settle(stall.deadline ? now + (*stall.deadline - stall.idle) : Timestamp::max());
+        return;
+    }
+    if (RailwayIncident(now)) stall = core::CheckStall(stored, phase, std::nullopt, newest, options_.check, now, true);
+    store::Transition t;
+    t.instance_id = instance->id;
+    t.deployment_id = job.deployment_id;
+    t.from_status = instance->state.deployment_status;
+    t.to_status = instance->state.deployment_status.value_or("UNKNOWN");
+    t.at = RowTime(instance->state, now);
+    t.source = "attention";
+    t.state = instance->state;
+    t.state.needs_attention = true;
+    t.state.attention_reason = stall.reason;
+    t.keep_schedule = true;      // a job holds no claim: the schedule is the checker's
+    t.only_if_unchanged = true;  // a check that saw it move on meanwhile wins
+    (void)Write(*instance, t, "attention");
+    settle(Timestamp::min());
 }
 
 std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const store::Instance& instance,
@@ -1636,6 +1706,9 @@ void Monitor::Forget(const std::string& instance_id, const std::string& deployme
     if (const auto kept = phase_reads_.find(instance_id);
         kept != phase_reads_.end() && kept->second.deployment_id == deployment_id)
         phase_reads_.erase(kept);
+    if (const auto stall = stall_checks_.find(instance_id);
+        stall != stall_checks_.end() && stall->second.deployment_id == deployment_id)
+        stall_checks_.erase(stall);
 }
 
 void Monitor::Classify(const Job& job) {
@@ -2100,6 +2173,7 @@ util::Result<store::Instance> Monitor::DeleteInstance(const std::string& id) {
     {
         std::lock_guard lock(mutex_);
         phase_reads_.erase(id);
+        stall_checks_.erase(id);
     }
     sink_.OnInstance(*stored);
     return stored;

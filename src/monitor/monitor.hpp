@@ -303,6 +303,15 @@ class Monitor final : public Operations {
     // No deployment came of a failed automatic redeploy: try again after a backoff, or flag the
     // instance once the attempts are spent.
     void RetryFailedRedeploy(const store::Instance& instance, const Job& job, core::Timestamp now);
+    // A stall a status check saw in a phase that logs (core::IsInProgress): confirmed against the
+    // deployment's log lines by a job (ConfirmStall) before it is flagged, once at a time, and not
+    // again before the deadline a sign of life it found gives. Railway's updatedAt may stand still
+    // through a long build whose log keeps growing.
+    void ConfirmStallLater(const std::string& instance_id, const std::string& deployment_id, core::Timestamp now);
+    // The job: the deployment's new log lines read (ReadPhase), then the stall checked again with
+    // the newest stored line as a sign of life; flagged as the check would have (source
+    // "attention", the deployment_stuck notice) when it still stands.
+    void ConfirmStall(const Job& job);
     // The steps (kept for progress, and returned when read) and the new build (and deploy) log
     // lines (stored) of a deployment, in one request where the client can (GetPhaseChange).
     std::optional<std::vector<railway::DeploymentEvent>> ReadPhase(const store::Instance& instance,
@@ -473,6 +482,15 @@ class Monitor final : public Operations {
         std::vector<store::DeploymentStepRecord> steps;
     };
     std::unordered_map<std::string, PhaseReads> phase_reads_;  // by instance id
+    // Stalls being confirmed against the logs (ConfirmStallLater), by instance id: of which
+    // deployment, whether a job is queued, and until when a sign of life keeps it from being
+    // stuck. Dropped with the deployment (Forget) and the instance.
+    struct StallCheck {
+        std::string deployment_id;
+        bool pending = false;
+        core::Timestamp quiet_until = core::Timestamp::min();
+    };
+    std::unordered_map<std::string, StallCheck> stall_checks_;
     // When each followed instance's logs were last asked for (FollowLogs); pruned as it grows.
     std::unordered_map<std::string, util::SteadyTime> log_follows_;
     SideBucket reserve_bucket_;

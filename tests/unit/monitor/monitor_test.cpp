@@ -585,7 +585,9 @@ TEST_P(StallTest, AStallIsFlaggedAsLikelyRailwaysOnlyWhileRailwayReportsAnIncide
     monitor->RunRoundForTest();
     EXPECT_EQ(api_.CallCount("GetPlatformStatus"), 0);  // nothing stalls: not read
     clock_.Advance(seconds(700));
-    monitor->RunRoundForTest();
+    monitor->RunRoundForTest();  // each stall confirmed against its log first (a job)
+    EXPECT_FALSE(Get(a.id).state.needs_attention);
+    monitor->RunWorkForTest();
     for (const auto& id : {a.id, b.id}) {
         const auto stored = Get(id);
         ASSERT_TRUE(stored.state.needs_attention) << id;
@@ -598,6 +600,53 @@ TEST_P(StallTest, AStallIsFlaggedAsLikelyRailwaysOnlyWhileRailwayReportsAnIncide
 
 INSTANTIATE_TEST_SUITE_P(Platform, StallTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "DuringAnIncident" : "WhileStable"; });
+
+// Railway's updatedAt may stand still through a long build whose log keeps growing: a stall is
+// confirmed against the deployment's log before it is flagged. Alive, it is not asked about again
+// before its deadline runs out after the newest line; once the log is quiet for the deadline, it
+// is flagged (once, with the stuck notice's kind). A phase without a log (QUEUED) is flagged at
+// once, as before.
+TEST_F(MonitorTest, AStallIsConfirmedAgainstTheLogBeforeItIsFlagged) {
+    options_.check.stuck.default_deadline = seconds(600);
+    options_.check.timeout_after = seconds(86400);
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));  // its updatedAt stays at t0
+    api_.SetDeployment(Dep("q1", "QUEUED", t0));
+    const auto building = Add(*monitor, "d1");
+    const auto queued = Add(*monitor, "q1");
+    RunAll(*monitor);
+    // A long build: a line every 5 minutes.
+    for (int minute = 5; minute <= 15; minute += 5) {
+        clock_.Advance(seconds(300));
+        api_.AddLogs(core::LogKind::kBuild, "d1",
+                     {Line(t0 + seconds(60 * minute), "Compiling crate " + std::to_string(minute))});
+        RunAll(*monitor);
+    }
+    EXPECT_FALSE(Get(building.id).state.needs_attention) << "flagged while its build log grew";
+    EXPECT_TRUE(Get(queued.id).state.needs_attention);  // no log to look at: flagged at once
+    const int reads = api_.CallCount("GetPhaseChange");
+    // Quiet from t0 + 15 min: within its deadline after that line, no read and no flag.
+    clock_.Advance(seconds(300));
+    RunAll(*monitor);
+    EXPECT_FALSE(Get(building.id).state.needs_attention);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), reads) << "asked again before the deadline after its last line";
+    clock_.Advance(seconds(301));  // 601 s after the last line
+    RunAll(*monitor);
+    const auto flagged = Get(building.id);
+    ASSERT_TRUE(flagged.state.needs_attention);
+    EXPECT_THAT(*flagged.state.attention_reason, ::testing::HasSubstr("no progress in BUILDING"));
+    const auto events = store_->ListEvents(building.id, 100);
+    ASSERT_TRUE(events);
+    EXPECT_EQ(events->back().source, "attention");
+    EXPECT_EQ(events->back().to_status, "BUILDING");
+    EXPECT_EQ(std::count_if(events->begin(), events->end(), [](const auto& e) { return e.source == "attention"; }), 1);
+    clock_.Advance(seconds(900));
+    RunAll(*monitor);  // flagged once
+    const auto later = store_->ListEvents(building.id, 100);
+    ASSERT_TRUE(later);
+    EXPECT_EQ(later->size(), events->size());
+}
 
 // A new deployment of a watched service (a push, a redeploy from Railway's dashboard) while the
 // followed one still runs: the environment's first read is whole (and lists where to start); the
