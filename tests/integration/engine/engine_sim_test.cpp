@@ -543,6 +543,70 @@ TEST(EngineSim, RunningServicesAreProbedAtTheirDomainsAndJudgedByWhatTheyAnswer)
     EXPECT_LE(stats["rootFields"].value("serviceInstance", 0), 3);
 }
 
+// The simulator keeps a deployment's updatedAt at its status change, as Railway may: through a
+// build of ~20 s whose log grows every second or so, a stall deadline of 8 s is passed in every
+// status check — yet the build is alive, and its log says so. The engine confirms each stall against
+// the log before it flags it: the deployment runs to SUCCESS unflagged, and a build that stopped
+// logging (stuck_initializing: no log at all) is flagged.
+TEST(EngineSim, ABuildWhoseLogGrowsIsNotFlaggedAsStuck) {
+    SimProcess sim({"--time-scale", "10", "--seed", "17"});
+    ASSERT_NE(sim.port(), 0) << "the simulator did not start";
+    httplib::Client http("127.0.0.1", sim.port());
+    const json alive = Call(http, "POST", "/_sim/deployments", {{"count", 2}, {"kind", "success"}});
+    const json silent = Call(http, "POST", "/_sim/deployments", {{"count", 1}, {"kind", "stuck_initializing"}});
+    std::vector<std::string> deployments;
+    for (const auto& id : alive.at("ids"))
+        deployments.push_back(id);
+    deployments.push_back(silent.at("ids").at(0));
+
+    EngineRig rig(sim.port(), "stall-log", 17);
+    ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
+    store::Store& db = rig.db();
+    monitor::MonitorOptions options = EngineRig::FastOptions("stall-log");
+    options.check.stuck.default_deadline = core::Seconds(8);
+    options.check.timeout_after = core::Seconds(3600);
+    NullSink sink;
+    monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink, options);
+    ASSERT_TRUE(engine.Start());
+    const std::vector<std::string> instances = AddInstances(http, engine, deployments);
+    ASSERT_EQ(instances.size(), 3u);
+
+    // Until both builds ran to SUCCESS (200 s of simulated build, ~20 s here) and the silent one
+    // was flagged.
+    const auto deadline = std::chrono::steady_clock::now() + 150s;
+    bool done = false;
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+        const auto a = db.GetInstance(instances[0]);
+        const auto b = db.GetInstance(instances[1]);
+        const auto c = db.GetInstance(instances[2]);
+        ASSERT_TRUE(a && b && c);
+        done = a->state.deployment_status == "SUCCESS" && b->state.deployment_status == "SUCCESS" &&
+               c->state.needs_attention;
+        if (!done) std::this_thread::sleep_for(250ms);
+    }
+    engine.Stop();
+    ASSERT_TRUE(done) << "the builds did not finish, or the silent one was not flagged, within 150 s";
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto instance = db.GetInstance(instances[i]);
+        ASSERT_TRUE(instance);
+        EXPECT_FALSE(instance->state.needs_attention) << instance->state.attention_reason.value_or("");
+        const auto events = *db.ListEvents(instances[i], 1000);
+        EXPECT_EQ(std::count_if(events.begin(), events.end(), [](const auto& e) { return e.source == "attention"; }), 0)
+            << "a growing build was flagged as stuck";
+        // It was alive by its log, not by a status change within the deadline: its build took
+        // longer than the deadline.
+        const auto building =
+            std::find_if(events.begin(), events.end(), [](const auto& e) { return e.to_status == "BUILDING"; });
+        const auto deploying =
+            std::find_if(events.begin(), events.end(), [](const auto& e) { return e.to_status == "DEPLOYING"; });
+        ASSERT_TRUE(building != events.end() && deploying != events.end());
+        EXPECT_GT(deploying->at - building->at, core::Seconds(10));
+    }
+    const auto flagged = db.GetInstance(instances[2]);
+    ASSERT_TRUE(flagged);
+    EXPECT_THAT(flagged->state.attention_reason.value_or(""), ::testing::HasSubstr("no progress in INITIALIZING"));
+}
+
 // Deployments stalled in DEPLOYING past the stuck deadline are flagged once; while the simulator
 // reports an incident (platformStatus), the flag says the stall is likely Railway's, and the
 // engine reads platformStatus only when a stall is about to be flagged.
