@@ -2698,20 +2698,24 @@ TEST_F(MonitorTest, ProgressReportsPhaseAndPercent) {
     EXPECT_EQ(monitor->Progress("nope").error().code, util::ErrorCode::kNotFound);
 }
 
+// One of Railway's steps of a deployment, as deploymentEvents gives it.
+railway::DeploymentEvent StepEvent(std::string step, core::Timestamp created,
+                                   std::optional<core::Timestamp> completed = std::nullopt) {
+    railway::DeploymentEvent event;
+    event.step = std::move(step);
+    event.created_at = created;
+    event.completed_at = completed;
+    return event;
+}
+
 // The step list comes from the instance's timeline (the statuses the checks saw, with their times)
-// and, while the deployment is followed, Railway's steps its phase reads fetched.
+// and Railway's steps its phase reads fetched (and stored).
 TEST_F(MonitorTest, ProgressListsTheStepsTheTimelineAndRailwaysEventsShow) {
     auto monitor = Make();
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "BUILDING", t0));
-    railway::DeploymentEvent snapshot;
-    snapshot.step = "SNAPSHOT_CODE";
-    snapshot.created_at = t0;
-    snapshot.completed_at = t0 + seconds(2);
-    railway::DeploymentEvent build;
-    build.step = "BUILD_IMAGE";
-    build.created_at = t0 + seconds(2);
-    api_.SetDeploymentEvents("d1", {snapshot, build});
+    api_.SetDeploymentEvents(
+        "d1", {StepEvent("SNAPSHOT_CODE", t0, t0 + seconds(2)), StepEvent("BUILD_IMAGE", t0 + seconds(2))});
     const auto instance = Add(*monitor, "d1");
     const auto names = [](const ProgressReport& report) {
         std::vector<std::string> out;
@@ -2749,20 +2753,10 @@ TEST_F(MonitorTest, StepsOutliveTheFollowAndEarlierDeploymentsGiveEachStepItsMed
     auto monitor = Make();
     const auto t0 = clock_.Now();
     api_.SetDeployment(Dep("d1", "BUILDING", t0));
-    railway::DeploymentEvent snapshot;
-    snapshot.step = "SNAPSHOT_CODE";
-    snapshot.created_at = t0;
-    snapshot.completed_at = t0 + seconds(2);
-    railway::DeploymentEvent build;
-    build.step = "BUILD_IMAGE";
-    build.created_at = t0 + seconds(2);
-    build.completed_at = t0 + seconds(30);
-    railway::DeploymentEvent unknown;  // a step this version does not know: stored, not listed
-    unknown.step = "A_NEW_STEP";
-    unknown.created_at = t0 + seconds(3);
-    railway::DeploymentEvent nameless;  // says nothing: left out, the others stored
-    nameless.created_at = t0 + seconds(4);
-    api_.SetDeploymentEvents("d1", {snapshot, build, unknown, nameless});
+    api_.SetDeploymentEvents("d1", {StepEvent("SNAPSHOT_CODE", t0, t0 + seconds(2)),
+                                    StepEvent("BUILD_IMAGE", t0 + seconds(2), t0 + seconds(30)),
+                                    StepEvent("A_NEW_STEP", t0 + seconds(3)),  // unknown here: stored, not listed
+                                    StepEvent("", t0 + seconds(4))});          // nameless: left out, the others stored
     const auto instance = Add(*monitor, "d1");
     // An earlier deployment of the instance whose steps were kept.
     const std::vector<store::DeploymentStepRecord> earlier = {
