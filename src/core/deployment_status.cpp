@@ -164,6 +164,10 @@ bool LogsMayGrow(DeploymentStatus status) {
     return status != DeploymentStatus::kFailed && GroupOf(status) != StatusGroup::kInactive;
 }
 
+bool LogShowsProgress(DeploymentStatus status) {
+    return status == DeploymentStatus::kBuilding || status == DeploymentStatus::kDeploying;
+}
+
 std::string_view StatusLabel(DeploymentStatus status, bool deployment_stopped) {
     switch (status) {
         case DeploymentStatus::kQueued:

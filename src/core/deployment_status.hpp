@@ -103,6 +103,10 @@ bool ReachedDeploy(DeploymentStatus status);
 /// inactive statuses (SKIPPED, REMOVING, REMOVED); CRASHED may restart, SUCCESS and SLEEPING keep
 /// their runtime output, unknown values may be anything.
 bool LogsMayGrow(DeploymentStatus status);
+/// Whether the deployment's own log is how it shows it is alive in this status: BUILDING (the
+/// build's output) and DEPLOYING (the starting container's). A stall there is confirmed against
+/// the log before it is flagged (docs/ENGINE.md, "Stalls and the log").
+bool LogShowsProgress(DeploymentStatus status);
 
 /// What a person is shown for a status: the Railway CLI's wording (docs/STATUSES.md): "Queued",
 /// "Waiting for CI", "Awaiting approval", "Building", "Online" (or "Completed" for a SUCCESS whose

@@ -678,14 +678,15 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             const core::ObservedDeployment observed = ObservedOf(*result, asked_id);
             auto decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now);
             if (decision.verdict == core::CheckVerdict::kAttention && !decision.timed_out) {
-                if (core::IsInProgress(decision.interval_status)) {
+                if (RailwayIncident(now)) {
+                    // A stall while Railway reports an incident: likely theirs, and said so (at
+                    // once: an incident stalls many, and confirming each would cost a request).
+                    decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now, true);
+                } else if (core::LogShowsProgress(decision.interval_status)) {
                     // Its log may show it alive: confirmed against it first (ConfirmStall).
                     ConfirmStallLater(instance.id, deployment_id, now);
                     decision.verdict = core::CheckVerdict::kUnchanged;
                     decision.reason.clear();
-                } else if (RailwayIncident(now)) {
-                    // A stall while Railway reports an incident: likely theirs, and said so.
-                    decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now, true);
                 }
             }
             NoteCheck(report, instance, decision, now);

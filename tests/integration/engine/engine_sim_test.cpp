@@ -546,8 +546,8 @@ TEST(EngineSim, RunningServicesAreProbedAtTheirDomainsAndJudgedByWhatTheyAnswer)
 // The simulator keeps a deployment's updatedAt at its status change, as Railway may: through a
 // build of ~20 s whose log grows every second or so, a stall deadline of 8 s is passed in every
 // status check — yet the build is alive, and its log says so. The engine confirms each stall against
-// the log before it flags it: the deployment runs to SUCCESS unflagged, and a build that stopped
-// logging (stuck_initializing: no log at all) is flagged.
+// the log before it flags it: the deployment runs to SUCCESS unflagged, and a stall without a
+// log to look at (stuck_initializing) is flagged.
 TEST(EngineSim, ABuildWhoseLogGrowsIsNotFlaggedAsStuck) {
     SimProcess sim({"--time-scale", "10", "--seed", "17"});
     ASSERT_NE(sim.port(), 0) << "the simulator did not start";

@@ -141,5 +141,15 @@ TEST(InstanceStatus, RoundTripsEveryValue) {
     EXPECT_EQ(ParseInstanceStatus("SUCCESS"), std::nullopt);
 }
 
+// A stall is confirmed against the log only where the deployment's own log shows its work.
+TEST(DeploymentStatus, OnlyBuildingAndDeployingShowProgressInTheirLog) {
+    for (const DeploymentStatus status : kAllDeploymentStatuses) {
+        EXPECT_EQ(LogShowsProgress(status),
+                  status == DeploymentStatus::kBuilding || status == DeploymentStatus::kDeploying)
+            << ToString(status);
+    }
+    EXPECT_FALSE(LogShowsProgress(DeploymentStatus::kUnknown));
+}
+
 }  // namespace
 }  // namespace railwatch::core
