@@ -91,6 +91,7 @@ constexpr std::string_view kSiblingErrors[] = {"first", "all"};
 constexpr std::string_view kRootFieldRefusals[] = {"complexity", "payloadTooLarge", "noPath", "serverError", "timeout"};
 constexpr std::string_view kLargePages[] = {"clamp", "refuse"};
 constexpr std::string_view kDeploymentOrders[] = {"newestFirst", "oldestFirst"};
+constexpr std::string_view kUpdatedAtModes[] = {"status", "logs"};
 
 template <typename Enum>
 std::string_view NameOf(Enum value, std::span<const std::string_view> names) {
@@ -121,7 +122,7 @@ util::Result<LogConfig> ApplyLogs(const json& j, LogConfig l) {
 util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
     if (auto r = CheckKeys(j, "errors",
                            {"unknownDeployment", "siblingErrors", "paths", "maxRootFields", "tooManyRootFields",
-                            "maxPageSize", "largePage", "deploymentOrder"});
+                            "maxPageSize", "largePage", "deploymentOrder", "updatedAt"});
         !r)
         return tl::unexpected(r.error());
     if (j.contains("unknownDeployment")) {
@@ -163,6 +164,11 @@ util::Result<ErrorConfig> ApplyErrors(const json& j, ErrorConfig e) {
         auto c = Choice(j["deploymentOrder"], "deploymentOrder", kDeploymentOrders);
         if (!c) return tl::unexpected(c.error());
         e.deployment_order = static_cast<DeploymentOrder>(*c);
+    }
+    if (j.contains("updatedAt")) {
+        auto c = Choice(j["updatedAt"], "updatedAt", kUpdatedAtModes);
+        if (!c) return tl::unexpected(c.error());
+        e.updated_at = static_cast<UpdatedAtFollows>(*c);
     }
     return e;
 }
@@ -486,7 +492,8 @@ json RuntimeSettingsJson(const SimConfig& c) {
                          {"tooManyRootFields", NameOf(c.errors.too_many_root_fields, kRootFieldRefusals)},
                          {"maxPageSize", c.errors.max_page_size},
                          {"largePage", NameOf(c.errors.large_page, kLargePages)},
-                         {"deploymentOrder", NameOf(c.errors.deployment_order, kDeploymentOrders)}};
+                         {"deploymentOrder", NameOf(c.errors.deployment_order, kDeploymentOrders)},
+                         {"updatedAt", NameOf(c.errors.updated_at, kUpdatedAtModes)}};
     return json{{"faults", faults},
                 {"rateLimit", rate_limit},
                 {"timeScale", c.time_scale},

@@ -112,6 +112,12 @@ enum class DeploymentOrder {
     kOldestFirst,  ///< oldest first
 };
 
+/// What moves a deployment's `updatedAt` (Railway does not document it).
+enum class UpdatedAtFollows {
+    kStatus,  ///< its status changes only (as `statusUpdatedAt`)
+    kLogs,    ///< its status changes and its log lines: a build's output moves it
+};
+
 /// How GraphQL errors look.
 struct ErrorConfig {
     std::string unknown_deployment = "Deployment not found";  ///< one of kUnknownDeploymentMessages
@@ -122,6 +128,7 @@ struct ErrorConfig {
     int max_page_size = 0;  ///< the most items `environment.serviceInstances(first:)` returns; 0: no limit
     LargePage large_page = LargePage::kClamp;
     DeploymentOrder deployment_order = DeploymentOrder::kNewestFirst;  ///< of `deployments`
+    UpdatedAtFollows updated_at = UpdatedAtFollows::kStatus;           ///< a deployment's `updatedAt`
 };
 
 /// Railway project webhooks: where status changes are POSTed. Disabled while `url` is empty.

@@ -223,8 +223,18 @@ class DeploymentObject final : public Object {
         const DeploymentStatus status = d_.StatusAt(ctx_.now);
         if (f == "id") return d_.id;
         if (f == "status") return std::string(core::ToString(status));
-        if (f == "statusUpdatedAt" || f == "updatedAt")
-            return Time(d_.timeline.empty() ? d_.created_at : d_.timeline[entry].at);
+        if (f == "statusUpdatedAt" || f == "updatedAt") {
+            core::Timestamp at = d_.timeline.empty() ? d_.created_at : d_.timeline[entry].at;
+            if (f == "updatedAt" && ctx_.config != nullptr &&
+                ctx_.config->errors.updated_at == UpdatedAtFollows::kLogs) {
+                // Its newest log line so far moves it too (the lines are sorted, oldest first).
+                const LifecycleFacts facts = ctx_.world->FactsOf(d_);
+                for (const auto& lines : {BuildLogLines(facts, ctx_.now), DeployLogLines(facts, ctx_.now)}) {
+                    if (!lines.empty()) at = std::max(at, lines.back().timestamp);
+                }
+            }
+            return Time(at);
+        }
         if (f == "createdAt") return Time(d_.created_at);
         if (f == "projectId") return std::string(World::kProjectId);
         if (f == "environmentId") return d_.environment_id;

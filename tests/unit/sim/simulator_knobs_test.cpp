@@ -136,6 +136,28 @@ TEST_F(SimulatorTest, LogPagesAfterStartDateHoldTheOldestOrTheNewestLinesWithOrW
     EXPECT_EQ(newest[1]["timestamp"], all.back()["timestamp"]);
 }
 
+// errors.updatedAt: "status" keeps a deployment's updatedAt at its status change through a build;
+// "logs" moves it with the build's lines (statusUpdatedAt stays) — the two answers a monitor's
+// stall check must be right for.
+TEST_F(SimulatorTest, UpdatedAtFollowsTheStatusOrAlsoTheLog) {
+    const std::string q = R"(query Q($id: String!) { deployment(id: $id) { status statusUpdatedAt updatedAt } })";
+    // How often, through one lifecycle, updatedAt was past statusUpdatedAt while BUILDING.
+    const auto moved_while_building = [&](const std::string& id) {
+        int moved = 0;
+        for (int i = 0; i < 400; ++i) {
+            clock_.Advance(25ms);
+            const json d = Query(q, {{"id", id}})["data"]["deployment"];
+            EXPECT_GE(d["updatedAt"].get<std::string>(), d["statusUpdatedAt"].get<std::string>());
+            if (d["status"] == "BUILDING" && d["updatedAt"] != d["statusUpdatedAt"]) ++moved;
+            if (d["status"] == "SUCCESS") break;
+        }
+        return moved;
+    };
+    EXPECT_EQ(moved_while_building(Create({{"kind", "success"}})[0]), 0);
+    EXPECT_EQ(Configure({{"errors", {{"updatedAt", "logs"}}}})["errors"]["updatedAt"], "logs");
+    EXPECT_GT(moved_while_building(Create({{"kind", "success"}})[0]), 0);
+}
+
 TEST_F(SimulatorTest, LogSeverityCanBeLeftOutSoThatClientsReadTheLevelAttribute) {
     const auto ids = Create({{"kind", "crash_loop"}, {"reason", "missing_env"}});
     clock_.Advance(1h);
@@ -185,7 +207,7 @@ TEST_F(SimulatorTest, RuntimeSettingsAreEchoedMergedAndValidated) {
     EXPECT_EQ(first["errors"], json::parse(R"({"unknownDeployment":"Deployment not found","siblingErrors":"first",
                                                "paths":true,"maxRootFields":0,"tooManyRootFields":"complexity",
                                                "maxPageSize":0,"largePage":"clamp",
-                                               "deploymentOrder":"newestFirst"})"));
+                                               "deploymentOrder":"newestFirst","updatedAt":"status"})"));
     EXPECT_TRUE(first["webhookUrl"].is_null());
     const json hooked = Configure({{"webhookUrl", "http://127.0.0.1:1/h"}, {"webhookSecret", "s3cret"}});
     EXPECT_EQ(hooked["webhookUrl"], "http://127.0.0.1:1/h");
