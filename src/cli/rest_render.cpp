@@ -189,7 +189,17 @@ std::string RenderInstances(const json& items, core::Timestamp now) {
     return RenderTable({"ID", "PROJECT", "STATUS", "DEPLOYMENT STATUS", "PROGRESS", "HEALTH", "ERROR", "AGE"}, rows);
 }
 
-// The step list of GET …/progress on one line: each status with what became of it.
+// The label of the first of Railway's steps under `step` in `state` ("building image"), or "".
+std::string SubstepIn(const json& step, std::string_view state) {
+    if (!step.contains("substeps") || !step["substeps"].is_array()) return "";
+    for (const json& sub : step["substeps"]) {
+        if (Text(sub, "state") == state) return OneLine(Text(sub, "label"));
+    }
+    return "";
+}
+
+// The step list of GET …/progress on one line: each status with what became of it, and the one
+// of Railway's steps under it that runs or failed ("Building (failed at building image, 1m 35s)").
 std::string StepsLine(const json& progress) {
     if (!progress.is_object() || !progress.contains("steps") || !progress["steps"].is_array() ||
         progress["steps"].empty())
@@ -200,12 +210,14 @@ std::string StepsLine(const json& progress) {
         out += OneLine(Text(step, "label"));
         const std::string state = Text(step, "state");
         const std::string took = PreciseSeconds(Number(step, "durationSeconds"));
+        const std::string sub = state == "active" || state == "failed" ? SubstepIn(step, state) : "";
         if (state == "done") {
             if (took != "-") out += " " + took;
         } else if (state == "active") {
-            out += " (now)";
+            out += sub.empty() ? " (now)" : " (now: " + sub + ")";
         } else if (state == "failed") {
-            out += took != "-" ? " (failed, " + took + ")" : " (failed)";
+            const std::string where = sub.empty() ? "failed" : "failed at " + sub;
+            out += took != "-" ? " (" + where + ", " + took + ")" : " (" + where + ")";
         } else if (state == "pending") {
             out += " (to come)";
         } else {

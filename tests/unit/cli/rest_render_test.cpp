@@ -159,6 +159,15 @@ TEST(RenderInstance, ShowsTheStepListOnOneLine) {
     EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z"), nullptr, building),
                 HasSubstr("Steps:                 Building (now) → Deploying (to come)\n"));
     EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z")), HasSubstr("Steps:                 -\n"));
+    // Railway's step that runs or failed, named.
+    const json substeps = json::parse(R"({"steps":[
+        {"label":"Building","state":"failed","durationSeconds":95.0,"substeps":[
+            {"label":"snapshotting code","state":"done"},{"label":"building image","state":"failed"}]},
+        {"label":"Deploying","state":"active","durationSeconds":null,"substeps":[
+            {"label":"creating container","state":"done"},{"label":"healthcheck","state":"active"}]}]})");
+    EXPECT_THAT(RenderInstance(i, At("2026-01-01T01:00:00Z"), nullptr, substeps),
+                HasSubstr("Steps:                 Building (failed at building image, 1m 35s) → Deploying (now: "
+                          "healthcheck)\n"));
 }
 
 // A failure's deciding line and next step follow the error, on one line each whatever the server
