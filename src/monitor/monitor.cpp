@@ -232,6 +232,21 @@ Timestamp RowTime(const store::InstanceState& state, Timestamp now) {
     return now;
 }
 
+// A row that records a decision about the instance's current status (a reaction, an attention
+// flag): the status kept, dated by RowTime, with the state as read (the caller changes it).
+store::Transition DecisionRow(const store::Instance& instance, const std::string& deployment_id, std::string source,
+                              Timestamp now) {
+    store::Transition t;
+    t.instance_id = instance.id;
+    t.deployment_id = deployment_id;
+    t.from_status = instance.state.deployment_status;
+    t.to_status = instance.state.deployment_status.value_or("UNKNOWN");
+    t.at = RowTime(instance.state, now);
+    t.source = std::move(source);
+    t.state = instance.state;
+    return t;
+}
+
 util::Error ErrorOf(const railway::ApiError& error) {
     return error.ToError();
 }
@@ -795,14 +810,7 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
         }
         case core::CheckVerdict::kAttention: {
             const Timestamp next = NextCheck(instance, decision.interval_status, now);
-            store::Transition t;
-            t.instance_id = instance.id;
-            t.deployment_id = deployment_id;
-            t.from_status = instance.state.deployment_status;
-            t.to_status = instance.state.deployment_status.value_or("UNKNOWN");
-            t.at = RowTime(instance.state, now);
-            t.source = "attention";
-            t.state = instance.state;
+            store::Transition t = DecisionRow(instance, deployment_id, "attention", now);
             t.state.needs_attention = true;
             t.state.attention_reason = decision.reason;
             t.state.next_check_at = next;
@@ -1607,14 +1615,7 @@ void Monitor::ConfirmStall(const Job& job) {
         return;
     }
     if (RailwayIncident(now)) stall = core::CheckStall(stored, phase, std::nullopt, newest, options_.check, now, true);
-    store::Transition t;
-    t.instance_id = instance->id;
-    t.deployment_id = job.deployment_id;
-    t.from_status = instance->state.deployment_status;
-    t.to_status = instance->state.deployment_status.value_or("UNKNOWN");
-    t.at = RowTime(instance->state, now);
-    t.source = "attention";
-    t.state = instance->state;
+    store::Transition t = DecisionRow(*instance, job.deployment_id, "attention", now);
     t.state.needs_attention = true;
     t.state.attention_reason = stall.reason;
     t.keep_schedule = true;      // a job holds no claim: the schedule is the checker's
@@ -1789,13 +1790,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
             state.attention_reason = core::SanitizeText(WithSuggestion(action.reason, action.suggestion), 4096);
         }
     }
-    store::Transition t;
-    t.instance_id = instance.id;
-    t.deployment_id = *instance.state.deployment_id;
-    t.from_status = instance.state.deployment_status;
-    t.to_status = instance.state.deployment_status.value_or("UNKNOWN");
-    t.at = RowTime(instance.state, now);
-    t.source = "reaction";
+    store::Transition t = DecisionRow(instance, *instance.state.deployment_id, "reaction", now);
     t.state = state;
     t.keep_schedule = true;  // a job holds no claim: the schedule is the checker's
     // Decided on the row read before the evidence's requests: a check that recorded a newer status
@@ -2098,15 +2093,8 @@ void Monitor::RetryFailedRedeploy(const store::Instance& instance, const Job& jo
         Enqueue(Job{JobKind::kRedeploy, instance.id, job.deployment_id, now + *delay});
         return;
     }
-    store::Transition t;
-    t.instance_id = instance.id;
-    t.deployment_id = job.deployment_id;
-    t.from_status = instance.state.deployment_status;
-    t.to_status = instance.state.deployment_status.value_or("UNKNOWN");
-    // Its own row: the failed attempt's row may hold `now` already.
-    t.at = RowTime(instance.state, now) + core::Millis(1);
-    t.source = "reaction";
-    t.state = instance.state;
+    store::Transition t = DecisionRow(instance, job.deployment_id, "reaction", now);
+    t.at += core::Millis(1);     // its own row: the failed attempt's row may hold `now` already
     t.only_if_unchanged = true;  // read before the discovery's request (React's comment)
     t.state.needs_attention = true;
     t.state.attention_reason = core::SanitizeText(
