@@ -56,9 +56,16 @@ void ForEachStoreBatch(const std::vector<T>& items, Fn fn) {
 }
 // The longest a worker with nothing queued sleeps before looking again.
 constexpr Duration kWorkerIdle = core::Seconds(3600);
-// The side budget a phase change's log collection reserves, taken when the check queues it
-// (EnqueueFollowUp): never less than a redeploy's (RunJob's comment on the costs).
-constexpr double kCollectLogsCost = 3;
+// What a reader's log follow reserves of the side budget: the one request a collection sends,
+// steps and lines together.
+constexpr double kFollowLogsCost = 1;
+// What a phase change's log collection reserves, taken when the check queues it: three times the
+// request it sends, so that these collections, the one side work no failure or person waits for
+// and which comes in floods (a fleet deploying), take at most a third of what the reserve refills.
+constexpr double kPhaseChangeLogsCost = 3;
+// What a classification reserves (steps, build + deploy logs, token, quota): the largest
+// reservation of failure work, and so what work that is not (SideWork) leaves in a bucket.
+constexpr double kClassifyCost = 5;
 
 // How many items ahead of its work a poll's loops start loading what the items' checks read: at
 // 100,000 instances each line is a cache miss, and loads asked for early overlap.
@@ -326,7 +333,7 @@ void Monitor::EnableProbes(store::HealthChecks& health, net::HttpTransport& http
     // Looking a probe URL up is side work: from the reserve, like log collection.
     prober_ = std::make_unique<Prober>(api_, instances_, health, http, clock_, sink_, options, [this](Timestamp now) {
         Timestamp retry_at = Timestamp::max();
-        return TakeSideBudget(1, false, now, &retry_at);
+        return TakeSideBudget(1, SideWork::kBestEffort, now, &retry_at);
     });
 }
 
@@ -1017,7 +1024,7 @@ bool Monitor::RailwayIncident(Timestamp now) {
         platform_.read_at = now;  // one reader a minute; the others go on with the last answer
     }
     Timestamp retry_at = Timestamp::max();
-    if (!TakeSideBudget(1, true, now, &retry_at)) {
+    if (!TakeSideBudget(1, SideWork::kFailure, now, &retry_at)) {
         std::lock_guard lock(mutex_);
         return platform_.incident.has_value();
     }
@@ -1371,7 +1378,7 @@ void Monitor::EnqueueFollowUp(const core::FollowUp& follow_up, const std::string
         // Best effort within the reserve (RunJob): paid for as it is queued, or not queued at all,
         // so a flood of phase changes wakes no worker for a job that would find no budget.
         Timestamp retry_at{};
-        if (TakeSideBudget(kCollectLogsCost, false, now, &retry_at))
+        if (TakeSideBudget(kPhaseChangeLogsCost, SideWork::kBestEffort, now, &retry_at))
             Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now});
     }
 }
@@ -1471,34 +1478,39 @@ std::size_t Monitor::RunWorkForTest() {
     return ran;
 }
 
-bool Monitor::SideBucket::Take(double rate, double requests, Timestamp now, Timestamp* retry_at) {
-    // At most a few seconds of the rate: side work may burst a little, never take what polling
-    // needs.
-    const double capacity = rate > 0 ? std::max(rate * 5.0, requests) : 0.0;
+bool Monitor::SideBucket::Take(double rate, double requests, double floor, Timestamp now, Timestamp* retry_at) {
+    // A few seconds of the rate (side work may burst a little, never take what polling needs),
+    // and at least a classification and a phase change's collection: work that leaves a
+    // classification's reservation (SideWork) can still run.
+    const double capacity = rate > 0 ? std::max({rate * 5.0, kClassifyCost + kPhaseChangeLogsCost, requests}) : 0.0;
     if (!refilled_at) tokens = capacity;
     if (refilled_at && now > *refilled_at)
         tokens = std::min(capacity, tokens + rate * core::ToSecondsF(now - *refilled_at));
     refilled_at = std::max(now, refilled_at.value_or(now));
-    if (tokens >= requests) {
+    if (tokens - requests >= floor) {
         tokens -= requests;
         return true;
     }
-    const double missing_s = rate > 0 ? (requests - tokens) / rate : 3600.0;
+    const double missing_s = rate > 0 && requests + floor <= capacity ? (requests + floor - tokens) / rate : 3600.0;
     *retry_at = now + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(missing_s));
     return false;
 }
 
-bool Monitor::TakeSideBudget(double requests, bool failure_work, Timestamp now, Timestamp* retry_at) {
+bool Monitor::TakeSideBudget(double requests, SideWork work, Timestamp now, Timestamp* retry_at) {
+    // Failure work may empty a bucket; the rest leaves what a classification reserves, so a
+    // failure's evidence or redeploy is never starved by log reads that take each request as it
+    // refills (a redeploy waiting for two while phases change).
+    const double floor = work == SideWork::kFailure ? 0.0 : kClassifyCost;
     std::lock_guard lock(mutex_);
     // The plan's reserve: this process's share of the token (Replan), as polling's budget is.
-    if (reserve_bucket_.Take(plan_.reserve_requests_per_second, requests, now, retry_at)) return true;
-    if (!failure_work) return false;
+    if (reserve_bucket_.Take(plan_.reserve_requests_per_second, requests, floor, now, retry_at)) return true;
+    if (work == SideWork::kBestEffort) return false;
     // What polling leaves unused at its planned intervals answers failures (evidence, redeploys,
-    // discovery) beyond the reserve: a small fleet's failures are explained at once. Log
-    // collection on phase changes stays within the reserve, so it never floods a big budget.
+    // discovery) and readers beyond the reserve: a small fleet's failures are explained at once.
+    // Log collection on phase changes stays within the reserve, so it never floods a big budget.
     const double unused = std::max(0.0, plan_.budget_requests_per_second - plan_.planned_requests_per_second);
     Timestamp unused_at{};
-    if (unused_bucket_.Take(unused, requests, now, &unused_at)) return true;
+    if (unused_bucket_.Take(unused, requests, floor, now, &unused_at)) return true;
     *retry_at = std::min(*retry_at, unused_at);
     return false;
 }
@@ -1508,14 +1520,8 @@ void Monitor::RunJob(const Job& job) {
     // for; log collection on a phase change is best effort and dropped when the reserve is spent.
     double cost = 1;
     switch (job.kind) {
-        // What the job's requests were before a phase change's reads shared one request (they
-        // now usually take 3 and 1). Kept on purpose: a best-effort log collection reserving less
-        // than a redeploy (2) takes the reserve's tokens one at a time as they come, and a
-        // redeploy waiting for two can starve while phases change (suspected in
-        // integration.acceptance's fault run: a network failure redeployed too late, twice in five
-        // runs with 3 and 1). Failure work needs a floor that best effort leaves, not this.
         case JobKind::kClassify:
-            cost = 5;  // steps, build + deploy logs, token, quota
+            cost = kClassifyCost;
             break;
         case JobKind::kRedeploy:
             cost = 2;  // the mutation, the new deployment's status
@@ -1526,7 +1532,7 @@ void Monitor::RunJob(const Job& job) {
             cost = 1;
             break;
         case JobKind::kCollectLogs:
-            cost = 0;  // paid for when it was queued (kCollectLogsCost)
+            cost = 0;  // paid for when it was queued (kPhaseChangeLogsCost, kFollowLogsCost)
             break;
     }
     // Best effort, within the reserve only: environment reads (and log collection, above).
@@ -1534,7 +1540,7 @@ void Monitor::RunJob(const Job& job) {
     if (!job.user_requested && cost > 0) {
         const Timestamp now = clock_.Now();
         Timestamp retry_at{};
-        if (!TakeSideBudget(cost, !best_effort, now, &retry_at)) {
+        if (!TakeSideBudget(cost, best_effort ? SideWork::kBestEffort : SideWork::kFailure, now, &retry_at)) {
             if (job.kind == JobKind::kReadEnvironment) {
                 std::lock_guard lock(discovery_mutex_);
                 environments_[job.deployment_id].queued = false;  // the next settled check asks again
@@ -2247,7 +2253,7 @@ util::Result<bool> Monitor::FollowLogs(const std::string& id) {
     // (as failure work), never polling's own budget.
     const Timestamp now = clock_.Now();
     Timestamp retry_at{};
-    if (!TakeSideBudget(kCollectLogsCost, true, now, &retry_at)) return false;
+    if (!TakeSideBudget(kFollowLogsCost, SideWork::kReader, now, &retry_at)) return false;
     Enqueue(Job{JobKind::kCollectLogs, id, deployment_id, now});
     return true;
 }

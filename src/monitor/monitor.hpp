@@ -249,14 +249,19 @@ class Monitor final : public Operations {
     struct SideBucket {
         double tokens = 0;
         std::optional<core::Timestamp> refilled_at;
-        // Takes `requests` at `rate` per second; false (nothing taken) when it holds fewer, with
-        // `retry_at` the moment it will.
-        bool Take(double rate, double requests, core::Timestamp now, core::Timestamp* retry_at);
+        // Takes `requests` at `rate` per second where `floor` stays; false (nothing taken) when it
+        // holds fewer, with `retry_at` the moment it will.
+        bool Take(double rate, double requests, double floor, core::Timestamp now, core::Timestamp* retry_at);
     };
-    // Side-work budget: the reserve's bucket, then for `failure_work` the bucket of what polling
-    // leaves unused; false (nothing taken) when neither holds `requests`, with `retry_at` the
-    // earlier moment one will.
-    bool TakeSideBudget(double requests, bool failure_work, core::Timestamp now, core::Timestamp* retry_at);
+    // Who spends side work's budget. Failure work (evidence, redeploys, discovery, a stall's
+    // confirmation, the platform's status) draws on the reserve, then on what polling leaves
+    // unused, and may empty them; a reader's log follow draws on both, best effort (a phase
+    // change's log collection, environment reads, probe URLs) on the reserve only, and both
+    // leave a classification's reservation in each.
+    enum class SideWork { kFailure, kReader, kBestEffort };
+    // Takes `requests` of side work's budget for `work`; false (nothing taken) when neither bucket
+    // it may draw on can give them, with `retry_at` the earlier moment one will.
+    bool TakeSideBudget(double requests, SideWork work, core::Timestamp now, core::Timestamp* retry_at);
 
     // A write decided in a poll batch: the batch's writes are made together once all its answers
     // are decided (WriteAll), so that they share one store transaction.

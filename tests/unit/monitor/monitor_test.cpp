@@ -1282,8 +1282,9 @@ TEST_F(MonitorTest, ConfigurationFailureFlagsAttentionAndIsNotRedeployed) {
 // Side work (evidence, redeploys, logs) spends the budget's reserve and what polling leaves
 // unused. Here polling needs all of its share (two deployments per request, checked every second:
 // 1 request a second against 0.8): with 3,600 requests an hour and a 20 % reserve, side work gets
-// 0.2 requests a second; one classification (5 requests reserved) fits the bucket, the second
-// waits until the reserve has refilled.
+// 0.2 requests a second in a bucket of 8 (a classification and a phase change's log collection);
+// one classification (5 requests reserved) fits it, the second waits until the reserve has
+// refilled.
 TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     options_.requests_per_hour = 3600;
     options_.requests_per_second = 10;
@@ -1299,9 +1300,9 @@ TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     const int classified = (Get(first.id).state.error_type ? 1 : 0) + (Get(second.id).state.error_type ? 1 : 0);
     EXPECT_EQ(classified, 1);
     EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
-    clock_.Advance(seconds(24));
+    clock_.Advance(seconds(9));
     monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);  // 4.8 of 5 requests refilled
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);  // 3 left + 1.8 refilled: 4.8 of 5 requests
     clock_.Advance(seconds(2));
     monitor->RunWorkForTest();
     EXPECT_TRUE(Get(first.id).state.error_type.has_value());
@@ -1337,8 +1338,9 @@ TEST_F(MonitorTest, AnUnpaidClassificationHoldsTheOthersUntilTheReserveRefills) 
 
 // Log collection on a phase change is best effort within the reserve: where the reserve cannot
 // pay for it, it is not queued at all (a flood of phase changes must not wake a worker per change
-// for a job that would find no budget). Here the reserve (0.2 requests a second, a bucket of 3)
-// pays for one collection of three.
+// for a job that would find no budget), and what it leaves there is at least what a classification
+// reserves (MonitorTest.BestEffortWorkLeavesTheReserveWhatAFailureNeeds). Here the reserve (0.2
+// requests a second, a bucket of 8) pays for one collection (3 requests reserved) of three.
 TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayForIt) {
     options_.requests_per_hour = 3600;
     options_.requests_per_second = 10;
@@ -1350,12 +1352,67 @@ TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayFor
     EXPECT_EQ(monitor->RunRoundForTest(), 3u);  // three phase changes (none -> BUILDING)
     EXPECT_EQ(monitor->RunWorkForTest(), 1u);   // one collection queued and run
     EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
-    clock_.Advance(seconds(15));  // 3 requests refilled; the next checks change nothing
+    clock_.Advance(seconds(15));  // the bucket full again (8); the next checks change nothing
     for (const std::string dep : {"d1", "d2", "d3"})
         api_.SetDeployment(Dep(dep, "DEPLOYING", clock_.Now()));
     EXPECT_EQ(monitor->RunRoundForTest(), 3u);
     EXPECT_EQ(monitor->RunWorkForTest(), 1u);
     EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+}
+
+// Best-effort side work (here a phase change's log collection, 3 requests) leaves the reserve
+// what a classification reserves: a failure that comes with a flood of phase changes is explained
+// at once, never starved by reads that take each request as the bucket refills. Polling plans the
+// whole budget (4 deployments a request, each a second), so the reserve (0.2 requests a second, a
+// bucket of 8) is all side work has.
+TEST_F(MonitorTest, BestEffortWorkLeavesTheReserveWhatAFailureNeeds) {
+    options_.requests_per_hour = 3600;
+    options_.requests_per_second = 10;
+    options_.batch_size = 4;
+    CheckEverySecondInEveryStatus();
+    auto monitor = Make();
+    for (const std::string dep : {"d1", "d2", "d3"}) {
+        api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
+        Add(*monitor, dep);
+    }
+    api_.SetDeployment(Dep("d4", "FAILED", clock_.Now()));
+    const auto failed = Add(*monitor, "d4");
+    EXPECT_EQ(monitor->RunRoundForTest(), 4u);  // three phase changes queue one collection
+    EXPECT_EQ(monitor->RunWorkForTest(), 2u);   // the classification, then the collection
+    EXPECT_TRUE(Get(failed.id).state.error_type.has_value());
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+}
+
+// A reader's follow is charged the one request it sends (a phase change's collection three: it
+// comes in floods, and nobody waits for it): on a reserve of 0.2 requests a second (one a follow
+// interval) a reader gets every fetch it asks for at the interval, still above what a
+// classification reserves, and a failure meanwhile is explained at once.
+TEST_F(MonitorTest, AReaderIsChargedTheRequestAFollowSends) {
+    using core::LogKind;
+    options_.requests_per_hour = 3600;
+    options_.requests_per_second = 10;
+    options_.batch_size = 2;
+    CheckEverySecondInEveryStatus();
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    api_.SetDeployment(Dep("d1", "BUILDING", t0));
+    const store::Instance building = Add(*monitor, "d1");
+    EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // none -> BUILDING: the phase change's collection
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    int fetches = 1;
+    for (int i = 1; i <= 4; ++i) {
+        clock_.Advance(kLogFollowInterval);
+        api_.AddLogs(LogKind::kBuild, "d1", {Line(t0 + seconds(i), "step " + std::to_string(i))});
+        EXPECT_EQ(monitor->FollowLogs(building.id), true) << "follow " << i;
+        EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+        EXPECT_EQ(api_.CallCount("GetPhaseChange"), ++fetches);
+    }
+    EXPECT_EQ(store_->RecentLogs(building.id, 10)->size(), 4u);
+    api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
+    const auto failed = Add(*monitor, "d2");
+    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    EXPECT_TRUE(Get(failed.id).state.error_type.has_value());
 }
 
 // Without a reader, a building deployment's lines are fetched at its phase changes only; a reader
