@@ -266,6 +266,8 @@ for (const vp of VIEWPORTS) {
       await shot(page, `${vp.label}-attention`);
       await page.goto(base + '/stats');
       await page.locator('.uplot').nth(2).waitFor({ timeout: WAIT });
+      // Days of history: the day, the longest window the page opens on by itself.
+      assert.equal(await page.locator('.segmented button[aria-pressed="true"]').innerText(), '24h');
       await shot(page, `${vp.label}-stats`);
       await page.goto(base + '/notifications');
       await page.locator('.inbox li, .page.notifications .empty').first().waitFor({ timeout: WAIT });

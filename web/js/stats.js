@@ -1,5 +1,7 @@
 // Stats (`/stats`): deployment duration p50 / p95 over time, error rate by class over time,
-// checks and Railway API budget used over time. The window is kept in the URL (?window=24h).
+// checks and Railway API budget used over time. The window is kept in the URL (?window=24h);
+// without one the page opens on the smallest of 1h / 6h / 24h that holds the fleet's history
+// (a fleet minutes old would otherwise crowd its points at the right edge of a day).
 //
 // API: GET /stats, GET /stats/history?since=&stepSeconds= (docs/DASHBOARD.md).
 
@@ -9,12 +11,24 @@ import { duration, percent, number, relative, ERROR_CLASS } from './format.js';
 import { timeChart, unix } from './chart.js';
 
 const WINDOWS = { '1h': [3600, 60], '6h': [21600, 300], '24h': [86400, 900], '7d': [604800, 3600] };
+const DEFAULT_WINDOW = '24h';
+
+// The smallest window before `DEFAULT_WINDOW` whose span holds every bucket with something in it
+// (of `points`, read for the default window); the default when the history is older.
+function windowFor(points) {
+  const first = points.find((p) => p.checks || p.apiRequests || p.finished);
+  if (!first) return DEFAULT_WINDOW;
+  const age = (Date.now() - Date.parse(first.at)) / 1000;
+  const fits = Object.keys(WINDOWS).find((w) => age <= WINDOWS[w][0]);
+  return fits && WINDOWS[fits][0] < WINDOWS[DEFAULT_WINDOW][0] ? fits : DEFAULT_WINDOW;
+}
 const CLASS_COLORS = { CONFIGURATION: '--chart-1', NETWORK: '--chart-2', AUTHENTICATION: '--chart-3', RESOURCE: '--chart-4', TIMEOUT: '--chart-5', UNKNOWN: '--chart-6' };
 
 export function mount(main, ctx) {
   ctx.setTitle('Stats');
   let win = new URLSearchParams(location.search).get('window');
-  if (!WINDOWS[win]) win = '24h';
+  let chosen = Boolean(WINDOWS[win]); // by the URL or a click: kept; otherwise fitted once to the history
+  if (!chosen) win = DEFAULT_WINDOW;
   const charts = [];
   let disposed = false;
 
@@ -46,6 +60,7 @@ export function mount(main, ctx) {
             'aria-pressed': String(w === win),
             onclick: () => {
               win = w;
+              chosen = true;
               history.replaceState(null, '', '/stats' + query({ window: w }));
               renderPicker();
               load();
@@ -63,6 +78,15 @@ export function mount(main, ctx) {
     try {
       const [stats, hist] = await Promise.all([api('/stats'), api('/stats/history' + query({ since, stepSeconds: step }))]);
       if (disposed) return;
+      if (!chosen) {
+        chosen = true;
+        const fitted = windowFor(hist.points || []);
+        if (fitted !== win) {
+          win = fitted;
+          renderPicker();
+          return load();
+        }
+      }
       renderNumbers(stats);
       await renderCharts(hist.points || []);
     } catch (e) {
