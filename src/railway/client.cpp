@@ -9,6 +9,7 @@
 #include "railway/documents.hpp"
 #include "railway/log_pager.hpp"
 #include "railway/parse.hpp"
+#include "util/rfc3339.hpp"
 
 namespace railwatch::railway {
 namespace {
@@ -369,6 +370,73 @@ PhaseChangeReads RailwayClient::GetPhaseChange(const std::string& deployment_id,
     if (deploy) {
         out.deploy_logs = NewLogs(LogKind::kDeploy, deployment_id, *deploy_cursor, limit,
                                   SharedPart(outcome, "deploy", InPlace{ParseLogLines}, context));
+    }
+    return out;
+}
+
+std::vector<ApiResult<std::optional<core::Timestamp>>> RailwayClient::GetLogsSince(std::span<const LogsSinceAsk> asks) {
+    using Newest = ApiResult<std::optional<core::Timestamp>>;
+    const auto operation = [](const LogsSinceAsk& ask) {
+        return fmt::format("{} logs of deployment {}", ask.kind == LogKind::kBuild ? "build" : "deploy",
+                           ask.deployment_id);
+    };
+    const auto newest_after = [](const std::vector<LogLine>& lines, core::Timestamp since) {
+        std::optional<core::Timestamp> newest;
+        for (const LogLine& line : lines)
+            if (line.timestamp > since && (!newest || line.timestamp > *newest)) newest = line.timestamp;
+        return newest;
+    };
+    const auto since_text = [](const LogsSinceAsk& ask) {
+        return util::FormatRfc3339(ask.since, util::TimePrecision::kNanos);
+    };
+    const auto alone = [&](const LogsSinceAsk& ask) -> Newest {
+        const bool build = ask.kind == LogKind::kBuild;
+        auto lines =
+            Ask(engine_,
+                {operation(ask),
+                 build ? documents::kBuildLogs : documents::kDeploymentLogs,
+                 build ? "BuildLogs" : "DeploymentLogs",
+                 build ? "buildLogs" : "deploymentLogs",
+                 {{"deploymentId", ask.deployment_id}, {"limit", kLogsSinceLines}, {"startDate", since_text(ask)}}},
+                InPlace{ParseLogLines});
+        if (!lines) return tl::unexpected(std::move(lines.error()));
+        return newest_after(*lines, ask.since);
+    };
+    std::vector<Newest> out;
+    out.reserve(asks.size());
+    const std::size_t batch = std::clamp<std::size_t>(statuses_.BatchSize(), 1, kLogsSincePerRequest);
+    for (std::size_t at = 0; at < asks.size(); at += batch) {
+        const auto part = asks.subspan(at, std::min(batch, asks.size() - at));
+        if (part.size() == 1) {
+            out.push_back(alone(part[0]));
+            continue;
+        }
+        std::vector<bool> build_kinds;
+        json variables = {{"limit", kLogsSinceLines}};
+        for (std::size_t k = 0; k < part.size(); ++k) {
+            build_kinds.push_back(part[k].kind == LogKind::kBuild);
+            variables[fmt::format("id{}", k)] = part[k].deployment_id;
+            variables[fmt::format("since{}", k)] = since_text(part[k]);
+        }
+        const std::string document = documents::LogsSinceBatch(build_kinds);
+        const CallOutcome outcome =
+            Send(engine_, {fmt::format("logs of {} deployments since their last line", part.size()), document,
+                           "LogsSince", "", std::move(variables), false, static_cast<int>(part.size())});
+        // Refused as a whole, not for the token: perhaps for its size. Each part is asked alone.
+        const bool refused_whole = !outcome.result && MayRefuseAnArgument(outcome.result.error());
+        for (std::size_t k = 0; k < part.size(); ++k) {
+            std::optional<ApiResult<std::vector<LogLine>>> lines;
+            if (!refused_whole)
+                lines = SharedPart(outcome, documents::LogsSinceAlias(k), InPlace{ParseLogLines},
+                                   engine_.Context(operation(part[k])));
+            if (!lines) {
+                out.push_back(alone(part[k]));
+            } else if (!*lines) {
+                out.push_back(tl::unexpected(std::move(lines->error())));
+            } else {
+                out.push_back(newest_after(**lines, part[k].since));
+            }
+        }
     }
     return out;
 }

@@ -134,6 +134,21 @@ const std::string_view kPhaseChangeBuild =
     "events: deploymentEvents(id: $id, first: $first) " RW_EVENT_FIELDS
     " build: buildLogs(deploymentId: $id, limit: $limit, startDate: $buildStart) " RW_LOG_FIELDS " }";
 
+std::string LogsSinceAlias(std::size_t index) {
+    return fmt::format("l{}", index);
+}
+
+std::string LogsSinceBatch(const std::vector<bool>& build_kinds) {
+    std::string variables = "$limit: Int";
+    std::string fields;
+    for (std::size_t k = 0; k < build_kinds.size(); ++k) {
+        variables += fmt::format(", $id{0}: String!, $since{0}: DateTime", k);
+        fields += fmt::format(" {}: {}(deploymentId: $id{}, limit: $limit, startDate: $since{}) {}", LogsSinceAlias(k),
+                              build_kinds[k] ? "buildLogs" : "deploymentLogs", k, k, RW_LOG_FIELDS);
+    }
+    return fmt::format("query LogsSince({}) {{{} }}", variables, fields);
+}
+
 const std::string_view kServiceInstance =
     "query ServiceInstance($serviceId: String!, $environmentId: String!) { "
     "serviceInstance(serviceId: $serviceId, environmentId: $environmentId) { id serviceName healthcheckPath "
@@ -159,6 +174,10 @@ std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_si
     for (std::size_t n : batch_sizes) {
         all.push_back({fmt::format("DeploymentStatuses[{}]", n), DeploymentStatusBatch(n)});
         all.push_back({fmt::format("DeploymentPoll[{}]", n), DeploymentPollBatch(n)});
+        std::vector<bool> kinds(std::max<std::size_t>(n, 1));
+        for (std::size_t k = 0; k < kinds.size(); ++k)
+            kinds[k] = k % 2 == 0;
+        all.push_back({fmt::format("LogsSince[{}]", kinds.size()), LogsSinceBatch(kinds)});
     }
     const std::pair<const char*, std::string_view> fixed[] = {
         {"Deployments", kDeploymentList},

@@ -78,6 +78,12 @@ extern const std::string_view kBuildLogs;
 /// deployStart (optional). kPhaseChangeBuild: the same without the deploy logs.
 extern const std::string_view kPhaseChange;
 extern const std::string_view kPhaseChangeBuild;
+/// `LogsSince` with one alias `lK` per kind of `kinds` (≥ 1): `buildLogs` (true) or
+/// `deploymentLogs` (false) of deployment `$idK` from `$sinceK` (optional), at most `$limit` lines
+/// each. Variables: id0 … (String!), since0 … (DateTime), limit (Int).
+std::string LogsSinceBatch(const std::vector<bool>& build_kinds);
+/// The alias of the `index`-th part of a LogsSinceBatch ("l0", "l1", ...).
+std::string LogsSinceAlias(std::size_t index);
 /// Health-related settings of a service instance. Variables: serviceId, environmentId.
 extern const std::string_view kServiceInstance;
 /// Mutations. Variable: id.
@@ -101,7 +107,7 @@ struct NamedDocument {
 };
 
 /// Every document the client can emit, with the status and poll batches at each size in
-/// `batch_sizes`.
+/// `batch_sizes` (and a LogsSinceBatch of each size, its kinds alternating).
 std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_sizes);
 
 }  // namespace railwatch::railway::documents

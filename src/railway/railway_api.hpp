@@ -33,6 +33,13 @@ struct PhaseChangeReads {
     std::optional<ApiResult<std::vector<LogLine>>> deploy_logs;  ///< as GetNewLogs(kDeploy, …), when asked
 };
 
+/// One deployment's log asked of RailwayApi::GetLogsSince: has it grown since `since`?
+struct LogsSinceAsk {
+    std::string deployment_id;
+    LogKind kind = LogKind::kBuild;
+    core::Timestamp since{};
+};
+
 /// The contract every implementation keeps:
 /// - Every call blocks its caller until it has a final answer (transient trouble already retried
 ///   within the implementation's limits) and never throws: failures are ApiError values whose
@@ -102,6 +109,13 @@ class RailwayApi {
     /// a part it could not read that way is asked on its own.
     virtual PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first, LogCursor& build_cursor,
                                             LogCursor* deploy_cursor, int limit) = 0;
+
+    /// For each ask, in the order given: the newest time of a line of its kind logged after its
+    /// `since` among those Railway sent, none when it sent none. A sign of life, not a read of the
+    /// lines: whether Railway sends the first or the last lines of a window, any line after
+    /// `since` is one. An implementation may ask for several deployments in one request; one bad
+    /// id never costs another its answer. The asks are read during the call only.
+    virtual std::vector<ApiResult<std::optional<core::Timestamp>>> GetLogsSince(std::span<const LogsSinceAsk> asks) = 0;
 
     /// Health settings of a service instance (healthcheck path, domains, restart policy).
     virtual ApiResult<ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,

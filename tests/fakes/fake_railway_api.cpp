@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "railway/log_pager.hpp"
+#include "util/rfc3339.hpp"
 
 namespace railwatch::fakes {
 
@@ -346,6 +347,28 @@ railway::PhaseChangeReads FakeRailwayApi::GetPhaseChange(const std::string& depl
     out.events = EventsOf(deployment_id, events_first);
     out.build_logs = LogsOf(railway::LogKind::kBuild, deployment_id, build_cursor);
     if (deploy_cursor != nullptr) out.deploy_logs = LogsOf(railway::LogKind::kDeploy, deployment_id, *deploy_cursor);
+    return out;
+}
+
+std::vector<ApiResult<std::optional<core::Timestamp>>> FakeRailwayApi::GetLogsSince(
+    std::span<const railway::LogsSinceAsk> asks) {
+    std::string joined;
+    for (const railway::LogsSinceAsk& ask : asks)
+        joined += fmt::format("{}{}:{}>{}", joined.empty() ? "" : ",", core::ToString(ask.kind), ask.deployment_id,
+                              util::FormatRfc3339(ask.since));
+    std::vector<ApiResult<std::optional<core::Timestamp>>> out;
+    if (auto failure = Enter("GetLogsSince(" + joined + ")")) {
+        out.assign(asks.size(), tl::unexpected(*failure));
+        return out;
+    }
+    std::lock_guard lock(mutex_);
+    for (const railway::LogsSinceAsk& ask : asks) {
+        std::optional<core::Timestamp> newest;
+        if (const auto it = logs_.find({ask.kind, ask.deployment_id}); it != logs_.end())
+            for (const railway::LogLine& line : it->second)
+                if (line.timestamp > ask.since && (!newest || line.timestamp > *newest)) newest = line.timestamp;
+        out.emplace_back(newest);
+    }
     return out;
 }
 

@@ -102,6 +102,11 @@ class FakeRailwayApi final : public railway::RailwayApi {
     railway::PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first,
                                              railway::LogCursor& build_cursor, railway::LogCursor* deploy_cursor,
                                              int limit) override;
+    /// One call ("GetLogsSince(build:d1>2026-01-01T00:00:00.000Z,deploy:d2>…)", each ask's since)
+    /// for all the asks, from GetNewLogs' tables:
+    /// the newest line of each ask's kind after its `since`.
+    std::vector<railway::ApiResult<std::optional<core::Timestamp>>> GetLogsSince(
+        std::span<const railway::LogsSinceAsk> asks) override;
     railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& service_id,
                                                                         const std::string& environment_id) override;
     railway::ApiResult<std::string> Redeploy(const std::string& deployment_id) override;

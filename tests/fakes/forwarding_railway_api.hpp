@@ -55,6 +55,10 @@ class ForwardingRailwayApi : public railway::RailwayApi {
                                              railway::LogCursor* deploy, int limit) override {
         return inner_.GetPhaseChange(d, first, build, deploy, limit);
     }
+    std::vector<railway::ApiResult<std::optional<core::Timestamp>>> GetLogsSince(
+        std::span<const railway::LogsSinceAsk> asks) override {
+        return inner_.GetLogsSince(asks);
+    }
     railway::ApiResult<railway::ServiceInstanceInfo> GetServiceInstance(const std::string& s,
                                                                         const std::string& e) override {
         return inner_.GetServiceInstance(s, e);

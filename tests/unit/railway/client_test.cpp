@@ -617,6 +617,80 @@ TEST_F(ClientTest, APhaseChangeReadsTheStepsAndBothLogsInOneRequest) {
     EXPECT_TRUE(build_only.build_logs->empty());
 }
 
+// A stall's confirmations: several deployments' logs asked in one request, each from its last
+// sign of life; a line logged at that sign itself (Railway's start date includes it) is none.
+TEST_F(ClientTest, LogsSinceAsksSeveralDeploymentsInOneRequestAndCountsOnlyLaterLines) {
+    Make();
+    transport_.PushResponse(200, std::string(R"({"data":{"l0":[)") + LogJson("2026-01-01T00:00:02Z", "seen") + "," +
+                                     LogJson("2026-01-01T00:00:07Z", "new") + R"(],"l1":[)" +
+                                     LogJson("2026-01-01T00:00:05Z", "at the sign") + "]}}");
+    const std::vector<LogsSinceAsk> asks = {{"dep-1", LogKind::kBuild, *util::ParseRfc3339("2026-01-01T00:00:02Z")},
+                                            {"dep-2", LogKind::kDeploy, *util::ParseRfc3339("2026-01-01T00:00:05Z")}};
+    const auto answers = client_->GetLogsSince(asks);
+    ASSERT_EQ(transport_.request_count(), 1u);
+    const json body = json::parse(transport_.requests()[0].body);
+    EXPECT_EQ(body["operationName"], "LogsSince");
+    EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("l1: deploymentLogs(deploymentId: $id1"));
+    EXPECT_EQ(body["variables"]["id0"], "dep-1");
+    EXPECT_EQ(body["variables"]["since0"], "2026-01-01T00:00:02.000000000Z");
+    EXPECT_EQ(body["variables"]["since1"], "2026-01-01T00:00:05.000000000Z");
+    ASSERT_EQ(answers.size(), 2u);
+    ASSERT_TRUE(answers[0]) << answers[0].error().message;
+    EXPECT_EQ(*answers[0], util::ParseRfc3339("2026-01-01T00:00:07Z").value());
+    ASSERT_TRUE(answers[1]) << answers[1].error().message;
+    EXPECT_FALSE(answers[1]->has_value());
+}
+
+// One deployment's error nulls the shared answer (GraphQL null propagation): it keeps its error,
+// the other is asked alone.
+TEST_F(ClientTest, LogsSincePartsNulledByAnotherPartsErrorAreAskedAlone) {
+    Make();
+    transport_.PushResponse(200, R"({"data":null,"errors":[{"message":"Deployment not found","path":["l0"],
+              "extensions":{"code":"INTERNAL_SERVER_ERROR","traceId":"t1"}}]})");
+    transport_.PushResponse(200, OneLineAnswer("deploymentLogs", "2026-01-01T00:00:09Z", "d"));
+    const std::vector<LogsSinceAsk> asks = {{"gone", LogKind::kBuild, *util::ParseRfc3339("2026-01-01T00:00:00Z")},
+                                            {"dep-2", LogKind::kDeploy, *util::ParseRfc3339("2026-01-01T00:00:00Z")}};
+    const auto answers = client_->GetLogsSince(asks);
+    ASSERT_EQ(answers.size(), 2u);
+    ASSERT_FALSE(answers[0]);
+    EXPECT_EQ(answers[0].error().code, util::ErrorCode::kNotFound);
+    EXPECT_THAT(answers[0].error().message, HasSubstr("gone"));
+    ASSERT_TRUE(answers[1]) << answers[1].error().message;
+    EXPECT_EQ(*answers[1], util::ParseRfc3339("2026-01-01T00:00:09Z").value());
+    ASSERT_EQ(transport_.request_count(), 2u);
+    const json alone = json::parse(transport_.requests()[1].body);
+    EXPECT_EQ(alone["operationName"], "DeploymentLogs");
+    EXPECT_EQ(alone["variables"]["deploymentId"], "dep-2");
+    EXPECT_EQ(alone["variables"]["startDate"], "2026-01-01T00:00:00.000000000Z");
+}
+
+// Railway documents no limit on aliases: a request refused as a whole for what may be its size
+// asks each deployment alone; a refused token is every part's answer, not asked again.
+TEST_F(ClientTest, LogsSinceRefusedWholeAsksEachAloneUnlessTheTokenWasRefused) {
+    Make();
+    const std::vector<LogsSinceAsk> asks = {{"dep-1", LogKind::kBuild, *util::ParseRfc3339("2026-01-01T00:00:00Z")},
+                                            {"dep-2", LogKind::kBuild, *util::ParseRfc3339("2026-01-01T00:00:00Z")}};
+    transport_.PushResponse(
+        400, R"({"errors":[{"message":"Query is too complex","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]})");
+    transport_.PushResponse(200, OneLineAnswer("buildLogs", "2026-01-01T00:00:03Z", "one"));
+    transport_.PushResponse(200, R"({"data":{"buildLogs":[]}})");
+    const auto answers = client_->GetLogsSince(asks);
+    ASSERT_EQ(transport_.request_count(), 3u);
+    EXPECT_EQ(json::parse(transport_.requests()[1].body)["operationName"], "BuildLogs");
+    EXPECT_EQ(json::parse(transport_.requests()[2].body)["variables"]["deploymentId"], "dep-2");
+    ASSERT_TRUE(answers[0] && answers[1]);
+    EXPECT_EQ(*answers[0], util::ParseRfc3339("2026-01-01T00:00:03Z").value());
+    EXPECT_FALSE(answers[1]->has_value());
+
+    transport_.PushResponse(200, answers::WholeFailure("Not Authorized", "t2"));
+    const auto refused = client_->GetLogsSince(asks);
+    EXPECT_EQ(transport_.request_count(), 4u);
+    for (const auto& answer : refused) {
+        ASSERT_FALSE(answer);
+        EXPECT_EQ(answer.error().code, util::ErrorCode::kUnauthenticated);
+    }
+}
+
 TEST_F(ClientTest, APhaseChangesFullFirstPageIsPagedOnWithTheLogQuery) {
     Make();
     // A page of 2 (the limit) comes back full: the pager goes on from its newest line.

@@ -39,12 +39,25 @@ TEST(Documents, StatusSelectionHasEveryFieldTheIssueAsksFor) {
 
 TEST(Documents, AllDocumentsListsEveryOperationAndEachBatchSize) {
     const auto all = documents::AllDocuments({1, 2, 50});
-    EXPECT_EQ(all.size(), 25u);
+    EXPECT_EQ(all.size(), 28u);
     EXPECT_EQ(all[0].name, "DeploymentStatuses[1]");
     EXPECT_EQ(all[1].name, "DeploymentPoll[1]");
-    EXPECT_EQ(all[4].name, "DeploymentStatuses[50]");
-    EXPECT_EQ(all[5].name, "DeploymentPoll[50]");
-    EXPECT_EQ(all[5].query, documents::DeploymentPollBatch(50));
+    EXPECT_EQ(all[2].name, "LogsSince[1]");
+    EXPECT_EQ(all[6].name, "DeploymentStatuses[50]");
+    EXPECT_EQ(all[7].name, "DeploymentPoll[50]");
+    EXPECT_EQ(all[7].query, documents::DeploymentPollBatch(50));
+    EXPECT_EQ(all[8].name, "LogsSince[50]");
+}
+
+// A stall's confirmations: one alias per deployment, each of its phase's log kind, read from its
+// own start date.
+TEST(Documents, LogsSinceAsksEachDeploymentsLogFromItsOwnStart) {
+    const std::string doc = documents::LogsSinceBatch({true, false, true});
+    EXPECT_EQ(Count(doc, ": buildLogs(deploymentId:"), 2u);
+    EXPECT_EQ(Count(doc, ": deploymentLogs(deploymentId:"), 1u);
+    EXPECT_THAT(doc, HasSubstr("query LogsSince($limit: Int, $id0: String!, $since0: DateTime, $id1: String!"));
+    EXPECT_THAT(doc, HasSubstr(" l1: deploymentLogs(deploymentId: $id1, limit: $limit, startDate: $since1) {"));
+    EXPECT_THAT(doc, HasSubstr(" l2: buildLogs(deploymentId: $id2, limit: $limit, startDate: $since2) {"));
 }
 
 // A document for any count is cut from the pieces made for the most a request carries: the same
