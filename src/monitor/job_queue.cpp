@@ -37,17 +37,39 @@ std::optional<Job> JobQueue::TakeDue(core::Timestamp now, const std::set<std::st
     for (std::size_t kind = 0; kind < kKinds; ++kind) {
         if (now < held_until_[kind]) continue;
         auto& queue = due_[kind];
-        for (auto it = queue.begin(); it != queue.end(); ++it) {
-            if (busy.contains(it->second.instance_id)) continue;
-            Job job = std::move(it->second);
-            queue.erase(it);
-            if (const auto count = per_instance_.find(job.instance_id); --count->second == 0)
-                per_instance_.erase(count);
-            --size_;
-            return job;
-        }
+        for (auto it = queue.begin(); it != queue.end(); ++it)
+            if (!busy.contains(it->second.instance_id)) return Take(queue, it);
     }
     return std::nullopt;
+}
+
+std::vector<Job> JobQueue::TakeDueOf(JobKind kind, core::Timestamp now, const std::set<std::string>& busy,
+                                     std::size_t max) {
+    std::vector<Job> taken;
+    const auto k = static_cast<std::size_t>(kind);
+    if (now < held_until_[k]) return taken;
+    MoveDue(now);
+    auto& queue = due_[k];
+    for (auto it = queue.begin(); it != queue.end() && taken.size() < max;) {
+        const std::string& instance = it->second.instance_id;
+        if (busy.contains(instance) ||
+            std::any_of(taken.begin(), taken.end(), [&](const Job& job) { return job.instance_id == instance; })) {
+            ++it;
+            continue;
+        }
+        auto next = std::next(it);
+        taken.push_back(Take(queue, it));
+        it = next;
+    }
+    return taken;
+}
+
+Job JobQueue::Take(std::map<std::uint64_t, Job>& queue, std::map<std::uint64_t, Job>::iterator it) {
+    Job job = std::move(it->second);
+    queue.erase(it);
+    if (const auto count = per_instance_.find(job.instance_id); --count->second == 0) per_instance_.erase(count);
+    --size_;
+    return job;
 }
 
 std::optional<core::Timestamp> JobQueue::NextDue(const std::set<std::string>& busy) const {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "core/time.hpp"
 
@@ -71,6 +72,11 @@ class JobQueue {
     /// due at `now` for an instance outside `busy`.
     std::optional<Job> TakeDue(core::Timestamp now, const std::set<std::string>& busy);
 
+    /// Up to `max` jobs of `kind` due at `now` for instances outside `busy`, taken out of the queue
+    /// in queuing order, one per instance; none while the kind is held (Defer). For a worker that
+    /// answers several jobs with one request (a stall's confirmations).
+    std::vector<Job> TakeDueOf(JobKind kind, core::Timestamp now, const std::set<std::string>& busy, std::size_t max);
+
     /// When a job of an instance outside `busy` can run next: its `not_before` (for a job a take
     /// found due, a time already past), or the end of its kind's hold if later; the earliest of
     /// them. None without such a job.
@@ -94,6 +100,8 @@ class JobQueue {
 
     // Queues `job` under its due time and order (both set).
     void Wait(Job job);
+    // Takes the job at `it` out of its kind's queue.
+    Job Take(std::map<std::uint64_t, Job>& queue, std::map<std::uint64_t, Job>::iterator it);
     void MoveDue(core::Timestamp now);
 };
 

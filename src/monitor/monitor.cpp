@@ -67,6 +67,9 @@ constexpr double kPhaseChangeLogsCost = 3;
 // reservation of failure work, and so what work that is not (SideWork) leaves in a bucket.
 constexpr double kClassifyCost = 5;
 
+// The most stall confirmations one job answers with one request (ConfirmStalls).
+constexpr std::size_t kStallsPerRequest = 50;
+
 // How many items ahead of its work a poll's loops start loading what the items' checks read: at
 // 100,000 instances each line is a cache miss, and loads asked for early overlap.
 constexpr std::size_t kPrefetchDistance = 6;
@@ -1528,7 +1531,7 @@ void Monitor::RunJob(const Job& job) {
             break;
         case JobKind::kDiscover:
         case JobKind::kReadEnvironment:
-        case JobKind::kConfirmStall:  // the phase's read (the platform's status is paid apart)
+        case JobKind::kConfirmStall:  // one request for those due (the platform's status is paid apart)
             cost = 1;
             break;
         case JobKind::kCollectLogs:
@@ -1566,7 +1569,7 @@ void Monitor::RunJob(const Job& job) {
             ReadEnvironment(job);
             return;
         case JobKind::kConfirmStall:
-            ConfirmStall(job);
+            ConfirmStalls(job);
             return;
         case JobKind::kCollectLogs: {
             // A phase change: new log lines, and the steps that make progress step-aware.
@@ -1582,52 +1585,106 @@ void Monitor::ConfirmStallLater(const std::string& instance_id, const std::strin
     {
         std::lock_guard lock(mutex_);
         StallCheck& check = stall_checks_[instance_id];
-        if (check.deployment_id != deployment_id) check = StallCheck{deployment_id};
+        if (check.deployment_id != deployment_id)
+            check = StallCheck{deployment_id, false, Timestamp::min(), std::nullopt};
         if (check.pending || now < check.quiet_until) return;
         check.pending = true;
     }
     Enqueue(Job{JobKind::kConfirmStall, instance_id, deployment_id, now});
 }
 
-void Monitor::ConfirmStall(const Job& job) {
-    // The check's entry done with: pending no more, quiet until `quiet_until` (min(): none).
-    const auto settle = [&](Timestamp quiet_until) {
+void Monitor::SettleStall(const Job& job, Timestamp quiet_until, std::optional<Timestamp> last_line) {
+    std::lock_guard lock(mutex_);
+    if (const auto it = stall_checks_.find(job.instance_id);
+        it != stall_checks_.end() && it->second.deployment_id == job.deployment_id) {
+        it->second.pending = false;
+        it->second.quiet_until = quiet_until;
+        if (last_line && (!it->second.last_line || *last_line > *it->second.last_line))
+            it->second.last_line = last_line;
+    }
+}
+
+void Monitor::ConfirmStalls(const Job& first) {
+    // The other confirmations due now go in the same request (its budget paid by `first`'s job).
+    std::vector<Job> jobs{first};
+    {
         std::lock_guard lock(mutex_);
-        if (const auto it = stall_checks_.find(job.instance_id);
-            it != stall_checks_.end() && it->second.deployment_id == job.deployment_id) {
-            it->second.pending = false;
-            it->second.quiet_until = quiet_until;
+        for (Job& more :
+             jobs_.TakeDueOf(JobKind::kConfirmStall, clock_.Now(), busy_instances_, kStallsPerRequest - 1)) {
+            busy_instances_.insert(more.instance_id);
+            jobs.push_back(std::move(more));
         }
+    }
+    struct Asked {
+        const Job* job;
+        store::Instance instance;
+        DeploymentStatus phase;
+        std::optional<Timestamp> newest;  // the newest line known: stored, or seen by an earlier ask
     };
-    auto instance = instances_.GetInstance(job.instance_id);
-    if (!instance || instance->deleted_at || !instance->monitoring || instance->state.needs_attention ||
-        instance->state.deployment_id != job.deployment_id) {
-        settle(Timestamp::min());
-        return;
-    }
-    const DeploymentStatus phase = PhaseOf(instance->state);
-    (void)ReadPhase(*instance, job.deployment_id, core::ReachedDeploy(phase));
-    std::optional<Timestamp> newest;  // the deployment's newest stored line, read or not just now
-    for (const core::LogKind kind : {core::LogKind::kBuild, core::LogKind::kDeploy}) {
-        const auto at = logs_.LatestLogTimestamp(instance->id, job.deployment_id, kind);
-        if (at && *at && (!newest || **at > *newest)) newest = **at;
-    }
+    std::vector<Asked> asked;
+    std::vector<railway::LogsSinceAsk> asks;
     const Timestamp now = clock_.Now();
-    const core::StoredCheckState stored = StoredOf(*instance);
-    core::StuckVerdict stall = core::CheckStall(stored, phase, std::nullopt, newest, options_.check, now, false);
-    if (!stall.stuck) {
-        // Alive (or moved on): not asked again before its deadline runs out after the sign.
-        settle(stall.deadline ? now + (*stall.deadline - stall.idle) : Timestamp::max());
-        return;
+    // Alive (or moved on): not asked again before its deadline runs out after the sign.
+    const auto quiet_until = [&](const core::StuckVerdict& stall) {
+        return stall.deadline ? now + (*stall.deadline - stall.idle) : Timestamp::max();
+    };
+    for (const Job& job : jobs) {
+        auto instance = instances_.GetInstance(job.instance_id);
+        if (!instance || instance->deleted_at || !instance->monitoring || instance->state.needs_attention ||
+            instance->state.deployment_id != job.deployment_id) {
+            SettleStall(job, Timestamp::min(), std::nullopt);
+            continue;
+        }
+        std::optional<Timestamp> newest;
+        {
+            std::lock_guard lock(mutex_);
+            if (const auto it = stall_checks_.find(job.instance_id);
+                it != stall_checks_.end() && it->second.deployment_id == job.deployment_id)
+                newest = it->second.last_line;
+        }
+        for (const core::LogKind kind : {core::LogKind::kBuild, core::LogKind::kDeploy}) {
+            const auto at = logs_.LatestLogTimestamp(instance->id, job.deployment_id, kind);
+            if (at && *at && (!newest || **at > *newest)) newest = **at;
+        }
+        const DeploymentStatus phase = PhaseOf(instance->state);
+        const core::StuckVerdict stall =
+            core::CheckStall(StoredOf(*instance), phase, std::nullopt, newest, options_.check, now, false);
+        if (!stall.stuck) {
+            SettleStall(job, quiet_until(stall), std::nullopt);
+            continue;
+        }
+        // Has the phase's log grown since the last sign of life?
+        asks.push_back({job.deployment_id, core::ReachedDeploy(phase) ? core::LogKind::kDeploy : core::LogKind::kBuild,
+                        now - stall.idle});
+        asked.push_back({&job, std::move(*instance), phase, newest});
     }
-    if (RailwayIncident(now)) stall = core::CheckStall(stored, phase, std::nullopt, newest, options_.check, now, true);
-    store::Transition t = DecisionRow(*instance, job.deployment_id, "attention", now);
-    t.state.needs_attention = true;
-    t.state.attention_reason = stall.reason;
-    t.keep_schedule = true;      // a job holds no claim: the schedule is the checker's
-    t.only_if_unchanged = true;  // a check that saw it move on meanwhile wins
-    (void)Write(*instance, t, "attention");
-    settle(Timestamp::min());
+    const auto answers =
+        asks.empty() ? std::vector<railway::ApiResult<std::optional<Timestamp>>>{} : api_.GetLogsSince(asks);
+    for (std::size_t k = 0; k < asked.size(); ++k) {
+        Asked& a = asked[k];
+        // No answer: the check's verdict stands (no sign of life known), as for a silent log.
+        std::optional<Timestamp> line;
+        if (k < answers.size() && answers[k] && *answers[k]) line = *answers[k];
+        if (line && (!a.newest || *line > *a.newest)) a.newest = line;
+        const core::StoredCheckState stored = StoredOf(a.instance);
+        core::StuckVerdict stall =
+            core::CheckStall(stored, a.phase, std::nullopt, a.newest, options_.check, now, false);
+        if (!stall.stuck) {
+            SettleStall(*a.job, quiet_until(stall), line);
+            continue;
+        }
+        if (RailwayIncident(now))
+            stall = core::CheckStall(stored, a.phase, std::nullopt, a.newest, options_.check, now, true);
+        store::Transition t = DecisionRow(a.instance, a.job->deployment_id, "attention", now);
+        t.state.needs_attention = true;
+        t.state.attention_reason = stall.reason;
+        t.keep_schedule = true;      // a job holds no claim: the schedule is the checker's
+        t.only_if_unchanged = true;  // a check that saw it move on meanwhile wins
+        (void)Write(a.instance, t, "attention");
+        SettleStall(*a.job, Timestamp::min(), std::nullopt);
+    }
+    for (std::size_t k = 1; k < jobs.size(); ++k)
+        FinishJob(jobs[k]);
 }
 
 std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const store::Instance& instance,

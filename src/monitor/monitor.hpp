@@ -313,10 +313,16 @@ class Monitor final : public Operations {
     // again before the deadline a sign of life it found gives. Railway's updatedAt may stand still
     // through a long build whose log keeps growing.
     void ConfirmStallLater(const std::string& instance_id, const std::string& deployment_id, core::Timestamp now);
-    // The job: the deployment's new log lines read (ReadPhase), then the stall checked again with
-    // the newest stored line as a sign of life; flagged as the check would have (source
-    // "attention", the deployment_stuck notice) when it still stands.
-    void ConfirmStall(const Job& job);
+    // The job, with the other confirmations due now (up to kStallsPerRequest, one request for
+    // all: a wave of stalls costs no request each): the stall checked again with the newest line
+    // known (stored, or seen by an earlier confirmation) as a sign of life; where it still
+    // stands, Railway asked whether the phase's log has grown since the last sign
+    // (RailwayApi::GetLogsSince), and the stall flagged as the check would have (source
+    // "attention", the deployment_stuck notice) when it has not.
+    void ConfirmStalls(const Job& first);
+    // A confirmation done with: pending no more, quiet until `quiet_until` (min(): none), and the
+    // newest line Railway showed kept (the next confirmation asks from there).
+    void SettleStall(const Job& job, core::Timestamp quiet_until, std::optional<core::Timestamp> last_line);
     // The steps (kept for progress, and returned when read) and the new build (and deploy) log
     // lines (stored) of a deployment, in one request where the client can (GetPhaseChange).
     std::optional<std::vector<railway::DeploymentEvent>> ReadPhase(const store::Instance& instance,
@@ -494,6 +500,7 @@ class Monitor final : public Operations {
         std::string deployment_id;
         bool pending = false;
         core::Timestamp quiet_until = core::Timestamp::min();
+        std::optional<core::Timestamp> last_line;  // the newest line a confirmation saw, not stored
     };
     std::unordered_map<std::string, StallCheck> stall_checks_;
     // When each followed instance's logs were last asked for (FollowLogs); pruned as it grows.

@@ -123,6 +123,35 @@ TEST(JobQueue, ADeferredJobHoldsItsKindAndKeepsItsPlace) {
 
 // A wave of failures behind a spent budget: many jobs queued, each taken once and queued again
 // for later; every take finds the due job among the waiting ones.
+// A worker that answers several jobs of a kind with one request takes those due, in queuing
+// order, passing over busy instances, jobs not due yet and other kinds; none while the kind is held.
+TEST(JobQueue, TakeDueOfTakesUpToMaxOfOneKindInQueuingOrder) {
+    JobQueue q;
+    q.Push(J(JobKind::kConfirmStall, "a"));
+    q.Push(J(JobKind::kClassify, "x"));
+    q.Push(J(JobKind::kConfirmStall, "busy"));
+    q.Push(J(JobKind::kConfirmStall, "later", 10));
+    q.Push(J(JobKind::kConfirmStall, "b"));
+    q.Push(J(JobKind::kConfirmStall, "c"));
+    const std::set<std::string> busy = {"busy"};
+    const auto ids = [](const std::vector<Job>& jobs) {
+        std::vector<std::string> out;
+        for (const Job& job : jobs)
+            out.push_back(job.instance_id);
+        return out;
+    };
+    std::vector<Job> taken = q.TakeDueOf(JobKind::kConfirmStall, T(0), busy, 2);
+    EXPECT_EQ(ids(taken), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(q.size(), 4u);
+    EXPECT_FALSE(q.HasJobOf("a"));
+    q.Defer(taken[1], T(20));  // b: unpaid
+    EXPECT_TRUE(q.TakeDueOf(JobKind::kConfirmStall, T(10), {}, 10).empty()) << "held until 20";
+    EXPECT_EQ(ids(q.TakeDueOf(JobKind::kConfirmStall, T(20), {}, 10)),
+              (std::vector<std::string>{"busy", "later", "b", "c"}));
+    EXPECT_EQ(Drain(q, T(20)), (std::vector<std::string>{"x"}));
+    EXPECT_EQ(q.size(), 0u);
+}
+
 TEST(JobQueue, ManyJobsQueuedAgainForLaterAreEachTakenOncePerTurn) {
     JobQueue q;
     constexpr int kJobs = 20000;

@@ -627,14 +627,22 @@ TEST_F(MonitorTest, AStallIsConfirmedAgainstTheLogBeforeItIsFlagged) {
         monitor->RunWorkForTest();
     }
     EXPECT_FALSE(Get(building.id).state.needs_attention) << "flagged while its build log grew";
-    const int reads = api_.CallCount("GetPhaseChange");
+    const int reads = api_.CallCount("GetLogsSince");
+    EXPECT_GE(reads, 1) << "the log was never asked";
     // Quiet from t0 + 15 min: within its deadline after that line, no read and no flag.
     clock_.Advance(seconds(300));
     RunAll(*monitor);
     EXPECT_FALSE(Get(building.id).state.needs_attention);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), reads) << "asked again before the deadline after its last line";
+    EXPECT_EQ(api_.CallCount("GetLogsSince"), reads) << "asked again before the deadline after its last line";
     clock_.Advance(seconds(301));  // 601 s after the last line
     RunAll(*monitor);
+    // Asked from the newest line the last confirmation saw (not stored: no phase change read it),
+    // not from the last stored sign: Railway may send a window's first lines.
+    const auto calls = api_.Calls();
+    const auto last_ask = std::find_if(calls.rbegin(), calls.rend(),
+                                       [](const std::string& call) { return call.starts_with("GetLogsSince("); });
+    ASSERT_NE(last_ask, calls.rend());
+    EXPECT_EQ(*last_ask, "GetLogsSince(build:d1>" + util::FormatRfc3339(t0 + seconds(900)) + ")");
     const auto flagged = Get(building.id);
     ASSERT_TRUE(flagged.state.needs_attention);
     EXPECT_THAT(*flagged.state.attention_reason, ::testing::HasSubstr("no progress in BUILDING"));
@@ -648,6 +656,46 @@ TEST_F(MonitorTest, AStallIsConfirmedAgainstTheLogBeforeItIsFlagged) {
     const auto later = store_->ListEvents(building.id, 100);
     ASSERT_TRUE(later);
     EXPECT_EQ(later->size(), events->size());
+}
+
+// A wave of stalls outside an incident (several builds whose updatedAt stands still) is confirmed
+// with one request for all of them, not one each: the builds whose log grew since their last sign
+// of life are left be, the silent ones flagged; a deploying one is asked about its deploy log.
+TEST_F(MonitorTest, AWaveOfStallsIsConfirmedWithOneRequest) {
+    options_.check.stuck.default_deadline = seconds(600);
+    options_.check.timeout_after = seconds(86400);
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    std::vector<std::string> ids;
+    for (const std::string dep : {"b1", "b2", "b3", "b4"}) {
+        api_.SetDeployment(Dep(dep, "BUILDING", t0));
+        ids.push_back(Add(*monitor, dep).id);
+    }
+    api_.SetDeployment(Dep("d5", "DEPLOYING", t0));
+    ids.push_back(Add(*monitor, "d5").id);
+    RunAll(*monitor);
+    const int phase_reads = api_.CallCount("GetPhaseChange");
+    clock_.Advance(seconds(1000));
+    api_.AddLogs(core::LogKind::kBuild, "b1", {Line(t0 + seconds(990), "Compiling")});
+    api_.AddLogs(core::LogKind::kBuild, "b3", {Line(t0 + seconds(300), "Linking")});  // 700 s ago: silent since
+    api_.AddLogs(core::LogKind::kDeploy, "d5", {Line(t0 + seconds(995), "Starting container")});
+    monitor->RunRoundForTest();
+    for (const auto& id : ids)
+        EXPECT_FALSE(Get(id).state.needs_attention) << id << ": flagged before its log was asked";
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);  // one job answered the five
+    EXPECT_EQ(api_.CallCount("GetLogsSince"), 1);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), phase_reads);
+    const auto calls = api_.Calls();
+    const auto asked = std::find_if(calls.begin(), calls.end(),
+                                    [](const std::string& call) { return call.starts_with("GetLogsSince("); });
+    ASSERT_NE(asked, calls.end());
+    for (const std::string part : {"build:b1", "build:b2", "build:b3", "build:b4", "deploy:d5"})
+        EXPECT_THAT(*asked, HasSubstr(part));
+    EXPECT_FALSE(Get(ids[0]).state.needs_attention) << "b1 logged 10 s ago";
+    EXPECT_TRUE(Get(ids[1]).state.needs_attention) << "b2 never logged";
+    EXPECT_TRUE(Get(ids[2]).state.needs_attention) << "b3 logged 700 s ago";
+    EXPECT_TRUE(Get(ids[3]).state.needs_attention) << "b4 never logged";
+    EXPECT_FALSE(Get(ids[4]).state.needs_attention) << "d5's deploy log grew";
 }
 
 // A new deployment of a watched service (a push, a redeploy from Railway's dashboard) while the
