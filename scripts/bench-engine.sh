@@ -18,7 +18,7 @@
 #                   ENGINE_PERF_DWARF=1: DWARF call graphs at ENGINE_PERF_HZ (499) samples a second, for
 #                   builds without frame pointers)
 # ENGINE_JSON=FILE  write every figure as JSON
-# ENGINE_ARGS       more flags for bench/engine/engine_bench.py (--mix, --interval, --time-scale, --claim-mode,
+# ENGINE_ARGS       more flags for bench/engine/engine_bench.py (--mix, --stuck-after, --interval, --time-scale, --claim-mode,
 #                   --poll-threads, --batch-size, --health-interval, --python-batch-size, --keep)
 set -euo pipefail
 build=${1:-build}

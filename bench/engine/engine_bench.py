@@ -402,6 +402,8 @@ def main():
                    help="simulator time scale (default 3: with setup taking 10-15 s for 100,000, most changes from "
                         "BUILDING on fall in the window)")
     p.add_argument("--mix", default='{"stuck_initializing": 70, "stuck_deploying": 20, "success": 10}')
+    p.add_argument("--stuck-after", type=int, default=86400,
+                   help="serve's [monitor] stuck_after_seconds (default 86400: no stall comes due in a run)")
     p.add_argument("--claim-mode", choices=["per_check", "kept"], help="serve's [monitor] claim_mode (default: serve's)")
     p.add_argument("--poll-threads", type=int, help="serve's [monitor] poll_threads (default: serve's)")
     p.add_argument("--batch-size", type=int, default=400,
@@ -460,7 +462,8 @@ def main():
             f.write("[railway]\nrequests_per_hour = 1000000\nrequests_per_second = 1000\nbatch_size = %d\n"
                     % args.batch_size
                     + "[server]\nlisten = \"127.0.0.1:0\"\n[log]\nlevel = \"warn\"\n"
-                    "[monitor]\nworker_id = \"bench\"\nstuck_after_seconds = 86400\ntimeout_after_seconds = 86400\n"
+                    "[monitor]\nworker_id = \"bench\"\nstuck_after_seconds = %d\ntimeout_after_seconds = 86400\n"
+                    % args.stuck_after
                     + ("claim_mode = \"%s\"\n" % args.claim_mode if args.claim_mode else "")
                     + ("poll_threads = %d\n" % args.poll_threads if args.poll_threads else "")
                     + ("[monitor.health]\ninterval_seconds = %d\n" % args.health_interval

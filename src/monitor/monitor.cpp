@@ -708,7 +708,7 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
                     // once: an incident stalls many, and confirming each would cost a request).
                     decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now, true);
                 } else if (core::LogShowsProgress(decision.interval_status)) {
-                    // Its log may show it alive: confirmed against it first (ConfirmStall).
+                    // Its log may show it alive: confirmed against it first (ConfirmStalls).
                     ConfirmStallLater(instance.id, deployment_id, now);
                     decision.verdict = core::CheckVerdict::kUnchanged;
                     decision.reason.clear();

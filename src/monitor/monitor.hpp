@@ -309,7 +309,7 @@ class Monitor final : public Operations {
     // instance once the attempts are spent.
     void RetryFailedRedeploy(const store::Instance& instance, const Job& job, core::Timestamp now);
     // A stall a status check saw in a phase that logs (core::LogShowsProgress): confirmed against the
-    // deployment's log lines by a job (ConfirmStall) before it is flagged, once at a time, and not
+    // deployment's log lines by a job (ConfirmStalls) before it is flagged, once at a time, and not
     // again before the deadline a sign of life it found gives. Railway's updatedAt may stand still
     // through a long build whose log keeps growing.
     void ConfirmStallLater(const std::string& instance_id, const std::string& deployment_id, core::Timestamp now);
