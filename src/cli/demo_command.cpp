@@ -51,6 +51,8 @@ constexpr Sample kSamples[] = {
     {"deploy_failed", "healthcheck"},
     {"crash_after_success", "oom"},
     {"crash_loop", "missing_env"},
+    // A Python service whose settings (pydantic) lack DATABASE_URL: the next step names the field.
+    {"crash_loop", "python_settings", nullptr, "python-settings"},
     {"stuck_initializing", nullptr},
     {"stuck_deploying", nullptr},
     {"needs_approval", nullptr},

@@ -36,7 +36,7 @@ const WAIT = Number(process.env.BROWSER_TEST_WAIT_MS || 120000);
 // How long the demo may take to stop after SIGINT (it finishes in-flight writes first).
 const STOP_WAIT = 60000;
 // The demo's sample fleet: one deployment of every lifecycle kind (src/cli/demo_command.cpp).
-const SAMPLE_FLEET = 13;
+const SAMPLE_FLEET = 14;
 const TOKEN = 'browser-demo-token';
 fs.mkdirSync(SHOTS, { recursive: true });
 
@@ -325,6 +325,24 @@ for (const vp of VIEWPORTS) {
     });
   });
 }
+
+describe("the demo's Python service", () => {
+  test('its crash loop is classified with the setting it lacks in the next step', async () => {
+    // pydantic's ValidationError for Settings, the field on the line after it: the rule table's
+    // next step names DATABASE_URL, not a generic "check your configuration".
+    const deadline = Date.now() + WAIT;
+    let failure = null;
+    while (!failure && Date.now() < deadline) {
+      const item = (await apiCall('GET', '/instances?limit=100')).items.find((i) => i.projectName === 'demo-python-settings');
+      assert.ok(item, 'the demo added its Python service');
+      failure = (await apiCall('GET', '/instances/' + item.id + '/failure')).failure;
+      if (!failure) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.ok(failure, 'the Python service got a verdict');
+    assert.equal(failure.errorType, 'CONFIGURATION');
+    assert.match(failure.nextStep, /Set DATABASE_URL in the service's variables/);
+  });
+});
 
 describe('stopping the demo', () => {
   test('SIGINT stops the demo with exit status 0', async () => {

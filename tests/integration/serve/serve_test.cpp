@@ -641,7 +641,7 @@ TEST_F(ServeTest, DemoPrintsTheDashboardUrlFirstAddsEveryKindAndStopsOnCtrlC) {
     const std::regex url_line("railwatch demo: dashboard at http://127\\.0\\.0\\.1:([0-9]+)/");
     std::smatch m;
     ASSERT_TRUE(std::regex_search(first_output, m, url_line)) << text;
-    EXPECT_NE(text.find("13 of 13 instances added"), std::string::npos) << text;
+    EXPECT_NE(text.find("14 of 14 instances added"), std::string::npos) << text;
 
     httplib::Client client("127.0.0.1", std::stoi(m[1]));
     auto list = client.Get("/api/v1/instances?limit=100");
@@ -651,8 +651,9 @@ TEST_F(ServeTest, DemoPrintsTheDashboardUrlFirstAddsEveryKindAndStopsOnCtrlC) {
     const json listed = json::parse(list->body);
     for (const json& item : listed["items"])
         kinds.insert(item["projectName"].get<std::string>());
-    EXPECT_EQ(kinds.size(), 13u) << list->body;
+    EXPECT_EQ(kinds.size(), 14u) << list->body;
     EXPECT_TRUE(kinds.count("demo-crash_loop"));
+    EXPECT_TRUE(kinds.count("demo-python-settings"));
     EXPECT_TRUE(kinds.count("demo-slow-probes"));
     EXPECT_TRUE(kinds.count("demo-failing-probes"));
     auto page = client.Get("/");
