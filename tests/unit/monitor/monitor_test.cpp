@@ -205,6 +205,27 @@ class MonitorTest : public ::testing::Test {
         options_.intervals.fallback = seconds(1);
     }
 
+    // An instance following `deployment_id`, BUILDING since `since` (updatedAt), past its first
+    // check and that phase change's log collection.
+    store::Instance AddBuildingPastItsCollection(Monitor& monitor, const std::string& deployment_id,
+                                                 core::Timestamp since) {
+        api_.SetDeployment(Dep(deployment_id, "BUILDING", since));
+        store::Instance instance = Add(monitor, deployment_id);
+        EXPECT_EQ(monitor.RunRoundForTest(), 1u);  // none -> BUILDING: the phase change's collection
+        EXPECT_EQ(monitor.RunWorkForTest(), 1u);
+        return instance;
+    }
+
+    // 3,600 requests an hour (1 a second: 0.8 for polling, the 20 % reserve 0.2), `batch`
+    // deployments a request, each checked every second: any instance needs a request a second,
+    // more than polling's share, so polling plans all of it and side work has the reserve alone.
+    void SideWorkHasTheReserveAlone(std::size_t batch) {
+        options_.requests_per_hour = 3600;
+        options_.requests_per_second = 10;
+        options_.batch_size = batch;
+        CheckEverySecondInEveryStatus();
+    }
+
     // `own`: the instance's own interval (AddInstanceRequest::check_interval_s).
     store::Instance Add(Monitor& monitor, const std::string& deployment_id,
                         std::optional<core::Duration> own = std::nullopt) {
@@ -1334,10 +1355,7 @@ TEST_F(MonitorTest, ConfigurationFailureFlagsAttentionAndIsNotRedeployed) {
 // one classification (5 requests reserved) fits it, the second waits until the reserve has
 // refilled.
 TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
-    options_.requests_per_hour = 3600;
-    options_.requests_per_second = 10;
-    options_.batch_size = 2;
-    CheckEverySecondInEveryStatus();
+    SideWorkHasTheReserveAlone(2);
     auto monitor = Make();
     api_.SetDeployment(Dep("d1", "FAILED", clock_.Now()));
     api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
@@ -1362,10 +1380,7 @@ TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
 // classified, the second is put back and holds the other two; after the refill (5 requests at
 // 0.2 a second) the one put back runs first and the next holds the rest again.
 TEST_F(MonitorTest, AnUnpaidClassificationHoldsTheOthersUntilTheReserveRefills) {
-    options_.requests_per_hour = 3600;
-    options_.requests_per_second = 10;
-    options_.batch_size = 4;  // polling plans the whole budget (1 request a second): none left unused
-    CheckEverySecondInEveryStatus();
+    SideWorkHasTheReserveAlone(4);
     auto monitor = Make();
     std::vector<std::string> ids;
     for (const std::string dep : {"d1", "d2", "d3", "d4"}) {
@@ -1414,10 +1429,7 @@ TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayFor
 // whole budget (4 deployments a request, each a second), so the reserve (0.2 requests a second, a
 // bucket of 8) is all side work has.
 TEST_F(MonitorTest, BestEffortWorkLeavesTheReserveWhatAFailureNeeds) {
-    options_.requests_per_hour = 3600;
-    options_.requests_per_second = 10;
-    options_.batch_size = 4;
-    CheckEverySecondInEveryStatus();
+    SideWorkHasTheReserveAlone(4);
     auto monitor = Make();
     for (const std::string dep : {"d1", "d2", "d3"}) {
         api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
@@ -1437,16 +1449,10 @@ TEST_F(MonitorTest, BestEffortWorkLeavesTheReserveWhatAFailureNeeds) {
 // classification reserves, and a failure meanwhile is explained at once.
 TEST_F(MonitorTest, AReaderIsChargedTheRequestAFollowSends) {
     using core::LogKind;
-    options_.requests_per_hour = 3600;
-    options_.requests_per_second = 10;
-    options_.batch_size = 2;
-    CheckEverySecondInEveryStatus();
+    SideWorkHasTheReserveAlone(2);
     auto monitor = Make();
     const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "BUILDING", t0));
-    const store::Instance building = Add(*monitor, "d1");
-    EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // none -> BUILDING: the phase change's collection
-    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    const store::Instance building = AddBuildingPastItsCollection(*monitor, "d1", t0);
     int fetches = 1;
     for (int i = 1; i <= 4; ++i) {
         clock_.Advance(kLogFollowInterval);
@@ -1470,10 +1476,7 @@ TEST_F(MonitorTest, FollowedLogsAreFetchedWhileTheDeploymentBuildsAtMostOncePerI
     using core::LogKind;
     auto monitor = Make();
     const auto t0 = clock_.Now();
-    api_.SetDeployment(Dep("d1", "BUILDING", t0));
-    const store::Instance instance = Add(*monitor, "d1");
-    EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // none -> BUILDING: the phase change's collection
-    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
+    const store::Instance instance = AddBuildingPastItsCollection(*monitor, "d1", t0);
     EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
     api_.AddLogs(LogKind::kBuild, "d1", {Line(t0 + seconds(1), "step 1")});
     clock_.Advance(seconds(20));
