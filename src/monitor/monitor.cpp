@@ -67,9 +67,6 @@ constexpr double kPhaseChangeLogsCost = 3;
 // reservation of failure work, and so what work that is not (SideWork) leaves in a bucket.
 constexpr double kClassifyCost = 5;
 
-// The most stall confirmations one job answers with one request (ConfirmStalls).
-constexpr std::size_t kStallsPerRequest = 50;
-
 // How many items ahead of its work a poll's loops start loading what the items' checks read: at
 // 100,000 instances each line is a cache miss, and loads asked for early overlap.
 constexpr std::size_t kPrefetchDistance = 6;
@@ -1605,12 +1602,16 @@ void Monitor::SettleStall(const Job& job, Timestamp quiet_until, std::optional<T
 }
 
 void Monitor::ConfirmStalls(const Job& first) {
-    // The other confirmations due now go in the same request (its budget paid by `first`'s job).
+    // The other confirmations due now go in the same request (its budget paid by `first`'s job):
+    // as many as one request carries, so that the job is charged what it sends (one a request
+    // while Railway seems to charge each root field).
+    const std::size_t batch = api_.StatusBatchSize();
+    const std::size_t per_request = std::clamp<std::size_t>(batch == 0 ? railway::kMaxLogsSincePerRequest : batch, 1,
+                                                            railway::kMaxLogsSincePerRequest);
     std::vector<Job> jobs{first};
     {
         std::lock_guard lock(mutex_);
-        for (Job& more :
-             jobs_.TakeDueOf(JobKind::kConfirmStall, clock_.Now(), busy_instances_, kStallsPerRequest - 1)) {
+        for (Job& more : jobs_.TakeDueOf(JobKind::kConfirmStall, clock_.Now(), busy_instances_, per_request - 1)) {
             busy_instances_.insert(more.instance_id);
             jobs.push_back(std::move(more));
         }

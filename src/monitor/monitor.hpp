@@ -313,12 +313,11 @@ class Monitor final : public Operations {
     // again before the deadline a sign of life it found gives. Railway's updatedAt may stand still
     // through a long build whose log keeps growing.
     void ConfirmStallLater(const std::string& instance_id, const std::string& deployment_id, core::Timestamp now);
-    // The job, with the other confirmations due now (up to kStallsPerRequest, one request for
-    // all: a wave of stalls costs no request each): the stall checked again with the newest line
-    // known (stored, or seen by an earlier confirmation) as a sign of life; where it still
-    // stands, Railway asked whether the phase's log has grown since the last sign
-    // (RailwayApi::GetLogsSince), and the stall flagged as the check would have (source
-    // "attention", the deployment_stuck notice) when it has not.
+    // The job, with the other confirmations due now (as many as one request carries, up to
+    // railway::kMaxLogsSincePerRequest: a wave of stalls costs no request each): the stall checked again with the
+    // newest line known (stored, or seen by an earlier confirmation) as a sign of life; where it still stands, Railway
+    // asked whether the phase's log has grown since the last sign (RailwayApi::GetLogsSince), and the stall flagged as
+    // the check would have (source "attention", the deployment_stuck notice) when it has not.
     void ConfirmStalls(const Job& first);
     // A confirmation done with: pending no more, quiet until `quiet_until` (min(): none), and the
     // newest line Railway showed kept (the next confirmation asks from there).

@@ -404,7 +404,7 @@ std::vector<ApiResult<std::optional<core::Timestamp>>> RailwayClient::GetLogsSin
     };
     std::vector<Newest> out;
     out.reserve(asks.size());
-    const std::size_t batch = std::clamp<std::size_t>(statuses_.BatchSize(), 1, kLogsSincePerRequest);
+    const std::size_t batch = std::clamp<std::size_t>(statuses_.BatchSize(), 1, kMaxLogsSincePerRequest);
     for (std::size_t at = 0; at < asks.size(); at += batch) {
         const auto part = asks.subspan(at, std::min(batch, asks.size() - at));
         if (part.size() == 1) {

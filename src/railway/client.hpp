@@ -86,14 +86,13 @@ class RailwayClient final : public RailwayApi {
     PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first, LogCursor& build_cursor,
                                     LogCursor* deploy_cursor, int limit) override;
 
-    /// `LogsSince`: up to kLogsSincePerRequest deployments a request (fewer while status requests
+    /// `LogsSince`: up to kMaxLogsSincePerRequest deployments a request (fewer while status requests
     /// carry fewer: StatusBatchSize), each read from its `since` (at most kLogsSinceLines lines: a
     /// line logged at `since` itself is sent again and is no sign). A part the shared answer lacks
     /// is asked alone (`buildLogs` / `deploymentLogs`), and so is every part of a request Railway
     /// refused as a whole for what may be its size (a limit on aliases it does not document); a
     /// whole refusal of the token is every part's.
     std::vector<ApiResult<std::optional<core::Timestamp>>> GetLogsSince(std::span<const LogsSinceAsk> asks) override;
-    static constexpr std::size_t kLogsSincePerRequest = 50;
     static constexpr int kLogsSinceLines = 20;
 
     /// Health settings of a service instance.

@@ -33,6 +33,10 @@ struct PhaseChangeReads {
     std::optional<ApiResult<std::vector<LogLine>>> deploy_logs;  ///< as GetNewLogs(kDeploy, …), when asked
 };
 
+/// The most asks RailwayClient::GetLogsSince puts in one request (fewer while status requests
+/// carry fewer: RailwayApi::StatusBatchSize).
+inline constexpr std::size_t kMaxLogsSincePerRequest = 50;
+
 /// One deployment's log asked of RailwayApi::GetLogsSince: has it grown since `since`?
 struct LogsSinceAsk {
     std::string deployment_id;

@@ -717,6 +717,20 @@ TEST_F(MonitorTest, AWaveOfStallsIsConfirmedWithOneRequest) {
     EXPECT_TRUE(Get(ids[2]).state.needs_attention) << "b3 logged 700 s ago";
     EXPECT_TRUE(Get(ids[3]).state.needs_attention) << "b4 never logged";
     EXPECT_FALSE(Get(ids[4]).state.needs_attention) << "d5's deploy log grew";
+
+    // While status requests carry two (Railway refused more, or charges each root field), a job
+    // takes no more than one request carries: it is charged what it sends. b1 and d5 silent since
+    // their lines, and a new silent build: three confirmations, two jobs, two requests.
+    api_.SetStatusBatchSize(2);
+    api_.SetDeployment(Dep("b6", "BUILDING", clock_.Now()));
+    const auto b6 = Add(*monitor, "b6");
+    RunAll(*monitor);
+    clock_.Advance(seconds(1000));
+    monitor->RunRoundForTest();
+    EXPECT_EQ(monitor->RunWorkForTest(), 2u);
+    EXPECT_EQ(api_.CallCount("GetLogsSince"), 3);
+    for (const auto& id : {ids[0], ids[4], b6.id})
+        EXPECT_TRUE(Get(id).state.needs_attention) << id;
 }
 
 // A new deployment of a watched service (a push, a redeploy from Railway's dashboard) while the
