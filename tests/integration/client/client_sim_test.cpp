@@ -293,6 +293,50 @@ INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, RefusedForItsSize,
                          ::testing::Values("complexity", "payloadTooLarge", "noPath"),
                          [](const auto& info) { return info.param; });
 
+/// A stall's confirmations (GetLogsSince) against the real simulator: 40 building deployments'
+/// logs in one request, each from its own since; and where the simulator refuses a document of
+/// more than 30 root fields, in each plausible way, every deployment asked alone and answered.
+class LogsSinceOverThirtyRootFields : public OverThirtyRootFields {};
+
+TEST_P(LogsSinceOverThirtyRootFields, EveryDeploymentIsAnsweredInOneRequestOrAloneWhenRefused) {
+    const bool refused = GetParam() != "none";
+    const json prior = Control("/_sim/config", json::object());
+    ASSERT_TRUE(prior.contains("timeScale")) << prior.dump();
+    // Deployments that build within the second (a 200 s build at 600×), their build log growing.
+    const json configured =
+        Control("/_sim/config",
+                {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
+                 {"timeScale", 600},
+                 {"errors",
+                  {{"maxRootFields", refused ? 30 : 0}, {"tooManyRootFields", refused ? GetParam() : "complexity"}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    const std::vector<std::string> ids = Create(40, "success");
+    ASSERT_EQ(ids.size(), 40u);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    // Half asked from the start (lines since), half from a day ahead (none since).
+    const core::Timestamp ahead =
+        std::chrono::time_point_cast<core::Duration>(std::chrono::system_clock::now()) + core::Seconds(86400);
+    std::vector<railway::LogsSinceAsk> asks;
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        asks.push_back({ids[i], core::LogKind::kBuild, i % 2 == 0 ? core::Timestamp{} : ahead});
+    Client c(Client::Config(100));
+    const json before = Stats();
+    const auto answers = c.client.GetLogsSince(asks);
+    const json after = Stats();
+    ASSERT_EQ(answers.size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        ASSERT_TRUE(answers[i]) << ids[i] << ": " << answers[i].error().message;
+        EXPECT_EQ(answers[i]->has_value(), i % 2 == 0) << ids[i];
+    }
+    EXPECT_EQ(after["rootFieldRefusals"].get<int>() - before["rootFieldRefusals"].get<int>(), refused ? 1 : 0);
+    EXPECT_EQ(after["total"].get<int>() - before["total"].get<int>(), refused ? 41 : 1);
+    Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"timeScale", prior["timeScale"]}});
+}
+
+INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, LogsSinceOverThirtyRootFields,
+                         ::testing::Values("none", "complexity", "payloadTooLarge", "noPath"),
+                         [](const auto& info) { return info.param; });
+
 /// Or a server that does not refuse a document of more than 30 root fields but fails it every
 /// time, in the ways a client retries: HTTP 503 from its proxy, or no answer at all. After their
 /// retries such requests are halved like refused ones; the client gets every status, and once
