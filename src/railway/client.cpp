@@ -386,9 +386,9 @@ std::vector<ApiResult<std::optional<core::Timestamp>>> RailwayClient::GetLogsSin
             if (line.timestamp > since && (!newest || line.timestamp > *newest)) newest = line.timestamp;
         return newest;
     };
-    const auto since_text = [](const LogsSinceAsk& ask) {
-        return util::FormatRfc3339(ask.since, util::TimePrecision::kNanos);
-    };
+    // In milliseconds (truncated: never after the since), as any DateTime parser reads them; the
+    // lines are compared with the exact since.
+    const auto since_text = [](const LogsSinceAsk& ask) { return util::FormatRfc3339(ask.since); };
     const auto alone = [&](const LogsSinceAsk& ask) -> Newest {
         const bool build = ask.kind == LogKind::kBuild;
         auto lines =

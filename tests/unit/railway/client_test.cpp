@@ -632,13 +632,29 @@ TEST_F(ClientTest, LogsSinceAsksSeveralDeploymentsInOneRequestAndCountsOnlyLater
     EXPECT_EQ(body["operationName"], "LogsSince");
     EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("l1: deploymentLogs(deploymentId: $id1"));
     EXPECT_EQ(body["variables"]["id0"], "dep-1");
-    EXPECT_EQ(body["variables"]["since0"], "2026-01-01T00:00:02.000000000Z");
-    EXPECT_EQ(body["variables"]["since1"], "2026-01-01T00:00:05.000000000Z");
+    EXPECT_EQ(body["variables"]["since0"], "2026-01-01T00:00:02.000Z");
+    EXPECT_EQ(body["variables"]["since1"], "2026-01-01T00:00:05.000Z");
     ASSERT_EQ(answers.size(), 2u);
     ASSERT_TRUE(answers[0]) << answers[0].error().message;
     EXPECT_EQ(*answers[0], util::ParseRfc3339("2026-01-01T00:00:07Z").value());
     ASSERT_TRUE(answers[1]) << answers[1].error().message;
     EXPECT_FALSE(answers[1]->has_value());
+}
+
+// The start date goes in milliseconds, truncated (any DateTime parser reads it, and it is never
+// after the since); the lines Railway sends from there are compared with the exact since.
+TEST_F(ClientTest, LogsSinceSendsMillisecondsAndComparesTheExactSince) {
+    Make();
+    transport_.PushResponse(200, std::string(R"({"data":{"buildLogs":[)") +
+                                     LogJson("2026-01-01T00:00:02.000500Z", "before the sign") + "," +
+                                     LogJson("2026-01-01T00:00:02.000900Z", "after it") + "]}}");
+    const std::vector<LogsSinceAsk> asks = {
+        {"dep-1", LogKind::kBuild, *util::ParseRfc3339("2026-01-01T00:00:02.000700Z")}};
+    const auto answers = client_->GetLogsSince(asks);
+    ASSERT_EQ(transport_.request_count(), 1u);
+    EXPECT_EQ(json::parse(transport_.requests()[0].body)["variables"]["startDate"], "2026-01-01T00:00:02.000Z");
+    ASSERT_TRUE(answers[0]) << answers[0].error().message;
+    EXPECT_EQ(*answers[0], util::ParseRfc3339("2026-01-01T00:00:02.000900Z").value());
 }
 
 // One deployment's error nulls the shared answer (GraphQL null propagation): it keeps its error,
@@ -661,7 +677,7 @@ TEST_F(ClientTest, LogsSincePartsNulledByAnotherPartsErrorAreAskedAlone) {
     const json alone = json::parse(transport_.requests()[1].body);
     EXPECT_EQ(alone["operationName"], "DeploymentLogs");
     EXPECT_EQ(alone["variables"]["deploymentId"], "dep-2");
-    EXPECT_EQ(alone["variables"]["startDate"], "2026-01-01T00:00:00.000000000Z");
+    EXPECT_EQ(alone["variables"]["startDate"], "2026-01-01T00:00:00.000Z");
 }
 
 // Railway documents no limit on aliases: a request refused as a whole for what may be its size
