@@ -40,7 +40,9 @@ CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeplo
         }
         const StuckVerdict stuck =
             CheckStall(stored, status, observed.updated_at, std::nullopt, settings, now, platform_incident);
-        if (stuck.stuck) {
+        if (stuck.stuck && !platform_incident && LogShowsProgress(status)) {
+            out.verdict = CheckVerdict::kConfirmStall;
+        } else if (stuck.stuck) {
             out.verdict = CheckVerdict::kAttention;
             out.reason = stuck.reason;
             out.platform_suspected = stuck.platform_suspected;
@@ -92,6 +94,11 @@ CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeplo
     }
     out.follow_up.crash_check = IsFailed(status) && ReachedDeploy(status);
     return out;
+}
+
+bool IsStall(const CheckDecision& decision) {
+    return decision.verdict == CheckVerdict::kConfirmStall ||
+           (decision.verdict == CheckVerdict::kAttention && !decision.timed_out);
 }
 
 StuckVerdict CheckStall(const StoredCheckState& stored, DeploymentStatus phase, std::optional<Timestamp> updated_at,

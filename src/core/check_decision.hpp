@@ -74,8 +74,12 @@ enum class CheckVerdict {
     kUnchanged,   ///< nothing to write but the next check time
     kTransition,  ///< a status change: timeline row + new state (+ follow-up work)
     kAttention,   ///< no status change, but the instance needs a person now (stuck / timeout)
-    kEnded,       ///< the deployment no longer exists: monitoring ends with `end_reason`
-    kRetry,       ///< no answer this time: check again later, change nothing
+    /// Stuck in a phase whose log shows its progress (LogShowsProgress: BUILDING, DEPLOYING) while
+    /// Railway reports no incident: its log is asked first (Railway's updatedAt may stand still
+    /// through a long build), and it is flagged only if that shows no sign of life either.
+    kConfirmStall,
+    kEnded,  ///< the deployment no longer exists: monitoring ends with `end_reason`
+    kRetry,  ///< no answer this time: check again later, change nothing
 };
 
 /// Work a transition asks for after it is stored.
@@ -115,6 +119,11 @@ struct CheckDecision {
 /// The decision for an answer with the deployment's data (the rules above).
 CheckDecision DecideOnAnswer(const StoredCheckState& stored, const ObservedDeployment& observed,
                              const CheckSettings& settings, Timestamp now, bool platform_incident = false);
+
+/// Whether `decision` is a stall's (kAttention not for a timeout, or kConfirmStall): decided again
+/// with `platform_incident` when Railway reports one (a stall then is likely theirs, and flagged
+/// at once: an incident stalls many, and confirming each would cost a request).
+bool IsStall(const CheckDecision& decision);
 
 /// The stall check of a deployment still in its stored status: stuck in its phase per
 /// settings.stuck, idle since the later of the stored deployment_updated_at (else its start, else

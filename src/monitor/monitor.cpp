@@ -699,17 +699,9 @@ std::optional<Timestamp> Monitor::PollBatch(const PollWork& work) {
             const std::string_view asked_id = ids[asked[k]];
             const core::ObservedDeployment observed = ObservedOf(*result, asked_id);
             auto decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now);
-            if (decision.verdict == core::CheckVerdict::kAttention && !decision.timed_out) {
-                if (RailwayIncident(now)) {
-                    // A stall while Railway reports an incident: likely theirs, and said so (at
-                    // once: an incident stalls many, and confirming each would cost a request).
-                    decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now, true);
-                } else if (core::LogShowsProgress(decision.interval_status)) {
-                    // Its log may show it alive: confirmed against it first (ConfirmStalls).
-                    ConfirmStallLater(instance.id, deployment_id, now);
-                    decision.verdict = core::CheckVerdict::kUnchanged;
-                    decision.reason.clear();
-                }
+            if (core::IsStall(decision) && RailwayIncident(now)) {
+                // A stall while Railway reports an incident: likely theirs, and said so.
+                decision = core::DecideOnAnswer(StoredOf(instance, asked_id), observed, options_.check, now, true);
             }
             NoteCheck(report, instance, decision, now);
             next = HandleDecision(instance, decision, deployment_id, now, item.kept, writes);
@@ -787,6 +779,9 @@ std::optional<Timestamp> Monitor::HandleDecision(const store::Instance& instance
                                                  const std::string& deployment_id, Timestamp now, Kept* kept,
                                                  std::vector<PendingWrite>& writes) {
     switch (decision.verdict) {
+        case core::CheckVerdict::kConfirmStall:
+            ConfirmStallLater(instance.id, deployment_id, now);  // its log may show it alive
+            [[fallthrough]];
         case core::CheckVerdict::kUnchanged:
         case core::CheckVerdict::kRetry: {
             NoteFleet(instance, decision.interval_status, kept);

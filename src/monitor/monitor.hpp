@@ -308,7 +308,7 @@ class Monitor final : public Operations {
     // No deployment came of a failed automatic redeploy: try again after a backoff, or flag the
     // instance once the attempts are spent.
     void RetryFailedRedeploy(const store::Instance& instance, const Job& job, core::Timestamp now);
-    // A stall a status check saw in a phase that logs (core::LogShowsProgress): confirmed against the
+    // A check's kConfirmStall (a stall in a phase that logs, outside an incident): confirmed against the
     // deployment's log lines by a job (ConfirmStalls) before it is flagged, once at a time, and not
     // again before the deadline a sign of life it found gives. Railway's updatedAt may stand still
     // through a long build whose log keeps growing.

@@ -108,13 +108,39 @@ TEST(CheckDecision, StuckInProgressAsksForAttentionOnce) {
     CheckSettings settings;
     settings.stuck.default_deadline = Seconds(600);
     settings.timeout_after = Seconds(3600);
-    StoredCheckState stored = Stored("d1", "BUILDING", InstanceStatus::kDeploying);
-    const auto d = DecideOnAnswer(stored, Observed("d1", "BUILDING"), settings, T(700));
+    StoredCheckState stored = Stored("d1", "INITIALIZING", InstanceStatus::kInitializing);
+    const auto d = DecideOnAnswer(stored, Observed("d1", "INITIALIZING"), settings, T(700));
     EXPECT_EQ(d.verdict, CheckVerdict::kAttention);
     EXPECT_FALSE(d.timed_out);  // stuck, not over the limit: told as a stall
+    EXPECT_TRUE(IsStall(d));
     EXPECT_FALSE(d.reason.empty());
     stored.needs_attention = true;
-    EXPECT_EQ(DecideOnAnswer(stored, Observed("d1", "BUILDING"), settings, T(800)).verdict, CheckVerdict::kUnchanged);
+    EXPECT_EQ(DecideOnAnswer(stored, Observed("d1", "INITIALIZING"), settings, T(800)).verdict,
+              CheckVerdict::kUnchanged);
+}
+
+// BUILDING and DEPLOYING show their progress in their log, which Railway's updatedAt may not
+// follow: a stall there is confirmed against the log first (kConfirmStall), except while Railway
+// reports an incident (flagged at once, as likely theirs).
+TEST(CheckDecision, AStallInAPhaseThatLogsIsConfirmedAgainstItsLogFirst) {
+    CheckSettings settings;
+    settings.stuck.default_deadline = Seconds(600);
+    settings.timeout_after = Seconds(3600);
+    for (const char* phase : {"BUILDING", "DEPLOYING"}) {
+        const StoredCheckState stored = Stored("d1", phase, InstanceStatus::kDeploying);
+        const auto calm = DecideOnAnswer(stored, Observed("d1", phase), settings, T(700));
+        EXPECT_EQ(calm.verdict, CheckVerdict::kConfirmStall) << phase;
+        EXPECT_TRUE(IsStall(calm)) << phase;
+        EXPECT_EQ(DecideOnAnswer(stored, Observed("d1", phase), settings, T(700), true).verdict,
+                  CheckVerdict::kAttention)
+            << phase;
+        EXPECT_EQ(DecideOnAnswer(stored, Observed("d1", phase), settings, T(100)).verdict, CheckVerdict::kUnchanged)
+            << phase;
+    }
+    const auto timed_out = DecideOnAnswer(Stored("d1", "BUILDING", InstanceStatus::kDeploying),
+                                          Observed("d1", "BUILDING"), settings, T(3700));
+    EXPECT_EQ(timed_out.verdict, CheckVerdict::kAttention);  // a timeout needs no log to be told
+    EXPECT_FALSE(IsStall(timed_out));
 }
 
 TEST(CheckDecision, AStallDuringARailwayIncidentIsMarkedAsLikelyRailways) {
