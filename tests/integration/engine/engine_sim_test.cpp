@@ -113,6 +113,13 @@ struct EngineRig {
         options.lease = core::Seconds(30);
         return options;
     }
+    /// FastOptions with a stall deadline of `stuck_after` (and no timeout within a test).
+    static monitor::MonitorOptions StallOptions(const std::string& worker_id, core::Duration stuck_after) {
+        monitor::MonitorOptions options = FastOptions(worker_id);
+        options.check.stuck.default_deadline = stuck_after;
+        options.check.timeout_after = core::Seconds(3600);
+        return options;
+    }
     store::Store& db() { return **opened; }
 
     test::TempDir dir;
@@ -558,19 +565,15 @@ TEST_P(StallLogTest, ABuildWhoseLogGrowsIsNotFlaggedAsStuck) {
     (void)Call(http, "POST", "/_sim/config", {{"errors", {{"updatedAt", GetParam()}}}});
     const json alive = Call(http, "POST", "/_sim/deployments", {{"count", 2}, {"kind", "success"}});
     const json silent = Call(http, "POST", "/_sim/deployments", {{"count", 1}, {"kind", "stuck_initializing"}});
-    std::vector<std::string> deployments;
-    for (const auto& id : alive.at("ids"))
-        deployments.push_back(id);
+    std::vector<std::string> deployments = alive.at("ids");
     deployments.push_back(silent.at("ids").at(0));
 
     EngineRig rig(sim.port(), "stall-log", 17);
     ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
     store::Store& db = rig.db();
-    monitor::MonitorOptions options = EngineRig::FastOptions("stall-log");
-    options.check.stuck.default_deadline = core::Seconds(8);
-    options.check.timeout_after = core::Seconds(3600);
     NullSink sink;
-    monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink, options);
+    monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink,
+                            EngineRig::StallOptions("stall-log", core::Seconds(8)));
     ASSERT_TRUE(engine.Start());
     const std::vector<std::string> instances = AddInstances(http, engine, deployments);
     ASSERT_EQ(instances.size(), 3u);
@@ -622,19 +625,15 @@ TEST(EngineSim, StallsDuringARailwayIncidentAreFlaggedAsLikelyRailways) {
     ASSERT_NE(sim.port(), 0) << "the simulator did not start";
     httplib::Client http("127.0.0.1", sim.port());
     (void)Call(http, "POST", "/_sim/config", {{"incident", "Deploys are slower than usual"}});
-    const json made = Call(http, "POST", "/_sim/deployments", {{"count", 3}, {"kind", "stuck_deploying"}});
-    std::vector<std::string> deployments;
-    for (const auto& id : made.at("ids"))
-        deployments.push_back(id);
+    const std::vector<std::string> deployments =
+        Call(http, "POST", "/_sim/deployments", {{"count", 3}, {"kind", "stuck_deploying"}}).at("ids");
 
     EngineRig rig(sim.port(), "incident", 13);
     ASSERT_TRUE(rig.opened) << rig.opened.error().ToString();
     store::Store& db = rig.db();
-    monitor::MonitorOptions options = EngineRig::FastOptions("incident");
-    options.check.stuck.default_deadline = core::Seconds(3);
-    options.check.timeout_after = core::Seconds(3600);
     NullSink sink;
-    monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink, options);
+    monitor::Monitor engine(rig.client, db, db, db, db, rig.clock, sink,
+                            EngineRig::StallOptions("incident", core::Seconds(3)));
     ASSERT_TRUE(engine.Start());
     const std::vector<std::string> instances = AddInstances(http, engine, deployments);
 

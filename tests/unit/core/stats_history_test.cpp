@@ -121,14 +121,21 @@ TEST(ComputeStatsHistory, MinutesAddUpPerBucketAndTheLatestBudgetSightingWins) {
     EXPECT_EQ(points[1].budget_remaining, 700);
 }
 
-TEST(ComputeBudgetStatus, ExhaustsBeforeTheResetAtTheCurrentRate) {
+// `used_recently` requests over `recent_span`, `remaining` of `limit_per_hour` left until `reset_at`.
+BudgetFacts Budget(int limit_per_hour, long long remaining, Timestamp reset_at, long long used_recently,
+                   Duration recent_span) {
     BudgetFacts f;
-    f.limit_per_hour = 1000;
-    f.remaining = 100;
-    f.reset_at = T(3600);
+    f.limit_per_hour = limit_per_hour;
+    f.remaining = remaining;
+    f.reset_at = reset_at;
+    f.used_recently = used_recently;
+    f.recent_span = recent_span;
+    return f;
+}
+
+TEST(ComputeBudgetStatus, ExhaustsBeforeTheResetAtTheCurrentRate) {
+    BudgetFacts f = Budget(1000, 100, T(3600), 50, Seconds(300));
     f.used_last_hour = 900;
-    f.used_recently = 50;
-    f.recent_span = Seconds(300);
     const BudgetStatus b = ComputeBudgetStatus(f, T(0));
     EXPECT_EQ(b.limit_per_hour, 1000);
     EXPECT_EQ(b.remaining, 100);
@@ -139,12 +146,7 @@ TEST(ComputeBudgetStatus, ExhaustsBeforeTheResetAtTheCurrentRate) {
 }
 
 TEST(ComputeBudgetStatus, NoExhaustionWhenTheResetComesFirstOrNothingIsSent) {
-    BudgetFacts f;
-    f.limit_per_hour = 1000;
-    f.remaining = 100;
-    f.reset_at = T(300);
-    f.used_recently = 50;
-    f.recent_span = Seconds(300);
+    BudgetFacts f = Budget(1000, 100, T(300), 50, Seconds(300));
     EXPECT_FALSE(ComputeBudgetStatus(f, T(0)).exhausts_at);  // would run out at T(600)
     f.used_recently = 0;
     f.reset_at = T(3600);
@@ -155,12 +157,7 @@ TEST(ComputeBudgetStatus, NoExhaustionWhenTheResetComesFirstOrNothingIsSent) {
 
 // Just after a start: three requests in 0.6 s are not 300 a minute.
 TEST(ComputeBudgetStatus, ASpanUnderAMinuteCountsAsAMinute) {
-    BudgetFacts f;
-    f.limit_per_hour = 10000;
-    f.remaining = 9997;
-    f.reset_at = T(3600);
-    f.used_recently = 3;
-    f.recent_span = core::Millis(600);
+    BudgetFacts f = Budget(10000, 9997, T(3600), 3, core::Millis(600));
     BudgetStatus b = ComputeBudgetStatus(f, T(0));
     EXPECT_DOUBLE_EQ(b.requests_per_minute, 3.0);
     EXPECT_FALSE(b.exhausts_at);  // 3,332 minutes at 3 a minute: after the reset
