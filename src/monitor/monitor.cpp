@@ -63,9 +63,10 @@ constexpr double kFollowLogsCost = 1;
 // request it sends, so that these collections, the one side work no failure or person waits for
 // and which comes in floods (a fleet deploying), take at most a third of what the reserve refills.
 constexpr double kPhaseChangeLogsCost = 3;
-// What a classification reserves (steps, build + deploy logs, token, quota): the largest
+// What a classification reserves: the most it sends (its phase read; for a quota check the
+// token's and the workspace's reads), settled against what it sent once it is done. The largest
 // reservation of failure work, and so what work that is not (SideWork) leaves in a bucket.
-constexpr double kClassifyCost = 5;
+constexpr double kClassifyCost = 3;
 
 // How many items ahead of its work a poll's loops start loading what the items' checks read: at
 // 100,000 instances each line is a cache miss, and loads asked for early overlap.
@@ -333,7 +334,7 @@ void Monitor::EnableProbes(store::HealthChecks& health, net::HttpTransport& http
     // Looking a probe URL up is side work: from the reserve, like log collection.
     prober_ = std::make_unique<Prober>(api_, instances_, health, http, clock_, sink_, options, [this](Timestamp now) {
         Timestamp retry_at = Timestamp::max();
-        return TakeSideBudget(1, SideWork::kBestEffort, now, &retry_at);
+        return TakeSideBudget(1, SideWork::kBestEffort, now, &retry_at) != SidePayer::kNone;
     });
 }
 
@@ -1019,7 +1020,7 @@ bool Monitor::RailwayIncident(Timestamp now) {
         platform_.read_at = now;  // one reader a minute; the others go on with the last answer
     }
     Timestamp retry_at = Timestamp::max();
-    if (!TakeSideBudget(1, SideWork::kFailure, now, &retry_at)) {
+    if (TakeSideBudget(1, SideWork::kFailure, now, &retry_at) == SidePayer::kNone) {
         std::lock_guard lock(mutex_);
         return platform_.incident.has_value();
     }
@@ -1373,7 +1374,7 @@ void Monitor::EnqueueFollowUp(const core::FollowUp& follow_up, const std::string
         // Best effort within the reserve (RunJob): paid for as it is queued, or not queued at all,
         // so a flood of phase changes wakes no worker for a job that would find no budget.
         Timestamp retry_at{};
-        if (TakeSideBudget(kPhaseChangeLogsCost, SideWork::kBestEffort, now, &retry_at))
+        if (TakeSideBudget(kPhaseChangeLogsCost, SideWork::kBestEffort, now, &retry_at) != SidePayer::kNone)
             Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now});
     }
 }
@@ -1473,11 +1474,21 @@ std::size_t Monitor::RunWorkForTest() {
     return ran;
 }
 
+namespace {
+// What a side bucket refilled at `rate` holds: a few seconds of the rate (side work may burst a
+// little, never take what polling needs), and at least a classification and a phase change's
+// collection: work that leaves a classification's reservation (SideWork) can still run.
+double SideCapacity(double rate) {
+    return rate > 0 ? std::max(rate * 5.0, kClassifyCost + kPhaseChangeLogsCost) : 0.0;
+}
+}  // namespace
+
+void Monitor::SideBucket::GiveBack(double rate, double requests) {
+    if (requests > 0) tokens = std::min(SideCapacity(rate), tokens + requests);
+}
+
 bool Monitor::SideBucket::Take(double rate, double requests, double floor, Timestamp now, Timestamp* retry_at) {
-    // A few seconds of the rate (side work may burst a little, never take what polling needs),
-    // and at least a classification and a phase change's collection: work that leaves a
-    // classification's reservation (SideWork) can still run.
-    const double capacity = rate > 0 ? std::max({rate * 5.0, kClassifyCost + kPhaseChangeLogsCost, requests}) : 0.0;
+    const double capacity = SideCapacity(rate);
     if (!refilled_at) tokens = capacity;
     if (refilled_at && now > *refilled_at)
         tokens = std::min(capacity, tokens + rate * core::ToSecondsF(now - *refilled_at));
@@ -1491,23 +1502,33 @@ bool Monitor::SideBucket::Take(double rate, double requests, double floor, Times
     return false;
 }
 
-bool Monitor::TakeSideBudget(double requests, SideWork work, Timestamp now, Timestamp* retry_at) {
+Monitor::SidePayer Monitor::TakeSideBudget(double requests, SideWork work, Timestamp now, Timestamp* retry_at) {
     // Failure work may empty a bucket; the rest leaves what a classification reserves, so a
     // failure's evidence or redeploy is never starved by log reads that take each request as it
     // refills (a redeploy waiting for two while phases change).
     const double floor = work == SideWork::kFailure ? 0.0 : kClassifyCost;
     std::lock_guard lock(mutex_);
     // The plan's reserve: this process's share of the token (Replan), as polling's budget is.
-    if (reserve_bucket_.Take(plan_.reserve_requests_per_second, requests, floor, now, retry_at)) return true;
-    if (work == SideWork::kBestEffort) return false;
+    if (reserve_bucket_.Take(plan_.reserve_requests_per_second, requests, floor, now, retry_at))
+        return SidePayer::kReserve;
+    if (work == SideWork::kBestEffort) return SidePayer::kNone;
     // What polling leaves unused at its planned intervals answers failures (evidence, redeploys,
     // discovery) and readers beyond the reserve: a small fleet's failures are explained at once.
     // Log collection on phase changes stays within the reserve, so it never floods a big budget.
-    const double unused = std::max(0.0, plan_.budget_requests_per_second - plan_.planned_requests_per_second);
     Timestamp unused_at{};
-    if (unused_bucket_.Take(unused, requests, floor, now, &unused_at)) return true;
+    if (unused_bucket_.Take(UnusedRate(), requests, floor, now, &unused_at)) return SidePayer::kUnused;
     *retry_at = std::min(*retry_at, unused_at);
-    return false;
+    return SidePayer::kNone;
+}
+
+double Monitor::UnusedRate() const {
+    return std::max(0.0, plan_.budget_requests_per_second - plan_.planned_requests_per_second);
+}
+
+void Monitor::GiveBackSideBudget(SidePayer payer, double requests) {
+    std::lock_guard lock(mutex_);
+    if (payer == SidePayer::kReserve) reserve_bucket_.GiveBack(plan_.reserve_requests_per_second, requests);
+    if (payer == SidePayer::kUnused) unused_bucket_.GiveBack(UnusedRate(), requests);
 }
 
 void Monitor::RunJob(const Job& job) {
@@ -1532,10 +1553,12 @@ void Monitor::RunJob(const Job& job) {
     }
     // Best effort, within the reserve only: environment reads (and log collection, above).
     const bool best_effort = job.kind == JobKind::kReadEnvironment;
+    SidePayer payer = SidePayer::kNone;
     if (!job.user_requested && cost > 0) {
         const Timestamp now = clock_.Now();
         Timestamp retry_at{};
-        if (!TakeSideBudget(cost, best_effort ? SideWork::kBestEffort : SideWork::kFailure, now, &retry_at)) {
+        payer = TakeSideBudget(cost, best_effort ? SideWork::kBestEffort : SideWork::kFailure, now, &retry_at);
+        if (payer == SidePayer::kNone) {
             if (job.kind == JobKind::kReadEnvironment) {
                 std::lock_guard lock(discovery_mutex_);
                 environments_[job.deployment_id].queued = false;  // the next settled check asks again
@@ -1548,9 +1571,13 @@ void Monitor::RunJob(const Job& job) {
         }
     }
     switch (job.kind) {
-        case JobKind::kClassify:
-            Classify(job);
+        case JobKind::kClassify: {
+            // Settled against what it sent: usually its phase read alone, so a burst of failures
+            // on a small budget is explained as fast as their reads allow, not a reservation each.
+            const int sent = Classify(job);
+            GiveBackSideBudget(payer, cost - sent);
             return;
+        }
         case JobKind::kRedeploy:
             (void)DoRedeploy(job);
             return;
@@ -1772,13 +1799,13 @@ void Monitor::Forget(const std::string& instance_id, const std::string& deployme
         stall_checks_.erase(stall);
 }
 
-void Monitor::Classify(const Job& job) {
+int Monitor::Classify(const Job& job) {
     auto instance = instances_.GetInstance(job.instance_id);
-    if (!instance || instance->deleted_at || instance->state.deployment_id != job.deployment_id) return;
+    if (!instance || instance->deleted_at || instance->state.deployment_id != job.deployment_id) return 0;
     const DeploymentStatus status = PhaseOf(instance->state);
     // The failure is over (the deployment restarted since): a verdict now would mark a running
     // deployment failed, and redeploy it; the next failure gets its own.
-    if (!core::IsFailed(status)) return;
+    if (!core::IsFailed(status)) return 0;
 
     core::FailureEvidence evidence;
     evidence.status = status;
@@ -1798,12 +1825,13 @@ void Monitor::Classify(const Job& job) {
         }
     }
     const core::Classification verdict = core::ClassifyDeploymentFailure(evidence);
-    React(*instance, verdict, clock_.Now(), evidence.log_lines);
+    const int sent = 1 + React(*instance, verdict, clock_.Now(), evidence.log_lines);
     Forget(instance->id, job.deployment_id);
+    return sent;
 }
 
-void Monitor::React(store::Instance instance, const core::Classification& verdict, Timestamp now,
-                    std::span<const std::string> log_lines) {
+int Monitor::React(store::Instance instance, const core::Classification& verdict, Timestamp now,
+                   std::span<const std::string> log_lines) {
     core::ReactionInput input;
     input.error_class = verdict.error_class;
     input.message = verdict.reason;
@@ -1813,6 +1841,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     input.elapsed = instance.state.deployment_started_at ? now - *instance.state.deployment_started_at : Duration{};
     input.unit_random = NextUnit();
     std::vector<core::Action> actions;
+    int sent = 0;
     // Actions that need an answer first (token, quota) are asked once each, then planned again.
     for (int pass = 0; pass < 3; ++pass) {
         actions = core::PlanReactions(input, options_.reactions);
@@ -1820,10 +1849,13 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
         for (const core::Action& action : actions) {
             if (action.kind == core::ActionKind::kValidateToken && !input.token_valid) {
                 input.token_valid = api_.ValidateToken().has_value();
+                ++sent;
                 again = true;
             } else if (action.kind == core::ActionKind::kCheckQuota && !input.quota_exceeded) {
                 bool exceeded = false;
+                ++sent;
                 if (auto token = api_.ValidateToken(); token && !token->workspaces.empty()) {
+                    ++sent;
                     if (auto usage = api_.GetWorkspaceUsage(token->workspaces.front().id)) {
                         exceeded = usage->is_over_limit;
                     }
@@ -1857,22 +1889,22 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     // was planned with it (a failure's own classification); this verdict is dropped, redeploy and all.
     t.only_if_unchanged = true;
     const auto written = Write(instance, t, "reaction", actions, verdict);
-    if (written && written->superseded) return;
+    if (written && written->superseded) return sent;
     for (const core::Action& action : actions) {
         if (action.kind == core::ActionKind::kRedeploy)
             Enqueue(Job{JobKind::kRedeploy, instance.id, *instance.state.deployment_id, now + action.delay});
     }
 
     // A crash loop over the timeline is flagged once, on top of the class's own reactions.
-    if (!core::IsFailed(PhaseOf(state)) || !core::ReachedDeploy(PhaseOf(state)) || state.needs_attention) return;
+    if (!core::IsFailed(PhaseOf(state)) || !core::ReachedDeploy(PhaseOf(state)) || state.needs_attention) return sent;
     auto events = timeline_.ListEvents(instance.id, 500);
-    if (!events) return;
+    if (!events) return sent;
     std::vector<core::StatusChange> history;
     for (const store::TimelineEvent& e : *events) {
         if (e.from_status != e.to_status) history.push_back({e.at, core::RailwayStatus::Parse(e.to_status).value});
     }
     const core::CrashLoopVerdict loop = core::DetectCrashLoop(history, options_.crash_loop, now);
-    if (!loop.looping) return;
+    if (!loop.looping) return sent;
     instance.state = state;
     store::Transition flag = t;
     flag.at = t.at + core::Millis(1);  // its own row: the reaction above holds t.at
@@ -1880,6 +1912,7 @@ void Monitor::React(store::Instance instance, const core::Classification& verdic
     flag.state.needs_attention = true;
     flag.state.attention_reason = loop.reason;
     (void)Write(instance, flag, "crash_loop");
+    return sent;
 }
 
 util::Result<void> Monitor::DoRedeploy(const Job& job) {
@@ -2306,7 +2339,7 @@ util::Result<bool> Monitor::FollowLogs(const std::string& id) {
     // (as failure work), never polling's own budget.
     const Timestamp now = clock_.Now();
     Timestamp retry_at{};
-    if (!TakeSideBudget(kFollowLogsCost, SideWork::kReader, now, &retry_at)) return false;
+    if (TakeSideBudget(kFollowLogsCost, SideWork::kReader, now, &retry_at) == SidePayer::kNone) return false;
     Enqueue(Job{JobKind::kCollectLogs, id, deployment_id, now});
     return true;
 }

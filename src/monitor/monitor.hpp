@@ -252,6 +252,8 @@ class Monitor final : public Operations {
         // Takes `requests` at `rate` per second where `floor` stays; false (nothing taken) when it
         // holds fewer, with `retry_at` the moment it will.
         bool Take(double rate, double requests, double floor, core::Timestamp now, core::Timestamp* retry_at);
+        // Puts back `requests` taken and not sent (never past the bucket's capacity at `rate`).
+        void GiveBack(double rate, double requests);
     };
     // Who spends side work's budget. Failure work (evidence, redeploys, discovery, a stall's
     // confirmation, the platform's status) draws on the reserve, then on what polling leaves
@@ -259,9 +261,16 @@ class Monitor final : public Operations {
     // change's log collection, environment reads, probe URLs) on the reserve only, and both
     // leave a classification's reservation in each.
     enum class SideWork { kFailure, kReader, kBestEffort };
-    // Takes `requests` of side work's budget for `work`; false (nothing taken) when neither bucket
+    // Which bucket paid a take of side work's budget: what a job reserved and did not send goes
+    // back there (GiveBackSideBudget).
+    enum class SidePayer { kNone, kReserve, kUnused };
+    // Takes `requests` of side work's budget for `work`; kNone (nothing taken) when neither bucket
     // it may draw on can give them, with `retry_at` the earlier moment one will.
-    bool TakeSideBudget(double requests, SideWork work, core::Timestamp now, core::Timestamp* retry_at);
+    SidePayer TakeSideBudget(double requests, SideWork work, core::Timestamp now, core::Timestamp* retry_at);
+    // Gives `requests` of a take back to the bucket that paid it (nothing for kNone).
+    void GiveBackSideBudget(SidePayer payer, double requests);
+    // What polling leaves unused of its budget at its planned intervals, a second (mutex_ held).
+    double UnusedRate() const;
 
     // A write decided in a poll batch: the batch's writes are made together once all its answers
     // are decided (WriteAll), so that they share one store transaction.
@@ -278,14 +287,15 @@ class Monitor final : public Operations {
     std::optional<core::Timestamp> HandleDecision(const store::Instance& instance, const core::CheckDecision& decision,
                                                   const std::string& deployment_id, core::Timestamp now, Kept* kept,
                                                   std::vector<PendingWrite>& writes);
-    // Jobs (worker thread).
-    void Classify(const Job& job);
+    // Jobs (worker thread). Returns the requests it sent Railway (a phase read counted as one).
+    int Classify(const Job& job);
     // Drops the instance's phase reads of `deployment_id` (done with: succeeded, classified), not
     // those of a deployment it has moved on to since.
     void Forget(const std::string& instance_id, const std::string& deployment_id);
     // `log_lines`: the deployment's lines the verdict was made from (its next step reads them).
-    void React(store::Instance instance, const core::Classification& verdict, core::Timestamp now,
-               std::span<const std::string> log_lines = {});
+    // Returns the requests it sent Railway (the token's and the quota's reads).
+    int React(store::Instance instance, const core::Classification& verdict, core::Timestamp now,
+              std::span<const std::string> log_lines = {});
     util::Result<void> DoRedeploy(const Job& job);
     void Discover(const Job& job);
     // Notes an instance whose followed deployment (created at `created_at`, when Railway said) is

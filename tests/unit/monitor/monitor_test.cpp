@@ -1363,61 +1363,78 @@ TEST_F(MonitorTest, ConfigurationFailureFlagsAttentionAndIsNotRedeployed) {
 }
 
 // Side work (evidence, redeploys, logs) spends the budget's reserve and what polling leaves
-// unused. Here polling needs all of its share (two deployments per request, checked every second:
+// unused. Here polling needs all of its share (three deployments per request, checked every second:
 // 1 request a second against 0.8): with 3,600 requests an hour and a 20 % reserve, side work gets
-// 0.2 requests a second in a bucket of 8 (a classification and a phase change's log collection);
-// one classification (5 requests reserved) fits it, the second waits until the reserve has
-// refilled.
+// 0.2 requests a second in a bucket of 6 (a classification and a phase change's log collection).
+// A classification reserves 3 requests and is charged what it sent: here each failure is out of
+// memory, so its reactions read the token and the workspace's usage besides its phase read — all
+// 3. Two fit the bucket; the third waits until the reserve has refilled.
 TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
-    SideWorkHasTheReserveAlone(2);
-    auto monitor = Make();
-    api_.SetDeployment(Dep("d1", "FAILED", clock_.Now()));
-    api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
-    const auto first = Add(*monitor, "d1");
-    const auto second = Add(*monitor, "d2");
-    EXPECT_EQ(monitor->RunRoundForTest(), 2u);
-    EXPECT_EQ(monitor->RunWorkForTest(), 2u);  // one ran, one was put back
-    const int classified = (Get(first.id).state.error_type ? 1 : 0) + (Get(second.id).state.error_type ? 1 : 0);
-    EXPECT_EQ(classified, 1);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
-    clock_.Advance(seconds(9));
-    monitor->RunWorkForTest();
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);  // 3 left + 1.8 refilled: 4.8 of 5 requests
-    clock_.Advance(seconds(2));
-    monitor->RunWorkForTest();
-    EXPECT_TRUE(Get(first.id).state.error_type.has_value());
-    EXPECT_TRUE(Get(second.id).state.error_type.has_value());
-}
-
-// A classification the reserve cannot pay for holds the others (JobQueue::Defer): they are not
-// each taken, found unpaid and put back until the reserve has refilled. Four failures: one is
-// classified, the second is put back and holds the other two; after the refill (5 requests at
-// 0.2 a second) the one put back runs first and the next holds the rest again.
-TEST_F(MonitorTest, AnUnpaidClassificationHoldsTheOthersUntilTheReserveRefills) {
-    SideWorkHasTheReserveAlone(4);
+    SideWorkHasTheReserveAlone(3);
+    railway::TokenInfo token;
+    token.scope = railway::TokenScope::kWorkspace;
+    token.workspaces = {railway::TokenWorkspace{"ws1", "team"}};
+    api_.SetTokenAnswer(token);
+    railway::WorkspaceUsage usage;
+    usage.workspace_id = "ws1";
+    api_.SetWorkspaceUsage("ws1", usage);
     auto monitor = Make();
     std::vector<std::string> ids;
-    for (const std::string dep : {"d1", "d2", "d3", "d4"}) {
+    for (const std::string dep : {"d1", "d2", "d3"}) {
+        api_.SetDeployment(Dep(dep, "CRASHED", clock_.Now()));
+        api_.AddLogs(core::LogKind::kDeploy, dep, {Line(clock_.Now(), "fatal: out of memory")});
+        ids.push_back(Add(*monitor, dep).id);
+    }
+    const auto classified = [&] {
+        return std::count_if(ids.begin(), ids.end(), [&](const std::string& id) { return Get(id).state.error_type; });
+    };
+    EXPECT_EQ(monitor->RunRoundForTest(), 3u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 3u);  // two ran, one was put back
+    EXPECT_EQ(classified(), 2);
+    EXPECT_EQ(api_.CallCount("GetWorkspaceUsage"), 2);
+    EXPECT_EQ(Get(ids[0]).state.error_type, core::ErrorClass::kResource);
+    clock_.Advance(seconds(14));
+    monitor->RunWorkForTest();
+    EXPECT_EQ(classified(), 2);  // 2.8 of 3 requests refilled
+    clock_.Advance(seconds(2));
+    monitor->RunWorkForTest();
+    EXPECT_EQ(classified(), 3);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 3);
+    EXPECT_EQ(api_.CallCount("GetWorkspaceUsage"), 3);
+}
+
+// A classification that sent only its phase read (the usual: no token or quota to read) gives
+// the other 2 of its reservation back, so a burst of failures on a small budget is explained as
+// fast as their reads allow. The bucket of 6 classifies four at once (the fourth finds 3, sends 1);
+// the fifth is put back and holds the other two (JobQueue::Defer): they are not each taken, found
+// unpaid and put back until the reserve has refilled. After the refill (1 request at 0.2 a second)
+// the one put back runs first and the next holds the rest again.
+TEST_F(MonitorTest, AnUnpaidClassificationHoldsTheOthersUntilTheReserveRefills) {
+    SideWorkHasTheReserveAlone(7);
+    auto monitor = Make();
+    std::vector<std::string> ids;
+    for (const std::string dep : {"d1", "d2", "d3", "d4", "d5", "d6", "d7"}) {
         api_.SetDeployment(Dep(dep, "FAILED", clock_.Now()));
         ids.push_back(Add(*monitor, dep).id);
     }
     const auto classified = [&] {
         return std::count_if(ids.begin(), ids.end(), [&](const std::string& id) { return Get(id).state.error_type; });
     };
-    EXPECT_EQ(monitor->RunRoundForTest(), 4u);
-    EXPECT_EQ(monitor->RunWorkForTest(), 2u);  // one ran, one was put back; two were not taken
-    EXPECT_EQ(classified(), 1);
-    clock_.Advance(seconds(26));
+    EXPECT_EQ(monitor->RunRoundForTest(), 7u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 5u);  // four ran, one was put back; two were not taken
+    EXPECT_EQ(classified(), 4);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 4);
+    clock_.Advance(seconds(6));
     EXPECT_EQ(monitor->RunWorkForTest(), 2u);  // the one put back ran, the next was put back
-    EXPECT_EQ(classified(), 2);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+    EXPECT_EQ(classified(), 5);
+    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 5);
 }
 
 // Log collection on a phase change is best effort within the reserve: where the reserve cannot
 // pay for it, it is not queued at all (a flood of phase changes must not wake a worker per change
 // for a job that would find no budget), and what it leaves there is at least what a classification
 // reserves (MonitorTest.BestEffortWorkLeavesTheReserveWhatAFailureNeeds). Here the reserve (0.2
-// requests a second, a bucket of 8) pays for one collection (3 requests reserved) of three.
+// requests a second, a bucket of 6) pays for one collection (3 requests reserved) of three.
 TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayForIt) {
     options_.requests_per_hour = 3600;
     options_.requests_per_second = 10;
@@ -1429,7 +1446,7 @@ TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayFor
     EXPECT_EQ(monitor->RunRoundForTest(), 3u);  // three phase changes (none -> BUILDING)
     EXPECT_EQ(monitor->RunWorkForTest(), 1u);   // one collection queued and run
     EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
-    clock_.Advance(seconds(15));  // the bucket full again (8); the next checks change nothing
+    clock_.Advance(seconds(15));  // the bucket full again (6); the next checks change nothing
     for (const std::string dep : {"d1", "d2", "d3"})
         api_.SetDeployment(Dep(dep, "DEPLOYING", clock_.Now()));
     EXPECT_EQ(monitor->RunRoundForTest(), 3u);
@@ -1441,7 +1458,7 @@ TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayFor
 // what a classification reserves: a failure that comes with a flood of phase changes is explained
 // at once, never starved by reads that take each request as the bucket refills. Polling plans the
 // whole budget (4 deployments a request, each a second), so the reserve (0.2 requests a second, a
-// bucket of 8) is all side work has.
+// bucket of 6) is all side work has.
 TEST_F(MonitorTest, BestEffortWorkLeavesTheReserveWhatAFailureNeeds) {
     SideWorkHasTheReserveAlone(4);
     auto monitor = Make();
