@@ -1590,13 +1590,9 @@ void Monitor::RunJob(const Job& job) {
         case JobKind::kConfirmStall:
             ConfirmStalls(job);
             return;
-        case JobKind::kCollectLogs: {
-            // A phase change: new log lines, and the steps that make progress step-aware.
-            auto instance = instances_.GetInstance(job.instance_id);
-            if (!instance || instance->state.deployment_id != job.deployment_id) return;
-            (void)ReadPhase(*instance, job.deployment_id, core::ReachedDeploy(PhaseOf(instance->state)));
+        case JobKind::kCollectLogs:
+            CollectLogs(job);
             return;
-        }
     }
 }
 
@@ -1627,9 +1623,7 @@ void Monitor::ConfirmStalls(const Job& first) {
     // The other confirmations due now go in the same request (its budget paid by `first`'s job):
     // as many as one request carries, so that the job is charged what it sends (one a request
     // while Railway seems to charge each root field).
-    const std::size_t batch = api_.StatusBatchSize();
-    const std::size_t per_request = std::clamp<std::size_t>(batch == 0 ? railway::kMaxLogsSincePerRequest : batch, 1,
-                                                            railway::kMaxLogsSincePerRequest);
+    const std::size_t per_request = railway::LogsSincePerRequest(api_.StatusBatchSize());
     std::vector<Job> jobs{first};
     {
         std::lock_guard lock(mutex_);
@@ -1710,23 +1704,71 @@ void Monitor::ConfirmStalls(const Job& first) {
         FinishJob(jobs[k]);
 }
 
+void Monitor::CollectLogs(const Job& first) {
+    // The others due now go in the same request (each paid for when it was queued).
+    const std::size_t per_request = railway::PhaseChangesPerRequest(api_.StatusBatchSize());
+    std::vector<Job> jobs{first};
+    {
+        std::lock_guard lock(mutex_);
+        for (Job& more : jobs_.TakeDueOf(JobKind::kCollectLogs, clock_.Now(), busy_instances_, per_request - 1)) {
+            busy_instances_.insert(more.instance_id);
+            jobs.push_back(std::move(more));
+        }
+    }
+    // A phase change: new log lines, and the steps that make progress step-aware.
+    std::vector<std::pair<store::Instance, const Job*>> found;
+    for (const Job& job : jobs) {
+        auto instance = instances_.GetInstance(job.instance_id);
+        if (instance && instance->state.deployment_id == job.deployment_id)
+            found.emplace_back(std::move(*instance), &job);
+    }
+    std::vector<PhaseRead> reads;
+    reads.reserve(found.size());
+    for (const auto& [instance, job] : found)
+        reads.push_back({instance, job->deployment_id, core::ReachedDeploy(PhaseOf(instance.state))});
+    if (!reads.empty()) (void)ReadPhases(reads);
+    for (std::size_t k = 1; k < jobs.size(); ++k)
+        FinishJob(jobs[k]);
+}
+
 std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const store::Instance& instance,
                                                                         const std::string& deployment_id,
                                                                         bool deploy_logs) {
-    railway::LogCursor build_cursor;
-    railway::LogCursor deploy_cursor;
+    const PhaseRead read{instance, deployment_id, deploy_logs};
+    return std::move(ReadPhases(std::span(&read, 1)).front());
+}
+
+std::vector<std::optional<std::vector<railway::DeploymentEvent>>> Monitor::ReadPhases(
+    std::span<const PhaseRead> reads) {
+    std::vector<railway::PhaseChangeAsk> asks;
+    asks.reserve(reads.size());
     {
         std::lock_guard lock(mutex_);
-        // None kept for this deployment (its first read, or after a restart): Railway's newest
-        // page, whose lines already stored are dropped as repeats.
-        if (const auto kept = phase_reads_.find(instance.id);
-            kept != phase_reads_.end() && kept->second.deployment_id == deployment_id) {
-            build_cursor = kept->second.build;
-            if (deploy_logs) deploy_cursor = kept->second.deploy;
+        for (const PhaseRead& read : reads) {
+            railway::PhaseChangeAsk& ask = asks.emplace_back();
+            ask.deployment_id = read.deployment_id;
+            if (read.deploy_logs) ask.deploy_cursor.emplace();
+            // None kept for this deployment (its first read, or after a restart): Railway's newest
+            // page, whose lines already stored are dropped as repeats.
+            if (const auto kept = phase_reads_.find(read.instance.id);
+                kept != phase_reads_.end() && kept->second.deployment_id == read.deployment_id) {
+                ask.build_cursor = kept->second.build;
+                if (read.deploy_logs) ask.deploy_cursor = kept->second.deploy;
+            }
         }
     }
-    auto reads =
-        api_.GetPhaseChange(deployment_id, kStepsAsked, build_cursor, deploy_logs ? &deploy_cursor : nullptr, kLogPage);
+    std::vector<railway::PhaseChangeReads> answers = api_.GetPhaseChanges(asks, kStepsAsked, kLogPage);
+    std::vector<std::optional<std::vector<railway::DeploymentEvent>>> out(reads.size());
+    for (std::size_t k = 0; k < reads.size() && k < answers.size(); ++k)
+        out[k] = StorePhaseRead(reads[k], asks[k], answers[k]);
+    return out;
+}
+
+std::optional<std::vector<railway::DeploymentEvent>> Monitor::StorePhaseRead(const PhaseRead& read,
+                                                                             railway::PhaseChangeAsk& ask,
+                                                                             railway::PhaseChangeReads& reads) {
+    const store::Instance& instance = read.instance;
+    const std::string& deployment_id = read.deployment_id;
     // The entry of this deployment, begun again where the instance kept another's (it moved on).
     const auto kept_reads = [&]() -> PhaseReads& {
         PhaseReads& kept = phase_reads_[instance.id];
@@ -1740,7 +1782,7 @@ std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const st
         return lines && !lines->empty();
     };
     const bool build_lines = has_lines(reads.build_logs);
-    const bool deploy_lines = reads.deploy_logs && has_lines(*reads.deploy_logs);
+    const bool deploy_lines = reads.deploy_logs && ask.deploy_cursor && has_lines(*reads.deploy_logs);
     std::vector<store::LogLine> rows;
     const auto add_lines = [&](core::LogKind kind, const std::vector<railway::LogLine>& lines) {
         for (const railway::LogLine& line : lines) {
@@ -1756,8 +1798,8 @@ std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const st
             {
                 std::lock_guard lock(mutex_);
                 PhaseReads& kept = kept_reads();
-                if (build_lines) kept.build = std::move(build_cursor);
-                if (deploy_lines) kept.deploy = std::move(deploy_cursor);
+                if (build_lines) kept.build = std::move(ask.build_cursor);
+                if (deploy_lines) kept.deploy = std::move(*ask.deploy_cursor);
             }
             if (appended->inserted > 0) sink_.OnLogLines(instance.id, rows);
         }

@@ -332,10 +332,27 @@ class Monitor final : public Operations {
     // A confirmation done with: pending no more, quiet until `quiet_until` (min(): none), and the
     // newest line Railway showed kept (the next confirmation asks from there).
     void SettleStall(const Job& job, core::Timestamp quiet_until, std::optional<core::Timestamp> last_line);
+    // The job, with the other log collections due now (phase changes', readers'; as many as one
+    // request carries, up to railway::kMaxPhaseChangesPerRequest: a flood of phase changes costs
+    // no request each): each deployment's steps and new lines read (ReadPhases).
+    void CollectLogs(const Job& first);
+    // One deployment's phase read: the instance read before it, and whether its deploy log is read.
+    struct PhaseRead {
+        const store::Instance& instance;
+        const std::string& deployment_id;
+        bool deploy_logs = false;
+    };
     // The steps (kept for progress, and returned when read) and the new build (and deploy) log
-    // lines (stored) of a deployment, in one request where the client can (GetPhaseChange).
+    // lines (stored) of each deployment, as many in one request as the client can
+    // (GetPhaseChanges); in the order of `reads`.
+    std::vector<std::optional<std::vector<railway::DeploymentEvent>>> ReadPhases(std::span<const PhaseRead> reads);
+    // ReadPhases of one.
     std::optional<std::vector<railway::DeploymentEvent>> ReadPhase(const store::Instance& instance,
                                                                    const std::string& deployment_id, bool deploy_logs);
+    // One read's answer: its lines stored and its cursors kept once they are, its steps kept.
+    std::optional<std::vector<railway::DeploymentEvent>> StorePhaseRead(const PhaseRead& read,
+                                                                        railway::PhaseChangeAsk& ask,
+                                                                        railway::PhaseChangeReads& reads);
 
     util::Result<store::TransitionResult> Write(const store::Instance& before, store::Transition transition,
                                                 const std::string& kind, std::vector<core::Action> actions = {},

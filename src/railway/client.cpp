@@ -347,29 +347,79 @@ ApiResult<std::vector<LogLine>> RailwayClient::NewLogs(LogKind kind, const std::
     return FetchNewLogLines(fetch, cursor, static_cast<std::size_t>(limit), config().max_log_pages);
 }
 
-PhaseChangeReads RailwayClient::GetPhaseChange(const std::string& deployment_id, int events_first,
-                                               LogCursor& build_cursor, LogCursor* deploy_cursor, int limit) {
-    limit = std::clamp(limit, 1, 5000);
-    const bool deploy = deploy_cursor != nullptr;
-    const std::string operation = fmt::format("steps and logs of deployment {}", deployment_id);
-    json variables = {{"id", deployment_id}, {"first", events_first}, {"limit", limit}};
-    if (auto start = StartOf(build_cursor)) variables["buildStart"] = start->raw;
+PhaseChangeReads RailwayClient::PhaseChangeFrom(const CallOutcome& outcome, const std::string& operation,
+                                                PhaseChangeAsk& ask, const std::string& events,
+                                                const std::string& build, const std::string& deploy, int events_first,
+                                                int limit) {
+    const ErrorContext context = engine_.Context(operation);
+    PhaseChangeReads out;
+    auto steps = SharedPart(outcome, events, InPlace{ParseDeploymentEvents}, context);
+    out.events = steps ? std::move(*steps) : GetDeploymentEvents(ask.deployment_id, events_first);
+    out.build_logs = NewLogs(LogKind::kBuild, ask.deployment_id, ask.build_cursor, limit,
+                             SharedPart(outcome, build, InPlace{ParseLogLines}, context));
+    if (ask.deploy_cursor) {
+        out.deploy_logs = NewLogs(LogKind::kDeploy, ask.deployment_id, *ask.deploy_cursor, limit,
+                                  SharedPart(outcome, deploy, InPlace{ParseLogLines}, context));
+    }
+    return out;
+}
+
+PhaseChangeReads RailwayClient::PhaseChange(PhaseChangeAsk& ask, int events_first, int limit) {
+    const bool deploy = ask.deploy_cursor.has_value();
+    const std::string operation = fmt::format("steps and logs of deployment {}", ask.deployment_id);
+    json variables = {{"id", ask.deployment_id}, {"first", events_first}, {"limit", limit}};
+    if (auto start = StartOf(ask.build_cursor)) variables["buildStart"] = start->raw;
     if (deploy)
-        if (auto start = StartOf(*deploy_cursor)) variables["deployStart"] = start->raw;
+        if (auto start = StartOf(*ask.deploy_cursor)) variables["deployStart"] = start->raw;
     // Steps and both first pages in one request; a page that comes back full is paged on by
     // NewLogs, a part the answer lacks is asked alone (SharedPart).
     const CallOutcome outcome =
         Send(engine_, {operation, deploy ? documents::kPhaseChange : documents::kPhaseChangeBuild,
                        deploy ? "PhaseChange" : "PhaseChangeBuild", "", std::move(variables), false, deploy ? 3 : 2});
-    const ErrorContext context = engine_.Context(operation);
-    PhaseChangeReads out;
-    auto events = SharedPart(outcome, "events", InPlace{ParseDeploymentEvents}, context);
-    out.events = events ? std::move(*events) : GetDeploymentEvents(deployment_id, events_first);
-    out.build_logs = NewLogs(LogKind::kBuild, deployment_id, build_cursor, limit,
-                             SharedPart(outcome, "build", InPlace{ParseLogLines}, context));
-    if (deploy) {
-        out.deploy_logs = NewLogs(LogKind::kDeploy, deployment_id, *deploy_cursor, limit,
-                                  SharedPart(outcome, "deploy", InPlace{ParseLogLines}, context));
+    return PhaseChangeFrom(outcome, operation, ask, "events", "build", "deploy", events_first, limit);
+}
+
+std::vector<PhaseChangeReads> RailwayClient::GetPhaseChanges(std::span<PhaseChangeAsk> asks, int events_first,
+                                                             int limit) {
+    limit = std::clamp(limit, 1, 5000);
+    std::vector<PhaseChangeReads> out;
+    out.reserve(asks.size());
+    const std::size_t batch = PhaseChangesPerRequest(statuses_.BatchSize());
+    for (std::size_t at = 0; at < asks.size(); at += batch) {
+        const auto part = asks.subspan(at, std::min(batch, asks.size() - at));
+        if (part.size() == 1) {
+            out.push_back(PhaseChange(part[0], events_first, limit));
+            continue;
+        }
+        std::vector<bool> deploy_kinds;
+        json variables = {{"first", events_first}, {"limit", limit}};
+        int root_fields = 0;
+        for (std::size_t k = 0; k < part.size(); ++k) {
+            const PhaseChangeAsk& ask = part[k];
+            deploy_kinds.push_back(ask.deploy_cursor.has_value());
+            root_fields += ask.deploy_cursor ? 3 : 2;
+            variables[fmt::format("id{}", k)] = ask.deployment_id;
+            if (auto start = StartOf(ask.build_cursor)) variables[fmt::format("bs{}", k)] = start->raw;
+            if (ask.deploy_cursor)
+                if (auto start = StartOf(*ask.deploy_cursor)) variables[fmt::format("ds{}", k)] = start->raw;
+        }
+        const CallOutcome outcome = Send(engine_, {fmt::format("steps and logs of {} deployments", part.size()),
+                                                   documents::PhaseChangeBatch(deploy_kinds), "PhaseChanges", "",
+                                                   std::move(variables), false, root_fields});
+        // Refused as a whole, not for the token (perhaps for its size), or failed for a reason that
+        // may pass: each deployment is asked alone, in one request rather than one a part.
+        const bool each_alone =
+            !outcome.result && (outcome.result.error().retryable || MayRefuseAnArgument(outcome.result.error()));
+        for (std::size_t k = 0; k < part.size(); ++k) {
+            if (each_alone) {
+                out.push_back(PhaseChange(part[k], events_first, limit));
+                continue;
+            }
+            const documents::PhaseChangeAliases alias = documents::PhaseChangeAliasesOf(k);
+            out.push_back(PhaseChangeFrom(outcome,
+                                          fmt::format("steps and logs of deployment {}", part[k].deployment_id),
+                                          part[k], alias.events, alias.build, alias.deploy, events_first, limit));
+        }
     }
     return out;
 }
@@ -404,7 +454,7 @@ std::vector<ApiResult<std::optional<core::Timestamp>>> RailwayClient::GetLogsSin
     };
     std::vector<Newest> out;
     out.reserve(asks.size());
-    const std::size_t batch = std::clamp<std::size_t>(statuses_.BatchSize(), 1, kMaxLogsSincePerRequest);
+    const std::size_t batch = LogsSincePerRequest(statuses_.BatchSize());
     for (std::size_t at = 0; at < asks.size(); at += batch) {
         const auto part = asks.subspan(at, std::min(batch, asks.size() - at));
         if (part.size() == 1) {

@@ -78,13 +78,15 @@ class RailwayClient final : public RailwayApi {
     ApiResult<std::vector<LogLine>> GetNewLogs(LogKind kind, const std::string& deployment_id, LogCursor& cursor,
                                                int limit = 500) override;
 
-    /// One request (`PhaseChange`: the steps and the first page of each log kind); the pages
-    /// after a full one, and a part the shared answer lacks (nulled by another part's error, or
-    /// the whole request failed for a reason that may pass), are asked as GetNewLogs and
-    /// GetDeploymentEvents would. A whole failure that asking again would not change is every
-    /// part's.
-    PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first, LogCursor& build_cursor,
-                                    LogCursor* deploy_cursor, int limit) override;
+    /// One request for up to kMaxPhaseChangesPerRequest deployments (fewer while status requests
+    /// carry fewer root fields than 3 each: StatusBatchSize): `PhaseChanges`, the steps and the
+    /// first page of each log kind of each, or `PhaseChange` for one alone. The pages after a
+    /// full one, and a part the shared answer lacks (nulled by another part's error, or the whole
+    /// request failed for a reason that may pass), are asked as GetNewLogs and
+    /// GetDeploymentEvents would; every deployment of a request Railway refused as a whole for
+    /// what may be its size is asked alone. A whole failure that asking again would not change
+    /// (the token refused) is every part's.
+    std::vector<PhaseChangeReads> GetPhaseChanges(std::span<PhaseChangeAsk> asks, int events_first, int limit) override;
 
     /// `LogsSince`: up to kMaxLogsSincePerRequest deployments a request (fewer while status requests
     /// carry fewer: StatusBatchSize), each read from its `since` (at most kLogsSinceLines lines: a
@@ -139,9 +141,16 @@ class RailwayClient final : public RailwayApi {
     std::string BuildPollBody(std::span<const std::string_view> ids) { return statuses_.BuildPollBody(ids); }
 
   private:
-    // GetNewLogs, with the first page already read (GetPhaseChange) when given.
+    // GetNewLogs, with the first page already read (GetPhaseChanges) when given.
     ApiResult<std::vector<LogLine>> NewLogs(LogKind kind, const std::string& deployment_id, LogCursor& cursor,
                                             int limit, std::optional<ApiResult<std::vector<LogLine>>> first_page);
+    // One deployment's phase read alone (`PhaseChange`).
+    PhaseChangeReads PhaseChange(PhaseChangeAsk& ask, int events_first, int limit);
+    // One deployment's parts of a phase read's answer `outcome` (its aliases `events`, `build`,
+    // `deploy`), each part the answer lacks asked alone, pages after a full one read on.
+    PhaseChangeReads PhaseChangeFrom(const CallOutcome& outcome, const std::string& operation, PhaseChangeAsk& ask,
+                                     const std::string& events, const std::string& build, const std::string& deploy,
+                                     int events_first, int limit);
 
     CallEngine engine_;
     StatusChecker statuses_;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "railway/railway_api.hpp"
+
 namespace railwatch::railway::documents {
 
 // One spelling of the status-check selection, shared by every document that reads a deployment.
@@ -149,6 +151,28 @@ std::string LogsSinceBatch(const std::vector<bool>& build_kinds) {
     return fmt::format("query LogsSince({}) {{{} }}", variables, fields);
 }
 
+PhaseChangeAliases PhaseChangeAliasesOf(std::size_t index) {
+    return {fmt::format("e{}", index), fmt::format("b{}", index), fmt::format("d{}", index)};
+}
+
+std::string PhaseChangeBatch(const std::vector<bool>& deploy_kinds) {
+    std::string variables = "$first: Int, $limit: Int";
+    std::string fields;
+    for (std::size_t k = 0; k < deploy_kinds.size(); ++k) {
+        const PhaseChangeAliases alias = PhaseChangeAliasesOf(k);
+        variables += fmt::format(", $id{0}: String!, $bs{0}: DateTime", k);
+        fields += fmt::format(" {}: deploymentEvents(id: $id{}, first: $first) {}", alias.events, k, RW_EVENT_FIELDS);
+        fields += fmt::format(" {}: buildLogs(deploymentId: $id{}, limit: $limit, startDate: $bs{}) {}", alias.build, k,
+                              k, RW_LOG_FIELDS);
+        if (deploy_kinds[k]) {
+            variables += fmt::format(", $ds{}: DateTime", k);
+            fields += fmt::format(" {}: deploymentLogs(deploymentId: $id{}, limit: $limit, startDate: $ds{}) {}",
+                                  alias.deploy, k, k, RW_LOG_FIELDS);
+        }
+    }
+    return fmt::format("query PhaseChanges({}) {{{} }}", variables, fields);
+}
+
 const std::string_view kServiceInstance =
     "query ServiceInstance($serviceId: String!, $environmentId: String!) { "
     "serviceInstance(serviceId: $serviceId, environmentId: $environmentId) { id serviceName healthcheckPath "
@@ -178,6 +202,12 @@ std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_si
         for (std::size_t k = 0; k < kinds.size(); ++k)
             kinds[k] = k % 2 == 0;
         all.push_back({fmt::format("LogsSince[{}]", kinds.size()), LogsSinceBatch(kinds)});
+        std::vector<bool> deploys(std::clamp<std::size_t>(n, 1, kMaxPhaseChangesPerRequest));
+        for (std::size_t k = 0; k < deploys.size(); ++k)
+            deploys[k] = k % 2 == 0;
+        std::string name = fmt::format("PhaseChanges[{}]", deploys.size());
+        if (std::none_of(all.begin(), all.end(), [&](const NamedDocument& d) { return d.name == name; }))
+            all.push_back({std::move(name), PhaseChangeBatch(deploys)});
     }
     const std::pair<const char*, std::string_view> fixed[] = {
         {"Deployments", kDeploymentList},

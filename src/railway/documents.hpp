@@ -84,6 +84,18 @@ extern const std::string_view kPhaseChangeBuild;
 std::string LogsSinceBatch(const std::vector<bool>& build_kinds);
 /// The alias of the `index`-th part of a LogsSinceBatch ("l0", "l1", ...).
 std::string LogsSinceAlias(std::size_t index);
+/// `PhaseChanges`: kPhaseChange for several deployments, one per element of `deploy_kinds` (≥ 1),
+/// aliased `eK` (`deploymentEvents` of `$idK`, `$first` of them), `bK` (`buildLogs` from
+/// `$bsK`) and, where the element is true, `dK` (`deploymentLogs` from `$dsK`), at most `$limit`
+/// lines each. Variables: first, limit (Int), id0 … (String!), bs0 …, ds0 … (DateTime).
+std::string PhaseChangeBatch(const std::vector<bool>& deploy_kinds);
+/// The aliases of the `index`-th part of a PhaseChangeBatch: its steps, build and deploy logs.
+struct PhaseChangeAliases {
+    std::string events;
+    std::string build;
+    std::string deploy;
+};
+PhaseChangeAliases PhaseChangeAliasesOf(std::size_t index);
 /// Health-related settings of a service instance. Variables: serviceId, environmentId.
 extern const std::string_view kServiceInstance;
 /// Mutations. Variable: id.
@@ -107,7 +119,8 @@ struct NamedDocument {
 };
 
 /// Every document the client can emit, with the status and poll batches at each size in
-/// `batch_sizes` (and a LogsSinceBatch of each size, its kinds alternating).
+/// `batch_sizes` (and a LogsSinceBatch of each size, its kinds alternating, and a PhaseChangeBatch
+/// of each size up to kMaxPhaseChangesPerRequest, deploy logs on every other deployment).
 std::vector<NamedDocument> AllDocuments(const std::vector<std::size_t>& batch_sizes);
 
 }  // namespace railwatch::railway::documents

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <span>
@@ -25,7 +27,15 @@ struct DeploymentResult {
     ApiResult<Deployment> result;
 };
 
-/// What a phase change reads of one deployment (RailwayApi::GetPhaseChange), each part as its
+/// One deployment's phase read asked of RailwayApi::GetPhaseChanges: its steps and its build log
+/// (and, with a deploy cursor, its deploy log) from the cursors, which the read advances.
+struct PhaseChangeAsk {
+    std::string deployment_id;
+    LogCursor build_cursor;
+    std::optional<LogCursor> deploy_cursor;  ///< the deploy log is read when set
+};
+
+/// What a phase change reads of one deployment (RailwayApi::GetPhaseChanges), each part as its
 /// own call would answer it.
 struct PhaseChangeReads {
     ApiResult<std::vector<DeploymentEvent>> events;              ///< as GetDeploymentEvents
@@ -33,9 +43,28 @@ struct PhaseChangeReads {
     std::optional<ApiResult<std::vector<LogLine>>> deploy_logs;  ///< as GetNewLogs(kDeploy, …), when asked
 };
 
+/// The most deployments RailwayClient::GetPhaseChanges reads in one request: 2–3 root fields each,
+/// 48 at most, as many as a GetLogsSince request carries (fewer while status requests carry fewer).
+inline constexpr std::size_t kMaxPhaseChangesPerRequest = 16;
+
+/// How many deployments one GetPhaseChanges request carries while status requests carry
+/// `status_batch` root fields (RailwayApi::StatusBatchSize; 0: no limit of the implementation's
+/// own): a third of them, three root fields a deployment at most.
+constexpr std::size_t PhaseChangesPerRequest(std::size_t status_batch) {
+    return std::clamp<std::size_t>(status_batch == 0 ? kMaxPhaseChangesPerRequest : status_batch / 3, 1,
+                                   kMaxPhaseChangesPerRequest);
+}
+
 /// The most asks RailwayClient::GetLogsSince puts in one request (fewer while status requests
 /// carry fewer: RailwayApi::StatusBatchSize).
 inline constexpr std::size_t kMaxLogsSincePerRequest = 50;
+
+/// How many asks one GetLogsSince request carries while status requests carry `status_batch`
+/// deployments (RailwayApi::StatusBatchSize; 0: no limit of the implementation's own).
+constexpr std::size_t LogsSincePerRequest(std::size_t status_batch) {
+    return std::clamp<std::size_t>(status_batch == 0 ? kMaxLogsSincePerRequest : status_batch, 1,
+                                   kMaxLogsSincePerRequest);
+}
 
 /// One deployment's log asked of RailwayApi::GetLogsSince: has it grown since `since`?
 struct LogsSinceAsk {
@@ -107,12 +136,13 @@ class RailwayApi {
     virtual ApiResult<std::vector<LogLine>> GetNewLogs(LogKind kind, const std::string& deployment_id,
                                                        LogCursor& cursor, int limit = 500) = 0;
 
-    /// The steps and the new build (and, with `deploy_cursor`, deploy) log lines of a deployment,
-    /// each part as GetDeploymentEvents(id, events_first) and GetNewLogs(kind, id, cursor, limit)
-    /// answer it, cursors advanced as theirs. An implementation may read them in one request;
-    /// a part it could not read that way is asked on its own.
-    virtual PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first, LogCursor& build_cursor,
-                                            LogCursor* deploy_cursor, int limit) = 0;
+    /// For each ask, in the order given: the steps and the new build (and, with a deploy cursor,
+    /// deploy) log lines of its deployment, each part as GetDeploymentEvents(id, events_first) and
+    /// GetNewLogs(kind, id, cursor, limit) answer it, the ask's cursors advanced as theirs. An
+    /// implementation may read several deployments' parts in one request; a part it could not
+    /// read that way is asked on its own, and one bad id never costs another its answer.
+    virtual std::vector<PhaseChangeReads> GetPhaseChanges(std::span<PhaseChangeAsk> asks, int events_first,
+                                                          int limit) = 0;
 
     /// For each ask, in the order given: the newest time of a line of its kind logged after its
     /// `since` among those Railway sent, none when it sent none. A sign of life, not a read of the

@@ -332,21 +332,29 @@ ApiResult<std::vector<railway::LogLine>> FakeRailwayApi::GetNewLogs(railway::Log
     return LogsOf(kind, deployment_id, cursor);
 }
 
-railway::PhaseChangeReads FakeRailwayApi::GetPhaseChange(const std::string& deployment_id, int events_first,
-                                                         railway::LogCursor& build_cursor,
-                                                         railway::LogCursor* deploy_cursor, int /*limit*/) {
-    railway::PhaseChangeReads out;
-    if (auto failure = Enter(
-            fmt::format("GetPhaseChange({},{})", deploy_cursor != nullptr ? "build+deploy" : "build", deployment_id))) {
-        out.events = tl::unexpected(*failure);
-        out.build_logs = tl::unexpected(*failure);
-        if (deploy_cursor != nullptr) out.deploy_logs = tl::unexpected(*failure);
+std::vector<railway::PhaseChangeReads> FakeRailwayApi::GetPhaseChanges(std::span<railway::PhaseChangeAsk> asks,
+                                                                       int events_first, int /*limit*/) {
+    std::string joined;
+    for (const railway::PhaseChangeAsk& ask : asks)
+        joined += fmt::format("{}{}:{}", joined.empty() ? "" : ",", ask.deploy_cursor ? "build+deploy" : "build",
+                              ask.deployment_id);
+    std::vector<railway::PhaseChangeReads> out(asks.size());
+    if (auto failure = Enter("GetPhaseChanges(" + joined + ")")) {
+        for (std::size_t k = 0; k < asks.size(); ++k) {
+            out[k].events = tl::unexpected(*failure);
+            out[k].build_logs = tl::unexpected(*failure);
+            if (asks[k].deploy_cursor) out[k].deploy_logs = tl::unexpected(*failure);
+        }
         return out;
     }
     std::lock_guard lock(mutex_);
-    out.events = EventsOf(deployment_id, events_first);
-    out.build_logs = LogsOf(railway::LogKind::kBuild, deployment_id, build_cursor);
-    if (deploy_cursor != nullptr) out.deploy_logs = LogsOf(railway::LogKind::kDeploy, deployment_id, *deploy_cursor);
+    for (std::size_t k = 0; k < asks.size(); ++k) {
+        railway::PhaseChangeAsk& ask = asks[k];
+        out[k].events = EventsOf(ask.deployment_id, events_first);
+        out[k].build_logs = LogsOf(railway::LogKind::kBuild, ask.deployment_id, ask.build_cursor);
+        if (ask.deploy_cursor)
+            out[k].deploy_logs = LogsOf(railway::LogKind::kDeploy, ask.deployment_id, *ask.deploy_cursor);
+    }
     return out;
 }
 

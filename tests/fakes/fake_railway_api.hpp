@@ -97,11 +97,10 @@ class FakeRailwayApi final : public railway::RailwayApi {
     railway::ApiResult<std::vector<railway::LogLine>> GetNewLogs(railway::LogKind kind,
                                                                  const std::string& deployment_id,
                                                                  railway::LogCursor& cursor, int limit) override;
-    /// One call ("GetPhaseChange(build+deploy,d1)") answered from the same tables as
-    /// GetDeploymentEvents and GetNewLogs.
-    railway::PhaseChangeReads GetPhaseChange(const std::string& deployment_id, int events_first,
-                                             railway::LogCursor& build_cursor, railway::LogCursor* deploy_cursor,
-                                             int limit) override;
+    /// One call for all the asks ("GetPhaseChanges(build+deploy:d1,build:d2)") answered from the
+    /// same tables as GetDeploymentEvents and GetNewLogs; a failure scripted for it is every part's.
+    std::vector<railway::PhaseChangeReads> GetPhaseChanges(std::span<railway::PhaseChangeAsk> asks, int events_first,
+                                                           int limit) override;
     /// One call ("GetLogsSince(build:d1>2026-01-01T00:00:00.000Z,deploy:d2>…)", each ask's since)
     /// for all the asks, from GetNewLogs' tables:
     /// the newest line of each ask's kind after its `since`.

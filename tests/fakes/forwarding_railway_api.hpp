@@ -51,9 +51,9 @@ class ForwardingRailwayApi : public railway::RailwayApi {
                                                                  railway::LogCursor& cursor, int limit) override {
         return inner_.GetNewLogs(kind, d, cursor, limit);
     }
-    railway::PhaseChangeReads GetPhaseChange(const std::string& d, int first, railway::LogCursor& build,
-                                             railway::LogCursor* deploy, int limit) override {
-        return inner_.GetPhaseChange(d, first, build, deploy, limit);
+    std::vector<railway::PhaseChangeReads> GetPhaseChanges(std::span<railway::PhaseChangeAsk> asks, int first,
+                                                           int limit) override {
+        return inner_.GetPhaseChanges(asks, first, limit);
     }
     std::vector<railway::ApiResult<std::optional<core::Timestamp>>> GetLogsSince(
         std::span<const railway::LogsSinceAsk> asks) override {

@@ -337,6 +337,57 @@ INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, LogsSinceOverThirtyRootFields,
                          ::testing::Values("none", "complexity", "payloadTooLarge", "noPath"),
                          [](const auto& info) { return info.param; });
 
+/// Phase changes' reads (GetPhaseChanges) against the real simulator: 16 building deployments'
+/// steps and logs in one request (half of them with their deploy logs); and where the simulator
+/// refuses a document of more than 30 root fields, in each plausible way, every deployment asked
+/// alone (steps and logs in one request) and answered.
+class PhaseChangesOverThirtyRootFields : public OverThirtyRootFields {};
+
+TEST_P(PhaseChangesOverThirtyRootFields, EveryDeploymentIsAnsweredInOneRequestOrAloneWhenRefused) {
+    const bool refused = GetParam() != "none";
+    const json prior = Control("/_sim/config", json::object());
+    ASSERT_TRUE(prior.contains("timeScale")) << prior.dump();
+    // Deployments that build within the second (a 200 s build at 600×), their build log growing.
+    const json configured =
+        Control("/_sim/config",
+                {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
+                 {"timeScale", 600},
+                 {"errors",
+                  {{"maxRootFields", refused ? 30 : 0}, {"tooManyRootFields", refused ? GetParam() : "complexity"}}}});
+    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+    const std::vector<std::string> ids = Create(railway::kMaxPhaseChangesPerRequest, "success");
+    ASSERT_EQ(ids.size(), railway::kMaxPhaseChangesPerRequest);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::vector<railway::PhaseChangeAsk> asks(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        asks[i].deployment_id = ids[i];
+        if (i % 2 == 0) asks[i].deploy_cursor.emplace();
+    }
+    Client c(Client::Config(100));
+    const json before = Stats();
+    const auto reads = c.client.GetPhaseChanges(asks, 100, 500);
+    const json after = Stats();
+    ASSERT_EQ(reads.size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        ASSERT_TRUE(reads[i].events) << ids[i] << ": " << reads[i].events.error().message;
+        EXPECT_FALSE(reads[i].events->empty()) << ids[i] << ": no steps";
+        ASSERT_TRUE(reads[i].build_logs) << ids[i] << ": " << reads[i].build_logs.error().message;
+        EXPECT_FALSE(reads[i].build_logs->empty()) << ids[i] << ": no build lines";
+        EXPECT_TRUE(asks[i].build_cursor.last.has_value()) << ids[i];
+        ASSERT_EQ(reads[i].deploy_logs.has_value(), i % 2 == 0) << ids[i];
+        if (reads[i].deploy_logs) {
+            EXPECT_TRUE(*reads[i].deploy_logs) << ids[i];
+        }
+    }
+    EXPECT_EQ(after["rootFieldRefusals"].get<int>() - before["rootFieldRefusals"].get<int>(), refused ? 1 : 0);
+    EXPECT_EQ(after["total"].get<int>() - before["total"].get<int>(), refused ? 17 : 1);
+    Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"timeScale", prior["timeScale"]}});
+}
+
+INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, PhaseChangesOverThirtyRootFields,
+                         ::testing::Values("none", "complexity", "payloadTooLarge", "noPath"),
+                         [](const auto& info) { return info.param; });
+
 /// Or a server that does not refuse a document of more than 30 root fields but fails it every
 /// time, in the ways a client retries: HTTP 503 from its proxy, or no answer at all. After their
 /// retries such requests are halved like refused ones; the client gets every status, and once

@@ -695,7 +695,7 @@ TEST_F(MonitorTest, AWaveOfStallsIsConfirmedWithOneRequest) {
     api_.SetDeployment(Dep("d5", "DEPLOYING", t0));
     ids.push_back(Add(*monitor, "d5").id);
     RunAll(*monitor);
-    const int phase_reads = api_.CallCount("GetPhaseChange");
+    const int phase_reads = api_.CallCount("GetPhaseChanges");
     clock_.Advance(seconds(1000));
     api_.AddLogs(core::LogKind::kBuild, "b1", {Line(t0 + seconds(990), "Compiling")});
     api_.AddLogs(core::LogKind::kBuild, "b3", {Line(t0 + seconds(300), "Linking")});  // 700 s ago: silent since
@@ -705,7 +705,7 @@ TEST_F(MonitorTest, AWaveOfStallsIsConfirmedWithOneRequest) {
         EXPECT_FALSE(Get(id).state.needs_attention) << id << ": flagged before its log was asked";
     EXPECT_EQ(monitor->RunWorkForTest(), 1u);  // one job answered the five
     EXPECT_EQ(api_.CallCount("GetLogsSince"), 1);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), phase_reads);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), phase_reads);
     const auto calls = api_.Calls();
     const auto asked = std::find_if(calls.begin(), calls.end(),
                                     [](const std::string& call) { return call.starts_with("GetLogsSince("); });
@@ -1399,7 +1399,7 @@ TEST_F(MonitorTest, SideWorkWaitsForTheBudgetsReserve) {
     clock_.Advance(seconds(2));
     monitor->RunWorkForTest();
     EXPECT_EQ(classified(), 3);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 3);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 3);
     EXPECT_EQ(api_.CallCount("GetWorkspaceUsage"), 3);
 }
 
@@ -1423,11 +1423,11 @@ TEST_F(MonitorTest, AnUnpaidClassificationHoldsTheOthersUntilTheReserveRefills) 
     EXPECT_EQ(monitor->RunRoundForTest(), 7u);
     EXPECT_EQ(monitor->RunWorkForTest(), 5u);  // four ran, one was put back; two were not taken
     EXPECT_EQ(classified(), 4);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 4);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 4);
     clock_.Advance(seconds(6));
     EXPECT_EQ(monitor->RunWorkForTest(), 2u);  // the one put back ran, the next was put back
     EXPECT_EQ(classified(), 5);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 5);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 5);
 }
 
 // Log collection on a phase change is best effort within the reserve: where the reserve cannot
@@ -1445,13 +1445,13 @@ TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayFor
     }
     EXPECT_EQ(monitor->RunRoundForTest(), 3u);  // three phase changes (none -> BUILDING)
     EXPECT_EQ(monitor->RunWorkForTest(), 1u);   // one collection queued and run
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 1);
     clock_.Advance(seconds(15));  // the bucket full again (6); the next checks change nothing
     for (const std::string dep : {"d1", "d2", "d3"})
         api_.SetDeployment(Dep(dep, "DEPLOYING", clock_.Now()));
     EXPECT_EQ(monitor->RunRoundForTest(), 3u);
     EXPECT_EQ(monitor->RunWorkForTest(), 1u);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 2);
 }
 
 // Best-effort side work (here a phase change's log collection, 3 requests) leaves the reserve
@@ -1471,7 +1471,7 @@ TEST_F(MonitorTest, BestEffortWorkLeavesTheReserveWhatAFailureNeeds) {
     EXPECT_EQ(monitor->RunRoundForTest(), 4u);  // three phase changes queue one collection
     EXPECT_EQ(monitor->RunWorkForTest(), 2u);   // the classification, then the collection
     EXPECT_TRUE(Get(failed.id).state.error_type.has_value());
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 2);
 }
 
 // A reader's follow is charged the one request it sends (a phase change's collection three: it
@@ -1490,7 +1490,7 @@ TEST_F(MonitorTest, AReaderIsChargedTheRequestAFollowSends) {
         api_.AddLogs(LogKind::kBuild, "d1", {Line(t0 + seconds(i), "step " + std::to_string(i))});
         EXPECT_EQ(monitor->FollowLogs(building.id), true) << "follow " << i;
         EXPECT_EQ(monitor->RunWorkForTest(), 1u);
-        EXPECT_EQ(api_.CallCount("GetPhaseChange"), ++fetches);
+        EXPECT_EQ(api_.CallCount("GetPhaseChanges"), ++fetches);
     }
     EXPECT_EQ(store_->RecentLogs(building.id, 10)->size(), 4u);
     api_.SetDeployment(Dep("d2", "FAILED", clock_.Now()));
@@ -1508,7 +1508,7 @@ TEST_F(MonitorTest, FollowedLogsAreFetchedWhileTheDeploymentBuildsAtMostOncePerI
     auto monitor = Make();
     const auto t0 = clock_.Now();
     const store::Instance instance = AddBuildingPastItsCollection(*monitor, "d1", t0);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 1);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 1);
     api_.AddLogs(LogKind::kBuild, "d1", {Line(t0 + seconds(1), "step 1")});
     clock_.Advance(seconds(20));
     EXPECT_EQ(monitor->RunRoundForTest(), 1u);  // still BUILDING: nothing fetched
@@ -1526,7 +1526,7 @@ TEST_F(MonitorTest, FollowedLogsAreFetchedWhileTheDeploymentBuildsAtMostOncePerI
     EXPECT_EQ(monitor->FollowLogs(instance.id), true);
     EXPECT_EQ(monitor->FollowLogs(instance.id), false);  // within the interval
     EXPECT_EQ(monitor->RunWorkForTest(), 1u);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), 2);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 2);
     EXPECT_THAT(stored(), ElementsAre("step 1"));
     EXPECT_THAT(sink_.LogLines(), ElementsAre(instance.id + ": step 1"));
 
@@ -1549,6 +1549,52 @@ TEST_F(MonitorTest, FollowedLogsAreFetchedWhileTheDeploymentBuildsAtMostOncePerI
     EXPECT_EQ(monitor->FollowLogs(instance.id), false);  // deleted: nothing to follow
 }
 
+// A fleet deploying changes phase in waves: the log collections its phase changes queue are read
+// in one request (as many as one carries), each instance's lines stored from its own cursor. While
+// status requests carry six root fields (Railway refused more, or charges each root field), a
+// request carries two deployments (three root fields each) and a job takes no more.
+TEST_F(MonitorTest, AFloodOfPhaseChangesIsCollectedInOneRequest) {
+    options_.requests_per_hour = 360000;
+    options_.requests_per_second = 100;
+    auto monitor = Make();
+    const auto t0 = clock_.Now();
+    const std::vector<std::string> deps = {"d1", "d2", "d3", "d4", "d5"};
+    std::vector<std::string> ids;
+    for (const std::string& dep : deps) {
+        api_.SetDeployment(Dep(dep, "BUILDING", t0));
+        api_.AddLogs(core::LogKind::kBuild, dep, {Line(t0 + seconds(1), "building " + dep)});
+        ids.push_back(Add(*monitor, dep).id);
+    }
+    const auto newest_line = [&](std::size_t k) {
+        const auto lines = store_->RecentLogs(ids[k], 10);  // held: see FollowedLogsAre…
+        return lines && !lines->empty() ? lines->back().message : std::string("none");
+    };
+    EXPECT_EQ(monitor->RunRoundForTest(), 5u);  // five phase changes (none -> BUILDING)
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);   // one job read the five
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 1);
+    for (std::size_t k = 0; k < deps.size(); ++k)
+        EXPECT_EQ(newest_line(k), "building " + deps[k]);
+
+    api_.SetStatusBatchSize(6);
+    clock_.Advance(seconds(60));
+    for (const std::string& dep : deps) {
+        api_.SetDeployment(Dep(dep, "DEPLOYING", t0));
+        api_.AddLogs(core::LogKind::kDeploy, dep, {Line(t0 + seconds(50), "starting " + dep)});
+    }
+    EXPECT_EQ(monitor->RunRoundForTest(), 5u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 3u);  // two, two and one
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 4);
+    for (std::size_t k = 0; k < deps.size(); ++k)
+        EXPECT_EQ(newest_line(k), "starting " + deps[k]);
+    const auto calls = api_.Calls();
+    EXPECT_EQ(std::count_if(calls.begin(), calls.end(),
+                            [](const std::string& call) {
+                                return call.starts_with("GetPhaseChanges(build+deploy:") &&
+                                       std::count(call.begin(), call.end(), ',') == 1;
+                            }),
+              2);
+}
+
 // Two instances may follow one deployment (two people watching one service): each keeps the
 // deployment's lines in its own log, read from its own cursor, so one's reads never move the
 // other's on; and what the monitor keeps of those reads is one entry per instance, of its current
@@ -1569,7 +1615,8 @@ TEST_F(MonitorTest, TwoInstancesOfOneDeploymentEachStoreAllItsLines) {
         return messages;
     };
     EXPECT_EQ(monitor->RunRoundForTest(), 2u);  // none -> BUILDING, twice: two collections
-    EXPECT_EQ(monitor->RunWorkForTest(), 2u);
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);   // in one request, each from its own cursor
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 1);
     EXPECT_THAT(stored(first), ElementsAre("step 1"));
     EXPECT_THAT(stored(second), ElementsAre("step 1"));
     EXPECT_EQ(monitor->PhaseReadsKeptForTest(), 2u);
@@ -1598,13 +1645,13 @@ TEST_F(MonitorTest, AFailedDeploymentsLogsAreNotFetchedAgainForAReader) {
     auto monitor = Make();
     const store::Instance instance = AddFailed(*monitor, "FAILED", core::LogKind::kBuild, "npm ERR! code ELIFECYCLE");
     monitor->RunWorkForTest();  // the classification, which read the lines
-    const int reads = api_.CallCount("GetPhaseChange");
+    const int reads = api_.CallCount("GetPhaseChanges");
     for (int i = 0; i < 3; ++i) {
         clock_.Advance(kLogFollowInterval);
         EXPECT_EQ(monitor->FollowLogs(instance.id), false);
     }
     EXPECT_EQ(monitor->RunWorkForTest(), 0u);
-    EXPECT_EQ(api_.CallCount("GetPhaseChange"), reads);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), reads);
 }
 
 // Records the kinds of each AppendLogs call's lines, in order, and fails the calls while `failing`.

@@ -41,6 +41,15 @@ class ClientTest : public ::testing::Test {
             EXPECT_THAT(line, Not(HasSubstr(kToken)));
     }
 
+    // GetPhaseChanges of one deployment, its cursors read back from the ask.
+    PhaseChangeReads ReadPhase(const std::string& id, LogCursor& build, LogCursor* deploy, int limit = 500) {
+        PhaseChangeAsk ask{id, build, deploy ? std::optional<LogCursor>(*deploy) : std::nullopt};
+        auto reads = client_->GetPhaseChanges(std::span(&ask, 1), 100, limit);
+        build = ask.build_cursor;
+        if (deploy) *deploy = *ask.deploy_cursor;
+        return std::move(reads.at(0));
+    }
+
     util::FakeClock clock_;
     fakes::ScriptedTransport transport_;
     core::SequenceRandom random_{{0.5}};
@@ -590,7 +599,7 @@ TEST_F(ClientTest, APhaseChangeReadsTheStepsAndBothLogsInOneRequest) {
     build.last_raw = "2026-01-01T00:00:02Z";
     build.messages_at_last = {"b-two"};
     LogCursor deploy;
-    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
+    const PhaseChangeReads reads = ReadPhase("dep-1", build, &deploy);
     ASSERT_EQ(transport_.request_count(), 1u);
     const json body = json::parse(transport_.requests()[0].body);
     EXPECT_EQ(body["operationName"], "PhaseChange");
@@ -610,11 +619,91 @@ TEST_F(ClientTest, APhaseChangeReadsTheStepsAndBothLogsInOneRequest) {
 
     // Without a deploy cursor: the build-only document, and no deploy part.
     transport_.PushResponse(200, std::string(R"({"data":{"events":)") + kStepsJson + R"(,"build":[]}})");
-    const PhaseChangeReads build_only = client_->GetPhaseChange("dep-1", 100, build, nullptr, 500);
+    const PhaseChangeReads build_only = ReadPhase("dep-1", build, nullptr);
     EXPECT_EQ(json::parse(transport_.requests()[1].body)["operationName"], "PhaseChangeBuild");
     EXPECT_FALSE(build_only.deploy_logs.has_value());
     ASSERT_TRUE(build_only.build_logs);
     EXPECT_TRUE(build_only.build_logs->empty());
+}
+
+// A flood of phase changes: several deployments' steps and first pages in one request, each log
+// from its own cursor, the deploy log only where asked; each part's cursor moves with its lines.
+TEST_F(ClientTest, PhaseChangesReadSeveralDeploymentsInOneRequest) {
+    Make();
+    transport_.PushResponse(200, std::string(R"({"data":{"e0":)") + kStepsJson + R"(,"b0":[)" +
+                                     LogJson("2026-01-01T00:00:02Z", "b-two") + "," +
+                                     LogJson("2026-01-01T00:00:03Z", "b-three") + R"(],"d0":[)" +
+                                     LogJson("2026-01-01T00:00:05Z", "d-five") + R"(],"e1":{"edges":[]},"b1":[)" +
+                                     LogJson("2026-01-01T00:00:04Z", "other") + "]}}");
+    std::vector<PhaseChangeAsk> asks(2);
+    asks[0].deployment_id = "dep-1";
+    asks[0].build_cursor.last = *util::ParseRfc3339("2026-01-01T00:00:02Z");
+    asks[0].build_cursor.last_raw = "2026-01-01T00:00:02Z";
+    asks[0].build_cursor.messages_at_last = {"b-two"};
+    asks[0].deploy_cursor.emplace();
+    asks[1].deployment_id = "dep-2";
+    const std::vector<PhaseChangeReads> reads = client_->GetPhaseChanges(asks, 100, 500);
+    ASSERT_EQ(transport_.request_count(), 1u);
+    const json body = json::parse(transport_.requests()[0].body);
+    EXPECT_EQ(body["operationName"], "PhaseChanges");
+    EXPECT_THAT(body["query"].get<std::string>(), HasSubstr("d0: deploymentLogs(deploymentId: $id0"));
+    EXPECT_THAT(body["query"].get<std::string>(), Not(HasSubstr(" d1: ")));
+    EXPECT_EQ(body["variables"]["id0"], "dep-1");
+    EXPECT_EQ(body["variables"]["id1"], "dep-2");
+    EXPECT_EQ(body["variables"]["bs0"], "2026-01-01T00:00:02Z");
+    EXPECT_FALSE(body["variables"].contains("ds0"));  // an empty cursor asks from the start
+    EXPECT_FALSE(body["variables"].contains("bs1"));
+    ASSERT_EQ(reads.size(), 2u);
+    ASSERT_TRUE(reads[0].events) << reads[0].events.error().message;
+    ASSERT_EQ(reads[0].events->size(), 1u);
+    ASSERT_TRUE(reads[0].build_logs);
+    ASSERT_EQ(reads[0].build_logs->size(), 1u);  // b-two was seen already
+    EXPECT_EQ((*reads[0].build_logs)[0].message, "b-three");
+    EXPECT_EQ(asks[0].build_cursor.last_raw, "2026-01-01T00:00:03Z");
+    ASSERT_TRUE(reads[0].deploy_logs && *reads[0].deploy_logs);
+    EXPECT_EQ(asks[0].deploy_cursor->last_raw, "2026-01-01T00:00:05Z");
+    ASSERT_TRUE(reads[1].events);
+    EXPECT_TRUE(reads[1].events->empty());
+    ASSERT_TRUE(reads[1].build_logs);
+    ASSERT_EQ(reads[1].build_logs->size(), 1u);
+    EXPECT_EQ((*reads[1].build_logs)[0].message, "other");
+    EXPECT_EQ(asks[1].build_cursor.last_raw, "2026-01-01T00:00:04Z");
+    EXPECT_FALSE(reads[1].deploy_logs.has_value());
+}
+
+// Railway documents no limit on aliases: a request refused as a whole for what may be its size
+// asks each deployment alone (one request each, steps and logs together); a refused token is every
+// part's answer, not asked again.
+TEST_F(ClientTest, PhaseChangesRefusedWholeAskEachDeploymentAloneUnlessTheTokenWasRefused) {
+    Make();
+    std::vector<PhaseChangeAsk> asks(2);
+    asks[0].deployment_id = "dep-1";
+    asks[1].deployment_id = "dep-2";
+    transport_.PushResponse(
+        400, R"({"errors":[{"message":"Query is too complex","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]})");
+    transport_.PushResponse(200, std::string(R"({"data":{"events":{"edges":[]},"build":[)") +
+                                     LogJson("2026-01-01T00:00:03Z", "one") + "]}}");
+    transport_.PushResponse(200, R"({"data":{"events":{"edges":[]},"build":[]}})");
+    const auto reads = client_->GetPhaseChanges(asks, 100, 500);
+    ASSERT_EQ(transport_.request_count(), 3u);
+    const json first = json::parse(transport_.requests()[1].body);
+    EXPECT_EQ(first["operationName"], "PhaseChangeBuild");
+    EXPECT_EQ(first["variables"]["id"], "dep-1");
+    EXPECT_EQ(json::parse(transport_.requests()[2].body)["variables"]["id"], "dep-2");
+    ASSERT_EQ(reads.size(), 2u);
+    ASSERT_TRUE(reads[0].build_logs && reads[1].build_logs);
+    EXPECT_EQ(reads[0].build_logs->size(), 1u);
+    EXPECT_EQ(asks[0].build_cursor.last_raw, "2026-01-01T00:00:03Z");
+    EXPECT_TRUE(reads[1].build_logs->empty());
+
+    transport_.PushResponse(200, answers::WholeFailure("Not Authorized", "t2"));
+    const auto refused = client_->GetPhaseChanges(asks, 100, 500);
+    EXPECT_EQ(transport_.request_count(), 4u);
+    for (const PhaseChangeReads& read : refused) {
+        ASSERT_FALSE(read.events);
+        EXPECT_EQ(read.events.error().code, util::ErrorCode::kUnauthenticated);
+        ASSERT_FALSE(read.build_logs);
+    }
 }
 
 // A stall's confirmations: several deployments' logs asked in one request, each from its last
@@ -720,7 +809,7 @@ TEST_F(ClientTest, APhaseChangesFullFirstPageIsPagedOnWithTheLogQuery) {
     build.last = *util::ParseRfc3339("2026-01-01T00:00:01Z");
     build.last_raw = "2026-01-01T00:00:01Z";
     build.messages_at_last = {"one"};
-    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, nullptr, 2);
+    const PhaseChangeReads reads = ReadPhase("dep-1", build, nullptr, 2);
     ASSERT_TRUE(reads.build_logs) << reads.build_logs.error().message;
     std::vector<std::string> messages;
     for (const auto& line : *reads.build_logs)
@@ -742,7 +831,7 @@ TEST_F(ClientTest, APhaseChangesPartsNulledByAnotherPartsErrorAreAskedAlone) {
     transport_.PushResponse(200, OneLineAnswer("deploymentLogs", "2026-01-01T00:00:01Z", "d"));
     LogCursor build;
     LogCursor deploy;
-    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
+    const PhaseChangeReads reads = ReadPhase("dep-1", build, &deploy);
     ASSERT_FALSE(reads.events);
     EXPECT_EQ(reads.events.error().code, util::ErrorCode::kNotFound);
     ASSERT_TRUE(reads.build_logs) << reads.build_logs.error().message;
@@ -767,7 +856,7 @@ TEST_F(ClientTest, APhaseChangeThatFailsWholeForAPassingReasonAsksEachPartAlone)
     transport_.PushResponse(200, OneLineAnswer("deploymentLogs", "2026-01-01T00:00:02Z", "d"));
     LogCursor build;
     LogCursor deploy;
-    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
+    const PhaseChangeReads reads = ReadPhase("dep-1", build, &deploy);
     ASSERT_EQ(transport_.request_count(), 5u);
     EXPECT_EQ(json::parse(transport_.requests()[1].body)["operationName"], "PhaseChange");
     EXPECT_EQ(json::parse(transport_.requests()[2].body)["operationName"], "DeploymentEvents");
@@ -785,7 +874,7 @@ TEST_F(ClientTest, APhaseChangeThatFailsWholeFailsEveryPartWithoutAskingAgain) {
     transport_.PushResponse(200, answers::WholeFailure("Not Authorized", "t2"));
     LogCursor build;
     LogCursor deploy;
-    const PhaseChangeReads reads = client_->GetPhaseChange("dep-1", 100, build, &deploy, 500);
+    const PhaseChangeReads reads = ReadPhase("dep-1", build, &deploy);
     EXPECT_EQ(transport_.request_count(), 1u);
     ASSERT_FALSE(reads.events);
     EXPECT_EQ(reads.events.error().code, util::ErrorCode::kUnauthenticated);

@@ -12,6 +12,7 @@ namespace railwatch::railway {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::size_t Count(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
@@ -39,14 +40,31 @@ TEST(Documents, StatusSelectionHasEveryFieldTheIssueAsksFor) {
 
 TEST(Documents, AllDocumentsListsEveryOperationAndEachBatchSize) {
     const auto all = documents::AllDocuments({1, 2, 50});
-    EXPECT_EQ(all.size(), 28u);
+    EXPECT_EQ(all.size(), 31u);
     EXPECT_EQ(all[0].name, "DeploymentStatuses[1]");
     EXPECT_EQ(all[1].name, "DeploymentPoll[1]");
     EXPECT_EQ(all[2].name, "LogsSince[1]");
-    EXPECT_EQ(all[6].name, "DeploymentStatuses[50]");
-    EXPECT_EQ(all[7].name, "DeploymentPoll[50]");
-    EXPECT_EQ(all[7].query, documents::DeploymentPollBatch(50));
-    EXPECT_EQ(all[8].name, "LogsSince[50]");
+    EXPECT_EQ(all[3].name, "PhaseChanges[1]");
+    EXPECT_EQ(all[8].name, "DeploymentStatuses[50]");
+    EXPECT_EQ(all[9].name, "DeploymentPoll[50]");
+    EXPECT_EQ(all[9].query, documents::DeploymentPollBatch(50));
+    EXPECT_EQ(all[10].name, "LogsSince[50]");
+    EXPECT_EQ(all[11].name, "PhaseChanges[16]");  // the most a request carries
+}
+
+// A flood of phase changes' reads: each deployment's steps and build log, and its deploy log
+// where asked, each log from its own start date.
+TEST(Documents, PhaseChangesAskEachDeploymentsStepsAndLogsFromTheirOwnStarts) {
+    const std::string doc = documents::PhaseChangeBatch({true, false});
+    EXPECT_EQ(Count(doc, ": deploymentEvents(id:"), 2u);
+    EXPECT_EQ(Count(doc, ": buildLogs(deploymentId:"), 2u);
+    EXPECT_EQ(Count(doc, ": deploymentLogs(deploymentId:"), 1u);
+    EXPECT_THAT(doc, HasSubstr("query PhaseChanges($first: Int, $limit: Int, $id0: String!, $bs0: DateTime, "
+                               "$ds0: DateTime, $id1: String!, $bs1: DateTime) {"));
+    EXPECT_THAT(doc, HasSubstr(" e1: deploymentEvents(id: $id1, first: $first) {"));
+    EXPECT_THAT(doc, HasSubstr(" b1: buildLogs(deploymentId: $id1, limit: $limit, startDate: $bs1) {"));
+    EXPECT_THAT(doc, HasSubstr(" d0: deploymentLogs(deploymentId: $id0, limit: $limit, startDate: $ds0) {"));
+    EXPECT_THAT(doc, Not(HasSubstr("$ds1")));
 }
 
 // A stall's confirmations: one alias per deployment, each of its phase's log kind, read from its
