@@ -38,7 +38,10 @@ struct Job {
     /// Discovery after an automatic redeploy whose request failed (already counted in
     /// retry_count): a new deployment is followed, none means trying again or a person.
     bool after_failed_redeploy = false;
-    std::string failure;      ///< that request's error, for the attention reason
+    std::string failure;  ///< that request's error, for the attention reason
+    /// A log collection whose request was paid for when it was queued (a reader's follow): a
+    /// collection job that carries one pays nothing more.
+    bool prepaid = false;
     std::uint64_t order = 0;  ///< its place in the queuing order (set by JobQueue::Push)
 };
 

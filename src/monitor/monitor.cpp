@@ -59,10 +59,11 @@ constexpr Duration kWorkerIdle = core::Seconds(3600);
 // What a reader's log follow reserves of the side budget: the one request a collection sends,
 // steps and lines together.
 constexpr double kFollowLogsCost = 1;
-// What a phase change's log collection reserves, taken when the check queues it: three times the
-// request it sends, so that these collections, the one side work no failure or person waits for
-// and which comes in floods (a fleet deploying), take at most a third of what the reserve refills.
-constexpr double kPhaseChangeLogsCost = 3;
+// The most phase changes' log collections queued a second (a burst of 5 s of it): a fleet that
+// deploys at once (hundreds of phase changes a second at 100,000 instances) must not read and
+// store logs faster than the store writes its transitions. A collection not queued loses no line:
+// the next collection, the failure's or a reader's reads on from the instance's cursors.
+constexpr double kCollectionsPerSecond = 10;
 // What a classification reserves: the most it sends (its phase read; for a quota check the
 // token's and the workspace's reads), settled against what it sent once it is done. The largest
 // reservation of failure work, and so what work that is not (SideWork) leaves in a bucket.
@@ -1370,13 +1371,18 @@ void Monitor::EnqueueFollowUp(const core::FollowUp& follow_up, const std::string
                               const std::string& deployment_id, Timestamp now) {
     if (follow_up.classify_failure) Enqueue(Job{JobKind::kClassify, instance_id, deployment_id, now});
     if (follow_up.discover_latest) Enqueue(Job{JobKind::kDiscover, instance_id, deployment_id, now});
-    if (follow_up.collect_logs) {
-        // Best effort within the reserve (RunJob): paid for as it is queued, or not queued at all,
-        // so a flood of phase changes wakes no worker for a job that would find no budget.
-        Timestamp retry_at{};
-        if (TakeSideBudget(kPhaseChangeLogsCost, SideWork::kBestEffort, now, &retry_at) != SidePayer::kNone)
-            Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now});
-    }
+    if (follow_up.collect_logs && AdmitCollection(now))
+        Enqueue(Job{JobKind::kCollectLogs, instance_id, deployment_id, now});
+}
+
+bool Monitor::AdmitCollection(Timestamp now) {
+    // Best effort within the reserve (CollectLogs): queued only where the reserve could pay a
+    // request now, so a flood of phase changes wakes no worker for a job that would find no
+    // budget; and no more than kCollectionsPerSecond.
+    std::lock_guard lock(mutex_);
+    if (!reserve_bucket_.Holds(plan_.reserve_requests_per_second, 1, kClassifyCost, now)) return false;
+    Timestamp unused{};
+    return collections_bucket_.Take(kCollectionsPerSecond, 1, 0, now, &unused);
 }
 
 void Monitor::Enqueue(Job job) {
@@ -1476,12 +1482,19 @@ std::size_t Monitor::RunWorkForTest() {
 
 namespace {
 // What a side bucket refilled at `rate` holds: a few seconds of the rate (side work may burst a
-// little, never take what polling needs), and at least a classification and a phase change's
-// collection: work that leaves a classification's reservation (SideWork) can still run.
+// little, never take what polling needs), and at least two classifications' reservations: work
+// that leaves one (SideWork) can still run.
 double SideCapacity(double rate) {
-    return rate > 0 ? std::max(rate * 5.0, kClassifyCost + kPhaseChangeLogsCost) : 0.0;
+    return rate > 0 ? std::max(rate * 5.0, 2 * kClassifyCost) : 0.0;
 }
 }  // namespace
+
+bool Monitor::SideBucket::Holds(double rate, double requests, double floor, Timestamp now) {
+    Timestamp unused{};
+    if (!Take(rate, requests, floor, now, &unused)) return false;
+    tokens += requests;
+    return true;
+}
 
 void Monitor::SideBucket::GiveBack(double rate, double requests) {
     if (requests > 0) tokens = std::min(SideCapacity(rate), tokens + requests);
@@ -1548,7 +1561,7 @@ void Monitor::RunJob(const Job& job) {
             cost = 1;
             break;
         case JobKind::kCollectLogs:
-            cost = 0;  // paid for when it was queued (kPhaseChangeLogsCost, kFollowLogsCost)
+            cost = 0;  // the request of those read together (CollectLogs), or a reader's (prepaid)
             break;
     }
     // Best effort, within the reserve only: environment reads (and log collection, above).
@@ -1705,7 +1718,7 @@ void Monitor::ConfirmStalls(const Job& first) {
 }
 
 void Monitor::CollectLogs(const Job& first) {
-    // The others due now go in the same request (each paid for when it was queued).
+    // The others due now go in the same request.
     const std::size_t per_request = railway::PhaseChangesPerRequest(api_.StatusBatchSize());
     std::vector<Job> jobs{first};
     {
@@ -1714,6 +1727,18 @@ void Monitor::CollectLogs(const Job& first) {
             busy_instances_.insert(more.instance_id);
             jobs.push_back(std::move(more));
         }
+    }
+    const auto finish = [&] {
+        for (std::size_t k = 1; k < jobs.size(); ++k)
+            FinishJob(jobs[k]);
+    };
+    // Charged the request it sends, from the reserve and best effort (dropped when the reserve
+    // cannot pay: the next collection reads on from the cursors), unless a reader paid it.
+    Timestamp retry_at{};
+    if (std::none_of(jobs.begin(), jobs.end(), [](const Job& job) { return job.prepaid; }) &&
+        TakeSideBudget(1, SideWork::kBestEffort, clock_.Now(), &retry_at) == SidePayer::kNone) {
+        finish();
+        return;
     }
     // A phase change: new log lines, and the steps that make progress step-aware.
     std::vector<std::pair<store::Instance, const Job*>> found;
@@ -1727,8 +1752,7 @@ void Monitor::CollectLogs(const Job& first) {
     for (const auto& [instance, job] : found)
         reads.push_back({instance, job->deployment_id, core::ReachedDeploy(PhaseOf(instance.state))});
     if (!reads.empty()) (void)ReadPhases(reads);
-    for (std::size_t k = 1; k < jobs.size(); ++k)
-        FinishJob(jobs[k]);
+    finish();
 }
 
 std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const store::Instance& instance,
@@ -2382,7 +2406,9 @@ util::Result<bool> Monitor::FollowLogs(const std::string& id) {
     const Timestamp now = clock_.Now();
     Timestamp retry_at{};
     if (TakeSideBudget(kFollowLogsCost, SideWork::kReader, now, &retry_at) == SidePayer::kNone) return false;
-    Enqueue(Job{JobKind::kCollectLogs, id, deployment_id, now});
+    Job job{JobKind::kCollectLogs, id, deployment_id, now};
+    job.prepaid = true;
+    Enqueue(std::move(job));
     return true;
 }
 

@@ -254,6 +254,8 @@ class Monitor final : public Operations {
         bool Take(double rate, double requests, double floor, core::Timestamp now, core::Timestamp* retry_at);
         // Puts back `requests` taken and not sent (never past the bucket's capacity at `rate`).
         void GiveBack(double rate, double requests);
+        // Whether Take would give `requests` now (nothing taken).
+        bool Holds(double rate, double requests, double floor, core::Timestamp now);
     };
     // Who spends side work's budget. Failure work (evidence, redeploys, discovery, a stall's
     // confirmation, the platform's status) draws on the reserve, then on what polling leaves
@@ -271,6 +273,9 @@ class Monitor final : public Operations {
     void GiveBackSideBudget(SidePayer payer, double requests);
     // What polling leaves unused of its budget at its planned intervals, a second (mutex_ held).
     double UnusedRate() const;
+    // Whether a phase change's log collection is queued: the reserve could pay its request now
+    // (above what a classification reserves), and fewer than kCollectionsPerSecond were.
+    bool AdmitCollection(core::Timestamp now);
 
     // A write decided in a poll batch: the batch's writes are made together once all its answers
     // are decided (WriteAll), so that they share one store transaction.
@@ -533,6 +538,8 @@ class Monitor final : public Operations {
     std::unordered_map<std::string, util::SteadyTime> log_follows_;
     SideBucket reserve_bucket_;
     SideBucket unused_bucket_;
+    // Phase changes' log collections admitted (kCollectionsPerSecond, a burst of twice that).
+    SideBucket collections_bucket_;
     util::SystemRandom random_;
     std::unique_ptr<Prober> prober_;  // set before Start(), or never
     struct PlatformView {

@@ -4,6 +4,7 @@
 // with the clock in kBlock mode.
 #include "monitor/monitor.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -1430,48 +1431,85 @@ TEST_F(MonitorTest, AnUnpaidClassificationHoldsTheOthersUntilTheReserveRefills) 
     EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 5);
 }
 
-// Log collection on a phase change is best effort within the reserve: where the reserve cannot
-// pay for it, it is not queued at all (a flood of phase changes must not wake a worker per change
-// for a job that would find no budget), and what it leaves there is at least what a classification
-// reserves (MonitorTest.BestEffortWorkLeavesTheReserveWhatAFailureNeeds). Here the reserve (0.2
-// requests a second, a bucket of 6) pays for one collection (3 requests reserved) of three.
+// Log collection on a phase change is best effort within the reserve, charged the request it
+// sends: the collections due together share one (MonitorTest.AFloodOfPhaseChangesIsCollectedInOneRequest).
+// It is queued only where the reserve could pay a request now and keep what a classification
+// reserves, so a flood of phase changes wakes no worker for a job that would find no budget. Here
+// the reserve (0.2 requests a second, a bucket of 6) pays for three waves of three phase changes,
+// a request each; the fourth wave is not queued.
 TEST_F(MonitorTest, PhaseChangeLogCollectionIsQueuedOnlyWhereTheReserveCanPayForIt) {
-    options_.requests_per_hour = 3600;
-    options_.requests_per_second = 10;
+    SideWorkHasTheReserveAlone(3);
     auto monitor = Make();
-    for (const std::string dep : {"d1", "d2", "d3"}) {
-        api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
-        Add(*monitor, dep);
+    for (int wave = 1; wave <= 4; ++wave) {
+        for (int k = 0; k < 3; ++k) {
+            const std::string dep = fmt::format("w{}d{}", wave, k);
+            api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
+            Add(*monitor, dep);
+        }
+        EXPECT_EQ(monitor->RunRoundForTest(), 3u) << "wave " << wave;  // three phase changes (none -> BUILDING)
+        EXPECT_EQ(monitor->RunWorkForTest(), wave <= 3 ? 1u : 0u) << "wave " << wave;
+        EXPECT_EQ(api_.CallCount("GetPhaseChanges"), std::min(wave, 3)) << "wave " << wave;
     }
-    EXPECT_EQ(monitor->RunRoundForTest(), 3u);  // three phase changes (none -> BUILDING)
-    EXPECT_EQ(monitor->RunWorkForTest(), 1u);   // one collection queued and run
-    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 1);
-    clock_.Advance(seconds(15));  // the bucket full again (6); the next checks change nothing
-    for (const std::string dep : {"d1", "d2", "d3"})
-        api_.SetDeployment(Dep(dep, "DEPLOYING", clock_.Now()));
-    EXPECT_EQ(monitor->RunRoundForTest(), 3u);
-    EXPECT_EQ(monitor->RunWorkForTest(), 1u);
-    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 2);
 }
 
-// Best-effort side work (here a phase change's log collection, 3 requests) leaves the reserve
-// what a classification reserves: a failure that comes with a flood of phase changes is explained
-// at once, never starved by reads that take each request as the bucket refills. Polling plans the
-// whole budget (4 deployments a request, each a second), so the reserve (0.2 requests a second, a
-// bucket of 6) is all side work has.
+// Best-effort side work (here phase changes' log collections) leaves the reserve what a
+// classification reserves: a failure that comes with a flood of phase changes is explained at
+// once, never starved by reads that take each request as the bucket refills. Polling plans the
+// whole budget (3 deployments a request, each a second), so the reserve (0.2 requests a second, a
+// bucket of 6) is all side work has: five waves of phase changes, of which three are collected,
+// then a failure.
 TEST_F(MonitorTest, BestEffortWorkLeavesTheReserveWhatAFailureNeeds) {
-    SideWorkHasTheReserveAlone(4);
+    SideWorkHasTheReserveAlone(3);
     auto monitor = Make();
-    for (const std::string dep : {"d1", "d2", "d3"}) {
-        api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
-        Add(*monitor, dep);
+    for (int wave = 1; wave <= 5; ++wave) {
+        for (int k = 0; k < 3; ++k) {
+            const std::string dep = fmt::format("w{}d{}", wave, k);
+            api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
+            Add(*monitor, dep);
+        }
+        monitor->RunRoundForTest();
+        monitor->RunWorkForTest();
     }
-    api_.SetDeployment(Dep("d4", "FAILED", clock_.Now()));
-    const auto failed = Add(*monitor, "d4");
-    EXPECT_EQ(monitor->RunRoundForTest(), 4u);  // three phase changes queue one collection
-    EXPECT_EQ(monitor->RunWorkForTest(), 2u);   // the classification, then the collection
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 3);
+    api_.SetDeployment(Dep("failed", "FAILED", clock_.Now()));
+    const auto failed = Add(*monitor, "failed");
+    monitor->RunRoundForTest();
+    EXPECT_EQ(monitor->RunWorkForTest(), 1u);  // the classification
     EXPECT_TRUE(Get(failed.id).state.error_type.has_value());
-    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 2);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 4);
+}
+
+// However large the budget, phase changes' log collections are queued at most
+// kCollectionsPerSecond (10) a second, with a burst of 5 s of it: a fleet deploying at once must
+// not read and store logs faster than the store writes its transitions. 60 phase changes at once:
+// 50 collected (in requests of 16), 10 not queued; a second later, 10 more of the next wave.
+TEST_F(MonitorTest, PhaseChangeCollectionsAreQueuedAtMostTenASecond) {
+    options_.requests_per_hour = 360000;
+    options_.requests_per_second = 100;
+    options_.batch_size = 100;
+    auto monitor = Make();
+    const auto wave = [&](const std::string& name, int count) {
+        for (int k = 0; k < count; ++k) {
+            const std::string dep = fmt::format("{}{}", name, k);
+            api_.SetDeployment(Dep(dep, "BUILDING", clock_.Now()));
+            api_.AddLogs(core::LogKind::kBuild, dep, {Line(clock_.Now(), "building " + dep)});
+            Add(*monitor, dep);
+        }
+        EXPECT_EQ(monitor->RunRoundForTest(), static_cast<std::size_t>(count));
+        monitor->RunWorkForTest();
+    };
+    const auto collected = [&] {
+        std::size_t parts = 0;
+        for (const std::string& call : api_.Calls())
+            if (call.starts_with("GetPhaseChanges(")) parts += 1 + std::count(call.begin(), call.end(), ',');
+        return parts;
+    };
+    wave("a", 60);
+    EXPECT_EQ(collected(), 50u);
+    EXPECT_EQ(api_.CallCount("GetPhaseChanges"), 4);  // 16 + 16 + 16 + 2
+    clock_.Advance(seconds(1));
+    wave("b", 20);
+    EXPECT_EQ(collected(), 60u);
 }
 
 // A reader's follow is charged the one request it sends (a phase change's collection three: it
