@@ -59,11 +59,13 @@ constexpr Duration kWorkerIdle = core::Seconds(3600);
 // What a reader's log follow reserves of the side budget: the one request a collection sends,
 // steps and lines together.
 constexpr double kFollowLogsCost = 1;
-// The most phase changes' log collections queued a second (a burst of 5 s of it): a fleet that
-// deploys at once (hundreds of phase changes a second at 100,000 instances) must not read and
-// store logs faster than the store writes its transitions. A collection not queued loses no line:
-// the next collection, the failure's or a reader's reads on from the instance's cursors.
-constexpr double kCollectionsPerSecond = 10;
+// The most phase changes' log collections queued a second, on average over half a minute
+// (collections_bucket_): a fleet that deploys at once (thousands of phase changes a second at
+// 100,000 instances) must not read and store logs faster than the store writes its transitions;
+// 8 is about what the reserve allowed in that flood when each collection was charged 3. A
+// collection not queued loses no line: the next collection, the failure's or a reader's reads on
+// from the instance's cursors.
+constexpr double kCollectionsPerSecond = 8;
 // What a classification reserves: the most it sends (its phase read; for a quota check the
 // token's and the workspace's reads), settled against what it sent once it is done. The largest
 // reservation of failure work, and so what work that is not (SideWork) leaves in a bucket.
@@ -1481,11 +1483,11 @@ std::size_t Monitor::RunWorkForTest() {
 }
 
 namespace {
-// What a side bucket refilled at `rate` holds: a few seconds of the rate (side work may burst a
+// What a side bucket refilled at `rate` holds: `burst_seconds` of the rate (side work may burst a
 // little, never take what polling needs), and at least two classifications' reservations: work
 // that leaves one (SideWork) can still run.
-double SideCapacity(double rate) {
-    return rate > 0 ? std::max(rate * 5.0, 2 * kClassifyCost) : 0.0;
+double SideCapacity(double rate, double burst_seconds) {
+    return rate > 0 ? std::max(rate * burst_seconds, 2 * kClassifyCost) : 0.0;
 }
 }  // namespace
 
@@ -1497,11 +1499,11 @@ bool Monitor::SideBucket::Holds(double rate, double requests, double floor, Time
 }
 
 void Monitor::SideBucket::GiveBack(double rate, double requests) {
-    if (requests > 0) tokens = std::min(SideCapacity(rate), tokens + requests);
+    if (requests > 0) tokens = std::min(SideCapacity(rate, burst_seconds), tokens + requests);
 }
 
 bool Monitor::SideBucket::Take(double rate, double requests, double floor, Timestamp now, Timestamp* retry_at) {
-    const double capacity = SideCapacity(rate);
+    const double capacity = SideCapacity(rate, burst_seconds);
     if (!refilled_at) tokens = capacity;
     if (refilled_at && now > *refilled_at)
         tokens = std::min(capacity, tokens + rate * core::ToSecondsF(now - *refilled_at));

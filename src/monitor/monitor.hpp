@@ -247,6 +247,7 @@ class Monitor final : public Operations {
     std::optional<Job> TakeDueJob(core::Timestamp now);
     // A token bucket for side work (guarded by mutex_).
     struct SideBucket {
+        double burst_seconds = 5;  // it holds this much of its rate (at least two classifications)
         double tokens = 0;
         std::optional<core::Timestamp> refilled_at;
         // Takes `requests` at `rate` per second where `floor` stays; false (nothing taken) when it
@@ -538,8 +539,9 @@ class Monitor final : public Operations {
     std::unordered_map<std::string, util::SteadyTime> log_follows_;
     SideBucket reserve_bucket_;
     SideBucket unused_bucket_;
-    // Phase changes' log collections admitted (kCollectionsPerSecond, a burst of twice that).
-    SideBucket collections_bucket_;
+    // Phase changes' log collections admitted (kCollectionsPerSecond): a poll round finds a wave's
+    // phase changes at once, so it holds half a minute of the rate.
+    SideBucket collections_bucket_{30, 0, std::nullopt};
     util::SystemRandom random_;
     std::unique_ptr<Prober> prober_;  // set before Start(), or never
     struct PlatformView {
