@@ -1638,15 +1638,7 @@ void Monitor::ConfirmStalls(const Job& first) {
     // The other confirmations due now go in the same request (its budget paid by `first`'s job):
     // as many as one request carries, so that the job is charged what it sends (one a request
     // while Railway seems to charge each root field).
-    const std::size_t per_request = railway::LogsSincePerRequest(api_.StatusBatchSize());
-    std::vector<Job> jobs{first};
-    {
-        std::lock_guard lock(mutex_);
-        for (Job& more : jobs_.TakeDueOf(JobKind::kConfirmStall, clock_.Now(), busy_instances_, per_request - 1)) {
-            busy_instances_.insert(more.instance_id);
-            jobs.push_back(std::move(more));
-        }
-    }
+    const std::vector<Job> jobs = WithOthersDue(first, railway::LogsSincePerRequest(api_.StatusBatchSize()));
     struct Asked {
         const Job* job;
         store::Instance instance;
@@ -1715,31 +1707,33 @@ void Monitor::ConfirmStalls(const Job& first) {
         (void)Write(a.instance, t, "attention");
         SettleStall(*a.job, Timestamp::min(), std::nullopt);
     }
+    FinishOthers(jobs);
+}
+
+std::vector<Job> Monitor::WithOthersDue(const Job& first, std::size_t most) {
+    std::vector<Job> jobs{first};
+    std::lock_guard lock(mutex_);
+    for (Job& more : jobs_.TakeDueOf(first.kind, clock_.Now(), busy_instances_, most > 0 ? most - 1 : 0)) {
+        busy_instances_.insert(more.instance_id);
+        jobs.push_back(std::move(more));
+    }
+    return jobs;
+}
+
+void Monitor::FinishOthers(const std::vector<Job>& jobs) {
     for (std::size_t k = 1; k < jobs.size(); ++k)
         FinishJob(jobs[k]);
 }
 
 void Monitor::CollectLogs(const Job& first) {
     // The others due now go in the same request.
-    const std::size_t per_request = railway::PhaseChangesPerRequest(api_.StatusBatchSize());
-    std::vector<Job> jobs{first};
-    {
-        std::lock_guard lock(mutex_);
-        for (Job& more : jobs_.TakeDueOf(JobKind::kCollectLogs, clock_.Now(), busy_instances_, per_request - 1)) {
-            busy_instances_.insert(more.instance_id);
-            jobs.push_back(std::move(more));
-        }
-    }
-    const auto finish = [&] {
-        for (std::size_t k = 1; k < jobs.size(); ++k)
-            FinishJob(jobs[k]);
-    };
+    const std::vector<Job> jobs = WithOthersDue(first, railway::PhaseChangesPerRequest(api_.StatusBatchSize()));
     // Charged the request it sends, from the reserve and best effort (dropped when the reserve
     // cannot pay: the next collection reads on from the cursors), unless a reader paid it.
     Timestamp retry_at{};
     if (std::none_of(jobs.begin(), jobs.end(), [](const Job& job) { return job.prepaid; }) &&
         TakeSideBudget(1, SideWork::kBestEffort, clock_.Now(), &retry_at) == SidePayer::kNone) {
-        finish();
+        FinishOthers(jobs);
         return;
     }
     // A phase change: new log lines, and the steps that make progress step-aware.
@@ -1754,7 +1748,7 @@ void Monitor::CollectLogs(const Job& first) {
     for (const auto& [instance, job] : found)
         reads.push_back({instance, job->deployment_id, core::ReachedDeploy(PhaseOf(instance.state))});
     if (!reads.empty()) (void)ReadPhases(reads);
-    finish();
+    FinishOthers(jobs);
 }
 
 std::optional<std::vector<railway::DeploymentEvent>> Monitor::ReadPhase(const store::Instance& instance,

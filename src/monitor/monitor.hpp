@@ -328,6 +328,10 @@ class Monitor final : public Operations {
     // deployment's log lines by a job (ConfirmStalls) before it is flagged, once at a time, and not
     // again before the deadline a sign of life it found gives. Railway's updatedAt may stand still
     // through a long build whose log keeps growing.
+    // `first` with the other jobs of its kind due now, `most` in all (JobQueue::TakeDueOf), their
+    // instances busy until FinishOthers (`first`'s: RunJob's caller finishes it).
+    std::vector<Job> WithOthersDue(const Job& first, std::size_t most);
+    void FinishOthers(const std::vector<Job>& jobs);
     void ConfirmStallLater(const std::string& instance_id, const std::string& deployment_id, core::Timestamp now);
     // The job, with the other confirmations due now (as many as one request carries, up to
     // railway::kMaxLogsSincePerRequest: a wave of stalls costs no request each): the stall checked again with the

@@ -277,6 +277,29 @@ class OverThirtyRootFields : public SimSuite<std::string> {
         EXPECT_EQ(stats_later["total"].get<int>() - stats_after["total"].get<int>(), 3);  // 25 + 25 + 10
         Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"faults", {{"hangMs", 30000}}}});
     }
+
+    /// `count` deployments that build within the second (a 200 s build at 600×), their build log
+    /// growing, a second into their build, with documents of more than 30 root fields refused as the
+    /// parameter names ("none": not refused); `prior` the configuration before (StopRefusing).
+    static void StartBuilding(std::size_t count, json& prior, std::vector<std::string>& ids) {
+        const bool refused = GetParam() != "none";
+        prior = Control("/_sim/config", json::object());
+        ASSERT_TRUE(prior.contains("timeScale")) << prior.dump();
+        const json configured = Control(
+            "/_sim/config",
+            {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
+             {"timeScale", 600},
+             {"errors",
+              {{"maxRootFields", refused ? 30 : 0}, {"tooManyRootFields", refused ? GetParam() : "complexity"}}}});
+        ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
+        ids = Create(static_cast<int>(count), "success");
+        ASSERT_EQ(ids.size(), count);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+
+    static void StopRefusing(const json& prior) {
+        Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"timeScale", prior["timeScale"]}});
+    }
 };
 
 /// Railway documents no limit on aliases, a document's size or its complexity (FACTS §7): the
@@ -300,19 +323,10 @@ class LogsSinceOverThirtyRootFields : public OverThirtyRootFields {};
 
 TEST_P(LogsSinceOverThirtyRootFields, EveryDeploymentIsAnsweredInOneRequestOrAloneWhenRefused) {
     const bool refused = GetParam() != "none";
-    const json prior = Control("/_sim/config", json::object());
-    ASSERT_TRUE(prior.contains("timeScale")) << prior.dump();
-    // Deployments that build within the second (a 200 s build at 600×), their build log growing.
-    const json configured =
-        Control("/_sim/config",
-                {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
-                 {"timeScale", 600},
-                 {"errors",
-                  {{"maxRootFields", refused ? 30 : 0}, {"tooManyRootFields", refused ? GetParam() : "complexity"}}}});
-    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
-    const std::vector<std::string> ids = Create(40, "success");
-    ASSERT_EQ(ids.size(), 40u);
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    json prior;
+    std::vector<std::string> ids;
+    StartBuilding(40, prior, ids);
+    if (HasFatalFailure()) return;
     // Half asked from the start (lines since), half from a day ahead (none since).
     const core::Timestamp ahead =
         std::chrono::time_point_cast<core::Duration>(std::chrono::system_clock::now()) + core::Seconds(86400);
@@ -330,7 +344,7 @@ TEST_P(LogsSinceOverThirtyRootFields, EveryDeploymentIsAnsweredInOneRequestOrAlo
     }
     EXPECT_EQ(after["rootFieldRefusals"].get<int>() - before["rootFieldRefusals"].get<int>(), refused ? 1 : 0);
     EXPECT_EQ(after["total"].get<int>() - before["total"].get<int>(), refused ? 41 : 1);
-    Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"timeScale", prior["timeScale"]}});
+    StopRefusing(prior);
 }
 
 INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, LogsSinceOverThirtyRootFields,
@@ -345,19 +359,10 @@ class PhaseChangesOverThirtyRootFields : public OverThirtyRootFields {};
 
 TEST_P(PhaseChangesOverThirtyRootFields, EveryDeploymentIsAnsweredInOneRequestOrAloneWhenRefused) {
     const bool refused = GetParam() != "none";
-    const json prior = Control("/_sim/config", json::object());
-    ASSERT_TRUE(prior.contains("timeScale")) << prior.dump();
-    // Deployments that build within the second (a 200 s build at 600×), their build log growing.
-    const json configured =
-        Control("/_sim/config",
-                {{"rateLimit", {{"rps", 0}, {"rph", 0}}},
-                 {"timeScale", 600},
-                 {"errors",
-                  {{"maxRootFields", refused ? 30 : 0}, {"tooManyRootFields", refused ? GetParam() : "complexity"}}}});
-    ASSERT_FALSE(configured.is_discarded() || configured.contains("error")) << configured.dump();
-    const std::vector<std::string> ids = Create(railway::kMaxPhaseChangesPerRequest, "success");
-    ASSERT_EQ(ids.size(), railway::kMaxPhaseChangesPerRequest);
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    json prior;
+    std::vector<std::string> ids;
+    StartBuilding(railway::kMaxPhaseChangesPerRequest, prior, ids);
+    if (HasFatalFailure()) return;
     std::vector<railway::PhaseChangeAsk> asks(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) {
         asks[i].deployment_id = ids[i];
@@ -381,7 +386,7 @@ TEST_P(PhaseChangesOverThirtyRootFields, EveryDeploymentIsAnsweredInOneRequestOr
     }
     EXPECT_EQ(after["rootFieldRefusals"].get<int>() - before["rootFieldRefusals"].get<int>(), refused ? 1 : 0);
     EXPECT_EQ(after["total"].get<int>() - before["total"].get<int>(), refused ? 17 : 1);
-    Control("/_sim/config", {{"errors", {{"maxRootFields", 0}}}, {"timeScale", prior["timeScale"]}});
+    StopRefusing(prior);
 }
 
 INSTANTIATE_TEST_SUITE_P(PlausibleRefusals, PhaseChangesOverThirtyRootFields,
