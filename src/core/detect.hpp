@@ -97,7 +97,8 @@ struct AttentionFacts {
     Timestamp created_at{};                        ///< when the instance was added
     std::optional<Timestamp> deployment_started_at;
     std::optional<Timestamp> deployment_updated_at;
-    /// When the current deployment entered its current status (its first timeline event in it).
+    /// When the current deployment last entered its current status (the first timeline event of its
+    /// current run in it).
     std::optional<Timestamp> status_entered_at;
     /// The newest row recording a decision about the current deployment (a reaction, an attention
     /// flag): when the flag a flagged instance carries was set.

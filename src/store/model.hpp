@@ -356,9 +356,10 @@ struct AttentionQuery {
 struct AttentionCandidate {
     Instance instance;
     std::optional<User> user;
-    /// The first timeline event of the instance's current deployment in its current status (when
-    /// that status began: a later row that kept it, a decision, does not move it); null without a
-    /// deployment or without such an event.
+    /// The first timeline event of the instance's current deployment in its current status since
+    /// the deployment was last in another one (when that status began: a later row that kept it, a
+    /// decision, does not move it; a status entered again, after a restart, began again); null
+    /// without a deployment or without such an event.
     std::optional<Timestamp> status_entered_at;
     /// The newest stored log line (build or deploy) of the current deployment.
     std::optional<Timestamp> last_log_at;

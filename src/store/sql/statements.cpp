@@ -499,14 +499,17 @@ std::array<Entry, static_cast<int>(Stmt::kCount)> BuildEntries() {
         "next_check_at, deployment_id) WHERE instances.id = t.id AND (t.deployment_id IS NULL OR "
         "instances.deployment_id = t.deployment_id)");
     // The facts of the attention rule (core::DecideAttention), not the rule: flagged or
-    // unfinished instances, with when their deployment's status last changed and its newest log
+    // unfinished instances, with when their deployment last entered its status (the first row of
+    // its current run in it: no row in another status after it) and its newest log
     // line of each kind (one index walk each: log_lines_dedup in SQLite, log_lines_ts in PostgreSQL; the
     // events' unique key).
     set(Stmt::kAttentionCandidates, "attention_candidates",
         "SELECT " + iprefixed +
             ", u.id, u.email, u.name, u.plan, u.created_at, "
             "(SELECT MIN(e.at) FROM deployment_events e WHERE e.instance_id = i.id AND e.deployment_id = "
-            "i.deployment_id AND e.to_status = i.deployment_status), "
+            "i.deployment_id AND e.to_status = i.deployment_status AND NOT EXISTS (SELECT 1 FROM deployment_events o "
+            "WHERE o.instance_id = i.id AND o.deployment_id = i.deployment_id AND o.to_status <> i.deployment_status "
+            "AND o.at > e.at)), "
             "(SELECT MAX(g.ts) FROM log_lines g WHERE g.instance_id = i.id AND g.deployment_id = i.deployment_id "
             "AND g.kind = 'build'), "
             "(SELECT MAX(g.ts) FROM log_lines g WHERE g.instance_id = i.id AND g.deployment_id = i.deployment_id "

@@ -2609,6 +2609,29 @@ TEST_P(StoreConformance, AttentionLeavesOutDeletedInstances) {
 
 // A deployment that entered DEPLOYING recently is not stuck however old the instance is; a
 // log line is a sign of life; without either, the phase's deadline counts from the transition.
+// A status entered again (DEPLOYING after a restart, if Railway shows one so) began again: the
+// stall is measured from that entry, not from the deployment's first time in it; a decision row
+// that kept the status does not move it.
+TEST_P(StoreConformance, AttentionMeasuresAStatusEnteredAgainFromItsLatestEntry) {
+    Must(store_->CreateInstance(MakeInstance("restarted", T(0))));
+    for (const auto& [status, at] : {std::pair{"DEPLOYING", 100}, {"SUCCESS", 200}, {"DEPLOYING", 900}}) {
+        Transition t = MakeTransition("restarted", "dep-1", status, T(at));
+        t.state.deployment_updated_at.reset();
+        Must(store_->ApplyTransition(t));
+    }
+    Transition kept = MakeTransition("restarted", "dep-1", "DEPLOYING", T(950));
+    kept.from_status = "DEPLOYING";
+    kept.source = "reaction";
+    kept.state.deployment_updated_at.reset();
+    Must(store_->ApplyTransition(kept));
+    const auto candidates = Must(store_->ListAttentionCandidates());
+    ASSERT_EQ(candidates.size(), 1u);
+    EXPECT_EQ(candidates[0].status_entered_at, T(900));
+    AttentionQuery q;
+    q.now = T(1000);
+    EXPECT_TRUE(Must(ListAttention(*store_, q)).empty()) << "deploying for 100 s, not 900";
+}
+
 TEST_P(StoreConformance, AttentionMeasuresStuckFromTheTimelineAndTheLogs) {
     auto deploying = [&](const std::string& id, Timestamp entered) {
         Must(store_->CreateInstance(MakeInstance(id, T(0))));
